@@ -1,0 +1,99 @@
+"""The one Settings object. Only this module reads the environment (JINYU_* variables)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """Raised when the environment holds a bad setting; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JINYU_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("./var"), description="数据目录 / data directory (lake, keys, SQLite)")
+    database_url: str | None = Field(default=None, description="operational store URL; default SQLite in data dir")
+    signing_key: str | None = Field(default=None, description="token signing key (≥32 chars)")
+    pseudonym_key: str | None = Field(default=None, description="HMAC key for pseudonymization (≥32 chars)")
+    token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    spark_master: str = "local[2]"
+
+    @field_validator("signing_key", "pseudonym_key")
+    @classmethod
+    def _long_enough(cls, v: str | None) -> str | None:
+        if v is not None and len(v) < 32:
+            raise ValueError("must be at least 32 characters / 密钥至少 32 个字符")
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_dialect(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg:// / 仅支持 SQLite 或 PostgreSQL")
+        return v
+
+    @model_validator(mode="after")
+    def _production_needs_keys(self) -> Settings:
+        if self.env == "production":
+            missing = [n for n in ("signing_key", "pseudonym_key", "database_url") if getattr(self, n) is None]
+            if missing:
+                names = ", ".join("JINYU_" + n.upper() for n in missing)
+                raise ValueError(f"production requires {names} from the environment / 生产环境必须设置 {names}")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'jinyu.sqlite3').resolve()}"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    def key(self, name: Literal["signing_key", "pseudonym_key"]) -> bytes:
+        """The named key: from the environment, else generated once into the data dir (0600)."""
+        value = getattr(self, name)
+        if value is not None:
+            return str(value).encode()
+        return _key_file(self.data_dir / "keys" / name).encode()
+
+
+def _key_file(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+    return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning a validation error into one readable message per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "settings"
+            var = "JINYU_" + field.upper() if err["loc"] else "JINYU_*"
+            lines.append(f"{var}: {err['msg']}")
+        raise SettingsError("配置错误 / bad settings:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,141 @@
+"""Identity and access primitives: roles, permissions, the Principal every request resolves to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from jinyu.core.errors import PermissionDenied
+
+
+class OrgKind(StrEnum):
+    ENTERPRISE = "enterprise"
+    BANK_HEAD_OFFICE = "bank_head_office"
+    BANK_BRANCH = "bank_branch"
+    BANK_OUTLET = "bank_outlet"
+    INSURER = "insurer"
+    HOSPITAL = "hospital"
+    PHARMA = "pharma"
+    BUREAU = "bureau"
+    REGULATOR = "regulator"
+    OPERATOR = "operator"
+
+
+class Role(StrEnum):
+    REGULATOR_ANALYST = "regulator_analyst"
+    REGULATOR_SUPERVISOR = "regulator_supervisor"
+    BANK_HQ_RISK = "bank_hq_risk"
+    BANK_BRANCH_OFFICER = "bank_branch_officer"
+    INSURER_STAFF = "insurer_staff"
+    HOSPITAL_SYSTEM = "hospital_system"
+    ENTERPRISE_ADMIN = "enterprise_admin"
+    DATA_PROVIDER = "data_provider"
+    PLATFORM_ADMIN = "platform_admin"
+
+
+class Perm(StrEnum):
+    ORG_READ = "org.read"
+    ORG_READ_ALL = "org.read_all"
+    ORG_MANAGE = "org.manage"
+    USER_READ = "user.read"
+    USER_MANAGE = "user.manage"
+    ENTERPRISE_REGISTER = "enterprise.register"
+    ENTERPRISE_REVIEW = "enterprise.review"
+    CONSENT_GRANT = "consent.grant"
+    CONSENT_READ = "consent.read"
+    AUDIT_READ = "audit.read"
+    AUDIT_VERIFY = "audit.verify"
+    DATASET_READ = "dataset.read"
+    INGEST_RUN = "ingest.run"
+    INGEST_READ = "ingest.read"
+    ACCOUNT_READ = "banking.account.read"
+
+
+_EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
+
+# Which role may do what. Scoping to the caller's tenant happens in each repository's readable().
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.REGULATOR_ANALYST: frozenset(
+        _EVERYONE | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.INGEST_READ, Perm.CONSENT_READ}
+    ),
+    Role.REGULATOR_SUPERVISOR: frozenset(
+        _EVERYONE
+        | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
+        | {Perm.CONSENT_READ}
+    ),
+    Role.BANK_HQ_RISK: frozenset(_EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ}),
+    Role.BANK_BRANCH_OFFICER: frozenset(_EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ}),
+    Role.INSURER_STAFF: frozenset(_EVERYONE),
+    Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE),
+    Role.ENTERPRISE_ADMIN: frozenset(
+        _EVERYONE | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
+    ),
+    Role.DATA_PROVIDER: frozenset(_EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ}),
+    Role.PLATFORM_ADMIN: frozenset(
+        _EVERYONE
+        | {Perm.ORG_READ_ALL, Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.ENTERPRISE_REVIEW}
+        | {Perm.INGEST_RUN, Perm.INGEST_READ, Perm.AUDIT_VERIFY}
+    ),
+}
+
+# Which organisation kinds a role may be given to.
+ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
+    Role.REGULATOR_ANALYST: frozenset({OrgKind.REGULATOR}),
+    Role.REGULATOR_SUPERVISOR: frozenset({OrgKind.REGULATOR}),
+    Role.BANK_HQ_RISK: frozenset({OrgKind.BANK_HEAD_OFFICE}),
+    Role.BANK_BRANCH_OFFICER: frozenset({OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET}),
+    Role.INSURER_STAFF: frozenset({OrgKind.INSURER}),
+    Role.HOSPITAL_SYSTEM: frozenset({OrgKind.HOSPITAL}),
+    Role.ENTERPRISE_ADMIN: frozenset({OrgKind.ENTERPRISE}),
+    Role.DATA_PROVIDER: frozenset({OrgKind.BUREAU, OrgKind.OPERATOR}),
+    Role.PLATFORM_ADMIN: frozenset({OrgKind.OPERATOR}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user or a service account, its organisation, tenant and roles.
+
+    `tenant_id` is the root of the caller's organisation tree (a bank's head office); `org_path` is the
+    materialized path of the caller's own organisation, so a branch sees its own subtree only.
+    """
+
+    subject_id: str
+    username: str
+    org_id: str
+    org_kind: OrgKind
+    tenant_id: str
+    org_path: str
+    roles: frozenset[Role]
+    is_service: bool = False
+    perms: frozenset[Perm] = field(default=frozenset())
+
+    def __post_init__(self) -> None:
+        if not self.perms:
+            merged: set[Perm] = set()
+            for role in self.roles:
+                merged |= ROLE_PERMISSIONS[role]
+            object.__setattr__(self, "perms", frozenset(merged))
+
+    def has(self, perm: Perm) -> bool:
+        return perm in self.perms
+
+    def require(self, perm: Perm) -> None:
+        if perm not in self.perms:
+            raise PermissionDenied(detail=f"需要权限 / requires permission {perm.value}")
+
+    @property
+    def sees_everything(self) -> bool:
+        return Perm.ORG_READ_ALL in self.perms
+
+
+SYSTEM = Principal(
+    subject_id="system",
+    username="system",
+    org_id="system",
+    org_kind=OrgKind.OPERATOR,
+    tenant_id="system",
+    org_path="/",
+    roles=frozenset({Role.PLATFORM_ADMIN}),
+    is_service=True,
+)

@@ -1,0 +1,54 @@
+"""HTTP kit shared by every domain's endpoints: the session and the authenticated, authorised principal.
+
+The app installs two callables on `app.state` at start-up so core stays domain-free:
+- `app.state.sessionmaker`: the operational store's session factory;
+- `app.state.authenticate(request, session) -> Principal`: resolves a bearer token or API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from jinyu.core.auth import Perm, Principal
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One session per request: commit when the handler returns, roll back when it raises."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(db_session)]
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    principal: Principal = request.app.state.authenticate(request, session)
+    request.state.principal = principal
+    return principal
+
+
+def require(perm: Perm) -> Any:
+    """Dependency declaring an endpoint's permission: 401 without credentials, 403 without the permission."""
+
+    def checker(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        principal.require(perm)
+        return principal
+
+    checker.__name__ = f"require_{perm.name.lower()}"
+    return Depends(checker)
+
+
+def declared_permission(dependency: Callable[..., Any]) -> str | None:
+    name = getattr(dependency, "__name__", "")
+    return name.removeprefix("require_") if name.startswith("require_") else None
