@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+# Token spaces: a person's resident ID is pseudonymized in the "person" space everywhere (ingestion,
+# registration, claims), so the same person joins across datasets without the raw number.
+PERSON_DOMAIN = "person"
+
 
 def pseudonymize(key: bytes, value: str, domain: str = "") -> str:
     """HMAC-SHA256 token of an identifier; joinable across datasets, not reversible without the key.

@@ -34,6 +34,13 @@ class Level(StrEnum):
     PERSONAL = "personal"
 
 
+class Protect(StrEnum):
+    """How ingestion protects a personal value before it reaches the lake."""
+
+    TOKEN = "token"  # keyed HMAC pseudonym (joinable, not reversible)
+    MASK_NAME = "mask_name"  # 张** — keeps the family name for display
+
+
 class Check(StrEnum):
     USCC = "uscc"  # unified social credit code with check character
     RESIDENT_ID = "resident_id"  # resident ID number with check character
@@ -51,6 +58,9 @@ class Column:
     check: Check | None = None
     choices: tuple[str, ...] = ()
     min_value: float | None = None
+    protect: Protect | None = None
+    # Protect only when another column of the row has this value, e.g. ("owner_type", "person").
+    protect_if: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class Contract:
     sort_by: tuple[str, ...] = ()
     registers_parties: bool = False  # also upserts organisations into the operational store
     references: dict[str, str] = field(default_factory=dict)  # column -> "dataset.column" must exist
+    mirrors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # extra sorted copies in the lake
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -111,8 +122,8 @@ ENTERPRISES = Contract(
         _c("address", S, INT, "注册地址 / registered address"),
         _c("phone", S, SEN, "联系电话 / contact phone", required=False),
         _c("legal_rep_id", S, PER, "法定代表人身份证号 / legal representative's resident ID",
-           check=Check.RESIDENT_ID),
-        _c("legal_rep_name", S, PER, "法定代表人姓名 / legal representative's name"),
+           check=Check.RESIDENT_ID, protect=Protect.TOKEN),
+        _c("legal_rep_name", S, PER, "法定代表人姓名 / legal representative's name", protect=Protect.MASK_NAME),
         _c("status", S, PUB, "登记状态 / registration status", choices=("active", "revoked", "cancelled")),
     ),
     key=("uscc",),
@@ -141,8 +152,10 @@ SHAREHOLDERS = Contract(
     columns=(
         _c("uscc", S, PUB, "被投资企业 / enterprise", check=Check.USCC),
         _c("holder_type", S, PUB, "股东类型 / holder type", choices=("person", "enterprise")),
-        _c("holder_id", S, PER, "股东证件号（身份证号或统一社会信用代码）/ holder's ID or USCC"),
-        _c("holder_name", S, PER, "股东名称 / holder's name"),
+        _c("holder_id", S, PER, "股东证件号（身份证号或统一社会信用代码）/ holder's ID or USCC",
+           protect=Protect.TOKEN, protect_if=("holder_type", "person")),
+        _c("holder_name", S, PER, "股东名称 / holder's name", protect=Protect.MASK_NAME,
+           protect_if=("holder_type", "person")),
         _c("share_ratio", D, PUB, "持股比例（%）/ share in percent", min_value=0),
     ),
     key=("uscc", "holder_id"),
@@ -239,11 +252,10 @@ CUSTOMER_MANAGERS = Contract(
     columns=(
         _c("staff_id", S, INT, "员工号 / staff id"),
         _c("org_code", S, PUB, "所属网点或支行 / outlet or branch", ),
-        _c("name", S, PER, "姓名 / name"),
+        _c("name", S, PER, "姓名 / name", protect=Protect.MASK_NAME),
         _c("phone", S, SEN, "手机号 / mobile phone"),
     ),
     key=("staff_id",),
-    registers_parties=True,
     references={"org_code": "banks.org_code"},
 )
 
@@ -273,8 +285,10 @@ ACCOUNTS = Contract(
         _c("account_no", S, SEN, "账号 / account number"),
         _c("bank_code", S, PUB, "开户机构编码 / bank branch or outlet code"),
         _c("owner_type", S, INT, "户主类型 / owner type", choices=("enterprise", "person", "bank", "processor")),
-        _c("owner_id", S, PER, "户主证件（统一社会信用代码或身份证号）/ owner's USCC or resident ID"),
-        _c("owner_name", S, SEN, "户名 / account name"),
+        _c("owner_id", S, PER, "户主证件（统一社会信用代码或身份证号）/ owner's USCC or resident ID",
+           protect=Protect.TOKEN, protect_if=("owner_type", "person")),
+        _c("owner_name", S, SEN, "户名 / account name", protect=Protect.MASK_NAME,
+           protect_if=("owner_type", "person")),
         _c("category", S, INT, "账户类别 / account category", choices=ACCOUNT_CATEGORIES),
         _c("opened_on", DT, INT, "开户日期 / opened on"),
         _c("currency", S, PUB, "币种 / currency", choices=("CNY",)),
@@ -302,6 +316,7 @@ TRANSFERS = Contract(
     partition_by="ts",
     sort_by=("from_account", "ts"),
     references={"from_account": "accounts.account_no", "to_account": "accounts.account_no"},
+    mirrors={"transfers_by_counterparty": ("to_account", "ts")},
 )
 
 LOANS = Contract(

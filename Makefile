@@ -1,0 +1,49 @@
+# Jinyu — two set-up commands: `make demo` and `make test`. Both bootstrap uv and the locked environment.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+RUN := $(UV) run --frozen
+PORT ?= 8000
+DATA_DIR ?= ./var
+
+.PHONY: bootstrap demo test test-fast lint format bench docs clean
+
+bootstrap: .venv/.synced
+
+$(TOOLS)/bin/uv:
+	@echo "uv not found: installing it into $(TOOLS)/ (from PyPI) / 安装 uv"
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras --group dev
+	@touch $@
+
+demo: bootstrap
+	$(RUN) jinyu demo --data-dir $(DATA_DIR) --port $(PORT)
+
+test: bootstrap
+	$(RUN) python -m tests.run
+
+test-fast: bootstrap
+	$(RUN) pytest -m "not spark" -n 2 -q
+
+lint: bootstrap
+	$(RUN) ruff check src tests benchmarks
+	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) mypy
+	$(RUN) lint-imports
+
+format: bootstrap
+	$(RUN) ruff format src tests benchmarks
+	$(RUN) ruff check --fix src tests benchmarks
+
+bench: bootstrap
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(RUN) python $$f || exit 1; done
+
+docs: bootstrap
+	$(RUN) jinyu datasets docs --out docs/data-formats.md
+
+clean:
+	rm -rf .venv $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,91 @@
+"""Run registered queries: DuckDB in process (the default) or Spark (see `jinyu.analytics.spark`)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Literal, Protocol
+
+import duckdb
+import pyarrow as pa
+
+from jinyu.analytics import duck, layout
+from jinyu.analytics.errors import missing_dataset
+from jinyu.analytics.registry import get_query
+from jinyu.analytics.spark import SparkEngine
+from jinyu.core.errors import invalid
+
+EngineKind = Literal["duckdb", "spark"]
+
+
+class Engine(Protocol):
+    kind: str
+
+    def run(self, query_name: str, /, **params: object) -> pa.Table: ...
+
+    def close(self) -> None: ...
+
+
+class DuckDBEngine:
+    """Registered queries on an in-process DuckDB whose views read the lake's Parquet files.
+
+    Each dataset is a view over `read_parquet(<dataset>/**/*.parquet)`. DuckDB lists the files when a
+    statement is bound, so files appended after the view was made are seen by the next run. That is also
+    why statements are not kept prepared: a prepared statement would keep its first file list. The SQL
+    text itself is the registered DuckDB text; only the values change per call, and they are bound.
+    """
+
+    kind = "duckdb"
+
+    def __init__(self, lake_root: Path) -> None:
+        self.lake_root = Path(lake_root)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._views: set[str] = set()
+        self._lock = threading.Lock()
+
+    def run(self, query_name: str, /, **params: object) -> pa.Table:
+        query = get_query(query_name)
+        bound = query.bind(params)
+        con = self._connection(query.datasets)
+        # A cursor is a connection of its own on the same database: runs from several threads do not share
+        # one connection's state, and all of them see the views.
+        cur = con.cursor()
+        try:
+            # A relation straight to Arrow; `execute(...).to_arrow_table()` would copy the rows once more.
+            return cur.sql(query.sql, params=bound or None).to_arrow_table()
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con = None
+            self._views.clear()
+
+    def _connection(self, datasets: frozenset[str]) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None:
+                self._con = duck.connect()
+            for dataset in sorted(datasets - self._views):
+                self._create_view(self._con, dataset)
+            return self._con
+
+    def _create_view(self, con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+        # Checked only until the view exists; afterwards DuckDB itself lists the files on every run.
+        if not layout.data_files(self.lake_root, dataset):
+            raise missing_dataset(dataset, self.lake_root)
+        con.execute(
+            f"CREATE OR REPLACE VIEW {duck.quote_ident(dataset)} AS SELECT * FROM "
+            f"{duck.scan_sql(self.lake_root, dataset)}"
+        )
+        self._views.add(dataset)
+
+
+def open_engine(kind: EngineKind, lake_root: Path, *, spark_master: str = "local[2]") -> Engine:
+    """The engine of that kind over the lake at `lake_root`; Spark's session starts on its first run."""
+    if kind == "duckdb":
+        return DuckDBEngine(lake_root)
+    if kind == "spark":
+        return SparkEngine(lake_root, master=spark_master)
+    raise invalid("kind", f"未知引擎 / unknown engine {kind!r}; expected 'duckdb' or 'spark'")

@@ -1,0 +1,171 @@
+"""create_app(): middleware, error handlers, routers. The HTTP boundary owns each request's transaction."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from jinyu import __version__
+from jinyu.analytics import DuckDBEngine
+from jinyu.audit import endpoints as audit_endpoints
+from jinyu.audit import service as audit
+from jinyu.banking import endpoints as banking_endpoints
+from jinyu.config import Settings, get_settings
+from jinyu.consent import endpoints as consent_endpoints
+from jinyu.core.auth import Principal
+from jinyu.core.errors import JinyuError, NotAuthenticated
+from jinyu.core.logging import request_id
+from jinyu.core.runtime import sessionmaker_for
+from jinyu.govdata import endpoints as govdata_endpoints
+from jinyu.ingest import endpoints as ingest_endpoints
+from jinyu.party import endpoints as party_endpoints
+from jinyu.party import service as party
+
+log = logging.getLogger("jinyu.http")
+API = "/api/v1"
+PROBLEM = "application/problem+json"
+
+
+def authenticate(settings: Settings) -> Any:
+    def resolve(request: Request, session: Session) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, credential = header.partition(" ")
+        api_key = request.headers.get("x-api-key")
+        if scheme.lower() == "bearer" and credential:
+            return party.authenticate_token(session, credential.strip(), settings)
+        if api_key or (scheme.lower() == "apikey" and credential):
+            return party.authenticate_api_key(session, (api_key or credential).strip())
+        raise NotAuthenticated(detail="请提供 Bearer 令牌或 X-API-Key / send a bearer token or an X-API-Key")
+
+    return resolve
+
+
+def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Jinyu 金渝 API",
+        version=__version__,
+        description="金融数字化枢纽开放平台 / open platform of a regional financial regulator's digital-finance hub",
+        openapi_url=f"{API}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = factory or sessionmaker_for(settings)
+    app.state.authenticate = authenticate(settings)
+    # One DuckDB engine per process: thread-safe (a cursor per run), views over the lake made once.
+    app.state.analytics = DuckDBEngine(settings.lake_dir)
+    _install_metrics_and_ids(app)
+    _install_error_handlers(app)
+    _install_health(app)
+    for module in (
+        party_endpoints,
+        consent_endpoints,
+        audit_endpoints,
+        ingest_endpoints,
+        govdata_endpoints,
+        banking_endpoints,
+    ):
+        app.include_router(module.router, prefix=API)
+    return app
+
+
+def _install_metrics_and_ids(app: FastAPI) -> None:
+    registry = CollectorRegistry()
+    requests = Counter("jinyu_http_requests_total", "HTTP requests", ["method", "route", "status"],
+                       registry=registry)
+    latency = Histogram("jinyu_http_request_seconds", "HTTP request latency", ["method", "route"],
+                        registry=registry)
+    app.state.metrics_registry = registry
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Any) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        try:
+            response: Response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        elapsed = time.perf_counter() - started
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(request.method, route).observe(elapsed)
+        response.headers["X-Request-ID"] = rid
+        log.info("request", extra={"method": request.method, "route": route, "status": response.status_code,
+                                   "ms": round(elapsed * 1000, 2), "rid": rid})
+        return response
+
+
+def _problem(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(JinyuError)
+    async def domain_error(request: Request, exc: JinyuError) -> JSONResponse:
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is not None and exc.status in (403, 404):
+            _audit_refusal(request, principal, exc)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return _problem(exc.status, exc.problem(request.url.path), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+                  for e in exc.errors()]
+        body = {"type": "urn:jinyu:problem:invalid_input", "title": "输入无效 / Invalid input", "status": 422,
+                "detail": "; ".join(f"{e['field']}: {e['message']}" for e in errors), "code": "invalid_input",
+                "instance": request.url.path, "errors": errors}
+        return _problem(422, body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body = {"type": "about:blank", "title": str(exc.detail), "status": exc.status_code,
+                "detail": str(exc.detail), "instance": request.url.path}
+        return _problem(exc.status_code, body)
+
+
+def _audit_refusal(request: Request, principal: Principal, exc: JinyuError) -> None:
+    """Refused and not-found accesses are audited in their own transaction (the request's is rolled back)."""
+    outcome = "denied" if exc.status == 403 else "not_found"
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    audit.record_outcome(request.app.state.sessionmaker, principal, action=f"http.{request.method.lower()}",
+                         subject_type="route", subject_ids=[request.url.path], outcome=outcome,
+                         detail={"route": route, "code": exc.code})
+
+
+def _install_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["ops 运维"])
+    def healthz() -> dict[str, str]:
+        """进程存活 / the process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops 运维"])
+    def readyz(request: Request) -> JSONResponse:
+        """数据库与数据湖可用 / the operational store answers and the lake directory exists."""
+        checks: dict[str, str] = {}
+        try:
+            with request.app.state.sessionmaker() as s:
+                s.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports any failure instead of raising
+            checks["database"] = f"error: {type(exc).__name__}"
+        checks["lake"] = "ok" if request.app.state.settings.lake_dir.exists() else "missing"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["ops 运维"])
+    def metrics(request: Request) -> Response:
+        return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,30 @@
+"""Errors of the audit domain, named as facts."""
+
+from __future__ import annotations
+
+from jinyu.core.errors import Conflict, InvalidInput
+
+
+class AuditEntryRejected(InvalidInput):
+    """A caller tried to record something the trail must never hold (bad action name, a raw identifier...).
+
+    The trail is append-only and hash-chained: whatever lands in it can never be taken out again without
+    breaking the chain, so bad content is refused before it is written.
+    """
+
+    code = "audit_entry_rejected"
+    title = "审计记录内容不被接受 / Audit entry rejected"
+
+
+class AuditAppendConflict(Conflict):
+    """The chain head moved under an appender that believed it held the head lock; retry the transaction."""
+
+    code = "audit_append_conflict"
+    title = "审计链并发追加冲突 / Concurrent audit append conflict"
+
+
+class AuditChainHeadMissing(Conflict):
+    """Entries exist but the head row is gone: appends fail closed until an operator restores it."""
+
+    code = "audit_chain_head_missing"
+    title = "审计链头缺失 / Audit chain head missing"

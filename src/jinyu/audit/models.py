@@ -1,0 +1,67 @@
+"""The audit trail's tables: the entries and the one-row head that serialises appends and anchors the tail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jinyu.core.db import Base, IdColumn, UTCDateTime
+
+HEAD_ID = 1
+
+
+class AuditEntry(Base):
+    """One audited action. Append-only: rows are never updated or deleted (verify would name them).
+
+    `subject_ids` and `detail` are JSON *text* on purpose (not JSON/JSONB): the hash covers the stored bytes,
+    and a JSON column type could re-spell them (key order, spacing) and break the chain.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        UniqueConstraint("seq"),
+        # Mirrors rules.Outcome (a test keeps them equal); models import only core.db.
+        CheckConstraint("outcome IN ('ok', 'denied', 'not_found', 'error', 'failed')", name="outcome"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        # Search is newest first within one filter; (filter, seq) indexes answer it without sorting.
+        Index("ix_audit_entries_actor_seq", "actor_id", "seq"),
+        Index("ix_audit_entries_org_seq", "org_id", "seq"),
+        Index("ix_audit_entries_action_seq", "action", "seq"),
+        Index("ix_audit_entries_subject_seq", "subject_type", "seq"),
+        Index("ix_audit_entries_at", "at"),
+    )
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    org_id: Mapped[str] = mapped_column(String(64))
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(100))
+    subject_type: Mapped[str] = mapped_column(String(64))
+    subject_ids: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"AuditEntry(seq={self.seq}, action={self.action!r}, outcome={self.outcome!r})"
+
+
+class AuditHead(Base):
+    """The chain's tail anchor, one row (id=1).
+
+    Appenders lock it, so seq stays gapless and the chain never forks."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint(f"id = {HEAD_ID}", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,179 @@
+"""Every SQL statement on the audit tables. Portable between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jinyu.audit.errors import AuditAppendConflict, AuditChainHeadMissing
+from jinyu.audit.models import HEAD_ID, AuditEntry, AuditHead
+from jinyu.audit.rules import GENESIS_HASH, ChainHead, json_text
+from jinyu.core.auth import Principal
+from jinyu.core.db import lock_for_update
+
+if TYPE_CHECKING:
+    from jinyu.audit.schemas import AuditFilter
+
+VERIFY_BATCH = 1000
+
+_CHAIN_COLUMNS = tuple(AuditEntry.__table__.c)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+# ---------------------------------------------------------------------------------------------- appending
+
+
+def lock_head(session: Session) -> ChainHead:
+    """Take the chain's head for this transaction, creating it on first use; other appenders wait.
+
+    PostgreSQL: `SELECT ... FOR UPDATE` on the head row. SQLite has no row locks; it serialises writers, but
+    only from a transaction's first write — so a no-op UPDATE of the head comes first, taking SQLite's write
+    lock before the head is read (a read first would let two appenders read the same head).
+    """
+    row_locks = lock_for_update(_dialect(session))
+    if not row_locks:
+        session.execute(
+            update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq),
+            execution_options={"synchronize_session": False},
+        )
+    head = _read_head(session, for_update=row_locks)
+    if head is None:
+        _refuse_headless_chain(session)
+        _create_head(session)
+        head = _read_head(session, for_update=row_locks)
+    if head is None:  # created above, by us or by a concurrent first appender
+        raise RuntimeError("audit_head row missing after creation / 审计链头创建失败")
+    return head
+
+
+def _read_head(session: Session, *, for_update: bool = False) -> ChainHead | None:
+    # Columns, not the ORM object: a head loaded by an earlier transaction of this session would be served
+    # stale from the identity map.
+    stmt = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).one_or_none()
+    return None if row is None else ChainHead(row.seq, row.hash)
+
+
+def _refuse_headless_chain(session: Session) -> None:
+    # Entries without a head means the head row was deleted. Re-creating it would hide a removed tail, so
+    # appends fail closed until an operator restores the head (see docs/audit.md).
+    if session.execute(select(AuditEntry.seq).limit(1)).first() is not None:
+        raise AuditChainHeadMissing(
+            detail="审计链头缺失，须由运维核查后恢复 / the audit chain head row is missing; an operator must "
+            "investigate and restore it"
+        )
+
+
+def _create_head(session: Session) -> None:
+    # Inside a savepoint: when two first appenders race, the loser's INSERT waits for the winner's commit and
+    # fails on the primary key; rolling back to the savepoint keeps the caller's transaction usable.
+    try:
+        with session.begin_nested():
+            session.execute(insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
+    except IntegrityError:
+        pass
+
+
+def append(session: Session, entry: AuditEntry, head: ChainHead) -> None:
+    """Write the entry and move the head onto it (same transaction, so they never disagree)."""
+    session.add(entry)
+    session.flush()
+    moved = cast(
+        CursorResult[Any],
+        session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID, AuditHead.seq == head.seq, AuditHead.hash == head.hash)
+            .values(seq=entry.seq, hash=entry.hash),
+            execution_options={"synchronize_session": False},
+        ),
+    )
+    # Cannot happen while the head lock works; if it ever does, refuse rather than fork the chain.
+    if moved.rowcount != 1:
+        raise AuditAppendConflict(detail=f"head moved from seq {head.seq} / 链头已被移动")
+
+
+# ---------------------------------------------------------------------------------------------- verifying
+
+
+def read_head(session: Session) -> ChainHead | None:
+    return _read_head(session)
+
+
+def iter_chain(session: Session, *, upto: int | None, batch: int = VERIFY_BATCH) -> Iterator[dict[str, Any]]:
+    """Every entry as a plain mapping, in seq order, fetched `batch` rows at a time (keyset, not OFFSET)."""
+    after = 0
+    while True:
+        stmt = select(*_CHAIN_COLUMNS).where(AuditEntry.seq > after)
+        if upto is not None:
+            stmt = stmt.where(AuditEntry.seq <= upto)
+        rows = session.execute(stmt.order_by(AuditEntry.seq).limit(batch)).mappings().all()
+        for row in rows:
+            yield dict(row)
+        if len(rows) < batch:
+            return
+        after = rows[-1]["seq"]
+
+
+def first_seq_beyond_head(session: Session) -> int | None:
+    """The lowest stored seq past the head, read in one statement so that concurrent appends (which move
+    entry and head together) are never mistaken for forged ones."""
+    head_seq = select(func.coalesce(func.max(AuditHead.seq), 0)).where(AuditHead.id == HEAD_ID)
+    stmt = select(func.min(AuditEntry.seq)).where(AuditEntry.seq > head_seq.scalar_subquery())
+    value: int | None = session.execute(stmt).scalar_one_or_none()
+    return value
+
+
+# ---------------------------------------------------------------------------------------------- searching
+
+
+def readable(principal: Principal) -> Select[AuditEntry]:
+    """Regulators (who see everything) read the whole trail; anyone else only their own tenant's entries."""
+    stmt = select(AuditEntry)
+    if not principal.sees_everything:
+        stmt = stmt.where(AuditEntry.tenant_id == principal.tenant_id)
+    return stmt
+
+
+def search(
+    session: Session, principal: Principal, filters: AuditFilter, *, before_seq: int | None, limit: int
+) -> list[AuditEntry]:
+    """Newest first: the `limit` entries matching `filters` with seq below `before_seq`."""
+    stmt = readable(principal).where(*_conditions(filters))
+    if before_seq is not None:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
+    return list(session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit)))
+
+
+def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.actor_id:
+        conds.append(AuditEntry.actor_id == f.actor_id)
+    if f.org_id:
+        conds.append(AuditEntry.org_id == f.org_id)
+    if f.action_prefix:
+        conds.append(AuditEntry.action.startswith(f.action_prefix, autoescape=True))
+    elif f.action:
+        conds.append(AuditEntry.action == f.action)
+    if f.subject_type:
+        conds.append(AuditEntry.subject_type == f.subject_type)
+    if f.subject_id:
+        # Match the quoted JSON string, so "ab" never matches inside "abc". lower() on both sides makes
+        # SQLite's case-insensitive LIKE and PostgreSQL's case-sensitive one answer the same.
+        needle = json_text(f.subject_id).lower()
+        conds.append(func.lower(AuditEntry.subject_ids).contains(needle, autoescape=True))
+    if f.outcome:
+        conds.append(AuditEntry.outcome == f.outcome.value)
+    if f.since:
+        conds.append(AuditEntry.at >= f.since)
+    if f.until:
+        conds.append(AuditEntry.at < f.until)
+    return conds

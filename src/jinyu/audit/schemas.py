@@ -1,0 +1,165 @@
+"""Input and output models of the audit trail (HTTP and CLI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from jinyu.audit.rules import Outcome, Problem, VerifyResult, looks_like_raw_identifier
+from jinyu.core.clock import SHANGHAI
+from jinyu.core.errors import FieldError, InvalidInput
+
+MAX_LIMIT = 500
+
+_ACTION_FILTER_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$")
+_CURSOR_RE = re.compile(r"^[1-9][0-9]{0,18}$")
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+class AuditEntryOut(BaseModel):
+    seq: int = Field(description="链上位置，连续无缺 / chain position, gapless")
+    id: str
+    at: dt.datetime = Field(description="发生时间（UTC）/ when it happened (UTC)")
+    actor_id: str
+    actor_name: str
+    org_id: str
+    tenant_id: str
+    action: str = Field(examples=["party.org.read"])
+    subject_type: str
+    subject_ids: list[str]
+    purpose: str | None
+    outcome: Outcome
+    detail: dict[str, Any] | None
+    request_id: str
+    prev_hash: str
+    hash: str
+
+
+class VerifyResultOut(BaseModel):
+    ok: bool
+    checked: int = Field(description="校验通过的条数 / entries checked before the first problem")
+    head_seq: int | None = Field(description="链头位置 / head seq (anchor it elsewhere to detect a rewrite)")
+    head_hash: str | None
+    first_bad_seq: int | None = Field(description="第一条有问题的记录 / the first bad entry's seq")
+    problem: Problem | None = Field(description="changed | removed | reordered | inserted | head")
+    message: str = Field(description="中文 / English")
+
+    @classmethod
+    def of(cls, result: VerifyResult) -> VerifyResultOut:
+        return cls(
+            ok=result.ok,
+            checked=result.checked,
+            head_seq=result.head.seq if result.head else None,
+            head_hash=result.head.hash if result.head else None,
+            first_bad_seq=result.first_bad_seq,
+            problem=result.problem,
+            message=result.message,
+        )
+
+
+class AuditFilter(BaseModel):
+    """Search filters; all optional and combined with AND."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    actor_id: str | None = Field(None, max_length=64, description="操作者 / actor (user or service) id")
+    org_id: str | None = Field(None, max_length=64, description="操作者机构 / actor's organisation id")
+    action: str | None = Field(
+        None, max_length=100, description="动作，精确或前缀 / action, exact or prefix", examples=["party.*"]
+    )
+    subject_type: str | None = Field(None, max_length=64, description="对象类型 / subject type")
+    subject_id: str | None = Field(None, max_length=128, description="对象 id / one of the subject ids")
+    outcome: Outcome | None = None
+    since: dt.datetime | None = Field(
+        None, description="起（含）；无时区按北京时间 / from (inclusive); no offset means Asia/Shanghai"
+    )
+    until: dt.datetime | None = Field(
+        None, description="止（不含）；无时区按北京时间 / to (exclusive); no offset means Asia/Shanghai"
+    )
+
+    @field_validator("action")
+    @classmethod
+    def _action_pattern(cls, v: str | None) -> str | None:
+        if v is not None and not _ACTION_FILTER_RE.match(v):
+            raise ValueError(
+                "应为 party.org.read 或前缀 party.* / must be like party.org.read or a prefix party.*"
+            )
+        return v
+
+    @field_validator("subject_id")
+    @classmethod
+    def _no_raw_identifier(cls, v: str | None) -> str | None:
+        if v is not None and looks_like_raw_identifier(v):
+            raise ValueError(
+                "审计记录只含假名化标识，请用内部 id / "
+                "the trail holds no raw identifiers; search by internal id"
+            )
+        return v
+
+    @field_validator("since", "until")
+    @classmethod
+    def _as_utc(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is None:
+            return None
+        aware = v.replace(tzinfo=SHANGHAI) if v.tzinfo is None else v
+        return aware.astimezone(dt.UTC)
+
+    @model_validator(mode="after")
+    def _range(self) -> AuditFilter:
+        if self.since and self.until and self.since >= self.until:
+            raise ValueError("起始时间须早于结束时间 / since must be before until")
+        return self
+
+    @property
+    def action_prefix(self) -> str | None:
+        """`party.*` → `party.`; None for an exact action."""
+        return self.action[:-1] if self.action and self.action.endswith(".*") else None
+
+    def describe(self) -> dict[str, Any]:
+        """The filters that were set, as JSON values (recorded with each search)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class PageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"每页条数，≤{MAX_LIMIT} / page size")
+    cursor: str | None = Field(
+        None, description="上一页返回的 next_cursor / the next_cursor of the previous page", max_length=19
+    )
+
+    @field_validator("cursor")
+    @classmethod
+    def _seq_cursor(cls, v: str | None) -> str | None:
+        if v is not None and not _CURSOR_RE.match(v):
+            raise ValueError("无效游标 / invalid cursor")
+        return v
+
+    @property
+    def before_seq(self) -> int | None:
+        """Entries strictly older than this seq (the cursor is the last seq of the previous page)."""
+        return int(self.cursor) if self.cursor else None
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    limit: int
+    next_cursor: str | None = Field(
+        description="更早的一页；无则为空 / cursor of the next (older) page, if any"
+    )
+
+
+def build(model: type[M], **values: Any) -> M:
+    """Validate CLI options into a schema, turning pydantic's error into our InvalidInput (exit code 1)."""
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        fields = [FieldError(".".join(str(p) for p in e["loc"]) or "input", e["msg"]) for e in exc.errors()]
+        raise InvalidInput(
+            detail="; ".join(f"{f.field}: {f.message}" for f in fields), fields=fields
+        ) from None

@@ -1,0 +1,90 @@
+"""The `jinyu` command: the Typer root mounting each domain's commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from jinyu.audit.cli import app as audit_app
+from jinyu.config import get_settings, load_settings
+from jinyu.core.cli_kit import console, handle_errors, print_table
+from jinyu.ingest.cli import datasets_app, ingest, ingest_region
+from jinyu.party.cli import orgs_app, users_app
+from jinyu.synth.cli import command as synth_command
+
+app = typer.Typer(
+    help="金渝 Jinyu — 金融数字化枢纽开放平台 / open platform of a regional financial regulator's digital-finance "
+    "hub. Settings come from JINYU_* environment variables (see README).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="业务库 / operational store: `jinyu db upgrade`", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(datasets_app, name="datasets")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(users_app, name="users")
+app.command("ingest")(ingest)
+app.command("ingest-region")(ingest_region)
+app.command("synth")(synth_command)
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """升级数据库结构到最新 / migrate the operational store. Example: jinyu db upgrade"""
+    from jinyu.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings, revision)
+    console.print(f"数据库已升级 / database at {revision}: {settings.resolved_database_url.split('@')[-1]}")
+
+
+@app.command("serve")
+@handle_errors
+def serve(host: str = typer.Option("127.0.0.1", help="监听地址 / bind address"),
+          port: int = typer.Option(8000, min=1, max=65535)) -> None:
+    """启动 API 服务 / serve the API (docs at /docs). Example: jinyu serve --port 8000"""
+    _serve(host, port)
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from jinyu.app import create_app
+    from jinyu.core.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command("demo")
+@handle_errors
+def demo(data_dir: Path = typer.Option(None, "--data-dir", help="数据目录 / data dir (default JINYU_DATA_DIR)"),
+         port: int = typer.Option(8000, min=1, max=65535), no_serve: bool = typer.Option(False, "--no-serve")) -> None:
+    """演示：生成小型合成区域、经接入流程加载、创建各角色用户并启动服务 / build and serve a demo region.
+
+    Example: jinyu demo --data-dir ./var --port 8000
+    """
+    import os
+
+    from jinyu.demo import prepare
+
+    if data_dir is not None:
+        # The demo's data dir becomes the settings' data dir, so later `JINYU_DATA_DIR=DIR jinyu ...` agrees.
+        os.environ["JINYU_DATA_DIR"] = str(data_dir)
+        get_settings.cache_clear()
+    settings = load_settings()
+    creds = prepare(settings)
+    print_table(f"演示账户 / demo users — {settings.data_dir / 'credentials.json'}",
+                ["username", "password / API key", "role", "organisation"],
+                [[c.username, c.password, c.role, c.organisation] for c in creds])
+    if not no_serve:
+        console.print(f"API: http://127.0.0.1:{port}/docs  —  POST /api/v1/auth/token to log in")
+        _serve("127.0.0.1", port)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,63 @@
+"""Helpers every domain's CLI uses: error handling, JSON output, tables."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from jinyu.config import SettingsError
+from jinyu.core.errors import JinyuError
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain errors into a readable message on stderr and exit code 1 (2 for bad settings)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except JinyuError as exc:
+            err_console.print(f"[bold red]错误 / error[/]: {exc}")
+            for f in exc.fields:
+                err_console.print(f"  - {f.field}: {f.message}")
+            raise typer.Exit(1) from None
+        except SettingsError as exc:
+            err_console.print(f"[bold red]{exc}[/]")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)

@@ -1,0 +1,134 @@
+"""`jinyu demo`: an empty data dir becomes a running platform on a synthetic region.
+
+Generate the small region → load it through the real ingestion path → create one user per role (random
+passwords, written to <data dir>/credentials.json, 0600) → serve the API on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from jinyu.analytics import Lake
+from jinyu.config import Settings
+from jinyu.core.auth import SYSTEM, OrgKind, Role
+from jinyu.core.runtime import unit_of_work
+from jinyu.governance.contracts import LOAD_ORDER
+from jinyu.ingest import service as ingest
+from jinyu.migrate import upgrade
+from jinyu.party import service as party
+from jinyu.party.schemas import OrgCreate, OrgOut, ServiceAccountCreate, UserCreate
+from jinyu.synth import generate
+
+console = Console()
+DEMO_SEED = 20261127
+OPERATOR_CODE, REGULATOR_CODE = "JINYU-OPS", "REG-CQ"
+
+
+@dataclass(frozen=True)
+class Credential:
+    username: str
+    password: str
+    role: str
+    organisation: str
+    org_id: str
+
+
+def strong_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    body = "".join(secrets.choice(alphabet) for _ in range(14))
+    return f"{body}-{secrets.choice(string.ascii_uppercase)}{secrets.randbelow(10)}a"
+
+
+def prepare(settings: Settings) -> list[Credential]:
+    """Everything but serving; safe to re-run (an initialised data dir keeps its data and credentials)."""
+    upgrade(settings)
+    creds_file = settings.data_dir / "credentials.json"
+    if creds_file.exists():
+        console.print(f"数据目录已初始化 / data dir already initialised: {settings.data_dir}")
+        return [Credential(**c) for c in json.loads(creds_file.read_text())]
+    region = settings.data_dir / "region"
+    console.print("[bold]1/3[/] 生成小型合成区域 / generating the small synthetic region")
+    generate(region, "small", DEMO_SEED, progress=True)
+    console.print("[bold]2/3[/] 经正式接入流程加载 / loading through the ingestion path")
+    _load_region(settings, region)
+    console.print("[bold]3/3[/] 为每个角色创建演示用户 / creating a demo user per role")
+    with unit_of_work(settings) as session:
+        creds = _create_users(session)
+    _write_credentials(creds_file, creds)
+    return creds
+
+
+def _load_region(settings: Settings, region: Path) -> None:
+    stores = ingest.Stores(lake=Lake(settings.lake_dir), quarantine_dir=settings.data_dir / "quarantine",
+                           pseudonym_key=settings.key("pseudonym_key"))
+    for dataset in LOAD_ORDER:
+        path = next((p for p in (region / f"{dataset}.parquet", region / f"{dataset}.csv", region / dataset)
+                     if p.exists()), None)
+        if path is None:
+            continue
+        with unit_of_work(settings) as session:
+            report = ingest.ingest(session, SYSTEM, dataset, path, stores)
+        console.print(f"  {dataset:<20} accepted {report.accepted:>8}  rejected {report.rejected:>6}")
+
+
+def _org(session: Session, kind: OrgKind, nth: int = 0) -> OrgOut:
+    page = party.list_orgs(session, SYSTEM, kind.value, None, nth + 1, 0)
+    if len(page.items) <= nth:
+        raise RuntimeError(f"synthetic region has no {kind.value} #{nth}")
+    return page.items[nth]
+
+
+def _own_org(session: Session, kind: OrgKind, code: str, name: str) -> OrgOut:
+    found = party.list_orgs(session, SYSTEM, kind.value, code, 1, 0).items
+    return found[0] if found else party.create_org(session, SYSTEM, OrgCreate(kind=kind, code=code, name=name))
+
+
+def _branch_of(session: Session, head: OrgOut) -> OrgOut:
+    for org in party.list_orgs(session, SYSTEM, OrgKind.BANK_BRANCH.value, None, 500, 0).items:
+        if org.parent_id == head.id:
+            return org
+    raise RuntimeError(f"bank {head.code} has no branch")
+
+
+def _create_users(session: Session) -> list[Credential]:
+    operator = _own_org(session, OrgKind.OPERATOR, OPERATOR_CODE, "金渝平台运营中心 / Jinyu platform operator")
+    regulator = _own_org(session, OrgKind.REGULATOR, REGULATOR_CODE, "金融监管局 / regional financial regulator")
+    bank, bank2 = _org(session, OrgKind.BANK_HEAD_OFFICE, 0), _org(session, OrgKind.BANK_HEAD_OFFICE, 1)
+    plan: list[tuple[str, Role, OrgOut]] = [
+        ("admin", Role.PLATFORM_ADMIN, operator),
+        ("analyst", Role.REGULATOR_ANALYST, regulator),
+        ("supervisor", Role.REGULATOR_SUPERVISOR, regulator),
+        ("bank_risk", Role.BANK_HQ_RISK, bank),
+        ("bank_officer", Role.BANK_BRANCH_OFFICER, _branch_of(session, bank)),
+        ("bank2_risk", Role.BANK_HQ_RISK, bank2),
+        ("insurer", Role.INSURER_STAFF, _org(session, OrgKind.INSURER)),
+        ("hospital", Role.HOSPITAL_SYSTEM, _org(session, OrgKind.HOSPITAL)),
+        ("enterprise", Role.ENTERPRISE_ADMIN, _org(session, OrgKind.ENTERPRISE)),
+        ("provider", Role.DATA_PROVIDER, _org(session, OrgKind.BUREAU)),
+    ]
+    creds = []
+    for username, role, org in plan:
+        password = strong_password()
+        party.create_user(session, SYSTEM, UserCreate(username=username, display_name=username, org_id=org.id,
+                                                      roles=[role], password=SecretStr(password)))
+        creds.append(Credential(username, password, role.value, org.name, org.id))
+    hospital = plan[7][2]
+    key = party.create_service_account(session, SYSTEM, ServiceAccountCreate(
+        name="his", org_id=hospital.id, roles=[Role.HOSPITAL_SYSTEM])).api_key or ""
+    creds.append(Credential("svc:his", key, "hospital_system (X-API-Key)", hospital.name, hospital.id))
+    return creds
+
+
+def _write_credentials(path: Path, creds: list[Credential]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump([c.__dict__ for c in creds], f, ensure_ascii=False, indent=2)

@@ -1,0 +1,124 @@
+"""`jinyu ingest` and `jinyu datasets`: thin commands over the ingestion service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from jinyu.analytics import Lake
+from jinyu.config import get_settings
+from jinyu.core.auth import SYSTEM
+from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
+from jinyu.core.runtime import unit_of_work
+from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER
+from jinyu.ingest import reader, service
+from jinyu.ingest.docs import render_markdown
+from jinyu.ingest.schemas import LoadReport
+
+datasets_app = typer.Typer(help="数据契约 / dataset contracts: `jinyu datasets list`", no_args_is_help=True)
+
+
+def _stores() -> service.Stores:
+    s = get_settings()
+    return service.Stores(lake=Lake(s.lake_dir), quarantine_dir=s.data_dir / "quarantine",
+                          pseudonym_key=s.key("pseudonym_key"))
+
+
+def _load(dataset: str, path: Path, show_progress: bool) -> LoadReport:
+    files = reader.files_of(path)
+    totals = [reader.row_count(f) for f in files]
+    total = None if None in totals else sum(t or 0 for t in totals)
+    with Progress(TextColumn(f"[bold]{dataset}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=not show_progress, transient=True) as bar:
+        task = bar.add_task(dataset, total=total)
+        with unit_of_work() as session:
+            return service.ingest(session, SYSTEM, dataset, path, _stores(),
+                                  progress=lambda n: bar.advance(task, n))
+
+
+def _print_report(report: LoadReport) -> None:
+    state = "已加载过（未重复写入）/ already loaded, nothing written" if report.already_loaded else "完成 / done"
+    console.print(f"[bold]{report.dataset}[/] {report.file_name}: {state}")
+    print_table("加载报告 / load report", ["rows", "accepted", "rejected", "quarantine"],
+                [[report.rows_total, report.accepted, report.rejected, report.quarantine_file or "-"]])
+    if report.rejected_by_reason:
+        print_table("拒绝原因 / rejected by reason", ["reason", "rows"], sorted(report.rejected_by_reason.items()))
+
+
+@handle_errors
+def ingest(
+    dataset: str = typer.Argument(..., help="数据集名 / dataset name (see `jinyu datasets list`)"),
+    path: Path = typer.Argument(..., help="CSV 或 Parquet 文件，或分片目录 / file or directory of parts"),
+    json_out: bool = typer.Option(False, "--json", help="输出 JSON / print the report as JSON"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="不显示进度条 / no progress bar"),
+) -> None:
+    """接入一个数据文件：校验、入库、隔离不合格行并输出加载报告 / validate and load one file.
+
+    同一文件重复接入不会重复写入 / the same file loads once.
+
+    Example: jinyu ingest transfers ./region/transfers.parquet --json
+    """
+    report = _load(dataset, path, show_progress=not (json_out or no_progress))
+    print_json(report) if json_out else _print_report(report)
+
+
+@handle_errors
+def ingest_region(
+    directory: Path = typer.Argument(..., help="synth 输出目录 / a directory written by `jinyu synth`"),
+    json_out: bool = typer.Option(False, "--json", help="输出 JSON / print reports as JSON"),
+) -> None:
+    """按依赖顺序接入整个区域的全部数据集 / load every dataset of a region in dependency order.
+
+    Example: jinyu ingest-region ./region
+    """
+    reports = [r for r in (_load_if_present(directory, name, not json_out) for name in LOAD_ORDER) if r]
+    if json_out:
+        print_json(reports)
+        return
+    rows = [[r.dataset, r.rows_total, r.accepted, r.rejected, "yes" if r.already_loaded else ""] for r in reports]
+    print_table("区域加载 / region load", ["dataset", "rows", "accepted", "rejected", "already"], rows)
+
+
+def _load_if_present(directory: Path, dataset: str, show_progress: bool) -> LoadReport | None:
+    for candidate in (directory / f"{dataset}.parquet", directory / f"{dataset}.csv", directory / dataset):
+        if candidate.exists():
+            return _load(dataset, candidate, show_progress)
+    return None
+
+
+@datasets_app.command("list")
+@handle_errors
+def list_datasets(json_out: bool = typer.Option(False, "--json")) -> None:
+    """列出所有数据契约 / list dataset contracts. Example: jinyu datasets list --json"""
+    contracts = service.list_contracts()
+    if json_out:
+        print_json(contracts)
+        return
+    print_table("数据契约 / dataset contracts", ["name", "title", "key", "partition"],
+                [[c.name, c.title, ",".join(c.key), c.partition_by or "-"] for c in contracts])
+
+
+@datasets_app.command("show")
+@handle_errors
+def show_dataset(name: str, json_out: bool = typer.Option(False, "--json")) -> None:
+    """显示一个数据契约的列定义 / show one contract. Example: jinyu datasets show transfers"""
+    c = service.describe_contract(name)
+    if json_out:
+        print_json(c)
+        return
+    console.print(f"[bold]{c.name}[/] — {c.title} — {c.provider}; key {c.key}")
+    print_table("columns", ["name", "type", "level", "required", "check", "description"],
+                [[x.name, x.kind, x.level, x.required, x.check or x.protect or "", x.description] for x in c.columns])
+
+
+@datasets_app.command("docs")
+@handle_errors
+def dataset_docs(out: Path = typer.Option(Path("docs/data-formats.md"), help="输出文件 / output file")) -> None:
+    """由契约生成数据格式文档 / write docs/data-formats.md from the contracts. Example: jinyu datasets docs"""
+    out.write_text(render_markdown(CONTRACTS.values()), encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
+__all__ = ["datasets_app", "ingest", "ingest_region"]

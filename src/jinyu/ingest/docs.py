@@ -1,0 +1,49 @@
+"""Render the dataset contracts as the data-formats documentation page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from jinyu.governance.contracts import Contract
+
+HEADER = """# 数据格式 / Ingestion data formats
+
+Generated from `src/jinyu/governance/contracts.py` by `jinyu datasets docs`; do not edit by hand.
+
+Files are CSV (UTF-8, header row, comma-separated, every cell read as text and typed by the contract) or Parquet
+(column names as below; types may be native or text). A directory of part files loads as one dataset.
+
+- `decimal`: yuan with at most two decimals (fen), e.g. `1234.50`; never floating point.
+- `timestamp`: ISO 8601; without an offset the time is Asia/Shanghai; stored in UTC.
+- `date`: `YYYY-MM-DD`; `month`: `YYYY-MM`; `bool`: `true/false/1/0`.
+- Classification (分级): public 公开 · internal 内部 · sensitive 敏感 · personal 个人信息.
+- Protection: `token` columns are replaced by a keyed HMAC pseudonym before they reach the lake; `mask_name`
+  columns keep only the family name. `protect_if` limits protection to rows where another column has a value.
+
+Rejected rows are never dropped: they are written with every reason to `<data dir>/quarantine/<dataset>/`
+and counted by reason in the load report (`missing_required`, `bad_type`, `bad_check`, `bad_choice`,
+`below_min`, `too_many_decimals`, `duplicate_key_in_file`, `duplicate_key_existing`, `unknown_reference`).
+"""
+
+
+def _section(c: Contract) -> str:
+    lines = [f"## `{c.name}` — {c.title}", "", f"Provider 提供方: {c.provider}. Key 主键: `{', '.join(c.key)}`."]
+    if c.partition_by:
+        lines.append(f"Lake partitions by the month of `{c.partition_by}`; sorted by `{', '.join(c.sort_by)}`.")
+    if c.references:
+        refs = ", ".join(f"`{k}` → `{v}`" for k, v in c.references.items())
+        lines.append(f"References 引用: {refs}.")
+    lines += ["", "| column | type | required | level | check / allowed | protect | description |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for col in c.columns:
+        check = col.check.value if col.check else " / ".join(col.choices)
+        protect = col.protect.value if col.protect else ""
+        if col.protect_if:
+            protect += f" if {col.protect_if[0]}={col.protect_if[1]}"
+        lines.append(f"| `{col.name}` | {col.kind.value} | {'yes' if col.required else 'no'} | {col.level.value} "
+                     f"| {check} | {protect} | {col.description} |")
+    return "\n".join(lines)
+
+
+def render_markdown(contracts: Iterable[Contract]) -> str:
+    return HEADER + "\n" + "\n\n".join(_section(c) for c in contracts) + "\n"

@@ -1,0 +1,63 @@
+"""HTTP handlers: dataset contracts, file upload ingestion, load reports."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, UploadFile, status
+
+from jinyu.analytics import Lake
+from jinyu.core.auth import Perm, Principal
+from jinyu.core.errors import invalid
+from jinyu.core.pagination import MAX_LIMIT, Page
+from jinyu.core.web import SessionDep, require
+from jinyu.ingest import service
+from jinyu.ingest.schemas import ContractOut, LoadReport
+
+router = APIRouter(tags=["ingest 数据接入"])
+
+
+def stores_for(request: Request) -> service.Stores:
+    settings = request.app.state.settings
+    return service.Stores(lake=Lake(settings.lake_dir), quarantine_dir=settings.data_dir / "quarantine",
+                          pseudonym_key=settings.key("pseudonym_key"))
+
+
+@router.get("/datasets", response_model=list[ContractOut])
+def list_contracts(principal: Principal = require(Perm.DATASET_READ)) -> list[ContractOut]:
+    """数据契约：列、类型、主键、分级 / dataset contracts: columns, types, keys, classification."""
+    return service.list_contracts()
+
+
+@router.get("/datasets/{dataset}", response_model=ContractOut)
+def get_contract(dataset: str, principal: Principal = require(Perm.DATASET_READ)) -> ContractOut:
+    return service.describe_contract(dataset)
+
+
+@router.post("/ingest/{dataset}", response_model=LoadReport, status_code=status.HTTP_201_CREATED)
+def upload(dataset: str, file: UploadFile, request: Request, session: SessionDep,
+           principal: Principal = require(Perm.INGEST_RUN)) -> LoadReport:
+    """上传并接入一个文件（CSV 或 Parquet），返回加载报告 / ingest one file and return the load report."""
+    suffix = Path(file.filename or "").suffix
+    if suffix not in (".csv", ".parquet"):
+        raise invalid("file", "仅支持 .csv 与 .parquet / only .csv and .parquet files")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{dataset}{suffix}"
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out)
+        return service.ingest(session, principal, dataset, path, stores_for(request))
+
+
+@router.get("/ingest/loads", response_model=Page[LoadReport])
+def list_loads(session: SessionDep, principal: Principal = require(Perm.INGEST_READ), dataset: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+               offset: Annotated[int, Query(ge=0)] = 0) -> Page[LoadReport]:
+    return service.list_loads(session, principal, dataset, limit, offset)
+
+
+@router.get("/ingest/loads/{load_id}", response_model=LoadReport)
+def get_load(load_id: str, session: SessionDep, principal: Principal = require(Perm.INGEST_READ)) -> LoadReport:
+    return service.get_load(session, principal, load_id)

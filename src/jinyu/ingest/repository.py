@@ -1,0 +1,31 @@
+"""Queries on load records; data providers see their own organisation's loads, regulators all."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from jinyu.core.auth import Principal
+from jinyu.ingest.models import Load
+
+
+def readable(principal: Principal) -> Select[tuple[Load]]:
+    stmt = select(Load)
+    return stmt if principal.sees_everything else stmt.where(Load.org_id == principal.org_id)
+
+
+def find_by_content(session: Session, dataset: str, sha256: str) -> Load | None:
+    return session.scalars(select(Load).where(Load.dataset == dataset, Load.file_sha256 == sha256)).first()
+
+
+def get(session: Session, principal: Principal, load_id: str) -> Load | None:
+    return session.scalars(readable(principal).where(Load.id == load_id)).first()
+
+
+def list_(session: Session, principal: Principal, dataset: str | None, limit: int,
+          offset: int) -> tuple[list[Load], int]:
+    stmt = readable(principal)
+    if dataset:
+        stmt = stmt.where(Load.dataset == dataset)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return list(session.scalars(stmt.order_by(Load.finished_at.desc()).limit(limit).offset(offset))), total

@@ -1,0 +1,12 @@
+"""Every domain's ORM tables, imported so that one MetaData knows them all (Alembic and tests use this)."""
+
+from __future__ import annotations
+
+from jinyu.audit import models as audit_models
+from jinyu.consent import models as consent_models
+from jinyu.core.db import Base
+from jinyu.ingest import models as ingest_models
+from jinyu.party import models as party_models
+
+metadata = Base.metadata
+DOMAIN_MODELS = (audit_models, party_models, consent_models, ingest_models)

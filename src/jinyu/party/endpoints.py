@@ -1,0 +1,110 @@
+"""HTTP handlers of the party domain: thin — declare the permission, call one service function."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from jinyu.core.auth import OrgKind, Perm, Principal
+from jinyu.core.pagination import MAX_LIMIT, Page
+from jinyu.core.web import SessionDep, require
+from jinyu.party import service
+from jinyu.party.rules import RegistrationState
+from jinyu.party.schemas import (
+    Me,
+    OrgCreate,
+    OrgOut,
+    RegistrationDecision,
+    RegistrationOut,
+    RegistrationSubmit,
+    ServiceAccountCreate,
+    ServiceAccountOut,
+    TokenOut,
+    UserCreate,
+    UserOut,
+)
+
+router = APIRouter(tags=["party 机构与用户"])
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["auth 认证"])
+def issue_token(request: Request, session: SessionDep,
+                form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+    """OAuth2 password grant: 用户名+密码换取访问令牌 / exchange username and password for a bearer token."""
+    return service.login(session, request.app.state.sessionmaker, form.username, form.password,
+                         request.app.state.settings)
+
+
+@router.get("/me", response_model=Me)
+def whoami(session: SessionDep, principal: Principal = require(Perm.ORG_READ)) -> Me:
+    """当前身份、机构、角色与权限 / the caller's identity, organisation, roles and permissions."""
+    return service.me(session, principal)
+
+
+@router.get("/orgs", response_model=Page[OrgOut])
+def list_orgs(session: SessionDep, principal: Principal = require(Perm.ORG_READ),
+              kind: OrgKind | None = None, q: str | None = None, limit: Limit = 50,
+              offset: Offset = 0) -> Page[OrgOut]:
+    """机构列表（限于调用方可见范围）/ organisations the caller may see."""
+    return service.list_orgs(session, principal, kind.value if kind else None, q, limit, offset)
+
+
+@router.get("/orgs/{org_id}", response_model=OrgOut)
+def get_org(org_id: str, session: SessionDep, principal: Principal = require(Perm.ORG_READ)) -> OrgOut:
+    return service.get_org(session, principal, org_id)
+
+
+@router.post("/orgs", response_model=OrgOut, status_code=status.HTTP_201_CREATED)
+def create_org(data: OrgCreate, session: SessionDep, principal: Principal = require(Perm.ORG_MANAGE)) -> OrgOut:
+    return service.create_org(session, principal, data)
+
+
+@router.get("/users", response_model=Page[UserOut])
+def list_users(session: SessionDep, principal: Principal = require(Perm.USER_READ), limit: Limit = 50,
+               offset: Offset = 0) -> Page[UserOut]:
+    return service.list_users(session, principal, limit, offset)
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+def create_user(data: UserCreate, session: SessionDep,
+                principal: Principal = require(Perm.USER_MANAGE)) -> UserOut:
+    return service.create_user(session, principal, data)
+
+
+@router.post("/service-accounts", response_model=ServiceAccountOut, status_code=status.HTTP_201_CREATED)
+def create_service_account(data: ServiceAccountCreate, session: SessionDep,
+                           principal: Principal = require(Perm.USER_MANAGE)) -> ServiceAccountOut:
+    """创建服务账户（医院/银行系统），API key 仅返回一次 / the API key is shown once."""
+    return service.create_service_account(session, principal, data)
+
+
+@router.post("/registrations", response_model=RegistrationOut, status_code=status.HTTP_201_CREATED)
+def submit_registration(data: RegistrationSubmit, request: Request, session: SessionDep,
+                        principal: Principal = require(Perm.ENTERPRISE_REGISTER)) -> RegistrationOut:
+    """企业实名注册 / an enterprise administrator registers the enterprise under its real name."""
+    key = request.app.state.settings.key("pseudonym_key")
+    return service.submit_registration(session, principal, data, key)
+
+
+@router.get("/registrations", response_model=Page[RegistrationOut])
+def list_registrations(session: SessionDep, principal: Principal = require(Perm.ORG_READ),
+                       state: RegistrationState | None = None, limit: Limit = 50,
+                       offset: Offset = 0) -> Page[RegistrationOut]:
+    return service.list_registrations(session, principal, state.value if state else None, limit, offset)
+
+
+@router.get("/registrations/{registration_id}", response_model=RegistrationOut)
+def get_registration(registration_id: str, session: SessionDep,
+                     principal: Principal = require(Perm.ORG_READ)) -> RegistrationOut:
+    return service.get_registration(session, principal, registration_id)
+
+
+@router.post("/registrations/{registration_id}/decision", response_model=RegistrationOut)
+def decide_registration(registration_id: str, decision: RegistrationDecision, session: SessionDep,
+                        principal: Principal = require(Perm.ENTERPRISE_REVIEW)) -> RegistrationOut:
+    """审核实名注册：核验、驳回、暂停或恢复，须附理由 / verify, reject, suspend or restore, with a reason."""
+    return service.decide_registration(session, principal, registration_id, decision)

@@ -1,0 +1,49 @@
+"""Party use cases: organisations, users and service accounts, authentication, real-name registration.
+
+Services take the session first, then the principal; they never commit (the boundary does).
+"""
+
+from jinyu.party.service.identity import (
+    authenticate_api_key,
+    authenticate_token,
+    login,
+    principal_for_user,
+)
+from jinyu.party.service.orgs import (
+    RegistryOrg,
+    create_org,
+    find_enterprise,
+    get_org,
+    list_orgs,
+    resolve_org,
+    upsert_registry_orgs,
+)
+from jinyu.party.service.registration import (
+    decide_registration,
+    get_registration,
+    list_registrations,
+    submit_registration,
+)
+from jinyu.party.service.users import create_service_account, create_user, list_users, me
+
+__all__ = [
+    "RegistryOrg",
+    "authenticate_api_key",
+    "authenticate_token",
+    "create_org",
+    "create_service_account",
+    "create_user",
+    "decide_registration",
+    "find_enterprise",
+    "get_org",
+    "get_registration",
+    "list_orgs",
+    "list_registrations",
+    "list_users",
+    "login",
+    "me",
+    "principal_for_user",
+    "resolve_org",
+    "submit_registration",
+    "upsert_registry_orgs",
+]

@@ -1,0 +1,70 @@
+"""`make test`: import contracts, the main suite (SQLite + PostgreSQL, in parallel), then the Spark suite.
+
+Under CI (JINYU_REQUIRE_SUITES=postgres,spark) a skipped PostgreSQL or Spark test fails the run; elsewhere the
+run passes but says loudly what it skipped. Ends with one plain line: 'N passed, N failed, N skipped'.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from typing import Any
+
+import pytest
+
+REQUIRED_MARKERS = ("postgres", "spark")
+
+
+class Tally:
+    """Counts outcomes and remembers skipped tests of the required suites."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.required_skips: list[str] = []
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            outcome = "skipped" if report.skipped else report.outcome
+            self.counts[outcome] += 1
+            if report.skipped and set(REQUIRED_MARKERS) & set(report.keywords):
+                self.required_skips.append(report.nodeid)
+
+
+def _run(args: list[str], tally: Tally) -> int:
+    return int(pytest.main(args, plugins=[tally]))
+
+
+def main() -> int:
+    required = [m for m in os.environ.get("JINYU_REQUIRE_SUITES", "").split(",") if m]
+    print("== import contracts (import-linter)", flush=True)
+    if subprocess.call(["lint-imports"]) != 0:
+        print("import contracts broken / 分层导入规则被破坏", file=sys.stderr)
+        return 1
+    tally = Tally()
+    print("== main suite (SQLite and PostgreSQL)", flush=True)
+    main_rc = _run(["-m", "not spark", "-n", os.environ.get("JINYU_TEST_WORKERS", "2"), "-q", "-p", "no:cacheprovider"],
+                   tally)
+    print("== Spark parity suite", flush=True)
+    spark_rc = _run(["-m", "spark", "-q", "-p", "no:cacheprovider"], tally)
+    failed = [rc for rc in (main_rc, spark_rc) if rc not in (0, 5)]
+    if tally.required_skips:
+        banner = "!" * 78
+        print(f"\n{banner}\nSKIPPED REQUIRED SUITES / 跳过了必需的测试套件 ({len(tally.required_skips)} tests):",
+              file=sys.stderr)
+        for nodeid in tally.required_skips[:20]:
+            print(f"  - {nodeid}", file=sys.stderr)
+        print("Set JINYU_TEST_POSTGRES_URL and install Java 17 + pyspark to run them.\n" + banner, file=sys.stderr)
+        if required:
+            failed.append(1)
+    c = tally.counts
+    print(f"{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped", flush=True)
+    if c["passed"] == 0:
+        print("no test ran / 没有运行任何测试", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
