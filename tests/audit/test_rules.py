@@ -255,7 +255,7 @@ def test_content_serialises_lists_and_details_canonically() -> None:
         ({"detail": {"card": "6222 0212 3456 7890"}}, "detail"),
         ({"detail": {"nested": [{"id_no": "11010519491231002X"}]}}, "detail"),
         ({"detail": {"13800138000": 1}}, "detail"),
-        ({"subject_ids": ["500101199001011234"]}, "subject_ids"),
+        ({"subject_ids": ["x" * (rules.MAX_SUBJECT_ID_CHARS + 1)]}, "subject_ids"),
         ({"purpose": "查询 13800138000 的账户"}, "purpose"),
     ],
 )
@@ -280,3 +280,11 @@ def test_content_accepts_ids_codes_and_pseudonyms(value: str) -> None:
     rules.content_of(
         action="party.org.read", subject_type="organisation", subject_ids=[value], detail={"v": value}
     )
+
+
+def test_subject_ids_are_taken_as_declared() -> None:
+    # subject_ids are the caller's ids of the subject (searched for exactly); only free text is screened.
+    content = rules.content_of(
+        action="http.get", subject_type="route", subject_ids=["/api/v1/accounts/62220212"]
+    )
+    assert content.subject_ids == '["/api/v1/accounts/62220212"]'

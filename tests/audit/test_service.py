@@ -137,7 +137,8 @@ def test_records_in_one_session_across_transactions_use_the_fresh_head(
 
 
 def test_outcome_check_constraint_mirrors_the_rule_enum() -> None:
-    constraint = next(c for c in AuditEntry.__table__.constraints if str(c.name).endswith("_outcome"))
+    table = AuditEntry.metadata.tables["audit_entries"]
+    constraint = next(c for c in table.constraints if str(c.name).endswith("_outcome"))
     sql = str(getattr(constraint, "sqltext", ""))
     assert all(f"'{o.value}'" in sql for o in Outcome)
 
@@ -352,3 +353,9 @@ def test_search_outside_the_regulator_sees_only_its_own_tenant(trail: Session) -
     )
     page = service.search(trail, auditor, AuditFilter(), PageRequest())
     assert [e.seq for e in page.items] == [6, 4, 2, 1]
+
+
+def test_search_still_shows_rows_whose_json_was_mangled(trail: Session) -> None:
+    trail.execute(text("UPDATE audit_entries SET subject_ids = 'oops', detail = '[1]' WHERE seq = 1"))
+    [item] = service.search(trail, SUPERVISOR, AuditFilter(action="party.org.read"), PageRequest()).items
+    assert (item.subject_ids, item.detail) == (["oops"], {"unparsed": "[1]"})

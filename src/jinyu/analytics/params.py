@@ -45,10 +45,9 @@ def _int(v: object) -> object:
 
 
 def _non_negative(v: object) -> object:
-    value = _int(v)
-    if not isinstance(value, int) or value < 0:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
         raise TypeError("应为非负整数 / expected an integer ≥ 0")
-    return value
+    return int(v)
 
 
 def _bool(v: object) -> object:

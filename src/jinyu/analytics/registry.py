@@ -7,6 +7,7 @@ statement, every `$name` in it must be declared and every declared parameter use
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from jinyu.analytics.params import CHECKS, bind
 from jinyu.core.errors import Conflict, NotFound, invalid
 
 DIALECT = "duckdb"
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def _check_placeholders(name: str, tree: exp.Expr, declared: set[str]) -> None:
         raise invalid("sql", f"{name}: 只能用命名参数 $name / only named parameters $name are allowed")
     used = set()
     for node in tree.find_all(exp.Placeholder):
-        if not node.name:  # a bare `?`
+        if not _NAME_RE.match(node.name):  # `?` or `$1`: positional, so easy to bind in the wrong order
             raise invalid("sql", f"{name}: 只能用命名参数 $name / only named parameters $name are allowed")
         used.add(node.name)
     if used != declared:
@@ -86,10 +88,12 @@ def register(query: Query) -> Query:
     """Add a query. Registering the same definition again is a no-op (modules may be re-imported)."""
     with _LOCK:
         known = _QUERIES.get(query.name)
-        if known is not None and known != query:
-            raise Conflict(detail=f"查询名已被占用 / query name already registered: {query.name!r}")
-        _QUERIES[query.name] = query
-    return query
+        if known is None:
+            _QUERIES[query.name] = query
+            return query
+    if known != query:
+        raise Conflict(detail=f"查询名已被占用 / query name already registered: {query.name!r}")
+    return known
 
 
 def get_query(name: str) -> Query:

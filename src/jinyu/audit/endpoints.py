@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from jinyu.audit import service
-from jinyu.audit.schemas import AuditEntryOut, AuditFilter, Page, PageRequest, VerifyResultOut
+from jinyu.audit.schemas import AuditEntryOut, AuditFilter, CursorPage, PageRequest, VerifyResultOut
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.web import SessionDep, require
 
@@ -29,7 +29,7 @@ def verify_chain(
 
 @router.get(
     "/entries",
-    response_model=Page[AuditEntryOut],
+    response_model=CursorPage[AuditEntryOut],
     summary="检索审计记录 / Search audit entries",
     description="按条件检索，最新在前；用 next_cursor 翻页。 / Newest first; page with next_cursor.",
 )
@@ -38,5 +38,5 @@ def search_entries(
     principal: Annotated[Principal, require(Perm.AUDIT_READ)],
     filters: Annotated[AuditFilter, Query()],
     page: Annotated[PageRequest, Query()],
-) -> Page[AuditEntryOut]:
+) -> CursorPage[AuditEntryOut]:
     return service.search(session, principal, filters, page)

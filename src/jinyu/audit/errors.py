@@ -28,3 +28,10 @@ class AuditChainHeadMissing(Conflict):
 
     code = "audit_chain_head_missing"
     title = "审计链头缺失 / Audit chain head missing"
+
+
+class AuditChainBroken(Conflict):
+    """An append found the chain tampered with (a row stored past the head); appends fail closed."""
+
+    code = "audit_chain_broken"
+    title = "审计链已损坏 / Audit chain broken"

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, CursorResult, Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jinyu.audit.errors import AuditAppendConflict, AuditChainHeadMissing
+from jinyu.audit.errors import AuditAppendConflict, AuditChainBroken, AuditChainHeadMissing
 from jinyu.audit.models import HEAD_ID, AuditEntry, AuditHead
 from jinyu.audit.rules import GENESIS_HASH, ChainHead, json_text
 from jinyu.core.auth import Principal
@@ -86,7 +86,14 @@ def _create_head(session: Session) -> None:
 def append(session: Session, entry: AuditEntry, head: ChainHead) -> None:
     """Write the entry and move the head onto it (same transaction, so they never disagree)."""
     session.add(entry)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # The head was locked, so a clash on seq means a row was stored past the head behind the chain's back.
+        raise AuditChainBroken(
+            detail=f"第 {entry.seq} 条位置已被占用，须由运维核查 / seq {entry.seq} is already taken past the "
+            "chain head; an operator must investigate (jinyu audit verify)"
+        ) from exc
     moved = cast(
         CursorResult[Any],
         session.execute(

@@ -46,6 +46,7 @@ HASHED_FIELDS = (
 )
 
 MAX_SUBJECT_IDS = 1000
+MAX_SUBJECT_ID_CHARS = 256
 MAX_DETAIL_CHARS = 8000
 MAX_PURPOSE_CHARS = 200
 
@@ -207,15 +208,20 @@ def content_of(
     ids = [str(i) for i in subject_ids]
     if len(ids) > MAX_SUBJECT_IDS:
         raise _reject("subject_ids", f"最多 {MAX_SUBJECT_IDS} 个 / at most {MAX_SUBJECT_IDS} ids")
-    if any(not i or len(i) > 128 for i in ids):
-        raise _reject("subject_ids", "id 不能为空且不超过 128 字符 / ids must be 1-128 characters")
+    if any(not i or len(i) > MAX_SUBJECT_ID_CHARS for i in ids):
+        raise _reject(
+            "subject_ids",
+            f"id 不能为空且不超过 {MAX_SUBJECT_ID_CHARS} 字符 / ids must be 1-{MAX_SUBJECT_ID_CHARS} chars",
+        )
     if outcome not in _OUTCOMES:
         raise _reject("outcome", f"应为 / must be one of {', '.join(o.value for o in Outcome)}")
     if purpose is not None and (not purpose.strip() or len(purpose) > MAX_PURPOSE_CHARS):
         raise _reject(
             "purpose", f"不能为空且不超过 {MAX_PURPOSE_CHARS} 字符 / must be 1-{MAX_PURPOSE_CHARS} chars"
         )
-    for name, value in (("subject_ids", ids), ("purpose", purpose), ("detail", detail)):
+    # Free text and structures are where raw identifiers leak by accident. subject_ids are the caller's
+    # declared ids of the subject (internal ids or pseudonyms by convention) and are what searches match.
+    for name, value in (("purpose", purpose), ("detail", detail)):
         _refuse_raw_identifiers(name, value)
     return Content(
         action=action,

@@ -8,6 +8,7 @@ other row locks are taken (that could deadlock with another appender).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,11 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from jinyu.audit import repository, rules
 from jinyu.audit.models import AuditEntry
 from jinyu.audit.rules import Outcome, VerifyResult
-from jinyu.audit.schemas import AuditEntryOut, AuditFilter, Page, PageRequest
+from jinyu.audit.schemas import AuditEntryOut, AuditFilter, CursorPage, PageRequest
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import utcnow
 from jinyu.core.db import new_id, transaction
 from jinyu.core.logging import request_id
+
+log = logging.getLogger(__name__)
 
 
 def record(
@@ -108,10 +111,13 @@ def verify(
     head = repository.read_head(session)
     # Up to the head read now: entries appended while we walk are for the next run, not false alarms.
     entries = repository.iter_chain(session, upto=head.seq if head else None, batch=batch_size)
-    result = rules.verify_chain(entries, head)
-    result = rules.beyond_head(result, repository.first_seq_beyond_head(session) if head else None)
-    if head is None and not result.ok:
-        return result  # a headless chain refuses appends (fail closed), so this check cannot be recorded
+    beyond = repository.first_seq_beyond_head(session) if head else None
+    result = rules.beyond_head(rules.verify_chain(entries, head), beyond)
+    if beyond is not None or (head is None and not result.ok):
+        # A chain with no head, or with a row already in the next seq, refuses appends (fails closed), so
+        # this check cannot be recorded in it; the log keeps a trace for the operator.
+        log.warning("audit.verify not recorded: chain refuses appends", extra={"problem": result.problem})
+        return result
     record(
         session,
         principal,
@@ -130,7 +136,7 @@ def verify(
 
 def search(
     session: Session, principal: Principal, filters: AuditFilter, page: PageRequest
-) -> Page[AuditEntryOut]:
+) -> CursorPage[AuditEntryOut]:
     """Entries matching `filters`, newest first, one page at a time. The search itself is audited."""
     principal.require(Perm.AUDIT_READ)
     rows = repository.search(session, principal, filters, before_seq=page.before_seq, limit=page.limit + 1)
@@ -151,7 +157,7 @@ def search(
             "oldest_seq": items[-1].seq if items else None,
         },
     )
-    return Page[AuditEntryOut](
+    return CursorPage[AuditEntryOut](
         items=items, limit=page.limit, next_cursor=str(items[-1].seq) if more else None
     )
 
@@ -167,11 +173,32 @@ def _out(entry: AuditEntry) -> AuditEntryOut:
         tenant_id=entry.tenant_id,
         action=entry.action,
         subject_type=entry.subject_type,
-        subject_ids=json.loads(entry.subject_ids),
+        subject_ids=_ids(entry.subject_ids),
         purpose=entry.purpose,
         outcome=Outcome(entry.outcome),
-        detail=json.loads(entry.detail) if entry.detail is not None else None,
+        detail=_detail(entry.detail),
         request_id=entry.request_id,
         prev_hash=entry.prev_hash,
         hash=entry.hash,
     )
+
+
+# A row edited by hand may no longer hold valid JSON; search must still show it to whoever investigates.
+
+
+def _ids(text: str) -> list[str]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    return [str(v) for v in value] if isinstance(value, list) else [text]
+
+
+def _detail(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"unparsed": text}
+    return value if isinstance(value, dict) else {"unparsed": text}

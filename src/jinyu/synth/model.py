@@ -106,6 +106,7 @@ class Banks:
     outlets: list[BankOrg] = field(default_factory=list)
     outlet_branch: list[int] = field(default_factory=list)  # outlet index -> branch index
     outlets_of: list[list[int]] = field(default_factory=list)  # bank_no -> outlet indexes
+    by_district: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (bank_no, district) -> outlets
     # Per branch: the bank's internal account (loan disbursement source) and its loan repayment account.
     internal_account: list[int] = field(default_factory=list)
     repayment_account: list[int] = field(default_factory=list)
@@ -213,6 +214,7 @@ class Region:
     events: EventTable = field(init=False)
     # Finished datasets by name: column name -> values (see writers.py for the value forms per kind).
     tables: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    bureaus: dict[str, tuple[str, str]] = field(default_factory=dict)  # role -> (USCC, name)
     used_usccs: set[str] = field(default_factory=set)
     used_person_ids: set[str] = field(default_factory=set)
 

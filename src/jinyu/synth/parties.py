@@ -142,7 +142,10 @@ def build_shareholders(region: Region) -> None:
         for _ in range(rng.choice((0, 0, 1, 1, 2)) if holders else rng.randint(1, 2)):
             p = rng.randrange(len(people))
             holders.append(("person", people.ids[p], people.names[p]))
-        unique = list({hid: (kind, hid, name) for kind, hid, name in reversed(holders)}.values())[::-1]
+        unique: list[tuple[str, str, str]] = []
+        for holder in holders:  # the same person may be drawn twice; the register keys on (uscc, holder)
+            if all(holder[1] != u[1] for u in unique):
+                unique.append(holder)
         for (kind, hid, hname), bp in zip(unique, _split_basis_points(rng, len(unique)), strict=True):
             for key, value in zip(rows, (ent.uscc, kind, hid, hname, bp), strict=True):
                 rows[key].append(value)

@@ -1,0 +1,16 @@
+SELECT
+  account_no,
+  bank_code,
+  owner_type,
+  owner_id,
+  owner_name,
+  category,
+  opened_on,
+  currency
+FROM accounts
+WHERE
+  owner_id = :owner_id
+ORDER BY
+  account_no NULLS LAST
+LIMIT :limit
+OFFSET :offset

@@ -1,0 +1,119 @@
+"""A generic walk of every endpoint with every role: 401 without credentials, 403 without the permission,
+never 401/403 with it, and 404 for another tenant's object."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from jinyu.core.auth import ROLE_ORG_KINDS, ROLE_PERMISSIONS, OrgKind, Perm, Role
+from tests.fixtures.auth import login, make_org, make_user
+
+# Every endpoint under /api/v1 with the permission it declares. The test fails when an endpoint is missing here.
+DECLARED: dict[tuple[str, str], Perm | None] = {
+    ("post", "/api/v1/auth/token"): None,
+    ("get", "/api/v1/me"): Perm.ORG_READ,
+    ("get", "/api/v1/orgs"): Perm.ORG_READ,
+    ("post", "/api/v1/orgs"): Perm.ORG_MANAGE,
+    ("get", "/api/v1/orgs/{org_id}"): Perm.ORG_READ,
+    ("get", "/api/v1/users"): Perm.USER_READ,
+    ("post", "/api/v1/users"): Perm.USER_MANAGE,
+    ("post", "/api/v1/service-accounts"): Perm.USER_MANAGE,
+    ("post", "/api/v1/registrations"): Perm.ENTERPRISE_REGISTER,
+    ("get", "/api/v1/registrations"): Perm.ORG_READ,
+    ("get", "/api/v1/registrations/{registration_id}"): Perm.ORG_READ,
+    ("post", "/api/v1/registrations/{registration_id}/decision"): Perm.ENTERPRISE_REVIEW,
+    ("post", "/api/v1/consents"): Perm.CONSENT_GRANT,
+    ("get", "/api/v1/consents"): Perm.CONSENT_READ,
+    ("get", "/api/v1/consents/{grant_id}"): Perm.CONSENT_READ,
+    ("post", "/api/v1/consents/{grant_id}/revoke"): Perm.CONSENT_GRANT,
+    ("get", "/api/v1/audit/verify"): Perm.AUDIT_VERIFY,
+    ("get", "/api/v1/audit/entries"): Perm.AUDIT_READ,
+    ("get", "/api/v1/datasets"): Perm.DATASET_READ,
+    ("get", "/api/v1/datasets/{dataset}"): Perm.DATASET_READ,
+    ("post", "/api/v1/ingest/{dataset}"): Perm.INGEST_RUN,
+    ("get", "/api/v1/ingest/loads"): Perm.INGEST_READ,
+    ("get", "/api/v1/ingest/loads/{load_id}"): Perm.INGEST_READ,
+    ("get", "/api/v1/enterprises/{uscc}/gov-summary"): Perm.GOVDATA_READ,
+    ("get", "/api/v1/banking/accounts"): Perm.ACCOUNT_READ,
+}
+
+
+def _routes(client: TestClient) -> list[tuple[str, str]]:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    return sorted((m, p) for p, ops in paths.items() if p.startswith("/api/v1") for m in ops)
+
+
+def test_every_endpoint_declares_a_permission(client: TestClient) -> None:
+    assert set(_routes(client)) == set(DECLARED)
+
+
+@pytest.fixture
+def tokens(session: Session, client: TestClient) -> dict[Role, dict[str, str]]:
+    kinds = {
+        OrgKind.BANK_HEAD_OFFICE: make_org(session, OrgKind.BANK_HEAD_OFFICE),
+        OrgKind.REGULATOR: make_org(session, OrgKind.REGULATOR),
+        OrgKind.OPERATOR: make_org(session, OrgKind.OPERATOR),
+        OrgKind.ENTERPRISE: make_org(session, OrgKind.ENTERPRISE),
+        OrgKind.INSURER: make_org(session, OrgKind.INSURER),
+        OrgKind.HOSPITAL: make_org(session, OrgKind.HOSPITAL),
+        OrgKind.BUREAU: make_org(session, OrgKind.BUREAU),
+    }
+    kinds[OrgKind.BANK_BRANCH] = make_org(session, OrgKind.BANK_BRANCH, parent=kinds[OrgKind.BANK_HEAD_OFFICE])
+    out = {}
+    for role in Role:
+        kind = next(k for k in ROLE_ORG_KINDS[role] if k in kinds)
+        user = make_user(session, kinds[kind], role)
+        session.commit()
+        out[role] = login(client, user.username)
+    return out
+
+
+def _fill(path: str, foreign_id: str) -> str:
+    return re.sub(r"\{uscc\}", "91500000MA0000001X", re.sub(r"\{[a-z_]+\}", foreign_id, path))
+
+
+def test_walk_every_endpoint_with_every_role(client: TestClient, session: Session,
+                                             tokens: dict[Role, dict[str, str]]) -> None:
+    foreign = make_org(session, OrgKind.BANK_HEAD_OFFICE)  # no caller's tenant owns it
+    session.commit()
+    failures = []
+    for method, path in _routes(client):
+        perm = DECLARED[(method, path)]
+        if perm is None:
+            continue
+        url = _fill(path, foreign.id)
+        anonymous = client.request(method, url, json={})
+        if anonymous.status_code != 401:
+            failures.append(f"{method} {path} anonymous → {anonymous.status_code}")
+        for role, headers in tokens.items():
+            status = client.request(method, url, headers=headers, json={}).status_code
+            allowed = perm in ROLE_PERMISSIONS[role]
+            if not allowed and status != 403:
+                failures.append(f"{method} {path} {role} without {perm} → {status}")
+            if allowed and status == 401:
+                failures.append(f"{method} {path} {role} → 401")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        ("/api/v1/orgs/{id}", Role.BANK_HQ_RISK),
+        ("/api/v1/orgs/{id}", Role.ENTERPRISE_ADMIN),
+        ("/api/v1/consents/{id}", Role.BANK_BRANCH_OFFICER),
+        ("/api/v1/registrations/{id}", Role.ENTERPRISE_ADMIN),
+        ("/api/v1/ingest/loads/{id}", Role.DATA_PROVIDER),
+    ],
+)
+def test_other_tenants_objects_answer_404(client: TestClient, session: Session,
+                                          tokens: dict[Role, dict[str, str]], path: str, role: Role) -> None:
+    foreign = make_org(session, OrgKind.BANK_HEAD_OFFICE)
+    session.commit()
+    resp = client.get(path.replace("{id}", foreign.id), headers=tokens[role])
+    assert resp.status_code == 404
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert resp.json()["status"] == 404

@@ -1,0 +1,112 @@
+"""`jinyu audit verify|search` against a throwaway SQLite store configured through JINYU_* variables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from jinyu.audit import service
+from jinyu.audit.cli import app
+from jinyu.audit.models import AuditEntry
+from jinyu.config import get_settings
+from jinyu.core import cli_kit, db, runtime
+from jinyu.models import metadata
+from tests.audit.factories import principal
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[sessionmaker[Session]]:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("JINYU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINYU_DATABASE_URL", url)
+    get_settings.cache_clear()
+    engine = runtime.engine_for(url)
+    metadata.create_all(engine)
+    factory = db.make_sessionmaker(engine)
+    with db.transaction(factory) as s:
+        for action in ("party.org.read", "party.user.read", "consent.grant"):
+            service.record(s, principal("banker"), action=action, subject_type="thing", subject_ids=["x-1"])
+    yield factory
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def _actions(factory: sessionmaker[Session]) -> list[str]:
+    with factory() as s:
+        return list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+
+
+def test_verify_prints_an_intact_chain_and_records_the_console(store: sessionmaker[Session]) -> None:
+    result = runner.invoke(app, ["verify"])
+
+    assert result.exit_code == 0, result.output
+    assert "审计链完整" in result.stdout and "3" in result.stdout
+    with store() as s:
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+    assert (last.action, last.actor_id, last.outcome) == ("audit.verify", "system", "ok")
+
+
+def test_verify_json(store: sessionmaker[Session]) -> None:
+    result = runner.invoke(app, ["verify", "--json"])
+
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert (body["ok"], body["checked"], body["head_seq"], body["problem"]) == (True, 3, 3, None)
+
+
+def test_broken_chain_exits_1_naming_the_first_bad_entry(store: sessionmaker[Session]) -> None:
+    with db.transaction(store) as s:
+        s.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
+
+    result = runner.invoke(app, ["verify", "--json"])
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["first_bad_seq"] == 2
+    assert "seq 2" in result.stderr and "removed" in result.stderr
+    assert _actions(store)[-1] == "audit.verify"  # recorded although the command failed
+
+
+def test_search_json_with_filters(store: sessionmaker[Session]) -> None:
+    result = runner.invoke(app, ["search", "--action", "party.*", "--limit", "1", "--json"])
+
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert [e["action"] for e in body["items"]] == ["party.user.read"]
+    assert body["next_cursor"] == "2"
+    assert _actions(store)[-1] == "audit.search"
+
+
+def test_search_prints_a_table(store: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_kit.console, "width", 200)  # a real terminal, not the runner's 80 columns
+    result = runner.invoke(app, ["search", "--subject-id", "x-1", "--limit", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert "consent.grant" in result.stdout and "--cursor 2" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [(["--limit", "501"], "limit"), (["--since", "yesterday"], "since"), (["--outcome", "maybe"], "outcome")],
+)
+def test_search_rejects_bad_options_readably(
+    store: sessionmaker[Session], args: list[str], field: str
+) -> None:
+    result = runner.invoke(app, ["search", *args])
+
+    assert result.exit_code == 1
+    assert "错误 / error" in result.stderr and field in result.stderr
+
+
+def test_help_is_chinese_first_with_an_example() -> None:
+    for command in ("verify", "search"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0
+        assert "示例 / example" in result.stdout and "jinyu audit" in result.stdout
