@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jinyu import __version__
@@ -116,7 +117,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: JinyuError) -> JSONResponse:
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is not None and exc.status in (403, 404):
-            _audit_refusal(request, principal, exc)
+            # The request's own transaction is already rolled back here; write the refusal in a new one,
+            # off the event loop.
+            await run_in_threadpool(_audit_refusal, request, principal, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return _problem(exc.status, exc.problem(request.url.path), headers)
 

@@ -20,4 +20,5 @@ def list_accounts(request: Request, session: SessionDep, principal: Principal = 
                   bank_code: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
                   offset: Annotated[int, Query(ge=0)] = 0) -> Page[AccountOut]:
     """本机构可见的账户：银行看本行（及下级）开立的，企业看自己的 / accounts the caller's organisation may see."""
-    return service.list_accounts(session, principal, request.app.state.analytics, bank_code, limit, offset)
+    key = request.app.state.settings.key("pseudonym_key")
+    return service.list_accounts(session, principal, request.app.state.analytics, key, bank_code, limit, offset)

@@ -10,6 +10,7 @@ from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.errors import PermissionDenied, invalid
 from jinyu.core.pagination import Page
+from jinyu.core.privacy import ACCOUNT_DOMAIN, pseudonymize
 from jinyu.banking import queries
 from jinyu.banking.schemas import AccountOut
 from jinyu.party import service as party
@@ -34,12 +35,14 @@ def _rows(session: Session, principal: Principal, engine: Engine, bank_code: str
     raise PermissionDenied(detail="该机构类型无账户数据 / no account data for this kind of organisation")
 
 
-def list_accounts(session: Session, principal: Principal, engine: Engine, bank_code: str | None, limit: int,
-                  offset: int) -> Page[AccountOut]:
+def list_accounts(session: Session, principal: Principal, engine: Engine, pseudonym_key: bytes,
+                  bank_code: str | None, limit: int, offset: int) -> Page[AccountOut]:
     principal.require(Perm.ACCOUNT_READ)
     rows = _rows(session, principal, engine, bank_code, limit, offset)
     total = int(str(rows[0]["total"])) if rows else 0
     items = [AccountOut.model_validate({k: v for k, v in r.items() if k != "total"}) for r in rows]
-    audit.record(session, principal, action="banking.account.list", subject_type="account",
-                 subject_ids=[a.account_no for a in items], detail={"bank_code": bank_code})
+    # The trail is permanent: it names accounts by keyed pseudonym, never by raw account number.
+    tokens = [pseudonymize(pseudonym_key, a.account_no, ACCOUNT_DOMAIN) for a in items]
+    audit.record(session, principal, action="banking.account.list", subject_type="account", subject_ids=tokens,
+                 detail={"bank_code": bank_code, "count": len(items), "offset": offset})
     return Page[AccountOut](items=items, total=total, limit=limit, offset=offset)

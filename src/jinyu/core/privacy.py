@@ -8,6 +8,7 @@ import hmac
 # Token spaces: a person's resident ID is pseudonymized in the "person" space everywhere (ingestion,
 # registration, claims), so the same person joins across datasets without the raw number.
 PERSON_DOMAIN = "person"
+ACCOUNT_DOMAIN = "account"
 
 
 def pseudonymize(key: bytes, value: str, domain: str = "") -> str:

@@ -61,14 +61,20 @@ def _bank_side(region: Region, rng: random.Random, numbers: _Numbers) -> None:
     for br_idx, branch in enumerate(banks.branches):
         head = banks.heads[branch.bank_no]
         outlet = banks.outlet_branch.index(br_idx)  # the branch's own business hall
-        for category, target in (("bank_internal", banks.internal_account),
-                                 ("loan_repayment", banks.repayment_account)):
+        for category, target in (
+            ("bank_internal", banks.internal_account),
+            ("loan_repayment", banks.repayment_account),
+        ):
             number = numbers.internal(branch.bank_no, outlet)
-            target.append(book.add(number, outlet, "bank", head.uscc or "", head.name, category, _old_date(rng)))
+            target.append(
+                book.add(number, outlet, "bank", head.uscc or "", head.name, category, _old_date(rng))
+            )
     for bank, outlets in enumerate(banks.outlets_of):
-        for role, category, target in (("tax", "tax_authority", banks.tax_account),
-                                       ("social", "social_fund", banks.social_account),
-                                       ("fund", "social_fund", banks.fund_account)):
+        for role, category, target in (
+            ("tax", "tax_authority", banks.tax_account),
+            ("social", "social_fund", banks.social_account),
+            ("fund", "social_fund", banks.fund_account),
+        ):
             uscc, name = region.bureaus[role]
             number = numbers.collection(bank, outlets[0])
             target.append(book.add(number, outlets[0], "enterprise", uscc, name, category, _old_date(rng)))
@@ -79,26 +85,48 @@ def _enterprise_accounts(region: Region, rng: random.Random, numbers: _Numbers, 
     outlet = pick_outlet(region, rng, ent.district)
     bank = banks.outlets[outlet].bank_no
     opened = min(end, ent.established + dt.timedelta(days=rng.randint(5, 30)))
-    ent.settlement = book.add(numbers.corporate(bank, outlet), outlet, "enterprise", ent.uscc, ent.name,
-                              "corporate_settlement", opened)
+    ent.settlement = book.add(
+        numbers.corporate(bank, outlet),
+        outlet,
+        "enterprise",
+        ent.uscc,
+        ent.name,
+        "corporate_settlement",
+        opened,
+    )
     if rng.random() < (0.6 if ent.size >= 20 else 0.25):
         other = pick_outlet(region, rng, ent.district, exclude_bank=bank)
         later = min(end, opened + dt.timedelta(days=rng.randint(30, 1500)))
-        ent.general = book.add(numbers.corporate(banks.outlets[other].bank_no, other), other, "enterprise",
-                               ent.uscc, ent.name, "corporate_general", later)
+        ent.general = book.add(
+            numbers.corporate(banks.outlets[other].bank_no, other),
+            other,
+            "enterprise",
+            ent.uscc,
+            ent.name,
+            "corporate_general",
+            later,
+        )
     if ent.kind in ("processor", "securities"):
         # Reserve (备付金) or third-party custody accounts at every bank: the hubs of card and brokerage money.
         owner_type = "processor" if ent.kind == "processor" else "enterprise"
         category = "payment_processor" if ent.kind == "processor" else "securities_settlement"
         for b, outlets in enumerate(banks.outlets_of):
-            book.add(numbers.corporate(b, outlets[0]), outlets[0], owner_type, ent.uscc, ent.name, category,
-                     opened)
+            book.add(
+                numbers.corporate(b, outlets[0]), outlets[0], owner_type, ent.uscc, ent.name, category, opened
+            )
     elif ent.kind == "developer":
         for _ in range(rng.randint(1, 2)):  # pre-sale escrow accounts, one per project
             o = pick_outlet(region, rng, ent.district)
             when = min(end, opened + dt.timedelta(days=rng.randint(60, 2000)))
-            book.add(numbers.corporate(banks.outlets[o].bank_no, o), o, "enterprise", ent.uscc, ent.name,
-                     "real_estate_developer", when)
+            book.add(
+                numbers.corporate(banks.outlets[o].bank_no, o),
+                o,
+                "enterprise",
+                ent.uscc,
+                ent.name,
+                "real_estate_developer",
+                when,
+            )
 
 
 def _person_accounts(region: Region, rng: random.Random, numbers: _Numbers) -> None:
@@ -108,18 +136,31 @@ def _person_accounts(region: Region, rng: random.Random, numbers: _Numbers) -> N
         opened = max(adult, end - dt.timedelta(days=int(rng.expovariate(1 / 3000))))
         outlet = pick_outlet(region, rng, rid[:6])
         bank = banks.outlets[outlet].bank_no
-        people.accounts.append(book.add(numbers.card(bank), outlet, "person", rid, people.names[p], "personal",
-                                        opened))
+        people.accounts.append(
+            book.add(numbers.card(bank), outlet, "person", rid, people.names[p], "personal", opened)
+        )
         if rng.random() < 0.1:
             other = pick_outlet(region, rng, rid[:6], exclude_bank=bank)
-            book.add(numbers.card(banks.outlets[other].bank_no), other, "person", rid, people.names[p],
-                     "personal", max(opened, end - dt.timedelta(days=rng.randrange(3000))))
+            book.add(
+                numbers.card(banks.outlets[other].bank_no),
+                other,
+                "person",
+                rid,
+                people.names[p],
+                "personal",
+                max(opened, end - dt.timedelta(days=rng.randrange(3000))),
+            )
 
 
 def account_table(region: Region) -> dict[str, list[Any]]:
     book, outlets = region.accounts, region.banks.outlets
     return {
-        "account_no": book.numbers, "bank_code": [outlets[o].code for o in book.outlet],
-        "owner_type": book.owner_type, "owner_id": book.owner_id, "owner_name": book.owner_name,
-        "category": book.category, "opened_on": book.opened, "currency": ["CNY"] * len(book),
+        "account_no": book.numbers,
+        "bank_code": [outlets[o].code for o in book.outlet],
+        "owner_type": book.owner_type,
+        "owner_id": book.owner_id,
+        "owner_name": book.owner_name,
+        "category": book.category,
+        "opened_on": book.opened,
+        "currency": ["CNY"] * len(book),
     }

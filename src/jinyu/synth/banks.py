@@ -35,19 +35,40 @@ def build_banks(region: Region) -> None:
     for b in range(scale.banks):
         name = BANK_NAMES[b % len(BANK_NAMES)] + ("" if b < len(BANK_NAMES) else f"{b}")
         hq = _HEAD_DISTRICTS[b % len(_HEAD_DISTRICTS)]
-        head = BankOrg(org_code(b, "H", hq, 0), f"{name}股份有限公司", "head_office", None, hq,
-                       idgen.make_uscc(rng, region.used_usccs, hq), b)
+        head = BankOrg(
+            org_code(b, "H", hq, 0),
+            f"{name}股份有限公司",
+            "head_office",
+            None,
+            hq,
+            idgen.make_uscc(rng, region.used_usccs, hq),
+            b,
+        )
         banks.heads.append(head)
         banks.outlets_of.append([])
         for seq, dist in enumerate(_branch_districts(rng, scale.branches_per_bank), start=1):
             area = CHONGQING_DISTRICTS[dist]
-            branch = BankOrg(org_code(b, "B", dist, seq), f"{name}{area}支行", "branch", head.code, dist,
-                             idgen.make_uscc(rng, region.used_usccs, dist), b)
+            branch = BankOrg(
+                org_code(b, "B", dist, seq),
+                f"{name}{area}支行",
+                "branch",
+                head.code,
+                dist,
+                idgen.make_uscc(rng, region.used_usccs, dist),
+                b,
+            )
             banks.branches.append(branch)
             for k in range(scale.outlets_per_branch):
                 label = "营业部" if k == 0 else f"{rng.choice(ROADS)}分理处"
-                outlet = BankOrg(org_code(b, "S", dist, seq * 100 + k), f"{name}{area}支行{label}", "outlet",
-                                 branch.code, dist, None, b)
+                outlet = BankOrg(
+                    org_code(b, "S", dist, seq * 100 + k),
+                    f"{name}{area}支行{label}",
+                    "outlet",
+                    branch.code,
+                    dist,
+                    None,
+                    b,
+                )
                 banks.outlet_branch.append(len(banks.branches) - 1)
                 banks.outlets_of[b].append(len(banks.outlets))
                 banks.by_district.setdefault((b, dist), []).append(len(banks.outlets))
@@ -64,7 +85,9 @@ def _branch_districts(rng: random.Random, count: int) -> list[str]:
     return chosen
 
 
-def pick_outlet(region: Region, rng: random.Random, district: str | None = None, exclude_bank: int = -1) -> int:
+def pick_outlet(
+    region: Region, rng: random.Random, district: str | None = None, exclude_bank: int = -1
+) -> int:
     """An outlet of a bank chosen by market share, in the customer's district when the bank has one there."""
     banks = region.banks
     cum = _cum_bank_weights(len(banks.heads))
@@ -95,8 +118,16 @@ def build_customer_managers(region: Region) -> None:
             while phone in phones:
                 phone = idgen.mobile(rng)
             phones.add(phone)
-            for col, value in zip(rows, (f"CM{org.bank_no + 1:02d}{per_bank[org.bank_no]:06d}", org.code,
-                                         idgen.person_name(rng), phone), strict=True):
+            for col, value in zip(
+                rows,
+                (
+                    f"CM{org.bank_no + 1:02d}{per_bank[org.bank_no]:06d}",
+                    org.code,
+                    idgen.person_name(rng),
+                    phone,
+                ),
+                strict=True,
+            ):
                 rows[col].append(value)
     region.tables["customer_managers"] = rows
 
@@ -104,7 +135,10 @@ def build_customer_managers(region: Region) -> None:
 def bank_table(region: Region) -> dict[str, list[Any]]:
     orgs = region.banks.heads + region.banks.branches + region.banks.outlets
     return {
-        "org_code": [o.code for o in orgs], "name": [o.name for o in orgs], "level": [o.level for o in orgs],
-        "parent_code": [o.parent for o in orgs], "district_code": [o.district for o in orgs],
+        "org_code": [o.code for o in orgs],
+        "name": [o.name for o in orgs],
+        "level": [o.level for o in orgs],
+        "parent_code": [o.parent for o in orgs],
+        "district_code": [o.district for o in orgs],
         "uscc": [o.uscc for o in orgs],
     }

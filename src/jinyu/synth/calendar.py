@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-REFERENCE_DATE = dt.date(2024, 12, 31)  # the region is "as of" this date; the window is the 24 months up to it
+REFERENCE_DATE = dt.date(
+    2024, 12, 31
+)  # the region is "as of" this date; the window is the 24 months up to it
 MONTHS = 24
 FIRST_MONTH = dt.date(2023, 1, 1)
 _EPOCH = dt.date(1970, 1, 1)
@@ -22,17 +24,37 @@ def _span(first: str, last: str) -> set[dt.date]:
 
 
 HOLIDAYS: frozenset[dt.date] = frozenset(
-    _span("2023-01-01", "2023-01-02") | _span("2023-01-21", "2023-01-27") | _span("2023-04-05", "2023-04-05")
-    | _span("2023-04-29", "2023-05-03") | _span("2023-06-22", "2023-06-24") | _span("2023-09-29", "2023-10-06")
-    | _span("2024-01-01", "2024-01-01") | _span("2024-02-10", "2024-02-17") | _span("2024-04-04", "2024-04-06")
-    | _span("2024-05-01", "2024-05-05") | _span("2024-06-10", "2024-06-10") | _span("2024-09-15", "2024-09-17")
+    _span("2023-01-01", "2023-01-02")
+    | _span("2023-01-21", "2023-01-27")
+    | _span("2023-04-05", "2023-04-05")
+    | _span("2023-04-29", "2023-05-03")
+    | _span("2023-06-22", "2023-06-24")
+    | _span("2023-09-29", "2023-10-06")
+    | _span("2024-01-01", "2024-01-01")
+    | _span("2024-02-10", "2024-02-17")
+    | _span("2024-04-04", "2024-04-06")
+    | _span("2024-05-01", "2024-05-05")
+    | _span("2024-06-10", "2024-06-10")
+    | _span("2024-09-15", "2024-09-17")
     | _span("2024-10-01", "2024-10-07")
 )
 MAKEUP_WORKDAYS: frozenset[dt.date] = frozenset(
     dt.date.fromisoformat(d)
     for d in (
-        "2023-01-28", "2023-01-29", "2023-04-23", "2023-05-06", "2023-06-25", "2023-10-07", "2023-10-08",
-        "2024-02-04", "2024-02-18", "2024-04-07", "2024-04-28", "2024-05-11", "2024-09-14", "2024-09-29",
+        "2023-01-28",
+        "2023-01-29",
+        "2023-04-23",
+        "2023-05-06",
+        "2023-06-25",
+        "2023-10-07",
+        "2023-10-08",
+        "2024-02-04",
+        "2024-02-18",
+        "2024-04-07",
+        "2024-04-28",
+        "2024-05-11",
+        "2024-09-14",
+        "2024-09-29",
         "2024-10-12",
     )
 )
@@ -69,7 +91,9 @@ class Calendar:
             start, end = add_months(self.first, m), add_months(self.first, m + 1)
             days.append(tuple(start + dt.timedelta(days=i) for i in range((end - start).days)))
         object.__setattr__(self, "days", tuple(days))
-        object.__setattr__(self, "working_days", tuple(tuple(d for d in ds if is_working_day(d)) for ds in days))
+        object.__setattr__(
+            self, "working_days", tuple(tuple(d for d in ds if is_working_day(d)) for ds in days)
+        )
 
     @property
     def start(self) -> dt.date:

@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 
 from jinyu.synth.calendar import FIRST_MONTH, MONTHS
 from jinyu.synth.model import (
-    BATCH, BUSINESS, COUNTER, MOBILE, MONTHLY, NO_MEMO, ONLINE, RETAIL, SETTLEMENT, Enterprise, Region,
+    BATCH,
+    BUSINESS,
+    COUNTER,
+    MOBILE,
+    MONTHLY,
+    NO_MEMO,
+    ONLINE,
+    RETAIL,
+    SETTLEMENT,
+    Enterprise,
+    Region,
 )
 from jinyu.synth.scales import FAMILY_SHARES
 
@@ -25,10 +35,25 @@ class _Family:
     """Flows of one family collected with raw weights, turned into monthly rates that meet the budget."""
 
     name: str
-    rows: list[tuple[int, int, float, float, float, int, int, int, int, int, int]] = field(default_factory=list)
+    rows: list[tuple[int, int, float, float, float, int, int, int, int, int, int]] = field(
+        default_factory=list
+    )
 
-    def add(self, src: int, dst: int, weight: float, mu: float, sigma: float, *, timing: int, channel: int,
-            memo: int, start: int, end: int, round_to: int = 1) -> None:
+    def add(
+        self,
+        src: int,
+        dst: int,
+        weight: float,
+        mu: float,
+        sigma: float,
+        *,
+        timing: int,
+        channel: int,
+        memo: int,
+        start: int,
+        end: int,
+        round_to: int = 1,
+    ) -> None:
         if src != dst and start <= end:
             self.rows.append((src, dst, weight, mu, sigma, timing, channel, memo, start, end, round_to))
 
@@ -36,8 +61,19 @@ class _Family:
         exposure = sum(r[2] * (r[9] - r[8] + 1) for r in self.rows)
         scale = budget / exposure if exposure else 0.0
         for src, dst, w, mu, sigma, timing, channel, memo, start, end, round_to in self.rows:
-            region.flows.add(src, dst, min(_MAX_RATE, w * scale), mu, sigma, timing=timing, channel=channel,
-                             memo=memo, start=start, end=end, round_to=round_to)
+            region.flows.add(
+                src,
+                dst,
+                min(_MAX_RATE, w * scale),
+                mu,
+                sigma,
+                timing=timing,
+                channel=channel,
+                memo=memo,
+                start=start,
+                end=end,
+                round_to=round_to,
+            )
         self.rows.clear()
 
 
@@ -47,9 +83,16 @@ def build_flows(region: Region) -> None:
     payroll = _payroll(region, rng, starts)
     fixed = payroll + len(region.events)
     free = max(0.2 * region.scale.transfers, region.scale.transfers - fixed)
-    for name, builder in (("supply", _supply), ("services", _services), ("consumer", _consumer), ("p2p", _p2p),
-                          ("merchant_settlement", _merchants), ("securities", _securities),
-                          ("hub_rebalance", _hubs), ("developer", _developers)):
+    for name, builder in (
+        ("supply", _supply),
+        ("services", _services),
+        ("consumer", _consumer),
+        ("p2p", _p2p),
+        ("merchant_settlement", _merchants),
+        ("securities", _securities),
+        ("hub_rebalance", _hubs),
+        ("developer", _developers),
+    ):
         family = _Family(name)
         builder(region, rng, starts, family)
         family.flush(region, free * FAMILY_SHARES[name])
@@ -58,8 +101,10 @@ def build_flows(region: Region) -> None:
 def _account_starts(region: Region) -> list[int]:
     """First window month an account can move money in: the month after it was opened."""
     first = FIRST_MONTH
-    return [0 if d < first else (d.year - first.year) * 12 + d.month - first.month + 1
-            for d in region.accounts.opened]
+    return [
+        0 if d < first else (d.year - first.year) * 12 + d.month - first.month + 1
+        for d in region.accounts.opened
+    ]
 
 
 def _span(starts: list[int], ent: Enterprise | None, *accounts: int) -> tuple[int, int]:
@@ -79,8 +124,19 @@ def _payroll(region: Region, rng: random.Random, starts: list[int]) -> int:
             if start > end or dst == ent.settlement:
                 continue
             salary = math.exp(rng.gauss(math.log(6_500), 0.45))
-            region.flows.add(ent.settlement, dst, 1.0, math.log(salary), 0.08, timing=MONTHLY, channel=BATCH,
-                             memo=memo, start=start, end=end, param=payday)
+            region.flows.add(
+                ent.settlement,
+                dst,
+                1.0,
+                math.log(salary),
+                0.08,
+                timing=MONTHLY,
+                channel=BATCH,
+                memo=memo,
+                start=start,
+                end=end,
+                param=payday,
+            )
             count += end - start + 1
     return count
 
@@ -99,8 +155,18 @@ def _supply(region: Region, rng: random.Random, starts: list[int], fam: _Family)
             end = min(end, sup.end_month)
             weight = math.sqrt(ent.size * sup.size) * rng.paretovariate(1.5)
             channel = ONLINE if rng.random() < 0.85 else COUNTER
-            fam.add(src, sup.settlement, weight, math.log(8_000 * ent.size**0.7), 1.1, timing=BUSINESS,
-                    channel=channel, memo=memo, start=max(start, sup.start_month), end=end)
+            fam.add(
+                src,
+                sup.settlement,
+                weight,
+                math.log(8_000 * ent.size**0.7),
+                1.1,
+                timing=BUSINESS,
+                channel=channel,
+                memo=memo,
+                start=max(start, sup.start_month),
+                end=end,
+            )
 
 
 def _services(region: Region, rng: random.Random, starts: list[int], fam: _Family) -> None:
@@ -111,15 +177,28 @@ def _services(region: Region, rng: random.Random, starts: list[int], fam: _Famil
             continue
         prov = rng.choice(providers)
         start, end = _span(starts, ent, ent.settlement, prov.settlement)
-        fam.add(ent.settlement, prov.settlement, math.sqrt(ent.size), math.log(5_000 * ent.size**0.4), 0.8,
-                timing=BUSINESS, channel=ONLINE, memo=memo, start=max(start, prov.start_month), end=end)
+        fam.add(
+            ent.settlement,
+            prov.settlement,
+            math.sqrt(ent.size),
+            math.log(5_000 * ent.size**0.4),
+            0.8,
+            timing=BUSINESS,
+            channel=ONLINE,
+            memo=memo,
+            start=max(start, prov.start_month),
+            end=end,
+        )
 
 
 def _hub_accounts(region: Region, category: str) -> dict[tuple[str, int], int]:
     """(owner USCC, bank) -> account of a processor's reserve or a broker's custody account."""
     book, outlets = region.accounts, region.banks.outlets
-    return {(book.owner_id[a], outlets[book.outlet[a]].bank_no): a
-            for a in range(len(book)) if book.category[a] == category}
+    return {
+        (book.owner_id[a], outlets[book.outlet[a]].bank_no): a
+        for a in range(len(book))
+        if book.category[a] == category
+    }
 
 
 def _consumer(region: Region, rng: random.Random, starts: list[int], fam: _Family) -> None:
@@ -131,8 +210,18 @@ def _consumer(region: Region, rng: random.Random, starts: list[int], fam: _Famil
         owner = processors[0] if rng.random() < 0.6 else rng.choice(processors)
         hub = hubs[(owner, bank)]
         start, end = _span(starts, None, src, hub)
-        fam.add(src, hub, rng.paretovariate(1.3), math.log(80), 1.2, timing=RETAIL, channel=MOBILE, memo=memo,
-                start=start, end=end)
+        fam.add(
+            src,
+            hub,
+            rng.paretovariate(1.3),
+            math.log(80),
+            1.2,
+            timing=RETAIL,
+            channel=MOBILE,
+            memo=memo,
+            start=start,
+            end=end,
+        )
 
 
 def _p2p(region: Region, rng: random.Random, starts: list[int], fam: _Family) -> None:
@@ -143,9 +232,19 @@ def _p2p(region: Region, rng: random.Random, starts: list[int], fam: _Family) ->
             # Half of private transfers stay among relatives and friends, here neighbours in the register.
             j = (i + rng.randint(1, 5)) % n if rng.random() < 0.5 else rng.randrange(n)
             start, end = _span(starts, None, src, accounts[j])
-            fam.add(src, accounts[j], rng.paretovariate(1.5), math.log(800), 1.3, timing=RETAIL,
-                    channel=MOBILE if rng.random() < 0.7 else ONLINE, memo=memo if rng.random() < 0.6 else NO_MEMO,
-                    start=start, end=end, round_to=10_000 if rng.random() < 0.5 else 1)
+            fam.add(
+                src,
+                accounts[j],
+                rng.paretovariate(1.5),
+                math.log(800),
+                1.3,
+                timing=RETAIL,
+                channel=MOBILE if rng.random() < 0.7 else ONLINE,
+                memo=memo if rng.random() < 0.6 else NO_MEMO,
+                start=start,
+                end=end,
+                round_to=10_000 if rng.random() < 0.5 else 1,
+            )
 
 
 def _merchants(region: Region, rng: random.Random, starts: list[int], fam: _Family) -> None:
@@ -159,8 +258,18 @@ def _merchants(region: Region, rng: random.Random, starts: list[int], fam: _Fami
         for owner in rng.sample(processors, min(len(processors), rng.randint(1, 2))):
             hub = hubs[(owner, bank)]
             start, end = _span(starts, ent, hub, ent.settlement)
-            fam.add(hub, ent.settlement, ent.size, math.log(3_000 * ent.size**0.6), 0.6, timing=SETTLEMENT,
-                    channel=BATCH, memo=memo, start=start, end=end)
+            fam.add(
+                hub,
+                ent.settlement,
+                ent.size,
+                math.log(3_000 * ent.size**0.6),
+                0.6,
+                timing=SETTLEMENT,
+                channel=BATCH,
+                memo=memo,
+                start=start,
+                end=end,
+            )
 
 
 def _securities(region: Region, rng: random.Random, starts: list[int], fam: _Family) -> None:
@@ -174,8 +283,19 @@ def _securities(region: Region, rng: random.Random, starts: list[int], fam: _Fam
         start, end = _span(starts, None, src, hub)
         weight = rng.paretovariate(1.2)
         for a, b, w in ((src, hub, weight), (hub, src, weight * 0.7)):
-            fam.add(a, b, w, math.log(20_000), 1.2, timing=BUSINESS, channel=ONLINE, memo=memo, start=start,
-                    end=end, round_to=100)
+            fam.add(
+                a,
+                b,
+                w,
+                math.log(20_000),
+                1.2,
+                timing=BUSINESS,
+                channel=ONLINE,
+                memo=memo,
+                start=start,
+                end=end,
+                round_to=100,
+            )
 
 
 def _hubs(region: Region, rng: random.Random, starts: list[int], fam: _Family) -> None:
@@ -186,8 +306,19 @@ def _hubs(region: Region, rng: random.Random, starts: list[int], fam: _Family) -
         for other in rng.sample([b for b in range(banks) if b != bank], min(2, banks - 1)):
             dst = hubs[(owner, other)]
             start, end = _span(starts, None, src, dst)
-            fam.add(src, dst, 1.0, math.log(5_000_000), 0.8, timing=SETTLEMENT, channel=ONLINE, memo=memo,
-                    start=start, end=end, round_to=100)
+            fam.add(
+                src,
+                dst,
+                1.0,
+                math.log(5_000_000),
+                0.8,
+                timing=SETTLEMENT,
+                channel=ONLINE,
+                memo=memo,
+                start=start,
+                end=end,
+                round_to=100,
+            )
 
 
 def _developers(region: Region, rng: random.Random, starts: list[int], fam: _Family) -> None:
@@ -198,12 +329,32 @@ def _developers(region: Region, rng: random.Random, starts: list[int], fam: _Fam
     for dev in (e for e in region.enterprises if e.kind == "developer"):
         for b in rng.sample(builders, min(len(builders), rng.randint(1, 3))):
             start, end = _span(starts, dev, dev.settlement, b.settlement)
-            fam.add(dev.settlement, b.settlement, dev.size, math.log(2_000_000), 1.0, timing=BUSINESS,
-                    channel=ONLINE, memo=works, start=max(start, b.start_month), end=min(end, b.end_month))
+            fam.add(
+                dev.settlement,
+                b.settlement,
+                dev.size,
+                math.log(2_000_000),
+                1.0,
+                timing=BUSINESS,
+                channel=ONLINE,
+                memo=works,
+                start=max(start, b.start_month),
+                end=min(end, b.end_month),
+            )
     for src in region.persons.accounts if escrow else ():
         if rng.random() < 0.03:  # home buyers: down payment and instalments into a project's escrow account
             dst = rng.choice(escrow)
             start, end = _span(starts, None, src, dst)
-            fam.add(src, dst, 0.3, math.log(150_000), 0.7, timing=BUSINESS,
-                    channel=COUNTER if rng.random() < 0.4 else ONLINE, memo=homes, start=start, end=end,
-                    round_to=100)
+            fam.add(
+                src,
+                dst,
+                0.3,
+                math.log(150_000),
+                0.7,
+                timing=BUSINESS,
+                channel=COUNTER if rng.random() < 0.4 else ONLINE,
+                memo=homes,
+                start=start,
+                end=end,
+                round_to=100,
+            )

@@ -35,8 +35,13 @@ def build_monthly(region: Region) -> None:
     region.tables["headcount_monthly"] = heads
 
 
-def _enterprise_months(region: Region, rng: random.Random, ent: Enterprise, tax: dict[str, list[Any]],
-                       heads: dict[str, list[Any]]) -> None:
+def _enterprise_months(
+    region: Region,
+    rng: random.Random,
+    ent: Enterprise,
+    tax: dict[str, list[Any]],
+    heads: dict[str, list[Any]],
+) -> None:
     cal, banks, acct = region.calendar, region.banks, region.accounts
     bank = region.banks.outlets[acct.outlet[ent.settlement]].bank_no
     first = max(0, cal.month_of(ent.established))
@@ -61,8 +66,15 @@ def _enterprise_months(region: Region, rng: random.Random, ent: Enterprise, tax:
         _append(tax, ent.uscc, period, sales, paid)
         if paid and ent.start_month <= m + 1 < cal.months:
             day = cal.nth_working_day(m + 1, rng.randint(4, 9))
-            region.events.add(epoch(day, rng.randint(32_400, 61_200)), ent.settlement, banks.tax_account[bank],
-                              paid, ONLINE, region.memos.code(f"税款 {period}"), m + 1)
+            region.events.add(
+                epoch(day, rng.randint(32_400, 61_200)),
+                ent.settlement,
+                banks.tax_account[bank],
+                paid,
+                ONLINE,
+                region.memos.code(f"税款 {period}"),
+                m + 1,
+            )
         headcount = max(1.0, headcount * rng.lognormvariate(0.002, 0.03))
         insured = max(1, round(headcount))
         fund_count = round(insured * pf_share)
@@ -71,13 +83,26 @@ def _enterprise_months(region: Region, rng: random.Random, ent: Enterprise, tax:
         if m >= ent.start_month:
             day = cal.nth_working_day(m, rng.randint(6, 11))
             social = round(insured * wage_base * 0.3 * 100)
-            region.events.add(epoch(day, rng.randint(32_400, 41_400)), ent.settlement,
-                              banks.social_account[bank], social, BATCH, region.memos.code(f"社会保险费 {period}"), m)
+            region.events.add(
+                epoch(day, rng.randint(32_400, 41_400)),
+                ent.settlement,
+                banks.social_account[bank],
+                social,
+                BATCH,
+                region.memos.code(f"社会保险费 {period}"),
+                m,
+            )
             if fund_cents:
                 day = cal.nth_working_day(m, rng.randint(2, 7))
-                region.events.add(epoch(day, rng.randint(32_400, 41_400)), ent.settlement,
-                                  banks.fund_account[bank], fund_cents, BATCH,
-                                  region.memos.code(f"住房公积金 {period}"), m)
+                region.events.add(
+                    epoch(day, rng.randint(32_400, 41_400)),
+                    ent.settlement,
+                    banks.fund_account[bank],
+                    fund_cents,
+                    BATCH,
+                    region.memos.code(f"住房公积金 {period}"),
+                    m,
+                )
 
 
 def _append(cols: dict[str, list[Any]], *values: Any) -> None:
@@ -108,13 +133,26 @@ def build_patents(region: Region) -> None:
                 granted = None  # still pending (or refused)
             serial += rng.randint(1, 50)
             title = rng.choice(PATENT_PREFIXES) + rng.choice(objects)
-            _append(cols, idgen.patent_number(filed.year, digit, serial % 10**7), ent.uscc, kind, title, filed,
-                    granted)
+            _append(
+                cols,
+                idgen.patent_number(filed.year, digit, serial % 10**7),
+                ent.uscc,
+                kind,
+                title,
+                filed,
+                granted,
+            )
     region.tables["patents"] = cols
 
 
 _CASE_TYPES = (("contract", 45), ("loan", 15), ("labor", 20), ("ip", 8), ("enforcement", 12))
-_MEDIAN_AMOUNT = {"contract": 200_000, "loan": 800_000, "labor": 40_000, "ip": 300_000, "enforcement": 150_000}
+_MEDIAN_AMOUNT = {
+    "contract": 200_000,
+    "loan": 800_000,
+    "labor": 40_000,
+    "ip": 300_000,
+    "enforcement": 150_000,
+}
 
 
 def build_judicial(region: Region) -> None:

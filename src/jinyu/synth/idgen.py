@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-
 from itertools import accumulate
 
 from jinyu.core.ids import luhn_check_digit, ric_check_digit, uscc_check_digit
@@ -18,8 +17,30 @@ from jinyu.synth.vocab import GIVEN_CHARS, SURNAMES
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _PATENT_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
-_MOBILE_PREFIXES = ("135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "176", "177",
-                    "180", "181", "183", "186", "187", "188", "189", "191", "199")
+_MOBILE_PREFIXES = (
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "157",
+    "158",
+    "159",
+    "176",
+    "177",
+    "180",
+    "181",
+    "183",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "199",
+)
 # Surname frequency falls off with rank (1 / (rank + 8)), roughly as in the census: a few cover most people.
 _SURNAME_CUM_WEIGHTS = tuple(accumulate(1 / (rank + 8) for rank in range(len(SURNAMES))))
 
@@ -36,7 +57,9 @@ def organisation_code(rng: random.Random) -> str:
     return body + check
 
 
-def make_uscc(rng: random.Random, used: set[str], district: str, department: str = "9", kind: str = "1") -> str:
+def make_uscc(
+    rng: random.Random, used: set[str], district: str, department: str = "9", kind: str = "1"
+) -> str:
     """A unique USCC: registration department, organisation kind, district, organisation code, check char.
 
     Department/kind pairs in use: 91 enterprise, 11 government organ, 12 public institution (e.g. a public

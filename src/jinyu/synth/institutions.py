@@ -39,8 +39,15 @@ def build_institutions(region: Region) -> None:
     rng = region.rng("institutions")
     rows: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
 
-    def add(code: str, name: str, kind: str, dist: str, uscc: str | None, grade: str | None = None,
-            prepaid: bool | None = None) -> None:
+    def add(
+        code: str,
+        name: str,
+        kind: str,
+        dist: str,
+        uscc: str | None,
+        grade: str | None = None,
+        prepaid: bool | None = None,
+    ) -> None:
         for col, value in zip(_COLUMNS, (code, name, kind, dist, uscc, grade, prepaid), strict=True):
             rows[col].append(value)
 
@@ -49,7 +56,9 @@ def build_institutions(region: Region) -> None:
         region.bureaus[role] = (uscc, name)
         add(f"G{n:04d}", name, "bureau", CHONGQING, uscc)
     for n in range(region.scale.insurers):
-        name = INSURER_NAMES[n % len(INSURER_NAMES)] + ("股份有限公司" if n < len(INSURER_NAMES) else f"{n}号公司")
+        name = INSURER_NAMES[n % len(INSURER_NAMES)] + (
+            "股份有限公司" if n < len(INSURER_NAMES) else f"{n}号公司"
+        )
         add(f"I{n + 1:04d}", name, "insurer", "500103", idgen.make_uscc(rng, region.used_usccs, "500103"))
     for n, (name, dist, uscc) in enumerate(_pharma(region, rng), start=1):
         add(f"P{n:04d}", name, "pharma", dist, uscc)
@@ -87,8 +96,12 @@ def _hospitals(region: Region, rng: random.Random) -> list[tuple[str, str, str, 
         dept, kind = ("1", "2") if rng.random() < 0.7 else ("5", "2")
         uscc = idgen.make_uscc(rng, region.used_usccs, dist, dept, kind)
         drafts.append((name, dist, uscc, grade, rng.paretovariate(1.2)))
-    # The insurers prepay the hospitals where most claims concentrate: the best graded and busiest ones.
+    # The insurers prepay the hospitals where most claims concentrate: the best graded and busiest ones. The
+    # busiest hospitals are tertiary ones, also in a small region.
     prepaid_count = min(40, max(3, count // 50))
+    for i in sorted(range(count), key=lambda i: -drafts[i][4])[:prepaid_count]:
+        if drafts[i][3] not in ("3A", "3B"):
+            drafts[i] = (*drafts[i][:3], "3A", drafts[i][4])
     ranked = sorted(range(count), key=lambda i: (_GRADE_RANK[drafts[i][3]], -drafts[i][4]))
     prepaid = set(ranked[:prepaid_count])
     return [(name, dist, uscc, grade, i in prepaid) for i, (name, dist, uscc, grade, _) in enumerate(drafts)]

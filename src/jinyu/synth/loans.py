@@ -19,20 +19,40 @@ from jinyu.synth.model import INTERNAL, ONLINE, Enterprise, Region
 CORE_LOAN_CENTS = 50_000_000 * 100  # the article's pure-credit loan to the new-display core enterprise
 _PURPOSES = ("working_capital", "equipment", "construction", "trade", "rnd", "other")
 _PURPOSE_WEIGHTS = {
-    "C": (55, 30, 0, 0, 10, 5), "E": (40, 10, 45, 0, 0, 5), "K": (40, 0, 55, 0, 0, 5), "F": (45, 0, 0, 50, 0, 5),
-    "I": (50, 5, 0, 0, 40, 5), "M": (45, 10, 0, 0, 40, 5),
+    "C": (55, 30, 0, 0, 10, 5),
+    "E": (40, 10, 45, 0, 0, 5),
+    "K": (40, 0, 55, 0, 0, 5),
+    "F": (45, 0, 0, 50, 0, 5),
+    "I": (50, 5, 0, 0, 40, 5),
+    "M": (45, 10, 0, 0, 40, 5),
 }
 _DEFAULT_WEIGHTS = (75, 5, 0, 5, 5, 10)
 _TERMS = (6, 12, 12, 12, 24, 36, 60)
-_USE_MEMO = {"working_capital": "货款", "equipment": "设备款", "construction": "工程款", "trade": "货款",
-             "rnd": "技术服务费", "other": "往来款"}
+_USE_MEMO = {
+    "working_capital": "货款",
+    "equipment": "设备款",
+    "construction": "工程款",
+    "trade": "货款",
+    "rnd": "技术服务费",
+    "other": "往来款",
+}
 
 
 def build_loans(region: Region) -> None:
     rng = region.rng("loans")
-    cols: dict[str, list[Any]] = {c: [] for c in (
-        "loan_id", "bank_code", "borrower_uscc", "disbursement_account", "amount", "disbursed_at", "term_months",
-        "declared_purpose")}
+    cols: dict[str, list[Any]] = {
+        c: []
+        for c in (
+            "loan_id",
+            "bank_code",
+            "borrower_uscc",
+            "disbursement_account",
+            "amount",
+            "disbursed_at",
+            "term_months",
+            "declared_purpose",
+        )
+    }
     pools = _purpose_pools(region.enterprises)
     last = region.calendar.months - 1
     for ent in region.enterprises:
@@ -45,7 +65,7 @@ def build_loans(region: Region) -> None:
             chance *= 0.5
             purpose = rng.choices(_PURPOSES, _PURPOSE_WEIGHTS.get(ent.industry[0], _DEFAULT_WEIGHTS))[0]
             yuan = math.exp(rng.gauss(math.log(1_500_000) + 0.7 * math.log(max(ent.size, 1) / 10), 0.7))
-            cents = max(50_000, min(500_000_000, round(yuan, -4))) * 100
+            cents = max(50_000, min(500_000_000, int(round(yuan, -4)))) * 100
             term = rng.choice(_TERMS) * (2 if purpose in ("construction", "equipment") else 1)
             month = rng.randint(ent.start_month, last)
             _loan(region, rng, cols, pools, ent, cents, purpose, term, month)
@@ -54,17 +74,30 @@ def build_loans(region: Region) -> None:
 
 def _purpose_pools(ents: list[Enterprise]) -> dict[str, list[Enterprise]]:
     """Whom loan money is paid to, by declared purpose."""
-    active = [e for e in ents if e.status == "active" and e.kind not in ("processor", "securities")]
+    # Chain members are paid only by their own chain's next segment; loan money goes to everyone else.
+    active = [
+        e for e in ents if e.status == "active" and e.kind not in ("processor", "securities") and not e.chain
+    ]
     return {
-        "equipment": [e for e in active if e.industry.startswith(("C34", "C35", "C39", "C36"))] or active,
+        "equipment": [e for e in active if e.industry.startswith(("C34", "C35", "C36", "C38", "C39"))]
+        or active,
         "construction": [e for e in active if e.kind == "construction"] or active,
         "rnd": [e for e in active if e.industry.startswith(("I65", "M73"))] or active,
         "any": active,
     }
 
 
-def _loan(region: Region, rng: random.Random, cols: dict[str, list[Any]], pools: dict[str, list[Enterprise]],
-          ent: Enterprise, cents: int, purpose: str, term: int, month: int) -> None:
+def _loan(
+    region: Region,
+    rng: random.Random,
+    cols: dict[str, list[Any]],
+    pools: dict[str, list[Enterprise]],
+    ent: Enterprise,
+    cents: int,
+    purpose: str,
+    term: int,
+    month: int,
+) -> None:
     cal, banks, book = region.calendar, region.banks, region.accounts
     account = ent.general if ent.general >= 0 and rng.random() < 0.2 else ent.settlement
     branch = banks.outlet_branch[book.outlet[account]]
@@ -72,18 +105,30 @@ def _loan(region: Region, rng: random.Random, cols: dict[str, list[Any]], pools:
     ts = epoch(day, rng.randint(9 * 3600, 16 * 3600 + 1800))
     seq = len(cols["loan_id"]) + 1
     loan_id = f"{banks.heads[banks.branches[branch].bank_no].code[:5]}{day:%Y%m%d}{seq:06d}"
-    for col, value in zip(cols.values(), (loan_id, banks.branches[branch].code, ent.uscc, book.numbers[account],
-                                          cents, ts, term, purpose), strict=True):
+    for col, value in zip(
+        cols.values(),
+        (loan_id, banks.branches[branch].code, ent.uscc, book.numbers[account], cents, ts, term, purpose),
+        strict=True,
+    ):
         col.append(value)
     events, memos = region.events, region.memos
-    events.add(ts, banks.internal_account[branch], account, cents, INTERNAL, memos.code(f"贷款发放 {loan_id}"),
-               month)
+    events.add(
+        ts, banks.internal_account[branch], account, cents, INTERNAL, memos.code(f"贷款发放 {loan_id}"), month
+    )
     _spend(region, rng, pools, ent, account, cents, purpose, ts)
     _service(region, rng, account, banks.repayment_account[branch], loan_id, cents, term, day)
 
 
-def _spend(region: Region, rng: random.Random, pools: dict[str, list[Enterprise]], ent: Enterprise, account: int,
-           cents: int, purpose: str, disbursed: int) -> None:
+def _spend(
+    region: Region,
+    rng: random.Random,
+    pools: dict[str, list[Enterprise]],
+    ent: Enterprise,
+    account: int,
+    cents: int,
+    purpose: str,
+    disbursed: int,
+) -> None:
     """Pay 60-95% of the loan to counterparties that match the declared purpose, within ten days."""
     ents = region.enterprises
     if purpose in ("working_capital", "trade", "other") and ent.suppliers:
@@ -102,8 +147,16 @@ def _spend(region: Region, rng: random.Random, pools: dict[str, list[Enterprise]
         region.events.add(ts, account, payee.settlement, amount, ONLINE, memo, _month_of_ts(region, ts))
 
 
-def _service(region: Region, rng: random.Random, account: int, repayment: int, loan_id: str, cents: int,
-             term: int, disbursed: dt.date) -> None:
+def _service(
+    region: Region,
+    rng: random.Random,
+    account: int,
+    repayment: int,
+    loan_id: str,
+    cents: int,
+    term: int,
+    disbursed: dt.date,
+) -> None:
     """Monthly interest on the 20th and the principal at maturity, while inside the window."""
     cal, memos = region.calendar, region.memos
     rate = rng.uniform(0.032, 0.058)
@@ -114,11 +167,25 @@ def _service(region: Region, rng: random.Random, account: int, repayment: int, l
             break
         due = cal.nth_working_day(m, 13)  # about the 20th
         events = region.events
-        events.add(epoch(due, rng.randint(28_800, 32_400)), account, repayment, interest, INTERNAL,
-                   memos.code(f"贷款利息 {loan_id}"), m)
+        events.add(
+            epoch(due, rng.randint(28_800, 32_400)),
+            account,
+            repayment,
+            interest,
+            INTERNAL,
+            memos.code(f"贷款利息 {loan_id}"),
+            m,
+        )
         if k == term:
-            events.add(epoch(due, rng.randint(32_400, 36_000)), account, repayment, cents, INTERNAL,
-                       memos.code(f"归还贷款本金 {loan_id}"), m)
+            events.add(
+                epoch(due, rng.randint(32_400, 36_000)),
+                account,
+                repayment,
+                cents,
+                INTERNAL,
+                memos.code(f"归还贷款本金 {loan_id}"),
+                m,
+            )
 
 
 def _month_of_ts(region: Region, ts: int) -> int:

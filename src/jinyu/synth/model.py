@@ -84,8 +84,16 @@ class AccountBook:
     category: list[str] = field(default_factory=list)
     opened: list[dt.date] = field(default_factory=list)
 
-    def add(self, number: str, outlet: int, owner_type: str, owner_id: str, owner_name: str, category: str,
-            opened: dt.date) -> int:
+    def add(
+        self,
+        number: str,
+        outlet: int,
+        owner_type: str,
+        owner_id: str,
+        owner_name: str,
+        category: str,
+        opened: dt.date,
+    ) -> int:
         self.numbers.append(number)
         self.outlet.append(outlet)
         self.owner_type.append(owner_type)
@@ -106,7 +114,9 @@ class Banks:
     outlets: list[BankOrg] = field(default_factory=list)
     outlet_branch: list[int] = field(default_factory=list)  # outlet index -> branch index
     outlets_of: list[list[int]] = field(default_factory=list)  # bank_no -> outlet indexes
-    by_district: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (bank_no, district) -> outlets
+    by_district: dict[tuple[int, str], list[int]] = field(
+        default_factory=dict
+    )  # (bank_no, district) -> outlets
     # Per branch: the bank's internal account (loan disbursement source) and its loan repayment account.
     internal_account: list[int] = field(default_factory=list)
     repayment_account: list[int] = field(default_factory=list)
@@ -133,8 +143,22 @@ class FlowTable:
     start: array[int] = field(default_factory=lambda: array("b"))
     end: array[int] = field(default_factory=lambda: array("b"))
 
-    def add(self, src: int, dst: int, rate: float, mu: float, sigma: float, *, timing: int, channel: int,
-            memo: int, start: int, end: int, round_to: int = 1, param: int = 0) -> None:
+    def add(
+        self,
+        src: int,
+        dst: int,
+        rate: float,
+        mu: float,
+        sigma: float,
+        *,
+        timing: int,
+        channel: int,
+        memo: int,
+        start: int,
+        end: int,
+        round_to: int = 1,
+        param: int = 0,
+    ) -> None:
         self.src.append(src)
         self.dst.append(dst)
         self.rate.append(rate)

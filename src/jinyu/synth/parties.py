@@ -93,12 +93,25 @@ def build_enterprises(region: Region) -> None:
             status = rng.choices(("active", "revoked", "cancelled"), (93, 4, 3))[0]
         start = min(max(0, cal.month_of(established) + 1), cal.months - 1)
         ent = Enterprise(
-            idx=idx, uscc=idgen.make_uscc(rng, region.used_usccs, dist),
-            name=_unique_name(rng, names, industry, dist), industry=industry, district=dist,
-            capital_cents=_capital(rng, size), established=established, address="", phone=None,
-            rep=reps[idx], status=status, size=size, kind=kind, start_month=start,
+            idx=idx,
+            uscc=idgen.make_uscc(rng, region.used_usccs, dist),
+            name=_unique_name(rng, names, industry, dist),
+            industry=industry,
+            district=dist,
+            capital_cents=_capital(rng, size),
+            established=established,
+            address="",
+            phone=None,
+            rep=reps[idx],
+            status=status,
+            size=size,
+            kind=kind,
+            start_month=start,
             end_month=cal.months - 1 if status == "active" else max(start, rng.randint(3, 22)),
-            chain=chain, segment=segment, is_core=core, general_taxpayer=size >= 30 or rng.random() < 0.2,
+            chain=chain,
+            segment=segment,
+            is_core=core,
+            general_taxpayer=size >= 30 or rng.random() < 0.2,
         )
         _contacts(rng, region.enterprises, ent)
         region.enterprises.append(ent)
@@ -106,7 +119,7 @@ def build_enterprises(region: Region) -> None:
 
 def _capital(rng: random.Random, size: float) -> int:
     yuan = math.exp(rng.gauss(math.log(1_000_000) + 0.6 * math.log(max(size, 1) / 10), 0.8))
-    return max(10_000, round(yuan, -4)) * 100  # registered capital is declared in round ten-thousands
+    return max(10_000, int(round(yuan, -4))) * 100  # registered capital is declared in round ten-thousands
 
 
 def _contacts(rng: random.Random, earlier: list[Enterprise], ent: Enterprise) -> None:
@@ -115,8 +128,9 @@ def _contacts(rng: random.Random, earlier: list[Enterprise], ent: Enterprise) ->
         ent.address = rng.choice(earlier).address  # registered-address agents host many firms
     else:
         floor = f"{rng.randint(1, 32)}楼{rng.randint(1, 20):02d}号" if rng.random() < 0.6 else ""
-        ent.address = (f"重庆市{CHONGQING_DISTRICTS[ent.district]}{rng.choice(ROADS)}"
-                       f"{rng.randint(1, 399)}号{floor}")
+        ent.address = (
+            f"重庆市{CHONGQING_DISTRICTS[ent.district]}{rng.choice(ROADS)}{rng.randint(1, 399)}号{floor}"
+        )
     roll = rng.random()
     if earlier and roll < 0.03:
         ent.phone = rng.choice(earlier).phone or idgen.landline(rng)
@@ -131,7 +145,9 @@ def _contacts(rng: random.Random, earlier: list[Enterprise], ent: Enterprise) ->
 def build_shareholders(region: Region) -> None:
     rng = region.rng("shareholders")
     ents, people = region.enterprises, region.persons
-    rows: dict[str, list[Any]] = {k: [] for k in ("uscc", "holder_type", "holder_id", "holder_name", "share_ratio")}
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("uscc", "holder_type", "holder_id", "holder_name", "share_ratio")
+    }
     for ent in ents:
         holders: list[tuple[str, str, str]] = []
         if rng.random() < 0.75 or ent.is_core:
@@ -174,7 +190,8 @@ def build_supply_network(region: Region) -> None:
             for seller in upstream:  # every supplier has at least one buyer
                 if not any(seller.idx in b.suppliers for b in downstream):
                     rng.choice(downstream).suppliers.append(seller.idx)
-    sellers = [e for e in ents if e.kind in ("general", "services", "construction")]
+    # Chain members trade with each other only along the chain, so chain flows stay clean for monitoring.
+    sellers = [e for e in ents if e.kind in ("general", "services", "construction") and e.chain is None]
     weights = [e.size**0.8 for e in sellers]
     for ent in ents:
         if ent.kind in ("processor", "securities"):
@@ -205,7 +222,7 @@ def assign_employees(region: Region) -> None:
     cursor = 0
     for ent in sorted(ents, key=lambda e: -e.size):
         quota = min(math.ceil(ent.size), round(len(workers) * ent.size / total) or int(rng.random() < 0.5))
-        ent.employees = workers[cursor:cursor + quota]
+        ent.employees = workers[cursor : cursor + quota]
         cursor += len(ent.employees)
     for w in workers[cursor:]:  # rounding leftovers go to random employers
         rng.choice(ents).employees.append(w)
@@ -215,11 +232,16 @@ def enterprise_table(region: Region) -> dict[str, list[Any]]:
     people = region.persons
     ents = region.enterprises
     return {
-        "uscc": [e.uscc for e in ents], "name": [e.name for e in ents],
-        "industry_code": [e.industry for e in ents], "district_code": [e.district for e in ents],
-        "registered_capital": [e.capital_cents for e in ents], "established_on": [e.established for e in ents],
-        "address": [e.address for e in ents], "phone": [e.phone for e in ents],
-        "legal_rep_id": [people.ids[e.rep] for e in ents], "legal_rep_name": [people.names[e.rep] for e in ents],
+        "uscc": [e.uscc for e in ents],
+        "name": [e.name for e in ents],
+        "industry_code": [e.industry for e in ents],
+        "district_code": [e.district for e in ents],
+        "registered_capital": [e.capital_cents for e in ents],
+        "established_on": [e.established for e in ents],
+        "address": [e.address for e in ents],
+        "phone": [e.phone for e in ents],
+        "legal_rep_id": [people.ids[e.rep] for e in ents],
+        "legal_rep_name": [people.names[e.rep] for e in ents],
         "status": [e.status for e in ents],
     }
 
@@ -228,7 +250,9 @@ def chain_member_table(region: Region) -> dict[str, list[Any]]:
     names = {c.code: c.name for c in CHAINS}
     members = [e for e in region.enterprises if e.chain]
     return {
-        "chain_code": [e.chain for e in members], "chain_name": [names[e.chain or ""] for e in members],
-        "segment": [e.segment for e in members], "uscc": [e.uscc for e in members],
+        "chain_code": [e.chain for e in members],
+        "chain_name": [names[e.chain or ""] for e in members],
+        "segment": [e.segment for e in members],
+        "uscc": [e.uscc for e in members],
         "is_core": [e.is_core for e in members],
     }

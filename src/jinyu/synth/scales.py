@@ -31,15 +31,51 @@ class Scale:
 SCALES: dict[str, Scale] = {
     s.name: s
     for s in (
-        Scale("small", enterprises=300, persons=2_000, employees=400, banks=5, branches_per_bank=3,
-              outlets_per_branch=3, managers_per_outlet=2, hospitals=30, insurers=4, pharma=3,
-              transfers=50_000, transfer_parts=False),
-        Scale("medium", enterprises=5_000, persons=40_000, employees=15_000, banks=8, branches_per_bank=8,
-              outlets_per_branch=5, managers_per_outlet=3, hospitals=200, insurers=8, pharma=6,
-              transfers=2_000_000, transfer_parts=False),
-        Scale("large", enterprises=60_000, persons=850_000, employees=160_000, banks=13, branches_per_bank=26,
-              outlets_per_branch=4, managers_per_outlet=3, hospitals=2_107, insurers=13, pharma=12,
-              transfers=20_000_000, transfer_parts=True),
+        Scale(
+            "small",
+            enterprises=300,
+            persons=2_000,
+            employees=400,
+            banks=5,
+            branches_per_bank=3,
+            outlets_per_branch=3,
+            managers_per_outlet=2,
+            hospitals=30,
+            insurers=4,
+            pharma=3,
+            transfers=50_000,
+            transfer_parts=False,
+        ),
+        Scale(
+            "medium",
+            enterprises=5_000,
+            persons=40_000,
+            employees=15_000,
+            banks=8,
+            branches_per_bank=8,
+            outlets_per_branch=5,
+            managers_per_outlet=3,
+            hospitals=200,
+            insurers=8,
+            pharma=6,
+            transfers=2_000_000,
+            transfer_parts=False,
+        ),
+        Scale(
+            "large",
+            enterprises=60_000,
+            persons=850_000,
+            employees=160_000,
+            banks=13,
+            branches_per_bank=26,
+            outlets_per_branch=4,
+            managers_per_outlet=3,
+            hospitals=2_107,
+            insurers=13,
+            pharma=12,
+            transfers=20_000_000,
+            transfer_parts=True,
+        ),
     )
 }
 
@@ -61,4 +97,6 @@ def get_scale(name: str) -> Scale:
         return SCALES[name]
     except KeyError:
         known = ", ".join(SCALES)
-        raise invalid("scale", f"未知规模“{name}”，可选：{known} / unknown scale {name!r}; one of: {known}") from None
+        raise invalid(
+            "scale", f"未知规模“{name}”，可选：{known} / unknown scale {name!r}; one of: {known}"
+        ) from None

@@ -45,32 +45,68 @@ def _spec(name: str, columns: str, parquet: bool = False, sort_by: tuple[str, ..
 DATASETS: dict[str, DatasetSpec] = {
     s.name: s
     for s in (
-        _spec("banks", "org_code:string name:string level:string parent_code:string? district_code:string "
-                       "uscc:string?"),
-        _spec("institutions", "org_code:string name:string kind:string district_code:string uscc:string? "
-                              "hospital_grade:string? in_prepayment:bool?"),
-        _spec("enterprises", "uscc:string name:string industry_code:string district_code:string "
-                             "registered_capital:decimal established_on:date address:string phone:string? "
-                             "legal_rep_id:string legal_rep_name:string status:string"),
+        _spec(
+            "banks",
+            "org_code:string name:string level:string parent_code:string? district_code:string uscc:string?",
+        ),
+        _spec(
+            "institutions",
+            "org_code:string name:string kind:string district_code:string uscc:string? "
+            "hospital_grade:string? in_prepayment:bool?",
+        ),
+        _spec(
+            "enterprises",
+            "uscc:string name:string industry_code:string district_code:string "
+            "registered_capital:decimal established_on:date address:string phone:string? "
+            "legal_rep_id:string legal_rep_name:string status:string",
+        ),
         _spec("customer_managers", "staff_id:string org_code:string name:string phone:string"),
         _spec("chain_members", "chain_code:string chain_name:string segment:string uscc:string is_core:bool"),
-        _spec("shareholders", "uscc:string holder_type:string holder_id:string holder_name:string "
-                              "share_ratio:decimal"),
-        _spec("tax_monthly", "uscc:string period:month sales_declared:decimal tax_paid:decimal", True,
-              ("uscc", "period")),
-        _spec("headcount_monthly", "uscc:string period:month social_insurance_count:int "
-                                   "provident_fund_count:int provident_fund_amount:decimal", True,
-              ("uscc", "period")),
-        _spec("patents", "patent_no:string uscc:string kind:string title:string filed_on:date granted_on:date?"),
-        _spec("judicial", "case_no:string uscc:string role:string case_type:string filed_on:date amount:decimal "
-                          "status:string"),
-        _spec("accounts", "account_no:string bank_code:string owner_type:string owner_id:string "
-                          "owner_name:string category:string opened_on:date currency:string", True, ("account_no",)),
-        _spec("loans", "loan_id:string bank_code:string borrower_uscc:string disbursement_account:string "
-                       "amount:decimal disbursed_at:timestamp term_months:int declared_purpose:string", True,
-              ("bank_code", "disbursed_at")),
+        _spec(
+            "shareholders",
+            "uscc:string holder_type:string holder_id:string holder_name:string share_ratio:decimal",
+        ),
+        _spec(
+            "tax_monthly",
+            "uscc:string period:month sales_declared:decimal tax_paid:decimal",
+            True,
+            ("uscc", "period"),
+        ),
+        _spec(
+            "headcount_monthly",
+            "uscc:string period:month social_insurance_count:int "
+            "provident_fund_count:int provident_fund_amount:decimal",
+            True,
+            ("uscc", "period"),
+        ),
+        _spec(
+            "patents", "patent_no:string uscc:string kind:string title:string filed_on:date granted_on:date?"
+        ),
+        _spec(
+            "judicial",
+            "case_no:string uscc:string role:string case_type:string filed_on:date amount:decimal "
+            "status:string",
+        ),
+        _spec(
+            "accounts",
+            "account_no:string bank_code:string owner_type:string owner_id:string "
+            "owner_name:string category:string opened_on:date currency:string",
+            True,
+            ("account_no",),
+        ),
+        _spec(
+            "loans",
+            "loan_id:string bank_code:string borrower_uscc:string disbursement_account:string "
+            "amount:decimal disbursed_at:timestamp term_months:int declared_purpose:string",
+            True,
+            ("bank_code", "disbursed_at"),
+        ),
         # Transfers are written in time order (the lake re-sorts them by account); see transfers.py.
-        _spec("transfers", "txn_id:string ts:timestamp from_account:string to_account:string amount:decimal "
-                           "currency:string channel:string memo:string?", True),
+        _spec(
+            "transfers",
+            "txn_id:string ts:timestamp from_account:string to_account:string amount:decimal "
+            "currency:string channel:string memo:string?",
+            True,
+        ),
     )
 }

@@ -21,10 +21,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jinyu.synth.calendar import epoch
-from jinyu.synth.model import BUSINESS, CHANNELS, MONTHLY, RETAIL, SETTLEMENT, Region
+from jinyu.synth.model import BUSINESS, CHANNELS, RETAIL, SETTLEMENT, Region
 from jinyu.synth.schema import DATASETS
 from jinyu.synth.writers import (
-    ROW_GROUP_ROWS, FileRecord, arrow_schema, cents_to_decimal, parquet_writer, record, seconds_to_timestamp,
+    ROW_GROUP_ROWS,
+    FileRecord,
+    arrow_schema,
+    cents_to_decimal,
+    parquet_writer,
+    record,
+    seconds_to_timestamp,
 )
 
 SPEC = DATASETS["transfers"]
@@ -61,11 +67,19 @@ class _Flows:
         rate = _buffer_array(f.rate, f64, n)
         base = pc.floor(rate)
         return cls(
-            src=_buffer_array(f.src, i64, n), dst=_buffer_array(f.dst, i64, n), rate=rate, base=base,
-            frac=pc.subtract(rate, base), mu=_buffer_array(f.mu, f64, n), sigma=_buffer_array(f.sigma, f64, n),
-            round_to=_buffer_array(f.round_to, i64, n), timing=_buffer_array(f.timing, i8, n),
-            param=_buffer_array(f.param, i8, n), channel=_buffer_array(f.channel, i8, n),
-            memo=_buffer_array(f.memo, i64, n), start=_buffer_array(f.start, i8, n),
+            src=_buffer_array(f.src, i64, n),
+            dst=_buffer_array(f.dst, i64, n),
+            rate=rate,
+            base=base,
+            frac=pc.subtract(rate, base),
+            mu=_buffer_array(f.mu, f64, n),
+            sigma=_buffer_array(f.sigma, f64, n),
+            round_to=_buffer_array(f.round_to, i64, n),
+            timing=_buffer_array(f.timing, i8, n),
+            param=_buffer_array(f.param, i8, n),
+            channel=_buffer_array(f.channel, i8, n),
+            memo=_buffer_array(f.memo, i64, n),
+            start=_buffer_array(f.start, i8, n),
             end=_buffer_array(f.end, i8, n),
         )
 
@@ -109,8 +123,11 @@ def _times(region: Region, month: int, timing: pa.Array, param: pa.Array, rnd: _
     nth = pc.min_element_wise(pc.cast(param, pa.int64()), len(work) - 1)
     monthly = at(pc.take(work, nth), 9, 2)
     return pc.if_else(
-        pc.equal(timing, BUSINESS), business,
-        pc.if_else(pc.equal(timing, RETAIL), retail, pc.if_else(pc.equal(timing, SETTLEMENT), settlement, monthly)),
+        pc.equal(timing, BUSINESS),
+        business,
+        pc.if_else(
+            pc.equal(timing, RETAIL), retail, pc.if_else(pc.equal(timing, SETTLEMENT), settlement, monthly)
+        ),
     )
 
 
@@ -126,8 +143,9 @@ def _amounts(mu: pa.Array, sigma: pa.Array, round_to: pa.Array, rnd: _Random) ->
     return pc.cast(bounded, pa.int64())
 
 
-def _month_table(region: Region, flows: _Flows, month: int, accounts: pa.Array, memos: pa.Array,
-                 first_txn: int) -> pa.Table:
+def _month_table(
+    region: Region, flows: _Flows, month: int, accounts: pa.Array, memos: pa.Array, first_txn: int
+) -> pa.Table:
     rnd = _Random(region, month)
     active = pc.and_(pc.less_equal(flows.start, month), pc.greater_equal(flows.end, month))
     extra = pc.cast(pc.less(rnd(len(flows.rate)), flows.frac), pa.float64())
@@ -149,21 +167,26 @@ def _month_table(region: Region, flows: _Flows, month: int, accounts: pa.Array, 
     cents = pa.concat_arrays([cents, _buffer_array(ev.cents, pa.int64(), k)])
     channel = pa.concat_arrays([pick(flows.channel), _buffer_array(ev.channel, pa.int8(), k)])
     memo = pa.concat_arrays([pick(flows.memo), _buffer_array(ev.memo, pa.int64(), k)])
-    order = pc.sort_indices(pa.table({"ts": ts, "src": src, "dst": dst}),
-                            sort_keys=[("ts", "ascending"), ("src", "ascending"), ("dst", "ascending")])
+    order = pc.sort_indices(
+        pa.table({"ts": ts, "src": src, "dst": dst}),
+        sort_keys=[("ts", "ascending"), ("src", "ascending"), ("dst", "ascending")],
+    )
     n = len(order)
     ids = pa.array(range(first_txn, first_txn + n), pa.int64())
     memo = pc.take(memo, order)
-    return pa.Table.from_arrays([
-        pc.binary_join_element_wise("T", pc.utf8_lpad(pc.cast(ids, pa.string()), 12, "0"), ""),
-        seconds_to_timestamp(pc.take(ts, order)),
-        pc.take(accounts, pc.take(src, order)),
-        pc.take(accounts, pc.take(dst, order)),
-        cents_to_decimal(pc.take(cents, order)),
-        pa.repeat(pa.scalar("CNY"), n),
-        pc.take(pa.array(CHANNELS), pc.take(channel, order)),
-        pc.take(memos, pc.if_else(pc.less(memo, 0), pa.scalar(None, pa.int64()), memo)),
-    ], schema=arrow_schema(SPEC))
+    return pa.Table.from_arrays(
+        [
+            pc.binary_join_element_wise("T", pc.utf8_lpad(pc.cast(ids, pa.string()), 12, "0"), ""),
+            seconds_to_timestamp(pc.take(ts, order)),
+            pc.take(accounts, pc.take(src, order)),
+            pc.take(accounts, pc.take(dst, order)),
+            cents_to_decimal(pc.take(cents, order)),
+            pa.repeat(pa.scalar("CNY"), n),
+            pc.take(pa.array(CHANNELS), pc.take(channel, order)),
+            pc.take(memos, pc.if_else(pc.less(memo, 0), pa.scalar(None, pa.int64()), memo)),
+        ],
+        schema=arrow_schema(SPEC),
+    )
 
 
 def write_transfers(region: Region, out: Path, tick: Callable[[int], None]) -> list[FileRecord]:

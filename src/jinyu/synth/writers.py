@@ -27,12 +27,22 @@ from jinyu.synth.schema import Col, DatasetSpec
 
 SHANGHAI_TZ = "Asia/Shanghai"
 _ARROW_TYPES = {
-    "string": pa.string(), "month": pa.string(), "int": pa.int64(), "decimal": pa.decimal128(18, 2),
-    "date": pa.date32(), "timestamp": pa.timestamp("us", tz=SHANGHAI_TZ), "bool": pa.bool_(),
+    "string": pa.string(),
+    "month": pa.string(),
+    "int": pa.int64(),
+    "decimal": pa.decimal128(18, 2),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz=SHANGHAI_TZ),
+    "bool": pa.bool_(),
 }
 PARQUET_OPTIONS: dict[str, Any] = {
-    "compression": "zstd", "compression_level": 3, "use_dictionary": True, "write_statistics": True,
-    "version": "2.6", "data_page_version": "1.0", "write_page_index": False,
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "version": "2.6",
+    "data_page_version": "1.0",
+    "write_page_index": False,
 }
 ROW_GROUP_ROWS = 1_000_000
 _LOCAL = dt.timezone(dt.timedelta(hours=8))

@@ -1,0 +1,147 @@
+"""`generate()`: build a region part by part into a shared `Region`, then write every dataset and the manifest.
+
+Parts run in dependency order and only add to the region; later parts (planted risk cases, hospitals and
+claims) slot into `PARTS` after the ones they build on. Datasets are written only after all parts have run,
+so a later part may still add enterprises, accounts or events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from jinyu.synth.accounts import account_table, build_accounts
+from jinyu.synth.banks import bank_table, build_banks, build_customer_managers
+from jinyu.synth.calendar import Calendar
+from jinyu.synth.flows import build_flows
+from jinyu.synth.govdata import build_judicial, build_monthly, build_patents
+from jinyu.synth.institutions import build_institutions
+from jinyu.synth.loans import build_loans
+from jinyu.synth.manifest import MANIFEST_NAME, DatasetFiles, Manifest
+from jinyu.synth.model import Region
+from jinyu.synth.parties import (
+    assign_employees,
+    build_enterprises,
+    build_persons,
+    build_shareholders,
+    build_supply_network,
+    chain_member_table,
+    enterprise_table,
+)
+from jinyu.synth.scales import get_scale
+from jinyu.synth.schema import DATASETS
+from jinyu.synth.transfers import write_transfers
+from jinyu.synth.writers import FileRecord, write_dataset
+
+GENERATOR_VERSION = "1.0"  # bump whenever the same seed and scale would produce different bytes
+
+PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
+    ("居民 persons", build_persons),
+    ("企业 enterprises", build_enterprises),
+    ("股东 shareholders", build_shareholders),
+    ("供应网络 supply network", build_supply_network),
+    ("雇佣 employment", assign_employees),
+    ("机构 institutions", build_institutions),
+    ("银行 banks", build_banks),
+    ("客户经理 customer managers", build_customer_managers),
+    ("账户 accounts", build_accounts),
+    ("纳税与社保 tax and head-count", build_monthly),
+    ("专利 patents", build_patents),
+    ("司法 judicial", build_judicial),
+    ("贷款 loans", build_loans),
+    ("资金流 flows", build_flows),
+)
+
+# Datasets whose rows are derived from the region's entities at write time rather than stored by a part.
+_DERIVED: dict[str, Callable[[Region], dict[str, list[Any]]]] = {
+    "banks": bank_table,
+    "enterprises": enterprise_table,
+    "chain_members": chain_member_table,
+    "accounts": account_table,
+}
+
+
+class _Bar:
+    """Rich progress on stderr (stdout stays clean for --json), or nothing."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=not enabled,
+        )
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[_Bar]:
+        with self._progress:
+            yield self
+
+    def task(self, description: str, total: int) -> Callable[[int], None]:
+        task_id = self._progress.add_task(description, total=total)
+        return lambda steps=1: self._progress.advance(task_id, steps)
+
+
+def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifest:
+    """Write a whole synthetic region into `out` and return its manifest (also written as manifest.json)."""
+    params = get_scale(scale)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_previous(out)
+    region = Region(params, seed, Calendar())
+    bar = _Bar(progress)
+    with bar.running():
+        build = bar.task("生成 building", len(PARTS))
+        for _label, part in PARTS:
+            part(region)
+            build(1)
+        files = _write_datasets(region, out, bar)
+    cal = region.calendar
+    manifest = Manifest(
+        params.name,
+        seed,
+        GENERATOR_VERSION,
+        cal.end.isoformat(),
+        cal.period(0),
+        cal.period(cal.months - 1),
+        files,
+    )
+    manifest.write(out)
+    return manifest
+
+
+def _write_datasets(region: Region, out: Path, bar: _Bar) -> dict[str, DatasetFiles]:
+    names = [n for n in DATASETS if n != "transfers"]
+    write = bar.task("写入 writing", len(names))
+    files: dict[str, DatasetFiles] = {}
+    for name in names:
+        spec = DATASETS[name]
+        columns = _DERIVED[name](region) if name in _DERIVED else region.tables[name]
+        files[name] = DatasetFiles(
+            name, "parquet" if spec.parquet else "csv", (write_dataset(out, spec, columns),)
+        )
+        write(1)
+    tick = bar.task("交易流水 transfers (月 months)", region.calendar.months)
+    records: list[FileRecord] = write_transfers(region, out, lambda _rows: tick(1))
+    files["transfers"] = DatasetFiles("transfers", "parquet", tuple(records))
+    return files
+
+
+def _remove_previous(out: Path) -> None:
+    """Delete files an earlier run may have left (e.g. monthly parts of another scale); nothing else."""
+    for spec in DATASETS.values():
+        (out / spec.filename).unlink(missing_ok=True)
+    parts = out / "transfers"
+    if parts.is_dir():
+        for part in parts.glob("part-*.parquet"):
+            part.unlink()
+        with contextlib.suppress(OSError):
+            parts.rmdir()
+    (out / MANIFEST_NAME).unlink(missing_ok=True)
