@@ -44,18 +44,25 @@ def main() -> int:
         return 1
     tally = Tally()
     print("== main suite (SQLite and PostgreSQL)", flush=True)
-    main_rc = _run(["-m", "not spark", "-n", os.environ.get("JINYU_TEST_WORKERS", "2"), "-q", "-p", "no:cacheprovider"],
-                   tally)
+    main_rc = _run(
+        ["-m", "not spark", "-n", os.environ.get("JINYU_TEST_WORKERS", "2"), "-q", "-p", "no:cacheprovider"],
+        tally,
+    )
     print("== Spark parity suite", flush=True)
     spark_rc = _run(["-m", "spark", "-q", "-p", "no:cacheprovider"], tally)
     failed = [rc for rc in (main_rc, spark_rc) if rc not in (0, 5)]
     if tally.required_skips:
         banner = "!" * 78
-        print(f"\n{banner}\nSKIPPED REQUIRED SUITES / 跳过了必需的测试套件 ({len(tally.required_skips)} tests):",
-              file=sys.stderr)
+        print(
+            f"\n{banner}\nSKIPPED REQUIRED SUITES / 跳过了必需的测试套件 ({len(tally.required_skips)} tests):",
+            file=sys.stderr,
+        )
         for nodeid in tally.required_skips[:20]:
             print(f"  - {nodeid}", file=sys.stderr)
-        print("Set JINYU_TEST_POSTGRES_URL and install Java 17 + pyspark to run them.\n" + banner, file=sys.stderr)
+        print(
+            "Set JINYU_TEST_POSTGRES_URL and install Java 17 + pyspark to run them.\n" + banner,
+            file=sys.stderr,
+        )
         if required:
             failed.append(1)
     c = tally.counts

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 04:49:33.813743
+Create Date: 2026-11-27 04:54:24.237186
 """
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def upgrade() -> None:
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.CheckConstraint('id = 1', name=op.f('ck_audit_head_single_row')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
+    )
+    op.create_table('ingest_dataset_locks',
+    sa.Column('dataset', sa.String(length=64), nullable=False),
+    sa.Column('locked_at', jinyu.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('dataset', name=op.f('pk_ingest_dataset_locks'))
     )
     op.create_table('ingest_loads',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -231,6 +236,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ingest_loads_dataset'))
 
     op.drop_table('ingest_loads')
+    op.drop_table('ingest_dataset_locks')
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_entries_subject_seq')

@@ -83,10 +83,12 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
 
 def _install_metrics_and_ids(app: FastAPI) -> None:
     registry = CollectorRegistry()
-    requests = Counter("jinyu_http_requests_total", "HTTP requests", ["method", "route", "status"],
-                       registry=registry)
-    latency = Histogram("jinyu_http_request_seconds", "HTTP request latency", ["method", "route"],
-                        registry=registry)
+    requests = Counter(
+        "jinyu_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "jinyu_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry
+    )
     app.state.metrics_registry = registry
 
     @app.middleware("http")
@@ -103,8 +105,16 @@ def _install_metrics_and_ids(app: FastAPI) -> None:
         requests.labels(request.method, route, str(response.status_code)).inc()
         latency.labels(request.method, route).observe(elapsed)
         response.headers["X-Request-ID"] = rid
-        log.info("request", extra={"method": request.method, "route": route, "status": response.status_code,
-                                   "ms": round(elapsed * 1000, 2), "rid": rid})
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "ms": round(elapsed * 1000, 2),
+                "rid": rid,
+            },
+        )
         return response
 
 
@@ -125,17 +135,30 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
-                  for e in exc.errors()]
-        body = {"type": "urn:jinyu:problem:invalid_input", "title": "输入无效 / Invalid input", "status": 422,
-                "detail": "; ".join(f"{e['field']}: {e['message']}" for e in errors), "code": "invalid_input",
-                "instance": request.url.path, "errors": errors}
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        body = {
+            "type": "urn:jinyu:problem:invalid_input",
+            "title": "输入无效 / Invalid input",
+            "status": 422,
+            "detail": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            "code": "invalid_input",
+            "instance": request.url.path,
+            "errors": errors,
+        }
         return _problem(422, body)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        body = {"type": "about:blank", "title": str(exc.detail), "status": exc.status_code,
-                "detail": str(exc.detail), "instance": request.url.path}
+        body = {
+            "type": "about:blank",
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+        }
         return _problem(exc.status_code, body)
 
 
@@ -143,9 +166,15 @@ def _audit_refusal(request: Request, principal: Principal, exc: JinyuError) -> N
     """Refused and not-found accesses are audited in their own transaction (the request's is rolled back)."""
     outcome = "denied" if exc.status == 403 else "not_found"
     route = getattr(request.scope.get("route"), "path", request.url.path)
-    audit.record_outcome(request.app.state.sessionmaker, principal, action=f"http.{request.method.lower()}",
-                         subject_type="route", subject_ids=[request.url.path], outcome=outcome,
-                         detail={"route": route, "code": exc.code})
+    audit.record_outcome(
+        request.app.state.sessionmaker,
+        principal,
+        action=f"http.{request.method.lower()}",
+        subject_type="route",
+        subject_ids=[request.url.path],
+        outcome=outcome,
+        detail={"route": route, "code": exc.code},
+    )
 
 
 def _install_health(app: FastAPI) -> None:
@@ -166,8 +195,9 @@ def _install_health(app: FastAPI) -> None:
             checks["database"] = f"error: {type(exc).__name__}"
         checks["lake"] = "ok" if request.app.state.settings.lake_dir.exists() else "missing"
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     @app.get("/metrics", tags=["ops 运维"])
     def metrics(request: Request) -> Response:

@@ -43,8 +43,10 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 
 @app.command("serve")
 @handle_errors
-def serve(host: str = typer.Option("127.0.0.1", help="监听地址 / bind address"),
-          port: int = typer.Option(8000, min=1, max=65535)) -> None:
+def serve(
+    host: str = typer.Option("127.0.0.1", help="监听地址 / bind address"),
+    port: int = typer.Option(8000, min=1, max=65535),
+) -> None:
     """启动 API 服务 / serve the API (docs at /docs). Example: jinyu serve --port 8000"""
     _serve(host, port)
 
@@ -62,8 +64,11 @@ def _serve(host: str, port: int) -> None:
 
 @app.command("demo")
 @handle_errors
-def demo(data_dir: Path = typer.Option(None, "--data-dir", help="数据目录 / data dir (default JINYU_DATA_DIR)"),
-         port: int = typer.Option(8000, min=1, max=65535), no_serve: bool = typer.Option(False, "--no-serve")) -> None:
+def demo(
+    data_dir: Path = typer.Option(None, "--data-dir", help="数据目录 / data dir (default JINYU_DATA_DIR)"),
+    port: int = typer.Option(8000, min=1, max=65535),
+    no_serve: bool = typer.Option(False, "--no-serve"),
+) -> None:
     """演示：生成小型合成区域、经接入流程加载、创建各角色用户并启动服务 / build and serve a demo region.
 
     Example: jinyu demo --data-dir ./var --port 8000
@@ -78,9 +83,11 @@ def demo(data_dir: Path = typer.Option(None, "--data-dir", help="数据目录 / 
         get_settings.cache_clear()
     settings = load_settings()
     creds = prepare(settings)
-    print_table(f"演示账户 / demo users — {settings.data_dir / 'credentials.json'}",
-                ["username", "password / API key", "role", "organisation"],
-                [[c.username, c.password, c.role, c.organisation] for c in creds])
+    print_table(
+        f"演示账户 / demo users — {settings.data_dir / 'credentials.json'}",
+        ["username", "password / API key", "role", "organisation"],
+        [[c.username, c.password, c.role, c.organisation] for c in creds],
+    )
     if not no_serve:
         console.print(f"API: http://127.0.0.1:{port}/docs  —  POST /api/v1/auth/token to log in")
         _serve("127.0.0.1", port)

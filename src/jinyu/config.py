@@ -20,8 +20,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JINYU_", extra="ignore")
 
     env: Literal["development", "test", "production"] = "development"
-    data_dir: Path = Field(default=Path("./var"), description="数据目录 / data directory (lake, keys, SQLite)")
-    database_url: str | None = Field(default=None, description="operational store URL; default SQLite in data dir")
+    data_dir: Path = Field(
+        default=Path("./var"), description="数据目录 / data directory (lake, keys, SQLite)"
+    )
+    database_url: str | None = Field(
+        default=None, description="operational store URL; default SQLite in data dir"
+    )
     signing_key: str | None = Field(default=None, description="token signing key (≥32 chars)")
     pseudonym_key: str | None = Field(default=None, description="HMAC key for pseudonymization (≥32 chars)")
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
@@ -41,16 +45,22 @@ class Settings(BaseSettings):
     @classmethod
     def _known_dialect(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("sqlite", "postgresql")):
-            raise ValueError("must start with sqlite:// or postgresql+psycopg:// / 仅支持 SQLite 或 PostgreSQL")
+            raise ValueError(
+                "must start with sqlite:// or postgresql+psycopg:// / 仅支持 SQLite 或 PostgreSQL"
+            )
         return v
 
     @model_validator(mode="after")
     def _production_needs_keys(self) -> Settings:
         if self.env == "production":
-            missing = [n for n in ("signing_key", "pseudonym_key", "database_url") if getattr(self, n) is None]
+            missing = [
+                n for n in ("signing_key", "pseudonym_key", "database_url") if getattr(self, n) is None
+            ]
             if missing:
                 names = ", ".join("JINYU_" + n.upper() for n in missing)
-                raise ValueError(f"production requires {names} from the environment / 生产环境必须设置 {names}")
+                raise ValueError(
+                    f"production requires {names} from the environment / 生产环境必须设置 {names}"
+                )
         return self
 
     @property

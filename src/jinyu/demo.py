@@ -68,11 +68,20 @@ def prepare(settings: Settings) -> list[Credential]:
 
 
 def _load_region(settings: Settings, region: Path) -> None:
-    stores = ingest.Stores(lake=Lake(settings.lake_dir), quarantine_dir=settings.data_dir / "quarantine",
-                           pseudonym_key=settings.key("pseudonym_key"))
+    stores = ingest.Stores(
+        lake=Lake(settings.lake_dir),
+        quarantine_dir=settings.data_dir / "quarantine",
+        pseudonym_key=settings.key("pseudonym_key"),
+    )
     for dataset in LOAD_ORDER:
-        path = next((p for p in (region / f"{dataset}.parquet", region / f"{dataset}.csv", region / dataset)
-                     if p.exists()), None)
+        path = next(
+            (
+                p
+                for p in (region / f"{dataset}.parquet", region / f"{dataset}.csv", region / dataset)
+                if p.exists()
+            ),
+            None,
+        )
         if path is None:
             continue
         with unit_of_work(settings) as session:
@@ -89,7 +98,9 @@ def _org(session: Session, kind: OrgKind, nth: int = 0) -> OrgOut:
 
 def _own_org(session: Session, kind: OrgKind, code: str, name: str) -> OrgOut:
     found = party.list_orgs(session, SYSTEM, kind.value, code, 1, 0).items
-    return found[0] if found else party.create_org(session, SYSTEM, OrgCreate(kind=kind, code=code, name=name))
+    return (
+        found[0] if found else party.create_org(session, SYSTEM, OrgCreate(kind=kind, code=code, name=name))
+    )
 
 
 def _branch_of(session: Session, head: OrgOut) -> OrgOut:
@@ -100,8 +111,12 @@ def _branch_of(session: Session, head: OrgOut) -> OrgOut:
 
 
 def _create_users(session: Session) -> list[Credential]:
-    operator = _own_org(session, OrgKind.OPERATOR, OPERATOR_CODE, "金渝平台运营中心 / Jinyu platform operator")
-    regulator = _own_org(session, OrgKind.REGULATOR, REGULATOR_CODE, "金融监管局 / regional financial regulator")
+    operator = _own_org(
+        session, OrgKind.OPERATOR, OPERATOR_CODE, "金渝平台运营中心 / Jinyu platform operator"
+    )
+    regulator = _own_org(
+        session, OrgKind.REGULATOR, REGULATOR_CODE, "金融监管局 / regional financial regulator"
+    )
     bank, bank2 = _org(session, OrgKind.BANK_HEAD_OFFICE, 0), _org(session, OrgKind.BANK_HEAD_OFFICE, 1)
     plan: list[tuple[str, Role, OrgOut]] = [
         ("admin", Role.PLATFORM_ADMIN, operator),
@@ -118,12 +133,27 @@ def _create_users(session: Session) -> list[Credential]:
     creds = []
     for username, role, org in plan:
         password = strong_password()
-        party.create_user(session, SYSTEM, UserCreate(username=username, display_name=username, org_id=org.id,
-                                                      roles=[role], password=SecretStr(password)))
+        party.create_user(
+            session,
+            SYSTEM,
+            UserCreate(
+                username=username,
+                display_name=username,
+                org_id=org.id,
+                roles=[role],
+                password=SecretStr(password),
+            ),
+        )
         creds.append(Credential(username, password, role.value, org.name, org.id))
     hospital = plan[7][2]
-    key = party.create_service_account(session, SYSTEM, ServiceAccountCreate(
-        name="his", org_id=hospital.id, roles=[Role.HOSPITAL_SYSTEM])).api_key or ""
+    key = (
+        party.create_service_account(
+            session,
+            SYSTEM,
+            ServiceAccountCreate(name="his", org_id=hospital.id, roles=[Role.HOSPITAL_SYSTEM]),
+        ).api_key
+        or ""
+    )
     creds.append(Credential("svc:his", key, "hospital_system (X-API-Key)", hospital.name, hospital.id))
     return creds
 

@@ -249,8 +249,15 @@ def test_existing_keys_mask_on_many_rows_in_many_chunks(lake: Lake) -> None:
 def test_existing_keys_mask_without_data(lake: Lake) -> None:
     incoming = table("accounts", [{"account_no": "A1"}, {"account_no": "A2"}])
     assert lake.existing_keys_mask("accounts", ["account_no"], incoming).to_pylist() == [False, False]
-    with pytest.raises(InvalidInput):
-        lake.existing_keys_mask("accounts", ["nope"], incoming)
+
+
+def test_existing_keys_mask_refuses_a_key_column_the_lake_lacks(lake: Lake) -> None:
+    load(lake, "accounts", [{"account_no": "A1"}])
+    # An unpartitioned dataset has no `month` column, even though the incoming table does.
+    incoming = table("accounts", [{"account_no": "A1"}]).append_column("month", pa.array(["2024-01"]))
+    with pytest.raises(InvalidInput) as err:
+        lake.existing_keys_mask("accounts", ["account_no", "month"], incoming)
+    assert err.value.fields[0].field == "key_cols"
 
 
 def test_existing_values(lake: Lake) -> None:
@@ -258,5 +265,6 @@ def test_existing_values(lake: Lake) -> None:
     load(lake, "accounts", [{"account_no": "A1"}, {"account_no": "A2"}, {"account_no": "A3"}])
     assert lake.existing_values("accounts", "account_no", ["A3", "A1", "A9", "A1"]) == {"A1", "A3"}
     assert lake.existing_values("accounts", "account_no", []) == set()
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as err:
         lake.existing_values("accounts", "nope", ["A1"])
+    assert err.value.fields[0].field == "column"

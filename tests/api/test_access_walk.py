@@ -62,7 +62,9 @@ def tokens(session: Session, client: TestClient) -> dict[Role, dict[str, str]]:
         OrgKind.HOSPITAL: make_org(session, OrgKind.HOSPITAL),
         OrgKind.BUREAU: make_org(session, OrgKind.BUREAU),
     }
-    kinds[OrgKind.BANK_BRANCH] = make_org(session, OrgKind.BANK_BRANCH, parent=kinds[OrgKind.BANK_HEAD_OFFICE])
+    kinds[OrgKind.BANK_BRANCH] = make_org(
+        session, OrgKind.BANK_BRANCH, parent=kinds[OrgKind.BANK_HEAD_OFFICE]
+    )
     out = {}
     for role in Role:
         kind = next(k for k in ROLE_ORG_KINDS[role] if k in kinds)
@@ -76,8 +78,9 @@ def _fill(path: str, foreign_id: str) -> str:
     return re.sub(r"\{uscc\}", "91500000MA0000001X", re.sub(r"\{[a-z_]+\}", foreign_id, path))
 
 
-def test_walk_every_endpoint_with_every_role(client: TestClient, session: Session,
-                                             tokens: dict[Role, dict[str, str]]) -> None:
+def test_walk_every_endpoint_with_every_role(
+    client: TestClient, session: Session, tokens: dict[Role, dict[str, str]]
+) -> None:
     foreign = make_org(session, OrgKind.BANK_HEAD_OFFICE)  # no caller's tenant owns it
     session.commit()
     failures = []
@@ -109,8 +112,9 @@ def test_walk_every_endpoint_with_every_role(client: TestClient, session: Sessio
         ("/api/v1/ingest/loads/{id}", Role.DATA_PROVIDER),
     ],
 )
-def test_other_tenants_objects_answer_404(client: TestClient, session: Session,
-                                          tokens: dict[Role, dict[str, str]], path: str, role: Role) -> None:
+def test_other_tenants_objects_answer_404(
+    client: TestClient, session: Session, tokens: dict[Role, dict[str, str]], path: str, role: Role
+) -> None:
     foreign = make_org(session, OrgKind.BANK_HEAD_OFFICE)
     session.commit()
     resp = client.get(path.replace("{id}", foreign.id), headers=tokens[role])

@@ -45,8 +45,11 @@ def test_validation_errors_name_fields(client: TestClient, session: Session) -> 
     admin = make_user(session, ops, Role.PLATFORM_ADMIN)
     session.commit()
     headers = login(client, admin.username)
-    resp = client.post("/api/v1/orgs", headers=headers,
-                       json={"kind": "enterprise", "code": "91500000MA00000000", "name": "坏代码"})
+    resp = client.post(
+        "/api/v1/orgs",
+        headers=headers,
+        json={"kind": "enterprise", "code": "91500000MA00000000", "name": "坏代码"},
+    )
     assert resp.status_code == 422
     body = resp.json()
     assert body["errors"][0]["field"] == "uscc" and "校验位" in body["errors"][0]["message"]
@@ -63,14 +66,22 @@ def test_consent_flow_and_refusals_are_audited(client: TestClient, session: Sess
     session.commit()
     ent_h, other_h = login(client, ent_user.username), login(client, other_user.username)
     until = (utcnow() + dt.timedelta(days=90)).isoformat()
-    resp = client.post("/api/v1/consents", headers=ent_h, json={
-        "grantee_org_id": bank.id, "scopes": ["tax", "headcount"], "purpose": "credit_assessment",
-        "valid_until": until})
+    resp = client.post(
+        "/api/v1/consents",
+        headers=ent_h,
+        json={
+            "grantee_org_id": bank.id,
+            "scopes": ["tax", "headcount"],
+            "purpose": "credit_assessment",
+            "valid_until": until,
+        },
+    )
     assert resp.status_code == 201, resp.text
     grant_id = resp.json()["id"]
     assert client.get(f"/api/v1/consents/{grant_id}", headers=other_h).status_code == 404
-    refused = session.scalars(select(AuditEntry).where(AuditEntry.actor_id == other_user.id,
-                                                       AuditEntry.outcome == "not_found")).all()
+    refused = session.scalars(
+        select(AuditEntry).where(AuditEntry.actor_id == other_user.id, AuditEntry.outcome == "not_found")
+    ).all()
     assert len(refused) == 1
     revoke = client.post(f"/api/v1/consents/{grant_id}/revoke", headers=ent_h, json={"reason": "不再需要"})
     assert revoke.status_code == 200 and revoke.json()["state"] == "revoked"

@@ -33,8 +33,13 @@ def world(session: Session) -> dict[str, object]:
 
 
 def _grant(session: Session, w: dict, **kw: object) -> object:  # type: ignore[type-arg]
-    data = {"grantee_org_id": w["branch_org"].id, "scopes": [Scope.TAX], "purpose": Purpose.CREDIT_ASSESSMENT,
-            "valid_until": utcnow() + dt.timedelta(days=30), **kw}
+    data = {
+        "grantee_org_id": w["branch_org"].id,
+        "scopes": [Scope.TAX],
+        "purpose": Purpose.CREDIT_ASSESSMENT,
+        "valid_until": utcnow() + dt.timedelta(days=30),
+        **kw,
+    }
     return service.grant(session, w["ent_admin"], GrantCreate(**data))  # type: ignore[arg-type]
 
 
@@ -55,8 +60,13 @@ def test_grant_to_a_branch_covers_the_whole_bank(session: Session, world: dict) 
         ("bank_hq", Scope.TAX, Purpose.LOAN_REVIEW),  # purpose not granted
     ],
 )
-def test_consent_is_specific(session: Session, world: dict, who: str, scope: Scope,  # type: ignore[type-arg]
-                             purpose: Purpose) -> None:
+def test_consent_is_specific(
+    session: Session,
+    world: dict,
+    who: str,
+    scope: Scope,  # type: ignore[type-arg]
+    purpose: Purpose,
+) -> None:
     _grant(session, world)
     with pytest.raises(ConsentMissing):
         service.require_consent(session, world[who], world["ent"].id, scope, purpose)
@@ -69,7 +79,9 @@ def test_revoked_and_future_grants_do_not_count(session: Session, world: dict) -
         service.revoke(session, world["ent_admin"], g.id, GrantRevoke(reason="again"))  # type: ignore[attr-defined]
     _grant(session, world, valid_from=utcnow() + dt.timedelta(days=1))
     with pytest.raises(ConsentMissing):
-        service.require_consent(session, world["bank_hq"], world["ent"].id, Scope.TAX, Purpose.CREDIT_ASSESSMENT)
+        service.require_consent(
+            session, world["bank_hq"], world["ent"].id, Scope.TAX, Purpose.CREDIT_ASSESSMENT
+        )
 
 
 @pytest.mark.parametrize("days", [-1, 3 * 366 + 5])
@@ -81,9 +93,16 @@ def test_validity_limits(session: Session, world: dict, days: int) -> None:  # t
 
 def test_only_enterprises_grant_and_only_to_banks(session: Session, world: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(PermissionDenied):
-        service.grant(session, world["bank_hq"], GrantCreate(  # type: ignore[arg-type]
-            grantee_org_id=world["bank"].id, scopes=[Scope.TAX], purpose=Purpose.LOAN_REVIEW,
-            valid_until=utcnow() + dt.timedelta(days=1)))
+        service.grant(
+            session,
+            world["bank_hq"],
+            GrantCreate(  # type: ignore[arg-type]
+                grantee_org_id=world["bank"].id,
+                scopes=[Scope.TAX],
+                purpose=Purpose.LOAN_REVIEW,
+                valid_until=utcnow() + dt.timedelta(days=1),
+            ),
+        )
     with pytest.raises(InvalidGrant):
         _grant(session, world, grantee_org_id=world["ent"].id)
 
@@ -101,5 +120,7 @@ def test_own_and_regulator_reads_need_no_grant(session: Session, world: dict) ->
     reg = make_org(session, OrgKind.REGULATOR)
     analyst = principal(session, reg, Role.REGULATOR_ANALYST)
     ent_id = world["ent"].id
-    assert service.require_consent(session, world["ent_admin"], ent_id, Scope.TAX, Purpose.LOAN_REVIEW) == "own"
+    assert (
+        service.require_consent(session, world["ent_admin"], ent_id, Scope.TAX, Purpose.LOAN_REVIEW) == "own"
+    )
     assert service.require_consent(session, analyst, ent_id, Scope.TAX, Purpose.LOAN_REVIEW) == "regulator"

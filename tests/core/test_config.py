@@ -25,8 +25,11 @@ def test_production_requires_keys_from_environment(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("overrides", "variable"),
-    [({"signing_key": "short"}, "JINYU_SIGNING_KEY"), ({"database_url": "mysql://x"}, "JINYU_DATABASE_URL"),
-     ({"token_ttl_minutes": 0}, "JINYU_TOKEN_TTL_MINUTES")],
+    [
+        ({"signing_key": "short"}, "JINYU_SIGNING_KEY"),
+        ({"database_url": "mysql://x"}, "JINYU_DATABASE_URL"),
+        ({"token_ttl_minutes": 0}, "JINYU_TOKEN_TTL_MINUTES"),
+    ],
 )
 def test_bad_settings_name_the_variable(overrides: dict[str, object], variable: str) -> None:
     with pytest.raises(SettingsError) as exc:

@@ -51,9 +51,19 @@ def test_coerce_rejects_with_reason(column: Column, raw: str, reason: str) -> No
 
 
 def test_validate_row_lists_every_problem() -> None:
-    row = {"uscc": "bad", "name": "", "industry_code": "C3974", "district_code": "500101",
-           "registered_capital": "100.00", "established_on": "2020-01-01", "address": "a", "phone": "",
-           "legal_rep_id": resident_id(), "legal_rep_name": "张三", "status": "active"}
+    row = {
+        "uscc": "bad",
+        "name": "",
+        "industry_code": "C3974",
+        "district_code": "500101",
+        "registered_capital": "100.00",
+        "established_on": "2020-01-01",
+        "address": "a",
+        "phone": "",
+        "legal_rep_id": resident_id(),
+        "legal_rep_name": "张三",
+        "status": "active",
+    }
     typed, problems = validate_row(CONTRACTS["enterprises"], row)
     assert typed is None
     assert problems == ["bad_check:uscc", "missing_required:name"]

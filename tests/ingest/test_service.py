@@ -22,7 +22,9 @@ KEY = b"p" * 32
 
 @pytest.fixture
 def stores(tmp_path: Path) -> service.Stores:
-    return service.Stores(lake=Lake(tmp_path / "lake"), quarantine_dir=tmp_path / "quarantine", pseudonym_key=KEY)
+    return service.Stores(
+        lake=Lake(tmp_path / "lake"), quarantine_dir=tmp_path / "quarantine", pseudonym_key=KEY
+    )
 
 
 def write_csv(path: Path, dataset: str, rows: list[dict[str, str]]) -> Path:
@@ -36,21 +38,44 @@ def write_csv(path: Path, dataset: str, rows: list[dict[str, str]]) -> Path:
 
 
 def bank(code: str, level: str, parent: str = "") -> dict[str, str]:
-    return {"org_code": code, "name": f"银行{code}", "level": level, "parent_code": parent, "district_code": "500101"}
+    return {
+        "org_code": code,
+        "name": f"银行{code}",
+        "level": level,
+        "parent_code": parent,
+        "district_code": "500101",
+    }
 
 
 def enterprise(code: str, rid: str, **kw: str) -> dict[str, str]:
-    row = {"uscc": code, "name": f"企业{code[-4:]}", "industry_code": "C3974", "district_code": "500103",
-           "registered_capital": "1000000.00", "established_on": "2018-05-01", "address": "渝中区1号",
-           "phone": "023-1234", "legal_rep_id": rid, "legal_rep_name": "张三", "status": "active"}
+    row = {
+        "uscc": code,
+        "name": f"企业{code[-4:]}",
+        "industry_code": "C3974",
+        "district_code": "500103",
+        "registered_capital": "1000000.00",
+        "established_on": "2018-05-01",
+        "address": "渝中区1号",
+        "phone": "023-1234",
+        "legal_rep_id": rid,
+        "legal_rep_name": "张三",
+        "status": "active",
+    }
     return row | kw
 
 
-def test_bank_tree_loads_and_registers_organisations(session: Session, tmp_path: Path,
-                                                      stores: service.Stores) -> None:
-    rows = [bank("B1", "head_office"), bank("B1-01", "branch", "B1"), bank("B1-01-1", "outlet", "B1-01"),
-            bank("B9-01", "branch", "B9")]
-    report = service.ingest(session, SYSTEM, "banks", write_csv(tmp_path / "banks.csv", "banks", rows), stores)
+def test_bank_tree_loads_and_registers_organisations(
+    session: Session, tmp_path: Path, stores: service.Stores
+) -> None:
+    rows = [
+        bank("B1", "head_office"),
+        bank("B1-01", "branch", "B1"),
+        bank("B1-01-1", "outlet", "B1-01"),
+        bank("B9-01", "branch", "B9"),
+    ]
+    report = service.ingest(
+        session, SYSTEM, "banks", write_csv(tmp_path / "banks.csv", "banks", rows), stores
+    )
     assert (report.rows_total, report.accepted, report.rejected) == (4, 3, 1)
     assert report.rejected_by_reason == {"unknown_reference": 1}
     assert report.parties == {"created": 3, "updated": 0}
@@ -59,8 +84,9 @@ def test_bank_tree_loads_and_registers_organisations(session: Session, tmp_path:
     assert [h.code for h in heads] == ["B1"] and outlets[0].tenant_id == heads[0].id
 
 
-def test_bad_rows_are_quarantined_with_reasons_and_nothing_is_lost(session: Session, tmp_path: Path,
-                                                                   stores: service.Stores) -> None:
+def test_bad_rows_are_quarantined_with_reasons_and_nothing_is_lost(
+    session: Session, tmp_path: Path, stores: service.Stores
+) -> None:
     good, dup = uscc(), uscc()
     rows = [
         enterprise(good, resident_id()),
@@ -74,18 +100,23 @@ def test_bad_rows_are_quarantined_with_reasons_and_nothing_is_lost(session: Sess
     report = service.ingest(session, SYSTEM, "enterprises", path, stores)
     assert report.accepted + report.rejected == report.rows_total == 6
     assert report.accepted == 2
-    assert report.rejected_by_reason == {"bad_check": 2, "duplicate_key_in_file": 1, "missing_required": 1,
-                                         "too_many_decimals": 1}
+    assert report.rejected_by_reason == {
+        "bad_check": 2,
+        "duplicate_key_in_file": 1,
+        "missing_required": 1,
+        "too_many_decimals": 1,
+    }
     assert report.quarantine_file is not None
     with open(report.quarantine_file, encoding="utf-8") as f:
         quarantined = list(csv.DictReader(f))
     assert [q["row_number"] for q in quarantined] == ["3", "4", "5", "6"]
-    assert quarantined[2]["reasons"] == "bad_check:legal_rep_id;missing_required:name"
+    assert quarantined[2]["reasons"] == "missing_required:name;bad_check:legal_rep_id"
     assert stores.lake.row_count("enterprises") == 2
 
 
-def test_personal_identifiers_never_reach_the_lake(session: Session, tmp_path: Path,
-                                                   stores: service.Stores) -> None:
+def test_personal_identifiers_never_reach_the_lake(
+    session: Session, tmp_path: Path, stores: service.Stores
+) -> None:
     rid = resident_id()
     path = write_csv(tmp_path / "e.csv", "enterprises", [enterprise(uscc(), rid)])
     service.ingest(session, SYSTEM, "enterprises", path, stores)
@@ -96,28 +127,38 @@ def test_personal_identifiers_never_reach_the_lake(session: Session, tmp_path: P
         assert table["legal_rep_name"][0].as_py() == "张*"
 
 
-def test_same_file_loads_once_and_overlapping_keys_are_rejected(session: Session, tmp_path: Path,
-                                                                stores: service.Stores) -> None:
+def test_same_file_loads_once_and_overlapping_keys_are_rejected(
+    session: Session, tmp_path: Path, stores: service.Stores
+) -> None:
     a, b = uscc(), uscc()
     first = write_csv(tmp_path / "e1.csv", "enterprises", [enterprise(a, resident_id())])
     r1 = service.ingest(session, SYSTEM, "enterprises", first, stores)
     r2 = service.ingest(session, SYSTEM, "enterprises", first, stores)
     assert r2.already_loaded and r2.id == r1.id and stores.lake.row_count("enterprises") == 1
-    second = write_csv(tmp_path / "e2.csv", "enterprises",
-                       [enterprise(a, resident_id()), enterprise(b, resident_id(seq=9))])
+    second = write_csv(
+        tmp_path / "e2.csv", "enterprises", [enterprise(a, resident_id()), enterprise(b, resident_id(seq=9))]
+    )
     r3 = service.ingest(session, SYSTEM, "enterprises", second, stores)
     assert (r3.accepted, r3.rejected_by_reason) == (1, {"duplicate_key_existing": 1})
     assert stores.lake.row_count("enterprises") == 2
 
 
 def test_parquet_with_typed_columns(session: Session, tmp_path: Path, stores: service.Stores) -> None:
-    service.ingest(session, SYSTEM, "banks", write_csv(tmp_path / "b.csv", "banks", [bank("B1", "head_office")]),
-                   stores)
-    accounts = pa.table({
-        "account_no": ["A1", "A2"], "bank_code": ["B1", "NOPE"], "owner_type": ["person", "enterprise"],
-        "owner_id": [resident_id(), uscc()], "owner_name": ["李四", "某公司"],
-        "category": ["personal", "corporate_settlement"], "opened_on": ["2020-01-01", "2020-01-02"],
-        "currency": ["CNY", "CNY"]})
+    service.ingest(
+        session, SYSTEM, "banks", write_csv(tmp_path / "b.csv", "banks", [bank("B1", "head_office")]), stores
+    )
+    accounts = pa.table(
+        {
+            "account_no": ["A1", "A2"],
+            "bank_code": ["B1", "NOPE"],
+            "owner_type": ["person", "enterprise"],
+            "owner_id": [resident_id(), uscc()],
+            "owner_name": ["李四", "某公司"],
+            "category": ["personal", "corporate_settlement"],
+            "opened_on": ["2020-01-01", "2020-01-02"],
+            "currency": ["CNY", "CNY"],
+        }
+    )
     pq.write_table(accounts, tmp_path / "accounts.parquet")
     report = service.ingest(session, SYSTEM, "accounts", tmp_path / "accounts.parquet", stores)
     assert (report.accepted, report.rejected_by_reason) == (1, {"unknown_reference": 1})
@@ -141,3 +182,16 @@ def test_only_data_providers_ingest(session: Session, tmp_path: Path, stores: se
     ent = make_org(session, OrgKind.ENTERPRISE)
     with pytest.raises(PermissionDenied):
         service.ingest(session, principal(session, ent, Role.ENTERPRISE_ADMIN), "banks", tmp_path, stores)
+
+
+def test_a_load_that_failed_after_writing_the_lake_is_redone_cleanly(
+    session: Session, tmp_path: Path, stores: service.Stores
+) -> None:
+    path = write_csv(tmp_path / "e.csv", "enterprises", [enterprise(uscc(), resident_id())])
+    savepoint = session.begin_nested()
+    service.ingest(session, SYSTEM, "enterprises", path, stores)
+    savepoint.rollback()  # the load record is gone, as after a crash before commit; its lake file remains
+    assert stores.lake.row_count("enterprises") == 1
+    report = service.ingest(session, SYSTEM, "enterprises", path, stores)
+    assert not report.already_loaded and report.accepted == 1
+    assert stores.lake.row_count("enterprises") == 1

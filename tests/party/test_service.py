@@ -27,8 +27,17 @@ from tests.fixtures.auth import PASSWORD, make_org, make_user, principal, reside
 
 def test_enterprise_code_is_validated_field_by_field(session: Session) -> None:
     with pytest.raises(InvalidInput) as exc:
-        service.create_org(session, SYSTEM, OrgCreate(kind=OrgKind.ENTERPRISE, code="91500000MA00000000",
-                                                      name="x", district_code="99", industry_code="Z99"))
+        service.create_org(
+            session,
+            SYSTEM,
+            OrgCreate(
+                kind=OrgKind.ENTERPRISE,
+                code="91500000MA00000000",
+                name="x",
+                district_code="99",
+                industry_code="Z99",
+            ),
+        )
     fields = {f.field for f in exc.value.fields}
     assert fields == {"uscc", "district_code", "industry_code"}
 
@@ -78,8 +87,17 @@ def test_user_roles_must_fit_the_organisation(session: Session) -> None:
 def test_weak_password_and_taken_username(session: Session) -> None:
     ent = make_org(session, OrgKind.ENTERPRISE)
     with pytest.raises(WeakPassword) as exc:
-        service.create_user(session, SYSTEM, UserCreate(username="weak", display_name="w", org_id=ent.id,
-                                                       roles=[Role.ENTERPRISE_ADMIN], password=SecretStr("abc")))
+        service.create_user(
+            session,
+            SYSTEM,
+            UserCreate(
+                username="weak",
+                display_name="w",
+                org_id=ent.id,
+                roles=[Role.ENTERPRISE_ADMIN],
+                password=SecretStr("abc"),
+            ),
+        )
     assert exc.value.fields[0].field == "password"
     make_user(session, ent, Role.ENTERPRISE_ADMIN, username="taken")
     with pytest.raises(UsernameTaken):
@@ -90,12 +108,22 @@ def test_only_user_managers_create_users(session: Session) -> None:
     ent = make_org(session, OrgKind.ENTERPRISE)
     admin = principal(session, ent, Role.ENTERPRISE_ADMIN)
     with pytest.raises(PermissionDenied):
-        service.create_user(session, admin, UserCreate(username="x1x", display_name="x", org_id=ent.id,
-                                                      roles=[Role.ENTERPRISE_ADMIN], password=SecretStr(PASSWORD)))
+        service.create_user(
+            session,
+            admin,
+            UserCreate(
+                username="x1x",
+                display_name="x",
+                org_id=ent.id,
+                roles=[Role.ENTERPRISE_ADMIN],
+                password=SecretStr(PASSWORD),
+            ),
+        )
 
 
-def test_login_locks_after_repeated_failures(session: Session, session_factory: sessionmaker[Session],
-                                             settings: Settings) -> None:
+def test_login_locks_after_repeated_failures(
+    session: Session, session_factory: sessionmaker[Session], settings: Settings
+) -> None:
     ent = make_org(session, OrgKind.ENTERPRISE)
     make_user(session, ent, Role.ENTERPRISE_ADMIN, username="locky")
     session.flush()
@@ -108,13 +136,16 @@ def test_login_locks_after_repeated_failures(session: Session, session_factory: 
         service.login(session, session_factory, "locky", PASSWORD, settings)
 
 
-def test_unknown_user_gets_the_same_error(session: Session, session_factory: sessionmaker[Session],
-                                          settings: Settings) -> None:
+def test_unknown_user_gets_the_same_error(
+    session: Session, session_factory: sessionmaker[Session], settings: Settings
+) -> None:
     with pytest.raises(BadCredentials):
         service.login(session, session_factory, "nobody", PASSWORD, settings)
 
 
-def test_token_round_trip(session: Session, session_factory: sessionmaker[Session], settings: Settings) -> None:
+def test_token_round_trip(
+    session: Session, session_factory: sessionmaker[Session], settings: Settings
+) -> None:
     ent = make_org(session, OrgKind.ENTERPRISE)
     user = make_user(session, ent, Role.ENTERPRISE_ADMIN)
     token = service.login(session, session_factory, user.username, PASSWORD, settings).access_token
@@ -125,46 +156,89 @@ def test_token_round_trip(session: Session, session_factory: sessionmaker[Sessio
 def _registered_enterprise(session: Session, rid: str) -> tuple[object, object]:
     key = b"k" * 32
     ent = make_org(session, OrgKind.ENTERPRISE, code=uscc())
-    service.upsert_registry_orgs(session, SYSTEM, [service.RegistryOrg(
-        kind=OrgKind.ENTERPRISE, code=ent.code, name=ent.name, uscc=ent.code,
-        legal_rep_token=person_token(key, rid))])
+    service.upsert_registry_orgs(
+        session,
+        SYSTEM,
+        [
+            service.RegistryOrg(
+                kind=OrgKind.ENTERPRISE,
+                code=ent.code,
+                name=ent.name,
+                uscc=ent.code,
+                legal_rep_token=person_token(key, rid),
+            )
+        ],
+    )
     return ent, principal(session, ent, Role.ENTERPRISE_ADMIN)
 
 
 def test_registration_matching_the_registry_verifies_at_once(session: Session) -> None:
     rid = resident_id()
     _, admin = _registered_enterprise(session, rid)
-    reg = service.submit_registration(session, admin, RegistrationSubmit(  # type: ignore[arg-type]
-        legal_rep_id=SecretStr(rid), legal_rep_name="张三"), b"k" * 32)
+    reg = service.submit_registration(
+        session,
+        admin,
+        RegistrationSubmit(  # type: ignore[arg-type]
+            legal_rep_id=SecretStr(rid), legal_rep_name="张三"
+        ),
+        b"k" * 32,
+    )
     assert reg.state == RegistrationState.VERIFIED
     assert reg.legal_rep_masked == rid[:6] + "********" + rid[-4:]
     assert reg.legal_rep_name_masked == "张*"
     with pytest.raises(RegistrationExists):
-        service.submit_registration(session, admin, RegistrationSubmit(  # type: ignore[arg-type]
-            legal_rep_id=SecretStr(rid), legal_rep_name="张三"), b"k" * 32)
+        service.submit_registration(
+            session,
+            admin,
+            RegistrationSubmit(  # type: ignore[arg-type]
+                legal_rep_id=SecretStr(rid), legal_rep_name="张三"
+            ),
+            b"k" * 32,
+        )
 
 
 def test_mismatch_waits_for_review_then_supervisor_decides(session: Session) -> None:
     _, admin = _registered_enterprise(session, resident_id(seq=1))
-    reg = service.submit_registration(session, admin, RegistrationSubmit(  # type: ignore[arg-type]
-        legal_rep_id=SecretStr(resident_id(seq=2)), legal_rep_name="李四"), b"k" * 32)
+    reg = service.submit_registration(
+        session,
+        admin,
+        RegistrationSubmit(  # type: ignore[arg-type]
+            legal_rep_id=SecretStr(resident_id(seq=2)), legal_rep_name="李四"
+        ),
+        b"k" * 32,
+    )
     assert reg.state == RegistrationState.PENDING and "manual review" in reg.reason
     regulator = make_org(session, OrgKind.REGULATOR)
     supervisor = principal(session, regulator, Role.REGULATOR_SUPERVISOR)
     with pytest.raises(RegistrationStateInvalid):
-        service.decide_registration(session, supervisor, reg.id,
-                                    RegistrationDecision(state=RegistrationState.SUSPENDED, reason="no"))
-    done = service.decide_registration(session, supervisor, reg.id,
-                                       RegistrationDecision(state=RegistrationState.VERIFIED, reason="核对营业执照"))
+        service.decide_registration(
+            session, supervisor, reg.id, RegistrationDecision(state=RegistrationState.SUSPENDED, reason="no")
+        )
+    done = service.decide_registration(
+        session,
+        supervisor,
+        reg.id,
+        RegistrationDecision(state=RegistrationState.VERIFIED, reason="核对营业执照"),
+    )
     assert (done.state, done.reason) == ("verified", "核对营业执照")
     with pytest.raises(PermissionDenied):
-        service.decide_registration(session, admin, reg.id,  # type: ignore[arg-type]
-                                    RegistrationDecision(state=RegistrationState.SUSPENDED, reason="self"))
+        service.decide_registration(
+            session,
+            admin,
+            reg.id,  # type: ignore[arg-type]
+            RegistrationDecision(state=RegistrationState.SUSPENDED, reason="self"),
+        )
 
 
 def test_registration_rejects_bad_resident_id(session: Session) -> None:
     _, admin = _registered_enterprise(session, resident_id())
     with pytest.raises(InvalidInput) as exc:
-        service.submit_registration(session, admin, RegistrationSubmit(  # type: ignore[arg-type]
-            legal_rep_id=SecretStr("500101198506141230"), legal_rep_name="王五"), b"k" * 32)
+        service.submit_registration(
+            session,
+            admin,
+            RegistrationSubmit(  # type: ignore[arg-type]
+                legal_rep_id=SecretStr("500101198506141230"), legal_rep_name="王五"
+            ),
+            b"k" * 32,
+        )
     assert exc.value.fields[0].field == "legal_rep_id"

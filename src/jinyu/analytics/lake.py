@@ -105,6 +105,17 @@ class Lake:
         if any(p.name == file_name for p in layout.data_files(self.root, name)):
             raise Conflict(detail=f"批次 {load_id} 已写入 {name} / load {load_id!r} already in {name!r}")
 
+    def discard_load(self, dataset: str, load_id: str) -> list[Path]:
+        """Remove the files one load wrote to a dataset, for a load whose record was never committed.
+
+        The lake never rewrites history; this only undoes a load the operational store does not know, so a
+        retried ingestion can write again under the same (content-derived) load id."""
+        layout.check_dataset(dataset)
+        file_name = layout.part_name(layout.check_load_id(load_id))
+        stale = [p for p in layout.data_files(self.root, dataset) if p.name == file_name]
+        _remove(stale)
+        return stale
+
     # -- reading ---------------------------------------------------------------------------------------
 
     def datasets(self) -> list[str]:
@@ -129,7 +140,7 @@ class Lake:
         rows = _row_numbers(table.num_rows)
         if table.num_rows == 0 or not self.files(dataset):
             return pa.repeat(False, table.num_rows)
-        self._require_lake_columns(dataset, key_cols)
+        self._require_lake_columns(dataset, key_cols, "key_cols")
         incoming = table.select(list(key_cols)).append_column(_ROW, rows)
         on = " AND ".join(f"i.{duck.quote_ident(c)} = l.{duck.quote_ident(c)}" for c in key_cols)
         sql = f"SELECT i.{_ROW} FROM incoming AS i SEMI JOIN {duck.scan_sql(self.root, dataset)} AS l ON {on}"
@@ -141,7 +152,7 @@ class Lake:
         wanted = pa.table({"v": pa.array(sorted(set(values)), pa.string())})
         if wanted.num_rows == 0 or not self.files(dataset):
             return set()
-        self._require_lake_columns(dataset, [column])
+        self._require_lake_columns(dataset, [column], "column")
         col = duck.quote_ident(column)
         scan = duck.scan_sql(self.root, dataset)
         sql = f"SELECT i.v FROM incoming AS i SEMI JOIN {scan} AS l ON i.v = l.{col}"
@@ -155,13 +166,13 @@ class Lake:
         finally:
             con.close()
 
-    def _require_lake_columns(self, dataset: str, columns: Sequence[str]) -> None:
-        names = set(pq.read_schema(self.files(dataset)[0]).names) | {layout.PARTITION_COLUMN}
+    def _require_lake_columns(self, dataset: str, columns: Sequence[str], field: str) -> None:
+        names = set(pq.read_schema(self.files(dataset)[0]).names)
+        if layout.is_partitioned(self.root, dataset):
+            names.add(layout.PARTITION_COLUMN)
         missing = [c for c in columns if c not in names]
         if missing:
-            raise invalid(
-                "key_cols", f"{dataset} 中没有这些列 / dataset {dataset!r} has no column(s): {missing}"
-            )
+            raise invalid(field, f"{dataset} 中没有这些列 / dataset {dataset!r} has no column(s): {missing}")
 
 
 def _require_columns(table: pa.Table, columns: Sequence[str], field: str) -> None:

@@ -16,9 +16,16 @@ router = APIRouter(prefix="/banking", tags=["banking 银行数据"])
 
 
 @router.get("/accounts", response_model=Page[AccountOut])
-def list_accounts(request: Request, session: SessionDep, principal: Principal = require(Perm.ACCOUNT_READ),
-                  bank_code: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> Page[AccountOut]:
+def list_accounts(
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(Perm.ACCOUNT_READ),
+    bank_code: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[AccountOut]:
     """本机构可见的账户：银行看本行（及下级）开立的，企业看自己的 / accounts the caller's organisation may see."""
     key = request.app.state.settings.key("pseudonym_key")
-    return service.list_accounts(session, principal, request.app.state.analytics, key, bank_code, limit, offset)
+    return service.list_accounts(
+        session, principal, request.app.state.analytics, key, bank_code, limit, offset
+    )

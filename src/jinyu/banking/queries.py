@@ -57,7 +57,9 @@ LIMIT $limit OFFSET $offset
 
 
 def accounts_below(engine: Engine, root_code: str, limit: int, offset: int) -> list[dict[str, object]]:
-    return list(engine.run("accounts_of_bank_subtree", root_code=root_code, limit=limit, offset=offset).to_pylist())
+    return list(
+        engine.run("accounts_of_bank_subtree", root_code=root_code, limit=limit, offset=offset).to_pylist()
+    )
 
 
 def accounts_owned_by(engine: Engine, owner_id: str, limit: int, offset: int) -> list[dict[str, object]]:

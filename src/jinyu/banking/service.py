@@ -18,8 +18,9 @@ from jinyu.party import service as party
 BANK_KINDS = {OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET}
 
 
-def _rows(session: Session, principal: Principal, engine: Engine, bank_code: str | None, limit: int,
-          offset: int) -> list[dict[str, object]]:
+def _rows(
+    session: Session, principal: Principal, engine: Engine, bank_code: str | None, limit: int, offset: int
+) -> list[dict[str, object]]:
     if principal.org_kind in BANK_KINDS:
         own = party.resolve_org(session, principal.org_id)
         assert own is not None  # the principal was resolved from this organisation
@@ -35,14 +36,27 @@ def _rows(session: Session, principal: Principal, engine: Engine, bank_code: str
     raise PermissionDenied(detail="该机构类型无账户数据 / no account data for this kind of organisation")
 
 
-def list_accounts(session: Session, principal: Principal, engine: Engine, pseudonym_key: bytes,
-                  bank_code: str | None, limit: int, offset: int) -> Page[AccountOut]:
+def list_accounts(
+    session: Session,
+    principal: Principal,
+    engine: Engine,
+    pseudonym_key: bytes,
+    bank_code: str | None,
+    limit: int,
+    offset: int,
+) -> Page[AccountOut]:
     principal.require(Perm.ACCOUNT_READ)
     rows = _rows(session, principal, engine, bank_code, limit, offset)
     total = int(str(rows[0]["total"])) if rows else 0
     items = [AccountOut.model_validate({k: v for k, v in r.items() if k != "total"}) for r in rows]
     # The trail is permanent: it names accounts by keyed pseudonym, never by raw account number.
     tokens = [pseudonymize(pseudonym_key, a.account_no, ACCOUNT_DOMAIN) for a in items]
-    audit.record(session, principal, action="banking.account.list", subject_type="account", subject_ids=tokens,
-                 detail={"bank_code": bank_code, "count": len(items), "offset": offset})
+    audit.record(
+        session,
+        principal,
+        action="banking.account.list",
+        subject_type="account",
+        subject_ids=tokens,
+        detail={"bank_code": bank_code, "count": len(items), "offset": offset},
+    )
     return Page[AccountOut](items=items, total=total, limit=limit, offset=offset)

@@ -16,25 +16,34 @@ router = APIRouter(prefix="/consents", tags=["consent 授权"])
 
 
 @router.post("", response_model=GrantOut, status_code=status.HTTP_201_CREATED)
-def grant(data: GrantCreate, session: SessionDep, principal: Principal = require(Perm.CONSENT_GRANT)) -> GrantOut:
+def grant(
+    data: GrantCreate, session: SessionDep, principal: Principal = require(Perm.CONSENT_GRANT)
+) -> GrantOut:
     """企业授权银行在期限内为特定用途查看指定数据 / authorize a bank to see named data for a purpose."""
     return service.grant(session, principal, data)
 
 
 @router.get("", response_model=Page[GrantOut])
-def list_grants(session: SessionDep, principal: Principal = require(Perm.CONSENT_READ),
-                enterprise_org_id: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-                offset: Annotated[int, Query(ge=0)] = 0) -> Page[GrantOut]:
+def list_grants(
+    session: SessionDep,
+    principal: Principal = require(Perm.CONSENT_READ),
+    enterprise_org_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[GrantOut]:
     return service.list_grants(session, principal, enterprise_org_id, limit, offset)
 
 
 @router.get("/{grant_id}", response_model=GrantOut)
-def get_grant(grant_id: str, session: SessionDep, principal: Principal = require(Perm.CONSENT_READ)) -> GrantOut:
+def get_grant(
+    grant_id: str, session: SessionDep, principal: Principal = require(Perm.CONSENT_READ)
+) -> GrantOut:
     return service.get(session, principal, grant_id)
 
 
 @router.post("/{grant_id}/revoke", response_model=GrantOut)
-def revoke(grant_id: str, data: GrantRevoke, session: SessionDep,
-           principal: Principal = require(Perm.CONSENT_GRANT)) -> GrantOut:
+def revoke(
+    grant_id: str, data: GrantRevoke, session: SessionDep, principal: Principal = require(Perm.CONSENT_GRANT)
+) -> GrantOut:
     """撤销授权，立即生效 / revoke a grant; takes effect at once."""
     return service.revoke(session, principal, grant_id, data)

@@ -15,15 +15,18 @@ def readable(principal: Principal) -> Select[tuple[Grant]]:
     stmt = select(Grant)
     if principal.sees_everything:
         return stmt
-    return stmt.where(or_(Grant.enterprise_org_id == principal.org_id, Grant.grantee_org_id == principal.tenant_id))
+    return stmt.where(
+        or_(Grant.enterprise_org_id == principal.org_id, Grant.grantee_org_id == principal.tenant_id)
+    )
 
 
 def get(session: Session, principal: Principal, grant_id: str) -> Grant | None:
     return session.scalars(readable(principal).where(Grant.id == grant_id)).first()
 
 
-def list_(session: Session, principal: Principal, enterprise_org_id: str | None, limit: int,
-          offset: int) -> tuple[list[Grant], int]:
+def list_(
+    session: Session, principal: Principal, enterprise_org_id: str | None, limit: int, offset: int
+) -> tuple[list[Grant], int]:
     stmt = readable(principal)
     if enterprise_org_id:
         stmt = stmt.where(Grant.enterprise_org_id == enterprise_org_id)
@@ -31,7 +34,9 @@ def list_(session: Session, principal: Principal, enterprise_org_id: str | None,
     return list(session.scalars(stmt.order_by(Grant.created_at.desc()).limit(limit).offset(offset))), total
 
 
-def candidates(session: Session, enterprise_org_id: str, grantee_tenant_id: str, at: dt.datetime) -> list[Grant]:
+def candidates(
+    session: Session, enterprise_org_id: str, grantee_tenant_id: str, at: dt.datetime
+) -> list[Grant]:
     """Active grants of one enterprise to one bank tenant that have started and not yet ended."""
     stmt = select(Grant).where(
         Grant.enterprise_org_id == enterprise_org_id,

@@ -33,14 +33,28 @@ def grant(session: Session, principal: Principal, data: GrantCreate) -> GrantOut
     problem = validity_problem(valid_from, as_utc(data.valid_until), now)
     if problem:
         raise InvalidGrant(detail=problem, fields=[FieldError("valid_until", problem)])
-    row = Grant(id=new_id(), enterprise_org_id=principal.org_id, grantee_org_id=bank.tenant_id,
-                scopes=sorted({s.value for s in data.scopes}), purpose=data.purpose.value, valid_from=valid_from,
-                valid_until=as_utc(data.valid_until), state=GrantState.ACTIVE.value,
-                created_by=principal.subject_id)
+    row = Grant(
+        id=new_id(),
+        enterprise_org_id=principal.org_id,
+        grantee_org_id=bank.tenant_id,
+        scopes=sorted({s.value for s in data.scopes}),
+        purpose=data.purpose.value,
+        valid_from=valid_from,
+        valid_until=as_utc(data.valid_until),
+        state=GrantState.ACTIVE.value,
+        created_by=principal.subject_id,
+    )
     session.add(row)
     session.flush()
-    audit.record(session, principal, action="consent.grant", subject_type="consent_grant", subject_ids=[row.id],
-                 purpose=row.purpose, detail={"grantee": row.grantee_org_id, "scopes": row.scopes})
+    audit.record(
+        session,
+        principal,
+        action="consent.grant",
+        subject_type="consent_grant",
+        subject_ids=[row.id],
+        purpose=row.purpose,
+        detail={"grantee": row.grantee_org_id, "scopes": row.scopes},
+    )
     return GrantOut.model_validate(row)
 
 
@@ -54,8 +68,14 @@ def revoke(session: Session, principal: Principal, grant_id: str, data: GrantRev
     row.state, row.revoked_at = GrantState.REVOKED.value, utcnow()
     row.revoked_by, row.revoke_reason = principal.subject_id, data.reason
     session.flush()
-    audit.record(session, principal, action="consent.revoke", subject_type="consent_grant", subject_ids=[row.id],
-                 detail={"reason": data.reason})
+    audit.record(
+        session,
+        principal,
+        action="consent.revoke",
+        subject_type="consent_grant",
+        subject_ids=[row.id],
+        detail={"reason": data.reason},
+    )
     return GrantOut.model_validate(row)
 
 
@@ -67,16 +87,19 @@ def get(session: Session, principal: Principal, grant_id: str) -> GrantOut:
     return GrantOut.model_validate(row)
 
 
-def list_grants(session: Session, principal: Principal, enterprise_org_id: str | None, limit: int,
-                offset: int) -> Page[GrantOut]:
+def list_grants(
+    session: Session, principal: Principal, enterprise_org_id: str | None, limit: int, offset: int
+) -> Page[GrantOut]:
     principal.require(Perm.CONSENT_READ)
     rows, total = repo.list_(session, principal, enterprise_org_id, limit, offset)
-    return Page[GrantOut](items=[GrantOut.model_validate(r) for r in rows], total=total, limit=limit,
-                          offset=offset)
+    return Page[GrantOut](
+        items=[GrantOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
-def require_consent(session: Session, principal: Principal, enterprise_org_id: str, scope: Scope,
-                    purpose: Purpose) -> str:
+def require_consent(
+    session: Session, principal: Principal, enterprise_org_id: str, scope: Scope, purpose: Purpose
+) -> str:
     """Why the caller may read this part of the enterprise's data: 'own', 'regulator' or a grant id.
 
     Banks need a grant in force for this scope and purpose; the enterprise reads its own data; regulators read

@@ -57,7 +57,8 @@ _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
 # Which role may do what. Scoping to the caller's tenant happens in each repository's readable().
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.REGULATOR_ANALYST: frozenset(
-        _EVERYONE | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.INGEST_READ, Perm.CONSENT_READ, Perm.GOVDATA_READ}
+        _EVERYONE
+        | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.INGEST_READ, Perm.CONSENT_READ, Perm.GOVDATA_READ}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
@@ -65,11 +66,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ}
     ),
     Role.BANK_HQ_RISK: frozenset(_EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ}),
-    Role.BANK_BRANCH_OFFICER: frozenset(_EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ}),
+    Role.BANK_BRANCH_OFFICER: frozenset(
+        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ}
+    ),
     Role.INSURER_STAFF: frozenset(_EVERYONE),
     Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE),
     Role.ENTERPRISE_ADMIN: frozenset(
-        _EVERYONE | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
+        _EVERYONE
+        | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
         | {Perm.GOVDATA_READ}
     ),
     Role.DATA_PROVIDER: frozenset(_EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ}),

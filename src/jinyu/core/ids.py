@@ -31,7 +31,9 @@ def validate_uscc(value: str, field_name: str = "uscc") -> str:
     """Unified social credit code (统一社会信用代码, GB 32100-2015): 18 chars, last is a check char."""
     code = compact(value)
     if not _USCC_RE.match(code):
-        raise invalid(field_name, "统一社会信用代码格式错误：应为18位 / USCC must be 18 chars of the allowed set")
+        raise invalid(
+            field_name, "统一社会信用代码格式错误：应为18位 / USCC must be 18 chars of the allowed set"
+        )
     if uscc_check_digit(code[:17]) != code[17]:
         raise invalid(field_name, "统一社会信用代码校验位错误 / USCC check character is wrong")
     return code
@@ -49,7 +51,9 @@ def validate_resident_id(value: str, field_name: str = "resident_id") -> str:
     """
     number = compact(value)
     if not _RIC_RE.match(number):
-        raise invalid(field_name, "身份证号应为17位数字加校验位 / ID must be 17 digits plus a check character")
+        raise invalid(
+            field_name, "身份证号应为17位数字加校验位 / ID must be 17 digits plus a check character"
+        )
     if not 11 <= int(number[:2]) <= 82:
         raise invalid(field_name, "身份证号地区码无效 / region code is not a Chinese province")
     try:

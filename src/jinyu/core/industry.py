@@ -32,9 +32,10 @@ class Industry:
 @cache
 def industries() -> dict[str, Industry]:
     """The shipped table keyed by code."""
-    source = resources.files("jinyu.core").joinpath("data/gbt4754_2017.csv")
-    with source.open(encoding="utf-8", newline="") as fh:
-        rows = [Industry(r["code"], r["name_zh"], r["name_en"], r["level"]) for r in csv.DictReader(fh)]
+    text = resources.files("jinyu.core").joinpath("data/gbt4754_2017.csv").read_text(encoding="utf-8")
+    rows = [
+        Industry(r["code"], r["name_zh"], r["name_en"], r["level"]) for r in csv.DictReader(text.splitlines())
+    ]
     return {row.code: row for row in rows}
 
 

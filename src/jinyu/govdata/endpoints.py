@@ -16,8 +16,15 @@ router = APIRouter(prefix="/enterprises", tags=["govdata 政务数据"])
 
 
 @router.get("/{uscc}/gov-summary", response_model=GovSummary)
-def gov_summary(uscc: str, request: Request, session: SessionDep, purpose: Purpose,
-                as_of_month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
-                principal: Principal = require(Perm.GOVDATA_READ)) -> GovSummary:
+def gov_summary(
+    uscc: str,
+    request: Request,
+    session: SessionDep,
+    purpose: Purpose,
+    as_of_month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    principal: Principal = require(Perm.GOVDATA_READ),
+) -> GovSummary:
     """企业政务数据摘要：银行须有企业对应授权 / an enterprise's government data; banks need its consent."""
-    return service.enterprise_summary(session, principal, request.app.state.analytics, uscc, as_of_month, purpose)
+    return service.enterprise_summary(
+        session, principal, request.app.state.analytics, uscc, as_of_month, purpose
+    )

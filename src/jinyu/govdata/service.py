@@ -26,8 +26,14 @@ def _bases(session: Session, principal: Principal, org_id: str, purpose: Purpose
     return ",".join(sorted(bases))
 
 
-def enterprise_summary(session: Session, principal: Principal, engine: Engine, uscc: str,
-                       as_of_month: str | None, purpose: Purpose) -> GovSummary:
+def enterprise_summary(
+    session: Session,
+    principal: Principal,
+    engine: Engine,
+    uscc: str,
+    as_of_month: str | None,
+    purpose: Purpose,
+) -> GovSummary:
     principal.require(Perm.GOVDATA_READ)
     code = validate_uscc(uscc)
     org = party.find_enterprise(session, code)
@@ -37,6 +43,13 @@ def enterprise_summary(session: Session, principal: Principal, engine: Engine, u
     # A refusal (no consent) is audited by the HTTP boundary in its own transaction.
     basis = _bases(session, principal, org.id, purpose)
     row = queries.gov_summary(engine, code, month)
-    audit.record(session, principal, action="govdata.summary.read", subject_type="enterprise",
-                 subject_ids=[org.id], purpose=purpose.value, detail={"basis": basis, "as_of_month": month})
+    audit.record(
+        session,
+        principal,
+        action="govdata.summary.read",
+        subject_type="enterprise",
+        subject_ids=[org.id],
+        purpose=purpose.value,
+        detail={"basis": basis, "as_of_month": month},
+    )
     return GovSummary(**row, name=org.name, basis=basis)

@@ -22,29 +22,45 @@ datasets_app = typer.Typer(help="数据契约 / dataset contracts: `jinyu datase
 
 def _stores() -> service.Stores:
     s = get_settings()
-    return service.Stores(lake=Lake(s.lake_dir), quarantine_dir=s.data_dir / "quarantine",
-                          pseudonym_key=s.key("pseudonym_key"))
+    return service.Stores(
+        lake=Lake(s.lake_dir), quarantine_dir=s.data_dir / "quarantine", pseudonym_key=s.key("pseudonym_key")
+    )
 
 
 def _load(dataset: str, path: Path, show_progress: bool) -> LoadReport:
     files = reader.files_of(path)
     totals = [reader.row_count(f) for f in files]
     total = None if None in totals else sum(t or 0 for t in totals)
-    with Progress(TextColumn(f"[bold]{dataset}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, disable=not show_progress, transient=True) as bar:
+    with Progress(
+        TextColumn(f"[bold]{dataset}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show_progress,
+        transient=True,
+    ) as bar:
         task = bar.add_task(dataset, total=total)
         with unit_of_work() as session:
-            return service.ingest(session, SYSTEM, dataset, path, _stores(),
-                                  progress=lambda n: bar.advance(task, n))
+            return service.ingest(
+                session, SYSTEM, dataset, path, _stores(), progress=lambda n: bar.advance(task, n)
+            )
 
 
 def _print_report(report: LoadReport) -> None:
-    state = "已加载过（未重复写入）/ already loaded, nothing written" if report.already_loaded else "完成 / done"
+    state = (
+        "已加载过（未重复写入）/ already loaded, nothing written" if report.already_loaded else "完成 / done"
+    )
     console.print(f"[bold]{report.dataset}[/] {report.file_name}: {state}")
-    print_table("加载报告 / load report", ["rows", "accepted", "rejected", "quarantine"],
-                [[report.rows_total, report.accepted, report.rejected, report.quarantine_file or "-"]])
+    print_table(
+        "加载报告 / load report",
+        ["rows", "accepted", "rejected", "quarantine"],
+        [[report.rows_total, report.accepted, report.rejected, report.quarantine_file or "-"]],
+    )
     if report.rejected_by_reason:
-        print_table("拒绝原因 / rejected by reason", ["reason", "rows"], sorted(report.rejected_by_reason.items()))
+        print_table(
+            "拒绝原因 / rejected by reason", ["reason", "rows"], sorted(report.rejected_by_reason.items())
+        )
 
 
 @handle_errors
@@ -77,7 +93,9 @@ def ingest_region(
     if json_out:
         print_json(reports)
         return
-    rows = [[r.dataset, r.rows_total, r.accepted, r.rejected, "yes" if r.already_loaded else ""] for r in reports]
+    rows = [
+        [r.dataset, r.rows_total, r.accepted, r.rejected, "yes" if r.already_loaded else ""] for r in reports
+    ]
     print_table("区域加载 / region load", ["dataset", "rows", "accepted", "rejected", "already"], rows)
 
 
@@ -96,8 +114,11 @@ def list_datasets(json_out: bool = typer.Option(False, "--json")) -> None:
     if json_out:
         print_json(contracts)
         return
-    print_table("数据契约 / dataset contracts", ["name", "title", "key", "partition"],
-                [[c.name, c.title, ",".join(c.key), c.partition_by or "-"] for c in contracts])
+    print_table(
+        "数据契约 / dataset contracts",
+        ["name", "title", "key", "partition"],
+        [[c.name, c.title, ",".join(c.key), c.partition_by or "-"] for c in contracts],
+    )
 
 
 @datasets_app.command("show")
@@ -109,13 +130,18 @@ def show_dataset(name: str, json_out: bool = typer.Option(False, "--json")) -> N
         print_json(c)
         return
     console.print(f"[bold]{c.name}[/] — {c.title} — {c.provider}; key {c.key}")
-    print_table("columns", ["name", "type", "level", "required", "check", "description"],
-                [[x.name, x.kind, x.level, x.required, x.check or x.protect or "", x.description] for x in c.columns])
+    print_table(
+        "columns",
+        ["name", "type", "level", "required", "check", "description"],
+        [[x.name, x.kind, x.level, x.required, x.check or x.protect or "", x.description] for x in c.columns],
+    )
 
 
 @datasets_app.command("docs")
 @handle_errors
-def dataset_docs(out: Path = typer.Option(Path("docs/data-formats.md"), help="输出文件 / output file")) -> None:
+def dataset_docs(
+    out: Path = typer.Option(Path("docs/data-formats.md"), help="输出文件 / output file"),
+) -> None:
     """由契约生成数据格式文档 / write docs/data-formats.md from the contracts. Example: jinyu datasets docs"""
     out.write_text(render_markdown(CONTRACTS.values()), encoding="utf-8")
     console.print(f"wrote {out}")

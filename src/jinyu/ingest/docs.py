@@ -27,21 +27,32 @@ and counted by reason in the load report (`missing_required`, `bad_type`, `bad_c
 
 
 def _section(c: Contract) -> str:
-    lines = [f"## `{c.name}` — {c.title}", "", f"Provider 提供方: {c.provider}. Key 主键: `{', '.join(c.key)}`."]
+    lines = [
+        f"## `{c.name}` — {c.title}",
+        "",
+        f"Provider 提供方: {c.provider}. Key 主键: `{', '.join(c.key)}`.",
+    ]
     if c.partition_by:
-        lines.append(f"Lake partitions by the month of `{c.partition_by}`; sorted by `{', '.join(c.sort_by)}`.")
+        lines.append(
+            f"Lake partitions by the month of `{c.partition_by}`; sorted by `{', '.join(c.sort_by)}`."
+        )
     if c.references:
         refs = ", ".join(f"`{k}` → `{v}`" for k, v in c.references.items())
         lines.append(f"References 引用: {refs}.")
-    lines += ["", "| column | type | required | level | check / allowed | protect | description |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "| column | type | required | level | check / allowed | protect | description |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for col in c.columns:
         check = col.check.value if col.check else " / ".join(col.choices)
         protect = col.protect.value if col.protect else ""
         if col.protect_if:
             protect += f" if {col.protect_if[0]}={col.protect_if[1]}"
-        lines.append(f"| `{col.name}` | {col.kind.value} | {'yes' if col.required else 'no'} | {col.level.value} "
-                     f"| {check} | {protect} | {col.description} |")
+        lines.append(
+            f"| `{col.name}` | {col.kind.value} | {'yes' if col.required else 'no'} | {col.level.value} "
+            f"| {check} | {protect} | {col.description} |"
+        )
     return "\n".join(lines)
 
 

@@ -22,8 +22,11 @@ router = APIRouter(tags=["ingest 数据接入"])
 
 def stores_for(request: Request) -> service.Stores:
     settings = request.app.state.settings
-    return service.Stores(lake=Lake(settings.lake_dir), quarantine_dir=settings.data_dir / "quarantine",
-                          pseudonym_key=settings.key("pseudonym_key"))
+    return service.Stores(
+        lake=Lake(settings.lake_dir),
+        quarantine_dir=settings.data_dir / "quarantine",
+        pseudonym_key=settings.key("pseudonym_key"),
+    )
 
 
 @router.get("/datasets", response_model=list[ContractOut])
@@ -38,8 +41,13 @@ def get_contract(dataset: str, principal: Principal = require(Perm.DATASET_READ)
 
 
 @router.post("/ingest/{dataset}", response_model=LoadReport, status_code=status.HTTP_201_CREATED)
-def upload(dataset: str, file: UploadFile, request: Request, session: SessionDep,
-           principal: Principal = require(Perm.INGEST_RUN)) -> LoadReport:
+def upload(
+    dataset: str,
+    file: UploadFile,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(Perm.INGEST_RUN),
+) -> LoadReport:
     """上传并接入一个文件（CSV 或 Parquet），返回加载报告 / ingest one file and return the load report."""
     suffix = Path(file.filename or "").suffix
     if suffix not in (".csv", ".parquet"):
@@ -52,12 +60,18 @@ def upload(dataset: str, file: UploadFile, request: Request, session: SessionDep
 
 
 @router.get("/ingest/loads", response_model=Page[LoadReport])
-def list_loads(session: SessionDep, principal: Principal = require(Perm.INGEST_READ), dataset: str | None = None,
-               limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> Page[LoadReport]:
+def list_loads(
+    session: SessionDep,
+    principal: Principal = require(Perm.INGEST_READ),
+    dataset: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[LoadReport]:
     return service.list_loads(session, principal, dataset, limit, offset)
 
 
 @router.get("/ingest/loads/{load_id}", response_model=LoadReport)
-def get_load(load_id: str, session: SessionDep, principal: Principal = require(Perm.INGEST_READ)) -> LoadReport:
+def get_load(
+    load_id: str, session: SessionDep, principal: Principal = require(Perm.INGEST_READ)
+) -> LoadReport:
     return service.get_load(session, principal, load_id)

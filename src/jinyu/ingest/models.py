@@ -31,3 +31,13 @@ class Load(Base):
     parties: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DatasetLock(Base):
+    """One row per dataset; a load updates it first, so loads of one dataset run one at a time (the row lock
+    on PostgreSQL, the database write lock on SQLite) and never race on the lake's files."""
+
+    __tablename__ = "ingest_dataset_locks"
+
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

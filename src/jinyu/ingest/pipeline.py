@@ -35,7 +35,9 @@ ARROW_TYPES: dict[Kind, pa.DataType] = {
 
 
 def arrow_schema(contract: Contract) -> pa.Schema:
-    return pa.schema([pa.field(c.name, ARROW_TYPES[c.kind], nullable=not c.required) for c in contract.columns])
+    return pa.schema(
+        [pa.field(c.name, ARROW_TYPES[c.kind], nullable=not c.required) for c in contract.columns]
+    )
 
 
 @dataclass
@@ -90,8 +92,14 @@ class Accepted:
     numbers: list[int] = field(default_factory=list)
 
 
-def validate_rows(contract: Contract, rows: Iterable[dict[str, Any]], first_number: int,
-                  seen_keys: set[tuple[Any, ...]], accepted: Accepted, quarantine: Quarantine) -> int:
+def validate_rows(
+    contract: Contract,
+    rows: Iterable[dict[str, Any]],
+    first_number: int,
+    seen_keys: set[tuple[Any, ...]],
+    accepted: Accepted,
+    quarantine: Quarantine,
+) -> int:
     """Cell checks and in-file key repeats for one batch; returns how many rows it read."""
     count = 0
     for offset, raw in enumerate(rows):

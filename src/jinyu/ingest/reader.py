@@ -33,11 +33,15 @@ def files_of(path: Path) -> list[Path]:
             raise InvalidInput(detail=f"目录中没有 .parquet 或 .csv 文件 / no data files in {path}")
         return parts
     if not path.exists():
-        raise InvalidInput(detail=f"文件不存在 / file not found: {path}",
-                           fields=[FieldError("path", "不存在 / does not exist")])
+        raise InvalidInput(
+            detail=f"文件不存在 / file not found: {path}",
+            fields=[FieldError("path", "不存在 / does not exist")],
+        )
     if path.suffix not in (".parquet", ".csv"):
-        raise InvalidInput(detail="仅支持 .csv 与 .parquet / only .csv and .parquet files",
-                           fields=[FieldError("path", f"unsupported suffix {path.suffix!r}")])
+        raise InvalidInput(
+            detail="仅支持 .csv 与 .parquet / only .csv and .parquet files",
+            fields=[FieldError("path", f"unsupported suffix {path.suffix!r}")],
+        )
     return [path]
 
 
@@ -47,8 +51,11 @@ def _check_header(contract: Contract, names: list[str], path: Path) -> None:
     fields = [FieldError(m, "缺少此列 / column missing") for m in missing]
     fields += [FieldError(e, "契约中没有此列 / column not in the contract") for e in extra]
     if fields:
-        raise InvalidInput(detail=f"{path.name}: 列与数据契约 {contract.name} 不符 / columns do not match the "
-                           f"contract (missing {missing}, unexpected {extra})", fields=fields)
+        raise InvalidInput(
+            detail=f"{path.name}: 列与数据契约 {contract.name} 不符 / columns do not match the "
+            f"contract (missing {missing}, unexpected {extra})",
+            fields=fields,
+        )
 
 
 def _csv_batches(contract: Contract, path: Path) -> Iterator[pa.RecordBatch]:
@@ -56,8 +63,11 @@ def _csv_batches(contract: Contract, path: Path) -> Iterator[pa.RecordBatch]:
     with path.open("rb") as f:
         header = f.readline().decode("utf-8-sig").strip().split(",")
     _check_header(contract, [h.strip() for h in header], path)
-    convert = pacsv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=False,
-                                   quoted_strings_can_be_null=False)
+    convert = pacsv.ConvertOptions(
+        column_types={h: pa.string() for h in header},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
     read = pacsv.ReadOptions(block_size=8 << 20, encoding="utf8")
     try:
         reader = pacsv.open_csv(path, read_options=read, convert_options=convert)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from jinyu.core.auth import Principal
-from jinyu.ingest.models import Load
+from jinyu.core.clock import utcnow
+from jinyu.ingest.models import DatasetLock, Load
 
 
 def readable(principal: Principal) -> Select[tuple[Load]]:
@@ -22,10 +23,19 @@ def get(session: Session, principal: Principal, load_id: str) -> Load | None:
     return session.scalars(readable(principal).where(Load.id == load_id)).first()
 
 
-def list_(session: Session, principal: Principal, dataset: str | None, limit: int,
-          offset: int) -> tuple[list[Load], int]:
+def list_(
+    session: Session, principal: Principal, dataset: str | None, limit: int, offset: int
+) -> tuple[list[Load], int]:
     stmt = readable(principal)
     if dataset:
         stmt = stmt.where(Load.dataset == dataset)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     return list(session.scalars(stmt.order_by(Load.finished_at.desc()).limit(limit).offset(offset))), total
+
+
+def lock_dataset(session: Session, dataset: str) -> None:
+    """Serialise loads of one dataset until the caller's transaction ends."""
+    if session.get(DatasetLock, dataset) is None:
+        session.add(DatasetLock(dataset=dataset, locked_at=utcnow()))
+        session.flush()
+    session.execute(update(DatasetLock).where(DatasetLock.dataset == dataset).values(locked_at=utcnow()))

@@ -1,8 +1,9 @@
 """Ingestion use case: validate a file against its contract, load accepted rows, quarantine the rest.
 
 Idempotent for the same file: the content hash names the load, and a file loaded before returns its first
-report. The lake write comes last, after everything that can still fail, so a failed load leaves at most
-files under its own load id, which the next attempt discards before writing again.
+report. Loads of one dataset run one at a time (a lock row). The lake write comes last, after everything that
+can still fail, so a failed load leaves at most files under its own load id, which the next attempt of the
+same file discards before it checks keys or writes again.
 """
 
 from __future__ import annotations
@@ -54,19 +55,33 @@ def _content_hash(files: list[Path]) -> str:
     return hashlib.sha256("".join(reader.sha256_of(f) for f in files).encode()).hexdigest()
 
 
-def ingest(session: Session, principal: Principal, dataset: str, path: Path, stores: Stores,
-           progress: Progress | None = None) -> LoadReport:
+def ingest(
+    session: Session,
+    principal: Principal,
+    dataset: str,
+    path: Path,
+    stores: Stores,
+    progress: Progress | None = None,
+) -> LoadReport:
     principal.require(Perm.INGEST_RUN)
     contract = contract_for(dataset)
     files = reader.files_of(path)
     sha = _content_hash(files)
+    repo.lock_dataset(session, dataset)
     earlier = repo.find_by_content(session, dataset, sha)
     if earlier is not None:
-        audit.record(session, principal, action="ingest.load", subject_type="dataset",
-                     subject_ids=[dataset, earlier.id], detail={"already_loaded": True})
+        audit.record(
+            session,
+            principal,
+            action="ingest.load",
+            subject_type="dataset",
+            subject_ids=[dataset, earlier.id],
+            detail={"already_loaded": True},
+        )
         return LoadReport.model_validate(earlier).model_copy(update={"already_loaded": True})
     started = pipeline.now_utc()
     lake_load_id = sha[:20]
+    _discard_unrecorded(stores.lake, contract, lake_load_id)
     quarantine = pipeline.Quarantine(contract)
     accepted, total = _validate_files(contract, files, quarantine, progress)
     table = pipeline.to_arrow(contract, accepted.rows, stores.pseudonym_key)
@@ -75,20 +90,46 @@ def ingest(session: Session, principal: Principal, dataset: str, path: Path, sto
     parties = _register_parties(session, principal, dataset, table)
     qfile = quarantine.write(stores.quarantine_dir / dataset / f"{lake_load_id}.csv")
     lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
-    load = Load(id=new_id(), dataset=dataset, file_name=path.name, file_sha256=sha, lake_load_id=lake_load_id,
-                org_id=principal.org_id, loaded_by=principal.subject_id, rows_total=total,
-                accepted=table.num_rows, rejected=len(quarantine.rows), rejected_by_reason=quarantine.by_reason(),
-                quarantine_file=str(qfile) if qfile else None, lake_files=[str(p) for p in lake_files],
-                parties=parties, started_at=started, finished_at=pipeline.now_utc())
+    load = Load(
+        id=new_id(),
+        dataset=dataset,
+        file_name=path.name,
+        file_sha256=sha,
+        lake_load_id=lake_load_id,
+        org_id=principal.org_id,
+        loaded_by=principal.subject_id,
+        rows_total=total,
+        accepted=table.num_rows,
+        rejected=len(quarantine.rows),
+        rejected_by_reason=quarantine.by_reason(),
+        quarantine_file=str(qfile) if qfile else None,
+        lake_files=[str(p) for p in lake_files],
+        parties=parties,
+        started_at=started,
+        finished_at=pipeline.now_utc(),
+    )
     session.add(load)
     session.flush()
-    audit.record(session, principal, action="ingest.load", subject_type="dataset", subject_ids=[dataset, load.id],
-                 detail={"accepted": load.accepted, "rejected": load.rejected, "sha256": sha})
+    audit.record(
+        session,
+        principal,
+        action="ingest.load",
+        subject_type="dataset",
+        subject_ids=[dataset, load.id],
+        detail={"accepted": load.accepted, "rejected": load.rejected, "sha256": sha},
+    )
     return LoadReport.model_validate(load)
 
 
-def _validate_files(contract: Contract, files: list[Path], quarantine: pipeline.Quarantine,
-                    progress: Progress | None) -> tuple[pipeline.Accepted, int]:
+def _discard_unrecorded(lake: Lake, contract: Contract, load_id: str) -> None:
+    """Files under this load id without a load record are what a failed attempt left; remove them first."""
+    for name in (contract.name, *contract.mirrors):
+        lake.discard_load(name, load_id)
+
+
+def _validate_files(
+    contract: Contract, files: list[Path], quarantine: pipeline.Quarantine, progress: Progress | None
+) -> tuple[pipeline.Accepted, int]:
     accepted = pipeline.Accepted()
     seen: set[tuple[object, ...]] = set()
     total = 0
@@ -100,22 +141,34 @@ def _validate_files(contract: Contract, files: list[Path], quarantine: pipeline.
     return accepted, total
 
 
-def _drop_existing_keys(contract: Contract, lake: Lake, accepted: pipeline.Accepted, table: pa.Table,
-                        quarantine: pipeline.Quarantine) -> tuple[pipeline.Accepted, pa.Table]:
+def _drop_existing_keys(
+    contract: Contract,
+    lake: Lake,
+    accepted: pipeline.Accepted,
+    table: pa.Table,
+    quarantine: pipeline.Quarantine,
+) -> tuple[pipeline.Accepted, pa.Table]:
     if table.num_rows == 0 or not lake.files(contract.name):
         return accepted, table
     mask = [bool(v) for v in lake.existing_keys_mask(contract.name, list(contract.key), table)]
     return _apply(accepted, table, mask, "duplicate_key_existing:" + ",".join(contract.key), quarantine)
 
 
-def _drop_unknown_references(contract: Contract, lake: Lake, accepted: pipeline.Accepted, table: pa.Table,
-                             quarantine: pipeline.Quarantine) -> tuple[pipeline.Accepted, pa.Table]:
+def _drop_unknown_references(
+    contract: Contract,
+    lake: Lake,
+    accepted: pipeline.Accepted,
+    table: pa.Table,
+    quarantine: pipeline.Quarantine,
+) -> tuple[pipeline.Accepted, pa.Table]:
     for column, target in contract.references.items():
         if table.num_rows == 0:
             break
         ref_dataset, ref_column = target.split(".")
         wanted = pipeline.distinct_values(table, column)
-        known = set(lake.existing_values(ref_dataset, ref_column, wanted)) if lake.files(ref_dataset) else set()
+        known = (
+            set(lake.existing_values(ref_dataset, ref_column, wanted)) if lake.files(ref_dataset) else set()
+        )
         if ref_dataset == contract.name:  # a dataset referring to itself (bank parents) may do so in-file
             known |= set(pipeline.distinct_values(table, ref_column))
         values = table[column].to_pylist()
@@ -124,15 +177,22 @@ def _drop_unknown_references(contract: Contract, lake: Lake, accepted: pipeline.
     return accepted, table
 
 
-def _apply(accepted: pipeline.Accepted, table: pa.Table, mask: list[bool], problem: str,
-           quarantine: pipeline.Quarantine) -> tuple[pipeline.Accepted, pa.Table]:
+def _apply(
+    accepted: pipeline.Accepted,
+    table: pa.Table,
+    mask: list[bool],
+    problem: str,
+    quarantine: pipeline.Quarantine,
+) -> tuple[pipeline.Accepted, pa.Table]:
     if not any(mask):
         return accepted, table
     kept = pipeline.reject_where(accepted, mask, problem, quarantine)
     return kept, table.filter(pa.array([not m for m in mask]))
 
 
-def _register_parties(session: Session, principal: Principal, dataset: str, table: pa.Table) -> dict[str, int]:
+def _register_parties(
+    session: Session, principal: Principal, dataset: str, table: pa.Table
+) -> dict[str, int]:
     if dataset not in MAPPERS or table.num_rows == 0:
         return {}
     return party.upsert_registry_orgs(session, principal, registry_orgs(dataset, table))
@@ -141,19 +201,24 @@ def _register_parties(session: Session, principal: Principal, dataset: str, tabl
 def _write_lake(lake: Lake, contract: Contract, table: pa.Table, load_id: str) -> list[Path]:
     if table.num_rows == 0:
         return []
-    lake.discard_load(contract.name, load_id)
-    for mirror in contract.mirrors:
-        lake.discard_load(mirror, load_id)
-    return lake.append(contract.name, table, load_id, partition_by=contract.partition_by,
-                       sort_by=contract.sort_by, mirrors=contract.mirrors)
+    return lake.append(
+        contract.name,
+        table,
+        load_id,
+        partition_by=contract.partition_by,
+        sort_by=contract.sort_by,
+        mirrors=contract.mirrors,
+    )
 
 
-def list_loads(session: Session, principal: Principal, dataset: str | None, limit: int,
-               offset: int) -> Page[LoadReport]:
+def list_loads(
+    session: Session, principal: Principal, dataset: str | None, limit: int, offset: int
+) -> Page[LoadReport]:
     principal.require(Perm.INGEST_READ)
     rows, total = repo.list_(session, principal, dataset, limit, offset)
-    return Page[LoadReport](items=[LoadReport.model_validate(r) for r in rows], total=total, limit=limit,
-                            offset=offset)
+    return Page[LoadReport](
+        items=[LoadReport.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
 def get_load(session: Session, principal: Principal, load_id: str) -> LoadReport:
@@ -166,12 +231,28 @@ def get_load(session: Session, principal: Principal, load_id: str) -> LoadReport
 
 def describe_contract(dataset: str) -> ContractOut:
     c = contract_for(dataset)
-    columns = [ColumnOut(name=col.name, kind=col.kind.value, level=col.level.value, description=col.description,
-                         required=col.required, check=col.check.value if col.check else None,
-                         choices=list(col.choices), protect=col.protect.value if col.protect else None)
-               for col in c.columns]
-    return ContractOut(name=c.name, title=c.title, provider=c.provider, key=list(c.key),
-                       partition_by=c.partition_by, columns=columns, references=dict(c.references))
+    columns = [
+        ColumnOut(
+            name=col.name,
+            kind=col.kind.value,
+            level=col.level.value,
+            description=col.description,
+            required=col.required,
+            check=col.check.value if col.check else None,
+            choices=list(col.choices),
+            protect=col.protect.value if col.protect else None,
+        )
+        for col in c.columns
+    ]
+    return ContractOut(
+        name=c.name,
+        title=c.title,
+        provider=c.provider,
+        key=list(c.key),
+        partition_by=c.partition_by,
+        columns=columns,
+        references=dict(c.references),
+    )
 
 
 def list_contracts() -> list[ContractOut]:

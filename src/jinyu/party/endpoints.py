@@ -32,11 +32,13 @@ Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("/auth/token", response_model=TokenOut, tags=["auth 认证"])
-def issue_token(request: Request, session: SessionDep,
-                form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+def issue_token(
+    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenOut:
     """OAuth2 password grant: 用户名+密码换取访问令牌 / exchange username and password for a bearer token."""
-    return service.login(session, request.app.state.sessionmaker, form.username, form.password,
-                         request.app.state.settings)
+    return service.login(
+        session, request.app.state.sessionmaker, form.username, form.password, request.app.state.settings
+    )
 
 
 @router.get("/me", response_model=Me)
@@ -46,9 +48,14 @@ def whoami(session: SessionDep, principal: Principal = require(Perm.ORG_READ)) -
 
 
 @router.get("/orgs", response_model=Page[OrgOut])
-def list_orgs(session: SessionDep, principal: Principal = require(Perm.ORG_READ),
-              kind: OrgKind | None = None, q: str | None = None, limit: Limit = 50,
-              offset: Offset = 0) -> Page[OrgOut]:
+def list_orgs(
+    session: SessionDep,
+    principal: Principal = require(Perm.ORG_READ),
+    kind: OrgKind | None = None,
+    q: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[OrgOut]:
     """机构列表（限于调用方可见范围）/ organisations the caller may see."""
     return service.list_orgs(session, principal, kind.value if kind else None, q, limit, offset)
 
@@ -59,52 +66,70 @@ def get_org(org_id: str, session: SessionDep, principal: Principal = require(Per
 
 
 @router.post("/orgs", response_model=OrgOut, status_code=status.HTTP_201_CREATED)
-def create_org(data: OrgCreate, session: SessionDep, principal: Principal = require(Perm.ORG_MANAGE)) -> OrgOut:
+def create_org(
+    data: OrgCreate, session: SessionDep, principal: Principal = require(Perm.ORG_MANAGE)
+) -> OrgOut:
     return service.create_org(session, principal, data)
 
 
 @router.get("/users", response_model=Page[UserOut])
-def list_users(session: SessionDep, principal: Principal = require(Perm.USER_READ), limit: Limit = 50,
-               offset: Offset = 0) -> Page[UserOut]:
+def list_users(
+    session: SessionDep, principal: Principal = require(Perm.USER_READ), limit: Limit = 50, offset: Offset = 0
+) -> Page[UserOut]:
     return service.list_users(session, principal, limit, offset)
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def create_user(data: UserCreate, session: SessionDep,
-                principal: Principal = require(Perm.USER_MANAGE)) -> UserOut:
+def create_user(
+    data: UserCreate, session: SessionDep, principal: Principal = require(Perm.USER_MANAGE)
+) -> UserOut:
     return service.create_user(session, principal, data)
 
 
 @router.post("/service-accounts", response_model=ServiceAccountOut, status_code=status.HTTP_201_CREATED)
-def create_service_account(data: ServiceAccountCreate, session: SessionDep,
-                           principal: Principal = require(Perm.USER_MANAGE)) -> ServiceAccountOut:
+def create_service_account(
+    data: ServiceAccountCreate, session: SessionDep, principal: Principal = require(Perm.USER_MANAGE)
+) -> ServiceAccountOut:
     """创建服务账户（医院/银行系统），API key 仅返回一次 / the API key is shown once."""
     return service.create_service_account(session, principal, data)
 
 
 @router.post("/registrations", response_model=RegistrationOut, status_code=status.HTTP_201_CREATED)
-def submit_registration(data: RegistrationSubmit, request: Request, session: SessionDep,
-                        principal: Principal = require(Perm.ENTERPRISE_REGISTER)) -> RegistrationOut:
+def submit_registration(
+    data: RegistrationSubmit,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(Perm.ENTERPRISE_REGISTER),
+) -> RegistrationOut:
     """企业实名注册 / an enterprise administrator registers the enterprise under its real name."""
     key = request.app.state.settings.key("pseudonym_key")
     return service.submit_registration(session, principal, data, key)
 
 
 @router.get("/registrations", response_model=Page[RegistrationOut])
-def list_registrations(session: SessionDep, principal: Principal = require(Perm.ORG_READ),
-                       state: RegistrationState | None = None, limit: Limit = 50,
-                       offset: Offset = 0) -> Page[RegistrationOut]:
+def list_registrations(
+    session: SessionDep,
+    principal: Principal = require(Perm.ORG_READ),
+    state: RegistrationState | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[RegistrationOut]:
     return service.list_registrations(session, principal, state.value if state else None, limit, offset)
 
 
 @router.get("/registrations/{registration_id}", response_model=RegistrationOut)
-def get_registration(registration_id: str, session: SessionDep,
-                     principal: Principal = require(Perm.ORG_READ)) -> RegistrationOut:
+def get_registration(
+    registration_id: str, session: SessionDep, principal: Principal = require(Perm.ORG_READ)
+) -> RegistrationOut:
     return service.get_registration(session, principal, registration_id)
 
 
 @router.post("/registrations/{registration_id}/decision", response_model=RegistrationOut)
-def decide_registration(registration_id: str, decision: RegistrationDecision, session: SessionDep,
-                        principal: Principal = require(Perm.ENTERPRISE_REVIEW)) -> RegistrationOut:
+def decide_registration(
+    registration_id: str,
+    decision: RegistrationDecision,
+    session: SessionDep,
+    principal: Principal = require(Perm.ENTERPRISE_REVIEW),
+) -> RegistrationOut:
     """审核实名注册：核验、驳回、暂停或恢复，须附理由 / verify, reject, suspend or restore, with a reason."""
     return service.decide_registration(session, principal, registration_id, decision)

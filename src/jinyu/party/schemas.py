@@ -13,7 +13,9 @@ from jinyu.party.rules import RegistrationState
 
 class OrgCreate(BaseModel):
     kind: OrgKind
-    code: str = Field(min_length=1, max_length=64, description="USCC for enterprises, institution code otherwise")
+    code: str = Field(
+        min_length=1, max_length=64, description="USCC for enterprises, institution code otherwise"
+    )
     name: str = Field(min_length=1, max_length=200)
     parent_code: str | None = Field(default=None, description="bank branches/outlets: the parent's code")
     uscc: str | None = None

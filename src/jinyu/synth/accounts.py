@@ -56,7 +56,7 @@ def _old_date(rng: random.Random) -> dt.date:
 
 
 def _bank_side(region: Region, rng: random.Random, numbers: _Numbers) -> None:
-    """Per branch an internal (disbursement) and a loan repayment account; per bank the collection accounts."""
+    """Per branch an internal (disbursement) and a loan repayment account; per bank collection accounts."""
     banks, book = region.banks, region.accounts
     for br_idx, branch in enumerate(banks.branches):
         head = banks.heads[branch.bank_no]
@@ -107,7 +107,7 @@ def _enterprise_accounts(region: Region, rng: random.Random, numbers: _Numbers, 
             later,
         )
     if ent.kind in ("processor", "securities"):
-        # Reserve (备付金) or third-party custody accounts at every bank: the hubs of card and brokerage money.
+        # Reserve (备付金) or custody accounts at every bank: the hubs of card and brokerage money.
         owner_type = "processor" if ent.kind == "processor" else "enterprise"
         category = "payment_processor" if ent.kind == "processor" else "securities_settlement"
         for b, outlets in enumerate(banks.outlets_of):

@@ -1,7 +1,7 @@
 """Industrial chains and the industry mix of the region's other enterprises.
 
-Goods flow along a chain's segments in the order listed (materials -> panels -> ... -> dealers), so money flows
-the other way: each segment pays the one before it.
+Goods flow along a chain's segments in the order listed (materials -> panels -> ... -> dealers), so money
+flows the other way: each segment pays the one before it.
 """
 
 from __future__ import annotations

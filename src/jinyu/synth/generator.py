@@ -1,4 +1,4 @@
-"""`generate()`: build a region part by part into a shared `Region`, then write every dataset and the manifest.
+"""`generate()`: build a region part by part into a shared `Region`, then write the datasets and manifest.
 
 Parts run in dependency order and only add to the region; later parts (planted risk cases, hospitals and
 claims) slot into `PARTS` after the ones they build on. Datasets are written only after all parts have run,
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from jinyu.synth.accounts import account_table, build_accounts
 from jinyu.synth.banks import bank_table, build_banks, build_customer_managers
@@ -36,7 +36,7 @@ from jinyu.synth.parties import (
 from jinyu.synth.scales import get_scale
 from jinyu.synth.schema import DATASETS
 from jinyu.synth.transfers import write_transfers
-from jinyu.synth.writers import FileRecord, write_dataset
+from jinyu.synth.writers import write_dataset
 
 GENERATOR_VERSION = "1.0"  # bump whenever the same seed and scale would produce different bytes
 
@@ -66,6 +66,17 @@ _DERIVED: dict[str, Callable[[Region], dict[str, list[Any]]]] = {
 }
 
 
+class _Task:
+    def __init__(self, progress: Progress, task_id: TaskID, label: str) -> None:
+        self._progress, self._id, self._label = progress, task_id, label
+
+    def advance(self, steps: int = 1) -> None:
+        self._progress.advance(self._id, steps)
+
+    def describe(self, detail: str) -> None:
+        self._progress.update(self._id, description=f"{self._label}: {detail}")
+
+
 class _Bar:
     """Rich progress on stderr (stdout stays clean for --json), or nothing."""
 
@@ -84,9 +95,8 @@ class _Bar:
         with self._progress:
             yield self
 
-    def task(self, description: str, total: int) -> Callable[[int], None]:
-        task_id = self._progress.add_task(description, total=total)
-        return lambda steps=1: self._progress.advance(task_id, steps)
+    def task(self, label: str, total: int) -> _Task:
+        return _Task(self._progress, self._progress.add_task(label, total=total), label)
 
 
 def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifest:
@@ -99,9 +109,10 @@ def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifes
     bar = _Bar(progress)
     with bar.running():
         build = bar.task("生成 building", len(PARTS))
-        for _label, part in PARTS:
+        for label, part in PARTS:
+            build.describe(label)
             part(region)
-            build(1)
+            build.advance()
         files = _write_datasets(region, out, bar)
     cal = region.calendar
     manifest = Manifest(
@@ -122,14 +133,14 @@ def _write_datasets(region: Region, out: Path, bar: _Bar) -> dict[str, DatasetFi
     write = bar.task("写入 writing", len(names))
     files: dict[str, DatasetFiles] = {}
     for name in names:
+        write.describe(name)
         spec = DATASETS[name]
         columns = _DERIVED[name](region) if name in _DERIVED else region.tables[name]
-        files[name] = DatasetFiles(
-            name, "parquet" if spec.parquet else "csv", (write_dataset(out, spec, columns),)
-        )
-        write(1)
-    tick = bar.task("交易流水 transfers (月 months)", region.calendar.months)
-    records: list[FileRecord] = write_transfers(region, out, lambda _rows: tick(1))
+        record = write_dataset(out, spec, columns)
+        files[name] = DatasetFiles(name, "parquet" if spec.parquet else "csv", (record,))
+        write.advance()
+    months = bar.task("交易流水 transfers (月 months)", region.calendar.months)
+    records = write_transfers(region, out, lambda _rows: months.advance())
     files["transfers"] = DatasetFiles("transfers", "parquet", tuple(records))
     return files
 

@@ -120,7 +120,7 @@ class Banks:
     # Per branch: the bank's internal account (loan disbursement source) and its loan repayment account.
     internal_account: list[int] = field(default_factory=list)
     repayment_account: list[int] = field(default_factory=list)
-    # Per bank: collection accounts of the tax bureau, the social insurance bureau and the provident fund centre.
+    # Per bank: collection accounts of the tax bureau, social insurance bureau and provident fund centre.
     tax_account: list[int] = field(default_factory=list)
     social_account: list[int] = field(default_factory=list)
     fund_account: list[int] = field(default_factory=list)
@@ -128,7 +128,7 @@ class Banks:
 
 @dataclass
 class FlowTable:
-    """Free-running flows: each yields about `rate` transfers a month from src to dst while both are active."""
+    """Free-running flows: each yields about `rate` transfers a month from src to dst while active."""
 
     src: array[int] = field(default_factory=lambda: array("q"))
     dst: array[int] = field(default_factory=lambda: array("q"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Any
 
 from jinyu.core.districts import CHONGQING_DISTRICTS
@@ -21,7 +21,7 @@ from jinyu.synth.vocab import BRAND_CHARS, COMPANY_SUFFIXES, INDUSTRY_WORDS, ROA
 _URBAN = {"500103", "500105", "500106", "500107", "500108", "500112", "500109", "500113"}
 DISTRICTS = tuple(CHONGQING_DISTRICTS)
 DISTRICT_CUM_WEIGHTS = tuple(accumulate(6.0 if d in _URBAN else 1.0 for d in DISTRICTS))
-# Birthplaces outside Chongqing for some residents: Chengdu, Wuhan, Beijing, Shanghai, Shenzhen, Kunming, Guiyang.
+# Birthplaces outside Chongqing: Chengdu, Wuhan, Beijing, Shanghai, Shenzhen, Kunming, Guiyang.
 _OTHER_REGIONS = ("510104", "510107", "420106", "110105", "310115", "440305", "530102", "520102")
 
 
@@ -182,7 +182,7 @@ def build_supply_network(region: Region) -> None:
     ents = region.enterprises
     for chain in CHAINS:
         by_seg = [[e for e in ents if e.chain == chain.code and e.segment == s.name] for s in chain.segments]
-        for upstream, downstream in zip(by_seg, by_seg[1:], strict=False):
+        for upstream, downstream in pairwise(by_seg):
             weights = [e.size for e in upstream]
             for buyer in downstream:
                 k = min(len(upstream), 1 + int(rng.paretovariate(1.5)) + (8 if buyer.is_core else 0))

@@ -1,7 +1,7 @@
 """The size parameters of every scale, in one table.
 
-`transfers` is a target: fixed monthly obligations (payroll, tax, social insurance, loan servicing) are counted
-first and the rest of the budget is shared among the free-running flow families by `FAMILY_SHARES`.
+`transfers` is a target: fixed monthly obligations (payroll, tax, social insurance, loan servicing) are
+counted first and the rest of the budget is shared among the free-running flow families by `FAMILY_SHARES`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,7 +78,7 @@ def _arrow_column(col: Col, values: Sequence[Any]) -> pa.Array:
     return pa.array(values, _ARROW_TYPES[col.kind])
 
 
-def to_table(spec: DatasetSpec, columns: dict[str, Sequence[Any]]) -> pa.Table:
+def to_table(spec: DatasetSpec, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
     arrays = [_arrow_column(c, columns[c.name]) for c in spec.columns]
     table = pa.Table.from_arrays(arrays, schema=arrow_schema(spec))
     if spec.sort_by:
@@ -91,7 +91,7 @@ def parquet_writer(path: Path, spec: DatasetSpec) -> pq.ParquetWriter:
     return pq.ParquetWriter(path, arrow_schema(spec), **PARQUET_OPTIONS)
 
 
-def write_parquet(out: Path, spec: DatasetSpec, columns: dict[str, Sequence[Any]]) -> FileRecord:
+def write_parquet(out: Path, spec: DatasetSpec, columns: Mapping[str, Sequence[Any]]) -> FileRecord:
     path = out / spec.filename
     table = to_table(spec, columns)
     with parquet_writer(path, spec) as writer:
@@ -113,7 +113,7 @@ def _csv_value(kind: str, value: Any) -> str:
     return str(value)
 
 
-def write_csv(out: Path, spec: DatasetSpec, columns: dict[str, Sequence[Any]]) -> FileRecord:
+def write_csv(out: Path, spec: DatasetSpec, columns: Mapping[str, Sequence[Any]]) -> FileRecord:
     path = out / spec.filename
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = len(columns[spec.columns[0].name])
@@ -127,7 +127,7 @@ def write_csv(out: Path, spec: DatasetSpec, columns: dict[str, Sequence[Any]]) -
     return record(out, path, rows)
 
 
-def write_dataset(out: Path, spec: DatasetSpec, columns: dict[str, Sequence[Any]]) -> FileRecord:
+def write_dataset(out: Path, spec: DatasetSpec, columns: Mapping[str, Sequence[Any]]) -> FileRecord:
     return (write_parquet if spec.parquet else write_csv)(out, spec, columns)
 
 

@@ -33,14 +33,22 @@ def hash_password(password: str) -> str:
     return hasher.hash(password)
 
 
-def _principal(subject_id: str, username: str, roles: list[str], org_id: str, session: Session,
-               is_service: bool) -> Principal:
+def _principal(
+    subject_id: str, username: str, roles: list[str], org_id: str, session: Session, is_service: bool
+) -> Principal:
     org = repo.get_org_unscoped(session, org_id)
     if org is None:
         raise InvalidToken(detail="机构已不存在 / organisation no longer exists")
-    return Principal(subject_id=subject_id, username=username, org_id=org.id, org_kind=OrgKind(org.kind),
-                     tenant_id=org.tenant_id, org_path=org.path, roles=frozenset(Role(r) for r in roles),
-                     is_service=is_service)
+    return Principal(
+        subject_id=subject_id,
+        username=username,
+        org_id=org.id,
+        org_kind=OrgKind(org.kind),
+        tenant_id=org.tenant_id,
+        org_path=org.path,
+        roles=frozenset(Role(r) for r in roles),
+        is_service=is_service,
+    )
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
@@ -50,21 +58,38 @@ def principal_for_user(session: Session, user: User) -> Principal:
 def _as_actor(user: User | None, username: str) -> Principal:
     """The audit actor of a login attempt (the user if known, else the anonymous name tried)."""
     if user is None:
-        return Principal(subject_id="anonymous", username=username[:64], org_id="-", org_kind=OrgKind.OPERATOR,
-                         tenant_id="-", org_path="/-/", roles=frozenset())
-    return Principal(subject_id=user.id, username=user.username, org_id=user.org_id, org_kind=OrgKind.OPERATOR,
-                     tenant_id="-", org_path="/-/", roles=frozenset())
+        return Principal(
+            subject_id="anonymous",
+            username=username[:64],
+            org_id="-",
+            org_kind=OrgKind.OPERATOR,
+            tenant_id="-",
+            org_path="/-/",
+            roles=frozenset(),
+        )
+    return Principal(
+        subject_id=user.id,
+        username=user.username,
+        org_id=user.org_id,
+        org_kind=OrgKind.OPERATOR,
+        tenant_id="-",
+        org_path="/-/",
+        roles=frozenset(),
+    )
 
 
-def login(session: Session, factory: sessionmaker[Session], username: str, password: str,
-          settings: Settings) -> TokenOut:
+def login(
+    session: Session, factory: sessionmaker[Session], username: str, password: str, settings: Settings
+) -> TokenOut:
     """Check a password and issue a token. Failures are counted and audited in their own transaction,
     so they survive the request's rollback; enough of them lock the account for a while."""
     now = utcnow()
     user = repo.get_user_by_username(session, username)
     if user is not None and user.locked_until is not None and as_utc(user.locked_until) > now:
         _record_failure(factory, user, username, "locked")
-        raise AccountLocked(detail=f"请于 {as_utc(user.locked_until):%H:%M} UTC 后重试 / retry after that time")
+        raise AccountLocked(
+            detail=f"请于 {as_utc(user.locked_until):%H:%M} UTC 后重试 / retry after that time"
+        )
     if user is None or not user.active or not _verify(user.password_hash if user else _DUMMY_HASH, password):
         if user is not None:
             _count_failure(factory, user.id, now, settings)
@@ -73,8 +98,13 @@ def login(session: Session, factory: sessionmaker[Session], username: str, passw
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
-    audit.record(session, principal_for_user(session, user), action="auth.login", subject_type="user",
-                 subject_ids=[user.id])
+    audit.record(
+        session,
+        principal_for_user(session, user),
+        action="auth.login",
+        subject_type="user",
+        subject_ids=[user.id],
+    )
     return _issue_token(user, settings, now)
 
 
@@ -85,7 +115,9 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _count_failure(factory: sessionmaker[Session], user_id: str, now: dt.datetime, settings: Settings) -> None:
+def _count_failure(
+    factory: sessionmaker[Session], user_id: str, now: dt.datetime, settings: Settings
+) -> None:
     with factory() as s, s.begin():
         user = s.get(User, user_id, with_for_update=True)
         if user is None:
@@ -98,22 +130,39 @@ def _count_failure(factory: sessionmaker[Session], user_id: str, now: dt.datetim
 
 
 def _record_failure(factory: sessionmaker[Session], user: User | None, username: str, why: str) -> None:
-    audit.record_outcome(factory, _as_actor(user, username), action="auth.login", subject_type="user",
-                         subject_ids=[user.id] if user else [], outcome="failed", detail={"reason": why})
+    audit.record_outcome(
+        factory,
+        _as_actor(user, username),
+        action="auth.login",
+        subject_type="user",
+        subject_ids=[user.id] if user else [],
+        outcome="failed",
+        detail={"reason": why},
+    )
 
 
 def _issue_token(user: User, settings: Settings, now: dt.datetime) -> TokenOut:
     ttl = settings.token_ttl_minutes * 60
-    claims = {"sub": user.id, "iat": int(now.timestamp()), "exp": int(now.timestamp()) + ttl,
-              "jti": new_id(), "iss": "jinyu"}
+    claims = {
+        "sub": user.id,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + ttl,
+        "jti": new_id(),
+        "iss": "jinyu",
+    }
     token = jwt.encode(claims, settings.key("signing_key"), algorithm=ALGORITHM)
     return TokenOut(access_token=token, expires_in=ttl)
 
 
 def authenticate_token(session: Session, token: str, settings: Settings) -> Principal:
     try:
-        claims = jwt.decode(token, settings.key("signing_key"), algorithms=[ALGORITHM], issuer="jinyu",
-                            options={"require": ["exp", "sub", "iss"]})
+        claims = jwt.decode(
+            token,
+            settings.key("signing_key"),
+            algorithms=[ALGORITHM],
+            issuer="jinyu",
+            options={"require": ["exp", "sub", "iss"]},
+        )
     except jwt.PyJWTError:
         raise InvalidToken() from None
     user = repo.get_user(session, str(claims["sub"]))
@@ -139,7 +188,9 @@ def authenticate_api_key(session: Session, api_key: str) -> Principal:
 
 
 def _service_principal(session: Session, account: ServiceAccount) -> Principal:
-    return _principal(account.id, f"svc:{account.name}", account.roles, account.org_id, session, is_service=True)
+    return _principal(
+        account.id, f"svc:{account.name}", account.roles, account.org_id, session, is_service=True
+    )
 
 
 __all__ = ["SYSTEM", "authenticate_api_key", "authenticate_token", "hash_password", "login"]

@@ -30,8 +30,11 @@ _BANK_PARENT_KIND = {
 def _validate(data: OrgCreate) -> OrgCreate:
     errors: list[FieldError] = []
     updates: dict[str, object] = {}
-    for field, check in (("uscc", validate_uscc), ("district_code", validate_district),
-                         ("industry_code", validate_industry)):
+    for field, check in (
+        ("uscc", validate_uscc),
+        ("district_code", validate_district),
+        ("industry_code", validate_industry),
+    ):
         value = getattr(data, field)
         if data.kind == OrgKind.ENTERPRISE and field == "uscc" and value is None:
             value = data.code
@@ -44,7 +47,9 @@ def _validate(data: OrgCreate) -> OrgCreate:
     if data.kind == OrgKind.ENTERPRISE:
         updates["code"] = updates.get("uscc", data.code)
     if data.kind in _BANK_PARENT_KIND and not data.parent_code:
-        errors.append(FieldError("parent_code", "支行/网点必须有上级机构 / branches and outlets need a parent"))
+        errors.append(
+            FieldError("parent_code", "支行/网点必须有上级机构 / branches and outlets need a parent")
+        )
     if errors:
         raise InvalidInput(detail="机构信息有误 / invalid organisation", fields=errors)
     return data.model_copy(update=updates)
@@ -66,7 +71,9 @@ def _parent_for(session: Session, data: OrgCreate) -> Organisation | None:
     if parent is None or OrgKind(parent.kind) not in allowed:
         raise InvalidInput(
             detail="上级机构不存在或类型不符 / parent not found or of the wrong kind",
-            fields=[FieldError("parent_code", f"未找到合适的上级机构 / no suitable parent {data.parent_code}")],
+            fields=[
+                FieldError("parent_code", f"未找到合适的上级机构 / no suitable parent {data.parent_code}")
+            ],
         )
     return parent
 
@@ -77,14 +84,28 @@ def create_org(session: Session, principal: Principal, data: OrgCreate) -> OrgOu
     group = repo.kind_group(data.kind)
     if repo.find_org_by_code(session, group, data.code):
         raise OrganisationCodeTaken(detail=data.code)
-    org = Organisation(id=new_id(), kind=data.kind.value, kind_group=group, code=data.code, name=data.name,
-                       uscc=data.uscc, district_code=data.district_code, industry_code=data.industry_code,
-                       attrs=data.attrs)
+    org = Organisation(
+        id=new_id(),
+        kind=data.kind.value,
+        kind_group=group,
+        code=data.code,
+        name=data.name,
+        uscc=data.uscc,
+        district_code=data.district_code,
+        industry_code=data.industry_code,
+        attrs=data.attrs,
+    )
     _place(org, _parent_for(session, data))
     session.add(org)
     session.flush()
-    audit.record(session, principal, action="party.org.create", subject_type="organisation",
-                 subject_ids=[org.id], detail={"kind": org.kind, "code": org.code})
+    audit.record(
+        session,
+        principal,
+        action="party.org.create",
+        subject_type="organisation",
+        subject_ids=[org.id],
+        detail={"kind": org.kind, "code": org.code},
+    )
     return OrgOut.model_validate(org)
 
 
@@ -101,7 +122,9 @@ def list_orgs(
 ) -> Page[OrgOut]:
     principal.require(Perm.ORG_READ)
     rows, total = repo.list_orgs(session, principal, kind, q, limit, offset)
-    return Page[OrgOut](items=[OrgOut.model_validate(o) for o in rows], total=total, limit=limit, offset=offset)
+    return Page[OrgOut](
+        items=[OrgOut.model_validate(o) for o in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @dataclass(frozen=True)
@@ -119,7 +142,9 @@ class RegistryOrg:
     attrs: Mapping[str, object] | None = None
 
 
-def upsert_registry_orgs(session: Session, principal: Principal, records: Iterable[RegistryOrg]) -> dict[str, int]:
+def upsert_registry_orgs(
+    session: Session, principal: Principal, records: Iterable[RegistryOrg]
+) -> dict[str, int]:
     """Create or update organisations from registry data; parents must come before their children."""
     counts = {"created": 0, "updated": 0}
     batch = list(records)
@@ -146,8 +171,14 @@ def upsert_registry_orgs(session: Session, principal: Principal, records: Iterab
         org.industry_code, org.legal_rep_token = rec.industry_code, rec.legal_rep_token
         org.attrs = dict(rec.attrs or {})
     session.flush()
-    audit.record(session, principal, action="party.org.upsert_registry", subject_type="organisation",
-                 subject_ids=[], detail=counts)
+    audit.record(
+        session,
+        principal,
+        action="party.org.upsert_registry",
+        subject_type="organisation",
+        subject_ids=[],
+        detail=counts,
+    )
     return counts
 
 

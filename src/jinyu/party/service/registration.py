@@ -70,10 +70,23 @@ def _match(registry_token: str | None, token: str) -> tuple[RegistrationState, s
 
 
 def _event(session: Session, principal: Principal, reg: Registration, before: str | None) -> None:
-    session.add(RegistrationEvent(registration_id=reg.id, from_state=before, to_state=reg.state,
-                                  reason=reg.reason, actor_id=principal.subject_id))
-    audit.record(session, principal, action="party.registration.transition", subject_type="registration",
-                 subject_ids=[reg.id], detail={"from": before, "to": reg.state})
+    session.add(
+        RegistrationEvent(
+            registration_id=reg.id,
+            from_state=before,
+            to_state=reg.state,
+            reason=reg.reason,
+            actor_id=principal.subject_id,
+        )
+    )
+    audit.record(
+        session,
+        principal,
+        action="party.registration.transition",
+        subject_type="registration",
+        subject_ids=[reg.id],
+        detail={"from": before, "to": reg.state},
+    )
 
 
 def decide_registration(
@@ -97,8 +110,13 @@ def get_registration(session: Session, principal: Principal, registration_id: st
     reg = repo.get_registration(session, principal, registration_id)
     if reg is None:
         raise RegistrationNotFound(detail=registration_id)
-    audit.record(session, principal, action="party.registration.read", subject_type="registration",
-                 subject_ids=[reg.id])
+    audit.record(
+        session,
+        principal,
+        action="party.registration.read",
+        subject_type="registration",
+        subject_ids=[reg.id],
+    )
     return RegistrationOut.model_validate(reg)
 
 
@@ -107,7 +125,12 @@ def list_registrations(
 ) -> Page[RegistrationOut]:
     principal.require(Perm.ORG_READ)
     rows, total = repo.list_registrations(session, principal, state, limit, offset)
-    audit.record(session, principal, action="party.registration.list", subject_type="registration",
-                 subject_ids=[r.id for r in rows])
+    audit.record(
+        session,
+        principal,
+        action="party.registration.list",
+        subject_type="registration",
+        subject_ids=[r.id for r in rows],
+    )
     items = [RegistrationOut.model_validate(r) for r in rows]
     return Page[RegistrationOut](items=items, total=total, limit=limit, offset=offset)
