@@ -7,12 +7,12 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.audit import service as audit
+from jinyu.banking import queries
+from jinyu.banking.schemas import AccountOut
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.errors import PermissionDenied, invalid
 from jinyu.core.pagination import Page
 from jinyu.core.privacy import ACCOUNT_DOMAIN, pseudonymize
-from jinyu.banking import queries
-from jinyu.banking.schemas import AccountOut
 from jinyu.party import service as party
 
 BANK_KINDS = {OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET}

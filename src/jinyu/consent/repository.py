@@ -11,7 +11,7 @@ from jinyu.consent.models import Grant
 from jinyu.core.auth import Principal
 
 
-def readable(principal: Principal) -> Select[tuple[Grant]]:
+def readable(principal: Principal) -> Select[Grant]:
     stmt = select(Grant)
     if principal.sees_everything:
         return stmt

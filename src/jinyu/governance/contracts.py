@@ -91,7 +91,7 @@ def _c(name: str, kind: Kind, level: Level, description: str, **kw: object) -> C
     return Column(name, kind, level, description, **kw)  # type: ignore[arg-type]
 
 
-S, I, D, DT, TS, B, M = Kind.STRING, Kind.INT, Kind.DECIMAL, Kind.DATE, Kind.TIMESTAMP, Kind.BOOL, Kind.MONTH
+S, N, D, DT, TS, B, M = Kind.STRING, Kind.INT, Kind.DECIMAL, Kind.DATE, Kind.TIMESTAMP, Kind.BOOL, Kind.MONTH
 PUB, INT, SEN, PER = Level.PUBLIC, Level.INTERNAL, Level.SENSITIVE, Level.PERSONAL
 
 ACCOUNT_CATEGORIES = (
@@ -209,8 +209,8 @@ HEADCOUNT_MONTHLY = Contract(
     columns=(
         _c("uscc", S, PUB, "单位 / employer", check=Check.USCC),
         _c("period", M, PUB, "缴费月份 / month YYYY-MM"),
-        _c("social_insurance_count", I, INT, "社保参保人数 / insured employees", min_value=0),
-        _c("provident_fund_count", I, INT, "公积金缴存人数 / provident-fund contributors", min_value=0),
+        _c("social_insurance_count", N, INT, "社保参保人数 / insured employees", min_value=0),
+        _c("provident_fund_count", N, INT, "公积金缴存人数 / provident-fund contributors", min_value=0),
         _c("provident_fund_amount", D, SEN, "公积金缴存额（元）/ provident fund paid, yuan", min_value=0),
     ),
     key=("uscc", "period"),
@@ -389,7 +389,7 @@ LOANS = Contract(
         _c("disbursement_account", S, SEN, "放款账号 / disbursement account"),
         _c("amount", D, SEN, "放款金额（元）/ amount, yuan", min_value=0.01),
         _c("disbursed_at", TS, INT, "放款时间 / disbursed at"),
-        _c("term_months", I, INT, "期限（月）/ term in months", min_value=1),
+        _c("term_months", N, INT, "期限（月）/ term in months", min_value=1),
         _c(
             "declared_purpose",
             S,

@@ -10,7 +10,7 @@ from jinyu.core.clock import utcnow
 from jinyu.ingest.models import DatasetLock, Load
 
 
-def readable(principal: Principal) -> Select[tuple[Load]]:
+def readable(principal: Principal) -> Select[Load]:
     stmt = select(Load)
     return stmt if principal.sees_everything else stmt.where(Load.org_id == principal.org_id)
 

@@ -22,7 +22,7 @@ def kind_group(kind: str) -> str:
     return KIND_GROUPS.get(kind, "institution")
 
 
-def readable_orgs(principal: Principal) -> Select[tuple[Organisation]]:
+def readable_orgs(principal: Principal) -> Select[Organisation]:
     """Regulators and the operator see every organisation; everyone else their own subtree."""
     stmt = select(Organisation)
     if principal.sees_everything:
@@ -65,7 +65,7 @@ def list_orgs(
     return list(rows), total
 
 
-def readable_users(principal: Principal) -> Select[tuple[User]]:
+def readable_users(principal: Principal) -> Select[User]:
     stmt = select(User).join(Organisation, User.org_id == Organisation.id)
     if principal.sees_everything:
         return stmt
@@ -97,7 +97,7 @@ def get_registration_for_org(session: Session, org_id: str) -> Registration | No
     return session.scalars(select(Registration).where(Registration.org_id == org_id)).first()
 
 
-def readable_registrations(principal: Principal) -> Select[tuple[Registration]]:
+def readable_registrations(principal: Principal) -> Select[Registration]:
     stmt = select(Registration).join(Organisation, Registration.org_id == Organisation.id)
     if principal.sees_everything:
         return stmt
