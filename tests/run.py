@@ -1,4 +1,4 @@
-"""`make test`: import contracts, the main suite (SQLite + PostgreSQL, in parallel), then the Spark suite.
+"""`make test`: import contracts, lint and types, the main suite (SQLite + PostgreSQL, in parallel), then the Spark suite.
 
 Under CI (JINYU_REQUIRE_SUITES=postgres,spark) a skipped PostgreSQL or Spark test fails the run; elsewhere the
 run passes but says loudly what it skipped. Ends with one plain line: 'N passed, N failed, N skipped'.
@@ -38,10 +38,15 @@ def _run(args: list[str], tally: Tally) -> int:
 
 def main() -> int:
     required = [m for m in os.environ.get("JINYU_REQUIRE_SUITES", "").split(",") if m]
-    print("== import contracts (import-linter)", flush=True)
-    if subprocess.call(["lint-imports"]) != 0:
-        print("import contracts broken / 分层导入规则被破坏", file=sys.stderr)
-        return 1
+    for title, cmd in (
+        ("import contracts (import-linter)", ["lint-imports"]),
+        ("lint (ruff)", ["ruff", "check", "src", "tests", "benchmarks"]),
+        ("types (mypy --strict on src)", ["mypy"]),
+    ):
+        print(f"== {title}", flush=True)
+        if subprocess.call(cmd) != 0:
+            print(f"{title} failed / 静态检查失败", file=sys.stderr)
+            return 1
     tally = Tally()
     print("== main suite (SQLite and PostgreSQL)", flush=True)
     main_rc = _run(

@@ -183,27 +183,28 @@ def build_supply_network(region: Region) -> None:
     for chain in CHAINS:
         by_seg = [[e for e in ents if e.chain == chain.code and e.segment == s.name] for s in chain.segments]
         for upstream, downstream in pairwise(by_seg):
-            weights = [e.size for e in upstream]
+            cum = list(accumulate(e.size for e in upstream))
             for buyer in downstream:
                 k = min(len(upstream), 1 + int(rng.paretovariate(1.5)) + (8 if buyer.is_core else 0))
-                buyer.suppliers.extend(_weighted_distinct(rng, upstream, weights, k))
+                buyer.suppliers.extend(_weighted_distinct(rng, upstream, cum, k))
+            bought = {s for b in downstream for s in b.suppliers}
             for seller in upstream:  # every supplier has at least one buyer
-                if not any(seller.idx in b.suppliers for b in downstream):
+                if seller.idx not in bought:
                     rng.choice(downstream).suppliers.append(seller.idx)
     # Chain members trade with each other only along the chain, so chain flows stay clean for monitoring.
     sellers = [e for e in ents if e.kind in ("general", "services", "construction") and e.chain is None]
-    weights = [e.size**0.8 for e in sellers]
+    cum = list(accumulate(e.size**0.8 for e in sellers))
     for ent in ents:
         if ent.kind in ("processor", "securities"):
             continue
         k = 0 if ent.chain and rng.random() < 0.5 else 1 + int(rng.paretovariate(1.3))
-        picks = _weighted_distinct(rng, sellers, weights, min(k, 6))
+        picks = _weighted_distinct(rng, sellers, cum, min(k, 6))
         ent.suppliers.extend(p for p in picks if p != ent.idx and p not in ent.suppliers)
 
 
-def _weighted_distinct(rng: random.Random, pool: list[Enterprise], weights: list[float], k: int) -> list[int]:
+def _weighted_distinct(rng: random.Random, pool: list[Enterprise], cum: list[float], k: int) -> list[int]:
+    """Up to k distinct enterprises drawn by cumulative weight (big ones are picked more often)."""
     chosen: list[int] = []
-    cum = list(accumulate(weights))
     for _ in range(k * 4):
         if len(chosen) >= k:
             break

@@ -1,0 +1,105 @@
+"""The demo end to end: an empty data dir becomes a loaded region with one user per role, and each user sees
+exactly their own organisation's data."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jinyu.app import create_app
+from jinyu.config import Settings, load_settings
+from jinyu.demo import prepare
+
+
+@pytest.fixture(scope="module")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("demo"))
+    prepare(settings)
+    return settings
+
+
+def test_credentials_file_is_private_and_complete(demo_settings: Settings) -> None:
+    path = demo_settings.data_dir / "credentials.json"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    roles = {c["role"].split(" ")[0] for c in json.loads(path.read_text())}
+    assert roles == {"platform_admin", "regulator_analyst", "regulator_supervisor", "bank_hq_risk",
+                     "bank_branch_officer", "insurer_staff", "hospital_system", "enterprise_admin", "data_provider"}
+
+
+def test_prepare_twice_keeps_data(demo_settings: Settings) -> None:
+    before = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    assert [c.__dict__ for c in prepare(demo_settings)] == before
+
+
+def test_every_demo_user_sees_exactly_their_own_organisation(demo_settings: Settings) -> None:
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    with TestClient(create_app(demo_settings)) as client:
+        for cred in creds:
+            if cred["username"].startswith("svc:"):
+                headers = {"X-API-Key": cred["password"]}
+            else:
+                resp = client.post("/api/v1/auth/token",
+                                   data={"username": cred["username"], "password": cred["password"]})
+                assert resp.status_code == 200, cred["username"]
+                headers = {"Authorization": f"Bearer {resp.json()['access_token']}"}
+            me = client.get("/api/v1/me", headers=headers).json()
+            assert me["organisation"]["id"] == cred["org_id"]
+            orgs = client.get("/api/v1/orgs?limit=500", headers=headers).json()
+            sees_all = "org.read_all" in me["permissions"]
+            if sees_all:
+                assert orgs["total"] > 300  # the whole region
+            else:
+                assert cred["org_id"] in {o["id"] for o in orgs["items"]}
+                assert all(o["tenant_id"] == me["organisation"]["tenant_id"] for o in orgs["items"])
+
+
+def test_banks_see_only_their_own_accounts(demo_settings: Settings) -> None:
+    creds = {c["username"]: c for c in json.loads((demo_settings.data_dir / "credentials.json").read_text())}
+    seen: dict[str, set[str]] = {}
+    with TestClient(create_app(demo_settings)) as client:
+        for name in ("bank_risk", "bank2_risk", "bank_officer"):
+            token = client.post("/api/v1/auth/token", data={"username": name, "password": creds[name]["password"]})
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            page = client.get("/api/v1/banking/accounts?limit=500", headers=headers).json()
+            own_codes = {o["code"] for o in client.get("/api/v1/orgs?limit=500", headers=headers).json()["items"]}
+            assert page["total"] > 0
+            assert {a["bank_code"] for a in page["items"]} <= own_codes, name
+            seen[name] = {a["account_no"] for a in page["items"]}
+    assert not seen["bank_risk"] & seen["bank2_risk"]
+
+
+def test_the_region_loaded_completely(demo_settings: Settings) -> None:
+    manifest = json.loads((demo_settings.data_dir / "region" / "manifest.json").read_text())
+    from jinyu.analytics import Lake
+
+    lake = Lake(demo_settings.lake_dir)
+    for name, entry in manifest["datasets"].items():
+        rows = sum(f["rows"] for f in entry["files"])
+        assert lake.row_count(name) == rows, name
+    assert not any((demo_settings.data_dir / "quarantine").glob("**/*.csv"))
+
+
+def test_tampering_is_detected_by_the_cli(demo_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from jinyu.cli import app
+    from jinyu.config import get_settings
+
+    monkeypatch.setenv("JINYU_DATA_DIR", str(demo_settings.data_dir))
+    get_settings.cache_clear()
+    db = sqlite3.connect(demo_settings.data_dir / "jinyu.sqlite3")
+    try:
+        assert CliRunner().invoke(app, ["audit", "verify"]).exit_code == 0
+        db.execute("UPDATE audit_entries SET action = 'party.user.list' WHERE seq = 3")
+        db.commit()
+        result = CliRunner().invoke(app, ["audit", "verify", "--json"])
+        assert result.exit_code == 1 and '"first_bad_seq": 3' in result.output
+    finally:
+        db.close()
+        get_settings.cache_clear()
