@@ -1,4 +1,5 @@
-"""`make test`: import contracts, lint and types, the main suite (SQLite + PostgreSQL, in parallel), then the Spark suite.
+"""`make test`: import contracts, lint and types, the main suite (SQLite + PostgreSQL, in parallel),
+then the Spark suite.
 
 Under CI (JINYU_REQUIRE_SUITES=postgres,spark) a skipped PostgreSQL or Spark test fails the run; elsewhere the
 run passes but says loudly what it skipped. Ends with one plain line: 'N passed, N failed, N skipped'.
@@ -10,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,11 @@ class Tally:
                 self.required_skips.append(report.nodeid)
 
 
+def _tool(name: str) -> str:
+    """A tool of the environment this interpreter runs in (works with or without `uv run`)."""
+    return str(Path(sys.executable).parent / name)
+
+
 def _run(args: list[str], tally: Tally) -> int:
     return int(pytest.main(args, plugins=[tally]))
 
@@ -39,9 +46,9 @@ def _run(args: list[str], tally: Tally) -> int:
 def main() -> int:
     required = [m for m in os.environ.get("JINYU_REQUIRE_SUITES", "").split(",") if m]
     for title, cmd in (
-        ("import contracts (import-linter)", ["lint-imports"]),
-        ("lint (ruff)", ["ruff", "check", "src", "tests", "benchmarks"]),
-        ("types (mypy --strict on src)", ["mypy"]),
+        ("import contracts (import-linter)", [_tool("lint-imports")]),
+        ("lint (ruff)", [_tool("ruff"), "check", "src", "tests", "benchmarks"]),
+        ("types (mypy --strict on src)", [_tool("mypy")]),
     ):
         print(f"== {title}", flush=True)
         if subprocess.call(cmd) != 0:

@@ -178,3 +178,15 @@ def test_the_core_enterprise_gets_its_pure_credit_loan(rows: Rows) -> None:
     )
     loans = [loan for loan in rows("loans") if loan["borrower_uscc"] == core]
     assert any(loan["amount"] == Decimal("50000000.00") for loan in loans)
+
+
+def test_no_account_moves_money_before_it_is_opened(rows: Rows) -> None:
+    opened = {a["account_no"]: a["opened_on"] for a in rows("accounts")}
+    for t in rows("transfers"):
+        day = t["ts"].date()
+        assert opened[t["from_account"]] <= day and opened[t["to_account"]] <= day, t["txn_id"]
+        assert t["from_account"] != t["to_account"]
+    established = {e["uscc"]: e["established_on"] for e in rows("enterprises")}
+    for a in rows("accounts"):
+        if a["owner_id"] in established:
+            assert a["opened_on"].isoformat() >= established[a["owner_id"]]

@@ -94,6 +94,8 @@ def _enterprise_accounts(region: Region, rng: random.Random, numbers: _Numbers, 
         "corporate_settlement",
         opened,
     )
+    # The enterprise moves money from the month after its basic account opens.
+    ent.start_month = max(ent.start_month, region.calendar.month_of(opened) + 1)
     if rng.random() < (0.6 if ent.size >= 20 else 0.25):
         other = pick_outlet(region, rng, ent.district, exclude_bank=bank)
         later = min(end, opened + dt.timedelta(days=rng.randint(30, 1500)))

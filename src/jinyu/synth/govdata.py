@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from jinyu.synth import idgen
@@ -24,85 +25,138 @@ def _cols(*names: str) -> dict[str, list[Any]]:
     return {n: [] for n in names}
 
 
+@dataclass(frozen=True)
+class _Months:
+    """Per window month: the period label, the memo codes of its payments and its working days (epochs)."""
+
+    periods: list[str]
+    tax_memo: list[int]
+    social_memo: list[int]
+    fund_memo: list[int]
+    workdays: list[list[int]]
+
+    @classmethod
+    def of(cls, region: Region) -> _Months:
+        cal, memos = region.calendar, region.memos
+        periods = [cal.period(m) for m in range(cal.months)]
+        return cls(
+            periods,
+            [memos.code(f"税款 {p}") for p in periods],
+            [memos.code(f"社会保险费 {p}") for p in periods],
+            [memos.code(f"住房公积金 {p}") for p in periods],
+            [[epoch(d) for d in days] for days in cal.working_days],
+        )
+
+    def time(self, rng: random.Random, m: int, nth: tuple[int, int], hours: tuple[int, int]) -> int:
+        """A time on a working day of month m picked from the nth range, within the hour range."""
+        days = self.workdays[m]
+        # rng.random() arithmetic instead of randint: this runs millions of times at the large scale.
+        day = days[min(nth[0] + int(rng.random() * (nth[1] - nth[0] + 1)), len(days) - 1)]
+        return day + hours[0] * 3600 + int(rng.random() * (hours[1] - hours[0]) * 3600)
+
+
+@dataclass
+class _Profile:
+    """An enterprise's business: monthly revenue, growth, tax burden and payroll base."""
+
+    revenue: float  # yuan a month
+    growth: float  # a year
+    tax_rate: float
+    fund_share: float  # share of the insured who also pay into the provident fund
+    wage_base: float
+    headcount: float
+
+    @classmethod
+    def draw(cls, rng: random.Random, ent: Enterprise) -> _Profile:
+        return cls(
+            revenue=math.exp(rng.gauss(math.log(60_000 * ent.size**0.9), 0.4)),
+            growth=rng.gauss(0.05, 0.12),
+            tax_rate=rng.uniform(0.03, 0.06) if ent.general_taxpayer else rng.uniform(0.01, 0.03),
+            fund_share=0.0 if rng.random() < (0.1 if ent.size >= 50 else 0.45) else rng.uniform(0.5, 1.0),
+            wage_base=rng.uniform(4_500, 9_000),
+            headcount=max(1.0, ent.size),
+        )
+
+
 def build_monthly(region: Region) -> None:
     """tax_monthly and headcount_monthly, and the tax / social insurance / provident fund transfers."""
     rng = region.rng("govdata.monthly")
+    months = _Months.of(region)
     tax = _cols("uscc", "period", "sales_declared", "tax_paid")
     heads = _cols("uscc", "period", "social_insurance_count", "provident_fund_count", "provident_fund_amount")
     for ent in region.enterprises:
-        _enterprise_months(region, rng, ent, tax, heads)
+        profile = _Profile.draw(rng, ent)
+        quarter_tax = 0
+        for m in range(max(0, region.calendar.month_of(ent.established)), ent.end_month + 1):
+            quarter_tax = _tax_month(region, rng, months, ent, profile, m, quarter_tax, tax)
+            _headcount_month(region, rng, months, ent, profile, m, heads)
     region.tables["tax_monthly"] = tax
     region.tables["headcount_monthly"] = heads
 
 
-def _enterprise_months(
+def _bank_of(region: Region, ent: Enterprise) -> int:
+    return region.banks.outlets[region.accounts.outlet[ent.settlement]].bank_no
+
+
+def _tax_month(
     region: Region,
     rng: random.Random,
+    months: _Months,
     ent: Enterprise,
+    profile: _Profile,
+    m: int,
+    quarter_tax: int,
     tax: dict[str, list[Any]],
+) -> int:
+    """One tax_monthly row and its payment next month; returns the small taxpayer's running quarter tax."""
+    month = m % 12
+    factor = (
+        (1 + profile.growth) ** (m / 12) * _SPRING_FESTIVAL_DIP.get(month, 1.0) * rng.lognormvariate(0, 0.15)
+    )
+    sales = 0 if not ent.general_taxpayer and rng.random() < 0.05 else round(profile.revenue * factor * 100)
+    due = round(sales * profile.tax_rate)
+    # Small-scale taxpayers file quarterly: their tax falls in the quarter's last month.
+    quarter_tax += due
+    quarter_end = month % 3 == 2
+    paid = due if ent.general_taxpayer else (quarter_tax if quarter_end else 0)
+    _append(tax, ent.uscc, months.periods[m], sales, paid)
+    # Paid next month, or (late) once a newly registered enterprise's account is open.
+    pay_month = max(m + 1, ent.start_month)
+    if paid and pay_month < len(months.periods):
+        ts = months.time(rng, pay_month, (4, 9), (9, 17))
+        tax_account = region.banks.tax_account[_bank_of(region, ent)]
+        region.events.add(ts, ent.settlement, tax_account, paid, ONLINE, months.tax_memo[m], pay_month)
+    return 0 if quarter_end or ent.general_taxpayer else quarter_tax
+
+
+def _headcount_month(
+    region: Region,
+    rng: random.Random,
+    months: _Months,
+    ent: Enterprise,
+    profile: _Profile,
+    m: int,
     heads: dict[str, list[Any]],
 ) -> None:
-    cal, banks, acct = region.calendar, region.banks, region.accounts
-    bank = region.banks.outlets[acct.outlet[ent.settlement]].bank_no
-    first = max(0, cal.month_of(ent.established))
-    revenue = math.exp(rng.gauss(math.log(60_000 * ent.size**0.9), 0.4))  # yuan a month
-    growth = rng.gauss(0.05, 0.12)
-    tax_rate = rng.uniform(0.03, 0.06) if ent.general_taxpayer else rng.uniform(0.01, 0.03)
-    pf_share = 0.0 if rng.random() < (0.1 if ent.size >= 50 else 0.45) else rng.uniform(0.5, 1.0)
-    wage_base = rng.uniform(4_500, 9_000)
-    headcount = max(1.0, ent.size)
-    quarter_tax = 0
-    for m in range(first, ent.end_month + 1):
-        period = cal.period(m)
-        month = m % 12
-        factor = (1 + growth) ** (m / 12) * _SPRING_FESTIVAL_DIP.get(month, 1.0) * rng.lognormvariate(0, 0.15)
-        sales = 0 if not ent.general_taxpayer and rng.random() < 0.05 else round(revenue * factor * 100)
-        due = round(sales * tax_rate)
-        # Small-scale taxpayers file quarterly: their tax falls in the quarter's last month.
-        quarter_tax += due
-        paid = due if ent.general_taxpayer else (quarter_tax if month % 3 == 2 else 0)
-        if month % 3 == 2 or ent.general_taxpayer:
-            quarter_tax = 0
-        _append(tax, ent.uscc, period, sales, paid)
-        if paid and ent.start_month <= m + 1 < cal.months:
-            day = cal.nth_working_day(m + 1, rng.randint(4, 9))
-            region.events.add(
-                epoch(day, rng.randint(32_400, 61_200)),
-                ent.settlement,
-                banks.tax_account[bank],
-                paid,
-                ONLINE,
-                region.memos.code(f"税款 {period}"),
-                m + 1,
-            )
-        headcount = max(1.0, headcount * rng.lognormvariate(0.002, 0.03))
-        insured = max(1, round(headcount))
-        fund_count = round(insured * pf_share)
-        fund_cents = round(fund_count * wage_base * 0.24 * rng.uniform(0.95, 1.05) * 100)
-        _append(heads, ent.uscc, period, insured, fund_count, fund_cents)
-        if m >= ent.start_month:
-            day = cal.nth_working_day(m, rng.randint(6, 11))
-            social = round(insured * wage_base * 0.3 * 100)
-            region.events.add(
-                epoch(day, rng.randint(32_400, 41_400)),
-                ent.settlement,
-                banks.social_account[bank],
-                social,
-                BATCH,
-                region.memos.code(f"社会保险费 {period}"),
-                m,
-            )
-            if fund_cents:
-                day = cal.nth_working_day(m, rng.randint(2, 7))
-                region.events.add(
-                    epoch(day, rng.randint(32_400, 41_400)),
-                    ent.settlement,
-                    banks.fund_account[bank],
-                    fund_cents,
-                    BATCH,
-                    region.memos.code(f"住房公积金 {period}"),
-                    m,
-                )
+    """One headcount_monthly row, and the month's social insurance and provident fund payments."""
+    profile.headcount = max(1.0, profile.headcount * rng.lognormvariate(0.002, 0.03))
+    insured = max(1, round(profile.headcount))
+    fund_count = round(insured * profile.fund_share)
+    fund_cents = round(fund_count * profile.wage_base * 0.24 * rng.uniform(0.95, 1.05) * 100)
+    _append(heads, ent.uscc, months.periods[m], insured, fund_count, fund_cents)
+    if m < ent.start_month:
+        return  # registered this month; its account opens later
+    bank = _bank_of(region, ent)
+    social = round(insured * profile.wage_base * 0.3 * 100)
+    ts = months.time(rng, m, (6, 11), (9, 11))
+    region.events.add(
+        ts, ent.settlement, region.banks.social_account[bank], social, BATCH, months.social_memo[m], m
+    )
+    if fund_cents:
+        ts = months.time(rng, m, (2, 7), (9, 11))
+        region.events.add(
+            ts, ent.settlement, region.banks.fund_account[bank], fund_cents, BATCH, months.fund_memo[m], m
+        )
 
 
 def _append(cols: dict[str, list[Any]], *values: Any) -> None:

@@ -99,7 +99,9 @@ def _loan(
     month: int,
 ) -> None:
     cal, banks, book = region.calendar, region.banks, region.accounts
-    account = ent.general if ent.general >= 0 and rng.random() < 0.2 else ent.settlement
+    # Some loans go to the general account, if it was open before the loan's month.
+    general_open = ent.general >= 0 and cal.month_of(book.opened[ent.general]) < month
+    account = ent.general if general_open and rng.random() < 0.2 else ent.settlement
     branch = banks.outlet_branch[book.outlet[account]]
     day = rng.choice(cal.working_days[month])
     ts = epoch(day, rng.randint(9 * 3600, 16 * 3600 + 1800))
@@ -115,7 +117,7 @@ def _loan(
     events.add(
         ts, banks.internal_account[branch], account, cents, INTERNAL, memos.code(f"贷款发放 {loan_id}"), month
     )
-    _spend(region, rng, pools, ent, account, cents, purpose, ts)
+    _spend(region, rng, pools, ent, account, cents, purpose, ts, month)
     _service(region, rng, account, banks.repayment_account[branch], loan_id, cents, term, day)
 
 
@@ -128,6 +130,7 @@ def _spend(
     cents: int,
     purpose: str,
     disbursed: int,
+    month: int,
 ) -> None:
     """Pay 60-95% of the loan to counterparties that match the declared purpose, within ten days."""
     ents = region.enterprises
@@ -139,12 +142,21 @@ def _spend(
     budget = round(cents * rng.uniform(0.6, 0.95))
     memo = region.memos.code(_USE_MEMO[purpose])
     for k in range(parts):
-        payee = rng.choice(payees)
-        if payee.idx == ent.idx:
+        payee = _payee(rng, payees, ent, month)
+        if payee is None:
             continue
         amount = budget // parts if k < parts - 1 else budget - (budget // parts) * (parts - 1)
         ts = disbursed + rng.randint(1800, 10 * 86400)
         region.events.add(ts, account, payee.settlement, amount, ONLINE, memo, _month_of_ts(region, ts))
+
+
+def _payee(rng: random.Random, payees: list[Enterprise], ent: Enterprise, month: int) -> Enterprise | None:
+    """A payee whose account is open and who is still in business that month (rejection sampling)."""
+    for _ in range(20):
+        payee = rng.choice(payees)
+        if payee.idx != ent.idx and payee.start_month <= month <= payee.end_month:
+            return payee
+    return None
 
 
 def _service(

@@ -40,7 +40,7 @@ class Enterprise:
     status: str  # active / revoked / cancelled
     size: float  # head-count baseline; drives every volume the enterprise produces
     kind: str  # general, merchant, developer, construction, securities, processor, services
-    start_month: int  # first window month it is active in (0 if established before the window)
+    start_month: int  # first window month its settlement account can move money in (0: before the window)
     end_month: int  # last window month it is active in
     chain: str | None = None
     segment: str | None = None

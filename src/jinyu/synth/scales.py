@@ -73,7 +73,7 @@ SCALES: dict[str, Scale] = {
             hospitals=2_107,
             insurers=13,
             pharma=12,
-            transfers=20_000_000,
+            transfers=21_000_000,
             transfer_parts=True,
         ),
     )
