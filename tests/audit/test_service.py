@@ -164,8 +164,9 @@ def test_verify_walks_in_batches_and_is_itself_audited(session: Session) -> None
 
 
 def test_verify_needs_the_verify_permission(session: Session) -> None:
+    banker = principal("banker", role=Role.BANK_HQ_RISK, org_kind=OrgKind.BANK_HEAD_OFFICE)
     with pytest.raises(PermissionDenied):
-        service.verify(session, ANALYST)
+        service.verify(session, banker)
 
 
 def test_verify_of_an_empty_trail_is_ok(session: Session) -> None:

@@ -84,6 +84,7 @@ def get(session: Session, principal: Principal, grant_id: str) -> GrantOut:
     row = repo.get(session, principal, grant_id)
     if row is None:
         raise GrantNotFound(detail=grant_id)
+    audit.record(session, principal, action="consent.read", subject_type="consent_grant", subject_ids=[row.id])
     return GrantOut.model_validate(row)
 
 
@@ -92,6 +93,8 @@ def list_grants(
 ) -> Page[GrantOut]:
     principal.require(Perm.CONSENT_READ)
     rows, total = repo.list_(session, principal, enterprise_org_id, limit, offset)
+    audit.record(session, principal, action="consent.list", subject_type="consent_grant",
+                 subject_ids=[r.id for r in rows])
     return Page[GrantOut](
         items=[GrantOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )
@@ -106,7 +109,7 @@ def require_consent(
     under their statutory mandate. Anyone else is refused. The caller audits the read with the returned basis."""
     if principal.org_id == enterprise_org_id:
         return "own"
-    if principal.sees_everything:
+    if principal.org_kind == OrgKind.REGULATOR:
         return "regulator"
     if principal.org_kind in BANK_KINDS:
         for row in repo.candidates(session, enterprise_org_id, principal.tenant_id, utcnow()):

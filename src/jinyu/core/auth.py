@@ -58,7 +58,8 @@ _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.REGULATOR_ANALYST: frozenset(
         _EVERYONE
-        | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.INGEST_READ, Perm.CONSENT_READ, Perm.GOVDATA_READ}
+        | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
+        | {Perm.GOVDATA_READ}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
@@ -80,7 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.PLATFORM_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.ENTERPRISE_REVIEW}
-        | {Perm.INGEST_RUN, Perm.INGEST_READ, Perm.AUDIT_VERIFY}
+        | {Perm.INGEST_RUN, Perm.INGEST_READ}
     ),
 }
 

@@ -1,13 +1,13 @@
 """Bank accounts, all opened at outlets, and the `accounts` dataset.
 
 Account numbers never collide because every number carries a region-wide serial and each kind of account
-has its own length and leading digit: corporate 18 digits (11..35 + outlet + serial), personal cards 19 digits
+has its own length and leading digit: corporate 18 digits (bank 11.. + outlet + serial), personal cards 19 digits
 (issuer prefix 62xx88 + serial + Luhn digit), bank-internal 16 digits starting with 9, collection accounts of
 the tax and social-fund bodies 16 digits starting with 7.
 
 Accounts of the tax bureau, the social insurance bureau and the provident fund centre have owner_type
 "enterprise" and the body's USCC (found in `institutions`): the contract has no owner type for a government
-body (see the report in docs/synthetic-region.md).
+body (see "Notes on the contracts" in docs/synthetic-region.md).
 """
 
 from __future__ import annotations
