@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from jinyu.core.ids import validate_resident_id, validate_uscc
+from jinyu.core.ids import validate_bank_card, validate_resident_id, validate_uscc
 from jinyu.governance.contracts import CONTRACTS
 from jinyu.synth import Manifest
 
@@ -190,3 +190,9 @@ def test_no_account_moves_money_before_it_is_opened(rows: Rows) -> None:
     for a in rows("accounts"):
         if a["owner_id"] in established:
             assert a["opened_on"].isoformat() >= established[a["owner_id"]]
+
+
+def test_personal_accounts_are_valid_card_numbers(rows: Rows) -> None:
+    cards = [a["account_no"] for a in rows("accounts") if a["category"] == "personal"]
+    assert cards and all(validate_bank_card(c) == c for c in cards)
+    assert len({a["account_no"] for a in rows("accounts")}) == len(rows("accounts"))

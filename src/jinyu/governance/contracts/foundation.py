@@ -1,0 +1,367 @@
+"""The hub's foundation datasets: registry, government data, banks and bank data."""
+
+from __future__ import annotations
+
+from jinyu.governance.contracts.base import (
+    DT,
+    INT,
+    PER,
+    PUB,
+    SEN,
+    TS,
+    B,
+    Check,
+    Contract,
+    D,
+    M,
+    N,
+    Protect,
+    S,
+    col,
+)
+
+ACCOUNT_CATEGORIES = (
+    "corporate_settlement",
+    "corporate_general",
+    "personal",
+    "securities_settlement",
+    "real_estate_developer",
+    "payment_processor",
+    "bank_internal",
+    "loan_repayment",
+    "tax_authority",
+    "social_fund",
+)
+CHAIN_SEGMENTS = ("materials", "panels", "modules", "devices", "dealers", "upstream", "core", "downstream")
+
+ENTERPRISES = Contract(
+    name="enterprises",
+    title="企业登记信息 / Business registration",
+    provider="市场监督管理局 / market regulation bureau",
+    columns=(
+        col("uscc", S, PUB, "统一社会信用代码 / unified social credit code", check=Check.USCC),
+        col("name", S, PUB, "企业名称 / registered name"),
+        col("industry_code", S, PUB, "国民经济行业分类 GB/T 4754-2017 class", check=Check.INDUSTRY),
+        col("district_code", S, PUB, "行政区划代码 / district code", check=Check.DISTRICT),
+        col("registered_capital", D, PUB, "注册资本（元）/ registered capital, yuan", min_value=0),
+        col("established_on", DT, PUB, "成立日期 / date established"),
+        col("address", S, INT, "注册地址 / registered address"),
+        col("phone", S, SEN, "联系电话 / contact phone", required=False),
+        col(
+            "legal_rep_id",
+            S,
+            PER,
+            "法定代表人身份证号 / legal representative's resident ID",
+            check=Check.RESIDENT_ID,
+            protect=Protect.TOKEN,
+        ),
+        col(
+            "legal_rep_name",
+            S,
+            PER,
+            "法定代表人姓名 / legal representative's name",
+            protect=Protect.MASK_NAME,
+        ),
+        col("status", S, PUB, "登记状态 / registration status", choices=("active", "revoked", "cancelled")),
+    ),
+    key=("uscc",),
+    registers_parties=True,
+)
+
+CHAIN_MEMBERS = Contract(
+    name="chain_members",
+    title="产业链成员 / Industrial-chain membership",
+    provider="经济和信息化委员会 / economy and IT commission",
+    columns=(
+        col("chain_code", S, PUB, "产业链代码 / chain code, e.g. new_display"),
+        col("chain_name", S, PUB, "产业链名称 / chain name"),
+        col("segment", S, PUB, "环节 / segment", choices=CHAIN_SEGMENTS),
+        col("uscc", S, PUB, "企业统一社会信用代码 / member enterprise", check=Check.USCC),
+        col("is_core", B, PUB, "是否链主/核心企业 / core enterprise of the chain"),
+    ),
+    key=("chain_code", "uscc"),
+    references={"uscc": "enterprises.uscc"},
+)
+
+SHAREHOLDERS = Contract(
+    name="shareholders",
+    title="股东信息 / Shareholders",
+    provider="市场监督管理局 / market regulation bureau",
+    columns=(
+        col("uscc", S, PUB, "被投资企业 / enterprise", check=Check.USCC),
+        col("holder_type", S, PUB, "股东类型 / holder type", choices=("person", "enterprise")),
+        col(
+            "holder_id",
+            S,
+            PER,
+            "股东证件号（身份证号或统一社会信用代码）/ holder's ID or USCC",
+            protect=Protect.TOKEN,
+            protect_if=("holder_type", "person"),
+        ),
+        col(
+            "holder_name",
+            S,
+            PER,
+            "股东名称 / holder's name",
+            protect=Protect.MASK_NAME,
+            protect_if=("holder_type", "person"),
+        ),
+        col("share_ratio", D, PUB, "持股比例（%）/ share in percent", min_value=0),
+    ),
+    key=("uscc", "holder_id"),
+    references={"uscc": "enterprises.uscc"},
+)
+
+TAX_MONTHLY = Contract(
+    name="tax_monthly",
+    title="月度纳税 / Monthly tax",
+    provider="税务局 / tax bureau",
+    columns=(
+        col("uscc", S, PUB, "纳税人 / taxpayer", check=Check.USCC),
+        col("period", M, PUB, "所属期 / tax period YYYY-MM"),
+        col("sales_declared", D, SEN, "申报销售额（元）/ declared sales, yuan", min_value=0),
+        col("tax_paid", D, SEN, "实缴税额（元）/ tax paid, yuan", min_value=0),
+    ),
+    key=("uscc", "period"),
+    partition_by="period",
+    sort_by=("uscc", "period"),
+    references={"uscc": "enterprises.uscc"},
+)
+
+HEADCOUNT_MONTHLY = Contract(
+    name="headcount_monthly",
+    title="社保与公积金缴存人数 / Social insurance and provident fund head-count",
+    provider="人力社保局、住房公积金管理中心 / social insurance bureau, provident fund centre",
+    columns=(
+        col("uscc", S, PUB, "单位 / employer", check=Check.USCC),
+        col("period", M, PUB, "缴费月份 / month YYYY-MM"),
+        col("social_insurance_count", N, INT, "社保参保人数 / insured employees", min_value=0),
+        col("provident_fund_count", N, INT, "公积金缴存人数 / provident-fund contributors", min_value=0),
+        col("provident_fund_amount", D, SEN, "公积金缴存额（元）/ provident fund paid, yuan", min_value=0),
+    ),
+    key=("uscc", "period"),
+    partition_by="period",
+    sort_by=("uscc", "period"),
+    references={"uscc": "enterprises.uscc"},
+)
+
+PATENTS = Contract(
+    name="patents",
+    title="知识产权 / Patents",
+    provider="知识产权局 / intellectual property office",
+    columns=(
+        col("patent_no", S, PUB, "专利号 / patent number"),
+        col("uscc", S, PUB, "专利权人 / holder", check=Check.USCC),
+        col("kind", S, PUB, "类型 / kind", choices=("invention", "utility_model", "design")),
+        col("title", S, PUB, "名称 / title"),
+        col("filed_on", DT, PUB, "申请日 / filing date"),
+        col("granted_on", DT, PUB, "授权日 / grant date", required=False),
+    ),
+    key=("patent_no",),
+    references={"uscc": "enterprises.uscc"},
+)
+
+JUDICIAL = Contract(
+    name="judicial",
+    title="司法信息 / Judicial records",
+    provider="法院 / courts",
+    columns=(
+        col("case_no", S, PUB, "案号 / case number"),
+        col("uscc", S, PUB, "当事企业 / party enterprise", check=Check.USCC),
+        col("role", S, PUB, "诉讼地位 / role", choices=("plaintiff", "defendant", "executed")),
+        col(
+            "case_type",
+            S,
+            PUB,
+            "案由 / case type",
+            choices=("contract", "loan", "labor", "ip", "enforcement"),
+        ),
+        col("filed_on", DT, PUB, "立案日期 / filed on"),
+        col("amount", D, INT, "标的金额（元）/ amount at stake, yuan", min_value=0),
+        col("status", S, PUB, "状态 / status", choices=("open", "closed")),
+    ),
+    key=("case_no", "uscc"),
+    references={"uscc": "enterprises.uscc"},
+)
+
+BANKS = Contract(
+    name="banks",
+    title="银行机构 / Bank head offices, branches and outlets",
+    provider="金融监管局 / financial regulator",
+    columns=(
+        col("org_code", S, PUB, "金融机构编码 / institution code"),
+        col("name", S, PUB, "机构名称 / name"),
+        col("level", S, PUB, "层级 / level", choices=("head_office", "branch", "outlet")),
+        col("parent_code", S, PUB, "上级机构编码 / parent institution", required=False),
+        col("district_code", S, PUB, "行政区划代码 / district code", check=Check.DISTRICT),
+        col("uscc", S, PUB, "统一社会信用代码 / USCC", check=Check.USCC, required=False),
+    ),
+    key=("org_code",),
+    registers_parties=True,
+    references={"parent_code": "banks.org_code"},
+)
+
+CUSTOMER_MANAGERS = Contract(
+    name="customer_managers",
+    title="客户经理 / Customer managers",
+    provider="银行 / banks",
+    columns=(
+        col("staff_id", S, INT, "员工号 / staff id"),
+        col(
+            "org_code",
+            S,
+            PUB,
+            "所属网点或支行 / outlet or branch",
+        ),
+        col("name", S, PER, "姓名 / name", protect=Protect.MASK_NAME),
+        col("phone", S, SEN, "手机号 / mobile phone"),
+    ),
+    key=("staff_id",),
+    references={"org_code": "banks.org_code"},
+)
+
+INSTITUTIONS = Contract(
+    name="institutions",
+    title="其他机构 / Insurers, hospitals, pharmaceutical companies, bureaus",
+    provider="金融监管局、卫健委 / regulator, health commission",
+    columns=(
+        col("org_code", S, PUB, "机构编码 / institution code"),
+        col("name", S, PUB, "机构名称 / name"),
+        col("kind", S, PUB, "类别 / kind", choices=("insurer", "hospital", "pharma", "bureau")),
+        col("district_code", S, PUB, "行政区划代码 / district code", check=Check.DISTRICT),
+        col("uscc", S, PUB, "统一社会信用代码 / USCC", check=Check.USCC, required=False),
+        col(
+            "hospital_grade",
+            S,
+            PUB,
+            "医院等级 / hospital grade",
+            required=False,
+            choices=("3A", "3B", "2A", "2B", "1A", "other"),
+        ),
+        col("in_prepayment", B, PUB, "是否纳入预付金机制 / in the insurer prepayment scheme", required=False),
+    ),
+    key=("org_code",),
+    registers_parties=True,
+)
+
+ACCOUNTS = Contract(
+    name="accounts",
+    title="银行账户 / Bank accounts",
+    provider="银行 / banks",
+    columns=(
+        col("account_no", S, SEN, "账号 / account number"),
+        col("bank_code", S, PUB, "开户机构编码 / bank branch or outlet code"),
+        col(
+            "owner_type",
+            S,
+            INT,
+            "户主类型 / owner type",
+            choices=("enterprise", "person", "bank", "processor"),
+        ),
+        col(
+            "owner_id",
+            S,
+            PER,
+            "户主证件（统一社会信用代码或身份证号）/ owner's USCC or resident ID",
+            protect=Protect.TOKEN,
+            protect_if=("owner_type", "person"),
+        ),
+        col(
+            "owner_name",
+            S,
+            SEN,
+            "户名 / account name",
+            protect=Protect.MASK_NAME,
+            protect_if=("owner_type", "person"),
+        ),
+        col("category", S, INT, "账户类别 / account category", choices=ACCOUNT_CATEGORIES),
+        col("opened_on", DT, INT, "开户日期 / opened on"),
+        col("currency", S, PUB, "币种 / currency", choices=("CNY",)),
+    ),
+    key=("account_no",),
+    sort_by=("account_no",),
+    references={"bank_code": "banks.org_code"},
+)
+
+TRANSFERS = Contract(
+    name="transfers",
+    title="交易流水 / Account-to-account transfers",
+    provider="银行 / banks",
+    columns=(
+        col("txn_id", S, INT, "交易流水号 / transaction id"),
+        col("ts", TS, INT, "交易时间 / time (Asia/Shanghai unless an offset is given)"),
+        col("from_account", S, SEN, "付款账号 / payer account"),
+        col("to_account", S, SEN, "收款账号 / payee account"),
+        col("amount", D, SEN, "金额（元）/ amount, yuan", min_value=0.01),
+        col("currency", S, PUB, "币种 / currency", choices=("CNY",)),
+        col(
+            "channel", S, INT, "渠道 / channel", choices=("counter", "online", "mobile", "batch", "internal")
+        ),
+        col("memo", S, SEN, "摘要 / memo", required=False),
+    ),
+    key=("txn_id",),
+    partition_by="ts",
+    sort_by=("from_account", "ts"),
+    references={"from_account": "accounts.account_no", "to_account": "accounts.account_no"},
+    mirrors={"transfers_by_counterparty": ("to_account", "ts")},
+)
+
+LOANS = Contract(
+    name="loans",
+    title="贷款发放 / Loan disbursements",
+    provider="银行 / banks",
+    columns=(
+        col("loan_id", S, INT, "借据号 / loan id"),
+        col("bank_code", S, PUB, "放款机构编码 / lending branch code"),
+        col("borrower_uscc", S, PUB, "借款企业 / borrower", check=Check.USCC),
+        col("disbursement_account", S, SEN, "放款账号 / disbursement account"),
+        col("amount", D, SEN, "放款金额（元）/ amount, yuan", min_value=0.01),
+        col("disbursed_at", TS, INT, "放款时间 / disbursed at"),
+        col("term_months", N, INT, "期限（月）/ term in months", min_value=1),
+        col(
+            "declared_purpose",
+            S,
+            INT,
+            "申报用途 / declared purpose",
+            choices=("working_capital", "equipment", "construction", "trade", "rnd", "other"),
+        ),
+    ),
+    key=("loan_id",),
+    partition_by="disbursed_at",
+    sort_by=("bank_code", "disbursed_at"),
+    references={"bank_code": "banks.org_code", "disbursement_account": "accounts.account_no"},
+)
+
+
+FOUNDATION: tuple[Contract, ...] = (
+    ENTERPRISES,
+    CHAIN_MEMBERS,
+    SHAREHOLDERS,
+    TAX_MONTHLY,
+    HEADCOUNT_MONTHLY,
+    PATENTS,
+    JUDICIAL,
+    BANKS,
+    CUSTOMER_MANAGERS,
+    INSTITUTIONS,
+    ACCOUNTS,
+    TRANSFERS,
+    LOANS,
+)
+
+# The order a region's foundation is loaded in: referenced datasets first.
+FOUNDATION_ORDER: tuple[str, ...] = (
+    "banks",
+    "institutions",
+    "enterprises",
+    "customer_managers",
+    "chain_members",
+    "shareholders",
+    "tax_monthly",
+    "headcount_monthly",
+    "patents",
+    "judicial",
+    "accounts",
+    "loans",
+    "transfers",
+)
