@@ -31,6 +31,7 @@ from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.party import endpoints as party_endpoints
 from jinyu.party import service as party
+from jinyu.risk import endpoints as risk_endpoints
 
 log = logging.getLogger("jinyu.http")
 API = "/api/v1"
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         ingest_endpoints,
         govdata_endpoints,
         banking_endpoints,
+        risk_endpoints,
     ):
         app.include_router(module.router, prefix=API)
     return app

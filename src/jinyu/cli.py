@@ -11,6 +11,7 @@ from jinyu.config import get_settings, load_settings
 from jinyu.core.cli_kit import console, handle_errors, print_table
 from jinyu.ingest.cli import datasets_app, ingest, ingest_region
 from jinyu.party.cli import orgs_app, users_app
+from jinyu.risk.cli import app as risk_app
 from jinyu.synth.cli import command as synth_command
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
+app.add_typer(risk_app, name="risk")
 app.command("ingest")(ingest)
 app.command("ingest-region")(ingest_region)
 app.command("synth")(synth_command)

@@ -7,6 +7,7 @@ from jinyu.consent import models as consent_models
 from jinyu.core.db import Base
 from jinyu.ingest import models as ingest_models
 from jinyu.party import models as party_models
+from jinyu.risk import models as risk_models
 
 metadata = Base.metadata
-DOMAIN_MODELS = (audit_models, party_models, consent_models, ingest_models)
+DOMAIN_MODELS = (audit_models, party_models, consent_models, ingest_models, risk_models)

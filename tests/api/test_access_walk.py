@@ -39,6 +39,7 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/ingest/loads/{load_id}"): Perm.INGEST_READ,
     ("get", "/api/v1/enterprises/{uscc}/gov-summary"): Perm.GOVDATA_READ,
     ("get", "/api/v1/banking/accounts"): Perm.ACCOUNT_READ,
+    ("get", "/api/v1/risk/inquiries/stats"): Perm.RISK_STATS,
 }
 
 

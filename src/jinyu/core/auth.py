@@ -50,6 +50,12 @@ class Perm(StrEnum):
     INGEST_READ = "ingest.read"
     ACCOUNT_READ = "banking.account.read"
     GOVDATA_READ = "govdata.read"
+    RISK_QUERY = "risk.query"
+    RISK_STATS = "risk.stats"
+    CLAIM_SETTLE = "claim.settle"
+    CLAIM_READ = "claim.read"
+    CLAIM_MANAGE = "claim.manage"
+    CLAIM_REPORT = "claim.report"
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -59,19 +65,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.REGULATOR_ANALYST: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
-        | {Perm.GOVDATA_READ}
+        | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
-        | {Perm.CONSENT_READ, Perm.GOVDATA_READ}
+        | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
     ),
-    Role.BANK_HQ_RISK: frozenset(_EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ}),
+    Role.BANK_HQ_RISK: frozenset(
+        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+    ),
     Role.BANK_BRANCH_OFFICER: frozenset(
-        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ}
+        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
     ),
-    Role.INSURER_STAFF: frozenset(_EVERYONE),
-    Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE),
+    Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
+    Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),
     Role.ENTERPRISE_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}

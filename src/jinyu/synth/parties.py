@@ -81,17 +81,8 @@ def build_enterprises(region: Region) -> None:
     names: set[str] = set()
     for idx, (industry, kind, chain, segment, core) in enumerate(_plan(rng, n)):
         dist = district(rng)
-        size = min(20000.0, 3.0 * rng.paretovariate(1.15))
-        if core:
-            size = next(c.core_size for c in CHAINS if c.code == chain)
-        elif kind in ("processor", "securities"):
-            size = max(size, 300.0)
-        years = 6.0 if core else min(30.0, 0.5 + rng.expovariate(1 / 9))
-        established = cal.end - dt.timedelta(days=int(years * 365.25) + rng.randrange(30))
-        status = "active"
-        if chain is None and kind not in ("processor", "securities"):
-            status = rng.choices(("active", "revoked", "cancelled"), (93, 4, 3))[0]
-        start = min(max(0, cal.month_of(established) + 1), cal.months - 1)
+        size, established, status = _life(rng, region, kind, chain, core)
+        start = max(0, cal.month_of(established) + 1)
         ent = Enterprise(
             idx=idx,
             uscc=idgen.make_uscc(rng, region.used_usccs, dist),
@@ -115,6 +106,23 @@ def build_enterprises(region: Region) -> None:
         )
         _contacts(rng, region.enterprises, ent)
         region.enterprises.append(ent)
+
+
+def _life(
+    rng: random.Random, region: Region, kind: str, chain: str | None, core: bool
+) -> tuple[float, dt.date, str]:
+    """Head-count (Pareto: most firms are tiny, a few are huge), founding date and registration status."""
+    size = min(20000.0, 3.0 * rng.paretovariate(1.15))
+    if core:
+        size = next(c.core_size for c in CHAINS if c.code == chain)
+    elif kind in ("processor", "securities"):
+        size = max(size, 300.0)
+    years = 6.0 if core else min(30.0, 0.5 + rng.expovariate(1 / 9))
+    established = region.calendar.end - dt.timedelta(days=int(years * 365.25) + rng.randrange(30))
+    status = "active"
+    if chain is None and kind not in ("processor", "securities"):
+        status = rng.choices(("active", "revoked", "cancelled"), (93, 4, 3))[0]
+    return size, established, status
 
 
 def _capital(rng: random.Random, size: float) -> int:

@@ -1,0 +1,38 @@
+"""`jinyu risk ...`: the risk services at the console."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import typer
+
+from jinyu.core.auth import SYSTEM, Perm
+from jinyu.core.cli_kit import handle_errors, print_json, print_table
+from jinyu.core.runtime import unit_of_work
+from jinyu.risk import inquiries
+
+app = typer.Typer(help="资金流风险核查 / fund-flow risk services: `jinyu risk stats`", no_args_is_help=True)
+
+
+@app.command("stats")
+@handle_errors
+def stats(
+    from_month: str | None = typer.Option(None, help="YYYY-MM"),
+    to_month: str | None = typer.Option(None),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """各银行按月的查询统计 / inquiries by bank and month. Example: jinyu risk stats --from-month 2026-01 --json"""
+    console_principal = replace(SYSTEM, perms=SYSTEM.perms | {Perm.RISK_STATS})
+    with unit_of_work() as session:
+        rows = inquiries.inquiry_stats(session, console_principal, from_month, to_month)
+    if json_out:
+        print_json(rows)
+        return
+    print_table(
+        "风险查询统计 / risk inquiries",
+        ["bank", "month", "kind", "inquiries", "risky", "risky amount"],
+        [[r.bank_name, r.month, r.kind, r.inquiries, r.risky, r.risky_amount] for r in rows],
+    )
+
+
+# Commands of the risk services are added here, one line each: app.command("...")(<module>.cli.<function>)

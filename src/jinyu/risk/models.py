@@ -1,0 +1,30 @@
+"""The inquiry ledger: every risk inquiry a bank makes, counted for the regulator (append-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jinyu.core.clock import utcnow
+from jinyu.core.db import Base, IdColumn, Money, UTCDateTime, new_id
+
+
+class RiskInquiry(Base):
+    __tablename__ = "risk_inquiries"
+    __table_args__ = (Index("ix_risk_inquiries_tenant_month", "tenant_id", "month"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(32))  # statement | return_flow | misuse | batch
+    tenant_id: Mapped[str] = mapped_column(IdColumn)  # the bank (head office) that asked
+    org_id: Mapped[str] = mapped_column(IdColumn)  # the branch or head office of the asking user
+    actor_id: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128))  # loan id, statement account token, batch id
+    month: Mapped[str] = mapped_column(String(7))  # Asia/Shanghai month of the inquiry, for the indicators
+    verdict: Mapped[str] = mapped_column(String(32))  # e.g. clean | risky | fabricated | error
+    risky: Mapped[bool] = mapped_column(default=False)
+    risky_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
