@@ -1,8 +1,9 @@
-"""The validation pipeline of one load: rows in, typed Arrow table and quarantined rows out.
+"""The validation pipeline of one load: raw batches in, one typed Arrow table and quarantined rows out.
 
-Stages, each adding reasons rather than dropping rows: cell checks (rules.validate_row) → keys repeated in
-the file → keys already in the lake → references to records that do not exist. Every input row ends up
-either accepted or quarantined with its reasons; `accepted + rejected == rows_total` always.
+Stages, each adding reasons rather than dropping rows: cell checks (vectorised per batch, row by row for a
+batch that needs it) → protection of personal columns → keys repeated in the file → keys already in the lake
+→ references to records that do not exist. Every input row ends up either accepted or quarantined with its
+reasons; `accepted + rejected == rows_total` always. Accepted rows carry their file row number in `ROW`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import csv
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,10 @@ import pyarrow.compute as pc
 
 from jinyu.core.privacy import PERSON_DOMAIN, mask_name, pseudonymize
 from jinyu.governance.contracts import Column, Contract, Kind, Protect
+from jinyu.ingest.fast import typed_batch
 from jinyu.ingest.rules import reason_code, validate_row
 
+ROW = "__row"
 ARROW_TYPES: dict[Kind, pa.DataType] = {
     Kind.STRING: pa.string(),
     Kind.INT: pa.int64(),
@@ -38,6 +40,10 @@ def arrow_schema(contract: Contract) -> pa.Schema:
     return pa.schema(
         [pa.field(c.name, ARROW_TYPES[c.kind], nullable=not c.required) for c in contract.columns]
     )
+
+
+def numbered_schema(contract: Contract) -> pa.Schema:
+    return arrow_schema(contract).append(pa.field(ROW, pa.int64(), nullable=False))
 
 
 @dataclass
@@ -71,80 +77,78 @@ class Quarantine:
         return path
 
 
-def _protector(column: Column, key: bytes) -> Callable[[Any, dict[str, Any]], Any]:
-    def protect(value: Any, row: dict[str, Any]) -> Any:
-        if value is None:
-            return None
-        if column.protect_if is not None and row.get(column.protect_if[0]) != column.protect_if[1]:
-            return value
-        if column.protect == Protect.TOKEN:
-            return pseudonymize(key, value, PERSON_DOMAIN)
-        return mask_name(value)
-
-    return protect
-
-
-@dataclass
-class Accepted:
-    """Typed rows that passed cell checks, with their file row numbers (kept for later-stage rejections)."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    numbers: list[int] = field(default_factory=list)
-
-
-def validate_rows(
-    contract: Contract,
-    rows: Iterable[dict[str, Any]],
-    first_number: int,
-    seen_keys: set[tuple[Any, ...]],
-    accepted: Accepted,
-    quarantine: Quarantine,
-) -> int:
-    """Cell checks and in-file key repeats for one batch; returns how many rows it read."""
-    count = 0
-    for offset, raw in enumerate(rows):
-        count += 1
-        number = first_number + offset
+def validate_batch(
+    contract: Contract, batch: pa.RecordBatch, first_number: int, quarantine: Quarantine
+) -> pa.Table:
+    """Typed rows of one batch that pass their cell checks, numbered; the others go to quarantine."""
+    numbers = pa.array(range(first_number, first_number + batch.num_rows), type=pa.int64())
+    fast = typed_batch(contract, batch, arrow_schema(contract))
+    if fast is not None:
+        return fast.append_column(ROW, numbers)
+    accepted: list[dict[str, Any]] = []
+    for number, raw in zip(numbers.to_pylist(), batch.to_pylist(), strict=True):
         typed, problems = validate_row(contract, raw)
-        if typed is not None:
-            key = tuple(typed[k] for k in contract.key)
-            if key in seen_keys:
-                problems = ["duplicate_key_in_file:" + ",".join(contract.key)]
-            else:
-                seen_keys.add(key)
-        if problems or typed is None:
+        if typed is None:
             quarantine.add(number, problems, raw)
-            continue
-        accepted.rows.append(typed)
-        accepted.numbers.append(number)
-    return count
-
-
-def reject_where(accepted: Accepted, mask: list[bool], problem: str, quarantine: Quarantine) -> Accepted:
-    """Move rows whose mask is true to quarantine with `problem`; return the rest."""
-    kept = Accepted()
-    for row, number, bad in zip(accepted.rows, accepted.numbers, mask, strict=True):
-        if bad:
-            quarantine.add(number, [problem], row)
         else:
-            kept.rows.append(row)
-            kept.numbers.append(number)
-    return kept
+            accepted.append({**typed, ROW: number})
+    return pa.Table.from_pylist(accepted, schema=numbered_schema(contract))
 
 
-def to_arrow(contract: Contract, rows: list[dict[str, Any]], key: bytes) -> pa.Table:
-    """Typed rows as an Arrow table with personal columns protected (tokens or masked names)."""
-    protected = [(c.name, _protector(c, key)) for c in contract.columns if c.protect is not None]
-    if protected:
-        rows = [dict(row) for row in rows]
-        for row in rows:
-            for name, protect in protected:
-                row[name] = protect(row[name], row)
-    schema = arrow_schema(contract)
-    return pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
+def _protect_column(column: Column, table: pa.Table, key: bytes) -> pa.Array:
+    values = table[column.name].to_pylist()
+    when = table[column.protect_if[0]].to_pylist() if column.protect_if else None
+    out = []
+    for i, value in enumerate(values):
+        applies = value is not None and (when is None or when[i] == column.protect_if[1])  # type: ignore[index]
+        if not applies:
+            out.append(value)
+        elif column.protect == Protect.TOKEN:
+            out.append(pseudonymize(key, value, PERSON_DOMAIN))
+        else:
+            out.append(mask_name(value))
+    return pa.array(out, type=table.schema.field(column.name).type)
 
 
-def distinct_values(table: pa.Table, column: str) -> list[str]:
+def protect(contract: Contract, table: pa.Table, key: bytes) -> pa.Table:
+    """Personal columns replaced by keyed tokens or masked names before anything is written."""
+    for column in contract.columns:
+        if column.protect is not None and table.num_rows:
+            index = table.schema.get_field_index(column.name)
+            table = table.set_column(index, table.schema.field(index), _protect_column(column, table, key))
+    return table
+
+
+def _key_text(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
+    parts = [pc.cast(table[k], pa.string()) for k in key]
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+
+
+def repeated_key_mask(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
+    """True for every row whose key appeared on an earlier row of the file (the first one is kept)."""
+    if table.num_rows < 2:
+        return pa.array([False] * table.num_rows)
+    keyed = pa.table({"k": _key_text(table, key), "i": pa.array(range(table.num_rows), type=pa.int64())})
+    ordered = keyed.sort_by([("k", "ascending"), ("i", "ascending")])
+    keys = ordered["k"].combine_chunks()
+    same_as_previous = pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1))
+    flags = pa.concat_arrays([pa.array([False]), same_as_previous.fill_null(False)])
+    # Back to file order: sort the (original index, flag) pairs by the original index.
+    back = pa.table({"i": ordered["i"], "f": flags}).sort_by("i")
+    return back["f"].combine_chunks()
+
+
+def reject(table: pa.Table, mask: pa.Array, problem: str, quarantine: Quarantine) -> pa.Table:
+    """Move rows whose mask is true to quarantine with `problem`; return the rest."""
+    if not pc.any(mask).as_py():
+        return table
+    for row in table.filter(mask).to_pylist():
+        number = row.pop(ROW)
+        quarantine.add(number, [problem], row)
+    return table.filter(pc.invert(mask))
+
+
+def distinct_values(table: pa.Table, column: str) -> list[Any]:
     return [v for v in pc.unique(table[column]).to_pylist() if v is not None]
 
 

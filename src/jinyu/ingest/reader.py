@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -85,10 +84,10 @@ def _parquet_batches(contract: Contract, path: Path) -> Iterator[pa.RecordBatch]
     yield from file.iter_batches(batch_size=BATCH_ROWS)
 
 
-def raw_batches(contract: Contract, path: Path) -> Iterator[list[dict[str, Any]]]:
+def raw_batches(contract: Contract, path: Path) -> Iterator[pa.RecordBatch]:
     reader = _csv_batches if path.suffix == ".csv" else _parquet_batches
     for batch in reader(contract, path):
-        yield batch.to_pylist()
+        yield batch.select(list(contract.column_names))
 
 
 def row_count(path: Path) -> int | None:

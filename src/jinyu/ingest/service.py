@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from jinyu.analytics import Lake
@@ -83,10 +84,13 @@ def ingest(
     lake_load_id = sha[:20]
     _discard_unrecorded(stores.lake, contract, lake_load_id)
     quarantine = pipeline.Quarantine(contract)
-    accepted, total = _validate_files(contract, files, quarantine, progress)
-    table = pipeline.to_arrow(contract, accepted.rows, stores.pseudonym_key)
-    accepted, table = _drop_existing_keys(contract, stores.lake, accepted, table, quarantine)
-    accepted, table = _drop_unknown_references(contract, stores.lake, accepted, table, quarantine)
+    table, total = _validate_files(contract, files, quarantine, progress)
+    table = pipeline.protect(contract, table, stores.pseudonym_key)
+    in_file = pipeline.repeated_key_mask(table, contract.key)
+    table = pipeline.reject(table, in_file, "duplicate_key_in_file:" + ",".join(contract.key), quarantine)
+    table = _drop_existing_keys(contract, stores.lake, table, quarantine)
+    table = _drop_unknown_references(contract, stores.lake, table, quarantine)
+    table = table.sort_by(pipeline.ROW).drop_columns([pipeline.ROW])
     parties = _register_parties(session, principal, dataset, table)
     qfile = quarantine.write(stores.quarantine_dir / dataset / f"{lake_load_id}.csv")
     lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
@@ -129,38 +133,32 @@ def _discard_unrecorded(lake: Lake, contract: Contract, load_id: str) -> None:
 
 def _validate_files(
     contract: Contract, files: list[Path], quarantine: pipeline.Quarantine, progress: Progress | None
-) -> tuple[pipeline.Accepted, int]:
-    accepted = pipeline.Accepted()
-    seen: set[tuple[object, ...]] = set()
+) -> tuple[pa.Table, int]:
+    tables: list[pa.Table] = []
     total = 0
     for file in files:
-        for rows in reader.raw_batches(contract, file):
-            total += pipeline.validate_rows(contract, rows, total + 1, seen, accepted, quarantine)
+        for batch in reader.raw_batches(contract, file):
+            tables.append(pipeline.validate_batch(contract, batch, total + 1, quarantine))
+            total += batch.num_rows
             if progress:
-                progress(len(rows))
-    return accepted, total
+                progress(batch.num_rows)
+    schema = pipeline.numbered_schema(contract)
+    return (pa.concat_tables(tables) if tables else schema.empty_table()), total
 
 
 def _drop_existing_keys(
-    contract: Contract,
-    lake: Lake,
-    accepted: pipeline.Accepted,
-    table: pa.Table,
-    quarantine: pipeline.Quarantine,
-) -> tuple[pipeline.Accepted, pa.Table]:
+    contract: Contract, lake: Lake, table: pa.Table, quarantine: pipeline.Quarantine
+) -> pa.Table:
     if table.num_rows == 0 or not lake.files(contract.name):
-        return accepted, table
-    mask = [bool(v) for v in lake.existing_keys_mask(contract.name, list(contract.key), table)]
-    return _apply(accepted, table, mask, "duplicate_key_existing:" + ",".join(contract.key), quarantine)
+        return table
+    keys = table.select(list(contract.key))
+    mask = lake.existing_keys_mask(contract.name, list(contract.key), keys)
+    return pipeline.reject(table, mask, "duplicate_key_existing:" + ",".join(contract.key), quarantine)
 
 
 def _drop_unknown_references(
-    contract: Contract,
-    lake: Lake,
-    accepted: pipeline.Accepted,
-    table: pa.Table,
-    quarantine: pipeline.Quarantine,
-) -> tuple[pipeline.Accepted, pa.Table]:
+    contract: Contract, lake: Lake, table: pa.Table, quarantine: pipeline.Quarantine
+) -> pa.Table:
     for column, target in contract.references.items():
         if table.num_rows == 0:
             break
@@ -171,23 +169,17 @@ def _drop_unknown_references(
         )
         if ref_dataset == contract.name:  # a dataset referring to itself (bank parents) may do so in-file
             known |= set(pipeline.distinct_values(table, ref_column))
-        values = table[column].to_pylist()
-        mask = [v is not None and v not in known for v in values]
-        accepted, table = _apply(accepted, table, mask, f"unknown_reference:{column}", quarantine)
-    return accepted, table
-
-
-def _apply(
-    accepted: pipeline.Accepted,
-    table: pa.Table,
-    mask: list[bool],
-    problem: str,
-    quarantine: pipeline.Quarantine,
-) -> tuple[pipeline.Accepted, pa.Table]:
-    if not any(mask):
-        return accepted, table
-    kept = pipeline.reject_where(accepted, mask, problem, quarantine)
-    return kept, table.filter(pa.array([not m for m in mask]))
+        present = pc.invert(pc.is_null(table[column]))
+        unknown = pc.and_(
+            present, pc.invert(pc.is_in(table[column], pa.array(sorted(known), type=pa.string())))
+        )
+        table = pipeline.reject(
+            table,
+            unknown.combine_chunks() if hasattr(unknown, "combine_chunks") else unknown,
+            f"unknown_reference:{column}",
+            quarantine,
+        )
+    return table
 
 
 def _register_parties(
