@@ -17,7 +17,7 @@ from jinyu.config import SettingsError
 from jinyu.core.errors import JinyuError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
