@@ -28,6 +28,7 @@ def _stores() -> service.Stores:
 
 
 def _load(dataset: str, path: Path, show_progress: bool) -> LoadReport:
+    service.contract_for(dataset)  # an unknown dataset is named before the files are looked at
     files = reader.files_of(path)
     totals = [reader.row_count(f) for f in files]
     total = None if None in totals else sum(t or 0 for t in totals)
