@@ -242,3 +242,11 @@ def test_registration_rejects_bad_resident_id(session: Session) -> None:
             b"k" * 32,
         )
     assert exc.value.fields[0].field == "legal_rep_id"
+
+
+def test_regulator_divisions_sit_under_the_regulator(session: Session) -> None:
+    head = make_org(session, OrgKind.REGULATOR)
+    division = make_org(session, OrgKind.REGULATOR, parent=head)
+    assert (division.parent_id, division.tenant_id) == (head.id, head.id)
+    analyst = principal(session, division, Role.REGULATOR_ANALYST)
+    assert service.get_org(session, analyst, head.id).id == head.id  # regulators see every organisation

@@ -21,10 +21,14 @@ from jinyu.party.models import Organisation
 from jinyu.party.rules import child_path
 from jinyu.party.schemas import OrgCreate, OrgOut
 
-_BANK_PARENT_KIND = {
+# Which kinds may sit under which: bank branches and outlets must have a bank parent; a regulator may be
+# organised in divisions (a regulator under a regulator).
+_PARENT_KINDS = {
     OrgKind.BANK_BRANCH: {OrgKind.BANK_HEAD_OFFICE},
     OrgKind.BANK_OUTLET: {OrgKind.BANK_BRANCH, OrgKind.BANK_HEAD_OFFICE},
+    OrgKind.REGULATOR: {OrgKind.REGULATOR},
 }
+_NEEDS_PARENT = {OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET}
 
 
 def _validate(data: OrgCreate) -> OrgCreate:
@@ -46,7 +50,7 @@ def _validate(data: OrgCreate) -> OrgCreate:
             errors.extend(exc.fields)
     if data.kind == OrgKind.ENTERPRISE:
         updates["code"] = updates.get("uscc", data.code)
-    if data.kind in _BANK_PARENT_KIND and not data.parent_code:
+    if data.kind in _NEEDS_PARENT and not data.parent_code:
         errors.append(
             FieldError("parent_code", "支行/网点必须有上级机构 / branches and outlets need a parent")
         )
@@ -67,7 +71,7 @@ def _parent_for(session: Session, data: OrgCreate) -> Organisation | None:
     if not data.parent_code:
         return None
     parent = repo.find_org_by_code(session, repo.kind_group(data.kind), data.parent_code)
-    allowed = _BANK_PARENT_KIND.get(data.kind, set())
+    allowed = _PARENT_KINDS.get(data.kind, set())
     if parent is None or OrgKind(parent.kind) not in allowed:
         raise InvalidInput(
             detail="上级机构不存在或类型不符 / parent not found or of the wrong kind",
