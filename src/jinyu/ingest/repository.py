@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.core.auth import Principal
 from jinyu.core.clock import utcnow
+from jinyu.core.db import lock_for_update
 from jinyu.ingest.models import DatasetLock, Load
 
 
@@ -34,7 +35,12 @@ def list_(
 
 
 def lock_dataset(session: Session, dataset: str) -> None:
-    """Serialise loads of one dataset until the caller's transaction ends."""
+    """Serialise loads of one dataset until the caller's transaction ends (PostgreSQL row lock).
+
+    On SQLite any write takes the whole database's write lock until commit, which would stall every API
+    write for the length of a load; the embedded store serves one operator, so loads there are not locked."""
+    if not lock_for_update(session.get_bind().dialect.name):
+        return
     if session.get(DatasetLock, dataset) is None:
         session.add(DatasetLock(dataset=dataset, locked_at=utcnow()))
         session.flush()

@@ -1,9 +1,10 @@
 """Ingestion use case: validate a file against its contract, load accepted rows, quarantine the rest.
 
 Idempotent for the same file: the content hash names the load, and a file loaded before returns its first
-report. Loads of one dataset run one at a time (a lock row). The lake write comes last, after everything that
-can still fail, so a failed load leaves at most files under its own load id, which the next attempt of the
-same file discards before it checks keys or writes again.
+report. Loads of one dataset run one at a time (a lock row on PostgreSQL). The lake is written before the
+database rows (organisations, the load record, the audit entry), so locks are held briefly; a load that fails
+after its lake write leaves files under its own load id only, which the next attempt of the same file
+discards before it checks keys or writes again.
 """
 
 from __future__ import annotations
@@ -91,9 +92,10 @@ def ingest(
     table = _drop_existing_keys(contract, stores.lake, table, quarantine)
     table = _drop_unknown_references(contract, stores.lake, table, quarantine)
     table = table.sort_by(pipeline.ROW).drop_columns([pipeline.ROW])
-    parties = _register_parties(session, principal, dataset, table)
     qfile = quarantine.write(stores.quarantine_dir / dataset / f"{lake_load_id}.csv")
     lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
+    # Database writes come after the slow lake write, so the audit chain's head lock is held only briefly.
+    parties = _register_parties(session, principal, dataset, table)
     load = Load(
         id=new_id(),
         dataset=dataset,
