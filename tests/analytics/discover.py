@@ -1,13 +1,13 @@
 """Every registered query, whichever package defines it.
 
-Domains register their named queries in `jinyu.<domain>.queries`; importing each such module here makes
-the golden-file and parity suites cover all of them, whatever other tests happened to import first.
+Domains register their named queries in `jinyu.<domain>.queries` (or a service's `jinyu.<domain>.<service>.queries`);
+importing each such module here makes the golden-file and parity suites cover all of them, whatever other tests
+happened to import first.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import pkgutil
 
 import jinyu
@@ -15,10 +15,8 @@ from jinyu.analytics import Query, all_queries
 
 
 def discover_queries() -> list[Query]:
-    for package in pkgutil.iter_modules(jinyu.__path__):
-        if not package.ispkg:
-            continue
-        name = f"jinyu.{package.name}.queries"
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+    # Every `queries` module at any depth: a domain's services may be subpackages (jinyu.risk.statements).
+    for module in pkgutil.walk_packages(jinyu.__path__, "jinyu."):
+        if module.name.rsplit(".", 1)[-1] == "queries":
+            importlib.import_module(module.name)
     return all_queries()

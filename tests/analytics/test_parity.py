@@ -23,7 +23,20 @@ from . import region
 from .discover import discover_queries
 
 E = region.ENTERPRISES
+ACCOUNTS = [a["account_no"] for a in region._accounts()]
 PAGE = {"limit": 1000, "offset": 0}
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def _period(first: str, end: str, from_month: str, to_month: str) -> dict[str, object]:
+    """[first, end) as Shanghai midnights, with the months to prune to."""
+    return {
+        "from_ts": datetime.fromisoformat(first).replace(tzinfo=SHANGHAI),
+        "to_ts": datetime.fromisoformat(end).replace(tzinfo=SHANGHAI),
+        "from_month": from_month,
+        "to_month": to_month,
+    }
+
 
 # Per query: parameter sets to compare. The first set of each query must return rows, so that no query
 # passes only by returning nothing on both engines. A new query needs its cases here (and, if it reads
@@ -56,6 +69,17 @@ CASES: dict[str, list[Mapping[str, object]]] = {
         {"root_code": "H2", "limit": 2, "offset": 1},
     ],
     "accounts_of_owner_paged": [{"owner_id": E[2], **PAGE}, {"owner_id": "nobody", **PAGE}],
+    "statement_account": [{"account_no": ACCOUNTS[0]}, {"account_no": "nope"}],
+    "statement_ledger_lines": [
+        {"account_no": ACCOUNTS[0], **_period("2024-01-01", "2024-07-01", "2024-01", "2024-06")},
+        # Shanghai February only: the 00:30 transfer of 1 February (still January in UTC) belongs here.
+        {"account_no": ACCOUNTS[3], **_period("2024-02-01", "2024-03-01", "2024-02", "2024-02")},
+        {"account_no": "nope", **_period("2024-01-01", "2024-07-01", "2024-01", "2024-06")},
+    ],
+    "statement_months_loaded": [
+        {"from_month": "2023-11", "to_month": "2024-03"},
+        {"from_month": "2025-01", "to_month": "2025-02"},
+    ],
 }
 ALL_CASES = [(name, i, params) for name, sets in CASES.items() for i, params in enumerate(sets)]
 

@@ -10,6 +10,8 @@ from jinyu.core.auth import SYSTEM, Perm
 from jinyu.core.cli_kit import handle_errors, print_json, print_table
 from jinyu.core.runtime import unit_of_work
 from jinyu.risk import inquiries
+from jinyu.risk.statements import cli as statements_cli
+from jinyu.risk.tracing import cli as tracing_cli
 
 app = typer.Typer(help="资金流风险核查 / fund-flow risk services: `jinyu risk stats`", no_args_is_help=True)
 
@@ -36,3 +38,7 @@ def stats(
 
 
 # Commands of the risk services are added here, one line each: app.command("...")(<module>.cli.<function>)
+app.command("statement-check")(statements_cli.statement_check)
+app.command("return-flow")(tracing_cli.return_flow)
+app.command("misuse")(tracing_cli.misuse)
+app.command("batch")(tracing_cli.batch)

@@ -10,6 +10,8 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.web import SessionDep, require
 from jinyu.risk import inquiries
 from jinyu.risk.schemas import InquiryStat
+from jinyu.risk.statements import endpoints as statements_endpoints
+from jinyu.risk.tracing import endpoints as tracing_endpoints
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -29,3 +31,5 @@ def inquiry_stats(
 
 # Sub-routers of the risk services are included here, one line each:
 # router.include_router(<service>.endpoints.router)
+router.include_router(statements_endpoints.router)
+router.include_router(tracing_endpoints.router)

@@ -33,8 +33,10 @@ from jinyu.synth.parties import (
     chain_member_table,
     enterprise_table,
 )
+from jinyu.synth.risk_cases import build_risk_cases, write_labels
 from jinyu.synth.scales import get_scale
 from jinyu.synth.schema import DATASETS
+from jinyu.synth.statements import write_statements
 from jinyu.synth.transfers import write_transfers
 from jinyu.synth.writers import write_dataset
 
@@ -55,6 +57,7 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("司法 judicial", build_judicial),
     ("贷款 loans", build_loans),
     ("资金流 flows", build_flows),
+    ("风险案例 risk cases", build_risk_cases),
 )
 
 # Datasets whose rows are derived from the region's entities at write time rather than stored by a part.
@@ -114,6 +117,8 @@ def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifes
             part(region)
             build.advance()
         files = _write_datasets(region, out, bar)
+        write_statements(region, out)  # presented statements for verification: after the ledger
+        write_labels(region, out)  # risk_labels.csv: ground truth of the planted risk cases, not ingested
     cal = region.calendar
     manifest = Manifest(
         params.name,

@@ -8,6 +8,7 @@ from jinyu.party.service.identity import (
     authenticate_token,
     login,
     principal_for_user,
+    principal_for_username,
 )
 from jinyu.party.service.orgs import (
     RegistryOrg,
@@ -43,6 +44,7 @@ __all__ = [
     "login",
     "me",
     "principal_for_user",
+    "principal_for_username",
     "resolve_org",
     "submit_registration",
     "upsert_registry_orgs",

@@ -17,7 +17,7 @@ from jinyu.core.auth import SYSTEM, OrgKind, Principal, Role
 from jinyu.core.clock import as_utc, utcnow
 from jinyu.core.db import new_id
 from jinyu.party import repository as repo
-from jinyu.party.errors import AccountLocked, BadCredentials, InvalidToken
+from jinyu.party.errors import AccountLocked, BadCredentials, InvalidToken, UserNotFound
 from jinyu.party.models import ServiceAccount, User
 from jinyu.party.rules import lockout_until
 from jinyu.party.schemas import TokenOut
@@ -194,3 +194,11 @@ def _service_principal(session: Session, account: ServiceAccount) -> Principal:
 
 
 __all__ = ["SYSTEM", "authenticate_api_key", "authenticate_token", "hash_password", "login"]
+
+
+def principal_for_username(session: Session, username: str) -> Principal:
+    """A console command acting as a real, active user (never as the system): who that user is, with roles."""
+    user = repo.get_user_by_username(session, username)
+    if user is None or not user.active:
+        raise UserNotFound(detail=username)
+    return principal_for_user(session, user)

@@ -26,6 +26,11 @@ class StatementAccountNotFound(NotFound):
     title = "账户不存在 / Account not found"
 
 
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    title = "用户不存在或已停用 / No such active user"
+
+
 class StatementConsentMissing(PermissionDenied):
     """Same code as the consent domain's refusal: to the bank both mean "no valid authorization"."""
 
@@ -34,7 +39,7 @@ class StatementConsentMissing(PermissionDenied):
 
 
 def malformed(errors: list[FieldError]) -> StatementMalformed:
-    """One error carrying every problem found, each naming its line or element."""
-    shown = "; ".join(f"{e.field}: {e.message}" for e in errors[:3])
-    more = f" (+{len(errors) - 3})" if len(errors) > 3 else ""
-    return StatementMalformed(detail=shown + more, fields=list(errors))
+    """One error carrying every problem found (the field errors name each line or element)."""
+    first = errors[0]
+    more = f"（另 {len(errors) - 1} 处 / and {len(errors) - 1} more）" if len(errors) > 1 else ""
+    return StatementMalformed(detail=f"{first.field}: {first.message}{more}", fields=list(errors))

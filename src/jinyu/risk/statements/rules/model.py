@@ -38,6 +38,7 @@ class Statement:
     closing_balance: Decimal
     lines: tuple[StatementLine, ...]
     account_name: str | None = None
+    currency_source: str = "currency"  # where the currency is stated: "line 3/currency", "Stmt/Acct/Ccy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +47,10 @@ class LedgerLine:
     around the period (candidates for the tolerant pass, never reported as hidden)."""
 
     txn_id: str
-    ts: dt.datetime
-    booked_on: dt.date
+    booked_on: dt.date  # Asia/Shanghai date of the transfer
     amount: Decimal
     counterparty_account: str
+    local_time: dt.time | None = None  # Asia/Shanghai wall-clock time
     counterparty_name: str | None = None
     memo: str | None = None
     channel: str | None = None
@@ -97,8 +98,8 @@ class Thresholds:
     """The verification's business parameters: data, versioned, quoted in every result and inquiry record.
 
     Matching: `date_tolerance_days` (pass 2 and altered-date pairing), `name_similarity` (difflib ratio of
-    normalised counterparty names, 0..1), `netting_max_group` and `netting_max_candidates` (pass 3 search
-    bounds), `altered_date_window_days` (how far a date may move and still be called altered, not
+    normalised counterparty names, 0..1), `netting_max_group`, `netting_max_candidates` and `netting_budget`
+    (pass 3 search bounds), `altered_date_window_days` (how far a date may move and still be called altered, not
     fabricated + hidden).
     Verdict: genuine needs every rate ≥ its `genuine_min_*` and no balance break; fabricated when the
     statement's match rate by count or by amount is below `fabricated_below_*`; anything else is suspicious.
@@ -109,6 +110,7 @@ class Thresholds:
     name_similarity: float = 0.8
     netting_max_group: int = 6
     netting_max_candidates: int = 40
+    netting_budget: int = 200_000
     altered_date_window_days: int = 7
     genuine_min_match_rate_count: Decimal = Decimal("0.995")
     genuine_min_match_rate_amount: Decimal = Decimal("0.995")
@@ -129,3 +131,4 @@ class Reconciliation:
     fabricated: list[int] = field(default_factory=list)
     hidden: list[int] = field(default_factory=list)
     balance_breaks: list[BalanceBreak] = field(default_factory=list)
+    netting_complete: bool = True  # false when pass 3 spent its search budget before trying every line

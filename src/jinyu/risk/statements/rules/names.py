@@ -10,12 +10,14 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _ACCOUNT_NOISE = re.compile(r"[\s-]")
 MASK = "*"
 
 
+@lru_cache(maxsize=65_536)  # counterparties repeat: a busy account has thousands of lines, hundreds of names
 def norm_name(name: str | None) -> str:
     """NFKC (full-width brackets and letters become plain), no spaces, case-folded."""
     if not name:
@@ -23,6 +25,7 @@ def norm_name(name: str | None) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", name)).casefold()
 
 
+@lru_cache(maxsize=65_536)
 def norm_account(account: str | None) -> str:
     return _ACCOUNT_NOISE.sub("", account) if account else ""
 

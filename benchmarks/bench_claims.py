@@ -1,0 +1,371 @@
+"""Instant claim settlement under load: POST /api/v1/claims/settlements on PostgreSQL.
+
+Targets (from the issue): p99 < 50 ms and >= 300 settlements/s with 50 concurrent clients.
+
+What it does, all on this machine:
+- creates a throwaway PostgreSQL database (server from JINYU_BENCH_POSTGRES_URL, else JINYU_TEST_POSTGRES_URL,
+  else postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and the tables;
+- sets up one co-insured product (the shipped sample), --hospitals hospitals each with its own API key and a
+  funded prepaid book per insurer, and --persons enrolled persons;
+- serves the app with uvicorn (--workers processes) on 127.0.0.1 only;
+- drives it with --clients concurrent HTTP clients (asyncio + httpx, in this process, loopback only) for at
+  most --requests settlements or --seconds seconds, after a warm-up; every request is a new discharge of a
+  random person at a random hospital, settled in one step (auto_confirm);
+- checks afterwards that the books and the settlements agree to the fen;
+- writes the figures with the machine's facts to benchmarks/results/claims-settle.json.
+
+The load generator shares the 2 cores with the server and PostgreSQL: the figures are what this machine
+reaches with everything on it, not what the server alone could do.
+
+Usage: uv run python benchmarks/bench_claims.py [--workers 2] [--clients 50] [--requests 3000] [--seconds 60]
+This file is also the uvicorn app factory (`bench_claims:make_app`) for the served processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def make_app() -> Any:
+    """The served app: the platform's, with the claim router mounted if app.py does not mount it yet."""
+    from jinyu.app import create_app
+    from jinyu.claim import endpoints
+
+    app = create_app()
+    if not any(getattr(r, "path", "").startswith("/api/v1/claims") for r in app.routes):
+        app.include_router(endpoints.router, prefix="/api/v1")
+    threads = int(os.environ.get("JINYU_BENCH_THREADS", "0"))
+    if threads:
+        return _MoreThreads(app, threads)
+    return app
+
+
+class _MoreThreads:
+    """ASGI wrapper raising the worker-thread limit of the running loop (sync endpoints and dependencies)."""
+
+    def __init__(self, app: Any, tokens: int) -> None:
+        self.app, self.tokens, self.done = app, tokens, False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not self.done:
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = self.tokens
+            self.done = True
+        await self.app(scope, receive, send)
+
+
+def _server_url() -> str:
+    return (
+        os.environ.get("JINYU_BENCH_POSTGRES_URL")
+        or os.environ.get("JINYU_TEST_POSTGRES_URL")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+
+
+def _create_database(server: str) -> tuple[str, str]:
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"jinyu_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(server: str, name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _resident_id(n: int) -> str:
+    from jinyu.core.ids import ric_check_digit
+
+    body = f"500101{1950 + n % 50:04d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    return body + ric_check_digit(body)
+
+
+def setup(url: str, data_dir: Path, hospitals: int, persons: int) -> dict[str, Any]:
+    """Organisations, API keys, the product, funded books and enrolled persons; returns what the load needs."""
+    import yaml
+
+    from jinyu.claim import service
+    from jinyu.claim.schemas import EnrollmentIn, LedgerBookIn, LedgerEntryIn, ProductIn
+    from jinyu.config import load_settings
+    from jinyu.core import db
+    from jinyu.core.auth import SYSTEM, OrgKind, Principal, Role
+    from jinyu.models import metadata
+    from jinyu.party import service as party
+    from jinyu.party.schemas import OrgCreate, ServiceAccountCreate
+
+    settings = load_settings(data_dir=data_dir, database_url=url)
+    engine = db.make_engine(url)
+    metadata.create_all(engine)
+    factory = db.make_sessionmaker(engine)
+    key = settings.key("pseudonym_key")
+    sample = Path(__file__).resolve().parents[1] / "src/jinyu/claim/products/sample_chongqing_2025.yaml"
+    definition = yaml.safe_load(sample.read_text(encoding="utf-8"))
+    with db.transaction(factory) as s:
+        insurers = [
+            party.create_org(s, SYSTEM, OrgCreate(kind=OrgKind.INSURER, code=code, name=f"保险公司 {code}"))
+            for code in ("I0001", "I0002")
+        ]
+        staff = [
+            Principal(
+                subject_id=f"bench:{i.code}",
+                username=f"bench@{i.code}",
+                org_id=i.id,
+                org_kind=OrgKind.INSURER,
+                tenant_id=i.tenant_id,
+                org_path=f"/{i.id}/",
+                roles=frozenset({Role.INSURER_STAFF}),
+            )
+            for i in insurers
+        ]
+        service.create_product(s, staff[0], ProductIn(definition=definition, activate=True))
+        keys = []
+        for n in range(hospitals):
+            h = party.create_org(s, SYSTEM, OrgCreate(kind=OrgKind.HOSPITAL, code=f"H{n:05d}", name=f"医院 {n}"))
+            account = party.create_service_account(
+                s, SYSTEM, ServiceAccountCreate(name=f"HIS {n}", org_id=h.id, roles=[Role.HOSPITAL_SYSTEM])
+            )
+            keys.append(account.api_key)
+            for p in staff:
+                book = service.create_book(s, p, LedgerBookIn(hospital_id=h.id, product_year=2025))
+                service.post_entry(
+                    s, p, book.id, LedgerEntryIn(kind="deposit", amount=Decimal("100000000.00"), reference="bench")
+                )
+    certnos = [_resident_id(n) for n in range(persons)]
+    with db.transaction(factory) as s:
+        for c in certnos:
+            service.enroll(s, staff[0], EnrollmentIn(product_code="CQ-YKB-2025", certno=c), key)  # type: ignore[arg-type]
+    engine.dispose()
+    return {"keys": keys, "certnos": certnos}
+
+
+def _request(certno: str, n: int, rng: random.Random) -> dict[str, Any]:
+    inscp = Decimal(rng.randint(500_000, 6_000_000)) / 100
+    ownpay = Decimal(rng.randint(0, 2_000_000)) / 100
+    hifp = (inscp * Decimal("0.6")).quantize(Decimal("0.01"))
+    day = dt.datetime(2025, 1, 1, 8) + dt.timedelta(minutes=n)
+    return {
+        "msg_id": f"B{n:08d}",
+        "certno": certno,
+        "auto_confirm": True,
+        "setlinfo": {
+            "mdtrt_id": f"V{n:010d}",
+            "setl_id": f"S{n:010d}",
+            "setl_time": day.isoformat(),
+            "medfee_sumamt": str(inscp + ownpay),
+            "fulamt_ownpay_amt": str(ownpay),
+            "inscp_scp_amt": str(inscp),
+            "hifp_pay": str(hifp),
+            "dise_codg": "K35.8",
+        },
+    }
+
+
+async def _drive(
+    base: str, keys: list[str], certnos: list[str], clients: int, count: int, seconds: float, start_n: int
+) -> tuple[list[float], dict[int, int], float]:
+    import httpx
+
+    rng = random.Random(7 + start_n)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(start_n, start_n + count))
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(c: httpx.AsyncClient) -> None:
+        for n in counter:
+            if time.perf_counter() > deadline:
+                return
+            body = _request(rng.choice(certnos), n, rng)
+            headers = {"X-API-Key": keys[n % len(keys)]}
+            t0 = time.perf_counter()
+            r = await c.post(f"{base}/api/v1/claims/settlements", json=body, headers=headers)
+            latencies.append(time.perf_counter() - t0)
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+    async with httpx.AsyncClient(limits=limits, timeout=30) as c:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(c) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return latencies, statuses, elapsed
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop uvicorn and its workers (one process group, started by us)."""
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    import httpx
+
+    until = time.time() + timeout
+    while time.time() < until:
+        if proc.poll() is not None:
+            raise RuntimeError("uvicorn exited / 服务进程退出")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError("server not ready / 服务未就绪")
+
+
+def _check_books(url: str) -> dict[str, Any]:
+    """Ledger and settlements agree to the fen; accumulators equal their entries."""
+    from sqlalchemy import func, select
+
+    from jinyu.claim.models import ClaimAccumulator, ClaimAccumulatorEntry, ClaimLedgerBook, ClaimSettlement
+    from jinyu.core import db
+
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        paid = conn.scalar(select(func.sum(ClaimSettlement.payout)).where(ClaimSettlement.status == "settled"))
+        claims = conn.scalar(select(func.sum(ClaimLedgerBook.claims)))
+        count = conn.scalar(select(func.count()).select_from(ClaimSettlement))
+        acc = conn.scalar(select(func.sum(ClaimAccumulator.amount)))
+        entries = conn.scalar(select(func.sum(ClaimAccumulatorEntry.amount)))
+    engine.dispose()
+    return {
+        "settlements": count,
+        "payout_total": str(paid),
+        "ledger_claims_total": str(claims),
+        "ledger_agrees": paid == claims,
+        "accumulators_agree": acc == entries,
+    }
+
+
+def _summary(latencies: list[float], statuses: dict[int, int], elapsed: float) -> dict[str, Any]:
+    ms = sorted(x * 1000 for x in latencies)
+    q = statistics.quantiles(ms, n=100) if len(ms) >= 100 else [max(ms)] * 99
+    ok = statuses.get(201, 0)
+    return {
+        "requests": len(ms),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "seconds": round(elapsed, 2),
+        "settlements_per_second": round(ok / elapsed, 1),
+        "latency_ms": {
+            "p50": round(statistics.median(ms), 1),
+            "p95": round(q[94], 1),
+            "p99": round(q[98], 1),
+            "max": round(ms[-1], 1),
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent HTTP clients")
+    parser.add_argument("--requests", type=int, default=3000, help="measured settlements at most")
+    parser.add_argument("--seconds", type=float, default=60, help="measured time at most")
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--hospitals", type=int, default=20)
+    parser.add_argument("--persons", type=int, default=5000)
+    parser.add_argument("--out", default="claims-settle.json")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="worker thread tokens per process (0: the default 40)"
+    )
+    args = parser.parse_args()
+
+    from machine import machine_info
+
+    server = _server_url()
+    name, url = _create_database(server)
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            data_dir = Path(tmp)
+            t0 = time.perf_counter()
+            world = setup(url, data_dir, args.hospitals, args.persons)
+            setup_s = time.perf_counter() - t0
+            port = _free_port()
+            env = {
+                **os.environ,
+                "JINYU_DATABASE_URL": url,
+                "JINYU_DATA_DIR": str(data_dir),
+                "JINYU_LOG_LEVEL": "WARNING",
+                "JINYU_BENCH_THREADS": str(args.threads),
+            }
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).resolve().parent), "--factory",
+                 "bench_claims:make_app", "--host", "127.0.0.1", "--port", str(port), "--workers",
+                 str(args.workers), "--log-level", "warning", "--no-access-log"],
+                env=env,
+                start_new_session=True,  # its own process group: the workers go with it
+            )  # fmt: skip
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(base, proc)
+            keys, certnos = world["keys"], world["certnos"]
+            asyncio.run(_drive(base, keys, certnos, args.clients, args.warmup, 60, 0))
+            lat, statuses, elapsed = asyncio.run(
+                _drive(base, keys, certnos, args.clients, args.requests, args.seconds, args.warmup)
+            )
+            _stop(proc)
+            proc = None
+            result = {
+                "benchmark": "claims instant settlement (POST /api/v1/claims/settlements, PostgreSQL)",
+                "targets": {"p99_ms": 50, "settlements_per_second": 300, "clients": 50},
+                "config": {k: getattr(args, k) for k in ("workers", "clients", "requests", "seconds", "warmup",
+                                                         "hospitals", "persons", "threads")},  # fmt: skip
+                "machine": machine_info(),
+                "setup_seconds": round(setup_s, 1),
+                "measured": _summary(lat, statuses, elapsed),
+                "consistency": _check_books(url),
+                "note": "load generator, uvicorn workers and PostgreSQL share the machine's cores; loopback only",
+            }
+    finally:
+        if proc is not None:
+            _stop(proc)
+        _drop_database(server, name)
+    RESULTS.mkdir(exist_ok=True)
+    target = RESULTS / args.out
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()

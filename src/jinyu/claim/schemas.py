@@ -1,0 +1,449 @@
+"""Input and output models of the claim domain.
+
+Amounts are decimal yuan with at most two decimals (fen); in JSON they are written as strings ("123.45") or
+numbers, and answered as strings. Resident ID numbers are secrets on input and masked on output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from jinyu.claim.rules.ledger import BookMode, Fallback
+
+Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+MsgId = Annotated[
+    str, Field(min_length=1, max_length=64, description="报文号，幂等键 / message id, the idempotency key")
+]
+
+
+# ------------------------------------------------------------------------------------------------ products
+
+
+class ProductIn(BaseModel):
+    definition: dict[str, Any] = Field(
+        description="产品规则（与 YAML 同结构）/ the product rules, as in YAML"
+    )
+    activate: bool = Field(default=False, description="保存后立即启用 / activate once stored")
+
+
+class ProductInsurerOut(BaseModel):
+    org_code: str
+    org_id: str | None
+    share: Decimal
+    lead: bool
+
+
+class ProductOut(BaseModel):
+    id: str
+    code: str
+    version: int
+    name: str
+    city: str
+    year: int
+    edition: str
+    period_start: dt.date
+    period_end: dt.date
+    status: str
+    insurers: list[ProductInsurerOut]
+    definition: dict[str, Any]
+    definition_hash: str
+    created_at: dt.datetime
+    activated_at: dt.datetime | None
+
+
+# ------------------------------------------------------------------------------------------------ enrollment
+
+
+class EnrollmentIn(BaseModel):
+    product_code: Code
+    certno: SecretStr = Field(description="居民身份证号 / resident ID number")
+    name: str | None = Field(
+        default=None, max_length=50, description="姓名（仅保存掩码）/ name, stored masked"
+    )
+    pre_existing: list[str] = Field(
+        default_factory=list, description="既往症 ICD-10 编码或前缀，* 表示全部 / pre-existing conditions"
+    )
+    premium: Amount | None = Field(default=None, description="实缴保费，默认产品保费 / premium paid")
+    enrolled_on: dt.date | None = None
+
+
+class EnrollmentStatusIn(BaseModel):
+    status: Literal["active", "suspended", "cancelled"]
+
+
+class EnrollmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_code: str
+    policy_year: int
+    person_token: str
+    id_masked: str
+    name_masked: str | None
+    pre_existing: list[str]
+    premium: Decimal
+    status: str
+    enrolled_on: dt.date
+
+
+class EligibilityIn(BaseModel):
+    certno: SecretStr
+    product_code: Code | None = None
+    on: dt.date | None = Field(default=None, description="日期（上海时间），默认今天 / date, default today")
+
+
+class DeductibleState(BaseModel):
+    code: str
+    period: str
+    amount: Decimal
+    used: Decimal
+    remaining: Decimal
+
+
+class CapState(BaseModel):
+    code: str
+    name: str
+    cap: Decimal | None
+    paid: Decimal
+    remaining: Decimal | None
+
+
+class Accumulators(BaseModel):
+    deductibles: list[DeductibleState]
+    liabilities: list[CapState]
+    overall: CapState
+
+
+class EligibilityOut(BaseModel):
+    enrollment_id: str
+    product_code: str
+    product_version: int
+    policy_year: int
+    status: str
+    eligible: bool
+    pre_existing_flagged: bool
+    accumulators: Accumulators
+
+
+# ------------------------------------------------------------------------------------------------ settlement
+
+
+class SetlInfo(BaseModel):
+    """国家医保结算信息 setlinfo（节选）/ the national medical-insurance settlement record (excerpt)."""
+
+    mdtrt_id: Code = Field(description="就诊ID / visit id")
+    setl_id: Code = Field(description="结算ID / settlement id")
+    setl_time: dt.datetime = Field(
+        description="结算时间（无时区视为上海时间）/ naive times are Asia/Shanghai"
+    )
+    medfee_sumamt: Amount = Field(description="医疗费总额 / total medical cost")
+    fulamt_ownpay_amt: Amount = Field(description="全自费金额 / out-of-list")
+    overlmt_selfpay: Amount = Field(default=Decimal("0"), description="超限价自费 / over-limit self-pay")
+    preselfpay_amt: Amount = Field(default=Decimal("0"), description="先行自付 / pre-self-pay")
+    inscp_scp_amt: Amount = Field(description="符合政策范围金额 / in-list amount")
+    hifp_pay: Amount = Field(default=Decimal("0"), description="统筹基金支出 / BMI pooled fund")
+    hifmi_pay: Amount = Field(default=Decimal("0"), description="大病保险 / serious-illness insurance")
+    hifob_pay: Amount = Field(default=Decimal("0"), description="大额医疗补助 / large-amount subsidy")
+    maf_pay: Amount = Field(default=Decimal("0"), description="医疗救助 / medical assistance")
+    oth_pay: Amount = Field(default=Decimal("0"), description="其他支付 / other funds")
+    acct_pay: Amount = Field(default=Decimal("0"), description="个人账户 / personal account")
+    psn_cash_pay: Amount | None = Field(
+        default=None, description="个人现金（校验用）/ patient cash (checked)"
+    )
+    bmi_settled: bool = Field(default=True, description="是否经本地医保结算 / settled through local BMI")
+    dise_codg: str | None = Field(default=None, max_length=20, description="主诊断 ICD-10 / main diagnosis")
+    diag_codes: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=50)
+
+
+class FeeLine(BaseModel):
+    """费用明细 / one itemized line."""
+
+    feedetl_sn: Annotated[str, Field(min_length=1, max_length=64)]
+    med_list_codg: Annotated[str, Field(min_length=1, max_length=64)]
+    med_list_name: str = Field(default="", max_length=200)
+    det_item_fee_sumamt: Amount
+    fulamt_ownpay_amt: Amount = Decimal("0")
+    overlmt_amt: Amount = Decimal("0")
+    preselfpay_amt: Amount = Decimal("0")
+    inscp_scp_amt: Amount = Decimal("0")
+    pharmacy_code: str | None = Field(default=None, max_length=64, description="外购药店编码 / pharmacy")
+
+
+class BillIn(BaseModel):
+    certno: SecretStr = Field(description="患者身份证号 / patient's resident ID")
+    psn_name: str | None = Field(default=None, max_length=50)
+    product_code: Code | None = None
+    setlinfo: SetlInfo
+    lines: list[FeeLine] = Field(default_factory=list, max_length=5000)
+
+
+class SettleIn(BillIn):
+    msg_id: MsgId
+    auto_confirm: bool = Field(
+        default=False, description="一步结算，无需确认 / settle in one step without a confirmation"
+    )
+    time_budget_ms: int | None = Field(
+        default=None, ge=50, le=60_000, description="医院等待上限 / the hospital's time budget"
+    )
+
+
+class PostDischargeIn(BillIn):
+    msg_id: MsgId
+    hospital_id: str = Field(min_length=1, max_length=32, description="就诊医院机构 id / hospital org id")
+
+
+class CancelIn(BaseModel):
+    msg_id: MsgId
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class ConfirmIn(BaseModel):
+    msg_id: MsgId | None = None
+
+
+class TransferIn(BaseModel):
+    msg_id: MsgId
+
+
+class ReasonOut(BaseModel):
+    code: str
+    message: str
+    amount: Decimal
+    line_sn: str | None = None
+
+
+class LiabilityPayout(BaseModel):
+    code: str
+    name: str
+    kind: str
+    basis: Decimal
+    deductible_pool: str | None
+    deductible_applied: Decimal
+    ratio: Decimal
+    ratio_kind: str
+    computed: Decimal
+    payout: Decimal
+    reasons: list[ReasonOut]
+
+
+class InsurerPayout(BaseModel):
+    insurer_id: str
+    org_code: str
+    amount: Decimal
+    from_prepaid: Decimal
+    in_arrears: Decimal
+
+
+class Outcome(BaseModel):
+    """The adjudication as answered to the hospital (stored, and answered again on a replay)."""
+
+    payout: Decimal
+    cash_before: Decimal
+    cash_after: Decimal
+    liabilities: list[LiabilityPayout]
+    not_paid: list[ReasonOut]
+    accumulators: Accumulators | None
+    insurers: list[InsurerPayout]
+    pre_existing: bool
+
+
+class SettlementOut(BaseModel):
+    id: str
+    status: str
+    channel: str
+    hospital_id: str
+    product_code: str | None
+    product_version: int | None
+    policy_year: int | None
+    mdtrt_id: str
+    setl_id: str
+    setl_time: dt.datetime
+    business_date: dt.date
+    id_masked: str
+    medfee_sumamt: Decimal
+    funds: Decimal
+    acct_pay: Decimal
+    payout: Decimal
+    cash_before: Decimal
+    cash_after: Decimal
+    outcome: Outcome | None
+    note: str
+    origin_id: str | None
+    created_at: dt.datetime
+    confirmed_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
+class SettlementSummary(BaseModel):
+    id: str
+    status: str
+    channel: str
+    hospital_id: str
+    product_code: str | None
+    mdtrt_id: str
+    setl_id: str
+    business_date: dt.date
+    id_masked: str
+    medfee_sumamt: Decimal
+    payout: Decimal
+    cash_after: Decimal
+
+
+# ------------------------------------------------------------------------------------------------ ledger
+
+
+class LedgerBookIn(BaseModel):
+    hospital_id: str = Field(min_length=1, max_length=32)
+    product_year: int = Field(ge=2000, le=2100)
+    mode: BookMode = BookMode.PREPAID
+    fallback: Fallback = Fallback.ARREARS
+    low_balance_threshold: Amount = Decimal("0")
+
+
+class LedgerBookOut(BaseModel):
+    id: str
+    insurer_id: str
+    hospital_id: str
+    product_year: int
+    mode: str
+    fallback: str
+    low_balance_threshold: Decimal
+    balances: dict[str, Decimal]
+    created_at: dt.datetime
+
+
+class LedgerEntryIn(BaseModel):
+    kind: Literal["deposit", "top_up", "clawback", "period_settlement"]
+    amount: Amount | None = Field(default=None, description="期间结算无需金额 / not for period settlements")
+    reference: str = Field(min_length=1, max_length=100, description="业务参考号，幂等键 / idempotency key")
+    memo: str = Field(default="", max_length=500)
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, v: Decimal | None) -> Decimal | None:
+        if v is not None and v <= 0:
+            raise ValueError("金额须为正数 / amount must be positive")
+        return v
+
+
+class PostingOut(BaseModel):
+    account: str
+    amount: Decimal
+
+
+class JournalOut(BaseModel):
+    id: str
+    book_id: str
+    kind: str
+    reference: str
+    settlement_id: str | None
+    amount: Decimal
+    memo: str
+    at: dt.datetime
+    postings: list[PostingOut]
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    book_id: str
+    insurer_id: str
+    hospital_id: str
+    kind: str
+    balance: Decimal
+    threshold: Decimal
+    message: str
+    at: dt.datetime
+    resolved_at: dt.datetime | None
+
+
+# ------------------------------------------------------------------------------------------------ reconciliation
+
+
+class ReconRecord(BaseModel):
+    mdtrt_id: Code
+    setl_id: Code
+    status: Literal["settled", "cancelled"]
+    payout: Amount = Field(
+        description="医院从账单中扣减的补充保险金额 / supplementary amount the hospital applied"
+    )
+
+
+class ReconFileIn(BaseModel):
+    business_date: dt.date = Field(description="对账日（上海时间）/ business date, Asia/Shanghai")
+    total_count: int = Field(ge=0, description="已结算笔数 / settled records")
+    total_payout: Amount = Field(description="已结算补充保险金额合计 / sum of settled payouts")
+    records: list[ReconRecord] = Field(default_factory=list, max_length=100_000)
+
+
+class ReconItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    mdtrt_id: str
+    setl_id: str
+    finding: str
+    settlement_id: str | None
+    our_status: str | None
+    our_amount: Decimal | None
+    their_status: str | None
+    their_amount: Decimal | None
+    corrected: bool
+
+
+class ReconRunOut(BaseModel):
+    id: str
+    hospital_id: str
+    business_date: dt.date
+    status: str
+    totals_match: bool
+    their_count: int
+    their_total: Decimal
+    our_count: int
+    our_total: Decimal
+    corrections: int
+    discrepancies: int
+    created_at: dt.datetime
+    items: list[ReconItemOut]
+
+
+# ------------------------------------------------------------------------------------------------ reports
+
+
+class ReportRow(BaseModel):
+    key: str
+    count: int
+    payout: Decimal
+    premium: Decimal | None = None
+    loss_ratio: Decimal | None = None
+
+
+class ReportOut(BaseModel):
+    by: str
+    month_from: str | None
+    month_to: str | None
+    rows: list[ReportRow]
+    total_count: int
+    total_payout: Decimal
+    total_premium: Decimal
+    loss_ratio: Decimal | None
+
+
+class ConcentrationRow(BaseModel):
+    hospital_id: str
+    count: int
+    payout: Decimal
+    share: Decimal
+
+
+class ConcentrationOut(BaseModel):
+    top: int
+    hospitals: list[ConcentrationRow]
+    top_share: Decimal
+    hospital_count: int
+    hhi: Decimal = Field(description="赫芬达尔指数 0–1 / Herfindahl-Hirschman index of payouts")

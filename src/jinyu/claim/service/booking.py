@@ -1,0 +1,294 @@
+"""Writing a settlement's effects, and taking them back exactly: accumulators, ledger journals, payouts.
+
+A settlement moves three things, all under the enrollment's row lock (and the books' row locks):
+- the person's accumulators (deductible used, paid per liability and overall), with append-only entries;
+- the prepaid-fund ledger of each insurer at the hospital: hold (pending), commit, or both at once;
+- payout entries per liability and insurer, written when the payout is committed (reports read them).
+Cancelling, voiding and reversing write new entries with the opposite sign; nothing is updated in place
+except cached totals and the settlement's state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jinyu.claim import repository as repo
+from jinyu.claim.errors import HospitalNotInScheme
+from jinyu.claim.models import (
+    ClaimAccumulator,
+    ClaimAccumulatorEntry,
+    ClaimLedgerBook,
+    ClaimPayoutEntry,
+    ClaimSettlement,
+)
+from jinyu.claim.rules import ledger as ledger_rules
+from jinyu.claim.rules.adjudicate import Adjudication, Usage, split_shares
+from jinyu.claim.rules.ledger import BookMode, Fallback, Funding, JournalKind
+from jinyu.claim.service import ledger
+from jinyu.claim.service.common import LoadedProduct, month_of
+from jinyu.core.clock import utcnow
+from jinyu.core.db import new_id
+
+ZERO = Decimal("0.00")
+
+
+# ------------------------------------------------------------------------------------------------ accumulators
+
+
+def _deltas(consumed: Usage) -> list[tuple[str, str, Decimal]]:
+    items = [("deductible", k, v) for k, v in consumed.deductible_used.items()]
+    items += [("liability", k, v) for k, v in consumed.liability_paid.items()]
+    items.append(("overall", "overall", consumed.overall_paid))
+    return [(kind, code, v) for kind, code, v in items if v != 0]
+
+
+def consume(
+    session: Session,
+    enrollment_id: str,
+    settlement_id: str,
+    consumed: Usage,
+    rows: dict[tuple[str, str], ClaimAccumulator],
+) -> None:
+    """Add a settlement's consumption to the person's accumulators (enrollment locked by the caller)."""
+    _apply(session, enrollment_id, settlement_id, _deltas(consumed), rows, "settle")
+
+
+def restore(session: Session, settlement: ClaimSettlement, reason: str) -> None:
+    """Give back exactly what a settlement consumed (new negative entries)."""
+    assert settlement.enrollment_id is not None
+    entries = [e for e in repo.accumulator_entries_of(session, settlement.id) if e.reason == "settle"]
+    rows = repo.accumulators(session, settlement.enrollment_id)
+    deltas = [(e.kind, e.code, -e.amount) for e in entries]
+    _apply(session, settlement.enrollment_id, settlement.id, deltas, rows, reason)
+
+
+def _apply(
+    session: Session,
+    enrollment_id: str,
+    settlement_id: str,
+    deltas: list[tuple[str, str, Decimal]],
+    rows: dict[tuple[str, str], ClaimAccumulator],
+    reason: str,
+) -> None:
+    now = utcnow()
+    for kind, code, amount in deltas:
+        session.add(
+            ClaimAccumulatorEntry(
+                id=new_id(),
+                enrollment_id=enrollment_id,
+                settlement_id=settlement_id,
+                kind=kind,
+                code=code,
+                amount=amount,
+                reason=reason,
+                at=now,
+            )
+        )
+        row = rows.get((kind, code))
+        if row is None:
+            row = ClaimAccumulator(enrollment_id=enrollment_id, kind=kind, code=code, amount=ZERO)
+            session.add(row)
+            rows[(kind, code)] = row
+        row.amount = row.amount + amount
+
+
+# ------------------------------------------------------------------------------------------------ funding
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a payout is shared among insurers, per liability, and where each insurer's share comes from."""
+
+    split: list[tuple[str, str, Decimal]]  # (liability, insurer id, amount)
+    totals: dict[str, Decimal]  # insurer id -> amount
+    books: dict[str, ClaimLedgerBook]  # insurer id -> locked book
+    funding: dict[str, Funding]  # insurer id -> funding
+    arrears_used: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "insurers": {
+                iid: {"book_id": self.books[iid].id, **ledger_rules.funding_to(f)}
+                for iid, f in self.funding.items()
+            },
+            "split": [{"liability": li, "insurer_id": iid, "amount": str(v)} for li, iid, v in self.split],
+        }
+
+
+class Deferral(Exception):
+    """The claim cannot be paid directly now; it goes to the post-discharge path (a state, not an error)."""
+
+    def __init__(self, code: str, message: str, book_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(code)
+        self.code, self.message, self.book_ids = code, message, book_ids
+
+
+def split(loaded: LoadedProduct, result: Adjudication) -> list[tuple[str, str, Decimal]]:
+    out: list[tuple[str, str, Decimal]] = []
+    for li in result.liabilities:
+        if li.payout == 0:
+            continue
+        for code, amount in split_shares(li.payout, loaded.rules.insurers).items():
+            if amount:
+                out.append((li.code, loaded.insurer_ids[code], amount))
+    return out
+
+
+def direct_books(session: Session, loaded: LoadedProduct, hospital_id: str) -> dict[str, str]:
+    """Insurer id -> book id of the hospital's direct-settlement books for the product year."""
+    books: dict[str, str] = {}
+    for insurer_id in loaded.insurer_ids.values():
+        book = repo.find_book(session, insurer_id, hospital_id, loaded.rules.year)
+        if book is None or book.mode == BookMode.NONE.value:
+            raise HospitalNotInScheme(detail=f"{loaded.rules.code} / insurer {insurer_id}")
+        books[insurer_id] = book.id
+    return books
+
+
+def plan(session: Session, loaded: LoadedProduct, result: Adjudication, book_ids: dict[str, str]) -> Plan:
+    """Lock the books and fund each insurer's share; Deferral when a book's fallback says so."""
+    parts = split(loaded, result)
+    totals: dict[str, Decimal] = {}
+    for _, iid, amount in parts:
+        totals[iid] = totals.get(iid, ZERO) + amount
+    locked = repo.lock_books(session, [book_ids[i] for i in totals])
+    books = {iid: locked[book_ids[iid]] for iid in totals}
+    funding: dict[str, Funding] = {}
+    arrears = False
+    for iid, amount in sorted(totals.items()):
+        book = books[iid]
+        f = ledger_rules.fund(amount, ledger.balances(book), BookMode(book.mode), Fallback(book.fallback))
+        if f is None:
+            raise Deferral(
+                "prepaid_insufficient",
+                f"预付金余额不足（{book.prepaid} < {amount}），转出院后理赔 / prepaid balance {book.prepaid} below "
+                f"{amount}: the claim goes to the post-discharge path",
+                (book.id,),
+            )
+        arrears = arrears or (f.in_arrears > 0 and book.mode == BookMode.PREPAID.value)
+        funding[iid] = f
+    return Plan(parts, totals, books, funding, arrears)
+
+
+def book_hold_or_settle(
+    session: Session, settlement: ClaimSettlement, p: Plan, *, confirm: bool, actor: str
+) -> None:
+    kind = JournalKind.SETTLE if confirm else JournalKind.HOLD
+    for iid, f in sorted(p.funding.items()):
+        book = p.books[iid]
+        postings = ledger_rules.settle(f) if confirm else ledger_rules.hold(f)
+        ledger.post(
+            session,
+            book,
+            kind,
+            f"settlement:{settlement.id}:{kind.value}",
+            f.amount,
+            postings,
+            actor_id=actor,
+            settlement_id=settlement.id,
+        )
+        if f.in_arrears and book.mode == BookMode.PREPAID.value:
+            ledger.raise_alert(
+                session,
+                book,
+                "overdraw_fallback",
+                f"预付金不足，{f.in_arrears} 转为垫付待期间结算 / prepaid short: {f.in_arrears} advanced by the "
+                "hospital, to be paid in the period settlement",
+            )
+
+
+def _stored_funding(settlement: ClaimSettlement) -> dict[str, tuple[str, Funding]]:
+    insurers: dict[str, dict[str, str]] = settlement.funding.get("insurers", {})
+    return {iid: (f["book_id"], ledger_rules.funding_from(f)) for iid, f in insurers.items()}
+
+
+def _journal_each(
+    session: Session, settlement: ClaimSettlement, kind: JournalKind, actor: str, reference: str
+) -> None:
+    stored = _stored_funding(settlement)
+    books = repo.lock_books(session, [b for b, _ in stored.values()])
+    builders = {
+        JournalKind.COMMIT: ledger_rules.commit,
+        JournalKind.RELEASE: ledger_rules.release,
+        JournalKind.REVERSAL: ledger_rules.reverse,
+    }
+    for _iid, (book_id, f) in sorted(stored.items()):
+        ledger.post(
+            session,
+            books[book_id],
+            kind,
+            f"settlement:{settlement.id}:{reference}",
+            f.amount,
+            builders[kind](f),
+            actor_id=actor,
+            settlement_id=settlement.id,
+        )
+
+
+def payout_entries(session: Session, settlement: ClaimSettlement, *, sign: int) -> None:
+    now = utcnow()
+    month = month_of(settlement.setl_time)
+    for part in settlement.funding.get("split", []):
+        session.add(
+            ClaimPayoutEntry(
+                id=new_id(),
+                settlement_id=settlement.id,
+                insurer_id=part["insurer_id"],
+                hospital_id=settlement.hospital_id,
+                product_code=settlement.product_code or "",
+                liability=part["liability"],
+                month=month,
+                amount=Decimal(part["amount"]) * sign,
+                kind="payout" if sign > 0 else "reversal",
+                at=now,
+            )
+        )
+
+
+# ------------------------------------------------------------------------------------------------ transitions
+
+
+def commit(session: Session, settlement: ClaimSettlement, actor: str) -> None:
+    """pending → settled: the held money becomes a paid claim."""
+    _journal_each(session, settlement, JournalKind.COMMIT, actor, "commit")
+    payout_entries(session, settlement, sign=1)
+    settlement.status = "settled"
+    settlement.confirmed_at = utcnow()
+
+
+def release(session: Session, settlement: ClaimSettlement, actor: str, status: str, note: str) -> None:
+    """pending → cancelled or voided: the hold is released and the accumulators given back."""
+    _journal_each(session, settlement, JournalKind.RELEASE, actor, "release")
+    restore(session, settlement, "cancel" if status == "cancelled" else "void")
+    settlement.status = status
+    settlement.closed_at = utcnow()
+    settlement.note = note[:500]
+
+
+def reverse(session: Session, settlement: ClaimSettlement, actor: str, note: str) -> None:
+    """settled → cancelled: negative journals and payout entries, accumulators given back exactly."""
+    if settlement.channel == "direct":
+        _journal_each(session, settlement, JournalKind.REVERSAL, actor, "reversal")
+    else:
+        stored = _stored_funding(settlement)
+        books = repo.lock_books(session, [b for b, _ in stored.values()])
+        for _iid, (book_id, f) in sorted(stored.items()):
+            ledger.post(
+                session,
+                books[book_id],
+                JournalKind.POST_DISCHARGE_REVERSAL,
+                f"settlement:{settlement.id}:reversal",
+                f.amount,
+                ledger_rules.post_discharge_reversal(f.amount),
+                actor_id=actor,
+                settlement_id=settlement.id,
+            )
+    payout_entries(session, settlement, sign=-1)
+    restore(session, settlement, "cancel")
+    settlement.status = "cancelled"
+    settlement.closed_at = utcnow()
+    settlement.note = note[:500]

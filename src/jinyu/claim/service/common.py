@@ -1,0 +1,204 @@
+"""Helpers shared by the claim use cases: identities, parsed products, accumulator views, output models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jinyu.claim import repository as repo
+from jinyu.claim.errors import ProductNotFound
+from jinyu.claim.models import ClaimAccumulator, ClaimProduct, ClaimSettlement
+from jinyu.claim.rules.adjudicate import Usage
+from jinyu.claim.rules.product import ZERO, DeductiblePeriod, Product, canonical_json, parse_product
+from jinyu.claim.schemas import (
+    Accumulators,
+    CapState,
+    DeductibleState,
+    Outcome,
+    SettlementOut,
+    SettlementSummary,
+)
+from jinyu.core.auth import OrgKind, Principal
+from jinyu.core.clock import SHANGHAI, as_utc, local
+from jinyu.core.errors import PermissionDenied
+from jinyu.core.ids import validate_resident_id
+from jinyu.core.privacy import PERSON_DOMAIN, mask, pseudonymize
+
+
+@dataclass(frozen=True)
+class Person:
+    token: str
+    masked: str
+
+
+def person(certno: str, key: bytes, field_name: str = "certno") -> Person:
+    """Validate a resident ID and keep only its keyed token and masked form."""
+    number = validate_resident_id(certno, field_name)
+    return Person(pseudonymize(key, number, PERSON_DOMAIN), mask(number, 6, 4) or "")
+
+
+def require_org(principal: Principal, kind: OrgKind) -> None:
+    if principal.org_kind != kind:
+        raise PermissionDenied(detail=f"需要{kind.value}机构的账户 / requires an account of a {kind.value}")
+
+
+def request_hash(payload: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+def shanghai_time(value: dt.datetime) -> dt.datetime:
+    """Settlement times without a zone are Asia/Shanghai wall-clock times (as hospital systems send them)."""
+    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
+
+
+def business_date(value: dt.datetime) -> dt.date:
+    return local(value).date()
+
+
+def month_of(value: dt.datetime) -> str:
+    return local(value).strftime("%Y-%m")
+
+
+# ------------------------------------------------------------------------------------------------ products
+
+
+@dataclass(frozen=True)
+class LoadedProduct:
+    row_id: str
+    rules: Product
+    insurer_ids: dict[str, str]  # org code -> org id
+    shares: dict[str, Decimal]  # org id -> share
+
+
+_CACHE: dict[tuple[str, str], LoadedProduct] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
+    """The parsed rules of a stored product version (cached: a stored definition never changes)."""
+    key = (row.id, row.definition_hash)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    rules = parse_product(row.definition)
+    insurers = repo.product_insurers(session, row.id)
+    loaded = LoadedProduct(
+        row.id,
+        rules,
+        {i.org_code: i.insurer_id for i in insurers},
+        {i.insurer_id: Decimal(i.share) for i in insurers},
+    )
+    with _CACHE_LOCK:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[key] = loaded
+    return loaded
+
+
+def product_or_404(session: Session, principal: Principal, product_id: str) -> ClaimProduct:
+    row = repo.get_product(session, principal, product_id)
+    if row is None:
+        raise ProductNotFound(detail=product_id)
+    return row
+
+
+# ------------------------------------------------------------------------------------------------ accumulators
+
+
+def usage_of(rows: Mapping[tuple[str, str], ClaimAccumulator]) -> Usage:
+    return Usage(
+        {code: a.amount for (kind, code), a in rows.items() if kind == "deductible"},
+        {code: a.amount for (kind, code), a in rows.items() if kind == "liability"},
+        rows[("overall", "overall")].amount if ("overall", "overall") in rows else ZERO,
+    )
+
+
+def accumulator_view(product: Product, usage: Usage) -> Accumulators:
+    deductibles = [
+        DeductibleState(
+            code=d.code,
+            period=d.period.value,
+            amount=d.amount,
+            used=usage.deductible_used.get(d.code, ZERO)
+            if d.period == DeductiblePeriod.POLICY_YEAR
+            else ZERO,
+            remaining=max(d.amount - usage.deductible_used.get(d.code, ZERO), ZERO)
+            if d.period == DeductiblePeriod.POLICY_YEAR
+            else d.amount,
+        )
+        for d in product.deductibles
+    ]
+    liabilities = [
+        CapState(
+            code=li.code,
+            name=li.name,
+            cap=li.cap,
+            paid=usage.liability_paid.get(li.code, ZERO),
+            remaining=None if li.cap is None else max(li.cap - usage.liability_paid.get(li.code, ZERO), ZERO),
+        )
+        for li in product.liabilities
+    ]
+    overall = CapState(
+        code="overall",
+        name="年度总限额 / overall annual cap",
+        cap=product.overall_cap,
+        paid=usage.overall_paid,
+        remaining=max(product.overall_cap - usage.overall_paid, ZERO),
+    )
+    return Accumulators(deductibles=deductibles, liabilities=liabilities, overall=overall)
+
+
+# ------------------------------------------------------------------------------------------------ output
+
+
+def settlement_out(row: ClaimSettlement) -> SettlementOut:
+    return SettlementOut(
+        id=row.id,
+        status=row.status,
+        channel=row.channel,
+        hospital_id=row.hospital_id,
+        product_code=row.product_code,
+        product_version=row.product_version,
+        policy_year=row.policy_year,
+        mdtrt_id=row.mdtrt_id,
+        setl_id=row.setl_id,
+        setl_time=as_utc(row.setl_time),
+        business_date=row.business_date,
+        id_masked=row.id_masked,
+        medfee_sumamt=row.medfee_sumamt,
+        funds=row.funds,
+        acct_pay=row.acct_pay,
+        payout=row.payout,
+        cash_before=row.cash_before,
+        cash_after=row.cash_after,
+        outcome=Outcome.model_validate(row.result) if row.result else None,
+        note=row.note,
+        origin_id=row.origin_id,
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+        closed_at=row.closed_at,
+    )
+
+
+def settlement_summary(row: ClaimSettlement) -> SettlementSummary:
+    return SettlementSummary(
+        id=row.id,
+        status=row.status,
+        channel=row.channel,
+        hospital_id=row.hospital_id,
+        product_code=row.product_code,
+        mdtrt_id=row.mdtrt_id,
+        setl_id=row.setl_id,
+        business_date=row.business_date,
+        id_masked=row.id_masked,
+        medfee_sumamt=row.medfee_sumamt,
+        payout=row.payout,
+        cash_after=row.cash_after,
+    )

@@ -1,0 +1,258 @@
+"""A bill on its way in: its canonical form, the idempotency checks, coverage, and the stored row.
+
+Shared by instant settlement (the hospital's call at discharge) and post-discharge claims (the insurer's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jinyu.claim import repository as repo
+from jinyu.claim.errors import EnrollmentAmbiguous, IdempotencyConflict, NotEnrolled
+from jinyu.claim.models import ClaimEnrollment, ClaimMessage, ClaimProduct, ClaimSettlement
+from jinyu.claim.rules.adjudicate import Adjudication, Bill, BillLine, Reason
+from jinyu.claim.schemas import BillIn, InsurerPayout, LiabilityPayout, Outcome, ReasonOut
+from jinyu.claim.service import booking
+from jinyu.claim.service.common import (
+    LoadedProduct,
+    Person,
+    accumulator_view,
+    business_date,
+    person,
+    request_hash,
+    shanghai_time,
+)
+from jinyu.core.clock import as_utc, utcnow
+from jinyu.core.db import new_id
+from jinyu.core.money import to_fen
+
+ZERO_TEXT = "0.00"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One bill on its way in: who sent it, about whom, and its canonical form for idempotency."""
+
+    namespace: str  # message-id namespace: the hospital (direct) or the insurer (post-discharge)
+    hospital_id: str
+    channel: str
+    msg_id: str
+    who: Person
+    product_code: str | None
+    doc: dict[str, Any]  # the bill as received, minus the raw ID
+    hash: str
+
+    @property
+    def mdtrt_id(self) -> str:
+        return str(self.doc["setlinfo"]["mdtrt_id"])
+
+    @property
+    def setl_id(self) -> str:
+        return str(self.doc["setlinfo"]["setl_id"])
+
+
+def claim_of(
+    data: BillIn, *, namespace: str, hospital_id: str, channel: str, msg_id: str, key: bytes
+) -> Claim:
+    who = person(data.certno.get_secret_value(), key)
+    setlinfo = data.setlinfo.model_copy(update={"setl_time": shanghai_time(data.setlinfo.setl_time)})
+    doc = {
+        "product_code": data.product_code,
+        "setlinfo": _fen_text(setlinfo.model_dump()),
+        "lines": [_fen_text(line.model_dump()) for line in data.lines],
+    }
+    digest = request_hash({"person": who.token, "hospital": hospital_id, **doc})
+    return Claim(namespace, hospital_id, channel, msg_id, who, data.product_code, doc, digest)
+
+
+def _fen_text(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON form with every amount written to the fen, so that "0", "0.0" and "0.00" hash alike."""
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, Decimal):
+            out[k] = str(to_fen(v))
+        elif isinstance(v, dt.datetime):
+            out[k] = as_utc(v).isoformat()  # one instant, one text
+        else:
+            out[k] = v
+    return out
+
+
+def bill_of(doc: dict[str, Any]) -> Bill:
+    s = doc["setlinfo"]
+
+    def d(name: str, source: dict[str, Any] = s) -> Decimal:
+        value = source.get(name)
+        return to_fen(Decimal(str(value))) if value is not None else Decimal(ZERO_TEXT)
+
+    diagnoses = tuple(c for c in [s.get("dise_codg"), *s.get("diag_codes", [])] if c)
+    lines = tuple(
+        BillLine(
+            sn=line["feedetl_sn"],
+            code=line["med_list_codg"],
+            name=line.get("med_list_name", ""),
+            total=d("det_item_fee_sumamt", line),
+            ownpay=d("fulamt_ownpay_amt", line),
+            overlmt=d("overlmt_amt", line),
+            preselfpay=d("preselfpay_amt", line),
+            inscp=d("inscp_scp_amt", line),
+            pharmacy_code=line.get("pharmacy_code"),
+        )
+        for line in doc["lines"]
+    )
+    return Bill(
+        medfee_sumamt=d("medfee_sumamt"),
+        fulamt_ownpay_amt=d("fulamt_ownpay_amt"),
+        overlmt_selfpay=d("overlmt_selfpay"),
+        preselfpay_amt=d("preselfpay_amt"),
+        inscp_scp_amt=d("inscp_scp_amt"),
+        hifp_pay=d("hifp_pay"),
+        hifmi_pay=d("hifmi_pay"),
+        hifob_pay=d("hifob_pay"),
+        maf_pay=d("maf_pay"),
+        oth_pay=d("oth_pay"),
+        acct_pay=d("acct_pay"),
+        psn_cash_pay=to_fen(Decimal(str(s["psn_cash_pay"]))) if s.get("psn_cash_pay") is not None else None,
+        bmi_settled=bool(s.get("bmi_settled", True)),
+        diagnoses=diagnoses,
+        lines=lines,
+    )
+
+
+def setl_time_of(doc: dict[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(doc["setlinfo"]["setl_time"]))
+
+
+# ------------------------------------------------------------------------------------------------ idempotency
+
+
+def existing(session: Session, claim: Claim, operation: str) -> ClaimSettlement | None:
+    """The settlement this request already made, if any; 409 when its id or key was used differently."""
+    msg = repo.message(session, claim.namespace, claim.msg_id)
+    if msg is not None:
+        if msg.operation != operation or msg.request_hash != claim.hash:
+            raise IdempotencyConflict(detail=f"msg_id {claim.msg_id}")
+        return repo.get_settlement_unscoped(session, msg.settlement_id)
+    found = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, claim.channel)
+    if found is None:
+        return None
+    if found.request_hash != claim.hash:
+        raise IdempotencyConflict(
+            detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id} 已以不同内容结算 / settled with other content"
+        )
+    remember(session, claim, operation, found.id)
+    return found
+
+
+def remember(session: Session, claim: Claim, operation: str, settlement_id: str) -> None:
+    session.add(
+        ClaimMessage(
+            id=new_id(),
+            hospital_id=claim.namespace,
+            msg_id=claim.msg_id,
+            operation=operation,
+            request_hash=claim.hash,
+            settlement_id=settlement_id,
+            created_at=utcnow(),
+        )
+    )
+    session.flush()
+
+
+def coverage(
+    session: Session, claim: Claim, day: dt.date, insurer_id: str | None = None
+) -> tuple[ClaimEnrollment, ClaimProduct]:
+    found = repo.coverage_on(session, claim.who.token, day, claim.product_code)
+    if insurer_id is not None:
+        found = [(e, p) for e, p in found if repo.insurer_in_product_code(session, insurer_id, p.code)]
+    if not found:
+        raise NotEnrolled(detail=f"{claim.who.masked} @ {day}")
+    if len(found) > 1:
+        raise EnrollmentAmbiguous(detail=", ".join(sorted(p.code for _, p in found)))
+    return found[0]
+
+
+def outcome(loaded: LoadedProduct, result: Adjudication, p: booking.Plan | None) -> Outcome:
+    codes = {v: k for k, v in loaded.insurer_ids.items()}
+    insurers = []
+    if p is not None:
+        for iid, f in sorted(p.funding.items()):
+            insurers.append(
+                InsurerPayout(
+                    insurer_id=iid,
+                    org_code=codes.get(iid, ""),
+                    amount=f.amount,
+                    from_prepaid=f.from_prepaid,
+                    in_arrears=f.in_arrears,
+                )
+            )
+    return Outcome(
+        payout=result.payout,
+        cash_before=result.cash_before,
+        cash_after=result.cash_after,
+        liabilities=[
+            LiabilityPayout(
+                code=li.code,
+                name=li.name,
+                kind=li.kind.value,
+                basis=li.basis,
+                deductible_pool=li.deductible_pool,
+                deductible_applied=li.deductible_applied,
+                ratio=li.ratio,
+                ratio_kind=li.ratio_kind,
+                computed=li.computed,
+                payout=li.payout,
+                reasons=[_reason(r) for r in li.reasons],
+            )
+            for li in result.liabilities
+        ],
+        not_paid=[_reason(r) for r in result.not_paid],
+        accumulators=accumulator_view(loaded.rules, result.after),
+        insurers=insurers,
+        pre_existing=result.pre_existing,
+    )
+
+
+def _reason(r: Reason) -> ReasonOut:
+    return ReasonOut(code=r.code, message=r.message, amount=r.amount, line_sn=r.line_sn)
+
+
+def new_row(
+    claim: Claim, bill: Bill, enrollment: ClaimEnrollment, product: ClaimProduct, *, status: str
+) -> ClaimSettlement:
+    setl_time = setl_time_of(claim.doc)
+    return ClaimSettlement(
+        id=new_id(),
+        channel=claim.channel,
+        status=status,
+        hospital_id=claim.hospital_id,
+        product_id=product.id,
+        product_code=product.code,
+        product_version=product.version,
+        policy_year=enrollment.policy_year,
+        enrollment_id=enrollment.id,
+        person_token=claim.who.token,
+        id_masked=claim.who.masked,
+        mdtrt_id=claim.mdtrt_id,
+        setl_id=claim.setl_id,
+        msg_id=claim.msg_id,
+        request_hash=claim.hash,
+        setl_time=setl_time,
+        business_date=business_date(setl_time),
+        medfee_sumamt=bill.medfee_sumamt,
+        funds=bill.funds,
+        acct_pay=bill.acct_pay,
+        cash_before=bill.cash_before,
+        payout=Decimal(ZERO_TEXT),
+        cash_after=bill.cash_before,
+        bill=claim.doc,
+        result={},
+        funding={},
+        note="",
+        created_at=utcnow(),
+    )

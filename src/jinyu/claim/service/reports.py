@@ -1,0 +1,105 @@
+"""Insurer and regulator reports: payouts, counts and loss ratio by insurer, hospital, liability, month or
+product, and how concentrated claims are in the top hospitals. Aggregates only: no personal data."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.orm import Session
+
+from jinyu.audit import service as audit
+from jinyu.claim import repository as repo
+from jinyu.claim.schemas import ConcentrationOut, ConcentrationRow, ReportOut, ReportRow
+from jinyu.core.auth import Perm, Principal
+from jinyu.core.errors import invalid
+
+REPORT_BY = ("insurer", "hospital", "liability", "month", "product")
+ZERO = Decimal("0.00")
+RATIO = Decimal("0.0001")
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+    return (part / whole).quantize(RATIO, rounding=ROUND_HALF_UP) if whole else None
+
+
+def _check_month(value: str | None, name: str) -> None:
+    if value is not None and (len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit()):
+        raise invalid(name, "月份应为 YYYY-MM / month must be YYYY-MM")
+
+
+def report(
+    session: Session,
+    principal: Principal,
+    by: str,
+    month_from: str | None = None,
+    month_to: str | None = None,
+) -> ReportOut:
+    """Net payouts (reversals included) and settlements paid, per key; loss ratio where premium is known."""
+    principal.require(Perm.CLAIM_REPORT)
+    if by not in REPORT_BY:
+        raise invalid("by", f"应为 / must be one of {', '.join(REPORT_BY)}")
+    _check_month(month_from, "month_from")
+    _check_month(month_to, "month_to")
+    premium: dict[str, Decimal] = {}
+    for insurer_id, share, amount in repo.premium_by_insurer(session, principal):
+        premium[insurer_id] = premium.get(insurer_id, ZERO) + (amount * Decimal(share)).quantize(
+            Decimal("0.01")
+        )
+    rows = []
+    for key, count, payout in repo.payout_report(session, principal, by, month_from, month_to):
+        p = premium.get(key) if by == "insurer" else None
+        rows.append(
+            ReportRow(
+                key=key, count=count, payout=payout, premium=p, loss_ratio=_ratio(payout, p) if p else None
+            )
+        )
+    overall = repo.payout_report(session, principal, "all", month_from, month_to)
+    total_count, total_payout = (overall[0][1], overall[0][2]) if overall else (0, ZERO)
+    total_premium = sum(premium.values(), ZERO)
+    audit.record(
+        session,
+        principal,
+        action="claim.report.read",
+        subject_type="claim_report",
+        detail={"by": by, "from": month_from, "to": month_to},
+    )
+    return ReportOut(
+        by=by,
+        month_from=month_from,
+        month_to=month_to,
+        rows=rows,
+        total_count=total_count,
+        total_payout=total_payout,
+        total_premium=total_premium,
+        loss_ratio=_ratio(total_payout, total_premium),
+    )
+
+
+def concentration(session: Session, principal: Principal, top: int = 10) -> ConcentrationOut:
+    """Share of payouts in the top hospitals and the Herfindahl-Hirschman index over all hospitals."""
+    principal.require(Perm.CLAIM_REPORT)
+    rows = [r for r in repo.payout_report(session, principal, "hospital", None, None) if r[2] > 0]
+    rows.sort(key=lambda r: (-r[2], r[0]))
+    total = sum((r[2] for r in rows), ZERO)
+    shares = [(r, (r[2] / total) if total else Decimal(0)) for r in rows]
+    hhi = sum((s * s for _, s in shares), Decimal(0))
+    chosen = shares[:top]
+    audit.record(
+        session,
+        principal,
+        action="claim.report.concentration",
+        subject_type="claim_report",
+        detail={"top": top},
+    )
+    return ConcentrationOut(
+        top=top,
+        hospitals=[
+            ConcentrationRow(
+                hospital_id=r[0], count=r[1], payout=r[2], share=s.quantize(RATIO, rounding=ROUND_HALF_UP)
+            )
+            for r, s in chosen
+        ],
+        top_share=sum((s for _, s in chosen), Decimal(0)).quantize(RATIO, rounding=ROUND_HALF_UP),
+        hospital_count=len(rows),
+        hhi=hhi.quantize(RATIO, rounding=ROUND_HALF_UP),
+    )

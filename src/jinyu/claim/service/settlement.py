@@ -1,0 +1,395 @@
+"""Instant settlement at discharge (一站式即时结算), its confirmation, cancellation and replays.
+
+The hospital's system calls `settle` with the national settlement record; the answer says what this product
+pays per liability, why anything is not paid, the patient's remaining cash share and the accumulators after.
+
+- Idempotent by message id and by business key (hospital, mdtrt_id, setl_id): a replay answers the stored
+  result; a re-use for a different request is refused (409).
+- The person's enrollment row is the mutex of the person-year (`SELECT ... FOR UPDATE` on PostgreSQL), so
+  two discharges of one person never use the deductible or a cap twice; the duplicate check runs again
+  under the lock.
+- By default the outcome is *pending*: accumulators and prepaid money are held, nothing is paid until the
+  hospital confirms (or the daily reconciliation does). `auto_confirm` settles in one step.
+- If the answer cannot be given within the hospital's time budget, or the prepaid fallback says so, the
+  claim is *deferred*: nothing is held, the hospital settles basic insurance alone and the claim goes to the
+  post-discharge path. That is a state, not an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from jinyu.audit import service as audit
+from jinyu.claim import fhir
+from jinyu.claim import repository as repo
+from jinyu.claim.errors import (
+    BillInvalid,
+    IdempotencyConflict,
+    NotEnrolled,
+    SettlementNotFound,
+    SettlementStateConflict,
+)
+from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
+from jinyu.claim.rules.adjudicate import Bill, adjudicate, bill_problems, invariant_holds, is_pre_existing
+from jinyu.claim.schemas import CancelIn, Outcome, ReasonOut, SettleIn, SettlementOut, SettlementSummary
+from jinyu.claim.service import booking, ledger
+from jinyu.claim.service.common import (
+    LoadedProduct,
+    Person,
+    business_date,
+    load_product,
+    request_hash,
+    require_org,
+    settlement_out,
+    settlement_summary,
+    usage_of,
+)
+from jinyu.claim.service.intake import (
+    Claim,
+    bill_of,
+    claim_of,
+    coverage,
+    existing,
+    new_row,
+    outcome,
+    remember,
+    setl_time_of,
+)
+from jinyu.core.auth import OrgKind, Perm, Principal
+from jinyu.core.pagination import Page
+
+
+@dataclass(frozen=True)
+class Settled:
+    settlement: SettlementOut
+    replayed: bool
+
+
+class _Replay(Exception):
+    def __init__(self, settlement: ClaimSettlement) -> None:
+        super().__init__(settlement.id)
+        self.settlement = settlement
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _replayed(session: Session, principal: Principal, row: ClaimSettlement) -> Settled:
+    audit.record(
+        session,
+        principal,
+        action="claim.settlement.replay",
+        subject_type="claim_settlement",
+        subject_ids=[row.id],
+        detail={"person": row.person_token, "status": row.status},
+    )
+    return Settled(settlement_out(row), True)
+
+
+# ------------------------------------------------------------------------------------------------ settle
+
+
+def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -> Settled:
+    """Adjudicate one discharge for the calling hospital (see the module doc for the guarantees)."""
+    started = time.monotonic()
+    principal.require(Perm.CLAIM_SETTLE)
+    require_org(principal, OrgKind.HOSPITAL)
+    claim = claim_of(
+        data,
+        namespace=principal.org_id,
+        hospital_id=principal.org_id,
+        channel="direct",
+        msg_id=data.msg_id,
+        key=key,
+    )
+    found = existing(session, claim, "settle")
+    if found is not None:
+        return _replayed(session, principal, found)
+    bill = bill_of(claim.doc)
+    problems = bill_problems(bill)
+    if problems:
+        raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
+    enrollment, product_row = coverage(session, claim, business_date(setl_time_of(claim.doc)))
+    loaded = load_product(session, product_row)
+    book_ids = booking.direct_books(session, loaded, claim.hospital_id)
+    budget = data.time_budget_ms
+    if budget:
+        repo.set_lock_timeout(session, budget)
+    row: ClaimSettlement
+    try:
+        with session.begin_nested():
+            row = _settle_locked(
+                session,
+                principal,
+                claim,
+                bill,
+                enrollment.id,
+                product_row,
+                loaded,
+                book_ids,
+                confirm=data.auto_confirm,
+                deadline=started + budget / 1000 if budget else None,
+            )
+    except _Replay as replay:
+        return _replayed(session, principal, replay.settlement)
+    except booking.Deferral as why:
+        row = _defer(session, claim, bill, enrollment, product_row, why.code, why.message)
+        for book_id in why.book_ids:
+            book = repo.lock_book(session, book_id)
+            ledger.raise_alert(session, book, "overdraw_fallback", why.message)
+    except _OverBudget:
+        row = _defer(session, claim, bill, enrollment, product_row, "time_budget", _BUDGET_NOTE)
+    except OperationalError as exc:
+        if not repo.is_lock_timeout(exc):
+            raise
+        row = _defer(session, claim, bill, enrollment, product_row, "time_budget", _BUDGET_NOTE)
+    except IntegrityError:
+        # A concurrent request with the same message id or business key won the race: answer as a replay.
+        found = existing(session, claim, "settle")
+        if found is None:
+            raise
+        return _replayed(session, principal, found)
+    finally:
+        if budget:
+            repo.set_lock_timeout(session, None)
+    audit.record(
+        session,
+        principal,
+        action="claim.settlement.settle",
+        subject_type="claim_settlement",
+        subject_ids=[row.id],
+        detail={"person": row.person_token, "status": row.status, "payout": str(row.payout)},
+    )
+    return Settled(settlement_out(row), False)
+
+
+_BUDGET_NOTE = (
+    "未能在医院时限内完成理算，转出院后理赔 / could not answer within the hospital's time budget: "
+    "settle basic insurance alone; the claim goes to the post-discharge path"
+)
+
+
+def _settle_locked(
+    session: Session,
+    principal: Principal,
+    claim: Claim,
+    bill: Bill,
+    enrollment_id: str,
+    product_row: ClaimProduct,
+    loaded: LoadedProduct,
+    book_ids: dict[str, str],
+    *,
+    confirm: bool,
+    deadline: float | None,
+) -> ClaimSettlement:
+    enrollment = repo.lock_enrollment(session, enrollment_id)
+    dup = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, claim.channel)
+    if dup is not None:
+        if dup.request_hash != claim.hash:
+            raise IdempotencyConflict(detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id}")
+        raise _Replay(dup)
+    if enrollment.status != "active":
+        raise NotEnrolled(detail=f"参保状态 / enrollment is {enrollment.status}")
+    rows = repo.accumulators(session, enrollment.id)
+    result = adjudicate(
+        loaded.rules,
+        bill,
+        usage_of(rows),
+        pre_existing=is_pre_existing(enrollment.pre_existing, bill.diagnoses),
+    )
+    if not invariant_holds(bill, result):  # cannot happen: adjudicate keeps it; refuse rather than pay wrong
+        raise RuntimeError("settlement invariant broken / 结算恒等式不成立")
+    p = booking.plan(session, loaded, result, book_ids)
+    if deadline is not None and time.monotonic() > deadline:
+        raise _OverBudget
+    row = new_row(claim, bill, enrollment, product_row, status="settled" if confirm else "pending")
+    row.payout, row.cash_after = result.payout, result.cash_after
+    row.result = outcome(loaded, result, p).model_dump(mode="json")
+    row.funding = p.as_json()
+    if confirm:
+        row.confirmed_at = row.created_at
+    session.add(row)
+    session.flush()
+    booking.consume(session, enrollment.id, row.id, result.consumed, rows)
+    booking.book_hold_or_settle(session, row, p, confirm=confirm, actor=principal.subject_id)
+    if confirm:
+        booking.payout_entries(session, row, sign=1)
+    remember(session, claim, "settle", row.id)
+    if deadline is not None and time.monotonic() > deadline:
+        raise _OverBudget
+    return row
+
+
+def _defer(
+    session: Session,
+    claim: Claim,
+    bill: Bill,
+    enrollment: ClaimEnrollment,
+    product: ClaimProduct,
+    code: str,
+    message: str,
+) -> ClaimSettlement:
+    row = new_row(claim, bill, enrollment, product, status="deferred")
+    row.note = message[:500]
+    row.result = Outcome(
+        payout=row.payout,
+        cash_before=row.cash_before,
+        cash_after=row.cash_after,
+        liabilities=[],
+        not_paid=[ReasonOut(code=code, message=message, amount=row.cash_before)],
+        accumulators=None,
+        insurers=[],
+        pre_existing=False,
+    ).model_dump(mode="json")
+    session.add(row)
+    session.flush()
+    remember(session, claim, "settle", row.id)
+    return row
+
+
+# ------------------------------------------------------------------------------------------------ lifecycle
+
+
+def _locked(session: Session, principal: Principal, settlement_id: str) -> ClaimSettlement:
+    """The caller's settlement, re-read under its person-year lock."""
+    row = repo.get_settlement(session, principal, settlement_id)
+    if row is None:
+        raise SettlementNotFound(detail=settlement_id)
+    if row.enrollment_id is not None:
+        repo.lock_enrollment(session, row.enrollment_id)
+    fresh = repo.get_settlement_unscoped(session, row.id)
+    assert fresh is not None
+    return fresh
+
+
+def confirm(session: Session, principal: Principal, settlement_id: str) -> SettlementOut:
+    """The hospital confirms a pending outcome (it printed the bill): the held payout is committed."""
+    principal.require(Perm.CLAIM_SETTLE)
+    row = _locked(session, principal, settlement_id)
+    if row.status == "pending":
+        booking.commit(session, row, principal.subject_id)
+        session.flush()
+    elif row.status != "settled":
+        raise SettlementStateConflict(detail=f"{row.status} → settled")
+    audit.record(
+        session,
+        principal,
+        action="claim.settlement.confirm",
+        subject_type="claim_settlement",
+        subject_ids=[row.id],
+        detail={"person": row.person_token, "status": row.status},
+    )
+    return settlement_out(row)
+
+
+def cancel(session: Session, principal: Principal, settlement_id: str, data: CancelIn) -> Settled:
+    """Cancel (撤销) a settlement: new negative entries; accumulators restored exactly. Idempotent."""
+    principal.require(Perm.CLAIM_SETTLE)
+    row = _locked(session, principal, settlement_id)
+    claim = Claim(
+        principal.org_id,
+        row.hospital_id,
+        row.channel,
+        data.msg_id,
+        Person(row.person_token, row.id_masked),
+        row.product_code,
+        {},
+        request_hash({"cancel": row.id, "reason": data.reason}),
+    )
+    msg = repo.message(session, principal.org_id, data.msg_id)
+    if msg is not None:
+        if msg.operation != "cancel" or msg.request_hash != claim.hash:
+            raise IdempotencyConflict(detail=f"msg_id {data.msg_id}")
+        return _replayed(session, principal, row)
+    if row.status == "pending":
+        booking.release(session, row, principal.subject_id, "cancelled", data.reason)
+    elif row.status == "settled":
+        booking.reverse(session, row, principal.subject_id, data.reason)
+    elif row.status != "cancelled":
+        raise SettlementStateConflict(detail=f"{row.status} → cancelled")
+    session.flush()
+    remember(session, claim, "cancel", row.id)
+    audit.record(
+        session,
+        principal,
+        action="claim.settlement.cancel",
+        subject_type="claim_settlement",
+        subject_ids=[row.id],
+        detail={"person": row.person_token, "status": row.status},
+    )
+    return Settled(settlement_out(row), False)
+
+
+def get_settlement(session: Session, principal: Principal, settlement_id: str) -> SettlementOut:
+    principal.require(Perm.CLAIM_READ)
+    row = repo.get_settlement(session, principal, settlement_id)
+    if row is None:
+        raise SettlementNotFound(detail=settlement_id)
+    audit.record(
+        session,
+        principal,
+        action="claim.settlement.read",
+        subject_type="claim_settlement",
+        subject_ids=[row.id],
+        detail={"person": row.person_token},
+    )
+    return settlement_out(row)
+
+
+def list_settlements(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    business_date_: dt.date | None = None,
+    mdtrt_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[SettlementSummary]:
+    principal.require(Perm.CLAIM_READ)
+    rows, total = repo.list_settlements(
+        session,
+        principal,
+        status=status,
+        business_date=business_date_,
+        mdtrt_id=mdtrt_id,
+        limit=limit,
+        offset=offset,
+    )
+    audit.record(
+        session,
+        principal,
+        action="claim.settlement.list",
+        subject_type="claim_settlement",
+        subject_ids=[r.id for r in rows],
+    )
+    return Page[SettlementSummary](
+        items=[settlement_summary(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+def export_fhir(session: Session, principal: Principal, settlement_id: str) -> dict[str, Any]:
+    """The settlement as a validated FHIR R4 ClaimResponse."""
+    principal.require(Perm.CLAIM_READ)
+    row = repo.get_settlement(session, principal, settlement_id)
+    if row is None:
+        raise SettlementNotFound(detail=settlement_id)
+    product = repo.get_product_unscoped(session, row.product_id) if row.product_id else None
+    insurer_id = product.lead_insurer_id if product is not None else "unknown"
+    doc = fhir.claim_response(settlement_out(row), insurer_id, row.person_token)
+    audit.record(
+        session,
+        principal,
+        action="claim.settlement.export_fhir",
+        subject_type="claim_settlement",
+        subject_ids=[row.id],
+        detail={"person": row.person_token},
+    )
+    return doc

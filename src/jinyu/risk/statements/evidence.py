@@ -1,0 +1,131 @@
+"""Turning a reconciliation into the result a bank sees: masked, capped evidence lists, counts and rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from jinyu.core.clock import SHANGHAI
+from jinyu.core.privacy import mask
+from jinyu.risk.statements import rules
+from jinyu.risk.statements.rules import (
+    LedgerLine,
+    MatchKind,
+    Reconciliation,
+    Statement,
+    StatementLine,
+    Summary,
+)
+from jinyu.risk.statements.schemas import (
+    AlteredOut,
+    BalanceBreakOut,
+    Balances,
+    Counts,
+    Evidence,
+    LedgerLineOut,
+    NettedOut,
+    Rates,
+    StatementLineOut,
+)
+
+EVIDENCE_LIMIT = 200  # items per evidence list; counts and amounts always cover everything
+
+
+def _masked(account: str | None) -> str | None:
+    return mask(account) if account else None
+
+
+def statement_line(line: StatementLine) -> StatementLineOut:
+    return StatementLineOut(
+        source=line.source,
+        booked_on=line.booked_on,
+        time=line.time,
+        amount=line.amount,
+        counterparty_account=_masked(line.counterparty_account),
+        counterparty_name=line.counterparty_name,
+        balance=line.balance,
+        reference=line.reference,
+    )
+
+
+def ledger_line(line: LedgerLine) -> LedgerLineOut:
+    return LedgerLineOut(
+        txn_id=line.txn_id,
+        ts=dt.datetime.combine(line.booked_on, line.local_time or dt.time(0), SHANGHAI).astimezone(dt.UTC),
+        booked_on=line.booked_on,
+        amount=line.amount,
+        counterparty_account=mask(line.counterparty_account) or "",
+        counterparty_name=line.counterparty_name,
+        channel=line.channel,
+        memo=line.memo,
+    )
+
+
+def evidence(
+    statement: Statement, ledger: Sequence[LedgerLine], rec: Reconciliation, limit: int = EVIDENCE_LIMIT
+) -> Evidence:
+    s, lg = statement.lines, ledger
+    altered = [m for m in rec.matches if m.kind == MatchKind.ALTERED]
+    netted = [m for m in rec.matches if m.kind == MatchKind.NETTED]
+    lists = (rec.fabricated, rec.hidden, altered, netted, rec.balance_breaks)
+    return Evidence(
+        fabricated=[statement_line(s[i]) for i in rec.fabricated[:limit]],
+        hidden=[ledger_line(lg[j]) for j in rec.hidden[:limit]],
+        altered=[
+            AlteredOut(
+                changes=[c.value for c in m.changes],
+                statement=statement_line(s[m.statement[0]]),
+                ledger=ledger_line(lg[m.ledger[0]]),
+            )
+            for m in altered[:limit]
+        ],
+        netted=[
+            NettedOut(
+                statement=[statement_line(s[i]) for i in m.statement],
+                ledger=[ledger_line(lg[j]) for j in m.ledger],
+            )
+            for m in netted[:limit]
+        ],
+        balance_breaks=[
+            BalanceBreakOut(source=b.source, expected=b.expected, stated=b.stated, difference=b.difference)
+            for b in rec.balance_breaks[:limit]
+        ],
+        truncated=any(len(items) > limit for items in lists),
+        limit=limit,
+    )
+
+
+def counts(summary: Summary) -> Counts:
+    return Counts(
+        statement_lines=summary.statement_lines,
+        ledger_lines=summary.ledger_lines,
+        matched=summary.matched_lines,
+        fabricated=summary.fabricated,
+        hidden=summary.hidden,
+        altered=summary.altered,
+        balance_breaks=summary.balance_breaks,
+    )
+
+
+def rates(summary: Summary) -> Rates:
+    return Rates(
+        match_rate_count=summary.match_rate_count,
+        match_rate_amount=summary.match_rate_amount,
+        ledger_coverage_count=summary.ledger_coverage_count,
+        ledger_coverage_amount=summary.ledger_coverage_amount,
+    )
+
+
+def balances(statement: Statement, ledger: Sequence[LedgerLine]) -> Balances:
+    net = sum((line.amount for line in ledger if line.in_period), statement.opening_balance * 0)
+    return Balances(
+        opening=statement.opening_balance,
+        closing=statement.closing_balance,
+        opening_plus_lines=statement.opening_balance + rules.lines_total(statement),
+        opening_plus_ledger=statement.opening_balance + net,
+    )
+
+
+def thresholds(t: rules.Thresholds) -> dict[str, str]:
+    return {k: str(v) for k, v in asdict(t).items()}

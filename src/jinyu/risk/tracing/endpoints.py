@@ -1,0 +1,80 @@
+"""HTTP handlers of return-flow and misappropriation checks, under /api/v1/risk."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from jinyu.core.auth import Perm, Principal
+from jinyu.core.web import SessionDep, require
+from jinyu.risk.tracing import service
+from jinyu.risk.tracing.schemas import BatchRequest, BatchResult, MisuseResult, ReturnFlowResult, TraceParams
+
+router = APIRouter(tags=["risk 资金流风险核查"])
+
+LoanId = Annotated[str, Path(min_length=1, max_length=64, description="借据号 / loan id")]
+
+
+def _stores(request: Request) -> service.Stores:
+    settings = request.app.state.settings
+    return service.Stores(request.app.state.analytics, settings.lake_dir, settings.key("pseudonym_key"))
+
+
+@router.get("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
+def get_return_flow(
+    request: Request,
+    session: SessionDep,
+    loan_id: LoanId,
+    params: Annotated[TraceParams, Query()],
+    principal: Principal = require(Perm.RISK_QUERY),
+) -> ReturnFlowResult:
+    """信贷资金回流核查（参数在查询串中）/ return flow of one of your loans (parameters in the query string)."""
+    return service.return_flow(session, principal, _stores(request), loan_id, params)
+
+
+@router.post("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
+def post_return_flow(
+    request: Request,
+    session: SessionDep,
+    loan_id: LoanId,
+    params: TraceParams,
+    principal: Principal = require(Perm.RISK_QUERY),
+) -> ReturnFlowResult:
+    """信贷资金回流核查 / return flow of one of your loans: share reaching the borrower or related parties."""
+    return service.return_flow(session, principal, _stores(request), loan_id, params)
+
+
+@router.get("/loans/{loan_id}/misuse", response_model=MisuseResult)
+def get_misuse(
+    request: Request,
+    session: SessionDep,
+    loan_id: LoanId,
+    params: Annotated[TraceParams, Query()],
+    principal: Principal = require(Perm.RISK_QUERY),
+) -> MisuseResult:
+    """信贷资金挪用核查（参数在查询串中）/ misappropriation of one of your loans (parameters in the query)."""
+    return service.misuse(session, principal, _stores(request), loan_id, params)
+
+
+@router.post("/loans/{loan_id}/misuse", response_model=MisuseResult)
+def post_misuse(
+    request: Request,
+    session: SessionDep,
+    loan_id: LoanId,
+    params: TraceParams,
+    principal: Principal = require(Perm.RISK_QUERY),
+) -> MisuseResult:
+    """信贷资金挪用核查 / misappropriation: securities, real estate, other loans, shells vs declared purpose."""
+    return service.misuse(session, principal, _stores(request), loan_id, params)
+
+
+@router.post("/batches", response_model=BatchResult)
+def post_batch(
+    request: Request,
+    session: SessionDep,
+    body: BatchRequest,
+    principal: Principal = require(Perm.RISK_QUERY),
+) -> BatchResult:
+    """批量核查本行期间内发放的全部贷款 / check every loan your bank disbursed in a period (results + summary)."""
+    return service.run_batch(session, principal, _stores(request), body)

@@ -1,0 +1,107 @@
+"""`jinyu claim ...` end to end on a throwaway SQLite store: load the sample product, open and fund the
+books, enroll, settle, reconcile and report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from jinyu.claim.cli import app
+from jinyu.config import get_settings
+from jinyu.core import db, runtime
+from jinyu.core.auth import SYSTEM, OrgKind
+from jinyu.models import metadata
+from jinyu.party import service as party
+from jinyu.party.schemas import OrgCreate
+from tests.claim.factories import SAMPLE
+from tests.fixtures.auth import resident_id
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[sessionmaker[Session]]:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("JINYU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINYU_DATABASE_URL", url)
+    get_settings.cache_clear()
+    engine = runtime.engine_for(url)
+    metadata.create_all(engine)
+    factory = db.make_sessionmaker(engine)
+    with db.transaction(factory) as s:
+        for kind, code in (
+            (OrgKind.INSURER, "I0001"),
+            (OrgKind.INSURER, "I0002"),
+            (OrgKind.HOSPITAL, "H00001"),
+        ):
+            party.create_org(s, SYSTEM, OrgCreate(kind=kind, code=code, name=f"{kind.value} {code}"))
+    yield factory
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_the_whole_flow_from_the_console(store: sessionmaker[Session], tmp_path: Path) -> None:
+    assert "有效 / valid" in run("products", "check", str(SAMPLE))
+    product = json.loads(run("products", "load", str(SAMPLE), "--insurer", "I0001", "--activate", "--json"))
+    assert (product["code"], product["status"]) == ("CQ-YKB-2025", "active")
+    for insurer, amount in (("I0001", "600000"), ("I0002", "400000")):
+        book = json.loads(
+            run("books", "open", "--insurer", insurer, "--hospital", "H00001", "--year", "2025", "--json")
+        )
+        run("books", "post", book["id"], "--insurer", insurer, "--kind", "deposit", "--amount", amount,
+            "--reference", "PP-1")  # fmt: skip
+    certno = resident_id(seq=888)
+    run("enroll", "--insurer", "I0001", "--product", "CQ-YKB-2025", "--certno", certno)
+    request = {
+        "msg_id": "M-1",
+        "certno": certno,
+        "auto_confirm": True,
+        "setlinfo": {
+            "mdtrt_id": "V1",
+            "setl_id": "S1",
+            "setl_time": "2025-03-02T09:00:00",
+            "medfee_sumamt": "50000.00",
+            "fulamt_ownpay_amt": "10000.00",
+            "inscp_scp_amt": "40000.00",
+            "hifp_pay": "24000.00",
+        },
+    }
+    (tmp_path / "req.json").write_text(json.dumps(request))
+    settled = json.loads(run("settle", str(tmp_path / "req.json"), "--hospital", "H00001", "--json"))
+    assert (settled["status"], settled["payout"]) == ("settled", "4200.00")
+    # co-insured 60/40: each insurer's book paid its share
+    assert {i["org_code"]: i["amount"] for i in settled["outcome"]["insurers"]} == {
+        "I0001": "2520.00",
+        "I0002": "1680.00",
+    }
+    books = json.loads(run("books", "list", "--hospital", "H00001", "--json"))["items"]
+    assert sorted(b["balances"]["claims"] for b in books) == ["1680.00", "2520.00"]
+    fhir = json.loads(run("show", settled["id"], "--insurer", "I0001", "--fhir"))
+    assert fhir["resourceType"] == "ClaimResponse" and fhir["outcome"] == "complete"
+    day = {"business_date": "2025-03-02", "total_count": 1, "total_payout": "4200.00",
+           "records": [{"mdtrt_id": "V1", "setl_id": "S1", "status": "settled", "payout": "4200.00"}]}  # fmt: skip
+    (tmp_path / "day.json").write_text(json.dumps(day))
+    assert (
+        json.loads(run("reconcile", str(tmp_path / "day.json"), "--hospital", "H00001", "--json"))["status"]
+        == "matched"
+    )
+    report = json.loads(run("report", "--by", "insurer", "--json"))
+    assert report["report"]["total_payout"] == "4200.00"
+    assert report["concentration"]["hospital_count"] == 1
+
+
+def test_errors_exit_non_zero(store: sessionmaker[Session], tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("code: X\nyear: 1999\n")
+    result = runner.invoke(app, ["products", "check", str(tmp_path / "bad.yaml")])
+    assert result.exit_code == 1 and "year" in result.output
