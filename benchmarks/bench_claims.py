@@ -148,7 +148,9 @@ def setup(url: str, data_dir: Path, hospitals: int, persons: int) -> dict[str, A
         service.create_product(s, staff[0], ProductIn(definition=definition, activate=True))
         keys = []
         for n in range(hospitals):
-            h = party.create_org(s, SYSTEM, OrgCreate(kind=OrgKind.HOSPITAL, code=f"H{n:05d}", name=f"医院 {n}"))
+            h = party.create_org(
+                s, SYSTEM, OrgCreate(kind=OrgKind.HOSPITAL, code=f"H{n:05d}", name=f"医院 {n}")
+            )
             account = party.create_service_account(
                 s, SYSTEM, ServiceAccountCreate(name=f"HIS {n}", org_id=h.id, roles=[Role.HOSPITAL_SYSTEM])
             )
@@ -156,7 +158,10 @@ def setup(url: str, data_dir: Path, hospitals: int, persons: int) -> dict[str, A
             for p in staff:
                 book = service.create_book(s, p, LedgerBookIn(hospital_id=h.id, product_year=2025))
                 service.post_entry(
-                    s, p, book.id, LedgerEntryIn(kind="deposit", amount=Decimal("100000000.00"), reference="bench")
+                    s,
+                    p,
+                    book.id,
+                    LedgerEntryIn(kind="deposit", amount=Decimal("100000000.00"), reference="bench"),
                 )
     certnos = [_resident_id(n) for n in range(persons)]
     with db.transaction(factory) as s:
@@ -207,9 +212,13 @@ async def _drive(
             body = _request(rng.choice(certnos), n, rng)
             headers = {"X-API-Key": keys[n % len(keys)]}
             t0 = time.perf_counter()
-            r = await c.post(f"{base}/api/v1/claims/settlements", json=body, headers=headers)
+            try:
+                r = await c.post(f"{base}/api/v1/claims/settlements", json=body, headers=headers)
+                code = r.status_code
+            except httpx.HTTPError:  # counted as a failure (status 0), never retried
+                code = 0
             latencies.append(time.perf_counter() - t0)
-            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+            statuses[code] = statuses.get(code, 0) + 1
 
     async with httpx.AsyncClient(limits=limits, timeout=30) as c:
         started = time.perf_counter()
@@ -262,7 +271,9 @@ def _check_books(url: str) -> dict[str, Any]:
 
     engine = db.make_engine(url)
     with engine.connect() as conn:
-        paid = conn.scalar(select(func.sum(ClaimSettlement.payout)).where(ClaimSettlement.status == "settled"))
+        paid = conn.scalar(
+            select(func.sum(ClaimSettlement.payout)).where(ClaimSettlement.status == "settled")
+        )
         claims = conn.scalar(select(func.sum(ClaimLedgerBook.claims)))
         count = conn.scalar(select(func.count()).select_from(ClaimSettlement))
         acc = conn.scalar(select(func.sum(ClaimAccumulator.amount)))
@@ -296,7 +307,9 @@ def _summary(latencies: list[float], statuses: dict[int, int], elapsed: float) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--clients", type=int, default=50, help="concurrent HTTP clients")
     parser.add_argument("--requests", type=int, default=3000, help="measured settlements at most")
@@ -306,7 +319,11 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=5000)
     parser.add_argument("--out", default="claims-settle.json")
     parser.add_argument(
-        "--threads", type=int, default=0, help="worker thread tokens per process (0: the default 40)"
+        "--threads",
+        type=int,
+        default=200,
+        help="worker-thread tokens per process (0: anyio's default 40, which deadlocks above 40 concurrent requests "
+        "per process: see docs/claims.md)",
     )
     args = parser.parse_args()
 
@@ -330,16 +347,34 @@ def main() -> None:
                 "JINYU_BENCH_THREADS": str(args.threads),
             }
             proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).resolve().parent), "--factory",
-                 "bench_claims:make_app", "--host", "127.0.0.1", "--port", str(port), "--workers",
-                 str(args.workers), "--log-level", "warning", "--no-access-log"],
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--app-dir",
+                    str(Path(__file__).resolve().parent),
+                    "--factory",
+                    "bench_claims:make_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                    "--timeout-keep-alive",
+                    "60",
+                ],
                 env=env,
                 start_new_session=True,  # its own process group: the workers go with it
-            )  # fmt: skip
+            )
             base = f"http://127.0.0.1:{port}"
             _wait_ready(base, proc)
             keys, certnos = world["keys"], world["certnos"]
             asyncio.run(_drive(base, keys, certnos, args.clients, args.warmup, 60, 0))
+            load_before = os.getloadavg()
             lat, statuses, elapsed = asyncio.run(
                 _drive(base, keys, certnos, args.clients, args.requests, args.seconds, args.warmup)
             )
@@ -348,11 +383,26 @@ def main() -> None:
             result = {
                 "benchmark": "claims instant settlement (POST /api/v1/claims/settlements, PostgreSQL)",
                 "targets": {"p99_ms": 50, "settlements_per_second": 300, "clients": 50},
-                "config": {k: getattr(args, k) for k in ("workers", "clients", "requests", "seconds", "warmup",
-                                                         "hospitals", "persons", "threads")},  # fmt: skip
+                "config": {
+                    k: getattr(args, k)
+                    for k in (
+                        "workers",
+                        "clients",
+                        "requests",
+                        "seconds",
+                        "warmup",
+                        "hospitals",
+                        "persons",
+                        "threads",
+                    )
+                },
                 "machine": machine_info(),
                 "setup_seconds": round(setup_s, 1),
                 "measured": _summary(lat, statuses, elapsed),
+                "load_average_1m": {
+                    "before": round(load_before[0], 2),
+                    "after": round(os.getloadavg()[0], 2),
+                },
                 "consistency": _check_books(url),
                 "note": "load generator, uvicorn workers and PostgreSQL share the machine's cores; loopback only",
             }

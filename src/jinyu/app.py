@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,6 +24,7 @@ from jinyu.analytics import DuckDBEngine
 from jinyu.audit import endpoints as audit_endpoints
 from jinyu.audit import service as audit
 from jinyu.banking import endpoints as banking_endpoints
+from jinyu.claim import endpoints as claim_endpoints
 from jinyu.config import Settings, get_settings
 from jinyu.consent import endpoints as consent_endpoints
 from jinyu.core.auth import Principal
@@ -52,9 +56,22 @@ def authenticate(settings: Settings) -> Any:
     return resolve
 
 
+# Sync handlers and their session dependency run on AnyIO's worker threads. A request's commit also needs a
+# thread; if every thread were blocked on row locks (or on the connection pool) held by requests waiting to
+# commit, nothing could move. Keeping more threads than the pool has connections leaves one free for commits.
+WORKER_THREADS = 100
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    yield
+
+
 def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="Jinyu 金渝 API",
         version=__version__,
         description="金融数字化枢纽开放平台 / open platform of a regional financial regulator's digital-finance hub",
@@ -78,6 +95,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         govdata_endpoints,
         banking_endpoints,
         risk_endpoints,
+        claim_endpoints,
     ):
         app.include_router(module.router, prefix=API)
     return app

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from jinyu.audit.cli import app as audit_app
+from jinyu.claim.cli import app as claim_app
 from jinyu.config import get_settings, load_settings
 from jinyu.core.cli_kit import console, handle_errors, print_table
 from jinyu.ingest.cli import datasets_app, ingest, ingest_region
@@ -27,6 +28,7 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
 app.add_typer(risk_app, name="risk")
+app.add_typer(claim_app, name="claim")
 app.command("ingest")(ingest)
 app.command("ingest-region")(ingest_region)
 app.command("synth")(synth_command)

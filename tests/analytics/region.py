@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from jinyu.analytics import Lake
+from tests.risk.tracing import parity_region as tracing_rows
 
 from .tables import load
 
@@ -42,6 +43,7 @@ def build(lake: Lake) -> None:
     load(lake, "headcount_monthly", _headcount(rng))
     load(lake, "patents", _patents(rng))
     load(lake, "judicial", _judicial(rng))
+    tracing_rows.add(lake)  # enterprises, shareholders, loans and planted flows for the fund-tracing queries
 
 
 def _banks() -> list[dict[str, Any]]:

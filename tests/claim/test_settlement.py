@@ -312,3 +312,33 @@ def test_arrears_book_and_period_settlement(session: Session) -> None:
         D("4200.00"),
     )
     check_books_agree(session, w)
+
+
+def test_post_discharge_claim_for_a_hospital_outside_direct_settlement(session: Session) -> None:
+    from jinyu.claim.schemas import PostDischargeIn
+
+    w = world(session)
+    outside = make_org(session, OrgKind.HOSPITAL)  # no book: not in direct settlement
+    base = settle_in(w, "x", **BILL)
+    claim = PostDischargeIn(
+        msg_id="pd-1", hospital_id=outside.id, certno=base.certno, setlinfo=base.setlinfo, lines=base.lines
+    )
+    paid = service.post_discharge(session, w.insurer_staff, claim, KEY)
+    assert (paid.settlement.channel, paid.settlement.status, paid.settlement.payout) == (
+        "post_discharge",
+        "settled",
+        D("4200.00"),
+    )
+    assert service.post_discharge(session, w.insurer_staff, claim, KEY).replayed
+    [book] = service.list_books(session, w.insurer_staff, outside.id, 2025, 10, 0).items
+    assert (book.mode, book.balances["claims"], book.balances["bank"]) == (
+        "none",
+        D("4200.00"),
+        D("-4200.00"),
+    )
+    assert accumulators(session, w)[("overall", "overall")] == D("4200.00")
+    # the direct settlement of the same bill at another hospital is independent; at this one it is refused
+    with pytest.raises(HospitalNotInScheme):
+        service.settle(
+            session, principal(session, outside, Role.HOSPITAL_SYSTEM), settle_in(w, "m9", **BILL), KEY
+        )

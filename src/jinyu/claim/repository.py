@@ -378,6 +378,31 @@ def lock_books(session: Session, book_ids: Iterable[str]) -> dict[str, ClaimLedg
     return {bid: lock_book(session, bid) for bid in sorted(set(book_ids))}
 
 
+def lock_books_of(
+    session: Session, insurer_ids: Sequence[str], hospital_id: str, year: int
+) -> dict[str, ClaimLedgerBook]:
+    """Lock a hospital's books of these insurers for the year in one statement (id order); insurer id -> book."""
+    where = (
+        ClaimLedgerBook.insurer_id.in_(list(insurer_ids)),
+        ClaimLedgerBook.hospital_id == hospital_id,
+        ClaimLedgerBook.product_year == year,
+    )
+    if not _row_locks(session):
+        session.execute(
+            update(ClaimLedgerBook).where(*where).values(mode=ClaimLedgerBook.mode),
+            execution_options={"synchronize_session": False},
+        )
+    stmt = (
+        select(ClaimLedgerBook)
+        .where(*where)
+        .order_by(ClaimLedgerBook.id)
+        .execution_options(populate_existing=True)
+    )
+    if _row_locks(session):
+        stmt = stmt.with_for_update()
+    return {b.insurer_id: b for b in session.scalars(stmt)}
+
+
 def journal_by_reference(session: Session, book_id: str, reference: str) -> ClaimLedgerJournal | None:
     stmt = select(ClaimLedgerJournal).where(
         ClaimLedgerJournal.book_id == book_id, ClaimLedgerJournal.reference == reference

@@ -81,6 +81,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    # At most 30 connections per process; the app keeps more worker threads than that (see jinyu.app).
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from jinyu.synth.accounts import account_table, build_accounts
 from jinyu.synth.banks import bank_table, build_banks, build_customer_managers
 from jinyu.synth.calendar import Calendar
+from jinyu.synth.claims import build_claims
 from jinyu.synth.flows import build_flows
 from jinyu.synth.govdata import build_judicial, build_monthly, build_patents
 from jinyu.synth.institutions import build_institutions
@@ -58,6 +59,7 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("贷款 loans", build_loans),
     ("资金流 flows", build_flows),
     ("风险案例 risk cases", build_risk_cases),
+    ("理赔 claims", build_claims),
 )
 
 # Datasets whose rows are derived from the region's entities at write time rather than stored by a part.

@@ -114,15 +114,53 @@ def _at(base: dt.datetime, **delta: float) -> str:
 
 def golden_rows() -> dict[str, list[dict[str, Any]]]:
     banks = [
-        {"org_code": "H1", "name": "一行", "level": "head_office", "parent_code": None, "district_code": "500103"},
-        {"org_code": "B1", "name": "一行渝中支行", "level": "branch", "parent_code": "H1", "district_code": "500103"},
-        {"org_code": "O1", "name": "一行营业部", "level": "outlet", "parent_code": "B1", "district_code": "500103"},
-        {"org_code": "H2", "name": "二行", "level": "head_office", "parent_code": None, "district_code": "500105"},
-        {"org_code": "B2", "name": "二行江北支行", "level": "branch", "parent_code": "H2", "district_code": "500105"},
-        {"org_code": "O2", "name": "二行营业部", "level": "outlet", "parent_code": "B2", "district_code": "500105"},
+        {
+            "org_code": "H1",
+            "name": "一行",
+            "level": "head_office",
+            "parent_code": None,
+            "district_code": "500103",
+        },
+        {
+            "org_code": "B1",
+            "name": "一行渝中支行",
+            "level": "branch",
+            "parent_code": "H1",
+            "district_code": "500103",
+        },
+        {
+            "org_code": "O1",
+            "name": "一行营业部",
+            "level": "outlet",
+            "parent_code": "B1",
+            "district_code": "500103",
+        },
+        {
+            "org_code": "H2",
+            "name": "二行",
+            "level": "head_office",
+            "parent_code": None,
+            "district_code": "500105",
+        },
+        {
+            "org_code": "B2",
+            "name": "二行江北支行",
+            "level": "branch",
+            "parent_code": "H2",
+            "district_code": "500105",
+        },
+        {
+            "org_code": "O2",
+            "name": "二行营业部",
+            "level": "outlet",
+            "parent_code": "B2",
+            "district_code": "500105",
+        },
     ]
 
-    def ent(key: str, name: str, rep: str, established: str, address: str, phone: str | None = None) -> dict[str, Any]:
+    def ent(
+        key: str, name: str, rep: str, established: str, address: str, phone: str | None = None
+    ) -> dict[str, Any]:
         return {
             "uscc": U[key], "name": name, "industry_code": "F5176", "district_code": "500103",
             "registered_capital": "1000000.00", "established_on": established, "address": address,
@@ -147,7 +185,9 @@ def golden_rows() -> dict[str, list[dict[str, Any]]]:
     active = ("borrower", "sister", "supplier", "second", "foreign")
     months = [f"2023-{m:02d}" for m in range(1, 13)] + [f"2024-{m:02d}" for m in range(1, 7)]
     tax = [
-        {"uscc": U[k], "period": m, "sales_declared": "100000.00", "tax_paid": "3000.00"} for k in active for m in months
+        {"uscc": U[k], "period": m, "sales_declared": "100000.00", "tax_paid": "3000.00"}
+        for k in active
+        for m in months
     ]
     heads = [
         {"uscc": U[k], "period": m, "social_insurance_count": 5, "provident_fund_count": 5,

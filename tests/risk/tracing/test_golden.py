@@ -33,7 +33,7 @@ from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.risk.tracing import queries, rules, service
 from jinyu.risk.tracing.schemas import BatchRequest, TraceParams
 
-from .lake import A, SH, T0, golden_rows, write
+from .lake import SH, T0, A, golden_rows, write
 
 Y = 100  # fen per yuan
 
@@ -117,7 +117,9 @@ def _batch(engine: DuckDBEngine, mode: str, params: BatchRequest, loan_id: str) 
 
 
 @pytest.mark.parametrize(("loan_id", "mode", "policy"), sorted(EXPECTED))
-def test_single_trace_pins_every_fen(engine: DuckDBEngine, lake: Path, loan_id: str, mode: str, policy: str) -> None:
+def test_single_trace_pins_every_fen(
+    engine: DuckDBEngine, lake: Path, loan_id: str, mode: str, policy: str
+) -> None:
     traced = _single(engine, lake, loan_id, mode, TraceParams(policy=policy))  # type: ignore[arg-type]
     assert _by_kind(traced.trace.nodes) == EXPECTED[(loan_id, mode, policy)]
     assert sum(_by_kind(traced.trace.nodes).values()) == traced.loan_fen
@@ -150,11 +152,17 @@ def _ledger() -> rules.Ledger:
 
 
 @pytest.mark.parametrize("policy", ["pro_rata", "fifo"])
-def test_the_lake_path_is_the_pure_tracer_over_the_same_ledger(engine: DuckDBEngine, lake: Path, policy: str) -> None:
+def test_the_lake_path_is_the_pure_tracer_over_the_same_ledger(
+    engine: DuckDBEngine, lake: Path, policy: str
+) -> None:
     traced = _single(engine, lake, "L1", "return_flow", TraceParams(policy=policy))  # type: ignore[arg-type]
     own = {A["A0"], A["AG"]}
     related = own | {A["R1"], A["RC"]}
-    categories = {A["SEC"]: "securities_settlement", A["DEV"]: "real_estate_developer", A["PAY"]: "payment_processor"}
+    categories = {
+        A["SEC"]: "securities_settlement",
+        A["DEV"]: "real_estate_developer",
+        A["PAY"]: "payment_processor",
+    }
 
     def classify(src: str, dst: str, src_own: bool) -> tuple[str, bool]:
         facts = rules.AccountFacts(

@@ -72,6 +72,8 @@ def test_fifo_spends_the_traced_money_first_and_never_creates_it(traced: int, xs
 
 
 OWN, REL, NONE = 1, 2, None
+B1 = {"bank_code": "O1", "parent_code": "B1"}  # the lending branch's own repayment account
+B2 = {"bank_code": "O2", "parent_code": "B2"}
 
 
 @pytest.mark.parametrize(
@@ -83,10 +85,10 @@ OWN, REL, NONE = 1, 2, None
         ("misuse", AccountFacts(rel_rank=REL), True, True, "pass"),
         ("misuse", AccountFacts(category="securities_settlement"), False, False, "securities"),
         ("return_flow", AccountFacts(category="real_estate_developer"), True, True, "real_estate"),
-        ("misuse", AccountFacts(category="loan_repayment", bank_code="O1", parent_code="B1"), True, True, "servicing"),
-        ("misuse", AccountFacts(category="loan_repayment", bank_code="O2", parent_code="B2"), True, True, "other_loan"),
-        ("misuse", AccountFacts(category="loan_repayment", bank_code="O1", parent_code="B1"), False, True, "other_loan"),
-        ("misuse", AccountFacts(category="loan_repayment", bank_code="O2", parent_code="B2"), False, False, "stop"),
+        ("misuse", AccountFacts(category="loan_repayment", **B1), True, True, "servicing"),
+        ("misuse", AccountFacts(category="loan_repayment", **B2), True, True, "other_loan"),
+        ("misuse", AccountFacts(category="loan_repayment", **B1), False, True, "other_loan"),
+        ("misuse", AccountFacts(category="loan_repayment", **B2), False, False, "stop"),
         ("misuse", AccountFacts(category="payment_processor"), True, True, "stop"),
         ("return_flow", AccountFacts(category="tax_authority"), True, True, "stop"),
         ("misuse", AccountFacts(shell=True), True, True, "shell"),
@@ -179,7 +181,8 @@ def test_top_paths_follow_the_largest_incoming_edges() -> None:
 
 
 @pytest.mark.parametrize(
-    ("found", "loan", "verdict"), [(0, 100, "clean"), (4, 100, "attention"), (5, 100, "risky"), (100, 100, "risky")]
+    ("found", "loan", "verdict"),
+    [(0, 100, "clean"), (4, 100, "attention"), (5, 100, "risky"), (100, 100, "risky")],
 )
 def test_verdict(found: int, loan: int, verdict: str) -> None:
     assert rules.verdict(found, loan, Decimal("0.05")) == verdict

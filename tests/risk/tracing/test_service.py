@@ -4,6 +4,7 @@ evidence privacy, inquiry counting and audit."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -74,7 +75,12 @@ def test_return_flow_result(session: Session, stores: service.Stores, people: di
     assert sum(x.amount for x in result.attribution) == Decimal("1000000.00")
     assert result.basis.policy == "pro_rata" and result.basis.params.max_hops == 3
     assert result.basis.data_version.transfers_last_month == "2024-04"
-    assert {r.relation for r in result.related_parties} >= {"own", "legal_rep", "same_legal_rep", "shareholder"}
+    assert {r.relation for r in result.related_parties} >= {
+        "own",
+        "legal_rep",
+        "same_legal_rep",
+        "shareholder",
+    }
 
 
 def test_evidence_shows_outsiders_only_as_tokens(
@@ -142,25 +148,36 @@ def test_every_inquiry_is_counted_and_audited(
     assert (second.verdict, second.risky, second.risky_amount) == ("clean", False, Decimal("0.00"))
     assert first.tenant_id == people["hq"].tenant_id
     entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "risk.tracing.return_flow")).all()
-    assert {tuple(e.subject_ids) for e in entries} == {("L1",), ("L2",)}
-    assert all(e.detail["data_version"] == flow.basis.data_version.fingerprint for e in entries)
+    assert {tuple(json.loads(e.subject_ids)) for e in entries} == {("L1",), ("L2",)}
+    assert all(
+        json.loads(e.detail or "{}")["data_version"] == flow.basis.data_version.fingerprint for e in entries
+    )
 
 
-def test_batch_of_a_bank_and_period(session: Session, stores: service.Stores, people: dict[str, Principal]) -> None:
+def test_batch_of_a_bank_and_period(
+    session: Session, stores: service.Stores, people: dict[str, Principal]
+) -> None:
     request = BatchRequest(from_date=dt.date(2024, 3, 1), to_date=dt.date(2024, 3, 31))
     seen = []
     result = service.run_batch(session, people["hq"], stores, request, lambda *a: seen.append(a))
     rows = {r.loan_id: r for r in result.rows}
     assert set(rows) == {"L1", "L2"} and seen == [(1, 1, 2)]
-    assert (rows["L1"].returned_amount, rows["L1"].misused_amount) == (Decimal("295000.00"), Decimal("193181.81"))
-    assert (rows["L2"].return_verdict, rows["L2"].top_misuse, rows["L2"].verdict) == ("clean", "shell", "risky")
+    assert (rows["L1"].returned_amount, rows["L1"].misused_amount) == (
+        Decimal("295000.00"),
+        Decimal("193181.81"),
+    )
+    assert (rows["L2"].return_verdict, rows["L2"].top_misuse, rows["L2"].verdict) == (
+        "clean",
+        "shell",
+        "risky",
+    )
     s = result.summary
     assert (s.loans, s.amount, s.risky_loans) == (2, Decimal("1800000.00"), 2)
     assert s.risky_amount == Decimal("295000.00") + Decimal("193181.81") + Decimal("500000.00")
     inquiry = session.get(RiskInquiry, result.inquiry_id)
     assert inquiry is not None and (inquiry.kind, inquiry.subject) == ("batch", result.batch_id)
     audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "risk.tracing.batch")).one()
-    assert sorted(audit.subject_ids) == ["L1", "L2"]
+    assert sorted(json.loads(audit.subject_ids)) == ["L1", "L2"]
 
 
 def test_batch_scope(session: Session, stores: service.Stores, people: dict[str, Principal]) -> None:
@@ -169,9 +186,14 @@ def test_batch_scope(session: Session, stores: service.Stores, people: dict[str,
     assert [r.loan_id for r in branch.rows] == ["L1", "L2"]
     with pytest.raises(BankNodeNotFound):
         service.run_batch(session, people["hq"], stores, BatchRequest(bank_code="B2", **march))
-    other = service.run_batch(session, people["other_hq"], stores, BatchRequest(analyses=["return_flow"], **march))
+    other = service.run_batch(
+        session, people["other_hq"], stores, BatchRequest(analyses=["return_flow"], **march)
+    )
     assert [r.loan_id for r in other.rows] == ["L3"] and other.rows[0].misused_amount is None
     empty = service.run_batch(
-        session, people["hq"], stores, BatchRequest(from_date=dt.date(2023, 1, 1), to_date=dt.date(2023, 1, 31))
+        session,
+        people["hq"],
+        stores,
+        BatchRequest(from_date=dt.date(2023, 1, 1), to_date=dt.date(2023, 1, 31)),
     )
     assert empty.summary.loans == 0 and empty.rows == []

@@ -107,7 +107,6 @@ class Plan:
     totals: dict[str, Decimal]  # insurer id -> amount
     books: dict[str, ClaimLedgerBook]  # insurer id -> locked book
     funding: dict[str, Funding]  # insurer id -> funding
-    arrears_used: bool
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -138,27 +137,23 @@ def split(loaded: LoadedProduct, result: Adjudication) -> list[tuple[str, str, D
     return out
 
 
-def direct_books(session: Session, loaded: LoadedProduct, hospital_id: str) -> dict[str, str]:
-    """Insurer id -> book id of the hospital's direct-settlement books for the product year."""
-    books: dict[str, str] = {}
+def direct_books(session: Session, loaded: LoadedProduct, hospital_id: str) -> dict[str, ClaimLedgerBook]:
+    """Lock the hospital's direct-settlement books of the product's insurers for the product year."""
+    books = repo.lock_books_of(session, sorted(loaded.insurer_ids.values()), hospital_id, loaded.rules.year)
     for insurer_id in loaded.insurer_ids.values():
-        book = repo.find_book(session, insurer_id, hospital_id, loaded.rules.year)
+        book = books.get(insurer_id)
         if book is None or book.mode == BookMode.NONE.value:
             raise HospitalNotInScheme(detail=f"{loaded.rules.code} / insurer {insurer_id}")
-        books[insurer_id] = book.id
     return books
 
 
-def plan(session: Session, loaded: LoadedProduct, result: Adjudication, book_ids: dict[str, str]) -> Plan:
-    """Lock the books and fund each insurer's share; Deferral when a book's fallback says so."""
+def plan(loaded: LoadedProduct, result: Adjudication, books: dict[str, ClaimLedgerBook]) -> Plan:
+    """Fund each insurer's share from its (locked) book; Deferral when a book's fallback says so."""
     parts = split(loaded, result)
     totals: dict[str, Decimal] = {}
     for _, iid, amount in parts:
         totals[iid] = totals.get(iid, ZERO) + amount
-    locked = repo.lock_books(session, [book_ids[i] for i in totals])
-    books = {iid: locked[book_ids[iid]] for iid in totals}
     funding: dict[str, Funding] = {}
-    arrears = False
     for iid, amount in sorted(totals.items()):
         book = books[iid]
         f = ledger_rules.fund(amount, ledger.balances(book), BookMode(book.mode), Fallback(book.fallback))
@@ -169,9 +164,8 @@ def plan(session: Session, loaded: LoadedProduct, result: Adjudication, book_ids
                 f"{amount}: the claim goes to the post-discharge path",
                 (book.id,),
             )
-        arrears = arrears or (f.in_arrears > 0 and book.mode == BookMode.PREPAID.value)
         funding[iid] = f
-    return Plan(parts, totals, books, funding, arrears)
+    return Plan(parts, totals, {iid: books[iid] for iid in totals}, funding)
 
 
 def book_hold_or_settle(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from sqlalchemy.orm import Session
@@ -147,7 +146,3 @@ def eligibility(
         detail={"person": who.token, "on": day.isoformat()},
     )
     return out
-
-
-def today() -> dt.date:
-    return local(utcnow()).date()

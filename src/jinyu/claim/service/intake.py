@@ -131,13 +131,19 @@ def setl_time_of(doc: dict[str, Any]) -> dt.datetime:
 # ------------------------------------------------------------------------------------------------ idempotency
 
 
-def existing(session: Session, claim: Claim, operation: str) -> ClaimSettlement | None:
-    """The settlement this request already made, if any; 409 when its id or key was used differently."""
+def existing(
+    session: Session, claim: Claim, operation: str, *, by_key: bool = True
+) -> ClaimSettlement | None:
+    """The settlement this request already made, if any; 409 when its id or key was used differently.
+
+    `by_key=False` checks the message id only (the caller checks the business key under the row lock)."""
     msg = repo.message(session, claim.namespace, claim.msg_id)
     if msg is not None:
         if msg.operation != operation or msg.request_hash != claim.hash:
             raise IdempotencyConflict(detail=f"msg_id {claim.msg_id}")
         return repo.get_settlement_unscoped(session, msg.settlement_id)
+    if not by_key:
+        return None
     found = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, claim.channel)
     if found is None:
         return None
@@ -149,7 +155,9 @@ def existing(session: Session, claim: Claim, operation: str) -> ClaimSettlement 
     return found
 
 
-def remember(session: Session, claim: Claim, operation: str, settlement_id: str) -> None:
+def remember(
+    session: Session, claim: Claim, operation: str, settlement_id: str, *, flush: bool = True
+) -> None:
     session.add(
         ClaimMessage(
             id=new_id(),
@@ -161,7 +169,8 @@ def remember(session: Session, claim: Claim, operation: str, settlement_id: str)
             created_at=utcnow(),
         )
     )
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def coverage(

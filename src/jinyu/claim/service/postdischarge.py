@@ -159,7 +159,7 @@ def _pay(
     books = {iid: _book(session, iid, claim.hospital_id, loaded.rules.year) for iid in sorted(totals)}
     locked = repo.lock_books(session, [b.id for b in books.values()])
     funding = {iid: Funding(amount, ZERO, ZERO) for iid, amount in totals.items()}
-    plan = booking.Plan(parts, totals, {i: locked[b.id] for i, b in books.items()}, funding, False)
+    plan = booking.Plan(parts, totals, {i: locked[b.id] for i, b in books.items()}, funding)
     row = new_row(claim, bill, enrollment, product_row, status="settled")
     row.payout, row.cash_after = result.payout, result.cash_after
     row.result = outcome(loaded, result, plan).model_dump(mode="json")

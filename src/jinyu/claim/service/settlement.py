@@ -109,7 +109,7 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
         msg_id=data.msg_id,
         key=key,
     )
-    found = existing(session, claim, "settle")
+    found = existing(session, claim, "settle", by_key=False)  # the business key is checked under the lock
     if found is not None:
         return _replayed(session, principal, found)
     bill = bill_of(claim.doc)
@@ -118,7 +118,6 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
         raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
     enrollment, product_row = coverage(session, claim, business_date(setl_time_of(claim.doc)))
     loaded = load_product(session, product_row)
-    book_ids = booking.direct_books(session, loaded, claim.hospital_id)
     budget = data.time_budget_ms
     if budget:
         repo.set_lock_timeout(session, budget)
@@ -133,11 +132,11 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
                 enrollment.id,
                 product_row,
                 loaded,
-                book_ids,
                 confirm=data.auto_confirm,
                 deadline=started + budget / 1000 if budget else None,
             )
     except _Replay as replay:
+        _remember_replay(session, claim, replay.settlement.id)
         return _replayed(session, principal, replay.settlement)
     except booking.Deferral as why:
         row = _defer(session, claim, bill, enrollment, product_row, why.code, why.message)
@@ -170,6 +169,17 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
     return Settled(settlement_out(row), False)
 
 
+def _remember_replay(session: Session, claim: Claim, settlement_id: str) -> None:
+    """Let this (new) message id answer the same from now on; a concurrent twin may have done it first."""
+    if repo.message(session, claim.namespace, claim.msg_id) is not None:
+        return
+    try:
+        with session.begin_nested():
+            remember(session, claim, "settle", settlement_id)
+    except IntegrityError:
+        existing(session, claim, "settle", by_key=False)  # same request: fine; another one: 409
+
+
 _BUDGET_NOTE = (
     "未能在医院时限内完成理算，转出院后理赔 / could not answer within the hospital's time budget: "
     "settle basic insurance alone; the claim goes to the post-discharge path"
@@ -184,7 +194,6 @@ def _settle_locked(
     enrollment_id: str,
     product_row: ClaimProduct,
     loaded: LoadedProduct,
-    book_ids: dict[str, str],
     *,
     confirm: bool,
     deadline: float | None,
@@ -206,7 +215,7 @@ def _settle_locked(
     )
     if not invariant_holds(bill, result):  # cannot happen: adjudicate keeps it; refuse rather than pay wrong
         raise RuntimeError("settlement invariant broken / 结算恒等式不成立")
-    p = booking.plan(session, loaded, result, book_ids)
+    p = booking.plan(loaded, result, booking.direct_books(session, loaded, claim.hospital_id))
     if deadline is not None and time.monotonic() > deadline:
         raise _OverBudget
     row = new_row(claim, bill, enrollment, product_row, status="settled" if confirm else "pending")
@@ -216,12 +225,13 @@ def _settle_locked(
     if confirm:
         row.confirmed_at = row.created_at
     session.add(row)
-    session.flush()
+    session.flush()  # the settlement row first: the entries below refer to it
     booking.consume(session, enrollment.id, row.id, result.consumed, rows)
     booking.book_hold_or_settle(session, row, p, confirm=confirm, actor=principal.subject_id)
     if confirm:
         booking.payout_entries(session, row, sign=1)
-    remember(session, claim, "settle", row.id)
+    remember(session, claim, "settle", row.id, flush=False)
+    session.flush()
     if deadline is not None and time.monotonic() > deadline:
         raise _OverBudget
     return row

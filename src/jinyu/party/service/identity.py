@@ -27,6 +27,7 @@ hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verified against when the username is unknown, so timing does not reveal which usernames exist.
 _DUMMY_HASH = hasher.hash("jinyu-no-such-user")
 ALGORITHM = "HS256"
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def hash_password(password: str) -> str:
@@ -183,7 +184,11 @@ def authenticate_api_key(session: Session, api_key: str) -> Principal:
         raise InvalidToken(detail="API key 无效 / invalid API key")
     if not hmac.compare_digest(account.key_hash, hash_api_secret(secret)):
         raise InvalidToken(detail="API key 无效 / invalid API key")
-    account.last_used_at = utcnow()
+    # Touch last_used_at at most once a minute: every request of a busy hospital system uses the same row,
+    # and an update per request would make them queue on its lock.
+    now = utcnow()
+    if account.last_used_at is None or now - as_utc(account.last_used_at) > LAST_USED_RESOLUTION:
+        account.last_used_at = now
     return _service_principal(session, account)
 
 

@@ -49,6 +49,8 @@ PROHIBITED_CATEGORIES = {
 }
 MISUSE_KINDS = ("securities", "real_estate", "other_loan", "shell")
 TERMINAL_KINDS = ("returned", *MISUSE_KINDS, "servicing", "stop")
+# Rows about an expanded node itself (what stayed, or that it was a hub) rather than an arrival at it.
+NODE_STATE_KINDS = ("residual", "hub")
 # Where each fen of the loan ends: these kinds partition L exactly.
 BALANCE_KINDS = (*TERMINAL_KINDS, "hub", "cycle", "dust", "residual", "open")
 

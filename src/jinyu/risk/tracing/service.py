@@ -653,7 +653,9 @@ def _account_infos(
         for s in p.steps
     }
     if first_hop:
-        wanted |= {str(n["account"]) for n in traced.trace.nodes if n["hop"] == 1}
+        wanted |= {
+            str(n["account"]) for n in traced.trace.nodes if n["hop"] == 1 and n["kind"] not in rules.NODE_STATE_KINDS
+        }
     return {str(r["account_no"]): r for r in queries.accounts(stores.engine, sorted(wanted))}
 
 
@@ -738,7 +740,7 @@ def _purpose_check(
     purpose: str, nodes: Iterable[Mapping[str, Any]], infos: Mapping[str, Mapping[str, Any]], fen: int
 ) -> PurposeCheck:
     expected = rules.PURPOSE_INDUSTRIES.get(purpose)
-    first = [n for n in nodes if n["hop"] == 1]
+    first = [n for n in nodes if n["hop"] == 1 and n["kind"] not in rules.NODE_STATE_KINDS]
     first_fen = sum(int(n["traced"]) for n in first)
     consistent = None
     if expected is not None:

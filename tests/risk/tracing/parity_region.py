@@ -1,0 +1,167 @@
+"""Rows the fund-tracing queries need in the analytics parity region (tests/analytics/region.py).
+
+The region has banks, accounts of twelve enterprises and six people, and random transfers from January to
+June 2024. This adds the registry rows (enterprises, shareholders, loans), accounts of the stop and
+prohibited categories, and a few planted flows, each as loads of their own so the region's other rows stay
+as they are. `CASES` are the parity cases of every tracing query (the first of each returns rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from jinyu.analytics import Lake
+from tests.analytics import region
+from tests.analytics.tables import load
+
+from .lake import SH, table
+
+LOAD = "TRACING"
+
+
+def _people() -> tuple[list[str], list[str]]:
+    return region.ENTERPRISES, region.PEOPLE  # read late: region.py imports this module while it loads
+
+
+def _account_of(owner: str) -> str:
+    return next(a["account_no"] for a in region._accounts() if a["owner_id"] == owner)
+
+
+SPECIAL = [
+    ("8100000001", "H1-B1-O1", "enterprise", "915000000000BROKER", "securities_settlement"),
+    ("8100000002", "H1-B1-O2", "enterprise", "915000000000DEVELO", "real_estate_developer"),
+    ("8100000003", "H1-B1-O1", "processor", "915000000000PROCES", "payment_processor"),
+    ("8100000004", "H1-B1-O1", "bank", "915000000000BANK01", "loan_repayment"),
+    ("8100000005", "H2-B1-O1", "bank", "915000000000BANK02", "loan_repayment"),
+    ("8100000006", "H1-B1-O1", "bank", "915000000000BANK01", "bank_internal"),
+    ("8100000007", "H1-B1-O2", "enterprise", "9150000000000000" + "12", "corporate_settlement"),  # a new shell
+]
+T1 = dt.datetime(2024, 2, 10, 10, 0, tzinfo=SH)
+T2 = dt.datetime(2024, 3, 5, 9, 30, tzinfo=SH)
+
+
+def add(lake: Lake) -> None:
+    E, P = _people()  # noqa: N806
+    def ent(i: int, rep: str, established: str, address: str, phone: str | None) -> dict[str, Any]:
+        return {
+            "uscc": E[i], "name": f"企业{i}", "industry_code": "C3511" if i % 2 else "F5176",
+            "district_code": "500103", "registered_capital": "1000000.00", "established_on": established,
+            "address": address, "phone": phone, "legal_rep_id": rep, "legal_rep_name": "李*", "status": "active",
+        }  # fmt: skip
+
+    enterprises = [ent(i, P[i % 6], "2015-01-01", f"地址{i}", f"023-{i:04d}") for i in range(12)]
+    enterprises[1]["legal_rep_id"] = P[0]  # same legal representative as E0
+    enterprises[2]["address"] = "地址0"  # same address as E0
+    enterprises[11]["established_on"] = "2023-12-01"  # new, and no tax or staff in the region
+    shareholders = [
+        {"uscc": E[i], "holder_type": "person", "holder_id": P[i % 6], "holder_name": "李*", "share_ratio": "60.00"}
+        for i in range(12)
+    ] + [
+        {"uscc": E[i], "holder_type": "enterprise", "holder_id": E[5], "holder_name": "企业5", "share_ratio": "40.00"}
+        for i in (0, 3, 4)
+    ]  # fmt: skip
+    loans = [
+        {"loan_id": "PL1", "bank_code": "H1-B1", "borrower_uscc": E[0], "disbursement_account": _account_of(E[0]),
+         "amount": "800000.00", "disbursed_at": T1.isoformat(), "term_months": 12,
+         "declared_purpose": "working_capital"},
+        {"loan_id": "PL2", "bank_code": "H1-B2", "borrower_uscc": E[3], "disbursement_account": _account_of(E[3]),
+         "amount": "500000.00", "disbursed_at": T2.isoformat(), "term_months": 24, "declared_purpose": "equipment"},
+        {"loan_id": "PL3", "bank_code": "H2-B1", "borrower_uscc": E[6], "disbursement_account": _account_of(E[6]),
+         "amount": "300000.00", "disbursed_at": T1.isoformat(), "term_months": 12,
+         "declared_purpose": "working_capital"},
+    ]  # fmt: skip
+    accounts = [
+        {"account_no": no, "bank_code": bank, "owner_type": kind, "owner_id": owner, "owner_name": owner[-6:],
+         "category": category, "opened_on": dt.date(2019, 1, 1), "currency": "CNY"}
+        for no, bank, kind, owner, category in SPECIAL
+    ]  # fmt: skip
+    a0, a3, person = _account_of(E[0]), _account_of(E[3]), _account_of(P[0])
+    flows = [
+        ("8100000006", a0, "800000.00", T1, {}),
+        (a0, person, "300000.00", T1, {"hours": 2}),  # to the legal representative
+        (a0, "8100000001", "150000.00", T1, {"hours": 5}),
+        (a0, _account_of(E[2]), "120000.00", T1, {"days": 1}),  # same address
+        (person, "8100000002", "90000.00", T1, {"days": 2}),
+        (_account_of(E[7]), a0, "400000.00", T1, {"days": 3}),
+        (a0, "8100000004", "3000.00", T1, {"days": 10}),
+        ("8100000006", a3, "500000.00", T2, {}),
+        (a3, "8100000007", "250000.00", T2, {"hours": 1}),  # a shell
+        (a3, "8100000005", "100000.00", T2, {"hours": 3}),  # another bank's loan
+        (a3, "8100000003", "50000.00", T2, {"days": 1}),
+    ]
+    transfers = [
+        {"txn_id": f"TR{i:04d}", "ts": (base + dt.timedelta(**delta)).astimezone(dt.UTC), "from_account": src,
+         "to_account": dst, "amount": amount, "currency": "CNY", "channel": "online", "memo": None}
+        for i, (src, dst, amount, base, delta) in enumerate(flows, start=1)
+    ]  # fmt: skip
+    for dataset, rows in (("enterprises", enterprises), ("shareholders", shareholders), ("loans", loans)):
+        _append(lake, dataset, rows)
+    load(lake, "accounts", accounts, LOAD)
+    load(lake, "transfers", transfers, LOAD)
+
+
+def _append(lake: Lake, dataset: str, rows: list[dict[str, Any]]) -> None:
+    from jinyu.governance.contracts import CONTRACTS
+
+    contract = CONTRACTS[dataset]
+    lake.append(
+        dataset, table(dataset, rows), LOAD, partition_by=contract.partition_by, sort_by=contract.sort_by
+    )
+
+
+FEB_MAR = {
+    "loans_from_month": "2024-02",
+    "loans_to_month": "2024-03",
+    "disbursed_from": dt.datetime(2024, 1, 31, 16, tzinfo=dt.UTC),
+    "disbursed_to": dt.datetime(2024, 3, 31, 16, tzinfo=dt.UTC),
+}
+TRACE = {"window_days": 30, "shell_age_days": 365, "max_hops": 3, "dust_fen": 100_000, "hub_degree": 1000}
+SHELLS = {"new_since": dt.date(2023, 2, 10), "until": dt.date(2024, 4, 30), "act_from": "2023-02"}
+
+
+def _context(loan: str, month: str, **extra: object) -> dict[str, object]:
+    return {
+        "loan_id": loan,
+        "loan_month": month,
+        "root_code": "H1",
+        "window_days": 30,
+        "shell_age_days": 365,
+        **extra,
+    }
+
+
+def _hop(frontier: str, **extra: object) -> dict[str, object]:
+    until = dt.datetime(2024, 3, 11, 2, tzinfo=dt.UTC)
+    return {"frontier": frontier, "from_month": "2024-02", "to_month": "2024-03", "until": until, **extra}
+
+
+def _batch(root: str, **extra: object) -> dict[str, object]:
+    return {"root_code": root, "from_month": "2024-02", "to_month": "2024-04", **TRACE, **FEB_MAR, **extra}
+
+
+def cases() -> Mapping[str, list[Mapping[str, object]]]:
+    E, P = _people()  # noqa: N806
+    a0 = _account_of(E[0])
+    micros = (T1.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+    frontier = f"{a0}|{micros}|1,{_account_of(P[0])}|{micros + 7_200_000_000}|0"
+    shells = {**SHELLS, "to_month": "2024-03"}
+    return {
+        "tracing_loan": [{"loan_id": "PL1", "root_code": "H1"}, {"loan_id": "PL1", "root_code": "H2"}],
+        "tracing_bank_tree": [{"root_code": "H1"}, {"root_code": "H1-B1"}, {"root_code": "NOPE"}],
+        "tracing_batch_loans": [{"root_code": "H1", **FEB_MAR}, {"root_code": "H2-B1", **FEB_MAR}],
+        "tracing_special_accounts": [{}],
+        "tracing_context_return_flow": [_context("PL1", "2024-02"), _context("PL3", "2024-02")],
+        "tracing_context_misuse": [
+            _context("PL2", "2024-03", **shells),
+            _context("PL1", "2024-02", **shells),
+        ],
+        "tracing_hop_fifo": [_hop(frontier, hub_degree=1000), _hop(frontier, hub_degree=2)],
+        "tracing_hop_pro_rata": [_hop(frontier, hub_degree=1000), _hop(frontier, hub_degree=2)],
+        "tracing_accounts": [{"accounts": f"{a0},8100000001,nothing"}, {"accounts": "none"}],
+        "tracing_batch_return_flow_pro_rata": [_batch("H1"), _batch("H1", max_hops=1, dust_fen=0)],
+        "tracing_batch_return_flow_fifo": [_batch("H1"), _batch("H1", hub_degree=2)],
+        "tracing_batch_misuse_pro_rata": [_batch("H1", **SHELLS), _batch("H1-B2", **SHELLS)],
+        "tracing_batch_misuse_fifo": [_batch("H1", **SHELLS), _batch("H1", max_hops=6, **SHELLS)],
+    }

@@ -1,0 +1,99 @@
+"""The tracing API under /api/v1/risk: GET and POST checks, batches, problem+json refusals."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from jinyu.analytics import Lake
+from jinyu.config import Settings
+from jinyu.core.auth import OrgKind, Role
+from tests.fixtures.auth import login, make_org, make_user
+
+from .lake import golden_rows, write
+
+BASE = "/api/v1/risk"
+
+
+@pytest.fixture
+def headers(client: TestClient, session: Session, settings: Settings) -> dict[str, dict[str, str]]:
+    h1 = make_org(session, OrgKind.BANK_HEAD_OFFICE, code="H1")
+    b1 = make_org(session, OrgKind.BANK_BRANCH, parent=h1, code="B1")
+    h2 = make_org(session, OrgKind.BANK_HEAD_OFFICE, code="H2")
+    users = {
+        "hq": make_user(session, h1, Role.BANK_HQ_RISK),
+        "branch": make_user(session, b1, Role.BANK_BRANCH_OFFICER),
+        "other": make_user(session, h2, Role.BANK_HQ_RISK),
+        "regulator": make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_ANALYST),
+    }
+    session.commit()
+    write(Lake(settings.lake_dir), golden_rows())
+    return {name: login(client, user.username) for name, user in users.items()}
+
+
+def test_get_and_post_return_flow(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    got = client.get(f"{BASE}/loans/L1/return-flow", headers=headers["hq"], params={"policy": "fifo"})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert (body["verdict"], body["returned_amount"], body["basis"]["policy"]) == (
+        "risky",
+        "590000.00",
+        "fifo",
+    )
+    posted = client.post(f"{BASE}/loans/L1/return-flow", headers=headers["branch"], json={"max_hops": 1})
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["returned_amount"] == "200000.00"
+    assert posted.json()["inquiry_id"] != body["inquiry_id"]
+
+
+def test_misuse(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    resp = client.post(f"{BASE}/loans/L2/misuse", headers=headers["hq"], json={})
+    assert resp.status_code == 200, resp.text
+    lines = {x["kind"]: x["amount"] for x in resp.json()["by_category"]}
+    assert lines == {
+        "securities": "0.00",
+        "real_estate": "0.00",
+        "other_loan": "200000.00",
+        "shell": "300000.00",
+    }
+    assert client.get(f"{BASE}/loans/L2/misuse", headers=headers["hq"]).json()["verdict"] == "risky"
+
+
+def test_another_banks_loan_is_not_found(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    for path in ("return-flow", "misuse"):
+        resp = client.get(f"{BASE}/loans/L1/{path}", headers=headers["other"])
+        assert resp.status_code == 404
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert resp.json()["code"] == "loan_not_found"
+    assert client.get(f"{BASE}/loans/L1/return-flow", headers=headers["regulator"]).status_code == 403
+
+
+def test_bad_parameters_are_problems(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    for params in ({"max_hops": 7}, {"window_days": 181}, {"policy": "lifo"}, {"dust": "-1"}):
+        resp = client.get(f"{BASE}/loans/L1/return-flow", headers=headers["hq"], params=params)
+        assert resp.status_code == 422, params
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert resp.json()["errors"]
+    bad = client.post(
+        f"{BASE}/batches", headers=headers["hq"], json={"from_date": "2024-03-31", "to_date": "2024-03-01"}
+    )
+    assert bad.status_code == 422
+
+
+def test_batch(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    resp = client.post(
+        f"{BASE}/batches",
+        headers=headers["hq"],
+        json={"from_date": "2024-03-01", "to_date": "2024-03-31", "policy": "fifo"},
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert [r["loan_id"] for r in body["rows"]] == ["L1", "L2"]
+    assert body["summary"]["risky_loans"] == 2 and body["basis"]["policy"] == "fifo"
+    other = client.post(
+        f"{BASE}/batches",
+        headers=headers["hq"],
+        json={"from_date": "2024-03-01", "to_date": "2024-03-31", "bank_code": "B2"},
+    )
+    assert other.status_code == 404 and other.json()["code"] == "bank_node_not_found"
