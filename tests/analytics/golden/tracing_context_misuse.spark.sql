@@ -256,6 +256,7 @@ WITH node AS (
 )
 SELECT
   'related' AS row_type,
+  r.loan_id,
   a.account_no,
   r.rel_rank,
   a.owner_id,
@@ -270,6 +271,7 @@ JOIN accounts AS a
 UNION ALL
 SELECT
   'shell',
+  sh.loan_id,
   a.account_no,
   NULL,
   a.owner_id,
@@ -282,6 +284,7 @@ FROM shell AS sh
 JOIN accounts AS a
   ON a.owner_id = sh.uscc
 ORDER BY
+  loan_id NULLS LAST,
   row_type NULLS LAST,
   account_no NULLS LAST,
   rel_rank NULLS LAST

@@ -140,6 +140,7 @@ WITH node AS (
 )
 SELECT
   'related' AS row_type,
+  r.loan_id,
   a.account_no,
   r.rel_rank,
   a.owner_id,
@@ -152,6 +153,7 @@ FROM rel_owner AS r
 JOIN accounts AS a
   ON a.owner_id = r.owner_id
 ORDER BY
+  loan_id NULLS LAST,
   row_type NULLS LAST,
   account_no NULLS LAST,
   rel_rank NULLS LAST

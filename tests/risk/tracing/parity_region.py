@@ -36,14 +36,21 @@ SPECIAL = [
     ("8100000004", "H1-B1-O1", "bank", "915000000000BANK01", "loan_repayment"),
     ("8100000005", "H2-B1-O1", "bank", "915000000000BANK02", "loan_repayment"),
     ("8100000006", "H1-B1-O1", "bank", "915000000000BANK01", "bank_internal"),
-    ("8100000007", "H1-B1-O2", "enterprise", "9150000000000000" + "12", "corporate_settlement"),  # a new shell
+    (
+        "8100000007",
+        "H1-B1-O2",
+        "enterprise",
+        "9150000000000000" + "12",
+        "corporate_settlement",
+    ),  # a new shell
 ]
 T1 = dt.datetime(2024, 2, 10, 10, 0, tzinfo=SH)
 T2 = dt.datetime(2024, 3, 5, 9, 30, tzinfo=SH)
 
 
 def add(lake: Lake) -> None:
-    E, P = _people()  # noqa: N806
+    E, P = _people()
+
     def ent(i: int, rep: str, established: str, address: str, phone: str | None) -> dict[str, Any]:
         return {
             "uscc": E[i], "name": f"企业{i}", "industry_code": "C3511" if i % 2 else "F5176",
@@ -117,51 +124,50 @@ FEB_MAR = {
     "disbursed_from": dt.datetime(2024, 1, 31, 16, tzinfo=dt.UTC),
     "disbursed_to": dt.datetime(2024, 3, 31, 16, tzinfo=dt.UTC),
 }
-TRACE = {"window_days": 30, "shell_age_days": 365, "max_hops": 3, "dust_fen": 100_000, "hub_degree": 1000}
-SHELLS = {"new_since": dt.date(2023, 2, 10), "until": dt.date(2024, 4, 30), "act_from": "2023-02"}
+LOAN = {"root_code": "H1", "window_days": 30, "shell_age_days": 365}
+SHELLS = {
+    "new_since": dt.date(2023, 2, 10),
+    "until": dt.date(2024, 4, 30),
+    "act_from": "2023-02",
+    "to_month": "2024-04",
+}
 
 
-def _context(loan: str, month: str, **extra: object) -> dict[str, object]:
-    return {
-        "loan_id": loan,
-        "loan_month": month,
-        "root_code": "H1",
-        "window_days": 30,
-        "shell_age_days": 365,
-        **extra,
-    }
-
-
-def _hop(frontier: str, **extra: object) -> dict[str, object]:
-    until = dt.datetime(2024, 3, 11, 2, tzinfo=dt.UTC)
-    return {"frontier": frontier, "from_month": "2024-02", "to_month": "2024-03", "until": until, **extra}
-
-
-def _batch(root: str, **extra: object) -> dict[str, object]:
-    return {"root_code": root, "from_month": "2024-02", "to_month": "2024-04", **TRACE, **FEB_MAR, **extra}
+def _micros(value: dt.datetime) -> int:
+    return (value.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 
 
 def cases() -> Mapping[str, list[Mapping[str, object]]]:
-    E, P = _people()  # noqa: N806
-    a0 = _account_of(E[0])
-    micros = (T1.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
-    frontier = f"{a0}|{micros}|1,{_account_of(P[0])}|{micros + 7_200_000_000}|0"
-    shells = {**SHELLS, "to_month": "2024-03"}
+    E, P = _people()
+    a0, a3, rep = _account_of(E[0]), _account_of(E[3]), _account_of(P[0])
+    until1, until2 = _micros(T1 + dt.timedelta(days=30)), _micros(T2 + dt.timedelta(days=30))
+    frontier = ",".join(
+        [
+            f"PL1|{a0}|80000000|{_micros(T1)}|1|{until1}",
+            f"PL1|{rep}|30000000|{_micros(T1) + 7_200_000_000}|0|{until1}",
+            f"PL2|{a3}|50000000|{_micros(T2)}|1|{until2}",
+        ]
+    )
+    hop = {"frontier": frontier, "from_month": "2024-02", "to_month": "2024-04"}
     return {
         "tracing_loan": [{"loan_id": "PL1", "root_code": "H1"}, {"loan_id": "PL1", "root_code": "H2"}],
         "tracing_bank_tree": [{"root_code": "H1"}, {"root_code": "H1-B1"}, {"root_code": "NOPE"}],
         "tracing_batch_loans": [{"root_code": "H1", **FEB_MAR}, {"root_code": "H2-B1", **FEB_MAR}],
         "tracing_special_accounts": [{}],
-        "tracing_context_return_flow": [_context("PL1", "2024-02"), _context("PL3", "2024-02")],
-        "tracing_context_misuse": [
-            _context("PL2", "2024-03", **shells),
-            _context("PL1", "2024-02", **shells),
+        "tracing_context_return_flow": [
+            {"loan_id": "PL1", "loan_month": "2024-02", **LOAN},
+            {"loan_id": "PL3", "loan_month": "2024-02", **LOAN},
         ],
-        "tracing_hop_fifo": [_hop(frontier, hub_degree=1000), _hop(frontier, hub_degree=2)],
-        "tracing_hop_pro_rata": [_hop(frontier, hub_degree=1000), _hop(frontier, hub_degree=2)],
+        "tracing_context_misuse": [
+            {"loan_id": "PL2", "loan_month": "2024-03", **LOAN, **SHELLS},
+            {"loan_id": "PL1", "loan_month": "2024-02", **LOAN, **SHELLS},
+        ],
+        "tracing_batch_context_return_flow": [{**FEB_MAR, **LOAN}, {**FEB_MAR, **LOAN, "root_code": "H2"}],
+        "tracing_batch_context_misuse": [
+            {**FEB_MAR, **LOAN, **SHELLS},
+            {**FEB_MAR, **LOAN, **SHELLS, "window_days": 1},
+        ],
+        "tracing_hop_fifo": [{**hop, "hub_degree": 1000}, {**hop, "hub_degree": 2}],
+        "tracing_hop_pro_rata": [{**hop, "hub_degree": 1000}, {**hop, "hub_degree": 2}],
         "tracing_accounts": [{"accounts": f"{a0},8100000001,nothing"}, {"accounts": "none"}],
-        "tracing_batch_return_flow_pro_rata": [_batch("H1"), _batch("H1", max_hops=1, dust_fen=0)],
-        "tracing_batch_return_flow_fifo": [_batch("H1"), _batch("H1", hub_degree=2)],
-        "tracing_batch_misuse_pro_rata": [_batch("H1", **SHELLS), _batch("H1-B2", **SHELLS)],
-        "tracing_batch_misuse_fifo": [_batch("H1", **SHELLS), _batch("H1", max_hops=6, **SHELLS)],
     }

@@ -109,11 +109,15 @@ def _by_hop(rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
     return dict(out)
 
 
-def _batch(engine: DuckDBEngine, mode: str, params: BatchRequest, loan_id: str) -> list[dict[str, Any]]:
+def _batch(engine: DuckDBEngine, lake: Path, request: BatchRequest) -> service.Found:
     start = dt.datetime(2024, 2, 29, 16, tzinfo=dt.UTC)
     end = dt.datetime(2024, 3, 31, 16, tzinfo=dt.UTC)
-    values = service._batch_params(params, "H1", "2024-03", start, end, mode)
-    return [r for r in queries.batch_trace(engine, mode, params.policy, values) if r["loan_id"] == loan_id]
+    loans = queries.batch_loans(
+        engine,
+        {"root_code": "H1", "loans_from_month": "2024-03", "loans_to_month": "2024-03", "disbursed_from": start,
+         "disbursed_to": end},
+    )  # fmt: skip
+    return service.trace_batch(_stores(engine, lake), "H1", loans, request, start, end)
 
 
 @pytest.mark.parametrize(("loan_id", "mode", "policy"), sorted(EXPECTED))
@@ -127,15 +131,20 @@ def test_single_trace_pins_every_fen(
         assert _by_hop(traced.trace.nodes) == PER_HOP[(loan_id, mode, policy)]
 
 
-@pytest.mark.parametrize(("loan_id", "mode", "policy"), sorted(EXPECTED))
-def test_batch_statement_agrees_with_the_single_trace(
-    engine: DuckDBEngine, lake: Path, loan_id: str, mode: str, policy: str
+@pytest.mark.parametrize(
+    ("mode", "policy"), [("return_flow", "pro_rata"), ("misuse", "pro_rata"), ("misuse", "fifo")]
+)
+def test_a_batch_traces_every_loan_in_the_same_statements(
+    engine: DuckDBEngine, lake: Path, mode: str, policy: str
 ) -> None:
     request = BatchRequest(policy=policy, from_date=dt.date(2024, 3, 1), to_date=dt.date(2024, 3, 31))  # type: ignore[arg-type]
-    rows = _batch(engine, mode, request, loan_id)
-    expected = {k: v for k, v in _by_hop(_single(engine, lake, loan_id, mode, request).trace.nodes).items()}
-    assert _by_hop(rows) == expected
-    assert _by_kind(rows) == EXPECTED[(loan_id, mode, policy)]
+    found = _batch(engine, lake, request)[mode]
+    assert set(found) == {"L1", "L2"}
+    for loan_id, nodes in found.items():
+        single = _single(engine, lake, loan_id, mode, request).trace.nodes
+        assert _by_hop(nodes) == _by_hop(single)
+        if (loan_id, mode, policy) in EXPECTED:
+            assert _by_kind(nodes) == EXPECTED[(loan_id, mode, policy)]
 
 
 def _ledger() -> rules.Ledger:
@@ -189,13 +198,11 @@ def test_dust_drops_small_arrivals(engine: DuckDBEngine, lake: Path) -> None:
     }  # fmt: skip
 
 
-def test_hubs_are_not_followed_but_own_accounts_always_are(engine: DuckDBEngine) -> None:
-    request = BatchRequest(from_date=dt.date(2024, 3, 1), to_date=dt.date(2024, 3, 31))
-    values = service._batch_params(request, "H1", "2024-03", dt.datetime(2024, 2, 29, 16, tzinfo=dt.UTC),
-                                   dt.datetime(2024, 3, 31, 16, tzinfo=dt.UTC), "return_flow")  # fmt: skip
-    values["hub_degree"] = 2  # X has two transfers out in the window; A0 (own) has five
-    rows = [r for r in queries.batch_trace(engine, "return_flow", "pro_rata", values) if r["loan_id"] == "L1"]
-    assert _by_kind(rows) == {
+def test_hubs_are_not_followed_but_own_accounts_always_are(engine: DuckDBEngine, lake: Path) -> None:
+    # X has two transfers out in the window; A0 (the borrower's own account) has five.
+    params = TraceParams.model_construct(**{**TraceParams().model_dump(), "hub_degree": 2})
+    nodes = _single(engine, lake, "L1", "return_flow", params).trace.nodes
+    assert _by_kind(nodes) == {
         "returned": 220_000 * Y, "securities": 50_000 * Y, "real_estate": 125_000 * Y, "servicing": 5_000 * Y,
         "hub": 100_000 * Y, "residual": 500_000 * Y,
     }  # fmt: skip

@@ -236,7 +236,7 @@ def batch(
         console=err_console,
         disable=json_out and not sys.stderr.isatty(),
     ) as bar:
-        task = bar.add_task("追踪 tracing (月 months)", total=None)
+        task = bar.add_task("追踪 tracing", total=None)
 
         def progress(done: int, total: int, loans: int) -> None:
             bar.update(task, completed=done, total=total, description=f"追踪 tracing: {loans} 笔 loans")

@@ -1,34 +1,27 @@
 """Named analytics queries of fund-flow tracing, registered in `jinyu.analytics`' registry.
 
-One statement traces all hops of one loan (or of every loan of a batch): the frontier is kept aggregated per
-(loan, account, hop) and never enumerates paths. Each hop is a handful of CTEs generated from one template:
-
-    o{h}  the frontier's outgoing transfers after the money arrived and before the window closes
-    p{h}  each transfer's traced part, by the propagation policy (see `rules.allocate_*`, same arithmetic)
-    c{h}  traced parts aggregated per (src, dst) and classified: pass on, returned, prohibited, stop, ...
-    n{h}  nodes of hop h: (account, kind) with the traced amount and first arrival
-    f{h}  the next frontier: pass nodes at or above the dust threshold not expanded before
+Tracing goes one hop at a time, one statement per hop for the whole frontier of every loan being traced (one
+loan, or all loans of a batch): the frontier is aggregated per (loan, account) and travels as one bound text
+parameter; paths are never enumerated. A hop statement joins the frontier with the transfers after each
+node's arrival up to its loan's window end, splits each node's traced money over them by the policy and
+returns the traced parts summed per (loan, src, dst), plus the nodes that are hubs. Classification, dust,
+cycles and the next frontier are pure rules (`rules.trace_many`), so single loans and batches share one path.
 
 Amounts are whole fen (BIGINT). A pro-rata part is floor(amount x traced / pool), computed exactly in both
-engines: a double estimate corrected by an exact DECIMAL(38,0) remainder (`_MUL_DIV`), because DuckDB
-divides decimals in double precision and Spark has no 128-bit integer. Stop nodes, prohibited categories
-and related parties are tested with joins against small sets built once per statement; the month partition
-bounds are bound parameters so only the months of the window are read.
-
-Queries (each DuckDB-dialect SQL, translated to Spark by the registry):
+engines: a double estimate corrected by the exact remainder in DECIMAL(38,0), because DuckDB divides
+decimals in double precision and Spark has no 128-bit integer. Month partition bounds are bound parameters,
+so only the months of the window are read.
 
     tracing_loan                      one loan, only if booked inside the caller's bank tree
-    tracing_context_{mode}            its related-party accounts (and, for misuse, shell companies' accounts)
-    tracing_special_accounts          accounts of stop and prohibited categories (loan-independent)
-    tracing_hop_{policy}              one hop of one loan: the frontier's outgoing transfers (and inflow)
-    tracing_accounts                  category and owner industry of the accounts shown as evidence
     tracing_bank_tree                 a bank node and the nodes below it
     tracing_batch_loans               the loans of a bank tree disbursed in a period
-    tracing_batch_{mode}_{policy}     every loan of a batch, all hops in one statement: fen per (loan, hop, kind)
+    tracing_context_{mode}            one loan's related-party accounts (and, for misuse, shells' accounts)
+    tracing_batch_context_{mode}      the same for every loan of a batch
+    tracing_special_accounts          accounts of stop and prohibited categories (loan-independent)
+    tracing_hop_{policy}              one hop of a frontier: traced parts per (loan, src, dst), and hubs
+    tracing_accounts                  category and owner industry of the accounts shown as evidence
 
-with mode `return_flow` or `misuse` and policy `pro_rata` or `fifo`. A single loan is traced one statement
-per hop (the frontier passed as one bound text parameter) with the policy arithmetic in `rules.trace`; a
-batch runs everything in one statement. The two are the same semantics; tests hold them equal.
+with mode `return_flow` or `misuse` and policy `pro_rata` or `fifo`.
 """
 
 from __future__ import annotations
@@ -40,7 +33,6 @@ from typing import Any
 from jinyu.analytics import Engine, Month, Query, register
 from jinyu.risk.tracing.rules import (
     LINKED_RELATIONS,
-    MAX_HOPS_LIMIT,
     MODES,
     POLICIES,
     PROHIBITED_CATEGORIES,
@@ -48,7 +40,8 @@ from jinyu.risk.tracing.rules import (
     STOP_CATEGORIES,
 )
 
-K = MAX_HOPS_LIMIT
+LIST_SEPARATOR = ","
+FIELD_SEPARATOR = "|"
 
 
 def _quoted(values: tuple[str, ...]) -> str:
@@ -194,303 +187,19 @@ shell AS (
 )"""
 
 _SPECIAL_CATEGORIES = _quoted(STOP_CATEGORIES + tuple(PROHIBITED_CATEGORIES))
-
-
-def _special(mode: str) -> str:
-    shells = " OR a.owner_id IN (SELECT uscc FROM cand)" if mode == "misuse" else ""
-    shell_accounts = (
-        """,
-shell_acct AS (
-    SELECT sh.loan_id, s.account_no, sh.is_new, sh.is_linked
-    FROM shell AS sh JOIN special AS s ON s.owner_id = sh.uscc
-)"""
-        if mode == "misuse"
-        else ""
-    )
-    return f"""
-special AS (
-    SELECT a.account_no, a.category, a.owner_id, a.bank_code, bk.parent_code
-    FROM accounts AS a
-    LEFT JOIN banks AS bk ON bk.org_code = a.bank_code
-    WHERE a.category IN ({_SPECIAL_CATEGORIES})
-       OR a.owner_id IN (SELECT owner_id FROM rel_owner){shells}
-),
-rel_acct AS (
-    SELECT r.loan_id, s.account_no, MIN(r.rel_rank) AS rel_rank
-    FROM rel_owner AS r JOIN special AS s ON s.owner_id = r.owner_id
-    GROUP BY r.loan_id, s.account_no
-){shell_accounts}"""
-
-
-# -- one hop ------------------------------------------------------------------------------------------------
-
-
-# floor(a * b / d) for BIGINT a, b, d with 0 <= b <= d: a double estimate (off by at most one, since the
-# quotient is at most a < 2^53) corrected with the exact remainder in DECIMAL(38,0).
-def _remainder(a: str, b: str, q: str, d: str) -> str:
-    return (
-        f"CAST({a} AS DECIMAL(38, 0)) * CAST({b} AS DECIMAL(38, 0)) "
-        f"- CAST({q} AS DECIMAL(38, 0)) * CAST({d} AS DECIMAL(38, 0))"
-    )
-
-
-def _allocation(h: int, policy: str) -> str:
-    """CTEs o{h} (outgoing transfers), hub{h} and p{h} (traced part of each transfer) for one policy."""
-    prev = h - 1
-    outgoing = f"""
-o{h} AS (
-    SELECT f.loan_id, f.account AS src, f.traced, f.own AS src_own, t.txn_id, t.ts, t.to_account AS dst,
-           CAST(t.amount * 100 AS BIGINT) AS amt
-    FROM f{prev} AS f
-    JOIN transfers AS t ON t.from_account = f.account
-    WHERE t.month >= $from_month AND t.month <= $to_month AND t.ts > f.arrived AND t.ts <= f.t_end
-),
-hub{h} AS (
-    SELECT o.loan_id, o.src, COUNT(*) AS out_n, CAST(SUM(o.amt) AS BIGINT) AS out_total
-    FROM o{h} AS o
-    GROUP BY o.loan_id, o.src
-)"""
-    if policy == "pro_rata":
-        return (
-            outgoing
-            + f""",
-i{h} AS (
-    SELECT f.loan_id, f.account, CAST(SUM(CAST(t.amount * 100 AS BIGINT)) AS BIGINT) AS in_total
-    FROM f{prev} AS f
-    JOIN transfers_by_counterparty AS t ON t.to_account = f.account
-    WHERE t.month >= $from_month AND t.month <= $to_month AND t.ts >= f.arrived AND t.ts <= f.t_end
-    GROUP BY f.loan_id, f.account
-),
-q{h} AS (
-    SELECT o.loan_id, o.src, o.src_own, o.dst, o.ts, o.amt, o.traced, x.pool,
-           CAST(FLOOR(CAST(o.amt AS DOUBLE) * CAST(o.traced AS DOUBLE) / CAST(x.pool AS DOUBLE)) AS BIGINT)
-               AS q0
-    FROM o{h} AS o
-    JOIN (
-        SELECT hb.loan_id, hb.src, hb.out_n,
-               GREATEST(f.traced, COALESCE(i.in_total, 0), hb.out_total) AS pool
-        FROM hub{h} AS hb
-        JOIN f{prev} AS f ON f.loan_id = hb.loan_id AND f.account = hb.src
-        LEFT JOIN i{h} AS i ON i.loan_id = hb.loan_id AND i.account = hb.src
-        WHERE hb.out_n < $hub_degree OR f.own = 1
-    ) AS x ON x.loan_id = o.loan_id AND x.src = o.src
-),
-p{h} AS (
-    SELECT loan_id, src, src_own, dst, ts,
-           q0 + CASE
-               WHEN {_remainder("amt", "traced", "q0", "pool")} < 0 THEN -1
-               WHEN {_remainder("amt", "traced", "q0", "pool")} >= pool THEN 1
-               ELSE 0
-           END AS part
-    FROM q{h}
-)"""
-        )
-    return (
-        outgoing
-        + f""",
-w{h} AS (
-    SELECT o.loan_id, o.src, o.src_own, o.dst, o.ts, o.amt, o.traced,
-           COALESCE(SUM(o.amt) OVER (
-               PARTITION BY o.loan_id, o.src ORDER BY o.ts, o.txn_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-           ), 0) AS before
-    FROM o{h} AS o
-    JOIN hub{h} AS hb ON hb.loan_id = o.loan_id AND hb.src = o.src
-    WHERE hb.out_n < $hub_degree OR o.src_own = 1
-),
-p{h} AS (
-    SELECT loan_id, src, src_own, dst, ts, GREATEST(0, LEAST(amt, traced - before)) AS part
-    FROM w{h}
-)"""
-    )
-
-
-def _edge_kind(mode: str) -> str:
-    prohibited = """
-        WHEN s.category = 'securities_settlement' THEN 'securities'
-        WHEN s.category = 'real_estate_developer' THEN 'real_estate'
-        WHEN s.category = 'loan_repayment' AND e.src_own = 1
-             AND (s.bank_code = l.bank_code OR s.parent_code = l.bank_code) THEN 'servicing'
-        WHEN s.category = 'loan_repayment' AND rs.rel_rank IS NOT NULL THEN 'other_loan'
-        WHEN s.category = 'loan_repayment' THEN 'stop'"""
-    stop = f"""
-        WHEN s.category IN ({_quoted(STOP_CATEGORIES)}) THEN 'stop'"""
-    if mode == "return_flow":
-        return f"""CASE
-        WHEN rd.rel_rank = 1 AND e.src_own = 1 THEN 'pass'
-        WHEN rd.rel_rank IS NOT NULL THEN 'returned'{prohibited}{stop}
-        ELSE 'pass'
-    END"""
-    return f"""CASE{prohibited}{stop}
-        WHEN sh.account_no IS NOT NULL AND COALESCE(rd.rel_rank, 0) <> 1 THEN 'shell'
-        ELSE 'pass'
-    END"""
-
-
-def _frontier(h: int) -> str:
-    """f{h}: the accounts hop h+1 expands (none after the last possible hop)."""
-    if h >= K:
-        return ""
-    return f"""f{h} AS (
-    SELECT n.loan_id, n.account, n.traced, n.arrived, l.t_end, n.own
-    FROM n{h} AS n
-    JOIN loan AS l ON l.loan_id = n.loan_id
-    WHERE {h} < $max_hops AND n.kind = 'pass' AND n.seen = 0 AND n.traced >= $dust_fen
-),
-"""
-
-
-def _hop(h: int, mode: str, policy: str) -> str:
-    prev = h - 1
-    shell_join = (
-        "\n    LEFT JOIN shell_acct AS sh ON sh.loan_id = e.loan_id AND sh.account_no = e.dst"
-        if mode == "misuse"
-        else ""
-    )
-    seen = " UNION ALL ".join(f"SELECT loan_id, account FROM f{j}" for j in range(h))
-    return (
-        _allocation(h, policy)
-        + f""",
-c{h} AS (
-    SELECT e.loan_id, e.src, e.dst, e.traced, e.first_ts, e.last_ts, e.txn_count,
-           CASE WHEN rd.rel_rank = 1 THEN 1 ELSE 0 END AS own,
-           {_edge_kind(mode)} AS kind
-    FROM (
-        SELECT loan_id, src, MAX(src_own) AS src_own, dst, CAST(SUM(part) AS BIGINT) AS traced,
-               MIN(ts) AS first_ts, MAX(ts) AS last_ts, COUNT(*) AS txn_count
-        FROM p{h}
-        WHERE part > 0
-        GROUP BY loan_id, src, dst
-    ) AS e
-    JOIN loan AS l ON l.loan_id = e.loan_id
-    LEFT JOIN special AS s ON s.account_no = e.dst
-    LEFT JOIN rel_acct AS rd ON rd.loan_id = e.loan_id AND rd.account_no = e.dst
-    LEFT JOIN rel_acct AS rs ON rs.loan_id = e.loan_id AND rs.account_no = e.src{shell_join}
-),
-seen{h} AS (
-    {seen}
-),
-n{h} AS (
-    SELECT c.loan_id, c.dst AS account, c.kind, CAST(SUM(c.traced) AS BIGINT) AS traced,
-           MIN(c.first_ts) AS arrived, MAX(c.last_ts) AS last_ts, CAST(SUM(c.txn_count) AS BIGINT) AS txn_count,
-           MAX(c.own) AS own, MAX(CASE WHEN sn.account IS NULL THEN 0 ELSE 1 END) AS seen
-    FROM c{h} AS c
-    LEFT JOIN seen{h} AS sn ON sn.loan_id = c.loan_id AND sn.account = c.dst
-    GROUP BY c.loan_id, c.dst, c.kind
-),
-{_frontier(h)}r{h} AS (
-    SELECT f.loan_id, {prev} AS hop, f.account,
-           CASE WHEN hb.out_n >= $hub_degree AND f.own = 0 THEN 'hub' ELSE 'residual' END AS kind,
-           CASE
-               WHEN hb.out_n >= $hub_degree AND f.own = 0 THEN f.traced
-               ELSE f.traced - COALESCE(x.out_traced, 0)
-           END AS traced,
-           f.arrived
-    FROM f{prev} AS f
-    LEFT JOIN hub{h} AS hb ON hb.loan_id = f.loan_id AND hb.src = f.account
-    LEFT JOIN (
-        SELECT loan_id, src, CAST(SUM(part) AS BIGINT) AS out_traced FROM p{h} GROUP BY loan_id, src
-    ) AS x ON x.loan_id = f.loan_id AND x.src = f.account
-)"""
-    )
-
-
-_FINAL_KIND = """CASE
-            WHEN n.traced < $dust_fen THEN 'dust'
-            WHEN n.kind <> 'pass' THEN n.kind
-            WHEN n.seen = 1 THEN 'cycle'
-            WHEN {h} >= $max_hops THEN 'open'
-            ELSE 'pass'
-        END"""
-
-
-def _nodes() -> str:
-    """All node rows: the origin, every hop's arrivals with their final kind, residuals and hubs."""
-    parts = [
-        "SELECT loan_id, 0 AS hop, account, 'origin' AS kind, traced, arrived, arrived AS last_ts, "
-        "CAST(0 AS BIGINT) AS txn_count FROM f0"
-    ]
-    for h in range(1, K + 1):
-        parts.append(
-            f"SELECT n.loan_id, {h} AS hop, n.account, {_FINAL_KIND.format(h=h)} AS kind, n.traced, n.arrived, "
-            f"n.last_ts, n.txn_count FROM n{h} AS n"
-        )
-        parts.append(
-            f"SELECT loan_id, hop, account, kind, traced, arrived, arrived AS last_ts, CAST(0 AS BIGINT) AS txn_count "
-            f"FROM r{h} WHERE traced > 0"
-        )
-    return "nodes AS (\n    " + "\n    UNION ALL\n    ".join(parts) + "\n)"
-
-
-def _trace_ctes(mode: str, policy: str, *, batch: bool) -> str:
-    ctes = [_TREE.strip(), (_BATCH_LOANS if batch else _ONE_LOAN).strip(), _RELATED.strip()]
-    if mode == "misuse":
-        ctes.append(_SHELLS.strip())
-    ctes.append(_special(mode).strip())
-    ctes.append(
-        "f0 AS (\n    SELECT loan_id, disbursement_account AS account, amount_fen AS traced, "
-        "disbursed_at AS arrived, t_end, 1 AS own\n    FROM loan\n)"
-    )
-    ctes.extend(_hop(h, mode, policy).strip() for h in range(1, K + 1))
-    ctes.append(_nodes())
-    return "WITH " + ",\n".join(ctes)
-
-
-def _batch_sql(mode: str, policy: str) -> str:
-    """Per loan of the batch: traced amount, first arrival and node count per (hop, kind)."""
-    return (
-        _trace_ctes(mode, policy, batch=True)
-        + """
-SELECT loan_id, hop, kind, CAST(SUM(traced) AS BIGINT) AS traced, MIN(arrived) AS first_ts,
-       COUNT(*) AS nodes
-FROM nodes
-WHERE kind <> 'pass'
-GROUP BY loan_id, hop, kind
-ORDER BY loan_id, hop, kind
-"""
-    )
-
-
-# -- registration -------------------------------------------------------------------------------------------
-
-_TRACE_PARAMS: dict[str, type] = {
-    "root_code": str,
-    "window_days": int,
-    "shell_age_days": int,
-    "from_month": Month,
-    "to_month": Month,
-    "max_hops": int,
-    "dust_fen": int,
-    "hub_degree": int,
-}
-_SHELL_PARAMS: dict[str, type] = {"new_since": dt.date, "until": dt.date, "act_from": Month}
 _BATCH_PARAMS: dict[str, type] = {
     "loans_from_month": Month,
     "loans_to_month": Month,
     "disbursed_from": dt.datetime,
     "disbursed_to": dt.datetime,
 }
-
-
-def batch_query_name(mode: str, policy: str) -> str:
-    return f"tracing_batch_{mode}_{policy}"
-
-
-def _register_batches() -> None:
-    for mode in MODES:
-        for policy in POLICIES:
-            register(
-                Query(
-                    name=batch_query_name(mode, policy),
-                    sql=_batch_sql(mode, policy),
-                    params={**_TRACE_PARAMS, **_BATCH_PARAMS, **(_SHELL_PARAMS if mode == "misuse" else {})},
-                    description=f"批量贷款资金追踪 / fund trace of every loan in a batch ({mode}, {policy}): "
-                    "traced fen per loan, hop and kind, all hops in one statement",
-                )
-            )
-
-
-_register_batches()
+_LOAN_PARAMS: dict[str, type] = {"root_code": str, "window_days": int, "shell_age_days": int}
+_SHELL_PARAMS: dict[str, type] = {
+    "new_since": dt.date,
+    "until": dt.date,
+    "act_from": Month,
+    "to_month": Month,
+}
 
 _LOAN_SELECT = """
 SELECT l.loan_id, l.bank_code, l.borrower_uscc, l.disbursement_account, l.amount, l.disbursed_at,
@@ -538,47 +247,47 @@ ORDER BY l.disbursed_at, l.loan_id
     )
 )
 
-# The loan's context for a single trace: its related accounts and, for misuse, the shell companies' accounts.
-_CONTEXT_SELECT = """
-SELECT 'related' AS row_type, a.account_no, r.rel_rank, a.owner_id, a.owner_type, a.owner_name, a.category,
-       0 AS shell_new, 0 AS shell_linked
+
+def _context_sql(mode: str, *, batch: bool) -> str:
+    """Related-party accounts (and shells' accounts) per loan: (loan, account, rank or shell flags)."""
+    ctes = [_TREE.strip(), (_BATCH_LOANS if batch else _ONE_LOAN).strip(), _RELATED.strip()]
+    body = """
+SELECT 'related' AS row_type, r.loan_id, a.account_no, r.rel_rank, a.owner_id, a.owner_type, a.owner_name,
+       a.category, 0 AS shell_new, 0 AS shell_linked
 FROM rel_owner AS r
 JOIN accounts AS a ON a.owner_id = r.owner_id"""
-
-
-def _context_sql(mode: str) -> str:
-    ctes = [_TREE.strip(), _ONE_LOAN.strip(), _RELATED.strip()]
-    body = _CONTEXT_SELECT
     if mode == "misuse":
         ctes.append(_SHELLS.strip())
         body += """
 UNION ALL
-SELECT 'shell', a.account_no, NULL, a.owner_id, a.owner_type, a.owner_name, a.category, sh.is_new, sh.is_linked
+SELECT 'shell', sh.loan_id, a.account_no, NULL, a.owner_id, a.owner_type, a.owner_name, a.category,
+       sh.is_new, sh.is_linked
 FROM shell AS sh
 JOIN accounts AS a ON a.owner_id = sh.uscc"""
-    return "WITH " + ",\n".join(ctes) + body + "\nORDER BY row_type, account_no, rel_rank\n"
+    return "WITH " + ",\n".join(ctes) + body + "\nORDER BY loan_id, row_type, account_no, rel_rank\n"
 
 
-_CONTEXT_PARAMS: dict[str, type] = {
-    "loan_id": str,
-    "loan_month": Month,
-    "root_code": str,
-    "window_days": int,
-    "shell_age_days": int,
-}
 for _mode in MODES:
+    _shells = _SHELL_PARAMS if _mode == "misuse" else {}
+    _what = (
+        "及空壳企业账户 / related-party and shell accounts"
+        if _mode == "misuse"
+        else " / related-party accounts"
+    )
     register(
         Query(
             name=f"tracing_context_{_mode}",
-            sql=_context_sql(_mode),
-            params={
-                **_CONTEXT_PARAMS,
-                **({**_SHELL_PARAMS, "to_month": Month} if _mode == "misuse" else {}),
-            },
-            description="单笔追踪的关联方账户"
-            + ("及空壳企业账户" if _mode == "misuse" else "")
-            + " / a loan's related-party accounts"
-            + (" and shell-company accounts" if _mode == "misuse" else ""),
+            sql=_context_sql(_mode, batch=False),
+            params={"loan_id": str, "loan_month": Month, **_LOAN_PARAMS, **_shells},
+            description=f"单笔贷款的关联方账户{_what}",
+        )
+    )
+    register(
+        Query(
+            name=f"tracing_batch_context_{_mode}",
+            sql=_context_sql(_mode, batch=True),
+            params={**_BATCH_PARAMS, **_LOAN_PARAMS, **_shells},
+            description=f"批量贷款的关联方账户{_what}",
         )
     )
 
@@ -597,45 +306,106 @@ ORDER BY a.account_no
     )
 )
 
-# The frontier travels as one bound text parameter: "account|arrived_us|own,account|arrived_us|own,...".
+
+# floor(a * b / d) for BIGINT a, b, d with 0 <= b <= d: a double estimate (off by at most one, since the
+# quotient is at most a < 2^53) corrected with the exact remainder in DECIMAL(38,0).
+def _remainder(a: str, b: str, q: str, d: str) -> str:
+    return (
+        f"CAST({a} AS DECIMAL(38, 0)) * CAST({b} AS DECIMAL(38, 0)) "
+        f"- CAST({q} AS DECIMAL(38, 0)) * CAST({d} AS DECIMAL(38, 0))"
+    )
+
+
+# The frontier: "loan|account|traced fen|arrived µs|own 0/1|window end µs" entries joined by ",".
 _FRONTIER = """
 f AS (
-    SELECT split_part(x, '|', 1) AS account,
-           make_timestamp(CAST(split_part(x, '|', 2) AS BIGINT)) AS arrived,
-           CAST(split_part(x, '|', 3) AS INTEGER) AS own
+    SELECT split_part(x, '|', 1) AS loan_id,
+           split_part(x, '|', 2) AS account,
+           CAST(split_part(x, '|', 3) AS BIGINT) AS traced,
+           make_timestamp(CAST(split_part(x, '|', 4) AS BIGINT)) AS arrived,
+           CAST(split_part(x, '|', 5) AS INTEGER) AS own,
+           make_timestamp(CAST(split_part(x, '|', 6) AS BIGINT)) AS until
     FROM (SELECT unnest(string_split($frontier, ',')) AS x) AS u
+)"""
+
+_OUTGOING = """
+o AS (
+    SELECT f.loan_id, f.account AS src, f.traced, f.own, t.txn_id, t.ts, t.to_account AS dst,
+           CAST(t.amount * 100 AS BIGINT) AS amt
+    FROM f
+    JOIN transfers AS t ON t.from_account = f.account
+    WHERE t.month >= $from_month AND t.month <= $to_month AND t.ts > f.arrived AND t.ts <= f.until
+),
+n AS (
+    SELECT loan_id, src, MAX(own) AS own, COUNT(*) AS out_n, CAST(SUM(amt) AS BIGINT) AS out_total
+    FROM o
+    GROUP BY loan_id, src
+)"""
+
+_PRO_RATA = f"""
+i AS (
+    SELECT f.loan_id, f.account, CAST(SUM(CAST(t.amount * 100 AS BIGINT)) AS BIGINT) AS in_total
+    FROM f
+    JOIN transfers_by_counterparty AS t ON t.to_account = f.account
+    WHERE t.month >= $from_month AND t.month <= $to_month AND t.ts >= f.arrived AND t.ts <= f.until
+    GROUP BY f.loan_id, f.account
+),
+q AS (
+    SELECT o.loan_id, o.src, o.dst, o.ts, o.amt, o.traced,
+           GREATEST(o.traced, COALESCE(i.in_total, 0), n.out_total) AS pool
+    FROM o
+    JOIN n ON n.loan_id = o.loan_id AND n.src = o.src
+    LEFT JOIN i ON i.loan_id = o.loan_id AND i.account = o.src
+    WHERE n.out_n < $hub_degree OR n.own = 1
+),
+q0 AS (
+    SELECT loan_id, src, dst, ts, amt, traced, pool,
+           CAST(FLOOR(CAST(amt AS DOUBLE) * CAST(traced AS DOUBLE) / CAST(pool AS DOUBLE)) AS BIGINT) AS est
+    FROM q
+),
+p AS (
+    SELECT loan_id, src, dst, ts,
+           est + CASE
+               WHEN {_remainder("amt", "traced", "est", "pool")} < 0 THEN -1
+               WHEN {_remainder("amt", "traced", "est", "pool")} >= pool THEN 1
+               ELSE 0
+           END AS part
+    FROM q0
+)"""
+
+_FIFO = """
+w AS (
+    SELECT o.loan_id, o.src, o.dst, o.ts, o.amt, o.traced,
+           COALESCE(SUM(o.amt) OVER (
+               PARTITION BY o.loan_id, o.src ORDER BY o.ts, o.txn_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ), 0) AS before
+    FROM o
+    JOIN n ON n.loan_id = o.loan_id AND n.src = o.src
+    WHERE n.out_n < $hub_degree OR n.own = 1
+),
+p AS (
+    SELECT loan_id, src, dst, ts, GREATEST(0, LEAST(amt, traced - before)) AS part
+    FROM w
 )"""
 
 
 def _hop_sql(policy: str) -> str:
-    inflow = (
-        """
-UNION ALL
-SELECT 'in', f.account, NULL, NULL, NULL, CAST(SUM(CAST(t.amount * 100 AS BIGINT)) AS BIGINT), NULL
-FROM f
-JOIN transfers_by_counterparty AS t ON t.to_account = f.account
-WHERE t.month >= $from_month AND t.month <= $to_month AND t.ts >= f.arrived AND t.ts <= $until
-GROUP BY f.account"""
-        if policy == "pro_rata"
-        else ""
-    )
+    allocation = _PRO_RATA if policy == "pro_rata" else _FIFO
     return f"""
 WITH {_FRONTIER.strip()},
-o AS (
-    SELECT f.account AS src, f.own, t.txn_id, t.ts, t.to_account AS dst, CAST(t.amount * 100 AS BIGINT) AS amt
-    FROM f
-    JOIN transfers AS t ON t.from_account = f.account
-    WHERE t.month >= $from_month AND t.month <= $to_month AND t.ts > f.arrived AND t.ts <= $until
-),
-n AS (
-    SELECT src, COUNT(*) AS out_n FROM o GROUP BY src
-)
-SELECT 'out' AS row_type, o.src, o.txn_id, o.ts, o.dst, o.amt, n.out_n
-FROM o JOIN n ON n.src = o.src
-WHERE n.out_n < $hub_degree OR o.own = 1
+{_OUTGOING.strip()},
+{allocation.strip()}
+SELECT 'edge' AS row_type, loan_id, src, dst, CAST(SUM(part) AS BIGINT) AS traced, MIN(ts) AS first_ts,
+       MAX(ts) AS last_ts, COUNT(*) AS txn_count
+FROM p
+WHERE part > 0
+GROUP BY loan_id, src, dst
 UNION ALL
-SELECT 'count', src, NULL, NULL, NULL, NULL, out_n FROM n{inflow}
-ORDER BY row_type, src, ts, txn_id
+SELECT 'hub', loan_id, src, NULL, CAST(0 AS BIGINT), NULL, NULL, out_n
+FROM n
+WHERE out_n >= $hub_degree AND own = 0
+ORDER BY row_type, loan_id, src, dst
 """
 
 
@@ -644,17 +414,9 @@ for _policy in POLICIES:
         Query(
             name=f"tracing_hop_{_policy}",
             sql=_hop_sql(_policy),
-            params={
-                "frontier": str,
-                "from_month": Month,
-                "to_month": Month,
-                "until": dt.datetime,
-                "hub_degree": int,
-            },
-            description="一跳：前沿账户到达后窗口内的转出"
-            + ("及流入合计" if _policy == "pro_rata" else "")
-            + " / one hop: the frontier's outgoing transfers after arrival"
-            + (", and its inflow" if _policy == "pro_rata" else ""),
+            params={"frontier": str, "from_month": Month, "to_month": Month, "hub_degree": int},
+            description=f"一跳（{_policy}）：前沿各节点按策略分摊的追踪金额 / one hop of a frontier by the "
+            f"{_policy} policy: traced parts per (loan, src, dst), and the hubs not followed",
         )
     )
 
@@ -676,8 +438,6 @@ ORDER BY a.account_no
 
 # -- callers ----------------------------------------------------------------------------------------------
 
-LIST_SEPARATOR = ","
-
 
 def loan(engine: Engine, loan_id: str, root_code: str) -> dict[str, Any] | None:
     rows = engine.run("tracing_loan", loan_id=loan_id, root_code=root_code).to_pylist()
@@ -692,8 +452,9 @@ def batch_loans(engine: Engine, params: Mapping[str, object]) -> list[dict[str, 
     return list(engine.run("tracing_batch_loans", **params).to_pylist())
 
 
-def context(engine: Engine, mode: str, params: Mapping[str, object]) -> list[dict[str, Any]]:
-    return list(engine.run(f"tracing_context_{mode}", **params).to_pylist())
+def context(engine: Engine, mode: str, params: Mapping[str, object], *, batch: bool) -> list[dict[str, Any]]:
+    name = f"tracing_{'batch_' if batch else ''}context_{mode}"
+    return list(engine.run(name, **params).to_pylist())
 
 
 def special_accounts(engine: Engine) -> list[dict[str, Any]]:
@@ -708,7 +469,3 @@ def accounts(engine: Engine, account_nos: list[str]) -> list[dict[str, Any]]:
     if not account_nos:
         return []
     return list(engine.run("tracing_accounts", accounts=LIST_SEPARATOR.join(account_nos)).to_pylist())
-
-
-def batch_trace(engine: Engine, mode: str, policy: str, params: Mapping[str, object]) -> list[dict[str, Any]]:
-    return list(engine.run(batch_query_name(mode, policy), **params).to_pylist())

@@ -170,37 +170,41 @@ class TraceSettings:
 
 @dataclass(frozen=True)
 class Frontier:
-    """A node to expand: traced fen that arrived at `account` (first) at `arrived`."""
+    """A node to expand: `traced` fen of loan `key` that arrived at `account` (first) at `arrived`."""
 
+    key: str
     account: str
     traced: int
     arrived: dt.datetime
     own: bool  # one of the borrower's own accounts: never treated as a hub
+    until: dt.datetime  # the loan's window end
 
 
 @dataclass(frozen=True)
-class Out:
-    txn_id: str
-    ts: dt.datetime
+class Edge:
+    """Traced money from one node to one account in one hop, summed over its transfers."""
+
     dst: str
-    amount: int  # fen
+    traced: int
+    first_ts: dt.datetime
+    last_ts: dt.datetime
+    txn_count: int
 
 
 @dataclass
-class HopData:
-    """What one hop needs from the ledger for a frontier: per account its outgoing transfers after its
-    arrival up to the window end (time order; left out for hubs), their count, and (pro rata) its inflow."""
+class Expansion:
+    """What one node sent on in a hop: its edges (parts > 0 only), or that it is a hub and was not followed."""
 
-    outgoing: dict[str, list[Out]] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    inflow: dict[str, int] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    hub: bool = False
 
 
 class HopSource(Protocol):
     def fetch(
-        self, frontier: Sequence[Frontier], until: dt.datetime, hub_degree: int, inflow: bool
-    ) -> HopData:
-        """One hop's transfers for the whole frontier (one statement in the service)."""
+        self, frontier: Sequence[Frontier], settings: TraceSettings
+    ) -> dict[tuple[str, str], Expansion]:
+        """Expand the whole frontier (every loan) in one go; keyed by (loan key, account). A node missing from
+        the answer sent nothing on."""
         ...
 
 
@@ -214,7 +218,8 @@ class Transfer:
 
 
 class Ledger:
-    """An in-memory ledger as a hop source: tests, the golden suite and the benchmark's comparison."""
+    """An in-memory ledger as a hop source, allocating with the policy functions above: the reference the
+    lake's SQL is held to (tests, the golden suite, the benchmark's NetworkX comparison)."""
 
     def __init__(self, transfers: Iterable[Transfer]) -> None:
         self.out: dict[str, list[Transfer]] = defaultdict(list)
@@ -223,20 +228,35 @@ class Ledger:
             self.out[t.src].append(t)
             self.into[t.dst].append(t)
 
+    def outgoing(self, node: Frontier) -> list[Transfer]:
+        return [t for t in self.out.get(node.account, ()) if node.arrived < t.ts <= node.until]
+
+    def inflow(self, node: Frontier) -> int:
+        return sum(t.amount for t in self.into.get(node.account, ()) if node.arrived <= t.ts <= node.until)
+
     def fetch(
-        self, frontier: Sequence[Frontier], until: dt.datetime, hub_degree: int, inflow: bool
-    ) -> HopData:
-        data = HopData()
-        for node in frontier:
-            outs = [t for t in self.out.get(node.account, ()) if node.arrived < t.ts <= until]
-            data.counts[node.account] = len(outs)
-            if len(outs) < hub_degree or node.own:
-                data.outgoing[node.account] = [Out(t.txn_id, t.ts, t.dst, t.amount) for t in outs]
-            if inflow:
-                data.inflow[node.account] = sum(
-                    t.amount for t in self.into.get(node.account, ()) if node.arrived <= t.ts <= until
-                )
-        return data
+        self, frontier: Sequence[Frontier], settings: TraceSettings
+    ) -> dict[tuple[str, str], Expansion]:
+        return {(n.key, n.account): expand(n, self.outgoing(n), self.inflow, settings) for n in frontier}
+
+
+def expand(
+    node: Frontier, outs: Sequence[Transfer], inflow: Callable[[Frontier], int], settings: TraceSettings
+) -> Expansion:
+    """One node's hop by the policy: parts of its transfers in time order, summed per receiving account."""
+    if len(outs) >= settings.hub_degree and not node.own:
+        return Expansion(hub=True)
+    amounts = [t.amount for t in outs]
+    if settings.policy == "pro_rata":
+        parts = allocate_pro_rata(node.traced, inflow(node), amounts)
+    else:
+        parts = allocate_fifo(node.traced, amounts)
+    edges: dict[str, list[Any]] = {}
+    for t, part in zip(outs, parts, strict=True):
+        if part > 0:
+            e = edges.setdefault(t.dst, [0, t.ts, t.ts, 0])
+            e[0], e[1], e[2], e[3] = e[0] + part, min(e[1], t.ts), max(e[2], t.ts), e[3] + 1
+    return Expansion([Edge(dst, *v) for dst, v in edges.items()])
 
 
 # classify(src, dst, src_own) -> (edge kind, dst is one of the borrower's own accounts)
@@ -244,10 +264,54 @@ Classifier = Callable[[str, str, bool], tuple[str, bool]]
 Row = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Start:
+    """One loan to trace: `amount` fen at `origin` at `t0`, classified by the loan's own classifier."""
+
+    key: str
+    origin: str
+    amount: int
+    t0: dt.datetime
+    classify: Classifier
+
+
 @dataclass
 class Trace:
     nodes: list[Row]
     edges: list[Row]  # into nodes at or above the dust threshold
+
+
+def trace_many(source: HopSource, starts: Sequence[Start], settings: TraceSettings) -> dict[str, Trace]:
+    """Follow every loan at once, one fetch (one statement) per hop for all of them."""
+    traces = {s.key: Trace([_row(0, s.origin, "origin", s.amount, s.t0, s.t0, 0)], []) for s in starts}
+    frontiers = {
+        s.key: [Frontier(s.key, s.origin, s.amount, s.t0, True, s.t0 + settings.window)] for s in starts
+    }
+    seen = {s.key: {s.origin} for s in starts}
+    for hop in range(1, min(settings.max_hops, MAX_HOPS_LIMIT) + 1):
+        wave = [node for key in frontiers for node in frontiers[key]]
+        if not wave:
+            break
+        sent = source.fetch(wave, settings)
+        for start in starts:
+            nodes = traces[start.key].nodes
+            flows: dict[tuple[str, str], list[Any]] = {}
+            for node in frontiers[start.key]:
+                expansion = sent.get((node.key, node.account), Expansion())
+                if expansion.hub:
+                    nodes.append(
+                        _row(hop - 1, node.account, "hub", node.traced, node.arrived, node.arrived, 0)
+                    )
+                    continue
+                left = node.traced - sum(e.traced for e in expansion.edges)
+                if left > 0:
+                    nodes.append(_row(hop - 1, node.account, "residual", left, node.arrived, node.arrived, 0))
+                for e in expansion.edges:
+                    flows[(node.account, e.dst)] = [e.traced, e.first_ts, e.last_ts, e.txn_count, node.own]
+            until = start.t0 + settings.window
+            arrivals = _arrivals(hop, flows, start.classify, settings, seen[start.key], traces[start.key])
+            frontiers[start.key] = [Frontier(start.key, a, t, at, own, until) for a, t, at, own in arrivals]
+    return traces
 
 
 def trace(
@@ -258,36 +322,8 @@ def trace(
     settings: TraceSettings,
     classify: Classifier,
 ) -> Trace:
-    """Follow `amount` fen from `origin` at `t0`, one hop (one fetch) at a time. Same rows as the batch SQL."""
-    until = t0 + settings.window
-    nodes: list[Row] = [_row(0, origin, "origin", amount, t0, t0, 0)]
-    edges: list[Row] = []
-    frontier = [Frontier(origin, amount, t0, True)]
-    seen = {origin}
-    for hop in range(1, min(settings.max_hops, MAX_HOPS_LIMIT) + 1):
-        if not frontier:
-            break
-        data = source.fetch(frontier, until, settings.hub_degree, settings.policy == "pro_rata")
-        flows: dict[tuple[str, str], list[Any]] = {}
-        for node in frontier:
-            if data.counts.get(node.account, 0) >= settings.hub_degree and not node.own:
-                nodes.append(_row(hop - 1, node.account, "hub", node.traced, node.arrived, node.arrived, 0))
-                continue
-            outs = data.outgoing.get(node.account, [])
-            amounts = [o.amount for o in outs]
-            if settings.policy == "pro_rata":
-                parts = allocate_pro_rata(node.traced, data.inflow.get(node.account, 0), amounts)
-            else:
-                parts = allocate_fifo(node.traced, amounts)
-            left = node.traced - sum(parts)
-            if left > 0:
-                nodes.append(_row(hop - 1, node.account, "residual", left, node.arrived, node.arrived, 0))
-            for o, part in zip(outs, parts, strict=True):
-                if part > 0:
-                    f = flows.setdefault((node.account, o.dst), [0, o.ts, o.ts, 0, node.own])
-                    f[0], f[1], f[2], f[3] = f[0] + part, min(f[1], o.ts), max(f[2], o.ts), f[3] + 1
-        frontier = _arrivals(hop, flows, classify, settings, seen, nodes, edges)
-    return Trace(nodes, edges)
+    """One loan (see `trace_many`)."""
+    return trace_many(source, [Start("loan", origin, amount, t0, classify)], settings)["loan"]
 
 
 def _arrivals(
@@ -296,9 +332,9 @@ def _arrivals(
     classify: Classifier,
     settings: TraceSettings,
     seen: set[str],
-    nodes: list[Row],
-    edges: list[Row],
-) -> list[Frontier]:
+    out: Trace,
+) -> list[tuple[str, int, dt.datetime, bool]]:
+    """Classify a hop's edges, aggregate them into nodes per (account, kind), and pick the next frontier."""
     grouped: dict[tuple[str, str], list[Any]] = {}
     hop_edges: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for (src, dst), (traced, first, last, n, src_own) in sorted(flows.items()):
@@ -306,15 +342,15 @@ def _arrivals(
         hop_edges[(dst, kind)].append(_row(hop, dst, kind, traced, first, last, n, src=src))
         g = grouped.setdefault((dst, kind), [0, first, last, 0, False])
         g[0], g[1], g[2], g[3], g[4] = g[0] + traced, min(g[1], first), max(g[2], last), g[3] + n, g[4] or own
-    frontier: list[Frontier] = []
+    frontier: list[tuple[str, int, dt.datetime, bool]] = []
     for (dst, kind), (traced, first, last, n, own) in sorted(grouped.items()):
         final = final_kind(kind, traced, dst in seen, hop, settings)
-        nodes.append(_row(hop, dst, final, traced, first, last, n))
+        out.nodes.append(_row(hop, dst, final, traced, first, last, n))
         if final == "pass":
-            frontier.append(Frontier(dst, traced, first, own))
+            frontier.append((dst, traced, first, own))
         if traced >= settings.dust:
-            edges.extend(hop_edges[(dst, kind)])
-    seen.update(f.account for f in frontier)
+            out.edges.extend(hop_edges[(dst, kind)])
+    seen.update(a for a, _t, _at, _own in frontier)
     return frontier
 
 

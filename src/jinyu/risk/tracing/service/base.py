@@ -1,0 +1,206 @@
+"""Shared pieces of the tracing use cases: stores, access, data version, labels, money and time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jinyu.analytics import Engine, Lake
+from jinyu.audit import service as audit
+from jinyu.core.auth import OrgKind, Perm, Principal
+from jinyu.core.clock import SHANGHAI, utcnow
+from jinyu.party import service as party
+from jinyu.risk.tracing import queries, rules
+from jinyu.risk.tracing.errors import (
+    LoanNotFound,
+    NotABankOrganisation,
+)
+from jinyu.risk.tracing.schemas import (
+    AmountLine,
+    Basis,
+    DataVersion,
+    LoanOut,
+    TraceParams,
+)
+
+BANK_KINDS = {OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET}
+MAX_BATCH_LOANS = 20_000
+CHUNK_LOANS = 2_000  # loans traced together (one statement per hop); whole months at a time
+MAX_FRONTIER = 50_000  # accounts in one hop of one loan; raise the dust threshold to trace wider
+PURPOSE = "贷后资金流向监测 / post-loan monitoring of the use of loan proceeds"
+SINGLE_METHOD = "每跳一条语句 / one statement per hop"
+BATCH_METHOD = "每批贷款每跳一条语句 / one statement per hop for all loans of a chunk (up to 2,000)"
+DATASETS = (
+    "loans",
+    "banks",
+    "enterprises",
+    "shareholders",
+    "accounts",
+    "transfers",
+    "transfers_by_counterparty",
+)
+SHELL_DATASETS = ("tax_monthly", "headcount_monthly")
+UTC = dt.UTC
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+PURPOSE_LABELS = {
+    "working_capital": "流动资金 / working capital",
+    "equipment": "设备购置 / equipment",
+    "construction": "工程建设 / construction",
+    "trade": "贸易 / trade",
+    "rnd": "研发 / R&D",
+    "other": "其他 / other",
+}
+SHELL_INDICATORS = {
+    "new": "新设企业 / newly registered",
+    "inactive": "无纳税与社保 / no tax or insured staff",
+    "linked": "与借款人同法人、地址或电话 / shares representative, address or phone with the borrower",
+}
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Where tracing reads: the analytics engine, the lake it reads (for the data version) and the key
+    that pseudonymizes accounts shown as evidence."""
+
+    engine: Engine
+    lake_root: Path
+    pseudonym_key: bytes
+
+
+# -- shared pieces ------------------------------------------------------------------------------------------
+
+
+def bank_root(session: Session, principal: Principal) -> str:
+    """The caller's bank node code: the root of every loan it may trace."""
+    principal.require(Perm.RISK_QUERY)
+    org = party.resolve_org(session, principal.org_id)
+    if org is None or principal.org_kind not in BANK_KINDS:
+        raise NotABankOrganisation(detail=principal.org_kind.value)
+    return org.code
+
+
+def find_loan(stores: Stores, loan_id: str, root: str) -> dict[str, Any]:
+    loan = queries.loan(stores.engine, loan_id, root)
+    if loan is None:
+        raise LoanNotFound(detail=loan_id)
+    return loan
+
+
+def data_version(lake_root: Path, datasets: Iterable[str]) -> DataVersion:
+    """A fingerprint of the files a result was computed from (the lake only ever adds files)."""
+    lake = Lake(lake_root)
+    digest, count, last = hashlib.sha256(), 0, None
+    for dataset in sorted(set(datasets)):
+        for path in lake.files(dataset):
+            rel = path.relative_to(lake.root).as_posix()
+            digest.update(f"{rel}\t{path.stat().st_size}\n".encode())
+            count += 1
+            if dataset == "transfers" and path.parent.name.startswith("month="):
+                month = path.parent.name.removeprefix("month=")
+                last = month if last is None or month > last else last
+    return DataVersion(fingerprint=digest.hexdigest()[:32], files=count, transfers_last_month=last)
+
+
+def basis_for(params: TraceParams, version: DataVersion, method: str) -> Basis:
+    zh, en = rules.POLICY_TEXT[params.policy]
+    return Basis(
+        policy=params.policy,
+        policy_text=f"{zh} / {en}",
+        params=TraceParams.model_construct(**params.model_dump(include=set(TraceParams.model_fields))),
+        data_version=version,
+        computed_at=utcnow(),
+        method=method,
+    )
+
+
+def audit_inquiry(
+    session: Session,
+    principal: Principal,
+    action: str,
+    loan_id: str,
+    inquiry_id: str,
+    verdict: str,
+    basis: Basis,
+) -> None:
+    audit.record(
+        session,
+        principal,
+        action=action,
+        subject_type="loan",
+        subject_ids=[loan_id],
+        purpose=PURPOSE,
+        detail={
+            "inquiry_id": inquiry_id,
+            "verdict": verdict,
+            "policy": basis.policy,
+            "max_hops": basis.params.max_hops,
+            "window_days": basis.params.window_days,
+            "data_version": basis.data_version.fingerprint,
+        },
+    )
+
+
+def inquiry_detail(params: TraceParams, version: DataVersion, **extra: str) -> dict[str, Any]:
+    return {
+        "policy": params.policy,
+        "max_hops": params.max_hops,
+        "window_days": params.window_days,
+        "dust": str(params.dust),
+        "data_version": version.fingerprint,
+        **extra,
+    }
+
+
+def loan_out(loan: Mapping[str, Any]) -> LoanOut:
+    return LoanOut(
+        loan_id=str(loan["loan_id"]),
+        bank_code=str(loan["bank_code"]),
+        borrower_uscc=str(loan["borrower_uscc"]),
+        borrower_name=loan.get("borrower_name"),
+        amount=Decimal(loan["amount"]),
+        disbursed_at=utc(loan["disbursed_at"]),
+        term_months=int(loan["term_months"]),
+        declared_purpose=str(loan["declared_purpose"]),
+    )
+
+
+def amount_line(kind: str, label: str, fen: int, whole: int) -> AmountLine:
+    return AmountLine(kind=kind, label=label, amount=rules.yuan(fen), share=rules.share(fen, whole))
+
+
+def kind_label(kind: str) -> str:
+    zh, en = rules.KIND_LABELS.get(kind, (kind, kind))
+    return f"{zh} / {en}"
+
+
+def verdict_label(verdict: str) -> str:
+    zh, en = rules.VERDICT_TEXT[verdict]
+    return f"{zh} / {en}"
+
+
+def fen_of(amount: Decimal | int | str) -> int:
+    return int((Decimal(amount) * 100).to_integral_exact())
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def month_of(value: dt.datetime) -> str:
+    return value.astimezone(SHANGHAI).strftime("%Y-%m")
+
+
+def add_months(month: str, delta: int) -> str:
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_start(month: str) -> dt.datetime:
+    return dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=SHANGHAI).astimezone(UTC)
