@@ -17,7 +17,16 @@ What it does, all on this machine:
 The load generator shares the 2 cores with the server and PostgreSQL: the figures are what this machine
 reaches with everything on it, not what the server alone could do.
 
+Two measured phases after the warm-up, both with --clients concurrent clients:
+- capacity (closed loop): each client sends its next settlement as soon as the last is answered; the
+  throughput is what the machine can do, the latency is mostly queueing (50 clients / throughput);
+- at the target rate (open loop, --rate, default 300/s): settlements are due at fixed intervals shared by the
+  clients, and each latency counts from when it was due, so falling behind shows as latency.
+A closed loop of 50 clients cannot show p99 < 50 ms below 1,000 settlements/s (Little's law), so the p99
+target is read from the open-loop phase and the throughput target from both.
+
 Usage: uv run python benchmarks/bench_claims.py [--workers 2] [--clients 50] [--requests 3000] [--seconds 60]
+       [--rate 300]
 This file is also the uvicorn app factory (`bench_claims:make_app`) for the served processes.
 """
 
@@ -194,24 +203,36 @@ def _request(certno: str, n: int, rng: random.Random) -> dict[str, Any]:
 
 
 async def _drive(
-    base: str, keys: list[str], certnos: list[str], clients: int, count: int, seconds: float, start_n: int
+    base: str,
+    keys: list[str],
+    certnos: list[str],
+    clients: int,
+    count: int,
+    seconds: float,
+    start_n: int,
+    rate: float = 0.0,
 ) -> tuple[list[float], dict[int, int], float]:
+    """Closed loop (rate 0: each client sends its next request when the last one is answered), or open loop at
+    `rate` requests/s shared by the clients: request i is due at start + i/rate and its latency is counted from
+    when it was due, so a server that falls behind shows it (no coordinated omission)."""
     import httpx
 
     rng = random.Random(7 + start_n)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     counter = iter(range(start_n, start_n + count))
-    deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
     async def client(c: httpx.AsyncClient) -> None:
         for n in counter:
+            due = started + (n - start_n) / rate if rate else 0.0
+            if due:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
             if time.perf_counter() > deadline:
                 return
             body = _request(rng.choice(certnos), n, rng)
             headers = {"X-API-Key": keys[n % len(keys)]}
-            t0 = time.perf_counter()
+            t0 = due or time.perf_counter()
             try:
                 r = await c.post(f"{base}/api/v1/claims/settlements", json=body, headers=headers)
                 code = r.status_code
@@ -222,9 +243,47 @@ async def _drive(
 
     async with httpx.AsyncClient(limits=limits, timeout=30) as c:
         started = time.perf_counter()
+        deadline = started + seconds
         await asyncio.gather(*(client(c) for _ in range(clients)))
         elapsed = time.perf_counter() - started
     return latencies, statuses, elapsed
+
+
+def _cpu_seconds(server_group: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes (its process group) and by PostgreSQL's backends,
+    from /proc: a per-settlement CPU cost that a busy, shared machine disturbs far less than wall time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"server": 0.0, "postgres": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[2]) == server_group:
+            out["server"] += seconds
+        elif comm == "postgres":
+            out["postgres"] += seconds
+    out["client"] = time.process_time()
+    return out
+
+
+def _phase(run: Any, server_group: int) -> dict[str, Any]:
+    """Run one load phase; its figures plus the CPU milliseconds per settlement of each side."""
+    before = _cpu_seconds(server_group)
+    latencies, statuses, elapsed = run()
+    after = _cpu_seconds(server_group)
+    summary = _summary(latencies, statuses, elapsed)
+    done = max(1, len(latencies))
+    cpu = {k: round((after[k] - before[k]) * 1000 / done, 2) for k in after}
+    cpu["total"] = round(sum(cpu.values()), 2)
+    summary["cpu_ms_per_settlement"] = cpu
+    summary["cpu_bound_capacity_per_second"] = round(2000 / cpu["total"], 1) if cpu["total"] else None
+    return summary
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -315,15 +374,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="measured settlements at most")
     parser.add_argument("--seconds", type=float, default=60, help="measured time at most")
     parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=300,
+        help="then offer this many settlements/s for --seconds, open loop (0: skip that phase)",
+    )
     parser.add_argument("--hospitals", type=int, default=20)
     parser.add_argument("--persons", type=int, default=5000)
     parser.add_argument("--out", default="claims-settle.json")
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=200,
-        help="worker-thread tokens per process (0: anyio's default 40, which deadlocks above 40 concurrent requests "
-        "per process: see docs/claims.md)",
+        "--inflight", type=int, default=16, help="JINYU_MAX_INFLIGHT of the served app (admission control)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="worker-thread tokens per process (0: the app's own setting)"
     )
     args = parser.parse_args()
 
@@ -345,6 +409,7 @@ def main() -> None:
                 "JINYU_DATA_DIR": str(data_dir),
                 "JINYU_LOG_LEVEL": "WARNING",
                 "JINYU_BENCH_THREADS": str(args.threads),
+                "JINYU_MAX_INFLIGHT": str(args.inflight),
             }
             proc = subprocess.Popen(
                 [
@@ -375,9 +440,23 @@ def main() -> None:
             keys, certnos = world["keys"], world["certnos"]
             asyncio.run(_drive(base, keys, certnos, args.clients, args.warmup, 60, 0))
             load_before = os.getloadavg()
-            lat, statuses, elapsed = asyncio.run(
-                _drive(base, keys, certnos, args.clients, args.requests, args.seconds, args.warmup)
+            n = args.warmup
+            capacity = _phase(
+                lambda: asyncio.run(
+                    _drive(base, keys, certnos, args.clients, args.requests, args.seconds, n)
+                ),
+                proc.pid,
             )
+            n += args.requests
+            at_rate = None
+            if args.rate:
+                count = int(args.rate * args.seconds)
+                at_rate = _phase(
+                    lambda: asyncio.run(
+                        _drive(base, keys, certnos, args.clients, count, args.seconds, n, rate=args.rate)
+                    ),
+                    proc.pid,
+                )
             _stop(proc)
             proc = None
             result = {
@@ -394,17 +473,24 @@ def main() -> None:
                         "hospitals",
                         "persons",
                         "threads",
+                        "inflight",
+                        "rate",
                     )
                 },
                 "machine": machine_info(),
                 "setup_seconds": round(setup_s, 1),
-                "measured": _summary(lat, statuses, elapsed),
+                "capacity_closed_loop": capacity,
+                "at_target_rate_open_loop": (
+                    {"offered_per_second": args.rate, **at_rate} if at_rate else None
+                ),
                 "load_average_1m": {
                     "before": round(load_before[0], 2),
                     "after": round(os.getloadavg()[0], 2),
                 },
                 "consistency": _check_books(url),
-                "note": "load generator, uvicorn workers and PostgreSQL share the machine's cores; loopback only",
+                "note": "load generator, uvicorn workers and PostgreSQL share the machine's 2 cores; loopback only. "
+                "cpu_bound_capacity_per_second = 2 cores / CPU per settlement (server + PostgreSQL + load "
+                "generator): what the machine could do with nothing else on it",
             }
     finally:
         if proc is not None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +11,7 @@ import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -27,9 +25,9 @@ from jinyu.banking import endpoints as banking_endpoints
 from jinyu.claim import endpoints as claim_endpoints
 from jinyu.config import Settings, get_settings
 from jinyu.consent import endpoints as consent_endpoints
+from jinyu.core.asgi import Edge, EdgeMetrics
 from jinyu.core.auth import Principal
 from jinyu.core.errors import JinyuError, NotAuthenticated
-from jinyu.core.logging import request_id
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
@@ -58,7 +56,8 @@ def authenticate(settings: Settings) -> Any:
 
 # Sync handlers and their session dependency run on AnyIO's worker threads. A request's commit also needs a
 # thread; if every thread were blocked on row locks (or on the connection pool) held by requests waiting to
-# commit, nothing could move. Keeping more threads than the pool has connections leaves one free for commits.
+# commit, nothing could move. Admission control (core.asgi.Edge) keeps at most JINYU_MAX_INFLIGHT API
+# requests in the handlers; the threads stay above that plus the connection pool, so a commit always finds one.
 WORKER_THREADS = 100
 
 
@@ -84,7 +83,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     app.state.authenticate = authenticate(settings)
     # One DuckDB engine per process: thread-safe (a cursor per run), views over the lake made once.
     app.state.analytics = DuckDBEngine(settings.lake_dir)
-    _install_metrics_and_ids(app)
+    _install_edge(app, settings)
     _install_error_handlers(app)
     _install_health(app)
     for module in (
@@ -101,41 +100,12 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     return app
 
 
-def _install_metrics_and_ids(app: FastAPI) -> None:
-    registry = CollectorRegistry()
-    requests = Counter(
-        "jinyu_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
+def _install_edge(app: FastAPI, settings: Settings) -> None:
+    metrics = EdgeMetrics()
+    app.state.metrics_registry = metrics.registry
+    app.add_middleware(
+        Edge, metrics=metrics, max_inflight=settings.max_inflight, max_queued=settings.max_queued
     )
-    latency = Histogram(
-        "jinyu_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry
-    )
-    app.state.metrics_registry = registry
-
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Any) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = request_id.set(rid)
-        started = time.perf_counter()
-        try:
-            response: Response = await call_next(request)
-        finally:
-            request_id.reset(token)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        elapsed = time.perf_counter() - started
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        latency.labels(request.method, route).observe(elapsed)
-        response.headers["X-Request-ID"] = rid
-        log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "route": route,
-                "status": response.status_code,
-                "ms": round(elapsed * 1000, 2),
-                "rid": rid,
-            },
-        )
-        return response
 
 
 def _problem(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     spark_master: str = "local[2]"
+    max_inflight: int = Field(
+        default=16, ge=1, le=1024, description="API requests handled at once per process (the rest queue)"
+    )
+    max_queued: int = Field(
+        default=2000, ge=0, le=100_000, description="API requests waiting per process before 503 is answered"
+    )
 
     @field_validator("signing_key", "pseudonym_key")
     @classmethod

@@ -250,3 +250,27 @@ def test_regulator_divisions_sit_under_the_regulator(session: Session) -> None:
     assert (division.parent_id, division.tenant_id) == (head.id, head.id)
     analyst = principal(session, division, Role.REGULATOR_ANALYST)
     assert service.get_org(session, analyst, head.id).id == head.id  # regulators see every organisation
+
+
+def test_api_keys_resolve_from_a_short_cache_until_forgotten(session: Session) -> None:
+    from jinyu.party.errors import InvalidToken
+    from jinyu.party.models import ServiceAccount
+    from jinyu.party.schemas import ServiceAccountCreate
+
+    hospital = make_org(session, OrgKind.HOSPITAL)
+    created = service.create_service_account(
+        session, SYSTEM, ServiceAccountCreate(name="HIS", org_id=hospital.id, roles=[Role.HOSPITAL_SYSTEM])
+    )
+    service.forget_api_keys()
+    first = service.authenticate_api_key(session, created.api_key)
+    assert (first.org_id, first.roles) == (hospital.id, frozenset({Role.HOSPITAL_SYSTEM}))
+    with pytest.raises(InvalidToken):
+        service.authenticate_api_key(session, created.api_key + "x")  # a wrong key is never served from cache
+    account = session.get(ServiceAccount, created.id)
+    assert account is not None
+    account.active = False
+    session.flush()
+    assert service.authenticate_api_key(session, created.api_key) == first  # within the cache's 30 s
+    service.forget_api_keys()
+    with pytest.raises(InvalidToken):
+        service.authenticate_api_key(session, created.api_key)

@@ -7,24 +7,44 @@ The app installs two callables on `app.state` at start-up so core stays domain-f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from jinyu.core.auth import Perm, Principal
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    """One session per request: commit when the handler returns, roll back when it raises."""
+async def db_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request: commit when the handler returns, roll back when it raises.
+
+    Async on purpose: making the session does no I/O (it connects on first use, in the handler's worker
+    thread), so only the commit or rollback needs a trip to a worker thread — one thread hop per request
+    fewer than a sync dependency, which enters and exits on threads."""
     session: Session = request.app.state.sessionmaker()
     try:
         yield session
+        await run_in_threadpool(_commit_and_close, session)
+    except BaseException:
+        await run_in_threadpool(_rollback_and_close, session)
+        raise
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
     finally:
         session.close()
 
@@ -41,7 +61,8 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
 def require(perm: Perm) -> Any:
     """Dependency declaring an endpoint's permission: 401 without credentials, 403 without the permission."""
 
-    def checker(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    # Async: checking the permission needs no I/O, so it runs on the event loop instead of a worker thread.
+    async def checker(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         principal.require(perm)
         return principal
 

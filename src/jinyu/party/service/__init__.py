@@ -6,6 +6,7 @@ Services take the session first, then the principal; they never commit (the boun
 from jinyu.party.service.identity import (
     authenticate_api_key,
     authenticate_token,
+    forget_api_keys,
     login,
     principal_for_user,
     principal_for_username,
@@ -36,6 +37,7 @@ __all__ = [
     "create_user",
     "decide_registration",
     "find_enterprise",
+    "forget_api_keys",
     "get_org",
     "get_registration",
     "list_orgs",

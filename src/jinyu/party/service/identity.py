@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import threading
+import time
 
 import jwt
 from argon2 import PasswordHasher
@@ -177,7 +179,35 @@ def hash_api_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# A hospital system sends its API key with every settlement. The principal it resolves to is kept per process
+# for API_KEY_CACHE_SECONDS, keyed by the key's SHA-256 (never the key): a key deactivated in the database stops
+# working here within that time. `forget_api_keys()` drops the cache at once.
+API_KEY_CACHE_SECONDS = 30.0
+_KEY_CACHE_MAX = 10_000
+_key_cache: dict[str, tuple[float, Principal]] = {}
+_key_cache_lock = threading.Lock()
+
+
+def forget_api_keys() -> None:
+    with _key_cache_lock:
+        _key_cache.clear()
+
+
 def authenticate_api_key(session: Session, api_key: str) -> Principal:
+    digest = hash_api_secret(api_key)
+    with _key_cache_lock:
+        cached = _key_cache.get(digest)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    principal = _authenticate_api_key(session, api_key)
+    with _key_cache_lock:
+        if len(_key_cache) >= _KEY_CACHE_MAX:
+            _key_cache.clear()
+        _key_cache[digest] = (time.monotonic() + API_KEY_CACHE_SECONDS, principal)
+    return principal
+
+
+def _authenticate_api_key(session: Session, api_key: str) -> Principal:
     prefix, _, secret = api_key.partition(".")
     account = repo.get_service_account_by_prefix(session, prefix) if secret else None
     if account is None or not account.active:
@@ -198,7 +228,7 @@ def _service_principal(session: Session, account: ServiceAccount) -> Principal:
     )
 
 
-__all__ = ["SYSTEM", "authenticate_api_key", "authenticate_token", "hash_password", "login"]
+__all__ = ["SYSTEM", "authenticate_api_key", "authenticate_token", "forget_api_keys", "hash_password", "login"]
 
 
 def principal_for_username(session: Session, username: str) -> Principal:

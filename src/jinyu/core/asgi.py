@@ -1,0 +1,157 @@
+"""The HTTP edge as plain ASGI: request ids, metrics, access log and admission control.
+
+Plain ASGI rather than Starlette's `BaseHTTPMiddleware`: that one runs every request through extra tasks and
+memory streams, which on two cores costs more than some of our handlers.
+
+Admission control: at most `max_inflight` API requests of this process are being handled at once; up to
+`max_queued` more wait their turn in the event loop (cheap), and beyond that the request is refused at once
+with 503 and `Retry-After` instead of piling up threads, connections and row locks. Sync handlers run on
+worker threads; past a couple of dozen busy threads per process the interpreter spends its time handing the
+GIL around, and every waiting thread may hold a pooled connection or a row lock that others queue behind.
+Health, readiness and metrics bypass the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from jinyu.core.logging import request_id
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("jinyu.http")
+LIMITED_PREFIX = "/api/"
+
+
+class EdgeMetrics:
+    """The process's HTTP metrics, in their own registry (served at /metrics)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "jinyu_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "jinyu_http_request_seconds", "HTTP request latency", ["method", "route"], registry=self.registry
+        )
+        self.inflight = Gauge("jinyu_http_inflight", "API requests being handled", registry=self.registry)
+        self.queued = Gauge("jinyu_http_queued", "API requests waiting for admission", registry=self.registry)
+        self.shed = Counter(
+            "jinyu_http_shed_total", "API requests refused with 503 (queue full)", registry=self.registry
+        )
+
+
+class Edge:
+    """Wraps the app: admission control for /api/, then request id, timing, metrics and one log line."""
+
+    def __init__(self, app: ASGIApp, metrics: EdgeMetrics, *, max_inflight: int, max_queued: int) -> None:
+        self.app, self.metrics = app, metrics
+        self.max_inflight, self.max_queued = max_inflight, max_queued
+        self._slots: asyncio.Semaphore | None = None  # made inside the running loop
+        self._waiting = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not str(scope.get("path", "")).startswith(LIMITED_PREFIX):
+            await self._observed(scope, receive, send)
+            return
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_inflight)
+        if self._slots.locked() and self._waiting >= self.max_queued:
+            self.metrics.shed.inc()
+            await _overloaded(scope, send)
+            return
+        self._waiting += 1
+        self.metrics.queued.inc()
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+            self.metrics.queued.dec()
+        self.metrics.inflight.inc()
+        try:
+            await self._observed(scope, receive, send)
+        finally:
+            self.metrics.inflight.dec()
+            self._slots.release()
+
+    async def _observed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rid = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = str(scope.get("method", ""))
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                        "rid": rid,
+                    },
+                )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text[:64] or None
+    return None
+
+
+async def _overloaded(scope: Scope, send: Send) -> None:
+    body = json.dumps(
+        {
+            "type": "urn:jinyu:problem:overloaded",
+            "title": "服务繁忙 / Service overloaded",
+            "status": 503,
+            "detail": "排队请求已满，请稍后重试 / too many requests are waiting; retry after a second",
+            "code": "overloaded",
+            "instance": str(scope.get("path", "")),
+        },
+        ensure_ascii=False,
+    ).encode()
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"1"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
