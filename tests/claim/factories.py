@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from jinyu.claim import service
 from jinyu.claim.rules.adjudicate import Bill, BillLine
-from jinyu.claim.rules.product import Product, parse_product
+from jinyu.claim.rules.parse import parse_product
+from jinyu.claim.rules.product import Product
 from jinyu.claim.schemas import (
     EnrollmentIn,
     FeeLine,

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from jinyu.claim.errors import ProductDefinitionInvalid
-from jinyu.claim.rules.product import LiabilityKind, Payer, parse_product
+from jinyu.claim.rules.parse import parse_product
+from jinyu.claim.rules.product import LiabilityKind, Payer
 from tests.claim.factories import D, sample_definition
 
 

@@ -156,7 +156,7 @@ def load_product(
 @handle_errors
 def check_product(file: Path = typer.Argument(...)) -> None:
     """只校验不保存 / validate a definition only. Example: jinyu claim products check product.yaml"""
-    from jinyu.claim.rules.product import parse_product
+    from jinyu.claim.rules.parse import parse_product
 
     p = parse_product(service.read_definition(file))
     console.print(f"有效 / valid: {p.code} v{p.version} {p.name} ({len(p.liabilities)} liabilities)")

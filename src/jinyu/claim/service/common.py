@@ -16,7 +16,8 @@ from jinyu.claim import repository as repo
 from jinyu.claim.errors import ProductNotFound
 from jinyu.claim.models import ClaimAccumulator, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules.adjudicate import Usage
-from jinyu.claim.rules.product import ZERO, DeductiblePeriod, Product, canonical_json, parse_product
+from jinyu.claim.rules.parse import parse_product
+from jinyu.claim.rules.product import ZERO, DeductiblePeriod, Product, canonical_json
 from jinyu.claim.schemas import (
     Accumulators,
     CapState,

@@ -13,7 +13,7 @@ from jinyu.audit import service as audit
 from jinyu.claim import repository as repo
 from jinyu.claim.errors import ProductDefinitionInvalid, ProductVersionExists
 from jinyu.claim.models import ClaimProduct, ClaimProductInsurer
-from jinyu.claim.rules.product import parse_product
+from jinyu.claim.rules.parse import parse_product
 from jinyu.claim.schemas import ProductIn, ProductInsurerOut, ProductOut
 from jinyu.claim.service.common import product_or_404, require_org
 from jinyu.core.auth import SYSTEM, OrgKind, Perm, Principal

@@ -1,0 +1,104 @@
+"""SQL on settlements, their messages and payout entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Select,
+    false,
+    func,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from jinyu.claim.models import (
+    ClaimMessage,
+    ClaimPayoutEntry,
+    ClaimSettlement,
+)
+from jinyu.claim.repository.common import (
+    _insurer_products,
+    _is,
+)
+from jinyu.core.auth import OrgKind, Principal
+
+# ------------------------------------------------------------------------------------------------ settlements
+
+
+def readable_settlements(principal: Principal) -> Select[ClaimSettlement]:
+    stmt = select(ClaimSettlement)
+    if _is(principal, OrgKind.HOSPITAL):
+        return stmt.where(ClaimSettlement.hospital_id == principal.org_id)
+    if _is(principal, OrgKind.INSURER):
+        return stmt.where(ClaimSettlement.product_id.in_(_insurer_products(principal)))
+    return stmt.where(false())
+
+
+def get_settlement(session: Session, principal: Principal, settlement_id: str) -> ClaimSettlement | None:
+    return session.scalars(readable_settlements(principal).where(ClaimSettlement.id == settlement_id)).first()
+
+
+def get_settlement_unscoped(session: Session, settlement_id: str) -> ClaimSettlement | None:
+    return session.get(ClaimSettlement, settlement_id, populate_existing=True)
+
+
+def list_settlements(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    business_date: dt.date | None,
+    mdtrt_id: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[ClaimSettlement], int]:
+    stmt = readable_settlements(principal)
+    if status:
+        stmt = stmt.where(ClaimSettlement.status == status)
+    if business_date:
+        stmt = stmt.where(ClaimSettlement.business_date == business_date)
+    if mdtrt_id:
+        stmt = stmt.where(ClaimSettlement.mdtrt_id == mdtrt_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    order = (ClaimSettlement.created_at.desc(), ClaimSettlement.id)
+    return list(session.scalars(stmt.order_by(*order).limit(limit).offset(offset))), total
+
+
+def settlement_by_key(
+    session: Session, hospital_id: str, mdtrt_id: str, setl_id: str, channel: str
+) -> ClaimSettlement | None:
+    stmt = (
+        select(ClaimSettlement)
+        .where(
+            ClaimSettlement.hospital_id == hospital_id,
+            ClaimSettlement.mdtrt_id == mdtrt_id,
+            ClaimSettlement.setl_id == setl_id,
+            ClaimSettlement.channel == channel,
+        )
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).first()
+
+
+def message(session: Session, hospital_id: str, msg_id: str) -> ClaimMessage | None:
+    stmt = select(ClaimMessage).where(ClaimMessage.hospital_id == hospital_id, ClaimMessage.msg_id == msg_id)
+    return session.scalars(stmt).first()
+
+
+def direct_settlements_of_day(session: Session, hospital_id: str, day: dt.date) -> list[ClaimSettlement]:
+    stmt = (
+        select(ClaimSettlement)
+        .where(
+            ClaimSettlement.hospital_id == hospital_id,
+            ClaimSettlement.business_date == day,
+            ClaimSettlement.channel == "direct",
+        )
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def payout_entries_of(session: Session, settlement_id: str) -> list[ClaimPayoutEntry]:
+    stmt = select(ClaimPayoutEntry).where(ClaimPayoutEntry.settlement_id == settlement_id)
+    return list(session.scalars(stmt))
