@@ -418,7 +418,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=5000)
     parser.add_argument("--out", default="claims-settle.json")
     parser.add_argument(
-        "--inflight", type=int, default=16, help="JINYU_MAX_INFLIGHT of the served app (admission control)"
+        "--inflight", type=int, default=8, help="JINYU_MAX_INFLIGHT of the served app (admission control)"
     )
     parser.add_argument(
         "--threads", type=int, default=0, help="worker-thread tokens per process (0: the app's own setting)"

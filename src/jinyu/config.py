@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     spark_master: str = "local[2]"
     max_inflight: int = Field(
-        default=16, ge=1, le=1024, description="API requests handled at once per process (the rest queue)"
+        default=8, ge=1, le=1024, description="API requests handled at once per process (the rest queue)"
     )
     max_queued: int = Field(
         default=2000, ge=0, le=100_000, description="API requests waiting per process before 503 is answered"
