@@ -21,6 +21,7 @@ from jinyu import __version__
 from jinyu.analytics import DuckDBEngine
 from jinyu.audit import endpoints as audit_endpoints
 from jinyu.audit import service as audit
+from jinyu.audit.sealer import Sealer
 from jinyu.banking import endpoints as banking_endpoints
 from jinyu.claim import endpoints as claim_endpoints
 from jinyu.config import Settings, get_settings
@@ -64,7 +65,15 @@ WORKER_THREADS = 100
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-    yield
+    sealer = Sealer.for_factory(app.state.sessionmaker) if app.state.settings.audit_journal else None
+    if sealer is not None:
+        sealer.start()
+    app.state.audit_sealer = sealer
+    try:
+        yield
+    finally:
+        if sealer is not None:
+            await run_in_threadpool(sealer.stop)
 
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> FastAPI:

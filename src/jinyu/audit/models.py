@@ -1,10 +1,13 @@
-"""The audit trail's tables: the entries and the one-row head that serialises appends and anchors the tail."""
+"""The audit trail's tables: the entries and the one-row head that serialises sealing and anchors the tail.
+
+An entry is either sealed (seq, prev_hash and hash set: a link of the chain) or journaled (all three NULL:
+written by a busy server's request, waiting for the sealer to link it; see `audit.sealer`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.db import Base, IdColumn, UTCDateTime
@@ -25,6 +28,19 @@ class AuditEntry(Base):
         # Mirrors rules.Outcome (a test keeps them equal); models import only core.db.
         CheckConstraint("outcome IN ('ok', 'denied', 'not_found', 'error', 'failed')", name="outcome"),
         CheckConstraint("seq >= 1", name="seq_positive"),
+        CheckConstraint(
+            "(seq IS NULL AND prev_hash IS NULL AND hash IS NULL) "
+            "OR (seq IS NOT NULL AND prev_hash IS NOT NULL AND hash IS NOT NULL)",
+            name="sealed_or_journaled",
+        ),
+        # The sealer's queue: journaled entries in the order they are linked.
+        Index(
+            "ix_audit_entries_journaled",
+            "at",
+            "id",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
         # Search is newest first within one filter; (filter, seq) indexes answer it without sorting.
         Index("ix_audit_entries_actor_seq", "actor_id", "seq"),
         Index("ix_audit_entries_org_seq", "org_id", "seq"),
@@ -34,7 +50,7 @@ class AuditEntry(Base):
     )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[str] = mapped_column(String(64))
     actor_name: Mapped[str] = mapped_column(String(200))
@@ -47,8 +63,8 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     def __repr__(self) -> str:
         return f"AuditEntry(seq={self.seq}, action={self.action!r}, outcome={self.outcome!r})"

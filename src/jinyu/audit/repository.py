@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Select, func, insert, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,9 @@ def _dialect(session: Session) -> str:
 # ---------------------------------------------------------------------------------------------- appending
 
 
-def lock_head(session: Session) -> ChainHead:
-    """Take the chain's head for this transaction, creating it on first use; other appenders wait.
+def lock_head(session: Session, *, skip_locked: bool = False) -> ChainHead | None:
+    """Take the chain's head for this transaction, creating it on first use; other appenders wait — or, with
+    `skip_locked` (PostgreSQL), None at once when another transaction holds it.
 
     PostgreSQL: `SELECT ... FOR UPDATE` on the head row. SQLite has no row locks; it serialises writers, but
     only from a transaction's first write — so a no-op UPDATE of the head comes first, taking SQLite's write
@@ -43,6 +44,13 @@ def lock_head(session: Session) -> ChainHead:
             update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq),
             execution_options={"synchronize_session": False},
         )
+    if row_locks and skip_locked and _head_exists(session):
+        row = session.execute(
+            select(AuditHead.seq, AuditHead.hash)
+            .where(AuditHead.id == HEAD_ID)
+            .with_for_update(skip_locked=True)
+        ).one_or_none()
+        return None if row is None else ChainHead(row.seq, row.hash)
     head = _read_head(session, for_update=row_locks)
     if head is None:
         _refuse_headless_chain(session)
@@ -51,6 +59,10 @@ def lock_head(session: Session) -> ChainHead:
     if head is None:  # created above, by us or by a concurrent first appender
         raise RuntimeError("audit_head row missing after creation / 审计链头创建失败")
     return head
+
+
+def _head_exists(session: Session) -> bool:
+    return session.execute(select(AuditHead.id).where(AuditHead.id == HEAD_ID)).first() is not None
 
 
 def _read_head(session: Session, *, for_update: bool = False) -> ChainHead | None:
@@ -66,7 +78,11 @@ def _read_head(session: Session, *, for_update: bool = False) -> ChainHead | Non
 def _refuse_headless_chain(session: Session) -> None:
     # Entries without a head means the head row was deleted. Re-creating it would hide a removed tail, so
     # appends fail closed until an operator restores the head (see docs/audit.md).
-    if session.execute(select(AuditEntry.seq).limit(1)).first() is not None:
+    # Sealed entries, that is: journaled ones waiting for their first sealer are no chain yet.
+    if (
+        session.execute(select(AuditEntry.seq).where(AuditEntry.seq.is_not(None)).limit(1)).first()
+        is not None
+    ):
         raise AuditChainHeadMissing(
             detail="审计链头缺失，须由运维核查后恢复 / the audit chain head row is missing; an operator must "
             "investigate and restore it"
@@ -106,6 +122,59 @@ def append(session: Session, entry: AuditEntry, head: ChainHead) -> None:
     # Cannot happen while the head lock works; if it ever does, refuse rather than fork the chain.
     if moved.rowcount != 1:
         raise AuditAppendConflict(detail=f"head moved from seq {head.seq} / 链头已被移动")
+
+
+def journal(session: Session, entry: AuditEntry) -> None:
+    """Write an unsealed entry (seq, prev_hash and hash NULL) in the caller's transaction; no lock taken."""
+    session.add(entry)
+    session.flush()  # written now, like an inline append: callers may detach the entry before committing
+
+
+def journaled(session: Session, limit: int) -> list[dict[str, Any]]:
+    """The oldest committed unsealed entries, in the order the sealer links them (time, then id)."""
+    stmt = (
+        select(*_CHAIN_COLUMNS)
+        .where(AuditEntry.seq.is_(None))
+        .order_by(AuditEntry.at, AuditEntry.id)
+        .limit(limit)
+    )
+    return [dict(row) for row in session.execute(stmt).mappings()]
+
+
+def seal_rows(session: Session, links: list[dict[str, Any]], head: ChainHead) -> None:
+    """Link journaled entries (`id`, `seq`, `prev_hash`, `hash` each) and move the head onto the last one."""
+    table = cast(Table, AuditEntry.__table__)  # Core: an executemany UPDATE keyed by id
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("entry_id"), table.c.seq.is_(None))
+        .values(seq=bindparam("new_seq"), prev_hash=bindparam("new_prev"), hash=bindparam("new_hash"))
+    )
+    params = [
+        {"entry_id": x["id"], "new_seq": x["seq"], "new_prev": x["prev_hash"], "new_hash": x["hash"]}
+        for x in links
+    ]
+    result = cast(
+        CursorResult[Any], session.execute(stmt, params, execution_options={"synchronize_session": False})
+    )
+    if result.rowcount not in (-1, len(links)):
+        # Only the head's holder seals; a row sealed behind its back means two sealers forked the chain.
+        raise AuditAppendConflict(detail="journaled entries sealed concurrently / 日志条目被并发封存")
+    last = links[-1]
+    moved = cast(
+        CursorResult[Any],
+        session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID, AuditHead.seq == head.seq, AuditHead.hash == head.hash)
+            .values(seq=last["seq"], hash=last["hash"]),
+            execution_options={"synchronize_session": False},
+        ),
+    )
+    if moved.rowcount != 1:
+        raise AuditAppendConflict(detail=f"head moved from seq {head.seq} / 链头已被移动")
+
+
+def count_journaled(session: Session) -> int:
+    return int(session.execute(select(func.count()).where(AuditEntry.seq.is_(None))).scalar_one())
 
 
 # ---------------------------------------------------------------------------------------------- verifying
@@ -154,7 +223,7 @@ def search(
     session: Session, principal: Principal, filters: AuditFilter, *, before_seq: int | None, limit: int
 ) -> list[AuditEntry]:
     """Newest first: the `limit` entries matching `filters` with seq below `before_seq`."""
-    stmt = readable(principal).where(*_conditions(filters))
+    stmt = readable(principal).where(AuditEntry.seq.is_not(None), *_conditions(filters))
     if before_seq is not None:
         stmt = stmt.where(AuditEntry.seq < before_seq)
     return list(session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit)))

@@ -271,6 +271,19 @@ def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical({**fields, "prev_hash": prev_hash})).hexdigest()
 
 
+def link(rows: Iterable[Mapping[str, Any]], head: ChainHead) -> list[dict[str, Any]]:
+    """Chain journaled entries after `head`, in the given order: each one's id, seq, prev_hash and hash."""
+    links: list[dict[str, Any]] = []
+    seq, prev = head.seq, head.hash
+    for row in rows:
+        seq += 1
+        fields = {**row, "seq": seq, "prev_hash": prev}
+        digest = entry_hash(prev, fields)
+        links.append({"id": row["id"], "seq": seq, "prev_hash": prev, "hash": digest})
+        prev = digest
+    return links
+
+
 def _self_consistent(entry: Mapping[str, Any]) -> bool:
     return bool(entry_hash(entry["prev_hash"], entry) == entry["hash"])
 

@@ -1,20 +1,27 @@
-"""Use cases of the audit trail: record an action, verify the chain, search the trail.
+"""Use cases of the audit trail: record an action, seal journaled entries, verify the chain, search the trail.
 
-Record late: `record()` locks the chain head until the caller's transaction ends, so every audited
-transaction in the platform queues behind it. Call it as the last step before returning, never before
-other row locks are taken (that could deadlock with another appender).
+Two ways an entry joins the chain, same chain either way:
+- inline (CLI, jobs, tests): `record()` locks the chain head and links the entry at once. The head stays
+  locked until the caller's transaction ends, so audited transactions queue behind each other. Call it as the
+  last step, never before other row locks are taken (that could deadlock with another appender).
+- journaled (a server process running `audit.sealer.Sealer` on that database): `record()` writes the entry
+  unsealed in the caller's transaction and takes no lock; the sealer links committed entries in batches, in
+  (time, id) order, a fraction of a second later. Verify and search seal what is waiting first.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.audit import repository, rules
+from jinyu.audit.errors import AuditAppendConflict, AuditChainBroken, AuditChainHeadMissing
 from jinyu.audit.models import AuditEntry
 from jinyu.audit.rules import Outcome, VerifyResult
 from jinyu.audit.schemas import AuditEntryOut, AuditFilter, CursorPage, PageRequest
@@ -51,9 +58,7 @@ def record(
         outcome=outcome,
         detail=detail,
     )
-    head = repository.lock_head(session)
     fields: dict[str, Any] = {
-        "seq": head.seq + 1,
         "id": new_id(),
         "at": utcnow(),
         "actor_id": principal.subject_id,
@@ -67,11 +72,75 @@ def record(
         "outcome": content.outcome,
         "detail": content.detail,
         "request_id": request_id.get(),
-        "prev_hash": head.hash,
     }
+    if _journaling(session):
+        entry = AuditEntry(**fields, seq=None, prev_hash=None, hash=None)
+        repository.journal(session, entry)
+        return entry
+    head = repository.lock_head(session)
+    assert head is not None  # a blocking lock always answers
+    fields |= {"seq": head.seq + 1, "prev_hash": head.hash}
     entry = AuditEntry(**fields, hash=rules.entry_hash(head.hash, fields))
     repository.append(session, entry, head)
     return entry
+
+
+# Engines whose entries are journaled: those a running Sealer serves (see audit.sealer).
+_JOURNALED: set[Engine] = set()
+_JOURNALED_LOCK = threading.Lock()
+
+
+def journal_for(engine: Engine, on: bool) -> None:
+    with _JOURNALED_LOCK:
+        if on:
+            _JOURNALED.add(engine)
+        else:
+            _JOURNALED.discard(engine)
+
+
+def _journaling(session: Session) -> bool:
+    return bool(_JOURNALED) and session.get_bind() in _JOURNALED
+
+
+SEAL_BATCH = 1000
+
+
+def seal(session: Session, *, batch: int = SEAL_BATCH, wait: bool = True) -> int:
+    """Link up to `batch` committed journaled entries into the chain, in (time, id) order; how many.
+
+    Holds the chain head until the caller's transaction ends. `wait=False` (PostgreSQL) gives up at once
+    when another transaction holds the head: another sealer is at work."""
+    head = repository.lock_head(session, skip_locked=not wait)
+    if head is None:
+        return 0
+    rows = repository.journaled(session, batch)
+    if not rows:
+        return 0
+    links = rules.link(rows, head)
+    repository.seal_rows(session, links, head)
+    return len(links)
+
+
+def _seal_waiting(session: Session) -> None:
+    """Seal what waits, if anything; a chain that refuses appends (no head, a row past it) is left for verify to
+    report, so reading never fails on it."""
+    if not repository.count_journaled(session):
+        return
+    try:
+        with session.begin_nested():
+            seal_all(session)
+    except (AuditChainHeadMissing, AuditChainBroken, AuditAppendConflict) as exc:
+        log.warning("audit.seal skipped: chain refuses appends", extra={"problem": type(exc).__name__})
+
+
+def seal_all(session: Session) -> int:
+    """Seal everything journaled and committed so far (inside the caller's transaction)."""
+    total = 0
+    while True:
+        done = seal(session)
+        total += done
+        if done < SEAL_BATCH:
+            return total
 
 
 def record_outcome(
@@ -108,6 +177,7 @@ def verify(
 ) -> VerifyResult:
     """Walk the whole chain in seq order, `batch_size` rows at a time; the check itself is audited."""
     principal.require(Perm.AUDIT_VERIFY)
+    _seal_waiting(session)  # journaled entries waiting for the sealer are checked too
     head = repository.read_head(session)
     # Up to the head read now: entries appended while we walk are for the next run, not false alarms.
     entries = repository.iter_chain(session, upto=head.seq if head else None, batch=batch_size)
@@ -139,6 +209,7 @@ def search(
 ) -> CursorPage[AuditEntryOut]:
     """Entries matching `filters`, newest first, one page at a time. The search itself is audited."""
     principal.require(Perm.AUDIT_READ)
+    _seal_waiting(session)  # so the newest journaled entries show
     rows = repository.search(session, principal, filters, before_seq=page.before_seq, limit=page.limit + 1)
     items = [_out(row) for row in rows[: page.limit]]
     more = len(rows) > page.limit
@@ -163,6 +234,8 @@ def search(
 
 
 def _out(entry: AuditEntry) -> AuditEntryOut:
+    if entry.seq is None or entry.prev_hash is None or entry.hash is None:  # search reads sealed rows only
+        raise RuntimeError(f"unsealed audit entry {entry.id} in search / 检索到未封存条目")
     return AuditEntryOut(
         seq=entry.seq,
         id=entry.id,
