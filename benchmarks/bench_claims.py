@@ -8,9 +8,9 @@ What it does, all on this machine:
 - sets up one co-insured product (the shipped sample), --hospitals hospitals each with its own API key and a
   funded prepaid book per insurer, and --persons enrolled persons;
 - serves the app with uvicorn (--workers processes) on 127.0.0.1 only;
-- drives it with --clients concurrent HTTP clients (keep-alive connections on uvloop, in this process, loopback only) for at
-  most --requests settlements or --seconds seconds, after a warm-up; every request is a new discharge of a
-  random person at a random hospital, settled in one step (auto_confirm);
+- drives it with --clients concurrent HTTP clients (keep-alive connections on uvloop, in this process,
+  loopback only) for at most --requests settlements or --seconds seconds, after a warm-up; every request is a
+  new discharge of a random person at a random hospital, settled in one step (auto_confirm);
 - checks afterwards that the books and the settlements agree to the fen;
 - writes the figures with the machine's facts to benchmarks/results/claims-settle.json.
 
@@ -355,10 +355,27 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -
     raise RuntimeError("server not ready / 服务未就绪")
 
 
+def _auditor() -> Any:
+    from jinyu.core.auth import OrgKind, Principal, Role
+
+    return Principal(
+        subject_id="bench:auditor",
+        username="bench-auditor",
+        org_id="bench-regulator",
+        org_kind=OrgKind.REGULATOR,
+        tenant_id="bench-regulator",
+        org_path="/bench-regulator/",
+        roles=frozenset({Role.REGULATOR_SUPERVISOR}),
+    )
+
+
 def _check_books(url: str) -> dict[str, Any]:
-    """Ledger and settlements agree to the fen; accumulators equal their entries."""
+    """Ledger and settlements agree to the fen; accumulators equal their entries; every settlement audited and
+    the audit chain sealed and valid after the server stopped."""
     from sqlalchemy import func, select
 
+    from jinyu.audit import service as audit
+    from jinyu.audit.models import AuditEntry
     from jinyu.claim.models import ClaimAccumulator, ClaimAccumulatorEntry, ClaimLedgerBook, ClaimSettlement
     from jinyu.core import db
 
@@ -371,8 +388,18 @@ def _check_books(url: str) -> dict[str, Any]:
         count = conn.scalar(select(func.count()).select_from(ClaimSettlement))
         acc = conn.scalar(select(func.sum(ClaimAccumulator.amount)))
         entries = conn.scalar(select(func.sum(ClaimAccumulatorEntry.amount)))
+        audited = conn.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "claim.settlement.settle")
+        )
+        unsealed = conn.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None)))
+    with db.transaction(db.make_sessionmaker(engine)) as session:
+        chain = audit.verify(session, _auditor())
     engine.dispose()
     return {
+        "audited_settlements": audited,
+        "audit_entries_unsealed_after_stop": unsealed,
+        "audit_chain_ok": chain.ok,
+        "audit_chain_checked": chain.checked,
         "settlements": count,
         "payout_total": str(paid),
         "ledger_claims_total": str(claims),
