@@ -84,7 +84,9 @@ def get(session: Session, principal: Principal, grant_id: str) -> GrantOut:
     row = repo.get(session, principal, grant_id)
     if row is None:
         raise GrantNotFound(detail=grant_id)
-    audit.record(session, principal, action="consent.read", subject_type="consent_grant", subject_ids=[row.id])
+    audit.record(
+        session, principal, action="consent.read", subject_type="consent_grant", subject_ids=[row.id]
+    )
     return GrantOut.model_validate(row)
 
 
@@ -93,8 +95,13 @@ def list_grants(
 ) -> Page[GrantOut]:
     principal.require(Perm.CONSENT_READ)
     rows, total = repo.list_(session, principal, enterprise_org_id, limit, offset)
-    audit.record(session, principal, action="consent.list", subject_type="consent_grant",
-                 subject_ids=[r.id for r in rows])
+    audit.record(
+        session,
+        principal,
+        action="consent.list",
+        subject_type="consent_grant",
+        subject_ids=[r.id for r in rows],
+    )
     return Page[GrantOut](
         items=[GrantOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )

@@ -97,3 +97,28 @@ def test_batch(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
         json={"from_date": "2024-03-01", "to_date": "2024-03-31", "bank_code": "B2"},
     )
     assert other.status_code == 404 and other.json()["code"] == "bank_node_not_found"
+
+
+def test_the_first_check_starts_the_resident_index_and_later_ones_use_it(
+    client: TestClient, headers: dict[str, dict[str, str]], settings: Settings
+) -> None:
+    from jinyu.analytics.flowindex import shared_indexes
+
+    first = client.get(f"{BASE}/loans/L1/return-flow", headers=headers["hq"])
+    assert first.status_code == 200, first.text
+    assert shared_indexes().wait(60)  # the build the first request started in the background
+    shared_indexes().get(settings.lake_dir)  # (a build of another test's lake may have been running)
+    assert shared_indexes().wait(60)
+    later = client.get(f"{BASE}/loans/L1/return-flow", headers=headers["hq"])
+    assert later.status_code == 200, later.text
+    assert "resident" in later.json()["basis"]["method"]
+    same = (
+        "verdict",
+        "returned_amount",
+        "returned_share",
+        "by_hop",
+        "by_relation",
+        "attribution",
+        "evidence",
+    )
+    assert {k: later.json()[k] for k in same} == {k: first.json()[k] for k in same}

@@ -228,7 +228,14 @@ def _service_principal(session: Session, account: ServiceAccount) -> Principal:
     )
 
 
-__all__ = ["SYSTEM", "authenticate_api_key", "authenticate_token", "forget_api_keys", "hash_password", "login"]
+__all__ = [
+    "SYSTEM",
+    "authenticate_api_key",
+    "authenticate_token",
+    "forget_api_keys",
+    "hash_password",
+    "login",
+]
 
 
 def principal_for_username(session: Session, username: str) -> Principal:

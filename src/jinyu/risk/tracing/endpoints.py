@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from jinyu.analytics.flowindex import shared_indexes
+from jinyu.analytics.serving import shared_engine
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.web import SessionDep, require
 from jinyu.risk.tracing import service
@@ -17,8 +19,16 @@ LoanId = Annotated[str, Path(min_length=1, max_length=64, description="借据号
 
 
 def _stores(request: Request) -> service.Stores:
+    """The serving process: hops from the resident transfer index once it is built (the first request starts
+    the build in the background; the lake's SQL answers meanwhile), per-loan statements on in-memory tables."""
     settings = request.app.state.settings
-    return service.Stores(request.app.state.analytics, settings.lake_dir, settings.key("pseudonym_key"))
+    return service.Stores(
+        request.app.state.analytics,
+        settings.lake_dir,
+        settings.key("pseudonym_key"),
+        flows=shared_indexes(),
+        serving=shared_engine(settings.lake_dir),
+    )
 
 
 @router.get("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)

@@ -7,12 +7,14 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from jinyu.analytics import Engine, Lake
+from jinyu.analytics import Engine
+from jinyu.analytics.flowindex import FlowIndexes
+from jinyu.analytics.listing import dataset_files
 from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import SHANGHAI, utcnow
@@ -35,8 +37,17 @@ MAX_BATCH_LOANS = 20_000
 CHUNK_LOANS = 2_000  # loans traced together (one statement per hop); whole months at a time
 MAX_FRONTIER = 50_000  # accounts in one hop of one loan; raise the dust threshold to trace wider
 PURPOSE = "贷后资金流向监测 / post-loan monitoring of the use of loan proceeds"
-SINGLE_METHOD = "每跳一条语句 / one statement per hop"
-BATCH_METHOD = "每批贷款每跳一条语句 / one statement per hop for all loans of a chunk (up to 2,000)"
+SINGLE_METHOD = "数据湖，每跳一条语句 / lake: one statement per hop"
+BATCH_METHOD = (
+    "数据湖，每批贷款每跳一条语句 / lake: one statement per hop for all loans of a chunk (up to 2,000)"
+)
+RESIDENT_SINGLE_METHOD = (
+    "常驻转账索引，每跳一次向量化查找 / resident transfer index: one vectorised lookup per hop"
+)
+RESIDENT_BATCH_METHOD = (
+    "常驻转账索引，每批贷款每跳一次向量化查找 / resident transfer index: one vectorised lookup per hop for all "
+    "loans of a chunk (up to 2,000)"
+)
 DATASETS = (
     "loans",
     "banks",
@@ -67,11 +78,23 @@ SHELL_INDICATORS = {
 @dataclass(frozen=True)
 class Stores:
     """Where tracing reads: the analytics engine, the lake it reads (for the data version) and the key
-    that pseudonymizes accounts shown as evidence."""
+    that pseudonymizes accounts shown as evidence.
+
+    `flows`: the process's resident transfer indexes (serving processes); hops use the index of the lake's
+    current transfers when it is built, and the lake's SQL until then (the first use starts the build in the
+    background). `serving`: an engine for the per-loan statements (loan, related parties, evidence accounts)
+    with the small datasets held in memory; None: `engine`."""
 
     engine: Engine
     lake_root: Path
     pseudonym_key: bytes
+    flows: FlowIndexes | None = None
+    serving: Engine | None = None
+
+    @property
+    def lookups(self) -> Engine:
+        """The engine for the per-loan statements."""
+        return self.serving if self.serving is not None else self.engine
 
 
 # -- shared pieces ------------------------------------------------------------------------------------------
@@ -87,7 +110,7 @@ def bank_root(session: Session, principal: Principal) -> str:
 
 
 def find_loan(stores: Stores, loan_id: str, root: str) -> dict[str, Any]:
-    loan = queries.loan(stores.engine, loan_id, root)
+    loan = queries.loan(stores.lookups, loan_id, root)
     if loan is None:
         raise LoanNotFound(detail=loan_id)
     return loan
@@ -95,15 +118,14 @@ def find_loan(stores: Stores, loan_id: str, root: str) -> dict[str, Any]:
 
 def data_version(lake_root: Path, datasets: Iterable[str]) -> DataVersion:
     """A fingerprint of the files a result was computed from (the lake only ever adds files)."""
-    lake = Lake(lake_root)
     digest, count, last = hashlib.sha256(), 0, None
     for dataset in sorted(set(datasets)):
-        for path in lake.files(dataset):
-            rel = path.relative_to(lake.root).as_posix()
-            digest.update(f"{rel}\t{path.stat().st_size}\n".encode())
+        for rel, size in dataset_files(lake_root, dataset):
+            digest.update(f"{rel}\t{size}\n".encode())
             count += 1
-            if dataset == "transfers" and path.parent.name.startswith("month="):
-                month = path.parent.name.removeprefix("month=")
+            parent = PurePosixPath(rel).parent.name
+            if dataset == "transfers" and parent.startswith("month="):
+                month = parent.removeprefix("month=")
                 last = month if last is None or month > last else last
     return DataVersion(fingerprint=digest.hexdigest()[:32], files=count, transfers_last_month=last)
 

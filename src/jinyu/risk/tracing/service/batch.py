@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from jinyu.analytics.flowindex import FlowIndex
 from jinyu.audit import service as audit
 from jinyu.core.auth import Principal
 from jinyu.core.clock import SHANGHAI
@@ -32,6 +33,7 @@ from jinyu.risk.tracing.service.base import (
     DATASETS,
     MAX_BATCH_LOANS,
     PURPOSE,
+    RESIDENT_BATCH_METHOD,
     SHELL_DATASETS,
     UTC,
     Stores,
@@ -48,13 +50,13 @@ from jinyu.risk.tracing.service.base import (
     utc,
 )
 from jinyu.risk.tracing.service.lake import (
-    LakeHops,
     context_sets,
     settings_for,
     shell_params,
     special_accounts,
     start_for,
 )
+from jinyu.risk.tracing.service.resident import hop_source, resident_index
 
 # -- batches -------------------------------------------------------------------------------------------------
 
@@ -71,14 +73,14 @@ def run_batch(
     """批量核查：本行（或其下级机构）在期间内发放的全部贷款，每月一条语句追踪所有跳。"""
     root = bank_root(session, principal)
     node = request.bank_code or root
-    if node != root and node not in queries.bank_tree(stores.engine, root):
+    if node != root and node not in queries.bank_tree(stores.lookups, root):
         raise BankNodeNotFound(detail=node)
     datasets = DATASETS + (SHELL_DATASETS if "misuse" in request.analyses else ())
     version = data_version(stores.lake_root, datasets)
     start = dt.datetime.combine(request.from_date, dt.time(), SHANGHAI).astimezone(UTC)
     end = dt.datetime.combine(request.to_date + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(UTC)
     loans = queries.batch_loans(
-        stores.engine,
+        stores.lookups,
         {
             "root_code": node,
             "loans_from_month": month_of(start),
@@ -92,7 +94,8 @@ def run_batch(
             detail=f"{len(loans)} 笔贷款超过上限 {MAX_BATCH_LOANS}，请缩短期间 / {len(loans)} loans exceed "
             f"{MAX_BATCH_LOANS}: shorten the period"
         )
-    found = trace_batch(stores, node, loans, request, start, end, progress)
+    index = resident_index(stores)  # one source for the whole batch
+    found = trace_batch(stores, node, loans, request, start, end, progress, index=index)
     rows = [batch_row(loan, found, request) for loan in loans]
     summary = batch_summary(rows, found, request)
     batch_id = new_id()
@@ -105,7 +108,7 @@ def run_batch(
         analyses=request.analyses,
         summary=summary,
         rows=rows,
-        basis=basis_for(request, version, BATCH_METHOD),
+        basis=basis_for(request, version, BATCH_METHOD if index is None else RESIDENT_BATCH_METHOD),
     )
     result.inquiry_id = record_inquiry(
         session,
@@ -159,14 +162,19 @@ def trace_batch(
     start: dt.datetime,
     end: dt.datetime,
     progress: Progress | None = None,
+    *,
+    index: FlowIndex | Literal["auto"] | None = "auto",
 ) -> Found:
     """Every loan of the batch, up to CHUNK_LOANS loans (whole months) at a time: per analysis one context
-    statement and one statement per hop for all of the chunk's loans (no access check; `run_batch` does it)."""
+    statement and one hop lookup for all of the chunk's loans (no access check; `run_batch` does it).
+
+    Hops use `index` (the resident transfer index; "auto": the stores' current one if built) or the lake."""
+    resident = resident_index(stores) if index == "auto" else index
     found: Found = defaultdict(dict)
     special = special_accounts(stores)
     chunks = chunks_of(loans)
     done = 0
-    for index, (first_month, last_month, chunk) in enumerate(chunks):
+    for number, (first_month, last_month, chunk) in enumerate(chunks):
         first = max(start, month_start(first_month))
         last = min(end, month_start(add_months(last_month, 1)))
         to_month = month_of(last + dt.timedelta(days=request.window_days))
@@ -182,17 +190,17 @@ def trace_batch(
             }
             if mode == "misuse":
                 params |= shell_params(request, first, last, first_month, to_month)
-            sets = context_sets(queries.context(stores.engine, mode, params, batch=True))
+            sets = context_sets(queries.context(stores.lookups, mode, params, batch=True))
             starts = [
                 start_for(loan, mode, *sets.get(str(loan["loan_id"]), (RelatedSet(), {})), special)
                 for loan in chunk
             ]
-            source = LakeHops(stores.engine, request.policy, first_month, to_month)
+            source = hop_source(stores, resident, request.policy, first_month, to_month)
             for key, result in rules.trace_many(source, starts, settings_for(request)).items():
                 found[mode][key] = result.nodes
         done += len(chunk)
         if progress:
-            progress(index + 1, len(chunks), done)
+            progress(number + 1, len(chunks), done)
     return found
 
 

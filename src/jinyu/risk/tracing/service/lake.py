@@ -30,6 +30,7 @@ from jinyu.risk.tracing.service.base import (
 
 Special = dict[str, tuple[str | None, str | None, str | None]]
 Shells = dict[str, tuple[bool, bool]]  # account -> (newly registered, linked to the borrower)
+PASS = ("pass", False)
 
 
 def context_sets(rows: Iterable[Mapping[str, Any]]) -> dict[str, tuple[RelatedSet, Shells]]:
@@ -54,10 +55,14 @@ def start_for(
 ) -> rules.Start:
     lender = str(loan["bank_code"])
 
+    ranks = related.rank
+
     def classify(src: str, dst: str, src_own: bool) -> tuple[str, bool]:
+        if dst not in special and dst not in ranks and dst not in shells:
+            return PASS  # no category, relation or shell: what classify_edge answers for such an account
         category, bank_code, parent_code = special.get(dst, (None, None, None))
-        facts = AccountFacts(category, bank_code, parent_code, related.rank.get(dst), dst in shells)
-        return rules.classify_edge(mode, facts, src_own, src in related.rank, lender)
+        facts = AccountFacts(category, bank_code, parent_code, ranks.get(dst), dst in shells)
+        return rules.classify_edge(mode, facts, src_own, src in ranks, lender)
 
     return rules.Start(
         str(loan["loan_id"]),

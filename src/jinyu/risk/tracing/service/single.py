@@ -32,6 +32,7 @@ from jinyu.risk.tracing.schemas import (
 from jinyu.risk.tracing.service.base import (
     DATASETS,
     PURPOSE_LABELS,
+    RESIDENT_SINGLE_METHOD,
     SHELL_DATASETS,
     SHELL_INDICATORS,
     SINGLE_METHOD,
@@ -50,7 +51,6 @@ from jinyu.risk.tracing.service.base import (
     verdict_label,
 )
 from jinyu.risk.tracing.service.lake import (
-    LakeHops,
     Shells,
     context_params,
     context_sets,
@@ -58,6 +58,7 @@ from jinyu.risk.tracing.service.lake import (
     special_accounts,
     start_for,
 )
+from jinyu.risk.tracing.service.resident import hop_source, resident_index
 
 # -- single loans ----------------------------------------------------------------------------------------------
 
@@ -204,12 +205,13 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
     t0 = utc(loan["disbursed_at"])
     months = (str(loan["loan_month"]), month_of(t0 + dt.timedelta(days=params.window_days)))
     context = queries.context(
-        stores.engine, mode, context_params(loan, params, root, mode, months[1]), batch=False
+        stores.lookups, mode, context_params(loan, params, root, mode, months[1]), batch=False
     )
     related, shells = context_sets(context).get(str(loan["loan_id"]), (RelatedSet(), {}))
     special = special_accounts(stores)
     start = start_for(loan, mode, related, shells, special)
-    source = LakeHops(stores.engine, params.policy, *months)
+    index = resident_index(stores)
+    source = hop_source(stores, index, params.policy, *months)
     result = rules.trace_many(source, [start], settings_for(params))[start.key]
     return Traced(
         loan=loan,
@@ -220,7 +222,7 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
         trace=result,
         related=related,
         shells=shells,
-        basis=basis_for(params, version, SINGLE_METHOD),
+        basis=basis_for(params, version, SINGLE_METHOD if index is None else RESIDENT_SINGLE_METHOD),
     )
 
 
@@ -243,7 +245,7 @@ def account_infos(
             for n in traced.trace.nodes
             if n["hop"] == 1 and n["kind"] not in rules.NODE_STATE_KINDS
         }
-    return {str(r["account_no"]): r for r in queries.accounts(stores.engine, sorted(wanted))}
+    return {str(r["account_no"]): r for r in queries.accounts(stores.lookups, sorted(wanted))}
 
 
 def evidence(

@@ -1,0 +1,37 @@
+"""A dataset's files with their sizes, listed with `os.scandir`: what `layout.data_files` lists, in its order.
+
+Serving checks the lake's files on every request (the data version a result states, whether an in-memory
+copy is still current); `pathlib`'s rglob costs about a quarter of a millisecond per dataset, this a tenth
+of it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+from jinyu.analytics import layout
+
+Files = tuple[tuple[str, int], ...]  # (path relative to the lake root, POSIX; size in bytes)
+
+
+def dataset_files(root: Path, dataset: str) -> Files:
+    """The dataset's committed Parquet files (as `layout.data_files`: hidden and temporary ones skipped),
+    relative to the root, sorted as `layout.data_files` sorts them, with their sizes."""
+    base = layout.dataset_dir(root, dataset)
+    found: list[tuple[PurePosixPath, int]] = []
+    _walk(base, PurePosixPath(dataset), found)
+    found.sort(key=lambda f: f[0])
+    return tuple((p.as_posix(), size) for p, size in found)
+
+
+def _walk(directory: Path, rel: PurePosixPath, found: list[tuple[PurePosixPath, int]]) -> None:
+    try:
+        entries = list(os.scandir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            _walk(Path(entry.path), rel / entry.name, found)
+        elif entry.name.endswith(".parquet") and not entry.name.startswith((".", "_")):
+            found.append((rel / entry.name, entry.stat().st_size))

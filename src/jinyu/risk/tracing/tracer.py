@@ -1,0 +1,288 @@
+"""The tracer: policy arithmetic, the hop-by-hop tracer over any hop source, and the in-memory reference ledger.
+
+Pure (values in, values out; amounts in integer fen). The semantics are described in `rules` (which
+re-exports everything here): this module is its tracing half, kept apart to stay readable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+MAX_HOPS_LIMIT = 6
+
+# -- policy arithmetic -----------------------------------------------------------------------------------------
+
+
+def mul_div_floor(a: int, b: int, d: int) -> int:
+    """floor(a * b / d) for non-negative integers, d > 0 (what the SQL computes exactly)."""
+    if d <= 0 or a < 0 or b < 0:
+        raise ValueError("mul_div_floor needs a, b >= 0 and d > 0")
+    return (a * b) // d
+
+
+def allocate_pro_rata(traced: int, inflow: int, amounts: Sequence[int]) -> list[int]:
+    """Parts of `traced` fen carried by each outgoing transfer: floor(x * T / max(T, inflow, outflow))."""
+    if traced <= 0 or not amounts:
+        return [0] * len(amounts)
+    pool = max(traced, inflow, sum(amounts))
+    return [mul_div_floor(x, traced, pool) for x in amounts]
+
+
+def allocate_fifo(traced: int, amounts: Sequence[int]) -> list[int]:
+    """Parts of `traced` fen carried by each outgoing transfer, in time order, first in first out."""
+    parts, before = [], 0
+    for x in amounts:
+        parts.append(max(0, min(x, traced - before)))
+        before += x
+    return parts
+
+
+# -- the tracer --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceSettings:
+    max_hops: int = 3
+    window: dt.timedelta = dt.timedelta(days=30)
+    dust: int = 100_000  # fen
+    hub_degree: int = 1000
+    policy: str = "pro_rata"
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """A node to expand: `traced` fen of loan `key` that arrived at `account` (first) at `arrived`."""
+
+    key: str
+    account: str
+    traced: int
+    arrived: dt.datetime
+    own: bool  # one of the borrower's own accounts: never treated as a hub
+    until: dt.datetime  # the loan's window end
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Traced money from one node to one account in one hop, summed over its transfers."""
+
+    dst: str
+    traced: int
+    first_ts: dt.datetime
+    last_ts: dt.datetime
+    txn_count: int
+
+
+@dataclass
+class Expansion:
+    """What one node sent on in a hop: its edges (parts > 0 only), or that it is a hub and was not followed."""
+
+    edges: list[Edge] = field(default_factory=list)
+    hub: bool = False
+
+
+class HopSource(Protocol):
+    def fetch(
+        self, frontier: Sequence[Frontier], settings: TraceSettings
+    ) -> dict[tuple[str, str], Expansion]:
+        """Expand the whole frontier (every loan) in one go; keyed by (loan key, account). A node missing from
+        the answer sent nothing on."""
+        ...
+
+
+@dataclass(frozen=True)
+class Transfer:
+    txn_id: str
+    ts: dt.datetime
+    src: str
+    dst: str
+    amount: int  # fen
+
+
+class Ledger:
+    """An in-memory ledger as a hop source, allocating with the policy functions above: the reference the
+    lake's SQL is held to (tests, the golden suite, the benchmark's NetworkX comparison)."""
+
+    def __init__(self, transfers: Iterable[Transfer]) -> None:
+        self.out: dict[str, list[Transfer]] = defaultdict(list)
+        self.into: dict[str, list[Transfer]] = defaultdict(list)
+        for t in sorted(transfers, key=lambda t: (t.ts, t.txn_id)):
+            self.out[t.src].append(t)
+            self.into[t.dst].append(t)
+
+    def outgoing(self, node: Frontier) -> list[Transfer]:
+        return [t for t in self.out.get(node.account, ()) if node.arrived < t.ts <= node.until]
+
+    def inflow(self, node: Frontier) -> int:
+        return sum(t.amount for t in self.into.get(node.account, ()) if node.arrived <= t.ts <= node.until)
+
+    def fetch(
+        self, frontier: Sequence[Frontier], settings: TraceSettings
+    ) -> dict[tuple[str, str], Expansion]:
+        return {(n.key, n.account): expand(n, self.outgoing(n), self.inflow, settings) for n in frontier}
+
+
+def expand(
+    node: Frontier, outs: Sequence[Transfer], inflow: Callable[[Frontier], int], settings: TraceSettings
+) -> Expansion:
+    """One node's hop by the policy: parts of its transfers in time order, summed per receiving account."""
+    if len(outs) >= settings.hub_degree and not node.own:
+        return Expansion(hub=True)
+    amounts = [t.amount for t in outs]
+    if settings.policy == "pro_rata":
+        parts = allocate_pro_rata(node.traced, inflow(node), amounts)
+    else:
+        parts = allocate_fifo(node.traced, amounts)
+    edges: dict[str, list[Any]] = {}
+    for t, part in zip(outs, parts, strict=True):
+        if part > 0:
+            e = edges.setdefault(t.dst, [0, t.ts, t.ts, 0])
+            e[0], e[1], e[2], e[3] = e[0] + part, min(e[1], t.ts), max(e[2], t.ts), e[3] + 1
+    return Expansion([Edge(dst, *v) for dst, v in edges.items()])
+
+
+# classify(src, dst, src_own) -> (edge kind, dst is one of the borrower's own accounts)
+Classifier = Callable[[str, str, bool], tuple[str, bool]]
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Start:
+    """One loan to trace: `amount` fen at `origin` at `t0`, classified by the loan's own classifier."""
+
+    key: str
+    origin: str
+    amount: int
+    t0: dt.datetime
+    classify: Classifier
+
+
+@dataclass
+class Trace:
+    nodes: list[Row]
+    edges: list[Row]  # into nodes at or above the dust threshold
+
+
+def trace_many(source: HopSource, starts: Sequence[Start], settings: TraceSettings) -> dict[str, Trace]:
+    """Follow every loan at once, one fetch (one statement) per hop for all of them."""
+    traces = {s.key: Trace([_row(0, s.origin, "origin", s.amount, s.t0, s.t0, 0)], []) for s in starts}
+    frontiers = {
+        s.key: [Frontier(s.key, s.origin, s.amount, s.t0, True, s.t0 + settings.window)] for s in starts
+    }
+    seen = {s.key: {s.origin} for s in starts}
+    for hop in range(1, min(settings.max_hops, MAX_HOPS_LIMIT) + 1):
+        wave = [node for key in frontiers for node in frontiers[key]]
+        if not wave:
+            break
+        sent = source.fetch(wave, settings)
+        for start in starts:
+            nodes = traces[start.key].nodes
+            flows: dict[tuple[str, str], list[Any]] = {}
+            for node in frontiers[start.key]:
+                expansion = sent.get((node.key, node.account), Expansion())
+                if expansion.hub:
+                    nodes.append(
+                        _row(hop - 1, node.account, "hub", node.traced, node.arrived, node.arrived, 0)
+                    )
+                    continue
+                left = node.traced - sum(e.traced for e in expansion.edges)
+                if left > 0:
+                    nodes.append(_row(hop - 1, node.account, "residual", left, node.arrived, node.arrived, 0))
+                for e in expansion.edges:
+                    flows[(node.account, e.dst)] = [e.traced, e.first_ts, e.last_ts, e.txn_count, node.own]
+            until = start.t0 + settings.window
+            arrivals = _arrivals(hop, flows, start.classify, settings, seen[start.key], traces[start.key])
+            frontiers[start.key] = [Frontier(start.key, a, t, at, own, until) for a, t, at, own in arrivals]
+    return traces
+
+
+def trace(
+    source: HopSource,
+    origin: str,
+    amount: int,
+    t0: dt.datetime,
+    settings: TraceSettings,
+    classify: Classifier,
+) -> Trace:
+    """One loan (see `trace_many`)."""
+    return trace_many(source, [Start("loan", origin, amount, t0, classify)], settings)["loan"]
+
+
+def _arrivals(
+    hop: int,
+    flows: dict[tuple[str, str], list[Any]],
+    classify: Classifier,
+    settings: TraceSettings,
+    seen: set[str],
+    out: Trace,
+) -> list[tuple[str, int, dt.datetime, bool]]:
+    """Classify a hop's edges, aggregate them into nodes per (account, kind), and pick the next frontier.
+
+    Edge rows are made only for nodes at or above the dust threshold (the only ones kept)."""
+    grouped: dict[tuple[str, str], list[Any]] = {}
+    members: dict[tuple[str, str], list[tuple[str, int, dt.datetime, dt.datetime, int]]] = {}
+    for (src, dst), (traced, first, last, n, src_own) in sorted(flows.items()):
+        kind, own = classify(src, dst, src_own)
+        key = (dst, kind)
+        g = grouped.get(key)
+        if g is None:
+            grouped[key] = [traced, first, last, n, own]
+            members[key] = [(src, traced, first, last, n)]
+            continue
+        g[0] += traced
+        if first < g[1]:
+            g[1] = first
+        if last > g[2]:
+            g[2] = last
+        g[3] += n
+        g[4] = g[4] or own
+        members[key].append((src, traced, first, last, n))
+    frontier: list[tuple[str, int, dt.datetime, bool]] = []
+    for key in sorted(grouped):
+        dst, kind = key
+        traced, first, last, n, own = grouped[key]
+        final = final_kind(kind, traced, dst in seen, hop, settings)
+        out.nodes.append(_row(hop, dst, final, traced, first, last, n))
+        if final == "pass":
+            frontier.append((dst, traced, first, own))
+        if traced >= settings.dust:
+            out.edges.extend(_row(hop, dst, kind, t, f, la, c, src=s) for s, t, f, la, c in members[key])
+    seen.update(a for a, _t, _at, _own in frontier)
+    return frontier
+
+
+def final_kind(kind: str, traced: int, seen: bool, hop: int, settings: TraceSettings) -> str:
+    if traced < settings.dust:
+        return "dust"
+    if kind != "pass":
+        return kind
+    if seen:
+        return "cycle"
+    if hop >= settings.max_hops:
+        return "open"
+    return "pass"
+
+
+def _row(
+    hop: int,
+    account: str,
+    kind: str,
+    traced: int,
+    first: dt.datetime,
+    last: dt.datetime,
+    n: int,
+    src: str | None = None,
+) -> Row:
+    return {
+        "hop": hop,
+        "src": src,
+        "account": account,
+        "kind": kind,
+        "traced": traced,
+        "first_ts": first,
+        "last_ts": last,
+        "txn_count": n,
+    }
