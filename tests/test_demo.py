@@ -103,3 +103,47 @@ def test_tampering_is_detected_by_the_cli(demo_settings: Settings, monkeypatch: 
     finally:
         db.close()
         get_settings.cache_clear()
+
+
+def _login(client: TestClient, creds: list[dict[str, str]], username: str) -> dict[str, str]:
+    cred = next(c for c in creds if c["username"] == username)
+    resp = client.post("/api/v1/auth/token", data={"username": username, "password": cred["password"]})
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+
+
+def test_the_demo_bank_tries_the_shipped_statements_and_a_planted_loan(demo_settings: Settings) -> None:
+    """What a new bank user would try first: every shipped statement gets its labelled verdict, a planted
+    return-flow loan of its own bank is risky with evidence, and the other bank's user gets 404 for it."""
+    import csv
+
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    region = demo_settings.data_dir / "region"
+    with TestClient(create_app(demo_settings)) as client:
+        bank = _login(client, creds, "bank_risk")
+        with (region / "statements" / "statements_labels.csv").open(encoding="utf-8") as fh:
+            labels = list(csv.DictReader(fh))
+        for label in labels:
+            path = region / "statements" / label["file"]
+            resp = client.post(
+                "/api/v1/risk/statements/verify",
+                headers=bank,
+                files={"file": (path.name, path.read_bytes())},
+            )
+            assert resp.status_code == 200, resp.text
+            assert resp.json()["verdict"] == label["expected_verdict"], label["file"]
+        with (region / "risk_labels.csv").open(encoding="utf-8") as fh:
+            planted = [
+                r
+                for r in csv.DictReader(fh)
+                if r["analysis"] == "return_flow" and r["detectable"] == "true"
+            ]
+        me = client.get("/api/v1/me", headers=bank).json()
+        ours = [r for r in planted if r["loan_id"].startswith(me["organisation"]["code"][:5])]
+        assert ours, "the demo bank has planted loans"
+        loan = ours[0]["loan_id"]
+        found = client.get(f"/api/v1/risk/loans/{loan}/return-flow", headers=bank)
+        assert found.status_code == 200, found.text
+        assert found.json()["verdict"] == "risky" and found.json()["evidence"]
+        other = client.get(f"/api/v1/risk/loans/{loan}/return-flow", headers=_login(client, creds, "bank2_risk"))
+        assert other.status_code == 404

@@ -1,11 +1,14 @@
 """`jinyu demo`: an empty data dir becomes a running platform on a synthetic region.
 
 Generate the small region → load it through the real ingestion path → create one user per role (random
-passwords, written to <data dir>/credentials.json, 0600) → serve the API on 127.0.0.1.
+passwords, written to <data dir>/credentials.json, 0600) → the enterprises whose statements the region ships
+(region/statements/) authorise the demo bank to verify them → serve the API on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 import os
 import secrets
@@ -19,7 +22,11 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Lake
 from jinyu.config import Settings
-from jinyu.core.auth import SYSTEM, OrgKind, Role
+from jinyu.consent import service as consent
+from jinyu.consent.rules import Purpose, Scope
+from jinyu.consent.schemas import GrantCreate
+from jinyu.core.auth import SYSTEM, OrgKind, Principal, Role
+from jinyu.core.clock import utcnow
 from jinyu.core.runtime import unit_of_work
 from jinyu.governance.contracts import LOAD_ORDER
 from jinyu.ingest import service as ingest
@@ -63,8 +70,47 @@ def prepare(settings: Settings) -> list[Credential]:
     console.print("[bold]3/3[/] 为每个角色创建演示用户 / creating a demo user per role")
     with unit_of_work(settings) as session:
         creds = _create_users(session)
+        granted = _statement_consents(session, region, creds)
+    console.print(f"  企业授权演示银行核验流水 / enterprises authorising the demo bank: {granted}")
     _write_credentials(creds_file, creds)
     return creds
+
+
+def _statement_consents(session: Session, region: Path, creds: list[Credential]) -> int:
+    """Each enterprise whose statement ships with the region authorises the demo bank (bank_risk's head
+    office, so its branches too) to verify it for a year, as the enterprise would on the platform."""
+    labels = region / "statements" / "statements_labels.csv"
+    if not labels.exists():
+        return 0
+    bank_id = next(c.org_id for c in creds if c.username == "bank_risk")
+    with labels.open(encoding="utf-8") as fh:
+        usccs = sorted({row["enterprise_uscc"] for row in csv.DictReader(fh)})
+    grant = GrantCreate(
+        grantee_org_id=bank_id,
+        scopes=[Scope.STATEMENTS],
+        purpose=Purpose.STATEMENT_VERIFICATION,
+        valid_until=utcnow() + dt.timedelta(days=365),
+    )
+    count = 0
+    for uscc in usccs:
+        org = party.find_enterprise(session, uscc)
+        if org is None:
+            continue
+        consent.grant(session, _admin_of(org), grant)
+        count += 1
+    return count
+
+
+def _admin_of(org: OrgOut) -> Principal:
+    return Principal(
+        subject_id=f"demo:{org.code}",
+        username=f"demo-admin@{org.code}",
+        org_id=org.id,
+        org_kind=OrgKind.ENTERPRISE,
+        tenant_id=org.tenant_id,
+        org_path=f"/{org.id}/",  # enterprises are top-level organisations
+        roles=frozenset({Role.ENTERPRISE_ADMIN}),
+    )
 
 
 def _load_region(settings: Settings, region: Path) -> None:

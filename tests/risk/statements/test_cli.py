@@ -22,7 +22,7 @@ from jinyu.core import db, runtime
 from jinyu.core.auth import OrgKind, Role
 from jinyu.core.clock import utcnow
 from jinyu.models import metadata
-from tests.fixtures.auth import make_org, make_user, principal
+from tests.fixtures.auth import PASSWORD, make_org, make_user, principal
 
 from .world import GENUINE, build_lake, csv_statement
 
@@ -64,24 +64,39 @@ def _file(tmp_path: Path, data: bytes) -> str:
     return str(path)
 
 
+def _as(user: str) -> list[str]:
+    return ["--as-user", user, "--password-stdin"]
+
+
+LOGIN = PASSWORD + "\n"
+
+
 def test_check_prints_json(store: sessionmaker[Session], tmp_path: Path) -> None:
-    args = ["risk", "statement-check", _file(tmp_path, csv_statement(GENUINE)), "--as-user", "cli_banker"]
-    result = runner.invoke(app, [*args, "--json"])
+    args = ["risk", "statement-check", _file(tmp_path, csv_statement(GENUINE)), *_as("cli_banker")]
+    result = runner.invoke(app, [*args, "--json"], input=LOGIN)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["verdict"] == "genuine"
-    table = runner.invoke(app, args, terminal_width=200)
+    table = runner.invoke(app, args, terminal_width=200, input=LOGIN)
     assert table.exit_code == 0 and "真实 / genuine" in table.stdout
+
+
+def test_a_wrong_password_or_no_identity_is_refused(store: sessionmaker[Session], tmp_path: Path) -> None:
+    good = _file(tmp_path, csv_statement(GENUINE))
+    wrong = runner.invoke(app, ["risk", "statement-check", good, *_as("cli_banker")], input="nope\n")
+    assert wrong.exit_code == 1 and "verdict" not in wrong.output
+    neither = runner.invoke(app, ["risk", "statement-check", good])
+    assert neither.exit_code == 1 and "--as-user" in neither.output
 
 
 def test_errors_are_readable_and_exit_non_zero(store: sessionmaker[Session], tmp_path: Path) -> None:
     bad = _file(tmp_path, csv_statement(GENUINE).replace(b",-3500.00,", b",-35OO.00,"))
-    result = runner.invoke(app, ["risk", "statement-check", bad, "--as-user", "cli_banker"])
+    result = runner.invoke(app, ["risk", "statement-check", bad, *_as("cli_banker")], input=LOGIN)
     assert result.exit_code == 1 and "line 11/amount" in result.output
     good = _file(tmp_path, csv_statement(GENUINE))
-    refused = runner.invoke(app, ["risk", "statement-check", good, "--as-user", "cli_stranger"])
+    refused = runner.invoke(app, ["risk", "statement-check", good, *_as("cli_stranger")], input=LOGIN)
     assert refused.exit_code == 1 and "缺少企业有效授权" in refused.output
-    nobody = runner.invoke(app, ["risk", "statement-check", good, "--as-user", "nobody"])
-    assert nobody.exit_code == 1 and "nobody" in nobody.output
+    nobody = runner.invoke(app, ["risk", "statement-check", good, *_as("nobody")], input=LOGIN)
+    assert nobody.exit_code == 1 and "verdict" not in nobody.output
     with store() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "risk.statement.verify")).one()
     assert (entry.outcome, entry.actor_name) == ("denied", "cli_stranger")

@@ -29,7 +29,7 @@ from jinyu.risk.statements.errors import PeriodNotCovered, StatementAccountNotFo
 from jinyu.risk.statements.parsing import StatementFormat
 from jinyu.risk.statements.schemas import VerificationResult
 from jinyu.synth.statements import Line, Presented, render_camt053
-from tests.fixtures.auth import make_org, make_user, principal
+from tests.fixtures.auth import make_org, principal
 
 from .world import GENUINE, OPENING, PERSON_ACCOUNT, A, B, build_lake, csv_statement
 
@@ -225,12 +225,3 @@ def test_a_currency_other_than_the_accounts(world: World) -> None:
     with pytest.raises(StatementMalformed) as caught:
         world.verify(csv_statement(GENUINE, currency="USD"))
     assert caught.value.fields[0].field == "line 3/currency"
-
-
-def test_the_cli_acts_as_a_real_user(world: World) -> None:
-    user = make_user(world.session, world.bank, Role.BANK_HQ_RISK, username="stmt_checker")
-    acting = service.acting_principal(world.session, "stmt_checker")
-    assert (acting.subject_id, acting.tenant_id) == (user.id, world.bank.id)
-    with pytest.raises(JinyuError) as caught:
-        service.acting_principal(world.session, "nobody_here")
-    assert caught.value.status == 404

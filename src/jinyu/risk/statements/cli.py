@@ -1,4 +1,5 @@
-"""`jinyu risk statement-check FILE --as-user USERNAME [--json]`: verify a statement as a real bank user."""
+"""`jinyu risk statement-check FILE --as-user USERNAME [--json]`: verify a statement as a real bank user (who
+logs in) or bank service account (`--api-key`), see `risk.cli_auth`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from jinyu.config import get_settings
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
 from jinyu.core.errors import JinyuError
 from jinyu.core.runtime import sessionmaker_for, unit_of_work
+from jinyu.risk.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, acting_principal
 from jinyu.risk.statements import service
 from jinyu.risk.statements.parsing import MAX_BYTES, StatementFormat
 from jinyu.risk.statements.schemas import VerificationResult
@@ -19,7 +21,9 @@ from jinyu.risk.statements.schemas import VerificationResult
 @handle_errors
 def statement_check(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV 或 camt.053 XML"),
-    as_user: str = typer.Option(..., "--as-user", help="以该银行用户身份核验 / act as this bank user"),
+    as_user: str | None = AS_USER,
+    api_key: str | None = API_KEY,
+    password_stdin: bool = PASSWORD_STDIN,
     fmt: StatementFormat | None = typer.Option(None, "--format", help="csv / camt053（默认自动识别 / auto)"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -28,19 +32,17 @@ def statement_check(
     Example: jinyu risk statement-check ./stmt.csv --as-user bank_risk --json
     """
     settings = get_settings()
+    principal = acting_principal(settings, as_user, api_key, password_stdin)
     with file.open("rb") as fh:
         data = fh.read(MAX_BYTES + 1)
     engine = DuckDBEngine(settings.lake_dir)
-    principal = None
     try:
         with unit_of_work(settings) as session:
-            principal = service.acting_principal(session, as_user)
             result = service.verify_statement(
                 session, principal, engine, settings.key("pseudonym_key"), data, fmt
             )
     except JinyuError as exc:
-        if principal is not None:
-            service.record_refusal(sessionmaker_for(settings), principal, exc)
+        service.record_refusal(sessionmaker_for(settings), principal, exc)
         raise
     finally:
         engine.close()

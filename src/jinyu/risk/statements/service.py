@@ -235,6 +235,3 @@ def record_refusal(factory: sessionmaker[Session], principal: Principal, exc: Ji
     )
 
 
-def acting_principal(session: Session, username: str) -> Principal:
-    """The CLI acts as a real, active user resolved through the party domain (never as the system)."""
-    return party.principal_for_username(session, username)

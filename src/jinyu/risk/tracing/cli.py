@@ -1,8 +1,7 @@
 """`jinyu risk return-flow | misuse | batch`: fund-flow checks at the console, as a named bank user.
 
-The command acts as a real principal: a bank user who logs in (`--as-user`, password prompted or read from
-stdin with `--password-stdin`) or a bank service account (`--api-key`), both resolved through party. It sees
-exactly what that user would see over the API: its own bank's loans, tokens for outside accounts.
+The command acts as a real principal (see `risk.cli_auth`): a bank user who logs in or a bank service account.
+It sees exactly what that user would see over the API: its own bank's loans, tokens for outside accounts.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from jinyu.core.auth import Principal
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
 from jinyu.core.errors import InvalidInput, NotFound, PermissionDenied
 from jinyu.core.runtime import sessionmaker_for, unit_of_work
-from jinyu.party import service as party
+from jinyu.risk.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, acting_principal
 from jinyu.risk.tracing import service
 from jinyu.risk.tracing.schemas import (
     BatchRequest,
@@ -38,13 +37,6 @@ from jinyu.risk.tracing.schemas import (
 
 T = TypeVar("T")
 
-AS_USER = typer.Option(
-    None, "--as-user", help="以该银行用户身份查询（需密码）/ act as this bank user (password)"
-)
-API_KEY = typer.Option(None, "--api-key", help="银行服务账号 API key / a bank service account's API key")
-PASSWORD_STDIN = typer.Option(
-    False, "--password-stdin", help="从标准输入读密码 / read the password from stdin"
-)
 POLICY = typer.Option("pro_rata", "--policy", help="传播策略 / policy: pro_rata | fifo")
 HOPS = typer.Option(3, "--hops", min=1, max=6, help="最大跳数 / hops (1-6)")
 DAYS = typer.Option(30, "--days", min=1, max=180, help="时间窗口（天）/ window in days (1-180)")
@@ -68,27 +60,6 @@ def _params(policy: str, hops: int, days: int, dust: str, hub: int, risk_share: 
         )
     except ValueError as exc:
         raise InvalidInput(detail=f"参数有误 / bad parameters: {exc}") from None
-
-
-def _principal(
-    settings: Settings, as_user: str | None, api_key: str | None, password_stdin: bool
-) -> Principal:
-    """The bank user or service account the command acts as, authenticated through party (committed, so the
-    login is on record even if the check itself then fails)."""
-    if bool(as_user) == bool(api_key):
-        raise InvalidInput(
-            detail="请给出 --as-user 或 --api-key 之一 / give exactly one of --as-user, --api-key"
-        )
-    with unit_of_work(settings) as session:
-        if api_key:
-            return party.authenticate_api_key(session, api_key)
-        assert as_user is not None
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = typer.prompt("密码 / password", hide_input=True)
-        token = party.login(session, sessionmaker_for(settings), as_user, password, settings)
-        return party.authenticate_token(session, token.access_token, settings)
 
 
 @contextmanager
@@ -138,7 +109,7 @@ def return_flow(
     """
     settings = get_settings()
     params = _params(policy, hops, days, dust, hub_degree, risk_share)
-    principal = _principal(settings, as_user, api_key, password_stdin)
+    principal = acting_principal(settings, as_user, api_key, password_stdin)
     result = _run(
         settings,
         principal,
@@ -172,7 +143,7 @@ def misuse(
     """
     settings = get_settings()
     params = _params(policy, hops, days, dust, hub_degree, risk_share)
-    principal = _principal(settings, as_user, api_key, password_stdin)
+    principal = acting_principal(settings, as_user, api_key, password_stdin)
     result = _run(
         settings,
         principal,
@@ -227,7 +198,7 @@ def batch(
         )
     except ValueError as exc:
         raise InvalidInput(detail=f"参数有误 / bad parameters: {exc}") from None
-    principal = _principal(settings, as_user, api_key, password_stdin)
+    principal = acting_principal(settings, as_user, api_key, password_stdin)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
