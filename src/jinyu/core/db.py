@@ -12,7 +12,19 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, Numeric, String, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    Numeric,
+    String,
+    cast,
+    create_engine,
+    event,
+    func,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -73,6 +85,20 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(str(value))
+
+
+def fen_sum(column: Any) -> ColumnElement[int]:
+    """SUM of a Money column as whole fen (BIGINT), exact on both databases.
+
+    SQLite stores Money as text and SUM() adds it in floating point; rounding each value to whole fen first
+    makes every addend an exact integer (for amounts up to 10^12 yuan each, where a double still resolves a
+    thousandth of a fen). PostgreSQL computes the same in NUMERIC."""
+    return func.sum(cast(func.round(column * 100), BigInteger))
+
+
+def yuan_of_fen(value: Any) -> Decimal:
+    """A `fen_sum` result as yuan (0.00 for an empty sum)."""
+    return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
 
 
 def make_engine(url: str) -> Engine:

@@ -32,6 +32,7 @@ from jinyu.claim.repository.common import (
     _is,
 )
 from jinyu.core.auth import OrgKind, Principal
+from jinyu.core.db import fen_sum, yuan_of_fen
 
 # ------------------------------------------------------------------------------------------------ reconciliation
 
@@ -112,7 +113,7 @@ def payout_report(
     if month_to:
         conditions.append(ClaimPayoutEntry.month <= month_to)
     per_settlement = (
-        select(key.label("k"), ClaimPayoutEntry.settlement_id, func.sum(ClaimPayoutEntry.amount).label("net"))
+        select(key.label("k"), ClaimPayoutEntry.settlement_id, fen_sum(ClaimPayoutEntry.amount).label("net"))
         .where(and_(*conditions))
         .group_by(key, ClaimPayoutEntry.settlement_id)
         .subquery()
@@ -120,20 +121,19 @@ def payout_report(
     stmt = (
         select(
             per_settlement.c.k,
-            # a literal 0: a bound Money parameter is text on SQLite, and SQLite ranks any number below text
             func.count().filter(per_settlement.c.net > literal_column("0")),
-            func.sum(per_settlement.c.net),
+            func.sum(per_settlement.c.net),  # whole fen: exact
         )
         .group_by(per_settlement.c.k)
         .order_by(per_settlement.c.k)
     )
-    return [(str(k), int(n or 0), _decimal(total)) for k, n, total in session.execute(stmt)]
+    return [(str(k), int(n or 0), yuan_of_fen(total)) for k, n, total in session.execute(stmt)]
 
 
 def premium_by_insurer(session: Session, principal: Principal) -> list[tuple[str, str, Decimal]]:
     """(insurer id, share text, premium of its products' enrollments) for the caller's scope."""
     premium = (
-        select(ClaimEnrollment.product_code, func.sum(ClaimEnrollment.premium).label("premium"))
+        select(ClaimEnrollment.product_code, fen_sum(ClaimEnrollment.premium).label("premium"))
         .where(ClaimEnrollment.status != "cancelled")
         .group_by(ClaimEnrollment.product_code)
         .subquery()
@@ -146,11 +146,7 @@ def premium_by_insurer(session: Session, principal: Principal) -> list[tuple[str
     )
     if not principal.sees_everything:
         stmt = stmt.where(ClaimProductInsurer.insurer_id == principal.org_id)
-    return [(i, s, _decimal(p)) for i, s, p in session.execute(stmt)]
-
-
-def _decimal(value: Any) -> Decimal:
-    return Decimal("0.00") if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+    return [(i, s, yuan_of_fen(p)) for i, s, p in session.execute(stmt)]
 
 
 def latest_product(session: Session, code: str) -> ClaimProduct | None:
