@@ -63,7 +63,14 @@ def _serve(host: str, port: int) -> None:
 
     settings = get_settings()
     configure(settings.log_level)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    app = create_app(settings)
+    if (settings.lake_dir / "transfers").exists():
+        from jinyu.analytics.flowindex import shared_indexes
+
+        # Start building the resident transfer index now, in the background: tracing requests use the lake
+        # until it is ready, so the first minutes after a start are not spent waiting for the first request.
+        shared_indexes().warm(settings.lake_dir)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command("demo")

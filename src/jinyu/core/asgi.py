@@ -109,23 +109,27 @@ class Edge:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            request_id.reset(token)
-            elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", "unmatched")
-            method = str(scope.get("method", ""))
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "ms": round(elapsed * 1000, 2),
-                        "rid": rid,
-                    },
-                )
+            try:
+                self._record(scope, status, time.perf_counter() - started, rid)
+            finally:
+                request_id.reset(token)
+
+    def _record(self, scope: Scope, status: int, elapsed: float, rid: str) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        method = str(scope.get("method", ""))
+        self.metrics.requests.labels(method, route, str(status)).inc()
+        self.metrics.latency.labels(method, route).observe(elapsed)
+        if log.isEnabledFor(logging.INFO):  # logged while the request id is still set
+            log.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "rid": rid,
+                },
+            )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
