@@ -153,3 +153,35 @@ def test_timestamps_and_their_parameters_agree(
     assert actual.schema == expected.schema
     assert actual.to_pylist() == expected.to_pylist()
     assert expected.column("ts")[0].as_py() == datetime(2024, 1, 31, 16, 30, tzinfo=UTC)
+
+
+@pytest.mark.spark
+def test_a_dataset_the_lake_lacks_reads_as_empty_on_both_engines(
+    engines: tuple[DuckDBEngine, SparkEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An optional dataset (a query's `optional`) without files: the same empty, typed table on both."""
+    monkeypatch.setattr(registry_module, "_QUERIES", dict(registry_module._QUERIES))
+    schema = pa.schema(
+        [
+            ("owner_id", pa.string()),
+            ("amount", pa.decimal128(18, 2)),
+            ("signed", pa.date32()),
+            ("month", pa.string()),
+        ]
+    )
+    register(
+        Query(
+            name="scratch_optional_notes",
+            sql="SELECT a.account_no, n.amount, n.signed, n.month FROM accounts AS a "
+            "LEFT JOIN never_loaded AS n ON n.owner_id = a.owner_id ORDER BY a.account_no LIMIT 5",
+            params={},
+            description="test only",
+            optional={"never_loaded": schema},
+        )
+    )
+    duck, spark = engines
+    expected = duck.run("scratch_optional_notes")
+    actual = spark.run("scratch_optional_notes")
+    assert expected.num_rows == 5 and expected.column("amount").null_count == 5
+    assert actual.schema == expected.schema
+    assert actual.to_pylist() == expected.to_pylist()

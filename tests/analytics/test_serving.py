@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
-from jinyu.analytics import DuckDBEngine, Lake, layout
+from jinyu.analytics import DuckDBEngine, Lake, Query, layout, register
+from jinyu.analytics import registry as registry_module
 from jinyu.analytics.flowindex import build
 from jinyu.analytics.listing import dataset_files
 from jinyu.analytics.serving import ServingEngine, shared_engine
-from jinyu.core.errors import NotFound
+from jinyu.core.errors import InvalidInput, NotFound
 
 from .tables import load
 
@@ -92,3 +95,33 @@ def test_the_index_lays_transfers_out_by_account_and_time(lake: Lake, tmp_path: 
     a = np.array([0], dtype=np.int64)
     assert index.inflow(a, jan5, jan5).tolist() == [300]  # since <= ts <= until
     assert index.names(np.array([2, 0])) == ["C", "A"]
+
+
+def test_an_optional_dataset_reads_as_empty_until_its_first_load(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query may name datasets a lake lacks (added to the hub later): no rows, until files appear."""
+    monkeypatch.setattr(registry_module, "_QUERIES", dict(registry_module._QUERIES))
+    schema = pa.schema([("owner_id", pa.string()), ("note", pa.string()), ("signed", pa.date32())])
+    with_month = schema.append(pa.field("month", pa.string()))
+    sql = (
+        "SELECT a.account_no, n.note, n.month FROM accounts AS a LEFT JOIN notes AS n ON n.owner_id = a.owner_id "
+        "ORDER BY a.account_no"
+    )
+    register(Query("scratch_optional", sql, {}, "test only", optional={"notes": with_month}))
+    with pytest.raises(InvalidInput):
+        Query("scratch_bad", sql, {}, "test only", optional={"elsewhere": with_month})
+    load(lake, "accounts", [{"account_no": f"A{i}", "owner_id": f"E{i}"} for i in range(2)])
+    engines = [DuckDBEngine(lake.root), ServingEngine(lake.root)]
+    for engine in engines:
+        result = engine.run("scratch_optional")
+        assert result.column("note").to_pylist() == [None, None]
+        assert result.schema.field("month").type == pa.string()
+    notes = pa.table({"owner_id": ["E1"], "note": ["hi"], "signed": [dt.date(2024, 2, 3)]}, schema=schema)
+    lake.append("notes", notes, "L1", partition_by="signed", sort_by=())
+    for engine in engines:
+        assert engine.run("scratch_optional").to_pylist() == [
+            {"account_no": "A0", "note": None, "month": None},
+            {"account_no": "A1", "note": "hi", "month": "2024-02"},
+        ]
+        engine.close()

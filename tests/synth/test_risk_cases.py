@@ -17,10 +17,12 @@ import pytest
 from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER, Kind
 from jinyu.risk.tracing import queries, service
+from jinyu.risk.tracing.rules import RELATION_NAMES
 from jinyu.risk.tracing.schemas import TraceParams
-from jinyu.synth.risk_cases import CASES, LABEL_COLUMNS, LABELS_FILE, read_labels
+from jinyu.synth.risk_cases import CASES, GUARANTOR_CASES, LABEL_COLUMNS, LABELS_FILE, read_labels
 
 Rows = Callable[[str], list[dict[str, Any]]]
+GUARANTOR_RANK = RELATION_NAMES.index("guarantor") + 1
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,8 @@ def labels(region_dir: Path) -> list[dict[str, str]]:
 def test_every_case_type_is_planted_and_labelled(labels: list[dict[str, str]], region_dir: Path) -> None:
     header = (region_dir / LABELS_FILE).read_text(encoding="utf-8").splitlines()[0]
     assert header == ",".join(LABEL_COLUMNS)
-    assert {x["case"] for x in labels} == {name for name, _ in CASES}
+    assert {x["case"] for x in labels} == {name for name, _ in CASES} | set(GUARANTOR_CASES)
+    assert [x["case"] for x in labels][-1] in GUARANTOR_CASES  # planted last, on a stream of their own
     assert {(x["analysis"], x["expected_kind"]) for x in labels} >= {
         ("return_flow", "returned"),
         ("misuse", "securities"),
@@ -135,3 +138,31 @@ def test_labels_are_in_the_window(labels: list[dict[str, str]], rows: Rows) -> N
     for label in labels:
         disbursed = loans[label["loan_id"]]["disbursed_at"]
         assert disbursed + dt.timedelta(days=float(label["days"])) < end
+
+
+def test_the_guarantor_cases_guarantor_is_related_only_as_the_guarantor(
+    labels: list[dict[str, str]], rows: Rows, lake: Path
+) -> None:
+    cases = [x for x in labels if x["case"] in GUARANTOR_CASES]
+    assert cases and all(x["detectable"] == "true" and x["hops"] == "1" for x in cases)
+    engine = DuckDBEngine(lake)
+    try:
+        for label in cases:
+            loan = next(x for x in rows("loans") if x["loan_id"] == label["loan_id"])
+            guarantors = {
+                g["guarantor_id"] for g in rows("loan_guarantees") if g["loan_id"] == label["loan_id"]
+            }
+            ctx = queries.context(
+                engine,
+                "return_flow",
+                {"loan_id": loan["loan_id"], "loan_month": loan["disbursed_at"].strftime("%Y-%m"),
+                 "root_code": loan["bank_code"], "window_days": 30, "shell_age_days": 365},
+                batch=False,
+            )  # fmt: skip
+            ranks: dict[str, set[int]] = defaultdict(set)
+            for r in ctx:
+                ranks[r["owner_id"]].add(r["rel_rank"])
+            only_guarantor = {owner for owner, found in ranks.items() if found == {GUARANTOR_RANK}}
+            assert only_guarantor & guarantors, (label, dict(ranks))
+    finally:
+        engine.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from jinyu.analytics import layout
 
@@ -42,3 +43,18 @@ def scan_sql(root: Path, dataset: str) -> str:
             f"hive_types = {{{quote_literal(layout.PARTITION_COLUMN)}: 'VARCHAR'}})"
         )
     return f"read_parquet({glob}, hive_partitioning = false)"
+
+
+def create_empty(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, *, table: bool) -> None:
+    """`name` as an empty table (or a view over one) with `schema`'s columns and types: a dataset the lake
+    has no files of yet reads as no rows instead of failing the query."""
+    stand_in = quote_ident(f"__jinyu_empty_{name}")
+    con.register("__jinyu_empty_arrow", schema.empty_table())
+    try:
+        if table:
+            con.execute(f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM __jinyu_empty_arrow")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {stand_in} AS SELECT * FROM __jinyu_empty_arrow")
+            con.execute(f"CREATE OR REPLACE VIEW {quote_ident(name)} AS SELECT * FROM {stand_in}")
+    finally:
+        con.unregister("__jinyu_empty_arrow")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -41,12 +42,13 @@ class DuckDBEngine:
         self.lake_root = Path(lake_root)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._views: set[str] = set()
+        self._empty: set[str] = set()  # optional datasets read as empty stand-ins (no files yet)
         self._lock = threading.Lock()
 
     def run(self, query_name: str, /, **params: object) -> pa.Table:
         query = get_query(query_name)
         bound = query.bind(params)
-        con = self._connection(query.datasets)
+        con = self._connection(query.datasets, query.optional)
         # A cursor is a connection of its own on the same database: runs from several threads do not share
         # one connection's state, and all of them see the views.
         cur = con.cursor()
@@ -62,13 +64,23 @@ class DuckDBEngine:
                 self._con.close()
             self._con = None
             self._views.clear()
+            self._empty.clear()
 
-    def _connection(self, datasets: frozenset[str]) -> duckdb.DuckDBPyConnection:
+    def _connection(
+        self, datasets: frozenset[str], optional: Mapping[str, pa.Schema] | None = None
+    ) -> duckdb.DuckDBPyConnection:
         with self._lock:
             if self._con is None:
                 self._con = duck.connect()
             for dataset in sorted(datasets - self._views):
+                if not layout.data_files(self.lake_root, dataset) and optional and dataset in optional:
+                    # Not in the lake yet: an empty stand-in, until the dataset's first files appear.
+                    if dataset not in self._empty:
+                        duck.create_empty(self._con, dataset, optional[dataset], table=False)
+                        self._empty.add(dataset)
+                    continue
                 self._create_view(self._con, dataset)
+                self._empty.discard(dataset)
             return self._con
 
     def _create_view(self, con: duckdb.DuckDBPyConnection, dataset: str) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
@@ -25,12 +26,17 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class Query:
-    """A named query. `params` maps each `$name` in `sql` to its type (see `jinyu.analytics.params`)."""
+    """A named query. `params` maps each `$name` in `sql` to its type (see `jinyu.analytics.params`).
+
+    `optional`: datasets a lake may not have yet (added to the hub later than others), each with the schema
+    its view has (the partition column `month` included for a partitioned dataset). Engines read such a
+    dataset without files as an empty table of that schema instead of refusing the query."""
 
     name: str
     sql: str
     params: Mapping[str, type]
     description: str
+    optional: Mapping[str, pa.Schema] = field(default_factory=dict)
     datasets: frozenset[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -43,6 +49,12 @@ class Query:
         tree = parse(self.name, self.sql)
         _check_placeholders(self.name, tree, set(self.params))
         object.__setattr__(self, "datasets", _datasets(tree))
+        object.__setattr__(self, "optional", MappingProxyType(dict(self.optional)))
+        unknown = sorted(set(self.optional) - self.datasets)
+        if unknown:
+            raise invalid(
+                "optional", f"{self.name}: 查询未读取这些数据集 / the query does not read {unknown}"
+            )
 
     def bind(self, values: Mapping[str, object]) -> dict[str, object]:
         """The checked parameter values, or `InvalidInput` with one field error per bad parameter."""

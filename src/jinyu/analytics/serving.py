@@ -14,6 +14,7 @@ dataset again when they differ, so a new load is seen by the next statement, as 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -39,6 +40,7 @@ class ServingEngine(DuckDBEngine):
         "enterprises": ("uscc",),
         "shareholders": ("uscc", "holder_id"),
         "loans": ("month", "loan_id"),
+        "loan_guarantees": ("loan_id",),
         "tax_monthly": ("month", "uscc"),
         "headcount_monthly": ("month", "uscc"),
     }
@@ -50,14 +52,15 @@ class ServingEngine(DuckDBEngine):
         self._refresh = threading.Lock()
 
     def run(self, query_name: str, /, **params: object) -> pa.Table:
-        self._fresh(get_query(query_name).datasets)
+        query = get_query(query_name)
+        self._fresh(query.datasets, query.optional)
         return super().run(query_name, **params)
 
     def load(self, datasets: frozenset[str] | None = None) -> None:
         """Copy the datasets now (all the lake's by default), e.g. when a serving process starts."""
         self._fresh(datasets if datasets is not None else frozenset(layout.dataset_names(self.lake_root)))
 
-    def _fresh(self, datasets: frozenset[str]) -> None:
+    def _fresh(self, datasets: frozenset[str], optional: Mapping[str, pa.Schema] | None = None) -> None:
         stale = [d for d in sorted(datasets - self.view_only) if self._copied.get(d) != self._files(d)]
         if not stale:
             return
@@ -68,7 +71,7 @@ class ServingEngine(DuckDBEngine):
                     files = self._files(dataset)
                     if self._copied.get(dataset) == files:
                         continue
-                    self._copy(cur, dataset)
+                    self._copy(cur, dataset, (optional or {}).get(dataset))
                     self._copied[dataset] = files
                     self._views.add(dataset)
             finally:
@@ -83,9 +86,12 @@ class ServingEngine(DuckDBEngine):
         else:
             self._copy(con, dataset)
 
-    def _copy(self, con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    def _copy(self, con: duckdb.DuckDBPyConnection, dataset: str, empty: pa.Schema | None = None) -> None:
         if not layout.data_files(self.lake_root, dataset):
-            raise missing_dataset(dataset, self.lake_root)
+            if empty is None:
+                raise missing_dataset(dataset, self.lake_root)
+            duck.create_empty(con, dataset, empty, table=True)  # an optional dataset without files yet
+            return
         scan = duck.scan_sql(self.lake_root, dataset)
         columns = {str(row[0]) for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
         order = [duck.quote_ident(c) for c in self.SORT.get(dataset, ()) if c in columns]

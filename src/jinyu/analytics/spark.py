@@ -106,17 +106,22 @@ class SparkEngine:
         # `spark.sql` analyses eagerly, so the frame keeps its own file list once it is returned.
         with _LOCK:
             for dataset in sorted(query.datasets):
-                self._register(spark, dataset)
+                self._register(spark, dataset, query.optional.get(dataset))
             frame = spark.sql(text, args=bound or None)
         return _to_arrow(frame)
 
     def close(self) -> None:
         """Nothing to release per engine; the shared session ends with `stop_spark()` or the process."""
 
-    def _register(self, spark: Any, dataset: str) -> None:
+    def _register(self, spark: Any, dataset: str, empty: pa.Schema | None = None) -> None:
         # Registered on every run from the lake's committed files (the same list DuckDB reads), so each run
         # sees the loads made before it, as a DuckDB run does.
         files = layout.data_files(self.lake_root, dataset)
+        if not files and empty is not None:  # an optional dataset the lake has no files of yet: no rows
+            from pyspark.sql.pandas.types import from_arrow_schema
+
+            spark.createDataFrame([], from_arrow_schema(empty)).createOrReplaceTempView(dataset)
+            return
         if not files:
             raise missing_dataset(dataset, self.lake_root)
         base = layout.dataset_dir(self.lake_root, dataset)

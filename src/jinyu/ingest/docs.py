@@ -18,7 +18,8 @@ Files are CSV (UTF-8, header row, comma-separated, every cell read as text and t
 - `date`: `YYYY-MM-DD`; `month`: `YYYY-MM`; `bool`: `true/false/1/0`.
 - Classification (分级): public 公开 · internal 内部 · sensitive 敏感 · personal 个人信息.
 - Protection: `token` columns are replaced by a keyed HMAC pseudonym before they reach the lake; `mask_name`
-  columns keep only the family name. `protect_if` limits protection to rows where another column has a value.
+  columns keep only the family name. `protect_if` limits protection to rows where another column has a value;
+  `<check> if <column>=<value>` applies a check only to such rows.
 
 Rejected rows are never dropped: they are written with every reason to `<data dir>/quarantine/<dataset>/`
 and counted by reason in the load report (`missing_required`, `bad_type`, `bad_check`, `bad_choice`,
@@ -46,6 +47,8 @@ def _section(c: Contract) -> str:
     ]
     for col in c.columns:
         check = col.check.value if col.check else " / ".join(col.choices)
+        if col.check_when:
+            check = "; ".join(f"{c.value} if {other}={value}" for other, value, c in col.check_when)
         protect = col.protect.value if col.protect else ""
         if col.protect_if:
             protect += f" if {col.protect_if[0]}={col.protect_if[1]}"

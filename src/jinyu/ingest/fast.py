@@ -103,10 +103,25 @@ def _typed_column(column: Column, arr: pa.Array) -> pa.Array:
     return typed
 
 
+def _check_when(column: Column, typed: pa.Array, arrays: dict[str, pa.Array]) -> None:
+    """Checks that depend on another column of the row (`Column.check_when`), on the rows they apply to."""
+    for other, expected, check_name in column.check_when:
+        applies = pc.fill_null(pc.equal(arrays[other], pa.scalar(expected, arrays[other].type)), False)
+        check = CHECKS[check_name]
+        try:
+            if any(check(v) != v for v in pc.unique(typed.filter(applies).drop_null()).to_pylist()):
+                raise Defer
+        except InvalidInput:
+            raise Defer from None
+
+
 def typed_batch(contract: Contract, batch: pa.RecordBatch, schema: pa.Schema) -> pa.Table | None:
     """The batch typed to the contract's schema, or None when it must be validated row by row."""
     try:
-        arrays = [_typed_column(c, batch.column(c.name)) for c in contract.columns]
+        arrays = {c.name: _typed_column(c, batch.column(c.name)) for c in contract.columns}
+        for c in contract.columns:
+            if c.check_when:
+                _check_when(c, arrays[c.name], arrays)
     except (Defer, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(list(arrays.values()), schema=schema)

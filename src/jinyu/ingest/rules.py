@@ -128,6 +128,19 @@ def coerce(column: Column, raw: Any) -> Any:
     return value
 
 
+def check_when(column: Column, value: Any, row: Mapping[str, Any]) -> Any:
+    """A typed value checked by the checks that depend on another column of the row (`Column.check_when`)."""
+    if value is None:
+        return value
+    for other, expected, check in column.check_when:
+        if row.get(other) == expected:
+            try:
+                value = CHECKS[check](value)
+            except InvalidInput:
+                raise Rejected("bad_check", column.name) from None
+    return value
+
+
 def validate_row(contract: Contract, raw: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
     """All problems of one row (so the quarantine file lists every reason at once)."""
     typed: dict[str, Any] = {}
@@ -137,6 +150,12 @@ def validate_row(contract: Contract, raw: Mapping[str, Any]) -> tuple[dict[str, 
             typed[column.name] = coerce(column, raw.get(column.name))
         except Rejected as exc:
             problems.append(f"{exc.reason}:{exc.column}")
+    for column in contract.columns:
+        if column.check_when and column.name in typed:
+            try:
+                typed[column.name] = check_when(column, typed[column.name], typed)
+            except Rejected as exc:
+                problems.append(f"{exc.reason}:{exc.column}")
     return (None, problems) if problems else (typed, [])
 
 

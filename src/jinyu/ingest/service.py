@@ -232,7 +232,9 @@ def describe_contract(dataset: str) -> ContractOut:
             level=col.level.value,
             description=col.description,
             required=col.required,
-            check=col.check.value if col.check else None,
+            check=col.check.value
+            if col.check
+            else "; ".join(f"{c.value} if {k}={v}" for k, v, c in col.check_when) or None,
             choices=list(col.choices),
             protect=col.protect.value if col.protect else None,
         )

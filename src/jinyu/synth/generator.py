@@ -21,6 +21,7 @@ from jinyu.synth.calendar import Calendar
 from jinyu.synth.claims import build_claims
 from jinyu.synth.flows import build_flows
 from jinyu.synth.govdata import build_judicial, build_monthly, build_patents
+from jinyu.synth.guarantees import build_guarantees
 from jinyu.synth.institutions import build_institutions
 from jinyu.synth.loans import build_loans
 from jinyu.synth.manifest import MANIFEST_NAME, DatasetFiles, Manifest
@@ -34,14 +35,14 @@ from jinyu.synth.parties import (
     chain_member_table,
     enterprise_table,
 )
-from jinyu.synth.risk_cases import build_risk_cases, write_labels
+from jinyu.synth.risk_cases import build_risk_cases, plant_guarantor_cases, write_labels
 from jinyu.synth.scales import get_scale
 from jinyu.synth.schema import DATASETS
 from jinyu.synth.statements import write_statements
 from jinyu.synth.transfers import write_transfers
 from jinyu.synth.writers import write_dataset
 
-GENERATOR_VERSION = "1.0"  # bump whenever the same seed and scale would produce different bytes
+GENERATOR_VERSION = "1.1"  # bump whenever the same seed and scale would produce different bytes
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("居民 persons", build_persons),
@@ -59,6 +60,8 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("贷款 loans", build_loans),
     ("资金流 flows", build_flows),
     ("风险案例 risk cases", build_risk_cases),
+    ("担保回流案例 guarantor return cases", plant_guarantor_cases),
+    ("担保 loan guarantees", build_guarantees),
     ("理赔 claims", build_claims),
 )
 

@@ -13,11 +13,18 @@ return flow                                          misappropriation
   return_late       -> person, back after 35 days      misuse_shell_linked    -> a dormant company at the
   return_dust       -> 600 yuan to the legal rep                                 borrower's address
   return_via_stop   -> payment processor -> rep
+  return_to_guarantor -> a company related only as the loan's guarantor, 1 hop (see below)
 
 The last four return cases are negatives under the default parameters (3 hops, 30 days, dust 1,000 yuan,
 processors stop tracing); the labels say so in `detectable` and give hops, days and amount so that an
 evaluation under other parameters can tell what should be found. Shells are new enterprises with no tax,
 no payroll and no insured staff; their only trace in government data is their registration.
+
+`return_to_guarantor` plants no new loan or transfer: it takes an ordinary loan of a quiet enterprise whose
+proceeds paid (within ten days, at least a quarter of the loan) a company unrelated to it by every other
+relation tracing knows, and records that company as the loan's joint-liability guarantor in
+`loan_guarantees`: the proceeds return to the guarantor. It runs on a random stream of its own after the
+other cases, so every other generated file stays byte for byte what it was; its labels come last.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from typing import Any
 
 from jinyu.synth import idgen
 from jinyu.synth.calendar import epoch
+from jinyu.synth.guarantees import COLUMNS as GUARANTEE_COLUMNS
+from jinyu.synth.guarantees import add_row, proceeds_to_unrelated, signed_on
 from jinyu.synth.model import INTERNAL, MOBILE, ONLINE, Enterprise, Region
 from jinyu.synth.vocab import BRAND_CHARS, ROADS
 
@@ -413,6 +422,28 @@ CASES: tuple[tuple[str, Callable[[_Planter], None]], ...] = (
     ("misuse_shell", misuse_shell),
     ("misuse_shell_linked", misuse_shell_linked),
 )
+
+
+GUARANTOR_CASES = ("return_to_guarantor",)
+
+
+def plant_guarantor_cases(region: Region) -> None:
+    """The generator part after `build_risk_cases`: loans whose proceeds went to their guarantor."""
+    rng = region.rng("risk_cases:guarantor")
+    labels = region.tables["risk_labels"]
+    planter = _Planter(region, rng, labels=labels)
+    table = region.tables.setdefault("loan_guarantees", {c: [] for c in GUARANTEE_COLUMNS})
+    found = proceeds_to_unrelated(region, set(labels["loan_id"]))
+    loans, cal = region.tables["loans"], region.calendar
+    for case in sorted(rng.sample(found, min(len(found), CASES_PER_TYPE.get(region.scale.name, 1)))):
+        loan_id, ts = loans["loan_id"][case.loan], loans["disbursed_at"][case.loan]
+        month = cal.month_of(dt.datetime.fromtimestamp(ts + 8 * _HOUR, dt.UTC).date())
+        loan = _Loan(loan_id, case.borrower, case.account, loans["amount"][case.loan], ts, month)
+        add_row(table, loan_id, "enterprise", case.payee.uscc, case.payee.name, "joint_liability", loan.cents,
+                signed_on(rng, ts))  # fmt: skip
+        planter.label(
+            loan, "return_to_guarantor", "return_flow", "returned", 1, case.last, case.cents, "direct"
+        )
 
 
 def build_risk_cases(region: Region) -> None:

@@ -101,6 +101,11 @@ DATASETS: dict[str, DatasetSpec] = {
             True,
             ("bank_code", "disbursed_at"),
         ),
+        _spec(
+            "loan_guarantees",
+            "loan_id:string guarantor_type:string guarantor_id:string guarantor_name:string "
+            "guarantee_type:string amount:decimal signed_on:date",
+        ),
         # Transfers are written in time order (the lake re-sorts them by account); see transfers.py.
         _spec(
             "transfers",

@@ -139,6 +139,14 @@ WITH node AS (
   FROM borrower AS b
   JOIN enterprises AS e
     ON e.phone = b.phone AND e.uscc <> b.uscc
+  UNION ALL
+  SELECT
+    l.loan_id,
+    g.guarantor_id,
+    10
+  FROM loan AS l
+  JOIN loan_guarantees AS g
+    ON g.loan_id = l.loan_id
 )
 SELECT
   'related' AS row_type,

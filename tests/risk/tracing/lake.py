@@ -34,6 +34,7 @@ DATASETS = (
     "headcount_monthly",
     "accounts",
     "loans",
+    "loan_guarantees",
     "transfers",
 )
 
@@ -84,8 +85,13 @@ U = {  # unified social credit codes (shape only; the lake does not validate)
     "shell": "91500000GOLDEN0004",  # registered two months before L2, no tax, no staff
     "second": "91500000GOLDEN0005",  # the borrower of L2
     "foreign": "91500000GOLDEN0006",  # a customer of the other bank
+    "guarded": "91500000GOLDEN0007",  # the borrower of L4, whose loan has guarantors
+    "guarantor": "91500000GOLDEN0008",  # a guarantee company: related to L4's borrower only as its guarantor
+    "customer": "91500000GOLDEN0009",  # pays L4's borrower
 }
 REP = "pt_rep_of_borrower"
+REP4 = "pt_rep_of_guarded"  # L4's borrower's legal representative, also one of its guarantors
+GUARANTOR = "pt_guarantor_person"  # a person related to L4's borrower only as a guarantor
 A = {  # accounts
     "A0": "6001",  # borrower, settlement at O1 (L1 disburses here)
     "AG": "6002",  # borrower, general account at O2
@@ -103,9 +109,15 @@ A = {  # accounts
     "REP1": "7005",  # B1's loan repayment account
     "REP2": "7006",  # B2's loan repayment account
     "INT2": "7007",  # B2's internal account
+    "A4": "6010",  # L4's borrower (disbursement)
+    "GA": "6011",  # the guarantee company
+    "GP": "6012",  # the person guarantor
+    "R4": "6013",  # L4's borrower's legal representative
+    "C4": "6014",  # L4's borrower's customer
 }
 T0 = dt.datetime(2024, 3, 1, 10, 0, tzinfo=SH)  # L1
 T2 = dt.datetime(2024, 3, 5, 10, 0, tzinfo=SH)  # L2
+T4 = dt.datetime(2024, 4, 10, 10, 0, tzinfo=SH)  # L4, after every window of L1 and L2
 
 
 def _at(base: dt.datetime, **delta: float) -> str:
@@ -174,15 +186,26 @@ def golden_rows() -> dict[str, list[dict[str, Any]]]:
         ent("shell", "重庆空壳商务咨询有限公司", "pt_rep_shell", "2024-01-10", "渝北区某路4号"),
         ent("second", "重庆第二实业有限公司", "pt_rep_second", "2012-01-01", "南岸区南坪5号"),
         ent("foreign", "重庆他行客户有限公司", "pt_rep_foreign", "2012-01-01", "沙坪坝区6号"),
+        ent("guarded", "重庆受保制造有限公司", REP4, "2014-01-01", "九龙坡区7号", "023-60000007"),
+        ent(
+            "guarantor",
+            "重庆信保融资担保有限公司",
+            "pt_rep_guarantor",
+            "2011-01-01",
+            "渝北区8号",
+            "023-60000008",
+        ),
+        ent("customer", "重庆客户商贸有限公司", "pt_rep_customer", "2013-01-01", "北碚区9号"),
     ]
     shareholders = [
         {"uscc": U[k], "holder_type": "person", "holder_id": rep, "holder_name": "张*", "share_ratio": "100.00"}
         for k, rep in (
             ("borrower", REP), ("sister", REP), ("supplier", "pt_rep_supplier"), ("shell", "pt_rep_shell"),
-            ("second", "pt_rep_second"), ("foreign", "pt_rep_foreign"),
+            ("second", "pt_rep_second"), ("foreign", "pt_rep_foreign"), ("guarded", REP4),
+            ("guarantor", "pt_rep_guarantor"), ("customer", "pt_rep_customer"),
         )
     ]  # fmt: skip
-    active = ("borrower", "sister", "supplier", "second", "foreign")
+    active = ("borrower", "sister", "supplier", "second", "foreign", "guarded", "guarantor", "customer")
     months = [f"2023-{m:02d}" for m in range(1, 13)] + [f"2024-{m:02d}" for m in range(1, 7)]
     tax = [
         {"uscc": U[k], "period": m, "sales_declared": "100000.00", "tax_paid": "3000.00"}
@@ -218,6 +241,11 @@ def golden_rows() -> dict[str, list[dict[str, Any]]]:
         acct("REP1", "O1", "bank", "91500000BANK000001", "loan_repayment"),
         acct("REP2", "O2", "bank", "91500000BANK000002", "loan_repayment"),
         acct("INT2", "O2", "bank", "91500000BANK000002", "bank_internal"),
+        acct("A4", "O1", "enterprise", U["guarded"], "corporate_settlement"),
+        acct("GA", "O2", "enterprise", U["guarantor"], "corporate_settlement"),
+        acct("GP", "O2", "person", GUARANTOR, "personal"),
+        acct("R4", "O1", "person", REP4, "personal"),
+        acct("C4", "O2", "enterprise", U["customer"], "corporate_settlement"),
     ]
     loans = [
         {"loan_id": "L1", "bank_code": "B1", "borrower_uscc": U["borrower"], "disbursement_account": A["A0"],
@@ -228,6 +256,18 @@ def golden_rows() -> dict[str, list[dict[str, Any]]]:
         {"loan_id": "L3", "bank_code": "B2", "borrower_uscc": U["foreign"], "disbursement_account": A["F"],
          "amount": "500000.00", "disbursed_at": T0.isoformat(), "term_months": 12,
          "declared_purpose": "working_capital"},
+        {"loan_id": "L4", "bank_code": "B1", "borrower_uscc": U["guarded"], "disbursement_account": A["A4"],
+         "amount": "600000.00", "disbursed_at": T4.isoformat(), "term_months": 12,
+         "declared_purpose": "working_capital"},
+    ]  # fmt: skip
+    guarantees = [
+        {"loan_id": "L4", "guarantor_type": gtype, "guarantor_id": gid, "guarantor_name": name,
+         "guarantee_type": kind, "amount": "600000.00", "signed_on": "2024-04-08"}
+        for gtype, gid, name, kind in (
+            ("enterprise", U["guarantor"], "重庆信保融资担保有限公司", "joint_liability"),
+            ("person", GUARANTOR, "王*", "joint_liability"),
+            ("person", REP4, "赵*", "joint_liability"),
+        )
     ]  # fmt: skip
     flows = [
         # L1: disbursement and a customer's payment into A0 (the pool for pro rata is their sum, 2,000,000)
@@ -253,6 +293,12 @@ def golden_rows() -> dict[str, list[dict[str, Any]]]:
         ("S3", "REP2", "100000.00", T2, {"days": 2}),  # the supplier services its own debt
         # L3 (the other bank's loan)
         ("INT2", "F", "500000.00", T0, {}),
+        # L4: to its two guarantors that are nothing else to the borrower, and to the supplier
+        ("INT1", "A4", "600000.00", T4, {}),
+        ("A4", "GA", "300000.00", T4, {"hours": 1}),
+        ("A4", "GP", "100000.00", T4, {"hours": 2}),
+        ("A4", "S3", "100000.00", T4, {"hours": 3}),
+        ("C4", "A4", "200000.00", T4, {"days": 1}),
     ]
     transfers = [
         {"txn_id": f"T{i:04d}", "ts": _at(base, **delta), "from_account": A[src], "to_account": A[dst],
@@ -267,5 +313,6 @@ def golden_rows() -> dict[str, list[dict[str, Any]]]:
         "headcount_monthly": heads,
         "accounts": accounts,
         "loans": loans,
+        "loan_guarantees": guarantees,
         "transfers": transfers,
     }

@@ -1,7 +1,7 @@
 """Rows the fund-tracing queries need in the analytics parity region (tests/analytics/region.py).
 
 The region has banks, accounts of twelve enterprises and six people, and random transfers from January to
-June 2024. This adds the registry rows (enterprises, shareholders, loans), accounts of the stop and
+June 2024. This adds the registry rows (enterprises, shareholders, loans, loan guarantees), accounts of the stop and
 prohibited categories, and a few planted flows, each as loads of their own so the region's other rows stay
 as they are. `CASES` are the parity cases of every tracing query (the first of each returns rows).
 """
@@ -103,7 +103,20 @@ def add(lake: Lake) -> None:
          "to_account": dst, "amount": amount, "currency": "CNY", "channel": "online", "memo": None}
         for i, (src, dst, amount, base, delta) in enumerate(flows, start=1)
     ]  # fmt: skip
-    for dataset, rows in (("enterprises", enterprises), ("shareholders", shareholders), ("loans", loans)):
+    guarantees = [
+        {"loan_id": loan, "guarantor_type": kind, "guarantor_id": gid, "guarantor_name": "担保人",
+         "guarantee_type": gtype, "amount": amount, "signed_on": signed}
+        for loan, kind, gid, gtype, amount, signed in (
+            ("PL1", "enterprise", E[9], "joint_liability", "800000.00", "2024-02-08"),  # related only so
+            ("PL1", "person", P[4], "general", "400000.00", "2024-01-30"),  # a person's accounts by token
+            ("PL1", "person", P[0], "joint_liability", "800000.00", "2024-02-08"),  # also the legal rep
+            ("PL2", "enterprise", E[0], "mortgage", "500000.00", "2024-03-01"),
+        )
+    ]  # fmt: skip
+    for dataset, rows in (
+        ("enterprises", enterprises), ("shareholders", shareholders), ("loans", loans),
+        ("loan_guarantees", guarantees),
+    ):  # fmt: skip
         _append(lake, dataset, rows)
     load(lake, "accounts", accounts, LOAD)
     load(lake, "transfers", transfers, LOAD)

@@ -63,6 +63,9 @@ class Column:
     protect: Protect | None = None
     # Protect only when another column of the row has this value, e.g. ("owner_type", "person").
     protect_if: tuple[str, str] | None = None
+    # Checks that depend on another column of the row: (column, value, check), e.g. a party id checked as a
+    # USCC when ("party_type", "enterprise") and as a resident ID when ("party_type", "person").
+    check_when: tuple[tuple[str, str, Check], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -332,6 +332,49 @@ LOANS = Contract(
     references={"bank_code": "banks.org_code", "disbursement_account": "accounts.account_no"},
 )
 
+LOAN_GUARANTEES = Contract(
+    name="loan_guarantees",
+    title="贷款担保 / Loan guarantees",
+    provider="银行 / banks",
+    columns=(
+        col("loan_id", S, INT, "借据号 / loan id"),
+        col("guarantor_type", S, PUB, "担保人类型 / guarantor type", choices=("enterprise", "person")),
+        col(
+            "guarantor_id",
+            S,
+            PER,
+            "担保人证件（统一社会信用代码或身份证号）/ guarantor's USCC or resident ID",
+            check_when=(
+                ("guarantor_type", "enterprise", Check.USCC),
+                ("guarantor_type", "person", Check.RESIDENT_ID),
+            ),
+            protect=Protect.TOKEN,
+            protect_if=("guarantor_type", "person"),
+        ),
+        col(
+            "guarantor_name",
+            S,
+            PER,
+            "担保人名称 / guarantor's name",
+            protect=Protect.MASK_NAME,
+            protect_if=("guarantor_type", "person"),
+        ),
+        col(
+            "guarantee_type",
+            S,
+            INT,
+            "担保方式 / guarantee type",
+            choices=("joint_liability", "general", "mortgage", "pledge"),
+        ),
+        col("amount", D, SEN, "担保金额（元）/ amount guaranteed, yuan", min_value=0.01),
+        col("signed_on", DT, INT, "担保合同签订日 / guarantee signed on"),
+    ),
+    key=("loan_id", "guarantor_id", "guarantee_type"),
+    partition_by="signed_on",
+    sort_by=("loan_id",),
+    references={"loan_id": "loans.loan_id"},
+)
+
 
 FOUNDATION: tuple[Contract, ...] = (
     ENTERPRISES,
@@ -347,6 +390,7 @@ FOUNDATION: tuple[Contract, ...] = (
     ACCOUNTS,
     TRANSFERS,
     LOANS,
+    LOAN_GUARANTEES,
 )
 
 # The order a region's foundation is loaded in: referenced datasets first.
@@ -363,5 +407,6 @@ FOUNDATION_ORDER: tuple[str, ...] = (
     "judicial",
     "accounts",
     "loans",
+    "loan_guarantees",
     "transfers",
 )

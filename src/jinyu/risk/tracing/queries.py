@@ -15,7 +15,8 @@ so only the months of the window are read.
     tracing_loan                      one loan, only if booked inside the caller's bank tree
     tracing_bank_tree                 a bank node and the nodes below it
     tracing_batch_loans               the loans of a bank tree disbursed in a period
-    tracing_context_{mode}            one loan's related-party accounts (and, for misuse, shells' accounts)
+    tracing_context_{mode}            one loan's related-party accounts (and, for misuse, shells' accounts);
+                                      `loan_guarantees` is optional: a lake without it has no guarantors
     tracing_batch_context_{mode}      the same for every loan of a batch
     tracing_special_accounts          accounts of stop and prohibited categories (loan-independent)
     tracing_hop_{policy}              one hop of a frontier: traced parts per (loan, src, dst), and hubs
@@ -30,7 +31,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import pyarrow as pa
+
 from jinyu.analytics import Engine, Month, Query, register
+from jinyu.analytics.layout import PARTITION_COLUMN
+from jinyu.governance.contracts import CONTRACTS
+from jinyu.ingest.pipeline import arrow_schema
 from jinyu.risk.tracing.rules import (
     LINKED_RELATIONS,
     MODES,
@@ -128,7 +134,18 @@ rel_owner AS (
     UNION ALL
     SELECT b.loan_id, e.uscc, {_RANK["shared_phone"]}
     FROM borrower AS b JOIN enterprises AS e ON e.phone = b.phone AND e.uscc <> b.uscc
+    UNION ALL
+    SELECT l.loan_id, g.guarantor_id, {_RANK["guarantor"]}
+    FROM loan AS l JOIN loan_guarantees AS g ON g.loan_id = l.loan_id
 )"""
+# A guarantor's id is a USCC or, for a person, the same keyed token as `enterprises.legal_rep_id` and a
+# person's `accounts.owner_id`: one join finds both kinds' accounts. Lakes loaded before the hub took
+# guarantees have no `loan_guarantees` files: the engines read it as an empty table of this schema.
+_OPTIONAL = {
+    "loan_guarantees": arrow_schema(CONTRACTS["loan_guarantees"]).append(
+        pa.field(PARTITION_COLUMN, pa.string())
+    )
+}
 
 _LINKED_RANKS = ", ".join(str(_RANK[r]) for r in LINKED_RELATIONS)
 
@@ -280,6 +297,7 @@ for _mode in MODES:
             sql=_context_sql(_mode, batch=False),
             params={"loan_id": str, "loan_month": Month, **_LOAN_PARAMS, **_shells},
             description=f"单笔贷款的关联方账户{_what}",
+            optional=_OPTIONAL,
         )
     )
     register(
@@ -288,6 +306,7 @@ for _mode in MODES:
             sql=_context_sql(_mode, batch=True),
             params={**_BATCH_PARAMS, **_LOAN_PARAMS, **_shells},
             description=f"批量贷款的关联方账户{_what}",
+            optional=_OPTIONAL,
         )
     )
 

@@ -4,7 +4,7 @@ The set comes from the `tracing_context_*` query: the borrower's own accounts; i
 accounts (the same pseudonymized person token); its shareholders' (persons and companies); companies it
 holds shares in; companies with the same legal representative, or in which the legal representative holds
 shares; sister companies under the same corporate shareholder; companies at the same registered address or
-with the same phone. Guarantees are not in the hub's data, so guarantors are not part of the set.
+with the same phone; the loan's guarantors (`loan_guarantees`: companies by USCC, persons by the same token).
 
 Display rules (the bank learns what it is entitled to, not the ledger):
 - the borrower's own accounts: the account number;

@@ -86,6 +86,7 @@ RELATIONS: tuple[tuple[str, str, str], ...] = (
     ("sister", "同一企业股东的兄弟企业", "sister company (same corporate shareholder)"),
     ("shared_address", "注册地址相同的企业", "company at the same registered address"),
     ("shared_phone", "联系电话相同的企业", "company with the same phone"),
+    ("guarantor", "为本笔贷款提供担保的担保人", "guarantor of this loan"),
 )
 RELATION_NAMES = tuple(name for name, _zh, _en in RELATIONS)
 LINKED_RELATIONS = ("same_legal_rep", "shared_address", "shared_phone")

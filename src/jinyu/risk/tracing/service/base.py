@@ -50,6 +50,7 @@ RESIDENT_BATCH_METHOD = (
 )
 DATASETS = (
     "loans",
+    "loan_guarantees",
     "banks",
     "enterprises",
     "shareholders",
