@@ -26,7 +26,8 @@ from jinyu.analytics import duck as duck_sql
 from jinyu.analytics.flowindex import FlowIndex
 from jinyu.core.clock import SHANGHAI
 from jinyu.core.privacy import PERSON_DOMAIN, pseudonymize
-from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER, Kind
+from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER
+from jinyu.ingest.pipeline import ARROW_TYPES
 from jinyu.risk.tracing import queries, rules, service
 from jinyu.risk.tracing.related import RelatedSet
 from jinyu.risk.tracing.schemas import TraceParams
@@ -34,15 +35,6 @@ from jinyu.risk.tracing.service import base, lake, resident
 from jinyu.synth import generate
 
 KEY = b"bench-pseudonym-key-0123456789abcdef"
-ARROW = {
-    Kind.STRING: pa.string(),
-    Kind.MONTH: pa.string(),
-    Kind.INT: pa.int64(),
-    Kind.DECIMAL: pa.decimal128(18, 2),
-    Kind.DATE: pa.date32(),
-    Kind.TIMESTAMP: pa.timestamp("us", tz="UTC"),
-    Kind.BOOL: pa.bool_(),
-}
 
 
 # -- the region and its lake -----------------------------------------------------------------------------------
@@ -54,7 +46,7 @@ def write_lake(region: Path, root: Path) -> dict[str, float]:
     for name in LOAD_ORDER:
         started = time.perf_counter()
         contract = CONTRACTS[name]
-        schema = pa.schema([(c.name, ARROW[c.kind]) for c in contract.columns])
+        schema = pa.schema([(c.name, ARROW_TYPES[c.kind]) for c in contract.columns])
         if (region / f"{name}.csv").exists():
             options = pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True)
             table = pacsv.read_csv(region / f"{name}.csv", convert_options=options)

@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake
-from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER, Kind
+from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER
+from jinyu.ingest.pipeline import ARROW_TYPES
 from jinyu.risk.tracing import queries, service
 from jinyu.risk.tracing.rules import RELATION_NAMES
 from jinyu.risk.tracing.schemas import TraceParams
@@ -67,17 +68,6 @@ def test_shells_have_a_registration_and_nothing_else(rows: Rows) -> None:
     assert all(held[s] == 1 for s in shells)
 
 
-ARROW = {
-    Kind.STRING: pa.string(),
-    Kind.MONTH: pa.string(),
-    Kind.INT: pa.int64(),
-    Kind.DECIMAL: pa.decimal128(18, 2),
-    Kind.DATE: pa.date32(),
-    Kind.TIMESTAMP: pa.timestamp("us", tz="UTC"),
-    Kind.BOOL: pa.bool_(),
-}
-
-
 @pytest.fixture(scope="module")
 def lake(region_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The region's files written straight into a lake (no pseudonymization: raw ids join just the same)."""
@@ -85,7 +75,7 @@ def lake(region_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = Lake(root)
     for name in LOAD_ORDER:
         contract = CONTRACTS[name]
-        schema = pa.schema([(c.name, ARROW[c.kind]) for c in contract.columns])
+        schema = pa.schema([(c.name, ARROW_TYPES[c.kind]) for c in contract.columns])
         path = region_dir / f"{name}.csv"
         if path.exists():
             options = pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True)

@@ -14,18 +14,10 @@ from typing import Any
 import pyarrow as pa
 
 from jinyu.analytics import Lake
-from jinyu.governance.contracts import CONTRACTS, Kind
+from jinyu.governance.contracts import CONTRACTS
+from jinyu.ingest.pipeline import ARROW_TYPES
 
 SH = dt.timezone(dt.timedelta(hours=8))
-ARROW = {
-    Kind.STRING: pa.string(),
-    Kind.MONTH: pa.string(),
-    Kind.INT: pa.int64(),
-    Kind.DECIMAL: pa.decimal128(18, 2),
-    Kind.DATE: pa.date32(),
-    Kind.TIMESTAMP: pa.timestamp("us", tz="UTC"),
-    Kind.BOOL: pa.bool_(),
-}
 DATASETS = (
     "banks",
     "enterprises",
@@ -41,7 +33,7 @@ DATASETS = (
 
 def table(dataset: str, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     contract = CONTRACTS[dataset]
-    schema = pa.schema([(c.name, ARROW[c.kind]) for c in contract.columns])
+    schema = pa.schema([(c.name, ARROW_TYPES[c.kind]) for c in contract.columns])
     columns = {f.name: [_value(f.type, r.get(f.name)) for r in rows] for f in schema}
     return pa.table(columns, schema=schema)
 
