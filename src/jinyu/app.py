@@ -109,11 +109,25 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     return app
 
 
+# Requests that may run for seconds or minutes: admitted in a line of their own (see core.asgi.Edge).
+HEAVY_ROUTES = (
+    ("POST", f"{API}/ingest/"),
+    ("POST", f"{API}/risk/batches"),
+    ("GET", f"{API}/audit/verify"),
+    ("POST", f"{API}/claims/reconciliations"),
+)
+
+
 def _install_edge(app: FastAPI, settings: Settings) -> None:
     metrics = EdgeMetrics()
     app.state.metrics_registry = metrics.registry
     app.add_middleware(
-        Edge, metrics=metrics, max_inflight=settings.max_inflight, max_queued=settings.max_queued
+        Edge,
+        metrics=metrics,
+        max_inflight=settings.max_inflight,
+        max_queued=settings.max_queued,
+        max_heavy=settings.max_heavy,
+        heavy=HEAVY_ROUTES,
     )
 
 

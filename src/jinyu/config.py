@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     max_inflight: int = Field(
         default=8, ge=1, le=1024, description="API requests handled at once per process (the rest queue)"
     )
+    max_heavy: int = Field(
+        default=2, ge=1, le=64, description="long-running API requests (uploads, batches) at once per process"
+    )
     max_queued: int = Field(
         default=2000, ge=0, le=100_000, description="API requests waiting per process before 503 is answered"
     )

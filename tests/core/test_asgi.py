@@ -84,3 +84,42 @@ def test_every_answer_carries_a_request_id(given: str | None) -> None:
     answer = asyncio.run(scenario())
     rid = answer.headers["x-request-id"]
     assert rid == given if given else len(rid) == 32
+
+
+def test_heavy_requests_have_their_own_line_and_never_hold_up_short_ones() -> None:
+    async def scenario() -> tuple[list[int], int, list[int]]:
+        gate = _Gate()
+        heavy = (("POST", "/api/v1/risk/batches"),)
+        edge = Edge(gate, EdgeMetrics(), max_inflight=2, max_queued=0, max_heavy=1, heavy=heavy)
+        async with _client(edge) as c:
+            batch = asyncio.create_task(c.post("/api/v1/risk/batches"))
+            await asyncio.sleep(0.05)
+            second_batch = await c.post("/api/v1/risk/batches")  # its line is full and may not queue: 503
+            shorts = [asyncio.create_task(c.get("/api/v1/claims/settlements/x")) for _ in range(2)]
+            await asyncio.sleep(0.05)
+            running_with_batch = gate.running  # the batch and both short requests at once
+            gate.release.set()
+            answers = await asyncio.gather(batch, *shorts)
+        return [r.status_code for r in answers], running_with_batch, [second_batch.status_code]
+
+    statuses, running, refused = asyncio.run(scenario())
+    assert statuses == [200, 200, 200]
+    assert running == 3
+    assert refused == [503]
+
+
+def test_the_app_sends_uploads_batches_and_chain_walks_to_the_heavy_line() -> None:
+    from jinyu.app import HEAVY_ROUTES
+
+    edge = Edge(_Gate(), EdgeMetrics(), max_inflight=8, max_queued=8, heavy=HEAVY_ROUTES)
+
+    def lane(method: str, path: str) -> str | None:
+        found = edge.lane_of({"type": "http", "method": method, "path": path})
+        return None if found is None else found.name
+
+    assert lane("POST", "/api/v1/ingest/transfers") == "heavy"
+    assert lane("POST", "/api/v1/risk/batches") == "heavy"
+    assert lane("GET", "/api/v1/audit/verify") == "heavy"
+    assert lane("POST", "/api/v1/claims/settlements") == "api"
+    assert lane("GET", "/api/v1/ingest/loads") == "api"
+    assert lane("GET", "/healthz") is None

@@ -3,9 +3,10 @@
 Plain ASGI rather than Starlette's `BaseHTTPMiddleware`: that one runs every request through extra tasks and
 memory streams, which on two cores costs more than some of our handlers.
 
-Admission control: at most `max_inflight` API requests of this process are being handled at once; up to
-`max_queued` more wait their turn in the event loop (cheap), and beyond that the request is refused at once
-with 503 and `Retry-After` instead of piling up threads, connections and row locks. Sync handlers run on
+Admission control: at most `max_inflight` API requests of this process are being handled at once (and at most
+`max_heavy` long-running ones, in a line of their own); up to `max_queued` more per line wait their turn in the
+event loop (cheap), and beyond that the request is refused at once with 503 and `Retry-After` instead of
+piling up threads, connections and row locks. Sync handlers run on
 worker threads; past a couple of dozen busy threads per process the interpreter spends its time handing the
 GIL around, and every waiting thread may hold a pooled connection or a row lock that others queue behind.
 Health, readiness and metrics bypass the limit.
@@ -56,41 +57,70 @@ class EdgeMetrics:
         )
 
 
-class Edge:
-    """Wraps the app: admission control for /api/, then request id, timing, metrics and one log line."""
+class _Lane:
+    """One admission line: at most `size` requests handled at once, the rest waiting in the event loop."""
 
-    def __init__(self, app: ASGIApp, metrics: EdgeMetrics, *, max_inflight: int, max_queued: int) -> None:
-        self.app, self.metrics = app, metrics
-        self.max_inflight, self.max_queued = max_inflight, max_queued
-        self._slots: asyncio.Semaphore | None = None  # made inside the running loop
-        self._waiting = 0
+    def __init__(self, name: str, size: int) -> None:
+        self.name, self.size = name, size
+        self.slots: asyncio.Semaphore | None = None  # made inside the running loop
+        self.waiting = 0
+
+
+class Edge:
+    """Wraps the app: admission control for /api/, then request id, timing, metrics and one log line.
+
+    Two lines: `heavy` requests (matched by method and path prefix: bulk uploads, batches, whole-chain walks,
+    which may run for seconds or minutes) have their own few slots, so they can never take every slot from the
+    short requests (a hospital's settlement must not wait behind a batch)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: EdgeMetrics,
+        *,
+        max_inflight: int,
+        max_queued: int,
+        max_heavy: int = 2,
+        heavy: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.app, self.metrics, self.max_queued, self.heavy = app, metrics, max_queued, heavy
+        self.lanes = {"api": _Lane("api", max_inflight), "heavy": _Lane("heavy", max_heavy)}
+
+    def lane_of(self, scope: Scope) -> _Lane | None:
+        path = str(scope.get("path", ""))
+        if not path.startswith(LIMITED_PREFIX):
+            return None
+        method = str(scope.get("method", ""))
+        is_heavy = any(method == m and path.startswith(prefix) for m, prefix in self.heavy)
+        return self.lanes["heavy" if is_heavy else "api"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if not str(scope.get("path", "")).startswith(LIMITED_PREFIX):
+        lane = self.lane_of(scope)
+        if lane is None:
             await self._observed(scope, receive, send)
             return
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_inflight)
-        if self._slots.locked() and self._waiting >= self.max_queued:
+        if lane.slots is None:
+            lane.slots = asyncio.Semaphore(lane.size)
+        if lane.slots.locked() and lane.waiting >= self.max_queued:
             self.metrics.shed.inc()
             await _overloaded(scope, send)
             return
-        self._waiting += 1
+        lane.waiting += 1
         self.metrics.queued.inc()
         try:
-            await self._slots.acquire()
+            await lane.slots.acquire()
         finally:
-            self._waiting -= 1
+            lane.waiting -= 1
             self.metrics.queued.dec()
         self.metrics.inflight.inc()
         try:
             await self._observed(scope, receive, send)
         finally:
             self.metrics.inflight.dec()
-            self._slots.release()
+            lane.slots.release()
 
     async def _observed(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = _header(scope, b"x-request-id") or uuid.uuid4().hex
