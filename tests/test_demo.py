@@ -147,3 +147,29 @@ def test_the_demo_bank_tries_the_shipped_statements_and_a_planted_loan(demo_sett
         assert found.json()["verdict"] == "risky" and found.json()["evidence"]
         other = client.get(f"/api/v1/risk/loans/{loan}/return-flow", headers=_login(client, creds, "bank2_risk"))
         assert other.status_code == 404
+
+
+def test_the_demo_hospital_settles_replays_cancels_and_settles_again(demo_settings: Settings) -> None:
+    """What a hospital system would try first with the shipped discharges: the ledger and accumulators agree."""
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    key = {"X-API-Key": next(c["password"] for c in creds if c["username"] == "svc:his")}
+    body = json.loads((demo_settings.data_dir / "claims" / "discharge-2-crossing.json").read_text())
+    with TestClient(create_app(demo_settings)) as client:
+        first = client.post("/api/v1/claims/settlements", headers=key, json=body)
+        assert first.status_code == 201, first.text
+        settled = first.json()
+        assert settled["status"] == "settled" and settled["payout"] == "4480.00"
+        replay = client.post("/api/v1/claims/settlements", headers=key, json=body)
+        assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
+        assert replay.json()["id"] == settled["id"]
+        cancel = client.post(
+            f"/api/v1/claims/settlements/{settled['id']}/cancel",
+            headers=key,
+            json={"msg_id": "DEMO-CANCEL-1", "reason": "病案首页更正 / corrected record"},
+        )
+        assert cancel.status_code == 200, cancel.text
+        assert cancel.json()["status"] == "cancelled"
+        again = {**body, "msg_id": "DEMO-0002-R", "setlinfo": {**body["setlinfo"], "setl_id": "DEMO-S000002R"}}
+        second = client.post("/api/v1/claims/settlements", headers=key, json=again)
+        assert second.status_code == 201, second.text
+        assert second.json()["payout"] == settled["payout"]  # the deductible given back exactly

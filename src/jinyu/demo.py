@@ -2,7 +2,9 @@
 
 Generate the small region → load it through the real ingestion path → create one user per role (random
 passwords, written to <data dir>/credentials.json, 0600) → the enterprises whose statements the region ships
-(region/statements/) authorise the demo bank to verify them → serve the API on 127.0.0.1.
+(region/statements/) authorise the demo bank to verify them → the sample claims product, funded prepaid books
+and enrollments, with discharges for the demo hospital in <data dir>/claims/ (`demo_claims`) → serve the API
+on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from jinyu.config import Settings
 from jinyu.consent import service as consent
 from jinyu.consent.rules import Purpose, Scope
 from jinyu.consent.schemas import GrantCreate
-from jinyu.core.auth import SYSTEM, OrgKind, Principal, Role
+from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.core.clock import utcnow
 from jinyu.core.runtime import unit_of_work
+from jinyu.demo_claims import acting, prepare_claims
 from jinyu.governance.contracts import LOAD_ORDER
 from jinyu.ingest import service as ingest
 from jinyu.migrate import upgrade
@@ -71,7 +74,12 @@ def prepare(settings: Settings) -> list[Credential]:
     with unit_of_work(settings) as session:
         creds = _create_users(session)
         granted = _statement_consents(session, region, creds)
+        hospital = _org(session, OrgKind.HOSPITAL)
+        files = prepare_claims(session, settings.key("pseudonym_key"), hospital, settings.data_dir / "claims")
     console.print(f"  企业授权演示银行核验流水 / enterprises authorising the demo bank: {granted}")
+    console.print(
+        f"  即时结算样例 / discharges for {hospital.code} to settle: {', '.join(str(f) for f in files)}"
+    )
     _write_credentials(creds_file, creds)
     return creds
 
@@ -96,21 +104,9 @@ def _statement_consents(session: Session, region: Path, creds: list[Credential])
         org = party.find_enterprise(session, uscc)
         if org is None:
             continue
-        consent.grant(session, _admin_of(org), grant)
+        consent.grant(session, acting(org, Role.ENTERPRISE_ADMIN), grant)
         count += 1
     return count
-
-
-def _admin_of(org: OrgOut) -> Principal:
-    return Principal(
-        subject_id=f"demo:{org.code}",
-        username=f"demo-admin@{org.code}",
-        org_id=org.id,
-        org_kind=OrgKind.ENTERPRISE,
-        tenant_id=org.tenant_id,
-        org_path=f"/{org.id}/",  # enterprises are top-level organisations
-        roles=frozenset({Role.ENTERPRISE_ADMIN}),
-    )
 
 
 def _load_region(settings: Settings, region: Path) -> None:
