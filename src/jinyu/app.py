@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jinyu import __version__
 from jinyu.analytics import DuckDBEngine
+from jinyu.analytics.flowindex import shared_indexes
 from jinyu.audit import endpoints as audit_endpoints
 from jinyu.audit import service as audit
 from jinyu.audit.sealer import Sealer
@@ -29,6 +30,7 @@ from jinyu.consent import endpoints as consent_endpoints
 from jinyu.core.asgi import Edge, EdgeMetrics
 from jinyu.core.auth import Principal
 from jinyu.core.errors import JinyuError, NotAuthenticated
+from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
@@ -65,7 +67,12 @@ WORKER_THREADS = 100
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-    sealer = Sealer.for_factory(app.state.sessionmaker) if app.state.settings.audit_journal else None
+    settings: Settings = app.state.settings
+    if settings.tracing_warm and (settings.lake_dir / "transfers").exists():
+        # Start building the resident transfer index now, in the background: tracing requests use the lake
+        # until it is ready, so the first minutes after a start are not spent waiting for the first request.
+        shared_indexes().warm(settings.lake_dir)
+    sealer = Sealer.for_factory(app.state.sessionmaker) if settings.audit_journal else None
     if sealer is not None:
         sealer.start()
     app.state.audit_sealer = sealer
@@ -74,6 +81,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if sealer is not None:
             await run_in_threadpool(sealer.stop)
+
+
+def serving_app() -> FastAPI:
+    """The app of a `jinyu serve` worker process: logging configured from the settings, then `create_app`."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> FastAPI:

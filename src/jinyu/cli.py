@@ -50,27 +50,34 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="监听地址 / bind address"),
     port: int = typer.Option(8000, min=1, max=65535),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=64,
+        help="工作进程数（生产环境不少于CPU核数）/ worker processes (production: at least one per core)",
+    ),
 ) -> None:
-    """启动 API 服务 / serve the API (docs at /docs). Example: jinyu serve --port 8000"""
-    _serve(host, port)
+    """启动 API 服务 / serve the API (docs at /docs). Example: jinyu serve --port 8000 --workers 2"""
+    _serve(host, port, workers)
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, workers: int = 1) -> None:
+    import os
+
     import uvicorn
 
-    from jinyu.app import create_app
-    from jinyu.core.logging import configure
-
-    settings = get_settings()
-    configure(settings.log_level)
-    app = create_app(settings)
-    if (settings.lake_dir / "transfers").exists():
-        from jinyu.analytics.flowindex import shared_indexes
-
-        # Start building the resident transfer index now, in the background: tracing requests use the lake
-        # until it is ready, so the first minutes after a start are not spent waiting for the first request.
-        shared_indexes().warm(settings.lake_dir)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    # Every worker process builds its app with `serving_app` (the tracing index starts building at once).
+    os.environ["JINYU_TRACING_WARM"] = "true"
+    get_settings.cache_clear()
+    uvicorn.run(
+        "jinyu.app:serving_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command("demo")

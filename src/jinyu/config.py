@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     spark_master: str = "local[2]"
+    tracing_warm: bool = Field(
+        default=False,
+        description="build the resident transfer index at start-up (set by `jinyu serve`), not at the first request",
+    )
     audit_journal: bool = Field(
         default=True,
         description="server processes journal audit entries and seal them in the background (no global lock)",
