@@ -38,8 +38,6 @@ import datetime as dt
 import json
 import os
 import random
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,6 +49,8 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import loadgen  # noqa: E402  (next to this file)
 
 
 def make_app() -> Any:
@@ -241,7 +241,7 @@ async def _drive(
                 t0 = due or time.perf_counter()
                 try:
                     writer.write(head.encode() + payload)
-                    code = await _read_response(reader)
+                    code = await loadgen.read_response(reader)
                 except (
                     OSError,
                     asyncio.IncompleteReadError,
@@ -261,98 +261,6 @@ async def _drive(
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
     return latencies, statuses, elapsed
-
-
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    """Status of one HTTP/1.1 response, its body read off the connection (the server sends Content-Length)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    return int(lines[0].split()[1])
-
-
-def _run(coro: Any) -> Any:
-    """Run the load generator on uvloop (installed with uvicorn[standard]): less of the machine for it."""
-    import uvloop
-
-    return uvloop.run(coro)
-
-
-def _cpu_seconds(server_group: int) -> dict[str, float]:
-    """CPU seconds used so far by the server's processes (its process group) and by PostgreSQL's backends,
-    from /proc: a per-settlement CPU cost that a busy, shared machine disturbs far less than wall time."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {"server": 0.0, "postgres": 0.0}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        seconds = (int(fields[11]) + int(fields[12])) / tick
-        if int(fields[2]) == server_group:
-            out["server"] += seconds
-        elif comm == "postgres":
-            out["postgres"] += seconds
-    out["client"] = time.process_time()
-    return out
-
-
-def _phase(run: Any, server_group: int) -> dict[str, Any]:
-    """Run one load phase; its figures plus the CPU milliseconds per settlement of each side."""
-    before = _cpu_seconds(server_group)
-    latencies, statuses, elapsed = run()
-    after = _cpu_seconds(server_group)
-    summary = _summary(latencies, statuses, elapsed)
-    done = max(1, len(latencies))
-    cpu = {k: round((after[k] - before[k]) * 1000 / done, 2) for k in after}
-    cpu["total"] = round(sum(cpu.values()), 2)
-    summary["cpu_ms_per_settlement"] = cpu
-    summary["cpu_bound_capacity_per_second"] = round(2000 / cpu["total"], 1) if cpu["total"] else None
-    return summary
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop uvicorn and its workers (one process group, started by us)."""
-    import signal
-
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        pass
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    import httpx
-
-    until = time.time() + timeout
-    while time.time() < until:
-        if proc.poll() is not None:
-            raise RuntimeError("uvicorn exited / 服务进程退出")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise RuntimeError("server not ready / 服务未就绪")
 
 
 def _auditor() -> Any:
@@ -408,24 +316,6 @@ def _check_books(url: str) -> dict[str, Any]:
     }
 
 
-def _summary(latencies: list[float], statuses: dict[int, int], elapsed: float) -> dict[str, Any]:
-    ms = sorted(x * 1000 for x in latencies)
-    q = statistics.quantiles(ms, n=100) if len(ms) >= 100 else [max(ms)] * 99
-    ok = statuses.get(201, 0)
-    return {
-        "requests": len(ms),
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "seconds": round(elapsed, 2),
-        "settlements_per_second": round(ok / elapsed, 1),
-        "latency_ms": {
-            "p50": round(statistics.median(ms), 1),
-            "p95": round(q[94], 1),
-            "p99": round(q[98], 1),
-            "max": round(ms[-1], 1),
-        },
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -463,7 +353,7 @@ def main() -> None:
             t0 = time.perf_counter()
             world = setup(url, data_dir, args.hospitals, args.persons)
             setup_s = time.perf_counter() - t0
-            port = _free_port()
+            port = loadgen.free_port()
             env = {
                 **os.environ,
                 "JINYU_DATABASE_URL": url,
@@ -497,26 +387,28 @@ def main() -> None:
                 start_new_session=True,  # its own process group: the workers go with it
             )
             base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, proc)
+            loadgen.wait_ready(base, proc)
             keys, certnos = world["keys"], world["certnos"]
-            _run(_drive(base, keys, certnos, args.clients, args.warmup, 60, 0))
+            loadgen.run(_drive(base, keys, certnos, args.clients, args.warmup, 60, 0))
             load_before = os.getloadavg()
             n = args.warmup
-            capacity = _phase(
-                lambda: _run(_drive(base, keys, certnos, args.clients, args.requests, args.seconds, n)),
+            capacity = loadgen.phase(
+                lambda: loadgen.run(
+                    _drive(base, keys, certnos, args.clients, args.requests, args.seconds, n)
+                ),
                 proc.pid,
             )
             n += args.requests
             at_rate = None
             if args.rate:
                 count = int(args.rate * args.seconds)
-                at_rate = _phase(
-                    lambda: _run(
+                at_rate = loadgen.phase(
+                    lambda: loadgen.run(
                         _drive(base, keys, certnos, args.clients, count, args.seconds, n, rate=args.rate)
                     ),
                     proc.pid,
                 )
-            _stop(proc)
+            loadgen.stop(proc)
             proc = None
             result = {
                 "benchmark": "claims instant settlement (POST /api/v1/claims/settlements, PostgreSQL)",
@@ -553,7 +445,7 @@ def main() -> None:
             }
     finally:
         if proc is not None:
-            _stop(proc)
+            loadgen.stop(proc)
         _drop_database(server, name)
     RESULTS.mkdir(exist_ok=True)
     target = RESULTS / args.out

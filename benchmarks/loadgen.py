@@ -1,0 +1,123 @@
+"""Load-generation helpers of the HTTP benchmarks: reading responses off keep-alive connections, running the
+generator on uvloop, CPU per request from /proc, latency summaries, and the served process's lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    """Status of one HTTP/1.1 response, its body read off the connection (the server sends Content-Length)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return int(lines[0].split()[1])
+
+
+def run(coro: Any) -> Any:
+    """Run the load generator on uvloop (installed with uvicorn[standard]): less of the machine for it."""
+    import uvloop
+
+    return uvloop.run(coro)
+
+
+def cpu_seconds(server_group: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes (its process group) and by PostgreSQL's backends,
+    from /proc: a per-settlement CPU cost that a busy, shared machine disturbs far less than wall time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"server": 0.0, "postgres": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[2]) == server_group:
+            out["server"] += seconds
+        elif comm == "postgres":
+            out["postgres"] += seconds
+    out["client"] = time.process_time()
+    return out
+
+
+def phase(run: Any, server_group: int) -> dict[str, Any]:
+    """Run one load phase; its figures plus the CPU milliseconds per settlement of each side."""
+    before = cpu_seconds(server_group)
+    latencies, statuses, elapsed = run()
+    after = cpu_seconds(server_group)
+    result = summary(latencies, statuses, elapsed)
+    done = max(1, len(latencies))
+    cpu = {k: round((after[k] - before[k]) * 1000 / done, 2) for k in after}
+    cpu["total"] = round(sum(cpu.values()), 2)
+    result["cpu_ms_per_settlement"] = cpu
+    result["cpu_bound_capacity_per_second"] = round(2000 / cpu["total"], 1) if cpu["total"] else None
+    return result
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop uvicorn and its workers (one process group, started by us)."""
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    import httpx
+
+    until = time.time() + timeout
+    while time.time() < until:
+        if proc.poll() is not None:
+            raise RuntimeError("uvicorn exited / 服务进程退出")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError("server not ready / 服务未就绪")
+
+
+def summary(latencies: list[float], statuses: dict[int, int], elapsed: float) -> dict[str, Any]:
+    ms = sorted(x * 1000 for x in latencies)
+    q = statistics.quantiles(ms, n=100) if len(ms) >= 100 else [max(ms)] * 99
+    ok = statuses.get(201, 0)
+    return {
+        "requests": len(ms),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "seconds": round(elapsed, 2),
+        "settlements_per_second": round(ok / elapsed, 1),
+        "latency_ms": {
+            "p50": round(statistics.median(ms), 1),
+            "p95": round(q[94], 1),
+            "p99": round(q[98], 1),
+            "max": round(ms[-1], 1),
+        },
+    }
