@@ -53,8 +53,10 @@ def lock_head(session: Session, *, skip_locked: bool = False) -> ChainHead | Non
         return None if row is None else ChainHead(row.seq, row.hash)
     head = _read_head(session, for_update=row_locks)
     if head is None:
-        _refuse_headless_chain(session)
-        _create_head(session)
+        # Create first, then check: a concurrent first appender's head makes our insert fail (and we use its
+        # head); checking for entries first could see that appender's entry committed in between and refuse.
+        if _create_head(session):
+            _refuse_headless_chain(session)  # we made the head: right only for a chain with no entries
         head = _read_head(session, for_update=row_locks)
     if head is None:  # created above, by us or by a concurrent first appender
         raise RuntimeError("audit_head row missing after creation / 审计链头创建失败")
@@ -89,14 +91,17 @@ def _refuse_headless_chain(session: Session) -> None:
         )
 
 
-def _create_head(session: Session) -> None:
-    # Inside a savepoint: when two first appenders race, the loser's INSERT waits for the winner's commit and
-    # fails on the primary key; rolling back to the savepoint keeps the caller's transaction usable.
+def _create_head(session: Session) -> bool:
+    """Insert the genesis head; False when another transaction created it first.
+
+    Inside a savepoint: when two first appenders race, the loser's INSERT waits for the winner's commit and
+    fails on the primary key; rolling back to the savepoint keeps the caller's transaction usable."""
     try:
         with session.begin_nested():
             session.execute(insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
     except IntegrityError:
-        pass
+        return False
+    return True
 
 
 def append(session: Session, entry: AuditEntry, head: ChainHead) -> None:
