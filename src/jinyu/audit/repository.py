@@ -106,9 +106,8 @@ def _create_head(session: Session) -> bool:
 
 def append(session: Session, entry: AuditEntry, head: ChainHead) -> None:
     """Write the entry and move the head onto it (same transaction, so they never disagree)."""
-    session.add(entry)
     try:
-        session.flush()
+        _insert(session, entry)
     except IntegrityError as exc:
         # The head was locked, so a clash on seq means a row was stored past the head behind the chain's back.
         raise AuditChainBroken(
@@ -131,8 +130,18 @@ def append(session: Session, entry: AuditEntry, head: ChainHead) -> None:
 
 def journal(session: Session, entry: AuditEntry) -> None:
     """Write an unsealed entry (seq, prev_hash and hash NULL) in the caller's transaction; no lock taken."""
-    session.add(entry)
-    session.flush()  # written now, like an inline append: callers may detach the entry before committing
+    _insert(session, entry)
+
+
+def _insert(session: Session, entry: AuditEntry) -> None:
+    """One Core INSERT, written now: every audited request writes one, and the ORM's unit of work would cost
+    more than the statement (the entry object stays out of the session; it is never changed after)."""
+    table = cast(Table, AuditEntry.__table__)
+    session.flush()  # rows the entry may be about are written first, as an autoflush would
+    with session.no_autoflush:
+        session.connection().execute(
+            insert(table).values({c.key: getattr(entry, c.key) for c in table.columns})
+        )
 
 
 def journaled(session: Session, limit: int) -> list[dict[str, Any]]:

@@ -168,7 +168,6 @@ def record_outcome(
             outcome=outcome,
             detail=detail,
         )
-        session.expunge(entry)  # keep its loaded values readable after the session closes
     return entry
 
 

@@ -40,6 +40,7 @@ from jinyu.claim.repository.ledger import (
     readable_alerts,
     readable_books,
 )
+from jinyu.claim.repository.pipeline import Locked, batched_writes
 from jinyu.claim.repository.products import (
     active_product,
     active_products_on,
@@ -70,14 +71,34 @@ from jinyu.claim.repository.settlements import (
     payout_entries_of,
     readable_settlements,
     settlement_by_key,
+    settlement_key,
+)
+from jinyu.claim.repository.settling import lock_for_settlement
+from jinyu.claim.repository.writes import (
+    accumulator_amounts,
+    add_accumulator_entries,
+    add_journals,
+    add_message,
+    add_payout_entries,
+    add_settlement,
+    store_accumulators,
+    store_book_balances,
 )
 
 __all__ = [
+    "Locked",
+    "accumulator_amounts",
     "accumulator_entries_of",
     "accumulator_entry_sums",
     "accumulators",
     "active_product",
     "active_products_on",
+    "add_accumulator_entries",
+    "add_journals",
+    "add_message",
+    "add_payout_entries",
+    "add_settlement",
+    "batched_writes",
     "book_postings",
     "coverage_on",
     "direct_settlements_of_day",
@@ -106,6 +127,7 @@ __all__ = [
     "lock_books",
     "lock_books_of",
     "lock_enrollment",
+    "lock_for_settlement",
     "message",
     "open_alert",
     "payout_entries_of",
@@ -124,4 +146,7 @@ __all__ = [
     "run_items",
     "set_lock_timeout",
     "settlement_by_key",
+    "settlement_key",
+    "store_accumulators",
+    "store_book_balances",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import (
     Select,
@@ -81,9 +82,35 @@ def settlement_by_key(
     return session.scalars(stmt).first()
 
 
-def message(session: Session, hospital_id: str, msg_id: str) -> ClaimMessage | None:
-    stmt = select(ClaimMessage).where(ClaimMessage.hospital_id == hospital_id, ClaimMessage.msg_id == msg_id)
-    return session.scalars(stmt).first()
+@dataclass(frozen=True)
+class Ref:
+    """What an idempotency check needs of a stored message or settlement (read without loading the row)."""
+
+    id: str  # the settlement
+    request_hash: str
+    operation: str = ""
+
+
+def settlement_key(
+    session: Session, hospital_id: str, mdtrt_id: str, setl_id: str, channel: str
+) -> Ref | None:
+    """The settlement stored under this business key, if any (id and request hash only)."""
+    t = ClaimSettlement.__table__.c
+    stmt = select(t.id, t.request_hash).where(
+        t.hospital_id == hospital_id, t.mdtrt_id == mdtrt_id, t.setl_id == setl_id, t.channel == channel
+    )
+    row = session.connection().execute(stmt).first()
+    return None if row is None else Ref(row.id, row.request_hash)
+
+
+def message(session: Session, hospital_id: str, msg_id: str) -> Ref | None:
+    """The settlement a message id was used for, with that request's hash and operation."""
+    t = ClaimMessage.__table__.c
+    stmt = select(t.settlement_id, t.request_hash, t.operation).where(
+        t.hospital_id == hospital_id, t.msg_id == msg_id
+    )
+    row = session.connection().execute(stmt).first()
+    return None if row is None else Ref(row.settlement_id, row.request_hash, row.operation)
 
 
 def direct_settlements_of_day(session: Session, hospital_id: str, day: dt.date) -> list[ClaimSettlement]:

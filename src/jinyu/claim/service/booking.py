@@ -18,13 +18,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.claim import repository as repo
 from jinyu.claim.errors import HospitalNotInScheme
-from jinyu.claim.models import (
-    ClaimAccumulator,
-    ClaimAccumulatorEntry,
-    ClaimLedgerBook,
-    ClaimPayoutEntry,
-    ClaimSettlement,
-)
+from jinyu.claim.models import ClaimLedgerBook, ClaimSettlement
 from jinyu.claim.rules import ledger as ledger_rules
 from jinyu.claim.rules.adjudicate import Adjudication, Usage, split_shares
 from jinyu.claim.rules.ledger import BookMode, Fallback, Funding, JournalKind
@@ -51,19 +45,19 @@ def consume(
     enrollment_id: str,
     settlement_id: str,
     consumed: Usage,
-    rows: dict[tuple[str, str], ClaimAccumulator],
+    amounts: dict[tuple[str, str], Decimal],
 ) -> None:
     """Add a settlement's consumption to the person's accumulators (enrollment locked by the caller)."""
-    _apply(session, enrollment_id, settlement_id, _deltas(consumed), rows, "settle")
+    _apply(session, enrollment_id, settlement_id, _deltas(consumed), amounts, "settle")
 
 
 def restore(session: Session, settlement: ClaimSettlement, reason: str) -> None:
     """Give back exactly what a settlement consumed (new negative entries)."""
     assert settlement.enrollment_id is not None
     entries = [e for e in repo.accumulator_entries_of(session, settlement.id) if e.reason == "settle"]
-    rows = repo.accumulators(session, settlement.enrollment_id)
+    amounts = repo.accumulator_amounts(session, settlement.enrollment_id)
     deltas = [(e.kind, e.code, -e.amount) for e in entries]
-    _apply(session, settlement.enrollment_id, settlement.id, deltas, rows, reason)
+    _apply(session, settlement.enrollment_id, settlement.id, deltas, amounts, reason)
 
 
 def _apply(
@@ -71,29 +65,30 @@ def _apply(
     enrollment_id: str,
     settlement_id: str,
     deltas: list[tuple[str, str, Decimal]],
-    rows: dict[tuple[str, str], ClaimAccumulator],
+    amounts: dict[tuple[str, str], Decimal],
     reason: str,
 ) -> None:
+    """Append one entry per delta and set the cached totals they move (`amounts` is updated in place)."""
     now = utcnow()
+    entries = []
+    changed: dict[tuple[str, str], Decimal] = {}
     for kind, code, amount in deltas:
-        session.add(
-            ClaimAccumulatorEntry(
-                id=new_id(),
-                enrollment_id=enrollment_id,
-                settlement_id=settlement_id,
-                kind=kind,
-                code=code,
-                amount=amount,
-                reason=reason,
-                at=now,
-            )
+        entries.append(
+            {
+                "id": new_id(),
+                "enrollment_id": enrollment_id,
+                "settlement_id": settlement_id,
+                "kind": kind,
+                "code": code,
+                "amount": amount,
+                "reason": reason,
+                "at": now,
+            }
         )
-        row = rows.get((kind, code))
-        if row is None:
-            row = ClaimAccumulator(enrollment_id=enrollment_id, kind=kind, code=code, amount=ZERO)
-            session.add(row)
-            rows[(kind, code)] = row
-        row.amount = row.amount + amount
+        key = (kind, code)
+        amounts[key] = changed[key] = amounts.get(key, ZERO) + amount
+    repo.add_accumulator_entries(session, entries)
+    repo.store_accumulators(session, enrollment_id, changed)
 
 
 # ------------------------------------------------------------------------------------------------ funding
@@ -137,9 +132,8 @@ def split(loaded: LoadedProduct, result: Adjudication) -> list[tuple[str, str, D
     return out
 
 
-def direct_books(session: Session, loaded: LoadedProduct, hospital_id: str) -> dict[str, ClaimLedgerBook]:
-    """Lock the hospital's direct-settlement books of the product's insurers for the product year."""
-    books = repo.lock_books_of(session, sorted(loaded.insurer_ids.values()), hospital_id, loaded.rules.year)
+def direct_books(loaded: LoadedProduct, books: dict[str, ClaimLedgerBook]) -> dict[str, ClaimLedgerBook]:
+    """The hospital's (locked) direct-settlement books of the product's insurers; refused when one is missing."""
     for insurer_id in loaded.insurer_ids.values():
         book = books.get(insurer_id)
         if book is None or book.mode == BookMode.NONE.value:
@@ -172,19 +166,15 @@ def book_hold_or_settle(
     session: Session, settlement: ClaimSettlement, p: Plan, *, confirm: bool, actor: str
 ) -> None:
     kind = JournalKind.SETTLE if confirm else JournalKind.HOLD
-    for iid, f in sorted(p.funding.items()):
+    build = ledger_rules.settle if confirm else ledger_rules.hold
+    reference = f"settlement:{settlement.id}:{kind.value}"
+    funded = sorted(p.funding.items())
+    entries = [
+        ledger.Entry(p.books[i], kind, reference, f.amount, build(f), settlement.id) for i, f in funded
+    ]
+    ledger.post_all(session, entries, actor)
+    for iid, f in funded:
         book = p.books[iid]
-        postings = ledger_rules.settle(f) if confirm else ledger_rules.hold(f)
-        ledger.post(
-            session,
-            book,
-            kind,
-            f"settlement:{settlement.id}:{kind.value}",
-            f.amount,
-            postings,
-            actor_id=actor,
-            settlement_id=settlement.id,
-        )
         if f.in_arrears and book.mode == BookMode.PREPAID.value:
             ledger.raise_alert(
                 session,
@@ -210,37 +200,35 @@ def _journal_each(
         JournalKind.RELEASE: ledger_rules.release,
         JournalKind.REVERSAL: ledger_rules.reverse,
     }
-    for _iid, (book_id, f) in sorted(stored.items()):
-        ledger.post(
-            session,
-            books[book_id],
-            kind,
-            f"settlement:{settlement.id}:{reference}",
-            f.amount,
-            builders[kind](f),
-            actor_id=actor,
-            settlement_id=settlement.id,
-        )
+    ref = f"settlement:{settlement.id}:{reference}"
+    entries = [
+        ledger.Entry(books[book_id], kind, ref, f.amount, builders[kind](f), settlement.id)
+        for _iid, (book_id, f) in sorted(stored.items())
+    ]
+    ledger.post_all(session, entries, actor)
 
 
 def payout_entries(session: Session, settlement: ClaimSettlement, *, sign: int) -> None:
     now = utcnow()
     month = month_of(settlement.setl_time)
-    for part in settlement.funding.get("split", []):
-        session.add(
-            ClaimPayoutEntry(
-                id=new_id(),
-                settlement_id=settlement.id,
-                insurer_id=part["insurer_id"],
-                hospital_id=settlement.hospital_id,
-                product_code=settlement.product_code or "",
-                liability=part["liability"],
-                month=month,
-                amount=Decimal(part["amount"]) * sign,
-                kind="payout" if sign > 0 else "reversal",
-                at=now,
-            )
-        )
+    repo.add_payout_entries(
+        session,
+        [
+            {
+                "id": new_id(),
+                "settlement_id": settlement.id,
+                "insurer_id": part["insurer_id"],
+                "hospital_id": settlement.hospital_id,
+                "product_code": settlement.product_code or "",
+                "liability": part["liability"],
+                "month": month,
+                "amount": Decimal(part["amount"]) * sign,
+                "kind": "payout" if sign > 0 else "reversal",
+                "at": now,
+            }
+            for part in settlement.funding.get("split", [])
+        ],
+    )
 
 
 # ------------------------------------------------------------------------------------------------ transitions
@@ -270,17 +258,15 @@ def reverse(session: Session, settlement: ClaimSettlement, actor: str, note: str
     else:
         stored = _stored_funding(settlement)
         books = repo.lock_books(session, [b for b, _ in stored.values()])
-        for _iid, (book_id, f) in sorted(stored.items()):
-            ledger.post(
-                session,
-                books[book_id],
-                JournalKind.POST_DISCHARGE_REVERSAL,
-                f"settlement:{settlement.id}:reversal",
-                f.amount,
-                ledger_rules.post_discharge_reversal(f.amount),
-                actor_id=actor,
-                settlement_id=settlement.id,
+        kind = JournalKind.POST_DISCHARGE_REVERSAL
+        ref = f"settlement:{settlement.id}:reversal"
+        entries = [
+            ledger.Entry(
+                books[b], kind, ref, f.amount, ledger_rules.post_discharge_reversal(f.amount), settlement.id
             )
+            for _iid, (b, f) in sorted(stored.items())
+        ]
+        ledger.post_all(session, entries, actor)
     payout_entries(session, settlement, sign=-1)
     restore(session, settlement, "cancel")
     settlement.status = "cancelled"

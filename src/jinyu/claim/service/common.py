@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.claim import repository as repo
 from jinyu.claim.errors import ProductNotFound
-from jinyu.claim.models import ClaimAccumulator, ClaimProduct, ClaimSettlement
+from jinyu.claim.models import ClaimProduct, ClaimSettlement
 from jinyu.claim.rules.adjudicate import Usage
 from jinyu.claim.rules.parse import parse_product
 from jinyu.claim.rules.product import ZERO, DeductiblePeriod, Product, canonical_json
@@ -113,11 +113,11 @@ def product_or_404(session: Session, principal: Principal, product_id: str) -> C
 # ------------------------------------------------------------------------------------------------ accumulators
 
 
-def usage_of(rows: Mapping[tuple[str, str], ClaimAccumulator]) -> Usage:
+def usage_of(amounts: Mapping[tuple[str, str], Decimal]) -> Usage:
     return Usage(
-        {code: a.amount for (kind, code), a in rows.items() if kind == "deductible"},
-        {code: a.amount for (kind, code), a in rows.items() if kind == "liability"},
-        rows[("overall", "overall")].amount if ("overall", "overall") in rows else ZERO,
+        {code: v for (kind, code), v in amounts.items() if kind == "deductible"},
+        {code: v for (kind, code), v in amounts.items() if kind == "liability"},
+        amounts.get(("overall", "overall"), ZERO),
     )
 
 
@@ -159,7 +159,10 @@ def accumulator_view(product: Product, usage: Usage) -> Accumulators:
 # ------------------------------------------------------------------------------------------------ output
 
 
-def settlement_out(row: ClaimSettlement) -> SettlementOut:
+def settlement_out(row: ClaimSettlement, outcome: Outcome | None = None) -> SettlementOut:
+    """The API form of a settlement; `outcome`, when the caller holds it, saves re-reading `row.result`."""
+    if outcome is None and row.result:
+        outcome = Outcome.model_validate(row.result)
     return SettlementOut(
         id=row.id,
         status=row.status,
@@ -179,7 +182,7 @@ def settlement_out(row: ClaimSettlement) -> SettlementOut:
         payout=row.payout,
         cash_before=row.cash_before,
         cash_after=row.cash_after,
-        outcome=Outcome.model_validate(row.result) if row.result else None,
+        outcome=outcome,
         note=row.note,
         origin_id=row.origin_id,
         created_at=row.created_at,

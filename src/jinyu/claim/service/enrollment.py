@@ -124,7 +124,7 @@ def eligibility(
     out: list[EligibilityOut] = []
     for enrollment, product_row in found:
         loaded = load_product(session, product_row)
-        usage = usage_of(repo.accumulators(session, enrollment.id))
+        usage = usage_of(repo.accumulator_amounts(session, enrollment.id))
         out.append(
             EligibilityOut(
                 enrollment_id=enrollment.id,

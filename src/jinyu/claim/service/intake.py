@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.claim import repository as repo
 from jinyu.claim.errors import EnrollmentAmbiguous, IdempotencyConflict, NotEnrolled
-from jinyu.claim.models import ClaimEnrollment, ClaimMessage, ClaimProduct, ClaimSettlement
+from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules.adjudicate import Adjudication, Bill, BillLine, Reason
 from jinyu.claim.schemas import BillIn, InsurerPayout, LiabilityPayout, Outcome, ReasonOut
 from jinyu.claim.service import booking
@@ -141,36 +141,33 @@ def existing(
     if msg is not None:
         if msg.operation != operation or msg.request_hash != claim.hash:
             raise IdempotencyConflict(detail=f"msg_id {claim.msg_id}")
-        return repo.get_settlement_unscoped(session, msg.settlement_id)
+        return repo.get_settlement_unscoped(session, msg.id)
     if not by_key:
         return None
-    found = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, claim.channel)
-    if found is None:
+    key = repo.settlement_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, claim.channel)
+    if key is None:
         return None
-    if found.request_hash != claim.hash:
+    if key.request_hash != claim.hash:
         raise IdempotencyConflict(
             detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id} 已以不同内容结算 / settled with other content"
         )
-    remember(session, claim, operation, found.id)
-    return found
+    remember(session, claim, operation, key.id)
+    return repo.get_settlement_unscoped(session, key.id)
 
 
-def remember(
-    session: Session, claim: Claim, operation: str, settlement_id: str, *, flush: bool = True
-) -> None:
-    session.add(
-        ClaimMessage(
-            id=new_id(),
-            hospital_id=claim.namespace,
-            msg_id=claim.msg_id,
-            operation=operation,
-            request_hash=claim.hash,
-            settlement_id=settlement_id,
-            created_at=utcnow(),
-        )
+def remember(session: Session, claim: Claim, operation: str, settlement_id: str) -> None:
+    repo.add_message(
+        session,
+        {
+            "id": new_id(),
+            "hospital_id": claim.namespace,
+            "msg_id": claim.msg_id,
+            "operation": operation,
+            "request_hash": claim.hash,
+            "settlement_id": settlement_id,
+            "created_at": utcnow(),
+        },
     )
-    if flush:
-        session.flush()
 
 
 def coverage(

@@ -8,6 +8,7 @@ resolves the low-balance alert when the balance crosses the book's threshold.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -34,6 +35,19 @@ def balances(book: ClaimLedgerBook) -> Balances:
     return Balances(book.prepaid, book.held, book.payable, book.claims, book.bank)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One journal to append to a locked book."""
+
+    book: ClaimLedgerBook
+    kind: JournalKind
+    reference: str
+    amount: Decimal
+    postings: Sequence[Posting]
+    settlement_id: str | None = None
+    memo: str = ""
+
+
 def post(
     session: Session,
     book: ClaimLedgerBook,
@@ -45,31 +59,52 @@ def post(
     actor_id: str,
     settlement_id: str | None = None,
     memo: str = "",
-) -> ClaimLedgerJournal:
-    """Append one journal to a locked book and move its cached balances."""
-    before = balances(book)
-    after = before.apply(postings)
-    journal = ClaimLedgerJournal(
-        id=new_id(),
-        book_id=book.id,
-        kind=kind.value,
-        reference=reference,
-        settlement_id=settlement_id,
-        amount=amount,
-        memo=memo,
-        actor_id=actor_id,
-        at=utcnow(),
-    )
-    session.add(journal)
-    session.add_all(
-        ClaimLedgerPosting(id=new_id(), journal_id=journal.id, book_id=book.id, account=a.value, amount=v)
-        for a, v in postings
-    )
-    book.prepaid, book.held, book.payable = after.prepaid, after.held, after.payable
-    book.claims, book.bank = after.claims, after.bank
-    book.updated_at = journal.at
-    _watch_balance(session, book, before, after)
-    return journal
+) -> str:
+    """Append one journal to a locked book and move its cached balances; the journal's id."""
+    return post_all(session, [Entry(book, kind, reference, amount, postings, settlement_id, memo)], actor_id)[
+        0
+    ]
+
+
+def post_all(session: Session, entries: Sequence[Entry], actor_id: str) -> list[str]:
+    """Append journals to locked books in one statement per table and move the books' cached balances.
+
+    Each journal must balance and keep the prepaid balance non-negative, checked in order (a book may appear
+    more than once); nothing is written if any of them fails."""
+    at = utcnow()
+    first: dict[str, Balances] = {}
+    last: dict[str, Balances] = {}
+    books: dict[str, ClaimLedgerBook] = {}
+    journals: list[dict[str, object]] = []
+    postings: list[dict[str, object]] = []
+    for e in entries:
+        book_id = e.book.id
+        books[book_id] = e.book
+        before = last.get(book_id) or first.setdefault(book_id, balances(e.book))
+        last[book_id] = before.apply(e.postings)
+        journal_id = new_id()
+        journals.append(
+            {
+                "id": journal_id,
+                "book_id": book_id,
+                "kind": e.kind.value,
+                "reference": e.reference,
+                "settlement_id": e.settlement_id,
+                "amount": e.amount,
+                "memo": e.memo,
+                "actor_id": actor_id,
+                "at": at,
+            }
+        )
+        postings += [
+            {"id": new_id(), "journal_id": journal_id, "book_id": book_id, "account": a.value, "amount": v}
+            for a, v in e.postings
+        ]
+    repo.add_journals(session, journals, postings)
+    repo.store_book_balances(session, [(books[b], after.as_dict()) for b, after in last.items()], at)
+    for book_id, after in last.items():
+        _watch_balance(session, books[book_id], first[book_id], after)
+    return [str(j["id"]) for j in journals]
 
 
 def _watch_balance(session: Session, book: ClaimLedgerBook, before: Balances, after: Balances) -> None:
@@ -213,19 +248,20 @@ def post_entry(session: Session, principal: Principal, book_id: str, data: Ledge
             raise invalid("kind", "仅预付模式账簿可存入预付金 / deposits go to prepaid books only")
         amount = data.amount
         postings = rules.clawback(amount) if kind == JournalKind.CLAWBACK else rules.deposit(amount)
-    journal = post(
+    journal_id = post(
         session, book, kind, reference, amount, postings, actor_id=principal.subject_id, memo=data.memo
     )
-    session.flush()
     audit.record(
         session,
         principal,
         action=f"claim.ledger.{kind.value}",
         subject_type="claim_ledger_book",
         subject_ids=[book.id],
-        detail={"journal": journal.id, "amount": str(amount)},
+        detail={"journal": journal_id, "amount": str(amount)},
     )
-    return journal_out(journal, repo.postings_of(session, [journal.id])[journal.id])
+    journal = repo.journal_by_reference(session, book.id, reference)
+    assert journal is not None  # written just above, in this transaction
+    return journal_out(journal, repo.postings_of(session, [journal_id])[journal_id])
 
 
 def list_journal(

@@ -143,7 +143,7 @@ def _pay(
         if dup.request_hash != claim.hash:
             raise IdempotencyConflict(detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id}")
         raise _Replay(dup)
-    rows = repo.accumulators(session, enrollment.id)
+    rows = repo.accumulator_amounts(session, enrollment.id)
     result = adjudicate(
         loaded.rules,
         bill,

@@ -122,14 +122,15 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
     if budget:
         repo.set_lock_timeout(session, budget)
     row: ClaimSettlement
+    answer: Outcome | None = None
     try:
         with session.begin_nested():
-            row = _settle_locked(
+            row, answer = _settle_locked(
                 session,
                 principal,
                 claim,
                 bill,
-                enrollment.id,
+                enrollment,
                 product_row,
                 loaded,
                 confirm=data.auto_confirm,
@@ -166,7 +167,7 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
         subject_ids=[row.id],
         detail={"person": row.person_token, "status": row.status, "payout": str(row.payout)},
     )
-    return Settled(settlement_out(row), False)
+    return Settled(settlement_out(row, answer), False)
 
 
 def _remember_replay(session: Session, claim: Claim, settlement_id: str) -> None:
@@ -191,50 +192,63 @@ def _settle_locked(
     principal: Principal,
     claim: Claim,
     bill: Bill,
-    enrollment_id: str,
+    enrollment: ClaimEnrollment,
     product_row: ClaimProduct,
     loaded: LoadedProduct,
     *,
     confirm: bool,
     deadline: float | None,
-) -> ClaimSettlement:
-    enrollment = repo.lock_enrollment(session, enrollment_id)
-    dup = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, claim.channel)
-    if dup is not None:
-        if dup.request_hash != claim.hash:
+) -> tuple[ClaimSettlement, Outcome]:
+    """The settlement (not in the session: written with Core statements) and the outcome it answers.
+
+    `enrollment` was read before the lock: only its id and policy year are used; its status and pre-existing
+    conditions are read again under the lock."""
+    key = {
+        "hospital_id": claim.hospital_id,
+        "mdtrt_id": claim.mdtrt_id,
+        "setl_id": claim.setl_id,
+        "channel": claim.channel,
+    }
+    insurers = sorted(loaded.insurer_ids.values())
+    locked = repo.lock_for_settlement(session, enrollment.id, key, insurers, loaded.rules.year)
+    if locked.duplicate is not None:
+        dup_id, dup_hash = locked.duplicate
+        if dup_hash != claim.hash:
             raise IdempotencyConflict(detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id}")
-        raise _Replay(dup)
-    if enrollment.status != "active":
-        raise NotEnrolled(detail=f"参保状态 / enrollment is {enrollment.status}")
-    rows = repo.accumulators(session, enrollment.id)
+        found = repo.get_settlement_unscoped(session, dup_id)
+        assert found is not None
+        raise _Replay(found)
+    if locked.status != "active":
+        raise NotEnrolled(detail=f"参保状态 / enrollment is {locked.status}")
+    amounts = locked.amounts
     result = adjudicate(
         loaded.rules,
         bill,
-        usage_of(rows),
-        pre_existing=is_pre_existing(enrollment.pre_existing, bill.diagnoses),
+        usage_of(amounts),
+        pre_existing=is_pre_existing(locked.pre_existing, bill.diagnoses),
     )
     if not invariant_holds(bill, result):  # cannot happen: adjudicate keeps it; refuse rather than pay wrong
         raise RuntimeError("settlement invariant broken / 结算恒等式不成立")
-    p = booking.plan(loaded, result, booking.direct_books(session, loaded, claim.hospital_id))
+    p = booking.plan(loaded, result, booking.direct_books(loaded, locked.books))
     if deadline is not None and time.monotonic() > deadline:
         raise _OverBudget
     row = new_row(claim, bill, enrollment, product_row, status="settled" if confirm else "pending")
     row.payout, row.cash_after = result.payout, result.cash_after
-    row.result = outcome(loaded, result, p).model_dump(mode="json")
+    answer = outcome(loaded, result, p)
+    row.result = answer.model_dump(mode="json")
     row.funding = p.as_json()
     if confirm:
         row.confirmed_at = row.created_at
-    session.add(row)
-    session.flush()  # the settlement row first: the entries below refer to it
-    booking.consume(session, enrollment.id, row.id, result.consumed, rows)
-    booking.book_hold_or_settle(session, row, p, confirm=confirm, actor=principal.subject_id)
-    if confirm:
-        booking.payout_entries(session, row, sign=1)
-    remember(session, claim, "settle", row.id, flush=False)
-    session.flush()
+    with repo.batched_writes(session):  # PostgreSQL: every row below in one round trip
+        repo.add_settlement(session, row)  # first: the entries below refer to it
+        booking.consume(session, enrollment.id, row.id, result.consumed, amounts)
+        booking.book_hold_or_settle(session, row, p, confirm=confirm, actor=principal.subject_id)
+        if confirm:
+            booking.payout_entries(session, row, sign=1)
+        remember(session, claim, "settle", row.id)
     if deadline is not None and time.monotonic() > deadline:
         raise _OverBudget
-    return row
+    return row, answer
 
 
 def _defer(
@@ -258,8 +272,7 @@ def _defer(
         insurers=[],
         pre_existing=False,
     ).model_dump(mode="json")
-    session.add(row)
-    session.flush()
+    repo.add_settlement(session, row)
     remember(session, claim, "settle", row.id)
     return row
 
