@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from jinyu.audit.errors import AuditAppendConflict, AuditChainBroken, AuditChainHeadMissing
 from jinyu.audit.models import HEAD_ID, AuditEntry, AuditHead
 from jinyu.audit.rules import GENESIS_HASH, ChainHead, json_text
+from jinyu.core import pipeline
 from jinyu.core.auth import Principal
 from jinyu.core.db import lock_for_update
 
@@ -129,7 +130,14 @@ def append(session: Session, entry: AuditEntry, head: ChainHead) -> None:
 
 
 def journal(session: Session, entry: AuditEntry) -> None:
-    """Write an unsealed entry (seq, prev_hash and hash NULL) in the caller's transaction; no lock taken."""
+    """Write an unsealed entry (seq, prev_hash and hash NULL) in the caller's transaction; no lock taken.
+
+    Inside `core.pipeline.batched_writes` the insert joins the caller's pipeline."""
+    queued = pipeline.queue(session)
+    if queued is not None:
+        table = cast(Table, AuditEntry.__table__)
+        queued.append(pipeline.insert_rows(table, [{c.key: getattr(entry, c.key) for c in table.columns}]))
+        return
     _insert(session, entry)
 
 

@@ -40,7 +40,7 @@ from jinyu.claim.repository.ledger import (
     readable_alerts,
     readable_books,
 )
-from jinyu.claim.repository.pipeline import Locked, batched_writes
+from jinyu.claim.repository.pipeline import Locked
 from jinyu.claim.repository.products import (
     active_product,
     active_products_on,
@@ -63,6 +63,7 @@ from jinyu.claim.repository.reports import (
     run_items,
 )
 from jinyu.claim.repository.settlements import (
+    Ref,
     direct_settlements_of_day,
     get_settlement,
     get_settlement_unscoped,
@@ -73,7 +74,7 @@ from jinyu.claim.repository.settlements import (
     settlement_by_key,
     settlement_key,
 )
-from jinyu.claim.repository.settling import lock_for_settlement
+from jinyu.claim.repository.settling import lock_for_settlement, message_and_coverage
 from jinyu.claim.repository.writes import (
     accumulator_amounts,
     add_accumulator_entries,
@@ -87,6 +88,7 @@ from jinyu.claim.repository.writes import (
 
 __all__ = [
     "Locked",
+    "Ref",
     "accumulator_amounts",
     "accumulator_entries_of",
     "accumulator_entry_sums",
@@ -98,7 +100,6 @@ __all__ = [
     "add_message",
     "add_payout_entries",
     "add_settlement",
-    "batched_writes",
     "book_postings",
     "coverage_on",
     "direct_settlements_of_day",
@@ -129,6 +130,7 @@ __all__ = [
     "lock_enrollment",
     "lock_for_settlement",
     "message",
+    "message_and_coverage",
     "open_alert",
     "payout_entries_of",
     "payout_report",

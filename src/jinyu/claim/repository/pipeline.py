@@ -1,119 +1,25 @@
-"""PostgreSQL: the settlement's locked reads and its writes as two pipelines of plain SQL.
+"""PostgreSQL SQL of the settlement path, sent in pipelines (`jinyu.core.pipeline`).
 
-Why: a settlement takes about eighteen statements, and on this platform's 2-core machines each one through
-SQLAlchemy cost ~0.2 ms of client CPU plus a round trip — the statements, not the rules, were the cost of a
-settlement (docs/claims.md). Here they run on the psycopg connection of the session's own transaction
-(same transaction, same savepoint), sent in a pipeline: the server still runs them one after another, so a
-statement sent after the enrollment's row lock reads what the previous holder committed (READ COMMITTED takes
-a snapshot per statement), but the client waits once per pipeline instead of once per statement.
-
-Other databases (SQLite) run the same steps as Core statements (`writes`, `enrollment`, `ledger`); the
-service does not know which. Errors come out as SQLAlchemy's exceptions, as from the session.
+A settlement's reads under the person-year's lock go in one pipeline: the server runs the statements in
+order, so those sent after the enrollment's `FOR UPDATE` read what the previous holder committed (READ
+COMMITTED takes a snapshot per statement). Its writes are queued by `writes` and go in another.
+Other databases run the same steps as separate statements (`settling`, `writes`); the service does not know
+which.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 from typing import Any, cast
 
-import psycopg
-from psycopg.types.json import Json
-from sqlalchemy import JSON, Table
-from sqlalchemy import exc as sa_exc
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from jinyu.claim.models import ClaimLedgerBook
-
-_BATCH = "jinyu.claim.write_batch"
-Statement = tuple[str, list[dict[str, Any]]]
-
-
-def available(session: Session) -> bool:
-    bind = session.get_bind()
-    return bind.dialect.name == "postgresql" and bind.dialect.driver == "psycopg"
-
-
-def _driver(session: Session) -> psycopg.Connection[Any]:
-    return cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
-
-
-def _wrapped(exc: psycopg.Error, sql: str) -> sa_exc.DBAPIError:
-    """The SQLAlchemy exception the session would have raised for this driver error."""
-    kind: type[sa_exc.DBAPIError] = sa_exc.DatabaseError
-    if isinstance(exc, psycopg.IntegrityError):
-        kind = sa_exc.IntegrityError
-    elif isinstance(exc, psycopg.OperationalError):
-        kind = sa_exc.OperationalError
-    return kind(sql, None, exc)
-
-
-def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
-    """Send the statements in one pipeline; the rows each one returned (empty for writes)."""
-    conn = _driver(session)
-    cursors: list[tuple[psycopg.Cursor[Any], bool]] = []
-    sql = ""
-    try:
-        with conn.pipeline():
-            for sql, params in statements:
-                cur = conn.cursor()
-                if len(params) == 1:
-                    cur.execute(sql.encode(), params[0], prepare=True)
-                    cursors.append((cur, True))
-                else:
-                    cur.executemany(sql.encode(), params)
-                    cursors.append((cur, False))
-        return [cur.fetchall() if single and cur.description else [] for cur, single in cursors]
-    except psycopg.Error as exc:
-        raise _wrapped(exc, sql) from exc
-
-
-# ------------------------------------------------------------------------------------------------ writes
-
-
-@contextmanager
-def batched_writes(session: Session) -> Iterator[None]:
-    """Inside: the claim writes (`writes.*`) are queued; on leaving, sent in one pipeline (PostgreSQL only)."""
-    if not available(session) or _BATCH in session.info:
-        yield
-        return
-    session.flush()  # what the unit of work holds goes first: queued rows may refer to it
-    queued: list[Statement] = []
-    session.info[_BATCH] = queued
-    try:
-        yield
-    finally:
-        session.info.pop(_BATCH, None)
-    if queued:
-        run(session, queued)
-
-
-def queue(session: Session) -> list[Statement] | None:
-    """The open write batch of this session, if any."""
-    return cast("list[Statement] | None", session.info.get(_BATCH))
-
-
-@cache
-def insert_sql(table: Table) -> tuple[str, tuple[str, ...]]:
-    """INSERT of every column of the table, named placeholders; and the names of its JSON columns."""
-    cols = [c.name for c in table.columns]
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(f'%({c})s' for c in cols)})"
-    return sql, tuple(c.name for c in table.columns if isinstance(c.type, JSON))
-
-
-def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Statement:
-    sql, json_cols = insert_sql(table)
-    params = []
-    for row in rows:
-        values = {c.name: row.get(c.name) for c in table.columns}
-        for name in json_cols:
-            values[name] = Json(values[name])
-        params.append(values)
-    return sql, params
-
+from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
+from jinyu.core.pipeline import run
 
 UPSERT_ACCUMULATORS = (
     "INSERT INTO claim_accumulators (enrollment_id, kind, code, amount) "
@@ -184,3 +90,45 @@ def lock_and_read(
 
 def _book(row: tuple[Any, ...]) -> ClaimLedgerBook:
     return ClaimLedgerBook(**dict(zip(_BOOK_COLUMNS, row, strict=True)))
+
+
+# ------------------------------------------------------------------------------------------------ first reads
+
+_ENROLLMENT_COLUMNS = tuple(c.name for c in cast(Table, ClaimEnrollment.__table__).columns)
+_PRODUCT_COLUMNS = tuple(
+    c.name for c in cast(Table, ClaimProduct.__table__).columns if c.name != "definition"
+)
+_MESSAGE = (
+    "SELECT settlement_id, request_hash, operation FROM claim_messages "
+    "WHERE hospital_id = %(namespace)s AND msg_id = %(msg_id)s"
+)
+_COVERAGE = (
+    f"SELECT {', '.join('e.' + c for c in _ENROLLMENT_COLUMNS)}, {', '.join('p.' + c for c in _PRODUCT_COLUMNS)} "
+    "FROM claim_enrollments e JOIN claim_products p ON p.code = e.product_code "
+    "WHERE e.person_token = %(token)s AND p.status = 'active' AND p.period_start <= %(day)s "
+    "AND p.period_end >= %(day)s AND (%(product_code)s::text IS NULL OR e.product_code = %(product_code)s)"
+)
+
+
+def message_and_coverage(
+    session: Session, namespace: str, msg_id: str, token: str, day: dt.date, product_code: str | None
+) -> tuple[tuple[str, str, str] | None, list[tuple[ClaimEnrollment, ClaimProduct]]]:
+    """The message id's earlier use (settlement id, request hash, operation) and the person's coverage on `day`:
+    one round trip. The rows are not in the session; the products come without their definition."""
+    message, coverage = run(
+        session,
+        [
+            (_MESSAGE, [{"namespace": namespace, "msg_id": msg_id}]),
+            (_COVERAGE, [{"token": token, "day": day, "product_code": product_code}]),
+        ],
+    )
+    split = len(_ENROLLMENT_COLUMNS)
+    found = [
+        (
+            ClaimEnrollment(**dict(zip(_ENROLLMENT_COLUMNS, row[:split], strict=True))),
+            ClaimProduct(**dict(zip(_PRODUCT_COLUMNS, row[split:], strict=True))),
+        )
+        for row in coverage
+    ]
+    used = (str(message[0][0]), str(message[0][1]), str(message[0][2])) if message else None
+    return used, found

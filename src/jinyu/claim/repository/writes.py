@@ -32,6 +32,7 @@ from jinyu.claim.models import (
 )
 from jinyu.claim.repository import pipeline
 from jinyu.claim.repository.common import _row_locks
+from jinyu.core import pipeline as core_pipeline
 
 BALANCE_FIELDS = ("prepaid", "held", "payable", "claims", "bank")
 
@@ -49,9 +50,9 @@ def _connection(session: Session) -> Any:
 def _insert(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
-    batch = pipeline.queue(session)
+    batch = core_pipeline.queue(session)
     if batch is not None:
-        batch.append(pipeline.insert_rows(_table(model), rows))
+        batch.append(core_pipeline.insert_rows(_table(model), rows))
     else:
         _connection(session).execute(insert(_table(model)), list(rows))
 
@@ -97,7 +98,7 @@ def store_accumulators(
     rows = [
         {"enrollment_id": enrollment_id, "kind": k, "code": c, "amount": v} for (k, c), v in amounts.items()
     ]
-    batch = pipeline.queue(session)
+    batch = core_pipeline.queue(session)
     if batch is not None:
         batch.append((pipeline.UPSERT_ACCUMULATORS, rows))
     else:
@@ -141,7 +142,7 @@ def store_book_balances(
         {"book_id": book.id, "new_updated_at": at} | {f"new_{n}": balances[n] for n in BALANCE_FIELDS}
         for book, balances in moved
     ]
-    batch = pipeline.queue(session)
+    batch = core_pipeline.queue(session)
     if batch is not None:
         batch.append(
             (pipeline.UPDATE_BOOK, [{k.removeprefix("new_"): v for k, v in p.items()} for p in params])

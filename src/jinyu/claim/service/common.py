@@ -88,7 +88,13 @@ def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    rules = parse_product(row.definition)
+    definition = row.definition
+    if definition is None:  # read without it (the settlement's first reads): the stored version's own
+        stored = repo.get_product_unscoped(session, row.id)
+        if stored is None:
+            raise ProductNotFound(detail=row.id)
+        definition = stored.definition
+    rules = parse_product(definition)
     insurers = repo.product_insurers(session, row.id)
     loaded = LoadedProduct(
         row.id,

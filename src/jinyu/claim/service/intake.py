@@ -139,9 +139,7 @@ def existing(
     `by_key=False` checks the message id only (the caller checks the business key under the row lock)."""
     msg = repo.message(session, claim.namespace, claim.msg_id)
     if msg is not None:
-        if msg.operation != operation or msg.request_hash != claim.hash:
-            raise IdempotencyConflict(detail=f"msg_id {claim.msg_id}")
-        return repo.get_settlement_unscoped(session, msg.id)
+        return earlier(session, claim, operation, msg)
     if not by_key:
         return None
     key = repo.settlement_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, claim.channel)
@@ -153,6 +151,13 @@ def existing(
         )
     remember(session, claim, operation, key.id)
     return repo.get_settlement_unscoped(session, key.id)
+
+
+def earlier(session: Session, claim: Claim, operation: str, msg: repo.Ref) -> ClaimSettlement | None:
+    """The settlement an earlier use of this message id made; 409 when it was used for another request."""
+    if msg.operation != operation or msg.request_hash != claim.hash:
+        raise IdempotencyConflict(detail=f"msg_id {claim.msg_id}")
+    return repo.get_settlement_unscoped(session, msg.id)
 
 
 def remember(session: Session, claim: Claim, operation: str, settlement_id: str) -> None:
@@ -176,6 +181,13 @@ def coverage(
     found = repo.coverage_on(session, claim.who.token, day, claim.product_code)
     if insurer_id is not None:
         found = [(e, p) for e, p in found if repo.insurer_in_product_code(session, insurer_id, p.code)]
+    return only_coverage(claim, day, found)
+
+
+def only_coverage(
+    claim: Claim, day: dt.date, found: list[tuple[ClaimEnrollment, ClaimProduct]]
+) -> tuple[ClaimEnrollment, ClaimProduct]:
+    """The one enrollment covering the bill; refused when there is none or more than one."""
     if not found:
         raise NotEnrolled(detail=f"{claim.who.masked} @ {day}")
     if len(found) > 1:

@@ -54,15 +54,17 @@ from jinyu.claim.service.intake import (
     Claim,
     bill_of,
     claim_of,
-    coverage,
+    earlier,
     existing,
     new_row,
+    only_coverage,
     outcome,
     remember,
     setl_time_of,
 )
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.pagination import Page
+from jinyu.core.pipeline import batched_writes
 
 
 @dataclass(frozen=True)
@@ -109,14 +111,19 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
         msg_id=data.msg_id,
         key=key,
     )
-    found = existing(session, claim, "settle", by_key=False)  # the business key is checked under the lock
-    if found is not None:
-        return _replayed(session, principal, found)
+    day = business_date(setl_time_of(claim.doc))
+    used, covering = repo.message_and_coverage(
+        session, claim.namespace, claim.msg_id, claim.who.token, day, claim.product_code
+    )
+    if used is not None:  # the business key is checked under the lock
+        found = earlier(session, claim, "settle", used)
+        if found is not None:
+            return _replayed(session, principal, found)
     bill = bill_of(claim.doc)
     problems = bill_problems(bill)
     if problems:
         raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
-    enrollment, product_row = coverage(session, claim, business_date(setl_time_of(claim.doc)))
+    enrollment, product_row = only_coverage(claim, day, covering)
     loaded = load_product(session, product_row)
     budget = data.time_budget_ms
     if budget:
@@ -159,6 +166,12 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
     finally:
         if budget:
             repo.set_lock_timeout(session, None)
+    if answer is None:  # deferred: a settled or pending outcome was audited with its rows
+        _audit_settle(session, principal, row)
+    return Settled(settlement_out(row, answer), False)
+
+
+def _audit_settle(session: Session, principal: Principal, row: ClaimSettlement) -> None:
     audit.record(
         session,
         principal,
@@ -167,7 +180,6 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
         subject_ids=[row.id],
         detail={"person": row.person_token, "status": row.status, "payout": str(row.payout)},
     )
-    return Settled(settlement_out(row, answer), False)
 
 
 def _remember_replay(session: Session, claim: Claim, settlement_id: str) -> None:
@@ -239,13 +251,16 @@ def _settle_locked(
     row.funding = p.as_json()
     if confirm:
         row.confirmed_at = row.created_at
-    with repo.batched_writes(session):  # PostgreSQL: every row below in one round trip
+    with batched_writes(session):  # PostgreSQL: every row below in one round trip
         repo.add_settlement(session, row)  # first: the entries below refer to it
         booking.consume(session, enrollment.id, row.id, result.consumed, amounts)
         booking.book_hold_or_settle(session, row, p, confirm=confirm, actor=principal.subject_id)
         if confirm:
             booking.payout_entries(session, row, sign=1)
         remember(session, claim, "settle", row.id)
+        _audit_settle(
+            session, principal, row
+        )  # journaled entries join the pipeline; undone with the savepoint
     if deadline is not None and time.monotonic() > deadline:
         raise _OverBudget
     return row, answer

@@ -1,0 +1,111 @@
+"""PostgreSQL pipelines: several statements of the session's own transaction sent in one round trip.
+
+Why: on this platform's 2-core machines a statement through SQLAlchemy costs ~0.2 ms of client CPU plus a
+round trip, and the hot paths (instant settlement) take many small ones. Statements run here on the psycopg
+connection of the session's transaction (same transaction, same savepoints), queued and sent together: the
+server still runs them one after another, in order, each with its own snapshot (READ COMMITTED), but the
+client waits once per pipeline instead of once per statement.
+
+Other databases run the same statements one by one through SQLAlchemy (callers check `available`). Errors
+come out as the SQLAlchemy exceptions the session would have raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any, cast
+
+import psycopg
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Table
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+_BATCH = "jinyu.write_batch"
+Statement = tuple[str, list[dict[str, Any]]]
+
+
+def available(session: Session) -> bool:
+    bind = session.get_bind()
+    return bind.dialect.name == "postgresql" and bind.dialect.driver == "psycopg"
+
+
+def _driver(session: Session) -> psycopg.Connection[Any]:
+    return cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
+
+
+def _wrapped(exc: psycopg.Error, sql: str) -> sa_exc.DBAPIError:
+    """The SQLAlchemy exception the session would have raised for this driver error."""
+    kind: type[sa_exc.DBAPIError] = sa_exc.DatabaseError
+    if isinstance(exc, psycopg.IntegrityError):
+        kind = sa_exc.IntegrityError
+    elif isinstance(exc, psycopg.OperationalError):
+        kind = sa_exc.OperationalError
+    return kind(sql, None, exc)
+
+
+def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+    """Send the statements in one pipeline; the rows each one returned (empty for writes)."""
+    conn = _driver(session)
+    cursors: list[tuple[psycopg.Cursor[Any], bool]] = []
+    sql = ""
+    try:
+        with conn.pipeline():
+            for sql, params in statements:
+                cur = conn.cursor()
+                if len(params) == 1:
+                    cur.execute(sql.encode(), params[0], prepare=True)
+                    cursors.append((cur, True))
+                else:
+                    cur.executemany(sql.encode(), params)
+                    cursors.append((cur, False))
+        return [cur.fetchall() if single and cur.description else [] for cur, single in cursors]
+    except psycopg.Error as exc:
+        raise _wrapped(exc, sql) from exc
+
+
+# ------------------------------------------------------------------------------------------------ writes
+
+
+@contextmanager
+def batched_writes(session: Session) -> Iterator[None]:
+    """Inside, writers that look at `queue(session)` queue their statements instead of running them; on
+    leaving (without an error), they are sent in one pipeline. PostgreSQL only; elsewhere nothing changes."""
+    if not available(session) or _BATCH in session.info:
+        yield
+        return
+    session.flush()  # what the unit of work holds goes first: queued rows may refer to it
+    queued: list[Statement] = []
+    session.info[_BATCH] = queued
+    try:
+        yield
+    finally:
+        session.info.pop(_BATCH, None)
+    if queued:  # not reached when the block raised: what it queued is dropped with it
+        run(session, queued)
+
+
+def queue(session: Session) -> list[Statement] | None:
+    """The open write batch of this session, if any."""
+    return cast("list[Statement] | None", session.info.get(_BATCH))
+
+
+@cache
+def insert_sql(table: Table) -> tuple[str, tuple[str, ...]]:
+    """INSERT of every column of the table, named placeholders; and the names of its JSON columns."""
+    cols = [c.name for c in table.columns]
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(f'%({c})s' for c in cols)})"
+    return sql, tuple(c.name for c in table.columns if isinstance(c.type, JSON))
+
+
+def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Statement:
+    sql, json_cols = insert_sql(table)
+    params = []
+    for row in rows:
+        values = {c.name: row.get(c.name) for c in table.columns}
+        for name in json_cols:
+            values[name] = Json(values[name])
+        params.append(values)
+    return sql, params
