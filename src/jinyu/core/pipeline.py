@@ -24,6 +24,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 _BATCH = "jinyu.write_batch"
+_PREFIX = "jinyu.pipeline_prefix"
+_DRIVER = "jinyu.driver_connection"
+_SAVEPOINT = "jinyu_pipeline_sp"
 Statement = tuple[str, list[dict[str, Any]]]
 
 
@@ -33,7 +36,15 @@ def available(session: Session) -> bool:
 
 
 def _driver(session: Session) -> psycopg.Connection[Any]:
-    return cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
+    """The psycopg connection of the session's transaction (remembered per transaction: asking the session
+    for its connection walks its state machine each time)."""
+    transaction = session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if known is not None and known[0] is transaction:
+        return cast(psycopg.Connection[Any], known[1])
+    conn = session.connection().connection.driver_connection
+    session.info[_DRIVER] = (session.get_transaction(), conn)
+    return cast(psycopg.Connection[Any], conn)
 
 
 def _wrapped(exc: psycopg.Error, sql: str) -> sa_exc.DBAPIError:
@@ -47,23 +58,71 @@ def _wrapped(exc: psycopg.Error, sql: str) -> sa_exc.DBAPIError:
 
 
 def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
-    """Send the statements in one pipeline; the rows each one returned (empty for writes)."""
+    """Send the statements in one pipeline (after any `first()` ones); the rows each returned (writes: [])."""
     conn = _driver(session)
+    first_ones: list[Statement] = session.info.pop(_PREFIX, [])
     cursors: list[tuple[psycopg.Cursor[Any], bool]] = []
-    sql = ""
     try:
         with conn.pipeline():
-            for sql, params in statements:
+            for sql, params in [*first_ones, *statements]:
                 cur = conn.cursor()
                 if len(params) == 1:
-                    cur.execute(sql.encode(), params[0], prepare=True)
+                    # Parameterless ones are commands (SAVEPOINT), which the server cannot prepare.
+                    cur.execute(sql.encode(), params[0] or None, prepare=bool(params[0]))
                     cursors.append((cur, True))
                 else:
                     cur.executemany(sql.encode(), params)
                     cursors.append((cur, False))
-        return [cur.fetchall() if single and cur.description else [] for cur, single in cursors]
+        results = [cur.fetchall() if single and cur.description else [] for cur, single in cursors]
     except psycopg.Error as exc:
-        raise _wrapped(exc, sql) from exc
+        raise _wrapped(exc, "; ".join(sql for sql, _ in statements)[:2000]) from exc
+    return results[len(first_ones) :]
+
+
+def first(session: Session, sql: str, params: dict[str, Any] | None = None) -> None:
+    """Send this statement at the head of the session's next pipeline (costs no round trip of its own)."""
+    session.info.setdefault(_PREFIX, []).append((sql, [params or {}]))
+
+
+def write(session: Session, sql: str, params: dict[str, Any] | None = None) -> None:
+    """Queue a statement into the open write batch, or else send it first with the next pipeline."""
+    queued = queue(session)
+    if queued is not None:
+        queued.append((sql, [params or {}]))
+    else:
+        first(session, sql, params)
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint whose SAVEPOINT rides on the next pipeline and which is never released (COMMIT ends it):
+    no round trip of its own. An error inside rolls the database back to it (one round trip, only then) and
+    drops what the unit of work gained inside. Elsewhere than on PostgreSQL: `session.begin_nested()`.
+
+    Inside, reach the database only through pipelines (`run`) or Core statements that do not flush ORM
+    objects: rows the unit of work wrote inside would be rolled back under it."""
+    if not available(session):
+        with session.begin_nested():
+            yield
+        return
+    session.flush()
+    marker: Statement = (f"SAVEPOINT {_SAVEPOINT}", [{}])
+    pending = session.info.setdefault(_PREFIX, [])
+    pending.append(marker)
+    try:
+        yield
+    except BaseException:
+        waiting = session.info.get(_PREFIX, [])
+        if any(m is marker for m in waiting):  # never sent: nothing to undo in the database
+            waiting[:] = [m for m in waiting if m is not marker]
+        else:
+            try:
+                _driver(session).execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}".encode())
+            except psycopg.Error as exc:
+                raise _wrapped(exc, "ROLLBACK TO SAVEPOINT") from exc
+        for obj in list(session.new):  # added inside (the caller flushed before entering)
+            session.expunge(obj)
+        raise
 
 
 # ------------------------------------------------------------------------------------------------ writes

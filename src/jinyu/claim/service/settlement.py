@@ -64,7 +64,7 @@ from jinyu.claim.service.intake import (
 )
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.pagination import Page
-from jinyu.core.pipeline import batched_writes
+from jinyu.core.pipeline import batched_writes, savepoint
 
 
 @dataclass(frozen=True)
@@ -126,12 +126,12 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
     enrollment, product_row = only_coverage(claim, day, covering)
     loaded = load_product(session, product_row)
     budget = data.time_budget_ms
-    if budget:
-        repo.set_lock_timeout(session, budget)
     row: ClaimSettlement
     answer: Outcome | None = None
     try:
-        with session.begin_nested():
+        with savepoint(session):  # an error inside also undoes the lock timeout set inside
+            if budget:
+                repo.set_lock_timeout(session, budget)
             row, answer = _settle_locked(
                 session,
                 principal,
@@ -163,9 +163,6 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
         if found is None:
             raise
         return _replayed(session, principal, found)
-    finally:
-        if budget:
-            repo.set_lock_timeout(session, None)
     if answer is None:  # deferred: a settled or pending outcome was audited with its rows
         _audit_settle(session, principal, row)
     return Settled(settlement_out(row, answer), False)
