@@ -57,6 +57,16 @@ def authenticate(settings: Settings) -> Any:
     return resolve
 
 
+def authenticate_cached(request: Request) -> Principal | None:
+    """The principal of a recently seen API key, without the database (None: ask `authenticate`)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    api_key = request.headers.get("x-api-key") or (credential if scheme.lower() == "apikey" else "")
+    if not api_key or (scheme.lower() == "bearer" and credential):
+        return None
+    return party.cached_api_key_principal(api_key.strip())
+
+
 # Sync handlers and their session dependency run on AnyIO's worker threads. A request's commit also needs a
 # thread; if every thread were blocked on row locks (or on the connection pool) held by requests waiting to
 # commit, nothing could move. Admission control (core.asgi.Edge) keeps at most JINYU_MAX_INFLIGHT API
@@ -104,6 +114,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     app.state.settings = settings
     app.state.sessionmaker = factory or sessionmaker_for(settings)
     app.state.authenticate = authenticate(settings)
+    app.state.authenticate_cached = authenticate_cached
     # One DuckDB engine per process: thread-safe (a cursor per run), views over the lake made once.
     app.state.analytics = DuckDBEngine(settings.lake_dir)
     _install_edge(app, settings)

@@ -2,7 +2,9 @@
 
 The app installs two callables on `app.state` at start-up so core stays domain-free:
 - `app.state.sessionmaker`: the operational store's session factory;
-- `app.state.authenticate(request, session) -> Principal`: resolves a bearer token or API key.
+- `app.state.authenticate(request, session) -> Principal`: resolves a bearer token or API key;
+- `app.state.authenticate_cached(request) -> Principal | None` (optional): the principal when it is known
+  without the database (a recently seen API key), so that most requests need no worker thread for it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
     session: Session = request.app.state.sessionmaker()
     try:
         yield session
-        await run_in_threadpool(_commit_and_close, session)
+        if session.in_transaction():
+            await run_in_threadpool(_commit_and_close, session)
+        else:  # the handler committed (`commit_here`): nothing left that needs the database
+            session.close()
     except BaseException:
         await run_in_threadpool(_rollback_and_close, session)
         raise
@@ -52,10 +57,21 @@ def _rollback_and_close(session: Session) -> None:
 SessionDep = Annotated[Session, Depends(db_session)]
 
 
-def current_principal(request: Request, session: SessionDep) -> Principal:
-    principal: Principal = request.app.state.authenticate(request, session)
+async def current_principal(request: Request, session: SessionDep) -> Principal:
+    """Async: a known API key resolves on the event loop; anything else goes to a worker thread."""
+    cached = getattr(request.app.state, "authenticate_cached", None)
+    principal: Principal | None = cached(request) if cached is not None else None
+    if principal is None:
+        resolved: Principal = await run_in_threadpool(request.app.state.authenticate, request, session)
+        principal = resolved
     request.state.principal = principal
     return principal
+
+
+def commit_here(session: Session) -> None:
+    """Commit in the handler's own worker thread, for hot endpoints: `db_session` then needs no second thread
+    trip for it. Only as the handler's last step — the transaction is still the request's one unit of work."""
+    session.commit()
 
 
 def require(perm: Perm) -> Any:

@@ -6,6 +6,7 @@ Services take the session first, then the principal; they never commit (the boun
 from jinyu.party.service.identity import (
     authenticate_api_key,
     authenticate_token,
+    cached_api_key_principal,
     forget_api_keys,
     login,
     principal_for_user,
@@ -32,6 +33,7 @@ __all__ = [
     "RegistryOrg",
     "authenticate_api_key",
     "authenticate_token",
+    "cached_api_key_principal",
     "create_org",
     "create_service_account",
     "create_user",

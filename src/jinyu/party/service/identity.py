@@ -193,12 +193,20 @@ def forget_api_keys() -> None:
         _key_cache.clear()
 
 
-def authenticate_api_key(session: Session, api_key: str) -> Principal:
-    digest = hash_api_secret(api_key)
+def cached_api_key_principal(api_key: str) -> Principal | None:
+    """The principal of an API key checked in the last API_KEY_CACHE_SECONDS, if any (no database)."""
     with _key_cache_lock:
-        cached = _key_cache.get(digest)
+        cached = _key_cache.get(hash_api_secret(api_key))
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
+    return None
+
+
+def authenticate_api_key(session: Session, api_key: str) -> Principal:
+    known = cached_api_key_principal(api_key)
+    if known is not None:
+        return known
+    digest = hash_api_secret(api_key)
     principal = _authenticate_api_key(session, api_key)
     with _key_cache_lock:
         if len(_key_cache) >= _KEY_CACHE_MAX:
@@ -232,6 +240,7 @@ __all__ = [
     "SYSTEM",
     "authenticate_api_key",
     "authenticate_token",
+    "cached_api_key_principal",
     "forget_api_keys",
     "hash_password",
     "login",
