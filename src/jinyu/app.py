@@ -89,6 +89,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        batcher = getattr(app.state, "settlement_batcher", None)
+        if batcher is not None:  # settle what waits before the sealer seals the last entries
+            await run_in_threadpool(batcher.stop)
         if sealer is not None:
             await run_in_threadpool(sealer.stop)
 

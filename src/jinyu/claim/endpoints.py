@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from jinyu.claim import service
+from jinyu.claim.batcher import SettlementBatcher
 from jinyu.claim.schemas import (
     AlertOut,
     CancelIn,
@@ -39,7 +40,7 @@ from jinyu.claim.schemas import (
 )
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.pagination import MAX_LIMIT, Page
-from jinyu.core.web import SessionDep, commit_here, require
+from jinyu.core.web import SessionDep, release, require
 
 router = APIRouter(prefix="/claims", tags=["claims 一站式理赔"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -149,7 +150,7 @@ def eligibility(
 
 
 @router.post("/settlements", response_model=SettlementOut, status_code=status.HTTP_201_CREATED)
-def settle(
+async def settle(
     data: SettleIn,
     request: Request,
     session: SessionDep,
@@ -157,16 +158,25 @@ def settle(
 ) -> Response:
     """出院即时结算 / instant settlement at discharge. 201 new; 200 + `Idempotent-Replayed: true` on a replay;
     409 when the message id or (mdtrt_id, setl_id) was used for a different request."""
-    # The hottest endpoint: commits in this worker thread and answers pre-serialised JSON (the same document
-    # FastAPI would make from SettlementOut), saving a thread trip and a second validation of the answer.
-    settled = service.settle(session, principal, data, _key(request))
-    commit_here(session)
+    # The hottest endpoint: discharges arriving together are settled in one transaction by the process's
+    # settlement thread (claim.batcher), which commits before answering; the answer is pre-serialised JSON
+    # (the same document FastAPI would make from SettlementOut).
+    await release(session)  # authenticating may have written (an API key's last use): committed first
+    settled = await _batcher(request).settle(principal, data, _key(request))
     return Response(
         settled.settlement.model_dump_json(),
         status_code=status.HTTP_200_OK if settled.replayed else status.HTTP_201_CREATED,
         media_type="application/json",
         headers={REPLAYED: "true"} if settled.replayed else None,
     )
+
+
+def _batcher(request: Request) -> SettlementBatcher:
+    batcher: SettlementBatcher | None = getattr(request.app.state, "settlement_batcher", None)
+    if batcher is None:
+        batcher = SettlementBatcher(request.app.state.sessionmaker)
+        request.app.state.settlement_batcher = batcher
+    return batcher
 
 
 @router.get("/settlements", response_model=Page[SettlementSummary])

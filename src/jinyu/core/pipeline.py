@@ -27,7 +27,8 @@ _BATCH = "jinyu.write_batch"
 _PREFIX = "jinyu.pipeline_prefix"
 _DRIVER = "jinyu.driver_connection"
 _SAVEPOINT = "jinyu_pipeline_sp"
-Statement = tuple[str, list[dict[str, Any]]]
+# SQL and its parameter sets: one set (a dict, or a list for %s placeholders) runs once; several, executemany.
+Statement = tuple[str, list[Any]]
 
 
 def available(session: Session) -> bool:
@@ -79,12 +80,12 @@ def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[An
     return results[len(first_ones) :]
 
 
-def first(session: Session, sql: str, params: dict[str, Any] | None = None) -> None:
+def first(session: Session, sql: str, params: dict[str, Any] | list[Any] | None = None) -> None:
     """Send this statement at the head of the session's next pipeline (costs no round trip of its own)."""
     session.info.setdefault(_PREFIX, []).append((sql, [params or {}]))
 
 
-def write(session: Session, sql: str, params: dict[str, Any] | None = None) -> None:
+def write(session: Session, sql: str, params: dict[str, Any] | list[Any] | None = None) -> None:
     """Queue a statement into the open write batch, or else send it first with the next pipeline."""
     queued = queue(session)
     if queued is not None:
@@ -151,20 +152,31 @@ def queue(session: Session) -> list[Statement] | None:
     return cast("list[Statement] | None", session.info.get(_BATCH))
 
 
+def values_sql(head: str, width: int, rows: int, tail: str = "") -> str:
+    """`head VALUES (%s, ...), (%s, ...) tail`: many rows in one statement (one execution, one result)."""
+    row = f"({', '.join(['%s'] * width)})"
+    return f"{head} VALUES {', '.join([row] * rows)}{tail}"
+
+
 @cache
-def insert_sql(table: Table) -> tuple[str, tuple[str, ...]]:
-    """INSERT of every column of the table, named placeholders; and the names of its JSON columns."""
-    cols = [c.name for c in table.columns]
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(f'%({c})s' for c in cols)})"
-    return sql, tuple(c.name for c in table.columns if isinstance(c.type, JSON))
+def _insert_sql(table: Table, rows: int) -> str:
+    return values_sql(
+        f"INSERT INTO {table.name} ({', '.join(c.name for c in table.columns)})", len(table.c), rows
+    )
+
+
+@cache
+def _json_flags(table: Table) -> tuple[bool, ...]:
+    return tuple(isinstance(c.type, JSON) for c in table.columns)
 
 
 def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Statement:
-    sql, json_cols = insert_sql(table)
-    params = []
+    """One INSERT of these rows (every column; missing keys are NULL)."""
+    names = [c.name for c in table.columns]
+    flags = _json_flags(table)
+    params: list[Any] = []
     for row in rows:
-        values = {c.name: row.get(c.name) for c in table.columns}
-        for name in json_cols:
-            values[name] = Json(values[name])
-        params.append(values)
-    return sql, params
+        params += [
+            Json(row.get(n)) if is_json else row.get(n) for n, is_json in zip(names, flags, strict=True)
+        ]
+    return _insert_sql(table, len(rows)), [params]

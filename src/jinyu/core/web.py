@@ -30,11 +30,21 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
         yield session
         if session.in_transaction():
             await run_in_threadpool(_commit_and_close, session)
-        else:  # the handler committed (`commit_here`): nothing left that needs the database
+        else:  # never used, or the handler committed: nothing left that needs the database
             session.close()
     except BaseException:
         await run_in_threadpool(_rollback_and_close, session)
         raise
+
+
+async def release(session: Session) -> None:
+    """Commit and close the request's session now — in a worker thread only when it has work to commit (say,
+    what authenticating wrote): for handlers that hand their work to a thread of its own, which must not wait
+    on this session's locks (on SQLite, its write lock)."""
+    if session.in_transaction():
+        await run_in_threadpool(_commit_and_close, session)
+    else:
+        session.close()
 
 
 def _commit_and_close(session: Session) -> None:
@@ -66,12 +76,6 @@ async def current_principal(request: Request, session: SessionDep) -> Principal:
         principal = resolved
     request.state.principal = principal
     return principal
-
-
-def commit_here(session: Session) -> None:
-    """Commit in the handler's own worker thread, for hot endpoints: `db_session` then needs no second thread
-    trip for it. Only as the handler's last step — the transaction is still the request's one unit of work."""
-    session.commit()
 
 
 def require(perm: Perm) -> Any:

@@ -100,7 +100,9 @@ def store_accumulators(
     ]
     batch = core_pipeline.queue(session)
     if batch is not None:
-        batch.append((pipeline.UPSERT_ACCUMULATORS, rows))
+        batch.append(
+            pipeline.upsert_accumulators([(enrollment_id, k, c, v) for (k, c), v in amounts.items()])
+        )
     else:
         _connection(session).execute(_upsert_accumulators(session), rows)
     _refresh_loaded_accumulators(session, enrollment_id, amounts)
@@ -144,9 +146,7 @@ def store_book_balances(
     ]
     batch = core_pipeline.queue(session)
     if batch is not None:
-        batch.append(
-            (pipeline.UPDATE_BOOK, [{k.removeprefix("new_"): v for k, v in p.items()} for p in params])
-        )
+        batch.append(pipeline.update_books([(book.id, balances, at) for book, balances in moved]))
     else:
         _connection(session).execute(stmt, params)
     for book, balances in moved:

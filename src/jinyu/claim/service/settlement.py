@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -35,8 +36,15 @@ from jinyu.claim.errors import (
     SettlementNotFound,
     SettlementStateConflict,
 )
-from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
-from jinyu.claim.rules.adjudicate import Bill, adjudicate, bill_problems, invariant_holds, is_pre_existing
+from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct, ClaimSettlement
+from jinyu.claim.rules.adjudicate import (
+    Adjudication,
+    Bill,
+    adjudicate,
+    bill_problems,
+    invariant_holds,
+    is_pre_existing,
+)
 from jinyu.claim.schemas import CancelIn, Outcome, ReasonOut, SettleIn, SettlementOut, SettlementSummary
 from jinyu.claim.service import booking, ledger
 from jinyu.claim.service.common import (
@@ -98,19 +106,15 @@ def _replayed(session: Session, principal: Principal, row: ClaimSettlement) -> S
 # ------------------------------------------------------------------------------------------------ settle
 
 
-def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -> Settled:
-    """Adjudicate one discharge for the calling hospital (see the module doc for the guarantees)."""
-    started = time.monotonic()
-    principal.require(Perm.CLAIM_SETTLE)
-    require_org(principal, OrgKind.HOSPITAL)
-    claim = claim_of(
-        data,
-        namespace=principal.org_id,
-        hospital_id=principal.org_id,
-        channel="direct",
-        msg_id=data.msg_id,
-        key=key,
-    )
+def settle(
+    session: Session, principal: Principal, data: SettleIn, key: bytes, *, started: float | None = None
+) -> Settled:
+    """Adjudicate one discharge for the calling hospital (see the module doc for the guarantees).
+
+    `started` (time.monotonic()) is when the request arrived, if earlier than now: the time budget counts
+    from then."""
+    started = time.monotonic() if started is None else started
+    claim = direct_claim(principal, data, key)
     day = business_date(setl_time_of(claim.doc))
     used, covering = repo.message_and_coverage(
         session, claim.namespace, claim.msg_id, claim.who.token, day, claim.product_code
@@ -166,6 +170,20 @@ def settle(session: Session, principal: Principal, data: SettleIn, key: bytes) -
     if answer is None:  # deferred: a settled or pending outcome was audited with its rows
         _audit_settle(session, principal, row)
     return Settled(settlement_out(row, answer), False)
+
+
+def direct_claim(principal: Principal, data: SettleIn, key: bytes) -> Claim:
+    """The calling hospital's bill in canonical form (permission and organisation checked first)."""
+    principal.require(Perm.CLAIM_SETTLE)
+    require_org(principal, OrgKind.HOSPITAL)
+    return claim_of(
+        data,
+        namespace=principal.org_id,
+        hospital_id=principal.org_id,
+        channel="direct",
+        msg_id=data.msg_id,
+        key=key,
+    )
 
 
 def _audit_settle(session: Session, principal: Principal, row: ClaimSettlement) -> None:
@@ -227,18 +245,78 @@ def _settle_locked(
         found = repo.get_settlement_unscoped(session, dup_id)
         assert found is not None
         raise _Replay(found)
-    if locked.status != "active":
-        raise NotEnrolled(detail=f"参保状态 / enrollment is {locked.status}")
-    amounts = locked.amounts
-    result = adjudicate(
-        loaded.rules,
+    return settle_locked(
+        session,
+        principal,
+        claim,
         bill,
-        usage_of(amounts),
-        pre_existing=is_pre_existing(locked.pre_existing, bill.diagnoses),
+        (enrollment, product_row, loaded),
+        locked,
+        confirm=confirm,
+        deadline=deadline,
+    )
+
+
+def settle_locked(
+    session: Session,
+    principal: Principal,
+    claim: Claim,
+    bill: Bill,
+    covered: tuple[ClaimEnrollment, ClaimProduct, LoadedProduct],
+    locked: repo.Locked,
+    *,
+    confirm: bool,
+    deadline: float | None,
+) -> tuple[ClaimSettlement, Outcome]:
+    """Adjudicate against what was read under the locks and queue the rows (with the audit entry) into the
+    open write batch, or write them. Raises NotEnrolled, booking.Deferral or _OverBudget before writing
+    anything; with a deadline, also _OverBudget after writing (the caller rolls back to its savepoint)."""
+    result = adjudicate_locked(bill, covered[2], locked.status, locked.pre_existing, locked.amounts)
+    return settle_adjudicated(
+        session,
+        principal,
+        claim,
+        bill,
+        covered,
+        (result, locked.amounts, locked.books),
+        confirm=confirm,
+        deadline=deadline,
+    )
+
+
+def adjudicate_locked(
+    bill: Bill,
+    loaded: LoadedProduct,
+    status: str,
+    pre_existing: list[str],
+    amounts: dict[tuple[str, str], Decimal],
+) -> Adjudication:
+    """The product's answer for this bill on the person's totals as read under the enrollment's lock."""
+    if status != "active":
+        raise NotEnrolled(detail=f"参保状态 / enrollment is {status}")
+    result = adjudicate(
+        loaded.rules, bill, usage_of(amounts), pre_existing=is_pre_existing(pre_existing, bill.diagnoses)
     )
     if not invariant_holds(bill, result):  # cannot happen: adjudicate keeps it; refuse rather than pay wrong
         raise RuntimeError("settlement invariant broken / 结算恒等式不成立")
-    p = booking.plan(loaded, result, booking.direct_books(loaded, locked.books))
+    return result
+
+
+def settle_adjudicated(
+    session: Session,
+    principal: Principal,
+    claim: Claim,
+    bill: Bill,
+    covered: tuple[ClaimEnrollment, ClaimProduct, LoadedProduct],
+    adjudicated: tuple[Adjudication, dict[tuple[str, str], Decimal], dict[str, ClaimLedgerBook]],
+    *,
+    confirm: bool,
+    deadline: float | None,
+) -> tuple[ClaimSettlement, Outcome]:
+    """Fund the payout from the (locked) books and write the settlement's rows; see `settle_locked`."""
+    enrollment, product_row, loaded = covered
+    result, amounts, books = adjudicated
+    p = booking.plan(loaded, result, booking.direct_books(loaded, books))
     if deadline is not None and time.monotonic() > deadline:
         raise _OverBudget
     row = new_row(claim, bill, enrollment, product_row, status="settled" if confirm else "pending")

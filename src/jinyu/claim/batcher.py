@@ -1,0 +1,147 @@
+"""The settlement endpoint's boundary: discharges that arrive together are settled together.
+
+Each API process runs one settlement thread. Requests hand their discharge to it and wait (without holding a
+worker thread); the thread takes every discharge waiting — up to `JINYU_SETTLE_BATCH` (default 32) — and
+settles them in one transaction (`service.batch`), commits, answers each, then settles on its own, each in a
+transaction of its own, those the batch handed back. While one batch is at the database the next one fills,
+so under load a batch holds what arrived during the last one and at low load a discharge goes at once.
+
+A database error in a batch rolls it back and each of its discharges is settled on its own: a discharge is
+answered once, from one committed transaction. On databases without pipelines (SQLite) every discharge is
+settled on its own, in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from jinyu.claim import service
+from jinyu.claim.schemas import SettleIn
+from jinyu.claim.service.batch import Job, Result, settle_batch
+from jinyu.core.auth import Principal
+from jinyu.core.db import transaction
+from jinyu.core.pipeline import available
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 32
+
+
+@dataclass
+class _Waiting:
+    job: Job
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[service.Settled]
+
+
+class SettlementBatcher:
+    """One per process: `await settle(...)` from the event loop; the work happens on the batcher's thread."""
+
+    def __init__(self, factory: sessionmaker[Session], max_batch: int | None = None) -> None:
+        self.factory = factory
+        self.max_batch = max_batch or int(os.environ.get("JINYU_SETTLE_BATCH", DEFAULT_BATCH))
+        self._queue: queue.Queue[_Waiting | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    async def settle(self, principal: Principal, data: SettleIn, key: bytes) -> service.Settled:
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(Job(principal, data, key, time.monotonic()), loop, loop.create_future())
+        self._ensure_running()
+        self._queue.put(waiting)
+        return await waiting.future
+
+    def _ensure_running(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="jinyu-settle", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Settle what is waiting, then end the thread."""
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+
+    # --------------------------------------------------------------------------------------------- the thread
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(more)
+            try:
+                self._settle(batch)
+            except BaseException as exc:  # never leave a request waiting
+                log.exception("settlement batch failed")
+                for w in batch:
+                    _answer(w, exc)
+
+    def _settle(self, batch: list[_Waiting]) -> None:
+        t0 = time.perf_counter()
+        results = self._together(batch) if len(batch) > 1 else [None]
+        if os.environ.get("JINYU_DEBUG_BATCH"):
+            print(
+                f"BATCH {len(batch)} alone {sum(r is None for r in results)} {1000 * (time.perf_counter() - t0):.1f}ms",
+                flush=True,
+            )
+        for w, result in zip(batch, results, strict=True):
+            if result is not None:
+                _answer(w, result)
+        for w, result in zip(batch, results, strict=True):
+            if result is None:
+                _answer(w, self._alone(w.job))
+
+    def _together(self, batch: list[_Waiting]) -> list[Result]:
+        session = self.factory()
+        try:
+            if not available(session):
+                return [None] * len(batch)
+            results = settle_batch(session, [w.job for w in batch])
+            session.commit()
+            return results
+        except Exception:
+            log.warning("settlement batch rolled back: settling each on its own", exc_info=True)
+            session.rollback()
+            return [None] * len(batch)
+        finally:
+            session.close()
+
+    def _alone(self, job: Job) -> Result:
+        try:
+            with transaction(self.factory) as session:
+                return service.settle(session, job.principal, job.data, job.key, started=job.started)
+        except Exception as exc:
+            return exc
+
+
+def _answer(waiting: _Waiting, result: Result | BaseException) -> None:
+    def deliver() -> None:
+        if waiting.future.done():  # the client went away
+            return
+        if isinstance(result, BaseException):
+            waiting.future.set_exception(result)
+        else:
+            waiting.future.set_result(result)  # type: ignore[arg-type]
+
+    waiting.loop.call_soon_threadsafe(deliver)

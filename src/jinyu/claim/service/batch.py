@@ -1,0 +1,197 @@
+"""Instant settlement of several discharges in one transaction (PostgreSQL): the common case, in bulk.
+
+Why: on the platform's 2-core machines a settlement's CPU went mostly to talking to the database, a cost per
+statement and per round trip rather than per row (docs/claims.md). Discharges arriving together are settled
+together: one round trip for their first reads, one for all their locks and locked reads, one for all their
+rows, one commit — the rules, rows and audit entries of each are exactly those of `settlement.settle`.
+
+Only the common case is done here: a new bill of an enrolled person, nothing unusual. A discharge is handed
+back (None) to be settled on its own, by `settlement.settle` in a transaction of its own after this one,
+whenever anything needs that path's handling: its message id or business key was used before, its coverage
+is not exactly one enrollment, its enrollment is not active, the prepaid fallback defers it, its time budget
+has run out, or another discharge of the same batch has the same person, message id or business key. A
+database error rolls the whole batch back (the caller) and every discharge goes on its own.
+
+Locks: the batch takes all its enrollments, adjudicates, then takes all its books — each in id order, the
+order single settlements take them in. The books are what concurrent batches share (every settlement at a
+hospital moves its books), so they are locked last, when only funding and writing are left. With time
+budgets, the lock timeout is the smallest budget left.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from jinyu.claim.errors import BillInvalid
+from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
+from jinyu.claim.repository.pipeline import PeopleLocked, first_reads_many, lock_books_many, lock_people_many
+from jinyu.claim.rules.adjudicate import Adjudication, Bill, bill_problems
+from jinyu.claim.schemas import SettleIn
+from jinyu.claim.service import booking
+from jinyu.claim.service.common import LoadedProduct, business_date, load_product, settlement_out
+from jinyu.claim.service.intake import Claim, bill_of, setl_time_of
+from jinyu.claim.service.settlement import Settled, adjudicate_locked, direct_claim, settle_adjudicated
+from jinyu.core.auth import Principal
+from jinyu.core.errors import JinyuError
+from jinyu.core.pipeline import batched_writes
+
+Result = Settled | BaseException | None  # None: settle it on its own
+
+
+@dataclass
+class Job:
+    """One discharge waiting to be settled: who sent it, what, and when it arrived (time.monotonic())."""
+
+    principal: Principal
+    data: SettleIn
+    key: bytes
+    started: float
+
+
+@dataclass
+class _Case:
+    index: int
+    job: Job
+    claim: Claim
+    bill: Bill = field(init=False)
+    enrollment: ClaimEnrollment = field(init=False)
+    product: ClaimProduct = field(init=False)
+    loaded: LoadedProduct = field(init=False)
+
+
+def settle_batch(session: Session, jobs: list[Job]) -> list[Result]:
+    """Settle what can be settled together; per job a Settled, the error to answer, or None (on its own).
+
+    Writes into the session's transaction and never commits; on a database error it raises and nothing of
+    the batch may be kept."""
+    results: list[Result] = [None] * len(jobs)
+    cases = _claims(jobs, results)
+    cases = _covered(session, cases, results)
+    if not cases:
+        return results
+    budget = _budget_ms(cases)
+    people = lock_people_many(
+        session,
+        [c.enrollment.id for c in cases],
+        [(c.claim.hospital_id, c.claim.mdtrt_id, c.claim.setl_id) for c in cases],
+        budget,
+    )
+    ready = [(c, r) for c in cases if (r := _adjudicated(c, people)) is not None]
+    books = lock_books_many(
+        session,
+        [c.claim.hospital_id for c, _ in ready],
+        sorted({i for c, _ in ready for i in c.loaded.insurer_ids.values()}),
+        [c.loaded.rules.year for c, _ in ready],
+        reset_timeout=budget is not None,
+    )
+    with batched_writes(session):
+        for case, result in ready:
+            results[case.index] = _settle_one(session, case, result, people, books)
+    return results
+
+
+def _claims(jobs: list[Job], results: list[Result]) -> list[_Case]:
+    cases = []
+    for i, job in enumerate(jobs):
+        try:
+            cases.append(_Case(i, job, direct_claim(job.principal, job.data, job.key)))
+        except JinyuError as exc:  # refused before the database, exactly as on its own
+            results[i] = exc
+    return _unique(cases)
+
+
+def _unique(cases: list[_Case]) -> list[_Case]:
+    """The first of each message id and business key; the others go on their own (after this one commits)."""
+    seen: set[tuple[str, ...]] = set()
+    kept = []
+    for case in cases:
+        c = case.claim
+        marks = {("msg", c.namespace, c.msg_id), ("key", c.hospital_id, c.mdtrt_id, c.setl_id)}
+        if marks & seen:
+            continue
+        seen |= marks
+        kept.append(case)
+    return kept
+
+
+def _covered(session: Session, cases: list[_Case], results: list[Result]) -> list[_Case]:
+    """Message ids unused, bills valid and each covered by exactly one enrollment (one round trip)."""
+    days = [business_date(setl_time_of(c.claim.doc)) for c in cases]
+    items = [
+        (c.claim.namespace, c.claim.msg_id, c.claim.who.token, d, c.claim.product_code)
+        for c, d in zip(cases, days, strict=True)
+    ]
+    kept: list[_Case] = []
+    people: set[str] = set()
+    for case, (used, covering) in zip(cases, first_reads_many(session, items), strict=True):
+        if used is not None or len(covering) != 1:
+            continue  # a replay, a conflict or no (single) coverage: on its own
+        case.bill = bill_of(case.claim.doc)
+        problems = bill_problems(case.bill)
+        if problems:
+            detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+            results[case.index] = BillInvalid(detail=detail, fields=problems)
+            continue
+        case.enrollment, case.product = covering[0]
+        if case.enrollment.id in people:
+            continue  # the same person twice: the second one after this batch, on the first one's totals
+        people.add(case.enrollment.id)
+        case.loaded = load_product(session, case.product)
+        kept.append(case)
+    return kept
+
+
+def _budget_ms(cases: list[_Case]) -> int | None:
+    budgets = [_left_ms(c.job) for c in cases if c.job.data.time_budget_ms]
+    return min(budgets) if budgets else None
+
+
+def _left_ms(job: Job) -> int:
+    budget = job.data.time_budget_ms or 0
+    return max(1, int(budget - (time.monotonic() - job.started) * 1000))
+
+
+def _adjudicated(case: _Case, people: PeopleLocked) -> Adjudication | None:
+    """The product's answer under the enrollment's lock; None when this one must go on its own."""
+    c = case.claim
+    if (c.hospital_id, c.mdtrt_id, c.setl_id) in people.duplicates:
+        return None  # settled before under this business key: a replay or a conflict, on its own
+    status, pre_existing = people.enrollments[case.enrollment.id]
+    if status != "active":
+        return None
+    return adjudicate_locked(case.bill, case.loaded, status, pre_existing, people.amounts[case.enrollment.id])
+
+
+def _settle_one(
+    session: Session,
+    case: _Case,
+    result: Adjudication,
+    people: PeopleLocked,
+    books: dict[tuple[str, str, int], ClaimLedgerBook],
+) -> Result:
+    job = case.job
+    if job.data.time_budget_ms and time.monotonic() > job.started + job.data.time_budget_ms / 1000:
+        return None  # out of time: on its own, it is deferred
+    year = case.loaded.rules.year
+    own_books = {
+        insurer: book
+        for insurer in case.loaded.insurer_ids.values()
+        if (book := books.get((insurer, case.claim.hospital_id, year))) is not None
+    }
+    try:
+        row, answer = settle_adjudicated(
+            session,
+            job.principal,
+            case.claim,
+            case.bill,
+            (case.enrollment, case.product, case.loaded),
+            (result, people.amounts[case.enrollment.id], own_books),
+            confirm=job.data.auto_confirm,
+            deadline=None,  # checked above: it then writes, or raises before writing
+        )
+    except (booking.Deferral, JinyuError):
+        return None  # deferred or refused: on its own, with that path's answer and alerts
+    return Settled(settlement_out(row, answer), False)
