@@ -338,6 +338,9 @@ def main() -> None:
         "--inflight", type=int, default=8, help="JINYU_MAX_INFLIGHT of the served app (admission control)"
     )
     parser.add_argument(
+        "--batch", type=int, default=32, help="JINYU_SETTLE_BATCH of the served app (settlements per transaction)"
+    )
+    parser.add_argument(
         "--threads", type=int, default=0, help="worker-thread tokens per process (0: the app's own setting)"
     )
     args = parser.parse_args()
@@ -361,6 +364,7 @@ def main() -> None:
                 "JINYU_LOG_LEVEL": "WARNING",
                 "JINYU_BENCH_THREADS": str(args.threads),
                 "JINYU_MAX_INFLIGHT": str(args.inflight),
+                "JINYU_SETTLE_BATCH": str(args.batch),
             }
             proc = subprocess.Popen(
                 [
@@ -425,6 +429,7 @@ def main() -> None:
                         "persons",
                         "threads",
                         "inflight",
+                        "batch",
                         "rate",
                     )
                 },

@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     _install_error_handlers(app)
     _install_health(app)
     for module in (
+        claim_endpoints,  # first: routes are matched in order, and instant settlement is the busiest
         party_endpoints,
         consent_endpoints,
         audit_endpoints,
@@ -131,7 +132,6 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         govdata_endpoints,
         banking_endpoints,
         risk_endpoints,
-        claim_endpoints,
     ):
         app.include_router(module.router, prefix=API)
     return app
@@ -144,6 +144,8 @@ HEAVY_ROUTES = (
     ("GET", f"{API}/audit/verify"),
     ("POST", f"{API}/claims/reconciliations"),
 )
+# Requests whose handler waits for a batching thread, not a worker thread (see core.asgi.Edge): exact paths.
+BATCHED_ROUTES = (("POST", f"{API}/claims/settlements"),)
 
 
 def _install_edge(app: FastAPI, settings: Settings) -> None:
@@ -156,6 +158,8 @@ def _install_edge(app: FastAPI, settings: Settings) -> None:
         max_queued=settings.max_queued,
         max_heavy=settings.max_heavy,
         heavy=HEAVY_ROUTES,
+        max_batched=settings.max_batched,
+        batched=BATCHED_ROUTES,
     )
 
 

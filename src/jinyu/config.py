@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     max_inflight: int = Field(
         default=8, ge=1, le=1024, description="API requests handled at once per process (the rest queue)"
     )
+    max_batched: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="instant settlements handled at once per process (they wait for its settlement thread)",
+    )
     max_heavy: int = Field(
         default=2, ge=1, le=64, description="long-running API requests (uploads, batches) at once per process"
     )

@@ -123,3 +123,20 @@ def test_the_app_sends_uploads_batches_and_chain_walks_to_the_heavy_line() -> No
     assert lane("POST", "/api/v1/claims/settlements") == "api"
     assert lane("GET", "/api/v1/ingest/loads") == "api"
     assert lane("GET", "/healthz") is None
+
+
+def test_the_app_sends_instant_settlements_to_the_batched_line() -> None:
+    from jinyu.app import BATCHED_ROUTES, HEAVY_ROUTES
+
+    edge = Edge(
+        _Gate(), EdgeMetrics(), max_inflight=8, max_queued=8, heavy=HEAVY_ROUTES, batched=BATCHED_ROUTES
+    )
+
+    def lane(method: str, path: str) -> str | None:
+        found = edge.lane_of({"type": "http", "method": method, "path": path})
+        return None if found is None else found.name
+
+    assert lane("POST", "/api/v1/claims/settlements") == "batched"
+    assert lane("GET", "/api/v1/claims/settlements") == "api"  # listing them is an ordinary request
+    assert lane("POST", "/api/v1/claims/settlements/x/cancel") == "api"
+    assert edge.lanes["batched"].size == 256

@@ -1,10 +1,11 @@
 """The settlement endpoint's boundary: discharges that arrive together are settled together.
 
-Each API process runs one settlement thread. Requests hand their discharge to it and wait (without holding a
-worker thread); the thread takes every discharge waiting — up to `JINYU_SETTLE_BATCH` (default 32) — and
-settles them in one transaction (`service.batch`), commits, answers each, then settles on its own, each in a
-transaction of its own, those the batch handed back. While one batch is at the database the next one fills,
-so under load a batch holds what arrived during the last one and at low load a discharge goes at once.
+Each API process runs `JINYU_SETTLE_THREADS` (default 2) settlement threads. Requests hand their discharge
+over and wait (without holding a worker thread); a free settlement thread takes every discharge waiting — up
+to `JINYU_SETTLE_BATCH` (default 32) — and settles them in one transaction (`service.batch`), commits,
+answers each, then settles on its own, each in a transaction of its own, those the batch handed back. While
+a batch is at the database the next one fills, so under load a batch holds what arrived meanwhile and at low
+load a discharge goes at once. Two threads let one batch compute while the other waits for its commit.
 
 A database error in a batch rolls it back and each of its discharges is settled on its own: a discharge is
 answered once, from one committed transaction. On databases without pipelines (SQLite) every discharge is
@@ -33,6 +34,7 @@ from jinyu.core.pipeline import available
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 32
+DEFAULT_THREADS = 1
 
 
 @dataclass
@@ -48,8 +50,9 @@ class SettlementBatcher:
     def __init__(self, factory: sessionmaker[Session], max_batch: int | None = None) -> None:
         self.factory = factory
         self.max_batch = max_batch or int(os.environ.get("JINYU_SETTLE_BATCH", DEFAULT_BATCH))
+        self.threads = max(1, int(os.environ.get("JINYU_SETTLE_THREADS", DEFAULT_THREADS)))
         self._queue: queue.Queue[_Waiting | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     async def settle(self, principal: Principal, data: SettleIn, key: bytes) -> service.Settled:
@@ -60,18 +63,22 @@ class SettlementBatcher:
         return await waiting.future
 
     def _ensure_running(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self._workers:
             return
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="jinyu-settle", daemon=True)
-                self._thread.start()
+            if not self._workers:
+                for n in range(self.threads):
+                    worker = threading.Thread(target=self._run, name=f"jinyu-settle-{n}", daemon=True)
+                    worker.start()
+                    self._workers.append(worker)
 
     def stop(self) -> None:
-        """Settle what is waiting, then end the thread."""
-        if self._thread is not None and self._thread.is_alive():
+        """Settle what is waiting, then end the threads."""
+        for _ in self._workers:
             self._queue.put(None)
-            self._thread.join(timeout=30)
+        for worker in self._workers:
+            worker.join(timeout=30)
+        self._workers = []
 
     # --------------------------------------------------------------------------------------------- the thread
 

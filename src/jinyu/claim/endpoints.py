@@ -40,7 +40,7 @@ from jinyu.claim.schemas import (
 )
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.pagination import MAX_LIMIT, Page
-from jinyu.core.web import SessionDep, release, require
+from jinyu.core.web import SessionDep, require, require_sessionless
 
 router = APIRouter(prefix="/claims", tags=["claims 一站式理赔"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -153,15 +153,13 @@ def eligibility(
 async def settle(
     data: SettleIn,
     request: Request,
-    session: SessionDep,
-    principal: Principal = require(Perm.CLAIM_SETTLE),
+    principal: Principal = require_sessionless(Perm.CLAIM_SETTLE),
 ) -> Response:
     """出院即时结算 / instant settlement at discharge. 201 new; 200 + `Idempotent-Replayed: true` on a replay;
     409 when the message id or (mdtrt_id, setl_id) was used for a different request."""
     # The hottest endpoint: discharges arriving together are settled in one transaction by the process's
     # settlement thread (claim.batcher), which commits before answering; the answer is pre-serialised JSON
     # (the same document FastAPI would make from SettlementOut).
-    await release(session)  # authenticating may have written (an API key's last use): committed first
     settled = await _batcher(request).settle(principal, data, _key(request))
     return Response(
         settled.settlement.model_dump_json(),

@@ -69,9 +69,11 @@ class _Lane:
 class Edge:
     """Wraps the app: admission control for /api/, then request id, timing, metrics and one log line.
 
-    Two lines: `heavy` requests (matched by method and path prefix: bulk uploads, batches, whole-chain walks,
+    Three lines: `heavy` requests (matched by method and path prefix: bulk uploads, batches, whole-chain walks,
     which may run for seconds or minutes) have their own few slots, so they can never take every slot from the
-    short requests (a hospital's settlement must not wait behind a batch)."""
+    short requests (a hospital's settlement must not wait behind a batch); `batched` requests (instant
+    settlement) wait for a batching thread rather than hold a worker thread, so many may be in at once — the
+    more that wait together, the larger and cheaper their batches."""
 
     def __init__(
         self,
@@ -82,15 +84,24 @@ class Edge:
         max_queued: int,
         max_heavy: int = 2,
         heavy: tuple[tuple[str, str], ...] = (),
+        max_batched: int = 256,
+        batched: tuple[tuple[str, str], ...] = (),
     ) -> None:
-        self.app, self.metrics, self.max_queued, self.heavy = app, metrics, max_queued, heavy
-        self.lanes = {"api": _Lane("api", max_inflight), "heavy": _Lane("heavy", max_heavy)}
+        self.app, self.metrics, self.max_queued = app, metrics, max_queued
+        self.heavy, self.batched = heavy, batched
+        self.lanes = {
+            "api": _Lane("api", max_inflight),
+            "heavy": _Lane("heavy", max_heavy),
+            "batched": _Lane("batched", max_batched),
+        }
 
     def lane_of(self, scope: Scope) -> _Lane | None:
         path = str(scope.get("path", ""))
         if not path.startswith(LIMITED_PREFIX):
             return None
         method = str(scope.get("method", ""))
+        if any(method == m and path == route for m, route in self.batched):
+            return self.lanes["batched"]
         is_heavy = any(method == m and path.startswith(prefix) for m, prefix in self.heavy)
         return self.lanes["heavy" if is_heavy else "api"]
 

@@ -12,8 +12,9 @@ come out as the SQLAlchemy exceptions the session would have raised.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
@@ -29,6 +30,20 @@ _DRIVER = "jinyu.driver_connection"
 _SAVEPOINT = "jinyu_pipeline_sp"
 # SQL and its parameter sets: one set (a dict, or a list for %s placeholders) runs once; several, executemany.
 Statement = tuple[str, list[Any]]
+
+
+@dataclass
+class Rows:
+    """Rows for one statement that takes any number of them (a multi-row INSERT, UPDATE ... FROM VALUES).
+    Queued `Rows` of the same `key` are merged into one statement when the batch is sent, in the place of the
+    first of them: a batch of many settlements writes each table once."""
+
+    key: Hashable
+    rows: list[Any]
+    render: Callable[[list[Any]], Statement]
+
+
+Queued = Statement | Rows
 
 
 def available(session: Session) -> bool:
@@ -137,19 +152,38 @@ def batched_writes(session: Session) -> Iterator[None]:
         yield
         return
     session.flush()  # what the unit of work holds goes first: queued rows may refer to it
-    queued: list[Statement] = []
+    queued: list[Queued] = []
     session.info[_BATCH] = queued
     try:
         yield
     finally:
         session.info.pop(_BATCH, None)
     if queued:  # not reached when the block raised: what it queued is dropped with it
-        run(session, queued)
+        run(session, coalesce(queued))
 
 
-def queue(session: Session) -> list[Statement] | None:
+def queue(session: Session) -> list[Queued] | None:
     """The open write batch of this session, if any."""
-    return cast("list[Statement] | None", session.info.get(_BATCH))
+    return cast("list[Queued] | None", session.info.get(_BATCH))
+
+
+def coalesce(queued: Sequence[Queued]) -> list[Statement]:
+    """The statements to send: `Rows` of one key merged where the first of them stood, the rest as queued.
+
+    The first appearance keeps the order that matters (a settlement's row before the entries that refer to
+    it: every settlement queues its tables in the same order)."""
+    merged: dict[Hashable, Rows] = {}
+    order: list[Rows | Statement] = []
+    for item in queued:
+        if isinstance(item, Rows):
+            known = merged.get(item.key)
+            if known is None:
+                merged[item.key] = known = Rows(item.key, [], item.render)
+                order.append(known)
+            known.rows.extend(item.rows)
+        else:
+            order.append(item)
+    return [item.render(item.rows) if isinstance(item, Rows) else item for item in order]
 
 
 def values_sql(head: str, width: int, rows: int, tail: str = "") -> str:
@@ -170,13 +204,16 @@ def _json_flags(table: Table) -> tuple[bool, ...]:
     return tuple(isinstance(c.type, JSON) for c in table.columns)
 
 
-def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Statement:
-    """One INSERT of these rows (every column; missing keys are NULL)."""
+def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Rows:
+    """An INSERT of these rows (every column; missing keys are NULL), mergeable with others of the table."""
     names = [c.name for c in table.columns]
     flags = _json_flags(table)
-    params: list[Any] = []
-    for row in rows:
-        params += [
-            Json(row.get(n)) if is_json else row.get(n) for n, is_json in zip(names, flags, strict=True)
-        ]
-    return _insert_sql(table, len(rows)), [params]
+    values = [
+        tuple(Json(row.get(n)) if is_json else row.get(n) for n, is_json in zip(names, flags, strict=True))
+        for row in rows
+    ]
+    return Rows(("insert", table.name), values, lambda merged: _insert_statement(table, merged))
+
+
+def _insert_statement(table: Table, rows: list[Any]) -> Statement:
+    return _insert_sql(table, len(rows)), [[v for row in rows for v in row]]

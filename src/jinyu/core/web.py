@@ -37,16 +37,6 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
         raise
 
 
-async def release(session: Session) -> None:
-    """Commit and close the request's session now — in a worker thread only when it has work to commit (say,
-    what authenticating wrote): for handlers that hand their work to a thread of its own, which must not wait
-    on this session's locks (on SQLite, its write lock)."""
-    if session.in_transaction():
-        await run_in_threadpool(_commit_and_close, session)
-    else:
-        session.close()
-
-
 def _commit_and_close(session: Session) -> None:
     try:
         session.commit()
@@ -88,6 +78,38 @@ def require(perm: Perm) -> Any:
 
     checker.__name__ = f"require_{perm.name.lower()}"
     return Depends(checker)
+
+
+def require_sessionless(perm: Perm) -> Any:
+    """`require` for handlers that use no request session (they hand their work to a thread of their own):
+    a known API key resolves on the event loop; otherwise authentication gets a session of its own, committed
+    at once (it may record the key's last use)."""
+
+    async def checker(request: Request) -> Principal:
+        cached = getattr(request.app.state, "authenticate_cached", None)
+        principal: Principal | None = cached(request) if cached is not None else None
+        if principal is None:
+            resolved: Principal = await run_in_threadpool(_authenticate_alone, request)
+            principal = resolved
+        request.state.principal = principal
+        principal.require(perm)
+        return principal
+
+    checker.__name__ = f"require_{perm.name.lower()}"
+    return Depends(checker)
+
+
+def _authenticate_alone(request: Request) -> Principal:
+    session: Session = request.app.state.sessionmaker()
+    try:
+        principal: Principal = request.app.state.authenticate(request, session)
+        session.commit()
+        return principal
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def declared_permission(dependency: Callable[..., Any]) -> str | None:

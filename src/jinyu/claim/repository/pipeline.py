@@ -19,11 +19,16 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
-from jinyu.core.pipeline import Statement, run, values_sql
+from jinyu.core.pipeline import Rows, Statement, run, values_sql
 
 
-def upsert_accumulators(rows: Sequence[tuple[str, str, str, Decimal]]) -> Statement:
-    """Set these accumulators (enrollment id, kind, code, amount), inserting the new ones: one statement."""
+def upsert_accumulators(rows: Sequence[tuple[str, str, str, Decimal]]) -> Rows:
+    """Set these accumulators (enrollment id, kind, code, amount), inserting the new ones; mergeable (a batch
+    never has one accumulator twice: one settlement per person)."""
+    return Rows(("upsert", "claim_accumulators"), list(rows), _upsert_statement)
+
+
+def _upsert_statement(rows: list[Any]) -> Statement:
     sql = values_sql(
         "INSERT INTO claim_accumulators (enrollment_id, kind, code, amount)",
         4,
@@ -36,15 +41,23 @@ def upsert_accumulators(rows: Sequence[tuple[str, str, str, Decimal]]) -> Statem
 _BALANCES = ("prepaid", "held", "payable", "claims", "bank")
 
 
-def update_books(rows: Sequence[tuple[str, Mapping[str, Decimal], dt.datetime]]) -> Statement:
-    """Set the cached balances of these books (id, balances, updated at): one statement."""
+def update_books(rows: Sequence[tuple[str, Mapping[str, Decimal], dt.datetime]]) -> Rows:
+    """Set the cached balances of these books (id, balances, updated at); mergeable: of a book moved several
+    times in a batch, the last balances are written (each was computed from the one before)."""
+    return Rows(("update", "claim_ledger_books"), list(rows), _books_statement)
+
+
+def _books_statement(rows: list[Any]) -> Statement:
+    last = {book_id: (book_id, bal, at) for book_id, bal, at in rows}  # the latest of each book
     cast_row = f"(%s, {', '.join(['%s::numeric'] * len(_BALANCES))}, %s::timestamptz)"
     sql = (
         f"UPDATE claim_ledger_books AS b SET {', '.join(f'{n} = v.{n}' for n in _BALANCES)}, "
-        f"updated_at = v.updated_at FROM (VALUES {', '.join([cast_row] * len(rows))}) "
+        f"updated_at = v.updated_at FROM (VALUES {', '.join([cast_row] * len(last))}) "
         f"AS v(id, {', '.join(_BALANCES)}, updated_at) WHERE b.id = v.id"
     )
-    return sql, [[v for book_id, bal, at in rows for v in (book_id, *(bal[n] for n in _BALANCES), at)]]
+    return sql, [
+        [v for book_id, bal, at in last.values() for v in (book_id, *(bal[n] for n in _BALANCES), at)]
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ locked reads
@@ -137,35 +150,58 @@ def message_and_coverage(
             (_COVERAGE, [{"token": token, "day": day, "product_code": product_code}]),
         ],
     )
-    split = len(_ENROLLMENT_COLUMNS)
-    found = [
-        (
-            ClaimEnrollment(**dict(zip(_ENROLLMENT_COLUMNS, row[:split], strict=True))),
-            ClaimProduct(**dict(zip(_PRODUCT_COLUMNS, row[split:], strict=True))),
-        )
-        for row in coverage
-    ]
-    used = (str(message[0][0]), str(message[0][1]), str(message[0][2])) if message else None
-    return used, found
+    return _first_reads(message[0] if message else None, coverage)
 
 
 # ------------------------------------------------------------------------------------------------ batches
 
 
+_MESSAGES_MANY = (
+    "SELECT m.hospital_id, m.msg_id, m.settlement_id, m.request_hash, m.operation FROM claim_messages m "
+    "JOIN unnest(%(namespaces)s::text[], %(msg_ids)s::text[]) AS q(namespace, msg_id) "
+    "ON m.hospital_id = q.namespace AND m.msg_id = q.msg_id"
+)
+_COVERAGE_MANY = (
+    f"SELECT q.n, {', '.join('e.' + c for c in _ENROLLMENT_COLUMNS)}, {', '.join('p.' + c for c in _PRODUCT_COLUMNS)} "
+    "FROM unnest(%(tokens)s::text[], %(days)s::date[], %(products)s::text[]) "
+    "WITH ORDINALITY AS q(token, day, product_code, n) "
+    "JOIN claim_enrollments e ON e.person_token = q.token "
+    "JOIN claim_products p ON p.code = e.product_code "
+    "WHERE p.status = 'active' AND p.period_start <= q.day AND p.period_end >= q.day "
+    "AND (q.product_code IS NULL OR e.product_code = q.product_code)"
+)
+
+
 def first_reads_many(
     session: Session, items: Sequence[tuple[str, str, str, dt.date, str | None]]
 ) -> list[tuple[tuple[str, str, str] | None, list[tuple[ClaimEnrollment, ClaimProduct]]]]:
-    """`message_and_coverage` for many bills (namespace, msg id, person token, day, product code): one trip."""
-    statements: list[Statement] = []
-    for namespace, msg_id, token, day, product_code in items:
-        statements.append((_MESSAGE, [{"namespace": namespace, "msg_id": msg_id}]))
-        statements.append((_COVERAGE, [{"token": token, "day": day, "product_code": product_code}]))
-    rows = run(session, statements)
-    return [_first_reads(rows[2 * i], rows[2 * i + 1]) for i in range(len(items))]
+    """`message_and_coverage` for many bills (namespace, msg id, person token, day, product code): two
+    statements, one round trip."""
+    messages, coverage = run(
+        session,
+        [
+            (_MESSAGES_MANY, [{"namespaces": [i[0] for i in items], "msg_ids": [i[1] for i in items]}]),
+            (
+                _COVERAGE_MANY,
+                [
+                    {
+                        "tokens": [i[2] for i in items],
+                        "days": [i[3] for i in items],
+                        "products": [i[4] for i in items],
+                    }
+                ],
+            ),
+        ],
+    )
+    used = {(r[0], r[1]): r[2:] for r in messages}
+    covering: dict[int, list[tuple[Any, ...]]] = {}
+    for row in coverage:
+        covering.setdefault(int(row[0]) - 1, []).append(row[1:])
+    return [_first_reads(used.get((i[0], i[1])), covering.get(n, [])) for n, i in enumerate(items)]
 
 
 def _first_reads(
-    message: list[tuple[Any, ...]], coverage: list[tuple[Any, ...]]
+    message: tuple[Any, ...] | None, coverage: list[tuple[Any, ...]]
 ) -> tuple[tuple[str, str, str] | None, list[tuple[ClaimEnrollment, ClaimProduct]]]:
     split = len(_ENROLLMENT_COLUMNS)
     found = [
@@ -175,7 +211,7 @@ def _first_reads(
         )
         for row in coverage
     ]
-    used = (str(message[0][0]), str(message[0][1]), str(message[0][2])) if message else None
+    used = (str(message[0]), str(message[1]), str(message[2])) if message else None
     return used, found
 
 
@@ -186,6 +222,7 @@ class PeopleLocked:
     enrollments: dict[str, tuple[str, list[str]]]  # id -> (status, pre-existing conditions)
     duplicates: dict[tuple[str, str, str], tuple[str, str]]  # (hospital, mdtrt, setl) -> (id, request hash)
     amounts: dict[str, dict[tuple[str, str], Decimal]]  # enrollment id -> accumulators
+    books: dict[tuple[str, str, int], ClaimLedgerBook]  # the books as committed now, NOT locked
 
 
 _LOCK_ENROLLMENTS = (
@@ -199,28 +236,39 @@ _DUPLICATES = (
 _AMOUNTS_MANY = (
     "SELECT enrollment_id, kind, code, amount FROM claim_accumulators WHERE enrollment_id = ANY(%(ids)s)"
 )
-_LOCK_BOOKS_MANY = (
+_BOOKS_MANY = (
     f"SELECT {', '.join(_BOOK_COLUMNS)} FROM claim_ledger_books WHERE hospital_id = ANY(%(hospitals)s) "
-    "AND insurer_id = ANY(%(insurers)s) AND product_year = ANY(%(years)s) ORDER BY id FOR UPDATE"
+    "AND insurer_id = ANY(%(insurers)s) AND product_year = ANY(%(years)s) ORDER BY id"
 )
+_LOCK_BOOKS_MANY = _BOOKS_MANY + " FOR UPDATE"
 _LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %(value)s, true)"
+
+
+BooksOf = tuple[Sequence[str], Sequence[str], Sequence[int]]  # hospitals, insurers, years: every combination
 
 
 def lock_people_many(
     session: Session,
     enrollment_ids: Sequence[str],
     keys: Sequence[tuple[str, str, str]],
+    books_of: BooksOf,
     lock_timeout_ms: int | None,
 ) -> PeopleLocked:
-    """Lock the enrollments (id order), then read the business keys and accumulators: one round trip. With a
-    lock timeout, it stays set for `lock_books_many`, which resets it."""
+    """Lock the enrollments (id order), then read the business keys, the accumulators and — without locking
+    them — the books: one round trip. With a lock timeout, it stays set for `lock_books_many`, which resets
+    it."""
     ids = {"ids": sorted(set(enrollment_ids))}
     statements: list[Statement] = []
     if lock_timeout_ms is not None:
         statements.append((_LOCK_TIMEOUT, [{"value": f"{max(lock_timeout_ms, 1)}ms"}]))
     keyed = {"hospitals": [k[0] for k in keys], "mdtrt": [k[1] for k in keys], "setl": [k[2] for k in keys]}
-    statements += [(_LOCK_ENROLLMENTS, [ids]), (_DUPLICATES, [keyed]), (_AMOUNTS_MANY, [ids])]
-    enrollments, dups, amounts = run(session, statements)[-3:]
+    statements += [
+        (_LOCK_ENROLLMENTS, [ids]),
+        (_DUPLICATES, [keyed]),
+        (_AMOUNTS_MANY, [ids]),
+        (_BOOKS_MANY, [_books_params(books_of)]),
+    ]
+    enrollments, dups, amounts, books = run(session, statements)[-4:]
     by_enrollment: dict[str, dict[tuple[str, str], Decimal]] = {i: {} for i in ids["ids"]}
     for enrollment_id, kind, code, amount in amounts:
         by_enrollment[enrollment_id][(kind, code)] = Decimal(amount)
@@ -228,21 +276,30 @@ def lock_people_many(
         enrollments={r[0]: (r[1], list(r[2] or [])) for r in enrollments},
         duplicates={(r[0], r[1], r[2]): (r[3], r[4]) for r in dups},
         amounts=by_enrollment,
+        books=_books_by_key(books),
     )
 
 
 def lock_books_many(
-    session: Session,
-    hospitals: Sequence[str],
-    insurers: Sequence[str],
-    years: Sequence[int],
-    reset_timeout: bool,
+    session: Session, books_of: BooksOf, reset_timeout: bool
 ) -> dict[tuple[str, str, int], ClaimLedgerBook]:
     """Lock the books of every (hospital, insurer, year) combination, in id order: (insurer, hospital, year) ->
     book, not in the session. Taken last and held briefly: the books are what batches of one hospital share."""
-    by = {"hospitals": sorted(set(hospitals)), "insurers": sorted(set(insurers)), "years": sorted(set(years))}
-    statements: list[Statement] = [(_LOCK_BOOKS_MANY, [by])]
+    statements: list[Statement] = [(_LOCK_BOOKS_MANY, [_books_params(books_of)])]
     if reset_timeout:
         statements.append((_LOCK_TIMEOUT, [{"value": "0"}]))
-    books = [_book(row) for row in run(session, statements)[0]]
+    return _books_by_key(run(session, statements)[0])
+
+
+def _books_params(books_of: BooksOf) -> dict[str, list[Any]]:
+    hospitals, insurers, years = books_of
+    return {
+        "hospitals": sorted(set(hospitals)),
+        "insurers": sorted(set(insurers)),
+        "years": sorted(set(years)),
+    }
+
+
+def _books_by_key(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, int], ClaimLedgerBook]:
+    books = [_book(row) for row in rows]
     return {(b.insurer_id, b.hospital_id, b.product_year): b for b in books}

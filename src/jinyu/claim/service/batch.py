@@ -12,9 +12,12 @@ is not exactly one enrollment, its enrollment is not active, the prepaid fallbac
 has run out, or another discharge of the same batch has the same person, message id or business key. A
 database error rolls the whole batch back (the caller) and every discharge goes on its own.
 
-Locks: the batch takes all its enrollments, adjudicates, then takes all its books — each in id order, the
-order single settlements take them in. The books are what concurrent batches share (every settlement at a
-hospital moves its books), so they are locked last, when only funding and writing are left. With time
+Locks: the batch takes all its enrollments, then all its books — each in id order, the order single
+settlements take them in. The books are what concurrent batches share (every settlement at a hospital moves
+its books), so they are held as briefly as can be: the batch adjudicates and records its settlements funded
+from the books as last committed (read without a lock), then locks the books and funds each settlement again
+from the locked balances. Funding depends on a balance only when a book runs short; if any funding comes out
+different, the batch is abandoned (rolled back by the caller) and each discharge goes on its own. With time
 budgets, the lock timeout is the smallest budget left.
 """
 
@@ -26,14 +29,23 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from jinyu.claim.errors import BillInvalid
-from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
-from jinyu.claim.repository.pipeline import PeopleLocked, first_reads_many, lock_books_many, lock_people_many
+from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct, ClaimSettlement
+from jinyu.claim.repository.pipeline import (
+    BooksOf,
+    PeopleLocked,
+    first_reads_many,
+    lock_books_many,
+    lock_people_many,
+)
+from jinyu.claim.rules import ledger as ledger_rules
 from jinyu.claim.rules.adjudicate import Adjudication, Bill, bill_problems
 from jinyu.claim.schemas import SettleIn
 from jinyu.claim.service import booking
 from jinyu.claim.service.common import LoadedProduct, business_date, load_product, settlement_out
 from jinyu.claim.service.intake import Claim, bill_of, setl_time_of
-from jinyu.claim.service.settlement import Settled, adjudicate_locked, direct_claim, settle_adjudicated
+from jinyu.claim.service.ledger import balances
+from jinyu.claim.service.settlement import Settled, direct_claim
+from jinyu.claim.service.settling import adjudicate_locked, record_settlement
 from jinyu.core.auth import Principal
 from jinyu.core.errors import JinyuError
 from jinyu.core.pipeline import batched_writes
@@ -60,36 +72,38 @@ class _Case:
     enrollment: ClaimEnrollment = field(init=False)
     product: ClaimProduct = field(init=False)
     loaded: LoadedProduct = field(init=False)
+    result: Adjudication = field(init=False)
+    row: ClaimSettlement = field(init=False)
+    settled: Settled = field(init=False)
+
+
+class FundingMoved(Exception):
+    """A book's locked balance funds a settlement differently from the balance it was recorded with."""
 
 
 def settle_batch(session: Session, jobs: list[Job]) -> list[Result]:
     """Settle what can be settled together; per job a Settled, the error to answer, or None (on its own).
 
-    Writes into the session's transaction and never commits; on a database error it raises and nothing of
-    the batch may be kept."""
+    Writes into the session's transaction and never commits; when it raises (a database error, FundingMoved)
+    nothing of the batch may be kept."""
     results: list[Result] = [None] * len(jobs)
-    cases = _claims(jobs, results)
-    cases = _covered(session, cases, results)
+    cases = _covered(session, _claims(jobs, results), results)
     if not cases:
         return results
     budget = _budget_ms(cases)
+    books_of = _books_of(cases)
     people = lock_people_many(
         session,
         [c.enrollment.id for c in cases],
         [(c.claim.hospital_id, c.claim.mdtrt_id, c.claim.setl_id) for c in cases],
+        books_of,
         budget,
     )
-    ready = [(c, r) for c in cases if (r := _adjudicated(c, people)) is not None]
-    books = lock_books_many(
-        session,
-        [c.claim.hospital_id for c, _ in ready],
-        sorted({i for c, _ in ready for i in c.loaded.insurer_ids.values()}),
-        [c.loaded.rules.year for c, _ in ready],
-        reset_timeout=budget is not None,
-    )
-    with batched_writes(session):
-        for case, result in ready:
-            results[case.index] = _settle_one(session, case, result, people, books)
+    with batched_writes(session):  # everything below is sent in one round trip, after the books are locked
+        recorded = [r for c in cases if (r := _record(session, c, people)) is not None]
+        locked = lock_books_many(session, books_of, reset_timeout=budget is not None)
+        for case, plan in recorded:
+            results[case.index] = _fund(session, case, plan, locked)
     return results
 
 
@@ -154,44 +168,72 @@ def _left_ms(job: Job) -> int:
     return max(1, int(budget - (time.monotonic() - job.started) * 1000))
 
 
-def _adjudicated(case: _Case, people: PeopleLocked) -> Adjudication | None:
-    """The product's answer under the enrollment's lock; None when this one must go on its own."""
-    c = case.claim
-    if (c.hospital_id, c.mdtrt_id, c.setl_id) in people.duplicates:
-        return None  # settled before under this business key: a replay or a conflict, on its own
-    status, pre_existing = people.enrollments[case.enrollment.id]
-    if status != "active":
-        return None
-    return adjudicate_locked(case.bill, case.loaded, status, pre_existing, people.amounts[case.enrollment.id])
+def _books_of(cases: list[_Case]) -> BooksOf:
+    return (
+        [c.claim.hospital_id for c in cases],
+        sorted({i for c in cases for i in c.loaded.insurer_ids.values()}),
+        [c.loaded.rules.year for c in cases],
+    )
 
 
-def _settle_one(
-    session: Session,
-    case: _Case,
-    result: Adjudication,
-    people: PeopleLocked,
-    books: dict[tuple[str, str, int], ClaimLedgerBook],
-) -> Result:
-    job = case.job
-    if job.data.time_budget_ms and time.monotonic() > job.started + job.data.time_budget_ms / 1000:
-        return None  # out of time: on its own, it is deferred
+def _own_books(case: _Case, books: dict[tuple[str, str, int], ClaimLedgerBook]) -> dict[str, ClaimLedgerBook]:
     year = case.loaded.rules.year
-    own_books = {
+    return {
         insurer: book
         for insurer in case.loaded.insurer_ids.values()
         if (book := books.get((insurer, case.claim.hospital_id, year))) is not None
     }
+
+
+def _record(session: Session, case: _Case, people: PeopleLocked) -> tuple[_Case, booking.Plan] | None:
+    """Adjudicate under the enrollment's lock and record the settlement funded from the books as last
+    committed (each settlement's funding moves those unlocked copies on for the next); None: on its own."""
+    c, job = case.claim, case.job
+    if (c.hospital_id, c.mdtrt_id, c.setl_id) in people.duplicates:
+        return None  # settled before under this business key: a replay or a conflict, on its own
+    if job.data.time_budget_ms and time.monotonic() > job.started + job.data.time_budget_ms / 1000:
+        return None  # out of time: on its own, it is deferred
+    status, pre_existing = people.enrollments[case.enrollment.id]
+    if status != "active":
+        return None
+    amounts = people.amounts[case.enrollment.id]
+    result = adjudicate_locked(case.bill, case.loaded, status, pre_existing, amounts)
     try:
-        row, answer = settle_adjudicated(
-            session,
-            job.principal,
-            case.claim,
-            case.bill,
-            (case.enrollment, case.product, case.loaded),
-            (result, people.amounts[case.enrollment.id], own_books),
-            confirm=job.data.auto_confirm,
-            deadline=None,  # checked above: it then writes, or raises before writing
+        plan = booking.plan(
+            case.loaded, result, booking.direct_books(case.loaded, _own_books(case, people.books))
         )
     except (booking.Deferral, JinyuError):
         return None  # deferred or refused: on its own, with that path's answer and alerts
-    return Settled(settlement_out(row, answer), False)
+    covered = (case.enrollment, case.product, case.loaded)
+    row, answer = record_settlement(
+        session, job.principal, c, case.bill, covered, (result, amounts, plan), job.data.auto_confirm
+    )
+    case.settled = Settled(settlement_out(row, answer), False)
+    case.row, case.result = row, result
+    for iid, f in plan.funding.items():  # the next settlement of this book is funded after this one
+        book = plan.books[iid]
+        moved = balances(book).apply(
+            ledger_rules.settle(f) if job.data.auto_confirm else ledger_rules.hold(f)
+        )
+        for name, value in moved.as_dict().items():
+            setattr(book, name, value)
+    return case, plan
+
+
+def _fund(
+    session: Session, case: _Case, recorded: booking.Plan, locked: dict[tuple[str, str, int], ClaimLedgerBook]
+) -> Result:
+    """Fund the recorded settlement from the locked books (journals, balances, alerts)."""
+    try:
+        plan = booking.plan(
+            case.loaded, case.result, booking.direct_books(case.loaded, _own_books(case, locked))
+        )
+    except (booking.Deferral, JinyuError) as exc:
+        raise FundingMoved(case.claim.msg_id) from exc
+    if plan.funding != recorded.funding:
+        raise FundingMoved(case.claim.msg_id)
+    job = case.job
+    booking.book_hold_or_settle(
+        session, case.row, plan, confirm=job.data.auto_confirm, actor=job.principal.subject_id
+    )
+    return case.settled

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -32,18 +31,13 @@ from jinyu.claim import repository as repo
 from jinyu.claim.errors import (
     BillInvalid,
     IdempotencyConflict,
-    NotEnrolled,
     SettlementNotFound,
     SettlementStateConflict,
 )
-from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct, ClaimSettlement
+from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules.adjudicate import (
-    Adjudication,
     Bill,
-    adjudicate,
     bill_problems,
-    invariant_holds,
-    is_pre_existing,
 )
 from jinyu.claim.schemas import CancelIn, Outcome, ReasonOut, SettleIn, SettlementOut, SettlementSummary
 from jinyu.claim.service import booking, ledger
@@ -56,7 +50,6 @@ from jinyu.claim.service.common import (
     require_org,
     settlement_out,
     settlement_summary,
-    usage_of,
 )
 from jinyu.claim.service.intake import (
     Claim,
@@ -66,13 +59,13 @@ from jinyu.claim.service.intake import (
     existing,
     new_row,
     only_coverage,
-    outcome,
     remember,
     setl_time_of,
 )
+from jinyu.claim.service.settling import OverBudget, audit_settle, settle_locked
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.pagination import Page
-from jinyu.core.pipeline import batched_writes, savepoint
+from jinyu.core.pipeline import savepoint
 
 
 @dataclass(frozen=True)
@@ -85,10 +78,6 @@ class _Replay(Exception):
     def __init__(self, settlement: ClaimSettlement) -> None:
         super().__init__(settlement.id)
         self.settlement = settlement
-
-
-class _OverBudget(Exception):
-    pass
 
 
 def _replayed(session: Session, principal: Principal, row: ClaimSettlement) -> Settled:
@@ -155,7 +144,7 @@ def settle(
         for book_id in why.book_ids:
             book = repo.lock_book(session, book_id)
             ledger.raise_alert(session, book, "overdraw_fallback", why.message)
-    except _OverBudget:
+    except OverBudget:
         row = _defer(session, claim, bill, enrollment, product_row, "time_budget", _BUDGET_NOTE)
     except OperationalError as exc:
         if not repo.is_lock_timeout(exc):
@@ -168,7 +157,7 @@ def settle(
             raise
         return _replayed(session, principal, found)
     if answer is None:  # deferred: a settled or pending outcome was audited with its rows
-        _audit_settle(session, principal, row)
+        audit_settle(session, principal, row)
     return Settled(settlement_out(row, answer), False)
 
 
@@ -183,17 +172,6 @@ def direct_claim(principal: Principal, data: SettleIn, key: bytes) -> Claim:
         channel="direct",
         msg_id=data.msg_id,
         key=key,
-    )
-
-
-def _audit_settle(session: Session, principal: Principal, row: ClaimSettlement) -> None:
-    audit.record(
-        session,
-        principal,
-        action="claim.settlement.settle",
-        subject_type="claim_settlement",
-        subject_ids=[row.id],
-        detail={"person": row.person_token, "status": row.status, "payout": str(row.payout)},
     )
 
 
@@ -255,90 +233,6 @@ def _settle_locked(
         confirm=confirm,
         deadline=deadline,
     )
-
-
-def settle_locked(
-    session: Session,
-    principal: Principal,
-    claim: Claim,
-    bill: Bill,
-    covered: tuple[ClaimEnrollment, ClaimProduct, LoadedProduct],
-    locked: repo.Locked,
-    *,
-    confirm: bool,
-    deadline: float | None,
-) -> tuple[ClaimSettlement, Outcome]:
-    """Adjudicate against what was read under the locks and queue the rows (with the audit entry) into the
-    open write batch, or write them. Raises NotEnrolled, booking.Deferral or _OverBudget before writing
-    anything; with a deadline, also _OverBudget after writing (the caller rolls back to its savepoint)."""
-    result = adjudicate_locked(bill, covered[2], locked.status, locked.pre_existing, locked.amounts)
-    return settle_adjudicated(
-        session,
-        principal,
-        claim,
-        bill,
-        covered,
-        (result, locked.amounts, locked.books),
-        confirm=confirm,
-        deadline=deadline,
-    )
-
-
-def adjudicate_locked(
-    bill: Bill,
-    loaded: LoadedProduct,
-    status: str,
-    pre_existing: list[str],
-    amounts: dict[tuple[str, str], Decimal],
-) -> Adjudication:
-    """The product's answer for this bill on the person's totals as read under the enrollment's lock."""
-    if status != "active":
-        raise NotEnrolled(detail=f"参保状态 / enrollment is {status}")
-    result = adjudicate(
-        loaded.rules, bill, usage_of(amounts), pre_existing=is_pre_existing(pre_existing, bill.diagnoses)
-    )
-    if not invariant_holds(bill, result):  # cannot happen: adjudicate keeps it; refuse rather than pay wrong
-        raise RuntimeError("settlement invariant broken / 结算恒等式不成立")
-    return result
-
-
-def settle_adjudicated(
-    session: Session,
-    principal: Principal,
-    claim: Claim,
-    bill: Bill,
-    covered: tuple[ClaimEnrollment, ClaimProduct, LoadedProduct],
-    adjudicated: tuple[Adjudication, dict[tuple[str, str], Decimal], dict[str, ClaimLedgerBook]],
-    *,
-    confirm: bool,
-    deadline: float | None,
-) -> tuple[ClaimSettlement, Outcome]:
-    """Fund the payout from the (locked) books and write the settlement's rows; see `settle_locked`."""
-    enrollment, product_row, loaded = covered
-    result, amounts, books = adjudicated
-    p = booking.plan(loaded, result, booking.direct_books(loaded, books))
-    if deadline is not None and time.monotonic() > deadline:
-        raise _OverBudget
-    row = new_row(claim, bill, enrollment, product_row, status="settled" if confirm else "pending")
-    row.payout, row.cash_after = result.payout, result.cash_after
-    answer = outcome(loaded, result, p)
-    row.result = answer.model_dump(mode="json")
-    row.funding = p.as_json()
-    if confirm:
-        row.confirmed_at = row.created_at
-    with batched_writes(session):  # PostgreSQL: every row below in one round trip
-        repo.add_settlement(session, row)  # first: the entries below refer to it
-        booking.consume(session, enrollment.id, row.id, result.consumed, amounts)
-        booking.book_hold_or_settle(session, row, p, confirm=confirm, actor=principal.subject_id)
-        if confirm:
-            booking.payout_entries(session, row, sign=1)
-        remember(session, claim, "settle", row.id)
-        _audit_settle(
-            session, principal, row
-        )  # journaled entries join the pipeline; undone with the savepoint
-    if deadline is not None and time.monotonic() > deadline:
-        raise _OverBudget
-    return row, answer
 
 
 def _defer(
