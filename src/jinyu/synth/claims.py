@@ -9,8 +9,10 @@ as the hospital's system would send it: medfee_sumamt = fulamt_ownpay_amt + over
 + inscp_scp_amt, and the funds plus personal account plus patient cash add up to it.
 
 The part fills `region.tables["claim_insured"]` and `region.tables["claim_visits"]` (value forms as in
-writers.py; `CLAIM_DATASETS` describes their columns). They are written by `write_claim_datasets`, or by the
-generator once the two datasets are registered in `schema.DATASETS` and the governance contracts.
+writers.py, columns as in `schema.DATASETS`), which the generator writes as the datasets of the same names
+(contracts in `jinyu.governance.contracts.claims`). Visits are stored in settlement-time order, the order a
+hospital's system sends them in. The part has its own random stream and only reads the region, so it leaves
+every other dataset as it was.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from pathlib import Path
 from typing import Any
 
 from jinyu.synth.model import Region
-from jinyu.synth.schema import DatasetSpec, _spec
-from jinyu.synth.writers import FileRecord, write_dataset
+from jinyu.synth.schema import DATASETS
 
 PRODUCT_CODE = "CQ-YKB-2024"
 POLICY_YEAR = 2024
@@ -31,26 +31,6 @@ PREMIUM_FEN = 6900
 ENROLL_SHARE = 0.35  # of residents
 PRE_EXISTING_SHARE = 0.06
 ADMISSION_RATE = 0.12  # inpatient stays per insured person and year
-
-CLAIM_DATASETS: dict[str, DatasetSpec] = {
-    s.name: s
-    for s in (
-        _spec(
-            "claim_insured",
-            "person_id:string product_code:string policy_year:int pre_existing:string? premium:decimal "
-            "enrolled_on:date",
-        ),
-        _spec(
-            "claim_visits",
-            "hospital_code:string mdtrt_id:string setl_id:string person_id:string setl_time:timestamp "
-            "dise_codg:string medfee_sumamt:decimal fulamt_ownpay_amt:decimal overlmt_selfpay:decimal "
-            "preselfpay_amt:decimal inscp_scp_amt:decimal hifp_pay:decimal hifmi_pay:decimal hifob_pay:decimal "
-            "maf_pay:decimal acct_pay:decimal psn_cash_pay:decimal bmi_settled:bool special_drug_code:string? "
-            "special_drug_amount:decimal?",
-            sort_by=("setl_time", "mdtrt_id"),
-        ),
-    )
-}
 
 # (ICD-10, weight, median cost in yuan, sigma): a city's inpatient case mix, roughly.
 _CASES = (
@@ -84,18 +64,18 @@ def build_claims(region: Region) -> None:
     rng = region.rng("claims")
     insured = _enroll(region, rng)
     hospitals = _hospitals(region)
-    visits: dict[str, list[Any]] = {c.name: [] for c in CLAIM_DATASETS["claim_visits"].columns}
+    visits: dict[str, list[Any]] = {name: [] for name in DATASETS["claim_visits"].column_names}
     if hospitals:
         codes, weights = zip(*hospitals, strict=True)
         for person, conditions in insured:
             for _ in range(_poisson(rng, ADMISSION_RATE)):
                 hospital = rng.choices(codes, weights)[0]
                 _visit(rng, visits, hospital, person, conditions, len(visits["mdtrt_id"]))
-    region.tables["claim_visits"] = visits
+    region.tables["claim_visits"] = _in_settlement_order(visits)
 
 
 def _enroll(region: Region, rng: random.Random) -> list[tuple[str, tuple[str, ...]]]:
-    rows: dict[str, list[Any]] = {c.name: [] for c in CLAIM_DATASETS["claim_insured"].columns}
+    rows: dict[str, list[Any]] = {name: [] for name in DATASETS["claim_insured"].column_names}
     insured: list[tuple[str, tuple[str, ...]]] = []
     for person_id in region.persons.ids:
         if rng.random() >= ENROLL_SHARE:
@@ -211,6 +191,10 @@ def _visit(
 _EPOCH_LOCAL = dt.datetime(1970, 1, 1)
 
 
-def write_claim_datasets(region: Region, out: Path) -> list[FileRecord]:
-    """Write the two claim datasets the part built (CSV, in the generator's reproducible format)."""
-    return [write_dataset(out, spec, region.tables[name]) for name, spec in CLAIM_DATASETS.items()]
+def _in_settlement_order(visits: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The visits reordered by (setl_time, mdtrt_id): visits are drawn person by person, but a hospital's
+    system sends settlements as they happen (mdtrt_id breaks ties, so the order is total and reproducible)."""
+    order = sorted(
+        range(len(visits["mdtrt_id"])), key=lambda i: (visits["setl_time"][i], visits["mdtrt_id"][i])
+    )
+    return {name: [values[i] for i in order] for name, values in visits.items()}

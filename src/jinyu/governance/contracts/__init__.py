@@ -1,7 +1,7 @@
 """Dataset contracts: the documented ingestion format of every dataset the hub takes in.
 
-Types live in `base`; each group of datasets in a module of its own (`foundation`, and later domains' own
-modules), registered here. Ingestion validates against these; the synthetic region writes them;
+Types live in `base`; each group of datasets in a module of its own (`foundation`, `claims`, and later
+domains' own modules), registered here. Ingestion validates against these; the synthetic region writes them;
 `docs/data-formats.md` is generated from them (`jinyu datasets docs`).
 
 To add datasets: write `contracts/<area>.py` with the Contract constants, a tuple of them and their load order,
@@ -18,6 +18,7 @@ from jinyu.governance.contracts.base import (
     Level,
     Protect,
 )
+from jinyu.governance.contracts.claims import CLAIMS, CLAIMS_ORDER
 from jinyu.governance.contracts.foundation import (
     ACCOUNT_CATEGORIES,
     CHAIN_SEGMENTS,
@@ -25,12 +26,12 @@ from jinyu.governance.contracts.foundation import (
     FOUNDATION_ORDER,
 )
 
-_GROUPS: tuple[tuple[Contract, ...], ...] = (FOUNDATION,)
+_GROUPS: tuple[tuple[Contract, ...], ...] = (FOUNDATION, CLAIMS)
 
 CONTRACTS: dict[str, Contract] = {c.name: c for group in _GROUPS for c in group}
 
 # The order a whole region is loaded in: referenced datasets first.
-LOAD_ORDER: tuple[str, ...] = (*FOUNDATION_ORDER,)
+LOAD_ORDER: tuple[str, ...] = (*FOUNDATION_ORDER, *CLAIMS_ORDER)
 
 __all__ = [
     "ACCOUNT_CATEGORIES",

@@ -233,5 +233,3 @@ def record_refusal(factory: sessionmaker[Session], principal: Principal, exc: Ji
         outcome="denied" if exc.status == 403 else "not_found",
         detail={"code": exc.code},
     )
-
-
