@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         le=100_000,
         description="instant settlements handled at once per process (they wait for its settlement thread)",
     )
+    settle_batch: int = Field(
+        default=32, ge=1, le=1000, description="most instant settlements one transaction settles (PostgreSQL)"
+    )
+    settle_threads: int = Field(default=1, ge=1, le=16, description="settlement threads per API process")
     max_heavy: int = Field(
         default=2, ge=1, le=64, description="long-running API requests (uploads, batches) at once per process"
     )

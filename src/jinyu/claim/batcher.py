@@ -1,11 +1,12 @@
 """The settlement endpoint's boundary: discharges that arrive together are settled together.
 
-Each API process runs `JINYU_SETTLE_THREADS` (default 2) settlement threads. Requests hand their discharge
+Each API process runs `JINYU_SETTLE_THREADS` (default 1) settlement threads. Requests hand their discharge
 over and wait (without holding a worker thread); a free settlement thread takes every discharge waiting — up
 to `JINYU_SETTLE_BATCH` (default 32) — and settles them in one transaction (`service.batch`), commits,
 answers each, then settles on its own, each in a transaction of its own, those the batch handed back. While
 a batch is at the database the next one fills, so under load a batch holds what arrived meanwhile and at low
-load a discharge goes at once. Two threads let one batch compute while the other waits for its commit.
+load a discharge goes at once. (A second thread measured worse on 2 cores: more batches contending for the
+same books.)
 
 A database error in a batch rolls it back and each of its discharges is settled on its own: a discharge is
 answered once, from one committed transaction. On databases without pipelines (SQLite) every discharge is
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import queue
 import threading
 import time
@@ -33,9 +33,6 @@ from jinyu.core.pipeline import available
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH = 32
-DEFAULT_THREADS = 1
-
 
 @dataclass
 class _Waiting:
@@ -47,10 +44,9 @@ class _Waiting:
 class SettlementBatcher:
     """One per process: `await settle(...)` from the event loop; the work happens on the batcher's thread."""
 
-    def __init__(self, factory: sessionmaker[Session], max_batch: int | None = None) -> None:
+    def __init__(self, factory: sessionmaker[Session], max_batch: int = 32, threads: int = 1) -> None:
         self.factory = factory
-        self.max_batch = max_batch or int(os.environ.get("JINYU_SETTLE_BATCH", DEFAULT_BATCH))
-        self.threads = max(1, int(os.environ.get("JINYU_SETTLE_THREADS", DEFAULT_THREADS)))
+        self.max_batch, self.threads = max_batch, max(1, threads)
         self._queue: queue.Queue[_Waiting | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -105,13 +101,16 @@ class SettlementBatcher:
                     _answer(w, exc)
 
     def _settle(self, batch: list[_Waiting]) -> None:
-        t0 = time.perf_counter()
+        started = time.perf_counter()
         results = self._together(batch) if len(batch) > 1 else [None]
-        if os.environ.get("JINYU_DEBUG_BATCH"):
-            print(
-                f"BATCH {len(batch)} alone {sum(r is None for r in results)} {1000 * (time.perf_counter() - t0):.1f}ms",
-                flush=True,
-            )
+        log.debug(
+            "settlement batch",
+            extra={
+                "size": len(batch),
+                "alone": sum(r is None for r in results),
+                "ms": round(1000 * (time.perf_counter() - started), 1),
+            },
+        )
         for w, result in zip(batch, results, strict=True):
             if result is not None:
                 _answer(w, result)

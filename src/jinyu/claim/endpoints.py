@@ -172,7 +172,10 @@ async def settle(
 def _batcher(request: Request) -> SettlementBatcher:
     batcher: SettlementBatcher | None = getattr(request.app.state, "settlement_batcher", None)
     if batcher is None:
-        batcher = SettlementBatcher(request.app.state.sessionmaker)
+        settings = request.app.state.settings
+        batcher = SettlementBatcher(
+            request.app.state.sessionmaker, settings.settle_batch, settings.settle_threads
+        )
         request.app.state.settlement_batcher = batcher
     return batcher
 
