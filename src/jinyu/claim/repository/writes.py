@@ -95,15 +95,16 @@ def store_accumulators(
     """Set these totals (new ones inserted) in one statement; the caller holds the enrollment's row lock."""
     if not amounts:
         return
-    rows = [
-        {"enrollment_id": enrollment_id, "kind": k, "code": c, "amount": v} for (k, c), v in amounts.items()
-    ]
     batch = core_pipeline.queue(session)
     if batch is not None:
         batch.append(
             pipeline.upsert_accumulators([(enrollment_id, k, c, v) for (k, c), v in amounts.items()])
         )
     else:
+        rows = [
+            {"enrollment_id": enrollment_id, "kind": k, "code": c, "amount": v}
+            for (k, c), v in amounts.items()
+        ]
         _connection(session).execute(_upsert_accumulators(session), rows)
     _refresh_loaded_accumulators(session, enrollment_id, amounts)
 
@@ -133,21 +134,19 @@ def store_book_balances(
     without being flushed."""
     if not moved:
         return
-    t = _table(ClaimLedgerBook)
-    names = (*BALANCE_FIELDS, "updated_at")
-    stmt = (
-        update(t)
-        .where(t.c.id == bindparam("book_id"))
-        .values({name: bindparam(f"new_{name}") for name in names})
-    )
-    params = [
-        {"book_id": book.id, "new_updated_at": at} | {f"new_{n}": balances[n] for n in BALANCE_FIELDS}
-        for book, balances in moved
-    ]
     batch = core_pipeline.queue(session)
     if batch is not None:
         batch.append(pipeline.update_books([(book.id, balances, at) for book, balances in moved]))
     else:
+        t = _table(ClaimLedgerBook)
+        names = (*BALANCE_FIELDS, "updated_at")
+        stmt = (
+            update(t).where(t.c.id == bindparam("book_id")).values({n: bindparam(f"new_{n}") for n in names})
+        )
+        params = [
+            {"book_id": book.id, "new_updated_at": at} | {f"new_{n}": balances[n] for n in BALANCE_FIELDS}
+            for book, balances in moved
+        ]
         _connection(session).execute(stmt, params)
     for book, balances in moved:
         for name in BALANCE_FIELDS:
