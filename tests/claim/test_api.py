@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.claimresponse import ClaimResponse
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.app import create_app
+from jinyu.audit.models import AuditEntry
 from jinyu.claim import endpoints
 from jinyu.claim import repository as repo
 from jinyu.claim.rules.ledger import balances_of
@@ -250,3 +251,28 @@ class session_factory_of:
     def __exit__(self, *exc: object) -> None:
         self.s.rollback()
         self.s.close()
+
+
+def test_the_direct_settlement_route_answers_like_the_framework(client: TestClient, session: Session) -> None:
+    """POST /claims/settlements is served by claim.fastroute, not FastAPI's routing: same problem documents,
+    same authentication and permission answers, refusals audited, metrics labelled with the route."""
+    a = Actors(session, client)
+    url = f"{API}/settlements"
+    missing = client.post(url, json={"certno": "x"}, headers=a.his)
+    assert missing.status_code == 422 and missing.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    fields = {e["field"] for e in missing.json()["errors"]}
+    assert {"msg_id", "setlinfo"} <= fields  # located like FastAPI's own: without the "body" prefix
+    assert missing.json()["instance"] == url
+    not_json = client.post(url, content=b"{not json", headers={**a.his, "content-type": "application/json"})
+    assert not_json.status_code == 422 and not_json.json()["code"] == "invalid_input"
+    anonymous = client.post(url, json=request("M-A", "S-A", resident_id(seq=5)))
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+    insurer = client.post(url, json=request("M-I", "S-I", resident_id(seq=5)), headers=a.staff)
+    assert insurer.status_code == 403 and insurer.json()["code"] == "permission_denied"
+    with session_factory_of(session).factory() as fresh:  # refusals are audited in a transaction of their own
+        denied = fresh.scalars(select(AuditEntry).where(AuditEntry.outcome == "denied")).all()
+    assert any(url in e.subject_ids and '"route"' in (e.detail or "") for e in denied)
+    metrics = client.get("/metrics").text
+    assert f'route="{url}"' in metrics and 'status="403"' in metrics

@@ -43,12 +43,13 @@ from jinyu.core.pagination import MAX_LIMIT, Page
 from jinyu.core.web import SessionDep, require, require_sessionless
 
 router = APIRouter(prefix="/claims", tags=["claims 一站式理赔"])
+PATH = "/claims/settlements"  # instant settlement, under the API prefix
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Offset = Annotated[int, Query(ge=0)]
 REPLAYED = "Idempotent-Replayed"
 
 
-def _key(request: Request) -> bytes:
+def key_of(request: Request) -> bytes:
     key: bytes | None = getattr(request.app.state, "claim_pseudonym_key", None)
     if key is None:
         key = request.app.state.settings.key("pseudonym_key")
@@ -111,7 +112,7 @@ def enroll(
     principal: Principal = require(Perm.CLAIM_MANAGE),
 ) -> EnrollmentOut:
     """参保登记（身份证号仅以假名化令牌与掩码保存）/ enroll a person (ID kept as token and mask only)."""
-    return service.enroll(session, principal, data, _key(request))
+    return service.enroll(session, principal, data, key_of(request))
 
 
 @router.get("/enrollments", response_model=Page[EnrollmentOut])
@@ -143,7 +144,7 @@ def eligibility(
     principal: Principal = require(Perm.CLAIM_READ),
 ) -> list[EligibilityOut]:
     """资格与剩余免赔额、限额 / coverage, remaining deductible and caps per liability."""
-    return service.eligibility(session, principal, data, _key(request))
+    return service.eligibility(session, principal, data, key_of(request))
 
 
 # ------------------------------------------------------------------------------------------------ settlement
@@ -157,10 +158,16 @@ async def settle(
 ) -> Response:
     """出院即时结算 / instant settlement at discharge. 201 new; 200 + `Idempotent-Replayed: true` on a replay;
     409 when the message id or (mdtrt_id, setl_id) was used for a different request."""
-    # The hottest endpoint: discharges arriving together are settled in one transaction by the process's
-    # settlement thread (claim.batcher), which commits before answering; the answer is pre-serialised JSON
-    # (the same document FastAPI would make from SettlementOut).
-    settled = await _batcher(request).settle(principal, data, _key(request))
+    # Served by `claim.fastroute.SettleRoute` in the app (same steps, without the framework's routing); this
+    # route describes it in the API and serves apps that mount the router alone. Discharges arriving together
+    # are settled in one transaction by the process's settlement thread (claim.batcher), which commits before
+    # answering.
+    return answer(await batcher_of(request).settle(principal, data, key_of(request)))
+
+
+def answer(settled: service.Settled) -> Response:
+    """201 with the settlement, or 200 and `Idempotent-Replayed: true` for a replay; pre-serialised JSON (the
+    document FastAPI would make from SettlementOut, without validating it a second time)."""
     return Response(
         settled.settlement.model_dump_json(),
         status_code=status.HTTP_200_OK if settled.replayed else status.HTTP_201_CREATED,
@@ -169,7 +176,8 @@ async def settle(
     )
 
 
-def _batcher(request: Request) -> SettlementBatcher:
+def batcher_of(request: Request) -> SettlementBatcher:
+    """The process's settlement batcher (made on first use: one per app)."""
     batcher: SettlementBatcher | None = getattr(request.app.state, "settlement_batcher", None)
     if batcher is None:
         settings = request.app.state.settings
@@ -266,7 +274,7 @@ def post_discharge(
     principal: Principal = require(Perm.CLAIM_MANAGE),
 ) -> SettlementOut:
     """出院后理赔（非直赔医院）/ a post-discharge claim for a hospital outside direct settlement."""
-    return _answer(response, service.post_discharge(session, principal, data, _key(request)))
+    return _answer(response, service.post_discharge(session, principal, data, key_of(request)))
 
 
 # ------------------------------------------------------------------------------------------------ ledger

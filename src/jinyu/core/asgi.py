@@ -86,9 +86,13 @@ class Edge:
         heavy: tuple[tuple[str, str], ...] = (),
         max_batched: int = 256,
         batched: tuple[tuple[str, str], ...] = (),
+        direct: dict[tuple[str, str], ASGIApp] | None = None,
     ) -> None:
         self.app, self.metrics, self.max_queued = app, metrics, max_queued
         self.heavy, self.batched = heavy, batched
+        # Exact (method, path) served by a plain ASGI handler instead of the framework's routing and dependency
+        # solving (the busiest route: see claim.fastroute); admission, request ids and metrics as for any other.
+        self.direct = direct or {}
         self.lanes = {
             "api": _Lane("api", max_inflight),
             "heavy": _Lane("heavy", max_heavy),
@@ -147,8 +151,9 @@ class Edge:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
             await send(message)
 
+        handler = self.direct.get((str(scope.get("method", "")), str(scope.get("path", "")))) or self.app
         try:
-            await self.app(scope, receive, send_with_id)
+            await handler(scope, receive, send_with_id)
         finally:
             try:
                 self._record(scope, status, time.perf_counter() - started, rid)

@@ -86,17 +86,24 @@ def require_sessionless(perm: Perm) -> Any:
     at once (it may record the key's last use)."""
 
     async def checker(request: Request) -> Principal:
-        cached = getattr(request.app.state, "authenticate_cached", None)
-        principal: Principal | None = cached(request) if cached is not None else None
-        if principal is None:
-            resolved: Principal = await run_in_threadpool(_authenticate_alone, request)
-            principal = resolved
-        request.state.principal = principal
+        principal = await principal_without_session(request)
         principal.require(perm)
         return principal
 
     checker.__name__ = f"require_{perm.name.lower()}"
     return Depends(checker)
+
+
+async def principal_without_session(request: Request) -> Principal:
+    """The caller, set on `request.state`: a known API key on the event loop, else authenticated in a worker
+    thread with a session of its own, committed at once (it may record the key's last use)."""
+    cached = getattr(request.app.state, "authenticate_cached", None)
+    principal: Principal | None = cached(request) if cached is not None else None
+    if principal is None:
+        resolved: Principal = await run_in_threadpool(_authenticate_alone, request)
+        principal = resolved
+    request.state.principal = principal
+    return principal
 
 
 def _authenticate_alone(request: Request) -> Principal:
