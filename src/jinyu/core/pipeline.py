@@ -83,8 +83,10 @@ def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[An
             for sql, params in [*first_ones, *statements]:
                 cur = conn.cursor()
                 if len(params) == 1:
-                    # Parameterless ones are commands (SAVEPOINT), which the server cannot prepare.
-                    cur.execute(sql.encode(), params[0] or None, prepare=bool(params[0]))
+                    # Parameterless ones are commands (SAVEPOINT), which the server cannot prepare. The others are
+                    # prepared by psycopg once used often (None): multi-row statements have a text per row
+                    # count, and preparing each at once would churn the connection's prepared-statement cache.
+                    cur.execute(sql.encode(), params[0] or None, prepare=None if params[0] else False)
                     cursors.append((cur, True))
                 else:
                     cur.executemany(sql.encode(), params)

@@ -101,6 +101,8 @@ def settle_batch(session: Session, jobs: list[Job]) -> list[Result]:
     )
     with batched_writes(session):  # everything below is sent in one round trip, after the books are locked
         recorded = [r for c in cases if (r := _record(session, c, people)) is not None]
+        if not recorded:
+            return results  # every one goes on its own; what the batch locked is released at its commit
         locked = lock_books_many(session, books_of, reset_timeout=budget is not None)
         for case, plan in recorded:
             results[case.index] = _fund(session, case, plan, locked)
