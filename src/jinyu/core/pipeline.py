@@ -81,7 +81,11 @@ def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[An
     try:
         with conn.pipeline():
             for sql, params in [*first_ones, *statements]:
-                cur = conn.cursor()
+                # Positional parameters come with numbered placeholders (`values_sql`): a raw cursor sends them
+                # as they are. psycopg converts %s placeholders in Python and caches that only for statements
+                # of at most 50 parameters — a batch's multi-row statements have hundreds.
+                positional = len(params) == 1 and isinstance(params[0], (list, tuple))
+                cur = psycopg.RawCursor(conn) if positional else conn.cursor()
                 if len(params) == 1:
                     # Parameterless ones are commands (SAVEPOINT), which the server cannot prepare. The others are
                     # prepared by psycopg once used often (None): multi-row statements have a text per row
@@ -188,10 +192,14 @@ def coalesce(queued: Sequence[Queued]) -> list[Statement]:
     return [item.render(item.rows) if isinstance(item, Rows) else item for item in order]
 
 
-def values_sql(head: str, width: int, rows: int, tail: str = "") -> str:
-    """`head VALUES (%s, ...), (%s, ...) tail`: many rows in one statement (one execution, one result)."""
-    row = f"({', '.join(['%s'] * width)})"
-    return f"{head} VALUES {', '.join([row] * rows)}{tail}"
+def values_sql(head: str, width: int, rows: int, tail: str = "", casts: Sequence[str] = ()) -> str:
+    """`head VALUES ($1, ...), ($n, ...) tail`: many rows in one statement (one execution, one result), with
+    PostgreSQL's own numbered placeholders (see `run`); `casts` optionally types each column (`::numeric`)."""
+    kinds = list(casts) or [""] * width
+    values = (
+        "(" + ", ".join(f"${r * width + c + 1}{kinds[c]}" for c in range(width)) + ")" for r in range(rows)
+    )
+    return f"{head} VALUES {', '.join(values)}{tail}"
 
 
 @cache

@@ -49,10 +49,12 @@ def update_books(rows: Sequence[tuple[str, Mapping[str, Decimal], dt.datetime]])
 
 def _books_statement(rows: list[Any]) -> Statement:
     last = {book_id: (book_id, bal, at) for book_id, bal, at in rows}  # the latest of each book
-    cast_row = f"(%s, {', '.join(['%s::numeric'] * len(_BALANCES))}, %s::timestamptz)"
+    values = values_sql(
+        "", 2 + len(_BALANCES), len(last), casts=("", *["::numeric"] * len(_BALANCES), "::timestamptz")
+    ).removeprefix(" VALUES ")
     sql = (
         f"UPDATE claim_ledger_books AS b SET {', '.join(f'{n} = v.{n}' for n in _BALANCES)}, "
-        f"updated_at = v.updated_at FROM (VALUES {', '.join([cast_row] * len(last))}) "
+        f"updated_at = v.updated_at FROM (VALUES {values}) "
         f"AS v(id, {', '.join(_BALANCES)}, updated_at) WHERE b.id = v.id"
     )
     return sql, [
