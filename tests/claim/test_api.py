@@ -269,6 +269,7 @@ def test_the_direct_settlement_route_answers_like_the_framework(client: TestClie
     assert not_json.status_code == 422 and not_json.json()["code"] == "invalid_input"
     anonymous = client.post(url, json=request("M-A", "S-A", resident_id(seq=5)))
     assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+    assert client.post(url, json={}).status_code == 401  # credentials are checked before the body
     insurer = client.post(url, json=request("M-I", "S-I", resident_id(seq=5)), headers=a.staff)
     assert insurer.status_code == 403 and insurer.json()["code"] == "permission_denied"
     with session_factory_of(session).factory() as fresh:  # refusals are audited in a transaction of their own

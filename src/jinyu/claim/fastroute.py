@@ -3,8 +3,8 @@
 Why: in a server process under settlement load, FastAPI's routing (every route is matched in turn), dependency
 solving and response handling took about 60 % of the Python time — on the same GIL as the settlement thread.
 This handler does what the FastAPI route (`endpoints.settle`, still there for the API description) does, in
-the same order and with the same answers: validate the body as `SettleIn`, authenticate (a known API key
-without the database), check `claim.settle`, hand the discharge to the process's settlement thread, answer
+the same order and with the same answers: authenticate (a known API key without the database), check
+`claim.settle`, validate the body as `SettleIn`, hand the discharge to the process's settlement thread, answer
 201 (or 200 and `Idempotent-Replayed: true`). Errors go through the app's own exception handlers, so the
 problem+json documents, refusal audits and headers are those of every other route.
 """
@@ -37,9 +37,9 @@ class SettleRoute:
         scope["route"] = self._route
         request = Request(scope, receive)
         try:
-            data = _settle_in(await request.body())
-            principal = await principal_without_session(request)
+            principal = await principal_without_session(request)  # who and may they, then what: as FastAPI does
             principal.require(Perm.CLAIM_SETTLE)
+            data = _settle_in(await request.body())
             settled = await batcher_of(request).settle(principal, data, key_of(request))
             response: Any = answer(settled)
         except (JinyuError, RequestValidationError) as exc:
