@@ -55,10 +55,11 @@ import loadgen  # noqa: E402  (next to this file)
 
 def make_app() -> Any:
     """The served app: the platform's, with the claim router mounted if app.py does not mount it yet."""
-    from jinyu.app import create_app
+    from jinyu.app import create_app, quiet_collector
     from jinyu.claim import endpoints
 
     app = create_app()
+    quiet_collector()  # as `jinyu serve` workers do
     if not any(getattr(r, "path", "").startswith("/api/v1/claims") for r in app.routes):
         app.include_router(endpoints.router, prefix="/api/v1")
     threads = int(os.environ.get("JINYU_BENCH_THREADS", "0"))
