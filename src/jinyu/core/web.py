@@ -59,8 +59,7 @@ SessionDep = Annotated[Session, Depends(db_session)]
 
 async def current_principal(request: Request, session: SessionDep) -> Principal:
     """Async: a known API key resolves on the event loop; anything else goes to a worker thread."""
-    cached = getattr(request.app.state, "authenticate_cached", None)
-    principal: Principal | None = cached(request) if cached is not None else None
+    principal = _known(request)
     if principal is None:
         resolved: Principal = await run_in_threadpool(request.app.state.authenticate, request, session)
         principal = resolved
@@ -97,13 +96,19 @@ def require_sessionless(perm: Perm) -> Any:
 async def principal_without_session(request: Request) -> Principal:
     """The caller, set on `request.state`: a known API key on the event loop, else authenticated in a worker
     thread with a session of its own, committed at once (it may record the key's last use)."""
-    cached = getattr(request.app.state, "authenticate_cached", None)
-    principal: Principal | None = cached(request) if cached is not None else None
+    principal = _known(request)
     if principal is None:
         resolved: Principal = await run_in_threadpool(_authenticate_alone, request)
         principal = resolved
     request.state.principal = principal
     return principal
+
+
+def _known(request: Request) -> Principal | None:
+    """The principal the app knows without the database (a recently seen API key), if any."""
+    cached = getattr(request.app.state, "authenticate_cached", None)
+    known: Principal | None = cached(request) if cached is not None else None
+    return known
 
 
 def _authenticate_alone(request: Request) -> Principal:

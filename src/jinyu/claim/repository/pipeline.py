@@ -19,6 +19,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
+from jinyu.claim.rules.ledger import Account
 from jinyu.core.pipeline import Rows, Statement, run, values_sql
 
 
@@ -38,7 +39,7 @@ def _upsert_statement(rows: list[Any]) -> Statement:
     return sql, [[v for row in rows for v in row]]
 
 
-_BALANCES = ("prepaid", "held", "payable", "claims", "bank")
+BALANCE_FIELDS = tuple(a.value for a in Account)  # the book columns that cache account balances
 
 
 def update_books(rows: Sequence[tuple[str, Mapping[str, Decimal], dt.datetime]]) -> Rows:
@@ -50,15 +51,18 @@ def update_books(rows: Sequence[tuple[str, Mapping[str, Decimal], dt.datetime]])
 def _books_statement(rows: list[Any]) -> Statement:
     last = {book_id: (book_id, bal, at) for book_id, bal, at in rows}  # the latest of each book
     values = values_sql(
-        "", 2 + len(_BALANCES), len(last), casts=("", *["::numeric"] * len(_BALANCES), "::timestamptz")
+        "",
+        2 + len(BALANCE_FIELDS),
+        len(last),
+        casts=("", *["::numeric"] * len(BALANCE_FIELDS), "::timestamptz"),
     ).removeprefix(" VALUES ")
     sql = (
-        f"UPDATE claim_ledger_books AS b SET {', '.join(f'{n} = v.{n}' for n in _BALANCES)}, "
+        f"UPDATE claim_ledger_books AS b SET {', '.join(f'{n} = v.{n}' for n in BALANCE_FIELDS)}, "
         f"updated_at = v.updated_at FROM (VALUES {values}) "
-        f"AS v(id, {', '.join(_BALANCES)}, updated_at) WHERE b.id = v.id"
+        f"AS v(id, {', '.join(BALANCE_FIELDS)}, updated_at) WHERE b.id = v.id"
     )
     return sql, [
-        [v for book_id, bal, at in last.values() for v in (book_id, *(bal[n] for n in _BALANCES), at)]
+        [v for book_id, bal, at in last.values() for v in (book_id, *(bal[n] for n in BALANCE_FIELDS), at)]
     ]
 
 

@@ -32,9 +32,8 @@ from jinyu.claim.models import (
 )
 from jinyu.claim.repository import pipeline
 from jinyu.claim.repository.common import _row_locks
+from jinyu.claim.repository.pipeline import BALANCE_FIELDS
 from jinyu.core import pipeline as core_pipeline
-
-BALANCE_FIELDS = ("prepaid", "held", "payable", "claims", "bank")
 
 
 def _table(model: type[Any]) -> Table:

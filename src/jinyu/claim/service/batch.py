@@ -37,7 +37,6 @@ from jinyu.claim.repository.pipeline import (
     lock_books_many,
     lock_people_many,
 )
-from jinyu.claim.rules import ledger as ledger_rules
 from jinyu.claim.rules.adjudicate import Adjudication, Bill, bill_problems
 from jinyu.claim.schemas import SettleIn
 from jinyu.claim.service import booking
@@ -214,9 +213,7 @@ def _record(session: Session, case: _Case, people: PeopleLocked) -> tuple[_Case,
     case.row, case.result = row, result
     for iid, f in plan.funding.items():  # the next settlement of this book is funded after this one
         book = plan.books[iid]
-        moved = balances(book).apply(
-            ledger_rules.settle(f) if job.data.auto_confirm else ledger_rules.hold(f)
-        )
+        moved = balances(book).apply(booking.postings_of(f, confirm=job.data.auto_confirm))
         for name, value in moved.as_dict().items():
             setattr(book, name, value)
     return case, plan

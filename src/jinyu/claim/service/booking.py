@@ -162,15 +162,20 @@ def plan(loaded: LoadedProduct, result: Adjudication, books: dict[str, ClaimLedg
     return Plan(parts, totals, {iid: books[iid] for iid in totals}, funding)
 
 
+def postings_of(f: Funding, *, confirm: bool) -> list[ledger_rules.Posting]:
+    """A settlement's postings on one book: paid at once (confirmed) or held until the hospital confirms."""
+    return list(ledger_rules.settle(f) if confirm else ledger_rules.hold(f))
+
+
 def book_hold_or_settle(
     session: Session, settlement: ClaimSettlement, p: Plan, *, confirm: bool, actor: str
 ) -> None:
     kind = JournalKind.SETTLE if confirm else JournalKind.HOLD
-    build = ledger_rules.settle if confirm else ledger_rules.hold
     reference = f"settlement:{settlement.id}:{kind.value}"
     funded = sorted(p.funding.items())
     entries = [
-        ledger.Entry(p.books[i], kind, reference, f.amount, build(f), settlement.id) for i, f in funded
+        ledger.Entry(p.books[i], kind, reference, f.amount, postings_of(f, confirm=confirm), settlement.id)
+        for i, f in funded
     ]
     ledger.post_all(session, entries, actor)
     for iid, f in funded:
