@@ -37,9 +37,8 @@ class SettleRoute:
         scope["route"] = self._route
         request = Request(scope, receive)
         try:
-            principal = await principal_without_session(
-                request
-            )  # who and may they, then what: as FastAPI does
+            # Who, and may they; then what: the order of FastAPI's dependencies and body validation.
+            principal = await principal_without_session(request)
             principal.require(Perm.CLAIM_SETTLE)
             data = _settle_in(await request.body())
             settled = await batcher_of(request).settle(principal, data, key_of(request))
