@@ -29,9 +29,9 @@ pytestmark = pytest.mark.postgres
 PEOPLE = 6
 
 
-def enrolled_world(factory: sessionmaker[Session]) -> tuple[World, list[str]]:
+def enrolled_world(factory: sessionmaker[Session], **book: str) -> tuple[World, list[str]]:
     with db.transaction(factory) as s:
-        w = world(s)
+        w = world(s, **book)
         people = [w.certno]
         for n in range(PEOPLE - 1):
             certno = resident_id(seq=700 + n)
@@ -151,23 +151,42 @@ def test_a_batch_hands_back_what_needs_the_single_path(pg_factory: sessionmaker[
     assert isinstance(results[5], service.Settled)
 
 
-def test_funding_that_moves_under_the_lock_abandons_the_batch(
-    pg_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    w, people = enrolled_world(pg_factory)
-    real = batch.lock_books_many
+def test_a_book_running_short_mid_batch_funds_in_order_like_one_by_one(pg_factory: sessionmaker[Session]) -> None:
+    """Each settlement is funded from the locked balance the ones before it left: prepaid while it lasts, then
+    advanced by the hospital (arrears), with the low-balance and overdraw alerts of one by one."""
+    short = {"deposit": "30000.00", "threshold": "20000.00"}
+    one, people_one = enrolled_world(pg_factory, **short)
+    many, people_many = enrolled_world(pg_factory, **short)
+    for data in bills(one, people_one, "C"):
+        with db.transaction(pg_factory) as s:
+            service.settle(s, one.his, data, KEY)
+    results = settle_batch(pg_factory, jobs(many, bills(many, people_many, "C")))
+    assert all(isinstance(r, service.Settled) for r in results)
+    a, b = state(pg_factory, one), state(pg_factory, many)
+    assert a["outcomes"] == b["outcomes"]
+    assert a["balances"] == b["balances"]
+    assert Decimal(b["balances"]["prepaid"]) == 0 and Decimal(b["balances"]["payable"]) < 0  # ran short
+    with db.transaction(pg_factory) as s:
+        assert alerts(s, one.book_id) == alerts(s, many.book_id) == ["low_balance", "overdraw_fallback"]
 
-    def drained(*args: Any, **kwargs: Any) -> Any:
-        books = real(*args, **kwargs)
-        for book in books.values():
-            book.prepaid = Decimal("0.00")  # as if another batch had spent it all meanwhile
-        return books
 
-    monkeypatch.setattr(batch, "lock_books_many", drained)
-    with pytest.raises(batch.FundingMoved), db.transaction(pg_factory) as s:
-        batch.settle_batch(s, jobs(w, bills(w, people, "C")))
-    with db.transaction(pg_factory) as s:  # rolled back: nothing of it stayed
-        assert s.scalar(select(func.count()).select_from(ClaimSettlement)) == 0
+def test_a_book_that_defers_hands_back_what_it_cannot_fund(pg_factory: sessionmaker[Session]) -> None:
+    w, people = enrolled_world(pg_factory, deposit="30000.00", fallback="defer")
+    data = bills(w, people, "E")
+    results = settle_batch(pg_factory, jobs(w, data))
+    settled = [r for r in results if isinstance(r, service.Settled)]
+    assert settled and None in results  # the balance lasted for some, not for all
+    with db.transaction(pg_factory) as s:
+        book = repo.lock_book(s, w.book_id)
+        paid_from_prepaid = sum((Decimal(r.settlement.payout) for r in settled), Decimal("0.00"))
+        assert book.prepaid == Decimal("30000.00") - paid_from_prepaid >= 0
+        assert s.scalar(select(func.count()).select_from(ClaimSettlement)) == len(settled)
+
+
+def alerts(s: Session, book_id: str) -> list[str]:
+    from jinyu.claim.models import ClaimAlert
+
+    return sorted(a.kind for a in s.scalars(select(ClaimAlert).where(ClaimAlert.book_id == book_id)))
 
 
 def test_the_batcher_answers_every_discharge_once(pg_factory: sessionmaker[Session]) -> None:

@@ -151,9 +151,13 @@ def savepoint(session: Session) -> Iterator[None]:
 
 
 @contextmanager
-def batched_writes(session: Session) -> Iterator[None]:
+def batched_writes(session: Session, *, then_commit: bool = False) -> Iterator[None]:
     """Inside, writers that look at `queue(session)` queue their statements instead of running them; on
-    leaving (without an error), they are sent in one pipeline. PostgreSQL only; elsewhere nothing changes."""
+    leaving (without an error), they are sent in one pipeline. PostgreSQL only; elsewhere nothing changes.
+
+    `then_commit`: the transaction's COMMIT goes in the same pipeline, saving its round trip — for a caller
+    whose next step is `session.commit()` (which then finds the connection's transaction ended and sends
+    nothing). Not when the unit of work gained objects inside the block: they must be flushed before."""
     if not available(session) or _BATCH in session.info:
         yield
         return
@@ -164,8 +168,12 @@ def batched_writes(session: Session) -> Iterator[None]:
         yield
     finally:
         session.info.pop(_BATCH, None)
-    if queued:  # not reached when the block raised: what it queued is dropped with it
-        run(session, coalesce(queued))
+    # not reached when the block raised: what it queued is dropped with it
+    statements = coalesce(queued)
+    if then_commit and not (session.new or session.dirty or session.deleted):
+        statements.append(("COMMIT", [{}]))
+    if statements:
+        run(session, statements)
 
 
 def queue(session: Session) -> list[Queued] | None:

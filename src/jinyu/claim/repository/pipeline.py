@@ -223,12 +223,12 @@ def _first_reads(
 
 @dataclass(frozen=True)
 class PeopleLocked:
-    """What a batch of settlements reads under the locks of all its enrollments."""
+    """What a batch of settlements reads under the locks of all its enrollments and books."""
 
     enrollments: dict[str, tuple[str, list[str]]]  # id -> (status, pre-existing conditions)
     duplicates: dict[tuple[str, str, str], tuple[str, str]]  # (hospital, mdtrt, setl) -> (id, request hash)
     amounts: dict[str, dict[tuple[str, str], Decimal]]  # enrollment id -> accumulators
-    books: dict[tuple[str, str, int], ClaimLedgerBook]  # the books as committed now, NOT locked
+    books: dict[tuple[str, str, int], ClaimLedgerBook]  # (insurer, hospital, year) -> locked book
 
 
 _LOCK_ENROLLMENTS = (
@@ -242,39 +242,39 @@ _DUPLICATES = (
 _AMOUNTS_MANY = (
     "SELECT enrollment_id, kind, code, amount FROM claim_accumulators WHERE enrollment_id = ANY(%(ids)s)"
 )
-_BOOKS_MANY = (
+_LOCK_BOOKS_MANY = (
     f"SELECT {', '.join(_BOOK_COLUMNS)} FROM claim_ledger_books WHERE hospital_id = ANY(%(hospitals)s) "
-    "AND insurer_id = ANY(%(insurers)s) AND product_year = ANY(%(years)s) ORDER BY id"
+    "AND insurer_id = ANY(%(insurers)s) AND product_year = ANY(%(years)s) ORDER BY id FOR UPDATE"
 )
-_LOCK_BOOKS_MANY = _BOOKS_MANY + " FOR UPDATE"
 _LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %(value)s, true)"
 
 
 BooksOf = tuple[Sequence[str], Sequence[str], Sequence[int]]  # hospitals, insurers, years: every combination
 
 
-def lock_people_many(
+def lock_people_and_books(
     session: Session,
     enrollment_ids: Sequence[str],
     keys: Sequence[tuple[str, str, str]],
     books_of: BooksOf,
     lock_timeout_ms: int | None,
 ) -> PeopleLocked:
-    """Lock the enrollments (id order), then read the business keys, the accumulators and — without locking
-    them — the books: one round trip. With a lock timeout, it stays set for `lock_books_many`, which resets
-    it."""
+    """Lock the enrollments, read the business keys and the accumulators under those locks, then lock the
+    books of every (hospital, insurer, year) combination — each kind in id order, enrollments before books,
+    the order single settlements take them in: one round trip. A lock timeout applies to these locks only."""
     ids = {"ids": sorted(set(enrollment_ids))}
-    statements: list[Statement] = []
-    if lock_timeout_ms is not None:
-        statements.append((_LOCK_TIMEOUT, [{"value": f"{max(lock_timeout_ms, 1)}ms"}]))
     keyed = {"hospitals": [k[0] for k in keys], "mdtrt": [k[1] for k in keys], "setl": [k[2] for k in keys]}
-    statements += [
+    statements: list[Statement] = [
         (_LOCK_ENROLLMENTS, [ids]),
         (_DUPLICATES, [keyed]),
         (_AMOUNTS_MANY, [ids]),
-        (_BOOKS_MANY, [_books_params(books_of)]),
+        (_LOCK_BOOKS_MANY, [_books_params(books_of)]),
     ]
-    enrollments, dups, amounts, books = run(session, statements)[-4:]
+    if lock_timeout_ms is not None:
+        statements.insert(0, (_LOCK_TIMEOUT, [{"value": f"{max(lock_timeout_ms, 1)}ms"}]))
+        statements.append((_LOCK_TIMEOUT, [{"value": "0"}]))
+    first = 1 if lock_timeout_ms is not None else 0
+    enrollments, dups, amounts, books = run(session, statements)[first : first + 4]
     by_enrollment: dict[str, dict[tuple[str, str], Decimal]] = {i: {} for i in ids["ids"]}
     for enrollment_id, kind, code, amount in amounts:
         by_enrollment[enrollment_id][(kind, code)] = Decimal(amount)
@@ -284,17 +284,6 @@ def lock_people_many(
         amounts=by_enrollment,
         books=_books_by_key(books),
     )
-
-
-def lock_books_many(
-    session: Session, books_of: BooksOf, reset_timeout: bool
-) -> dict[tuple[str, str, int], ClaimLedgerBook]:
-    """Lock the books of every (hospital, insurer, year) combination, in id order: (insurer, hospital, year) ->
-    book, not in the session. Taken last and held briefly: the books are what batches of one hospital share."""
-    statements: list[Statement] = [(_LOCK_BOOKS_MANY, [_books_params(books_of)])]
-    if reset_timeout:
-        statements.append((_LOCK_TIMEOUT, [{"value": "0"}]))
-    return _books_by_key(run(session, statements)[0])
 
 
 def _books_params(books_of: BooksOf) -> dict[str, list[Any]]:

@@ -2,8 +2,8 @@
 
 Why: on the platform's 2-core machines a settlement's CPU went mostly to talking to the database, a cost per
 statement and per round trip rather than per row (docs/claims.md). Discharges arriving together are settled
-together: one round trip for their first reads, one for all their locks and locked reads, one for all their
-rows, one commit — the rules, rows and audit entries of each are exactly those of `settlement.settle`.
+together in three round trips: their first reads; all their locks and what is read under them; all their rows
+with the commit — the rules, rows and audit entries of each are exactly those of `settlement.settle`.
 
 Only the common case is done here: a new bill of an enrolled person, nothing unusual. A discharge is handed
 back (None) to be settled on its own, by `settlement.settle` in a transaction of its own after this one,
@@ -13,12 +13,10 @@ has run out, or another discharge of the same batch has the same person, message
 database error rolls the whole batch back (the caller) and every discharge goes on its own.
 
 Locks: the batch takes all its enrollments, then all its books — each in id order, the order single
-settlements take them in. The books are what concurrent batches share (every settlement at a hospital moves
-its books), so they are held as briefly as can be: the batch adjudicates and records its settlements funded
-from the books as last committed (read without a lock), then locks the books and funds each settlement again
-from the locked balances. Funding depends on a balance only when a book runs short; if any funding comes out
-different, the batch is abandoned (rolled back by the caller) and each discharge goes on its own. With time
-budgets, the lock timeout is the smallest budget left.
+settlements take them in — in one round trip, and holds them until its commit, which goes with its rows: the
+books (what concurrent batches of a hospital share) are held for the batch's adjudication and one round trip.
+Settlements of one book are funded one after the other from the locked balances. With time budgets, the lock
+timeout is the smallest budget left.
 """
 
 from __future__ import annotations
@@ -29,20 +27,13 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from jinyu.claim.errors import BillInvalid
-from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct, ClaimSettlement
-from jinyu.claim.repository.pipeline import (
-    BooksOf,
-    PeopleLocked,
-    first_reads_many,
-    lock_books_many,
-    lock_people_many,
-)
-from jinyu.claim.rules.adjudicate import Adjudication, Bill, bill_problems
+from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
+from jinyu.claim.repository.pipeline import BooksOf, PeopleLocked, first_reads_many, lock_people_and_books
+from jinyu.claim.rules.adjudicate import Bill, bill_problems
 from jinyu.claim.schemas import SettleIn
 from jinyu.claim.service import booking
 from jinyu.claim.service.common import LoadedProduct, business_date, load_product, settlement_out
 from jinyu.claim.service.intake import Claim, bill_of, setl_time_of
-from jinyu.claim.service.ledger import balances
 from jinyu.claim.service.settlement import Settled, direct_claim
 from jinyu.claim.service.settling import adjudicate_locked, record_settlement
 from jinyu.core.auth import Principal
@@ -71,40 +62,27 @@ class _Case:
     enrollment: ClaimEnrollment = field(init=False)
     product: ClaimProduct = field(init=False)
     loaded: LoadedProduct = field(init=False)
-    result: Adjudication = field(init=False)
-    row: ClaimSettlement = field(init=False)
-    settled: Settled = field(init=False)
-
-
-class FundingMoved(Exception):
-    """A book's locked balance funds a settlement differently from the balance it was recorded with."""
 
 
 def settle_batch(session: Session, jobs: list[Job]) -> list[Result]:
     """Settle what can be settled together; per job a Settled, the error to answer, or None (on its own).
 
-    Writes into the session's transaction and never commits; when it raises (a database error, FundingMoved)
-    nothing of the batch may be kept."""
+    Writes into the session's transaction and sends its COMMIT with the rows: the caller's `session.commit()`
+    follows at once. When it raises (a database error) nothing of the batch may be kept."""
     results: list[Result] = [None] * len(jobs)
     cases = _covered(session, _claims(jobs, results), results)
     if not cases:
         return results
-    budget = _budget_ms(cases)
-    books_of = _books_of(cases)
-    people = lock_people_many(
+    locked = lock_people_and_books(
         session,
         [c.enrollment.id for c in cases],
         [(c.claim.hospital_id, c.claim.mdtrt_id, c.claim.setl_id) for c in cases],
-        books_of,
-        budget,
+        _books_of(cases),
+        _budget_ms(cases),
     )
-    with batched_writes(session):  # everything below is sent in one round trip, after the books are locked
-        recorded = [r for c in cases if (r := _record(session, c, people)) is not None]
-        if not recorded:
-            return results  # every one goes on its own; what the batch locked is released at its commit
-        locked = lock_books_many(session, books_of, reset_timeout=budget is not None)
-        for case, plan in recorded:
-            results[case.index] = _fund(session, case, plan, locked)
+    with batched_writes(session, then_commit=True):  # every row below, and the commit, in one round trip
+        for case in cases:
+            results[case.index] = _settle(session, case, locked)
     return results
 
 
@@ -186,53 +164,29 @@ def _own_books(case: _Case, books: dict[tuple[str, str, int], ClaimLedgerBook]) 
     }
 
 
-def _record(session: Session, case: _Case, people: PeopleLocked) -> tuple[_Case, booking.Plan] | None:
-    """Adjudicate under the enrollment's lock and record the settlement funded from the books as last
-    committed (each settlement's funding moves those unlocked copies on for the next); None: on its own."""
+def _settle(session: Session, case: _Case, locked: PeopleLocked) -> Settled | None:
+    """Adjudicate under the enrollment's lock, fund from the locked books (as moved by the settlements before
+    it in this batch) and queue the rows; None: on its own."""
     c, job = case.claim, case.job
-    if (c.hospital_id, c.mdtrt_id, c.setl_id) in people.duplicates:
+    if (c.hospital_id, c.mdtrt_id, c.setl_id) in locked.duplicates:
         return None  # settled before under this business key: a replay or a conflict, on its own
     if job.data.time_budget_ms and time.monotonic() > job.started + job.data.time_budget_ms / 1000:
         return None  # out of time: on its own, it is deferred
-    status, pre_existing = people.enrollments[case.enrollment.id]
+    status, pre_existing = locked.enrollments[case.enrollment.id]
     if status != "active":
         return None
-    amounts = people.amounts[case.enrollment.id]
+    amounts = locked.amounts[case.enrollment.id]
     result = adjudicate_locked(case.bill, case.loaded, status, pre_existing, amounts)
     try:
         plan = booking.plan(
-            case.loaded, result, booking.direct_books(case.loaded, _own_books(case, people.books))
+            case.loaded, result, booking.direct_books(case.loaded, _own_books(case, locked.books))
         )
     except (booking.Deferral, JinyuError):
         return None  # deferred or refused: on its own, with that path's answer and alerts
     covered = (case.enrollment, case.product, case.loaded)
+    confirm = job.data.auto_confirm
     row, answer = record_settlement(
-        session, job.principal, c, case.bill, covered, (result, amounts, plan), job.data.auto_confirm
+        session, job.principal, c, case.bill, covered, (result, amounts, plan), confirm
     )
-    case.settled = Settled(settlement_out(row, answer), False)
-    case.row, case.result = row, result
-    for iid, f in plan.funding.items():  # the next settlement of this book is funded after this one
-        book = plan.books[iid]
-        moved = balances(book).apply(booking.postings_of(f, confirm=job.data.auto_confirm))
-        for name, value in moved.as_dict().items():
-            setattr(book, name, value)
-    return case, plan
-
-
-def _fund(
-    session: Session, case: _Case, recorded: booking.Plan, locked: dict[tuple[str, str, int], ClaimLedgerBook]
-) -> Result:
-    """Fund the recorded settlement from the locked books (journals, balances, alerts)."""
-    try:
-        plan = booking.plan(
-            case.loaded, case.result, booking.direct_books(case.loaded, _own_books(case, locked))
-        )
-    except (booking.Deferral, JinyuError) as exc:
-        raise FundingMoved(case.claim.msg_id) from exc
-    if plan.funding != recorded.funding:
-        raise FundingMoved(case.claim.msg_id)
-    job = case.job
-    booking.book_hold_or_settle(
-        session, case.row, plan, confirm=job.data.auto_confirm, actor=job.principal.subject_id
-    )
-    return case.settled
+    booking.book_hold_or_settle(session, row, plan, confirm=confirm, actor=job.principal.subject_id)
+    return Settled(settlement_out(row, answer), False)
