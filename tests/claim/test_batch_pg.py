@@ -151,7 +151,9 @@ def test_a_batch_hands_back_what_needs_the_single_path(pg_factory: sessionmaker[
     assert isinstance(results[5], service.Settled)
 
 
-def test_a_book_running_short_mid_batch_funds_in_order_like_one_by_one(pg_factory: sessionmaker[Session]) -> None:
+def test_a_book_running_short_mid_batch_funds_in_order_like_one_by_one(
+    pg_factory: sessionmaker[Session],
+) -> None:
     """Each settlement is funded from the locked balance the ones before it left: prepaid while it lasts, then
     advanced by the hospital (arrears), with the low-balance and overdraw alerts of one by one."""
     short = {"deposit": "30000.00", "threshold": "20000.00"}
@@ -216,3 +218,31 @@ def test_the_batcher_answers_every_discharge_once(pg_factory: sessionmaker[Sessi
     assert isinstance(answers[-1], BillInvalid)
     with db.transaction(pg_factory) as s:
         assert s.scalar(select(func.count()).select_from(ClaimSettlement)) == len(data)
+
+
+def test_a_batch_waits_for_locks_no_longer_than_the_smallest_budget_left(
+    pg_factory: sessionmaker[Session],
+) -> None:
+    """Another transaction holds the hospital's book: the batch's locks time out within the budget, the batch
+    rolls back, and each discharge, on its own, is deferred (a state); with nothing held the same budgets
+    settle in the batch."""
+    w, people = enrolled_world(pg_factory)
+    data = [d.model_copy(update={"time_budget_ms": 300}) for d in bills(w, people, "F")]
+    blocker = pg_factory()
+    repo.lock_book(blocker, w.book_id)  # held until the blocker ends
+    batcher = SettlementBatcher(pg_factory, max_batch=32)
+
+    async def all_at_once(todo: list[SettleIn]) -> list[Any]:
+        return await asyncio.gather(*(batcher.settle(w.his, d, KEY) for d in todo), return_exceptions=True)
+
+    try:
+        with pytest.raises(Exception, match="lock timeout"), db.transaction(pg_factory) as s:
+            batch.settle_batch(s, jobs(w, data[:2]))
+        answers = asyncio.run(all_at_once(data[:2]))
+        assert [a.settlement.status for a in answers] == ["deferred", "deferred"]
+    finally:
+        blocker.rollback()
+        blocker.close()
+        batcher.stop()
+    results = settle_batch(pg_factory, jobs(w, data[2:]))
+    assert all(isinstance(r, service.Settled) and r.settlement.status != "deferred" for r in results)

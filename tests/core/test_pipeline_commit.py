@@ -57,7 +57,9 @@ def test_the_commit_goes_with_the_rows(probe: tuple[sessionmaker[Session], str, 
     assert _count(factory, table) == 2
 
 
-def test_objects_added_inside_keep_the_ordinary_commit(probe: tuple[sessionmaker[Session], str, list[str]]) -> None:
+def test_objects_added_inside_keep_the_ordinary_commit(
+    probe: tuple[sessionmaker[Session], str, list[str]],
+) -> None:
     factory, table, _ = probe
     with factory() as s:
         s.execute(text("SELECT 1"))
