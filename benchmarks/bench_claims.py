@@ -7,7 +7,8 @@ What it does, all on this machine:
   else postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and the tables;
 - sets up one co-insured product (the shipped sample), --hospitals hospitals each with its own API key and a
   funded prepaid book per insurer, and --persons enrolled persons;
-- serves the app with uvicorn (--workers processes) on 127.0.0.1 only;
+- serves the app as `jinyu serve` does (`jinyu.serving`: --workers uvicorn processes, each with its own
+  listening socket) on 127.0.0.1 only;
 - drives it with --clients concurrent HTTP clients (keep-alive connections on uvloop, in this process,
   loopback only) for at most --requests settlements or --seconds seconds, after a warm-up; every request is a
   new discharge of a random person at a random hospital, settled in one step (auto_confirm);
@@ -339,7 +340,10 @@ def main() -> None:
         "--inflight", type=int, default=8, help="JINYU_MAX_INFLIGHT of the served app (admission control)"
     )
     parser.add_argument(
-        "--batch", type=int, default=32, help="JINYU_SETTLE_BATCH of the served app (settlements per transaction)"
+        "--batch",
+        type=int,
+        default=32,
+        help="JINYU_SETTLE_BATCH of the served app (settlements per transaction)",
     )
     parser.add_argument(
         "--threads", type=int, default=0, help="worker-thread tokens per process (0: the app's own setting)"
@@ -371,7 +375,7 @@ def main() -> None:
                 [
                     sys.executable,
                     "-m",
-                    "uvicorn",
+                    "jinyu.serving",  # as `jinyu serve`: each worker its own listening socket
                     "--app-dir",
                     str(Path(__file__).resolve().parent),
                     "--factory",

@@ -9,7 +9,7 @@ import typer
 from jinyu.audit.cli import app as audit_app
 from jinyu.claim.cli import app as claim_app
 from jinyu.config import get_settings, load_settings
-from jinyu.core.cli_kit import console, handle_errors, print_table
+from jinyu.core.cli_kit import console, err_console, handle_errors, print_table
 from jinyu.ingest.cli import datasets_app, ingest, ingest_region
 from jinyu.party.cli import orgs_app, users_app
 from jinyu.risk.cli import app as risk_app
@@ -54,7 +54,8 @@ def serve(
         1,
         min=1,
         max=64,
-        help="工作进程数（生产环境不少于CPU核数）/ worker processes (production: at least one per core)",
+        help="工作进程数（生产环境不少于CPU核数；每个进程有自己的监听套接字，连接均匀分摊）/ worker processes "
+        "(production: at least one per core; each has its own listening socket, so connections spread evenly)",
     ),
 ) -> None:
     """启动 API 服务 / serve the API (docs at /docs). Example: jinyu serve --port 8000 --workers 2"""
@@ -62,22 +63,32 @@ def serve(
 
 
 def _serve(host: str, port: int, workers: int = 1) -> None:
+    """Serve `serving_app` with `workers` processes, each on its own SO_REUSEPORT socket (`jinyu.serving`)."""
     import os
 
-    import uvicorn
+    from rich.markup import escape
+
+    from jinyu import serving
+    from jinyu.core.logging import configure as configure_logging
 
     # Every worker process builds its app with `serving_app` (the tracing index starts building at once).
     os.environ["JINYU_TRACING_WARM"] = "true"
     get_settings.cache_clear()
-    uvicorn.run(
-        "jinyu.app:serving_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-    )
+    # The supervisor's own lines (workers started, restarted, stopped) in the same logs as the workers'.
+    configure_logging(get_settings().log_level)
+    try:
+        serving.run(
+            "jinyu.app:serving_app",
+            host=host,
+            port=port,
+            workers=workers,
+            factory=True,
+            log_config=None,
+            access_log=False,
+        )
+    except serving.ServingError as exc:
+        err_console.print(f"[bold red]错误 / error[/]: {escape(str(exc))}")
+        raise typer.Exit(1) from None
 
 
 @app.command("demo")
