@@ -13,13 +13,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
 from jinyu.claim.rules.ledger import Account
+from jinyu.core.db import Base
 from jinyu.core.pipeline import Rows, Statement, run, values_sql
 
 
@@ -123,7 +124,19 @@ def lock_and_read(
 
 
 def _book(row: tuple[Any, ...]) -> ClaimLedgerBook:
-    return ClaimLedgerBook(**dict(zip(_BOOK_COLUMNS, row, strict=True)))
+    return _as_loaded(ClaimLedgerBook, _BOOK_COLUMNS, row)
+
+
+Model = TypeVar("Model", bound=Base)
+
+
+def _as_loaded(model: type[Model], columns: Sequence[str], values: Sequence[Any]) -> Model:
+    """A model object (not in any session) holding these column values as loaded ones, built the way the ORM's
+    own loader builds its objects: the constructor would instead fire a change event per attribute (~100 per
+    settlement, ~5 % of its CPU) to record history nobody reads."""
+    obj = cast(Model, model.__mapper__.class_manager.new_instance())
+    obj.__dict__.update(zip(columns, values, strict=True))
+    return obj
 
 
 # ------------------------------------------------------------------------------------------------ first reads
@@ -212,8 +225,8 @@ def _first_reads(
     split = len(_ENROLLMENT_COLUMNS)
     found = [
         (
-            ClaimEnrollment(**dict(zip(_ENROLLMENT_COLUMNS, row[:split], strict=True))),
-            ClaimProduct(**dict(zip(_PRODUCT_COLUMNS, row[split:], strict=True))),
+            _as_loaded(ClaimEnrollment, _ENROLLMENT_COLUMNS, row[:split]),
+            _as_loaded(ClaimProduct, _PRODUCT_COLUMNS, row[split:]),
         )
         for row in coverage
     ]
