@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers
 
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
 from jinyu.claim.rules.ledger import Account
@@ -134,6 +134,8 @@ def _as_loaded(model: type[Model], columns: Sequence[str], values: Sequence[Any]
     """A model object (not in any session) holding these column values as loaded ones, built the way the ORM's
     own loader builds its objects: the constructor would instead fire a change event per attribute (~100 per
     settlement, ~5 % of its CPU) to record history nobody reads."""
+    if not model.__mapper__.configured:  # as the constructor would (a fresh process's first object)
+        configure_mappers()
     obj = cast(Model, model.__mapper__.class_manager.new_instance())
     obj.__dict__.update(zip(columns, values, strict=True))
     return obj
