@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -31,6 +32,7 @@ from jinyu.config import Settings, get_settings
 from jinyu.consent import endpoints as consent_endpoints
 from jinyu.core.asgi import Edge, EdgeMetrics
 from jinyu.core.auth import Principal
+from jinyu.core.db import transaction
 from jinyu.core.errors import JinyuError, NotAuthenticated
 from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
@@ -66,7 +68,22 @@ def authenticate_cached(request: Request) -> Principal | None:
     api_key = request.headers.get("x-api-key") or (credential if scheme.lower() == "apikey" else "")
     if not api_key or (scheme.lower() == "bearer" and credential):
         return None
-    return party.cached_api_key_principal(api_key.strip())
+    api_key = api_key.strip()
+    known = party.cached_api_key_principal(api_key)
+    if known is not None and party.api_key_refresh_due(api_key):
+        # re-checked off the request's path, before the entry runs out (the request goes on with it)
+        asyncio.get_running_loop().run_in_executor(
+            None, _refresh_api_key, request.app.state.sessionmaker, api_key
+        )
+    return known
+
+
+def _refresh_api_key(factory: sessionmaker[Session], api_key: str) -> None:
+    try:
+        with transaction(factory) as session:  # it may record the key's last use
+            party.refresh_api_key(session, api_key)
+    except Exception:  # the entry expires as it would have; the next request after that checks it itself
+        log.warning("API key refresh failed", exc_info=True)
 
 
 # Sync handlers and their session dependency run on AnyIO's worker threads. A request's commit also needs a

@@ -4,6 +4,7 @@ again; the ledger, the accumulators and the daily reconciliation agree to the fe
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -277,3 +278,43 @@ def test_the_direct_settlement_route_answers_like_the_framework(client: TestClie
     assert any(url in e.subject_ids and '"route"' in (e.detail or "") for e in denied)
     metrics = client.get("/metrics").text
     assert f'route="{url}"' in metrics and 'status="403"' in metrics
+
+
+def test_a_busy_hospital_key_is_rechecked_in_the_background(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key used after API_KEY_REFRESH_AFTER_SECONDS is answered from the cache and re-checked off the
+    request's path: renewed while it works, dropped once it no longer does (then refused, 401)."""
+    from jinyu.party.models import ServiceAccount
+    from jinyu.party.service import identity
+
+    actors = Actors(session, client)
+    party.forget_api_keys()
+    now = [1000.0]
+    monkeypatch.setattr(identity, "monotonic", lambda: now[0])
+    key = actors.his["X-API-Key"]
+    digest = identity.hash_api_secret(key)
+
+    def settle_nothing() -> int:
+        return client.post(f"{API}/settlements", json={}, headers=actors.his).status_code
+
+    def entry_becomes(expected: Any) -> bool:
+        for _ in range(100):  # the refresh runs on another thread
+            if identity._key_cache.get(digest, (None,))[0] == expected:
+                return True
+            time.sleep(0.05)
+        return False
+
+    assert settle_nothing() == 422  # authenticated (checked in the database), then the body refused
+    assert entry_becomes(1000.0)
+    now[0] += identity.API_KEY_REFRESH_AFTER_SECONDS + 1
+    assert settle_nothing() == 422  # served from the cache, refresh started
+    assert entry_becomes(now[0])  # renewed
+    account = session.scalars(select(ServiceAccount).where(ServiceAccount.org_id == actors.hospital.id)).one()
+    account.active = False
+    session.commit()
+    now[0] += identity.API_KEY_REFRESH_AFTER_SECONDS + 1
+    assert settle_nothing() == 422  # still within the entry's time: answered, and the key re-checked
+    assert entry_becomes(None)  # dropped: the key no longer works
+    assert settle_nothing() == 401
+    party.forget_api_keys()

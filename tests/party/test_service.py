@@ -274,3 +274,42 @@ def test_api_keys_resolve_from_a_short_cache_until_forgotten(session: Session) -
     service.forget_api_keys()
     with pytest.raises(InvalidToken):
         service.authenticate_api_key(session, created.api_key)
+
+
+def test_a_key_in_steady_use_is_refreshed_before_its_entry_runs_out(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After API_KEY_REFRESH_AFTER_SECONDS one use (only one) claims a refresh; the refresh renews the entry, or
+    drops it once the key no longer works, and the key is refused at once."""
+    from jinyu.party.errors import InvalidToken
+    from jinyu.party.models import ServiceAccount
+    from jinyu.party.schemas import ServiceAccountCreate
+    from jinyu.party.service import identity
+
+    hospital = make_org(session, OrgKind.HOSPITAL)
+    created = service.create_service_account(
+        session, SYSTEM, ServiceAccountCreate(name="HIS", org_id=hospital.id, roles=[Role.HOSPITAL_SYSTEM])
+    )
+    service.forget_api_keys()
+    now = [1000.0]
+    monkeypatch.setattr(identity, "monotonic", lambda: now[0])
+    key = created.api_key
+    first = service.authenticate_api_key(session, key)
+    now[0] += identity.API_KEY_REFRESH_AFTER_SECONDS - 1
+    assert not service.api_key_refresh_due(key)  # still fresh
+    now[0] += 2
+    assert service.cached_api_key_principal(key) == first
+    assert service.api_key_refresh_due(key) and not service.api_key_refresh_due(key)  # claimed once
+    service.refresh_api_key(session, key)
+    now[0] += identity.API_KEY_CACHE_SECONDS - 1  # past the first check's expiry: renewed by the refresh
+    assert service.cached_api_key_principal(key) == first
+    assert service.api_key_refresh_due(key)  # due again, and this time the key has been deactivated
+    account = session.get(ServiceAccount, created.id)
+    assert account is not None
+    account.active = False
+    session.flush()
+    service.refresh_api_key(session, key)
+    assert service.cached_api_key_principal(key) is None
+    with pytest.raises(InvalidToken):
+        service.authenticate_api_key(session, key)
+    service.forget_api_keys()

@@ -4,10 +4,9 @@ Each API process runs `JINYU_SETTLE_THREADS` (default 1) settlement threads. Req
 over and wait (without holding a worker thread); a free settlement thread takes every discharge waiting — up
 to `JINYU_SETTLE_BATCH` (default 32), or just one — and settles them in one transaction (`service.batch`:
 three round trips, commit included), answers each, then settles on its own, each in a transaction of its
-own, those the batch handed back. While
-a batch is at the database the next one fills, so under load a batch holds what arrived meanwhile and at low
-load a discharge goes at once. (A second thread measured worse on 2 cores: more batches contending for the
-same books.)
+own, those the batch handed back. While a batch is at the database the next one fills, so under load a batch
+holds what arrived meanwhile and at low load a discharge goes at once. (A second thread measured worse on 2
+cores: more batches contending for the same books.)
 
 A database error in a batch rolls it back and each of its discharges is settled on its own: a discharge is
 answered once, from one committed transaction. On databases without pipelines (SQLite) every discharge is

@@ -4,6 +4,7 @@ Services take the session first, then the principal; they never commit (the boun
 """
 
 from jinyu.party.service.identity import (
+    api_key_refresh_due,
     authenticate_api_key,
     authenticate_token,
     cached_api_key_principal,
@@ -11,6 +12,7 @@ from jinyu.party.service.identity import (
     login,
     principal_for_user,
     principal_for_username,
+    refresh_api_key,
 )
 from jinyu.party.service.orgs import (
     RegistryOrg,
@@ -31,6 +33,7 @@ from jinyu.party.service.users import create_service_account, create_user, list_
 
 __all__ = [
     "RegistryOrg",
+    "api_key_refresh_due",
     "authenticate_api_key",
     "authenticate_token",
     "cached_api_key_principal",
@@ -49,6 +52,7 @@ __all__ = [
     "me",
     "principal_for_user",
     "principal_for_username",
+    "refresh_api_key",
     "resolve_org",
     "submit_registration",
     "upsert_registry_orgs",
