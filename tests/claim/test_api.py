@@ -283,8 +283,8 @@ def test_the_direct_settlement_route_answers_like_the_framework(client: TestClie
 def test_a_busy_hospital_key_is_rechecked_in_the_background(
     client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A key used after API_KEY_REFRESH_AFTER_SECONDS is answered from the cache and re-checked off the
-    request's path: renewed while it works, dropped once it no longer does (then refused, 401)."""
+    """A key used once its entry's refresh is due is answered from the cache and re-checked off the request's
+    path: renewed while it works, dropped once it no longer does (then refused, 401)."""
     from jinyu.party.models import ServiceAccount
     from jinyu.party.service import identity
 
@@ -307,13 +307,13 @@ def test_a_busy_hospital_key_is_rechecked_in_the_background(
 
     assert settle_nothing() == 422  # authenticated (checked in the database), then the body refused
     assert entry_becomes(1000.0)
-    now[0] += identity.API_KEY_REFRESH_AFTER_SECONDS + 1
+    now[0] += identity.API_KEY_REFRESH_SECONDS[1] + 1
     assert settle_nothing() == 422  # served from the cache, refresh started
     assert entry_becomes(now[0])  # renewed
     account = session.scalars(select(ServiceAccount).where(ServiceAccount.org_id == actors.hospital.id)).one()
     account.active = False
     session.commit()
-    now[0] += identity.API_KEY_REFRESH_AFTER_SECONDS + 1
+    now[0] += identity.API_KEY_REFRESH_SECONDS[1] + 1
     assert settle_nothing() == 422  # still within the entry's time: answered, and the key re-checked
     assert entry_becomes(None)  # dropped: the key no longer works
     assert settle_nothing() == 401

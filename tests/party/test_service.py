@@ -279,8 +279,8 @@ def test_api_keys_resolve_from_a_short_cache_until_forgotten(session: Session) -
 def test_a_key_in_steady_use_is_refreshed_before_its_entry_runs_out(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """After API_KEY_REFRESH_AFTER_SECONDS one use (only one) claims a refresh; the refresh renews the entry, or
-    drops it once the key no longer works, and the key is refused at once."""
+    """Once the entry's refresh is due one use (only one) claims it; the refresh renews the entry, or drops it
+    once the key no longer works, and the key is refused at once."""
     from jinyu.party.errors import InvalidToken
     from jinyu.party.models import ServiceAccount
     from jinyu.party.schemas import ServiceAccountCreate
@@ -295,9 +295,10 @@ def test_a_key_in_steady_use_is_refreshed_before_its_entry_runs_out(
     monkeypatch.setattr(identity, "monotonic", lambda: now[0])
     key = created.api_key
     first = service.authenticate_api_key(session, key)
-    now[0] += identity.API_KEY_REFRESH_AFTER_SECONDS - 1
+    earliest, latest = identity.API_KEY_REFRESH_SECONDS
+    now[0] += earliest - 1
     assert not service.api_key_refresh_due(key)  # still fresh
-    now[0] += 2
+    now[0] += latest - earliest + 2
     assert service.cached_api_key_principal(key) == first
     assert service.api_key_refresh_due(key) and not service.api_key_refresh_due(key)  # claimed once
     service.refresh_api_key(session, key)
