@@ -335,7 +335,11 @@ def main() -> None:
     )
     parser.add_argument("--hospitals", type=int, default=20)
     parser.add_argument("--persons", type=int, default=5000)
-    parser.add_argument("--out", default="claims-settle.json")
+    parser.add_argument(
+        "--out",
+        default="claims-settle.json",
+        help="results file: a name under benchmarks/results/ (an absolute path is used as it is)",
+    )
     parser.add_argument(
         "--inflight", type=int, default=8, help="JINYU_MAX_INFLIGHT of the served app (admission control)"
     )
