@@ -48,6 +48,7 @@ def main() -> int:
     for title, cmd in (
         ("import contracts (import-linter)", [_tool("lint-imports")]),
         ("lint (ruff)", [_tool("ruff"), "check", "src", "tests", "benchmarks"]),
+        ("format (ruff format --check)", [_tool("ruff"), "format", "--check", "src", "tests", "benchmarks"]),
         ("types (mypy --strict on src)", [_tool("mypy")]),
     ):
         print(f"== {title}", flush=True)

@@ -26,8 +26,17 @@ def test_credentials_file_is_private_and_complete(demo_settings: Settings) -> No
     path = demo_settings.data_dir / "credentials.json"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     roles = {c["role"].split(" ")[0] for c in json.loads(path.read_text())}
-    assert roles == {"platform_admin", "regulator_analyst", "regulator_supervisor", "bank_hq_risk",
-                     "bank_branch_officer", "insurer_staff", "hospital_system", "enterprise_admin", "data_provider"}
+    assert roles == {
+        "platform_admin",
+        "regulator_analyst",
+        "regulator_supervisor",
+        "bank_hq_risk",
+        "bank_branch_officer",
+        "insurer_staff",
+        "hospital_system",
+        "enterprise_admin",
+        "data_provider",
+    }
 
 
 def test_prepare_twice_keeps_data(demo_settings: Settings) -> None:
@@ -42,8 +51,9 @@ def test_every_demo_user_sees_exactly_their_own_organisation(demo_settings: Sett
             if cred["username"].startswith("svc:"):
                 headers = {"X-API-Key": cred["password"]}
             else:
-                resp = client.post("/api/v1/auth/token",
-                                   data={"username": cred["username"], "password": cred["password"]})
+                resp = client.post(
+                    "/api/v1/auth/token", data={"username": cred["username"], "password": cred["password"]}
+                )
                 assert resp.status_code == 200, cred["username"]
                 headers = {"Authorization": f"Bearer {resp.json()['access_token']}"}
             me = client.get("/api/v1/me", headers=headers).json()
@@ -62,10 +72,14 @@ def test_banks_see_only_their_own_accounts(demo_settings: Settings) -> None:
     seen: dict[str, set[str]] = {}
     with TestClient(create_app(demo_settings)) as client:
         for name in ("bank_risk", "bank2_risk", "bank_officer"):
-            token = client.post("/api/v1/auth/token", data={"username": name, "password": creds[name]["password"]})
+            token = client.post(
+                "/api/v1/auth/token", data={"username": name, "password": creds[name]["password"]}
+            )
             headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
             page = client.get("/api/v1/banking/accounts?limit=500", headers=headers).json()
-            own_codes = {o["code"] for o in client.get("/api/v1/orgs?limit=500", headers=headers).json()["items"]}
+            own_codes = {
+                o["code"] for o in client.get("/api/v1/orgs?limit=500", headers=headers).json()["items"]
+            }
             assert page["total"] > 0
             assert {a["bank_code"] for a in page["items"]} <= own_codes, name
             seen[name] = {a["account_no"] for a in page["items"]}
@@ -134,9 +148,7 @@ def test_the_demo_bank_tries_the_shipped_statements_and_a_planted_loan(demo_sett
             assert resp.json()["verdict"] == label["expected_verdict"], label["file"]
         with (region / "risk_labels.csv").open(encoding="utf-8") as fh:
             planted = [
-                r
-                for r in csv.DictReader(fh)
-                if r["analysis"] == "return_flow" and r["detectable"] == "true"
+                r for r in csv.DictReader(fh) if r["analysis"] == "return_flow" and r["detectable"] == "true"
             ]
         me = client.get("/api/v1/me", headers=bank).json()
         ours = [r for r in planted if r["loan_id"].startswith(me["organisation"]["code"][:5])]
@@ -145,7 +157,9 @@ def test_the_demo_bank_tries_the_shipped_statements_and_a_planted_loan(demo_sett
         found = client.get(f"/api/v1/risk/loans/{loan}/return-flow", headers=bank)
         assert found.status_code == 200, found.text
         assert found.json()["verdict"] == "risky" and found.json()["evidence"]
-        other = client.get(f"/api/v1/risk/loans/{loan}/return-flow", headers=_login(client, creds, "bank2_risk"))
+        other = client.get(
+            f"/api/v1/risk/loans/{loan}/return-flow", headers=_login(client, creds, "bank2_risk")
+        )
         assert other.status_code == 404
 
 
@@ -169,7 +183,11 @@ def test_the_demo_hospital_settles_replays_cancels_and_settles_again(demo_settin
         )
         assert cancel.status_code == 200, cancel.text
         assert cancel.json()["status"] == "cancelled"
-        again = {**body, "msg_id": "DEMO-0002-R", "setlinfo": {**body["setlinfo"], "setl_id": "DEMO-S000002R"}}
+        again = {
+            **body,
+            "msg_id": "DEMO-0002-R",
+            "setlinfo": {**body["setlinfo"], "setl_id": "DEMO-S000002R"},
+        }
         second = client.post("/api/v1/claims/settlements", headers=key, json=again)
         assert second.status_code == 201, second.text
         assert second.json()["payout"] == settled["payout"]  # the deductible given back exactly

@@ -24,8 +24,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_ingest_prints_a_report_and_json(data_dir: Path, tmp_path: Path) -> None:
     f = tmp_path / "banks.csv"
-    f.write_text("org_code,name,level,parent_code,district_code,uscc\n"
-                 "B1,总行,head_office,,500101,\nB2,支行,branch,B9,500101,\nB3,坏,planet,,500101,\n", encoding="utf-8")
+    f.write_text(
+        "org_code,name,level,parent_code,district_code,uscc\n"
+        "B1,总行,head_office,,500101,\nB2,支行,branch,B9,500101,\nB3,坏,planet,,500101,\n",
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(app, ["ingest", "banks", str(f), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)

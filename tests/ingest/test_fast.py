@@ -11,11 +11,29 @@ from jinyu.ingest.pipeline import arrow_schema
 from jinyu.ingest.rules import validate_row
 from tests.fixtures.auth import resident_id, uscc
 
-TRANSFER = {"txn_id": "T1", "ts": "2026-01-31T23:30:00", "from_account": "A1", "to_account": "A2",
-            "amount": "12.50", "currency": "CNY", "channel": "online", "memo": ""}
-ENTERPRISE = {"uscc": uscc(), "name": "某公司", "industry_code": "C3974", "district_code": "500103",
-              "registered_capital": "100", "established_on": "2018-05-01", "address": "地址", "phone": "",
-              "legal_rep_id": resident_id(), "legal_rep_name": "张三", "status": "active"}
+TRANSFER = {
+    "txn_id": "T1",
+    "ts": "2026-01-31T23:30:00",
+    "from_account": "A1",
+    "to_account": "A2",
+    "amount": "12.50",
+    "currency": "CNY",
+    "channel": "online",
+    "memo": "",
+}
+ENTERPRISE = {
+    "uscc": uscc(),
+    "name": "某公司",
+    "industry_code": "C3974",
+    "district_code": "500103",
+    "registered_capital": "100",
+    "established_on": "2018-05-01",
+    "address": "地址",
+    "phone": "",
+    "legal_rep_id": resident_id(),
+    "legal_rep_name": "张三",
+    "status": "active",
+}
 
 
 def _batch(rows: list[dict[str, str]]) -> pa.RecordBatch:
@@ -35,11 +53,16 @@ def _row_path(dataset: str, rows: list[dict[str, str]]) -> list[dict[str, object
     ("dataset", "rows"),
     [
         ("transfers", [TRANSFER, TRANSFER | {"txn_id": "T2", "ts": "2026-02-01T00:10:00", "amount": "7"}]),
-        ("transfers", [TRANSFER | {"ts": "2026-02-01T00:10:00+08:00"}, TRANSFER | {"ts": "2026-02-01T00:10:00Z"}]),
+        (
+            "transfers",
+            [TRANSFER | {"ts": "2026-02-01T00:10:00+08:00"}, TRANSFER | {"ts": "2026-02-01T00:10:00Z"}],
+        ),
         ("enterprises", [ENTERPRISE]),
     ],
 )
-def test_clean_batches_take_the_fast_path_with_the_same_values(dataset: str, rows: list[dict[str, str]]) -> None:
+def test_clean_batches_take_the_fast_path_with_the_same_values(
+    dataset: str, rows: list[dict[str, str]]
+) -> None:
     contract = CONTRACTS[dataset]
     fast = typed_batch(contract, _batch(rows), arrow_schema(contract))
     assert fast is not None

@@ -14,12 +14,29 @@ from tests.fixtures.auth import make_org, principal
 def test_inquiries_are_counted_by_bank_month_and_kind(session: Session) -> None:
     bank = make_org(session, OrgKind.BANK_HEAD_OFFICE, name="甲银行")
     branch = make_org(session, OrgKind.BANK_BRANCH, parent=bank)
-    hq, officer = principal(session, bank, Role.BANK_HQ_RISK), principal(session, branch, Role.BANK_BRANCH_OFFICER)
-    record_inquiry(session, hq, kind="return_flow", subject="L1", verdict="risky", risky=True,
-                   risky_amount=Decimal("1000000.005"))
+    hq, officer = (
+        principal(session, bank, Role.BANK_HQ_RISK),
+        principal(session, branch, Role.BANK_BRANCH_OFFICER),
+    )
+    record_inquiry(
+        session,
+        hq,
+        kind="return_flow",
+        subject="L1",
+        verdict="risky",
+        risky=True,
+        risky_amount=Decimal("1000000.005"),
+    )
     record_inquiry(session, officer, kind="return_flow", subject="L2", verdict="clean", risky=False)
-    record_inquiry(session, officer, kind="return_flow", subject="L3", verdict="risky", risky=True,
-                   risky_amount=Decimal("0.10"))
+    record_inquiry(
+        session,
+        officer,
+        kind="return_flow",
+        subject="L3",
+        verdict="risky",
+        risky=True,
+        risky_amount=Decimal("0.10"),
+    )
     record_inquiry(session, hq, kind="statement", subject="A1", verdict="genuine", risky=False)
     regulator = principal(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_ANALYST)
     stats = {s.kind: s for s in inquiry_stats(session, regulator, None, None) if s.bank_org_id == bank.id}

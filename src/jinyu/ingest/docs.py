@@ -8,7 +8,7 @@ from jinyu.governance.contracts import Contract
 
 HEADER = """# 数据格式 / Ingestion data formats
 
-Generated from `src/jinyu/governance/contracts.py` by `jinyu datasets docs`; do not edit by hand.
+Generated from `src/jinyu/governance/contracts/` by `jinyu datasets docs`; do not edit by hand.
 
 Files are CSV (UTF-8, header row, comma-separated, every cell read as text and typed by the contract) or Parquet
 (column names as below; types may be native or text). A directory of part files loads as one dataset.
