@@ -88,7 +88,7 @@ def login(
     """Check a password and issue a token. Failures are counted and audited in their own transaction,
     so they survive the request's rollback; enough of them lock the account for a while."""
     now = utcnow()
-    user = repo.get_user_by_username(session, username)
+    user = _look_up(factory, username)
     if user is not None and user.locked_until is not None and as_utc(user.locked_until) > now:
         _record_failure(factory, user, username, "locked")
         raise AccountLocked(
@@ -99,6 +99,7 @@ def login(
             _count_failure(factory, user.id, now, settings)
         _record_failure(factory, user, username, "bad_credentials")
         raise BadCredentials()
+    user = repo.get_user(session, user.id) or user
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
@@ -110,6 +111,14 @@ def login(
         subject_ids=[user.id],
     )
     return _issue_token(user, settings, now)
+
+
+def _look_up(factory: sessionmaker[Session], username: str) -> User | None:
+    """The user, read in a short transaction of its own: a failed login is then written in transactions of their
+    own while the request's has not begun. On SQLite a transaction holds the write lock from its start, so a
+    request transaction left open meanwhile would make those writes wait on it."""
+    with factory() as probe:
+        return repo.get_user_by_username(probe, username)
 
 
 def _verify(password_hash: str, password: str) -> bool:
