@@ -24,7 +24,8 @@ from jinyu.analytics import DuckDBEngine
 from jinyu.analytics.flowindex import shared_indexes
 from jinyu.audit import endpoints as audit_endpoints
 from jinyu.audit import service as audit
-from jinyu.audit.sealer import Sealer
+from jinyu.audit.anchor import anchors_for
+from jinyu.audit.sealer import Checkpointer, Sealer
 from jinyu.banking import endpoints as banking_endpoints
 from jinyu.claim import endpoints as claim_endpoints
 from jinyu.claim.fastroute import SettleRoute
@@ -102,9 +103,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # until it is ready, so the first minutes after a start are not spent waiting for the first request.
         shared_indexes().warm(settings.lake_dir)
     sealer = Sealer.for_factory(app.state.sessionmaker) if settings.audit_journal else None
+    checkpointer = Checkpointer.for_factory(
+        app.state.sessionmaker,
+        anchors_for(settings),
+        every=settings.audit_checkpoint_every,
+        seconds=settings.audit_checkpoint_seconds,
+    )
     if sealer is not None:
+        sealer.checkpointer = checkpointer
         sealer.start()
-    app.state.audit_sealer = sealer
+    if checkpointer is not None:
+        checkpointer.start()
+    app.state.audit_sealer, app.state.audit_checkpointer = sealer, checkpointer
     try:
         yield
     finally:
@@ -113,6 +123,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await run_in_threadpool(batcher.stop)
         if sealer is not None:
             await run_in_threadpool(sealer.stop)
+        if checkpointer is not None:  # after the sealer: the last checkpoint pins the last sealed entry
+            await run_in_threadpool(checkpointer.stop)
 
 
 # The cyclic garbage collector's full passes walk every object of the process — the framework and its models

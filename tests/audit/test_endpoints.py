@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.audit import service
 from jinyu.audit.endpoints import router
+from jinyu.config import Settings, load_settings
 from jinyu.core.auth import OrgKind, Principal, Role
 from jinyu.core.errors import JinyuError, NotAuthenticated
 from jinyu.core.web import declared_permission
@@ -41,9 +43,15 @@ def _authenticate(request: Request, session: Session) -> Principal:
 
 
 @pytest.fixture
-def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path)
+
+
+@pytest.fixture
+def client(session_factory: sessionmaker[Session], settings: Settings) -> Iterator[TestClient]:
     app = FastAPI()
     app.state.sessionmaker = session_factory
+    app.state.settings = settings
     app.state.authenticate = _authenticate
 
     @app.exception_handler(JinyuError)
@@ -76,7 +84,11 @@ def test_every_route_declares_its_permission() -> None:
         for route in router.routes
         if isinstance(route, APIRoute)
     }
-    assert declared == {"/audit/verify": {"audit_verify"}, "/audit/entries": {"audit_read"}}
+    assert declared == {
+        "/audit/verify": {"audit_verify"},
+        "/audit/entries": {"audit_read"},
+        "/audit/checkpoints": {"audit_verify"},
+    }
 
 
 @pytest.mark.parametrize(
@@ -89,6 +101,9 @@ def test_every_route_declares_its_permission() -> None:
         ("/entries", None, 401),
         ("/entries", "banker", 403),
         ("/entries", "analyst", 200),
+        ("/checkpoints", None, 401),
+        ("/checkpoints", "banker", 403),
+        ("/checkpoints", "analyst", 200),
     ],
 )
 def test_permissions(client: TestClient, path: str, user: str | None, status: int) -> None:

@@ -206,9 +206,11 @@ def read_head(session: Session) -> ChainHead | None:
     return _read_head(session)
 
 
-def iter_chain(session: Session, *, upto: int | None, batch: int = VERIFY_BATCH) -> Iterator[dict[str, Any]]:
-    """Every entry as a plain mapping, in seq order, fetched `batch` rows at a time (keyset, not OFFSET)."""
-    after = 0
+def iter_chain(
+    session: Session, *, upto: int | None, batch: int = VERIFY_BATCH, after: int = 0
+) -> Iterator[dict[str, Any]]:
+    """Every entry past `after` as a plain mapping, in seq order, fetched `batch` rows at a time (keyset, not
+    OFFSET)."""
     while True:
         stmt = select(*_CHAIN_COLUMNS).where(AuditEntry.seq > after)
         if upto is not None:
@@ -219,6 +221,14 @@ def iter_chain(session: Session, *, upto: int | None, batch: int = VERIFY_BATCH)
         if len(rows) < batch:
             return
         after = rows[-1]["seq"]
+
+
+def hash_at(session: Session, seq: int) -> str | None:
+    """The stored hash of entry `seq` (None when there is no such entry)."""
+    value: str | None = session.execute(
+        select(AuditEntry.hash).where(AuditEntry.seq == seq)
+    ).scalar_one_or_none()
+    return value
 
 
 def first_seq_beyond_head(session: Session) -> int | None:
