@@ -106,7 +106,7 @@ def test_search_rejects_bad_options_readably(
 
 
 def test_help_is_chinese_first_with_an_example() -> None:
-    for command in ("verify", "search", "checkpoint", "checkpoints"):
+    for command in ("verify", "search", "checkpoint", "checkpoints", "public-key"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0
         assert "示例 / example" in result.stdout and "jinyu audit" in result.stdout
@@ -129,6 +129,24 @@ def test_checkpoint_signs_the_head_into_the_data_dir(store: sessionmaker[Session
     listed = runner.invoke(app, ["checkpoints", "--json"])
     assert listed.exit_code == 0, listed.output
     assert [c["seq"] for c in json.loads(listed.stdout)["items"]] == [3]
+
+
+def test_a_verifier_with_the_printed_public_key_alone(
+    store: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(app, ["checkpoint"]).exit_code == 0
+    printed = runner.invoke(app, ["public-key"])
+    assert printed.exit_code == 0 and printed.stdout.startswith("-----BEGIN PUBLIC KEY-----")
+    (tmp_path / "cp.pub.pem").write_text(printed.stdout)
+    monkeypatch.setenv("JINYU_AUDIT_CHECKPOINT_PUBLIC_KEY", str(tmp_path / "cp.pub.pem"))
+    monkeypatch.setenv("JINYU_AUDIT_CHECKPOINT_KEY", str(tmp_path / "not-here.pem"))
+    get_settings.cache_clear()
+
+    result = runner.invoke(app, ["verify", "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["checkpoint"]["n"] == 1
+    assert not (tmp_path / "not-here.pem").exists()
 
 
 def test_verify_refuses_a_tail_cut_below_the_checkpoint(store: sessionmaker[Session]) -> None:

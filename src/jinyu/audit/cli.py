@@ -113,6 +113,17 @@ def list_checkpoints(
         raise typer.Exit(1)
 
 
+@app.command("public-key")
+@handle_errors
+def public_key() -> None:
+    """打印校验检查点所用的 Ed25519 公钥（PEM），供审计方离线校验。
+    Print the Ed25519 public key (PEM) that checkpoints verify with, for verifiers elsewhere.
+
+    示例 / example:  jinyu audit public-key > checkpoint.pub.pem
+    """
+    typer.echo(anchors_for(get_settings()).public_pem(), nl=False)
+
+
 @app.command("search")
 @handle_errors
 def search(
