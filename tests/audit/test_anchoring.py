@@ -279,3 +279,20 @@ def test_the_sealer_and_checkpointer_anchor_journaled_entries(
     with db.transaction(factory) as s:
         assert s.scalar(select(AuditEntry.hash).where(AuditEntry.seq == 12)) == last["hash"]
         assert _verify(s, anchors).ok
+
+
+def test_the_attack_on_committed_data_fails_verify_in_a_fresh_transaction(
+    committed: tuple[sessionmaker[Session], Engine], anchors: Anchors
+) -> None:
+    """Sessions on an engine re-read what is committed before calling a chain short: the cut still shows."""
+    factory, _ = committed
+    _record(factory, 5)
+    with db.transaction(factory) as s:
+        checkpointing.write_checkpoint(s, anchors)
+    with db.transaction(factory) as s:
+        assert _verify(s, anchors).ok
+        _cut_tail(s, keep=3)
+
+    with db.transaction(factory) as s:
+        result = _verify(s, anchors)
+    assert (result.problem, result.first_bad_seq) == (Problem.CHECKPOINT, 4)

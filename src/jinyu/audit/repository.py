@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -229,6 +240,17 @@ def hash_at(session: Session, seq: int) -> str | None:
         select(AuditEntry.hash).where(AuditEntry.seq == seq)
     ).scalar_one_or_none()
     return value
+
+
+def head_and_hash_now(session: Session, seq: int) -> tuple[ChainHead | None, str | None] | None:
+    """The head and entry `seq`'s hash as committed now, read outside the session's transaction (whose
+    snapshot may be older: SQLite keeps one from a transaction's first read); None when the session is not
+    bound to an engine."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):
+        return None
+    with Session(bind) as fresh:
+        return _read_head(fresh), hash_at(fresh, seq)
 
 
 def first_seq_beyond_head(session: Session) -> int | None:

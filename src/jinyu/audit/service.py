@@ -223,11 +223,17 @@ def _against_checkpoints(session: Session, result: VerifyResult, pinned: FileChe
         return VerifyResult(result.checked, result.head, Problem.CHECKPOINT, None, ref, pinned.problem)
     if last is None:
         return result
-    shorter = checkpoints.chain_shorter(last, result.head)
+    head, stored = result.head, repository.hash_at(session, last.seq)
+    if checkpoints.chain_shorter(last, head) or checkpoints.chain_differs(last, stored):
+        # Our transaction's snapshot may predate a checkpoint written since (SQLite): judge what is committed.
+        now = repository.head_and_hash_now(session, last.seq)
+        if now is not None:
+            head, stored = now
+    shorter = checkpoints.chain_shorter(last, head)
     if shorter is not None:
-        first_missing = (result.head.seq if result.head else 0) + 1
+        first_missing = (head.seq if head else 0) + 1
         return VerifyResult(result.checked, result.head, Problem.CHECKPOINT, first_missing, ref, shorter)
-    differs = checkpoints.chain_differs(last, repository.hash_at(session, last.seq))
+    differs = checkpoints.chain_differs(last, stored)
     if differs is not None:
         return VerifyResult(result.checked, result.head, Problem.CHECKPOINT, last.seq, ref, differs)
     return VerifyResult(result.checked, result.head, checkpoint=ref)
