@@ -296,3 +296,16 @@ def test_the_attack_on_committed_data_fails_verify_in_a_fresh_transaction(
     with db.transaction(factory) as s:
         result = _verify(s, anchors)
     assert (result.problem, result.first_bad_seq) == (Problem.CHECKPOINT, 4)
+
+
+def test_an_unreadable_checkpoint_file_fails_verify_readably(session: Session, anchors: Anchors) -> None:
+    _append(session, 2)
+    checkpointing.write_checkpoint(session, anchors)
+    anchors.sink.write_bytes(b"\xff\xfe garbage\n")
+    result = _verify(session, anchors)
+    assert result.problem is Problem.CHECKPOINT and "line 1" in result.message
+
+    anchors.sink.unlink()
+    anchors.sink.mkdir()  # a directory where the file should be: the read fails
+    result = _verify(session, anchors)
+    assert result.problem is Problem.CHECKPOINT and "cannot read the signed checkpoint file" in result.message

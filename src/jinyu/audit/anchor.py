@@ -87,15 +87,23 @@ class Anchors:
     def lines(self) -> Iterator[str]:
         """Every line of the checkpoint file, streamed (none when it does not exist yet)."""
         try:
-            f = self.sink.open(encoding="utf-8")
+            f = self.sink.open(encoding="utf-8", errors="replace")  # a garbled line is named, not a crash
         except FileNotFoundError:
             return
         with f:
             yield from f
 
     def check(self) -> FileCheck:
-        """The whole file checked: sequence, links and every signature."""
-        return checkpoints.check_file(self.lines(), self.public_key(), self.sink.name)
+        """The whole file checked: sequence, links and every signature. A file that cannot be read fails."""
+        try:
+            return checkpoints.check_file(self.lines(), self.public_key(), self.sink.name)
+        except OSError as exc:
+            return FileCheck(
+                None,
+                0,
+                f"无法读取签名检查点文件 {self.sink.name} / cannot read the signed checkpoint file "
+                f"{self.sink.name}: {exc.strerror or type(exc).__name__}",
+            )
 
     @contextmanager
     def appending(self) -> Iterator[Appender]:

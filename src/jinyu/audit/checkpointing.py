@@ -101,13 +101,14 @@ def list_checkpoints(
 ) -> tuple[list[Checkpoint], FileCheck]:
     """The newest `limit` checkpoints (newest first) and the check of the whole file; audited."""
     principal.require(Perm.AUDIT_VERIFY)
-    newest: collections.deque[Checkpoint] = collections.deque(maxlen=limit)
-    for line in anchors.lines():
-        try:
-            newest.append(checkpoints.parse(line))
-        except checkpoints.BadLine:
-            continue  # the file check below names it
     checked = anchors.check()
+    newest: collections.deque[Checkpoint] = collections.deque(maxlen=limit)
+    if checked.count or checked.ok:  # a file that could not be read at all lists nothing
+        for line in anchors.lines():
+            try:
+                newest.append(checkpoints.parse(line))
+            except checkpoints.BadLine:
+                continue  # the file check names it
     service.record(
         session,
         principal,
