@@ -32,6 +32,7 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("post", "/api/v1/consents/{grant_id}/revoke"): Perm.CONSENT_GRANT,
     ("get", "/api/v1/audit/verify"): Perm.AUDIT_VERIFY,
     ("get", "/api/v1/audit/entries"): Perm.AUDIT_READ,
+    ("get", "/api/v1/audit/checkpoints"): Perm.AUDIT_VERIFY,
     ("get", "/api/v1/datasets"): Perm.DATASET_READ,
     ("get", "/api/v1/datasets/{dataset}"): Perm.DATASET_READ,
     ("post", "/api/v1/ingest/{dataset}"): Perm.INGEST_RUN,
