@@ -22,7 +22,7 @@ from jinyu.claim.service.products import (
     list_products,
     read_definition,
 )
-from jinyu.claim.service.reconciliation import get_run, list_runs, reconcile
+from jinyu.claim.service.reconciliation import get_run, list_runs, reconcile, reconcile_file
 from jinyu.claim.service.reports import REPORT_BY, concentration, report
 from jinyu.claim.service.settlement import (
     Settled,
@@ -61,6 +61,7 @@ __all__ = [
     "post_entry",
     "read_definition",
     "reconcile",
+    "reconcile_file",
     "report",
     "set_status",
     "settle",

@@ -170,6 +170,8 @@ def _settle(session: Session, case: _Case, locked: PeopleLocked) -> Settled | No
     c, job = case.claim, case.job
     if (c.hospital_id, c.mdtrt_id, c.setl_id) in locked.duplicates:
         return None  # settled before under this business key: a replay or a conflict, on its own
+    if (c.hospital_id, c.mdtrt_id) in locked.active_visits:
+        return None  # the visit has a settlement in force: on its own (409, or an interim settlement)
     if job.data.time_budget_ms and time.monotonic() > job.started + job.data.time_budget_ms / 1000:
         return None  # out of time: on its own, it is deferred
     status, pre_existing = locked.enrollments[case.enrollment.id]
