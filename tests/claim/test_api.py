@@ -205,7 +205,7 @@ def test_done_settle_replay_cancel_settle_again_and_everything_agrees(
     assert elig["accumulators"]["deductibles"][0]["used"] == "20000.00"
     assert elig["accumulators"]["overall"]["paid"] == "4200.00"
 
-    # the daily reconciliation agrees (totals first), and running it twice changes nothing
+    # the daily reconciliation agrees (record by record), and running it twice changes nothing
     daily = {
         "business_date": "2025-06-01",
         "total_count": 1,

@@ -157,7 +157,8 @@ async def settle(
     principal: Principal = require_sessionless(Perm.CLAIM_SETTLE),
 ) -> Response:
     """出院即时结算 / instant settlement at discharge. 201 new; 200 + `Idempotent-Replayed: true` on a replay;
-    409 when the message id or (mdtrt_id, setl_id) was used for a different request."""
+    409 when the message id or (mdtrt_id, setl_id) was used for a different request, or the visit (mdtrt_id)
+    already has a settlement in force (`visit_already_settled`, naming it in `existing`)."""
     # Served by `claim.fastroute.SettleRoute` in the app (same steps, without the framework's routing); this
     # route describes it in the API and serves apps that mount the router alone. Discharges arriving together
     # are settled in one transaction by the process's settlement thread (claim.batcher), which commits before

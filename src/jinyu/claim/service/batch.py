@@ -8,8 +8,9 @@ with the commit — the rules, rows and audit entries of each are exactly those 
 Only the common case is done here: a new bill of an enrolled person, nothing unusual. A discharge is handed
 back (None) to be settled on its own, by `settlement.settle` in a transaction of its own after this one,
 whenever anything needs that path's handling: its message id or business key was used before, its coverage
-is not exactly one enrollment, its enrollment is not active, the prepaid fallback defers it, its time budget
-has run out, or another discharge of the same batch has the same person, message id or business key. A
+is not exactly one enrollment, its enrollment is not active, its visit has a settlement in force, the prepaid
+fallback defers it, its time budget has run out, or another discharge of the same batch has the same person,
+message id or business key. A
 database error rolls the whole batch back (the caller) and every discharge goes on its own.
 
 Locks: the batch takes all its enrollments, then all its books — each in id order, the order single

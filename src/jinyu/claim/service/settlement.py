@@ -17,16 +17,13 @@ pays per liability, why anything is not paid, the patient's remaining cash share
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
-from jinyu.claim import fhir
 from jinyu.claim import repository as repo
 from jinyu.claim.errors import BillInvalid, SettlementNotFound, SettlementStateConflict
 from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
@@ -34,7 +31,7 @@ from jinyu.claim.rules.adjudicate import (
     Bill,
     bill_problems,
 )
-from jinyu.claim.schemas import CancelIn, Outcome, ReasonOut, SettleIn, SettlementOut, SettlementSummary
+from jinyu.claim.schemas import CancelIn, Outcome, ReasonOut, SettleIn, SettlementOut
 from jinyu.claim.service import booking, ledger
 from jinyu.claim.service.common import (
     LoadedProduct,
@@ -44,7 +41,6 @@ from jinyu.claim.service.common import (
     request_hash,
     require_org,
     settlement_out,
-    settlement_summary,
 )
 from jinyu.claim.service.intake import (
     Claim,
@@ -65,7 +61,6 @@ from jinyu.claim.service.intake import (
 from jinyu.claim.service.settling import OverBudget, audit_settle, settle_locked
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.errors import FieldError
-from jinyu.core.pagination import Page
 from jinyu.core.pipeline import savepoint
 
 
@@ -277,7 +272,7 @@ def _defer(
 # ------------------------------------------------------------------------------------------------ lifecycle
 
 
-def _not_found(settlement_id: str) -> SettlementNotFound:
+def not_found(settlement_id: str) -> SettlementNotFound:
     message = "无此结算（或不属于本机构）/ no such settlement of this organisation"
     return SettlementNotFound(detail=settlement_id, fields=[FieldError("settlement_id", message)])
 
@@ -291,7 +286,7 @@ def _locked(session: Session, principal: Principal, settlement_id: str) -> Claim
     """The caller's settlement, re-read under its person-year lock."""
     row = repo.get_settlement(session, principal, settlement_id)
     if row is None:
-        raise _not_found(settlement_id)
+        raise not_found(settlement_id)
     if row.enrollment_id is not None:
         repo.lock_enrollment(session, row.enrollment_id)
     fresh = repo.get_settlement_unscoped(session, row.id)
@@ -355,71 +350,3 @@ def cancel(session: Session, principal: Principal, settlement_id: str, data: Can
         detail={"person": row.person_token, "status": row.status},
     )
     return Settled(settlement_out(row), False)
-
-
-def get_settlement(session: Session, principal: Principal, settlement_id: str) -> SettlementOut:
-    principal.require(Perm.CLAIM_READ)
-    row = repo.get_settlement(session, principal, settlement_id)
-    if row is None:
-        raise _not_found(settlement_id)
-    audit.record(
-        session,
-        principal,
-        action="claim.settlement.read",
-        subject_type="claim_settlement",
-        subject_ids=[row.id],
-        detail={"person": row.person_token},
-    )
-    return settlement_out(row)
-
-
-def list_settlements(
-    session: Session,
-    principal: Principal,
-    *,
-    status: str | None = None,
-    business_date_: dt.date | None = None,
-    mdtrt_id: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[SettlementSummary]:
-    principal.require(Perm.CLAIM_READ)
-    rows, total = repo.list_settlements(
-        session,
-        principal,
-        status=status,
-        business_date=business_date_,
-        mdtrt_id=mdtrt_id,
-        limit=limit,
-        offset=offset,
-    )
-    audit.record(
-        session,
-        principal,
-        action="claim.settlement.list",
-        subject_type="claim_settlement",
-        subject_ids=[r.id for r in rows],
-    )
-    return Page[SettlementSummary](
-        items=[settlement_summary(r) for r in rows], total=total, limit=limit, offset=offset
-    )
-
-
-def export_fhir(session: Session, principal: Principal, settlement_id: str) -> dict[str, Any]:
-    """The settlement as a validated FHIR R4 ClaimResponse."""
-    principal.require(Perm.CLAIM_READ)
-    row = repo.get_settlement(session, principal, settlement_id)
-    if row is None:
-        raise _not_found(settlement_id)
-    product = repo.get_product_unscoped(session, row.product_id) if row.product_id else None
-    insurer_id = product.lead_insurer_id if product is not None else "unknown"
-    doc = fhir.claim_response(settlement_out(row), insurer_id, row.person_token)
-    audit.record(
-        session,
-        principal,
-        action="claim.settlement.export_fhir",
-        subject_type="claim_settlement",
-        subject_ids=[row.id],
-        detail={"person": row.person_token},
-    )
-    return doc
