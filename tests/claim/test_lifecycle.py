@@ -214,3 +214,41 @@ def test_an_unknown_person_and_a_known_one_without_cover_are_different_errors(se
             ),
             KEY,
         )
+
+
+def test_every_error_of_the_settlement_path_names_its_field(session: Session) -> None:
+    from jinyu.claim.errors import (
+        BillInvalid,
+        HospitalNotInScheme,
+        IdempotencyConflict,
+        SettlementNotFound,
+        SettlementStateConflict,
+    )
+    from jinyu.core.auth import OrgKind, Role
+    from jinyu.core.errors import JinyuError
+    from tests.fixtures.auth import make_org, principal
+
+    w = world(session)
+    first = service.settle(session, w.his, settle_in(w, "m1", **BILL), KEY).settlement
+    outsider = principal(session, make_org(session, OrgKind.HOSPITAL), Role.HOSPITAL_SYSTEM)
+    cases: list[tuple[type[JinyuError], str, object]] = [
+        (BillInvalid, "setlinfo.medfee_sumamt", lambda: settle_in(w, "e1", medfee_sumamt="1.00", **BILL)),
+        (PersonUnknown, "certno", lambda: settle_in(w, "e2", certno=resident_id(seq=780), **BILL)),
+        (IdempotencyConflict, "msg_id", lambda: settle_in(w, "m1", setl_id="OTHER", **BILL)),
+        (IdempotencyConflict, "setlinfo.setl_id", lambda: settle_in(w, "e3", **{**BILL, "hifp_pay": "1.00"})),
+        (VisitAlreadySettled, "setlinfo.mdtrt_id", lambda: settle_in(w, "e4", setl_id="SETL-9", **BILL)),
+    ]
+    for error, field, request in cases:
+        with pytest.raises(error) as raised:
+            service.settle(session, w.his, request(), KEY)  # type: ignore[operator]
+        assert field in [f.field for f in raised.value.fields], (error, raised.value.fields)
+    with pytest.raises(HospitalNotInScheme) as raised:
+        service.settle(session, outsider, settle_in(w, "e5", mdtrt_id="V5", setl_id="S5", **BILL), KEY)
+    assert [f.field for f in raised.value.fields] == ["product_code"]
+    with pytest.raises(SettlementNotFound) as raised:
+        service.cancel(session, outsider, first.id, CancelIn(msg_id="c0", reason="越权"))
+    assert [f.field for f in raised.value.fields] == ["settlement_id"]
+    service.cancel(session, w.his, first.id, CancelIn(msg_id="c1", reason="撤销"))
+    with pytest.raises(SettlementStateConflict) as raised:
+        service.confirm(session, w.his, first.id)
+    assert [f.field for f in raised.value.fields] == ["settlement_id"]

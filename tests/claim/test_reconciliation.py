@@ -1,5 +1,5 @@
-"""Daily reconciliation: every record in detail (totals only reported); corrections are new entries; the same file twice changes
-nothing; a corrected file never applies a correction twice."""
+"""Daily reconciliation: every record in detail (totals only reported); corrections are new entries; the
+same file twice changes nothing; a corrected file never applies a correction twice."""
 
 from __future__ import annotations
 

@@ -27,14 +27,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from jinyu.claim.errors import BillInvalid
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
 from jinyu.claim.repository.pipeline import BooksOf, PeopleLocked, first_reads_many, lock_people_and_books
 from jinyu.claim.rules.adjudicate import Bill, bill_problems
 from jinyu.claim.schemas import SettleIn
 from jinyu.claim.service import booking
 from jinyu.claim.service.common import LoadedProduct, business_date, load_product, settlement_out
-from jinyu.claim.service.intake import Claim, bill_of, setl_time_of
+from jinyu.claim.service.intake import Claim, bill_invalid, bill_of, setl_time_of
 from jinyu.claim.service.settlement import Settled, direct_claim
 from jinyu.claim.service.settling import adjudicate_locked, record_settlement
 from jinyu.core.auth import Principal
@@ -126,8 +125,7 @@ def _covered(session: Session, cases: list[_Case], results: list[Result]) -> lis
         case.bill = bill_of(case.claim.doc)
         problems = bill_problems(case.bill)
         if problems:
-            detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
-            results[case.index] = BillInvalid(detail=detail, fields=problems)
+            results[case.index] = bill_invalid(problems)
             continue
         case.enrollment, case.product = covering[0]
         if case.enrollment.id in people:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.claim import repository as repo
 from jinyu.claim.errors import (
+    BillInvalid,
     EnrollmentAmbiguous,
     IdempotencyConflict,
     NotEnrolled,
@@ -138,6 +139,15 @@ def bill_of(doc: dict[str, Any]) -> Bill:
         diagnoses=diagnoses,
         lines=lines,
     )
+
+
+def bill_invalid(problems: list[FieldError]) -> BillInvalid:
+    """The bill's problems named by their place in the request (`setlinfo.medfee_sumamt`, `lines[2].…`)."""
+    fields = [
+        FieldError(p.field if p.field.startswith("lines") else f"setlinfo.{p.field}", p.message)
+        for p in problems
+    ]
+    return BillInvalid(detail="; ".join(f"{f.field}: {f.message}" for f in fields), fields=fields)
 
 
 def setl_time_of(doc: dict[str, Any]) -> dt.datetime:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
 from jinyu.claim import repository as repo
-from jinyu.claim.errors import BillInvalid, SettlementNotFound, SettlementStateConflict
+from jinyu.claim.errors import SettlementNotFound, SettlementStateConflict
 from jinyu.claim.models import ClaimLedgerBook, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules import ledger as ledger_rules
 from jinyu.claim.rules.adjudicate import Bill, adjudicate, bill_problems, invariant_holds, is_pre_existing
@@ -33,6 +33,7 @@ from jinyu.claim.service.common import (
 )
 from jinyu.claim.service.intake import (
     Claim,
+    bill_invalid,
     bill_of,
     check_visit,
     claim_of,
@@ -105,7 +106,7 @@ def _process(session: Session, principal: Principal, claim: Claim) -> Settled:
     bill = bill_of(claim.doc)
     problems = bill_problems(bill)
     if problems:
-        raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
+        raise bill_invalid(problems)
     direct = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, "direct")
     if direct is not None and direct.status in ("pending", "settled"):
         raise SettlementStateConflict(detail="已在出院时直接结算 / already settled directly at discharge")

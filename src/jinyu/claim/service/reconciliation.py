@@ -193,7 +193,8 @@ def get_run(session: Session, principal: Principal, run_id: str) -> ReconRunOut:
     principal.require(Perm.CLAIM_READ)
     run = repo.get_run(session, principal, run_id)
     if run is None:
-        raise ReconciliationNotFound(detail=run_id)
+        message = "无此对账记录 / no such reconciliation run of this organisation"
+        raise ReconciliationNotFound(detail=run_id, fields=[FieldError("run_id", message)])
     return _out(run, repo.run_items(session, run.id))
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
 from jinyu.claim import repository as repo
-from jinyu.claim.errors import BillInvalid, SettlementNotFound, SettlementStateConflict
+from jinyu.claim.errors import SettlementNotFound, SettlementStateConflict
 from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules.adjudicate import (
     Bill,
@@ -44,6 +44,7 @@ from jinyu.claim.service.common import (
 )
 from jinyu.claim.service.intake import (
     Claim,
+    bill_invalid,
     bill_of,
     check_visit,
     claim_of,
@@ -114,7 +115,7 @@ def settle(
     bill = bill_of(claim.doc)
     problems = bill_problems(bill)
     if problems:
-        raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
+        raise bill_invalid(problems)
     enrollment, product_row = only_coverage(session, claim, day, covering)
     loaded = load_product(session, product_row)
     budget = data.time_budget_ms
