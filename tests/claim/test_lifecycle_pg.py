@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.claim import repository as repo
@@ -145,6 +146,70 @@ def test_a_batch_hands_back_a_visit_in_force(pg_factory: sessionmaker[Session]) 
     with pytest.raises(VisitAlreadySettled) as refused, db.transaction(pg_factory) as s:
         service.settle(s, w.his, again, KEY)
     assert refused.value.extra["existing"]["id"] == first.id
+
+
+def test_a_visit_settled_at_once_under_two_policy_years_is_refused_by_the_database(
+    pg_factory: sessionmaker[Session],
+) -> None:
+    """A visit across the new year: its two settlements lock different enrollments (2025 and 2026), so only
+    the unique index stands between them. The second waits on it while the first is uncommitted, fails when
+    it commits, and answers 409 naming the first (not 500)."""
+    from jinyu.claim.schemas import LedgerBookIn, LedgerEntryIn, ProductIn
+    from tests.claim.factories import sample_definition
+
+    with db.transaction(pg_factory) as s:
+        w = world(s)
+        definition = sample_definition(
+            [w.insurer.code],
+            code=f"{w.product_code}-26",
+            year=2026,
+            period={"start": "2026-01-01", "end": "2026-12-31"},
+        )
+        service.create_product(s, w.insurer_staff, ProductIn(definition=definition, activate=True))
+        book = service.create_book(
+            s, w.insurer_staff, LedgerBookIn(hospital_id=w.hospital.id, product_year=2026)
+        )
+        service.post_entry(
+            s, w.insurer_staff, book.id, LedgerEntryIn(kind="deposit", amount=D("100000.00"), reference="i")
+        )
+        service.enroll(
+            s, w.insurer_staff, EnrollmentIn(product_code=f"{w.product_code}-26", certno=w.certno), KEY
+        )  # type: ignore[arg-type]
+    late = settle_in(w, "m1", mdtrt_id="V-NY", setl_id="S1", setl_time=dt.datetime(2025, 12, 31, 10), **BILL)
+    early = settle_in(w, "m2", mdtrt_id="V-NY", setl_id="S2", setl_time=dt.datetime(2026, 1, 1, 10), **BILL)
+    first_session = pg_factory()
+    try:
+        first = service.settle(first_session, w.his, late, KEY).settlement  # written, not committed
+        answer: list[Any] = []
+
+        def second() -> None:
+            try:
+                with db.transaction(pg_factory) as s:
+                    answer.append(service.settle(s, w.his, early, KEY))
+            except BaseException as exc:
+                answer.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )
+        with db.transaction(pg_factory) as s:
+            for _ in range(3000):  # until the second settlement waits on the index (not a timing assertion)
+                if s.execute(text(waiting)).scalar() or not thread.is_alive():
+                    break
+                s.rollback()
+                time.sleep(0.01)
+        first_session.commit()
+        thread.join(timeout=60)
+    finally:
+        first_session.close()
+    [refused] = answer
+    assert isinstance(refused, VisitAlreadySettled), refused
+    assert refused.extra["existing"]["id"] == first.id
+    with db.transaction(pg_factory) as s:
+        assert [r.setl_id for r in s.scalars(select(ClaimSettlement))] == ["S1"]
 
 
 # ------------------------------------------------------------------------------------------------ reconciliation
