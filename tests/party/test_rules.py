@@ -102,7 +102,9 @@ def test_common_passwords_are_refused(password: str) -> None:
     assert "是常见密码，容易被猜中 / is a common password, easily guessed" in problems
 
 
-@pytest.mark.parametrize("password", ["Correct-Horse-42x", "Zq8#mT2!vR4p", "Good-Password-42", "Tiger-Lily-88x"])
+@pytest.mark.parametrize(
+    "password", ["Correct-Horse-42x", "Zq8#mT2!vR4p", "Good-Password-42", "Tiger-Lily-88x"]
+)
 def test_uncommon_passwords_pass(password: str) -> None:
     assert not common_password(password)
 

@@ -73,7 +73,9 @@ def after_failure(
 
 MIN_PASSWORD_LENGTH = 12
 # Letters written as digits or symbols ("p@ssw0rd"): each is undone before the common-password check.
-_LEET = str.maketrans({"@": "a", "4": "a", "3": "e", "!": "i", "0": "o", "$": "s", "5": "s", "7": "t", "+": "t"})
+_LEET = str.maketrans(
+    {"@": "a", "4": "a", "3": "e", "!": "i", "0": "o", "$": "s", "5": "s", "7": "t", "+": "t"}
+)
 
 
 @cache

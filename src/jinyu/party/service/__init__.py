@@ -23,7 +23,7 @@ from jinyu.party.service.identity import (
     principal_for_username,
     refresh_api_key,
 )
-from jinyu.party.service.login import login
+from jinyu.party.service.logins import login
 from jinyu.party.service.orgs import (
     RegistryOrg,
     create_org,

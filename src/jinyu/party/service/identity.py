@@ -1,5 +1,5 @@
 """Authentication: signed bearer tokens checked against the user's credential version; API keys for service
-accounts, resolved through a short per-process cache. Password login itself is in `login.py`."""
+accounts, resolved through a short per-process cache. Password login itself is in `logins.py`."""
 
 from __future__ import annotations
 

@@ -51,26 +51,30 @@ def login(
     settings: Settings,
     client_address: str | None = None,
 ) -> TokenOut:
-    """Check a password and issue a token; see the module's docstring for what a failure costs and says."""
+    """Check a password and issue a token; see the module's docstring for what a failure costs and says.
+    A failure ends (rolls back) `session`'s transaction before it is recorded: the boundary would roll it back
+    anyway, and the records must not wait on it."""
     now = utcnow()
     addr = address_key(client_address) if client_address else None
     if addr is not None:
         wait = _locked_for(session, addr, now)
         if wait is not None:
-            _audit_failure(factory, None, username, "address_throttled")
+            _fail(session, factory, None, username, "address_throttled")
             raise LoginThrottled(extra={"retry_after": wait})
     user = repo.get_user_by_username(session, username)
     matches = _verify(user.password_hash if user is not None else _DUMMY_HASH, password)
     name = username_key(username)
     wait = _locked_for(session, name, now)
     if wait is not None:
+        _fail(session, factory, user, username, "locked")
         _count_failures(factory, settings, now, None, addr)
-        _audit_failure(factory, user, username, "locked")
         until = now + dt.timedelta(seconds=wait)
-        raise AccountLocked(detail=f"请于 {until:%H:%M} UTC 后重试 / retry after that time", extra={"retry_after": wait})
+        raise AccountLocked(
+            detail=f"请于 {until:%H:%M} UTC 后重试 / retry after that time", extra={"retry_after": wait}
+        )
     if user is None or not user.active or not matches:
+        _fail(session, factory, user, username, "bad_credentials")
         _count_failures(factory, settings, now, name, addr)
-        _audit_failure(factory, user, username, "bad_credentials")
         raise BadCredentials()
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == name))
     user.last_login_at = now
@@ -163,13 +167,19 @@ def _prune(factory: sessionmaker[Session], now: dt.datetime) -> None:
         log.warning("login throttle prune failed", exc_info=True)
 
 
-def _audit_failure(factory: sessionmaker[Session], user: User | None, username: str, why: str) -> None:
+def _fail(
+    session: Session, factory: sessionmaker[Session], user: User | None, username: str, why: str
+) -> None:
+    """End the request's (read-only) transaction — the failure is recorded in transactions of their own,
+    which must not wait on it nor be undone with it — then audit the failed attempt."""
+    actor, subject_ids = _as_actor(user, username), [user.id] if user else []
+    session.rollback()
     audit.record_outcome(
         factory,
-        _as_actor(user, username),
+        actor,
         action="auth.login",
         subject_type="user",
-        subject_ids=[user.id] if user else [],
+        subject_ids=subject_ids,
         outcome="failed",
         detail={"reason": why},
     )
