@@ -12,6 +12,7 @@ from jinyu.party.service.credentials import (
     set_service_account_active,
     set_user_active,
     set_user_password,
+    user_id_for,
 )
 from jinyu.party.service.identity import (
     api_key_refresh_due,
@@ -74,4 +75,5 @@ __all__ = [
     "set_user_password",
     "submit_registration",
     "upsert_registry_orgs",
+    "user_id_for",
 ]

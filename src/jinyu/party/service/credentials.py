@@ -58,6 +58,14 @@ def _managed_user(session: Session, principal: Principal, user_id: str) -> User:
     return user
 
 
+def user_id_for(session: Session, principal: Principal, username: str) -> str:
+    """The id of a user the caller may see, by username (404 otherwise)."""
+    user = repo.get_user_by_username(session, username)
+    if user is None or repo.get_readable_user(session, principal, user.id) is None:
+        raise UserNotFound(detail=username)
+    return user.id
+
+
 def _revoke_tokens(user: User) -> None:
     user.credential_version += 1
 
