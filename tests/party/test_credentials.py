@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jinyu.audit.models import AuditEntry
+from jinyu.config import Settings
 from jinyu.core.auth import SYSTEM, OrgKind, Perm, Principal, Role
 from jinyu.party import service
 from jinyu.party.errors import CannotSuspendSelf, InvalidToken, UserNotFound
@@ -226,3 +228,19 @@ def test_a_key_re_cached_before_the_revocation_commits_is_dropped_at_the_commit(
     with pytest.raises(InvalidToken):
         service.authenticate_api_key(session, key)
     service.forget_api_keys()
+
+
+def test_a_token_from_before_credential_versions_counts_as_version_zero(
+    session: Session, settings: Settings
+) -> None:
+    ent = make_org(session, OrgKind.ENTERPRISE)
+    user = make_user(session, ent, Role.ENTERPRISE_ADMIN)
+    claims = {"sub": user.id, "iss": "jinyu", "exp": 4_102_444_800}  # no "cv": issued by the old code
+    legacy = jwt.encode(claims, settings.key("signing_key"), algorithm=identity.ALGORITHM)
+    assert service.authenticate_token(session, legacy, settings).subject_id == user.id
+    service.revoke_user_tokens(session, SYSTEM, user.id, Revocation(reason="升级后撤销"))
+    with pytest.raises(InvalidToken):
+        service.authenticate_token(session, legacy, settings)
+    forged = jwt.encode(claims | {"cv": "1"}, settings.key("signing_key"), algorithm=identity.ALGORITHM)
+    with pytest.raises(InvalidToken):  # a version must be the number itself
+        service.authenticate_token(session, forged, settings)
