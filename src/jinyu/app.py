@@ -232,8 +232,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             await run_in_threadpool(_audit_refusal, request, principal, exc)
         if exc.status == 401:
             await _note_unauthenticated(request, exc)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _problem(exc.status, exc.problem(request.url.path), headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return _problem(exc.status, exc.problem(request.url.path), headers | exc.headers())
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

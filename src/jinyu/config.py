@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_address_max_failures: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="failed logins from one client address, whatever the usernames, before it is refused",
+    )
+    login_address_window_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="window of the per-address count; a refused address waits this long",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     spark_master: str = "local[2]"
     tracing_warm: bool = Field(
