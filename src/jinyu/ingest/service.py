@@ -24,7 +24,7 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.db import new_id
 from jinyu.core.pagination import Page
 from jinyu.governance.contracts import CONTRACTS, Contract
-from jinyu.ingest import pipeline, reader
+from jinyu.ingest import csvfile, pipeline, reader
 from jinyu.ingest import repository as repo
 from jinyu.ingest.errors import LoadNotFound, UnknownDataset
 from jinyu.ingest.models import Load
@@ -47,7 +47,7 @@ class Stores:
 def contract_for(dataset: str) -> Contract:
     contract = CONTRACTS.get(dataset)
     if contract is None:
-        raise UnknownDataset(detail=f"{dataset}; 可用 / known: {', '.join(sorted(CONTRACTS))}")
+        raise UnknownDataset(detail=f"{dataset!r}; 可用 / known: {', '.join(sorted(CONTRACTS))}")
     return contract
 
 
@@ -64,9 +64,12 @@ def ingest(
     path: Path,
     stores: Stores,
     progress: Progress | None = None,
+    encoding: str = "auto",
 ) -> LoadReport:
+    """Load one file (or directory of parts). `encoding` of CSV files: auto, utf-8, gbk or gb18030."""
     principal.require(Perm.INGEST_RUN)
     contract = contract_for(dataset)
+    encoding = csvfile.encoding_of(encoding)
     files = reader.files_of(path)
     sha = _content_hash(files)
     repo.lock_dataset(session, dataset)
@@ -85,7 +88,7 @@ def ingest(
     lake_load_id = sha[:20]
     _discard_unrecorded(stores.lake, contract, lake_load_id)
     quarantine = pipeline.Quarantine(contract)
-    table, total = _validate_files(contract, files, quarantine, progress)
+    table, total = _validate_files(contract, files, encoding, quarantine, progress)
     table = pipeline.protect(contract, table, stores.pseudonym_key)
     in_file = pipeline.repeated_key_mask(table, contract.key)
     table = pipeline.reject(table, in_file, "duplicate_key_in_file:" + ",".join(contract.key), quarantine)
@@ -134,18 +137,51 @@ def _discard_unrecorded(lake: Lake, contract: Contract, load_id: str) -> None:
 
 
 def _validate_files(
-    contract: Contract, files: list[Path], quarantine: pipeline.Quarantine, progress: Progress | None
+    contract: Contract,
+    files: list[Path],
+    encoding: str,
+    quarantine: pipeline.Quarantine,
+    progress: Progress | None,
 ) -> tuple[pa.Table, int]:
     tables: list[pa.Table] = []
     total = 0
     for file in files:
-        for batch in reader.raw_batches(contract, file):
-            tables.append(pipeline.validate_batch(contract, batch, total + 1, quarantine))
-            total += batch.num_rows
-            if progress:
-                progress(batch.num_rows)
+        mark = len(quarantine.rows)
+        try:
+            part, rows = _validate_file(contract, file, encoding, False, total, quarantine, progress)
+        except reader.NeedsLinePass:
+            del quarantine.rows[mark:]  # start the file again, line by line
+            part, rows = _validate_file(contract, file, encoding, True, total, quarantine, progress)
+        tables.extend(part)
+        total += rows
     schema = pipeline.numbered_schema(contract)
     return (pa.concat_tables(tables) if tables else schema.empty_table()), total
+
+
+def _validate_file(
+    contract: Contract,
+    file: Path,
+    encoding: str,
+    line_by_line: bool,
+    offset: int,
+    quarantine: pipeline.Quarantine,
+    progress: Progress | None,
+) -> tuple[list[pa.Table], int]:
+    """Rows of one file, numbered after the `offset` rows of the files before it."""
+    tables: list[pa.Table] = []
+    rows = 0
+    for item in reader.raw_items(contract, file, encoding, line_by_line):
+        if isinstance(item, reader.Part):
+            numbers = pc.add(item.rows, pa.scalar(offset, pa.int64()))
+            tables.append(pipeline.validate_batch(contract, item.batch, numbers, quarantine))
+            n = item.batch.num_rows
+        else:
+            quarantine.add(offset + item.row, [item.reason], dict(item.cells))
+            n = 1
+        rows += n
+        if progress:
+            progress(n)
+    return tables, rows
 
 
 def _drop_existing_keys(
