@@ -2,9 +2,12 @@
 
 Idempotent for the same file: the content hash names the load, and a file loaded before returns its first
 report. Loads of one dataset run one at a time (a lock row on PostgreSQL). The lake is written before the
-database rows (organisations, the load record, the audit entry), so locks are held briefly; a load that fails
-after its lake write leaves files under its own load id only, which the next attempt of the same file
-discards before it checks keys or writes again.
+database rows (organisations, the load record, the audit entry), so locks are held briefly.
+
+Atomic: the lake files of a load are declared in flight first (analytics/pending.py) and kept only when the
+transaction that holds the load record commits; a rollback removes them at once. A process killed at any
+point leaves an unlocked intent behind, which `recover` settles before the next load and at start-up (files
+of a committed record stay, all others go, with any stray temporary files).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from jinyu.analytics import Lake
+from jinyu.analytics.pending import PendingLoad, Recovered
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.db import new_id
@@ -71,6 +76,7 @@ def ingest(
     contract = contract_for(dataset)
     encoding = csvfile.encoding_of(encoding)
     files = reader.files_of(path)
+    recover(session, stores.lake)
     sha = _content_hash(files)
     repo.lock_dataset(session, dataset)
     earlier = repo.find_by_content(session, dataset, sha)
@@ -96,38 +102,82 @@ def ingest(
     table = _drop_unknown_references(contract, stores.lake, table, quarantine)
     table = table.sort_by(pipeline.ROW).drop_columns([pipeline.ROW])
     qfile = quarantine.write(stores.quarantine_dir / dataset / f"{lake_load_id}.csv")
-    lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
-    # Database writes come after the slow lake write, so the audit chain's head lock is held only briefly.
-    parties = _register_parties(session, principal, dataset, table)
-    load = Load(
-        id=new_id(),
-        dataset=dataset,
-        file_name=path.name,
-        file_sha256=sha,
-        lake_load_id=lake_load_id,
-        org_id=principal.org_id,
-        loaded_by=principal.subject_id,
-        rows_total=total,
-        accepted=table.num_rows,
-        rejected=len(quarantine.rows),
-        rejected_by_reason=quarantine.by_reason(),
-        quarantine_file=str(qfile) if qfile else None,
-        lake_files=[str(p) for p in lake_files],
-        parties=parties,
-        started_at=started,
-        finished_at=pipeline.now_utc(),
-    )
-    session.add(load)
-    session.flush()
-    audit.record(
-        session,
-        principal,
-        action="ingest.load",
-        subject_type="dataset",
-        subject_ids=[dataset, load.id],
-        detail={"accepted": load.accepted, "rejected": load.rejected, "sha256": sha},
-    )
+    pending = stores.lake.begin_load(lake_load_id, [contract.name, *contract.mirrors])
+    try:
+        lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
+        # Database writes come after the slow lake write, so the audit chain's head lock is held only briefly.
+        parties = _register_parties(session, principal, dataset, table)
+        load = Load(
+            id=new_id(),
+            dataset=dataset,
+            file_name=path.name,
+            file_sha256=sha,
+            lake_load_id=lake_load_id,
+            org_id=principal.org_id,
+            loaded_by=principal.subject_id,
+            rows_total=total,
+            accepted=table.num_rows,
+            rejected=len(quarantine.rows),
+            rejected_by_reason=quarantine.by_reason(),
+            quarantine_file=str(qfile) if qfile else None,
+            lake_files=[str(p) for p in lake_files],
+            parties=parties,
+            started_at=started,
+            finished_at=pipeline.now_utc(),
+        )
+        session.add(load)
+        session.flush()
+        audit.record(
+            session,
+            principal,
+            action="ingest.load",
+            subject_type="dataset",
+            subject_ids=[dataset, load.id],
+            detail={"accepted": load.accepted, "rejected": load.rejected, "sha256": sha},
+        )
+    except BaseException:
+        pending.settle(keep=False)
+        raise
+    _settle_with_transaction(session, pending)
     return LoadReport.model_validate(load)
+
+
+def recover(session: Session, lake: Lake) -> Recovered:
+    """Settle what loads killed mid-way left in the lake: files of a load whose record committed stay, the
+    rest (and stray temporary files) go. Runs before every load and at start-up; live loads are untouched."""
+
+    def committed(dataset: str, lake_load_id: str) -> bool:
+        return repo.committed(session, dataset, lake_load_id)
+
+    return lake.recover(committed)
+
+
+def _settle_with_transaction(session: Session, pending: PendingLoad) -> None:
+    """The load's lake files stay if and only if the transaction holding its record commits.
+
+    The record lives in the innermost transaction open now; a savepoint's release hands it to the enclosing
+    transaction, a rollback anywhere on the way discards the files, the outermost commit keeps them."""
+    owner = session.get_nested_transaction() or session.get_transaction()
+    committed: list[SessionTransaction] = []
+
+    def on_commit(s: Session) -> None:
+        current = s.get_nested_transaction() or s.get_transaction()
+        if current is not None:
+            committed.append(current)
+
+    def on_end(_: Session, transaction: SessionTransaction) -> None:
+        nonlocal owner
+        if transaction is not owner or not pending.open:
+            return
+        if not any(t is transaction for t in committed):
+            pending.settle(keep=False)
+        elif transaction.parent is None:
+            pending.settle(keep=True)
+        else:
+            owner = transaction.parent
+
+    event.listen(session, "after_commit", on_commit)
+    event.listen(session, "after_transaction_end", on_end)
 
 
 def _discard_unrecorded(lake: Lake, contract: Contract, load_id: str) -> None:
