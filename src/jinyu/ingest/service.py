@@ -20,13 +20,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from jinyu.analytics import Lake
 from jinyu.analytics.pending import PendingLoad, Recovered
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
-from jinyu.core.db import new_id
+from jinyu.core.db import new_id, transaction
 from jinyu.core.pagination import Page
 from jinyu.governance.contracts import CONTRACTS, Contract
 from jinyu.ingest import csvfile, pipeline, reader
@@ -150,6 +150,14 @@ def recover(session: Session, lake: Lake) -> Recovered:
         return repo.committed(session, dataset, lake_load_id)
 
     return lake.recover(committed)
+
+
+def recover_at_start(factory: sessionmaker[Session], lake_dir: Path) -> Recovered:
+    """`recover` at start-up (API server): nothing to do, and no database query, when no load is pending."""
+    if not lake_dir.is_dir():
+        return Recovered()
+    with transaction(factory) as session:
+        return recover(session, Lake(lake_dir))
 
 
 def _settle_with_transaction(session: Session, pending: PendingLoad) -> None:
