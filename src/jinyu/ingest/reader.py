@@ -101,8 +101,17 @@ def _arrow_csv(path: Path, names: list[str]) -> Iterator[pa.RecordBatch]:
 
 
 def _csv_items(contract: Contract, path: Path, encoding: str, line_by_line: bool) -> Iterator[Item]:
-    codec = detect(path) if encoding == "auto" else encoding
-    names = read_header(path, codec)
+    if encoding == "auto" and not line_by_line:
+        # First try UTF-8 with the block reader, which checks every byte; `detect` reads the whole file, so
+        # it runs only when that fails (and then decides the same: valid UTF-8 throughout means UTF-8).
+        codec = "utf-8"
+        try:
+            names = read_header(path, codec)
+        except InvalidInput:
+            raise NeedsLinePass from None
+    else:
+        codec = detect(path) if encoding == "auto" else encoding
+        names = read_header(path, codec)
     _check_header(contract, names, path)
     if codec == "utf-8" and not line_by_line:
         try:
