@@ -55,8 +55,8 @@ def ref_luhn_valid(number: str) -> bool:
 
 
 def test_reference_weights_are_the_standards() -> None:
-    assert _RIC_WEIGHTS == tuple(pow(2, 17 - i, 11) for i in range(17))
-    assert _USCC_WEIGHTS == tuple(pow(3, i, 31) for i in range(17))
+    assert tuple(pow(2, 17 - i, 11) for i in range(17)) == _RIC_WEIGHTS
+    assert tuple(pow(3, i, 31) for i in range(17)) == _USCC_WEIGHTS
     assert len(_USCC_CHARS) == 31
 
 

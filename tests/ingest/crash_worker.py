@@ -64,7 +64,9 @@ def main() -> None:
     _arm(job["phase"])
     factory = db.make_sessionmaker(db.make_engine(job["url"]))
     stores = service.Stores(
-        lake=Lake(Path(job["lake"])), quarantine_dir=Path(job["quarantine"]), pseudonym_key=job["key"].encode()
+        lake=Lake(Path(job["lake"])),
+        quarantine_dir=Path(job["quarantine"]),
+        pseudonym_key=job["key"].encode(),
     )
     session = factory()
     service.ingest(session, SYSTEM, job["dataset"], Path(job["path"]), stores)

@@ -92,7 +92,9 @@ def _visible_keys(lake: Path) -> list[tuple[str, str]]:
 
 
 def _hidden(lake: Path) -> list[Path]:
-    return sorted(p for p in lake.rglob("*") if p.is_file() and (p.name.startswith(".") or "_pending" in p.parts))
+    return sorted(
+        p for p in lake.rglob("*") if p.is_file() and (p.name.startswith(".") or "_pending" in p.parts)
+    )
 
 
 @pytest.mark.parametrize("phase", PHASES)

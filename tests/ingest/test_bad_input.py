@@ -28,7 +28,9 @@ ACCOUNT_NO = "6222021001123456789"  # stands for raw row content that must never
 
 @pytest.fixture
 def stores(tmp_path: Path) -> service.Stores:
-    return service.Stores(lake=Lake(tmp_path / "lake"), quarantine_dir=tmp_path / "q", pseudonym_key=b"p" * 32)
+    return service.Stores(
+        lake=Lake(tmp_path / "lake"), quarantine_dir=tmp_path / "q", pseudonym_key=b"p" * 32
+    )
 
 
 def _rows(report_file: str) -> list[dict[str, str]]:
@@ -71,7 +73,7 @@ def test_a_gbk_cell_in_a_utf8_file_is_quarantined_and_the_rest_loads(
         (HEADER + "C1,总行,head_office,,500101,\n").encode()
         + "C2,支行,branch,C1,500101,\n".encode("gbk")
         + "C3,分行,branch,C1,500101,\n".encode()
-        + "C4,too,many,fields,500101,,,\n".encode()
+        + b"C4,too,many,fields,500101,,,\n"
     )
     report = service.ingest(session, SYSTEM, "banks", f, stores)
     assert (report.rows_total, report.accepted, report.rejected) == (4, 2, 2)

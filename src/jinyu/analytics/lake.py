@@ -13,8 +13,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from jinyu.analytics import duck, layout
-from jinyu.analytics.pending import Committed, PendingLoad, Recovered, recover
 from jinyu.analytics.partition import month_of, sorted_table, split_by_month
+from jinyu.analytics.pending import Committed, PendingLoad, Recovered, recover
 from jinyu.core.errors import Conflict, invalid
 
 # DuckDB's own row-group size: min/max statistics per group let both engines skip groups of a sorted file.

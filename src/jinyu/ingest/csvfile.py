@@ -38,7 +38,9 @@ def encoding_of(value: str | None) -> str:
     if name not in ENCODINGS:
         raise InvalidInput(
             detail="不支持的编码 / unsupported encoding",
-            fields=[FieldError("encoding", f"应为 {' / '.join(ENCODINGS)} 之一 / must be one of {ENCODINGS}")],
+            fields=[
+                FieldError("encoding", f"应为 {' / '.join(ENCODINGS)} 之一 / must be one of {ENCODINGS}")
+            ],
         )
     return name
 
@@ -127,7 +129,9 @@ def _copy_records(src: Iterator[bytes], names: list[str], codec: str, writer: An
                 text = raw.decode(codec)
             except UnicodeDecodeError:
                 row += 1
-                reason = f"bad_encoding:第{number}行不是有效的 {codec} 文本 / line {number} is not valid {codec}"
+                reason = (
+                    f"bad_encoding:第{number}行不是有效的 {codec} 文本 / line {number} is not valid {codec}"
+                )
                 loose = next(csv.reader([raw.decode(codec, errors="replace")]), [])
                 result.bad.append(BadLine(row, number, reason, _cells(names, loose)))
                 continue

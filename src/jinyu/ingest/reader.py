@@ -128,7 +128,8 @@ def _csv_items(contract: Contract, path: Path, encoding: str, line_by_line: bool
             # The clean copy holds only records of the right width in UTF-8, so this is not expected;
             # answer without Arrow's message, which quotes row content.
             raise InvalidInput(
-                detail=f"{path.name}: CSV 无法解析 / malformed CSV", fields=[FieldError("file", "malformed CSV")]
+                detail=f"{path.name}: CSV 无法解析 / malformed CSV",
+                fields=[FieldError("file", "malformed CSV")],
             ) from None
     finally:
         passed.clean.unlink(missing_ok=True)
@@ -152,7 +153,9 @@ def _parquet_items(contract: Contract, path: Path) -> Iterator[Item]:
         ) from None
 
 
-def raw_items(contract: Contract, path: Path, encoding: str = "auto", line_by_line: bool = False) -> Iterator[Item]:
+def raw_items(
+    contract: Contract, path: Path, encoding: str = "auto", line_by_line: bool = False
+) -> Iterator[Item]:
     """The file's rows as numbered batches of the contract's columns, and (CSV) its unreadable lines.
 
     Raises NeedsLinePass (CSV, first attempt only) when the fast block reader cannot read the file; the
