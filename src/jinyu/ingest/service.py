@@ -92,18 +92,15 @@ def ingest(
         return LoadReport.model_validate(earlier).model_copy(update={"already_loaded": True})
     started = pipeline.now_utc()
     lake_load_id = sha[:20]
-    _discard_unrecorded(stores.lake, contract, lake_load_id)
-    quarantine = pipeline.Quarantine(contract)
-    table, total = _validate_files(contract, files, encoding, quarantine, progress)
-    table = pipeline.protect(contract, table, stores.pseudonym_key)
-    in_file = pipeline.repeated_key_mask(table, contract.key)
-    table = pipeline.reject(table, in_file, "duplicate_key_in_file:" + ",".join(contract.key), quarantine)
-    table = _drop_existing_keys(contract, stores.lake, table, quarantine)
-    table = _drop_unknown_references(contract, stores.lake, table, quarantine)
-    table = table.sort_by(pipeline.ROW).drop_columns([pipeline.ROW])
-    qfile = quarantine.write(stores.quarantine_dir / dataset / f"{lake_load_id}.csv")
+    # In flight from here on: this process owns the load id until the transaction ends (a second attempt of
+    # the same file meanwhile gets a 409), so removing what an unrecorded earlier attempt left is safe.
     pending = stores.lake.begin_load(lake_load_id, [contract.name, *contract.mirrors])
     try:
+        _discard_unrecorded(stores.lake, contract, lake_load_id)
+        quarantine = pipeline.Quarantine(contract)
+        table, total = _validate_files(contract, files, encoding, quarantine, progress)
+        table = _checked(contract, stores.lake, table, stores.pseudonym_key, quarantine)
+        qfile = quarantine.write(stores.quarantine_dir / dataset / f"{lake_load_id}.csv")
         lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
         # Database writes come after the slow lake write, so the audit chain's head lock is held only briefly.
         parties = _register_parties(session, principal, dataset, table)
@@ -186,6 +183,18 @@ def _settle_with_transaction(session: Session, pending: PendingLoad) -> None:
 
     event.listen(session, "after_commit", on_commit)
     event.listen(session, "after_transaction_end", on_end)
+
+
+def _checked(
+    contract: Contract, lake: Lake, table: pa.Table, key: bytes, quarantine: pipeline.Quarantine
+) -> pa.Table:
+    """Protection, then the checks across rows: keys repeated in the file or already in the lake, references."""
+    table = pipeline.protect(contract, table, key)
+    in_file = pipeline.repeated_key_mask(table, contract.key)
+    table = pipeline.reject(table, in_file, "duplicate_key_in_file:" + ",".join(contract.key), quarantine)
+    table = _drop_existing_keys(contract, lake, table, quarantine)
+    table = _drop_unknown_references(contract, lake, table, quarantine)
+    return table.sort_by(pipeline.ROW).drop_columns([pipeline.ROW])
 
 
 def _discard_unrecorded(lake: Lake, contract: Contract, load_id: str) -> None:
