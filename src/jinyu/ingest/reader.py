@@ -48,7 +48,12 @@ def files_of(path: Path) -> list[Path]:
 
 def _check_header(contract: Contract, names: list[str], path: Path) -> None:
     missing = [c for c in contract.column_names if c not in names]
-    extra = [n for n in names if n not in contract.column_names]
+    # Unexpected names are echoed at most ten, each at most 40 characters: a header that is really data or
+    # noise must not come back whole.
+    unexpected = [n for n in names if n not in contract.column_names]
+    extra = [n if len(n) <= 40 else n[:40] + "…" for n in unexpected[:10]]
+    if len(unexpected) > 10:
+        extra.append(f"… +{len(unexpected) - 10}")
     fields = [FieldError(m, "缺少此列 / column missing") for m in missing]
     fields += [FieldError(e, "契约中没有此列 / column not in the contract") for e in extra]
     if fields:
