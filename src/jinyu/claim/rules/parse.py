@@ -15,9 +15,11 @@ from typing import Any
 
 from jinyu.claim.errors import ProductDefinitionInvalid
 from jinyu.claim.rules.product import (
+    ANY,
     BILL_FIELDS,
     FEN,
     ONE,
+    RATIO_KINDS,
     ROUNDING_MODES,
     ZERO,
     Basis,
@@ -31,12 +33,17 @@ from jinyu.claim.rules.product import (
     Product,
     Ratios,
     canonical_json,
+    med_type_known,
 )
 from jinyu.core.errors import FieldError
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _ICD_RE = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
 _CITY_RE = re.compile(r"^\d{6}$")
+FORMATS = (1, 2)
+MAX_YEARS = 5  # format 2: a version may span up to five policy years (counters kept per year)
+# Keys a format-1 definition cannot have (they would be silently ignored): write `format: 2`.
+_FORMAT2_KEYS = ("med_types", "in_overall_cap", "bmi_deductible")
 
 
 class _Errors:
@@ -149,6 +156,10 @@ def parse_product(data: Any) -> Product:
         raise ProductDefinitionInvalid(
             detail="产品定义应为对象 / definition must be a mapping", fields=errs.items
         )
+    fmt = root.get("format", 1)
+    if fmt not in FORMATS or isinstance(fmt, bool):
+        errs.add("format", f"格式版本应为 / format must be one of {', '.join(map(str, FORMATS))}")
+        fmt = FORMATS[-1]
     code = _code(errs, root, "code", "")
     version = root.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -168,8 +179,15 @@ def parse_product(data: Any) -> Product:
     end = _date(errs, period.get("end"), "period.end")
     if start and end and start > end:
         errs.add("period.end", "保险期间结束日早于开始日 / period ends before it starts")
-    if start and end and (end - start).days > 366:
-        errs.add("period.end", "保险期间不能超过一年 / a policy period is at most one year")
+    if start and end and fmt < 2 and (end - start).days > 366:
+        errs.add("period.end", "保险期间不能超过一年 / a policy period is at most one year (format 1)")
+    if (
+        start
+        and end
+        and fmt >= 2
+        and (end.year - start.year) * 12 + end.month - start.month >= 12 * MAX_YEARS
+    ):
+        errs.add("period.end", f"至多 {MAX_YEARS} 个保单年度 / at most {MAX_YEARS} policy years")
     premium = _amount(errs, root.get("premium", "0"), "premium") or ZERO
     insurers = _insurers(errs, root.get("insurers"))
     payer_order = _payer_order(errs, root.get("payer_order"))
@@ -178,7 +196,7 @@ def parse_product(data: Any) -> Product:
         errs.add("rounding", f"取整方式应为 / rounding must be one of {', '.join(ROUNDING_MODES)}")
     deductibles = _deductibles(errs, root.get("deductibles", []))
     overall_cap = _amount(errs, root.get("overall_cap"), "overall_cap", positive=True) or ZERO
-    liabilities = _liabilities(errs, root.get("liabilities"), {d.code for d in deductibles})
+    liabilities = _liabilities(errs, root.get("liabilities"), {d.code for d in deductibles}, fmt)
     used_pools = {li.deductible for li in liabilities if li.deductible}
     for n, d in enumerate(deductibles):
         if d.code not in used_pools:
@@ -207,6 +225,7 @@ def parse_product(data: Any) -> Product:
         deductibles=deductibles,
         liabilities=liabilities,
         overall_cap=overall_cap,
+        format=fmt,
         raw=json.loads(canonical_json(root)),
     )
 
@@ -315,14 +334,29 @@ def _drugs(errs: _Errors, value: Any, path: str) -> tuple[Drug, ...]:
         for ind in indications:
             if not _ICD_RE.match(ind):
                 errs.add(f"{path}[{n}].indications", f"不是 ICD-10 编码 / not an ICD-10 code: {ind!r}")
-        out.append(Drug(code, name, indications))
+        hospitals: tuple[str, ...] | None = None
+        if item.get("hospitals") is not None:
+            if item["hospitals"] == ANY:
+                hospitals = (ANY,)
+            else:
+                hospitals = _codes(errs, item["hospitals"], f"{path}[{n}].hospitals")
+        pharmacies = (
+            _codes(errs, item["pharmacies"], f"{path}[{n}].pharmacies")
+            if item.get("pharmacies") is not None
+            else None
+        )
+        if hospitals == () and pharmacies == ():
+            errs.add(
+                f"{path}[{n}]", "药品须至少有一个发药渠道 / a drug needs at least one dispensing channel"
+            )
+        out.append(Drug(code, name, indications, hospitals, pharmacies))
     codes = [d.code for d in out]
     if len(set(codes)) != len(codes):
         errs.add(path, "药品编码重复 / a drug is listed twice")
     return tuple(out)
 
 
-def _liabilities(errs: _Errors, value: Any, pools: set[str]) -> tuple[Liability, ...]:
+def _liabilities(errs: _Errors, value: Any, pools: set[str], fmt: int) -> tuple[Liability, ...]:
     items = _sequence(errs, value, "liabilities")
     if value is not None and not items:
         errs.add("liabilities", "至少一项保险责任 / at least one liability")
@@ -341,16 +375,7 @@ def _liabilities(errs: _Errors, value: Any, pools: set[str]) -> tuple[Liability,
         pool = item.get("deductible")
         if pool is not None and str(pool) not in pools:
             errs.add(f"{path}deductible", f"未定义的免赔额 / undefined deductible pool {pool!r}")
-        ratios_raw = _mapping(errs, item.get("ratios", {}), f"{path}ratios")
-        default = _ratio(errs, ratios_raw.get("default"), f"{path}ratios.default")
-        if ratios_raw.get("default") is None:
-            errs.add(f"{path}ratios.default", "必填 / required")
-        default = default if default is not None else ZERO
-        pre = _ratio(errs, ratios_raw.get("pre_existing"), f"{path}ratios.pre_existing")
-        non_bmi = _ratio(errs, ratios_raw.get("non_bmi"), f"{path}ratios.non_bmi")
-        for key in ratios_raw:
-            if key not in ("default", "pre_existing", "non_bmi"):
-                errs.add(f"{path}ratios.{key}", "未知比例类型 / unknown ratio kind")
+        ratios = _ratios(errs, item.get("ratios", {}), f"{path}ratios", fmt)
         cap = _amount(errs, item.get("cap"), f"{path}cap", required=False)
         basis = _basis(errs, item.get("basis"), f"{path}basis")
         if kind == LiabilityKind.OTHER and basis is None:
@@ -367,30 +392,106 @@ def _liabilities(errs: _Errors, value: Any, pools: set[str]) -> tuple[Liability,
                         f"{path}drugs", f"药品 {d.code} 已在另一责任中 / drug {d.code} is in two liabilities"
                     )
                 drug_codes.add(d.code)
-            pharmacies = tuple(
-                str(p)
-                for p in _sequence(
-                    errs, item.get("designated_pharmacies", []), f"{path}designated_pharmacies"
-                )
-            )
+            pharmacies = _codes(errs, item.get("designated_pharmacies", []), f"{path}designated_pharmacies")
+        med_types, in_overall_cap, bmi_covered = _format2_terms(errs, item, path, fmt, kind, cap)
         out.append(
             Liability(
                 code=code,
                 kind=kind,
                 name=name,
                 deductible=str(pool) if pool is not None else None,
-                ratios=Ratios(
-                    default, pre if pre is not None else default, non_bmi if non_bmi is not None else default
-                ),
+                ratios=ratios,
                 cap=cap,
                 basis=basis,
                 drugs=drugs,
                 designated_pharmacies=pharmacies,
                 hospital_dispensing=bool(item.get("hospital_dispensing", True)),
                 carve_out=bool(item.get("carve_out", True)),
+                med_types=med_types,
+                in_overall_cap=in_overall_cap,
+                bmi_deductible_covered=bmi_covered,
+                carve_refused=fmt == 1,
             )
         )
     codes = [li.code for li in out]
     if len(set(codes)) != len(codes):
         errs.add("liabilities", "保险责任编码重复 / liability codes must be unique")
+    return tuple(out)
+
+
+def _ratios(errs: _Errors, value: Any, path: str, fmt: int) -> Ratios:
+    """Format 2: the four ratios written out. Format 1: `default` with optional `pre_existing` and `non_bmi`,
+    read as the lowest that applies (its original meaning), i.e. the table of those minimums."""
+    raw = _mapping(errs, value, path)
+    keys = RATIO_KINDS if fmt >= 2 else ("default", "pre_existing", "non_bmi")
+    for key in raw:
+        if key not in keys:
+            errs.add(f"{path}.{key}", f"未知比例类型 / unknown ratio kind; one of {', '.join(keys)}")
+    got = {key: _ratio(errs, raw.get(key), f"{path}.{key}") for key in keys}
+    required = RATIO_KINDS if fmt >= 2 else ("default",)
+    for key in required:
+        if raw.get(key) is None:
+            errs.add(f"{path}.{key}", "必填 / required")
+    if fmt >= 2:
+        table = [got[k] or ZERO for k in RATIO_KINDS]
+        return Ratios(*table)
+    default = got["default"] if got["default"] is not None else ZERO
+    pre = min(default, got["pre_existing"] if got["pre_existing"] is not None else default)
+    non_bmi = min(default, got["non_bmi"] if got["non_bmi"] is not None else default)
+    return Ratios(default, pre, non_bmi, min(pre, non_bmi))
+
+
+def _format2_terms(
+    errs: _Errors,
+    item: Mapping[str, Any],
+    path: str,
+    fmt: int,
+    kind: LiabilityKind,
+    cap: Decimal | None,
+) -> tuple[tuple[str, ...] | None, bool, bool]:
+    """Visit types, overall-cap membership and the BMI deductible; format 1 has none of them."""
+    if fmt < 2:
+        for key in _FORMAT2_KEYS:
+            if key in item:
+                errs.add(f"{path}{key}", "格式 1 不支持此项，请写 format: 2 / needs `format: 2`")
+        return None, True, True
+    med_types: list[str] = []
+    listed = _sequence(errs, item.get("med_types"), f"{path}med_types")
+    if item.get("med_types") is not None and not listed:
+        errs.add(f"{path}med_types", "至少一个医疗类别 / at least one med_type")
+    for i, raw in enumerate(listed):
+        code = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+        if not med_type_known(code):
+            errs.add(
+                f"{path}med_types[{i}]",
+                f"不是医保医疗类别编码 / not an NHSA med_type code: {raw!r} (see docs/claims.md)",
+            )
+        elif code in med_types:
+            errs.add(f"{path}med_types[{i}]", f"医疗类别重复 / med_type {code} listed twice")
+        else:
+            med_types.append(code)
+    in_cap = item.get("in_overall_cap", True)
+    if not isinstance(in_cap, bool):
+        errs.add(f"{path}in_overall_cap", "应为 true 或 false / must be true or false")
+        in_cap = True
+    if not in_cap and cap is None:
+        errs.add(
+            f"{path}cap", "不计入年度总限额的责任须有自己的限额 / outside the overall cap it needs a cap"
+        )
+    bmi = item.get("bmi_deductible", "covered")
+    if bmi not in ("covered", "excluded"):
+        errs.add(f"{path}bmi_deductible", "应为 covered 或 excluded / must be covered or excluded")
+        bmi = "covered"
+    elif "bmi_deductible" in item and kind != LiabilityKind.INLIST_INPATIENT:
+        errs.add(f"{path}bmi_deductible", "仅适用于目录内责任 / only for inlist_inpatient liabilities")
+    return tuple(med_types), in_cap, bmi == "covered"
+
+
+def _codes(errs: _Errors, value: Any, path: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for i, raw in enumerate(_sequence(errs, value, path)):
+        code = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+        if not _CODE_RE.match(code):
+            errs.add(f"{path}[{i}]", f"不是机构编码 / not an organisation code: {raw!r}")
+        out.append(code)
     return tuple(out)

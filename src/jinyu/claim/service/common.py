@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -26,11 +26,12 @@ from jinyu.claim.schemas import (
     SettlementOut,
     SettlementSummary,
 )
-from jinyu.core.auth import OrgKind, Principal
+from jinyu.core.auth import SYSTEM, OrgKind, Principal
 from jinyu.core.clock import SHANGHAI, as_utc, local
 from jinyu.core.errors import PermissionDenied
 from jinyu.core.ids import validate_resident_id
 from jinyu.core.privacy import PERSON_DOMAIN, mask, pseudonymize
+from jinyu.party import service as party
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
             raise ProductNotFound(detail=row.id)
         definition = stored.definition
     rules = parse_product(definition)
+    if rules.named_hospitals:
+        rules = replace(rules, hospital_codes=_hospital_codes(session, rules.named_hospitals))
     insurers = repo.product_insurers(session, row.id)
     loaded = LoadedProduct(
         row.id,
@@ -109,6 +112,15 @@ def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
     return loaded
 
 
+def _hospital_codes(session: Session, codes: frozenset[str]) -> dict[str, str]:
+    """Org id -> code of the named hospitals that exist (a code naming no hospital matches no settlement)."""
+    out: dict[str, str] = {}
+    for code in sorted(codes):
+        page = party.list_orgs(session, SYSTEM, OrgKind.HOSPITAL.value, code, 20, 0)
+        out.update({o.id: o.code for o in page.items if o.code == code})
+    return out
+
+
 def product_or_404(session: Session, principal: Principal, product_id: str) -> ClaimProduct:
     row = repo.get_product(session, principal, product_id)
     if row is None:
@@ -119,12 +131,19 @@ def product_or_404(session: Session, principal: Principal, product_id: str) -> C
 # ------------------------------------------------------------------------------------------------ accumulators
 
 
-def usage_of(amounts: Mapping[tuple[str, str], Decimal]) -> Usage:
-    return Usage(
-        {code: v for (kind, code), v in amounts.items() if kind == "deductible"},
-        {code: v for (kind, code), v in amounts.items() if kind == "liability"},
-        amounts.get(("overall", "overall"), ZERO),
-    )
+def usage_of(amounts: Mapping[tuple[str, str], Decimal], suffix: str = "") -> Usage:
+    """One policy year's usage from an enrollment's accumulators (keyed `code` or `code@year`, see
+    `Product.counter_suffix`)."""
+
+    def year(kind: str) -> dict[str, Decimal]:
+        out = {}
+        for (k, code), v in amounts.items():
+            bare, _, tail = code.partition("@")
+            if k == kind and (f"@{tail}" if tail else "") == suffix:
+                out[bare] = v
+        return out
+
+    return Usage(year("deductible"), year("liability"), year("overall").get("overall", ZERO))
 
 
 def accumulator_view(product: Product, usage: Usage) -> Accumulators:

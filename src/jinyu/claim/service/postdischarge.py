@@ -98,7 +98,7 @@ def _process(session: Session, principal: Principal, claim: Claim) -> Settled:
     found = existing(session, claim, "post_discharge")
     if found is not None:
         return _answer(session, principal, found, replayed=True)
-    bill = bill_of(claim.doc)
+    bill = bill_of(claim.doc, claim.hospital_id)
     problems = bill_problems(bill)
     if problems:
         raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
@@ -144,10 +144,11 @@ def _pay(
             raise IdempotencyConflict(detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id}")
         raise _Replay(dup)
     rows = repo.accumulator_amounts(session, enrollment.id)
+    year = loaded.rules.policy_year_of(bill.day) if bill.day else loaded.rules.year
     result = adjudicate(
         loaded.rules,
         bill,
-        usage_of(rows),
+        usage_of(rows, loaded.rules.counter_suffix(year)),
         pre_existing=is_pre_existing(enrollment.pre_existing, bill.diagnoses),
     )
     if not invariant_holds(bill, result):
@@ -162,13 +163,14 @@ def _pay(
     plan = booking.Plan(parts, totals, {i: locked[b.id] for i, b in books.items()}, funding)
     row = new_row(claim, bill, enrollment, product_row, status="settled")
     row.payout, row.cash_after = result.payout, result.cash_after
+    row.policy_year = result.policy_year
     row.result = outcome(loaded, result, plan).model_dump(mode="json")
     row.funding = plan.as_json()
     row.confirmed_at = row.created_at
     row.origin_id = origin.id if origin is not None else None
     session.add(row)
     session.flush()
-    booking.consume(session, enrollment.id, row.id, result.consumed, rows)
+    booking.consume(session, enrollment.id, row.id, result.consumed, rows, loaded.rules.counter_suffix(year))
     for iid, f in sorted(funding.items()):
         ledger.post(
             session,

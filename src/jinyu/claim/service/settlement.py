@@ -112,7 +112,7 @@ def settle(
         found = earlier(session, claim, "settle", used)
         if found is not None:
             return _replayed(session, principal, found)
-    bill = bill_of(claim.doc)
+    bill = bill_of(claim.doc, claim.hospital_id)
     problems = bill_problems(bill)
     if problems:
         raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
