@@ -292,9 +292,12 @@ class SettlementOut(BaseModel):
     setl_time: dt.datetime
     business_date: dt.date
     id_masked: str
+    med_type: str = Field(description="医疗类别 / NHSA medical category")
+    insutype: str | None = Field(default=None, description="险种类型 / insurance type")
     medfee_sumamt: Decimal
     funds: Decimal
     acct_pay: Decimal
+    act_pay_dedc: Decimal = Field(description="实际支付起付线 / BMI deductible paid")
     payout: Decimal
     cash_before: Decimal
     cash_after: Decimal
