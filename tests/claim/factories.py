@@ -59,7 +59,8 @@ def sample_product(**changes: Any) -> Product:
 
 def bill(**fields: Any) -> Bill:
     """A consistent bill: medfee is the sum of its four parts unless given."""
-    other = {k: fields.pop(k) for k in ("med_type", "lines_complete", "hospital_id", "day") if k in fields}
+    names = ("med_type", "lines_complete", "hospital_id", "day", "pharmacy")
+    other = {k: fields.pop(k) for k in names if k in fields}
     values = {k: D(v) for k, v in fields.items() if k not in ("lines", "diagnoses", "bmi_settled")}
     values.setdefault("fulamt_ownpay_amt", D(0))
     values.setdefault("overlmt_selfpay", D(0))

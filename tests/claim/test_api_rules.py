@@ -299,3 +299,61 @@ def test_itemised_lines_optional_partial_or_adding_up(client: TestClient, sessio
     bad = w.settle("L3", certno, fulamt_ownpay_amt="5000.00", lines=[drug])
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
     assert {"medfee_sumamt", "fulamt_ownpay_amt"} <= {e["field"] for e in bad.json()["errors"]}
+
+
+def test_a_pharmacy_settles_purchases_of_special_drugs_it_is_designated_for(
+    client: TestClient, session: Session
+) -> None:
+    pharmacy = make_org(session, OrgKind.PHARMACY)
+    elsewhere = make_org(session, OrgKind.PHARMACY)
+    keys = [
+        party.create_service_account(
+            session,
+            SYSTEM,
+            ServiceAccountCreate(name=f"POS {p.code}", org_id=p.id, roles=[Role.PHARMACY_SYSTEM]),
+        ).api_key
+        for p in (pharmacy, elsewhere)
+    ]
+    session.commit()
+    w = Region(session, client)
+    w.definition["liabilities"][2]["designated_pharmacies"] = [pharmacy.code]  # v2 names this pharmacy
+    w.definition["version"] = 2
+    assert (
+        client.post(
+            f"{API}/products", json={"definition": w.definition, "activate": True}, headers=w.staff
+        ).status_code
+        == 201
+    )
+    for p in (pharmacy, elsewhere):
+        r = client.post(
+            f"{API}/ledger/books", json={"hospital_id": p.id, "product_year": 2025}, headers=w.staff
+        )
+        assert r.status_code == 201, r.text
+    certno = w.enroll(7)
+    pos, other_pos = {"X-API-Key": str(keys[0])}, {"X-API-Key": str(keys[1])}
+    line = {
+        "feedetl_sn": "1",
+        "med_list_codg": "L01FF02",
+        "det_item_fee_sumamt": "17900.00",
+        "fulamt_ownpay_amt": "17900.00",
+        "dise_codg": "C34.1",
+    }
+    # the designated pharmacy dispensed it itself: 17,900 × 70 % = 12,530.00, no deductible
+    r = w.settle("P1", certno, headers=pos, med_type="41", fulamt_ownpay_amt="17900.00", lines=[line])
+    assert r.status_code == 201, r.text
+    assert (r.json()["payout"], r.json()["hospital_id"], r.json()["med_type"]) == (
+        "12530.00",
+        pharmacy.id,
+        "41",
+    )
+    # another pharmacy is not a designated channel: the line stays an out-of-list cost no pharmacy liability pays
+    r = w.settle("P2", certno, headers=other_pos, med_type="41", fulamt_ownpay_amt="17900.00", lines=[line])
+    assert (r.json()["payout"], [n["code"] for n in r.json()["outcome"]["not_paid"]]) == (
+        "0.00",
+        ["channel_not_designated"],
+    )
+    # a pharmacy settles purchases only, and sees its own settlements only
+    r = w.settle("P3", certno, headers=pos, inscp_scp_amt="1000.00")
+    assert r.status_code == 422 and "med_type" in {e["field"] for e in r.json()["errors"]}
+    listed = client.get(f"{API}/settlements", headers=pos).json()
+    assert [s["mdtrt_id"] for s in listed["items"]] == ["V-P1"]

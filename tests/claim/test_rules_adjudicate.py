@@ -452,3 +452,14 @@ def test_itemised_lines_are_optional_and_must_add_up_when_complete(
 ) -> None:
     b = bill(fulamt_ownpay_amt="500.00", lines=lines, lines_complete=complete)
     assert {p.field for p in bill_problems(b)} == fields
+
+
+@pytest.mark.parametrize(("settled_by", "paid"), [("org-ph1", "12530.00"), ("org-ph9", "0.00")])
+def test_a_pharmacy_dispenses_the_lines_it_settles(settled_by: str, paid: str) -> None:
+    # settled by pharmacy PH0001 (designated) or an unnamed one: 17,900 × 70 % = 12,530.00 or nothing
+    product = replace(PRODUCT, pharmacy_codes={"org-ph1": "PH0001"})
+    line = drug_line("1", "L01FF02", "17900.00", diagnosis="C34.1")
+    b = bill(fulamt_ownpay_amt="17900.00", lines=[line], med_type="41", hospital_id=settled_by, pharmacy=True)
+    assert adjudicate(product, b, Usage(), pre_existing=False).payout == D(paid)
+    inpatient = bill(inscp_scp_amt="100.00", hospital_id=settled_by, pharmacy=True)
+    assert [p.field for p in bill_problems(inpatient)] == ["med_type"]  # a pharmacy settles purchases only

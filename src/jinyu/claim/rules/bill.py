@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from jinyu.claim.rules.product import DEFAULT_MED_TYPE, FEN, ZERO
+from jinyu.claim.rules.product import DEFAULT_MED_TYPE, FEN, PHARMACY_MED_TYPE, ZERO
 from jinyu.core.errors import FieldError
 
 MONEY_FIELDS = (
@@ -71,7 +71,9 @@ class Bill:
     act_pay_dedc: Decimal = ZERO  # BMI deductible (起付线) the patient actually paid, part of inscp_scp_amt
     lines_complete: bool = True  # the lines itemise the whole bill (False: some lines only, e.g. the drugs)
     day: dt.date | None = None  # the settlement's date (Asia/Shanghai): picks the policy year
-    hospital_id: str | None = None  # the settling hospital (org id): it dispensed lines without a pharmacy
+    hospital_id: str | None = None  # the settling hospital or pharmacy (org id): it dispensed lines without
+    # a pharmacy code
+    pharmacy: bool = False  # settled by a pharmacy (a purchase), not a hospital
 
     def amount(self, name: str) -> Decimal:
         value: Decimal = getattr(self, name)
@@ -125,6 +127,14 @@ def bill_problems(bill: Bill) -> list[FieldError]:
                 "act_pay_dedc",
                 f"实际支付起付线 {bill.act_pay_dedc} 超过符合范围金额 {bill.inscp_scp_amt} / "
                 "the BMI deductible paid is part of inscp_scp_amt and cannot exceed it",
+            )
+        )
+    if bill.pharmacy and not bill.med_type.startswith(PHARMACY_MED_TYPE):
+        problems.append(
+            FieldError(
+                "med_type",
+                f"药店只能结算定点药店购药（{PHARMACY_MED_TYPE}）/ a pharmacy settles med_type "
+                f"{PHARMACY_MED_TYPE} purchases only",
             )
         )
     if not bill.bmi_settled and any(bill.amount(f) for f in PUBLIC_FUND_FIELDS):

@@ -93,9 +93,11 @@ def _refusal(product: Product, li: Liability, drug: Drug, bill: Bill, line: Bill
             line.ownpay,
             line.sn,
         )
-    hospital = product.hospital_codes.get(bill.hospital_id or "")
-    if not _channel_designated(li, drug, hospital, line):
-        where = f"药店 {line.pharmacy_code}" if line.pharmacy_code else f"医院 {hospital or bill.hospital_id}"
+    if not _channel_designated(product, li, drug, bill, line):
+        org = bill.hospital_id or ""
+        where = (
+            line.pharmacy_code or product.pharmacy_codes.get(org) or product.hospital_codes.get(org) or org
+        )
         return Reason(
             "channel_not_designated",
             f"特药“{drug.name}”非指定渠道发药（{where}）{stays} / special drug {drug.code} not dispensed "
@@ -106,9 +108,13 @@ def _refusal(product: Product, li: Liability, drug: Drug, bill: Bill, line: Bill
     return None
 
 
-def _channel_designated(li: Liability, drug: Drug, hospital: str | None, line: BillLine) -> bool:
-    """`hospital`: the settling hospital's org code if the product names it (None otherwise)."""
+def _channel_designated(product: Product, li: Liability, drug: Drug, bill: Bill, line: BillLine) -> bool:
+    """A line with a pharmacy code was dispensed by that pharmacy; any other by the settling organisation: a
+    pharmacy (its org code) or a hospital (its org code, or any hospital for `"*"`). Organisations are known to
+    the product by code (`Product.pharmacy_codes` / `hospital_codes`: the named ones only)."""
     if line.pharmacy_code:
         return line.pharmacy_code in li.drug_pharmacies(drug)
+    if bill.pharmacy:
+        return product.pharmacy_codes.get(bill.hospital_id or "") in li.drug_pharmacies(drug)
     hospitals = li.drug_hospitals(drug)
-    return ANY in hospitals or (hospital is not None and hospital in hospitals)
+    return ANY in hospitals or product.hospital_codes.get(bill.hospital_id or "") in hospitals

@@ -101,6 +101,7 @@ MED_TYPES: dict[str, str] = {
 }
 LOCAL_MED_TYPE_PREFIX = "99"
 DEFAULT_MED_TYPE = "21"  # a settlement record without med_type is an inpatient discharge (普通住院)
+PHARMACY_MED_TYPE = "41"  # 定点药店购药: what a pharmacy settles
 
 
 def med_type_known(code: str) -> bool:
@@ -228,6 +229,7 @@ class Product:
     # org id -> org code of the hospitals the product names as drug channels (filled in by the service when it
     # loads a stored version: rules name organisations by code, a settlement knows its hospital by id)
     hospital_codes: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    pharmacy_codes: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # the same
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -266,6 +268,14 @@ class Product:
         """Org codes of the hospitals named as drug channels."""
         return frozenset(
             h for li in self.liabilities for d in li.drugs for h in (d.hospitals or ()) if h != ANY
+        )
+
+    @property
+    def named_pharmacies(self) -> frozenset[str]:
+        """Org codes of the pharmacies named as drug channels (liability defaults and per drug)."""
+        return frozenset(
+            {p for li in self.liabilities for p in li.designated_pharmacies}
+            | {p for li in self.liabilities for d in li.drugs for p in (d.pharmacies or ())}
         )
 
     def definition_hash(self) -> str:

@@ -51,6 +51,17 @@ def require_org(principal: Principal, kind: OrgKind) -> None:
         raise PermissionDenied(detail=f"需要{kind.value}机构的账户 / requires an account of a {kind.value}")
 
 
+SETTLING_KINDS = frozenset({OrgKind.HOSPITAL, OrgKind.PHARMACY})
+
+
+def require_settling_org(principal: Principal) -> None:
+    """Hospitals settle discharges and visits; pharmacies settle purchases (med_type 41)."""
+    if principal.org_kind not in SETTLING_KINDS:
+        raise PermissionDenied(
+            detail="需要医院或药店机构的账户 / requires an account of a hospital or pharmacy"
+        )
+
+
 def request_hash(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
@@ -96,8 +107,12 @@ def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
             raise ProductNotFound(detail=row.id)
         definition = stored.definition
     rules = parse_product(definition)
-    if rules.named_hospitals:
-        rules = replace(rules, hospital_codes=_hospital_codes(session, rules.named_hospitals))
+    if rules.named_hospitals or rules.named_pharmacies:
+        rules = replace(
+            rules,
+            hospital_codes=_org_codes(session, OrgKind.HOSPITAL, rules.named_hospitals),
+            pharmacy_codes=_org_codes(session, OrgKind.PHARMACY, rules.named_pharmacies),
+        )
     insurers = repo.product_insurers(session, row.id)
     loaded = LoadedProduct(
         row.id,
@@ -112,11 +127,11 @@ def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
     return loaded
 
 
-def _hospital_codes(session: Session, codes: frozenset[str]) -> dict[str, str]:
-    """Org id -> code of the named hospitals that exist (a code naming no hospital matches no settlement)."""
+def _org_codes(session: Session, kind: OrgKind, codes: frozenset[str]) -> dict[str, str]:
+    """Org id -> code of the named organisations of this kind that exist (a code naming none matches none)."""
     out: dict[str, str] = {}
     for code in sorted(codes):
-        page = party.list_orgs(session, SYSTEM, OrgKind.HOSPITAL.value, code, 20, 0)
+        page = party.list_orgs(session, SYSTEM, kind.value, code, 20, 0)
         out.update({o.id: o.code for o in page.items if o.code == code})
     return out
 

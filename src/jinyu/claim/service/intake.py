@@ -48,6 +48,7 @@ class Claim:
     product_code: str | None
     doc: dict[str, Any]  # the bill as received, minus the raw ID
     hash: str
+    pharmacy: bool = False  # the settling organisation is a pharmacy (a purchase), not a hospital
 
     @property
     def mdtrt_id(self) -> str:
@@ -59,7 +60,14 @@ class Claim:
 
 
 def claim_of(
-    data: BillIn, *, namespace: str, hospital_id: str, channel: str, msg_id: str, key: bytes
+    data: BillIn,
+    *,
+    namespace: str,
+    hospital_id: str,
+    channel: str,
+    msg_id: str,
+    key: bytes,
+    pharmacy: bool = False,
 ) -> Claim:
     who = person(data.certno.get_secret_value(), key)
     update: dict[str, Any] = {"setl_time": shanghai_time(data.setlinfo.setl_time)}
@@ -74,7 +82,7 @@ def claim_of(
     if data.lines_complete is not None:
         doc["lines_complete"] = data.lines_complete
     digest = request_hash({"person": who.token, "hospital": hospital_id, **doc})
-    return Claim(namespace, hospital_id, channel, msg_id, who, data.product_code, doc, digest)
+    return Claim(namespace, hospital_id, channel, msg_id, who, data.product_code, doc, digest, pharmacy)
 
 
 # Fields added with product format 2: left out of the canonical form when not sent, so that a request made
@@ -100,8 +108,8 @@ def _fen_text(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def bill_of(doc: dict[str, Any], hospital_id: str | None = None) -> Bill:
-    """The rules' view of a canonical bill; `hospital_id`: the settling hospital (for drug channels)."""
+def bill_of(doc: dict[str, Any], hospital_id: str | None = None, pharmacy: bool = False) -> Bill:
+    """The rules' view of a canonical bill; `hospital_id`: the settling hospital or (`pharmacy`) pharmacy."""
     s = doc["setlinfo"]
 
     def d(name: str, source: dict[str, Any] = s) -> Decimal:
@@ -146,6 +154,7 @@ def bill_of(doc: dict[str, Any], hospital_id: str | None = None) -> Bill:
         lines_complete=bool(doc.get("lines_complete", True)),
         day=business_date(setl_time_of(doc)),
         hospital_id=hospital_id,
+        pharmacy=pharmacy,
     )
 
 

@@ -23,6 +23,7 @@ from jinyu.claim.rules.ledger import BookMode, Fallback, Funding, JournalKind
 from jinyu.claim.schemas import PostDischargeIn
 from jinyu.claim.service import booking, ledger
 from jinyu.claim.service.common import (
+    SETTLING_KINDS,
     Person,
     business_date,
     load_product,
@@ -58,8 +59,8 @@ def submit(session: Session, principal: Principal, data: PostDischargeIn, key: b
     principal.require(Perm.CLAIM_MANAGE)
     require_org(principal, OrgKind.INSURER)
     hospital = party.resolve_org(session, data.hospital_id)
-    if hospital is None or hospital.kind != OrgKind.HOSPITAL.value:
-        raise invalid("hospital_id", "不是医院机构 / not a hospital organisation")
+    if hospital is None or hospital.kind not in SETTLING_KINDS:
+        raise invalid("hospital_id", "不是医院或药店机构 / not a hospital or pharmacy organisation")
     claim = claim_of(
         data,
         namespace=principal.org_id,
@@ -67,6 +68,7 @@ def submit(session: Session, principal: Principal, data: PostDischargeIn, key: b
         channel=CHANNEL,
         msg_id=data.msg_id,
         key=key,
+        pharmacy=hospital.kind == OrgKind.PHARMACY,
     )
     return _process(session, principal, claim)
 
@@ -90,15 +92,21 @@ def transfer(session: Session, principal: Principal, settlement_id: str, msg_id:
         doc.get("product_code"),
         doc,
         request_hash({"person": origin.person_token, "hospital": origin.hospital_id, **doc}),
+        _is_pharmacy(session, origin.hospital_id),
     )
     return _process(session, principal, claim)
+
+
+def _is_pharmacy(session: Session, org_id: str) -> bool:
+    org = party.resolve_org(session, org_id)
+    return org is not None and org.kind == OrgKind.PHARMACY
 
 
 def _process(session: Session, principal: Principal, claim: Claim) -> Settled:
     found = existing(session, claim, "post_discharge")
     if found is not None:
         return _answer(session, principal, found, replayed=True)
-    bill = bill_of(claim.doc, claim.hospital_id)
+    bill = bill_of(claim.doc, claim.hospital_id, claim.pharmacy)
     problems = bill_problems(bill)
     if problems:
         raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
