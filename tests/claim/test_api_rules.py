@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.app import create_app
 from jinyu.claim.models import ClaimSettlement
+from jinyu.claim.service import common
 from jinyu.config import Settings
 from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.models import metadata
@@ -357,3 +358,49 @@ def test_a_pharmacy_settles_purchases_of_special_drugs_it_is_designated_for(
     assert r.status_code == 422 and "med_type" in {e["field"] for e in r.json()["errors"]}
     listed = client.get(f"{API}/settlements", headers=pos).json()
     assert [s["mdtrt_id"] for s in listed["items"]] == ["V-P1"]
+
+
+def test_a_pharmacy_registered_after_the_product_counts_once_looked_up_again(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common, "ORG_RETRY_SECONDS", 0.0)  # look again at every load (production: 60 s)
+    w = Region(session, client)
+    w.definition["liabilities"][2]["designated_pharmacies"] = ["PH-LATE"]  # not registered yet
+    w.definition["version"] = 2
+    assert (
+        client.post(
+            f"{API}/products", json={"definition": w.definition, "activate": True}, headers=w.staff
+        ).status_code
+        == 201
+    )
+    certno = w.enroll(8)
+    line = {
+        "feedetl_sn": "1",
+        "med_list_codg": "L01FF02",
+        "det_item_fee_sumamt": "1000.00",
+        "fulamt_ownpay_amt": "1000.00",
+        "pharmacy_code": "PH-LATE",
+        "dise_codg": "C34.1",
+    }
+    # the line names the pharmacy by code: designated whether or not it is registered (1,000 × 70 % = 700.00)
+    r = w.settle("LATE-1", certno, fulamt_ownpay_amt="1000.00", lines=[line], lines_complete=False)
+    assert r.json()["payout"] == "700.00", r.text
+    late = make_org(session, OrgKind.PHARMACY, code="PH-LATE")
+    key = party.create_service_account(
+        session, SYSTEM, ServiceAccountCreate(name="POS late", org_id=late.id, roles=[Role.PHARMACY_SYSTEM])
+    ).api_key
+    session.commit()
+    r = client.post(
+        f"{API}/ledger/books", json={"hospital_id": late.id, "product_year": 2025}, headers=w.staff
+    )
+    assert r.status_code == 201, r.text
+    own = {k: v for k, v in line.items() if k != "pharmacy_code"}  # dispensed by the settling pharmacy
+    r = w.settle(
+        "LATE-2",
+        certno,
+        headers={"X-API-Key": str(key)},
+        med_type="41",
+        fulamt_ownpay_amt="1000.00",
+        lines=[own],
+    )
+    assert r.json()["payout"] == "700.00", r.text

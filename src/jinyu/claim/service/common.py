@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -88,9 +89,12 @@ class LoadedProduct:
     rules: Product
     insurer_ids: dict[str, str]  # org code -> org id
     shares: dict[str, Decimal]  # org id -> share
+    # when some hospital or pharmacy the rules name was not found (not registered yet): look again after a while
+    retry_at: float | None = None
 
 
 _CACHE: dict[tuple[str, str], LoadedProduct] = {}
+ORG_RETRY_SECONDS = 60.0  # a named hospital or pharmacy registered after the product was loaded counts within
 _CACHE_LOCK = threading.Lock()
 
 
@@ -98,7 +102,7 @@ def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
     """The parsed rules of a stored product version (cached: a stored definition never changes)."""
     key = (row.id, row.definition_hash)
     cached = _CACHE.get(key)
-    if cached is not None:
+    if cached is not None and (cached.retry_at is None or time.monotonic() < cached.retry_at):
         return cached
     definition = row.definition
     if definition is None:  # read without it (the settlement's first reads): the stored version's own
@@ -107,18 +111,20 @@ def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
             raise ProductNotFound(detail=row.id)
         definition = stored.definition
     rules = parse_product(definition)
+    retry_at = None
     if rules.named_hospitals or rules.named_pharmacies:
-        rules = replace(
-            rules,
-            hospital_codes=_org_codes(session, OrgKind.HOSPITAL, rules.named_hospitals),
-            pharmacy_codes=_org_codes(session, OrgKind.PHARMACY, rules.named_pharmacies),
-        )
+        hospitals = _org_codes(session, OrgKind.HOSPITAL, rules.named_hospitals)
+        pharmacies = _org_codes(session, OrgKind.PHARMACY, rules.named_pharmacies)
+        rules = replace(rules, hospital_codes=hospitals, pharmacy_codes=pharmacies)
+        if len(hospitals) < len(rules.named_hospitals) or len(pharmacies) < len(rules.named_pharmacies):
+            retry_at = time.monotonic() + ORG_RETRY_SECONDS
     insurers = repo.product_insurers(session, row.id)
     loaded = LoadedProduct(
         row.id,
         rules,
         {i.org_code: i.insurer_id for i in insurers},
         {i.insurer_id: Decimal(i.share) for i in insurers},
+        retry_at,
     )
     with _CACHE_LOCK:
         if len(_CACHE) > 256:
