@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.app import create_app
 from jinyu.claim.models import ClaimSettlement
+from jinyu.claim.schemas import SettleIn
 from jinyu.claim.service import common
+from jinyu.claim.service.common import request_hash
+from jinyu.claim.service.intake import claim_of
 from jinyu.config import Settings
 from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.models import metadata
@@ -404,3 +407,42 @@ def test_a_pharmacy_registered_after_the_product_counts_once_looked_up_again(
         lines=[own],
     )
     assert r.json()["payout"] == "700.00", r.text
+
+
+def test_requests_without_the_new_fields_hash_as_before() -> None:
+    """A message sent before format 2 replays (same canonical form, same hash) instead of answering 409."""
+    data = SettleIn.model_validate(
+        {
+            "msg_id": "OLD-1",
+            "certno": resident_id(seq=9),
+            "setlinfo": {
+                "mdtrt_id": "V",
+                "setl_id": "S",
+                "setl_time": "2025-06-01T10:30:00",
+                "medfee_sumamt": "100.00",
+                "fulamt_ownpay_amt": "100.00",
+                "inscp_scp_amt": "0",
+            },
+            "lines": [
+                {
+                    "feedetl_sn": "1",
+                    "med_list_codg": "X",
+                    "det_item_fee_sumamt": "100.00",
+                    "fulamt_ownpay_amt": "100.00",
+                }
+            ],
+        }
+    )
+    claim = claim_of(data, namespace="h", hospital_id="h", channel="direct", msg_id="OLD-1", key=b"k" * 32)
+    # the keys the canonical form had before format 2, and no others
+    assert set(claim.doc) == {"product_code", "setlinfo", "lines"}
+    assert set(claim.doc["setlinfo"]) == {
+        "mdtrt_id", "setl_id", "setl_time", "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay",
+        "preselfpay_amt", "inscp_scp_amt", "hifp_pay", "hifmi_pay", "hifob_pay", "maf_pay", "oth_pay",
+        "acct_pay", "psn_cash_pay", "bmi_settled", "dise_codg", "diag_codes",
+    }  # fmt: skip
+    assert set(claim.doc["lines"][0]) == {
+        "feedetl_sn", "med_list_codg", "med_list_name", "det_item_fee_sumamt", "fulamt_ownpay_amt",
+        "overlmt_amt", "preselfpay_amt", "inscp_scp_amt", "pharmacy_code",
+    }  # fmt: skip
+    assert claim.hash == request_hash({"person": claim.who.token, "hospital": "h", **claim.doc})
