@@ -76,7 +76,7 @@ def test_a_pharmacy_settles_purchases_of_special_drugs_it_is_designated_for(
     )
     # a pharmacy settles purchases only, and sees its own settlements only
     r = w.settle("P3", certno, headers=pos, inscp_scp_amt="1000.00")
-    assert r.status_code == 422 and "med_type" in {e["field"] for e in r.json()["errors"]}
+    assert r.status_code == 422 and "setlinfo.med_type" in {e["field"] for e in r.json()["errors"]}
     listed = client.get(f"{API}/settlements", headers=pos).json()
     assert [s["mdtrt_id"] for s in listed["items"]] == ["V-P1"]
 

@@ -298,4 +298,6 @@ def test_itemised_lines_optional_partial_or_adding_up(client: TestClient, sessio
     # lines said to be complete must add up, named by field
     bad = w.settle("L3", certno, fulamt_ownpay_amt="5000.00", lines=[drug])
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
-    assert {"medfee_sumamt", "fulamt_ownpay_amt"} <= {e["field"] for e in bad.json()["errors"]}
+    assert {"setlinfo.medfee_sumamt", "setlinfo.fulamt_ownpay_amt"} <= {
+        e["field"] for e in bad.json()["errors"]
+    }
