@@ -117,3 +117,27 @@ def test_a_single_settlement_whose_commit_is_lost_is_found_by_the_retry(
     assert retry.replayed and retry.settlement.id == ids[bill.msg_id]
     assert retry.settlement.payout == PAYOUT
     assert settled_once(pg_factory, h, {bill.msg_id}) == ids
+
+
+def test_a_discharge_handed_back_whose_single_path_loses_its_connection_is_answered_unavailable(
+    pg_factory: sessionmaker[Session], service_engine: Engine, killer: Killer, batcher: SettlementBatcher
+) -> None:
+    """A message sent again is handed back by the batch to the single path (a replay); that path loses its
+    connection: the answer is `DatabaseUnavailable`, the other discharge settles, and the retry replays."""
+    h = hospital(pg_factory, 2)
+    first, other = h.bill(0), h.bill(1)
+    [settled] = settle_all(batcher, h, [first])
+    assert isinstance(settled, service.Settled) and not settled.replayed
+    # queued first, the replay's batch (1) hands it back, and its single path (2) loses the connection
+    with killed_at_checkout(service_engine, killer, lambda n: n == 2, in_settlement_thread) as hit:
+        replay, fresh = settle_all(batcher, h, [first, other])
+    assert hit == [2]
+    assert isinstance(replay, DatabaseUnavailable), replay
+    assert isinstance(fresh, service.Settled) and not fresh.replayed, fresh
+    [again] = settle_all(batcher, h, [first])
+    assert isinstance(again, service.Settled) and again.replayed
+    assert again.settlement == settled.settlement
+    assert settled_once(pg_factory, h, {first.msg_id, other.msg_id}) == {
+        first.msg_id: settled.settlement.id,
+        other.msg_id: fresh.settlement.id,
+    }
