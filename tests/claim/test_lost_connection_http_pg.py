@@ -29,7 +29,7 @@ from jinyu.party.models import User
 from tests.claim.factories import KEY
 from tests.claim.lost import hospital, settled_once
 from tests.fixtures.auth import login, resident_id
-from tests.fixtures.pgfaults import Killer, killed_at_checkout
+from tests.fixtures.pgfaults import Killer, killed_at_checkout, serving_requests
 
 pytestmark = pytest.mark.postgres
 PATH = "/api/v1/claims/settlements"
@@ -149,28 +149,28 @@ def test_a_lost_connection_on_any_route_answers_503(
     )
     headers = {"X-API-Key": h.api_key}
     with TestClient(app, raise_server_exceptions=False) as client:
-        with killed_at_checkout(service_engine, killer, lambda n: n == 1) as hit:
+        with killed_at_checkout(service_engine, killer, lambda n: n == 1, serving_requests) as hit:
             lost_at_login = client.get(PATH, headers=headers)  # the key is not known yet: a query
         assert hit == [1]
         assert_unavailable(lost_at_login)
         assert lost_at_login.json()["code"] == "database_unavailable"
         assert client.get(PATH, headers=headers).status_code == 200  # a new connection: answered
 
-        with killed_at_checkout(service_engine, killer, lambda n: n == 1) as hit:
+        with killed_at_checkout(service_engine, killer, lambda n: n == 1, serving_requests) as hit:
             lost_reading = client.get(PATH, headers=headers)
         assert hit == [1]
         assert_unavailable(lost_reading)
 
         staff = login(client, username_of(pg_factory, h.w.insurer_staff.subject_id))
         enroll = {"product_code": h.w.product_code, "certno": resident_id(seq=999)}
-        with killed_at_checkout(service_engine, killer, lambda n: n == 1) as hit:
+        with killed_at_checkout(service_engine, killer, lambda n: n == 1, serving_requests) as hit:
             lost_writing = client.post("/api/v1/claims/enrollments", json=enroll, headers=staff)
         assert hit == [1]
         assert_unavailable(lost_writing)
         assert client.post("/api/v1/claims/enrollments", json=enroll, headers=staff).status_code == 201
 
         # a refusal is audited in a transaction of its own: lost, the refusal cannot be recorded
-        with killed_at_checkout(service_engine, killer, lambda n: n == 1) as hit:
+        with killed_at_checkout(service_engine, killer, lambda n: n == 1, serving_requests) as hit:
             lost_auditing = client.post("/api/v1/claims/enrollments", json=enroll, headers=headers)
         assert hit == [1]
         assert_unavailable(lost_auditing)
@@ -179,7 +179,7 @@ def test_a_lost_connection_on_any_route_answers_503(
         # the same on the settlement route (served without the framework's routing): its token checked (1),
         # the refusal's audit (2) loses its connection
         bill = body_of(h.bill(0))
-        with killed_at_checkout(service_engine, killer, lambda n: n == 2) as hit:
+        with killed_at_checkout(service_engine, killer, lambda n: n == 2, serving_requests) as hit:
             lost_refusing = client.post(PATH, json=bill, headers=staff)
         assert hit == [2]
         assert_unavailable(lost_refusing)
