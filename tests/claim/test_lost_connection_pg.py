@@ -68,7 +68,7 @@ def test_a_discharge_whose_connections_are_all_lost_is_answered_unavailable_and_
         [answer] = settle_all(batcher, h, [bill])
     assert hit == [1, 2]
     assert isinstance(answer, DatabaseUnavailable), answer
-    assert answer.status == 503 and answer.retry_after == 1
+    assert answer.status == 503 and answer.headers() == {"Retry-After": "1"}
     [first] = settle_all(batcher, h, [bill])
     assert isinstance(first, service.Settled), first
     assert not first.replayed and first.settlement.payout == PAYOUT

@@ -49,7 +49,7 @@ def test_a_lost_connection_is_database_unavailable(error: BaseException) -> None
     assert connection_lost(error) and connection_lost(wrapped(error))
     lost = unavailable(wrapped(error))
     assert isinstance(lost, DatabaseUnavailable)
-    assert (lost.status, lost.code, lost.retry_after) == (503, "database_unavailable", 1)
+    assert (lost.status, lost.code, lost.headers()) == (503, "database_unavailable", {"Retry-After": "1"})
     assert lost.problem()["detail"].startswith("与数据库的连接中断")
 
 

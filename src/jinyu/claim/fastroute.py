@@ -47,9 +47,8 @@ class SettleRoute:
             try:
                 response = await _handled(request, exc)
             except Exception as again:  # the handler's own failure (a refusal's audit losing its connection)
-                response = await _handled(
-                    request, again
-                )  # a second chance, as the exception middleware gives
+                # a second chance, as the framework's exception middleware gives a route's handler
+                response = await _handled(request, again)
         await response(scope, receive, send)
 
 
