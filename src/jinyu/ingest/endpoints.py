@@ -5,14 +5,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, UploadFile, status
+from fastapi import APIRouter, Request, UploadFile, status
 
 from jinyu.analytics import Lake
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
-from jinyu.core.pagination import MAX_LIMIT, Page
+from jinyu.core.pagination import Limit, Offset, Page
 from jinyu.core.web import SessionDep, require
 from jinyu.ingest import service
 from jinyu.ingest.schemas import ContractOut, LoadReport
@@ -64,8 +63,8 @@ def list_loads(
     session: SessionDep,
     principal: Principal = require(Perm.INGEST_READ),
     dataset: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[LoadReport]:
     return service.list_loads(session, principal, dataset, limit, offset)
 
