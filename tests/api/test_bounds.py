@@ -236,6 +236,17 @@ def test_every_list_endpoint_bounds_its_offset(client: TestClient, session: Sess
             assert resp.json()["errors"][0]["field"] == "query.offset"
 
 
+def test_the_audit_cursor_is_bounded(client: TestClient, session: Session) -> None:
+    user = make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_SUPERVISOR)
+    session.commit()
+    headers = login(client, user.username)
+    for cursor in ("9223372036854775808", "9999999999999999999"):  # 19 digits, over 2^63 - 1
+        resp = client.get("/api/v1/audit/entries", params={"cursor": cursor}, headers=headers)
+        assert resp.status_code == 422, resp.text[:200]
+    ok = client.get("/api/v1/audit/entries", params={"cursor": "12345"}, headers=headers)
+    assert ok.status_code == 200, ok.text[:300]
+
+
 # ------------------------------------------------------------------------------------------------ 500
 
 

@@ -1,10 +1,11 @@
 """The error answers of the API, documented once for every operation of the OpenAPI document.
 
 Every API route can answer some problems whatever it does: 413 (a body over its limit, core.asgi), 422 (bad
-input), 500 (an unexpected error, with the request id), 503 (the admission queue is full); routes that declare a
-credential also 401 and 403; routes with path parameters 404 (missing, or another tenant's). `document_errors`
-adds these to each operation, with the problem+json schema, unless the route declares its own answer for that
-status (`responses=` on the route, for route-specific answers such as 409).
+input), 500 (an unexpected error, with the request id), 503 (the admission queue is full). Routes that need a
+credential also answer 401, 403 and 404 (what they name is missing or another tenant's), and their writes
+(POST) 409; routes with a body 400 (it cannot be parsed); the login 401 and 429. `document_errors` adds these to
+each operation, with the problem+json schema, unless the route declares its own answer for that status
+(`responses=` on the route).
 """
 
 from __future__ import annotations
@@ -53,7 +54,14 @@ NOT_FOUND = {
     "404": "所指对象（路径、查询或请求体中）不存在或属于其他机构，或数据湖中尚无所需数据 / what the request names"
     " (in its path, query or body) does not exist or is another organisation's, or the lake has no data for it",
 }
-UNAUTHENTICATED = {"401": "用户名或密码错误 / wrong username or password"}
+WRITES = {
+    "409": "与现有数据冲突（编码或报文号已用于其他请求、状态不允许）/ conflicts with what exists (a code or message id"
+    " already used for another request, a state that does not allow it)",
+}
+UNAUTHENTICATED = {
+    "401": "用户名或密码错误 / wrong username or password",
+    "429": "登录失败次数过多，账户暂时锁定 / too many failed logins: the account is locked for a while",
+}
 
 
 def document_errors(schema: dict[str, Any], public: set[tuple[str, str]], prefix: str) -> dict[str, Any]:
@@ -75,6 +83,8 @@ def document_errors(schema: dict[str, Any], public: set[tuple[str, str]], prefix
                 answers.update(AUTHENTICATED | NOT_FOUND)
             if "requestBody" in operation:
                 answers.update(WITH_BODY)
+            if method == "post" and (method, path) not in public:
+                answers.update(WRITES)
             responses = operation.setdefault("responses", {})
             if "422" in responses and "HTTPValidationError" in str(responses["422"]):
                 del responses["422"]  # the framework's own shape; ours is a problem document
