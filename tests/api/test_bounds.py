@@ -181,10 +181,21 @@ def test_uploads_have_their_own_larger_limit(small: TestClient, uploader: dict[s
     _too_large(small.post("/api/v1/ingest/enterprises", files=files, headers=uploader), "16 KiB", 16 * KIB)
 
 
+def test_an_upload_without_any_credential_is_held_to_the_default_limit(
+    small: TestClient, uploader: dict[str, str]
+) -> None:
+    files = {"file": ("x.csv", b"a,b\n" + b"1,2\n" * (2 * KIB), "text/csv")}  # 8 KiB
+    _too_large(small.post("/api/v1/ingest/enterprises", files=files), "4 KiB", 4 * KIB)
+    assert small.post("/api/v1/ingest/enterprises", files=files, headers=uploader).status_code != 413
+    tiny = {"file": ("x.csv", b"a,b\n1,2\n", "text/csv")}
+    assert small.post("/api/v1/ingest/enterprises", files=tiny).status_code == 401
+
+
 def test_statement_uploads_are_refused_by_size_before_they_are_read(small: TestClient) -> None:
     # before: the whole upload was read (up to the parser's 32 MiB) before its 413, and after the 401 work
     files = {"file": ("s.csv", b"x" * (9 * KIB), "text/csv")}
-    _too_large(small.post("/api/v1/risk/statements/verify", files=files), "8 KiB", 8 * KIB)
+    resp = small.post("/api/v1/risk/statements/verify", files=files, headers={"X-API-Key": "k.k"})
+    _too_large(resp, "8 KiB", 8 * KIB)
 
 
 def test_an_eligibility_certno_is_bounded(client: TestClient, session: Session) -> None:

@@ -12,7 +12,8 @@ GIL around, and every waiting thread may hold a pooled connection or a row lock 
 Health, readiness and metrics bypass the limit.
 
 Bounded bodies: every request body has a limit (`body_limit`, larger for the routes in `body_limits`). A
-declared `Content-Length` above it is answered 413 before the app sees the request — before parsing and before
+declared `Content-Length` above it is answered 413 before the app sees the request (a request without any
+credential header is held to `body_limit` on every route) — before parsing and before
 any authentication work; a body without one (chunked) is counted as it streams in and refused with 413 the moment
 it passes the limit. Only the limit's worth of bytes is ever read.
 
@@ -154,10 +155,13 @@ class Edge:
         return self.lanes["heavy" if is_heavy else "api"]
 
     def body_limit_of(self, scope: Scope) -> int:
+        """The route's limit; a request with no credential header at all gets the default one everywhere (an
+        upload is parsed before its caller is authenticated, so an anonymous one would be read whole first)."""
         method, path = str(scope.get("method", "")), str(scope.get("path", ""))
         for m, prefix, limit in self.body_limits:
             if method == m and path.startswith(prefix):
-                return limit
+                credentialed = _header(scope, b"authorization") or _header(scope, b"x-api-key")
+                return limit if credentialed else min(limit, self.body_limit)
         return self.body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
