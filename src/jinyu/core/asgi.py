@@ -11,11 +11,11 @@ worker threads; past a couple of dozen busy threads per process the interpreter 
 GIL around, and every waiting thread may hold a pooled connection or a row lock that others queue behind.
 Health, readiness and metrics bypass the limit.
 
-Bounded bodies: every request body has a limit (`body_limit`, larger for the routes in `body_limits`). A
-declared `Content-Length` above it is answered 413 before the app sees the request (a request without any
-credential header is held to `body_limit` on every route) — before parsing and before
-any authentication work; a body without one (chunked) is counted as it streams in and refused with 413 the moment
-it passes the limit. Only the limit's worth of bytes is ever read.
+Bounded bodies: every request body has a limit (`body_limit`, larger for the routes in `body_limits`; a request
+without any credential header is held to `body_limit` everywhere). A declared `Content-Length` above it is
+answered 413 before the app sees the request — before parsing and before any authentication work; a body without
+one (chunked) is counted as it streams in and refused with 413 the moment it passes the limit. Only the limit's
+worth of bytes is ever read.
 
 Unexpected errors: an exception that no handler turned into an answer is logged here, while the request id is
 still set, and answered 500 `application/problem+json` carrying that id (the same one as the `X-Request-ID`
