@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.clock import utcnow
@@ -87,7 +87,8 @@ class ClaimAccumulator(Base):
 
     enrollment_id: Mapped[str] = mapped_column(ForeignKey("claim_enrollments.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # deductible | liability | overall
-    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # pool or liability code; a later policy year of a multi-year product: `code@year`
+    code: Mapped[str] = mapped_column(String(72), primary_key=True)
     amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
 
 
@@ -100,10 +101,16 @@ class ClaimAccumulatorEntry(Base):
     enrollment_id: Mapped[str] = mapped_column(IdColumn, index=True)
     settlement_id: Mapped[str] = mapped_column(ForeignKey("claim_settlements.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    code: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(72))
     amount: Mapped[Decimal] = mapped_column(Money)
     reason: Mapped[str] = mapped_column(String(16))  # settle | cancel | void
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+ACTIVE_STATUSES = ("pending", "settled")  # a settlement in force (held or paid)
+# One active settlement per hospital visit unless the product allows interim settlements (docs/claims.md):
+# the service checks it under the person-year's lock; this index is the database's own guard.
+_ONE_ACTIVE_PER_VISIT = text("status IN ('pending', 'settled') AND NOT interim")
 
 
 class ClaimSettlement(Base):
@@ -113,6 +120,14 @@ class ClaimSettlement(Base):
     __table_args__ = (
         UniqueConstraint("hospital_id", "mdtrt_id", "setl_id", "channel"),
         Index("ix_claim_settlements_hospital_day", "hospital_id", "business_date"),
+        Index(
+            "uq_claim_settlements_active_visit",
+            "hospital_id",
+            "mdtrt_id",
+            unique=True,
+            sqlite_where=_ONE_ACTIVE_PER_VISIT,
+            postgresql_where=_ONE_ACTIVE_PER_VISIT,
+        ),
     )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
@@ -128,11 +143,16 @@ class ClaimSettlement(Base):
     id_masked: Mapped[str] = mapped_column(String(18))
     mdtrt_id: Mapped[str] = mapped_column(String(64))
     setl_id: Mapped[str] = mapped_column(String(64))
+    interim: Mapped[bool] = mapped_column(Boolean, default=False)  # the product allows interim settlements
     msg_id: Mapped[str] = mapped_column(String(64))
     request_hash: Mapped[str] = mapped_column(String(64))
     setl_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     business_date: Mapped[dt.date] = mapped_column(Date)  # Asia/Shanghai date of setl_time
     medfee_sumamt: Mapped[Decimal] = mapped_column(Money)
+    med_type: Mapped[str] = mapped_column(String(8), server_default="21")  # NHSA 医疗类别
+    insutype: Mapped[str | None] = mapped_column(String(3))  # 险种类型 (310 employees, 390 residents, …)
+    psn_token: Mapped[str | None] = mapped_column(String(40))  # keyed token of the NHSA psn_no
+    act_pay_dedc: Mapped[Decimal] = mapped_column(Money, server_default="0")  # BMI deductible paid
     funds: Mapped[Decimal] = mapped_column(Money)  # hifp + hifmi + hifob + maf + oth
     acct_pay: Mapped[Decimal] = mapped_column(Money)
     cash_before: Mapped[Decimal] = mapped_column(Money)

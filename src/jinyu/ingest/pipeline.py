@@ -78,10 +78,9 @@ class Quarantine:
 
 
 def validate_batch(
-    contract: Contract, batch: pa.RecordBatch, first_number: int, quarantine: Quarantine
+    contract: Contract, batch: pa.RecordBatch, numbers: pa.Array, quarantine: Quarantine
 ) -> pa.Table:
     """Typed rows of one batch that pass their cell checks, numbered; the others go to quarantine."""
-    numbers = pa.array(range(first_number, first_number + batch.num_rows), type=pa.int64())
     fast = typed_batch(contract, batch, arrow_schema(contract))
     if fast is not None:
         return fast.append_column(ROW, numbers)
@@ -127,7 +126,7 @@ def _key_text(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
 def repeated_key_mask(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
     """True for every row whose key appeared on an earlier row of the file (the first one is kept)."""
     if table.num_rows < 2:
-        return pa.array([False] * table.num_rows)
+        return pa.array([False] * table.num_rows, type=pa.bool_())
     keyed = pa.table({"k": _key_text(table, key), "i": pa.array(range(table.num_rows), type=pa.int64())})
     ordered = keyed.sort_by([("k", "ascending"), ("i", "ascending")])
     keys = ordered["k"].combine_chunks()
@@ -140,7 +139,7 @@ def repeated_key_mask(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
 
 def reject(table: pa.Table, mask: pa.Array, problem: str, quarantine: Quarantine) -> pa.Table:
     """Move rows whose mask is true to quarantine with `problem`; return the rest."""
-    if not pc.any(mask).as_py():
+    if table.num_rows == 0 or not pc.any(mask).as_py():
         return table
     for row in table.filter(mask).to_pylist():
         number = row.pop(ROW)

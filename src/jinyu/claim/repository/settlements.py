@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from jinyu.claim.models import (
+    ACTIVE_STATUSES,
     ClaimMessage,
     ClaimPayoutEntry,
     ClaimSettlement,
@@ -21,6 +22,7 @@ from jinyu.claim.models import (
 from jinyu.claim.repository.common import (
     _insurer_products,
     _is,
+    _settles,
 )
 from jinyu.core.auth import OrgKind, Principal
 
@@ -29,7 +31,7 @@ from jinyu.core.auth import OrgKind, Principal
 
 def readable_settlements(principal: Principal) -> Select[ClaimSettlement]:
     stmt = select(ClaimSettlement)
-    if _is(principal, OrgKind.HOSPITAL):
+    if _settles(principal):
         return stmt.where(ClaimSettlement.hospital_id == principal.org_id)
     if _is(principal, OrgKind.INSURER):
         return stmt.where(ClaimSettlement.product_id.in_(_insurer_products(principal)))
@@ -101,6 +103,33 @@ def settlement_key(
     )
     row = session.connection().execute(stmt).first()
     return None if row is None else Ref(row.id, row.request_hash)
+
+
+@dataclass(frozen=True)
+class Active:
+    """A settlement in force (pending or settled, not interim) of a hospital visit."""
+
+    id: str
+    setl_id: str
+    status: str
+    channel: str
+
+
+def active_in_visit(session: Session, hospital_id: str, mdtrt_id: str) -> Active | None:
+    """The settlement in force of this hospital visit, if any (the caller holds the person-year's lock)."""
+    t = ClaimSettlement.__table__.c
+    stmt = (
+        select(t.id, t.setl_id, t.status, t.channel)
+        .where(
+            t.hospital_id == hospital_id,
+            t.mdtrt_id == mdtrt_id,
+            t.status.in_(ACTIVE_STATUSES),
+            t.interim.is_(False),
+        )
+        .order_by(t.created_at, t.id)
+    )
+    row = session.connection().execute(stmt).first()
+    return None if row is None else Active(row.id, row.setl_id, row.status, row.channel)
 
 
 def message(session: Session, hospital_id: str, msg_id: str) -> Ref | None:

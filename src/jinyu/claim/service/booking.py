@@ -26,6 +26,7 @@ from jinyu.claim.service import ledger
 from jinyu.claim.service.common import LoadedProduct, month_of
 from jinyu.core.clock import utcnow
 from jinyu.core.db import new_id
+from jinyu.core.errors import FieldError
 
 ZERO = Decimal("0.00")
 
@@ -33,11 +34,11 @@ ZERO = Decimal("0.00")
 # ------------------------------------------------------------------------------------------------ accumulators
 
 
-def _deltas(consumed: Usage) -> list[tuple[str, str, Decimal]]:
+def _deltas(consumed: Usage, suffix: str) -> list[tuple[str, str, Decimal]]:
     items = [("deductible", k, v) for k, v in consumed.deductible_used.items()]
     items += [("liability", k, v) for k, v in consumed.liability_paid.items()]
     items.append(("overall", "overall", consumed.overall_paid))
-    return [(kind, code, v) for kind, code, v in items if v != 0]
+    return [(kind, code + suffix, v) for kind, code, v in items if v != 0]
 
 
 def consume(
@@ -46,9 +47,11 @@ def consume(
     settlement_id: str,
     consumed: Usage,
     amounts: dict[tuple[str, str], Decimal],
+    suffix: str = "",
 ) -> None:
-    """Add a settlement's consumption to the person's accumulators (enrollment locked by the caller)."""
-    _apply(session, enrollment_id, settlement_id, _deltas(consumed), amounts, "settle")
+    """Add a settlement's consumption to the person's accumulators (enrollment locked by the caller);
+    `suffix` keys a later policy year's counters (`Product.counter_suffix`)."""
+    _apply(session, enrollment_id, settlement_id, _deltas(consumed, suffix), amounts, "settle")
 
 
 def restore(session: Session, settlement: ClaimSettlement, reason: str) -> None:
@@ -137,7 +140,14 @@ def direct_books(loaded: LoadedProduct, books: dict[str, ClaimLedgerBook]) -> di
     for insurer_id in loaded.insurer_ids.values():
         book = books.get(insurer_id)
         if book is None or book.mode == BookMode.NONE.value:
-            raise HospitalNotInScheme(detail=f"{loaded.rules.code} / insurer {insurer_id}")
+            message = (
+                f"本院未开通产品 {loaded.rules.code} 的一站式结算 / this hospital is not in direct settlement "
+                f"for product {loaded.rules.code} (no book with insurer {insurer_id})"
+            )
+            raise HospitalNotInScheme(
+                detail=f"{loaded.rules.code} / insurer {insurer_id}",
+                fields=[FieldError("product_code", message)],
+            )
     return books
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
 from jinyu.claim import repository as repo
-from jinyu.claim.errors import BillInvalid, IdempotencyConflict, SettlementNotFound, SettlementStateConflict
+from jinyu.claim.errors import SettlementNotFound, SettlementStateConflict
 from jinyu.claim.models import ClaimLedgerBook, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules import ledger as ledger_rules
 from jinyu.claim.rules.adjudicate import Bill, adjudicate, bill_problems, invariant_holds, is_pre_existing
@@ -23,6 +23,7 @@ from jinyu.claim.rules.ledger import BookMode, Fallback, Funding, JournalKind
 from jinyu.claim.schemas import PostDischargeIn
 from jinyu.claim.service import booking, ledger
 from jinyu.claim.service.common import (
+    SETTLING_KINDS,
     Person,
     business_date,
     load_product,
@@ -33,14 +34,19 @@ from jinyu.claim.service.common import (
 )
 from jinyu.claim.service.intake import (
     Claim,
+    bill_invalid,
     bill_of,
+    check_visit,
     claim_of,
     coverage,
     existing,
+    key_conflict,
     new_row,
+    original_answer,
     outcome,
     remember,
     setl_time_of,
+    visit_taken,
 )
 from jinyu.claim.service.settlement import Settled
 from jinyu.core.auth import OrgKind, Perm, Principal
@@ -58,8 +64,8 @@ def submit(session: Session, principal: Principal, data: PostDischargeIn, key: b
     principal.require(Perm.CLAIM_MANAGE)
     require_org(principal, OrgKind.INSURER)
     hospital = party.resolve_org(session, data.hospital_id)
-    if hospital is None or hospital.kind != OrgKind.HOSPITAL.value:
-        raise invalid("hospital_id", "不是医院机构 / not a hospital organisation")
+    if hospital is None or hospital.kind not in SETTLING_KINDS:
+        raise invalid("hospital_id", "不是医院或药店机构 / not a hospital or pharmacy organisation")
     claim = claim_of(
         data,
         namespace=principal.org_id,
@@ -67,6 +73,7 @@ def submit(session: Session, principal: Principal, data: PostDischargeIn, key: b
         channel=CHANNEL,
         msg_id=data.msg_id,
         key=key,
+        pharmacy=hospital.kind == OrgKind.PHARMACY,
     )
     return _process(session, principal, claim)
 
@@ -90,18 +97,24 @@ def transfer(session: Session, principal: Principal, settlement_id: str, msg_id:
         doc.get("product_code"),
         doc,
         request_hash({"person": origin.person_token, "hospital": origin.hospital_id, **doc}),
+        _is_pharmacy(session, origin.hospital_id),
     )
     return _process(session, principal, claim)
+
+
+def _is_pharmacy(session: Session, org_id: str) -> bool:
+    org = party.resolve_org(session, org_id)
+    return org is not None and org.kind == OrgKind.PHARMACY
 
 
 def _process(session: Session, principal: Principal, claim: Claim) -> Settled:
     found = existing(session, claim, "post_discharge")
     if found is not None:
         return _answer(session, principal, found, replayed=True)
-    bill = bill_of(claim.doc)
+    bill = bill_of(claim.doc, claim.hospital_id, claim.pharmacy)
     problems = bill_problems(bill)
     if problems:
-        raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
+        raise bill_invalid(problems)
     direct = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, "direct")
     if direct is not None and direct.status in ("pending", "settled"):
         raise SettlementStateConflict(detail="已在出院时直接结算 / already settled directly at discharge")
@@ -116,7 +129,10 @@ def _process(session: Session, principal: Principal, claim: Claim) -> Settled:
     except IntegrityError:
         found = existing(session, claim, "post_discharge")
         if found is None:
-            raise
+            active = repo.active_in_visit(session, claim.hospital_id, claim.mdtrt_id)
+            if active is None:
+                raise
+            raise visit_taken(claim, active) from None
         return _answer(session, principal, found, replayed=True)
     return _answer(session, principal, row, replayed=False)
 
@@ -141,13 +157,16 @@ def _pay(
     dup = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, CHANNEL)
     if dup is not None:
         if dup.request_hash != claim.hash:
-            raise IdempotencyConflict(detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id}")
+            raise key_conflict(claim)
         raise _Replay(dup)
+    active = repo.active_in_visit(session, claim.hospital_id, claim.mdtrt_id)
+    check_visit(claim, active, loaded.rules.interim_settlements)  # one settlement in force per visit
     rows = repo.accumulator_amounts(session, enrollment.id)
+    year = loaded.rules.policy_year_of(bill.day) if bill.day else loaded.rules.year
     result = adjudicate(
         loaded.rules,
         bill,
-        usage_of(rows),
+        usage_of(rows, loaded.rules.counter_suffix(year)),
         pre_existing=is_pre_existing(enrollment.pre_existing, bill.diagnoses),
     )
     if not invariant_holds(bill, result):
@@ -161,14 +180,16 @@ def _pay(
     funding = {iid: Funding(amount, ZERO, ZERO) for iid, amount in totals.items()}
     plan = booking.Plan(parts, totals, {i: locked[b.id] for i, b in books.items()}, funding)
     row = new_row(claim, bill, enrollment, product_row, status="settled")
+    row.interim = loaded.rules.interim_settlements
     row.payout, row.cash_after = result.payout, result.cash_after
+    row.policy_year = result.policy_year
     row.result = outcome(loaded, result, plan).model_dump(mode="json")
     row.funding = plan.as_json()
     row.confirmed_at = row.created_at
     row.origin_id = origin.id if origin is not None else None
     session.add(row)
     session.flush()
-    booking.consume(session, enrollment.id, row.id, result.consumed, rows)
+    booking.consume(session, enrollment.id, row.id, result.consumed, rows, loaded.rules.counter_suffix(year))
     for iid, f in sorted(funding.items()):
         ledger.post(
             session,
@@ -228,4 +249,4 @@ def _answer(session: Session, principal: Principal, row: ClaimSettlement, *, rep
         subject_ids=[row.id],
         detail={"person": row.person_token, "status": row.status, "payout": str(row.payout)},
     )
-    return Settled(settlement_out(row), replayed)
+    return Settled(original_answer(row) if replayed else settlement_out(row), replayed)
