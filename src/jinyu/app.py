@@ -35,7 +35,8 @@ from jinyu.claim.fastroute import SettleRoute
 from jinyu.config import Settings, get_settings
 from jinyu.consent import endpoints as consent_endpoints
 from jinyu.core import dbfaults
-from jinyu.core.asgi import Edge, EdgeMetrics
+from jinyu.core.apidoc import document_errors
+from jinyu.core.asgi import BodyTooLarge, Edge, EdgeMetrics
 from jinyu.core.auth import Principal
 from jinyu.core.db import transaction
 from jinyu.core.errors import JinyuError, NotAuthenticated
@@ -193,7 +194,25 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         risk_endpoints,
     ):
         app.include_router(module.router, prefix=API)
+    _document_errors(app)
     return app
+
+
+# Operations that need no credential (every other API operation answers 401 without one, 403 without its
+# permission: tests/api/test_access_walk.py walks them all).
+PUBLIC_OPERATIONS = {("post", f"{API}/auth/token")}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """The OpenAPI document lists every operation's error answers (core.apidoc), made once on first use."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(plain(), PUBLIC_OPERATIONS, API)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 # Requests that may run for seconds or minutes: admitted in a line of their own (see core.asgi.Edge).
@@ -206,6 +225,15 @@ HEAVY_ROUTES = (
 # Requests whose handler waits for a batching thread, not a worker thread (see core.asgi.Edge): exact paths.
 SETTLE = ("POST", f"{API}{claim_endpoints.PATH}")
 BATCHED_ROUTES = (SETTLE,)
+
+
+# Routes whose bodies may be larger than JINYU_MAX_BODY_BYTES: (method, path prefix) and the setting naming
+# their limit (see core.asgi.Edge: refused with 413 by Content-Length, or as the body streams in).
+def body_limits(settings: Settings) -> tuple[tuple[str, str, int], ...]:
+    return (
+        ("POST", f"{API}/ingest/", settings.max_ingest_upload_bytes),
+        ("POST", f"{API}/risk/statements/verify", settings.max_statement_upload_bytes),
+    )
 
 
 def _install_edge(app: FastAPI, settings: Settings) -> None:
@@ -221,6 +249,8 @@ def _install_edge(app: FastAPI, settings: Settings) -> None:
         max_batched=settings.max_batched,
         batched=BATCHED_ROUTES,
         direct={SETTLE: SettleRoute(SETTLE[1])},  # the busiest route, without the framework's routing
+        body_limit=settings.max_body_bytes,
+        body_limits=body_limits(settings),
     )
 
 
@@ -269,16 +299,31 @@ def _install_error_handlers(app: FastAPI) -> None:
         }
         return _problem(422, body)
 
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        # the rest of the body is never read: the connection closes after the answer
+        return _problem(413, exc.error.problem(request.url.path), {"Connection": "close"})
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # the framework's own refusals: an unparsable body (400), no such route (404), method (405)
+        code, title = FRAMEWORK_PROBLEMS.get(exc.status_code, ("http_error", str(exc.detail)))
         body = {
-            "type": "about:blank",
-            "title": str(exc.detail),
+            "type": f"urn:jinyu:problem:{code}",
+            "title": title,
             "status": exc.status_code,
             "detail": str(exc.detail),
+            "code": code,
             "instance": request.url.path,
         }
-        return _problem(exc.status_code, body)
+        return _problem(exc.status_code, body, dict(exc.headers) if exc.headers else None)
+
+
+FRAMEWORK_PROBLEMS = {
+    400: ("malformed_body", "请求体无法解析 / Malformed request body"),
+    404: ("not_found", "未找到 / Not found"),
+    405: ("method_not_allowed", "不支持该方法 / Method not allowed"),
+}
 
 
 def _audit_refusal(request: Request, principal: Principal, exc: JinyuError) -> None:
@@ -335,7 +380,7 @@ def _install_health(app: FastAPI) -> None:
         """进程存活 / the process is alive."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops 运维"])
+    @app.get("/readyz", tags=["ops 运维"], responses={503: {"description": "未就绪 / not ready"}})
     def readyz(request: Request) -> JSONResponse:
         """数据库与数据湖可用 / the operational store answers and the lake directory exists."""
         checks: dict[str, str] = {}

@@ -94,6 +94,25 @@ class Settings(BaseSettings):
         default=2000, ge=0, le=100_000, description="API requests waiting per process before 503 is answered"
     )
 
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="request body limit of every route but the uploads below, in bytes (larger: 413)",
+    )
+    max_ingest_upload_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        le=16 * 1024**3,
+        description="request body limit of POST /api/v1/ingest/{dataset} uploads, in bytes (larger: 413)",
+    )
+    max_statement_upload_bytes: int = Field(
+        default=33 * 1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="request body limit of statement uploads (the statement itself: ≤ 32 MiB), in bytes",
+    )
+
     @field_validator("signing_key", "pseudonym_key")
     @classmethod
     def _long_enough(cls, v: str | None) -> str | None:

@@ -172,7 +172,7 @@ class PageRequest(BaseModel):
     @field_validator("cursor")
     @classmethod
     def _seq_cursor(cls, v: str | None) -> str | None:
-        if v is not None and not _CURSOR_RE.match(v):
+        if v is not None and (not _CURSOR_RE.match(v) or int(v) >= 2**63):  # a seq is a 64-bit integer
             raise ValueError("无效游标 / invalid cursor")
         return v
 

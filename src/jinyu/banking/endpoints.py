@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from jinyu.banking import service
 from jinyu.banking.schemas import AccountOut
 from jinyu.core.auth import Perm, Principal
-from jinyu.core.pagination import MAX_LIMIT, Page
+from jinyu.core.pagination import Limit, Offset, Page
 from jinyu.core.web import SessionDep, require
 
 router = APIRouter(prefix="/banking", tags=["banking 银行数据"])
@@ -21,8 +19,8 @@ def list_accounts(
     session: SessionDep,
     principal: Principal = require(Perm.ACCOUNT_READ),
     bank_code: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[AccountOut]:
     """本机构可见的账户：银行看本行（及下级）开立的，企业看自己的 / accounts the caller's organisation may see."""
     key = request.app.state.settings.key("pseudonym_key")

@@ -39,13 +39,11 @@ from jinyu.claim.schemas import (
     TransferIn,
 )
 from jinyu.core.auth import Perm, Principal
-from jinyu.core.pagination import MAX_LIMIT, Page
+from jinyu.core.pagination import Limit, Offset, Page
 from jinyu.core.web import SessionDep, require, require_sessionless
 
 router = APIRouter(prefix="/claims", tags=["claims 一站式理赔"])
 PATH = "/claims/settlements"  # instant settlement, under the API prefix
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int, Query(ge=0)]
 REPLAYED = "Idempotent-Replayed"
 
 

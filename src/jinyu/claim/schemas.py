@@ -16,6 +16,8 @@ from jinyu.claim.rules.ledger import BookMode, Fallback
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+# A resident ID number is 18 characters; room for stray spaces, never megabytes.
+CertNo = Annotated[SecretStr, Field(min_length=1, max_length=32)]
 MsgId = Annotated[
     str, Field(min_length=1, max_length=64, description="报文号，幂等键 / message id, the idempotency key")
 ]
@@ -61,12 +63,14 @@ class ProductOut(BaseModel):
 
 class EnrollmentIn(BaseModel):
     product_code: Code
-    certno: SecretStr = Field(description="居民身份证号 / resident ID number")
+    certno: CertNo = Field(description="居民身份证号 / resident ID number")
     name: str | None = Field(
         default=None, max_length=50, description="姓名（仅保存掩码）/ name, stored masked"
     )
-    pre_existing: list[str] = Field(
-        default_factory=list, description="既往症 ICD-10 编码或前缀，* 表示全部 / pre-existing conditions"
+    pre_existing: list[Annotated[str, Field(max_length=20)]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="既往症 ICD-10 编码或前缀，* 表示全部 / pre-existing conditions",
     )
     premium: Amount | None = Field(default=None, description="实缴保费，默认产品保费 / premium paid")
     enrolled_on: dt.date | None = None
@@ -92,7 +96,7 @@ class EnrollmentOut(BaseModel):
 
 
 class EligibilityIn(BaseModel):
-    certno: SecretStr
+    certno: CertNo
     product_code: Code | None = None
     on: dt.date | None = Field(default=None, description="日期（上海时间），默认今天 / date, default today")
 
@@ -198,7 +202,7 @@ class FeeLine(BaseModel):
 
 
 class BillIn(BaseModel):
-    certno: SecretStr = Field(description="患者身份证号 / patient's resident ID")
+    certno: CertNo = Field(description="患者身份证号 / patient's resident ID")
     psn_name: str | None = Field(default=None, max_length=50)
     product_code: Code | None = None
     setlinfo: SetlInfo

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from jinyu.consent import service
 from jinyu.consent.schemas import GrantCreate, GrantOut, GrantRevoke
 from jinyu.core.auth import Perm, Principal
-from jinyu.core.pagination import MAX_LIMIT, Page
+from jinyu.core.pagination import Limit, Offset, Page
 from jinyu.core.web import SessionDep, require
 
 router = APIRouter(prefix="/consents", tags=["consent 授权"])
@@ -28,8 +26,8 @@ def list_grants(
     session: SessionDep,
     principal: Principal = require(Perm.CONSENT_READ),
     enterprise_org_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[GrantOut]:
     return service.list_grants(session, principal, enterprise_org_id, limit, offset)
 

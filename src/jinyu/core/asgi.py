@@ -10,6 +10,16 @@ piling up threads, connections and row locks. Sync handlers run on
 worker threads; past a couple of dozen busy threads per process the interpreter spends its time handing the
 GIL around, and every waiting thread may hold a pooled connection or a row lock that others queue behind.
 Health, readiness and metrics bypass the limit.
+
+Bounded bodies: every request body has a limit (`body_limit`, larger for the routes in `body_limits`; a request
+without any credential header is held to `body_limit` everywhere). A declared `Content-Length` above it is
+answered 413 before the app sees the request — before parsing and before any authentication work; a body without
+one (chunked) is counted as it streams in and refused with 413 the moment it passes the limit. Only the limit's
+worth of bytes is ever read.
+
+Unexpected errors: an exception that no handler turned into an answer is logged here, while the request id is
+still set, and answered 500 `application/problem+json` carrying that id (the same one as the `X-Request-ID`
+header and the log line).
 """
 
 from __future__ import annotations
@@ -23,7 +33,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.exceptions import HTTPException
 
+from jinyu.core.errors import PayloadTooLarge
 from jinyu.core.logging import request_id
 
 Scope = MutableMapping[str, Any]
@@ -34,6 +46,35 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("jinyu.http")
 LIMITED_PREFIX = "/api/"
+MIB = 1024 * 1024
+PROBLEM = b"application/problem+json"
+
+
+def size_text(limit: int) -> str:
+    """`1 MiB`, `64 KiB`, `1000 bytes`: a limit as people read it."""
+    for unit, size in (("MiB", MIB), ("KiB", 1024)):
+        if limit >= size and limit % size == 0:
+            return f"{limit // size} {unit}"
+    return f"{limit} bytes"
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    """The 413 problem of a body over `limit` bytes (the limit in the message and as `limit_bytes`)."""
+    text = size_text(limit)
+    return PayloadTooLarge(
+        detail=f"请求体超过上限 {text} / the request body exceeds the limit of {text} ({limit} bytes)",
+        extra={"limit_bytes": limit},
+    )
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` when a streamed body passes its limit. An HTTPException on purpose: the framework's
+    body parsing passes those through (any other error there becomes a 400); the app renders it as 413
+    (`error.problem`), and the edge does for handlers outside the framework."""
+
+    def __init__(self, limit: int) -> None:
+        self.error = too_large(limit)
+        super().__init__(status_code=413, detail=self.error.detail)
 
 
 class EdgeMetrics:
@@ -87,8 +128,12 @@ class Edge:
         max_batched: int = 256,
         batched: tuple[tuple[str, str], ...] = (),
         direct: dict[tuple[str, str], ASGIApp] | None = None,
+        body_limit: int = MIB,
+        body_limits: tuple[tuple[str, str, int], ...] = (),
     ) -> None:
         self.app, self.metrics, self.max_queued = app, metrics, max_queued
+        # (method, path prefix, bytes): routes whose bodies may be larger than `body_limit` (uploads)
+        self.body_limit, self.body_limits = body_limit, body_limits
         self.heavy, self.batched = heavy, batched
         # Exact (method, path) served by a plain ASGI handler instead of the framework's routing and dependency
         # solving (the busiest route: see claim.fastroute); admission, request ids and metrics as for any other.
@@ -108,6 +153,16 @@ class Edge:
             return self.lanes["batched"]
         is_heavy = any(method == m and path.startswith(prefix) for m, prefix in self.heavy)
         return self.lanes["heavy" if is_heavy else "api"]
+
+    def body_limit_of(self, scope: Scope) -> int:
+        """The route's limit; a request with no credential header at all gets the default one everywhere (an
+        upload is parsed before its caller is authenticated, so an anonymous one would be read whole first)."""
+        method, path = str(scope.get("method", "")), str(scope.get("path", ""))
+        for m, prefix, limit in self.body_limits:
+            if method == m and path.startswith(prefix):
+                credentialed = _header(scope, b"authorization") or _header(scope, b"x-api-key")
+                return limit if credentialed else min(limit, self.body_limit)
+        return self.body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,18 +197,39 @@ class Edge:
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
+        answered = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                status, answered = int(message["status"]), True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
             await send(message)
 
         handler = self.direct.get((str(scope.get("method", "")), str(scope.get("path", "")))) or self.app
+        limit = self.body_limit_of(scope)
+        path = str(scope.get("path", ""))
         try:
-            await handler(scope, receive, send_with_id)
+            declared = _content_length(scope)
+            if declared is not None and declared > limit:
+                await _answer(send_with_id, too_large(limit).problem(path))
+                return
+            await handler(scope, _bounded(receive, limit), send_with_id)
+        except BodyTooLarge as exc:
+            if answered:
+                raise
+            await _answer(send_with_id, exc.error.problem(path))
+        except Exception:
+            # Logged here, where the request id is still set; the answer carries the same id.
+            log.error(
+                "unhandled error",
+                exc_info=True,
+                extra={"method": scope.get("method"), "path": path, "request_id": rid},
+            )
+            if answered:
+                raise
+            await _answer(send_with_id, _internal_error(path, rid))
         finally:
             try:
                 self._record(scope, status, time.perf_counter() - started, rid)
@@ -184,6 +260,48 @@ def _header(scope: Scope, name: bytes) -> str | None:
             text: str = value.decode("latin-1")
             return text[:64] or None
     return None
+
+
+def _content_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """`receive` that counts the body and raises BodyTooLarge the moment it passes `limit` bytes."""
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return bounded
+
+
+def _internal_error(path: str, rid: str) -> dict[str, Any]:
+    return {
+        "type": "urn:jinyu:problem:internal_error",
+        "title": "服务器内部错误 / Internal server error",
+        "status": 500,
+        "detail": f"请求未能完成，请凭请求编号 {rid} 联系运维 / the request failed; quote request id {rid}",
+        "code": "internal_error",
+        "instance": path,
+        "request_id": rid,
+    }
+
+
+async def _answer(send: Send, problem: dict[str, Any]) -> None:
+    body = json.dumps(problem, ensure_ascii=False).encode()
+    headers = [(b"content-type", PROBLEM), (b"content-length", str(len(body)).encode())]
+    if problem["status"] == 413:
+        headers.append((b"connection", b"close"))  # the rest of the body is not read
+    await send({"type": "http.response.start", "status": problem["status"], "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _overloaded(scope: Scope, send: Send) -> None:

@@ -84,6 +84,12 @@ class Conflict(JinyuError):
     title = "冲突 / Conflict"
 
 
+class PayloadTooLarge(JinyuError):
+    status = 413
+    code = "payload_too_large"
+    title = "请求体过大 / Payload too large"
+
+
 class TooManyRequests(JinyuError):
     status = 429
     code = "too_many_requests"

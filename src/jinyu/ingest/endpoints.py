@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, UploadFile, status
 from jinyu.analytics import Lake
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
-from jinyu.core.pagination import MAX_LIMIT, Page
+from jinyu.core.pagination import Limit, Offset, Page
 from jinyu.core.web import SessionDep, require
 from jinyu.ingest import service
 from jinyu.ingest.schemas import ContractOut, LoadReport
@@ -73,8 +73,8 @@ def list_loads(
     session: SessionDep,
     principal: Principal = require(Perm.INGEST_READ),
     dataset: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[LoadReport]:
     return service.list_loads(session, principal, dataset, limit, offset)
 

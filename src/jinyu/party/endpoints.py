@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from jinyu.core.auth import OrgKind, Perm, Principal
-from jinyu.core.pagination import MAX_LIMIT, Page
+from jinyu.core.pagination import Limit, Offset, Page
 from jinyu.core.web import SessionDep, require
 from jinyu.party import service
 from jinyu.party.rules import RegistrationState
@@ -31,8 +31,6 @@ from jinyu.party.schemas import (
 )
 
 router = APIRouter(tags=["party 机构与用户"])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("/auth/token", response_model=TokenOut, tags=["auth 认证"])

@@ -118,7 +118,9 @@ class PasswordSet(BaseModel):
 
 
 class RegistrationSubmit(BaseModel):
-    legal_rep_id: SecretStr = Field(description="法定代表人身份证号 / legal representative's resident ID")
+    legal_rep_id: SecretStr = Field(
+        max_length=32, description="法定代表人身份证号 / legal representative's resident ID"
+    )
     legal_rep_name: str = Field(min_length=1, max_length=50)
 
 
