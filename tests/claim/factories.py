@@ -59,7 +59,7 @@ def sample_product(**changes: Any) -> Product:
 
 def bill(**fields: Any) -> Bill:
     """A consistent bill: medfee is the sum of its four parts unless given."""
-    names = ("med_type", "lines_complete", "hospital_id", "day", "pharmacy")
+    names = ("med_type", "insutype", "lines_complete", "hospital_id", "day", "pharmacy")
     other = {k: fields.pop(k) for k in names if k in fields}
     values = {k: D(v) for k, v in fields.items() if k not in ("lines", "diagnoses", "bmi_settled")}
     values.setdefault("fulamt_ownpay_amt", D(0))

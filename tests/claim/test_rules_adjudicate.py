@@ -280,6 +280,49 @@ def test_visit_type_picks_the_liabilities(
     )
 
 
+def _residents_only_outlist() -> object:
+    """The sample product with its out-of-list liability limited to urban-rural residents (insutype 390)."""
+    data = sample_product().raw
+    liabilities = [dict(li) for li in data["liabilities"]]
+    for li in liabilities:
+        if li["code"] == "outlist":
+            li["insutypes"] = ["390"]
+    return sample_product(liabilities=liabilities)
+
+
+@pytest.mark.parametrize(
+    ("insutype", "applies", "payout", "why"),
+    [
+        # resident 390: in-list 40,000 − BMI 24,000 = 16,000; 5,000 deductible left → 11,000 × 70 % = 7,700;
+        # out-of-list 10,000 × 70 % = 7,000 → 14,700
+        ("390", ["inlist", "outlist", "special_drug"], "14700.00", None),
+        # employee 310: the out-of-list liability does not apply → in-list 7,700 only
+        ("310", ["inlist", "special_drug"], "7700.00", "insutype_not_covered"),
+        # not sent: liabilities limited to insurance types do not apply, and the answer says why
+        (None, ["inlist", "special_drug"], "7700.00", "insutype_missing"),
+    ],
+)
+def test_insurance_type_limits_the_liabilities(
+    insutype: str | None, applies: list[str], payout: str, why: str | None
+) -> None:
+    product = _residents_only_outlist()
+    b = bill(inscp_scp_amt="40000.00", fulamt_ownpay_amt="10000.00", hifp_pay="24000.00", insutype=insutype)
+    r = adjudicate(product, b, Usage({"annual": D("15000.00")}), pre_existing=False)  # type: ignore[arg-type]
+    assert liability_codes(r) == applies
+    assert r.payout == D(payout)
+    assert [n.code for n in r.not_paid if n.code.startswith("insutype")] == ([why] if why else [])
+    assert invariant_holds(b, r)
+
+
+def test_insutypes_are_validated_by_path() -> None:
+    data = sample_definition()
+    data["liabilities"][0]["insutypes"] = ["310", "999", "310"]
+    with pytest.raises(Exception) as raised:
+        parse_product(data)
+    fields = {f.field for f in raised.value.fields}  # type: ignore[attr-defined]
+    assert {"liabilities[0].insutypes[1]", "liabilities[0].insutypes[2]"} <= fields
+
+
 def test_pharmacy_purchase_of_a_special_drug() -> None:
     # med_type 41 at designated pharmacy PH0001: pembrolizumab 17,900 for C34.1 (on the line) → × 70 % =
     # 12,530.00 without deductible; a 100.00 non-listed line is an out-of-list cost no pharmacy liability covers

@@ -40,6 +40,7 @@ from jinyu.claim.rules.product import (
     Liability,
     LiabilityKind,
     Product,
+    insutype_matches,
     med_type_matches,
 )
 
@@ -144,11 +145,36 @@ def _basis(product: Product, li: Liability, bill: Bill, drugs: DrugLines) -> Dec
     return max(amount, ZERO)
 
 
+def _insutype_reasons(by_visit: list[Liability], applicable: list[Liability], bill: Bill) -> list[Reason]:
+    """Why liabilities of this visit type did not apply: the bill's insurance type is not theirs (or unsaid)."""
+    left_out = [li.code for li in by_visit if li not in applicable]
+    if not left_out:
+        return []
+    if bill.insutype is None:
+        return [
+            Reason(
+                "insutype_missing",
+                f"未提供险种类型，限定险种的责任 {', '.join(left_out)} 不适用 / insutype not sent: liabilities "
+                f"limited to insurance types ({', '.join(left_out)}) do not apply",
+                ZERO,
+            )
+        ]
+    return [
+        Reason(
+            "insutype_not_covered",
+            f"险种类型 {bill.insutype} 不适用责任 {', '.join(left_out)} / insutype {bill.insutype} is not covered "
+            f"by {', '.join(left_out)}",
+            ZERO,
+        )
+    ]
+
+
 def adjudicate(product: Product, bill: Bill, before: Usage, *, pre_existing: bool) -> Adjudication:
     """Compute the payout of one bill; `before` is the person's usage in the bill's policy year (see
     `Product.policy_year_of`). Bill must be valid."""
     drugs = special_drugs(product, bill)
-    applicable = [li for li in product.liabilities if med_type_matches(li.med_types, bill.med_type)]
+    by_visit = [li for li in product.liabilities if med_type_matches(li.med_types, bill.med_type)]
+    applicable = [li for li in by_visit if insutype_matches(li.insutypes, bill.insutype)]
     pools = {d.code: d for d in product.deductibles}
     used = {code: before.deductible_used.get(code, ZERO) for code, d in pools.items()}
     claim_used = dict.fromkeys(pools, ZERO)  # per-claim pools start afresh
@@ -238,6 +264,7 @@ def adjudicate(product: Product, bill: Bill, before: Usage, *, pre_existing: boo
             )
         )
     not_paid = list(drugs.refused)
+    not_paid.extend(_insutype_reasons(by_visit, applicable, bill))
     if not applicable and bill.cash_before:
         not_paid.append(
             Reason(

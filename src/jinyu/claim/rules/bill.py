@@ -68,6 +68,7 @@ class Bill:
     diagnoses: tuple[str, ...] = ()
     lines: tuple[BillLine, ...] = ()
     med_type: str = DEFAULT_MED_TYPE  # NHSA 医疗类别: picks the liabilities that apply
+    insutype: str | None = None  # NHSA 险种类型: liabilities limited to insurance types apply only to those
     act_pay_dedc: Decimal = ZERO  # BMI deductible (起付线) the patient actually paid, part of inscp_scp_amt
     lines_complete: bool = True  # the lines itemise the whole bill (False: some lines only, e.g. the drugs)
     day: dt.date | None = None  # the settlement's date (Asia/Shanghai): picks the policy year

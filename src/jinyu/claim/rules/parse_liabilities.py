@@ -29,12 +29,13 @@ from jinyu.claim.rules.product import (
     Drug,
     Liability,
     LiabilityKind,
+    INSUTYPES,
     Ratios,
     med_type_known,
 )
 
 # Keys a format-1 definition cannot have (they would be silently ignored): write `format: 2`.
-_FORMAT2_KEYS = ("med_types", "in_overall_cap", "bmi_deductible")
+_FORMAT2_KEYS = ("med_types", "insutypes", "in_overall_cap", "bmi_deductible")
 
 
 def _basis(errs: Errors, value: Any, path: str) -> Basis | None:
@@ -145,6 +146,7 @@ def liabilities(errs: Errors, value: Any, pools: set[str], fmt: int) -> tuple[Li
                 hospital_dispensing=bool(item.get("hospital_dispensing", True)),
                 carve_out=bool(item.get("carve_out", True)),
                 med_types=med_types,
+                insutypes=_insutypes(errs, item, path) if fmt >= 2 else None,
                 in_overall_cap=in_overall_cap,
                 bmi_deductible_covered=bmi_covered,
                 carve_refused=fmt == 1,
@@ -154,6 +156,28 @@ def liabilities(errs: Errors, value: Any, pools: set[str], fmt: int) -> tuple[Li
     if len(set(codes)) != len(codes):
         errs.add("liabilities", "保险责任编码重复 / liability codes must be unique")
     return tuple(out)
+
+
+def _insutypes(errs: Errors, item: Mapping[str, Any], path: str) -> tuple[str, ...] | None:
+    """Format 2's optional `insutypes`: the NHSA insurance types the liability applies to (absent: every one)."""
+    if item.get("insutypes") is None:
+        return None
+    listed = read_sequence(errs, item.get("insutypes"), f"{path}insutypes")
+    if not listed:
+        errs.add(f"{path}insutypes", "至少一个险种类型，或不写 / at least one insutype, or leave it out")
+    found: list[str] = []
+    for i, raw in enumerate(listed):
+        code = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+        if code not in INSUTYPES:
+            errs.add(
+                f"{path}insutypes[{i}]",
+                f"不是医保险种类型编码 / not an NHSA insutype code: {raw!r} (one of {', '.join(INSUTYPES)})",
+            )
+        elif code in found:
+            errs.add(f"{path}insutypes[{i}]", f"险种类型重复 / insutype {code} listed twice")
+        else:
+            found.append(code)
+    return tuple(found)
 
 
 def _ratios(errs: Errors, value: Any, path: str, fmt: int) -> Ratios:

@@ -104,6 +104,25 @@ DEFAULT_MED_TYPE = "21"  # a settlement record without med_type is an inpatient 
 PHARMACY_MED_TYPE = "41"  # 定点药店购药: what a pharmacy settles
 
 
+# NHSA insurance types (险种类型 insutype, national dictionary): a liability may apply to some of them only, e.g.
+# a product that pays urban-rural residents' in-list costs at a higher ratio than employees'.
+INSUTYPES = {
+    "310": "职工基本医疗保险 / employees' basic medical insurance",
+    "320": "公务员医疗补助 / civil servants' medical subsidy",
+    "330": "大额医疗费用补助 / large-amount medical subsidy",
+    "340": "离休人员医疗保障 / retired cadres' medical security",
+    "390": "城乡居民基本医疗保险 / urban and rural residents' basic medical insurance",
+    "392": "城乡居民大病医疗保险 / residents' serious-illness insurance",
+    "510": "生育保险 / maternity insurance",
+}
+
+
+def insutype_matches(listed: tuple[str, ...] | None, insutype: str | None) -> bool:
+    """Whether a liability listing these insurance types applies to a bill of this one (None listed: every
+    type). A bill that does not say its type matches no liability that lists types (the answer says why)."""
+    return listed is None or (insutype is not None and insutype in listed)
+
+
 def med_type_known(code: str) -> bool:
     """A national category or a local one: digits, 2–8 long, refining a national category or 99 (local)."""
     return (
@@ -194,6 +213,7 @@ class Liability:
     hospital_dispensing: bool = True
     carve_out: bool = True  # special drugs: lines paid here are not also paid as out-of-list costs
     med_types: tuple[str, ...] | None = None  # NHSA categories it applies to; None: every one (format 1)
+    insutypes: tuple[str, ...] | None = None  # NHSA insurance types it applies to; None: every one
     in_overall_cap: bool = True  # cut by, and counted in, the product's overall annual cap
     bmi_deductible_covered: bool = True  # in-list basis includes the BMI deductible the patient paid
     carve_refused: bool = False  # format 1: refused lines of listed drugs also leave the out-of-list base

@@ -167,6 +167,7 @@ def bill_of(doc: dict[str, Any], hospital_id: str | None = None, pharmacy: bool 
         diagnoses=diagnoses,
         lines=lines,
         med_type=str(s.get("med_type") or DEFAULT_MED_TYPE),
+        insutype=str(s["insutype"]).strip() if s.get("insutype") else None,
         act_pay_dedc=d("act_pay_dedc"),
         lines_complete=bool(doc.get("lines_complete", True)),
         day=business_date(setl_time_of(doc)),
