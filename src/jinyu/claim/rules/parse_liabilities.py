@@ -23,13 +23,13 @@ from jinyu.claim.rules.parse_fields import (
 from jinyu.claim.rules.product import (
     ANY,
     BILL_FIELDS,
+    INSUTYPES,
     RATIO_KINDS,
     ZERO,
     Basis,
     Drug,
     Liability,
     LiabilityKind,
-    INSUTYPES,
     Ratios,
     med_type_known,
 )
