@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     )
     signing_key: str | None = Field(default=None, description="token signing key (≥32 chars)")
     pseudonym_key: str | None = Field(default=None, description="HMAC key for pseudonymization (≥32 chars)")
+    quarantine_key: str | None = Field(
+        default=None, description="secret that seals quarantined rows (AES-256-GCM, ≥32 chars)"
+    )
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
@@ -61,7 +64,7 @@ class Settings(BaseSettings):
         default=2000, ge=0, le=100_000, description="API requests waiting per process before 503 is answered"
     )
 
-    @field_validator("signing_key", "pseudonym_key")
+    @field_validator("signing_key", "pseudonym_key", "quarantine_key")
     @classmethod
     def _long_enough(cls, v: str | None) -> str | None:
         if v is not None and len(v) < 32:
@@ -98,7 +101,7 @@ class Settings(BaseSettings):
     def lake_dir(self) -> Path:
         return self.data_dir / "lake"
 
-    def key(self, name: Literal["signing_key", "pseudonym_key"]) -> bytes:
+    def key(self, name: Literal["signing_key", "pseudonym_key", "quarantine_key"]) -> bytes:
         """The named key: from the environment, else generated once into the data dir (0600)."""
         value = getattr(self, name)
         if value is not None:

@@ -17,13 +17,22 @@ Files are CSV (UTF-8, header row, comma-separated, every cell read as text and t
 - `timestamp`: ISO 8601; without an offset the time is Asia/Shanghai; stored in UTC.
 - `date`: `YYYY-MM-DD`; `month`: `YYYY-MM`; `bool`: `true/false/1/0`.
 - Classification (分级): public 公开 · internal 内部 · sensitive 敏感 · personal 个人信息.
-- Protection: `token` columns are replaced by a keyed HMAC pseudonym before they reach the lake; `mask_name`
+- Protection: `token` columns are replaced by a keyed HMAC pseudonym before they reach the lake (resident IDs
+  in the person token space, phones in a phone token space: equal values still join); `mask_name`
   columns keep only the family name. `protect_if` limits protection to rows where another column has a value;
   `<check> if <column>=<value>` applies a check only to such rows.
 
-Rejected rows are never dropped: they are written with every reason to `<data dir>/quarantine/<dataset>/`
-and counted by reason in the load report (`missing_required`, `bad_type`, `bad_check`, `bad_choice`,
-`below_min`, `too_many_decimals`, `duplicate_key_in_file`, `duplicate_key_existing`, `unknown_reference`).
+Who may provide: each dataset names the kinds of organisation that provide it ("Provided by"); an upload by any
+other kind is refused whole (403 `dataset_not_providable`, audited). The operator may load any dataset on a
+provider's behalf. Where a dataset names an owner column, a provider sends only rows of its own organisation
+tree: rows of another organisation go to quarantine as `not_own_tenant:<column>`.
+
+Rejected rows are never dropped: they are counted by reason in the load report (`missing_required`,
+`bad_type`, `bad_check`, `bad_choice`, `below_min`, `too_many_decimals`, `not_own_tenant`,
+`duplicate_key_in_file`, `duplicate_key_existing`, `unknown_reference`) and written to
+`<data dir>/quarantine/<dataset>/<load>.csv` as `row_number, reasons, sealed_row`: the row itself only
+encrypted, opened by the providing organisation's data engineers (`GET /api/v1/ingest/loads/{id}/quarantine`,
+`jinyu ingest-quarantine`). See docs/security.md.
 """
 
 
@@ -33,6 +42,9 @@ def _section(c: Contract) -> str:
         "",
         f"Provider 提供方: {c.provider}. Key 主键: `{', '.join(c.key)}`.",
     ]
+    kinds = ", ".join(sorted(k.value for k in c.provided_by))
+    owner = f"; rows owned by `{c.owner_column}` (own organisation tree only)" if c.owner_column else ""
+    lines.append(f"Provided by 可提供方: {kinds or '-'} (and the operator){owner}.")
     if c.partition_by:
         lines.append(
             f"Lake partitions by the month of `{c.partition_by}`; sorted by `{', '.join(c.sort_by)}`."
@@ -50,6 +62,8 @@ def _section(c: Contract) -> str:
         if col.check_when:
             check = "; ".join(f"{c.value} if {other}={value}" for other, value, c in col.check_when)
         protect = col.protect.value if col.protect else ""
+        if col.protect is not None and col.protect.value == "token" and col.token_domain != "person":
+            protect += f" ({col.token_domain})"
         if col.protect_if:
             protect += f" if {col.protect_if[0]}={col.protect_if[1]}"
         lines.append(

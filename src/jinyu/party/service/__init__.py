@@ -20,6 +20,7 @@ from jinyu.party.service.orgs import (
     find_enterprise,
     get_org,
     list_orgs,
+    org_paths_by_codes,
     resolve_org,
     upsert_registry_orgs,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "list_users",
     "login",
     "me",
+    "org_paths_by_codes",
     "principal_for_user",
     "principal_for_username",
     "refresh_api_key",

@@ -20,8 +20,8 @@ from jinyu.analytics import DuckDBEngine
 from jinyu.audit import service as audit
 from jinyu.config import Settings, get_settings
 from jinyu.core.auth import Principal
-from jinyu.core.csvsafe import SafeWriter
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
+from jinyu.core.csvsafe import SafeWriter
 from jinyu.core.errors import InvalidInput, NotFound, PermissionDenied
 from jinyu.core.runtime import sessionmaker_for, unit_of_work
 from jinyu.risk.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, acting_principal
