@@ -119,7 +119,7 @@ def _key_text(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
 def repeated_key_mask(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
     """True for every row whose key appeared on an earlier row of the file (the first one is kept)."""
     if table.num_rows < 2:
-        return pa.array([False] * table.num_rows)
+        return pa.array([False] * table.num_rows, type=pa.bool_())
     keyed = pa.table({"k": _key_text(table, key), "i": pa.array(range(table.num_rows), type=pa.int64())})
     ordered = keyed.sort_by([("k", "ascending"), ("i", "ascending")])
     keys = ordered["k"].combine_chunks()
