@@ -34,8 +34,8 @@ from jinyu.core.asgi import Edge, EdgeMetrics
 from jinyu.core.auth import Principal
 from jinyu.core.db import transaction
 from jinyu.core.errors import JinyuError, NotAuthenticated
-from jinyu.core.logging import configure as configure_logging
 from jinyu.core.filemodes import secure_data_dir
+from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints

@@ -11,6 +11,7 @@ from jinyu.claim.cli import app as claim_app
 from jinyu.config import get_settings, load_settings
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_table
 from jinyu.ingest.cli import datasets_app, ingest, ingest_region
+from jinyu.ingest.cli_quarantine import ingest_quarantine
 from jinyu.party.cli import orgs_app, users_app
 from jinyu.risk.cli import app as risk_app
 from jinyu.synth.cli import command as synth_command
@@ -31,6 +32,7 @@ app.add_typer(risk_app, name="risk")
 app.add_typer(claim_app, name="claim")
 app.command("ingest")(ingest)
 app.command("ingest-region")(ingest_region)
+app.command("ingest-quarantine")(ingest_quarantine)
 app.command("synth")(synth_command)
 
 
