@@ -26,6 +26,7 @@ from jinyu.config import Settings, load_settings
 from jinyu.core.logging import JsonFormatter
 from jinyu.demo import prepare
 from jinyu.governance.contracts import CONTRACTS
+from tests.fixtures.auth import uscc
 from tests.security.needles import Needles, planted, rows
 
 API = "/api/v1"
@@ -107,9 +108,13 @@ def _main_flows(client: TestClient, settings: Settings, creds: list[dict[str, st
     # and tries a bank's dataset: the load report and the refusal are scanned, the quarantine file below.
     provider = _headers(client, next(c for c in creds if c["username"] == "provider"))
     bad = [{**e, "uscc": e["uscc"][:-1] + ("0" if e["uscc"][-1] != "0" else "1")} for e in enterprises]
-    files = {"file": ("enterprises.csv", _csv("enterprises", bad), "text/csv")}
+    person = enterprises[-1]  # a region person, legal representative of one more (new, valid) company
+    good = {**enterprises[0], "uscc": uscc(), "name": "重庆扫描测试有限公司", "phone": person["phone"]}
+    good |= {"legal_rep_id": person["legal_rep_id"], "legal_rep_name": person["legal_rep_name"]}
+    files = {"file": ("enterprises.csv", _csv("enterprises", [good, *bad]), "text/csv")}
     report = client.post(f"{API}/ingest/enterprises", files=files, headers=provider)
-    assert report.status_code == 201 and report.json()["rejected"] == len(bad), report.text
+    assert report.status_code == 201, report.text
+    assert (report.json()["accepted"], report.json()["rejected"]) == (1, len(bad))
     bodies.append(report.text)
     files = {"file": ("loans.csv", _csv("loans", loans[:2]), "text/csv")}
     refused = client.post(f"{API}/ingest/loans", files=files, headers=provider)

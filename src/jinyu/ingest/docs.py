@@ -44,6 +44,9 @@ def _section(c: Contract) -> str:
     ]
     kinds = ", ".join(sorted(k.value for k in c.provided_by))
     owner = f"; rows owned by `{c.owner_column}` (own organisation tree only)" if c.owner_column else ""
+    if c.owner_via:
+        via = " or ".join(f"`{col}` → `{target}`.`{own}`" for col, target, own in c.owner_via)
+        owner = f"; a row is the provider's when {via} is in its own organisation tree"
     lines.append(f"Provided by 可提供方: {kinds or '-'} (and the operator){owner}.")
     if c.partition_by:
         lines.append(

@@ -8,6 +8,9 @@ Two rules, both from the dataset contract:
   code). A provider other than the operator may send only rows of its own organisation tree; a row of
   another organisation (or of a code the hub does not know) is quarantined with reason
   `not_own_tenant:<column>`, and the rest of the file loads.
+- `owner_via`: where a row names its owner only through rows already in the lake (a transfer's accounts, a
+  guarantee's loan), the row is the provider's when any of those rows belongs to its tree; otherwise it is
+  quarantined as `not_own_tenant:<columns>`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
+from jinyu.analytics import Lake
+from jinyu.analytics.lookup import values_owned_by
 from jinyu.core.auth import OrgKind, Principal
 from jinyu.governance.contracts import Contract
 from jinyu.ingest.errors import DatasetNotProvidable
@@ -43,11 +48,15 @@ def check_provider(principal: Principal, contract: Contract) -> None:
 
 
 def foreign_rows_mask(
-    session: Session, principal: Principal, contract: Contract, table: pa.Table
+    session: Session, principal: Principal, contract: Contract, table: pa.Table, lake: Lake
 ) -> pa.Array | None:
     """True for every row whose owner is outside the caller's organisation tree; None when not checked."""
+    if _acts_for_everyone(principal) or table.num_rows == 0:
+        return None
+    if contract.owner_via:
+        return _foreign_via(session, principal, contract, table, lake)
     column = contract.owner_column
-    if column is None or _acts_for_everyone(principal) or table.num_rows == 0:
+    if column is None:
         return None
     codes = [v for v in pc.unique(table[column]).to_pylist() if v is not None]
     paths = party.org_paths_by_codes(session, principal.org_kind.value, codes)
@@ -57,5 +66,22 @@ def foreign_rows_mask(
     return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
 
 
+def _foreign_via(
+    session: Session, principal: Principal, contract: Contract, table: pa.Table, lake: Lake
+) -> pa.Array:
+    own_codes = party.org_codes_under(session, principal.org_kind.value, principal.org_path)
+    mine = pa.array([False] * table.num_rows, type=pa.bool_())
+    for column, target, owner_column in contract.owner_via:
+        dataset, key = target.split(".")
+        wanted = [v for v in pc.unique(table[column]).to_pylist() if v is not None]
+        owned = values_owned_by(lake, dataset, key, wanted, owner_column, own_codes)
+        hit = pc.fill_null(
+            pc.is_in(table[column], value_set=pa.array(sorted(owned), type=pa.string())), False
+        )
+        mine = pc.or_(mine, hit.combine_chunks() if isinstance(hit, pa.ChunkedArray) else hit)
+    return pc.invert(mine)
+
+
 def reason(contract: Contract) -> str:
-    return f"{NOT_OWN_TENANT}:{contract.owner_column}"
+    columns = [c for c, _, _ in contract.owner_via] or [contract.owner_column or ""]
+    return f"{NOT_OWN_TENANT}:{','.join(columns)}"

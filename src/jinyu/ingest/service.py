@@ -91,7 +91,7 @@ def ingest(
     quarantine = pipeline.Quarantine(contract)
     table, total = _validate_files(contract, files, quarantine, progress)
     table = pipeline.protect(contract, table, stores.pseudonym_key)
-    table = _drop_foreign_rows(session, principal, contract, table, quarantine)
+    table = _drop_foreign_rows(session, principal, contract, table, stores.lake, quarantine)
     in_file = pipeline.repeated_key_mask(table, contract.key)
     table = pipeline.reject(table, in_file, "duplicate_key_in_file:" + ",".join(contract.key), quarantine)
     table = _drop_existing_keys(contract, stores.lake, table, quarantine)
@@ -160,9 +160,10 @@ def _drop_foreign_rows(
     principal: Principal,
     contract: Contract,
     table: pa.Table,
+    lake: Lake,
     quarantine: pipeline.Quarantine,
 ) -> pa.Table:
-    mask = scope.foreign_rows_mask(session, principal, contract, table)
+    mask = scope.foreign_rows_mask(session, principal, contract, table, lake)
     return table if mask is None else pipeline.reject(table, mask, scope.reason(contract), quarantine)
 
 

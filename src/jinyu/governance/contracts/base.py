@@ -90,6 +90,10 @@ class Contract:
     # The column naming the organisation a row belongs to (a bank's branch code, a hospital's code): a
     # provider other than the operator may send only rows of its own organisation tree.
     owner_column: str | None = None
+    # Where rows name their owner only through rows already loaded: (column, "dataset.column", that dataset's
+    # owner column); a row is its provider's when any of them leads to the provider's own tree. Transfers:
+    # either account is the bank's; guarantees: the loan is the bank's.
+    owner_via: tuple[tuple[str, str, str], ...] = ()
 
     def column(self, name: str) -> Column:
         for col in self.columns:

@@ -331,6 +331,10 @@ TRANSFERS = Contract(
     references={"from_account": "accounts.account_no", "to_account": "accounts.account_no"},
     mirrors={"transfers_by_counterparty": ("to_account", "ts")},
     provided_by=BANK_KINDS,
+    owner_via=(
+        ("from_account", "accounts.account_no", "bank_code"),
+        ("to_account", "accounts.account_no", "bank_code"),
+    ),
 )
 
 LOANS = Contract(
@@ -403,6 +407,7 @@ LOAN_GUARANTEES = Contract(
     sort_by=("loan_id",),
     references={"loan_id": "loans.loan_id"},
     provided_by=BANK_KINDS,
+    owner_via=(("loan_id", "loans.loan_id", "bank_code"),),
 )
 
 

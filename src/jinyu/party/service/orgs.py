@@ -198,6 +198,11 @@ def org_paths_by_codes(session: Session, kind: str, codes: Sequence[str]) -> dic
     return {c: o.path for c, o in repo.orgs_by_codes(session, repo.kind_group(kind), list(codes)).items()}
 
 
+def org_codes_under(session: Session, kind: str, path: str) -> list[str]:
+    """Codes of every organisation of `kind`'s code group in the subtree at `path` (a caller's own tree)."""
+    return repo.codes_under(session, repo.kind_group(kind), path)
+
+
 def find_enterprise(session: Session, uscc: str) -> OrgOut | None:
     org = repo.find_org_by_code(session, "enterprise", uscc)
     return OrgOut.model_validate(org) if org else None
