@@ -16,6 +16,7 @@ from jinyu.core.errors import NotFound, PermissionDenied
 from jinyu.core.sealed import SealBroken, Sealer
 from jinyu.governance.contracts import CONTRACTS, Level, Protect
 from jinyu.ingest import quarantine, service
+from jinyu.ingest.errors import QuarantineNotSealed
 from tests.fixtures.auth import make_org, principal, resident_id, uscc
 
 from .test_service import KEY, bank, enterprise, stores, write_csv
@@ -116,3 +117,11 @@ def test_a_sealed_row_does_not_open_in_another_place() -> None:
     tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     with pytest.raises(SealBroken):
         sealer.open(tampered, "enterprises\x1fL1\x1f3")
+
+
+def test_a_quarantine_file_from_before_sealing_is_not_served(tmp_path: Path) -> None:
+    old = tmp_path / "enterprises" / "abc.csv"
+    old.parent.mkdir()
+    old.write_text("row_number,reasons,uscc,phone\n1,bad_check:uscc,X,13800000000\n", encoding="utf-8")
+    with pytest.raises(QuarantineNotSealed):
+        quarantine.read(old, "enterprises", Sealer(QKEY))

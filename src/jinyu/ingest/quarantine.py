@@ -23,7 +23,7 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.csvsafe import SafeWriter
 from jinyu.core.sealed import Sealer
 from jinyu.ingest import repository as repo
-from jinyu.ingest.errors import LoadNotFound
+from jinyu.ingest.errors import LoadNotFound, QuarantineNotSealed
 from jinyu.ingest.schemas import QuarantinedRow, QuarantineOut
 
 HEADER = ("row_number", "reasons", "sealed_row")
@@ -62,7 +62,12 @@ def read(path: Path, dataset: str, sealer: Sealer) -> list[QuarantinedRow]:
     """Every row of a quarantine file, opened."""
     rows: list[QuarantinedRow] = []
     with path.open(encoding="utf-8", newline="") as f:
-        for rec in csv.DictReader(f):
+        records = csv.DictReader(f)
+        if "sealed_row" not in (records.fieldnames or ()):
+            raise QuarantineNotSealed(
+                detail=f"{path.name}: 请删除或重新接入 / delete it, or load the file again (docs/security.md)"
+            )
+        for rec in records:
             number = int(rec["row_number"])
             values = json.loads(sealer.open(rec["sealed_row"], _context(dataset, path.stem, number)))
             reasons = [r for r in rec["reasons"].split(";") if r]
