@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from jinyu.cli import app
+from jinyu.cli import LAZY, app, load_command
 
 
 def _commands(group: click.Command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -23,7 +23,15 @@ def _commands(group: click.Command, prefix: tuple[str, ...] = ()) -> list[tuple[
     return found
 
 
-COMMANDS = _commands(typer.main.get_group(app))
+def _all_commands() -> list[tuple[str, ...]]:
+    found = _commands(typer.main.get_group(app))
+    for name in LAZY:  # mounted lazily: loaded here as running them loads them
+        command = load_command(name)
+        found.extend(_commands(command, (name,)) if hasattr(command, "commands") else [(name,)])
+    return found
+
+
+COMMANDS = _all_commands()
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -38,3 +46,21 @@ def test_help_has_an_example_in_both_languages(path: tuple[str, ...]) -> None:
     text = " ".join(result.output.split())
     assert "Example" in text or "例" in text, f"{' '.join(path)}: no example in --help"
     assert CJK.search(text), f"{' '.join(path)}: no Chinese text"
+
+
+def test_the_root_help_imports_no_domain() -> None:
+    """`jinyu --help` answers without importing the domains, the database or the analytics engines."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from typer.testing import CliRunner; from jinyu.cli import app; "
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'duckdb', 'pyarrow', 'sqlglot'} "
+        "or m.startswith(('jinyu.claim', 'jinyu.risk', 'jinyu.ingest', 'jinyu.audit', 'jinyu.analytics'))); "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", out.stdout
+    listed = CliRunner().invoke(app, ["--help"], terminal_width=200).output
+    assert all(name in listed for name in LAZY)

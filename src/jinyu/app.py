@@ -24,7 +24,9 @@ from jinyu.analytics import DuckDBEngine
 from jinyu.analytics.flowindex import shared_indexes
 from jinyu.audit import endpoints as audit_endpoints
 from jinyu.audit import service as audit
-from jinyu.audit.sealer import Sealer
+from jinyu.audit.anchor import anchors_for
+from jinyu.audit.rejections import UnauthenticatedTrail
+from jinyu.audit.sealer import Checkpointer, Sealer
 from jinyu.banking import endpoints as banking_endpoints
 from jinyu.claim import endpoints as claim_endpoints
 from jinyu.claim.fastroute import SettleRoute
@@ -41,6 +43,7 @@ from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.party import endpoints as party_endpoints
 from jinyu.party import service as party
+from jinyu.party.errors import BadCredentials
 from jinyu.risk import endpoints as risk_endpoints
 
 log = logging.getLogger("jinyu.http")
@@ -103,9 +106,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # until it is ready, so the first minutes after a start are not spent waiting for the first request.
         shared_indexes().warm(settings.lake_dir)
     sealer = Sealer.for_factory(app.state.sessionmaker) if settings.audit_journal else None
+    checkpointer = Checkpointer.for_factory(
+        app.state.sessionmaker,
+        anchors_for(settings),
+        every=settings.audit_checkpoint_every,
+        seconds=settings.audit_checkpoint_seconds,
+    )
     if sealer is not None:
+        sealer.checkpointer = checkpointer
         sealer.start()
-    app.state.audit_sealer = sealer
+    if checkpointer is not None:
+        checkpointer.start()
+    app.state.audit_sealer, app.state.audit_checkpointer = sealer, checkpointer
     try:
         yield
     finally:
@@ -114,6 +126,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await run_in_threadpool(batcher.stop)
         if sealer is not None:
             await run_in_threadpool(sealer.stop)
+        if checkpointer is not None:  # after the sealer: the last checkpoint pins the last sealed entry
+            await run_in_threadpool(checkpointer.stop)
 
 
 # The cyclic garbage collector's full passes walk every object of the process — the framework and its models
@@ -159,6 +173,9 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     # One DuckDB engine per process: thread-safe (a cursor per run), views over the lake made once.
     app.state.analytics = DuckDBEngine(settings.lake_dir)
     _install_edge(app, settings)
+    app.state.unauthenticated = UnauthenticatedTrail(
+        settings.audit_unauthenticated_seconds, app.state.metrics_registry
+    )
     _install_error_handlers(app)
     _install_health(app)
     for module in (
@@ -215,8 +232,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             # The request's own transaction is already rolled back here; write the refusal in a new one,
             # off the event loop.
             await run_in_threadpool(_audit_refusal, request, principal, exc)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _problem(exc.status, exc.problem(request.url.path), headers)
+        if exc.status == 401:
+            await _note_unauthenticated(request, exc)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return _problem(exc.status, exc.problem(request.url.path), headers | exc.headers())
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -260,6 +279,39 @@ def _audit_refusal(request: Request, principal: Principal, exc: JinyuError) -> N
         outcome=outcome,
         detail={"route": route, "code": exc.code},
     )
+
+
+async def _note_unauthenticated(request: Request, exc: JinyuError) -> None:
+    """Every 401 is counted; audited at most once per client address per interval (see audit.rejections).
+    A failed login is left to the login, which audits it itself (`auth.login`, failed)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if isinstance(exc, BadCredentials):
+        reason = "bad_password"
+    elif scheme.lower() == "bearer" and credential:
+        reason = "bad_token"
+    elif request.headers.get("x-api-key") or (scheme.lower() == "apikey" and credential):
+        reason = "bad_api_key"
+    else:
+        reason = "no_credential"
+    address = request.client.host if request.client else "unknown"
+    trail: UnauthenticatedTrail = request.app.state.unauthenticated
+    admitted = trail.note(reason, address, audit=reason != "bad_password")
+    if admitted is not None:
+        # The route's template, never the path as sent: its parameters are the caller's to choose.
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        if request.url.path.startswith(API) and route.startswith("/") and not route.startswith(API):
+            route = API + route
+        await run_in_threadpool(
+            trail.record,
+            request.app.state.sessionmaker,
+            admitted,
+            reason=reason,
+            code=exc.code,
+            method=request.method,
+            route=route,
+            address=address,
+        )
 
 
 def _install_health(app: FastAPI) -> None:

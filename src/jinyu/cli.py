@@ -2,21 +2,74 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from jinyu.audit.cli import app as audit_app
-from jinyu.claim.cli import app as claim_app
-from jinyu.config import get_settings, load_settings
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_table
-from jinyu.ingest.cli import datasets_app, ingest, ingest_region
-from jinyu.ingest.cli_quarantine import ingest_quarantine
-from jinyu.party.cli import orgs_app, users_app
-from jinyu.risk.cli import app as risk_app
-from jinyu.synth.cli import command as synth_command
+
+# The domains' commands, imported only when one of them runs (or its own --help is asked for): importing them
+# all pulled in SQLAlchemy, DuckDB, Arrow, sqlglot and every domain, ~5 s of CPU before `jinyu --help` answered.
+# name -> (module, attribute: a Typer app, or a function that is one command; short help for the root's list).
+LAZY: dict[str, tuple[str, str, str]] = {
+    "audit": ("jinyu.audit.cli", "app", "审计日志 / audit trail: verify, search"),
+    "datasets": ("jinyu.ingest.cli", "datasets_app", "数据集契约 / dataset contracts: list, show, docs"),
+    "orgs": ("jinyu.party.cli", "orgs_app", "机构 / organisations: list, create"),
+    "users": ("jinyu.party.cli", "users_app", "用户与服务账户 / users, service accounts, API keys"),
+    "risk": ("jinyu.risk.cli", "app", "资金流向风险核查 / fund-flow risk checks for banks"),
+    "claim": (
+        "jinyu.claim.cli",
+        "app",
+        "惠民保一站式结算 / supplementary medical insurance, instant settlement",
+    ),
+    "ingest": ("jinyu.ingest.cli", "ingest", "接入一个数据文件 / validate and load one file"),
+    "ingest-region": ("jinyu.ingest.cli", "ingest_region", "接入整个区域 / load every dataset of a region"),
+    "ingest-quarantine": (
+        "jinyu.ingest.cli_quarantine",
+        "ingest_quarantine",
+        "查看被拒绝的行（仅提供方）/ open a load's rejected rows (providing organisation only)",
+    ),
+    "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
+}
+
+
+def load_command(name: str) -> Any:
+    """The click command of a lazily mounted name (imports its module)."""
+    module, attribute, _ = LAZY[name]
+    target: Any = getattr(importlib.import_module(module), attribute)
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer()
+        single.command(name)(target)
+        target = single
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
+
+
+class LazyRoot(TyperGroup):
+    """The root group: lists the lazy commands by their short help, imports one only to run it."""
+
+    # Typer vendors its own click: contexts and commands are typed Any here rather than by that private module.
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in LAZY and cmd_name not in self.commands:
+            _, _, short = LAZY[cmd_name]
+            return TyperCommand(cmd_name, help=short, short_help=short)  # listed, not loaded
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] in LAZY:
+            return args[0], load_command(args[0]), args[1:]
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
+    cls=LazyRoot,
     help="金渝 Jinyu — 金融数字化枢纽开放平台 / open platform of a regional financial regulator's digital-finance "
     "hub. Settings come from JINYU_* environment variables (see README).",
     no_args_is_help=True,
@@ -24,22 +77,13 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="业务库 / operational store: `jinyu db upgrade`", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(audit_app, name="audit")
-app.add_typer(datasets_app, name="datasets")
-app.add_typer(orgs_app, name="orgs")
-app.add_typer(users_app, name="users")
-app.add_typer(risk_app, name="risk")
-app.add_typer(claim_app, name="claim")
-app.command("ingest")(ingest)
-app.command("ingest-region")(ingest_region)
-app.command("ingest-quarantine")(ingest_quarantine)
-app.command("synth")(synth_command)
 
 
 @db_app.command("upgrade")
 @handle_errors
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """升级数据库结构到最新 / migrate the operational store. Example: jinyu db upgrade"""
+    from jinyu.config import get_settings
     from jinyu.migrate import upgrade
 
     settings = get_settings()
@@ -71,6 +115,7 @@ def _serve(host: str, port: int, workers: int = 1) -> None:
     from rich.markup import escape
 
     from jinyu import serving
+    from jinyu.config import get_settings
     from jinyu.core.logging import configure as configure_logging
 
     # Every worker process builds its app with `serving_app` (the tracing index starts building at once).
@@ -106,6 +151,7 @@ def demo(
     """
     import os
 
+    from jinyu.config import get_settings, load_settings
     from jinyu.demo import prepare
 
     if data_dir is not None:

@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_address_max_failures: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="failed logins from one client address, whatever the usernames, before it is refused",
+    )
+    login_address_window_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="window of the per-address count; a refused address waits this long",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     spark_master: str = "local[2]"
     tracing_warm: bool = Field(
@@ -43,6 +55,27 @@ class Settings(BaseSettings):
     audit_journal: bool = Field(
         default=True,
         description="server processes journal audit entries and seal them in the background (no global lock)",
+    )
+    audit_checkpoints: Path | None = Field(
+        default=None,
+        description="append-only file of signed audit checkpoints; default <data dir>/audit/checkpoints.jsonl",
+    )
+    audit_checkpoint_key: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) signing them; default <data dir>/keys/audit_checkpoint_ed25519.pem",
+    )
+    audit_checkpoint_public_key: Path | None = Field(
+        default=None,
+        description="Ed25519 public key (PEM) verify checks them with; default the private key's",
+    )
+    audit_checkpoint_every: int = Field(
+        default=1000, ge=0, le=10_000_000, description="a checkpoint after this many new entries (0: off)"
+    )
+    audit_checkpoint_seconds: int = Field(
+        default=300, ge=0, le=86_400, description="a checkpoint this often while entries arrive (0: off)"
+    )
+    audit_unauthenticated_seconds: int = Field(
+        default=60, ge=1, le=86_400, description="at most one audited 401 per client address in this time"
     )
     max_inflight: int = Field(
         default=8, ge=1, le=1024, description="API requests handled at once per process (the rest queue)"
@@ -100,6 +133,14 @@ class Settings(BaseSettings):
     @property
     def lake_dir(self) -> Path:
         return self.data_dir / "lake"
+
+    @property
+    def audit_checkpoints_path(self) -> Path:
+        return self.audit_checkpoints or self.data_dir / "audit" / "checkpoints.jsonl"
+
+    @property
+    def audit_checkpoint_key_path(self) -> Path:
+        return self.audit_checkpoint_key or self.data_dir / "keys" / "audit_checkpoint_ed25519.pem"
 
     def key(self, name: Literal["signing_key", "pseudonym_key", "quarantine_key"]) -> bytes:
         """The named key: from the environment, else generated once into the data dir (0600)."""

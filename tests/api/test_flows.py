@@ -83,6 +83,7 @@ def test_consent_flow_and_refusals_are_audited(client: TestClient, session: Sess
         select(AuditEntry).where(AuditEntry.actor_id == other_user.id, AuditEntry.outcome == "not_found")
     ).all()
     assert len(refused) == 1
+    session.rollback()  # end the test's read: on SQLite a transaction holds the write lock from its start
     revoke = client.post(f"/api/v1/consents/{grant_id}/revoke", headers=ent_h, json={"reason": "不再需要"})
     assert revoke.status_code == 200 and revoke.json()["state"] == "revoked"
 

@@ -106,7 +106,87 @@ def test_search_rejects_bad_options_readably(
 
 
 def test_help_is_chinese_first_with_an_example() -> None:
-    for command in ("verify", "search"):
+    for command in ("verify", "search", "checkpoint", "checkpoints", "public-key"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0
         assert "示例 / example" in result.stdout and "jinyu audit" in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------- checkpoints
+
+
+def test_checkpoint_signs_the_head_into_the_data_dir(store: sessionmaker[Session], tmp_path: Path) -> None:
+    result = runner.invoke(app, ["checkpoint", "--json"])
+
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert (body["n"], body["seq"], len(body["hash"]), len(body["sig"]) > 0) == (1, 3, 64, True)
+    line = json.loads((tmp_path / "audit" / "checkpoints.jsonl").read_text())
+    assert (line["seq"], line["hash"], line["sig"]) == (3, body["hash"], body["sig"])
+    assert (tmp_path / "keys" / "audit_checkpoint_ed25519.pem").stat().st_mode & 0o777 == 0o600
+    assert _actions(store)[-1] == "audit.checkpoint"
+
+    listed = runner.invoke(app, ["checkpoints", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [c["seq"] for c in json.loads(listed.stdout)["items"]] == [3]
+
+
+def test_a_verifier_with_the_printed_public_key_alone(
+    store: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(app, ["checkpoint"]).exit_code == 0
+    printed = runner.invoke(app, ["public-key"])
+    assert printed.exit_code == 0 and printed.stdout.startswith("-----BEGIN PUBLIC KEY-----")
+    (tmp_path / "cp.pub.pem").write_text(printed.stdout)
+    monkeypatch.setenv("JINYU_AUDIT_CHECKPOINT_PUBLIC_KEY", str(tmp_path / "cp.pub.pem"))
+    monkeypatch.setenv("JINYU_AUDIT_CHECKPOINT_KEY", str(tmp_path / "not-here.pem"))
+    get_settings.cache_clear()
+
+    result = runner.invoke(app, ["verify", "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["checkpoint"]["n"] == 1
+    assert not (tmp_path / "not-here.pem").exists()
+
+
+def test_verify_refuses_a_tail_cut_below_the_checkpoint(store: sessionmaker[Session]) -> None:
+    assert runner.invoke(app, ["checkpoint"]).exit_code == 0  # pins seq 3; the command itself is seq 4
+    with db.transaction(store) as s:
+        s.execute(text("DELETE FROM audit_entries WHERE seq > 2"))
+        s.execute(
+            text("UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit_entries WHERE seq = 2)")
+        )
+
+    result = runner.invoke(app, ["verify"])
+
+    assert result.exit_code == 1
+    assert "shorter than signed checkpoint #1" in result.stderr and "seq 3" in result.stderr
+
+
+def test_checkpoints_exit_1_on_a_tampered_file(store: sessionmaker[Session], tmp_path: Path) -> None:
+    assert runner.invoke(app, ["checkpoint"]).exit_code == 0
+    sink = tmp_path / "audit" / "checkpoints.jsonl"
+    sink.write_text(sink.read_text().replace('"seq":3', '"seq":2'))
+
+    result = runner.invoke(app, ["checkpoints"])
+
+    assert result.exit_code == 1
+    assert "checkpoint #1 (line 1)" in result.stderr and "signature invalid" in result.stderr
+    verified = runner.invoke(app, ["verify"])
+    assert verified.exit_code == 1 and "signature invalid" in verified.stderr
+
+
+def test_checkpoint_of_an_empty_trail_is_refused_readably(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    monkeypatch.setenv("JINYU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JINYU_DATABASE_URL", url)
+    get_settings.cache_clear()
+    metadata.create_all(runtime.engine_for(url))
+    try:
+        result = runner.invoke(app, ["checkpoint"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 1 and "the trail is empty" in result.stderr

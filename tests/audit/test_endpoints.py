@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from jinyu.audit import service
+from jinyu.audit import checkpointing, service
+from jinyu.audit.anchor import anchors_for
 from jinyu.audit.endpoints import router
+from jinyu.config import Settings, load_settings
 from jinyu.core.auth import OrgKind, Principal, Role
 from jinyu.core.errors import JinyuError, NotAuthenticated
 from jinyu.core.web import declared_permission
@@ -41,9 +44,15 @@ def _authenticate(request: Request, session: Session) -> Principal:
 
 
 @pytest.fixture
-def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path)
+
+
+@pytest.fixture
+def client(session_factory: sessionmaker[Session], settings: Settings) -> Iterator[TestClient]:
     app = FastAPI()
     app.state.sessionmaker = session_factory
+    app.state.settings = settings
     app.state.authenticate = _authenticate
 
     @app.exception_handler(JinyuError)
@@ -76,7 +85,11 @@ def test_every_route_declares_its_permission() -> None:
         for route in router.routes
         if isinstance(route, APIRoute)
     }
-    assert declared == {"/audit/verify": {"audit_verify"}, "/audit/entries": {"audit_read"}}
+    assert declared == {
+        "/audit/verify": {"audit_verify"},
+        "/audit/entries": {"audit_read"},
+        "/audit/checkpoints": {"audit_verify"},
+    }
 
 
 @pytest.mark.parametrize(
@@ -89,6 +102,9 @@ def test_every_route_declares_its_permission() -> None:
         ("/entries", None, 401),
         ("/entries", "banker", 403),
         ("/entries", "analyst", 200),
+        ("/checkpoints", None, 401),
+        ("/checkpoints", "banker", 403),
+        ("/checkpoints", "analyst", 200),
     ],
 )
 def test_permissions(client: TestClient, path: str, user: str | None, status: int) -> None:
@@ -153,3 +169,36 @@ def test_entries_filter_and_page(client: TestClient) -> None:
 )
 def test_entries_reject_bad_query_parameters(client: TestClient, params: dict[str, Any]) -> None:
     assert _get(client, "/entries", **params).status_code == 422
+
+
+@pytest.mark.usefixtures("trail")
+def test_checkpoints_are_listed_and_verify_holds_the_chain_against_them(
+    client: TestClient, session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    with session_factory() as s:
+        checkpointing.write_checkpoint(s, anchors_for(settings))
+        s.commit()
+
+    listed = _get(client, "/checkpoints").json()
+    assert (listed["ok"], listed["count"], listed["sink"], listed["problem"]) == (
+        True,
+        1,
+        "checkpoints.jsonl",  # the file's name, never a server path
+        None,
+    )
+    [cp] = listed["items"]
+    assert (cp["n"], cp["seq"], len(cp["hash"]), len(cp["key"])) == (1, 3, 64, 16)
+    assert _get(client, "/verify").json()["checkpoint"]["seq"] == 3
+    [listing] = _get(client, "/entries", action="audit.checkpoint.list").json()["items"]
+    assert listing["actor_id"] == "user-supervisor"
+
+    with session_factory() as s:
+        s.execute(text("DELETE FROM audit_entries WHERE seq > 2"))
+        s.execute(
+            text("UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit_entries WHERE seq = 2)")
+        )
+        s.commit()
+
+    body = _get(client, "/verify").json()
+    assert (body["ok"], body["problem"], body["first_bad_seq"]) == (False, "checkpoint", 3)
+    assert "shorter than signed checkpoint #1" in body["message"]

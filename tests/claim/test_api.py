@@ -166,6 +166,19 @@ def test_done_settle_replay_cancel_settle_again_and_everything_agrees(
     )
     assert again.status_code == 201 and again.json()["payout"] == "4200.00"
     assert again.json()["status"] == "settled"
+    # one settlement in force per visit: a third one is refused, naming the one in force
+    third = client.post(f"{API}/settlements", json=request("MSG-4", "SETL-3", certno), headers=a.his)
+    assert third.status_code == 409 and third.headers["content-type"].startswith("application/problem+json")
+    assert third.json()["code"] == "visit_already_settled"
+    assert third.json()["existing"]["id"] == again.json()["id"]
+    assert third.json()["errors"][0]["field"] == "setlinfo.mdtrt_id"
+    # the first message replayed: its first answer (pending), saying it has since been cancelled
+    replay = client.post(f"{API}/settlements", json=request("MSG-1", "SETL-1", certno), headers=a.his)
+    assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
+    assert {k: v for k, v in replay.json().items() if k != "since"} == {
+        k: v for k, v in body.items() if k != "since"
+    }
+    assert replay.json()["since"]["status"] == "cancelled" and replay.json()["since"]["note"] == "重新结算"
 
     # the ledger: one payout of 4,200 in force; cached balances equal the postings
     book = client.get(f"{API}/ledger/books/{book_id}", headers=a.staff).json()
@@ -192,7 +205,7 @@ def test_done_settle_replay_cancel_settle_again_and_everything_agrees(
     assert elig["accumulators"]["deductibles"][0]["used"] == "20000.00"
     assert elig["accumulators"]["overall"]["paid"] == "4200.00"
 
-    # the daily reconciliation agrees (totals first), and running it twice changes nothing
+    # the daily reconciliation agrees (record by record), and running it twice changes nothing
     daily = {
         "business_date": "2025-06-01",
         "total_count": 1,
@@ -209,7 +222,9 @@ def test_done_settle_replay_cancel_settle_again_and_everything_agrees(
         "4200.00",
         "4200.00",
     )
-    assert client.post(f"{API}/reconciliations", json=daily, headers=a.his).json()["id"] == run.json()["id"]
+    twice = client.post(f"{API}/reconciliations", json=daily, headers=a.his)
+    assert twice.status_code == 200 and twice.headers["Idempotent-Replayed"] == "true"
+    assert twice.json()["id"] == run.json()["id"]
 
     # FHIR R4 ClaimResponse of the settlement in force
     fhir = client.get(f"{API}/settlements/{again.json()['id']}/fhir", headers=a.staff)
@@ -237,6 +252,9 @@ def test_errors_are_problem_json(client: TestClient, session: Session) -> None:
     assert {e["field"] for e in bad.json()["errors"]} >= {"name", "year", "liabilities"}
     r = client.post(f"{API}/settlements", json=request("M", "S", "110101199001011234"), headers=a.his)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "certno"
+    r = client.post(f"{API}/settlements", json=request("M", "S", resident_id(seq=901)), headers=a.his)
+    assert r.status_code == 422 and r.json()["code"] == "person_unknown"
+    assert r.json()["errors"][0]["field"] == "certno"
 
 
 class session_factory_of:

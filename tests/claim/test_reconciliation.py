@@ -1,5 +1,5 @@
-"""Daily reconciliation: totals first, then detail; corrections are new entries; the same file twice changes
-nothing; a corrected file never applies a correction twice."""
+"""Daily reconciliation: every record in detail (totals only reported); corrections are new entries; the
+same file twice changes nothing; a corrected file never applies a correction twice."""
 
 from __future__ import annotations
 
@@ -68,6 +68,35 @@ def test_totals_that_agree_need_no_detail(session: Session) -> None:
     s = service.settle(session, w.his, settle_in(w, "m1", auto_confirm=True, **BILL), KEY).settlement
     run = service.reconcile(session, w.his, file(("MDTRT-1", "SETL-1", "settled", str(s.payout))))
     assert (run.status, run.totals_match, run.items) == ("matched", True, [])
+
+
+def test_totals_that_cancel_out_are_still_compared_in_detail(session: Session) -> None:
+    """A settlement missing from the file, a ghost of nearly the same amount and a one-fen difference
+    elsewhere: 3 records and 18,200.00 on both sides, yet three discrepancies."""
+    w = world(session)
+    bills = [("m1", "MDTRT-1", "SETL-1", BILL), ("m2", "V2", "S2", SMALL), ("m3", "V3", "S3", SMALL)]
+    paid = [
+        service.settle(
+            session, w.his, settle_in(w, m, mdtrt_id=v, setl_id=k, auto_confirm=True, **b), KEY
+        ).settlement.payout
+        for m, v, k, b in bills
+    ]
+    assert paid == [D("4200.00"), D("7000.00"), D("7000.00")]  # hand-computed: see BILL and SMALL
+    daily = file(
+        ("MDTRT-1", "SETL-1", "settled", "4200.00"),
+        ("V2", "S2", "settled", "7000.01"),  # one fen more
+        ("V9", "S9", "settled", "6999.99"),  # a ghost; V3/S3 is missing
+    )
+    assert (daily.total_count, daily.total_payout) == (3, D("18200.00"))
+    before = journals(session)
+    run = service.reconcile(session, w.his, daily)
+    assert (run.status, run.totals_match, run.corrections, run.discrepancies) == ("discrepancies", True, 0, 3)
+    assert {(i.setl_id, i.finding, i.our_amount, i.their_amount) for i in run.items} == {
+        ("S2", "amount_mismatch", D("7000.00"), D("7000.01")),
+        ("S3", "ours_only", D("7000.00"), None),
+        ("S9", "theirs_only", None, D("6999.99")),
+    }
+    assert journals(session) == before  # flagged for people, nothing corrected
 
 
 def settle_three(session: Session, w: World) -> tuple[str, str, str]:

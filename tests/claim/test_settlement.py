@@ -17,8 +17,10 @@ from jinyu.claim.errors import (
     HospitalNotInScheme,
     IdempotencyConflict,
     NotEnrolled,
+    PersonUnknown,
     SettlementNotFound,
     SettlementStateConflict,
+    VisitAlreadySettled,
 )
 from jinyu.claim.models import ClaimEnrollment, ClaimPayoutEntry, ClaimSettlement
 from jinyu.claim.rules.ledger import balances_of
@@ -199,7 +201,7 @@ def test_refusals(session: Session) -> None:
     w = world(session)
     with pytest.raises(BillInvalid):
         service.settle(session, w.his, settle_in(w, "m1", medfee_sumamt="1.00", **BILL), KEY)
-    with pytest.raises(NotEnrolled):
+    with pytest.raises(PersonUnknown):  # never enrolled in anything (test_lifecycle: the two cases apart)
         service.settle(session, w.his, settle_in(w, "m2", certno=resident_id(seq=777), **BILL), KEY)
     other = make_org(session, OrgKind.HOSPITAL)
     with pytest.raises(HospitalNotInScheme):
@@ -337,8 +339,9 @@ def test_post_discharge_claim_for_a_hospital_outside_direct_settlement(session: 
         D("-4200.00"),
     )
     assert accumulators(session, w)[("overall", "overall")] == D("4200.00")
-    # the direct settlement of the same bill at another hospital is independent; at this one it is refused
+    # at this hospital the same visit is already paid (409); another visit is refused: not in the scheme
+    outside_his = principal(session, outside, Role.HOSPITAL_SYSTEM)
+    with pytest.raises(VisitAlreadySettled):
+        service.settle(session, outside_his, settle_in(w, "m9", **BILL), KEY)
     with pytest.raises(HospitalNotInScheme):
-        service.settle(
-            session, principal(session, outside, Role.HOSPITAL_SYSTEM), settle_in(w, "m9", **BILL), KEY
-        )
+        service.settle(session, outside_his, settle_in(w, "m8", mdtrt_id="MDTRT-8", **BILL), KEY)

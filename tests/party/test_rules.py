@@ -9,10 +9,14 @@ from jinyu.party.rules import (
     RegistrationState as S,
 )
 from jinyu.party.rules import (
+    Throttle,
+    after_failure,
     can_transition,
     child_path,
-    lockout_until,
+    common_password,
+    common_passwords,
     password_problems,
+    retry_after_seconds,
     role_allowed,
 )
 
@@ -54,10 +58,62 @@ def test_paths_nest() -> None:
     assert child_path(root, "b").startswith(root)
 
 
-def test_lockout_after_max_failures() -> None:
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    assert lockout_until(2, now, 3, dt.timedelta(minutes=15)) is None
-    assert lockout_until(3, now, 3, dt.timedelta(minutes=15)) == now + dt.timedelta(minutes=15)
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+MIN = dt.timedelta(minutes=1)
+
+
+def test_lockout_after_max_failures_within_the_window() -> None:
+    window = lockout = 15 * MIN
+    state = after_failure(Throttle(), NOW, 3, window, lockout)
+    assert state == Throttle(1, NOW, None)
+    state = after_failure(state, NOW + MIN, 3, window, lockout)
+    assert state == Throttle(2, NOW, None)
+    locked = after_failure(state, NOW + 2 * MIN, 3, window, lockout)
+    assert locked == Throttle(0, None, NOW + 17 * MIN)
+    assert retry_after_seconds(locked.locked_until, NOW + 2 * MIN) == 15 * 60
+    assert retry_after_seconds(locked.locked_until, NOW + 17 * MIN - dt.timedelta(milliseconds=1)) == 1
+    assert retry_after_seconds(locked.locked_until, NOW + 17 * MIN) is None
+    assert retry_after_seconds(None, NOW) is None
+
+
+def test_failures_older_than_the_window_are_forgotten() -> None:
+    state = Throttle(2, NOW, None)
+    assert after_failure(state, NOW + 15 * MIN, 3, 15 * MIN, 15 * MIN) == Throttle(1, NOW + 15 * MIN, None)
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Password123!",
+        "password",
+        "PASSWORD2024!!",
+        "P@ssw0rd2024",
+        "Qwerty123456!",
+        "Woaini1314!",
+        "Admin@12345678",
+        "1qaz2wsx3EDC!",
+        "L0ve12345678!",
+        "Iloveyou2024#",
+    ],
+)
+def test_common_passwords_are_refused(password: str) -> None:
+    assert common_password(password)
+    problems = password_problems(password, "alice")
+    assert "是常见密码，容易被猜中 / is a common password, easily guessed" in problems
+
+
+@pytest.mark.parametrize(
+    "password", ["Correct-Horse-42x", "Zq8#mT2!vR4p", "Good-Password-42", "Tiger-Lily-88x"]
+)
+def test_uncommon_passwords_pass(password: str) -> None:
+    assert not common_password(password)
+
+
+def test_the_shipped_list_is_package_data_in_lower_case() -> None:
+    words = common_passwords()
+    assert len(words) > 400
+    assert {"password", "123456", "qwerty", "woaini"} <= words
+    assert all(w == w.lower() and w.strip() == w and not w.startswith("#") for w in words)
 
 
 @pytest.mark.parametrize(

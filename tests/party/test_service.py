@@ -126,7 +126,7 @@ def test_login_locks_after_repeated_failures(
 ) -> None:
     ent = make_org(session, OrgKind.ENTERPRISE)
     make_user(session, ent, Role.ENTERPRISE_ADMIN, username="locky")
-    session.flush()
+    session.commit()  # a failed login ends the caller's transaction
     assert service.login(session, session_factory, "locky", PASSWORD, settings).access_token
     for _ in range(settings.login_max_failures):
         with pytest.raises(BadCredentials):

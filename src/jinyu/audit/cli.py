@@ -7,15 +7,26 @@ from typing import Annotated
 
 import typer
 
-from jinyu.audit import service
-from jinyu.audit.schemas import AuditEntryOut, AuditFilter, PageRequest, VerifyResultOut, build
+from jinyu.audit import checkpointing, service
+from jinyu.audit.anchor import anchors_for
+from jinyu.audit.schemas import (
+    AuditEntryOut,
+    AuditFilter,
+    CheckpointListOut,
+    CheckpointOut,
+    PageRequest,
+    VerifyResultOut,
+    build,
+)
+from jinyu.config import get_settings
 from jinyu.core.auth import SYSTEM, Perm
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
 from jinyu.core.clock import local
 from jinyu.core.runtime import unit_of_work
 
 app = typer.Typer(
-    help="审计追踪：校验哈希链、检索审计记录 / Audit trail: verify the hash chain, search entries.",
+    help="审计追踪：校验哈希链、签名检查点、检索审计记录 / Audit trail: verify the hash chain, signed "
+    "checkpoints, search entries.",
     no_args_is_help=True,
 )
 
@@ -30,14 +41,16 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON
 @app.command("verify")
 @handle_errors
 def verify(json_out: JsonFlag = False) -> None:
-    """校验整条审计哈希链；链被破坏时以退出码 1 结束并指出第一条问题记录。
-    Verify the whole audit hash chain; exit code 1 naming the first bad entry when it is broken.
+    """校验整条审计哈希链并核对签名检查点；链被破坏、比最后一个检查点短或与之不符时以退出码 1 结束。
+    Verify the whole audit hash chain and hold it against the signed checkpoints; exit code 1 naming the
+    first bad entry, or the checkpoint, when it is broken, shorter than or different from the last one.
 
     示例 / example:  jinyu audit verify --json
     """
+    anchors = anchors_for(get_settings())
     # The command's own audit entry must commit even when the chain is broken, so exit after the transaction.
     with unit_of_work() as session:
-        result = VerifyResultOut.of(service.verify(session, CONSOLE))
+        result = VerifyResultOut.of(service.verify(session, CONSOLE, anchors=anchors))
     if json_out:
         print_json(result)
     elif result.ok:
@@ -46,6 +59,69 @@ def verify(json_out: JsonFlag = False) -> None:
     if not result.ok:
         err_console.print(f"[bold red]✗ {result.message}[/]")
         raise typer.Exit(1)
+
+
+@app.command("checkpoint")
+@handle_errors
+def checkpoint(json_out: JsonFlag = False) -> None:
+    """现在签名并追加一个检查点（先校验自上一个检查点以来的链）。
+    Sign and append a checkpoint of the chain's head now (the chain since the last one is checked first).
+
+    检查点文件与密钥见 JINYU_AUDIT_CHECKPOINTS、JINYU_AUDIT_CHECKPOINT_KEY。
+    The file and key: JINYU_AUDIT_CHECKPOINTS, JINYU_AUDIT_CHECKPOINT_KEY.
+
+    示例 / example:  jinyu audit checkpoint --json
+    """
+    anchors = anchors_for(get_settings())
+    with unit_of_work() as session:
+        cp = CheckpointOut.of_checkpoint(checkpointing.checkpoint(session, CONSOLE, anchors))
+    if json_out:
+        print_json(cp)
+        return
+    console.print(f"[bold green]✓[/] 检查点 / checkpoint #{cp.n}: seq {cp.seq} {cp.hash}")
+    console.print(f"签名时间 / signed at: {local(cp.at):%Y-%m-%d %H:%M:%S} (Asia/Shanghai), key {cp.key}")
+    console.print(f"文件 / file: {anchors.sink}")
+
+
+@app.command("checkpoints")
+@handle_errors
+def list_checkpoints(
+    limit: Annotated[int, typer.Option(help="条数 / how many, newest first", min=1, max=500)] = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """列出签名检查点并校验整个检查点文件；文件不可信时以退出码 1 结束。
+    List the signed checkpoints, newest first, checking the whole file; exit code 1 when it fails.
+
+    示例 / example:  jinyu audit checkpoints --limit 5
+    """
+    anchors = anchors_for(get_settings())
+    with unit_of_work() as session:
+        items, check = checkpointing.list_checkpoints(session, CONSOLE, anchors, limit=limit)
+    out = CheckpointListOut.of(items, check, str(anchors.sink))
+    if json_out:
+        print_json(out)
+    else:
+        print_table(
+            f"签名检查点 / Signed checkpoints ({out.sink})",
+            ("#", "seq", "时间 / at (Asia/Shanghai)", "hash", "key"),
+            ((c.n, c.seq, f"{local(c.at):%Y-%m-%d %H:%M:%S}", c.hash[:16] + "…", c.key) for c in out.items),
+        )
+        if out.ok:
+            console.print(f"[bold green]✓[/] {out.count} 个检查点均有效 / {out.count} checkpoints check out")
+    if not out.ok:
+        err_console.print(f"[bold red]✗ {out.problem}[/]")
+        raise typer.Exit(1)
+
+
+@app.command("public-key")
+@handle_errors
+def public_key() -> None:
+    """打印校验检查点所用的 Ed25519 公钥（PEM），供审计方离线校验。
+    Print the Ed25519 public key (PEM) that checkpoints verify with, for verifiers elsewhere.
+
+    示例 / example:  jinyu audit public-key > checkpoint.pub.pem
+    """
+    typer.echo(anchors_for(get_settings()).public_pem(), nl=False)
 
 
 @app.command("search")

@@ -35,3 +35,18 @@ class AuditChainBroken(Conflict):
 
     code = "audit_chain_broken"
     title = "审计链已损坏 / Audit chain broken"
+
+
+class CheckpointRefused(Conflict):
+    """A signed checkpoint was not written: the trail is empty, or the chain does not hold since the last
+    checkpoint (signing it would bless the tampering)."""
+
+    code = "audit_checkpoint_refused"
+    title = "拒绝写入审计检查点 / Audit checkpoint refused"
+
+
+class CheckpointKeyUnusable(Conflict):
+    """The checkpoint signing or verifying key file cannot be read as an Ed25519 key."""
+
+    code = "audit_checkpoint_key_unusable"
+    title = "审计检查点密钥不可用 / Audit checkpoint key unusable"

@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -206,9 +217,11 @@ def read_head(session: Session) -> ChainHead | None:
     return _read_head(session)
 
 
-def iter_chain(session: Session, *, upto: int | None, batch: int = VERIFY_BATCH) -> Iterator[dict[str, Any]]:
-    """Every entry as a plain mapping, in seq order, fetched `batch` rows at a time (keyset, not OFFSET)."""
-    after = 0
+def iter_chain(
+    session: Session, *, upto: int | None, batch: int = VERIFY_BATCH, after: int = 0
+) -> Iterator[dict[str, Any]]:
+    """Every entry past `after` as a plain mapping, in seq order, fetched `batch` rows at a time (keyset, not
+    OFFSET)."""
     while True:
         stmt = select(*_CHAIN_COLUMNS).where(AuditEntry.seq > after)
         if upto is not None:
@@ -219,6 +232,25 @@ def iter_chain(session: Session, *, upto: int | None, batch: int = VERIFY_BATCH)
         if len(rows) < batch:
             return
         after = rows[-1]["seq"]
+
+
+def hash_at(session: Session, seq: int) -> str | None:
+    """The stored hash of entry `seq` (None when there is no such entry)."""
+    value: str | None = session.execute(
+        select(AuditEntry.hash).where(AuditEntry.seq == seq)
+    ).scalar_one_or_none()
+    return value
+
+
+def head_and_hash_now(session: Session, seq: int) -> tuple[ChainHead | None, str | None] | None:
+    """The head and entry `seq`'s hash as committed now, read outside the session's transaction (whose
+    snapshot may be older: SQLite keeps one from a transaction's first read); None when the session is not
+    bound to an engine."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):
+        return None
+    with Session(bind) as fresh:
+        return _read_head(fresh), hash_at(fresh, seq)
 
 
 def first_seq_beyond_head(session: Session) -> int | None:

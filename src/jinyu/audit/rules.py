@@ -74,6 +74,9 @@ class Problem(enum.StrEnum):
         "inserted"  # never appended through the chain: a second link to one predecessor, or past the head
     )
     HEAD = "head"  # the head anchor is missing or disagrees with an empty chain
+    CHECKPOINT = (
+        "checkpoint"  # shorter than or different from a signed checkpoint, or the checkpoints are bad
+    )
 
 
 _OUTCOMES = frozenset(o.value for o in Outcome)
@@ -88,6 +91,7 @@ _PROBLEM_TEXT: dict[Problem, str] = {
     "it was never appended through the chain",
     Problem.HEAD: "审计链头锚点缺失或与链尾不符 / the audit chain head anchor is missing or does not match "
     "the tail",
+    Problem.CHECKPOINT: "{note}",
 }
 
 
@@ -98,6 +102,16 @@ class ChainHead:
 
 
 @dataclass(frozen=True)
+class CheckpointRef:
+    """The signed checkpoint a verification was held against (see `audit.checkpoints`)."""
+
+    n: int
+    seq: int
+    hash: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     """The outcome of verifying the chain: intact, or the FIRST bad entry and what happened to it."""
 
@@ -105,6 +119,8 @@ class VerifyResult:
     head: ChainHead | None
     problem: Problem | None = None
     first_bad_seq: int | None = None
+    checkpoint: CheckpointRef | None = None  # the last signed checkpoint, when there is one
+    note: str | None = None  # the checkpoint problem, in words (Problem.CHECKPOINT)
 
     @property
     def ok(self) -> bool:
@@ -113,11 +129,18 @@ class VerifyResult:
     @property
     def message(self) -> str:
         if self.problem is None:
+            cp = self.checkpoint
+            anchored = (
+                f"；与检查点 #{cp.n}（第 {cp.seq} 条）一致 / matches checkpoint #{cp.n} (seq {cp.seq})"
+                if cp is not None
+                else "；尚无签名检查点 / no signed checkpoint yet"
+            )
             return (
                 f"审计链完整：已校验 {self.checked} 条 / audit chain intact: {self.checked} entries checked"
+                + anchored
             )
         return "审计链已损坏 / audit chain broken: " + _PROBLEM_TEXT[self.problem].format(
-            seq=self.first_bad_seq
+            seq=self.first_bad_seq, note=self.note
         )
 
 
@@ -293,12 +316,19 @@ def _self_consistent(entry: Mapping[str, Any]) -> bool:
 Finding = tuple[Problem, int]
 
 
-def verify_chain(entries: Iterable[Mapping[str, Any]], head: ChainHead | None) -> VerifyResult:
+def verify_chain(
+    entries: Iterable[Mapping[str, Any]], head: ChainHead | None, *, start: ChainHead | None = None
+) -> VerifyResult:
     """Stream `entries` (meant to be in seq order) and name the FIRST entry that was changed, removed,
-    reordered or inserted. Holds two entries at a time, however long the chain."""
+    reordered or inserted. Holds two entries at a time, however long the chain.
+
+    `start`: the entries continue a chain already checked up to this (seq, hash) — a signed checkpoint — and
+    begin at the entry after it."""
     current, upcoming = itertools.tee(entries)
     next(upcoming, None)  # one entry of look-ahead tells a moved entry from a missing one
     previous: Mapping[str, Any] | None = None
+    if start is not None and start.seq > 0:
+        previous = {"seq": start.seq, "hash": start.hash, "prev_hash": None}
     checked = 0
     for entry, following in itertools.zip_longest(current, upcoming):
         finding = _check_entry(entry, previous, following, head)

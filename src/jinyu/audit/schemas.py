@@ -8,7 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from jinyu.audit.rules import MAX_SUBJECT_ID_CHARS, Outcome, Problem, VerifyResult
+from jinyu.audit.checkpoints import Checkpoint, FileCheck
+from jinyu.audit.rules import MAX_SUBJECT_ID_CHARS, CheckpointRef, Outcome, Problem, VerifyResult
 from jinyu.core.clock import SHANGHAI
 from jinyu.core.errors import FieldError, InvalidInput
 from jinyu.core.pagination import MAX_LIMIT
@@ -39,13 +40,57 @@ class AuditEntryOut(BaseModel):
     hash: str
 
 
+class CheckpointRefOut(BaseModel):
+    n: int = Field(description="检查点序号 / checkpoint number in its file")
+    seq: int = Field(description="它签名时的链头位置 / the head seq it signed")
+    hash: str
+    at: dt.datetime = Field(description="签名时间（UTC）/ when it was signed (UTC)")
+
+    @classmethod
+    def of(cls, ref: CheckpointRef) -> CheckpointRefOut:
+        return cls(n=ref.n, seq=ref.seq, hash=ref.hash, at=ref.at)
+
+
+class CheckpointOut(CheckpointRefOut):
+    prev: str = Field(description="前一行的 SHA-256 / SHA-256 of the previous line (64 zeros for #1)")
+    key: str = Field(description="签名公钥指纹 / fingerprint of the signing public key")
+    sig: str = Field(description="Ed25519 签名（base64）/ Ed25519 signature (base64)")
+
+    @classmethod
+    def of_checkpoint(cls, cp: Checkpoint) -> CheckpointOut:
+        return cls(n=cp.n, seq=cp.seq, hash=cp.hash, at=cp.at, prev=cp.prev, key=cp.key, sig=cp.sig)
+
+
+class CheckpointListOut(BaseModel):
+    items: list[CheckpointOut] = Field(description="最新在前 / newest first")
+    count: int = Field(description="文件中校验通过的检查点数 / checkpoints in the file that check out")
+    ok: bool = Field(description="整个文件的序列与签名均有效 / the whole file's sequence and signatures hold")
+    problem: str | None = Field(description="第一个问题 / the first problem, naming the checkpoint")
+    sink: str = Field(description="检查点文件 / the checkpoint file")
+
+    @classmethod
+    def of(cls, items: list[Checkpoint], check: FileCheck, sink: str) -> CheckpointListOut:
+        return cls(
+            items=[CheckpointOut.of_checkpoint(cp) for cp in items],
+            count=check.count,
+            ok=check.ok,
+            problem=check.problem,
+            sink=sink,
+        )
+
+
 class VerifyResultOut(BaseModel):
     ok: bool
     checked: int = Field(description="校验通过的条数 / entries checked before the first problem")
     head_seq: int | None = Field(description="链头位置 / head seq (anchor it elsewhere to detect a rewrite)")
     head_hash: str | None
     first_bad_seq: int | None = Field(description="第一条有问题的记录 / the first bad entry's seq")
-    problem: Problem | None = Field(description="changed | removed | reordered | inserted | head")
+    problem: Problem | None = Field(
+        description="changed | removed | reordered | inserted | head | checkpoint"
+    )
+    checkpoint: CheckpointRefOut | None = Field(
+        default=None, description="校验所依据的最后一个签名检查点 / the last signed checkpoint held against"
+    )
     message: str = Field(description="中文 / English")
 
     @classmethod
@@ -57,6 +102,7 @@ class VerifyResultOut(BaseModel):
             head_hash=result.head.hash if result.head else None,
             first_bad_seq=result.first_bad_seq,
             problem=result.problem,
+            checkpoint=CheckpointRefOut.of(result.checkpoint) if result.checkpoint else None,
             message=result.message,
         )
 

@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from jinyu.audit import repository, rules
+from jinyu.audit import checkpoints, repository, rules
+from jinyu.audit.anchor import Anchors
+from jinyu.audit.checkpoints import FileCheck
 from jinyu.audit.errors import AuditAppendConflict, AuditChainBroken, AuditChainHeadMissing
 from jinyu.audit.models import AuditEntry
-from jinyu.audit.rules import Outcome, VerifyResult
+from jinyu.audit.rules import Outcome, Problem, VerifyResult
 from jinyu.audit.schemas import AuditEntryOut, AuditFilter, CursorPage, PageRequest
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import utcnow
@@ -121,7 +123,7 @@ def seal(session: Session, *, batch: int = SEAL_BATCH, wait: bool = True) -> int
     return len(links)
 
 
-def _seal_waiting(session: Session) -> None:
+def seal_waiting(session: Session) -> None:
     """Seal what waits, if anything; a chain that refuses appends (no head, a row past it) is left for verify to
     report, so reading never fails on it."""
     if not repository.count_journaled(session):
@@ -172,16 +174,25 @@ def record_outcome(
 
 
 def verify(
-    session: Session, principal: Principal, *, batch_size: int = repository.VERIFY_BATCH
+    session: Session,
+    principal: Principal,
+    *,
+    anchors: Anchors | None = None,
+    batch_size: int = repository.VERIFY_BATCH,
 ) -> VerifyResult:
-    """Walk the whole chain in seq order, `batch_size` rows at a time; the check itself is audited."""
+    """Walk the whole chain in seq order, `batch_size` rows at a time, then hold it against the signed
+    checkpoints of `anchors` (the boundaries always pass them); the check itself is audited."""
     principal.require(Perm.AUDIT_VERIFY)
-    _seal_waiting(session)  # journaled entries waiting for the sealer are checked too
+    seal_waiting(session)  # journaled entries waiting for the sealer are checked too
+    # The checkpoints first: one written while we walk then pins a head no later than the one we read next.
+    pinned = anchors.check() if anchors is not None else None
     head = repository.read_head(session)
     # Up to the head read now: entries appended while we walk are for the next run, not false alarms.
     entries = repository.iter_chain(session, upto=head.seq if head else None, batch=batch_size)
     beyond = repository.first_seq_beyond_head(session) if head else None
     result = rules.beyond_head(rules.verify_chain(entries, head), beyond)
+    if result.ok and pinned is not None:
+        result = _against_checkpoints(session, result, pinned)
     if beyond is not None or (head is None and not result.ok):
         # A chain with no head, or with a row already in the next seq, refuses appends (fails closed), so
         # this check cannot be recorded in it; the log keeps a trace for the operator.
@@ -198,9 +209,34 @@ def verify(
             "head_seq": head.seq if head else None,
             "problem": result.problem,
             "first_bad_seq": result.first_bad_seq,
+            "checkpoint": result.checkpoint.n if result.checkpoint else None,
         },
     )
     return result
+
+
+def _against_checkpoints(session: Session, result: VerifyResult, pinned: FileCheck) -> VerifyResult:
+    """An intact chain must also reach and pass through the last signed checkpoint."""
+    last = pinned.last
+    ref = last.ref if last else None
+    if not pinned.ok:
+        return VerifyResult(result.checked, result.head, Problem.CHECKPOINT, None, ref, pinned.problem)
+    if last is None:
+        return result
+    head, stored = result.head, repository.hash_at(session, last.seq)
+    if checkpoints.chain_shorter(last, head) or checkpoints.chain_differs(last, stored):
+        # Our transaction's snapshot may predate a checkpoint written since (SQLite): judge what is committed.
+        now = repository.head_and_hash_now(session, last.seq)
+        if now is not None:
+            head, stored = now
+    shorter = checkpoints.chain_shorter(last, head)
+    if shorter is not None:
+        first_missing = (head.seq if head else 0) + 1
+        return VerifyResult(result.checked, result.head, Problem.CHECKPOINT, first_missing, ref, shorter)
+    differs = checkpoints.chain_differs(last, stored)
+    if differs is not None:
+        return VerifyResult(result.checked, result.head, Problem.CHECKPOINT, last.seq, ref, differs)
+    return VerifyResult(result.checked, result.head, checkpoint=ref)
 
 
 def search(
@@ -208,7 +244,7 @@ def search(
 ) -> CursorPage[AuditEntryOut]:
     """Entries matching `filters`, newest first, one page at a time. The search itself is audited."""
     principal.require(Perm.AUDIT_READ)
-    _seal_waiting(session)  # so the newest journaled entries show
+    seal_waiting(session)  # so the newest journaled entries show
     rows = repository.search(session, principal, filters, before_seq=page.before_seq, limit=page.limit + 1)
     items = [_out(row) for row in rows[: page.limit]]
     more = len(rows) > page.limit

@@ -257,7 +257,10 @@ def settle(
         print_json(out.settlement)
         return
     if out.replayed:
-        console.print("重放 / replay of an earlier request")
+        console.print("重放 / replay of an earlier request: its first answer")
+    since = out.settlement.since
+    if since is not None:
+        console.print(f"此后已变为 / since then: {since.status} {since.at or ''} {since.note}")
     _show_settlement(out.settlement)
 
 

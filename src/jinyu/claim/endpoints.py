@@ -157,7 +157,8 @@ async def settle(
     principal: Principal = require_sessionless(Perm.CLAIM_SETTLE),
 ) -> Response:
     """出院即时结算 / instant settlement at discharge. 201 new; 200 + `Idempotent-Replayed: true` on a replay;
-    409 when the message id or (mdtrt_id, setl_id) was used for a different request."""
+    409 when the message id or (mdtrt_id, setl_id) was used for a different request, or the visit (mdtrt_id)
+    already has a settlement in force (`visit_already_settled`, naming it in `existing`)."""
     # Served by `claim.fastroute.SettleRoute` in the app (same steps, without the framework's routing); this
     # route describes it in the API and serves apps that mount the router alone. Discharges arriving together
     # are settled in one transaction by the process's settlement thread (claim.batcher), which commits before
@@ -345,10 +346,18 @@ def list_alerts(
 
 @router.post("/reconciliations", response_model=ReconRunOut, status_code=status.HTTP_201_CREATED)
 def reconcile(
-    data: ReconFileIn, session: SessionDep, principal: Principal = require(Perm.CLAIM_SETTLE)
+    data: ReconFileIn,
+    response: Response,
+    session: SessionDep,
+    principal: Principal = require(Perm.CLAIM_SETTLE),
 ) -> ReconRunOut:
-    """医院日对账：先总数后明细；同一文件重复提交不产生变化 / daily reconciliation (idempotent per file)."""
-    return service.reconcile(session, principal, data)
+    """医院日对账：逐笔核对，合计仅作报告；同一文件重复（或同时）提交答复同一对账记录 / daily reconciliation:
+    every record compared; 201 new run, 200 + `Idempotent-Replayed: true` for the same file again."""
+    run, replayed = service.reconcile_file(session, principal, data)
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers[REPLAYED] = "true"
+    return run
 
 
 @router.get("/reconciliations", response_model=Page[ReconRunOut])

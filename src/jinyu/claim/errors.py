@@ -25,9 +25,14 @@ class BillInvalid(InvalidInput):
     title = "结算单数据不一致 / Settlement record is inconsistent"
 
 
+class PersonUnknown(InvalidInput):
+    code = "person_unknown"
+    title = "平台无此人员的参保记录 / Person unknown to the platform: never enrolled in any product"
+
+
 class NotEnrolled(InvalidInput):
     code = "not_enrolled"
-    title = "未参保或不在保险期间 / Not insured for this date"
+    title = "该人员在此日期未参保（或参保已中止）/ Person known, but not insured for this date or product"
 
 
 class EnrollmentAmbiguous(InvalidInput):
@@ -58,6 +63,13 @@ class IdempotencyConflict(Conflict):
 class SettlementStateConflict(Conflict):
     code = "settlement_state_conflict"
     title = "结算状态不允许此操作 / The settlement's state does not allow this"
+
+
+class VisitAlreadySettled(Conflict):
+    """A second pending or settled settlement of one hospital visit; `extra["existing"]` names the first."""
+
+    code = "visit_already_settled"
+    title = "该就诊已有有效结算，须先撤销 / This hospital visit already has a settlement in force: cancel it first"
 
 
 class HospitalNotInScheme(Conflict):

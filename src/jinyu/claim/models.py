@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.clock import utcnow
@@ -106,6 +106,12 @@ class ClaimAccumulatorEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+ACTIVE_STATUSES = ("pending", "settled")  # a settlement in force (held or paid)
+# One active settlement per hospital visit unless the product allows interim settlements (docs/claims.md):
+# the service checks it under the person-year's lock; this index is the database's own guard.
+_ONE_ACTIVE_PER_VISIT = text("status IN ('pending', 'settled') AND NOT interim")
+
+
 class ClaimSettlement(Base):
     """One adjudicated discharge (direct) or post-discharge claim and its state."""
 
@@ -113,6 +119,14 @@ class ClaimSettlement(Base):
     __table_args__ = (
         UniqueConstraint("hospital_id", "mdtrt_id", "setl_id", "channel"),
         Index("ix_claim_settlements_hospital_day", "hospital_id", "business_date"),
+        Index(
+            "uq_claim_settlements_active_visit",
+            "hospital_id",
+            "mdtrt_id",
+            unique=True,
+            sqlite_where=_ONE_ACTIVE_PER_VISIT,
+            postgresql_where=_ONE_ACTIVE_PER_VISIT,
+        ),
     )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
@@ -128,6 +142,7 @@ class ClaimSettlement(Base):
     id_masked: Mapped[str] = mapped_column(String(18))
     mdtrt_id: Mapped[str] = mapped_column(String(64))
     setl_id: Mapped[str] = mapped_column(String(64))
+    interim: Mapped[bool] = mapped_column(Boolean, default=False)  # the product allows interim settlements
     msg_id: Mapped[str] = mapped_column(String(64))
     request_hash: Mapped[str] = mapped_column(String(64))
     setl_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -252,6 +252,14 @@ class Outcome(BaseModel):
     pre_existing: bool
 
 
+class SettlementSince(BaseModel):
+    """On a replay: what became of the settlement after its first answer (cancelled, voided, confirmed...)."""
+
+    status: str
+    at: dt.datetime | None
+    note: str
+
+
 class SettlementOut(BaseModel):
     id: str
     status: str
@@ -277,6 +285,7 @@ class SettlementOut(BaseModel):
     created_at: dt.datetime
     confirmed_at: dt.datetime | None
     closed_at: dt.datetime | None
+    since: SettlementSince | None = None  # replays only: the first answer is repeated, this says what changed
 
 
 class SettlementSummary(BaseModel):

@@ -9,11 +9,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from jinyu.config import SettingsError
 from jinyu.core.errors import JinyuError
 
 console = Console()
@@ -35,7 +33,11 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             for f in exc.fields:
                 err_console.print(f"  - {f.field}: {f.message}")
             raise typer.Exit(1) from None
-        except SettingsError as exc:
+        except Exception as exc:
+            from jinyu.config import SettingsError  # here, not at the top: `jinyu --help` imports this module
+
+            if not isinstance(exc, SettingsError):
+                raise
             err_console.print(f"[bold red]{exc}[/]")
             raise typer.Exit(2) from None
 
@@ -43,6 +45,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def to_jsonable(value: Any) -> Any:
+    from pydantic import BaseModel  # here, not at the top: `jinyu --help` imports this module
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, list | tuple):

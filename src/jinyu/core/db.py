@@ -180,7 +180,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE: a transaction takes SQLite's write lock when it begins, waiting for it (busy_timeout) behind
+    # the transaction holding it. Nearly every unit of work here writes (an audit entry at least) after reading;
+    # a deferred transaction that read first cannot wait for the lock when it comes to write — SQLite answers
+    # "database is locked" at once, because its snapshot may be stale. Taken at the start, concurrent requests
+    # queue instead of failing. (PostgreSQL, the production store, has row locks and needs none of this.)
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -33,6 +33,11 @@ class JinyuError(Exception):
         parts.extend(f"{f.field}: {f.message}" for f in self.fields)
         return " — ".join(parts)
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers of the answer: `Retry-After` when the error says how long to wait (`retry_after`)."""
+        wait = self.extra.get("retry_after")
+        return {"Retry-After": str(wait)} if isinstance(wait, int) else {}
+
     def problem(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": f"urn:jinyu:problem:{self.code}",

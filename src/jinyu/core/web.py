@@ -22,6 +22,11 @@ from jinyu.core.auth import Perm, Principal
 async def db_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: commit when the handler returns, roll back when it raises.
 
+    Declared with `scope="function"` (see `SessionDep`): the clean-up runs when the handler has returned and
+    before the answer is sent, so a 2xx means committed and a failed commit is answered as the error it is. With
+    the framework's default scope the commit ran after the answer had left: a client could be told 201 and then
+    not find the object on its next request, and a commit that failed then would lose the write silently.
+
     Async on purpose: making the session does no I/O (it connects on first use, in the handler's worker
     thread), so only the commit or rollback needs a trip to a worker thread — one thread hop per request
     fewer than a sync dependency, which enters and exits on threads."""
@@ -54,7 +59,7 @@ def _rollback_and_close(session: Session) -> None:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(db_session)]
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 async def current_principal(request: Request, session: SessionDep) -> Principal:

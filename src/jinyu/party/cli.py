@@ -9,12 +9,24 @@ from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
 from jinyu.core.runtime import unit_of_work
 from jinyu.party import service
-from jinyu.party.schemas import OrgCreate, ServiceAccountCreate, UserCreate
+from jinyu.party.schemas import (
+    OrgCreate,
+    PasswordSet,
+    Revocation,
+    ServiceAccountCreate,
+    ServiceAccountOut,
+    Suspension,
+    UserCreate,
+    UserOut,
+)
 
 orgs_app = typer.Typer(
     help="机构 / organisations: `jinyu orgs list --kind bank_head_office`", no_args_is_help=True
 )
-users_app = typer.Typer(help="用户与服务账户 / users and service accounts", no_args_is_help=True)
+users_app = typer.Typer(
+    help="用户与服务账户 / users and service accounts: `jinyu users suspend li.si --reason 离职`",
+    no_args_is_help=True,
+)
 
 
 @orgs_app.command("list")
@@ -121,3 +133,192 @@ def create_service_account(
     print_json(account) if json_out else console.print(
         f"API key (仅显示一次 / shown once): {account.api_key}"
     )
+
+
+Reason = typer.Option(..., "--reason", help="理由，记入审计 / reason, audited")
+
+
+def _print_user(user: UserOut, json_out: bool, what: str) -> None:
+    if json_out:
+        print_json(user)
+    else:
+        console.print(f"{what}: {user.username} id={user.id} active={user.active}")
+
+
+@users_app.command("suspend")
+@handle_errors
+def suspend_user(
+    username: str = typer.Argument(..., help="用户名 / username"),
+    reason: str = Reason,
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """停用用户，其令牌立即失效 / suspend a user: every token stops working at once.
+
+    Example: jinyu users suspend li.si --reason "离职 / left the bank" --json
+    """
+    with unit_of_work() as session:
+        user_id = service.user_id_for(session, SYSTEM, username)
+        user = service.set_user_active(session, SYSTEM, user_id, Suspension(active=False, reason=reason))
+    _print_user(user, json_out, "suspended / 已停用")
+
+
+@users_app.command("reactivate")
+@handle_errors
+def reactivate_user(
+    username: str = typer.Argument(..., help="用户名 / username"),
+    reason: str = Reason,
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """恢复已停用的用户 / reactivate a suspended user (they log in again).
+
+    Example: jinyu users reactivate li.si --reason "复职 / back from leave"
+    """
+    with unit_of_work() as session:
+        user_id = service.user_id_for(session, SYSTEM, username)
+        user = service.set_user_active(session, SYSTEM, user_id, Suspension(active=True, reason=reason))
+    _print_user(user, json_out, "reactivated / 已恢复")
+
+
+@users_app.command("revoke-tokens")
+@handle_errors
+def revoke_tokens(
+    username: str = typer.Argument(..., help="用户名 / username"),
+    reason: str = Reason,
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """撤销用户已签发的全部令牌 / revoke every bearer token issued to a user so far.
+
+    Example: jinyu users revoke-tokens li.si --reason "设备丢失 / lost laptop"
+    """
+    with unit_of_work() as session:
+        user_id = service.user_id_for(session, SYSTEM, username)
+        user = service.revoke_user_tokens(session, SYSTEM, user_id, Revocation(reason=reason))
+    _print_user(user, json_out, "tokens revoked / 令牌已撤销")
+
+
+@users_app.command("set-password")
+@handle_errors
+def set_password(
+    username: str = typer.Argument(..., help="用户名 / username"),
+    reason: str = Reason,
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """重置用户密码，其令牌全部失效 / reset a user's password; their tokens stop working.
+
+    Example: jinyu users set-password li.si --reason "忘记密码 / forgotten"
+    """
+    with unit_of_work() as session:
+        user_id = service.user_id_for(session, SYSTEM, username)
+        data = PasswordSet(password=SecretStr(password), reason=reason)
+        user = service.set_user_password(session, SYSTEM, user_id, data)
+    _print_user(user, json_out, "password set / 密码已重置")
+
+
+keys_app = typer.Typer(
+    help="服务账户及其 API key / service accounts and their API keys: `jinyu users keys list`",
+    no_args_is_help=True,
+)
+users_app.add_typer(keys_app, name="keys")
+
+
+def _print_account(account: ServiceAccountOut, json_out: bool, what: str) -> None:
+    if json_out:
+        print_json(account)
+        return
+    console.print(f"{what}: {account.name} id={account.id} active={account.active} key={account.key_prefix}")
+    if account.api_key:
+        console.print(f"API key (仅显示一次 / shown once): {account.api_key}")
+
+
+@keys_app.command("list")
+@handle_errors
+def list_keys(
+    limit: int = typer.Option(50, min=1, max=500),
+    offset: int = typer.Option(0, min=0),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """列出服务账户（不含密钥）/ list service accounts (never their keys). Example: jinyu users keys list --json"""
+    with unit_of_work() as session:
+        page = service.list_service_accounts(session, SYSTEM, limit, offset)
+    if json_out:
+        print_json(page)
+        return
+    print_table(
+        f"服务账户 / service accounts ({page.total})",
+        ["id", "name", "org", "active", "key", "issued", "revoked", "last used"],
+        [
+            [
+                a.id,
+                a.name,
+                a.org_id,
+                a.active,
+                a.key_prefix,
+                a.key_issued_at,
+                a.key_revoked_at,
+                a.last_used_at,
+            ]
+            for a in page.items
+        ],
+    )
+
+
+@keys_app.command("rotate")
+@handle_errors
+def rotate_key(
+    account_id: str = typer.Argument(..., help="服务账户 id / service account id"),
+    reason: str = Reason,
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """轮换 API key：新密钥仅显示一次，旧密钥立即失效 / rotate the API key: the new key is printed once, the
+    old one stops working.
+
+    Example: jinyu users keys rotate ACCOUNT_ID --reason "季度轮换 / quarterly rotation" --json
+    """
+    with unit_of_work() as session:
+        account = service.rotate_api_key(session, SYSTEM, account_id, Revocation(reason=reason))
+    _print_account(account, json_out, "rotated / 已轮换")
+
+
+@keys_app.command("revoke")
+@handle_errors
+def revoke_key(
+    account_id: str = typer.Argument(..., help="服务账户 id / service account id"),
+    reason: str = Reason,
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """吊销 API key（轮换前无可用密钥）/ revoke the API key (no key works until a rotation).
+
+    Example: jinyu users keys revoke ACCOUNT_ID --reason "密钥泄露 / key leaked"
+    """
+    with unit_of_work() as session:
+        account = service.revoke_api_key(session, SYSTEM, account_id, Revocation(reason=reason))
+    _print_account(account, json_out, "key revoked / 已吊销")
+
+
+@keys_app.command("suspend")
+@handle_errors
+def suspend_account(
+    account_id: str = typer.Argument(..., help="服务账户 id / service account id"),
+    reason: str = Reason,
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """停用服务账户 / suspend a service account. Example: jinyu users keys suspend ACCOUNT_ID --reason 停用"""
+    with unit_of_work() as session:
+        data = Suspension(active=False, reason=reason)
+        account = service.set_service_account_active(session, SYSTEM, account_id, data)
+    _print_account(account, json_out, "suspended / 已停用")
+
+
+@keys_app.command("reactivate")
+@handle_errors
+def reactivate_account(
+    account_id: str = typer.Argument(..., help="服务账户 id / service account id"),
+    reason: str = Reason,
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """恢复服务账户 / reactivate a service account. Example: jinyu users keys reactivate ACCOUNT_ID --reason 恢复"""
+    with unit_of_work() as session:
+        data = Suspension(active=True, reason=reason)
+        account = service.set_service_account_active(session, SYSTEM, account_id, data)
+    _print_account(account, json_out, "reactivated / 已恢复")

@@ -36,8 +36,30 @@ class BadCredentials(NotAuthenticated):
 
 
 class AccountLocked(TooManyRequests):
+    """Answered alike whether or not the username exists (failures are counted for unknown names too)."""
+
     code = "account_locked"
     title = "登录失败次数过多，账户已临时锁定 / Too many failed logins: account temporarily locked"
+
+
+class LoginThrottled(TooManyRequests):
+    code = "login_throttled"
+    title = "此地址登录失败次数过多，请稍后再试 / Too many failed logins from this address: try again later"
+
+
+class ServiceAccountNotFound(NotFound):
+    code = "service_account_not_found"
+    title = "服务账户不存在 / Service account not found"
+
+
+class WrongPassword(InvalidInput):
+    code = "wrong_password"
+    title = "当前密码不正确 / Current password is wrong"
+
+
+class CannotSuspendSelf(Conflict):
+    code = "cannot_suspend_self"
+    title = "不能停用自己的账户 / You cannot suspend your own account"
 
 
 class InvalidToken(NotAuthenticated):

@@ -44,8 +44,9 @@ class User(Base):
     roles: Mapped[list[str]] = mapped_column(JSON)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Carried in every bearer token ("cv") and compared on each request: suspending the user, changing the
+    # password or revoking tokens bumps it, and every token issued before stops working at once.
+    credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -64,6 +65,24 @@ class ServiceAccount(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    key_issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when the key is revoked (no key works until a rotation issues a new one).
+    key_revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed logins per key — a username, known or not, or a client address — in the current window, and
+    the lock they caused. Keys are SHA-256 digests ("user:<name>", "addr:<ip>"): names typed at the login form
+    (sometimes a password in the wrong field) and addresses are never stored."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the row stops mattering (its window and lock are over): rows past it are deleted.
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Registration(Base):

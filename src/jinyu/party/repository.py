@@ -96,6 +96,31 @@ def get_user(session: Session, user_id: str) -> User | None:
     return session.get(User, user_id)
 
 
+def get_readable_user(session: Session, principal: Principal, user_id: str) -> User | None:
+    return session.scalars(readable_users(principal).where(User.id == user_id)).first()
+
+
+def readable_service_accounts(principal: Principal) -> Select[ServiceAccount]:
+    stmt = select(ServiceAccount).join(Organisation, ServiceAccount.org_id == Organisation.id)
+    if principal.sees_everything:
+        return stmt
+    return stmt.where(Organisation.path.startswith(principal.org_path, autoescape=True))
+
+
+def get_service_account(session: Session, principal: Principal, account_id: str) -> ServiceAccount | None:
+    stmt = readable_service_accounts(principal).where(ServiceAccount.id == account_id)
+    return session.scalars(stmt).first()
+
+
+def list_service_accounts(
+    session: Session, principal: Principal, limit: int, offset: int
+) -> tuple[list[ServiceAccount], int]:
+    stmt = readable_service_accounts(principal)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(ServiceAccount.name, ServiceAccount.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
 def get_service_account_by_prefix(session: Session, prefix: str) -> ServiceAccount | None:
     return session.scalars(select(ServiceAccount).where(ServiceAccount.key_prefix == prefix)).first()
 

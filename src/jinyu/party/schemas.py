@@ -80,11 +80,41 @@ class ServiceAccountCreate(BaseModel):
 
 
 class ServiceAccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     org_id: str
     roles: list[str]
-    api_key: str | None = Field(default=None, description="shown once, at creation / 仅在创建时显示一次")
+    active: bool = True
+    key_prefix: str | None = Field(default=None, description="the key's public part, before the dot")
+    key_issued_at: dt.datetime | None = None
+    key_revoked_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
+    api_key: str | None = Field(
+        default=None, description="shown once, at creation or rotation / 仅在创建或轮换时显示一次"
+    )
+
+
+class Suspension(BaseModel):
+    """PATCH body of a user or a service account: suspend (`active: false`) or reactivate, with a reason."""
+
+    active: bool = Field(description="false: 停用 / suspend; true: 恢复 / reactivate")
+    reason: str = Field(min_length=2, max_length=500, description="理由，记入审计 / reason, audited")
+
+
+class Revocation(BaseModel):
+    reason: str = Field(min_length=2, max_length=500, description="理由，记入审计 / reason, audited")
+
+
+class PasswordChange(BaseModel):
+    current_password: SecretStr
+    new_password: SecretStr
+
+
+class PasswordSet(BaseModel):
+    password: SecretStr
+    reason: str = Field(min_length=2, max_length=500)
 
 
 class RegistrationSubmit(BaseModel):

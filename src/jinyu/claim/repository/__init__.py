@@ -21,6 +21,7 @@ from jinyu.claim.repository.enrollment import (
     get_enrollment,
     list_enrollments,
     lock_enrollment,
+    person_known,
     readable_enrollments,
 )
 from jinyu.claim.repository.ledger import (
@@ -63,7 +64,9 @@ from jinyu.claim.repository.reports import (
     run_items,
 )
 from jinyu.claim.repository.settlements import (
+    Active,
     Ref,
+    active_in_visit,
     direct_settlements_of_day,
     get_settlement,
     get_settlement_unscoped,
@@ -87,12 +90,14 @@ from jinyu.claim.repository.writes import (
 )
 
 __all__ = [
+    "Active",
     "Locked",
     "Ref",
     "accumulator_amounts",
     "accumulator_entries_of",
     "accumulator_entry_sums",
     "accumulators",
+    "active_in_visit",
     "active_product",
     "active_products_on",
     "add_accumulator_entries",
@@ -134,6 +139,7 @@ __all__ = [
     "open_alert",
     "payout_entries_of",
     "payout_report",
+    "person_known",
     "postings_of",
     "premium_by_insurer",
     "product_insurers",

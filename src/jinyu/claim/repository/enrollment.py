@@ -61,6 +61,12 @@ def find_enrollment(session: Session, product_code: str, person_token: str) -> C
     return session.scalars(stmt).first()
 
 
+def person_known(session: Session, person_token: str) -> bool:
+    """Whether the platform knows this person at all: enrolled in any product, in any year or state."""
+    stmt = select(ClaimEnrollment.id).where(ClaimEnrollment.person_token == person_token).limit(1)
+    return session.execute(stmt).first() is not None
+
+
 def coverage_on(
     session: Session, person_token: str, day: dt.date, product_code: str | None = None
 ) -> list[tuple[ClaimEnrollment, ClaimProduct]]:

@@ -77,6 +77,9 @@ class Locked:
     status: str
     pre_existing: list[str]
     duplicate: tuple[str, str] | None  # (settlement id, request hash) under the same business key
+    active: (
+        tuple[str, str, str, str] | None
+    )  # the visit's settlement in force: (id, setl_id, status, channel)
     amounts: dict[tuple[str, str], Decimal]
     books: dict[str, ClaimLedgerBook]  # insurer id -> locked book (not in the session)
 
@@ -86,6 +89,11 @@ _LOCK_ENROLLMENT = "SELECT status, pre_existing FROM claim_enrollments WHERE id 
 _DUPLICATE = (
     "SELECT id, request_hash FROM claim_settlements WHERE hospital_id = %(hospital_id)s "
     "AND mdtrt_id = %(mdtrt_id)s AND setl_id = %(setl_id)s AND channel = %(channel)s"
+)
+_ACTIVE_IN_VISIT = (
+    "SELECT id, setl_id, status, channel FROM claim_settlements WHERE hospital_id = %(hospital_id)s "
+    "AND mdtrt_id = %(mdtrt_id)s AND status IN ('pending', 'settled') AND NOT interim ORDER BY created_at, id "
+    "LIMIT 1"
 )
 _AMOUNTS = "SELECT kind, code, amount FROM claim_accumulators WHERE enrollment_id = %(id)s"
 _LOCK_BOOKS = (
@@ -101,14 +109,17 @@ def lock_and_read(
     insurer_ids: Sequence[str],
     year: int,
 ) -> Locked:
-    """Lock the enrollment, then read the business key, the accumulators and lock the books: one round trip."""
+    """Lock the enrollment, then read the business key, the visit's settlement in force, the accumulators and
+    lock the books: one round trip."""
     by_id = {"id": enrollment_id}
     books_of = {"insurers": list(insurer_ids), "hospital_id": key["hospital_id"], "year": year}
-    enrollment, dup, amounts, books = run(
+    visit = {"hospital_id": key["hospital_id"], "mdtrt_id": key["mdtrt_id"]}
+    enrollment, dup, active, amounts, books = run(
         session,
         [
             (_LOCK_ENROLLMENT, [by_id]),
             (_DUPLICATE, [dict(key)]),
+            (_ACTIVE_IN_VISIT, [visit]),
             (_AMOUNTS, [by_id]),
             (_LOCK_BOOKS, [books_of]),
         ],
@@ -118,6 +129,7 @@ def lock_and_read(
         status=status,
         pre_existing=list(pre_existing or []),
         duplicate=(dup[0][0], dup[0][1]) if dup else None,
+        active=(active[0][0], active[0][1], active[0][2], active[0][3]) if active else None,
         amounts={(kind, code): Decimal(amount) for kind, code, amount in amounts},
         books={row[1]: _book(row) for row in books},
     )
@@ -242,6 +254,7 @@ class PeopleLocked:
 
     enrollments: dict[str, tuple[str, list[str]]]  # id -> (status, pre-existing conditions)
     duplicates: dict[tuple[str, str, str], tuple[str, str]]  # (hospital, mdtrt, setl) -> (id, request hash)
+    active_visits: set[tuple[str, str]]  # (hospital, mdtrt) with a settlement in force
     amounts: dict[str, dict[tuple[str, str], Decimal]]  # enrollment id -> accumulators
     books: dict[tuple[str, str, int], ClaimLedgerBook]  # (insurer, hospital, year) -> locked book
 
@@ -253,6 +266,11 @@ _DUPLICATES = (
     "SELECT hospital_id, mdtrt_id, setl_id, id, request_hash FROM claim_settlements WHERE channel = 'direct' "
     "AND (hospital_id, mdtrt_id, setl_id) IN "
     "(SELECT * FROM unnest(%(hospitals)s::text[], %(mdtrt)s::text[], %(setl)s::text[]))"
+)
+_ACTIVE_VISITS = (
+    "SELECT DISTINCT hospital_id, mdtrt_id FROM claim_settlements WHERE status IN ('pending', 'settled') "
+    "AND NOT interim AND (hospital_id, mdtrt_id) IN "
+    "(SELECT * FROM unnest(%(hospitals)s::text[], %(mdtrt)s::text[]))"
 )
 _AMOUNTS_MANY = (
     "SELECT enrollment_id, kind, code, amount FROM claim_accumulators WHERE enrollment_id = ANY(%(ids)s)"
@@ -274,7 +292,8 @@ def lock_people_and_books(
     books_of: BooksOf,
     lock_timeout_ms: int | None,
 ) -> PeopleLocked:
-    """Lock the enrollments, read the business keys and the accumulators under those locks, then lock the
+    """Lock the enrollments, read the business keys, the visits' settlements in force and the accumulators
+    under those locks, then lock the
     books of every (hospital, insurer, year) combination — each kind in id order, enrollments before books,
     the order single settlements take them in: one round trip. A lock timeout applies to these locks only."""
     ids = {"ids": sorted(set(enrollment_ids))}
@@ -282,6 +301,7 @@ def lock_people_and_books(
     statements: list[Statement] = [
         (_LOCK_ENROLLMENTS, [ids]),
         (_DUPLICATES, [keyed]),
+        (_ACTIVE_VISITS, [{"hospitals": keyed["hospitals"], "mdtrt": keyed["mdtrt"]}]),
         (_AMOUNTS_MANY, [ids]),
         (_LOCK_BOOKS_MANY, [_books_params(books_of)]),
     ]
@@ -289,13 +309,14 @@ def lock_people_and_books(
         statements.insert(0, (_LOCK_TIMEOUT, [{"value": f"{max(lock_timeout_ms, 1)}ms"}]))
         statements.append((_LOCK_TIMEOUT, [{"value": "0"}]))
     first = 1 if lock_timeout_ms is not None else 0
-    enrollments, dups, amounts, books = run(session, statements)[first : first + 4]
+    enrollments, dups, active, amounts, books = run(session, statements)[first : first + 5]
     by_enrollment: dict[str, dict[tuple[str, str], Decimal]] = {i: {} for i in ids["ids"]}
     for enrollment_id, kind, code, amount in amounts:
         by_enrollment[enrollment_id][(kind, code)] = Decimal(amount)
     return PeopleLocked(
         enrollments={r[0]: (r[1], list(r[2] or [])) for r in enrollments},
         duplicates={(r[0], r[1], r[2]): (r[3], r[4]) for r in dups},
+        active_visits={(r[0], r[1]) for r in active},
         amounts=by_enrollment,
         books=_books_by_key(books),
     )

@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from jinyu.claim.models import (
+    ACTIVE_STATUSES,
     ClaimMessage,
     ClaimPayoutEntry,
     ClaimSettlement,
@@ -101,6 +102,33 @@ def settlement_key(
     )
     row = session.connection().execute(stmt).first()
     return None if row is None else Ref(row.id, row.request_hash)
+
+
+@dataclass(frozen=True)
+class Active:
+    """A settlement in force (pending or settled, not interim) of a hospital visit."""
+
+    id: str
+    setl_id: str
+    status: str
+    channel: str
+
+
+def active_in_visit(session: Session, hospital_id: str, mdtrt_id: str) -> Active | None:
+    """The settlement in force of this hospital visit, if any (the caller holds the person-year's lock)."""
+    t = ClaimSettlement.__table__.c
+    stmt = (
+        select(t.id, t.setl_id, t.status, t.channel)
+        .where(
+            t.hospital_id == hospital_id,
+            t.mdtrt_id == mdtrt_id,
+            t.status.in_(ACTIVE_STATUSES),
+            t.interim.is_(False),
+        )
+        .order_by(t.created_at, t.id)
+    )
+    row = session.connection().execute(stmt).first()
+    return None if row is None else Active(row.id, row.setl_id, row.status, row.channel)
 
 
 def message(session: Session, hospital_id: str, msg_id: str) -> Ref | None:

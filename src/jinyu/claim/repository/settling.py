@@ -16,7 +16,7 @@ from jinyu.claim.repository import pipeline
 from jinyu.claim.repository.enrollment import coverage_on, lock_enrollment
 from jinyu.claim.repository.ledger import lock_books_of
 from jinyu.claim.repository.pipeline import Locked
-from jinyu.claim.repository.settlements import Ref, message, settlement_key
+from jinyu.claim.repository.settlements import Ref, active_in_visit, message, settlement_key
 from jinyu.claim.repository.writes import accumulator_amounts
 from jinyu.core.pipeline import available
 
@@ -28,16 +28,19 @@ def lock_for_settlement(
     insurer_ids: Sequence[str],
     year: int,
 ) -> Locked:
-    """Lock the enrollment, read the business key and accumulators under it, lock the hospital's books of
+    """Lock the enrollment, read the business key, the visit's settlement in force and the accumulators under
+    it, lock the hospital's books of
     these insurers for the year (id order: the same order everywhere, so no deadlock)."""
     if available(session):
         return pipeline.lock_and_read(session, enrollment_id, key, insurer_ids, year)
     enrollment = lock_enrollment(session, enrollment_id)
     dup = settlement_key(session, key["hospital_id"], key["mdtrt_id"], key["setl_id"], key["channel"])
+    active = active_in_visit(session, key["hospital_id"], key["mdtrt_id"])
     return Locked(
         status=enrollment.status,
         pre_existing=list(enrollment.pre_existing or []),
         duplicate=(dup.id, dup.request_hash) if dup is not None else None,
+        active=(active.id, active.setl_id, active.status, active.channel) if active is not None else None,
         amounts=accumulator_amounts(session, enrollment_id),
         books=lock_books_of(session, insurer_ids, key["hospital_id"], year),
     )

@@ -179,6 +179,9 @@ def parse_product(data: Any) -> Product:
     deductibles = _deductibles(errs, root.get("deductibles", []))
     overall_cap = _amount(errs, root.get("overall_cap"), "overall_cap", positive=True) or ZERO
     liabilities = _liabilities(errs, root.get("liabilities"), {d.code for d in deductibles})
+    interim = root.get("interim_settlements", False)
+    if not isinstance(interim, bool):
+        errs.add("interim_settlements", "应为 true 或 false / must be true or false")
     used_pools = {li.deductible for li in liabilities if li.deductible}
     for n, d in enumerate(deductibles):
         if d.code not in used_pools:
@@ -207,6 +210,7 @@ def parse_product(data: Any) -> Product:
         deductibles=deductibles,
         liabilities=liabilities,
         overall_cap=overall_cap,
+        interim_settlements=interim is True,
         raw=json.loads(canonical_json(root)),
     )
 

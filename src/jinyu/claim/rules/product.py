@@ -140,6 +140,7 @@ class Product:
     liabilities: tuple[Liability, ...]
     overall_cap: Decimal
     name_en: str = ""
+    interim_settlements: bool = False  # several active settlements of one hospital visit (中途结算)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

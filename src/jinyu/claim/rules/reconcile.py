@@ -1,7 +1,9 @@
-"""Daily reconciliation with a hospital: totals first, then detail; what to correct and what to flag.
+"""Daily reconciliation with a hospital: every record compared in detail; what to correct and what to flag.
 
-Keys are (mdtrt_id, setl_id). The hospital reports, per settlement of the day, whether it applied the
-supplementary payout (`settled`) or took it back (`cancelled`), and the amount it deducted from the bill.
+The totals are reported, never used as a gate: a missing settlement, a ghost of nearly the same amount and a
+one-fen difference elsewhere can add up to equal totals. Keys are (mdtrt_id, setl_id). The hospital
+reports, per settlement of the day, whether it applied the supplementary payout (`settled`) or took it
+back (`cancelled`), and the amount it deducted from the bill.
 Deterministic corrections:
 - ours pending, theirs settled with the same amount → confirm (the confirmation was lost);
 - ours pending, theirs absent or cancelled → void (the hospital settled basic insurance alone);
@@ -81,11 +83,6 @@ def our_totals(ours: Iterable[Ours]) -> Totals:
 def their_totals(theirs: Iterable[Theirs]) -> Totals:
     settled = [t for t in theirs if t.status == "settled"]
     return Totals(len(settled), sum((t.payout for t in settled), ZERO))
-
-
-def totals_agree(ours: list[Ours], theirs_declared: Totals) -> bool:
-    """Totals first: equal counts and sums, and nothing left pending, mean no detail is needed."""
-    return our_totals(ours) == theirs_declared and not any(o.status == "pending" for o in ours)
 
 
 def compare(ours: Iterable[Ours], theirs: Iterable[Theirs]) -> list[Item]:

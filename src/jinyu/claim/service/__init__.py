@@ -22,17 +22,10 @@ from jinyu.claim.service.products import (
     list_products,
     read_definition,
 )
-from jinyu.claim.service.reconciliation import get_run, list_runs, reconcile
+from jinyu.claim.service.reading import export_fhir, get_settlement, list_settlements
+from jinyu.claim.service.reconciliation import get_run, list_runs, reconcile, reconcile_file
 from jinyu.claim.service.reports import REPORT_BY, concentration, report
-from jinyu.claim.service.settlement import (
-    Settled,
-    cancel,
-    confirm,
-    export_fhir,
-    get_settlement,
-    list_settlements,
-    settle,
-)
+from jinyu.claim.service.settlement import Settled, cancel, confirm, settle
 
 __all__ = [
     "REPORT_BY",
@@ -61,6 +54,7 @@ __all__ = [
     "post_entry",
     "read_definition",
     "reconcile",
+    "reconcile_file",
     "report",
     "set_status",
     "settle",

@@ -8,8 +8,9 @@ with the commit — the rules, rows and audit entries of each are exactly those 
 Only the common case is done here: a new bill of an enrolled person, nothing unusual. A discharge is handed
 back (None) to be settled on its own, by `settlement.settle` in a transaction of its own after this one,
 whenever anything needs that path's handling: its message id or business key was used before, its coverage
-is not exactly one enrollment, its enrollment is not active, the prepaid fallback defers it, its time budget
-has run out, or another discharge of the same batch has the same person, message id or business key. A
+is not exactly one enrollment, its enrollment is not active, its visit has a settlement in force, the prepaid
+fallback defers it, its time budget has run out, or another discharge of the same batch has the same person,
+message id or business key. A
 database error rolls the whole batch back (the caller) and every discharge goes on its own.
 
 Locks: the batch takes all its enrollments, then all its books — each in id order, the order single
@@ -26,14 +27,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from jinyu.claim.errors import BillInvalid
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
 from jinyu.claim.repository.pipeline import BooksOf, PeopleLocked, first_reads_many, lock_people_and_books
 from jinyu.claim.rules.adjudicate import Bill, bill_problems
 from jinyu.claim.schemas import SettleIn
 from jinyu.claim.service import booking
 from jinyu.claim.service.common import LoadedProduct, business_date, load_product, settlement_out
-from jinyu.claim.service.intake import Claim, bill_of, setl_time_of
+from jinyu.claim.service.intake import Claim, bill_invalid, bill_of, setl_time_of
 from jinyu.claim.service.settlement import Settled, direct_claim
 from jinyu.claim.service.settling import adjudicate_locked, record_settlement
 from jinyu.core.auth import Principal
@@ -125,8 +125,7 @@ def _covered(session: Session, cases: list[_Case], results: list[Result]) -> lis
         case.bill = bill_of(case.claim.doc)
         problems = bill_problems(case.bill)
         if problems:
-            detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
-            results[case.index] = BillInvalid(detail=detail, fields=problems)
+            results[case.index] = bill_invalid(problems)
             continue
         case.enrollment, case.product = covering[0]
         if case.enrollment.id in people:
@@ -170,6 +169,8 @@ def _settle(session: Session, case: _Case, locked: PeopleLocked) -> Settled | No
     c, job = case.claim, case.job
     if (c.hospital_id, c.mdtrt_id, c.setl_id) in locked.duplicates:
         return None  # settled before under this business key: a replay or a conflict, on its own
+    if (c.hospital_id, c.mdtrt_id) in locked.active_visits:
+        return None  # the visit has a settlement in force: on its own (409, or an interim settlement)
     if job.data.time_budget_ms and time.monotonic() > job.started + job.data.time_budget_ms / 1000:
         return None  # out of time: on its own, it is deferred
     status, pre_existing = locked.enrollments[case.enrollment.id]

@@ -26,6 +26,7 @@ from jinyu.claim.service import ledger
 from jinyu.claim.service.common import LoadedProduct, month_of
 from jinyu.core.clock import utcnow
 from jinyu.core.db import new_id
+from jinyu.core.errors import FieldError
 
 ZERO = Decimal("0.00")
 
@@ -137,7 +138,14 @@ def direct_books(loaded: LoadedProduct, books: dict[str, ClaimLedgerBook]) -> di
     for insurer_id in loaded.insurer_ids.values():
         book = books.get(insurer_id)
         if book is None or book.mode == BookMode.NONE.value:
-            raise HospitalNotInScheme(detail=f"{loaded.rules.code} / insurer {insurer_id}")
+            message = (
+                f"本院未开通产品 {loaded.rules.code} 的一站式结算 / this hospital is not in direct settlement "
+                f"for product {loaded.rules.code} (no book with insurer {insurer_id})"
+            )
+            raise HospitalNotInScheme(
+                detail=f"{loaded.rules.code} / insurer {insurer_id}",
+                fields=[FieldError("product_code", message)],
+            )
     return books
 
 

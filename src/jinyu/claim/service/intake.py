@@ -13,10 +13,25 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jinyu.claim import repository as repo
-from jinyu.claim.errors import EnrollmentAmbiguous, IdempotencyConflict, NotEnrolled
+from jinyu.claim.errors import (
+    BillInvalid,
+    EnrollmentAmbiguous,
+    IdempotencyConflict,
+    NotEnrolled,
+    PersonUnknown,
+    VisitAlreadySettled,
+)
 from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules.adjudicate import Adjudication, Bill, BillLine, Reason
-from jinyu.claim.schemas import BillIn, InsurerPayout, LiabilityPayout, Outcome, ReasonOut
+from jinyu.claim.schemas import (
+    BillIn,
+    InsurerPayout,
+    LiabilityPayout,
+    Outcome,
+    ReasonOut,
+    SettlementOut,
+    SettlementSince,
+)
 from jinyu.claim.service import booking
 from jinyu.claim.service.common import (
     LoadedProduct,
@@ -25,10 +40,12 @@ from jinyu.claim.service.common import (
     business_date,
     person,
     request_hash,
+    settlement_out,
     shanghai_time,
 )
 from jinyu.core.clock import as_utc, utcnow
 from jinyu.core.db import new_id
+from jinyu.core.errors import FieldError
 from jinyu.core.money import to_fen
 
 ZERO_TEXT = "0.00"
@@ -124,6 +141,15 @@ def bill_of(doc: dict[str, Any]) -> Bill:
     )
 
 
+def bill_invalid(problems: list[FieldError]) -> BillInvalid:
+    """The bill's problems named by their place in the request (`setlinfo.medfee_sumamt`, `lines[2].…`)."""
+    fields = [
+        FieldError(p.field if p.field.startswith("lines") else f"setlinfo.{p.field}", p.message)
+        for p in problems
+    ]
+    return BillInvalid(detail="; ".join(f"{f.field}: {f.message}" for f in fields), fields=fields)
+
+
 def setl_time_of(doc: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(str(doc["setlinfo"]["setl_time"]))
 
@@ -146,9 +172,7 @@ def existing(
     if key is None:
         return None
     if key.request_hash != claim.hash:
-        raise IdempotencyConflict(
-            detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id} 已以不同内容结算 / settled with other content"
-        )
+        raise key_conflict(claim)
     remember(session, claim, operation, key.id)
     return repo.get_settlement_unscoped(session, key.id)
 
@@ -156,8 +180,75 @@ def existing(
 def earlier(session: Session, claim: Claim, operation: str, msg: repo.Ref) -> ClaimSettlement | None:
     """The settlement an earlier use of this message id made; 409 when it was used for another request."""
     if msg.operation != operation or msg.request_hash != claim.hash:
-        raise IdempotencyConflict(detail=f"msg_id {claim.msg_id}")
+        raise message_conflict(claim.msg_id)
     return repo.get_settlement_unscoped(session, msg.id)
+
+
+def message_conflict(msg_id: str) -> IdempotencyConflict:
+    message = "报文号已用于不同的请求 / message id already used for a different request"
+    return IdempotencyConflict(detail=f"msg_id {msg_id}", fields=[FieldError("msg_id", message)])
+
+
+def key_conflict(claim: Claim) -> IdempotencyConflict:
+    message = "该结算号已以不同内容结算 / this setl_id was settled with other content"
+    return IdempotencyConflict(
+        detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id}",
+        fields=[FieldError("setlinfo.setl_id", message)],
+    )
+
+
+def visit_taken(claim: Claim, active: repo.Active) -> VisitAlreadySettled:
+    """409 naming the visit's settlement in force (a re-settlement must wait for its cancellation)."""
+    message = (
+        f"就诊 {claim.mdtrt_id} 已有{active.status}结算 {active.setl_id}（{active.id}），须先撤销 / visit "
+        f"{claim.mdtrt_id} already has a {active.status} settlement (setl_id {active.setl_id}, id {active.id}): "
+        "cancel it before settling the visit again"
+    )
+    return VisitAlreadySettled(
+        detail=message,
+        fields=[FieldError("setlinfo.mdtrt_id", message)],
+        extra={
+            "existing": {
+                "id": active.id,
+                "setl_id": active.setl_id,
+                "status": active.status,
+                "channel": active.channel,
+            }
+        },
+    )
+
+
+def check_visit(claim: Claim, active: repo.Active | None, interim: bool) -> None:
+    """Refuse a second settlement in force of the visit (unless the product allows interim settlements)."""
+    if active is not None and not interim:
+        raise visit_taken(claim, active)
+
+
+def original_answer(row: ClaimSettlement) -> SettlementOut:
+    """A replay's answer: the first answer again and, when the settlement's state changed since (cancelled,
+    voided, confirmed, transferred), `since` saying so."""
+    out = settlement_out(row)
+    if row.status in ("deferred", "transferred"):
+        first = "deferred"
+    elif row.confirmed_at is not None and row.confirmed_at == row.created_at:
+        first = "settled"  # confirmed in the same step (auto_confirm, or a post-discharge claim)
+    else:
+        first = "pending"
+    if first == row.status:
+        return out
+    note = ""
+    if first == "deferred" and out.outcome is not None and out.outcome.not_paid:
+        note = out.outcome.not_paid[0].message
+    since = SettlementSince(status=row.status, at=row.closed_at or row.confirmed_at, note=row.note)
+    return out.model_copy(
+        update={
+            "status": first,
+            "note": note,
+            "confirmed_at": row.confirmed_at if first == "settled" else None,
+            "closed_at": None,
+            "since": since,
+        }
+    )
 
 
 def remember(session: Session, claim: Claim, operation: str, settlement_id: str) -> None:
@@ -181,18 +272,34 @@ def coverage(
     found = repo.coverage_on(session, claim.who.token, day, claim.product_code)
     if insurer_id is not None:
         found = [(e, p) for e, p in found if repo.insurer_in_product_code(session, insurer_id, p.code)]
-    return only_coverage(claim, day, found)
+    return only_coverage(session, claim, day, found)
 
 
 def only_coverage(
-    claim: Claim, day: dt.date, found: list[tuple[ClaimEnrollment, ClaimProduct]]
+    session: Session, claim: Claim, day: dt.date, found: list[tuple[ClaimEnrollment, ClaimProduct]]
 ) -> tuple[ClaimEnrollment, ClaimProduct]:
-    """The one enrollment covering the bill; refused when there is none or more than one."""
+    """The one enrollment covering the bill; refused when there is none (a person the platform does not know
+    at all, or a known one not insured that day) or more than one."""
     if not found:
-        raise NotEnrolled(detail=f"{claim.who.masked} @ {day}")
+        if not repo.person_known(session, claim.who.token):
+            message = "平台无此人员（从未参保任何产品）/ no person with this ID was ever enrolled"
+            raise PersonUnknown(detail=claim.who.masked, fields=[FieldError("certno", message)])
+        product = claim.product_code or "*"
+        message = (
+            f"该人员 {day} 无有效参保（产品 {product}）/ the person has no enrollment in force on {day} "
+            f"(product {product})"
+        )
+        raise NotEnrolled(detail=f"{claim.who.masked} @ {day}", fields=[FieldError("certno", message)])
     if len(found) > 1:
-        raise EnrollmentAmbiguous(detail=", ".join(sorted(p.code for _, p in found)))
+        codes = ", ".join(sorted(p.code for _, p in found))
+        message = f"参保多个产品，须指定其一 / insured under several products, name one of: {codes}"
+        raise EnrollmentAmbiguous(detail=codes, fields=[FieldError("product_code", message)])
     return found[0]
+
+
+def inactive(status: str) -> NotEnrolled:
+    message = f"参保状态为 {status} / the enrollment is {status}"
+    return NotEnrolled(detail=message, fields=[FieldError("certno", message)])
 
 
 def outcome(loaded: LoadedProduct, result: Adjudication, p: booking.Plan | None) -> Outcome:
@@ -258,6 +365,7 @@ def new_row(
         id_masked=claim.who.masked,
         mdtrt_id=claim.mdtrt_id,
         setl_id=claim.setl_id,
+        interim=False,
         msg_id=claim.msg_id,
         request_hash=claim.hash,
         setl_time=setl_time,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
 from jinyu.claim import repository as repo
-from jinyu.claim.errors import BillInvalid, IdempotencyConflict, SettlementNotFound, SettlementStateConflict
+from jinyu.claim.errors import SettlementNotFound, SettlementStateConflict
 from jinyu.claim.models import ClaimLedgerBook, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules import ledger as ledger_rules
 from jinyu.claim.rules.adjudicate import Bill, adjudicate, bill_problems, invariant_holds, is_pre_existing
@@ -33,14 +33,19 @@ from jinyu.claim.service.common import (
 )
 from jinyu.claim.service.intake import (
     Claim,
+    bill_invalid,
     bill_of,
+    check_visit,
     claim_of,
     coverage,
     existing,
+    key_conflict,
     new_row,
+    original_answer,
     outcome,
     remember,
     setl_time_of,
+    visit_taken,
 )
 from jinyu.claim.service.settlement import Settled
 from jinyu.core.auth import OrgKind, Perm, Principal
@@ -101,7 +106,7 @@ def _process(session: Session, principal: Principal, claim: Claim) -> Settled:
     bill = bill_of(claim.doc)
     problems = bill_problems(bill)
     if problems:
-        raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
+        raise bill_invalid(problems)
     direct = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, "direct")
     if direct is not None and direct.status in ("pending", "settled"):
         raise SettlementStateConflict(detail="已在出院时直接结算 / already settled directly at discharge")
@@ -116,7 +121,10 @@ def _process(session: Session, principal: Principal, claim: Claim) -> Settled:
     except IntegrityError:
         found = existing(session, claim, "post_discharge")
         if found is None:
-            raise
+            active = repo.active_in_visit(session, claim.hospital_id, claim.mdtrt_id)
+            if active is None:
+                raise
+            raise visit_taken(claim, active) from None
         return _answer(session, principal, found, replayed=True)
     return _answer(session, principal, row, replayed=False)
 
@@ -141,8 +149,10 @@ def _pay(
     dup = repo.settlement_by_key(session, claim.hospital_id, claim.mdtrt_id, claim.setl_id, CHANNEL)
     if dup is not None:
         if dup.request_hash != claim.hash:
-            raise IdempotencyConflict(detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id}")
+            raise key_conflict(claim)
         raise _Replay(dup)
+    active = repo.active_in_visit(session, claim.hospital_id, claim.mdtrt_id)
+    check_visit(claim, active, loaded.rules.interim_settlements)  # one settlement in force per visit
     rows = repo.accumulator_amounts(session, enrollment.id)
     result = adjudicate(
         loaded.rules,
@@ -161,6 +171,7 @@ def _pay(
     funding = {iid: Funding(amount, ZERO, ZERO) for iid, amount in totals.items()}
     plan = booking.Plan(parts, totals, {i: locked[b.id] for i, b in books.items()}, funding)
     row = new_row(claim, bill, enrollment, product_row, status="settled")
+    row.interim = loaded.rules.interim_settlements
     row.payout, row.cash_after = result.payout, result.cash_after
     row.result = outcome(loaded, result, plan).model_dump(mode="json")
     row.funding = plan.as_json()
@@ -228,4 +239,4 @@ def _answer(session: Session, principal: Principal, row: ClaimSettlement, *, rep
         subject_ids=[row.id],
         detail={"person": row.person_token, "status": row.status, "payout": str(row.payout)},
     )
-    return Settled(settlement_out(row), replayed)
+    return Settled(original_answer(row) if replayed else settlement_out(row), replayed)

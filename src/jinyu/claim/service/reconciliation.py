@@ -1,14 +1,18 @@
-"""Daily reconciliation with a hospital (日对账): totals first, then detail; corrections are new entries.
+"""Daily reconciliation with a hospital (日对账): every record compared; corrections are new entries.
 
 The hospital uploads its file for one business day (Asia/Shanghai): declared totals and one record per
-settlement. The same file twice is the same run (nothing changes the second time); a corrected file is a new
-run against the state the first one left, so no correction is ever applied twice.
+settlement. Every record is compared with ours, whatever the totals say (totals that agree can hide errors
+that cancel out); the totals are kept as a report. The same file twice is the same run (nothing changes the
+second time, also when the copies arrive at once: the run's unique key decides which one runs, the others
+answer it); a corrected file is a new run against the state the first one left, so no correction is ever
+applied twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
@@ -55,6 +59,11 @@ def _check_file(data: ReconFileIn) -> list[rules.Theirs]:
 
 def reconcile(session: Session, principal: Principal, data: ReconFileIn) -> ReconRunOut:
     """Reconcile the calling hospital's day; idempotent for the same file."""
+    return reconcile_file(session, principal, data)[0]
+
+
+def reconcile_file(session: Session, principal: Principal, data: ReconFileIn) -> tuple[ReconRunOut, bool]:
+    """The run for this file, and whether it was made before (by an earlier or a concurrent copy)."""
     principal.require(Perm.CLAIM_SETTLE)
     require_org(principal, OrgKind.HOSPITAL)
     theirs = _check_file(data)
@@ -62,20 +71,18 @@ def reconcile(session: Session, principal: Principal, data: ReconFileIn) -> Reco
     hospital_id = principal.org_id
     run = repo.run_for_file(session, hospital_id, data.business_date, file_hash)
     if run is not None:
-        return _out(run, repo.run_items(session, run.id))
+        return _out(run, repo.run_items(session, run.id)), True
     ours_rows = _lock_day(session, hospital_id, data)
     ours = [rules.Ours((s.mdtrt_id, s.setl_id), s.id, s.status, s.payout) for s in ours_rows.values()]
     declared = rules.Totals(data.total_count, data.total_payout)
     before = rules.our_totals(ours)
-    matched = rules.totals_agree(ours, declared)
-    findings = [] if matched else rules.compare(ours, theirs)
     run = ClaimReconciliationRun(
         id=new_id(),
         hospital_id=hospital_id,
         business_date=data.business_date,
         file_hash=file_hash,
         status="matched",
-        totals_match=matched,
+        totals_match=before == declared,  # reported; never a reason to skip the detail
         their_count=declared.count,
         their_total=declared.total,
         our_count=before.count,
@@ -83,8 +90,11 @@ def reconcile(session: Session, principal: Principal, data: ReconFileIn) -> Reco
         created_by=principal.subject_id,
         created_at=utcnow(),
     )
-    session.add(run)
-    session.flush()
+    if not _claim_run(session, run):  # a concurrent copy of the file made the run: answer that one
+        done = repo.run_for_file(session, hospital_id, data.business_date, file_hash)
+        assert done is not None
+        return _out(done, repo.run_items(session, done.id)), True
+    findings = rules.compare(ours, theirs)  # always in detail
     items: list[ClaimReconciliationItem] = []
     for f in findings:
         settlement = ours_rows.get(f.settlement_id or "")
@@ -123,7 +133,21 @@ def reconcile(session: Session, principal: Principal, data: ReconFileIn) -> Reco
             "discrepancies": run.discrepancies,
         },
     )
-    return _out(run, items)
+    return _out(run, items), False
+
+
+def _claim_run(session: Session, run: ClaimReconciliationRun) -> bool:
+    """Insert the run before anything else: its unique key (hospital, day, file) lets one copy of a file run.
+    On PostgreSQL a concurrent copy's insert waits for the first transaction and fails once it commits."""
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        if repo.run_for_file(session, run.hospital_id, run.business_date, run.file_hash) is None:
+            raise
+        return False
+    return True
 
 
 def _lock_day(session: Session, hospital_id: str, data: ReconFileIn) -> dict[str, ClaimSettlement]:
@@ -169,7 +193,8 @@ def get_run(session: Session, principal: Principal, run_id: str) -> ReconRunOut:
     principal.require(Perm.CLAIM_READ)
     run = repo.get_run(session, principal, run_id)
     if run is None:
-        raise ReconciliationNotFound(detail=run_id)
+        message = "无此对账记录 / no such reconciliation run of this organisation"
+        raise ReconciliationNotFound(detail=run_id, fields=[FieldError("run_id", message)])
     return _out(run, repo.run_items(session, run.id))
 
 

@@ -17,29 +17,21 @@ pays per liability, why anything is not paid, the patient's remaining cash share
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
-from jinyu.claim import fhir
 from jinyu.claim import repository as repo
-from jinyu.claim.errors import (
-    BillInvalid,
-    IdempotencyConflict,
-    SettlementNotFound,
-    SettlementStateConflict,
-)
+from jinyu.claim.errors import SettlementNotFound, SettlementStateConflict
 from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules.adjudicate import (
     Bill,
     bill_problems,
 )
-from jinyu.claim.schemas import CancelIn, Outcome, ReasonOut, SettleIn, SettlementOut, SettlementSummary
+from jinyu.claim.schemas import CancelIn, Outcome, ReasonOut, SettleIn, SettlementOut
 from jinyu.claim.service import booking, ledger
 from jinyu.claim.service.common import (
     LoadedProduct,
@@ -49,22 +41,27 @@ from jinyu.claim.service.common import (
     request_hash,
     require_org,
     settlement_out,
-    settlement_summary,
 )
 from jinyu.claim.service.intake import (
     Claim,
+    bill_invalid,
     bill_of,
+    check_visit,
     claim_of,
     earlier,
     existing,
+    key_conflict,
+    message_conflict,
     new_row,
     only_coverage,
+    original_answer,
     remember,
     setl_time_of,
+    visit_taken,
 )
 from jinyu.claim.service.settling import OverBudget, audit_settle, settle_locked
 from jinyu.core.auth import OrgKind, Perm, Principal
-from jinyu.core.pagination import Page
+from jinyu.core.errors import FieldError
 from jinyu.core.pipeline import savepoint
 
 
@@ -80,7 +77,10 @@ class _Replay(Exception):
         self.settlement = settlement
 
 
-def _replayed(session: Session, principal: Principal, row: ClaimSettlement) -> Settled:
+def _replayed(
+    session: Session, principal: Principal, row: ClaimSettlement, *, first_answer: bool = True
+) -> Settled:
+    """A replay's answer: a settlement message's first answer (with what changed since), or the state now."""
     audit.record(
         session,
         principal,
@@ -89,7 +89,7 @@ def _replayed(session: Session, principal: Principal, row: ClaimSettlement) -> S
         subject_ids=[row.id],
         detail={"person": row.person_token, "status": row.status},
     )
-    return Settled(settlement_out(row), True)
+    return Settled(original_answer(row) if first_answer else settlement_out(row), True)
 
 
 # ------------------------------------------------------------------------------------------------ settle
@@ -115,8 +115,8 @@ def settle(
     bill = bill_of(claim.doc)
     problems = bill_problems(bill)
     if problems:
-        raise BillInvalid(detail="; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
-    enrollment, product_row = only_coverage(claim, day, covering)
+        raise bill_invalid(problems)
+    enrollment, product_row = only_coverage(session, claim, day, covering)
     loaded = load_product(session, product_row)
     budget = data.time_budget_ms
     row: ClaimSettlement
@@ -152,9 +152,13 @@ def settle(
         row = _defer(session, claim, bill, enrollment, product_row, "time_budget", _BUDGET_NOTE)
     except IntegrityError:
         # A concurrent request with the same message id or business key won the race: answer as a replay.
+        # Or one of another person-year settled the same visit first (the database's guard): 409.
         found = existing(session, claim, "settle")
         if found is None:
-            raise
+            active = repo.active_in_visit(session, claim.hospital_id, claim.mdtrt_id)
+            if active is None:
+                raise
+            raise visit_taken(claim, active) from None
         return _replayed(session, principal, found)
     if answer is None:  # deferred: a settled or pending outcome was audited with its rows
         audit_settle(session, principal, row)
@@ -219,10 +223,15 @@ def _settle_locked(
     if locked.duplicate is not None:
         dup_id, dup_hash = locked.duplicate
         if dup_hash != claim.hash:
-            raise IdempotencyConflict(detail=f"mdtrt_id {claim.mdtrt_id} / setl_id {claim.setl_id}")
+            raise key_conflict(claim)
         found = repo.get_settlement_unscoped(session, dup_id)
         assert found is not None
         raise _Replay(found)
+    # One settlement in force per visit: a re-settlement waits for the cancellation (judged on the totals it
+    # gave back, read above under the same lock).
+    check_visit(
+        claim, repo.Active(*locked.active) if locked.active else None, loaded.rules.interim_settlements
+    )
     return settle_locked(
         session,
         principal,
@@ -264,11 +273,21 @@ def _defer(
 # ------------------------------------------------------------------------------------------------ lifecycle
 
 
+def not_found(settlement_id: str) -> SettlementNotFound:
+    message = "无此结算（或不属于本机构）/ no such settlement of this organisation"
+    return SettlementNotFound(detail=settlement_id, fields=[FieldError("settlement_id", message)])
+
+
+def _state_conflict(status: str, to: str) -> SettlementStateConflict:
+    message = f"结算状态为 {status}，不能转为 {to} / the settlement is {status}: it cannot become {to}"
+    return SettlementStateConflict(detail=f"{status} → {to}", fields=[FieldError("settlement_id", message)])
+
+
 def _locked(session: Session, principal: Principal, settlement_id: str) -> ClaimSettlement:
     """The caller's settlement, re-read under its person-year lock."""
     row = repo.get_settlement(session, principal, settlement_id)
     if row is None:
-        raise SettlementNotFound(detail=settlement_id)
+        raise not_found(settlement_id)
     if row.enrollment_id is not None:
         repo.lock_enrollment(session, row.enrollment_id)
     fresh = repo.get_settlement_unscoped(session, row.id)
@@ -284,7 +303,7 @@ def confirm(session: Session, principal: Principal, settlement_id: str) -> Settl
         booking.commit(session, row, principal.subject_id)
         session.flush()
     elif row.status != "settled":
-        raise SettlementStateConflict(detail=f"{row.status} → settled")
+        raise _state_conflict(row.status, "settled")
     audit.record(
         session,
         principal,
@@ -313,14 +332,14 @@ def cancel(session: Session, principal: Principal, settlement_id: str, data: Can
     msg = repo.message(session, principal.org_id, data.msg_id)
     if msg is not None:
         if msg.operation != "cancel" or msg.request_hash != claim.hash:
-            raise IdempotencyConflict(detail=f"msg_id {data.msg_id}")
-        return _replayed(session, principal, row)
+            raise message_conflict(data.msg_id)
+        return _replayed(session, principal, row, first_answer=False)  # the cancellation's answer
     if row.status == "pending":
         booking.release(session, row, principal.subject_id, "cancelled", data.reason)
     elif row.status == "settled":
         booking.reverse(session, row, principal.subject_id, data.reason)
     elif row.status != "cancelled":
-        raise SettlementStateConflict(detail=f"{row.status} → cancelled")
+        raise _state_conflict(row.status, "cancelled")
     session.flush()
     remember(session, claim, "cancel", row.id)
     audit.record(
@@ -332,71 +351,3 @@ def cancel(session: Session, principal: Principal, settlement_id: str, data: Can
         detail={"person": row.person_token, "status": row.status},
     )
     return Settled(settlement_out(row), False)
-
-
-def get_settlement(session: Session, principal: Principal, settlement_id: str) -> SettlementOut:
-    principal.require(Perm.CLAIM_READ)
-    row = repo.get_settlement(session, principal, settlement_id)
-    if row is None:
-        raise SettlementNotFound(detail=settlement_id)
-    audit.record(
-        session,
-        principal,
-        action="claim.settlement.read",
-        subject_type="claim_settlement",
-        subject_ids=[row.id],
-        detail={"person": row.person_token},
-    )
-    return settlement_out(row)
-
-
-def list_settlements(
-    session: Session,
-    principal: Principal,
-    *,
-    status: str | None = None,
-    business_date_: dt.date | None = None,
-    mdtrt_id: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[SettlementSummary]:
-    principal.require(Perm.CLAIM_READ)
-    rows, total = repo.list_settlements(
-        session,
-        principal,
-        status=status,
-        business_date=business_date_,
-        mdtrt_id=mdtrt_id,
-        limit=limit,
-        offset=offset,
-    )
-    audit.record(
-        session,
-        principal,
-        action="claim.settlement.list",
-        subject_type="claim_settlement",
-        subject_ids=[r.id for r in rows],
-    )
-    return Page[SettlementSummary](
-        items=[settlement_summary(r) for r in rows], total=total, limit=limit, offset=offset
-    )
-
-
-def export_fhir(session: Session, principal: Principal, settlement_id: str) -> dict[str, Any]:
-    """The settlement as a validated FHIR R4 ClaimResponse."""
-    principal.require(Perm.CLAIM_READ)
-    row = repo.get_settlement(session, principal, settlement_id)
-    if row is None:
-        raise SettlementNotFound(detail=settlement_id)
-    product = repo.get_product_unscoped(session, row.product_id) if row.product_id else None
-    insurer_id = product.lead_insurer_id if product is not None else "unknown"
-    doc = fhir.claim_response(settlement_out(row), insurer_id, row.person_token)
-    audit.record(
-        session,
-        principal,
-        action="claim.settlement.export_fhir",
-        subject_type="claim_settlement",
-        subject_ids=[row.id],
-        detail={"person": row.person_token},
-    )
-    return doc

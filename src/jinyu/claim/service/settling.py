@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
 from jinyu.claim import repository as repo
-from jinyu.claim.errors import NotEnrolled
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules.adjudicate import Adjudication, Bill, adjudicate, invariant_holds, is_pre_existing
 from jinyu.claim.schemas import Outcome
 from jinyu.claim.service import booking
 from jinyu.claim.service.common import LoadedProduct, usage_of
-from jinyu.claim.service.intake import Claim, new_row, outcome, remember
+from jinyu.claim.service.intake import Claim, inactive, new_row, outcome, remember
 from jinyu.core.auth import Principal
 from jinyu.core.pipeline import batched_writes
 
@@ -46,7 +45,7 @@ def settle_locked(
     deadline: float | None,
 ) -> tuple[ClaimSettlement, Outcome]:
     """Adjudicate against what was read under the locks and queue the rows (with the audit entry) into the
-    open write batch, or write them. Raises NotEnrolled, booking.Deferral or OverBudget before writing
+    open write batch, or write them. Raises NotEnrolled (inactive), booking.Deferral or OverBudget before writing
     anything; with a deadline, also OverBudget after writing (the caller rolls back to its savepoint)."""
     result = adjudicate_locked(bill, covered[2], locked.status, locked.pre_existing, locked.amounts)
     return settle_adjudicated(
@@ -70,7 +69,7 @@ def adjudicate_locked(
 ) -> Adjudication:
     """The product's answer for this bill on the person's totals as read under the enrollment's lock."""
     if status != "active":
-        raise NotEnrolled(detail=f"参保状态 / enrollment is {status}")
+        raise inactive(status)
     result = adjudicate(
         loaded.rules, bill, usage_of(amounts), pre_existing=is_pre_existing(pre_existing, bill.diagnoses)
     )
@@ -122,6 +121,7 @@ def record_settlement(
     enrollment, product_row, loaded = covered
     result, amounts, p = funded
     row = new_row(claim, bill, enrollment, product_row, status="settled" if confirm else "pending")
+    row.interim = loaded.rules.interim_settlements
     row.payout, row.cash_after = result.payout, result.cash_after
     answer = outcome(loaded, result, p)
     row.result = answer.model_dump(mode="json")

@@ -3,17 +3,28 @@
 Services take the session first, then the principal; they never commit (the boundary does).
 """
 
+from jinyu.party.service.credentials import (
+    change_own_password,
+    list_service_accounts,
+    revoke_api_key,
+    revoke_user_tokens,
+    rotate_api_key,
+    set_service_account_active,
+    set_user_active,
+    set_user_password,
+    user_id_for,
+)
 from jinyu.party.service.identity import (
     api_key_refresh_due,
     authenticate_api_key,
     authenticate_token,
     cached_api_key_principal,
     forget_api_keys,
-    login,
     principal_for_user,
     principal_for_username,
     refresh_api_key,
 )
+from jinyu.party.service.logins import login
 from jinyu.party.service.orgs import (
     RegistryOrg,
     create_org,
@@ -39,6 +50,7 @@ __all__ = [
     "authenticate_api_key",
     "authenticate_token",
     "cached_api_key_principal",
+    "change_own_password",
     "create_org",
     "create_service_account",
     "create_user",
@@ -49,6 +61,7 @@ __all__ = [
     "get_registration",
     "list_orgs",
     "list_registrations",
+    "list_service_accounts",
     "list_users",
     "login",
     "me",
@@ -58,6 +71,13 @@ __all__ = [
     "principal_for_username",
     "refresh_api_key",
     "resolve_org",
+    "revoke_api_key",
+    "revoke_user_tokens",
+    "rotate_api_key",
+    "set_service_account_active",
+    "set_user_active",
+    "set_user_password",
     "submit_registration",
     "upsert_registry_orgs",
+    "user_id_for",
 ]

@@ -1,4 +1,5 @@
-"""Authentication: password login (argon2) issuing signed bearer tokens; API keys for service accounts."""
+"""Authentication: signed bearer tokens checked against the user's credential version; API keys for service
+accounts, resolved through a short per-process cache. Password login itself is in `logins.py`."""
 
 from __future__ import annotations
 
@@ -11,24 +12,20 @@ from time import monotonic
 
 import jwt
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from jinyu.audit import service as audit
 from jinyu.config import Settings
 from jinyu.core.auth import SYSTEM, OrgKind, Principal, Role
 from jinyu.core.clock import as_utc, utcnow
 from jinyu.core.db import new_id
 from jinyu.party import repository as repo
-from jinyu.party.errors import AccountLocked, BadCredentials, InvalidToken, UserNotFound
+from jinyu.party.errors import InvalidToken, UserNotFound
 from jinyu.party.models import ServiceAccount, User
-from jinyu.party.rules import lockout_until
 from jinyu.party.schemas import TokenOut
 
 # OWASP's minimum argon2id profile: 19 MiB, 2 passes. Keeps login well under 100 ms on 2 cores.
 hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-# Verified against when the username is unknown, so timing does not reveal which usernames exist.
-_DUMMY_HASH = hasher.hash("jinyu-no-such-user")
 ALGORITHM = "HS256"
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
@@ -59,93 +56,8 @@ def principal_for_user(session: Session, user: User) -> Principal:
     return _principal(user.id, user.username, user.roles, user.org_id, session, is_service=False)
 
 
-def _as_actor(user: User | None, username: str) -> Principal:
-    """The audit actor of a login attempt (the user if known, else the anonymous name tried)."""
-    if user is None:
-        return Principal(
-            subject_id="anonymous",
-            username=username[:64],
-            org_id="-",
-            org_kind=OrgKind.OPERATOR,
-            tenant_id="-",
-            org_path="/-/",
-            roles=frozenset(),
-        )
-    return Principal(
-        subject_id=user.id,
-        username=user.username,
-        org_id=user.org_id,
-        org_kind=OrgKind.OPERATOR,
-        tenant_id="-",
-        org_path="/-/",
-        roles=frozenset(),
-    )
-
-
-def login(
-    session: Session, factory: sessionmaker[Session], username: str, password: str, settings: Settings
-) -> TokenOut:
-    """Check a password and issue a token. Failures are counted and audited in their own transaction,
-    so they survive the request's rollback; enough of them lock the account for a while."""
-    now = utcnow()
-    user = repo.get_user_by_username(session, username)
-    if user is not None and user.locked_until is not None and as_utc(user.locked_until) > now:
-        _record_failure(factory, user, username, "locked")
-        raise AccountLocked(
-            detail=f"请于 {as_utc(user.locked_until):%H:%M} UTC 后重试 / retry after that time"
-        )
-    if user is None or not user.active or not _verify(user.password_hash if user else _DUMMY_HASH, password):
-        if user is not None:
-            _count_failure(factory, user.id, now, settings)
-        _record_failure(factory, user, username, "bad_credentials")
-        raise BadCredentials()
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
-    audit.record(
-        session,
-        principal_for_user(session, user),
-        action="auth.login",
-        subject_type="user",
-        subject_ids=[user.id],
-    )
-    return _issue_token(user, settings, now)
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def _count_failure(
-    factory: sessionmaker[Session], user_id: str, now: dt.datetime, settings: Settings
-) -> None:
-    with factory() as s, s.begin():
-        user = s.get(User, user_id, with_for_update=True)
-        if user is None:
-            return
-        user.failed_logins += 1
-        lockout = dt.timedelta(minutes=settings.login_lockout_minutes)
-        user.locked_until = lockout_until(user.failed_logins, now, settings.login_max_failures, lockout)
-        if user.locked_until is not None:
-            user.failed_logins = 0
-
-
-def _record_failure(factory: sessionmaker[Session], user: User | None, username: str, why: str) -> None:
-    audit.record_outcome(
-        factory,
-        _as_actor(user, username),
-        action="auth.login",
-        subject_type="user",
-        subject_ids=[user.id] if user else [],
-        outcome="failed",
-        detail={"reason": why},
-    )
-
-
-def _issue_token(user: User, settings: Settings, now: dt.datetime) -> TokenOut:
+def issue_token(user: User, settings: Settings, now: dt.datetime) -> TokenOut:
+    """A signed bearer token carrying the user's credential version ("cv")."""
     ttl = settings.token_ttl_minutes * 60
     claims = {
         "sub": user.id,
@@ -153,6 +65,7 @@ def _issue_token(user: User, settings: Settings, now: dt.datetime) -> TokenOut:
         "exp": int(now.timestamp()) + ttl,
         "jti": new_id(),
         "iss": "jinyu",
+        "cv": user.credential_version,
     }
     token = jwt.encode(claims, settings.key("signing_key"), algorithm=ALGORITHM)
     return TokenOut(access_token=token, expires_in=ttl)
@@ -172,6 +85,11 @@ def authenticate_token(session: Session, token: str, settings: Settings) -> Prin
     user = repo.get_user(session, str(claims["sub"]))
     if user is None or not user.active:
         raise InvalidToken(detail="用户已停用 / user is disabled")
+    # Tokens issued before the user's last suspension, password change or token revocation carry an older
+    # version (tokens from before versions existed carry none: version 0).
+    version = claims.get("cv", 0)
+    if not isinstance(version, int) or version != user.credential_version:
+        raise InvalidToken(detail="令牌已撤销 / token revoked")
     return principal_for_user(session, user)
 
 
@@ -201,6 +119,22 @@ def forget_api_keys() -> None:
     with _key_cache_lock:
         _key_cache.clear()
         _key_refreshing.clear()
+
+
+def forget_api_keys_of(subject_id: str) -> None:
+    """Drop this process's cached keys of one service account at once."""
+    with _key_cache_lock:
+        for digest in [d for d, entry in _key_cache.items() if entry[1].subject_id == subject_id]:
+            del _key_cache[digest]
+            _key_refreshing.discard(digest)
+
+
+def forget_api_keys_after_commit(session: Session, subject_id: str) -> None:
+    """Drop an account's cached keys now and again once `session` commits its revocation: a request that
+    re-read the account before the commit must not keep the old state cached for API_KEY_CACHE_SECONDS.
+    Other processes notice within API_KEY_CACHE_SECONDS (sooner for a key in steady use: its refresh)."""
+    forget_api_keys_of(subject_id)
+    event.listen(session, "after_commit", lambda _s: forget_api_keys_of(subject_id), once=True)
 
 
 def cached_api_key_principal(api_key: str) -> Principal | None:
@@ -262,7 +196,7 @@ def _remember(digest: str, principal: Principal) -> None:
 def _authenticate_api_key(session: Session, api_key: str) -> Principal:
     prefix, _, secret = api_key.partition(".")
     account = repo.get_service_account_by_prefix(session, prefix) if secret else None
-    if account is None or not account.active:
+    if account is None or not account.active or account.key_revoked_at is not None:
         raise InvalidToken(detail="API key 无效 / invalid API key")
     if not hmac.compare_digest(account.key_hash, hash_api_secret(secret)):
         raise InvalidToken(detail="API key 无效 / invalid API key")
@@ -287,8 +221,10 @@ __all__ = [
     "authenticate_token",
     "cached_api_key_principal",
     "forget_api_keys",
+    "forget_api_keys_after_commit",
+    "forget_api_keys_of",
     "hash_password",
-    "login",
+    "issue_token",
     "refresh_api_key",
 ]
 

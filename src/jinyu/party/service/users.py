@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal, Role
+from jinyu.core.clock import utcnow
 from jinyu.core.db import new_id
 from jinyu.core.errors import FieldError
 from jinyu.core.pagination import Page
@@ -21,6 +20,7 @@ from jinyu.party.errors import (
 from jinyu.party.models import Organisation, ServiceAccount, User
 from jinyu.party.rules import password_problems, role_allowed
 from jinyu.party.schemas import Me, OrgOut, ServiceAccountCreate, ServiceAccountOut, UserCreate, UserOut
+from jinyu.party.service.credentials import new_api_key, service_account_out
 from jinyu.party.service.identity import hash_api_secret, hash_password
 
 
@@ -56,7 +56,7 @@ def create_user(session: Session, principal: Principal, data: UserCreate) -> Use
         roles=sorted(r.value for r in data.roles),
         password_hash=hash_password(password),
         active=True,
-        failed_logins=0,
+        credential_version=0,
     )
     session.add(user)
     session.flush()
@@ -88,7 +88,7 @@ def create_service_account(
     """Create a service account; its API key (`prefix.secret`) is returned once and stored only hashed."""
     principal.require(Perm.USER_MANAGE)
     org = _org_for_roles(session, principal, data.org_id, data.roles)
-    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    prefix, secret = new_api_key()
     account = ServiceAccount(
         id=new_id(),
         name=data.name,
@@ -97,6 +97,7 @@ def create_service_account(
         key_prefix=prefix,
         key_hash=hash_api_secret(secret),
         active=True,
+        key_issued_at=utcnow(),
     )
     session.add(account)
     session.flush()
@@ -108,9 +109,7 @@ def create_service_account(
         subject_ids=[account.id],
         detail={"org_id": org.id, "roles": account.roles},
     )
-    return ServiceAccountOut(
-        id=account.id, name=account.name, org_id=org.id, roles=account.roles, api_key=f"{prefix}.{secret}"
-    )
+    return service_account_out(account, f"{prefix}.{secret}")
 
 
 def me(session: Session, principal: Principal) -> Me:
