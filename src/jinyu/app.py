@@ -41,6 +41,7 @@ from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
+from jinyu.ingest import service as ingest_service
 from jinyu.party import endpoints as party_endpoints
 from jinyu.party import service as party
 from jinyu.party.errors import BadCredentials
@@ -101,6 +102,8 @@ WORKER_THREADS = 100
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
     settings: Settings = app.state.settings
+    # Loads killed mid-way leave files no reader may see: settle them before anything reads the lake.
+    await run_in_threadpool(ingest_service.recover_at_start, app.state.sessionmaker, settings.lake_dir)
     if settings.tracing_warm and (settings.lake_dir / "transfers").exists():
         # Start building the resident transfer index now, in the background: tracing requests use the lake
         # until it is ready, so the first minutes after a start are not spent waiting for the first request.

@@ -29,9 +29,11 @@ def _forged_token() -> str:
 
 def _rejections(session: Session) -> list[AuditEntry]:
     session.rollback()  # a fresh snapshot
-    return list(
+    entries = list(
         session.scalars(select(AuditEntry).where(AuditEntry.action == ACTION).order_by(AuditEntry.seq))
     )
+    session.commit()  # end the read: on SQLite a transaction holds the write lock from its start
+    return entries
 
 
 def _detail(entry: AuditEntry) -> dict[str, Any]:

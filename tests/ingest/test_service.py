@@ -194,8 +194,9 @@ def test_a_load_that_failed_after_writing_the_lake_is_redone_cleanly(
     path = write_csv(tmp_path / "e.csv", "enterprises", [enterprise(uscc(), resident_id())])
     savepoint = session.begin_nested()
     service.ingest(session, SYSTEM, "enterprises", path, stores)
-    savepoint.rollback()  # the load record is gone, as after a crash before commit; its lake file remains
     assert stores.lake.row_count("enterprises") == 1
+    savepoint.rollback()  # the load record is gone: its lake file goes with it (the load is atomic)
+    assert stores.lake.row_count("enterprises") == 0
     report = service.ingest(session, SYSTEM, "enterprises", path, stores)
     assert not report.already_loaded and report.accepted == 1
     assert stores.lake.row_count("enterprises") == 1

@@ -81,6 +81,12 @@ def test_every_identifier_has_a_valid_check_character(rows: Rows) -> None:
         assert validate_uscc(code) == code
     for number in ids:
         assert validate_resident_id(number) == number
+        # GB 11643 / ISO 7064 MOD 11-2 computed here, independently of jinyu.core.ids
+        weights = [pow(2, 17 - i, 11) for i in range(17)]
+        assert (
+            "10X98765432"[sum(int(c) * w for c, w in zip(number[:17], weights, strict=True)) % 11]
+            == number[17]
+        )
     old_chongqing = [i for i in ids if i.startswith("500") and int(i[6:10]) < 1997]
     assert len(old_chongqing) > 100
 

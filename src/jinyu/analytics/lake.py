@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from jinyu.analytics import duck, layout
 from jinyu.analytics.partition import month_of, sorted_table, split_by_month
+from jinyu.analytics.pending import Committed, PendingLoad, Recovered, recover
 from jinyu.core.errors import Conflict, invalid
 
 # DuckDB's own row-group size: min/max statistics per group let both engines skip groups of a sorted file.
@@ -115,6 +116,14 @@ class Lake:
         stale = [p for p in layout.data_files(self.root, dataset) if p.name == file_name]
         _remove(stale)
         return stale
+
+    def begin_load(self, load_id: str, datasets: Sequence[str]) -> PendingLoad:
+        """Declare a load in flight; its files stay only if it is settled with `keep` (see pending.py)."""
+        return PendingLoad(self.root, load_id, datasets)
+
+    def recover(self, committed: Committed) -> Recovered:
+        """Settle loads whose writer died, and remove temporary files no live load owns (see pending.py)."""
+        return recover(self.root, committed)
 
     # -- reading ---------------------------------------------------------------------------------------
 

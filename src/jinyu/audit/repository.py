@@ -247,7 +247,9 @@ def head_and_hash_now(session: Session, seq: int) -> tuple[ChainHead | None, str
     snapshot may be older: SQLite keeps one from a transaction's first read); None when the session is not
     bound to an engine."""
     bind = session.get_bind()
-    if not isinstance(bind, Engine):
+    if not isinstance(bind, Engine) or bind.dialect.name == "sqlite":
+        # SQLite transactions begin IMMEDIATE (core.db): no writer commits while ours runs, so its snapshot is
+        # what is committed — and a second transaction opened now would wait for ours to end.
         return None
     with Session(bind) as fresh:
         return _read_head(fresh), hash_at(fresh, seq)

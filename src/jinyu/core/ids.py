@@ -23,8 +23,15 @@ def compact(value: str) -> str:
     return re.sub(r"[\s-]", "", value).upper()
 
 
+def _first17(value: str) -> str:
+    if len(value) != 17:
+        raise ValueError("check-digit calculators take exactly the first 17 characters")
+    return value
+
+
 def uscc_check_digit(first17: str) -> str:
-    return str(uscc.calc_check_digit(first17))
+    """GB 32100 check character of the 17 leading characters (stdnum weighs exactly 17)."""
+    return str(uscc.calc_check_digit(_first17(first17)))
 
 
 def validate_uscc(value: str, field_name: str = "uscc") -> str:
@@ -40,7 +47,12 @@ def validate_uscc(value: str, field_name: str = "uscc") -> str:
 
 
 def ric_check_digit(first17: str) -> str:
-    return str(ric.calc_check_digit(first17))
+    """ISO 7064 MOD 11-2 check character of the 17 leading digits.
+
+    stdnum's ``ric.calc_check_digit`` takes a full 18-character number and ignores its last character, so
+    a placeholder is appended; handing it 17 characters would silently drop the 17th digit.
+    """
+    return str(ric.calc_check_digit(_first17(first17) + "0"))
 
 
 def validate_resident_id(value: str, field_name: str = "resident_id") -> str:

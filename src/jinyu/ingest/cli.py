@@ -30,7 +30,7 @@ def _stores() -> service.Stores:
     )
 
 
-def _load(dataset: str, path: Path, show_progress: bool) -> LoadReport:
+def _load(dataset: str, path: Path, show_progress: bool, encoding: str = "auto") -> LoadReport:
     service.contract_for(dataset)  # an unknown dataset is named before the files are looked at
     files = reader.files_of(path)
     totals = [reader.row_count(f) for f in files]
@@ -47,7 +47,13 @@ def _load(dataset: str, path: Path, show_progress: bool) -> LoadReport:
         task = bar.add_task(dataset, total=total)
         with unit_of_work() as session:
             return service.ingest(
-                session, SYSTEM, dataset, path, _stores(), progress=lambda n: bar.advance(task, n)
+                session,
+                SYSTEM,
+                dataset,
+                path,
+                _stores(),
+                progress=lambda n: bar.advance(task, n),
+                encoding=encoding,
             )
 
 
@@ -73,14 +79,20 @@ def ingest(
     path: Path = typer.Argument(..., help="CSV 或 Parquet 文件，或分片目录 / file or directory of parts"),
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print the report as JSON"),
     no_progress: bool = typer.Option(False, "--no-progress", help="不显示进度条 / no progress bar"),
+    encoding: str = typer.Option(
+        "auto",
+        "--encoding",
+        help="CSV 编码 / CSV encoding: auto (UTF-8, or GB18030 when no line is UTF-8), utf-8, gbk, gb18030",
+    ),
 ) -> None:
     """接入一个数据文件：校验、入库、隔离不合格行并输出加载报告 / validate and load one file.
 
-    同一文件重复接入不会重复写入 / the same file loads once.
+    同一文件重复接入不会重复写入 / the same file loads once. 不可读的行逐行隔离 / unreadable lines are
+    quarantined one by one with their line number.
 
-    Example: jinyu ingest transfers ./region/transfers.parquet --json
+    Example: jinyu ingest transfers ./region/transfers.csv --encoding gb18030 --json
     """
-    report = _load(dataset, path, show_progress=not (json_out or no_progress))
+    report = _load(dataset, path, show_progress=not (json_out or no_progress), encoding=encoding)
     print_json(report) if json_out else _print_report(report)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, UploadFile, status
 
@@ -18,6 +18,7 @@ from jinyu.core.web import SessionDep, require
 from jinyu.ingest import quarantine, service
 from jinyu.ingest.schemas import ContractOut, LoadReport, QuarantineOut
 
+Encoding = Literal["auto", "utf-8", "gbk", "gb18030"]
 router = APIRouter(tags=["ingest 数据接入"])
 
 
@@ -49,16 +50,24 @@ def upload(
     request: Request,
     session: SessionDep,
     principal: Principal = require(Perm.INGEST_RUN),
+    encoding: Annotated[
+        Encoding,
+        Query(description="CSV 编码，auto 自动识别 / CSV encoding; auto detects UTF-8 or GB18030"),
+    ] = "auto",
 ) -> LoadReport:
-    """上传并接入一个文件（CSV 或 Parquet），返回加载报告 / ingest one file and return the load report."""
+    """上传并接入一个文件（CSV 或 Parquet），返回加载报告 / ingest one file and return the load report.
+
+    不可读的行（截断、字段数不符、编码错误）逐行隔离并注明行号 / unreadable lines are quarantined one by one
+    with their line number; the rest load."""
+    contract = service.contract_for(dataset)  # an unknown name is a 404 before anything is written
     suffix = Path(file.filename or "").suffix
     if suffix not in (".csv", ".parquet"):
         raise invalid("file", "仅支持 .csv 与 .parquet / only .csv and .parquet files")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{dataset}{suffix}"
+        path = Path(tmp) / f"{contract.name}{suffix}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out)
-        return service.ingest(session, principal, dataset, path, stores_for(request))
+        return service.ingest(session, principal, dataset, path, stores_for(request), encoding=encoding)
 
 
 @router.get("/ingest/loads", response_model=Page[LoadReport])

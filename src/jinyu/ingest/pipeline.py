@@ -70,10 +70,9 @@ class Quarantine:
 
 
 def validate_batch(
-    contract: Contract, batch: pa.RecordBatch, first_number: int, quarantine: Quarantine
+    contract: Contract, batch: pa.RecordBatch, numbers: pa.Array, quarantine: Quarantine
 ) -> pa.Table:
     """Typed rows of one batch that pass their cell checks, numbered; the others go to quarantine."""
-    numbers = pa.array(range(first_number, first_number + batch.num_rows), type=pa.int64())
     fast = typed_batch(contract, batch, arrow_schema(contract))
     if fast is not None:
         return fast.append_column(ROW, numbers)
@@ -132,7 +131,7 @@ def repeated_key_mask(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
 
 def reject(table: pa.Table, mask: pa.Array, problem: str, quarantine: Quarantine) -> pa.Table:
     """Move rows whose mask is true to quarantine with `problem`; return the rest."""
-    if not pc.any(mask).as_py():
+    if table.num_rows == 0 or not pc.any(mask).as_py():
         return table
     for row in table.filter(mask).to_pylist():
         number = row.pop(ROW)

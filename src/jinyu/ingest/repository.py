@@ -20,6 +20,12 @@ def find_by_content(session: Session, dataset: str, sha256: str) -> Load | None:
     return session.scalars(select(Load).where(Load.dataset == dataset, Load.file_sha256 == sha256)).first()
 
 
+def committed(session: Session, dataset: str, lake_load_id: str) -> bool:
+    """Is there a load record for these lake files? (Asked about loads whose writer died.)"""
+    stmt = select(Load.id).where(Load.dataset == dataset, Load.lake_load_id == lake_load_id).limit(1)
+    return session.scalar(stmt) is not None
+
+
 def get(session: Session, principal: Principal, load_id: str) -> Load | None:
     return session.scalars(readable(principal).where(Load.id == load_id)).first()
 

@@ -2,9 +2,12 @@
 
 Idempotent for the same file: the content hash names the load, and a file loaded before returns its first
 report. Loads of one dataset run one at a time (a lock row on PostgreSQL). The lake is written before the
-database rows (organisations, the load record, the audit entry), so locks are held briefly; a load that fails
-after its lake write leaves files under its own load id only, which the next attempt of the same file
-discards before it checks keys or writes again.
+database rows (organisations, the load record, the audit entry), so locks are held briefly.
+
+Atomic: the lake files of a load are declared in flight first (analytics/pending.py) and kept only when the
+transaction that holds the load record commits; a rollback removes them at once. A process killed at any
+point leaves an unlocked intent behind, which `recover` settles before the next load and at start-up (files
+of a committed record stay, all others go, with any stray temporary files).
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from jinyu.analytics import Lake
+from jinyu.analytics.pending import PendingLoad, Recovered
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
-from jinyu.core.db import new_id
+from jinyu.core.db import new_id, transaction
 from jinyu.core.pagination import Page
 from jinyu.core.sealed import Sealer
 from jinyu.governance.contracts import CONTRACTS, Contract
-from jinyu.ingest import pipeline, reader, scope
+from jinyu.ingest import csvfile, pipeline, reader, scope
 from jinyu.ingest import repository as repo
 from jinyu.ingest.errors import LoadNotFound, UnknownDataset
 from jinyu.ingest.models import Load
@@ -50,7 +55,7 @@ class Stores:
 def contract_for(dataset: str) -> Contract:
     contract = CONTRACTS.get(dataset)
     if contract is None:
-        raise UnknownDataset(detail=f"{dataset}; 可用 / known: {', '.join(sorted(CONTRACTS))}")
+        raise UnknownDataset(detail=f"{dataset!r}; 可用 / known: {', '.join(sorted(CONTRACTS))}")
     return contract
 
 
@@ -67,11 +72,15 @@ def ingest(
     path: Path,
     stores: Stores,
     progress: Progress | None = None,
+    encoding: str = "auto",
 ) -> LoadReport:
+    """Load one file (or directory of parts). `encoding` of CSV files: auto, utf-8, gbk or gb18030."""
     principal.require(Perm.INGEST_RUN)
     contract = contract_for(dataset)
     scope.check_provider(principal, contract)
+    encoding = csvfile.encoding_of(encoding)
     files = reader.files_of(path)
+    recover(session, stores.lake)
     sha = _content_hash(files)
     repo.lock_dataset(session, dataset)
     earlier = repo.find_by_content(session, dataset, sha)
@@ -87,72 +96,101 @@ def ingest(
         return LoadReport.model_validate(earlier).model_copy(update={"already_loaded": True})
     started = pipeline.now_utc()
     lake_load_id = sha[:20]
-    _discard_unrecorded(stores.lake, contract, lake_load_id)
-    quarantine = pipeline.Quarantine(contract)
-    table, total = _validate_files(contract, files, quarantine, progress)
-    table = pipeline.protect(contract, table, stores.pseudonym_key)
-    table = _drop_foreign_rows(session, principal, contract, table, stores.lake, quarantine)
-    in_file = pipeline.repeated_key_mask(table, contract.key)
-    table = pipeline.reject(table, in_file, "duplicate_key_in_file:" + ",".join(contract.key), quarantine)
-    table = _drop_existing_keys(contract, stores.lake, table, quarantine)
-    table = _drop_unknown_references(contract, stores.lake, table, quarantine)
-    table = table.sort_by(pipeline.ROW).drop_columns([pipeline.ROW])
-    qfile = quarantine.write(
-        stores.quarantine_dir / dataset / f"{lake_load_id}.csv", Sealer(stores.quarantine_key)
-    )
-    lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
-    # Database writes come after the slow lake write, so the audit chain's head lock is held only briefly.
-    parties = _register_parties(session, principal, dataset, table)
-    load = Load(
-        id=new_id(),
-        dataset=dataset,
-        file_name=path.name,
-        file_sha256=sha,
-        lake_load_id=lake_load_id,
-        org_id=principal.org_id,
-        loaded_by=principal.subject_id,
-        rows_total=total,
-        accepted=table.num_rows,
-        rejected=len(quarantine.rows),
-        rejected_by_reason=quarantine.by_reason(),
-        quarantine_file=str(qfile) if qfile else None,
-        lake_files=[str(p) for p in lake_files],
-        parties=parties,
-        started_at=started,
-        finished_at=pipeline.now_utc(),
-    )
-    session.add(load)
-    session.flush()
-    audit.record(
-        session,
-        principal,
-        action="ingest.load",
-        subject_type="dataset",
-        subject_ids=[dataset, load.id],
-        detail={"accepted": load.accepted, "rejected": load.rejected, "sha256": sha},
-    )
+    # In flight from here on: this process owns the load id until the transaction ends (a second attempt of
+    # the same file meanwhile gets a 409), so removing what an unrecorded earlier attempt left is safe.
+    pending = stores.lake.begin_load(lake_load_id, [contract.name, *contract.mirrors])
+    try:
+        _discard_unrecorded(stores.lake, contract, lake_load_id)
+        quarantine = pipeline.Quarantine(contract)
+        table, total = _validate_files(contract, files, encoding, quarantine, progress)
+        table = pipeline.protect(contract, table, stores.pseudonym_key)
+        table = _drop_foreign_rows(session, principal, contract, table, stores.lake, quarantine)
+        table = _checked(contract, stores.lake, table, quarantine)
+        qfile = quarantine.write(
+            stores.quarantine_dir / dataset / f"{lake_load_id}.csv", Sealer(stores.quarantine_key)
+        )
+        lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
+        # Database writes come after the slow lake write, so the audit chain's head lock is held only briefly.
+        parties = _register_parties(session, principal, dataset, table)
+        load = Load(
+            id=new_id(),
+            dataset=dataset,
+            file_name=path.name,
+            file_sha256=sha,
+            lake_load_id=lake_load_id,
+            org_id=principal.org_id,
+            loaded_by=principal.subject_id,
+            rows_total=total,
+            accepted=table.num_rows,
+            rejected=len(quarantine.rows),
+            rejected_by_reason=quarantine.by_reason(),
+            quarantine_file=str(qfile) if qfile else None,
+            lake_files=[str(p) for p in lake_files],
+            parties=parties,
+            started_at=started,
+            finished_at=pipeline.now_utc(),
+        )
+        session.add(load)
+        session.flush()
+        audit.record(
+            session,
+            principal,
+            action="ingest.load",
+            subject_type="dataset",
+            subject_ids=[dataset, load.id],
+            detail={"accepted": load.accepted, "rejected": load.rejected, "sha256": sha},
+        )
+    except BaseException:
+        pending.settle(keep=False)
+        raise
+    _settle_with_transaction(session, pending)
     return LoadReport.model_validate(load)
 
 
-def _discard_unrecorded(lake: Lake, contract: Contract, load_id: str) -> None:
-    """Files under this load id without a load record are what a failed attempt left; remove them first."""
-    for name in (contract.name, *contract.mirrors):
-        lake.discard_load(name, load_id)
+def recover(session: Session, lake: Lake) -> Recovered:
+    """Settle what loads killed mid-way left in the lake: files of a load whose record committed stay, the
+    rest (and stray temporary files) go. Runs before every load and at start-up; live loads are untouched."""
+
+    def committed(dataset: str, lake_load_id: str) -> bool:
+        return repo.committed(session, dataset, lake_load_id)
+
+    return lake.recover(committed)
 
 
-def _validate_files(
-    contract: Contract, files: list[Path], quarantine: pipeline.Quarantine, progress: Progress | None
-) -> tuple[pa.Table, int]:
-    tables: list[pa.Table] = []
-    total = 0
-    for file in files:
-        for batch in reader.raw_batches(contract, file):
-            tables.append(pipeline.validate_batch(contract, batch, total + 1, quarantine))
-            total += batch.num_rows
-            if progress:
-                progress(batch.num_rows)
-    schema = pipeline.numbered_schema(contract)
-    return (pa.concat_tables(tables) if tables else schema.empty_table()), total
+def recover_at_start(factory: sessionmaker[Session], lake_dir: Path) -> Recovered:
+    """`recover` at start-up (API server): nothing to do, and no database query, when no load is pending."""
+    if not lake_dir.is_dir():
+        return Recovered()
+    with transaction(factory) as session:
+        return recover(session, Lake(lake_dir))
+
+
+def _settle_with_transaction(session: Session, pending: PendingLoad) -> None:
+    """The load's lake files stay if and only if the transaction holding its record commits.
+
+    The record lives in the innermost transaction open now; a savepoint's release hands it to the enclosing
+    transaction, a rollback anywhere on the way discards the files, the outermost commit keeps them."""
+    owner = session.get_nested_transaction() or session.get_transaction()
+    committed: list[SessionTransaction] = []
+
+    def on_commit(s: Session) -> None:
+        current = s.get_nested_transaction() or s.get_transaction()
+        if current is not None:
+            committed.append(current)
+
+    def on_end(_: Session, transaction: SessionTransaction) -> None:
+        nonlocal owner
+        if transaction is not owner or not pending.open:
+            return
+        if not any(t is transaction for t in committed):
+            pending.settle(keep=False)
+        elif transaction.parent is None:
+            pending.settle(keep=True)
+        else:
+            owner = transaction.parent
+
+    event.listen(session, "after_commit", on_commit)
+    event.listen(session, "after_transaction_end", on_end)
 
 
 def _drop_foreign_rows(
@@ -165,6 +203,70 @@ def _drop_foreign_rows(
 ) -> pa.Table:
     mask = scope.foreign_rows_mask(session, principal, contract, table, lake)
     return table if mask is None else pipeline.reject(table, mask, scope.reason(contract), quarantine)
+
+
+def _checked(contract: Contract, lake: Lake, table: pa.Table, quarantine: pipeline.Quarantine) -> pa.Table:
+    """The checks across rows (after protection and scoping): keys repeated in the file or already in the lake,
+    references."""
+    in_file = pipeline.repeated_key_mask(table, contract.key)
+    table = pipeline.reject(table, in_file, "duplicate_key_in_file:" + ",".join(contract.key), quarantine)
+    table = _drop_existing_keys(contract, lake, table, quarantine)
+    table = _drop_unknown_references(contract, lake, table, quarantine)
+    return table.sort_by(pipeline.ROW).drop_columns([pipeline.ROW])
+
+
+def _discard_unrecorded(lake: Lake, contract: Contract, load_id: str) -> None:
+    """Files under this load id without a load record are what a failed attempt left; remove them first."""
+    for name in (contract.name, *contract.mirrors):
+        lake.discard_load(name, load_id)
+
+
+def _validate_files(
+    contract: Contract,
+    files: list[Path],
+    encoding: str,
+    quarantine: pipeline.Quarantine,
+    progress: Progress | None,
+) -> tuple[pa.Table, int]:
+    tables: list[pa.Table] = []
+    total = 0
+    for file in files:
+        mark = len(quarantine.rows)
+        try:
+            part, rows = _validate_file(contract, file, encoding, False, total, quarantine, progress)
+        except reader.NeedsLinePass:
+            del quarantine.rows[mark:]  # start the file again, line by line
+            part, rows = _validate_file(contract, file, encoding, True, total, quarantine, progress)
+        tables.extend(part)
+        total += rows
+    schema = pipeline.numbered_schema(contract)
+    return (pa.concat_tables(tables) if tables else schema.empty_table()), total
+
+
+def _validate_file(
+    contract: Contract,
+    file: Path,
+    encoding: str,
+    line_by_line: bool,
+    offset: int,
+    quarantine: pipeline.Quarantine,
+    progress: Progress | None,
+) -> tuple[list[pa.Table], int]:
+    """Rows of one file, numbered after the `offset` rows of the files before it."""
+    tables: list[pa.Table] = []
+    rows = 0
+    for item in reader.raw_items(contract, file, encoding, line_by_line):
+        if isinstance(item, reader.Part):
+            numbers = pc.add(item.rows, pa.scalar(offset, pa.int64()))
+            tables.append(pipeline.validate_batch(contract, item.batch, numbers, quarantine))
+            n = item.batch.num_rows
+        else:
+            quarantine.add(offset + item.row, [item.reason], dict(item.cells))
+            n = 1
+        rows += n
+        if progress:
+            progress(n)
+    return tables, rows
 
 
 def _drop_existing_keys(

@@ -1,0 +1,186 @@
+"""Loads in flight: what lets a load's files appear only together with the record that owns them.
+
+A load's files are linked into the lake before the operational store commits its load record (the lake is
+slow, the record is quick). To make the pair atomic, the writer first creates an *intent* file,
+`<root>/_pending/<load_id>.json`, naming the load and the datasets it writes, and holds an exclusive `flock`
+on it for as long as the load is undecided. When the record's transaction ends, the writer settles the
+intent: commit keeps the files, rollback removes them, and the intent goes.
+
+A writer killed at any point leaves its intent behind, unlocked (the kernel drops the locks of a dead
+process). `recover` — run before every load and at start-up — takes each unlocked intent, asks the caller
+whether a load record for it was committed, and either keeps the files or removes them; it also removes
+hidden temporary files (`.part-<load_id>.parquet.<hex>.tmp`) whose load is not live. So after a crash,
+the lake holds exactly the files of committed loads once the next load or start-up has run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinyu.analytics import layout
+from jinyu.core.errors import Conflict, InvalidInput
+
+PENDING_DIR = "_pending"
+_TEMP_RE = re.compile(r"^\.part-(?P<load_id>.+)\.parquet\.[0-9a-f]{32}\.tmp$")
+
+# (dataset, load_id) -> was a load record committed for it?
+Committed = Callable[[str, str], bool]
+
+
+def pending_dir(root: Path) -> Path:
+    return root / PENDING_DIR
+
+
+def temp_files(root: Path, dataset: str) -> list[Path]:
+    base = layout.dataset_dir(root, dataset)
+    return sorted(p for p in base.rglob(".part-*.tmp") if _TEMP_RE.match(p.name)) if base.is_dir() else []
+
+
+def remove_load(root: Path, dataset: str, load_id: str) -> None:
+    """Every file of one load in one dataset: linked parts and temporary files."""
+    part = layout.part_name(load_id)
+    stale = [p for p in layout.data_files(root, dataset) if p.name == part]
+    stale += [p for p in temp_files(root, dataset) if _load_of(p) == load_id]
+    for p in stale:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _load_of(temp: Path) -> str | None:
+    match = _TEMP_RE.match(temp.name)
+    return match["load_id"] if match else None
+
+
+class PendingLoad:
+    """The intent of one undecided load; `settle` it exactly once (keeping or removing its files)."""
+
+    def __init__(self, root: Path, load_id: str, datasets: Iterable[str]) -> None:
+        self.root = root
+        self.load_id = layout.check_load_id(load_id)
+        self.datasets = [layout.check_dataset(d) for d in datasets]
+        directory = pending_dir(root)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{self.load_id}.json"
+        self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            self._fd = None
+            raise Conflict(detail=f"同一批次正在加载 / load {load_id!r} is in progress elsewhere") from None
+        body = json.dumps({"load_id": self.load_id, "datasets": self.datasets}).encode()
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, body, 0)
+        os.fsync(self._fd)
+        _fsync_dir(directory)
+
+    @property
+    def open(self) -> bool:
+        return self._fd is not None
+
+    def settle(self, keep: bool) -> None:
+        """The record committed (`keep`) or did not: keep or remove the files, then drop the intent."""
+        if self._fd is None:
+            return
+        if not keep:
+            for dataset in self.datasets:
+                remove_load(self.root, dataset, self.load_id)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        fd, self._fd = self._fd, None
+        os.close(fd)  # releases the lock only now, after the files are settled
+
+
+@dataclass
+class Recovered:
+    """What `recover` did: loads kept (their record committed), loads removed, stray temp files removed."""
+
+    kept: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    temps: int = 0
+
+
+def recover(root: Path, committed: Committed) -> Recovered:
+    """Settle the intents of dead writers and remove temporary files that no live load owns."""
+    done = Recovered()
+    live: set[str] = set()
+    directory = pending_dir(root)
+    for intent in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+        outcome = _settle_dead(root, intent, committed)
+        if outcome is None:
+            live.add(intent.stem)
+        elif outcome:
+            done.kept.append(intent.stem)
+        else:
+            done.removed.append(intent.stem)
+    for dataset in layout.dataset_names(root) + _dirs_without_files(root):
+        for temp in temp_files(root, dataset):
+            if _load_of(temp) not in live:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
+                    done.temps += 1
+    return done
+
+
+def _settle_dead(root: Path, intent: Path, committed: Committed) -> bool | None:
+    """None when the writer is alive; else True (files kept) or False (files removed)."""
+    try:
+        fd = os.open(intent, os.O_RDWR)
+    except FileNotFoundError:
+        return None  # settled meanwhile by its writer
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        if not _still_at(intent, fd):
+            return None  # its writer settled it meanwhile (and maybe a new writer took the name)
+        try:
+            info = json.loads(os.pread(fd, 1 << 16, 0) or b"{}")
+            load_id, datasets = info["load_id"], list(info["datasets"])
+        except (ValueError, KeyError, TypeError):
+            load_id, datasets = intent.stem, []  # written only partly: nothing was linked yet
+        keep = bool(datasets) and committed(datasets[0], load_id)
+        if not keep:
+            for dataset in datasets:
+                remove_load(root, dataset, load_id)
+        with contextlib.suppress(FileNotFoundError):
+            intent.unlink()
+        return keep
+    finally:
+        os.close(fd)
+
+
+def _still_at(path: Path, fd: int) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _dirs_without_files(root: Path) -> list[str]:
+    """Dataset directories holding only temporary files (a first load killed before it linked anything)."""
+    if not root.is_dir():
+        return []
+    names = set(layout.dataset_names(root))
+    out = []
+    for p in root.iterdir():
+        if p.is_dir() and p.name not in names and p.name != PENDING_DIR:
+            with contextlib.suppress(InvalidInput):
+                out.append(layout.check_dataset(p.name))
+    return out
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
