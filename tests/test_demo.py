@@ -191,3 +191,13 @@ def test_the_demo_hospital_settles_replays_cancels_and_settles_again(demo_settin
         second = client.post("/api/v1/claims/settlements", headers=key, json=again)
         assert second.status_code == 201, second.text
         assert second.json()["payout"] == settled["payout"]  # the deductible given back exactly
+        # the sample's format-2 rules: a special drug bought at designated pharmacy PH0001 (med_type 41) is
+        # paid at 70 % without deductible (17,900 → 12,530.00); an outpatient visit (11) is not inpatient
+        claims = demo_settings.data_dir / "claims"
+        pharmacy = json.loads((claims / "visit-4-pharmacy.json").read_text())
+        bought = client.post("/api/v1/claims/settlements", headers=key, json=pharmacy)
+        assert (bought.status_code, bought.json()["payout"]) == (201, "12530.00"), bought.text
+        outpatient = json.loads((claims / "visit-5-outpatient.json").read_text())
+        visit = client.post("/api/v1/claims/settlements", headers=key, json=outpatient)
+        assert (visit.status_code, visit.json()["payout"]) == (201, "0.00"), visit.text
+        assert [li["code"] for li in visit.json()["outcome"]["liabilities"]] == ["special_drug"]

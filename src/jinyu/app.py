@@ -10,10 +10,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import psycopg
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +34,7 @@ from jinyu.claim import endpoints as claim_endpoints
 from jinyu.claim.fastroute import SettleRoute
 from jinyu.config import Settings, get_settings
 from jinyu.consent import endpoints as consent_endpoints
+from jinyu.core import dbfaults
 from jinyu.core.asgi import Edge, EdgeMetrics
 from jinyu.core.auth import Principal
 from jinyu.core.db import transaction
@@ -239,6 +242,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             await _note_unauthenticated(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         return _problem(exc.status, exc.problem(request.url.path), headers | exc.headers())
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(psycopg.OperationalError)
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        """A lost database connection, on any route: 503 `database_unavailable` with Retry-After. Any other
+        database error is not an answer of the API: it goes on to the server-error handling (500)."""
+        lost = dbfaults.unavailable(exc)
+        if lost is None:
+            raise exc
+        log.warning("database connection lost", exc_info=exc)
+        return await domain_error(request, lost)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

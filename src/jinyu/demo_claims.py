@@ -3,7 +3,8 @@
 The shipped sample product (渝快保 2025, co-insured by I0001 and I0002) is loaded and activated, prepaid books
 are opened and funded for the demo hospital, a few synthetic residents are enrolled (one with a pre-existing
 condition), and discharge requests in the national settlement-record layout are written to
-<data dir>/claims/ — one under the deductible, one crossing it, one large stay — for the hospital to send.
+<data dir>/claims/ — one under the deductible, one crossing it, one large stay, a special drug bought at a
+designated pharmacy (med_type 41) and an outpatient visit (med_type 11) — for the hospital to send.
 """
 
 from __future__ import annotations
@@ -61,7 +62,32 @@ def prepare_claims(session: Session, key: bytes, hospital: OrgOut, out: Path) ->
         path = out / f"discharge-{n + 1}-{stay[0]}.json"
         path.write_text(json.dumps(_request(certnos[n], n, *stay[1:]), ensure_ascii=False, indent=2) + "\n")
         files.append(path)
+    for n, (name, request) in enumerate(_other_visits(certnos), start=len(STAYS)):
+        path = out / f"visit-{n + 1}-{name}.json"
+        path.write_text(json.dumps(request, ensure_ascii=False, indent=2) + "\n")
+        files.append(path)
     return files
+
+
+def _other_visits(certnos: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """A pharmacy purchase of a special drug (paid 70 %, no deductible: 17,900 → 12,530.00) and an outpatient
+    visit (the inpatient liabilities do not apply: payout 0, the deductible untouched)."""
+    pharmacy = _request(certnos[3], 3, Decimal("0.00"), Decimal("17900.00"), "C34.1")
+    pharmacy["setlinfo"]["med_type"] = "41"
+    pharmacy["lines"] = [
+        {
+            "feedetl_sn": "1",
+            "med_list_codg": "L01FF02",
+            "med_list_name": "帕博利珠单抗注射液",
+            "det_item_fee_sumamt": "17900.00",
+            "fulamt_ownpay_amt": "17900.00",
+            "pharmacy_code": "PH0001",
+            "dise_codg": "C34.1",
+        }
+    ]
+    outpatient = _request(certnos[4], 4, Decimal("600.00"), Decimal("200.00"), "J06.9")
+    outpatient["setlinfo"]["med_type"] = "11"
+    return [("pharmacy", pharmacy), ("outpatient", outpatient)]
 
 
 def _request(certno: str, n: int, inscp: Decimal, ownpay: Decimal, diagnosis: str) -> dict[str, Any]:

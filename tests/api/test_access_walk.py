@@ -105,6 +105,7 @@ def tokens(session: Session, client: TestClient) -> dict[Role, dict[str, str]]:
         OrgKind.ENTERPRISE: make_org(session, OrgKind.ENTERPRISE),
         OrgKind.INSURER: make_org(session, OrgKind.INSURER),
         OrgKind.HOSPITAL: make_org(session, OrgKind.HOSPITAL),
+        OrgKind.PHARMACY: make_org(session, OrgKind.PHARMACY),
         OrgKind.BUREAU: make_org(session, OrgKind.BUREAU),
     }
     kinds[OrgKind.BANK_BRANCH] = make_org(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.core import db
 from jinyu.models import metadata
+from tests.fixtures.pgfaults import Killer
 
 
 @pytest.fixture
@@ -25,3 +26,20 @@ def pg_factory(postgres_engine: Engine) -> Iterator[sessionmaker[Session]]:
             for table in reversed(metadata.sorted_tables):
                 conn.execute(delete(table))
         engine.dispose()
+
+
+@pytest.fixture
+def killer(pg_factory: sessionmaker[Session]) -> Iterator[Killer]:
+    """Terminates the database's other connections (see tests.fixtures.pgfaults)."""
+    k = Killer(pg_factory.kw["bind"].url.render_as_string(hide_password=False))
+    yield k
+    k.close()
+    pg_factory.kw["bind"].dispose()  # its pooled connections were terminated with the others
+
+
+@pytest.fixture
+def service_engine(pg_factory: sessionmaker[Session]) -> Iterator[Engine]:
+    """The service's own engine and pool, as a server process has, over the test's database."""
+    engine = db.make_engine(pg_factory.kw["bind"].url.render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()

@@ -59,6 +59,8 @@ def sample_product(**changes: Any) -> Product:
 
 def bill(**fields: Any) -> Bill:
     """A consistent bill: medfee is the sum of its four parts unless given."""
+    names = ("med_type", "lines_complete", "hospital_id", "day", "pharmacy")
+    other = {k: fields.pop(k) for k in names if k in fields}
     values = {k: D(v) for k, v in fields.items() if k not in ("lines", "diagnoses", "bmi_settled")}
     values.setdefault("fulamt_ownpay_amt", D(0))
     values.setdefault("overlmt_selfpay", D(0))
@@ -76,11 +78,37 @@ def bill(**fields: Any) -> Bill:
         bmi_settled=fields.get("bmi_settled", True),
         diagnoses=tuple(fields.get("diagnoses", ())),
         lines=tuple(fields.get("lines", ())),
+        **other,
     )
 
 
-def drug_line(sn: str, code: str, ownpay: str, pharmacy: str | None = None) -> BillLine:
-    return BillLine(sn, code, code, D(ownpay), D(ownpay), pharmacy_code=pharmacy)
+def drug_line(
+    sn: str,
+    code: str,
+    ownpay: str,
+    pharmacy: str | None = None,
+    *,
+    diagnosis: str | None = None,
+    special_drug: bool = False,
+) -> BillLine:
+    return BillLine(
+        sn,
+        code,
+        code,
+        D(ownpay),
+        D(ownpay),
+        pharmacy_code=pharmacy,
+        diagnosis=diagnosis,
+        special_drug=special_drug,
+    )
+
+
+FORMAT1 = Path(__file__).resolve().parent / "data" / "cq_ykb_2025_format1.yaml"
+
+
+def format1_product() -> Product:
+    """The sample as stored before product format 2 (format 1: its original semantics)."""
+    return parse_product(yaml.safe_load(FORMAT1.read_text(encoding="utf-8")))
 
 
 @dataclass

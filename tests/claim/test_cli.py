@@ -38,6 +38,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[sessionma
             (OrgKind.INSURER, "I0001"),
             (OrgKind.INSURER, "I0002"),
             (OrgKind.HOSPITAL, "H00001"),
+            (OrgKind.PHARMACY, "PH0001"),
         ):
             party.create_org(s, SYSTEM, OrgCreate(kind=kind, code=code, name=f"{kind.value} {code}"))
     yield factory
@@ -99,6 +100,31 @@ def test_the_whole_flow_from_the_console(store: sessionmaker[Session], tmp_path:
     report = json.loads(run("report", "--by", "insurer", "--json"))
     assert report["report"]["total_payout"] == "4200.00"
     assert report["concentration"]["hospital_count"] == 1
+
+
+def test_a_pharmacy_settles_a_purchase_from_the_console(store: sessionmaker[Session], tmp_path: Path) -> None:
+    run("products", "load", str(SAMPLE), "--insurer", "I0001", "--activate")
+    for insurer in ("I0001", "I0002"):
+        book = json.loads(
+            run("books", "open", "--insurer", insurer, "--pharmacy", "PH0001", "--year", "2025", "--json")
+        )
+        run("books", "post", book["id"], "--insurer", insurer, "--kind", "deposit", "--amount", "50000",
+            "--reference", "PP-1")  # fmt: skip
+    certno = resident_id(seq=889)
+    run("enroll", "--insurer", "I0001", "--product", "CQ-YKB-2025", "--certno", certno)
+    line = {"feedetl_sn": "1", "med_list_codg": "L01FF02", "det_item_fee_sumamt": "17900.00",
+            "fulamt_ownpay_amt": "17900.00", "dise_codg": "C34.1"}  # fmt: skip
+    setlinfo = {"mdtrt_id": "P1", "setl_id": "P1", "setl_time": "2025-03-02T09:00:00", "med_type": "41",
+                "medfee_sumamt": "17900.00", "fulamt_ownpay_amt": "17900.00", "inscp_scp_amt": "0"}  # fmt: skip
+    request = {"msg_id": "P-1", "certno": certno, "auto_confirm": True, "setlinfo": setlinfo, "lines": [line]}
+    (tmp_path / "buy.json").write_text(json.dumps(request))
+    # PH0001 is a designated pharmacy of the sample: 17,900 × 70 % = 12,530.00
+    bought = json.loads(run("settle", str(tmp_path / "buy.json"), "--pharmacy", "PH0001", "--json"))
+    assert (bought["status"], bought["payout"], bought["med_type"]) == ("settled", "12530.00", "41")
+    both = runner.invoke(
+        app, ["settle", str(tmp_path / "buy.json"), "--pharmacy", "PH0001", "--hospital", "H1"]
+    )
+    assert both.exit_code != 0 and "--hospital/--pharmacy" in both.output
 
 
 def test_errors_exit_non_zero(store: sessionmaker[Session], tmp_path: Path) -> None:

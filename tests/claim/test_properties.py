@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jinyu.claim.errors import InsufficientPrepaidBalance
 from jinyu.claim.rules import ledger
-from jinyu.claim.rules.adjudicate import Bill, Usage, adjudicate, bill_problems, invariant_holds, split_shares
+from jinyu.claim.rules.adjudicate import (
+    Bill,
+    BillLine,
+    Usage,
+    adjudicate,
+    bill_problems,
+    invariant_holds,
+    split_shares,
+)
 from jinyu.claim.rules.product import InsurerShare, Product
 from tests.claim.factories import sample_product
 
@@ -44,6 +52,25 @@ def bills(draw: st.DrawFn) -> Bill:
         maf_pay=funds[3],
         acct_pay=funds[4],
         bmi_settled=bmi,
+        med_type=draw(st.sampled_from(["11", "21", "2101", "28", "41", "52"])),
+        act_pay_dedc=(parts[3] * draw(st.integers(0, 100)) / 100).quantize(FEN, rounding=ROUND_DOWN),
+        lines_complete=False,  # only the drug lines are itemised
+        lines=tuple(
+            BillLine(f"{n}", code, code, amount, amount, pharmacy_code=pharmacy, diagnosis=diagnosis)
+            for n, (code, amount, pharmacy, diagnosis) in enumerate(
+                draw(
+                    st.lists(
+                        st.tuples(
+                            st.sampled_from(["L01FF02", "L01FD01", "L01XL03", "X99"]),
+                            st.just((parts[0] / 2).quantize(FEN, rounding=ROUND_DOWN)),
+                            st.sampled_from([None, "PH0001", "PH9999"]),
+                            st.sampled_from([None, "C34.1", "C50.9"]),
+                        ),
+                        max_size=2,
+                    )
+                )
+            )
+        ),
         diagnoses=tuple(draw(st.lists(st.sampled_from(["C34.1", "C50.9", "K35.8"]), max_size=2))),
     )
 
@@ -53,9 +80,12 @@ def products(draw: st.DrawFn) -> Product:
     base = sample_product()
     liabilities = []
     for li in base.raw["liabilities"]:
-        r = {"default": str(draw(ratio)), "pre_existing": str(draw(ratio)), "non_bmi": str(draw(ratio))}
+        r = {k: str(draw(ratio)) for k in ("standard", "pre_existing", "non_bmi", "pre_existing_non_bmi")}
         cap = draw(st.one_of(st.none(), fen.filter(lambda v: v > 0)))
-        liabilities.append({**li, "ratios": r, "cap": None if cap is None else str(cap)})
+        in_cap = cap is None or draw(st.booleans())
+        liabilities.append(
+            {**li, "ratios": r, "cap": None if cap is None else str(cap), "in_overall_cap": in_cap}
+        )
     return sample_product(
         liabilities=liabilities,
         overall_cap=str(draw(fen.filter(lambda v: v > 0))),
@@ -92,9 +122,11 @@ def test_every_claim_adds_up_to_the_fen_and_respects_deductible_and_caps(
         for code, used in r.after.deductible_used.items():
             assert 0 <= used <= product.deductible(code).amount
         # the accumulators move by exactly what this claim consumed
-        assert r.after.overall_paid - usage.overall_paid == r.consumed.overall_paid == r.payout
+        inside = {x.code for x in product.liabilities if x.in_overall_cap}
+        in_cap = sum((li.payout for li in r.liabilities if li.code in inside), Decimal("0.00"))
+        assert r.after.overall_paid - usage.overall_paid == r.consumed.overall_paid == in_cap
         usage = r.after
-        total += r.payout
+        total += in_cap
     assert usage.overall_paid == total
 
 

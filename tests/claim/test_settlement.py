@@ -258,7 +258,9 @@ def test_special_drug_lines_are_checked(session: Session) -> None:
         ),
         KEY,
     ).settlement
-    assert s.payout == 0
+    # refused by the special-drug liability, the line stays an out-of-list cost: in-list 5,000 − 3,000 = 2,000
+    # takes 2,000 of the deductible, out-of-list (30,000 − 18,000) × 70 % = 8,400.00
+    assert s.payout == D("8400.00")
     assert s.outcome is not None and s.outcome.not_paid[0].code == "drug_outside_indication"
 
 

@@ -9,8 +9,11 @@ holds what arrived meanwhile and at low load a discharge goes at once. (A second
 cores: more batches contending for the same books.)
 
 A database error in a batch rolls it back and each of its discharges is settled on its own: a discharge is
-answered once, from one committed transaction. On databases without pipelines (SQLite) every discharge is
-settled on its own, in arrival order.
+answered once, from one committed transaction. A lost connection (`core.dbfaults`) is not rolled back but
+invalidated, so the pool replaces it; a discharge whose own transaction loses its connection too is answered
+`DatabaseUnavailable` (503 with `Retry-After`), and the client's retry of the same message settles it once —
+or, when the connection went at the commit and the settlement was committed, finds it and answers it as a
+replay. On databases without pipelines (SQLite) every discharge is settled on its own, in arrival order.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from jinyu.claim import service
 from jinyu.claim.schemas import SettleIn
 from jinyu.claim.service.batch import Job, Result, settle_batch
 from jinyu.core.auth import Principal
-from jinyu.core.db import transaction
+from jinyu.core.dbfaults import discard, unavailable
 from jinyu.core.pipeline import available
 
 log = logging.getLogger(__name__)
@@ -98,7 +101,7 @@ class SettlementBatcher:
             except BaseException as exc:  # never leave a request waiting
                 log.exception("settlement batch failed")
                 for w in batch:
-                    _answer(w, exc)
+                    _answer(w, unavailable(exc) or exc)
 
     def _settle(self, batch: list[_Waiting]) -> None:
         started = time.perf_counter()
@@ -126,19 +129,24 @@ class SettlementBatcher:
             results = settle_batch(session, [w.job for w in batch])
             session.commit()
             return results
-        except Exception:
+        except Exception as exc:
             log.warning("settlement batch rolled back: settling each on its own", exc_info=True)
-            session.rollback()
+            discard(session, exc)  # a lost connection is invalidated, not rolled back (that would raise)
             return [None] * len(batch)
         finally:
             session.close()
 
     def _alone(self, job: Job) -> Result:
+        session = self.factory()
         try:
-            with transaction(self.factory) as session:
-                return service.settle(session, job.principal, job.data, job.key, started=job.started)
+            settled = service.settle(session, job.principal, job.data, job.key, started=job.started)
+            session.commit()
+            return settled
         except Exception as exc:
-            return exc
+            discard(session, exc)
+            return unavailable(exc) or exc  # lost: 503, the client retries the same message
+        finally:
+            session.close()
 
 
 def _answer(waiting: _Waiting, result: Result | BaseException) -> None:

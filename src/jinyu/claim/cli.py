@@ -53,7 +53,11 @@ def _acting(session: Session, kind: OrgKind, code: str) -> Principal:
     org = next((o for o in page.items if o.code == code), None)
     if org is None:
         raise NotFound(detail=f"{kind.value} {code}")
-    role = {OrgKind.INSURER: Role.INSURER_STAFF, OrgKind.HOSPITAL: Role.HOSPITAL_SYSTEM}[kind]
+    role = {
+        OrgKind.INSURER: Role.INSURER_STAFF,
+        OrgKind.HOSPITAL: Role.HOSPITAL_SYSTEM,
+        OrgKind.PHARMACY: Role.PHARMACY_SYSTEM,
+    }[kind]
     return Principal(
         subject_id=f"cli:{code}",
         username=f"cli@{code}",
@@ -74,6 +78,15 @@ def _as(session: Session, insurer: str | None, hospital: str | None) -> Principa
         if insurer
         else _acting(session, OrgKind.HOSPITAL, hospital or "")
     )
+
+
+def _settler(session: Session, hospital: str | None, pharmacy: str | None) -> Principal:
+    """The hospital's or the pharmacy's system (exactly one)."""
+    if bool(hospital) == bool(pharmacy):
+        raise invalid("--hospital/--pharmacy", "须指定其一 / name exactly one of --hospital, --pharmacy")
+    if hospital:
+        return _acting(session, OrgKind.HOSPITAL, hospital)
+    return _acting(session, OrgKind.PHARMACY, pharmacy or "")
 
 
 REGULATOR = Principal(
@@ -244,15 +257,19 @@ def eligibility(
 @handle_errors
 def settle(
     file: Path = typer.Argument(..., help="结算请求 JSON / a settlement request (see docs/claims.md)"),
-    hospital: str = typer.Option(...),
+    hospital: str | None = typer.Option(None, help="医院机构编码 / the settling hospital's code"),
+    pharmacy: str | None = typer.Option(
+        None, help="药店机构编码（购药，医疗类别 41）/ a pharmacy (purchases)"
+    ),
     json_out: bool = JsonOpt,
 ) -> None:
-    """即时结算 / settle a discharge. Example: jinyu claim settle request.json --hospital H00001 --json"""
+    """即时结算 / settle a discharge or a pharmacy purchase.
+
+    Example: jinyu claim settle request.json --hospital H00001 --json"""
     data = _model(SettleIn, _read_json(file))
     with unit_of_work() as session:
-        out = service.settle(
-            session, _acting(session, OrgKind.HOSPITAL, hospital), data, get_settings().key("pseudonym_key")
-        )
+        who = _settler(session, hospital, pharmacy)
+        out = service.settle(session, who, data, get_settings().key("pseudonym_key"))
     if json_out:
         print_json(out.settlement)
         return
@@ -319,7 +336,8 @@ def show(
 @handle_errors
 def open_book(
     insurer: str = typer.Option(...),
-    hospital: str = typer.Option(..., help="医院编码 / the hospital's org code"),
+    hospital: str | None = typer.Option(None, help="医院编码 / the hospital's org code"),
+    pharmacy: str | None = typer.Option(None, help="药店编码 / or a pharmacy's org code"),
     year: int = typer.Option(...),
     mode: BookMode = typer.Option(BookMode.PREPAID),
     fallback: Fallback = typer.Option(Fallback.ARREARS),
@@ -328,7 +346,7 @@ def open_book(
 ) -> None:
     """开立账簿 / open a book. Example: jinyu claim books open --insurer I0001 --hospital H00001 --year 2025"""
     with unit_of_work() as session:
-        target = _acting(session, OrgKind.HOSPITAL, hospital)
+        target = _settler(session, hospital, pharmacy)
         out = service.create_book(
             session,
             _acting(session, OrgKind.INSURER, insurer),

@@ -5,8 +5,9 @@ solving and response handling took about 60 % of the Python time — on the same
 This handler does what the FastAPI route (`endpoints.settle`, still there for the API description) does, in
 the same order and with the same answers: authenticate (a known API key without the database), check
 `claim.settle`, validate the body as `SettleIn`, hand the discharge to the process's settlement thread, answer
-201 (or 200 and `Idempotent-Replayed: true`). Errors go through the app's own exception handlers, so the
-problem+json documents, refusal audits and headers are those of every other route.
+201 (or 200 and `Idempotent-Replayed: true`). Errors go through the app's own exception handlers, chosen by the
+error's class as the framework chooses them, so the problem+json documents, refusal audits and headers
+(`Retry-After` of a lost database connection included) are those of every other route.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from starlette.types import Receive, Scope, Send
 from jinyu.claim.endpoints import PATH, answer, batcher_of, key_of
 from jinyu.claim.schemas import SettleIn
 from jinyu.core.auth import Perm
-from jinyu.core.errors import JinyuError
 from jinyu.core.web import principal_without_session
 
 
@@ -43,12 +43,28 @@ class SettleRoute:
             data = _settle_in(await request.body())
             settled = await batcher_of(request).settle(principal, data, key_of(request))
             response: Any = answer(settled)
-        except (JinyuError, RequestValidationError) as exc:
-            handler = request.app.exception_handlers[
-                type(exc) if isinstance(exc, RequestValidationError) else JinyuError
-            ]
-            response = await handler(request, exc)
+        except Exception as exc:
+            try:
+                response = await _handled(request, exc)
+            except Exception as again:  # the handler's own failure (a refusal's audit losing its connection)
+                # a second chance, as the framework's exception middleware gives a route's handler
+                response = await _handled(request, again)
         await response(scope, receive, send)
+
+
+async def _handled(request: Request, exc: Exception) -> Any:
+    handler = _handler_of(request, exc)
+    if handler is None:
+        raise exc  # the server-error handling, as for any route
+    return await handler(request, exc)
+
+
+def _handler_of(request: Request, exc: Exception) -> Any:
+    """The app's exception handler for this error, as the framework's exception middleware finds it: the first
+    of its classes, leaving `Exception` (a server error, answered and logged by the server-error handling)."""
+    handlers = request.app.exception_handlers
+    found = (handlers[cls] for cls in type(exc).__mro__ if cls in handlers and cls is not Exception)
+    return next(found, None)
 
 
 def _settle_in(body: bytes) -> SettleIn:

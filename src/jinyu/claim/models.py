@@ -87,7 +87,8 @@ class ClaimAccumulator(Base):
 
     enrollment_id: Mapped[str] = mapped_column(ForeignKey("claim_enrollments.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # deductible | liability | overall
-    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # pool or liability code; a later policy year of a multi-year product: `code@year`
+    code: Mapped[str] = mapped_column(String(72), primary_key=True)
     amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
 
 
@@ -100,7 +101,7 @@ class ClaimAccumulatorEntry(Base):
     enrollment_id: Mapped[str] = mapped_column(IdColumn, index=True)
     settlement_id: Mapped[str] = mapped_column(ForeignKey("claim_settlements.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    code: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(72))
     amount: Mapped[Decimal] = mapped_column(Money)
     reason: Mapped[str] = mapped_column(String(16))  # settle | cancel | void
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -148,6 +149,10 @@ class ClaimSettlement(Base):
     setl_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     business_date: Mapped[dt.date] = mapped_column(Date)  # Asia/Shanghai date of setl_time
     medfee_sumamt: Mapped[Decimal] = mapped_column(Money)
+    med_type: Mapped[str] = mapped_column(String(8), server_default="21")  # NHSA 医疗类别
+    insutype: Mapped[str | None] = mapped_column(String(3))  # 险种类型 (310 employees, 390 residents, …)
+    psn_token: Mapped[str | None] = mapped_column(String(40))  # keyed token of the NHSA psn_no
+    act_pay_dedc: Mapped[Decimal] = mapped_column(Money, server_default="0")  # BMI deductible paid
     funds: Mapped[Decimal] = mapped_column(Money)  # hifp + hifmi + hifob + maf + oth
     acct_pay: Mapped[Decimal] = mapped_column(Money)
     cash_before: Mapped[Decimal] = mapped_column(Money)

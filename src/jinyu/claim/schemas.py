@@ -158,6 +158,23 @@ class SetlInfo(BaseModel):
     bmi_settled: bool = Field(default=True, description="是否经本地医保结算 / settled through local BMI")
     dise_codg: str | None = Field(default=None, max_length=20, description="主诊断 ICD-10 / main diagnosis")
     diag_codes: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=50)
+    med_type: str | None = Field(
+        default=None,
+        pattern=r"^\d{2,8}$",
+        description="医疗类别（国家医保编码，缺省 21 普通住院）/ NHSA medical category, default 21 inpatient",
+    )
+    insutype: str | None = Field(
+        default=None, pattern=r"^\d{3}$", description="险种类型，如 310 职工、390 居民 / insurance type"
+    )
+    psn_no: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=30,
+        description="医保人员编号（仅保存其密钥化标识）/ NHSA person number, stored only as a keyed token",
+    )
+    act_pay_dedc: Amount | None = Field(
+        default=None, description="实际支付起付线 / BMI deductible the patient actually paid"
+    )
 
 
 class FeeLine(BaseModel):
@@ -172,6 +189,12 @@ class FeeLine(BaseModel):
     preselfpay_amt: Amount = Decimal("0")
     inscp_scp_amt: Amount = Decimal("0")
     pharmacy_code: str | None = Field(default=None, max_length=64, description="外购药店编码 / pharmacy")
+    dise_codg: str | None = Field(
+        default=None, max_length=20, description="本明细对应诊断 ICD-10 / the diagnosis this line treats"
+    )
+    special_drug: bool | None = Field(
+        default=None, description="申请特药待遇 / the special-drug benefit is asked for this line"
+    )
 
 
 class BillIn(BaseModel):
@@ -180,6 +203,10 @@ class BillIn(BaseModel):
     product_code: Code | None = None
     setlinfo: SetlInfo
     lines: list[FeeLine] = Field(default_factory=list, max_length=5000)
+    lines_complete: bool | None = Field(
+        default=None,
+        description="明细是否完整（默认是；否：仅部分明细，如特药）/ the lines itemise the whole bill (default)",
+    )
 
 
 class SettleIn(BillIn):
@@ -273,9 +300,12 @@ class SettlementOut(BaseModel):
     setl_time: dt.datetime
     business_date: dt.date
     id_masked: str
+    med_type: str = Field(description="医疗类别 / NHSA medical category")
+    insutype: str | None = Field(default=None, description="险种类型 / insurance type")
     medfee_sumamt: Decimal
     funds: Decimal
     acct_pay: Decimal
+    act_pay_dedc: Decimal = Field(description="实际支付起付线 / BMI deductible paid")
     payout: Decimal
     cash_before: Decimal
     cash_after: Decimal

@@ -15,6 +15,7 @@ class OrgKind(StrEnum):
     BANK_OUTLET = "bank_outlet"
     INSURER = "insurer"
     HOSPITAL = "hospital"
+    PHARMACY = "pharmacy"  # 定点零售药店: settles designated-pharmacy purchases (med_type 41)
     PHARMA = "pharma"
     BUREAU = "bureau"
     REGULATOR = "regulator"
@@ -28,6 +29,7 @@ class Role(StrEnum):
     BANK_BRANCH_OFFICER = "bank_branch_officer"
     INSURER_STAFF = "insurer_staff"
     HOSPITAL_SYSTEM = "hospital_system"
+    PHARMACY_SYSTEM = "pharmacy_system"
     ENTERPRISE_ADMIN = "enterprise_admin"
     DATA_PROVIDER = "data_provider"
     PLATFORM_ADMIN = "platform_admin"
@@ -80,6 +82,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
     Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),
+    Role.PHARMACY_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),
     Role.ENTERPRISE_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
@@ -101,6 +104,7 @@ ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
     Role.BANK_BRANCH_OFFICER: frozenset({OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET}),
     Role.INSURER_STAFF: frozenset({OrgKind.INSURER}),
     Role.HOSPITAL_SYSTEM: frozenset({OrgKind.HOSPITAL}),
+    Role.PHARMACY_SYSTEM: frozenset({OrgKind.PHARMACY}),
     Role.ENTERPRISE_ADMIN: frozenset({OrgKind.ENTERPRISE}),
     # Providers of the datasets' `provided_by` kinds; what each may send is the contract's rule (ingest.scope).
     Role.DATA_PROVIDER: frozenset(

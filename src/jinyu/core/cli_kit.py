@@ -22,7 +22,8 @@ R = TypeVar("R")
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn domain errors into a readable message on stderr and exit code 1 (2 for bad settings)."""
+    """Turn domain errors (a lost or refused database connection among them) into a readable message on stderr
+    and exit code 1 (2 for bad settings)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -34,12 +35,18 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 err_console.print(f"  - {f.field}: {f.message}")
             raise typer.Exit(1) from None
         except Exception as exc:
-            from jinyu.config import SettingsError  # here, not at the top: `jinyu --help` imports this module
+            # here, not at the top: `jinyu --help` imports this module (and dbfaults imports SQLAlchemy)
+            from jinyu.config import SettingsError
+            from jinyu.core.dbfaults import unavailable
 
-            if not isinstance(exc, SettingsError):
+            if isinstance(exc, SettingsError):
+                err_console.print(f"[bold red]{exc}[/]")
+                raise typer.Exit(2) from None
+            lost = unavailable(exc)  # the database is down or the connection went: say so, exit 1
+            if lost is None:
                 raise
-            err_console.print(f"[bold red]{exc}[/]")
-            raise typer.Exit(2) from None
+            err_console.print(f"[bold red]错误 / error[/]: {lost}")
+            raise typer.Exit(1) from None
 
     return wrapper
 

@@ -90,6 +90,19 @@ class TooManyRequests(JinyuError):
     title = "请求过多 / Too many requests"
 
 
+class DatabaseUnavailable(JinyuError):
+    """The operational store could not be reached, or the connection to it was lost (a failover, a server
+    restart, a terminated backend). Nothing is known to be committed unless the retry finds it: writes are
+    idempotent by their message ids, so the caller retries the same request."""
+
+    status = 503
+    code = "database_unavailable"
+    title = "数据库暂不可用 / Database unavailable"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"} | super().headers()  # a failover takes seconds: try again soon
+
+
 def invalid(field_name: str, message: str) -> InvalidInput:
     """Shorthand for a one-field validation error."""
     return InvalidInput(detail=f"{field_name}: {message}", fields=[FieldError(field_name, message)])

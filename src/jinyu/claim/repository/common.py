@@ -49,3 +49,11 @@ def _insurer_product_codes(principal: Principal) -> Select[str]:
 
 def _is(principal: Principal, kind: OrgKind) -> bool:
     return principal.org_kind == kind
+
+
+# Organisations that settle claims at the point of care and see their own settlements and books.
+SETTLING_KINDS = frozenset({OrgKind.HOSPITAL, OrgKind.PHARMACY})
+
+
+def _settles(principal: Principal) -> bool:
+    return principal.org_kind in SETTLING_KINDS

@@ -23,6 +23,7 @@ from jinyu.claim.models import (
 from jinyu.claim.repository.common import (
     _is,
     _row_locks,
+    _settles,
 )
 from jinyu.core.auth import OrgKind, Principal
 
@@ -33,7 +34,7 @@ def readable_books(principal: Principal) -> Select[ClaimLedgerBook]:
     stmt = select(ClaimLedgerBook)
     if _is(principal, OrgKind.INSURER):
         return stmt.where(ClaimLedgerBook.insurer_id == principal.org_id)
-    if _is(principal, OrgKind.HOSPITAL):
+    if _settles(principal):
         return stmt.where(ClaimLedgerBook.hospital_id == principal.org_id)
     return stmt.where(false())
 
@@ -161,7 +162,7 @@ def readable_alerts(principal: Principal) -> Select[ClaimAlert]:
     stmt = select(ClaimAlert)
     if _is(principal, OrgKind.INSURER):
         return stmt.where(ClaimAlert.insurer_id == principal.org_id)
-    if _is(principal, OrgKind.HOSPITAL):
+    if _settles(principal):
         return stmt.where(ClaimAlert.hospital_id == principal.org_id)
     return stmt.where(false())
 

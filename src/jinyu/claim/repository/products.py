@@ -19,6 +19,7 @@ from jinyu.claim.models import (
 from jinyu.claim.repository.common import (
     _insurer_products,
     _is,
+    _settles,
 )
 from jinyu.core.auth import OrgKind, Principal
 
@@ -32,7 +33,7 @@ def readable_products(principal: Principal) -> Select[ClaimProduct]:
         return stmt
     if _is(principal, OrgKind.INSURER):
         return stmt.where(ClaimProduct.id.in_(_insurer_products(principal)))
-    if _is(principal, OrgKind.HOSPITAL):
+    if _settles(principal):
         return stmt.where(ClaimProduct.status == "active")
     return stmt.where(false())
 

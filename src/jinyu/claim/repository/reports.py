@@ -30,6 +30,7 @@ from jinyu.claim.models import (
 )
 from jinyu.claim.repository.common import (
     _is,
+    _settles,
 )
 from jinyu.core.auth import OrgKind, Principal
 from jinyu.core.db import fen_sum, yuan_of_fen
@@ -39,7 +40,7 @@ from jinyu.core.db import fen_sum, yuan_of_fen
 
 def readable_runs(principal: Principal) -> Select[ClaimReconciliationRun]:
     stmt = select(ClaimReconciliationRun)
-    if _is(principal, OrgKind.HOSPITAL):
+    if _settles(principal):
         return stmt.where(ClaimReconciliationRun.hospital_id == principal.org_id)
     if _is(principal, OrgKind.INSURER):
         # An insurer sees the runs of hospitals it keeps a book with.

@@ -22,6 +22,7 @@ from jinyu.claim.models import (
 from jinyu.claim.repository.common import (
     _insurer_products,
     _is,
+    _settles,
 )
 from jinyu.core.auth import OrgKind, Principal
 
@@ -30,7 +31,7 @@ from jinyu.core.auth import OrgKind, Principal
 
 def readable_settlements(principal: Principal) -> Select[ClaimSettlement]:
     stmt = select(ClaimSettlement)
-    if _is(principal, OrgKind.HOSPITAL):
+    if _settles(principal):
         return stmt.where(ClaimSettlement.hospital_id == principal.org_id)
     if _is(principal, OrgKind.INSURER):
         return stmt.where(ClaimSettlement.product_id.in_(_insurer_products(principal)))

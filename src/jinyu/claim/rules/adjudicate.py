@@ -1,15 +1,17 @@
-"""Adjudication of one inpatient settlement record against a product: pure, exact to the fen.
+"""Adjudication of one settlement record against a product: pure, exact to the fen.
 
 Default semantics (a product may override a liability's basis):
+- only the liabilities whose visit types (`med_types`) include the bill's `med_type` apply; the others
+  neither pay nor consume a deductible;
 - in-list amount the patient still bears = inscp_scp_amt + preselfpay_amt − the public funds that pay before
-  the product in its payer order (hifp_pay, hifmi_pay, hifob_pay, maf_pay), never below zero;
-- out-of-list = fulamt_ownpay_amt, less the listed special drugs (paid only under the special-drug liability);
-  over-limit self-pay (overlmt_selfpay) is not covered;
-- special drugs: each line of a listed drug, if a diagnosis of the visit is one of the drug's indications and
-  it was dispensed by the hospital (when allowed) or a designated pharmacy: its out-of-list amount;
+  the product in its payer order (hifp_pay, hifmi_pay, hifob_pay, maf_pay), − act_pay_dedc when the
+  liability excludes the BMI deductible, never below zero;
+- out-of-list = fulamt_ownpay_amt, less the special-drug lines a special-drug liability accepts (see
+  `drugs`); over-limit self-pay (overlmt_selfpay) is not covered;
 - liabilities are taken in the product's order; a shared deductible is consumed in that order; each
-  liability's payout is its amount after the deductible times its ratio, rounded to the fen (half up by
-  default), then cut to its cap, the overall cap and what is left of the patient's cash share.
+  liability's payout is its amount after the deductible times the ratio of its table for the bill's
+  conditions (pre-existing, not settled through BMI), rounded to the fen (half up by default), then cut to
+  its cap, the overall cap (liabilities inside it only) and what is left of the patient's cash share.
 
 Invariant: public funds + other funds + personal account + this payout + the patient's cash == medfee_sumamt.
 """
@@ -20,6 +22,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
+from jinyu.claim.rules.bill import (
+    MONEY_FIELDS,
+    PUBLIC_FUND_FIELDS,
+    Bill,
+    BillLine,
+    Reason,
+    bill_problems,
+)
+from jinyu.claim.rules.drugs import DrugLines, special_drugs
 from jinyu.claim.rules.product import (
     FEN,
     ROUNDING_MODES,
@@ -29,148 +40,24 @@ from jinyu.claim.rules.product import (
     Liability,
     LiabilityKind,
     Product,
+    med_type_matches,
 )
-from jinyu.core.errors import FieldError
 
-MONEY_FIELDS = (
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "hifp_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "oth_pay",
-    "acct_pay",
-)
-PUBLIC_FUND_FIELDS = ("hifp_pay", "hifmi_pay", "hifob_pay", "maf_pay")
-
-
-@dataclass(frozen=True)
-class BillLine:
-    """One itemized line (费用明细): feedetl_sn, med_list_codg and the line's split of its amount."""
-
-    sn: str
-    code: str
-    name: str
-    total: Decimal  # det_item_fee_sumamt
-    ownpay: Decimal  # fulamt_ownpay_amt
-    overlmt: Decimal = ZERO  # overlmt_amt
-    preselfpay: Decimal = ZERO  # preselfpay_amt
-    inscp: Decimal = ZERO  # inscp_scp_amt
-    pharmacy_code: str | None = None  # dispensed by a pharmacy rather than the hospital
-
-
-@dataclass(frozen=True)
-class Bill:
-    """The national settlement record (setlinfo) of one discharge, with the visit's diagnoses."""
-
-    medfee_sumamt: Decimal
-    fulamt_ownpay_amt: Decimal
-    overlmt_selfpay: Decimal
-    preselfpay_amt: Decimal
-    inscp_scp_amt: Decimal
-    hifp_pay: Decimal = ZERO
-    hifmi_pay: Decimal = ZERO
-    hifob_pay: Decimal = ZERO
-    maf_pay: Decimal = ZERO
-    oth_pay: Decimal = ZERO
-    acct_pay: Decimal = ZERO
-    psn_cash_pay: Decimal | None = None
-    bmi_settled: bool = True
-    diagnoses: tuple[str, ...] = ()
-    lines: tuple[BillLine, ...] = ()
-
-    def amount(self, name: str) -> Decimal:
-        value: Decimal = getattr(self, name)
-        return value
-
-    @property
-    def funds(self) -> Decimal:
-        return sum((self.amount(f) for f in (*PUBLIC_FUND_FIELDS, "oth_pay")), ZERO)
-
-    @property
-    def cash_before(self) -> Decimal:
-        """The patient's cash share before this product: what no fund and no personal account paid."""
-        return self.medfee_sumamt - self.funds - self.acct_pay
-
-
-def bill_problems(bill: Bill) -> list[FieldError]:
-    """Why a settlement record does not add up; empty when it does."""
-    problems: list[FieldError] = []
-    for name in MONEY_FIELDS:
-        value = bill.amount(name)
-        if value < 0 or value != value.quantize(FEN):
-            problems.append(FieldError(name, "金额须为非负且精确到分 / must be non-negative, in fen"))
-    if problems:
-        return problems
-    parts = bill.fulamt_ownpay_amt + bill.overlmt_selfpay + bill.preselfpay_amt + bill.inscp_scp_amt
-    if parts != bill.medfee_sumamt:
-        problems.append(
-            FieldError(
-                "medfee_sumamt",
-                f"总费用 {bill.medfee_sumamt} ≠ 全自费+超限价+先行自付+符合范围 {parts} / "
-                "must equal fulamt_ownpay_amt + overlmt_selfpay + preselfpay_amt + inscp_scp_amt",
-            )
-        )
-    if bill.cash_before < 0:
-        problems.append(
-            FieldError(
-                "medfee_sumamt", "基金与个人账户支付之和超过总费用 / funds and account exceed the total"
-            )
-        )
-    if bill.psn_cash_pay is not None and bill.psn_cash_pay != bill.cash_before:
-        problems.append(
-            FieldError(
-                "psn_cash_pay",
-                f"个人现金 {bill.psn_cash_pay} ≠ 总费用−基金−个人账户 {bill.cash_before} / "
-                "must equal medfee_sumamt − funds − acct_pay",
-            )
-        )
-    if not bill.bmi_settled and any(bill.amount(f) for f in PUBLIC_FUND_FIELDS):
-        problems.append(
-            FieldError(
-                "bmi_settled", "未经医保结算的账单不能有基金支付 / a bill not settled by BMI has no fund pay"
-            )
-        )
-    problems.extend(_line_problems(bill))
-    return problems
-
-
-def _line_problems(bill: Bill) -> list[FieldError]:
-    if not bill.lines:
-        return []
-    problems: list[FieldError] = []
-    seen: set[str] = set()
-    for n, line in enumerate(bill.lines):
-        if line.sn in seen:
-            problems.append(FieldError(f"lines[{n}].feedetl_sn", "明细流水号重复 / duplicate line number"))
-        seen.add(line.sn)
-        if line.ownpay + line.overlmt + line.preselfpay + line.inscp != line.total:
-            problems.append(
-                FieldError(
-                    f"lines[{n}].det_item_fee_sumamt",
-                    "明细金额 ≠ 全自费+超限价+先行自付+符合范围 / line total must equal the sum of its parts",
-                )
-            )
-    for total_field, attr in (
-        ("medfee_sumamt", "total"),
-        ("fulamt_ownpay_amt", "ownpay"),
-        ("overlmt_selfpay", "overlmt"),
-        ("preselfpay_amt", "preselfpay"),
-        ("inscp_scp_amt", "inscp"),
-    ):
-        lines_sum = sum((getattr(line, attr) for line in bill.lines), ZERO)
-        if lines_sum != bill.amount(total_field):
-            problems.append(
-                FieldError(
-                    total_field,
-                    f"明细合计 {lines_sum} ≠ 结算单 {bill.amount(total_field)} / lines do not add up",
-                )
-            )
-    return problems
+__all__ = [
+    "MONEY_FIELDS",
+    "PUBLIC_FUND_FIELDS",
+    "Adjudication",
+    "Bill",
+    "BillLine",
+    "LiabilityOutcome",
+    "Reason",
+    "Usage",
+    "adjudicate",
+    "bill_problems",
+    "invariant_holds",
+    "is_pre_existing",
+    "split_shares",
+]
 
 
 @dataclass(frozen=True)
@@ -190,16 +77,6 @@ class Usage:
 
 
 @dataclass(frozen=True)
-class Reason:
-    """Why (part of) an amount was not paid, in both languages, with the amount and the line if any."""
-
-    code: str
-    message: str
-    amount: Decimal
-    line_sn: str | None = None
-
-
-@dataclass(frozen=True)
 class LiabilityOutcome:
     code: str
     name: str
@@ -208,7 +85,7 @@ class LiabilityOutcome:
     deductible_pool: str | None
     deductible_applied: Decimal
     ratio: Decimal
-    ratio_kind: str  # default | pre_existing | non_bmi
+    ratio_kind: str  # standard | pre_existing | non_bmi | pre_existing_non_bmi
     computed: Decimal  # (basis − deductible) × ratio, rounded
     payout: Decimal  # after caps and the cash-share limit
     reasons: tuple[Reason, ...]
@@ -225,6 +102,7 @@ class Adjudication:
     after: Usage
     consumed: Usage  # after − before (policy-year pools only)
     pre_existing: bool
+    policy_year: int = 0  # the policy year whose accumulators `before` and `after` are
 
 
 def is_pre_existing(conditions: Sequence[str], diagnoses: Sequence[str]) -> bool:
@@ -237,65 +115,19 @@ def is_pre_existing(conditions: Sequence[str], diagnoses: Sequence[str]) -> bool
     return any(d.strip().upper().startswith(c) for c in conds for d in diagnoses)
 
 
+_RATIO_LABELS = {
+    "standard": "",
+    "pre_existing": "（既往症）",
+    "non_bmi": "（未经医保结算）",
+    "pre_existing_non_bmi": "（既往症且未经医保结算）",
+}
+
+
 def _round(value: Decimal, mode: str) -> Decimal:
     return value.quantize(FEN, rounding=ROUNDING_MODES[mode])
 
 
-@dataclass
-class _Drugs:
-    eligible: dict[str, Decimal]  # liability code -> amount
-    carved: Decimal  # listed-drug amounts out of the out-of-list basis
-    refused: list[Reason]
-
-
-def _special_drugs(product: Product, bill: Bill) -> _Drugs:
-    result = _Drugs({}, ZERO, [])
-    diagnoses = [d.strip().upper() for d in bill.diagnoses]
-    for li in product.liabilities:
-        if li.kind != LiabilityKind.SPECIAL_DRUG:
-            continue
-        by_code = {d.code: d for d in li.drugs}
-        total = ZERO
-        for line in bill.lines:
-            drug = by_code.get(line.code)
-            if drug is None or line.ownpay == 0:
-                continue
-            if li.carve_out:
-                result.carved += line.ownpay
-            if not any(d.startswith(ind) for ind in drug.indications for d in diagnoses):
-                result.refused.append(
-                    Reason(
-                        "drug_outside_indication",
-                        f"特药“{drug.name}”超出适应症范围 / special drug {drug.code} used outside its indications "
-                        f"({', '.join(drug.indications)})",
-                        line.ownpay,
-                        line.sn,
-                    )
-                )
-                continue
-            if not _dispensed_where_allowed(li, line):
-                result.refused.append(
-                    Reason(
-                        "pharmacy_not_designated",
-                        f"特药“{drug.name}”非定点药店或医院发药 / special drug {drug.code} not dispensed by a "
-                        "designated pharmacy",
-                        line.ownpay,
-                        line.sn,
-                    )
-                )
-                continue
-            total += line.ownpay
-        result.eligible[li.code] = total
-    return result
-
-
-def _dispensed_where_allowed(li: Liability, line: BillLine) -> bool:
-    if line.pharmacy_code:
-        return line.pharmacy_code in li.designated_pharmacies
-    return li.hospital_dispensing
-
-
-def _basis(product: Product, li: Liability, bill: Bill, drugs: _Drugs) -> Decimal:
+def _basis(product: Product, li: Liability, bill: Bill, drugs: DrugLines) -> Decimal:
     if li.kind == LiabilityKind.SPECIAL_DRUG:
         return drugs.eligible.get(li.code, ZERO)
     if li.basis is not None:
@@ -305,24 +137,18 @@ def _basis(product: Product, li: Liability, bill: Bill, drugs: _Drugs) -> Decima
     else:  # OUTLIST (OTHER always has a basis)
         add, subtract = ("fulamt_ownpay_amt",), ()
     amount = sum((bill.amount(f) for f in add), ZERO) - sum((bill.amount(f) for f in subtract), ZERO)
+    if li.kind == LiabilityKind.INLIST_INPATIENT and li.basis is None and not li.bmi_deductible_covered:
+        amount -= bill.act_pay_dedc
     if li.kind == LiabilityKind.OUTLIST:
         amount -= drugs.carved
     return max(amount, ZERO)
 
 
-def _ratio(li: Liability, bill: Bill, pre_existing: bool) -> tuple[Decimal, str]:
-    """The lowest of the ratios that apply: default, pre-existing condition, bill not settled through BMI."""
-    candidates = [(li.ratios.default, "default")]
-    if pre_existing:
-        candidates.append((li.ratios.pre_existing, "pre_existing"))
-    if not bill.bmi_settled:
-        candidates.append((li.ratios.non_bmi, "non_bmi"))
-    return min(candidates, key=lambda c: c[0])
-
-
 def adjudicate(product: Product, bill: Bill, before: Usage, *, pre_existing: bool) -> Adjudication:
-    """Compute the payout of one bill; `before` is the person's policy-year usage. Bill must be valid."""
-    drugs = _special_drugs(product, bill)
+    """Compute the payout of one bill; `before` is the person's usage in the bill's policy year (see
+    `Product.policy_year_of`). Bill must be valid."""
+    drugs = special_drugs(product, bill)
+    applicable = [li for li in product.liabilities if med_type_matches(li.med_types, bill.med_type)]
     pools = {d.code: d for d in product.deductibles}
     used = {code: before.deductible_used.get(code, ZERO) for code, d in pools.items()}
     claim_used = dict.fromkeys(pools, ZERO)  # per-claim pools start afresh
@@ -330,7 +156,7 @@ def adjudicate(product: Product, bill: Bill, before: Usage, *, pre_existing: boo
     overall = before.overall_paid
     cash_left = bill.cash_before
     outcomes: list[LiabilityOutcome] = []
-    for li in product.liabilities:
+    for li in applicable:
         basis = _basis(product, li, bill, drugs)
         reasons: list[Reason] = []
         applied = ZERO
@@ -349,10 +175,10 @@ def adjudicate(product: Product, bill: Bill, before: Usage, *, pre_existing: boo
                     Reason("deductible", f"免赔额“{pool.code}”抵扣 / deductible {pool.code} applied", applied)
                 )
         after_deductible = basis - applied
-        ratio, ratio_kind = _ratio(li, bill, pre_existing)
+        ratio, ratio_kind = li.ratios.pick(pre_existing=pre_existing, non_bmi=not bill.bmi_settled)
         computed = _round(after_deductible * ratio, product.rounding)
         if after_deductible - computed > 0:
-            label = {"default": "", "pre_existing": "（既往症）", "non_bmi": "（未经医保结算）"}[ratio_kind]
+            label = _RATIO_LABELS[ratio_kind]
             reasons.append(
                 Reason(
                     "coinsurance",
@@ -373,7 +199,7 @@ def adjudicate(product: Product, bill: Bill, before: Usage, *, pre_existing: boo
                     )
                 )
                 payout = room
-        room = max(product.overall_cap - overall, ZERO)
+        room = max(product.overall_cap - overall, ZERO) if li.in_overall_cap else payout
         if payout > room:
             reasons.append(
                 Reason(
@@ -393,7 +219,8 @@ def adjudicate(product: Product, bill: Bill, before: Usage, *, pre_existing: boo
             )
             payout = cash_left
         paid[li.code] += payout
-        overall += payout
+        if li.in_overall_cap:
+            overall += payout
         cash_left -= payout
         outcomes.append(
             LiabilityOutcome(
@@ -411,9 +238,16 @@ def adjudicate(product: Product, bill: Bill, before: Usage, *, pre_existing: boo
             )
         )
     not_paid = list(drugs.refused)
-    covers_overlimit = any(
-        li.basis is not None and "overlmt_selfpay" in li.basis.add for li in product.liabilities
-    )
+    if not applicable and bill.cash_before:
+        not_paid.append(
+            Reason(
+                "med_type_not_covered",
+                f"本产品不保障医疗类别 {bill.med_type} / no liability of this product covers med_type "
+                f"{bill.med_type}",
+                bill.cash_before,
+            )
+        )
+    covers_overlimit = any(li.basis is not None and "overlmt_selfpay" in li.basis.add for li in applicable)
     if bill.overlmt_selfpay and not covers_overlimit:
         not_paid.append(
             Reason(
@@ -443,6 +277,7 @@ def adjudicate(product: Product, bill: Bill, before: Usage, *, pre_existing: boo
         after=after,
         consumed=after.minus(before_norm),
         pre_existing=pre_existing,
+        policy_year=product.policy_year_of(bill.day) if bill.day else product.year,
     )
 
 

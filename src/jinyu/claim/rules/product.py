@@ -5,6 +5,12 @@ part of a bill it covers (its *basis*), the deductible pool it draws on, its pay
 Deductible pools are named: a pool referenced by several liabilities is *shared* (consumed in the order the
 liabilities are listed), a pool referenced by one is *separate*.
 
+Two definition formats (`format`): 1 (no `format` key: products stored before format 2) is read with its
+original semantics — every liability applies to every visit type and counts toward the overall cap, the
+lowest applicable ratio is taken (written out here as the equivalent ratio table), and every line of a listed
+special drug leaves the out-of-list base even when the special-drug liability refuses it. Format 2 writes
+all of these out: visit types, cap membership, a full ratio table, per-drug channels, per-line diagnoses.
+
 Stdlib only: values in, values out.
 """
 
@@ -50,6 +56,7 @@ PAYER_FIELD: dict[Payer, str] = {
 # Fields of the settlement record a liability's basis may add or subtract.
 BILL_FIELDS = frozenset(
     {
+        "act_pay_dedc",
         "medfee_sumamt",
         "fulamt_ownpay_amt",
         "overlmt_selfpay",
@@ -65,6 +72,50 @@ BILL_FIELDS = frozenset(
 )
 
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
+
+
+# NHSA medical categories (医疗类别 med_type, national dictionary). Provinces extend them with longer codes
+# that start with the national category they refine (2101 普通住院 subtype, 140104 门诊慢病) or with 99
+# (local categories). A liability listing "21" applies to 21 and every code starting with 21.
+MED_TYPES: dict[str, str] = {
+    "11": "普通门诊 / outpatient",
+    "12": "门诊挂号 / outpatient registration",
+    "13": "急诊 / emergency",
+    "14": "门诊慢特病 / outpatient chronic and special diseases",
+    "15": "特药 / special drugs",
+    "16": "中医特色门诊 / TCM outpatient",
+    "21": "普通住院 / inpatient",
+    "22": "外伤住院 / inpatient, injury",
+    "23": "转外诊治住院 / inpatient, referred elsewhere",
+    "24": "急诊转住院 / inpatient from emergency",
+    "25": "异地住院 / inpatient, out of region",
+    "26": "单病种住院 / inpatient, single-disease payment",
+    "27": "自主就医 / self-referred",
+    "28": "日间手术 / day surgery",
+    "29": "起付线治疗 / treatment below the deductible",
+    "41": "定点药店购药 / designated pharmacy purchase",
+    "51": "生育门诊 / maternity outpatient",
+    "52": "生育住院 / maternity inpatient",
+    "61": "照护保险 / long-term care",
+    "81": "意外伤害门诊 / outpatient, accidental injury",
+}
+LOCAL_MED_TYPE_PREFIX = "99"
+DEFAULT_MED_TYPE = "21"  # a settlement record without med_type is an inpatient discharge (普通住院)
+PHARMACY_MED_TYPE = "41"  # 定点药店购药: what a pharmacy settles
+
+
+def med_type_known(code: str) -> bool:
+    """A national category or a local one: digits, 2–8 long, refining a national category or 99 (local)."""
+    return (
+        code.isdigit()
+        and 2 <= len(code) <= 8
+        and (code[:2] in MED_TYPES or code[:2] == LOCAL_MED_TYPE_PREFIX)
+    )
+
+
+def med_type_matches(listed: tuple[str, ...] | None, med_type: str) -> bool:
+    """Whether a liability listing these categories applies to a bill of this one (None: every category)."""
+    return listed is None or any(med_type.startswith(code) for code in listed)
 
 
 class DeductiblePeriod(StrEnum):
@@ -87,11 +138,29 @@ class Deductible:
     period: DeductiblePeriod
 
 
+RATIO_KINDS = ("standard", "pre_existing", "non_bmi", "pre_existing_non_bmi")
+
+
 @dataclass(frozen=True)
 class Ratios:
-    default: Decimal
-    pre_existing: Decimal
+    """The payout ratio per combination of conditions, written out (no "lowest applicable" rule)."""
+
+    standard: Decimal
+    pre_existing: Decimal  # a diagnosis falls under a pre-existing condition the person is flagged with
     non_bmi: Decimal  # the bill was not settled through the local basic medical insurance
+    pre_existing_non_bmi: Decimal  # both
+
+    def pick(self, *, pre_existing: bool, non_bmi: bool) -> tuple[Decimal, str]:
+        kind = RATIO_KINDS[int(pre_existing) + 2 * int(non_bmi)]
+        value: Decimal = getattr(self, kind)
+        return value, kind
+
+    @property
+    def default(self) -> Decimal:
+        return self.standard
+
+
+ANY = "*"
 
 
 @dataclass(frozen=True)
@@ -99,6 +168,10 @@ class Drug:
     code: str
     name: str
     indications: tuple[str, ...]  # ICD-10 codes or prefixes (C34 covers C34.1)
+    hospitals: tuple[str, ...] | None = (
+        None  # org codes that may dispense it ("*": any); None: the liability's
+    )
+    pharmacies: tuple[str, ...] | None = None  # designated pharmacy codes; None: the liability's
 
 
 @dataclass(frozen=True)
@@ -119,7 +192,19 @@ class Liability:
     drugs: tuple[Drug, ...] = ()
     designated_pharmacies: tuple[str, ...] = ()
     hospital_dispensing: bool = True
-    carve_out: bool = True  # special drugs: listed drugs are paid only here, never as out-of-list costs
+    carve_out: bool = True  # special drugs: lines paid here are not also paid as out-of-list costs
+    med_types: tuple[str, ...] | None = None  # NHSA categories it applies to; None: every one (format 1)
+    in_overall_cap: bool = True  # cut by, and counted in, the product's overall annual cap
+    bmi_deductible_covered: bool = True  # in-list basis includes the BMI deductible the patient paid
+    carve_refused: bool = False  # format 1: refused lines of listed drugs also leave the out-of-list base
+
+    def drug_hospitals(self, drug: Drug) -> tuple[str, ...]:
+        if drug.hospitals is not None:
+            return drug.hospitals
+        return (ANY,) if self.hospital_dispensing else ()
+
+    def drug_pharmacies(self, drug: Drug) -> tuple[str, ...]:
+        return drug.pharmacies if drug.pharmacies is not None else self.designated_pharmacies
 
 
 @dataclass(frozen=True)
@@ -141,6 +226,11 @@ class Product:
     overall_cap: Decimal
     name_en: str = ""
     interim_settlements: bool = False  # several active settlements of one hospital visit (中途结算)
+    format: int = 1
+    # org id -> org code of the hospitals the product names as drug channels (filled in by the service when it
+    # loads a stored version: rules name organisations by code, a settlement knows its hospital by id)
+    hospital_codes: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    pharmacy_codes: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # the same
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -153,11 +243,41 @@ class Product:
     def covers(self, day: dt.date) -> bool:
         return self.period_start <= day <= self.period_end
 
+    def policy_year_of(self, day: dt.date) -> int:
+        """The policy year a day falls in: `year` for the first, +1 at each anniversary of the period start."""
+        start = self.period_start
+        passed = day.year - start.year - ((day.month, day.day) < (start.month, start.day))
+        return self.year + max(passed, 0)
+
+    def counter_suffix(self, policy_year: int) -> str:
+        """How a policy year's accumulators are keyed: the first year's by the bare pool or liability code
+        (as products spanning one year always were), a later year's by `code@year`."""
+        return "" if policy_year == self.year else f"@{policy_year}"
+
+    @property
+    def policy_years(self) -> tuple[int, ...]:
+        return tuple(range(self.year, self.policy_year_of(self.period_end) + 1))
+
     @property
     def public_fund_fields(self) -> tuple[str, ...]:
         """Settlement fields of the public payers that pay before this product (the payer order)."""
         before = self.payer_order[: self.payer_order.index(Payer.PRODUCT)]
         return tuple(PAYER_FIELD[p] for p in before if p in PAYER_FIELD)
+
+    @property
+    def named_hospitals(self) -> frozenset[str]:
+        """Org codes of the hospitals named as drug channels."""
+        return frozenset(
+            h for li in self.liabilities for d in li.drugs for h in (d.hospitals or ()) if h != ANY
+        )
+
+    @property
+    def named_pharmacies(self) -> frozenset[str]:
+        """Org codes of the pharmacies named as drug channels (liability defaults and per drug)."""
+        return frozenset(
+            {p for li in self.liabilities for p in li.designated_pharmacies}
+            | {p for li in self.liabilities for d in li.drugs for p in (d.pharmacies or ())}
+        )
 
     def definition_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.raw).encode()).hexdigest()

@@ -122,7 +122,7 @@ def _covered(session: Session, cases: list[_Case], results: list[Result]) -> lis
     for case, (used, covering) in zip(cases, first_reads_many(session, items), strict=True):
         if used is not None or len(covering) != 1:
             continue  # a replay, a conflict or no (single) coverage: on its own
-        case.bill = bill_of(case.claim.doc)
+        case.bill = bill_of(case.claim.doc, case.claim.hospital_id, case.claim.pharmacy)
         problems = bill_problems(case.bill)
         if problems:
             results[case.index] = bill_invalid(problems)

@@ -34,11 +34,11 @@ ZERO = Decimal("0.00")
 # ------------------------------------------------------------------------------------------------ accumulators
 
 
-def _deltas(consumed: Usage) -> list[tuple[str, str, Decimal]]:
+def _deltas(consumed: Usage, suffix: str) -> list[tuple[str, str, Decimal]]:
     items = [("deductible", k, v) for k, v in consumed.deductible_used.items()]
     items += [("liability", k, v) for k, v in consumed.liability_paid.items()]
     items.append(("overall", "overall", consumed.overall_paid))
-    return [(kind, code, v) for kind, code, v in items if v != 0]
+    return [(kind, code + suffix, v) for kind, code, v in items if v != 0]
 
 
 def consume(
@@ -47,9 +47,11 @@ def consume(
     settlement_id: str,
     consumed: Usage,
     amounts: dict[tuple[str, str], Decimal],
+    suffix: str = "",
 ) -> None:
-    """Add a settlement's consumption to the person's accumulators (enrollment locked by the caller)."""
-    _apply(session, enrollment_id, settlement_id, _deltas(consumed), amounts, "settle")
+    """Add a settlement's consumption to the person's accumulators (enrollment locked by the caller);
+    `suffix` keys a later policy year's counters (`Product.counter_suffix`)."""
+    _apply(session, enrollment_id, settlement_id, _deltas(consumed, suffix), amounts, "settle")
 
 
 def restore(session: Session, settlement: ClaimSettlement, reason: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -26,11 +27,12 @@ from jinyu.claim.schemas import (
     SettlementOut,
     SettlementSummary,
 )
-from jinyu.core.auth import OrgKind, Principal
+from jinyu.core.auth import SYSTEM, OrgKind, Principal
 from jinyu.core.clock import SHANGHAI, as_utc, local
 from jinyu.core.errors import PermissionDenied
 from jinyu.core.ids import validate_resident_id
 from jinyu.core.privacy import PERSON_DOMAIN, mask, pseudonymize
+from jinyu.party import service as party
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,17 @@ def person(certno: str, key: bytes, field_name: str = "certno") -> Person:
 def require_org(principal: Principal, kind: OrgKind) -> None:
     if principal.org_kind != kind:
         raise PermissionDenied(detail=f"需要{kind.value}机构的账户 / requires an account of a {kind.value}")
+
+
+SETTLING_KINDS = frozenset({OrgKind.HOSPITAL, OrgKind.PHARMACY})
+
+
+def require_settling_org(principal: Principal) -> None:
+    """Hospitals settle discharges and visits; pharmacies settle purchases (med_type 41)."""
+    if principal.org_kind not in SETTLING_KINDS:
+        raise PermissionDenied(
+            detail="需要医院或药店机构的账户 / requires an account of a hospital or pharmacy"
+        )
 
 
 def request_hash(payload: Mapping[str, Any]) -> str:
@@ -76,9 +89,12 @@ class LoadedProduct:
     rules: Product
     insurer_ids: dict[str, str]  # org code -> org id
     shares: dict[str, Decimal]  # org id -> share
+    # when some hospital or pharmacy the rules name was not found (not registered yet): look again after a while
+    retry_at: float | None = None
 
 
 _CACHE: dict[tuple[str, str], LoadedProduct] = {}
+ORG_RETRY_SECONDS = 60.0  # a named hospital or pharmacy registered after the product was loaded counts within
 _CACHE_LOCK = threading.Lock()
 
 
@@ -86,7 +102,7 @@ def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
     """The parsed rules of a stored product version (cached: a stored definition never changes)."""
     key = (row.id, row.definition_hash)
     cached = _CACHE.get(key)
-    if cached is not None:
+    if cached is not None and (cached.retry_at is None or time.monotonic() < cached.retry_at):
         return cached
     definition = row.definition
     if definition is None:  # read without it (the settlement's first reads): the stored version's own
@@ -95,18 +111,35 @@ def load_product(session: Session, row: ClaimProduct) -> LoadedProduct:
             raise ProductNotFound(detail=row.id)
         definition = stored.definition
     rules = parse_product(definition)
+    retry_at = None
+    if rules.named_hospitals or rules.named_pharmacies:
+        hospitals = _org_codes(session, OrgKind.HOSPITAL, rules.named_hospitals)
+        pharmacies = _org_codes(session, OrgKind.PHARMACY, rules.named_pharmacies)
+        rules = replace(rules, hospital_codes=hospitals, pharmacy_codes=pharmacies)
+        if len(hospitals) < len(rules.named_hospitals) or len(pharmacies) < len(rules.named_pharmacies):
+            retry_at = time.monotonic() + ORG_RETRY_SECONDS
     insurers = repo.product_insurers(session, row.id)
     loaded = LoadedProduct(
         row.id,
         rules,
         {i.org_code: i.insurer_id for i in insurers},
         {i.insurer_id: Decimal(i.share) for i in insurers},
+        retry_at,
     )
     with _CACHE_LOCK:
         if len(_CACHE) > 256:
             _CACHE.clear()
         _CACHE[key] = loaded
     return loaded
+
+
+def _org_codes(session: Session, kind: OrgKind, codes: frozenset[str]) -> dict[str, str]:
+    """Org id -> code of the named organisations of this kind that exist (a code naming none matches none)."""
+    out: dict[str, str] = {}
+    for code in sorted(codes):
+        page = party.list_orgs(session, SYSTEM, kind.value, code, 20, 0)
+        out.update({o.id: o.code for o in page.items if o.code == code})
+    return out
 
 
 def product_or_404(session: Session, principal: Principal, product_id: str) -> ClaimProduct:
@@ -119,12 +152,19 @@ def product_or_404(session: Session, principal: Principal, product_id: str) -> C
 # ------------------------------------------------------------------------------------------------ accumulators
 
 
-def usage_of(amounts: Mapping[tuple[str, str], Decimal]) -> Usage:
-    return Usage(
-        {code: v for (kind, code), v in amounts.items() if kind == "deductible"},
-        {code: v for (kind, code), v in amounts.items() if kind == "liability"},
-        amounts.get(("overall", "overall"), ZERO),
-    )
+def usage_of(amounts: Mapping[tuple[str, str], Decimal], suffix: str = "") -> Usage:
+    """One policy year's usage from an enrollment's accumulators (keyed `code` or `code@year`, see
+    `Product.counter_suffix`)."""
+
+    def year(kind: str) -> dict[str, Decimal]:
+        out = {}
+        for (k, code), v in amounts.items():
+            bare, _, tail = code.partition("@")
+            if k == kind and (f"@{tail}" if tail else "") == suffix:
+                out[bare] = v
+        return out
+
+    return Usage(year("deductible"), year("liability"), year("overall").get("overall", ZERO))
 
 
 def accumulator_view(product: Product, usage: Usage) -> Accumulators:
@@ -182,9 +222,12 @@ def settlement_out(row: ClaimSettlement, outcome: Outcome | None = None) -> Sett
         setl_time=as_utc(row.setl_time),
         business_date=row.business_date,
         id_masked=row.id_masked,
+        med_type=row.med_type,
+        insutype=row.insutype,
         medfee_sumamt=row.medfee_sumamt,
         funds=row.funds,
         acct_pay=row.acct_pay,
+        act_pay_dedc=row.act_pay_dedc,
         payout=row.payout,
         cash_before=row.cash_before,
         cash_after=row.cash_after,

@@ -124,13 +124,14 @@ def eligibility(
     out: list[EligibilityOut] = []
     for enrollment, product_row in found:
         loaded = load_product(session, product_row)
-        usage = usage_of(repo.accumulator_amounts(session, enrollment.id))
+        year = loaded.rules.policy_year_of(day)  # the counters of the day's policy year
+        usage = usage_of(repo.accumulator_amounts(session, enrollment.id), loaded.rules.counter_suffix(year))
         out.append(
             EligibilityOut(
                 enrollment_id=enrollment.id,
                 product_code=product_row.code,
                 product_version=product_row.version,
-                policy_year=enrollment.policy_year,
+                policy_year=year,
                 status=enrollment.status,
                 eligible=enrollment.status == "active",
                 pre_existing_flagged=bool(enrollment.pre_existing),

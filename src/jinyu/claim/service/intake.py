@@ -23,6 +23,7 @@ from jinyu.claim.errors import (
 )
 from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
 from jinyu.claim.rules.adjudicate import Adjudication, Bill, BillLine, Reason
+from jinyu.claim.rules.product import DEFAULT_MED_TYPE
 from jinyu.claim.schemas import (
     BillIn,
     InsurerPayout,
@@ -47,6 +48,7 @@ from jinyu.core.clock import as_utc, utcnow
 from jinyu.core.db import new_id
 from jinyu.core.errors import FieldError
 from jinyu.core.money import to_fen
+from jinyu.core.privacy import pseudonymize
 
 ZERO_TEXT = "0.00"
 
@@ -63,6 +65,7 @@ class Claim:
     product_code: str | None
     doc: dict[str, Any]  # the bill as received, minus the raw ID
     hash: str
+    pharmacy: bool = False  # the settling organisation is a pharmacy (a purchase), not a hospital
 
     @property
     def mdtrt_id(self) -> str:
@@ -74,17 +77,39 @@ class Claim:
 
 
 def claim_of(
-    data: BillIn, *, namespace: str, hospital_id: str, channel: str, msg_id: str, key: bytes
+    data: BillIn,
+    *,
+    namespace: str,
+    hospital_id: str,
+    channel: str,
+    msg_id: str,
+    key: bytes,
+    pharmacy: bool = False,
 ) -> Claim:
     who = person(data.certno.get_secret_value(), key)
-    setlinfo = data.setlinfo.model_copy(update={"setl_time": shanghai_time(data.setlinfo.setl_time)})
-    doc = {
+    update: dict[str, Any] = {"setl_time": shanghai_time(data.setlinfo.setl_time)}
+    if data.setlinfo.psn_no is not None:  # a person identifier: kept only as its keyed token
+        update["psn_no"] = pseudonymize(key, data.setlinfo.psn_no, "psn_no")
+    setlinfo = data.setlinfo.model_copy(update=update)
+    doc: dict[str, Any] = {
         "product_code": data.product_code,
-        "setlinfo": _fen_text(setlinfo.model_dump()),
-        "lines": [_fen_text(line.model_dump()) for line in data.lines],
+        "setlinfo": _fen_text(_without_unset(setlinfo.model_dump(), SETLINFO_V2)),
+        "lines": [_fen_text(_without_unset(line.model_dump(), LINE_V2)) for line in data.lines],
     }
+    if data.lines_complete is not None:
+        doc["lines_complete"] = data.lines_complete
     digest = request_hash({"person": who.token, "hospital": hospital_id, **doc})
-    return Claim(namespace, hospital_id, channel, msg_id, who, data.product_code, doc, digest)
+    return Claim(namespace, hospital_id, channel, msg_id, who, data.product_code, doc, digest, pharmacy)
+
+
+# Fields added with product format 2: left out of the canonical form when not sent, so that a request made
+# before they existed keeps its hash (its replay answers the stored result instead of 409).
+SETLINFO_V2 = ("med_type", "insutype", "psn_no", "act_pay_dedc")
+LINE_V2 = ("dise_codg", "special_drug")
+
+
+def _without_unset(values: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not (k in keys and v is None)}
 
 
 def _fen_text(values: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +125,8 @@ def _fen_text(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def bill_of(doc: dict[str, Any]) -> Bill:
+def bill_of(doc: dict[str, Any], hospital_id: str | None = None, pharmacy: bool = False) -> Bill:
+    """The rules' view of a canonical bill; `hospital_id`: the settling hospital or (`pharmacy`) pharmacy."""
     s = doc["setlinfo"]
 
     def d(name: str, source: dict[str, Any] = s) -> Decimal:
@@ -119,6 +145,8 @@ def bill_of(doc: dict[str, Any]) -> Bill:
             preselfpay=d("preselfpay_amt", line),
             inscp=d("inscp_scp_amt", line),
             pharmacy_code=line.get("pharmacy_code"),
+            diagnosis=line.get("dise_codg"),
+            special_drug=bool(line.get("special_drug")),
         )
         for line in doc["lines"]
     )
@@ -138,6 +166,12 @@ def bill_of(doc: dict[str, Any]) -> Bill:
         bmi_settled=bool(s.get("bmi_settled", True)),
         diagnoses=diagnoses,
         lines=lines,
+        med_type=str(s.get("med_type") or DEFAULT_MED_TYPE),
+        act_pay_dedc=d("act_pay_dedc"),
+        lines_complete=bool(doc.get("lines_complete", True)),
+        day=business_date(setl_time_of(doc)),
+        hospital_id=hospital_id,
+        pharmacy=pharmacy,
     )
 
 
@@ -371,6 +405,10 @@ def new_row(
         setl_time=setl_time,
         business_date=business_date(setl_time),
         medfee_sumamt=bill.medfee_sumamt,
+        med_type=bill.med_type,
+        insutype=claim.doc["setlinfo"].get("insutype"),
+        psn_token=claim.doc["setlinfo"].get("psn_no"),
+        act_pay_dedc=bill.act_pay_dedc,
         funds=bill.funds,
         acct_pay=bill.acct_pay,
         cash_before=bill.cash_before,

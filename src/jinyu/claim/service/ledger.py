@@ -20,7 +20,7 @@ from jinyu.claim.models import ClaimAlert, ClaimLedgerBook, ClaimLedgerJournal, 
 from jinyu.claim.rules import ledger as rules
 from jinyu.claim.rules.ledger import Balances, BookMode, JournalKind, Posting
 from jinyu.claim.schemas import AlertOut, JournalOut, LedgerBookIn, LedgerBookOut, LedgerEntryIn, PostingOut
-from jinyu.claim.service.common import require_org
+from jinyu.claim.service.common import SETTLING_KINDS, require_org
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import utcnow
 from jinyu.core.db import new_id
@@ -174,8 +174,8 @@ def create_book(session: Session, principal: Principal, data: LedgerBookIn) -> L
     principal.require(Perm.CLAIM_MANAGE)
     require_org(principal, OrgKind.INSURER)
     hospital = party.resolve_org(session, data.hospital_id)
-    if hospital is None or hospital.kind != OrgKind.HOSPITAL.value:
-        raise invalid("hospital_id", "不是医院机构 / not a hospital organisation")
+    if hospital is None or hospital.kind not in SETTLING_KINDS:
+        raise invalid("hospital_id", "不是医院或药店机构 / not a hospital or pharmacy organisation")
     if repo.find_book(session, principal.org_id, data.hospital_id, data.product_year) is not None:
         raise LedgerBookExists(detail=f"{hospital.code} {data.product_year}")
     book = ClaimLedgerBook(

@@ -23,6 +23,7 @@ from jinyu.claim.rules.ledger import BookMode, Fallback, Funding, JournalKind
 from jinyu.claim.schemas import PostDischargeIn
 from jinyu.claim.service import booking, ledger
 from jinyu.claim.service.common import (
+    SETTLING_KINDS,
     Person,
     business_date,
     load_product,
@@ -63,8 +64,8 @@ def submit(session: Session, principal: Principal, data: PostDischargeIn, key: b
     principal.require(Perm.CLAIM_MANAGE)
     require_org(principal, OrgKind.INSURER)
     hospital = party.resolve_org(session, data.hospital_id)
-    if hospital is None or hospital.kind != OrgKind.HOSPITAL.value:
-        raise invalid("hospital_id", "不是医院机构 / not a hospital organisation")
+    if hospital is None or hospital.kind not in SETTLING_KINDS:
+        raise invalid("hospital_id", "不是医院或药店机构 / not a hospital or pharmacy organisation")
     claim = claim_of(
         data,
         namespace=principal.org_id,
@@ -72,6 +73,7 @@ def submit(session: Session, principal: Principal, data: PostDischargeIn, key: b
         channel=CHANNEL,
         msg_id=data.msg_id,
         key=key,
+        pharmacy=hospital.kind == OrgKind.PHARMACY,
     )
     return _process(session, principal, claim)
 
@@ -95,15 +97,21 @@ def transfer(session: Session, principal: Principal, settlement_id: str, msg_id:
         doc.get("product_code"),
         doc,
         request_hash({"person": origin.person_token, "hospital": origin.hospital_id, **doc}),
+        _is_pharmacy(session, origin.hospital_id),
     )
     return _process(session, principal, claim)
+
+
+def _is_pharmacy(session: Session, org_id: str) -> bool:
+    org = party.resolve_org(session, org_id)
+    return org is not None and org.kind == OrgKind.PHARMACY
 
 
 def _process(session: Session, principal: Principal, claim: Claim) -> Settled:
     found = existing(session, claim, "post_discharge")
     if found is not None:
         return _answer(session, principal, found, replayed=True)
-    bill = bill_of(claim.doc)
+    bill = bill_of(claim.doc, claim.hospital_id, claim.pharmacy)
     problems = bill_problems(bill)
     if problems:
         raise bill_invalid(problems)
@@ -154,10 +162,11 @@ def _pay(
     active = repo.active_in_visit(session, claim.hospital_id, claim.mdtrt_id)
     check_visit(claim, active, loaded.rules.interim_settlements)  # one settlement in force per visit
     rows = repo.accumulator_amounts(session, enrollment.id)
+    year = loaded.rules.policy_year_of(bill.day) if bill.day else loaded.rules.year
     result = adjudicate(
         loaded.rules,
         bill,
-        usage_of(rows),
+        usage_of(rows, loaded.rules.counter_suffix(year)),
         pre_existing=is_pre_existing(enrollment.pre_existing, bill.diagnoses),
     )
     if not invariant_holds(bill, result):
@@ -173,13 +182,14 @@ def _pay(
     row = new_row(claim, bill, enrollment, product_row, status="settled")
     row.interim = loaded.rules.interim_settlements
     row.payout, row.cash_after = result.payout, result.cash_after
+    row.policy_year = result.policy_year
     row.result = outcome(loaded, result, plan).model_dump(mode="json")
     row.funding = plan.as_json()
     row.confirmed_at = row.created_at
     row.origin_id = origin.id if origin is not None else None
     session.add(row)
     session.flush()
-    booking.consume(session, enrollment.id, row.id, result.consumed, rows)
+    booking.consume(session, enrollment.id, row.id, result.consumed, rows, loaded.rules.counter_suffix(year))
     for iid, f in sorted(funding.items()):
         ledger.post(
             session,

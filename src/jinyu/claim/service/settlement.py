@@ -39,7 +39,7 @@ from jinyu.claim.service.common import (
     business_date,
     load_product,
     request_hash,
-    require_org,
+    require_settling_org,
     settlement_out,
 )
 from jinyu.claim.service.intake import (
@@ -112,7 +112,7 @@ def settle(
         found = earlier(session, claim, "settle", used)
         if found is not None:
             return _replayed(session, principal, found)
-    bill = bill_of(claim.doc)
+    bill = bill_of(claim.doc, claim.hospital_id, claim.pharmacy)
     problems = bill_problems(bill)
     if problems:
         raise bill_invalid(problems)
@@ -168,7 +168,7 @@ def settle(
 def direct_claim(principal: Principal, data: SettleIn, key: bytes) -> Claim:
     """The calling hospital's bill in canonical form (permission and organisation checked first)."""
     principal.require(Perm.CLAIM_SETTLE)
-    require_org(principal, OrgKind.HOSPITAL)
+    require_settling_org(principal)
     return claim_of(
         data,
         namespace=principal.org_id,
@@ -176,6 +176,7 @@ def direct_claim(principal: Principal, data: SettleIn, key: bytes) -> Claim:
         channel="direct",
         msg_id=data.msg_id,
         key=key,
+        pharmacy=principal.org_kind == OrgKind.PHARMACY,
     )
 
 

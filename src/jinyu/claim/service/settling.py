@@ -70,8 +70,13 @@ def adjudicate_locked(
     """The product's answer for this bill on the person's totals as read under the enrollment's lock."""
     if status != "active":
         raise inactive(status)
+    rules = loaded.rules
+    year = rules.policy_year_of(bill.day) if bill.day else rules.year
     result = adjudicate(
-        loaded.rules, bill, usage_of(amounts), pre_existing=is_pre_existing(pre_existing, bill.diagnoses)
+        rules,
+        bill,
+        usage_of(amounts, rules.counter_suffix(year)),
+        pre_existing=is_pre_existing(pre_existing, bill.diagnoses),
     )
     if not invariant_holds(bill, result):  # cannot happen: adjudicate keeps it; refuse rather than pay wrong
         raise RuntimeError("settlement invariant broken / 结算恒等式不成立")
@@ -123,13 +128,15 @@ def record_settlement(
     row = new_row(claim, bill, enrollment, product_row, status="settled" if confirm else "pending")
     row.interim = loaded.rules.interim_settlements
     row.payout, row.cash_after = result.payout, result.cash_after
+    row.policy_year = result.policy_year
     answer = outcome(loaded, result, p)
     row.result = answer.model_dump(mode="json")
     row.funding = p.as_json()
     if confirm:
         row.confirmed_at = row.created_at
     repo.add_settlement(session, row)  # first: the entries below refer to it
-    booking.consume(session, enrollment.id, row.id, result.consumed, amounts)
+    suffix = loaded.rules.counter_suffix(result.policy_year)
+    booking.consume(session, enrollment.id, row.id, result.consumed, amounts, suffix)
     if confirm:
         booking.payout_entries(session, row, sign=1)
     remember(session, claim, "settle", row.id)
