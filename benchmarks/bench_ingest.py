@@ -83,7 +83,10 @@ def ingest_once(region: Path) -> dict[str, dict[str, float]]:
         settings = load_settings(data_dir=Path(tmp))
         upgrade(settings)
         stores = service.Stores(
-            Lake(settings.lake_dir), settings.data_dir / "quarantine", settings.key("pseudonym_key")
+            Lake(settings.lake_dir),
+            settings.data_dir / "quarantine",
+            settings.key("pseudonym_key"),
+            settings.key("quarantine_key"),
         )
         for name in LOAD_ORDER:
             path = dataset_path(region, name)

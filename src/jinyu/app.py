@@ -40,6 +40,7 @@ from jinyu.core.asgi import BodyTooLarge, Edge, EdgeMetrics
 from jinyu.core.auth import Principal
 from jinyu.core.db import transaction
 from jinyu.core.errors import JinyuError, NotAuthenticated
+from jinyu.core.filemodes import secure_data_dir
 from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.govdata import endpoints as govdata_endpoints
@@ -162,6 +163,7 @@ def serving_app() -> FastAPI:
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> FastAPI:
     settings = settings or get_settings()
+    secure_data_dir(settings.data_dir, settings.resolved_database_url)  # 0700/0600 even with a given factory
     app = FastAPI(
         lifespan=_lifespan,
         title="Jinyu 金渝 API",

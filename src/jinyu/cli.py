@@ -27,6 +27,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
     ),
     "ingest": ("jinyu.ingest.cli", "ingest", "接入一个数据文件 / validate and load one file"),
     "ingest-region": ("jinyu.ingest.cli", "ingest_region", "接入整个区域 / load every dataset of a region"),
+    "ingest-quarantine": (
+        "jinyu.ingest.cli_quarantine",
+        "ingest_quarantine",
+        "查看被拒绝的行（仅提供方）/ open a load's rejected rows (providing organisation only)",
+    ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
 }
 

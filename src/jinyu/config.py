@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     )
     signing_key: str | None = Field(default=None, description="token signing key (≥32 chars)")
     pseudonym_key: str | None = Field(default=None, description="HMAC key for pseudonymization (≥32 chars)")
+    quarantine_key: str | None = Field(
+        default=None, description="secret that seals quarantined rows (AES-256-GCM, ≥32 chars)"
+    )
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
@@ -113,7 +116,7 @@ class Settings(BaseSettings):
         description="request body limit of statement uploads (the statement itself: ≤ 32 MiB), in bytes",
     )
 
-    @field_validator("signing_key", "pseudonym_key")
+    @field_validator("signing_key", "pseudonym_key", "quarantine_key")
     @classmethod
     def _long_enough(cls, v: str | None) -> str | None:
         if v is not None and len(v) < 32:
@@ -158,7 +161,7 @@ class Settings(BaseSettings):
     def audit_checkpoint_key_path(self) -> Path:
         return self.audit_checkpoint_key or self.data_dir / "keys" / "audit_checkpoint_ed25519.pem"
 
-    def key(self, name: Literal["signing_key", "pseudonym_key"]) -> bytes:
+    def key(self, name: Literal["signing_key", "pseudonym_key", "quarantine_key"]) -> bytes:
         """The named key: from the environment, else generated once into the data dir (0600)."""
         value = getattr(self, name)
         if value is not None:

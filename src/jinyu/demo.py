@@ -114,6 +114,7 @@ def _load_region(settings: Settings, region: Path) -> None:
         lake=Lake(settings.lake_dir),
         quarantine_dir=settings.data_dir / "quarantine",
         pseudonym_key=settings.key("pseudonym_key"),
+        quarantine_key=settings.key("quarantine_key"),
     )
     for dataset in LOAD_ORDER:
         path = next(

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 from jinyu.config import Settings
+from jinyu.core.filemodes import secure_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +24,7 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir, settings.resolved_database_url)
     command.upgrade(alembic_config(settings), revision)
 
 

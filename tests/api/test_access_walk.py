@@ -47,6 +47,7 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("post", "/api/v1/ingest/{dataset}"): Perm.INGEST_RUN,
     ("get", "/api/v1/ingest/loads"): Perm.INGEST_READ,
     ("get", "/api/v1/ingest/loads/{load_id}"): Perm.INGEST_READ,
+    ("get", "/api/v1/ingest/loads/{load_id}/quarantine"): Perm.INGEST_RUN,
     ("get", "/api/v1/enterprises/{uscc}/gov-summary"): Perm.GOVDATA_READ,
     ("get", "/api/v1/banking/accounts"): Perm.ACCOUNT_READ,
     ("get", "/api/v1/risk/inquiries/stats"): Perm.RISK_STATS,
@@ -155,6 +156,8 @@ def test_walk_every_endpoint_with_every_role(
         ("/api/v1/consents/{id}", Role.BANK_BRANCH_OFFICER),
         ("/api/v1/registrations/{id}", Role.ENTERPRISE_ADMIN),
         ("/api/v1/ingest/loads/{id}", Role.DATA_PROVIDER),
+        ("/api/v1/ingest/loads/{id}/quarantine", Role.DATA_PROVIDER),
+        ("/api/v1/ingest/loads/{id}/quarantine", Role.PLATFORM_ADMIN),
     ],
 )
 def test_other_tenants_objects_answer_404(

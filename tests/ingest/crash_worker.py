@@ -67,6 +67,7 @@ def main() -> None:
         lake=Lake(Path(job["lake"])),
         quarantine_dir=Path(job["quarantine"]),
         pseudonym_key=job["key"].encode(),
+        quarantine_key=job["key"].encode(),
     )
     session = factory()
     service.ingest(session, SYSTEM, job["dataset"], Path(job["path"]), stores)

@@ -108,7 +108,7 @@ def test_a_load_killed_at_any_phase_then_a_corrected_file_accounts_for_every_row
         assert _hidden(lake_dir)  # what the kill left: a temporary file and the in-flight marker
 
     factory = db.make_sessionmaker(db.make_engine(crash_url))
-    stores = service.Stores(Lake(lake_dir), tmp_path / "quarantine", KEY)
+    stores = service.Stores(Lake(lake_dir), tmp_path / "quarantine", KEY, KEY)
     with db.transaction(factory) as session:
         report = service.ingest(session, SYSTEM, DATASET, corrected, stores)
 

@@ -29,12 +29,18 @@ ACCOUNT_NO = "6222021001123456789"  # stands for raw row content that must never
 @pytest.fixture
 def stores(tmp_path: Path) -> service.Stores:
     return service.Stores(
-        lake=Lake(tmp_path / "lake"), quarantine_dir=tmp_path / "q", pseudonym_key=b"p" * 32
+        lake=Lake(tmp_path / "lake"),
+        quarantine_dir=tmp_path / "q",
+        pseudonym_key=b"p" * 32,
+        quarantine_key=b"s" * 32,
     )
 
 
-def _rows(report_file: str) -> list[dict[str, str]]:
-    with open(report_file, newline="", encoding="utf-8") as f:
+def _rows(stores: service.Stores, report_file: str) -> list[dict[str, str]]:
+    """The clear columns of the banks quarantine file (row number, reasons); the row itself is sealed."""
+    path = stores.quarantine_dir / "banks" / report_file
+    assert ACCOUNT_NO not in path.read_text(encoding="utf-8")
+    with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -58,7 +64,7 @@ def test_a_truncated_last_line_is_quarantined_and_the_rest_loads(
     assert (report.rows_total, report.accepted, report.rejected) == (3, 2, 1)
     assert report.rejected_by_reason == {"malformed_line": 1}
     assert report.quarantine_file is not None
-    [bad] = _rows(report.quarantine_file)
+    [bad] = _rows(stores, report.quarantine_file)
     assert bad["row_number"] == "3"
     assert "line 4" in bad["reasons"] and "2 fields, expected 6" in bad["reasons"]
     assert ACCOUNT_NO not in bad["reasons"]
@@ -79,7 +85,7 @@ def test_a_gbk_cell_in_a_utf8_file_is_quarantined_and_the_rest_loads(
     assert (report.rows_total, report.accepted, report.rejected) == (4, 2, 2)
     assert report.rejected_by_reason == {"bad_encoding": 1, "malformed_line": 1}
     assert report.quarantine_file is not None
-    bad = {r["row_number"]: r["reasons"] for r in _rows(report.quarantine_file)}
+    bad = {r["row_number"]: r["reasons"] for r in _rows(stores, report.quarantine_file)}
     assert "line 3 is not valid utf-8" in bad["2"]
     assert "line 5 has 8 fields" in bad["4"]
     assert _names(stores.lake.root) == ["分行", "总行"]

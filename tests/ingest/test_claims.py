@@ -56,7 +56,10 @@ def visit(**kw: str) -> dict[str, str]:
 def stores(session: Session, tmp_path: Path) -> service.Stores:
     """A lake holding one hospital H1 (visits must name a known institution)."""
     stores = service.Stores(
-        lake=Lake(tmp_path / "lake"), quarantine_dir=tmp_path / "quarantine", pseudonym_key=KEY
+        lake=Lake(tmp_path / "lake"),
+        quarantine_dir=tmp_path / "quarantine",
+        pseudonym_key=KEY,
+        quarantine_key=b"q" * 32,
     )
     hospital = {"org_code": "H1", "name": "某医院", "kind": "hospital", "district_code": "500103",
                 "hospital_grade": "3A", "in_prepayment": "true"}  # fmt: skip

@@ -52,7 +52,10 @@ def guarantee(**kw: str) -> dict[str, str]:
 @pytest.fixture
 def stores(tmp_path: Path) -> service.Stores:
     return service.Stores(
-        lake=Lake(tmp_path / "lake"), quarantine_dir=tmp_path / "quarantine", pseudonym_key=KEY
+        lake=Lake(tmp_path / "lake"),
+        quarantine_dir=tmp_path / "quarantine",
+        pseudonym_key=KEY,
+        quarantine_key=b"q" * 32,
     )
 
 

@@ -23,7 +23,10 @@ KEY = b"p" * 32
 @pytest.fixture
 def stores(tmp_path: Path) -> service.Stores:
     return service.Stores(
-        lake=Lake(tmp_path / "lake"), quarantine_dir=tmp_path / "quarantine", pseudonym_key=KEY
+        lake=Lake(tmp_path / "lake"),
+        quarantine_dir=tmp_path / "quarantine",
+        pseudonym_key=KEY,
+        quarantine_key=b"q" * 32,
     )
 
 
@@ -107,10 +110,11 @@ def test_bad_rows_are_quarantined_with_reasons_and_nothing_is_lost(
         "too_many_decimals": 1,
     }
     assert report.quarantine_file is not None
-    with open(report.quarantine_file, encoding="utf-8") as f:
+    with open(stores.quarantine_dir / "enterprises" / report.quarantine_file, encoding="utf-8") as f:
         quarantined = list(csv.DictReader(f))
     assert [q["row_number"] for q in quarantined] == ["3", "4", "5", "6"]
     assert quarantined[2]["reasons"] == "missing_required:name;bad_check:legal_rep_id"
+    assert list(quarantined[0]) == ["row_number", "reasons", "sealed_row"]
     assert stores.lake.row_count("enterprises") == 2
 
 

@@ -106,7 +106,11 @@ ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
     Role.HOSPITAL_SYSTEM: frozenset({OrgKind.HOSPITAL}),
     Role.PHARMACY_SYSTEM: frozenset({OrgKind.PHARMACY}),
     Role.ENTERPRISE_ADMIN: frozenset({OrgKind.ENTERPRISE}),
-    Role.DATA_PROVIDER: frozenset({OrgKind.BUREAU, OrgKind.OPERATOR}),
+    # Providers of the datasets' `provided_by` kinds; what each may send is the contract's rule (ingest.scope).
+    Role.DATA_PROVIDER: frozenset(
+        {OrgKind.BUREAU, OrgKind.OPERATOR, OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH}
+        | {OrgKind.BANK_OUTLET, OrgKind.INSURER, OrgKind.HOSPITAL}
+    ),
     Role.PLATFORM_ADMIN: frozenset({OrgKind.OPERATOR}),
 }
 

@@ -9,6 +9,8 @@ import hmac
 # registration, claims), so the same person joins across datasets without the raw number.
 PERSON_DOMAIN = "person"
 ACCOUNT_DOMAIN = "account"
+# Phones (mobile or landline) are tokenized in a space of their own: equal numbers join, nothing else does.
+PHONE_DOMAIN = "phone"
 
 
 def pseudonymize(key: bytes, value: str, domain: str = "") -> str:

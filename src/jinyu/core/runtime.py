@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.config import Settings, get_settings
 from jinyu.core import db
+from jinyu.core.filemodes import secure_data_dir
 
 
 @lru_cache(maxsize=4)
@@ -23,7 +24,7 @@ def engine_for(url: str) -> Engine:
 
 def sessionmaker_for(settings: Settings | None = None) -> sessionmaker[Session]:
     settings = settings or get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir, settings.resolved_database_url)
     return db.make_sessionmaker(engine_for(settings.resolved_database_url))
 
 

@@ -23,7 +23,10 @@ datasets_app = typer.Typer(help="数据契约 / dataset contracts: `jinyu datase
 def _stores() -> service.Stores:
     s = get_settings()
     return service.Stores(
-        lake=Lake(s.lake_dir), quarantine_dir=s.data_dir / "quarantine", pseudonym_key=s.key("pseudonym_key")
+        lake=Lake(s.lake_dir),
+        quarantine_dir=s.data_dir / "quarantine",
+        pseudonym_key=s.key("pseudonym_key"),
+        quarantine_key=s.key("quarantine_key"),
     )
 
 

@@ -17,7 +17,8 @@ Files are CSV (header row, comma-separated, every cell read as text and typed by
 - `timestamp`: ISO 8601; without an offset the time is Asia/Shanghai; stored in UTC.
 - `date`: `YYYY-MM-DD`; `month`: `YYYY-MM`; `bool`: `true/false/1/0`.
 - Classification (分级): public 公开 · internal 内部 · sensitive 敏感 · personal 个人信息.
-- Protection: `token` columns are replaced by a keyed HMAC pseudonym before they reach the lake; `mask_name`
+- Protection: `token` columns are replaced by a keyed HMAC pseudonym before they reach the lake (resident IDs
+  in the person token space, phones in a phone token space: equal values still join); `mask_name`
   columns keep only the family name. `protect_if` limits protection to rows where another column has a value;
   `<check> if <column>=<value>` applies a check only to such rows.
 
@@ -31,11 +32,22 @@ UTF-8. So a UTF-8 file with one GBK cell is read as UTF-8 and only that line is 
 written wholly in GBK loads. The header line must decode in the chosen encoding and name exactly the
 contract's columns, or the file is refused (422, field `file` or the column names) and nothing is loaded.
 
+## Who may provide 提供方
+
+Each dataset names the kinds of organisation that provide it ("Provided by"); an upload by any other kind is
+refused whole (403 `dataset_not_providable`, audited). The operator may load any dataset on a provider's
+behalf. Where a dataset names an owner column (or reaches its owner through rows already loaded), a provider
+sends only rows of its own organisation tree: rows of another organisation go to quarantine as
+`not_own_tenant:<column>`. See docs/security.md.
+
 ## Rejected rows 隔离
 
-Rejected rows are never dropped: they are written with every reason to `<data dir>/quarantine/<dataset>/`
-and counted by reason in the load report (`missing_required`, `bad_type`, `bad_check`, `bad_choice`,
-`below_min`, `too_many_decimals`, `duplicate_key_in_file`, `duplicate_key_existing`, `unknown_reference`).
+Rejected rows are never dropped: they are counted by reason in the load report (`missing_required`,
+`bad_type`, `bad_check`, `bad_choice`, `below_min`, `too_many_decimals`, `not_own_tenant`,
+`duplicate_key_in_file`, `duplicate_key_existing`, `unknown_reference`) and written to
+`<data dir>/quarantine/<dataset>/<load>.csv` as `row_number, reasons, sealed_row`: the row itself only
+encrypted (AES-256-GCM), opened by the providing organisation's data engineers
+(`GET /api/v1/ingest/loads/{id}/quarantine`, `jinyu ingest-quarantine`).
 A CSV line that cannot be read is one rejected row, and the other rows still load:
 `bad_encoding` (the line is not valid text in the file's encoding) and `malformed_line` (its record has more
 or fewer fields than the header, e.g. a truncated last line, or its quoting is broken). Their reason names
@@ -64,6 +76,12 @@ def _section(c: Contract) -> str:
         "",
         f"Provider 提供方: {c.provider}. Key 主键: `{', '.join(c.key)}`.",
     ]
+    kinds = ", ".join(sorted(k.value for k in c.provided_by))
+    owner = f"; rows owned by `{c.owner_column}` (own organisation tree only)" if c.owner_column else ""
+    if c.owner_via:
+        via = " or ".join(f"`{col}` → `{target}`.`{own}`" for col, target, own in c.owner_via)
+        owner = f"; a row is the provider's when {via} is in its own organisation tree"
+    lines.append(f"Provided by 可提供方: {kinds or '-'} (and the operator){owner}.")
     if c.partition_by:
         lines.append(
             f"Lake partitions by the month of `{c.partition_by}`; sorted by `{', '.join(c.sort_by)}`."
@@ -81,6 +99,8 @@ def _section(c: Contract) -> str:
         if col.check_when:
             check = "; ".join(f"{c.value} if {other}={value}" for other, value, c in col.check_when)
         protect = col.protect.value if col.protect else ""
+        if col.protect is not None and col.protect.value == "token" and col.token_domain != "person":
+            protect += f" ({col.token_domain})"
         if col.protect_if:
             protect += f" if {col.protect_if[0]}={col.protect_if[1]}"
         lines.append(

@@ -13,9 +13,10 @@ from jinyu.analytics import Lake
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
 from jinyu.core.pagination import Limit, Offset, Page
+from jinyu.core.sealed import Sealer
 from jinyu.core.web import SessionDep, require
-from jinyu.ingest import service
-from jinyu.ingest.schemas import ContractOut, LoadReport
+from jinyu.ingest import quarantine, service
+from jinyu.ingest.schemas import ContractOut, LoadReport, QuarantineOut
 
 Encoding = Literal["auto", "utf-8", "gbk", "gb18030"]
 router = APIRouter(tags=["ingest 数据接入"])
@@ -27,6 +28,7 @@ def stores_for(request: Request) -> service.Stores:
         lake=Lake(settings.lake_dir),
         quarantine_dir=settings.data_dir / "quarantine",
         pseudonym_key=settings.key("pseudonym_key"),
+        quarantine_key=settings.key("quarantine_key"),
     )
 
 
@@ -84,3 +86,15 @@ def get_load(
     load_id: str, session: SessionDep, principal: Principal = require(Perm.INGEST_READ)
 ) -> LoadReport:
     return service.get_load(session, principal, load_id)
+
+
+@router.get("/ingest/loads/{load_id}/quarantine", response_model=QuarantineOut)
+def open_quarantine(
+    load_id: str, request: Request, session: SessionDep, principal: Principal = require(Perm.INGEST_RUN)
+) -> QuarantineOut:
+    """被拒绝行的原文（解密），仅限提供该文件的机构的数据工程师，已审计 / the rejected rows in clear, for the
+    providing organisation's data engineers only; audited."""
+    settings = request.app.state.settings
+    return quarantine.open_rows(
+        session, principal, load_id, settings.data_dir / "quarantine", Sealer(settings.key("quarantine_key"))
+    )

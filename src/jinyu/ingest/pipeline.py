@@ -8,9 +8,7 @@ reasons; `accepted + rejected == rows_total` always. Accepted rows carry their f
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +17,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jinyu.core.privacy import PERSON_DOMAIN, mask_name, pseudonymize
+from jinyu.core.privacy import mask_name, pseudonymize
+from jinyu.core.sealed import Sealer
 from jinyu.governance.contracts import Column, Contract, Kind, Protect
+from jinyu.ingest import quarantine as quarantine_file
 from jinyu.ingest.fast import typed_batch
 from jinyu.ingest.rules import reason_code, validate_row
 
@@ -48,7 +48,7 @@ def numbered_schema(contract: Contract) -> pa.Schema:
 
 @dataclass
 class Quarantine:
-    """Rejected rows with every reason, written as CSV (0600: it may hold raw personal values)."""
+    """Rejected rows with every reason; written with each row sealed (it may hold raw personal values)."""
 
     contract: Contract
     rows: list[tuple[int, list[str], dict[str, Any]]] = field(default_factory=list)
@@ -62,19 +62,11 @@ class Quarantine:
             counts.update({reason_code(p) for p in problems})
         return dict(sorted(counts.items()))
 
-    def write(self, path: Path) -> Path | None:
+    def write(self, path: Path, sealer: Sealer) -> Path | None:
+        """The quarantine file: row numbers and reasons in clear, each row only sealed (`ingest.quarantine`)."""
         if not self.rows:
             return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["row_number", "reasons", *self.contract.column_names])
-            for number, problems, raw in sorted(self.rows, key=lambda r: r[0]):
-                cells = ["" if raw.get(c) is None else str(raw.get(c)) for c in self.contract.column_names]
-                writer.writerow([number, ";".join(problems), *cells])
-        return path
+        return quarantine_file.write(path, self.contract.name, self.contract.column_names, self.rows, sealer)
 
 
 def validate_batch(
@@ -103,7 +95,7 @@ def _protect_column(column: Column, table: pa.Table, key: bytes) -> pa.Array:
         if not applies:
             out.append(value)
         elif column.protect == Protect.TOKEN:
-            out.append(pseudonymize(key, value, PERSON_DOMAIN))
+            out.append(pseudonymize(key, value, column.token_domain))
         else:
             out.append(mask_name(value))
     return pa.array(out, type=table.schema.field(column.name).type)

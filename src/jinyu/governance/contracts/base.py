@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from jinyu.core.auth import OrgKind
+from jinyu.core.privacy import PERSON_DOMAIN
+
 
 class Kind(StrEnum):
     STRING = "string"
@@ -39,7 +42,7 @@ class Level(StrEnum):
 class Protect(StrEnum):
     """How ingestion protects a personal value before it reaches the lake."""
 
-    TOKEN = "token"  # keyed HMAC pseudonym (joinable, not reversible)
+    TOKEN = "token"  # keyed HMAC pseudonym (joinable, not reversible), in the column's token_domain
     MASK_NAME = "mask_name"  # 张** — keeps the family name for display
 
 
@@ -61,6 +64,8 @@ class Column:
     choices: tuple[str, ...] = ()
     min_value: float | None = None
     protect: Protect | None = None
+    # The token space of a TOKEN column: resident IDs share the person space everywhere; phones their own.
+    token_domain: str = PERSON_DOMAIN
     # Protect only when another column of the row has this value, e.g. ("owner_type", "person").
     protect_if: tuple[str, str] | None = None
     # Checks that depend on another column of the row: (column, value, check), e.g. a party id checked as a
@@ -80,6 +85,15 @@ class Contract:
     registers_parties: bool = False  # also upserts organisations into the operational store
     references: dict[str, str] = field(default_factory=dict)  # column -> "dataset.column" must exist
     mirrors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # extra sorted copies in the lake
+    # Which organisation kinds may provide it (the operator always may, loading on a provider's behalf).
+    provided_by: frozenset[OrgKind] = frozenset()
+    # The column naming the organisation a row belongs to (a bank's branch code, a hospital's code): a
+    # provider other than the operator may send only rows of its own organisation tree.
+    owner_column: str | None = None
+    # Where rows name their owner only through rows already loaded: (column, "dataset.column", that dataset's
+    # owner column); a row is its provider's when any of them leads to the provider's own tree. Transfers:
+    # either account is the bank's; guarantees: the loan is the bank's.
+    owner_via: tuple[tuple[str, str, str], ...] = ()
 
     def column(self, name: str) -> Column:
         for col in self.columns:

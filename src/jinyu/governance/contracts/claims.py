@@ -16,6 +16,7 @@ claim engine checks them when a hospital settles (`jinyu.claim.rules`).
 
 from __future__ import annotations
 
+from jinyu.core.auth import OrgKind
 from jinyu.governance.contracts.base import (
     DT,
     INT,
@@ -68,6 +69,7 @@ CLAIM_INSURED = Contract(
     key=("person_id", "product_code"),
     partition_by="enrolled_on",
     sort_by=("person_id", "product_code"),
+    provided_by=frozenset({OrgKind.INSURER}),
 )
 
 CLAIM_VISITS = Contract(
@@ -116,6 +118,8 @@ CLAIM_VISITS = Contract(
     partition_by="setl_time",
     sort_by=("hospital_code", "setl_time"),
     references={"hospital_code": "institutions.org_code"},
+    provided_by=frozenset({OrgKind.HOSPITAL}),
+    owner_column="hospital_code",
 )
 
 

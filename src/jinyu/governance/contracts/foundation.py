@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jinyu.core.auth import OrgKind
+from jinyu.core.privacy import PHONE_DOMAIN
 from jinyu.governance.contracts.base import (
     DT,
     INT,
@@ -32,6 +34,9 @@ ACCOUNT_CATEGORIES = (
     "tax_authority",
     "social_fund",
 )
+BANK_KINDS = frozenset({OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET})
+BUREAUS = frozenset({OrgKind.BUREAU})
+REGULATOR = frozenset({OrgKind.REGULATOR})
 CHAIN_SEGMENTS = ("materials", "panels", "modules", "devices", "dealers", "upstream", "core", "downstream")
 
 ENTERPRISES = Contract(
@@ -46,7 +51,15 @@ ENTERPRISES = Contract(
         col("registered_capital", D, PUB, "注册资本（元）/ registered capital, yuan", min_value=0),
         col("established_on", DT, PUB, "成立日期 / date established"),
         col("address", S, INT, "注册地址 / registered address"),
-        col("phone", S, SEN, "联系电话 / contact phone", required=False),
+        col(
+            "phone",
+            S,
+            SEN,
+            "联系电话 / contact phone",
+            required=False,
+            protect=Protect.TOKEN,
+            token_domain=PHONE_DOMAIN,
+        ),
         col(
             "legal_rep_id",
             S,
@@ -66,6 +79,7 @@ ENTERPRISES = Contract(
     ),
     key=("uscc",),
     registers_parties=True,
+    provided_by=BUREAUS,
 )
 
 CHAIN_MEMBERS = Contract(
@@ -81,6 +95,7 @@ CHAIN_MEMBERS = Contract(
     ),
     key=("chain_code", "uscc"),
     references={"uscc": "enterprises.uscc"},
+    provided_by=BUREAUS,
 )
 
 SHAREHOLDERS = Contract(
@@ -110,6 +125,7 @@ SHAREHOLDERS = Contract(
     ),
     key=("uscc", "holder_id"),
     references={"uscc": "enterprises.uscc"},
+    provided_by=BUREAUS,
 )
 
 TAX_MONTHLY = Contract(
@@ -126,6 +142,7 @@ TAX_MONTHLY = Contract(
     partition_by="period",
     sort_by=("uscc", "period"),
     references={"uscc": "enterprises.uscc"},
+    provided_by=BUREAUS,
 )
 
 HEADCOUNT_MONTHLY = Contract(
@@ -143,6 +160,7 @@ HEADCOUNT_MONTHLY = Contract(
     partition_by="period",
     sort_by=("uscc", "period"),
     references={"uscc": "enterprises.uscc"},
+    provided_by=BUREAUS,
 )
 
 PATENTS = Contract(
@@ -159,6 +177,7 @@ PATENTS = Contract(
     ),
     key=("patent_no",),
     references={"uscc": "enterprises.uscc"},
+    provided_by=BUREAUS,
 )
 
 JUDICIAL = Contract(
@@ -182,6 +201,7 @@ JUDICIAL = Contract(
     ),
     key=("case_no", "uscc"),
     references={"uscc": "enterprises.uscc"},
+    provided_by=BUREAUS,
 )
 
 BANKS = Contract(
@@ -199,6 +219,7 @@ BANKS = Contract(
     key=("org_code",),
     registers_parties=True,
     references={"parent_code": "banks.org_code"},
+    provided_by=REGULATOR,
 )
 
 CUSTOMER_MANAGERS = Contract(
@@ -214,10 +235,12 @@ CUSTOMER_MANAGERS = Contract(
             "所属网点或支行 / outlet or branch",
         ),
         col("name", S, PER, "姓名 / name", protect=Protect.MASK_NAME),
-        col("phone", S, SEN, "手机号 / mobile phone"),
+        col("phone", S, SEN, "手机号 / mobile phone", protect=Protect.TOKEN, token_domain=PHONE_DOMAIN),
     ),
     key=("staff_id",),
     references={"org_code": "banks.org_code"},
+    provided_by=BANK_KINDS,
+    owner_column="org_code",
 )
 
 INSTITUTIONS = Contract(
@@ -242,6 +265,7 @@ INSTITUTIONS = Contract(
     ),
     key=("org_code",),
     registers_parties=True,
+    provided_by=REGULATOR | BUREAUS,
 )
 
 ACCOUNTS = Contract(
@@ -281,6 +305,8 @@ ACCOUNTS = Contract(
     key=("account_no",),
     sort_by=("account_no",),
     references={"bank_code": "banks.org_code"},
+    provided_by=BANK_KINDS,
+    owner_column="bank_code",
 )
 
 TRANSFERS = Contract(
@@ -304,6 +330,11 @@ TRANSFERS = Contract(
     sort_by=("from_account", "ts"),
     references={"from_account": "accounts.account_no", "to_account": "accounts.account_no"},
     mirrors={"transfers_by_counterparty": ("to_account", "ts")},
+    provided_by=BANK_KINDS,
+    owner_via=(
+        ("from_account", "accounts.account_no", "bank_code"),
+        ("to_account", "accounts.account_no", "bank_code"),
+    ),
 )
 
 LOANS = Contract(
@@ -330,6 +361,8 @@ LOANS = Contract(
     partition_by="disbursed_at",
     sort_by=("bank_code", "disbursed_at"),
     references={"bank_code": "banks.org_code", "disbursement_account": "accounts.account_no"},
+    provided_by=BANK_KINDS,
+    owner_column="bank_code",
 )
 
 LOAN_GUARANTEES = Contract(
@@ -373,6 +406,8 @@ LOAN_GUARANTEES = Contract(
     partition_by="signed_on",
     sort_by=("loan_id",),
     references={"loan_id": "loans.loan_id"},
+    provided_by=BANK_KINDS,
+    owner_via=(("loan_id", "loans.loan_id", "bank_code"),),
 )
 
 

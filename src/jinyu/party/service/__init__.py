@@ -31,6 +31,8 @@ from jinyu.party.service.orgs import (
     find_enterprise,
     get_org,
     list_orgs,
+    org_codes_under,
+    org_paths_by_codes,
     resolve_org,
     upsert_registry_orgs,
 )
@@ -63,6 +65,8 @@ __all__ = [
     "list_users",
     "login",
     "me",
+    "org_codes_under",
+    "org_paths_by_codes",
     "principal_for_user",
     "principal_for_username",
     "refresh_api_key",

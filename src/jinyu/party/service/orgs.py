@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -190,6 +190,17 @@ def resolve_org(session: Session, org_id: str) -> OrgOut | None:
     """Internal lookup for other domains (e.g. consent naming a bank); callers apply their own rules."""
     org = repo.get_org_unscoped(session, org_id)
     return OrgOut.model_validate(org) if org else None
+
+
+def org_paths_by_codes(session: Session, kind: str, codes: Sequence[str]) -> dict[str, str]:
+    """Tree paths of the organisations with these codes, in the code group of `kind` (banks by institution
+    code, hospitals and insurers by org code); for other domains' tenant checks. Unknown codes are absent."""
+    return {c: o.path for c, o in repo.orgs_by_codes(session, repo.kind_group(kind), list(codes)).items()}
+
+
+def org_codes_under(session: Session, kind: str, path: str) -> list[str]:
+    """Codes of every organisation of `kind`'s code group in the subtree at `path` (a caller's own tree)."""
+    return repo.codes_under(session, repo.kind_group(kind), path)
 
 
 def find_enterprise(session: Session, uscc: str) -> OrgOut | None:

@@ -6,7 +6,6 @@ It sees exactly what that user would see over the API: its own bank's loans, tok
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from jinyu.audit import service as audit
 from jinyu.config import Settings, get_settings
 from jinyu.core.auth import Principal
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
+from jinyu.core.csvsafe import SafeWriter
 from jinyu.core.errors import InvalidInput, NotFound, PermissionDenied
 from jinyu.core.runtime import sessionmaker_for, unit_of_work
 from jinyu.risk.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, acting_principal
@@ -29,6 +29,7 @@ from jinyu.risk.tracing import service
 from jinyu.risk.tracing.schemas import (
     BatchRequest,
     BatchResult,
+    BatchRow,
     EvidencePath,
     MisuseResult,
     ReturnFlowResult,
@@ -318,9 +319,7 @@ def _print_batch(r: BatchResult, show_all: bool) -> None:
 
 
 def _write_csv(r: BatchResult, path: Path) -> None:
-    fields = list(r.rows[0].model_dump().keys()) if r.rows else ["loan_id"]
+    """Every row; cells a spreadsheet would run as formulas (a borrower named `=HYPERLINK(...)`) are neutralised."""
+    fields = list(BatchRow.model_fields)
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        for row in r.rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in row.model_dump(mode="json").items()})
+        SafeWriter(fh).dict_rows(fields, (row.model_dump(mode="json") for row in r.rows))
