@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
 from jinyu.claim.rules.bill import (
-    MONEY_FIELDS,
     PUBLIC_FUND_FIELDS,
     Bill,
     BillLine,
@@ -33,6 +32,7 @@ from jinyu.claim.rules.bill import (
 from jinyu.claim.rules.drugs import DrugLines, special_drugs
 from jinyu.claim.rules.product import (
     FEN,
+    MONEY_FIELDS,
     ROUNDING_MODES,
     ZERO,
     DeductiblePeriod,

@@ -9,23 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from jinyu.claim.rules.product import DEFAULT_MED_TYPE, FEN, PHARMACY_MED_TYPE, ZERO
+from jinyu.claim.rules.product import DEFAULT_MED_TYPE, FEN, MONEY_FIELDS, PHARMACY_MED_TYPE, ZERO
 from jinyu.core.errors import FieldError
 
-MONEY_FIELDS = (
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "hifp_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "oth_pay",
-    "acct_pay",
-    "act_pay_dedc",
-)
 PUBLIC_FUND_FIELDS = ("hifp_pay", "hifmi_pay", "hifob_pay", "maf_pay")
 
 

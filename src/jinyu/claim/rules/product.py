@@ -53,23 +53,23 @@ PAYER_FIELD: dict[Payer, str] = {
     Payer.MEDICAL_ASSISTANCE: "maf_pay",
 }
 
-# Fields of the settlement record a liability's basis may add or subtract.
-BILL_FIELDS = frozenset(
-    {
-        "act_pay_dedc",
-        "medfee_sumamt",
-        "fulamt_ownpay_amt",
-        "overlmt_selfpay",
-        "preselfpay_amt",
-        "inscp_scp_amt",
-        "hifp_pay",
-        "hifmi_pay",
-        "hifob_pay",
-        "maf_pay",
-        "oth_pay",
-        "acct_pay",
-    }
+# The settlement record's money fields, in the order bills are checked; a liability's basis may add or subtract
+# any of them.
+MONEY_FIELDS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "hifp_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "oth_pay",
+    "acct_pay",
+    "act_pay_dedc",
 )
+BILL_FIELDS = frozenset(MONEY_FIELDS)
 
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
 
