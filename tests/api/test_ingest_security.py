@@ -48,6 +48,7 @@ def load(
     path = tmp_path / f"{dataset}.csv"
     path.write_bytes(csv_bytes(dataset, rows))
     service.ingest(session, SYSTEM, dataset, path, stores_of(settings))
+    session.commit()  # a load's lake files are published when its record commits
 
 
 def bank(code: str, level: str, parent: str = "") -> dict[str, str]:

@@ -30,7 +30,9 @@ def _forged_token() -> str:
 def _rejections(session: Session) -> list[AuditEntry]:
     session.rollback()  # a fresh snapshot
     entries = list(
-        session.scalars(select(AuditEntry).where(AuditEntry.action == ACTION).order_by(AuditEntry.seq))
+        session.scalars(
+            select(AuditEntry).where(AuditEntry.action == ACTION).order_by(AuditEntry.at, AuditEntry.seq)
+        )
     )
     session.commit()  # end the read: on SQLite a transaction holds the write lock from its start
     return entries

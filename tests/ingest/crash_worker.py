@@ -3,9 +3,11 @@
 Reads a JSON job on stdin (database URL, lake and quarantine directories, dataset, file) and a `phase` at
 which it kills itself with SIGKILL, as `kill -9` would:
 - `temp`: the first lake file is written under its hidden temporary name, nothing is linked yet;
-- `linked`: every lake file is linked into place, the load record is not written yet;
+- `linked`: every lake file is written (under its temporary name: it is published only after the
+  commit), the load record is not written yet;
 - `flushed`: the load record and its audit entry are flushed, not committed;
-- `committed`: the transaction committed, the in-flight marker is not removed yet.
+- `committed`: the transaction committed, the files are not published and the in-flight marker is not
+  removed yet (the next load or start-up publishes them).
 """
 
 from __future__ import annotations

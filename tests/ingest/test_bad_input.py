@@ -21,6 +21,7 @@ from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.ingest import service
 from jinyu.migrate import upgrade
 from tests.fixtures.auth import login, make_org, make_user
+from tests.ingest.loading import load
 
 HEADER = "org_code,name,level,parent_code,district_code,uscc\n"
 ACCOUNT_NO = "6222021001123456789"  # stands for raw row content that must never be echoed
@@ -60,7 +61,7 @@ def test_a_truncated_last_line_is_quarantined_and_the_rest_loads(
     f.write_text(
         HEADER + "B1,总行,head_office,,500101,\nB2,支行,branch,B1,500101,\nB3," + ACCOUNT_NO, encoding="utf-8"
     )
-    report = service.ingest(session, SYSTEM, "banks", f, stores)
+    report = load(session, SYSTEM, "banks", f, stores)
     assert (report.rows_total, report.accepted, report.rejected) == (3, 2, 1)
     assert report.rejected_by_reason == {"malformed_line": 1}
     assert report.quarantine_file is not None
@@ -81,7 +82,7 @@ def test_a_gbk_cell_in_a_utf8_file_is_quarantined_and_the_rest_loads(
         + "C3,分行,branch,C1,500101,\n".encode()
         + b"C4,too,many,fields,500101,,,\n"
     )
-    report = service.ingest(session, SYSTEM, "banks", f, stores)
+    report = load(session, SYSTEM, "banks", f, stores)
     assert (report.rows_total, report.accepted, report.rejected) == (4, 2, 2)
     assert report.rejected_by_reason == {"bad_encoding": 1, "malformed_line": 1}
     assert report.quarantine_file is not None
@@ -98,7 +99,7 @@ def test_gb18030_files_load_when_declared_or_detected(
     f = tmp_path / "banks.csv"
     body = HEADER + "D1,重庆总行,head_office,,500101,\nD2,渝北支行,branch,D1,500101,\n"
     f.write_bytes(body.encode("gb18030"))
-    report = service.ingest(session, SYSTEM, "banks", f, stores, encoding=encoding)
+    report = load(session, SYSTEM, "banks", f, stores, encoding=encoding)
     assert (report.accepted, report.rejected) == (2, 0)
     assert _names(stores.lake.root) == ["渝北支行", "重庆总行"]
 
@@ -108,7 +109,7 @@ def test_a_utf8_file_with_a_bom_is_read_as_utf8(
 ) -> None:
     f = tmp_path / "banks.csv"
     f.write_bytes(b"\xef\xbb\xbf" + (HEADER + "E1,总行,head_office,,500101,\n").encode())
-    assert service.ingest(session, SYSTEM, "banks", f, stores).accepted == 1
+    assert load(session, SYSTEM, "banks", f, stores).accepted == 1
     assert _names(stores.lake.root) == ["总行"]
 
 
@@ -117,7 +118,7 @@ def test_a_file_whose_rows_are_all_invalid_gets_a_report(
 ) -> None:
     f = tmp_path / "banks.csv"
     f.write_text(HEADER + "B1,x,planet,,500101,\n", encoding="utf-8")
-    report = service.ingest(session, SYSTEM, "banks", f, stores)
+    report = load(session, SYSTEM, "banks", f, stores)
     assert (report.rows_total, report.accepted, report.rejected) == (1, 0, 1)
     assert report.lake_files == []
 
@@ -128,7 +129,7 @@ def test_a_declared_encoding_must_be_known(session: Session, tmp_path: Path, sto
     f = tmp_path / "banks.csv"
     f.write_text(HEADER, encoding="utf-8")
     with pytest.raises(InvalidInput) as exc:
-        service.ingest(session, SYSTEM, "banks", f, stores, encoding="latin-1")
+        load(session, SYSTEM, "banks", f, stores, encoding="latin-1")
     assert exc.value.fields[0].field == "encoding"
 
 

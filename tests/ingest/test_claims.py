@@ -21,6 +21,7 @@ from jinyu.ingest.fast import typed_batch
 from jinyu.ingest.pipeline import arrow_schema
 from jinyu.ingest.rules import validate_row
 from tests.fixtures.auth import resident_id
+from tests.ingest.loading import load
 
 from .test_service import KEY, write_csv
 
@@ -64,7 +65,7 @@ def stores(session: Session, tmp_path: Path) -> service.Stores:
     hospital = {"org_code": "H1", "name": "某医院", "kind": "hospital", "district_code": "500103",
                 "hospital_grade": "3A", "in_prepayment": "true"}  # fmt: skip
     path = write_csv(tmp_path / "institutions.csv", "institutions", [hospital])
-    assert service.ingest(session, SYSTEM, "institutions", path, stores).accepted == 1
+    assert load(session, SYSTEM, "institutions", path, stores).accepted == 1
     return stores
 
 
@@ -92,7 +93,7 @@ def test_good_rows_load_with_the_claim_engines_person_token(
     ]  # fmt: skip
     for dataset, rows in (("claim_insured", people), ("claim_visits", visits)):
         path = write_csv(tmp_path / f"{dataset}.csv", dataset, rows)
-        report = service.ingest(session, SYSTEM, dataset, path, stores)
+        report = load(session, SYSTEM, dataset, path, stores)
         assert (report.accepted, report.rejected) == (len(rows), 0), report.rejected_by_reason
     lake = stores.lake
     assert sorted(p.parent.name for p in lake.files("claim_insured")) == ["month=2023-11", "month=2023-12"]
@@ -150,22 +151,20 @@ def test_every_bad_row_is_quarantined_naming_its_field(
     repeat: dict[str, str],
 ) -> None:
     rows = [good, good | repeat, *(row for row, _ in bad)]  # the second repeats the first one's key
-    report = service.ingest(session, SYSTEM, dataset, write_csv(tmp_path / "bad.csv", dataset, rows), stores)
+    report = load(session, SYSTEM, dataset, write_csv(tmp_path / "bad.csv", dataset, rows), stores)
     assert (report.rows_total, report.accepted, report.rejected) == (len(rows), 1, len(rows) - 1)
     reasons = _reasons(stores, dataset)
     assert reasons[2] == "duplicate_key_in_file:" + ",".join(CONTRACTS[dataset].key)
     assert [reasons[i + 3] for i in range(len(bad))] == [reason for _, reason in bad]
     again = write_csv(tmp_path / "again.csv", dataset, [good | repeat])
-    assert service.ingest(session, SYSTEM, dataset, again, stores).rejected_by_reason == {
-        "duplicate_key_existing": 1
-    }
+    assert load(session, SYSTEM, dataset, again, stores).rejected_by_reason == {"duplicate_key_existing": 1}
 
 
 def test_a_person_id_given_twice_is_one_key_once_normalised(
     session: Session, tmp_path: Path, stores: service.Stores
 ) -> None:
     path = write_csv(tmp_path / "i.csv", "claim_insured", [insured(), insured(person_id=PATIENT.lower())])
-    report = service.ingest(session, SYSTEM, "claim_insured", path, stores)
+    report = load(session, SYSTEM, "claim_insured", path, stores)
     assert (report.accepted, report.rejected_by_reason) == (1, {"duplicate_key_in_file": 1})
 
 

@@ -20,6 +20,7 @@ from jinyu.ingest import service
 from jinyu.models import metadata
 from jinyu.party import service as party
 from tests.fixtures.auth import PASSWORD, make_org, make_user, resident_id
+from tests.ingest.loading import load
 
 from .test_service import enterprise, write_csv
 
@@ -46,7 +47,7 @@ def load_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         provider = party.principal_for_username(s, "bureau_engineer")
         bad = enterprise("91500000MA00000000", resident_id(seq=9), phone="13700001111")
         path = write_csv(tmp_path / "e.csv", "enterprises", [bad])
-        report = service.ingest(s, provider, "enterprises", path, stores)
+        report = load(s, provider, "enterprises", path, stores)
     yield report.id
     get_settings.cache_clear()
 

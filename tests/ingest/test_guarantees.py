@@ -21,6 +21,7 @@ from jinyu.ingest.fast import typed_batch
 from jinyu.ingest.pipeline import arrow_schema
 from jinyu.ingest.rules import validate_row
 from tests.fixtures.auth import resident_id, uscc
+from tests.ingest.loading import load
 
 from .test_service import KEY, bank, enterprise, write_csv
 
@@ -73,9 +74,7 @@ def loaded(session: Session, tmp_path: Path, stores: service.Stores) -> service.
                     "declared_purpose": "working_capital"}]),
     ]  # fmt: skip
     for dataset, rows in steps:
-        report = service.ingest(
-            session, SYSTEM, dataset, write_csv(tmp_path / f"{dataset}.csv", dataset, rows), stores
-        )
+        report = load(session, SYSTEM, dataset, write_csv(tmp_path / f"{dataset}.csv", dataset, rows), stores)
         assert report.rejected == 0, (dataset, report.rejected_by_reason)
     return stores
 
@@ -91,7 +90,7 @@ def test_good_rows_load_and_a_person_is_the_same_token_as_a_legal_representative
         guarantee(guarantee_type="mortgage", amount="0.01", signed_on="2024-02-28"),
     ]  # fmt: skip
     path = write_csv(tmp_path / "g.csv", "loan_guarantees", rows)
-    report = service.ingest(session, SYSTEM, "loan_guarantees", path, loaded)
+    report = load(session, SYSTEM, "loan_guarantees", path, loaded)
     assert (report.accepted, report.rejected) == (4, 0)
     lake = loaded.lake
     assert sorted(p.parent.name for p in lake.files("loan_guarantees")) == ["month=2024-02", "month=2024-03"]
@@ -130,7 +129,7 @@ def test_every_bad_row_is_quarantined_with_its_reason(
     good = guarantee()
     rows = [good, good | {"amount": "1.00"}, *(row for row, _ in BAD)]  # the second repeats the key
     path = write_csv(tmp_path / "g.csv", "loan_guarantees", rows)
-    report = service.ingest(session, SYSTEM, "loan_guarantees", path, loaded)
+    report = load(session, SYSTEM, "loan_guarantees", path, loaded)
     assert (report.rows_total, report.accepted, report.rejected) == (len(rows), 1, len(rows) - 1)
     quarantined = (loaded.quarantine_dir / "loan_guarantees").glob("*.csv")
     with next(quarantined).open(encoding="utf-8", newline="") as fh:
@@ -138,7 +137,7 @@ def test_every_bad_row_is_quarantined_with_its_reason(
     assert reasons[2].startswith("duplicate_key_in_file:")
     assert [reasons[i + 3] for i in range(len(BAD))] == [reason for _, reason in BAD]
     again = write_csv(tmp_path / "g2.csv", "loan_guarantees", [good | {"amount": "2.00"}])
-    second = service.ingest(session, SYSTEM, "loan_guarantees", again, loaded)
+    second = load(session, SYSTEM, "loan_guarantees", again, loaded)
     assert second.rejected_by_reason == {"duplicate_key_existing": 1}
 
 

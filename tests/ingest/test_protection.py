@@ -18,6 +18,7 @@ from jinyu.governance.contracts import CONTRACTS, Level, Protect
 from jinyu.ingest import quarantine, service
 from jinyu.ingest.errors import QuarantineNotSealed
 from tests.fixtures.auth import make_org, principal, resident_id, uscc
+from tests.ingest.loading import load
 
 from .test_service import KEY, bank, enterprise, stores, write_csv
 
@@ -50,17 +51,17 @@ def test_phones_reach_the_lake_only_as_tokens(
         enterprise(uscc(), resident_id(), phone=mobile),
         enterprise(uscc(), resident_id(seq=5), phone=landline),
     ]
-    service.ingest(session, SYSTEM, "enterprises", write_csv(tmp_path / "e.csv", "enterprises", rows), stores)
+    load(session, SYSTEM, "enterprises", write_csv(tmp_path / "e.csv", "enterprises", rows), stores)
     phones = [p for f in stores.lake.files("enterprises") for p in pq.read_table(f)["phone"].to_pylist()]
     assert sorted(phones) == sorted([phone_token(mobile), phone_token(landline)])
     raw = b"".join(f.read_bytes() for f in stores.lake.files("enterprises"))
     assert mobile.encode() not in raw and landline.encode() not in raw
 
-    service.ingest(
+    load(
         session, SYSTEM, "banks", write_csv(tmp_path / "b.csv", "banks", [bank("B1", "head_office")]), stores
     )
     manager = {"staff_id": "S1", "org_code": "B1", "name": "李四", "phone": mobile}
-    service.ingest(
+    load(
         session,
         SYSTEM,
         "customer_managers",
@@ -78,7 +79,7 @@ def test_quarantined_rows_are_sealed_and_open_for_the_provider_only(
     bad = enterprise("91500000MA00000000", rid, phone=phone, legal_rep_name="欧阳明月")  # bad check character
     bureau = make_org(session, OrgKind.BUREAU)
     provider = principal(session, bureau, Role.DATA_PROVIDER)
-    report = service.ingest(
+    report = load(
         session, provider, "enterprises", write_csv(tmp_path / "q.csv", "enterprises", [bad]), stores
     )
     assert report.rejected == 1 and report.quarantine_file is not None

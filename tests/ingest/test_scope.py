@@ -13,6 +13,7 @@ from jinyu.ingest import service
 from jinyu.ingest.errors import DatasetNotProvidable
 from jinyu.party import service as party
 from tests.fixtures.auth import make_org, principal, resident_id, uscc
+from tests.ingest.loading import load
 
 from .test_service import bank, stores, write_csv
 
@@ -47,14 +48,12 @@ def guarantee(loan_id: str) -> dict[str, str]:
 
 @pytest.fixture
 def region(session: Session, tmp_path: Path, stores: service.Stores) -> service.Stores:
-    def load(dataset: str, rows: list[dict[str, str]]) -> None:
-        service.ingest(
-            session, SYSTEM, dataset, write_csv(tmp_path / f"{dataset}.csv", dataset, rows), stores
-        )
+    def put(dataset: str, rows: list[dict[str, str]]) -> None:
+        load(session, SYSTEM, dataset, write_csv(tmp_path / f"{dataset}.csv", dataset, rows), stores)
 
-    load("banks", [bank("B1", "head_office"), bank("B1-01", "branch", "B1"), bank("B2", "head_office")])
-    load("accounts", [account("A1", "B1-01"), account("A2", "B2"), account("A3", "B2")])
-    load("loans", [loan("L1", "B1-01", "A1"), loan("L2", "B2", "A2")])
+    put("banks", [bank("B1", "head_office"), bank("B1-01", "branch", "B1"), bank("B2", "head_office")])
+    put("accounts", [account("A1", "B1-01"), account("A2", "B2"), account("A3", "B2")])
+    put("loans", [loan("L1", "B1-01", "A1"), loan("L2", "B2", "A2")])
     return stores
 
 
@@ -71,7 +70,7 @@ def test_a_bureau_may_not_provide_loans(session: Session, tmp_path: Path, region
     bureau = principal(session, make_org(session, OrgKind.BUREAU), Role.DATA_PROVIDER)
     path = write_csv(tmp_path / "l.csv", "loans", [loan("L9", "B2", "A2")])
     with pytest.raises(DatasetNotProvidable) as refused:
-        service.ingest(session, bureau, "loans", path, region)
+        load(session, bureau, "loans", path, region)
     assert refused.value.status == 403 and refused.value.extra["rule"] == "provided_by"
     assert lake_column(region, "loans", "loan_id") == ["L1", "L2"]
 
@@ -81,11 +80,11 @@ def test_a_branch_sends_only_its_own_subtree(
 ) -> None:
     rows = [loan("L3", "B1-01", "A1"), loan("L4", "B1", "A1"), loan("L5", "B2", "A2")]
     branch = engineer_of(session, "B1-01")
-    report = service.ingest(session, branch, "loans", write_csv(tmp_path / "l.csv", "loans", rows), region)
+    report = load(session, branch, "loans", write_csv(tmp_path / "l.csv", "loans", rows), region)
     assert (report.accepted, report.rejected_by_reason) == (1, {"not_own_tenant": 2})
     head = engineer_of(session, "B1")
     rows.append(loan("L6", "B1-01", "A1"))  # not the same file again (that would answer its first report)
-    report = service.ingest(session, head, "loans", write_csv(tmp_path / "m.csv", "loans", rows), region)
+    report = load(session, head, "loans", write_csv(tmp_path / "m.csv", "loans", rows), region)
     assert (report.accepted, report.rejected_by_reason) == (
         2,
         {"not_own_tenant": 1, "duplicate_key_existing": 1},
@@ -98,13 +97,13 @@ def test_transfers_need_one_of_the_banks_accounts(
 ) -> None:
     rows = [transfer("T1", "A1", "A2"), transfer("T2", "A2", "A1"), transfer("T3", "A2", "A3")]
     path = write_csv(tmp_path / "t.csv", "transfers", rows)
-    report = service.ingest(session, engineer_of(session, "B1"), "transfers", path, region)
+    report = load(session, engineer_of(session, "B1"), "transfers", path, region)
     assert (report.accepted, report.rejected_by_reason) == (2, {"not_own_tenant": 1})
     assert lake_column(region, "transfers", "txn_id") == ["T1", "T2"]
 
 
 def test_guarantees_only_of_the_banks_loans(session: Session, tmp_path: Path, region: service.Stores) -> None:
     path = write_csv(tmp_path / "g.csv", "loan_guarantees", [guarantee("L1"), guarantee("L2")])
-    report = service.ingest(session, engineer_of(session, "B1"), "loan_guarantees", path, region)
+    report = load(session, engineer_of(session, "B1"), "loan_guarantees", path, region)
     assert (report.accepted, report.rejected_by_reason) == (1, {"not_own_tenant": 1})
     assert lake_column(region, "loan_guarantees", "loan_id") == ["L1"]

@@ -16,6 +16,7 @@ from jinyu.ingest import service
 from jinyu.ingest.errors import UnknownDataset
 from jinyu.party import service as party
 from tests.fixtures.auth import make_org, principal, resident_id, uscc
+from tests.ingest.loading import load
 
 KEY = b"p" * 32
 
@@ -76,9 +77,7 @@ def test_bank_tree_loads_and_registers_organisations(
         bank("B1-01-1", "outlet", "B1-01"),
         bank("B9-01", "branch", "B9"),
     ]
-    report = service.ingest(
-        session, SYSTEM, "banks", write_csv(tmp_path / "banks.csv", "banks", rows), stores
-    )
+    report = load(session, SYSTEM, "banks", write_csv(tmp_path / "banks.csv", "banks", rows), stores)
     assert (report.rows_total, report.accepted, report.rejected) == (4, 3, 1)
     assert report.rejected_by_reason == {"unknown_reference": 1}
     assert report.parties == {"created": 3, "updated": 0}
@@ -100,7 +99,7 @@ def test_bad_rows_are_quarantined_with_reasons_and_nothing_is_lost(
         enterprise(uscc(), resident_id(), registered_capital="12.345"),
     ]
     path = write_csv(tmp_path / "enterprises.csv", "enterprises", rows)
-    report = service.ingest(session, SYSTEM, "enterprises", path, stores)
+    report = load(session, SYSTEM, "enterprises", path, stores)
     assert report.accepted + report.rejected == report.rows_total == 6
     assert report.accepted == 2
     assert report.rejected_by_reason == {
@@ -123,7 +122,7 @@ def test_personal_identifiers_never_reach_the_lake(
 ) -> None:
     rid = resident_id()
     path = write_csv(tmp_path / "e.csv", "enterprises", [enterprise(uscc(), rid)])
-    service.ingest(session, SYSTEM, "enterprises", path, stores)
+    load(session, SYSTEM, "enterprises", path, stores)
     for file in stores.lake.files("enterprises"):
         table = pq.read_table(file)
         assert rid not in table["legal_rep_id"].to_pylist()
@@ -136,19 +135,19 @@ def test_same_file_loads_once_and_overlapping_keys_are_rejected(
 ) -> None:
     a, b = uscc(), uscc()
     first = write_csv(tmp_path / "e1.csv", "enterprises", [enterprise(a, resident_id())])
-    r1 = service.ingest(session, SYSTEM, "enterprises", first, stores)
-    r2 = service.ingest(session, SYSTEM, "enterprises", first, stores)
+    r1 = load(session, SYSTEM, "enterprises", first, stores)
+    r2 = load(session, SYSTEM, "enterprises", first, stores)
     assert r2.already_loaded and r2.id == r1.id and stores.lake.row_count("enterprises") == 1
     second = write_csv(
         tmp_path / "e2.csv", "enterprises", [enterprise(a, resident_id()), enterprise(b, resident_id(seq=9))]
     )
-    r3 = service.ingest(session, SYSTEM, "enterprises", second, stores)
+    r3 = load(session, SYSTEM, "enterprises", second, stores)
     assert (r3.accepted, r3.rejected_by_reason) == (1, {"duplicate_key_existing": 1})
     assert stores.lake.row_count("enterprises") == 2
 
 
 def test_parquet_with_typed_columns(session: Session, tmp_path: Path, stores: service.Stores) -> None:
-    service.ingest(
+    load(
         session, SYSTEM, "banks", write_csv(tmp_path / "b.csv", "banks", [bank("B1", "head_office")]), stores
     )
     accounts = pa.table(
@@ -164,7 +163,7 @@ def test_parquet_with_typed_columns(session: Session, tmp_path: Path, stores: se
         }
     )
     pq.write_table(accounts, tmp_path / "accounts.parquet")
-    report = service.ingest(session, SYSTEM, "accounts", tmp_path / "accounts.parquet", stores)
+    report = load(session, SYSTEM, "accounts", tmp_path / "accounts.parquet", stores)
     assert (report.accepted, report.rejected_by_reason) == (1, {"unknown_reference": 1})
     lake_rows = pq.read_table(stores.lake.files("accounts")[0]).to_pylist()
     assert lake_rows[0]["owner_id"].startswith("pt_") and lake_rows[0]["owner_name"] == "李*"
@@ -174,18 +173,18 @@ def test_file_level_errors_name_the_problem(session: Session, tmp_path: Path, st
     bad = tmp_path / "banks.csv"
     bad.write_text("org_code,name,colour\nB1,x,red\n", encoding="utf-8")
     with pytest.raises(InvalidInput) as exc:
-        service.ingest(session, SYSTEM, "banks", bad, stores)
+        load(session, SYSTEM, "banks", bad, stores)
     assert {"level", "colour"} <= {f.field for f in exc.value.fields}
     with pytest.raises(UnknownDataset):
-        service.ingest(session, SYSTEM, "nope", bad, stores)
+        load(session, SYSTEM, "nope", bad, stores)
     with pytest.raises(InvalidInput):
-        service.ingest(session, SYSTEM, "banks", tmp_path / "missing.csv", stores)
+        load(session, SYSTEM, "banks", tmp_path / "missing.csv", stores)
 
 
 def test_only_data_providers_ingest(session: Session, tmp_path: Path, stores: service.Stores) -> None:
     ent = make_org(session, OrgKind.ENTERPRISE)
     with pytest.raises(PermissionDenied):
-        service.ingest(session, principal(session, ent, Role.ENTERPRISE_ADMIN), "banks", tmp_path, stores)
+        load(session, principal(session, ent, Role.ENTERPRISE_ADMIN), "banks", tmp_path, stores)
 
 
 def test_a_load_that_failed_after_writing_the_lake_is_redone_cleanly(
@@ -194,9 +193,14 @@ def test_a_load_that_failed_after_writing_the_lake_is_redone_cleanly(
     path = write_csv(tmp_path / "e.csv", "enterprises", [enterprise(uscc(), resident_id())])
     savepoint = session.begin_nested()
     service.ingest(session, SYSTEM, "enterprises", path, stores)
-    assert stores.lake.row_count("enterprises") == 1
-    savepoint.rollback()  # the load record is gone: its lake file goes with it (the load is atomic)
+    # written, not yet published: no reader sees a load's rows before its record commits
     assert stores.lake.row_count("enterprises") == 0
+    assert list((stores.lake.root / "enterprises").rglob(".part-*.tmp"))
+    savepoint.rollback()  # the load record is gone: its files go with it (the load is atomic)
+    assert stores.lake.row_count("enterprises") == 0
+    assert not list((stores.lake.root / "enterprises").rglob(".part-*.tmp"))
     report = service.ingest(session, SYSTEM, "enterprises", path, stores)
     assert not report.already_loaded and report.accepted == 1
+    assert stores.lake.row_count("enterprises") == 0
+    session.commit()  # published with the commit
     assert stores.lake.row_count("enterprises") == 1

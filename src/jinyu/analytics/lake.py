@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from jinyu.analytics import duck, layout
 from jinyu.analytics.partition import month_of, sorted_table, split_by_month
-from jinyu.analytics.pending import Committed, PendingLoad, Recovered, recover
+from jinyu.analytics.pending import Committed, PendingLoad, Recovered, publish, recover, wait_for_settled
 from jinyu.core.errors import Conflict, invalid
 
 # DuckDB's own row-group size: min/max statistics per group let both engines skip groups of a sorted file.
@@ -41,12 +41,14 @@ class Lake:
         partition_by: str | None,
         sort_by: Sequence[str],
         mirrors: Mapping[str, Sequence[str]] | None = None,
+        staged: PendingLoad | None = None,
     ) -> list[Path]:
         """Write one load of `dataset` (and its mirrors: extra copies sorted differently) as new files.
 
         Refuses a load id that already has files in any of the targets, so a retried load cannot double
         the data. Every file is written under a temporary name and linked into place only once all of
-        them are written; returns the new files.
+        them are written; returns the new files. With `staged` (a load in flight), they are linked into place
+        only when that load is settled as kept — readers see them only once their load record has committed.
         """
         layout.check_load_id(load_id)
         targets = {layout.check_dataset(dataset): tuple(sort_by)}
@@ -65,6 +67,9 @@ class Lake:
         planned: Planned = []
         for name, columns in targets.items():
             planned.extend(self._plan(name, table, months, columns, load_id))
+        if staged is not None:
+            staged.stage(_write_temps(planned))
+            return [final for final, _ in planned]
         return _commit(planned)
 
     def _months(self, table: pa.Table, partition_by: str | None) -> pa.Array | None:
@@ -120,6 +125,10 @@ class Lake:
     def begin_load(self, load_id: str, datasets: Sequence[str]) -> PendingLoad:
         """Declare a load in flight; its files stay only if it is settled with `keep` (see pending.py)."""
         return PendingLoad(self.root, load_id, datasets)
+
+    def wait_for_settled(self, datasets: Sequence[str]) -> None:
+        """Wait until no other process's load of these datasets is still publishing (see pending.py)."""
+        wait_for_settled(self.root, datasets)
 
     def recover(self, committed: Committed) -> Recovered:
         """Settle loads whose writer died, and remove temporary files no live load owns (see pending.py)."""
@@ -224,33 +233,29 @@ def _same_columns(existing: pa.Schema, incoming: pa.Schema) -> bool:
 
 
 def _commit(planned: Planned) -> list[Path]:
-    """Write every file under a hidden temporary name, then link each into place.
+    """Write every file under a hidden temporary name, then link each into place (`publish`)."""
+    pairs = _write_temps(planned)
+    try:
+        return publish(pairs)
+    except BaseException:
+        _remove(temp for _, temp in pairs)
+        raise
 
-    `os.link` fails when the target exists, so a concurrent load with the same id cannot overwrite a file;
-    on any failure the files this call created are removed again and nothing else is touched.
-    """
-    temps: list[Path] = []
-    done: list[Path] = []
+
+def _write_temps(planned: Planned) -> list[tuple[Path, Path]]:
+    """Every file under a hidden temporary name (readers' globs do not match it): (final, temp) pairs. On a
+    failure the temporary files written so far are removed."""
+    pairs: list[tuple[Path, Path]] = []
     try:
         for final, part in planned:
             final.parent.mkdir(parents=True, exist_ok=True)
             temp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
-            temps.append(temp)
+            pairs.append((final, temp))
             _write(temp, part)
-        for (final, _), temp in zip(planned, temps, strict=True):
-            os.link(temp, final)
-            done.append(final)
-    except FileExistsError as exc:
-        _remove(done)
-        raise Conflict(detail=f"文件已存在 / file already exists: {exc.filename}") from None
     except BaseException:
-        _remove(done)
+        _remove(temp for _, temp in pairs)
         raise
-    finally:
-        _remove(temps)
-    for directory in {p.parent for p in done}:
-        _fsync_dir(directory)
-    return done
+    return pairs
 
 
 def _write(path: Path, part: pa.Table) -> None:

@@ -60,13 +60,14 @@ report (nothing written to the lake); a file that is not CSV or Parquet at all g
 ## Atomic loads 原子加载
 
 A load's lake files become visible together with its load record and never without it. The files are
-written under hidden temporary names, linked into place, and declared in flight (`<lake>/_pending/`) until
-the transaction holding the load record ends: commit keeps them, rollback removes them at once. A process
-killed at any point (even `kill -9`) leaves its declaration behind; before every load and when the API
-server starts, declarations of dead processes are settled — the files of a committed record stay, all
-others are removed, and so are temporary files no live load owns. A corrected file loaded after a crash is
-therefore checked only against rows of committed loads. Loading the same file twice returns the first
-report (`already_loaded`).
+written under hidden temporary names (which no reader matches) and declared in flight (`<lake>/_pending/`)
+until the transaction holding the load record ends: after the commit they are published (linked into place
+under their final names), after a rollback they are removed at once. A load therefore checks its keys and
+references only against rows of committed loads, and a client that got the load's answer finds its rows in
+the next query. A process killed at any point (even `kill -9`) leaves its declaration behind, and its rows stay
+invisible; before every load and when the API server starts, declarations of dead processes are settled — a
+committed record's files not yet published are published, all others are removed, and so are temporary files
+no live load owns. Loading the same file twice returns the first report (`already_loaded`).
 """
 
 

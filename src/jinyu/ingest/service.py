@@ -94,6 +94,9 @@ def ingest(
             detail={"already_loaded": True},
         )
         return LoadReport.model_validate(earlier).model_copy(update={"already_loaded": True})
+    # Under the dataset's lock (PostgreSQL) or the database's (SQLite): a load still in flight has committed and
+    # is publishing; once it has, this load's checks see its rows.
+    stores.lake.wait_for_settled([contract.name, *contract.mirrors])
     started = pipeline.now_utc()
     lake_load_id = sha[:20]
     # In flight from here on: this process owns the load id until the transaction ends (a second attempt of
@@ -109,7 +112,7 @@ def ingest(
         qfile = quarantine.write(
             stores.quarantine_dir / dataset / f"{lake_load_id}.csv", Sealer(stores.quarantine_key)
         )
-        lake_files = _write_lake(stores.lake, contract, table, lake_load_id)
+        lake_files = _write_lake(stores.lake, contract, table, lake_load_id, pending)
         # Database writes come after the slow lake write, so the audit chain's head lock is held only briefly.
         parties = _register_parties(session, principal, dataset, table)
         load = Load(
@@ -313,7 +316,10 @@ def _register_parties(
     return party.upsert_registry_orgs(session, principal, registry_orgs(dataset, table))
 
 
-def _write_lake(lake: Lake, contract: Contract, table: pa.Table, load_id: str) -> list[Path]:
+def _write_lake(
+    lake: Lake, contract: Contract, table: pa.Table, load_id: str, pending: PendingLoad
+) -> list[Path]:
+    """The load's files, written under temporary names: they are published when its record commits."""
     if table.num_rows == 0:
         return []
     return lake.append(
@@ -323,6 +329,7 @@ def _write_lake(lake: Lake, contract: Contract, table: pa.Table, load_id: str) -
         partition_by=contract.partition_by,
         sort_by=contract.sort_by,
         mirrors=contract.mirrors,
+        staged=pending,
     )
 
 
