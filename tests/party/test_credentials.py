@@ -244,3 +244,13 @@ def test_a_token_from_before_credential_versions_counts_as_version_zero(
     forged = jwt.encode(claims | {"cv": "1"}, settings.key("signing_key"), algorithm=identity.ALGORITHM)
     with pytest.raises(InvalidToken):  # a version must be the number itself
         service.authenticate_token(session, forged, settings)
+
+
+def test_every_key_prefix_can_be_audited(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A prefix of twelve decimal digits looked like a card number to the audit trail, which refused it."""
+    from jinyu.audit import rules as audit_rules
+    from jinyu.party.service import credentials
+
+    monkeypatch.setattr(credentials.secrets, "token_hex", lambda n: "1" * (2 * n))
+    prefix, _ = credentials.new_api_key()
+    assert not audit_rules.looks_like_raw_identifier(f'{{"key_prefix": "{prefix}"}}')
