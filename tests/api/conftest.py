@@ -3,26 +3,6 @@ its own connection and transaction. Setup data is committed; afterwards every ta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.fixtures.committed import session, session_factory
 
-import pytest
-from sqlalchemy import Engine, delete
-from sqlalchemy.orm import Session, sessionmaker
-
-from jinyu.models import metadata
-
-
-@pytest.fixture
-def session_factory(db_engine: Engine) -> Iterator[sessionmaker[Session]]:
-    yield sessionmaker(bind=db_engine, expire_on_commit=False)
-    with db_engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(delete(table))
-
-
-@pytest.fixture
-def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
-    s = session_factory()
-    yield s
-    s.rollback()
-    s.close()
+__all__ = ["session", "session_factory"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.claimresponse import ClaimResponse
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.app import create_app
@@ -23,29 +23,14 @@ from jinyu.claim.rules.ledger import balances_of
 from jinyu.claim.service.ledger import balances
 from jinyu.config import Settings
 from jinyu.core.auth import SYSTEM, OrgKind, Role
-from jinyu.models import metadata
 from jinyu.party import service as party
 from jinyu.party.schemas import ServiceAccountCreate
 from tests.claim.factories import sample_definition
 from tests.fixtures.auth import login, make_org, make_user, resident_id
+from tests.fixtures.committed import session, session_factory
 
+__all__ = ["session", "session_factory"]  # committed-data fixtures used by this module
 API = "/api/v1/claims"
-
-
-@pytest.fixture
-def session_factory(db_engine: Engine) -> Iterator[sessionmaker[Session]]:
-    yield sessionmaker(bind=db_engine, expire_on_commit=False)
-    with db_engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(delete(table))
-
-
-@pytest.fixture
-def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
-    s = session_factory()
-    yield s
-    s.rollback()
-    s.close()
 
 
 @pytest.fixture

@@ -10,36 +10,21 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.app import create_app
 from jinyu.claim.models import ClaimSettlement
 from jinyu.config import Settings
 from jinyu.core.auth import SYSTEM, OrgKind, Role
-from jinyu.models import metadata
 from jinyu.party import service as party
 from jinyu.party.schemas import ServiceAccountCreate
 from tests.claim.factories import sample_definition
 from tests.fixtures.auth import login, make_org, make_user, resident_id
+from tests.fixtures.committed import session, session_factory
 
+__all__ = ["session", "session_factory"]  # committed-data fixtures used by this module
 API = "/api/v1/claims"
-
-
-@pytest.fixture
-def session_factory(db_engine: Engine) -> Iterator[sessionmaker[Session]]:
-    yield sessionmaker(bind=db_engine, expire_on_commit=False)
-    with db_engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(delete(table))
-
-
-@pytest.fixture
-def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
-    s = session_factory()
-    yield s
-    s.rollback()
-    s.close()
 
 
 @pytest.fixture
