@@ -115,9 +115,7 @@ class PendingLoad:
         try:
             if keep:
                 publish(self.staged)
-            else:
-                for _, temp in self.staged:
-                    _unlink(temp)
+            else:  # its linked and temporary files alike
                 for dataset in self.datasets:
                     remove_load(self.root, dataset, self.load_id)
             _unlink(self.path)
