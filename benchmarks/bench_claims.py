@@ -279,6 +279,54 @@ def _auditor() -> Any:
     )
 
 
+def _phase(url: str, run: Any, server_group: int) -> dict[str, Any]:
+    """One load phase (`loadgen.phase`) plus the machine's CPU shares (steal included) while it ran and the
+    sizes of the transactions its settlements were committed in."""
+    from machine import cpu_shares, cpu_times
+
+    started, before = dt.datetime.now(dt.UTC), cpu_times()
+    result = loadgen.phase(run, server_group, url)
+    result["machine_cpu"] = cpu_shares(before, cpu_times())
+    result["settlements_per_transaction"] = _batch_sizes(url, started, dt.datetime.now(dt.UTC))
+    return result
+
+
+def _batch_sizes(url: str, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+    """Settlements per committing transaction in a time window: rows written by one transaction share its
+    PostgreSQL `xmin`, so grouping the settlements by it gives each batch's size without the server's help."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        sizes = [
+            int(n)
+            for (n,) in conn.execute(
+                text(
+                    "SELECT count(*) FROM claim_settlements WHERE created_at >= :a AND created_at < :b "
+                    "GROUP BY xmin::text"
+                ),
+                {"a": since, "b": until},
+            )
+        ]
+    engine.dispose()
+    if not sizes:
+        return {"transactions": 0}
+    buckets = {"1": 0, "2-3": 0, "4-7": 0, "8-15": 0, "16+": 0}
+    for size in sizes:
+        label = (
+            "1" if size == 1 else "2-3" if size < 4 else "4-7" if size < 8 else "8-15" if size < 16 else "16+"
+        )
+        buckets[label] += size
+    settled = sum(sizes)
+    return {
+        "transactions": len(sizes),
+        "mean": round(settled / len(sizes), 2),
+        "share_of_settlements_pct_by_batch_size": {
+            k: round(100 * v / settled, 1) for k, v in buckets.items()
+        },
+    }
+
+
 def _check_books(url: str) -> dict[str, Any]:
     """Ledger and settlements agree to the fen; accumulators equal their entries; every settlement audited and
     the audit chain sealed and valid after the server stopped."""
@@ -354,7 +402,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from machine import machine_info
+    from machine import calibration, machine_info
 
     server = _server_url()
     name, url = _create_database(server)
@@ -404,8 +452,10 @@ def main() -> None:
             keys, certnos = world["keys"], world["certnos"]
             loadgen.run(_drive(base, keys, certnos, args.clients, args.warmup, 60, 0))
             load_before = os.getloadavg()
+            calibrated_before = calibration(url)
             n = args.warmup
-            capacity = loadgen.phase(
+            capacity = _phase(
+                url,
                 lambda: loadgen.run(
                     _drive(base, keys, certnos, args.clients, args.requests, args.seconds, n)
                 ),
@@ -415,7 +465,8 @@ def main() -> None:
             at_rate = None
             if args.rate:
                 count = int(args.rate * args.seconds)
-                at_rate = loadgen.phase(
+                at_rate = _phase(
+                    url,
                     lambda: loadgen.run(
                         _drive(base, keys, certnos, args.clients, count, args.seconds, n, rate=args.rate)
                     ),
@@ -423,6 +474,7 @@ def main() -> None:
                 )
             loadgen.stop(proc)
             proc = None
+            calibrated_after = calibration(url)
             result = {
                 "benchmark": "claims instant settlement (POST /api/v1/claims/settlements, PostgreSQL)",
                 "targets": {"p99_ms": 50, "settlements_per_second": 300, "clients": 50},
@@ -443,6 +495,7 @@ def main() -> None:
                     )
                 },
                 "machine": machine_info(),
+                "calibration": {"before": calibrated_before, "after": calibrated_after},
                 "setup_seconds": round(setup_s, 1),
                 "capacity_closed_loop": capacity,
                 "at_target_rate_open_loop": (

@@ -33,9 +33,11 @@ def run(coro: Any) -> Any:
     return uvloop.run(coro)
 
 
-def cpu_seconds(server_group: int) -> dict[str, float]:
-    """CPU seconds used so far by the server's processes (its process group) and by PostgreSQL's backends,
-    from /proc: a per-settlement CPU cost that a busy, shared machine disturbs far less than wall time."""
+def cpu_seconds(server_group: int, ours: set[int] | None = None) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes (its process group) and by PostgreSQL, from /proc: a
+    per-settlement CPU cost that a busy, shared machine disturbs far less than wall time. With `ours` (the
+    PostgreSQL processes serving the benchmark, `postgres_pids`), PostgreSQL's work for other databases'
+    clients on a shared machine is left out."""
     tick = os.sysconf("SC_CLK_TCK")
     out = {"server": 0.0, "postgres": 0.0}
     for entry in Path("/proc").iterdir():
@@ -50,20 +52,43 @@ def cpu_seconds(server_group: int) -> dict[str, float]:
         seconds = (int(fields[11]) + int(fields[12])) / tick
         if int(fields[2]) == server_group:
             out["server"] += seconds
-        elif comm == "postgres":
+        elif comm == "postgres" and (ours is None or int(entry.name) in ours):
             out["postgres"] += seconds
     out["client"] = time.process_time()
     return out
 
 
-def phase(run: Any, server_group: int) -> dict[str, Any]:
-    """Run one load phase; its figures plus the CPU milliseconds per settlement of each side."""
-    before = cpu_seconds(server_group)
+def postgres_pids(url: str) -> set[int]:
+    """PostgreSQL's processes working for one database: its backends, and the shared writers (WAL writer,
+    checkpointer, background writer) whose work its writes cause."""
+    from sqlalchemy import create_engine, make_url, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :db OR backend_type IN "
+                "('walwriter', 'checkpointer', 'background writer')"
+            ),
+            {"db": make_url(url).database},
+        )
+        pids = {int(pid) for (pid,) in rows}
+    engine.dispose()
+    return pids
+
+
+def phase(run: Any, server_group: int, url: str | None = None) -> dict[str, Any]:
+    """Run one load phase; its figures plus the CPU milliseconds per settlement of each side (with `url`, the
+    PostgreSQL side counts only the processes serving that database)."""
+    ours = postgres_pids(url) if url else None
+    before = cpu_seconds(server_group, ours)
     latencies, statuses, elapsed = run()
-    after = cpu_seconds(server_group)
+    if url and ours is not None:
+        ours |= postgres_pids(url)  # connections opened during the phase (their earlier CPU: none)
+    after = cpu_seconds(server_group, ours)
     result = summary(latencies, statuses, elapsed)
     done = max(1, len(latencies))
-    cpu = {k: round((after[k] - before[k]) * 1000 / done, 2) for k in after}
+    cpu = {k: round((after[k] - before.get(k, 0.0)) * 1000 / done, 2) for k in after}
     cpu["total"] = round(sum(cpu.values()), 2)
     result["cpu_ms_per_settlement"] = cpu
     result["cpu_bound_capacity_per_second"] = round(2000 / cpu["total"], 1) if cpu["total"] else None
