@@ -40,6 +40,7 @@ from jinyu.party.service.registration import (
     decide_registration,
     get_registration,
     list_registrations,
+    registration_verified,
     submit_registration,
 )
 from jinyu.party.service.users import create_service_account, create_user, list_users, me
@@ -70,6 +71,7 @@ __all__ = [
     "principal_for_user",
     "principal_for_username",
     "refresh_api_key",
+    "registration_verified",
     "resolve_org",
     "revoke_api_key",
     "revoke_user_tokens",
