@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,7 +26,7 @@ class CardSnapshot(Base):
     card_format: Mapped[str] = mapped_column(String(8))
     content_hash: Mapped[str] = mapped_column(String(64))  # the citable fingerprint (salted section hashes)
     content_key: Mapped[str] = mapped_column(String(64))  # unsalted, server-side: "did the card change?"
-    sections: Mapped[dict[str, object]] = mapped_column(JSON)
+    sections: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON)
     salts: Mapped[dict[str, str]] = mapped_column(JSON)
     section_hashes: Mapped[dict[str, str]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,7 +18,12 @@ from jinyu.governance.contracts import CONTRACTS
 from jinyu.ingest.pipeline import arrow_schema
 
 # Each branch: (source, FROM dataset, select list in the order of COLUMNS after `source, uscc`).
-_V, _D, _N, _M = "CAST(NULL AS VARCHAR)", "CAST(NULL AS DATE)", "CAST(NULL AS BIGINT)", "CAST(NULL AS DECIMAL(18,2))"
+_V, _D, _N, _M = (
+    "CAST(NULL AS VARCHAR)",
+    "CAST(NULL AS DATE)",
+    "CAST(NULL AS BIGINT)",
+    "CAST(NULL AS DECIMAL(18,2))",
+)
 COLUMNS = ("source", "uscc", "item", "on_date", "end_date", "period", "status", "amount", "amount2", "n1",
            "n2", "text", "text2", "text3")  # fmt: skip
 _BRANCHES: tuple[tuple[str, str, str], ...] = (

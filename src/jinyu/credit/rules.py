@@ -157,9 +157,7 @@ def _tax(facts: Mapping[str, list[Fact]], as_of: dt.date) -> dict[str, Any]:
         "months_filed_12m": len(last_12),
         "zero_sales_months_12m": sum(1 for f in last_12 if f["amount2"] == 0),
         "latest_rating": ratings[0]["status"] if ratings else None,
-        "ratings": [
-            {"year": f["n1"], "rating": f["status"], "rated_on": day(f["on_date"])} for f in ratings
-        ],
+        "ratings": [{"year": f["n1"], "rating": f["status"], "rated_on": day(f["on_date"])} for f in ratings],
         "months": [
             {"period": f["period"], "tax_paid": money(f["amount"]), "sales_declared": money(f["amount2"])}
             for f in rows
@@ -249,7 +247,9 @@ def _judicial(facts: Mapping[str, list[Fact]], as_of: dt.date) -> dict[str, Any]
         flags.append({"flag": "open_enforcement", "since": day(min(f["on_date"] for f in enforcement))})
     loan_defence = [f for f in open_cases if f["item"] == "loan" and f["text"] == "defendant"]
     if loan_defence:
-        flags.append({"flag": "loan_dispute_defendant", "since": day(min(f["on_date"] for f in loan_defence))})
+        flags.append(
+            {"flag": "loan_dispute_defendant", "since": day(min(f["on_date"] for f in loan_defence))}
+        )
     return {
         "open_cases": len(open_cases),
         "open_case_amount": money(_sum(open_cases, "amount")),

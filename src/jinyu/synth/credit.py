@@ -90,10 +90,9 @@ def _ratings(region: Region, listed: dict[str, int]) -> dict[str, list[Any]]:
             if rated_on > end:
                 break
             rated_year = year - 1
-            if rated_year == ent.established.year:
-                rating = "M"  # a newly established taxpayer's first rating
-            else:
-                rating = rng.choices(_RATINGS, _RATING_MOVES[rating])[0]
+            # A newly established taxpayer's first rating is M; later ones move from the year before.
+            first = rated_year == ent.established.year
+            rating = "M" if first else rng.choices(_RATINGS, _RATING_MOVES[rating])[0]
             if ent.uscc in listed and listed[ent.uscc] <= rated_year:
                 rating = "D"  # a listed dishonest debtor is rated D
             _append(cols, ent.uscc, rated_year, rating, rated_on)
@@ -169,7 +168,9 @@ def _copyrights(region: Region) -> dict[str, list[Any]]:
             serial += rng.randint(1, 500)
             kind = "software" if software or rng.random() < 0.5 else "work"
             prefix = "软著登字" if kind == "software" else "渝作登字"
-            title = f"{''.join(rng.sample(BRAND_CHARS, 2))}{'管理系统V1.0' if kind == 'software' else '宣传画册'}"
+            title = (
+                f"{''.join(rng.sample(BRAND_CHARS, 2))}{'管理系统V1.0' if kind == 'software' else '宣传画册'}"
+            )
             _append(cols, f"{day.year}{prefix}{serial:07d}号", ent.uscc, kind, title, day)
     return cols
 

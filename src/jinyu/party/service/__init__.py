@@ -28,6 +28,7 @@ from jinyu.party.service.logins import login
 from jinyu.party.service.orgs import (
     RegistryOrg,
     create_org,
+    enterprises_by_codes,
     find_enterprise,
     get_org,
     list_orgs,
@@ -56,6 +57,7 @@ __all__ = [
     "create_service_account",
     "create_user",
     "decide_registration",
+    "enterprises_by_codes",
     "find_enterprise",
     "forget_api_keys",
     "get_org",
