@@ -113,6 +113,21 @@ DATASETS: dict[str, DatasetSpec] = {
             "currency:string channel:string memo:string?",
             True,
         ),
+        # Supplementary medical insurance (claims.py). Visits are written in settlement-time order, as a
+        # hospital's system would send them; the part sorts them (CSV files are written as given).
+        _spec(
+            "claim_insured",
+            "person_id:string product_code:string policy_year:int pre_existing:string? premium:decimal "
+            "enrolled_on:date",
+        ),
+        _spec(
+            "claim_visits",
+            "hospital_code:string mdtrt_id:string setl_id:string person_id:string setl_time:timestamp "
+            "dise_codg:string medfee_sumamt:decimal fulamt_ownpay_amt:decimal overlmt_selfpay:decimal "
+            "preselfpay_amt:decimal inscp_scp_amt:decimal hifp_pay:decimal hifmi_pay:decimal hifob_pay:decimal "
+            "maf_pay:decimal acct_pay:decimal psn_cash_pay:decimal bmi_settled:bool special_drug_code:string? "
+            "special_drug_amount:decimal?",
+        ),
         # Credit-card sources (credit.py).
         _spec(
             "registration_changes",
@@ -134,20 +149,5 @@ DATASETS: dict[str, DatasetSpec] = {
             "decided_on:date reason:string",
         ),
         _spec("source_coverage", "source:string uscc:string bureau:string as_of:date covered:bool"),
-        # Supplementary medical insurance (claims.py). Visits are written in settlement-time order, as a
-        # hospital's system would send them; the part sorts them (CSV files are written as given).
-        _spec(
-            "claim_insured",
-            "person_id:string product_code:string policy_year:int pre_existing:string? premium:decimal "
-            "enrolled_on:date",
-        ),
-        _spec(
-            "claim_visits",
-            "hospital_code:string mdtrt_id:string setl_id:string person_id:string setl_time:timestamp "
-            "dise_codg:string medfee_sumamt:decimal fulamt_ownpay_amt:decimal overlmt_selfpay:decimal "
-            "preselfpay_amt:decimal inscp_scp_amt:decimal hifp_pay:decimal hifmi_pay:decimal hifob_pay:decimal "
-            "maf_pay:decimal acct_pay:decimal psn_cash_pay:decimal bmi_settled:bool special_drug_code:string? "
-            "special_drug_amount:decimal?",
-        ),
     )
 }
