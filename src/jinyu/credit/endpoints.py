@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from jinyu.analytics import Engine
+from jinyu.analytics.serving import shared_engine
 from jinyu.consent.rules import Purpose
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.pagination import Limit, Offset, Page
@@ -16,6 +18,12 @@ router = APIRouter(prefix="/credit/cards", tags=["credit 信用信息名片"])
 DEFAULT_PURPOSE = Purpose.CREDIT_ASSESSMENT
 
 
+def _engine(request: Request) -> Engine:
+    """The process's serving engine: the card's datasets as in-memory tables sorted by enterprise, refreshed
+    when a load adds files (a card over Parquet views paid for listing and opening every file per request)."""
+    return shared_engine(request.app.state.settings.lake_dir)
+
+
 @router.get("/{uscc}", response_model=CardOut)
 def get_card(
     uscc: str,
@@ -25,7 +33,7 @@ def get_card(
     principal: Principal = require(Perm.CREDIT_CARD_READ),
 ) -> CardOut:
     """企业信用信息名片：银行仅见授权覆盖的板块 / an enterprise's card; a bank sees the sections its grants cover."""
-    return service.card(session, principal, request.app.state.analytics, uscc, purpose)
+    return service.card(session, principal, _engine(request), uscc, purpose)
 
 
 @router.get("/{uscc}/print.html", response_class=HTMLResponse)
@@ -37,7 +45,7 @@ def print_html(
     principal: Principal = require(Perm.CREDIT_CARD_READ),
 ) -> HTMLResponse:
     """可打印的名片（HTML）/ the card as a printable HTML page."""
-    card = service.card(session, principal, request.app.state.analytics, uscc, purpose, rendering="html")
+    card = service.card(session, principal, _engine(request), uscc, purpose, rendering="html")
     return HTMLResponse(render.html(card))
 
 
@@ -54,7 +62,7 @@ def print_pdf(
     principal: Principal = require(Perm.CREDIT_CARD_READ),
 ) -> Response:
     """可打印的名片（PDF，内置中文字体）/ the card as PDF (built-in Chinese font, works offline)."""
-    card = service.card(session, principal, request.app.state.analytics, uscc, purpose, rendering="pdf")
+    card = service.card(session, principal, _engine(request), uscc, purpose, rendering="pdf")
     name = f"credit-card-{card.uscc}-v{card.snapshot.version}.pdf"
     return Response(
         render.pdf(card),
@@ -86,7 +94,7 @@ def get_snapshot(
     principal: Principal = require(Perm.CREDIT_CARD_READ),
 ) -> CardOut:
     """引用的名片版本（哈希校验后返回）/ a cited version, hash-checked, shown as today's grants allow."""
-    return service.snapshot(session, principal, request.app.state.analytics, uscc, purpose, version)
+    return service.snapshot(session, principal, _engine(request), uscc, purpose, version)
 
 
 @router.get("/{uscc}/views", response_model=Page[CardViewOut])
