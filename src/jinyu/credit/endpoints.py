@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from jinyu.analytics import Engine
@@ -87,7 +89,7 @@ def list_snapshots(
 @router.get("/{uscc}/snapshots/{version}", response_model=CardOut)
 def get_snapshot(
     uscc: str,
-    version: int,
+    version: Annotated[int, Path(ge=1, le=2_147_483_647, description="名片版本 / version")],
     request: Request,
     session: SessionDep,
     purpose: Purpose = DEFAULT_PURPOSE,
