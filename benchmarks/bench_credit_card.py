@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -129,6 +130,7 @@ def main() -> None:
         "scale": args.scale,
         "enterprises": len(usccs),
         "machine": machine_info(),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],  # other work sharing the cores
         "calibration": calibration(),
         "load_seconds": round(load_s, 2),
         "card_ms": {"p50": _pct(card_ms, 0.5), "p95": _pct(card_ms, 0.95), "n": len(card_ms)},

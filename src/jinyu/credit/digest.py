@@ -25,8 +25,9 @@ def new_salts(names: tuple[str, ...]) -> dict[str, str]:
     return {name: secrets.token_hex(16) for name in names}
 
 
-def section_hash(salt: str, section: Any) -> str:
-    return hashlib.sha256(bytes.fromhex(salt) + canonical(section)).hexdigest()
+def section_hash(salt: str, section_bytes: bytes) -> str:
+    """`section_bytes`: the section's canonical JSON (computed once per section, for this and `content_key`)."""
+    return hashlib.sha256(bytes.fromhex(salt) + section_bytes).hexdigest()
 
 
 def snapshot_hash(card_format: str, uscc: str, version: int, section_hashes: Mapping[str, str]) -> str:
@@ -34,7 +35,14 @@ def snapshot_hash(card_format: str, uscc: str, version: int, section_hashes: Map
     return hashlib.sha256(canonical(header)).hexdigest()
 
 
-def content_key(sections: Mapping[str, Any]) -> str:
-    """Unsalted fingerprint of the sections, kept server-side only: tells whether a card changed since the
-    last snapshot (then the last version is reused)."""
-    return hashlib.sha256(canonical(sections)).hexdigest()
+def content_key(section_bytes: Mapping[str, bytes]) -> str:
+    """Unsalted fingerprint of the sections' canonical JSON, kept server-side only: tells whether a card
+    changed since the last snapshot (then the last version is reused)."""
+    digest = hashlib.sha256()
+    for name in sorted(section_bytes):
+        digest.update(name.encode() + b"\x00" + section_bytes[name] + b"\x00")
+    return digest.hexdigest()
+
+
+def section_bytes(sections: Mapping[str, Any]) -> dict[str, bytes]:
+    return {name: canonical(section) for name, section in sections.items()}

@@ -138,12 +138,14 @@ def current_snapshot(
     """The latest snapshot if the card has not changed since, else a new version (concurrent views of a
     changed card agree on one new version: the loser of the insert race reads the winner's)."""
     built = build_card(uscc, name, queries.card_facts(engine, uscc))
-    key = digest.content_key(built["sections"])
+    encoded = digest.section_bytes(built["sections"])
+    key = digest.content_key(encoded)
     for _attempt in range(3):
         last = repo.latest(session, uscc)
         if last is not None and last.content_key == key and last.card_format == CARD_FORMAT:
             return last
-        row = snapshot_row(uscc, org_id, (last.version if last else 0) + 1, built["sections"], key, principal)
+        version = (last.version if last else 0) + 1
+        row = snapshot_row(uscc, org_id, version, built["sections"], encoded, key, principal)
         try:
             with session.begin_nested():
                 repo.insert_snapshots(session, [row])
@@ -156,10 +158,16 @@ def current_snapshot(
 
 
 def snapshot_row(
-    uscc: str, org_id: str, version: int, sections: dict[str, Any], key: str, principal: Principal
+    uscc: str,
+    org_id: str,
+    version: int,
+    sections: dict[str, Any],
+    encoded: dict[str, bytes],
+    key: str,
+    principal: Principal,
 ) -> dict[str, Any]:
     salts = digest.new_salts(SECTIONS)
-    hashes = {s: digest.section_hash(salts[s], sections[s]) for s in SECTIONS}
+    hashes = {s: digest.section_hash(salts[s], encoded[s]) for s in SECTIONS}
     return {
         "id": new_id(),
         "enterprise_org_id": org_id,
@@ -177,7 +185,8 @@ def snapshot_row(
 
 
 def _verify(snap: CardSnapshot) -> None:
-    hashes = {s: digest.section_hash(snap.salts[s], snap.sections[s]) for s in snap.section_hashes}
+    encoded = digest.section_bytes(snap.sections)
+    hashes = {s: digest.section_hash(snap.salts[s], encoded[s]) for s in snap.section_hashes}
     whole = digest.snapshot_hash(snap.card_format, snap.uscc, snap.version, hashes)
     if hashes != snap.section_hashes or whole != snap.content_hash:
         raise SnapshotIntegrityFailed(detail=f"{snap.uscc} v{snap.version}")
@@ -270,14 +279,14 @@ def snapshot_all(session: Session, principal: Principal, engine: Engine) -> Snap
             skipped += 1
             continue
         built = build_card(uscc, org[1], rows_of)
-        key = digest.content_key(built["sections"])
+        encoded = digest.section_bytes(built["sections"])
+        key = digest.content_key(encoded)
         last = latest.get(uscc)
         if last is not None and last[1] == key and last[2] == CARD_FORMAT:
             unchanged += 1
             continue
-        rows.append(
-            snapshot_row(uscc, org[0], (last[0] if last else 0) + 1, built["sections"], key, principal)
-        )
+        version = (last[0] if last else 0) + 1
+        rows.append(snapshot_row(uscc, org[0], version, built["sections"], encoded, key, principal))
         created += 1
         if len(rows) >= 2000:
             repo.insert_snapshots(session, rows)
