@@ -122,7 +122,7 @@ class Scale:
 
     @property
     def offset(self) -> float:
-        return self.base + self.factor * math.log(self.base_odds)
+        return self.base - self.factor * math.log(self.base_odds)
 
 
 def quantile_edges(values: Vector, bins: int) -> list[float]:
