@@ -63,6 +63,7 @@ def _run(
     hello = channel.call("hello", {"acceptance": acceptance}, [he.public_bytes(context)])
     jobs.check_peer_acceptance(hello.fields["acceptance"], spec, party.peers()[spec["host"]])
     host_context = he.load_context(hello.blobs[0])
+    party.audit(job_id, "session_opened", {"host": spec["host"]})
     client = PsiClient(data.ids, spec["psi"] == "intersection")
     answer = channel.call("psi", blobs=[client.request()])
     if spec["psi"] == "size":
