@@ -43,7 +43,9 @@ def _parties(root: Path, spec: dict[str, Any]) -> tuple[Path, Path]:
         "bank-a": service.init_party(
             root / "bank", "bank-a", "guest", DATA / "default_credit_hetero_guest.csv", "id", "y"
         ),
-        "hub": service.init_party(root / "hub", "hub", "host", DATA / "default_credit_hetero_host.csv", "id", "y"),
+        "hub": service.init_party(
+            root / "hub", "hub", "host", DATA / "default_credit_hetero_host.csv", "id", "y"
+        ),
     }
     for me, peers in {"bank": ("regulator", "hub"), "hub": ("regulator", "bank-a")}.items():
         for peer in peers:
@@ -61,7 +63,9 @@ def _plain(bank: PartyDir, hub: PartyDir, spec: dict[str, Any], epochs: int) -> 
     h_pos = {row_id: i for i, row_id in enumerate(h.ids)}
     # the joint protocol orders the aligned rows by id (as text); the same order gives the same batches
     ids = sorted(set(g_pos) & set(h_pos))
-    x = np.hstack([rules.with_intercept(g.features[[g_pos[i] for i in ids]]), h.features[[h_pos[i] for i in ids]]])
+    x = np.hstack(
+        [rules.with_intercept(g.features[[g_pos[i] for i in ids]]), h.features[[h_pos[i] for i in ids]]]
+    )
     assert g.labels is not None
     y = g.labels[[g_pos[i] for i in ids]]
     valid = np.array([rules.is_validation(i, spec["seed"], spec["valid_share"]) for i in ids])
@@ -75,8 +79,15 @@ def _plain(bank: PartyDir, hub: PartyDir, spec: dict[str, Any], epochs: int) -> 
             weights -= spec["learning_rate"] * rules.batch_gradient(xb, residual, weights, spec["l2"])
         times.append(time.perf_counter() - started)
     k_g = g.features.shape[1] + 1
-    alone = rules.train_plain(train_x[:, :k_g], train_y, epochs=epochs, learning_rate=spec["learning_rate"],
-                              l2=spec["l2"], batch_size=spec["batch_size"], seed=spec["seed"])
+    alone = rules.train_plain(
+        train_x[:, :k_g],
+        train_y,
+        epochs=epochs,
+        learning_rate=spec["learning_rate"],
+        l2=spec["l2"],
+        batch_size=spec["batch_size"],
+        seed=spec["seed"],
+    )
     return {
         "epoch_s": times,
         "auc": rules.auc(x[valid] @ weights, y[valid]),
@@ -109,8 +120,21 @@ def _ckks_costs(runs: int = 20) -> dict[str, float]:
 
 def _host(directory: Path) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "jinyu.cli", "joint", "party", "serve", "--dir", str(directory), "--port", "0"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "jinyu.cli",
+            "joint",
+            "party",
+            "serve",
+            "--dir",
+            str(directory),
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
     return process, process.stdout.readline().split("serving on ")[1].strip()
@@ -118,20 +142,36 @@ def _host(directory: Path) -> tuple[subprocess.Popen[str], str]:
 
 def _training_bytes(bank_dir: Path, epochs: int) -> float:
     trusted = PartyDir(bank_dir).peers()
-    total = sum(len(f) for _, f in read_capture(bank_dir / "jobs" / "bench" / "capture.bin")
-                if envelope.decode(f, trusted).kind in TRAINING_KINDS)
+    total = sum(
+        len(f)
+        for _, f in read_capture(bank_dir / "jobs" / "bench" / "capture.bin")
+        if envelope.decode(f, trusted).kind in TRAINING_KINDS
+    )
     return total / epochs
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=4096)
     parser.add_argument("--out", default="joint.json", help="file name under benchmarks/results/")
     args = parser.parse_args()
-    spec = dict(job_id="bench", guest="bank-a", host="hub", model_name="bench", psi="intersection",
-                epochs=args.epochs, learning_rate=0.5, l2=0.0, batch_size=args.batch_size, valid_share=0.2,
-                bins=10, seed=7)
+    spec = dict(
+        job_id="bench",
+        guest="bank-a",
+        host="hub",
+        model_name="bench",
+        psi="intersection",
+        epochs=args.epochs,
+        learning_rate=0.5,
+        l2=0.0,
+        batch_size=args.batch_size,
+        valid_share=0.2,
+        bins=10,
+        seed=7,
+    )
     calibration_before, cpu_before = calibration(), cpu_times()
     with tempfile.TemporaryDirectory() as tmp:
         bank_dir, hub_dir = _parties(Path(tmp), spec)

@@ -36,8 +36,18 @@ class Parties:
 
     def job(self, job_id: str, **spec: object) -> None:
         fields = dict(
-            job_id=job_id, guest="bank-a", host="hub", model_name="sme-risk", psi="intersection", epochs=3,
-            learning_rate=0.5, l2=0.0, batch_size=256, valid_share=0.25, bins=5, seed=11,
+            job_id=job_id,
+            guest="bank-a",
+            host="hub",
+            model_name="sme-risk",
+            psi="intersection",
+            epochs=3,
+            learning_rate=0.5,
+            l2=0.0,
+            batch_size=256,
+            valid_share=0.25,
+            bins=5,
+            seed=11,
         )
         fields.update(spec)
         job_file = self.root / f"{job_id}.json"
@@ -75,8 +85,22 @@ class HostProcess:
 def start_host(directory: Path) -> HostProcess:
     """`jinyu joint party serve` in its own process on a free port (read back from its first line)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "jinyu.cli", "joint", "party", "serve", "--dir", str(directory), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "jinyu.cli",
+            "joint",
+            "party",
+            "serve",
+            "--dir",
+            str(directory),
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -95,7 +119,9 @@ def host(parties: Parties) -> Iterator[HostProcess]:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jinyu.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "jinyu.cli", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def read_rows(path: Path) -> dict[str, dict[str, str]]:

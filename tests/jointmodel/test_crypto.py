@@ -42,7 +42,9 @@ def test_nonces_are_single_use_and_old_messages_refused(tmp_path: Path) -> None:
     book.admit(message)
     with pytest.raises(MessageReplayed):
         NonceBook(tmp_path / "n.txt").admit(message)  # a restarted party still remembers
-    stale = Message("forward", "j1", "bank-a", "hub", at=(datetime.now(UTC) - timedelta(minutes=6)).isoformat())
+    stale = Message(
+        "forward", "j1", "bank-a", "hub", at=(datetime.now(UTC) - timedelta(minutes=6)).isoformat()
+    )
     with pytest.raises(MessageReplayed):
         book.admit(stale)
 

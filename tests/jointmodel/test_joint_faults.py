@@ -16,7 +16,9 @@ from jinyu.jointmodel.server import PATH
 from tests.jointmodel.conftest import HostProcess, Parties, run_cli, start_host
 
 
-def test_a_host_killed_mid_epoch_fails_the_job_cleanly_and_it_resumes(parties: Parties, host: HostProcess) -> None:
+def test_a_host_killed_mid_epoch_fails_the_job_cleanly_and_it_resumes(
+    parties: Parties, host: HostProcess
+) -> None:
     parties.job("j2", epochs=3)
     bank = PartyDir(parties.bank)
 
@@ -32,16 +34,29 @@ def test_a_host_killed_mid_epoch_fails_the_job_cleanly_and_it_resumes(parties: P
 
     restarted = start_host(parties.hub)
     try:
-        done = run_cli("joint", "job", "run", "--dir", str(parties.bank), "--job-id", "j2", "--host-url",
-                       restarted.url, "--json")
+        done = run_cli(
+            "joint",
+            "job",
+            "run",
+            "--dir",
+            str(parties.bank),
+            "--job-id",
+            "j2",
+            "--host-url",
+            restarted.url,
+            "--json",
+        )
     finally:
         restarted.kill()
     assert done.returncode == 0, done.stderr
     state = json.loads(done.stdout)
     assert state["status"] == "done" and state["epoch"] == 3
     assert state["epoch_seconds"] and len(state["epoch_seconds"]) == 2  # epochs 2 and 3 only
-    starts = [e["data"] for e in read_audit(parties.hub / "jobs" / "j2" / "audit.jsonl")
-              if e["event"] == "training_started"]
+    starts = [
+        e["data"]
+        for e in read_audit(parties.hub / "jobs" / "j2" / "audit.jsonl")
+        if e["event"] == "training_started"
+    ]
     assert starts == [{"from_epoch": 0}, {"from_epoch": 1}]
     # the resumed model equals an uninterrupted one (same batches, same updates, CKKS noise aside)
     parties.job("j3", epochs=3)
@@ -58,7 +73,9 @@ def test_a_guest_holding_a_wrong_host_key_stops_at_hello(parties: Parties, host:
     parties.job("j4")
     impostor = service.init_party(parties.root / "other", "hub", "host", parties.host_csv, "id", "y")
     service.trust(parties.bank, "hub", impostor["public_key"])  # the bank now expects another key for "hub"
-    done = run_cli("joint", "job", "run", "--dir", str(parties.bank), "--job-id", "j4", "--host-url", host.url)
+    done = run_cli(
+        "joint", "job", "run", "--dir", str(parties.bank), "--job-id", "j4", "--host-url", host.url
+    )
     assert done.returncode == 1
     assert "签名" in done.stderr or "Signature" in done.stderr
     assert PartyDir(parties.bank).state("j4")["status"] == "failed"
@@ -70,8 +87,11 @@ def test_a_host_refuses_an_unknown_signer_and_a_replayed_frame(parties: Parties,
     state = guest.run(bank, "j5", host.url)
     assert state["metrics"] == {"intersection_size": 1000, "guest_rows": 1200}
     assert PartyDir(parties.hub).state("j5")["status"] == "done"
-    first = next(frame for direction, frame in read_capture(parties.bank / "jobs" / "j5" / "capture.bin")
-                 if direction == "S")
+    first = next(
+        frame
+        for direction, frame in read_capture(parties.bank / "jobs" / "j5" / "capture.bin")
+        if direction == "S"
+    )
     status, problem = _post(host.url, first)
     assert status == 401 and problem["code"] == "joint_message_replayed"
     forged = bytearray(first)

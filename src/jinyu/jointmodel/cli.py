@@ -58,7 +58,10 @@ def party_trust(
     name: str = typer.Option(..., help="对方名称 / peer name"),
     key: str = typer.Option(..., help="对方 Ed25519 公钥（十六进制）/ peer public key, hex"),
 ) -> None:
-    """登记信任的对方公钥 / trust a peer's public key. Example: jinyu joint party trust --dir bank --name hub --key ab12..."""
+    """登记信任的对方公钥 / trust a peer's public key.
+
+    Example: jinyu joint party trust --dir bank --name hub --key ab12...
+    """
     from jinyu.jointmodel import service
 
     _out(service.trust(directory, name, key), False)
@@ -80,7 +83,10 @@ def party_serve(
     host: str = typer.Option("127.0.0.1", help="监听地址 / listen address"),
     port: int = typer.Option(8765, help="监听端口 / port"),
 ) -> None:
-    """运行 host 节点，应答 guest 的协议消息 / run the host's node. Example: jinyu joint party serve --dir hub --port 8765"""
+    """运行 host 节点，应答 guest 的协议消息 / run the host's node.
+
+    Example: jinyu joint party serve --dir hub --port 8765
+    """
     from jinyu.jointmodel.party import PartyDir
     from jinyu.jointmodel.server import make_server
 
@@ -143,7 +149,10 @@ def job_accept(
     job: Path = typer.Option(..., help="监管方签名的任务文件 / the signed job file"),
     json_out: bool = JSON,
 ) -> None:
-    """参与方核验并接受任务 / a party verifies and accepts a job. Example: jinyu joint job accept --dir hub --job j1.json"""
+    """参与方核验并接受任务 / a party verifies and accepts a job.
+
+    Example: jinyu joint job accept --dir hub --job j1.json
+    """
     from jinyu.jointmodel import service
 
     _out(service.accept_job(directory, job), json_out)
@@ -171,7 +180,10 @@ def job_run(
 def job_show(
     directory: Path = DIR, job_id: str = typer.Option(..., help="任务 id / job id"), json_out: bool = JSON
 ) -> None:
-    """任务状态、审计链与抓包摘要 / a job's state, audit chain and capture. Example: jinyu joint job show --dir bank --job-id j1"""
+    """任务状态、审计链与抓包摘要 / a job's state, audit chain and capture.
+
+    Example: jinyu joint job show --dir bank --job-id j1
+    """
     from jinyu.jointmodel import service
 
     _out(service.show_job(directory, job_id), json_out)

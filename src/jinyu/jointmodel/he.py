@@ -60,7 +60,7 @@ def masked_column_products(
     batch = features.shape[0]
     blobs, mask_sums = [], np.zeros(features.shape[1])
     for j in range(features.shape[1]):
-        mask = rng.uniform(-MASK_BOUND, MASK_BOUND, batch)
+        mask: Vector = np.asarray(rng.uniform(-MASK_BOUND, MASK_BOUND, batch), dtype=np.float64)
         product = residual * (features[:, j] / batch).tolist() + mask.tolist()
         blobs.append(bytes(product.serialize()))
         mask_sums[j] = mask.sum()

@@ -136,7 +136,11 @@ class PartyDir:
             if missing:
                 raise BadPartyData(detail=f"数据缺少列 / data file lacks columns: {', '.join(missing)}")
             names = [c for c in columns if c not in (id_column, label_column)]
-            ids, rows, labels, quarantined, seen = [], [], [], [], set()
+            ids: list[str] = []
+            rows: list[list[float]] = []
+            labels: list[float] = []
+            quarantined: list[dict[str, str]] = []
+            seen: set[str] = set()
             for line, record in enumerate(reader, start=2):
                 reason = _row_problem(record, id_column, label_column, names, seen)
                 if reason:

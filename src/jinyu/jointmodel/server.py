@@ -6,6 +6,7 @@ problem+json error (401 bad signature or replay, 404 unknown job, 409 protocol o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -107,7 +108,5 @@ def _job_of(frame: bytes) -> str | None:
 
 
 def _note_rejection(party: PartyDir, job: str, exc: JinyuError) -> None:
-    try:
+    with contextlib.suppress(JinyuError):  # an unknown job has no audit file; the answer already says why
         party.audit(job, "message_rejected", {"code": exc.code, "detail": exc.detail})
-    except JinyuError:
-        pass  # an unknown job has no audit file; the answer already says why
