@@ -6,10 +6,13 @@ docs/joint-modelling.md, and AUC by counting pairs), on the same aligned rows, s
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
+import math
 
 import numpy as np
+import pytest
 
 from jinyu.jointmodel import envelope, service
 from jinyu.jointmodel.journal import read_capture
@@ -78,6 +81,47 @@ def test_joint_job_matches_pooled_training_and_reveals_nothing_raw(
         assert shown["state"]["status"] == "done"
         assert shown["audit_entries"] >= 5 and "model_registered" in shown["audit_events"]
     _assert_capture_is_clean(parties, pooled)
+    _assert_joint_scores_follow_both_cards(parties, host)
+
+
+def _assert_joint_scores_follow_both_cards(parties: Parties, host: HostProcess) -> None:
+    """`jinyu joint model score`: each score is 600 − 20/ln2·(ln 50 + intercept) plus both halves' bin points,
+    recomputed here with bisect from the two registries; ids one side lacks are reported, not dropped."""
+    ids_file = parties.root / "ids.txt"
+    guest, hub = read_rows(parties.guest_csv), read_rows(parties.host_csv)
+    shared = sorted(set(guest) & set(hub))[:5]
+    only_guest = sorted(set(guest) - set(hub))[0]
+    ids_file.write_text("\n".join([*shared, only_guest, "no-such-id"]) + "\n")
+    done = run_cli(
+        "joint",
+        "model",
+        "score",
+        "--dir",
+        str(parties.bank),
+        "--model",
+        "sme-risk",
+        "--ids",
+        str(ids_file),
+        "--host-url",
+        host.url,
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [r["id"] for r in result["scores"]] == shared
+    assert {r["id"] for r in result["unscored"]} == {only_guest, "no-such-id"}
+    bank_card = json.loads((parties.bank / "registry.json").read_text())[0]["card"]
+    hub_card = json.loads((parties.hub / "registry.json").read_text())[0]["card"]
+    factor = 20 / math.log(2)
+    for row in result["scores"]:
+        total = 600 - factor * math.log(50) - factor * bank_card["intercept"]
+        for card, record in ((bank_card, guest[row["id"]]), (hub_card, hub[row["id"]])):
+            for name, (edges, points) in zip(card["features"], card["table"], strict=True):
+                total += points[bisect.bisect_left(edges, float(record[name]))]
+        assert row["score"] == pytest.approx(total, abs=0.01)
+        assert row["pd"] == pytest.approx(
+            1 / (1 + math.exp((row["score"] - 600 + factor * math.log(50)) / factor)), abs=1e-4
+        )
 
 
 def _assert_capture_is_clean(parties: Parties, pooled: dict[str, object]) -> None:

@@ -204,3 +204,32 @@ def model_list(directory: Path = DIR, json_out: bool = JSON) -> None:
         ["model", "version", "job", "role", "auc"],
         [[m["model"], m["version"], m["job_id"], m["role"], m["metrics"].get("auc")] for m in models],
     )
+
+
+@model_app.command("score")
+@handle_errors
+def model_score(
+    directory: Path = DIR,
+    model: str = typer.Option(..., help="模型名 / model name"),
+    version: int | None = typer.Option(None, help="版本，缺省为最新 / version (latest if left out)"),
+    ids: Path = typer.Option(..., help="待评分 id 文件，每行一个 / file of ids to score, one a line"),
+    host_url: str = typer.Option(..., help="host 节点地址 / the host node"),
+    json_out: bool = JSON,
+) -> None:
+    """联合评分（不汇集数据）/ score rows jointly with a registered scorecard, without pooling.
+
+    Example: jinyu joint model score --dir bank --model sme-risk --ids ids.txt --host-url http://127.0.0.1:8765
+    """
+    from jinyu.jointmodel import service
+
+    result = service.score(directory, model, version, ids, host_url)
+    if json_out:
+        print_json(result)
+        return
+    print_table(
+        f"{result['model']} v{result['version']}",
+        ["id", "score", "pd"],
+        [[r["id"], r["score"], r["pd"]] for r in result["scores"]],
+    )
+    for row in result["unscored"]:
+        console.print(f"未评分 / not scored: {row['id']} — {row['reason']}", highlight=False)

@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from jinyu.core.errors import InvalidInput
 from jinyu.jointmodel import he, jobs, psi
 from jinyu.jointmodel.envelope import Message
 from jinyu.jointmodel.errors import ProtocolViolation
 from jinyu.jointmodel.party import PartyData, PartyDir
-from jinyu.jointmodel.registry import register
+from jinyu.jointmodel.registry import for_job, register
 from jinyu.jointmodel.rules import (
     TAYLOR_SLOPE,
     Scale,
@@ -26,6 +27,8 @@ from jinyu.jointmodel.rules import (
     is_validation,
     quantile_edges,
 )
+
+MAX_SCORED_ROWS = 100_000
 
 
 @dataclass
@@ -151,6 +154,22 @@ class HostSession:
             edges = quantile_edges(train[:, j], self.spec["bins"])
             table.append((edges, bin_points(train[:, j], edges, float(self.weights[j]), Scale())))
         return {"features": self.data.feature_names, "table": table, "weights": self.weights.tolist()}
+
+    def on_score_rows(self, message: Message) -> tuple[dict[str, Any], list[bytes]]:
+        """Joint scoring: the host's points of the asked rows under its half of the job's registered model."""
+        entry = for_job(self.party, self.job_id)
+        ids = [str(i) for i in message.fields["ids"]]
+        if len(ids) > MAX_SCORED_ROWS:
+            raise InvalidInput(
+                detail=f"一次最多 {MAX_SCORED_ROWS} 行 / at most {MAX_SCORED_ROWS} rows a request"
+            )
+        position = {row_id: i for i, row_id in enumerate(self.data.ids)}
+        known = [i for i in ids if i in position]
+        rows = np.array([position[i] for i in known], dtype=np.int64)
+        points = card_points(self.data.features[rows], entry["card"]["table"]) if known else np.zeros(0)
+        missing = [i for i in ids if i not in position]
+        self.party.audit(self.job_id, "rows_scored", {"rows": len(known), "missing": len(missing)})
+        return {"ids": known, "points": points.tolist(), "missing": missing}, []
 
     def on_finish(self, message: Message) -> tuple[dict[str, Any], list[bytes]]:
         metrics = message.fields["metrics"]

@@ -71,3 +71,10 @@ def find(party: PartyDir, model: str, version: int | None = None) -> dict[str, A
     if not matches:
         raise JobUnknown(detail=f"没有模型 / no model {model} v{version or 'latest'}")
     return max(matches, key=lambda e: int(e["version"]))
+
+
+def for_job(party: PartyDir, job_id: str) -> dict[str, Any]:
+    for entry in entries(party):
+        if entry["job_id"] == job_id:
+            return entry
+    raise JobUnknown(detail=f"任务 {job_id} 尚无登记的模型 / job {job_id} has no registered model")

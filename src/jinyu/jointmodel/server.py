@@ -61,6 +61,8 @@ class HostNode:
         spec, _ = jobs.accepted_spec(self.party, message.job)
         if message.sender != spec["guest"]:
             raise SignatureRejected(detail=f"{message.sender} 不是本任务的 guest / is not this job's guest")
+        if message.kind == "score-rows":  # scoring with a registered model needs no training session
+            return HostSession(self.party, spec, self.data)
         if message.kind == "hello":
             self.sessions[message.job] = HostSession(self.party, spec, self.data)
         session = self.sessions.get(message.job)

@@ -72,3 +72,16 @@ def list_models(path: Path) -> list[dict[str, Any]]:
 def public_key(path: Path) -> dict[str, Any]:
     party = PartyDir(path)
     return {"name": party.name, "role": party.role, "public_key": envelope.public_hex(party.key)}
+
+
+def score(path: Path, model: str, version: int | None, ids_file: Path, host_url: str) -> dict[str, Any]:
+    from jinyu.jointmodel.scoring import score as joint_score
+
+    if not ids_file.exists():
+        raise BadPartyData(detail=f"id 文件不存在 / ids file missing: {ids_file}")
+    ids = [
+        line.strip() for line in ids_file.read_text().splitlines() if line.strip() and line.strip() != "id"
+    ]
+    if not ids:
+        raise BadPartyData(detail="id 文件为空 / the ids file is empty")
+    return joint_score(PartyDir(path), model, version, ids, host_url)
