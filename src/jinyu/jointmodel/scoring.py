@@ -36,7 +36,7 @@ def score(party: PartyDir, model: str, version: int | None, ids: list[str], host
     scored_ids = [i for i in known if i in host_points]
     scale = rules.Scale()
     card = entry["card"]
-    own = (
+    own: Any = (
         rules.card_points(data.features[[position[i] for i in scored_ids]], card["table"])
         if scored_ids
         else []
