@@ -106,15 +106,12 @@ def _epoch(
     pending: list[float] | None = None
     batches = rules.epoch_batches(len(aligned.train_y), spec["batch_size"], epoch, spec["seed"])
     for number, rows in enumerate(batches):
-        forward = channel.call(
-            "forward", {"epoch": epoch, "batch": number, "rows": rows.tolist(), "masked_sums": pending}
-        )
         x, y = aligned.train_x[rows], aligned.train_y[rows]
         offset = rules.guest_offset(x @ weights, y)
+        fields = {"epoch": epoch, "batch": number, "rows": rows.tolist(), "masked_sums": pending}
+        forward = channel.call("forward", fields, [he.encrypt(context, offset)])
         blobs, mask_sums = he.masked_column_products(host_context, forward.blobs[0], offset, x, rng)
-        exchange = channel.call(
-            "exchange", {"epoch": epoch, "batch": number}, [he.encrypt(context, offset), *blobs]
-        )
+        exchange = channel.call("exchange", {"epoch": epoch, "batch": number}, blobs)
         gradient = np.asarray(exchange.fields["masked_sums"]) - mask_sums + spec["l2"] * weights
         weights = weights - spec["learning_rate"] * gradient
         pending = he.decrypt_sums(context, exchange.blobs).tolist()

@@ -7,6 +7,7 @@ What each answer reveals is listed message by message in docs/joint-modelling.md
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ from jinyu.jointmodel.rules import (
 )
 
 MAX_SCORED_ROWS = 100_000
+# One worker: a batch's pieces are computed while the HTTP thread waits for the guest's next frame.
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joint-pieces")
 
 
 @dataclass
@@ -42,6 +45,7 @@ class HostSession:
     valid_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     weights: Vector = field(default_factory=lambda: np.zeros(0))
     batch_rows: np.ndarray | None = None
+    pieces: Future[tuple[list[bytes], Vector]] | None = None
     pending: tuple[int, int, Vector] | None = None
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
 
@@ -115,20 +119,25 @@ class HostSession:
         self.pending = None
 
     def on_forward(self, message: Message) -> tuple[dict[str, Any], list[bytes]]:
+        """Answer the encrypted partial residual at once, and start this side's gradient pieces on [[e]]_G in the
+        background: they are computed while the guest computes its own (the two processes overlap)."""
         self._apply(message.fields.get("masked_sums"))
         positions = np.asarray(message.fields["rows"], dtype=np.int64)
         self.batch_rows = self.train_rows[positions]
-        partial = TAYLOR_SLOPE * (self.data.features[self.batch_rows] @ self.weights)
-        return {}, [he.encrypt(self.context, partial)]
+        features = self.data.features[self.batch_rows]
+        partial = TAYLOR_SLOPE * (features @ self.weights)
+        answer = he.encrypt(self.context, partial)
+        self.pieces = _BACKGROUND.submit(
+            he.masked_column_products, self.guest_context, message.blobs[0], partial, features, self.rng
+        )
+        return {}, [answer]
 
     def on_exchange(self, message: Message) -> tuple[dict[str, Any], list[bytes]]:
-        if self.batch_rows is None:
+        if self.pieces is None:
             raise ProtocolViolation(detail="先发 forward / forward must come first")
-        guest_sums = he.decrypt_sums(self.context, message.blobs[1:])
-        own = TAYLOR_SLOPE * (self.data.features[self.batch_rows] @ self.weights)
-        blobs, mask_sums = he.masked_column_products(
-            self.guest_context, message.blobs[0], own, self.data.features[self.batch_rows], self.rng
-        )
+        guest_sums = he.decrypt_sums(self.context, message.blobs)
+        blobs, mask_sums = self.pieces.result()
+        self.pieces = None
         self.pending = (int(message.fields["epoch"]), int(message.fields["batch"]), mask_sums)
         return {"masked_sums": guest_sums.tolist()}, blobs
 
