@@ -7,7 +7,6 @@ epoch's checkpoint. Both sides checkpoint after every epoch, so a failed job res
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import numpy as np
 from jinyu.core.errors import JinyuError
 from jinyu.jointmodel import he, jobs, rules
 from jinyu.jointmodel.errors import ProtocolViolation
-from jinyu.jointmodel.party import PartyData, PartyDir
+from jinyu.jointmodel.party import PartyData, PartyDir, write_quarantine
 from jinyu.jointmodel.psi import PsiClient
 from jinyu.jointmodel.registry import register
 from jinyu.jointmodel.transport import Channel
@@ -58,7 +57,7 @@ def _run(
 ) -> dict[str, Any]:
     job_id = spec["job_id"]
     data = party.load_data()
-    _write_quarantine(party, job_id, data)
+    write_quarantine(party, job_id, data)
     context = he.new_secret_context()
     hello = channel.call("hello", {"acceptance": acceptance}, [he.public_bytes(context)])
     jobs.check_peer_acceptance(hello.fields["acceptance"], spec, party.peers()[spec["host"]])
@@ -218,12 +217,3 @@ def _save_checkpoint(party: PartyDir, job_id: str, epoch: int, weights: rules.Ve
     path.write_text(json.dumps({"epoch": epoch, "weights": weights.tolist()}))
     party.save_state(job_id, status="training", epoch=epoch)
     party.audit(job_id, "epoch_done", {"epoch": epoch})
-
-
-def _write_quarantine(party: PartyDir, job_id: str, data: PartyData) -> None:
-    if not data.quarantined:
-        return
-    with (party.job_dir(job_id) / "quarantine.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["line", "reason"])
-        writer.writeheader()
-        writer.writerows(data.quarantined)

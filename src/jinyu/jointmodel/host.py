@@ -17,7 +17,7 @@ from jinyu.core.errors import InvalidInput
 from jinyu.jointmodel import he, jobs, psi
 from jinyu.jointmodel.envelope import Message
 from jinyu.jointmodel.errors import ProtocolViolation
-from jinyu.jointmodel.party import PartyData, PartyDir
+from jinyu.jointmodel.party import PartyData, PartyDir, write_quarantine
 from jinyu.jointmodel.registry import for_job, register
 from jinyu.jointmodel.rules import (
     TAYLOR_SLOPE,
@@ -67,6 +67,7 @@ class HostSession:
         _, own = jobs.accepted_spec(self.party, self.job_id)
         self.guest_context = he.load_context(message.blobs[0])
         self.context = he.new_secret_context()
+        write_quarantine(self.party, self.job_id, self.data)
         self.party.audit(self.job_id, "session_opened", {"guest": message.sender})
         return {"acceptance": own}, [he.public_bytes(self.context)]
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from jinyu.core.errors import FieldError, InvalidInput
 from jinyu.jointmodel import envelope
 from jinyu.jointmodel.errors import BadPartyData, JobUnknown
 from jinyu.jointmodel.journal import append_audit
@@ -173,3 +174,13 @@ def _row_problem(
         if not math.isfinite(value):
             return f"{column}: 非有限数 / not finite"
     return ""
+
+
+def write_quarantine(party: PartyDir, job_id: str, data: PartyData) -> None:
+    """The rows left out of a job, with their reasons: <dir>/jobs/<job>/quarantine.csv (line,reason)."""
+    if not data.quarantined:
+        return
+    with (party.job_dir(job_id) / "quarantine.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["line", "reason"])
+        writer.writeheader()
+        writer.writerows(data.quarantined)
