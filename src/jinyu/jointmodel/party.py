@@ -33,9 +33,8 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 def check_name(value: str, field: str) -> str:
     if not NAME.match(value):
-        raise BadPartyData(
-            detail=f"{field}: 只能用小写字母、数字和连字符 / lowercase letters, digits and '-' only"
-        )
+        message = "2–63 个小写字母、数字和连字符 / 2-63 lowercase letters, digits and '-'"
+        raise InvalidInput(detail=f"{field}: {value!r}", fields=[FieldError(field, message)])
     return value
 
 
