@@ -82,7 +82,7 @@ class HostProcess:
         self.process.wait(timeout=10)
 
 
-def start_host(directory: Path) -> HostProcess:
+def start_host(directory: Path, *extra: str) -> HostProcess:
     """`jinyu joint party serve` in its own process on a free port (read back from its first line)."""
     process = subprocess.Popen(
         [
@@ -96,6 +96,7 @@ def start_host(directory: Path) -> HostProcess:
             str(directory),
             "--port",
             "0",
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -82,6 +82,10 @@ def party_serve(
     directory: Path = DIR,
     host: str = typer.Option("127.0.0.1", help="监听地址 / listen address"),
     port: int = typer.Option(8765, help="监听端口 / port"),
+    tls_cert: Path | None = typer.Option(
+        None, help="TLS 证书（PEM）：只用 HTTPS / TLS certificate, serve HTTPS only"
+    ),
+    tls_key: Path | None = typer.Option(None, help="TLS 私钥（PEM）/ TLS private key"),
 ) -> None:
     """运行 host 节点，应答 guest 的协议消息 / run the host's node.
 
@@ -90,8 +94,9 @@ def party_serve(
     from jinyu.jointmodel.party import PartyDir
     from jinyu.jointmodel.server import make_server
 
-    server = make_server(PartyDir(directory), host, port)
-    console.print(f"joint party serving on http://{host}:{server.server_address[1]}", highlight=False)
+    server = make_server(PartyDir(directory), host, port, tls_cert, tls_key)
+    scheme = "https" if tls_cert and tls_key else "http"
+    console.print(f"joint party serving on {scheme}://{host}:{server.server_address[1]}", highlight=False)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -164,6 +169,9 @@ def job_run(
     directory: Path = DIR,
     job_id: str = typer.Option(..., help="任务 id / job id"),
     host_url: str = typer.Option(..., help="host 节点地址 / the host node, e.g. http://127.0.0.1:8765"),
+    ca_file: Path | None = typer.Option(
+        None, help="https 时信任的 CA 证书 / CA certificate for an https host URL"
+    ),
     json_out: bool = JSON,
 ) -> None:
     """guest 运行（或续跑）任务 / the guest runs or resumes a job.
@@ -172,7 +180,7 @@ def job_run(
     """
     from jinyu.jointmodel import service
 
-    _out(service.run_job(directory, job_id, host_url), json_out)
+    _out(service.run_job(directory, job_id, host_url, ca_file), json_out)
 
 
 @job_app.command("show")
@@ -214,6 +222,9 @@ def model_score(
     version: int | None = typer.Option(None, help="版本，缺省为最新 / version (latest if left out)"),
     ids: Path = typer.Option(..., help="待评分 id 文件，每行一个 / file of ids to score, one a line"),
     host_url: str = typer.Option(..., help="host 节点地址 / the host node"),
+    ca_file: Path | None = typer.Option(
+        None, help="https 时信任的 CA 证书 / CA certificate for an https host URL"
+    ),
     json_out: bool = JSON,
 ) -> None:
     """联合评分（不汇集数据）/ score rows jointly with a registered scorecard, without pooling.
@@ -222,7 +233,7 @@ def model_score(
     """
     from jinyu.jointmodel import service
 
-    result = service.score(directory, model, version, ids, host_url)
+    result = service.score(directory, model, version, ids, host_url, ca_file)
     if json_out:
         print_json(result)
         return

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,10 +37,16 @@ class Aligned:
     valid_y: rules.Vector
 
 
-def run(party: PartyDir, job_id: str, host_url: str, on_batch: BatchHook | None = None) -> dict[str, Any]:
+def run(
+    party: PartyDir,
+    job_id: str,
+    host_url: str,
+    on_batch: BatchHook | None = None,
+    ca_file: Path | None = None,
+) -> dict[str, Any]:
     """Run (or resume) a job to its end; on any failure the job is marked failed with the reason and re-raised."""
     spec, acceptance = jobs.accepted_spec(party, job_id)
-    channel = Channel(party, job_id, spec["host"], host_url)
+    channel = Channel(party, job_id, spec["host"], host_url, ca_file)
     try:
         return _run(party, spec, acceptance, channel, on_batch)
     except JinyuError as exc:

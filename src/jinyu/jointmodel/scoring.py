@@ -8,6 +8,7 @@ dropped. score = offset − factor·intercept + guest points + host points; pd =
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,14 @@ from jinyu.jointmodel.registry import find
 from jinyu.jointmodel.transport import Channel
 
 
-def score(party: PartyDir, model: str, version: int | None, ids: list[str], host_url: str) -> dict[str, Any]:
+def score(
+    party: PartyDir,
+    model: str,
+    version: int | None,
+    ids: list[str],
+    host_url: str,
+    ca_file: Path | None = None,
+) -> dict[str, Any]:
     entry = find(party, model, version)
     spec, _ = jobs.accepted_spec(party, entry["job_id"])
     data = party.load_data()
@@ -27,7 +35,7 @@ def score(party: PartyDir, model: str, version: int | None, ids: list[str], host
         {"id": i, "reason": "guest 无此行 / not in the guest's data"} for i in ids if i not in position
     ]
     known = [i for i in ids if i in position]
-    channel = Channel(party, entry["job_id"], spec["host"], host_url)
+    channel = Channel(party, entry["job_id"], spec["host"], host_url, ca_file)
     answer = channel.call("score-rows", {"ids": known}) if known else None
     host_points = dict(zip(answer.fields["ids"], answer.fields["points"], strict=True)) if answer else {}
     unscored += [

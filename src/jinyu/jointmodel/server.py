@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 from jinyu.core.errors import JinyuError
@@ -71,7 +73,10 @@ class HostNode:
         return session
 
 
-def make_server(party: PartyDir, host: str, port: int) -> HTTPServer:
+def make_server(
+    party: PartyDir, host: str, port: int, tls_cert: Path | None = None, tls_key: Path | None = None
+) -> HTTPServer:
+    """The host's HTTP server; with a certificate and key it speaks HTTPS only (frames then unreadable on the wire)."""
     node = HostNode(party)
 
     class Handler(BaseHTTPRequestHandler):
@@ -99,7 +104,13 @@ def make_server(party: PartyDir, host: str, port: int) -> HTTPServer:
         def log_message(self, format: str, *args: Any) -> None:
             log.info("joint %s", format % args)
 
-    return HTTPServer((host, port), Handler)
+    server = HTTPServer((host, port), Handler)
+    if tls_cert and tls_key:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(tls_cert, tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server
 
 
 def _job_of(frame: bytes) -> str | None:

@@ -38,11 +38,11 @@ def accept_job(path: Path, job_file: Path) -> dict[str, Any]:
     return jobs.accept(PartyDir(path), job_file)
 
 
-def run_job(path: Path, job_id: str, host_url: str) -> dict[str, Any]:
+def run_job(path: Path, job_id: str, host_url: str, ca_file: Path | None = None) -> dict[str, Any]:
     party = PartyDir(path)
     if party.role != "guest":
         raise BadPartyData(detail="任务由 guest（银行）发起运行 / a job is run from the guest's (bank's) dir")
-    return guest.run(party, job_id, host_url)
+    return guest.run(party, job_id, host_url, ca_file=ca_file)
 
 
 def show_job(path: Path, job_id: str) -> dict[str, Any]:
@@ -74,7 +74,9 @@ def public_key(path: Path) -> dict[str, Any]:
     return {"name": party.name, "role": party.role, "public_key": envelope.public_hex(party.key)}
 
 
-def score(path: Path, model: str, version: int | None, ids_file: Path, host_url: str) -> dict[str, Any]:
+def score(
+    path: Path, model: str, version: int | None, ids_file: Path, host_url: str, ca_file: Path | None = None
+) -> dict[str, Any]:
     from jinyu.jointmodel.scoring import score as joint_score
 
     if not ids_file.exists():
@@ -84,4 +86,4 @@ def score(path: Path, model: str, version: int | None, ids_file: Path, host_url:
     ]
     if not ids:
         raise BadPartyData(detail="id 文件为空 / the ids file is empty")
-    return joint_score(PartyDir(path), model, version, ids, host_url)
+    return joint_score(PartyDir(path), model, version, ids, host_url, ca_file)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ class Channel:
     job_id: str
     peer: str
     url: str
+    ca_file: Path | None = None  # trust anchor of an https host URL (the system's when left out)
     timeout: float = 120.0
     bytes_sent: int = 0
     bytes_received: int = 0
@@ -60,7 +62,8 @@ class Channel:
             self.url.rstrip("/") + PATH, data=frame, headers={"Content-Type": "application/octet-stream"}
         )
         try:
-            with urllib.request.urlopen(http, timeout=self.timeout) as response:
+            tls = ssl.create_default_context(cafile=self.ca_file) if self.url.startswith("https:") else None
+            with urllib.request.urlopen(http, timeout=self.timeout, context=tls) as response:
                 body: bytes = response.read()
                 return body
         except urllib.error.HTTPError as exc:
@@ -69,7 +72,7 @@ class Channel:
             raise error(
                 detail=f"{self.peer}: {problem.get('title', '')} {problem.get('detail', '')}".strip()
             ) from exc
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ssl.SSLError) as exc:
             raise PartyUnreachable(detail=f"{self.peer} @ {self.url}: {exc}") from exc
 
 
