@@ -66,7 +66,11 @@ def parties(tmp_path: Path) -> Parties:
         "bank-a": service.init_party(tmp_path / "bank", "bank-a", "guest", guest_csv, "id", "y"),
         "hub": service.init_party(tmp_path / "hub", "hub", "host", host_csv, "id", "y"),
     }
-    for me, peers in {"bank": ("regulator", "hub"), "hub": ("regulator", "bank-a")}.items():
+    for me, peers in {
+        "bank": ("regulator", "hub"),
+        "hub": ("regulator", "bank-a"),
+        "reg": ("bank-a", "hub"),
+    }.items():
         for peer in peers:
             service.trust(tmp_path / me, peer, keys[peer]["public_key"])
     return Parties(tmp_path, tmp_path / "reg", tmp_path / "bank", tmp_path / "hub", guest_csv, host_csv)

@@ -13,9 +13,11 @@ import math
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from jinyu.cli import app
 from jinyu.jointmodel import envelope, service
-from jinyu.jointmodel.journal import read_capture
+from jinyu.jointmodel.journal import read_audit, read_capture
 from jinyu.jointmodel.party import PartyDir
 from tests.jointmodel.conftest import HostProcess, Parties, read_rows, run_cli
 
@@ -82,6 +84,32 @@ def test_joint_job_matches_pooled_training_and_reveals_nothing_raw(
         assert shown["audit_entries"] >= 5 and "model_registered" in shown["audit_events"]
     _assert_capture_is_clean(parties, pooled)
     _assert_joint_scores_follow_both_cards(parties, host)
+    _assert_the_regulator_files_both_signed_reports(parties, metrics)
+
+
+def _assert_the_regulator_files_both_signed_reports(parties: Parties, metrics: dict[str, object]) -> None:
+    for side, name in ((parties.bank, "bank-a"), (parties.hub, "hub")):
+        out = parties.root / f"report-{name}.json"
+        made = CliRunner().invoke(
+            app, ["joint", "job", "report", "--dir", str(side), "--job-id", "j1", "--out", str(out)]
+        )
+        assert made.exit_code == 0, made.output
+        filed = CliRunner().invoke(
+            app, ["joint", "job", "receive", "--dir", str(parties.reg), "--report", str(out), "--json"]
+        )
+        assert filed.exit_code == 0, filed.output
+        body = json.loads(filed.output)
+        assert body["party"] == name and body["status"] == "done" and body["version"] == 1
+        assert body["metrics"] == metrics
+    forged = json.loads(out.read_text())
+    forged["report"]["metrics"] = {"auc": 0.99}
+    out.write_text(json.dumps(forged))
+    refused = CliRunner().invoke(
+        app, ["joint", "job", "receive", "--dir", str(parties.reg), "--report", str(out)]
+    )
+    assert refused.exit_code == 1 and "Signature" in refused.output
+    events = [e["event"] for e in read_audit(parties.reg / "jobs" / "j1" / "audit.jsonl")]
+    assert events == ["job_declared", "job_reported", "job_reported"]
 
 
 def _assert_joint_scores_follow_both_cards(parties: Parties, host: HostProcess) -> None:

@@ -244,3 +244,41 @@ def model_score(
     )
     for row in result["unscored"]:
         console.print(f"未评分 / not scored: {row['id']} — {row['reason']}", highlight=False)
+
+
+@job_app.command("report")
+@handle_errors
+def job_report(
+    directory: Path = DIR,
+    job_id: str = typer.Option(..., help="任务 id / job id"),
+    out: Path = typer.Option(..., help="签名报告文件 / the signed report file to write"),
+) -> None:
+    """参与方给监管方的签名报告 / a party's signed report of a job for the regulator.
+
+    Example: jinyu joint job report --dir bank --job-id j1 --out j1-bank.json
+    """
+    import json
+
+    from jinyu.jointmodel import report
+    from jinyu.jointmodel.party import PartyDir
+
+    document = report.make(PartyDir(directory), job_id)
+    out.write_text(json.dumps(document, indent=2, ensure_ascii=False))
+    _out({"report": str(out), "audit_head": document["report"]["audit_head"]}, False)
+
+
+@job_app.command("receive")
+@handle_errors
+def job_receive(
+    directory: Path = DIR,
+    report_file: Path = typer.Option(..., "--report", help="参与方的签名报告 / a party's signed report"),
+    json_out: bool = JSON,
+) -> None:
+    """监管方核验并登记参与方报告 / the regulator verifies and files a party's report.
+
+    Example: jinyu joint job receive --dir reg --report j1-bank.json --json
+    """
+    from jinyu.jointmodel import report
+    from jinyu.jointmodel.party import PartyDir
+
+    _out(report.receive(PartyDir(directory), report_file), json_out)

@@ -189,7 +189,9 @@ class HostSession:
             return {}, []
         version = int(message.fields["version"])
         entry = register(self.party, self.spec, self._card(), metrics, self.data, version)
-        self.party.save_state(self.job_id, status="done", model=entry["model"], version=entry["version"])
+        self.party.save_state(
+            self.job_id, status="done", metrics=metrics, model=entry["model"], version=entry["version"]
+        )
         self.party.audit(
             self.job_id, "model_registered", {"model": entry["model"], "version": entry["version"]}
         )
