@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from jinyu.jointmodel import guest, service
-from jinyu.jointmodel.errors import PartyUnreachable, SignatureRejected
+from jinyu.jointmodel.errors import PartyUnreachable
 from jinyu.jointmodel.journal import read_audit, read_capture
 from jinyu.jointmodel.party import PartyDir
 from jinyu.jointmodel.server import PATH
@@ -58,6 +58,9 @@ def test_a_host_killed_mid_epoch_fails_the_job_cleanly_and_it_resumes(
         if e["event"] == "training_started"
     ]
     assert starts == [{"from_epoch": 0}, {"from_epoch": 1}]
+    assert guest.run(bank, "j2", restarted.url) == bank.state(
+        "j2"
+    )  # done: answered from its state, host down
     # the resumed model equals an uninterrupted one (same batches, same updates, CKKS noise aside)
     parties.job("j3", epochs=3)
     again = PartyDir(parties.bank)
@@ -100,9 +103,6 @@ def test_a_host_refuses_an_unknown_signer_and_a_replayed_frame(parties: Parties,
     assert status == 401 and problem["code"] == "joint_signature_rejected"
     events = [e["event"] for e in read_audit(parties.hub / "jobs" / "j5" / "audit.jsonl")]
     assert events.count("message_rejected") == 2
-    with pytest.raises(SignatureRejected):
-        service.trust(parties.bank, "hub", "00" * 32)
-        guest.run(bank, "j5", host.url)
 
 
 def _post(url: str, frame: bytes) -> tuple[int, dict[str, str]]:

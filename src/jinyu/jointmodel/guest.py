@@ -44,8 +44,11 @@ def run(
     on_batch: BatchHook | None = None,
     ca_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) a job to its end; on any failure the job is marked failed with the reason and re-raised."""
+    """Run (or resume) a job to its end; on any failure the job is marked failed with the reason and re-raised.
+    A job already done is not run again: its state is the answer."""
     spec, acceptance = jobs.accepted_spec(party, job_id)
+    if party.state(job_id).get("status") == "done":  # running a finished job again answers its result
+        return party.state(job_id)
     channel = Channel(party, job_id, spec["host"], host_url, ca_file)
     try:
         return _run(party, spec, acceptance, channel, on_batch)
