@@ -38,6 +38,7 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "app",
         "信用信息名片 / credit cards: card, snapshot, snapshots, views, snapshot-all",
     ),
+    "joint": ("jinyu.jointmodel.cli", "app", "联合建模 / joint modelling: PSI, vertical LR"),
 }
 
 
