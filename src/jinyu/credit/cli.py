@@ -7,18 +7,20 @@ job: it snapshots every registered enterprise's card in one batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
 import typer
 
 from jinyu.analytics import DuckDBEngine
+from jinyu.audit import service as audit
 from jinyu.config import get_settings
 from jinyu.consent.rules import Purpose
 from jinyu.core.auth import SYSTEM, Perm, Principal
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
+from jinyu.core.errors import NotFound, PermissionDenied
+from jinyu.core.runtime import sessionmaker_for, unit_of_work
 from jinyu.credit import service
 from jinyu.credit.schemas import CardOut
 from jinyu.party.acting import acting_principal
@@ -74,6 +76,33 @@ def _print_card(card: CardOut) -> None:
         console.print(f"未获授权 / not covered: {', '.join(card.not_shown)}")
 
 
+def _shown(principal: Principal, uscc: str, call: Callable[[], CardOut]) -> CardOut:
+    """Run a card read; a refusal is audited afterwards in a transaction of its own (as the API does)."""
+    try:
+        return call()
+    except (NotFound, PermissionDenied) as exc:
+        audit.record_outcome(
+            sessionmaker_for(get_settings()),
+            principal,
+            action="credit.card.view",
+            subject_type="enterprise_uscc",
+            subject_ids=[uscc],
+            outcome="not_found" if isinstance(exc, NotFound) else "denied",
+            detail={"code": exc.code, "via": "cli"},
+        )
+        raise
+
+
+def _card(principal: Principal, uscc: str, why: Purpose) -> CardOut:
+    with unit_of_work() as session, _engine() as engine:
+        return service.card(session, principal, engine, uscc, why)
+
+
+def _snapshot(principal: Principal, uscc: str, why: Purpose, version: int) -> CardOut:
+    with unit_of_work() as session, _engine() as engine:
+        return service.snapshot(session, principal, engine, uscc, why, version)
+
+
 @app.command("card")
 @handle_errors
 def card(
@@ -90,8 +119,7 @@ def card(
     """
     why = _purpose(purpose)
     principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session, _engine() as engine:
-        result = service.card(session, principal, engine, uscc, why)
+    result = _shown(principal, uscc, lambda: _card(principal, uscc, why))
     print_json(result) if json_out else _print_card(result)
 
 
@@ -112,8 +140,7 @@ def snapshot(
     """
     why = _purpose(purpose)
     principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session, _engine() as engine:
-        result = service.snapshot(session, principal, engine, uscc, why, version)
+    result = _shown(principal, uscc, lambda: _snapshot(principal, uscc, why, version))
     print_json(result) if json_out else _print_card(result)
 
 
