@@ -24,7 +24,12 @@ def console_login(client: TestClient, username: str, password: str = PASSWORD) -
     assert page.status_code == 200
     resp = client.post(
         "/console/login",
-        data={"username": username, "password": password, "csrf_token": csrf_of(page.text), "next": "/console"},
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_of(page.text),
+            "next": "/console",
+        },
         follow_redirects=False,
     )
     assert resp.status_code == 303, resp.text

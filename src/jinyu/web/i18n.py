@@ -77,7 +77,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "reason": ("原因", "Reason"),
     "granted": ("已授权", "Granted"),
     "revoked": ("已撤销", "Revoked"),
-    "who_looked": ("谁查看了本企业数据", "Who looked at your data"),
     "status": ("状态", "Status"),
     "business_date": ("业务日期", "Business date"),
     "medfee": ("医疗费用（元）", "Medical fees (yuan)"),

@@ -70,9 +70,7 @@ def login(
         )
     except JinyuError as exc:
         error = bilingual(exc.title, seen.lang)
-        refused = render(
-            request, "login.html", seen, exc.status, next=target, username=username, error=error
-        )
+        refused = render(request, "login.html", seen, exc.status, next=target, username=username, error=error)
         refused.headers.update(exc.headers())
         return refused
     response = RedirectResponse(target, status_code=303)

@@ -1,4 +1,4 @@
-"""The enterprise's grants (grant, revoke, who looked at its data); banks and regulators see the grants they may."""
+"""The enterprise's grants (grant, revoke); banks and regulators see the grants they may."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from jinyu.audit import service as audit
-from jinyu.audit.schemas import AuditEntryOut, AuditFilter, PageRequest
 from jinyu.consent import service as consent
 from jinyu.consent.rules import Purpose, Scope
 from jinyu.consent.schemas import GrantCreate, GrantRevoke
@@ -50,17 +48,8 @@ def _page(
         scopes=[s.value for s in Scope],
         purposes=[p.value for p in Purpose],
         default_until=default_until,
-        looked=_who_looked(session, principal),
         error=error,
     )
-
-
-def _who_looked(session: Session, principal: Principal) -> list[AuditEntryOut]:
-    """The audit trail's reads of the caller's own enterprise (enterprises only, when they may read audit)."""
-    if not principal.has(Perm.AUDIT_READ) or not principal.has(Perm.CONSENT_GRANT):
-        return []
-    found = audit.search(session, principal, AuditFilter(subject_id=principal.org_id), PageRequest(limit=50))
-    return found.items
 
 
 @router.post("/console/consents")
