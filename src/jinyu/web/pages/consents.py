@@ -17,6 +17,7 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import SHANGHAI, local, utcnow
 from jinyu.core.errors import FieldError, InvalidInput
 from jinyu.core.web import SessionDep
+from jinyu.party import service as party
 from jinyu.web import i18n
 from jinyu.web.pages.common import org_names, page_requires
 from jinyu.web.render import render
@@ -45,6 +46,7 @@ def _page(
         grants=grants,
         names=org_names(session, [g.grantee_org_id for g in grants]),
         can_grant=principal.has(Perm.CONSENT_GRANT),
+        banks=party.bank_directory(session, principal) if principal.has(Perm.CONSENT_GRANT) else [],
         scopes=[s.value for s in Scope],
         purposes=[p.value for p in Purpose],
         default_until=default_until,
