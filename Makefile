@@ -7,7 +7,7 @@ RUN := $(UV) run --frozen
 PORT ?= 8000
 DATA_DIR ?= ./var
 
-.PHONY: bootstrap demo test test-fast lint format bench docs clean
+.PHONY: bootstrap demo test test-fast test-browser browser-deps lint format bench docs clean
 
 bootstrap: .venv/.synced
 
@@ -27,7 +27,18 @@ test: bootstrap
 	$(RUN) python -m tests.run
 
 test-fast: bootstrap
-	$(RUN) pytest -m "not spark" -n 2 -q
+	$(RUN) pytest -m "not spark and not browser" -n 2 -q
+
+# The console's browser tests drive Debian's Chromium (not a browser build downloaded by Playwright).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Chromium from Debian / 安装 Chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version 2>/dev/null || { echo "Chromium is missing / 未安装 Chromium" >&2; exit 1; }
+
+test-browser: bootstrap browser-deps
+	$(RUN) pytest -m browser -q -p no:cacheprovider
 
 lint: bootstrap
 	$(RUN) ruff check src tests benchmarks

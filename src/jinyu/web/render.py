@@ -46,6 +46,8 @@ def bilingual(text: str, lang: str) -> str:
 
 def render(request: Request, template: str, seen: Visitor, status: int = 200, **context: Any) -> HTMLResponse:
     lang = seen.lang
+    # the page's own address (a POST's answer names the GET page it shows, for the menu and the language switch)
+    path = context.pop("page_path", request.url.path)
 
     def t(key: str) -> str:
         return i18n.translate(key, lang)
@@ -55,7 +57,7 @@ def render(request: Request, template: str, seen: Visitor, status: int = 200, **
         lang=lang,
         me=seen.principal,
         menu=menu_for(seen.principal),
-        path=request.url.path,
+        path=path,
         csrf=seen.csrf_token,
         bilingual=lambda text: bilingual(text, lang),
         **context,

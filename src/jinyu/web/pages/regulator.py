@@ -136,5 +136,6 @@ def _audit(
         subject_id=subject_id,
         verdict=verdict,
         can_verify=principal.has(Perm.AUDIT_VERIFY),
+        page_path="/console/audit",
         error=i18n.translate("csrf", seen.lang) if csrf_failed else None,
     )
