@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 TOOLS := .tools
-UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+# Always .tools/bin/uv (a link to a uv already on PATH, else installed there), so the README's
+# `.tools/bin/uv run jinyu ...` works as written on every machine.
+UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 PORT ?= 8000
 DATA_DIR ?= ./var
@@ -12,9 +14,12 @@ DATA_DIR ?= ./var
 bootstrap: .venv/.synced
 
 $(TOOLS)/bin/uv:
-	@echo "uv not found: installing it into $(TOOLS)/ (from PyPI) / 安装 uv"
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+	@if command -v uv >/dev/null 2>&1; then \
+	  mkdir -p $(TOOLS)/bin && ln -sf "$$(command -v uv)" $@; \
+	else \
+	  echo "uv not found: installing it into $(TOOLS)/ (from PyPI) / 安装 uv"; \
+	  $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv; \
+	fi
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --group dev

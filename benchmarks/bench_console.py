@@ -12,6 +12,7 @@ Usage: python benchmarks/bench_console.py [--runs 15] [--data-dir DIR] [--out co
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import statistics
@@ -55,6 +56,11 @@ def _ms(client: TestClient, path: str) -> float:
     return elapsed
 
 
+def _planted_loan(data_dir: Path) -> str:
+    with (data_dir / "region" / "risk_labels.csv").open(encoding="utf-8") as fh:
+        return next(row["loan_id"] for row in csv.DictReader(fh) if row["analysis"] == "return_flow")
+
+
 def _p95(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
@@ -77,6 +83,8 @@ def main() -> None:
             perms = ROLE_PERMISSIONS[Role(cred.role)]
             _login(client, username, cred.password)
             pages = [path for path, _, perm in MENU if perm in perms and path != "/console/loans"]
+            if username == "bank_risk":  # the loan check with a planted return-flow loan of the demo bank
+                pages.append(f"/console/loans?loan_id={_planted_loan(data_dir)}")
             samples: dict[str, list[float]] = {BASELINE: []} | {p: [] for p in pages}
             for path in samples:
                 _ms(client, path)  # warm: templates compiled, connections open
