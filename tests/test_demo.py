@@ -201,3 +201,19 @@ def test_the_demo_hospital_settles_replays_cancels_and_settles_again(demo_settin
         visit = client.post("/api/v1/claims/settlements", headers=key, json=outpatient)
         assert (visit.status_code, visit.json()["payout"]) == (201, "0.00"), visit.text
         assert [li["code"] for li in visit.json()["outcome"]["liabilities"]] == ["special_drug"]
+
+
+def test_the_demo_says_who_can_trace_each_planted_loan(demo_settings: Settings) -> None:
+    """The table `jinyu demo` prints agrees with the API: a loan listed for a user is traced for them, and the
+    other bank's user (not listed) gets 404 for it."""
+    from jinyu.demo_loans import planted_loans
+
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    loans = planted_loans(demo_settings, [(c["username"], c["role"], c["org_id"]) for c in creds])
+    assert loans and all(set(p.users) <= {"bank_risk", "bank_officer", "bank2_risk"} for p in loans)
+    second_bank = next(p for p in loans if p.analysis == "return_flow" and "bank2_risk" in p.users)
+    assert "bank_risk" not in second_bank.users
+    with TestClient(create_app(demo_settings)) as client:
+        url = f"/api/v1/risk/loans/{second_bank.loan_id}/return-flow"
+        assert client.get(url, headers=_login(client, creds, "bank2_risk")).status_code == 200
+        assert client.get(url, headers=_login(client, creds, "bank_risk")).status_code == 404
