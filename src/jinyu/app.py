@@ -238,6 +238,7 @@ def body_limits(settings: Settings) -> tuple[tuple[str, str, int], ...]:
     return (
         ("POST", f"{API}/ingest/", settings.max_ingest_upload_bytes),
         ("POST", f"{API}/risk/statements/verify", settings.max_statement_upload_bytes),
+        ("POST", "/console/statements", settings.max_statement_upload_bytes),  # the console's upload of one
     )
 
 

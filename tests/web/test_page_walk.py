@@ -19,6 +19,7 @@ BRANCHES = (OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET)
 PAGES: dict[str, Perm] = {
     "/console": Perm.ORG_READ,
     "/console/risk": Perm.RISK_STATS,
+    "/console/statements": Perm.RISK_QUERY,
     "/console/loans": Perm.RISK_QUERY,
     "/console/claims": Perm.CLAIM_REPORT,
     "/console/settlements": Perm.CLAIM_READ,

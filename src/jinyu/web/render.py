@@ -24,6 +24,7 @@ ENV.filters.update(yuan=i18n.yuan, number=i18n.number, percent=i18n.percent, sha
 MENU: tuple[tuple[str, str, Perm], ...] = (
     ("/console", "overview", Perm.ORG_READ),
     ("/console/risk", "risk", Perm.RISK_STATS),
+    ("/console/statements", "statements", Perm.RISK_QUERY),
     ("/console/loans", "loan_check", Perm.RISK_QUERY),
     ("/console/claims", "claims", Perm.CLAIM_REPORT),
     ("/console/settlements", "settlements", Perm.CLAIM_READ),

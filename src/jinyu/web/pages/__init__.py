@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from jinyu.web.pages import access, claims, consents, loans, overview, regulator
+from jinyu.web.pages import access, claims, consents, loans, overview, regulator, statements
 
 router = APIRouter(include_in_schema=False)
-for module in (access, overview, regulator, claims, consents, loans):
+for module in (access, overview, regulator, claims, consents, loans, statements):
     router.include_router(module.router)
 
 __all__ = ["router"]
