@@ -34,12 +34,13 @@ test: bootstrap
 test-fast: bootstrap
 	$(RUN) pytest -m "not spark and not browser" -n 2 -q
 
-# The console's browser tests drive Debian's Chromium (not a browser build downloaded by Playwright).
+# The console's browser tests drive Debian's Chromium (not a browser build downloaded by Playwright), with a
+# Chinese font so that screenshots show the pages' text.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Chromium from Debian / 安装 Chromium"; \
+	@{ command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ]; } || { \
+	  echo "installing Chromium and a CJK font from Debian / 安装 Chromium 与中文字体"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 	@chromium --version 2>/dev/null || { echo "Chromium is missing / 未安装 Chromium" >&2; exit 1; }
 
 test-browser: bootstrap browser-deps
