@@ -129,3 +129,10 @@ def test_api_docs_load_nothing_from_elsewhere(client: TestClient, path: str) -> 
     assert urls and all(u.startswith("/") and not u.startswith("//") for u in urls), urls
     for url in urls:
         assert client.get(url).status_code == 200, url
+
+
+def test_an_unknown_console_address_is_a_page(client: TestClient) -> None:
+    resp = client.get("/console/no-such-page")
+    assert resp.status_code == 404 and resp.headers["content-type"].startswith("text/html")
+    api = client.get("/api/v1/no-such-thing")
+    assert api.headers["content-type"].startswith("application/problem+json")
