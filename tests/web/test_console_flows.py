@@ -38,7 +38,7 @@ def test_enterprise_grants_and_revokes_through_the_forms(client: TestClient, ses
     assert done.status_code == 200 and "重庆测试银行" in done.text
     grant_id = re.search(r'data-grant="([^"]+)"', done.text)
     assert grant_id is not None
-    assert "statements, tax" in done.text and f"{until} 23:59" in done.text  # end of day, Asia/Shanghai
+    assert "对公流水、纳税" in done.text and f"{until} 23:59" in done.text  # end of day, Asia/Shanghai
 
     console_login(client, officer)  # the bank sees the grant, and may not grant
     seen = client.get("/console/consents")
@@ -60,7 +60,7 @@ def test_enterprise_grants_and_revokes_through_the_forms(client: TestClient, ses
     revoked = client.post(
         f"/console/consents/{grant_id.group(1)}/revoke", data={"csrf_token": token, "reason": "贷款已结清"}
     )
-    assert revoked.status_code == 200 and ">revoked<" in revoked.text
+    assert revoked.status_code == 200 and 'data-state="revoked">已撤销<' in revoked.text
 
 
 def test_grant_form_refuses_bad_input_with_the_field(client: TestClient, session: Session) -> None:

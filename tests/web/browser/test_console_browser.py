@@ -54,10 +54,10 @@ def test_enterprise_grants_a_bank_and_revokes(page: Any, live: Live) -> None:
     page.select_option("#purpose", "statement_verification")
     page.click("#grant")
     row = page.locator("#grants tbody tr").first
-    assert live.bank_name in row.inner_text() and "active" in row.inner_text()
+    assert live.bank_name in row.inner_text() and "有效" in row.inner_text()
     row.locator("input[name=reason]").fill("合作结束")
     row.locator("button.revoke").click()
-    assert "revoked" in page.locator("#grants tbody tr").first.inner_text()
+    assert "已撤销" in page.locator("#grants tbody tr").first.inner_text()
 
 
 def test_bank_checks_a_loan(page: Any, live: Live) -> None:
