@@ -27,6 +27,7 @@ from jinyu.party.service.identity import (
 from jinyu.party.service.logins import login
 from jinyu.party.service.orgs import (
     RegistryOrg,
+    bank_directory,
     create_org,
     enterprises_by_codes,
     find_enterprise,
@@ -51,6 +52,7 @@ __all__ = [
     "api_key_refresh_due",
     "authenticate_api_key",
     "authenticate_token",
+    "bank_directory",
     "cached_api_key_principal",
     "change_own_password",
     "create_org",

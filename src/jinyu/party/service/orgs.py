@@ -131,6 +131,13 @@ def list_orgs(
     )
 
 
+def bank_directory(session: Session, principal: Principal, limit: int = 1000) -> list[OrgOut]:
+    """Banks an enterprise may name in a consent grant. Banks are public institutions: their names and ids are
+    no one's personal data, so the directory is not scoped to the caller's tree (their users and data are)."""
+    principal.require(Perm.CONSENT_GRANT)
+    return [OrgOut.model_validate(o) for o in repo.list_banks(session, limit)]
+
+
 @dataclass(frozen=True)
 class RegistryOrg:
     """One organisation as the registry datasets describe it (already validated by ingestion)."""
