@@ -58,6 +58,10 @@ class Perm(StrEnum):
     CLAIM_READ = "claim.read"
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
+    GOVERNANCE_READ = "governance.read"  # quality report and remediation items of the own organisation
+    GOVERNANCE_READ_ALL = "governance.read_all"  # every provider's
+    GOVERNANCE_MANAGE = "governance.manage"  # rules, checks, assigning and verifying remediation
+    REMEDIATION_RESPOND = "governance.remediation.respond"  # a provider answers its own items
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -68,11 +72,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
@@ -88,11 +94,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
         | {Perm.GOVDATA_READ}
     ),
-    Role.DATA_PROVIDER: frozenset(_EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ}),
+    Role.DATA_PROVIDER: frozenset(
+        _EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ} | {Perm.GOVERNANCE_READ, Perm.REMEDIATION_RESPOND}
+    ),
     Role.PLATFORM_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.ENTERPRISE_REVIEW}
         | {Perm.INGEST_RUN, Perm.INGEST_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
     ),
 }
 
