@@ -32,6 +32,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "ingest_quarantine",
         "查看被拒绝的行（仅提供方）/ open a load's rejected rows (providing organisation only)",
     ),
+    "governance": (
+        "jinyu.governance.cli",
+        "app",
+        "数据治理 / data governance: sources, rules, check, report, remediation",
+    ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
 }
 

@@ -57,9 +57,8 @@ def check_condition(condition: str, contract: Contract) -> exp.Expr:
     for node in tree.walk():
         if not isinstance(node, _ALLOWED):
             raise invalid("condition", f"条件中不允许 / not allowed in a condition: {node.key.upper()}")
-        if isinstance(node, exp.Column):
-            if node.table or node.name not in contract.column_names:
-                raise invalid("condition", f"{contract.name} 没有列 / has no column {node.sql()!r}")
+        if isinstance(node, exp.Column) and (node.table or node.name not in contract.column_names):
+            raise invalid("condition", f"{contract.name} 没有列 / has no column {node.sql()!r}")
     return tree
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -64,7 +65,7 @@ def _as_date(value: Any) -> dt.date | None:
 
 
 def freshness(
-    plan: CheckPlan, rows: list[Mapping[str, Any]], provider: str, as_of: dt.date
+    plan: CheckPlan, rows: Sequence[Mapping[str, Any]], provider: str, as_of: dt.date
 ) -> list[dict[str, Any]]:
     """Per freshness rule and provider: the latest value, its age in days and whether it is stale."""
     out = []
@@ -78,13 +79,18 @@ def freshness(
         for who, day in sorted(latest.items()):
             age = (as_of - day).days
             out.append(
-                {"rule": rule.code, "provider": who, "latest": day.isoformat(), "age_days": age,
-                 "stale": age > (rule.max_age_days or 0)}  # fmt: skip
+                {
+                    "rule": rule.code,
+                    "provider": who,
+                    "latest": day.isoformat(),
+                    "age_days": age,
+                    "stale": age > (rule.max_age_days or 0),
+                }
             )
     return out
 
 
-def drift(plan: CheckPlan, rows: list[Mapping[str, Any]], provider: str) -> list[dict[str, Any]]:
+def drift(plan: CheckPlan, rows: Sequence[Mapping[str, Any]], provider: str) -> list[dict[str, Any]]:
     """Per drift rule, provider and period: the statistic and its change from the provider's previous period;
     `drifted` when the change is beyond the bound (null share: absolute; mean: relative to the earlier mean)."""
     out = []
@@ -101,12 +107,18 @@ def drift(plan: CheckPlan, rows: list[Mapping[str, Any]], provider: str) -> list
         bound = Decimal(str(rule.bound))
         for who, points in sorted(series.items()):
             points.sort()
-            for (_, before), (period, now) in zip(points, points[1:], strict=False):
+            for (_, before), (period, now) in itertools.pairwise(points):
                 if before is None or now is None or (rule.stat == "mean" and before == 0):
                     continue
                 change = abs(now - before) if rule.stat == "null_share" else abs(now - before) / abs(before)
                 out.append(
-                    {"rule": rule.code, "provider": who, "period": period, "value": str(now.quantize(_PP)),
-                     "change": str(change.quantize(_PP)), "drifted": change > bound}  # fmt: skip
+                    {
+                        "rule": rule.code,
+                        "provider": who,
+                        "period": period,
+                        "value": str(now.quantize(_PP)),
+                        "change": str(change.quantize(_PP)),
+                        "drifted": change > bound,
+                    }
                 )
     return out

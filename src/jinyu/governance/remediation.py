@@ -3,7 +3,7 @@ by a later check. Every move is recorded as an event and in the audit trail."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
@@ -17,11 +17,18 @@ from jinyu.governance.schemas import AssignIn, RemediationOut, RespondIn
 
 
 def _move(session: Session, item: RemediationItem, to: str, actor: Principal, note: str | None) -> None:
-    event = RemediationEvent(item_id=item.id, from_status=item.status, to_status=to,
-                             actor=actor.subject_id, note=note)  # fmt: skip
+    event = RemediationEvent(
+        item_id=item.id, from_status=item.status, to_status=to, actor=actor.subject_id, note=note
+    )
     session.add(event)
-    audit.record(session, actor, action="governance.remediation", subject_type="remediation_item",
-                 subject_ids=[item.id], detail={"from": item.status, "to": to})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        action="governance.remediation",
+        subject_type="remediation_item",
+        subject_ids=[item.id],
+        detail={"from": item.status, "to": to},
+    )
     item.status = to
     item.updated_at = utcnow()
 
@@ -43,17 +50,30 @@ def after_check(session: Session, run: CheckRun, cells: list[Cell]) -> None:
     for (provider, period, rule_code), failed in sorted(current.items()):
         if failed and (provider, period, rule_code) not in in_progress:
             item = RemediationItem(
-                dataset=run.dataset, provider=provider, period=period, rule_code=rule_code,
-                failed_at_open=failed, failed_now=failed, status=lifecycle.OPEN,
-                opened_run_id=run.id, last_run_id=run.id,
-            )  # fmt: skip
+                dataset=run.dataset,
+                provider=provider,
+                period=period,
+                rule_code=rule_code,
+                failed_at_open=failed,
+                failed_now=failed,
+                status=lifecycle.OPEN,
+                opened_run_id=run.id,
+                last_run_id=run.id,
+            )
             session.add(item)
             session.flush()
-            session.add(RemediationEvent(item_id=item.id, from_status=None, to_status=lifecycle.OPEN,
-                                         actor=SYSTEM.subject_id, note=f"check {run.id}"))  # fmt: skip
+            session.add(
+                RemediationEvent(
+                    item_id=item.id,
+                    from_status=None,
+                    to_status=lifecycle.OPEN,
+                    actor=SYSTEM.subject_id,
+                    note=f"check {run.id}",
+                )
+            )
 
 
-def _readable(session: Session, principal: Principal):  # type: ignore[no-untyped-def]
+def _readable(session: Session, principal: Principal) -> Select[tuple[RemediationItem]]:
     stmt = select(RemediationItem)
     visible = scope.provider_codes(session, principal)
     return stmt if visible is None else stmt.where(RemediationItem.provider.in_(sorted(visible)))

@@ -84,7 +84,9 @@ class Rule(BaseModel):
     values: list[str] = Field(default_factory=list, description="in_set: the allowed values")
     code_list: str | None = Field(default=None, description="in_set: 'industry' or 'district'")
     min: str | None = Field(default=None, description="range: lowest allowed value (inclusive)")
-    max: str | None = Field(default=None, description="range: highest allowed (inclusive); 'as_of' = check day")
+    max: str | None = Field(
+        default=None, description="range: highest allowed (inclusive); 'as_of' = check day"
+    )
     condition: str | None = Field(default=None, max_length=500, description="expression: must hold per row")
     target: str | None = Field(default=None, description="reference: 'dataset.column' that must exist")
     max_age_days: int | None = Field(default=None, ge=0, le=3660, description="freshness: promised delay")
@@ -114,7 +116,11 @@ def _need(ok: bool, field: str, message: str) -> None:
 
 def check_rule(rule: Rule) -> None:
     """Raise `InvalidInput` naming the field when the rule does not fit its kind or its dataset's contract."""
-    _need(bool(_CODE_RE.match(rule.code)), "code", "规则编号形如 dataset.column.kind / code like loans.term.range")
+    _need(
+        bool(_CODE_RE.match(rule.code)),
+        "code",
+        "规则编号形如 dataset.column.kind / code like loans.term.range",
+    )
     contract = CONTRACTS.get(rule.dataset)
     _need(contract is not None, "dataset", f"未知数据集 / unknown dataset {rule.dataset!r}")
     assert contract is not None
@@ -187,7 +193,9 @@ def _drift(rule: Rule, contract: Contract) -> None:
     _need(rule.stat in ("null_share", "mean"), "stat", "null_share 或 mean / null_share or mean")
     _need(rule.bound is not None, "bound", "需要上限 / a bound is required")
     if rule.stat == "mean":
-        _need(_kind_of(rule, contract) in _NUMERIC, "column", "均值只用于数值列 / mean needs a numeric column")
+        _need(
+            _kind_of(rule, contract) in _NUMERIC, "column", "均值只用于数值列 / mean needs a numeric column"
+        )
 
 
 def _not_null(rule: Rule, contract: Contract) -> None:
@@ -225,10 +233,15 @@ def parse_rules(text: str, source: str = "rules") -> list[Rule]:
             errors.extend(FieldError(f"rules[{i}].{f.field}", f.message) for f in exc.fields)
         except ValidationError as exc:
             errors.extend(
-                FieldError(f"rules[{i}]." + ".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()
+                FieldError(f"rules[{i}]." + ".".join(str(p) for p in e["loc"]), e["msg"])
+                for e in exc.errors()
             )
     codes = [r.code for r in rules]
-    errors.extend(FieldError("rules", f"规则编号重复 / repeated code {c}") for c in sorted(set(codes)) if codes.count(c) > 1)
+    errors.extend(
+        FieldError("rules", f"规则编号重复 / repeated code {c}")
+        for c in sorted(set(codes))
+        if codes.count(c) > 1
+    )
     if errors:
         raise InvalidInput(detail=f"{source}: 规则无效 / invalid rules", fields=errors)
     return rules

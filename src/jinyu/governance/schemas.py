@@ -24,8 +24,12 @@ class RuleOut(BaseModel):
 class CheckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dataset: str | None = Field(default=None, description="空 = 全部已加载数据集 / empty: every loaded dataset")
-    as_of: dt.date | None = Field(default=None, description="检查日 / check day (default: today, Asia/Shanghai)")
+    dataset: str | None = Field(
+        default=None, description="空 = 全部已加载数据集 / empty: every loaded dataset"
+    )
+    as_of: dt.date | None = Field(
+        default=None, description="检查日 / check day (default: today, Asia/Shanghai)"
+    )
 
 
 class CheckRunOut(BaseModel):
@@ -91,7 +95,9 @@ class RemediationOut(BaseModel):
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    assignee: str | None = Field(default=None, max_length=64, description="提供方联系人 / contact at the provider")
+    assignee: str | None = Field(
+        default=None, max_length=64, description="提供方联系人 / contact at the provider"
+    )
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -58,10 +58,16 @@ def effective_rules(session: Session) -> list[tuple[Rule, str]]:
 
 def _out(rule: Rule, source: str) -> RuleOut:
     return RuleOut(
-        code=rule.code, dataset=rule.dataset, kind=rule.kind.value, category=rule.category.value,
-        title=rule.title, version=rule.version, active=rule.active, source=source,
+        code=rule.code,
+        dataset=rule.dataset,
+        kind=rule.kind.value,
+        category=rule.category.value,
+        title=rule.title,
+        version=rule.version,
+        active=rule.active,
+        source=source,
         body=rule.model_dump(mode="json", exclude_defaults=True),
-    )  # fmt: skip
+    )
 
 
 def list_rules(session: Session, principal: Principal, dataset: str | None = None) -> list[RuleOut]:
@@ -81,14 +87,29 @@ def put_rule(session: Session, principal: Principal, rule: Rule) -> RuleOut:
     principal.require(Perm.GOVERNANCE_MANAGE)
     current = {r.code: r for r, _ in effective_rules(session)}.get(rule.code)
     if current is not None and current.dataset != rule.dataset:
-        raise invalid("dataset", f"规则 {rule.code} 属于 {current.dataset} / the rule belongs to {current.dataset}")
+        raise invalid(
+            "dataset", f"规则 {rule.code} 属于 {current.dataset} / the rule belongs to {current.dataset}"
+        )
     version = (current.version + 1) if current else 1
     rule = rule.model_copy(update={"version": version})
-    session.add(QualityRule(code=rule.code, version=version, dataset=rule.dataset,
-                            body=rule.model_dump(mode="json"), created_by=principal.subject_id))  # fmt: skip
+    session.add(
+        QualityRule(
+            code=rule.code,
+            version=version,
+            dataset=rule.dataset,
+            body=rule.model_dump(mode="json"),
+            created_by=principal.subject_id,
+        )
+    )
     session.flush()
-    audit.record(session, principal, action="governance.rule.put", subject_type="quality_rule",
-                 subject_ids=[rule.code], detail={"version": version, "dataset": rule.dataset})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        action="governance.rule.put",
+        subject_type="quality_rule",
+        subject_ids=[rule.code],
+        detail={"version": version, "dataset": rule.dataset},
+    )
     return _out(rule, "api")
 
 
@@ -143,24 +164,46 @@ def _check_one(
     cells = rate.cells(plan, rows, default_provider, as_of.strftime("%Y-%m"))
     totals = [c for c in cells if c.rule_code == rate.ALL_RULES]
     run = CheckRun(
-        dataset=dataset, trigger=trigger, load_id=load_id, as_of=as_of, engine=engine.kind,
+        dataset=dataset,
+        trigger=trigger,
+        load_id=load_id,
+        as_of=as_of,
+        engine=engine.kind,
         rule_set=[f"{r.code}@{r.version}" for r in (*plan.row_rules, *plan.freshness, *plan.drift)],
-        findings={"skipped": plan.skipped, "freshness": rate.freshness(plan, rows, default_provider, as_of),
-                  "drift": rate.drift(plan, rows, default_provider)},
-        rows_checked=sum(c.checked for c in totals), rows_anomalous=sum(c.failed for c in totals),
-        started_at=started, finished_at=utcnow(),
-    )  # fmt: skip
+        findings={
+            "skipped": plan.skipped,
+            "freshness": rate.freshness(plan, rows, default_provider, as_of),
+            "drift": rate.drift(plan, rows, default_provider),
+        },
+        rows_checked=sum(c.checked for c in totals),
+        rows_anomalous=sum(c.failed for c in totals),
+        started_at=started,
+        finished_at=utcnow(),
+    )
     session.add(run)
     session.flush()
     session.add_all(
-        CheckResult(run_id=run.id, dataset=dataset, provider=c.provider, period=c.period, rule_code=c.rule_code,
-                    rule_version=c.rule_version, checked=c.checked, failed=c.failed)  # fmt: skip
+        CheckResult(
+            run_id=run.id,
+            dataset=dataset,
+            provider=c.provider,
+            period=c.period,
+            rule_code=c.rule_code,
+            rule_version=c.rule_version,
+            checked=c.checked,
+            failed=c.failed,
+        )
         for c in cells
     )
     remediation.after_check(session, run, [c for c in cells if c.rule_code != rate.ALL_RULES])
-    audit.record(session, principal, action="governance.check", subject_type="dataset",
-                 subject_ids=[dataset, run.id],
-                 detail={"checked": run.rows_checked, "anomalous": run.rows_anomalous, "trigger": trigger})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        action="governance.check",
+        subject_type="dataset",
+        subject_ids=[dataset, run.id],
+        detail={"checked": run.rows_checked, "anomalous": run.rows_anomalous, "trigger": trigger},
+    )
     out = CheckRunOut.model_validate(run)
     return out.model_copy(update={"anomaly_rate_pct": rate.percent(run.rows_anomalous, run.rows_checked)})
 
@@ -202,13 +245,22 @@ def report(
             cell[1] += c.failed
 
     def points(acc: dict[tuple[str, str], list[int]]) -> list[TrendPoint]:
-        return [TrendPoint(provider=p, period=m, checked=n, anomalous=a, anomaly_rate_pct=rate.percent(a, n))
-                for (p, m), (n, a) in sorted(acc.items())]  # fmt: skip
+        return [
+            TrendPoint(provider=p, period=m, checked=n, anomalous=a, anomaly_rate_pct=rate.percent(a, n))
+            for (p, m), (n, a) in sorted(acc.items())
+        ]
 
     rules = [
-        RuleFailures(provider=p, dataset=d, rule_code=r, checked=n, failed=f, failure_rate_pct=rate.percent(f, n))
+        RuleFailures(
+            provider=p, dataset=d, rule_code=r, checked=n, failed=f, failure_rate_pct=rate.percent(f, n)
+        )
         for (p, d, r), (n, f) in sorted(by_rule.items(), key=lambda kv: (kv[0][0], -kv[1][1], kv[0][2]))
         if f > 0
     ]
-    return ReportOut(definition=DEFINITION, trend=points(trend), by_year=points(years), rules=rules,
-                     runs=[r.id for r in runs])  # fmt: skip
+    return ReportOut(
+        definition=DEFINITION,
+        trend=points(trend),
+        by_year=points(years),
+        rules=rules,
+        runs=[r.id for r in runs],
+    )

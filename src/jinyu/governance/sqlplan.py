@@ -66,7 +66,9 @@ class _Builder:
         c = col(rule.column) if rule.column else ""
         kind = rule.kind
         if kind == RuleKind.NOT_NULL:
-            blank = f" OR TRIM({c}) = ''" if self.contract.column(rule.column or "").kind == Kind.STRING else ""
+            blank = (
+                f" OR TRIM({c}) = ''" if self.contract.column(rule.column or "").kind == Kind.STRING else ""
+            )
             return f"({c} IS NULL{blank})"
         if kind == RuleKind.PATTERN:
             return f"({c} IS NOT NULL AND NOT REGEXP_MATCHES({c}, {literal('^(?:' + (rule.pattern or '') + ')$')}))"
