@@ -73,7 +73,7 @@ def after_check(session: Session, run: CheckRun, cells: list[Cell]) -> None:
             )
 
 
-def _readable(session: Session, principal: Principal) -> Select[tuple[RemediationItem]]:
+def _readable(session: Session, principal: Principal) -> Select[RemediationItem]:
     stmt = select(RemediationItem)
     visible = scope.provider_codes(session, principal)
     return stmt if visible is None else stmt.where(RemediationItem.provider.in_(sorted(visible)))
