@@ -92,3 +92,20 @@ class RemediationEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Rejection(Base):
+    """A record ingestion refused (quarantined), outstanding until a later load brings a record with its key:
+    it counts as checked and anomalous in its provider's and period's rate while outstanding."""
+
+    __tablename__ = "governance_rejections"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    dataset: Mapped[str] = mapped_column(String(64), index=True)
+    provider: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(7))
+    key_text: Mapped[str] = mapped_column(String(300), index=True)
+    reason: Mapped[str] = mapped_column(String(80))  # the first problem's reason code
+    load_id: Mapped[str] = mapped_column(String(64))
+    resolved_by_load: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

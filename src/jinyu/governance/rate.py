@@ -122,3 +122,25 @@ def drift(plan: CheckPlan, rows: Sequence[Mapping[str, Any]], provider: str) -> 
                     }
                 )
     return out
+
+
+def with_rejections(found: list[Cell], outstanding: Mapping[tuple[str, str, str], int]) -> list[Cell]:
+    """The lake's cells joined with outstanding rejected records, which count as checked and anomalous in their
+    (provider, period), with one `ingest.<reason>` cell per reason; every cell of a (provider, period) then has
+    the same `checked`: lake records plus outstanding rejections."""
+    extra: dict[tuple[str, str], int] = defaultdict(int)
+    for (provider, period, _), n in outstanding.items():
+        extra[(provider, period)] += n
+    base = {(c.provider, c.period): c.checked for c in found if c.rule_code == ALL_RULES}
+    out = []
+    for c in found:
+        add = extra.get((c.provider, c.period), 0)
+        failed = c.failed + add if c.rule_code == ALL_RULES else c.failed
+        out.append(Cell(c.provider, c.period, c.rule_code, c.rule_version, c.checked + add, failed))
+    for (provider, period), n in sorted(extra.items()):
+        if (provider, period) not in base:
+            out.append(Cell(provider, period, ALL_RULES, 0, n, n))
+    for (provider, period, reason), n in sorted(outstanding.items()):
+        total = base.get((provider, period), 0) + extra[(provider, period)]
+        out.append(Cell(provider, period, f"ingest.{reason}", 0, total, n))
+    return out

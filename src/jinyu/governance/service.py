@@ -7,7 +7,7 @@ Takes the session first, then the principal; never commits (the boundary does). 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from importlib import resources
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import local, utcnow
 from jinyu.core.errors import invalid
-from jinyu.governance import rate, remediation, scope
+from jinyu.governance import rate, rejections, remediation, scope
 from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER
 from jinyu.governance.errors import DatasetNotLoaded, RuleNotFound
 from jinyu.governance.models import CheckResult, CheckRun, QualityRule
@@ -161,7 +161,16 @@ def _check_one(
     plan = compile_plan(dataset, rules, loaded, contract.partition_by is not None)
     rows = run_plan(engine, plan, {AS_OF: as_of})
     default_provider = provider_of(dataset).code
-    cells = rate.cells(plan, rows, default_provider, as_of.strftime("%Y-%m"))
+    period = as_of.strftime("%Y-%m")
+    waiting = rejections.outstanding(session, dataset)
+    if (
+        not plan.by_period
+    ):  # a dataset without periods is checked as a snapshot: everything in the check's month
+        snapshot: Counter[tuple[str, str, str]] = Counter()
+        for (who, _, reason), n in waiting.items():
+            snapshot[(who, period, reason)] += n
+        waiting = snapshot
+    cells = rate.with_rejections(rate.cells(plan, rows, default_provider, period), waiting)
     totals = [c for c in cells if c.rule_code == rate.ALL_RULES]
     run = CheckRun(
         dataset=dataset,

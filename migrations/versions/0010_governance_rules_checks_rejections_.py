@@ -1,8 +1,8 @@
-"""governance rules, check runs and results, remediation
+"""governance rules, checks, rejections, remediation
 
 Revision ID: 0010
 Revises: 0007
-Create Date: 2026-12-06 17:44:33.440689
+Create Date: 2026-12-06 17:50:03.074619
 """
 from __future__ import annotations
 
@@ -39,6 +39,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('governance_check_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_governance_check_runs_dataset'), ['dataset'], unique=False)
+
+    op.create_table('governance_rejections',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('dataset', sa.String(length=64), nullable=False),
+    sa.Column('provider', sa.String(length=64), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('key_text', sa.String(length=300), nullable=False),
+    sa.Column('reason', sa.String(length=80), nullable=False),
+    sa.Column('load_id', sa.String(length=64), nullable=False),
+    sa.Column('resolved_by_load', sa.String(length=64), nullable=True),
+    sa.Column('created_at', jinyu.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_governance_rejections'))
+    )
+    with op.batch_alter_table('governance_rejections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_governance_rejections_dataset'), ['dataset'], unique=False)
+        batch_op.create_index(batch_op.f('ix_governance_rejections_key_text'), ['key_text'], unique=False)
 
     op.create_table('governance_remediation',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -134,6 +150,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_governance_remediation_provider'))
 
     op.drop_table('governance_remediation')
+    with op.batch_alter_table('governance_rejections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_governance_rejections_key_text'))
+        batch_op.drop_index(batch_op.f('ix_governance_rejections_dataset'))
+
+    op.drop_table('governance_rejections')
     with op.batch_alter_table('governance_check_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_governance_check_runs_dataset'))
 
