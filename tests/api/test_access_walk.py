@@ -85,6 +85,8 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/claims/reports/concentration"): Perm.CLAIM_REPORT,
     ("post", "/api/v1/risk/statements/verify"): Perm.RISK_QUERY,
     ("get", "/api/v1/governance/providers"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/contracts"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/contracts/{dataset}"): Perm.GOVERNANCE_READ,
     ("get", "/api/v1/governance/rules"): Perm.GOVERNANCE_READ,
     ("get", "/api/v1/governance/rules/{code}"): Perm.GOVERNANCE_READ,
     ("put", "/api/v1/governance/rules/{code}"): Perm.GOVERNANCE_MANAGE,

@@ -15,7 +15,7 @@ from jinyu.config import get_settings
 from jinyu.core.auth import SYSTEM
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
 from jinyu.core.runtime import unit_of_work
-from jinyu.governance import chart, service
+from jinyu.governance import chart, service, versions
 from jinyu.governance import cli_remediation as remediation_cli
 from jinyu.governance.registry import providers
 from jinyu.governance.rules import parse_rules
@@ -42,6 +42,47 @@ def sources(json_out: bool = typer.Option(False, "--json", help="输出 JSON / p
         ["code", "kind", "name", "datasets", "per row"],
         [[p["code"], p["kind"], p["name"], ", ".join(p["datasets"]), p["per_row"]] for p in items],
     )
+
+
+@app.command("contracts")
+@handle_errors
+def contracts(
+    dataset: str | None = typer.Argument(None, help="数据集；空 = 全部 / dataset; empty: all"),
+    record: bool = typer.Option(
+        False, "--record", help="把变更记为新版本（开发用）/ record changed contracts"
+    ),
+    json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+) -> None:
+    """契约版本、变更与列分级 / contract versions, changes and column classification.
+    Example: jinyu governance contracts claim_visits"""
+    if record:
+        target = Path(versions.__file__).with_name(versions.FILE)
+        versions.write(target, versions.record(versions.history()))
+        console.print(f"wrote {target}")
+    items = service.contract_versions(SYSTEM, dataset)
+    if json_out:
+        print_json(items)
+        return
+    if dataset is None:
+        print_table(
+            "数据契约版本 / contract versions",
+            ["dataset", "version", "recorded", "personal columns"],
+            [[c.dataset, c.version, c.recorded, sum(x.personal for x in c.columns)] for c in items],
+        )
+        return
+    [item] = items
+    console.print(f"[bold]{item.dataset}[/] v{item.version}")
+    print_table(
+        "列分级 / column classification (JR/T 0171, JR/T 0197)",
+        ["column", "kind", "level", "personal", "JR/T 0171", "JR/T 0197", "identifier"],
+        [
+            [c.column, c.kind, c.level, c.personal, c.jrt0171 or "-", c.jrt0197, c.identifier]
+            for c in item.columns
+        ],
+    )
+    for version in item.history:
+        changes = f"+{version['added']} -{version['dropped']} ~{version['retyped']}"
+        console.print(f"v{version['version']}: {'breaking ' if version['breaking'] else ''}{changes}")
 
 
 @rules_app.command("list")

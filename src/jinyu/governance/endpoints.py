@@ -16,6 +16,7 @@ from jinyu.governance.schemas import (
     AssignIn,
     CheckRequest,
     CheckRunOut,
+    ContractVersionOut,
     ProviderOut,
     RemediationOut,
     ReportOut,
@@ -30,6 +31,19 @@ router = APIRouter(prefix="/governance", tags=["governance 数据治理"])
 def list_providers(principal: Principal = require(Perm.GOVERNANCE_READ)) -> list[ProviderOut]:
     """数据提供方与其数据集 / data providers and the datasets each provides."""
     return [ProviderOut(**p.model_dump()) for p in providers()]
+
+
+@router.get("/contracts", response_model=list[ContractVersionOut])
+def list_contract_versions(principal: Principal = require(Perm.GOVERNANCE_READ)) -> list[ContractVersionOut]:
+    """数据契约版本与列分级 / contract versions, column changes and the classification of every column."""
+    return service.contract_versions(principal)
+
+
+@router.get("/contracts/{dataset}", response_model=ContractVersionOut)
+def get_contract_version(
+    dataset: str, principal: Principal = require(Perm.GOVERNANCE_READ)
+) -> ContractVersionOut:
+    return service.contract_versions(principal, dataset)[0]
 
 
 @router.get("/rules", response_model=list[RuleOut])

@@ -20,3 +20,8 @@ class RuleNotFound(NotFound):
 class DatasetNotLoaded(NotFound):
     code: ClassVar[str] = "dataset_not_loaded"
     title: ClassVar[str] = "数据集尚未加载 / Dataset not loaded yet"
+
+
+class DatasetNotFound(NotFound):
+    code: ClassVar[str] = "dataset_not_found"
+    title: ClassVar[str] = "没有该数据集 / No such dataset"

@@ -113,3 +113,21 @@ class ProviderOut(BaseModel):
     name: str
     datasets: list[str]
     per_row: bool
+
+
+class ColumnClassOut(BaseModel):
+    column: str
+    kind: str
+    level: str
+    personal: bool
+    jrt0171: str | None
+    jrt0197: int
+    identifier: str
+
+
+class ContractVersionOut(BaseModel):
+    dataset: str
+    version: int
+    recorded: bool  # the live contract equals the latest recorded version
+    columns: list[ColumnClassOut]
+    history: list[dict[str, Any]]

@@ -18,14 +18,23 @@ from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import local, utcnow
 from jinyu.core.errors import invalid
-from jinyu.governance import rate, rejections, remediation, scope
+from jinyu.governance import rate, rejections, remediation, scope, versions
+from jinyu.governance.classification import classify_contract
 from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER
-from jinyu.governance.errors import DatasetNotLoaded, RuleNotFound
+from jinyu.governance.errors import DatasetNotFound, DatasetNotLoaded, RuleNotFound
 from jinyu.governance.models import CheckResult, CheckRun, QualityRule
 from jinyu.governance.queries import run_plan
 from jinyu.governance.registry import provider_of
 from jinyu.governance.rules import AS_OF, Rule, parse_rules
-from jinyu.governance.schemas import CheckRunOut, ReportOut, RuleFailures, RuleOut, TrendPoint
+from jinyu.governance.schemas import (
+    CheckRunOut,
+    ColumnClassOut,
+    ContractVersionOut,
+    ReportOut,
+    RuleFailures,
+    RuleOut,
+    TrendPoint,
+)
 from jinyu.governance.sqlplan import compile_plan
 
 DEFINITION = (
@@ -273,3 +282,36 @@ def report(
         rules=rules,
         runs=[r.id for r in runs],
     )
+
+
+def contract_versions(principal: Principal, dataset: str | None = None) -> list[ContractVersionOut]:
+    """Each contract's version, its history of column changes and the classification of every column."""
+    principal.require(Perm.GOVERNANCE_READ)
+    if dataset is not None and dataset not in CONTRACTS:
+        raise DatasetNotFound(detail=dataset)
+    known = versions.history()
+    out = []
+    for name in [dataset] if dataset else list(CONTRACTS):
+        contract = CONTRACTS[name]
+        past = known.get(name, [])
+        recorded = bool(past) and past[-1]["columns"] == versions.columns_of(contract)
+        kinds = versions.columns_of(contract)
+        columns = [
+            ColumnClassOut(
+                column=c.column,
+                kind=kinds[c.column],
+                level=c.level,
+                personal=c.personal,
+                jrt0171=c.jrt0171,
+                jrt0197=c.jrt0197,
+                identifier=c.identifier,
+            )
+            for c in classify_contract(contract)
+        ]
+        version = len(past) if recorded else len(past) + 1
+        out.append(
+            ContractVersionOut(
+                dataset=name, version=version, recorded=recorded, columns=columns, history=past
+            )
+        )
+    return out

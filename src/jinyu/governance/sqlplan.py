@@ -84,19 +84,27 @@ class _Builder:
         return self._reference(rule, i, c)
 
     def _range(self, rule: Rule, c: str) -> str:
+        # The column is compared as it is stored (no per-row cast): the bound takes the column's type. A
+        # timestamp's day is its UTC day, so `max` = day D means "before D + 1 day, 00:00 UTC".
         kind = self.contract.column(rule.column or "").kind
         parts = []
         for op, bound in (("<", rule.min), (">", rule.max)):
             if bound is None:
                 continue
+            if kind in (Kind.INT, Kind.DECIMAL):
+                parts.append(f"{c} {op} {_number(bound, kind)}")
+                continue
             if bound == AS_OF:
                 self.params[AS_OF] = dt.date
-                value, subject = f"${AS_OF}", f"CAST({c} AS DATE)"
-            elif kind in (Kind.INT, Kind.DECIMAL):
-                value, subject = f"CAST({bound} AS DECIMAL(18, 4))", c
+                day = f"CAST(${AS_OF} AS DATE)"
             else:
-                value, subject = f"CAST({literal(bound)} AS DATE)", f"CAST({c} AS DATE)"
-            parts.append(f"{subject} {op} {value}")
+                day = f"CAST({literal(bound)} AS DATE)"
+            if kind == Kind.DATE:
+                parts.append(f"{c} {op} {day}")
+            elif op == "<":
+                parts.append(f"{c} < CAST({day} AS TIMESTAMPTZ)")
+            else:
+                parts.append(f"{c} >= CAST({day} AS TIMESTAMPTZ) + INTERVAL 1 DAY")
         return "(COALESCE(" + " OR ".join(parts) + ", FALSE))"
 
     def _unique(self, rule: Rule, i: int) -> str:
@@ -118,6 +126,15 @@ class _Builder:
             f"WHERE {ident(column)} IS NOT NULL) AS {alias} ON {c} = {alias}.k"
         )
         return f"({c} IS NOT NULL AND {alias}.k IS NULL)"
+
+
+def _number(bound: str, kind: Kind) -> str:
+    """A bound as a literal of the column's kind, so the column is compared without a per-row cast: a whole
+    number for int columns; otherwise a decimal with the bound's own scale (at least the fen's two)."""
+    if kind == Kind.INT and "." not in bound:
+        return bound
+    scale = len(bound.split(".")[1]) if "." in bound else 0
+    return f"CAST({literal(bound)} AS DECIMAL(18, {max(scale, 2)}))"
 
 
 def allowed_values(rule: Rule) -> list[str]:

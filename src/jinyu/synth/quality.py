@@ -35,11 +35,16 @@ DEFECTS = ("term", "amount", "borrower")
 _DEC = pa.decimal128(18, 2)
 LOAN_SCHEMA = pa.schema(
     [
-        ("loan_id", pa.string()), ("bank_code", pa.string()), ("borrower_uscc", pa.string()),
-        ("disbursement_account", pa.string()), ("amount", _DEC), ("disbursed_at", pa.timestamp("s", tz="UTC")),
-        ("term_months", pa.int64()), ("declared_purpose", pa.string()),
+        ("loan_id", pa.string()),
+        ("bank_code", pa.string()),
+        ("borrower_uscc", pa.string()),
+        ("disbursement_account", pa.string()),
+        ("amount", _DEC),
+        ("disbursed_at", pa.timestamp("s", tz="UTC")),
+        ("term_months", pa.int64()),
+        ("declared_purpose", pa.string()),
     ]
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -92,22 +97,56 @@ def write_trend(
     registered = [make_uscc(rng, used, "500103") for _ in range(20)]
     strangers = [make_uscc(rng, used, "500106") for _ in range(20)]  # valid codes, never registered
     codes = [f"QB{b + 1}" for b in range(banks)]
-    _write_csv(out / "banks.csv", [
-        {"org_code": c, "name": f"质量银行{c}", "level": "head_office", "parent_code": "", "district_code": "500103",
-         "uscc": ""} for c in codes
-    ])  # fmt: skip
+    _write_csv(
+        out / "banks.csv",
+        [
+            {
+                "org_code": c,
+                "name": f"质量银行{c}",
+                "level": "head_office",
+                "parent_code": "",
+                "district_code": "500103",
+                "uscc": "",
+            }
+            for c in codes
+        ],
+    )
     ids: set[str] = set()
-    _write_csv(out / "enterprises.csv", [
-        {"uscc": u, "name": f"企业{u[-6:]}", "industry_code": "C3974", "district_code": "500103",
-         "registered_capital": "1000000.00", "established_on": "2015-03-01", "address": "渝中区",
-         "phone": "", "legal_rep_id": make_resident_id(rng, ids, "500103", dt.date(1980, 1, 1)),
-         "legal_rep_name": "李四", "status": "active"} for u in registered
-    ])  # fmt: skip
-    _write_csv(out / "accounts.csv", [
-        {"account_no": f"62{b:02d}00000000000001", "bank_code": c, "owner_type": "enterprise",
-         "owner_id": registered[0], "owner_name": "某公司", "category": "corporate_settlement",
-         "opened_on": "2015-03-02", "currency": "CNY"} for b, c in enumerate(codes)
-    ])  # fmt: skip
+    _write_csv(
+        out / "enterprises.csv",
+        [
+            {
+                "uscc": u,
+                "name": f"企业{u[-6:]}",
+                "industry_code": "C3974",
+                "district_code": "500103",
+                "registered_capital": "1000000.00",
+                "established_on": "2015-03-01",
+                "address": "渝中区",
+                "phone": "",
+                "legal_rep_id": make_resident_id(rng, ids, "500103", dt.date(1980, 1, 1)),
+                "legal_rep_name": "李四",
+                "status": "active",
+            }
+            for u in registered
+        ],
+    )
+    _write_csv(
+        out / "accounts.csv",
+        [
+            {
+                "account_no": f"62{b:02d}00000000000001",
+                "bank_code": c,
+                "owner_type": "enterprise",
+                "owner_id": registered[0],
+                "owner_name": "某公司",
+                "category": "corporate_settlement",
+                "opened_on": "2015-03-02",
+                "currency": "CNY",
+            }
+            for b, c in enumerate(codes)
+        ],
+    )
     columns: dict[str, list[Any]] = {name: [] for name in LOAN_SCHEMA.names}
     for p in plan:
         b = codes.index(p.bank)
