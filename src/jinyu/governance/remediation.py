@@ -33,10 +33,17 @@ def _move(session: Session, item: RemediationItem, to: str, actor: Principal, no
     item.updated_at = utcnow()
 
 
-def after_check(session: Session, run: CheckRun, cells: list[Cell]) -> None:
+SNAPSHOT = "-"  # the period of items of a dataset without a month partition: its defects are not per month
+
+
+def after_check(session: Session, run: CheckRun, cells: list[Cell], *, snapshot: bool = False) -> None:
     """Open an item per (provider, period, rule) with failures and no item in progress; move the items in
-    progress of this dataset as the fresh figures say (verified when the failures are gone)."""
-    current = {(c.provider, c.period, c.rule_code): c.failed for c in cells}
+    progress of this dataset as the fresh figures say (verified when the failures are gone). For a dataset
+    checked as a snapshot the items have the period `-`, so next month's check continues the same items."""
+    current: dict[tuple[str, str, str], int] = {}
+    for c in cells:
+        key = (c.provider, SNAPSHOT if snapshot else c.period, c.rule_code)
+        current[key] = current.get(key, 0) + c.failed
     stmt = select(RemediationItem).where(
         RemediationItem.dataset == run.dataset, RemediationItem.status != lifecycle.VERIFIED
     )

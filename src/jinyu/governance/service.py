@@ -213,7 +213,9 @@ def _check_one(
         )
         for c in cells
     )
-    remediation.after_check(session, run, [c for c in cells if c.rule_code != rate.ALL_RULES])
+    remediation.after_check(
+        session, run, [c for c in cells if c.rule_code != rate.ALL_RULES], snapshot=not plan.by_period
+    )
     audit.record(
         session,
         principal,
@@ -227,12 +229,15 @@ def _check_one(
 
 
 def _latest_runs(session: Session, dataset: str | None) -> list[CheckRun]:
-    latest: dict[str, CheckRun] = {}
+    """The latest run of each dataset; for a dataset checked as a snapshot (no month partition), the latest
+    run of each month, so that its months keep their own figures."""
+    latest: dict[tuple[str, str], CheckRun] = {}
     stmt = select(CheckRun).order_by(CheckRun.finished_at, CheckRun.id)
     if dataset:
         stmt = stmt.where(CheckRun.dataset == dataset)
     for run in session.scalars(stmt):
-        latest[run.dataset] = run
+        snapshot = run.dataset in CONTRACTS and CONTRACTS[run.dataset].partition_by is None
+        latest[(run.dataset, run.as_of.strftime("%Y-%m") if snapshot else "")] = run
     return list(latest.values())
 
 
