@@ -44,7 +44,8 @@ def test_a_snapshot_dataset_keeps_one_item_across_monthly_checks(session: Sessio
     ]
     trend = service.report(session, SYSTEM, dataset="enterprises").trend
     assert [(p.provider, p.period, p.checked, p.anomalous) for p in trend] == [
-        ("BUREAU-SAMR", "2026-12", 4, 1)
+        ("BUREAU-SAMR", "2026-11", 4, 1),
+        ("BUREAU-SAMR", "2026-12", 4, 1),
     ]
     assert second.anomaly_rate_pct is not None and str(second.anomaly_rate_pct) == "25.0000"
 
