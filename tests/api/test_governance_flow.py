@@ -146,6 +146,10 @@ def test_rule_defects_remediation_and_a_falling_rate(
     assert item["status"] == "verified" and item["failed_now"] == 0
     moves = client.get(f"{API}/remediation/{refused['id']}/events", headers=people["tax"]).json()
     assert [m["to"] for m in moves] == ["open", "assigned", "fixed", "verified"]
+    png = client.get(f"{API}/report/chart", params={"format": "png"}, headers=people["regulator"])
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    svg = client.get(f"{API}/report/chart", headers=people["tax"])
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
     audited = session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("governance.%"))).all()
     assert {"governance.rule.put", "governance.check", "governance.remediation"} <= set(audited)
 
