@@ -43,6 +43,12 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "写出植入缺陷的三年趋势 / write the planted three-year quality trend",
     ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
+    "credit": (
+        "jinyu.credit.cli",
+        "app",
+        "信用信息名片 / credit cards: card, snapshot, snapshots, views, snapshot-all",
+    ),
+    "joint": ("jinyu.jointmodel.cli", "app", "联合建模 / joint modelling: PSI, vertical LR"),
 }
 
 
