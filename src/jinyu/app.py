@@ -45,6 +45,7 @@ from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.credit import endpoints as credit_endpoints
 from jinyu.govdata import endpoints as govdata_endpoints
+from jinyu.governance import endpoints as governance_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.ingest import service as ingest_service
 from jinyu.party import endpoints as party_endpoints
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         banking_endpoints,
         risk_endpoints,
         credit_endpoints,
+        governance_endpoints,
     ):
         app.include_router(module.router, prefix=API)
     install_console(app)

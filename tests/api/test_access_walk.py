@@ -90,6 +90,20 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/claims/reports/payouts"): Perm.CLAIM_REPORT,
     ("get", "/api/v1/claims/reports/concentration"): Perm.CLAIM_REPORT,
     ("post", "/api/v1/risk/statements/verify"): Perm.RISK_QUERY,
+    ("get", "/api/v1/governance/providers"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/contracts"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/contracts/{dataset}"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/rules"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/rules/{code}"): Perm.GOVERNANCE_READ,
+    ("put", "/api/v1/governance/rules/{code}"): Perm.GOVERNANCE_MANAGE,
+    ("post", "/api/v1/governance/checks"): Perm.GOVERNANCE_MANAGE,
+    ("get", "/api/v1/governance/report"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/report/chart"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/remediation"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/remediation/{item_id}"): Perm.GOVERNANCE_READ,
+    ("get", "/api/v1/governance/remediation/{item_id}/events"): Perm.GOVERNANCE_READ,
+    ("post", "/api/v1/governance/remediation/{item_id}/assign"): Perm.GOVERNANCE_MANAGE,
+    ("post", "/api/v1/governance/remediation/{item_id}/respond"): Perm.REMEDIATION_RESPOND,
 }
 
 

@@ -59,6 +59,10 @@ class Perm(StrEnum):
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
     CREDIT_CARD_READ = "credit.card.read"
+    GOVERNANCE_READ = "governance.read"  # quality report and remediation items of the own organisation
+    GOVERNANCE_READ_ALL = "governance.read_all"  # every provider's
+    GOVERNANCE_MANAGE = "governance.manage"  # rules, checks, assigning and verifying remediation
+    REMEDIATION_RESPOND = "governance.remediation.respond"  # a provider answers its own items
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -70,12 +74,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
         | {Perm.CREDIT_CARD_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
         | {Perm.CREDIT_CARD_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE
@@ -95,11 +101,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
         | {Perm.GOVDATA_READ, Perm.CREDIT_CARD_READ}
     ),
-    Role.DATA_PROVIDER: frozenset(_EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ}),
+    Role.DATA_PROVIDER: frozenset(
+        _EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ} | {Perm.GOVERNANCE_READ, Perm.REMEDIATION_RESPOND}
+    ),
     Role.PLATFORM_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.ENTERPRISE_REVIEW}
         | {Perm.INGEST_RUN, Perm.INGEST_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
     ),
 }
 
