@@ -1,0 +1,86 @@
+/* Every transfer with a member of the chain on one side, classed by the other side: a member of the same */
+/* chain ('chain'), a member of another chain only ('other_chain'), another enterprise registered in the */
+/* region ('region'), anyone else ('outside': persons, banks, government, enterprises not registered here). */
+WITH member_accounts AS (
+  SELECT
+    a.account_no,
+    m.uscc,
+    m.segment
+  FROM accounts AS a
+  JOIN chain_members AS m
+    ON m.uscc = a.owner_id AND m.chain_code = :chain_code
+  WHERE
+    a.owner_type = 'enterprise'
+), other_chain AS (
+  SELECT DISTINCT
+    uscc
+  FROM chain_members
+  WHERE
+    chain_code <> :chain_code
+), sides AS (
+  SELECT
+    t.month,
+    'out' AS direction,
+    m.segment,
+    t.to_account AS other_account,
+    t.amount
+  FROM transfers AS t
+  JOIN member_accounts AS m
+    ON m.account_no = t.from_account
+  WHERE
+    t.month BETWEEN :from_month AND :to_month
+  UNION ALL
+  SELECT
+    t.month,
+    'in' AS direction,
+    m.segment,
+    t.from_account AS other_account,
+    t.amount
+  FROM transfers AS t
+  JOIN member_accounts AS m
+    ON m.account_no = t.to_account
+  WHERE
+    t.month BETWEEN :from_month AND :to_month
+)
+SELECT
+  s.month,
+  s.segment,
+  s.direction,
+  CASE
+    WHEN s.other_account IN (
+      SELECT
+        account_no
+      FROM member_accounts
+    )
+    THEN 'chain'
+    WHEN o.owner_type = 'enterprise'
+    AND o.owner_id IN (
+      SELECT
+        uscc
+      FROM other_chain
+    )
+    THEN 'other_chain'
+    WHEN o.owner_type = 'enterprise'
+    AND o.owner_id IN (
+      SELECT
+        uscc
+      FROM enterprises
+    )
+    THEN 'region'
+    ELSE 'outside'
+  END AS counterparty,
+  COUNT(*) AS txn_count,
+  CAST(SUM(s.amount) AS DECIMAL(38, 2)) AS total_amount
+FROM sides AS s
+LEFT JOIN accounts AS o
+  ON o.account_no = s.other_account
+GROUP BY
+  1,
+  2,
+  3,
+  4
+ORDER BY
+  1 NULLS LAST,
+  2 NULLS LAST,
+  3 NULLS LAST,
+  4 NULLS LAST
