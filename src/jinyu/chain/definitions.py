@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 
 from jinyu.chain.errors import ChainNotFound
 
@@ -64,7 +65,8 @@ class Definitions:
 def parse(text: str) -> Definitions:
     raw = json.loads(text, parse_float=Decimal)
     p = raw["parameters"]
-    params = Parameters(**{k: Decimal(str(v)) if isinstance(v, Decimal) else int(v) for k, v in p.items()})
+    values: dict[str, Any] = {k: v if isinstance(v, Decimal) else int(v) for k, v in p.items()}
+    params = Parameters(**values)
     chains = tuple(
         ChainDef(
             code=c["code"],

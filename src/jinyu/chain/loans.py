@@ -41,13 +41,18 @@ def summarise(
         q = quarters[quarter]
         by_quarter.append(
             {
-                "quarter": quarter, "loan_count": int(q["count"]), "amount": q["amount"],
-                "medium_long_amount": q["medium_long"], "medium_long_share": share(q["medium_long"], q["amount"]),
+                "quarter": quarter,
+                "loan_count": int(q["count"]),
+                "amount": q["amount"],
+                "medium_long_amount": q["medium_long"],
+                "medium_long_share": share(q["medium_long"], q["amount"]),
                 "growth_qoq": growth(q["amount"], prev["amount"]) if prev else None,
                 "manufacturing_amount": q["manufacturing"],
-                "manufacturing_growth_qoq": growth(q["manufacturing"], prev["manufacturing"]) if prev else None,
+                "manufacturing_growth_qoq": growth(q["manufacturing"], prev["manufacturing"])
+                if prev
+                else None,
             }
-        )  # fmt: skip
+        )
         prev = q
     cover = [dict(c) for c in coverage]
     members = sum(int(str(c["members"])) for c in cover)
@@ -59,18 +64,31 @@ def summarise(
         "medium_long_share": share(mlt, total),
         "by_quarter": by_quarter,
         "by_segment": [
-            {"segment": s, "loan_count": int(v["count"]), "amount": v["amount"]} for s, v in sorted(segments.items())
+            {"segment": s, "loan_count": int(v["count"]), "amount": v["amount"]}
+            for s, v in sorted(segments.items())
         ],
         "by_bank": [
-            {"head_code": c, "head_name": n, "loan_count": int(v["count"]), "amount": v["amount"],
-             "chain_chief": n == chief_bank_name}
+            {
+                "head_code": c,
+                "head_name": n,
+                "loan_count": int(v["count"]),
+                "amount": v["amount"],
+                "chain_chief": n == chief_bank_name,
+            }
             for (c, n), v in sorted(banks.items(), key=lambda kv: -kv[1]["amount"])
-        ],  # fmt: skip
-        "by_term": [{"term": t, "loan_count": int(v["count"]), "amount": v["amount"]} for t, v in sorted(terms.items())],
+        ],
+        "by_term": [
+            {"term": t, "loan_count": int(v["count"]), "amount": v["amount"]}
+            for t, v in sorted(terms.items())
+        ],
         "coverage": [
-            {"segment": c["segment"], "members": c["members"], "members_with_credit": c["members_with_credit"],
-             "share": share(int(str(c["members_with_credit"])), int(str(c["members"])))}
+            {
+                "segment": c["segment"],
+                "members": c["members"],
+                "members_with_credit": c["members_with_credit"],
+                "share": share(int(str(c["members_with_credit"])), int(str(c["members"]))),
+            }
             for c in cover
-        ],  # fmt: skip
+        ],
         "coverage_share": share(with_credit, members),
     }

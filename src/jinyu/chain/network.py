@@ -45,6 +45,8 @@ def centrality(links: Mapping[tuple[str, str], Decimal], betweenness_max_nodes: 
         paid[a] += w
         received[b] += w
     return [
-        Centrality(n, supplier[i], buyer[i], between[i] if between is not None else None, paid[n], received[n])
+        Centrality(
+            n, supplier[i], buyer[i], between[i] if between is not None else None, paid[n], received[n]
+        )
         for i, n in enumerate(names)
     ]

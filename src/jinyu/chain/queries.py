@@ -72,21 +72,30 @@ sides AS (
     SELECT t.month, 'in' AS direction, m.segment, t.from_account AS other_account, t.amount
     FROM transfers AS t JOIN member_accounts AS m ON m.account_no = t.to_account
     WHERE t.month BETWEEN $from_month AND $to_month
+),
+region AS (
+    SELECT DISTINCT uscc FROM enterprises
+),
+classified AS (
+    SELECT
+        s.month, s.segment, s.direction, s.amount,
+        CASE
+            WHEN mc.account_no IS NOT NULL THEN 'chain'
+            WHEN o.owner_type = 'enterprise' AND oc.uscc IS NOT NULL THEN 'other_chain'
+            WHEN o.owner_type = 'enterprise' AND re.uscc IS NOT NULL THEN 'region'
+            ELSE 'outside'
+        END AS counterparty
+    FROM sides AS s
+    LEFT JOIN member_accounts AS mc ON mc.account_no = s.other_account
+    LEFT JOIN accounts AS o ON o.account_no = s.other_account
+    LEFT JOIN other_chain AS oc ON oc.uscc = o.owner_id
+    LEFT JOIN region AS re ON re.uscc = o.owner_id
 )
-SELECT
-    s.month, s.segment, s.direction,
-    CASE
-        WHEN s.other_account IN (SELECT account_no FROM member_accounts) THEN 'chain'
-        WHEN o.owner_type = 'enterprise' AND o.owner_id IN (SELECT uscc FROM other_chain) THEN 'other_chain'
-        WHEN o.owner_type = 'enterprise' AND o.owner_id IN (SELECT uscc FROM enterprises) THEN 'region'
-        ELSE 'outside'
-    END AS counterparty,
-    count(*) AS txn_count,
-    CAST(sum(s.amount) AS DECIMAL(38, 2)) AS total_amount
-FROM sides AS s
-LEFT JOIN accounts AS o ON o.account_no = s.other_account
-GROUP BY 1, 2, 3, 4
-ORDER BY 1, 2, 3, 4
+SELECT month, segment, direction, counterparty, count(*) AS txn_count,
+    CAST(sum(amount) AS DECIMAL(38, 2)) AS total_amount
+FROM classified
+GROUP BY month, segment, direction, counterparty
+ORDER BY month, segment, direction, counterparty
 """,
         params={"chain_code": str, "from_month": Month, "to_month": Month},
         description="产业链成员与链内外的资金往来 / a chain's money in and out by segment, month and "
@@ -127,9 +136,10 @@ CHAIN_MEMBER_HEALTH = register(
     Query(
         name="chain_member_health",
         sql="""
--- Health indicators of the chain's members and of every enterprise that paid or was paid by $focus in the
--- six months to the as-of month (its suppliers and dealers, members or not), as of a month: head-count now and six months earlier, tax of the last twelve months and the twelve
--- before, open judicial cases against them, and in how many of the last six months they paid anyone.
+-- Health indicators, as of a month, of the chain's members and of every enterprise that paid or was paid by
+-- $focus in the six months to that month (its suppliers and dealers, members or not): head-count now and
+-- six months earlier, tax of the last twelve months and the twelve before, open judicial cases against
+-- them, and in how many of the last six months they paid anyone.
 WITH subjects AS (
     SELECT uscc FROM chain_members WHERE chain_code = $chain_code
     UNION

@@ -137,9 +137,15 @@ def gaps(
         if average > 0 and inside[seg] < average * p.weak_segment_share:
             advice.append("strengthen")
         out.append(
-            {"segment": seg, "members": members.get(seg, 0), "paid_in_chain": inside[seg],
-             "paid_outside_chain": leaked, "leak_share": leak, "advice": advice}
-        )  # fmt: skip
+            {
+                "segment": seg,
+                "members": members.get(seg, 0),
+                "paid_in_chain": inside[seg],
+                "paid_outside_chain": leaked,
+                "leak_share": leak,
+                "advice": advice,
+            }
+        )
     return out
 
 

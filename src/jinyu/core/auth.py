@@ -58,6 +58,8 @@ class Perm(StrEnum):
     CLAIM_READ = "claim.read"
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
+    CHAIN_READ = "chain.read"
+    CHAIN_PORTRAIT = "chain.portrait"
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -68,17 +70,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.CHAIN_PORTRAIT}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
         _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.CHAIN_PORTRAIT}
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
     Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),

@@ -41,46 +41,50 @@ WITH member_accounts AS (
     ON m.account_no = t.to_account
   WHERE
     t.month BETWEEN :from_month AND :to_month
+), region AS (
+  SELECT DISTINCT
+    uscc
+  FROM enterprises
+), classified AS (
+  SELECT
+    s.month,
+    s.segment,
+    s.direction,
+    s.amount,
+    CASE
+      WHEN NOT mc.account_no IS NULL
+      THEN 'chain'
+      WHEN o.owner_type = 'enterprise' AND NOT oc.uscc IS NULL
+      THEN 'other_chain'
+      WHEN o.owner_type = 'enterprise' AND NOT re.uscc IS NULL
+      THEN 'region'
+      ELSE 'outside'
+    END AS counterparty
+  FROM sides AS s
+  LEFT JOIN member_accounts AS mc
+    ON mc.account_no = s.other_account
+  LEFT JOIN accounts AS o
+    ON o.account_no = s.other_account
+  LEFT JOIN other_chain AS oc
+    ON oc.uscc = o.owner_id
+  LEFT JOIN region AS re
+    ON re.uscc = o.owner_id
 )
 SELECT
-  s.month,
-  s.segment,
-  s.direction,
-  CASE
-    WHEN s.other_account IN (
-      SELECT
-        account_no
-      FROM member_accounts
-    )
-    THEN 'chain'
-    WHEN o.owner_type = 'enterprise'
-    AND o.owner_id IN (
-      SELECT
-        uscc
-      FROM other_chain
-    )
-    THEN 'other_chain'
-    WHEN o.owner_type = 'enterprise'
-    AND o.owner_id IN (
-      SELECT
-        uscc
-      FROM enterprises
-    )
-    THEN 'region'
-    ELSE 'outside'
-  END AS counterparty,
+  month,
+  segment,
+  direction,
+  counterparty,
   COUNT(*) AS txn_count,
-  CAST(SUM(s.amount) AS DECIMAL(38, 2)) AS total_amount
-FROM sides AS s
-LEFT JOIN accounts AS o
-  ON o.account_no = s.other_account
+  CAST(SUM(amount) AS DECIMAL(38, 2)) AS total_amount
+FROM classified
 GROUP BY
-  1,
-  2,
-  3,
-  4
+  month,
+  segment,
+  direction,
+  counterparty
 ORDER BY
-  1 NULLS LAST,
-  2 NULLS LAST,
-  3 NULLS LAST,
-  4 NULLS LAST
+  month NULLS LAST,
+  segment NULLS LAST,
+  direction NULLS LAST,
+  counterparty NULLS LAST

@@ -1,6 +1,7 @@
-/* Health indicators of the chain's members and of every enterprise that paid or was paid by $focus in the */
-/* six months to the as-of month (its suppliers and dealers, members or not), as of a month: head-count now and six months earlier, tax of the last twelve months and the twelve */
-/* before, open judicial cases against them, and in how many of the last six months they paid anyone. */
+/* Health indicators, as of a month, of the chain's members and of every enterprise that paid or was paid by */
+/* $focus in the six months to that month (its suppliers and dealers, members or not): head-count now and */
+/* six months earlier, tax of the last twelve months and the twelve before, open judicial cases against */
+/* them, and in how many of the last six months they paid anyone. */
 WITH subjects AS (
   SELECT
     uscc
