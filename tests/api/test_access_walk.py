@@ -84,6 +84,17 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/claims/reports/payouts"): Perm.CLAIM_REPORT,
     ("get", "/api/v1/claims/reports/concentration"): Perm.CLAIM_REPORT,
     ("post", "/api/v1/risk/statements/verify"): Perm.RISK_QUERY,
+    ("get", "/api/v1/chains"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/members"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/flows"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/external-flows"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/gaps"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/network"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/members/{uscc}/counterparties"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/members/{uscc}/contagion"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/loans"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/portraits"): Perm.CHAIN_PORTRAIT,
 }
 
 
