@@ -107,13 +107,15 @@ CHAIN_MEMBER_LINKS = register(
     Query(
         name="chain_member_links",
         sql="""
--- Payments between enterprises where at least one side is a member of the chain: the supply network's
--- edges per month (payer pays payee; goods flow the other way).
+-- Payments between enterprises registered in the region (`enterprises`) where at least one side is a member
+-- of the chain: the supply network's edges per month (payer pays payee; goods flow the other way).
 WITH members AS (
     SELECT uscc FROM chain_members WHERE chain_code = $chain_code
 ),
 ent_accounts AS (
-    SELECT account_no, owner_id AS uscc FROM accounts WHERE owner_type = 'enterprise'
+    -- Registered enterprises only: government bodies' collection accounts are also owner_type enterprise.
+    SELECT account_no, owner_id AS uscc FROM accounts
+    WHERE owner_type = 'enterprise' AND owner_id IN (SELECT uscc FROM enterprises)
 )
 SELECT
     t.month, fa.uscc AS payer, ta.uscc AS payee, count(*) AS txn_count,
@@ -149,6 +151,7 @@ WITH subjects AS (
         AND mine.account_no IN (t.from_account, t.to_account)
     JOIN accounts AS other ON other.owner_type = 'enterprise' AND other.owner_id <> $focus
         AND other.account_no IN (t.from_account, t.to_account)
+        AND other.owner_id IN (SELECT uscc FROM enterprises)
     WHERE t.month > $earlier_month AND t.month <= $as_of_month
 ),
 hc AS (

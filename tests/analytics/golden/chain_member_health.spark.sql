@@ -20,6 +20,11 @@ WITH subjects AS (
     ON other.owner_type = 'enterprise'
     AND other.owner_id <> :focus
     AND other.account_no IN (t.from_account, t.to_account)
+    AND other.owner_id IN (
+      SELECT
+        uscc
+      FROM enterprises
+    )
   WHERE
     t.month > :earlier_month AND t.month <= :as_of_month
 ), hc AS (

@@ -1,5 +1,5 @@
-/* Payments between enterprises where at least one side is a member of the chain: the supply network's */
-/* edges per month (payer pays payee; goods flow the other way). */
+/* Payments between enterprises registered in the region (`enterprises`) where at least one side is a member */
+/* of the chain: the supply network's edges per month (payer pays payee; goods flow the other way). */
 WITH members AS (
   SELECT
     uscc
@@ -7,12 +7,18 @@ WITH members AS (
   WHERE
     chain_code = :chain_code
 ), ent_accounts AS (
+  /* Registered enterprises only: government bodies' collection accounts are also owner_type enterprise. */
   SELECT
     account_no,
     owner_id AS uscc
   FROM accounts
   WHERE
     owner_type = 'enterprise'
+    AND owner_id IN (
+      SELECT
+        uscc
+      FROM enterprises
+    )
 )
 SELECT
   t.month,
