@@ -88,6 +88,37 @@ def list_chains(
     )
 
 
+@app.command("members")
+@handle_errors
+def members(
+    code: str = CODE,
+    segment: str | None = typer.Option(None, "--segment", help="环节 / segment"),
+    limit: int = typer.Option(50, "--limit", min=1, max=1000),
+    offset: int = typer.Option(0, "--offset", min=0),
+    as_user: str | None = AS_USER,
+    api_key: str | None = API_KEY,
+    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = JSON_OUT,
+) -> None:
+    """产业链成员（链主在前）/ members, core enterprise first.
+
+    Example: jinyu chain members new_display --segment panels --as-user analyst --json
+    """
+    page = _run(
+        as_user,
+        api_key,
+        password_stdin,
+        lambda s, p, e: service.list_members(s, p, e, code, segment, limit, offset),
+    )
+    _out(
+        page,
+        json_out,
+        f"产业链成员 / members ({page.total})",
+        ["uscc", "name", "segment", "core", "industry", "mapped segment"],
+        [[m.uscc, m.name, m.segment, m.is_core, m.industry_code, m.mapped_segment] for m in page.items],
+    )
+
+
 @app.command("flows")
 @handle_errors
 def flows(
