@@ -297,19 +297,23 @@ def counterparty_health(
     )
 
 
-def contagion_of(
-    session: Session, principal: Principal, engine: Engine, code: str, uscc: str, as_of_month: str
-) -> ContagionOut:
-    _chain(principal, code)
+def exposures(engine: Engine, code: str, uscc: str, as_of_month: str) -> list[contagion.Exposed]:
+    """DebtRank of `uscc` stopping payment, on the `receivable_months` of payments to as_of_month."""
     p = definitions.load().parameters
-    members = member_rows(engine, code)
-    if uscc not in members:
-        raise MemberNotFound(detail=f"{code}: {uscc}")
     payments: dict[tuple[str, str], Decimal] = {}
     for r in _links(engine, code, as_of_month, p.receivable_months):
         key = (str(r["payer"]), str(r["payee"]))
         payments[key] = payments.get(key, Decimal(0)) + Decimal(str(r["total_amount"]))
-    hit = contagion.debtrank(payments, uscc)
+    return contagion.debtrank(payments, uscc)
+
+
+def contagion_of(
+    session: Session, principal: Principal, engine: Engine, code: str, uscc: str, as_of_month: str
+) -> ContagionOut:
+    _chain(principal, code)
+    members = member_rows(engine, code)
+    if uscc not in members:
+        raise MemberNotFound(detail=f"{code}: {uscc}")
     exposed = [
         ExposedOut(
             uscc=e.uscc,
@@ -321,14 +325,14 @@ def contagion_of(
             distress=e.distress,
             loss=e.loss,
         )
-        for e in hit
+        for e in exposures(engine, code, uscc, as_of_month)
     ]
     _audit(session, principal, "contagion.read", [code, uscc], as_of_month=as_of_month, exposed=len(exposed))
     return ContagionOut(
         chain_code=code,
         failing=uscc,
         as_of_month=as_of_month,
-        receivable_months=p.receivable_months,
+        receivable_months=definitions.load().parameters.receivable_months,
         total_loss=sum((e.loss for e in exposed), Decimal("0.00")),
         exposed=exposed,
     )
