@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import igraph as ig
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -25,20 +26,32 @@ class Centrality:
     received: Decimal
 
 
-def centrality(links: Mapping[tuple[str, str], Decimal], betweenness_max_nodes: int) -> list[Centrality]:
-    names = sorted({u for pair in links for u in pair})
-    if not names:
-        return []
-    index = {n: i for i, n in enumerate(names)}
-    edges = [(index[a], index[b]) for a, b in links]
-    weights = [float(w) for w in links.values()]
-    graph = ig.Graph(n=len(names), edges=edges, directed=True)
+def rank_arrays(
+    n: int, payer: np.ndarray, payee: np.ndarray, weight: np.ndarray, with_betweenness: bool
+) -> tuple[list[float], list[float], list[float] | None]:
+    """PageRank both ways (and betweenness) of a graph given as index arrays: the part that scales."""
+    graph = ig.Graph(n=n, edges=np.column_stack([payer, payee]).tolist(), directed=True)
+    weights = weight.tolist()
     supplier = graph.pagerank(weights=weights, directed=True)
-    reverse = ig.Graph(n=len(names), edges=[(b, a) for a, b in edges], directed=True)
+    reverse = ig.Graph(n=n, edges=np.column_stack([payee, payer]).tolist(), directed=True)
     buyer = reverse.pagerank(weights=weights, directed=True)
-    between: list[float] | None = None
-    if len(names) <= betweenness_max_nodes:
-        between = graph.betweenness(directed=True, weights=[1.0 / w if w > 0 else 1e12 for w in weights])
+    between = None
+    if with_betweenness:
+        distance = np.where(weight > 0, 1.0 / np.maximum(weight, 1e-12), 1e12).tolist()
+        between = graph.betweenness(directed=True, weights=distance)
+    return supplier, buyer, between
+
+
+def centrality(links: Mapping[tuple[str, str], Decimal], betweenness_max_nodes: int) -> list[Centrality]:
+    if not links:
+        return []
+    index: dict[str, int] = {}
+    payer = np.fromiter((index.setdefault(a, len(index)) for a, _ in links), np.int64, len(links))
+    payee = np.fromiter((index.setdefault(b, len(index)) for _, b in links), np.int64, len(links))
+    names = list(index)
+    weight = np.fromiter((float(w) for w in links.values()), np.float64, len(links))
+    n = len(names)
+    supplier, buyer, between = rank_arrays(n, payer, payee, weight, n <= betweenness_max_nodes)
     paid = dict.fromkeys(names, Decimal(0))
     received = dict.fromkeys(names, Decimal(0))
     for (a, b), w in links.items():
@@ -46,7 +59,12 @@ def centrality(links: Mapping[tuple[str, str], Decimal], betweenness_max_nodes: 
         received[b] += w
     return [
         Centrality(
-            n, supplier[i], buyer[i], between[i] if between is not None else None, paid[n], received[n]
+            name,
+            supplier[i],
+            buyer[i],
+            between[i] if between is not None else None,
+            paid[name],
+            received[name],
         )
-        for i, n in enumerate(names)
+        for i, name in enumerate(names)
     ]
