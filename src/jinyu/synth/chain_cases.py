@@ -79,6 +79,12 @@ def _enterprise(
         segment=segment,
     )
     region.enterprises.append(ent)
+    holders = region.tables[
+        "shareholders"
+    ]  # its legal representative holds it all, as every enterprise has holders
+    person = (uscc, "person", region.persons.ids[ent.rep], region.persons.names[ent.rep], 10_000)
+    for col, value in zip(holders.values(), person, strict=True):
+        col.append(value)
     banks, book = region.banks, region.accounts
     outlet = banks.outlets_of[0][0]  # the first bank's first outlet
     number = f"{banks.outlets[outlet].bank_no + 11:02d}{outlet:05d}{len(book) + 1:011d}"
