@@ -79,11 +79,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
     ),
     Role.BANK_HQ_RISK: frozenset(
-        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        _EVERYONE
+        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
         | {Perm.CHAIN_PORTRAIT}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
-        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        _EVERYONE
+        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
         | {Perm.CHAIN_PORTRAIT}
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
