@@ -33,12 +33,12 @@ def rank_arrays(
     graph = ig.Graph(n=n, edges=np.column_stack([payer, payee]).tolist(), directed=True)
     weights = weight.tolist()
     supplier = graph.pagerank(weights=weights, directed=True)
-    reverse = ig.Graph(n=n, edges=np.column_stack([payee, payer]).tolist(), directed=True)
-    buyer = reverse.pagerank(weights=weights, directed=True)
     between = None
     if with_betweenness:
         distance = np.where(weight > 0, 1.0 / np.maximum(weight, 1e-12), 1e12).tolist()
         between = graph.betweenness(directed=True, weights=distance)
+    graph.reverse_edges()  # in place, edge ids (and so the weights' order) kept: no second graph to build
+    buyer = graph.pagerank(weights=weights, directed=True)
     return supplier, buyer, between
 
 
