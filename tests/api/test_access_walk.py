@@ -95,6 +95,7 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/chains/{code}/members/{uscc}/contagion"): Perm.CHAIN_READ,
     ("get", "/api/v1/chains/{code}/loans"): Perm.CHAIN_READ,
     ("get", "/api/v1/chains/{code}/portraits"): Perm.CHAIN_PORTRAIT,
+    ("get", "/api/v1/chains/{code}/scorecard"): Perm.CHAIN_READ,
 }
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from jinyu.analytics import DuckDBEngine, Engine
-from jinyu.chain import portraits, service
+from jinyu.chain import portraits, scoring, service
 from jinyu.config import get_settings
 from jinyu.consent.rules import Purpose
 from jinyu.core.auth import Principal
@@ -350,6 +350,39 @@ def portrait_batch(
         ["uscc", "name", "segment", "flags", "pagerank", "basis"],
         [
             [i.uscc, i.name, i.segment, ",".join(i.health.flags) or "healthy", i.pagerank_supplier, i.basis]
+            for i in r.items
+        ],
+    )
+
+
+@app.command("scorecard")
+@handle_errors
+def scorecard(
+    code: str = CODE,
+    train_month: str = typer.Option(..., "--train-month", help="训练截至月 / as-of month to train on"),
+    test_month: str = typer.Option(..., "--test-month", help="留出评估月（≥ 6 个月后）/ held-out month"),
+    as_user: str | None = AS_USER,
+    api_key: str | None = API_KEY,
+    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = JSON_OUT,
+) -> None:
+    """评分卡与留出评估（AUC、KS、校准）/ scorecard with held-out evaluation.
+
+    Example: jinyu chain scorecard new_display --train-month 2023-12 --test-month 2024-06 --as-user analyst
+    """
+    r = _run(
+        as_user,
+        api_key,
+        password_stdin,
+        lambda s, p, e: scoring.run(s, p, e, code, train_month, test_month),
+    )
+    _out(
+        r,
+        json_out,
+        f"评分卡 / scorecard: AUC {r.auc}, KS {r.ks} ({r.test_bad} of {r.test_size} distressed)",
+        ["uscc", "points", "probability", "top factors", "distressed"],
+        [
+            [i.uscc, i.points, i.probability, ", ".join(str(f["feature"]) for f in i.factors), i.observed_bad]
             for i in r.items
         ],
     )

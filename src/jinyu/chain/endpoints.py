@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from jinyu.chain import portraits, service
+from jinyu.chain import portraits, scoring, service
 from jinyu.chain.schemas import (
     ChainOut,
     ContagionOut,
@@ -18,6 +18,7 @@ from jinyu.chain.schemas import (
     MemberOut,
     NetworkOut,
     PortraitBatchOut,
+    ScorecardOut,
 )
 from jinyu.consent.rules import Purpose
 from jinyu.core.auth import Perm, Principal
@@ -163,3 +164,16 @@ def portrait_batch(
     """批量画像：银行仅获得已授权企业 / batch portraits; a bank receives only members that authorised it."""
     engine = request.app.state.analytics
     return portraits.portrait_batch(session, principal, engine, code, as_of_month, purpose)
+
+
+@router.get("/{code}/scorecard", response_model=ScorecardOut)
+def scorecard(
+    code: str,
+    request: Request,
+    session: SessionDep,
+    train_month: MonthQ,
+    test_month: MonthQ,
+    principal: Principal = require(Perm.CHAIN_READ),
+) -> ScorecardOut:
+    """评分卡：训练月建模，留出月评估（AUC、KS、校准）/ scorecard trained on one month, evaluated on a later one."""
+    return scoring.run(session, principal, request.app.state.analytics, code, train_month, test_month)

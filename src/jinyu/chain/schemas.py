@@ -182,3 +182,29 @@ class PortraitBatchOut(BaseModel):
     exported: int
     withheld: int  # members without a grant in force to the caller (not named)
     items: list[PortraitOut]
+
+
+class ScoredOut(BaseModel):
+    uscc: str
+    probability: float  # of distress within the horizon
+    points: int  # higher is better: 600 at odds 50:1, 20 points double the odds
+    factors: list[dict[str, object]]  # the features that cost the most points
+    observed_bad: bool  # what happened (the held-out label)
+
+
+class ScorecardOut(BaseModel):
+    chain_code: str
+    train_month: str
+    test_month: str
+    horizon_months: int
+    train_size: int
+    train_bad: int
+    test_size: int
+    test_bad: int
+    auc: float | None
+    ks: float | None
+    calibration: list[dict[str, float]]
+    intercept: float
+    coefficients: dict[str, float]
+    bins: dict[str, list[dict[str, object]]]
+    items: list[ScoredOut]

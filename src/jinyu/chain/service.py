@@ -42,7 +42,7 @@ from jinyu.core.pagination import Page
 MAX_WINDOW_MONTHS = 60
 
 
-def _audit(session: Session, principal: Principal, action: str, ids: list[str], **detail: object) -> None:
+def audit_read(session: Session, principal: Principal, action: str, ids: list[str], **detail: object) -> None:
     audit.record(
         session, principal, action=f"chain.{action}", subject_type="chain", subject_ids=ids, detail=detail
     )
@@ -94,13 +94,13 @@ def list_chains(session: Session, principal: Principal, engine: Engine) -> list[
     principal.require(Perm.CHAIN_READ)
     counts = _counts(engine)
     chains = [_chain_out(c, counts.get(c.code, {})) for c in definitions.load().chains]
-    _audit(session, principal, "list", [c.code for c in chains])
+    audit_read(session, principal, "list", [c.code for c in chains])
     return chains
 
 
 def get_chain(session: Session, principal: Principal, engine: Engine, code: str) -> ChainOut:
     chain = _chain(principal, code)
-    _audit(session, principal, "read", [code])
+    audit_read(session, principal, "read", [code])
     return _chain_out(chain, _counts(engine).get(code, {}))
 
 
@@ -124,7 +124,7 @@ def list_members(
         MemberOut.model_validate({**r, "mapped_segment": rules.segment_for(chain, _text(r["industry_code"]))})
         for r in rows
     ]
-    _audit(session, principal, "members.list", [code], segment=segment, count=len(items), offset=offset)
+    audit_read(session, principal, "members.list", [code], segment=segment, count=len(items), offset=offset)
     return Page[MemberOut](items=items, total=total, limit=limit, offset=offset)
 
 
@@ -135,7 +135,7 @@ def flows(
     _window(from_month, to_month)
     rows = q.rows(engine, "chain_segment_flows", chain_code=code, from_month=from_month, to_month=to_month)
     net = [SegmentNet(month=m, segment=s, **v) for (m, s), v in sorted(rules.net_flows(rows).items())]
-    _audit(session, principal, "flows.read", [code], from_month=from_month, to_month=to_month)
+    audit_read(session, principal, "flows.read", [code], from_month=from_month, to_month=to_month)
     return FlowsOut(
         chain_code=code,
         from_month=from_month,
@@ -151,7 +151,7 @@ def external_flows(
     _chain(principal, code)
     _window(from_month, to_month)
     rows = q.rows(engine, "chain_external_flows", chain_code=code, from_month=from_month, to_month=to_month)
-    _audit(session, principal, "external_flows.read", [code], from_month=from_month, to_month=to_month)
+    audit_read(session, principal, "external_flows.read", [code], from_month=from_month, to_month=to_month)
     return [ExternalFlow.model_validate(r) for r in rows]
 
 
@@ -162,7 +162,7 @@ def gaps(
     _window(from_month, to_month)
     rows = q.rows(engine, "chain_external_flows", chain_code=code, from_month=from_month, to_month=to_month)
     found = rules.gaps(chain, _counts(engine).get(code, {}), rows, definitions.load().parameters)
-    _audit(session, principal, "gaps.read", [code], from_month=from_month, to_month=to_month)
+    audit_read(session, principal, "gaps.read", [code], from_month=from_month, to_month=to_month)
     return [GapOut.model_validate(g) for g in found]
 
 
@@ -207,7 +207,7 @@ def network_position(
         if c.uscc in members
     ][:top]
     nodes = len({u for pair in links for u in pair})
-    _audit(session, principal, "network.read", [code], as_of_month=as_of_month)
+    audit_read(session, principal, "network.read", [code], as_of_month=as_of_month)
     return NetworkOut(
         chain_code=code,
         as_of_month=as_of_month,
@@ -284,7 +284,7 @@ def counterparty_health(
         return sorted(out, key=lambda c: (-c.amount, c.uscc))
 
     suppliers, dealers = side(paid), side(received)
-    _audit(session, principal, "health.read", [code, uscc], as_of_month=as_of_month)
+    audit_read(session, principal, "health.read", [code, uscc], as_of_month=as_of_month)
     return CounterpartyHealthOut(
         chain_code=code,
         uscc=uscc,
@@ -327,7 +327,9 @@ def contagion_of(
         )
         for e in exposures(engine, code, uscc, as_of_month)
     ]
-    _audit(session, principal, "contagion.read", [code, uscc], as_of_month=as_of_month, exposed=len(exposed))
+    audit_read(
+        session, principal, "contagion.read", [code, uscc], as_of_month=as_of_month, exposed=len(exposed)
+    )
     return ContagionOut(
         chain_code=code,
         failing=uscc,
@@ -350,5 +352,5 @@ def chain_loans(
         definitions.load().parameters,
         chain.chief_bank_name,
     )
-    _audit(session, principal, "loans.read", [code], from_month=from_month, to_month=to_month)
+    audit_read(session, principal, "loans.read", [code], from_month=from_month, to_month=to_month)
     return LoansOut(chain_code=code, from_month=from_month, to_month=to_month, **summary)
