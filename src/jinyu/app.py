@@ -44,6 +44,7 @@ from jinyu.core.errors import JinyuError, NotAuthenticated
 from jinyu.core.filemodes import secure_data_dir
 from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
+from jinyu.credit import endpoints as credit_endpoints
 from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.ingest import service as ingest_service
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         govdata_endpoints,
         banking_endpoints,
         risk_endpoints,
+        credit_endpoints,
         chain_endpoints,
     ):
         app.include_router(module.router, prefix=API)

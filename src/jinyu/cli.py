@@ -33,6 +33,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "查看被拒绝的行（仅提供方）/ open a load's rejected rows (providing organisation only)",
     ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
+    "credit": (
+        "jinyu.credit.cli",
+        "app",
+        "信用信息名片 / credit cards: card, snapshot, snapshots, views, snapshot-all",
+    ),
     "joint": ("jinyu.jointmodel.cli", "app", "联合建模 / joint modelling: PSI, vertical LR"),
     "chain": ("jinyu.chain.cli", "app", "产业链资金流与金融服务 / industrial-chain analytics"),
 }

@@ -28,6 +28,7 @@ from jinyu.party.service.logins import login
 from jinyu.party.service.orgs import (
     RegistryOrg,
     create_org,
+    enterprises_by_codes,
     find_enterprise,
     get_org,
     list_orgs,
@@ -40,6 +41,7 @@ from jinyu.party.service.registration import (
     decide_registration,
     get_registration,
     list_registrations,
+    registration_verified,
     submit_registration,
 )
 from jinyu.party.service.users import create_service_account, create_user, list_users, me
@@ -55,6 +57,7 @@ __all__ = [
     "create_service_account",
     "create_user",
     "decide_registration",
+    "enterprises_by_codes",
     "find_enterprise",
     "forget_api_keys",
     "get_org",
@@ -70,6 +73,7 @@ __all__ = [
     "principal_for_user",
     "principal_for_username",
     "refresh_api_key",
+    "registration_verified",
     "resolve_org",
     "revoke_api_key",
     "revoke_user_tokens",

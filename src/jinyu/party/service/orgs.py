@@ -203,6 +203,15 @@ def org_codes_under(session: Session, kind: str, path: str) -> list[str]:
     return repo.codes_under(session, repo.kind_group(kind), path)
 
 
+def enterprises_by_codes(session: Session, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """(organisation id, name) of each registered enterprise among these USCCs, for batch jobs."""
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(usccs), 5000):  # bounded IN lists
+        chunk = list(usccs[start : start + 5000])
+        found.update({c: (o.id, o.name) for c, o in repo.orgs_by_codes(session, "enterprise", chunk).items()})
+    return found
+
+
 def find_enterprise(session: Session, uscc: str) -> OrgOut | None:
     org = repo.find_org_by_code(session, "enterprise", uscc)
     return OrgOut.model_validate(org) if org else None
