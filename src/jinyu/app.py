@@ -30,6 +30,7 @@ from jinyu.audit.anchor import anchors_for
 from jinyu.audit.rejections import UnauthenticatedTrail
 from jinyu.audit.sealer import Checkpointer, Sealer
 from jinyu.banking import endpoints as banking_endpoints
+from jinyu.chain import endpoints as chain_endpoints
 from jinyu.claim import endpoints as claim_endpoints
 from jinyu.claim.fastroute import SettleRoute
 from jinyu.config import Settings, get_settings
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         risk_endpoints,
         credit_endpoints,
         governance_endpoints,
+        chain_endpoints,
     ):
         app.include_router(module.router, prefix=API)
     install_console(app)

@@ -53,6 +53,7 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "信用信息名片 / credit cards: card, snapshot, snapshots, views, snapshot-all",
     ),
     "joint": ("jinyu.jointmodel.cli", "app", "联合建模 / joint modelling: PSI, vertical LR"),
+    "chain": ("jinyu.chain.cli", "app", "产业链资金流与金融服务 / industrial-chain analytics"),
 }
 
 

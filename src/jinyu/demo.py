@@ -30,6 +30,7 @@ from jinyu.consent.schemas import GrantCreate
 from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.core.clock import utcnow
 from jinyu.core.runtime import unit_of_work
+from jinyu.demo_chain import chain_consents
 from jinyu.demo_claims import acting, prepare_claims
 from jinyu.demo_credit import card_enterprises, grant_cards
 from jinyu.governance.contracts import LOAD_ORDER
@@ -76,9 +77,13 @@ def prepare(settings: Settings) -> list[Credential]:
         creds = _create_users(session)
         granted = _statement_consents(session, region, creds)
         cards = _credit_cards(session, settings, region, creds)
+        chain_granted = chain_consents(
+            session, region, next(c.org_id for c in creds if c.username == "bank_risk")
+        )
         hospital = _org(session, OrgKind.HOSPITAL)
         files = prepare_claims(session, settings.key("pseudonym_key"), hospital, settings.data_dir / "claims")
     console.print(f"  企业授权演示银行核验流水 / enterprises authorising the demo bank: {granted}")
+    console.print(f"  产业链企业授权演示银行批量画像 / chain members authorising portraits: {chain_granted}")
     console.print(
         f"  实名注册并授权演示银行查看信用名片 / enterprises sharing their card: {', '.join(cards)}"
     )

@@ -104,6 +104,18 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/governance/remediation/{item_id}/events"): Perm.GOVERNANCE_READ,
     ("post", "/api/v1/governance/remediation/{item_id}/assign"): Perm.GOVERNANCE_MANAGE,
     ("post", "/api/v1/governance/remediation/{item_id}/respond"): Perm.REMEDIATION_RESPOND,
+    ("get", "/api/v1/chains"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/members"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/flows"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/external-flows"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/gaps"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/network"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/members/{uscc}/counterparties"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/members/{uscc}/contagion"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/loans"): Perm.CHAIN_READ,
+    ("get", "/api/v1/chains/{code}/portraits"): Perm.CHAIN_PORTRAIT,
+    ("get", "/api/v1/chains/{code}/scorecard"): Perm.CHAIN_READ,
 }
 
 

@@ -63,6 +63,8 @@ class Perm(StrEnum):
     GOVERNANCE_READ_ALL = "governance.read_all"  # every provider's
     GOVERNANCE_MANAGE = "governance.manage"  # rules, checks, assigning and verifying remediation
     REMEDIATION_RESPOND = "governance.remediation.respond"  # a provider answers its own items
+    CHAIN_READ = "chain.read"
+    CHAIN_PORTRAIT = "chain.portrait"
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -75,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
         | {Perm.CREDIT_CARD_READ}
         | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL}
+        | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
@@ -82,16 +85,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
         | {Perm.CREDIT_CARD_READ}
         | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
+        | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE
         | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
         | {Perm.CREDIT_CARD_READ}
+        | {Perm.CHAIN_PORTRAIT}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
         _EVERYONE
         | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
         | {Perm.CREDIT_CARD_READ}
+        | {Perm.CHAIN_PORTRAIT}
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
     Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),

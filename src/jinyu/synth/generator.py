@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from jinyu.synth.accounts import account_table, build_accounts
 from jinyu.synth.banks import bank_table, build_banks, build_customer_managers
 from jinyu.synth.calendar import Calendar
+from jinyu.synth.chain_cases import plant_chain_cases, write_chain_cases
 from jinyu.synth.claims import build_claims
 from jinyu.synth.credit import build_credit_sources
 from jinyu.synth.flows import build_flows
@@ -46,7 +47,9 @@ from jinyu.synth.writers import write_dataset
 # Bump whenever the same seed and scale would produce different bytes. 1.1: loan_guarantees; 1.2: the
 # claim_insured and claim_visits datasets (every dataset file of 1.1 is unchanged); 1.3: the credit-card sources
 # (registration_changes ... source_coverage; every dataset file of 1.2 is unchanged).
-GENERATOR_VERSION = "1.3"
+# 1.4: the planted contagion case of the new-display chain (chain_cases.py: enterprises, accounts, members,
+# transfers).
+GENERATOR_VERSION = "1.4"
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("居民 persons", build_persons),
@@ -68,6 +71,7 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("担保回流案例 guarantor return cases", plant_guarantor_cases),
     ("担保 loan guarantees", build_guarantees),
     ("理赔 claims", build_claims),
+    ("产业链传染案例 chain contagion case", plant_chain_cases),
 )
 
 # Datasets whose rows are derived from the region's entities at write time rather than stored by a part.
@@ -129,6 +133,7 @@ def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifes
         files = _write_datasets(region, out, bar)
         write_statements(region, out)  # presented statements for verification: after the ledger
         write_labels(region, out)  # risk_labels.csv: ground truth of the planted risk cases, not ingested
+        write_chain_cases(region, out)  # chain_cases.csv: ground truth of the planted contagion case
     cal = region.calendar
     manifest = Manifest(
         params.name,
