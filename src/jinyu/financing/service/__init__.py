@@ -1,0 +1,35 @@
+"""Financing use cases: demands and work orders, indicators, window guidance, chain chiefs and consultants.
+
+Services take the session first, then the principal; they never commit (the boundary does).
+"""
+
+from jinyu.financing.service import guidance
+from jinyu.financing.service.indicators import GROUPINGS, indicators
+from jinyu.financing.service.mechanisms import assign_consultant, list_chain_chiefs, set_chain_chief
+from jinyu.financing.service.orders import (
+    act,
+    assign,
+    get_order,
+    list_orders,
+    post_demand,
+    rate,
+    redispatch,
+    route,
+)
+
+__all__ = [
+    "GROUPINGS",
+    "act",
+    "assign",
+    "assign_consultant",
+    "get_order",
+    "guidance",
+    "indicators",
+    "list_chain_chiefs",
+    "list_orders",
+    "post_demand",
+    "rate",
+    "redispatch",
+    "route",
+    "set_chain_chief",
+]
