@@ -32,6 +32,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "ingest_quarantine",
         "查看被拒绝的行（仅提供方）/ open a load's rejected rows (providing organisation only)",
     ),
+    "financing": (
+        "jinyu.financing.cli",
+        "app",
+        "融资对接工单与监管指标 / financing demands, work orders, indicators, window guidance",
+    ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
 }
 

@@ -5,6 +5,7 @@ Services take the session first, then the principal; they never commit (the boun
 
 from jinyu.financing.service import guidance
 from jinyu.financing.service.indicators import GROUPINGS, indicators
+from jinyu.financing.service.managers import EnrolReport, enroll_managers
 from jinyu.financing.service.mechanisms import assign_consultant, list_chain_chiefs, set_chain_chief
 from jinyu.financing.service.orders import (
     act,
@@ -19,9 +20,11 @@ from jinyu.financing.service.orders import (
 
 __all__ = [
     "GROUPINGS",
+    "EnrolReport",
     "act",
     "assign",
     "assign_consultant",
+    "enroll_managers",
     "get_order",
     "guidance",
     "indicators",

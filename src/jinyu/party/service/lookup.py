@@ -80,3 +80,9 @@ def users_display_names(session: Session, user_ids: Iterable[str]) -> dict[str, 
         stmt = select(User.id, User.display_name).where(User.id.in_(ids[start : start + 500]))
         names.update({uid: name for uid, name in session.execute(stmt)})
     return names
+
+
+def org_by_code(session: Session, kind: str, code: str) -> OrgFacts | None:
+    stmt = select(Organisation).where(Organisation.kind == kind, Organisation.code == code)
+    org = session.scalars(stmt).first()
+    return _facts(org) if org is not None else None
