@@ -384,3 +384,38 @@ def guidance_list(
     print_table(
         "窗口指导 / guidance", ["id", "bank", "indicator", "baseline", "now", "change", "acknowledged"], rows
     )
+
+
+@app.command("webhook-endpoint")
+@handle_errors
+def webhook_endpoint(
+    bank: str = typer.Argument(..., help="银行总行 id / bank head office id"),
+    url: str = typer.Argument(..., help="接收地址 / receiver URL"),
+) -> None:
+    """登记银行系统的 webhook 地址，打印签名密钥（仅一次）/ set a bank's webhook URL; prints the secret once.
+    Example: jinyu financing webhook-endpoint BANK_ID https://bank.example/hooks"""
+    with unit_of_work() as session:
+        secret = service.outbox.set_endpoint(session, SYSTEM, bank, url)
+    console.print(f"secret / 密钥: {secret}")
+
+
+@app.command("deliver-webhooks")
+@handle_errors
+def deliver_webhooks(
+    limit: int = typer.Option(500, min=1, max=100_000, help="本轮最多发送条数 / most messages this round"),
+    timeout: float = typer.Option(10.0, min=0.1, help="每次请求超时秒数 / seconds per request"),
+    json_out: bool = JSON,
+) -> None:
+    """投递待发送的工单事件（至少一次，失败退避重试）/ deliver due webhook messages (at least once, back-off).
+    Example: jinyu financing deliver-webhooks --json"""
+    import httpx
+
+    from jinyu.core.runtime import sessionmaker_for
+    from jinyu.financing.tasks import deliver_webhooks as deliver
+
+    with httpx.Client(timeout=timeout) as client:
+        report = deliver(sessionmaker_for(get_settings()), client, limit=limit)
+    if json_out:
+        print_json({"delivered": report.delivered, "failed": report.failed, "pending": report.pending})
+    else:
+        console.print(f"delivered {report.delivered}, failed {report.failed}, still pending {report.pending}")

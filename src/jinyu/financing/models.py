@@ -140,3 +140,34 @@ class GuidanceNotice(Base):
     ack_note: Mapped[str | None] = mapped_column(String(2000))
     follow_up_note: Mapped[str | None] = mapped_column(String(2000))
     followed_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookEndpoint(Base):
+    """Where a bank's system receives work-order events, and the Standard Webhooks secret they are signed with
+    (kept here because signing needs it; shown once when set)."""
+
+    __tablename__ = "financing_webhook_endpoints"
+
+    bank_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A work-order event for a bank's system, written in the same transaction as the event; delivered at least
+    once by `jinyu financing deliver-webhooks`, retried with back-off until a 2xx answer. Never deleted."""
+
+    __tablename__ = "financing_outbox"
+    __table_args__ = (Index("ix_financing_outbox_due", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # the webhook-id header: msg_<id>
+    bank_id: Mapped[str] = mapped_column(IdColumn, index=True)
+    order_id: Mapped[str] = mapped_column(IdColumn)
+    event_type: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[str] = mapped_column(String(4000))  # the exact JSON body that is signed and sent
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))

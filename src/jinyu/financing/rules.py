@@ -159,3 +159,12 @@ def order_overdue(
 
 def valid_rating(stars: int) -> bool:
     return 1 <= stars <= 5
+
+
+BACKOFF_FIRST_SECONDS = 30
+BACKOFF_CAP_SECONDS = 6 * 3600
+
+
+def retry_delay_seconds(attempts: int) -> int:
+    """Wait after the `attempts`-th failed delivery: 30 s, 60 s, 120 s … doubling, at most 6 hours."""
+    return int(min(BACKOFF_CAP_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, attempts - 1)))

@@ -3,7 +3,7 @@
 Services take the session first, then the principal; they never commit (the boundary does).
 """
 
-from jinyu.financing.service import guidance
+from jinyu.financing.service import guidance, outbox
 from jinyu.financing.service.indicators import GROUPINGS, indicators
 from jinyu.financing.service.managers import EnrolReport, enroll_managers
 from jinyu.financing.service.mechanisms import assign_consultant, list_chain_chiefs, set_chain_chief
@@ -30,6 +30,7 @@ __all__ = [
     "indicators",
     "list_chain_chiefs",
     "list_orders",
+    "outbox",
     "post_demand",
     "rate",
     "redispatch",

@@ -49,6 +49,7 @@ from jinyu.financing.schemas import (
     Redispatch,
     Transition,
 )
+from jinyu.financing.service import outbox
 from jinyu.financing.sla import WorkCalendar, deadlines
 from jinyu.party.service import lookup
 
@@ -93,6 +94,7 @@ def _event(
             at=order.updated_at,
         )
     )
+    outbox.enqueue(session, order, action.value)
     audit.record(
         session,
         principal,
