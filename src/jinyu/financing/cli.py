@@ -318,7 +318,7 @@ def enroll_managers(
     with unit_of_work() as session:
         report = service.enroll_managers(session, SYSTEM, file.read_text("utf-8-sig"), out)
     if json_out:
-        print_json(report)
+        print_json({"enrolled": report.enrolled, "existing": report.existing, "rejected": report.rejected})
         return
     console.print(
         f"enrolled {report.enrolled}, already present {report.existing}, rejected {len(report.rejected)}"
