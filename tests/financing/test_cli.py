@@ -47,7 +47,8 @@ def test_enroll_managers_reports_bad_lines_and_writes_private_passwords(
 ) -> None:
     src = tmp_path / "managers.csv"
     src.write_text(
-        "username,display_name,outlet_code\nmgr.li,李经理,B9-01-001\nmgr.x,某人,NOPE\nbad line\nmgr.li,again,B9-01-001\n",
+        "username,display_name,outlet_code\nmgr.li,李经理,B9-01-001\nmgr.x,某人,NOPE\n"
+        "bad line\nmgr.li,again,B9-01-001\n",
         encoding="utf-8",
     )
     out = tmp_path / "passwords.csv"

@@ -4,7 +4,8 @@ Services take the session first, then the principal; they never commit (the boun
 """
 
 from jinyu.financing.service import guidance, outbox
-from jinyu.financing.service.indicators import GROUPINGS, indicators
+from jinyu.financing.service.indicators import GROUPINGS, indicators, lake_indicators
+from jinyu.financing.service.lake_export import export_orders
 from jinyu.financing.service.managers import EnrolReport, enroll_managers
 from jinyu.financing.service.mechanisms import assign_consultant, list_chain_chiefs, set_chain_chief
 from jinyu.financing.service.orders import (
@@ -25,9 +26,11 @@ __all__ = [
     "assign",
     "assign_consultant",
     "enroll_managers",
+    "export_orders",
     "get_order",
     "guidance",
     "indicators",
+    "lake_indicators",
     "list_chain_chiefs",
     "list_orders",
     "outbox",

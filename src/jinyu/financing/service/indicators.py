@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from jinyu.analytics import Engine
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import local, utcnow
 from jinyu.core.db import yuan_of_fen
 from jinyu.core.errors import FieldError, InvalidInput
+from jinyu.financing import queries
 from jinyu.financing import repository as repo
 from jinyu.financing.schemas import IndicatorRow, IndicatorTable
 from jinyu.party.service import lookup
@@ -123,3 +125,23 @@ def bank_value(
         return None
     value = getattr(row_of(sums[0]), indicator)
     return Decimal(value) if value is not None else None
+
+
+def lake_indicators(
+    engine: Engine,
+    principal: Principal,
+    group_by: str,
+    as_of: dt.date,
+    bank: str = "",
+    month: str = "",
+    sort: str = "overdue",
+) -> IndicatorTable:
+    """The same table over the lake's exported orders (a whole region, DuckDB or Spark): regulators only,
+    since the lake is not scoped per tenant."""
+    principal.require(Perm.FINANCING_SUPERVISE)
+    check_query(group_by, {}, sort)
+    rows = sorted(
+        (row_of(s) for s in queries.indicator_sums(engine, group_by, as_of, bank, month)), key=_sort_key(sort)
+    )
+    filters = {k: v for k, v in {"bank": bank, "month": month}.items() if v}
+    return IndicatorTable(group_by=group_by, as_of=as_of, filters=filters, rows=rows)
