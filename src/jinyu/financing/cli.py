@@ -3,58 +3,27 @@
 A command acts as the user named by `--as-user` (password prompted or `--password-stdin`) or the service
 account of `--api-key`, through the same services and checks as the API; with neither it acts as the platform
 operator at the console (reads everything, may manage chain chiefs, consultants and managers).
+Order commands live here; the regulator's and the platform's in `cli_admin`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import typer
 
 from jinyu.config import get_settings
-from jinyu.core.auth import SYSTEM, Principal
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
 from jinyu.core.runtime import unit_of_work
-from jinyu.financing import service
+from jinyu.financing import cli_admin, service
 from jinyu.financing.calendars import load_calendar
-from jinyu.financing.rules import REFUSAL_TEXT, Action, RefusalReason
-from jinyu.financing.schemas import (
-    Assignment,
-    ChainChiefSet,
-    ConsultantAssign,
-    DemandCreate,
-    NoticeAck,
-    NoticeCreate,
-    OrderOut,
-    Redispatch,
-    Security,
-    Transition,
-)
-from jinyu.financing.sla import deadlines
-from jinyu.party.acting import acting_principal
+from jinyu.financing.cli_common import API_KEY, AS_USER, JSON, PASSWORD_STDIN, _who, app
+from jinyu.financing.rules import Action, RefusalReason
+from jinyu.financing.schemas import Assignment, DemandCreate, OrderOut, Redispatch, Security, Transition
 
-app = typer.Typer(
-    help="融资对接工单 / financing work orders: `jinyu financing indicators --group-by outlet --sort overdue`",
-    no_args_is_help=True,
-)
-guidance_app = typer.Typer(help="窗口指导 / window guidance: send, ack, list", no_args_is_help=True)
-app.add_typer(guidance_app, name="guidance")
-
-AS_USER = typer.Option(None, "--as-user", help="以该用户身份操作（需密码）/ act as this user (password)")
-API_KEY = typer.Option(None, "--api-key", help="服务账号 API key / a service account's API key")
-PASSWORD_STDIN = typer.Option(
-    False, "--password-stdin", help="从标准输入读密码 / read the password from stdin"
-)
-JSON = typer.Option(False, "--json", help="输出 JSON / print JSON")
-
-
-def _who(as_user: str | None, api_key: str | None, password_stdin: bool) -> Principal:
-    if not as_user and not api_key:
-        return SYSTEM
-    return acting_principal(get_settings(), as_user, api_key, password_stdin)
+__all__ = ["app", "cli_admin"]
 
 
 def _show_order(order: OrderOut, json_out: bool) -> None:
@@ -246,176 +215,3 @@ def indicators(
     ]
     rows: list[list[Any]] = [[getattr(r, c) for c in cols] for r in table.rows]
     print_table(f"指标 / indicators by {group_by} (as of {table.as_of})", cols, rows)
-
-
-@app.command("refusal-reasons")
-@handle_errors
-def refusal_reasons() -> None:
-    """拒绝原因代码表 / the refusal reason codes. Example: jinyu financing refusal-reasons"""
-    print_table(
-        "拒绝原因 / refusal reasons", ["code", "meaning"], [[c.value, t] for c, t in REFUSAL_TEXT.items()]
-    )
-
-
-@app.command("sla")
-@handle_errors
-def sla(
-    dispatched: str = typer.Argument(..., help="派单日 YYYY-MM-DD（上海时间）/ dispatch date"),
-    json_out: bool = JSON,
-) -> None:
-    """按工作日日历计算时限 / SLA due dates for a dispatch date. Example: jinyu financing sla 2026-09-30"""
-    cal = load_calendar(get_settings().data_dir)
-    day = dt.date.fromisoformat(dispatched)
-    due = deadlines(cal, day)
-    out: dict[str, Any] = {
-        "dispatched_on": day,
-        "contact_due": due.contact_due,
-        "decision_due": due.decision_due,
-    }
-    out["calendar"] = {str(y): cal.source(y) for y in sorted({day.year, due.decision_due.year})}
-    print_json(out) if json_out else console.print(out)
-
-
-@app.command("chain-chief")
-@handle_errors
-def chain_chief(
-    chain: str = typer.Argument(..., help="产业链代码 / chain code"),
-    bank: str = typer.Argument(..., help="银行总行 id / bank head office id"),
-) -> None:
-    """指定链长主办行 / appoint a chain's chief bank. Example: jinyu financing chain-chief AUTO BANK_ID"""
-    with unit_of_work() as session:
-        service.set_chain_chief(session, SYSTEM, ChainChiefSet(chain_code=chain, bank_id=bank))
-    console.print(f"chain {chain} → chief bank {bank}")
-
-
-@app.command("assign-consultant")
-@handle_errors
-def assign_consultant(
-    consultant: str = typer.Argument(..., help="金融顾问用户 id / consultant user id"),
-    enterprise: str = typer.Argument(..., help="企业机构 id / enterprise org id"),
-) -> None:
-    """为企业指派金融顾问 / assign a consultant. Example: jinyu financing assign-consultant USER_ID ORG_ID"""
-    with unit_of_work() as session:
-        service.assign_consultant(
-            session, SYSTEM, ConsultantAssign(consultant_id=consultant, enterprise_id=enterprise)
-        )
-    console.print(f"consultant {consultant} → enterprise {enterprise}")
-
-
-@app.command("enroll-managers")
-@handle_errors
-def enroll_managers(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="CSV: username,display_name,outlet_code"
-    ),
-    out: Path = typer.Option(
-        ..., "--out", help="初始密码写入此文件（0600）/ initial passwords go here (0600)"
-    ),
-    json_out: bool = JSON,
-) -> None:
-    """把客户经理登记为可登录用户 / enroll customer managers as users with logins. Example:
-    jinyu financing enroll-managers managers.csv --out initial-passwords.csv"""
-    with unit_of_work() as session:
-        report = service.enroll_managers(session, SYSTEM, file.read_text("utf-8-sig"), out)
-    if json_out:
-        print_json({"enrolled": report.enrolled, "existing": report.existing, "rejected": report.rejected})
-        return
-    console.print(
-        f"enrolled {report.enrolled}, already present {report.existing}, rejected {len(report.rejected)}"
-    )
-    for line, reason in report.rejected:
-        console.print(f"  line {line}: {reason}")
-
-
-@guidance_app.command("send")
-@handle_errors
-def guidance_send(
-    bank: str = typer.Option(..., help="银行总行 id / bank id"),
-    indicator: str = typer.Option("overdue_rate"),
-    message: str = typer.Option(...),
-    as_user: str | None = AS_USER,
-    password_stdin: bool = PASSWORD_STDIN,
-    json_out: bool = JSON,
-) -> None:
-    """发出窗口指导（监管用户）/ send guidance as a regulator user. Example:
-    jinyu financing guidance send --bank BANK_ID --message 请整改 --as-user reg.li"""
-    principal = _who(as_user, None, password_stdin)
-    with unit_of_work() as session:
-        notice = service.guidance.send(
-            session, principal, NoticeCreate(bank_id=bank, indicator=indicator, message=message)
-        )
-    print_json(notice) if json_out else console.print(f"notice {notice.id} baseline={notice.baseline}")
-
-
-@guidance_app.command("ack")
-@handle_errors
-def guidance_ack(
-    notice_id: str,
-    note: str = typer.Option(...),
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
-    json_out: bool = JSON,
-) -> None:
-    """银行确认窗口指导 / the bank acknowledges. Example: jinyu financing guidance ack ID --note 已整改 --as-user hq"""
-    principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
-        notice = service.guidance.acknowledge(session, principal, notice_id, NoticeAck(note=note))
-    print_json(notice) if json_out else console.print(
-        f"notice {notice.id} acknowledged {notice.acknowledged_at}"
-    )
-
-
-@guidance_app.command("list")
-@handle_errors
-def guidance_list(
-    as_user: str | None = AS_USER, password_stdin: bool = PASSWORD_STDIN, json_out: bool = JSON
-) -> None:
-    """窗口指导列表 / list notices with the indicator then and now. Example: jinyu financing guidance list --json"""
-    principal = _who(as_user, None, password_stdin)
-    with unit_of_work() as session:
-        page = service.guidance.list_notices(session, principal, 100, 0)
-    if json_out:
-        print_json(page)
-        return
-    rows = [
-        [n.id, n.bank_id, n.indicator, n.baseline, n.current, n.change, n.acknowledged_at] for n in page.items
-    ]
-    print_table(
-        "窗口指导 / guidance", ["id", "bank", "indicator", "baseline", "now", "change", "acknowledged"], rows
-    )
-
-
-@app.command("webhook-endpoint")
-@handle_errors
-def webhook_endpoint(
-    bank: str = typer.Argument(..., help="银行总行 id / bank head office id"),
-    url: str = typer.Argument(..., help="接收地址 / receiver URL"),
-) -> None:
-    """登记银行系统的 webhook 地址，打印签名密钥（仅一次）/ set a bank's webhook URL; prints the secret once.
-    Example: jinyu financing webhook-endpoint BANK_ID https://bank.example/hooks"""
-    with unit_of_work() as session:
-        secret = service.outbox.set_endpoint(session, SYSTEM, bank, url)
-    console.print(f"secret / 密钥: {secret}")
-
-
-@app.command("deliver-webhooks")
-@handle_errors
-def deliver_webhooks(
-    limit: int = typer.Option(500, min=1, max=100_000, help="本轮最多发送条数 / most messages this round"),
-    timeout: float = typer.Option(10.0, min=0.1, help="每次请求超时秒数 / seconds per request"),
-    json_out: bool = JSON,
-) -> None:
-    """投递待发送的工单事件（至少一次，失败退避重试）/ deliver due webhook messages (at least once, back-off).
-    Example: jinyu financing deliver-webhooks --json"""
-    import httpx
-
-    from jinyu.core.runtime import sessionmaker_for
-    from jinyu.financing.tasks import deliver_webhooks as deliver
-
-    with httpx.Client(timeout=timeout) as client:
-        report = deliver(sessionmaker_for(get_settings()), client, limit=limit)
-    if json_out:
-        print_json({"delivered": report.delivered, "failed": report.failed, "pending": report.pending})
-    else:
-        console.print(f"delivered {report.delivered}, failed {report.failed}, still pending {report.pending}")
