@@ -1,0 +1,40 @@
+"""Work-order rows for the Spark parity region (tests/analytics/region.py) and their parity cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+from jinyu.analytics import Lake
+from jinyu.financing.calendars import load_calendar
+from jinyu.financing.service.lake_export import DATASET
+from jinyu.financing.synthetic import Shape, synthetic_orders
+
+SHAPE = Shape(banks=3, branches_per_bank=2, outlets_per_branch=3)
+
+
+def add(lake: Lake) -> None:
+    table = synthetic_orders(600, load_calendar(Path("/nonexistent")), seed=3, shape=SHAPE)
+    lake.append(DATASET, table, "fin1", partition_by="dispatched_on", sort_by=["bank_id", "outlet_id"])
+    # A second, later snapshot of the first 50 orders: the query must count each order once, as last seen.
+    later = table.slice(0, 50).set_column(
+        table.schema.get_field_index("exported_at"),
+        "exported_at",
+        [[dt.datetime(2027, 2, 1, tzinfo=dt.UTC)] * 50],
+    )
+    lake.append(DATASET, later, "fin2", partition_by="dispatched_on", sort_by=["bank_id", "outlet_id"])
+
+
+def cases() -> Mapping[str, list[Mapping[str, object]]]:
+    end = dt.date(2026, 12, 31)
+    return {
+        "financing_indicators": [
+            {"group_by": "outlet", "as_of": end, "bank": "", "month": ""},
+            {"group_by": "bank", "as_of": dt.date(2026, 6, 30), "bank": "", "month": ""},
+            {"group_by": "manager", "as_of": end, "bank": "B02", "month": ""},
+            {"group_by": "month", "as_of": end, "bank": "", "month": ""},
+            {"group_by": "chain", "as_of": end, "bank": "", "month": "2026-03"},
+            {"group_by": "district", "as_of": end, "bank": "NOPE", "month": ""},
+        ]
+    }
