@@ -101,6 +101,11 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("put", "/api/v1/financing/chain-chiefs"): Perm.FINANCING_MANAGE,
     ("get", "/api/v1/financing/chain-chiefs"): Perm.FINANCING_READ,
     ("post", "/api/v1/financing/consultant-assignments"): Perm.FINANCING_MANAGE,
+    ("post", "/api/v1/financing/experts"): Perm.FINANCING_MANAGE,
+    ("get", "/api/v1/financing/experts"): Perm.FINANCING_READ,
+    ("post", "/api/v1/financing/experts/{expert_id}/availability"): Perm.FINANCING_MANAGE,
+    ("post", "/api/v1/financing/orders/{order_id}/experts"): Perm.FINANCING_ASSIGN,
+    ("get", "/api/v1/financing/orders/{order_id}/experts"): Perm.FINANCING_READ,
 }
 
 

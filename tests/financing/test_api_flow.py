@@ -232,3 +232,32 @@ def test_who_sees_which_orders(client: TestClient, world: World) -> None:
         ).status_code
         == 404
     )
+
+
+def test_experts_cover_industries_and_are_assigned_by_the_handling_bank(
+    client: TestClient, world: World
+) -> None:
+    w = world
+    order = post_demand(client, w)
+    oid = str(order["id"])
+    expert = client.post(
+        f"{API}/experts",
+        json={"name": "陈工", "affiliation": "重庆大学", "fields": ["C36", "I"]},
+        headers=w.h["ops"],
+    )
+    assert expert.status_code == 201, expert.text
+    eid = expert.json()["id"]
+    bad = client.post(
+        f"{API}/experts", json={"name": "x", "affiliation": "y", "fields": ["99"]}, headers=w.h["ops"]
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "fields[0]"
+    found = client.get(
+        f"{API}/experts", params={"industry": "C3670", "available": True}, headers=w.h["hq"]
+    ).json()
+    assert [e["id"] for e in found] == [eid]
+    assert client.get(f"{API}/experts", params={"industry": "A0511"}, headers=w.h["hq"]).json() == []
+    # The enterprise's industry (make_org gives none) is not covered: refused with the reason.
+    refused = client.post(f"{API}/orders/{oid}/experts", json={"expert_id": eid}, headers=w.h["hq"])
+    assert refused.status_code == 422
+    client.post(f"{API}/experts/{eid}/availability", json={"available": False}, headers=w.h["ops"])
+    assert client.get(f"{API}/experts", params={"available": True}, headers=w.h["hq"]).json() == []

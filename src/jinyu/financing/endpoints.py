@@ -15,9 +15,14 @@ from jinyu.financing.calendars import load_calendar
 from jinyu.financing.rules import REFUSAL_TEXT, OrderState
 from jinyu.financing.schemas import (
     Assignment,
+    Availability,
     ChainChiefSet,
     ConsultantAssign,
     DemandCreate,
+    ExpertAssignmentOut,
+    ExpertCreate,
+    ExpertOut,
+    ExpertRequest,
     IndicatorTable,
     NoticeAck,
     NoticeCreate,
@@ -223,3 +228,52 @@ def assign_consultant(
 ) -> ConsultantAssign:
     """为企业指派金融顾问 / assign a financial consultant to an enterprise."""
     return service.assign_consultant(session, principal, data)
+
+
+@router.post("/experts", response_model=ExpertOut, status_code=status.HTTP_201_CREATED)
+def create_expert(
+    data: ExpertCreate, session: SessionDep, principal: Principal = require(Perm.FINANCING_MANAGE)
+) -> ExpertOut:
+    """登记行业专家 / add an industry expert."""
+    return service.experts.create(session, principal, data)
+
+
+@router.get("/experts", response_model=list[ExpertOut])
+def search_experts(
+    session: SessionDep,
+    principal: Principal = require(Perm.FINANCING_READ),
+    industry: Key = None,
+    available: bool | None = None,
+) -> list[ExpertOut]:
+    """按行业与可用性查找专家 / experts covering an industry code, by availability."""
+    return service.experts.search(session, principal, industry, available)
+
+
+@router.post("/experts/{expert_id}/availability", response_model=ExpertOut)
+def set_expert_availability(
+    expert_id: str,
+    data: Availability,
+    session: SessionDep,
+    principal: Principal = require(Perm.FINANCING_MANAGE),
+) -> ExpertOut:
+    return service.experts.set_availability(session, principal, expert_id, data)
+
+
+@router.post(
+    "/orders/{order_id}/experts", response_model=ExpertAssignmentOut, status_code=status.HTTP_201_CREATED
+)
+def assign_expert(
+    order_id: str,
+    data: ExpertRequest,
+    session: SessionDep,
+    principal: Principal = require(Perm.FINANCING_ASSIGN),
+) -> ExpertAssignmentOut:
+    """为工单指派行业专家 / put an expert on an order (the handling bank)."""
+    return service.experts.assign(session, principal, order_id, data)
+
+
+@router.get("/orders/{order_id}/experts", response_model=list[ExpertAssignmentOut])
+def order_experts(
+    order_id: str, session: SessionDep, principal: Principal = require(Perm.FINANCING_READ)
+) -> list[ExpertAssignmentOut]:
+    return service.experts.of_order(session, principal, order_id)

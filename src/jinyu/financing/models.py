@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.clock import utcnow
@@ -171,3 +171,29 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class Expert(Base):
+    """An industry expert (行业专家库) who can be assigned to orders needing sector judgement."""
+
+    __tablename__ = "financing_experts"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    affiliation: Mapped[str] = mapped_column(String(200))
+    # GB/T 4754-2017 codes or prefixes the expert covers: "C" (manufacturing), "C36" (automobiles), "C3670".
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExpertAssignment(Base):
+    __tablename__ = "financing_expert_assignments"
+    __table_args__ = (UniqueConstraint("expert_id", "order_id"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    expert_id: Mapped[str] = mapped_column(ForeignKey("financing_experts.id"), index=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("financing_orders.id"), index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    assigned_by: Mapped[str] = mapped_column(IdColumn)
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -197,3 +197,41 @@ class NoticeOut(BaseModel):
     followed_up_at: dt.datetime | None
     current: str | None = Field(default=None, description="该指标当前值 / the indicator's value now")
     change: str | None = Field(default=None, description="当前值减发出时的值 / now minus at sending")
+
+
+class ExpertCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    affiliation: str = Field(min_length=1, max_length=200)
+    fields: list[str] = Field(
+        min_length=1, max_length=20, description="GB/T 4754 代码或前缀 / industry codes or prefixes"
+    )
+    available: bool = True
+
+
+class ExpertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    affiliation: str
+    fields: list[str]
+    available: bool
+
+
+class Availability(BaseModel):
+    available: bool
+
+
+class ExpertRequest(BaseModel):
+    expert_id: str
+    note: str = Field(default="", max_length=500)
+
+
+class ExpertAssignmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    expert_id: str
+    order_id: str
+    note: str
+    assigned_by: str
+    assigned_at: dt.datetime

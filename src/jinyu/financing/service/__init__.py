@@ -3,7 +3,7 @@
 Services take the session first, then the principal; they never commit (the boundary does).
 """
 
-from jinyu.financing.service import guidance, outbox
+from jinyu.financing.service import experts, guidance, outbox
 from jinyu.financing.service.indicators import GROUPINGS, indicators, lake_indicators
 from jinyu.financing.service.lake_export import export_orders
 from jinyu.financing.service.managers import EnrolReport, enroll_managers
@@ -26,6 +26,7 @@ __all__ = [
     "assign",
     "assign_consultant",
     "enroll_managers",
+    "experts",
     "export_orders",
     "get_order",
     "guidance",
