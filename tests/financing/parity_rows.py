@@ -17,11 +17,12 @@ SHAPE = Shape(banks=3, branches_per_bank=2, outlets_per_branch=3)
 def add(lake: Lake) -> None:
     table = synthetic_orders(600, load_calendar(Path("/nonexistent")), seed=3, shape=SHAPE)
     lake.append(DATASET, table, "fin1", partition_by="dispatched_on", sort_by=["bank_id", "outlet_id"])
-    # A second, later snapshot of the first 50 orders: the query must count each order once, as last seen.
-    later = table.slice(0, 50).set_column(
-        table.schema.get_field_index("exported_at"),
+    # A second, later complete snapshot (more orders, other histories): only it is counted.
+    later = synthetic_orders(700, load_calendar(Path("/nonexistent")), seed=4, shape=SHAPE)
+    later = later.set_column(
+        later.schema.get_field_index("exported_at"),
         "exported_at",
-        [[dt.datetime(2027, 2, 1, tzinfo=dt.UTC)] * 50],
+        [[dt.datetime(2027, 2, 1, tzinfo=dt.UTC)] * later.num_rows],
     )
     lake.append(DATASET, later, "fin2", partition_by="dispatched_on", sort_by=["bank_id", "outlet_id"])
 

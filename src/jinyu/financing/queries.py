@@ -1,5 +1,5 @@
 """Named analytics query of the financing domain: the indicator table over the lake dataset `financing_orders`
-(snapshots of work orders exported by `jinyu financing export-lake`), the same definitions as the live
+(complete snapshots of the work orders, appended by `jinyu financing export-lake`), the same definitions as the live
 indicators of `service.indicators` (docs/financing.md), for a year of a region's orders at once."""
 
 from __future__ import annotations
@@ -9,14 +9,16 @@ from typing import Any
 
 from jinyu.analytics import Engine, Query, register
 
-# Exports append snapshots (the lake never rewrites): the latest snapshot of each order is the one counted.
+# Every export is a complete snapshot of all orders and the lake never rewrites, so the latest snapshot (the
+# rows with the greatest `exported_at`) is the one counted: a plain filter, no per-order deduplication.
 # Overdue: contact is late when (contacted, else decided, else closed, else as_of) is after contact_due; the
 # decision is late when (decided, else closed, else as_of) is after decision_due — rules.order_overdue.
 INDICATORS_SQL = """
-WITH ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY exported_at DESC) AS snapshot_rank
+WITH snapshot AS (
+    SELECT *
     FROM financing_orders
-    WHERE ($bank = '' OR bank_id = $bank) AND ($month = '' OR month = $month)
+    WHERE exported_at = (SELECT max(exported_at) FROM financing_orders)
+      AND ($bank = '' OR bank_id = $bank) AND ($month = '' OR month = $month)
 ), latest AS (
     SELECT
         CASE $group_by
@@ -25,8 +27,7 @@ WITH ranked AS (
             WHEN 'industry' THEN industry_code WHEN 'chain' THEN chain_code ELSE month
         END AS group_key,
         *
-    FROM ranked
-    WHERE snapshot_rank = 1
+    FROM snapshot
 )
 SELECT
     group_key,

@@ -1,12 +1,17 @@
-WITH ranked AS (
+WITH snapshot AS (
   SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY exported_at DESC) AS snapshot_rank
+    *
   FROM financing_orders
   WHERE
-    (
+    exported_at = (
+      SELECT
+        MAX(exported_at)
+      FROM financing_orders
+    )
+    AND (
       :bank = '' OR bank_id = :bank
-    ) AND (
+    )
+    AND (
       :month = '' OR month = :month
     )
 ), latest AS (
@@ -29,9 +34,7 @@ WITH ranked AS (
       ELSE month
     END AS group_key,
     *
-  FROM ranked
-  WHERE
-    snapshot_rank = 1
+  FROM snapshot
 )
 SELECT
   group_key,
