@@ -108,3 +108,25 @@ def test_a_demand_from_the_command_line(store: dict[str, OrgOut]) -> None:
     table = runner.invoke(app, ["financing", "indicators", "--group-by", "bank", "--json"])
     row = json.loads(table.output)["rows"][0]
     assert (row["key"], row["orders"], row["decided"], row["approved"]) == (bank, 1, 1, 0)
+
+
+def test_synthetic_orders_put_the_planted_outlets_on_top(store: dict[str, OrgOut]) -> None:
+    made = runner.invoke(app, ["financing", "synth-orders", "--orders", "6000", "--load-id", "s1", "--json"])
+    assert made.exit_code == 0, made.output
+    planted = json.loads(made.output)
+    table = runner.invoke(
+        app,
+        [
+            "financing",
+            "lake-indicators",
+            "--group-by",
+            "outlet",
+            "--as-of",
+            "2026-12-31",
+            "--limit",
+            "3",
+            "--json",
+        ],
+    )
+    assert table.exit_code == 0, table.output
+    assert {r["key"] for r in json.loads(table.output)["rows"]} == set(planted["slow_outlets"])
