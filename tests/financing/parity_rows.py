@@ -29,13 +29,22 @@ def add(lake: Lake) -> None:
 
 def cases() -> Mapping[str, list[Mapping[str, object]]]:
     end = dt.date(2026, 12, 31)
+    latest, first = dt.datetime(2027, 2, 1, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
     return {
         "financing_indicators": [
-            {"group_by": "outlet", "as_of": end, "bank": "", "month": ""},
-            {"group_by": "bank", "as_of": dt.date(2026, 6, 30), "bank": "", "month": ""},
-            {"group_by": "manager", "as_of": end, "bank": "B02", "month": ""},
-            {"group_by": "month", "as_of": end, "bank": "", "month": ""},
-            {"group_by": "chain", "as_of": end, "bank": "", "month": "2026-03"},
-            {"group_by": "district", "as_of": end, "bank": "NOPE", "month": ""},
-        ]
+            {"group_by": "outlet", "as_of": end, "bank": "", "month": "", "snapshot": latest},
+            {"group_by": "bank", "as_of": dt.date(2026, 6, 30), "bank": "", "month": "", "snapshot": latest},
+            {"group_by": "manager", "as_of": end, "bank": "B02", "month": "", "snapshot": latest},
+            {"group_by": "month", "as_of": end, "bank": "", "month": "", "snapshot": first},
+            {"group_by": "chain", "as_of": end, "bank": "", "month": "2026-03", "snapshot": latest},
+            {"group_by": "district", "as_of": end, "bank": "NOPE", "month": "", "snapshot": latest},
+            {
+                "group_by": "industry",
+                "as_of": end,
+                "bank": "",
+                "month": "",
+                "snapshot": dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+            },
+        ],
+        "financing_latest_snapshot": [{}],
     }

@@ -3,11 +3,7 @@ WITH snapshot AS (
     *
   FROM financing_orders
   WHERE
-    exported_at = (
-      SELECT
-        MAX(exported_at)
-      FROM financing_orders
-    )
+    exported_at = :snapshot
     AND (
       :bank = '' OR bank_id = :bank
     )
