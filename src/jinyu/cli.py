@@ -38,6 +38,7 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "融资对接工单与监管指标 / financing demands, work orders, indicators, window guidance",
     ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
+    "joint": ("jinyu.jointmodel.cli", "app", "联合建模 / joint modelling: PSI, vertical LR"),
 }
 
 
