@@ -6,6 +6,7 @@ from jinyu.audit import models as audit_models
 from jinyu.claim import models as claim_models
 from jinyu.consent import models as consent_models
 from jinyu.core.db import Base
+from jinyu.credit import models as credit_models
 from jinyu.financing import models as financing_models
 from jinyu.ingest import models as ingest_models
 from jinyu.party import models as party_models
@@ -19,5 +20,6 @@ DOMAIN_MODELS = (
     ingest_models,
     risk_models,
     claim_models,
+    credit_models,
     financing_models,
 )

@@ -43,6 +43,16 @@ class ServingEngine(DuckDBEngine):
         "loan_guarantees": ("loan_id",),
         "tax_monthly": ("month", "uscc"),
         "headcount_monthly": ("month", "uscc"),
+        # The credit card reads these by enterprise.
+        "patents": ("uscc",),
+        "judicial": ("uscc",),
+        "registration_changes": ("uscc",),
+        "tax_credit_ratings": ("uscc",),
+        "trademarks": ("uscc",),
+        "copyrights": ("uscc",),
+        "dishonest_debtors": ("uscc",),
+        "admin_penalties": ("uscc",),
+        "source_coverage": ("uscc",),
     }
 
     def __init__(self, lake_root: Path, *, view_only: frozenset[str] = VIEW_ONLY) -> None:

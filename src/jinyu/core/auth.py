@@ -60,6 +60,7 @@ class Perm(StrEnum):
     CLAIM_READ = "claim.read"
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
+    CREDIT_CARD_READ = "credit.card.read"
     FINANCING_READ = "financing.read"
     FINANCING_DEMAND = "financing.demand"
     FINANCING_HANDLE = "financing.handle"
@@ -77,22 +78,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.CREDIT_CARD_READ}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.CREDIT_CARD_READ}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE
         | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.CREDIT_CARD_READ}
         | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE, Perm.FINANCING_ASSIGN, Perm.FINANCING_GUIDANCE_ACK}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
         _EVERYONE
         | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.CREDIT_CARD_READ}
         | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE, Perm.FINANCING_ASSIGN}
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
@@ -101,6 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ENTERPRISE_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
+        | {Perm.GOVDATA_READ, Perm.CREDIT_CARD_READ}
         | {Perm.GOVDATA_READ, Perm.FINANCING_READ, Perm.FINANCING_DEMAND}
     ),
     Role.DATA_PROVIDER: frozenset(_EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ}),
