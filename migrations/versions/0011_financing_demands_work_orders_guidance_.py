@@ -1,7 +1,7 @@
 """financing demands, work orders, guidance, outbox, experts
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-06 18:11:47.254115
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import jinyu.core.db
 
 
 revision: str = '0011'
-down_revision: str | None = '0008'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -46,6 +46,7 @@ from jinyu.core.runtime import sessionmaker_for
 from jinyu.credit import endpoints as credit_endpoints
 from jinyu.financing import endpoints as financing_endpoints
 from jinyu.govdata import endpoints as govdata_endpoints
+from jinyu.governance import endpoints as governance_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.ingest import service as ingest_service
 from jinyu.party import endpoints as party_endpoints
@@ -199,6 +200,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         banking_endpoints,
         risk_endpoints,
         credit_endpoints,
+        governance_endpoints,
         financing_endpoints,
     ):
         app.include_router(module.router, prefix=API)

@@ -36,6 +36,16 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "ingest_quarantine",
         "查看被拒绝的行（仅提供方）/ open a load's rejected rows (providing organisation only)",
     ),
+    "governance": (
+        "jinyu.governance.cli",
+        "app",
+        "数据治理 / data governance: sources, rules, check, report, remediation",
+    ),
+    "synth-quality": (
+        "jinyu.synth.quality_cli",
+        "command",
+        "写出植入缺陷的三年趋势 / write the planted three-year quality trend",
+    ),
     "financing": (
         "jinyu.financing.cli",
         "app",

@@ -61,6 +61,10 @@ class Perm(StrEnum):
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
     CREDIT_CARD_READ = "credit.card.read"
+    GOVERNANCE_READ = "governance.read"  # quality report and remediation items of the own organisation
+    GOVERNANCE_READ_ALL = "governance.read_all"  # every provider's
+    GOVERNANCE_MANAGE = "governance.manage"  # rules, checks, assigning and verifying remediation
+    REMEDIATION_RESPOND = "governance.remediation.respond"  # a provider answers its own items
     FINANCING_READ = "financing.read"
     FINANCING_DEMAND = "financing.demand"
     FINANCING_HANDLE = "financing.handle"
@@ -79,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
         | {Perm.CREDIT_CARD_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
@@ -86,6 +91,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
         | {Perm.CREDIT_CARD_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
     ),
     Role.BANK_HQ_RISK: frozenset(
@@ -109,10 +115,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.GOVDATA_READ, Perm.CREDIT_CARD_READ}
         | {Perm.GOVDATA_READ, Perm.FINANCING_READ, Perm.FINANCING_DEMAND}
     ),
-    Role.DATA_PROVIDER: frozenset(_EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ}),
+    Role.DATA_PROVIDER: frozenset(
+        _EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ} | {Perm.GOVERNANCE_READ, Perm.REMEDIATION_RESPOND}
+    ),
     Role.PLATFORM_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.ENTERPRISE_REVIEW}
+        | {Perm.INGEST_RUN, Perm.INGEST_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
         | {Perm.INGEST_RUN, Perm.INGEST_READ, Perm.FINANCING_READ, Perm.FINANCING_MANAGE}
     ),
     Role.CUSTOMER_MANAGER: frozenset(_EVERYONE | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE}),
