@@ -45,6 +45,7 @@ from jinyu.core.filemodes import secure_data_dir
 from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.credit import endpoints as credit_endpoints
+from jinyu.financing import endpoints as financing_endpoints
 from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.governance import endpoints as governance_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         credit_endpoints,
         governance_endpoints,
         chain_endpoints,
+        financing_endpoints,
     ):
         app.include_router(module.router, prefix=API)
     install_console(app)

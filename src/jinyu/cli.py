@@ -46,6 +46,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "command",
         "写出植入缺陷的三年趋势 / write the planted three-year quality trend",
     ),
+    "financing": (
+        "jinyu.financing.cli",
+        "app",
+        "融资对接工单与监管指标 / financing demands, work orders, indicators, window guidance",
+    ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
     "credit": (
         "jinyu.credit.cli",

@@ -7,6 +7,7 @@ from jinyu.claim import models as claim_models
 from jinyu.consent import models as consent_models
 from jinyu.core.db import Base
 from jinyu.credit import models as credit_models
+from jinyu.financing import models as financing_models
 from jinyu.governance import models as governance_models
 from jinyu.ingest import models as ingest_models
 from jinyu.party import models as party_models
@@ -22,4 +23,5 @@ DOMAIN_MODELS = (
     claim_models,
     credit_models,
     governance_models,
+    financing_models,
 )

@@ -19,6 +19,7 @@ import pytest
 from jinyu.analytics import DuckDBEngine, Lake, Query, SparkEngine, register, stop_spark
 from jinyu.analytics import registry as registry_module
 from tests.chain.parity_cases import chain_parity_cases
+from tests.financing import parity_rows as financing_parity
 from tests.risk.tracing import parity_region as tracing_parity
 
 from . import region
@@ -88,6 +89,7 @@ CASES: dict[str, list[Mapping[str, object]]] = {
 }
 CASES.update(chain_parity_cases(E))  # the industrial-chain queries (tests/chain/parity_cases.py)
 CASES.update(tracing_parity.cases())  # the fund-tracing queries (tests/risk/tracing/parity_region.py)
+CASES.update(financing_parity.cases())  # the financing indicators (tests/financing/parity_rows.py)
 ALL_CASES = [(name, i, params) for name, sets in CASES.items() for i, params in enumerate(sets)]
 
 

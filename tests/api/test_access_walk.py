@@ -116,6 +116,28 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/chains/{code}/loans"): Perm.CHAIN_READ,
     ("get", "/api/v1/chains/{code}/portraits"): Perm.CHAIN_PORTRAIT,
     ("get", "/api/v1/chains/{code}/scorecard"): Perm.CHAIN_READ,
+    ("post", "/api/v1/financing/demands"): Perm.FINANCING_DEMAND,
+    ("get", "/api/v1/financing/orders"): Perm.FINANCING_READ,
+    ("get", "/api/v1/financing/orders/{order_id}"): Perm.FINANCING_READ,
+    ("post", "/api/v1/financing/orders/{order_id}/assignment"): Perm.FINANCING_ASSIGN,
+    ("post", "/api/v1/financing/orders/{order_id}/transitions"): Perm.FINANCING_HANDLE,
+    ("post", "/api/v1/financing/orders/{order_id}/redispatch"): Perm.FINANCING_DEMAND,
+    ("post", "/api/v1/financing/orders/{order_id}/rating"): Perm.FINANCING_DEMAND,
+    ("get", "/api/v1/financing/refusal-reasons"): Perm.FINANCING_READ,
+    ("get", "/api/v1/financing/indicators"): Perm.FINANCING_READ,
+    ("post", "/api/v1/financing/guidance"): Perm.FINANCING_SUPERVISE,
+    ("get", "/api/v1/financing/guidance"): Perm.FINANCING_READ,
+    ("get", "/api/v1/financing/guidance/{notice_id}"): Perm.FINANCING_READ,
+    ("post", "/api/v1/financing/guidance/{notice_id}/acknowledgement"): Perm.FINANCING_GUIDANCE_ACK,
+    ("post", "/api/v1/financing/guidance/{notice_id}/follow-up"): Perm.FINANCING_SUPERVISE,
+    ("put", "/api/v1/financing/chain-chiefs"): Perm.FINANCING_MANAGE,
+    ("get", "/api/v1/financing/chain-chiefs"): Perm.FINANCING_READ,
+    ("post", "/api/v1/financing/consultant-assignments"): Perm.FINANCING_MANAGE,
+    ("post", "/api/v1/financing/experts"): Perm.FINANCING_MANAGE,
+    ("get", "/api/v1/financing/experts"): Perm.FINANCING_READ,
+    ("post", "/api/v1/financing/experts/{expert_id}/availability"): Perm.FINANCING_MANAGE,
+    ("post", "/api/v1/financing/orders/{order_id}/experts"): Perm.FINANCING_ASSIGN,
+    ("get", "/api/v1/financing/orders/{order_id}/experts"): Perm.FINANCING_READ,
 }
 
 
@@ -143,6 +165,7 @@ def tokens(session: Session, client: TestClient) -> dict[Role, dict[str, str]]:
     kinds[OrgKind.BANK_BRANCH] = make_org(
         session, OrgKind.BANK_BRANCH, parent=kinds[OrgKind.BANK_HEAD_OFFICE]
     )
+    kinds[OrgKind.BANK_OUTLET] = make_org(session, OrgKind.BANK_OUTLET, parent=kinds[OrgKind.BANK_BRANCH])
     out = {}
     for role in Role:
         kind = next(k for k in ROLE_ORG_KINDS[role] if k in kinds)
@@ -190,6 +213,10 @@ def test_walk_every_endpoint_with_every_role(
         ("/api/v1/ingest/loads/{id}", Role.DATA_PROVIDER),
         ("/api/v1/ingest/loads/{id}/quarantine", Role.DATA_PROVIDER),
         ("/api/v1/ingest/loads/{id}/quarantine", Role.PLATFORM_ADMIN),
+        ("/api/v1/financing/orders/{id}", Role.BANK_HQ_RISK),
+        ("/api/v1/financing/orders/{id}", Role.CUSTOMER_MANAGER),
+        ("/api/v1/financing/orders/{id}", Role.FINANCIAL_CONSULTANT),
+        ("/api/v1/financing/guidance/{id}", Role.BANK_HQ_RISK),
     ],
 )
 def test_other_tenants_objects_answer_404(
