@@ -32,6 +32,7 @@ PAGES: dict[str, Perm] = {
 def users(session: Session) -> dict[Role, str]:
     orgs = {kind: make_org(session, kind) for kind in OrgKind if kind not in BRANCHES}
     orgs[OrgKind.BANK_BRANCH] = make_org(session, OrgKind.BANK_BRANCH, parent=orgs[OrgKind.BANK_HEAD_OFFICE])
+    orgs[OrgKind.BANK_OUTLET] = make_org(session, OrgKind.BANK_OUTLET, parent=orgs[OrgKind.BANK_BRANCH])
     out = {}
     for role in Role:
         kind = next(k for k in sorted(ROLE_ORG_KINDS[role]) if k in orgs)
