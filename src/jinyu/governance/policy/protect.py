@@ -1,0 +1,96 @@
+"""protect(): apply the data-security policy to an answer before it leaves a read path.
+
+Every read path (API, CLI, exports) builds its answer model and passes it here with the caller: each field is
+looked up by class (`Schema.field`, then `field`) and cleared, masked, tokenized or withheld per the caller's
+roles and the approval level of the grant the read rests on. Nested models and lists are walked.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel
+
+from jinyu.core.auth import Principal, Role
+from jinyu.core.privacy import pseudonymize
+from jinyu.governance.policy.rules import Action, Policy, mask_value, parse
+
+M = TypeVar("M")
+
+
+@functools.cache
+def current() -> Policy:
+    """The policy shipped with this version (policy.yaml next to this module), parsed once."""
+    text = resources.files(__package__).joinpath("policy.yaml").read_text(encoding="utf-8")
+    return parse(yaml.safe_load(text), [r.value for r in Role])
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads, and on what basis: the approval level recorded on the grant the read rests on (0: none)."""
+
+    principal: Principal
+    pseudonym_key: bytes
+    approved_level: int = 0
+    # Filled while protecting: the classes this answer withheld, for the caller's audit entry.
+    withheld: set[str] = field(default_factory=set)
+
+    @property
+    def roles(self) -> list[str]:
+        return [r.value for r in self.principal.roles]
+
+
+def protect(answer: M, reader: Reader, policy: Policy | None = None) -> M:
+    """A copy of the answer as this reader may see it (models, lists and dicts of models)."""
+    return _walk(answer, reader, policy or current())  # type: ignore[no-any-return]
+
+
+def _walk(value: Any, reader: Reader, policy: Policy) -> Any:
+    if isinstance(value, BaseModel):
+        return _model(value, reader, policy)
+    if isinstance(value, list):
+        return [_walk(v, reader, policy) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_walk(v, reader, policy) for v in value)
+    return value
+
+
+def _model(model: BaseModel, reader: Reader, policy: Policy) -> BaseModel:
+    schema = type(model).__name__.split("[")[0]
+    update: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        data_class = policy.class_of(schema, name)
+        if data_class is None or value is None:
+            walked = _walk(value, reader, policy)
+            if walked is not value:
+                update[name] = walked
+            continue
+        action, _rule = policy.decide(data_class, reader.roles, reader.approved_level)
+        shown = _apply(action, data_class, value, reader, policy)
+        if shown is None:
+            reader.withheld.add(data_class)
+        if shown is not value:
+            update[name] = _walk(shown, reader, policy)
+    return model.model_copy(update=update) if update else model
+
+
+def _apply(action: Action, data_class: str, value: Any, reader: Reader, policy: Policy) -> Any:
+    if action is Action.CLEAR:
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        shown = [_apply(action, data_class, v, reader, policy) for v in value]
+        return None if action is Action.WITHHOLD else shown
+    if action is Action.WITHHOLD or not isinstance(value, str):
+        # Only text has a mask or a token; a number, date or structure under mask/token is withheld.
+        return None
+    spec = policy.classes[data_class]
+    if action is Action.MASK:
+        return mask_value(spec.mask, value)
+    if value.startswith("pt_"):  # already a pseudonym: tokenizing it again would break joins
+        return value
+    return pseudonymize(reader.pseudonym_key, value, spec.token_domain or data_class)

@@ -1,0 +1,188 @@
+"""The data-security policy as values, and the pure decision: (class, roles, approval) -> action, value -> mask.
+
+The policy itself is data (`policy.yaml`, versioned); this module parses it strictly and answers questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+
+class Action(IntEnum):
+    """What a caller gets of a value; ordered from least to most revealing."""
+
+    WITHHOLD = 0  # null: the caller does not see the value at all
+    MASK = 1  # format-preserving mask (keeps the region, the last digits, the surname)
+    TOKEN = 2  # keyed pseudonym: joinable, not reversible
+    CLEAR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+MASK_KINDS = ("full", "account", "name", "resident_id", "phone")
+
+
+@dataclass(frozen=True)
+class DataClass:
+    name: str
+    level: int
+    label: str
+    mask: str
+    pfi: str | None = None
+    token_domain: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    classes: frozenset[str]
+    roles: frozenset[str]  # "*" matches every role
+    action: Action
+    approval: bool = False  # applies only with a level approval on the grant the read rests on
+
+    def matches(self, data_class: str, role: str) -> bool:
+        return data_class in self.classes and ("*" in self.roles or role in self.roles)
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    title: str
+    classes: Mapping[str, DataClass]
+    rules: tuple[Rule, ...]
+    default: Action
+    fields: Mapping[str, str]  # "Schema.field" or "field" -> class
+    not_personal: frozenset[str]  # "Schema.field" or "field"
+
+    def class_of(self, schema: str, field: str) -> str | None:
+        """The field's class; None when it is listed as not personal or not listed at all."""
+        qualified = f"{schema}.{field}"
+        if qualified in self.fields:
+            return self.fields[qualified]
+        if qualified in self.not_personal:
+            return None
+        return self.fields.get(field)
+
+    def is_listed(self, schema: str, field: str) -> bool:
+        qualified = f"{schema}.{field}"
+        return any(name in self.fields or name in self.not_personal for name in (qualified, field))
+
+    def decide(self, data_class: str, roles: Iterable[str], approved_level: int = 0) -> tuple[Action, str]:
+        """The most revealing action any of the roles gets, and the id of the rule that gave it."""
+        best: tuple[Action, str] = (self.default, "default")
+        for role in roles:
+            found = self._decide_one(data_class, role, approved_level)
+            if found[0] > best[0]:
+                best = found
+        return best
+
+    def _decide_one(self, data_class: str, role: str, approved_level: int) -> tuple[Action, str]:
+        level = self.classes[data_class].level
+        for rule in self.rules:
+            if not rule.matches(data_class, role):
+                continue
+            if rule.approval and approved_level < level:
+                continue
+            return rule.action, rule.id
+        return self.default, "default"
+
+    def needs_approval(self, data_class: str, roles: Iterable[str]) -> bool:
+        """Whether an approval on the grant would change what these roles get of the class."""
+        return self.decide(data_class, roles, 5)[0] > self.decide(data_class, roles, 0)[0]
+
+
+class PolicyInvalid(ValueError):
+    """The policy file breaks its own format (checked at load; the service refuses to start on it)."""
+
+
+def parse(doc: Mapping[str, Any], known_roles: Iterable[str]) -> Policy:
+    roles = set(known_roles) | {"*"}
+    classes = {name: _data_class(name, spec) for name, spec in _mapping(doc, "classes").items()}
+    rules = tuple(_rule(spec, classes, roles) for spec in doc.get("rules") or [])
+    ids = [r.id for r in rules]
+    if len(set(ids)) != len(ids):
+        raise PolicyInvalid("rule ids must be unique")
+    fields = {str(k): str(v) for k, v in _mapping(doc, "fields").items()}
+    for name, cls in fields.items():
+        if cls not in classes:
+            raise PolicyInvalid(f"field {name}: unknown class {cls}")
+    not_personal = frozenset(str(n) for n in doc.get("not_personal") or [])
+    both = not_personal & set(fields)
+    if both:
+        raise PolicyInvalid(f"both classified and not personal: {sorted(both)}")
+    version = str(doc.get("version") or "")
+    if not version.startswith("v"):
+        raise PolicyInvalid("version must look like v2026.12.1")
+    return Policy(
+        version=version,
+        title=str(doc.get("title") or ""),
+        classes=classes,
+        rules=rules,
+        default=_action(str(doc.get("default", "withhold"))),
+        fields=fields,
+        not_personal=not_personal,
+    )
+
+
+def _mapping(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = doc.get(key)
+    if not isinstance(value, Mapping):
+        raise PolicyInvalid(f"{key} must be a mapping")
+    return value
+
+
+def _data_class(name: str, spec: Mapping[str, Any]) -> DataClass:
+    level = int(spec["level"])
+    if not 1 <= level <= 5:
+        raise PolicyInvalid(f"class {name}: level must be 1-5")
+    mask_kind = str(spec.get("mask", "full"))
+    if mask_kind not in MASK_KINDS:
+        raise PolicyInvalid(f"class {name}: unknown mask {mask_kind}")
+    return DataClass(
+        name, level, str(spec["label"]), mask_kind, spec.get("pfi"), spec.get("token_domain")
+    )
+
+
+def _rule(spec: Mapping[str, Any], classes: Mapping[str, DataClass], roles: set[str]) -> Rule:
+    rule = Rule(
+        id=str(spec["id"]),
+        classes=frozenset(spec["classes"]),
+        roles=frozenset(spec["roles"]),
+        action=_action(str(spec["action"])),
+        approval=bool(spec.get("approval", False)),
+    )
+    if unknown := rule.classes - set(classes):
+        raise PolicyInvalid(f"rule {rule.id}: unknown classes {sorted(unknown)}")
+    if unknown := rule.roles - roles:
+        raise PolicyInvalid(f"rule {rule.id}: unknown roles {sorted(unknown)}")
+    return rule
+
+
+def _action(name: str) -> Action:
+    try:
+        return Action[name.upper()]
+    except KeyError:
+        raise PolicyInvalid(f"unknown action {name}") from None
+
+
+def mask_value(kind: str, value: str) -> str:
+    """Format-preserving masks: a resident ID keeps its region (6) and last 4, a phone and an account their
+    last 4, a name its surname; `full` keeps only the length's shape."""
+    if kind == "resident_id":
+        return _keep(value, 6, 4)
+    if kind in ("phone", "account"):
+        return _keep(value, 0, 4)
+    if kind == "name":
+        return value[:1] + "*" * (len(value) - 1) if value else value
+    return "*" * min(len(value), 8) if value else value
+
+
+def _keep(value: str, start: int, end: int) -> str:
+    if len(value) <= start + end:
+        return "*" * len(value)
+    return value[:start] + "*" * (len(value) - start - end) + value[len(value) - end :]
