@@ -10,6 +10,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from jinyu.core.auth import ROLE_PERMISSIONS
+from jinyu.core.web import declared_permission
+
 
 def response_models(app: FastAPI) -> set[type[BaseModel]]:
     found: set[type[BaseModel]] = set()
@@ -49,3 +52,24 @@ def fields(app: FastAPI) -> Iterator[tuple[type[BaseModel], str]]:
     for model in sorted(response_models(app), key=lambda m: m.__name__):
         for name in model.model_fields:
             yield model, name
+
+
+def readers(app: FastAPI) -> dict[tuple[type[BaseModel], str], set[str]]:
+    """Each response field with the roles that may call some operation answering it (its declared
+    permission); operations with no declared permission count for every role."""
+    out: dict[tuple[type[BaseModel], str], set[str]] = {}
+    for route in _api_routes(app.routes):
+        if route.response_model is None:
+            continue
+        perms = {declared_permission(d.call) for d in route.dependant.dependencies if d.call} - {None}
+        roles = {
+            role.value
+            for role, granted in ROLE_PERMISSIONS.items()
+            if all(p in {g.name.lower() for g in granted} for p in perms)
+        }
+        models: set[type[BaseModel]] = set()
+        _collect(route.response_model, models)
+        for model in models:
+            for name in model.model_fields:
+                out.setdefault((model, name), set()).update(roles)
+    return out
