@@ -44,6 +44,7 @@ from jinyu.core.filemodes import secure_data_dir
 from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.govdata import endpoints as govdata_endpoints
+from jinyu.governance.policy import endpoints as policy_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.ingest import service as ingest_service
 from jinyu.party import endpoints as party_endpoints
@@ -194,6 +195,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         govdata_endpoints,
         banking_endpoints,
         risk_endpoints,
+        policy_endpoints,
     ):
         app.include_router(module.router, prefix=API)
     _document_errors(app)

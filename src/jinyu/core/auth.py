@@ -58,6 +58,7 @@ class Perm(StrEnum):
     CLAIM_READ = "claim.read"
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
+    POLICY_APPROVE = "policy.approve"
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -73,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.POLICY_APPROVE}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
