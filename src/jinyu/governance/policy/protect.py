@@ -29,6 +29,11 @@ def current() -> Policy:
     return parse(yaml.safe_load(text), [r.value for r in Role])
 
 
+def version() -> str:
+    """The policy version answers are protected under (audit entries name it)."""
+    return current().version
+
+
 @dataclass(frozen=True)
 class Reader:
     """Who reads, and on what basis: the approval level recorded on the grant the read rests on (0: none)."""
@@ -62,9 +67,10 @@ def _walk(value: Any, reader: Reader, policy: Policy) -> Any:
 def _model(model: BaseModel, reader: Reader, policy: Policy) -> BaseModel:
     schema = type(model).__name__.split("[")[0]
     update: dict[str, Any] = {}
+    record = model.__dict__
     for name in type(model).model_fields:
         value = getattr(model, name)
-        data_class = policy.class_of(schema, name)
+        data_class = policy.class_of(schema, name, record)
         if data_class is None or value is None:
             walked = _walk(value, reader, policy)
             if walked is not value:

@@ -50,23 +50,49 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class FieldClass:
+    """A field's class; `when` makes it depend on another field of the same record, e.g. an account owner's
+    name is a person_name when owner_type is person and org_identity otherwise."""
+
+    data_class: str
+    when: tuple[str, str] | None = None
+    otherwise: str | None = None
+
+    def resolve(self, record: Mapping[str, Any] | None) -> str:
+        if self.when is None or self.otherwise is None:
+            return self.data_class
+        # Without the record the stricter reading holds: the conditional class.
+        if record is not None and str(record.get(self.when[0])) != self.when[1]:
+            return self.otherwise
+        return self.data_class
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return (self.data_class,) if self.otherwise is None else (self.data_class, self.otherwise)
+
+
+@dataclass(frozen=True)
 class Policy:
     version: str
     title: str
     classes: Mapping[str, DataClass]
     rules: tuple[Rule, ...]
     default: Action
-    fields: Mapping[str, str]  # "Schema.field" or "field" -> class
+    fields: Mapping[str, FieldClass]  # "Schema.field" or "field" -> class
     not_personal: frozenset[str]  # "Schema.field" or "field"
 
-    def class_of(self, schema: str, field: str) -> str | None:
-        """The field's class; None when it is listed as not personal or not listed at all."""
+    def field_class(self, schema: str, field: str) -> FieldClass | None:
+        """The field's class rule; None when it is listed as not personal or not listed at all."""
         qualified = f"{schema}.{field}"
         if qualified in self.fields:
             return self.fields[qualified]
         if qualified in self.not_personal:
             return None
         return self.fields.get(field)
+
+    def class_of(self, schema: str, field: str, record: Mapping[str, Any] | None = None) -> str | None:
+        found = self.field_class(schema, field)
+        return None if found is None else found.resolve(record)
 
     def is_listed(self, schema: str, field: str) -> bool:
         qualified = f"{schema}.{field}"
@@ -107,10 +133,10 @@ def parse(doc: Mapping[str, Any], known_roles: Iterable[str]) -> Policy:
     ids = [r.id for r in rules]
     if len(set(ids)) != len(ids):
         raise PolicyInvalid("rule ids must be unique")
-    fields = {str(k): str(v) for k, v in _mapping(doc, "fields").items()}
-    for name, cls in fields.items():
-        if cls not in classes:
-            raise PolicyInvalid(f"field {name}: unknown class {cls}")
+    fields = {str(k): _field_class(str(k), v) for k, v in _mapping(doc, "fields").items()}
+    for name, rule in fields.items():
+        if unknown := set(rule.classes) - set(classes):
+            raise PolicyInvalid(f"field {name}: unknown class {sorted(unknown)}")
     not_personal = frozenset(str(n) for n in doc.get("not_personal") or [])
     both = not_personal & set(fields)
     if both:
@@ -134,6 +160,18 @@ def _mapping(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise PolicyInvalid(f"{key} must be a mapping")
     return value
+
+
+def _field_class(name: str, spec: Any) -> FieldClass:
+    if isinstance(spec, str):
+        return FieldClass(spec)
+    if isinstance(spec, Mapping) and {"class", "when", "otherwise"} == set(spec):
+        when = spec["when"]
+        if not (isinstance(when, Mapping) and len(when) == 1):
+            raise PolicyInvalid(f"field {name}: when names one field and its value")
+        ((field, value),) = when.items()
+        return FieldClass(str(spec["class"]), (str(field), str(value)), str(spec["otherwise"]))
+    raise PolicyInvalid(f"field {name}: a class name, or class/when/otherwise")
 
 
 def _data_class(name: str, spec: Mapping[str, Any]) -> DataClass:

@@ -89,5 +89,7 @@ def approved_level(
 
 
 def _out(row: LevelApproval, now: dt.datetime) -> ApprovalOut:
-    out = ApprovalOut.model_validate(row)
-    return out.model_copy(update={"in_force": in_force(row.valid_from, row.valid_until, now)})
+    names = [n for n in ApprovalOut.model_fields if n != "in_force"]
+    return ApprovalOut(
+        **{n: getattr(row, n) for n in names}, in_force=in_force(row.valid_from, row.valid_until, now)
+    )
