@@ -39,7 +39,8 @@ class Reader:
     """Who reads, and on what basis: the approval level recorded on the grant the read rests on (0: none)."""
 
     principal: Principal
-    pseudonym_key: bytes
+    # Needed only where a rule tokenizes; a read path without it that meets a `token` rule fails loudly.
+    pseudonym_key: bytes = b""
     approved_level: int = 0
     # Filled while protecting: the classes this answer withheld, for the caller's audit entry.
     withheld: set[str] = field(default_factory=set)
@@ -99,4 +100,6 @@ def _apply(action: Action, data_class: str, value: Any, reader: Reader, policy: 
         return mask_value(spec.mask, value)
     if value.startswith("pt_"):  # already a pseudonym: tokenizing it again would break joins
         return value
+    if not reader.pseudonym_key:
+        raise RuntimeError(f"policy tokenizes {data_class} but this read path passed no pseudonym key")
     return pseudonymize(reader.pseudonym_key, value, spec.token_domain or data_class)
