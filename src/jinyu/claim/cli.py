@@ -461,4 +461,10 @@ def report(
         [[r.key, r.count, r.payout, r.premium, r.loss_ratio] for r in out.rows],
     )
     console.print(f"合计 total {out.total_count} / {out.total_payout}, 赔付率 loss ratio {out.loss_ratio}")
+    if out.suppressed_rows or out.totals_withheld:
+        console.print(
+            f"不足 {out.k} 人的 {out.suppressed_rows} 行已抑制"
+            f"{'，合计亦不给出' if out.totals_withheld else ''} / {out.suppressed_rows} rows of fewer than "
+            f"{out.k} persons suppressed{', totals withheld' if out.totals_withheld else ''}"
+        )
     console.print(f"前 {conc.top} 家医院占比 top-{conc.top} share {conc.top_share}, HHI {conc.hhi}")

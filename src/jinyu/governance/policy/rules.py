@@ -80,6 +80,7 @@ class Policy:
     default: Action
     fields: Mapping[str, FieldClass]  # "Schema.field" or "field" -> class
     not_personal: frozenset[str]  # "Schema.field" or "field"
+    k_anonymity: int = 5  # minimum distinct persons per cell of an aggregate report
 
     def field_class(self, schema: str, field: str) -> FieldClass | None:
         """The field's class rule; None when it is listed as not personal or not listed at all."""
@@ -152,7 +153,14 @@ def parse(doc: Mapping[str, Any], known_roles: Iterable[str]) -> Policy:
         default=_action(str(doc.get("default", "withhold"))),
         fields=fields,
         not_personal=not_personal,
+        k_anonymity=_k(doc.get("k_anonymity", 5)),
     )
+
+
+def _k(value: Any) -> int:
+    if not isinstance(value, int) or value < 1:
+        raise PolicyInvalid("k_anonymity must be a whole number of at least 1")
+    return value
 
 
 def _mapping(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
