@@ -33,7 +33,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "查看被拒绝的行（仅提供方）/ open a load's rejected rows (providing organisation only)",
     ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
-    "policy": ("jinyu.governance.policy.cli", "app", "数据安全策略与级别审批 / data-security policy, approvals"),
+    "policy": (
+        "jinyu.governance.policy.cli",
+        "app",
+        "数据安全策略与级别审批 / data-security policy, approvals",
+    ),
 }
 
 

@@ -12,4 +12,12 @@ from jinyu.party import models as party_models
 from jinyu.risk import models as risk_models
 
 metadata = Base.metadata
-DOMAIN_MODELS = (audit_models, party_models, consent_models, ingest_models, risk_models, claim_models, policy_models)
+DOMAIN_MODELS = (
+    audit_models,
+    party_models,
+    consent_models,
+    ingest_models,
+    risk_models,
+    claim_models,
+    policy_models,
+)

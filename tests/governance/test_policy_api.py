@@ -46,7 +46,11 @@ def world(settings: Settings, session: Session, session_factory: sessionmaker[Se
         {"uscc": ent.code, "period": "2026-06", "sales_declared": "2000.00", "tax_paid": "260.00"},
     ])  # fmt: skip
     load(lake, "headcount_monthly", [{"uscc": ent.code, "period": "2026-06", "social_insurance_count": 12}])
-    load(lake, "patents", [{"patent_no": "P1", "uscc": ent.code, "kind": "invention", "filed_on": "2025-01-02"}])
+    load(
+        lake,
+        "patents",
+        [{"patent_no": "P1", "uscc": ent.code, "kind": "invention", "filed_on": "2025-01-02"}],
+    )
     load(lake, "judicial", [{"case_no": "C1", "uscc": "x", "status": "open", "filed_on": "2025-01-02"}])
     load(lake, "banks", [{"org_code": bank.code, "name": "某银行", "level": "head_office"}])
     load(lake, "accounts", [
@@ -100,16 +104,31 @@ def test_level5_tax_needs_a_supervisors_approval_on_the_grant(world: dict, sessi
     assert _summary(world, "analyst")["tax_paid_12m"] == "390.00"
 
     client, h = world["client"], world["h"]
-    body = {"level": 5, "reason": "贷前审查需纳税明细", "valid_until": (utcnow() + dt.timedelta(days=30)).isoformat()}
-    assert client.post(f"{API}/consents/{grant_id}/approvals", headers=h["analyst"], json=body).status_code == 403
-    assert client.post(f"{API}/consents/{grant_id}/approvals", headers=h["bank"], json=body).status_code == 403
+    body = {
+        "level": 5,
+        "reason": "贷前审查需纳税明细",
+        "valid_until": (utcnow() + dt.timedelta(days=30)).isoformat(),
+    }
+    assert (
+        client.post(f"{API}/consents/{grant_id}/approvals", headers=h["analyst"], json=body).status_code
+        == 403
+    )
+    assert (
+        client.post(f"{API}/consents/{grant_id}/approvals", headers=h["bank"], json=body).status_code == 403
+    )
     made = client.post(f"{API}/consents/{grant_id}/approvals", headers=h["supervisor"], json=body)
     assert made.status_code == 201, made.text
     approval = made.json()
-    assert approval["level"] == 5 and approval["in_force"] is True and approval["policy_version"] == "v2026.12.1"
+    assert (
+        approval["level"] == 5 and approval["in_force"] is True and approval["policy_version"] == "v2026.12.1"
+    )
 
     after = _summary(world, "bank")
-    assert (after["tax_months"], after["tax_paid_12m"], after["sales_declared_12m"]) == (2, "390.00", "3000.00")
+    assert (after["tax_months"], after["tax_paid_12m"], after["sales_declared_12m"]) == (
+        2,
+        "390.00",
+        "3000.00",
+    )
     listed = client.get(f"{API}/consents/{grant_id}/approvals", headers=h["bank"])
     assert [a["id"] for a in listed.json()] == [approval["id"]]
 
@@ -127,14 +146,24 @@ def test_an_approval_is_time_boxed_and_checked(world: dict) -> None:
     grant_id = _grant(world)
     client, sup = world["client"], world["h"]["supervisor"]
     url = f"{API}/consents/{grant_id}/approvals"
-    too_long = {"level": 5, "reason": "贷前审查", "valid_until": (utcnow() + dt.timedelta(days=91)).isoformat()}
+    too_long = {
+        "level": 5,
+        "reason": "贷前审查",
+        "valid_until": (utcnow() + dt.timedelta(days=91)).isoformat(),
+    }
     resp = client.post(url, headers=sup, json=too_long)
     assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "valid_until"
-    bad_level = {"level": 3, "reason": "贷前审查", "valid_until": (utcnow() + dt.timedelta(days=9)).isoformat()}
+    bad_level = {
+        "level": 3,
+        "reason": "贷前审查",
+        "valid_until": (utcnow() + dt.timedelta(days=9)).isoformat(),
+    }
     assert client.post(url, headers=sup, json=bad_level).status_code == 422
     assert client.post(f"{API}/consents/nope/approvals", headers=sup, json=too_long).status_code == 404
     # A grant revoked by the enterprise takes no approval.
-    assert client.post(f"{API}/consents/{grant_id}/revoke", headers=world["h"]["ent"], json={"reason": "不再需要"})
+    assert client.post(
+        f"{API}/consents/{grant_id}/revoke", headers=world["h"]["ent"], json={"reason": "不再需要"}
+    )
     ok = {"level": 5, "reason": "贷前审查", "valid_until": (utcnow() + dt.timedelta(days=9)).isoformat()}
     assert client.post(url, headers=sup, json=ok).status_code == 409
 
@@ -153,4 +182,9 @@ def test_the_same_account_as_each_role_sees_it(world: dict) -> None:
         assert row["account_no"] == "6222020200112233445"
         assert row["owner_name"] == "重庆某某科技有限公司"  # an enterprise's name is not a person's
     # Regulators do not list accounts at all (no banking.account.read).
-    assert client.get(f"{API}/banking/accounts", headers=h["analyst"], params={"bank_code": bank_code}).status_code == 403
+    assert (
+        client.get(
+            f"{API}/banking/accounts", headers=h["analyst"], params={"bank_code": bank_code}
+        ).status_code
+        == 403
+    )

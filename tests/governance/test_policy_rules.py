@@ -51,7 +51,10 @@ def test_level5_opens_to_a_bank_only_with_an_approval_of_that_level() -> None:
     policy = current()
     assert policy.decide("enterprise_tax", ["bank_hq_risk"]) == (Action.WITHHOLD, "default")
     assert policy.decide("enterprise_tax", ["bank_hq_risk"], approved_level=4)[0] is Action.WITHHOLD
-    assert policy.decide("enterprise_tax", ["bank_hq_risk"], approved_level=5) == (Action.CLEAR, "tax-bank-approved")
+    assert policy.decide("enterprise_tax", ["bank_hq_risk"], approved_level=5) == (
+        Action.CLEAR,
+        "tax-bank-approved",
+    )
     assert policy.decide("enterprise_tax", ["enterprise_admin"])[0] is Action.CLEAR
     assert policy.needs_approval("enterprise_tax", ["bank_branch_officer"])
     assert not policy.needs_approval("enterprise_tax", ["regulator_analyst"])
@@ -104,7 +107,8 @@ LINE = LedgerLineOut(
     channel="online",
     memo="服务费",
 )
-TOKEN_ACCOUNT = "pt_" + hmac.new(KEY, "account\x1f6222020200112233445".encode(), hashlib.sha256).hexdigest()[:32]
+RAW_ACCOUNT, RAW_NAME = "6222020200112233445", "重庆丙服务有限公司"
+TOKEN_ACCOUNT = "pt_" + hmac.new(KEY, b"account\x1f6222020200112233445", hashlib.sha256).hexdigest()[:32]
 TOKEN_NAME = "pt_" + hmac.new(KEY, "account\x1f重庆丙服务有限公司".encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -112,7 +116,7 @@ TOKEN_NAME = "pt_" + hmac.new(KEY, "account\x1f重庆丙服务有限公司".enco
     ("role", "kind", "expected"),
     [
         # The regulator's supervisor sees counterparties in clear; its analysts as tokens.
-        (Role.REGULATOR_SUPERVISOR, OrgKind.REGULATOR, ("6222020200112233445", "重庆丙服务有限公司", Decimal("-3500.00"), "服务费")),
+        (Role.REGULATOR_SUPERVISOR, OrgKind.REGULATOR, (RAW_ACCOUNT, RAW_NAME, Decimal("-3500.00"), "服务费")),
         (Role.REGULATOR_ANALYST, OrgKind.REGULATOR, (TOKEN_ACCOUNT, TOKEN_NAME, Decimal("-3500.00"), "服务费")),
         # A bank officer: tokens plus category, never raw.
         (Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, (TOKEN_ACCOUNT, TOKEN_NAME, Decimal("-3500.00"), "服务费")),
@@ -127,6 +131,7 @@ def test_one_ledger_line_as_each_role_sees_it(role: Role, kind: OrgKind, expecte
     assert shown.counterparty_category == "corporate_settlement" and shown.txn_id == "T1"  # not personal
 
 
+PT, MASKED_ID = "pt_0123456789abcdef0123456789abcdef", "500101********1234"
 ENROLLMENT = EnrollmentOut(
     id="E1",
     product_code="YKB",
@@ -144,11 +149,11 @@ ENROLLMENT = EnrollmentOut(
 @pytest.mark.parametrize(
     ("role", "kind", "expected"),
     [
-        (Role.INSURER_STAFF, OrgKind.INSURER, ("pt_0123456789abcdef0123456789abcdef", "500101********1234", "张**", ["I10"])),
-        (Role.HOSPITAL_SYSTEM, OrgKind.HOSPITAL, ("pt_0123456789abcdef0123456789abcdef", "500101********1234", "张**", ["I10"])),
-        (Role.REGULATOR_ANALYST, OrgKind.REGULATOR, ("pt_0123456789abcdef0123456789abcdef", "500101********1234", "张**", None)),
-        (Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, ("pt_0123456789abcdef0123456789abcdef", None, "张**", None)),
-        (Role.ENTERPRISE_ADMIN, OrgKind.ENTERPRISE, ("pt_0123456789abcdef0123456789abcdef", "500101********1234", "张**", None)),
+        (Role.INSURER_STAFF, OrgKind.INSURER, (PT, MASKED_ID, "张**", ["I10"])),
+        (Role.HOSPITAL_SYSTEM, OrgKind.HOSPITAL, (PT, MASKED_ID, "张**", ["I10"])),
+        (Role.REGULATOR_ANALYST, OrgKind.REGULATOR, (PT, MASKED_ID, "张**", None)),
+        (Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, (PT, None, "张**", None)),
+        (Role.ENTERPRISE_ADMIN, OrgKind.ENTERPRISE, (PT, MASKED_ID, "张**", None)),
     ],
 )  # fmt: skip
 def test_one_enrollment_as_each_role_sees_it(role: Role, kind: OrgKind, expected: tuple) -> None:

@@ -84,7 +84,9 @@ def _nullable(annotation: object) -> bool:
 
 
 def _texty(annotation: object) -> bool:
-    args = typing.get_args(annotation) if isinstance(annotation, types.UnionType) or typing.get_origin(
-        annotation
-    ) else (annotation,)
+    args = (
+        typing.get_args(annotation)
+        if isinstance(annotation, types.UnionType) or typing.get_origin(annotation)
+        else (annotation,)
+    )
     return all(a in (str, type(None)) or typing.get_origin(a) is list for a in args)

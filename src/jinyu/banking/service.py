@@ -62,5 +62,6 @@ def list_accounts(
     )
     # What each role sees of each column is the data-security policy's (docs/data-security.md).
     return protect(
-        Page[AccountOut](items=items, total=total, limit=limit, offset=offset), Reader(principal, pseudonym_key)
+        Page[AccountOut](items=items, total=total, limit=limit, offset=offset),
+        Reader(principal, pseudonym_key),
     )

@@ -13,19 +13,21 @@ from jinyu.consent.rules import Purpose, Scope
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import SHANGHAI
 from jinyu.core.ids import validate_uscc
-from jinyu.governance.policy import service as policy
-from jinyu.governance.policy.protect import Reader, protect
-from jinyu.governance.policy.protect import version as policy_version
 from jinyu.govdata import queries
 from jinyu.govdata.errors import EnterpriseNotFound
 from jinyu.govdata.schemas import GovSummary
+from jinyu.governance.policy import service as policy
+from jinyu.governance.policy.protect import Reader, protect
+from jinyu.governance.policy.protect import version as policy_version
 from jinyu.party import service as party
 
 SUMMARY_SCOPES = (Scope.REGISTRATION, Scope.TAX, Scope.HEADCOUNT, Scope.PATENTS, Scope.JUDICIAL)
 
 
 def _bases(session: Session, principal: Principal, org_id: str, purpose: Purpose) -> dict[Scope, str]:
-    return {scope: consent.require_consent(session, principal, org_id, scope, purpose) for scope in SUMMARY_SCOPES}
+    return {
+        scope: consent.require_consent(session, principal, org_id, scope, purpose) for scope in SUMMARY_SCOPES
+    }
 
 
 def enterprise_summary(

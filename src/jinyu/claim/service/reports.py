@@ -66,7 +66,8 @@ def report(
                 key=key, count=count, payout=payout, premium=p, loss_ratio=_ratio(payout, p) if p else None
             )
         )
-    total_count, total_payout = (overall[0][1], overall[0][2]) if overall else (0, ZERO)
+    total_count: int | None = overall[0][1] if overall else 0
+    total_payout: Decimal | None = overall[0][2] if overall else ZERO
     total_premium = sum(premium.values(), ZERO)
     if hidden.totals_withheld:
         total_count, total_payout = None, None

@@ -10,9 +10,7 @@ APPROVABLE_LEVELS = (4, 5)
 MAX_APPROVAL = dt.timedelta(days=90)
 
 
-def window_problem(
-    valid_from: dt.datetime, valid_until: dt.datetime, grant_until: dt.datetime
-) -> str | None:
+def window_problem(valid_from: dt.datetime, valid_until: dt.datetime, grant_until: dt.datetime) -> str | None:
     if valid_until <= valid_from:
         return "截止时间必须晚于开始时间 / valid_until must be after valid_from"
     if valid_until - valid_from > MAX_APPROVAL:

@@ -40,7 +40,12 @@ def show(json_out: bool = JSON_OUT) -> None:
                 "version": policy.version,
                 "classes": {n: vars(c) for n, c in policy.classes.items()},
                 "rules": [
-                    {"id": r.id, "classes": sorted(r.classes), "roles": sorted(r.roles), "action": r.action.label}
+                    {
+                        "id": r.id,
+                        "classes": sorted(r.classes),
+                        "roles": sorted(r.roles),
+                        "action": r.action.label,
+                    }
                     | ({"approval": True} if r.approval else {})
                     for r in policy.rules
                 ],
@@ -58,7 +63,9 @@ def show(json_out: bool = JSON_OUT) -> None:
         for role, action in zip(roles, row[4:], strict=True):
             groups.setdefault(action, []).append(role)
         listed.append([row[0], row[1], row[2], "\n".join(f"{a}: {', '.join(r)}" for a, r in groups.items())])
-    print_table("数据类别与各角色所见 / classes and what each role sees", ["class", "level", "PFI", "roles"], listed)
+    print_table(
+        "数据类别与各角色所见 / classes and what each role sees", ["class", "level", "PFI", "roles"], listed
+    )
 
 
 @app.command("approve")

@@ -189,9 +189,7 @@ def _data_class(name: str, spec: Mapping[str, Any]) -> DataClass:
     mask_kind = str(spec.get("mask", "full"))
     if mask_kind not in MASK_KINDS:
         raise PolicyInvalid(f"class {name}: unknown mask {mask_kind}")
-    return DataClass(
-        name, level, str(spec["label"]), mask_kind, spec.get("pfi"), spec.get("token_domain")
-    )
+    return DataClass(name, level, str(spec["label"]), mask_kind, spec.get("pfi"), spec.get("token_domain"))
 
 
 def _rule(spec: Mapping[str, Any], classes: Mapping[str, DataClass], roles: set[str]) -> Rule:

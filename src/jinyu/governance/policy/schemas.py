@@ -17,7 +17,9 @@ class ApprovalCreate(BaseModel):
     )
     reason: str = Field(min_length=4, max_length=500, description="审批理由 / why the release is justified")
     valid_from: dt.datetime | None = Field(default=None, description="默认现在 / default now")
-    valid_until: dt.datetime = Field(description="最长 90 天，且不超出授权 / at most 90 days, within the grant")
+    valid_until: dt.datetime = Field(
+        description="最长 90 天，且不超出授权 / at most 90 days, within the grant"
+    )
 
 
 class ApprovalOut(BaseModel):

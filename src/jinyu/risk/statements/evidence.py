@@ -72,7 +72,9 @@ def evidence(
     netted = [m for m in rec.matches if m.kind == MatchKind.NETTED]
     lists = (rec.fabricated, rec.hidden, altered, netted, rec.balance_breaks)
     # A statement line's counterparty takes its category from the hub's accounts, as the ledger knows them.
-    cats = {line.counterparty_account: line.counterparty_category for line in lg if line.counterparty_category}
+    cats = {
+        line.counterparty_account: line.counterparty_category for line in lg if line.counterparty_category
+    }
     return Evidence(
         fabricated=[statement_line(s[i], cats) for i in rec.fabricated[:limit]],
         hidden=[ledger_line(lg[j]) for j in rec.hidden[:limit]],

@@ -25,9 +25,9 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import SHANGHAI
 from jinyu.core.errors import FieldError, JinyuError
 from jinyu.core.privacy import ACCOUNT_DOMAIN, mask, pseudonymize
+from jinyu.governance.policy.protect import Reader, protect
 from jinyu.party import service as party
 from jinyu.party.schemas import OrgOut
-from jinyu.governance.policy.protect import Reader, protect
 from jinyu.risk.inquiries import record_inquiry
 from jinyu.risk.statements import evidence, parsing, queries, rules
 from jinyu.risk.statements.errors import (
