@@ -59,7 +59,17 @@ def _as(user: str) -> list[str]:
 
 
 def test_a_supervisor_approves_and_the_bank_lists_it(grant_id: str) -> None:
-    approve = ["policy", "approve", grant_id, "--level", "5", "--reason", "贷前审查需纳税明细", "--days", "30"]
+    approve = [
+        "policy",
+        "approve",
+        grant_id,
+        "--level",
+        "5",
+        "--reason",
+        "贷前审查需纳税明细",
+        "--days",
+        "30",
+    ]
     made = runner.invoke(app, [*approve, *_as("cli_supervisor"), "--json"], input=LOGIN)
     assert made.exit_code == 0, made.output
     approval = json.loads(made.stdout)
