@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from jinyu.core.auth import Principal, Role
 from jinyu.core.privacy import pseudonymize
-from jinyu.governance.policy.rules import Action, Policy, mask_value, parse
+from jinyu.governance.policy.rules import Action, FieldClass, Policy, mask_value, parse
 
 M = TypeVar("M")
 
@@ -44,10 +44,31 @@ class Reader:
     approved_level: int = 0
     # Filled while protecting: the classes this answer withheld, for the caller's audit entry.
     withheld: set[str] = field(default_factory=set)
+    # Decisions made for this reader, by class: the same class recurs on every line of an answer.
+    decisions: dict[str, Action] = field(default_factory=dict)
 
     @property
     def roles(self) -> list[str]:
         return [r.value for r in self.principal.roles]
+
+    def action(self, policy: Policy, data_class: str) -> Action:
+        found = self.decisions.get(data_class)
+        if found is None:
+            found = self.decisions[data_class] = policy.decide(data_class, self.roles, self.approved_level)[0]
+        return found
+
+
+# Each answer model's fields with their class rules, worked out once per (model, policy).
+_PLANS: dict[tuple[type[BaseModel], int], tuple[tuple[str, FieldClass | None], ...]] = {}
+
+
+def _plan(cls: type[BaseModel], policy: Policy) -> tuple[tuple[str, FieldClass | None], ...]:
+    key = (cls, id(policy))
+    plan = _PLANS.get(key)
+    if plan is None:
+        schema = cls.__name__.split("[")[0]
+        plan = _PLANS[key] = tuple((name, policy.field_class(schema, name)) for name in cls.model_fields)
+    return plan
 
 
 def protect(answer: M, reader: Reader, policy: Policy | None = None) -> M:
@@ -58,26 +79,33 @@ def protect(answer: M, reader: Reader, policy: Policy | None = None) -> M:
 def _walk(value: Any, reader: Reader, policy: Policy) -> Any:
     if isinstance(value, BaseModel):
         return _model(value, reader, policy)
-    if isinstance(value, list):
-        return [_walk(v, reader, policy) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_walk(v, reader, policy) for v in value)
+    if isinstance(value, (list, tuple)):
+        walked = [_walk(v, reader, policy) for v in value]
+        if all(w is v for w, v in zip(walked, value, strict=True)):
+            return value  # nothing changed: keep the original (and spare the parent a copy)
+        return walked if isinstance(value, list) else tuple(walked)
     return value
 
 
 def _model(model: BaseModel, reader: Reader, policy: Policy) -> BaseModel:
-    schema = type(model).__name__.split("[")[0]
     update: dict[str, Any] = {}
     record = model.__dict__
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        data_class = policy.class_of(schema, name, record)
-        if data_class is None or value is None:
-            walked = _walk(value, reader, policy)
-            if walked is not value:
-                update[name] = walked
+    for name, rule in _plan(type(model), policy):
+        value = record.get(name)
+        if rule is None or value is None:
+            if isinstance(value, (BaseModel, list, tuple)):
+                walked = _walk(value, reader, policy)
+                if walked is not value:
+                    update[name] = walked
             continue
-        action, _rule = policy.decide(data_class, reader.roles, reader.approved_level)
+        data_class = rule.resolve(record)
+        action = reader.action(policy, data_class)
+        if action is Action.CLEAR:
+            if isinstance(value, (BaseModel, list, tuple)):
+                walked = _walk(value, reader, policy)
+                if walked is not value:
+                    update[name] = walked
+            continue
         shown = _apply(action, data_class, value, reader, policy)
         if shown is None:
             reader.withheld.add(data_class)
