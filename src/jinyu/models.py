@@ -6,6 +6,8 @@ from jinyu.audit import models as audit_models
 from jinyu.claim import models as claim_models
 from jinyu.consent import models as consent_models
 from jinyu.core.db import Base
+from jinyu.credit import models as credit_models
+from jinyu.governance import models as governance_models
 from jinyu.governance.policy import models as policy_models
 from jinyu.ingest import models as ingest_models
 from jinyu.party import models as party_models
@@ -20,4 +22,6 @@ DOMAIN_MODELS = (
     risk_models,
     claim_models,
     policy_models,
+    credit_models,
+    governance_models,
 )

@@ -59,6 +59,11 @@ class Perm(StrEnum):
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
     POLICY_APPROVE = "policy.approve"
+    CREDIT_CARD_READ = "credit.card.read"
+    GOVERNANCE_READ = "governance.read"  # quality report and remediation items of the own organisation
+    GOVERNANCE_READ_ALL = "governance.read_all"  # every provider's
+    GOVERNANCE_MANAGE = "governance.manage"  # rules, checks, assigning and verifying remediation
+    REMEDIATION_RESPOND = "governance.remediation.respond"  # a provider answers its own items
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -69,18 +74,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.CREDIT_CARD_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
         | {Perm.POLICY_APPROVE}
+        | {Perm.CREDIT_CARD_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
     ),
     Role.BANK_HQ_RISK: frozenset(
-        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        _EVERYONE
+        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.CREDIT_CARD_READ}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
-        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        _EVERYONE
+        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.CREDIT_CARD_READ}
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
     Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),
@@ -88,13 +101,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ENTERPRISE_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
-        | {Perm.GOVDATA_READ}
+        | {Perm.GOVDATA_READ, Perm.CREDIT_CARD_READ}
     ),
-    Role.DATA_PROVIDER: frozenset(_EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ}),
+    Role.DATA_PROVIDER: frozenset(
+        _EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ} | {Perm.GOVERNANCE_READ, Perm.REMEDIATION_RESPOND}
+    ),
     Role.PLATFORM_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.ENTERPRISE_REVIEW}
         | {Perm.INGEST_RUN, Perm.INGEST_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
     ),
 }
 

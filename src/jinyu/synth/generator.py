@@ -19,6 +19,7 @@ from jinyu.synth.accounts import account_table, build_accounts
 from jinyu.synth.banks import bank_table, build_banks, build_customer_managers
 from jinyu.synth.calendar import Calendar
 from jinyu.synth.claims import build_claims
+from jinyu.synth.credit import build_credit_sources
 from jinyu.synth.flows import build_flows
 from jinyu.synth.govdata import build_judicial, build_monthly, build_patents
 from jinyu.synth.guarantees import build_guarantees
@@ -43,8 +44,9 @@ from jinyu.synth.transfers import write_transfers
 from jinyu.synth.writers import write_dataset
 
 # Bump whenever the same seed and scale would produce different bytes. 1.1: loan_guarantees; 1.2: the
-# claim_insured and claim_visits datasets (every dataset file of 1.1 is unchanged).
-GENERATOR_VERSION = "1.2"
+# claim_insured and claim_visits datasets (every dataset file of 1.1 is unchanged); 1.3: the credit-card sources
+# (registration_changes ... source_coverage; every dataset file of 1.2 is unchanged).
+GENERATOR_VERSION = "1.3"
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("居民 persons", build_persons),
@@ -59,6 +61,7 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("纳税与社保 tax and head-count", build_monthly),
     ("专利 patents", build_patents),
     ("司法 judicial", build_judicial),
+    ("信用名片来源 credit-card sources", build_credit_sources),
     ("贷款 loans", build_loans),
     ("资金流 flows", build_flows),
     ("风险案例 risk cases", build_risk_cases),
