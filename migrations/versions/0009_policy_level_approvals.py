@@ -1,7 +1,7 @@
 """data-security policy: level approvals recorded on consent grants
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-06 18:00:00
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import jinyu.core.db
 
 
 revision: str = '0009'
-down_revision: str | None = '0007'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
