@@ -48,6 +48,7 @@ from jinyu.credit import endpoints as credit_endpoints
 from jinyu.financing import endpoints as financing_endpoints
 from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.governance import endpoints as governance_endpoints
+from jinyu.governance.policy import endpoints as policy_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.ingest import service as ingest_service
 from jinyu.party import endpoints as party_endpoints
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         govdata_endpoints,
         banking_endpoints,
         risk_endpoints,
+        policy_endpoints,
         credit_endpoints,
         governance_endpoints,
         chain_endpoints,

@@ -59,6 +59,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
     ),
     "joint": ("jinyu.jointmodel.cli", "app", "联合建模 / joint modelling: PSI, vertical LR"),
     "chain": ("jinyu.chain.cli", "app", "产业链资金流与金融服务 / industrial-chain analytics"),
+    "policy": (
+        "jinyu.governance.policy.cli",
+        "app",
+        "数据安全策略与级别审批 / data-security policy, approvals",
+    ),
 }
 
 

@@ -9,6 +9,7 @@ from jinyu.core.db import Base
 from jinyu.credit import models as credit_models
 from jinyu.financing import models as financing_models
 from jinyu.governance import models as governance_models
+from jinyu.governance.policy import models as policy_models
 from jinyu.ingest import models as ingest_models
 from jinyu.party import models as party_models
 from jinyu.risk import models as risk_models
@@ -21,6 +22,7 @@ DOMAIN_MODELS = (
     ingest_models,
     risk_models,
     claim_models,
+    policy_models,
     credit_models,
     governance_models,
     financing_models,

@@ -13,6 +13,7 @@ from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.errors import PermissionDenied, invalid
 from jinyu.core.pagination import Page
 from jinyu.core.privacy import ACCOUNT_DOMAIN, pseudonymize
+from jinyu.governance.policy.protect import Reader, protect
 from jinyu.party import service as party
 
 BANK_KINDS = {OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET}
@@ -59,4 +60,8 @@ def list_accounts(
         subject_ids=tokens,
         detail={"bank_code": bank_code, "count": len(items), "offset": offset},
     )
-    return Page[AccountOut](items=items, total=total, limit=limit, offset=offset)
+    # What each role sees of each column is the data-security policy's (docs/data-security.md).
+    return protect(
+        Page[AccountOut](items=items, total=total, limit=limit, offset=offset),
+        Reader(principal, pseudonym_key),
+    )

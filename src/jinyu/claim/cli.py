@@ -464,6 +464,12 @@ def report(
         f"合计 total {out.total_count} 件 settlements / {out.total_payout} 元 yuan, "
         f"赔付率 loss ratio {_percent(out.loss_ratio)}"
     )
+    if out.suppressed_rows or out.totals_withheld:
+        console.print(
+            f"不足 {out.k} 人的 {out.suppressed_rows} 行已抑制"
+            f"{'，合计亦不给出' if out.totals_withheld else ''} / {out.suppressed_rows} rows of fewer than "
+            f"{out.k} persons suppressed{', totals withheld' if out.totals_withheld else ''}"
+        )
     console.print(f"前 {conc.top} 家医院占比 top-{conc.top} share {_percent(conc.top_share)}, HHI {conc.hhi}")
 
 

@@ -471,10 +471,20 @@ class ReportOut(BaseModel):
     month_from: str | None
     month_to: str | None
     rows: list[ReportRow]
-    total_count: int
-    total_payout: Decimal
+    total_count: int | None = Field(
+        description="报告不足 k 人时不给出 / withheld when the report covers < k persons"
+    )
+    total_payout: Decimal | None
     total_premium: Decimal
     loss_ratio: Decimal | None
+    k: int | None = Field(
+        default=None,
+        description="有行被抑制时的 k（最少人数）/ the minimum group size, when rows were suppressed",
+    )
+    suppressed_rows: int = Field(
+        default=0, description="因不足 k 人（或为防反推）而抑制的行数 / rows left out: fewer than k persons"
+    )
+    totals_withheld: bool = False
 
 
 class ConcentrationRow(BaseModel):

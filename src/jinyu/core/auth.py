@@ -60,6 +60,7 @@ class Perm(StrEnum):
     CLAIM_READ = "claim.read"
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
+    POLICY_APPROVE = "policy.approve"
     CREDIT_CARD_READ = "credit.card.read"
     GOVERNANCE_READ = "governance.read"  # quality report and remediation items of the own organisation
     GOVERNANCE_READ_ALL = "governance.read_all"  # every provider's
@@ -93,6 +94,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.POLICY_APPROVE}
         | {Perm.CREDIT_CARD_READ}
         | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
         | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}

@@ -26,5 +26,11 @@ def gov_summary(
 ) -> GovSummary:
     """企业政务数据摘要：银行须有企业对应授权 / an enterprise's government data; banks need its consent."""
     return service.enterprise_summary(
-        session, principal, request.app.state.analytics, uscc, as_of_month, purpose
+        session,
+        principal,
+        request.app.state.analytics,
+        request.app.state.settings.key("pseudonym_key"),
+        uscc,
+        as_of_month,
+        purpose,
     )

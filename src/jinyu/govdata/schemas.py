@@ -17,9 +17,11 @@ class GovSummary(BaseModel):
     headcount_period: str | None
     social_insurance_count: int | None
     provident_fund_count: int | None
-    tax_months: int
-    tax_paid_12m: Decimal
-    sales_declared_12m: Decimal
+    # Level 5 (data-security policy class enterprise_tax): null to a bank unless the grant it reads under
+    # carries a regulator supervisor's level-5 approval (docs/data-security.md).
+    tax_months: int | None
+    tax_paid_12m: Decimal | None
+    sales_declared_12m: Decimal | None
     invention_patents: int
     utility_model_patents: int
     design_patents: int

@@ -22,6 +22,7 @@ from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.csvsafe import SafeWriter
 from jinyu.core.sealed import Sealer
+from jinyu.governance.policy.protect import Reader, protect
 from jinyu.ingest import repository as repo
 from jinyu.ingest.errors import LoadNotFound, QuarantineNotSealed
 from jinyu.ingest.schemas import QuarantinedRow, QuarantineOut
@@ -96,4 +97,6 @@ def open_rows(
         subject_ids=[load.dataset, load.id],
         detail={"rows": len(rows)},
     )
-    return QuarantineOut(load_id=load.id, dataset=load.dataset, rows=rows)
+    # The provider's own rows, in clear to its own engineers: the policy classes them `internal` (a read path
+    # like every other, so a change of policy applies here too).
+    return protect(QuarantineOut(load_id=load.id, dataset=load.dataset, rows=rows), Reader(principal))

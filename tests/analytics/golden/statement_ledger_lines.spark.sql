@@ -33,6 +33,7 @@ SELECT
   l.ts,
   l.counterparty_account,
   a.owner_name AS counterparty_name,
+  a.category AS counterparty_category,
   l.amount,
   l.channel,
   l.memo

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -126,7 +128,12 @@ def test_a_genuine_statement_is_genuine_counted_and_audited(world: World) -> Non
     assert A not in (entry.detail or "") and B not in (entry.detail or "")
 
 
-def test_a_tampered_statement_shows_each_finding_with_masked_evidence(world: World) -> None:
+def _token(account: str) -> str:
+    """The account-space pseudonym, computed here by hand (HMAC-SHA256 of 'account\x1f<number>')."""
+    return "pt_" + hmac.new(KEY, f"account\x1f{account}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def test_a_tampered_statement_shows_each_finding_with_counterparties_as_tokens(world: World) -> None:
     rows = list(GENUINE)
     del rows[4]  # the 2,000.00 payment to 乙 (T06) is left off
     rows[1] = (*rows[1][:4], "-350.00", *rows[1][5:])  # 3,500.00 printed as 350.00
@@ -137,12 +144,16 @@ def test_a_tampered_statement_shows_each_finding_with_masked_evidence(world: Wor
         1, 1, 1, 2,
     )  # fmt: skip
     ev = result.evidence
+    # Counterparties reach the bank as keyed tokens (data-security policy), with their category when known.
     assert (ev.fabricated[0].counterparty_account, ev.fabricated[0].amount) == (
-        "999*********2222",
+        _token("9999000011112222"),
         Decimal("300.00"),
     )
-    assert (ev.hidden[0].txn_id, ev.hidden[0].counterparty_account) == ("T06", "110***********0002")
-    assert ev.hidden[0].counterparty_name == "重庆乙贸易有限公司"  # the enterprise's own ledger line
+    assert ev.fabricated[0].counterparty_category is None  # not an account the hub knows
+    assert (ev.hidden[0].txn_id, ev.hidden[0].counterparty_account) == ("T06", _token("110000100000000002"))
+    assert ev.hidden[0].counterparty_name == _token("重庆乙贸易有限公司")
+    assert ev.hidden[0].counterparty_category == "corporate_settlement"
+    assert "重庆乙贸易有限公司" not in result.model_dump_json()
     assert (ev.altered[0].changes, ev.altered[0].ledger.txn_id, ev.altered[0].ledger.amount) == (
         ["amount"], "T02", Decimal("-3500.00"),
     )  # fmt: skip

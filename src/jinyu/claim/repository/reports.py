@@ -27,6 +27,7 @@ from jinyu.claim.models import (
     ClaimProductInsurer,
     ClaimReconciliationItem,
     ClaimReconciliationRun,
+    ClaimSettlement,
 )
 from jinyu.claim.repository.common import (
     _is,
@@ -105,8 +106,9 @@ REPORT_KEYS: dict[str, Any] = {
 
 def payout_report(
     session: Session, principal: Principal, by: str, month_from: str | None, month_to: str | None
-) -> list[tuple[str, int, Decimal]]:
-    """Per key: settlements with a net payout, and the net payout (reversals included)."""
+) -> list[tuple[str, int, Decimal, int]]:
+    """Per key: settlements with a net payout, the net payout (reversals included), and the distinct persons
+    paid (the group size small-cell suppression counts)."""
     key = REPORT_KEYS[by]
     conditions = [_report_scope(principal)]
     if month_from:
@@ -114,21 +116,32 @@ def payout_report(
     if month_to:
         conditions.append(ClaimPayoutEntry.month <= month_to)
     per_settlement = (
-        select(key.label("k"), ClaimPayoutEntry.settlement_id, fen_sum(ClaimPayoutEntry.amount).label("net"))
+        select(
+            key.label("k"),
+            ClaimPayoutEntry.settlement_id,
+            ClaimSettlement.person_token,
+            fen_sum(ClaimPayoutEntry.amount).label("net"),
+        )
+        .join(ClaimSettlement, ClaimSettlement.id == ClaimPayoutEntry.settlement_id)
         .where(and_(*conditions))
-        .group_by(key, ClaimPayoutEntry.settlement_id)
+        .group_by(key, ClaimPayoutEntry.settlement_id, ClaimSettlement.person_token)
         .subquery()
     )
+    paid = per_settlement.c.net > literal_column("0")
     stmt = (
         select(
             per_settlement.c.k,
-            func.count().filter(per_settlement.c.net > literal_column("0")),
+            func.count().filter(paid),
             func.sum(per_settlement.c.net),  # whole fen: exact
+            func.count(per_settlement.c.person_token.distinct()).filter(paid),
         )
         .group_by(per_settlement.c.k)
         .order_by(per_settlement.c.k)
     )
-    return [(str(k), int(n or 0), yuan_of_fen(total)) for k, n, total in session.execute(stmt)]
+    return [
+        (str(k), int(n or 0), yuan_of_fen(total), int(persons or 0))
+        for k, n, total, persons in session.execute(stmt)
+    ]
 
 
 def premium_by_insurer(session: Session, principal: Principal) -> list[tuple[str, str, Decimal]]:

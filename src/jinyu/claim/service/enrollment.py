@@ -18,6 +18,7 @@ from jinyu.core.db import new_id
 from jinyu.core.errors import FieldError, InvalidInput
 from jinyu.core.pagination import Page
 from jinyu.core.privacy import mask_name
+from jinyu.governance.policy.protect import Reader, protect
 
 _CONDITION_RE = re.compile(r"^(\*|[A-Z][0-9]{0,2}(\.[0-9A-Z]{1,4})?)$")
 
@@ -106,9 +107,10 @@ def list_enrollments(
         subject_type="claim_enrollment",
         subject_ids=[r.id for r in rows],
     )
-    return Page[EnrollmentOut](
+    page = Page[EnrollmentOut](
         items=[EnrollmentOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )
+    return protect(page, Reader(principal))
 
 
 def eligibility(

@@ -15,6 +15,7 @@ from jinyu.claim.service.common import settlement_out, settlement_summary
 from jinyu.claim.service.settlement import not_found
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.pagination import Page
+from jinyu.governance.policy.protect import Reader, protect
 
 
 def get_settlement(session: Session, principal: Principal, settlement_id: str) -> SettlementOut:
@@ -30,7 +31,7 @@ def get_settlement(session: Session, principal: Principal, settlement_id: str) -
         subject_ids=[row.id],
         detail={"person": row.person_token},
     )
-    return settlement_out(row)
+    return protect(settlement_out(row), Reader(principal))
 
 
 def list_settlements(
@@ -60,9 +61,10 @@ def list_settlements(
         subject_type="claim_settlement",
         subject_ids=[r.id for r in rows],
     )
-    return Page[SettlementSummary](
+    page = Page[SettlementSummary](
         items=[settlement_summary(r) for r in rows], total=total, limit=limit, offset=offset
     )
+    return protect(page, Reader(principal))
 
 
 def export_fhir(session: Session, principal: Principal, settlement_id: str) -> dict[str, Any]:
@@ -73,7 +75,8 @@ def export_fhir(session: Session, principal: Principal, settlement_id: str) -> d
         raise not_found(settlement_id)
     product = repo.get_product_unscoped(session, row.product_id) if row.product_id else None
     insurer_id = product.lead_insurer_id if product is not None else "unknown"
-    doc = fhir.claim_response(settlement_out(row), insurer_id, row.person_token)
+    # The export carries what the policy lets this caller see, as the JSON answer does.
+    doc = fhir.claim_response(protect(settlement_out(row), Reader(principal)), insurer_id, row.person_token)
     audit.record(
         session,
         principal,

@@ -12,6 +12,8 @@ from jinyu.claim import repository as repo
 from jinyu.claim.schemas import ConcentrationOut, ConcentrationRow, ReportOut, ReportRow
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
+from jinyu.governance.policy.protect import current as current_policy
+from jinyu.governance.policy.suppression import Cell, Suppressed, suppress
 
 REPORT_BY = ("insurer", "hospital", "liability", "month", "product")
 ZERO = Decimal("0.00")
@@ -45,23 +47,36 @@ def report(
         premium[insurer_id] = premium.get(insurer_id, ZERO) + (amount * Decimal(share)).quantize(
             Decimal("0.01")
         )
+    found = repo.payout_report(session, principal, by, month_from, month_to)
+    overall = repo.payout_report(session, principal, "all", month_from, month_to)
+    # Callers who do not see the claims themselves (regulators) get cells of at least k persons only.
+    k = current_policy().k_anonymity
+    hidden = (
+        suppress([Cell(key, persons) for key, _, _, persons in found], k)
+        if not principal.has(Perm.CLAIM_READ)
+        else Suppressed(frozenset(), totals_withheld=False)
+    )
     rows = []
-    for key, count, payout in repo.payout_report(session, principal, by, month_from, month_to):
+    for key, count, payout, _persons in found:
+        if key in hidden.keys:
+            continue
         p = premium.get(key) if by == "insurer" else None
         rows.append(
             ReportRow(
                 key=key, count=count, payout=payout, premium=p, loss_ratio=_ratio(payout, p) if p else None
             )
         )
-    overall = repo.payout_report(session, principal, "all", month_from, month_to)
-    total_count, total_payout = (overall[0][1], overall[0][2]) if overall else (0, ZERO)
+    total_count: int | None = overall[0][1] if overall else 0
+    total_payout: Decimal | None = overall[0][2] if overall else ZERO
     total_premium = sum(premium.values(), ZERO)
+    if hidden.totals_withheld:
+        total_count, total_payout = None, None
     audit.record(
         session,
         principal,
         action="claim.report.read",
         subject_type="claim_report",
-        detail={"by": by, "from": month_from, "to": month_to},
+        detail={"by": by, "from": month_from, "to": month_to, "suppressed": len(hidden.keys), "k": k},
     )
     return ReportOut(
         by=by,
@@ -71,7 +86,10 @@ def report(
         total_count=total_count,
         total_payout=total_payout,
         total_premium=total_premium,
-        loss_ratio=_ratio(total_payout, total_premium),
+        loss_ratio=_ratio(total_payout, total_premium) if total_payout is not None else None,
+        k=k if hidden.keys else None,
+        suppressed_rows=len(hidden.keys),
+        totals_withheld=hidden.totals_withheld,
     )
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 
 from jinyu.core.clock import SHANGHAI
-from jinyu.core.privacy import mask
 from jinyu.risk.statements import rules
 from jinyu.risk.statements.rules import (
     LedgerLine,
@@ -32,18 +31,20 @@ from jinyu.risk.statements.schemas import (
 EVIDENCE_LIMIT = 200  # items per evidence list; counts and amounts always cover everything
 
 
-def _masked(account: str | None) -> str | None:
-    return mask(account) if account else None
+# Counterparty accounts and names leave here raw: the service passes the result through the data-security
+# policy (protect), which shows a bank counterparties as keyed tokens with their category, never raw.
 
 
-def statement_line(line: StatementLine) -> StatementLineOut:
+def statement_line(line: StatementLine, categories: Mapping[str, str] | None = None) -> StatementLineOut:
+    account = line.counterparty_account
     return StatementLineOut(
         source=line.source,
         booked_on=line.booked_on,
         time=line.time,
         amount=line.amount,
-        counterparty_account=_masked(line.counterparty_account),
+        counterparty_account=account or None,
         counterparty_name=line.counterparty_name,
+        counterparty_category=(categories or {}).get(account) if account else None,
         balance=line.balance,
         reference=line.reference,
     )
@@ -55,8 +56,9 @@ def ledger_line(line: LedgerLine) -> LedgerLineOut:
         ts=dt.datetime.combine(line.booked_on, line.local_time or dt.time(0), SHANGHAI).astimezone(dt.UTC),
         booked_on=line.booked_on,
         amount=line.amount,
-        counterparty_account=mask(line.counterparty_account) or "",
+        counterparty_account=line.counterparty_account,
         counterparty_name=line.counterparty_name,
+        counterparty_category=line.counterparty_category,
         channel=line.channel,
         memo=line.memo,
     )
@@ -69,20 +71,24 @@ def evidence(
     altered = [m for m in rec.matches if m.kind == MatchKind.ALTERED]
     netted = [m for m in rec.matches if m.kind == MatchKind.NETTED]
     lists = (rec.fabricated, rec.hidden, altered, netted, rec.balance_breaks)
+    # A statement line's counterparty takes its category from the hub's accounts, as the ledger knows them.
+    cats = {
+        line.counterparty_account: line.counterparty_category for line in lg if line.counterparty_category
+    }
     return Evidence(
-        fabricated=[statement_line(s[i]) for i in rec.fabricated[:limit]],
+        fabricated=[statement_line(s[i], cats) for i in rec.fabricated[:limit]],
         hidden=[ledger_line(lg[j]) for j in rec.hidden[:limit]],
         altered=[
             AlteredOut(
                 changes=[c.value for c in m.changes],
-                statement=statement_line(s[m.statement[0]]),
+                statement=statement_line(s[m.statement[0]], cats),
                 ledger=ledger_line(lg[m.ledger[0]]),
             )
             for m in altered[:limit]
         ],
         netted=[
             NettedOut(
-                statement=[statement_line(s[i]) for i in m.statement],
+                statement=[statement_line(s[i], cats) for i in m.statement],
                 ledger=[ledger_line(lg[j]) for j in m.ledger],
             )
             for m in netted[:limit]

@@ -49,7 +49,8 @@ WITH lines AS (
     WHERE to_account = $account_no AND month BETWEEN $from_month AND $to_month
         AND ts >= $from_ts AND ts < $to_ts
 )
-SELECT l.txn_id, l.ts, l.counterparty_account, a.owner_name AS counterparty_name, l.amount, l.channel, l.memo
+SELECT l.txn_id, l.ts, l.counterparty_account, a.owner_name AS counterparty_name, a.category AS counterparty_category,
+    l.amount, l.channel, l.memo
 FROM lines AS l
 LEFT JOIN accounts AS a ON a.account_no = l.counterparty_account
 ORDER BY l.ts, l.txn_id, l.amount
@@ -110,6 +111,7 @@ class LedgerColumns:
     local: list[dt.datetime]
     counterparty_account: list[str]
     counterparty_name: list[str | None]
+    counterparty_category: list[str | None]
     amount: list[Decimal]
     channel: list[str | None]
     memo: list[str | None]
@@ -133,6 +135,7 @@ def ledger_columns(
         local=local.to_pylist(),
         counterparty_account=table.column("counterparty_account").to_pylist(),
         counterparty_name=table.column("counterparty_name").to_pylist(),
+        counterparty_category=table.column("counterparty_category").to_pylist(),
         amount=table.column("amount").to_pylist(),
         channel=table.column("channel").to_pylist(),
         memo=table.column("memo").to_pylist(),

@@ -19,8 +19,16 @@ class StatementLineOut(BaseModel):
     booked_on: dt.date
     time: dt.time | None
     amount: Decimal = Field(description="收入为正、支出为负 / credit positive, debit negative")
-    counterparty_account: str | None = Field(description="已脱敏 / masked")
-    counterparty_name: str | None
+    counterparty_account: str | None = Field(
+        description="按数据安全策略：银行看到令牌 / per the policy: a token to banks"
+    )
+    counterparty_name: str | None = Field(
+        description="按数据安全策略：银行看到令牌 / per the policy: a token to banks"
+    )
+    counterparty_category: str | None = Field(
+        default=None,
+        description="对手账户类别（平台已知时）/ the counterparty account's category, when the hub knows it",
+    )
     balance: Decimal | None
     reference: str | None
 
@@ -32,8 +40,15 @@ class LedgerLineOut(BaseModel):
     ts: dt.datetime = Field(description="UTC")
     booked_on: dt.date = Field(description="Asia/Shanghai date")
     amount: Decimal
-    counterparty_account: str = Field(description="已脱敏 / masked")
-    counterparty_name: str | None
+    counterparty_account: str | None = Field(
+        description="按数据安全策略：银行看到令牌 / per the policy: a token to banks"
+    )
+    counterparty_name: str | None = Field(
+        description="按数据安全策略：银行看到令牌 / per the policy: a token to banks"
+    )
+    counterparty_category: str | None = Field(
+        default=None, description="对手账户类别 / the counterparty account's category in the hub"
+    )
     channel: str | None
     memo: str | None
 

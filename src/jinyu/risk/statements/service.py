@@ -25,6 +25,7 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import SHANGHAI
 from jinyu.core.errors import FieldError, JinyuError
 from jinyu.core.privacy import ACCOUNT_DOMAIN, mask, pseudonymize
+from jinyu.governance.policy.protect import Reader, protect
 from jinyu.party import service as party
 from jinyu.party.schemas import OrgOut
 from jinyu.risk.inquiries import record_inquiry
@@ -91,7 +92,7 @@ def _verify(
     summary = rules.summarise(statement, ledger, rec, thresholds)
     token = pseudonymize(pseudonym_key, account.account_no, ACCOUNT_DOMAIN)
     inquiry_id = _count_and_audit(session, principal, token, basis, statement, summary, thresholds)
-    return VerificationResult(
+    result = VerificationResult(
         inquiry_id=inquiry_id,
         verdict=summary.verdict.value,
         verdict_label=rules.VERDICT_LABELS[summary.verdict],
@@ -112,6 +113,7 @@ def _verify(
         netting_complete=rec.netting_complete,
         evidence=evidence.evidence(statement, ledger, rec),
     )
+    return protect(result, Reader(principal, pseudonym_key))
 
 
 def _consented_owner(
@@ -171,6 +173,7 @@ def ledger_lines(engine: Engine, statement: Statement, context_days: int) -> lis
             LedgerLine(
                 cols.txn_id[k], day, cols.amount[k], cols.counterparty_account[k], local.time(),
                 cols.counterparty_name[k], cols.memo[k], cols.channel[k], start <= day <= end,
+                cols.counterparty_category[k],
             )
         )  # fmt: skip
     return lines

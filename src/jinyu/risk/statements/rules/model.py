@@ -55,6 +55,7 @@ class LedgerLine:
     memo: str | None = None
     channel: str | None = None
     in_period: bool = True
+    counterparty_category: str | None = None  # the counterparty account's category in the hub, when known
 
 
 class MatchKind(StrEnum):

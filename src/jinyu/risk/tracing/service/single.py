@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jinyu.core.auth import Principal
+from jinyu.governance.policy.protect import Reader, protect
 from jinyu.risk.inquiries import record_inquiry
 from jinyu.risk.tracing import queries, rules
 from jinyu.risk.tracing.related import RelatedSet, category_label, relation_label, relation_name, view
@@ -117,7 +118,7 @@ def return_flow(
     audit_inquiry(
         session, principal, "risk.tracing.return_flow", loan_id, result.inquiry_id, verdict, traced.basis
     )
-    return result
+    return protect(result, Reader(principal, stores.pseudonym_key))
 
 
 def misuse(
@@ -180,7 +181,7 @@ def misuse(
     audit_inquiry(
         session, principal, "risk.tracing.misuse", loan_id, result.inquiry_id, verdict, traced.basis
     )
-    return result
+    return protect(result, Reader(principal, stores.pseudonym_key))
 
 
 # -- tracing one loan --------------------------------------------------------------------------------------
