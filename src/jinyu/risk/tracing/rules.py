@@ -87,7 +87,11 @@ RELATIONS: tuple[tuple[str, str, str], ...] = (
     ("shared_address", "注册地址相同的企业", "company at the same registered address"),
     ("shared_phone", "联系电话相同的企业", "company with the same phone"),
     ("guarantor", "为本笔贷款提供担保的担保人", "guarantor of this loan"),
+    ("declared", "银行或登记机关申报的关联方", "related party declared by the bank or the registry"),
+    ("control_chain", "股权控制链（持股≥50%）关联方", "related through a chain of control (holdings ≥ 50%)"),
 )
+# A holding of at least this many percent controls (for chains of control: A holds B holds C).
+CONTROL_SHARE = 50
 RELATION_NAMES = tuple(name for name, _zh, _en in RELATIONS)
 LINKED_RELATIONS = ("same_legal_rep", "shared_address", "shared_phone")
 

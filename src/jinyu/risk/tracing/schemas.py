@@ -102,6 +102,11 @@ class EvidenceStep(BaseModel):
     category_label: str | None
     relation: str | None = None
     relation_label: str | None = None
+    relation_source: str | None = Field(
+        None,
+        description="关联关系来源 / where the relation comes from: derived:<dataset> (registry, shareholder or "
+        "guarantee data, chains of control) or declared:<relation kind>:<source> (related_parties)",
+    )
     owner_name: str | None = None
     shell_indicators: list[str] = Field(default_factory=list)
     amount: Decimal = Field(description="经此步追踪到的金额 / traced amount carried into this account")

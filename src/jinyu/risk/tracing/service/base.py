@@ -51,6 +51,7 @@ RESIDENT_BATCH_METHOD = (
 DATASETS = (
     "loans",
     "loan_guarantees",
+    "related_parties",
     "banks",
     "enterprises",
     "shareholders",

@@ -275,6 +275,7 @@ def evidence(
                     category_label=category_label(category),
                     relation=shown.relation,
                     relation_label=shown.relation_label,
+                    relation_source=shown.relation_source,
                     owner_name=shown.owner_name,
                     shell_indicators=indicators,
                     amount=rules.yuan(step.traced),
