@@ -54,6 +54,8 @@ class Perm(StrEnum):
     GOVDATA_READ = "govdata.read"
     RISK_QUERY = "risk.query"
     RISK_STATS = "risk.stats"
+    RISK_MATRIX_READ = "risk.matrix.read"  # the purpose x use matrix in force and its versions
+    RISK_MATRIX_WRITE = "risk.matrix.write"  # store a new version of it (regulator supervisors)
     CLAIM_SETTLE = "claim.settle"
     CLAIM_READ = "claim.read"
     CLAIM_MANAGE = "claim.manage"
@@ -68,17 +70,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.RISK_MATRIX_READ}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.RISK_MATRIX_READ, Perm.RISK_MATRIX_WRITE}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.RISK_MATRIX_READ}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
         _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.RISK_MATRIX_READ}
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
     Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),

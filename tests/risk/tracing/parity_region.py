@@ -69,8 +69,10 @@ def add(lake: Lake) -> None:
         {"uscc": E[i], "holder_type": "enterprise", "holder_id": E[5], "holder_name": "企业5", "share_ratio": "40.00"}
         for i in (0, 3, 4)
     ] + [  # a chain of control: E0 holds 55% of E10, which holds 51% of E11
-        {"uscc": E[10], "holder_type": "enterprise", "holder_id": E[0], "holder_name": "企业0", "share_ratio": "55.00"},
-        {"uscc": E[11], "holder_type": "enterprise", "holder_id": E[10], "holder_name": "企业10", "share_ratio": "51.00"},
+        {"uscc": E[10], "holder_type": "enterprise", "holder_id": E[0], "holder_name": "企业0",
+         "share_ratio": "55.00"},
+        {"uscc": E[11], "holder_type": "enterprise", "holder_id": E[10], "holder_name": "企业10",
+         "share_ratio": "51.00"},
     ]  # fmt: skip
     loans = [
         {"loan_id": "PL1", "bank_code": "H1-B1", "borrower_uscc": E[0], "disbursement_account": _account_of(E[0]),

@@ -78,7 +78,9 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
         "declared_purpose": "working_capital",
     })  # fmt: skip
 
-    def declared(related_id: str, relation: str, source: str, bank: str | None, to: str | None) -> dict[str, Any]:
+    def declared(
+        related_id: str, relation: str, source: str, bank: str | None, to: str | None
+    ) -> dict[str, Any]:
         return {"owner_uscc": U5["declarer"], "related_type": "enterprise", "related_id": related_id,
                 "related_name": "某公司", "relation": relation, "source": source, "bank_code": bank,
                 "valid_from": "2023-01-01", "valid_to": to}  # fmt: skip
@@ -129,7 +131,12 @@ def test_declared_and_chain_relations_return_exactly(engine: DuckDBEngine, lake:
     balance = {k: v for k, v in rules.balance(traced.trace.nodes).items() if v}
     assert balance == {"returned": 350_000 * Y, "residual": 650_000 * Y}
     returned = {str(n["account"]): int(n["traced"]) for n in traced.trace.nodes if n["kind"] == "returned"}
-    assert returned == {A5["AF"]: 100_000 * Y, A5["GM"]: 100_000 * Y, A5["CC"]: 100_000 * Y, A5["UP"]: 50_000 * Y}
+    assert returned == {
+        A5["AF"]: 100_000 * Y,
+        A5["GM"]: 100_000 * Y,
+        A5["CC"]: 100_000 * Y,
+        A5["UP"]: 50_000 * Y,
+    }
 
 
 def test_each_hit_names_its_relation_and_source(engine: DuckDBEngine, lake: Path) -> None:

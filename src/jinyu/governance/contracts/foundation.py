@@ -34,6 +34,23 @@ ACCOUNT_CATEGORIES = (
     "tax_authority",
     "social_fund",
 )
+# Declared loan purposes (the code list of docs/risk-tracing.md; the purpose matrix has one row per code:
+# jinyu.risk.purposes.rules.PURPOSES, kept equal by tests/risk/purposes).
+LOAN_PURPOSES = (
+    "working_capital",
+    "raw_materials",
+    "equipment",
+    "construction",
+    "technology_upgrade",
+    "rnd",
+    "trade",
+    "trade_finance",
+    "real_estate_development",
+    "property_purchase",
+    "equity_acquisition",
+    "refinancing",
+    "other",
+)
 BANK_KINDS = frozenset({OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET})
 BUREAUS = frozenset({OrgKind.BUREAU})
 REGULATOR = frozenset({OrgKind.REGULATOR})
@@ -354,7 +371,7 @@ LOANS = Contract(
             S,
             INT,
             "申报用途 / declared purpose",
-            choices=("working_capital", "equipment", "construction", "trade", "rnd", "other"),
+            choices=LOAN_PURPOSES,
         ),
     ),
     key=("loan_id",),

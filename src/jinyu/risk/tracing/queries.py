@@ -343,7 +343,9 @@ SELECT 'shell', sh.loan_id, a.account_no, NULL, NULL, a.owner_id, a.owner_type, 
        sh.is_new, sh.is_linked
 FROM shell AS sh
 JOIN accounts AS a ON a.owner_id = sh.uscc"""
-    return "WITH " + ",\n".join(ctes) + body + "\nORDER BY loan_id, row_type, account_no, rel_rank, rel_source\n"
+    return (
+        "WITH " + ",\n".join(ctes) + body + "\nORDER BY loan_id, row_type, account_no, rel_rank, rel_source\n"
+    )
 
 
 for _mode in MODES:
