@@ -35,6 +35,7 @@ from jinyu.synth.parties import (
     chain_member_table,
     enterprise_table,
 )
+from jinyu.synth.purpose_cases import plant_purpose_cases
 from jinyu.synth.related_cases import plant_related_cases
 from jinyu.synth.risk_cases import build_risk_cases, plant_guarantor_cases, write_labels
 from jinyu.synth.scales import get_scale
@@ -45,7 +46,8 @@ from jinyu.synth.writers import write_dataset
 
 # Bump whenever the same seed and scale would produce different bytes. 1.1: loan_guarantees; 1.2: the
 # claim_insured and claim_visits datasets (every dataset file of 1.1 is unchanged); 1.3: related_parties and
-# its planted cases (holding companies added to enterprises and shareholders; every other file unchanged).
+# its planted cases (holding companies added to enterprises and shareholders), and the purpose-matrix cases
+# (new loans and transfers).
 GENERATOR_VERSION = "1.3"
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
@@ -64,6 +66,7 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("贷款 loans", build_loans),
     ("资金流 flows", build_flows),
     ("风险案例 risk cases", build_risk_cases),
+    ("用途矩阵案例 purpose cases", plant_purpose_cases),
     ("担保回流案例 guarantor return cases", plant_guarantor_cases),
     ("担保 loan guarantees", build_guarantees),
     ("申报关联方案例 declared related-party cases", plant_related_cases),
