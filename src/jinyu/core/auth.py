@@ -79,12 +79,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.RISK_MATRIX_READ, Perm.RISK_MATRIX_WRITE}
     ),
     Role.BANK_HQ_RISK: frozenset(
-        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
-        | {Perm.RISK_MATRIX_READ}
+        _EVERYONE
+        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY, Perm.RISK_MATRIX_READ}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
-        _EVERYONE | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
-        | {Perm.RISK_MATRIX_READ}
+        _EVERYONE
+        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY, Perm.RISK_MATRIX_READ}
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
     Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),

@@ -132,6 +132,10 @@ def add(lake: Lake) -> None:
     for dataset, rows in (
         ("enterprises", enterprises), ("shareholders", shareholders), ("loans", loans),
         ("loan_guarantees", guarantees), ("related_parties", declared),
+        ("opening_balances", [  # balances of record, for statement verification's opening-balance check
+            {"account_no": _account_of(E[0]), "as_of": dt.date(2024, m, 1), "balance": f"{m}000.00",
+             "currency": "CNY"} for m in (1, 2)
+        ]),
     ):  # fmt: skip
         _append(lake, dataset, rows)
     load(lake, "accounts", accounts, LOAD)
@@ -198,5 +202,9 @@ def cases() -> Mapping[str, list[Mapping[str, object]]]:
         ],
         "tracing_hop_fifo": [{**hop, "hub_degree": 1000}, {**hop, "hub_degree": 2}],
         "tracing_hop_pro_rata": [{**hop, "hub_degree": 1000}, {**hop, "hub_degree": 2}],
+        "statement_balance_of_record": [
+            {"account_no": a0, "on_day": dt.date(2024, 2, 15)},
+            {"account_no": a0, "on_day": dt.date(2023, 12, 31)},
+        ],
         "tracing_accounts": [{"accounts": f"{a0},8100000001,nothing"}, {"accounts": "none"}],
     }

@@ -478,7 +478,13 @@ RELATED_PARTIES = Contract(
             required=False,
         ),
         col("valid_from", DT, INT, "生效日 / valid from"),
-        col("valid_to", DT, INT, "失效日（含，空为长期）/ valid to, inclusive; empty: open-ended", required=False),
+        col(
+            "valid_to",
+            DT,
+            INT,
+            "失效日（含，空为长期）/ valid to, inclusive; empty: open-ended",
+            required=False,
+        ),
     ),
     key=("owner_uscc", "related_id", "relation", "source", "bank_code"),
     sort_by=("owner_uscc",),
@@ -486,6 +492,26 @@ RELATED_PARTIES = Contract(
     provided_by=BANK_KINDS | BUREAUS,
     owner_column="bank_code",
     shared_rows_by=BUREAUS,
+)
+
+
+OPENING_BALANCES = Contract(
+    name="opening_balances",
+    title="账户余额（记账余额）/ Balances of record",
+    provider="银行 / banks",
+    columns=(
+        col("account_no", S, SEN, "账号 / account number"),
+        col(
+            "as_of", DT, INT, "余额日（当日日初，北京时间）/ balance at the start of this day, Asia/Shanghai"
+        ),
+        col("balance", D, SEN, "余额（元）/ balance, yuan (may be negative for an overdraft)"),
+        col("currency", S, PUB, "币种 / currency", choices=("CNY",)),
+    ),
+    key=("account_no", "as_of"),
+    sort_by=("account_no", "as_of"),
+    references={"account_no": "accounts.account_no"},
+    provided_by=BANK_KINDS,
+    owner_via=(("account_no", "accounts.account_no", "bank_code"),),
 )
 
 
@@ -505,6 +531,7 @@ FOUNDATION: tuple[Contract, ...] = (
     LOANS,
     LOAN_GUARANTEES,
     RELATED_PARTIES,
+    OPENING_BALANCES,
 )
 
 # The order a region's foundation is loaded in: referenced datasets first.
@@ -523,5 +550,6 @@ FOUNDATION_ORDER: tuple[str, ...] = (
     "loans",
     "loan_guarantees",
     "related_parties",
+    "opening_balances",
     "transfers",
 )
