@@ -33,6 +33,7 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "查看被拒绝的行（仅提供方）/ open a load's rejected rows (providing organisation only)",
     ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
+    "joint": ("jinyu.jointmodel.cli", "app", "联合建模 / joint modelling: PSI, vertical LR"),
 }
 
 

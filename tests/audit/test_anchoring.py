@@ -256,6 +256,27 @@ def test_the_checkpointer_writes_every_n_entries(
         assert _verify(s, anchors).ok
 
 
+def test_sealed_batches_wake_the_checkpointer_only_once_they_could_make_one_due(
+    committed: tuple[sessionmaker[Session], Engine], anchors: Anchors
+) -> None:
+    """Issue 20: a wake per sealed batch cost a transaction and a signature check each time under load."""
+    factory, _ = committed
+    checkpointer = Checkpointer(factory, anchors, every=10, seconds=0)
+    woken = checkpointer._wake  # the thread's event: set means it looks at the chain now
+
+    checkpointer.sealed(4)
+    checkpointer.sealed(5)
+    assert not woken.is_set()
+    checkpointer.sealed(1)
+    assert woken.is_set()
+
+    woken.clear()
+    # nothing recorded: the look finds nothing due, and starts a new count
+    assert checkpointer.run_once() == 0
+    checkpointer.sealed(9)
+    assert not woken.is_set()
+
+
 def test_the_sealer_and_checkpointer_anchor_journaled_entries(
     committed: tuple[sessionmaker[Session], Engine], anchors: Anchors
 ) -> None:

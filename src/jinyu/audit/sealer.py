@@ -11,7 +11,7 @@ to the database could alter a journaled entry in the fraction of a second before
 
 The Checkpointer (every server process, SQLite too) anchors the sealed chain outside the database: a signed
 checkpoint every `every` entries or `seconds` seconds, and one more when it stops (see `audit.checkpointing`).
-The sealer wakes it when it has sealed a batch.
+The sealer tells it what it sealed; it looks early once that could reach `every`, and on every poll.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class Sealer:
                 log.exception("audit.seal failed; retrying")
                 done = 0
             if done and self.checkpointer is not None:
-                self.checkpointer.wake()
+                self.checkpointer.sealed(done)
             if done < service.SEAL_BATCH:
                 self._wake.wait(self.interval)
                 self._wake.clear()
@@ -103,6 +103,7 @@ class Checkpointer:
         self.poll = min(poll, seconds) if seconds else poll
         self.started = utcnow()
         self.written = 0
+        self._unchecked = 0  # entries sealed since the last look at the chain (this process's sealer only)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -123,6 +124,15 @@ class Checkpointer:
     def wake(self) -> None:
         self._wake.set()
 
+    def sealed(self, count: int) -> None:
+        """The sealer sealed `count` entries: look at the chain early only once they could make the count
+        trigger due. Waking after every sealed batch opened a transaction, read the checkpoint file and
+        verified its last signature many times a second under load for nothing (issue 20); the time trigger
+        is still checked on every poll."""
+        self._unchecked += count
+        if self.every and self._unchecked >= self.every:
+            self._wake.set()
+
     def stop(self) -> None:
         """Stop the thread, then pin whatever the chain gained since the last checkpoint."""
         self._stop.set()
@@ -137,6 +147,7 @@ class Checkpointer:
     def run_once(self, *, final: bool = False) -> int:
         """Write a checkpoint if one is due (any new entry is, when `final`); how many were written."""
         every = 1 if final else self.every
+        self._unchecked = 0
         cp = checkpointing.checkpoint_if_due(
             self.factory, self.anchors, every=every, seconds=self.seconds, since=self.started
         )

@@ -1,0 +1,229 @@
+"""The guest's side of the protocol (a bank, holding labels and its own features); it drives the job.
+
+Per batch: forward (the host's encrypted partial residual), exchange (each side's masked encrypted gradient
+pieces, decrypted in sum by the key owner), and the host's masked sums travel with the next forward or the
+epoch's checkpoint. Both sides checkpoint after every epoch, so a failed job resumes at its last whole epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jinyu.core.errors import JinyuError
+from jinyu.jointmodel import he, jobs, rules
+from jinyu.jointmodel.errors import ProtocolViolation
+from jinyu.jointmodel.party import PartyData, PartyDir, write_quarantine
+from jinyu.jointmodel.psi import PsiClient
+from jinyu.jointmodel.registry import register
+from jinyu.jointmodel.transport import Channel
+
+BatchHook = Callable[[int, int], None]
+
+
+@dataclass
+class Aligned:
+    train_ids: list[str]
+    valid_ids: list[str]
+    train_x: rules.Matrix
+    train_y: rules.Vector
+    valid_x: rules.Matrix
+    valid_y: rules.Vector
+
+
+def run(
+    party: PartyDir,
+    job_id: str,
+    host_url: str,
+    on_batch: BatchHook | None = None,
+    ca_file: Path | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) a job to its end; on any failure the job is marked failed with the reason and re-raised.
+    A job already done is not run again: its state is the answer."""
+    spec, acceptance = jobs.accepted_spec(party, job_id)
+    if party.state(job_id).get("status") == "done":  # running a finished job again answers its result
+        return party.state(job_id)
+    channel = Channel(party, job_id, spec["host"], host_url, ca_file)
+    try:
+        return _run(party, spec, acceptance, channel, on_batch)
+    except JinyuError as exc:
+        party.save_state(job_id, status="failed", reason=str(exc))
+        party.audit(job_id, "job_failed", {"code": exc.code, "reason": str(exc)})
+        raise
+
+
+def _run(
+    party: PartyDir,
+    spec: dict[str, Any],
+    acceptance: dict[str, Any],
+    channel: Channel,
+    on_batch: BatchHook | None,
+) -> dict[str, Any]:
+    job_id = spec["job_id"]
+    data = party.load_data()
+    write_quarantine(party, job_id, data)
+    context = he.new_secret_context()
+    hello = channel.call("hello", {"acceptance": acceptance}, [he.public_bytes(context)])
+    jobs.check_peer_acceptance(hello.fields["acceptance"], spec, party.peers()[spec["host"]])
+    host_context = he.load_context(hello.blobs[0])
+    party.audit(job_id, "session_opened", {"host": spec["host"]})
+    client = PsiClient(data.ids, spec["psi"] == "intersection")
+    answer = channel.call("psi", blobs=[client.request()])
+    if spec["psi"] == "size":
+        metrics = {
+            "intersection_size": client.size(answer.blobs[0], answer.blobs[1]),
+            "guest_rows": len(data.ids),
+        }
+        channel.call("finish", {"metrics": metrics})
+        party.audit(job_id, "overlap_learned", metrics)
+        return party.save_state(job_id, status="done", metrics=metrics)
+    ids = client.intersection(answer.blobs[0], answer.blobs[1])
+    channel.call("align", {"ids": ids})
+    party.audit(job_id, "aligned", {"rows": len(ids)})
+    aligned = _split(data, ids, spec)
+    start = int(party.state(job_id).get("epoch", 0))
+    weights = _checkpoint(party, job_id, start, aligned.train_x.shape[1])
+    channel.call("start", {"epoch": start})
+    party.save_state(job_id, status="training", epoch=start, reason=None)
+    party.audit(job_id, "training_started", {"from_epoch": start})
+    timings = []
+    for epoch in range(start, spec["epochs"]):
+        began = time.perf_counter()
+        weights = _epoch(channel, context, host_context, aligned, weights, spec, epoch, on_batch)
+        timings.append(time.perf_counter() - began)
+        _save_checkpoint(party, job_id, epoch + 1, weights)
+    return _finish(party, spec, channel, aligned, weights, data, timings)
+
+
+def _epoch(
+    channel: Channel,
+    context: Any,
+    host_context: Any,
+    aligned: Aligned,
+    weights: rules.Vector,
+    spec: dict[str, Any],
+    epoch: int,
+    on_batch: BatchHook | None,
+) -> rules.Vector:
+    rng = np.random.default_rng()
+    pending: list[float] | None = None
+    batches = rules.epoch_batches(len(aligned.train_y), spec["batch_size"], epoch, spec["seed"])
+    for number, rows in enumerate(batches):
+        x, y = aligned.train_x[rows], aligned.train_y[rows]
+        offset = rules.guest_offset(x @ weights, y)
+        fields = {"epoch": epoch, "batch": number, "rows": rows.tolist(), "masked_sums": pending}
+        forward = channel.call("forward", fields, [he.encrypt(context, offset)])
+        blobs, mask_sums = he.masked_column_products(host_context, forward.blobs[0], offset, x, rng)
+        exchange = channel.call("exchange", {"epoch": epoch, "batch": number}, blobs)
+        gradient = np.asarray(exchange.fields["masked_sums"]) - mask_sums + spec["l2"] * weights
+        weights = weights - spec["learning_rate"] * gradient
+        pending = he.decrypt_sums(context, exchange.blobs).tolist()
+        if on_batch:
+            on_batch(epoch, number)
+    channel.call("checkpoint", {"epoch": epoch + 1, "masked_sums": pending})
+    return weights
+
+
+def _finish(
+    party: PartyDir,
+    spec: dict[str, Any],
+    channel: Channel,
+    aligned: Aligned,
+    weights: rules.Vector,
+    data: PartyData,
+    timings: list[float],
+) -> dict[str, Any]:
+    job_id = spec["job_id"]
+    scored = channel.call("score")
+    logit = aligned.valid_x @ weights + np.asarray(scored.fields["partial"])
+    card = _card(aligned, weights, spec, data)
+    scale = rules.Scale()
+    points = (
+        scale.offset + rules.card_points(aligned.valid_x[:, 1:], card["table"]) - scale.factor * weights[0]
+    )
+    points += np.asarray(scored.fields["points"])
+    alone = rules.train_plain(
+        aligned.train_x,
+        aligned.train_y,
+        epochs=spec["epochs"],
+        learning_rate=spec["learning_rate"],
+        l2=spec["l2"],
+        batch_size=spec["batch_size"],
+        seed=spec["seed"],
+    )
+    metrics = {
+        "rows_aligned": len(aligned.train_ids) + len(aligned.valid_ids),
+        "rows_train": len(aligned.train_ids),
+        "rows_validation": len(aligned.valid_ids),
+        "auc": round(rules.auc(logit, aligned.valid_y), 6),
+        "ks": round(rules.ks_statistic(logit, aligned.valid_y), 6),
+        "scorecard_auc": round(rules.auc(-points, aligned.valid_y), 6),
+        "guest_alone_auc": round(rules.auc(aligned.valid_x @ alone, aligned.valid_y), 6),
+    }
+    version = 1 + max((e["version"] for e in _registry(party) if e["model"] == spec["model_name"]), default=0)
+    reply = channel.call("finish", {"metrics": metrics, "version": version})
+    entry = register(party, spec, card, metrics, data, int(reply.fields["version"]))
+    party.audit(job_id, "model_registered", {"model": entry["model"], "version": entry["version"]})
+    return party.save_state(
+        job_id,
+        status="done",
+        epoch=spec["epochs"],
+        metrics=metrics,
+        model=entry["model"],
+        version=entry["version"],
+        bytes_sent=channel.bytes_sent,
+        bytes_received=channel.bytes_received,
+        epoch_seconds=[round(t, 4) for t in timings],
+    )
+
+
+def _registry(party: PartyDir) -> list[dict[str, Any]]:
+    from jinyu.jointmodel.registry import entries
+
+    return entries(party)
+
+
+def _card(aligned: Aligned, weights: rules.Vector, spec: dict[str, Any], data: PartyData) -> dict[str, Any]:
+    """The guest's half of the scorecard: bins and points of its own features (the intercept is in the offset)."""
+    table = []
+    for j in range(1, aligned.train_x.shape[1]):
+        column = aligned.train_x[:, j]
+        edges = rules.quantile_edges(column, spec["bins"])
+        table.append((edges, rules.bin_points(column, edges, float(weights[j]), rules.Scale())))
+    return {
+        "features": data.feature_names,
+        "table": table,
+        "weights": weights.tolist(),
+        "intercept": weights[0],
+    }
+
+
+def _split(data: PartyData, ids: list[str], spec: dict[str, Any]) -> Aligned:
+    if data.labels is None:
+        raise ProtocolViolation(detail="guest 必须有标签列 / the guest must hold the label column")
+    position = {row_id: i for i, row_id in enumerate(data.ids)}
+    valid = [i for i in ids if rules.is_validation(i, spec["seed"], spec["valid_share"])]
+    train = [i for i in ids if not rules.is_validation(i, spec["seed"], spec["valid_share"])]
+    x = rules.with_intercept(data.features)
+    tr, va = [position[i] for i in train], [position[i] for i in valid]
+    return Aligned(train, valid, x[tr], data.labels[tr], x[va], data.labels[va])
+
+
+def _checkpoint(party: PartyDir, job_id: str, epoch: int, width: int) -> rules.Vector:
+    if epoch == 0:
+        return np.zeros(width)
+    path = party.job_dir(job_id) / "checkpoints" / f"epoch-{epoch}.json"
+    return np.array(json.loads(path.read_text())["weights"])
+
+
+def _save_checkpoint(party: PartyDir, job_id: str, epoch: int, weights: rules.Vector) -> None:
+    path = party.job_dir(job_id) / "checkpoints" / f"epoch-{epoch}.json"
+    path.write_text(json.dumps({"epoch": epoch, "weights": weights.tolist()}))
+    party.save_state(job_id, status="training", epoch=epoch)
+    party.audit(job_id, "epoch_done", {"epoch": epoch})

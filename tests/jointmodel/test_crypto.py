@@ -1,0 +1,87 @@
+"""Envelopes, the audit chain, CKKS masked products and PSI, each against an independent expectation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jinyu.jointmodel import envelope, he, journal
+from jinyu.jointmodel.envelope import Message, NonceBook
+from jinyu.jointmodel.errors import AuditChainBroken, MessageReplayed, SignatureRejected
+from jinyu.jointmodel.psi import PsiClient, serve
+
+
+def _pair() -> tuple[object, dict[str, str]]:
+    key = envelope.new_key()
+    return key, {"bank-a": envelope.public_hex(key)}
+
+
+def test_a_signed_frame_round_trips_and_any_flipped_byte_is_refused() -> None:
+    key, trusted = _pair()
+    frame = envelope.encode(Message("forward", "j1", "bank-a", "hub", {"epoch": 1}, [b"abc", b"de"]), key)  # type: ignore[arg-type]
+    decoded = envelope.decode(frame, trusted)
+    assert decoded.fields == {"epoch": 1} and decoded.blobs == [b"abc", b"de"]
+    for position in (20, len(frame) - 1):
+        tampered = bytearray(frame)
+        tampered[position] ^= 1
+        with pytest.raises((SignatureRejected, Exception)):
+            envelope.decode(bytes(tampered), trusted)
+    with pytest.raises(SignatureRejected):
+        envelope.decode(frame, {"bank-a": envelope.public_hex(envelope.new_key())})
+    with pytest.raises(SignatureRejected):
+        envelope.decode(frame, {})
+
+
+def test_nonces_are_single_use_and_old_messages_refused(tmp_path: Path) -> None:
+    book = NonceBook(tmp_path / "n.txt")
+    message = Message("forward", "j1", "bank-a", "hub")
+    book.admit(message)
+    with pytest.raises(MessageReplayed):
+        NonceBook(tmp_path / "n.txt").admit(message)  # a restarted party still remembers
+    stale = Message(
+        "forward", "j1", "bank-a", "hub", at=(datetime.now(UTC) - timedelta(minutes=6)).isoformat()
+    )
+    with pytest.raises(MessageReplayed):
+        book.admit(stale)
+
+
+def test_audit_chain_detects_an_edited_line(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    for n in range(3):
+        journal.append_audit(path, "epoch_done", {"epoch": n})
+    assert journal.verify_audit(path) == 3
+    lines = path.read_text().splitlines()
+    edited = json.loads(lines[1])
+    edited["data"]["epoch"] = 7
+    path.write_text("\n".join([lines[0], json.dumps(edited), lines[2]]) + "\n")
+    with pytest.raises(AuditChainBroken, match="line 2"):
+        journal.verify_audit(path)
+
+
+def test_masked_products_sum_to_the_plain_gradient_only_for_the_mask_holder() -> None:
+    owner = he.new_secret_context()
+    public = he.load_context(he.public_bytes(owner))
+    rng = np.random.default_rng(3)
+    shared, own = rng.normal(size=300), rng.normal(size=300)
+    features = rng.normal(size=(300, 4))
+    blobs, mask_sums = he.masked_column_products(public, he.encrypt(owner, shared), own, features, rng)
+    sums = he.decrypt_sums(owner, blobs)
+    expected = features.T @ (shared + own) / 300
+    np.testing.assert_allclose(sums - mask_sums, expected, atol=1e-4)
+    assert np.min(np.abs(sums - expected)) > 1.0  # what the key owner sees is masked
+    with pytest.raises(ValueError):
+        public.secret_key()
+
+
+def test_psi_intersection_and_size() -> None:
+    guest = ["a", "b", "c", "d"]
+    client = PsiClient(guest, reveal_intersection=True)
+    setup, response = serve(["c", "a", "x"], client.request(), True)
+    assert client.intersection(setup, response) == ["a", "c"]
+    counter = PsiClient(guest, reveal_intersection=False)
+    setup, response = serve(["c", "a", "x"], counter.request(), False)
+    assert counter.size(setup, response) == 2
