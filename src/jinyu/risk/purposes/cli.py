@@ -52,7 +52,7 @@ def purpose_matrix(
 ) -> None:
     """贷款用途相容性矩阵 / the purpose × use matrix.
 
-    Show: jinyu risk purpose-matrix --json. Change: write the whole matrix as JSON
+    Example 示例: jinyu risk purpose-matrix --json. Change: write the whole matrix as JSON
     ({"base_version": 0, "entries": [{"purpose": "refinancing", "kind": "other_loan", "prohibited": false}, ...]})
     and run jinyu risk purpose-matrix --set matrix.json --note "置换贷款可还旧贷 / refinancing repays old loans".
     """
