@@ -486,7 +486,7 @@ RELATED_PARTIES = Contract(
             required=False,
         ),
     ),
-    key=("owner_uscc", "related_id", "relation", "source", "bank_code"),
+    key=("owner_uscc", "related_id", "relation", "source"),
     sort_by=("owner_uscc",),
     references={"owner_uscc": "enterprises.uscc", "bank_code": "banks.org_code"},
     provided_by=BANK_KINDS | BUREAUS,
