@@ -111,6 +111,8 @@ DATASETS: dict[str, DatasetSpec] = {
             "owner_uscc:string related_type:string related_id:string related_name:string relation:string "
             "source:string bank_code:string? valid_from:date valid_to:date?",
         ),
+        # Balances of record: the contract's mirror; the generator writes none yet (an empty file).
+        _spec("opening_balances", "account_no:string as_of:date balance:decimal currency:string"),
         # Transfers are written in time order (the lake re-sorts them by account); see transfers.py.
         _spec(
             "transfers",
