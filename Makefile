@@ -2,19 +2,24 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 TOOLS := .tools
-UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+# Always .tools/bin/uv (a link to a uv already on PATH, else installed there), so the README's
+# `.tools/bin/uv run jinyu ...` works as written on every machine.
+UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 PORT ?= 8000
 DATA_DIR ?= ./var
 
-.PHONY: bootstrap demo test test-fast lint format bench docs clean
+.PHONY: bootstrap demo test test-fast test-browser browser-deps lint format bench docs clean
 
 bootstrap: .venv/.synced
 
 $(TOOLS)/bin/uv:
-	@echo "uv not found: installing it into $(TOOLS)/ (from PyPI) / 安装 uv"
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+	@if command -v uv >/dev/null 2>&1; then \
+	  mkdir -p $(TOOLS)/bin && ln -sf "$$(command -v uv)" $@; \
+	else \
+	  echo "uv not found: installing it into $(TOOLS)/ (from PyPI) / 安装 uv"; \
+	  $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv; \
+	fi
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --group dev
@@ -27,7 +32,19 @@ test: bootstrap
 	$(RUN) python -m tests.run
 
 test-fast: bootstrap
-	$(RUN) pytest -m "not spark" -n 2 -q
+	$(RUN) pytest -m "not spark and not browser" -n 2 -q
+
+# The console's browser tests drive Debian's Chromium (not a browser build downloaded by Playwright), with a
+# Chinese font so that screenshots show the pages' text.
+browser-deps:
+	@{ command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ]; } || { \
+	  echo "installing Chromium and a CJK font from Debian / 安装 Chromium 与中文字体"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
+	@chromium --version 2>/dev/null || { echo "Chromium is missing / 未安装 Chromium" >&2; exit 1; }
+
+test-browser: bootstrap browser-deps
+	$(RUN) pytest -m browser -q -p no:cacheprovider
 
 lint: bootstrap
 	$(RUN) ruff check src tests benchmarks

@@ -1,8 +1,9 @@
 """`make test`: import contracts, lint and types, the main suite (SQLite + PostgreSQL, in parallel),
-then the Spark suite.
+then the Spark suite, then the browser suite (the console in Chromium).
 
-Under CI (JINYU_REQUIRE_SUITES=postgres,spark) a skipped PostgreSQL or Spark test fails the run; elsewhere the
-run passes but says loudly what it skipped. Ends with one plain line: 'N passed, N failed, N skipped'.
+Under CI (JINYU_REQUIRE_SUITES=postgres,spark,browser) a skipped test of a required suite fails the run, and so
+does a required suite that ran no test at all; elsewhere the run passes but says loudly what it skipped. Ends
+with one plain line: 'N passed, N failed, N skipped'.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any
 
 import pytest
 
-REQUIRED_MARKERS = ("postgres", "spark")
+REQUIRED_MARKERS = ("postgres", "spark", "browser")
+# What to do when a suite was skipped: how to get what it needs.
+REMEDY = {
+    "postgres": "set JINYU_TEST_POSTGRES_URL",
+    "spark": "install Java 17 + pyspark",
+    "browser": "run `make browser-deps` (Debian Chromium) and `make bootstrap` (Playwright)",
+}
 
 
 class Tally:
@@ -25,6 +32,7 @@ class Tally:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self.required_skips: list[str] = []
+        self.passed_by_marker: Counter[str] = Counter()
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
@@ -32,6 +40,8 @@ class Tally:
             self.counts[outcome] += 1
             if report.skipped and set(REQUIRED_MARKERS) & set(report.keywords):
                 self.required_skips.append(report.nodeid)
+            if report.passed:
+                self.passed_by_marker.update(set(REQUIRED_MARKERS) & set(report.keywords))
 
 
 def _tool(name: str) -> str:
@@ -58,12 +68,22 @@ def main() -> int:
     tally = Tally()
     print("== main suite (SQLite and PostgreSQL)", flush=True)
     main_rc = _run(
-        ["-m", "not spark", "-n", os.environ.get("JINYU_TEST_WORKERS", "2"), "-q", "-p", "no:cacheprovider"],
+        [
+            "-m",
+            "not spark and not browser",
+            "-n",
+            os.environ.get("JINYU_TEST_WORKERS", "2"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
         tally,
     )
     print("== Spark parity suite", flush=True)
     spark_rc = _run(["-m", "spark", "-q", "-p", "no:cacheprovider"], tally)
-    failed = [rc for rc in (main_rc, spark_rc) if rc not in (0, 5)]
+    print("== browser suite (the console in Chromium)", flush=True)
+    browser_rc = _run(["-m", "browser", "-q", "-p", "no:cacheprovider"], tally)
+    failed = [rc for rc in (main_rc, spark_rc, browser_rc) if rc not in (0, 5)]
     if tally.required_skips:
         banner = "!" * 78
         print(
@@ -72,11 +92,15 @@ def main() -> int:
         )
         for nodeid in tally.required_skips[:20]:
             print(f"  - {nodeid}", file=sys.stderr)
-        print(
-            "Set JINYU_TEST_POSTGRES_URL and install Java 17 + pyspark to run them.\n" + banner,
-            file=sys.stderr,
-        )
+        print("To run them: " + "; ".join(REMEDY.values()) + "\n" + banner, file=sys.stderr)
         if required:
+            failed.append(1)
+    for marker in required:
+        if marker in REMEDY and tally.passed_by_marker[marker] == 0:
+            print(
+                f"REQUIRED SUITE RAN NO TEST / 必需的测试套件没有运行: {marker} ({REMEDY[marker]})",
+                file=sys.stderr,
+            )
             failed.append(1)
     c = tally.counts
     print(f"{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped", flush=True)

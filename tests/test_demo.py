@@ -201,3 +201,115 @@ def test_the_demo_hospital_settles_replays_cancels_and_settles_again(demo_settin
         visit = client.post("/api/v1/claims/settlements", headers=key, json=outpatient)
         assert (visit.status_code, visit.json()["payout"]) == (201, "0.00"), visit.text
         assert [li["code"] for li in visit.json()["outcome"]["liabilities"]] == ["special_drug"]
+
+
+def test_the_demo_bank_sees_full_cards_and_a_new_enterprise_can_share_two_sections(
+    demo_settings: Settings,
+) -> None:
+    """`make demo` shows a full card at once; the demo enterprise, tried as a new user, registers (its legal
+    representative matches the registry), grants two sections, and the bank sees those two only."""
+    import csv
+
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    region = demo_settings.data_dir / "region"
+    with (region / "statements" / "statements_labels.csv").open(encoding="utf-8") as fh:
+        shared = sorted({r["enterprise_uscc"] for r in csv.DictReader(fh)})
+    with TestClient(create_app(demo_settings)) as client:
+        bank, bank2 = _login(client, creds, "bank_risk"), _login(client, creds, "bank2_risk")
+        ent = _login(client, creds, "enterprise")
+        me = client.get("/api/v1/me", headers=ent).json()["organisation"]
+        full = [u for u in shared if u != me["code"]]
+        card = client.get(f"/api/v1/credit/cards/{full[0]}", headers=bank)
+        assert card.status_code == 200, card.text
+        assert list(card.json()["sections"]) == [
+            "registration",
+            "tax",
+            "headcount",
+            "ip",
+            "judicial",
+            "penalties",
+        ]
+        assert card.json()["sections"]["tax"]["status"] == "ok"
+        assert client.get(f"/api/v1/credit/cards/{full[0]}", headers=bank2).status_code == 404
+        # The demo enterprise as a new user: register with the registry's legal representative, grant two.
+        with (region / "enterprises.csv").open(encoding="utf-8") as fh:
+            row = next(r for r in csv.DictReader(fh) if r["uscc"] == me["code"])
+        reg = client.post(
+            "/api/v1/registrations",
+            headers=ent,
+            json={"legal_rep_id": row["legal_rep_id"], "legal_rep_name": row["legal_rep_name"]},
+        )
+        assert reg.status_code == 201 and reg.json()["state"] == "verified", reg.text
+        bank_org = client.get("/api/v1/me", headers=bank).json()["organisation"]["id"]
+        grant = client.post(
+            "/api/v1/consents",
+            headers=ent,
+            json={"grantee_org_id": bank_org, "scopes": ["tax", "ip"], "purpose": "credit_assessment",
+                  "valid_until": _in_days(30)},
+        )  # fmt: skip
+        assert grant.status_code == 201, grant.text
+        seen = client.get(f"/api/v1/credit/cards/{me['code']}", headers=bank)
+        assert seen.status_code == 200 and list(seen.json()["sections"]) == ["tax", "ip"]
+        views = client.get(f"/api/v1/credit/cards/{me['code']}/views", headers=ent).json()["items"]
+        assert [v["basis"] for v in views] == ["grant"]
+
+
+def _in_days(days: int) -> str:
+    import datetime as dt
+
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat()
+
+
+def test_the_demo_says_who_can_trace_each_planted_loan(demo_settings: Settings) -> None:
+    """The table `jinyu demo` prints agrees with the API: a loan listed for a user is traced for them, and the
+    other bank's user (not listed) gets 404 for it."""
+    from jinyu.demo_loans import planted_loans
+
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    loans = planted_loans(demo_settings, [(c["username"], c["role"], c["org_id"]) for c in creds])
+    assert loans and all(set(p.users) <= {"bank_risk", "bank_officer", "bank2_risk"} for p in loans)
+    second_bank = next(p for p in loans if p.analysis == "return_flow" and "bank2_risk" in p.users)
+    assert "bank_risk" not in second_bank.users
+    with TestClient(create_app(demo_settings)) as client:
+        url = f"/api/v1/risk/loans/{second_bank.loan_id}/return-flow"
+        assert client.get(url, headers=_login(client, creds, "bank2_risk")).status_code == 200
+        assert client.get(url, headers=_login(client, creds, "bank_risk")).status_code == 404
+
+
+def test_the_demo_bank_verifies_a_statement_in_the_console(demo_settings: Settings) -> None:
+    """The console's upload gives the labelled verdict of a shipped statement, with the flagged lines."""
+    import csv
+    import re
+
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    region = demo_settings.data_dir / "region" / "statements"
+    with (region / "statements_labels.csv").open(encoding="utf-8") as fh:
+        label = next(r for r in csv.DictReader(fh) if r["expected_verdict"] != "genuine")
+    cred = next(c for c in creds if c["username"] == "bank_risk")
+    with TestClient(create_app(demo_settings)) as client:
+        page = client.get("/console/login").text
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+        assert token is not None
+        client.post(
+            "/console/login",
+            data={"username": "bank_risk", "password": cred["password"], "csrf_token": token.group(1)},
+        )
+        form = client.get("/console/statements").text
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form)
+        assert token is not None
+        path = region / label["file"]
+        resp = client.post(
+            "/console/statements",
+            data={"csrf_token": token.group(1)},
+            files={"file": (path.name, path.read_bytes(), "text/csv")},
+        )
+        api = client.post(
+            "/api/v1/risk/statements/verify",
+            headers=_login(client, creds, "bank_risk"),
+            files={"file": (path.name, path.read_bytes())},
+        ).json()
+    assert resp.status_code == 200, resp.text
+    assert api["verdict"] == label["expected_verdict"]
+    assert api["verdict_label"].split(" / ")[0] in resp.text  # the same verdict, in Chinese
+    counts = api["counts"]
+    assert f"{counts['fabricated']} / {counts['hidden']} / {counts['altered']}" in resp.text

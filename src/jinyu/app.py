@@ -30,6 +30,7 @@ from jinyu.audit.anchor import anchors_for
 from jinyu.audit.rejections import UnauthenticatedTrail
 from jinyu.audit.sealer import Checkpointer, Sealer
 from jinyu.banking import endpoints as banking_endpoints
+from jinyu.chain import endpoints as chain_endpoints
 from jinyu.claim import endpoints as claim_endpoints
 from jinyu.claim.fastroute import SettleRoute
 from jinyu.config import Settings, get_settings
@@ -43,13 +44,18 @@ from jinyu.core.errors import JinyuError, NotAuthenticated
 from jinyu.core.filemodes import secure_data_dir
 from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
+from jinyu.credit import endpoints as credit_endpoints
+from jinyu.financing import endpoints as financing_endpoints
 from jinyu.govdata import endpoints as govdata_endpoints
+from jinyu.governance import endpoints as governance_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.ingest import service as ingest_service
 from jinyu.party import endpoints as party_endpoints
 from jinyu.party import service as party
 from jinyu.party.errors import BadCredentials
 from jinyu.risk import endpoints as risk_endpoints
+from jinyu.web import install as install_console
+from jinyu.web import is_console_path, render_domain_error, render_error
 
 log = logging.getLogger("jinyu.http")
 API = "/api/v1"
@@ -170,7 +176,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         version=__version__,
         description="金融数字化枢纽开放平台 / open platform of a regional financial regulator's digital-finance hub",
         openapi_url=f"{API}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc are the console's (jinyu.web.docs): served whole, no CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -194,8 +200,13 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         govdata_endpoints,
         banking_endpoints,
         risk_endpoints,
+        credit_endpoints,
+        governance_endpoints,
+        chain_endpoints,
+        financing_endpoints,
     ):
         app.include_router(module.router, prefix=API)
+    install_console(app)
     _document_errors(app)
     return app
 
@@ -235,6 +246,7 @@ def body_limits(settings: Settings) -> tuple[tuple[str, str, int], ...]:
     return (
         ("POST", f"{API}/ingest/", settings.max_ingest_upload_bytes),
         ("POST", f"{API}/risk/statements/verify", settings.max_statement_upload_bytes),
+        ("POST", "/console/statements", settings.max_statement_upload_bytes),  # the console's upload of one
     )
 
 
@@ -262,7 +274,7 @@ def _problem(status: int, body: dict[str, Any], headers: dict[str, str] | None =
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(JinyuError)
-    async def domain_error(request: Request, exc: JinyuError) -> JSONResponse:
+    async def domain_error(request: Request, exc: JinyuError) -> Response:
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is not None and exc.status in (403, 404):
             # The request's own transaction is already rolled back here; write the refusal in a new one,
@@ -270,12 +282,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             await run_in_threadpool(_audit_refusal, request, principal, exc)
         if exc.status == 401:
             await _note_unauthenticated(request, exc)
+        if is_console_path(request.url.path):
+            return render_domain_error(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         return _problem(exc.status, exc.problem(request.url.path), headers | exc.headers())
 
     @app.exception_handler(sa_exc.DBAPIError)
     @app.exception_handler(psycopg.OperationalError)
-    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+    async def database_error(request: Request, exc: Exception) -> Response:
         """A lost database connection, on any route: 503 `database_unavailable` with Retry-After. Any other
         database error is not an answer of the API: it goes on to the server-error handling (500)."""
         lost = dbfaults.unavailable(exc)
@@ -285,11 +299,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return await domain_error(request, lost)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
             for e in exc.errors()
         ]
+        if is_console_path(request.url.path):
+            return render_error(request, 422, "; ".join(f"{e['field']}: {e['message']}" for e in errors))
         body = {
             "type": "urn:jinyu:problem:invalid_input",
             "title": "输入无效 / Invalid input",
@@ -307,9 +323,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _problem(413, exc.error.problem(request.url.path), {"Connection": "close"})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # the framework's own refusals: an unparsable body (400), no such route (404), method (405)
         code, title = FRAMEWORK_PROBLEMS.get(exc.status_code, ("http_error", str(exc.detail)))
+        if is_console_path(request.url.path):
+            return render_error(request, exc.status_code, title)
         body = {
             "type": f"urn:jinyu:problem:{code}",
             "title": title,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_table
+
+if TYPE_CHECKING:  # imported lazily at run time: `jinyu --help` stays fast
+    from jinyu.config import Settings
+    from jinyu.demo import Credential
 
 # The domains' commands, imported only when one of them runs (or its own --help is asked for): importing them
 # all pulled in SQLAlchemy, DuckDB, Arrow, sqlglot and every domain, ~5 s of CPU before `jinyu --help` answered.
@@ -32,8 +36,29 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "ingest_quarantine",
         "查看被拒绝的行（仅提供方）/ open a load's rejected rows (providing organisation only)",
     ),
+    "governance": (
+        "jinyu.governance.cli",
+        "app",
+        "数据治理 / data governance: sources, rules, check, report, remediation",
+    ),
+    "synth-quality": (
+        "jinyu.synth.quality_cli",
+        "command",
+        "写出植入缺陷的三年趋势 / write the planted three-year quality trend",
+    ),
+    "financing": (
+        "jinyu.financing.cli",
+        "app",
+        "融资对接工单与监管指标 / financing demands, work orders, indicators, window guidance",
+    ),
     "synth": ("jinyu.synth.cli", "command", "生成合成区域 / write a deterministic synthetic region"),
+    "credit": (
+        "jinyu.credit.cli",
+        "app",
+        "信用信息名片 / credit cards: card, snapshot, snapshots, views, snapshot-all",
+    ),
     "joint": ("jinyu.jointmodel.cli", "app", "联合建模 / joint modelling: PSI, vertical LR"),
+    "chain": ("jinyu.chain.cli", "app", "产业链资金流与金融服务 / industrial-chain analytics"),
 }
 
 
@@ -166,9 +191,22 @@ def demo(
         ["username", "password / API key", "role", "organisation"],
         [[c.username, c.password, c.role, c.organisation] for c in creds],
     )
+    _print_planted_loans(settings, creds)
     if not no_serve:
         console.print(f"API: http://127.0.0.1:{port}/docs  —  POST /api/v1/auth/token to log in")
         _serve("127.0.0.1", port)
+
+
+def _print_planted_loans(settings: Settings, creds: list[Credential]) -> None:
+    from jinyu.demo_loans import planted_loans
+
+    loans = planted_loans(settings, [(c.username, c.role, c.org_id) for c in creds])
+    if loans:
+        print_table(
+            "埋设的风险贷款 / planted risk loans (risk_labels.csv) — 谁可以核查 / who can trace them",
+            ["loan", "case", "analysis", "bank users who can see it"],
+            [[p.loan_id, p.case, p.analysis, ", ".join(p.users) or "— (no demo user)"] for p in loans],
+        )
 
 
 def main() -> None:

@@ -30,7 +30,9 @@ from jinyu.consent.schemas import GrantCreate
 from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.core.clock import utcnow
 from jinyu.core.runtime import unit_of_work
+from jinyu.demo_chain import chain_consents
 from jinyu.demo_claims import acting, prepare_claims
+from jinyu.demo_credit import card_enterprises, grant_cards
 from jinyu.governance.contracts import LOAD_ORDER
 from jinyu.ingest import service as ingest
 from jinyu.migrate import upgrade
@@ -74,9 +76,17 @@ def prepare(settings: Settings) -> list[Credential]:
     with unit_of_work(settings) as session:
         creds = _create_users(session)
         granted = _statement_consents(session, region, creds)
+        cards = _credit_cards(session, settings, region, creds)
+        chain_granted = chain_consents(
+            session, region, next(c.org_id for c in creds if c.username == "bank_risk")
+        )
         hospital = _org(session, OrgKind.HOSPITAL)
         files = prepare_claims(session, settings.key("pseudonym_key"), hospital, settings.data_dir / "claims")
     console.print(f"  企业授权演示银行核验流水 / enterprises authorising the demo bank: {granted}")
+    console.print(f"  产业链企业授权演示银行批量画像 / chain members authorising portraits: {chain_granted}")
+    console.print(
+        f"  实名注册并授权演示银行查看信用名片 / enterprises sharing their card: {', '.join(cards)}"
+    )
     console.print(
         f"  即时结算样例 / discharges for {hospital.code} to settle: {', '.join(str(f) for f in files)}"
     )
@@ -107,6 +117,14 @@ def _statement_consents(session: Session, region: Path, creds: list[Credential])
         consent.grant(session, acting(org, Role.ENTERPRISE_ADMIN), grant)
         count += 1
     return count
+
+
+def _credit_cards(session: Session, settings: Settings, region: Path, creds: list[Credential]) -> list[str]:
+    bank_id = next(c.org_id for c in creds if c.username == "bank_risk")
+    enterprise_id = next(c.org_id for c in creds if c.username == "enterprise")
+    demo = party.resolve_org(session, enterprise_id)
+    usccs = card_enterprises(region, demo.code if demo else "")
+    return grant_cards(session, region, bank_id, usccs, settings.key("pseudonym_key"))
 
 
 def _load_region(settings: Settings, region: Path) -> None:

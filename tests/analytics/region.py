@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from jinyu.analytics import Lake
+from tests.financing import parity_rows as financing_rows
 from tests.risk.tracing import parity_region as tracing_rows
 
 from .tables import load
@@ -44,6 +45,7 @@ def build(lake: Lake) -> None:
     load(lake, "patents", _patents(rng))
     load(lake, "judicial", _judicial(rng))
     tracing_rows.add(lake)  # enterprises, shareholders, loans and planted flows for the fund-tracing queries
+    financing_rows.add(lake)  # work-order snapshots for the financing indicators
 
 
 def _banks() -> list[dict[str, Any]]:

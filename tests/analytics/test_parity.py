@@ -18,6 +18,8 @@ import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake, Query, SparkEngine, register, stop_spark
 from jinyu.analytics import registry as registry_module
+from tests.chain.parity_cases import chain_parity_cases
+from tests.financing import parity_rows as financing_parity
 from tests.risk.tracing import parity_region as tracing_parity
 
 from . import region
@@ -52,6 +54,9 @@ CASES: dict[str, list[Mapping[str, object]]] = {
     ],
     "accounts_of_owner": [{"owner_id": E[0], **PAGE}, {"owner_id": E[0], "limit": 1, "offset": 1}],
     "transfer_monthly_totals": [{}],
+    # The card's datasets added after the foundation are optional: this region lacks them (empty on both).
+    "credit_card_facts": [{"uscc": E[0]}, {"uscc": E[5]}, {"uscc": "91500000MA99999999"}],
+    "credit_card_facts_all": [{}],
     "enterprise_gov_summary": [
         {"uscc": E[0], "as_of_month": "2024-03"},
         {"uscc": E[3], "as_of_month": "2024-06"},
@@ -82,7 +87,9 @@ CASES: dict[str, list[Mapping[str, object]]] = {
         {"from_month": "2025-01", "to_month": "2025-02"},
     ],
 }
+CASES.update(chain_parity_cases(E))  # the industrial-chain queries (tests/chain/parity_cases.py)
 CASES.update(tracing_parity.cases())  # the fund-tracing queries (tests/risk/tracing/parity_region.py)
+CASES.update(financing_parity.cases())  # the financing indicators (tests/financing/parity_rows.py)
 ALL_CASES = [(name, i, params) for name, sets in CASES.items() for i, params in enumerate(sets)]
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from jinyu.analytics import duck, layout
 from jinyu.analytics.errors import missing_dataset
-from jinyu.analytics.registry import get_query
+from jinyu.analytics.registry import Query, get_query
 from jinyu.analytics.spark import SparkEngine
 from jinyu.core.errors import invalid
 
@@ -23,6 +23,8 @@ class Engine(Protocol):
     kind: str
 
     def run(self, query_name: str, /, **params: object) -> pa.Table: ...
+
+    def run_query(self, query: Query, /, **params: object) -> pa.Table: ...
 
     def close(self) -> None: ...
 
@@ -46,7 +48,10 @@ class DuckDBEngine:
         self._lock = threading.Lock()
 
     def run(self, query_name: str, /, **params: object) -> pa.Table:
-        query = get_query(query_name)
+        return self.run_query(get_query(query_name), **params)
+
+    def run_query(self, query: Query, /, **params: object) -> pa.Table:
+        """A query built at run time (e.g. compiled from data), checked like a registered one, unregistered."""
         bound = query.bind(params)
         con = self._connection(query.datasets, query.optional)
         # A cursor is a connection of its own on the same database: runs from several threads do not share

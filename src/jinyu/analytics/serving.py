@@ -25,7 +25,7 @@ from jinyu.analytics import duck, layout
 from jinyu.analytics.engine import DuckDBEngine
 from jinyu.analytics.errors import missing_dataset
 from jinyu.analytics.listing import Files, dataset_files
-from jinyu.analytics.registry import get_query
+from jinyu.analytics.registry import Query
 
 # Datasets too large to copy (and not needed per request when hops come from the resident index).
 VIEW_ONLY = frozenset({"transfers", "transfers_by_counterparty"})
@@ -44,6 +44,16 @@ class ServingEngine(DuckDBEngine):
         "related_parties": ("owner_uscc",),
         "tax_monthly": ("month", "uscc"),
         "headcount_monthly": ("month", "uscc"),
+        # The credit card reads these by enterprise.
+        "patents": ("uscc",),
+        "judicial": ("uscc",),
+        "registration_changes": ("uscc",),
+        "tax_credit_ratings": ("uscc",),
+        "trademarks": ("uscc",),
+        "copyrights": ("uscc",),
+        "dishonest_debtors": ("uscc",),
+        "admin_penalties": ("uscc",),
+        "source_coverage": ("uscc",),
     }
 
     def __init__(self, lake_root: Path, *, view_only: frozenset[str] = VIEW_ONLY) -> None:
@@ -52,10 +62,10 @@ class ServingEngine(DuckDBEngine):
         self._copied: dict[str, Files] = {}
         self._refresh = threading.Lock()
 
-    def run(self, query_name: str, /, **params: object) -> pa.Table:
-        query = get_query(query_name)
+    def run_query(self, query: Query, /, **params: object) -> pa.Table:
+        # `run(name)` comes here too (DuckDBEngine.run calls run_query): every statement sees fresh copies.
         self._fresh(query.datasets, query.optional)
-        return super().run(query_name, **params)
+        return super().run_query(query, **params)
 
     def load(self, datasets: frozenset[str] | None = None) -> None:
         """Copy the datasets now (all the lake's by default), e.g. when a serving process starts."""

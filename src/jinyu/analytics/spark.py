@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from jinyu.analytics import layout
 from jinyu.analytics.errors import EngineUnavailable, missing_dataset
-from jinyu.analytics.registry import get_query
+from jinyu.analytics.registry import Query, get_query
 from jinyu.analytics.translate import spark_sql
 from jinyu.core.errors import Conflict
 
@@ -97,7 +97,10 @@ class SparkEngine:
         self.master = master
 
     def run(self, query_name: str, /, **params: object) -> pa.Table:
-        query = get_query(query_name)
+        return self.run_query(get_query(query_name), **params)
+
+    def run_query(self, query: Query, /, **params: object) -> pa.Table:
+        """A query built at run time (e.g. compiled from data), checked like a registered one, unregistered."""
         bound = query.bind(params)
         text = spark_sql(query)
         spark = spark_session(self.master)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -457,8 +457,16 @@ def report(
         return
     print_table(
         f"赔付 / payouts by {by}",
-        [by, "count", "payout", "premium", "loss ratio"],
-        [[r.key, r.count, r.payout, r.premium, r.loss_ratio] for r in out.rows],
+        [by, "count", "payout (yuan)", "premium (yuan)", "loss ratio (%)"],
+        [[r.key, r.count, r.payout, r.premium, _percent(r.loss_ratio)] for r in out.rows],
     )
-    console.print(f"合计 total {out.total_count} / {out.total_payout}, 赔付率 loss ratio {out.loss_ratio}")
-    console.print(f"前 {conc.top} 家医院占比 top-{conc.top} share {conc.top_share}, HHI {conc.hhi}")
+    console.print(
+        f"合计 total {out.total_count} 件 settlements / {out.total_payout} 元 yuan, "
+        f"赔付率 loss ratio {_percent(out.loss_ratio)}"
+    )
+    console.print(f"前 {conc.top} 家医院占比 top-{conc.top} share {_percent(conc.top_share)}, HHI {conc.hhi}")
+
+
+def _percent(ratio: Decimal | None) -> str:
+    """A ratio (0.8523) for people: 85.23%. JSON keeps the ratio itself."""
+    return "—" if ratio is None else f"{(ratio * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"

@@ -18,6 +18,8 @@ class Scope(StrEnum):
     JUDICIAL = "judicial"
     ACCOUNTS = "accounts"
     STATEMENTS = "statements"
+    IP = "ip"  # patents, trademarks and copyrights (the credit card's IP section)
+    PENALTIES = "penalties"  # administrative penalties
 
 
 class Purpose(StrEnum):

@@ -123,3 +123,20 @@ def require_consent(
             if covers(row.scopes, row.purpose, scope, purpose):
                 return row.id
     raise ConsentMissing(detail=f"scope={scope.value}, purpose={purpose.value}")
+
+
+def covering_grants(
+    session: Session, principal: Principal, enterprise_org_id: str, purpose: Purpose
+) -> dict[Scope, str]:
+    """For a bank caller: each scope a grant in force covers for this purpose, with one such grant's id.
+
+    Empty for anyone else (the enterprise itself and regulators read by `require_consent`'s other bases).
+    A grant belongs to the bank's whole tenant, so another bank's branch never finds one here."""
+    if principal.org_kind not in BANK_KINDS:
+        return {}
+    found: dict[Scope, str] = {}
+    for row in repo.candidates(session, enterprise_org_id, principal.tenant_id, utcnow()):
+        for scope in Scope:
+            if scope not in found and covers(row.scopes, row.purpose, scope, purpose):
+                found[scope] = row.id
+    return found

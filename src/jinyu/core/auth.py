@@ -33,6 +33,8 @@ class Role(StrEnum):
     ENTERPRISE_ADMIN = "enterprise_admin"
     DATA_PROVIDER = "data_provider"
     PLATFORM_ADMIN = "platform_admin"
+    CUSTOMER_MANAGER = "customer_manager"  # 客户经理: a bank outlet's person handling financing work orders
+    FINANCIAL_CONSULTANT = "financial_consultant"  # 金融顾问: reads the orders of the enterprises they serve
 
 
 class Perm(StrEnum):
@@ -60,6 +62,20 @@ class Perm(StrEnum):
     CLAIM_READ = "claim.read"
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
+    CREDIT_CARD_READ = "credit.card.read"
+    GOVERNANCE_READ = "governance.read"  # quality report and remediation items of the own organisation
+    GOVERNANCE_READ_ALL = "governance.read_all"  # every provider's
+    GOVERNANCE_MANAGE = "governance.manage"  # rules, checks, assigning and verifying remediation
+    REMEDIATION_RESPOND = "governance.remediation.respond"  # a provider answers its own items
+    CHAIN_READ = "chain.read"
+    CHAIN_PORTRAIT = "chain.portrait"
+    FINANCING_READ = "financing.read"
+    FINANCING_DEMAND = "financing.demand"
+    FINANCING_HANDLE = "financing.handle"
+    FINANCING_ASSIGN = "financing.assign"
+    FINANCING_SUPERVISE = "financing.supervise"
+    FINANCING_GUIDANCE_ACK = "financing.guidance_ack"
+    FINANCING_MANAGE = "financing.manage"
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -70,21 +86,37 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.CREDIT_CARD_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL}
+        | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
+        | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
         | {Perm.RISK_MATRIX_READ}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
+        | {Perm.CREDIT_CARD_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
+        | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
+        | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
         | {Perm.RISK_MATRIX_READ, Perm.RISK_MATRIX_WRITE}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE
-        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY, Perm.RISK_MATRIX_READ}
+        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.CREDIT_CARD_READ}
+        | {Perm.CHAIN_PORTRAIT}
+        | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE, Perm.FINANCING_ASSIGN, Perm.FINANCING_GUIDANCE_ACK}
+        | {Perm.RISK_MATRIX_READ}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
         _EVERYONE
-        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY, Perm.RISK_MATRIX_READ}
+        | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
+        | {Perm.CREDIT_CARD_READ}
+        | {Perm.CHAIN_PORTRAIT}
+        | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE, Perm.FINANCING_ASSIGN}
+        | {Perm.RISK_MATRIX_READ}
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
     Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),
@@ -92,14 +124,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ENTERPRISE_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
-        | {Perm.GOVDATA_READ}
+        | {Perm.GOVDATA_READ, Perm.CREDIT_CARD_READ}
+        | {Perm.GOVDATA_READ, Perm.FINANCING_READ, Perm.FINANCING_DEMAND}
     ),
-    Role.DATA_PROVIDER: frozenset(_EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ}),
+    Role.DATA_PROVIDER: frozenset(
+        _EVERYONE | {Perm.INGEST_RUN, Perm.INGEST_READ} | {Perm.GOVERNANCE_READ, Perm.REMEDIATION_RESPOND}
+    ),
     Role.PLATFORM_ADMIN: frozenset(
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.ENTERPRISE_REVIEW}
         | {Perm.INGEST_RUN, Perm.INGEST_READ}
+        | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
+        | {Perm.INGEST_RUN, Perm.INGEST_READ, Perm.FINANCING_READ, Perm.FINANCING_MANAGE}
     ),
+    Role.CUSTOMER_MANAGER: frozenset(_EVERYONE | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE}),
+    Role.FINANCIAL_CONSULTANT: frozenset(_EVERYONE | {Perm.FINANCING_READ}),
 }
 
 # Which organisation kinds a role may be given to.
@@ -118,6 +157,9 @@ ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
         | {OrgKind.BANK_OUTLET, OrgKind.INSURER, OrgKind.HOSPITAL}
     ),
     Role.PLATFORM_ADMIN: frozenset({OrgKind.OPERATOR}),
+    Role.CUSTOMER_MANAGER: frozenset({OrgKind.BANK_OUTLET}),
+    # Consultants are appointed by the platform or seconded by a bank branch; they read by assignment only.
+    Role.FINANCIAL_CONSULTANT: frozenset({OrgKind.OPERATOR, OrgKind.BANK_BRANCH}),
 }
 
 

@@ -30,9 +30,9 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except JinyuError as exc:
-            err_console.print(f"[bold red]错误 / error[/]: {exc}")
+            err_console.print(f"[bold red]错误 / error[/]: {message_once(exc)}", highlight=False)
             for f in exc.fields:
-                err_console.print(f"  - {f.field}: {f.message}")
+                err_console.print(f"  - {f.field}: {f.message}", highlight=False)
             raise typer.Exit(1) from None
         except Exception as exc:
             # here, not at the top: `jinyu --help` imports this module (and dbfaults imports SQLAlchemy)
@@ -49,6 +49,14 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def message_once(exc: JinyuError) -> str:
+    """The error's title and detail, without repeating what its field lines (printed after it) say."""
+    field_text = "; ".join(f"{f.field}: {f.message}" for f in exc.fields)
+    if exc.detail and exc.detail != exc.title and exc.detail not in field_text:
+        return f"{exc.title} — {exc.detail}"
+    return exc.title
 
 
 def to_jsonable(value: Any) -> Any:

@@ -10,8 +10,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from jinyu.analytics import Lake
 from jinyu.config import get_settings
 from jinyu.core.auth import SYSTEM
-from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
+from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
+from jinyu.core.errors import JinyuError
+from jinyu.core.runtime import sessionmaker_for, unit_of_work
+from jinyu.governance import tasks
 from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER
 from jinyu.ingest import reader, service
 from jinyu.ingest.docs import render_markdown
@@ -79,6 +81,9 @@ def ingest(
     path: Path = typer.Argument(..., help="CSV 或 Parquet 文件，或分片目录 / file or directory of parts"),
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print the report as JSON"),
     no_progress: bool = typer.Option(False, "--no-progress", help="不显示进度条 / no progress bar"),
+    check: bool = typer.Option(
+        True, "--check/--no-check", help="加载后运行质量检查 / run the quality check after the load"
+    ),
     encoding: str = typer.Option(
         "auto",
         "--encoding",
@@ -94,18 +99,25 @@ def ingest(
     """
     report = _load(dataset, path, show_progress=not (json_out or no_progress), encoding=encoding)
     print_json(report) if json_out else _print_report(report)
+    if check:
+        _post_load_check(dataset, report.id, quiet=json_out)
 
 
 @handle_errors
 def ingest_region(
     directory: Path = typer.Argument(..., help="synth 输出目录 / a directory written by `jinyu synth`"),
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print reports as JSON"),
+    check: bool = typer.Option(
+        True, "--check/--no-check", help="加载后运行质量检查 / run the quality check after the loads"
+    ),
 ) -> None:
     """按依赖顺序接入整个区域的全部数据集 / load every dataset of a region in dependency order.
 
     Example: jinyu ingest-region ./region
     """
     reports = [r for r in (_load_if_present(directory, name, not json_out) for name in LOAD_ORDER) if r]
+    if check and reports:
+        _post_load_check(None, None, quiet=json_out)
     if json_out:
         print_json(reports)
         return
@@ -113,6 +125,22 @@ def ingest_region(
         [r.dataset, r.rows_total, r.accepted, r.rejected, "yes" if r.already_loaded else ""] for r in reports
     ]
     print_table("区域加载 / region load", ["dataset", "rows", "accepted", "rejected", "already"], rows)
+
+
+def _post_load_check(dataset: str | None, load_id: str | None, quiet: bool) -> None:
+    """The post-load quality check, after the load committed; a failing check does not undo the load."""
+    s = get_settings()
+    try:
+        runs = tasks.check_after_load(sessionmaker_for(s), s.lake_dir, dataset, load_id)
+    except JinyuError as exc:
+        err_console.print(f"质量检查未完成（数据已加载）/ quality check failed, the load stands: {exc}")
+        return
+    if not quiet:
+        print_table(
+            "质量检查 / quality check",
+            ["dataset", "rows", "anomalous", "rate %"],
+            [[r.dataset, r.rows_checked, r.rows_anomalous, r.anomaly_rate_pct] for r in runs],
+        )
 
 
 def _load_if_present(directory: Path, dataset: str, show_progress: bool) -> LoadReport | None:

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, UploadFile, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, UploadFile, status
 
 from jinyu.analytics import Lake
 from jinyu.core.auth import Perm, Principal
@@ -15,6 +15,7 @@ from jinyu.core.errors import invalid
 from jinyu.core.pagination import Limit, Offset, Page
 from jinyu.core.sealed import Sealer
 from jinyu.core.web import SessionDep, require
+from jinyu.governance import tasks
 from jinyu.ingest import quarantine, service
 from jinyu.ingest.schemas import ContractOut, LoadReport, QuarantineOut
 
@@ -48,6 +49,7 @@ def upload(
     dataset: str,
     file: UploadFile,
     request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     principal: Principal = require(Perm.INGEST_RUN),
     encoding: Annotated[
@@ -67,7 +69,19 @@ def upload(
         path = Path(tmp) / f"{contract.name}{suffix}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out)
-        return service.ingest(session, principal, dataset, path, stores_for(request), encoding=encoding)
+        report = service.ingest(session, principal, dataset, path, stores_for(request), encoding=encoding)
+    if not report.already_loaded:
+        # After the answer, so after the commit that publishes the load's files: the post-load quality check.
+        settings = request.app.state.settings
+        background.add_task(
+            tasks.check_after_load_logged,
+            request.app.state.sessionmaker,
+            settings.lake_dir,
+            dataset,
+            report.id,
+            request.app.state.analytics,
+        )
+    return report
 
 
 @router.get("/ingest/loads", response_model=Page[LoadReport])

@@ -29,6 +29,7 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.db import new_id, transaction
 from jinyu.core.pagination import Page
 from jinyu.core.sealed import Sealer
+from jinyu.governance import rejections
 from jinyu.governance.contracts import CONTRACTS, Contract
 from jinyu.ingest import csvfile, pipeline, reader, scope
 from jinyu.ingest import repository as repo
@@ -135,6 +136,11 @@ def ingest(
         )
         session.add(load)
         session.flush()
+        # Rejected records stay outstanding in the anomaly rate until a load brings their key (governance).
+        rejections.record_load(
+            session, contract, load.id, [(p, raw) for _, p, raw in quarantine.rows],
+            _accepted_keys(contract, table), started.date(),
+        )  # fmt: skip
         audit.record(
             session,
             principal,
@@ -148,6 +154,13 @@ def ingest(
         raise
     _settle_with_transaction(session, pending)
     return LoadReport.model_validate(load)
+
+
+def _accepted_keys(contract: Contract, table: pa.Table) -> list[str]:
+    if table.num_rows == 0 or not rejections.matchable(contract):
+        return []
+    columns = [table.column(k).to_pylist() for k in contract.key]
+    return [rejections.key_text(values) for values in zip(*columns, strict=True)]
 
 
 def recover(session: Session, lake: Lake) -> Recovered:

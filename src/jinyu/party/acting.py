@@ -33,6 +33,12 @@ def acting_principal(
         assert as_user is not None
         if password_stdin:
             password = sys.stdin.readline().rstrip("\n")
+        elif not sys.stdin.isatty():
+            raise InvalidInput(
+                detail="没有终端可询问密码：请用 --password-stdin 从标准输入传入 / no terminal to ask for the "
+                f"password: pipe it in with --password-stdin, e.g. printf '%s\\n' \"$PASSWORD\" | jinyu ... "
+                f"--as-user {as_user} --password-stdin"
+            )
         else:
             password = typer.prompt("密码 / password", hide_input=True)
         token = party.login(session, sessionmaker_for(settings), as_user, password, settings)

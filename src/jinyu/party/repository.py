@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from jinyu.core.auth import Principal
+from jinyu.core.auth import OrgKind, Principal
 from jinyu.party.models import Organisation, Registration, ServiceAccount, User
 
 KIND_GROUPS = {
@@ -70,6 +70,13 @@ def list_orgs(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(Organisation.kind, Organisation.code).limit(limit).offset(offset))
     return list(rows), total
+
+
+def list_banks(session: Session, limit: int) -> list[Organisation]:
+    """Every bank organisation (head offices, branches, outlets), by name: unscoped, for naming a grantee."""
+    kinds = (OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET)
+    stmt = select(Organisation).where(Organisation.kind.in_([k.value for k in kinds]))
+    return list(session.scalars(stmt.order_by(Organisation.name).limit(limit)))
 
 
 def readable_users(principal: Principal) -> Select[User]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import typer
 
-from jinyu.core.auth import SYSTEM, Perm
+from jinyu.config import get_settings
 from jinyu.core.cli_kit import handle_errors, print_json, print_table
 from jinyu.core.runtime import unit_of_work
 from jinyu.risk import inquiries
+from jinyu.risk.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, acting_principal
 from jinyu.risk.purposes import cli as purposes_cli
 from jinyu.risk.statements import cli as statements_cli
 from jinyu.risk.tracing import cli as tracing_cli
@@ -20,20 +19,26 @@ app = typer.Typer(help="资金流风险核查 / fund-flow risk services: `jinyu 
 @app.command("stats")
 @handle_errors
 def stats(
-    from_month: str | None = typer.Option(None, help="YYYY-MM"),
-    to_month: str | None = typer.Option(None),
+    from_month: str | None = typer.Option(None, help="起始月份 / first month, YYYY-MM"),
+    to_month: str | None = typer.Option(None, help="截止月份 / last month, YYYY-MM"),
+    as_user: str | None = AS_USER,
+    api_key: str | None = API_KEY,
+    password_stdin: bool = PASSWORD_STDIN,
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """各银行按月的查询统计 / inquiries by bank and month. Example: jinyu risk stats --from-month 2026-01 --json"""
-    console_principal = replace(SYSTEM, perms=SYSTEM.perms | {Perm.RISK_STATS})
-    with unit_of_work() as session:
-        rows = inquiries.inquiry_stats(session, console_principal, from_month, to_month)
+    """各银行按月的查询统计（监管）/ inquiries by bank and month (regulators).
+
+    Example: jinyu risk stats --as-user analyst --from-month 2026-01 --json"""
+    settings = get_settings()
+    principal = acting_principal(settings, as_user, api_key, password_stdin)
+    with unit_of_work(settings) as session:
+        rows = inquiries.inquiry_stats(session, principal, from_month, to_month)
     if json_out:
         print_json(rows)
         return
     print_table(
         "风险查询统计 / risk inquiries",
-        ["bank", "month", "kind", "inquiries", "risky", "risky amount"],
+        ["bank", "month", "kind", "inquiries", "risky", "risky amount (yuan)"],
         [[r.bank_name, r.month, r.kind, r.inquiries, r.risky, r.risky_amount] for r in rows],
     )
 

@@ -6,6 +6,7 @@ in the same transaction as its result, so counts and results never disagree.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +15,14 @@ from sqlalchemy.orm import Session
 
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import local, utcnow
+from jinyu.core.errors import invalid
 from jinyu.core.money import to_fen
 from jinyu.party import service as party
 from jinyu.risk.models import RiskInquiry
 from jinyu.risk.schemas import InquiryStat
+
+# A month as the API's query pattern has it: the CLI and the console are refused alike.
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 KINDS = ("statement", "return_flow", "misuse", "batch")
 
@@ -60,6 +65,9 @@ def inquiry_stats(
 ) -> list[InquiryStat]:
     """Inquiries, risky findings and risky amounts by bank, month and kind (regulators only)."""
     principal.require(Perm.RISK_STATS)
+    for name, value in (("from_month", from_month), ("to_month", to_month)):
+        if value is not None and not MONTH.fullmatch(value):
+            raise invalid(name, "月份应为 YYYY-MM / month must be YYYY-MM, e.g. 2026-03")
     stmt = select(
         RiskInquiry.tenant_id,
         RiskInquiry.month,

@@ -18,7 +18,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from jinyu.synth.accounts import account_table, build_accounts
 from jinyu.synth.banks import bank_table, build_banks, build_customer_managers
 from jinyu.synth.calendar import Calendar
+from jinyu.synth.chain_cases import plant_chain_cases, write_chain_cases
 from jinyu.synth.claims import build_claims
+from jinyu.synth.credit import build_credit_sources
 from jinyu.synth.flows import build_flows
 from jinyu.synth.govdata import build_judicial, build_monthly, build_patents
 from jinyu.synth.guarantees import build_guarantees
@@ -45,10 +47,13 @@ from jinyu.synth.transfers import write_transfers
 from jinyu.synth.writers import write_dataset
 
 # Bump whenever the same seed and scale would produce different bytes. 1.1: loan_guarantees; 1.2: the
-# claim_insured and claim_visits datasets (every dataset file of 1.1 is unchanged); 1.3: related_parties and
-# its planted cases (holding companies added to enterprises and shareholders), and the purpose-matrix cases
-# (new loans and transfers).
-GENERATOR_VERSION = "1.3"
+# claim_insured and claim_visits datasets (every dataset file of 1.1 is unchanged); 1.3: the credit-card sources
+# (registration_changes ... source_coverage; every dataset file of 1.2 is unchanged).
+# 1.4: the planted contagion case of the new-display chain (chain_cases.py: enterprises, accounts, members,
+# transfers).
+# 1.5: related_parties and its planted cases (holding companies added to enterprises and shareholders), the
+# purpose-matrix cases (new loans and transfers), opening_balances (an empty file).
+GENERATOR_VERSION = "1.5"
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("居民 persons", build_persons),
@@ -63,6 +68,7 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("纳税与社保 tax and head-count", build_monthly),
     ("专利 patents", build_patents),
     ("司法 judicial", build_judicial),
+    ("信用名片来源 credit-card sources", build_credit_sources),
     ("贷款 loans", build_loans),
     ("资金流 flows", build_flows),
     ("风险案例 risk cases", build_risk_cases),
@@ -71,6 +77,7 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("担保 loan guarantees", build_guarantees),
     ("申报关联方案例 declared related-party cases", plant_related_cases),
     ("理赔 claims", build_claims),
+    ("产业链传染案例 chain contagion case", plant_chain_cases),
 )
 
 # Datasets whose rows are derived from the region's entities at write time rather than stored by a part.
@@ -134,6 +141,7 @@ def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifes
         files = _write_datasets(region, out, bar)
         write_statements(region, out)  # presented statements for verification: after the ledger
         write_labels(region, out)  # risk_labels.csv: ground truth of the planted risk cases, not ingested
+        write_chain_cases(region, out)  # chain_cases.csv: ground truth of the planted contagion case
     cal = region.calendar
     manifest = Manifest(
         params.name,

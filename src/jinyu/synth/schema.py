@@ -135,5 +135,26 @@ DATASETS: dict[str, DatasetSpec] = {
             "maf_pay:decimal acct_pay:decimal psn_cash_pay:decimal bmi_settled:bool special_drug_code:string? "
             "special_drug_amount:decimal?",
         ),
+        # Credit-card sources (credit.py).
+        _spec(
+            "registration_changes",
+            "uscc:string changed_on:date item:string before_value:string? after_value:string",
+        ),
+        _spec("tax_credit_ratings", "uscc:string year:int rating:string rated_on:date"),
+        _spec(
+            "trademarks",
+            "reg_no:string uscc:string nice_class:int mark_name:string applied_on:date registered_on:date?",
+        ),
+        _spec("copyrights", "reg_no:string uscc:string kind:string title:string registered_on:date"),
+        _spec(
+            "dishonest_debtors",
+            "case_no:string uscc:string court:string amount:decimal listed_on:date removed_on:date?",
+        ),
+        _spec(
+            "admin_penalties",
+            "decision_no:string uscc:string authority:string penalty_type:string amount:decimal "
+            "decided_on:date reason:string",
+        ),
+        _spec("source_coverage", "source:string uscc:string bureau:string as_of:date covered:bool"),
     )
 }

@@ -19,6 +19,7 @@ from jinyu.governance.contracts.base import (
     Protect,
 )
 from jinyu.governance.contracts.claims import CLAIMS, CLAIMS_ORDER
+from jinyu.governance.contracts.credit import CREDIT, CREDIT_ORDER
 from jinyu.governance.contracts.foundation import (
     ACCOUNT_CATEGORIES,
     CHAIN_SEGMENTS,
@@ -26,12 +27,12 @@ from jinyu.governance.contracts.foundation import (
     FOUNDATION_ORDER,
 )
 
-_GROUPS: tuple[tuple[Contract, ...], ...] = (FOUNDATION, CLAIMS)
+_GROUPS: tuple[tuple[Contract, ...], ...] = (FOUNDATION, CLAIMS, CREDIT)
 
 CONTRACTS: dict[str, Contract] = {c.name: c for group in _GROUPS for c in group}
 
 # The order a whole region is loaded in: referenced datasets first.
-LOAD_ORDER: tuple[str, ...] = (*FOUNDATION_ORDER, *CLAIMS_ORDER)
+LOAD_ORDER: tuple[str, ...] = (*FOUNDATION_ORDER, *CLAIMS_ORDER, *CREDIT_ORDER)
 
 __all__ = [
     "ACCOUNT_CATEGORIES",

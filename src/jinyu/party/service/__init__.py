@@ -27,7 +27,9 @@ from jinyu.party.service.identity import (
 from jinyu.party.service.logins import login
 from jinyu.party.service.orgs import (
     RegistryOrg,
+    bank_directory,
     create_org,
+    enterprises_by_codes,
     find_enterprise,
     get_org,
     list_orgs,
@@ -40,6 +42,7 @@ from jinyu.party.service.registration import (
     decide_registration,
     get_registration,
     list_registrations,
+    registration_verified,
     submit_registration,
 )
 from jinyu.party.service.users import create_service_account, create_user, list_users, me
@@ -49,12 +52,14 @@ __all__ = [
     "api_key_refresh_due",
     "authenticate_api_key",
     "authenticate_token",
+    "bank_directory",
     "cached_api_key_principal",
     "change_own_password",
     "create_org",
     "create_service_account",
     "create_user",
     "decide_registration",
+    "enterprises_by_codes",
     "find_enterprise",
     "forget_api_keys",
     "get_org",
@@ -70,6 +75,7 @@ __all__ = [
     "principal_for_user",
     "principal_for_username",
     "refresh_api_key",
+    "registration_verified",
     "resolve_org",
     "revoke_api_key",
     "revoke_user_tokens",

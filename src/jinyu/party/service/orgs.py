@@ -131,6 +131,13 @@ def list_orgs(
     )
 
 
+def bank_directory(session: Session, principal: Principal, limit: int = 1000) -> list[OrgOut]:
+    """Banks an enterprise may name in a consent grant. Banks are public institutions: their names and ids are
+    no one's personal data, so the directory is not scoped to the caller's tree (their users and data are)."""
+    principal.require(Perm.CONSENT_GRANT)
+    return [OrgOut.model_validate(o) for o in repo.list_banks(session, limit)]
+
+
 @dataclass(frozen=True)
 class RegistryOrg:
     """One organisation as the registry datasets describe it (already validated by ingestion)."""
@@ -201,6 +208,15 @@ def org_paths_by_codes(session: Session, kind: str, codes: Sequence[str]) -> dic
 def org_codes_under(session: Session, kind: str, path: str) -> list[str]:
     """Codes of every organisation of `kind`'s code group in the subtree at `path` (a caller's own tree)."""
     return repo.codes_under(session, repo.kind_group(kind), path)
+
+
+def enterprises_by_codes(session: Session, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """(organisation id, name) of each registered enterprise among these USCCs, for batch jobs."""
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(usccs), 5000):  # bounded IN lists
+        chunk = list(usccs[start : start + 5000])
+        found.update({c: (o.id, o.name) for c, o in repo.orgs_by_codes(session, "enterprise", chunk).items()})
+    return found
 
 
 def find_enterprise(session: Session, uscc: str) -> OrgOut | None:

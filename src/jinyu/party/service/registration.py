@@ -134,3 +134,9 @@ def list_registrations(
     )
     items = [RegistrationOut.model_validate(r) for r in rows]
     return Page[RegistrationOut](items=items, total=total, limit=limit, offset=offset)
+
+
+def registration_verified(session: Session, org_id: str) -> bool:
+    """Whether the enterprise's real-name registration is verified (what its own card view requires)."""
+    reg = repo.get_registration_for_org(session, org_id)
+    return reg is not None and reg.state == RegistrationState.VERIFIED

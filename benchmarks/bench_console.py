@@ -1,0 +1,116 @@
+"""How long the console's pages take to render, per demo user, against GET /healthz in the same run.
+
+Issue 18's goal: pages render in under 300 ms. The data dir is prepared as `jinyu demo` prepares it (the
+synthetic region loaded through ingestion, one user per role, consents, claims product and prepaid books); each
+demo user logs in through the console's login form; every page their role may open is fetched N times,
+interleaved with the baseline, in process (Starlette's TestClient: no network, the whole app and database
+path). Figures: median and p95 milliseconds per page and the median's ratio to the baseline's.
+
+Usage: python benchmarks/bench_console.py [--runs 15] [--data-dir DIR] [--out console.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from benchmarks.machine import machine_info
+from jinyu.app import create_app
+from jinyu.config import load_settings
+from jinyu.core.auth import ROLE_PERMISSIONS, Role
+from jinyu.demo import prepare
+from jinyu.web.render import MENU
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BASELINE = "/healthz"  # the same app and client, no page: what any request costs here
+USERS = ("analyst", "bank_risk", "insurer", "hospital", "enterprise")
+
+
+def _login(client: TestClient, username: str, password: str) -> None:
+    client.cookies.clear()
+    page = client.get("/console/login").text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert token is not None
+    resp = client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, resp.text
+
+
+def _ms(client: TestClient, path: str) -> float:
+    started = time.perf_counter()
+    resp = client.get(path)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert resp.status_code == 200, (path, resp.status_code)
+    return elapsed
+
+
+def _planted_loan(data_dir: Path) -> str:
+    with (data_dir / "region" / "risk_labels.csv").open(encoding="utf-8") as fh:
+        return next(row["loan_id"] for row in csv.DictReader(fh) if row["analysis"] == "return_flow")
+
+
+def _p95(values: list[float]) -> float:
+    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--data-dir", default=None, help="a demo data dir to reuse (default: a fresh one)")
+    parser.add_argument("--out", default="console.json", help="file name under benchmarks/results/")
+    args = parser.parse_args()
+    data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="jinyu-console-bench-"))
+    settings = load_settings(data_dir=data_dir)
+    creds = {c.username: c for c in prepare(settings)}
+    figures: dict[str, Any] = {}
+    with TestClient(create_app(settings)) as client:
+        for username in USERS:
+            cred = creds[username]
+            perms = ROLE_PERMISSIONS[Role(cred.role)]
+            _login(client, username, cred.password)
+            pages = [path for path, _, perm in MENU if perm in perms and path != "/console/loans"]
+            if username == "bank_risk":  # the loan check with a planted return-flow loan of the demo bank
+                pages.append(f"/console/loans?loan_id={_planted_loan(data_dir)}")
+            samples: dict[str, list[float]] = {BASELINE: []} | {p: [] for p in pages}
+            for path in samples:
+                _ms(client, path)  # warm: templates compiled, connections open
+            for _ in range(args.runs):
+                for path in samples:
+                    samples[path].append(_ms(client, path))
+            base = statistics.median(samples[BASELINE])
+            for path, values in samples.items():
+                median = statistics.median(values)
+                figures[f"{username} {path}"] = {
+                    "median_ms": round(median, 1),
+                    "p95_ms": round(_p95(values), 1),
+                    "ratio_to_baseline": round(median / base, 1),
+                }
+                print(f"{username:11s} {path:28s} median {median:7.1f} ms  p95 {_p95(values):7.1f} ms")
+    result = {
+        "runs": args.runs,
+        "region": "small (jinyu demo)",
+        "figures": figures,
+        "machine": machine_info(),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    out = Path(args.out) if Path(args.out).is_absolute() else RESULTS / args.out
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

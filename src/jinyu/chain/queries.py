@@ -1,0 +1,270 @@
+"""Named analytics queries of the industrial-chain domain, registered in jinyu.analytics' registry.
+
+Membership (`chain_members`) is the authoritative assignment of enterprises to chains and segments. A
+transfer belongs to an enterprise through its accounts (`accounts.owner_id` = USCC, owner_type enterprise).
+Months are the lake's `month` partition (Asia/Shanghai). Month arithmetic is done by the caller, which passes
+every bound as a `YYYY-MM` parameter, so the SQL has no engine-specific date functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from jinyu.analytics import Engine, Month, NonNegativeInt, Query, register
+
+_MEMBER_ACCOUNTS = """
+member_accounts AS (
+    SELECT a.account_no, m.uscc, m.segment
+    FROM accounts AS a
+    JOIN chain_members AS m ON m.uscc = a.owner_id AND m.chain_code = $chain_code
+    WHERE a.owner_type = 'enterprise'
+)"""
+
+CHAIN_MEMBERS = register(
+    Query(
+        name="chain_member_list",
+        sql="""
+SELECT
+    m.uscc, m.segment, m.is_core, e.name, e.industry_code, e.district_code, e.status,
+    count(*) OVER () AS total
+FROM chain_members AS m
+LEFT JOIN enterprises AS e ON e.uscc = m.uscc
+WHERE m.chain_code = $chain_code AND ($segment = '' OR m.segment = $segment)
+ORDER BY m.is_core DESC, m.segment, m.uscc
+LIMIT $limit OFFSET $offset
+""",
+        params={"chain_code": str, "segment": str, "limit": NonNegativeInt, "offset": NonNegativeInt},
+        description="产业链成员 / members of a chain (core first), with registration data, paged",
+    )
+)
+
+CHAIN_SEGMENT_COUNTS = register(
+    Query(
+        name="chain_segment_counts",
+        sql="""
+SELECT chain_code, max(chain_name) AS chain_name, segment, count(*) AS members,
+    count(CASE WHEN is_core THEN 1 END) AS core_members
+FROM chain_members
+GROUP BY chain_code, segment
+ORDER BY chain_code, segment
+""",
+        params={},
+        description="各产业链各环节成员数 / members per chain and segment",
+    )
+)
+
+CHAIN_EXTERNAL_FLOWS = register(
+    Query(
+        name="chain_external_flows",
+        sql=f"""
+-- Every transfer with a member of the chain on one side, classed by the other side: a member of the same
+-- chain ('chain'), a member of another chain only ('other_chain'), another enterprise registered in the
+-- region ('region'), anyone else ('outside': persons, banks, government, enterprises not registered here).
+WITH {_MEMBER_ACCOUNTS.strip()},
+other_chain AS (
+    SELECT DISTINCT uscc FROM chain_members WHERE chain_code <> $chain_code
+),
+sides AS (
+    SELECT t.month, 'out' AS direction, m.segment, t.to_account AS other_account, t.amount
+    FROM transfers AS t JOIN member_accounts AS m ON m.account_no = t.from_account
+    WHERE t.month BETWEEN $from_month AND $to_month
+    UNION ALL
+    SELECT t.month, 'in' AS direction, m.segment, t.from_account AS other_account, t.amount
+    FROM transfers AS t JOIN member_accounts AS m ON m.account_no = t.to_account
+    WHERE t.month BETWEEN $from_month AND $to_month
+),
+region AS (
+    SELECT DISTINCT uscc FROM enterprises
+),
+classified AS (
+    SELECT
+        s.month, s.segment, s.direction, s.amount,
+        CASE
+            WHEN mc.account_no IS NOT NULL THEN 'chain'
+            WHEN o.owner_type = 'enterprise' AND oc.uscc IS NOT NULL THEN 'other_chain'
+            WHEN o.owner_type = 'enterprise' AND re.uscc IS NOT NULL THEN 'region'
+            ELSE 'outside'
+        END AS counterparty
+    FROM sides AS s
+    LEFT JOIN member_accounts AS mc ON mc.account_no = s.other_account
+    LEFT JOIN accounts AS o ON o.account_no = s.other_account
+    LEFT JOIN other_chain AS oc ON oc.uscc = o.owner_id
+    LEFT JOIN region AS re ON re.uscc = o.owner_id
+)
+SELECT month, segment, direction, counterparty, count(*) AS txn_count,
+    CAST(sum(amount) AS DECIMAL(38, 2)) AS total_amount
+FROM classified
+GROUP BY month, segment, direction, counterparty
+ORDER BY month, segment, direction, counterparty
+""",
+        params={"chain_code": str, "from_month": Month, "to_month": Month},
+        description="产业链成员与链内外的资金往来 / a chain's money in and out by segment, month and "
+        "counterparty class (chain, other_chain, region, outside)",
+    )
+)
+
+CHAIN_MEMBER_LINKS = register(
+    Query(
+        name="chain_member_links",
+        sql="""
+-- Payments between enterprises registered in the region (`enterprises`) where at least one side is a member
+-- of the chain: the supply network's edges per month (payer pays payee; goods flow the other way).
+WITH members AS (
+    SELECT uscc FROM chain_members WHERE chain_code = $chain_code
+),
+ent_accounts AS (
+    -- Registered enterprises only: government bodies' collection accounts are also owner_type enterprise.
+    SELECT account_no, owner_id AS uscc FROM accounts
+    WHERE owner_type = 'enterprise' AND owner_id IN (SELECT uscc FROM enterprises)
+)
+SELECT
+    t.month, fa.uscc AS payer, ta.uscc AS payee, count(*) AS txn_count,
+    CAST(sum(t.amount) AS DECIMAL(38, 2)) AS total_amount
+FROM transfers AS t
+JOIN ent_accounts AS fa ON fa.account_no = t.from_account
+JOIN ent_accounts AS ta ON ta.account_no = t.to_account
+WHERE t.month BETWEEN $from_month AND $to_month
+    AND fa.uscc <> ta.uscc
+    AND (fa.uscc IN (SELECT uscc FROM members) OR ta.uscc IN (SELECT uscc FROM members))
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3
+""",
+        params={"chain_code": str, "from_month": Month, "to_month": Month},
+        description="产业链供应网络边 / payments between enterprises touching a chain, per month and pair",
+    )
+)
+
+CHAIN_MEMBER_HEALTH = register(
+    Query(
+        name="chain_member_health",
+        sql="""
+-- Health indicators, as of a month, of the chain's members and of every enterprise that paid or was paid by
+-- $focus in the six months to that month (its suppliers and dealers, members or not): head-count now and
+-- six months earlier, tax of the last twelve months and the twelve before, open judicial cases against
+-- them, and in how many of the last six months they paid anyone.
+WITH subjects AS (
+    SELECT uscc FROM chain_members WHERE chain_code = $chain_code
+    UNION
+    SELECT other.owner_id AS uscc
+    FROM transfers AS t
+    JOIN accounts AS mine ON mine.owner_id = $focus AND mine.owner_type = 'enterprise'
+        AND mine.account_no IN (t.from_account, t.to_account)
+    JOIN accounts AS other ON other.owner_type = 'enterprise' AND other.owner_id <> $focus
+        AND other.account_no IN (t.from_account, t.to_account)
+        AND other.owner_id IN (SELECT uscc FROM enterprises)
+    WHERE t.month > $earlier_month AND t.month <= $as_of_month
+),
+hc AS (
+    SELECT uscc,
+        max(CASE WHEN period = $as_of_month THEN social_insurance_count END) AS headcount_now,
+        max(CASE WHEN period = $earlier_month THEN social_insurance_count END) AS headcount_before
+    FROM headcount_monthly
+    WHERE period IN ($as_of_month, $earlier_month) AND uscc IN (SELECT uscc FROM subjects)
+    GROUP BY uscc
+),
+tax AS (
+    SELECT uscc,
+        CAST(sum(CASE WHEN period > $tax_split_month THEN tax_paid ELSE 0 END) AS DECIMAL(38, 2)) AS tax_12m,
+        CAST(sum(CASE WHEN period <= $tax_split_month THEN tax_paid ELSE 0 END) AS DECIMAL(38, 2)) AS tax_prev_12m
+    FROM tax_monthly
+    WHERE period > $tax_from_month AND period <= $as_of_month AND uscc IN (SELECT uscc FROM subjects)
+    GROUP BY uscc
+),
+cases AS (
+    SELECT uscc, count(*) AS open_cases
+    FROM judicial
+    WHERE status = 'open' AND role IN ('defendant', 'executed') AND filed_on < $as_of_end
+        AND uscc IN (SELECT uscc FROM subjects)
+    GROUP BY uscc
+),
+paying AS (
+    SELECT a.owner_id AS uscc, count(DISTINCT t.month) AS paying_months
+    FROM transfers AS t
+    JOIN accounts AS a ON a.account_no = t.from_account AND a.owner_type = 'enterprise'
+    WHERE t.month > $earlier_month AND t.month <= $as_of_month AND a.owner_id IN (SELECT uscc FROM subjects)
+    GROUP BY a.owner_id
+)
+SELECT
+    s.uscc, e.name, e.status,
+    hc.headcount_now, hc.headcount_before,
+    coalesce(tax.tax_12m, CAST(0 AS DECIMAL(38, 2))) AS tax_12m,
+    coalesce(tax.tax_prev_12m, CAST(0 AS DECIMAL(38, 2))) AS tax_prev_12m,
+    coalesce(cases.open_cases, 0) AS open_cases,
+    coalesce(paying.paying_months, 0) AS paying_months
+FROM subjects AS s
+LEFT JOIN enterprises AS e ON e.uscc = s.uscc
+LEFT JOIN hc ON hc.uscc = s.uscc
+LEFT JOIN tax ON tax.uscc = s.uscc
+LEFT JOIN cases ON cases.uscc = s.uscc
+LEFT JOIN paying ON paying.uscc = s.uscc
+ORDER BY s.uscc
+""",
+        params={
+            "chain_code": str,
+            "focus": str,
+            "as_of_month": Month,
+            "earlier_month": Month,
+            "tax_split_month": Month,
+            "tax_from_month": Month,
+            "as_of_end": dt.date,
+        },
+        description="企业健康指标 / health of a chain's members or listed enterprises as of a month: "
+        "head-count trend, tax trend, open cases, payment regularity",
+    )
+)
+
+CHAIN_LOANS = register(
+    Query(
+        name="chain_loans",
+        sql="""
+-- Loans disbursed to the chain's members per month, segment, lending head office and term. An enterprise in
+-- two segments of the same chain is not possible (key chain_code, uscc); manufacturing = GB/T 4754 section C.
+WITH tree AS (
+    SELECT b.org_code, coalesce(p2.org_code, p1.org_code, b.org_code) AS head_code
+    FROM banks AS b
+    LEFT JOIN banks AS p1 ON p1.org_code = b.parent_code
+    LEFT JOIN banks AS p2 ON p2.org_code = p1.parent_code
+)
+SELECT
+    l.month, m.segment, tree.head_code, h.name AS head_name, l.term_months,
+    coalesce(substr(e.industry_code, 1, 1) = 'C', false) AS manufacturing,
+    count(*) AS loan_count,
+    count(DISTINCT l.borrower_uscc) AS borrowers,
+    CAST(sum(l.amount) AS DECIMAL(38, 2)) AS total_amount
+FROM loans AS l
+JOIN chain_members AS m ON m.uscc = l.borrower_uscc AND m.chain_code = $chain_code
+LEFT JOIN enterprises AS e ON e.uscc = l.borrower_uscc
+LEFT JOIN tree ON tree.org_code = l.bank_code
+LEFT JOIN banks AS h ON h.org_code = tree.head_code
+WHERE l.month BETWEEN $from_month AND $to_month
+GROUP BY 1, 2, 3, 4, 5, 6
+ORDER BY 1, 2, 3, 5, 6
+""",
+        params={"chain_code": str, "from_month": Month, "to_month": Month},
+        description="产业链贷款 / loans to a chain's members by month, segment, head office, term",
+    )
+)
+
+CHAIN_CREDIT_COVERAGE = register(
+    Query(
+        name="chain_credit_coverage",
+        sql="""
+-- Members per segment and how many of them borrowed in the window (coverage = borrowers / members).
+SELECT
+    m.segment, count(*) AS members,
+    count(CASE WHEN m.uscc IN (
+        SELECT borrower_uscc FROM loans WHERE month BETWEEN $from_month AND $to_month
+    ) THEN 1 END) AS members_with_credit
+FROM chain_members AS m
+WHERE m.chain_code = $chain_code
+GROUP BY m.segment
+ORDER BY m.segment
+""",
+        params={"chain_code": str, "from_month": Month, "to_month": Month},
+        description="产业链信贷覆盖面 / members per segment and how many borrowed in the window",
+    )
+)
+
+
+def rows(engine: Engine, name: str, **params: object) -> list[dict[str, object]]:
+    return list(engine.run(name, **params).to_pylist())

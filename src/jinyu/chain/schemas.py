@@ -1,0 +1,210 @@
+"""Views of chain analytics. Money is Decimal yuan (serialised as strings), shares Decimal 0..1."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+
+class SegmentOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    order: int
+    industries: list[str]
+    members: int
+
+
+class ChainOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    chief_bank_name: str | None
+    members: int
+    segments: list[SegmentOut]
+
+
+class MemberOut(BaseModel):
+    uscc: str
+    segment: str
+    is_core: bool
+    name: str | None
+    industry_code: str | None
+    district_code: str | None
+    status: str | None
+    mapped_segment: str | None  # the segment its GB/T 4754 class maps to; differs when overridden
+
+
+class SegmentFlow(BaseModel):
+    month: str
+    from_segment: str
+    to_segment: str
+    txn_count: int
+    total_amount: Decimal
+
+
+class SegmentNet(BaseModel):
+    month: str
+    segment: str
+    inflow: Decimal
+    outflow: Decimal
+    net: Decimal
+
+
+class FlowsOut(BaseModel):
+    chain_code: str
+    from_month: str
+    to_month: str
+    flows: list[SegmentFlow]
+    net: list[SegmentNet]
+
+
+class ExternalFlow(BaseModel):
+    month: str
+    segment: str
+    direction: str
+    counterparty: str
+    txn_count: int
+    total_amount: Decimal
+
+
+class GapOut(BaseModel):
+    segment: str
+    members: int
+    paid_in_chain: Decimal
+    paid_outside_chain: Decimal
+    leak_share: Decimal | None
+    advice: list[str]
+
+
+class CoreOut(BaseModel):
+    uscc: str
+    name: str | None
+    segment: str | None
+    is_core: bool
+    pagerank_supplier: float
+    pagerank_buyer: float
+    betweenness: float | None
+    paid: Decimal
+    received: Decimal
+
+
+class NetworkOut(BaseModel):
+    chain_code: str
+    as_of_month: str
+    window_months: int
+    decay_per_month: Decimal
+    nodes: int
+    links: int
+    betweenness_computed: bool
+    ranking: list[CoreOut]
+
+
+class HealthOut(BaseModel):
+    uscc: str
+    name: str | None
+    status: str | None
+    headcount_now: int | None
+    headcount_before: int | None
+    tax_12m: Decimal
+    tax_prev_12m: Decimal
+    open_cases: int
+    paying_months: int
+    flags: list[str]
+    healthy: bool
+
+
+class Counterparty(HealthOut):
+    amount: Decimal  # paid to it (supplier) or received from it (dealer) in the window
+
+
+class CounterpartyHealthOut(BaseModel):
+    chain_code: str
+    uscc: str
+    as_of_month: str
+    enterprise: HealthOut
+    suppliers: list[Counterparty]
+    dealers: list[Counterparty]
+    healthy_supplier_share: Decimal | None
+    healthy_dealer_share: Decimal | None
+
+
+class ExposedOut(BaseModel):
+    uscc: str
+    name: str | None
+    segment: str | None
+    tier: int
+    exposure: Decimal
+    buffer: Decimal
+    distress: Decimal
+    loss: Decimal
+
+
+class ContagionOut(BaseModel):
+    chain_code: str
+    failing: str
+    as_of_month: str
+    receivable_months: int
+    total_loss: Decimal
+    exposed: list[ExposedOut]
+
+
+class LoansOut(BaseModel):
+    chain_code: str
+    from_month: str
+    to_month: str
+    total_amount: Decimal
+    medium_long_share: Decimal | None
+    coverage_share: Decimal | None
+    by_quarter: list[dict[str, object]]
+    by_segment: list[dict[str, object]]
+    by_bank: list[dict[str, object]]
+    by_term: list[dict[str, object]]
+    coverage: list[dict[str, object]]
+
+
+class PortraitOut(BaseModel):
+    uscc: str
+    name: str | None
+    segment: str
+    is_core: bool
+    health: HealthOut
+    pagerank_supplier: float | None
+    pagerank_buyer: float | None
+    basis: str  # why the caller may see it: regulator, own, or the consent grant id
+
+
+class PortraitBatchOut(BaseModel):
+    chain_code: str
+    as_of_month: str
+    members: int
+    exported: int
+    withheld: int  # members without a grant in force to the caller (not named)
+    items: list[PortraitOut]
+
+
+class ScoredOut(BaseModel):
+    uscc: str
+    probability: float  # of distress within the horizon
+    points: int  # higher is better: 600 at odds 50:1, 20 points double the odds
+    factors: list[dict[str, object]]  # the features that cost the most points
+    observed_bad: bool  # what happened (the held-out label)
+
+
+class ScorecardOut(BaseModel):
+    chain_code: str
+    train_month: str
+    test_month: str
+    horizon_months: int
+    train_size: int
+    train_bad: int
+    test_size: int
+    test_bad: int
+    auc: float | None
+    ks: float | None
+    calibration: list[dict[str, float]]
+    intercept: float
+    coefficients: dict[str, float]
+    bins: dict[str, list[dict[str, object]]]
+    items: list[ScoredOut]

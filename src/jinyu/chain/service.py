@@ -1,0 +1,356 @@
+"""Use cases of industrial-chain analytics for the regulator: definitions, members, flows, gaps, network
+position, suppliers' and dealers' health, contagion and loans. Every read is authorised and audited.
+
+Takes the session first, then the principal; never commits (the boundary does)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from jinyu.analytics import Engine
+from jinyu.audit import service as audit
+from jinyu.chain import contagion, definitions, loans, network, rules
+from jinyu.chain import queries as q
+from jinyu.chain.definitions import ChainDef, Parameters
+from jinyu.chain.errors import MemberNotFound
+from jinyu.chain.schemas import (
+    ChainOut,
+    ContagionOut,
+    CoreOut,
+    Counterparty,
+    CounterpartyHealthOut,
+    ExposedOut,
+    ExternalFlow,
+    FlowsOut,
+    GapOut,
+    HealthOut,
+    LoansOut,
+    MemberOut,
+    NetworkOut,
+    SegmentFlow,
+    SegmentNet,
+    SegmentOut,
+)
+from jinyu.core.auth import Perm, Principal
+from jinyu.core.errors import invalid
+from jinyu.core.pagination import Page
+
+MAX_WINDOW_MONTHS = 60
+
+
+def audit_read(session: Session, principal: Principal, action: str, ids: list[str], **detail: object) -> None:
+    audit.record(
+        session, principal, action=f"chain.{action}", subject_type="chain", subject_ids=ids, detail=detail
+    )
+
+
+def _window(from_month: str, to_month: str) -> None:
+    span = rules.months_between(from_month, to_month)
+    if span < 0:
+        raise invalid("to_month", "结束月份不能早于开始月份 / to_month must not be before from_month")
+    if span >= MAX_WINDOW_MONTHS:
+        raise invalid("to_month", f"窗口最长 {MAX_WINDOW_MONTHS} 个月 / at most {MAX_WINDOW_MONTHS} months")
+
+
+def _chain(principal: Principal, code: str) -> ChainDef:
+    principal.require(Perm.CHAIN_READ)
+    return definitions.load().chain(code)
+
+
+def _counts(engine: Engine) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in q.rows(engine, "chain_segment_counts"):
+        out.setdefault(str(r["chain_code"]), {})[str(r["segment"])] = int(str(r["members"]))
+    return out
+
+
+def _chain_out(chain: ChainDef, counts: Mapping[str, int]) -> ChainOut:
+    segments = [
+        SegmentOut(
+            code=s.code,
+            name=s.name,
+            name_en=s.name_en,
+            order=i + 1,
+            industries=list(s.industries),
+            members=counts.get(s.code, 0),
+        )
+        for i, s in enumerate(chain.segments)
+    ]
+    return ChainOut(
+        code=chain.code,
+        name=chain.name,
+        name_en=chain.name_en,
+        chief_bank_name=chain.chief_bank_name,
+        members=sum(counts.values()),
+        segments=segments,
+    )
+
+
+def list_chains(session: Session, principal: Principal, engine: Engine) -> list[ChainOut]:
+    principal.require(Perm.CHAIN_READ)
+    counts = _counts(engine)
+    chains = [_chain_out(c, counts.get(c.code, {})) for c in definitions.load().chains]
+    audit_read(session, principal, "list", [c.code for c in chains])
+    return chains
+
+
+def get_chain(session: Session, principal: Principal, engine: Engine, code: str) -> ChainOut:
+    chain = _chain(principal, code)
+    audit_read(session, principal, "read", [code])
+    return _chain_out(chain, _counts(engine).get(code, {}))
+
+
+def list_members(
+    session: Session,
+    principal: Principal,
+    engine: Engine,
+    code: str,
+    segment: str | None,
+    limit: int,
+    offset: int,
+) -> Page[MemberOut]:
+    chain = _chain(principal, code)
+    if segment and segment not in chain.segment_codes:
+        raise invalid("segment", f"应为 / must be one of {', '.join(chain.segment_codes)}")
+    rows = q.rows(
+        engine, "chain_member_list", chain_code=code, segment=segment or "", limit=limit, offset=offset
+    )
+    total = int(str(rows[0]["total"])) if rows else 0
+    items = [
+        MemberOut.model_validate({**r, "mapped_segment": rules.segment_for(chain, _text(r["industry_code"]))})
+        for r in rows
+    ]
+    audit_read(session, principal, "members.list", [code], segment=segment, count=len(items), offset=offset)
+    return Page[MemberOut](items=items, total=total, limit=limit, offset=offset)
+
+
+def flows(
+    session: Session, principal: Principal, engine: Engine, code: str, from_month: str, to_month: str
+) -> FlowsOut:
+    _chain(principal, code)
+    _window(from_month, to_month)
+    rows = q.rows(engine, "chain_segment_flows", chain_code=code, from_month=from_month, to_month=to_month)
+    net = [SegmentNet(month=m, segment=s, **v) for (m, s), v in sorted(rules.net_flows(rows).items())]
+    audit_read(session, principal, "flows.read", [code], from_month=from_month, to_month=to_month)
+    return FlowsOut(
+        chain_code=code,
+        from_month=from_month,
+        to_month=to_month,
+        flows=[SegmentFlow.model_validate(r) for r in rows],
+        net=net,
+    )
+
+
+def external_flows(
+    session: Session, principal: Principal, engine: Engine, code: str, from_month: str, to_month: str
+) -> list[ExternalFlow]:
+    _chain(principal, code)
+    _window(from_month, to_month)
+    rows = q.rows(engine, "chain_external_flows", chain_code=code, from_month=from_month, to_month=to_month)
+    audit_read(session, principal, "external_flows.read", [code], from_month=from_month, to_month=to_month)
+    return [ExternalFlow.model_validate(r) for r in rows]
+
+
+def gaps(
+    session: Session, principal: Principal, engine: Engine, code: str, from_month: str, to_month: str
+) -> list[GapOut]:
+    chain = _chain(principal, code)
+    _window(from_month, to_month)
+    rows = q.rows(engine, "chain_external_flows", chain_code=code, from_month=from_month, to_month=to_month)
+    found = rules.gaps(chain, _counts(engine).get(code, {}), rows, definitions.load().parameters)
+    audit_read(session, principal, "gaps.read", [code], from_month=from_month, to_month=to_month)
+    return [GapOut.model_validate(g) for g in found]
+
+
+def member_rows(engine: Engine, code: str) -> dict[str, dict[str, object]]:
+    rows = q.rows(engine, "chain_member_list", chain_code=code, segment="", limit=10_000_000, offset=0)
+    return {str(r["uscc"]): r for r in rows}
+
+
+def link_rows(engine: Engine, code: str, from_month: str, to_month: str) -> list[dict[str, object]]:
+    return q.rows(engine, "chain_member_links", chain_code=code, from_month=from_month, to_month=to_month)
+
+
+def _links(engine: Engine, code: str, as_of_month: str, months: int) -> list[dict[str, object]]:
+    return link_rows(engine, code, rules.add_months(as_of_month, 1 - months), as_of_month)
+
+
+def network_position(
+    session: Session, principal: Principal, engine: Engine, code: str, as_of_month: str, top: int
+) -> NetworkOut:
+    _chain(principal, code)
+    p = definitions.load().parameters
+    links = rules.decayed_links(
+        _links(engine, code, as_of_month, p.network_window_months), as_of_month, p.decay_per_month
+    )
+    members = member_rows(engine, code)
+    ranked = sorted(
+        network.centrality(links, p.betweenness_max_nodes), key=lambda c: (-c.pagerank_supplier, c.uscc)
+    )
+    items = [
+        CoreOut(
+            uscc=c.uscc,
+            name=_name(members, c.uscc),
+            segment=_seg(members, c.uscc),
+            is_core=bool(members.get(c.uscc, {}).get("is_core")),
+            pagerank_supplier=round(c.pagerank_supplier, 6),
+            pagerank_buyer=round(c.pagerank_buyer, 6),
+            betweenness=None if c.betweenness is None else round(c.betweenness, 3),
+            paid=c.paid,
+            received=c.received,
+        )
+        for c in ranked
+        if c.uscc in members
+    ][:top]
+    nodes = len({u for pair in links for u in pair})
+    audit_read(session, principal, "network.read", [code], as_of_month=as_of_month)
+    return NetworkOut(
+        chain_code=code,
+        as_of_month=as_of_month,
+        window_months=p.network_window_months,
+        decay_per_month=p.decay_per_month,
+        nodes=nodes,
+        links=len(links),
+        betweenness_computed=nodes <= p.betweenness_max_nodes,
+        ranking=items,
+    )
+
+
+def _text(v: object) -> str | None:
+    return None if v is None else str(v)
+
+
+def _name(members: Mapping[str, Mapping[str, object]], uscc: str) -> str | None:
+    v = members.get(uscc, {}).get("name")
+    return None if v is None else str(v)
+
+
+def _seg(members: Mapping[str, Mapping[str, object]], uscc: str) -> str | None:
+    v = members.get(uscc, {}).get("segment")
+    return None if v is None else str(v)
+
+
+def health_rows(engine: Engine, code: str, focus: str, as_of_month: str) -> dict[str, dict[str, object]]:
+    y, m = int(as_of_month[:4]), int(as_of_month[5:7])
+    end = dt.date(y + (m == 12), m % 12 + 1, 1)
+    rows = q.rows(
+        engine,
+        "chain_member_health",
+        chain_code=code,
+        focus=focus,
+        as_of_month=as_of_month,
+        earlier_month=rules.add_months(as_of_month, -6),
+        tax_split_month=rules.add_months(as_of_month, -12),
+        tax_from_month=rules.add_months(as_of_month, -24),
+        as_of_end=end,
+    )
+    return {str(r["uscc"]): r for r in rows}
+
+
+def health_out(row: Mapping[str, object], p: Parameters) -> HealthOut:
+    h = rules.health_flags(row, p)
+    return HealthOut.model_validate({**row, "flags": list(h.flags), "healthy": h.healthy})
+
+
+def counterparty_health(
+    session: Session, principal: Principal, engine: Engine, code: str, uscc: str, as_of_month: str
+) -> CounterpartyHealthOut:
+    """A member's suppliers (it paid them) and dealers (they paid it) in the six months to as_of_month, with
+    each one's health (the article's new-display case)."""
+    _chain(principal, code)
+    p = definitions.load().parameters
+    if uscc not in member_rows(engine, code):
+        raise MemberNotFound(detail=f"{code}: {uscc}")
+    health = health_rows(engine, code, uscc, as_of_month)
+    paid: dict[str, Decimal] = {}
+    received: dict[str, Decimal] = {}
+    for r in _links(engine, code, as_of_month, 6):
+        amount = Decimal(str(r["total_amount"]))
+        if r["payer"] == uscc:
+            paid[str(r["payee"])] = paid.get(str(r["payee"]), Decimal(0)) + amount
+        elif r["payee"] == uscc:
+            received[str(r["payer"])] = received.get(str(r["payer"]), Decimal(0)) + amount
+
+    def side(amounts: Mapping[str, Decimal]) -> list[Counterparty]:
+        out = [
+            Counterparty(**health_out(health[u], p).model_dump(), amount=a)
+            for u, a in amounts.items()
+            if u in health
+        ]
+        return sorted(out, key=lambda c: (-c.amount, c.uscc))
+
+    suppliers, dealers = side(paid), side(received)
+    audit_read(session, principal, "health.read", [code, uscc], as_of_month=as_of_month)
+    return CounterpartyHealthOut(
+        chain_code=code,
+        uscc=uscc,
+        as_of_month=as_of_month,
+        enterprise=health_out(health[uscc], p),
+        suppliers=suppliers,
+        dealers=dealers,
+        healthy_supplier_share=rules.share(sum(1 for s in suppliers if s.healthy), len(suppliers)),
+        healthy_dealer_share=rules.share(sum(1 for d in dealers if d.healthy), len(dealers)),
+    )
+
+
+def exposures(engine: Engine, code: str, uscc: str, as_of_month: str) -> list[contagion.Exposed]:
+    """DebtRank of `uscc` stopping payment, on the `receivable_months` of payments to as_of_month."""
+    p = definitions.load().parameters
+    payments: dict[tuple[str, str], Decimal] = {}
+    for r in _links(engine, code, as_of_month, p.receivable_months):
+        key = (str(r["payer"]), str(r["payee"]))
+        payments[key] = payments.get(key, Decimal(0)) + Decimal(str(r["total_amount"]))
+    return contagion.debtrank(payments, uscc)
+
+
+def contagion_of(
+    session: Session, principal: Principal, engine: Engine, code: str, uscc: str, as_of_month: str
+) -> ContagionOut:
+    _chain(principal, code)
+    members = member_rows(engine, code)
+    if uscc not in members:
+        raise MemberNotFound(detail=f"{code}: {uscc}")
+    exposed = [
+        ExposedOut(
+            uscc=e.uscc,
+            name=_name(members, e.uscc),
+            segment=_seg(members, e.uscc),
+            tier=e.tier,
+            exposure=e.exposure,
+            buffer=e.buffer,
+            distress=e.distress,
+            loss=e.loss,
+        )
+        for e in exposures(engine, code, uscc, as_of_month)
+    ]
+    audit_read(
+        session, principal, "contagion.read", [code, uscc], as_of_month=as_of_month, exposed=len(exposed)
+    )
+    return ContagionOut(
+        chain_code=code,
+        failing=uscc,
+        as_of_month=as_of_month,
+        receivable_months=definitions.load().parameters.receivable_months,
+        total_loss=sum((e.loss for e in exposed), Decimal("0.00")),
+        exposed=exposed,
+    )
+
+
+def chain_loans(
+    session: Session, principal: Principal, engine: Engine, code: str, from_month: str, to_month: str
+) -> LoansOut:
+    chain = _chain(principal, code)
+    _window(from_month, to_month)
+    window = {"chain_code": code, "from_month": from_month, "to_month": to_month}
+    summary = loans.summarise(
+        q.rows(engine, "chain_loans", **window),
+        q.rows(engine, "chain_credit_coverage", **window),
+        definitions.load().parameters,
+        chain.chief_bank_name,
+    )
+    audit_read(session, principal, "loans.read", [code], from_month=from_month, to_month=to_month)
+    return LoansOut(chain_code=code, from_month=from_month, to_month=to_month, **summary)

@@ -1,0 +1,204 @@
+"""Compile a dataset's rules into ONE SELECT: a single scan computes every rule's failures at once.
+
+The statement groups the dataset by period (the lake's `month` partition, when the dataset has one) and
+provider (the contract's owner column, when it has one) and aggregates, per group:
+- `n_rows`: records checked;
+- `r<i>`: records failing row-level rule i — `SUM(CASE WHEN <failure> THEN 1 ELSE 0 END)`;
+- `n_anomalous`: records failing at least one row-level rule (the OR of all failures);
+- `f<i>`: the latest value of a freshness rule's column; `d<i>_null`, `d<i>_n`, `d<i>_sum`: a drift rule's
+  null count, non-null count and sum (exact; the mean is computed from them outside SQL).
+Uniqueness and references become LEFT JOINs to small derived tables (duplicated keys; distinct target values),
+which both DuckDB and Spark run as hash joins. Spark receives the same text through the sqlglot translation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from jinyu.governance.contracts import CONTRACTS, Contract, Kind
+from jinyu.governance.expressions import qualified_condition
+from jinyu.governance.rules import AS_OF, Rule, RuleKind
+
+T = "t"  # the checked dataset's alias
+PERIOD = "month"  # the lake's partition column
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def col(name: str, alias: str = T) -> str:
+    return f"{alias}.{ident(name)}"
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    dataset: str
+    sql: str
+    params: dict[str, type]
+    row_rules: tuple[Rule, ...]  # r0, r1, ... in this order
+    freshness: tuple[Rule, ...]  # f0, f1, ...
+    drift: tuple[Rule, ...]  # d0, d1, ...
+    skipped: dict[str, str] = field(default_factory=dict)  # rule code -> why (a target not loaded yet)
+    by_period: bool = False
+    by_provider: bool = False
+
+    @property
+    def name(self) -> str:
+        digest = hashlib.sha256(self.sql.encode()).hexdigest()[:12]
+        return f"governance_check_{self.dataset}_{digest}"
+
+
+@dataclass
+class _Builder:
+    contract: Contract
+    joins: list[str] = field(default_factory=list)
+    params: dict[str, type] = field(default_factory=dict)
+
+    def failure(self, rule: Rule, i: int) -> str:
+        """The SQL condition, never NULL, under which a record fails `rule`."""
+        c = col(rule.column) if rule.column else ""
+        kind = rule.kind
+        if kind == RuleKind.NOT_NULL:
+            blank = (
+                f" OR TRIM({c}) = ''" if self.contract.column(rule.column or "").kind == Kind.STRING else ""
+            )
+            return f"({c} IS NULL{blank})"
+        if kind == RuleKind.PATTERN:
+            return f"({c} IS NOT NULL AND NOT REGEXP_MATCHES({c}, {literal('^(?:' + (rule.pattern or '') + ')$')}))"
+        if kind == RuleKind.IN_SET:
+            values = ", ".join(literal(v) for v in allowed_values(rule))
+            return f"({c} IS NOT NULL AND {c} NOT IN ({values}))"
+        if kind == RuleKind.RANGE:
+            return self._range(rule, c)
+        if kind == RuleKind.EXPRESSION:
+            return f"(NOT COALESCE({qualified_condition(rule.condition or '', self.contract, T)}, TRUE))"
+        if kind == RuleKind.UNIQUE:
+            return self._unique(rule, i)
+        return self._reference(rule, i, c)
+
+    def _range(self, rule: Rule, c: str) -> str:
+        # The column is compared as it is stored (no per-row cast): the bound takes the column's type. A
+        # timestamp's day is its UTC day, so `max` = day D means "before D + 1 day, 00:00 UTC".
+        kind = self.contract.column(rule.column or "").kind
+        parts = []
+        for op, bound in (("<", rule.min), (">", rule.max)):
+            if bound is None:
+                continue
+            if kind in (Kind.INT, Kind.DECIMAL):
+                parts.append(f"{c} {op} {_number(bound, kind)}")
+                continue
+            if bound == AS_OF:
+                self.params[AS_OF] = dt.date
+                day = f"CAST(${AS_OF} AS DATE)"
+            else:
+                day = f"CAST({literal(bound)} AS DATE)"
+            if kind == Kind.DATE:
+                parts.append(f"{c} {op} {day}")
+            elif op == "<":
+                parts.append(f"{c} < CAST({day} AS TIMESTAMPTZ)")
+            else:
+                parts.append(f"{c} >= CAST({day} AS TIMESTAMPTZ) + INTERVAL 1 DAY")
+        return "(COALESCE(" + " OR ".join(parts) + ", FALSE))"
+
+    def _unique(self, rule: Rule, i: int) -> str:
+        alias = f"u{i}"
+        keys = [f"{ident(c)} AS k{j}" for j, c in enumerate(rule.columns)]
+        groups = ", ".join(ident(c) for c in rule.columns)
+        on = " AND ".join(f"{col(c)} = {alias}.k{j}" for j, c in enumerate(rule.columns))
+        self.joins.append(
+            f"LEFT JOIN (SELECT {', '.join(keys)} FROM {ident(self.contract.name)} GROUP BY {groups} "
+            f"HAVING COUNT(*) > 1) AS {alias} ON {on}"
+        )
+        return f"({alias}.k0 IS NOT NULL)"
+
+    def _reference(self, rule: Rule, i: int, c: str) -> str:
+        alias = f"j{i}"
+        dataset, column = (rule.target or ".").split(".")
+        self.joins.append(
+            f"LEFT JOIN (SELECT DISTINCT {ident(column)} AS k FROM {ident(dataset)} "
+            f"WHERE {ident(column)} IS NOT NULL) AS {alias} ON {c} = {alias}.k"
+        )
+        return f"({c} IS NOT NULL AND {alias}.k IS NULL)"
+
+
+def _number(bound: str, kind: Kind) -> str:
+    """A bound as a literal of the column's kind, so the column is compared without a per-row cast: a whole
+    number for int columns; otherwise a decimal with the bound's own scale (at least the fen's two)."""
+    if kind == Kind.INT and "." not in bound:
+        return bound
+    scale = len(bound.split(".")[1]) if "." in bound else 0
+    return f"CAST({literal(bound)} AS DECIMAL(18, {max(scale, 2)}))"
+
+
+def allowed_values(rule: Rule) -> list[str]:
+    if rule.code_list == "industry":
+        from jinyu.core.industry import industries
+
+        return sorted(industries())
+    if rule.code_list == "district":
+        from jinyu.core.districts import CHONGQING_DISTRICTS
+
+        return sorted(CHONGQING_DISTRICTS)
+    return list(rule.values)
+
+
+def compile_plan(dataset: str, rules: list[Rule], available: set[str], partitioned: bool) -> CheckPlan:
+    """The one statement checking `rules` (active ones of `dataset`) over the lake's datasets `available`.
+
+    A reference rule whose target dataset is not in the lake yet is skipped (and said so), not failed."""
+    contract = CONTRACTS[dataset]
+    builder = _Builder(contract)
+    row, fresh, drift, skipped = [], [], [], {}
+    for rule in rules:
+        if not rule.active or rule.dataset != dataset:
+            continue
+        target = (rule.target or ".").split(".")[0]
+        if rule.kind == RuleKind.REFERENCE and target not in available and target != dataset:
+            skipped[rule.code] = f"目标数据集未加载 / target dataset {target} not loaded"
+        elif rule.row_level:
+            row.append(rule)
+        elif rule.kind == RuleKind.FRESHNESS:
+            fresh.append(rule)
+        else:
+            drift.append(rule)
+    groups: list[str] = []
+    if partitioned:
+        groups.append(f"{col(PERIOD)} AS period")
+    if contract.owner_column:
+        groups.append(f"{col(contract.owner_column)} AS provider")
+    failures = [builder.failure(r, i) for i, r in enumerate(row)]
+    measures = ["COUNT(*) AS n_rows"]
+    measures += [f"SUM(CASE WHEN {f} THEN 1 ELSE 0 END) AS r{i}" for i, f in enumerate(failures)]
+    anomalous = " OR ".join(failures) if failures else "FALSE"
+    measures.append(f"SUM(CASE WHEN {anomalous} THEN 1 ELSE 0 END) AS n_anomalous")
+    measures += [f"MAX({col(r.column or '')}) AS f{i}" for i, r in enumerate(fresh)]
+    for i, r in enumerate(drift):
+        c = col(r.column or "")
+        measures.append(f"SUM(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END) AS d{i}_null")
+        measures.append(f"COUNT({c}) AS d{i}_n")
+        if r.stat == "mean":
+            measures.append(f"SUM({c}) AS d{i}_sum")
+    select = ",\n  ".join(groups + measures)
+    sql = f"SELECT\n  {select}\nFROM {ident(dataset)} AS {T}"
+    if builder.joins:
+        sql += "\n" + "\n".join(builder.joins)
+    if groups:
+        sql += "\nGROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))
+    return CheckPlan(
+        dataset=dataset,
+        sql=sql,
+        params=builder.params,
+        row_rules=tuple(row),
+        freshness=tuple(fresh),
+        drift=tuple(drift),
+        skipped=skipped,
+        by_period=partitioned,
+        by_provider=contract.owner_column is not None,
+    )

@@ -1,0 +1,11 @@
+"""The console's page routes, one module per group of pages; `router` gathers them."""
+
+from fastapi import APIRouter
+
+from jinyu.web.pages import access, claims, consents, loans, overview, regulator, statements
+
+router = APIRouter(include_in_schema=False)
+for module in (access, overview, regulator, claims, consents, loans, statements):
+    router.include_router(module.router)
+
+__all__ = ["router"]

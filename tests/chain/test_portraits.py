@@ -1,0 +1,86 @@
+"""Batch portraits: the regulator sees every member; a bank receives only members whose grant to it, in force,
+covers every portrait scope for the asked purpose; the rest are withheld without being named."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from jinyu.analytics import Lake
+from jinyu.config import Settings
+from jinyu.core.auth import OrgKind, Role
+from tests.fixtures.auth import login, make_org, make_user
+
+from .lake import U, rows, write
+
+URL = "/api/v1/chains/new_display/portraits"
+ALL_SCOPES = ["registration", "tax", "headcount", "judicial", "accounts"]
+
+
+@pytest.fixture
+def world(client: TestClient, session: Session, settings: Settings) -> dict[str, object]:
+    bank = make_org(session, OrgKind.BANK_HEAD_OFFICE)
+    branch = make_org(session, OrgKind.BANK_BRANCH, parent=bank)
+    other = make_org(session, OrgKind.BANK_HEAD_OFFICE)
+    ents = {n: make_org(session, OrgKind.ENTERPRISE, code=U[n]) for n in ("m1", "c", "m2")}
+    users = {
+        "bank": make_user(session, bank, Role.BANK_HQ_RISK),
+        "branch": make_user(session, branch, Role.BANK_BRANCH_OFFICER),
+        "other": make_user(session, other, Role.BANK_HQ_RISK),
+        "regulator": make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_ANALYST),
+        **{n: make_user(session, org, Role.ENTERPRISE_ADMIN) for n, org in ents.items()},
+    }
+    session.commit()
+    write(Lake(settings.lake_dir), rows())
+    headers = {name: login(client, u.username) for name, u in users.items()}
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    for name, scopes, purpose in (
+        ("m1", ALL_SCOPES, "credit_assessment"),  # everything a portrait needs
+        ("c", ["tax", "headcount"], "credit_assessment"),  # not enough scopes
+        ("m2", ALL_SCOPES, "loan_review"),  # another purpose
+    ):
+        grant = {"grantee_org_id": bank.id, "scopes": scopes, "purpose": purpose, "valid_until": until}
+        resp = client.post("/api/v1/consents", headers=headers[name], json=grant)
+        assert resp.status_code == 201, resp.text
+    return headers
+
+
+def test_a_bank_receives_only_members_that_authorised_it(client: TestClient, world: dict) -> None:  # type: ignore[type-arg]
+    for who in ("bank", "branch"):  # a grant to the bank covers its branches
+        body = client.get(URL, headers=world[who], params={"as_of_month": "2024-03"}).json()
+        assert [i["uscc"] for i in body["items"]] == [U["m1"]]
+        assert (body["members"], body["exported"], body["withheld"]) == (5, 1, 4)
+        assert body["items"][0]["health"]["flags"] == []
+    loan_review = client.get(
+        URL, headers=world["bank"], params={"as_of_month": "2024-03", "purpose": "loan_review"}
+    )
+    assert [i["uscc"] for i in loan_review.json()["items"]] == [U["m2"]]
+    other = client.get(URL, headers=world["other"], params={"as_of_month": "2024-03"}).json()
+    assert (other["exported"], other["items"]) == (0, [])
+
+
+def test_the_regulator_sees_every_member_and_enterprises_none(client: TestClient, world: dict) -> None:  # type: ignore[type-arg]
+    body = client.get(URL, headers=world["regulator"], params={"as_of_month": "2024-03"}).json()
+    assert body["exported"] == 5 and {i["basis"] for i in body["items"]} == {"regulator"}
+    assert client.get(URL, headers=world["m1"], params={"as_of_month": "2024-03"}).status_code == 403
+
+
+def test_a_revoked_grant_stops_the_export(client: TestClient, world: dict) -> None:  # type: ignore[type-arg]
+    grants = client.get("/api/v1/consents", headers=world["m1"]).json()["items"]
+    resp = client.post(
+        f"/api/v1/consents/{grants[0]['id']}/revoke", headers=world["m1"], json={"reason": "到期不续"}
+    )
+    assert resp.status_code == 200, resp.text
+    body = client.get(URL, headers=world["bank"], params={"as_of_month": "2024-03"}).json()
+    assert body["exported"] == 0
+
+
+def test_exports_are_audited(client: TestClient, world: dict) -> None:  # type: ignore[type-arg]
+    client.get(URL, headers=world["bank"], params={"as_of_month": "2024-03"})
+    entries = client.get(
+        "/api/v1/audit/entries", headers=world["regulator"], params={"action": "chain.portraits.export"}
+    ).json()["items"]
+    assert entries and entries[0]["subject_ids"] == ["new_display", U["m1"]]

@@ -1,0 +1,35 @@
+"""Helpers of the console tests: log in through the login form as a browser would, read a form's CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.fixtures.auth import PASSWORD
+
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def console_login(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    """A fresh browser: no cookies, the login page, then its form."""
+    client.cookies.clear()
+    page = client.get("/console/login")
+    assert page.status_code == 200
+    resp = client.post(
+        "/console/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_of(page.text),
+            "next": "/console",
+        },
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, resp.text
