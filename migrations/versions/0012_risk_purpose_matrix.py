@@ -1,7 +1,7 @@
 """risk purpose matrix: versions of the purpose x use compatibility matrix
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-06 18:05:00
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import jinyu.core.db
 
 
 revision: str = '0012'
-down_revision: str | None = '0007'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
