@@ -64,6 +64,8 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/risk/loans/{loan_id}/misuse"): Perm.RISK_QUERY,
     ("post", "/api/v1/risk/loans/{loan_id}/misuse"): Perm.RISK_QUERY,
     ("post", "/api/v1/risk/batches"): Perm.RISK_QUERY,
+    ("get", "/api/v1/risk/purpose-matrix"): Perm.RISK_MATRIX_READ,
+    ("put", "/api/v1/risk/purpose-matrix"): Perm.RISK_MATRIX_WRITE,
     ("post", "/api/v1/claims/products"): Perm.CLAIM_MANAGE,
     ("get", "/api/v1/claims/products"): Perm.CLAIM_READ,
     ("get", "/api/v1/claims/products/{product_id}"): Perm.CLAIM_READ,

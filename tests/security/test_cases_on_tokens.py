@@ -53,6 +53,8 @@ def test_planted_cases_found_on_tokens(data_dir: Path) -> None:
             )
             found = sum(int(n["traced"]) for n in traced.trace.nodes if n["kind"] == label["expected_kind"])
             verdict = "found" if Decimal(found) / traced.loan_fen >= Decimal("0.05") else "missed"
-            assert verdict == ("found" if label["detectable"] == "true" else "missed"), label
+            # A permitted use (compatible_*) is traced like any other; the purpose matrix, not tracing, clears it.
+            expected = label["detectable"] == "true" or label["case"].startswith("compatible_")
+            assert verdict == ("found" if expected else "missed"), label
     finally:
         engine.close()

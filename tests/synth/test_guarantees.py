@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from jinyu.synth import Manifest, generate, generator
+from jinyu.synth.related_cases import RELATED_CASES
 from jinyu.synth.risk_cases import LABELS_FILE, read_labels
 from tests.synth.conftest import SEED
 
@@ -55,19 +56,30 @@ def _digests(manifest: Manifest) -> dict[str, str]:
 def test_guarantees_change_no_other_file(
     region_dir: Path, manifest: Manifest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without the two guarantee parts every other dataset, the statements and the older labels are equal."""
-    parts = tuple(p for p in generator.PARTS if "guarantee" not in p[0] and "guarantor" not in p[0])
-    assert len(parts) == len(generator.PARTS) - 2
+    """Without the two guarantee parts (and the declared related-party part after them, which picks among the
+    same loans: tests/synth/test_related_cases.py) every other dataset, the statements and the older labels
+    are equal."""
+    parts = tuple(
+        p
+        for p in generator.PARTS
+        if not any(w in p[0] for w in ("guarantee", "guarantor", "declared related"))
+    )
+    assert len(parts) == len(generator.PARTS) - 3
     monkeypatch.setattr(generator, "PARTS", parts)
     monkeypatch.setitem(generator._DERIVED, "loan_guarantees", lambda _region: {
         c: [] for c in generator.DATASETS["loan_guarantees"].column_names
     })  # fmt: skip
+    monkeypatch.setitem(generator._DERIVED, "related_parties", lambda _region: {
+        c: [] for c in generator.DATASETS["related_parties"].column_names
+    })  # fmt: skip
     without = generate(tmp_path / "without", "small", SEED, progress=False)
     before, now = _digests(without), _digests(manifest)
-    assert {p for p in now if before.get(p) != now[p]} == {"loan_guarantees.csv"}
+    related = {"related_parties.csv", "enterprises.csv", "shareholders.csv"}
+    assert {p for p in now if before.get(p) != now[p]} == {"loan_guarantees.csv"} | related
     for statement in sorted((region_dir / "statements").rglob("*")):
         if statement.is_file():
             twin = tmp_path / "without" / statement.relative_to(region_dir)
             assert twin.read_bytes() == statement.read_bytes(), statement.name
     old, new = read_labels(tmp_path / "without" / LABELS_FILE), read_labels(region_dir / LABELS_FILE)
-    assert new[: len(old)] == old and {x["case"] for x in new[len(old) :]} == {"return_to_guarantor"}
+    assert new[: len(old)] == old
+    assert {x["case"] for x in new[len(old) :]} == {"return_to_guarantor", *RELATED_CASES}

@@ -44,6 +44,9 @@ CSV_FORMATS = {
     Kind.TIMESTAMP: re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$"),
 }
 
+# Contracts the generator writes as empty files (balances of record: not generated yet).
+NOT_GENERATED = {"opening_balances"}
+
 
 def test_generator_schema_mirrors_the_contracts() -> None:
     assert tuple(DATASETS) == LOAD_ORDER
@@ -57,7 +60,7 @@ def test_manifest_lists_every_dataset_in_its_format(manifest: Manifest) -> None:
     big = {"transfers", "accounts", "loans", "tax_monthly", "headcount_monthly"}
     for name, ds in manifest.datasets.items():
         assert ds.format == ("parquet" if name in big else "csv")
-        assert ds.rows > 0, name
+        assert ds.rows > 0 or name in NOT_GENERATED, name
 
 
 @pytest.mark.parametrize("name", [n for n in LOAD_ORDER if DATASETS[n].parquet])

@@ -41,6 +41,7 @@ class ServingEngine(DuckDBEngine):
         "shareholders": ("uscc", "holder_id"),
         "loans": ("month", "loan_id"),
         "loan_guarantees": ("loan_id",),
+        "related_parties": ("owner_uscc",),
         "tax_monthly": ("month", "uscc"),
         "headcount_monthly": ("month", "uscc"),
         # The credit card reads these by enterprise.

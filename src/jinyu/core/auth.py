@@ -56,6 +56,8 @@ class Perm(StrEnum):
     GOVDATA_READ = "govdata.read"
     RISK_QUERY = "risk.query"
     RISK_STATS = "risk.stats"
+    RISK_MATRIX_READ = "risk.matrix.read"  # the purpose x use matrix in force and its versions
+    RISK_MATRIX_WRITE = "risk.matrix.write"  # store a new version of it (regulator supervisors)
     CLAIM_SETTLE = "claim.settle"
     CLAIM_READ = "claim.read"
     CLAIM_MANAGE = "claim.manage"
@@ -89,6 +91,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL}
         | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
+        | {Perm.RISK_MATRIX_READ}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
@@ -99,6 +102,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
         | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
+        | {Perm.RISK_MATRIX_READ, Perm.RISK_MATRIX_WRITE}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE
@@ -106,6 +110,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.CREDIT_CARD_READ}
         | {Perm.CHAIN_PORTRAIT}
         | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE, Perm.FINANCING_ASSIGN, Perm.FINANCING_GUIDANCE_ACK}
+        | {Perm.RISK_MATRIX_READ}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
         _EVERYONE
@@ -113,6 +118,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.CREDIT_CARD_READ}
         | {Perm.CHAIN_PORTRAIT}
         | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE, Perm.FINANCING_ASSIGN}
+        | {Perm.RISK_MATRIX_READ}
     ),
     Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
     Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),

@@ -79,6 +79,9 @@ def _section(c: Contract) -> str:
     ]
     kinds = ", ".join(sorted(k.value for k in c.provided_by))
     owner = f"; rows owned by `{c.owner_column}` (own organisation tree only)" if c.owner_column else ""
+    if c.shared_rows_by:
+        shared = ", ".join(sorted(k.value for k in c.shared_rows_by))
+        owner += f"; {shared} send shared rows only (`{c.owner_column}` empty), seen by every provider's tree"
     if c.owner_via:
         via = " or ".join(f"`{col}` → `{target}`.`{own}`" for col, target, own in c.owner_via)
         owner = f"; a row is the provider's when {via} is in its own organisation tree"

@@ -8,6 +8,8 @@ Two rules, both from the dataset contract:
   code). A provider other than the operator may send only rows of its own organisation tree; a row of
   another organisation (or of a code the hub does not know) is quarantined with reason
   `not_own_tenant:<column>`, and the rest of the file loads.
+- `shared_rows_by`: providers of these kinds (the registry's declared related parties) send shared rows only,
+  the owner column blank; a row of theirs naming an owner is quarantined as `not_own_tenant:<column>`.
 - `owner_via`: where a row names its owner only through rows already in the lake (a transfer's accounts, a
   guarantee's loan), the row is the provider's when any of those rows belongs to its tree; otherwise it is
   quarantined as `not_own_tenant:<columns>`.
@@ -58,6 +60,9 @@ def foreign_rows_mask(
     column = contract.owner_column
     if column is None:
         return None
+    if principal.org_kind in contract.shared_rows_by:
+        named = pc.is_valid(table[column])  # a shared row leaves the owner blank
+        return named.combine_chunks() if isinstance(named, pa.ChunkedArray) else named
     codes = [v for v in pc.unique(table[column]).to_pylist() if v is not None]
     paths = party.org_paths_by_codes(session, principal.org_kind.value, codes)
     own = sorted(code for code, path in paths.items() if path.startswith(principal.org_path))

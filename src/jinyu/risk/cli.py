@@ -9,6 +9,7 @@ from jinyu.core.cli_kit import handle_errors, print_json, print_table
 from jinyu.core.runtime import unit_of_work
 from jinyu.risk import inquiries
 from jinyu.risk.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, acting_principal
+from jinyu.risk.purposes import cli as purposes_cli
 from jinyu.risk.statements import cli as statements_cli
 from jinyu.risk.tracing import cli as tracing_cli
 
@@ -47,3 +48,4 @@ app.command("statement-check")(statements_cli.statement_check)
 app.command("return-flow")(tracing_cli.return_flow)
 app.command("misuse")(tracing_cli.misuse)
 app.command("batch")(tracing_cli.batch)
+app.command("purpose-matrix")(purposes_cli.purpose_matrix)

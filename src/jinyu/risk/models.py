@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.clock import utcnow
@@ -28,3 +28,15 @@ class RiskInquiry(Base):
     risky_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PurposeMatrixVersion(Base):
+    """One version of the purpose × use matrix (append-only: a change is a new version, the highest is in force)."""
+
+    __tablename__ = "risk_purpose_matrices"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entries: Mapped[list[dict[str, object]]] = mapped_column(JSON)  # [{purpose, kind, prohibited}]
+    note: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

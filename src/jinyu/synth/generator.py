@@ -37,6 +37,8 @@ from jinyu.synth.parties import (
     chain_member_table,
     enterprise_table,
 )
+from jinyu.synth.purpose_cases import plant_purpose_cases
+from jinyu.synth.related_cases import plant_related_cases
 from jinyu.synth.risk_cases import build_risk_cases, plant_guarantor_cases, write_labels
 from jinyu.synth.scales import get_scale
 from jinyu.synth.schema import DATASETS
@@ -49,7 +51,9 @@ from jinyu.synth.writers import write_dataset
 # (registration_changes ... source_coverage; every dataset file of 1.2 is unchanged).
 # 1.4: the planted contagion case of the new-display chain (chain_cases.py: enterprises, accounts, members,
 # transfers).
-GENERATOR_VERSION = "1.4"
+# 1.5: related_parties and its planted cases (holding companies added to enterprises and shareholders), the
+# purpose-matrix cases (new loans and transfers), opening_balances (an empty file).
+GENERATOR_VERSION = "1.5"
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("居民 persons", build_persons),
@@ -68,8 +72,10 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("贷款 loans", build_loans),
     ("资金流 flows", build_flows),
     ("风险案例 risk cases", build_risk_cases),
+    ("用途矩阵案例 purpose cases", plant_purpose_cases),
     ("担保回流案例 guarantor return cases", plant_guarantor_cases),
     ("担保 loan guarantees", build_guarantees),
+    ("申报关联方案例 declared related-party cases", plant_related_cases),
     ("理赔 claims", build_claims),
     ("产业链传染案例 chain contagion case", plant_chain_cases),
 )
@@ -80,6 +86,8 @@ _DERIVED: dict[str, Callable[[Region], dict[str, list[Any]]]] = {
     "enterprises": enterprise_table,
     "chain_members": chain_member_table,
     "accounts": account_table,
+    # No balances of record yet: an empty file, so the region loads like a bank's full delivery.
+    "opening_balances": lambda _region: {c: [] for c in DATASETS["opening_balances"].column_names},
 }
 
 

@@ -106,6 +106,13 @@ DATASETS: dict[str, DatasetSpec] = {
             "loan_id:string guarantor_type:string guarantor_id:string guarantor_name:string "
             "guarantee_type:string amount:decimal signed_on:date",
         ),
+        _spec(
+            "related_parties",
+            "owner_uscc:string related_type:string related_id:string related_name:string relation:string "
+            "source:string bank_code:string? valid_from:date valid_to:date?",
+        ),
+        # Balances of record: the contract's mirror; the generator writes none yet (an empty file).
+        _spec("opening_balances", "account_no:string as_of:date balance:decimal currency:string"),
         # Transfers are written in time order (the lake re-sorts them by account); see transfers.py.
         _spec(
             "transfers",

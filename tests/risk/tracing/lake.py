@@ -27,6 +27,7 @@ DATASETS = (
     "accounts",
     "loans",
     "loan_guarantees",
+    "related_parties",
     "transfers",
 )
 

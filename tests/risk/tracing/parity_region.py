@@ -68,6 +68,11 @@ def add(lake: Lake) -> None:
     ] + [
         {"uscc": E[i], "holder_type": "enterprise", "holder_id": E[5], "holder_name": "企业5", "share_ratio": "40.00"}
         for i in (0, 3, 4)
+    ] + [  # a chain of control: E0 holds 55% of E10, which holds 51% of E11
+        {"uscc": E[10], "holder_type": "enterprise", "holder_id": E[0], "holder_name": "企业0",
+         "share_ratio": "55.00"},
+        {"uscc": E[11], "holder_type": "enterprise", "holder_id": E[10], "holder_name": "企业10",
+         "share_ratio": "51.00"},
     ]  # fmt: skip
     loans = [
         {"loan_id": "PL1", "bank_code": "H1-B1", "borrower_uscc": E[0], "disbursement_account": _account_of(E[0]),
@@ -113,9 +118,24 @@ def add(lake: Lake) -> None:
             ("PL2", "enterprise", E[0], "mortgage", "500000.00", "2024-03-01"),
         )
     ]  # fmt: skip
+    declared = [
+        {"owner_uscc": owner, "related_type": kind, "related_id": rid, "related_name": "关联方", "relation": rel,
+         "source": source, "bank_code": bank, "valid_from": dt.date(2023, 1, 1), "valid_to": to}
+        for owner, kind, rid, rel, source, bank, to in (
+            (E[0], "enterprise", E[7], "affiliate", "credit_file", "H1-B1", None),
+            (E[0], "enterprise", E[8], "group_member", "group_registry", None, dt.date(2025, 1, 1)),
+            (E[0], "enterprise", E[9], "affiliate", "credit_file", "H2-B1", None),  # the other bank's
+            (E[0], "person", P[5], "family", "customer_declared", "H1-B1", dt.date(2024, 1, 31)),  # ended
+            (E[4], "enterprise", E[3], "mutual_guarantee", "credit_file", "H1", None),  # declared the other way
+        )
+    ]  # fmt: skip
     for dataset, rows in (
         ("enterprises", enterprises), ("shareholders", shareholders), ("loans", loans),
-        ("loan_guarantees", guarantees),
+        ("loan_guarantees", guarantees), ("related_parties", declared),
+        ("opening_balances", [  # balances of record, for statement verification's opening-balance check
+            {"account_no": _account_of(E[0]), "as_of": dt.date(2024, m, 1), "balance": f"{m}000.00",
+             "currency": "CNY"} for m in (1, 2)
+        ]),
     ):  # fmt: skip
         _append(lake, dataset, rows)
     load(lake, "accounts", accounts, LOAD)
@@ -182,5 +202,9 @@ def cases() -> Mapping[str, list[Mapping[str, object]]]:
         ],
         "tracing_hop_fifo": [{**hop, "hub_degree": 1000}, {**hop, "hub_degree": 2}],
         "tracing_hop_pro_rata": [{**hop, "hub_degree": 1000}, {**hop, "hub_degree": 2}],
+        "statement_balance_of_record": [
+            {"account_no": a0, "on_day": dt.date(2024, 2, 15)},
+            {"account_no": a0, "on_day": dt.date(2023, 12, 31)},
+        ],
         "tracing_accounts": [{"accounts": f"{a0},8100000001,nothing"}, {"accounts": "none"}],
     }

@@ -55,6 +55,7 @@ def test_misuse(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
         "securities": "0.00",
         "real_estate": "0.00",
         "other_loan": "200000.00",
+        "intermediary_repayment": "10000.00",
         "shell": "300000.00",
     }
     assert client.get(f"{BASE}/loans/L2/misuse", headers=headers["hq"]).json()["verdict"] == "risky"

@@ -71,7 +71,9 @@ def test_return_flow_as_a_named_bank_user(store: tuple[sessionmaker[Session], st
 def test_misuse_with_a_service_account(store: tuple[sessionmaker[Session], str]) -> None:
     code, out = _run("misuse", "L2", "--api-key", store[1], "--json")
     assert code == 0, out
-    assert json.loads(out)["misused_amount"] == "500000.00"
+    assert (
+        json.loads(out)["misused_amount"] == "510000.00"
+    )  # shell, other loan, 10,000 repaid through an intermediary
 
 
 def test_another_banks_loan_is_refused_and_audited(store: tuple[sessionmaker[Session], str]) -> None:

@@ -20,8 +20,9 @@ GA 225,000, GP 75,000 (returned 300,000), S3 75,000 (residual there), residual 2
 GP 100,000 (returned 400,000), S3 100,000, residual 100,000. A lake without `loan_guarantees` finds nothing.
 
 L2 lends 800,000.00 into A5 (only inflow) which pays a shell 300,000, another bank's repayment account
-200,000 and the supplier S3 100,000; S3 (inflow 1,000,000) services its own debt with 100,000: 10,000 of
-it traced, a stop (an unrelated third party's repayment is not the borrower's misuse).
+200,000 and the supplier S3 100,000; S3 (inflow 1,000,000) pays a repayment account 100,000: 10,000 of it
+traced, a stop in return-flow mode and `intermediary_repayment` in misuse mode (a loan repaid through a third
+party within the hop limit; transfers carry no loan reference, so it cannot be told from S3's own debt).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ EXPECTED: dict[tuple[str, str, str], dict[str, int]] = {
     ("L4", "return_flow", "fifo"): {"returned": 400_000 * Y, "residual": 200_000 * Y},
     ("L4", "misuse", "pro_rata"): {"residual": 600_000 * Y},  # guarantors pass money on, as related parties do
     ("L2", "misuse", "pro_rata"): {
-        "shell": 300_000 * Y, "other_loan": 200_000 * Y, "stop": 10_000 * Y, "residual": 290_000 * Y,
+        "shell": 300_000 * Y, "other_loan": 200_000 * Y, "intermediary_repayment": 10_000 * Y,
+        "residual": 290_000 * Y,
     },
 }  # fmt: skip
 PER_HOP: dict[tuple[str, str, str], dict[tuple[int, str], int]] = {

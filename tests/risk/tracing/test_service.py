@@ -173,7 +173,7 @@ def test_batch_of_a_bank_and_period(
     )
     s = result.summary
     assert (s.loans, s.amount, s.risky_loans) == (2, Decimal("1800000.00"), 2)
-    assert s.risky_amount == Decimal("295000.00") + Decimal("193181.81") + Decimal("500000.00")
+    assert s.risky_amount == Decimal("295000.00") + Decimal("193181.81") + Decimal("510000.00")
     inquiry = session.get(RiskInquiry, result.inquiry_id)
     assert inquiry is not None and (inquiry.kind, inquiry.subject) == ("batch", result.batch_id)
     audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "risk.tracing.batch")).one()

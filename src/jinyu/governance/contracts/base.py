@@ -94,6 +94,9 @@ class Contract:
     # owner column); a row is its provider's when any of them leads to the provider's own tree. Transfers:
     # either account is the bank's; guarantees: the loan is the bank's.
     owner_via: tuple[tuple[str, str, str], ...] = ()
+    # Providers of these kinds send shared rows only: the owner column blank (a registry's declared related
+    # parties, seen by every bank); a row naming an owner from them is quarantined as not their own.
+    shared_rows_by: frozenset[OrgKind] = frozenset()
 
     def column(self, name: str) -> Column:
         for col in self.columns:

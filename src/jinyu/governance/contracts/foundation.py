@@ -34,6 +34,23 @@ ACCOUNT_CATEGORIES = (
     "tax_authority",
     "social_fund",
 )
+# Declared loan purposes (the code list of docs/risk-tracing.md; the purpose matrix has one row per code:
+# jinyu.risk.purposes.rules.PURPOSES, kept equal by tests/risk/purposes).
+LOAN_PURPOSES = (
+    "working_capital",
+    "raw_materials",
+    "equipment",
+    "construction",
+    "technology_upgrade",
+    "rnd",
+    "trade",
+    "trade_finance",
+    "real_estate_development",
+    "property_purchase",
+    "equity_acquisition",
+    "refinancing",
+    "other",
+)
 BANK_KINDS = frozenset({OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET})
 BUREAUS = frozenset({OrgKind.BUREAU})
 REGULATOR = frozenset({OrgKind.REGULATOR})
@@ -354,7 +371,7 @@ LOANS = Contract(
             S,
             INT,
             "申报用途 / declared purpose",
-            choices=("working_capital", "equipment", "construction", "trade", "rnd", "other"),
+            choices=LOAN_PURPOSES,
         ),
     ),
     key=("loan_id",),
@@ -411,6 +428,93 @@ LOAN_GUARANTEES = Contract(
 )
 
 
+# Relation kinds a bank or the registry declares between a customer and another party (see
+# docs/risk-tracing.md "Declared related parties"); sources say where the declaration comes from.
+RELATION_KINDS = (
+    "affiliate",  # 关联企业
+    "actual_controller",  # 实际控制人
+    "group_member",  # 同一集团成员
+    "family",  # 家庭成员（法定代表人、实际控制人的近亲属）
+    "key_personnel",  # 董事、监事、高级管理人员
+    "mutual_guarantee",  # 互保、联保圈成员
+    "disclosed_related",  # 信贷档案披露的其他关联方
+)
+RELATION_SOURCES = ("credit_file", "customer_declared", "group_registry", "public_registry", "regulator")
+
+RELATED_PARTIES = Contract(
+    name="related_parties",
+    title="申报的关联方 / Declared related parties",
+    provider="银行（本行客户）、登记机关 / banks (their own customers), the registry",
+    columns=(
+        col("owner_uscc", S, PUB, "客户（企业）/ the customer the relation is about", check=Check.USCC),
+        col("related_type", S, PUB, "关联方类型 / related party type", choices=("enterprise", "person")),
+        col(
+            "related_id",
+            S,
+            PER,
+            "关联方证件（统一社会信用代码或身份证号）/ related party's USCC or resident ID",
+            check_when=(
+                ("related_type", "enterprise", Check.USCC),
+                ("related_type", "person", Check.RESIDENT_ID),
+            ),
+            protect=Protect.TOKEN,
+            protect_if=("related_type", "person"),
+        ),
+        col(
+            "related_name",
+            S,
+            PER,
+            "关联方名称 / related party's name",
+            protect=Protect.MASK_NAME,
+            protect_if=("related_type", "person"),
+        ),
+        col("relation", S, PUB, "关联关系 / relation kind", choices=RELATION_KINDS),
+        col("source", S, INT, "来源 / where the declaration comes from", choices=RELATION_SOURCES),
+        col(
+            "bank_code",
+            S,
+            PUB,
+            "申报银行机构编码（登记机关提供的行为空）/ declaring bank node; empty for the registry's rows",
+            required=False,
+        ),
+        col("valid_from", DT, INT, "生效日 / valid from"),
+        col(
+            "valid_to",
+            DT,
+            INT,
+            "失效日（含，空为长期）/ valid to, inclusive; empty: open-ended",
+            required=False,
+        ),
+    ),
+    key=("owner_uscc", "related_id", "relation", "source"),
+    sort_by=("owner_uscc",),
+    references={"owner_uscc": "enterprises.uscc", "bank_code": "banks.org_code"},
+    provided_by=BANK_KINDS | BUREAUS,
+    owner_column="bank_code",
+    shared_rows_by=BUREAUS,
+)
+
+
+OPENING_BALANCES = Contract(
+    name="opening_balances",
+    title="账户余额（记账余额）/ Balances of record",
+    provider="银行 / banks",
+    columns=(
+        col("account_no", S, SEN, "账号 / account number"),
+        col(
+            "as_of", DT, INT, "余额日（当日日初，北京时间）/ balance at the start of this day, Asia/Shanghai"
+        ),
+        col("balance", D, SEN, "余额（元）/ balance, yuan (may be negative for an overdraft)"),
+        col("currency", S, PUB, "币种 / currency", choices=("CNY",)),
+    ),
+    key=("account_no", "as_of"),
+    sort_by=("account_no", "as_of"),
+    references={"account_no": "accounts.account_no"},
+    provided_by=BANK_KINDS,
+    owner_via=(("account_no", "accounts.account_no", "bank_code"),),
+)
+
+
 FOUNDATION: tuple[Contract, ...] = (
     ENTERPRISES,
     CHAIN_MEMBERS,
@@ -426,6 +530,8 @@ FOUNDATION: tuple[Contract, ...] = (
     TRANSFERS,
     LOANS,
     LOAN_GUARANTEES,
+    RELATED_PARTIES,
+    OPENING_BALANCES,
 )
 
 # The order a region's foundation is loaded in: referenced datasets first.
@@ -443,5 +549,7 @@ FOUNDATION_ORDER: tuple[str, ...] = (
     "accounts",
     "loans",
     "loan_guarantees",
+    "related_parties",
+    "opening_balances",
     "transfers",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from decimal import Decimal
 
 from jinyu.core.clock import SHANGHAI
 from jinyu.risk.statements import rules
@@ -123,9 +124,13 @@ def rates(summary: Summary) -> Rates:
     )
 
 
-def balances(statement: Statement, ledger: Sequence[LedgerLine]) -> Balances:
+def balances(
+    statement: Statement, ledger: Sequence[LedgerLine], record: tuple[str, Decimal] | None = None
+) -> Balances:
     net = sum((line.amount for line in ledger if line.in_period), statement.opening_balance * 0)
     return Balances(
+        of_record=record[1] if record else None,
+        of_record_from=record[0] if record else None,
         opening=statement.opening_balance,
         closing=statement.closing_balance,
         opening_plus_lines=statement.opening_balance + rules.lines_total(statement),

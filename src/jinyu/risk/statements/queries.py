@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jinyu.analytics import Engine, Month, Query, register
+from jinyu.governance.contracts import CONTRACTS
+from jinyu.ingest.pipeline import arrow_schema
 
 SHANGHAI_ZONE = "Asia/Shanghai"
 
@@ -63,6 +65,23 @@ ORDER BY l.ts, l.txn_id, l.amount
             "to_month": Month,
         },
         description="某账户某期间的账本流水（付出为负）/ one account's ledger lines in a period, out negative",
+    )
+)
+
+# Balances of record came to the hub after the ledger: a lake without them reads the dataset as empty.
+STATEMENT_BALANCE_OF_RECORD = register(
+    Query(
+        name="statement_balance_of_record",
+        sql="""
+SELECT as_of, balance
+FROM opening_balances
+WHERE account_no = $account_no AND as_of <= $on_day
+ORDER BY as_of DESC
+LIMIT 1
+""",
+        params={"account_no": str, "on_day": dt.date},
+        description="某日或之前最近的记账余额 / the latest balance of record on or before a day",
+        optional={"opening_balances": arrow_schema(CONTRACTS["opening_balances"])},
     )
 )
 
@@ -140,3 +159,8 @@ def ledger_columns(
         channel=table.column("channel").to_pylist(),
         memo=table.column("memo").to_pylist(),
     )
+
+
+def balance_of_record(engine: Engine, account_no: str, on_day: dt.date) -> tuple[dt.date, Decimal] | None:
+    rows = engine.run("statement_balance_of_record", account_no=account_no, on_day=on_day).to_pylist()
+    return (rows[0]["as_of"], rows[0]["balance"]) if rows else None

@@ -97,6 +97,14 @@ class Balances(BaseModel):
     opening_plus_ledger: Decimal = Field(
         description="期初 + 账本净额 / opening balance plus the ledger's net flow"
     )
+    of_record: Decimal | None = Field(
+        None,
+        description="期初记账余额：最近记账余额 + 其后至期初的账本净额；无记录为空 / the balance of record at the "
+        "period's start (latest opening_balances figure plus the ledger's net flow since), null when unknown",
+    )
+    of_record_from: str | None = Field(
+        None, description="所用记账余额的日期 / as_of of the balance of record used"
+    )
 
 
 class Evidence(BaseModel):

@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,6 +90,9 @@ def _verify(
     _check_coverage(engine, statement)
     ledger = ledger_lines(engine, statement, thresholds.date_tolerance_days)
     rec = rules.reconcile(statement, ledger, thresholds)
+    record = balance_of_record(engine, statement)
+    if record is not None and (found := rules.opening_of_record_break(statement, *record)) is not None:
+        rec.balance_breaks.insert(0, found)
     summary = rules.summarise(statement, ledger, rec, thresholds)
     token = pseudonymize(pseudonym_key, account.account_no, ACCOUNT_DOMAIN)
     inquiry_id = _count_and_audit(session, principal, token, basis, statement, summary, thresholds)
@@ -106,7 +110,7 @@ def _verify(
         period_end=statement.period_end,
         counts=evidence.counts(summary),
         rates=evidence.rates(summary),
-        balances=evidence.balances(statement, ledger),
+        balances=evidence.balances(statement, ledger, record),
         risky_amount=summary.risky_amount,
         thresholds=evidence.thresholds(thresholds),
         name_matcher=rules.NAME_MATCHER,
@@ -150,6 +154,30 @@ def _check_coverage(engine: Engine, statement: Statement) -> None:
     if missing:
         message = f"平台无以下月份的流水 / the hub has no transfers for {', '.join(missing)}"
         raise PeriodNotCovered(detail=message, fields=[FieldError("period", message)])
+
+
+def balance_of_record(engine: Engine, statement: Statement) -> tuple[str, Decimal] | None:
+    """(as_of, balance at the start of the period) from the latest balance of record on or before its first
+    day plus the ledger's net flow from that day to the first day; None when the hub holds no balance for
+    the account, or lacks transfers of a month in between (the figure could not be established)."""
+    found = queries.balance_of_record(engine, statement.account_no, statement.period_start)
+    if found is None:
+        return None
+    as_of, balance = found
+    if as_of < statement.period_start:
+        months = _months(as_of, statement.period_start - dt.timedelta(days=1))
+        if set(months) - queries.months_loaded(engine, months[0], months[-1]):
+            return None
+        cols = queries.ledger_columns(
+            engine,
+            statement.account_no,
+            dt.datetime.combine(as_of, dt.time(0), SHANGHAI),
+            dt.datetime.combine(statement.period_start, dt.time(0), SHANGHAI),
+            months[0],
+            months[-1],
+        )
+        balance += sum(cols.amount, Decimal("0.00"))
+    return as_of.isoformat(), balance
 
 
 def ledger_lines(engine: Engine, statement: Statement, context_days: int) -> list[LedgerLine]:

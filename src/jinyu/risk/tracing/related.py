@@ -4,7 +4,12 @@ The set comes from the `tracing_context_*` query: the borrower's own accounts; i
 accounts (the same pseudonymized person token); its shareholders' (persons and companies); companies it
 holds shares in; companies with the same legal representative, or in which the legal representative holds
 shares; sister companies under the same corporate shareholder; companies at the same registered address or
-with the same phone; the loan's guarantors (`loan_guarantees`: companies by USCC, persons by the same token).
+with the same phone; the loan's guarantors (`loan_guarantees`: companies by USCC, persons by the same token);
+parties declared in `related_parties` (by the registry, or by the caller's own bank tree, valid on the
+disbursement day); and parties linked by chains of control (holdings of at least 50%).
+
+Every relation carries its source (`relation_source`): `derived:<dataset>` for what the hub derives from
+registry, shareholder or guarantee data, `declared:<relation kind>:<source>` for a declaration.
 
 Display rules (the bank learns what it is entitled to, not the ledger):
 - the borrower's own accounts: the account number;
@@ -50,6 +55,7 @@ class RelatedSet:
     relations: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     owner_name: dict[str, str | None] = field(default_factory=dict)
     category: dict[str, str | None] = field(default_factory=dict)
+    source: dict[tuple[str, int], str] = field(default_factory=dict)  # (account, rank) -> relation source
 
     @classmethod
     def of(cls, rows: Iterable[Mapping[str, Any]]) -> RelatedSet:
@@ -60,6 +66,7 @@ class RelatedSet:
             account, rank = str(r["account_no"]), int(r["rel_rank"])
             out.rank[account] = min(rank, out.rank.get(account, rank))
             out.relations[account].add(rank)
+            out.source.setdefault((account, rank), str(r.get("rel_source") or "derived"))
             out.owner_name[account] = r.get("owner_name")
             out.category[account] = r.get("category")
         return out
@@ -88,6 +95,7 @@ class AccountView:
     relation: str | None
     relation_label: str | None
     owner_name: str | None
+    relation_source: str | None = None
 
 
 def view(account: str, related: RelatedSet, pseudonym_key: bytes) -> AccountView:
@@ -98,5 +106,10 @@ def view(account: str, related: RelatedSet, pseudonym_key: bytes) -> AccountView
     rank = related.rank[account]
     shown = account if party == "borrower" else (mask(account, 4, 4) or account)
     return AccountView(
-        shown, party, relation_name(rank), relation_label(rank), related.owner_name.get(account)
+        shown,
+        party,
+        relation_name(rank),
+        relation_label(rank),
+        related.owner_name.get(account),
+        related.source.get((account, rank)),
     )

@@ -34,6 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 # The tracer (policy arithmetic, `trace_many`, the reference `Ledger`) is in `tracer.py`, re-exported here.
+from jinyu.risk.purposes.rules import MATRIX_KINDS
 from jinyu.risk.tracing.tracer import MAX_HOPS_LIMIT as MAX_HOPS_LIMIT
 from jinyu.risk.tracing.tracer import Classifier as Classifier
 from jinyu.risk.tracing.tracer import Edge as Edge
@@ -68,7 +69,8 @@ PROHIBITED_CATEGORIES = {
     "real_estate_developer": "real_estate",
     "loan_repayment": "other_loan",
 }
-MISUSE_KINDS = ("securities", "real_estate", "other_loan", "shell")
+# The misuse kinds are the uses the purpose matrix decides on (jinyu.risk.purposes.rules.MATRIX_KINDS).
+MISUSE_KINDS = MATRIX_KINDS
 TERMINAL_KINDS = ("returned", *MISUSE_KINDS, "servicing", "stop")
 # Rows about an expanded node itself (what stayed, or that it was a hub) rather than an arrival at it.
 NODE_STATE_KINDS = ("residual", "hub")
@@ -87,7 +89,11 @@ RELATIONS: tuple[tuple[str, str, str], ...] = (
     ("shared_address", "注册地址相同的企业", "company at the same registered address"),
     ("shared_phone", "联系电话相同的企业", "company with the same phone"),
     ("guarantor", "为本笔贷款提供担保的担保人", "guarantor of this loan"),
+    ("declared", "银行或登记机关申报的关联方", "related party declared by the bank or the registry"),
+    ("control_chain", "股权控制链（持股≥50%）关联方", "related through a chain of control (holdings ≥ 50%)"),
 )
+# A holding of at least this many percent controls (for chains of control: A holds B holds C).
+CONTROL_SHARE = 50
 RELATION_NAMES = tuple(name for name, _zh, _en in RELATIONS)
 LINKED_RELATIONS = ("same_legal_rep", "shared_address", "shared_phone")
 
@@ -98,6 +104,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "securities": ("流入证券账户", "securities settlement"),
     "real_estate": ("流入房地产开发企业账户", "real-estate developer"),
     "other_loan": ("归还其他贷款", "repayment of other loans"),
+    "intermediary_repayment": ("经第三方归还贷款（借新还旧）", "loan repaid through an intermediary"),
     "shell": ("流入空壳企业", "shell company"),
     "servicing": ("偿还本笔贷款本息", "servicing of this loan"),
     "stop": ("止于支付机构、银行内部或税费账户", "stopped at a processor, bank-internal or tax account"),
@@ -141,11 +148,8 @@ PURPOSE_INDUSTRIES: dict[str, tuple[str, ...] | None] = {
     "construction": ("E",),
     "rnd": ("I65", "M73"),
 }
-# Declared purpose -> the misuse kinds prohibited for it. Every corporate loan purpose prohibits all four:
-# loans may not fund securities, property purchases, other debts or shells (贷款不得用于...).
-PROHIBITED_FOR_PURPOSE: dict[str, frozenset[str]] = {
-    purpose: frozenset(MISUSE_KINDS) for purpose in PURPOSE_INDUSTRIES
-}
+# Which misuse kinds each declared purpose prohibits is the purpose matrix (jinyu.risk.purposes), versioned
+# data the regulator changes; the tracer only finds where money went.
 
 FEN = Decimal("0.01")
 SHARE = Decimal("0.0001")
@@ -173,8 +177,10 @@ def classify_edge(
     return_flow: own -> own passes, any other arrival at a related account is returned; misuse: related
     accounts pass and shells are terminal. Prohibited categories and stop nodes end tracing in both. A
     loan repayment account is servicing of this loan when the borrower pays its lending branch, repayment
-    of other loans when the borrower or a related party pays it, and a stop when an unrelated third party
-    services its own debt with money it was paid."""
+    of other loans when the borrower or a related party pays it. Paid by an unrelated third party within the
+    hop limit it is, in misuse mode, `intermediary_repayment` (借新还旧 through a go-between; transfers carry
+    no loan reference, so a third party servicing its own debt looks the same), in return-flow mode a
+    stop."""
     own = facts.rel_rank == 1
     if mode == "return_flow":
         if own and src_own:
@@ -185,7 +191,9 @@ def classify_edge(
     if category == "loan_repayment":
         if src_own and lender_branch in (facts.bank_code, facts.parent_code):
             return "servicing", own
-        return ("other_loan" if src_related else "stop"), own
+        if src_related:
+            return "other_loan", own
+        return ("intermediary_repayment" if mode == "misuse" else "stop"), own
     if category in PROHIBITED_CATEGORIES:
         return PROHIBITED_CATEGORIES[category], own
     if category in STOP_CATEGORIES:

@@ -102,6 +102,11 @@ class EvidenceStep(BaseModel):
     category_label: str | None
     relation: str | None = None
     relation_label: str | None = None
+    relation_source: str | None = Field(
+        None,
+        description="关联关系来源 / where the relation comes from: derived:<dataset> (registry, shareholder or "
+        "guarantee data, chains of control) or declared:<relation kind>:<source> (related_parties)",
+    )
     owner_name: str | None = None
     shell_indicators: list[str] = Field(default_factory=list)
     amount: Decimal = Field(description="经此步追踪到的金额 / traced amount carried into this account")
@@ -147,6 +152,9 @@ class ReturnFlowResult(BaseModel):
 
 class MisuseLine(AmountLine):
     prohibited_for_purpose: bool
+    rule: str = Field(
+        description="所依据的用途矩阵版本与行 / the purpose-matrix version and line (purpose×kind) applied"
+    )
     risky: bool
     first_hops: int | None
     days: Decimal | None
@@ -178,6 +186,7 @@ class MisuseResult(BaseModel):
     misused_amount: Decimal
     misused_share: Decimal
     by_category: list[MisuseLine]
+    purpose_matrix_version: int = Field(description="所用用途矩阵版本（0 为内置默认）/ matrix version used")
     purpose: PurposeCheck
     shells: list[ShellOut]
     attribution: list[AmountLine]
@@ -217,6 +226,9 @@ class BatchRow(BaseModel):
     misused_amount: Decimal | None
     misused_share: Decimal | None
     top_misuse: str | None
+    misuse_rule: str | None = Field(
+        None, description="最大挪用类别所依据的矩阵行 / matrix line of top_misuse"
+    )
     misuse_verdict: Verdict | None
     verdict: Verdict
 

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jinyu.risk.statements.rules.balance import CLOSING, balance_breaks, lines_total
+from jinyu.risk.statements.rules.balance import (
+    CLOSING,
+    OPENING_OF_RECORD,
+    balance_breaks,
+    lines_total,
+    opening_of_record_break,
+)
 from jinyu.risk.statements.rules.model import (
     DEFAULT_THRESHOLDS,
     BalanceBreak,
@@ -57,6 +63,7 @@ __all__ = [
     "CLOSING",
     "DEFAULT_THRESHOLDS",
     "NAME_MATCHER",
+    "OPENING_OF_RECORD",
     "VERDICT_LABELS",
     "BalanceBreak",
     "Change",
@@ -72,6 +79,7 @@ __all__ = [
     "lines_total",
     "norm_account",
     "norm_name",
+    "opening_of_record_break",
     "reconcile",
     "similarity",
     "summarise",

@@ -19,6 +19,7 @@ from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import SHANGHAI, utcnow
 from jinyu.party import service as party
+from jinyu.risk.purposes.rules import PURPOSES
 from jinyu.risk.tracing import queries, rules
 from jinyu.risk.tracing.errors import (
     LoanNotFound,
@@ -51,6 +52,7 @@ RESIDENT_BATCH_METHOD = (
 DATASETS = (
     "loans",
     "loan_guarantees",
+    "related_parties",
     "banks",
     "enterprises",
     "shareholders",
@@ -61,14 +63,7 @@ DATASETS = (
 SHELL_DATASETS = ("tax_monthly", "headcount_monthly")
 UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
-PURPOSE_LABELS = {
-    "working_capital": "流动资金 / working capital",
-    "equipment": "设备购置 / equipment",
-    "construction": "工程建设 / construction",
-    "trade": "贸易 / trade",
-    "rnd": "研发 / R&D",
-    "other": "其他 / other",
-}
+PURPOSE_LABELS = {code: f"{zh} / {en}" for code, (zh, en) in PURPOSES.items()}
 SHELL_INDICATORS = {
     "new": "新设企业 / newly registered",
     "inactive": "无纳税与社保 / no tax or insured staff",

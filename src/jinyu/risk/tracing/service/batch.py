@@ -15,6 +15,9 @@ from jinyu.core.auth import Principal
 from jinyu.core.clock import SHANGHAI
 from jinyu.core.db import new_id
 from jinyu.risk.inquiries import record_inquiry
+from jinyu.risk.purposes import service as purposes
+from jinyu.risk.purposes.rules import DEFAULT as DEFAULT_MATRIX
+from jinyu.risk.purposes.rules import Matrix
 from jinyu.risk.tracing import queries, rules
 from jinyu.risk.tracing.errors import (
     BankNodeNotFound,
@@ -96,7 +99,8 @@ def run_batch(
         )
     index = resident_index(stores)  # one source for the whole batch
     found = trace_batch(stores, node, loans, request, start, end, progress, index=index)
-    rows = [batch_row(loan, found, request) for loan in loans]
+    matrix = purposes.in_force(session)
+    rows = [batch_row(loan, found, request, matrix) for loan in loans]
     summary = batch_summary(rows, found, request)
     batch_id = new_id()
     result = BatchResult(
@@ -219,11 +223,13 @@ def chunks_of(loans: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, list[M
     return chunks
 
 
-def batch_row(loan: Mapping[str, Any], found: Found, request: BatchRequest) -> BatchRow:
+def batch_row(
+    loan: Mapping[str, Any], found: Found, request: BatchRequest, matrix: Matrix = DEFAULT_MATRIX
+) -> BatchRow:
     loan_id, fen = str(loan["loan_id"]), fen_of(loan["amount"])
     row: dict[str, Any] = {"returned_amount": None, "returned_share": None, "first_return_hops": None}
     row |= {"return_verdict": None, "misused_amount": None, "misused_share": None}
-    row |= {"top_misuse": None, "misuse_verdict": None}
+    row |= {"top_misuse": None, "misuse_rule": None, "misuse_verdict": None}
     verdicts = []
     if "return_flow" in request.analyses:
         returned = [r for r in found.get("return_flow", {}).get(loan_id, []) if r["kind"] == "returned"]
@@ -237,7 +243,8 @@ def batch_row(loan: Mapping[str, Any], found: Found, request: BatchRequest) -> B
             "return_verdict": verdict,
         }
     if "misuse" in request.analyses:
-        prohibited = rules.PROHIBITED_FOR_PURPOSE.get(str(loan["declared_purpose"]), frozenset())
+        purpose = str(loan["declared_purpose"])
+        prohibited = matrix.prohibited_kinds(purpose)
         per_kind: dict[str, int] = defaultdict(int)
         for r in found.get("misuse", {}).get(loan_id, []):
             if r["kind"] in prohibited:
@@ -248,7 +255,8 @@ def batch_row(loan: Mapping[str, Any], found: Found, request: BatchRequest) -> B
         row |= {
             "misused_amount": rules.yuan(amount),
             "misused_share": rules.share(amount, fen),
-            "top_misuse": max(per_kind, key=lambda k: (per_kind[k], k)) if per_kind else None,
+            "top_misuse": (top := max(per_kind, key=lambda k: (per_kind[k], k)) if per_kind else None),
+            "misuse_rule": matrix.cite(purpose, top) if top else None,
             "misuse_verdict": verdict,
         }
     overall = "risky" if "risky" in verdicts else ("attention" if "attention" in verdicts else "clean")

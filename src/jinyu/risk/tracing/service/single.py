@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from jinyu.core.auth import Principal
 from jinyu.governance.policy.protect import Reader, protect
 from jinyu.risk.inquiries import record_inquiry
+from jinyu.risk.purposes import service as purposes
 from jinyu.risk.tracing import queries, rules
 from jinyu.risk.tracing.related import RelatedSet, category_label, relation_label, relation_name, view
 from jinyu.risk.tracing.schemas import (
@@ -130,7 +131,8 @@ def misuse(
     traced = trace_loan(stores, loan, params, "misuse", root)
     fen, nodes = traced.loan_fen, traced.trace.nodes
     purpose = str(loan["declared_purpose"])
-    prohibited = rules.PROHIBITED_FOR_PURPOSE.get(purpose, frozenset(rules.MISUSE_KINDS))
+    matrix = purposes.in_force(session)
+    prohibited = matrix.prohibited_kinds(purpose)
     lines, misused_fen = [], 0
     for kind in rules.MISUSE_KINDS:
         found = [n for n in nodes if n["kind"] == kind]
@@ -146,6 +148,7 @@ def misuse(
                 amount=rules.yuan(amount),
                 share=rules.share(amount, fen),
                 prohibited_for_purpose=kind in prohibited,
+                rule=matrix.cite(purpose, kind),
                 risky=kind in prohibited and rules.verdict(amount, fen, params.risk_share) == "risky",
                 first_hops=min((int(n["hop"]) for n in found), default=None),
                 days=rules.days_between(traced.t0, first["first_ts"]) if first else None,
@@ -161,6 +164,7 @@ def misuse(
         misused_amount=rules.yuan(misused_fen),
         misused_share=rules.share(misused_fen, fen),
         by_category=lines,
+        purpose_matrix_version=matrix.version,
         purpose=purpose_check(purpose, nodes, infos, fen),
         shells=shell_list(stores, traced, nodes),
         attribution=attribution(nodes, fen),
@@ -276,6 +280,7 @@ def evidence(
                     category_label=category_label(category),
                     relation=shown.relation,
                     relation_label=shown.relation_label,
+                    relation_source=shown.relation_source,
                     owner_name=shown.owner_name,
                     shell_indicators=indicators,
                     amount=rules.yuan(step.traced),

@@ -1,0 +1,1 @@
+"""Declared loan purposes and the purpose-compatibility matrix (which misuse kinds each purpose prohibits)."""
