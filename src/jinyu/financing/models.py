@@ -52,7 +52,12 @@ class WorkOrder(Base):
     # Path of the bank organisation now responsible (head office until an outlet is assigned): the bank side
     # reads an order when this path lies in its own subtree.
     holder_path: Mapped[str] = mapped_column(String(400), index=True)
-    route_rule: Mapped[str] = mapped_column(String(32))  # chosen | chain_chief | district_load | redispatch
+    # chosen | preferred | chain_chief | district_load | redispatch, then any "; skipped <rule>:<bank> no_product_fit"
+    route_rule: Mapped[str] = mapped_column(String(400))
+    product_id: Mapped[str | None] = mapped_column(
+        IdColumn
+    )  # the bank product that fitted (None: no products yet)
+    product_code: Mapped[str | None] = mapped_column(String(32))
     district_code: Mapped[str | None] = mapped_column(String(6))
     industry_code: Mapped[str | None] = mapped_column(String(8))
     chain_code: Mapped[str | None] = mapped_column(String(32))
@@ -197,3 +202,25 @@ class ExpertAssignment(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     assigned_by: Mapped[str] = mapped_column(IdColumn)
     assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FinancingProduct(Base):
+    """A financing product a bank maintains: routing sends a demand only to banks with a fitting, active one."""
+
+    __tablename__ = "financing_products"
+    __table_args__ = (UniqueConstraint("bank_id", "code"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    bank_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    min_amount: Mapped[Decimal] = mapped_column(Money(18, 2))
+    max_amount: Mapped[Decimal] = mapped_column(Money(18, 2))
+    min_term_months: Mapped[int] = mapped_column(Integer)
+    max_term_months: Mapped[int] = mapped_column(Integer)
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    security_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    industries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(IdColumn)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

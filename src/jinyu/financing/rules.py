@@ -1,4 +1,4 @@
-"""Pure rules of financing work orders: the state machine, refusal reason codes and demand checks.
+"""Pure rules of financing work orders: the state machine, refusal reason codes, demand checks and product fit.
 
 Values in, values out: no database, no clock (callers pass `now`), no files.
 """
@@ -6,6 +6,8 @@ Values in, values out: no database, no clock (callers pass `now`), no files.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -168,3 +170,84 @@ BACKOFF_CAP_SECONDS = 6 * 3600
 def retry_delay_seconds(attempts: int) -> int:
     """Wait after the `attempts`-th failed delivery: 30 s, 60 s, 120 s … doubling, at most 6 hours."""
     return int(min(BACKOFF_CAP_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+# Bank financing products: does a product fit a demand (boundaries inclusive, docs/financing.md "Product fit").
+
+SECURITY_KINDS = frozenset({"credit", "collateral", "pledge", "guarantee"})
+INDUSTRY_PREFIX_RE = re.compile(r"^[A-T](\d{1,4})?$")  # a GB/T 4754-2017 section letter, optionally digits
+
+
+@dataclass(frozen=True)
+class ProductTerms:
+    code: str
+    min_amount: Decimal
+    max_amount: Decimal
+    min_term_months: int
+    max_term_months: int
+    purposes: tuple[str, ...]  # keywords; empty: any purpose
+    security_kinds: tuple[str, ...]
+    industries: tuple[str, ...]  # GB/T 4754 prefixes; empty: any industry
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class DemandFacts:
+    amount: Decimal
+    term_months: int
+    purpose: str
+    security: str
+    industry_code: str | None
+
+
+def misfits(product: ProductTerms, demand: DemandFacts) -> list[str]:
+    """Why `product` does not fit `demand` (codes in a fixed order); an empty list means it fits."""
+    reasons: list[str] = []
+    if not product.active:
+        reasons.append("inactive")
+    if not product.min_amount <= demand.amount <= product.max_amount:
+        reasons.append("amount")
+    if not product.min_term_months <= demand.term_months <= product.max_term_months:
+        reasons.append("term")
+    text = demand.purpose.casefold()
+    if product.purposes and not any(p.casefold() in text for p in product.purposes):
+        reasons.append("purpose")
+    if demand.security not in product.security_kinds:
+        reasons.append("security")
+    if product.industries and not (
+        demand.industry_code is not None
+        and any(demand.industry_code.startswith(p) for p in product.industries)
+    ):
+        reasons.append("industry")
+    return reasons
+
+
+def best_fit(products: list[ProductTerms], demand: DemandFacts) -> ProductTerms | None:
+    """The fitting product with the lowest code (a bank's products are unique by code), or None."""
+    fitting = [p for p in products if not misfits(p, demand)]
+    return min(fitting, key=lambda p: p.code) if fitting else None
+
+
+def product_problems(product: ProductTerms) -> list[tuple[str, str]]:
+    """Field problems of a product a bank registers."""
+    problems: list[tuple[str, str]] = []
+    if product.min_amount <= 0 or product.min_amount > product.max_amount:
+        problems.append(("min_amount", "须 0 < 最低金额 ≤ 最高金额 / need 0 < min_amount ≤ max_amount"))
+    if not 1 <= product.min_term_months <= product.max_term_months <= 360:
+        problems.append(
+            ("min_term_months", "须 1 ≤ 最短期限 ≤ 最长期限 ≤ 360 / need 1 ≤ min ≤ max ≤ 360 months")
+        )
+    if not product.security_kinds:
+        problems.append(("security_kinds", "至少一种担保方式 / at least one security kind"))
+    for i, kind in enumerate(product.security_kinds):
+        if kind not in SECURITY_KINDS:
+            problems.append((f"security_kinds[{i}]", f"未知担保方式 / unknown security kind: {kind}"))
+    for i, prefix in enumerate(product.industries):
+        if not INDUSTRY_PREFIX_RE.match(prefix):
+            problems.append(
+                (f"industries[{i}]", f"须为 GB/T 4754 代码前缀 / not an industry prefix: {prefix}")
+            )
+    for i, word in enumerate(product.purposes):
+        if not word.strip():
+            problems.append((f"purposes[{i}]", "用途关键词不能为空 / empty purpose keyword"))
+    return problems

@@ -75,6 +75,8 @@ class OrderOut(BaseModel):
     outlet_id: str | None
     manager_id: str | None
     route_rule: str
+    product_id: str | None = Field(default=None, description="匹配的银行产品 / the bank product that fitted")
+    product_code: str | None = None
     district_code: str | None
     industry_code: str | None
     chain_code: str | None
@@ -235,3 +237,28 @@ class ExpertAssignmentOut(BaseModel):
     note: str
     assigned_by: str
     assigned_at: dt.datetime
+
+
+class ProductIn(BaseModel):
+    """A bank financing product (amounts in yuan with 2 decimals; ranges inclusive)."""
+
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$", description="产品代码 / code")
+    name: str = Field(min_length=2, max_length=200, description="产品名称 / name")
+    min_amount: Decimal = Field(decimal_places=2, description="最低金额（元）/ minimum amount, yuan")
+    max_amount: Decimal = Field(decimal_places=2, description="最高金额（元）/ maximum amount, yuan")
+    min_term_months: int = Field(description="最短期限（月）/ shortest term, months")
+    max_term_months: int = Field(description="最长期限（月）/ longest term, months")
+    purposes: list[str] = Field(
+        default_factory=list, max_length=20, description="用途关键词，空为不限 / keywords"
+    )
+    security_kinds: list[str] = Field(max_length=4, description="credit, collateral, pledge, guarantee")
+    industries: list[str] = Field(default_factory=list, max_length=50, description="GB/T 4754 前缀，空为不限")
+    active: bool = True
+
+
+class ProductOut(ProductIn):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    bank_id: str
+    updated_at: dt.datetime

@@ -22,7 +22,6 @@ from jinyu.financing.errors import (
     AlreadyRated,
     AssigneeInvalid,
     DemandInvalid,
-    NoBankAvailable,
     OrderNotFound,
     RejectionNeedsReason,
     TransitionNotAllowed,
@@ -50,6 +49,7 @@ from jinyu.financing.schemas import (
     Transition,
 )
 from jinyu.financing.service import outbox
+from jinyu.financing.service.routing import route
 from jinyu.financing.sla import WorkCalendar, deadlines
 from jinyu.party.service import lookup
 
@@ -152,31 +152,6 @@ def post_demand(
     )
 
 
-def route(
-    session: Session, demand: FinancingDemand, district: str | None, exclude: set[str], chosen: str | None
-) -> tuple[str, str]:
-    """(bank id, rule): a bank named by the caller; else the first preferred bank not yet tried; else the
-    chain chief bank of the demand's industrial chain; else, among banks with an outlet in the enterprise's
-    district, the one with the fewest open orders (ties: lowest code)."""
-    if chosen:
-        return chosen, "chosen"
-    for bank_id in demand.preferred_bank_ids:
-        if bank_id not in exclude:
-            return bank_id, "preferred"
-    if demand.chain_code:
-        chief = repo.chain_chief(session, demand.chain_code)
-        if chief is not None and chief.bank_id not in exclude:
-            return chief.bank_id, "chain_chief"
-    outlets = lookup.outlets_in_district(session, district) if district else []
-    candidates = sorted({o.tenant_id for o in outlets} - exclude)
-    if not candidates:
-        raise NoBankAvailable(detail=f"district {district}: no bank outlet left to try")
-    load = repo.open_load(session, candidates)
-    codes = lookup.orgs_facts(session, candidates)
-    best = min(candidates, key=lambda b: (load.get(b, 0), codes[b].code if b in codes else b))
-    return best, "district_load"
-
-
 def _dispatch(
     session: Session,
     principal: Principal,
@@ -189,7 +164,8 @@ def _dispatch(
 ) -> WorkOrder:
     enterprise = lookup.org_facts(session, demand.enterprise_id)
     assert enterprise is not None
-    bank_id, rule = route(session, demand, enterprise.district_code, exclude, chosen)
+    routed = route(session, demand, enterprise.district_code, enterprise.industry_code, exclude, chosen)
+    bank_id, rule = routed.bank_id, routed.rule
     bank = lookup.org_facts(session, bank_id)
     if bank is None or bank.kind != BANK_KIND:
         raise DemandInvalid(
@@ -200,7 +176,9 @@ def _dispatch(
     order = WorkOrder(
         id=new_id(), demand_id=demand.id, previous_order_id=previous, state=OrderState.CREATED.value,
         enterprise_id=enterprise.id, enterprise_path=enterprise.path, bank_id=bank.id, holder_path=bank.path,
-        route_rule=rule, district_code=enterprise.district_code, industry_code=enterprise.industry_code,
+        route_rule=rule, product_id=routed.product.id if routed.product else None,
+        product_code=routed.product.code if routed.product else None, district_code=enterprise.district_code,
+        industry_code=enterprise.industry_code,
         chain_code=demand.chain_code, amount_requested=demand.amount, dispatched_at=now, dispatched_on=today,
         dispatch_month=today.strftime("%Y-%m"), contact_due=due.contact_due, decision_due=due.decision_due,
         created_at=now, updated_at=now,
@@ -214,7 +192,7 @@ def _dispatch(
         order,
         Action.DISPATCH,
         OrderState.CREATED.value,
-        detail={"bank_id": bank.id, "rule": rule},
+        detail={"bank_id": bank.id, "rule": rule, "product_code": order.product_code},
     )
     return order
 
@@ -346,7 +324,9 @@ def redispatch(
     if data.bank_id is not None and data.bank_id in tried:
         raise DemandInvalid(fields=[FieldError("bank_id", "该银行已处理过此需求 / bank already tried")])
     new = _dispatch(session, principal, demand, calendar, now, tried, order.id, chosen=data.bank_id)
-    new.route_rule = "redispatch" if data.bank_id is None else "chosen"
+    if data.bank_id is None:  # the routing order picked it: say so, keeping any skipped banks
+        _, sep, skipped = new.route_rule.partition(";")
+        new.route_rule = "redispatch" + sep + skipped
     _event(session, principal, order, Action.REDISPATCH, before.value, data.note, {"new_order_id": new.id})
     return order_out(new, today)
 
