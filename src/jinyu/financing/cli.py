@@ -17,13 +17,13 @@ import typer
 from jinyu.config import get_settings
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
 from jinyu.core.runtime import unit_of_work
-from jinyu.financing import cli_admin, service
+from jinyu.financing import cli_admin, cli_products, service
 from jinyu.financing.calendars import load_calendar
 from jinyu.financing.cli_common import API_KEY, AS_USER, JSON, PASSWORD_STDIN, _who, app
 from jinyu.financing.rules import Action, RefusalReason
 from jinyu.financing.schemas import Assignment, DemandCreate, OrderOut, Redispatch, Security, Transition
 
-__all__ = ["app", "cli_admin"]
+__all__ = ["app", "cli_admin", "cli_products"]
 
 
 def _show_order(order: OrderOut, json_out: bool) -> None:

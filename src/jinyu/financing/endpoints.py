@@ -31,6 +31,8 @@ from jinyu.financing.schemas import (
     OrderDetail,
     OrderOut,
     PostedDemand,
+    ProductIn,
+    ProductOut,
     Rating,
     Redispatch,
     Transition,
@@ -277,3 +279,33 @@ def order_experts(
     order_id: str, session: SessionDep, principal: Principal = require(Perm.FINANCING_READ)
 ) -> list[ExpertAssignmentOut]:
     return service.experts.of_order(session, principal, order_id)
+
+
+@router.get("/products", response_model=list[ProductOut])
+def list_products(
+    session: SessionDep,
+    principal: Principal = require(Perm.FINANCING_READ),
+    bank_id: Key = None,
+    active: bool | None = None,
+) -> list[ProductOut]:
+    """银行融资产品 / banks' financing products (filter by bank and active flag)."""
+    return service.products.list_products(session, principal, bank_id, active)
+
+
+@router.post("/products", response_model=ProductOut, status_code=status.HTTP_201_CREATED)
+def create_product(
+    data: ProductIn, session: SessionDep, principal: Principal = require(Perm.FINANCING_ASSIGN)
+) -> ProductOut:
+    """银行登记本行产品 / a bank registers one of its own products (409 if the code exists)."""
+    return service.products.create(session, principal, data)
+
+
+@router.put("/products/{product_id}", response_model=ProductOut)
+def update_product(
+    product_id: str,
+    data: ProductIn,
+    session: SessionDep,
+    principal: Principal = require(Perm.FINANCING_ASSIGN),
+) -> ProductOut:
+    """银行替换本行产品 / a bank replaces one of its own products (another bank's: 404)."""
+    return service.products.update(session, principal, product_id, data)

@@ -3,7 +3,7 @@
 Services take the session first, then the principal; they never commit (the boundary does).
 """
 
-from jinyu.financing.service import experts, guidance, outbox
+from jinyu.financing.service import experts, guidance, outbox, products
 from jinyu.financing.service.indicators import GROUPINGS, indicators, lake_indicators
 from jinyu.financing.service.lake_export import export_orders
 from jinyu.financing.service.managers import EnrolReport, enroll_managers
@@ -16,8 +16,8 @@ from jinyu.financing.service.orders import (
     post_demand,
     rate,
     redispatch,
-    route,
 )
+from jinyu.financing.service.routing import route
 
 __all__ = [
     "GROUPINGS",
@@ -36,6 +36,7 @@ __all__ = [
     "list_orders",
     "outbox",
     "post_demand",
+    "products",
     "rate",
     "redispatch",
     "route",
