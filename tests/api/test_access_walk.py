@@ -142,6 +142,9 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("post", "/api/v1/financing/experts/{expert_id}/availability"): Perm.FINANCING_MANAGE,
     ("post", "/api/v1/financing/orders/{order_id}/experts"): Perm.FINANCING_ASSIGN,
     ("get", "/api/v1/financing/orders/{order_id}/experts"): Perm.FINANCING_READ,
+    ("get", "/api/v1/financing/products"): Perm.FINANCING_READ,
+    ("post", "/api/v1/financing/products"): Perm.FINANCING_ASSIGN,
+    ("put", "/api/v1/financing/products/{product_id}"): Perm.FINANCING_ASSIGN,
 }
 
 
