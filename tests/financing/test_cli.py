@@ -130,3 +130,24 @@ def test_synthetic_orders_put_the_planted_outlets_on_top(store: dict[str, OrgOut
     )
     assert table.exit_code == 0, table.output
     assert {r["key"] for r in json.loads(table.output)["rows"]} == set(planted["slow_outlets"])
+
+
+def test_products_from_the_command_line(store: dict[str, OrgOut]) -> None:
+    args = ["financing", "products", "add", "--code", "KJD-01", "--name", "科技贷", "--min-amount", "100000",
+            "--max-amount", "5000000", "--min-term", "6", "--max-term", "36", "--purpose", "研发",
+            "--security", "credit", "--industry", "I65"]  # fmt: skip
+    added = runner.invoke(
+        app, [*args, "--as-user", "hq.zhao", "--password-stdin", "--json"], input=PASSWORD + "\n"
+    )
+    assert added.exit_code == 0, added.output
+    made = json.loads(added.output)[0]
+    assert (made["bank_id"], made["min_amount"], made["industries"]) == (
+        store["bank"].id,
+        "100000.00",
+        ["I65"],
+    )
+    # The enterprise's user may not register products: a readable refusal and a non-zero exit.
+    refused = runner.invoke(app, [*args, "--as-user", "ent.wang", "--password-stdin"], input=PASSWORD + "\n")
+    assert refused.exit_code != 0 and refused.output.strip()
+    listed = runner.invoke(app, ["financing", "products", "list", "--bank", store["bank"].id, "--json"])
+    assert listed.exit_code == 0 and [p["code"] for p in json.loads(listed.output)] == ["KJD-01"]

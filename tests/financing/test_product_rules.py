@@ -44,8 +44,10 @@ def demand(
         (demand(industry="C3"), ["industry"]),  # shorter than the prefix: not covered
         (demand(industry="C35"), ["industry"]),
         (demand(industry=None), ["industry"]),  # unknown industry never fits a product that names industries
-        (demand(amount="1.00", term=400, purpose="x", security="credit", industry="A01"),
-         ["amount", "term", "purpose", "security", "industry"]),  # fmt: skip
+        (
+            demand(amount="1.00", term=400, purpose="x", security="credit", industry="A01"),
+            ["amount", "term", "purpose", "security", "industry"],
+        ),
     ],
 )
 def test_fit_and_no_fit(facts: DemandFacts, expected: list[str]) -> None:
@@ -57,7 +59,12 @@ def test_open_purposes_and_industries_accept_anything() -> None:
         code="X", min_amount=Decimal("1.00"), max_amount=Decimal("10.00"), min_term_months=1, max_term_months=1,
         purposes=(), security_kinds=("credit",), industries=(),
     )  # fmt: skip
-    assert misfits(open_product, demand(amount="10.00", term=1, purpose="随便", security="credit", industry=None)) == []
+    assert (
+        misfits(
+            open_product, demand(amount="10.00", term=1, purpose="随便", security="credit", industry=None)
+        )
+        == []
+    )
 
 
 def test_inactive_never_fits_and_lowest_code_wins() -> None:

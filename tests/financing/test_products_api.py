@@ -74,7 +74,9 @@ def test_a_bank_maintains_only_its_own_products(client: TestClient, banks: Banks
     assert client.get(f"{API}/products", params={"active": "true"}, headers=w.h["a"]).json() == []
     # Bad ranges and kinds are refused per field.
     bad = client.post(
-        f"{API}/products", json=product("P3", min_amount="2000000.00", security_kinds=["mortgage"]), headers=w.h["a"]
+        f"{API}/products",
+        json=product("P3", min_amount="2000000.00", security_kinds=["mortgage"]),
+        headers=w.h["a"],
     )
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} >= {"min_amount", "security_kinds[0]"}

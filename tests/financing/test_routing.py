@@ -83,3 +83,42 @@ def test_no_bank_left(session: Session) -> None:
     who = principal(session, lonely, Role.ENTERPRISE_ADMIN)
     with pytest.raises(NoBankAvailable):
         service.post_demand(session, who, _demand(), CAL, now=MONDAY)
+
+
+def test_product_fit_skips_the_chosen_bank_and_reaches_the_chain_chief(
+    session: Session, ent: Principal
+) -> None:
+    from jinyu.financing.schemas import ProductIn
+    from jinyu.financing.service import products
+
+    a = _bank_with_outlet(session, "ZZF1")
+    b = _bank_with_outlet(session, "ZZF2")
+    c = _bank_with_outlet(session, "ZZF3")
+    service.set_chain_chief(session, SYSTEM, ChainChiefSet(chain_code="fit-x", bank_id=c.id))
+    item = {"name": "设备贷", "min_amount": Decimal("100000.00"), "max_amount": Decimal("1000000.00"),
+            "min_term_months": 12, "max_term_months": 24, "security_kinds": ["collateral"]}  # fmt: skip
+    # a: only credit loans; c: collateral, 12–24 months, 设备 purposes only. b registers nothing.
+    products.create(
+        session,
+        principal(session, a, Role.BANK_HQ_RISK),
+        ProductIn(code="A1", **item | {"security_kinds": ["credit"]}),
+    )  # type: ignore[arg-type]
+    products.create(
+        session, principal(session, c, Role.BANK_HQ_RISK), ProductIn(code="C1", purposes=["设备"], **item)
+    )  # type: ignore[arg-type]
+    order = service.post_demand(
+        session, ent, _demand(chain="fit-x", banks=[a.id, b.id]), CAL, now=MONDAY
+    ).order
+    assert order.bank_id == c.id and order.product_code == "C1"
+    assert order.route_rule == (
+        f"chain_chief; skipped preferred:{a.id} no_product_fit; skipped preferred:{b.id} no_product_fit"
+    )
+    # b registers a fitting product; the overdue order is re-dispatched naming a, which has none: a is skipped
+    # (as the chosen bank and again as a preferred bank), b takes it.
+    products.create(session, principal(session, b, Role.BANK_HQ_RISK), ProductIn(code="B1", **item))  # type: ignore[arg-type]
+    later = MONDAY + dt.timedelta(days=20)
+    moved = service.redispatch(session, ent, order.id, Redispatch(bank_id=a.id), CAL, now=later)
+    assert (moved.bank_id, moved.product_code) == (b.id, "B1")
+    assert moved.route_rule == (
+        f"preferred; skipped chosen:{a.id} no_product_fit; skipped preferred:{a.id} no_product_fit"
+    )

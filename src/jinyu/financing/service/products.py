@@ -3,6 +3,8 @@ asks which of a set of banks has an active product fitting a demand."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,6 +16,8 @@ from jinyu.financing.models import FinancingDemand, FinancingProduct
 from jinyu.financing.rules import DemandFacts, ProductTerms, best_fit, product_problems
 from jinyu.financing.schemas import ProductIn, ProductOut
 from jinyu.party.service import lookup
+
+CENT = Decimal("0.01")
 
 
 def terms(p: FinancingProduct | ProductIn) -> ProductTerms:
@@ -42,6 +46,7 @@ def _validate(data: ProductIn) -> None:
 def _apply(product: FinancingProduct, data: ProductIn, principal: Principal) -> None:
     for name, value in data.model_dump().items():
         setattr(product, name, value)
+    product.min_amount, product.max_amount = data.min_amount.quantize(CENT), data.max_amount.quantize(CENT)
     product.purposes = [p.strip() for p in data.purposes]
     product.industries = sorted(set(data.industries))
     product.security_kinds = sorted(set(data.security_kinds))
