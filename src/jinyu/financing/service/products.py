@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
@@ -65,8 +66,11 @@ def create(session: Session, principal: Principal, data: ProductIn) -> ProductOu
         raise Conflict(detail=f"产品代码已存在 / product code exists: {data.code}")
     product = FinancingProduct(bank_id=bank_id)
     _apply(product, data, principal)
-    session.add(product)
-    session.flush()
+    try:  # two concurrent creates of one code: the unique (bank_id, code) constraint decides, the loser gets 409
+        with session.begin_nested():
+            session.add(product)
+    except IntegrityError:
+        raise Conflict(detail=f"产品代码已存在 / product code exists: {data.code}") from None
     _audit(session, principal, "financing.product.create", product)
     return ProductOut.model_validate(product)
 
