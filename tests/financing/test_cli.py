@@ -7,6 +7,7 @@ import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -130,3 +131,20 @@ def test_synthetic_orders_put_the_planted_outlets_on_top(store: dict[str, OrgOut
     )
     assert table.exit_code == 0, table.output
     assert {r["key"] for r in json.loads(table.output)["rows"]} == set(planted["slow_outlets"])
+
+
+def test_a_demand_posted_twice_with_one_key_is_one_demand(store: dict[str, OrgOut]) -> None:
+    def post(purpose: str) -> Any:
+        return runner.invoke(
+            app,
+            ["financing", "demand", "--amount", "500000", "--term-months", "6", "--purpose", purpose,
+             "--bank", store["bank"].id, "--idempotency-key", "cli-1", "--as-user", "ent.wang",
+             "--password-stdin", "--json"],
+            input=PASSWORD + "\n",
+        )  # fmt: skip
+
+    first, again = post("采购"), post("采购")
+    assert first.exit_code == 0 and again.exit_code == 0, (first.output, again.output)
+    assert json.loads(again.output)["demand"]["id"] == json.loads(first.output)["demand"]["id"]
+    clash = post("扩产")
+    assert clash.exit_code == 1 and "Idempotency-Key: 该键已用于内容不同的需求" in clash.output

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import local, utcnow
-from jinyu.core.errors import FieldError
+from jinyu.core.errors import FieldError, InvalidInput
 from jinyu.financing.errors import IdempotencyConflict
 from jinyu.financing.models import FinancingDemand, WorkOrder
 from jinyu.financing.schemas import DemandCreate, DemandOut, PostedDemand
@@ -24,6 +25,7 @@ from jinyu.financing.service.orders import order_out, post_demand
 from jinyu.financing.sla import WorkCalendar
 
 KEY_FIELD = "Idempotency-Key"
+KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII without spaces, as the header allows
 
 
 def request_hash(data: DemandCreate) -> str:
@@ -47,6 +49,12 @@ def post_once(
     if key is None:
         return post_demand(session, principal, data, calendar, now), False
     principal.require(Perm.FINANCING_DEMAND)
+    if not KEY_SHAPE.fullmatch(key):
+        raise InvalidInput(
+            fields=[
+                FieldError(KEY_FIELD, "1–64 个可打印 ASCII 字符，无空格 / 1-64 printable ASCII, no spaces")
+            ]
+        )
     digest = request_hash(data)
     found = _replay(session, principal, key, digest)
     if found is not None:
