@@ -36,6 +36,8 @@ def test_credentials_file_is_private_and_complete(demo_settings: Settings) -> No
         "hospital_system",
         "enterprise_admin",
         "data_provider",
+        "customer_manager",
+        "financial_consultant",
     }
 
 
@@ -313,3 +315,49 @@ def test_the_demo_bank_verifies_a_statement_in_the_console(demo_settings: Settin
     assert api["verdict_label"].split(" / ")[0] in resp.text  # the same verdict, in Chinese
     counts = api["counts"]
     assert f"{counts['fabricated']} / {counts['hidden']} / {counts['altered']}" in resp.text
+
+
+def test_the_demo_runs_a_financing_demand_from_posting_to_the_regulator(demo_settings: Settings) -> None:
+    """The whole financing flow with the demo's own users: the enterprise posts a demand naming the demo bank,
+    bank_risk assigns it to mgr_bank's outlet and to mgr_bank, who accepts, contacts, reviews and approves;
+    the consultant of the enterprise and the regulator read it, the other bank's manager gets 404, and the
+    regulator's indicators count it for the demo bank."""
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    with TestClient(create_app(demo_settings)) as client:
+        ent, bank = _login(client, creds, "enterprise"), _login(client, creds, "bank_risk")
+        mgr = _login(client, creds, "mgr_bank")
+        bank_id = client.get("/api/v1/me", headers=bank).json()["organisation"]["id"]
+        demand = {"amount": "3000000.00", "term_months": 12, "purpose": "采购原材料 / buying materials",
+                  "security": "credit", "preferred_bank_ids": [bank_id]}  # fmt: skip
+        posted = client.post("/api/v1/financing/demands", headers=ent, json=demand)
+        assert posted.status_code == 201, posted.text
+        order = posted.json()["order"]
+        assert (order["state"], order["bank_id"], order["route_rule"]) == ("dispatched", bank_id, "preferred")
+        me = client.get("/api/v1/me", headers=mgr).json()
+        url = f"/api/v1/financing/orders/{order['id']}"
+        assigned = client.post(
+            f"{url}/assignment",
+            headers=bank,
+            json={"outlet_id": me["organisation"]["id"], "manager_id": me["user"]["id"]},
+        )
+        assert assigned.status_code == 200, assigned.text
+        for step in ({"action": "accept"}, {"action": "contact"}, {"action": "review"},
+                     {"action": "approve", "amount_approved": "2500000.00"}):  # fmt: skip
+            done = client.post(f"{url}/transitions", headers=mgr, json=step)
+            assert done.status_code == 200, (step, done.text)
+        assert done.json()["state"] == "approved"
+        analyst = _login(client, creds, "analyst")
+        seen = client.get(url, headers=analyst)
+        assert seen.status_code == 200, seen.text
+        assert [e["action"] for e in seen.json()["events"]] == [
+            "dispatch", "assign", "accept", "contact", "review", "approve"
+        ]  # fmt: skip
+        assert client.get(url, headers=_login(client, creds, "consultant")).status_code == 200
+        assert client.get(url, headers=_login(client, creds, "mgr_bank2")).status_code == 404
+        table = client.get("/api/v1/financing/indicators?group_by=bank&sort=key", headers=analyst).json()[
+            "rows"
+        ]
+        row = next(r for r in table if r["key"] == bank_id)
+        assert row["orders"] >= 1 and row["approved"] >= 1 and row["contacted"] >= 1
+        chiefs = client.get("/api/v1/financing/chain-chiefs", headers=analyst).json()
+        assert {c["chain_code"] for c in chiefs} >= {"new_display"}

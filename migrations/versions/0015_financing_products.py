@@ -1,7 +1,7 @@
 """financing products: bank products routing matches demands against; orders record the matched product
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-06 19:30:00
 """
 
@@ -16,7 +16,7 @@ import jinyu.core.db
 
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -33,6 +33,7 @@ from jinyu.core.runtime import unit_of_work
 from jinyu.demo_chain import chain_consents
 from jinyu.demo_claims import acting, prepare_claims
 from jinyu.demo_credit import card_enterprises, grant_cards
+from jinyu.demo_financing import prepare_financing
 from jinyu.governance.contracts import LOAD_ORDER
 from jinyu.ingest import service as ingest
 from jinyu.migrate import upgrade
@@ -82,6 +83,7 @@ def prepare(settings: Settings) -> list[Credential]:
         )
         hospital = _org(session, OrgKind.HOSPITAL)
         files = prepare_claims(session, settings.key("pseudonym_key"), hospital, settings.data_dir / "claims")
+        chiefs = _financing(session, region, creds)
     console.print(f"  企业授权演示银行核验流水 / enterprises authorising the demo bank: {granted}")
     console.print(f"  产业链企业授权演示银行批量画像 / chain members authorising portraits: {chain_granted}")
     console.print(
@@ -90,8 +92,27 @@ def prepare(settings: Settings) -> list[Credential]:
     console.print(
         f"  即时结算样例 / discharges for {hospital.code} to settle: {', '.join(str(f) for f in files)}"
     )
+    console.print(
+        "  融资对接：客户经理、金融顾问与链长主办行 / financing: managers, consultant, chain chiefs "
+        + ", ".join(f"{chain}→{bank}" for chain, bank in chiefs.items())
+    )
     _write_credentials(creds_file, creds)
     return creds
+
+
+def _financing(session: Session, region: Path, creds: list[Credential]) -> dict[str, str]:
+    """Customer managers at an outlet of each demo bank, a consultant for the demo enterprise and chain chief
+    banks (`demo_financing`); the new users join the credentials."""
+    by_name = {c.username: c for c in creds}
+    operator = party.resolve_org(session, by_name["admin"].org_id)
+    banks = [party.resolve_org(session, by_name[n].org_id) for n in ("bank_risk", "bank2_risk")]
+    branch = by_name["bank_officer"].org_id
+    assert operator is not None and banks[0] is not None and banks[1] is not None
+    users, chiefs = prepare_financing(
+        session, region, operator, [b for b in banks if b], branch, by_name["enterprise"].org_id
+    )
+    creds += [Credential(name, pw, role, org.name, org.id) for name, pw, role, org in users]
+    return chiefs
 
 
 def _statement_consents(session: Session, region: Path, creds: list[Credential]) -> int:

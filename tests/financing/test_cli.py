@@ -7,6 +7,7 @@ import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -151,3 +152,20 @@ def test_products_from_the_command_line(store: dict[str, OrgOut]) -> None:
     assert refused.exit_code != 0 and refused.output.strip()
     listed = runner.invoke(app, ["financing", "products", "list", "--bank", store["bank"].id, "--json"])
     assert listed.exit_code == 0 and [p["code"] for p in json.loads(listed.output)] == ["KJD-01"]
+
+
+def test_a_demand_posted_twice_with_one_key_is_one_demand(store: dict[str, OrgOut]) -> None:
+    def post(purpose: str) -> Any:
+        return runner.invoke(
+            app,
+            ["financing", "demand", "--amount", "500000", "--term-months", "6", "--purpose", purpose,
+             "--bank", store["bank"].id, "--idempotency-key", "cli-1", "--as-user", "ent.wang",
+             "--password-stdin", "--json"],
+            input=PASSWORD + "\n",
+        )  # fmt: skip
+
+    first, again = post("采购"), post("采购")
+    assert first.exit_code == 0 and again.exit_code == 0, (first.output, again.output)
+    assert json.loads(again.output)["demand"]["id"] == json.loads(first.output)["demand"]["id"]
+    clash = post("扩产")
+    assert clash.exit_code == 1 and "Idempotency-Key: 该键已用于内容不同的需求" in clash.output

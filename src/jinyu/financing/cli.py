@@ -22,6 +22,7 @@ from jinyu.financing.calendars import load_calendar
 from jinyu.financing.cli_common import API_KEY, AS_USER, JSON, PASSWORD_STDIN, _who, app
 from jinyu.financing.rules import Action, RefusalReason
 from jinyu.financing.schemas import Assignment, DemandCreate, OrderOut, Redispatch, Security, Transition
+from jinyu.financing.service.demands import post_once
 
 __all__ = ["app", "cli_admin", "cli_products"]
 
@@ -48,6 +49,9 @@ def post_demand(
         [], "--bank", help="意向银行总行 id，可多次 / preferred bank id, repeatable"
     ),
     chain: str | None = typer.Option(None, help="产业链代码 / industrial chain code"),
+    idempotency_key: str | None = typer.Option(
+        None, "--idempotency-key", help="幂等键：重试不重复发布 / retry-safe key (per enterprise)"
+    ),
     as_user: str | None = AS_USER,
     api_key: str | None = API_KEY,
     password_stdin: bool = PASSWORD_STDIN,
@@ -61,7 +65,11 @@ def post_demand(
         security_note=security_note, preferred_bank_ids=bank, chain_code=chain,
     )  # fmt: skip
     with unit_of_work() as session:
-        posted = service.post_demand(session, principal, data, load_calendar(get_settings().data_dir))
+        posted, replayed = post_once(
+            session, principal, data, load_calendar(get_settings().data_dir), idempotency_key
+        )
+    if replayed and not json_out:
+        console.print("已发布过，返回原需求 / already posted with this key: the first demand")
     print_json(posted) if json_out else _show_order(posted.order, False)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.pagination import Limit, Offset, Page
@@ -37,6 +37,7 @@ from jinyu.financing.schemas import (
     Redispatch,
     Transition,
 )
+from jinyu.financing.service.demands import post_once
 from jinyu.financing.sla import WorkCalendar
 
 router = APIRouter(prefix="/financing", tags=["financing 融资对接"])
@@ -51,11 +52,21 @@ def _calendar(request: Request) -> WorkCalendar:
 def post_demand(
     data: DemandCreate,
     request: Request,
+    response: Response,
     session: SessionDep,
     principal: Principal = require(Perm.FINANCING_DEMAND),
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
 ) -> PostedDemand:
-    """企业发布融资需求，平台立即派单 / an enterprise posts a demand; its first work order is dispatched."""
-    return service.post_demand(session, principal, data, _calendar(request))
+    """企业发布融资需求，平台立即派单 / an enterprise posts a demand; its first work order is dispatched.
+    With `Idempotency-Key` (per enterprise): the same key and body again → 200 with the first demand and
+    `Idempotent-Replayed: true`; the same key with another body → 409 `idempotency_conflict`."""
+    posted, replayed = post_once(session, principal, data, _calendar(request), idempotency_key)
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return posted
 
 
 @router.get("/orders", response_model=Page[OrderOut])

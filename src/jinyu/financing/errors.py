@@ -53,3 +53,8 @@ class NoticeNotFound(NotFound):
 class CalendarYearInvalid(InvalidInput):
     code = "calendar_year_invalid"
     title = "节假日表无效 / Invalid holiday table"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    title = "幂等键已用于不同的请求 / Idempotency key already used for a different request"

@@ -21,6 +21,8 @@ from jinyu.core.db import Base, IdColumn, Money, UTCDateTime, new_id
 
 class FinancingDemand(Base):
     __tablename__ = "financing_demands"
+    # One demand per (enterprise, Idempotency-Key): a retried or concurrent post with the key finds this row.
+    __table_args__ = (UniqueConstraint("enterprise_id", "idempotency_key"),)
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
     enterprise_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -33,6 +35,8 @@ class FinancingDemand(Base):
     chain_code: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(IdColumn)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    request_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the canonical request body
 
 
 class WorkOrder(Base):

@@ -111,8 +111,10 @@ def post_demand(
     data: DemandCreate,
     calendar: WorkCalendar,
     now: dt.datetime | None = None,
+    idempotency: tuple[str, str] | None = None,
 ) -> PostedDemand:
-    """An enterprise posts a demand; the platform dispatches its first work order at once."""
+    """An enterprise posts a demand; the platform dispatches its first work order at once. `idempotency` is
+    (key, request hash) from `demands.post_once`: a clash on the key raises IntegrityError before anything else."""
     principal.require(Perm.FINANCING_DEMAND)
     if principal.org_kind != OrgKind.ENTERPRISE:
         raise PermissionDenied(detail="仅企业可发布融资需求 / only enterprises post financing demands")
@@ -137,8 +139,9 @@ def post_demand(
         chain_code=data.chain_code or enterprise.chain_code,
         created_by=principal.subject_id,
     )
-    session.add(demand)
-    session.flush()
+    demand.idempotency_key, demand.request_hash = idempotency or (None, None)
+    with session.begin_nested():  # a key taken meanwhile rolls back to here
+        session.add(demand)
     audit.record(
         session,
         principal,
