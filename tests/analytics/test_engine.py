@@ -39,6 +39,15 @@ def test_a_dataset_without_files_is_named_in_the_error(lake: Lake, duck: DuckDBE
         duck.run("accounts_of_bank_tree", head_code="H", limit=10, offset=0)
 
 
+def test_the_error_never_names_the_servers_files(lake: Lake, duck: DuckDBEngine) -> None:
+    """The detail reaches API clients: the lake's path goes to the server log only (docs/security.md)."""
+    load(lake, "accounts", [{"account_no": "A1"}])
+    with pytest.raises(NotFound) as caught:
+        duck.run("accounts_of_bank_tree", head_code="H", limit=10, offset=0)
+    assert str(lake.root) not in str(caught.value.detail)
+    assert "jinyu ingest-region" in str(caught.value.detail)
+
+
 def test_bad_parameters_fail_before_the_lake_is_touched(duck: DuckDBEngine) -> None:
     with pytest.raises(InvalidInput) as err:
         duck.run("accounts_of_owner", owner_id="E1", limit=-1, offset=0)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import ClassVar
 
 from jinyu.core.errors import JinyuError, NotFound
+
+log = logging.getLogger(__name__)
 
 
 class EngineUnavailable(JinyuError):
@@ -17,8 +20,11 @@ class EngineUnavailable(JinyuError):
 
 
 def missing_dataset(dataset: str, root: Path) -> NotFound:
-    """A query needs a dataset the lake has no files for (not loaded yet, or a typo in the SQL)."""
+    """A query needs a dataset the lake has no files for (not loaded yet, or a typo in the SQL).
+
+    The lake's path goes to the server log only: an answer never names the server's files (docs/security.md)."""
+    log.warning("analytics: dataset %s has no files under %s", dataset, root)
     return NotFound(
-        detail=f"数据湖中还没有数据集 {dataset} 的文件 / "
-        f"dataset {dataset!r} has no files in the lake yet ({root})"
+        detail=f"数据湖中还没有数据集 {dataset} 的文件，请先导入（jinyu ingest-region）/ "
+        f"dataset {dataset!r} has no files in the lake yet: load it first (jinyu ingest-region)"
     )
