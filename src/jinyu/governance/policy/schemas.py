@@ -35,6 +35,9 @@ class ApprovalOut(BaseModel):
     approved_by: str
     approver_org_id: str
     created_at: dt.datetime
+    revoked_at: dt.datetime | None = Field(default=None, description="提前撤销时间 / when revoked early")
+    revoked_by: str | None = None
+    revoke_reason: str | None = None
     in_force: bool = Field(description="当前是否有效 / in force now")
 
 
