@@ -18,8 +18,14 @@ __all__ = ["session", "session_factory", "world"]
 
 
 def _approve(world: dict, grant_id: str) -> str:
-    body = {"level": 5, "reason": "贷前审查需纳税明细", "valid_until": (utcnow() + dt.timedelta(days=30)).isoformat()}
-    made = world["client"].post(f"{API}/consents/{grant_id}/approvals", headers=world["h"]["supervisor"], json=body)
+    body = {
+        "level": 5,
+        "reason": "贷前审查需纳税明细",
+        "valid_until": (utcnow() + dt.timedelta(days=30)).isoformat(),
+    }
+    made = world["client"].post(
+        f"{API}/consents/{grant_id}/approvals", headers=world["h"]["supervisor"], json=body
+    )
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
 
@@ -42,7 +48,9 @@ def test_a_read_right_after_revocation_is_withheld_again(world: dict, session: S
     after = _summary(world, "bank")  # request 2, its own session: the approval no longer counts
     assert (after["tax_months"], after["tax_paid_12m"], after["sales_declared_12m"]) == (None, None, None)
     listed = client.get(f"{API}/consents/{grant_id}/approvals", headers=h["bank"]).json()
-    assert [(a["id"], a["in_force"], a["revoked_at"] is not None) for a in listed] == [(approval_id, False, True)]
+    assert [(a["id"], a["in_force"], a["revoked_at"] is not None) for a in listed] == [
+        (approval_id, False, True)
+    ]
     # Twice is a conflict; an approval under another grant's id is not found.
     assert client.post(url, headers=h["supervisor"], json=reason).status_code == 409
     other = _grant(world)

@@ -88,7 +88,15 @@ def test_refusals_are_readable_and_exit_non_zero(grant_id: str) -> None:
 
 
 def test_a_supervisor_revokes_an_approval_early(grant_id: str) -> None:
-    approve = ["policy", "approve", grant_id, "--reason", "贷前审查需纳税明细", *_as("cli_supervisor"), "--json"]
+    approve = [
+        "policy",
+        "approve",
+        grant_id,
+        "--reason",
+        "贷前审查需纳税明细",
+        *_as("cli_supervisor"),
+        "--json",
+    ]
     approval_id = json.loads(runner.invoke(app, approve, input=LOGIN).stdout)["id"]
     revoke = ["policy", "revoke-approval", grant_id, approval_id, "--reason", "贷款已结清"]
     refused = runner.invoke(app, [*revoke, *_as("cli_banker")], input=LOGIN)

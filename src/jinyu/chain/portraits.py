@@ -94,7 +94,9 @@ def portrait_batch(
                 "members": len(members),
                 "from": start,
                 "policy_version": policy_version(),
-                "approvals": {u: approvals[u] for u in exported[start : start + AUDIT_CHUNK] if u in approvals},
+                "approvals": {
+                    u: approvals[u] for u in exported[start : start + AUDIT_CHUNK] if u in approvals
+                },
             },
         )
     return PortraitBatchOut(

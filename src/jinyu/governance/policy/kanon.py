@@ -59,7 +59,9 @@ class Anonymized:
     rows: list[dict[str, Any]]  # the rows kept, quasi-identifiers at the granularity reached
     k: int
     suppressed: int  # rows left out: still in a group of fewer than k after generalising
-    generalised: Mapping[str, str]  # column -> the step it was coarsened to (columns left as they were absent)
+    generalised: Mapping[
+        str, str
+    ]  # column -> the step it was coarsened to (columns left as they were absent)
 
 
 def anonymize(

@@ -42,7 +42,9 @@ class ApprovalOut(BaseModel):
 
 
 class ApprovalRevoke(BaseModel):
-    reason: str = Field(min_length=4, max_length=500, description="提前撤销的理由 / why the approval ends early")
+    reason: str = Field(
+        min_length=4, max_length=500, description="提前撤销的理由 / why the approval ends early"
+    )
 
 
 class Disclosure(BaseModel):

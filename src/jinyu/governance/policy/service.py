@@ -116,5 +116,6 @@ def approved_level(
 def _out(row: LevelApproval, now: dt.datetime) -> ApprovalOut:
     names = [n for n in ApprovalOut.model_fields if n != "in_force"]
     return ApprovalOut(
-        **{n: getattr(row, n) for n in names}, in_force=in_force(row.valid_from, row.valid_until, now, row.revoked_at)
+        **{n: getattr(row, n) for n in names},
+        in_force=in_force(row.valid_from, row.valid_until, now, row.revoked_at),
     )
