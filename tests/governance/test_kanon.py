@@ -73,3 +73,33 @@ def test_small_cells_are_the_nonempty_ones_below_k() -> None:
 def test_k_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="k must be"):
         anonymize([], {}, 0)
+
+
+def test_the_contracts_name_the_quasi_identifiers() -> None:
+    from jinyu.governance.classification import quasi_identifiers
+    from jinyu.governance.contracts import CONTRACTS
+
+    assert quasi_identifiers(CONTRACTS["accounts"]) == {"opened_on": "date"}
+    assert quasi_identifiers(CONTRACTS["claim_visits"]) == {"setl_time": "date"}
+    assert quasi_identifiers(CONTRACTS["enterprises"]) == {}  # not about persons
+
+
+def test_the_policy_carries_k_and_the_suppression_share() -> None:
+    from jinyu.governance.policy.protect import current
+
+    assert (current().k_anonymity, current().k_max_suppressed) == (5, 0.05)
+
+
+@pytest.mark.parametrize("share", [1, -0.1, "5%", True])
+def test_a_bad_suppression_share_is_refused(share: object) -> None:
+    from importlib import resources
+
+    import yaml
+
+    from jinyu.core.auth import Role
+    from jinyu.governance.policy.rules import PolicyInvalid, parse
+
+    text = resources.files("jinyu.governance.policy").joinpath("policy.yaml").read_text(encoding="utf-8")
+    doc = yaml.safe_load(text) | {"k_max_suppressed": share}
+    with pytest.raises(PolicyInvalid, match="k_max_suppressed"):
+        parse(doc, [r.value for r in Role])

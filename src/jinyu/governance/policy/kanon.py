@@ -66,7 +66,7 @@ class Anonymized:
 
 def anonymize(
     rows: Sequence[Mapping[str, Any]], quasi: Mapping[str, str], k: int, max_suppressed: float = 0.05
-) -> Anonymized:
+) -> Anonymized:  # callers pass the policy's k_anonymity and k_max_suppressed
     """Rows at a granularity where every group of equal quasi-identifiers has at least k rows.
 
     `quasi` maps a column to its kind (`date`, `age`, `district`); `max_suppressed` is the share of rows the
