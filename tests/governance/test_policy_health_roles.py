@@ -11,14 +11,16 @@ from jinyu.chain.schemas import HealthOut
 from jinyu.core.auth import OrgKind, Principal, Role
 from jinyu.governance.policy.protect import Reader, protect
 
+NAME = "重庆甲乙科技有限公司"
+TAX = (Decimal("70.00"), Decimal("100.00"))
 RECORD = HealthOut(
     uscc="91500000MA5U000001",
-    name="重庆甲乙科技有限公司",
+    name=NAME,
     status="active",
     headcount_now=80,
     headcount_before=100,
-    tax_12m=Decimal("70.00"),
-    tax_prev_12m=Decimal("100.00"),
+    tax_12m=TAX[0],
+    tax_prev_12m=TAX[1],
     open_cases=0,
     paying_months=4,
     flags=["tax_drop"],
@@ -35,12 +37,12 @@ def seen(role: Role, kind: OrgKind, approved_level: int = 0) -> tuple[object, ..
 @pytest.mark.parametrize(
     ("role", "kind", "level", "expected"),
     [
-        (Role.REGULATOR_ANALYST, OrgKind.REGULATOR, 0, ("重庆甲乙科技有限公司", 80, Decimal("70.00"), Decimal("100.00"))),
-        (Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, 0, ("重庆甲乙科技有限公司", 80, None, None)),
-        (Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, 4, ("重庆甲乙科技有限公司", 80, None, None)),  # L4 < L5
-        (Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, 5, ("重庆甲乙科技有限公司", 80, Decimal("70.00"), Decimal("100.00"))),
-        (Role.ENTERPRISE_ADMIN, OrgKind.ENTERPRISE, 0, ("重庆甲乙科技有限公司", 80, Decimal("70.00"), Decimal("100.00"))),
-        (Role.DATA_PROVIDER, OrgKind.BUREAU, 5, ("重庆甲乙科技有限公司", None, None, None)),
+        (Role.REGULATOR_ANALYST, OrgKind.REGULATOR, 0, (NAME, 80, *TAX)),
+        (Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, 0, (NAME, 80, None, None)),
+        (Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, 4, (NAME, 80, None, None)),  # L4 < L5
+        (Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, 5, (NAME, 80, *TAX)),
+        (Role.ENTERPRISE_ADMIN, OrgKind.ENTERPRISE, 0, (NAME, 80, *TAX)),
+        (Role.DATA_PROVIDER, OrgKind.BUREAU, 5, (NAME, None, None, None)),
     ],
 )  # fmt: skip
 def test_the_same_health_record_by_role(
