@@ -105,11 +105,20 @@ def test_tax_sums_reach_a_bank_only_under_a_level5_approval(
     session.commit()
     grant = next(g for g in client.get("/api/v1/consents", headers=world["m1"]).json()["items"])
     until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
+    sup_h = login(client, sup.username)
     made = client.post(
         f"/api/v1/consents/{grant['id']}/approvals",
-        headers=login(client, sup.username),
+        headers=sup_h,
         json={"level": 5, "reason": "链上授信需纳税明细", "valid_until": until},
     )
     assert made.status_code == 201, made.text
     after = m1_health("bank")
     assert (after["tax_12m"], after["tax_prev_12m"]) == (regulator["tax_12m"], regulator["tax_prev_12m"])
+    # Revoked early: the next export withholds them again.
+    revoked = client.post(
+        f"/api/v1/consents/{grant['id']}/approvals/{made.json()['id']}/revoke",
+        headers=sup_h,
+        json={"reason": "授信已完成"},
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert m1_health("bank")["tax_12m"] is None
