@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from jinyu.web.pages import access, claims, consents, loans, overview, regulator, statements
+from jinyu.web.pages import access, bank, claims, consents, enterprise, loans, overview, regulator, statements
 
 router = APIRouter(include_in_schema=False)
-for module in (access, overview, regulator, claims, consents, loans, statements):
+for module in (access, overview, regulator, claims, consents, bank, enterprise, loans, statements):
     router.include_router(module.router)
 
 __all__ = ["router"]
