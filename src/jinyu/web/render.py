@@ -33,6 +33,9 @@ MENU: tuple[tuple[str, str, Perm], ...] = (
     ("/console/settlements", "settlements", Perm.CLAIM_READ),
     ("/console/registration", "registration", Perm.ENTERPRISE_REGISTER),
     ("/console/consents", "consents", Perm.CONSENT_READ),
+    ("/console/orders", "orders", Perm.FINANCING_READ),
+    ("/console/chains", "chains", Perm.CHAIN_READ),
+    ("/console/governance", "governance", Perm.GOVERNANCE_READ),
     ("/console/data-access", "data_access", Perm.ENTERPRISE_REGISTER),
     ("/console/audit", "audit", Perm.AUDIT_READ),
 )
