@@ -39,7 +39,7 @@ def test_chain_page_shows_flows_core_loans_and_contagion(
     page = client.get("/console/chains", params=window)
     assert page.status_code == 200, page.text
     flows = page.text.split('id="segment-flows"')[1].split("</table>")[0]
-    assert "<td>2024-03</td><td>panels</td><td>materials</td><td class=\"num\">2</td>" in flows
+    assert '<td>2024-03</td><td>panels</td><td>materials</td><td class="num">2</td>' in flows
     assert "¥1,000,000.00" in flows
     core = page.text.split('id="core-enterprises"')[1].split("</table>")[0]
     assert "¥1,016,384.00" in core  # 600,000 + 400,000 + 50,000 × 0.8^5
