@@ -486,7 +486,10 @@ RELATED_PARTIES = Contract(
             required=False,
         ),
     ),
-    key=("owner_uscc", "related_id", "relation", "source"),
+    # bank_code is part of the key: two banks declaring the same relation are two declarations (each sees
+    # only its own); without it the second bank's row was refused as an existing key. Empty for the
+    # registry: null keys compare equal at ingestion (pipeline._key_text, Lake.existing_keys_mask).
+    key=("owner_uscc", "related_id", "relation", "source", "bank_code"),
     sort_by=("owner_uscc",),
     references={"owner_uscc": "enterprises.uscc", "bank_code": "banks.org_code"},
     provided_by=BANK_KINDS | BUREAUS,
