@@ -338,7 +338,11 @@ TRANSFERS = Contract(
         col("amount", D, SEN, "金额（元）/ amount, yuan", min_value=0.01),
         col("currency", S, PUB, "币种 / currency", choices=("CNY",)),
         col(
-            "channel", S, INT, "渠道 / channel", choices=("counter", "online", "mobile", "batch", "internal")
+            "channel",
+            S,
+            INT,
+            "渠道（reversal：冲正/退款）/ channel (reversal: a reversal or refund)",
+            choices=("counter", "online", "mobile", "batch", "internal", "reversal"),
         ),
         col("memo", S, SEN, "摘要 / memo", required=False),
     ),

@@ -22,6 +22,7 @@ so only the months of the window are read.
     tracing_special_accounts          accounts of stop and prohibited categories (loan-independent)
     tracing_hop_{policy}              one hop of a frontier: traced parts per (loan, src, dst), and hubs
     tracing_accounts                  category and owner industry of the accounts shown as evidence
+    tracing_pair_transfers            transfers between account pairs (the refund rule's candidates)
 
 with mode `return_flow` or `misuse` and policy `pro_rata` or `fifo`.
 """
@@ -33,6 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jinyu.analytics import Engine, Month, Query, register
+from jinyu.risk.tracing.refunds_sql import PAIR_TRANSFERS as _PAIR_TRANSFERS
 from jinyu.risk.tracing.related_sql import LINKED_RANKS as _LINKED_RANKS
 from jinyu.risk.tracing.related_sql import OPTIONAL as _OPTIONAL
 from jinyu.risk.tracing.related_sql import RELATED as _RELATED
@@ -403,6 +405,21 @@ ORDER BY a.account_no
     )
 )
 
+register(
+    Query(
+        name="tracing_pair_transfers",
+        sql=_PAIR_TRANSFERS,
+        params={
+            "pairs": str,
+            "from_ts": dt.datetime,
+            "to_ts": dt.datetime,
+            "from_month": Month,
+            "to_month": Month,
+        },
+        description="账户对之间的交易（退款识别）/ transfers between account pairs, for the refund rule",
+    )
+)
+
 
 # -- callers ----------------------------------------------------------------------------------------------
 
@@ -437,3 +454,23 @@ def accounts(engine: Engine, account_nos: list[str]) -> list[dict[str, Any]]:
     if not account_nos:
         return []
     return list(engine.run("tracing_accounts", accounts=LIST_SEPARATOR.join(account_nos)).to_pylist())
+
+
+def pair_transfers(
+    engine: Engine,
+    pairs: list[tuple[str, str]],
+    window: tuple[dt.datetime, dt.datetime],
+    months: tuple[str, str],
+) -> list[dict[str, Any]]:
+    """Transfers src -> dst for each (src, dst) of `pairs` within `window` (inclusive)."""
+    if not pairs:
+        return []
+    text = LIST_SEPARATOR.join(f"{a}{FIELD_SEPARATOR}{b}" for a, b in pairs)
+    params = {
+        "pairs": text,
+        "from_ts": window[0],
+        "to_ts": window[1],
+        "from_month": months[0],
+        "to_month": months[1],
+    }
+    return list(engine.run("tracing_pair_transfers", **params).to_pylist())

@@ -30,6 +30,7 @@ from jinyu.risk.tracing.schemas import (
     BatchRow,
     BatchSummary,
 )
+from jinyu.risk.tracing.service import refund
 from jinyu.risk.tracing.service.base import (
     BATCH_METHOD,
     CHUNK_LOANS,
@@ -200,7 +201,11 @@ def trace_batch(
                 for loan in chunk
             ]
             source = hop_source(stores, resident, request.policy, first_month, to_month)
-            for key, result in rules.trace_many(source, starts, settings_for(request)).items():
+            traces = rules.trace_many(source, starts, settings_for(request))
+            if mode == "return_flow":  # refunds are not return flow (service.refund)
+                window = (first, last + dt.timedelta(days=request.window_days))
+                traces = refund.apply_many(stores.engine, traces, window, (first_month, to_month))
+            for key, result in traces.items():
                 found[mode][key] = result.nodes
         done += len(chunk)
         if progress:
@@ -228,6 +233,7 @@ def batch_row(
 ) -> BatchRow:
     loan_id, fen = str(loan["loan_id"]), fen_of(loan["amount"])
     row: dict[str, Any] = {"returned_amount": None, "returned_share": None, "first_return_hops": None}
+    row |= {"refunded_amount": None}
     row |= {"return_verdict": None, "misused_amount": None, "misused_share": None}
     row |= {"top_misuse": None, "misuse_rule": None, "misuse_verdict": None}
     verdicts = []
@@ -241,6 +247,13 @@ def batch_row(
             "returned_share": rules.share(amount, fen),
             "first_return_hops": min((int(r["hop"]) for r in returned), default=None),
             "return_verdict": verdict,
+            "refunded_amount": rules.yuan(
+                sum(
+                    int(r["traced"])
+                    for r in found.get("return_flow", {}).get(loan_id, [])
+                    if r["kind"] == "refund"
+                )
+            ),
         }
     if "misuse" in request.analyses:
         purpose = str(loan["declared_purpose"])
