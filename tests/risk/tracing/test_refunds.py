@@ -84,8 +84,9 @@ def test_each_transfer_is_matched_once_closest_amount_first() -> None:
 def _row(
     hop: int, account: str, kind: str, fen: int, first: float, last: float, src: str | None = None
 ) -> dict[str, Any]:
+    at = (T0 + dt.timedelta(days=first), T0 + dt.timedelta(days=last))
     return {"hop": hop, "src": src, "account": account, "kind": kind, "traced": fen,
-            "first_ts": T0 + dt.timedelta(days=first), "last_ts": T0 + dt.timedelta(days=last), "txn_count": 1}  # fmt: skip
+            "first_ts": at[0], "last_ts": at[1], "txn_count": 1}  # fmt: skip
 
 
 def test_split_moves_the_refunded_part_of_a_mixed_edge() -> None:
