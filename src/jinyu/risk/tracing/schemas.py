@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 Policy = Literal["pro_rata", "fifo"]
+Pool = Literal["today", "balance"]
 Analysis = Literal["return_flow", "misuse"]
 Verdict = Literal["risky", "attention", "clean"]
 ANALYSES: tuple[Analysis, ...] = ("return_flow", "misuse")
@@ -18,6 +19,11 @@ class TraceParams(BaseModel):
     """追踪参数 / how to trace. Defaults: pro rata, 3 hops, 30 days, dust 1,000 yuan."""
 
     policy: Policy = Field("pro_rata", description="传播策略 / propagation policy: pro_rata | fifo")
+    pool: Pool = Field(
+        "today",
+        description="比例法的资金池 / pro rata's pool: today (money that moved through the account in the window) | "
+        "balance (plus the money already there: balance of record rolled forward to the arrival); fifo ignores it",
+    )
     max_hops: int = Field(3, ge=1, le=6, description="最大跳数 / hops to follow (1-6)")
     window_days: int = Field(30, ge=1, le=180, description="时间窗口（天）/ days after disbursement (1-180)")
     dust: Decimal = Field(

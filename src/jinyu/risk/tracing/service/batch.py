@@ -55,6 +55,7 @@ from jinyu.risk.tracing.service.base import (
 )
 from jinyu.risk.tracing.service.lake import (
     context_sets,
+    hop_policy,
     settings_for,
     shell_params,
     special_accounts,
@@ -98,7 +99,8 @@ def run_batch(
             detail=f"{len(loans)} 笔贷款超过上限 {MAX_BATCH_LOANS}，请缩短期间 / {len(loans)} loans exceed "
             f"{MAX_BATCH_LOANS}: shorten the period"
         )
-    index = resident_index(stores)  # one source for the whole batch
+    # one source for the whole batch; the balance pool runs on the lake (no balances resident yet)
+    index = resident_index(stores) if hop_policy(request) == request.policy else None
     found = trace_batch(stores, node, loans, request, start, end, progress, index=index)
     matrix = purposes.in_force(session)
     rows = [batch_row(loan, found, request, matrix) for loan in loans]
@@ -175,6 +177,8 @@ def trace_batch(
 
     Hops use `index` (the resident transfer index; "auto": the stores' current one if built) or the lake."""
     resident = resident_index(stores) if index == "auto" else index
+    if hop_policy(request) != request.policy:  # the balance pool runs on the lake (no balances resident yet)
+        resident = None
     found: Found = defaultdict(dict)
     special = special_accounts(stores)
     chunks = chunks_of(loans)
@@ -200,7 +204,7 @@ def trace_batch(
                 start_for(loan, mode, *sets.get(str(loan["loan_id"]), (RelatedSet(), {})), special)
                 for loan in chunk
             ]
-            source = hop_source(stores, resident, request.policy, first_month, to_month)
+            source = hop_source(stores, resident, hop_policy(request), first_month, to_month)
             traces = rules.trace_many(source, starts, settings_for(request))
             if mode == "return_flow":  # refunds are not return flow (service.refund)
                 window = (first, last + dt.timedelta(days=request.window_days))

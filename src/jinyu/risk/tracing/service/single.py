@@ -57,6 +57,7 @@ from jinyu.risk.tracing.service.lake import (
     Shells,
     context_params,
     context_sets,
+    hop_policy,
     settings_for,
     special_accounts,
     start_for,
@@ -219,8 +220,8 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
     related, shells = context_sets(context).get(str(loan["loan_id"]), (RelatedSet(), {}))
     special = special_accounts(stores)
     start = start_for(loan, mode, related, shells, special)
-    index = resident_index(stores)
-    source = hop_source(stores, index, params.policy, *months)
+    index = resident_index(stores) if hop_policy(params) == params.policy else None  # balance pool: lake
+    source = hop_source(stores, index, hop_policy(params), *months)
     result = rules.trace_many(source, [start], settings_for(params))[start.key]
     found: list[refunds.Refund] = []
     if mode == "return_flow":  # a refund reaching a related account would otherwise be return flow
