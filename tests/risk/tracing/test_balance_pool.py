@@ -1,6 +1,6 @@
 """Pro rata's two pools, hand-computed (the worked example of docs/risk-tracing.md, "Pools").
 
-The borrower (account O) receives a 1,000,000 loan on day 0 and pays supplier S 400,000 on day 1. S's balance
+The borrower (account OWN) receives a 1,000,000 loan on day 0 and pays supplier S 400,000 on day 1. S's balance
 of record is 600,000 as of day -10; since then it received 100,000 (day -5) and paid 300,000 (day -3), so it
 held 400,000 when the traced money arrived. After it, S pays the borrower's legal representative R 200,000
 (day 2) and 100,000 (day 3), and nothing else comes in.
@@ -34,7 +34,7 @@ from .lake import SH, table, write
 KEY = b"k" * 32
 T0 = dt.datetime(2024, 3, 11, 10, 0, tzinfo=SH)
 BORROWER, SUPPLIER, REP = "91500000POOLSS0001", "91500000POOLSS0002", "pt_rep_pool"
-O, S, R, X = "9001", "9002", "9003", "9004"  # X: an unrelated customer of S
+OWN, S, R, X = "9001", "9002", "9003", "9004"  # X: an unrelated customer of S
 
 
 def _at(days: float) -> str:
@@ -55,7 +55,7 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                for u, rep in ents.items()]  # fmt: skip
     activity = [{"uscc": u, "period": "2024-01"} for u in ents]
     owners = (
-        (O, "enterprise", BORROWER),
+        (OWN, "enterprise", BORROWER),
         (S, "enterprise", SUPPLIER),
         (R, "person", REP),
         (X, "person", "pt_x"),
@@ -66,7 +66,7 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
          "currency": "CNY"}
         for a, t, u in owners
     ]  # fmt: skip
-    loans = [{"loan_id": "LP", "bank_code": "B1", "borrower_uscc": BORROWER, "disbursement_account": O,
+    loans = [{"loan_id": "LP", "bank_code": "B1", "borrower_uscc": BORROWER, "disbursement_account": OWN,
               "amount": "1000000.00", "disbursed_at": T0.isoformat(), "term_months": 12,
               "declared_purpose": "working_capital"}]  # fmt: skip
 
@@ -77,7 +77,7 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
     transfers = [
         tx("P1", -5, X, S, "100000.00"),  # before the loan: S's balance moves
         tx("P2", -3, S, X, "300000.00"),
-        tx("T1", 1, O, S, "400000.00"),
+        tx("T1", 1, OWN, S, "400000.00"),
         tx("T2", 2, S, R, "200000.00"),
         tx("T3", 3, S, R, "100000.00"),
     ]
@@ -94,7 +94,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[service.Stores]
     lake = Lake(root)
     write(lake, _rows())
     balances = [{"account_no": S, "as_of": AS_OF.isoformat(), "balance": "600000.00", "currency": "CNY"},
-                {"account_no": O, "as_of": AS_OF.isoformat(), "balance": "0.00", "currency": "CNY"}]  # fmt: skip
+                {"account_no": OWN, "as_of": AS_OF.isoformat(), "balance": "0.00", "currency": "CNY"}]  # fmt: skip
     contract = CONTRACTS["opening_balances"]
     lake.append("opening_balances", table("opening_balances", balances), "OB", partition_by=None,
                 sort_by=contract.sort_by)  # fmt: skip
@@ -113,7 +113,7 @@ def test_the_reference_ledger_rolls_the_balance_forward() -> None:
     at = lambda d: (T0 + dt.timedelta(days=d)).astimezone(dt.UTC)  # noqa: E731
     ledger = rules.Ledger(
         [rules.Transfer("P1", at(-5), X, S, 100_000), rules.Transfer("P2", at(-3), S, X, 300_000),
-         rules.Transfer("T1", at(1), O, S, 400_000)],
+         rules.Transfer("T1", at(1), OWN, S, 400_000)],
         {S: [(dt.datetime.combine(AS_OF, dt.time(0), SH).astimezone(dt.UTC), 600_000)]},
     )  # fmt: skip
     node = rules.Frontier("LP", S, 400_000, at(1), False, at(30))
