@@ -213,7 +213,7 @@ def enroll(
             session,
             _acting(session, OrgKind.INSURER, insurer),
             EnrollmentIn(product_code=product, certno=SecretStr(certno), pre_existing=pre_existing),
-            get_settings().key("pseudonym_key"),
+            get_settings().pseudonym_keys(),
         )
     print_json(out) if json_out else console.print(f"{out.id_masked} → {out.product_code} ({out.status})")
 
@@ -234,7 +234,7 @@ def eligibility(
             session,
             _as(session, insurer, hospital),
             EligibilityIn(certno=SecretStr(certno), on=day),
-            get_settings().key("pseudonym_key"),
+            get_settings().pseudonym_keys(),
         )
     if json_out:
         print_json(out)
@@ -269,7 +269,7 @@ def settle(
     data = _model(SettleIn, _read_json(file))
     with unit_of_work() as session:
         who = _settler(session, hospital, pharmacy)
-        out = service.settle(session, who, data, get_settings().key("pseudonym_key"))
+        out = service.settle(session, who, data, get_settings().pseudonym_keys())
     if json_out:
         print_json(out.settlement)
         return
