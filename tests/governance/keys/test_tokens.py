@@ -79,6 +79,6 @@ def test_a_readable_keyring_is_refused(tmp_path: Path, target: str, mode: int) -
     keys = _private_dir(tmp_path)
     pseudokeys.save(keys, pseudokeys.with_new_version(Keyring({1: K1})))
     os.chmod(keys / pseudokeys.KEYRING_FILE if target == "file" else keys, mode)
-    with pytest.raises(KeyringError, match="mode 0[67]00") as err:
+    with pytest.raises(KeyringError, match=r"mode 0[67]00") as err:
         pseudokeys.load(keys, K1)
     assert K1.decode() not in str(err.value)
