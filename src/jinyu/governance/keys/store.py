@@ -35,14 +35,27 @@ def count_older(session: Session, metadata: MetaData, target: int) -> dict[str, 
 def rewrite(session: Session, metadata: MetaData, ring: Keyring, target: int) -> dict[str, int]:
     """Carry every older token to `target`, in the caller's transaction; rows changed per column.
 
-    Idempotent: tokens already at `target` are not touched, so a re-run after a crash changes nothing twice.
-    The mapping is one-to-one, so unique constraints over a token column still hold."""
+    Rows are updated by primary key (token columns are mostly not indexed: matching by old value scanned the
+    table once per distinct token). Idempotent: tokens already at `target` are not touched, so a re-run after
+    a crash changes nothing twice. The mapping is one-to-one, so unique constraints over a token column hold."""
     changed = {}
     for table, column in pseudonym_columns(metadata):
-        older = _older(session, column, target)
-        if older:
-            stmt = update(table).where(column == bindparam("old")).values({column.name: bindparam("new")})
-            moves = [{"old": v, "new": advance(ring, v, target)} for v in older]
+        keys = list(table.primary_key.columns)
+        rows = session.execute(select(*keys, column).where(column.is_not(None))).all()
+        moves = []
+        for row in rows:
+            token = row[-1]
+            version = token_version(token)
+            if version is not None and version < target:
+                moves.append(
+                    {
+                        **{f"k_{k.name}": v for k, v in zip(keys, row, strict=False)},
+                        "new": advance(ring, token, target),
+                    }
+                )
+        if moves:
+            where = [k == bindparam(f"k_{k.name}") for k in keys]
+            stmt = update(table).where(*where).values({column.name: bindparam("new")})
             session.connection().execute(stmt, moves)
-        changed[f"{table.name}.{column.name}"] = sum(older.values())
+        changed[f"{table.name}.{column.name}"] = len(moves)
     return changed
