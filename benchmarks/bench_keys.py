@@ -86,7 +86,9 @@ def token_micros(keys: object, n: int = 20_000) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", default="medium", choices=["small", "medium", "large"])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
