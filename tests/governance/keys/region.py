@@ -22,6 +22,7 @@ from jinyu.analytics.serving import ServingEngine
 from jinyu.consent import service as consent
 from jinyu.consent.rules import Purpose, Scope
 from jinyu.consent.schemas import GrantCreate
+from jinyu.core import pseudokeys
 from jinyu.core.auth import OrgKind, Principal, Role
 from jinyu.core.clock import utcnow
 from jinyu.core.privacy import PERSON_DOMAIN, advance, pseudonymize, token_version
@@ -63,8 +64,6 @@ class Region:
     serving: ServingEngine
 
     def ring(self) -> Keyring:
-        from jinyu.core import pseudokeys
-
         return pseudokeys.load(self.keys_dir, KEY1)
 
 

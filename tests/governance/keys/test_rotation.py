@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -83,8 +84,6 @@ def test_every_stored_token_is_rewritten(session: Session, region: Region) -> No
     _rotate(session, region)
     joins = token_joins(region.lake_root)
     assert joins and all(token_version(str(v)) in (None, 2) for row in joins for v in row)
-    import pyarrow.parquet as pq
-
     for dataset, columns in lakefiles.token_columns().items():
         for path in (region.lake_root / dataset).rglob("*.parquet"):
             table = pq.read_table(path, columns=[c for c in columns if c in pq.read_schema(path).names])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,6 @@ from jinyu.core.pseudokeys import Keyring
 from jinyu.governance.contracts import CONTRACTS, Protect
 
 ROW_GROUP_ROWS = 122_880  # as the lake writes them, so both engines keep skipping row groups
-Progress = Callable[[int], None]  # rows done since the last call
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,6 @@ class RotationOut(RotationPlanOut):
     audit_id: str | None = None
 
 
-class TranslateIn(BaseModel):
-    token: str = Field(min_length=3, max_length=40, description="a pseudonym of any version")
-
-
 class TranslateOut(BaseModel):
     token: str
     version: int
