@@ -139,7 +139,7 @@ def enroll(
             session,
             caller,
             EnrollmentIn(product_code=product, certno=SecretStr(certno), pre_existing=pre_existing),
-            get_settings().key("pseudonym_key"),
+            get_settings().pseudonym_keys(),
         )
     print_json(out) if json_out else console.print(f"{out.id_masked} → {out.product_code} ({out.status})")
 
@@ -162,7 +162,7 @@ def eligibility(
             session,
             caller,
             EligibilityIn(certno=SecretStr(certno), on=day),
-            get_settings().key("pseudonym_key"),
+            get_settings().pseudonym_keys(),
         )
     if json_out:
         print_json(out)
@@ -196,7 +196,7 @@ def settle(
     data = cli_ledger.model(SettleIn, cli_ledger.read_json(file))
     caller = who(as_user, api_key, password_stdin)
     with unit_of_work() as session:
-        out = service.settle(session, caller, data, get_settings().key("pseudonym_key"))
+        out = service.settle(session, caller, data, get_settings().pseudonym_keys())
     if json_out:
         print_json(out.settlement)
         return

@@ -73,7 +73,7 @@ def _params(
 def _stores(settings: Settings) -> Iterator[service.Stores]:
     engine = DuckDBEngine(settings.lake_dir)
     try:
-        yield service.Stores(engine, settings.lake_dir, settings.key("pseudonym_key"))
+        yield service.Stores(engine, settings.lake_dir, settings.pseudonym_keys())
     finally:
         engine.close()
 

@@ -70,7 +70,7 @@ def submit_registration(
     except ValidationError:
         message = "请填写法定代表人姓名 / give the legal representative's name"
         raise InvalidInput(detail=message, fields=[FieldError("legal_rep_name", message)]) from None
-    party.submit_registration(session, principal, data, request.app.state.settings.key("pseudonym_key"))
+    party.submit_registration(session, principal, data, request.app.state.settings.pseudonym_keys())
     return finish(RedirectResponse("/console/registration", status_code=303), request, seen)
 
 

@@ -26,7 +26,7 @@ def stores(request: Request) -> tracing.Stores:
     return tracing.Stores(
         request.app.state.analytics,
         settings.lake_dir,
-        settings.key("pseudonym_key"),
+        settings.pseudonym_keys(),
         flows=shared_indexes(),
         serving=shared_engine(settings.lake_dir),
     )
