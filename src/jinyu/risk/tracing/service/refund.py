@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from jinyu.analytics import Engine
+from jinyu.core.privacy import Keys
 from jinyu.risk.tracing import queries, refunds, rules
 from jinyu.risk.tracing.related import RelatedSet, view
 from jinyu.risk.tracing.schemas import RefundAccount, RefundLine
@@ -40,7 +41,7 @@ def apply(
     return refunds.split(trace, pair_movements(engine, pairs, window, months))
 
 
-def lines(found: list[refunds.Refund], related: RelatedSet, key: bytes, loan_fen: int) -> list[RefundLine]:
+def lines(found: list[refunds.Refund], related: RelatedSet, key: Keys, loan_fen: int) -> list[RefundLine]:
     out = []
     for r in sorted(found, key=lambda r: (-r.amount, r.hop, r.payee)):
         payer, payee = view(r.payer, related, key), view(r.payee, related, key)
