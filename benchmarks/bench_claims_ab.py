@@ -7,8 +7,8 @@ PYTHONPATH (the same load, calibration and checks; the baseline's own product sa
 baseline, current, baseline, current...; the summary gives per phase the median of each side and their ratio
 (current / baseline) for CPU per settlement, row writes and commits per settlement, throughput and latency.
 
-Usage: uv run python benchmarks/bench_claims_ab.py [--baseline 19daf9d] [--pairs 2] [--out claims-settle-ab-issue20.json]
-       [-- any bench_claims.py options, e.g. --seconds 20 --rate 300 --persons 2000]
+Usage: uv run python benchmarks/bench_claims_ab.py [--baseline 19daf9d] [--pairs 2]
+       [--out claims-settle-ab-issue20.json] [-- bench_claims.py options: --seconds 20 --persons 2000]
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ FIGURES = {  # name -> path inside a phase
 
 
 def _export(commit: str, into: Path) -> None:
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
+    )
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     shutil.copytree(HERE, into / "benchmarks", ignore=shutil.ignore_patterns("results", "__pycache__"))
 
@@ -86,7 +88,9 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--baseline", default="19daf9d")
     parser.add_argument("--pairs", type=int, default=2)
     parser.add_argument("--out", default="claims-settle-ab-issue20.json")
@@ -95,7 +99,8 @@ def main() -> None:
     current = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
-    dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "src"], capture_output=True, text=True).stdout.strip())
+    status = ["git", "-C", str(ROOT), "status", "--porcelain", "src"]
+    dirty = bool(subprocess.run(status, capture_output=True, text=True).stdout.strip())
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "baseline"

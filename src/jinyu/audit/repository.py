@@ -176,10 +176,8 @@ def journaled(session: Session, limit: int) -> list[dict[str, Any]]:
 
 def seal_rows(session: Session, links: list[dict[str, Any]], head: ChainHead) -> None:
     """Link journaled entries (`id`, `seq`, `prev_hash`, `hash` each) and move the head onto the last one."""
-    if pipeline.available(session):
-        sealed = _seal_rows_pg(session, links)
-    else:
-        sealed = _seal_rows_core(session, links)
+    on_pg = pipeline.available(session)
+    sealed = _seal_rows_pg(session, links) if on_pg else _seal_rows_core(session, links)
     if sealed not in (-1, len(links)):
         # Only the head's holder seals; a row sealed behind its back means two sealers forked the chain.
         raise AuditAppendConflict(detail="journaled entries sealed concurrently / 日志条目被并发封存")

@@ -251,11 +251,16 @@ def _with_ctes(statements: list[Statement]) -> Statement:
     parts: list[str] = []
     values: list[Any] = []
     for sql, params in statements:
-        offset = len(values)
-        parts.append(_PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + offset}", sql) if offset else sql)
+        parts.append(_renumbered(sql, len(values)))
         values.extend(params[0])
     ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(parts[:-1]))
     return f"WITH {ctes} {parts[-1]}", [values]
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    if not offset:
+        return sql
+    return _PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
 
 
 def values_sql(head: str, width: int, rows: int, tail: str = "", casts: Sequence[str] = ()) -> str:
