@@ -4,10 +4,10 @@ Why: this machine's speed moves with whatever else runs on it (2 cores shared), 
 with one measured minutes apart. The baseline's `src/` is exported (`git archive`) to a temporary directory with
 this tree's `benchmarks/` beside it, and each run is `bench_claims.py` from there with that `src/` first on
 PYTHONPATH (the same load, calibration and checks; the baseline's own product sample). Runs alternate
-baseline, current, baseline, current...; the summary gives per phase the median of each side and their ratio
+baseline(s), current, baseline(s), current...; the summary gives per phase the median of each side and their ratio
 (current / baseline) for CPU per settlement, row writes and commits per settlement, throughput and latency.
 
-Usage: uv run python benchmarks/bench_claims_ab.py [--baseline 19daf9d] [--pairs 2]
+Usage: uv run python benchmarks/bench_claims_ab.py [--baseline 19daf9d [--baseline main]] [--pairs 2]
        [--out claims-settle-ab-issue20.json] [-- bench_claims.py options: --seconds 20 --persons 2000]
 """
 
@@ -67,20 +67,21 @@ def _figure(phase: dict[str, Any] | None, path: tuple[str, ...]) -> float | None
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def summary(runs: list[dict[str, Any]], baseline: str) -> dict[str, Any]:
+    """Per phase and figure: the medians of `baseline`'s runs and of the current tree's, and their ratio."""
     out: dict[str, Any] = {}
     for phase in PHASES:
         rows: dict[str, Any] = {}
         for name, path in FIGURES.items():
             sides = {}
-            for variant in ("baseline", "current"):
+            for variant in (baseline, "current"):
                 values = [
                     v
                     for r in runs
                     if r["variant"] == variant and (v := _figure(r["result"].get(phase), path)) is not None
                 ]
                 sides[variant] = round(statistics.median(values), 3) if values else None
-            base, cur = sides["baseline"], sides["current"]
+            base, cur = sides[baseline], sides["current"]
             ratio = round(cur / base, 3) if base and cur is not None else None
             rows[name] = {"baseline_median": base, "current_median": cur, "current_over_baseline": ratio}
         out[phase] = rows
@@ -91,7 +92,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--baseline", default="19daf9d")
+    parser.add_argument(
+        "--baseline", action="append", help="a commit to compare with (repeatable; default 19daf9d)"
+    )
     parser.add_argument("--pairs", type=int, default=2)
     parser.add_argument("--out", default="claims-settle-ab-issue20.json")
     parser.add_argument("extra", nargs="*", help="options for bench_claims.py (after --)")
@@ -101,16 +104,18 @@ def main() -> None:
     ).stdout.strip()
     status = ["git", "-C", str(ROOT), "status", "--porcelain", "src"]
     dirty = bool(subprocess.run(status, capture_output=True, text=True).stdout.strip())
+    baselines = args.baseline or ["19daf9d"]
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "baseline"
-        base.mkdir()
-        _export(args.baseline, base)
+        sides = []
+        for n, commit in enumerate(baselines):
+            base = Path(tmp) / f"baseline-{n}"
+            base.mkdir()
+            _export(commit, base)
+            sides.append((commit, base / "benchmarks", base / "src"))
+        sides.append(("current", HERE, ROOT / "src"))
         for pair in range(1, args.pairs + 1):
-            for variant, bench_dir, src in (
-                ("baseline", base / "benchmarks", base / "src"),
-                ("current", HERE, ROOT / "src"),
-            ):
+            for variant, bench_dir, src in sides:
                 result = _run(bench_dir, src, Path(tmp) / f"{variant}-{pair}.json", args.extra)
                 runs.append({"variant": variant, "pair": pair, "result": result})
                 print(f"pair {pair} {variant}: done", flush=True)
@@ -118,11 +123,11 @@ def main() -> None:
 
     document = {
         "benchmark": "claims instant settlement, A/B in one sitting (bench_claims_ab.py)",
-        "baseline_commit": args.baseline,
+        "baseline_commits": baselines,
         "current_commit": current + ("+uncommitted" if dirty else ""),
         "bench_options": args.extra,
         "machine": machine_info(),
-        "summary_medians": summary(runs),
+        "summary_medians": {b: summary(runs, b) for b in baselines},
         "runs": runs,
     }
     target = Path(args.out) if Path(args.out).is_absolute() else HERE / "results" / args.out

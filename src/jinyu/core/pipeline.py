@@ -12,11 +12,10 @@ come out as the SQLAlchemy exceptions the session would have raised.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 import psycopg
@@ -42,7 +41,7 @@ class Rows:
 
     key: Hashable
     rows: list[Any]
-    render: Callable[[list[Any]], Statement]
+    render: Callable[[list[Any], int], Statement]  # (rows, placeholders before them) -> statement
 
 
 Queued = Statement | Rows
@@ -178,7 +177,7 @@ def batched_writes(session: Session, *, then_commit: bool = False) -> Iterator[N
     finally:
         session.info.pop(_BATCH, None)
     # not reached when the block raised: what it queued is dropped with it
-    statements = merged(coalesce(queued))
+    statements = merged(queued)
     if then_commit and not (session.new or session.dirty or session.deleted):
         statements.append(("COMMIT", [{}]))
     if statements:
@@ -195,6 +194,10 @@ def coalesce(queued: Sequence[Queued]) -> list[Statement]:
 
     The first appearance keeps the order that matters (a settlement's row before the entries that refer to
     it: every settlement queues its tables in the same order)."""
+    return [item.render(item.rows, 0) if isinstance(item, Rows) else item for item in _gathered(queued)]
+
+
+def _gathered(queued: Sequence[Queued]) -> list[Rows | Statement]:
     merged: dict[Hashable, Rows] = {}
     order: list[Rows | Statement] = []
     for item in queued:
@@ -206,77 +209,70 @@ def coalesce(queued: Sequence[Queued]) -> list[Statement]:
             known.rows.extend(item.rows)
         else:
             order.append(item)
-    return [item.render(item.rows) if isinstance(item, Rows) else item for item in order]
+    return order
 
 
-_PLACEHOLDER = re.compile(r"\$(\d+)")
-
-
-def merged(statements: list[Statement]) -> list[Statement]:
-    """Runs of consecutive positional writes (`Rows` rendered: INSERT, upsert, UPDATE ... FROM VALUES) as one
-    statement of data-modifying CTEs, `WITH w0 AS (first), w1 AS (second) last`, their placeholders numbered on.
+def merged(queued: Sequence[Queued]) -> list[Statement]:
+    """`coalesce`, and then each run of consecutive `Rows` (INSERT, upsert, UPDATE ... FROM VALUES) as one
+    statement of data-modifying CTEs, `WITH w0 AS (first), w1 AS (second) last`, placeholders numbered on.
 
     Why: each statement costs a Parse/Bind/Execute on the server and a send-and-poll cycle in psycopg's
     pipeline, whatever its size; a settlement's rows are ~9 statements (profiled: the statements, not the rows,
     were most of the write round trip's CPU on both sides). One statement runs its parts on one snapshot and
     checks foreign keys at its end, so a row may refer to one written by an earlier part; none of these writes
     reads what another writes (inserts, and upserts/updates of rows that existed before), and a table appears
-    once (`coalesce` merged its rows), so no row is modified twice. Errors are those of the parts (a unique
+    once (its rows were merged), so no row is modified twice. Errors are those of the parts (a unique
     violation is still an IntegrityError); the transaction is all-or-nothing either way."""
     out: list[Statement] = []
-    run_: list[Statement] = []
-
-    def flush() -> None:
-        if len(run_) == 1:
-            out.append(run_[0])
-        elif run_:
-            out.append(_with_ctes(run_))
-        run_.clear()
-
-    for statement in statements:
-        if _positional(statement[1]):
-            run_.append(statement)
-        else:
-            flush()
-            out.append(statement)
-    flush()
+    rows: list[Rows] = []
+    for item in [*_gathered(queued), None]:
+        if isinstance(item, Rows):
+            rows.append(item)
+            continue
+        if len(rows) == 1:
+            out.append(rows[0].render(rows[0].rows, 0))
+        elif rows:
+            out.append(_with_ctes(rows))
+        rows = []
+        if item is not None:
+            out.append(item)
     return out
 
 
-def _positional(params: list[Any]) -> bool:
-    return len(params) == 1 and isinstance(params[0], (list, tuple)) and len(params[0]) > 0
-
-
-def _with_ctes(statements: list[Statement]) -> Statement:
+def _with_ctes(items: list[Rows]) -> Statement:
+    """Each part rendered with its placeholders after those of the parts before it."""
     parts: list[str] = []
     values: list[Any] = []
-    for sql, params in statements:
-        parts.append(_renumbered(sql, len(values)))
+    for item in items:
+        sql, params = item.render(item.rows, len(values))
+        parts.append(sql)
         values.extend(params[0])
     ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(parts[:-1]))
     return f"WITH {ctes} {parts[-1]}", [values]
 
 
-def _renumbered(sql: str, offset: int) -> str:
-    if not offset:
-        return sql
-    return _PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
-
-
-def values_sql(head: str, width: int, rows: int, tail: str = "", casts: Sequence[str] = ()) -> str:
+def values_sql(
+    head: str, width: int, rows: int, tail: str = "", casts: Sequence[str] = (), start: int = 0
+) -> str:
     """`head VALUES ($1, ...), ($n, ...) tail`: many rows in one statement (one execution, one result), with
-    PostgreSQL's own numbered placeholders (see `run`); `casts` optionally types each column (`::numeric`)."""
+    PostgreSQL's own numbered placeholders (see `run`), the first `$start + 1`; `casts` optionally types each
+    column (`::numeric`)."""
     kinds = list(casts) or [""] * width
+    first = start + 1
     values = (
-        "(" + ", ".join(f"${r * width + c + 1}{kinds[c]}" for c in range(width)) + ")" for r in range(rows)
+        "(" + ", ".join(f"${first + r * width + c}{kinds[c]}" for c in range(width)) + ")"
+        for r in range(rows)
     )
     return f"{head} VALUES {', '.join(values)}{tail}"
 
 
-@cache
-def _insert_sql(table: Table, rows: int) -> str:
+@lru_cache(maxsize=512)
+def _insert_sql(table: Table, rows: int, start: int) -> str:
     return values_sql(
-        f"INSERT INTO {table.name} ({', '.join(c.name for c in table.columns)})", len(table.c), rows
+        f"INSERT INTO {table.name} ({', '.join(c.name for c in table.columns)})",
+        len(table.c),
+        rows,
+        start=start,
     )
 
 
@@ -293,8 +289,8 @@ def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Rows:
         tuple(Json(row.get(n)) if is_json else row.get(n) for n, is_json in zip(names, flags, strict=True))
         for row in rows
     ]
-    return Rows(("insert", table.name), values, lambda merged: _insert_statement(table, merged))
+    return Rows(("insert", table.name), values, lambda merged, start: _insert_statement(table, merged, start))
 
 
-def _insert_statement(table: Table, rows: list[Any]) -> Statement:
-    return _insert_sql(table, len(rows)), [[v for row in rows for v in row]]
+def _insert_statement(table: Table, rows: list[Any], start: int) -> Statement:
+    return _insert_sql(table, len(rows), start), [[v for row in rows for v in row]]
