@@ -117,6 +117,9 @@ def main() -> None:
         for pair in range(1, args.pairs + 1):
             for variant, bench_dir, src in sides:
                 result = _run(bench_dir, src, Path(tmp) / f"{variant}-{pair}.json", args.extra)
+                result["machine"]["commit"] = (
+                    current if variant == "current" else variant
+                )  # not the cwd's HEAD
                 runs.append({"variant": variant, "pair": pair, "result": result})
                 print(f"pair {pair} {variant}: done", flush=True)
     from machine import machine_info
