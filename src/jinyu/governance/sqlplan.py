@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
+from jinyu.governance.checkdigits import failure_sql as check_digit_failure
 from jinyu.governance.contracts import CONTRACTS, Contract, Kind
 from jinyu.governance.expressions import qualified_condition
 from jinyu.governance.rules import AS_OF, Rule, RuleKind
@@ -81,6 +82,8 @@ class _Builder:
             return self._range(rule, c)
         if kind == RuleKind.EXPRESSION:
             return f"(NOT COALESCE({qualified_condition(rule.condition or '', self.contract, T)}, TRUE))"
+        if kind == RuleKind.CHECK_DIGIT:
+            return check_digit_failure(rule.scheme or "", c)
         if kind == RuleKind.UNIQUE:
             return self._unique(rule, i)
         return self._reference(rule, i, c)
