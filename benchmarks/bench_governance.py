@@ -99,7 +99,9 @@ def baseline_compiler(ref: str) -> Any:
     return module.compile_plan
 
 
-def governance_run(lake: Lake, rules: list[Any], compiler: Any = compile_plan) -> tuple[float, dict[str, int]]:
+def governance_run(
+    lake: Lake, rules: list[Any], compiler: Any = compile_plan
+) -> tuple[float, dict[str, int]]:
     plan = compiler("loans", rules, {"loans", "enterprises"}, partitioned=True)
     engine = DuckDBEngine(lake.root)
     try:

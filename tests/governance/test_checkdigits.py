@@ -59,7 +59,15 @@ def _near_misses(value: str, alphabet: str, rng: random.Random) -> list[str]:
     wrong_check = value[:-1] + rng.choice([c for c in alphabet if c != value[-1]])
     i = rng.randrange(len(value) - 1)
     swapped = value[:i] + value[i + 1] + value[i] + value[i + 2 :] if i < len(value) - 2 else value
-    return [wrong_check, swapped, value[:-1], value + "1", value.lower(), " " + value, value[:5] + "O" + value[6:]]
+    return [
+        wrong_check,
+        swapped,
+        value[:-1],
+        value + "1",
+        value.lower(),
+        " " + value,
+        value[:5] + "O" + value[6:],
+    ]
 
 
 def generated(scheme: str, rng: random.Random) -> list[str]:
@@ -70,7 +78,9 @@ def generated(scheme: str, rng: random.Random) -> list[str]:
             value = body + mod_11_2.calc_check_digit(body)
             values += [value, *_near_misses(value, "0123456789X", rng)]
         elif scheme == "uscc":
-            body = "".join(rng.choice(USCC_CHARS) for _ in range(2)) + "".join(rng.choice("0123456789") for _ in range(6))
+            body = "".join(rng.choice(USCC_CHARS) for _ in range(2)) + "".join(
+                rng.choice("0123456789") for _ in range(6)
+            )
             body += "".join(rng.choice(USCC_CHARS) for _ in range(9))
             value = body + uscc.calc_check_digit(body)
             values += [value, *_near_misses(value, USCC_CHARS, rng)]
@@ -159,4 +169,6 @@ def test_spark_gives_the_same_verdicts(lake: tuple[Lake, dict[str, list[str | No
     pytest.importorskip("pyspark")
     from jinyu.analytics import SparkEngine
 
-    assert sorted(verdicts(SparkEngine(lake[0].root)), key=repr) == sorted(expected_verdicts(lake[1]), key=repr)
+    assert sorted(verdicts(SparkEngine(lake[0].root)), key=repr) == sorted(
+        expected_verdicts(lake[1]), key=repr
+    )
