@@ -2,11 +2,13 @@
 
 Three schemes, each "the format of the house validators (`core/ids.py`) and the right check character":
 
-| scheme | standard | format (the value as stored, upper case) | check |
-| --- | --- | --- | --- |
-| `resident_id` | GB 11643, ISO 7064 MOD 11-2 | 17 digits + digit or `X` | sum(d_i * 2^(18-i) mod 11) mod 11 → `10X98765432` |
-| `uscc` | GB 32100-2015, mod 31 | 2 code chars, 6 digits, 10 code chars | 31 - sum(c_i * 3^(i-1) mod 31) mod 31 |
-| `luhn` | ISO/IEC 7812 (bank cards) | 12–19 digits | Luhn: doubled every second digit from the right |
+- `resident_id` (GB 11643, ISO 7064 MOD 11-2): 17 digits and a digit or `X`; the check character is
+  `10X98765432`[sum(d_i * (2^(18-i) mod 11)) mod 11];
+- `uscc` (GB 32100-2015): 2 code characters, 6 digits, 10 code characters (digits and the capitals but
+  I, O, S, V, Z); the check character has the value (31 - sum(c_i * (3^(i-1) mod 31)) mod 31) mod 31;
+- `luhn` (ISO/IEC 7812, bank cards): 12–19 digits; every second digit from the right doubled (minus 9 when
+  above 9), the sum a multiple of 10.
+Values are judged as stored: upper case, no spaces (`x` for `X` fails).
 
 Digits and code characters are read as their position in an alphabet string (`INSTR`), never cast, so a
 malformed value cannot make the statement fail: the format test decides first (inside `CASE`, which both

@@ -10,7 +10,8 @@ provider (the contract's owner column, when it has one) and aggregates, per grou
   null count, non-null count and sum (exact; the mean is computed from them outside SQL).
 Uniqueness and references become LEFT JOINs to small derived tables: the duplicated keys; for a reference,
 the dataset's distinct values that the target lacks (found once per distinct value, so the per-row join probes
-a table of the few unknown values instead of every registered one — see `_reference`). Spark receives the same text through the sqlglot translation.
+a table of the few unknown values instead of every registered one — see `_reference`). Spark receives the
+same text through the sqlglot translation.
 """
 
 from __future__ import annotations
