@@ -59,3 +59,15 @@ def test_a_new_version_replaces_the_shipped_rule(session: Session) -> None:
     again = service.put_rule(session, SYSTEM, Rule.model_validate(body | {"active": False}))
     assert again.version == 3 and not again.active
     assert service.get_rule(session, SYSTEM, "loans.term_months.range").version == 3
+
+
+def test_a_retired_rule_is_not_checked(session: Session) -> None:
+    from jinyu.governance.sqlplan import compile_plan
+
+    out = service.retire_rule(session, SYSTEM, "loans.amount.range", "superseded / 被替代")
+    assert (out.version, out.active) == (2, False)
+    rules = [r for r, _ in service.effective_rules(session)]
+    plan = compile_plan("loans", rules, {"loans", "enterprises"}, partitioned=True)
+    assert [r.code for r in plan.row_rules] == [
+        "loans.borrower.registered", "loans.disbursed_at.range", "loans.term_months.range"
+    ]  # fmt: skip
