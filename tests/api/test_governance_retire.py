@@ -37,12 +37,16 @@ def test_retire_keeps_history_audits_and_can_be_undone(
     client: TestClient, session: Session, people: dict[str, Any]
 ) -> None:
     engineer = people["engineer"]
-    resp = client.post(f"{API}/rules/{CODE}/retire", json={"reason": "口径调整 / term cap moves"}, headers=engineer)
+    resp = client.post(
+        f"{API}/rules/{CODE}/retire", json={"reason": "口径调整 / term cap moves"}, headers=engineer
+    )
     assert resp.status_code == 200, resp.text
     out = resp.json()
     assert (out["version"], out["active"], out["source"]) == (2, False, "api")
     assert out["body"]["max"] == "360"  # the rule itself unchanged: only switched off
-    listed = {r["code"]: r for r in client.get(f"{API}/rules", params={"dataset": "loans"}, headers=engineer).json()}
+    listed = {
+        r["code"]: r for r in client.get(f"{API}/rules", params={"dataset": "loans"}, headers=engineer).json()
+    }
     assert listed[CODE]["active"] is False
     again = client.post(f"{API}/rules/{CODE}/retire", json={"reason": "twice"}, headers=engineer)
     assert again.status_code == 409 and again.json()["code"] == "rule_already_retired"
@@ -51,11 +55,17 @@ def test_retire_keeps_history_audits_and_can_be_undone(
     versions = session.scalars(select(QualityRule.version).where(QualityRule.code == CODE)).all()
     assert sorted(versions) == [2, 3]  # version 1 is the shipped file's
     [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "governance.rule.retire")).all()
-    assert json.loads(entry.detail) == {"version": 2, "dataset": "loans", "reason": "口径调整 / term cap moves"}
+    assert json.loads(entry.detail) == {
+        "version": 2,
+        "dataset": "loans",
+        "reason": "口径调整 / term cap moves",
+    }
 
 
 def test_retire_problems(client: TestClient, people: dict[str, Any]) -> None:
-    missing = client.post(f"{API}/rules/loans.nothing.here/retire", json={"reason": "x"}, headers=people["engineer"])
+    missing = client.post(
+        f"{API}/rules/loans.nothing.here/retire", json={"reason": "x"}, headers=people["engineer"]
+    )
     assert missing.status_code == 404 and missing.json()["code"] == "rule_not_found"
     denied = client.post(f"{API}/rules/{CODE}/retire", json={"reason": "x"}, headers=people["tax"])
     assert denied.status_code == 403

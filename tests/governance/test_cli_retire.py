@@ -30,4 +30,8 @@ def test_retire_then_retire_again(data_dir: Path) -> None:
     out = json.loads(result.output)
     assert (out["code"], out["version"], out["active"]) == ("judicial.amount.range", 2, False)
     again = CliRunner().invoke(app, args)
-    assert again.exit_code == 1 and "already retired" in again.output and "judicial.amount.range@2" in again.output
+    assert (
+        again.exit_code == 1
+        and "already retired" in again.output
+        and "judicial.amount.range@2" in again.output
+    )
