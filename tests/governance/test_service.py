@@ -14,12 +14,13 @@ from jinyu.governance import remediation, service
 from jinyu.governance.contracts import CONTRACTS
 from jinyu.governance.rules import Rule
 from jinyu.ingest.pipeline import arrow_schema
+from tests.fixtures.auth import uscc
 
 
 def _enterprises(lake: Lake) -> None:
     schema = arrow_schema(CONTRACTS["enterprises"])
     rows = [
-        {"uscc": f"91500000MA000000{i}X", "name": f"企业{i}", "industry_code": "Z9999" if i == 1 else "C3974",
+        {"uscc": uscc(9000 + i), "name": f"企业{i}", "industry_code": "Z9999" if i == 1 else "C3974",
          "district_code": "500103", "registered_capital": 1000, "established_on": dt.date(2015, 1, 1),
          "address": "a", "phone": None, "legal_rep_id": "t", "legal_rep_name": "张*", "status": "active"}
         for i in range(4)
