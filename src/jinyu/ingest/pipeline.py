@@ -111,7 +111,9 @@ def protect(contract: Contract, table: pa.Table, key: bytes) -> pa.Table:
 
 
 def _key_text(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
-    parts = [pc.cast(table[k], pa.string()) for k in key]
+    # An optional key column's null (related_parties.bank_code: the registry's rows) is one value, so two
+    # registry rows with the same key are duplicates.
+    parts = [pc.fill_null(pc.cast(table[k], pa.string()), "\x00") for k in key]
     return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
 
 
