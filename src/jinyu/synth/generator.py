@@ -21,6 +21,9 @@ from jinyu.synth.calendar import Calendar
 from jinyu.synth.chain_cases import plant_chain_cases, write_chain_cases
 from jinyu.synth.claims import build_claims
 from jinyu.synth.credit import build_credit_sources
+from jinyu.synth.defects import MANIFEST as DEFECTS_MANIFEST
+from jinyu.synth.defects import plant_defects
+from jinyu.synth.defects import write_manifest as write_defects
 from jinyu.synth.flows import build_flows
 from jinyu.synth.govdata import build_judicial, build_monthly, build_patents
 from jinyu.synth.guarantees import build_guarantees
@@ -38,6 +41,7 @@ from jinyu.synth.parties import (
     enterprise_table,
 )
 from jinyu.synth.purpose_cases import plant_purpose_cases
+from jinyu.synth.refund_cases import plant_refund_cases
 from jinyu.synth.related_cases import plant_related_cases
 from jinyu.synth.risk_cases import build_risk_cases, plant_guarantor_cases, write_labels
 from jinyu.synth.scales import get_scale
@@ -53,7 +57,11 @@ from jinyu.synth.writers import write_dataset
 # transfers).
 # 1.5: related_parties and its planted cases (holding companies added to enterprises and shareholders), the
 # purpose-matrix cases (new loans and transfers), opening_balances (an empty file).
-GENERATOR_VERSION = "1.5"
+# 1.6: planted refunds (refund_cases.py: loans, transfers with channel `reversal`, labels) and balances of
+# record (opening_balances for the presented statements' accounts) with a planted opening-balance break.
+# 1.7: `--defects` (defects.py): head-count data back-filled to 2022 with a planted three-year trend of
+# anomalies; without the flag every file is that of 1.6 (only manifest.json's version changes).
+GENERATOR_VERSION = "1.7"
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("居民 persons", build_persons),
@@ -78,6 +86,7 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("申报关联方案例 declared related-party cases", plant_related_cases),
     ("理赔 claims", build_claims),
     ("产业链传染案例 chain contagion case", plant_chain_cases),
+    ("退款案例 refund cases", plant_refund_cases),
 )
 
 # Datasets whose rows are derived from the region's entities at write time rather than stored by a part.
@@ -86,8 +95,10 @@ _DERIVED: dict[str, Callable[[Region], dict[str, list[Any]]]] = {
     "enterprises": enterprise_table,
     "chain_members": chain_member_table,
     "accounts": account_table,
-    # No balances of record yet: an empty file, so the region loads like a bank's full delivery.
-    "opening_balances": lambda _region: {c: [] for c in DATASETS["opening_balances"].column_names},
+    # Balances of record come from the presented statements (written after the ledger): empty until then.
+    "opening_balances": lambda region: (
+        region.tables.get("opening_balances") or {c: [] for c in DATASETS["opening_balances"].column_names}
+    ),
 }
 
 
@@ -124,8 +135,10 @@ class _Bar:
         return _Task(self._progress, self._progress.add_task(label, total=total), label)
 
 
-def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifest:
-    """Write a whole synthetic region into `out` and return its manifest (also written as manifest.json)."""
+def generate(out: Path, scale: str, seed: int, progress: bool = True, defects: bool = False) -> Manifest:
+    """Write a whole synthetic region into `out` and return its manifest (also written as manifest.json).
+
+    `defects`: plant the known data defects of `defects.py` (and write their ground truth)."""
     params = get_scale(scale)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -138,10 +151,15 @@ def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifes
             build.describe(label)
             part(region)
             build.advance()
+        # Last, so no other part's draws move; its own random stream.
+        planted = plant_defects(region) if defects else None
         files = _write_datasets(region, out, bar)
         write_statements(region, out)  # presented statements for verification: after the ledger
+        files["opening_balances"] = _write_one(region, out, "opening_balances")  # their balances of record
         write_labels(region, out)  # risk_labels.csv: ground truth of the planted risk cases, not ingested
         write_chain_cases(region, out)  # chain_cases.csv: ground truth of the planted contagion case
+        if planted is not None:
+            write_defects(out, planted)  # defects_manifest.json: ground truth of the planted defects
     cal = region.calendar
     manifest = Manifest(
         params.name,
@@ -173,6 +191,12 @@ def _write_datasets(region: Region, out: Path, bar: _Bar) -> dict[str, DatasetFi
     return {name: files[name] for name in DATASETS}  # the manifest lists datasets in load order
 
 
+def _write_one(region: Region, out: Path, name: str) -> DatasetFiles:
+    spec = DATASETS[name]
+    columns = _DERIVED[name](region) if name in _DERIVED else region.tables[name]
+    return DatasetFiles(name, "parquet" if spec.parquet else "csv", (write_dataset(out, spec, columns),))
+
+
 def _remove_previous(out: Path) -> None:
     """Delete files an earlier run may have left (e.g. monthly parts of another scale); nothing else."""
     for spec in DATASETS.values():
@@ -184,3 +208,4 @@ def _remove_previous(out: Path) -> None:
         with contextlib.suppress(OSError):
             parts.rmdir()
     (out / MANIFEST_NAME).unlink(missing_ok=True)
+    (out / DEFECTS_MANIFEST).unlink(missing_ok=True)
