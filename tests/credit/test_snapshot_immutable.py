@@ -21,7 +21,6 @@ from jinyu.migrate import upgrade
 from tests.fixtures.auth import make_org
 from tests.fixtures.database import _create_pg_database, _drop_pg_database
 
-
 SECTIONS = {s: {"status": "no_data", "source": {"bureau": None, "as_of": None}, "data": None} for s in NAMES}
 ENCODED = {s: b"{}" for s in NAMES}
 
