@@ -26,6 +26,10 @@ from jinyu.credit.schemas import CardOut
 FONT = "STSong-Light"
 _ENV = Environment(loader=PackageLoader("jinyu.credit", "templates"), autoescape=select_autoescape(["html"]))
 MAX_LIST_ROWS = 12
+WITHHELD_TEXT = (
+    "已按数据安全策略隐去（5级数据，须在授权上获监管主管级别审批）/ withheld by the data-security policy "
+    "(level-5 data: needs a supervisor's level approval on your grant)"
+)
 
 
 def scalars(data: dict[str, Any] | None, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -44,7 +48,9 @@ def lists(data: dict[str, Any] | None) -> Iterator[tuple[str, list[dict[str, Any
 
 
 def html(card: CardOut) -> str:
-    return _ENV.get_template("card.html").render(card=card, scalars=scalars, lists=lists)
+    return _ENV.get_template("card.html").render(
+        card=card, scalars=scalars, lists=lists, withheld_text=WITHHELD_TEXT
+    )
 
 
 def pdf(card: CardOut) -> bytes:
@@ -74,6 +80,9 @@ def pdf(card: CardOut) -> bytes:
             story.append(
                 Paragraph("暂无数据（来源未覆盖该企业）/ no data: the source does not cover it", body)
             )
+            continue
+        if section.status == "withheld":
+            story.append(Paragraph(_esc(WITHHELD_TEXT), body))
             continue
         story.append(_table([[k, str(v)] for k, v in scalars(section.data)], body))
         for label, rows in lists(section.data):

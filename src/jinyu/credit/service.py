@@ -31,6 +31,9 @@ from jinyu.credit.schemas import (
     SnapshotRef,
     SnapshotSummary,
 )
+from jinyu.governance.policy import service as policy
+from jinyu.governance.policy.protect import Reader, protect
+from jinyu.governance.policy.protect import version as policy_version
 from jinyu.party import service as party
 
 RENDERINGS = ("json", "html", "pdf")
@@ -57,8 +60,7 @@ def card(
     code, org_id, name = _enterprise(session, uscc)
     access = card_access(session, principal, org_id, code, purpose)
     snap = current_snapshot(session, principal, engine, code, org_id, name)
-    _record_view(session, principal, org_id, access, purpose, snap, rendering)
-    return _out(snap, access, purpose, name)
+    return _shown(session, principal, org_id, access, purpose, snap, name, rendering)
 
 
 def snapshot(
@@ -71,8 +73,7 @@ def snapshot(
     if snap is None:
         raise SnapshotNotFound(detail=f"{code} v{version}")
     _verify(snap)
-    _record_view(session, principal, org_id, access, purpose, snap, "json")
-    return _out(snap, access, purpose, name)
+    return _shown(session, principal, org_id, access, purpose, snap, name, "json")
 
 
 def list_snapshots(
@@ -192,6 +193,42 @@ def _verify(snap: CardSnapshot) -> None:
         raise SnapshotIntegrityFailed(detail=f"{snap.uscc} v{snap.version}")
 
 
+def _shown(
+    session: Session,
+    principal: Principal,
+    org_id: str,
+    access: Access,
+    purpose: Purpose,
+    snap: CardSnapshot,
+    name: str,
+    rendering: str,
+) -> CardOut:
+    """The card as the data-security policy lets this caller read it, its view recorded and audited.
+
+    Consent opened the sections; the policy decides their data: the tax section is level 5, so a bank reads it
+    only under a tax grant carrying a supervisor's level approval in force (docs/data-security.md)."""
+    tax_grant = access.grants.get("tax")
+    level, approval_id = policy.approved_level(session, [tax_grant] if tax_grant else [])
+    reader = Reader(principal, approved_level=level)
+    out = _out(snap, access, purpose, name)
+    sections = {}
+    for key, section in out.sections.items():
+        seen = protect(section, reader)
+        if seen.data is None and section.data is not None:
+            seen = seen.model_copy(update={"status": "withheld", "salt": None})
+        sections[key] = seen
+    withheld = [key for key, s in sections.items() if s.status == "withheld"]
+    shown = protect(out.model_copy(update={"sections": sections, "withheld": withheld}), reader)
+    protection = {
+        "approval_id": approval_id,
+        "policy_version": policy_version(),
+        "withheld": sorted(reader.withheld),
+        "withheld_sections": withheld,
+    }
+    _record_view(session, principal, org_id, access, purpose, snap, rendering, protection)
+    return shown
+
+
 def _record_view(
     session: Session,
     principal: Principal,
@@ -200,6 +237,7 @@ def _record_view(
     purpose: Purpose,
     snap: CardSnapshot,
     rendering: str,
+    protection: dict[str, Any],
 ) -> None:
     shown_purpose = purpose.value if access.basis == "grant" else None
     repo.add_view(
@@ -233,6 +271,7 @@ def _record_view(
             "grants": access.grant_ids,
             "version": snap.version,
             "rendering": rendering,
+            **protection,
         },
     )
 
@@ -240,6 +279,7 @@ def _record_view(
 def _out(snap: CardSnapshot, access: Access, purpose: Purpose, name: str) -> CardOut:
     sections = {
         name: Section(
+            section=name,
             title=SECTION_TITLES[name],
             salt=snap.salts[name],
             section_hash=snap.section_hashes[name],
