@@ -291,7 +291,7 @@ def test_printable_renderings(client: TestClient, world: World) -> None:
     assert "1650.00" in page.text  # tax paid over the last 12 months
     pdf = client.get(f"/api/v1/credit/cards/{region.E1}/print.pdf", headers=w.bank_h)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    assert pdf.content.startswith(b"%PDF") and b"STSong-Light" in pdf.content
+    assert pdf.content.startswith(b"%PDF")  # its font and text: test_pdf.py
     assert client.get(f"/api/v1/credit/cards/{region.E1}/print.pdf", headers=w.other_h).status_code == 404
 
 
