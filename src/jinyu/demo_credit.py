@@ -25,6 +25,7 @@ from jinyu.consent.rules import Purpose, Scope
 from jinyu.consent.schemas import GrantCreate
 from jinyu.core.auth import Principal, Role
 from jinyu.core.clock import utcnow
+from jinyu.core.privacy import Keys
 from jinyu.demo_claims import acting
 from jinyu.governance.policy import service as policy
 from jinyu.governance.policy.schemas import ApprovalCreate
@@ -58,7 +59,7 @@ def grant_cards(
     region: Path,
     bank_org_id: str,
     usccs: list[str],
-    pseudonym_key: bytes,
+    pseudonym_key: Keys,
     supervisor: Principal,
 ) -> list[str]:
     """Register, grant and approve level 5 for each enterprise; returns those that now show the demo bank a
