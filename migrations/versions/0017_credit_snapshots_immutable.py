@@ -4,8 +4,8 @@ The repository has no update or delete path; these triggers make the store itsel
 console or a future code path cannot rewrite a version a bank has cited. PostgreSQL: a PL/pgSQL function
 raised by row triggers on UPDATE/DELETE and a statement trigger on TRUNCATE. SQLite: RAISE(ABORT) triggers.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06 20:30:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
