@@ -10,31 +10,29 @@ import datetime as dt
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import SecretStr, ValidationError
-from sqlalchemy.orm import Session
 
-from jinyu.claim import service
-from jinyu.claim.rules.ledger import BookMode, Fallback
-from jinyu.claim.schemas import (
-    CancelIn,
-    EligibilityIn,
-    EnrollmentIn,
-    LedgerBookIn,
-    LedgerEntryIn,
-    ProductIn,
-    ReconFileIn,
-    SettleIn,
-    SettlementOut,
-)
-from jinyu.config import get_settings
+from jinyu.claim.rules import ledger
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM, OrgKind, Principal, Role
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
 from jinyu.core.errors import InvalidInput, NotFound, invalid
-from jinyu.core.runtime import unit_of_work
-from jinyu.party import service as party
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from sqlalchemy import orm
+
+    from jinyu import config
+    from jinyu.claim import schemas, service
+    from jinyu.core import runtime
+    from jinyu.party import service as party
+else:
+    config = lazy.module("jinyu.config")
+    party = lazy.module("jinyu.party.service")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.claim.schemas")
+    service = lazy.module("jinyu.claim.service")
 
 app = typer.Typer(
     help="一站式理赔 / claims: `jinyu claim products load FILE --insurer I0001 --activate`",
@@ -48,7 +46,7 @@ app.add_typer(books_app, name="books")
 JsonOpt = typer.Option(False, "--json", help="输出 JSON / print JSON")
 
 
-def _acting(session: Session, kind: OrgKind, code: str) -> Principal:
+def _acting(session: orm.Session, kind: OrgKind, code: str) -> Principal:
     page = party.list_orgs(session, SYSTEM, kind.value, code, 20, 0)
     org = next((o for o in page.items if o.code == code), None)
     if org is None:
@@ -70,7 +68,7 @@ def _acting(session: Session, kind: OrgKind, code: str) -> Principal:
     )
 
 
-def _as(session: Session, insurer: str | None, hospital: str | None) -> Principal:
+def _as(session: orm.Session, insurer: str | None, hospital: str | None) -> Principal:
     if bool(insurer) == bool(hospital):
         raise invalid("--insurer/--hospital", "须指定其一 / name exactly one of --insurer, --hospital")
     return (
@@ -80,7 +78,7 @@ def _as(session: Session, insurer: str | None, hospital: str | None) -> Principa
     )
 
 
-def _settler(session: Session, hospital: str | None, pharmacy: str | None) -> Principal:
+def _settler(session: orm.Session, hospital: str | None, pharmacy: str | None) -> Principal:
     """The hospital's or the pharmacy's system (exactly one)."""
     if bool(hospital) == bool(pharmacy):
         raise invalid("--hospital/--pharmacy", "须指定其一 / name exactly one of --hospital, --pharmacy")
@@ -109,13 +107,15 @@ def _read_json(path: Path) -> Any:
 
 
 def _model(cls: Any, data: Any) -> Any:
+    import pydantic
+
     try:
         return cls.model_validate(data)
-    except ValidationError as exc:
+    except pydantic.ValidationError as exc:
         raise InvalidInput(detail=str(exc).splitlines()[0], fields=[]) from None
 
 
-def _show_settlement(s: SettlementOut) -> None:
+def _show_settlement(s: schemas.SettlementOut) -> None:
     console.print(
         f"[bold]{s.id}[/] {s.status} {s.mdtrt_id}/{s.setl_id} 总费用 {s.medfee_sumamt} 赔付 payout "
         f"[bold green]{s.payout}[/] 个人现金 cash {s.cash_after}"
@@ -156,11 +156,11 @@ def load_product(
     Example: jinyu claim products load src/jinyu/claim/products/sample_chongqing_2025.yaml --insurer I0001 --activate
     """
     definition = service.read_definition(file)
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         out = service.create_product(
             session,
             _acting(session, OrgKind.INSURER, insurer),
-            ProductIn(definition=definition, activate=activate),
+            schemas.ProductIn(definition=definition, activate=activate),
         )
     print_json(out) if json_out else console.print(f"{out.code} v{out.version} {out.status} id={out.id}")
 
@@ -183,7 +183,7 @@ def list_products(
     json_out: bool = JsonOpt,
 ) -> None:
     """列出产品 / list products. Example: jinyu claim products list --insurer I0001"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         page = service.list_products(session, _as(session, insurer, hospital), None, 500, 0)
     if json_out:
         print_json(page)
@@ -208,12 +208,16 @@ def enroll(
     json_out: bool = JsonOpt,
 ) -> None:
     """参保登记 / enroll a person. Example: jinyu claim enroll --insurer I0001 --product CQ-YKB-2025"""
-    with unit_of_work() as session:
+    import pydantic
+
+    with runtime.unit_of_work() as session:
         out = service.enroll(
             session,
             _acting(session, OrgKind.INSURER, insurer),
-            EnrollmentIn(product_code=product, certno=SecretStr(certno), pre_existing=pre_existing),
-            get_settings().key("pseudonym_key"),
+            schemas.EnrollmentIn(
+                product_code=product, certno=pydantic.SecretStr(certno), pre_existing=pre_existing
+            ),
+            config.get_settings().key("pseudonym_key"),
         )
     print_json(out) if json_out else console.print(f"{out.id_masked} → {out.product_code} ({out.status})")
 
@@ -228,13 +232,15 @@ def eligibility(
     json_out: bool = JsonOpt,
 ) -> None:
     """剩余免赔额与限额 / remaining deductible and caps. Example: jinyu claim eligibility --hospital H00001"""
+    import pydantic
+
     day = dt.date.fromisoformat(on) if on else None
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         out = service.eligibility(
             session,
             _as(session, insurer, hospital),
-            EligibilityIn(certno=SecretStr(certno), on=day),
-            get_settings().key("pseudonym_key"),
+            schemas.EligibilityIn(certno=pydantic.SecretStr(certno), on=day),
+            config.get_settings().key("pseudonym_key"),
         )
     if json_out:
         print_json(out)
@@ -266,10 +272,10 @@ def settle(
     """即时结算 / settle a discharge or a pharmacy purchase.
 
     Example: jinyu claim settle request.json --hospital H00001 --json"""
-    data = _model(SettleIn, _read_json(file))
-    with unit_of_work() as session:
+    data = _model(schemas.SettleIn, _read_json(file))
+    with runtime.unit_of_work() as session:
         who = _settler(session, hospital, pharmacy)
-        out = service.settle(session, who, data, get_settings().key("pseudonym_key"))
+        out = service.settle(session, who, data, config.get_settings().key("pseudonym_key"))
     if json_out:
         print_json(out.settlement)
         return
@@ -285,7 +291,7 @@ def settle(
 @handle_errors
 def confirm(settlement_id: str, hospital: str = typer.Option(...), json_out: bool = JsonOpt) -> None:
     """确认结算 / confirm a pending settlement. Example: jinyu claim confirm ID --hospital H00001"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         out = service.confirm(session, _acting(session, OrgKind.HOSPITAL, hospital), settlement_id)
     print_json(out) if json_out else _show_settlement(out)
 
@@ -300,12 +306,12 @@ def cancel(
     json_out: bool = JsonOpt,
 ) -> None:
     """撤销结算 / cancel. Example: jinyu claim cancel ID --hospital H00001 --msg-id C1 --reason 重新结算"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         out = service.cancel(
             session,
             _acting(session, OrgKind.HOSPITAL, hospital),
             settlement_id,
-            CancelIn(msg_id=msg_id, reason=reason),
+            schemas.CancelIn(msg_id=msg_id, reason=reason),
         )
     print_json(out.settlement) if json_out else _show_settlement(out.settlement)
 
@@ -320,7 +326,7 @@ def show(
     json_out: bool = JsonOpt,
 ) -> None:
     """查看结算 / show a settlement. Example: jinyu claim show ID --insurer I0001 --fhir"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         who = _as(session, insurer, hospital)
         if fhir:
             print_json(service.export_fhir(session, who, settlement_id))
@@ -339,18 +345,18 @@ def open_book(
     hospital: str | None = typer.Option(None, help="医院编码 / the hospital's org code"),
     pharmacy: str | None = typer.Option(None, help="药店编码 / or a pharmacy's org code"),
     year: int = typer.Option(...),
-    mode: BookMode = typer.Option(BookMode.PREPAID),
-    fallback: Fallback = typer.Option(Fallback.ARREARS),
+    mode: ledger.BookMode = typer.Option(ledger.BookMode.PREPAID),
+    fallback: ledger.Fallback = typer.Option(ledger.Fallback.ARREARS),
     threshold: str = typer.Option("0", help="余额预警线 / low-balance alert threshold"),
     json_out: bool = JsonOpt,
 ) -> None:
     """开立账簿 / open a book. Example: jinyu claim books open --insurer I0001 --hospital H00001 --year 2025"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         target = _settler(session, hospital, pharmacy)
         out = service.create_book(
             session,
             _acting(session, OrgKind.INSURER, insurer),
-            LedgerBookIn(
+            schemas.LedgerBookIn(
                 hospital_id=target.org_id,
                 product_year=year,
                 mode=mode,
@@ -373,8 +379,8 @@ def post(
 ) -> None:
     """记账 / post an entry. Example: jinyu claim books post BOOK --insurer I0001 --kind deposit --amount 500000
     --reference PP-2025-01"""
-    entry = _model(LedgerEntryIn, {"kind": kind, "amount": amount, "reference": reference})
-    with unit_of_work() as session:
+    entry = _model(schemas.LedgerEntryIn, {"kind": kind, "amount": amount, "reference": reference})
+    with runtime.unit_of_work() as session:
         out = service.post_entry(session, _acting(session, OrgKind.INSURER, insurer), book_id, entry)
     print_json(out) if json_out else console.print(
         f"{out.kind} {out.amount}: {[(p.account, p.amount) for p in out.postings]}"
@@ -389,7 +395,7 @@ def list_books(
     json_out: bool = JsonOpt,
 ) -> None:
     """列出账簿与余额 / books and balances. Example: jinyu claim books list --insurer I0001"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         page = service.list_books(session, _as(session, insurer, hospital), None, None, 500, 0)
     if json_out:
         print_json(page)
@@ -419,8 +425,8 @@ def reconcile(
     file: Path = typer.Argument(...), hospital: str = typer.Option(...), json_out: bool = JsonOpt
 ) -> None:
     """日对账 / reconcile a hospital's day. Example: jinyu claim reconcile day.json --hospital H00001"""
-    data = _model(ReconFileIn, _read_json(file))
-    with unit_of_work() as session:
+    data = _model(schemas.ReconFileIn, _read_json(file))
+    with runtime.unit_of_work() as session:
         out = service.reconcile(session, _acting(session, OrgKind.HOSPITAL, hospital), data)
     if json_out:
         print_json(out)
@@ -449,7 +455,7 @@ def report(
     json_out: bool = JsonOpt,
 ) -> None:
     """赔付报表（监管视角）/ payouts, counts, loss ratio and concentration. Example: jinyu claim report --by month"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         out = service.report(session, REGULATOR, by, month_from, month_to)
         conc = service.concentration(session, REGULATOR, top)
     if json_out:
