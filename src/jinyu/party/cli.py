@@ -11,7 +11,6 @@ from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
 
 if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
-
     from jinyu.core import runtime
     from jinyu.party import schemas, service
 else:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.analytics import DuckDBEngine, Lake, Query
 from jinyu.risk.tracing import queries, rules, service
 from jinyu.risk.tracing.schemas import BatchRequest, TraceParams
 from jinyu.risk.tracing.service.context import ResidentContext, ResidentContexts, SqlLookups, lookups
@@ -54,16 +54,15 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Duc
 
 def _banks(engine: DuckDBEngine) -> dict[str, str | None]:
     rows = engine.run_query(
-        queries.Query(
-            name="t_banks", sql="SELECT org_code, parent_code FROM banks", params={}, description="t"
-        )
+        Query(name="t_banks", sql="SELECT org_code, parent_code FROM banks", params={}, description="t")
     ).to_pylist()
     return {r["org_code"]: r["parent_code"] for r in rows}
 
 
 def _roots_of(bank: str, parents: dict[str, str | None]) -> list[str]:
     """The loan's node and every node above it: each may look the loan up."""
-    out, node = [], bank
+    out: list[str] = []
+    node: str | None = bank
     while node is not None and node in parents:
         out.append(node)
         node = parents[node]
@@ -111,7 +110,7 @@ def _assert_same(engine: DuckDBEngine, resident: ResidentContext) -> int:
 def test_the_resident_context_is_the_sql_on_declared_parties_and_control_chains(
     related_lake: tuple[Path, DuckDBEngine],
 ) -> None:
-    root, engine = related_lake
+    _root, engine = related_lake
     resident = ResidentContext(load(engine))
     assert _assert_same(engine, resident) > 10
     # the planted relations are there: declared (with the declaring bank's filter) and control chains
@@ -123,7 +122,7 @@ def test_the_resident_context_is_the_sql_on_declared_parties_and_control_chains(
 def test_the_resident_context_is_the_sql_on_every_loan_of_a_generated_region(
     region: tuple[Path, DuckDBEngine],
 ) -> None:
-    root, engine = region
+    _root, engine = region
     resident = ResidentContext(load(engine))
     assert _assert_same(engine, resident) >= len(resident.t.loans) > 50
 

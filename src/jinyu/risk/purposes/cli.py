@@ -19,7 +19,6 @@ from jinyu.core.cli_kit import handle_errors, print_json, print_table
 from jinyu.core.errors import FieldError, InvalidInput
 
 if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
-
     from jinyu.core import runtime
     from jinyu.risk.purposes import schemas, service
 else:

@@ -336,6 +336,11 @@ class ResidentContexts:
 _SHARED = ResidentContexts()
 
 
+def shared_contexts() -> ResidentContexts:
+    """The process's resident context (serving processes: warmed with the transfer index at start)."""
+    return _SHARED
+
+
 def resident_context(stores: Stores) -> ResidentContext | None:
     """The resident context of the stores' lake: only in serving processes (those with resident indexes)."""
     if stores.contexts is not None:
