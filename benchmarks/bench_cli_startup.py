@@ -91,6 +91,7 @@ def main() -> None:
             "wall_s_median": round(wall, 3),
             "cpu_s_median": round(cpu, 3),
             "wall_ratio_to_baseline": round(wall / base_wall, 2),
+            "cpu_ratio_to_baseline": round(cpu / base_cpu, 2),
         }
         line = f"{name:42s} wall {wall:6.3f} s  cpu {cpu:6.3f} s"
         if (name, "against") in samples:
