@@ -61,6 +61,18 @@ def _planted_loan(data_dir: Path) -> str:
         return next(row["loan_id"] for row in csv.DictReader(fh) if row["analysis"] == "return_flow")
 
 
+def _chain_case(data_dir: Path) -> str:
+    """The chain page with its heaviest query string: the planted contagion case of the region (flows, core
+    enterprises, loans by term and the contagion of the failing member, over the window ending at its month)."""
+    with (data_dir / "region" / "chain_cases.csv").open(encoding="utf-8") as fh:
+        case = next(r for r in csv.DictReader(fh) if r["role"] == "failing")
+    end = case["as_of_month"]
+    start = f"{int(end[:4]) - 1}-{end[5:]}" if end[5:] == "12" else f"{end[:4]}-01"
+    return (
+        f"/console/chains?code={case['chain_code']}&from_month={start}&to_month={end}&failing={case['uscc']}"
+    )
+
+
 def _p95(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
@@ -85,6 +97,8 @@ def main() -> None:
             pages = [path for path, _, perm in MENU if perm in perms and path != "/console/loans"]
             if username == "bank_risk":  # the loan check with a planted return-flow loan of the demo bank
                 pages.append(f"/console/loans?loan_id={_planted_loan(data_dir)}")
+            if username == "analyst":
+                pages.append(_chain_case(data_dir))
             samples: dict[str, list[float]] = {BASELINE: []} | {p: [] for p in pages}
             for path in samples:
                 _ms(client, path)  # warm: templates compiled, connections open

@@ -48,6 +48,7 @@ from jinyu.credit import endpoints as credit_endpoints
 from jinyu.financing import endpoints as financing_endpoints
 from jinyu.govdata import endpoints as govdata_endpoints
 from jinyu.governance import endpoints as governance_endpoints
+from jinyu.governance.keys import endpoints as keys_endpoints
 from jinyu.governance.policy import endpoints as policy_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.ingest import service as ingest_service
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         banking_endpoints,
         risk_endpoints,
         policy_endpoints,
+        keys_endpoints,
         credit_endpoints,
         governance_endpoints,
         chain_endpoints,

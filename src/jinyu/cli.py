@@ -64,6 +64,7 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "app",
         "数据安全策略与级别审批 / data-security policy, approvals",
     ),
+    "keys": ("jinyu.keys_cli", "app", "假名密钥版本与轮换 / pseudonym key versions, rotation"),
 }
 
 

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jinyu.core import pseudokeys
+
 
 class SettingsError(Exception):
     """Raised when the environment holds a bad setting; the message names the variable."""
@@ -28,6 +30,12 @@ class Settings(BaseSettings):
     )
     signing_key: str | None = Field(default=None, description="token signing key (≥32 chars)")
     pseudonym_key: str | None = Field(default=None, description="HMAC key for pseudonymization (≥32 chars)")
+    pseudonym_grace_days: int = Field(
+        default=90,
+        ge=0,
+        le=3650,
+        description="days an old-version pseudonym still resolves after a key rotation (jinyu keys rotate)",
+    )
     quarantine_key: str | None = Field(
         default=None, description="secret that seals quarantined rows (AES-256-GCM, ≥32 chars)"
     )
@@ -167,6 +175,14 @@ class Settings(BaseSettings):
         if value is not None:
             return str(value).encode()
         return _key_file(self.data_dir / "keys" / name).encode()
+
+    def pseudonym_keys(self) -> pseudokeys.Keyring:
+        """Every pseudonym key version: 1 is `pseudonym_key`, later ones the keyring file of `jinyu keys`."""
+        return pseudokeys.load(self.keys_dir, self.key("pseudonym_key"), self.pseudonym_grace_days)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
 
 
 def _key_file(path: Path) -> str:

@@ -82,7 +82,7 @@ def prepare(settings: Settings) -> list[Credential]:
             session, region, next(c.org_id for c in creds if c.username == "bank_risk")
         )
         hospital = _org(session, OrgKind.HOSPITAL)
-        files = prepare_claims(session, settings.key("pseudonym_key"), hospital, settings.data_dir / "claims")
+        files = prepare_claims(session, settings.pseudonym_keys(), hospital, settings.data_dir / "claims")
         chiefs = _financing(session, region, creds)
     console.print(f"  企业授权演示银行核验流水 / enterprises authorising the demo bank: {granted}")
     console.print(f"  产业链企业授权演示银行批量画像 / chain members authorising portraits: {chain_granted}")
@@ -145,14 +145,14 @@ def _credit_cards(session: Session, settings: Settings, region: Path, creds: lis
     enterprise_id = next(c.org_id for c in creds if c.username == "enterprise")
     demo = party.resolve_org(session, enterprise_id)
     usccs = card_enterprises(region, demo.code if demo else "")
-    return grant_cards(session, region, bank_id, usccs, settings.key("pseudonym_key"))
+    return grant_cards(session, region, bank_id, usccs, settings.pseudonym_keys())
 
 
 def _load_region(settings: Settings, region: Path) -> None:
     stores = ingest.Stores(
         lake=Lake(settings.lake_dir),
         quarantine_dir=settings.data_dir / "quarantine",
-        pseudonym_key=settings.key("pseudonym_key"),
+        pseudonym_key=settings.pseudonym_keys(),
         quarantine_key=settings.key("quarantine_key"),
     )
     for dataset in LOAD_ORDER:

@@ -23,6 +23,7 @@ from jinyu.claim import service as claim
 from jinyu.claim.schemas import EnrollmentIn, LedgerBookIn, LedgerEntryIn, ProductIn
 from jinyu.core.auth import SYSTEM, OrgKind, Principal, Role
 from jinyu.core.ids import ric_check_digit
+from jinyu.core.privacy import Keys
 from jinyu.party import service as party
 from jinyu.party.schemas import OrgOut
 
@@ -38,7 +39,7 @@ STAYS = (
 )
 
 
-def prepare_claims(session: Session, key: bytes, hospital: OrgOut, out: Path) -> list[Path]:
+def prepare_claims(session: Session, key: Keys, hospital: OrgOut, out: Path) -> list[Path]:
     """Product, funded books, enrollments and request files; returns the files written."""
     definition = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
     insurers = [_org(session, OrgKind.INSURER, i["org_code"]) for i in definition["insurers"]]

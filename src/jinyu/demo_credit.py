@@ -23,6 +23,7 @@ from jinyu.consent.rules import Purpose, Scope
 from jinyu.consent.schemas import GrantCreate
 from jinyu.core.auth import Role
 from jinyu.core.clock import utcnow
+from jinyu.core.privacy import Keys
 from jinyu.demo_claims import acting
 from jinyu.party import service as party
 from jinyu.party.schemas import RegistrationSubmit
@@ -50,7 +51,7 @@ def _registry(region: Path, usccs: Iterable[str]) -> dict[str, tuple[str, str]]:
 
 
 def grant_cards(
-    session: Session, region: Path, bank_org_id: str, usccs: list[str], pseudonym_key: bytes
+    session: Session, region: Path, bank_org_id: str, usccs: list[str], pseudonym_key: Keys
 ) -> list[str]:
     """Register and grant for each enterprise; returns those that now show the demo bank a full card."""
     registry = _registry(region, usccs)

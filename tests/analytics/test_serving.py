@@ -59,7 +59,7 @@ def test_listing_is_what_layout_lists(lake: Lake) -> None:
     load(lake, "transfers", [_transfer("T2", "2024-03-05T04:00:00+00:00", "A1", "A2", "1.00")], "L2")
     (layout.dataset_dir(lake.root, "transfers") / "month=2024-01" / ".part-x.parquet.tmp").write_text("")
     expected = tuple(
-        (p.relative_to(lake.root).as_posix(), p.stat().st_size)
+        (p.relative_to(lake.root).as_posix(), p.stat().st_size, p.stat().st_ino)
         for p in layout.data_files(lake.root, "transfers")
     )
     assert dataset_files(lake.root, "transfers") == expected

@@ -81,7 +81,7 @@ def test_the_cli_says_the_database_is_unavailable_and_exits_1(
     monkeypatch.setenv("JINYU_DATABASE_URL", closed_port_url())
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(claim_cli.app, ["products", "list", "--insurer", "I0001"])
+        result = CliRunner().invoke(claim_cli.app, ["products", "list", "--api-key", "nobody.secret"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 1, result.output

@@ -81,3 +81,28 @@ def test_the_registry_sends_shared_rows_only(
     report = load(session, registry, "related_parties", path, region)
     assert (report.accepted, report.rejected_by_reason) == (1, {"not_own_tenant": 1})
     assert [r["bank_code"] for r in _rows(region)] == [None]
+
+
+def test_two_banks_declaring_the_same_relation_are_two_declarations(
+    session: Session, tmp_path: Path, region: service.Stores
+) -> None:
+    """The key includes bank_code: the second bank's declaration is not refused as the first one's key (each
+    bank sees only its own); the same bank or the registry sending a row again is still a duplicate."""
+    put = (
+        ("B1", [declared("B1")], (1, {})),
+        ("B2", [declared("B2")], (1, {})),  # same owner, party, relation and source: another bank
+        # the same declaration again (another file: a repeated file is an idempotent re-load)
+        ("B1", [declared("B1", related_name="关联方甲")], (0, {"duplicate_key_existing": 1})),
+    )
+    for n, (bank_code, rows, expected) in enumerate(put):
+        path = write_csv(tmp_path / f"r{n}.csv", "related_parties", rows)
+        report = load(session, engineer_of(session, bank_code), "related_parties", path, region)
+        assert (report.accepted, report.rejected_by_reason) == expected
+    registry = principal(session, make_org(session, OrgKind.BUREAU), Role.DATA_PROVIDER)
+    twice = write_csv(tmp_path / "reg.csv", "related_parties", [declared(""), declared("")])
+    report = load(session, registry, "related_parties", twice, region)
+    assert (report.accepted, report.rejected_by_reason) == (1, {"duplicate_key_in_file": 1})
+    again = write_csv(tmp_path / "reg2.csv", "related_parties", [declared("", related_name="关联方乙")])
+    report = load(session, registry, "related_parties", again, region)
+    assert (report.accepted, report.rejected_by_reason) == (0, {"duplicate_key_existing": 1})
+    assert sorted(str(r["bank_code"]) for r in _rows(region)) == ["B1", "B2", "None"]

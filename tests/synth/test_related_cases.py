@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from jinyu.synth import Manifest, generate, generator
+from jinyu.synth.refund_cases import REFUND_CASES
 from jinyu.synth.related_cases import RELATED_CASES
 from jinyu.synth.risk_cases import LABELS_FILE, read_labels
 from tests.synth.conftest import SEED
@@ -85,4 +86,8 @@ def test_related_cases_change_only_their_files(
         "shareholders.csv",
     }
     old, new = read_labels(tmp_path / "without" / LABELS_FILE), read_labels(region_dir / LABELS_FILE)
+    # the refund part (1.6) runs last: its labels end both files and are the same
+    old, tail = old[: -len(REFUND_CASES)], old[-len(REFUND_CASES) :]
+    assert new[-len(REFUND_CASES) :] == tail and {x["case"] for x in tail} == set(REFUND_CASES)
+    new = new[: -len(REFUND_CASES)]
     assert new[: len(old)] == old and {x["case"] for x in new[len(old) :]} == set(RELATED_CASES)

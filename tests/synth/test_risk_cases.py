@@ -21,6 +21,7 @@ from jinyu.risk.tracing import queries, service
 from jinyu.risk.tracing.rules import RELATION_NAMES
 from jinyu.risk.tracing.schemas import TraceParams
 from jinyu.synth.purpose_cases import PURPOSE_CASES
+from jinyu.synth.refund_cases import REFUND_CASES
 from jinyu.synth.related_cases import RELATED_CASES
 from jinyu.synth.risk_cases import CASES, GUARANTOR_CASES, LABEL_COLUMNS, LABELS_FILE, read_labels
 
@@ -37,9 +38,13 @@ def test_every_case_type_is_planted_and_labelled(labels: list[dict[str, str]], r
     header = (region_dir / LABELS_FILE).read_text(encoding="utf-8").splitlines()[0]
     assert header == ",".join(LABEL_COLUMNS)
     assert {x["case"] for x in labels} == (
-        {name for name, _ in CASES} | set(GUARANTOR_CASES) | set(RELATED_CASES) | set(PURPOSE_CASES)
+        {name for name, _ in CASES}
+        | set(GUARANTOR_CASES)
+        | set(RELATED_CASES)
+        | set(PURPOSE_CASES)
+        | set(REFUND_CASES)
     )
-    assert [x["case"] for x in labels][-1] in RELATED_CASES  # planted last, on a stream of their own
+    assert [x["case"] for x in labels][-1] in REFUND_CASES  # planted last, on a stream of their own
     assert {(x["analysis"], x["expected_kind"]) for x in labels} >= {
         ("return_flow", "returned"),
         ("misuse", "securities"),
@@ -59,6 +64,8 @@ def test_every_case_type_is_planted_and_labelled(labels: list[dict[str, str]], r
         "declared_expired",
         "compatible_real_estate",
         "compatible_refinancing",
+        "refund_full",  # refunds: not return flow
+        "refund_less_fee",
     }
 
 
@@ -132,7 +139,8 @@ def test_tracing_finds_what_is_detectable_and_only_that(
     engine.close()
     for label in labels:
         # A permitted use (compatible_*) is traced like any other; the purpose matrix, not tracing, clears it.
-        found_anyway = label["case"].startswith("compatible_")
+        # A refund is traced too (kind `refund`); that it is not return flow: test_planted_refunds.py.
+        found_anyway = label["case"].startswith("compatible_") or label["expected_kind"] == "refund"
         expected = "found" if label["detectable"] == "true" or found_anyway else "missed"
         assert verdicts[(label["loan_id"], label["analysis"])] == expected, (label, kinds[label["loan_id"]])
 

@@ -44,8 +44,8 @@ CSV_FORMATS = {
     Kind.TIMESTAMP: re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$"),
 }
 
-# Contracts the generator writes as empty files (balances of record: not generated yet).
-NOT_GENERATED = {"opening_balances"}
+# Contracts the generator writes as empty files (none since 1.6 writes balances of record).
+NOT_GENERATED: set[str] = set()
 
 
 def test_generator_schema_mirrors_the_contracts() -> None:

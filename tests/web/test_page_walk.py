@@ -21,9 +21,17 @@ PAGES: dict[str, Perm] = {
     "/console/risk": Perm.RISK_STATS,
     "/console/statements": Perm.RISK_QUERY,
     "/console/loans": Perm.RISK_QUERY,
+    "/console/batch": Perm.RISK_QUERY,
+    "/console/inquiries": Perm.RISK_QUERY,
+    "/console/card": Perm.CREDIT_CARD_READ,
     "/console/claims": Perm.CLAIM_REPORT,
     "/console/settlements": Perm.CLAIM_READ,
+    "/console/registration": Perm.ENTERPRISE_REGISTER,
     "/console/consents": Perm.CONSENT_READ,
+    "/console/data-access": Perm.ENTERPRISE_REGISTER,
+    "/console/orders": Perm.FINANCING_READ,
+    "/console/chains": Perm.CHAIN_READ,
+    "/console/governance": Perm.GOVERNANCE_READ,
     "/console/audit": Perm.AUDIT_READ,
 }
 

@@ -223,7 +223,7 @@ def _prefix(amounts: I64) -> I64:
 
 def transfers_version(lake_root: Path) -> str:
     """What the index depends on: the transfers' files and their sizes (the lake only adds files)."""
-    return "\n".join(f"{rel}\t{size}" for rel, size in dataset_files(lake_root, DATASET))
+    return "\n".join(f"{rel}\t{size}" for rel, size, _ in dataset_files(lake_root, DATASET))
 
 
 class FlowIndexes:

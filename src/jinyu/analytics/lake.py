@@ -147,7 +147,8 @@ class Lake:
         return sum(pq.read_metadata(f).num_rows for f in self.files(dataset))
 
     def existing_keys_mask(self, dataset: str, key_cols: Sequence[str], table: pa.Table) -> pa.BooleanArray:
-        """For each row of `table`: is its key (all `key_cols`) already in the dataset? Null keys never are.
+        """For each row of `table`: is its key (all `key_cols`) already in the dataset? Nulls compare equal
+        (an optional key column, e.g. the registry's empty `related_parties.bank_code`).
 
         One DuckDB semi-join of the incoming keys (an Arrow view, no copy) against the dataset's key columns
         (only those are read from Parquet), so it scales to millions of rows on either side.
@@ -160,7 +161,9 @@ class Lake:
             return pa.repeat(False, table.num_rows)
         self._require_lake_columns(dataset, key_cols, "key_cols")
         incoming = table.select(list(key_cols)).append_column(_ROW, rows)
-        on = " AND ".join(f"i.{duck.quote_ident(c)} = l.{duck.quote_ident(c)}" for c in key_cols)
+        on = " AND ".join(
+            f"i.{duck.quote_ident(c)} IS NOT DISTINCT FROM l.{duck.quote_ident(c)}" for c in key_cols
+        )
         sql = f"SELECT i.{_ROW} FROM incoming AS i SEMI JOIN {duck.scan_sql(self.root, dataset)} AS l ON {on}"
         hits = self._query(sql, incoming).column(0)
         return pc.is_in(rows, value_set=hits.combine_chunks().cast(pa.int64()))

@@ -12,20 +12,22 @@ from pathlib import Path, PurePosixPath
 
 from jinyu.analytics import layout
 
-Files = tuple[tuple[str, int], ...]  # (path relative to the lake root, POSIX; size in bytes)
+# (path relative to the lake root, POSIX; size in bytes; inode). The inode tells a file rewritten in place
+# (`jinyu keys rotate` replaces files under the same name, possibly the same size) from the one copied.
+Files = tuple[tuple[str, int, int], ...]
 
 
 def dataset_files(root: Path, dataset: str) -> Files:
     """The dataset's committed Parquet files (as `layout.data_files`: hidden and temporary ones skipped),
     relative to the root, sorted as `layout.data_files` sorts them, with their sizes."""
     base = layout.dataset_dir(root, dataset)
-    found: list[tuple[PurePosixPath, int]] = []
+    found: list[tuple[PurePosixPath, int, int]] = []
     _walk(base, PurePosixPath(dataset), found)
     found.sort(key=lambda f: f[0])
-    return tuple((p.as_posix(), size) for p, size in found)
+    return tuple((p.as_posix(), size, ino) for p, size, ino in found)
 
 
-def _walk(directory: Path, rel: PurePosixPath, found: list[tuple[PurePosixPath, int]]) -> None:
+def _walk(directory: Path, rel: PurePosixPath, found: list[tuple[PurePosixPath, int, int]]) -> None:
     try:
         entries = list(os.scandir(directory))
     except (FileNotFoundError, NotADirectoryError):
@@ -34,4 +36,5 @@ def _walk(directory: Path, rel: PurePosixPath, found: list[tuple[PurePosixPath, 
         if entry.is_dir(follow_symlinks=False):
             _walk(Path(entry.path), rel / entry.name, found)
         elif entry.name.endswith(".parquet") and not entry.name.startswith((".", "_")):
-            found.append((rel / entry.name, entry.stat().st_size))
+            st = entry.stat()
+            found.append((rel / entry.name, st.st_size, st.st_ino))

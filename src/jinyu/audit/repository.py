@@ -309,3 +309,17 @@ def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
     if f.until:
         conds.append(AuditEntry.at < f.until)
     return conds
+
+
+def reads_of_org(session: Session, org_id: str, limit: int) -> list[AuditEntry]:
+    """Sealed entries about one organisation's data (subject type enterprise) by anyone outside it, newest first.
+    Unscoped on purpose: the data's owner sees who read it, whichever tenant read it (the caller checks who
+    may ask)."""
+    needle = json_text(org_id).lower()
+    stmt = select(AuditEntry).where(
+        AuditEntry.seq.is_not(None),
+        AuditEntry.subject_type == "enterprise",
+        func.lower(AuditEntry.subject_ids).contains(needle, autoescape=True),
+        AuditEntry.org_id != org_id,
+    )
+    return list(session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit)))

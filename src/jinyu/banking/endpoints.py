@@ -23,7 +23,7 @@ def list_accounts(
     offset: Offset = 0,
 ) -> Page[AccountOut]:
     """本机构可见的账户：银行看本行（及下级）开立的，企业看自己的 / accounts the caller's organisation may see."""
-    key = request.app.state.settings.key("pseudonym_key")
+    key = request.app.state.settings.pseudonym_keys()
     return service.list_accounts(
         session, principal, request.app.state.analytics, key, bank_code, limit, offset
     )

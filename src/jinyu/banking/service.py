@@ -12,7 +12,7 @@ from jinyu.banking.schemas import AccountOut
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.errors import PermissionDenied, invalid
 from jinyu.core.pagination import Page
-from jinyu.core.privacy import ACCOUNT_DOMAIN, pseudonymize
+from jinyu.core.privacy import ACCOUNT_DOMAIN, Keys, pseudonymize
 from jinyu.governance.policy.protect import Reader, protect
 from jinyu.party import service as party
 
@@ -41,7 +41,7 @@ def list_accounts(
     session: Session,
     principal: Principal,
     engine: Engine,
-    pseudonym_key: bytes,
+    pseudonym_key: Keys,
     bank_code: str | None,
     limit: int,
     offset: int,

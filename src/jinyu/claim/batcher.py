@@ -33,6 +33,7 @@ from jinyu.claim.service.batch import Job, Result, settle_batch
 from jinyu.core.auth import Principal
 from jinyu.core.dbfaults import discard, unavailable
 from jinyu.core.pipeline import available
+from jinyu.core.privacy import Keys
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class SettlementBatcher:
         self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    async def settle(self, principal: Principal, data: SettleIn, key: bytes) -> service.Settled:
+    async def settle(self, principal: Principal, data: SettleIn, key: Keys) -> service.Settled:
         loop = asyncio.get_running_loop()
         waiting = _Waiting(Job(principal, data, key, time.monotonic()), loop, loop.create_future())
         self._ensure_running()

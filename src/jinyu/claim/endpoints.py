@@ -6,6 +6,7 @@ Hospital systems authenticate with `X-API-Key` (service accounts with the hospit
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -40,19 +41,24 @@ from jinyu.claim.schemas import (
 )
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.pagination import Limit, Offset, Page
+from jinyu.core.privacy import Keys
 from jinyu.core.web import SessionDep, require, require_sessionless
 
 router = APIRouter(prefix="/claims", tags=["claims 一站式理赔"])
 PATH = "/claims/settlements"  # instant settlement, under the API prefix
 REPLAYED = "Idempotent-Replayed"
+KEYRING_REFRESH_SECONDS = 2.0
 
 
-def key_of(request: Request) -> bytes:
-    key: bytes | None = getattr(request.app.state, "claim_pseudonym_key", None)
-    if key is None:
-        key = request.app.state.settings.key("pseudonym_key")
-        request.app.state.claim_pseudonym_key = key
-    return key
+def key_of(request: Request) -> Keys:
+    """The pseudonym keyring, re-read at most every few seconds (a key rotation is seen that soon) rather than
+    per settlement: reading the key files costs more than an instant settlement may spend on it."""
+    cached: tuple[float, Keys] | None = getattr(request.app.state, "claim_pseudonym_keys", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > KEYRING_REFRESH_SECONDS:
+        cached = (now, request.app.state.settings.pseudonym_keys())
+        request.app.state.claim_pseudonym_keys = cached
+    return cached[1]
 
 
 def _answer(response: Response, settled: service.Settled) -> SettlementOut:

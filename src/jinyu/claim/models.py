@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.clock import utcnow
-from jinyu.core.db import Base, IdColumn, Money, UTCDateTime, new_id
+from jinyu.core.db import PSEUDONYM, Base, IdColumn, Money, UTCDateTime, new_id
 
 ZERO = Decimal("0.00")
 
@@ -69,7 +69,7 @@ class ClaimEnrollment(Base):
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
     product_code: Mapped[str] = mapped_column(String(64), index=True)
     policy_year: Mapped[int] = mapped_column(Integer)
-    person_token: Mapped[str] = mapped_column(String(40), index=True)
+    person_token: Mapped[str] = mapped_column(String(40), index=True, info=PSEUDONYM)
     id_masked: Mapped[str] = mapped_column(String(18))
     name_masked: Mapped[str | None] = mapped_column(String(50))
     pre_existing: Mapped[list[str]] = mapped_column(JSON, default=list)  # ICD-10 codes or prefixes
@@ -139,7 +139,7 @@ class ClaimSettlement(Base):
     product_version: Mapped[int | None] = mapped_column(Integer)
     policy_year: Mapped[int | None] = mapped_column(Integer)
     enrollment_id: Mapped[str | None] = mapped_column(IdColumn, index=True)
-    person_token: Mapped[str] = mapped_column(String(40), index=True)
+    person_token: Mapped[str] = mapped_column(String(40), index=True, info=PSEUDONYM)
     id_masked: Mapped[str] = mapped_column(String(18))
     mdtrt_id: Mapped[str] = mapped_column(String(64))
     setl_id: Mapped[str] = mapped_column(String(64))
@@ -151,7 +151,9 @@ class ClaimSettlement(Base):
     medfee_sumamt: Mapped[Decimal] = mapped_column(Money)
     med_type: Mapped[str] = mapped_column(String(8), server_default="21")  # NHSA 医疗类别
     insutype: Mapped[str | None] = mapped_column(String(3))  # 险种类型 (310 employees, 390 residents, …)
-    psn_token: Mapped[str | None] = mapped_column(String(40))  # keyed token of the NHSA psn_no
+    psn_token: Mapped[str | None] = mapped_column(
+        String(40), info=PSEUDONYM
+    )  # keyed token of the NHSA psn_no
     act_pay_dedc: Mapped[Decimal] = mapped_column(Money, server_default="0")  # BMI deductible paid
     funds: Mapped[Decimal] = mapped_column(Money)  # hifp + hifmi + hifob + maf + oth
     acct_pay: Mapped[Decimal] = mapped_column(Money)

@@ -348,6 +348,17 @@ class LedgerBookIn(BaseModel):
     low_balance_threshold: Amount = Decimal("0")
 
 
+class PrepaidLine(BaseModel):
+    """预付金余额（按保险公司汇总）/ prepaid balances of one insurer's books, for the regulator's overview."""
+
+    insurer_id: str
+    books: int
+    prepaid: Decimal
+    held: Decimal
+    payable: Decimal
+    below_threshold: int = Field(description="余额低于预警线的账簿数 / books below their alert threshold")
+
+
 class LedgerBookOut(BaseModel):
     id: str
     insurer_id: str

@@ -63,6 +63,8 @@ class Perm(StrEnum):
     CLAIM_MANAGE = "claim.manage"
     CLAIM_REPORT = "claim.report"
     POLICY_APPROVE = "policy.approve"
+    KEYS_READ = "keys.read"  # pseudonym key versions and rotation state (never key material)
+    KEYS_ROTATE = "keys.rotate"  # roll out a new pseudonym key version (`jinyu keys rotate`, operators)
     CREDIT_CARD_READ = "credit.card.read"
     GOVERNANCE_READ = "governance.read"  # quality report and remediation items of the own organisation
     GOVERNANCE_READ_ALL = "governance.read_all"  # every provider's
@@ -97,7 +99,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _EVERYONE
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
-        | {Perm.POLICY_APPROVE}
+        | {Perm.POLICY_APPROVE, Perm.KEYS_READ}
         | {Perm.CREDIT_CARD_READ}
         | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
         | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
@@ -138,6 +140,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.INGEST_RUN, Perm.INGEST_READ}
         | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
         | {Perm.INGEST_RUN, Perm.INGEST_READ, Perm.FINANCING_READ, Perm.FINANCING_MANAGE}
+        | {Perm.KEYS_READ, Perm.KEYS_ROTATE}
     ),
     Role.CUSTOMER_MANAGER: frozenset(_EVERYONE | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE}),
     Role.FINANCIAL_CONSULTANT: frozenset(_EVERYONE | {Perm.FINANCING_READ}),

@@ -47,6 +47,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# Column info of every column that stores a keyed pseudonym (`core.privacy.pseudonymize`): a key rotation
+# (`jinyu keys rotate`) finds and re-tokenizes them through the metadata, without importing their domains.
+PSEUDONYM: dict[str, object] = {"pseudonym": True}
+
+
 # Row ids are random version-4 UUIDs (32 hex digits) from the operating system's CSPRNG, read 4 KiB at a time
 # per thread. Why not uuid.uuid4() per id: os.urandom releases the GIL around its system call, and a thread that
 # releases it waits to get it back while the event loop holds it — the settlement thread makes ~16 ids per

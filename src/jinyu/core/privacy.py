@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import re
+
+from jinyu.core.pseudokeys import Keyring
 
 # Token spaces: a person's resident ID is pseudonymized in the "person" space everywhere (ingestion,
 # registration, claims), so the same person joins across datasets without the raw number.
@@ -13,12 +17,68 @@ ACCOUNT_DOMAIN = "account"
 PHONE_DOMAIN = "phone"
 
 
-def pseudonymize(key: bytes, value: str, domain: str = "") -> str:
-    """HMAC-SHA256 token of an identifier; joinable across datasets, not reversible without the key.
+# A key as callers hold it: the keyring, or (tests, one-off tools) one bare key, which is version 1.
+Keys = bytes | Keyring
 
-    `domain` separates token spaces (a person's ID and an account number never collide)."""
-    digest = hmac.new(key, f"{domain}\x1f{value}".encode(), hashlib.sha256).hexdigest()
-    return f"pt_{digest[:32]}"
+# Version 1 tokens have no version segment (they predate rotation); later ones name theirs: pt_v2_<32 hex>.
+_TOKEN_RE = re.compile(r"^pt_(?:v(?P<version>[1-9][0-9]?)_)?(?P<digest>[0-9a-f]{32})$")
+
+
+class TokenNotCurrent(ValueError):
+    """A token of a version this keyring cannot translate (unknown, newer, or past its grace period)."""
+
+
+def as_keyring(keys: Keys) -> Keyring:
+    return keys if isinstance(keys, Keyring) else Keyring({1: keys})
+
+
+def pseudonymize(key: Keys, value: str, domain: str = "") -> str:
+    """HMAC-SHA256 token of an identifier in the keyring's current version; joinable, not reversible.
+
+    `domain` separates token spaces (a person's ID and an account number never collide). A version-n token
+    is version n-1's token keyed again with key n (`advance_one`): the lake can be moved to a new key from
+    its tokens alone (raw identifiers are never kept), and a fresh token equals a moved one."""
+    ring = as_keyring(key)
+    digest = hmac.new(ring.key(1), f"{domain}\x1f{value}".encode(), hashlib.sha256).hexdigest()
+    return advance(ring, f"pt_{digest[:32]}", ring.current)
+
+
+def token_version(token: str) -> int | None:
+    """The key version a token was made with (1 for unversioned tokens), or None if it is no token."""
+    m = _TOKEN_RE.match(token)
+    if m is None:
+        return None
+    return int(m["version"]) if m["version"] else 1
+
+
+def advance_one(key: bytes, token: str, version: int) -> str:
+    digest = hmac.new(key, f"rotate\x1f{token}".encode(), hashlib.sha256).hexdigest()
+    return f"pt_v{version}_{digest[:32]}"
+
+
+def advance(ring: Keyring, token: str, target: int) -> str:
+    """`token` carried forward to version `target`; a token already there (or no token) comes back as is."""
+    version = token_version(token)
+    if version is None or version >= target:
+        return token
+    for v in range(version + 1, target + 1):
+        token = advance_one(ring.key(v), token, v)
+    return token
+
+
+def translate(ring: Keyring, token: str, now: dt.datetime) -> str:
+    """An old token looked up during the grace period: its current-version equivalent.
+
+    Refused when the version is newer than the ring's, or when its successor came into force more than
+    `grace_days` ago (old exports stop resolving then)."""
+    version = token_version(token)
+    if version is None or version > ring.current:
+        raise TokenNotCurrent(f"not a token of key versions 1..{ring.current}")
+    if version < ring.current:
+        since = ring.since.get(version + 1)
+        if since is not None and now - since > dt.timedelta(days=ring.grace_days):
+            raise TokenNotCurrent(f"version {version} tokens expired {ring.grace_days} days after rotation")
+    return advance(ring, token, ring.current)
 
 
 def mask(value: str | None, keep_start: int = 3, keep_end: int = 4) -> str | None:

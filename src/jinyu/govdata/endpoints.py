@@ -29,7 +29,7 @@ def gov_summary(
         session,
         principal,
         request.app.state.analytics,
-        request.app.state.settings.key("pseudonym_key"),
+        request.app.state.settings.pseudonym_keys(),
         uscc,
         as_of_month,
         purpose,

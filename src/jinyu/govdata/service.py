@@ -13,6 +13,7 @@ from jinyu.consent.rules import Purpose, Scope
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import SHANGHAI
 from jinyu.core.ids import validate_uscc
+from jinyu.core.privacy import Keys
 from jinyu.govdata import queries
 from jinyu.govdata.errors import EnterpriseNotFound
 from jinyu.govdata.schemas import GovSummary
@@ -34,7 +35,7 @@ def enterprise_summary(
     session: Session,
     principal: Principal,
     engine: Engine,
-    pseudonym_key: bytes,
+    pseudonym_key: Keys,
     uscc: str,
     as_of_month: str | None,
     purpose: Purpose,

@@ -38,7 +38,7 @@ def _stores() -> service.Stores:
     return service.Stores(
         lake=analytics.Lake(s.lake_dir),
         quarantine_dir=s.data_dir / "quarantine",
-        pseudonym_key=s.key("pseudonym_key"),
+        pseudonym_key=s.pseudonym_keys(),
         quarantine_key=s.key("quarantine_key"),
     )
 

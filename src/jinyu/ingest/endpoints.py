@@ -28,7 +28,7 @@ def stores_for(request: Request) -> service.Stores:
     return service.Stores(
         lake=Lake(settings.lake_dir),
         quarantine_dir=settings.data_dir / "quarantine",
-        pseudonym_key=settings.key("pseudonym_key"),
+        pseudonym_key=settings.pseudonym_keys(),
         quarantine_key=settings.key("quarantine_key"),
     )
 

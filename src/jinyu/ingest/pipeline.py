@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jinyu.core.privacy import mask_name, pseudonymize
+from jinyu.core.privacy import Keys, mask_name, pseudonymize
 from jinyu.core.sealed import Sealer
 from jinyu.governance.contracts import Column, Contract, Kind, Protect
 from jinyu.ingest import quarantine as quarantine_file
@@ -86,7 +86,7 @@ def validate_batch(
     return pa.Table.from_pylist(accepted, schema=numbered_schema(contract))
 
 
-def _protect_column(column: Column, table: pa.Table, key: bytes) -> pa.Array:
+def _protect_column(column: Column, table: pa.Table, key: Keys) -> pa.Array:
     values = table[column.name].to_pylist()
     when = table[column.protect_if[0]].to_pylist() if column.protect_if else None
     out = []
@@ -101,7 +101,7 @@ def _protect_column(column: Column, table: pa.Table, key: bytes) -> pa.Array:
     return pa.array(out, type=table.schema.field(column.name).type)
 
 
-def protect(contract: Contract, table: pa.Table, key: bytes) -> pa.Table:
+def protect(contract: Contract, table: pa.Table, key: Keys) -> pa.Table:
     """Personal columns replaced by keyed tokens or masked names before anything is written."""
     for column in contract.columns:
         if column.protect is not None and table.num_rows:
@@ -111,7 +111,9 @@ def protect(contract: Contract, table: pa.Table, key: bytes) -> pa.Table:
 
 
 def _key_text(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
-    parts = [pc.cast(table[k], pa.string()) for k in key]
+    # An optional key column's null (related_parties.bank_code: the registry's rows) is one value, so two
+    # registry rows with the same key are duplicates.
+    parts = [pc.fill_null(pc.cast(table[k], pa.string()), "\x00") for k in key]
     return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
 
 

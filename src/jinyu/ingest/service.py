@@ -27,7 +27,10 @@ from jinyu.analytics.pending import PendingLoad, Recovered
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.db import new_id, transaction
+from jinyu.core.errors import Conflict
 from jinyu.core.pagination import Page
+from jinyu.core.privacy import Keys
+from jinyu.core.pseudokeys import Keyring
 from jinyu.core.sealed import Sealer
 from jinyu.governance import rejections
 from jinyu.governance.contracts import CONTRACTS, Contract
@@ -49,7 +52,7 @@ class Stores:
 
     lake: Lake
     quarantine_dir: Path
-    pseudonym_key: bytes
+    pseudonym_key: Keys
     quarantine_key: bytes
 
 
@@ -104,6 +107,7 @@ def ingest(
     # the same file meanwhile gets a 409), so removing what an unrecorded earlier attempt left is safe.
     pending = stores.lake.begin_load(lake_load_id, [contract.name, *contract.mirrors])
     try:
+        _refuse_during_rotation(stores.pseudonym_key)
         _discard_unrecorded(stores.lake, contract, lake_load_id)
         quarantine = pipeline.Quarantine(contract)
         table, total = _validate_files(contract, files, encoding, quarantine, progress)
@@ -154,6 +158,15 @@ def ingest(
         raise
     _settle_with_transaction(session, pending)
     return LoadReport.model_validate(load)
+
+
+def _refuse_during_rotation(keys: Keys) -> None:
+    """Rows loaded while `jinyu keys rotate` rewrites the lake would keep the old version's tokens."""
+    if isinstance(keys, Keyring) and keys.pending is not None:
+        raise Conflict(
+            detail=f"假名密钥轮换进行中（版本 {keys.pending}），请稍后重试 / "
+            f"pseudonym key rotation to version {keys.pending} in progress: retry when it is done"
+        )
 
 
 def _accepted_keys(contract: Contract, table: pa.Table) -> list[str]:

@@ -196,7 +196,7 @@ def submit_registration(
     principal: Principal = require(Perm.ENTERPRISE_REGISTER),
 ) -> RegistrationOut:
     """企业实名注册 / an enterprise administrator registers the enterprise under its real name."""
-    key = request.app.state.settings.key("pseudonym_key")
+    key = request.app.state.settings.pseudonym_keys()
     return service.submit_registration(session, principal, data, key)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.clock import utcnow
-from jinyu.core.db import Base, IdColumn, UTCDateTime, new_id
+from jinyu.core.db import PSEUDONYM, Base, IdColumn, UTCDateTime, new_id
 
 
 class Organisation(Base):
@@ -28,7 +28,7 @@ class Organisation(Base):
     district_code: Mapped[str | None] = mapped_column(String(6))
     industry_code: Mapped[str | None] = mapped_column(String(8))
     # Pseudonymized legal representative (keyed hash): lets registration match the registry without raw IDs.
-    legal_rep_token: Mapped[str | None] = mapped_column(String(40))
+    legal_rep_token: Mapped[str | None] = mapped_column(String(40), info=PSEUDONYM)
     attrs: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -92,7 +92,7 @@ class Registration(Base):
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), unique=True)
-    legal_rep_token: Mapped[str] = mapped_column(String(40))
+    legal_rep_token: Mapped[str] = mapped_column(String(40), info=PSEUDONYM)
     legal_rep_masked: Mapped[str] = mapped_column(String(18))
     legal_rep_name_masked: Mapped[str] = mapped_column(String(50))
     state: Mapped[str] = mapped_column(String(16))

@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from jinyu.core.auth import Perm, Principal
+from jinyu.audit import service as audit
+from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import local, utcnow
 from jinyu.core.errors import invalid
 from jinyu.core.money import to_fen
 from jinyu.party import service as party
 from jinyu.risk.models import RiskInquiry
-from jinyu.risk.schemas import InquiryStat
+from jinyu.risk.schemas import InquiryOut, InquiryStat
 
 # A month as the API's query pattern has it: the CLI and the console are refused alike.
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -115,3 +116,45 @@ def _risky_amounts(
         key = (tenant_id, month, kind)
         totals[key] = totals.get(key, Decimal("0.00")) + amount
     return totals
+
+
+MAX_HISTORY = 200
+
+
+def list_inquiries(
+    session: Session, principal: Principal, kind: str | None, limit: int = 50
+) -> list[InquiryOut]:
+    """The bank's own inquiry history, newest first: a head office sees its whole bank's, a branch or outlet its
+    own (its officers' inquiries). The read is audited."""
+    principal.require(Perm.RISK_QUERY)
+    if kind is not None and kind not in KINDS:
+        raise invalid("kind", f"类型应为 {'、'.join(KINDS)} 之一 / kind must be one of {', '.join(KINDS)}")
+    stmt = select(RiskInquiry).where(RiskInquiry.tenant_id == principal.tenant_id)
+    if principal.org_kind != OrgKind.BANK_HEAD_OFFICE:
+        stmt = stmt.where(RiskInquiry.org_id == principal.org_id)
+    if kind is not None:
+        stmt = stmt.where(RiskInquiry.kind == kind)
+    rows = session.scalars(
+        stmt.order_by(RiskInquiry.at.desc(), RiskInquiry.id).limit(min(max(limit, 1), MAX_HISTORY))
+    )
+    out = [
+        InquiryOut(
+            id=r.id,
+            kind=r.kind,
+            subject=r.subject,
+            verdict=r.verdict,
+            risky=r.risky,
+            risky_amount=r.risky_amount,
+            org_id=r.org_id,
+            at=r.at,
+        )
+        for r in rows
+    ]
+    audit.record(
+        session,
+        principal,
+        action="risk.inquiry.list",
+        subject_type="risk_inquiry",
+        subject_ids=[r.id for r in out],
+    )
+    return out

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from pydantic import BaseModel
+
+
+class InquiryOut(BaseModel):
+    """一次核查查询 / one of the bank's own inquiries (its history)."""
+
+    id: str
+    kind: str
+    subject: str
+    verdict: str
+    risky: bool
+    risky_amount: Decimal
+    org_id: str
+    at: dt.datetime
 
 
 class InquiryStat(BaseModel):

@@ -38,6 +38,7 @@ from jinyu.synth.parties import (
     enterprise_table,
 )
 from jinyu.synth.purpose_cases import plant_purpose_cases
+from jinyu.synth.refund_cases import plant_refund_cases
 from jinyu.synth.related_cases import plant_related_cases
 from jinyu.synth.risk_cases import build_risk_cases, plant_guarantor_cases, write_labels
 from jinyu.synth.scales import get_scale
@@ -53,7 +54,9 @@ from jinyu.synth.writers import write_dataset
 # transfers).
 # 1.5: related_parties and its planted cases (holding companies added to enterprises and shareholders), the
 # purpose-matrix cases (new loans and transfers), opening_balances (an empty file).
-GENERATOR_VERSION = "1.5"
+# 1.6: planted refunds (refund_cases.py: loans, transfers with channel `reversal`, labels) and balances of
+# record (opening_balances for the presented statements' accounts) with a planted opening-balance break.
+GENERATOR_VERSION = "1.6"
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("居民 persons", build_persons),
@@ -78,6 +81,7 @@ PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("申报关联方案例 declared related-party cases", plant_related_cases),
     ("理赔 claims", build_claims),
     ("产业链传染案例 chain contagion case", plant_chain_cases),
+    ("退款案例 refund cases", plant_refund_cases),
 )
 
 # Datasets whose rows are derived from the region's entities at write time rather than stored by a part.
@@ -86,8 +90,10 @@ _DERIVED: dict[str, Callable[[Region], dict[str, list[Any]]]] = {
     "enterprises": enterprise_table,
     "chain_members": chain_member_table,
     "accounts": account_table,
-    # No balances of record yet: an empty file, so the region loads like a bank's full delivery.
-    "opening_balances": lambda _region: {c: [] for c in DATASETS["opening_balances"].column_names},
+    # Balances of record come from the presented statements (written after the ledger): empty until then.
+    "opening_balances": lambda region: (
+        region.tables.get("opening_balances") or {c: [] for c in DATASETS["opening_balances"].column_names}
+    ),
 }
 
 
@@ -140,6 +146,7 @@ def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifes
             build.advance()
         files = _write_datasets(region, out, bar)
         write_statements(region, out)  # presented statements for verification: after the ledger
+        files["opening_balances"] = _write_one(region, out, "opening_balances")  # their balances of record
         write_labels(region, out)  # risk_labels.csv: ground truth of the planted risk cases, not ingested
         write_chain_cases(region, out)  # chain_cases.csv: ground truth of the planted contagion case
     cal = region.calendar
@@ -171,6 +178,12 @@ def _write_datasets(region: Region, out: Path, bar: _Bar) -> dict[str, DatasetFi
     records = write_transfers(region, out, lambda _rows: months.advance())
     files["transfers"] = DatasetFiles("transfers", "parquet", tuple(records))
     return {name: files[name] for name in DATASETS}  # the manifest lists datasets in load order
+
+
+def _write_one(region: Region, out: Path, name: str) -> DatasetFiles:
+    spec = DATASETS[name]
+    columns = _DERIVED[name](region) if name in _DERIVED else region.tables[name]
+    return DatasetFiles(name, "parquet" if spec.parquet else "csv", (write_dataset(out, spec, columns),))
 
 
 def _remove_previous(out: Path) -> None:

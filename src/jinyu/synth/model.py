@@ -16,8 +16,8 @@ from jinyu.synth.calendar import Calendar
 from jinyu.synth.scales import Scale
 
 # Transfer channels, in the order of the contract's choices.
-CHANNELS = ("counter", "online", "mobile", "batch", "internal")
-COUNTER, ONLINE, MOBILE, BATCH, INTERNAL = range(5)
+CHANNELS = ("counter", "online", "mobile", "batch", "internal", "reversal")
+COUNTER, ONLINE, MOBILE, BATCH, INTERNAL, REVERSAL = range(6)
 
 # When in a month a free-running flow's transfers happen.
 BUSINESS, RETAIL, SETTLEMENT, MONTHLY = range(4)

@@ -26,9 +26,17 @@ MENU: tuple[tuple[str, str, Perm], ...] = (
     ("/console/risk", "risk", Perm.RISK_STATS),
     ("/console/statements", "statements", Perm.RISK_QUERY),
     ("/console/loans", "loan_check", Perm.RISK_QUERY),
+    ("/console/batch", "batch", Perm.RISK_QUERY),
+    ("/console/inquiries", "inquiries_history", Perm.RISK_QUERY),
+    ("/console/card", "credit_card", Perm.CREDIT_CARD_READ),
     ("/console/claims", "claims", Perm.CLAIM_REPORT),
     ("/console/settlements", "settlements", Perm.CLAIM_READ),
+    ("/console/registration", "registration", Perm.ENTERPRISE_REGISTER),
     ("/console/consents", "consents", Perm.CONSENT_READ),
+    ("/console/orders", "orders", Perm.FINANCING_READ),
+    ("/console/chains", "chains", Perm.CHAIN_READ),
+    ("/console/governance", "governance", Perm.GOVERNANCE_READ),
+    ("/console/data-access", "data_access", Perm.ENTERPRISE_REGISTER),
     ("/console/audit", "audit", Perm.AUDIT_READ),
 )
 

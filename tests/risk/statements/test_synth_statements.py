@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.governance.contracts import CONTRACTS
+from jinyu.ingest.pipeline import arrow_schema
 from jinyu.risk.statements import rules
 from jinyu.risk.statements.parsing import parse
-from jinyu.risk.statements.service import ledger_lines
+from jinyu.risk.statements.service import balance_of_record, ledger_lines
 from jinyu.synth import generate
 from jinyu.synth.statements import KINDS, LABELS_FILE, STATEMENTS_DIR
 
@@ -38,6 +42,11 @@ def engine(region: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[D
         sort_by=("from_account", "ts"),
         mirrors={"transfers_by_counterparty": ("to_account", "ts")},
     )
+    balances = pacsv.read_csv(
+        region / "opening_balances.csv",
+        convert_options=pacsv.ConvertOptions(column_types=arrow_schema(CONTRACTS["opening_balances"])),
+    )
+    lake.append("opening_balances", balances, "L1", partition_by=None, sort_by=("account_no", "as_of"))
     engine = DuckDBEngine(lake.root)
     yield engine
     engine.close()
@@ -60,6 +69,15 @@ def test_verification_reaches_the_labelled_verdict(region: Path, engine: DuckDBE
         assert statement.account_no == label["account_no"] and len(statement.lines) == int(label["lines"])
         ledger = ledger_lines(engine, statement, rules.DEFAULT_THRESHOLDS.date_tolerance_days)
         rec = rules.reconcile(statement, ledger)
+        # the balance of record, as the service checks it (generator 1.6 writes it for every statement)
+        record = balance_of_record(engine, statement)
+        assert record is not None and record[1] == Decimal(label["opening_of_record"]), label["file"]
+        if (found := rules.opening_of_record_break(statement, *record)) is not None:
+            rec.balance_breaks.insert(0, found)
+            gap = found.stated - found.expected
+            assert gap == Decimal(label["opening_break"]) == Decimal("50000.00"), label["file"]
+        else:
+            assert label["opening_break"] == "", label["file"]
         s = rules.summarise(statement, ledger, rec, rules.DEFAULT_THRESHOLDS)
         found = (s.verdict.value, s.fabricated, s.hidden, s.altered, s.balance_breaks)
         planted = (label["expected_verdict"], int(label["inserted"]), int(label["deleted"]),

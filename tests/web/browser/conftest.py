@@ -23,10 +23,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.app import create_app
 from jinyu.config import load_settings
-from jinyu.core.auth import OrgKind, Role
+from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.models import metadata
+from jinyu.party import service as party
+from jinyu.party.schemas import OrgOut
+from jinyu.party.service.registration import person_token
 from tests.claim.factories import world
-from tests.fixtures.auth import make_org, make_user
+from tests.credit import region
+from tests.fixtures.auth import make_org, make_user, resident_id
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 
@@ -43,6 +47,9 @@ class Live:
     url: str
     users: dict[str, str]  # flow name → username (password: tests.fixtures.auth.PASSWORD)
     bank_name: str
+    card_uscc: (
+        str  # the enterprise of the registration flow: its card data is in the lake (tests/credit/region)
+    )
 
 
 def _free_port() -> int:
@@ -51,7 +58,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _seed(factory: sessionmaker[Session]) -> tuple[dict[str, str], str]:
+def _registry_enterprise(session: Session, pseudonym_key: bytes) -> OrgOut:
+    """An enterprise as the registry knows it, its representative's keyed token included: a registration with
+    the matching ID verifies at once (party.registration), as it does for a real registry record."""
+    token = person_token(pseudonym_key, resident_id(seq=321))
+    record = party.RegistryOrg(
+        OrgKind.ENTERPRISE, region.E1, "重庆甲乙科技有限公司", uscc=region.E1, legal_rep_token=token
+    )
+    party.upsert_registry_orgs(session, SYSTEM, [record])
+    org = party.find_enterprise(session, region.E1)
+    assert org is not None
+    return org
+
+
+def _seed(factory: sessionmaker[Session], pseudonym_key: bytes) -> tuple[dict[str, str], str]:
     with factory() as session:
         claims = world(session, deposit="2500000.00")
         bank = make_org(session, OrgKind.BANK_HEAD_OFFICE, name="渝州银行")
@@ -64,6 +84,9 @@ def _seed(factory: sessionmaker[Session]) -> tuple[dict[str, str], str]:
                 session, make_org(session, OrgKind.ENTERPRISE), Role.ENTERPRISE_ADMIN
             ).username,
             "hospital": make_user(session, claims.hospital, Role.HOSPITAL_SYSTEM).username,
+            "registering": make_user(
+                session, _registry_enterprise(session, pseudonym_key), Role.ENTERPRISE_ADMIN
+            ).username,
         }
         session.commit()
     return users, bank.name
@@ -72,8 +95,9 @@ def _seed(factory: sessionmaker[Session]) -> tuple[dict[str, str], str]:
 @pytest.fixture(scope="module")
 def live(sqlite_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     factory = sessionmaker(bind=sqlite_engine, expire_on_commit=False)
-    users, bank_name = _seed(factory)
     settings = load_settings(data_dir=tmp_path_factory.mktemp("console"), login_max_failures=5)
+    users, bank_name = _seed(factory, settings.key("pseudonym_key"))
+    region.load(settings.lake_dir)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -86,7 +110,7 @@ def live(sqlite_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Ite
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the console's server did not start"
-    yield Live(f"http://127.0.0.1:{port}", users, bank_name)
+    yield Live(f"http://127.0.0.1:{port}", users, bank_name, region.E1)
     server.should_exit = True
     thread.join(timeout=10)
     with sqlite_engine.begin() as conn:

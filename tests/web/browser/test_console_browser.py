@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.auth import PASSWORD
+from tests.fixtures.auth import PASSWORD, resident_id
 from tests.web.browser.conftest import Live
 
 pytestmark = pytest.mark.browser
@@ -84,3 +84,34 @@ def test_api_docs_work_offline(page: Any) -> None:
         "/redoc"
     )  # its script loads from the app (rendering the whole document takes long: not waited for)
     page.wait_for_function("window.Redoc !== undefined")
+
+
+def test_enterprise_registers_grants_two_sections_and_sees_who_looked(page: Any, live: Live) -> None:
+    log_in(page, live.users["registering"])
+    page.click("nav.menu >> text=实名注册")
+    page.fill("#legal_rep_name", "张三")
+    page.fill("#legal_rep_id", resident_id(seq=321))
+    page.click("#register")
+    assert page.inner_text("#registration-state") == "已核验"  # matches the registry's representative
+    page.click("nav.menu >> text=数据授权")
+    page.select_option("#grantee", label=live.bank_name)
+    page.check("#sections input[value=tax]")
+    page.check("#sections input[value=judicial]")
+    page.select_option("#purpose", "credit_assessment")
+    page.click("#grant")
+    assert "司法、纳税" in page.locator("#grants tbody tr").first.inner_text()  # scopes stored sorted
+
+    page.click("#logout")  # the bank looks at the card: only the two sections
+    log_in(page, live.users["bank"])
+    page.click("nav.menu >> text=信用信息名片")
+    page.fill("#uscc", live.card_uscc)
+    page.click("#show-card")
+    shown = page.eval_on_selector_all("[data-section]", "els => els.map(e => e.dataset.section)")
+    assert shown == ["tax", "judicial"]
+    page.click("#logout")
+
+    log_in(page, live.users["registering"])
+    page.click("nav.menu >> text=谁查看了我的数据")
+    views = page.inner_text("#card-views")
+    assert live.bank_name in views and "纳税、司法" in views
+    assert "credit.card.view" in page.inner_text("#data-reads")

@@ -40,6 +40,7 @@ from jinyu.claim.repository.ledger import (
     postings_of,
     readable_alerts,
     readable_books,
+    reported_books,
 )
 from jinyu.claim.repository.pipeline import Locked
 from jinyu.claim.repository.products import (
@@ -150,6 +151,7 @@ __all__ = [
     "readable_products",
     "readable_runs",
     "readable_settlements",
+    "reported_books",
     "run_for_file",
     "run_items",
     "set_lock_timeout",

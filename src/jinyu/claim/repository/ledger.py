@@ -39,6 +39,12 @@ def readable_books(principal: Principal) -> Select[ClaimLedgerBook]:
     return stmt.where(false())
 
 
+def reported_books(session: Session, principal: Principal) -> list[ClaimLedgerBook]:
+    """Books for the prepaid-fund report: every book for a regulator, the caller's own otherwise."""
+    stmt = select(ClaimLedgerBook) if principal.sees_everything else readable_books(principal)
+    return list(session.scalars(stmt.order_by(ClaimLedgerBook.insurer_id, ClaimLedgerBook.hospital_id)))
+
+
 def get_book(session: Session, principal: Principal, book_id: str) -> ClaimLedgerBook | None:
     return session.scalars(readable_books(principal).where(ClaimLedgerBook.id == book_id)).first()
 

@@ -12,6 +12,7 @@ from jinyu.claim.service.ledger import (
     list_books,
     list_journal,
     post_entry,
+    prepaid_by_insurer,
 )
 from jinyu.claim.service.postdischarge import submit as post_discharge
 from jinyu.claim.service.postdischarge import transfer as transfer_to_post_discharge
@@ -52,6 +53,7 @@ __all__ = [
     "list_settlements",
     "post_discharge",
     "post_entry",
+    "prepaid_by_insurer",
     "read_definition",
     "reconcile",
     "reconcile_file",

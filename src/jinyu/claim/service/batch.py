@@ -39,6 +39,7 @@ from jinyu.claim.service.settling import adjudicate_locked, record_settlement
 from jinyu.core.auth import Principal
 from jinyu.core.errors import JinyuError
 from jinyu.core.pipeline import batched_writes
+from jinyu.core.privacy import Keys
 
 Result = Settled | BaseException | None  # None: settle it on its own
 
@@ -49,7 +50,7 @@ class Job:
 
     principal: Principal
     data: SettleIn
-    key: bytes
+    key: Keys
     started: float
 
 

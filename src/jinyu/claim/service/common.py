@@ -31,7 +31,7 @@ from jinyu.core.auth import SYSTEM, OrgKind, Principal
 from jinyu.core.clock import SHANGHAI, as_utc, local
 from jinyu.core.errors import PermissionDenied
 from jinyu.core.ids import validate_resident_id
-from jinyu.core.privacy import PERSON_DOMAIN, mask, pseudonymize
+from jinyu.core.privacy import PERSON_DOMAIN, Keys, mask, pseudonymize
 from jinyu.party import service as party
 
 
@@ -41,7 +41,7 @@ class Person:
     masked: str
 
 
-def person(certno: str, key: bytes, field_name: str = "certno") -> Person:
+def person(certno: str, key: Keys, field_name: str = "certno") -> Person:
     """Validate a resident ID and keep only its keyed token and masked form."""
     number = validate_resident_id(certno, field_name)
     return Person(pseudonymize(key, number, PERSON_DOMAIN), mask(number, 6, 4) or "")

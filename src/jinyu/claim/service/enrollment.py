@@ -17,7 +17,7 @@ from jinyu.core.clock import local, utcnow
 from jinyu.core.db import new_id
 from jinyu.core.errors import FieldError, InvalidInput
 from jinyu.core.pagination import Page
-from jinyu.core.privacy import mask_name
+from jinyu.core.privacy import Keys, mask_name
 from jinyu.governance.policy.protect import Reader, protect
 
 _CONDITION_RE = re.compile(r"^(\*|[A-Z][0-9]{0,2}(\.[0-9A-Z]{1,4})?)$")
@@ -34,7 +34,7 @@ def _conditions(values: list[str]) -> list[str]:
     return sorted(set(cleaned))
 
 
-def enroll(session: Session, principal: Principal, data: EnrollmentIn, key: bytes) -> EnrollmentOut:
+def enroll(session: Session, principal: Principal, data: EnrollmentIn, key: Keys) -> EnrollmentOut:
     """Enroll a person in a product of the caller's company; the ID is kept only as token and mask."""
     principal.require(Perm.CLAIM_MANAGE)
     require_org(principal, OrgKind.INSURER)
@@ -114,7 +114,7 @@ def list_enrollments(
 
 
 def eligibility(
-    session: Session, principal: Principal, data: EligibilityIn, key: bytes
+    session: Session, principal: Principal, data: EligibilityIn, key: Keys
 ) -> list[EligibilityOut]:
     """For each product covering the person on the day: remaining deductible and caps per liability."""
     principal.require(Perm.CLAIM_READ)

@@ -48,7 +48,7 @@ from jinyu.core.clock import as_utc, utcnow
 from jinyu.core.db import new_id
 from jinyu.core.errors import FieldError
 from jinyu.core.money import to_fen
-from jinyu.core.privacy import pseudonymize
+from jinyu.core.privacy import Keys, pseudonymize
 
 ZERO_TEXT = "0.00"
 
@@ -83,7 +83,7 @@ def claim_of(
     hospital_id: str,
     channel: str,
     msg_id: str,
-    key: bytes,
+    key: Keys,
     pharmacy: bool = False,
 ) -> Claim:
     who = person(data.certno.get_secret_value(), key)

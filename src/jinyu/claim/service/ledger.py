@@ -19,7 +19,15 @@ from jinyu.claim.errors import LedgerBookExists, LedgerBookNotFound, LedgerEntry
 from jinyu.claim.models import ClaimAlert, ClaimLedgerBook, ClaimLedgerJournal, ClaimLedgerPosting
 from jinyu.claim.rules import ledger as rules
 from jinyu.claim.rules.ledger import Balances, BookMode, JournalKind, Posting
-from jinyu.claim.schemas import AlertOut, JournalOut, LedgerBookIn, LedgerBookOut, LedgerEntryIn, PostingOut
+from jinyu.claim.schemas import (
+    AlertOut,
+    JournalOut,
+    LedgerBookIn,
+    LedgerBookOut,
+    LedgerEntryIn,
+    PostingOut,
+    PrepaidLine,
+)
 from jinyu.claim.service.common import SETTLING_KINDS, require_org
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import utcnow
@@ -225,6 +233,33 @@ def list_books(
     principal.require(Perm.CLAIM_READ)
     rows, total = repo.list_books(session, principal, hospital_id, year, limit, offset)
     return Page[LedgerBookOut](items=[book_out(b) for b in rows], total=total, limit=limit, offset=offset)
+
+
+def prepaid_by_insurer(session: Session, principal: Principal) -> list[PrepaidLine]:
+    """Prepaid balances summed per insurer (regulators: every insurer; an insurer: its own books). Sums of
+    exact Decimals; the read is audited."""
+    principal.require(Perm.CLAIM_REPORT)
+    lines: dict[str, PrepaidLine] = {}
+    books = repo.reported_books(session, principal)
+    for book in books:
+        empty = PrepaidLine(
+            insurer_id=book.insurer_id, books=0, prepaid=ZERO, held=ZERO, payable=ZERO, below_threshold=0
+        )
+        line = lines.setdefault(book.insurer_id, empty)
+        line.books += 1
+        line.prepaid += book.prepaid
+        line.held += book.held
+        line.payable += book.payable
+        low = book.mode == BookMode.PREPAID.value and book.prepaid < book.low_balance_threshold
+        line.below_threshold += int(low)
+    audit.record(
+        session,
+        principal,
+        action="claim.prepaid.report",
+        subject_type="ledger_book",
+        subject_ids=[b.id for b in books],
+    )
+    return list(lines.values())
 
 
 def post_entry(session: Session, principal: Principal, book_id: str, data: LedgerEntryIn) -> JournalOut:

@@ -53,13 +53,14 @@ from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import utcnow
 from jinyu.core.db import new_id
 from jinyu.core.errors import invalid
+from jinyu.core.privacy import Keys
 from jinyu.party import service as party
 
 CHANNEL = "post_discharge"
 ZERO = Decimal("0.00")
 
 
-def submit(session: Session, principal: Principal, data: PostDischargeIn, key: bytes) -> Settled:
+def submit(session: Session, principal: Principal, data: PostDischargeIn, key: Keys) -> Settled:
     """Adjudicate and pay a bill the person brings after discharge."""
     principal.require(Perm.CLAIM_MANAGE)
     require_org(principal, OrgKind.INSURER)

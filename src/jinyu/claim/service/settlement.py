@@ -63,6 +63,7 @@ from jinyu.claim.service.settling import OverBudget, audit_settle, settle_locked
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.errors import FieldError
 from jinyu.core.pipeline import savepoint
+from jinyu.core.privacy import Keys
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _replayed(
 
 
 def settle(
-    session: Session, principal: Principal, data: SettleIn, key: bytes, *, started: float | None = None
+    session: Session, principal: Principal, data: SettleIn, key: Keys, *, started: float | None = None
 ) -> Settled:
     """Adjudicate one discharge for the calling hospital (see the module doc for the guarantees).
 
@@ -165,7 +166,7 @@ def settle(
     return Settled(settlement_out(row, answer), False)
 
 
-def direct_claim(principal: Principal, data: SettleIn, key: bytes) -> Claim:
+def direct_claim(principal: Principal, data: SettleIn, key: Keys) -> Claim:
     """The calling hospital's bill in canonical form (permission and organisation checked first)."""
     principal.require(Perm.CLAIM_SETTLE)
     require_settling_org(principal)

@@ -338,7 +338,11 @@ TRANSFERS = Contract(
         col("amount", D, SEN, "金额（元）/ amount, yuan", min_value=0.01),
         col("currency", S, PUB, "币种 / currency", choices=("CNY",)),
         col(
-            "channel", S, INT, "渠道 / channel", choices=("counter", "online", "mobile", "batch", "internal")
+            "channel",
+            S,
+            INT,
+            "渠道（reversal：冲正/退款）/ channel (reversal: a reversal or refund)",
+            choices=("counter", "online", "mobile", "batch", "internal", "reversal"),
         ),
         col("memo", S, SEN, "摘要 / memo", required=False),
     ),
@@ -486,7 +490,10 @@ RELATED_PARTIES = Contract(
             required=False,
         ),
     ),
-    key=("owner_uscc", "related_id", "relation", "source"),
+    # bank_code is part of the key: two banks declaring the same relation are two declarations (each sees
+    # only its own); without it the second bank's row was refused as an existing key. Empty for the
+    # registry: null keys compare equal at ingestion (pipeline._key_text, Lake.existing_keys_mask).
+    key=("owner_uscc", "related_id", "relation", "source", "bank_code"),
     sort_by=("owner_uscc",),
     references={"owner_uscc": "enterprises.uscc", "bank_code": "banks.org_code"},
     provided_by=BANK_KINDS | BUREAUS,

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel
 
 from jinyu.core.auth import Principal, Role
-from jinyu.core.privacy import pseudonymize
+from jinyu.core.privacy import Keys, pseudonymize
 from jinyu.governance.policy.rules import Action, FieldClass, Policy, mask_value, parse
 
 M = TypeVar("M")
@@ -40,7 +40,7 @@ class Reader:
 
     principal: Principal
     # Needed only where a rule tokenizes; a read path without it that meets a `token` rule fails loudly.
-    pseudonym_key: bytes = b""
+    pseudonym_key: Keys = b""
     approved_level: int = 0
     # Filled while protecting: the classes this answer withheld, for the caller's audit entry.
     withheld: set[str] = field(default_factory=set)

@@ -14,7 +14,7 @@ from jinyu.core.db import new_id
 from jinyu.core.errors import PermissionDenied
 from jinyu.core.ids import validate_resident_id
 from jinyu.core.pagination import Page
-from jinyu.core.privacy import PERSON_DOMAIN, mask, mask_name, pseudonymize
+from jinyu.core.privacy import PERSON_DOMAIN, Keys, mask, mask_name, pseudonymize
 from jinyu.party import repository as repo
 from jinyu.party.errors import (
     OrganisationNotFound,
@@ -31,12 +31,12 @@ MISMATCH = "与登记机关的法定代表人信息不一致，待人工审核 /
 NO_REGISTRY = "登记机关暂无该企业法定代表人信息，待人工审核 / registry has no representative: manual review"
 
 
-def person_token(key: bytes, resident_id: str) -> str:
+def person_token(key: Keys, resident_id: str) -> str:
     return pseudonymize(key, resident_id, PERSON_DOMAIN)
 
 
 def submit_registration(
-    session: Session, principal: Principal, data: RegistrationSubmit, pseudonym_key: bytes
+    session: Session, principal: Principal, data: RegistrationSubmit, pseudonym_key: Keys
 ) -> RegistrationOut:
     principal.require(Perm.ENTERPRISE_REGISTER)
     if principal.org_kind != OrgKind.ENTERPRISE:

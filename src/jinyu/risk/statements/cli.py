@@ -49,7 +49,7 @@ def statement_check(
     try:
         with runtime.unit_of_work(settings) as session:
             result = service.verify_statement(
-                session, principal, engine, settings.key("pseudonym_key"), data, fmt
+                session, principal, engine, settings.pseudonym_keys(), data, fmt
             )
     except JinyuError as exc:
         service.record_refusal(runtime.sessionmaker_for(settings), principal, exc)

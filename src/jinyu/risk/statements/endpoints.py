@@ -33,5 +33,5 @@ def verify(
     and altered lines and running-balance breaks, with counterparties' account numbers masked.
     """
     data = file.file.read(MAX_BYTES + 1)
-    key = request.app.state.settings.key("pseudonym_key")
+    key = request.app.state.settings.pseudonym_keys()
     return service.verify_statement(session, principal, request.app.state.analytics, key, data, format)

@@ -25,7 +25,7 @@ from jinyu.consent.rules import Purpose, Scope
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import SHANGHAI
 from jinyu.core.errors import FieldError, JinyuError
-from jinyu.core.privacy import ACCOUNT_DOMAIN, mask, pseudonymize
+from jinyu.core.privacy import ACCOUNT_DOMAIN, Keys, mask, pseudonymize
 from jinyu.governance.policy.protect import Reader, protect
 from jinyu.party import service as party
 from jinyu.party.schemas import OrgOut
@@ -48,7 +48,7 @@ def verify_statement(
     session: Session,
     principal: Principal,
     engine: Engine,
-    pseudonym_key: bytes,
+    pseudonym_key: Keys,
     data: bytes,
     fmt: StatementFormat | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
@@ -76,7 +76,7 @@ def _verify(
     session: Session,
     principal: Principal,
     engine: Engine,
-    pseudonym_key: bytes,
+    pseudonym_key: Keys,
     data: bytes,
     fmt: StatementFormat | None,
     thresholds: Thresholds,

@@ -39,6 +39,9 @@ else:
 T = TypeVar("T")
 
 POLICY = typer.Option("pro_rata", "--policy", help="传播策略 / policy: pro_rata | fifo")
+POOL = typer.Option(
+    "today", "--pool", help="比例法资金池 / pro rata's pool: today | balance (adds the balance of record)"
+)
 HOPS = typer.Option(3, "--hops", min=1, max=6, help="最大跳数 / hops (1-6)")
 DAYS = typer.Option(30, "--days", min=1, max=180, help="时间窗口（天）/ window in days (1-180)")
 DUST = typer.Option("1000.00", "--dust", help="尘埃阈值（元）/ dust threshold, yuan")
@@ -47,11 +50,14 @@ RISK_SHARE = typer.Option("0.05", "--risk-share", help="风险比例阈值 / sha
 JSON_OUT = typer.Option(False, "--json", help="输出 JSON / print JSON")
 
 
-def _params(policy: str, hops: int, days: int, dust: str, hub: int, risk_share: str) -> schemas.TraceParams:
+def _params(
+    policy: str, hops: int, days: int, dust: str, hub: int, risk_share: str, pool: str = "today"
+) -> schemas.TraceParams:
     try:
         return schemas.TraceParams.model_validate(
             {
                 "policy": policy,
+                "pool": pool,
                 "max_hops": hops,
                 "window_days": days,
                 "dust": dust,
@@ -67,7 +73,7 @@ def _params(policy: str, hops: int, days: int, dust: str, hub: int, risk_share: 
 def _stores(settings: config.Settings) -> Iterator[service.Stores]:
     engine = analytics.DuckDBEngine(settings.lake_dir)
     try:
-        yield service.Stores(engine, settings.lake_dir, settings.key("pseudonym_key"))
+        yield service.Stores(engine, settings.lake_dir, settings.pseudonym_keys())
     finally:
         engine.close()
 
@@ -99,6 +105,7 @@ def return_flow(
     api_key: str | None = API_KEY,
     password_stdin: bool = PASSWORD_STDIN,
     policy: str = POLICY,
+    pool: str = POOL,
     hops: int = HOPS,
     days: int = DAYS,
     dust: str = DUST,
@@ -109,9 +116,10 @@ def return_flow(
     """信贷资金回流核查 / return flow of one of your bank's loans.
 
     Example: jinyu risk return-flow B000120240115000123 --as-user hq_risk --hops 3 --days 30 --json
+    With the balance pool: jinyu risk return-flow B000120240115000123 --as-user hq_risk --pool balance
     """
     settings = config.get_settings()
-    params = _params(policy, hops, days, dust, hub_degree, risk_share)
+    params = _params(policy, hops, days, dust, hub_degree, risk_share, pool)
     principal = acting_principal(settings, as_user, api_key, password_stdin)
     result = _run(
         settings,
@@ -133,6 +141,7 @@ def misuse(
     api_key: str | None = API_KEY,
     password_stdin: bool = PASSWORD_STDIN,
     policy: str = POLICY,
+    pool: str = POOL,
     hops: int = HOPS,
     days: int = DAYS,
     dust: str = DUST,
@@ -145,7 +154,7 @@ def misuse(
     Example: jinyu risk misuse B000120240115000123 --as-user hq_risk --policy fifo
     """
     settings = config.get_settings()
-    params = _params(policy, hops, days, dust, hub_degree, risk_share)
+    params = _params(policy, hops, days, dust, hub_degree, risk_share, pool)
     principal = acting_principal(settings, as_user, api_key, password_stdin)
     result = _run(
         settings,
@@ -170,6 +179,7 @@ def batch(
     api_key: str | None = API_KEY,
     password_stdin: bool = PASSWORD_STDIN,
     policy: str = POLICY,
+    pool: str = POOL,
     hops: int = HOPS,
     days: int = DAYS,
     dust: str = DUST,
@@ -188,7 +198,7 @@ def batch(
     Example: jinyu risk batch --as-user hq_risk --from 2024-01-01 --to 2024-03-31 --csv risky.csv
     """
     settings = config.get_settings()
-    params = _params(policy, hops, days, dust, hub_degree, risk_share)
+    params = _params(policy, hops, days, dust, hub_degree, risk_share, pool)
     try:
         request = schemas.BatchRequest.model_validate(
             {

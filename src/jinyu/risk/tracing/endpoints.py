@@ -25,7 +25,7 @@ def _stores(request: Request) -> service.Stores:
     return service.Stores(
         request.app.state.analytics,
         settings.lake_dir,
-        settings.key("pseudonym_key"),
+        settings.pseudonym_keys(),
         flows=shared_indexes(),
         serving=shared_engine(settings.lake_dir),
     )

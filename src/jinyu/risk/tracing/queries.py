@@ -21,7 +21,9 @@ so only the months of the window are read.
     tracing_batch_context_{mode}      the same for every loan of a batch
     tracing_special_accounts          accounts of stop and prohibited categories (loan-independent)
     tracing_hop_{policy}              one hop of a frontier: traced parts per (loan, src, dst), and hubs
+    tracing_hop_pro_rata_balance      the same by pro rata with the balance pool (pool_sql.py)
     tracing_accounts                  category and owner industry of the accounts shown as evidence
+    tracing_pair_transfers            transfers between account pairs (the refund rule's candidates)
 
 with mode `return_flow` or `misuse` and policy `pro_rata` or `fifo`.
 """
@@ -33,6 +35,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from jinyu.analytics import Engine, Month, Query, register
+from jinyu.governance.contracts import CONTRACTS
+from jinyu.ingest.pipeline import arrow_schema
+from jinyu.risk.tracing.pool_sql import HELD as _HELD
+from jinyu.risk.tracing.refunds_sql import PAIR_TRANSFERS as _PAIR_TRANSFERS
 from jinyu.risk.tracing.related_sql import LINKED_RANKS as _LINKED_RANKS
 from jinyu.risk.tracing.related_sql import OPTIONAL as _OPTIONAL
 from jinyu.risk.tracing.related_sql import RELATED as _RELATED
@@ -358,8 +364,24 @@ p AS (
 )"""
 
 
+# Pro rata's balance pool: the node's money held before the arrival joins the pool (pool_sql.HELD).
+_PRO_RATA_BALANCE = _PRO_RATA.replace(
+    """GREATEST(o.traced, COALESCE(i.in_total, 0), n.out_total) AS pool""",
+    """GREATEST(o.traced, COALESCE(h.held, 0) + COALESCE(i.in_total, 0), n.out_total) AS pool""",
+).replace(
+    """    LEFT JOIN i ON i.loan_id = o.loan_id AND i.account = o.src
+""",
+    """    LEFT JOIN i ON i.loan_id = o.loan_id AND i.account = o.src
+    LEFT JOIN h ON h.loan_id = o.loan_id AND h.account = o.src
+""",
+)
+
+
 def _hop_sql(policy: str) -> str:
-    allocation = _PRO_RATA if policy == "pro_rata" else _FIFO
+    allocation = {"pro_rata": _PRO_RATA, "fifo": _FIFO}.get(policy)
+    if policy == "pro_rata_balance":
+        allocation = f"{_HELD.strip()},\n{_PRO_RATA_BALANCE.strip()}"
+    assert allocation is not None, policy
     return f"""
 WITH {_FRONTIER.strip()},
 {_OUTGOING.strip()},
@@ -388,6 +410,18 @@ for _policy in POLICIES:
         )
     )
 
+# Balances of record came to the hub after the ledger: a lake without them reads the dataset as empty.
+register(
+    Query(
+        name="tracing_hop_pro_rata_balance",
+        sql=_hop_sql("pro_rata_balance"),
+        params={"frontier": str, "from_month": Month, "to_month": Month, "hub_degree": int},
+        description="一跳（比例法，含账户原有余额）/ one hop by pro rata with the balance pool: the money "
+        "already in the account (balance of record rolled forward to the arrival) joins the pool",
+        optional={"opening_balances": arrow_schema(CONTRACTS["opening_balances"])},
+    )
+)
+
 register(
     Query(
         name="tracing_accounts",
@@ -400,6 +434,21 @@ ORDER BY a.account_no
 """,
         params={"accounts": str},
         description="证据中账户的类别与户主行业 / category and owner industry of the accounts in the evidence",
+    )
+)
+
+register(
+    Query(
+        name="tracing_pair_transfers",
+        sql=_PAIR_TRANSFERS,
+        params={
+            "pairs": str,
+            "from_ts": dt.datetime,
+            "to_ts": dt.datetime,
+            "from_month": Month,
+            "to_month": Month,
+        },
+        description="账户对之间的交易（退款识别）/ transfers between account pairs, for the refund rule",
     )
 )
 
@@ -437,3 +486,23 @@ def accounts(engine: Engine, account_nos: list[str]) -> list[dict[str, Any]]:
     if not account_nos:
         return []
     return list(engine.run("tracing_accounts", accounts=LIST_SEPARATOR.join(account_nos)).to_pylist())
+
+
+def pair_transfers(
+    engine: Engine,
+    pairs: list[tuple[str, str]],
+    window: tuple[dt.datetime, dt.datetime],
+    months: tuple[str, str],
+) -> list[dict[str, Any]]:
+    """Transfers src -> dst for each (src, dst) of `pairs` within `window` (inclusive)."""
+    if not pairs:
+        return []
+    text = LIST_SEPARATOR.join(f"{a}{FIELD_SEPARATOR}{b}" for a, b in pairs)
+    params = {
+        "pairs": text,
+        "from_ts": window[0],
+        "to_ts": window[1],
+        "from_month": months[0],
+        "to_month": months[1],
+    }
+    return list(engine.run("tracing_pair_transfers", **params).to_pylist())

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jinyu.core.privacy import ACCOUNT_DOMAIN, mask, pseudonymize
+from jinyu.core.privacy import ACCOUNT_DOMAIN, Keys, mask, pseudonymize
 from jinyu.risk.tracing.rules import CATEGORY_LABELS, RELATIONS
 from jinyu.risk.tracing.schemas import RelatedParty
 
@@ -98,7 +98,7 @@ class AccountView:
     relation_source: str | None = None
 
 
-def view(account: str, related: RelatedSet, pseudonym_key: bytes) -> AccountView:
+def view(account: str, related: RelatedSet, pseudonym_key: Keys) -> AccountView:
     """How one account appears in evidence (see the module docstring)."""
     party = related.party(account)
     if party == "outside":

@@ -75,7 +75,8 @@ TERMINAL_KINDS = ("returned", *MISUSE_KINDS, "servicing", "stop")
 # Rows about an expanded node itself (what stayed, or that it was a hub) rather than an arrival at it.
 NODE_STATE_KINDS = ("residual", "hub")
 # Where each fen of the loan ends: these kinds partition L exactly.
-BALANCE_KINDS = (*TERMINAL_KINDS, "hub", "cycle", "dust", "residual", "open")
+# `refund`: a returned edge's part that reversed a traced purchase (refunds.py): not return flow.
+BALANCE_KINDS = (*TERMINAL_KINDS, "refund", "hub", "cycle", "dust", "residual", "open")
 
 # Related parties, strongest first; the rank (1-based) is what the SQL carries.
 RELATIONS: tuple[tuple[str, str, str], ...] = (
@@ -101,6 +102,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "origin": ("放款账户", "disbursement account"),
     "pass": ("途经", "passed through"),
     "returned": ("回流至借款人或关联方", "returned to the borrower or a related party"),
+    "refund": ("退款（供应商冲正已付货款）", "refund: the payee reversed a purchase the loan paid"),
     "securities": ("流入证券账户", "securities settlement"),
     "real_estate": ("流入房地产开发企业账户", "real-estate developer"),
     "other_loan": ("归还其他贷款", "repayment of other loans"),

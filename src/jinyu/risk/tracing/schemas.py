@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 Policy = Literal["pro_rata", "fifo"]
+Pool = Literal["today", "balance"]
 Analysis = Literal["return_flow", "misuse"]
 Verdict = Literal["risky", "attention", "clean"]
 ANALYSES: tuple[Analysis, ...] = ("return_flow", "misuse")
@@ -18,6 +19,11 @@ class TraceParams(BaseModel):
     """追踪参数 / how to trace. Defaults: pro rata, 3 hops, 30 days, dust 1,000 yuan."""
 
     policy: Policy = Field("pro_rata", description="传播策略 / propagation policy: pro_rata | fifo")
+    pool: Pool = Field(
+        "today",
+        description="比例法的资金池 / pro rata's pool: today (money that moved through the account in the window) | "
+        "balance (plus the money already there: balance of record rolled forward to the arrival); fifo ignores it",
+    )
     max_hops: int = Field(3, ge=1, le=6, description="最大跳数 / hops to follow (1-6)")
     window_days: int = Field(30, ge=1, le=180, description="时间窗口（天）/ days after disbursement (1-180)")
     dust: Decimal = Field(
@@ -129,6 +135,28 @@ class RelatedParty(BaseModel):
     accounts: int
 
 
+class RefundAccount(BaseModel):
+    account: str = Field(
+        description="本方账号；关联方掩码账号；其他账户为去标识化令牌 / own account, masked related account, or a "
+        "pseudonymous token"
+    )
+    party: Literal["borrower", "related", "outside"]
+
+
+class RefundLine(BaseModel):
+    """退款：收款方冲正贷款已支付的货款，不计入回流 / a refund: the payee reversed a purchase the loan paid (not
+    return flow)."""
+
+    hop: int = Field(description="退款到达付款方的跳数 / hop at which the refund reached the payer")
+    payer: RefundAccount
+    payee: RefundAccount
+    amount: Decimal = Field(description="退款带回的追踪金额 / traced money the refunds carried back")
+    share: Decimal
+    purchase_txn_ids: list[str] = Field(description="被退款的付款流水 / the refunded purchases")
+    reversal_txn_ids: list[str] = Field(description="退款流水 / the refunds")
+    rule: str = Field(description="识别规则及版本 / the refund rule applied, with its version")
+
+
 class ReturnFlowResult(BaseModel):
     """企业信贷资金回流核查结果 / return flow of a loan."""
 
@@ -140,6 +168,10 @@ class ReturnFlowResult(BaseModel):
     returned_share: Decimal
     first_return_hops: int | None
     days_to_first_return: Decimal | None
+    refunded_amount: Decimal = Field(
+        description="识别为退款、未计入回流的金额 / traced money recognised as refunds, not counted as returned"
+    )
+    refunds: list[RefundLine] = Field(default_factory=list)
     by_relation: list[AmountLine]
     by_hop: list[HopLine]
     attribution: list[AmountLine] = Field(
@@ -222,6 +254,9 @@ class BatchRow(BaseModel):
     returned_amount: Decimal | None
     returned_share: Decimal | None
     first_return_hops: int | None
+    refunded_amount: Decimal | None = Field(
+        None, description="识别为退款、未计入回流的金额 / traced money recognised as refunds (not returned)"
+    )
     return_verdict: Verdict | None
     misused_amount: Decimal | None
     misused_share: Decimal | None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -24,11 +24,14 @@ def mul_div_floor(a: int, b: int, d: int) -> int:
     return (a * b) // d
 
 
-def allocate_pro_rata(traced: int, inflow: int, amounts: Sequence[int]) -> list[int]:
-    """Parts of `traced` fen carried by each outgoing transfer: floor(x * T / max(T, inflow, outflow))."""
+def allocate_pro_rata(traced: int, inflow: int, amounts: Sequence[int], held: int = 0) -> list[int]:
+    """Parts of `traced` fen carried by each outgoing transfer: floor(x * T / max(T, held + inflow, outflow)).
+
+    `held`: the money already in the account when T arrived (the `balance` pool: its balance of record rolled
+    forward to the arrival, never below 0); 0 for today's pool."""
     if traced <= 0 or not amounts:
         return [0] * len(amounts)
-    pool = max(traced, inflow, sum(amounts))
+    pool = max(traced, max(0, held) + inflow, sum(amounts))
     return [mul_div_floor(x, traced, pool) for x in amounts]
 
 
@@ -51,6 +54,9 @@ class TraceSettings:
     dust: int = 100_000  # fen
     hub_degree: int = 1000
     policy: str = "pro_rata"
+    pool: str = (
+        "today"  # pro rata's pool: "today" (money moved in the window) or "balance" (plus what was there)
+    )
 
 
 @dataclass(frozen=True)
@@ -104,14 +110,33 @@ class Transfer:
 
 class Ledger:
     """An in-memory ledger as a hop source, allocating with the policy functions above: the reference the
-    lake's SQL is held to (tests, the golden suite, the benchmark's NetworkX comparison)."""
+    lake's SQL is held to (tests, the golden suite, the benchmark's NetworkX comparison).
 
-    def __init__(self, transfers: Iterable[Transfer]) -> None:
+    `balances`: balances of record per account as (the instant the balance holds: `as_of` 00:00 Asia/Shanghai,
+    fen), for the `balance` pool."""
+
+    def __init__(
+        self,
+        transfers: Iterable[Transfer],
+        balances: Mapping[str, Sequence[tuple[dt.datetime, int]]] | None = None,
+    ) -> None:
         self.out: dict[str, list[Transfer]] = defaultdict(list)
         self.into: dict[str, list[Transfer]] = defaultdict(list)
+        self.balances = balances or {}
         for t in sorted(transfers, key=lambda t: (t.ts, t.txn_id)):
             self.out[t.src].append(t)
             self.into[t.dst].append(t)
+
+    def held(self, node: Frontier) -> int:
+        """The account's balance just before the traced money arrived: the latest balance of record at or
+        before the arrival, plus receipts and minus payments from then until the arrival (not below 0)."""
+        known = [b for b in self.balances.get(node.account, ()) if b[0] <= node.arrived]
+        if not known:
+            return 0
+        since, balance = max(known)
+        balance += sum(t.amount for t in self.into.get(node.account, ()) if since <= t.ts < node.arrived)
+        balance -= sum(t.amount for t in self.out.get(node.account, ()) if since <= t.ts < node.arrived)
+        return max(0, balance)
 
     def outgoing(self, node: Frontier) -> list[Transfer]:
         return [t for t in self.out.get(node.account, ()) if node.arrived < t.ts <= node.until]
@@ -122,18 +147,27 @@ class Ledger:
     def fetch(
         self, frontier: Sequence[Frontier], settings: TraceSettings
     ) -> dict[tuple[str, str], Expansion]:
-        return {(n.key, n.account): expand(n, self.outgoing(n), self.inflow, settings) for n in frontier}
+        return {
+            (n.key, n.account): expand(
+                n, self.outgoing(n), self.inflow, settings, self.held(n) if settings.pool == "balance" else 0
+            )
+            for n in frontier
+        }
 
 
 def expand(
-    node: Frontier, outs: Sequence[Transfer], inflow: Callable[[Frontier], int], settings: TraceSettings
+    node: Frontier,
+    outs: Sequence[Transfer],
+    inflow: Callable[[Frontier], int],
+    settings: TraceSettings,
+    held: int = 0,
 ) -> Expansion:
     """One node's hop by the policy: parts of its transfers in time order, summed per receiving account."""
     if len(outs) >= settings.hub_degree and not node.own:
         return Expansion(hub=True)
     amounts = [t.amount for t in outs]
     if settings.policy == "pro_rata":
-        parts = allocate_pro_rata(node.traced, inflow(node), amounts)
+        parts = allocate_pro_rata(node.traced, inflow(node), amounts, held)
     else:
         parts = allocate_fifo(node.traced, amounts)
     edges: dict[str, list[Any]] = {}

@@ -14,6 +14,13 @@ will load): for a few active enterprises' settlement accounts, the statement of 
 | altered | about 5% of the smaller lines with a changed amount, balances recomputed | suspicious |
 | balance_break | one running balance off by 1,000.00 | suspicious |
 | fabricated | a quarter of the real lines, padded with three times as many invented inflows | fabricated |
+| opening_break | every printed balance 50,000.00 higher than the ledger's (own arithmetic flawless) | suspicious |
+
+Balances of record (generator 1.6): the `opening_balances` rows of the statements' accounts, the genuine
+opening balance (before any tampering) as of the period's first day; for the opening_break statement's
+account as of `RECORD_DAYS_BEFORE` days earlier (that balance plus the ledger's net flow up to the first day is
+the genuine opening), so verification exercises the roll-forward. Labels add `opening_of_record` (the
+balance of record at the period start) and `opening_break` (stated − record, empty when none).
 """
 
 from __future__ import annotations
@@ -38,7 +45,8 @@ STATEMENTS_DIR = "statements"
 LABELS_FILE = "statements_labels.csv"
 LABEL_COLUMNS = (
     "file", "format", "account_no", "enterprise_uscc", "period_start", "period_end", "tampering",
-    "expected_verdict", "lines", "inserted", "deleted", "altered", "balance_breaks",
+    "expected_verdict", "lines", "inserted", "deleted", "altered", "balance_breaks", "opening_of_record",
+    "opening_break",
 )  # fmt: skip
 # (tampering, format, expected verdict), one statement each, in this order.
 KINDS = (
@@ -50,7 +58,9 @@ KINDS = (
     ("balance_break", "csv", "suspicious"),
     ("deleted_unbalanced", "csv", "suspicious"),
     ("fabricated", "camt053", "fabricated"),
+    ("opening_break", "csv", "suspicious"),
 )
+RECORD_DAYS_BEFORE = 10
 MIN_LINES, MAX_LINES = 20, 4000
 
 
@@ -71,18 +81,41 @@ def write_statements(region: Region, out: Path) -> list[Path]:
     ledgers = _ledgers(month_rows, chosen)
     index = _account_index(region, {_other(r, a) for a in chosen for r in ledgers[a]} | set(chosen))
     written, labels = [], []
+    balances: dict[str, list[object]] = {"account_no": [], "as_of": [], "balance": [], "currency": []}
     for k, ((tampering, fmt, expected), account) in enumerate(zip(KINDS, chosen, strict=False), start=1):
         genuine = _genuine(region, rng, index, account, ledgers[account], (start, end))
         stmt = TAMPER[tampering](rng, genuine)
+        _record(out, balances, genuine, RECORD_DAYS_BEFORE if tampering == "opening_break" else 0)
         if fmt == "csv":  # many banks' CSV exports carry their serial number on some lines only
             stmt.lines = [replace(x, reference="") if i % 2 else x for i, x in enumerate(stmt.lines)]
         name = f"statement-{k:02d}-{tampering}.{'xml' if fmt == 'camt053' else 'csv'}"
         path = target / name
         path.write_bytes(render_camt053(stmt, f"SYN{k:04d}") if fmt == "camt053" else render_csv(stmt))
         written.append(path)
-        labels.append(_label(name, fmt, expected, stmt))
+        labels.append(_label(name, fmt, expected, stmt, genuine.opening))
     written.append(_write_labels(target, labels))
+    region.tables["opening_balances"] = balances
     return written
+
+
+def _record(out: Path, balances: dict[str, list[object]], genuine: Presented, days_before: int) -> None:
+    """The account's balance of record: the genuine opening at the period start, or the balance `days_before`
+    earlier that the ledger's net flow since then brings to it."""
+    as_of = genuine.start - dt.timedelta(days=days_before)
+    balance = genuine.opening
+    if days_before:
+        rows = _month_transfers(out, as_of, genuine.start - dt.timedelta(days=1))
+        for row in rows.to_pylist():
+            amount = row["amount"]
+            assert isinstance(amount, Decimal)
+            if row["to_account"] == genuine.account_no:
+                balance -= amount
+            if row["from_account"] == genuine.account_no:
+                balance += amount
+    balances["account_no"].append(genuine.account_no)
+    balances["as_of"].append(as_of)
+    balances["balance"].append(int(balance * 100))
+    balances["currency"].append("CNY")
 
 
 # -- reading the ledger back ---------------------------------------------------------------------------------
@@ -190,10 +223,11 @@ def _batch_payroll(lines: list[Line]) -> list[Line]:
 # -- labels ----------------------------------------------------------------------------------------------------
 
 
-def _label(name: str, fmt: str, expected: str, s: Presented) -> list[object]:
+def _label(name: str, fmt: str, expected: str, s: Presented, of_record: Decimal) -> list[object]:
+    gap = s.opening - of_record
     return [
         name, fmt, s.account_no, s.uscc, s.start, s.end, s.tampering, expected, len(s.lines),
-        s.inserted, s.deleted, s.altered, s.breaks,
+        s.inserted, s.deleted, s.altered, s.breaks, f"{of_record:.2f}", f"{gap:.2f}" if gap else "",
     ]  # fmt: skip
 
 

@@ -93,6 +93,17 @@ def _fabricated(rng: random.Random, s: Presented) -> Presented:
     )
 
 
+# The planted opening-balance break: every printed figure moved by the same amount, so the statement's own
+# arithmetic is flawless and only the balance of record (opening_balances) shows it.
+OPENING_BREAK = Decimal("50000.00")
+
+
+def _opening_break(_rng: random.Random, s: Presented) -> Presented:
+    out = replace(s, opening=s.opening + OPENING_BREAK, tampering="opening_break")
+    out.breaks = 1  # the stated opening against the balance of record
+    return out
+
+
 TAMPER: dict[str, Callable[[random.Random, Presented], Presented]] = {
     "none": lambda _rng, s: s,
     "inserted": _inserted,
@@ -101,6 +112,7 @@ TAMPER: dict[str, Callable[[random.Random, Presented], Presented]] = {
     "altered": _altered,
     "balance_break": _balance_break,
     "fabricated": _fabricated,
+    "opening_break": _opening_break,
 }
 
 

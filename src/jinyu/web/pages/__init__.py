@@ -2,10 +2,32 @@
 
 from fastapi import APIRouter
 
-from jinyu.web.pages import access, claims, consents, loans, overview, regulator, statements
+from jinyu.web.pages import (
+    access,
+    bank,
+    claims,
+    consents,
+    enterprise,
+    loans,
+    overview,
+    regulator,
+    statements,
+    supervision,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (access, overview, regulator, claims, consents, loans, statements):
+for module in (
+    access,
+    overview,
+    regulator,
+    claims,
+    consents,
+    bank,
+    enterprise,
+    loans,
+    statements,
+    supervision,
+):
     router.include_router(module.router)
 
 __all__ = ["router"]

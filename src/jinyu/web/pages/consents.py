@@ -25,6 +25,11 @@ from jinyu.web.session import check_csrf, finish, visitor
 
 router = APIRouter()
 
+# The form offers the credit card's sections one by one (the order the card shows them), then the other data a
+# bank may be granted. `patents` is the older name of the IP section: existing grants still show it.
+CARD_SECTIONS = (Scope.REGISTRATION, Scope.TAX, Scope.HEADCOUNT, Scope.IP, Scope.JUDICIAL, Scope.PENALTIES)
+OTHER_SCOPES = (Scope.ACCOUNTS, Scope.STATEMENTS)
+
 
 @router.get("/console/consents")
 def consents_page(
@@ -47,7 +52,8 @@ def _page(
         names=org_names(session, [g.grantee_org_id for g in grants]),
         can_grant=principal.has(Perm.CONSENT_GRANT),
         banks=party.bank_directory(session, principal) if principal.has(Perm.CONSENT_GRANT) else [],
-        scopes=[s.value for s in Scope],
+        sections=[s.value for s in CARD_SECTIONS],
+        other_scopes=[s.value for s in OTHER_SCOPES],
         purposes=[p.value for p in Purpose],
         default_until=default_until,
         error=error,

@@ -20,13 +20,13 @@ from jinyu.web.session import visitor
 router = APIRouter()
 
 
-def _stores(request: Request) -> tracing.Stores:
+def stores(request: Request) -> tracing.Stores:
     """As the API's tracing endpoints read: the resident index once built, the lake until then."""
     settings = request.app.state.settings
     return tracing.Stores(
         request.app.state.analytics,
         settings.lake_dir,
-        settings.key("pseudonym_key"),
+        settings.pseudonym_keys(),
         flows=shared_indexes(),
         serving=shared_engine(settings.lake_dir),
     )
@@ -43,5 +43,5 @@ def loans_page(
     loan_id = (loan_id or "").strip() or None
     result = None
     if loan_id is not None:
-        result = tracing.return_flow(session, principal, _stores(request), loan_id, TraceParams())
+        result = tracing.return_flow(session, principal, stores(request), loan_id, TraceParams())
     return render(request, "loans.html", seen, loan_id=loan_id, result=result)

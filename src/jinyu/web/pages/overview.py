@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
@@ -62,6 +63,10 @@ def tiles(session: Session, principal: Principal, anchors: Anchors, lang: str) -
         report = claims.report(session, principal, "insurer")
         out.append(Tile("claims_paid", i18n.yuan(report.total_payout), "/console/claims"))
         out.append(Tile("loss_ratio", i18n.percent(report.loss_ratio), "/console/claims"))
+        prepaid = claims.prepaid_by_insurer(session, principal)
+        total = sum((line.prepaid for line in prepaid), Decimal("0.00"))
+        low = sum(line.below_threshold for line in prepaid)
+        out.append(Tile("prepaid_total", f"{i18n.yuan(total)} · {i18n.number(low)}⚠", "/console/claims"))
     if principal.has(Perm.CLAIM_READ):
         settled = claims.list_settlements(session, principal, limit=1)
         out.append(Tile("settlement_count", i18n.number(settled.total), "/console/settlements"))

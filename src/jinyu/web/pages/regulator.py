@@ -66,6 +66,8 @@ def claims_page(
     seen = visitor(request, principal)
     report = claims.report(session, principal, by, _blank(month_from), _blank(month_to))
     names = org_names(session, [r.key for r in report.rows]) if by in ("insurer", "hospital") else {}
+    prepaid = claims.prepaid_by_insurer(session, principal)
+    insurers = org_names(session, [p.insurer_id for p in prepaid])
     chart = bar_chart(
         i18n.translate("payout", seen.lang),
         [Bar(names.get(r.key, r.key), r.payout) for r in sorted(report.rows, key=lambda r: -r.payout)[:15]],
@@ -82,6 +84,8 @@ def claims_page(
         chart=chart,
         month_from=month_from,
         month_to=month_to,
+        prepaid=prepaid,
+        insurers=insurers,
     )
 
 

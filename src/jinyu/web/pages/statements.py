@@ -38,6 +38,6 @@ def verify_statement(
         error = i18n.translate("csrf", seen.lang)
         return render(request, "statements.html", seen, 403, result=None, error=error)
     data = file.file.read(MAX_BYTES + 1)  # the service refuses more than MAX_BYTES (413 page)
-    key = request.app.state.settings.key("pseudonym_key")
+    key = request.app.state.settings.pseudonym_keys()
     result = statements.verify_statement(session, principal, request.app.state.analytics, key, data)
     return render(request, "statements.html", seen, result=result, filename=file.filename)

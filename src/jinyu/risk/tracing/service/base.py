@@ -18,6 +18,7 @@ from jinyu.analytics.listing import dataset_files
 from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import SHANGHAI, utcnow
+from jinyu.core.privacy import Keys
 from jinyu.party import service as party
 from jinyu.risk.purposes.rules import PURPOSES
 from jinyu.risk.tracing import rules
@@ -84,7 +85,7 @@ class Stores:
 
     engine: Engine
     lake_root: Path
-    pseudonym_key: bytes
+    pseudonym_key: Keys
     flows: FlowIndexes | None = None
     serving: Engine | None = None
     contexts: ResidentContexts | None = None
@@ -111,7 +112,7 @@ def data_version(lake_root: Path, datasets: Iterable[str]) -> DataVersion:
     """A fingerprint of the files a result was computed from (the lake only ever adds files)."""
     digest, count, last = hashlib.sha256(), 0, None
     for dataset in sorted(set(datasets)):
-        for rel, size in dataset_files(lake_root, dataset):
+        for rel, size, _ in dataset_files(lake_root, dataset):
             digest.update(f"{rel}\t{size}\n".encode())
             count += 1
             parent = PurePosixPath(rel).parent.name

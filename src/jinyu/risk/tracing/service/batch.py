@@ -30,6 +30,7 @@ from jinyu.risk.tracing.schemas import (
     BatchRow,
     BatchSummary,
 )
+from jinyu.risk.tracing.service import refund
 from jinyu.risk.tracing.service.base import (
     BATCH_METHOD,
     CHUNK_LOANS,
@@ -55,6 +56,7 @@ from jinyu.risk.tracing.service.base import (
 from jinyu.risk.tracing.service.context import Lookups, lookups
 from jinyu.risk.tracing.service.lake import (
     context_sets,
+    hop_policy,
     settings_for,
     shell_params,
     special_accounts,
@@ -98,7 +100,8 @@ def run_batch(
             detail=f"{len(loans)} 笔贷款超过上限 {MAX_BATCH_LOANS}，请缩短期间 / {len(loans)} loans exceed "
             f"{MAX_BATCH_LOANS}: shorten the period"
         )
-    index = resident_index(stores)  # one source for the whole batch
+    # one source for the whole batch; the balance pool runs on the lake (no balances resident yet)
+    index = resident_index(stores) if hop_policy(request) == request.policy else None
     found = trace_batch(stores, node, loans, request, start, end, progress, index=index, lookup=lookup)
     matrix = purposes.in_force(session)
     rows = [batch_row(loan, found, request, matrix) for loan in loans]
@@ -178,6 +181,8 @@ def trace_batch(
     the context `lookup` (None: the stores' resident context if built, else the statements)."""
     lookup = lookup if lookup is not None else lookups(stores)
     resident = resident_index(stores) if index == "auto" else index
+    if hop_policy(request) != request.policy:  # the balance pool runs on the lake (no balances resident yet)
+        resident = None
     found: Found = defaultdict(dict)
     special = special_accounts(stores)
     chunks = chunks_of(loans)
@@ -203,8 +208,12 @@ def trace_batch(
                 start_for(loan, mode, *sets.get(str(loan["loan_id"]), (RelatedSet(), {})), special)
                 for loan in chunk
             ]
-            source = hop_source(stores, resident, request.policy, first_month, to_month)
-            for key, result in rules.trace_many(source, starts, settings_for(request)).items():
+            source = hop_source(stores, resident, hop_policy(request), first_month, to_month)
+            traces = rules.trace_many(source, starts, settings_for(request))
+            if mode == "return_flow":  # refunds are not return flow (service.refund)
+                window = (first, last + dt.timedelta(days=request.window_days))
+                traces = refund.apply_many(stores.engine, traces, window, (first_month, to_month))
+            for key, result in traces.items():
                 found[mode][key] = result.nodes
         done += len(chunk)
         if progress:
@@ -232,6 +241,7 @@ def batch_row(
 ) -> BatchRow:
     loan_id, fen = str(loan["loan_id"]), fen_of(loan["amount"])
     row: dict[str, Any] = {"returned_amount": None, "returned_share": None, "first_return_hops": None}
+    row |= {"refunded_amount": None}
     row |= {"return_verdict": None, "misused_amount": None, "misused_share": None}
     row |= {"top_misuse": None, "misuse_rule": None, "misuse_verdict": None}
     verdicts = []
@@ -245,6 +255,13 @@ def batch_row(
             "returned_share": rules.share(amount, fen),
             "first_return_hops": min((int(r["hop"]) for r in returned), default=None),
             "return_verdict": verdict,
+            "refunded_amount": rules.yuan(
+                sum(
+                    int(r["traced"])
+                    for r in found.get("return_flow", {}).get(loan_id, [])
+                    if r["kind"] == "refund"
+                )
+            ),
         }
     if "misuse" in request.analyses:
         purpose = str(loan["declared_purpose"])

@@ -80,7 +80,14 @@ def settings_for(params: TraceParams) -> TraceSettings:
         dust=fen_of(params.dust),
         hub_degree=params.hub_degree,
         policy=params.policy,
+        pool=params.pool,
     )
+
+
+def hop_policy(params: TraceParams) -> str:
+    """The hop statement's policy: pro rata with the balance pool has its own (`tracing_hop_pro_rata_balance`).
+    The resident index has no balances of record yet, so that one runs on the lake only."""
+    return "pro_rata_balance" if params.policy == "pro_rata" and params.pool == "balance" else params.policy
 
 
 class LakeHops:

@@ -15,7 +15,7 @@ from jinyu.core.auth import Principal
 from jinyu.governance.policy.protect import Reader, protect
 from jinyu.risk.inquiries import record_inquiry
 from jinyu.risk.purposes import service as purposes
-from jinyu.risk.tracing import rules
+from jinyu.risk.tracing import queries, refunds, rules
 from jinyu.risk.tracing.related import RelatedSet, category_label, relation_label, relation_name, view
 from jinyu.risk.tracing.schemas import (
     AmountLine,
@@ -31,6 +31,7 @@ from jinyu.risk.tracing.schemas import (
     ShellOut,
     TraceParams,
 )
+from jinyu.risk.tracing.service import refund
 from jinyu.risk.tracing.service.base import (
     DATASETS,
     PURPOSE_LABELS,
@@ -56,6 +57,7 @@ from jinyu.risk.tracing.service.lake import (
     Shells,
     context_params,
     context_sets,
+    hop_policy,
     settings_for,
     special_accounts,
     start_for,
@@ -95,6 +97,8 @@ def return_flow(
         returned_share=rules.share(returned_fen, fen),
         first_return_hops=min((int(n["hop"]) for n in returned), default=None),
         days_to_first_return=rules.days_between(traced.t0, first["first_ts"]) if first else None,
+        refunded_amount=rules.yuan(sum(r.amount for r in traced.refunds)),
+        refunds=refund.lines(traced.refunds, traced.related, stores.pseudonym_key, fen),
         by_relation=[
             amount_line(relation_name(rank), relation_label(rank), amount, fen)
             for rank, amount in sorted(relation_lines.items())
@@ -202,6 +206,7 @@ class Traced:
     related: RelatedSet
     shells: Shells
     basis: Basis
+    refunds: list[refunds.Refund]
 
 
 def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mode: str, root: str) -> Traced:
@@ -213,9 +218,13 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
     related, shells = context_sets(context).get(str(loan["loan_id"]), (RelatedSet(), {}))
     special = special_accounts(stores)
     start = start_for(loan, mode, related, shells, special)
-    index = resident_index(stores)
-    source = hop_source(stores, index, params.policy, *months)
+    index = resident_index(stores) if hop_policy(params) == params.policy else None  # balance pool: lake
+    source = hop_source(stores, index, hop_policy(params), *months)
     result = rules.trace_many(source, [start], settings_for(params))[start.key]
+    found: list[refunds.Refund] = []
+    if mode == "return_flow":  # a refund reaching a related account would otherwise be return flow
+        window = (t0, t0 + dt.timedelta(days=params.window_days))
+        result, found = refund.apply(stores.engine, result, window, months)
     return Traced(
         loan=loan,
         loan_out=loan_out(loan),
@@ -226,6 +235,7 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
         related=related,
         shells=shells,
         basis=basis_for(params, version, SINGLE_METHOD if index is None else RESIDENT_SINGLE_METHOD),
+        refunds=found,
     )
 
 
