@@ -15,7 +15,7 @@ from jinyu.core.auth import Principal
 from jinyu.governance.policy.protect import Reader, protect
 from jinyu.risk.inquiries import record_inquiry
 from jinyu.risk.purposes import service as purposes
-from jinyu.risk.tracing import queries, refunds, rules
+from jinyu.risk.tracing import refunds, rules
 from jinyu.risk.tracing.related import RelatedSet, category_label, relation_label, relation_name, view
 from jinyu.risk.tracing.schemas import (
     AmountLine,
