@@ -40,6 +40,7 @@ SUBCOMMAND = {
     "joint": "job",
     "chain": "network",
     "policy": "show",
+    "keys": "rotate",
 }
 SINGLE = ["ingest", "ingest-region", "ingest-quarantine", "synth", "synth-quality", "db"]
 
