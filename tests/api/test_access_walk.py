@@ -101,6 +101,7 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/governance/rules"): Perm.GOVERNANCE_READ,
     ("get", "/api/v1/governance/rules/{code}"): Perm.GOVERNANCE_READ,
     ("put", "/api/v1/governance/rules/{code}"): Perm.GOVERNANCE_MANAGE,
+    ("post", "/api/v1/governance/rules/{code}/retire"): Perm.GOVERNANCE_MANAGE,
     ("post", "/api/v1/governance/checks"): Perm.GOVERNANCE_MANAGE,
     ("get", "/api/v1/governance/report"): Perm.GOVERNANCE_READ,
     ("get", "/api/v1/governance/report/chart"): Perm.GOVERNANCE_READ,

@@ -14,12 +14,13 @@ from jinyu.governance import remediation, service
 from jinyu.governance.contracts import CONTRACTS
 from jinyu.governance.rules import Rule
 from jinyu.ingest.pipeline import arrow_schema
+from tests.fixtures.auth import uscc
 
 
 def _enterprises(lake: Lake) -> None:
     schema = arrow_schema(CONTRACTS["enterprises"])
     rows = [
-        {"uscc": f"91500000MA000000{i}X", "name": f"企业{i}", "industry_code": "Z9999" if i == 1 else "C3974",
+        {"uscc": uscc(9000 + i), "name": f"企业{i}", "industry_code": "Z9999" if i == 1 else "C3974",
          "district_code": "500103", "registered_capital": 1000, "established_on": dt.date(2015, 1, 1),
          "address": "a", "phone": None, "legal_rep_id": "t", "legal_rep_name": "张*", "status": "active"}
         for i in range(4)
@@ -59,3 +60,15 @@ def test_a_new_version_replaces_the_shipped_rule(session: Session) -> None:
     again = service.put_rule(session, SYSTEM, Rule.model_validate(body | {"active": False}))
     assert again.version == 3 and not again.active
     assert service.get_rule(session, SYSTEM, "loans.term_months.range").version == 3
+
+
+def test_a_retired_rule_is_not_checked(session: Session) -> None:
+    from jinyu.governance.sqlplan import compile_plan
+
+    out = service.retire_rule(session, SYSTEM, "loans.amount.range", "superseded / 被替代")
+    assert (out.version, out.active) == (2, False)
+    rules = [r for r, _ in service.effective_rules(session)]
+    plan = compile_plan("loans", rules, {"loans", "enterprises"}, partitioned=True)
+    assert [r.code for r in plan.row_rules] == [
+        "loans.borrower.registered", "loans.disbursed_at.range", "loans.term_months.range"
+    ]  # fmt: skip

@@ -29,7 +29,7 @@ from jinyu.audit.rules import Outcome, Problem, VerifyResult
 from jinyu.audit.schemas import AuditEntryOut, AuditFilter, CursorPage, PageRequest
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import utcnow
-from jinyu.core.db import new_id, transaction
+from jinyu.core.db import detached, new_id, transaction
 from jinyu.core.logging import request_id
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,9 @@ def record(
         "request_id": request_id.get(),
     }
     if _journaling(session):
-        entry = AuditEntry(**fields, seq=None, prev_hash=None, hash=None)
+        entry = detached(
+            AuditEntry, **fields, seq=None, prev_hash=None, hash=None
+        )  # never flushed by the ORM
         repository.journal(session, entry)
         return entry
     head = repository.lock_head(session)

@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
+from typing import cast as typed
 
 from sqlalchemy import (
     BigInteger,
@@ -29,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from jinyu.core.clock import as_utc
@@ -50,6 +51,22 @@ class Base(DeclarativeBase):
 # Column info of every column that stores a keyed pseudonym (`core.privacy.pseudonymize`): a key rotation
 # (`jinyu keys rotate`) finds and re-tokenizes them through the metadata, without importing their domains.
 PSEUDONYM: dict[str, object] = {"pseudonym": True}
+
+
+Model = TypeVar("Model", bound=Base)
+
+
+def detached(model: type[Model], **values: Any) -> Model:
+    """A new model object holding `values`, built the way the ORM's loader builds objects: the constructor fires
+    a change event per attribute to record history that rows written with Core statements never use (~30 per
+    settlement row, ~5 % of a settlement's CPU with the audit entry's). Not in any session; `session.add` still
+    inserts it with these values. Attributes not given read as None, as after the constructor."""
+    mapper = model.__mapper__
+    if not mapper.configured:  # as the constructor would (a fresh process's first object)
+        configure_mappers()
+    obj = typed(Model, mapper.class_manager.new_instance())
+    obj.__dict__.update(values)
+    return obj
 
 
 # Row ids are random version-4 UUIDs (32 hex digits) from the operating system's CSPRNG, read 4 KiB at a time

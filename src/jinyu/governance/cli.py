@@ -133,6 +133,25 @@ def rules_add(
         console.print(f"{r.code} v{r.version} ✓")
 
 
+@rules_app.command("retire")
+@handle_errors
+def rules_retire(
+    code: str = typer.Argument(..., help="规则编号 / rule code"),
+    reason: str = typer.Option(
+        ..., "--reason", help="停用原因（记入审计）/ why, recorded in the audit trail"
+    ),
+    json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+) -> None:
+    """停用规则：存为 active=false 的新版本，历史版本保留（已审计）/ retire a rule: a new inactive version,
+    earlier versions kept, audited. Example: jinyu governance rules retire loans.term_months.range --reason 口径调整"""
+    with runtime.unit_of_work() as session:
+        saved = service.retire_rule(session, SYSTEM, code, reason)
+    if json_out:
+        print_json(saved)
+        return
+    console.print(f"{saved.code} v{saved.version} 已停用 / retired")
+
+
 @app.command("check")
 @handle_errors
 def check(

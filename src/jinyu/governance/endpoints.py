@@ -21,6 +21,7 @@ from jinyu.governance.schemas import (
     RemediationOut,
     ReportOut,
     RespondIn,
+    RetireIn,
     RuleOut,
 )
 
@@ -69,6 +70,14 @@ def put_rule(
     if rule.code != code:
         raise invalid("code", "路径与正文中的规则编号不同 / the path and body codes differ")
     return service.put_rule(session, principal, rule)
+
+
+@router.post("/rules/{code}/retire", response_model=RuleOut)
+def retire_rule(
+    code: str, body: RetireIn, session: SessionDep, principal: Principal = require(Perm.GOVERNANCE_MANAGE)
+) -> RuleOut:
+    """停用规则（新版本 active=false，已审计）/ retire a rule: a new inactive version, audited; 409 if retired."""
+    return service.retire_rule(session, principal, code, body.reason)
 
 
 @router.post("/checks", response_model=list[CheckRunOut], status_code=status.HTTP_201_CREATED)

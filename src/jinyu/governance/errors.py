@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from jinyu.core.errors import NotFound
+from jinyu.core.errors import Conflict, NotFound
 
 
 class RemediationNotFound(NotFound):
@@ -25,3 +25,8 @@ class DatasetNotLoaded(NotFound):
 class DatasetNotFound(NotFound):
     code: ClassVar[str] = "dataset_not_found"
     title: ClassVar[str] = "没有该数据集 / No such dataset"
+
+
+class RuleAlreadyRetired(Conflict):
+    code: ClassVar[str] = "rule_already_retired"
+    title: ClassVar[str] = "规则已停用 / The rule is already retired"

@@ -27,6 +27,7 @@ class RuleKind(StrEnum):
     EXPRESSION = "expression"
     UNIQUE = "unique"
     REFERENCE = "reference"
+    CHECK_DIGIT = "check_digit"
     FRESHNESS = "freshness"
     DRIFT = "drift"
 
@@ -48,6 +49,7 @@ CATEGORY: dict[RuleKind, Category] = {
     RuleKind.EXPRESSION: Category.CONSISTENCY,
     RuleKind.UNIQUE: Category.UNIQUENESS,
     RuleKind.REFERENCE: Category.CONSISTENCY,
+    RuleKind.CHECK_DIGIT: Category.VALIDITY,
     RuleKind.FRESHNESS: Category.TIMELINESS,
     RuleKind.DRIFT: Category.DRIFT,
 }
@@ -60,8 +62,10 @@ ROW_KINDS = frozenset(
         RuleKind.EXPRESSION,
         RuleKind.UNIQUE,
         RuleKind.REFERENCE,
+        RuleKind.CHECK_DIGIT,
     }
 )
+CHECK_SCHEMES = ("resident_id", "uscc", "luhn")  # see governance/checkdigits.py
 CODE_LISTS = ("industry", "district")  # shipped tables (GB/T 4754-2017 classes, Chongqing district codes)
 AS_OF = "as_of"  # a range bound meaning "the day of the check"
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -89,6 +93,7 @@ class Rule(BaseModel):
     )
     condition: str | None = Field(default=None, max_length=500, description="expression: must hold per row")
     target: str | None = Field(default=None, description="reference: 'dataset.column' that must exist")
+    scheme: str | None = Field(default=None, description="check_digit: 'resident_id', 'uscc' or 'luhn'")
     max_age_days: int | None = Field(default=None, ge=0, le=3660, description="freshness: promised delay")
     stat: str | None = Field(default=None, description="drift: 'null_share' or 'mean'")
     bound: float | None = Field(default=None, gt=0, description="drift: largest allowed change")
@@ -184,6 +189,11 @@ def _reference(rule: Rule, contract: Contract) -> None:
     _need(other is not None and target[1] in other.column_names, "target", f"未知 / unknown {rule.target!r}")
 
 
+def _check_digit(rule: Rule, contract: Contract) -> None:
+    _need(rule.scheme in CHECK_SCHEMES, "scheme", f"可用 / known: {', '.join(CHECK_SCHEMES)}")
+    _need(_kind_of(rule, contract) == Kind.STRING, "column", "校验位只用于文本列 / text columns only")
+
+
 def _freshness(rule: Rule, contract: Contract) -> None:
     _need(rule.max_age_days is not None, "max_age_days", "需要承诺时效 / the promised delay is required")
     _need(_kind_of(rule, contract) in _TEMPORAL, "column", "日期或月份列 / a date, time or month column")
@@ -210,6 +220,7 @@ _KIND_CHECKS = {
     RuleKind.EXPRESSION: _expression,
     RuleKind.UNIQUE: _unique,
     RuleKind.REFERENCE: _reference,
+    RuleKind.CHECK_DIGIT: _check_digit,
     RuleKind.FRESHNESS: _freshness,
     RuleKind.DRIFT: _drift,
 }

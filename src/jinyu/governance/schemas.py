@@ -101,6 +101,12 @@ class AssignIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class RetireIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="停用原因 / why the rule is retired")
+
+
 class RespondIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -21,7 +21,7 @@ from jinyu.core.errors import invalid
 from jinyu.governance import rate, rejections, remediation, scope, versions
 from jinyu.governance.classification import classify_contract
 from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER
-from jinyu.governance.errors import DatasetNotFound, DatasetNotLoaded, RuleNotFound
+from jinyu.governance.errors import DatasetNotFound, DatasetNotLoaded, RuleAlreadyRetired, RuleNotFound
 from jinyu.governance.models import CheckResult, CheckRun, QualityRule
 from jinyu.governance.queries import run_plan
 from jinyu.governance.registry import provider_of
@@ -118,6 +118,41 @@ def put_rule(session: Session, principal: Principal, rule: Rule) -> RuleOut:
         subject_type="quality_rule",
         subject_ids=[rule.code],
         detail={"version": version, "dataset": rule.dataset},
+    )
+    return _out(rule, "api")
+
+
+def retire_rule(session: Session, principal: Principal, code: str, reason: str) -> RuleOut:
+    """Retire a rule: a new version with `active: false`, so checks stop applying it while every earlier
+    version (and each run's `code@version`) stays on record. Nothing is deleted: a later PUT with
+    `active: true` brings it back as a further version. Audited with the reason."""
+    principal.require(Perm.GOVERNANCE_MANAGE)
+    if not reason.strip():
+        raise invalid("reason", "需要停用原因 / a reason is required")
+    current = {r.code: r for r, _ in effective_rules(session)}.get(code)
+    if current is None:
+        raise RuleNotFound(detail=code)
+    if not current.active:
+        raise RuleAlreadyRetired(detail=f"{code}@{current.version}")
+    version = current.version + 1
+    rule = current.model_copy(update={"version": version, "active": False})
+    session.add(
+        QualityRule(
+            code=code,
+            version=version,
+            dataset=rule.dataset,
+            body=rule.model_dump(mode="json"),
+            created_by=principal.subject_id,
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        action="governance.rule.retire",
+        subject_type="quality_rule",
+        subject_ids=[code],
+        detail={"version": version, "dataset": rule.dataset, "reason": reason.strip()},
     )
     return _out(rule, "api")
 

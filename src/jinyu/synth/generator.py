@@ -21,6 +21,9 @@ from jinyu.synth.calendar import Calendar
 from jinyu.synth.chain_cases import plant_chain_cases, write_chain_cases
 from jinyu.synth.claims import build_claims
 from jinyu.synth.credit import build_credit_sources
+from jinyu.synth.defects import MANIFEST as DEFECTS_MANIFEST
+from jinyu.synth.defects import plant_defects
+from jinyu.synth.defects import write_manifest as write_defects
 from jinyu.synth.flows import build_flows
 from jinyu.synth.govdata import build_judicial, build_monthly, build_patents
 from jinyu.synth.guarantees import build_guarantees
@@ -56,7 +59,9 @@ from jinyu.synth.writers import write_dataset
 # purpose-matrix cases (new loans and transfers), opening_balances (an empty file).
 # 1.6: planted refunds (refund_cases.py: loans, transfers with channel `reversal`, labels) and balances of
 # record (opening_balances for the presented statements' accounts) with a planted opening-balance break.
-GENERATOR_VERSION = "1.6"
+# 1.7: `--defects` (defects.py): head-count data back-filled to 2022 with a planted three-year trend of
+# anomalies; without the flag every file is that of 1.6 (only manifest.json's version changes).
+GENERATOR_VERSION = "1.7"
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("居民 persons", build_persons),
@@ -130,8 +135,10 @@ class _Bar:
         return _Task(self._progress, self._progress.add_task(label, total=total), label)
 
 
-def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifest:
-    """Write a whole synthetic region into `out` and return its manifest (also written as manifest.json)."""
+def generate(out: Path, scale: str, seed: int, progress: bool = True, defects: bool = False) -> Manifest:
+    """Write a whole synthetic region into `out` and return its manifest (also written as manifest.json).
+
+    `defects`: plant the known data defects of `defects.py` (and write their ground truth)."""
     params = get_scale(scale)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -144,11 +151,15 @@ def generate(out: Path, scale: str, seed: int, progress: bool = True) -> Manifes
             build.describe(label)
             part(region)
             build.advance()
+        # Last, so no other part's draws move; its own random stream.
+        planted = plant_defects(region) if defects else None
         files = _write_datasets(region, out, bar)
         write_statements(region, out)  # presented statements for verification: after the ledger
         files["opening_balances"] = _write_one(region, out, "opening_balances")  # their balances of record
         write_labels(region, out)  # risk_labels.csv: ground truth of the planted risk cases, not ingested
         write_chain_cases(region, out)  # chain_cases.csv: ground truth of the planted contagion case
+        if planted is not None:
+            write_defects(out, planted)  # defects_manifest.json: ground truth of the planted defects
     cal = region.calendar
     manifest = Manifest(
         params.name,
@@ -197,3 +208,4 @@ def _remove_previous(out: Path) -> None:
         with contextlib.suppress(OSError):
             parts.rmdir()
     (out / MANIFEST_NAME).unlink(missing_ok=True)
+    (out / DEFECTS_MANIFEST).unlink(missing_ok=True)

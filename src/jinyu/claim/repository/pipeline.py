@@ -30,12 +30,13 @@ def upsert_accumulators(rows: Sequence[tuple[str, str, str, Decimal]]) -> Rows:
     return Rows(("upsert", "claim_accumulators"), list(rows), _upsert_statement)
 
 
-def _upsert_statement(rows: list[Any]) -> Statement:
+def _upsert_statement(rows: list[Any], start: int = 0) -> Statement:
     sql = values_sql(
         "INSERT INTO claim_accumulators (enrollment_id, kind, code, amount)",
         4,
         len(rows),
         " ON CONFLICT (enrollment_id, kind, code) DO UPDATE SET amount = EXCLUDED.amount",
+        start=start,
     )
     return sql, [[v for row in rows for v in row]]
 
@@ -49,13 +50,14 @@ def update_books(rows: Sequence[tuple[str, Mapping[str, Decimal], dt.datetime]])
     return Rows(("update", "claim_ledger_books"), list(rows), _books_statement)
 
 
-def _books_statement(rows: list[Any]) -> Statement:
+def _books_statement(rows: list[Any], start: int = 0) -> Statement:
     last = {book_id: (book_id, bal, at) for book_id, bal, at in rows}  # the latest of each book
     values = values_sql(
         "",
         2 + len(BALANCE_FIELDS),
         len(last),
         casts=("", *["::numeric"] * len(BALANCE_FIELDS), "::timestamptz"),
+        start=start,
     ).removeprefix(" VALUES ")
     sql = (
         f"UPDATE claim_ledger_books AS b SET {', '.join(f'{n} = v.{n}' for n in BALANCE_FIELDS)}, "
