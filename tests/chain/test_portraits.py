@@ -84,3 +84,41 @@ def test_exports_are_audited(client: TestClient, world: dict) -> None:  # type: 
         "/api/v1/audit/entries", headers=world["regulator"], params={"action": "chain.portraits.export"}
     ).json()["items"]
     assert entries and entries[0]["subject_ids"] == ["new_display", U["m1"]]
+
+
+def test_tax_sums_reach_a_bank_only_under_a_level5_approval(
+    client: TestClient,
+    session: Session,
+    world: dict,  # type: ignore[type-arg]
+) -> None:
+    def m1_health(who: str) -> dict:  # type: ignore[type-arg]
+        body = client.get(URL, headers=world[who], params={"as_of_month": "2024-03"}).json()
+        return next(i["health"] for i in body["items"] if i["uscc"] == U["m1"])  # type: ignore[no-any-return]
+
+    regulator = m1_health("regulator")
+    assert regulator["tax_12m"] is not None  # the regulator's statutory view: level 5 in clear
+    before = m1_health("bank")
+    assert (before["tax_12m"], before["tax_prev_12m"]) == (None, None)
+    assert before["headcount_now"] == regulator["headcount_now"]  # level 3 stays clear
+
+    sup = make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_SUPERVISOR)
+    session.commit()
+    grant = next(g for g in client.get("/api/v1/consents", headers=world["m1"]).json()["items"])
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
+    sup_h = login(client, sup.username)
+    made = client.post(
+        f"/api/v1/consents/{grant['id']}/approvals",
+        headers=sup_h,
+        json={"level": 5, "reason": "链上授信需纳税明细", "valid_until": until},
+    )
+    assert made.status_code == 201, made.text
+    after = m1_health("bank")
+    assert (after["tax_12m"], after["tax_prev_12m"]) == (regulator["tax_12m"], regulator["tax_prev_12m"])
+    # Revoked early: the next export withholds them again.
+    revoked = client.post(
+        f"/api/v1/consents/{grant['id']}/approvals/{made.json()['id']}/revoke",
+        headers=sup_h,
+        json={"reason": "授信已完成"},
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert m1_health("bank")["tax_12m"] is None

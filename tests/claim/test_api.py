@@ -228,7 +228,14 @@ def test_done_settle_replay_cancel_settle_again_and_everything_agrees(
         {"key": "outlist", "count": 1, "payout": "4200.00", "premium": None, "loss_ratio": None}
     ]
     conc = client.get(f"{API}/reports/concentration?top=5", headers=a.analyst).json()
-    assert conc["top_share"] == "1.0000" and conc["hospital_count"] == 1
+    # The only hospital describes one person: below k, not listed; the answer says so.
+    assert (conc["hospitals"], conc["top_share"], conc["hospital_count"]) == ([], "0.0000", 1)
+    assert conc["disclosure"] == {
+        "rule": "k_anonymity", "k": 5, "suppressed": 1, "generalised": {},
+        "reason": "少于 k 个对象的组可识别个体 / a group of fewer than k could single someone out",
+    }  # fmt: skip
+    mine = client.get(f"{API}/reports/concentration?top=5", headers=a.staff).json()
+    assert (mine["top_share"], len(mine["hospitals"]), mine["disclosure"]) == ("1.0000", 1, None)
     assert client.get(f"{API}/reports/payouts", headers=a.his).status_code == 403
 
 

@@ -118,8 +118,23 @@ def test_done_means(client: TestClient, session: Session, world: World) -> None:
     assert list(body["sections"]) == ["tax", "judicial"]
     assert body["not_shown"] == ["registration", "headcount", "ip", "penalties"]
     assert "registration" not in json.dumps(body["sections"], ensure_ascii=False)
-    assert body["sections"]["tax"]["data"]["latest_rating"] == "A"
+    # Tax detail is level 5: a grant alone opens the section's hash, not its data (policy).
+    tax = body["sections"]["tax"]
+    assert (tax["status"], tax["data"]) == ("withheld", None) and tax["section_hash"]
     assert body["sections"]["judicial"]["data"]["dishonest_debtor"] is True
+    approval = client.post(
+        f"/api/v1/consents/{grant_id}/approvals",
+        headers=w.supervisor_h,
+        json={
+            "level": 5,
+            "reason": "贷前审查需纳税明细",
+            "valid_until": (utcnow() + dt.timedelta(days=9)).isoformat(),
+        },
+    )
+    assert approval.status_code == 201, approval.text
+    approved = _card(client, w.bank_h).json()["sections"]["tax"]
+    assert approved["status"] == "ok" and approved["data"]["latest_rating"] == "A"
+    assert approved["section_hash"] == tax["section_hash"]
     # The branch of the same bank is covered by the head office's grant.
     assert list(_card(client, w.branch_h).json()["sections"]) == ["tax", "judicial"]
     resp = client.post(f"/api/v1/consents/{grant_id}/revoke", headers=w.ent_h, json={"reason": "不再合作"})
@@ -128,14 +143,16 @@ def test_done_means(client: TestClient, session: Session, world: World) -> None:
     views = client.get(f"/api/v1/credit/cards/{region.E1}/views", headers=w.ent_h)
     assert views.status_code == 200, views.text
     bank_views = [v for v in views.json()["items"] if v["basis"] == "grant"]
-    assert len(bank_views) == 2
+    assert len(bank_views) == 3
     assert {v["viewer_org_id"] for v in bank_views} == {w.bank.id, w.branch.id}
     assert all(v["sections"] == ["tax", "judicial"] and v["grant_ids"] == [grant_id] for v in bank_views)
     assert all(v["purpose"] == "credit_assessment" for v in bank_views)
     # Banks do not read the enterprise's access history.
     assert client.get(f"/api/v1/credit/cards/{region.E1}/views", headers=w.bank_h).status_code == 404
     entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "credit.card.view")).all()
-    assert len(entries) == 3  # own, bank, branch
+    assert len(entries) == 4  # own, bank twice (before and after the approval), branch
+    withheld = [json.loads(e.detail or "{}")["withheld"] for e in entries]
+    assert sorted(withheld) == [[], [], [], ["tax"]]
 
 
 # (case, setup, who, expected status, expected sections)
@@ -203,7 +220,11 @@ def test_snapshots_are_versioned_and_citable(client: TestClient, world: World) -
     assert snap["version"] == again["snapshot"]["version"] == 1  # unchanged card: same version
     assert snap["content_hash"] == again["snapshot"]["content_hash"]
     # The bank checks what it saw against the cited hash (the algorithm in docs/credit-card.md).
+    # A section the policy withholds (tax: level 5, no approval) keeps its hash but cannot be checked.
+    assert [n for n, s in first["sections"].items() if s["status"] == "withheld"] == ["tax"]
     for name, section in first["sections"].items():
+        if section["status"] == "withheld":
+            continue
         content = {k: section[k] for k in ("status", "source", "data")}
         canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
         digest = hashlib.sha256(bytes.fromhex(section["salt"]) + canonical).hexdigest()
@@ -230,7 +251,10 @@ def test_printable_renderings(client: TestClient, world: World) -> None:
     page = client.get(f"/api/v1/credit/cards/{region.E1}/print.html", headers=w.bank_h)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "纳税 / Tax" in page.text and "行政处罚" in page.text and "工商登记" not in page.text
-    assert "1650.00" in page.text  # tax paid over the last 12 months
+    # Tax detail is level 5: the printed card says it is withheld and shows no figure of it.
+    assert "1650.00" not in page.text and "withheld: level-5 data" in page.text
+    own = client.get(f"/api/v1/credit/cards/{region.E1}/print.html", headers=w.supervisor_h)
+    assert "1650.00" in own.text  # tax paid over the last 12 months, in the regulator's print
     pdf = client.get(f"/api/v1/credit/cards/{region.E1}/print.pdf", headers=w.bank_h)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and b"STSong-Light" in pdf.content

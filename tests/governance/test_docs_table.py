@@ -27,7 +27,7 @@ def test_jinyu_policy_show_json_names_version_rules_and_table() -> None:
     result = CliRunner().invoke(app, ["policy", "show", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert out["version"] == "v2026.12.1" and out["default"] == "withhold"
+    assert out["version"] == "v2026.12.2" and out["default"] == "withhold"
     tax = next(r for r in out["table"] if r["class"] == "enterprise_tax")
     assert tax["bank_hq_risk"] == "— / clear with L5 approval" and tax["enterprise_admin"] == "clear"
     assert [r["id"] for r in out["rules"]][:2] == ["open", "credential-holder"]

@@ -85,3 +85,25 @@ def test_refusals_are_readable_and_exit_non_zero(grant_id: str) -> None:
     assert analyst.exit_code == 1 and "policy.approve" in analyst.output
     too_long = runner.invoke(app, [*approve, "--days", "91", *_as("cli_supervisor")], input=LOGIN)
     assert too_long.exit_code == 1 and "valid_until" in too_long.output and "90" in too_long.output
+
+
+def test_a_supervisor_revokes_an_approval_early(grant_id: str) -> None:
+    approve = [
+        "policy",
+        "approve",
+        grant_id,
+        "--reason",
+        "贷前审查需纳税明细",
+        *_as("cli_supervisor"),
+        "--json",
+    ]
+    approval_id = json.loads(runner.invoke(app, approve, input=LOGIN).stdout)["id"]
+    revoke = ["policy", "revoke-approval", grant_id, approval_id, "--reason", "贷款已结清"]
+    refused = runner.invoke(app, [*revoke, *_as("cli_banker")], input=LOGIN)
+    assert refused.exit_code == 1 and "policy.approve" in refused.output
+    done = runner.invoke(app, [*revoke, *_as("cli_supervisor"), "--json"], input=LOGIN)
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.stdout)
+    assert (out["id"], out["in_force"], out["revoke_reason"]) == (approval_id, False, "贷款已结清")
+    again = runner.invoke(app, [*revoke, *_as("cli_supervisor")], input=LOGIN)
+    assert again.exit_code == 1 and "already revoked" in again.output

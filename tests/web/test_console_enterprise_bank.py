@@ -83,7 +83,9 @@ def test_register_grant_two_sections_and_see_who_looked(
     shown = {s for s in ("registration", "tax", "headcount", "ip", "judicial", "penalties")
              if f'data-section="{s}"' in card.text}  # fmt: skip
     assert shown == {"tax", "judicial"}
-    assert '>tax_paid_12m</th><td class="num">1650.00<' in card.text  # 11 months × 150.00 (February nil)
+    # Tax detail is level 5: without a supervisor's approval on the grant the page says so and shows no figure.
+    assert 'data-section="tax" data-status="withheld"' in card.text and "1650.00" not in card.text
+    assert "需监管主管在授权上审批后可见" in card.text
     other_purpose = client.get("/console/card", params={"uscc": region.E1, "purpose": "loan_review"})
     assert other_purpose.status_code == 404  # no grant for that purpose
 

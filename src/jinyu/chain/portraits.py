@@ -18,6 +18,9 @@ from jinyu.consent import service as consent
 from jinyu.consent.errors import ConsentMissing
 from jinyu.consent.rules import Purpose, Scope
 from jinyu.core.auth import OrgKind, Perm, Principal
+from jinyu.governance.policy import service as policy
+from jinyu.governance.policy.protect import Reader, protect
+from jinyu.governance.policy.protect import version as policy_version
 from jinyu.party import service as party
 
 AUDIT_CHUNK = 900
@@ -51,12 +54,17 @@ def portrait_batch(
     )
     ranks = {c.uscc: c for c in network.centrality(links, 0)}  # betweenness not part of a portrait
     items = []
+    approvals: dict[str, str] = {}  # enterprise -> the level approval its tax detail was shown under
     for uscc, m in members.items():
         basis = _basis(session, principal, uscc, purpose)
         if basis is None:
             continue
         c = ranks.get(uscc)
-        items.append(
+        # Tax sums are level 5: a bank sees them only when the enterprise's grant carries a level-5 approval.
+        level, approval_id = policy.approved_level(session, basis.split(","))
+        if approval_id:
+            approvals[uscc] = approval_id
+        item = protect(
             PortraitOut(
                 uscc=uscc,
                 name=None if m["name"] is None else str(m["name"]),
@@ -66,8 +74,10 @@ def portrait_batch(
                 pagerank_supplier=round(c.pagerank_supplier, 6) if c else None,
                 pagerank_buyer=round(c.pagerank_buyer, 6) if c else None,
                 basis=basis,
-            )
+            ),
+            Reader(principal, approved_level=level),
         )
+        items.append(item)
     # One entry per chunk of enterprises: an entry names at most AUDIT_CHUNK subjects.
     exported = [i.uscc for i in items]
     for start in range(0, max(len(exported), 1), AUDIT_CHUNK):
@@ -83,6 +93,10 @@ def portrait_batch(
                 "exported": len(items),
                 "members": len(members),
                 "from": start,
+                "policy_version": policy_version(),
+                "approvals": {
+                    u: approvals[u] for u in exported[start : start + AUDIT_CHUNK] if u in approvals
+                },
             },
         )
     return PortraitBatchOut(

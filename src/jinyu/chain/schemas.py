@@ -107,8 +107,9 @@ class HealthOut(BaseModel):
     status: str | None
     headcount_now: int | None
     headcount_before: int | None
-    tax_12m: Decimal
-    tax_prev_12m: Decimal
+    # Level-5 tax detail: null for a bank without a supervisor's level-5 approval on the grant (policy).
+    tax_12m: Decimal | None
+    tax_prev_12m: Decimal | None
     open_cases: int
     paying_months: int
     flags: list[str]

@@ -38,6 +38,7 @@ from jinyu.chain.schemas import (
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
 from jinyu.core.pagination import Page
+from jinyu.governance.policy.protect import Reader, protect
 
 MAX_WINDOW_MONTHS = 60
 
@@ -285,7 +286,7 @@ def counterparty_health(
 
     suppliers, dealers = side(paid), side(received)
     audit_read(session, principal, "health.read", [code, uscc], as_of_month=as_of_month)
-    return CounterpartyHealthOut(
+    answer = CounterpartyHealthOut(
         chain_code=code,
         uscc=uscc,
         as_of_month=as_of_month,
@@ -295,6 +296,8 @@ def counterparty_health(
         healthy_supplier_share=rules.share(sum(1 for s in suppliers if s.healthy), len(suppliers)),
         healthy_dealer_share=rules.share(sum(1 for d in dealers if d.healthy), len(dealers)),
     )
+    # Level-5 tax sums and level-3 headcounts leave through the policy like every other read path.
+    return protect(answer, Reader(principal))
 
 
 def exposures(engine: Engine, code: str, uscc: str, as_of_month: str) -> list[contagion.Exposed]:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from jinyu.claim.rules.ledger import BookMode, Fallback
+from jinyu.governance.policy.schemas import Disclosure
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
@@ -508,6 +509,12 @@ class ConcentrationRow(BaseModel):
 class ConcentrationOut(BaseModel):
     top: int
     hospitals: list[ConcentrationRow]
-    top_share: Decimal
+    top_share: Decimal = Field(
+        description="所列医院的赔付占比（被抑制者不计）/ payout share of the hospitals listed (suppressed excluded)"
+    )
     hospital_count: int
     hhi: Decimal = Field(description="赫芬达尔指数 0–1 / Herfindahl-Hirschman index of payouts")
+    disclosure: Disclosure | None = Field(
+        default=None,
+        description="因不足 k 人而未列出的医院 / hospitals not listed: fewer than k persons paid",
+    )

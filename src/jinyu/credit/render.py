@@ -24,6 +24,10 @@ from reportlab.platypus.flowables import Flowable
 from jinyu.credit.schemas import CardOut
 
 FONT = "STSong-Light"
+# A section the policy withholds from this reader (tax detail is level 5: a bank needs a supervisor's approval).
+WITHHELD_NOTE = (
+    "需监管主管级别审批后可见（5级数据）/ withheld: level-5 data, shown only under a supervisor's approval"
+)
 _ENV = Environment(loader=PackageLoader("jinyu.credit", "templates"), autoescape=select_autoescape(["html"]))
 MAX_LIST_ROWS = 12
 
@@ -44,7 +48,9 @@ def lists(data: dict[str, Any] | None) -> Iterator[tuple[str, list[dict[str, Any
 
 
 def html(card: CardOut) -> str:
-    return _ENV.get_template("card.html").render(card=card, scalars=scalars, lists=lists)
+    return _ENV.get_template("card.html").render(
+        card=card, scalars=scalars, lists=lists, WITHHELD_NOTE=WITHHELD_NOTE
+    )
 
 
 def pdf(card: CardOut) -> bytes:
@@ -74,6 +80,9 @@ def pdf(card: CardOut) -> bytes:
             story.append(
                 Paragraph("暂无数据（来源未覆盖该企业）/ no data: the source does not cover it", body)
             )
+            continue
+        if section.status == "withheld":
+            story.append(Paragraph(WITHHELD_NOTE, body))
             continue
         story.append(_table([[k, str(v)] for k, v in scalars(section.data)], body))
         for label, rows in lists(section.data):

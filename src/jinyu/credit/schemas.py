@@ -16,7 +16,8 @@ class SectionSource(BaseModel):
 class Section(BaseModel):
     title: str
     status: str = Field(
-        description="ok：有数据（可为零）/ data (counts may be zero); no_data：来源未覆盖 / not covered"
+        description="ok：有数据（可为零）/ data (counts may be zero); no_data：来源未覆盖 / not covered; "
+        "withheld：策略不予显示（纳税为5级，银行需主管审批）/ the policy withholds it (tax is level 5)"
     )
     source: SectionSource
     data: dict[str, Any] | None

@@ -31,6 +31,11 @@ from jinyu.credit.schemas import (
     SnapshotRef,
     SnapshotSummary,
 )
+from jinyu.governance.policy import service as policy
+from jinyu.governance.policy.protect import Reader
+from jinyu.governance.policy.protect import current as current_policy
+from jinyu.governance.policy.protect import version as policy_version
+from jinyu.governance.policy.rules import Action
 from jinyu.party import service as party
 
 RENDERINGS = ("json", "html", "pdf")
@@ -57,8 +62,10 @@ def card(
     code, org_id, name = _enterprise(session, uscc)
     access = card_access(session, principal, org_id, code, purpose)
     snap = current_snapshot(session, principal, engine, code, org_id, name)
-    _record_view(session, principal, org_id, access, purpose, snap, rendering)
-    return _out(snap, access, purpose, name)
+    reader, approval_id = _reader(session, principal, access)
+    withheld = _withheld(access, reader)
+    _record_view(session, principal, org_id, access, purpose, snap, rendering, withheld, approval_id)
+    return _out(snap, access, purpose, name, withheld)
 
 
 def snapshot(
@@ -71,8 +78,10 @@ def snapshot(
     if snap is None:
         raise SnapshotNotFound(detail=f"{code} v{version}")
     _verify(snap)
-    _record_view(session, principal, org_id, access, purpose, snap, "json")
-    return _out(snap, access, purpose, name)
+    reader, approval_id = _reader(session, principal, access)
+    withheld = _withheld(access, reader)
+    _record_view(session, principal, org_id, access, purpose, snap, "json", withheld, approval_id)
+    return _out(snap, access, purpose, name, withheld)
 
 
 def list_snapshots(
@@ -200,6 +209,8 @@ def _record_view(
     purpose: Purpose,
     snap: CardSnapshot,
     rendering: str,
+    withheld: tuple[str, ...] = (),
+    approval_id: str | None = None,
 ) -> None:
     shown_purpose = purpose.value if access.basis == "grant" else None
     repo.add_view(
@@ -233,17 +244,40 @@ def _record_view(
             "grants": access.grant_ids,
             "version": snap.version,
             "rendering": rendering,
+            "withheld": list(withheld),
+            "approval_id": approval_id,
+            "policy_version": policy_version(),
         },
     )
 
 
-def _out(snap: CardSnapshot, access: Access, purpose: Purpose, name: str) -> CardOut:
+def _reader(session: Session, principal: Principal, access: Access) -> tuple[Reader, str | None]:
+    """The reader with the approval level on the grant that opens the tax section (level-5 data)."""
+    level, approval_id = policy.approved_level(session, [g for s, g in access.grants.items() if s == "tax"])
+    return Reader(principal, approved_level=level), approval_id
+
+
+def _withheld(access: Access, reader: Reader) -> tuple[str, ...]:
+    """Sections whose class (policy `CardSection.<section>`) this reader gets withheld. A section is one
+    document with a salted hash: it is shown whole or withheld whole, never masked inside."""
+    p = current_policy()
+    out = []
+    for section in access.sections:
+        data_class = p.class_of("CardSection", section)
+        if data_class is not None and reader.action(p, data_class) is Action.WITHHOLD:
+            out.append(section)
+    return tuple(out)
+
+
+def _out(
+    snap: CardSnapshot, access: Access, purpose: Purpose, name: str, withheld: tuple[str, ...] = ()
+) -> CardOut:
     sections = {
         name: Section(
             title=SECTION_TITLES[name],
             salt=snap.salts[name],
             section_hash=snap.section_hashes[name],
-            **snap.sections[name],
+            **(snap.sections[name] | ({"status": "withheld", "data": None} if name in withheld else {})),
         )
         for name in access.sections
     }

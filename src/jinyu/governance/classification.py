@@ -64,3 +64,14 @@ def classify(contract: Contract, col: Column) -> Classification:
 
 def classify_contract(contract: Contract) -> list[Classification]:
     return [classify(contract, col) for col in contract.columns]
+
+
+def quasi_identifiers(contract: Contract) -> dict[str, str]:
+    """The contract's quasi-identifier columns with the generalisation ladder each climbs under k-anonymity
+    (`jinyu.governance.policy.kanon`): a district code its district/city/province ladder, a date or time the
+    day/month/year one."""
+    return {
+        c.column: "district" if c.column == "district_code" else "date"
+        for c in classify_contract(contract)
+        if c.identifier == "quasi"
+    }

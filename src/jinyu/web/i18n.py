@@ -168,6 +168,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "snapshot_hash": ("快照哈希，可在授信决定中引用", "Snapshot hash, to cite in a credit decision"),
     "as_of": ("数据截至", "Data as of"),
     "no_data": ("暂无数据（来源未覆盖）", "No data (source does not cover it)"),
+    "section_withheld": (
+        "5级数据：需监管主管在授权上审批后可见",
+        "Level-5 data: shown only under a supervisor's approval on the grant",
+    ),
     "not_shown": ("未获授权的板块", "Sections no grant of yours covers"),
     "batch": ("批量核查", "Batch check"),
     "batch_hint": (

@@ -34,6 +34,7 @@ from jinyu.core.clock import utcnow
 from jinyu.core.db import new_id
 from jinyu.core.errors import invalid
 from jinyu.core.pagination import Page
+from jinyu.governance.policy.protect import Reader, protect
 from jinyu.party import service as party
 
 ZERO = Decimal("0.00")
@@ -232,7 +233,8 @@ def list_books(
 ) -> Page[LedgerBookOut]:
     principal.require(Perm.CLAIM_READ)
     rows, total = repo.list_books(session, principal, hospital_id, year, limit, offset)
-    return Page[LedgerBookOut](items=[book_out(b) for b in rows], total=total, limit=limit, offset=offset)
+    page = Page[LedgerBookOut](items=[book_out(b) for b in rows], total=total, limit=limit, offset=offset)
+    return protect(page, Reader(principal))  # the console's claims page reads this too
 
 
 def prepaid_by_insurer(session: Session, principal: Principal) -> list[PrepaidLine]:
@@ -315,6 +317,7 @@ def list_alerts(
 ) -> Page[AlertOut]:
     principal.require(Perm.CLAIM_READ)
     rows, total = repo.list_alerts(session, principal, open_only, limit, offset)
-    return Page[AlertOut](
+    page = Page[AlertOut](
         items=[AlertOut.model_validate(a) for a in rows], total=total, limit=limit, offset=offset
     )
+    return protect(page, Reader(principal))

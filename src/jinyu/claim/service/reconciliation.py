@@ -29,6 +29,7 @@ from jinyu.core.clock import utcnow
 from jinyu.core.db import new_id
 from jinyu.core.errors import FieldError
 from jinyu.core.pagination import Page
+from jinyu.governance.policy.protect import Reader, protect
 
 _NOTE = {
     Finding.CONFIRMED_PENDING: "对账确认 / confirmed by reconciliation",
@@ -203,4 +204,5 @@ def list_runs(
 ) -> Page[ReconRunOut]:
     principal.require(Perm.CLAIM_READ)
     rows, total = repo.list_runs(session, principal, business_date, limit, offset)
-    return Page[ReconRunOut](items=[_out(r, []) for r in rows], total=total, limit=limit, offset=offset)
+    page = Page[ReconRunOut](items=[_out(r, []) for r in rows], total=total, limit=limit, offset=offset)
+    return protect(page, Reader(principal))  # the console's claims page reads this too

@@ -12,7 +12,9 @@ from jinyu.claim import repository as repo
 from jinyu.claim.schemas import ConcentrationOut, ConcentrationRow, ReportOut, ReportRow
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
+from jinyu.governance.policy.kanon import RULE, small_cells
 from jinyu.governance.policy.protect import current as current_policy
+from jinyu.governance.policy.schemas import Disclosure
 from jinyu.governance.policy.suppression import Cell, Suppressed, suppress
 
 REPORT_BY = ("insurer", "hospital", "liability", "month", "product")
@@ -101,13 +103,18 @@ def concentration(session: Session, principal: Principal, top: int = 10) -> Conc
     total = sum((r[2] for r in rows), ZERO)
     shares = [(r, (r[2] / total) if total else Decimal(0)) for r in rows]
     hhi = sum((s * s for _, s in shares), Decimal(0))
-    chosen = shares[:top]
+    # Callers who do not see the claims (regulators) get no hospital row describing fewer than k persons; the
+    # top share counts only the rows listed, or it would give a hidden row's share away by subtraction.
+    k = current_policy().k_anonymity
+    small = small_cells({r[0]: r[3] for r in rows}, k) if not principal.has(Perm.CLAIM_READ) else frozenset()
+    chosen = [(r, s) for r, s in shares[:top] if r[0] not in small]
+    hidden = len(shares[:top]) - len(chosen)
     audit.record(
         session,
         principal,
         action="claim.report.concentration",
         subject_type="claim_report",
-        detail={"top": top},
+        detail={"top": top, "suppressed": hidden, "k": k},
     )
     return ConcentrationOut(
         top=top,
@@ -120,4 +127,5 @@ def concentration(session: Session, principal: Principal, top: int = 10) -> Conc
         top_share=sum((s for _, s in chosen), Decimal(0)).quantize(RATIO, rounding=ROUND_HALF_UP),
         hospital_count=len(rows),
         hhi=hhi.quantize(RATIO, rounding=ROUND_HALF_UP),
+        disclosure=Disclosure(rule=RULE, k=k, suppressed=hidden) if hidden else None,
     )

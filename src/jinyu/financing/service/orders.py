@@ -51,6 +51,7 @@ from jinyu.financing.schemas import (
 from jinyu.financing.service import outbox
 from jinyu.financing.service.routing import route
 from jinyu.financing.sla import WorkCalendar, deadlines
+from jinyu.governance.policy.protect import Reader, protect
 from jinyu.party.service import lookup
 
 BANK_KIND = OrgKind.BANK_HEAD_OFFICE.value
@@ -359,7 +360,7 @@ def get_order(
     )
     out = order_out(order, today or _today(utcnow()))
     events = [EventOut.model_validate(e) for e in repo.events_of(session, order.id)]
-    return OrderDetail(**out.model_dump(), events=events)
+    return protect(OrderDetail(**out.model_dump(), events=events), Reader(principal))
 
 
 def list_orders(
@@ -375,4 +376,5 @@ def list_orders(
         subject_ids=[r.id for r in rows],
     )
     today = _today(utcnow())
-    return Page[OrderOut](items=[order_out(r, today) for r in rows], total=total, limit=limit, offset=offset)
+    page = Page[OrderOut](items=[order_out(r, today) for r in rows], total=total, limit=limit, offset=offset)
+    return protect(page, Reader(principal))

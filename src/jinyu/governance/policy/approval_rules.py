@@ -20,5 +20,8 @@ def window_problem(valid_from: dt.datetime, valid_until: dt.datetime, grant_unti
     return None
 
 
-def in_force(valid_from: dt.datetime, valid_until: dt.datetime, at: dt.datetime) -> bool:
-    return valid_from <= at < valid_until
+def in_force(
+    valid_from: dt.datetime, valid_until: dt.datetime, at: dt.datetime, revoked_at: dt.datetime | None = None
+) -> bool:
+    """In its window, and not revoked at or before `at` (a revocation ends it early, for good)."""
+    return valid_from <= at < valid_until and (revoked_at is None or at < revoked_at)

@@ -121,12 +121,34 @@ def approvals(
     _print(out, json_out)
 
 
+@app.command("revoke-approval")
+@handle_errors
+def revoke_approval(
+    grant_id: str = typer.Argument(..., help="授权编号 / the consent grant's id"),
+    approval_id: str = typer.Argument(..., help="审批编号 / the approval's id"),
+    reason: str = typer.Option(..., "--reason", help="撤销理由 / why it ends early"),
+    as_user: str | None = AS_USER,
+    api_key: str | None = API_KEY,
+    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = JSON_OUT,
+) -> None:
+    """监管主管提前撤销级别审批，立即生效（已审计）/ a supervisor ends a level approval now (audited).
+
+    Example: jinyu policy revoke-approval 01J9Z... 01JA0... --reason "贷款已结清" --as-user sup1 --json
+    """
+    settings = config.get_settings()
+    principal = acting_principal(settings, as_user, api_key, password_stdin)
+    with runtime.unit_of_work(settings) as session:
+        out = service.revoke(session, principal, grant_id, approval_id, schemas.ApprovalRevoke(reason=reason))
+    _print([out], json_out, one=True)
+
+
 def _print(rows: list[schemas.ApprovalOut], json_out: bool, one: bool = False) -> None:
     if json_out:
         print_json(rows[0] if one else rows)
         return
     print_table(
         "级别审批 / level approvals",
-        ["id", "level", "in force", "valid_until", "approved_by", "reason"],
-        [[a.id, a.level, a.in_force, a.valid_until, a.approved_by, a.reason] for a in rows],
+        ["id", "level", "in force", "valid_until", "approved_by", "reason", "revoked_at"],
+        [[a.id, a.level, a.in_force, a.valid_until, a.approved_by, a.reason, a.revoked_at] for a in rows],
     )

@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.web import SessionDep, require
 from jinyu.governance.policy import service
-from jinyu.governance.policy.schemas import ApprovalCreate, ApprovalOut
+from jinyu.governance.policy.schemas import ApprovalCreate, ApprovalOut, ApprovalRevoke
 
 router = APIRouter(prefix="/consents", tags=["policy 数据安全策略"])
 
@@ -29,3 +29,15 @@ def list_approvals(
 ) -> list[ApprovalOut]:
     """授权上的级别审批 / the level approvals recorded on a grant."""
     return service.list_approvals(session, principal, grant_id)
+
+
+@router.post("/{grant_id}/approvals/{approval_id}/revoke", response_model=ApprovalOut)
+def revoke(
+    grant_id: str,
+    approval_id: str,
+    data: ApprovalRevoke,
+    session: SessionDep,
+    principal: Principal = require(Perm.POLICY_APPROVE),
+) -> ApprovalOut:
+    """监管主管提前撤销级别审批（已审计）/ a supervisor ends a level approval early (audited)."""
+    return service.revoke(session, principal, grant_id, approval_id, data)

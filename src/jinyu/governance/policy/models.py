@@ -25,3 +25,7 @@ class LevelApproval(Base):
     approved_by: Mapped[str] = mapped_column(String(64))
     approver_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Revoked early by a supervisor: no longer in force from revoked_at on (the row stays, for the record).
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True, default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    revoke_reason: Mapped[str | None] = mapped_column(String(500), nullable=True, default=None)

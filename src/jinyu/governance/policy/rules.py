@@ -80,7 +80,8 @@ class Policy:
     default: Action
     fields: Mapping[str, FieldClass]  # "Schema.field" or "field" -> class
     not_personal: frozenset[str]  # "Schema.field" or "field"
-    k_anonymity: int = 5  # minimum distinct persons per cell of an aggregate report
+    k_anonymity: int = 5  # minimum distinct persons per cell of an aggregate report, per group of an export
+    k_max_suppressed: float = 0.05  # share of an export's rows dropped rather than coarsening further
 
     def field_class(self, schema: str, field: str) -> FieldClass | None:
         """The field's class rule; None when it is listed as not personal or not listed at all."""
@@ -154,6 +155,7 @@ def parse(doc: Mapping[str, Any], known_roles: Iterable[str]) -> Policy:
         fields=fields,
         not_personal=not_personal,
         k_anonymity=_k(doc.get("k_anonymity", 5)),
+        k_max_suppressed=_share(doc.get("k_max_suppressed", 0.05)),
     )
 
 
@@ -161,6 +163,12 @@ def _k(value: Any) -> int:
     if not isinstance(value, int) or value < 1:
         raise PolicyInvalid("k_anonymity must be a whole number of at least 1")
     return value
+
+
+def _share(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise PolicyInvalid("k_max_suppressed must be a share from 0 up to (not including) 1")
+    return float(value)
 
 
 def _mapping(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -35,4 +35,28 @@ class ApprovalOut(BaseModel):
     approved_by: str
     approver_org_id: str
     created_at: dt.datetime
+    revoked_at: dt.datetime | None = Field(default=None, description="提前撤销时间 / when revoked early")
+    revoked_by: str | None = None
+    revoke_reason: str | None = None
     in_force: bool = Field(description="当前是否有效 / in force now")
+
+
+class ApprovalRevoke(BaseModel):
+    reason: str = Field(
+        min_length=4, max_length=500, description="提前撤销的理由 / why the approval ends early"
+    )
+
+
+class Disclosure(BaseModel):
+    """What an export or report left out to keep every group at least k persons or enterprises, and why."""
+
+    rule: str = Field(default="k_anonymity", description="依据的策略规则 / the policy rule applied")
+    k: int = Field(description="最小组规模 / the minimum group size")
+    suppressed: int = Field(description="被抑制的行或单元数 / rows or cells left out or blanked")
+    generalised: dict[str, str] = Field(
+        default_factory=dict,
+        description="被泛化的字段及粒度（如 date→month）/ fields coarsened, and to what (e.g. month, city)",
+    )
+    reason: str = Field(
+        default="少于 k 个对象的组可识别个体 / a group of fewer than k could single someone out",
+    )

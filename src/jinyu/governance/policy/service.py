@@ -16,10 +16,10 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import utcnow
 from jinyu.core.errors import invalid
 from jinyu.governance.policy.approval_rules import in_force, window_problem
-from jinyu.governance.policy.errors import GrantNotInForce
+from jinyu.governance.policy.errors import ApprovalNotFound, ApprovalNotInForce, GrantNotInForce
 from jinyu.governance.policy.models import LevelApproval
 from jinyu.governance.policy.protect import current
-from jinyu.governance.policy.schemas import ApprovalCreate, ApprovalOut
+from jinyu.governance.policy.schemas import ApprovalCreate, ApprovalOut, ApprovalRevoke
 
 
 def approve(session: Session, principal: Principal, grant_id: str, data: ApprovalCreate) -> ApprovalOut:
@@ -72,6 +72,31 @@ def list_approvals(session: Session, principal: Principal, grant_id: str) -> lis
     return [_out(r, now) for r in rows]
 
 
+def revoke(
+    session: Session, principal: Principal, grant_id: str, approval_id: str, data: ApprovalRevoke
+) -> ApprovalOut:
+    """End an approval before its time (a supervisor): every read from now on is as if it never existed."""
+    principal.require(Perm.POLICY_APPROVE)
+    grant = consent.get(session, principal, grant_id)  # 404 when the caller may not see it
+    row = session.get(LevelApproval, approval_id)
+    if row is None or row.grant_id != grant.id:
+        raise ApprovalNotFound(detail=approval_id)
+    now = utcnow()
+    if not in_force(row.valid_from, row.valid_until, now, row.revoked_at):
+        raise ApprovalNotInForce(detail=approval_id)
+    row.revoked_at, row.revoked_by, row.revoke_reason = now, principal.subject_id, data.reason
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        action="policy.approval.revoke",
+        subject_type="consent_grant",
+        subject_ids=[grant.id],
+        detail={"approval_id": row.id, "level": row.level, "reason": data.reason},
+    )
+    return _out(row, now)
+
+
 def approved_level(
     session: Session, grant_ids: Iterable[str], at: dt.datetime | None = None
 ) -> tuple[int, str | None]:
@@ -81,7 +106,7 @@ def approved_level(
         return 0, None
     moment = at or utcnow()
     rows = session.scalars(select(LevelApproval).where(LevelApproval.grant_id.in_(ids))).all()
-    live = [r for r in rows if in_force(r.valid_from, r.valid_until, moment)]
+    live = [r for r in rows if in_force(r.valid_from, r.valid_until, moment, r.revoked_at)]
     if not live:
         return 0, None
     best = max(live, key=lambda r: (r.level, r.valid_until))
@@ -91,5 +116,6 @@ def approved_level(
 def _out(row: LevelApproval, now: dt.datetime) -> ApprovalOut:
     names = [n for n in ApprovalOut.model_fields if n != "in_force"]
     return ApprovalOut(
-        **{n: getattr(row, n) for n in names}, in_force=in_force(row.valid_from, row.valid_until, now)
+        **{n: getattr(row, n) for n in names},
+        in_force=in_force(row.valid_from, row.valid_until, now, row.revoked_at),
     )

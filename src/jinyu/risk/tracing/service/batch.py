@@ -14,6 +14,7 @@ from jinyu.audit import service as audit
 from jinyu.core.auth import Principal
 from jinyu.core.clock import SHANGHAI
 from jinyu.core.db import new_id
+from jinyu.governance.policy.protect import Reader, protect
 from jinyu.risk.inquiries import record_inquiry
 from jinyu.risk.purposes import service as purposes
 from jinyu.risk.purposes.rules import DEFAULT as DEFAULT_MATRIX
@@ -156,7 +157,8 @@ def run_batch(
                 "data_version": version.fingerprint,
             },
         )
-    return result
+    # The API answer and the CSV export (the CLI writes this same answer) leave through the policy.
+    return protect(result, Reader(principal, stores.pseudonym_key))
 
 
 Found = dict[str, dict[str, list[dict[str, Any]]]]  # analysis -> loan id -> node rows
