@@ -252,6 +252,7 @@ def test_the_demo_bank_sees_full_cards_and_a_new_enterprise_can_share_two_sectio
         assert grant.status_code == 201, grant.text
         seen = client.get(f"/api/v1/credit/cards/{me['code']}", headers=bank)
         assert seen.status_code == 200 and list(seen.json()["sections"]) == ["tax", "ip"]
+        assert seen.json()["withheld"] == ["tax"]  # level 5: no supervisor's approval on this new grant
         views = client.get(f"/api/v1/credit/cards/{me['code']}/views", headers=ent).json()["items"]
         assert [v["basis"] for v in views] == ["grant"]
 

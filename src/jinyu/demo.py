@@ -145,7 +145,10 @@ def _credit_cards(session: Session, settings: Settings, region: Path, creds: lis
     enterprise_id = next(c.org_id for c in creds if c.username == "enterprise")
     demo = party.resolve_org(session, enterprise_id)
     usccs = card_enterprises(region, demo.code if demo else "")
-    return grant_cards(session, region, bank_id, usccs, settings.pseudonym_keys())
+    regulator = party.resolve_org(session, next(c.org_id for c in creds if c.username == "supervisor"))
+    assert regulator is not None
+    supervisor = acting(regulator, Role.REGULATOR_SUPERVISOR)
+    return grant_cards(session, region, bank_id, usccs, settings.pseudonym_keys(), supervisor)
 
 
 def _load_region(settings: Settings, region: Path) -> None:

@@ -5,7 +5,9 @@ Every enterprise whose statement ships with the region takes part — except the
 `enterprise`, which is left unregistered so that it can be tried as a new user would (register, grant, revoke).
 Each registers the way an enterprise does on the platform — its legal representative's ID (from the region's
 registry file) is checked against the registry's token, which verifies it at once — and grants the demo bank's
-head office (so its branches too) all six card sections for credit assessment, for a year.
+head office (so its branches too) all six card sections for credit assessment, for a year. The tax section
+is level-5 data: the demo regulator's supervisor records a level-5 approval on each grant (for 89 days, within
+the 90 allowed), so the bank reads the tax detail too (docs/data-security.md, "Level approvals").
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from sqlalchemy.orm import Session
 from jinyu.consent import service as consent
 from jinyu.consent.rules import Purpose, Scope
 from jinyu.consent.schemas import GrantCreate
-from jinyu.core.auth import Role
+from jinyu.core.auth import Principal, Role
 from jinyu.core.clock import utcnow
 from jinyu.core.privacy import Keys
 from jinyu.demo_claims import acting
+from jinyu.governance.policy import service as policy
+from jinyu.governance.policy.schemas import ApprovalCreate
 from jinyu.party import service as party
 from jinyu.party.schemas import RegistrationSubmit
 
@@ -51,15 +55,26 @@ def _registry(region: Path, usccs: Iterable[str]) -> dict[str, tuple[str, str]]:
 
 
 def grant_cards(
-    session: Session, region: Path, bank_org_id: str, usccs: list[str], pseudonym_key: Keys
+    session: Session,
+    region: Path,
+    bank_org_id: str,
+    usccs: list[str],
+    pseudonym_key: Keys,
+    supervisor: Principal,
 ) -> list[str]:
-    """Register and grant for each enterprise; returns those that now show the demo bank a full card."""
+    """Register, grant and approve level 5 for each enterprise; returns those that now show the demo bank a
+    full card."""
     registry = _registry(region, usccs)
     grant = GrantCreate(
         grantee_org_id=bank_org_id,
         scopes=CARD_SCOPES,
         purpose=Purpose.CREDIT_ASSESSMENT,
         valid_until=utcnow() + dt.timedelta(days=365),
+    )
+    approval = ApprovalCreate(
+        level=5,
+        reason="演示：授信评估需纳税明细 / demo: tax detail for credit assessment",
+        valid_until=utcnow() + dt.timedelta(days=89),
     )
     shared: list[str] = []
     for uscc in usccs:
@@ -71,6 +86,7 @@ def grant_cards(
             rep_id, rep_name = registry[uscc]
             data = RegistrationSubmit(legal_rep_id=SecretStr(rep_id), legal_rep_name=rep_name)
             party.submit_registration(session, admin, data, pseudonym_key)
-        consent.grant(session, admin, grant)
+        made = consent.grant(session, admin, grant)
+        policy.approve(session, supervisor, made.id, approval)
         shared.append(uscc)
     return shared

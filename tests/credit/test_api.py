@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +98,18 @@ def _register(client: TestClient, w: World) -> None:
     assert resp.status_code == 200, resp.text
 
 
+def _approve(client: TestClient, w: World, grant_id: str, level: int = 5) -> str:
+    """A regulator supervisor's level approval on the grant (docs/data-security.md, "Level approvals")."""
+    resp = client.post(
+        f"/api/v1/consents/{grant_id}/approvals",
+        headers=w.supervisor_h,
+        json={"level": level, "reason": "授信审查需纳税明细 / tax detail for credit review",
+              "valid_until": (utcnow() + dt.timedelta(days=20)).isoformat()},
+    )  # fmt: skip
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["id"])
+
+
 def _card(client: TestClient, headers: dict[str, str], purpose: str = "credit_assessment") -> Any:
     return client.get(f"/api/v1/credit/cards/{region.E1}", headers=headers, params={"purpose": purpose})
 
@@ -121,6 +134,7 @@ def test_done_means(client: TestClient, session: Session, world: World) -> None:
     # Tax detail is level 5: a grant alone opens the section's hash, not its data (policy).
     tax = body["sections"]["tax"]
     assert (tax["status"], tax["data"]) == ("withheld", None) and tax["section_hash"]
+    assert body["withheld"] == ["tax"]
     assert body["sections"]["judicial"]["data"]["dishonest_debtor"] is True
     approval = client.post(
         f"/api/v1/consents/{grant_id}/approvals",
@@ -217,6 +231,8 @@ def test_snapshots_are_versioned_and_citable(client: TestClient, world: World) -
     first = _card(client, w.bank_h).json()
     again = _card(client, w.bank_h).json()
     snap = first["snapshot"]
+    # Tax is withheld (no level approval): no data and no salt, but its hash still counts in the whole.
+    assert first["sections"].pop("tax")["salt"] is None and "tax" in snap["section_hashes"]
     assert snap["version"] == again["snapshot"]["version"] == 1  # unchanged card: same version
     assert snap["content_hash"] == again["snapshot"]["content_hash"]
     # The bank checks what it saw against the cited hash (the algorithm in docs/credit-card.md).
@@ -238,26 +254,67 @@ def test_snapshots_are_versioned_and_citable(client: TestClient, world: World) -
     whole = hashlib.sha256(json.dumps(header, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     assert whole == snap["content_hash"]
     cited = client.get(f"/api/v1/credit/cards/{region.E1}/snapshots/1", headers=w.bank_h)
-    assert cited.status_code == 200 and cited.json()["sections"] == first["sections"]
+    assert cited.status_code == 200 and cited.json()["sections"] == again["sections"]
     listed = client.get(f"/api/v1/credit/cards/{region.E1}/snapshots", headers=w.bank_h).json()
     assert [s["version"] for s in listed["items"]] == [1]
     missing = client.get(f"/api/v1/credit/cards/{region.E1}/snapshots/9", headers=w.bank_h)
     assert missing.status_code == 404 and missing.json()["code"] == "credit_snapshot_not_found"
 
 
+def test_tax_is_level_gated(client: TestClient, session: Session, world: World) -> None:
+    """The tax section is level-5 data: a bank's grant opens it, but its data shows only with a regulator
+    supervisor's level-5 approval on that grant (level 4 is not enough); the enterprise and regulators read it
+    always; every view's audit entry names the approval (or none) and what was withheld."""
+    w = world
+    _register(client, w)
+    grant_id = _grant(client, w, ["tax", "headcount"])
+    bank = _card(client, w.bank_h).json()
+    tax = bank["sections"]["tax"]
+    assert (tax["status"], tax["data"], tax["salt"]) == ("withheld", None, None)
+    assert bank["withheld"] == ["tax"] and bank["sections"]["headcount"]["status"] == "ok"
+    assert tax["section_hash"] == bank["snapshot"]["section_hashes"]["tax"]  # the hash, never the salt
+    level4_id = _approve(client, w, grant_id, level=4)
+    assert _card(client, w.bank_h).json()["sections"]["tax"]["data"] is None  # level 4 < tax's level 5
+    approval_id = _approve(client, w, grant_id, level=5)
+    for headers in (w.bank_h, w.branch_h):  # the approval is on the tenant's grant: the branch reads it too
+        body = _card(client, headers).json()
+        assert body["withheld"] == [] and body["sections"]["tax"]["status"] == "ok"
+        assert body["sections"]["tax"]["data"]["tax_paid_12m"] == "1650.00"
+        assert body["sections"]["tax"]["data"]["latest_rating"] == "A"
+        assert len(body["sections"]["tax"]["salt"]) == 32
+    for headers in (w.ent_h, w.supervisor_h):  # own and statutory mandate: no approval needed
+        body = _card(client, headers).json()
+        assert body["withheld"] == [] and body["sections"]["tax"]["data"]["tax_paid_12m"] == "1650.00"
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "credit.card.view")).all()
+    details = [json.loads(e.detail) if isinstance(e.detail, str) else e.detail for e in entries]
+    seen = Counter((tuple(d["withheld_sections"]), d["approval_id"], tuple(d["withheld"])) for d in details)
+    assert seen == Counter(
+        {
+            (("tax",), None, ("enterprise_tax",)): 1,
+            (("tax",), level4_id, ("enterprise_tax",)): 1,
+            ((), approval_id, ()): 2,
+            ((), None, ()): 2,
+        }
+    )
+    assert {d["policy_version"] for d in details} == {"v2026.12.2"}
+
+
 def test_printable_renderings(client: TestClient, world: World) -> None:
     w = world
-    _grant(client, w, ["tax", "penalties"])
+    grant_id = _grant(client, w, ["tax", "penalties"])
+    page = client.get(f"/api/v1/credit/cards/{region.E1}/print.html", headers=w.bank_h)
+    assert "已按数据安全策略隐去" in page.text and "1650.00" not in page.text  # tax is level 5
+    _approve(client, w, grant_id)
     page = client.get(f"/api/v1/credit/cards/{region.E1}/print.html", headers=w.bank_h)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "纳税 / Tax" in page.text and "行政处罚" in page.text and "工商登记" not in page.text
     # Tax detail is level 5: the printed card says it is withheld and shows no figure of it.
-    assert "1650.00" not in page.text and "withheld: level-5 data" in page.text
+    assert "1650.00" not in page.text and "level-5 data" in page.text
     own = client.get(f"/api/v1/credit/cards/{region.E1}/print.html", headers=w.supervisor_h)
     assert "1650.00" in own.text  # tax paid over the last 12 months, in the regulator's print
     pdf = client.get(f"/api/v1/credit/cards/{region.E1}/print.pdf", headers=w.bank_h)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    assert pdf.content.startswith(b"%PDF") and b"STSong-Light" in pdf.content
+    assert pdf.content.startswith(b"%PDF")  # its font and text: test_pdf.py
     assert client.get(f"/api/v1/credit/cards/{region.E1}/print.pdf", headers=w.other_h).status_code == 404
 
 

@@ -14,11 +14,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
-from jinyu.analytics import DuckDBEngine
+from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.analytics.serving import ServingEngine
 from jinyu.credit import queries
 from jinyu.credit.rules import add_months, build_card, months_before, ratio
+from jinyu.governance.contracts import CONTRACTS
+from jinyu.ingest.pipeline import arrow_schema
 from tests.credit import region
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -163,9 +167,30 @@ def test_ratio() -> None:
     assert ratio(Decimal("5"), Decimal("0")) is None
 
 
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServingEngine]:
+    lake = tmp_path_factory.mktemp("credit-serving") / "lake"
+    region.load(lake)
+    eng = ServingEngine(lake)
+    yield eng
+    eng.close()
+
+
+def _facts(how: str, engine: DuckDBEngine, serving: ServingEngine, uscc: str) -> list[dict[str, Any]]:
+    """The three ways facts are read: one statement per card (views), the serving engine's resident bulk
+    result (per card, no statement) and the batch's bulk statement; the golden cards hold for each."""
+    if how == "statement":
+        return queries.card_facts(engine, uscc)
+    if how == "resident":
+        return queries.card_facts(serving, uscc)
+    return dict(queries.all_card_facts(engine))[uscc]
+
+
+@pytest.mark.parametrize("how", ["statement", "resident", "bulk"])
 @pytest.mark.parametrize("name", ["E1", "E2"])
-def test_golden_cards(engine: DuckDBEngine, name: str) -> None:
-    card = _card(engine, getattr(region, name))
+def test_golden_cards(engine: DuckDBEngine, serving: ServingEngine, name: str, how: str) -> None:
+    uscc = getattr(region, name)
+    card = build_card(uscc, "name", _facts(how, engine, serving, uscc))
     card["uscc"] = name  # the test USCC's check character is computed; the name keeps the file stable
     text = json.dumps(card, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
     path = GOLDEN / f"card-{name}.json"
@@ -174,3 +199,26 @@ def test_golden_cards(engine: DuckDBEngine, name: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no golden {path.name}: regenerate with JINYU_UPDATE_GOLDEN=1"
     assert text == path.read_text(encoding="utf-8")
+
+
+def test_resident_facts_see_a_new_load(tmp_path: Path) -> None:
+    """The serving engine's resident result is rebuilt when a dataset's files change: the next card sees a
+    penalty loaded after the first card was shown (as views would)."""
+    lake_dir = tmp_path / "lake"
+    region.load(lake_dir)
+    eng = ServingEngine(lake_dir)
+    try:
+        before = [f for f in queries.card_facts(eng, region.E1) if f["source"] == "penalty"]
+        rows = [r for r in region.rows()["admin_penalties"] if r["uscc"] == region.E1][:1]
+        assert rows, "the tiny region gives E1 a penalty to copy"
+        new = {**rows[0], "decision_no": "渝罚〔2024〕999号"}
+        schema = arrow_schema(CONTRACTS["admin_penalties"])
+        table = pa.table({f.name: [new.get(f.name)] for f in schema}, schema=schema)
+        contract = CONTRACTS["admin_penalties"]
+        Lake(lake_dir).append("admin_penalties", table, "L2", partition_by=contract.partition_by,
+                              sort_by=contract.sort_by)  # fmt: skip
+        after = [f for f in queries.card_facts(eng, region.E1) if f["source"] == "penalty"]
+        assert len(after) == len(before) + 1
+        assert "渝罚〔2024〕999号" in {f["text2"] for f in after}
+    finally:
+        eng.close()

@@ -26,6 +26,7 @@ from jinyu.analytics.engine import DuckDBEngine
 from jinyu.analytics.errors import missing_dataset
 from jinyu.analytics.listing import Files, dataset_files
 from jinyu.analytics.registry import Query
+from jinyu.analytics.resident import Grouped
 
 # Datasets too large to copy (and not needed per request when hops come from the resident index).
 VIEW_ONLY = frozenset({"transfers", "transfers_by_counterparty"})
@@ -61,6 +62,22 @@ class ServingEngine(DuckDBEngine):
         self.view_only = view_only
         self._copied: dict[str, Files] = {}
         self._refresh = threading.Lock()
+        self._grouped: dict[tuple[str, str], Grouped] = {}
+        self._grouping = threading.Lock()
+
+    def grouped(self, query: Query, key: str) -> Grouped:
+        """The bulk query's result held in memory by `key` (`jinyu.analytics.resident`), rebuilt when the
+        files of the datasets it reads changed: per-key rows without a statement per request."""
+        files = {d: self._files(d) for d in sorted(query.datasets)}
+        held = self._grouped.get((query.name, key))
+        if held is not None and held.files == files:
+            return held
+        with self._grouping:  # one build at a time; concurrent requests wait for it, then share it
+            held = self._grouped.get((query.name, key))
+            if held is None or held.files != files:
+                held = Grouped.build(self.run_query(query), key, files)
+                self._grouped[(query.name, key)] = held
+        return held
 
     def run_query(self, query: Query, /, **params: object) -> pa.Table:
         # `run(name)` comes here too (DuckDBEngine.run calls run_query): every statement sees fresh copies.

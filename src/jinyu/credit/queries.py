@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from jinyu.analytics import Engine, Query, register
+from jinyu.analytics.serving import ServingEngine
 from jinyu.governance.contracts import CONTRACTS
 from jinyu.ingest.pipeline import arrow_schema
 
@@ -109,6 +110,10 @@ CARD_FACTS_ALL = register(
 
 
 def card_facts(engine: Engine, uscc: str) -> list[dict[str, Any]]:
+    """One enterprise's facts. A serving engine answers from the bulk result it holds per data version
+    (rebuilt when a dataset's files change): planning the 13-branch statement cost more than its scans."""
+    if isinstance(engine, ServingEngine):
+        return engine.grouped(CARD_FACTS_ALL, "uscc").rows(uscc)
     rows: list[dict[str, Any]] = engine.run(CARD_FACTS.name, uscc=uscc).to_pylist()
     return rows
 
@@ -116,13 +121,18 @@ def card_facts(engine: Engine, uscc: str) -> list[dict[str, Any]]:
 def all_card_facts(engine: Engine) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """(uscc, facts) for every enterprise with any fact, in USCC order."""
     table: pa.Table = engine.run(CARD_FACTS_ALL.name)
+    names = table.column_names
+    key = names.index("uscc")
     current: str | None = None
     batch: list[dict[str, Any]] = []
-    for row in table.to_pylist():
-        if row["uscc"] != current:
-            if current is not None:
-                yield current, batch
-            current, batch = row["uscc"], []
-        batch.append(row)
+    for piece in table.to_batches(max_chunksize=65_536):
+        # Column by column, then zipped: a third of the time of `to_pylist()`'s row-by-row dicts.
+        columns = [piece.column(i).to_pylist() for i in range(len(names))]
+        for values in zip(*columns, strict=True):
+            if values[key] != current:
+                if current is not None:
+                    yield current, batch
+                current, batch = values[key], []
+            batch.append(dict(zip(names, values, strict=True)))
     if current is not None:
         yield current, batch

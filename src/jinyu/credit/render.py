@@ -1,15 +1,20 @@
 """Printable renderings of a card: HTML (Jinja2, autoescaped) and PDF (ReportLab).
 
-The PDF uses ReportLab's built-in CID font STSong-Light for Chinese: the font's metrics ship with ReportLab and
-PDF readers supply the glyphs (Adobe's standard Chinese font set), so nothing is fetched and no font file is
-embedded. Both show the same things: the header, each visible section with its source and as-of date, its
+The PDF embeds (a subset of) a Chinese TrueType font from Debian's packages (`fonts-wqy-zenhei`, installed
+by `make browser-deps`; `fonts-wqy-microhei` and `fonts-arphic-uming` also serve), so it prints the same on
+any reader, with nothing fetched. Without one of them it falls back to ReportLab's CID font STSong-Light,
+which is not embedded (readers with Adobe's Chinese font pack show it; others may not), and logs a warning.
+Both renderings show the same things: the header, each visible section with its source and as-of date, its
 indicators and its lists.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -18,18 +23,27 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from jinyu.credit.schemas import CardOut
 
-FONT = "STSong-Light"
-# A section the policy withholds from this reader (tax detail is level 5: a bank needs a supervisor's approval).
-WITHHELD_NOTE = (
-    "需监管主管级别审批后可见（5级数据）/ withheld: level-5 data, shown only under a supervisor's approval"
+log = logging.getLogger(__name__)
+# Debian's CJK TrueType fonts (glyf outlines: ReportLab embeds those; the CFF-based Noto CJK it cannot).
+CJK_FONT_FILES = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/truetype/arphic/uming.ttc"),
 )
+EMBEDDED_FONT = "JinyuCJK"
+FALLBACK_FONT = "STSong-Light"
 _ENV = Environment(loader=PackageLoader("jinyu.credit", "templates"), autoescape=select_autoescape(["html"]))
 MAX_LIST_ROWS = 12
+WITHHELD_TEXT = (
+    "已按数据安全策略隐去（5级数据，须在授权上获监管主管级别审批）/ withheld by the data-security policy "
+    "(level-5 data: needs a supervisor's level approval on your grant)"
+)
 
 
 def scalars(data: dict[str, Any] | None, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -49,15 +63,26 @@ def lists(data: dict[str, Any] | None) -> Iterator[tuple[str, list[dict[str, Any
 
 def html(card: CardOut) -> str:
     return _ENV.get_template("card.html").render(
-        card=card, scalars=scalars, lists=lists, WITHHELD_NOTE=WITHHELD_NOTE
+        card=card, scalars=scalars, lists=lists, withheld_text=WITHHELD_TEXT
     )
 
 
+@functools.cache
+def pdf_font() -> str:
+    """The registered font the PDF is set in: an embedded Debian CJK font when one is installed."""
+    for path in CJK_FONT_FILES:
+        if path.exists():
+            pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, str(path), subfontIndex=0))
+            return EMBEDDED_FONT
+    log.warning("no CJK TrueType font (apt-get install fonts-wqy-zenhei): PDF falls back to STSong-Light")
+    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+    return FALLBACK_FONT
+
+
 def pdf(card: CardOut) -> bytes:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
-    head = ParagraphStyle("head", fontName=FONT, fontSize=13, leading=18, spaceBefore=10)
+    font = pdf_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=12)
+    head = ParagraphStyle("head", fontName=font, fontSize=13, leading=18, spaceBefore=10)
     story: list[Flowable] = [
         Paragraph("信用信息名片 / Credit information business card", head),
         Paragraph(f"{_esc(card.name)}　统一社会信用代码 {card.uscc}", body),
@@ -82,7 +107,7 @@ def pdf(card: CardOut) -> bytes:
             )
             continue
         if section.status == "withheld":
-            story.append(Paragraph(WITHHELD_NOTE, body))
+            story.append(Paragraph(_esc(WITHHELD_TEXT), body))
             continue
         story.append(_table([[k, str(v)] for k, v in scalars(section.data)], body))
         for label, rows in lists(section.data):

@@ -32,7 +32,10 @@ Fact = Mapping[str, Any]
 
 
 def money(value: Decimal | None) -> str | None:
-    return None if value is None else str(Decimal(value).quantize(_CENT))
+    if value is None:
+        return None
+    # Amounts arrive as DECIMAL(18,2) Decimals: quantize them as they are (no copy through Decimal()).
+    return str((value if type(value) is Decimal else Decimal(value)).quantize(_CENT))
 
 
 def day(value: dt.date | None) -> str | None:
@@ -176,6 +179,7 @@ def _headcount(facts: Mapping[str, list[Fact]], as_of: dt.date) -> dict[str, Any
     by_period = {f["period"]: f for f in rows}
     latest = rows[-1] if rows else None
     year_ago = by_period.get(add_months(latest["period"], -12)) if latest else None
+    first_shown = add_months(month, -(HISTORY_MONTHS - 1))  # once, not per row
     return {
         "latest_period": latest["period"] if latest else None,
         "social_insurance_latest": latest["n1"] if latest else None,
@@ -186,7 +190,7 @@ def _headcount(facts: Mapping[str, list[Fact]], as_of: dt.date) -> dict[str, Any
         "months": [
             {"period": f["period"], "social_insurance": f["n1"], "provident_fund": f["n2"]}
             for f in rows
-            if f["period"] >= add_months(month, -(HISTORY_MONTHS - 1))
+            if f["period"] >= first_shown
         ],
     }
 

@@ -14,15 +14,19 @@ class SectionSource(BaseModel):
 
 
 class Section(BaseModel):
+    section: str = Field(
+        description="板块 / section key: registration, tax, headcount, ip, judicial, penalties"
+    )
     title: str
     status: str = Field(
         description="ok：有数据（可为零）/ data (counts may be zero); no_data：来源未覆盖 / not covered; "
-        "withheld：策略不予显示（纳税为5级，银行需主管审批）/ the policy withholds it (tax is level 5)"
+        "withheld：数据安全策略隐去（如纳税明细需监管级别审批）/ withheld by the data-security policy"
     )
     source: SectionSource
     data: dict[str, Any] | None
-    salt: str = Field(
-        description="本板块的哈希盐，用于核对快照哈希 / this section's salt, to check the snapshot hash"
+    salt: str | None = Field(
+        description="本板块的哈希盐，用于核对快照哈希；数据被隐去时为空 / this section's salt, to check the "
+        "snapshot hash; null when the data is withheld"
     )
     section_hash: str
 
@@ -45,6 +49,12 @@ class CardOut(BaseModel):
     snapshot: SnapshotRef
     sections: dict[str, Section]
     not_shown: list[str] = Field(description="未获授权的板块 / sections no grant of yours covers")
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="授权覆盖但数据安全策略隐去数据的板块（纳税为5级，银行须在授权上获监管主管审批）/ sections "
+        "a grant covers whose data the data-security policy withholds (tax is level 5: a bank needs a "
+        "supervisor's level approval on its grant)",
+    )
 
 
 class SnapshotSummary(BaseModel):

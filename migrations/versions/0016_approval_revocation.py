@@ -1,6 +1,6 @@
 """level approvals can be revoked before they end: when, by whom and why
 
-Revision ID: 0016_c
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-06 20:30:00
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import jinyu.core.db
 
-revision: str = "0016_c"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
