@@ -60,7 +60,7 @@ from jinyu.core.clock import SHANGHAI
 from jinyu.risk.tracing import queries, rules, service
 from jinyu.risk.tracing.schemas import BatchRequest, TraceParams
 from jinyu.risk.tracing.service import batch as batch_mod
-from jinyu.risk.tracing.service import resident, single
+from jinyu.risk.tracing.service import context, resident, single
 from jinyu.synth.risk_cases import LABELS_FILE, read_labels
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -117,14 +117,12 @@ def single_loans(
     """What one request does: find the loan, trace it, build its evidence (each loan timed end to end)."""
     engine, params = stores.engine, TraceParams()
     timings, latencies, traces, methods = Timings(), [], {}, collections.Counter()
-    warm = queries.loan(engine, str(sample[0]["loan_id"]), str(sample[0]["bank_code"]))
-    assert warm is not None
+    warm = context.find_loan(stores, str(sample[0]["loan_id"]), str(sample[0]["bank_code"]))
     service.trace_loan(stores, warm, params, mode, str(sample[0]["bank_code"]))  # views, special accounts
     with timings.around(engine):
         for item in sample:
             started = time.perf_counter()
-            loan = queries.loan(engine, str(item["loan_id"]), str(item["bank_code"]))
-            assert loan is not None
+            loan = context.find_loan(stores, str(item["loan_id"]), str(item["bank_code"]))
             traced = service.trace_loan(stores, loan, params, mode, str(item["bank_code"]))
             single.evidence(
                 stores, traced, ["returned"] if mode == "return_flow" else list(rules.MISUSE_KINDS), 5
@@ -138,6 +136,7 @@ def single_loans(
         "p95_ms": _ms(_pct(latencies, 95)),
         "max_ms": _ms(max(latencies)),
         "method": dict(methods),
+        "context": type(context.lookups(stores)).__name__,
         "statements": timings.summary(),
     }, traces
 
@@ -149,7 +148,6 @@ def batch(
     analyses_list: Sequence[list[str]] = (["return_flow"], ["misuse"], ["return_flow", "misuse"]),
 ) -> dict[str, Any]:
     """The first `size` loans (by disbursement) of the bank with the most loans."""
-    engine = stores.engine
     head = collections.Counter(str(x["head"]) for x in loans).most_common(1)[0][0]
     mine = sorted((x for x in loans if x["head"] == head), key=lambda x: x["disbursed_at"])
     limit = mine[0]["disbursed_at"] + dt.timedelta(days=365)  # a batch covers at most a year
@@ -163,8 +161,8 @@ def batch(
         start = dt.datetime.combine(first, dt.time(), SHANGHAI).astimezone(dt.UTC)
         end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(dt.UTC)
         started = time.perf_counter()
-        rows = queries.batch_loans(
-            engine,
+        lookup = context.lookups(stores)
+        rows = lookup.batch_loans(
             {
                 "root_code": head,
                 "loans_from_month": start.astimezone(SHANGHAI).strftime("%Y-%m"),
@@ -173,7 +171,7 @@ def batch(
                 "disbursed_to": end,
             },
         )
-        found = service.trace_batch(stores, head, rows, request, start, end, index=index)
+        found = service.trace_batch(stores, head, rows, request, start, end, index=index, lookup=lookup)
         results = [batch_mod.batch_row(loan, found, request) for loan in rows]
         seconds = time.perf_counter() - started
         out["+".join(analyses)] = {
@@ -182,6 +180,7 @@ def batch(
             "loans_per_second": round(len(results) / seconds, 1),
             "risky": sum(1 for r in results if r.verdict == "risky"),
             "method": "resident" if index is not None else "lake",
+            "context": type(lookup).__name__,
             "verdicts": {r.loan_id: r.verdict for r in results},  # popped before writing
             "found": found if analyses == ["return_flow"] else None,  # popped before writing
         }
@@ -314,12 +313,33 @@ def main() -> None:
                 "peak_rss_mib_after_build": _peak_rss(),
                 "rss_mib_after_build": _rss(),
             }
-        stores = service.Stores(engine, root, KEY, flows=flows)
+        contexts = context.ResidentContexts() if flows is not None else None
+        if contexts is not None:
+            started = time.perf_counter()
+            contexts.get(root)
+            contexts.wait()
+            built = contexts.get(root)
+            assert built is not None
+            result["resident_context"] = {
+                "build_seconds": round(time.perf_counter() - started, 1),
+                "loans": len(built.t.loans),
+                "rss_mib_after_build": _rss(),
+            }
+        stores = service.Stores(engine, root, KEY, flows=flows, contexts=contexts)
         result["one_loan_return_flow"], traces = single_loans(stores, sample, "return_flow")
         result["one_loan_misuse"], _ = single_loans(stores, sample[: max(1, len(sample) // 2)], "misuse")
         result["batch"] = batch(stores, loans, args.batch)
         result["peak_rss_mib"] = _peak_rss()
         result["rss_mib"] = _rss()
+        if contexts is not None:
+            result["statement_context_baseline"] = statement_context_baseline(
+                service.Stores(engine, root, KEY, flows=flows, contexts=_Statements()),
+                sample,
+                traces,
+                result,
+                loans,
+                args.batch,
+            )
         if args.engine != "duckdb" and args.baseline_loans:
             result["lake_baseline"] = lake_baseline(
                 root, sample[: args.baseline_loans], traces, result, loans, args.batch
@@ -341,6 +361,53 @@ def main() -> None:
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     print(f"wrote {target}")
+
+
+class _Statements(context.ResidentContexts):
+    """Never built: the context from the per-loan statements, as before issue 19 (hops still resident)."""
+
+    def get(self, lake_root: Path) -> context.ResidentContext | None:
+        return None
+
+
+def statement_context_baseline(
+    stores: service.Stores,
+    sample: Sequence[Mapping[str, Any]],
+    traces: Mapping[str, rules.Trace],
+    result: Mapping[str, Any],
+    loans: Sequence[Mapping[str, Any]],
+    size: int,
+) -> dict[str, Any]:
+    """The previous code's path in the same run: resident hops, the context from the per-loan statements on
+    the serving engine. Identical results, and the ratios to the resident context."""
+    one, statement_traces = single_loans(stores, sample, "return_flow")
+    misuse, _ = single_loans(stores, sample[: max(1, len(sample) // 2)], "misuse")
+    batched = batch(stores, loans, size, (["return_flow"], ["return_flow", "misuse"]))
+    served, fast = result["batch"], result["one_loan_return_flow"]
+    return {
+        "one_loan_return_flow": one,
+        "one_loan_misuse": misuse,
+        "identical_traces": same_traces(statement_traces, traces),
+        "of_loans": len(sample),
+        "batch": {
+            key: {k: v for k, v in batched[key].items() if k not in ("verdicts", "found")}
+            for key in ("return_flow", "return_flow+misuse")
+        },
+        "batch_identical_verdicts": all(
+            batched[key]["verdicts"] == served[key]["verdicts"]
+            for key in ("return_flow", "return_flow+misuse")
+        ),
+        "batch_identical_node_rows": batched["return_flow"]["found"] == served["return_flow"]["found"],
+        "ratio_one_loan_p50": round(one["p50_ms"] / fast["p50_ms"], 1),
+        "ratio_one_loan_p95": round(one["p95_ms"] / fast["p95_ms"], 1),
+        "ratio_one_loan_misuse_p95": round(misuse["p95_ms"] / result["one_loan_misuse"]["p95_ms"], 1),
+        "ratio_batch_return_flow": round(
+            batched["return_flow"]["seconds"] / served["return_flow"]["seconds"], 1
+        ),
+        "ratio_batch_both": round(
+            batched["return_flow+misuse"]["seconds"] / served["return_flow+misuse"]["seconds"], 1
+        ),
+    }
 
 
 def lake_baseline(

@@ -64,3 +64,35 @@ def test_the_root_help_imports_no_domain() -> None:
     assert out.stdout.strip() == "", out.stdout
     listed = CliRunner().invoke(app, ["--help"], terminal_width=200).output
     assert all(name in listed for name in LAZY)
+
+
+# pydantic is not among them: Typer (0.29) itself builds each parameter's coercion with pydantic's TypeAdapter.
+HEAVY = ("sqlalchemy", "duckdb", "pyarrow", "sqlglot", "pandas", "numpy", "fastapi", "starlette",
+         "pydantic_settings", "psycopg", "optbinning", "tenseal", "igraph", "networkx", "sklearn")  # fmt: skip
+
+
+def test_no_help_imports_a_heavy_module() -> None:
+    """Every `jinyu <group> --help` and `jinyu <group> <command> --help` answers without importing the engines,
+    the database layer or the web framework (issue 19: they made each help take 3-5 s)."""
+    import subprocess
+    import sys
+
+    probe = f"""
+import sys
+from typer.testing import CliRunner
+from tests.test_cli_help import _commands
+from jinyu.cli import LAZY, app, load_command
+paths = []
+for name in LAZY:
+    command = load_command(name)
+    paths.append((name,))
+    paths.extend(_commands(command, (name,)) if hasattr(command, "commands") else [])
+for path in paths:
+    r = CliRunner().invoke(app, [*path, "--help"])
+    assert r.exit_code == 0, (path, r.output)
+print(len(paths), ",".join(sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}))))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    count, heavy = out.stdout.strip().split(" ", 1) if " " in out.stdout.strip() else (out.stdout.strip(), "")
+    assert int(count) > 50
+    assert heavy == "", heavy

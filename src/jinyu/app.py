@@ -56,6 +56,7 @@ from jinyu.party import endpoints as party_endpoints
 from jinyu.party import service as party
 from jinyu.party.errors import BadCredentials
 from jinyu.risk import endpoints as risk_endpoints
+from jinyu.risk.tracing.service.context import shared_contexts
 from jinyu.web import install as install_console
 from jinyu.web import is_console_path, render_domain_error, render_error
 
@@ -120,6 +121,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Start building the resident transfer index now, in the background: tracing requests use the lake
         # until it is ready, so the first minutes after a start are not spent waiting for the first request.
         shared_indexes().warm(settings.lake_dir)
+        shared_contexts().get(settings.lake_dir)  # the loans and related parties around the hops, likewise
     sealer = Sealer.for_factory(app.state.sessionmaker) if settings.audit_journal else None
     checkpointer = Checkpointer.for_factory(
         app.state.sessionmaker,

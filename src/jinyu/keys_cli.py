@@ -9,17 +9,25 @@ records the operating-system user too.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
-from jinyu.governance.keys import service
-from jinyu.governance.keys.schemas import RotationOut, RotationPlanOut
-from jinyu.models import metadata
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import config, models
+    from jinyu.core import runtime
+    from jinyu.governance.keys import schemas, service
+else:
+    config = lazy.module("jinyu.config")
+    models = lazy.module("jinyu.models")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.governance.keys.schemas")
+    service = lazy.module("jinyu.governance.keys.service")
 
 app = typer.Typer(
     help="假名密钥版本与轮换 / pseudonym key versions and rotation. Example: jinyu keys rotate --dry-run",
@@ -29,8 +37,8 @@ JSON_OUT = typer.Option(False, "--json", help="输出 JSON / print JSON")
 
 
 def _stores() -> service.Stores:
-    settings = get_settings()
-    return service.Stores(settings.lake_dir, settings.keys_dir, settings.pseudonym_keys, metadata)
+    settings = config.get_settings()
+    return service.Stores(settings.lake_dir, settings.keys_dir, settings.pseudonym_keys, models.metadata)
 
 
 @app.command("list")
@@ -40,7 +48,7 @@ def list_versions(json_out: bool = JSON_OUT) -> None:
 
     Example: jinyu keys list --json
     """
-    out = service.status(SYSTEM, get_settings().pseudonym_keys())
+    out = service.status(SYSTEM, config.get_settings().pseudonym_keys())
     if json_out:
         print_json(out)
         return
@@ -72,7 +80,7 @@ def rotate(
     """
     stores = _stores()
     if dry_run:
-        with unit_of_work() as session:
+        with runtime.unit_of_work() as session:
             plan = service.plan(session, SYSTEM, stores)
         _print(plan, json_out)
         return
@@ -90,7 +98,7 @@ def rotate(
         def advance(rows: int, total: int) -> None:
             bar.update(task, total=total, advance=rows)
 
-        with unit_of_work() as session:
+        with runtime.unit_of_work() as session:
             out = service.rotate(session, SYSTEM, stores, advance)
     service.activate(stores, dt.datetime.now(dt.UTC))
     _print(out, json_out)
@@ -106,14 +114,14 @@ def translate(
 
     Example: jinyu keys translate pt_0123456789abcdef0123456789abcdef --json
     """
-    out = service.translate_token(SYSTEM, get_settings().pseudonym_keys(), token)
+    out = service.translate_token(SYSTEM, config.get_settings().pseudonym_keys(), token)
     if json_out:
         print_json(out)
         return
     console.print(f"v{out.version} {out.token} → v{out.current_version} {out.current_token}")
 
 
-def _print(out: RotationPlanOut, json_out: bool) -> None:
+def _print(out: schemas.RotationPlanOut, json_out: bool) -> None:
     if json_out:
         print_json(out)
         return
@@ -127,6 +135,6 @@ def _print(out: RotationPlanOut, json_out: bool) -> None:
     ]
     if out.dry_run:
         rows.append(["estimated seconds 预计秒数", out.estimated_seconds])
-    if isinstance(out, RotationOut):
+    if isinstance(out, schemas.RotationOut):
         rows.append(["audit 审计", out.audit_id])
     print_table("密钥轮换 / key rotation", ["item", "value"], rows)

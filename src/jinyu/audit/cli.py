@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jinyu.audit import checkpointing, service
-from jinyu.audit.anchor import anchors_for
-from jinyu.audit.schemas import (
-    AuditEntryOut,
-    AuditFilter,
-    CheckpointListOut,
-    CheckpointOut,
-    PageRequest,
-    VerifyResultOut,
-    build,
-)
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM, Perm
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
 from jinyu.core.clock import local
-from jinyu.core.runtime import unit_of_work
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import config
+    from jinyu.audit import anchor, checkpointing, schemas, service
+    from jinyu.core import runtime
+else:
+    anchor = lazy.module("jinyu.audit.anchor")
+    checkpointing = lazy.module("jinyu.audit.checkpointing")
+    config = lazy.module("jinyu.config")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.audit.schemas")
+    service = lazy.module("jinyu.audit.service")
 
 app = typer.Typer(
     help="审计追踪：校验哈希链、签名检查点、检索审计记录 / Audit trail: verify the hash chain, signed "
@@ -47,10 +47,10 @@ def verify(json_out: JsonFlag = False) -> None:
 
     示例 / example:  jinyu audit verify --json
     """
-    anchors = anchors_for(get_settings())
+    anchors = anchor.anchors_for(config.get_settings())
     # The command's own audit entry must commit even when the chain is broken, so exit after the transaction.
-    with unit_of_work() as session:
-        result = VerifyResultOut.of(service.verify(session, CONSOLE, anchors=anchors))
+    with runtime.unit_of_work() as session:
+        result = schemas.VerifyResultOut.of(service.verify(session, CONSOLE, anchors=anchors))
     if json_out:
         print_json(result)
     elif result.ok:
@@ -72,9 +72,9 @@ def checkpoint(json_out: JsonFlag = False) -> None:
 
     示例 / example:  jinyu audit checkpoint --json
     """
-    anchors = anchors_for(get_settings())
-    with unit_of_work() as session:
-        cp = CheckpointOut.of_checkpoint(checkpointing.checkpoint(session, CONSOLE, anchors))
+    anchors = anchor.anchors_for(config.get_settings())
+    with runtime.unit_of_work() as session:
+        cp = schemas.CheckpointOut.of_checkpoint(checkpointing.checkpoint(session, CONSOLE, anchors))
     if json_out:
         print_json(cp)
         return
@@ -94,10 +94,10 @@ def list_checkpoints(
 
     示例 / example:  jinyu audit checkpoints --limit 5
     """
-    anchors = anchors_for(get_settings())
-    with unit_of_work() as session:
+    anchors = anchor.anchors_for(config.get_settings())
+    with runtime.unit_of_work() as session:
         items, check = checkpointing.list_checkpoints(session, CONSOLE, anchors, limit=limit)
-    out = CheckpointListOut.of(items, check, str(anchors.sink))
+    out = schemas.CheckpointListOut.of(items, check, str(anchors.sink))
     if json_out:
         print_json(out)
     else:
@@ -121,7 +121,7 @@ def public_key() -> None:
 
     示例 / example:  jinyu audit public-key > checkpoint.pub.pem
     """
-    typer.echo(anchors_for(get_settings()).public_pem(), nl=False)
+    typer.echo(anchor.anchors_for(config.get_settings()).public_pem(), nl=False)
 
 
 @app.command("search")
@@ -146,8 +146,8 @@ def search(
 
     示例 / example:  jinyu audit search --action 'party.*' --since 2025-01-01 --limit 20
     """
-    filters = build(
-        AuditFilter,
+    filters = schemas.build(
+        schemas.AuditFilter,
         actor_id=actor,
         org_id=org,
         action=action,
@@ -157,8 +157,8 @@ def search(
         since=since,
         until=until,
     )
-    page_request = build(PageRequest, limit=limit, cursor=cursor)
-    with unit_of_work() as session:
+    page_request = schemas.build(schemas.PageRequest, limit=limit, cursor=cursor)
+    with runtime.unit_of_work() as session:
         page = service.search(session, CONSOLE, filters, page_request)
     if json_out:
         print_json(page)
@@ -180,7 +180,7 @@ _COLUMNS = (
 )
 
 
-def _row(e: AuditEntryOut) -> tuple[object, ...]:
+def _row(e: schemas.AuditEntryOut) -> tuple[object, ...]:
     ids = ", ".join(e.subject_ids[:3]) + (f" (+{len(e.subject_ids) - 3})" if len(e.subject_ids) > 3 else "")
     subject = f"{e.subject_type}: {ids}" if ids else e.subject_type
     return (

@@ -7,20 +7,29 @@ account (`--api-key`) and sees what that user would see over the API; every read
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
-from jinyu.analytics import DuckDBEngine, Engine
-from jinyu.chain import portraits, scoring, service
-from jinyu.config import get_settings
 from jinyu.consent.rules import Purpose
+from jinyu.core import lazy
 from jinyu.core.auth import Principal
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
 from jinyu.party.acting import acting_principal
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from sqlalchemy import orm
+
+    from jinyu import analytics, config
+    from jinyu.chain import portraits, scoring, service
+    from jinyu.core import runtime
+else:
+    analytics = lazy.module("jinyu.analytics")
+    config = lazy.module("jinyu.config")
+    portraits = lazy.module("jinyu.chain.portraits")
+    runtime = lazy.module("jinyu.core.runtime")
+    scoring = lazy.module("jinyu.chain.scoring")
+    service = lazy.module("jinyu.chain.service")
 
 T = TypeVar("T")
 
@@ -47,13 +56,13 @@ def _run(
     as_user: str | None,
     api_key: str | None,
     password_stdin: bool,
-    call: Callable[[Session, Principal, Engine], T],
+    call: Callable[[orm.Session, Principal, analytics.Engine], T],
 ) -> T:
-    settings = get_settings()
+    settings = config.get_settings()
     principal = acting_principal(settings, as_user, api_key, password_stdin)
-    engine = DuckDBEngine(settings.lake_dir)
+    engine = analytics.DuckDBEngine(settings.lake_dir)
     try:
-        with unit_of_work(settings) as session:
+        with runtime.unit_of_work(settings) as session:
             return call(session, principal, engine)
     finally:
         engine.close()
@@ -61,7 +70,9 @@ def _run(
 
 def _out(result: Any, json_out: bool, title: str, columns: list[str], rows: list[list[Any]]) -> None:
     if json_out:
-        print_json(result.model_dump(mode="json") if isinstance(result, BaseModel) else result)
+        import pydantic
+
+        print_json(result.model_dump(mode="json") if isinstance(result, pydantic.BaseModel) else result)
         return
     print_table(title, columns, rows)
 

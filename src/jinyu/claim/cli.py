@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import SecretStr
 
-from jinyu.claim import cli_ledger, service
-from jinyu.claim.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, JsonOpt, who
-from jinyu.claim.schemas import (
-    CancelIn,
-    EligibilityIn,
-    EnrollmentIn,
-    ProductIn,
-    SettleIn,
-    SettlementOut,
-)
-from jinyu.config import get_settings
+from jinyu.claim import cli_auth, cli_ledger
+from jinyu.core import lazy
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import config
+    from jinyu.claim import schemas, service
+    from jinyu.core import runtime
+else:
+    config = lazy.module("jinyu.config")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.claim.schemas")
+    service = lazy.module("jinyu.claim.service")
 
 app = typer.Typer(
     help="一站式理赔 / claims: `jinyu claim products load FILE --activate --as-user insurer`",
@@ -37,7 +37,7 @@ app.command("reconcile")(cli_ledger.reconcile)
 app.command("report")(cli_ledger.report)
 
 
-def _show_settlement(s: SettlementOut) -> None:
+def _show_settlement(s: schemas.SettlementOut) -> None:
     console.print(
         f"[bold]{s.id}[/] {s.status} {s.mdtrt_id}/{s.setl_id} 总费用 {s.medfee_sumamt} 赔付 payout "
         f"[bold green]{s.payout}[/] 个人现金 cash {s.cash_after}"
@@ -70,19 +70,21 @@ def _show_settlement(s: SettlementOut) -> None:
 def load_product(
     file: Path = typer.Argument(..., help="YAML 或 JSON / a YAML or JSON definition"),
     activate: bool = typer.Option(False, "--activate", help="保存后启用 / activate"),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """校验并保存产品（保险公司）/ validate and store a product version (an insurer's staff).
 
     Example: jinyu claim products load src/jinyu/claim/products/sample_chongqing_2025.yaml --activate --as-user insurer
     """
     definition = service.read_definition(file)
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
-        out = service.create_product(session, caller, ProductIn(definition=definition, activate=activate))
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
+        out = service.create_product(
+            session, caller, schemas.ProductIn(definition=definition, activate=activate)
+        )
     print_json(out) if json_out else console.print(f"{out.code} v{out.version} {out.status} id={out.id}")
 
 
@@ -99,14 +101,14 @@ def check_product(file: Path = typer.Argument(...)) -> None:
 @products_app.command("list")
 @handle_errors
 def list_products(
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """列出产品 / list products. Example: jinyu claim products list --as-user insurer"""
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         page = service.list_products(session, caller, None, 500, 0)
     if json_out:
         print_json(page)
@@ -127,19 +129,23 @@ def enroll(
     product: str = typer.Option(..., help="产品编码 / product code"),
     certno: str = typer.Option(..., prompt=True, hide_input=True, help="身份证号 / resident ID"),
     pre_existing: list[str] = typer.Option([], help="既往症 ICD-10，可多次 / pre-existing, repeatable"),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """参保登记 / enroll a person. Example: jinyu claim enroll --product CQ-YKB-2025 --as-user insurer"""
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    import pydantic
+
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         out = service.enroll(
             session,
             caller,
-            EnrollmentIn(product_code=product, certno=SecretStr(certno), pre_existing=pre_existing),
-            get_settings().pseudonym_keys(),
+            schemas.EnrollmentIn(
+                product_code=product, certno=pydantic.SecretStr(certno), pre_existing=pre_existing
+            ),
+            config.get_settings().pseudonym_keys(),
         )
     print_json(out) if json_out else console.print(f"{out.id_masked} → {out.product_code} ({out.status})")
 
@@ -149,20 +155,22 @@ def enroll(
 def eligibility(
     certno: str = typer.Option(..., prompt=True, hide_input=True),
     on: str | None = typer.Option(None, help="日期 / date YYYY-MM-DD"),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """剩余免赔额与限额 / remaining deductible and caps. Example: jinyu claim eligibility --as-user hospital"""
+    import pydantic
+
     day = dt.date.fromisoformat(on) if on else None
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         out = service.eligibility(
             session,
             caller,
-            EligibilityIn(certno=SecretStr(certno), on=day),
-            get_settings().pseudonym_keys(),
+            schemas.EligibilityIn(certno=pydantic.SecretStr(certno), on=day),
+            config.get_settings().pseudonym_keys(),
         )
     if json_out:
         print_json(out)
@@ -185,18 +193,18 @@ def eligibility(
 @handle_errors
 def settle(
     file: Path = typer.Argument(..., help="结算请求 JSON / a settlement request (see docs/claims.md)"),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """即时结算（医院或药店系统）/ settle a discharge or a pharmacy purchase (a hospital's or pharmacy's system).
 
     Example: jinyu claim settle var/claims/discharge-3-large.json --as-user hospital --json"""
-    data = cli_ledger.model(SettleIn, cli_ledger.read_json(file))
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
-        out = service.settle(session, caller, data, get_settings().pseudonym_keys())
+    data = cli_ledger.model(schemas.SettleIn, cli_ledger.read_json(file))
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
+        out = service.settle(session, caller, data, config.get_settings().pseudonym_keys())
     if json_out:
         print_json(out.settlement)
         return
@@ -212,14 +220,14 @@ def settle(
 @handle_errors
 def confirm(
     settlement_id: str,
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """确认结算 / confirm a pending settlement. Example: jinyu claim confirm ID --as-user hospital"""
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         out = service.confirm(session, caller, settlement_id)
     print_json(out) if json_out else _show_settlement(out)
 
@@ -230,19 +238,19 @@ def cancel(
     settlement_id: str,
     msg_id: str = typer.Option(..., help="报文号 / message id"),
     reason: str = typer.Option(...),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """撤销结算 / cancel. Example: jinyu claim cancel ID --msg-id C1 --reason 重新结算 --as-user hospital"""
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         out = service.cancel(
             session,
             caller,
             settlement_id,
-            CancelIn(msg_id=msg_id, reason=reason),
+            schemas.CancelIn(msg_id=msg_id, reason=reason),
         )
     print_json(out.settlement) if json_out else _show_settlement(out.settlement)
 
@@ -252,14 +260,14 @@ def cancel(
 def show(
     settlement_id: str,
     fhir: bool = typer.Option(False, "--fhir", help="FHIR R4 ClaimResponse"),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """查看结算 / show a settlement. Example: jinyu claim show ID --fhir --as-user insurer"""
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         if fhir:
             print_json(service.export_fhir(session, caller, settlement_id))
             return

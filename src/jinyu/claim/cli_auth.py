@@ -8,11 +8,18 @@ hospital's system; its service account `svc:his` has an API key), `analyst` (the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.auth import Principal
 from jinyu.party.acting import acting_principal
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import config
+else:
+    config = lazy.module("jinyu.config")
 
 AS_USER = typer.Option(
     None,
@@ -30,4 +37,4 @@ JsonOpt = typer.Option(False, "--json", help="输出 JSON / print JSON")
 
 def who(as_user: str | None, api_key: str | None, password_stdin: bool) -> Principal:
     """The caller, logged in (committed on its own, so the login is on record even if the command fails)."""
-    return acting_principal(get_settings(), as_user, api_key, password_stdin)
+    return acting_principal(config.get_settings(), as_user, api_key, password_stdin)

@@ -7,20 +7,26 @@ from __future__ import annotations
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
 
-from jinyu.claim import service
-from jinyu.claim.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, JsonOpt, who
-from jinyu.claim.rules.ledger import BookMode, Fallback
-from jinyu.claim.schemas import LedgerBookIn, LedgerEntryIn, ReconFileIn
+from jinyu.claim import cli_auth
+from jinyu.claim.rules import ledger
+from jinyu.core import lazy
 from jinyu.core.auth import OrgKind
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
 from jinyu.core.errors import InvalidInput, NotFound, invalid
-from jinyu.core.runtime import unit_of_work
-from jinyu.party.service.lookup import org_by_code
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu.claim import schemas, service
+    from jinyu.core import runtime
+    from jinyu.party.service import lookup
+else:
+    lookup = lazy.module("jinyu.party.service.lookup")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.claim.schemas")
+    service = lazy.module("jinyu.claim.service")
 
 books_app = typer.Typer(help="预付金账簿 / prepaid-fund books", no_args_is_help=True)
 
@@ -33,9 +39,11 @@ def read_json(path: Path) -> Any:
 
 
 def model(cls: Any, data: Any) -> Any:
+    import pydantic
+
     try:
         return cls.model_validate(data)
-    except ValidationError as exc:
+    except pydantic.ValidationError as exc:
         raise InvalidInput(detail=str(exc).splitlines()[0], fields=[]) from None
 
 
@@ -44,8 +52,8 @@ def _book_holder(hospital: str | None, pharmacy: str | None) -> str:
     if bool(hospital) == bool(pharmacy):
         raise invalid("--hospital/--pharmacy", "须指定其一 / name exactly one of --hospital, --pharmacy")
     kind, code = (OrgKind.HOSPITAL, hospital) if hospital else (OrgKind.PHARMACY, pharmacy or "")
-    with unit_of_work() as session:
-        found = org_by_code(session, kind.value, code)
+    with runtime.unit_of_work() as session:
+        found = lookup.org_by_code(session, kind.value, code)
     if found is None:
         raise NotFound(detail=f"{kind.value} {code}")
     return found.id
@@ -57,24 +65,24 @@ def open_book(
     hospital: str | None = typer.Option(None, help="医院编码 / the hospital's org code"),
     pharmacy: str | None = typer.Option(None, help="药店编码 / or a pharmacy's org code"),
     year: int = typer.Option(...),
-    mode: BookMode = typer.Option(BookMode.PREPAID),
-    fallback: Fallback = typer.Option(Fallback.ARREARS),
+    mode: ledger.BookMode = typer.Option(ledger.BookMode.PREPAID),
+    fallback: ledger.Fallback = typer.Option(ledger.Fallback.ARREARS),
     threshold: str = typer.Option("0", help="余额预警线 / low-balance alert threshold"),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """开立账簿（保险公司）/ open a book (an insurer's staff).
 
     Example: jinyu claim books open --hospital H00001 --year 2025 --as-user insurer"""
     holder = _book_holder(hospital, pharmacy)
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         out = service.create_book(
             session,
             caller,
-            LedgerBookIn(
+            schemas.LedgerBookIn(
                 hospital_id=holder,
                 product_year=year,
                 mode=mode,
@@ -92,17 +100,17 @@ def post(
     kind: str = typer.Option(..., help="deposit | top_up | clawback | period_settlement"),
     amount: str | None = typer.Option(None, help="金额（元）/ amount (yuan)"),
     reference: str = typer.Option(..., help="业务参考号（幂等）/ reference (idempotent)"),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """记账（保险公司）/ post an entry (an insurer's staff).
 
     Example: jinyu claim books post BOOK --kind deposit --amount 500000 --reference PP-2025-01 --as-user insurer"""
-    entry = model(LedgerEntryIn, {"kind": kind, "amount": amount, "reference": reference})
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    entry = model(schemas.LedgerEntryIn, {"kind": kind, "amount": amount, "reference": reference})
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         out = service.post_entry(session, caller, book_id, entry)
     print_json(out) if json_out else console.print(
         f"{out.kind} {out.amount}: {[(p.account, p.amount) for p in out.postings]}"
@@ -112,14 +120,14 @@ def post(
 @books_app.command("list")
 @handle_errors
 def list_books(
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """账簿与余额（元）/ books and balances (yuan). Example: jinyu claim books list --as-user hospital"""
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         page = service.list_books(session, caller, None, None, 500, 0)
     if json_out:
         print_json(page)
@@ -143,15 +151,15 @@ def list_books(
 @handle_errors
 def reconcile(
     file: Path = typer.Argument(...),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """日对账（医院系统）/ reconcile a hospital's day. Example: jinyu claim reconcile day.json --as-user hospital"""
-    data = model(ReconFileIn, read_json(file))
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    data = model(schemas.ReconFileIn, read_json(file))
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         out = service.reconcile(session, caller, data)
     if json_out:
         print_json(out)
@@ -173,16 +181,16 @@ def report(
     month_from: str | None = typer.Option(None),
     month_to: str | None = typer.Option(None),
     top: int = typer.Option(10, help="集中度：前 N 家医院 / concentration: top N hospitals"),
-    json_out: bool = JsonOpt,
-    as_user: str | None = AS_USER,
-    api_key: str | None = API_KEY,
-    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = cli_auth.JsonOpt,
+    as_user: str | None = cli_auth.AS_USER,
+    api_key: str | None = cli_auth.API_KEY,
+    password_stdin: bool = cli_auth.PASSWORD_STDIN,
 ) -> None:
     """赔付报表（监管）/ payouts, counts, loss ratio and concentration (a regulator).
 
     Example: jinyu claim report --by month --as-user analyst"""
-    caller = who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    caller = cli_auth.who(as_user, api_key, password_stdin)
+    with runtime.unit_of_work() as session:
         out = service.report(session, caller, by, month_from, month_to)
         conc = service.concentration(session, caller, top)
     if json_out:

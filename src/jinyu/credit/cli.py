@@ -10,20 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import typer
 
-from jinyu.analytics import DuckDBEngine
-from jinyu.audit import service as audit
-from jinyu.config import get_settings
 from jinyu.consent.rules import Purpose
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM, Perm, Principal
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
 from jinyu.core.errors import NotFound, PermissionDenied
-from jinyu.core.runtime import sessionmaker_for, unit_of_work
-from jinyu.credit import service
-from jinyu.credit.schemas import CardOut
 from jinyu.party.acting import acting_principal
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import analytics, config
+    from jinyu.audit import service as audit
+    from jinyu.core import runtime
+    from jinyu.credit import schemas, service
+else:
+    analytics = lazy.module("jinyu.analytics")
+    audit = lazy.module("jinyu.audit.service")
+    config = lazy.module("jinyu.config")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.credit.schemas")
+    service = lazy.module("jinyu.credit.service")
 
 app = typer.Typer(
     help="信用信息名片 / credit cards: `jinyu credit card 91500000MA5U000000 --as-user bank_risk`",
@@ -39,8 +48,8 @@ JSON_OUT = typer.Option(False, "--json", help="输出 JSON / print JSON")
 
 
 @contextmanager
-def _engine() -> Iterator[DuckDBEngine]:
-    engine = DuckDBEngine(get_settings().lake_dir)
+def _engine() -> Iterator[analytics.DuckDBEngine]:
+    engine = analytics.DuckDBEngine(config.get_settings().lake_dir)
     try:
         yield engine
     finally:
@@ -48,7 +57,7 @@ def _engine() -> Iterator[DuckDBEngine]:
 
 
 def _who(as_user: str | None, api_key: str | None, password_stdin: bool) -> Principal:
-    return acting_principal(get_settings(), as_user, api_key, password_stdin)
+    return acting_principal(config.get_settings(), as_user, api_key, password_stdin)
 
 
 def _purpose(value: str) -> Purpose:
@@ -59,7 +68,7 @@ def _purpose(value: str) -> Purpose:
         raise typer.BadParameter(f"用途应为 / purpose must be one of: {choices}") from None
 
 
-def _print_card(card: CardOut) -> None:
+def _print_card(card: schemas.CardOut) -> None:
     console.print(
         f"[bold]{card.name}[/] {card.uscc}  版本 / version {card.snapshot.version}  basis {card.basis}"
     )
@@ -76,13 +85,13 @@ def _print_card(card: CardOut) -> None:
         console.print(f"未获授权 / not covered: {', '.join(card.not_shown)}")
 
 
-def _shown(principal: Principal, uscc: str, call: Callable[[], CardOut]) -> CardOut:
+def _shown(principal: Principal, uscc: str, call: Callable[[], schemas.CardOut]) -> schemas.CardOut:
     """Run a card read; a refusal is audited afterwards in a transaction of its own (as the API does)."""
     try:
         return call()
     except (NotFound, PermissionDenied) as exc:
         audit.record_outcome(
-            sessionmaker_for(get_settings()),
+            runtime.sessionmaker_for(config.get_settings()),
             principal,
             action="credit.card.view",
             subject_type="enterprise_uscc",
@@ -93,13 +102,13 @@ def _shown(principal: Principal, uscc: str, call: Callable[[], CardOut]) -> Card
         raise
 
 
-def _card(principal: Principal, uscc: str, why: Purpose) -> CardOut:
-    with unit_of_work() as session, _engine() as engine:
+def _card(principal: Principal, uscc: str, why: Purpose) -> schemas.CardOut:
+    with runtime.unit_of_work() as session, _engine() as engine:
         return service.card(session, principal, engine, uscc, why)
 
 
-def _snapshot(principal: Principal, uscc: str, why: Purpose, version: int) -> CardOut:
-    with unit_of_work() as session, _engine() as engine:
+def _snapshot(principal: Principal, uscc: str, why: Purpose, version: int) -> schemas.CardOut:
+    with runtime.unit_of_work() as session, _engine() as engine:
         return service.snapshot(session, principal, engine, uscc, why, version)
 
 
@@ -161,7 +170,7 @@ def snapshots(
     """
     why = _purpose(purpose)
     principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         page = service.list_snapshots(session, principal, uscc, why, limit, 0)
     if json_out:
         print_json(page)
@@ -188,7 +197,7 @@ def views(
     Example: jinyu credit views 91500103MALKG8TQXH --as-user enterprise
     """
     principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         page = service.list_views(session, principal, uscc, limit, 0)
     if json_out:
         print_json(page)
@@ -213,7 +222,7 @@ def snapshot_all(json_out: bool = JSON_OUT) -> None:
     Example: jinyu credit snapshot-all --json
     """
     operator = replace(SYSTEM, perms=SYSTEM.perms | {Perm.CREDIT_CARD_READ})
-    with unit_of_work() as session, _engine() as engine:
+    with runtime.unit_of_work() as session, _engine() as engine:
         result = service.snapshot_all(session, operator, engine)
     if json_out:
         print_json(result)

@@ -10,24 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
-from jinyu.financing import cli_admin, cli_products, service
-from jinyu.financing.calendars import load_calendar
+from jinyu.financing import cli_admin, cli_products, rules
 from jinyu.financing.cli_common import API_KEY, AS_USER, JSON, PASSWORD_STDIN, _who, app
-from jinyu.financing.rules import Action, RefusalReason
-from jinyu.financing.schemas import Assignment, DemandCreate, OrderOut, Redispatch, Security, Transition
-from jinyu.financing.service.demands import post_once
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import config
+    from jinyu.core import runtime
+    from jinyu.financing import calendars, schemas, service
+    from jinyu.financing.service import demands
+else:
+    calendars = lazy.module("jinyu.financing.calendars")
+    config = lazy.module("jinyu.config")
+    demands = lazy.module("jinyu.financing.service.demands")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.financing.schemas")
+    service = lazy.module("jinyu.financing.service")
 
 __all__ = ["app", "cli_admin", "cli_products"]
 
 
-def _show_order(order: OrderOut, json_out: bool) -> None:
+def _show_order(order: schemas.OrderOut, json_out: bool) -> None:
     if json_out:
         print_json(order)
         return
@@ -43,7 +51,7 @@ def post_demand(
     amount: str = typer.Option(..., help="金额（元）/ yuan, e.g. 3000000.00"),
     term_months: int = typer.Option(..., "--term-months", help="期限（月）/ months"),
     purpose: str = typer.Option(..., help="用途 / purpose"),
-    security: Security = typer.Option(Security.CREDIT, help="担保方式 / security"),
+    security: rules.Security = typer.Option(rules.Security.CREDIT, help="担保方式 / security"),
     security_note: str = typer.Option("", help="抵押物或担保人 / what secures it"),
     bank: list[str] = typer.Option(
         [], "--bank", help="意向银行总行 id，可多次 / preferred bank id, repeatable"
@@ -60,13 +68,13 @@ def post_demand(
     """企业发布融资需求并派单 / post a demand (as the enterprise's user). Example:
     jinyu financing demand --amount 3000000 --term-months 12 --purpose 采购 --as-user ent.admin --json"""
     principal = _who(as_user, api_key, password_stdin)
-    data = DemandCreate(
+    data = schemas.DemandCreate(
         amount=Decimal(amount), term_months=term_months, purpose=purpose, security=security,
         security_note=security_note, preferred_bank_ids=bank, chain_code=chain,
     )  # fmt: skip
-    with unit_of_work() as session:
-        posted, replayed = post_once(
-            session, principal, data, load_calendar(get_settings().data_dir), idempotency_key
+    with runtime.unit_of_work() as session:
+        posted, replayed = demands.post_once(
+            session, principal, data, calendars.load_calendar(config.get_settings().data_dir), idempotency_key
         )
     if replayed and not json_out:
         console.print("已发布过，返回原需求 / already posted with this key: the first demand")
@@ -89,7 +97,7 @@ def list_orders(
     """列出可见的工单 / list the orders you may see. Example: jinyu financing orders --state dispatched --json"""
     principal = _who(as_user, api_key, password_stdin)
     filters = {k: v for k, v in {"state": state, "bank": bank, "outlet": outlet}.items() if v}
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         page = service.list_orders(session, principal, filters, limit, offset)
     if json_out:
         print_json(page)
@@ -109,7 +117,7 @@ def show(
 ) -> None:
     """一张工单及其历史 / one order with its history. Example: jinyu financing show 01J... --json"""
     principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         detail = service.get_order(session, principal, order_id)
     if json_out:
         print_json(detail)
@@ -133,8 +141,10 @@ def assign(
     """银行分派网点与客户经理 / assign an outlet and manager. Example:
     jinyu financing assign ORDER --outlet OUTLET_ID --manager USER_ID --as-user bank.hq"""
     principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
-        order = service.assign(session, principal, order_id, Assignment(outlet_id=outlet, manager_id=manager))
+    with runtime.unit_of_work() as session:
+        order = service.assign(
+            session, principal, order_id, schemas.Assignment(outlet_id=outlet, manager_id=manager)
+        )
     _show_order(order, json_out)
 
 
@@ -142,8 +152,8 @@ def assign(
 @handle_errors
 def act(
     order_id: str,
-    action: Action = typer.Argument(..., help="accept|contact|review|approve|reject|disburse|close"),
-    reason: RefusalReason | None = typer.Option(None, help="拒绝原因代码 / refusal code R01–R07, R99"),
+    action: rules.Action = typer.Argument(..., help="accept|contact|review|approve|reject|disburse|close"),
+    reason: rules.RefusalReason | None = typer.Option(None, help="拒绝原因代码 / refusal code R01–R07, R99"),
     amount: str | None = typer.Option(None, help="批准金额（元）/ approved yuan"),
     note: str = typer.Option(""),
     as_user: str | None = AS_USER,
@@ -154,11 +164,13 @@ def act(
     """承办银行推进工单 / the handling bank's step. Example:
     jinyu financing act ORDER reject --reason R02 --note 抵押不足 --as-user mgr.zhang"""
     principal = _who(as_user, api_key, password_stdin)
-    data = Transition(
+    data = schemas.Transition(
         action=action, note=note, reason_code=reason, amount_approved=Decimal(amount) if amount else None
     )
-    with unit_of_work() as session:
-        order = service.act(session, principal, order_id, data, load_calendar(get_settings().data_dir))
+    with runtime.unit_of_work() as session:
+        order = service.act(
+            session, principal, order_id, data, calendars.load_calendar(config.get_settings().data_dir)
+        )
     _show_order(order, json_out)
 
 
@@ -175,13 +187,13 @@ def redispatch(
 ) -> None:
     """改派被拒或超时的工单 / re-dispatch a rejected or overdue order. Example: jinyu financing redispatch ORDER"""
     principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         order = service.redispatch(
             session,
             principal,
             order_id,
-            Redispatch(bank_id=bank, note=note),
-            load_calendar(get_settings().data_dir),
+            schemas.Redispatch(bank_id=bank, note=note),
+            calendars.load_calendar(config.get_settings().data_dir),
         )
     _show_order(order, json_out)
 
@@ -206,7 +218,7 @@ def indicators(
     principal = _who(as_user, api_key, password_stdin)
     filters = dict(w.split("=", 1) for w in where if "=" in w)
     day = dt.date.fromisoformat(as_of) if as_of else None
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         table = service.indicators(session, principal, group_by, filters, sort, limit, day)
     if json_out:
         print_json(table)

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from jinyu.analytics import EngineKind
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
-from jinyu.financing import service
-from jinyu.financing.calendars import load_calendar
+from jinyu.financing import rules
 from jinyu.financing.cli_common import (
     API_KEY,
     AS_USER,
@@ -26,9 +23,20 @@ from jinyu.financing.cli_common import (
     app,
     guidance_app,
 )
-from jinyu.financing.rules import REFUSAL_TEXT
-from jinyu.financing.schemas import ChainChiefSet, ConsultantAssign, NoticeAck, NoticeCreate
-from jinyu.financing.sla import deadlines
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import analytics, config
+    from jinyu.core import runtime
+    from jinyu.financing import calendars, schemas, service
+    from jinyu.financing import sla as _financing_sla
+else:
+    _financing_sla = lazy.module("jinyu.financing.sla")
+    analytics = lazy.module("jinyu.analytics")
+    calendars = lazy.module("jinyu.financing.calendars")
+    config = lazy.module("jinyu.config")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.financing.schemas")
+    service = lazy.module("jinyu.financing.service")
 
 
 @app.command("refusal-reasons")
@@ -36,7 +44,9 @@ from jinyu.financing.sla import deadlines
 def refusal_reasons() -> None:
     """拒绝原因代码表 / the refusal reason codes. Example: jinyu financing refusal-reasons"""
     print_table(
-        "拒绝原因 / refusal reasons", ["code", "meaning"], [[c.value, t] for c, t in REFUSAL_TEXT.items()]
+        "拒绝原因 / refusal reasons",
+        ["code", "meaning"],
+        [[c.value, t] for c, t in rules.REFUSAL_TEXT.items()],
     )
 
 
@@ -47,9 +57,9 @@ def sla(
     json_out: bool = JSON,
 ) -> None:
     """按工作日日历计算时限 / SLA due dates for a dispatch date. Example: jinyu financing sla 2026-09-30"""
-    cal = load_calendar(get_settings().data_dir)
+    cal = calendars.load_calendar(config.get_settings().data_dir)
     day = dt.date.fromisoformat(dispatched)
-    due = deadlines(cal, day)
+    due = _financing_sla.deadlines(cal, day)
     out: dict[str, Any] = {
         "dispatched_on": day,
         "contact_due": due.contact_due,
@@ -66,8 +76,8 @@ def chain_chief(
     bank: str = typer.Argument(..., help="银行总行 id / bank head office id"),
 ) -> None:
     """指定链长主办行 / appoint a chain's chief bank. Example: jinyu financing chain-chief AUTO BANK_ID"""
-    with unit_of_work() as session:
-        service.set_chain_chief(session, SYSTEM, ChainChiefSet(chain_code=chain, bank_id=bank))
+    with runtime.unit_of_work() as session:
+        service.set_chain_chief(session, SYSTEM, schemas.ChainChiefSet(chain_code=chain, bank_id=bank))
     console.print(f"chain {chain} → chief bank {bank}")
 
 
@@ -78,9 +88,9 @@ def assign_consultant(
     enterprise: str = typer.Argument(..., help="企业机构 id / enterprise org id"),
 ) -> None:
     """为企业指派金融顾问 / assign a consultant. Example: jinyu financing assign-consultant USER_ID ORG_ID"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         service.assign_consultant(
-            session, SYSTEM, ConsultantAssign(consultant_id=consultant, enterprise_id=enterprise)
+            session, SYSTEM, schemas.ConsultantAssign(consultant_id=consultant, enterprise_id=enterprise)
         )
     console.print(f"consultant {consultant} → enterprise {enterprise}")
 
@@ -98,7 +108,7 @@ def enroll_managers(
 ) -> None:
     """把客户经理登记为可登录用户 / enroll customer managers as users with logins. Example:
     jinyu financing enroll-managers managers.csv --out initial-passwords.csv"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         report = service.enroll_managers(session, SYSTEM, file.read_text("utf-8-sig"), out)
     if json_out:
         print_json({"enrolled": report.enrolled, "existing": report.existing, "rejected": report.rejected})
@@ -123,9 +133,9 @@ def guidance_send(
     """发出窗口指导（监管用户）/ send guidance as a regulator user. Example:
     jinyu financing guidance send --bank BANK_ID --message 请整改 --as-user reg.li"""
     principal = _who(as_user, None, password_stdin)
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         notice = service.guidance.send(
-            session, principal, NoticeCreate(bank_id=bank, indicator=indicator, message=message)
+            session, principal, schemas.NoticeCreate(bank_id=bank, indicator=indicator, message=message)
         )
     print_json(notice) if json_out else console.print(f"notice {notice.id} baseline={notice.baseline}")
 
@@ -142,8 +152,8 @@ def guidance_ack(
 ) -> None:
     """银行确认窗口指导 / the bank acknowledges. Example: jinyu financing guidance ack ID --note 已整改 --as-user hq"""
     principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
-        notice = service.guidance.acknowledge(session, principal, notice_id, NoticeAck(note=note))
+    with runtime.unit_of_work() as session:
+        notice = service.guidance.acknowledge(session, principal, notice_id, schemas.NoticeAck(note=note))
     print_json(notice) if json_out else console.print(
         f"notice {notice.id} acknowledged {notice.acknowledged_at}"
     )
@@ -156,7 +166,7 @@ def guidance_list(
 ) -> None:
     """窗口指导列表 / list notices with the indicator then and now. Example: jinyu financing guidance list --json"""
     principal = _who(as_user, None, password_stdin)
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         page = service.guidance.list_notices(session, principal, 100, 0)
     if json_out:
         print_json(page)
@@ -177,7 +187,7 @@ def webhook_endpoint(
 ) -> None:
     """登记银行系统的 webhook 地址，打印签名密钥（仅一次）/ set a bank's webhook URL; prints the secret once.
     Example: jinyu financing webhook-endpoint BANK_ID https://bank.example/hooks"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         secret = service.outbox.set_endpoint(session, SYSTEM, bank, url)
     console.print(f"secret / 密钥: {secret}")
 
@@ -197,7 +207,7 @@ def deliver_webhooks(
     from jinyu.financing.tasks import deliver_webhooks as deliver
 
     with httpx.Client(timeout=timeout) as client:
-        report = deliver(sessionmaker_for(get_settings()), client, limit=limit)
+        report = deliver(sessionmaker_for(config.get_settings()), client, limit=limit)
     if json_out:
         print_json({"delivered": report.delivered, "failed": report.failed, "pending": report.pending})
     else:
@@ -214,8 +224,8 @@ def export_lake(
     jinyu financing export-lake --load-id fin-2026-12-06"""
     from jinyu.analytics import Lake
 
-    settings = get_settings()
-    with unit_of_work() as session:
+    settings = config.get_settings()
+    with runtime.unit_of_work() as session:
         rows = service.export_orders(session, SYSTEM, Lake(settings.lake_dir), load_id)
     print_json({"load_id": load_id, "rows": rows}) if json_out else console.print(f"exported {rows} orders")
 
@@ -242,8 +252,8 @@ def lake_indicators(
     principal = _who(as_user, None, password_stdin)
     if principal is SYSTEM:
         principal = REGULATOR_AT_CONSOLE
-    settings = get_settings()
-    kind: EngineKind = "spark" if engine_kind == "spark" else "duckdb"
+    settings = config.get_settings()
+    kind: analytics.EngineKind = "spark" if engine_kind == "spark" else "duckdb"
     engine = open_engine(kind, settings.lake_dir, spark_master=settings.spark_master)
     try:
         table = service.lake_indicators(
@@ -284,8 +294,8 @@ def synth_orders(
     from jinyu.financing.service.lake_export import DATASET
     from jinyu.financing.synthetic import Shape, planted, synthetic_orders
 
-    settings = get_settings()
-    table = synthetic_orders(orders, load_calendar(settings.data_dir), year=year, seed=seed)
+    settings = config.get_settings()
+    table = synthetic_orders(orders, calendars.load_calendar(settings.data_dir), year=year, seed=seed)
     Lake(settings.lake_dir).append(
         DATASET, table, load_id, partition_by="dispatched_on", sort_by=["bank_id", "outlet_id"]
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from jinyu.config import get_settings
 from jinyu.core.auth import SYSTEM, OrgKind, Principal, Role
 from jinyu.party.acting import acting_principal
 
@@ -31,4 +30,6 @@ REGULATOR_AT_CONSOLE = Principal(
 def _who(as_user: str | None, api_key: str | None, password_stdin: bool) -> Principal:
     if not as_user and not api_key:
         return SYSTEM
+    from jinyu.config import get_settings
+
     return acting_principal(get_settings(), as_user, api_key, password_stdin)

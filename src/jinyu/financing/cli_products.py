@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import typer
 
+from jinyu.core import lazy
 from jinyu.core.cli_kit import handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
 from jinyu.financing.cli_common import API_KEY, AS_USER, JSON, PASSWORD_STDIN, _who, app
-from jinyu.financing.schemas import ProductIn, ProductOut
-from jinyu.financing.service import products
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu.core import runtime
+    from jinyu.financing import schemas
+    from jinyu.financing.service import products
+else:
+    products = lazy.module("jinyu.financing.service.products")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.financing.schemas")
 
 products_app = typer.Typer(
     help="银行融资产品 / bank financing products: `jinyu financing products list --bank BANK_ID --json`",
@@ -30,7 +38,7 @@ INDUSTRY = typer.Option([], "--industry", help="GB/T 4754 前缀，可多次；�
 INACTIVE = typer.Option(False, "--inactive", help="登记为停用 / register as inactive")
 
 
-def _show(rows: list[ProductOut], json_out: bool) -> None:
+def _show(rows: list[schemas.ProductOut], json_out: bool) -> None:
     if json_out:
         print_json(rows)
         return
@@ -58,14 +66,15 @@ def list_products(
 ) -> None:
     """列出融资产品 / list financing products. Example: jinyu financing products list --bank BANK_ID --json"""
     principal = _who(as_user, api_key, password_stdin)
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         rows = products.list_products(session, principal, bank, active)
     _show(rows, json_out)
 
 
 def _data(code: str, name: str, min_amount: str, max_amount: str, min_term: int, max_term: int,
-          purpose: list[str], security: list[str], industry: list[str], inactive: bool) -> ProductIn:  # fmt: skip
-    return ProductIn(
+          purpose: list[str], security: list[str], industry: list[str],
+          inactive: bool) -> schemas.ProductIn:  # fmt: skip
+    return schemas.ProductIn(
         code=code, name=name, min_amount=Decimal(min_amount), max_amount=Decimal(max_amount),
         min_term_months=min_term, max_term_months=max_term, purposes=purpose, security_kinds=security,
         industries=industry, active=not inactive,
@@ -88,7 +97,7 @@ def add_product(
     data = _data(
         code, name, min_amount, max_amount, min_term, max_term, purpose, security, industry, inactive
     )
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         out = products.create(session, principal, data)
     _show([out], json_out)
 
@@ -110,6 +119,6 @@ def update_product(
     data = _data(
         code, name, min_amount, max_amount, min_term, max_term, purpose, security, industry, inactive
     )
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         out = products.update(session, principal, product_id, data)
     _show([out], json_out)

@@ -26,6 +26,15 @@ class OrderState(StrEnum):
     CLOSED = "closed"
 
 
+class Security(StrEnum):
+    """How a financing demand is secured (here, not in `schemas`: the CLI's options need it without pydantic)."""
+
+    CREDIT = "credit"  # 信用
+    COLLATERAL = "collateral"  # 抵押
+    PLEDGE = "pledge"  # 质押
+    GUARANTEE = "guarantee"  # 保证/担保
+
+
 class Action(StrEnum):
     """What an actor does to an order; each action moves it to exactly one state."""
 

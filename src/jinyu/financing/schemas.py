@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jinyu.financing.rules import Action, OrderState, RefusalReason
-
-
-class Security(StrEnum):
-    CREDIT = "credit"  # 信用
-    COLLATERAL = "collateral"  # 抵押
-    PLEDGE = "pledge"  # 质押
-    GUARANTEE = "guarantee"  # 保证/担保
+from jinyu.financing.rules import Action, OrderState, RefusalReason, Security
 
 
 class DemandCreate(BaseModel):

@@ -7,18 +7,30 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from jinyu.analytics import Lake, open_engine
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
-from jinyu.governance import chart, service, versions
-from jinyu.governance import cli_remediation as remediation_cli
-from jinyu.governance.registry import providers
-from jinyu.governance.rules import parse_rules
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import analytics, config
+    from jinyu.core import runtime
+    from jinyu.governance import chart, registry, service, versions
+    from jinyu.governance import cli_remediation as remediation_cli
+    from jinyu.governance import rules as _governance_rules
+else:
+    _governance_rules = lazy.module("jinyu.governance.rules")
+    analytics = lazy.module("jinyu.analytics")
+    chart = lazy.module("jinyu.governance.chart")
+    config = lazy.module("jinyu.config")
+    registry = lazy.module("jinyu.governance.registry")
+    remediation_cli = lazy.module("jinyu.governance.cli_remediation")
+    runtime = lazy.module("jinyu.core.runtime")
+    service = lazy.module("jinyu.governance.service")
+    versions = lazy.module("jinyu.governance.versions")
 
 app = typer.Typer(
     help="数据治理 / data governance: quality rules, anomaly rate, remediation. Example: jinyu governance report",
@@ -33,7 +45,7 @@ app.add_typer(remediation_cli.app, name="remediation")
 @handle_errors
 def sources(json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON")) -> None:
     """数据提供方及其数据集 / data providers and their datasets. Example: jinyu governance sources --json"""
-    items = [p.model_dump() for p in providers()]
+    items = [p.model_dump() for p in registry.providers()]
     if json_out:
         print_json(items)
         return
@@ -92,7 +104,7 @@ def rules_list(
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """生效的规则 / the rules in force. Example: jinyu governance rules list --dataset loans"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         rules = service.list_rules(session, SYSTEM, dataset)
     if json_out:
         print_json(rules)
@@ -111,8 +123,8 @@ def rules_add(
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """新增规则或新版本（已审计）/ add rules or new versions, audited. Example: jinyu governance rules add my.yaml"""
-    rules = parse_rules(path.read_text(encoding="utf-8"), path.name)
-    with unit_of_work() as session:
+    rules = _governance_rules.parse_rules(path.read_text(encoding="utf-8"), path.name)
+    with runtime.unit_of_work() as session:
         saved = [service.put_rule(session, SYSTEM, r) for r in rules]
     if json_out:
         print_json(saved)
@@ -132,7 +144,7 @@ def rules_retire(
 ) -> None:
     """停用规则：存为 active=false 的新版本，历史版本保留（已审计）/ retire a rule: a new inactive version,
     earlier versions kept, audited. Example: jinyu governance rules retire loans.term_months.range --reason 口径调整"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         saved = service.retire_rule(session, SYSTEM, code, reason)
     if json_out:
         print_json(saved)
@@ -149,12 +161,14 @@ def check(
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """运行质量检查并保存结果 / run the quality check and store it. Example: jinyu governance check loans"""
-    settings = get_settings()
+    settings = config.get_settings()
     day = dt.date.fromisoformat(as_of) if as_of else None
-    runner = open_engine("spark" if engine == "spark" else "duckdb", settings.lake_dir)
+    runner = analytics.open_engine("spark" if engine == "spark" else "duckdb", settings.lake_dir)
     try:
-        with unit_of_work() as session:
-            runs = service.check(session, SYSTEM, runner, Lake(settings.lake_dir), dataset, as_of=day)
+        with runtime.unit_of_work() as session:
+            runs = service.check(
+                session, SYSTEM, runner, analytics.Lake(settings.lake_dir), dataset, as_of=day
+            )
     finally:
         runner.close()
     if json_out:
@@ -188,7 +202,7 @@ def report(
 ) -> None:
     """异常率趋势与背后的规则 / anomaly-rate trend and the rules behind it.
     Example: jinyu governance report --yearly --chart trend.svg"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         out = service.report(session, SYSTEM, provider=provider, dataset=dataset)
     if chart_path is not None:
         fmt = chart_path.suffix.lstrip(".").lower()

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM
 from jinyu.core.cli_kit import handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
-from jinyu.governance import remediation
-from jinyu.governance.schemas import AssignIn
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu.core import runtime
+    from jinyu.governance import remediation, schemas
+else:
+    remediation = lazy.module("jinyu.governance.remediation")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.governance.schemas")
 
 app = typer.Typer(
     help="整改单 / remediation items: `jinyu governance remediation list --status open`", no_args_is_help=True
@@ -23,7 +31,7 @@ def list_items(
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """整改单列表 / list items. Example: jinyu governance remediation list --status open --json"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         items = remediation.list_items(session, SYSTEM, status=status, provider=provider)
     if json_out:
         print_json(items)
@@ -44,8 +52,8 @@ def assign(
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """派给提供方（已审计）/ assign to the provider, audited. Example: jinyu governance remediation assign ID"""
-    with unit_of_work() as session:
-        item = remediation.assign(session, SYSTEM, item_id, AssignIn(assignee=assignee, note=note))
+    with runtime.unit_of_work() as session:
+        item = remediation.assign(session, SYSTEM, item_id, schemas.AssignIn(assignee=assignee, note=note))
     if json_out:
         print_json(item)
         return
@@ -59,7 +67,7 @@ def history(
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """状态变更记录 / the item's moves. Example: jinyu governance remediation history ID"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         events = remediation.history(session, SYSTEM, item_id)
     if json_out:
         print_json(events)

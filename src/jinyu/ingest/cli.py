@@ -3,36 +3,47 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from jinyu.analytics import Lake
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
 from jinyu.core.errors import JinyuError
-from jinyu.core.runtime import sessionmaker_for, unit_of_work
-from jinyu.governance import tasks
-from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER
-from jinyu.ingest import reader, service
-from jinyu.ingest.docs import render_markdown
-from jinyu.ingest.schemas import LoadReport
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import analytics, config
+    from jinyu.core import runtime
+    from jinyu.governance import contracts as _governance_contracts
+    from jinyu.governance import tasks
+    from jinyu.ingest import docs, reader, schemas, service
+else:
+    _governance_contracts = lazy.module("jinyu.governance.contracts")
+    analytics = lazy.module("jinyu.analytics")
+    config = lazy.module("jinyu.config")
+    docs = lazy.module("jinyu.ingest.docs")
+    reader = lazy.module("jinyu.ingest.reader")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.ingest.schemas")
+    service = lazy.module("jinyu.ingest.service")
+    tasks = lazy.module("jinyu.governance.tasks")
 
 datasets_app = typer.Typer(help="数据契约 / dataset contracts: `jinyu datasets list`", no_args_is_help=True)
 
 
 def _stores() -> service.Stores:
-    s = get_settings()
+    s = config.get_settings()
     return service.Stores(
-        lake=Lake(s.lake_dir),
+        lake=analytics.Lake(s.lake_dir),
         quarantine_dir=s.data_dir / "quarantine",
         pseudonym_key=s.pseudonym_keys(),
         quarantine_key=s.key("quarantine_key"),
     )
 
 
-def _load(dataset: str, path: Path, show_progress: bool, encoding: str = "auto") -> LoadReport:
+def _load(dataset: str, path: Path, show_progress: bool, encoding: str = "auto") -> schemas.LoadReport:
     service.contract_for(dataset)  # an unknown dataset is named before the files are looked at
     files = reader.files_of(path)
     totals = [reader.row_count(f) for f in files]
@@ -47,7 +58,7 @@ def _load(dataset: str, path: Path, show_progress: bool, encoding: str = "auto")
         transient=True,
     ) as bar:
         task = bar.add_task(dataset, total=total)
-        with unit_of_work() as session:
+        with runtime.unit_of_work() as session:
             return service.ingest(
                 session,
                 SYSTEM,
@@ -59,7 +70,7 @@ def _load(dataset: str, path: Path, show_progress: bool, encoding: str = "auto")
             )
 
 
-def _print_report(report: LoadReport) -> None:
+def _print_report(report: schemas.LoadReport) -> None:
     state = (
         "已加载过（未重复写入）/ already loaded, nothing written" if report.already_loaded else "完成 / done"
     )
@@ -115,7 +126,13 @@ def ingest_region(
 
     Example: jinyu ingest-region ./region
     """
-    reports = [r for r in (_load_if_present(directory, name, not json_out) for name in LOAD_ORDER) if r]
+    reports = [
+        r
+        for r in (
+            _load_if_present(directory, name, not json_out) for name in _governance_contracts.LOAD_ORDER
+        )
+        if r
+    ]
     if check and reports:
         _post_load_check(None, None, quiet=json_out)
     if json_out:
@@ -129,9 +146,9 @@ def ingest_region(
 
 def _post_load_check(dataset: str | None, load_id: str | None, quiet: bool) -> None:
     """The post-load quality check, after the load committed; a failing check does not undo the load."""
-    s = get_settings()
+    s = config.get_settings()
     try:
-        runs = tasks.check_after_load(sessionmaker_for(s), s.lake_dir, dataset, load_id)
+        runs = tasks.check_after_load(runtime.sessionmaker_for(s), s.lake_dir, dataset, load_id)
     except JinyuError as exc:
         err_console.print(f"质量检查未完成（数据已加载）/ quality check failed, the load stands: {exc}")
         return
@@ -143,7 +160,7 @@ def _post_load_check(dataset: str | None, load_id: str | None, quiet: bool) -> N
         )
 
 
-def _load_if_present(directory: Path, dataset: str, show_progress: bool) -> LoadReport | None:
+def _load_if_present(directory: Path, dataset: str, show_progress: bool) -> schemas.LoadReport | None:
     for candidate in (directory / f"{dataset}.parquet", directory / f"{dataset}.csv", directory / dataset):
         if candidate.exists():
             return _load(dataset, candidate, show_progress)
@@ -187,7 +204,7 @@ def dataset_docs(
     out: Path = typer.Option(Path("docs/data-formats.md"), help="输出文件 / output file"),
 ) -> None:
     """由契约生成数据格式文档 / write docs/data-formats.md from the contracts. Example: jinyu datasets docs"""
-    out.write_text(render_markdown(CONTRACTS.values()), encoding="utf-8")
+    out.write_text(docs.render_markdown(_governance_contracts.CONTRACTS.values()), encoding="utf-8")
     console.print(f"wrote {out}")
 
 

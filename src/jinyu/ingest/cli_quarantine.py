@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from jinyu.audit import service as audit
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
 from jinyu.core.errors import JinyuError
-from jinyu.core.runtime import sessionmaker_for, unit_of_work
-from jinyu.core.sealed import Sealer
-from jinyu.ingest import quarantine
 from jinyu.party.acting import acting_principal
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import config
+    from jinyu.audit import service as audit
+    from jinyu.core import runtime, sealed
+    from jinyu.ingest import quarantine
+else:
+    audit = lazy.module("jinyu.audit.service")
+    config = lazy.module("jinyu.config")
+    quarantine = lazy.module("jinyu.ingest.quarantine")
+    runtime = lazy.module("jinyu.core.runtime")
+    sealed = lazy.module("jinyu.core.sealed")
 
 
 @handle_errors
@@ -32,21 +42,21 @@ def ingest_quarantine(
 
     Example: jinyu ingest-quarantine 01J9Z... --as-user bank_engineer --password-stdin --json
     """
-    settings = get_settings()
+    settings = config.get_settings()
     principal = acting_principal(settings, as_user, api_key, password_stdin)
     try:
-        with unit_of_work(settings) as session:
+        with runtime.unit_of_work(settings) as session:
             out = quarantine.open_rows(
                 session,
                 principal,
                 load_id,
                 settings.data_dir / "quarantine",
-                Sealer(settings.key("quarantine_key")),
+                sealed.Sealer(settings.key("quarantine_key")),
             )
     except JinyuError as exc:
         if exc.status in (403, 404):
             audit.record_outcome(
-                sessionmaker_for(settings),
+                runtime.sessionmaker_for(settings),
                 principal,
                 action="ingest.quarantine.open",
                 subject_type="load",

@@ -8,14 +8,15 @@ sees what that user would see over the API, lockout and audit included.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
-from jinyu.config import Settings
-from jinyu.core.auth import Principal
 from jinyu.core.errors import InvalidInput
-from jinyu.core.runtime import sessionmaker_for, unit_of_work
-from jinyu.party import service as party
+
+if TYPE_CHECKING:  # imported when a command runs: the CLI's --help imports this module (issue 19)
+    from jinyu.config import Settings
+    from jinyu.core.auth import Principal
 
 
 def acting_principal(
@@ -23,6 +24,9 @@ def acting_principal(
 ) -> Principal:
     """The user or service account the command acts as (committed, so the login is on record even if the
     command itself then fails)."""
+    from jinyu.core.runtime import sessionmaker_for, unit_of_work
+    from jinyu.party import service as party
+
     if bool(as_user) == bool(api_key):
         raise InvalidInput(
             detail="请给出 --as-user 或 --api-key 之一 / give exactly one of --as-user, --api-key"

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import typer
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
 
+import typer
+
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
-from jinyu.party import service
-from jinyu.party.schemas import (
-    OrgCreate,
-    PasswordSet,
-    Revocation,
-    ServiceAccountCreate,
-    ServiceAccountOut,
-    Suspension,
-    UserCreate,
-    UserOut,
-)
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu.core import runtime
+    from jinyu.party import schemas, service
+else:
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.party.schemas")
+    service = lazy.module("jinyu.party.service")
 
 orgs_app = typer.Typer(
     help="机构 / organisations: `jinyu orgs list --kind bank_head_office`", no_args_is_help=True
@@ -39,7 +37,7 @@ def list_orgs(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """列出机构 / list organisations. Example: jinyu orgs list --kind enterprise --q 显示 --json"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         page = service.list_orgs(session, SYSTEM, kind.value if kind else None, q, limit, offset)
     if json_out:
         print_json(page)
@@ -62,11 +60,13 @@ def create_org(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """创建机构 / create an organisation. Example: jinyu orgs create --kind regulator --code REG --name 监管局"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         org = service.create_org(
             session,
             SYSTEM,
-            OrgCreate(kind=kind, code=code, name=name, parent_code=parent_code, district_code=district_code),
+            schemas.OrgCreate(
+                kind=kind, code=code, name=name, parent_code=parent_code, district_code=district_code
+            ),
         )
     print_json(org) if json_out else console.print(f"created {org.kind} {org.code} id={org.id}")
 
@@ -82,14 +82,16 @@ def create_user(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """创建用户 / create a user. Example: jinyu users create --username li --org-id ID --role bank_hq_risk"""
-    data = UserCreate(
+    import pydantic
+
+    data = schemas.UserCreate(
         username=username,
         display_name=display_name or username,
         org_id=org_id,
         roles=role,
-        password=SecretStr(password),
+        password=pydantic.SecretStr(password),
     )
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         user = service.create_user(session, SYSTEM, data)
     print_json(user) if json_out else console.print(f"created user {user.username} id={user.id}")
 
@@ -102,7 +104,7 @@ def list_users(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """列出用户 / list users. Example: jinyu users list --json"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         page = service.list_users(session, SYSTEM, limit, offset)
     if json_out:
         print_json(page)
@@ -126,9 +128,9 @@ def create_service_account(
 
     Example: jinyu users service-account --name his --org-id ID --role hospital_system
     """
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         account = service.create_service_account(
-            session, SYSTEM, ServiceAccountCreate(name=name, org_id=org_id, roles=role)
+            session, SYSTEM, schemas.ServiceAccountCreate(name=name, org_id=org_id, roles=role)
         )
     print_json(account) if json_out else console.print(
         f"API key (仅显示一次 / shown once): {account.api_key}"
@@ -138,7 +140,7 @@ def create_service_account(
 Reason = typer.Option(..., "--reason", help="理由，记入审计 / reason, audited")
 
 
-def _print_user(user: UserOut, json_out: bool, what: str) -> None:
+def _print_user(user: schemas.UserOut, json_out: bool, what: str) -> None:
     if json_out:
         print_json(user)
     else:
@@ -156,9 +158,11 @@ def suspend_user(
 
     Example: jinyu users suspend li.si --reason "离职 / left the bank" --json
     """
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         user_id = service.user_id_for(session, SYSTEM, username)
-        user = service.set_user_active(session, SYSTEM, user_id, Suspension(active=False, reason=reason))
+        user = service.set_user_active(
+            session, SYSTEM, user_id, schemas.Suspension(active=False, reason=reason)
+        )
     _print_user(user, json_out, "suspended / 已停用")
 
 
@@ -173,9 +177,11 @@ def reactivate_user(
 
     Example: jinyu users reactivate li.si --reason "复职 / back from leave"
     """
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         user_id = service.user_id_for(session, SYSTEM, username)
-        user = service.set_user_active(session, SYSTEM, user_id, Suspension(active=True, reason=reason))
+        user = service.set_user_active(
+            session, SYSTEM, user_id, schemas.Suspension(active=True, reason=reason)
+        )
     _print_user(user, json_out, "reactivated / 已恢复")
 
 
@@ -190,9 +196,9 @@ def revoke_tokens(
 
     Example: jinyu users revoke-tokens li.si --reason "设备丢失 / lost laptop"
     """
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         user_id = service.user_id_for(session, SYSTEM, username)
-        user = service.revoke_user_tokens(session, SYSTEM, user_id, Revocation(reason=reason))
+        user = service.revoke_user_tokens(session, SYSTEM, user_id, schemas.Revocation(reason=reason))
     _print_user(user, json_out, "tokens revoked / 令牌已撤销")
 
 
@@ -208,9 +214,11 @@ def set_password(
 
     Example: jinyu users set-password li.si --reason "忘记密码 / forgotten"
     """
-    with unit_of_work() as session:
+    import pydantic
+
+    with runtime.unit_of_work() as session:
         user_id = service.user_id_for(session, SYSTEM, username)
-        data = PasswordSet(password=SecretStr(password), reason=reason)
+        data = schemas.PasswordSet(password=pydantic.SecretStr(password), reason=reason)
         user = service.set_user_password(session, SYSTEM, user_id, data)
     _print_user(user, json_out, "password set / 密码已重置")
 
@@ -222,7 +230,7 @@ keys_app = typer.Typer(
 users_app.add_typer(keys_app, name="keys")
 
 
-def _print_account(account: ServiceAccountOut, json_out: bool, what: str) -> None:
+def _print_account(account: schemas.ServiceAccountOut, json_out: bool, what: str) -> None:
     if json_out:
         print_json(account)
         return
@@ -239,7 +247,7 @@ def list_keys(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """列出服务账户（不含密钥）/ list service accounts (never their keys). Example: jinyu users keys list --json"""
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         page = service.list_service_accounts(session, SYSTEM, limit, offset)
     if json_out:
         print_json(page)
@@ -275,8 +283,8 @@ def rotate_key(
 
     Example: jinyu users keys rotate ACCOUNT_ID --reason "季度轮换 / quarterly rotation" --json
     """
-    with unit_of_work() as session:
-        account = service.rotate_api_key(session, SYSTEM, account_id, Revocation(reason=reason))
+    with runtime.unit_of_work() as session:
+        account = service.rotate_api_key(session, SYSTEM, account_id, schemas.Revocation(reason=reason))
     _print_account(account, json_out, "rotated / 已轮换")
 
 
@@ -291,8 +299,8 @@ def revoke_key(
 
     Example: jinyu users keys revoke ACCOUNT_ID --reason "密钥泄露 / key leaked"
     """
-    with unit_of_work() as session:
-        account = service.revoke_api_key(session, SYSTEM, account_id, Revocation(reason=reason))
+    with runtime.unit_of_work() as session:
+        account = service.revoke_api_key(session, SYSTEM, account_id, schemas.Revocation(reason=reason))
     _print_account(account, json_out, "key revoked / 已吊销")
 
 
@@ -304,8 +312,8 @@ def suspend_account(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """停用服务账户 / suspend a service account. Example: jinyu users keys suspend ACCOUNT_ID --reason 停用"""
-    with unit_of_work() as session:
-        data = Suspension(active=False, reason=reason)
+    with runtime.unit_of_work() as session:
+        data = schemas.Suspension(active=False, reason=reason)
         account = service.set_service_account_active(session, SYSTEM, account_id, data)
     _print_account(account, json_out, "suspended / 已停用")
 
@@ -318,7 +326,7 @@ def reactivate_account(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """恢复服务账户 / reactivate a service account. Example: jinyu users keys reactivate ACCOUNT_ID --reason 恢复"""
-    with unit_of_work() as session:
-        data = Suspension(active=True, reason=reason)
+    with runtime.unit_of_work() as session:
+        data = schemas.Suspension(active=True, reason=reason)
         account = service.set_service_account_active(session, SYSTEM, account_id, data)
     _print_account(account, json_out, "reactivated / 已恢复")

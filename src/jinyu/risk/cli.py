@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.cli_kit import handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
-from jinyu.risk import inquiries
 from jinyu.risk.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, acting_principal
 from jinyu.risk.purposes import cli as purposes_cli
 from jinyu.risk.statements import cli as statements_cli
 from jinyu.risk.tracing import cli as tracing_cli
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import config
+    from jinyu.core import runtime
+    from jinyu.risk import inquiries
+else:
+    config = lazy.module("jinyu.config")
+    inquiries = lazy.module("jinyu.risk.inquiries")
+    runtime = lazy.module("jinyu.core.runtime")
 
 app = typer.Typer(help="资金流风险核查 / fund-flow risk services: `jinyu risk stats`", no_args_is_help=True)
 
@@ -29,9 +38,9 @@ def stats(
     """各银行按月的查询统计（监管）/ inquiries by bank and month (regulators).
 
     Example: jinyu risk stats --as-user analyst --from-month 2026-01 --json"""
-    settings = get_settings()
+    settings = config.get_settings()
     principal = acting_principal(settings, as_user, api_key, password_stdin)
-    with unit_of_work(settings) as session:
+    with runtime.unit_of_work(settings) as session:
         rows = inquiries.inquiry_stats(session, principal, from_month, to_month)
     if json_out:
         print_json(rows)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from jinyu.core import lazy
 from jinyu.core.errors import JinyuError
-from jinyu.synth.generator import generate
 from jinyu.synth.scales import SCALES, get_scale
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu.synth import generator
+else:
+    generator = lazy.module("jinyu.synth.generator")
 
 
 def synth(
@@ -38,7 +44,7 @@ def synth(
     """
     try:
         get_scale(scale)
-        manifest = generate(out, scale, seed, progress=not no_progress, defects=defects)
+        manifest = generator.generate(out, scale, seed, progress=not no_progress, defects=defects)
     except JinyuError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+from jinyu.core import lazy
 from jinyu.core.cli_kit import handle_errors, print_json, print_table
-from jinyu.synth.quality import write_trend
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu.synth import quality
+else:
+    quality = lazy.module("jinyu.synth.quality")
 
 
 @handle_errors
@@ -26,7 +32,7 @@ def synth_quality(
 
     Example: jinyu synth-quality --out ./quality-trend --rows 5000
     """
-    plan = write_trend(out, banks=banks, months=months, rows=rows, seed=seed)
+    plan = quality.write_trend(out, banks=banks, months=months, rows=rows, seed=seed)
     if json_out:
         print_json([{"bank": p.bank, "month": p.month, "rows": p.rows, "defects": p.defects} for p in plan])
         return

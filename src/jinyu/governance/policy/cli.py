@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import typer
 
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.cli_kit import console, handle_errors, print_json, print_table
-from jinyu.core.runtime import unit_of_work
-from jinyu.governance.policy import service
-from jinyu.governance.policy.protect import current
-from jinyu.governance.policy.schemas import ApprovalCreate, ApprovalOut, ApprovalRevoke
-from jinyu.governance.policy.table import role_class_rows
 from jinyu.party.acting import acting_principal
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import config
+    from jinyu.core import runtime
+    from jinyu.governance.policy import protect, schemas, service, table
+else:
+    config = lazy.module("jinyu.config")
+    protect = lazy.module("jinyu.governance.policy.protect")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.governance.policy.schemas")
+    service = lazy.module("jinyu.governance.policy.service")
+    table = lazy.module("jinyu.governance.policy.table")
 
 app = typer.Typer(
     help="数据安全策略与级别审批 / data-security policy and level approvals. Example: jinyu policy show",
@@ -32,8 +40,8 @@ def show(json_out: bool = JSON_OUT) -> None:
 
     Example: jinyu policy show --json
     """
-    policy = current()
-    rows = role_class_rows(policy)
+    policy = protect.current()
+    rows = table.role_class_rows(policy)
     if json_out:
         print_json(
             {
@@ -84,11 +92,11 @@ def approve(
 
     Example: jinyu policy approve 01J9Z... --level 5 --reason "贷前审查需纳税明细" --days 30 --as-user sup1
     """
-    settings = get_settings()
+    settings = config.get_settings()
     principal = acting_principal(settings, as_user, api_key, password_stdin)
     until = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
-    data = ApprovalCreate(level=level, reason=reason, valid_until=until)
-    with unit_of_work(settings) as session:
+    data = schemas.ApprovalCreate(level=level, reason=reason, valid_until=until)
+    with runtime.unit_of_work(settings) as session:
         out = service.approve(session, principal, grant_id, data)
     _print([out], json_out, one=True)
 
@@ -106,9 +114,9 @@ def approvals(
 
     Example: jinyu policy approvals 01J9Z... --as-user bank_officer --password-stdin --json
     """
-    settings = get_settings()
+    settings = config.get_settings()
     principal = acting_principal(settings, as_user, api_key, password_stdin)
-    with unit_of_work(settings) as session:
+    with runtime.unit_of_work(settings) as session:
         out = service.list_approvals(session, principal, grant_id)
     _print(out, json_out)
 
@@ -128,14 +136,14 @@ def revoke_approval(
 
     Example: jinyu policy revoke-approval 01J9Z... 01JA0... --reason "贷款已结清" --as-user sup1 --json
     """
-    settings = get_settings()
+    settings = config.get_settings()
     principal = acting_principal(settings, as_user, api_key, password_stdin)
-    with unit_of_work(settings) as session:
-        out = service.revoke(session, principal, grant_id, approval_id, ApprovalRevoke(reason=reason))
+    with runtime.unit_of_work(settings) as session:
+        out = service.revoke(session, principal, grant_id, approval_id, schemas.ApprovalRevoke(reason=reason))
     _print([out], json_out, one=True)
 
 
-def _print(rows: list[ApprovalOut], json_out: bool, one: bool = False) -> None:
+def _print(rows: list[schemas.ApprovalOut], json_out: bool, one: bool = False) -> None:
     if json_out:
         print_json(rows[0] if one else rows)
         return

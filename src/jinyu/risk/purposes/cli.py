@@ -9,21 +9,27 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
 
+from jinyu.core import lazy
 from jinyu.core.auth import SYSTEM, Perm
 from jinyu.core.cli_kit import handle_errors, print_json, print_table
 from jinyu.core.errors import FieldError, InvalidInput
-from jinyu.core.runtime import unit_of_work
-from jinyu.risk.purposes import service
-from jinyu.risk.purposes.schemas import PurposeMatrixIn, PurposeMatrixOut
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu.core import runtime
+    from jinyu.risk.purposes import schemas, service
+else:
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.risk.purposes.schemas")
+    service = lazy.module("jinyu.risk.purposes.service")
 
 _CONSOLE = replace(SYSTEM, perms=SYSTEM.perms | {Perm.RISK_MATRIX_READ, Perm.RISK_MATRIX_WRITE})
 
 
-def _print(matrix: PurposeMatrixOut) -> None:
+def _print(matrix: schemas.PurposeMatrixOut) -> None:
     kinds = matrix.kinds
     prohibited = {(e.purpose, e.kind): e.prohibited for e in matrix.entries}
     print_table(
@@ -56,7 +62,7 @@ def purpose_matrix(
     ({"base_version": 0, "entries": [{"purpose": "refinancing", "kind": "other_loan", "prohibited": false}, ...]})
     and run jinyu risk purpose-matrix --set matrix.json --note "置换贷款可还旧贷 / refinancing repays old loans".
     """
-    with unit_of_work() as session:
+    with runtime.unit_of_work() as session:
         if set_file is None:
             matrix = service.show(session, _CONSOLE, version)
         else:
@@ -67,7 +73,9 @@ def purpose_matrix(
         _print(matrix)
 
 
-def _read(path: Path, note: str | None) -> PurposeMatrixIn:
+def _read(path: Path, note: str | None) -> schemas.PurposeMatrixIn:
+    import pydantic
+
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -77,7 +85,7 @@ def _read(path: Path, note: str | None) -> PurposeMatrixIn:
     if note:
         raw["note"] = note
     try:
-        return PurposeMatrixIn.model_validate(raw)
-    except ValidationError as exc:
+        return schemas.PurposeMatrixIn.model_validate(raw)
+    except pydantic.ValidationError as exc:
         fields = [FieldError(".".join(str(x) for x in e["loc"]), e["msg"]) for e in exc.errors()]
         raise InvalidInput(detail=str(path), fields=fields) from None

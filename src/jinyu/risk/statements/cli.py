@@ -4,18 +4,26 @@ logs in) or bank service account (`--api-key`), see `risk.cli_auth`."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from jinyu.analytics import DuckDBEngine
-from jinyu.config import get_settings
+from jinyu.core import lazy
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
 from jinyu.core.errors import JinyuError
-from jinyu.core.runtime import sessionmaker_for, unit_of_work
 from jinyu.risk.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, acting_principal
-from jinyu.risk.statements import service
-from jinyu.risk.statements.parsing import MAX_BYTES, StatementFormat
-from jinyu.risk.statements.schemas import VerificationResult
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import analytics, config
+    from jinyu.core import runtime
+    from jinyu.risk.statements import parsing, schemas, service
+else:
+    analytics = lazy.module("jinyu.analytics")
+    config = lazy.module("jinyu.config")
+    parsing = lazy.module("jinyu.risk.statements.parsing")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.risk.statements.schemas")
+    service = lazy.module("jinyu.risk.statements.service")
 
 
 @handle_errors
@@ -24,25 +32,27 @@ def statement_check(
     as_user: str | None = AS_USER,
     api_key: str | None = API_KEY,
     password_stdin: bool = PASSWORD_STDIN,
-    fmt: StatementFormat | None = typer.Option(None, "--format", help="csv / camt053（默认自动识别 / auto)"),
+    fmt: parsing.StatementFormat | None = typer.Option(
+        None, "--format", help="csv / camt053（默认自动识别 / auto)"
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """核验企业提交的对公流水 / verify a statement an enterprise presented.
 
     Example: jinyu risk statement-check ./stmt.csv --as-user bank_risk --json
     """
-    settings = get_settings()
+    settings = config.get_settings()
     principal = acting_principal(settings, as_user, api_key, password_stdin)
     with file.open("rb") as fh:
-        data = fh.read(MAX_BYTES + 1)
-    engine = DuckDBEngine(settings.lake_dir)
+        data = fh.read(parsing.MAX_BYTES + 1)
+    engine = analytics.DuckDBEngine(settings.lake_dir)
     try:
-        with unit_of_work(settings) as session:
+        with runtime.unit_of_work(settings) as session:
             result = service.verify_statement(
                 session, principal, engine, settings.pseudonym_keys(), data, fmt
             )
     except JinyuError as exc:
-        service.record_refusal(sessionmaker_for(settings), principal, exc)
+        service.record_refusal(runtime.sessionmaker_for(settings), principal, exc)
         raise
     finally:
         engine.close()
@@ -52,7 +62,7 @@ def statement_check(
     _print(result)
 
 
-def _print(result: VerificationResult) -> None:
+def _print(result: schemas.VerificationResult) -> None:
     colour = {"genuine": "green", "suspicious": "yellow", "fabricated": "red"}[result.verdict]
     console.print(
         f"[bold {colour}]{result.verdict_label}[/]  {result.enterprise_name} {result.account} "

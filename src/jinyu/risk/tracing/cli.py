@@ -11,30 +11,30 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from jinyu.analytics import DuckDBEngine
-from jinyu.audit import service as audit
-from jinyu.config import Settings, get_settings
+from jinyu.core import lazy
 from jinyu.core.auth import Principal
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json, print_table
 from jinyu.core.csvsafe import SafeWriter
 from jinyu.core.errors import InvalidInput, NotFound, PermissionDenied
-from jinyu.core.runtime import sessionmaker_for, unit_of_work
 from jinyu.risk.cli_auth import API_KEY, AS_USER, PASSWORD_STDIN, acting_principal
-from jinyu.risk.tracing import service
-from jinyu.risk.tracing.schemas import (
-    BatchRequest,
-    BatchResult,
-    BatchRow,
-    EvidencePath,
-    MisuseResult,
-    ReturnFlowResult,
-    TraceParams,
-)
+
+if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stays fast
+    from jinyu import analytics, config
+    from jinyu.audit import service as audit
+    from jinyu.core import runtime
+    from jinyu.risk.tracing import schemas, service
+else:
+    analytics = lazy.module("jinyu.analytics")
+    audit = lazy.module("jinyu.audit.service")
+    config = lazy.module("jinyu.config")
+    runtime = lazy.module("jinyu.core.runtime")
+    schemas = lazy.module("jinyu.risk.tracing.schemas")
+    service = lazy.module("jinyu.risk.tracing.service")
 
 T = TypeVar("T")
 
@@ -52,9 +52,9 @@ JSON_OUT = typer.Option(False, "--json", help="输出 JSON / print JSON")
 
 def _params(
     policy: str, hops: int, days: int, dust: str, hub: int, risk_share: str, pool: str = "today"
-) -> TraceParams:
+) -> schemas.TraceParams:
     try:
-        return TraceParams.model_validate(
+        return schemas.TraceParams.model_validate(
             {
                 "policy": policy,
                 "pool": pool,
@@ -70,22 +70,24 @@ def _params(
 
 
 @contextmanager
-def _stores(settings: Settings) -> Iterator[service.Stores]:
-    engine = DuckDBEngine(settings.lake_dir)
+def _stores(settings: config.Settings) -> Iterator[service.Stores]:
+    engine = analytics.DuckDBEngine(settings.lake_dir)
     try:
         yield service.Stores(engine, settings.lake_dir, settings.pseudonym_keys())
     finally:
         engine.close()
 
 
-def _run(settings: Settings, principal: Principal, action: str, subject: str, call: Callable[..., T]) -> T:
+def _run(
+    settings: config.Settings, principal: Principal, action: str, subject: str, call: Callable[..., T]
+) -> T:
     """Run a check in its own transaction; a refusal is audited afterwards in a new one (as the API does)."""
     try:
-        with unit_of_work(settings) as session, _stores(settings) as stores:
+        with runtime.unit_of_work(settings) as session, _stores(settings) as stores:
             return call(session, principal, stores)
     except (NotFound, PermissionDenied) as exc:
         audit.record_outcome(
-            sessionmaker_for(settings),
+            runtime.sessionmaker_for(settings),
             principal,
             action=action,
             subject_type="loan",
@@ -116,7 +118,7 @@ def return_flow(
     Example: jinyu risk return-flow B000120240115000123 --as-user hq_risk --hops 3 --days 30 --json
     With the balance pool: jinyu risk return-flow B000120240115000123 --as-user hq_risk --pool balance
     """
-    settings = get_settings()
+    settings = config.get_settings()
     params = _params(policy, hops, days, dust, hub_degree, risk_share, pool)
     principal = acting_principal(settings, as_user, api_key, password_stdin)
     result = _run(
@@ -151,7 +153,7 @@ def misuse(
 
     Example: jinyu risk misuse B000120240115000123 --as-user hq_risk --policy fifo
     """
-    settings = get_settings()
+    settings = config.get_settings()
     params = _params(policy, hops, days, dust, hub_degree, risk_share, pool)
     principal = acting_principal(settings, as_user, api_key, password_stdin)
     result = _run(
@@ -195,10 +197,10 @@ def batch(
 
     Example: jinyu risk batch --as-user hq_risk --from 2024-01-01 --to 2024-03-31 --csv risky.csv
     """
-    settings = get_settings()
+    settings = config.get_settings()
     params = _params(policy, hops, days, dust, hub_degree, risk_share, pool)
     try:
-        request = BatchRequest.model_validate(
+        request = schemas.BatchRequest.model_validate(
             {
                 **params.model_dump(),
                 "from_date": dt.date.fromisoformat(from_date),
@@ -241,7 +243,7 @@ def batch(
 # -- output --------------------------------------------------------------------------------------------------
 
 
-def _print_paths(paths: list[EvidencePath]) -> None:
+def _print_paths(paths: list[schemas.EvidencePath]) -> None:
     for i, path in enumerate(paths, start=1):
         console.print(
             f"[bold]证据 evidence {i}[/]: {path.label} {path.amount} ({path.share:.2%}), {path.hops} 跳 "
@@ -254,7 +256,7 @@ def _print_paths(paths: list[EvidencePath]) -> None:
             )
 
 
-def _print_return_flow(r: ReturnFlowResult) -> None:
+def _print_return_flow(r: schemas.ReturnFlowResult) -> None:
     console.print(
         f"[bold]{r.loan.loan_id}[/] {r.loan.borrower_name or r.loan.borrower_uscc} {r.loan.amount} — "
         f"{r.verdict_label}: 回流 returned {r.returned_amount} ({r.returned_share:.2%})"
@@ -281,7 +283,7 @@ def _print_return_flow(r: ReturnFlowResult) -> None:
     )
 
 
-def _print_misuse(r: MisuseResult) -> None:
+def _print_misuse(r: schemas.MisuseResult) -> None:
     console.print(
         f"[bold]{r.loan.loan_id}[/] {r.loan.borrower_name or r.loan.borrower_uscc} {r.loan.amount} "
         f"({r.purpose.declared_purpose_label}) — {r.verdict_label}: 挪用 misused {r.misused_amount} "
@@ -309,7 +311,7 @@ def _print_misuse(r: MisuseResult) -> None:
     )
 
 
-def _print_batch(r: BatchResult, show_all: bool) -> None:
+def _print_batch(r: schemas.BatchResult, show_all: bool) -> None:
     s = r.summary
     rows = r.rows if show_all else [x for x in r.rows if x.verdict != "clean"]
     print_table(
@@ -328,8 +330,8 @@ def _print_batch(r: BatchResult, show_all: bool) -> None:
     )
 
 
-def _write_csv(r: BatchResult, path: Path) -> None:
+def _write_csv(r: schemas.BatchResult, path: Path) -> None:
     """Every row; cells a spreadsheet would run as formulas (a borrower named `=HYPERLINK(...)`) are neutralised."""
-    fields = list(BatchRow.model_fields)
+    fields = list(schemas.BatchRow.model_fields)
     with path.open("w", encoding="utf-8", newline="") as fh:
         SafeWriter(fh).dict_rows(fields, (row.model_dump(mode="json") for row in r.rows))

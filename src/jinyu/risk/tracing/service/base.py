@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -21,11 +21,8 @@ from jinyu.core.clock import SHANGHAI, utcnow
 from jinyu.core.privacy import Keys
 from jinyu.party import service as party
 from jinyu.risk.purposes.rules import PURPOSES
-from jinyu.risk.tracing import queries, rules
-from jinyu.risk.tracing.errors import (
-    LoanNotFound,
-    NotABankOrganisation,
-)
+from jinyu.risk.tracing import rules
+from jinyu.risk.tracing.errors import NotABankOrganisation
 from jinyu.risk.tracing.schemas import (
     AmountLine,
     Basis,
@@ -33,6 +30,9 @@ from jinyu.risk.tracing.schemas import (
     LoanOut,
     TraceParams,
 )
+
+if TYPE_CHECKING:
+    from jinyu.risk.tracing.service.context import ResidentContexts
 
 BANK_KINDS = {OrgKind.BANK_HEAD_OFFICE, OrgKind.BANK_BRANCH, OrgKind.BANK_OUTLET}
 MAX_BATCH_LOANS = 20_000
@@ -80,13 +80,15 @@ class Stores:
     `flows`: the process's resident transfer indexes (serving processes); hops use the index of the lake's
     current transfers when it is built, and the lake's SQL until then (the first use starts the build in the
     background). `serving`: an engine for the per-loan statements (loan, related parties, evidence accounts)
-    with the small datasets held in memory; None: `engine`."""
+    with the small datasets held in memory; None: `engine`. `contexts`: the resident tracing contexts (no
+    statement per loan, `service.context`); None: the process's shared ones when `flows` is set."""
 
     engine: Engine
     lake_root: Path
     pseudonym_key: Keys
     flows: FlowIndexes | None = None
     serving: Engine | None = None
+    contexts: ResidentContexts | None = None
 
     @property
     def lookups(self) -> Engine:
@@ -104,13 +106,6 @@ def bank_root(session: Session, principal: Principal) -> str:
     if org is None or principal.org_kind not in BANK_KINDS:
         raise NotABankOrganisation(detail=principal.org_kind.value)
     return org.code
-
-
-def find_loan(stores: Stores, loan_id: str, root: str) -> dict[str, Any]:
-    loan = queries.loan(stores.lookups, loan_id, root)
-    if loan is None:
-        raise LoanNotFound(detail=loan_id)
-    return loan
 
 
 def data_version(lake_root: Path, datasets: Iterable[str]) -> DataVersion:

@@ -19,7 +19,7 @@ from jinyu.risk.inquiries import record_inquiry
 from jinyu.risk.purposes import service as purposes
 from jinyu.risk.purposes.rules import DEFAULT as DEFAULT_MATRIX
 from jinyu.risk.purposes.rules import Matrix
-from jinyu.risk.tracing import queries, rules
+from jinyu.risk.tracing import rules
 from jinyu.risk.tracing.errors import (
     BankNodeNotFound,
     BatchTooLarge,
@@ -54,6 +54,7 @@ from jinyu.risk.tracing.service.base import (
     month_start,
     utc,
 )
+from jinyu.risk.tracing.service.context import Lookups, lookups
 from jinyu.risk.tracing.service.lake import (
     context_sets,
     hop_policy,
@@ -79,14 +80,14 @@ def run_batch(
     """批量核查：本行（或其下级机构）在期间内发放的全部贷款，每月一条语句追踪所有跳。"""
     root = bank_root(session, principal)
     node = request.bank_code or root
-    if node != root and node not in queries.bank_tree(stores.lookups, root):
+    lookup = lookups(stores)
+    if node != root and node not in lookup.bank_tree(root):
         raise BankNodeNotFound(detail=node)
     datasets = DATASETS + (SHELL_DATASETS if "misuse" in request.analyses else ())
     version = data_version(stores.lake_root, datasets)
     start = dt.datetime.combine(request.from_date, dt.time(), SHANGHAI).astimezone(UTC)
     end = dt.datetime.combine(request.to_date + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(UTC)
-    loans = queries.batch_loans(
-        stores.lookups,
+    loans = lookup.batch_loans(
         {
             "root_code": node,
             "loans_from_month": month_of(start),
@@ -102,7 +103,7 @@ def run_batch(
         )
     # one source for the whole batch; the balance pool runs on the lake (no balances resident yet)
     index = resident_index(stores) if hop_policy(request) == request.policy else None
-    found = trace_batch(stores, node, loans, request, start, end, progress, index=index)
+    found = trace_batch(stores, node, loans, request, start, end, progress, index=index, lookup=lookup)
     matrix = purposes.in_force(session)
     rows = [batch_row(loan, found, request, matrix) for loan in loans]
     summary = batch_summary(rows, found, request)
@@ -173,11 +174,14 @@ def trace_batch(
     progress: Progress | None = None,
     *,
     index: FlowIndex | Literal["auto"] | None = "auto",
+    lookup: Lookups | None = None,
 ) -> Found:
     """Every loan of the batch, up to CHUNK_LOANS loans (whole months) at a time: per analysis one context
     statement and one hop lookup for all of the chunk's loans (no access check; `run_batch` does it).
 
-    Hops use `index` (the resident transfer index; "auto": the stores' current one if built) or the lake."""
+    Hops use `index` (the resident transfer index; "auto": the stores' current one if built) or the lake;
+    the context `lookup` (None: the stores' resident context if built, else the statements)."""
+    lookup = lookup if lookup is not None else lookups(stores)
     resident = resident_index(stores) if index == "auto" else index
     if hop_policy(request) != request.policy:  # the balance pool runs on the lake (no balances resident yet)
         resident = None
@@ -201,7 +205,7 @@ def trace_batch(
             }
             if mode == "misuse":
                 params |= shell_params(request, first, last, first_month, to_month)
-            sets = context_sets(queries.context(stores.lookups, mode, params, batch=True))
+            sets = context_sets(lookup.context(mode, params, batch=True))
             starts = [
                 start_for(loan, mode, *sets.get(str(loan["loan_id"]), (RelatedSet(), {})), special)
                 for loan in chunk

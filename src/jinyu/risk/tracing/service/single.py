@@ -15,7 +15,7 @@ from jinyu.core.auth import Principal
 from jinyu.governance.policy.protect import Reader, protect
 from jinyu.risk.inquiries import record_inquiry
 from jinyu.risk.purposes import service as purposes
-from jinyu.risk.tracing import queries, refunds, rules
+from jinyu.risk.tracing import refunds, rules
 from jinyu.risk.tracing.related import RelatedSet, category_label, relation_label, relation_name, view
 from jinyu.risk.tracing.schemas import (
     AmountLine,
@@ -45,7 +45,6 @@ from jinyu.risk.tracing.service.base import (
     bank_root,
     basis_for,
     data_version,
-    find_loan,
     inquiry_detail,
     kind_label,
     loan_out,
@@ -53,6 +52,7 @@ from jinyu.risk.tracing.service.base import (
     utc,
     verdict_label,
 )
+from jinyu.risk.tracing.service.context import find_loan, lookups
 from jinyu.risk.tracing.service.lake import (
     Shells,
     context_params,
@@ -214,9 +214,7 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
     version = data_version(stores.lake_root, DATASETS + (SHELL_DATASETS if mode == "misuse" else ()))
     t0 = utc(loan["disbursed_at"])
     months = (str(loan["loan_month"]), month_of(t0 + dt.timedelta(days=params.window_days)))
-    context = queries.context(
-        stores.lookups, mode, context_params(loan, params, root, mode, months[1]), batch=False
-    )
+    context = lookups(stores).context(mode, context_params(loan, params, root, mode, months[1]), batch=False)
     related, shells = context_sets(context).get(str(loan["loan_id"]), (RelatedSet(), {}))
     special = special_accounts(stores)
     start = start_for(loan, mode, related, shells, special)
@@ -260,7 +258,7 @@ def account_infos(
             for n in traced.trace.nodes
             if n["hop"] == 1 and n["kind"] not in rules.NODE_STATE_KINDS
         }
-    return {str(r["account_no"]): r for r in queries.accounts(stores.lookups, sorted(wanted))}
+    return {str(r["account_no"]): r for r in lookups(stores).accounts(sorted(wanted))}
 
 
 def evidence(

@@ -1,0 +1,140 @@
+"""The lake's small datasets as the resident tracing context reads them: one scan each, indexed by key.
+
+Read once per lake version (`service.context` builds it with the transfer index); every value comes from the
+same engine as the per-loan statements, so a row built from these is the row the SQL would return, to the
+type. Missing optional datasets (`loan_guarantees`, `related_parties`) read as empty, as the statements do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinyu.analytics import Engine, Query
+from jinyu.risk.tracing.related_sql import OPTIONAL
+
+Row = dict[str, Any]
+
+_SCANS = {
+    "loans": """
+SELECT l.loan_id, l.bank_code, l.borrower_uscc, l.disbursement_account, l.amount, l.disbursed_at,
+       l.term_months, l.declared_purpose, l.month AS loan_month,
+       e.name AS borrower_name, e.legal_rep_name AS borrower_rep_name
+FROM loans AS l
+LEFT JOIN enterprises AS e ON e.uscc = l.borrower_uscc
+ORDER BY l.disbursed_at, l.loan_id""",
+    "banks": "SELECT org_code, parent_code FROM banks",
+    "enterprises": """
+SELECT uscc, legal_rep_id, address, phone, established_on, industry_code FROM enterprises""",
+    "shareholders": "SELECT uscc, holder_id, holder_type, share_ratio FROM shareholders",
+    "loan_guarantees": "SELECT loan_id, guarantor_id FROM loan_guarantees",
+    "related_parties": """
+SELECT owner_uscc, related_id, relation, source, valid_from, valid_to, bank_code FROM related_parties""",
+    "accounts": "SELECT account_no, owner_id, owner_type, owner_name, category FROM accounts",
+    # Months with activity (tax paid or insured staff): what makes a company not a shell.
+    "activity": """
+SELECT uscc, month, period FROM tax_monthly WHERE tax_paid > 0
+UNION ALL
+SELECT uscc, month, period FROM headcount_monthly WHERE social_insurance_count > 0""",
+}
+
+
+def scan(engine: Engine, name: str) -> list[Row]:
+    query = Query(
+        name=f"tracing_resident_{name}",
+        sql=_SCANS[name],
+        params={},
+        description="常驻追踪上下文的全表读取 / a whole-dataset read for the resident tracing context",
+        optional={k: v for k, v in OPTIONAL.items() if k in _SCANS[name]},
+    )
+    return list(engine.run_query(query).to_pylist())
+
+
+@dataclass
+class Tables:
+    """Every row the context statements join, keyed the way they join it."""
+
+    loans: list[Row] = field(default_factory=list)  # in (disbursed_at, loan_id) order
+    loan_by_id: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    children: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    banks: set[str] = field(default_factory=set)
+    enterprise: dict[str, Row] = field(default_factory=dict)
+    by_rep: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_address: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_phone: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    holders: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))  # by held company
+    holdings: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))  # by holder
+    guarantors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    declared_by_owner: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    declared_by_related: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    accounts_of: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    account: dict[str, Row] = field(default_factory=dict)
+    activity: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+    def tree(self, root: str) -> set[str]:
+        """The node and two levels below it, as `tracing_bank_tree` (a node not in `banks`: nothing)."""
+        if root not in self.banks:
+            return set()
+        child = set(self.children.get(root, ()))
+        grand = {g for c in child for g in self.children.get(c, ())}
+        return {root} | child | grand
+
+    def established(self, since: dt.date, until: dt.date) -> list[Row]:
+        return [e for e in self.enterprise.values() if _between(e["established_on"], since, until)]
+
+
+def load(engine: Engine) -> Tables:
+    t = Tables()
+    for r in scan(engine, "loans"):
+        t.loans.append(r)
+        t.loan_by_id[str(r["loan_id"])].append(r)
+    for r in scan(engine, "banks"):
+        t.banks.add(r["org_code"])
+        if r["parent_code"] is not None:
+            t.children[r["parent_code"]].append(r["org_code"])
+    for r in scan(engine, "enterprises"):
+        t.enterprise.setdefault(r["uscc"], r)
+        for key, index in (("legal_rep_id", t.by_rep), ("address", t.by_address), ("phone", t.by_phone)):
+            if r[key] is not None:
+                index[r[key]].append(r["uscc"])
+    for r in scan(engine, "shareholders"):
+        t.holders[r["uscc"]].append(r)
+        t.holdings[r["holder_id"]].append(r)
+    for r in scan(engine, "loan_guarantees"):
+        t.guarantors[r["loan_id"]].append(r["guarantor_id"])
+    for r in scan(engine, "related_parties"):
+        t.declared_by_owner[r["owner_uscc"]].append(r)
+        t.declared_by_related[r["related_id"]].append(r)
+    for r in scan(engine, "accounts"):
+        t.accounts_of[r["owner_id"]].append(r)
+        t.account.setdefault(r["account_no"], r)
+    for r in scan(engine, "activity"):
+        t.activity[r["uscc"]].append((r["month"], r["period"]))
+    return t
+
+
+def _between(value: Any, low: Any, high: Any) -> bool:
+    return value is not None and low <= value <= high
+
+
+def account_rows(t: Tables, account_nos: list[str]) -> list[Row]:
+    """`tracing_accounts`: category and owner industry of the given accounts, in account order."""
+    out = []
+    for no in sorted(set(account_nos)):
+        a = t.account.get(no)
+        if a is None:
+            continue
+        owner: Mapping[str, Any] = t.enterprise.get(a["owner_id"]) or {}
+        out.append(
+            {
+                "account_no": a["account_no"],
+                "category": a["category"],
+                "owner_type": a["owner_type"],
+                "owner_id": a["owner_id"],
+                "owner_name": a["owner_name"],
+                "industry_code": owner.get("industry_code"),
+            }
+        )
+    return out
