@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from jinyu.chain import reads as chain_reads
 from jinyu.chain import service as chains
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import FieldError, InvalidInput, NotFound
@@ -100,6 +101,9 @@ def chains_page(
     start, end = _month("from_month", from_month), _month("to_month", to_month)
     code, failing = (code or "").strip() or None, (failing or "").strip() or None
     context: dict[str, Any] = {"code": code, "from_month": start, "to_month": end, "failing": failing}
+    if code and start and end:
+        # Each of the page's statements once (jinyu.chain.reads); the services read through it.
+        engine = chain_reads.for_page(engine, code, end, failing)
     try:
         context["chains"] = chains.list_chains(session, principal, engine)
     except NotFound as exc:  # nothing loaded yet: the page says so instead of failing

@@ -1,0 +1,50 @@
+"""The chain page's per-request reads: a statement runs once, and the links of a window inside one already
+read are exactly what the engine answers for that window (compared with the engine itself, run directly)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.chain.reads import LINKS, for_page
+from tests.chain.lake import rows, write
+
+
+class Counting:
+    """The real engine, counting the statements it runs."""
+
+    kind = "duckdb"
+
+    def __init__(self, engine: DuckDBEngine) -> None:
+        self.engine, self.runs = engine, []  # type: list[str]
+
+    def run(self, query_name: str, /, **params: object) -> pa.Table:
+        self.runs.append(query_name)
+        return self.engine.run(query_name, **params)
+
+
+def test_narrower_links_are_a_slice_and_statements_run_once(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting = Counting(engine)
+        reads = for_page(counting, "new_display", "2024-03", "91")  # type: ignore[arg-type]
+        assert counting.runs == [LINKS]  # six months to 2024-03 (the network's window), read first
+        narrow = {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-03"}
+        sliced = reads.run(LINKS, **narrow).to_pylist()
+        direct = engine.run(LINKS, **narrow).to_pylist()
+        assert (
+            sliced == direct and len(direct) == 6
+        )  # March's six payments (tests/chain/lake.py), none earlier
+        members = {"chain_code": "new_display", "segment": "", "limit": 100, "offset": 0}
+        reads.run("chain_member_list", **members)
+        reads.run("chain_member_list", **members)
+        assert counting.runs == [LINKS, "chain_member_list"]  # the slice and the repeat ran nothing
+        wider = {**narrow, "from_month": "2023-01"}  # not inside what was read: the engine answers
+        assert reads.run(LINKS, **wider).to_pylist() == engine.run(LINKS, **wider).to_pylist()
+        assert counting.runs[-1] == LINKS and len(counting.runs) == 3
+    finally:
+        engine.close()
