@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.analytics import DuckDBEngine, Lake, ResultCache
 from jinyu.chain.reads import LINKS, for_page
-from tests.chain.lake import rows, write
+from jinyu.governance.contracts import CONTRACTS
+from tests.chain.lake import U, _table, _transfer, rows, write
 
 
 class Counting:
@@ -18,7 +19,8 @@ class Counting:
     kind = "duckdb"
 
     def __init__(self, engine: DuckDBEngine) -> None:
-        self.engine, self.runs = engine, []  # type: list[str]
+        self.engine = engine
+        self.runs: list[str] = []
 
     def run(self, query_name: str, /, **params: object) -> pa.Table:
         self.runs.append(query_name)
@@ -46,5 +48,39 @@ def test_narrower_links_are_a_slice_and_statements_run_once(tmp_path: Path) -> N
         wider = {**narrow, "from_month": "2023-01"}  # not inside what was read: the engine answers
         assert reads.run(LINKS, **wider).to_pylist() == engine.run(LINKS, **wider).to_pylist()
         assert counting.runs[-1] == LINKS and len(counting.runs) == 3
+    finally:
+        engine.close()
+
+
+def test_answers_are_reused_between_requests_until_the_files_change(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        window = {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-03"}
+        first = for_page(counting, "new_display", "2024-03", None, cache)  # type: ignore[arg-type]
+        assert len(first.run(LINKS, **window).to_pylist()) == 6
+        again = for_page(counting, "new_display", "2024-03", None, cache)  # type: ignore[arg-type]
+        assert len(again.run(LINKS, **window).to_pylist()) == 6
+        assert counting.runs == [LINKS]  # the second request ran no statement
+        c = CONTRACTS["transfers"]  # one more March payment, c → m1, appended as a new load
+        late = _table("transfers", [_transfer(99, "c", "m1", "7.00", "2024-03-20T10:00:00")])
+        lake.append(
+            "transfers",
+            late,
+            "L-late",
+            partition_by=c.partition_by,
+            sort_by=c.sort_by,
+            mirrors=dict(c.mirrors) or None,
+        )
+        fresh = for_page(counting, "new_display", "2024-03", None, cache)  # type: ignore[arg-type]
+        assert counting.runs == [LINKS, LINKS]  # new files: computed afresh
+        pair = [
+            r
+            for r in fresh.run(LINKS, **window).to_pylist()
+            if r["payer"] == U["c"] and r["payee"] == U["m1"]
+        ]
+        assert [(r["txn_count"], str(r["total_amount"])) for r in pair] == [(2, "600007.00")]
     finally:
         engine.close()

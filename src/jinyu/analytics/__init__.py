@@ -12,6 +12,7 @@ from jinyu.analytics.errors import EngineUnavailable
 from jinyu.analytics.lake import Lake
 from jinyu.analytics.params import Month, NonNegativeInt
 from jinyu.analytics.registry import Query, all_queries, get_query, register
+from jinyu.analytics.results import ResultCache, shared_results
 from jinyu.analytics.spark import SparkEngine, stop_spark
 from jinyu.analytics.translate import spark_sql
 
@@ -24,11 +25,13 @@ __all__ = [
     "Month",
     "NonNegativeInt",
     "Query",
+    "ResultCache",
     "SparkEngine",
     "all_queries",
     "get_query",
     "open_engine",
     "register",
+    "shared_results",
     "spark_sql",
     "stop_spark",
 ]

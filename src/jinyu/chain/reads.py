@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jinyu.analytics import Engine, Query
+from jinyu.analytics import Engine, Query, ResultCache
 from jinyu.chain import definitions, rules
 
 LINKS = "chain_member_links"
@@ -37,8 +37,9 @@ def _key(name: str, params: Mapping[str, object]) -> Key:
 class PageReads:
     """A read-through memo over `engine` for one request (not shared between requests: the lake may grow)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, results: ResultCache | None = None) -> None:
         self.engine = engine
+        self.results = results
         self.kind = engine.kind
         self._memo: dict[Key, pa.Table] = {}
         self._lock = threading.Lock()
@@ -50,9 +51,19 @@ class PageReads:
         if held is None and query_name == LINKS:
             held = self._links_slice(params)
         if held is None:
-            held = self.engine.run(query_name, **params)
+            held = self._answer(query_name, params)
             with self._lock:
                 self._memo[key] = held
+        return held
+
+    def _answer(self, query_name: str, params: dict[str, object]) -> pa.Table:
+        if self.results is None:
+            return self.engine.run(query_name, **params)
+        key = self.results.key(query_name, params)
+        held = self.results.get(key)
+        if held is None:
+            held = self.engine.run(query_name, **params)
+            self.results.put(key, held)
         return held
 
     def run_query(self, query: Query, /, **params: object) -> pa.Table:
@@ -74,11 +85,14 @@ class PageReads:
         return None
 
 
-def for_page(engine: Engine, code: str, end: str, failing: str | None) -> PageReads:
+def for_page(
+    engine: Engine, code: str, end: str, failing: str | None, results: ResultCache | None = None
+) -> PageReads:
     """The reads of the chain page (`/console/chains`) for one chain and a window ending at `end`: the links of
-    the widest window its answers need are read first, so the narrower one is a slice of them."""
+    the widest window its answers need are read first, so the narrower one is a slice of them. With `results`
+    (`jinyu.analytics.results`), answers computed for an earlier request on the same files are reused."""
     p = definitions.load().parameters
     months = max(p.network_window_months, p.receivable_months if failing else 0)
-    reads = PageReads(engine)
+    reads = PageReads(engine, results)
     reads.run(LINKS, chain_code=code, from_month=rules.add_months(end, 1 - months), to_month=end)
     return reads

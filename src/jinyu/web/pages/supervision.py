@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from jinyu.analytics import shared_results
 from jinyu.chain import reads as chain_reads
 from jinyu.chain import service as chains
 from jinyu.core.auth import Perm, Principal
@@ -102,8 +103,11 @@ def chains_page(
     code, failing = (code or "").strip() or None, (failing or "").strip() or None
     context: dict[str, Any] = {"code": code, "from_month": start, "to_month": end, "failing": failing}
     if code and start and end:
-        # Each of the page's statements once (jinyu.chain.reads); the services read through it.
-        engine = chain_reads.for_page(engine, code, end, failing)
+        # Each of the page's statements once per request, and answers of earlier requests on the same lake
+        # files reused (jinyu.chain.reads, jinyu.analytics.results); the services read through it.
+        engine = chain_reads.for_page(
+            engine, code, end, failing, shared_results(request.app.state.settings.lake_dir)
+        )
     try:
         context["chains"] = chains.list_chains(session, principal, engine)
     except NotFound as exc:  # nothing loaded yet: the page says so instead of failing
