@@ -6,7 +6,12 @@ demo user logs in through the console's login form; every page their role may op
 interleaved with the baseline, in process (Starlette's TestClient: no network, the whole app and database
 path). Figures: median and p95 milliseconds per page and the median's ratio to the baseline's.
 
-Usage: python benchmarks/bench_console.py [--runs 15] [--data-dir DIR] [--out console.json]
+The chain page with the contagion case is also measured three ways, interleaved in the same run: `before`
+(every service runs its statements, as before jinyu.chain.reads), `per_request` (each statement once per
+request, nothing kept between requests: what the first visitor after a load waits) and `reused` (answers of
+earlier requests on the same lake files reused: what later visitors wait).
+
+Usage: python benchmarks/bench_console.py [--runs 15] [--size small|medium] [--data-dir DIR] [--out console.json]
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from benchmarks.machine import machine_info
+from jinyu import demo
+from jinyu.analytics import results
 from jinyu.app import create_app
+from jinyu.chain import reads
 from jinyu.config import load_settings
 from jinyu.core.auth import ROLE_PERMISSIONS, Role
-from jinyu.demo import prepare
 from jinyu.web.render import MENU
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -73,6 +80,23 @@ def _chain_case(data_dir: Path) -> str:
     )
 
 
+def _chain_variants(client: TestClient, path: str, runs: int) -> dict[str, list[float]]:
+    """The chain page `before` / `per_request` / `reused`, interleaved run by run (see the module's doc)."""
+    for_page, shared = reads.for_page, results.shared_results
+    samples: dict[str, list[float]] = {"before": [], "per_request": [], "reused": []}
+    try:
+        for _ in range(runs + 1):  # the first round warms each variant and is dropped
+            reads.for_page = lambda engine, *a, **k: engine
+            samples["before"].append(_ms(client, path))
+            reads.for_page = for_page
+            shared(client.app.state.settings.lake_dir).clear()  # type: ignore[attr-defined]
+            samples["per_request"].append(_ms(client, path))
+            samples["reused"].append(_ms(client, path))
+    finally:
+        reads.for_page = for_page
+    return {name: values[1:] for name, values in samples.items()}
+
+
 def _p95(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
@@ -82,12 +106,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--size", default="small", choices=("small", "medium"), help="synthetic region")
     parser.add_argument("--data-dir", default=None, help="a demo data dir to reuse (default: a fresh one)")
     parser.add_argument("--out", default="console.json", help="file name under benchmarks/results/")
     args = parser.parse_args()
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="jinyu-console-bench-"))
     settings = load_settings(data_dir=data_dir)
-    creds = {c.username: c for c in prepare(settings)}
+    generate = getattr(demo, "generate")  # noqa: B009  the demo's own size is small; --size overrides it
+    setattr(demo, "generate", lambda out, _size, seed, **kw: generate(out, args.size, seed, **kw))  # noqa: B010
+    creds = {c.username: c for c in demo.prepare(settings)}
     figures: dict[str, Any] = {}
     with TestClient(create_app(settings)) as client:
         for username in USERS:
@@ -114,9 +141,22 @@ def main() -> None:
                     "ratio_to_baseline": round(median / base, 1),
                 }
                 print(f"{username:11s} {path:28s} median {median:7.1f} ms  p95 {_p95(values):7.1f} ms")
+            if username == "analyst":
+                chain = _chain_variants(client, _chain_case(data_dir), args.runs)
+                before = statistics.median(chain["before"])
+                for name, values in chain.items():
+                    median = statistics.median(values)
+                    figures[f"analyst chain page ({name})"] = {
+                        "median_ms": round(median, 1),
+                        "p95_ms": round(_p95(values), 1),
+                        "ratio_to_before": round(median / before, 2),
+                    }
+                    print(
+                        f"analyst     chain page {name:12s} median {median:7.1f} ms  × {median / before:.2f}"
+                    )
     result = {
         "runs": args.runs,
-        "region": "small (jinyu demo)",
+        "region": f"{args.size} (jinyu demo's set-up on the {args.size} synthetic region)",
         "figures": figures,
         "machine": machine_info(),
     }

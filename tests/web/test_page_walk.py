@@ -88,3 +88,23 @@ def test_pages_speak_chinese_first_and_english_on_request(client: TestClient, us
     assert '<html lang="en">' in en and TEXT["risk"][1] in en
     for page in (zh, en):  # an untranslated key would show as itself
         assert ">risky_amount<" not in page and ">from_month<" not in page
+
+
+# Pages of one object, reached from a menu page's list: a role with the permission gets the page, or, for an
+# object it may not see (here one that does not exist), the not-found page; a role without it gets 403.
+OBJECT_PAGES: dict[str, Perm] = {"/console/orders/no-such-order": Perm.FINANCING_READ}
+
+
+def test_walk_object_pages_with_every_role(client: TestClient, users: dict[Role, str]) -> None:
+    failures = []
+    for role, username in users.items():
+        console_login(client, username)
+        for path, perm in OBJECT_PAGES.items():
+            resp = client.get(path)
+            expected = 404 if perm in ROLE_PERMISSIONS[role] else 403
+            if resp.status_code != expected or not resp.headers["content-type"].startswith("text/html"):
+                failures.append(f"{role} {path} → {resp.status_code}, expected {expected} (a page)")
+    assert not failures, "\n".join(failures)
+    client.cookies.clear()
+    for path in OBJECT_PAGES:
+        assert client.get(path, follow_redirects=False).status_code == 303  # to the login

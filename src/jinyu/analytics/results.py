@@ -51,6 +51,10 @@ class ResultCache:
             while len(self._held) > self.max_entries:
                 self._held.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+
 
 _SHARED: dict[Path, ResultCache] = {}
 _SHARED_LOCK = threading.Lock()

@@ -9,6 +9,7 @@ from jinyu.web.pages import (
     consents,
     enterprise,
     loans,
+    orders,
     overview,
     regulator,
     statements,
@@ -27,6 +28,7 @@ for module in (
     loans,
     statements,
     supervision,
+    orders,
 ):
     router.include_router(module.router)
 
