@@ -99,3 +99,16 @@ def test_enterprise_sees_its_order_without_bank_steps_and_rates_it(
         ).status_code
         == 403
     )  # no financing.handle
+    # The bank refuses with a coded reason; then the enterprise may rate the service and re-dispatch.
+    console_login(client, users["hq"])
+    assert _step(client, oid, action="reject") == 422  # a rejection needs its reason code
+    assert _step(client, oid, action="reject", reason_code="R02") == 303
+    console_login(client, users["ent"])
+    page = client.get(f"/console/orders/{oid}").text
+    assert 'data-state="rejected"' in page and "抵押或担保不足" in page
+    assert 'id="order-rate"' in page and 'id="order-redispatch"' in page
+    form = {"stars": "4", "comment": "响应及时", "csrf_token": csrf_of(page)}
+    assert client.post(f"/console/orders/{oid}/rating", data=form, follow_redirects=False).status_code == 303
+    page = client.get(f"/console/orders/{oid}").text
+    assert "★★★★<" in page and 'id="order-rate"' not in page  # rated once
+    assert 'data-action="rate"' in page.split('id="order-events"')[1]
