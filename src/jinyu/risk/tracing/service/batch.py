@@ -214,7 +214,7 @@ def trace_batch(
             traces = rules.trace_many(source, starts, settings_for(request))
             if mode == "return_flow":  # refunds are not return flow (service.refund)
                 window = (first, last + dt.timedelta(days=request.window_days))
-                traces = refund.apply_many(stores.engine, traces, window, (first_month, to_month))
+                traces = refund.apply_many(lookup, traces, window, (first_month, to_month))
             for key, result in traces.items():
                 found[mode][key] = result.nodes
         done += len(chunk)

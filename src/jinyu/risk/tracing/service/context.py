@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jinyu.analytics import DuckDBEngine, Engine
-from jinyu.risk.tracing import queries
+from jinyu.risk.tracing import queries, refunds
 from jinyu.risk.tracing.errors import LoanNotFound
 from jinyu.risk.tracing.related_sql import LINKED_RANKS, RANK
 from jinyu.risk.tracing.rules import CONTROL_SHARE
+from jinyu.risk.tracing.service import refund
 from jinyu.risk.tracing.service.base import DATASETS, SHELL_DATASETS, Stores, data_version, utc
 from jinyu.risk.tracing.service.tables import Row, Tables, account_rows, load
 
@@ -47,13 +48,16 @@ class Lookups(Protocol):
     def batch_loans(self, params: Mapping[str, object]) -> list[dict[str, Any]]: ...
     def context(self, mode: str, params: Mapping[str, object], *, batch: bool) -> list[dict[str, Any]]: ...
     def accounts(self, account_nos: list[str]) -> list[dict[str, Any]]: ...
+    def pair_movements(
+        self, pairs: list[tuple[str, str]], window: tuple[dt.datetime, dt.datetime], months: tuple[str, str]
+    ) -> list[refunds.Movement]: ...
 
 
 class SqlLookups:
     """The statements of `queries` on an engine (the lake's, or the serving engine)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, lake: Engine | None = None) -> None:
+        self.engine, self.lake = engine, lake if lake is not None else engine
 
     def loan(self, loan_id: str, root_code: str) -> dict[str, Any] | None:
         return queries.loan(self.engine, loan_id, root_code)
@@ -69,6 +73,12 @@ class SqlLookups:
 
     def accounts(self, account_nos: list[str]) -> list[dict[str, Any]]:
         return queries.accounts(self.engine, account_nos)
+
+    def pair_movements(
+        self, pairs: list[tuple[str, str]], window: tuple[dt.datetime, dt.datetime], months: tuple[str, str]
+    ) -> list[refunds.Movement]:
+        """One statement (`tracing_pair_transfers`) on the lake's engine: transfers are not in the serving one."""
+        return refund.pair_movements(self.lake, pairs, window, months)
 
 
 class ResidentContext:
@@ -90,6 +100,11 @@ class ResidentContext:
 
     def accounts(self, account_nos: list[str]) -> list[dict[str, Any]]:
         return account_rows(self.t, account_nos)
+
+    def pair_movements(
+        self, pairs: list[tuple[str, str]], window: tuple[dt.datetime, dt.datetime], months: tuple[str, str]
+    ) -> list[refunds.Movement]:
+        return self.t.reversals.movements(pairs, window, months)
 
     def context(self, mode: str, params: Mapping[str, object], *, batch: bool) -> list[dict[str, Any]]:
         tree = self.t.tree(str(params["root_code"]))
@@ -352,7 +367,7 @@ def resident_context(stores: Stores) -> ResidentContext | None:
 
 def lookups(stores: Stores) -> Lookups:
     resident = resident_context(stores)
-    return resident if resident is not None else SqlLookups(stores.lookups)
+    return resident if resident is not None else SqlLookups(stores.lookups, stores.engine)
 
 
 def find_loan(stores: Stores, loan_id: str, root: str) -> dict[str, Any]:

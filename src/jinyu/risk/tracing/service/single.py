@@ -214,7 +214,8 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
     version = data_version(stores.lake_root, DATASETS + (SHELL_DATASETS if mode == "misuse" else ()))
     t0 = utc(loan["disbursed_at"])
     months = (str(loan["loan_month"]), month_of(t0 + dt.timedelta(days=params.window_days)))
-    context = lookups(stores).context(mode, context_params(loan, params, root, mode, months[1]), batch=False)
+    lookup = lookups(stores)
+    context = lookup.context(mode, context_params(loan, params, root, mode, months[1]), batch=False)
     related, shells = context_sets(context).get(str(loan["loan_id"]), (RelatedSet(), {}))
     special = special_accounts(stores)
     start = start_for(loan, mode, related, shells, special)
@@ -224,7 +225,7 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
     found: list[refunds.Refund] = []
     if mode == "return_flow":  # a refund reaching a related account would otherwise be return flow
         window = (t0, t0 + dt.timedelta(days=params.window_days))
-        result, found = refund.apply(stores.engine, result, window, months)
+        result, found = refund.apply(lookup, result, window, months)
     return Traced(
         loan=loan,
         loan_out=loan_out(loan),
