@@ -37,7 +37,7 @@ PASSWORD = "bench-password-0123456789"
 
 
 class _Statements(context.ResidentContexts):
-    def get(self, lake_root: Path) -> context.ResidentContext | None:
+    def get(self, lake_root: Path, listing: object = None) -> context.ResidentContext | None:
         return None
 
 

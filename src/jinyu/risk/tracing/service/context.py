@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jinyu.analytics import DuckDBEngine, Engine
+from jinyu.analytics.listing import Files
 from jinyu.risk.tracing import queries, refunds
 from jinyu.risk.tracing.errors import LoanNotFound
 from jinyu.risk.tracing.related_sql import LINKED_RANKS, RANK
@@ -307,8 +308,9 @@ class ResidentContexts:
         self._failed: tuple[str, str] | None = None
         self._thread: threading.Thread | None = None
 
-    def get(self, lake_root: Path) -> ResidentContext | None:
-        version = data_version(lake_root, DATASETS + SHELL_DATASETS).fingerprint
+    def get(self, lake_root: Path, listing: Mapping[str, Files] | None = None) -> ResidentContext | None:
+        """The context of the lake's current files (`listing`: the request's listing, None: list now)."""
+        version = data_version(lake_root, DATASETS + SHELL_DATASETS, listing).fingerprint
         key = (str(lake_root), version)
         with self._lock:
             if self._key == key and self._context is not None:
@@ -359,10 +361,10 @@ def shared_contexts() -> ResidentContexts:
 def resident_context(stores: Stores) -> ResidentContext | None:
     """The resident context of the stores' lake: only in serving processes (those with resident indexes)."""
     if stores.contexts is not None:
-        return stores.contexts.get(stores.lake_root)
+        return stores.contexts.get(stores.lake_root, stores.listing)
     if stores.flows is None:
         return None
-    return _SHARED.get(stores.lake_root)
+    return _SHARED.get(stores.lake_root, stores.listing)
 
 
 def lookups(stores: Stores) -> Lookups:
