@@ -6,7 +6,7 @@ member list (network and contagion) and the supply links (six months for the net
 same months for the contagion). Profiled on the medium region the links statement alone cost ~100 ms a run.
 
 `PageReads` is an `Engine` for the service functions: unchanged, they ask it as they ask the real engine, and
-it answers from results read once per request. Links of a window inside a window already read are that
+it answers from results read once per request. Links of a window inside the widest one the page needs are that
 result's rows of those months (the statement groups by month, so the slice is exactly the narrower answer).
 Nothing here writes: the service functions still audit each read in the request's session.
 
@@ -37,9 +37,12 @@ def _key(name: str, params: Mapping[str, object]) -> Key:
 class PageReads:
     """A read-through memo over `engine` for one request (not shared between requests: the lake may grow)."""
 
-    def __init__(self, engine: Engine, results: ResultCache | None = None) -> None:
+    def __init__(
+        self, engine: Engine, results: ResultCache | None = None, links: dict[str, object] | None = None
+    ) -> None:
         self.engine = engine
         self.results = results
+        self.links = links  # the widest links window the page needs: links inside it are read as it, then cut
         self.kind = engine.kind
         self._memo: dict[Key, pa.Table] = {}
         self._lock = threading.Lock()
@@ -48,8 +51,9 @@ class PageReads:
         key = _key(query_name, params)
         with self._lock:
             held = self._memo.get(key)
-        if held is None and query_name == LINKS:
-            held = self._links_slice(params)
+        if held is None and self._within_links(query_name, params):
+            assert self.links is not None
+            held = self._slice(self.run(LINKS, **self.links), params)
         if held is None:
             held = self._answer(query_name, params)
             with self._lock:
@@ -72,27 +76,37 @@ class PageReads:
     def close(self) -> None:  # the engine belongs to the app, not to this request
         self._memo.clear()
 
-    def _links_slice(self, params: Mapping[str, object]) -> pa.Table | None:
+    def _within_links(self, query_name: str, params: Mapping[str, object]) -> bool:
+        """A links window strictly inside the page's widest one (the widest itself is read as it is)."""
+        wide = self.links
+        return (
+            query_name == LINKS
+            and wide is not None
+            and _key(LINKS, params) != _key(LINKS, wide)
+            and params["chain_code"] == wide["chain_code"]
+            and str(wide["from_month"]) <= str(params["from_month"])
+            and str(params["to_month"]) <= str(wide["to_month"])
+        )
+
+    @staticmethod
+    def _slice(table: pa.Table, params: Mapping[str, object]) -> pa.Table:
         first, last = str(params["from_month"]), str(params["to_month"])
-        with self._lock:
-            held = list(self._memo.items())
-        for (name, items), table in held:
-            p = dict(items)
-            same_chain = name == LINKS and p["chain_code"] == params["chain_code"]
-            if same_chain and str(p["from_month"]) <= first and last <= str(p["to_month"]):
-                inside = pc.and_(pc.greater_equal(table["month"], first), pc.less_equal(table["month"], last))
-                return table.filter(inside)
-        return None
+        return table.filter(
+            pc.and_(pc.greater_equal(table["month"], first), pc.less_equal(table["month"], last))
+        )
 
 
 def for_page(
     engine: Engine, code: str, end: str, failing: str | None, results: ResultCache | None = None
 ) -> PageReads:
     """The reads of the chain page (`/console/chains`) for one chain and a window ending at `end`: the links of
-    the widest window its answers need are read first, so the narrower one is a slice of them. With `results`
+    the widest window its answers need are read (when first asked for), and narrower ones cut from them; nothing
+    is read here, so the services' access checks come first. With `results`
     (`jinyu.analytics.results`), answers computed for an earlier request on the same files are reused."""
     p = definitions.load().parameters
     months = max(p.network_window_months, p.receivable_months if failing else 0)
-    reads = PageReads(engine, results)
-    reads.run(LINKS, chain_code=code, from_month=rules.add_months(end, 1 - months), to_month=end)
-    return reads
+    return PageReads(
+        engine,
+        results,
+        {"chain_code": code, "from_month": rules.add_months(end, 1 - months), "to_month": end},
+    )
