@@ -32,6 +32,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
 from jinyu.analytics.lake import Lake
+from jinyu.audit import aliases as audit_aliases
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import Conflict, InvalidInput
@@ -153,6 +154,8 @@ def rotate(
             if progress is not None:
                 progress(w.rows, total)
         swapped = lakefiles.swap(stores.lake_root, target)
+        # Before the store rewrite, which carries earlier rotations' aliases forward to `target` too.
+        aliased = audit_aliases.remember(session, ring, target)
         changed = store.rewrite(session, stores.tables, ring, target)
         entry = audit.record(
             session,
@@ -168,6 +171,7 @@ def rotate(
                 "lake_files": len(work),
                 "lake_rows": total,
                 "store_rows": sum(changed.values()),
+                "audit_aliases": aliased,
             },
         )
         journal.remove()
@@ -196,21 +200,50 @@ def activate(stores: Stores, now: dt.datetime | None = None) -> Keyring:
         return ring
 
 
+# A load in flight validates and writes a whole file before it settles: wait longer than a load waits for another.
+LOAD_WAIT_SECONDS = 600.0
+
+
 def _wait_for_loads(lake_root: Path) -> None:
-    """A load that began before the key was marked pending finishes with old tokens: let it end first."""
-    lake = Lake(lake_root)
-    lake.wait_for_settled(lake.datasets())
+    """A load declared in flight before the key was marked pending may write old tokens: let it end first.
+
+    Every dataset's loads, not only those of datasets already in the lake (a first load has no files yet). A
+    load that declares itself after this returns re-reads the keyring and sees the pending flag (ingest)."""
+    Lake(lake_root).wait_for_settled(None, LOAD_WAIT_SECONDS)
+
+
+# Keys directories whose rotation lock this process holds: `rotate` and `activate` inside `exclusive` reuse it.
+_HELD: set[Path] = set()
+
+
+def exclusive(stores: Stores) -> contextlib.AbstractContextManager[None]:
+    """Hold the rotation lock across a whole rotation: steps 1-4, the store's commit and `activate`.
+
+    Released between `rotate` and `activate`, a second rotation could resume the first one's pending key while
+    its store transaction is uncommitted, and activate it before that commit (or race the first's activation)."""
+    return _exclusive(stores.keys_dir)
 
 
 @contextlib.contextmanager
 def _exclusive(keys_dir: Path) -> Iterator[None]:
+    held = keys_dir.resolve()
+    if held in _HELD:
+        yield
+        return
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(keys_dir / "rotation.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Conflict(detail="另一个密钥轮换正在运行 / another key rotation is running") from None
-        yield
+            raise Conflict(
+                detail="另一个密钥轮换正在运行，请待其结束后再试 / another key rotation is running: "
+                f"wait for it to finish (lock {keys_dir / 'rotation.lock'})"
+            ) from None
+        _HELD.add(held)
+        try:
+            yield
+        finally:
+            _HELD.discard(held)
     finally:
         os.close(fd)
