@@ -22,6 +22,7 @@ import fcntl
 import getpass
 import io
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -212,8 +213,9 @@ def _wait_for_loads(lake_root: Path) -> None:
     Lake(lake_root).wait_for_settled(None, LOAD_WAIT_SECONDS)
 
 
-# Keys directories whose rotation lock this process holds: `rotate` and `activate` inside `exclusive` reuse it.
-_HELD: set[Path] = set()
+# Keys directories whose rotation lock a thread of this process holds, by thread: `rotate` and `activate`
+# inside that thread's `exclusive` reuse it; another thread is refused like another process.
+_HELD: dict[Path, int] = {}
 
 
 def exclusive(stores: Stores) -> contextlib.AbstractContextManager[None]:
@@ -227,7 +229,7 @@ def exclusive(stores: Stores) -> contextlib.AbstractContextManager[None]:
 @contextlib.contextmanager
 def _exclusive(keys_dir: Path) -> Iterator[None]:
     held = keys_dir.resolve()
-    if held in _HELD:
+    if _HELD.get(held) == threading.get_ident():
         yield
         return
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -240,10 +242,10 @@ def _exclusive(keys_dir: Path) -> Iterator[None]:
                 detail="另一个密钥轮换正在运行，请待其结束后再试 / another key rotation is running: "
                 f"wait for it to finish (lock {keys_dir / 'rotation.lock'})"
             ) from None
-        _HELD.add(held)
+        _HELD[held] = threading.get_ident()
         try:
             yield
         finally:
-            _HELD.discard(held)
+            _HELD.pop(held, None)
     finally:
         os.close(fd)
