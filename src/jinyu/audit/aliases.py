@@ -33,7 +33,7 @@ def remember(session: Session, ring: Keyring, target: int) -> int:
     stmt = select(AuditEntry.subject_ids).where(AuditEntry.subject_ids.contains(_TOKEN_NEEDLE))
     for text in session.scalars(stmt.execution_options(yield_per=2000)):
         found.update(t for t in _tokens(text) if t not in known)
-    older = sorted(t for t in found if (token_version(t) or target) < target)
+    older = sorted(t for t in found if (token_version(t) or target) < target)  # `_tokens` kept tokens only
     session.add_all(AuditTokenAlias(old_token=t, token=advance(ring, t, target)) for t in older)
     session.flush()
     return len(older)
@@ -44,7 +44,9 @@ def _tokens(text: str) -> Iterable[str]:
         ids = json.loads(text)
     except ValueError:
         return []  # a row edited by hand: verify names it; search still matches its text
-    return [v for v in ids if isinstance(v, str) and token_version(v) is not None] if isinstance(ids, list) else []
+    if not isinstance(ids, list):
+        return []
+    return [v for v in ids if isinstance(v, str) and token_version(v) is not None]
 
 
 def expand(session: Session, subject_id: str) -> list[str]:

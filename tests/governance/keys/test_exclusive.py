@@ -107,7 +107,8 @@ def test_a_rotation_waits_for_a_load_in_flight_of_any_dataset(
     monkeypatch.setattr(service, "LOAD_WAIT_SECONDS", 0.2)
     with pytest.raises(Conflict, match="inflight0001"):
         service.rotate(session, SYSTEM, _stores(region))
-    assert region.ring().pending == 2 and not list(region.lake_root.rglob(".rot-*"))  # loads refused, lake as is
+    # Loads are refused from here (the key is pending), and the lake is as it was.
+    assert region.ring().pending == 2 and not list(region.lake_root.rglob(".rot-*"))
     # Released a little after the rotation starts waiting: nothing is staged while the load is in flight.
     monkeypatch.setattr(service, "LOAD_WAIT_SECONDS", 30.0)
     staged_while_loading: list[bool] = []
