@@ -7,9 +7,11 @@ under the new version, so joins stay plain equality. Raw identifiers are never k
 made from the version n-1 token with key n (`core.privacy.advance`): the rewrite needs only the tokens, and a
 fresh ingest of the same person yields the same token as a rewritten old row.
 
-A rotation: (1) a new key is generated and saved as *pending* (loads are refused from then on); (2) every lake
+A rotation holds `rotation.lock` from (1) to (5) (`exclusive`): (1) a new key is generated and saved as
+*pending* (loads are refused from then on; those in flight are waited for); (2) every lake
 file holding older tokens is staged rewritten beside itself; (3) the staged files are renamed into place;
-(4) the operational store's token columns are rewritten and the rotation audited, in the boundary's
+(4) the operational store's token columns are rewritten, older tokens in the (chained, never rewritten) audit
+trail are aliased (`audit.aliases`) and the rotation audited, in the boundary's
 transaction; (5) after the commit, `activate` puts the new version in force. Each step is idempotent, so a
 re-run after a crash anywhere completes the rotation; until step 3 nothing readers see has changed.
 """
