@@ -366,7 +366,7 @@ def main() -> None:
 class _Statements(context.ResidentContexts):
     """Never built: the context from the per-loan statements, as before issue 19 (hops still resident)."""
 
-    def get(self, lake_root: Path) -> context.ResidentContext | None:
+    def get(self, lake_root: Path, listing: object = None) -> context.ResidentContext | None:
         return None
 
 

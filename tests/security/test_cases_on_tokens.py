@@ -54,7 +54,9 @@ def test_planted_cases_found_on_tokens(data_dir: Path) -> None:
             found = sum(int(n["traced"]) for n in traced.trace.nodes if n["kind"] == label["expected_kind"])
             verdict = "found" if Decimal(found) / traced.loan_fen >= Decimal("0.05") else "missed"
             # A permitted use (compatible_*) is traced like any other; the purpose matrix, not tracing, clears it.
-            expected = label["detectable"] == "true" or label["case"].startswith("compatible_")
+            # A refund is traced too (kind `refund`), and kept out of return flow (tests/synth/test_risk_cases.py).
+            found_anyway = label["case"].startswith("compatible_") or label["expected_kind"] == "refund"
+            expected = label["detectable"] == "true" or found_anyway
             assert verdict == ("found" if expected else "missed"), label
     finally:
         engine.close()

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jinyu.analytics import duck, layout
-from jinyu.analytics.listing import dataset_files
+from jinyu.analytics.listing import Files, dataset_files
 
 log = logging.getLogger(__name__)
 
@@ -221,9 +221,11 @@ def _prefix(amounts: I64) -> I64:
     return out
 
 
-def transfers_version(lake_root: Path) -> str:
-    """What the index depends on: the transfers' files and their sizes (the lake only adds files)."""
-    return "\n".join(f"{rel}\t{size}" for rel, size, _ in dataset_files(lake_root, DATASET))
+def transfers_version(lake_root: Path, files: Files | None = None) -> str:
+    """What the index depends on: the transfers' files and their sizes (the lake only adds files);
+    `files`: the transfers' files already listed for this request, None: list them now."""
+    listed = files if files is not None else dataset_files(lake_root, DATASET)
+    return "\n".join(f"{rel}\t{size}" for rel, size, _ in listed)
 
 
 class FlowIndexes:

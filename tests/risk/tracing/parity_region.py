@@ -166,6 +166,14 @@ SHELLS = {
 }
 
 
+PAIR_WINDOW = {
+    "from_ts": T1 - dt.timedelta(days=1),
+    "to_ts": T2 + dt.timedelta(days=40),
+    "from_month": "2024-02",
+    "to_month": "2024-04",
+}
+
+
 def _micros(value: dt.datetime) -> int:
     return (value.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 
@@ -202,6 +210,11 @@ def cases() -> Mapping[str, list[Mapping[str, object]]]:
         ],
         "tracing_hop_fifo": [{**hop, "hub_degree": 1000}, {**hop, "hub_degree": 2}],
         "tracing_hop_pro_rata": [{**hop, "hub_degree": 1000}, {**hop, "hub_degree": 2}],
+        "tracing_hop_pro_rata_balance": [{**hop, "hub_degree": 1000}, {**hop, "hub_degree": 2}],
+        "tracing_pair_transfers": [
+            {"pairs": f"{a0}|{rep},{rep}|{a0},{a0}|{a3},{a3}|{a0}", **PAIR_WINDOW},
+            {"pairs": "8100000001|nothing", **PAIR_WINDOW},
+        ],
         "statement_balance_of_record": [
             {"account_no": a0, "on_day": dt.date(2024, 2, 15)},
             {"account_no": a0, "on_day": dt.date(2023, 12, 31)},

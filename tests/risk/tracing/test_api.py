@@ -123,3 +123,35 @@ def test_the_first_check_starts_the_resident_index_and_later_ones_use_it(
         "evidence",
     )
     assert {k: later.json()[k] for k in same} == {k: first.json()[k] for k in same}
+
+
+def test_a_warm_check_lists_each_dataset_of_the_lake_once(
+    client: TestClient,
+    headers: dict[str, dict[str, str]],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The data version, the resident index's and the context's freshness checks share one listing."""
+    from pathlib import PurePosixPath
+
+    from jinyu.analytics import listing
+    from jinyu.analytics.flowindex import shared_indexes
+    from jinyu.risk.tracing.service.context import shared_contexts
+
+    assert client.get(f"{BASE}/loans/L1/return-flow", headers=headers["hq"]).status_code == 200
+    for _ in range(3):  # (another test's lake may have been building in this process)
+        shared_indexes().get(settings.lake_dir)
+        shared_contexts().get(settings.lake_dir)
+        assert shared_indexes().wait(60) and shared_contexts().wait(60)
+    walk, listed = listing._walk, []
+
+    def counting(directory: object, rel: PurePosixPath, found: list) -> None:  # type: ignore[type-arg]
+        if len(rel.parts) == 1:
+            listed.append(rel.as_posix())
+        walk(directory, rel, found)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(listing, "_walk", counting)
+    got = client.get(f"{BASE}/loans/L1/return-flow", headers=headers["hq"])
+    assert got.status_code == 200, got.text
+    assert "resident" in got.json()["basis"]["method"]
+    assert "transfers" in listed and len(listed) == len(set(listed))  # each dataset once, not three times

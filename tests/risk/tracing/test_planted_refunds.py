@@ -9,13 +9,16 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.risk.tracing import queries, service
-from jinyu.risk.tracing.schemas import BatchRequest
+from jinyu.risk.tracing.schemas import BatchRequest, TraceParams
+from jinyu.risk.tracing.service.context import ResidentContext, ResidentContexts, SqlLookups
+from jinyu.risk.tracing.service.tables import load
 from jinyu.synth import generate
 from jinyu.synth.refund_cases import REFUND_CASES
 from jinyu.synth.risk_cases import LABELS_FILE, read_labels
@@ -78,3 +81,59 @@ def test_refunds_are_found_on_exactly_the_planted_loans(
         assert refunded == {k: _fen(labels[k]["planted_amount"]) for k in planted}
         assert returned_at_hop2[control] == _fen(labels[control]["planted_amount"])
         assert all(returned_at_hop2[k] == 0 for k in planted)
+
+
+def _batch(stores: service.Stores, engine: DuckDBEngine, policy: str, **kw: Any) -> dict[str, Any]:
+    start, end = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+    request = BatchRequest(
+        policy=policy,  # type: ignore[arg-type]
+        from_date=dt.date(2024, 1, 1),
+        to_date=dt.date(2024, 12, 31),
+        analyses=["return_flow"],
+    )
+    out: dict[str, Any] = {}
+    banks = pq.read_table(Lake(stores.lake_root).files("banks")).to_pylist()
+    for head in sorted(str(b["org_code"]) for b in banks if b["parent_code"] is None):
+        loans = queries.batch_loans(
+            engine,
+            {"root_code": head, "loans_from_month": "2000-01", "loans_to_month": "2099-12",
+             "disbursed_from": start, "disbursed_to": end},
+        )  # fmt: skip
+        out |= service.trace_batch(stores, head, loans, request, start, end, index=None, **kw)["return_flow"]
+    return out
+
+
+@pytest.mark.parametrize("policy", ["fifo", "pro_rata"])
+def test_the_resident_refund_transfers_give_the_statements_refunds(
+    region: tuple[Path, Path, DuckDBEngine], policy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every loan of the region, batch and one by one: the refunds from memory are the statement's."""
+    region_dir, root, engine = region
+    planted = {x["loan_id"] for x in read_labels(region_dir / LABELS_FILE) if x["expected_kind"] == "refund"}
+    stores = service.Stores(engine, root, b"k" * 32)
+    resident = ResidentContext(load(engine))
+    over_sql = _batch(stores, engine, policy, lookup=SqlLookups(engine))
+    refunded = {k for k, nodes in over_sql.items() if any(n["kind"] == "refund" for n in nodes)}
+    assert refunded == planted and len(planted) >= 2
+
+    def no_sql(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("the refund statement ran")
+
+    monkeypatch.setattr(queries, "pair_transfers", no_sql)
+    assert _batch(stores, engine, policy, lookup=resident) == over_sql
+    # one loan at a time (the API's path), with the refund lines' transaction ids
+    contexts = ResidentContexts()
+    served = service.Stores(engine, root, b"k" * 32, contexts=contexts)
+    assert contexts.get(root) is None and contexts.wait(120) and contexts.get(root) is not None
+    by_memory = {k: _one(served, resident, k, policy) for k in sorted(planted)}
+    monkeypatch.undo()
+    by_sql = {k: _one(stores, resident, k, policy) for k in sorted(planted)}
+    assert by_memory == by_sql
+    assert all(r for r in by_sql.values())  # each planted loan has refund lines with transaction ids
+
+
+def _one(stores: service.Stores, resident: ResidentContext, loan_id: str, policy: str) -> list[Any]:
+    loan = resident.t.loan_by_id[loan_id][0]
+    root = str(loan["bank_code"])
+    traced = service.trace_loan(stores, dict(loan), TraceParams(policy=policy), "return_flow", root)  # type: ignore[arg-type]
+    return [(r.hop, r.payer, r.payee, r.amount, r.purchases, r.reversals) for r in traced.refunds]

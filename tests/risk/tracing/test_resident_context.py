@@ -157,6 +157,7 @@ def test_traces_with_the_resident_context_run_no_statement_per_loan(
         "batch_loans",
         "context",
         "accounts",
+        "pair_transfers",
     ):  # hops: the lake's (no index here)
         monkeypatch.setattr(queries, name, no_sql)
     assert isinstance(lookups(stores), ResidentContext)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.analytics.flowindex import FlowIndexes
-from jinyu.analytics.listing import dataset_files
+from jinyu.analytics.listing import Files, dataset_files
 from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import SHANGHAI, utcnow
@@ -62,6 +62,7 @@ DATASETS = (
     "transfers_by_counterparty",
 )
 SHELL_DATASETS = ("tax_monthly", "headcount_monthly")
+LISTED = DATASETS + SHELL_DATASETS  # every dataset a request's versions and freshness checks read
 UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 PURPOSE_LABELS = {code: f"{zh} / {en}" for code, (zh, en) in PURPOSES.items()}
@@ -89,6 +90,13 @@ class Stores:
     flows: FlowIndexes | None = None
     serving: Engine | None = None
     contexts: ResidentContexts | None = None
+    listing: Mapping[str, Files] | None = None
+
+    def pinned(self) -> Stores:
+        """These stores with the lake's files listed once (`list_lake`): a request's data version, resident
+        index and context freshness checks all read this one listing, not the directory tree each time (and
+        agree with each other should a load land mid-request)."""
+        return self if self.listing is not None else replace(self, listing=list_lake(self.lake_root))
 
     @property
     def lookups(self) -> Engine:
@@ -108,11 +116,26 @@ def bank_root(session: Session, principal: Principal) -> str:
     return org.code
 
 
-def data_version(lake_root: Path, datasets: Iterable[str]) -> DataVersion:
-    """A fingerprint of the files a result was computed from (the lake only ever adds files)."""
+def list_lake(lake_root: Path) -> dict[str, Files]:
+    """The files of every dataset tracing reads (`LISTED`), listed now."""
+    return {dataset: dataset_files(lake_root, dataset) for dataset in LISTED}
+
+
+def files_of(lake_root: Path, dataset: str, listing: Mapping[str, Files] | None = None) -> Files:
+    """The dataset's files from `listing` when it has them, else listed now."""
+    if listing is not None and dataset in listing:
+        return listing[dataset]
+    return dataset_files(lake_root, dataset)
+
+
+def data_version(
+    lake_root: Path, datasets: Iterable[str], listing: Mapping[str, Files] | None = None
+) -> DataVersion:
+    """A fingerprint of the files a result was computed from (the lake only ever adds files); `listing`:
+    the request's listing (`Stores.pinned`), None: list now."""
     digest, count, last = hashlib.sha256(), 0, None
     for dataset in sorted(set(datasets)):
-        for rel, size, _ in dataset_files(lake_root, dataset):
+        for rel, size, _ in files_of(lake_root, dataset, listing):
             digest.update(f"{rel}\t{size}\n".encode())
             count += 1
             parent = PurePosixPath(rel).parent.name

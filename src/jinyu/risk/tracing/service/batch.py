@@ -79,12 +79,13 @@ def run_batch(
 ) -> BatchResult:
     """批量核查：本行（或其下级机构）在期间内发放的全部贷款，每月一条语句追踪所有跳。"""
     root = bank_root(session, principal)
+    stores = stores.pinned()  # one listing of the lake for the whole request
     node = request.bank_code or root
     lookup = lookups(stores)
     if node != root and node not in lookup.bank_tree(root):
         raise BankNodeNotFound(detail=node)
     datasets = DATASETS + (SHELL_DATASETS if "misuse" in request.analyses else ())
-    version = data_version(stores.lake_root, datasets)
+    version = data_version(stores.lake_root, datasets, stores.listing)
     start = dt.datetime.combine(request.from_date, dt.time(), SHANGHAI).astimezone(UTC)
     end = dt.datetime.combine(request.to_date + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(UTC)
     loans = lookup.batch_loans(
@@ -214,7 +215,7 @@ def trace_batch(
             traces = rules.trace_many(source, starts, settings_for(request))
             if mode == "return_flow":  # refunds are not return flow (service.refund)
                 window = (first, last + dt.timedelta(days=request.window_days))
-                traces = refund.apply_many(stores.engine, traces, window, (first_month, to_month))
+                traces = refund.apply_many(lookup, traces, window, (first_month, to_month))
             for key, result in traces.items():
                 found[mode][key] = result.nodes
         done += len(chunk)

@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jinyu.analytics import DuckDBEngine, Engine
-from jinyu.risk.tracing import queries
+from jinyu.analytics.listing import Files
+from jinyu.risk.tracing import queries, refunds
 from jinyu.risk.tracing.errors import LoanNotFound
 from jinyu.risk.tracing.related_sql import LINKED_RANKS, RANK
 from jinyu.risk.tracing.rules import CONTROL_SHARE
+from jinyu.risk.tracing.service import refund
 from jinyu.risk.tracing.service.base import DATASETS, SHELL_DATASETS, Stores, data_version, utc
 from jinyu.risk.tracing.service.tables import Row, Tables, account_rows, load
 
@@ -47,13 +49,16 @@ class Lookups(Protocol):
     def batch_loans(self, params: Mapping[str, object]) -> list[dict[str, Any]]: ...
     def context(self, mode: str, params: Mapping[str, object], *, batch: bool) -> list[dict[str, Any]]: ...
     def accounts(self, account_nos: list[str]) -> list[dict[str, Any]]: ...
+    def pair_movements(
+        self, pairs: list[tuple[str, str]], window: tuple[dt.datetime, dt.datetime], months: tuple[str, str]
+    ) -> list[refunds.Movement]: ...
 
 
 class SqlLookups:
     """The statements of `queries` on an engine (the lake's, or the serving engine)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, lake: Engine | None = None) -> None:
+        self.engine, self.lake = engine, lake if lake is not None else engine
 
     def loan(self, loan_id: str, root_code: str) -> dict[str, Any] | None:
         return queries.loan(self.engine, loan_id, root_code)
@@ -69,6 +74,12 @@ class SqlLookups:
 
     def accounts(self, account_nos: list[str]) -> list[dict[str, Any]]:
         return queries.accounts(self.engine, account_nos)
+
+    def pair_movements(
+        self, pairs: list[tuple[str, str]], window: tuple[dt.datetime, dt.datetime], months: tuple[str, str]
+    ) -> list[refunds.Movement]:
+        """One statement (`tracing_pair_transfers`) on the lake's engine: transfers are not in the serving one."""
+        return refund.pair_movements(self.lake, pairs, window, months)
 
 
 class ResidentContext:
@@ -90,6 +101,11 @@ class ResidentContext:
 
     def accounts(self, account_nos: list[str]) -> list[dict[str, Any]]:
         return account_rows(self.t, account_nos)
+
+    def pair_movements(
+        self, pairs: list[tuple[str, str]], window: tuple[dt.datetime, dt.datetime], months: tuple[str, str]
+    ) -> list[refunds.Movement]:
+        return self.t.reversals.movements(pairs, window, months)
 
     def context(self, mode: str, params: Mapping[str, object], *, batch: bool) -> list[dict[str, Any]]:
         tree = self.t.tree(str(params["root_code"]))
@@ -292,8 +308,9 @@ class ResidentContexts:
         self._failed: tuple[str, str] | None = None
         self._thread: threading.Thread | None = None
 
-    def get(self, lake_root: Path) -> ResidentContext | None:
-        version = data_version(lake_root, DATASETS + SHELL_DATASETS).fingerprint
+    def get(self, lake_root: Path, listing: Mapping[str, Files] | None = None) -> ResidentContext | None:
+        """The context of the lake's current files (`listing`: the request's listing, None: list now)."""
+        version = data_version(lake_root, DATASETS + SHELL_DATASETS, listing).fingerprint
         key = (str(lake_root), version)
         with self._lock:
             if self._key == key and self._context is not None:
@@ -344,15 +361,15 @@ def shared_contexts() -> ResidentContexts:
 def resident_context(stores: Stores) -> ResidentContext | None:
     """The resident context of the stores' lake: only in serving processes (those with resident indexes)."""
     if stores.contexts is not None:
-        return stores.contexts.get(stores.lake_root)
+        return stores.contexts.get(stores.lake_root, stores.listing)
     if stores.flows is None:
         return None
-    return _SHARED.get(stores.lake_root)
+    return _SHARED.get(stores.lake_root, stores.listing)
 
 
 def lookups(stores: Stores) -> Lookups:
     resident = resident_context(stores)
-    return resident if resident is not None else SqlLookups(stores.lookups)
+    return resident if resident is not None else SqlLookups(stores.lookups, stores.engine)
 
 
 def find_loan(stores: Stores, loan_id: str, root: str) -> dict[str, Any]:

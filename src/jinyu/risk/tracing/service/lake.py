@@ -158,7 +158,10 @@ _SPECIAL: dict[tuple[str, str], Special] = {}
 
 
 def special_accounts(stores: Stores) -> Special:
-    key = (str(stores.lake_root), data_version(stores.lake_root, ("accounts", "banks")).fingerprint)
+    key = (
+        str(stores.lake_root),
+        data_version(stores.lake_root, ("accounts", "banks"), stores.listing).fingerprint,
+    )
     with _SPECIAL_LOCK:
         cached = _SPECIAL.get(key)
     if cached is not None:

@@ -2,19 +2,30 @@
 
 The rule is pure (`tracing.refunds`); it needs the transfers between the accounts of each returned edge whose
 payer paid the payee on the previous hop (`refunds.candidate_pairs`), both directions, in the loan's window.
-`pair_movements` is the only data access: on the lake path one statement (`tracing_pair_transfers`); a
-resident context can answer the same call from memory (it needs txn id, time, amount, channel and memo).
+`pair_movements` is the only data access: on the lake path one statement (`tracing_pair_transfers`); the
+resident context answers the same call from memory (`service.reversals`, the same refunds), so a resident
+trace runs no statement for its refunds. `apply` takes either as its `source` (`context.lookups(stores)`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from jinyu.analytics import Engine
 from jinyu.core.privacy import Keys
 from jinyu.risk.tracing import queries, refunds, rules
 from jinyu.risk.tracing.related import RelatedSet, view
 from jinyu.risk.tracing.schemas import RefundAccount, RefundLine
+
+
+class Movements(Protocol):
+    """Where the refund rule's transfers come from: `context.SqlLookups` (the statement) or the resident
+    context (memory)."""
+
+    def pair_movements(
+        self, pairs: list[tuple[str, str]], window: tuple[dt.datetime, dt.datetime], months: tuple[str, str]
+    ) -> list[refunds.Movement]: ...
 
 
 def pair_movements(
@@ -29,7 +40,7 @@ def pair_movements(
 
 
 def apply(
-    engine: Engine,
+    source: Movements,
     trace: rules.Trace,
     window: tuple[dt.datetime, dt.datetime],
     months: tuple[str, str],
@@ -38,7 +49,7 @@ def apply(
     pairs = refunds.candidate_pairs(trace)
     if not pairs:
         return trace, []
-    return refunds.split(trace, pair_movements(engine, pairs, window, months))
+    return refunds.split(trace, source.pair_movements(pairs, window, months))
 
 
 def lines(found: list[refunds.Refund], related: RelatedSet, key: Keys, loan_fen: int) -> list[RefundLine]:
@@ -61,7 +72,7 @@ def lines(found: list[refunds.Refund], related: RelatedSet, key: Keys, loan_fen:
 
 
 def apply_many(
-    engine: Engine,
+    source: Movements,
     traces: dict[str, rules.Trace],
     window: tuple[dt.datetime, dt.datetime],
     months: tuple[str, str],
@@ -71,5 +82,5 @@ def apply_many(
     pairs = sorted({p for t in traces.values() for p in refunds.candidate_pairs(t)})
     if not pairs:
         return traces
-    moves = pair_movements(engine, pairs, window, months)
+    moves = source.pair_movements(pairs, window, months)
     return {key: refunds.split(t, moves)[0] for key, t in traces.items()}

@@ -20,7 +20,7 @@ from itertools import pairwise
 import numpy as np
 import numpy.typing as npt
 
-from jinyu.analytics.flowindex import FlowIndex
+from jinyu.analytics.flowindex import DATASET, FlowIndex, transfers_version
 from jinyu.risk.tracing import rules
 from jinyu.risk.tracing.errors import FrontierTooLarge
 from jinyu.risk.tracing.rules import Edge, Expansion, Frontier, TraceSettings
@@ -131,7 +131,8 @@ def resident_index(stores: Stores) -> FlowIndex | None:
     (then a build starts in the background and callers use the lake meanwhile)."""
     if stores.flows is None:
         return None
-    return stores.flows.get(stores.lake_root)
+    files = stores.listing.get(DATASET) if stores.listing is not None else None
+    return stores.flows.get(stores.lake_root, transfers_version(stores.lake_root, files))
 
 
 def hop_source(

@@ -72,6 +72,7 @@ def return_flow(
 ) -> ReturnFlowResult:
     """企业信贷资金回流：贷款是否在若干跳、若干天内回到借款人或其关联方。"""
     root = bank_root(session, principal)
+    stores = stores.pinned()  # one listing of the lake for the whole request
     loan = find_loan(stores, loan_id, root)
     traced = trace_loan(stores, loan, params, "return_flow", root)
     fen = traced.loan_fen
@@ -131,6 +132,7 @@ def misuse(
 ) -> MisuseResult:
     """企业信贷资金挪用：贷款流向证券、房地产、归还其他贷款或空壳企业的比例，并与申报用途比对。"""
     root = bank_root(session, principal)
+    stores = stores.pinned()  # one listing of the lake for the whole request
     loan = find_loan(stores, loan_id, root)
     traced = trace_loan(stores, loan, params, "misuse", root)
     fen, nodes = traced.loan_fen, traced.trace.nodes
@@ -211,10 +213,12 @@ class Traced:
 
 def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mode: str, root: str) -> Traced:
     """Trace one loan (no access check here: callers find the loan inside the caller's tree first)."""
-    version = data_version(stores.lake_root, DATASETS + (SHELL_DATASETS if mode == "misuse" else ()))
+    datasets = DATASETS + (SHELL_DATASETS if mode == "misuse" else ())
+    version = data_version(stores.lake_root, datasets, stores.listing)
     t0 = utc(loan["disbursed_at"])
     months = (str(loan["loan_month"]), month_of(t0 + dt.timedelta(days=params.window_days)))
-    context = lookups(stores).context(mode, context_params(loan, params, root, mode, months[1]), batch=False)
+    lookup = lookups(stores)
+    context = lookup.context(mode, context_params(loan, params, root, mode, months[1]), batch=False)
     related, shells = context_sets(context).get(str(loan["loan_id"]), (RelatedSet(), {}))
     special = special_accounts(stores)
     start = start_for(loan, mode, related, shells, special)
@@ -224,7 +228,7 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
     found: list[refunds.Refund] = []
     if mode == "return_flow":  # a refund reaching a related account would otherwise be return flow
         window = (t0, t0 + dt.timedelta(days=params.window_days))
-        result, found = refund.apply(stores.engine, result, window, months)
+        result, found = refund.apply(lookup, result, window, months)
     return Traced(
         loan=loan,
         loan_out=loan_out(loan),

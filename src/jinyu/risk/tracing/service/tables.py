@@ -14,6 +14,7 @@ from typing import Any
 
 from jinyu.analytics import Engine, Query
 from jinyu.risk.tracing.related_sql import OPTIONAL
+from jinyu.risk.tracing.service import reversals
 
 Row = dict[str, Any]
 
@@ -72,6 +73,7 @@ class Tables:
     accounts_of: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     account: dict[str, Row] = field(default_factory=dict)
     activity: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    reversals: reversals.ReversalPairs = field(default_factory=reversals.ReversalPairs)  # the refund rule's
 
     def tree(self, root: str) -> set[str]:
         """The node and two levels below it, as `tracing_bank_tree` (a node not in `banks`: nothing)."""
@@ -112,6 +114,7 @@ def load(engine: Engine) -> Tables:
         t.account.setdefault(r["account_no"], r)
     for r in scan(engine, "activity"):
         t.activity[r["uscc"]].append((r["month"], r["period"]))
+    t.reversals = reversals.load(engine)
     return t
 
 
