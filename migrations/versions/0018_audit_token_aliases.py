@@ -1,7 +1,7 @@
 """audit token aliases: older-version pseudonyms named in the (never rewritten) audit trail, with their
 current-version equivalent, so search by a current token finds entries written before a key rotation
 
-Revision ID: 0018_j
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-06 22:00:00
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_j"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
