@@ -98,9 +98,11 @@ def rotate(
         def advance(rows: int, total: int) -> None:
             bar.update(task, total=total, advance=rows)
 
-        with runtime.unit_of_work() as session:
-            out = service.rotate(session, SYSTEM, stores, advance)
-    service.activate(stores, dt.datetime.now(dt.UTC))
+        # One lock from the pending key to its activation: a second `rotate` meanwhile is refused (409).
+        with service.exclusive(stores):
+            with runtime.unit_of_work() as session:
+                out = service.rotate(session, SYSTEM, stores, advance)
+            service.activate(stores, dt.datetime.now(dt.UTC))
     _print(out, json_out)
 
 

@@ -14,7 +14,15 @@ import pyarrow.parquet as pq
 
 from jinyu.analytics import duck, layout
 from jinyu.analytics.partition import month_of, sorted_table, split_by_month
-from jinyu.analytics.pending import Committed, PendingLoad, Recovered, publish, recover, wait_for_settled
+from jinyu.analytics.pending import (
+    SETTLE_WAIT_SECONDS,
+    Committed,
+    PendingLoad,
+    Recovered,
+    publish,
+    recover,
+    wait_for_settled,
+)
 from jinyu.core.errors import Conflict, invalid
 
 # DuckDB's own row-group size: min/max statistics per group let both engines skip groups of a sorted file.
@@ -126,9 +134,9 @@ class Lake:
         """Declare a load in flight; its files stay only if it is settled with `keep` (see pending.py)."""
         return PendingLoad(self.root, load_id, datasets)
 
-    def wait_for_settled(self, datasets: Sequence[str]) -> None:
-        """Wait until no other process's load of these datasets is still publishing (see pending.py)."""
-        wait_for_settled(self.root, datasets)
+    def wait_for_settled(self, datasets: Sequence[str] | None, timeout: float = SETTLE_WAIT_SECONDS) -> None:
+        """Wait until no other process's load of these datasets (None: any) is still publishing (pending.py)."""
+        wait_for_settled(self.root, datasets, timeout)
 
     def recover(self, committed: Committed) -> Recovered:
         """Settle loads whose writer died, and remove temporary files no live load owns (see pending.py)."""

@@ -135,13 +135,15 @@ class Recovered:
     temps: int = 0
 
 
-def wait_for_settled(root: Path, datasets: Iterable[str], timeout: float = SETTLE_WAIT_SECONDS) -> None:
-    """Wait until no other process's load of these datasets is in flight.
+def wait_for_settled(
+    root: Path, datasets: Iterable[str] | None, timeout: float = SETTLE_WAIT_SECONDS
+) -> None:
+    """Wait until no other process's load of these datasets (None: of any dataset) is in flight.
 
     Called by a load once it holds its datasets' lock: a load still in flight then has committed its record and
     is publishing its files (it released the lock by committing), so waiting is short — and the new load's
     duplicate and reference checks then see those rows. 409 if it does not end within `timeout`."""
-    wanted = set(datasets)
+    wanted = None if datasets is None else set(datasets)
     deadline = time.monotonic() + timeout
     directory = pending_dir(root)
     for intent in sorted(directory.glob("*.json")) if directory.is_dir() else []:
@@ -156,7 +158,7 @@ def wait_for_settled(root: Path, datasets: Iterable[str], timeout: float = SETTL
             time.sleep(0.01)
 
 
-def _settled_or_other(intent: Path, wanted: set[str]) -> bool:
+def _settled_or_other(intent: Path, wanted: set[str] | None) -> bool:
     """True when the intent is gone, unlocked (a dead writer's: `recover` settles it) or of other datasets."""
     try:
         fd = os.open(intent, os.O_RDONLY)
@@ -165,7 +167,7 @@ def _settled_or_other(intent: Path, wanted: set[str]) -> bool:
     try:
         try:
             info = json.loads(os.pread(fd, 1 << 16, 0) or b"{}")
-            if not wanted & set(info.get("datasets", [])):
+            if wanted is not None and not wanted & set(info.get("datasets", [])):
                 return True
         except (ValueError, TypeError, AttributeError):
             pass  # being written: judge by its lock

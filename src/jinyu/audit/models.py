@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jinyu.core.db import Base, IdColumn, UTCDateTime
+from jinyu.core.db import PSEUDONYM, Base, IdColumn, UTCDateTime
 
 HEAD_ID = 1
 
@@ -81,3 +81,17 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditTokenAlias(Base):
+    """An older-version pseudonym named in sealed entries, with its equivalent at the current key version.
+
+    Entries are hash-chained, so a key rotation cannot rewrite the tokens in them; instead it notes each older
+    token found there with its successor (`jinyu keys rotate`). `token` is a pseudonym column, so the next
+    rotation carries it forward like every other; search by a current token then also finds its earlier ones
+    (`audit.aliases`). Tokens derive forward only, so this note is the only way back from a new token."""
+
+    __tablename__ = "audit_token_aliases"
+
+    old_token: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), index=True, info=PSEUDONYM)

@@ -14,12 +14,14 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jinyu.audit import aliases
 from jinyu.audit.errors import AuditAppendConflict, AuditChainBroken, AuditChainHeadMissing
 from jinyu.audit.models import HEAD_ID, AuditEntry, AuditHead
 from jinyu.audit.rules import GENESIS_HASH, ChainHead, json_text
@@ -301,13 +303,15 @@ def search(
     session: Session, principal: Principal, filters: AuditFilter, *, before_seq: int | None, limit: int
 ) -> list[AuditEntry]:
     """Newest first: the `limit` entries matching `filters` with seq below `before_seq`."""
-    stmt = readable(principal).where(AuditEntry.seq.is_not(None), *_conditions(filters))
+    # A pseudonym also matches its tokens of earlier key versions (entries are never re-tokenized: aliases).
+    subjects = aliases.expand(session, filters.subject_id) if filters.subject_id else []
+    stmt = readable(principal).where(AuditEntry.seq.is_not(None), *_conditions(filters, subjects))
     if before_seq is not None:
         stmt = stmt.where(AuditEntry.seq < before_seq)
     return list(session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit)))
 
 
-def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
+def _conditions(f: AuditFilter, subjects: list[str]) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if f.actor_id:
         conds.append(AuditEntry.actor_id == f.actor_id)
@@ -319,11 +323,11 @@ def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
         conds.append(AuditEntry.action == f.action)
     if f.subject_type:
         conds.append(AuditEntry.subject_type == f.subject_type)
-    if f.subject_id:
+    if subjects:
         # Match the quoted JSON string, so "ab" never matches inside "abc". lower() on both sides makes
         # SQLite's case-insensitive LIKE and PostgreSQL's case-sensitive one answer the same.
-        needle = json_text(f.subject_id).lower()
-        conds.append(func.lower(AuditEntry.subject_ids).contains(needle, autoescape=True))
+        text = func.lower(AuditEntry.subject_ids)
+        conds.append(or_(*(text.contains(json_text(s).lower(), autoescape=True) for s in subjects)))
     if f.outcome:
         conds.append(AuditEntry.outcome == f.outcome.value)
     if f.since:

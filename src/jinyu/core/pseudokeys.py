@@ -34,6 +34,9 @@ class Keyring:
     # When each version came into force (version 1: unknown, None); old tokens are accepted for a grace period.
     since: dict[int, dt.datetime] = field(default_factory=dict)
     grace_days: int = 90
+    # The keys directory it was read from (None for a ring built in memory): lets a long-running load re-read the
+    # file at the moment it matters (`reloaded`), instead of trusting a snapshot taken when its request began.
+    source: Path | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:  # never show key material, even in a traceback
         return f"Keyring(versions={sorted(self.keys)}, current={self.current}, pending={self.pending})"
@@ -46,7 +49,7 @@ class Keyring:
         return replace(self, current=version, pending=None)
 
 
-_cache: dict[Path, tuple[tuple[int, int, bytes, int], Keyring]] = {}
+_cache: dict[Path, tuple[tuple[int, int, int, bytes, int], Keyring]] = {}
 
 
 def path_in(keys_dir: Path) -> Path:
@@ -59,15 +62,23 @@ def load(keys_dir: Path, first_key: bytes, grace_days: int = 90) -> Keyring:
     try:
         st = path.stat()
     except FileNotFoundError:
-        return Keyring({1: first_key}, grace_days=grace_days)
-    stamp = (st.st_mtime_ns, st.st_size, first_key, grace_days)
+        return Keyring({1: first_key}, grace_days=grace_days, source=keys_dir)
+    # The inode too: `save` renames a new file into place, so two saves within one mtime tick still differ.
+    stamp = (st.st_ino, st.st_mtime_ns, st.st_size, first_key, grace_days)
     hit = _cache.get(path)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     _check_private(path, st)
-    ring = _parse(path, first_key, grace_days)
+    ring = replace(_parse(path, first_key, grace_days), source=keys_dir)
     _cache[path] = (stamp, ring)
     return ring
+
+
+def reloaded(ring: Keyring) -> Keyring:
+    """The ring as its file says now (a rotation may have begun or ended since `ring` was read)."""
+    if ring.source is None:
+        return ring
+    return load(ring.source, ring.key(1), ring.grace_days)
 
 
 def _check_private(path: Path, st: os.stat_result) -> None:

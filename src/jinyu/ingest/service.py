@@ -30,7 +30,7 @@ from jinyu.core.db import new_id, transaction
 from jinyu.core.errors import Conflict
 from jinyu.core.pagination import Page
 from jinyu.core.privacy import Keys
-from jinyu.core.pseudokeys import Keyring
+from jinyu.core.pseudokeys import Keyring, reloaded
 from jinyu.core.sealed import Sealer
 from jinyu.governance import rejections
 from jinyu.governance.contracts import CONTRACTS, Contract
@@ -107,11 +107,13 @@ def ingest(
     # the same file meanwhile gets a 409), so removing what an unrecorded earlier attempt left is safe.
     pending = stores.lake.begin_load(lake_load_id, [contract.name, *contract.mirrors])
     try:
-        _refuse_during_rotation(stores.pseudonym_key)
+        # Read the keyring again only now that the load is declared in flight: a rotation marks its key pending
+        # and then waits for in-flight loads, so either it waits for this one or this read sees the flag.
+        keys = _keys_outside_rotation(stores.pseudonym_key)
         _discard_unrecorded(stores.lake, contract, lake_load_id)
         quarantine = pipeline.Quarantine(contract)
         table, total = _validate_files(contract, files, encoding, quarantine, progress)
-        table = pipeline.protect(contract, table, stores.pseudonym_key)
+        table = pipeline.protect(contract, table, keys)
         table = _drop_foreign_rows(session, principal, contract, table, stores.lake, quarantine)
         table = _checked(contract, stores.lake, table, quarantine)
         qfile = quarantine.write(
@@ -158,6 +160,13 @@ def ingest(
         raise
     _settle_with_transaction(session, pending)
     return LoadReport.model_validate(load)
+
+
+def _keys_outside_rotation(keys: Keys) -> Keys:
+    """The keyring as saved now (the one the load began with may predate a rotation), refused mid-rotation."""
+    keys = reloaded(keys) if isinstance(keys, Keyring) else keys
+    _refuse_during_rotation(keys)
+    return keys
 
 
 def _refuse_during_rotation(keys: Keys) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.clock import utcnow
-from jinyu.core.db import Base, IdColumn, Money, UTCDateTime, new_id
+from jinyu.core.db import PSEUDONYM, Base, IdColumn, Money, UTCDateTime, new_id
 
 
 class RiskInquiry(Base):
@@ -21,7 +21,9 @@ class RiskInquiry(Base):
     tenant_id: Mapped[str] = mapped_column(IdColumn)  # the bank (head office) that asked
     org_id: Mapped[str] = mapped_column(IdColumn)  # the branch or head office of the asking user
     actor_id: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(128))  # loan id, statement account token, batch id
+    # Loan id, statement account token, batch id: a pseudonym column, so a key rotation carries the account
+    # tokens forward (other values are no tokens and stay) and the history reads in the current version.
+    subject: Mapped[str] = mapped_column(String(128), info=PSEUDONYM)
     month: Mapped[str] = mapped_column(String(7))  # Asia/Shanghai month of the inquiry, for the indicators
     verdict: Mapped[str] = mapped_column(String(32))  # e.g. clean | risky | fabricated | error
     risky: Mapped[bool] = mapped_column(default=False)

@@ -7,9 +7,11 @@ under the new version, so joins stay plain equality. Raw identifiers are never k
 made from the version n-1 token with key n (`core.privacy.advance`): the rewrite needs only the tokens, and a
 fresh ingest of the same person yields the same token as a rewritten old row.
 
-A rotation: (1) a new key is generated and saved as *pending* (loads are refused from then on); (2) every lake
+A rotation holds `rotation.lock` from (1) to (5) (`exclusive`): (1) a new key is generated and saved as
+*pending* (loads are refused from then on; those in flight are waited for); (2) every lake
 file holding older tokens is staged rewritten beside itself; (3) the staged files are renamed into place;
-(4) the operational store's token columns are rewritten and the rotation audited, in the boundary's
+(4) the operational store's token columns are rewritten, older tokens in the (chained, never rewritten) audit
+trail are aliased (`audit.aliases`) and the rotation audited, in the boundary's
 transaction; (5) after the commit, `activate` puts the new version in force. Each step is idempotent, so a
 re-run after a crash anywhere completes the rotation; until step 3 nothing readers see has changed.
 """
@@ -22,6 +24,7 @@ import fcntl
 import getpass
 import io
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +35,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
 from jinyu.analytics.lake import Lake
+from jinyu.audit import aliases as audit_aliases
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import Conflict, InvalidInput
@@ -153,6 +157,8 @@ def rotate(
             if progress is not None:
                 progress(w.rows, total)
         swapped = lakefiles.swap(stores.lake_root, target)
+        # Before the store rewrite, which carries earlier rotations' aliases forward to `target` too.
+        aliased = audit_aliases.remember(session, ring, target)
         changed = store.rewrite(session, stores.tables, ring, target)
         entry = audit.record(
             session,
@@ -168,6 +174,7 @@ def rotate(
                 "lake_files": len(work),
                 "lake_rows": total,
                 "store_rows": sum(changed.values()),
+                "audit_aliases": aliased,
             },
         )
         journal.remove()
@@ -196,21 +203,51 @@ def activate(stores: Stores, now: dt.datetime | None = None) -> Keyring:
         return ring
 
 
+# A load in flight validates and writes a whole file before it settles: wait longer than a load waits for another.
+LOAD_WAIT_SECONDS = 600.0
+
+
 def _wait_for_loads(lake_root: Path) -> None:
-    """A load that began before the key was marked pending finishes with old tokens: let it end first."""
-    lake = Lake(lake_root)
-    lake.wait_for_settled(lake.datasets())
+    """A load declared in flight before the key was marked pending may write old tokens: let it end first.
+
+    Every dataset's loads, not only those of datasets already in the lake (a first load has no files yet). A
+    load that declares itself after this returns re-reads the keyring and sees the pending flag (ingest)."""
+    Lake(lake_root).wait_for_settled(None, LOAD_WAIT_SECONDS)
+
+
+# Keys directories whose rotation lock a thread of this process holds, by thread: `rotate` and `activate`
+# inside that thread's `exclusive` reuse it; another thread is refused like another process.
+_HELD: dict[Path, int] = {}
+
+
+def exclusive(stores: Stores) -> contextlib.AbstractContextManager[None]:
+    """Hold the rotation lock across a whole rotation: steps 1-4, the store's commit and `activate`.
+
+    Released between `rotate` and `activate`, a second rotation could resume the first one's pending key while
+    its store transaction is uncommitted, and activate it before that commit (or race the first's activation)."""
+    return _exclusive(stores.keys_dir)
 
 
 @contextlib.contextmanager
 def _exclusive(keys_dir: Path) -> Iterator[None]:
+    held = keys_dir.resolve()
+    if _HELD.get(held) == threading.get_ident():
+        yield
+        return
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(keys_dir / "rotation.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Conflict(detail="另一个密钥轮换正在运行 / another key rotation is running") from None
-        yield
+            raise Conflict(
+                detail="另一个密钥轮换正在运行，请待其结束后再试 / another key rotation is running: "
+                f"wait for it to finish (lock {keys_dir / 'rotation.lock'})"
+            ) from None
+        _HELD[held] = threading.get_ident()
+        try:
+            yield
+        finally:
+            _HELD.pop(held, None)
     finally:
         os.close(fd)
