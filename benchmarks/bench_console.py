@@ -21,6 +21,7 @@ import csv
 import json
 import re
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +29,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+# run as a script (`python benchmarks/bench_console.py`), the repository's root is not on the path: the
+# benchmarks package (its machine info) is imported from there, as mypy resolves it
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.machine import machine_info
 from jinyu import demo
 from jinyu.analytics import results
@@ -126,7 +130,7 @@ def main() -> None:
                 pages.append(f"/console/loans?loan_id={_planted_loan(data_dir)}")
             if username == "analyst":
                 pages.append(_chain_case(data_dir))
-            samples: dict[str, list[float]] = {BASELINE: []} | {p: [] for p in pages}
+            samples: dict[str, list[float]] = {path: [] for path in (BASELINE, *pages)}
             for path in samples:
                 _ms(client, path)  # warm: templates compiled, connections open
             for _ in range(args.runs):
