@@ -5,6 +5,7 @@ it; an expired, revoked or locked session is not renewed, and no renewal outlive
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import jwt
@@ -56,7 +57,7 @@ def _session_cookies(resp: Any) -> list[str]:
 def _renewals(session: Session, user_id: str) -> int:
     session.expire_all()
     rows = session.scalars(select(AuditEntry).where(AuditEntry.action == "auth.session_renewed")).all()
-    found = sum(1 for r in rows if user_id in r.subject_ids)
+    found = sum(1 for r in rows if json.loads(r.subject_ids) == [user_id])
     session.rollback()  # SQLite: a transaction left open here would hold the app's next request
     return found
 
