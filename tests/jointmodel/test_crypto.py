@@ -104,6 +104,17 @@ def test_a_batch_spanning_several_ciphertexts_sums_all_of_its_rows(rows: int) ->
         )
 
 
+def test_an_unreadable_or_secret_context_or_ciphertext_is_a_protocol_error() -> None:
+    owner = he.new_secret_context()
+    with pytest.raises(ProtocolViolation, match="unreadable"):
+        he.load_context(b"not a context")
+    with pytest.raises(ProtocolViolation, match="secret key"):
+        he.load_context(bytes(owner.serialize(save_secret_key=True)))
+    public = he.load_context(he.public_bytes(owner))
+    with pytest.raises(ProtocolViolation, match="ciphertext"):
+        he.masked_column_products(public, [b"junk"], np.zeros(10), np.ones((10, 2)), np.random.default_rng(1))
+
+
 def test_psi_intersection_and_size() -> None:
     guest = ["a", "b", "c", "d"]
     client = PsiClient(guest, reveal_intersection=True)

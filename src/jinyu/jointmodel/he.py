@@ -79,7 +79,23 @@ def public_bytes(context: ts.Context) -> bytes:
 
 
 def load_context(data: bytes) -> ts.Context:
-    return ts.context_from(data)
+    """The peer's public context; anything else (garbage, a context with its secret key) is a protocol error."""
+    try:
+        context = ts.context_from(data)
+    except Exception as exc:  # TenSEAL raises bare ValueError/RuntimeError from its C++ parser
+        raise ProtocolViolation(
+            detail="对方的 CKKS 公钥无法解析 / the peer's CKKS context is unreadable"
+        ) from exc
+    if context.is_private():
+        raise ProtocolViolation(detail="对方发来了私钥 / the peer's context carries its secret key")
+    return context
+
+
+def _load_vector(context: ts.Context, blob: bytes) -> ts.CKKSVector:
+    try:
+        return ts.ckks_vector_from(context, blob)
+    except Exception as exc:  # as above: the C++ parser's errors are not typed
+        raise ProtocolViolation(detail="密文无法解析 / a ciphertext is unreadable") from exc
 
 
 def chunks(values: Vector) -> list[list[float]]:
@@ -111,7 +127,7 @@ def masked_column_products(
             detail=f"密文块数不对 / expected {len(own)} residual ciphertexts, got {len(residual_part)}"
         )
     residual = [
-        ts.ckks_vector_from(peer_context, blob) + part for blob, part in zip(residual_part, own, strict=True)
+        _load_vector(peer_context, blob) + part for blob, part in zip(residual_part, own, strict=True)
     ]
     rows = features.shape[0]
     blobs, mask_sums = [], np.zeros(features.shape[1])
@@ -129,7 +145,7 @@ def masked_column_products(
 
 def decrypt_sums(context: ts.Context, blobs: list[bytes], rows: int) -> Vector:
     """The key owner's part: decrypt each masked product; its slots' sum divided by the batch size."""
-    return np.array([float(np.sum(ts.ckks_vector_from(context, blob).decrypt())) / rows for blob in blobs])
+    return np.array([float(np.sum(_load_vector(context, blob).decrypt())) / rows for blob in blobs])
 
 
 class _Ckks:
