@@ -132,10 +132,12 @@ def masked_column_products(
     rows = features.shape[0]
     blobs, mask_sums = [], np.zeros(features.shape[1])
     for j in range(features.shape[1]):
-        product = None
-        for chunk, column in zip(residual, chunks(features[:, j]), strict=True):
-            product = chunk * column if product is None else product + chunk * column
-        assert product is not None
+        first, *others = [
+            chunk * column for chunk, column in zip(residual, chunks(features[:, j]), strict=True)
+        ]
+        product = first
+        for other in others:  # summed before masking: one ciphertext back per column, whatever the batch
+            product += other
         mask: Vector = np.asarray(rng.uniform(-MASK_BOUND, MASK_BOUND, SLOTS), dtype=np.float64)
         product += mask.tolist()
         blobs.append(bytes(product.serialize()))
