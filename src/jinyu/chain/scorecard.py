@@ -135,30 +135,33 @@ def score(
 def score_batch(
     model: Model, rows: Sequence[Mapping[str, float | None]], top: int = 3
 ) -> list[tuple[float, int, list[dict[str, object]]]]:
-    """`score` for many members at once, equal to it member by member (same sums in the same order,
-    `math.exp` and Python's `round`): the WoE lookups and sums run on columns, only the answer is built
-    per member."""
+    """`score` for many members at once, equal to it member by member (same products, sums in the same
+    order, `math.exp` and Python's `round`). A feature's contribution takes one value per bin, so products
+    and rounded points are worked out per bin and looked up by each member's bin; only the answer is built
+    member by member."""
     values = {f: [r[f] for r in rows] for f in FEATURES}
-    contributions = np.column_stack(
-        [model.coefficients[f] * woe_column(model.bins[f], _column(values[f])) for f in FEATURES]
-    )
+    cost_columns, point_columns = [], []
+    for f in FEATURES:
+        bins = model.bins[f]
+        edges = [b.upper for b in bins if b.upper is not None and b.upper != math.inf]
+        index = _bin_index(edges, _column(values[f]))
+        cost = [model.coefficients[f] * b.woe for b in bins]
+        cost_columns.append(np.array(cost)[index])
+        point_columns.append(np.array([round(-FACTOR * c, 1) for c in cost])[index])
+    contributions = np.column_stack(cost_columns)
     total = np.zeros(len(rows))
-    for j in range(len(FEATURES)):  # left to right, as Python's sum() adds the per-member contributions
-        total = total + contributions[:, j]
+    for column in cost_columns:  # left to right, as Python's sum() adds the per-member contributions
+        total = total + column
     logits = (model.intercept + total).tolist()
     # A stable sort on the negated contributions keeps ties in FEATURES order, as `sorted` does in `score`.
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :top].tolist()
-    cost = contributions.tolist()
+    points = np.column_stack(point_columns).tolist()
     return [
         (
             1.0 / (1.0 + math.exp(-logit)),
             round(OFFSET - FACTOR * logit),
             [
-                {
-                    "feature": FEATURES[j],
-                    "value": values[FEATURES[j]][i],
-                    "points": round(-FACTOR * cost[i][j], 1),
-                }
+                {"feature": FEATURES[j], "value": values[FEATURES[j]][i], "points": points[i][j]}
                 for j in order[i]
             ],
         )
