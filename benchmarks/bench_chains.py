@@ -161,7 +161,9 @@ def bench_centrality(args: argparse.Namespace) -> dict[str, Any]:
         lambda: rank_arrays_before(n, payer, payee, weight), max(1, args.repeat // 2)
     )
     worst_full = float(
-        max(np.max(np.abs(np.subtract(supplier, old_supplier))), np.max(np.abs(np.subtract(buyer, old_buyer))))
+        max(
+            np.max(np.abs(np.subtract(supplier, old_supplier))), np.max(np.abs(np.subtract(buyer, old_buyer)))
+        )
     )
     print(f"centrality {len(payer):,} links / {n:,} nodes: codes {codes}, igraph {ranks}, before {before}")
 
@@ -217,11 +219,11 @@ def bench_portraits(args: argparse.Namespace) -> dict[str, Any]:
     rows, labels = chains_data.portrait_features(args.members, args.seed)
     whole, (model, scored, (auc, ks, _)) = _median(lambda: portraits_batch(rows, labels), args.repeat)
     batch, _ = _median(lambda: scorecard.score_batch(model, rows), args.repeat)
-    one_by_one, theirs = _median(
-        lambda: [scorecard.score(model, r) for r in rows], max(1, args.repeat // 2)
-    )
+    one_by_one, theirs = _median(lambda: [scorecard.score(model, r) for r in rows], max(1, args.repeat // 2))
     assert scored == theirs, "score_batch and per-member score disagree"
-    print(f"portraits {len(rows):,}: fit+score+evaluate {whole}; scoring batch {batch}, one by one {one_by_one}")
+    print(
+        f"portraits {len(rows):,}: fit+score+evaluate {whole}; scoring batch {batch}, one by one {one_by_one}"
+    )
     return {
         "members": len(rows),
         "bad": sum(labels),

@@ -38,7 +38,7 @@ def _brute_bins(values: list[float | None], labels: list[int]) -> list[tuple[int
     """(good, bad) per bin, every member placed by hand at the first upper bound it does not exceed."""
     present = sorted(v for v in values if v is not None)
     n = len(present)
-    uppers = sorted({present[min(n - 1, n * k // 4)] for k in (1, 2, 3)}) + [math.inf]
+    uppers = [*sorted({present[min(n - 1, n * k // 4)] for k in (1, 2, 3)}), math.inf]
     cells = [[0, 0] for _ in range(len(uppers) + 1)]
     for v, y in zip(values, labels, strict=True):
         slot = len(uppers) if v is None else next(i for i, u in enumerate(uppers) if v <= u)

@@ -93,7 +93,8 @@ def woe_of(bins: Sequence[Bin], value: float | None) -> float:
 def woe_column(bins: Sequence[Bin], column: np.ndarray) -> np.ndarray:
     """`woe_of` for a whole column at once (bins as `fit_bins` makes them: edges, +inf, missing)."""
     edges = [b.upper for b in bins if b.upper is not None and b.upper != math.inf]
-    return np.array([b.woe for b in bins], dtype=np.float64)[_bin_index(edges, column)]
+    woes: np.ndarray = np.array([b.woe for b in bins], dtype=np.float64)[_bin_index(edges, column)]
+    return woes
 
 
 def fit(rows: Sequence[Mapping[str, float | None]], labels: Sequence[int], l2: float = 1.0) -> Model:
