@@ -16,8 +16,8 @@
 The data is generated (seeded) in DuckDB, not by the synthetic region: see chains_data.py. Medians of
 --repeat runs (the slow baselines: of max(1, repeat // 2)); wall and CPU seconds, load average before/after.
 
-Usage: uv run python benchmarks/bench_chains.py [--transfers 20000000] [--nodes 200000 --edges 2000000]
-Writes benchmarks/results/chains.json (or --out).
+Usage: uv run python benchmarks/bench_chains.py [--only flows|centrality|portraits ...] [--repeat 3]
+Writes benchmarks/results/chains.json (or --out); the recorded figures: docs/chains.md, "Scale".
 """
 
 from __future__ import annotations
