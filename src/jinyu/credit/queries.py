@@ -136,3 +136,8 @@ def all_card_facts(engine: Engine) -> Iterator[tuple[str, list[dict[str, Any]]]]
             batch.append(dict(zip(names, values, strict=True)))
     if current is not None:
         yield current, batch
+
+
+# For the bulk section statements (bulk.py): the datasets the card reads, and those a lake may lack.
+DATASETS = tuple(dataset for _source, dataset, _select in _BRANCHES)
+OPTIONAL_SCHEMAS = _OPTIONAL
