@@ -13,8 +13,6 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal
-from typing import Any
 
 import pyarrow as pa
 
@@ -24,14 +22,13 @@ from jinyu.credit.digest import canonical
 from jinyu.credit.queries import DATASETS, OPTIONAL_SCHEMAS
 from jinyu.credit.rules import SECTIONS, ratio
 
-# Per section: its statement and the keys of its `data` that are lists (the others hold one JSON value).
 _SECTION_SQL = {
-    "registration": (bulk_sql_records.registration(), ("changes", "shareholders")),
-    "tax": (bulk_sql.tax(), ("months", "ratings")),
-    "headcount": (bulk_sql.headcount(), ("months",)),
-    "ip": (bulk_sql.ip(), ("recent_grants",)),
-    "judicial": (bulk_sql_records.judicial(), ("cases", "dishonest_listings", "flags")),
-    "penalties": (bulk_sql_records.penalties(), ("flags", "items")),
+    "registration": bulk_sql_records.registration(),
+    "tax": bulk_sql.tax(),
+    "headcount": bulk_sql.headcount(),
+    "ip": bulk_sql.ip(),
+    "judicial": bulk_sql_records.judicial(),
+    "penalties": bulk_sql_records.penalties(),
 }
 _GROWTH = {
     "tax_paid_growth": ("tax_paid_12m", "tax_paid_prev_12m"),
@@ -43,22 +40,18 @@ def _optional(sql: str) -> dict[str, pa.Schema]:
     return {name: schema for name, schema in OPTIONAL_SCHEMAS.items() if re.search(rf"\b{name}\b", sql)}
 
 
-def _ordered(sql: str) -> str:
-    return sql + "ORDER BY uscc, key, ord\n"
-
-
 SECTION_QUERIES = {
     section: register(
         Query(
             name=f"credit_section_{section}_all",
-            sql=_ordered(sql),
+            sql=sql,
             params={},
-            description=f"名片板块 {section}（全部企业，JSON 片段）/ the {section} section of every card, "
-            "as JSON entries (batch snapshots)",
+            description=f"名片板块 {section}（全部企业，JSON）/ the {section} section's data of every card, "
+            "as JSON text (batch snapshots)",
             optional=_optional(sql),
         )
     )
-    for section, (sql, _lists) in _SECTION_SQL.items()
+    for section, sql in _SECTION_SQL.items()
 }
 _EVERY_USCC = "\n  UNION ".join(f"SELECT uscc FROM {dataset}" for dataset in DATASETS)
 _COVERAGE_SQL = f"""WITH u AS (
@@ -84,29 +77,45 @@ def section_texts(engine: Engine) -> Iterator[tuple[str, dict[str, str]]]:
     """(uscc, {section: canonical JSON of {status, source, data}}) for every enterprise with any fact, in
     USCC order: the same enterprises, and the same bytes, as the per-card path."""
     data = {section: _data_texts(engine, section) for section in SECTIONS}
-    coverage: dict[str, dict[str, tuple[bool, date | None, str | None]]] = {}
+    coverage: dict[str, dict[str, Cover]] = {}
     table = engine.run(COVERAGE_QUERY.name)
     columns = [table.column(n).to_pylist() for n in ("uscc", "source", "covered", "as_of", "bureau")]
     for uscc, source, covered, as_of, bureau in zip(*columns, strict=True):
         sources = coverage.setdefault(uscc, {})
         if source is not None:
             sources[source] = (bool(covered), as_of, bureau)
+    wrap = _Wrapper()
     for uscc, sources in coverage.items():
-        yield uscc, {s: _section(sources.get(s), data[s].get(uscc)) for s in SECTIONS}
+        yield uscc, {s: wrap(sources.get(s), data[s].get(uscc)) for s in SECTIONS}
 
 
-def _section(cover: tuple[bool, date | None, str | None] | None, data: str | None) -> str:
-    if cover is None:
-        return '{"data":null,"source":{"as_of":null,"bureau":null},"status":"no_data"}'
-    covered, as_of, bureau = cover
-    source = '{"as_of":' + _json(as_of.isoformat() if as_of else None) + ',"bureau":' + _json(bureau) + "}"
-    if not covered or data is None:
-        return '{"data":null,"source":' + source + ',"status":"no_data"}'
-    text = '{"data":' + data + ',"source":' + source + ',"status":"ok"}'
-    if _CONTROL.search(text):
-        # The SQL escapes quotes and backslashes only; a control character is re-encoded here as json.dumps does.
-        text = canonical(json.loads(text, strict=False)).decode("utf-8")
-    return text
+Cover = tuple[bool, date | None, str | None]  # covered, as of, bureau (a source_coverage row)
+_NO_SOURCE = '{"data":null,"source":{"as_of":null,"bureau":null},"status":"no_data"}'
+
+
+class _Wrapper:
+    """{status, source, data} around a section's data text; the source's JSON made once per distinct source
+    (a handful of bureaus and dates), not per card."""
+
+    def __init__(self) -> None:
+        self._sources: dict[Cover, tuple[str, str]] = {}
+
+    def __call__(self, cover: Cover | None, data: str | None) -> str:
+        if cover is None:
+            return _NO_SOURCE
+        parts = self._sources.get(cover)
+        if parts is None:
+            _covered, as_of, bureau = cover
+            source = (
+                f'"source":{{"as_of":{_json(as_of.isoformat() if as_of else None)},"bureau":{_json(bureau)}}}'
+            )
+            parts = self._sources[cover] = (
+                "," + source + ',"status":"ok"}',
+                '{"data":null,' + source + ',"status":"no_data"}',
+            )
+        if not cover[0] or data is None:
+            return parts[1]
+        return '{"data":' + data + parts[0]
 
 
 def _json(value: str | None) -> str:
@@ -115,32 +124,19 @@ def _json(value: str | None) -> str:
 
 def _data_texts(engine: Engine, section: str) -> dict[str, str]:
     """uscc -> the JSON text of the section's `data`, for the enterprises its source covers."""
-    lists = _SECTION_SQL[section][1]
     table = engine.run(SECTION_QUERIES[section].name)
-    out: dict[str, str] = {}
-    entries: dict[str, Any] = {}
-    current: str | None = None
-    columns = [table.column(n).to_pylist() for n in ("uscc", "key", "ord", "value")]
-    for uscc, key, ord_, value in zip(*columns, strict=True):
-        if uscc != current:
-            if current is not None:
-                out[current] = _object(section, entries, lists)
-            current, entries = uscc, {}
-        if ord_ == 0:
-            entries[key] = value
-        else:
-            entries.setdefault(key, []).append(value)
-    if current is not None:
-        out[current] = _object(section, entries, lists)
-    return out
-
-
-def _object(section: str, entries: dict[str, Any], lists: tuple[str, ...]) -> str:
-    for key in lists:
-        entries[key] = "[" + ",".join(entries.get(key, ())) + "]"
+    texts = dict(zip(table.column("uscc").to_pylist(), table.column("data").to_pylist(), strict=True))
+    if _CONTROL.search("".join(texts.values())):
+        # The SQL escapes quotes and backslashes only; a control character is re-encoded as json.dumps does
+        # (one scan of the whole section finds none in the data seen so far).
+        texts = {u: canonical(json.loads(t, strict=False)).decode("utf-8") for u, t in texts.items()}
     if section == "tax":
-        for key, (now, before) in _GROWTH.items():
-            entries[key] = _json(
-                ratio(Decimal(json.loads(entries[now])), Decimal(json.loads(entries[before])))
+        # The growth ratios: exact Decimal division as rules.ratio does it (the SQL leaves them null).
+        sums = [table.column(n).to_pylist() for n in ("uscc", "paid12", "paidprev", "sales12", "salesprev")]
+        for uscc, paid, paid_prev, sales, sales_prev in zip(*sums, strict=True):
+            texts[uscc] = (
+                texts[uscc]
+                .replace('"tax_paid_growth":null', '"tax_paid_growth":' + _json(ratio(paid, paid_prev)), 1)
+                .replace('"sales_growth":null', '"sales_growth":' + _json(ratio(sales, sales_prev)), 1)
             )
-    return "{" + ",".join(f'"{key}":{entries[key]}' for key in sorted(entries)) + "}"
+    return texts

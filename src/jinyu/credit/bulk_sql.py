@@ -36,8 +36,46 @@ def item_rows(source: str, key: str, rank: str, expr: str, where: str = "") -> s
     return f"SELECT uscc, '{key}' AS key, CAST({rank} AS BIGINT) AS ord, {expr} AS value FROM {source}{cond}"
 
 
-def statement(ctes: list[str], selects: list[str]) -> str:
-    return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects) + "\n"
+def ordered_join(rank: str, value: str) -> str:
+    """The group's `value`s joined with commas in `rank` order (DuckDB list functions; sqlglot writes them as
+    Spark's ARRAY_JOIN(TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT …))))."""
+    pairs = f"list_sort(list(struct_pack(k := {rank}, v := {value})))"
+    return f"array_to_string(list_transform({pairs}, lambda item: item.v), ',')"
+
+
+def statement(
+    ctes: list[str], selects: list[str], lists: tuple[str, ...], base: str, tail: str = "\nFROM cards"
+) -> str:
+    """The section's statement: one row per enterprise of `base`, `data` its section's JSON object text.
+
+    `selects` yield (uscc, key, ord, value) rows; the keys in `lists` are lists (items ord 1, 2, …; every
+    enterprise of `base` gets an empty marker row with ord 0, so that a list without items reads `[]`)."""
+    names = ", ".join(f"'{key}'" for key in lists)
+    markers = [
+        f"SELECT uscc, '{key}' AS key, CAST(0 AS BIGINT) AS ord, '' AS value FROM {base}" for key in lists
+    ]
+    rows = "\nUNION ALL\n".join(selects + markers)
+    pair = "CHR(34) || key || CHR(34) || ':' || value"
+    return (
+        "WITH "
+        + ",\n".join(ctes)
+        + f""",
+entry_rows AS (
+{rows}
+),
+entries AS (
+  SELECT uscc, key, value FROM entry_rows WHERE key NOT IN ({names})
+  UNION ALL
+  SELECT uscc, key, '[' || SUBSTR({ordered_join("ord", "value")}, 2) || ']' AS value
+  FROM entry_rows WHERE key IN ({names}) GROUP BY uscc, key
+),
+cards AS (
+  SELECT uscc, '{{' || {ordered_join("key", pair)} || '}}' AS data FROM entries GROUP BY uscc
+)
+SELECT cards.uscc, cards.data{tail}
+ORDER BY cards.uscc
+"""
+    )
 
 
 def tax() -> str:
@@ -82,7 +120,9 @@ def tax() -> str:
             where="shown",
         ),
     ]  # fmt: skip
-    return statement(ctes, selects)
+    growth = [value_row("s", key, "'null'") for key in ("tax_paid_growth", "sales_growth")]  # bulk.py fills
+    sums = ", s.paid12, s.paidprev, s.sales12, s.salesprev\nFROM cards JOIN s ON s.uscc = cards.uscc"
+    return statement(ctes, selects + growth, ("months", "ratings"), "cov", sums)
 
 
 def headcount() -> str:
@@ -118,7 +158,7 @@ def headcount() -> str:
             where="shown",
         ),
     ]  # fmt: skip
-    return statement(ctes, selects)
+    return statement(ctes, selects, ("months",), "cov")
 
 
 def ip() -> str:
@@ -175,7 +215,7 @@ def ip() -> str:
         item_rows("evr", "recent_grants", "k", obj({"on": quoted("d"), "kind": text("kind"), "title": text("title"),
                                                  "number": text("no")}), where=f"k <= {RECENT_ITEMS}"),
     ]  # fmt: skip
-    return statement(ctes, selects)
+    return statement(ctes, selects, ("recent_grants",), "cov")
 
 
 def _counts(name: str, source: str, conditions: dict[str, str]) -> str:

@@ -54,7 +54,7 @@ def registration() -> str:
                                          "before": text("before_value"), "after": text("after_value")}),
                where=f"k <= {RECENT_ITEMS}"),
     ]  # fmt: skip
-    return statement(ctes, selects)
+    return statement(ctes, selects, ("changes", "shareholders"), "e")
 
 
 def judicial() -> str:
@@ -106,7 +106,7 @@ def judicial() -> str:
                "role": text("role"), "filed_on": quoted("filed_on"), "amount": quoted("amount"),
                "status": text("status")}), where=f"k <= {RECENT_ITEMS}"),
     ]  # fmt: skip
-    return statement(ctes, selects)
+    return statement(ctes, selects, ("cases", "dishonest_listings", "flags"), "cov")
 
 
 def penalties() -> str:
@@ -139,4 +139,4 @@ def penalties() -> str:
                "penalty_type": text("penalty_type"), "amount": quoted("amount"),
                "decided_on": quoted("decided_on"), "reason": text("reason")}), where=f"k <= {RECENT_ITEMS}"),
     ]  # fmt: skip
-    return statement(ctes, selects)
+    return statement(ctes, selects, ("flags", "items"), "cov")
