@@ -14,62 +14,11 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-import pyarrow as pa
-
-from jinyu.analytics import Engine, Query, register
-from jinyu.credit import bulk_sql, bulk_sql_records
+from jinyu.analytics import Engine
 from jinyu.credit.digest import canonical
-from jinyu.credit.queries import DATASETS, OPTIONAL_SCHEMAS
+from jinyu.credit.queries import COVERAGE_QUERY, SECTION_QUERIES
 from jinyu.credit.rules import SECTIONS, ratio
 
-_SECTION_SQL = {
-    "registration": bulk_sql_records.registration(),
-    "tax": bulk_sql.tax(),
-    "headcount": bulk_sql.headcount(),
-    "ip": bulk_sql.ip(),
-    "judicial": bulk_sql_records.judicial(),
-    "penalties": bulk_sql_records.penalties(),
-}
-_GROWTH = {
-    "tax_paid_growth": ("tax_paid_12m", "tax_paid_prev_12m"),
-    "sales_growth": ("sales_12m", "sales_prev_12m"),
-}
-
-
-def _optional(sql: str) -> dict[str, pa.Schema]:
-    return {name: schema for name, schema in OPTIONAL_SCHEMAS.items() if re.search(rf"\b{name}\b", sql)}
-
-
-SECTION_QUERIES = {
-    section: register(
-        Query(
-            name=f"credit_section_{section}_all",
-            sql=sql,
-            params={},
-            description=f"名片板块 {section}（全部企业，JSON）/ the {section} section's data of every card, "
-            "as JSON text (batch snapshots)",
-            optional=_optional(sql),
-        )
-    )
-    for section, sql in _SECTION_SQL.items()
-}
-_EVERY_USCC = "\n  UNION ".join(f"SELECT uscc FROM {dataset}" for dataset in DATASETS)
-_COVERAGE_SQL = f"""WITH u AS (
-  {_EVERY_USCC}
-)
-SELECT u.uscc, c.source, c.covered, c.as_of, c.bureau
-FROM u LEFT JOIN source_coverage AS c ON c.uscc = u.uscc
-ORDER BY u.uscc, c.source
-"""
-COVERAGE_QUERY = register(
-    Query(
-        name="credit_card_coverage_all",
-        sql=_COVERAGE_SQL,
-        params={},
-        description="每家有数据的企业及各来源的覆盖 / every enterprise with any fact, with its sources' coverage",
-        optional=OPTIONAL_SCHEMAS,
-    )
-)
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
