@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from jinyu.analytics import DuckDBEngine, Lake
-from jinyu.config import Settings, load_settings
+from jinyu.cli import app
+from jinyu.config import Settings, get_settings, load_settings
 from jinyu.core.auth import SYSTEM, Perm
 from jinyu.core.runtime import unit_of_work
 from jinyu.credit import batch, bulk, digest, queries, service
@@ -174,3 +176,20 @@ def test_a_killed_batch_resumes_without_duplicates(settings: Settings, engine: D
         versions = session.execute(select(CardSnapshot.uscc, CardSnapshot.version)).all()
     assert len(versions) == rest.enterprises
     assert {v for _u, v in versions} == {1} and len({u for u, _v in versions}) == len(versions)
+
+
+def test_cli_snapshot_all_json_and_rerun(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JINYU_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    try:
+        first = CliRunner().invoke(app, ["credit", "snapshot-all", "--json", "--batch-size", "100"])
+        assert first.exit_code == 0, first.output
+        report = json.loads(first.output)  # --json: nothing but the JSON on stdout (no progress bar)
+        assert report["created"] == report["enterprises"] > 250 and report["unchanged"] == 0
+        again = CliRunner().invoke(app, ["credit", "snapshot-all"])
+        assert again.exit_code == 0, again.output
+        assert f"未变 / unchanged {report['enterprises']}" in again.output
+        bad = CliRunner().invoke(app, ["credit", "snapshot-all", "--batch-size", "0"])
+        assert bad.exit_code != 0
+    finally:
+        get_settings.cache_clear()

@@ -99,7 +99,7 @@ def _run(
                 result.unchanged += 1
             else:
                 version = (last[0] if last else 0) + 1
-                rows.append(_row(uscc, org[0], version, sections, encoded, key, principal))
+                rows.append(encoded_row(uscc, org[0], version, sections, encoded, key, principal))
                 result.created += 1
         if len(rows) >= batch_size or done == len(cards) or (progress and done % batch_size == 0):
             if rows:
@@ -111,7 +111,7 @@ def _run(
     return result
 
 
-def _row(
+def encoded_row(
     uscc: str,
     org_id: str,
     version: int,

@@ -88,10 +88,10 @@ def tax() -> str:
 )""",
         """s AS (
   SELECT cov.uscc,
-    COALESCE(SUM(CASE WHEN t.in12 THEN t.tax_paid END), 0) AS paid12,
-    COALESCE(SUM(CASE WHEN t.inprev THEN t.tax_paid END), 0) AS paidprev,
-    COALESCE(SUM(CASE WHEN t.in12 THEN t.sales_declared END), 0) AS sales12,
-    COALESCE(SUM(CASE WHEN t.inprev THEN t.sales_declared END), 0) AS salesprev,
+    CAST(COALESCE(SUM(CASE WHEN t.in12 THEN t.tax_paid END), 0) AS DECIMAL(38, 2)) AS paid12,
+    CAST(COALESCE(SUM(CASE WHEN t.inprev THEN t.tax_paid END), 0) AS DECIMAL(38, 2)) AS paidprev,
+    CAST(COALESCE(SUM(CASE WHEN t.in12 THEN t.sales_declared END), 0) AS DECIMAL(38, 2)) AS sales12,
+    CAST(COALESCE(SUM(CASE WHEN t.inprev THEN t.sales_declared END), 0) AS DECIMAL(38, 2)) AS salesprev,
     COUNT(CASE WHEN t.in12 THEN 1 END) AS filed12,
     COUNT(CASE WHEN t.in12 AND t.sales_declared = 0 THEN 1 END) AS zero12
   FROM cov LEFT JOIN t ON t.uscc = cov.uscc GROUP BY cov.uscc
