@@ -55,8 +55,13 @@ def show(json_out: bool = JSON_OUT) -> None:
                         "action": r.action.label,
                     }
                     | ({"approval": True} if r.approval else {})
+                    | ({"purposes": sorted(r.purposes)} if r.purposes else {})
                     for r in policy.rules
                 ],
+                "derived": {
+                    name: {"sources": sorted(d.sources), "items": dict(d.items)}
+                    for name, d in policy.derived.items()
+                },
                 "default": policy.default.label,
                 "table": [dict(zip(rows[0], r, strict=True)) for r in rows[1:]],
             }
