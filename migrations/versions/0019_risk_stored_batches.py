@@ -1,7 +1,7 @@
 """stored batch results: a bank's batch check kept whole (summary and rows as JSON) for later listing and
 download within the bank
 
-Revision ID: 0019_f
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-06 23:40:00
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 import jinyu.core.db
 
-revision: str = "0019_f"
+revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
