@@ -189,6 +189,7 @@ class ScoredOut(BaseModel):
     uscc: str
     probability: float  # of distress within the horizon
     points: int  # higher is better: 600 at odds 50:1, 20 points double the odds
+    band: str  # A (best) .. E by points
     factors: list[dict[str, object]]  # the features that cost the most points
     observed_bad: bool  # what happened (the held-out label)
 

@@ -1,17 +1,21 @@
-"""A documented scorecard for on-chain enterprises (pure, numpy): quantile binning with weight of evidence,
-logistic regression on the WoE values, points, top factors, and evaluation (AUC, KS, calibration).
+"""A documented scorecard for on-chain enterprises (pure): optimal binning per feature (optbinning), weight of
+evidence, L2 logistic regression (scikit-learn) on the WoE values, points, bands, top factors, and evaluation
+(AUC, KS, calibration).
 
 Target ("bad" = 1): the enterprise shows a distress flag (`deregistered`, `no_headcount`, `headcount_drop`,
 `tax_drop`, `judicial`) six months after the as-of month. Features as of the as-of month: head-count change
-over six months, twelve-month tax change, open cases, paying months, supplier and buyer PageRank.
+over six months, twelve-month tax change, open cases, paying months, and network features of the supply
+network (supplier and buyer PageRank, how many suppliers and buyers, the largest buyer's share).
 See docs/chains.md, "Scorecard".
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -22,17 +26,24 @@ FEATURES = (
     "paying_months",
     "pagerank_supplier",
     "pagerank_buyer",
+    "suppliers",
+    "buyers",
+    "top_buyer_share",
 )
+# Features a bank may not see the value of without a level-5 approval: they are computed from tax sums.
+TAX_FEATURES = frozenset({"tax_change"})
 BAD_FLAGS = frozenset({"deregistered", "no_headcount", "headcount_drop", "tax_drop", "judicial"})
 MAX_BINS = 4
 BASE_SCORE, BASE_ODDS, PDO = 600.0, 50.0, 20.0  # 600 points at good:bad odds of 50:1; 20 points double them
 FACTOR = PDO / math.log(2)
 OFFSET = BASE_SCORE - FACTOR * math.log(BASE_ODDS)
+# Bands by points, best first: A from 640 (odds ≥ 200:1), B from 600 (50:1), C from 560 (12.5:1), D from 520.
+BANDS = (("A", 640), ("B", 600), ("C", 560), ("D", 520))
 
 
 @dataclass(frozen=True)
 class Bin:
-    upper: float | None  # values ≤ upper (the last bin: +inf); None = the missing-value bin
+    upper: float | None  # values < upper (the last bin: +inf); None = the missing-value bin
     woe: float
     good: int
     bad: int
@@ -45,72 +56,152 @@ class Model:
     coefficients: dict[str, float]
 
 
+@dataclass(frozen=True)
+class Scored:
+    probability: float
+    points: int
+    band: str
+    factors: list[dict[str, object]]
+
+
 def woe(good: int, bad: int, total_good: int, total_bad: int) -> float:
-    """ln((good share)/(bad share)), with 0.5 added to each count so that empty cells stay finite."""
+    """ln((good share)/(bad share)), with 0.5 added to each count so that empty or pure bins stay finite."""
     return math.log(((good + 0.5) / (total_good + 1)) / ((bad + 0.5) / (total_bad + 1)))
 
 
+def optimal_splits(x: np.ndarray, y: np.ndarray) -> list[float]:
+    """Cut points of up to MAX_BINS bins that best separate the classes, monotonic in the bad rate.
+
+    optbinning solves it (constraint programming over pre-bins). Hellinger divergence because, unlike
+    information value, it stays finite for a bin of one class only: with few distressed members such pure
+    pre-bins are common, and under IV optbinning merges them away until nearly nothing is left."""
+    if len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
+        return []
+    from optbinning import OptimalBinning  # heavy import (OR-Tools, scikit-learn): only when a model is fitted
+
+    binning = OptimalBinning(
+        name="feature",
+        dtype="numerical",
+        solver="cp",
+        divergence="hellinger",
+        max_n_bins=MAX_BINS,
+        monotonic_trend="auto_asc_desc",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # optbinning warns about bin sizes on small samples
+        binning.fit(x, y)
+    return [float(s) for s in binning.splits]
+
+
 def fit_bins(values: Sequence[float | None], labels: Sequence[int]) -> list[Bin]:
-    """Up to MAX_BINS quantile bins of the present values (distinct edges only), plus a missing bin."""
-    present = sorted(v for v in values if v is not None)
-    n = len(present)
-    edges = sorted({present[min(n - 1, n * k // MAX_BINS)] for k in range(1, MAX_BINS)}) if present else []
-    uppers: list[float | None] = [*edges, math.inf]
-    total_bad = sum(labels)
-    total_good = len(labels) - total_bad
+    """Optimal bins of the present values (bin i holds cut[i-1] ≤ v < cut[i]), plus a missing-value bin."""
+    x = _array(values)
+    y = np.asarray(labels, dtype=np.int64)
+    present = ~np.isnan(x)
+    splits = optimal_splits(x[present], y[present])
+    index = _bin_index(splits, x)
+    total_bad = int(y.sum())
+    total_good = len(y) - total_bad
     out = []
-    for upper in [*uppers, None]:
-        members = [y for v, y in zip(values, labels, strict=True) if _bin_of(uppers, v) == upper]
-        bad = sum(members)
-        out.append(Bin(upper, woe(len(members) - bad, bad, total_good, total_bad), len(members) - bad, bad))
+    for i, upper in enumerate([*splits, math.inf, None]):
+        bad = int(y[index == i].sum())
+        good = int((index == i).sum()) - bad
+        out.append(Bin(upper, woe(good, bad, total_good, total_bad), good, bad))
     return out
 
 
-def _bin_of(uppers: Sequence[float | None], value: float | None) -> float | None:
-    if value is None:
-        return None
-    return next(u for u in uppers if u is not None and value <= u)
+def _array(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
+def _bin_index(splits: Sequence[float], x: np.ndarray) -> np.ndarray:
+    """Index of each value's bin: 0..len(splits) for present values, len(splits) + 1 for missing ones."""
+    index = np.searchsorted(np.asarray(splits, dtype=np.float64), x, side="right")
+    return np.where(np.isnan(x), len(splits) + 1, index)
+
+
+def woe_values(bins: Sequence[Bin], values: Sequence[float | None]) -> np.ndarray:
+    splits = [b.upper for b in bins[:-2] if b.upper is not None]
+    table = np.array([b.woe for b in bins], dtype=np.float64)
+    return table[_bin_index(splits, _array(values))]
 
 
 def woe_of(bins: Sequence[Bin], value: float | None) -> float:
-    uppers = [b.upper for b in bins if b.upper is not None]
-    key = _bin_of(uppers, value)
-    return next(b.woe for b in bins if b.upper == key)
+    return float(woe_values(bins, [value])[0])
 
 
 def fit(rows: Sequence[Mapping[str, float | None]], labels: Sequence[int], l2: float = 1.0) -> Model:
-    """Bins per feature, then L2-regularised logistic regression of `bad` on the WoE values (Newton steps)."""
+    """Bins per feature, then L2-regularised logistic regression of `bad` on the WoE values.
+
+    scikit-learn's objective ½‖β‖² + C·Σ log-loss with C = 1 / l2 (intercept not penalised) is the documented
+    Σ log-loss + (l2 / 2)‖β‖², scaled."""
+    from sklearn.linear_model import LogisticRegression  # heavy import: only when a model is fitted
+
     bins = {f: fit_bins([r[f] for r in rows], labels) for f in FEATURES}
-    x = np.array([[1.0, *(woe_of(bins[f], r[f]) for f in FEATURES)] for r in rows])
-    y = np.array(labels, dtype=float)
-    beta = np.zeros(x.shape[1])
-    penalty = np.eye(x.shape[1]) * l2
-    penalty[0, 0] = 0.0  # the intercept is not shrunk
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        gradient = x.T @ (p - y) + penalty @ beta
-        hessian = x.T @ (x * (p * (1 - p))[:, None]) + penalty
-        step = np.linalg.solve(hessian, gradient)
-        beta -= step
-        if float(np.max(np.abs(step))) < 1e-10:
-            break
-    return Model(bins, float(beta[0]), {f: float(b) for f, b in zip(FEATURES, beta[1:], strict=True)})
+    x = np.column_stack([woe_values(bins[f], [r[f] for r in rows]) for f in FEATURES])
+    regression = LogisticRegression(C=1.0 / l2, solver="lbfgs", tol=1e-10, max_iter=10_000)
+    regression.fit(x, np.asarray(labels, dtype=np.int64))
+    coefficients = {f: float(b) for f, b in zip(FEATURES, regression.coef_[0], strict=True)}
+    return Model(bins, float(regression.intercept_[0]), coefficients)
 
 
-def score(
-    model: Model, row: Mapping[str, float | None], top: int = 3
-) -> tuple[float, int, list[dict[str, object]]]:
-    """Probability of `bad`, points (higher is better), and the features that cost the most points."""
-    contributions = {f: model.coefficients[f] * woe_of(model.bins[f], row[f]) for f in FEATURES}
-    logit = model.intercept + sum(contributions.values())
-    probability = 1.0 / (1.0 + math.exp(-logit))
-    points = round(OFFSET - FACTOR * logit)
-    factors = sorted(contributions.items(), key=lambda kv: -kv[1])[:top]
-    return (
-        probability,
-        points,
-        [{"feature": f, "value": row[f], "points": round(-FACTOR * c, 1)} for f, c in factors],
+def band(points: int) -> str:
+    return next((name for name, floor in BANDS if points >= floor), "E")
+
+
+def score_many(model: Model, rows: Sequence[Mapping[str, float | None]], top: int = 3) -> list[Scored]:
+    """Probability of `bad`, points (higher is better), band, and the (up to `top`) features that cost the
+    most points: those whose term coefficient × WoE adds most to the logit; features that add nothing or
+    lower it are not factors."""
+    if not rows:
+        return []
+    terms = np.column_stack(
+        [model.coefficients[f] * woe_values(model.bins[f], [r[f] for r in rows]) for f in FEATURES]
     )
+    logits = model.intercept + terms.sum(axis=1)
+    out = []
+    for row, logit, contributions in zip(rows, logits, terms, strict=True):
+        probability = 1.0 / (1.0 + math.exp(-float(logit)))
+        points = round(OFFSET - FACTOR * float(logit))
+        costly = [i for i in range(len(FEATURES)) if contributions[i] > 0]  # those that raise the odds of bad
+        worst = sorted(costly, key=lambda i: (-contributions[i], i))[:top]
+        factors: list[dict[str, object]] = [
+            {
+                "feature": FEATURES[i],
+                "value": row[FEATURES[i]],
+                "points": round(-FACTOR * float(contributions[i]), 1),
+            }
+            for i in worst
+        ]
+        out.append(Scored(probability, points, band(points), factors))
+    return out
+
+
+def score(model: Model, row: Mapping[str, float | None], top: int = 3) -> Scored:
+    return score_many(model, [row], top)[0]
+
+
+def link_features(links: Mapping[tuple[str, str], Decimal]) -> dict[str, dict[str, float | None]]:
+    """Per enterprise on the network: distinct suppliers (it paid) and buyers (paid it), and the largest
+    buyer's share of what it received (dependence on one customer; missing without receipts)."""
+    suppliers: dict[str, int] = {}
+    buyers: dict[str, int] = {}
+    received: dict[str, Decimal] = {}
+    largest: dict[str, Decimal] = {}
+    for (payer, payee), weight in links.items():
+        suppliers[payer] = suppliers.get(payer, 0) + 1
+        buyers[payee] = buyers.get(payee, 0) + 1
+        received[payee] = received.get(payee, Decimal(0)) + weight
+        largest[payee] = max(largest.get(payee, Decimal(0)), weight)
+    out = {}
+    for uscc in suppliers.keys() | buyers.keys():
+        total = received.get(uscc, Decimal(0))
+        out[uscc] = {
+            "suppliers": float(suppliers.get(uscc, 0)),
+            "buyers": float(buyers.get(uscc, 0)),
+            "top_buyer_share": float(largest[uscc] / total) if total > 0 else None,
+        }
+    return out
 
 
 def auc(probabilities: Sequence[float], labels: Sequence[int]) -> float | None:
