@@ -69,7 +69,11 @@ def test_the_fit_is_the_penalised_maximum_likelihood() -> None:
 
 
 def test_points_band_and_top_factors_by_hand() -> None:
-    cases = [scorecard.Bin(1.0, 0.5, 3, 1), scorecard.Bin(math.inf, -1.0, 1, 3), scorecard.Bin(None, 0.0, 0, 0)]
+    cases = [
+        scorecard.Bin(1.0, 0.5, 3, 1),
+        scorecard.Bin(math.inf, -1.0, 1, 3),
+        scorecard.Bin(None, 0.0, 0, 0),
+    ]
     flat = [scorecard.Bin(math.inf, 0.0, 4, 4), scorecard.Bin(None, 0.0, 0, 0)]
     bins = {f: flat for f in scorecard.FEATURES} | {"open_cases": cases}
     coefficients = dict.fromkeys(scorecard.FEATURES, 0.0) | {"open_cases": -1.0}

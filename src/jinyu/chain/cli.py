@@ -358,9 +358,18 @@ def portrait_batch(
         r,
         json_out,
         f"批量画像 / portraits: {r.exported} of {r.members} (withheld {r.withheld})",
-        ["uscc", "name", "segment", "flags", "pagerank", "basis"],
+        ["uscc", "name", "segment", "flags", "points", "band", "top factors", "basis"],
         [
-            [i.uscc, i.name, i.segment, ",".join(i.health.flags) or "healthy", i.pagerank_supplier, i.basis]
+            [
+                i.uscc,
+                i.name,
+                i.segment,
+                ",".join(i.health.flags) or "healthy",
+                i.score.points if i.score else None,
+                i.score.band if i.score else None,
+                ", ".join(str(f["feature"]) for f in i.score.factors) if i.score else None,
+                i.basis,
+            ]
             for i in r.items
         ],
     )
@@ -391,9 +400,16 @@ def scorecard(
         r,
         json_out,
         f"评分卡 / scorecard: AUC {r.auc}, KS {r.ks} ({r.test_bad} of {r.test_size} distressed)",
-        ["uscc", "points", "probability", "top factors", "distressed"],
+        ["uscc", "points", "band", "probability", "top factors", "distressed"],
         [
-            [i.uscc, i.points, i.probability, ", ".join(str(f["feature"]) for f in i.factors), i.observed_bad]
+            [
+                i.uscc,
+                i.points,
+                i.band,
+                i.probability,
+                ", ".join(str(f["feature"]) for f in i.factors),
+                i.observed_bad,
+            ]
             for i in r.items
         ],
     )

@@ -165,6 +165,22 @@ class LoansOut(BaseModel):
     coverage: list[dict[str, object]]
 
 
+class PortraitScore(BaseModel):
+    probability: float  # of distress within six months
+    points: int  # higher is better: 600 at odds 50:1, 20 points double the odds
+    band: str  # A (best) .. E by points
+    # The features that cost the most points: feature, value (null: missing, or tax-derived and the bank has
+    # no level-5 approval), points.
+    factors: list[dict[str, object]]
+
+
+class ScoreModelOut(BaseModel):
+    train_month: str  # six months before the batch's month; labels are the flags in the batch's month
+    train_size: int
+    train_bad: int
+    fitted: bool  # false when the training month had one class only: portraits then carry no score
+
+
 class PortraitOut(BaseModel):
     uscc: str
     name: str | None
@@ -173,6 +189,7 @@ class PortraitOut(BaseModel):
     health: HealthOut
     pagerank_supplier: float | None
     pagerank_buyer: float | None
+    score: PortraitScore | None
     basis: str  # why the caller may see it: regulator, own, or the consent grant id
 
 
@@ -182,6 +199,7 @@ class PortraitBatchOut(BaseModel):
     members: int
     exported: int
     withheld: int  # members without a grant in force to the caller (not named)
+    score_model: ScoreModelOut
     items: list[PortraitOut]
 
 

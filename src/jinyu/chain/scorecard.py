@@ -77,7 +77,9 @@ def optimal_splits(x: np.ndarray, y: np.ndarray) -> list[float]:
     pre-bins are common, and under IV optbinning merges them away until nearly nothing is left."""
     if len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
         return []
-    from optbinning import OptimalBinning  # heavy import (OR-Tools, scikit-learn): only when a model is fitted
+    from optbinning import (
+        OptimalBinning,
+    )  # heavy import (OR-Tools, scikit-learn): only when a model is fitted
 
     binning = OptimalBinning(
         name="feature",
@@ -151,8 +153,8 @@ def band(points: int) -> str:
 
 def score_many(model: Model, rows: Sequence[Mapping[str, float | None]], top: int = 3) -> list[Scored]:
     """Probability of `bad`, points (higher is better), band, and the (up to `top`) features that cost the
-    most points: those whose term coefficient × WoE adds most to the logit; features that add nothing or
-    lower it are not factors."""
+    most points: those whose term coefficient × WoE adds most to the logit; features that cost less than
+    0.05 points are not factors."""
     if not rows:
         return []
     terms = np.column_stack(
@@ -163,7 +165,8 @@ def score_many(model: Model, rows: Sequence[Mapping[str, float | None]], top: in
     for row, logit, contributions in zip(rows, logits, terms, strict=True):
         probability = 1.0 / (1.0 + math.exp(-float(logit)))
         points = round(OFFSET - FACTOR * float(logit))
-        costly = [i for i in range(len(FEATURES)) if contributions[i] > 0]  # those that raise the odds of bad
+        # those that raise the odds of bad by at least a tenth of a point (numerical dust is not a factor)
+        costly = [i for i in range(len(FEATURES)) if round(FACTOR * float(contributions[i]), 1) > 0]
         worst = sorted(costly, key=lambda i: (-contributions[i], i))[:top]
         factors: list[dict[str, object]] = [
             {
