@@ -5,6 +5,8 @@ purpose. Checked against hand-expected answers and against `require_consent` per
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -18,6 +20,8 @@ from jinyu.core.auth import OrgKind, Role
 from jinyu.core.clock import utcnow
 from tests.fixtures.auth import make_org, principal
 
+PURPOSE = Purpose.CREDIT_ASSESSMENT
+T = TypeVar("T")
 ALL = ["registration", "tax", "headcount", "judicial", "accounts"]
 
 
@@ -60,23 +64,31 @@ def test_only_grants_in_force_covering_every_scope_let_a_member_through(session:
     expected = {ents["full"].code: [full.id], ents["split"].code: sorted([split_a.id, split_b.id])}
     for caller in (bank, branch):  # a grant to the bank covers its branches
         who = principal(session, caller, Role.BANK_HQ_RISK if caller is bank else Role.BANK_BRANCH_OFFICER)
-        statements: list[str] = []
-        listen = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(session.bind, "before_cursor_execute", listen)  # type: ignore[arg-type]
-        try:
-            found = portraits.bases(session, who, usccs, Purpose.CREDIT_ASSESSMENT)
-        finally:
-            event.remove(session.bind, "before_cursor_execute", listen)  # type: ignore[arg-type]
+        found, statements = _counting(session, lambda w=who: portraits.bases(session, w, usccs, PURPOSE))
         assert found == expected
         assert len(statements) == 1  # one query for the whole batch, not one per member
         assert found == _one_by_one(session, who, ents)
 
     outsider = principal(session, other, Role.BANK_HQ_RISK)
-    assert portraits.bases(session, outsider, usccs, Purpose.CREDIT_ASSESSMENT) == {
+    assert portraits.bases(session, outsider, usccs, PURPOSE) == {
         ents["other_bank"].code: [session.query(Grant.id).filter_by(grantee_org_id=other.id).scalar()]
     }
     regulator = principal(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_ANALYST)
-    assert set(portraits.bases(session, regulator, usccs, Purpose.CREDIT_ASSESSMENT)) == set(usccs)
+    assert set(portraits.bases(session, regulator, usccs, PURPOSE)) == set(usccs)
+
+
+def _counting(session: Session, call: Callable[[], T]) -> tuple[T, list[str]]:
+    """The call's result and the SQL statements it sent."""
+    statements: list[str] = []
+
+    def listen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(session.bind, "before_cursor_execute", listen)
+    try:
+        return call(), statements
+    finally:
+        event.remove(session.bind, "before_cursor_execute", listen)
 
 
 def _one_by_one(session: Session, who: object, ents: dict) -> dict[str, list[str]]:  # type: ignore[type-arg]
@@ -85,7 +97,7 @@ def _one_by_one(session: Session, who: object, ents: dict) -> dict[str, list[str
     for org in ents.values():
         try:
             ids = {
-                consent.require_consent(session, who, org.id, s, Purpose.CREDIT_ASSESSMENT)  # type: ignore[arg-type]
+                consent.require_consent(session, who, org.id, s, PURPOSE)  # type: ignore[arg-type]
                 for s in portraits.PORTRAIT_SCOPES
             }
         except ConsentMissing:

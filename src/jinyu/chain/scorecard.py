@@ -125,7 +125,8 @@ def _bin_index(splits: Sequence[float], x: np.ndarray) -> np.ndarray:
 def woe_values(bins: Sequence[Bin], values: Sequence[float | None]) -> np.ndarray:
     splits = [b.upper for b in bins[:-2] if b.upper is not None]
     table = np.array([b.woe for b in bins], dtype=np.float64)
-    return table[_bin_index(splits, _array(values))]
+    found: np.ndarray = table[_bin_index(splits, _array(values))]
+    return found
 
 
 def woe_of(bins: Sequence[Bin], value: float | None) -> float:
