@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class SegmentOut(BaseModel):
@@ -34,6 +35,7 @@ class MemberOut(BaseModel):
     district_code: str | None
     status: str | None
     mapped_segment: str | None  # the segment its GB/T 4754 class maps to; differs when overridden
+    dataset_segment: str  # as the chain_members dataset assigns it; `segment` differs under an override
 
 
 class SegmentFlow(BaseModel):
@@ -228,3 +230,53 @@ class ScorecardOut(BaseModel):
     coefficients: dict[str, float]
     bins: dict[str, list[dict[str, object]]]
     items: list[ScoredOut]
+
+
+class SegmentIn(BaseModel):
+    code: str
+    name: str
+    name_en: str = ""
+    industries: list[str] = []
+
+
+class ChainDefinitionIn(BaseModel):
+    version: int  # the version the edit starts from (0: the shipped definition); another one answers 409
+    name: str
+    name_en: str
+    chief_bank_name: str | None = None
+    segments: list[SegmentIn]
+    overrides: dict[str, str] = {}  # USCC -> segment
+    note: str = Field("", max_length=500)
+
+
+class SegmentOverrideIn(BaseModel):
+    version: int  # the version the edit starts from; another one answers 409
+    segment: str | None  # null removes the enterprise's override
+    note: str = Field("", max_length=500)
+
+
+class SegmentDefOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    industries: list[str]
+
+
+class ChainDefinitionOut(BaseModel):
+    chain_code: str
+    version: int  # 0: the shipped definition (data/chains.json), never edited
+    name: str
+    name_en: str
+    chief_bank_name: str | None
+    segments: list[SegmentDefOut]
+    overrides: dict[str, str]  # USCC -> segment, over the chain_members dataset and the industry mapping
+    note: str
+    updated_by: str | None
+    updated_at: dt.datetime | None
+
+
+class DefinitionVersionOut(BaseModel):
+    version: int
+    note: str
+    created_by: str
+    created_at: dt.datetime
