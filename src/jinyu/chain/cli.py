@@ -413,3 +413,12 @@ def scorecard(
             for i in r.items
         ],
     )
+
+
+def _definition_commands() -> None:
+    from jinyu.chain import cli_definitions  # it imports this module's options: registered once both exist
+
+    app.add_typer(cli_definitions.app, name="definition")
+
+
+_definition_commands()
