@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", jinyu.core.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chain_definition_versions")),
-        sa.UniqueConstraint(
-            "chain_code", "version", name=op.f("uq_chain_definition_versions_chain_code_version")
-        ),
+        sa.UniqueConstraint("chain_code", "version", name=op.f("uq_chain_definition_versions_chain_code")),
     )
     op.create_index(
         op.f("ix_chain_definition_versions_chain_code"),
