@@ -80,13 +80,13 @@ def test_points_band_and_top_factors_by_hand() -> None:
     model = scorecard.Model(bins, -math.log(50), coefficients)
     row = dict.fromkeys(scorecard.FEATURES, 0.0)
     # No open case: logit = -ln 50 - 0.5, points = 600 + 20/ln2 · 0.5 = 614.43 -> 614, band B
-    calm = scorecard.score(model, row | {"open_cases": 0.0})
-    assert (calm.points, calm.band, calm.factors) == (614, "B", [])  # nothing costs it points
-    assert calm.probability == pytest.approx(1 / (1 + 50 * math.exp(0.5)))
+    probability, points, factors = scorecard.score(model, row | {"open_cases": 0.0})
+    assert (points, scorecard.band(points), factors) == (614, "B", [])  # nothing costs it points
+    assert probability == pytest.approx(1 / (1 + 50 * math.exp(0.5)))
     # Two open cases: logit = -ln 50 + 1, points = 600 - 28.85 = 571, band C; open_cases costs 28.9 points
-    sued = scorecard.score(model, row | {"open_cases": 2.0})
-    assert (sued.points, sued.band) == (571, "C")
-    assert sued.factors[0] == {"feature": "open_cases", "value": 2.0, "points": -28.9}
+    _, points, factors = scorecard.score(model, row | {"open_cases": 2.0})
+    assert (points, scorecard.band(points)) == (571, "C")
+    assert factors == [{"feature": "open_cases", "value": 2.0, "points": -28.9}]
     assert [scorecard.band(p) for p in (640, 639, 600, 560, 520, 519)] == ["A", "B", "B", "C", "D", "E"]
 
 
@@ -134,8 +134,8 @@ def test_fit_ranks_a_risky_feature_as_risky() -> None:
     model = scorecard.fit(rows_, labels)
     assert [b.upper for b in model.bins["open_cases"]] == [1.5, math.inf, None]
     risky, safe = scorecard.score(model, rows_[7]), scorecard.score(model, rows_[4])
-    assert risky.probability > 0.5 > safe.probability and safe.points > risky.points
-    assert [f["feature"] for f in risky.factors] == ["open_cases"] and safe.factors == []
+    assert risky[0] > 0.5 > safe[0] and safe[1] > risky[1]
+    assert [f["feature"] for f in risky[2]] == ["open_cases"] and safe[2] == []
 
 
 @pytest.fixture

@@ -56,18 +56,19 @@ def _scores(
     usccs = list(rows)
     x = [scoring.features(rows[u], ranks.get(u), by_link.get(u)) for u in usccs]
     info = ScoreModelOut(train_month=train_month, train_size=len(labels), train_bad=sum(labels), fitted=True)
-    return info, dict(zip(usccs, scorecard.score_many(model, x), strict=True))
+    return info, dict(zip(usccs, scorecard.score_batch(model, x), strict=True))
 
 
 def _score_out(scored: scorecard.Scored | None, level: int) -> PortraitScore | None:
     if scored is None:
         return None
+    probability, points, found = scored
     factors = [
         f | {"value": None} if f["feature"] in scorecard.TAX_FEATURES and level < TAX_LEVEL else f
-        for f in scored.factors
+        for f in found
     ]
     return PortraitScore(
-        probability=round(scored.probability, 6), points=scored.points, band=scored.band, factors=factors
+        probability=round(probability, 6), points=points, band=scorecard.band(points), factors=factors
     )
 
 
@@ -103,7 +104,7 @@ def portrait_batch(
                 score=_score_out(scores.get(uscc), level),
                 basis=",".join(allowed[uscc]),
             ),
-            Reader(principal, approved_level=levels[uscc][0]),
+            Reader(principal, approved_level=levels[uscc][0], purpose=purpose.value),
         )
         items.append(item)
     approvals = {u: a for u, (_, a) in levels.items() if a}

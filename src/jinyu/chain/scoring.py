@@ -92,18 +92,18 @@ def run(
         )
     model, train_y = trained
     usccs, test_x, test_y = dataset(engine, code, test_month)
-    scored = scorecard.score_many(model, test_x)
-    probabilities = [s.probability for s in scored]
+    scored = scorecard.score_batch(model, test_x)
+    probabilities = [s[0] for s in scored]
     items = [
         ScoredOut(
             uscc=u,
-            probability=round(s.probability, 6),
-            points=s.points,
-            band=s.band,
-            factors=s.factors,
+            probability=round(probability, 6),
+            points=points,
+            band=scorecard.band(points),
+            factors=factors,
             observed_bad=bool(y),
         )
-        for u, s, y in zip(usccs, scored, test_y, strict=True)
+        for u, (probability, points, factors), y in zip(usccs, scored, test_y, strict=True)
     ]
     service.audit_read(
         session, principal, "scorecard.read", [code], train_month=train_month, test_month=test_month
