@@ -1,8 +1,8 @@
 """chain definition versions: the regulator's edits of chain definitions and per-enterprise segment overrides,
 append-only, one row per version
 
-Revision ID: 0019_b
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06 23:40:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import jinyu.core.db
 
-revision: str = "0019_b"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
