@@ -39,6 +39,7 @@ def measure(sizes: list[int], batches: int, persons: int) -> dict[str, Any]:
     from bench_claims import _create_database, _drop_database, _request, _server_url, setup
     from sqlalchemy import text
 
+    from jinyu.audit import service as audit
     from jinyu.claim.schemas import SettleIn
     from jinyu.claim.service.batch import Job, settle_batch
     from jinyu.config import load_settings
@@ -53,6 +54,7 @@ def measure(sizes: list[int], batches: int, persons: int) -> dict[str, Any]:
             key = load_settings(data_dir=Path(tmp), database_url=url).key("pseudonym_key")
             engine = db.make_engine(url)
             factory = db.make_sessionmaker(engine)
+            audit.journal_for(engine, True)  # entries journaled, as in a server process (no sealer here)
             with factory() as s:
                 principals = [authenticate_api_key(s, k) for k in world["keys"]]
                 pid = int(s.execute(text("SELECT pg_backend_pid()")).scalar_one())
@@ -129,7 +131,9 @@ def _ab(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1,2,4,12", help="batch sizes, comma-separated")
     parser.add_argument("--batches", type=int, default=200, help="batches measured per size")
     parser.add_argument("--persons", type=int, default=3000)
@@ -144,7 +148,10 @@ def main() -> None:
         document = {"benchmark": "claims settlement batches in-process, A/B", **_ab(args)}
     else:
         sizes = [int(s) for s in args.sizes.split(",")]
-        document = {"benchmark": "claims settlement batches in-process", "sizes": measure(sizes, args.batches, args.persons)}
+        document = {
+            "benchmark": "claims settlement batches in-process",
+            "sizes": measure(sizes, args.batches, args.persons),
+        }
     document["machine"] = machine_info()
     document["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     if args.ab:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, configure_mappers
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
 from jinyu.claim.rules.ledger import Account
 from jinyu.core.db import Base
-from jinyu.core.pipeline import Rows, Statement, as_arrays, run, unnest_sql, values_sql
+from jinyu.core.pipeline import Rows, Statement, from_json_rows, json_rows, run
 
 
 def upsert_accumulators(rows: Sequence[tuple[str, str, str, Decimal]]) -> Rows:
@@ -30,17 +30,14 @@ def upsert_accumulators(rows: Sequence[tuple[str, str, str, Decimal]]) -> Rows:
     return Rows(("upsert", "claim_accumulators"), list(rows), _upsert_statement)
 
 
-_ACCUMULATOR_HEAD = "INSERT INTO claim_accumulators (enrollment_id, kind, code, amount)"
-_ACCUMULATOR_TAIL = " ON CONFLICT (enrollment_id, kind, code) DO UPDATE SET amount = EXCLUDED.amount"
-
-
 def _upsert_statement(rows: list[Any], start: int = 0) -> Statement:
-    arrays = as_arrays(rows, 4)
-    if arrays is None:  # mixed Python types in a column: a VALUES list
-        sql = values_sql(_ACCUMULATOR_HEAD, 4, len(rows), _ACCUMULATOR_TAIL, start=start)
-        return sql, [[v for row in rows for v in row]]
-    unnest = unnest_sql(("text", "text", "text", "numeric"), start)
-    return f"{_ACCUMULATOR_HEAD} SELECT * FROM {unnest}{_ACCUMULATOR_TAIL}", [arrays]
+    sql = (
+        "INSERT INTO claim_accumulators (enrollment_id, kind, code, amount) "
+        f"SELECT enrollment_id, kind, code, amount FROM {from_json_rows('claim_accumulators', start)} "
+        "ON CONFLICT (enrollment_id, kind, code) DO UPDATE SET amount = EXCLUDED.amount"
+    )
+    keyed = [{"enrollment_id": e, "kind": k, "code": c, "amount": a} for e, k, c, a in rows]
+    return sql, [[json_rows(keyed)]]
 
 
 BALANCE_FIELDS = tuple(a.value for a in Account)  # the book columns that cache account balances
@@ -52,27 +49,17 @@ def update_books(rows: Sequence[tuple[str, Mapping[str, Decimal], dt.datetime]])
     return Rows(("update", "claim_ledger_books"), list(rows), _books_statement)
 
 
-_BOOK_SET = ", ".join(f"{n} = v.{n}" for n in BALANCE_FIELDS)
-_BOOK_NAMES = f"v(id, {', '.join(BALANCE_FIELDS)}, updated_at)"
-_BOOK_CASTS = ("", *["::numeric"] * len(BALANCE_FIELDS), "::timestamptz")
-
-
 def _books_statement(rows: list[Any], start: int = 0) -> Statement:
-    last = {book_id: (book_id, bal, at) for book_id, bal, at in rows}  # the latest of each book
-    flat = [(book_id, *(bal[n] for n in BALANCE_FIELDS), at) for book_id, bal, at in last.values()]
-    width = 2 + len(BALANCE_FIELDS)
-    arrays = as_arrays(flat, width)
-    if arrays is None:  # mixed Python types in a column: a VALUES list
-        values = values_sql("", width, len(flat), casts=_BOOK_CASTS, start=start).removeprefix(" VALUES ")
-        source, params = f"(VALUES {values})", [v for row in flat for v in row]
-    else:
-        types = ("text", *["numeric"] * len(BALANCE_FIELDS), "timestamptz")
-        source, params = unnest_sql(types, start), arrays
+    last = {book_id: (bal, at) for book_id, bal, at in rows}  # the latest of each book
+    keyed = [
+        {"id": book_id, **{n: bal[n] for n in BALANCE_FIELDS}, "updated_at": at}
+        for book_id, (bal, at) in last.items()
+    ]
     sql = (
-        f"UPDATE claim_ledger_books AS b SET {_BOOK_SET}, updated_at = v.updated_at "
-        f"FROM {source} AS {_BOOK_NAMES} WHERE b.id = v.id"
+        f"UPDATE claim_ledger_books AS b SET {', '.join(f'{n} = v.{n}' for n in BALANCE_FIELDS)}, "
+        f"updated_at = v.updated_at FROM {from_json_rows('claim_ledger_books', start)} AS v WHERE b.id = v.id"
     )
-    return sql, [params]
+    return sql, [[json_rows(keyed)]]
 
 
 # ------------------------------------------------------------------------------------------------ locked reads
