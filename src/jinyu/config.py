@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         default=32, ge=1, le=1000, description="most instant settlements one transaction settles (PostgreSQL)"
     )
     settle_threads: int = Field(default=1, ge=1, le=16, description="settlement threads per API process")
+    settle_window_ms: float = Field(
+        default=8.0,
+        ge=0,
+        le=200,
+        description="under load, how long a settlement batch waits (from its first discharge's arrival) for more "
+        "to join it; 0: never waits",
+    )
     max_heavy: int = Field(
         default=2, ge=1, le=64, description="long-running API requests (uploads, batches) at once per process"
     )
