@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from jinyu.analytics import Lake
 from jinyu.cli import app
 from jinyu.config import get_settings
-from jinyu.core import db, runtime
+from jinyu.core import cli_kit, db, runtime
 from jinyu.core.auth import OrgKind, Role
 from jinyu.models import metadata
 from tests.fixtures.auth import PASSWORD, make_org, make_user
@@ -34,7 +34,8 @@ def refund_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("JINYU_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("JINYU_DATABASE_URL", url)
-    monkeypatch.setenv("COLUMNS", "200")  # rich folds table cells at the default 80 columns
+    # rich folds table cells at 80 columns; the console took its width when it was created
+    monkeypatch.setattr(cli_kit.console, "_width", 200)
     get_settings.cache_clear()
     engine = runtime.engine_for(url)
     metadata.create_all(engine)
