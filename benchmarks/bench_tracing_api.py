@@ -51,6 +51,7 @@ def _sample(lake: Path, loans: int, seed: int, batch_loans: int) -> dict[str, An
     mine = [x for x in rows if x["head"] == head]
     earliest = sorted(mine, key=lambda x: x["disbursed_at"])[:batch_loans]
     shanghai = [x["disbursed_at"].astimezone(_shanghai()).date() for x in earliest]
+    shanghai = [d for d in shanghai if (d - shanghai[0]).days < 365]  # a batch covers at most a year
     return {
         "bank": head,
         "loans": [x["loan_id"] for x in random.Random(seed).sample(mine, min(loans, len(mine)))],
