@@ -107,28 +107,43 @@ def _plain(bank: PartyDir, hub: PartyDir, spec: dict[str, Any], epochs: int) -> 
     }
 
 
-def _ckks_costs(cipher: he.GradientCipher, rows: int, runs: int = 20) -> dict[str, float]:
-    """CPU milliseconds (this process, so not inflated by other work's scheduling) of one batch's operations:
-    encrypting the residual, the masked product of one column, its decryption and slot sum; and their sizes."""
-    owner = cipher.new_secret()
-    public = cipher.load_public(cipher.public_bytes(owner))
+def _ckks_costs(
+    ciphers: dict[str, he.GradientCipher], rows: int, runs: int = 9
+) -> dict[str, dict[str, float]]:
+    """CPU milliseconds (this process, so not inflated by other work's scheduling) of one batch's encryption work
+    on both sides, the ciphers taking turns so the machine's load drifts alike for all: encrypting the two partial
+    residuals, the masked products of the guest's 14 and the host's 10 columns, their decryption and slot sums;
+    and the sizes of a residual and of one product."""
     rng = np.random.default_rng(1)
-    values, column = rng.normal(size=rows), rng.normal(size=(rows, 1))
-    cost: dict[str, list[float]] = {"encrypt_ms": [], "product_and_mask_ms": [], "decrypt_sum_ms": []}
+    cost: dict[str, dict[str, list[float]]] = {
+        name: {"encrypt_ms": [], "products_ms": [], "decrypt_sums_ms": []} for name in ciphers
+    }
+    sizes: dict[str, dict[str, float]] = {}
     for _ in range(runs):
-        t0 = time.process_time()
-        blobs = cipher.encrypt(owner, values)
-        t1 = time.process_time()
-        products, _ = cipher.masked_column_products(public, blobs, values, column, rng)
-        t2 = time.process_time()
-        cipher.decrypt_sums(owner, products, rows)
-        t3 = time.process_time()
-        cost["encrypt_ms"].append((t1 - t0) * 1000)
-        cost["product_and_mask_ms"].append((t2 - t1) * 1000)
-        cost["decrypt_sum_ms"].append((t3 - t2) * 1000)
-    return {k: round(statistics.median(v), 2) for k, v in cost.items()} | {
-        "residual_bytes": sum(len(b) for b in blobs),
-        "product_bytes": len(products[0]),
+        values, other = rng.normal(size=rows), rng.normal(size=rows)
+        guest_x, host_x = rng.normal(size=(rows, 14)), rng.normal(size=(rows, 10))
+        for name, cipher in ciphers.items():
+            guest, host = cipher.new_secret(), cipher.new_secret()
+            guest_public = cipher.load_public(cipher.public_bytes(guest))
+            host_public = cipher.load_public(cipher.public_bytes(host))
+            t0 = time.process_time()
+            from_guest, from_host = cipher.encrypt(guest, values), cipher.encrypt(host, other)
+            t1 = time.process_time()
+            guest_pieces, _ = cipher.masked_column_products(host_public, from_host, values, guest_x, rng)
+            host_pieces, _ = cipher.masked_column_products(guest_public, from_guest, other, host_x, rng)
+            t2 = time.process_time()
+            cipher.decrypt_sums(host, guest_pieces, rows)
+            cipher.decrypt_sums(guest, host_pieces, rows)
+            t3 = time.process_time()
+            cost[name]["encrypt_ms"].append((t1 - t0) * 1000)
+            cost[name]["products_ms"].append((t2 - t1) * 1000)
+            cost[name]["decrypt_sums_ms"].append((t3 - t2) * 1000)
+            sizes[name] = {"residual_bytes": sum(map(len, from_guest)), "product_bytes": len(guest_pieces[0])}
+    return {
+        name: {k: round(statistics.median(v), 1) for k, v in cost[name].items()}
+        | {"total_ms": round(statistics.median(map(sum, zip(*cost[name].values(), strict=True))), 1)}
+        | sizes[name]
+        for name in ciphers
     }
 
 
@@ -247,9 +262,9 @@ def main() -> None:
         "auc_guest_alone": round(plain_before["guest_alone_auc"], 6),
         "auc_scorecard": ckks["scorecard_auc"],
         "ks_joint": ckks["ks"],
-        "ckks_batch_costs": {
-            c: _ckks_costs(he.CKKS if c == "ckks" else CIPHERS[c], args.batch_size) for c in ENCRYPTED
-        },
+        "ckks_batch_costs": _ckks_costs(
+            {c: he.CKKS if c == "ckks" else CIPHERS[c] for c in ENCRYPTED}, args.batch_size
+        ),
     }
     for name, value in figures.items():
         print(f"{name:24s} {value}")
