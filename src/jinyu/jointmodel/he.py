@@ -18,10 +18,10 @@ benchmark brings others to time the same protocol without encryption, see benchm
 
 from __future__ import annotations
 
-import atexit
-import shutil
+import os
 import tempfile
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -195,31 +195,34 @@ class _Seal:
         self.evaluator.add_plain_inplace(cipher, plaintext)
 
     def to_bytes(self, cipher: Any) -> bytes:
-        path = _scratch()
-        cipher.save(str(path))
-        return path.read_bytes()
+        with _scratch() as path:
+            cipher.save(str(path))
+            return path.read_bytes()
 
     def from_bytes(self, blob: bytes) -> Any:
-        path = _scratch()
-        path.write_bytes(blob)
         cipher = sealapi.Ciphertext(self.context)
-        try:
-            cipher.load(self.context, str(path))  # SEAL checks the ciphertext is valid for this context
-        except Exception as exc:  # the bindings raise bare ValueError/RuntimeError
-            raise ProtocolViolation(detail="密文无法解析 / a ciphertext is unreadable") from exc
+        with _scratch() as path:
+            path.write_bytes(blob)
+            try:
+                cipher.load(self.context, str(path))  # SEAL checks the ciphertext is valid for this context
+            except Exception as exc:  # the bindings raise bare ValueError/RuntimeError
+                raise ProtocolViolation(detail="密文无法解析 / a ciphertext is unreadable") from exc
         return cipher
 
 
-_SCRATCH: dict[int, Path] = {}
-_SCRATCH_DIR = Path(
-    tempfile.mkdtemp(prefix="jinyu-he-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None)
-)
-atexit.register(shutil.rmtree, _SCRATCH_DIR, ignore_errors=True)
+_SHM = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
-def _scratch() -> Path:
-    """One scratch file per thread (the host computes pieces in a worker while its HTTP thread decrypts)."""
-    return _SCRATCH.setdefault(threading.get_ident(), _SCRATCH_DIR / f"{threading.get_ident()}.bin")
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    """A fresh file only this user can read (in memory where there is /dev/shm), removed after use; one per call,
+    so the host's worker thread and its HTTP thread never share one."""
+    handle, name = tempfile.mkstemp(prefix="jinyu-he-", suffix=".bin", dir=_SHM)
+    os.close(handle)
+    try:
+        yield Path(name)
+    finally:
+        os.unlink(name)
 
 
 class _Ckks:
