@@ -12,6 +12,11 @@ by the batch size; only the sender, who knows its masks' sum, can recover the gr
 batch size happens after decryption: a slot holds residual x feature at full size, which CKKS's absolute
 precision (about 1e-6 per slot at this scale) serves far better than values 4,096 times smaller.
 
+Keys and the residuals' encryption are TenSEAL's; the masked products and their decryption use SEAL's own bindings
+(`tenseal.sealapi`) so a column's chunk products are summed at scale^2 and rescaled once (TenSEAL rescales each);
+products travel in SEAL's serialisation. The features cannot be encoded once per job and reused: the batches are
+drawn anew every epoch.
+
 `GradientCipher` is the shape both sides program against; `CKKS` is the only implementation in the product (the
 benchmark brings others to time the same protocol without encryption, see benchmarks/joint_ciphers.py).
 """
