@@ -8,6 +8,8 @@ the package, so no CLI command or job can reach it.
 
 `FirstCkks` is the CKKS layout the package used before (degree 8192, moduli 60/40/60, one ciphertext per column
 and batch, masks of +-100 on products divided by the batch size), kept so a run can time it against the current one.
+`SummedCkks` is the layout of commit b6b5048 (the current keys and chunks, each chunk product encoded and
+rescaled by TenSEAL).
 
 Run as a host (what bench_joint.py does):  python -m benchmarks.joint_ciphers --dir HUB_DIR --cipher plain
 """
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import tenseal as ts
 
+from jinyu.jointmodel import he
 from jinyu.jointmodel.he import MASK_BOUND
 from jinyu.jointmodel.party import PartyDir
 from jinyu.jointmodel.rules import Matrix, Vector
@@ -113,7 +116,43 @@ class FirstCkks:
         return np.array([float(np.sum(ts.ckks_vector_from(secret, blob).decrypt())) for blob in blobs])
 
 
-CIPHERS: dict[str, Any] = {"plain": PlainCipher(), "ckks-first": FirstCkks()}
+class SummedCkks:
+    """The layout of commit b6b5048: the package's keys and residual ciphertexts, but every chunk product through
+    TenSEAL (encoded and rescaled per chunk) and the mask added through TenSEAL."""
+
+    new_secret = staticmethod(he.new_secret_context)
+    public_bytes = staticmethod(he.public_bytes)
+    load_public = staticmethod(he.load_context)
+    encrypt = staticmethod(he.encrypt)
+
+    def masked_column_products(
+        self,
+        peer: Any,
+        residual_part: list[bytes],
+        plain_part: Vector,
+        features: Matrix,
+        rng: np.random.Generator,
+    ) -> tuple[list[bytes], Vector]:
+        residual = [
+            ts.ckks_vector_from(peer, blob) + part
+            for blob, part in zip(residual_part, he.chunks(plain_part), strict=True)
+        ]
+        blobs, mask_sums = [], np.zeros(features.shape[1])
+        for j in range(features.shape[1]):
+            first, *others = [c * col for c, col in zip(residual, he.chunks(features[:, j]), strict=True)]
+            for other in others:
+                first += other
+            mask: Vector = np.asarray(rng.uniform(-MASK_BOUND, MASK_BOUND, he.SLOTS))
+            first += mask.tolist()
+            blobs.append(bytes(first.serialize()))
+            mask_sums[j] = mask.sum() / features.shape[0]
+        return blobs, mask_sums
+
+    def decrypt_sums(self, secret: Any, blobs: list[bytes], rows: int) -> Vector:
+        return np.array([float(np.sum(ts.ckks_vector_from(secret, b).decrypt())) / rows for b in blobs])
+
+
+CIPHERS: dict[str, Any] = {"plain": PlainCipher(), "ckks-first": FirstCkks(), "ckks-b6b5048": SummedCkks()}
 
 
 def main() -> None:

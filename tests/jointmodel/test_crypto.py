@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -113,6 +114,31 @@ def test_an_unreadable_or_secret_context_or_ciphertext_is_a_protocol_error() -> 
     public = he.load_context(he.public_bytes(owner))
     with pytest.raises(ProtocolViolation, match="ciphertext"):
         he.masked_column_products(public, [b"junk"], np.zeros(10), np.ones((10, 2)), np.random.default_rng(1))
+    with pytest.raises(ProtocolViolation, match="ciphertext"):
+        he.decrypt_sums(owner, [b"junk"], 10)
+    pieces, _ = he.masked_column_products(
+        public, he.encrypt(owner, np.ones(10)), np.zeros(10), np.ones((10, 2)), np.random.default_rng(1)
+    )
+    with pytest.raises(ProtocolViolation, match="ciphertext"):  # a cut-off product
+        he.decrypt_sums(owner, [pieces[0][: len(pieces[0]) // 2]], 10)
+
+
+def test_ciphertext_bytes_leave_no_scratch_file_behind() -> None:
+    """SEAL's bindings save and load only through files: each one is removed after use, also on a bad blob."""
+    scratch = Path(he._SHM or tempfile.gettempdir())
+    before = set(scratch.glob("jinyu-he-*"))
+    owner = he.new_secret_context()
+    public = he.load_context(he.public_bytes(owner))
+    rng = np.random.default_rng(5)
+    features = np.tile([1.0, 2.0, -3.0], (50, 1))
+    pieces, mask_sums = he.masked_column_products(
+        public, he.encrypt(owner, np.ones(50)), np.ones(50), features, rng
+    )
+    # residual 1 + 1 in every row: the mean of 2 x feature is 2, 4 and -6
+    np.testing.assert_allclose(he.decrypt_sums(owner, pieces, 50) - mask_sums, [2.0, 4.0, -6.0], atol=1e-4)
+    with pytest.raises(ProtocolViolation):
+        he.decrypt_sums(owner, [b"junk"], 50)
+    assert set(scratch.glob("jinyu-he-*")) == before
 
 
 def test_psi_intersection_and_size() -> None:

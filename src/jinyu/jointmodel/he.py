@@ -12,12 +12,22 @@ by the batch size; only the sender, who knows its masks' sum, can recover the gr
 batch size happens after decryption: a slot holds residual x feature at full size, which CKKS's absolute
 precision (about 1e-6 per slot at this scale) serves far better than values 4,096 times smaller.
 
+Keys and the residuals' encryption are TenSEAL's; the masked products and their decryption use SEAL's own bindings
+(`tenseal.sealapi`) so a column's chunk products are summed at scale^2 and rescaled once (TenSEAL rescales each);
+products travel in SEAL's serialisation. The features cannot be encoded once per job and reused: the batches are
+drawn anew every epoch.
+
 `GradientCipher` is the shape both sides program against; `CKKS` is the only implementation in the product (the
 benchmark brings others to time the same protocol without encryption, see benchmarks/joint_ciphers.py).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -120,6 +130,8 @@ def masked_column_products(
     mask; and each mask's sum divided by the batch size.
 
     residual_part is encrypted under the peer's key, one ciphertext per chunk; plain_part is this party's share.
+    Works on SEAL's objects directly so that a column's chunk products are summed at scale^2 and rescaled once
+    (TenSEAL rescales every product): per column one rescale instead of one per chunk.
     """
     own = chunks(plain_part)
     if len(residual_part) != len(own):
@@ -127,27 +139,95 @@ def masked_column_products(
             detail=f"密文块数不对 / expected {len(own)} residual ciphertexts, got {len(residual_part)}"
         )
     residual = [
-        _load_vector(peer_context, blob) + part for blob, part in zip(residual_part, own, strict=True)
+        (_load_vector(peer_context, blob) + part).ciphertext()[0]
+        for blob, part in zip(residual_part, own, strict=True)
     ]
+    seal = _Seal.of(peer_context)
     rows = features.shape[0]
     blobs, mask_sums = [], np.zeros(features.shape[1])
     for j in range(features.shape[1]):
-        first, *others = [
-            chunk * column for chunk, column in zip(residual, chunks(features[:, j]), strict=True)
-        ]
-        product = first
-        for other in others:  # summed before masking: one ciphertext back per column, whatever the batch
-            product += other
+        product = seal.column_product(residual, chunks(features[:, j]))
         mask: Vector = np.asarray(rng.uniform(-MASK_BOUND, MASK_BOUND, SLOTS), dtype=np.float64)
-        product += mask.tolist()
-        blobs.append(bytes(product.serialize()))
+        seal.add_values(product, mask.tolist())
+        blobs.append(seal.to_bytes(product))
         mask_sums[j] = mask.sum() / rows
     return blobs, mask_sums
 
 
 def decrypt_sums(context: ts.Context, blobs: list[bytes], rows: int) -> Vector:
     """The key owner's part: decrypt each masked product; its slots' sum divided by the batch size."""
-    return np.array([float(np.sum(_load_vector(context, blob).decrypt())) / rows for blob in blobs])
+    seal = _Seal.of(context)
+    decryptor = sealapi.Decryptor(seal.context, context.secret_key().data)
+    sums = np.zeros(len(blobs))
+    for i, blob in enumerate(blobs):
+        plaintext = sealapi.Plaintext()
+        decryptor.decrypt(seal.from_bytes(blob), plaintext)
+        sums[i] = float(np.sum(seal.encoder.decode_double(plaintext))) / rows
+    return sums
+
+
+class _Seal:
+    """SEAL's encoder and evaluator for one TenSEAL context, and ciphertext bytes through a private scratch file
+    (the Python bindings of SEAL save and load ciphertexts only by file name)."""
+
+    def __init__(self, context: ts.Context) -> None:
+        self.context = context.seal_context().data
+        self.encoder = sealapi.CKKSEncoder(self.context)
+        self.evaluator = sealapi.Evaluator(self.context)
+
+    @classmethod
+    def of(cls, context: ts.Context) -> _Seal:
+        return cls(context)
+
+    def column_product(self, residual: list[Any], column: list[list[float]]) -> Any:
+        """Sum over chunks of residual[k] * column[k], rescaled once (the scale is the dropped prime: exact)."""
+        total = sealapi.Ciphertext()
+        plaintext = sealapi.Plaintext()
+        for k, (cipher, values) in enumerate(zip(residual, column, strict=True)):
+            self.encoder.encode(values, cipher.parms_id(), cipher.scale, plaintext)
+            if k == 0:
+                self.evaluator.multiply_plain(cipher, plaintext, total)
+            else:
+                term = sealapi.Ciphertext()
+                self.evaluator.multiply_plain(cipher, plaintext, term)
+                self.evaluator.add_inplace(total, term)
+        self.evaluator.rescale_to_next_inplace(total)  # Δ² / Δ: the scale comes back exactly
+        return total
+
+    def add_values(self, cipher: Any, values: list[float]) -> None:
+        plaintext = sealapi.Plaintext()
+        self.encoder.encode(values, cipher.parms_id(), cipher.scale, plaintext)
+        self.evaluator.add_plain_inplace(cipher, plaintext)
+
+    def to_bytes(self, cipher: Any) -> bytes:
+        with _scratch() as path:
+            cipher.save(str(path))
+            return path.read_bytes()
+
+    def from_bytes(self, blob: bytes) -> Any:
+        cipher = sealapi.Ciphertext(self.context)
+        with _scratch() as path:
+            path.write_bytes(blob)
+            try:
+                cipher.load(self.context, str(path))  # SEAL checks the ciphertext is valid for this context
+            except Exception as exc:  # the bindings raise bare ValueError/RuntimeError
+                raise ProtocolViolation(detail="密文无法解析 / a ciphertext is unreadable") from exc
+        return cipher
+
+
+_SHM = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    """A fresh file only this user can read (in memory where there is /dev/shm), removed after use; one per call,
+    so the host's worker thread and its HTTP thread never share one."""
+    handle, name = tempfile.mkstemp(prefix="jinyu-he-", suffix=".bin", dir=_SHM)
+    os.close(handle)
+    try:
+        yield Path(name)
+    finally:
+        os.unlink(name)
 
 
 class _Ckks:
