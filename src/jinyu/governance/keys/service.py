@@ -50,6 +50,7 @@ from jinyu.governance.keys.schemas import (
     RotationPlanOut,
     TokenTranslationOut,
     TranslateBatchOut,
+    TranslateError,
     TranslateOut,
 )
 from jinyu.governance.policy.protect import Reader, protect
@@ -102,10 +103,10 @@ def translate_one(ring: Keyring, token: str, now: dt.datetime) -> TokenTranslati
     except TokenNotCurrent as exc:
         if exc.reason == "not_a_token":  # the API's request model refuses these before they get here
             raise InvalidInput(detail=f"无法换算该令牌 / cannot translate this token: {exc}") from None
-        error = "expired" if exc.reason == "expired" else "unknown_version"
-        return TokenTranslationOut(token=token, version=version, error=error, expired_on=exc.expired_on)
-    error = "already_current" if version == ring.current else None
-    return TokenTranslationOut(token=token, version=version, current_token=current, error=error)
+        refused: TranslateError = "expired" if exc.reason == "expired" else "unknown_version"
+        return TokenTranslationOut(token=token, version=version, error=refused, expired_on=exc.expired_on)
+    same: TranslateError | None = "already_current" if version == ring.current else None
+    return TokenTranslationOut(token=token, version=version, current_token=current, error=same)
 
 
 def translate_token(principal: Principal, ring: Keyring, token: str) -> TranslateOut:
