@@ -1,17 +1,20 @@
-"""One-loan return flow over the API (GET /api/v1/risk/loans/{id}/return-flow): login, access, trace, evidence,
-inquiry record and audit — the whole request through the app (in-process ASGI client, SQLite store).
+"""One-loan return flow over the API (GET /api/v1/risk/loans/{id}/return-flow) and a batch (POST
+/api/v1/risk/batches): login, access, trace, evidence, inquiry record and audit — the whole request through the
+app (in-process ASGI client, SQLite store), on a lake written by bench_tracing.py (`--region-dir`).
 
-Against a lake written by bench_tracing.py (`--region-dir`): a bank head office and one of its risk users are
-created, the resident transfer index and the resident context are built first (as a serving process warms
-them), then --loans sampled loans of that bank are requested in turn. In the same run the same loans are
-requested with the context from the per-loan statements (the code before issue 19: hops resident, loan and
-related parties from the serving engine's statements), interleaved loan by loan, and the ratio is reported.
-A third variant is the code before the refund transfers and the per-request listing were made resident
-(issue 19, last part): the resident context, but the refund rule's statement on the lake for every loan with
-a candidate pair and the lake's files listed at every freshness check (`Stores.pinned` disabled).
-The machine is shared: the load average is recorded at the start and the end.
+Each measurement runs in a child process that serves like a warm API process: a bank head office and one of
+its risk users are created, the resident transfer index and the resident context are built first, then the
+sampled loans of that bank are requested in turn, with pro rata's `today` pool and its `balance` pool, and
+one batch of up to --batch-loans of the bank's loans (the earliest ones, the period cut at the last of them).
 
-Usage: python benchmarks/bench_tracing_api.py --lake /tmp/region/lake [--loans 200] [--out tracing-api-medium.json]
+With --baseline-src (the `src` directory of the previous code, e.g. `git archive <commit> src | tar -x`) the
+same children run that code too, alternating with this code round by round (--rounds), on the same loans in
+the same order: before/after in the same run, on the same machine load. The responses (verdict, amounts,
+attribution, relations, refunds, evidence; not the basis, whose data version now counts the balances of
+record for the balance pool) must be identical between the two. The load average is recorded around it.
+
+Usage: python benchmarks/bench_tracing_api.py --lake /tmp/region/lake [--loans 150] [--baseline-src DIR]
+       [--rounds 2] [--batch-loans 1000] [--out tracing-api-medium.json]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,56 +36,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info
 from tracing_support import _loans, _ms, _pct
 
-from jinyu.analytics.flowindex import shared_indexes
-from jinyu.risk.tracing.service import base, context, refund
-
 RESULTS = Path(__file__).resolve().parent / "results"
+SRC = Path(__file__).resolve().parent.parent / "src"
 PASSWORD = "bench-password-0123456789"
+PSEUDONYM_KEY = "bench-pseudonym-key-0123456789-abcdefghij"  # the same tokens in every child
+POOLS = ("today", "balance")
+COMPARED = ("verdict", "returned_amount", "refunded_amount", "refunds", "by_relation", "by_hop", "attribution",
+            "evidence")  # fmt: skip
 
 
-class _SqlRefunds:
-    """A resident context whose refund transfers come from the lake's statement (the previous code)."""
-
-    def __init__(self, inner: context.ResidentContext, engine: Any) -> None:
-        self.inner, self.engine = inner, engine
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    statements = 0
-
-    def pair_movements(self, pairs: Any, window: Any, months: Any) -> Any:
-        _SqlRefunds.statements += 1
-        return refund.pair_movements(self.engine, pairs, window, months)
+def _sample(lake: Path, loans: int, seed: int, batch_loans: int) -> dict[str, Any]:
+    rows = _loans(lake)
+    head = collections.Counter(str(x["head"]) for x in rows).most_common(1)[0][0]
+    mine = [x for x in rows if x["head"] == head]
+    earliest = sorted(mine, key=lambda x: x["disbursed_at"])[:batch_loans]
+    shanghai = [x["disbursed_at"].astimezone(_shanghai()).date() for x in earliest]
+    shanghai = [d for d in shanghai if (d - shanghai[0]).days < 365]  # a batch covers at most a year
+    return {
+        "bank": head,
+        "loans": [x["loan_id"] for x in random.Random(seed).sample(mine, min(loans, len(mine)))],
+        "batch": {"from_date": str(min(shanghai)), "to_date": str(max(shanghai))},
+    }
 
 
-class _Previous(context.ResidentContexts):
-    def __init__(self, inner: context.ResidentContexts, engine: Any) -> None:
-        super().__init__()
-        self.inner, self.engine = inner, engine
+def _shanghai() -> Any:
+    from zoneinfo import ZoneInfo
 
-    def get(self, lake_root: Path, listing: object = None) -> context.ResidentContext | None:
-        found = self.inner.get(lake_root)  # lists the lake again, as every check did before
-        return _SqlRefunds(found, self.engine) if found is not None else None  # type: ignore[return-value]
+    return ZoneInfo("Asia/Shanghai")
 
 
-class _Statements(context.ResidentContexts):
-    def get(self, lake_root: Path, listing: object = None) -> context.ResidentContext | None:
-        return None
+# -- the child: one warm serving process ---------------------------------------------------------------------
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--lake", type=Path, required=True)
-    parser.add_argument("--loans", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", default="tracing-api.json", help="file name under benchmarks/results/")
-    args = parser.parse_args()
+def child(lake: Path, plan: dict[str, Any]) -> dict[str, Any]:
     from fastapi.testclient import TestClient
     from pydantic import SecretStr
 
+    from jinyu.analytics.flowindex import shared_indexes
     from jinyu.app import create_app
     from jinyu.config import load_settings
     from jinyu.core.auth import SYSTEM, OrgKind, Role
@@ -89,21 +80,17 @@ def main() -> None:
     from jinyu.migrate import upgrade
     from jinyu.party import service as party
     from jinyu.party.schemas import OrgCreate, UserCreate
+    from jinyu.risk.tracing.service import context
 
-    loans = _loans(args.lake)
-    head = collections.Counter(str(x["head"]) for x in loans).most_common(1)[0][0]
-    mine = [x for x in loans if x["head"] == head]
-    sample = random.Random(args.seed).sample(mine, min(args.loans, len(mine)))
-    result: dict[str, Any] = {"benchmark": "tracing-api", "lake": str(args.lake), "bank": head}
-    result["load_average_start"] = [round(x, 2) for x in os.getloadavg()]
+    out: dict[str, Any] = {"times": {p: [] for p in POOLS}, "bodies": {p: {} for p in POOLS}}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         data.mkdir()
-        (data / "lake").symlink_to(args.lake.resolve())
-        settings = load_settings(data_dir=data, tracing_warm=False)
+        (data / "lake").symlink_to(lake.resolve())
+        settings = load_settings(data_dir=data, tracing_warm=False, pseudonym_key=PSEUDONYM_KEY)
         upgrade(settings)
         with unit_of_work(settings) as session:
-            org = party.create_org(session, SYSTEM, OrgCreate(kind=OrgKind.BANK_HEAD_OFFICE, code=head,
+            org = party.create_org(session, SYSTEM, OrgCreate(kind=OrgKind.BANK_HEAD_OFFICE, code=plan["bank"],
                                                               name="bench bank", district_code="500101"))  # fmt: skip
             party.create_user(session, SYSTEM, UserCreate(username="bench-risk", display_name="bench", org_id=org.id,
                               roles=[Role.BANK_HQ_RISK], password=SecretStr(PASSWORD)))  # fmt: skip
@@ -118,49 +105,117 @@ def main() -> None:
             resident.get(settings.lake_dir)
             resident.wait()
             assert resident.get(settings.lake_dir) is not None
-            result["warm_seconds"] = round(time.perf_counter() - started, 1)
-            statements = _Statements()
-            from jinyu.analytics import DuckDBEngine
-
-            lake_engine = DuckDBEngine(settings.lake_dir)
-            previous = _Previous(resident, lake_engine)
-            pinned = base.Stores.pinned
-            names = ("resident_context", "statement_context", "previous_code")
-            times: dict[str, list[float]] = {name: [] for name in names}
-            bodies: dict[str, dict[str, Any]] = {name: {} for name in names}
-            for n, item in enumerate([sample[0], *sample]):  # the first request warms the views
-                for name, holder in zip(names, (resident, statements, previous), strict=True):
-                    context._SHARED = holder
-                    base.Stores.pinned = pinned if name == "resident_context" else lambda self: self  # type: ignore[method-assign]
+            out["warm_seconds"] = round(time.perf_counter() - started, 1)
+            loans = plan["loans"]
+            for n, loan_id in enumerate([loans[0], *loans]):  # the first request warms the views
+                for pool in POOLS:
                     t0 = time.perf_counter()
-                    resp = client.get(f"/api/v1/risk/loans/{item['loan_id']}/return-flow", headers=headers)
+                    resp = client.get(
+                        f"/api/v1/risk/loans/{loan_id}/return-flow?pool={pool}", headers=headers
+                    )
                     elapsed = time.perf_counter() - t0
                     assert resp.status_code == 200, resp.text
                     if n:
-                        times[name].append(elapsed)
                         body = resp.json()
-                        bodies[name][item["loan_id"]] = {k: body[k] for k in ("verdict", "returned_amount",
-                                                                               "by_relation", "evidence")}  # fmt: skip
-            context._SHARED = resident
-            base.Stores.pinned = pinned  # type: ignore[method-assign]
-            lake_engine.close()
-    for name, values in times.items():
-        result[name] = {"requests": len(values), "p50_ms": _ms(statistics.median(values)),
-                        "p95_ms": _ms(_pct(values, 95)), "max_ms": _ms(max(values))}  # fmt: skip
-    result["identical_responses"] = (
-        bodies["resident_context"] == bodies["statement_context"] == bodies["previous_code"]
+                        out["times"][pool].append(elapsed)
+                        out["bodies"][pool][loan_id] = {k: body.get(k) for k in COMPARED}
+                        out.setdefault("methods", {})[pool] = body["basis"]["method"]
+            t0 = time.perf_counter()
+            resp = client.post("/api/v1/risk/batches", headers=headers, json=plan["batch"])
+            out["batch_seconds"] = round(time.perf_counter() - t0, 3)
+            assert resp.status_code == 200, resp.text
+            body = resp.json()
+            out["batch_loans"] = len(body["rows"])
+            out["batch_method"] = body["basis"]["method"]
+            out["batch_rows"] = [{k: v for k, v in r.items() if k != "inquiry_id"} for r in body["rows"]]
+    return out
+
+
+# -- the parent: rounds of children, summary ----------------------------------------------------------------
+
+
+def _run_child(src: Path, lake: Path, plan_file: Path) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(src))
+    done = subprocess.run(
+        [sys.executable, __file__, "--lake", str(lake), "--child", str(plan_file)],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"child ({src}) failed:\n{done.stderr[-3000:]}")
+    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def _figures(values: list[float]) -> dict[str, Any]:
+    return {"requests": len(values), "p50_ms": _ms(statistics.median(values)), "p95_ms": _ms(_pct(values, 95)),
+            "max_ms": _ms(max(values))}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    result["ratio_p50"] = round(
-        result["statement_context"]["p50_ms"] / result["resident_context"]["p50_ms"], 1
+    parser.add_argument("--lake", type=Path, required=True)
+    parser.add_argument("--loans", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--batch-loans", type=int, default=1000)
+    parser.add_argument("--baseline-src", type=Path, help="src/ of the previous code, run in the same rounds")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default="tracing-api.json", help="file name under benchmarks/results/")
+    args = parser.parse_args()
+    if args.child is not None:
+        print(json.dumps(child(args.lake, json.loads(args.child.read_text())), default=str))
+        return
+    plan = _sample(args.lake, args.loans, args.seed, args.batch_loans)
+    variants = {"this_code": SRC}
+    if args.baseline_src is not None:
+        variants["previous_code"] = args.baseline_src.resolve()
+    result: dict[str, Any] = {
+        "benchmark": "tracing-api",
+        "lake": str(args.lake),
+        "bank": plan["bank"],
+        "batch_period": plan["batch"],
+        "variants": {k: str(v) for k, v in variants.items()},
+    }
+    result["load_average_start"] = [round(x, 2) for x in os.getloadavg()]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    with tempfile.TemporaryDirectory() as tmp:
+        plan_file = Path(tmp) / "plan.json"
+        plan_file.write_text(json.dumps(plan))
+        for number in range(args.rounds):
+            for name, src in variants.items():
+                answer = _run_child(src, args.lake, plan_file)
+                runs[name].append(answer)
+                print(f"round {number + 1} {name}: " + ", ".join(
+                    f"{p} p50 {_ms(statistics.median(answer['times'][p]))} ms" for p in POOLS
+                ) + f", batch {answer['batch_loans']} loans {answer['batch_seconds']} s", flush=True)  # fmt: skip
+    for name, answers in runs.items():
+        summary: dict[str, Any] = {"warm_seconds": [a["warm_seconds"] for a in answers]}
+        for pool in POOLS:
+            summary[f"one_loan_{pool}"] = _figures([t for a in answers for t in a["times"][pool]])
+            summary[f"one_loan_{pool}_per_round_p50_ms"] = [
+                _ms(statistics.median(a["times"][pool])) for a in answers
+            ]
+            summary[f"method_{pool}"] = answers[0]["methods"][pool]
+        summary["batch"] = {"loans": answers[0]["batch_loans"], "seconds": [a["batch_seconds"] for a in answers],
+                            "median_seconds": statistics.median(a["batch_seconds"] for a in answers),
+                            "method": answers[0]["batch_method"]}  # fmt: skip
+        result[name] = summary
+    first = runs["this_code"][0]
+    result["identical_responses"] = all(
+        a["bodies"] == first["bodies"] and a["batch_rows"] == first["batch_rows"]
+        for r in runs.values()
+        for a in r
     )
-    result["ratio_p95"] = round(
-        result["statement_context"]["p95_ms"] / result["resident_context"]["p95_ms"], 1
-    )
-    for q in ("p50", "p95"):
-        result[f"ratio_previous_{q}"] = round(
-            result["previous_code"][f"{q}_ms"] / result["resident_context"][f"{q}_ms"], 2
-        )
-    result["previous_code_refund_statements"] = _SqlRefunds.statements  # requests with a candidate pair
+    if "previous_code" in runs:
+        this, before = result["this_code"], result["previous_code"]
+        for pool in POOLS:
+            for q in ("p50", "p95"):
+                result[f"ratio_{pool}_{q}"] = round(
+                    before[f"one_loan_{pool}"][f"{q}_ms"] / this[f"one_loan_{pool}"][f"{q}_ms"], 2
+                )
+        result["ratio_batch"] = round(before["batch"]["median_seconds"] / this["batch"]["median_seconds"], 2)
     result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     result["machine"] = machine_info()
     RESULTS.mkdir(exist_ok=True)

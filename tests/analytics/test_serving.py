@@ -67,6 +67,18 @@ def test_listing_is_what_layout_lists(lake: Lake) -> None:
     assert dataset_files(lake.root, "nothing") == ()
 
 
+def test_listing_orders_paths_part_by_part_as_layout_does(tmp_path: Path) -> None:
+    """ "a-b/y" sorts after "a/z" part by part ("a" < "a-b") though "-" sorts before "/" as plain text."""
+    base = layout.dataset_dir(tmp_path, "things")
+    for rel in ("a/z.parquet", "a-b/y.parquet", "a.parquet", "a/_skipped.parquet"):
+        (base / rel).parent.mkdir(parents=True, exist_ok=True)
+        (base / rel).write_bytes(b"x" * len(rel))
+    expected = [p.relative_to(tmp_path).as_posix() for p in layout.data_files(tmp_path, "things")]
+    assert expected == ["things/a/z.parquet", "things/a-b/y.parquet", "things/a.parquet"]
+    assert [f[0] for f in dataset_files(tmp_path, "things")] == expected
+    assert [f[1] for f in dataset_files(tmp_path, "things")] == [11, 13, 9]
+
+
 def test_the_index_lays_transfers_out_by_account_and_time(lake: Lake, tmp_path: Path) -> None:
     load(
         lake,

@@ -98,6 +98,22 @@ class FlowIndex:
         out: I64 = self.in_prefix[hi] - self.in_prefix[lo]
         return out
 
+    def out_before(self, nodes: I64, since: I64, before: I64) -> I64:
+        """Sum of each node's outgoing amounts with since <= ts < before (nodes >= 0)."""
+        return _sum_between(self.out_ts, self.out_prefix, self.out_offsets, nodes, since, before)
+
+    def in_before(self, nodes: I64, since: I64, before: I64) -> I64:
+        """Sum of each node's incoming amounts with since <= ts < before (nodes >= 0)."""
+        return _sum_between(self.in_ts, self.in_prefix, self.in_offsets, nodes, since, before)
+
+
+def _sum_between(ts: I64, prefix: I64, offsets: I64, nodes: I64, since: I64, before: I64) -> I64:
+    start, end = offsets[nodes], offsets[nodes + 1]
+    lo = _bisect(ts, start, end, since, right=False)
+    hi = _bisect(ts, lo, end, before, right=False)
+    out: I64 = prefix[hi] - prefix[lo]
+    return out
+
 
 def _bisect(values: I64, lo: I64, hi: I64, x: I64, *, right: bool) -> I64:
     """Per row, the first position p in [lo, hi) with values[p] > x (right) or >= x (left), else hi:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.analytics.flowindex import FlowIndexes
 from jinyu.core.auth import OrgKind, Role
 from jinyu.governance.contracts import CONTRACTS
 from jinyu.risk.tracing import rules, service
 from jinyu.risk.tracing.schemas import BatchRequest, TraceParams
+from jinyu.risk.tracing.service.base import RESIDENT_BATCH_METHOD, RESIDENT_SINGLE_METHOD
+from jinyu.risk.tracing.service.context import ResidentContexts
 from tests.fixtures.auth import make_org, principal
 
 from .lake import SH, table, write
@@ -142,3 +146,33 @@ def test_both_pools_end_to_end(
     assert [r.returned_amount for r in service.run_batch(session, hq, stores, batch).rows] == [
         Decimal(returned)
     ]
+
+
+@pytest.fixture(scope="module")
+def resident_stores(stores: service.Stores) -> service.Stores:
+    """The same lake as a serving process reads it: hops on the resident index, balances of record resident."""
+    flows, contexts = FlowIndexes(), ResidentContexts()
+    flows.warm(stores.lake_root)
+    contexts.get(stores.lake_root)
+    assert flows.wait(120) and contexts.wait(120)
+    return replace(stores, flows=flows, contexts=contexts)
+
+
+@pytest.mark.parametrize(("pool", "returned"), [("today", "300000.00"), ("balance", "150000.00")])
+def test_both_pools_on_the_resident_index(
+    session: Session, resident_stores: service.Stores, pool: str, returned: str
+) -> None:
+    hq = principal(
+        session, make_org(session, OrgKind.BANK_HEAD_OFFICE, code="H1", name="一行"), Role.BANK_HQ_RISK
+    )
+    result = service.return_flow(session, hq, resident_stores, "LP", TraceParams(pool=pool))  # type: ignore[arg-type]
+    assert result.returned_amount == Decimal(returned)
+    assert result.basis.method == RESIDENT_SINGLE_METHOD  # no statement: the balances are resident too
+    batch = BatchRequest(from_date=dt.date(2024, 3, 1), to_date=dt.date(2024, 3, 31), pool=pool)  # type: ignore[arg-type]
+    answer = service.run_batch(session, hq, resident_stores, batch)
+    assert [r.returned_amount for r in answer.rows] == [Decimal(returned)]
+    assert answer.basis.method == RESIDENT_BATCH_METHOD
+    # the balance pool's result depends on the balances of record: its data version counts their file
+    plain = service.return_flow(session, hq, resident_stores, "LP", TraceParams(pool="today"))
+    extra = 1 if pool == "balance" else 0
+    assert result.basis.data_version.files == plain.basis.data_version.files + extra

@@ -14,15 +14,16 @@ import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.analytics.flowindex import FlowIndex, FlowIndexes, build
+from jinyu.governance.contracts import CONTRACTS
 from jinyu.risk.tracing import queries, rules, service
 from jinyu.risk.tracing.rules import Frontier, Ledger, TraceSettings, Transfer
 from jinyu.risk.tracing.schemas import BatchRequest, TraceParams
-from jinyu.risk.tracing.service import LakeHops
+from jinyu.risk.tracing.service import LakeHops, balances
 from jinyu.risk.tracing.service import lake as lake_mod
 from jinyu.risk.tracing.service.base import RESIDENT_SINGLE_METHOD, SINGLE_METHOD
 from jinyu.risk.tracing.service.resident import ResidentHops
 
-from .lake import golden_rows, write
+from .lake import SH, golden_rows, table, write
 from .test_golden import EXPECTED, PER_HOP, _by_hop, _by_kind
 from .test_queries import FRONTIER, _key, _transfers
 
@@ -224,3 +225,58 @@ def test_the_classifiers_shortcut_is_what_classify_edge_answers_for_an_account_w
             assert (
                 rules.classify_edge(mode, rules.AccountFacts(), src_own, src_related, "B1") == lake_mod.PASS
             )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_balance_pool_on_random_ledgers_is_the_statement_and_the_ledger(
+    tmp_path: Path, seed: int
+) -> None:
+    """Pro rata with the balance pool three ways: the resident index with resident balances of record, the
+    lake's `tracing_hop_pro_rata_balance` statement and `Ledger.held` in Python."""
+    rng = random.Random(100 + seed)
+    accounts = [f"6{n:03d}" for n in range(rng.randint(6, 20))]
+    transfers = []
+    for i in range(rng.randint(1, 300)):
+        src, dst = rng.sample(accounts, 2)
+        amount = rng.choice([1, 10**12 + 7]) if rng.random() < 0.05 else rng.randint(1, 10**8)
+        ts = T0 + dt.timedelta(minutes=rng.randint(-60 * 24 * 4, 60 * 24 * 12))
+        transfers.append(Transfer(f"T{rng.randint(0, 10**6):07d}{i}", ts, src, dst, amount))
+    records: dict[str, list[tuple[dt.datetime, int]]] = {}
+    rows = []
+    for account in rng.sample(accounts, max(1, len(accounts) // 2)):
+        for day in rng.sample(range(-6, 3), rng.randint(1, 3)):  # as_of dates around the arrivals
+            as_of = (T0 + dt.timedelta(hours=8, days=day)).date()  # a date in Asia/Shanghai
+            fen = rng.choice([0, rng.randint(10**8, 10**10), 3 * 10**12])
+            since = dt.datetime.combine(as_of, dt.time(0), SH).astimezone(dt.UTC)
+            records.setdefault(account, []).append((since, fen))
+            rows.append({"account_no": account, "as_of": as_of.isoformat(),
+                         "balance": f"{fen // 100}.{fen % 100:02d}", "currency": "CNY"})  # fmt: skip
+    root = tmp_path / "lake"
+    lake = Lake(root)
+    write(lake, _rows(transfers))
+    contract = CONTRACTS["opening_balances"]
+    lake.append("opening_balances", table("opening_balances", rows), "OB", partition_by=None,
+                sort_by=contract.sort_by)  # fmt: skip
+    frontier = [
+        Frontier(
+            f"L{k % 3}",
+            account,
+            rng.choice([1, rng.randint(1, 10**9)]),
+            T0 + dt.timedelta(minutes=rng.randint(-60 * 24 * 2, 60 * 24 * 5)),
+            rng.random() < 0.3,
+            T0 + dt.timedelta(days=rng.randint(1, 10)),
+        )
+        for k, account in enumerate(accounts)
+    ]
+    settings = TraceSettings(policy="pro_rata", pool="balance", hub_degree=rng.choice([10, 1000]))
+    engine = DuckDBEngine(root)
+    try:
+        resident = ResidentHops(build(root), "pro_rata_balance", balances.load(engine))
+        found = _key(resident.fetch(frontier, settings))
+        lake_hops = LakeHops(engine, "pro_rata_balance", "2024-04", "2024-06")
+        assert found == _key(lake_hops.fetch(frontier, settings))
+    finally:
+        engine.close()
+    assert found == _key(Ledger(transfers, records).fetch(frontier, settings))
+    ledger = Ledger(transfers, records)
+    assert any(ledger.held(n) > 0 and ledger.outgoing(n) for n in frontier)  # the balances took part

@@ -271,6 +271,7 @@ def _print_return_flow(r: schemas.ReturnFlowResult) -> None:
         ["relation", "amount", "share"],
         [[x.label, x.amount, f"{x.share:.2%}"] for x in r.by_relation],
     )
+    _print_refunds(r)
     print_table(
         "资金去向 / where the money went",
         ["kind", "amount", "share"],
@@ -281,6 +282,22 @@ def _print_return_flow(r: schemas.ReturnFlowResult) -> None:
         f"依据 basis: {r.basis.policy_text}; 数据版本 data {r.basis.data_version.fingerprint}; "
         f"查询编号 inquiry {r.inquiry_id}"
     )
+
+
+def _print_refunds(r: schemas.ReturnFlowResult) -> None:
+    """Refunds are reported beside return flow, never in it: an analyst reading the table sees why money that
+    came back to the borrower did not count."""
+    if not r.refunds:
+        return
+    print_table(
+        f"退款（不计入回流）/ refunds, not return flow: {r.refunded_amount}",
+        ["hop", "payer", "payee", "amount", "share", "purchases", "refunds", "rule"],
+        [
+            [x.hop, f"{x.payer.account} ({x.payer.party})", f"{x.payee.account} ({x.payee.party})", x.amount,
+             f"{x.share:.2%}", ", ".join(x.purchase_txn_ids), ", ".join(x.reversal_txn_ids), x.rule]
+            for x in r.refunds
+        ],
+    )  # fmt: skip
 
 
 def _print_misuse(r: schemas.MisuseResult) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -62,7 +64,8 @@ DATASETS = (
     "transfers_by_counterparty",
 )
 SHELL_DATASETS = ("tax_monthly", "headcount_monthly")
-LISTED = DATASETS + SHELL_DATASETS  # every dataset a request's versions and freshness checks read
+BALANCE_DATASETS = ("opening_balances",)  # read by pro rata's balance pool only
+LISTED = DATASETS + SHELL_DATASETS + BALANCE_DATASETS  # every dataset a request's versions and checks read
 UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 PURPOSE_LABELS = {code: f"{zh} / {en}" for code, (zh, en) in PURPOSES.items()}
@@ -132,17 +135,54 @@ def data_version(
     lake_root: Path, datasets: Iterable[str], listing: Mapping[str, Files] | None = None
 ) -> DataVersion:
     """A fingerprint of the files a result was computed from (the lake only ever adds files); `listing`:
-    the request's listing (`Stores.pinned`), None: list now."""
+    the request's listing (`Stores.pinned`), None: list now.
+
+    A request asks for it several times (the result's version, the resident context's and the stop accounts'
+    freshness) and almost every request sees the files the previous one saw: the hash is kept per file set
+    (names, sizes, inodes, as listed), so a load or a rewrite gives a new key and is hashed afresh."""
+    names = tuple(sorted(set(datasets)))
+    key = (names, tuple(files_of(lake_root, dataset, listing) for dataset in names))
+    with _VERSIONS_LOCK:
+        known = _VERSIONS.get(key)
+        if known is not None:
+            _VERSIONS.move_to_end(key)
+    if known is None:
+        known = _fingerprint(key)
+        with _VERSIONS_LOCK:
+            _VERSIONS[key] = known
+            while len(_VERSIONS) > _VERSIONS_KEPT:
+                _VERSIONS.popitem(last=False)
+    fingerprint, count, last = known
+    return DataVersion(fingerprint=fingerprint, files=count, transfers_last_month=last)
+
+
+# (dataset names, their files) -> (fingerprint, file count, last month of transfers); a few file sets at once
+# (a request's three dataset groups, and the one before a load while requests still hold it).
+_VersionKey = tuple[tuple[str, ...], tuple[Files, ...]]
+_VERSIONS: OrderedDict[_VersionKey, tuple[str, int, str | None]] = OrderedDict()
+_VERSIONS_LOCK = threading.Lock()
+_VERSIONS_KEPT = 16
+
+
+def _fingerprint(key: _VersionKey) -> tuple[str, int, str | None]:
     digest, count, last = hashlib.sha256(), 0, None
-    for dataset in sorted(set(datasets)):
-        for rel, size, _ in files_of(lake_root, dataset, listing):
+    for dataset, files in zip(*key, strict=True):
+        for rel, size, _ in files:
             digest.update(f"{rel}\t{size}\n".encode())
             count += 1
-            parent = PurePosixPath(rel).parent.name
+            parts = rel.split("/")
+            parent = parts[-2] if len(parts) > 1 else ""
             if dataset == "transfers" and parent.startswith("month="):
                 month = parent.removeprefix("month=")
                 last = month if last is None or month > last else last
-    return DataVersion(fingerprint=digest.hexdigest()[:32], files=count, transfers_last_month=last)
+    return digest.hexdigest()[:32], count, last
+
+
+def datasets_for(params: TraceParams, misuse: bool) -> tuple[str, ...]:
+    """The datasets a result is computed from (its data version): shells' activity for misuse, balances of
+    record for pro rata's balance pool."""
+    balance = params.policy == "pro_rata" and params.pool == "balance"
+    return DATASETS + (SHELL_DATASETS if misuse else ()) + (BALANCE_DATASETS if balance else ())
 
 
 def basis_for(params: TraceParams, version: DataVersion, method: str) -> Basis:

@@ -35,11 +35,9 @@ from jinyu.risk.tracing.service import refund
 from jinyu.risk.tracing.service.base import (
     BATCH_METHOD,
     CHUNK_LOANS,
-    DATASETS,
     MAX_BATCH_LOANS,
     PURPOSE,
     RESIDENT_BATCH_METHOD,
-    SHELL_DATASETS,
     UTC,
     Stores,
     add_months,
@@ -47,6 +45,7 @@ from jinyu.risk.tracing.service.base import (
     bank_root,
     basis_for,
     data_version,
+    datasets_for,
     fen_of,
     inquiry_detail,
     kind_label,
@@ -54,7 +53,7 @@ from jinyu.risk.tracing.service.base import (
     month_start,
     utc,
 )
-from jinyu.risk.tracing.service.context import Lookups, lookups
+from jinyu.risk.tracing.service.context import Lookups, balances_of, lookups
 from jinyu.risk.tracing.service.lake import (
     context_sets,
     hop_policy,
@@ -84,8 +83,9 @@ def run_batch(
     lookup = lookups(stores)
     if node != root and node not in lookup.bank_tree(root):
         raise BankNodeNotFound(detail=node)
-    datasets = DATASETS + (SHELL_DATASETS if "misuse" in request.analyses else ())
-    version = data_version(stores.lake_root, datasets, stores.listing)
+    version = data_version(
+        stores.lake_root, datasets_for(request, "misuse" in request.analyses), stores.listing
+    )
     start = dt.datetime.combine(request.from_date, dt.time(), SHANGHAI).astimezone(UTC)
     end = dt.datetime.combine(request.to_date + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(UTC)
     loans = lookup.batch_loans(
@@ -102,8 +102,10 @@ def run_batch(
             detail=f"{len(loans)} 笔贷款超过上限 {MAX_BATCH_LOANS}，请缩短期间 / {len(loans)} loans exceed "
             f"{MAX_BATCH_LOANS}: shorten the period"
         )
-    # one source for the whole batch; the balance pool runs on the lake (no balances resident yet)
-    index = resident_index(stores) if hop_policy(request) == request.policy else None
+    # one source for the whole batch; the balance pool also needs the resident balances of record
+    index = resident_index(stores)
+    if hop_policy(request) != request.policy and balances_of(lookup) is None:
+        index = None
     found = trace_batch(stores, node, loans, request, start, end, progress, index=index, lookup=lookup)
     matrix = purposes.in_force(session)
     rows = [batch_row(loan, found, request, matrix) for loan in loans]
@@ -184,8 +186,7 @@ def trace_batch(
     the context `lookup` (None: the stores' resident context if built, else the statements)."""
     lookup = lookup if lookup is not None else lookups(stores)
     resident = resident_index(stores) if index == "auto" else index
-    if hop_policy(request) != request.policy:  # the balance pool runs on the lake (no balances resident yet)
-        resident = None
+    balances = balances_of(lookup)
     found: Found = defaultdict(dict)
     special = special_accounts(stores)
     chunks = chunks_of(loans)
@@ -211,7 +212,7 @@ def trace_batch(
                 start_for(loan, mode, *sets.get(str(loan["loan_id"]), (RelatedSet(), {})), special)
                 for loan in chunk
             ]
-            source = hop_source(stores, resident, hop_policy(request), first_month, to_month)
+            source = hop_source(stores, resident, hop_policy(request), first_month, to_month, balances)
             traces = rules.trace_many(source, starts, settings_for(request))
             if mode == "return_flow":  # refunds are not return flow (service.refund)
                 window = (first, last + dt.timedelta(days=request.window_days))

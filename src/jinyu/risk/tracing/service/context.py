@@ -30,7 +30,8 @@ from jinyu.risk.tracing.errors import LoanNotFound
 from jinyu.risk.tracing.related_sql import LINKED_RANKS, RANK
 from jinyu.risk.tracing.rules import CONTROL_SHARE
 from jinyu.risk.tracing.service import refund
-from jinyu.risk.tracing.service.base import DATASETS, SHELL_DATASETS, Stores, data_version, utc
+from jinyu.risk.tracing.service.balances import Balances
+from jinyu.risk.tracing.service.base import LISTED, Stores, data_version, utc
 from jinyu.risk.tracing.service.tables import Row, Tables, account_rows, load
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,11 @@ class ResidentContext:
 
     def __init__(self, tables: Tables, build_seconds: float = 0.0) -> None:
         self.t, self.build_seconds = tables, build_seconds
+
+    @property
+    def balances(self) -> Balances:
+        """Balances of record, for pro rata's balance pool on the resident index."""
+        return self.t.balances
 
     def loan(self, loan_id: str, root_code: str) -> dict[str, Any] | None:
         tree = self.t.tree(root_code)
@@ -310,7 +316,7 @@ class ResidentContexts:
 
     def get(self, lake_root: Path, listing: Mapping[str, Files] | None = None) -> ResidentContext | None:
         """The context of the lake's current files (`listing`: the request's listing, None: list now)."""
-        version = data_version(lake_root, DATASETS + SHELL_DATASETS, listing).fingerprint
+        version = data_version(lake_root, LISTED, listing).fingerprint
         key = (str(lake_root), version)
         with self._lock:
             if self._key == key and self._context is not None:
@@ -345,7 +351,7 @@ class ResidentContexts:
         context.build_seconds = round(time.perf_counter() - started, 2)
         with self._lock:
             self._building = None
-            if data_version(Path(key[0]), DATASETS + SHELL_DATASETS).fingerprint == key[1]:
+            if data_version(Path(key[0]), LISTED).fingerprint == key[1]:
                 self._key, self._context = key, context
         log.info("tracing context built", extra={"seconds": context.build_seconds})
 
@@ -370,6 +376,11 @@ def resident_context(stores: Stores) -> ResidentContext | None:
 def lookups(stores: Stores) -> Lookups:
     resident = resident_context(stores)
     return resident if resident is not None else SqlLookups(stores.lookups, stores.engine)
+
+
+def balances_of(lookup: Lookups) -> Balances | None:
+    """The resident balances of record when the lookups are resident (None: the balance pool uses the lake)."""
+    return lookup.balances if isinstance(lookup, ResidentContext) else None
 
 
 def find_loan(stores: Stores, loan_id: str, root: str) -> dict[str, Any]:

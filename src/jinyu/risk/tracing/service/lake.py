@@ -85,8 +85,8 @@ def settings_for(params: TraceParams) -> TraceSettings:
 
 
 def hop_policy(params: TraceParams) -> str:
-    """The hop statement's policy: pro rata with the balance pool has its own (`tracing_hop_pro_rata_balance`).
-    The resident index has no balances of record yet, so that one runs on the lake only."""
+    """The hop statement's policy: pro rata with the balance pool has its own (`tracing_hop_pro_rata_balance`);
+    on the resident index it needs the resident balances of record (`service.balances`)."""
     return "pro_rata_balance" if params.policy == "pro_rata" and params.pool == "balance" else params.policy
 
 

@@ -4,7 +4,8 @@ Exactly `rules.Ledger`'s arithmetic, which is also what the lake's hop statement
 equal): a node's outgoing transfers with arrived < ts <= window end, in (ts, txn_id) order; a hub when there
 are at least `hub_degree` of them and the node is not the borrower's own; pro rata parts
 floor(amount x traced / max(traced, inflow, outflow)) with inflow the incoming amounts with arrived <= ts <=
-window end; FIFO parts max(0, min(amount, traced - earlier amounts)); parts > 0 summed per (node, receiving
+window end (the balance pool adds what the account held at the arrival, `service.balances`); FIFO parts
+max(0, min(amount, traced - earlier amounts)); parts > 0 summed per (node, receiving
 account), with first and last time and count.
 
 Products amount x traced can pass 2^63 (amounts in fen reach 10^13): rows where the product may exceed 2^62
@@ -24,6 +25,7 @@ from jinyu.analytics.flowindex import DATASET, FlowIndex, transfers_version
 from jinyu.risk.tracing import rules
 from jinyu.risk.tracing.errors import FrontierTooLarge
 from jinyu.risk.tracing.rules import Edge, Expansion, Frontier, TraceSettings
+from jinyu.risk.tracing.service.balances import Balances, held
 from jinyu.risk.tracing.service.base import EPOCH, MAX_FRONTIER, Stores, utc
 from jinyu.risk.tracing.service.lake import LakeHops
 
@@ -34,8 +36,10 @@ _SAFE_PRODUCT = float(2**62)  # float64 estimates are off by far less than the m
 class ResidentHops:
     """`rules.HopSource` over a resident `FlowIndex`: one vectorised pass per hop for every loan's frontier."""
 
-    def __init__(self, index: FlowIndex, policy: str) -> None:
-        self.index, self.policy = index, policy
+    def __init__(self, index: FlowIndex, policy: str, balances: Balances | None = None) -> None:
+        if policy == "pro_rata_balance" and balances is None:
+            raise ValueError("the balance pool needs the balances of record")
+        self.index, self.policy, self.balances = index, policy, balances
 
     def fetch(
         self, frontier: Sequence[Frontier], settings: TraceSettings
@@ -74,8 +78,11 @@ class ResidentHops:
         np.cumsum(count[:-1], out=first_row[1:])
         rows = np.arange(row_node.shape[0], dtype=np.int64) - first_row[row_node] + lo[row_node]
         amount = ix.out_amount[rows]
-        if self.policy == "pro_rata":
+        if self.policy in ("pro_rata", "pro_rata_balance"):
             inflow = ix.inflow(acc[go], arrived[go], until[go])
+            if self.balances is not None and self.policy == "pro_rata_balance":
+                accounts = [nodes[i].account for i in go.tolist()]
+                inflow = inflow + held(ix, self.balances, accounts, acc[go], arrived[go])
             outflow = ix.out_prefix[hi] - ix.out_prefix[lo]
             pool = np.maximum(np.maximum(traced, inflow), outflow)
             parts = _pro_rata(amount, traced[row_node], pool[row_node])
@@ -136,8 +143,19 @@ def resident_index(stores: Stores) -> FlowIndex | None:
 
 
 def hop_source(
-    stores: Stores, index: FlowIndex | None, policy: str, from_month: str, to_month: str
+    stores: Stores,
+    index: FlowIndex | None,
+    policy: str,
+    from_month: str,
+    to_month: str,
+    balances: Balances | None = None,
 ) -> rules.HopSource:
-    if index is not None:
-        return ResidentHops(index, policy)
+    """The resident index when built (the balance pool also needs the resident balances), else the lake."""
+    if index is not None and (policy != "pro_rata_balance" or balances is not None):
+        return ResidentHops(index, policy, balances)
     return LakeHops(stores.engine, policy, from_month, to_month)
+
+
+def resident(source: rules.HopSource) -> bool:
+    """Whether a hop source is the resident index (what `basis.method` states)."""
+    return isinstance(source, ResidentHops)

@@ -33,10 +33,8 @@ from jinyu.risk.tracing.schemas import (
 )
 from jinyu.risk.tracing.service import refund
 from jinyu.risk.tracing.service.base import (
-    DATASETS,
     PURPOSE_LABELS,
     RESIDENT_SINGLE_METHOD,
-    SHELL_DATASETS,
     SHELL_INDICATORS,
     SINGLE_METHOD,
     Stores,
@@ -45,6 +43,7 @@ from jinyu.risk.tracing.service.base import (
     bank_root,
     basis_for,
     data_version,
+    datasets_for,
     inquiry_detail,
     kind_label,
     loan_out,
@@ -52,7 +51,7 @@ from jinyu.risk.tracing.service.base import (
     utc,
     verdict_label,
 )
-from jinyu.risk.tracing.service.context import find_loan, lookups
+from jinyu.risk.tracing.service.context import balances_of, find_loan, lookups
 from jinyu.risk.tracing.service.lake import (
     Shells,
     context_params,
@@ -62,7 +61,7 @@ from jinyu.risk.tracing.service.lake import (
     special_accounts,
     start_for,
 )
-from jinyu.risk.tracing.service.resident import hop_source, resident_index
+from jinyu.risk.tracing.service.resident import hop_source, resident, resident_index
 
 # -- single loans ----------------------------------------------------------------------------------------------
 
@@ -213,8 +212,7 @@ class Traced:
 
 def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mode: str, root: str) -> Traced:
     """Trace one loan (no access check here: callers find the loan inside the caller's tree first)."""
-    datasets = DATASETS + (SHELL_DATASETS if mode == "misuse" else ())
-    version = data_version(stores.lake_root, datasets, stores.listing)
+    version = data_version(stores.lake_root, datasets_for(params, mode == "misuse"), stores.listing)
     t0 = utc(loan["disbursed_at"])
     months = (str(loan["loan_month"]), month_of(t0 + dt.timedelta(days=params.window_days)))
     lookup = lookups(stores)
@@ -222,8 +220,8 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
     related, shells = context_sets(context).get(str(loan["loan_id"]), (RelatedSet(), {}))
     special = special_accounts(stores)
     start = start_for(loan, mode, related, shells, special)
-    index = resident_index(stores) if hop_policy(params) == params.policy else None  # balance pool: lake
-    source = hop_source(stores, index, hop_policy(params), *months)
+    index = resident_index(stores)
+    source = hop_source(stores, index, hop_policy(params), *months, balances=balances_of(lookup))
     result = rules.trace_many(source, [start], settings_for(params))[start.key]
     found: list[refunds.Refund] = []
     if mode == "return_flow":  # a refund reaching a related account would otherwise be return flow
@@ -238,7 +236,7 @@ def trace_loan(stores: Stores, loan: Mapping[str, Any], params: TraceParams, mod
         trace=result,
         related=related,
         shells=shells,
-        basis=basis_for(params, version, SINGLE_METHOD if index is None else RESIDENT_SINGLE_METHOD),
+        basis=basis_for(params, version, RESIDENT_SINGLE_METHOD if resident(source) else SINGLE_METHOD),
         refunds=found,
     )
 

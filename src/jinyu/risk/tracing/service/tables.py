@@ -14,7 +14,7 @@ from typing import Any
 
 from jinyu.analytics import Engine, Query
 from jinyu.risk.tracing.related_sql import OPTIONAL
-from jinyu.risk.tracing.service import reversals
+from jinyu.risk.tracing.service import balances, reversals
 
 Row = dict[str, Any]
 
@@ -74,6 +74,7 @@ class Tables:
     account: dict[str, Row] = field(default_factory=dict)
     activity: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     reversals: reversals.ReversalPairs = field(default_factory=reversals.ReversalPairs)  # the refund rule's
+    balances: balances.Balances = field(default_factory=balances.Balances)  # the balance pool's
 
     def tree(self, root: str) -> set[str]:
         """The node and two levels below it, as `tracing_bank_tree` (a node not in `banks`: nothing)."""
@@ -115,6 +116,7 @@ def load(engine: Engine) -> Tables:
     for r in scan(engine, "activity"):
         t.activity[r["uscc"]].append((r["month"], r["period"]))
     t.reversals = reversals.load(engine)
+    t.balances = balances.load(engine)
     return t
 
 
