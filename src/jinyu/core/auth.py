@@ -64,6 +64,8 @@ class Perm(StrEnum):
     CLAIM_REPORT = "claim.report"
     POLICY_APPROVE = "policy.approve"
     KEYS_READ = "keys.read"  # pseudonym key versions and rotation state (never key material)
+    # Old pseudonym tokens (earlier exports, reports) forward to the current version: the roles shown tokens
+    KEYS_TRANSLATE = "keys.translate"
     KEYS_ROTATE = "keys.rotate"  # roll out a new pseudonym key version (`jinyu keys rotate`, operators)
     CREDIT_CARD_READ = "credit.card.read"
     GOVERNANCE_READ = "governance.read"  # quality report and remediation items of the own organisation
@@ -88,6 +90,7 @@ _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.REGULATOR_ANALYST: frozenset(
         _EVERYONE
+        | {Perm.KEYS_TRANSLATE}
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.CONSENT_READ}
         | {Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
         | {Perm.CREDIT_CARD_READ}
@@ -98,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
+        | {Perm.KEYS_TRANSLATE}
         | {Perm.ORG_READ_ALL, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.INGEST_READ, Perm.ENTERPRISE_REVIEW}
         | {Perm.CONSENT_READ, Perm.GOVDATA_READ, Perm.RISK_STATS, Perm.CLAIM_REPORT}
         | {Perm.POLICY_APPROVE, Perm.KEYS_READ}
@@ -109,6 +113,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE
+        | {Perm.KEYS_TRANSLATE}
         | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
         | {Perm.CREDIT_CARD_READ}
         | {Perm.CHAIN_PORTRAIT}
@@ -117,17 +122,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
         _EVERYONE
+        | {Perm.KEYS_TRANSLATE}
         | {Perm.CONSENT_READ, Perm.ACCOUNT_READ, Perm.GOVDATA_READ, Perm.RISK_QUERY}
         | {Perm.CREDIT_CARD_READ}
         | {Perm.CHAIN_PORTRAIT}
         | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE, Perm.FINANCING_ASSIGN}
         | {Perm.RISK_MATRIX_READ}
     ),
-    Role.INSURER_STAFF: frozenset(_EVERYONE | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}),
-    Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),
-    Role.PHARMACY_SYSTEM: frozenset(_EVERYONE | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),
+    Role.INSURER_STAFF: frozenset(
+        _EVERYONE | {Perm.KEYS_TRANSLATE} | {Perm.CLAIM_READ, Perm.CLAIM_MANAGE, Perm.CLAIM_REPORT}
+    ),
+    Role.HOSPITAL_SYSTEM: frozenset(_EVERYONE | {Perm.KEYS_TRANSLATE} | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),
+    Role.PHARMACY_SYSTEM: frozenset(_EVERYONE | {Perm.KEYS_TRANSLATE} | {Perm.CLAIM_SETTLE, Perm.CLAIM_READ}),
     Role.ENTERPRISE_ADMIN: frozenset(
         _EVERYONE
+        | {Perm.KEYS_TRANSLATE}
         | {Perm.ENTERPRISE_REGISTER, Perm.CONSENT_GRANT, Perm.CONSENT_READ, Perm.ACCOUNT_READ}
         | {Perm.GOVDATA_READ, Perm.CREDIT_CARD_READ}
         | {Perm.GOVDATA_READ, Perm.FINANCING_READ, Perm.FINANCING_DEMAND}

@@ -21,11 +21,20 @@ PHONE_DOMAIN = "phone"
 Keys = bytes | Keyring
 
 # Version 1 tokens have no version segment (they predate rotation); later ones name theirs: pt_v2_<32 hex>.
-_TOKEN_RE = re.compile(r"^pt_(?:v(?P<version>[1-9][0-9]?)_)?(?P<digest>[0-9a-f]{32})$")
+TOKEN_PATTERN = r"^pt_(?:v(?P<version>[1-9][0-9]?)_)?(?P<digest>[0-9a-f]{32})$"
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
 
 
 class TokenNotCurrent(ValueError):
-    """A token of a version this keyring cannot translate (unknown, newer, or past its grace period)."""
+    """A token of a version this keyring cannot translate (unknown, newer, or past its grace period).
+
+    `reason` says which, for answers per token: `not_a_token`, `unknown_version` (newer than the ring's
+    current version, e.g. one being rolled out) or `expired` (then `expired_on`: when its grace period ended)."""
+
+    def __init__(self, message: str, reason: str, expired_on: dt.datetime | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.expired_on = expired_on
 
 
 def as_keyring(keys: Keys) -> Keyring:
@@ -72,12 +81,20 @@ def translate(ring: Keyring, token: str, now: dt.datetime) -> str:
     Refused when the version is newer than the ring's, or when its successor came into force more than
     `grace_days` ago (old exports stop resolving then)."""
     version = token_version(token)
-    if version is None or version > ring.current:
-        raise TokenNotCurrent(f"not a token of key versions 1..{ring.current}")
+    if version is None:
+        raise TokenNotCurrent(f"not a token of key versions 1..{ring.current}", "not_a_token")
+    if version > ring.current:
+        raise TokenNotCurrent(f"not a token of key versions 1..{ring.current}", "unknown_version")
     if version < ring.current:
         since = ring.since.get(version + 1)
         if since is not None and now - since > dt.timedelta(days=ring.grace_days):
-            raise TokenNotCurrent(f"version {version} tokens expired {ring.grace_days} days after rotation")
+            until = since + dt.timedelta(days=ring.grace_days)
+            raise TokenNotCurrent(
+                f"version {version} tokens expired {ring.grace_days} days after rotation, "
+                f"on {until.date().isoformat()}",
+                "expired",
+                until,
+            )
     return advance(ring, token, ring.current)
 
 

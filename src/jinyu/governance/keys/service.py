@@ -26,7 +26,8 @@ import io
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +48,12 @@ from jinyu.governance.keys.schemas import (
     KeyVersionOut,
     RotationOut,
     RotationPlanOut,
+    TokenTranslationOut,
+    TranslateBatchOut,
+    TranslateError,
     TranslateOut,
 )
+from jinyu.governance.policy.protect import Reader, protect
 
 TOKEN_FORMAT = "pt_<32 hex> = 版本 1 / version 1; pt_v<n>_<32 hex> = 版本 n / version n"
 
@@ -88,16 +93,63 @@ def status(principal: Principal, ring: Keyring) -> KeyStatusOut:
     )
 
 
+def translate_one(ring: Keyring, token: str, now: dt.datetime) -> TokenTranslationOut:
+    """One token forward to the current version, or why not; the one rule behind the CLI and the API.
+
+    Forward only (`core.privacy.translate`): nothing here turns a current token back into an older one."""
+    version = token_version(token)
+    try:
+        current = translate(ring, token, now)
+    except TokenNotCurrent as exc:
+        if exc.reason == "not_a_token":  # the API's request model refuses these before they get here
+            raise InvalidInput(detail=f"无法换算该令牌 / cannot translate this token: {exc}") from None
+        refused: TranslateError = "expired" if exc.reason == "expired" else "unknown_version"
+        return TokenTranslationOut(token=token, version=version, error=refused, expired_on=exc.expired_on)
+    same: TranslateError | None = "already_current" if version == ring.current else None
+    return TokenTranslationOut(token=token, version=version, current_token=current, error=same)
+
+
 def translate_token(principal: Principal, ring: Keyring, token: str) -> TranslateOut:
     """An old token (from an earlier export or report) as the current version, during the grace period."""
     principal.require(Perm.KEYS_READ)
-    version = token_version(token)
-    try:
-        current = translate(ring, token, dt.datetime.now(dt.UTC))
-    except TokenNotCurrent as exc:
-        raise InvalidInput(detail=f"无法换算该令牌 / cannot translate this token: {exc}") from None
-    assert version is not None  # translate refuses non-tokens
-    return TranslateOut(token=token, version=version, current_token=current, current_version=ring.current)
+    out = translate_one(ring, token, dt.datetime.now(dt.UTC))
+    if out.current_token is None:
+        until = f" ({out.expired_on.date().isoformat()})" if out.expired_on else ""
+        raise InvalidInput(detail=f"无法换算该令牌 / cannot translate this token: {out.error}{until}")
+    assert out.version is not None  # translate_one refuses non-tokens
+    return TranslateOut(
+        token=token, version=out.version, current_token=out.current_token, current_version=ring.current
+    )
+
+
+def translate_tokens(
+    session: Session, principal: Principal, ring: Keyring, tokens: Sequence[str]
+) -> TranslateBatchOut:
+    """Old tokens from a caller's earlier exports and reports, each as the current version (or why not).
+
+    Tokens are not tenant-scoped and need not be: the answer is a function of the token alone, forward only,
+    so a caller learns nothing it could not get by asking today's endpoints about the subject it already
+    holds a token of; it cannot reverse a token or enumerate subjects. Audited: the counts by version and
+    outcome, and (as subject ids) the current-version tokens answered, so "who looked at X" finds the call."""
+    principal.require(Perm.KEYS_TRANSLATE)
+    now = dt.datetime.now(dt.UTC)
+    items = [translate_one(ring, token, now) for token in tokens]
+    answered = sorted({i.current_token for i in items if i.current_token is not None})
+    audit.record(
+        session,
+        principal,
+        action="keys.translate",
+        subject_type="pseudonym_token",
+        subject_ids=answered,
+        detail={
+            "tokens": len(items),
+            "current_version": ring.current,
+            "versions": {f"v{v}": n for v, n in sorted(Counter(i.version for i in items).items())},
+            "outcomes": dict(sorted(Counter(i.error or "translated" for i in items).items())),
+        },
+    )
+    answer = TranslateBatchOut(current_version=ring.current, grace_days=ring.grace_days, items=items)
+    return protect(answer, Reader(principal))
 
 
 def plan(session: Session, principal: Principal, stores: Stores) -> RotationPlanOut:
