@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from jinyu.chain import cli_network as _cli_network
 from jinyu.consent.rules import Purpose
 from jinyu.core import lazy
 from jinyu.core.auth import Principal
@@ -403,3 +404,7 @@ def _verdict(health: Any) -> str:
         withheld = "未授权数据不在判断内 / verdict withheld: rests on data not released to you"
         return f"{flags} ({withheld})" if flags else withheld
     return flags or "healthy"
+
+
+# Kept in its own module (cli_network.py): a lake batch, not a read acting as a user.
+app.command("network-build")(_cli_network.network_build)
