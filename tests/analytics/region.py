@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from jinyu.analytics import Lake
+from tests.chain import parity_cases as chain_cases
 from tests.financing import parity_rows as financing_rows
 from tests.risk.tracing import parity_region as tracing_rows
 
@@ -46,6 +47,7 @@ def build(lake: Lake) -> None:
     load(lake, "judicial", _judicial(rng))
     tracing_rows.add(lake)  # enterprises, shareholders, loans and planted flows for the fund-tracing queries
     financing_rows.add(lake)  # work-order snapshots for the financing indicators
+    chain_cases.add_stored_network(lake, ENTERPRISES)  # stored supply-network builds for chain_network_stored
 
 
 def _banks() -> list[dict[str, Any]]:
