@@ -166,10 +166,13 @@ def stored_links(
 ) -> dict[tuple[str, str], Decimal] | None:
     """The stored links of `code` as of the month, or None when it was not built with the current decay and
     window (never built, or built before chains.json changed): then the caller computes them."""
-    rows = engine.run("chain_network_stored", chain_code=code, as_of_month=as_of_month).to_pylist()
-    if not rows:
+    table = engine.run("chain_network_stored", chain_code=code, as_of_month=as_of_month)
+    if table.num_rows == 0:
         return None
-    first = rows[0]
-    if Decimal(str(first["decay"])) != p.decay_per_month or first["window_months"] != p.network_window_months:
+    decay, window = table.column("decay")[0].as_py(), table.column("window_months")[0].as_py()
+    if Decimal(str(decay)) != p.decay_per_month or window != p.network_window_months:
         return None
-    return {(str(r["payer"]), str(r["payee"])): r["weight"] for r in rows if r["payer"] is not None}
+    # Column by column: a row dict per link (to_pylist of the table) cost more than the decay it saves.
+    payers, payees = table.column("payer").to_pylist(), table.column("payee").to_pylist()
+    weights = table.column("weight").to_pylist()
+    return {(a, b): w for a, b, w in zip(payers, payees, weights, strict=True) if a is not None}
