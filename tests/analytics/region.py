@@ -18,6 +18,7 @@ from jinyu.analytics import Lake
 from jinyu.governance.contracts import CONTRACTS
 from jinyu.governance.contracts.credit import CREDIT_ORDER
 from jinyu.ingest.pipeline import arrow_schema
+from tests.chain import parity_cases as chain_cases
 from tests.credit import region as credit_region
 from tests.financing import parity_rows as financing_rows
 from tests.risk.tracing import parity_region as tracing_rows
@@ -52,6 +53,7 @@ def build(lake: Lake) -> None:
     load(lake, "judicial", _judicial(rng))
     tracing_rows.add(lake)  # enterprises, shareholders, loans and planted flows for the fund-tracing queries
     financing_rows.add(lake)  # work-order snapshots for the financing indicators
+    chain_cases.add_stored_network(lake, ENTERPRISES)  # stored supply-network builds for chain_network_stored
     _credit(lake)
 
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
+
+import pyarrow as pa
 
 import jinyu.chain.queries  # noqa: F401  registers the queries the cases name
+from jinyu.analytics import Lake
+from jinyu.chain import stored
 
 WINDOW = {"from_month": "2024-01", "to_month": "2024-06"}
 HEALTH = {
@@ -46,8 +51,48 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "auto", **WINDOW},
             {"chain_code": "new_display", "from_month": "2024-04", "to_month": "2024-06"},
         ],
+        "chain_network_build": [
+            {"from_month": "2024-01", "as_of_month": "2024-06", "decay": Decimal("0.8")},
+            {"from_month": "2024-03", "as_of_month": "2024-04", "decay": Decimal("0.75")},
+            {"from_month": "2025-01", "as_of_month": "2025-06", "decay": Decimal("0.8")},
+        ],
+        "chain_network_stored": [
+            {"chain_code": "new_display", "as_of_month": "2024-06"},
+            {"chain_code": "auto", "as_of_month": "2024-06"},
+            {"chain_code": "new_display", "as_of_month": "2024-05"},
+        ],
         "chain_credit_coverage": [
             {"chain_code": "new_display", **WINDOW},
             {"chain_code": "auto", "from_month": "2023-01", "to_month": "2023-12"},
         ],
     }
+
+
+def add_stored_network(lake: Lake, enterprises: list[str]) -> None:
+    """Two builds of 2024-06 (the later one must win on both engines), each with its marker rows."""
+    for n, built_at in enumerate(
+        (dt.datetime(2024, 7, 1, tzinfo=dt.UTC), dt.datetime(2024, 7, 2, tzinfo=dt.UTC))
+    ):
+        links = [
+            ("new_display", enterprises[0], enterprises[1], Decimal("1234.56") + n),
+            ("new_display", enterprises[2], enterprises[0], Decimal("0.01")),
+            ("auto", enterprises[5], enterprises[6], Decimal("99.90") * (n + 1)),
+        ]
+        markers = [(code, None, None, Decimal("0.00")) for code in ("new_display", "auto")]
+        every = links + markers
+        table = pa.Table.from_pydict(
+            {
+                "as_of_month": ["2024-06"] * len(every),
+                "chain_code": [r[0] for r in every],
+                "payer": [r[1] for r in every],
+                "payee": [r[2] for r in every],
+                "weight": [r[3] for r in every],
+                "decay": [Decimal("0.8")] * len(every),
+                "window_months": [6] * len(every),
+                "built_at": [built_at] * len(every),
+            },
+            schema=stored.SCHEMA,
+        )
+        lake.append(
+            stored.DATASET, table, f"chainnet-parity-{n}", partition_by="as_of_month", sort_by=["chain_code"]
+        )

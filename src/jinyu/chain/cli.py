@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from jinyu.chain import cli_network as _cli_network
 from jinyu.consent.rules import Purpose
 from jinyu.core import lazy
 from jinyu.core.auth import Principal
@@ -431,3 +432,7 @@ def _definition_commands() -> None:
 
 
 _definition_commands()
+
+
+# Kept in its own module (cli_network.py): a lake batch, not a read acting as a user.
+app.command("network-build")(_cli_network.network_build)

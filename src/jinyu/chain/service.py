@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.audit import service as audit
-from jinyu.chain import catalogue, contagion, definitions, loans, network, rules
+from jinyu.chain import catalogue, contagion, definitions, loans, network, rules, stored
 from jinyu.chain import queries as q
 from jinyu.chain.definitions import ChainDef, Parameters
 from jinyu.chain.errors import MemberNotFound
@@ -189,14 +189,25 @@ def _links(engine: Engine, code: str, as_of_month: str, months: int) -> list[dic
     return link_rows(engine, code, rules.add_months(as_of_month, 1 - months), as_of_month)
 
 
+def network_links(
+    engine: Engine, code: str, as_of_month: str, p: Parameters
+) -> dict[tuple[str, str], Decimal]:
+    """The decayed supply network as of the month: the stored build (`jinyu chain network-build`) when there is
+    one for the current parameters, else computed from the month's transfers (the same weights either way)."""
+    links = stored.stored_links(engine, code, as_of_month, p)
+    if links is not None:
+        return links
+    return rules.decayed_links(
+        _links(engine, code, as_of_month, p.network_window_months), as_of_month, p.decay_per_month
+    )
+
+
 def network_position(
     session: Session, principal: Principal, engine: Engine, code: str, as_of_month: str, top: int
 ) -> NetworkOut:
     _chain(principal, code)
     p = definitions.load().parameters
-    links = rules.decayed_links(
-        _links(engine, code, as_of_month, p.network_window_months), as_of_month, p.decay_per_month
-    )
+    links = network_links(engine, code, as_of_month, p)
     members = member_rows(engine, code)
     ranked = sorted(
         network.centrality(links, p.betweenness_max_nodes), key=lambda c: (-c.pagerank_supplier, c.uscc)

@@ -1,0 +1,143 @@
+"""The stored monthly network (`jinyu chain network-build`): the engine's set-based build gives the weights of the
+Python rule `rules.decayed_links` to the fen, the read path prefers it, and a rebuild supersedes it."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.chain import definitions, rules, service, stored
+from jinyu.cli import app
+from jinyu.core.errors import InvalidInput
+from jinyu.governance.contracts import CONTRACTS
+from tests.chain.lake import U, _table, _transfer, rows, write
+
+D = Decimal
+P = definitions.load().parameters  # decay 0.8 over 6 months (chains.json)
+CHAINS = [c.code for c in definitions.load().chains]
+
+
+def _lake(tmp_path: Path) -> Lake:
+    """The chain test region plus two payments in fen: m2 pays c 0.02 in 2023-12 and 0.07 in 2024-01."""
+    data = rows()
+    data["transfers"] = [
+        *data["transfers"],
+        _transfer(901, "m2", "c", "0.02", "2023-12-20T10:00:00"),
+        _transfer(902, "m2", "c", "0.07", "2024-01-20T10:00:00"),
+    ]
+    lake = Lake(tmp_path / "lake")
+    write(lake, data)
+    return lake
+
+
+def _python(engine: DuckDBEngine, month: str) -> dict[tuple[str, str], Decimal]:
+    window = service.link_rows(
+        engine, "new_display", rules.add_months(month, 1 - P.network_window_months), month
+    )
+    return rules.decayed_links(window, month, P.decay_per_month)
+
+
+class Counting:
+    kind = "duckdb"
+
+    def __init__(self, engine: DuckDBEngine) -> None:
+        self.engine, self.runs = engine, []  # type: ignore[var-annotated]
+
+    def run(self, name: str, /, **params: object) -> pa.Table:
+        self.runs.append(name)
+        return self.engine.run(name, **params)
+
+
+def test_stored_weights_equal_the_python_rule_and_hand_computed_ones(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    engine = DuckDBEngine(lake.root)
+    try:
+        for month in ("2024-01", "2024-03", "2024-05", "2024-09"):
+            stored.build_month(engine, lake, month, CHAINS, P)
+        for month in ("2024-01", "2024-03", "2024-05"):
+            got = stored.stored_links(engine, "new_display", month, P)
+            assert got == _python(engine, month) and got
+        march = stored.stored_links(engine, "new_display", "2024-03", P)
+        assert march is not None
+        # c paid m1 600,000 in March and 50,000 five months before: 600,000 + 50,000 × 0.8^5 = 616,384.00.
+        assert march[(U["c"], U["m1"])] == D("616384.00")
+        # 0.02 × 0.8^3 + 0.07 × 0.8^2 = 0.01024 + 0.0448 = 0.05504 → 0.06 (rounded once, after summing;
+        # rounding each month first would give 0.01 + 0.04 = 0.05).
+        assert march[(U["m2"], U["c"])] == D("0.06")
+        assert march[(U["m1"], U["x"])] == D("200000.00")  # x is outside the chain, m1 inside: an edge
+        may = stored.stored_links(engine, "new_display", "2024-05", P)
+        assert may is not None and may[(U["c"], U["m1"])] == D("384000.00")  # 2023-10 left the window
+        # Built, but nothing in the window: an empty network, not "never built".
+        assert stored.stored_links(engine, "new_display", "2024-09", P) == {}
+        assert stored.stored_links(engine, "new_display", "2024-04", P) is None  # never built
+    finally:
+        engine.close()
+
+
+def test_the_read_path_uses_the_stored_month_and_falls_back_without_it(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting = Counting(engine)
+        computed = service.network_links(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert "chain_member_links" in counting.runs
+        stored.build_month(engine, lake, "2024-03", CHAINS, P)
+        counting.runs.clear()
+        from_store = service.network_links(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert counting.runs == ["chain_network_stored"]
+        assert from_store == computed == _python(engine, "2024-03")
+        # Built with other parameters (chains.json changed since): not used, computed again.
+        other = dataclasses.replace(P, decay_per_month=D("0.5"))
+        assert stored.stored_links(engine, "new_display", "2024-03", other) is None
+        assert service.network_links(engine, "new_display", "2024-03", other)[(U["c"], U["m1"])] == D(
+            "601562.50"
+        )  # 600,000 + 50,000 × 0.5^5
+    finally:
+        engine.close()
+
+
+def test_a_rebuild_appends_and_the_latest_build_is_read(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    engine = DuckDBEngine(lake.root)
+    try:
+        stored.build_month(engine, lake, "2024-03", CHAINS, P)
+        late = [_transfer(903, "r1", "d1", "100.00", "2024-02-10T10:00:00")]  # a late-arriving payment
+        c = CONTRACTS["transfers"]
+        lake.append(
+            "transfers",
+            _table("transfers", late),
+            "L-late",
+            partition_by=c.partition_by,
+            sort_by=c.sort_by,
+            mirrors=dict(c.mirrors) or None,
+        )
+        stored.build_month(engine, lake, "2024-03", CHAINS, P)
+        files = lake.files(stored.DATASET)
+        assert len(files) == 2  # nothing rewritten: two loads side by side
+        got = stored.stored_links(engine, "new_display", "2024-03", P)
+        assert got is not None and got[(U["r1"], U["d1"])] == D("300080.00")  # 300,000 + 100 × 0.8
+        assert got == _python(engine, "2024-03")
+    finally:
+        engine.close()
+
+
+def test_parameters_the_build_cannot_carry_exactly_are_refused() -> None:
+    stored.check_exact(P)
+    with pytest.raises(InvalidInput):
+        stored.check_exact(dataclasses.replace(P, decay_per_month=D("0.123")))  # 0.123^5: 15 places
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--month", "2024-13"], ["--month", "2024-05", "--through", "2024-01"]],
+)
+def test_the_command_refuses_bad_months(args: list[str]) -> None:
+    result = CliRunner().invoke(app, ["chain", "network-build", *args])
+    assert result.exit_code != 0
+    assert "month" in result.output or "through" in result.output
