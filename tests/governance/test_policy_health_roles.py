@@ -28,9 +28,11 @@ RECORD = HealthOut(
 )
 
 
-def seen(role: Role, kind: OrgKind, approved_level: int = 0) -> tuple[object, ...]:
+def seen(
+    role: Role, kind: OrgKind, approved_level: int = 0, purpose: str = "credit_assessment"
+) -> tuple[object, ...]:
     who = Principal("u1", "u1", "o1", kind, "o1", "/o1", frozenset({role}))
-    out = protect(RECORD, Reader(who, approved_level=approved_level))
+    out = protect(RECORD, Reader(who, approved_level=approved_level, purpose=purpose))
     return out.name, out.headcount_now, out.tax_12m, out.tax_prev_12m
 
 
@@ -49,3 +51,13 @@ def test_the_same_health_record_by_role(
     role: Role, kind: OrgKind, level: int, expected: tuple[object, ...]
 ) -> None:
     assert seen(role, kind, level) == expected
+
+
+def test_a_level5_approval_does_not_open_tax_for_matchmaking() -> None:
+    """The bank's level-5 rule is bound to credit purposes (policy `purposes`)."""
+    assert seen(Role.BANK_BRANCH_OFFICER, OrgKind.BANK_BRANCH, 5, "financing_matchmaking") == (
+        NAME,
+        80,
+        None,
+        None,
+    )
