@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
+from jinyu.analytics import FILE_COLUMN
 from jinyu.governance.checkdigits import failure_sql as check_digit_failure
 from jinyu.governance.contracts import CONTRACTS, Contract, Kind
 from jinyu.governance.expressions import qualified_condition
@@ -52,6 +53,9 @@ class CheckPlan:
     skipped: dict[str, str] = field(default_factory=dict)  # rule code -> why (a target not loaded yet)
     by_period: bool = False
     by_provider: bool = False
+    # Datasets whose content one record's verdict depends on besides the record itself: a reference's
+    # target, the dataset itself for uniqueness (incremental checks re-scan a file when one of them changes).
+    depends_on: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -62,6 +66,7 @@ class CheckPlan:
 @dataclass
 class _Builder:
     contract: Contract
+    source: str  # the relation whose records are checked: the dataset, or some of its files
     joins: list[str] = field(default_factory=list)
     params: dict[str, type] = field(default_factory=dict)
 
@@ -132,7 +137,7 @@ class _Builder:
         dataset, column = (rule.target or ".").split(".")
         own = ident(rule.column or "")
         unknown = (
-            f"SELECT d.v AS k FROM (SELECT DISTINCT {own} AS v FROM {ident(self.contract.name)} "
+            f"SELECT d.v AS k FROM (SELECT DISTINCT {own} AS v FROM {ident(self.source)} "
             f"WHERE {own} IS NOT NULL) AS d LEFT JOIN (SELECT DISTINCT {ident(column)} AS v FROM "
             f"{ident(dataset)} WHERE {ident(column)} IS NOT NULL) AS e ON d.v = e.v WHERE e.v IS NULL"
         )
@@ -161,12 +166,17 @@ def allowed_values(rule: Rule) -> list[str]:
     return list(rule.values)
 
 
-def compile_plan(dataset: str, rules: list[Rule], available: set[str], partitioned: bool) -> CheckPlan:
+def compile_plan(
+    dataset: str, rules: list[Rule], available: set[str], partitioned: bool, *, source: str | None = None
+) -> CheckPlan:
     """The one statement checking `rules` (active ones of `dataset`) over the lake's datasets `available`.
 
+    With `source`, the records checked are those of the relation of that name — some of the dataset's files,
+    each row with its file in `_file` (`jinyu.analytics.FileSet`) — and the counts are grouped by file as
+    well (column `file`); uniqueness is still judged against the whole dataset.
     A reference rule whose target dataset is not in the lake yet is skipped (and said so), not failed."""
     contract = CONTRACTS[dataset]
-    builder = _Builder(contract)
+    builder = _Builder(contract, source or dataset)
     row, fresh, drift, skipped = [], [], [], {}
     for rule in rules:
         if not rule.active or rule.dataset != dataset:
@@ -181,6 +191,8 @@ def compile_plan(dataset: str, rules: list[Rule], available: set[str], partition
         else:
             drift.append(rule)
     groups: list[str] = []
+    if source is not None:
+        groups.append(f"{col(FILE_COLUMN)} AS file")
     if partitioned:
         groups.append(f"{col(PERIOD)} AS period")
     if contract.owner_column:
@@ -198,7 +210,7 @@ def compile_plan(dataset: str, rules: list[Rule], available: set[str], partition
         if r.stat == "mean":
             measures.append(f"SUM({c}) AS d{i}_sum")
     select = ",\n  ".join(groups + measures)
-    sql = f"SELECT\n  {select}\nFROM {ident(dataset)} AS {T}"
+    sql = f"SELECT\n  {select}\nFROM {ident(builder.source)} AS {T}"
     if builder.joins:
         sql += "\n" + "\n".join(builder.joins)
     if groups:
@@ -213,4 +225,15 @@ def compile_plan(dataset: str, rules: list[Rule], available: set[str], partition
         skipped=skipped,
         by_period=partitioned,
         by_provider=contract.owner_column is not None,
+        depends_on=frozenset(_depends_on(dataset, row)),
     )
+
+
+def _depends_on(dataset: str, row_rules: list[Rule]) -> set[str]:
+    out = set()
+    for rule in row_rules:
+        if rule.kind == RuleKind.REFERENCE:
+            out.add((rule.target or ".").split(".")[0])
+        elif rule.kind == RuleKind.UNIQUE:
+            out.add(dataset)
+    return out
