@@ -92,6 +92,8 @@ class _Builder:
             return check_digit_failure(rule.scheme or "", c)
         if kind == RuleKind.UNIQUE:
             return self._unique(rule, i)
+        if kind == RuleKind.WITHIN_FILING_PERIOD:
+            return self._within_filing_period(rule, i, c)
         return self._reference(rule, i, c)
 
     def _range(self, rule: Rule, c: str) -> str:
@@ -129,6 +131,29 @@ class _Builder:
         )
         return f"({alias}.k0 IS NOT NULL)"
 
+    def _within_filing_period(self, rule: Rule, i: int, c: str) -> str:
+        # Quarterly filers (small-scale VAT taxpayers) report 0 in a quarter's first two months and the whole
+        # quarter's tax in its last month: that record is bounded by the quarter's total, every other record
+        # by its own month's. A filer is quarterly in a quarter when none of its records in the quarter's
+        # first two months has a non-zero `column`. One derived row per filer and quarter keeps counts exact.
+        alias = f"q{i}"
+        month = ident(self.contract.partition_by or "")
+        keys = [f"{ident(k)} AS k{j}" for j, k in enumerate(rule.columns)]
+        groups = ", ".join([*(ident(k) for k in rule.columns), _quarter(month)])
+        own = ident(rule.column or "")
+        self.joins.append(
+            f"LEFT JOIN (SELECT {', '.join(keys)}, {_quarter(month)} AS qk, SUM({ident(rule.total_of or '')}) "
+            f"AS total, COUNT(*) FILTER (WHERE {own} <> 0 AND NOT {_quarter_end(month)}) AS early "
+            f"FROM {ident(self.contract.name)} GROUP BY {groups}) AS {alias} ON "
+            + " AND ".join(
+                [*(f"{col(k)} = {alias}.k{j}" for j, k in enumerate(rule.columns)),
+                 f"{_quarter(col(self.contract.partition_by or ''))} = {alias}.qk"]
+            )
+        )  # fmt: skip
+        quarterly = f"{_quarter_end(col(self.contract.partition_by or ''))} AND {alias}.early = 0"
+        bound = f"CASE WHEN {quarterly} THEN {alias}.total ELSE {col(rule.total_of or '')} END"
+        return f"(COALESCE({c} > {bound}, FALSE))"
+
     def _reference(self, rule: Rule, i: int, c: str) -> str:
         # The unknown values first: the dataset's distinct non-null values with no match in the target. Each
         # appears once, so the LEFT JOIN below adds at most one match per record and the counts stay exact;
@@ -143,6 +168,19 @@ class _Builder:
         )
         self.joins.append(f"LEFT JOIN ({unknown}) AS {alias} ON {c} = {alias}.k")
         return f"({alias}.k IS NOT NULL)"
+
+
+def _month_number(month: str) -> str:
+    return f"CAST(SUBSTR({month}, 6, 2) AS INTEGER)"
+
+
+def _quarter(month: str) -> str:
+    """A `YYYY-MM` month's quarter as `YYYY-Qn` text."""
+    return f"(SUBSTR({month}, 1, 4) || '-Q' || CAST(CAST(FLOOR(({_month_number(month)} + 2) / 3) AS INTEGER) AS VARCHAR))"
+
+
+def _quarter_end(month: str) -> str:
+    return f"({_month_number(month)} % 3 = 0)"
 
 
 def _number(bound: str, kind: Kind) -> str:
@@ -234,6 +272,6 @@ def _depends_on(dataset: str, row_rules: list[Rule]) -> set[str]:
     for rule in row_rules:
         if rule.kind == RuleKind.REFERENCE:
             out.add((rule.target or ".").split(".")[0])
-        elif rule.kind == RuleKind.UNIQUE:
+        elif rule.kind in (RuleKind.UNIQUE, RuleKind.WITHIN_FILING_PERIOD):
             out.add(dataset)
     return out
