@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import calibration, machine_info
 
 from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.governance.incremental import SOURCE, MemoryCache, scan
 from jinyu.governance.queries import run_plan
 from jinyu.governance.service import standard_rules
 from jinyu.governance.sqlplan import compile_plan
@@ -81,6 +82,74 @@ def build_lake(root: Path, rows: int) -> None:
             TO '{out}/part-bench.parquet' (FORMAT parquet, ROW_GROUP_SIZE 122880)"""
         )
     con.close()
+
+
+def add_month(root: Path, rows: int) -> None:
+    """One more month of loans (2026-01, as a load after the 36 months would add), same defect pattern."""
+    con = duckdb.connect()
+    src = root / "loans" / "month=2023-01" / "part-bench.parquet"
+    out = root / "loans" / "month=2026-01"
+    out.mkdir(parents=True)
+    con.execute(
+        f"""COPY (SELECT replace(loan_id, 'L00', 'L36') AS loan_id, * EXCLUDE (loan_id, disbursed_at),
+            CASE WHEN disbursed_at > TIMESTAMPTZ '2027-01-01' THEN disbursed_at
+                 ELSE disbursed_at + INTERVAL 36 MONTH END AS disbursed_at
+            FROM read_parquet('{src}') LIMIT {rows // MONTHS})
+        TO '{out}/part-bench2.parquet' (FORMAT parquet, ROW_GROUP_SIZE 122880)"""
+    )
+    con.close()
+
+
+def incremental_run(lake: Lake, rules: list[Any], cache: MemoryCache) -> tuple[float, dict[str, int]]:
+    """The service's incremental path (file-grouped plan, content hashes, cached per-file counts)."""
+    plan = compile_plan("loans", rules, {"loans", "enterprises"}, True, source=SOURCE)
+    engine = DuckDBEngine(lake.root)
+    try:
+        started = time.perf_counter()
+        files = {d: lake.files(d) for d in ("loans", "enterprises")}
+        result = scan(engine, plan, {"as_of": AS_OF}, files, cache)
+        elapsed = time.perf_counter() - started
+    finally:
+        engine.close()
+    counts = {r.code: sum(int(row[f"r{i}"]) for row in result.rows) for i, r in enumerate(plan.row_rules)}
+    counts["n_rows"] = sum(int(row["n_rows"]) for row in result.rows)
+    counts["scanned_files"] = result.scanned_files
+    counts["rows_scanned"] = result.rows_scanned
+    return elapsed, counts
+
+
+def copied(cache: MemoryCache) -> MemoryCache:
+    out = MemoryCache()
+    out.hashes, out.kept = dict(cache.hashes), dict(cache.kept)
+    return out
+
+
+def incremental_figures(root: Path, lake: Lake, rules: list[Any], rows: int, repeat: int) -> dict[str, Any]:
+    """Cold (every file hashed and scanned), after a load of one new month (only it scanned), unchanged."""
+    cold = [incremental_run(lake, rules, MemoryCache()) for _ in range(repeat)]
+    warm_cache = MemoryCache()
+    incremental_run(lake, rules, warm_cache)
+    add_month(root, rows)
+    after = [incremental_run(lake, rules, copied(warm_cache)) for _ in range(repeat + 1)][1:]
+    full_after_s, full_after = median_of(repeat, governance_run, lake, rules)
+    settled = copied(warm_cache)
+    incremental_run(lake, rules, settled)
+    unchanged = [incremental_run(lake, rules, settled) for _ in range(repeat)]
+    load_s = statistics.median(t for t, _ in after)
+    counts = after[0][1]
+    same = all(counts[k] == v for k, v in full_after.items())
+    return {
+        "cold_s": round(statistics.median(t for t, _ in cold), 3),
+        "after_load_s": round(load_s, 3),
+        "after_load_rows_total": counts["n_rows"],
+        "after_load_rows_scanned": counts["rows_scanned"],
+        "after_load_scanned_files": counts["scanned_files"],
+        "after_load_effective_rows_per_s": round(counts["n_rows"] / load_s),
+        "full_rescan_after_load_s": round(full_after_s, 3),
+        "ratio_full_rescan_vs_incremental": round(full_after_s / load_s, 2),
+        "unchanged_s": round(statistics.median(t for t, _ in unchanged), 3),
+        "same_counts_as_full_rescan": same,
+    }
 
 
 def baseline_compiler(ref: str) -> Any:
@@ -160,6 +229,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline-ref", default=None, help="git ref whose sqlplan.py to time as well")
+    parser.add_argument("--tag", default="", help="suffix of the result file name, e.g. -i15")
     args = parser.parse_args()
     rules = [r for r in standard_rules() if r.dataset == "loans"]
     baseline = baseline_compiler(args.baseline_ref) if args.baseline_ref else None
@@ -177,6 +247,7 @@ def main() -> None:
         base_s, base_counts = (None, None)
         if baseline is not None:
             base_s, base_counts = median_of(args.repeat, governance_run, lake, rules, baseline)
+        incremental = incremental_figures(root, lake, rules, args.rows, args.repeat)
     rows = gov_counts["n_rows"]
     same = [
         gov_counts["loans.term_months.range"] == pandera_counts.get("term_months", 0),
@@ -200,6 +271,7 @@ def main() -> None:
         "baseline_duckdb_s": round(base_s, 3) if base_s else None,
         "ratio_vs_baseline": round(base_s / gov_s, 2) if base_s else None,
         "baseline_same_failure_counts": base_counts == gov_counts if base_counts else None,
+        "incremental": incremental,
         "failures_governance": gov_counts,
         "failures_pandera": pandera_counts,
         "same_failure_counts": all(same),
@@ -209,7 +281,7 @@ def main() -> None:
         "calibration": calibration(),
     }
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"governance-{args.rows // 1_000_000}M.json"
+    out = RESULTS / f"governance-{args.rows // 1_000_000}M{args.tag}.json"
     out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k not in ("machine", "calibration")}, indent=2))
     print(f"wrote {out}")
