@@ -3,7 +3,6 @@ held to the quarter's declared sales, every other record to its own month's. Cou
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,7 +31,10 @@ EXPECTED = {("2026-08", 1), ("2026-09", 1), ("2026-12", 2), ("2026-07", 0), ("20
 
 def _run(tmp_path: Path, rule: Rule) -> set[tuple[str, int]]:
     lake = Lake(tmp_path / "lake")
-    rows = [{"uscc": u, "period": p, "sales_declared": Decimal(s), "tax_paid": Decimal(t)} for u, p, s, t in RECORDS]
+    rows = [
+        {"uscc": u, "period": p, "sales_declared": Decimal(s), "tax_paid": Decimal(t)}
+        for u, p, s, t in RECORDS
+    ]
     table = pa.Table.from_pylist(rows, schema=arrow_schema(CONTRACTS["tax_monthly"]))
     lake.append("tax_monthly", table, "T1", partition_by="period", sort_by=("uscc", "period"))
     engine = DuckDBEngine(lake.root)

@@ -18,8 +18,8 @@ from jinyu.analytics.spark import SparkEngine, stop_spark
 from jinyu.analytics.translate import spark_sql
 
 __all__ = [
-    "DuckDBEngine",
     "FILE_COLUMN",
+    "DuckDBEngine",
     "Engine",
     "EngineKind",
     "EngineUnavailable",

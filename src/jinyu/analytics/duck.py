@@ -57,7 +57,8 @@ def files_sql(root: Path, files: FileSet) -> str:
         if layout.is_partitioned(root, files.dataset)
         else "hive_partitioning = false"
     )
-    return f"(SELECT * EXCLUDE (filename), filename AS {FILE_COLUMN} FROM read_parquet([{paths}], {hive}, filename = true))"
+    scan = f"read_parquet([{paths}], {hive}, filename = true)"
+    return f"(SELECT * EXCLUDE (filename), filename AS {FILE_COLUMN} FROM {scan})"
 
 
 def create_empty(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, *, table: bool) -> None:

@@ -34,7 +34,9 @@ class DbCheckCache:
             if row is None or row.size != stat.st_size or row.mtime_ns != stat.st_mtime_ns:
                 digest = sha256_file(path)
                 if row is None:
-                    row = LakeFileHash(path=str(path), size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=digest)
+                    row = LakeFileHash(
+                        path=str(path), size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=digest
+                    )
                     self.session.add(row)
                     known[str(path)] = row
                 else:  # the same path written anew (a test lake, a restored backup): hashed again

@@ -159,7 +159,9 @@ def check(
     as_of: str | None = typer.Option(None, help="检查日 YYYY-MM-DD / check day (default today)"),
     engine: str = typer.Option("duckdb", help="duckdb 或 spark / duckdb or spark"),
     full: bool = typer.Option(
-        False, "--full", help="重新扫描全部文件，不用已存的逐文件计数 / scan every file again, no cached counts"
+        False,
+        "--full",
+        help="重新扫描全部文件，不用已存的逐文件计数 / scan every file again, no cached counts",
     ),
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:

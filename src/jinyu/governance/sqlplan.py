@@ -179,7 +179,8 @@ def _month_number(month: str) -> str:
 
 def _quarter(month: str) -> str:
     """A `YYYY-MM` month's quarter as `YYYY-Qn` text."""
-    return f"(SUBSTR({month}, 1, 4) || '-Q' || CAST(CAST(FLOOR(({_month_number(month)} + 2) / 3) AS INTEGER) AS VARCHAR))"
+    number = f"CAST(FLOOR(({_month_number(month)} + 2) / 3) AS INTEGER)"
+    return f"(SUBSTR({month}, 1, 4) || '-Q' || CAST({number} AS VARCHAR))"
 
 
 def _quarter_end(month: str) -> str:
@@ -293,7 +294,7 @@ def _with_reference(
     names = [g.rsplit(" AS ", 1)[1] for g in groups]
     zeros = []
     for m in measures:
-        expr, name = m.rsplit(" AS ", 1)
+        name = m.rsplit(" AS ", 1)[1]
         if name == "n_anomalous":
             zeros.append(f"COUNT(*) FILTER (WHERE NOT ({local})) AS n_anomalous")
         elif name.startswith("f") or name.endswith("_sum"):
