@@ -42,6 +42,7 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("post", "/api/v1/consents/{grant_id}/approvals"): Perm.POLICY_APPROVE,
     ("get", "/api/v1/consents/{grant_id}/approvals"): Perm.CONSENT_READ,
     ("post", "/api/v1/consents/{grant_id}/approvals/{approval_id}/revoke"): Perm.POLICY_APPROVE,
+    ("post", "/api/v1/extracts"): Perm.GOVERNANCE_READ_ALL,
     ("get", "/api/v1/keys/pseudonym"): Perm.KEYS_READ,
     ("get", "/api/v1/audit/verify"): Perm.AUDIT_VERIFY,
     ("get", "/api/v1/audit/entries"): Perm.AUDIT_READ,

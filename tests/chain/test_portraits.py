@@ -100,6 +100,9 @@ def test_tax_sums_reach_a_bank_only_under_a_level5_approval(
     before = m1_health("bank")
     assert (before["tax_12m"], before["tax_prev_12m"]) == (None, None)
     assert before["headcount_now"] == regulator["headcount_now"]  # level 3 stays clear
+    # Derived from the withheld sums: the tax flag is left out and the verdict is not given (policy `derived`).
+    assert before["flags"] == [f for f in regulator["flags"] if f != "tax_drop"]
+    assert before["healthy"] is None and regulator["healthy"] is not None
 
     sup = make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_SUPERVISOR)
     session.commit()
@@ -114,6 +117,7 @@ def test_tax_sums_reach_a_bank_only_under_a_level5_approval(
     assert made.status_code == 201, made.text
     after = m1_health("bank")
     assert (after["tax_12m"], after["tax_prev_12m"]) == (regulator["tax_12m"], regulator["tax_prev_12m"])
+    assert (after["flags"], after["healthy"]) == (regulator["flags"], regulator["healthy"])
     # Revoked early: the next export withholds them again.
     revoked = client.post(
         f"/api/v1/consents/{grant['id']}/approvals/{made.json()['id']}/revoke",

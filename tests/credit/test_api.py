@@ -294,7 +294,22 @@ def test_tax_is_level_gated(client: TestClient, session: Session, world: World) 
             ((), None, ()): 2,
         }
     )
-    assert {d["policy_version"] for d in details} == {"v2026.12.2"}
+    assert {d["policy_version"] for d in details} == {"v2026.12.3"}
+
+
+def test_an_approval_opens_tax_only_for_a_credit_purpose(client: TestClient, world: World) -> None:
+    """The policy binds the bank's level-5 rule to credit purposes: the same approval on a matchmaking grant
+    leaves the tax section withheld (docs/data-security.md, "Purpose in rules")."""
+    w = world
+    _register(client, w)
+    grant_id = _grant(client, w, ["tax", "headcount"], purpose="financing_matchmaking")
+    _approve(client, w, grant_id, level=5)
+    body = _card(client, w.bank_h, purpose="financing_matchmaking").json()
+    assert body["withheld"] == ["tax"] and body["sections"]["tax"]["data"] is None
+    assert body["sections"]["headcount"]["status"] == "ok"
+    credit_grant = _grant(client, w, ["tax", "headcount"], purpose="credit_assessment")
+    _approve(client, w, credit_grant, level=5)
+    assert _card(client, w.bank_h).json()["sections"]["tax"]["data"]["tax_paid_12m"] == "1650.00"
 
 
 def test_printable_renderings(client: TestClient, world: World) -> None:

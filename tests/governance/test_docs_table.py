@@ -27,7 +27,11 @@ def test_jinyu_policy_show_json_names_version_rules_and_table() -> None:
     result = CliRunner().invoke(app, ["policy", "show", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert out["version"] == "v2026.12.2" and out["default"] == "withhold"
+    assert out["version"] == "v2026.12.3" and out["default"] == "withhold"
     tax = next(r for r in out["table"] if r["class"] == "enterprise_tax")
-    assert tax["bank_hq_risk"] == "— / clear with L5 approval" and tax["enterprise_admin"] == "clear"
+    opened = "— / clear with L5 approval for credit_assessment, loan_review, post_loan_monitoring"
+    assert tax["bank_hq_risk"] == opened and tax["enterprise_admin"] == "clear"
     assert [r["id"] for r in out["rules"]][:2] == ["open", "credential-holder"]
+    bank_tax = next(r for r in out["rules"] if r["id"] == "tax-bank-approved")
+    assert bank_tax["purposes"] == ["credit_assessment", "loan_review", "post_loan_monitoring"]
+    assert out["derived"]["HealthOut.flags"]["items"]["tax_drop"] == "enterprise_tax"

@@ -107,3 +107,34 @@ def test_a_supervisor_revokes_an_approval_early(grant_id: str) -> None:
     assert (out["id"], out["in_force"], out["revoke_reason"]) == (approval_id, False, "贷款已结清")
     again = runner.invoke(app, [*revoke, *_as("cli_supervisor")], input=LOGIN)
     assert again.exit_code == 1 and "already revoked" in again.output
+
+
+def test_extract_writes_a_csv_and_reports_what_it_left_out(grant_id: str, tmp_path: Path) -> None:
+    """`jinyu policy extract`: the analyst's CSV holds pseudonyms and years only; a bank is refused (exit 1)."""
+    from jinyu.analytics import Lake
+    from jinyu.governance.contracts import CONTRACTS
+    from tests.governance.test_extracts import _insured
+
+    contract = CONTRACTS["claim_insured"]
+    Lake(get_settings().lake_dir).append(
+        "claim_insured", _insured(), "L1", partition_by=contract.partition_by, sort_by=contract.sort_by
+    )
+    out = tmp_path / "extract.csv"
+    args = [
+        "policy",
+        "extract",
+        "claim_insured",
+        "--columns",
+        "person_id,enrolled_on",
+        "--reason",
+        "参保研究",
+    ]
+    result = runner.invoke(app, [*args, "--out", str(out), *_as("cli_analyst"), "--json"], input=LOGIN)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["disclosure"]["suppressed"] == 5 and "rows" not in summary
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "person_id,enrolled_on" and len(lines) == 6
+    assert all(line.startswith("px_") and line.endswith(",2023") for line in lines[1:])
+    refused = runner.invoke(app, [*args, *_as("cli_banker")], input=LOGIN)
+    assert refused.exit_code == 1 and "governance.read_all" in refused.output, refused.output

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from jinyu.chain.schemas import HealthOut
 from jinyu.claim.schemas import EnrollmentOut
 from jinyu.core.auth import OrgKind, Principal, Role
 from jinyu.governance.policy.protect import Reader, current, protect
@@ -42,7 +43,7 @@ def test_masks_are_format_preserving(kind: str, value: str, masked: str) -> None
 
 def test_the_shipped_policy_is_versioned_and_has_its_classes() -> None:
     policy = current()
-    assert policy.version == "v2026.12.2"
+    assert policy.version == "v2026.12.3"
     assert len(policy.classes) == 14
     assert policy.classes["enterprise_tax"].level == 5 and policy.classes["resident_id"].pfi == "C3"
 
@@ -51,13 +52,58 @@ def test_level5_opens_to_a_bank_only_with_an_approval_of_that_level() -> None:
     policy = current()
     assert policy.decide("enterprise_tax", ["bank_hq_risk"]) == (Action.WITHHOLD, "default")
     assert policy.decide("enterprise_tax", ["bank_hq_risk"], approved_level=4)[0] is Action.WITHHOLD
-    assert policy.decide("enterprise_tax", ["bank_hq_risk"], approved_level=5) == (
+    assert policy.decide("enterprise_tax", ["bank_hq_risk"], 5, "credit_assessment") == (
         Action.CLEAR,
         "tax-bank-approved",
     )
     assert policy.decide("enterprise_tax", ["enterprise_admin"])[0] is Action.CLEAR
-    assert policy.needs_approval("enterprise_tax", ["bank_branch_officer"])
+    assert policy.needs_approval("enterprise_tax", ["bank_branch_officer"], "loan_review")
     assert not policy.needs_approval("enterprise_tax", ["regulator_analyst"])
+
+
+@pytest.mark.parametrize(
+    ("purpose", "action"),
+    [
+        ("credit_assessment", Action.CLEAR),
+        ("loan_review", Action.CLEAR),
+        ("post_loan_monitoring", Action.CLEAR),
+        ("financing_matchmaking", Action.WITHHOLD),  # an approval does not open tax for matchmaking
+        ("statement_verification", Action.WITHHOLD),
+        (None, Action.WITHHOLD),  # a read resting on no grant never meets a purpose-bound rule
+    ],
+)
+def test_the_bank_tax_rule_is_bound_to_credit_purposes(purpose: str | None, action: Action) -> None:
+    assert current().decide("enterprise_tax", ["bank_hq_risk"], 5, purpose)[0] is action
+    assert current().decide("enterprise_tax", ["regulator_analyst"], 0, purpose)[0] is Action.CLEAR
+
+
+def test_health_flags_and_verdict_follow_their_sources() -> None:
+    """Derived values: a bank without a level-5 approval loses the flag computed from tax and the verdict; a
+    data provider, shown neither tax nor profile, keeps only the registration flag."""
+    health = HealthOut(
+        uscc="91500000MA00000001",
+        name="甲公司",
+        status="deregistered",
+        headcount_now=8,
+        headcount_before=20,
+        tax_12m=Decimal("10.00"),
+        tax_prev_12m=Decimal("100.00"),
+        open_cases=1,
+        paying_months=2,
+        flags=["deregistered", "headcount_drop", "tax_drop", "judicial", "irregular_payments"],
+        healthy=False,
+    )
+    bank = Reader(who(Role.BANK_HQ_RISK, OrgKind.BANK_HEAD_OFFICE))
+    seen = protect(health, bank)
+    assert seen.flags == ["deregistered", "headcount_drop", "judicial", "irregular_payments"]
+    assert seen.healthy is None and seen.tax_12m is None and bank.withheld == {"enterprise_tax"}
+    approved = protect(
+        health,
+        Reader(who(Role.BANK_HQ_RISK, OrgKind.BANK_HEAD_OFFICE), approved_level=5, purpose="loan_review"),
+    )
+    assert approved == health
+    provider = protect(health, Reader(who(Role.DATA_PROVIDER, OrgKind.BUREAU)))
+    assert (provider.flags, provider.healthy, provider.headcount_now) == (["deregistered"], None, None)
 
 
 def test_several_roles_get_the_most_revealing_action() -> None:
@@ -88,12 +134,27 @@ def test_the_first_matching_rule_decides() -> None:
         ({"rules": [{"id": "r", "classes": ["c"], "roles": ["*"], "action": "show"}]}, "unknown action"),
         ({"fields": {"x": "nope"}}, "unknown class"),
         ({"fields": {"x": "c"}, "not_personal": ["x"]}, "both"),
+        (
+            {
+                "rules": [
+                    {"id": "r", "classes": ["c"], "roles": ["*"], "action": "clear", "purposes": ["fun"]}
+                ]
+            },
+            "unknown purposes",
+        ),
+        (
+            {"rules": [{"id": "r", "classes": ["c"], "roles": ["*"], "action": "clear", "purposes": "x"}]},
+            "purposes must be a list",
+        ),
+        ({"derived": {"S.x": ["nope"]}, "not_personal": ["S.x"]}, "unknown class"),
+        ({"derived": {"S.x": ["c"]}}, "also be listed as not personal"),
+        ({"derived": {"x": ["c"]}, "not_personal": ["x"]}, "Schema.field"),
     ],
 )
 def test_a_broken_policy_is_refused(change: dict, message: str) -> None:
     doc = {"version": "v1", "classes": {"c": {"level": 3, "label": "c"}}, "rules": [], "fields": {}} | change
     with pytest.raises(PolicyInvalid, match=message):
-        parse(doc, ROLES)
+        parse(doc, ROLES, ["credit_assessment"])
 
 
 LINE = LedgerLineOut(

@@ -11,7 +11,12 @@ import pytest
 
 from jinyu.jointmodel import envelope, he, journal
 from jinyu.jointmodel.envelope import Message, NonceBook
-from jinyu.jointmodel.errors import AuditChainBroken, MessageReplayed, SignatureRejected
+from jinyu.jointmodel.errors import (
+    AuditChainBroken,
+    MessageReplayed,
+    ProtocolViolation,
+    SignatureRejected,
+)
 from jinyu.jointmodel.psi import PsiClient, serve
 
 
@@ -69,12 +74,45 @@ def test_masked_products_sum_to_the_plain_gradient_only_for_the_mask_holder() ->
     shared, own = rng.normal(size=300), rng.normal(size=300)
     features = rng.normal(size=(300, 4))
     blobs, mask_sums = he.masked_column_products(public, he.encrypt(owner, shared), own, features, rng)
-    sums = he.decrypt_sums(owner, blobs)
+    sums = he.decrypt_sums(owner, blobs, 300)
     expected = features.T @ (shared + own) / 300
     np.testing.assert_allclose(sums - mask_sums, expected, atol=1e-4)
     assert np.min(np.abs(sums - expected)) > 1.0  # what the key owner sees is masked
     with pytest.raises(ValueError):
         public.secret_key()
+
+
+@pytest.mark.parametrize("rows", [2048, 3001, 4096])
+def test_a_batch_spanning_several_ciphertexts_sums_all_of_its_rows(rows: int) -> None:
+    """Rows beyond one ciphertext's 2,048 slots go to further (zero-padded) ciphertexts whose products are summed
+    before masking: one ciphertext back per column, and the gradient of every row, checked against numpy."""
+    owner = he.new_secret_context()
+    public = he.load_context(he.public_bytes(owner))
+    rng = np.random.default_rng(rows)
+    shared, own = rng.uniform(-1.5, 1.5, rows), rng.normal(size=rows)
+    features = rng.normal(scale=3.0, size=(rows, 3))
+    features[:3, 0] = 70.0  # the data's extremes still fit under the mask bound without wrapping around
+    encrypted = he.encrypt(owner, shared)
+    assert len(encrypted) == -(-rows // 2048)
+    blobs, mask_sums = he.masked_column_products(public, encrypted, own, features, rng)
+    assert len(blobs) == 3
+    gradient = he.decrypt_sums(owner, blobs, rows) - mask_sums
+    np.testing.assert_allclose(gradient, features.T @ (shared + own) / rows, atol=1e-5)  # CKKS noise ~1e-6
+    with pytest.raises(ProtocolViolation):
+        he.masked_column_products(
+            public, encrypted[:1] if len(encrypted) > 1 else encrypted * 2, own, features, rng
+        )
+
+
+def test_an_unreadable_or_secret_context_or_ciphertext_is_a_protocol_error() -> None:
+    owner = he.new_secret_context()
+    with pytest.raises(ProtocolViolation, match="unreadable"):
+        he.load_context(b"not a context")
+    with pytest.raises(ProtocolViolation, match="secret key"):
+        he.load_context(bytes(owner.serialize(save_secret_key=True)))
+    public = he.load_context(he.public_bytes(owner))
+    with pytest.raises(ProtocolViolation, match="ciphertext"):
+        he.masked_column_products(public, [b"junk"], np.zeros(10), np.ones((10, 2)), np.random.default_rng(1))
 
 
 def test_psi_intersection_and_size() -> None:

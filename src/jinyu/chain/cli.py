@@ -247,8 +247,8 @@ def counterparties(
         password_stdin,
         lambda s, p, e: service.counterparty_health(s, p, e, code, uscc, as_of_month),
     )
-    rows = [["supplier", c.uscc, c.name, c.amount, ",".join(c.flags) or "healthy"] for c in r.suppliers]
-    rows += [["dealer", c.uscc, c.name, c.amount, ",".join(c.flags) or "healthy"] for c in r.dealers]
+    rows = [["supplier", c.uscc, c.name, c.amount, _verdict(c)] for c in r.suppliers]
+    rows += [["dealer", c.uscc, c.name, c.amount, _verdict(c)] for c in r.dealers]
     _out(
         r,
         json_out,
@@ -359,10 +359,7 @@ def portrait_batch(
         json_out,
         f"批量画像 / portraits: {r.exported} of {r.members} (withheld {r.withheld})",
         ["uscc", "name", "segment", "flags", "pagerank", "basis"],
-        [
-            [i.uscc, i.name, i.segment, ",".join(i.health.flags) or "healthy", i.pagerank_supplier, i.basis]
-            for i in r.items
-        ],
+        [[i.uscc, i.name, i.segment, _verdict(i.health), i.pagerank_supplier, i.basis] for i in r.items],
     )
 
 
@@ -397,3 +394,12 @@ def scorecard(
             for i in r.items
         ],
     )
+
+
+def _verdict(health: Any) -> str:
+    """The flags, `healthy`, or a note that the verdict rests on data this caller is not shown (policy)."""
+    flags = ",".join(health.flags)
+    if health.healthy is None:
+        withheld = "未授权数据不在判断内 / verdict withheld: rests on data not released to you"
+        return f"{flags} ({withheld})" if flags else withheld
+    return flags or "healthy"

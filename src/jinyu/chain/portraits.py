@@ -75,7 +75,7 @@ def portrait_batch(
                 pagerank_buyer=round(c.pagerank_buyer, 6) if c else None,
                 basis=basis,
             ),
-            Reader(principal, approved_level=level),
+            Reader(principal, approved_level=level, purpose=purpose.value),
         )
         items.append(item)
     # One entry per chunk of enterprises: an entry names at most AUDIT_CHUNK subjects.

@@ -112,8 +112,10 @@ class HealthOut(BaseModel):
     tax_prev_12m: Decimal | None
     open_cases: int
     paying_months: int
+    # Derived from the figures above: a flag computed from a class the caller is not shown is left out, and
+    # the verdict is null unless the caller is shown every figure it rests on (policy `derived`).
     flags: list[str]
-    healthy: bool
+    healthy: bool | None
 
 
 class Counterparty(HealthOut):

@@ -65,7 +65,7 @@ def run(
         )
     model = scorecard.fit(train_x, train_y)
     usccs, test_x, test_y = dataset(engine, code, test_month)
-    scored = [scorecard.score(model, x) for x in test_x]
+    scored = scorecard.score_batch(model, test_x)
     probabilities = [s[0] for s in scored]
     items = [
         ScoredOut(uscc=u, probability=round(pr, 6), points=pts, factors=f, observed_bad=bool(y))

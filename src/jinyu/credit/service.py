@@ -212,7 +212,7 @@ def _shown(
     only under a tax grant carrying a supervisor's level approval in force (docs/data-security.md)."""
     tax_grant = access.grants.get("tax")
     level, approval_id = policy.approved_level(session, [tax_grant] if tax_grant else [])
-    reader = Reader(principal, approved_level=level)
+    reader = Reader(principal, approved_level=level, purpose=purpose.value)
     out = _out(snap, access, purpose, name)
     sections = {}
     for key, section in out.sections.items():

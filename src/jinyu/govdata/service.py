@@ -51,7 +51,7 @@ def enterprise_summary(
     basis = ",".join(sorted(set(bases.values())))
     # Tax detail is level 5: a bank sees it only under a tax grant carrying a supervisor's level-5 approval.
     level, approval_id = policy.approved_level(session, [bases[Scope.TAX]])
-    reader = Reader(principal, pseudonym_key, approved_level=level)
+    reader = Reader(principal, pseudonym_key, approved_level=level, purpose=purpose.value)
     row = queries.gov_summary(engine, code, month)
     shown = protect(GovSummary(**row, name=org.name, basis=basis), reader)
     audit.record(

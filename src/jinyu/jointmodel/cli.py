@@ -117,7 +117,7 @@ def job_create(
     epochs: int = typer.Option(5),
     learning_rate: float = typer.Option(0.5),
     l2: float = typer.Option(0.0),
-    batch_size: int = typer.Option(4096, help="≤ 4096 (CKKS slots)"),
+    batch_size: int = typer.Option(4096, help="16..4096 (每批行数 / rows a batch)"),
     valid_share: float = typer.Option(0.2, help="验证集比例 / validation share"),
     bins: int = typer.Option(10, help="评分卡分箱数 / scorecard bins per feature"),
     seed: int | None = typer.Option(None, help="批次与划分的种子 / seed of batches and split"),

@@ -43,6 +43,7 @@ def run(
     host_url: str,
     on_batch: BatchHook | None = None,
     ca_file: Path | None = None,
+    cipher: he.GradientCipher = he.CKKS,
 ) -> dict[str, Any]:
     """Run (or resume) a job to its end; on any failure the job is marked failed with the reason and re-raised.
     A job already done is not run again: its state is the answer."""
@@ -51,7 +52,7 @@ def run(
         return party.state(job_id)
     channel = Channel(party, job_id, spec["host"], host_url, ca_file)
     try:
-        return _run(party, spec, acceptance, channel, on_batch)
+        return _run(party, spec, acceptance, channel, on_batch, cipher)
     except JinyuError as exc:
         party.save_state(job_id, status="failed", reason=str(exc))
         party.audit(job_id, "job_failed", {"code": exc.code, "reason": str(exc)})
@@ -64,14 +65,15 @@ def _run(
     acceptance: dict[str, Any],
     channel: Channel,
     on_batch: BatchHook | None,
+    cipher: he.GradientCipher,
 ) -> dict[str, Any]:
     job_id = spec["job_id"]
     data = party.load_data()
     write_quarantine(party, job_id, data)
-    context = he.new_secret_context()
-    hello = channel.call("hello", {"acceptance": acceptance}, [he.public_bytes(context)])
+    context = cipher.new_secret()
+    hello = channel.call("hello", {"acceptance": acceptance}, [cipher.public_bytes(context)])
     jobs.check_peer_acceptance(hello.fields["acceptance"], spec, party.peers()[spec["host"]])
-    host_context = he.load_context(hello.blobs[0])
+    host_context = cipher.load_public(hello.blobs[0])
     party.audit(job_id, "session_opened", {"host": spec["host"]})
     client = PsiClient(data.ids, spec["psi"] == "intersection")
     answer = channel.call("psi", blobs=[client.request()])
@@ -95,7 +97,8 @@ def _run(
     timings = []
     for epoch in range(start, spec["epochs"]):
         began = time.perf_counter()
-        weights = _epoch(channel, context, host_context, aligned, weights, spec, epoch, on_batch)
+        keys = (cipher, context, host_context)
+        weights = _epoch(channel, keys, aligned, weights, spec, epoch, on_batch)
         timings.append(time.perf_counter() - began)
         _save_checkpoint(party, job_id, epoch + 1, weights)
     return _finish(party, spec, channel, aligned, weights, data, timings)
@@ -103,14 +106,14 @@ def _run(
 
 def _epoch(
     channel: Channel,
-    context: Any,
-    host_context: Any,
+    keys: tuple[he.GradientCipher, Any, Any],
     aligned: Aligned,
     weights: rules.Vector,
     spec: dict[str, Any],
     epoch: int,
     on_batch: BatchHook | None,
 ) -> rules.Vector:
+    cipher, context, host_context = keys
     rng = np.random.default_rng()
     pending: list[float] | None = None
     batches = rules.epoch_batches(len(aligned.train_y), spec["batch_size"], epoch, spec["seed"])
@@ -118,12 +121,12 @@ def _epoch(
         x, y = aligned.train_x[rows], aligned.train_y[rows]
         offset = rules.guest_offset(x @ weights, y)
         fields = {"epoch": epoch, "batch": number, "rows": rows.tolist(), "masked_sums": pending}
-        forward = channel.call("forward", fields, [he.encrypt(context, offset)])
-        blobs, mask_sums = he.masked_column_products(host_context, forward.blobs[0], offset, x, rng)
+        forward = channel.call("forward", fields, cipher.encrypt(context, offset))
+        blobs, mask_sums = cipher.masked_column_products(host_context, forward.blobs, offset, x, rng)
         exchange = channel.call("exchange", {"epoch": epoch, "batch": number}, blobs)
         gradient = np.asarray(exchange.fields["masked_sums"]) - mask_sums + spec["l2"] * weights
         weights = weights - spec["learning_rate"] * gradient
-        pending = he.decrypt_sums(context, exchange.blobs).tolist()
+        pending = cipher.decrypt_sums(context, exchange.blobs, len(rows)).tolist()
         if on_batch:
             on_batch(epoch, number)
     channel.call("checkpoint", {"epoch": epoch + 1, "masked_sums": pending})

@@ -48,6 +48,7 @@ class HostSession:
     pieces: Future[tuple[list[bytes], Vector]] | None = None
     pending: tuple[int, int, Vector] | None = None
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
+    cipher: he.GradientCipher = he.CKKS
 
     @property
     def job_id(self) -> str:
@@ -65,11 +66,11 @@ class HostSession:
             message.fields["acceptance"], self.spec, self.party.peers()[self.spec["guest"]]
         )
         _, own = jobs.accepted_spec(self.party, self.job_id)
-        self.guest_context = he.load_context(message.blobs[0])
-        self.context = he.new_secret_context()
+        self.guest_context = self.cipher.load_public(message.blobs[0])
+        self.context = self.cipher.new_secret()
         write_quarantine(self.party, self.job_id, self.data)
         self.party.audit(self.job_id, "session_opened", {"guest": message.sender})
-        return {"acceptance": own}, [he.public_bytes(self.context)]
+        return {"acceptance": own}, [self.cipher.public_bytes(self.context)]
 
     def on_psi(self, message: Message) -> tuple[dict[str, Any], list[bytes]]:
         reveal = self.spec["psi"] == "intersection"
@@ -127,16 +128,16 @@ class HostSession:
         self.batch_rows = self.train_rows[positions]
         features = self.data.features[self.batch_rows]
         partial = TAYLOR_SLOPE * (features @ self.weights)
-        answer = he.encrypt(self.context, partial)
+        answer = self.cipher.encrypt(self.context, partial)
         self.pieces = _BACKGROUND.submit(
-            he.masked_column_products, self.guest_context, message.blobs[0], partial, features, self.rng
+            self.cipher.masked_column_products, self.guest_context, message.blobs, partial, features, self.rng
         )
-        return {}, [answer]
+        return {}, answer
 
     def on_exchange(self, message: Message) -> tuple[dict[str, Any], list[bytes]]:
-        if self.pieces is None:
+        if self.pieces is None or self.batch_rows is None:
             raise ProtocolViolation(detail="先发 forward / forward must come first")
-        guest_sums = he.decrypt_sums(self.context, message.blobs)
+        guest_sums = self.cipher.decrypt_sums(self.context, message.blobs, len(self.batch_rows))
         blobs, mask_sums = self.pieces.result()
         self.pieces = None
         self.pending = (int(message.fields["epoch"]), int(message.fields["batch"]), mask_sums)

@@ -16,7 +16,7 @@ from typing import Any
 from jinyu.core.errors import FieldError, InvalidInput, PermissionDenied
 from jinyu.jointmodel import envelope
 from jinyu.jointmodel.errors import JobNotAccepted
-from jinyu.jointmodel.he import SLOTS
+from jinyu.jointmodel.he import MAX_BATCH
 from jinyu.jointmodel.party import PartyDir, check_name
 
 PSI_MODES = ("intersection", "size")
@@ -33,7 +33,7 @@ def validate_spec(spec: dict[str, Any]) -> None:
         ("epochs", 1 <= spec["epochs"] <= 500, "1..500"),
         ("learning_rate", 0 < spec["learning_rate"] <= 10, "(0, 10]"),
         ("l2", 0 <= spec["l2"] <= 10, "[0, 10]"),
-        ("batch_size", 16 <= spec["batch_size"] <= SLOTS, f"16..{SLOTS} (CKKS 槽数 / CKKS slots)"),
+        ("batch_size", 16 <= spec["batch_size"] <= MAX_BATCH, f"16..{MAX_BATCH}"),
         ("valid_share", 0.05 <= spec["valid_share"] <= 0.5, "0.05..0.5"),
         ("bins", 2 <= spec["bins"] <= 20, "2..20"),
         ("host", spec["host"] != spec["guest"], "须与 guest 不同 / must differ from guest"),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jinyu.core.errors import JinyuError
-from jinyu.jointmodel import envelope, jobs
+from jinyu.jointmodel import envelope, he, jobs
 from jinyu.jointmodel.envelope import Message, NonceBook
 from jinyu.jointmodel.errors import ProtocolViolation, SignatureRejected
 from jinyu.jointmodel.host import HostSession
@@ -30,8 +30,9 @@ log = logging.getLogger("jinyu.jointmodel")
 class HostNode:
     """Verifies, captures and dispatches frames; one session per job, rebuilt by the guest's hello."""
 
-    def __init__(self, party: PartyDir) -> None:
+    def __init__(self, party: PartyDir, cipher: he.GradientCipher = he.CKKS) -> None:
         self.party = party
+        self.cipher = cipher
         self.sessions: dict[str, HostSession] = {}
         self.data = party.load_data()
         self.lock = threading.Lock()
@@ -66,7 +67,7 @@ class HostNode:
         if message.kind == "score-rows":  # scoring with a registered model needs no training session
             return HostSession(self.party, spec, self.data)
         if message.kind == "hello":
-            self.sessions[message.job] = HostSession(self.party, spec, self.data)
+            self.sessions[message.job] = HostSession(self.party, spec, self.data, cipher=self.cipher)
         session = self.sessions.get(message.job)
         if session is None:
             raise ProtocolViolation(detail="会话未建立，请先 hello / no session: send hello first")
@@ -74,10 +75,16 @@ class HostNode:
 
 
 def make_server(
-    party: PartyDir, host: str, port: int, tls_cert: Path | None = None, tls_key: Path | None = None
+    party: PartyDir,
+    host: str,
+    port: int,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    cipher: he.GradientCipher = he.CKKS,
 ) -> HTTPServer:
-    """The host's HTTP server; with a certificate and key it speaks HTTPS only (frames then unreadable on the wire)."""
-    node = HostNode(party)
+    """The host's HTTP server; with a certificate and key it speaks HTTPS only (frames then unreadable on the wire).
+    `cipher` is CKKS for every party the CLI starts; only the benchmark passes another."""
+    node = HostNode(party, cipher)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

@@ -65,9 +65,15 @@ class Anonymized:
 
 
 def anonymize(
-    rows: Sequence[Mapping[str, Any]], quasi: Mapping[str, str], k: int, max_suppressed: float = 0.05
+    rows: Sequence[Mapping[str, Any]],
+    quasi: Mapping[str, str],
+    k: int,
+    max_suppressed: float = 0.05,
+    person: str | None = None,
 ) -> Anonymized:  # callers pass the policy's k_anonymity and k_max_suppressed
-    """Rows at a granularity where every group of equal quasi-identifiers has at least k rows.
+    """Rows at a granularity where every group of equal quasi-identifiers describes at least k rows — or, when
+    `person` names the column identifying whom a row is about, at least k distinct persons (ten visits of one
+    patient are one person, not ten).
 
     `quasi` maps a column to its kind (`date`, `age`, `district`); `max_suppressed` is the share of rows the
     method may drop instead of coarsening further (the policy's `k_max_suppressed`).
@@ -79,10 +85,12 @@ def anonymize(
     def shown(row: Mapping[str, Any]) -> tuple[str | None, ...]:
         return tuple(generalise(quasi[c], row.get(c), LADDERS[quasi[c]][steps[c]]) for c in quasi)
 
+    # A row without a person value counts as a person of its own.
+    who = [i if person is None or r.get(person) is None else r.get(person) for i, r in enumerate(rows)]
     while True:
         keys = [shown(r) for r in rows]
-        sizes = Counter(keys)
-        small = sum(n for n in sizes.values() if n < k)
+        sizes = Counter(key for key, _ in set(zip(keys, who, strict=True)))
+        small = sum(1 for key in keys if sizes[key] < k)
         if small <= max_suppressed * len(rows):
             break
         open_columns = [c for c in quasi if steps[c] + 1 < len(LADDERS[quasi[c]])]

@@ -2,7 +2,8 @@
 
 Every read path (API, CLI, exports) builds its answer model and passes it here with the caller: each field is
 looked up by class (`Schema.field`, then `field`) and cleared, masked, tokenized or withheld per the caller's
-roles and the approval level of the grant the read rests on. Nested models and lists are walked.
+roles, the approval level of the grant the read rests on and the purpose the read is made for. Nested models
+and lists are walked; values derived from classified data (policy `derived`) follow their sources.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel
 
+from jinyu.consent.rules import Purpose
 from jinyu.core.auth import Principal, Role
 from jinyu.core.privacy import Keys, pseudonymize
-from jinyu.governance.policy.rules import Action, FieldClass, Policy, mask_value, parse
+from jinyu.governance.policy.rules import Action, Derived, FieldClass, Policy, mask_value, parse
 
 M = TypeVar("M")
 
@@ -26,7 +28,7 @@ M = TypeVar("M")
 def current() -> Policy:
     """The policy shipped with this version (policy.yaml next to this module), parsed once."""
     text = resources.files(__package__).joinpath("policy.yaml").read_text(encoding="utf-8")
-    return parse(yaml.safe_load(text), [r.value for r in Role])
+    return parse(yaml.safe_load(text), [r.value for r in Role], [p.value for p in Purpose])
 
 
 def version() -> str:
@@ -42,6 +44,8 @@ class Reader:
     # Needed only where a rule tokenizes; a read path without it that meets a `token` rule fails loudly.
     pseudonym_key: Keys = b""
     approved_level: int = 0
+    # The consent purpose the read rests on (None: a read on no grant, e.g. a regulator's or an own-data read).
+    purpose: str | None = None
     # Filled while protecting: the classes this answer withheld, for the caller's audit entry.
     withheld: set[str] = field(default_factory=set)
     # Decisions made for this reader, by class: the same class recurs on every line of an answer.
@@ -54,20 +58,26 @@ class Reader:
     def action(self, policy: Policy, data_class: str) -> Action:
         found = self.decisions.get(data_class)
         if found is None:
-            found = self.decisions[data_class] = policy.decide(data_class, self.roles, self.approved_level)[0]
+            found = self.decisions[data_class] = policy.decide(
+                data_class, self.roles, self.approved_level, self.purpose
+            )[0]
         return found
 
 
+Plan = tuple[tuple[str, FieldClass | None, Derived | None], ...]
 # Each answer model's fields with their class rules, worked out once per (model, policy).
-_PLANS: dict[tuple[type[BaseModel], int], tuple[tuple[str, FieldClass | None], ...]] = {}
+_PLANS: dict[tuple[type[BaseModel], int], Plan] = {}
 
 
-def _plan(cls: type[BaseModel], policy: Policy) -> tuple[tuple[str, FieldClass | None], ...]:
+def _plan(cls: type[BaseModel], policy: Policy) -> Plan:
     key = (cls, id(policy))
     plan = _PLANS.get(key)
     if plan is None:
         schema = cls.__name__.split("[")[0]
-        plan = _PLANS[key] = tuple((name, policy.field_class(schema, name)) for name in cls.model_fields)
+        plan = _PLANS[key] = tuple(
+            (name, policy.field_class(schema, name), policy.derived.get(f"{schema}.{name}"))
+            for name in cls.model_fields
+        )
     return plan
 
 
@@ -90,8 +100,13 @@ def _walk(value: Any, reader: Reader, policy: Policy) -> Any:
 def _model(model: BaseModel, reader: Reader, policy: Policy) -> BaseModel:
     update: dict[str, Any] = {}
     record = model.__dict__
-    for name, rule in _plan(type(model), policy):
+    for name, rule, derived in _plan(type(model), policy):
         value = record.get(name)
+        if derived is not None and value is not None:
+            shown = _derived(value, derived, reader, policy)
+            if shown is not value:
+                update[name] = shown
+            continue
         if rule is None or value is None:
             if isinstance(value, (BaseModel, list, tuple)):
                 walked = _walk(value, reader, policy)
@@ -112,6 +127,24 @@ def _model(model: BaseModel, reader: Reader, policy: Policy) -> BaseModel:
         if shown is not value:
             update[name] = _walk(shown, reader, policy)
     return model.model_copy(update=update) if update else model
+
+
+def _derived(value: Any, derived: Derived, reader: Reader, policy: Policy) -> Any:
+    """A derived value as this reader may see it: withheld unless every source class is shown in clear; a
+    list loses the items computed from a class not shown in clear."""
+    hidden = {c for c in derived.classes if reader.action(policy, c) is not Action.CLEAR}
+    if not hidden:
+        return value
+    if derived.sources & hidden:
+        reader.withheld.update(derived.sources & hidden)
+        return None
+    if not isinstance(value, list):
+        return value
+    dropped = {derived.items[str(v)] for v in value if derived.items.get(str(v)) in hidden}
+    if not dropped:
+        return value
+    reader.withheld.update(dropped)
+    return [v for v in value if derived.items.get(str(v)) not in hidden]
 
 
 def _apply(action: Action, data_class: str, value: Any, reader: Reader, policy: Policy) -> Any:

@@ -1,4 +1,4 @@
-"""Input and output models of level approvals and of the policy itself."""
+"""Input and output models of level approvals, of the policy itself and of de-identified extracts."""
 
 from __future__ import annotations
 
@@ -60,3 +60,28 @@ class Disclosure(BaseModel):
     reason: str = Field(
         default="少于 k 个对象的组可识别个体 / a group of fewer than k could single someone out",
     )
+
+
+class ExtractIn(BaseModel):
+    dataset: str = Field(description="数据集，如 claim_visits / the lake dataset, e.g. claim_visits")
+    columns: list[str] = Field(min_length=1, max_length=60, description="要提取的列 / the columns wanted")
+    reason: str = Field(
+        min_length=4, max_length=200, description="用途（记入审计）/ what it is for (audited)"
+    )
+    from_month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    to_month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    limit: int = Field(default=100_000, ge=1, le=1_000_000, description="最多读取行数 / rows read at most")
+
+
+class ExtractOut(BaseModel):
+    dataset: str
+    columns: list[str]
+    # De-identified by construction (docs/data-security.md, "De-identified extracts"): direct identifiers
+    # re-keyed for this extract, quasi-identifiers k-anonymous, level 4+ columns refused.
+    rows: list[dict[str, str | int | bool | None]]
+    rows_read: int
+    pseudonymized: list[str]
+    quasi_identifiers: list[str]
+    counted_by: str  # the column whose distinct values k counts, or "row"
+    disclosure: dict[str, object]  # rule, k, suppressed rows, the granularity each quasi-identifier reached
+    policy_version: str

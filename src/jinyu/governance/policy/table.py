@@ -10,12 +10,21 @@ SHORT = {Action.CLEAR: "clear", Action.MASK: "mask", Action.TOKEN: "token", Acti
 
 
 def cell(policy: Policy, data_class: str, role: str) -> str:
-    """One role's action on one class; `token` etc., with `clear⁵` where an approval of level N opens it."""
+    """One role's action on one class: `token` etc.; `— / clear with L5 approval` where an approval of that
+    level opens it, followed by the purposes it opens for when a rule is bound to purposes."""
     plain = policy.decide(data_class, [role])[0]
-    if policy.needs_approval(data_class, [role]):
-        opened = policy.decide(data_class, [role], 5)[0]
-        return f"{SHORT[plain]} / {SHORT[opened]} with L{policy.classes[data_class].level} approval"
-    return SHORT[plain]
+    shown = SHORT[plain]
+    level = policy.classes[data_class].level
+    for purpose in (None, *policy.purposes):
+        if purpose is not None and policy.decide(data_class, [role], 0, purpose)[0] > plain:
+            shown += f" / {SHORT[policy.decide(data_class, [role], 0, purpose)[0]]} for {purpose}"
+    opened_for = [p for p in (None, *policy.purposes) if policy.needs_approval(data_class, [role], p)]
+    if opened_for:
+        opened = max(policy.decide(data_class, [role], 5, p)[0] for p in opened_for)
+        shown += f" / {SHORT[opened]} with L{level} approval"
+        if None not in opened_for:
+            shown += f" for {', '.join(str(p) for p in opened_for)}"
+    return shown
 
 
 def role_class_rows(policy: Policy) -> list[list[str]]:
