@@ -12,7 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
+
 from jinyu.analytics import Lake
+from jinyu.governance.contracts import CONTRACTS
+from jinyu.governance.contracts.credit import CREDIT_ORDER
+from jinyu.ingest.pipeline import arrow_schema
+from tests.credit import region as credit_region
 from tests.financing import parity_rows as financing_rows
 from tests.risk.tracing import parity_region as tracing_rows
 
@@ -46,6 +52,23 @@ def build(lake: Lake) -> None:
     load(lake, "judicial", _judicial(rng))
     tracing_rows.add(lake)  # enterprises, shareholders, loans and planted flows for the fund-tracing queries
     financing_rows.add(lake)  # work-order snapshots for the financing indicators
+    _credit(lake)
+
+
+def _credit(lake: Lake) -> None:
+    """The credit card's own datasets (the tiny credit region's two enterprises, every section), and each
+    source's coverage of this region's enterprises too, so that the bulk card statements read this region's
+    registrations, tax, head-count, patents and cases; one source not covered for one enterprise."""
+    credit_region.load(lake.root, CREDIT_ORDER)
+    sources = ("registration", "tax", "headcount", "ip", "judicial", "penalties")
+    coverage = [
+        {"source": s, "uscc": e, "bureau": f"bureau {s}", "as_of": date(2024, 6, 30), "covered": (i, s) != (3, "tax")}
+        for i, e in enumerate(ENTERPRISES) for s in sources
+    ]  # fmt: skip
+    schema = arrow_schema(CONTRACTS["source_coverage"])
+    table = pa.table({f.name: [r.get(f.name) for r in coverage] for f in schema}, schema=schema)
+    contract = CONTRACTS["source_coverage"]
+    lake.append("source_coverage", table, "L2", partition_by=contract.partition_by, sort_by=contract.sort_by)
 
 
 def _banks() -> list[dict[str, Any]]:

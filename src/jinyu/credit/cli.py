@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jinyu.consent.rules import Purpose
 from jinyu.core import lazy
@@ -25,12 +26,13 @@ if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stay
     from jinyu import analytics, config
     from jinyu.audit import service as audit
     from jinyu.core import runtime
-    from jinyu.credit import schemas, service
+    from jinyu.credit import batch, schemas, service
 else:
     analytics = lazy.module("jinyu.analytics")
     audit = lazy.module("jinyu.audit.service")
     config = lazy.module("jinyu.config")
     runtime = lazy.module("jinyu.core.runtime")
+    batch = lazy.module("jinyu.credit.batch")
     schemas = lazy.module("jinyu.credit.schemas")
     service = lazy.module("jinyu.credit.service")
 
@@ -216,14 +218,44 @@ def views(
 
 @app.command("snapshot-all")
 @handle_errors
-def snapshot_all(json_out: bool = JSON_OUT) -> None:
-    """为全部已登记企业生成名片快照（运维批处理）/ snapshot every registered enterprise's card (operator job).
+def snapshot_all(
+    json_out: bool = JSON_OUT,
+    batch_size: int = typer.Option(
+        2000,
+        "--batch-size",
+        min=1,
+        help="每批写入并提交的快照数 / snapshots inserted and committed per batch",
+    ),
+    no_progress: bool = typer.Option(False, "--no-progress", help="不显示进度条 / no progress bar"),
+) -> None:
+    """为全部已登记企业生成名片快照（运维批处理，可中断后重跑）/ snapshot every registered enterprise's card
+    (operator job; each batch is committed, so a re-run after an interruption writes only what is missing).
 
     Example: jinyu credit snapshot-all --json
     """
     operator = replace(SYSTEM, perms=SYSTEM.perms | {Perm.CREDIT_CARD_READ})
-    with runtime.unit_of_work() as session, _engine() as engine:
-        result = service.snapshot_all(session, operator, engine)
+    with (
+        Progress(
+            TextColumn("[bold]名片快照 / snapshots"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=json_out or no_progress,
+            transient=True,
+        ) as bar,
+        runtime.unit_of_work() as session,
+        _engine() as engine,
+    ):
+        task = bar.add_task("snapshots", total=None)
+        result = batch.snapshot_all(
+            session,
+            operator,
+            engine,
+            batch_size=batch_size,
+            checkpoint=session.commit,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     if json_out:
         print_json(result)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import JSON, Text, bindparam, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from jinyu.credit.models import CardSnapshot, CardView
@@ -47,6 +47,18 @@ def insert_snapshots(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """The one write path of snapshots (single cards and batches alike): plain INSERTs."""
     if rows:
         session.execute(insert(CardSnapshot), list(rows))
+
+
+def insert_encoded_snapshots(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Batch snapshots whose sections are already JSON text (`sections_json`, canonical): plain INSERTs that
+    store the text as it is instead of decoding and encoding it again."""
+    if not rows:
+        return
+    text = bindparam("sections_json", type_=Text)
+    # PostgreSQL's json column takes text through a cast; SQLite stores JSON as text anyway (and its CAST AS
+    # JSON would be a numeric cast).
+    value = cast(text, JSON) if session.get_bind().dialect.name == "postgresql" else text
+    session.execute(insert(CardSnapshot).values(sections=value), list(rows))
 
 
 def add_view(session: Session, view: CardView) -> None:

@@ -114,7 +114,11 @@ def _registration(facts: Mapping[str, list[Fact]], as_of: dt.date) -> dict[str, 
         reverse=True,
     )
     since_12, since_36 = months_before(as_of, 12), months_before(as_of, 36)
-    holders = sorted(facts.get("shareholder", []), key=lambda f: (-f["amount"], f["text"] or ""))
+    # Every sort below has a full tie-break (same order whatever order the facts came in; bulk_sql.py sorts
+    # the same way).
+    holders = sorted(
+        facts.get("shareholder", []), key=lambda f: (-f["amount"], f["text"] or "", f["item"] or "")
+    )
     return {
         "name": ent["text"],
         "status": ent["status"],
@@ -237,7 +241,7 @@ def _judicial(facts: Mapping[str, list[Fact]], as_of: dt.date) -> dict[str, Any]
     )
     listings = sorted(
         (f for f in facts.get("dishonest", []) if f["on_date"] <= as_of),
-        key=lambda f: f["on_date"],
+        key=lambda f: (f["on_date"], f["text2"]),
         reverse=True,
     )
     open_cases = [f for f in cases if f["status"] == "open"]

@@ -3,10 +3,6 @@ and snapshot every enterprise in one batch. Services never commit; the boundary 
 
 from __future__ import annotations
 
-import gc
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +26,6 @@ from jinyu.credit.schemas import (
     CardOut,
     CardViewOut,
     Section,
-    SnapshotBatchResult,
     SnapshotRef,
     SnapshotSummary,
 )
@@ -304,71 +299,4 @@ def _out(snap: CardSnapshot, access: Access, purpose: Purpose, name: str) -> Car
         ),
         sections=sections,
         not_shown=[s for s in SECTIONS if s not in access.sections],
-    )
-
-
-def snapshot_all(session: Session, principal: Principal, engine: Engine) -> SnapshotBatchResult:
-    """Snapshot every registered enterprise's card: one engine statement for all facts, one lookup of the
-    latest versions, new versions inserted in batches through the same write path as single cards."""
-    started = time.perf_counter()
-    with _no_cycle_collection():
-        result = _snapshot_batch(session, principal, engine, started)
-    audit.record(
-        session,
-        principal,
-        action="credit.snapshot.batch",
-        subject_type="credit_snapshot",
-        detail=result.model_dump(),
-    )
-    return result
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The batch allocates millions of acyclic dicts and strings (facts, cards, rows): the cyclic collector
-    kept re-scanning them (a third of the batch's time, measured on the medium region). Reference counting
-    frees them as usual; cycles made meanwhile are collected when it is re-enabled. Used by the operator's
-    batch command only, never inside a request."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _snapshot_batch(
-    session: Session, principal: Principal, engine: Engine, started: float
-) -> SnapshotBatchResult:
-    facts = list(queries.all_card_facts(engine))
-    orgs = party.enterprises_by_codes(session, [uscc for uscc, _ in facts])
-    latest = repo.latest_keys(session)
-    rows: list[dict[str, Any]] = []
-    created = unchanged = skipped = 0
-    for uscc, rows_of in facts:
-        org = orgs.get(uscc)
-        if org is None:
-            skipped += 1
-            continue
-        built = build_card(uscc, org[1], rows_of)
-        encoded = digest.section_bytes(built["sections"])
-        key = digest.content_key(encoded)
-        last = latest.get(uscc)
-        if last is not None and last[1] == key and last[2] == CARD_FORMAT:
-            unchanged += 1
-            continue
-        version = (last[0] if last else 0) + 1
-        rows.append(snapshot_row(uscc, org[0], version, built["sections"], encoded, key, principal))
-        created += 1
-        if len(rows) >= 2000:
-            repo.insert_snapshots(session, rows)
-            rows = []
-    repo.insert_snapshots(session, rows)
-    return SnapshotBatchResult(
-        enterprises=len(facts),
-        created=created,
-        unchanged=unchanged,
-        skipped_unregistered=skipped,
-        seconds=round(time.perf_counter() - started, 3),
     )
