@@ -110,6 +110,9 @@ def portrait_features(members: int, seed: int) -> tuple[list[dict[str, float | N
         "paying_months": paying.tolist(),
         "pagerank_supplier": maybe(rng.pareto(1.5, members) / members, 0.1),
         "pagerank_buyer": maybe(rng.pareto(1.5, members) / members, 0.1),
+        "suppliers": rng.poisson(4, members).astype(float).tolist(),
+        "buyers": rng.poisson(3, members).astype(float).tolist(),
+        "top_buyer_share": maybe(np.round(rng.beta(2, 2, members), 4), 0.15),
     }
     risk = 0.8 * cases - 0.4 * paying + 0.5
     labels = (rng.random(members) < 1 / (1 + np.exp(-risk))).astype(int).tolist()

@@ -115,7 +115,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    """Until the server answers /healthz; on a shared machine under load its start alone took over a minute."""
     import httpx
 
     until = time.time() + timeout

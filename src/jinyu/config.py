@@ -40,6 +40,18 @@ class Settings(BaseSettings):
         default=None, description="secret that seals quarantined rows (AES-256-GCM, ≥32 chars)"
     )
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    session_renew_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="a console session whose token has less than this left gets a new one on its next page",
+    )
+    session_max_minutes: int = Field(
+        default=12 * 60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="a console session is never renewed past this long after its login",
+    )
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     login_address_max_failures: int = Field(
@@ -98,6 +110,13 @@ class Settings(BaseSettings):
         default=32, ge=1, le=1000, description="most instant settlements one transaction settles (PostgreSQL)"
     )
     settle_threads: int = Field(default=1, ge=1, le=16, description="settlement threads per API process")
+    settle_window_ms: float = Field(
+        default=8.0,
+        ge=0,
+        le=200,
+        description="under load, how long a settlement batch waits (from its first discharge's arrival) for more "
+        "to join it; 0: never waits",
+    )
     max_heavy: int = Field(
         default=2, ge=1, le=64, description="long-running API requests (uploads, batches) at once per process"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jinyu.audit import models as audit_models
+from jinyu.chain import models as chain_models
 from jinyu.claim import models as claim_models
 from jinyu.consent import models as consent_models
 from jinyu.core.db import Base
@@ -26,4 +27,5 @@ DOMAIN_MODELS = (
     credit_models,
     governance_models,
     financing_models,
+    chain_models,
 )

@@ -4,6 +4,7 @@ covers every portrait scope for the asked purpose; the rest are withheld without
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 from fastapi.testclient import TestClient
@@ -126,3 +127,41 @@ def test_tax_sums_reach_a_bank_only_under_a_level5_approval(
     )
     assert revoked.status_code == 200, revoked.text
     assert m1_health("bank")["tax_12m"] is None
+
+
+def test_portraits_carry_the_score_of_the_model_trained_six_months_earlier(
+    client: TestClient,
+    world: dict,  # type: ignore[type-arg]
+) -> None:
+    regulator = client.get(URL, headers=world["regulator"], params={"as_of_month": "2024-03"}).json()
+    # Trained as of 2023-09 on the flags of 2024-03: m2 lost half its staff, d1 has an open case, r1 has no
+    # head-count; m1 and c are fine.
+    assert regulator["score_model"] == {
+        "train_month": "2023-09",
+        "train_size": 5,
+        "train_bad": 3,
+        "fitted": True,
+    }
+    for item in regulator["items"]:
+        s = item["score"]
+        logit = math.log(s["probability"] / (1 - s["probability"]))
+        assert abs(s["points"] - (600 - 20 / math.log(2) * (logit + math.log(50)))) <= 0.51
+        assert s["band"] == next(
+            (b for b, floor in (("A", 640), ("B", 600), ("C", 560), ("D", 520)) if s["points"] >= floor), "E"
+        )
+        assert len(s["factors"]) <= 3 and all(f["points"] < 0 for f in s["factors"])
+    bank = client.get(URL, headers=world["bank"], params={"as_of_month": "2024-03"}).json()
+    mine = next(i for i in regulator["items"] if i["uscc"] == U["m1"])
+    assert bank["items"][0]["score"]["points"] == mine["score"]["points"]
+    assert all(
+        f["value"] is None for f in bank["items"][0]["score"]["factors"] if f["feature"] == "tax_change"
+    )
+
+
+def test_without_both_classes_in_the_training_month_portraits_carry_no_score(
+    client: TestClient,
+    world: dict,  # type: ignore[type-arg]
+) -> None:
+    # As of 2023-06 the model would train on 2022-12 against the flags of 2023-06: no data, one class.
+    body = client.get(URL, headers=world["regulator"], params={"as_of_month": "2023-06"}).json()
+    assert body["score_model"]["fitted"] is False and {i["score"] is None for i in body["items"]} == {True}

@@ -27,6 +27,9 @@ def _random_rows(seed: int, n: int) -> tuple[list[dict[str, float | None]], list
             "paying_months": float(rng.randint(0, 6)),
             "pagerank_supplier": None if rng.random() < 0.1 else rng.random() / 1000,
             "pagerank_buyer": None if rng.random() < 0.1 else rng.random() / 1000,
+            "suppliers": float(rng.randint(0, 5)),
+            "buyers": float(rng.randint(0, 5)),
+            "top_buyer_share": None if rng.random() < 0.2 else round(rng.random(), 2),
         }
         risk = 0.8 * float(row["open_cases"] or 0) - 0.4 * float(row["paying_months"] or 0) + 0.5
         labels.append(int(rng.random() < 1 / (1 + math.exp(-risk))))
@@ -34,14 +37,11 @@ def _random_rows(seed: int, n: int) -> tuple[list[dict[str, float | None]], list
     return out, labels
 
 
-def _brute_bins(values: list[float | None], labels: list[int]) -> list[tuple[int, int]]:
-    """(good, bad) per bin, every member placed by hand at the first upper bound it does not exceed."""
-    present = sorted(v for v in values if v is not None)
-    n = len(present)
-    uppers = [*sorted({present[min(n - 1, n * k // 4)] for k in (1, 2, 3)}), math.inf]
-    cells = [[0, 0] for _ in range(len(uppers) + 1)]
+def _brute_bins(values: list[float | None], labels: list[int], cuts: list[float]) -> list[tuple[int, int]]:
+    """(good, bad) per bin, every member placed by hand: below the first cut it reaches, missing last."""
+    cells = [[0, 0] for _ in range(len(cuts) + 2)]
     for v, y in zip(values, labels, strict=True):
-        slot = len(uppers) if v is None else next(i for i, u in enumerate(uppers) if v <= u)
+        slot = len(cuts) + 1 if v is None else next((i for i, c in enumerate(cuts) if v < c), len(cuts))
         cells[slot][y] += 1
     return [(g, b) for g, b in cells]
 
@@ -52,7 +52,8 @@ def test_bins_match_a_member_by_member_placement(seed: int) -> None:
     for feature in scorecard.FEATURES:
         values = [r[feature] for r in data]
         bins = scorecard.fit_bins(values, labels)
-        assert [(b.good, b.bad) for b in bins] == _brute_bins(values, labels)
+        cuts = [float(b.upper) for b in bins[:-2] if b.upper is not None]
+        assert [(b.good, b.bad) for b in bins] == _brute_bins(values, labels, cuts)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

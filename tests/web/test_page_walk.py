@@ -92,7 +92,11 @@ def test_pages_speak_chinese_first_and_english_on_request(client: TestClient, us
 
 # Pages of one object, reached from a menu page's list: a role with the permission gets the page, or, for an
 # object it may not see (here one that does not exist), the not-found page; a role without it gets 403.
-OBJECT_PAGES: dict[str, Perm] = {"/console/orders/no-such-order": Perm.FINANCING_READ}
+OBJECT_PAGES: dict[str, Perm] = {
+    "/console/orders/no-such-order": Perm.FINANCING_READ,
+    "/console/batch/no-such-batch": Perm.RISK_QUERY,
+    "/console/batch/no-such-batch/csv": Perm.RISK_QUERY,
+}
 
 
 def test_walk_object_pages_with_every_role(client: TestClient, users: dict[Role, str]) -> None:

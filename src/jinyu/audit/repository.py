@@ -202,15 +202,16 @@ def _seal_rows_pg(session: Session, links: list[dict[str, Any]]) -> int:
     RETURNING. Why: an executemany ran one UPDATE per entry, a statement's cost on both sides for every
     settlement's audit entry under load."""
     session.flush()
-    values = pipeline.values_sql("", 4, len(links), casts=("", "::bigint", "", "")).removeprefix(" VALUES ")
-    sql = (
-        "UPDATE audit_entries AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
-        f"FROM (VALUES {values}) AS v(id, seq, prev_hash, hash) WHERE e.id = v.id AND e.seq IS NULL "
-        "RETURNING e.id"
-    )
-    flat = [v for x in links for v in (x["id"], x["seq"], x["prev_hash"], x["hash"])]
-    (rows,) = pipeline.run(session, [(sql, [flat])])
+    keyed = [{name: x[name] for name in ("id", "seq", "prev_hash", "hash")} for x in links]
+    (rows,) = pipeline.run(session, [(_SEAL_PG, [[pipeline.json_rows(keyed)]])])
     return len(rows)
+
+
+# One text whatever the number of entries (one JSON parameter, not a VALUES list): prepared once per connection.
+_SEAL_PG = (
+    "UPDATE audit_entries AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+    f"FROM {pipeline.from_json_rows('audit_entries')} AS v WHERE e.id = v.id AND e.seq IS NULL RETURNING e.id"
+)
 
 
 def _seal_rows_core(session: Session, links: list[dict[str, Any]]) -> int:

@@ -358,8 +358,20 @@ def portrait_batch(
         r,
         json_out,
         f"批量画像 / portraits: {r.exported} of {r.members} (withheld {r.withheld})",
-        ["uscc", "name", "segment", "flags", "pagerank", "basis"],
-        [[i.uscc, i.name, i.segment, _verdict(i.health), i.pagerank_supplier, i.basis] for i in r.items],
+        ["uscc", "name", "segment", "flags", "points", "band", "top factors", "basis"],
+        [
+            [
+                i.uscc,
+                i.name,
+                i.segment,
+                _verdict(i.health),
+                i.score.points if i.score else None,
+                i.score.band if i.score else None,
+                ", ".join(str(f["feature"]) for f in i.score.factors) if i.score else None,
+                i.basis,
+            ]
+            for i in r.items
+        ],
     )
 
 
@@ -388,9 +400,16 @@ def scorecard(
         r,
         json_out,
         f"评分卡 / scorecard: AUC {r.auc}, KS {r.ks} ({r.test_bad} of {r.test_size} distressed)",
-        ["uscc", "points", "probability", "top factors", "distressed"],
+        ["uscc", "points", "band", "probability", "top factors", "distressed"],
         [
-            [i.uscc, i.points, i.probability, ", ".join(str(f["feature"]) for f in i.factors), i.observed_bad]
+            [
+                i.uscc,
+                i.points,
+                i.band,
+                i.probability,
+                ", ".join(str(f["feature"]) for f in i.factors),
+                i.observed_bad,
+            ]
             for i in r.items
         ],
     )
@@ -403,3 +422,12 @@ def _verdict(health: Any) -> str:
         withheld = "未授权数据不在判断内 / verdict withheld: rests on data not released to you"
         return f"{flags} ({withheld})" if flags else withheld
     return flags or "healthy"
+
+
+def _definition_commands() -> None:
+    from jinyu.chain import cli_definitions  # it imports this module's options: registered once both exist
+
+    app.add_typer(cli_definitions.app, name="definition")
+
+
+_definition_commands()

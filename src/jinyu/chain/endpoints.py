@@ -6,11 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from jinyu.chain import portraits, scoring, service
+from jinyu.chain import catalogue, portraits, scoring, service
 from jinyu.chain.schemas import (
+    ChainDefinitionIn,
+    ChainDefinitionOut,
     ChainOut,
     ContagionOut,
     CounterpartyHealthOut,
+    DefinitionVersionOut,
     ExternalFlow,
     FlowsOut,
     GapOut,
@@ -19,6 +22,7 @@ from jinyu.chain.schemas import (
     NetworkOut,
     PortraitBatchOut,
     ScorecardOut,
+    SegmentOverrideIn,
 )
 from jinyu.consent.rules import Purpose
 from jinyu.core.auth import Perm, Principal
@@ -177,3 +181,42 @@ def scorecard(
 ) -> ScorecardOut:
     """评分卡：训练月建模，留出月评估（AUC、KS、校准）/ scorecard trained on one month, evaluated on a later one."""
     return scoring.run(session, principal, request.app.state.analytics, code, train_month, test_month)
+
+
+@router.get("/{code}/definition", response_model=ChainDefinitionOut)
+def get_definition(
+    code: str, session: SessionDep, principal: Principal = require(Perm.CHAIN_READ)
+) -> ChainDefinitionOut:
+    """产业链定义（当前版本）/ the chain's current definition: segments, GB/T 4754 classes, overrides, version."""
+    return catalogue.get_definition(session, principal, code)
+
+
+@router.put("/{code}/definition", response_model=ChainDefinitionOut)
+def edit_definition(
+    code: str,
+    data: ChainDefinitionIn,
+    session: SessionDep,
+    principal: Principal = require(Perm.CHAIN_DEFINE),
+) -> ChainDefinitionOut:
+    """修改产业链定义（监管，带版本号，过期 409）/ edit the definition from the version read (stale: 409)."""
+    return catalogue.edit(session, principal, code, data)
+
+
+@router.get("/{code}/definition/versions", response_model=list[DefinitionVersionOut])
+def definition_versions(
+    code: str, session: SessionDep, principal: Principal = require(Perm.CHAIN_READ)
+) -> list[DefinitionVersionOut]:
+    """定义的历史版本 / the definition's versions, newest first."""
+    return catalogue.history(session, principal, code)
+
+
+@router.put("/{code}/members/{uscc}/segment", response_model=ChainDefinitionOut)
+def set_member_segment(
+    code: str,
+    uscc: str,
+    data: SegmentOverrideIn,
+    session: SessionDep,
+    principal: Principal = require(Perm.CHAIN_DEFINE),
+) -> ChainDefinitionOut:
+    """改派企业所属环节（null 恢复数据集的归属）/ put one enterprise in a segment (null: back to the dataset)."""
+    return catalogue.set_segment(session, principal, code, uscc, data)

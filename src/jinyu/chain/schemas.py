@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class SegmentOut(BaseModel):
@@ -34,6 +35,7 @@ class MemberOut(BaseModel):
     district_code: str | None
     status: str | None
     mapped_segment: str | None  # the segment its GB/T 4754 class maps to; differs when overridden
+    dataset_segment: str  # as the chain_members dataset assigns it; `segment` differs under an override
 
 
 class SegmentFlow(BaseModel):
@@ -167,6 +169,22 @@ class LoansOut(BaseModel):
     coverage: list[dict[str, object]]
 
 
+class PortraitScore(BaseModel):
+    probability: float  # of distress within six months
+    points: int  # higher is better: 600 at odds 50:1, 20 points double the odds
+    band: str  # A (best) .. E by points
+    # The features that cost the most points: feature, value (null: missing, or tax-derived and the bank has
+    # no level-5 approval), points.
+    factors: list[dict[str, object]]
+
+
+class ScoreModelOut(BaseModel):
+    train_month: str  # six months before the batch's month; labels are the flags in the batch's month
+    train_size: int
+    train_bad: int
+    fitted: bool  # false when the training month had one class only: portraits then carry no score
+
+
 class PortraitOut(BaseModel):
     uscc: str
     name: str | None
@@ -175,6 +193,7 @@ class PortraitOut(BaseModel):
     health: HealthOut
     pagerank_supplier: float | None
     pagerank_buyer: float | None
+    score: PortraitScore | None
     basis: str  # why the caller may see it: regulator, own, or the consent grant id
 
 
@@ -184,6 +203,7 @@ class PortraitBatchOut(BaseModel):
     members: int
     exported: int
     withheld: int  # members without a grant in force to the caller (not named)
+    score_model: ScoreModelOut
     items: list[PortraitOut]
 
 
@@ -191,6 +211,7 @@ class ScoredOut(BaseModel):
     uscc: str
     probability: float  # of distress within the horizon
     points: int  # higher is better: 600 at odds 50:1, 20 points double the odds
+    band: str  # A (best) .. E by points
     factors: list[dict[str, object]]  # the features that cost the most points
     observed_bad: bool  # what happened (the held-out label)
 
@@ -211,3 +232,53 @@ class ScorecardOut(BaseModel):
     coefficients: dict[str, float]
     bins: dict[str, list[dict[str, object]]]
     items: list[ScoredOut]
+
+
+class SegmentIn(BaseModel):
+    code: str
+    name: str
+    name_en: str = ""
+    industries: list[str] = []
+
+
+class ChainDefinitionIn(BaseModel):
+    version: int  # the version the edit starts from (0: the shipped definition); another one answers 409
+    name: str
+    name_en: str
+    chief_bank_name: str | None = None
+    segments: list[SegmentIn]
+    overrides: dict[str, str] = {}  # USCC -> segment
+    note: str = Field("", max_length=500)
+
+
+class SegmentOverrideIn(BaseModel):
+    version: int  # the version the edit starts from; another one answers 409
+    segment: str | None  # null removes the enterprise's override
+    note: str = Field("", max_length=500)
+
+
+class SegmentDefOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    industries: list[str]
+
+
+class ChainDefinitionOut(BaseModel):
+    chain_code: str
+    version: int  # 0: the shipped definition (data/chains.json), never edited
+    name: str
+    name_en: str
+    chief_bank_name: str | None
+    segments: list[SegmentDefOut]
+    overrides: dict[str, str]  # USCC -> segment, over the chain_members dataset and the industry mapping
+    note: str
+    updated_by: str | None
+    updated_at: dt.datetime | None
+
+
+class DefinitionVersionOut(BaseModel):
+    version: int
+    note: str
+    created_by: str
+    created_at: dt.datetime

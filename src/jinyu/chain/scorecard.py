@@ -1,17 +1,21 @@
-"""A documented scorecard for on-chain enterprises (pure, numpy): quantile binning with weight of evidence,
-logistic regression on the WoE values, points, top factors, and evaluation (AUC, KS, calibration).
+"""A documented scorecard for on-chain enterprises (pure): optimal binning per feature (optbinning), weight of
+evidence, L2 logistic regression (scikit-learn) on the WoE values, points, bands, top factors, and evaluation
+(AUC, KS, calibration).
 
 Target ("bad" = 1): the enterprise shows a distress flag (`deregistered`, `no_headcount`, `headcount_drop`,
 `tax_drop`, `judicial`) six months after the as-of month. Features as of the as-of month: head-count change
-over six months, twelve-month tax change, open cases, paying months, supplier and buyer PageRank.
+over six months, twelve-month tax change, open cases, paying months, and network features of the supply
+network (supplier and buyer PageRank, how many suppliers and buyers, the largest buyer's share).
 See docs/chains.md, "Scorecard".
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -22,17 +26,24 @@ FEATURES = (
     "paying_months",
     "pagerank_supplier",
     "pagerank_buyer",
+    "suppliers",
+    "buyers",
+    "top_buyer_share",
 )
+# Features a bank may not see the value of without a level-5 approval: they are computed from tax sums.
+TAX_FEATURES = frozenset({"tax_change"})
 BAD_FLAGS = frozenset({"deregistered", "no_headcount", "headcount_drop", "tax_drop", "judicial"})
 MAX_BINS = 4
 BASE_SCORE, BASE_ODDS, PDO = 600.0, 50.0, 20.0  # 600 points at good:bad odds of 50:1; 20 points double them
 FACTOR = PDO / math.log(2)
 OFFSET = BASE_SCORE - FACTOR * math.log(BASE_ODDS)
+# Bands by points, best first: A from 640 (odds ≥ 200:1), B from 600 (50:1), C from 560 (12.5:1), D from 520.
+BANDS = (("A", 640), ("B", 600), ("C", 560), ("D", 520))
 
 
 @dataclass(frozen=True)
 class Bin:
-    upper: float | None  # values ≤ upper (the last bin: +inf); None = the missing-value bin
+    upper: float | None  # values < upper (the last bin: +inf); None = the missing-value bin
     woe: float
     good: int
     bad: int
@@ -46,128 +57,154 @@ class Model:
 
 
 def woe(good: int, bad: int, total_good: int, total_bad: int) -> float:
-    """ln((good share)/(bad share)), with 0.5 added to each count so that empty cells stay finite."""
+    """ln((good share)/(bad share)), with 0.5 added to each count so that empty or pure bins stay finite."""
     return math.log(((good + 0.5) / (total_good + 1)) / ((bad + 0.5) / (total_bad + 1)))
 
 
+def optimal_splits(x: np.ndarray, y: np.ndarray) -> list[float]:
+    """Cut points of up to MAX_BINS bins that best separate the classes, monotonic in the bad rate.
+
+    optbinning solves it (constraint programming over pre-bins). Hellinger divergence because, unlike
+    information value, it stays finite for a bin of one class only: with few distressed members such pure
+    pre-bins are common, and under IV optbinning merges them away until nearly nothing is left."""
+    if len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
+        return []
+    from optbinning import (
+        OptimalBinning,
+    )  # heavy import (OR-Tools, scikit-learn): only when a model is fitted
+
+    binning = OptimalBinning(
+        name="feature",
+        dtype="numerical",
+        solver="cp",
+        divergence="hellinger",
+        max_n_bins=MAX_BINS,
+        monotonic_trend="auto_asc_desc",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # optbinning warns about bin sizes on small samples
+        binning.fit(x, y)
+    return [float(s) for s in binning.splits]
+
+
 def fit_bins(values: Sequence[float | None], labels: Sequence[int]) -> list[Bin]:
-    """Up to MAX_BINS quantile bins of the present values (distinct edges only), plus a missing bin."""
-    return _bins(_column(values), np.asarray(labels, dtype=np.int64))
-
-
-def _bins(column: np.ndarray, y: np.ndarray) -> list[Bin]:
-    present = np.sort(column[~np.isnan(column)])
-    n = len(present)
-    edges = sorted({float(present[min(n - 1, n * k // MAX_BINS)]) for k in range(1, MAX_BINS)}) if n else []
-    uppers: list[float | None] = [*edges, math.inf, None]
-    index = _bin_index(edges, column)
-    bad = np.bincount(index, weights=y, minlength=len(uppers)).astype(np.int64)
-    count = np.bincount(index, minlength=len(uppers))
+    """Optimal bins of the present values (bin i holds cut[i-1] ≤ v < cut[i]), plus a missing-value bin."""
+    x = _array(values)
+    y = np.asarray(labels, dtype=np.int64)
+    present = ~np.isnan(x)
+    splits = optimal_splits(x[present], y[present])
+    index = _bin_index(splits, x)
     total_bad = int(y.sum())
     total_good = len(y) - total_bad
-    return [
-        Bin(upper, woe(int(c - b), int(b), total_good, total_bad), int(c - b), int(b))
-        for upper, c, b in zip(uppers, count, bad, strict=True)
-    ]
+    out = []
+    for i, upper in enumerate([*splits, math.inf, None]):
+        bad = int(y[index == i].sum())
+        good = int((index == i).sum()) - bad
+        out.append(Bin(upper, woe(good, bad, total_good, total_bad), good, bad))
+    return out
 
 
-def _column(values: Sequence[float | None]) -> np.ndarray:
-    """A feature as floats, missing values as NaN (a present feature is never NaN: see scoring._features)."""
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+def _array(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
 
 
-def _bin_index(edges: Sequence[float], column: np.ndarray) -> np.ndarray:
-    """Each value's bin: the first edge it does not exceed, len(edges) above them all, missing last."""
-    index = np.searchsorted(np.asarray(edges, dtype=np.float64), column, side="left")
-    index[np.isnan(column)] = len(edges) + 1
-    return index
+def _bin_index(splits: Sequence[float], x: np.ndarray) -> np.ndarray:
+    """Index of each value's bin: 0..len(splits) for present values, len(splits) + 1 for missing ones."""
+    index = np.searchsorted(np.asarray(splits, dtype=np.float64), x, side="right")
+    return np.where(np.isnan(x), len(splits) + 1, index)
+
+
+def woe_values(bins: Sequence[Bin], values: Sequence[float | None]) -> np.ndarray:
+    splits = [b.upper for b in bins[:-2] if b.upper is not None]
+    table = np.array([b.woe for b in bins], dtype=np.float64)
+    found: np.ndarray = table[_bin_index(splits, _array(values))]
+    return found
 
 
 def woe_of(bins: Sequence[Bin], value: float | None) -> float:
-    """One member's WoE: the bin of the first upper bound the value does not exceed, or the missing bin."""
-    if value is None:
-        return next(b.woe for b in bins if b.upper is None)
-    return next(b.woe for b in bins if b.upper is not None and value <= b.upper)
-
-
-def woe_column(bins: Sequence[Bin], column: np.ndarray) -> np.ndarray:
-    """`woe_of` for a whole column at once (bins as `fit_bins` makes them: edges, +inf, missing)."""
-    edges = [b.upper for b in bins if b.upper is not None and b.upper != math.inf]
-    woes: np.ndarray = np.array([b.woe for b in bins], dtype=np.float64)[_bin_index(edges, column)]
-    return woes
+    return float(woe_values(bins, [value])[0])
 
 
 def fit(rows: Sequence[Mapping[str, float | None]], labels: Sequence[int], l2: float = 1.0) -> Model:
-    """Bins per feature, then L2-regularised logistic regression of `bad` on the WoE values (Newton steps)."""
-    columns = {f: _column([r[f] for r in rows]) for f in FEATURES}
-    bins = {f: _bins(columns[f], np.asarray(labels, dtype=np.int64)) for f in FEATURES}
-    x = np.column_stack([np.ones(len(rows)), *(woe_column(bins[f], columns[f]) for f in FEATURES)])
-    y = np.array(labels, dtype=float)
-    beta = np.zeros(x.shape[1])
-    penalty = np.eye(x.shape[1]) * l2
-    penalty[0, 0] = 0.0  # the intercept is not shrunk
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        gradient = x.T @ (p - y) + penalty @ beta
-        hessian = x.T @ (x * (p * (1 - p))[:, None]) + penalty
-        step = np.linalg.solve(hessian, gradient)
-        beta -= step
-        if float(np.max(np.abs(step))) < 1e-10:
-            break
-    return Model(bins, float(beta[0]), {f: float(b) for f, b in zip(FEATURES, beta[1:], strict=True)})
+    """Bins per feature, then L2-regularised logistic regression of `bad` on the WoE values.
+
+    scikit-learn's objective ½‖β‖² + C·Σ log-loss with C = 1 / l2 (intercept not penalised) is the documented
+    Σ log-loss + (l2 / 2)‖β‖², scaled."""
+    from sklearn.linear_model import LogisticRegression  # heavy import: only when a model is fitted
+
+    bins = {f: fit_bins([r[f] for r in rows], labels) for f in FEATURES}
+    x = np.column_stack([woe_values(bins[f], [r[f] for r in rows]) for f in FEATURES])
+    regression = LogisticRegression(C=1.0 / l2, solver="lbfgs", tol=1e-10, max_iter=10_000)
+    regression.fit(x, np.asarray(labels, dtype=np.int64))
+    coefficients = {f: float(b) for f, b in zip(FEATURES, regression.coef_[0], strict=True)}
+    return Model(bins, float(regression.intercept_[0]), coefficients)
 
 
-def score(
-    model: Model, row: Mapping[str, float | None], top: int = 3
-) -> tuple[float, int, list[dict[str, object]]]:
-    """Probability of `bad`, points (higher is better), and the features that cost the most points."""
-    contributions = {f: model.coefficients[f] * woe_of(model.bins[f], row[f]) for f in FEATURES}
-    logit = model.intercept + sum(contributions.values())
-    probability = 1.0 / (1.0 + math.exp(-logit))
-    points = round(OFFSET - FACTOR * logit)
-    factors = sorted(contributions.items(), key=lambda kv: -kv[1])[:top]
-    return (
-        probability,
-        points,
-        [{"feature": f, "value": row[f], "points": round(-FACTOR * c, 1)} for f, c in factors],
-    )
+def band(points: int) -> str:
+    return next((name for name, floor in BANDS if points >= floor), "E")
 
 
-def score_batch(
-    model: Model, rows: Sequence[Mapping[str, float | None]], top: int = 3
-) -> list[tuple[float, int, list[dict[str, object]]]]:
-    """`score` for many members at once, equal to it member by member (same products, sums in the same
-    order, `math.exp` and Python's `round`). A feature's contribution takes one value per bin, so products
-    and rounded points are worked out per bin and looked up by each member's bin; only the answer is built
-    member by member."""
-    values = {f: [r[f] for r in rows] for f in FEATURES}
-    cost_columns, point_columns = [], []
-    for f in FEATURES:
-        bins = model.bins[f]
-        edges = [b.upper for b in bins if b.upper is not None and b.upper != math.inf]
-        index = _bin_index(edges, _column(values[f]))
-        cost = [model.coefficients[f] * b.woe for b in bins]
-        cost_columns.append(np.array(cost)[index])
-        point_columns.append(np.array([round(-FACTOR * c, 1) for c in cost])[index])
-    contributions = np.column_stack(cost_columns)
+Scored = tuple[float, int, list[dict[str, object]]]  # probability of bad, points, top factors
+
+
+def _factors(
+    row: Mapping[str, float | None], contributions: Sequence[float], top: int
+) -> list[dict[str, object]]:
+    """The (up to `top`) features whose term coefficient × WoE adds most to the logit, with their cost in
+    points; a feature costing less than 0.05 points is not a factor (numerical dust, or it lowers the odds)."""
+    costly = [i for i, c in enumerate(contributions) if round(FACTOR * c, 1) > 0]
+    worst = sorted(costly, key=lambda i: (-contributions[i], i))[:top]
+    return [
+        {"feature": FEATURES[i], "value": row[FEATURES[i]], "points": round(-FACTOR * contributions[i], 1)}
+        for i in worst
+    ]
+
+
+def score(model: Model, row: Mapping[str, float | None], top: int = 3) -> Scored:
+    """One member, feature by feature: probability of `bad`, points (higher is better), top factors."""
+    contributions = [model.coefficients[f] * woe_of(model.bins[f], row[f]) for f in FEATURES]
+    logit = model.intercept + sum(contributions)
+    return 1.0 / (1.0 + math.exp(-logit)), round(OFFSET - FACTOR * logit), _factors(row, contributions, top)
+
+
+def score_batch(model: Model, rows: Sequence[Mapping[str, float | None]], top: int = 3) -> list[Scored]:
+    """`score` for many members at once, equal to it member by member: the WoE columns are looked up with
+    numpy and the contributions added left to right, as Python's sum() adds them in `score`."""
+    if not rows:
+        return []
+    columns = [model.coefficients[f] * woe_values(model.bins[f], [r[f] for r in rows]) for f in FEATURES]
     total = np.zeros(len(rows))
-    for column in cost_columns:  # left to right, as Python's sum() adds the per-member contributions
+    for column in columns:
         total = total + column
     logits = (model.intercept + total).tolist()
-    # A stable sort on the negated contributions keeps ties in FEATURES order, as `sorted` does in `score`.
-    order = np.argsort(-contributions, axis=1, kind="stable")[:, :top].tolist()
-    points = np.column_stack(point_columns).tolist()
+    terms = np.column_stack(columns).tolist()
     return [
-        (
-            1.0 / (1.0 + math.exp(-logit)),
-            round(OFFSET - FACTOR * logit),
-            [
-                {"feature": FEATURES[j], "value": values[FEATURES[j]][i], "points": points[i][j]}
-                for j in order[i]
-            ],
-        )
-        for i, logit in enumerate(logits)
+        (1.0 / (1.0 + math.exp(-logit)), round(OFFSET - FACTOR * logit), _factors(row, contributions, top))
+        for row, logit, contributions in zip(rows, logits, terms, strict=True)
     ]
+
+
+def link_features(links: Mapping[tuple[str, str], Decimal]) -> dict[str, dict[str, float | None]]:
+    """Per enterprise on the network: distinct suppliers (it paid) and buyers (paid it), and the largest
+    buyer's share of what it received (dependence on one customer; missing without receipts)."""
+    suppliers: dict[str, int] = {}
+    buyers: dict[str, int] = {}
+    received: dict[str, Decimal] = {}
+    largest: dict[str, Decimal] = {}
+    for (payer, payee), weight in links.items():
+        suppliers[payer] = suppliers.get(payer, 0) + 1
+        buyers[payee] = buyers.get(payee, 0) + 1
+        received[payee] = received.get(payee, Decimal(0)) + weight
+        largest[payee] = max(largest.get(payee, Decimal(0)), weight)
+    out = {}
+    for uscc in suppliers.keys() | buyers.keys():
+        total = received.get(uscc, Decimal(0))
+        out[uscc] = {
+            "suppliers": float(suppliers.get(uscc, 0)),
+            "buyers": float(buyers.get(uscc, 0)),
+            "top_buyer_share": float(largest[uscc] / total) if total > 0 else None,
+        }
+    return out
 
 
 def auc(probabilities: Sequence[float], labels: Sequence[int]) -> float | None:

@@ -1,8 +1,10 @@
-"""The scorecard use case: train on one as-of month, evaluate and score on a later one (held out)."""
+"""The scorecard use case: train on one as-of month, evaluate and score on a later one (held out); and the
+model behind the scores of a portrait batch (trained on the month six months before the batch's)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -21,7 +23,14 @@ def _ratio(now: object, before: object) -> float | None:
     return float(str(now)) / float(str(before)) - 1
 
 
-def _features(row: Mapping[str, object], rank: network.Centrality | None) -> dict[str, float | None]:
+def features(
+    row: Mapping[str, object],
+    rank: network.Centrality | None,
+    links: Mapping[str, float | None] | None,
+) -> dict[str, float | None]:
+    """One member's features from its health row, its PageRanks and its link features (None: not on the
+    network, so no suppliers or buyers)."""
+    link = links or {"suppliers": 0.0, "buyers": 0.0, "top_buyer_share": None}
     return {
         "headcount_change": _ratio(row["headcount_now"], row["headcount_before"]),
         "tax_change": _ratio(row["tax_12m"], row["tax_prev_12m"]),
@@ -29,7 +38,18 @@ def _features(row: Mapping[str, object], rank: network.Centrality | None) -> dic
         "paying_months": float(str(row["paying_months"])),
         "pagerank_supplier": rank.pagerank_supplier if rank else None,
         "pagerank_buyer": rank.pagerank_buyer if rank else None,
+        **link,
     }
+
+
+def network_as_of(
+    engine: Engine, code: str, month: str
+) -> tuple[dict[tuple[str, str], Decimal], dict[str, network.Centrality]]:
+    """The decayed supply network as of `month` and its PageRanks (no betweenness: not a feature)."""
+    p = definitions.load().parameters
+    first = rules.add_months(month, 1 - p.network_window_months)
+    links = rules.decayed_links(service.link_rows(engine, code, first, month), month, p.decay_per_month)
+    return links, {c.uscc: c for c in network.centrality(links, 0)}
 
 
 def dataset(
@@ -40,12 +60,19 @@ def dataset(
     members = service.member_rows(engine, code)
     now = service.health_rows(engine, code, "", month)
     later = service.health_rows(engine, code, "", rules.add_months(month, HORIZON_MONTHS))
-    first = rules.add_months(month, 1 - p.network_window_months)
-    links = rules.decayed_links(service.link_rows(engine, code, first, month), month, p.decay_per_month)
-    ranks = {c.uscc: c for c in network.centrality(links, 0)}
+    links, ranks = network_as_of(engine, code, month)
+    by_link = scorecard.link_features(links)
     usccs = sorted(members)
     labels = [int(bool(set(rules.health_flags(later[u], p).flags) & scorecard.BAD_FLAGS)) for u in usccs]
-    return usccs, [_features(now[u], ranks.get(u)) for u in usccs], labels
+    return usccs, [features(now[u], ranks.get(u), by_link.get(u)) for u in usccs], labels
+
+
+def train(engine: Engine, code: str, month: str) -> tuple[scorecard.Model, list[int]] | None:
+    """The model fitted on `month` (labels six months later), or None when that month has one class only."""
+    _, x, y = dataset(engine, code, month)
+    if len(set(y)) < 2:
+        return None
+    return scorecard.fit(x, y), y
 
 
 def run(
@@ -57,19 +84,26 @@ def run(
         raise invalid(
             "test_month", "评估月须晚于训练月至少 6 个月 / test_month must be ≥ 6 months after train_month"
         )
-    _, train_x, train_y = dataset(engine, code, train_month)
-    if len(set(train_y)) < 2:
+    trained = train(engine, code, train_month)
+    if trained is None:
         raise invalid(
             "train_month",
             "训练月须同时有好、坏样本 / the training month needs healthy and distressed members",
         )
-    model = scorecard.fit(train_x, train_y)
+    model, train_y = trained
     usccs, test_x, test_y = dataset(engine, code, test_month)
     scored = scorecard.score_batch(model, test_x)
     probabilities = [s[0] for s in scored]
     items = [
-        ScoredOut(uscc=u, probability=round(pr, 6), points=pts, factors=f, observed_bad=bool(y))
-        for u, (pr, pts, f), y in zip(usccs, scored, test_y, strict=True)
+        ScoredOut(
+            uscc=u,
+            probability=round(probability, 6),
+            points=points,
+            band=scorecard.band(points),
+            factors=factors,
+            observed_bad=bool(y),
+        )
+        for u, (probability, points, factors), y in zip(usccs, scored, test_y, strict=True)
     ]
     service.audit_read(
         session, principal, "scorecard.read", [code], train_month=train_month, test_month=test_month

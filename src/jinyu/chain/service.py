@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.audit import service as audit
-from jinyu.chain import contagion, definitions, loans, network, rules
+from jinyu.chain import catalogue, contagion, definitions, loans, network, rules
 from jinyu.chain import queries as q
 from jinyu.chain.definitions import ChainDef, Parameters
 from jinyu.chain.errors import MemberNotFound
@@ -94,13 +94,14 @@ def _chain_out(chain: ChainDef, counts: Mapping[str, int]) -> ChainOut:
 def list_chains(session: Session, principal: Principal, engine: Engine) -> list[ChainOut]:
     principal.require(Perm.CHAIN_READ)
     counts = _counts(engine)
-    chains = [_chain_out(c, counts.get(c.code, {})) for c in definitions.load().chains]
+    chains = [_chain_out(c, counts.get(c.code, {})) for c in catalogue.current_all(session)]
     audit_read(session, principal, "list", [c.code for c in chains])
     return chains
 
 
 def get_chain(session: Session, principal: Principal, engine: Engine, code: str) -> ChainOut:
-    chain = _chain(principal, code)
+    principal.require(Perm.CHAIN_READ)
+    chain, _ = catalogue.current(session, code)
     audit_read(session, principal, "read", [code])
     return _chain_out(chain, _counts(engine).get(code, {}))
 
@@ -114,7 +115,8 @@ def list_members(
     limit: int,
     offset: int,
 ) -> Page[MemberOut]:
-    chain = _chain(principal, code)
+    principal.require(Perm.CHAIN_READ)
+    chain, overrides = catalogue.current(session, code)
     if segment and segment not in chain.segment_codes:
         raise invalid("segment", f"应为 / must be one of {', '.join(chain.segment_codes)}")
     rows = q.rows(
@@ -122,7 +124,14 @@ def list_members(
     )
     total = int(str(rows[0]["total"])) if rows else 0
     items = [
-        MemberOut.model_validate({**r, "mapped_segment": rules.segment_for(chain, _text(r["industry_code"]))})
+        MemberOut.model_validate(
+            {
+                **r,
+                "segment": overrides.get(str(r["uscc"]), r["segment"]),
+                "dataset_segment": r["segment"],
+                "mapped_segment": rules.segment_for(chain, _text(r["industry_code"])),
+            }
+        )
         for r in rows
     ]
     audit_read(session, principal, "members.list", [code], segment=segment, count=len(items), offset=offset)

@@ -8,6 +8,13 @@ own, those the batch handed back. While a batch is at the database the next one 
 holds what arrived meanwhile and at low load a discharge goes at once. (A second thread measured worse on 2
 cores: more batches contending for the same books.)
 
+Under load the batch also waits for more, until `JINYU_SETTLE_WINDOW_MS` (default 8) after its first discharge
+arrived. Why: a transaction's three round trips and statements cost about as much CPU as the rows of several
+settlements, and at 300/s over two processes a batch held only ~2.4 on average (one in six settled alone), so
+the CPU per settlement was twice the closed loop's. It waits only while discharges arrive less than a window
+apart (an average of the gaps between them): at low load a discharge still goes at once, and a first
+discharge that already waited behind the previous batch for a window goes at once too.
+
 A database error in a batch rolls it back and each of its discharges is settled on its own: a discharge is
 answered once, from one committed transaction. A lost connection (`core.dbfaults`) is not rolled back but
 invalidated, so the pool replaces it; a discharge whose own transaction loses its connection too is answered
@@ -48,9 +55,14 @@ class _Waiting:
 class SettlementBatcher:
     """One per process: `await settle(...)` from the event loop; the work happens on the batcher's thread."""
 
-    def __init__(self, factory: sessionmaker[Session], max_batch: int = 32, threads: int = 1) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], max_batch: int = 32, threads: int = 1, window_ms: float = 0.0
+    ) -> None:
         self.factory = factory
         self.max_batch, self.threads = max_batch, max(1, threads)
+        self.window = max(0.0, window_ms) / 1000
+        self._last_arrival: float | None = None
+        self._gap = float("inf")  # moving average of the seconds between arrivals, as the threads take them
         self._queue: queue.Queue[_Waiting | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -87,22 +99,43 @@ class SettlementBatcher:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                batch.append(more)
+            batch = self._gather(first)
             try:
                 self._settle(batch)
             except BaseException as exc:  # never leave a request waiting
                 log.exception("settlement batch failed")
                 for w in batch:
                     _answer(w, unavailable(exc) or exc)
+
+    def _gather(self, first: _Waiting) -> list[_Waiting]:
+        """The first discharge and every one waiting; under load, also those arriving within the window."""
+        batch = [first]
+        self._arrived(first)
+        deadline = first.job.started + self.window if self._loaded() else 0.0
+        while len(batch) < self.max_batch:
+            left = deadline - time.monotonic()
+            try:
+                more = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                self._queue.put(None)  # stop after this batch
+                break
+            batch.append(more)
+            self._arrived(more)
+        return batch
+
+    def _arrived(self, waiting: _Waiting) -> None:
+        at = waiting.job.started
+        with self._lock:
+            if self._last_arrival is not None and at >= self._last_arrival:
+                gap = at - self._last_arrival
+                self._gap = gap if self._gap == float("inf") else 0.8 * self._gap + 0.2 * gap
+            self._last_arrival = max(at, self._last_arrival or at)
+
+    def _loaded(self) -> bool:
+        """Discharges arrive closer together than the window: waiting for one more is likely to pay."""
+        return self.window > 0 and self._gap < self.window
 
     def _settle(self, batch: list[_Waiting]) -> None:
         started = time.perf_counter()

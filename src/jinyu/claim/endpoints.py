@@ -187,7 +187,10 @@ def batcher_of(request: Request) -> SettlementBatcher:
     if batcher is None:
         settings = request.app.state.settings
         batcher = SettlementBatcher(
-            request.app.state.sessionmaker, settings.settle_batch, settings.settle_threads
+            request.app.state.sessionmaker,
+            settings.settle_batch,
+            settings.settle_threads,
+            window_ms=settings.settle_window_ms,
         )
         request.app.state.settlement_batcher = batcher
     return batcher

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.consent.models import Grant
 from jinyu.core.auth import Principal
+from jinyu.party.models import Organisation
 
 
 def readable(principal: Principal) -> Select[Grant]:
@@ -46,3 +47,25 @@ def candidates(
         Grant.valid_until > at,
     )
     return list(session.scalars(stmt))
+
+
+def in_force_to_tenant(
+    session: Session, grantee_tenant_id: str, purpose: str, at: dt.datetime
+) -> list[tuple[str, list[str], str]]:
+    """Every active, started, unexpired grant of any registered enterprise to one bank tenant for one purpose,
+    as (grant id, scopes, the enterprise's USCC), oldest first: one query, whatever the number of enterprises
+    the caller asks about (it filters them)."""
+    stmt = (
+        select(Grant.id, Grant.scopes, Organisation.code)
+        .join(Organisation, Organisation.id == Grant.enterprise_org_id)
+        .where(
+            Organisation.kind_group == "enterprise",
+            Grant.grantee_org_id == grantee_tenant_id,
+            Grant.purpose == purpose,
+            Grant.state == "active",
+            Grant.valid_from <= at,
+            Grant.valid_until > at,
+        )
+        .order_by(Grant.created_at, Grant.id)
+    )
+    return [(gid, list(scopes), code) for gid, scopes, code in session.execute(stmt)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
@@ -140,3 +142,27 @@ def covering_grants(
             if scope not in found and covers(row.scopes, row.purpose, scope, purpose):
                 found[scope] = row.id
     return found
+
+
+def grants_covering_all(
+    session: Session, principal: Principal, usccs: Collection[str], scopes: Sequence[Scope], purpose: Purpose
+) -> dict[str, list[str]]:
+    """For a bank caller: the enterprises among `usccs` (registered on the hub) whose grants in force to the
+    caller's bank together cover every one of `scopes` for `purpose`, each with the ids of the covering
+    grants (sorted). The set-based form of calling `require_consent` per enterprise and scope: one query.
+
+    Empty for anyone else (enterprises and regulators read by `require_consent`'s other bases)."""
+    if principal.org_kind not in BANK_KINDS:
+        return {}
+    wanted = set(usccs)
+    found: dict[str, dict[Scope, str]] = {}
+    for grant_id, granted, uscc in repo.in_force_to_tenant(
+        session, principal.tenant_id, purpose.value, utcnow()
+    ):
+        if uscc not in wanted:
+            continue
+        mine = found.setdefault(uscc, {})
+        for scope in scopes:
+            if scope not in mine and covers(granted, purpose.value, scope, purpose):
+                mine[scope] = grant_id
+    return {u: sorted(set(by.values())) for u, by in found.items() if all(s in by for s in scopes)}

@@ -72,6 +72,7 @@ class Perm(StrEnum):
     REMEDIATION_RESPOND = "governance.remediation.respond"  # a provider answers its own items
     CHAIN_READ = "chain.read"
     CHAIN_PORTRAIT = "chain.portrait"
+    CHAIN_DEFINE = "chain.define"
     FINANCING_READ = "financing.read"
     FINANCING_DEMAND = "financing.demand"
     FINANCING_HANDLE = "financing.handle"
@@ -102,7 +103,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.POLICY_APPROVE, Perm.KEYS_READ}
         | {Perm.CREDIT_CARD_READ}
         | {Perm.GOVERNANCE_READ, Perm.GOVERNANCE_READ_ALL, Perm.GOVERNANCE_MANAGE}
-        | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
+        | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT, Perm.CHAIN_DEFINE}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
         | {Perm.RISK_MATRIX_READ, Perm.RISK_MATRIX_WRITE}
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Index, Integer, String
+from sqlalchemy import JSON, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.clock import utcnow
@@ -42,3 +42,26 @@ class PurposeMatrixVersion(Base):
     note: Mapped[str] = mapped_column(String(500))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StoredBatch(Base):
+    """A batch check's whole result, kept for the bank that ran it (listed and downloaded later). Rows and summary
+    as the result's JSON (`BatchResult`); readable only within the asking bank, by the asking org and the orgs
+    above it (`org_path` prefix), never by another bank."""
+
+    __tablename__ = "risk_stored_batches"
+    __table_args__ = (Index("ix_risk_stored_batches_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True)  # the batch id of the result
+    tenant_id: Mapped[str] = mapped_column(IdColumn)
+    org_id: Mapped[str] = mapped_column(IdColumn)
+    org_path: Mapped[str] = mapped_column(String(512))
+    actor_id: Mapped[str] = mapped_column(String(64))
+    inquiry_id: Mapped[str] = mapped_column(IdColumn)
+    bank_code: Mapped[str] = mapped_column(String(64))
+    from_date: Mapped[dt.date] = mapped_column(Date)
+    to_date: Mapped[dt.date] = mapped_column(Date)
+    loans: Mapped[int] = mapped_column(Integer)
+    risky_loans: Mapped[int] = mapped_column(Integer)
+    result: Mapped[dict[str, object]] = mapped_column(JSON)  # BatchResult.model_dump(mode="json")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

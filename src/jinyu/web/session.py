@@ -1,9 +1,12 @@
 """The console's session and its protections.
 
 - The session cookie holds the API's own bearer token (party.login issued it): the same expiry, lockout and
-  revocation as the API. HttpOnly, SameSite=Strict, Secure when the console is served over TLS.
-- CSRF: a random value in a second cookie; every form carries HMAC(signing key, that value + session token), so a
-  form is good only for the browser and the session it was rendered for (a signed double-submit token).
+  revocation as the API. HttpOnly, SameSite=Strict, Secure when the console is served over TLS. A page asked
+  for when the token is near its expiry answers with a renewed one (party.renew_session: a sliding session,
+  within its maximum length; an expired or revoked token is never renewed).
+- CSRF: a random value in a second cookie; every form carries HMAC(signing key, that value + session id), so a
+  form is good only for the browser and the session it was rendered for (a signed double-submit token). The
+  session id (the token's "sid") survives renewals: a form rendered before one still posts after it.
 - The pages' headers: a strict Content-Security-Policy (scripts and styles from the app only, no inline
   script, no frames), no caching of pages, no sniffing, no referrer outside the site.
 """
@@ -73,7 +76,8 @@ class Visitor:
 
 
 def csrf_for(seed: str, token: str, key: bytes) -> str:
-    return hmac.new(key, f"{seed}|{token}".encode(), hashlib.sha256).hexdigest()
+    binding = party.session_of(token) if token else ""
+    return hmac.new(key, f"{seed}|{binding}".encode(), hashlib.sha256).hexdigest()
 
 
 def visitor(request: Request, principal: Principal | None) -> Visitor:
@@ -115,6 +119,9 @@ def page_principal(request: Request, session: SessionDep) -> Principal:
             raise LoginRequired(expired=True) from None
         raise
     request.state.principal = principal  # refusals are audited for it, as the API's are
+    renewed = party.renew_session(session, request.app.state.sessionmaker, token, request.app.state.settings)
+    if renewed is not None:  # `finish` puts it in the answer's cookie
+        request.state.renewed_session = renewed
     return principal
 
 
@@ -136,6 +143,10 @@ def finish(response: Response, request: Request, seen: Visitor | None, csp: str 
     """Security headers on a console answer, and the CSRF seed cookie when this visit made one."""
     response.headers.update(PAGE_HEADERS)
     response.headers["Content-Security-Policy"] = csp
+    renewed = getattr(request.state, "renewed_session", None)
+    cookies = response.headers.getlist("set-cookie")
+    if renewed is not None and not any(c.startswith(f"{SESSION_COOKIE}=") for c in cookies):
+        set_session(response, request, renewed.access_token, renewed.expires_in)
     if seen is not None and seen.new_seed:
         response.set_cookie(
             CSRF_COOKIE, seen.csrf_seed, httponly=True, samesite="strict", secure=secure(request)

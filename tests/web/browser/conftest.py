@@ -50,6 +50,7 @@ class Live:
     card_uscc: (
         str  # the enterprise of the registration flow: its card data is in the lake (tests/credit/region)
     )
+    bank_id: str = ""  # the bank of users["bank"] (financing demands name it as the preferred bank)
 
 
 def _free_port() -> int:
@@ -71,7 +72,7 @@ def _registry_enterprise(session: Session, pseudonym_key: bytes) -> OrgOut:
     return org
 
 
-def _seed(factory: sessionmaker[Session], pseudonym_key: bytes) -> tuple[dict[str, str], str]:
+def _seed(factory: sessionmaker[Session], pseudonym_key: bytes) -> tuple[dict[str, str], OrgOut]:
     with factory() as session:
         claims = world(session, deposit="2500000.00")
         bank = make_org(session, OrgKind.BANK_HEAD_OFFICE, name="渝州银行")
@@ -89,14 +90,14 @@ def _seed(factory: sessionmaker[Session], pseudonym_key: bytes) -> tuple[dict[st
             ).username,
         }
         session.commit()
-    return users, bank.name
+    return users, bank
 
 
 @pytest.fixture(scope="module")
 def live(sqlite_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     factory = sessionmaker(bind=sqlite_engine, expire_on_commit=False)
     settings = load_settings(data_dir=tmp_path_factory.mktemp("console"), login_max_failures=5)
-    users, bank_name = _seed(factory, settings.key("pseudonym_key"))
+    users, bank = _seed(factory, settings.key("pseudonym_key"))
     region.load(settings.lake_dir)
     port = _free_port()
     server = uvicorn.Server(
@@ -110,7 +111,7 @@ def live(sqlite_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Ite
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the console's server did not start"
-    yield Live(f"http://127.0.0.1:{port}", users, bank_name, region.E1)
+    yield Live(f"http://127.0.0.1:{port}", users, bank.name, region.E1, bank.id)
     server.should_exit = True
     thread.join(timeout=10)
     with sqlite_engine.begin() as conn:

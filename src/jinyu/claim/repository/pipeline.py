@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, configure_mappers
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
 from jinyu.claim.rules.ledger import Account
 from jinyu.core.db import Base
-from jinyu.core.pipeline import Rows, Statement, run, values_sql
+from jinyu.core.pipeline import Rows, Statement, from_json_rows, json_rows, run
 
 
 def upsert_accumulators(rows: Sequence[tuple[str, str, str, Decimal]]) -> Rows:
@@ -31,14 +31,13 @@ def upsert_accumulators(rows: Sequence[tuple[str, str, str, Decimal]]) -> Rows:
 
 
 def _upsert_statement(rows: list[Any], start: int = 0) -> Statement:
-    sql = values_sql(
-        "INSERT INTO claim_accumulators (enrollment_id, kind, code, amount)",
-        4,
-        len(rows),
-        " ON CONFLICT (enrollment_id, kind, code) DO UPDATE SET amount = EXCLUDED.amount",
-        start=start,
+    sql = (
+        "INSERT INTO claim_accumulators (enrollment_id, kind, code, amount) "
+        f"SELECT enrollment_id, kind, code, amount FROM {from_json_rows('claim_accumulators', start)} "
+        "ON CONFLICT (enrollment_id, kind, code) DO UPDATE SET amount = EXCLUDED.amount"
     )
-    return sql, [[v for row in rows for v in row]]
+    keyed = [{"enrollment_id": e, "kind": k, "code": c, "amount": a} for e, k, c, a in rows]
+    return sql, [[json_rows(keyed)]]
 
 
 BALANCE_FIELDS = tuple(a.value for a in Account)  # the book columns that cache account balances
@@ -51,22 +50,16 @@ def update_books(rows: Sequence[tuple[str, Mapping[str, Decimal], dt.datetime]])
 
 
 def _books_statement(rows: list[Any], start: int = 0) -> Statement:
-    last = {book_id: (book_id, bal, at) for book_id, bal, at in rows}  # the latest of each book
-    values = values_sql(
-        "",
-        2 + len(BALANCE_FIELDS),
-        len(last),
-        casts=("", *["::numeric"] * len(BALANCE_FIELDS), "::timestamptz"),
-        start=start,
-    ).removeprefix(" VALUES ")
+    last = {book_id: (bal, at) for book_id, bal, at in rows}  # the latest of each book
+    keyed = [
+        {"id": book_id, **{n: bal[n] for n in BALANCE_FIELDS}, "updated_at": at}
+        for book_id, (bal, at) in last.items()
+    ]
     sql = (
         f"UPDATE claim_ledger_books AS b SET {', '.join(f'{n} = v.{n}' for n in BALANCE_FIELDS)}, "
-        f"updated_at = v.updated_at FROM (VALUES {values}) "
-        f"AS v(id, {', '.join(BALANCE_FIELDS)}, updated_at) WHERE b.id = v.id"
+        f"updated_at = v.updated_at FROM {from_json_rows('claim_ledger_books', start)} AS v WHERE b.id = v.id"
     )
-    return sql, [
-        [v for book_id, bal, at in last.values() for v in (book_id, *(bal[n] for n in BALANCE_FIELDS), at)]
-    ]
+    return sql, [[json_rows(keyed)]]
 
 
 # ------------------------------------------------------------------------------------------------ locked reads

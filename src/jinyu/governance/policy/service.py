@@ -4,7 +4,7 @@ regulators), and the approval a read rests on. Never commits: the boundary does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,6 +111,27 @@ def approved_level(
         return 0, None
     best = max(live, key=lambda r: (r.level, r.valid_until))
     return best.level, best.id
+
+
+def approved_levels(
+    session: Session, grants: Mapping[str, Sequence[str]], at: dt.datetime | None = None
+) -> dict[str, tuple[int, str | None]]:
+    """`approved_level` for many readers at once ({key: its grant ids}), reading the approvals in chunks of
+    500 grant ids rather than once per key. Keys without an approval in force get (0, None)."""
+    moment = at or utcnow()
+    ids = sorted({g for gs in grants.values() for g in gs if g not in ("own", "regulator")})
+    live: dict[str, list[LevelApproval]] = {}
+    for start in range(0, len(ids), 500):
+        stmt = select(LevelApproval).where(LevelApproval.grant_id.in_(ids[start : start + 500]))
+        for r in session.scalars(stmt):
+            if in_force(r.valid_from, r.valid_until, moment, r.revoked_at):
+                live.setdefault(r.grant_id, []).append(r)
+    out: dict[str, tuple[int, str | None]] = {}
+    for key, gs in grants.items():
+        rows = [r for g in gs for r in live.get(g, [])]
+        best = max(rows, key=lambda r: (r.level, r.valid_until)) if rows else None
+        out[key] = (best.level, best.id) if best else (0, None)
+    return out
 
 
 def _out(row: LevelApproval, now: dt.datetime) -> ApprovalOut:

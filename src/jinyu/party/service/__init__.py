@@ -23,6 +23,7 @@ from jinyu.party.service.identity import (
     principal_for_user,
     principal_for_username,
     refresh_api_key,
+    session_of,
 )
 from jinyu.party.service.logins import login
 from jinyu.party.service.orgs import (
@@ -45,6 +46,7 @@ from jinyu.party.service.registration import (
     registration_verified,
     submit_registration,
 )
+from jinyu.party.service.sessions import renew as renew_session
 from jinyu.party.service.users import create_service_account, create_user, list_users, me
 
 __all__ = [
@@ -76,10 +78,12 @@ __all__ = [
     "principal_for_username",
     "refresh_api_key",
     "registration_verified",
+    "renew_session",
     "resolve_org",
     "revoke_api_key",
     "revoke_user_tokens",
     "rotate_api_key",
+    "session_of",
     "set_service_account_active",
     "set_user_active",
     "set_user_password",

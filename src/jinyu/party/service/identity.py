@@ -56,24 +56,38 @@ def principal_for_user(session: Session, user: User) -> Principal:
     return _principal(user.id, user.username, user.roles, user.org_id, session, is_service=False)
 
 
-def issue_token(user: User, settings: Settings, now: dt.datetime) -> TokenOut:
-    """A signed bearer token carrying the user's credential version ("cv")."""
-    ttl = settings.token_ttl_minutes * 60
+def issue_token(
+    user: User,
+    settings: Settings,
+    now: dt.datetime,
+    *,
+    session_id: str | None = None,
+    auth_time: int | None = None,
+    expires_at: int | None = None,
+) -> TokenOut:
+    """A signed bearer token carrying the user's credential version ("cv"). A login starts a session: "sid"
+    names it and "auth_time" is when its password was checked; a renewal (sessions.renew) carries both over
+    and may end the token earlier than the usual lifetime (`expires_at`)."""
+    issued = int(now.timestamp())
+    expires = issued + settings.token_ttl_minutes * 60 if expires_at is None else expires_at
     claims = {
         "sub": user.id,
-        "iat": int(now.timestamp()),
-        "exp": int(now.timestamp()) + ttl,
+        "iat": issued,
+        "exp": expires,
         "jti": new_id(),
         "iss": "jinyu",
         "cv": user.credential_version,
+        "sid": session_id or new_id(),
+        "auth_time": issued if auth_time is None else auth_time,
     }
     token = jwt.encode(claims, settings.key("signing_key"), algorithm=ALGORITHM)
-    return TokenOut(access_token=token, expires_in=ttl)
+    return TokenOut(access_token=token, expires_in=expires - issued)
 
 
-def authenticate_token(session: Session, token: str, settings: Settings) -> Principal:
+def token_claims(token: str, settings: Settings) -> dict[str, object]:
+    """The claims of a token whose signature, issuer and expiry hold (InvalidToken otherwise)."""
     try:
-        claims = jwt.decode(
+        claims: dict[str, object] = jwt.decode(
             token,
             settings.key("signing_key"),
             algorithms=[ALGORITHM],
@@ -82,6 +96,21 @@ def authenticate_token(session: Session, token: str, settings: Settings) -> Prin
         )
     except jwt.PyJWTError:
         raise InvalidToken() from None
+    return claims
+
+
+def session_of(token: str) -> str:
+    """The session a token belongs to, stable across its renewals: its "sid" (the token itself for tokens
+    without one, or that do not decode). Not a check of the token: only a name to bind forms to."""
+    try:
+        sid = jwt.decode(token, options={"verify_signature": False}).get("sid")
+    except jwt.PyJWTError:
+        return token
+    return sid if isinstance(sid, str) and sid else token
+
+
+def authenticate_token(session: Session, token: str, settings: Settings) -> Principal:
+    claims = token_claims(token, settings)
     user = repo.get_user(session, str(claims["sub"]))
     if user is None or not user.active:
         raise InvalidToken(detail="用户已停用 / user is disabled")

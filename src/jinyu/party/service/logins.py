@@ -90,6 +90,11 @@ def login(
     return issue_token(user, settings, now)
 
 
+def username_locked(session: Session, username: str, now: dt.datetime) -> bool:
+    """The username is locked after failed logins (as a login now would be refused)."""
+    return _locked_for(session, username_key(username), now) is not None
+
+
 def _verify(password_hash: str, password: str) -> bool:
     try:
         return hasher.verify(password_hash, password)

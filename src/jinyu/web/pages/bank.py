@@ -1,5 +1,6 @@
 """The bank's pages: an enterprise's credit card (only the sections its grants cover), a batch check of the
-bank's loans with the results as CSV, and the bank's own inquiry history. The same services as the API."""
+bank's loans with the results as CSV (each result stored for the bank: listed, reopened and downloaded later,
+jinyu.risk.batches), and the bank's own inquiry history. The same services as the API."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from jinyu.core.errors import FieldError, InvalidInput
 from jinyu.core.web import SessionDep
 from jinyu.credit import service as credit
 from jinyu.credit.render import lists, scalars
-from jinyu.risk import inquiries
+from jinyu.risk import batches, inquiries
 from jinyu.risk.inquiries import KINDS
 from jinyu.risk.tracing import service as tracing
 from jinyu.risk.tracing.schemas import BatchRequest, BatchResult, BatchRow
@@ -26,7 +27,7 @@ from jinyu.web import i18n
 from jinyu.web.pages.common import page_requires
 from jinyu.web.pages.loans import stores
 from jinyu.web.render import render
-from jinyu.web.session import check_csrf, finish, visitor
+from jinyu.web.session import Visitor, check_csrf, finish, visitor
 
 router = APIRouter()
 
@@ -68,8 +69,44 @@ def card_page(
 
 
 @router.get("/console/batch")
-def batch_page(request: Request, principal: Principal = page_requires(Perm.RISK_QUERY)) -> Response:
-    return render(request, "batch.html", visitor(request, principal), result=None, form={})
+def batch_page(
+    request: Request, session: SessionDep, principal: Principal = page_requires(Perm.RISK_QUERY)
+) -> Response:
+    stored = batches.list_stored(session, principal)
+    return render(request, "batch.html", visitor(request, principal), result=None, form={}, stored=stored)
+
+
+@router.get("/console/batch/{batch_id}")
+def stored_batch_page(
+    request: Request,
+    batch_id: str,
+    session: SessionDep,
+    principal: Principal = page_requires(Perm.RISK_QUERY),
+) -> Response:
+    """A stored batch reopened (404 for another bank's)."""
+    result = batches.get_stored(session, principal, batch_id)
+    form = {"from_date": result.from_date, "to_date": result.to_date, "analyses": result.analyses}
+    return render(request, "batch.html", visitor(request, principal), result=result, form=form, stored=None)
+
+
+@router.get("/console/batch/{batch_id}/csv")
+def stored_batch_csv(
+    request: Request,
+    batch_id: str,
+    session: SessionDep,
+    principal: Principal = page_requires(Perm.RISK_QUERY),
+) -> Response:
+    return _csv_answer(request, batches.get_stored(session, principal, batch_id), visitor(request, principal))
+
+
+def _csv_answer(request: Request, result: BatchResult, seen: Visitor) -> Response:
+    name = f"batch-{result.from_date}-{result.to_date}-{result.batch_id}.csv"
+    response = Response(
+        batch_csv(result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+    return finish(response, request, seen)
 
 
 @router.post("/console/batch")
@@ -87,9 +124,8 @@ def run_batch(
     seen = visitor(request, principal)
     form = {"from_date": from_date, "to_date": to_date, "analyses": analyses or []}
     if not check_csrf(request, csrf_token):
-        return render(
-            request, "batch.html", seen, 403, result=None, form=form, error=i18n.translate("csrf", seen.lang)
-        )
+        error = i18n.translate("csrf", seen.lang)
+        return render(request, "batch.html", seen, 403, result=None, form=form, error=error, stored=None)
     try:
         body = BatchRequest.model_validate(
             {"from_date": from_date, "to_date": to_date, "analyses": analyses or ["return_flow", "misuse"]}
@@ -97,15 +133,10 @@ def run_batch(
     except ValidationError as exc:
         raise _invalid("period", exc) from None
     result = tracing.run_batch(session, principal, stores(request), body)
+    batches.store(session, principal, result)
     if download == "csv":
-        name = f"batch-{result.from_date}-{result.to_date}-{result.batch_id}.csv"
-        response = Response(
-            batch_csv(result),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-        return finish(response, request, seen)
-    return render(request, "batch.html", seen, result=result, form=form)
+        return _csv_answer(request, result, seen)
+    return render(request, "batch.html", seen, result=result, form=form, stored=None)
 
 
 def batch_csv(result: BatchResult) -> str:
