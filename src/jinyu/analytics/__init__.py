@@ -9,6 +9,7 @@ from __future__ import annotations
 from jinyu.analytics import queries as _builtin_queries  # noqa: F401  registers the platform's queries
 from jinyu.analytics.engine import DuckDBEngine, Engine, EngineKind, open_engine
 from jinyu.analytics.errors import EngineUnavailable
+from jinyu.analytics.fileset import FILE_COLUMN, FileSet, file_path
 from jinyu.analytics.lake import Lake
 from jinyu.analytics.params import Month, NonNegativeInt
 from jinyu.analytics.registry import Query, all_queries, get_query, register
@@ -17,10 +18,12 @@ from jinyu.analytics.spark import SparkEngine, stop_spark
 from jinyu.analytics.translate import spark_sql
 
 __all__ = [
+    "FILE_COLUMN",
     "DuckDBEngine",
     "Engine",
     "EngineKind",
     "EngineUnavailable",
+    "FileSet",
     "Lake",
     "Month",
     "NonNegativeInt",
@@ -28,6 +31,7 @@ __all__ = [
     "ResultCache",
     "SparkEngine",
     "all_queries",
+    "file_path",
     "get_query",
     "open_engine",
     "register",

@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from jinyu.analytics import layout
+from jinyu.analytics.fileset import FILE_COLUMN, FileSet
 
 # UTC so TIMESTAMPTZ values come back as UTC (the house rule: store UTC) whatever the host's zone is.
 # Extensions are never fetched at run time: the hub runs without internet; parquet and icu are built in.
@@ -46,6 +47,18 @@ def scan_sql(root: Path, dataset: str) -> str:
             f"hive_types = {{{quote_literal(layout.PARTITION_COLUMN)}: 'VARCHAR'}})"
         )
     return f"read_parquet({glob}, hive_partitioning = false)"
+
+
+def files_sql(root: Path, files: FileSet) -> str:
+    """A `read_parquet(...)` over exactly `files` of one dataset, each row with its file's path as `_file`."""
+    paths = ", ".join(quote_literal(str(p)) for p in files.paths) or "[]"
+    hive = (
+        f"hive_partitioning = true, hive_types = {{{quote_literal(layout.PARTITION_COLUMN)}: 'VARCHAR'}}"
+        if layout.is_partitioned(root, files.dataset)
+        else "hive_partitioning = false"
+    )
+    scan = f"read_parquet([{paths}], {hive}, filename = true)"
+    return f"(SELECT * EXCLUDE (filename), filename AS {FILE_COLUMN} FROM {scan})"
 
 
 def create_empty(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, *, table: bool) -> None:

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from jinyu.analytics import duck, layout
 from jinyu.analytics.errors import missing_dataset
+from jinyu.analytics.fileset import FileSet
 from jinyu.analytics.registry import Query, get_query
 from jinyu.analytics.spark import SparkEngine
 from jinyu.core.errors import invalid
@@ -25,6 +26,8 @@ class Engine(Protocol):
     def run(self, query_name: str, /, **params: object) -> pa.Table: ...
 
     def run_query(self, query: Query, /, **params: object) -> pa.Table: ...
+
+    def run_over_files(self, query: Query, parts: Mapping[str, FileSet], /, **params: object) -> pa.Table: ...
 
     def close(self) -> None: ...
 
@@ -59,6 +62,22 @@ class DuckDBEngine:
         cur = con.cursor()
         try:
             # A relation straight to Arrow; `execute(...).to_arrow_table()` would copy the rows once more.
+            return cur.sql(query.sql, params=bound or None).to_arrow_table()
+        finally:
+            cur.close()
+
+    def run_over_files(self, query: Query, parts: Mapping[str, FileSet], /, **params: object) -> pa.Table:
+        """`query` with each table named in `parts` reading only that file set (plus its `_file` column)."""
+        bound = query.bind(params)
+        con = self._connection(query.datasets - set(parts), query.optional)
+        cur = con.cursor()
+        try:
+            # Temporary views belong to the cursor's own connection: other runs never see them.
+            for name, files in parts.items():
+                cur.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {duck.quote_ident(name)} AS "
+                    f"SELECT * FROM {duck.files_sql(self.lake_root, files)}"
+                )
             return cur.sql(query.sql, params=bound or None).to_arrow_table()
         finally:
             cur.close()

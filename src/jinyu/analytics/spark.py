@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pyarrow as pa
 
 from jinyu.analytics import layout
 from jinyu.analytics.errors import EngineUnavailable, missing_dataset
+from jinyu.analytics.fileset import FILE_COLUMN, FileSet
 from jinyu.analytics.registry import Query, get_query
 from jinyu.analytics.translate import spark_sql
 from jinyu.core.errors import Conflict
@@ -110,6 +112,23 @@ class SparkEngine:
         with _LOCK:
             for dataset in sorted(query.datasets):
                 self._register(spark, dataset, query.optional.get(dataset))
+            frame = spark.sql(text, args=bound or None)
+        return _to_arrow(frame)
+
+    def run_over_files(self, query: Query, parts: Mapping[str, FileSet], /, **params: object) -> pa.Table:
+        """`query` with each table named in `parts` reading only that file set (plus its `_file` column)."""
+        from pyspark.sql.functions import input_file_name
+
+        bound = query.bind(params)
+        text = spark_sql(query)
+        spark = spark_session(self.master)
+        with _LOCK:
+            for dataset in sorted(query.datasets - set(parts)):
+                self._register(spark, dataset, query.optional.get(dataset))
+            for name, files in parts.items():
+                base = layout.dataset_dir(self.lake_root, files.dataset)
+                frame = spark.read.option("basePath", str(base)).parquet(*(str(p) for p in files.paths))
+                frame.withColumn(FILE_COLUMN, input_file_name()).createOrReplaceTempView(name)
             frame = spark.sql(text, args=bound or None)
         return _to_arrow(frame)
 

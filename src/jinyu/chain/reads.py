@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jinyu.analytics import Engine, Query, ResultCache
+from jinyu.analytics import Engine, FileSet, Query, ResultCache
 from jinyu.chain import definitions, rules
 
 LINKS = "chain_member_links"
@@ -72,6 +72,9 @@ class PageReads:
 
     def run_query(self, query: Query, /, **params: object) -> pa.Table:
         return self.engine.run_query(query, **params)
+
+    def run_over_files(self, query: Query, parts: Mapping[str, FileSet], /, **params: object) -> pa.Table:
+        return self.engine.run_over_files(query, parts, **params)
 
     def close(self) -> None:  # the engine belongs to the app, not to this request
         self._memo.clear()

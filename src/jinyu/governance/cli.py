@@ -158,16 +158,22 @@ def check(
     dataset: str | None = typer.Argument(None, help="数据集；空 = 全部 / dataset; empty: every loaded one"),
     as_of: str | None = typer.Option(None, help="检查日 YYYY-MM-DD / check day (default today)"),
     engine: str = typer.Option("duckdb", help="duckdb 或 spark / duckdb or spark"),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="重新扫描全部文件，不用已存的逐文件计数 / scan every file again, no cached counts",
+    ),
     json_out: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
-    """运行质量检查并保存结果 / run the quality check and store it. Example: jinyu governance check loans"""
+    """运行质量检查并保存结果；只扫描尚未检查的文件 / run the quality check and store it; only files not yet
+    checked under the same rules are scanned (--full: all). Example: jinyu governance check loans --json"""
     settings = config.get_settings()
     day = dt.date.fromisoformat(as_of) if as_of else None
     runner = analytics.open_engine("spark" if engine == "spark" else "duckdb", settings.lake_dir)
     try:
         with runtime.unit_of_work() as session:
             runs = service.check(
-                session, SYSTEM, runner, analytics.Lake(settings.lake_dir), dataset, as_of=day
+                session, SYSTEM, runner, analytics.Lake(settings.lake_dir), dataset, as_of=day, full=full
             )
     finally:
         runner.close()
@@ -176,7 +182,7 @@ def check(
         return
     print_table(
         "质量检查 / quality check",
-        ["dataset", "rows", "anomalous", "rate %", "skipped", "run"],
+        ["dataset", "rows", "anomalous", "rate %", "skipped", "files scanned", "run"],
         [
             [
                 r.dataset,
@@ -184,6 +190,7 @@ def check(
                 r.rows_anomalous,
                 r.anomaly_rate_pct,
                 len(r.findings.get("skipped", {})),
+                f"{r.findings['scan']['scanned_files']}/{r.findings['scan']['files']}",
                 r.id,
             ]
             for r in runs

@@ -96,6 +96,7 @@ def run_check(
         Lake(settings.lake_dir),
         body.dataset,
         as_of=body.as_of,
+        full=body.full,
     )
 
 

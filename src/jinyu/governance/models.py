@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jinyu.core.clock import utcnow
@@ -108,4 +108,32 @@ class Rejection(Base):
     reason: Mapped[str] = mapped_column(String(80))  # the first problem's reason code
     load_id: Mapped[str] = mapped_column(String(64))
     resolved_by_load: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LakeFileHash(Base):
+    """The SHA-256 of a lake file's content, remembered by path, size and modification time: lake files are
+    written once and never changed, so each is hashed once, not on every check."""
+
+    __tablename__ = "governance_lake_file_hashes"
+
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class FileCheck(Base):
+    """One lake file's aggregate check rows (per period and provider) under one check signature: the rule
+    set's compiled SQL, the check day when a rule reads it, the engine and the content of every dataset the
+    counts depend on (a reference's target, the dataset itself for uniqueness). Counts of files add up."""
+
+    __tablename__ = "governance_file_checks"
+    __table_args__ = (UniqueConstraint("signature", "file_sha256"),)
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    dataset: Mapped[str] = mapped_column(String(64), index=True)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,6 +28,7 @@ class RuleKind(StrEnum):
     UNIQUE = "unique"
     REFERENCE = "reference"
     CHECK_DIGIT = "check_digit"
+    WITHIN_FILING_PERIOD = "within_filing_period"
     FRESHNESS = "freshness"
     DRIFT = "drift"
 
@@ -50,6 +51,7 @@ CATEGORY: dict[RuleKind, Category] = {
     RuleKind.UNIQUE: Category.UNIQUENESS,
     RuleKind.REFERENCE: Category.CONSISTENCY,
     RuleKind.CHECK_DIGIT: Category.VALIDITY,
+    RuleKind.WITHIN_FILING_PERIOD: Category.CONSISTENCY,
     RuleKind.FRESHNESS: Category.TIMELINESS,
     RuleKind.DRIFT: Category.DRIFT,
 }
@@ -63,6 +65,7 @@ ROW_KINDS = frozenset(
         RuleKind.UNIQUE,
         RuleKind.REFERENCE,
         RuleKind.CHECK_DIGIT,
+        RuleKind.WITHIN_FILING_PERIOD,
     }
 )
 CHECK_SCHEMES = ("resident_id", "uscc", "luhn")  # see governance/checkdigits.py
@@ -83,7 +86,12 @@ class Rule(BaseModel):
     kind: RuleKind
     title: str = Field(min_length=1, max_length=200, description="中文在前 / Chinese first, then English")
     column: str | None = None
-    columns: list[str] = Field(default_factory=list, description="unique: the key columns")
+    columns: list[str] = Field(
+        default_factory=list, description="unique: the key columns; within_filing_period: the filer's"
+    )
+    total_of: str | None = Field(
+        default=None, description="within_filing_period: the column whose period total bounds `column`"
+    )
     pattern: str | None = Field(default=None, max_length=200, description="pattern: a full-match regex")
     values: list[str] = Field(default_factory=list, description="in_set: the allowed values")
     code_list: str | None = Field(default=None, description="in_set: 'industry' or 'district'")
@@ -194,6 +202,19 @@ def _check_digit(rule: Rule, contract: Contract) -> None:
     _need(_kind_of(rule, contract) == Kind.STRING, "column", "校验位只用于文本列 / text columns only")
 
 
+def _within_filing_period(rule: Rule, contract: Contract) -> None:
+    _unique(rule, contract)
+    _need(rule.total_of in contract.column_names, "total_of", f"{rule.dataset} 没有列 {rule.total_of!r}")
+    for name in (rule.column, rule.total_of):
+        _need(contract.column(name or "").kind in _NUMERIC, "column", "数值列 / numeric columns only")
+    period = contract.partition_by
+    _need(
+        period is not None and contract.column(period).kind == Kind.MONTH,
+        "dataset",
+        "需按月份列分区的数据集 / the dataset must be partitioned by a YYYY-MM month column",
+    )
+
+
 def _freshness(rule: Rule, contract: Contract) -> None:
     _need(rule.max_age_days is not None, "max_age_days", "需要承诺时效 / the promised delay is required")
     _need(_kind_of(rule, contract) in _TEMPORAL, "column", "日期或月份列 / a date, time or month column")
@@ -221,6 +242,7 @@ _KIND_CHECKS = {
     RuleKind.UNIQUE: _unique,
     RuleKind.REFERENCE: _reference,
     RuleKind.CHECK_DIGIT: _check_digit,
+    RuleKind.WITHIN_FILING_PERIOD: _within_filing_period,
     RuleKind.FRESHNESS: _freshness,
     RuleKind.DRIFT: _drift,
 }

@@ -30,6 +30,9 @@ class CheckRequest(BaseModel):
     as_of: dt.date | None = Field(
         default=None, description="检查日 / check day (default: today, Asia/Shanghai)"
     )
+    full: bool = Field(
+        default=False, description="重新扫描全部文件 / scan every file again instead of only unchecked ones"
+    )
 
 
 class CheckRunOut(BaseModel):

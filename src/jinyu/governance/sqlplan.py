@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
+from jinyu.analytics import FILE_COLUMN
 from jinyu.governance.checkdigits import failure_sql as check_digit_failure
 from jinyu.governance.contracts import CONTRACTS, Contract, Kind
 from jinyu.governance.expressions import qualified_condition
@@ -52,6 +53,9 @@ class CheckPlan:
     skipped: dict[str, str] = field(default_factory=dict)  # rule code -> why (a target not loaded yet)
     by_period: bool = False
     by_provider: bool = False
+    # Datasets whose content one record's verdict depends on besides the record itself: a reference's
+    # target, the dataset itself for uniqueness (incremental checks re-scan a file when one of them changes).
+    depends_on: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -62,6 +66,7 @@ class CheckPlan:
 @dataclass
 class _Builder:
     contract: Contract
+    source: str  # the relation whose records are checked: the dataset, or some of its files
     joins: list[str] = field(default_factory=list)
     params: dict[str, type] = field(default_factory=dict)
 
@@ -87,6 +92,8 @@ class _Builder:
             return check_digit_failure(rule.scheme or "", c)
         if kind == RuleKind.UNIQUE:
             return self._unique(rule, i)
+        if kind == RuleKind.WITHIN_FILING_PERIOD:
+            return self._within_filing_period(rule, i, c)
         return self._reference(rule, i, c)
 
     def _range(self, rule: Rule, c: str) -> str:
@@ -124,20 +131,60 @@ class _Builder:
         )
         return f"({alias}.k0 IS NOT NULL)"
 
+    def _within_filing_period(self, rule: Rule, i: int, c: str) -> str:
+        # Quarterly filers (small-scale VAT taxpayers) report 0 in a quarter's first two months and the whole
+        # quarter's tax in its last month: that record is bounded by the quarter's total, every other record
+        # by its own month's. A filer is quarterly in a quarter when none of its records in the quarter's
+        # first two months has a non-zero `column`. One derived row per filer and quarter keeps counts exact.
+        alias = f"q{i}"
+        month = ident(self.contract.partition_by or "")
+        keys = [f"{ident(k)} AS k{j}" for j, k in enumerate(rule.columns)]
+        groups = ", ".join([*(ident(k) for k in rule.columns), _quarter(month)])
+        own = ident(rule.column or "")
+        self.joins.append(
+            f"LEFT JOIN (SELECT {', '.join(keys)}, {_quarter(month)} AS qk, SUM({ident(rule.total_of or '')}) "
+            f"AS total, COUNT(*) FILTER (WHERE {own} <> 0 AND NOT {_quarter_end(month)}) AS early "
+            f"FROM {ident(self.contract.name)} GROUP BY {groups}) AS {alias} ON "
+            + " AND ".join(
+                [*(f"{col(k)} = {alias}.k{j}" for j, k in enumerate(rule.columns)),
+                 f"{_quarter(col(self.contract.partition_by or ''))} = {alias}.qk"]
+            )
+        )  # fmt: skip
+        quarterly = f"{_quarter_end(col(self.contract.partition_by or ''))} AND {alias}.early = 0"
+        bound = f"CASE WHEN {quarterly} THEN {alias}.total ELSE {col(rule.total_of or '')} END"
+        return f"(COALESCE({c} > {bound}, FALSE))"
+
     def _reference(self, rule: Rule, i: int, c: str) -> str:
         # The unknown values first: the dataset's distinct non-null values with no match in the target. Each
         # appears once, so the LEFT JOIN below adds at most one match per record and the counts stay exact;
         # a record fails exactly when its (non-null) value is one of them.
         alias = f"j{i}"
+        self.joins.append(f"LEFT JOIN ({self.unknown(rule)}) AS {alias} ON {c} = {alias}.k")
+        return f"({alias}.k IS NOT NULL)"
+
+    def unknown(self, rule: Rule) -> str:
+        """The checked records' distinct non-null values of a reference's column that the target lacks."""
         dataset, column = (rule.target or ".").split(".")
         own = ident(rule.column or "")
-        unknown = (
-            f"SELECT d.v AS k FROM (SELECT DISTINCT {own} AS v FROM {ident(self.contract.name)} "
+        return (
+            f"SELECT d.v AS k FROM (SELECT DISTINCT {own} AS v FROM {ident(self.source)} "
             f"WHERE {own} IS NOT NULL) AS d LEFT JOIN (SELECT DISTINCT {ident(column)} AS v FROM "
             f"{ident(dataset)} WHERE {ident(column)} IS NOT NULL) AS e ON d.v = e.v WHERE e.v IS NULL"
         )
-        self.joins.append(f"LEFT JOIN ({unknown}) AS {alias} ON {c} = {alias}.k")
-        return f"({alias}.k IS NOT NULL)"
+
+
+def _month_number(month: str) -> str:
+    return f"CAST(SUBSTR({month}, 6, 2) AS INTEGER)"
+
+
+def _quarter(month: str) -> str:
+    """A `YYYY-MM` month's quarter as `YYYY-Qn` text."""
+    number = f"CAST(FLOOR(({_month_number(month)} + 2) / 3) AS INTEGER)"
+    return f"(SUBSTR({month}, 1, 4) || '-Q' || CAST({number} AS VARCHAR))"
+
+
+def _quarter_end(month: str) -> str:
+    return f"({_month_number(month)} % 3 = 0)"
 
 
 def _number(bound: str, kind: Kind) -> str:
@@ -161,12 +208,17 @@ def allowed_values(rule: Rule) -> list[str]:
     return list(rule.values)
 
 
-def compile_plan(dataset: str, rules: list[Rule], available: set[str], partitioned: bool) -> CheckPlan:
+def compile_plan(
+    dataset: str, rules: list[Rule], available: set[str], partitioned: bool, *, source: str | None = None
+) -> CheckPlan:
     """The one statement checking `rules` (active ones of `dataset`) over the lake's datasets `available`.
 
+    With `source`, the records checked are those of the relation of that name — some of the dataset's files,
+    each row with its file in `_file` (`jinyu.analytics.FileSet`) — and the counts are grouped by file as
+    well (column `file`); uniqueness is still judged against the whole dataset.
     A reference rule whose target dataset is not in the lake yet is skipped (and said so), not failed."""
     contract = CONTRACTS[dataset]
-    builder = _Builder(contract)
+    builder = _Builder(contract, source or dataset)
     row, fresh, drift, skipped = [], [], [], {}
     for rule in rules:
         if not rule.active or rule.dataset != dataset:
@@ -181,6 +233,8 @@ def compile_plan(dataset: str, rules: list[Rule], available: set[str], partition
         else:
             drift.append(rule)
     groups: list[str] = []
+    if source is not None:
+        groups.append(f"{col(FILE_COLUMN)} AS file")
     if partitioned:
         groups.append(f"{col(PERIOD)} AS period")
     if contract.owner_column:
@@ -197,12 +251,7 @@ def compile_plan(dataset: str, rules: list[Rule], available: set[str], partition
         measures.append(f"COUNT({c}) AS d{i}_n")
         if r.stat == "mean":
             measures.append(f"SUM({c}) AS d{i}_sum")
-    select = ",\n  ".join(groups + measures)
-    sql = f"SELECT\n  {select}\nFROM {ident(dataset)} AS {T}"
-    if builder.joins:
-        sql += "\n" + "\n".join(builder.joins)
-    if groups:
-        sql += "\nGROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))
+    sql = _aggregate(builder, groups, measures)
     return CheckPlan(
         dataset=dataset,
         sql=sql,
@@ -213,4 +262,25 @@ def compile_plan(dataset: str, rules: list[Rule], available: set[str], partition
         skipped=skipped,
         by_period=partitioned,
         by_provider=contract.owner_column is not None,
+        depends_on=frozenset(_depends_on(dataset, row)),
     )
+
+
+def _aggregate(builder: _Builder, groups: list[str], measures: list[str]) -> str:
+    select = ",\n  ".join(groups + measures)
+    sql = f"SELECT\n  {select}\nFROM {ident(builder.source)} AS {T}"
+    if builder.joins:
+        sql += "\n" + "\n".join(builder.joins)
+    if groups:
+        sql += "\nGROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))
+    return sql
+
+
+def _depends_on(dataset: str, row_rules: list[Rule]) -> set[str]:
+    out = set()
+    for rule in row_rules:
+        if rule.kind == RuleKind.REFERENCE:
+            out.add((rule.target or ".").split(".")[0])
+        elif rule.kind in (RuleKind.UNIQUE, RuleKind.WITHIN_FILING_PERIOD):
+            out.add(dataset)
+    return out
