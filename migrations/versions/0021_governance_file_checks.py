@@ -1,8 +1,8 @@
 """governance file checks: each lake file's check counts under a check signature, and lake files' content
 hashes, so a check after a load scans only the files it has not seen
 
-Revision ID: 0019_e
-Revises: 0018
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06 23:10:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019_e"
-down_revision: str | None = "0018"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
