@@ -152,10 +152,29 @@ def test_portraits_carry_the_score_of_the_model_trained_six_months_earlier(
         assert len(s["factors"]) <= 3 and all(f["points"] < 0 for f in s["factors"])
     bank = client.get(URL, headers=world["bank"], params={"as_of_month": "2024-03"}).json()
     mine = next(i for i in regulator["items"] if i["uscc"] == U["m1"])
-    assert bank["items"][0]["score"]["points"] == mine["score"]["points"]
-    assert all(
-        f["value"] is None for f in bank["items"][0]["score"]["factors"] if f["feature"] == "tax_change"
+    # The score rests partly on the tax change (level 5): without a level-5 approval the bank gets none.
+    assert bank["items"][0]["score"] is None
+
+
+def test_a_bank_gets_the_score_under_a_level5_approval(
+    client: TestClient,
+    session: Session,
+    world: dict,  # type: ignore[type-arg]
+) -> None:
+    regulator = client.get(URL, headers=world["regulator"], params={"as_of_month": "2024-03"}).json()
+    mine = next(i for i in regulator["items"] if i["uscc"] == U["m1"])
+    sup = make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_SUPERVISOR)
+    session.commit()
+    grant = next(g for g in client.get("/api/v1/consents", headers=world["m1"]).json()["items"])
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
+    made = client.post(
+        f"/api/v1/consents/{grant['id']}/approvals",
+        headers=login(client, sup.username),
+        json={"level": 5, "reason": "链上授信需评分", "valid_until": until},
     )
+    assert made.status_code == 201, made.text
+    bank = client.get(URL, headers=world["bank"], params={"as_of_month": "2024-03"}).json()
+    assert bank["items"][0]["score"] == mine["score"]
 
 
 def test_without_both_classes_in_the_training_month_portraits_carry_no_score(
