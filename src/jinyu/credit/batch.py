@@ -19,9 +19,7 @@ from sqlalchemy.orm import Session
 from jinyu.analytics import Engine
 from jinyu.audit import service as audit
 from jinyu.core.auth import Principal
-from jinyu.core.clock import utcnow
-from jinyu.core.db import new_id
-from jinyu.credit import bulk, digest
+from jinyu.credit import bulk, digest, service
 from jinyu.credit import repository as repo
 from jinyu.credit.rules import CARD_FORMAT, SECTIONS
 from jinyu.credit.schemas import SnapshotBatchResult
@@ -121,19 +119,6 @@ def encoded_row(
     principal: Principal,
 ) -> dict[str, Any]:
     """A snapshot row as the single-card path writes it (service.snapshot_row), its sections as JSON text."""
-    salts = digest.new_salts(SECTIONS)
-    hashes = {s: digest.section_hash(salts[s], encoded[s]) for s in SECTIONS}
-    return {
-        "id": new_id(),
-        "enterprise_org_id": org_id,
-        "uscc": uscc,
-        "version": version,
-        "card_format": CARD_FORMAT,
-        "content_hash": digest.snapshot_hash(CARD_FORMAT, uscc, version, hashes),
-        "content_key": key,
-        "sections_json": "{" + ",".join(f'"{s}":{sections[s]}' for s in SECTIONS) + "}",
-        "salts": salts,
-        "section_hashes": hashes,
-        "created_at": utcnow(),
-        "created_by": principal.subject_id,
-    }
+    row = service.snapshot_row(uscc, org_id, version, {}, encoded, key, principal)
+    del row["sections"]
+    return row | {"sections_json": "{" + ",".join(f'"{s}":{sections[s]}' for s in SECTIONS) + "}"}
