@@ -31,7 +31,7 @@ def extract(
         raise invalid("from_month", f"{contract.name} 不按月分区 / is not partitioned by month")
     if not lake.files(contract.name):
         raise DatasetNotLoaded(detail=contract.name)
-    read = engine.run_query(_query(contract, plan), **_params(data)).to_pylist()
+    read = engine.run_query(_query(contract, plan), **_params(contract, data)).to_pylist()
     key = os.urandom(32)  # this extract's pseudonym key: never stored, so its pseudonyms lead nowhere
     rows = [{c: _value(c, r[c], plan, key) for c in plan.columns} for r in read]
     policy = current()
@@ -97,8 +97,7 @@ def _query(contract: Contract, plan: rules.ExtractPlan) -> Query:
     )
 
 
-def _params(data: ExtractIn) -> dict[str, object]:
-    contract = CONTRACTS[data.dataset]
+def _params(contract: Contract, data: ExtractIn) -> dict[str, object]:
     params: dict[str, object] = {"limit": data.limit}
     if contract.partition_by:
         params |= {"from_month": data.from_month or "0001-01", "to_month": data.to_month or "9999-12"}

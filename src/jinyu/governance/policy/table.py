@@ -15,9 +15,10 @@ def cell(policy: Policy, data_class: str, role: str) -> str:
     plain = policy.decide(data_class, [role])[0]
     shown = SHORT[plain]
     level = policy.classes[data_class].level
-    for purpose in (None, *policy.purposes):
-        if purpose is not None and policy.decide(data_class, [role], 0, purpose)[0] > plain:
-            shown += f" / {SHORT[policy.decide(data_class, [role], 0, purpose)[0]]} for {purpose}"
+    for purpose in policy.purposes:
+        bound = policy.decide(data_class, [role], 0, purpose)[0]
+        if bound > plain:
+            shown += f" / {SHORT[bound]} for {purpose}"
     opened_for = [p for p in (None, *policy.purposes) if policy.needs_approval(data_class, [role], p)]
     if opened_for:
         opened = max(policy.decide(data_class, [role], 5, p)[0] for p in opened_for)
