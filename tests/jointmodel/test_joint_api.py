@@ -31,7 +31,9 @@ def who(client: TestClient, session: Session) -> dict[str, Any]:
         "analyst": make_user(session, regulator, Role.REGULATOR_ANALYST),
         "bank": make_user(session, bank, Role.BANK_HQ_RISK),
         "other": make_user(session, other, Role.BANK_HQ_RISK),
-        "branch": make_user(session, make_org(session, OrgKind.BANK_BRANCH, parent=bank), Role.BANK_BRANCH_OFFICER),
+        "branch": make_user(
+            session, make_org(session, OrgKind.BANK_BRANCH, parent=bank), Role.BANK_BRANCH_OFFICER
+        ),
     }
     session.commit()
     return {name: login(client, u.username) for name, u in users.items()} | {"bank_org": bank.id}
@@ -40,7 +42,9 @@ def who(client: TestClient, session: Session) -> dict[str, Any]:
 def _declare(client: TestClient, who: dict[str, Any], parties: Parties, job_id: str = "j1") -> dict[str, Any]:
     parties.job(job_id)
     document = json.loads((parties.root / f"{job_id}.json").read_text())
-    resp = client.post(JOBS, headers=who["analyst"], json={"guest_org_id": who["bank_org"], "document": document})
+    resp = client.post(
+        JOBS, headers=who["analyst"], json={"guest_org_id": who["bank_org"], "document": document}
+    )
     assert resp.status_code == 201, resp.text
     return document
 
@@ -67,7 +71,10 @@ def test_a_job_goes_from_declared_to_a_registered_model(
     job = client.get(f"{JOBS}/j1", headers=who["bank"]).json()
     assert (job["status"], job["spec"], job["model"]) == ("declared", document["spec"], None)
 
-    assert client.post(f"{JOBS}/j1/acceptance", headers=who["analyst"], json=_acceptance(parties)).status_code == 403
+    assert (
+        client.post(f"{JOBS}/j1/acceptance", headers=who["analyst"], json=_acceptance(parties)).status_code
+        == 403
+    )
     resp = client.post(f"{JOBS}/j1/acceptance", headers=who["bank"], json=_acceptance(parties))
     assert resp.status_code == 200, resp.text
     assert resp.json()["status"] == "accepted" and resp.json()["accepted_by"]
@@ -77,12 +84,16 @@ def test_a_job_goes_from_declared_to_a_registered_model(
     model = resp.json()["model"]
     assert (resp.json()["status"], model["model_name"], model["version"]) == ("done", "sme-risk", 1)
     assert (model["data_snapshot"], model["metrics"]) == (SNAPSHOT, METRICS)
-    again = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=report.make(PartyDir(parties.bank), "j1"))
+    again = client.post(
+        f"{JOBS}/j1/report", headers=who["bank"], json=report.make(PartyDir(parties.bank), "j1")
+    )
     assert again.status_code == 200 and again.json()["model"]["registered_at"] == model["registered_at"]
 
     models = client.get("/api/v1/joint/models", headers=who["analyst"]).json()
     assert [(m["model_name"], m["version"], m["job_id"]) for m in models] == [("sme-risk", 1, "j1")]
-    entries = client.get("/api/v1/audit/entries", headers=who["analyst"], params={"subject_type": "joint_job"})
+    entries = client.get(
+        "/api/v1/audit/entries", headers=who["analyst"], params={"subject_type": "joint_job"}
+    )
     actions = [e["action"] for e in entries.json()["items"]]
     for action in ("joint.job.declare", "joint.job.accept", "joint.job.report", "joint.job.read"):
         assert action in actions
@@ -97,17 +108,22 @@ def test_a_bank_sees_only_its_own_jobs(client: TestClient, who: dict[str, Any], 
     resp = client.post(f"{JOBS}/j1/acceptance", headers=who["other"], json=_acceptance(parties))
     assert resp.status_code == 404
     assert client.get(JOBS, headers=who["branch"]).status_code == 403
-    assert client.post(JOBS, headers=who["bank"], json={"guest_org_id": who["bank_org"], "document": {}}).status_code == 403
+    empty = {"guest_org_id": who["bank_org"], "document": {}}
+    assert client.post(JOBS, headers=who["bank"], json=empty).status_code == 403
 
 
 def test_forged_or_mismatched_documents_are_field_errors(
     client: TestClient, who: dict[str, Any], parties: Parties
 ) -> None:
     document = _declare(client, who, parties)
-    again = client.post(JOBS, headers=who["analyst"], json={"guest_org_id": who["bank_org"], "document": document})
+    again = client.post(
+        JOBS, headers=who["analyst"], json={"guest_org_id": who["bank_org"], "document": document}
+    )
     assert again.status_code == 409
     forged = {**document, "spec": {**document["spec"], "job_id": "j2", "epochs": 50}}
-    resp = client.post(JOBS, headers=who["analyst"], json={"guest_org_id": who["bank_org"], "document": forged})
+    resp = client.post(
+        JOBS, headers=who["analyst"], json={"guest_org_id": who["bank_org"], "document": forged}
+    )
     assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "document.signature"
     resp = client.post(JOBS, headers=who["analyst"], json={"guest_org_id": "nope", "document": document})
     assert resp.status_code == 422
@@ -127,7 +143,9 @@ def test_forged_or_mismatched_documents_are_field_errors(
     assert client.get(f"{JOBS}/j1", headers=who["analyst"]).json()["model"] is None
 
 
-def test_a_failed_report_registers_no_model(client: TestClient, who: dict[str, Any], parties: Parties) -> None:
+def test_a_failed_report_registers_no_model(
+    client: TestClient, who: dict[str, Any], parties: Parties
+) -> None:
     _declare(client, who, parties)
     client.post(f"{JOBS}/j1/acceptance", headers=who["bank"], json=_acceptance(parties))
     bank = PartyDir(parties.bank)
@@ -135,5 +153,3 @@ def test_a_failed_report_registers_no_model(client: TestClient, who: dict[str, A
     resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=report.make(bank, "j1"))
     assert resp.status_code == 200 and (resp.json()["status"], resp.json()["model"]) == ("failed", None)
     assert client.get("/api/v1/joint/models", headers=who["bank"]).json() == []
-
-

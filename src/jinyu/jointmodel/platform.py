@@ -55,7 +55,9 @@ def _verified(key: str, body: dict[str, Any], signature: str, field: str) -> Non
 def _signed_spec(document: dict[str, Any]) -> dict[str, Any]:
     spec, key, signature = (document.get(k) for k in ("spec", "regulator_key", "signature"))
     if not isinstance(spec, dict) or not isinstance(key, str) or not isinstance(signature, str):
-        raise invalid("document", "须含 spec、regulator_key、signature / needs spec, regulator_key, signature")
+        raise invalid(
+            "document", "须含 spec、regulator_key、signature / needs spec, regulator_key, signature"
+        )
     _verified(key, spec, signature, "document.signature")
     needed = ("job_id", "guest", "host", "model_name", "psi", "epochs", "learning_rate", "l2", "batch_size")
     missing = [k for k in (*needed, "valid_share", "bins") if k not in spec]
@@ -104,7 +106,12 @@ def accept(session: Session, principal: Principal, job_id: str, data: Acceptance
     row = _own_job(session, principal, job_id)
     body = {k: v for k, v in data.acceptance.items() if k != "signature"}
     _verified(data.public_key, body, str(data.acceptance.get("signature", "")), "acceptance.signature")
-    expected = {"job_id": row.job_id, "spec_sha256": row.spec_sha256, "party": row.spec["guest"], "role": "guest"}
+    expected = {
+        "job_id": row.job_id,
+        "spec_sha256": row.spec_sha256,
+        "party": row.spec["guest"],
+        "role": "guest",
+    }
     wrong = [k for k, v in expected.items() if body.get(k) != v]
     if wrong:
         raise invalid(f"acceptance.{wrong[0]}", f"须为 / must be {expected[wrong[0]]}")
@@ -133,7 +140,9 @@ def _check_report(row: JointJob, data: ReportIn) -> dict[str, Any]:
         raise invalid(f"report.{wrong[0]}", f"须为 / must be {expected[wrong[0]]}")
     if body.get("status") == "done":
         if body.get("model") != row.model_name or not isinstance(body.get("version"), int):
-            raise invalid("report.model", f"须为模型 {row.model_name} 及版本号 / must name the model and version")
+            raise invalid(
+                "report.model", f"须为模型 {row.model_name} 及版本号 / must name the model and version"
+            )
         if not isinstance(body.get("data_snapshot"), dict) or not isinstance(body.get("metrics"), dict):
             raise invalid("report.data_snapshot", "完成的任务须有数据快照和指标 / a done job needs both")
     return body

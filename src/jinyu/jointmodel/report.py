@@ -1,7 +1,8 @@
 """A party's signed report of a job for the regulator, and the regulator's check of it.
 
-report file: {"report": {job_id, spec_sha256, party, role, status, epoch, metrics, model, version, audit_entries,
-audit_head, data_snapshot, capture_frames, capture_sha256, made_at}, "signature": Ed25519 of the party over the canonical report}.
+report file: {"report": {job_id, spec_sha256, party, role, status, epoch, metrics, model, version, data_snapshot,
+audit_entries, audit_head, capture_frames, capture_sha256, made_at}, "signature": Ed25519 of the party over the
+canonical report}.
 The regulator accepts it only from a party it trusts, for a job it declared with the same spec digest, and keeps
 it under <regulator dir>/jobs/<job>/reports/<party>.json with an audit entry `job_reported`.
 """

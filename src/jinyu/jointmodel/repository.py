@@ -14,12 +14,12 @@ def _sees_all(principal: Principal) -> bool:
     return principal.has(Perm.JOINT_DECLARE)
 
 
-def readable_jobs(principal: Principal) -> Select[tuple[JointJob]]:
+def readable_jobs(principal: Principal) -> Select[JointJob]:
     stmt = select(JointJob)
     return stmt if _sees_all(principal) else stmt.where(JointJob.guest_org_id == principal.tenant_id)
 
 
-def readable_models(principal: Principal) -> Select[tuple[JointModel]]:
+def readable_models(principal: Principal) -> Select[JointModel]:
     stmt = select(JointModel)
     return stmt if _sees_all(principal) else stmt.where(JointModel.guest_org_id == principal.tenant_id)
 

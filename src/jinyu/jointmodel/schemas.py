@@ -11,8 +11,12 @@ from pydantic import BaseModel, Field
 class SignedJobIn(BaseModel):
     """The regulator's signed job file (`jinyu joint job create` writes it) and the bank that holds the labels."""
 
-    guest_org_id: str = Field(min_length=1, max_length=32, description="标签方银行总行机构 id / the bank's org")
-    document: dict[str, Any] = Field(description="{spec, regulator_key, signature}，即 job.json / the job file")
+    guest_org_id: str = Field(
+        min_length=1, max_length=32, description="标签方银行总行机构 id / the bank's org"
+    )
+    document: dict[str, Any] = Field(
+        description="{spec, regulator_key, signature}，即 job.json / the job file"
+    )
 
 
 class AcceptanceIn(BaseModel):
