@@ -62,7 +62,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_joint_models")),
         sa.UniqueConstraint("job_id", name=op.f("uq_joint_models_job_id")),
-        sa.UniqueConstraint("model_name", "version", name=op.f("uq_joint_models_model_name")),
+        sa.UniqueConstraint(
+            "guest_org_id", "model_name", "version", name=op.f("uq_joint_models_guest_org_id")
+        ),
     )
     op.create_index(op.f("ix_joint_models_guest_org_id"), "joint_models", ["guest_org_id"], unique=False)
     op.create_index(op.f("ix_joint_models_model_name"), "joint_models", ["model_name"], unique=False)

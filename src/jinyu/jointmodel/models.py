@@ -40,10 +40,12 @@ class JointJob(Base):
 
 
 class JointModel(Base):
-    """One registered version of a joint model (append-only): which job made it, on what data, how good."""
+    """One registered version of a joint model (append-only): which job made it, on what data, how good.
+
+    Versions are per bank (the bank's party numbers them, `registry.py`): two banks may each hold `sme-risk` v1."""
 
     __tablename__ = "joint_models"
-    __table_args__ = (UniqueConstraint("model_name", "version"),)
+    __table_args__ = (UniqueConstraint("guest_org_id", "model_name", "version"),)
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
     model_name: Mapped[str] = mapped_column(String(64), index=True)

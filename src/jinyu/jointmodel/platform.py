@@ -152,7 +152,7 @@ def _register_model(session: Session, principal: Principal, row: JointJob, body:
     existing = repository.model_of_job(session, row.job_id)
     if existing is not None:
         return  # a report filed again registers nothing new
-    if repository.version_taken(session, row.model_name, body["version"]):
+    if repository.version_taken(session, row.guest_org_id, row.model_name, body["version"]):
         raise Conflict(detail=f"模型版本已存在 / {row.model_name} v{body['version']} is another job's")
     session.add(
         JointModel(

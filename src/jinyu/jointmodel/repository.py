@@ -50,6 +50,10 @@ def models(session: Session, principal: Principal, model_name: str | None) -> li
     return list(session.scalars(stmt))
 
 
-def version_taken(session: Session, model_name: str, version: int) -> bool:
-    stmt = select(func.count()).where(JointModel.model_name == model_name, JointModel.version == version)
+def version_taken(session: Session, guest_org_id: str, model_name: str, version: int) -> bool:
+    stmt = select(func.count()).where(
+        JointModel.guest_org_id == guest_org_id,
+        JointModel.model_name == model_name,
+        JointModel.version == version,
+    )
     return session.scalar(stmt) != 0
