@@ -51,8 +51,8 @@ from jinyu.governance import endpoints as governance_endpoints
 from jinyu.governance.keys import endpoints as keys_endpoints
 from jinyu.governance.policy import endpoints as policy_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
-from jinyu.jointmodel import endpoints as jointmodel_endpoints
 from jinyu.ingest import service as ingest_service
+from jinyu.jointmodel import endpoints as jointmodel_endpoints
 from jinyu.party import endpoints as party_endpoints
 from jinyu.party import service as party
 from jinyu.party.errors import BadCredentials

@@ -82,7 +82,7 @@ class Perm(StrEnum):
     FINANCING_SUPERVISE = "financing.supervise"
     FINANCING_GUIDANCE_ACK = "financing.guidance_ack"
     FINANCING_MANAGE = "financing.manage"
-    JOINT_READ = "joint.read"  # joint-modelling jobs and models: the regulator all, a bank those it is party to
+    JOINT_READ = "joint.read"  # joint jobs and models: the regulator all, a bank those it is party to
     JOINT_DECLARE = "joint.declare"  # register a job the regulator signed
     JOINT_ACCEPT = "joint.accept"  # a bank head office accepts its job and files its signed report
 
