@@ -25,6 +25,8 @@ from jinyu.party.service.lookup import org_facts
 
 SUBJECT = "joint_job"
 FINAL = ("done", "failed")
+# The audit trail takes at most this many subject ids an entry; a list read also records its count.
+MAX_AUDITED_IDS = 1000
 
 
 def _model_out(row: JointModel) -> JointModelOut:
@@ -164,7 +166,7 @@ def _register_model(session: Session, principal: Principal, row: JointJob, body:
     session.flush()
     audit.record(
         session, principal, action="joint.model.register", subject_type="joint_model",
-        subject_ids=[f"{row.model_name}:v{body['version']}"], detail={"job_id": row.job_id},
+        subject_ids=[f"{row.guest_org_id}/{row.model_name}:v{body['version']}"], detail={"job_id": row.job_id},
     )  # fmt: skip
 
 
@@ -199,7 +201,7 @@ def list_jobs(session: Session, principal: Principal, status: str | None = None)
     rows = repository.jobs(session, principal, status)
     audit.record(
         session, principal, action="joint.job.list", subject_type=SUBJECT,
-        subject_ids=[r.job_id for r in rows], detail={"status": status},
+        subject_ids=[r.job_id for r in rows][:MAX_AUDITED_IDS], detail={"status": status, "count": len(rows)},
     )  # fmt: skip
     return [_job_out(session, r) for r in rows]
 
@@ -209,6 +211,7 @@ def list_models(session: Session, principal: Principal, model_name: str | None =
     rows = repository.models(session, principal, model_name)
     audit.record(
         session, principal, action="joint.model.list", subject_type="joint_model",
-        subject_ids=[f"{r.model_name}:v{r.version}" for r in rows],
+        subject_ids=[f"{r.guest_org_id}/{r.model_name}:v{r.version}" for r in rows][:MAX_AUDITED_IDS],
+        detail={"count": len(rows)},
     )  # fmt: skip
     return [_model_out(r) for r in rows]
