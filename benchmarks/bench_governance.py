@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+from stdnum.cn import uscc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import calibration, machine_info
@@ -45,6 +47,7 @@ from machine import calibration, machine_info
 from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.governance.incremental import SOURCE, MemoryCache, scan
 from jinyu.governance.queries import run_plan
+from jinyu.governance.rules import Rule
 from jinyu.governance.service import standard_rules
 from jinyu.governance.sqlplan import compile_plan
 
@@ -55,16 +58,23 @@ MONTHS = 36
 ENTERPRISES = 100_000
 
 
+def valid_usccs(n: int) -> list[str]:
+    """`n` distinct USCCs with their right check character (python-stdnum), as registered codes are."""
+    return [body + uscc.calc_check_digit(body) for body in (f"915000{i:011d}" for i in range(n))]
+
+
 def build_lake(root: Path, rows: int) -> None:
     """`enterprises` and `loans` in the lake layout (month partitions, part-<load>.parquet), via DuckDB."""
     con = duckdb.connect()
     ent = root / "enterprises"
     ent.mkdir(parents=True)
+    con.register("generated", pa.table({"idx": range(ENTERPRISES), "code": valid_usccs(ENTERPRISES)}))
+    con.execute("CREATE TABLE codes AS SELECT * FROM generated")
     con.execute(
-        f"COPY (SELECT printf('915000%012d', i) AS uscc, 'e' AS name, 'C3974' AS industry_code, "
+        f"COPY (SELECT code AS uscc, 'e' AS name, 'C3974' AS industry_code, "
         f"'500103' AS district_code, 1000::DECIMAL(18,2) AS registered_capital, DATE '2015-01-01' AS established_on, "
         f"'a' AS address, NULL::VARCHAR AS phone, 't' AS legal_rep_id, '张*' AS legal_rep_name, 'active' AS status "
-        f"FROM range({ENTERPRISES}) t(i)) TO '{ent}/part-bench.parquet' (FORMAT parquet)"
+        f"FROM codes ORDER BY idx) TO '{ent}/part-bench.parquet' (FORMAT parquet)"
     )
     per_month = rows // MONTHS
     for m in range(MONTHS):
@@ -75,7 +85,7 @@ def build_lake(root: Path, rows: int) -> None:
         con.execute(
             f"""COPY (SELECT printf('L%02d%09d', {m}, i) AS loan_id, printf('B%02d', i % 20) AS bank_code,
                 CASE WHEN i % 1000 = 7 AND (i // 1000) % 4 = 0 THEN printf('914400%012d', i)
-                     ELSE printf('915000%012d', (i * 7919) % {ENTERPRISES}) END AS borrower_uscc,
+                     ELSE code END AS borrower_uscc,
                 printf('6222%012d', i % 50000) AS disbursement_account,
                 CASE WHEN i % 1000 = 7 AND (i // 1000) % 4 = 1 THEN 20000000000.00
                      ELSE ((i % 5000) * 1000 + 10000)::DECIMAL(18,2) END::DECIMAL(18,2) AS amount,
@@ -84,7 +94,7 @@ def build_lake(root: Path, rows: int) -> None:
                 CASE WHEN i % 1000 = 7 AND (i // 1000) % 4 = 3 THEN 600 ELSE 12 + (i % 4) * 12 END::BIGINT
                     AS term_months,
                 'working_capital' AS declared_purpose
-            FROM range({per_month}) t(i))
+            FROM range({per_month}) t(i) JOIN codes ON codes.idx = (i * 7919) % {ENTERPRISES})
             TO '{out}/part-bench.parquet' (FORMAT parquet, ROW_GROUP_SIZE 122880)"""
         )
     con.close()
@@ -190,7 +200,30 @@ def governance_run(
     return elapsed, counts
 
 
-def pandera_run(root: Path) -> tuple[float, dict[str, int]]:
+CHECK_DIGIT = Rule.model_validate(
+    {"code": "loans.borrower_uscc.check_digit", "dataset": "loans", "kind": "check_digit",
+     "column": "borrower_uscc", "scheme": "uscc", "title": "借款人代码校验位 / borrower USCC check character"}
+)  # fmt: skip
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def uscc_invalid(column: str) -> Any:
+    """A polars expression, vectorised like the SQL: the (non-null) USCC is malformed or its check character
+    is wrong (GB 32100: weights 3^i mod 31, check value (31 - sum mod 31) mod 31)."""
+    import polars as pl
+
+    c = pl.col(column)
+    values = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+    total = pl.sum_horizontal(
+        c.str.slice(i, 1).replace_strict(values, default=0, return_dtype=pl.Int64) * (3**i % 31)
+        for i in range(17)
+    )
+    expected = ((31 - total % 31) % 31).replace_strict(dict(enumerate(USCC_ALPHABET)), return_dtype=pl.String)
+    pattern = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+    return c.is_not_null() & (~c.str.contains(pattern) | (expected != c.str.slice(17, 1)))
+
+
+def pandera_run(root: Path, check_digit: bool = False) -> tuple[float, dict[str, int]]:
     import pandera.polars as pa
     import polars as pl
 
@@ -202,12 +235,15 @@ def pandera_run(root: Path) -> tuple[float, dict[str, int]]:
         .with_columns(pl.col("amount").cast(pl.Float64))  # pandera-polars checks on floats
         .collect()
     )
+    digit = []
+    if check_digit:  # a custom check: True where valid, over the column (pandera's PolarsData)
+        digit = [pa.Check(lambda data: data.lazyframe.select(~uscc_invalid(data.key)), name="uscc_check_digit")]
     schema = pa.DataFrameSchema(
         {
             "term_months": pa.Column(int, pa.Check.in_range(1, 360), name="term_months"),
             "amount": pa.Column(float, pa.Check.in_range(0.01, 1e10)),
             "disbursed_at": pa.Column(pl.Datetime("us", "UTC"), pa.Check.lt(END_OF_AS_OF)),
-            "borrower_uscc": pa.Column(str, pa.Check.isin(registered)),
+            "borrower_uscc": pa.Column(str, [pa.Check.isin(registered), *digit]),
         },
     )
     counts: dict[str, int] = {}
@@ -215,8 +251,9 @@ def pandera_run(root: Path) -> tuple[float, dict[str, int]]:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-        for column, n in cases.group_by("column").len().iter_rows():
-            counts[str(column)] = int(n)
+        for column, check, n in cases.group_by("column", "check").len().iter_rows():
+            key = "uscc_check_digit" if check == "uscc_check_digit" else str(column)
+            counts[key] = counts.get(key, 0) + int(n)
     elapsed = time.perf_counter() - started
     return elapsed, counts
 
@@ -272,12 +309,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline-ref", default=None, help="git ref whose sqlplan.py to time as well")
     parser.add_argument("--tag", default="", help="suffix of the result file name, e.g. -i15")
+    parser.add_argument("--check-digit", action="store_true", help="add a USCC check-digit rule on borrower_uscc")
+    parser.add_argument("--skip-incremental", action="store_true", help="leave the incremental figures out")
     parser.add_argument("--interleave", type=int, default=0, help="only current vs --baseline-ref, N pairs")
     args = parser.parse_args()
     if args.interleave:
         main_interleaved(args)
         return
     rules = [r for r in standard_rules() if r.dataset == "loans"]
+    if args.check_digit:
+        rules.append(CHECK_DIGIT)
     baseline = baseline_compiler(args.baseline_ref) if args.baseline_ref else None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "lake"
@@ -289,17 +330,18 @@ def main() -> None:
         ranges_s, _ = median_of(
             args.repeat, governance_run, lake, [r for r in rules if r.kind != "reference"]
         )
-        pandera_s, pandera_counts = median_of(args.repeat, pandera_run, root)
+        pandera_s, pandera_counts = median_of(args.repeat, pandera_run, root, args.check_digit)
         base_s, base_counts = (None, None)
         if baseline is not None:
             base_s, base_counts = median_of(args.repeat, governance_run, lake, rules, baseline)
-        incremental = incremental_figures(root, lake, rules, args.rows, args.repeat)
+        incremental = None if args.skip_incremental else incremental_figures(root, lake, rules, args.rows, args.repeat)
     rows = gov_counts["n_rows"]
     same = [
         gov_counts["loans.term_months.range"] == pandera_counts.get("term_months", 0),
         gov_counts["loans.amount.range"] == pandera_counts.get("amount", 0),
         gov_counts["loans.disbursed_at.range"] == pandera_counts.get("disbursed_at", 0),
         gov_counts["loans.borrower.registered"] == pandera_counts.get("borrower_uscc", 0),
+        gov_counts.get(CHECK_DIGIT.code, 0) == pandera_counts.get("uscc_check_digit", 0),
     ]
     result = {
         "benchmark": "governance-check",
