@@ -237,7 +237,9 @@ def pandera_run(root: Path, check_digit: bool = False) -> tuple[float, dict[str,
     )
     digit = []
     if check_digit:  # a custom check: True where valid, over the column (pandera's PolarsData)
-        digit = [pa.Check(lambda data: data.lazyframe.select(~uscc_invalid(data.key)), name="uscc_check_digit")]
+        digit = [
+            pa.Check(lambda data: data.lazyframe.select(~uscc_invalid(data.key)), name="uscc_check_digit")
+        ]
     schema = pa.DataFrameSchema(
         {
             "term_months": pa.Column(int, pa.Check.in_range(1, 360), name="term_months"),
@@ -309,7 +311,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline-ref", default=None, help="git ref whose sqlplan.py to time as well")
     parser.add_argument("--tag", default="", help="suffix of the result file name, e.g. -i15")
-    parser.add_argument("--check-digit", action="store_true", help="add a USCC check-digit rule on borrower_uscc")
+    parser.add_argument(
+        "--check-digit", action="store_true", help="add a USCC check-digit rule on borrower_uscc"
+    )
     parser.add_argument("--skip-incremental", action="store_true", help="leave the incremental figures out")
     parser.add_argument("--interleave", type=int, default=0, help="only current vs --baseline-ref, N pairs")
     args = parser.parse_args()
@@ -334,7 +338,9 @@ def main() -> None:
         base_s, base_counts = (None, None)
         if baseline is not None:
             base_s, base_counts = median_of(args.repeat, governance_run, lake, rules, baseline)
-        incremental = None if args.skip_incremental else incremental_figures(root, lake, rules, args.rows, args.repeat)
+        incremental = (
+            None if args.skip_incremental else incremental_figures(root, lake, rules, args.rows, args.repeat)
+        )
     rows = gov_counts["n_rows"]
     same = [
         gov_counts["loans.term_months.range"] == pandera_counts.get("term_months", 0),

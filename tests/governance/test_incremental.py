@@ -167,7 +167,8 @@ def test_spark_scans_only_the_new_file_with_the_same_counts(lake: Lake) -> None:
          "column": "borrower_uscc", "scheme": "uscc", "title": "借款人代码校验位 / borrower USCC check character"}
     )  # fmt: skip
     rules = [*LOAN_RULES, digit]
-    bad = uscc(9001)[:17] + ("0" if uscc(9001)[17] != "0" else "1")  # borrower 1's code, wrong check character
+    right = uscc(9001)
+    bad = right[:17] + ("0" if right[17] != "0" else "1")  # borrower 1's code with a wrong check character
     duck, spark = DuckDBEngine(lake.root), SparkEngine(lake.root)
     duck_cache, spark_cache = incremental.MemoryCache(), incremental.MemoryCache()
     try:
@@ -179,7 +180,11 @@ def test_spark_scans_only_the_new_file_with_the_same_counts(lake: Lake) -> None:
         full = _full(duck, rules)
     finally:
         duck.close()
-    assert (on_spark.scanned_files, on_spark.rows_scanned) == (on_duck.scanned_files, on_duck.rows_scanned) == (1, 3)
+    assert (
+        (on_spark.scanned_files, on_spark.rows_scanned)
+        == (on_duck.scanned_files, on_duck.rows_scanned)
+        == (1, 3)
+    )
     assert _canonical(on_spark.rows) == _canonical(on_duck.rows) == full
     # By hand: the 4 anomalous records of Sep and Oct, and Nov's two loans of the bad code (one with a 0-month
     # term) → 6 anomalous of 10; the check-digit rule fails those two only, the reference rule 3 + 2.

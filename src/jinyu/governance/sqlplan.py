@@ -8,9 +8,10 @@ provider (the contract's owner column, when it has one) and aggregates, per grou
 - `n_anomalous`: records failing at least one row-level rule (the OR of all failures);
 - `f<i>`: the latest value of a freshness rule's column; `d<i>_null`, `d<i>_n`, `d<i>_sum`: a drift rule's
   null count, non-null count and sum (exact; the mean is computed from them outside SQL).
-Uniqueness and references become LEFT JOINs to small derived tables: the duplicated keys; for a reference,
-the dataset's distinct values that the target lacks (found once per distinct value, so the per-row join probes
-a table of the few unknown values instead of every registered one — see `_reference`). Spark receives the
+Uniqueness, references and check digits become LEFT JOINs to small derived tables: the duplicated keys; for a
+reference, the dataset's distinct values that the target lacks (found once per distinct value, so the per-row
+join probes a table of the few unknown values instead of every registered one — see `_reference`); for a
+check digit, the distinct values whose check character is wrong (the check judged once per value). Spark receives the
 same text through the sqlglot translation.
 """
 
