@@ -57,7 +57,7 @@ def dataset(
 ) -> tuple[list[str], list[dict[str, float | None]], list[int]]:
     """Members' features as of `month` and their label six months later."""
     p = definitions.load().parameters
-    members = service.member_rows(engine, code)
+    members = service.member_rows(engine, code, "")  # membership only: the model has no segment feature
     now = service.health_rows(engine, code, "", month)
     later = service.health_rows(engine, code, "", rules.add_months(month, HORIZON_MONTHS))
     links, ranks = network_as_of(engine, code, month)
