@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pyarrow as pa
 
+import jinyu.chain.due_months  # noqa: F401  registers chain_network_builds
 import jinyu.chain.queries  # noqa: F401  registers the queries the cases name
 from jinyu.analytics import Lake
 from jinyu.chain import stored
@@ -76,6 +77,7 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "auto", "as_of_month": "2024-06"},
             {"chain_code": "new_display", "as_of_month": "2024-05"},
         ],
+        "chain_network_builds": [{}],
         "chain_credit_coverage": [
             {"chain_code": "new_display", **WINDOW, **none},
             {"chain_code": "auto", "from_month": "2023-01", "to_month": "2023-12", **none},
