@@ -71,9 +71,19 @@ CASES: dict[str, list[Mapping[str, object]]] = {
         {"uscc": E[11], "as_of_month": "2024-06"},  # no government records at all
     ],
     "chain_segment_flows": [
-        {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-06", "segment_overrides": ""},
+        {
+            "chain_code": "new_display",
+            "from_month": "2024-01",
+            "to_month": "2024-06",
+            "segment_overrides": "",
+        },
         {"chain_code": "auto", "from_month": "2024-02", "to_month": "2024-04", "segment_overrides": ""},
-        {"chain_code": "new_display", "from_month": "2025-01", "to_month": "2025-12", "segment_overrides": ""},
+        {
+            "chain_code": "new_display",
+            "from_month": "2025-01",
+            "to_month": "2025-12",
+            "segment_overrides": "",
+        },
         # Two members moved (one of them to a segment the dataset never uses), and an unknown USCC.
         {
             "chain_code": "new_display",

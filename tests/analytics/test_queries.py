@@ -265,7 +265,11 @@ def test_chain_segment_flows_of_another_chain_and_month_range(duck: DuckDBEngine
     ]
     assert (
         duck.run(
-            "chain_segment_flows", chain_code="C", from_month="2024-04", to_month="2024-12", segment_overrides=""
+            "chain_segment_flows",
+            chain_code="C",
+            from_month="2024-04",
+            to_month="2024-12",
+            segment_overrides="",
         ).num_rows
         == 0
     )
@@ -277,7 +281,11 @@ def test_chain_segment_flows_follow_the_segment_overrides(duck: DuckDBEngine) ->
     # materials in C) and the one of E4 names a non-member (ignored: overrides never add members).
     overrides = "C:E2:modules;D:E1:upstream;C:E4:panels"
     rows = duck.run(
-        "chain_segment_flows", chain_code="C", from_month="2024-01", to_month="2024-01", segment_overrides=overrides
+        "chain_segment_flows",
+        chain_code="C",
+        from_month="2024-01",
+        to_month="2024-01",
+        segment_overrides=overrides,
     ).to_pylist()
     # t1 + t2 (E1 → E2) are now materials → modules, t3 (E2 → E3) is inside modules.
     assert rows == [

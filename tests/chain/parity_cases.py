@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-import jinyu.chain.due_months  # noqa: F401  registers chain_network_builds
 import jinyu.chain.queries  # noqa: F401  registers the queries the cases name
 from jinyu.analytics import Lake
 from jinyu.chain import stored

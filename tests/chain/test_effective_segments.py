@@ -41,7 +41,8 @@ def _flows(client: TestClient, who: dict[str, dict[str, str]]) -> dict[tuple[str
     answer = client.get(f"{CHAIN}/flows", headers=who["analyst"], params=MARCH)
     assert answer.status_code == 200, answer.text
     return {
-        (f["from_segment"], f["to_segment"]): (f["txn_count"], f["total_amount"]) for f in answer.json()["flows"]
+        (f["from_segment"], f["to_segment"]): (f["txn_count"], f["total_amount"])
+        for f in answer.json()["flows"]
     }
 
 
@@ -59,7 +60,9 @@ def test_an_override_moves_an_enterprises_flows_to_its_new_segment(
         ("dealers", "modules"): (1, "300000.00"),
     }
     url = f"{CHAIN}/members/{U['m1']}/segment"
-    moved = client.put(url, headers=who["supervisor"], json={"version": 0, "segment": "modules", "note": "改派"})
+    moved = client.put(
+        url, headers=who["supervisor"], json={"version": 0, "segment": "modules", "note": "改派"}
+    )
     assert moved.status_code == 200, moved.text
 
     assert _flows(client, who) == {

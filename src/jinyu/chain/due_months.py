@@ -14,30 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from jinyu.analytics import Engine, Lake, Query, register
+from jinyu.analytics import Engine, Lake
 from jinyu.chain import rules, stored
 from jinyu.chain.definitions import Parameters
 
 SHARED = ("chain_members", "accounts", "enterprises")
-
-BUILDS = register(
-    Query(
-        name="chain_network_builds",
-        sql="""
--- Per stored as-of month: its latest build's time and the parameters that build used.
-WITH latest AS (
-    SELECT month, max(built_at) AS built_at FROM chain_network_links GROUP BY month
-)
-SELECT DISTINCT l.month AS as_of_month, l.built_at, c.decay, c.window_months
-FROM latest AS l
-JOIN chain_network_links AS c ON c.month = l.month AND c.built_at = l.built_at
-ORDER BY as_of_month
-""",
-        params={},
-        description="已存储供应网络的各月最新构建 / the latest build of each stored network month",
-        optional={stored.DATASET: stored.VIEW_SCHEMA},
-    )
-)
 
 
 def _written(path: Path) -> dt.datetime:
@@ -62,7 +43,7 @@ def due_months(engine: Engine, lake: Lake, p: Parameters) -> list[str]:
     """The as-of months to build, oldest first (see the module doc)."""
     built = {
         str(r["as_of_month"]): r
-        for r in engine.run("chain_network_builds").to_pylist()
+        for r in engine.run(stored.BUILDS.name).to_pylist()
         if r["decay"] == p.decay_per_month and r["window_months"] == p.network_window_months
     }
     months = _transfer_months(lake)

@@ -119,6 +119,26 @@ ORDER BY b.payer, b.payee
 )
 
 
+BUILDS = register(
+    Query(
+        name="chain_network_builds",
+        sql="""
+-- Per stored as-of month: its latest build's time and the parameters that build used.
+WITH latest AS (
+    SELECT month, max(built_at) AS built_at FROM chain_network_links GROUP BY month
+)
+SELECT DISTINCT l.month AS as_of_month, l.built_at, c.decay, c.window_months
+FROM latest AS l
+JOIN chain_network_links AS c ON c.month = l.month AND c.built_at = l.built_at
+ORDER BY as_of_month
+""",
+        params={},
+        description="已存储供应网络的各月最新构建 / the latest build of each stored network month",
+        optional={DATASET: VIEW_SCHEMA},
+    )
+)
+
+
 def check_exact(p: Parameters) -> None:
     """Refuse parameters whose factors decay^age the build cannot carry exactly (see the module doc)."""
     oldest = p.decay_per_month ** (p.network_window_months - 1)
