@@ -77,6 +77,10 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "new_display", "as_of_month": "2024-05"},
         ],
         "chain_network_builds": [{}],
+        "chain_network_stamp": [
+            {"chain_code": "new_display", "as_of_month": "2024-06"},
+            {"chain_code": "new_display", "as_of_month": "2024-05"},
+        ],
         "chain_credit_coverage": [
             {"chain_code": "new_display", **WINDOW, **none},
             {"chain_code": "auto", "from_month": "2023-01", "to_month": "2023-12", **none},

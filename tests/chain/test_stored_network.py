@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jinyu.analytics import DuckDBEngine, Lake
-from jinyu.chain import definitions, due_months, rules, service, stored
+from jinyu.chain import definitions, due_months, resident, rules, service, stored
 from jinyu.cli import app
 from jinyu.config import get_settings
 from jinyu.core.errors import InvalidInput
@@ -199,3 +199,36 @@ def test_the_command_builds_the_due_months_once(tmp_path: Path, monkeypatch: pyt
         assert neither.exit_code != 0 and "--month" in neither.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_stored_months_ranking_is_computed_once_per_build(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    engine = DuckDBEngine(lake.root)
+    counting = Counting(engine)
+    resident.clear()
+    try:
+        unbuilt = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert counting.runs.count("chain_member_links") == 2  # never built: computed on every request
+        stored.build_month(engine, lake, "2024-03", CHAINS, P)
+        counting.runs.clear()
+        first = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        again = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert again is first  # from memory the second time
+        # The same ranking as computed per request (PageRank to float noise: the links arrive in another order).
+        assert [(c.uscc, c.paid, c.received) for c in first.centralities] == [
+            (c.uscc, c.paid, c.received) for c in unbuilt.centralities
+        ]
+        assert [c.pagerank_supplier for c in first.centralities] == pytest.approx(
+            [c.pagerank_supplier for c in unbuilt.centralities], abs=1e-12
+        )
+        assert counting.runs == ["chain_network_stamp", "chain_network_stored", "chain_network_stamp"]
+        _late_payment(lake, "L-late-mar", "2024-03-20T10:00:00")
+        stored.build_month(engine, lake, "2024-03", CHAINS, P)  # a rebuild is a new stamp: read again
+        rebuilt = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert rebuilt is not first and rebuilt.links == first.links
+        paid = {c.uscc: c.paid for c in rebuilt.centralities}
+        assert paid[U["r1"]] == D("300100.00")  # the late 100.00 of the month itself, undecayed
+    finally:
+        resident.clear()
+        engine.close()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.audit import service as audit
-from jinyu.chain import catalogue, contagion, definitions, loans, network, rules, stored
+from jinyu.chain import catalogue, contagion, definitions, loans, network, resident, rules, stored
 from jinyu.chain import queries as q
 from jinyu.chain.definitions import ChainDef, Parameters
 from jinyu.chain.errors import MemberNotFound
@@ -244,16 +244,47 @@ def network_links(
     )
 
 
+def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -> resident.Ranked:
+    """Every node of the network as of the month by position; a stored month's ranking is computed once per
+    build and then held in memory (`jinyu.chain.resident`)."""
+    stamp = stored.current_stamp(engine, code, as_of_month, p)
+    key = None
+    if stamp is not None:
+        key = (
+            code,
+            as_of_month,
+            stamp,
+            str(p.decay_per_month),
+            p.network_window_months,
+            p.betweenness_max_nodes,
+        )
+        held = resident.get(key)
+        if held is not None:
+            return held
+    links = network_links(engine, code, as_of_month, p)
+    ranked = resident.Ranked(
+        centralities=tuple(
+            sorted(
+                network.centrality(links, p.betweenness_max_nodes),
+                key=lambda c: (-c.pagerank_supplier, c.uscc),
+            )
+        ),
+        nodes=len({u for pair in links for u in pair}),
+        links=len(links),
+    )
+    if key is not None:
+        resident.put(key, ranked)
+    return ranked
+
+
 def network_position(
     session: Session, principal: Principal, engine: Engine, code: str, as_of_month: str, top: int
 ) -> NetworkOut:
     _chain(principal, code)
     p = definitions.load().parameters
-    links = network_links(engine, code, as_of_month, p)
+    found = ranked_network(engine, code, as_of_month, p)
     members = member_rows(engine, code, segment_overrides(session, code))
-    ranked = sorted(
-        network.centrality(links, p.betweenness_max_nodes), key=lambda c: (-c.pagerank_supplier, c.uscc)
-    )
+    ranked = found.centralities
     items = [
         CoreOut(
             uscc=c.uscc,
@@ -269,7 +300,7 @@ def network_position(
         for c in ranked
         if c.uscc in members
     ][:top]
-    nodes = len({u for pair in links for u in pair})
+    nodes = found.nodes
     audit_read(session, principal, "network.read", [code], as_of_month=as_of_month)
     return NetworkOut(
         chain_code=code,
@@ -277,7 +308,7 @@ def network_position(
         window_months=p.network_window_months,
         decay_per_month=p.decay_per_month,
         nodes=nodes,
-        links=len(links),
+        links=found.links,
         betweenness_computed=nodes <= p.betweenness_max_nodes,
         ranking=items,
     )
