@@ -23,14 +23,14 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import machine_info  # noqa: E402
+from machine import machine_info
 
-from jinyu.analytics import DuckDBEngine, Lake  # noqa: E402
-from jinyu.chain import rules, scorecard, scoring  # noqa: E402
-from jinyu.demo import DEMO_SEED  # noqa: E402
-from jinyu.governance.contracts import CONTRACTS  # noqa: E402
-from jinyu.ingest.pipeline import ARROW_TYPES  # noqa: E402
-from jinyu.synth import generate  # noqa: E402
+from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.chain import rules, scorecard, scoring
+from jinyu.demo import DEMO_SEED
+from jinyu.governance.contracts import CONTRACTS
+from jinyu.ingest.pipeline import ARROW_TYPES
+from jinyu.synth import generate
 
 DATASETS = (
     "enterprises", "chain_members", "accounts", "transfers", "headcount_monthly", "tax_monthly", "judicial",
