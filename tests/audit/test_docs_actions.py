@@ -43,9 +43,12 @@ def _actions_in(tree: ast.AST) -> set[str]:
                 found.add(f"chain.{value}")
             elif "audit" in name:
                 found.update(v for a in node.args if (v := _literal(a)) and DOTTED.match(v))
-        elif isinstance(node, ast.Assign) and (value := _literal(node.value)):
-            if any(isinstance(t, ast.Name) and t.id == "ACTION" for t in node.targets):
-                found.add(value)
+        elif (
+            isinstance(node, ast.Assign)
+            and (value := _literal(node.value))
+            and any(isinstance(t, ast.Name) and t.id == "ACTION" for t in node.targets)
+        ):
+            found.add(value)
     return found
 
 

@@ -40,10 +40,12 @@ def stores(request: Request) -> tracing.Stores:
 
 def evidence_graph(paths: list[EvidencePath], lang: str) -> Markup:
     """The evidence paths as one graph (the same accounts as the list shows: tokens, masked or own)."""
-    t = lambda key: i18n.translate(key, lang)  # noqa: E731
-    return path_graph(
-        t("path_graph"), paths, i18n.yuan, (t("from_account"), t("to_account"), t("traced_amount"))
-    )
+
+    def t(key: str) -> str:
+        return i18n.translate(key, lang)
+
+    heads = (t("from_account"), t("to_account"), t("traced_amount"))
+    return path_graph(t("path_graph"), paths, i18n.yuan, heads)
 
 
 @router.get("/console/loans")
