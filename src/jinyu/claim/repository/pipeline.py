@@ -275,12 +275,6 @@ _LOCK_BOOKS_MANY = (
     "AND insurer_id = ANY(%(insurers)s) AND product_year = ANY(%(years)s) ORDER BY id FOR UPDATE"
 )
 _LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %(value)s, true)"
-# For the rest of the batch's transaction, prepared statements run their generic plan. Why: PostgreSQL kept
-# choosing a custom plan — planning anew at every execution — for the accumulators' read and the books' lock
-# (`= ANY($n)` over an array of unknown length looks dearer generic than with a one-element array), as
-# pg_prepared_statements showed (0 generic, 55 custom of 60 batches of one). Their generic plans are the same
-# index lookups. Transaction-local (COMMIT ends it): the connection goes back to the pool as it was.
-_GENERIC_PLANS = ("SELECT set_config('plan_cache_mode', %(mode)s, true)", [{"mode": "force_generic_plan"}])
 
 
 BooksOf = tuple[Sequence[str], Sequence[str], Sequence[int]]  # hospitals, insurers, years: every combination
@@ -300,7 +294,6 @@ def lock_people_and_books(
     ids = {"ids": sorted(set(enrollment_ids))}
     keyed = {"hospitals": [k[0] for k in keys], "mdtrt": [k[1] for k in keys], "setl": [k[2] for k in keys]}
     statements: list[Statement] = [
-        _GENERIC_PLANS,
         (_LOCK_ENROLLMENTS, [ids]),
         (_DUPLICATES, [keyed]),
         (_ACTIVE_VISITS, [{"hospitals": keyed["hospitals"], "mdtrt": keyed["mdtrt"]}]),
@@ -310,7 +303,7 @@ def lock_people_and_books(
     if lock_timeout_ms is not None:
         statements.insert(0, (_LOCK_TIMEOUT, [{"value": f"{max(lock_timeout_ms, 1)}ms"}]))
         statements.append((_LOCK_TIMEOUT, [{"value": "0"}]))
-    first = 2 if lock_timeout_ms is not None else 1
+    first = 1 if lock_timeout_ms is not None else 0
     enrollments, dups, active, amounts, books = run(session, statements)[first : first + 5]
     by_enrollment: dict[str, dict[tuple[str, str], Decimal]] = {i: {} for i in ids["ids"]}
     for enrollment_id, kind, code, amount in amounts:
