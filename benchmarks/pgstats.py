@@ -5,6 +5,11 @@ show whether a change cut work or only met a faster machine. `pg_stat_user_table
 updated (HOT or not) and deleted per table; `pg_stat_database` the commits. Backends report their counters
 at most once a second and, once idle, within 10 s (PostgreSQL 15), so `settled()` waits for that before
 reading: call it while the server is idle (before and after a phase).
+
+The server-wide checkpoint counters (`pg_stat_bgwriter`) are read too: a checkpoint that falls into a phase
+charges that phase with the checkpointer's writes (counted in its PostgreSQL CPU) and with the full-page images
+every first change of a page writes after it. On a shared server they also count other databases' checkpoints
+(a checkpoint is for the whole cluster); `checkpoints_in_phase` says whether one happened.
 """
 
 from __future__ import annotations
@@ -31,8 +36,16 @@ def counters(url: str, *, wait: bool = True) -> dict[str, Any]:
         commits = conn.execute(
             text("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
         ).scalar_one()
+        checkpoints = conn.execute(
+            text("SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter")
+        ).one()
     engine.dispose()
-    return {"tables": tables, "commits": int(commits)}
+    return {
+        "tables": tables,
+        "commits": int(commits),
+        "checkpoints": int(checkpoints[0]),
+        "buffers_checkpoint": int(checkpoints[1]),
+    }
 
 
 def per_settlement(before: dict[str, Any], after: dict[str, Any], settlements: int) -> dict[str, Any]:
@@ -48,4 +61,7 @@ def per_settlement(before: dict[str, Any], after: dict[str, Any], settlements: i
         "row_writes": round(sum(by_table.values()), 2),
         "row_writes_by_table": by_table,
         "commits": round((after["commits"] - before["commits"]) / n, 3),
+        "checkpoints_in_phase": after.get("checkpoints", 0) - before.get("checkpoints", 0),
+        "checkpoint_buffers_written_in_phase": after.get("buffers_checkpoint", 0)
+        - before.get("buffers_checkpoint", 0),
     }
