@@ -50,7 +50,8 @@ def snapshot_hash(card_format: str, uscc: str, version: int, section_hashes: Map
 
 
 def _string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    # A USCC or format is letters and digits: nothing to escape (json.dumps for anything else).
+    return f'"{value}"' if value.isascii() and value.isalnum() else json.dumps(value, ensure_ascii=False)
 
 
 def content_key(section_bytes: Mapping[str, bytes]) -> str:

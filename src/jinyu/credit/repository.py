@@ -62,9 +62,11 @@ def insert_encoded_snapshots(session: Session, rows: Sequence[dict[str, Any]]) -
     if pipeline.available(session):
         pipeline.copy_rows(session, CardSnapshot.__tablename__, _COPY_COLUMNS, map(_copy_values, rows))
         return
-    # SQLite stores JSON as text anyway (and its CAST AS JSON would be a numeric cast).
-    value = bindparam("sections_json", type_=Text)
-    session.execute(insert(CardSnapshot.__table__).values(sections=value), list(rows))
+    # SQLite stores JSON as text anyway (and its CAST AS JSON would be a numeric cast): the JSON columns are
+    # bound as the text SQLAlchemy's JSON type would have made (json.dumps' defaults), made once here.
+    texts = {name: bindparam(f"{name}_json", type_=Text) for name in ("sections", "salts", "section_hashes")}
+    stmt = insert(CardSnapshot.__table__).values(**texts)
+    session.execute(stmt, [row | _json_texts(row) for row in rows])
 
 
 _COPY_COLUMNS = (
@@ -73,13 +75,18 @@ _COPY_COLUMNS = (
 )  # fmt: skip
 
 
+def _json_texts(row: dict[str, Any]) -> dict[str, str]:
+    # The JSON columns as the ORM's INSERT writes them: SQLAlchemy (SQLite) and psycopg's Json (PostgreSQL)
+    # both serialise with json.dumps' defaults; the sections are already canonical text.
+    return {"salts_json": json.dumps(row["salts"]), "section_hashes_json": json.dumps(row["section_hashes"])}
+
+
 def _copy_values(row: dict[str, Any]) -> tuple[Any, ...]:
-    # The JSON columns as the INSERT path writes them: SQLAlchemy hands dicts to psycopg's Json, which
-    # serialises with json.dumps' defaults.
+    texts = _json_texts(row)
     return (
         row["id"], row["enterprise_org_id"], row["uscc"], row["version"], row["card_format"],
-        row["content_hash"], row["content_key"], row["sections_json"], json.dumps(row["salts"]),
-        json.dumps(row["section_hashes"]), as_utc(row["created_at"]), row["created_by"],
+        row["content_hash"], row["content_key"], row["sections_json"], texts["salts_json"],
+        texts["section_hashes_json"], as_utc(row["created_at"]), row["created_by"],
     )  # fmt: skip
 
 
