@@ -201,6 +201,11 @@ def _batches(
             "median_second_wall_s": round(statistics.median(r["second_wall_s"] for r in results), 3),
             "projected_s_per_100k": round(first / max(1, results[0]["enterprises"]) * 100_000, 1),
         }
+        if "first_cpu_s" in results[0]:  # subprocess runs: CPU seconds of the process, all threads
+            for run in ("first", "second"):
+                summary[path][f"median_{run}_cpu_s"] = round(
+                    statistics.median(r[f"{run}_cpu_s"] for r in results), 3
+                )
     out: dict[str, Any] = {"snapshot_all": summary}
     if against:
         out["snapshot_all_against_src"] = str(against)
@@ -210,6 +215,9 @@ def _batches(
             for run in ("first", "second"):
                 ratio = new[f"median_{run}_wall_s"] / summary[base][f"median_{run}_wall_s"]
                 out[f"snapshot_all_new_over_{base.split('_')[0]}_{run}"] = round(ratio, 3)
+                if f"median_{run}_cpu_s" in new:
+                    cpu = new[f"median_{run}_cpu_s"] / summary[base][f"median_{run}_cpu_s"]
+                    out[f"snapshot_all_new_over_{base.split('_')[0]}_{run}_cpu"] = round(cpu, 3)
     return out
 
 
@@ -232,6 +240,8 @@ def _subprocess_run(src: Path, pristine: Path, data_dir: Path) -> dict[str, Any]
         "second_unchanged": second["unchanged"],
         "first_wall_s": round(measured["walls"][0], 3),
         "second_wall_s": round(measured["walls"][1], 3),
+        "first_cpu_s": round(measured["cpu"][0], 3),
+        "second_cpu_s": round(measured["cpu"][1], 3),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "source": measured["source"],
     }
