@@ -2,7 +2,8 @@
 
 Run in a subprocess with PYTHONPATH naming the checkout to measure (this one's `src`, or another one's, such
 as main's), so two versions of the batch are measured in the same run on copies of the same data. Runs the
-batch twice (every card new, then none changed) and prints one JSON line: the walls, the process CPU times and both results.
+batch twice (every card new, then none changed) and prints one JSON line: the walls, the process CPU times
+and both results.
 
 Usage: python benchmarks/credit_batch_runner.py DATA_DIR
 """

@@ -48,4 +48,6 @@ def test_salts_are_distinct_16_byte_hex_per_section() -> None:
 
 def test_section_hash_is_sha256_of_salt_then_section() -> None:
     salt = "00" * 15 + "ff"
-    assert digest.section_hash(salt, b'{"x":1}') == hashlib.sha256(bytes.fromhex(salt) + b'{"x":1}').hexdigest()
+    assert (
+        digest.section_hash(salt, b'{"x":1}') == hashlib.sha256(bytes.fromhex(salt) + b'{"x":1}').hexdigest()
+    )

@@ -139,9 +139,7 @@ def test_batch_rows_store_what_the_single_card_insert_stores(migrated: Engine) -
         repo.insert_encoded_snapshots(session, [batch])
     columns = "CAST(salts AS TEXT), CAST(section_hashes AS TEXT), created_at, sections"
     with migrated.connect() as conn:
-        stored = conn.execute(
-            text(f"SELECT {columns} FROM credit_card_snapshots ORDER BY version")
-        ).all()
+        stored = conn.execute(text(f"SELECT {columns} FROM credit_card_snapshots ORDER BY version")).all()
     one, two = stored
     assert one[:3] == two[:3]
     assert one[2] is not None

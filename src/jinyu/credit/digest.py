@@ -39,7 +39,12 @@ def snapshot_hash(card_format: str, uscc: str, version: int, section_hashes: Map
     section names are identifiers and the hashes hex (nothing to escape); the two free strings go through
     json.dumps. `tests/credit/test_digest.py` checks it against `canonical` of the header."""
     if not all(name.isascii() and name.isidentifier() for name in section_hashes):
-        header_value = {"format": card_format, "uscc": uscc, "version": version, "sections": dict(section_hashes)}
+        header_value = {
+            "format": card_format,
+            "uscc": uscc,
+            "version": version,
+            "sections": dict(section_hashes),
+        }
         return hashlib.sha256(canonical(header_value)).hexdigest()
     sections = ",".join(f'"{name}":"{section_hashes[name]}"' for name in sorted(section_hashes))
     header = (

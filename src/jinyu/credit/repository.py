@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Text, bindparam, func, insert, select
+from sqlalchemy import Table, Text, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from jinyu.core import pipeline
@@ -65,7 +65,7 @@ def insert_encoded_snapshots(session: Session, rows: Sequence[dict[str, Any]]) -
     # SQLite stores JSON as text anyway (and its CAST AS JSON would be a numeric cast): the JSON columns are
     # bound as the text SQLAlchemy's JSON type would have made (json.dumps' defaults), made once here.
     texts = {name: bindparam(f"{name}_json", type_=Text) for name in ("sections", "salts", "section_hashes")}
-    stmt = insert(CardSnapshot.__table__).values(**texts)
+    stmt = insert(cast(Table, CardSnapshot.__table__)).values(**texts)
     session.execute(stmt, [row | _json_texts(row) for row in rows])
 
 
