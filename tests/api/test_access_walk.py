@@ -154,6 +154,12 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/financing/products"): Perm.FINANCING_READ,
     ("post", "/api/v1/financing/products"): Perm.FINANCING_ASSIGN,
     ("put", "/api/v1/financing/products/{product_id}"): Perm.FINANCING_ASSIGN,
+    ("post", "/api/v1/joint/jobs"): Perm.JOINT_DECLARE,
+    ("get", "/api/v1/joint/jobs"): Perm.JOINT_READ,
+    ("get", "/api/v1/joint/jobs/{job_id}"): Perm.JOINT_READ,
+    ("post", "/api/v1/joint/jobs/{job_id}/acceptance"): Perm.JOINT_ACCEPT,
+    ("post", "/api/v1/joint/jobs/{job_id}/report"): Perm.JOINT_ACCEPT,
+    ("get", "/api/v1/joint/models"): Perm.JOINT_READ,
 }
 
 
