@@ -13,13 +13,17 @@ an SQLite store, then measures:
   loaded data dir (first run: every card new; second run: none changed), `--reps` times, alternating; medians.
 The serving engine answers a card's facts from its resident bulk result (built once per data version):
 `resident_build_s` is what the first card after a load pays for it.
+`--against-src DIR` adds, in the same run and alternating with the others, the set-based batch of another
+checkout (e.g. `/work/main/src`), and measures this checkout's set-based batch the same way: each in a
+subprocess (credit_batch_runner.py) whose PYTHONPATH names that checkout's `src`; `--skip-old` leaves out
+the per-card path.
 `--baseline FILE` embeds another run's results (e.g. main's, run just before on the same region) and the
 ratios against it. Writes benchmarks/results/credit_card.json with machine info.
 
 The temporary directory (region, data dirs) is removed at the end, also when the run fails.
 
 Usage: uv run python benchmarks/bench_credit_card.py [--scale medium] [--cards 300] [--reps 3] [--region DIR]
-       [--baseline FILE] [--out FILE] [--no-batch]
+       [--baseline FILE] [--out FILE] [--no-batch] [--against-src DIR] [--skip-old]
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -100,6 +105,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="another run's JSON to compare with (same machine)")
     parser.add_argument("--out", type=Path, default=RESULTS / "credit_card.json")
     parser.add_argument("--no-batch", action="store_true", help="cards only (no snapshot_all runs)")
+    parser.add_argument("--against-src", type=Path, help="another checkout's src: its set-based batch too")
+    parser.add_argument("--skip-old", action="store_true", help="leave out the old per-card batch path")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-credit-"))
     try:
@@ -122,7 +129,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     shutil.copytree(settings.data_dir, pristine)  # before any snapshot: each batch run starts from here
     load_before = [round(x, 2) for x in os.getloadavg()]
     cards = _cards(settings, args.cards)
-    batches = {} if args.no_batch else _batches(pristine, tmp, args.reps)
+    batches = {} if args.no_batch else _batches(pristine, tmp, args.reps, args.against_src, args.skip_old)
     return {
         "benchmark": "credit_card",
         "scale": args.scale,
@@ -170,13 +177,21 @@ def _cards(settings: Any, n_cards: int) -> dict[str, Any]:
     }
 
 
-def _batches(pristine: Path, tmp: Path, reps: int) -> dict[str, Any]:
-    """Old and new batch paths, alternating, each run on a fresh copy of the loaded data dir."""
-    runs: dict[str, list[dict[str, Any]]] = {"old_per_card": [], "new_set_based": []}
+def _batches(
+    pristine: Path, tmp: Path, reps: int, against: Path | None = None, skip_old: bool = False
+) -> dict[str, Any]:
+    """The batch paths, alternating (rotated each rep), each run on a fresh copy of the loaded data dir."""
+    paths = [] if skip_old else ["old_per_card"]
+    paths += ["new_set_based", "against_set_based"] if against else ["new_set_based"]
+    runs: dict[str, list[dict[str, Any]]] = {path: [] for path in paths}
     for rep in range(reps):
-        order = ["old_per_card", "new_set_based"] if rep % 2 == 0 else ["new_set_based", "old_per_card"]
-        for path in order:
-            runs[path].append(_batch_run(path, pristine, tmp / f"run-{rep}-{path}"))
+        for path in paths[rep % len(paths) :] + paths[: rep % len(paths)]:
+            if against:
+                src = against if path == "against_set_based" else Path(__file__).resolve().parents[1] / "src"
+                run = _subprocess_run(src, pristine, tmp / f"run-{rep}-{path}")
+            else:
+                run = _batch_run(path, pristine, tmp / f"run-{rep}-{path}")
+            runs[path].append(run)
     summary: dict[str, Any] = {}
     for path, results in runs.items():
         first = statistics.median(r["first_wall_s"] for r in results)
@@ -186,13 +201,49 @@ def _batches(pristine: Path, tmp: Path, reps: int) -> dict[str, Any]:
             "median_second_wall_s": round(statistics.median(r["second_wall_s"] for r in results), 3),
             "projected_s_per_100k": round(first / max(1, results[0]["enterprises"]) * 100_000, 1),
         }
-    old, new = summary["old_per_card"], summary["new_set_based"]
+        if "first_cpu_s" in results[0]:  # subprocess runs: CPU seconds of the process, all threads
+            for run in ("first", "second"):
+                summary[path][f"median_{run}_cpu_s"] = round(
+                    statistics.median(r[f"{run}_cpu_s"] for r in results), 3
+                )
+    out: dict[str, Any] = {"snapshot_all": summary}
+    if against:
+        out["snapshot_all_against_src"] = str(against)
+    new = summary["new_set_based"]
+    for base in ("old_per_card", "against_set_based"):
+        if base in summary:
+            for run in ("first", "second"):
+                ratio = new[f"median_{run}_wall_s"] / summary[base][f"median_{run}_wall_s"]
+                out[f"snapshot_all_new_over_{base.split('_')[0]}_{run}"] = round(ratio, 3)
+                if f"median_{run}_cpu_s" in new:
+                    cpu = new[f"median_{run}_cpu_s"] / summary[base][f"median_{run}_cpu_s"]
+                    out[f"snapshot_all_new_over_{base.split('_')[0]}_{run}_cpu"] = round(cpu, 3)
+    return out
+
+
+def _subprocess_run(src: Path, pristine: Path, data_dir: Path) -> dict[str, Any]:
+    """credit_batch_runner.py on a fresh copy, with `src` first on the path (that checkout's jinyu)."""
+    shutil.copytree(pristine, data_dir)
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    runner = Path(__file__).resolve().parent / "credit_batch_runner.py"
+    try:
+        done = subprocess.run(
+            [sys.executable, str(runner), str(data_dir)], env=env, check=True, capture_output=True, text=True
+        )
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    first, second = measured["results"]
     return {
-        "snapshot_all": summary,
-        "snapshot_all_new_over_old_first": round(new["median_first_wall_s"] / old["median_first_wall_s"], 3),
-        "snapshot_all_new_over_old_second": round(
-            new["median_second_wall_s"] / old["median_second_wall_s"], 3
-        ),
+        "enterprises": first["enterprises"],
+        "created": first["created"],
+        "second_unchanged": second["unchanged"],
+        "first_wall_s": round(measured["walls"][0], 3),
+        "second_wall_s": round(measured["walls"][1], 3),
+        "first_cpu_s": round(measured["cpu"][0], 3),
+        "second_cpu_s": round(measured["cpu"][1], 3),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "source": measured["source"],
     }
 
 

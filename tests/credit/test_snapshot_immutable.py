@@ -121,3 +121,27 @@ def test_batch_inserts_store_the_sections_text_as_json(migrated: Engine) -> None
         snap = repo.latest(session, uscc)
         assert snap is not None and snap.sections == {s: json.loads(section) for s in NAMES}
         _verify(snap)
+
+
+def test_batch_rows_store_what_the_single_card_insert_stores(migrated: Engine) -> None:
+    """The batch's write (PostgreSQL: COPY; SQLite: a Core executemany) and the single card's ORM INSERT
+    store the same salts, section hashes (same JSON text), time and sections."""
+    texts = {s: '{"data":null,"source":{"as_of":null,"bureau":"局"},"status":"no_data"}' for s in NAMES}
+    encoded = {s: t.encode() for s, t in texts.items()}
+    with Session(migrated) as session, session.begin():
+        org = make_org(session, OrgKind.ENTERPRISE)
+        assert org.uscc is not None
+        single = snapshot_row(org.uscc, org.id, 1, {s: json.loads(t) for s, t in texts.items()}, encoded,
+                              "k" * 64, SYSTEM)  # fmt: skip
+        batch = encoded_row(org.uscc, org.id, 2, texts, encoded, "k" * 64, SYSTEM)
+        batch |= {k: single[k] for k in ("salts", "section_hashes", "created_at")}
+        repo.insert_snapshots(session, [single])
+        repo.insert_encoded_snapshots(session, [batch])
+    columns = "CAST(salts AS TEXT), CAST(section_hashes AS TEXT), created_at, sections"
+    with migrated.connect() as conn:
+        stored = conn.execute(text(f"SELECT {columns} FROM credit_card_snapshots ORDER BY version")).all()
+    one, two = stored
+    assert one[:3] == two[:3]
+    assert one[2] is not None
+    as_dict = [s if isinstance(s, dict) else json.loads(s) for s in (one[3], two[3])]
+    assert as_dict[0] == as_dict[1] == {s: json.loads(t) for s, t in texts.items()}

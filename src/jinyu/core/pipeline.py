@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -102,6 +102,23 @@ def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[An
     except psycopg.Error as exc:
         raise _wrapped(exc, "; ".join(sql for sql, _ in statements)[:2000]) from exc
     return results[len(first_ones) :]
+
+
+def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Append rows to a table with `COPY ... FROM STDIN` in the session's transaction: for bulk loads of
+    thousands of rows, several times faster than INSERTs (no statement per row to parse, bind and answer).
+    Values go as psycopg adapts them (a `str` into a json column is parsed as JSON text). Statements queued
+    with `first()` are sent before. Row triggers and constraints apply as to INSERTs."""
+    if session.info.get(_PREFIX):
+        run(session, [])
+    conn = _driver(session)
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with conn.cursor() as cur, cur.copy(sql.encode()) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        raise _wrapped(exc, sql) from exc
 
 
 def _rows(cur: psycopg.Cursor[Any]) -> list[tuple[Any, ...]]:

@@ -10,16 +10,17 @@ enterprise of a synthetic region), so batch and single-card snapshots share cont
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from datetime import date
+
+import pyarrow.compute as pc
 
 from jinyu.analytics import Engine
 from jinyu.credit.digest import canonical
 from jinyu.credit.queries import COVERAGE_QUERY, SECTION_QUERIES
 from jinyu.credit.rules import SECTIONS, ratio
 
-_CONTROL = re.compile(r"[\x00-\x1f]")
+_CONTROL = r"[\x00-\x1f]"  # RE2 syntax (Arrow), the characters json.dumps escapes
 
 
 def section_texts(engine: Engine) -> Iterator[tuple[str, dict[str, str]]]:
@@ -75,9 +76,10 @@ def _data_texts(engine: Engine, section: str) -> dict[str, str]:
     """uscc -> the JSON text of the section's `data`, for the enterprises its source covers."""
     table = engine.run(SECTION_QUERIES[section].name)
     texts = dict(zip(table.column("uscc").to_pylist(), table.column("data").to_pylist(), strict=True))
-    if _CONTROL.search("".join(texts.values())):
+    if pc.any(pc.match_substring_regex(table.column("data"), _CONTROL)).as_py():
         # The SQL escapes quotes and backslashes only; a control character is re-encoded as json.dumps does
-        # (one scan of the whole section finds none in the data seen so far).
+        # (one vectorised scan of the Arrow column finds none in the data seen so far; Python's `re` over the
+        # joined text took a second per batch).
         texts = {u: canonical(json.loads(t, strict=False)).decode("utf-8") for u, t in texts.items()}
     if section == "tax":
         # The growth ratios: exact Decimal division as rules.ratio does it (the SQL leaves them null).

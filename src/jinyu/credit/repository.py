@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Text, bindparam, cast, func, insert, select
+from sqlalchemy import Table, Text, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
+from jinyu.core import pipeline
+from jinyu.core.clock import as_utc
 from jinyu.credit.models import CardSnapshot, CardView
 
 
@@ -50,15 +53,41 @@ def insert_snapshots(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def insert_encoded_snapshots(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Batch snapshots whose sections are already JSON text (`sections_json`, canonical): plain INSERTs that
-    store the text as it is instead of decoding and encoding it again."""
+    """Batch snapshots whose sections are already JSON text (`sections_json`, canonical), stored as that text
+    (no decode and re-encode). PostgreSQL: one `COPY` per batch; elsewhere one executemany of a Core INSERT
+    (the ORM's bulk path cost more than the statement). The stored values are those an INSERT of the same row
+    writes (tests/credit/test_bulk_insert.py)."""
     if not rows:
         return
-    text = bindparam("sections_json", type_=Text)
-    # PostgreSQL's json column takes text through a cast; SQLite stores JSON as text anyway (and its CAST AS
-    # JSON would be a numeric cast).
-    value = cast(text, JSON) if session.get_bind().dialect.name == "postgresql" else text
-    session.execute(insert(CardSnapshot).values(sections=value), list(rows))
+    if pipeline.available(session):
+        pipeline.copy_rows(session, CardSnapshot.__tablename__, _COPY_COLUMNS, map(_copy_values, rows))
+        return
+    # SQLite stores JSON as text anyway (and its CAST AS JSON would be a numeric cast): the JSON columns are
+    # bound as the text SQLAlchemy's JSON type would have made (json.dumps' defaults), made once here.
+    texts = {name: bindparam(f"{name}_json", type_=Text) for name in ("sections", "salts", "section_hashes")}
+    stmt = insert(cast(Table, CardSnapshot.__table__)).values(**texts)
+    session.execute(stmt, [row | _json_texts(row) for row in rows])
+
+
+_COPY_COLUMNS = (
+    "id", "enterprise_org_id", "uscc", "version", "card_format", "content_hash", "content_key", "sections",
+    "salts", "section_hashes", "created_at", "created_by",
+)  # fmt: skip
+
+
+def _json_texts(row: dict[str, Any]) -> dict[str, str]:
+    # The JSON columns as the ORM's INSERT writes them: SQLAlchemy (SQLite) and psycopg's Json (PostgreSQL)
+    # both serialise with json.dumps' defaults; the sections are already canonical text.
+    return {"salts_json": json.dumps(row["salts"]), "section_hashes_json": json.dumps(row["section_hashes"])}
+
+
+def _copy_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    texts = _json_texts(row)
+    return (
+        row["id"], row["enterprise_org_id"], row["uscc"], row["version"], row["card_format"],
+        row["content_hash"], row["content_key"], row["sections_json"], texts["salts_json"],
+        texts["section_hashes_json"], as_utc(row["created_at"]), row["created_by"],
+    )  # fmt: skip
 
 
 def add_view(session: Session, view: CardView) -> None:

@@ -52,6 +52,19 @@ def orgs_by_codes(session: Session, group: str, codes: Sequence[str]) -> dict[st
     return found
 
 
+def ids_names_by_codes(session: Session, group: str, codes: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """code -> (organisation id, name), three columns only: batch jobs look up thousands of codes at once, and
+    building ORM objects for them cost more than the query."""
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(codes), 500):
+        chunk = list(codes[start : start + 500])
+        stmt = select(Organisation.code, Organisation.id, Organisation.name).where(
+            Organisation.kind_group == group, Organisation.code.in_(chunk)
+        )
+        found.update({code: (org_id, name) for code, org_id, name in session.execute(stmt)})
+    return found
+
+
 def codes_under(session: Session, group: str, path: str) -> list[str]:
     stmt = select(Organisation.code).where(
         Organisation.kind_group == group, Organisation.path.startswith(path, autoescape=True)

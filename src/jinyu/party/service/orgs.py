@@ -212,11 +212,7 @@ def org_codes_under(session: Session, kind: str, path: str) -> list[str]:
 
 def enterprises_by_codes(session: Session, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
     """(organisation id, name) of each registered enterprise among these USCCs, for batch jobs."""
-    found: dict[str, tuple[str, str]] = {}
-    for start in range(0, len(usccs), 5000):  # bounded IN lists
-        chunk = list(usccs[start : start + 5000])
-        found.update({c: (o.id, o.name) for c, o in repo.orgs_by_codes(session, "enterprise", chunk).items()})
-    return found
+    return repo.ids_names_by_codes(session, "enterprise", usccs)
 
 
 def find_enterprise(session: Session, uscc: str) -> OrgOut | None:
