@@ -97,7 +97,9 @@ class _NoneNeedsNoCoercion:
 
 def _coerce_missing_lazily(params: list[Any]) -> None:
     for param in params:
-        if getattr(param, "_runtime_param", False) is None:  # a Typer parameter whose coercion is not built yet
+        if (
+            getattr(param, "_runtime_param", False) is None
+        ):  # a Typer parameter whose coercion is not built yet
             param._runtime_param = _NoneNeedsNoCoercion()
 
 
