@@ -97,9 +97,8 @@ class _NoneNeedsNoCoercion:
 
 def _coerce_missing_lazily(params: list[Any]) -> None:
     for param in params:
-        if (
-            getattr(param, "_runtime_param", False) is None
-        ):  # a Typer parameter whose coercion is not built yet
+        # a Typer parameter whose coercion is not built yet (the help option may be a plain one)
+        if getattr(param, "_runtime_param", False) is None:
             param._runtime_param = _NoneNeedsNoCoercion()
 
 
