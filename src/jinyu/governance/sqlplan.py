@@ -8,9 +8,10 @@ provider (the contract's owner column, when it has one) and aggregates, per grou
 - `n_anomalous`: records failing at least one row-level rule (the OR of all failures);
 - `f<i>`: the latest value of a freshness rule's column; `d<i>_null`, `d<i>_n`, `d<i>_sum`: a drift rule's
   null count, non-null count and sum (exact; the mean is computed from them outside SQL).
-Uniqueness and references become LEFT JOINs to small derived tables: the duplicated keys; for a reference,
-the dataset's distinct values that the target lacks (found once per distinct value, so the per-row join probes
-a table of the few unknown values instead of every registered one — see `_reference`). Spark receives the
+Uniqueness, references and check digits become LEFT JOINs to small derived tables: the duplicated keys; for a
+reference, the dataset's distinct values that the target lacks (found once per distinct value, so the per-row
+join probes a table of the few unknown values instead of every registered one — see `_reference`); for a
+check digit, the distinct values whose check character is wrong (the check judged once per value). Spark receives the
 same text through the sqlglot translation.
 """
 
@@ -89,7 +90,7 @@ class _Builder:
         if kind == RuleKind.EXPRESSION:
             return f"(NOT COALESCE({qualified_condition(rule.condition or '', self.contract, T)}, TRUE))"
         if kind == RuleKind.CHECK_DIGIT:
-            return check_digit_failure(rule.scheme or "", c)
+            return self._check_digit(rule, i, c)
         if kind == RuleKind.UNIQUE:
             return self._unique(rule, i)
         if kind == RuleKind.WITHIN_FILING_PERIOD:
@@ -153,6 +154,20 @@ class _Builder:
         quarterly = f"{_quarter_end(col(self.contract.partition_by or ''))} AND {alias}.early = 0"
         bound = f"CASE WHEN {quarterly} THEN {alias}.total ELSE {col(rule.total_of or '')} END"
         return f"(COALESCE({c} > {bound}, FALSE))"
+
+    def _check_digit(self, rule: Rule, i: int, c: str) -> str:
+        # Judged once per distinct value, not per record: the check is ~20 string functions per value and
+        # identifiers repeat (a borrower's USCC in every loan). The invalid distinct values are joined back;
+        # each appears once, so counts stay exact. `MIN(v) ... GROUP BY v` rather than `DISTINCT v`: DuckDB
+        # pushes a filter on a group key below the aggregate (back to every record), not one on an aggregate.
+        alias = f"c{i}"
+        own = ident(rule.column or "")
+        invalid = check_digit_failure(rule.scheme or "", "d.v")
+        self.joins.append(
+            f"LEFT JOIN (SELECT d.v AS k FROM (SELECT MIN({own}) AS v FROM {ident(self.source)} "
+            f"WHERE {own} IS NOT NULL GROUP BY {own}) AS d WHERE {invalid}) AS {alias} ON {c} = {alias}.k"
+        )
+        return f"({alias}.k IS NOT NULL)"
 
     def _reference(self, rule: Rule, i: int, c: str) -> str:
         # The unknown values first: the dataset's distinct non-null values with no match in the target. Each
