@@ -11,7 +11,7 @@ DATA_DIR ?= ./var
 
 .PHONY: bootstrap demo test test-fast test-browser browser-deps lint format bench docs clean
 
-bootstrap: .venv/.synced
+bootstrap: .venv/.synced node_modules/.package-lock.json
 
 $(TOOLS)/bin/uv:
 	@if command -v uv >/dev/null 2>&1; then \
@@ -23,6 +23,13 @@ $(TOOLS)/bin/uv:
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --group dev
+	@touch $@
+
+# The console's charting library (Apache ECharts) from the npm registry, exactly as package-lock.json pins it;
+# the app serves its file itself (nothing is fetched at run time).
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is required for the console's charts / 需要 npm（Node.js）" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 demo: bootstrap
@@ -63,4 +70,4 @@ docs: bootstrap
 	$(RUN) jinyu datasets docs --out docs/data-formats.md
 
 clean:
-	rm -rf .venv $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv node_modules $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

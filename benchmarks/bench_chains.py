@@ -100,7 +100,9 @@ def flows_pandas(root: Path, first: str, last: str) -> dict[tuple[str, str, str]
 
 
 def flows_duckdb(engine: DuckDBEngine, first: str, last: str) -> dict[tuple[str, str, str], tuple[int, int]]:
-    rows = engine.run("chain_segment_flows", chain_code="new_display", from_month=first, to_month=last)
+    rows = engine.run(
+        "chain_segment_flows", chain_code="new_display", from_month=first, to_month=last, segment_overrides=""
+    )
     return {
         (r["month"], r["from_segment"], r["to_segment"]): (r["txn_count"], int(r["total_amount"] * 100))
         for r in rows.to_pylist()

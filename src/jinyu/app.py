@@ -52,6 +52,7 @@ from jinyu.governance.keys import endpoints as keys_endpoints
 from jinyu.governance.policy import endpoints as policy_endpoints
 from jinyu.ingest import endpoints as ingest_endpoints
 from jinyu.ingest import service as ingest_service
+from jinyu.jointmodel import endpoints as jointmodel_endpoints
 from jinyu.party import endpoints as party_endpoints
 from jinyu.party import service as party
 from jinyu.party.errors import BadCredentials
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
         governance_endpoints,
         chain_endpoints,
         financing_endpoints,
+        jointmodel_endpoints,
     ):
         app.include_router(module.router, prefix=API)
     install_console(app)

@@ -12,6 +12,7 @@ from jinyu.financing import models as financing_models
 from jinyu.governance import models as governance_models
 from jinyu.governance.policy import models as policy_models
 from jinyu.ingest import models as ingest_models
+from jinyu.jointmodel import models as jointmodel_models
 from jinyu.party import models as party_models
 from jinyu.risk import models as risk_models
 
@@ -28,4 +29,5 @@ DOMAIN_MODELS = (
     governance_models,
     financing_models,
     chain_models,
+    jointmodel_models,
 )

@@ -18,7 +18,7 @@ import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake, Query, SparkEngine, register, stop_spark
 from jinyu.analytics import registry as registry_module
-from tests.chain.parity_cases import chain_parity_cases
+from tests.chain.parity_cases import chain_overrides, chain_parity_cases
 from tests.financing import parity_rows as financing_parity
 from tests.risk.tracing import parity_region as tracing_parity
 
@@ -71,9 +71,26 @@ CASES: dict[str, list[Mapping[str, object]]] = {
         {"uscc": E[11], "as_of_month": "2024-06"},  # no government records at all
     ],
     "chain_segment_flows": [
-        {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-06"},
-        {"chain_code": "auto", "from_month": "2024-02", "to_month": "2024-04"},
-        {"chain_code": "new_display", "from_month": "2025-01", "to_month": "2025-12"},
+        {
+            "chain_code": "new_display",
+            "from_month": "2024-01",
+            "to_month": "2024-06",
+            "segment_overrides": "",
+        },
+        {"chain_code": "auto", "from_month": "2024-02", "to_month": "2024-04", "segment_overrides": ""},
+        {
+            "chain_code": "new_display",
+            "from_month": "2025-01",
+            "to_month": "2025-12",
+            "segment_overrides": "",
+        },
+        # Two members moved (one of them to a segment the dataset never uses), and an unknown USCC.
+        {
+            "chain_code": "new_display",
+            "from_month": "2024-01",
+            "to_month": "2024-06",
+            "segment_overrides": chain_overrides(E),
+        },
     ],
     "accounts_of_bank_subtree": [
         {"root_code": "H1", **PAGE},

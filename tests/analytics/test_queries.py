@@ -234,7 +234,9 @@ def chain(lake: Lake) -> Lake:
 
 @pytest.mark.usefixtures("chain")
 def test_chain_segment_flows(duck: DuckDBEngine) -> None:
-    result = duck.run("chain_segment_flows", chain_code="C", from_month="2024-01", to_month="2024-02")
+    result = duck.run(
+        "chain_segment_flows", chain_code="C", from_month="2024-01", to_month="2024-02", segment_overrides=""
+    )
     assert result.to_pylist() == [
         {"month": "2024-01", "from_segment": "materials", "to_segment": "panels", "txn_count": 2,
          "total_amount": D("150.50")},
@@ -250,7 +252,7 @@ def test_chain_segment_flows(duck: DuckDBEngine) -> None:
 @pytest.mark.usefixtures("chain")
 def test_chain_segment_flows_of_another_chain_and_month_range(duck: DuckDBEngine) -> None:
     rows = duck.run(
-        "chain_segment_flows", chain_code="D", from_month="2024-01", to_month="2024-03"
+        "chain_segment_flows", chain_code="D", from_month="2024-01", to_month="2024-03", segment_overrides=""
     ).to_pylist()
     assert rows == [
         {
@@ -262,6 +264,33 @@ def test_chain_segment_flows_of_another_chain_and_month_range(duck: DuckDBEngine
         }
     ]
     assert (
-        duck.run("chain_segment_flows", chain_code="C", from_month="2024-04", to_month="2024-12").num_rows
+        duck.run(
+            "chain_segment_flows",
+            chain_code="C",
+            from_month="2024-04",
+            to_month="2024-12",
+            segment_overrides="",
+        ).num_rows
         == 0
     )
+
+
+@pytest.mark.usefixtures("chain")
+def test_chain_segment_flows_follow_the_segment_overrides(duck: DuckDBEngine) -> None:
+    # E2 moved from panels to modules in chain C; the override of E1 is for chain D (its core there stays
+    # materials in C) and the one of E4 names a non-member (ignored: overrides never add members).
+    overrides = "C:E2:modules;D:E1:upstream;C:E4:panels"
+    rows = duck.run(
+        "chain_segment_flows",
+        chain_code="C",
+        from_month="2024-01",
+        to_month="2024-01",
+        segment_overrides=overrides,
+    ).to_pylist()
+    # t1 + t2 (E1 → E2) are now materials → modules, t3 (E2 → E3) is inside modules.
+    assert rows == [
+        {"month": "2024-01", "from_segment": "materials", "to_segment": "modules", "txn_count": 2,
+         "total_amount": D("150.50")},
+        {"month": "2024-01", "from_segment": "modules", "to_segment": "modules", "txn_count": 1,
+         "total_amount": D("10.00")},
+    ]  # fmt: skip

@@ -68,6 +68,9 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/risk/loans/{loan_id}/misuse"): Perm.RISK_QUERY,
     ("post", "/api/v1/risk/loans/{loan_id}/misuse"): Perm.RISK_QUERY,
     ("post", "/api/v1/risk/batches"): Perm.RISK_QUERY,
+    ("get", "/api/v1/risk/batches"): Perm.RISK_QUERY,
+    ("get", "/api/v1/risk/batches/{batch_id}"): Perm.RISK_QUERY,
+    ("get", "/api/v1/risk/batches/{batch_id}/csv"): Perm.RISK_QUERY,
     ("get", "/api/v1/risk/purpose-matrix"): Perm.RISK_MATRIX_READ,
     ("put", "/api/v1/risk/purpose-matrix"): Perm.RISK_MATRIX_WRITE,
     ("post", "/api/v1/claims/products"): Perm.CLAIM_MANAGE,
@@ -154,6 +157,12 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/financing/products"): Perm.FINANCING_READ,
     ("post", "/api/v1/financing/products"): Perm.FINANCING_ASSIGN,
     ("put", "/api/v1/financing/products/{product_id}"): Perm.FINANCING_ASSIGN,
+    ("post", "/api/v1/joint/jobs"): Perm.JOINT_DECLARE,
+    ("get", "/api/v1/joint/jobs"): Perm.JOINT_READ,
+    ("get", "/api/v1/joint/jobs/{job_id}"): Perm.JOINT_READ,
+    ("post", "/api/v1/joint/jobs/{job_id}/acceptance"): Perm.JOINT_ACCEPT,
+    ("post", "/api/v1/joint/jobs/{job_id}/report"): Perm.JOINT_ACCEPT,
+    ("get", "/api/v1/joint/models"): Perm.JOINT_READ,
 }
 
 

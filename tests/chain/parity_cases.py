@@ -22,20 +22,34 @@ HEALTH = {
 }
 
 
+def chain_overrides(enterprises: list[str]) -> str:
+    """`$segment_overrides` moving two new-display members (one into a segment the dataset never uses for
+    them), one auto member, and naming a USCC that is no member (ignored)."""
+    return (
+        f"new_display:{enterprises[0]}:dealers;new_display:{enterprises[3]}:materials;"
+        f"auto:{enterprises[5]}:downstream;new_display:{enterprises[11]}:panels"
+    )
+
+
 def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str, object]]]:
     page = {"limit": 100, "offset": 0}
+    none = {"segment_overrides": ""}
+    moved = {"segment_overrides": chain_overrides(enterprises)}
     return {
         "chain_member_list": [
-            {"chain_code": "new_display", "segment": "", **page},
-            {"chain_code": "auto", "segment": "core", **page},
-            {"chain_code": "new_display", "segment": "", "limit": 2, "offset": 3},
-            {"chain_code": "nope", "segment": "", **page},
+            {"chain_code": "new_display", "segment": "", **page, **none},
+            {"chain_code": "auto", "segment": "core", **page, **none},
+            {"chain_code": "new_display", "segment": "", "limit": 2, "offset": 3, **none},
+            {"chain_code": "nope", "segment": "", **page, **none},
+            {"chain_code": "new_display", "segment": "", **page, **moved},
+            {"chain_code": "new_display", "segment": "dealers", **page, **moved},
         ],
-        "chain_segment_counts": [{}],
+        "chain_segment_counts": [none, moved],
         "chain_external_flows": [
-            {"chain_code": "new_display", **WINDOW},
-            {"chain_code": "auto", "from_month": "2024-02", "to_month": "2024-02"},
-            {"chain_code": "new_display", "from_month": "2025-01", "to_month": "2025-03"},
+            {"chain_code": "new_display", **WINDOW, **none},
+            {"chain_code": "auto", "from_month": "2024-02", "to_month": "2024-02", **none},
+            {"chain_code": "new_display", "from_month": "2025-01", "to_month": "2025-03", **none},
+            {"chain_code": "new_display", **WINDOW, **moved},
         ],
         "chain_member_links": [
             {"chain_code": "new_display", **WINDOW},
@@ -47,9 +61,10 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "nope", "focus": enterprises[10], **HEALTH},
         ],
         "chain_loans": [
-            {"chain_code": "new_display", **WINDOW},
-            {"chain_code": "auto", **WINDOW},
-            {"chain_code": "new_display", "from_month": "2024-04", "to_month": "2024-06"},
+            {"chain_code": "new_display", **WINDOW, **none},
+            {"chain_code": "auto", **WINDOW, **none},
+            {"chain_code": "new_display", "from_month": "2024-04", "to_month": "2024-06", **none},
+            {"chain_code": "new_display", **WINDOW, **moved},
         ],
         "chain_network_build": [
             {"from_month": "2024-01", "as_of_month": "2024-06", "decay": Decimal("0.8")},
@@ -61,9 +76,15 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "auto", "as_of_month": "2024-06"},
             {"chain_code": "new_display", "as_of_month": "2024-05"},
         ],
+        "chain_network_builds": [{}],
+        "chain_network_stamp": [
+            {"chain_code": "new_display", "as_of_month": "2024-06"},
+            {"chain_code": "new_display", "as_of_month": "2024-05"},
+        ],
         "chain_credit_coverage": [
-            {"chain_code": "new_display", **WINDOW},
-            {"chain_code": "auto", "from_month": "2023-01", "to_month": "2023-12"},
+            {"chain_code": "new_display", **WINDOW, **none},
+            {"chain_code": "auto", "from_month": "2023-01", "to_month": "2023-12", **none},
+            {"chain_code": "auto", **WINDOW, **moved},
         ],
     }
 

@@ -44,7 +44,13 @@ def test_narrower_links_are_a_slice_and_statements_run_once(tmp_path: Path) -> N
         assert (
             sliced == direct and len(direct) == 6
         )  # March's six payments (tests/chain/lake.py), none earlier
-        members = {"chain_code": "new_display", "segment": "", "limit": 100, "offset": 0}
+        members = {
+            "chain_code": "new_display",
+            "segment": "",
+            "limit": 100,
+            "offset": 0,
+            "segment_overrides": "",
+        }
         reads.run("chain_member_list", **members)
         reads.run("chain_member_list", **members)
         assert counting.runs == [LINKS, "chain_member_list"]  # the slice and the repeat ran nothing

@@ -4,6 +4,7 @@ Python rule `rules.decayed_links` to the fen, the read path prefers it, and a re
 from __future__ import annotations
 
 import dataclasses
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from jinyu.analytics import DuckDBEngine, Lake
-from jinyu.chain import definitions, rules, service, stored
+from jinyu.chain import definitions, due_months, resident, rules, service, stored
 from jinyu.cli import app
+from jinyu.config import get_settings
 from jinyu.core.errors import InvalidInput
 from jinyu.governance.contracts import CONTRACTS
+from jinyu.migrate import upgrade
 from tests.chain.lake import U, _table, _transfer, rows, write
 
 D = Decimal
@@ -141,3 +144,91 @@ def test_the_command_refuses_bad_months(args: list[str]) -> None:
     result = CliRunner().invoke(app, ["chain", "network-build", *args])
     assert result.exit_code != 0
     assert "month" in result.output or "through" in result.output
+
+
+def _late_payment(lake: Lake, load_id: str, ts: str) -> None:
+    c = CONTRACTS["transfers"]
+    lake.append(
+        "transfers",
+        _table("transfers", [_transfer(904, "r1", "d1", "100.00", ts)]),
+        load_id,
+        partition_by=c.partition_by,
+        sort_by=c.sort_by,
+        mirrors=dict(c.mirrors) or None,
+    )
+
+
+def test_due_months_are_the_unbuilt_and_those_with_newer_files_and_a_rerun_builds_nothing(
+    tmp_path: Path,
+) -> None:
+    lake = _lake(tmp_path)  # transfers in 2023-10 .. 2024-03
+    engine = DuckDBEngine(lake.root)
+    try:
+        everything = ["2023-10", "2023-11", "2023-12", "2024-01", "2024-02", "2024-03"]
+        assert due_months.due_months(engine, lake, P) == everything
+        for m in everything:
+            stored.build_month(engine, lake, m, CHAINS, P)
+        assert due_months.due_months(engine, lake, P) == []  # idempotent: nothing left to build
+        # A late payment of 2023-12 reaches the networks as of 2023-12 .. 2024-05 (window 6); of those, the
+        # months with transfers are due. Its file is newer than their builds; 2023-10 and 2023-11 are not due.
+        _late_payment(lake, "L-late-dec", "2023-12-28T10:00:00")
+        assert due_months.due_months(engine, lake, P) == ["2023-12", "2024-01", "2024-02", "2024-03"]
+        # Built with other parameters (chains.json changed): every month is due again.
+        other = dataclasses.replace(P, decay_per_month=D("0.5"))
+        assert due_months.due_months(engine, lake, other) == everything
+    finally:
+        engine.close()
+
+
+def test_the_command_builds_the_due_months_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JINYU_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        upgrade(get_settings())
+        _lake(tmp_path / "data")  # the lake of the data dir: <data>/lake
+        first = CliRunner().invoke(app, ["chain", "network-build", "--due", "--json"])
+        assert first.exit_code == 0, first.output
+        assert [m["month"] for m in json.loads(first.stdout)["months"]] == [
+            "2023-10", "2023-11", "2023-12", "2024-01", "2024-02", "2024-03"
+        ]  # fmt: skip
+        again = CliRunner().invoke(app, ["chain", "network-build", "--due"])
+        assert again.exit_code == 0 and "no month is due" in again.stdout
+        both = CliRunner().invoke(app, ["chain", "network-build", "--due", "--month", "2024-01"])
+        assert both.exit_code != 0 and "--due" in both.output
+        neither = CliRunner().invoke(app, ["chain", "network-build"])
+        assert neither.exit_code != 0 and "--month" in neither.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_stored_months_ranking_is_computed_once_per_build(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    engine = DuckDBEngine(lake.root)
+    counting = Counting(engine)
+    resident.clear()
+    try:
+        unbuilt = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert counting.runs.count("chain_member_links") == 2  # never built: computed on every request
+        stored.build_month(engine, lake, "2024-03", CHAINS, P)
+        counting.runs.clear()
+        first = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        again = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert again is first  # from memory the second time
+        # The same ranking as computed per request (PageRank to float noise: the links arrive in another order).
+        assert [(c.uscc, c.paid, c.received) for c in first.centralities] == [
+            (c.uscc, c.paid, c.received) for c in unbuilt.centralities
+        ]
+        assert [c.pagerank_supplier for c in first.centralities] == pytest.approx(
+            [c.pagerank_supplier for c in unbuilt.centralities], abs=1e-12
+        )
+        assert counting.runs == ["chain_network_stamp", "chain_network_stored", "chain_network_stamp"]
+        _late_payment(lake, "L-late-mar", "2024-03-20T10:00:00")
+        stored.build_month(engine, lake, "2024-03", CHAINS, P)  # a rebuild is a new stamp: read again
+        rebuilt = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert rebuilt is not first and rebuilt.links == first.links
+        paid = {c.uscc: c.paid for c in rebuilt.centralities}
+        assert paid[U["r1"]] == D("300100.00")  # the late 100.00 of the month itself, undecayed
+    finally:
+        resident.clear()
+        engine.close()

@@ -149,3 +149,23 @@ def test_psi_intersection_and_size() -> None:
     counter = PsiClient(guest, reveal_intersection=False)
     setup, response = serve(["c", "a", "x"], counter.request(), False)
     assert counter.size(setup, response) == 2
+
+
+def test_the_key_owner_decrypts_only_masked_products() -> None:
+    """The peer cannot have the owner decrypt its own fresh residual (sent back in SEAL's format), or an unmasked
+    product (one row's residual picked out by a one-hot feature column)."""
+    owner = he.new_secret_context()
+    public = he.load_context(he.public_bytes(owner))
+    rng = np.random.default_rng(8)
+    residual = he.encrypt(owner, rng.normal(size=40))
+    seal = he._Seal.of(public)
+    fresh = he._load_vector(public, residual[0]).ciphertext()[0]
+    with pytest.raises(ProtocolViolation, match="not this step's product"):
+        he.decrypt_sums(owner, [seal.to_bytes(fresh)], 40)  # echoed back: fresh level, not a product
+    one_hot = np.zeros(40)
+    one_hot[7] = 1.0
+    unmasked = seal.column_product([fresh], he.chunks(one_hot))
+    with pytest.raises(ProtocolViolation, match="unmasked"):
+        he.decrypt_sums(owner, [seal.to_bytes(unmasked)], 40)
+    masked, _ = he.masked_column_products(public, residual, np.zeros(40), one_hot[:, None], rng)
+    assert len(he.decrypt_sums(owner, masked, 40)) == 1  # what the protocol makes still decrypts

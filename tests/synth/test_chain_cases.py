@@ -51,7 +51,7 @@ def test_the_planted_exposures_are_found_to_the_fen(region_dir: Path, engine: Du
     expected = {r["uscc"]: (int(r["tier"]), Decimal(r["loss"])) for r in truth if r["loss"]}
     assert {e.uscc: (e.tier, e.loss) for e in found} == expected
     assert sum(e.loss for e in found) == Decimal("1050000.00")
-    members = service.member_rows(engine, "new_display")
+    members = service.member_rows(engine, "new_display", "")
     assert all(r["uscc"] in members for r in truth if r["segment"])
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -33,3 +35,11 @@ def console_login(client: TestClient, username: str, password: str = PASSWORD) -
         follow_redirects=False,
     )
     assert resp.status_code == 303, resp.text
+
+
+CHART_DATA = re.compile(r'<script type="application/json" class="chart-data">(.*?)</script>', re.S)
+
+
+def charts_of(html: str) -> list[dict[str, Any]]:
+    """The data of each chart on a page (what static/charts.js hands to ECharts), in page order."""
+    return [json.loads(m) for m in CHART_DATA.findall(html)]

@@ -11,7 +11,13 @@ from jinyu.core.auth import SYSTEM
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_json
 from jinyu.core.errors import invalid
 
-MONTH = typer.Option(..., "--month", help="（第一个）截至月份 / (first) as-of month YYYY-MM")
+MONTH = typer.Option(None, "--month", help="（第一个）截至月份 / (first) as-of month YYYY-MM")
+DUE = typer.Option(
+    False,
+    "--due",
+    help="只构建到期的月份：有交易、尚未构建或其数据在上次构建后有新文件（可重复运行）/ build only the due "
+    "months: with transfers, never built, or with files written since their last build (idempotent)",
+)
 THROUGH = typer.Option(None, "--through", help="最后一个截至月份（含）/ last as-of month, inclusive")
 MAX_MONTHS = 120
 JSON_OUT = typer.Option(False, "--json", help="输出 JSON / print JSON")
@@ -33,18 +39,32 @@ def months_to_build(month: str, through: str | None) -> list[str]:
     return [rules.add_months(month, i) for i in range(span + 1)]
 
 
+def _chosen_months(month: str | None, through: str | None, due: bool) -> list[str] | None:
+    """The months asked for, or None for --due (found once the lake is open)."""
+    if due and (month or through):
+        raise invalid("due", "--due 不能与 --month/--through 同用 / --due takes no --month or --through")
+    if due:
+        return None
+    if month is None:
+        raise invalid("month", "请给出 --month 或 --due / give --month or --due")
+    return months_to_build(month, through)
+
+
 @handle_errors
-def network_build(month: str = MONTH, through: str | None = THROUGH, json_out: bool = JSON_OUT) -> None:
+def network_build(
+    month: str | None = MONTH, through: str | None = THROUGH, due: bool = DUE, json_out: bool = JSON_OUT
+) -> None:
     """按月构建并存储各产业链的衰减供应网络（可重复：新版本覆盖旧版本的读取）/ build and store every chain's
     decayed supply network for each month (rerunning appends a newer build, which reads then use).
 
-    Example: jinyu chain network-build --month 2024-01 --through 2024-06 --json"""
+    Examples: jinyu chain network-build --month 2024-01 --through 2024-06 --json;
+    after each transfers load: jinyu chain network-build --due"""
     from jinyu import analytics, config
     from jinyu.audit import service as audit
-    from jinyu.chain import definitions, stored
+    from jinyu.chain import definitions, due_months, stored
     from jinyu.core import runtime
 
-    months = months_to_build(month, through)
+    chosen = _chosen_months(month, through, due)
     defs = definitions.load()
     stored.check_exact(defs.parameters)
     chains = [c.code for c in defs.chains]
@@ -52,6 +72,7 @@ def network_build(month: str = MONTH, through: str | None = THROUGH, json_out: b
     engine, lake = analytics.DuckDBEngine(settings.lake_dir), analytics.Lake(settings.lake_dir)
     written: dict[str, int] = {}
     try:
+        months = due_months.due_months(engine, lake, defs.parameters) if chosen is None else chosen
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -69,7 +90,7 @@ def network_build(month: str = MONTH, through: str | None = THROUGH, json_out: b
     with runtime.unit_of_work(settings) as session:
         audit.record(
             session, SYSTEM, action="chain.network.build", subject_type="dataset",
-            subject_ids=[stored.DATASET], detail={"months": months, "links": written},
+            subject_ids=[stored.DATASET], detail={"months": months, "links": written, "due": due},
         )  # fmt: skip
     if json_out:
         print_json(
@@ -78,3 +99,5 @@ def network_build(month: str = MONTH, through: str | None = THROUGH, json_out: b
     else:
         for m, n in written.items():
             console.print(f"{m}: {n} links / 条边")
+        if not written:
+            console.print("没有到期的月份 / no month is due")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.audit import service as audit
-from jinyu.chain import catalogue, definitions, rules, scorecard, scoring, service
+from jinyu.chain import definitions, rules, scorecard, scoring, service
 from jinyu.chain.network import Centrality
 from jinyu.chain.schemas import PortraitBatchOut, PortraitOut, PortraitScore, ScoreModelOut
 from jinyu.consent import service as consent
@@ -78,8 +78,7 @@ def portrait_batch(
     principal.require(Perm.CHAIN_PORTRAIT)
     definitions.load().chain(code)
     p = definitions.load().parameters
-    members = service.member_rows(engine, code)
-    _, overrides = catalogue.current(session, code)  # the regulator's per-enterprise segment overrides
+    members = service.member_rows(engine, code, service.segment_overrides(session, code))
     allowed = bases(session, principal, list(members), purpose)
     health = service.health_rows(engine, code, "", as_of_month)
     links, ranks = scoring.network_as_of(engine, code, as_of_month)
@@ -96,7 +95,7 @@ def portrait_batch(
             PortraitOut(
                 uscc=uscc,
                 name=None if m["name"] is None else str(m["name"]),
-                segment=overrides.get(uscc, str(m["segment"])),
+                segment=str(m["segment"]),
                 is_core=bool(m["is_core"]),
                 health=service.health_out(health[uscc], p),
                 pagerank_supplier=round(c.pagerank_supplier, 6) if c else None,

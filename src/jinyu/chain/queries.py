@@ -1,6 +1,9 @@
 """Named analytics queries of the industrial-chain domain, registered in jinyu.analytics' registry.
 
-Membership (`chain_members`) is the authoritative assignment of enterprises to chains and segments. A
+Membership (`chain_members`) is the authoritative assignment of enterprises to chains; the segment every
+query groups by is the *effective* one: the regulator's override of the chain's current definition version
+(`$segment_overrides`, see `overrides_param`), else the dataset's. Overrides move members between segments;
+they never add or remove members, so the queries that only ask "is it a member" read `chain_members`. A
 transfer belongs to an enterprise through its accounts (`accounts.owner_id` = USCC, owner_type enterprise).
 Months are the lake's `month` partition (Asia/Shanghai). Month arithmetic is done by the caller, which passes
 every bound as a `YYYY-MM` parameter, so the SQL has no engine-specific date functions.
@@ -9,31 +12,64 @@ every bound as a `YYYY-MM` parameter, so the SQL has no engine-specific date fun
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from jinyu.analytics import Engine, Month, NonNegativeInt, Query, register
+
+# The effective segment of every member of every chain: the override passed in `$segment_overrides`
+# ('chain:USCC:segment;…', one entry per override; chain and segment codes and USCCs never hold ':' or ';'),
+# else the dataset's. One text parameter rather than a table: the overrides live in PostgreSQL, are few, and
+# as a parameter they are part of every cached result's key, so a new definition version is never answered
+# from a result of the old one. The same text is the golden SQL of chain_segment_flows (analytics/queries).
+EFFECTIVE_MEMBERS = """
+segment_overrides AS (
+    SELECT split_part(o, ':', 1) AS chain_code, split_part(o, ':', 2) AS uscc, split_part(o, ':', 3) AS segment
+    FROM (SELECT unnest(string_split($segment_overrides, ';')) AS o) AS listed
+    WHERE o <> ''
+),
+effective_members AS (
+    SELECT m.chain_code, m.chain_name, m.uscc, coalesce(o.segment, m.segment) AS segment,
+        m.segment AS dataset_segment, m.is_core
+    FROM chain_members AS m
+    LEFT JOIN segment_overrides AS o ON o.chain_code = m.chain_code AND o.uscc = m.uscc
+)"""
 
 _MEMBER_ACCOUNTS = """
 member_accounts AS (
     SELECT a.account_no, m.uscc, m.segment
     FROM accounts AS a
-    JOIN chain_members AS m ON m.uscc = a.owner_id AND m.chain_code = $chain_code
+    JOIN effective_members AS m ON m.uscc = a.owner_id AND m.chain_code = $chain_code
     WHERE a.owner_type = 'enterprise'
 )"""
+
+
+def overrides_param(overrides: Mapping[str, Mapping[str, str]]) -> str:
+    """`$segment_overrides` of {chain code: {USCC: segment}}, sorted so that equal overrides give equal text
+    (and so the same result-cache key)."""
+    return ";".join(f"{c}:{u}:{s}" for c in sorted(overrides) for u, s in sorted(overrides[c].items()))
+
 
 CHAIN_MEMBERS = register(
     Query(
         name="chain_member_list",
-        sql="""
+        sql=f"""
+WITH {EFFECTIVE_MEMBERS.strip()}
 SELECT
-    m.uscc, m.segment, m.is_core, e.name, e.industry_code, e.district_code, e.status,
+    m.uscc, m.segment, m.dataset_segment, m.is_core, e.name, e.industry_code, e.district_code, e.status,
     count(*) OVER () AS total
-FROM chain_members AS m
+FROM effective_members AS m
 LEFT JOIN enterprises AS e ON e.uscc = m.uscc
 WHERE m.chain_code = $chain_code AND ($segment = '' OR m.segment = $segment)
 ORDER BY m.is_core DESC, m.segment, m.uscc
 LIMIT $limit OFFSET $offset
 """,
-        params={"chain_code": str, "segment": str, "limit": NonNegativeInt, "offset": NonNegativeInt},
+        params={
+            "chain_code": str,
+            "segment": str,
+            "limit": NonNegativeInt,
+            "offset": NonNegativeInt,
+            "segment_overrides": str,
+        },
         description="产业链成员 / members of a chain (core first), with registration data, paged",
     )
 )
@@ -41,14 +77,15 @@ LIMIT $limit OFFSET $offset
 CHAIN_SEGMENT_COUNTS = register(
     Query(
         name="chain_segment_counts",
-        sql="""
+        sql=f"""
+WITH {EFFECTIVE_MEMBERS.strip()}
 SELECT chain_code, max(chain_name) AS chain_name, segment, count(*) AS members,
     count(CASE WHEN is_core THEN 1 END) AS core_members
-FROM chain_members
+FROM effective_members
 GROUP BY chain_code, segment
 ORDER BY chain_code, segment
 """,
-        params={},
+        params={"segment_overrides": str},
         description="各产业链各环节成员数 / members per chain and segment",
     )
 )
@@ -60,7 +97,8 @@ CHAIN_EXTERNAL_FLOWS = register(
 -- Every transfer with a member of the chain on one side, classed by the other side: a member of the same
 -- chain ('chain'), a member of another chain only ('other_chain'), another enterprise registered in the
 -- region ('region'), anyone else ('outside': persons, banks, government, enterprises not registered here).
-WITH {_MEMBER_ACCOUNTS.strip()},
+WITH {EFFECTIVE_MEMBERS.strip()},
+{_MEMBER_ACCOUNTS.strip()},
 other_chain AS (
     SELECT DISTINCT uscc FROM chain_members WHERE chain_code <> $chain_code
 ),
@@ -97,7 +135,7 @@ FROM classified
 GROUP BY month, segment, direction, counterparty
 ORDER BY month, segment, direction, counterparty
 """,
-        params={"chain_code": str, "from_month": Month, "to_month": Month},
+        params={"chain_code": str, "from_month": Month, "to_month": Month, "segment_overrides": str},
         description="产业链成员与链内外的资金往来 / a chain's money in and out by segment, month and "
         "counterparty class (chain, other_chain, region, outside)",
     )
@@ -227,10 +265,12 @@ ORDER BY s.uscc
 CHAIN_LOANS = register(
     Query(
         name="chain_loans",
-        sql="""
--- Loans disbursed to the chain's members per month, segment, lending head office and term. An enterprise in
--- two segments of the same chain is not possible (key chain_code, uscc); manufacturing = GB/T 4754 section C.
-WITH tree AS (
+        sql=f"""
+-- Loans disbursed to the chain's members per month, (effective) segment, lending head office and term. An
+-- enterprise in two segments of the same chain is not possible (key chain_code, uscc; one override each);
+-- manufacturing = GB/T 4754 section C.
+WITH {EFFECTIVE_MEMBERS.strip()},
+tree AS (
     SELECT b.org_code, coalesce(p2.org_code, p1.org_code, b.org_code) AS head_code
     FROM banks AS b
     LEFT JOIN banks AS p1 ON p1.org_code = b.parent_code
@@ -243,7 +283,7 @@ SELECT
     count(DISTINCT l.borrower_uscc) AS borrowers,
     CAST(sum(l.amount) AS DECIMAL(38, 2)) AS total_amount
 FROM loans AS l
-JOIN chain_members AS m ON m.uscc = l.borrower_uscc AND m.chain_code = $chain_code
+JOIN effective_members AS m ON m.uscc = l.borrower_uscc AND m.chain_code = $chain_code
 LEFT JOIN enterprises AS e ON e.uscc = l.borrower_uscc
 LEFT JOIN tree ON tree.org_code = l.bank_code
 LEFT JOIN banks AS h ON h.org_code = tree.head_code
@@ -251,7 +291,7 @@ WHERE l.month BETWEEN $from_month AND $to_month
 GROUP BY 1, 2, 3, 4, 5, 6
 ORDER BY 1, 2, 3, 5, 6
 """,
-        params={"chain_code": str, "from_month": Month, "to_month": Month},
+        params={"chain_code": str, "from_month": Month, "to_month": Month, "segment_overrides": str},
         description="产业链贷款 / loans to a chain's members by month, segment, head office, term",
     )
 )
@@ -259,19 +299,20 @@ ORDER BY 1, 2, 3, 5, 6
 CHAIN_CREDIT_COVERAGE = register(
     Query(
         name="chain_credit_coverage",
-        sql="""
--- Members per segment and how many of them borrowed in the window (coverage = borrowers / members).
+        sql=f"""
+-- Members per (effective) segment and how many of them borrowed in the window (coverage = borrowers / members).
+WITH {EFFECTIVE_MEMBERS.strip()}
 SELECT
     m.segment, count(*) AS members,
     count(CASE WHEN m.uscc IN (
         SELECT borrower_uscc FROM loans WHERE month BETWEEN $from_month AND $to_month
     ) THEN 1 END) AS members_with_credit
-FROM chain_members AS m
+FROM effective_members AS m
 WHERE m.chain_code = $chain_code
 GROUP BY m.segment
 ORDER BY m.segment
 """,
-        params={"chain_code": str, "from_month": Month, "to_month": Month},
+        params={"chain_code": str, "from_month": Month, "to_month": Month, "segment_overrides": str},
         description="产业链信贷覆盖面 / members per segment and how many borrowed in the window",
     )
 )

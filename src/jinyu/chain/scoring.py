@@ -45,10 +45,10 @@ def features(
 def network_as_of(
     engine: Engine, code: str, month: str
 ) -> tuple[dict[tuple[str, str], Decimal], dict[str, network.Centrality]]:
-    """The decayed supply network as of `month` and its PageRanks (no betweenness: not a feature)."""
+    """The decayed supply network as of `month` and its PageRanks (no betweenness: not a feature): the stored
+    month when it was built with the current parameters (decayed in SQL at the build), else computed."""
     p = definitions.load().parameters
-    first = rules.add_months(month, 1 - p.network_window_months)
-    links = rules.decayed_links(service.link_rows(engine, code, first, month), month, p.decay_per_month)
+    links = service.network_links(engine, code, month, p)
     return links, {c.uscc: c for c in network.centrality(links, 0)}
 
 
@@ -57,7 +57,7 @@ def dataset(
 ) -> tuple[list[str], list[dict[str, float | None]], list[int]]:
     """Members' features as of `month` and their label six months later."""
     p = definitions.load().parameters
-    members = service.member_rows(engine, code)
+    members = service.member_rows(engine, code, "")  # membership only: the model has no segment feature
     now = service.health_rows(engine, code, "", month)
     later = service.health_rows(engine, code, "", rules.add_months(month, HORIZON_MONTHS))
     links, ranks = network_as_of(engine, code, month)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.audit import service as audit
-from jinyu.chain import catalogue, contagion, definitions, loans, network, rules, stored
+from jinyu.chain import catalogue, contagion, definitions, loans, network, resident, rules, stored
 from jinyu.chain import queries as q
 from jinyu.chain.definitions import ChainDef, Parameters
 from jinyu.chain.errors import MemberNotFound
@@ -62,9 +62,16 @@ def _chain(principal: Principal, code: str) -> ChainDef:
     return definitions.load().chain(code)
 
 
-def _counts(engine: Engine) -> dict[str, dict[str, int]]:
+def segment_overrides(session: Session, *codes: str) -> str:
+    """`$segment_overrides` of the named chains' current definition versions (every chain without names): the
+    regulator's per-enterprise segments, which every segment-grouping query applies over the dataset's."""
+    chosen = codes or tuple(c.code for c in definitions.load().chains)
+    return q.overrides_param({c: catalogue.current(session, c)[1] for c in chosen})
+
+
+def _counts(engine: Engine, overrides: str) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for r in q.rows(engine, "chain_segment_counts"):
+    for r in q.rows(engine, "chain_segment_counts", segment_overrides=overrides):
         out.setdefault(str(r["chain_code"]), {})[str(r["segment"])] = int(str(r["members"]))
     return out
 
@@ -93,7 +100,7 @@ def _chain_out(chain: ChainDef, counts: Mapping[str, int]) -> ChainOut:
 
 def list_chains(session: Session, principal: Principal, engine: Engine) -> list[ChainOut]:
     principal.require(Perm.CHAIN_READ)
-    counts = _counts(engine)
+    counts = _counts(engine, segment_overrides(session))
     chains = [_chain_out(c, counts.get(c.code, {})) for c in catalogue.current_all(session)]
     audit_read(session, principal, "list", [c.code for c in chains])
     return chains
@@ -103,7 +110,7 @@ def get_chain(session: Session, principal: Principal, engine: Engine, code: str)
     principal.require(Perm.CHAIN_READ)
     chain, _ = catalogue.current(session, code)
     audit_read(session, principal, "read", [code])
-    return _chain_out(chain, _counts(engine).get(code, {}))
+    return _chain_out(chain, _counts(engine, segment_overrides(session, code)).get(code, {}))
 
 
 def list_members(
@@ -120,15 +127,19 @@ def list_members(
     if segment and segment not in chain.segment_codes:
         raise invalid("segment", f"应为 / must be one of {', '.join(chain.segment_codes)}")
     rows = q.rows(
-        engine, "chain_member_list", chain_code=code, segment=segment or "", limit=limit, offset=offset
+        engine,
+        "chain_member_list",
+        chain_code=code,
+        segment=segment or "",
+        limit=limit,
+        offset=offset,
+        segment_overrides=q.overrides_param({code: overrides}),
     )
     total = int(str(rows[0]["total"])) if rows else 0
     items = [
         MemberOut.model_validate(
             {
                 **r,
-                "segment": overrides.get(str(r["uscc"]), r["segment"]),
-                "dataset_segment": r["segment"],
                 "mapped_segment": rules.segment_for(chain, _text(r["industry_code"])),
             }
         )
@@ -143,7 +154,14 @@ def flows(
 ) -> FlowsOut:
     _chain(principal, code)
     _window(from_month, to_month)
-    rows = q.rows(engine, "chain_segment_flows", chain_code=code, from_month=from_month, to_month=to_month)
+    rows = q.rows(
+        engine,
+        "chain_segment_flows",
+        chain_code=code,
+        from_month=from_month,
+        to_month=to_month,
+        segment_overrides=segment_overrides(session, code),
+    )
     net = [SegmentNet(month=m, segment=s, **v) for (m, s), v in sorted(rules.net_flows(rows).items())]
     audit_read(session, principal, "flows.read", [code], from_month=from_month, to_month=to_month)
     return FlowsOut(
@@ -160,7 +178,7 @@ def external_flows(
 ) -> list[ExternalFlow]:
     _chain(principal, code)
     _window(from_month, to_month)
-    rows = q.rows(engine, "chain_external_flows", chain_code=code, from_month=from_month, to_month=to_month)
+    rows = _external_rows(session, engine, code, from_month, to_month)
     audit_read(session, principal, "external_flows.read", [code], from_month=from_month, to_month=to_month)
     return [ExternalFlow.model_validate(r) for r in rows]
 
@@ -170,14 +188,38 @@ def gaps(
 ) -> list[GapOut]:
     chain = _chain(principal, code)
     _window(from_month, to_month)
-    rows = q.rows(engine, "chain_external_flows", chain_code=code, from_month=from_month, to_month=to_month)
-    found = rules.gaps(chain, _counts(engine).get(code, {}), rows, definitions.load().parameters)
+    rows = _external_rows(session, engine, code, from_month, to_month)
+    counts = _counts(engine, segment_overrides(session, code)).get(code, {})
+    found = rules.gaps(chain, counts, rows, definitions.load().parameters)
     audit_read(session, principal, "gaps.read", [code], from_month=from_month, to_month=to_month)
     return [GapOut.model_validate(g) for g in found]
 
 
-def member_rows(engine: Engine, code: str) -> dict[str, dict[str, object]]:
-    rows = q.rows(engine, "chain_member_list", chain_code=code, segment="", limit=10_000_000, offset=0)
+def _external_rows(
+    session: Session, engine: Engine, code: str, from_month: str, to_month: str
+) -> list[dict[str, object]]:
+    return q.rows(
+        engine,
+        "chain_external_flows",
+        chain_code=code,
+        from_month=from_month,
+        to_month=to_month,
+        segment_overrides=segment_overrides(session, code),
+    )
+
+
+def member_rows(engine: Engine, code: str, overrides: str) -> dict[str, dict[str, object]]:
+    """Every member of the chain by USCC, `segment` the effective one under `overrides`
+    (`segment_overrides`; "" gives the dataset's, enough where only membership counts)."""
+    rows = q.rows(
+        engine,
+        "chain_member_list",
+        chain_code=code,
+        segment="",
+        limit=10_000_000,
+        offset=0,
+        segment_overrides=overrides,
+    )
     return {str(r["uscc"]): r for r in rows}
 
 
@@ -202,16 +244,47 @@ def network_links(
     )
 
 
+def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -> resident.Ranked:
+    """Every node of the network as of the month by position; a stored month's ranking is computed once per
+    build and then held in memory (`jinyu.chain.resident`)."""
+    stamp = stored.current_stamp(engine, code, as_of_month, p)
+    key = None
+    if stamp is not None:
+        key = (
+            code,
+            as_of_month,
+            stamp,
+            str(p.decay_per_month),
+            p.network_window_months,
+            p.betweenness_max_nodes,
+        )
+        held = resident.get(key)
+        if held is not None:
+            return held
+    links = network_links(engine, code, as_of_month, p)
+    ranked = resident.Ranked(
+        centralities=tuple(
+            sorted(
+                network.centrality(links, p.betweenness_max_nodes),
+                key=lambda c: (-c.pagerank_supplier, c.uscc),
+            )
+        ),
+        nodes=len({u for pair in links for u in pair}),
+        links=len(links),
+    )
+    if key is not None:
+        resident.put(key, ranked)
+    return ranked
+
+
 def network_position(
     session: Session, principal: Principal, engine: Engine, code: str, as_of_month: str, top: int
 ) -> NetworkOut:
     _chain(principal, code)
     p = definitions.load().parameters
-    links = network_links(engine, code, as_of_month, p)
-    members = member_rows(engine, code)
-    ranked = sorted(
-        network.centrality(links, p.betweenness_max_nodes), key=lambda c: (-c.pagerank_supplier, c.uscc)
-    )
+    found = ranked_network(engine, code, as_of_month, p)
+    members = member_rows(engine, code, segment_overrides(session, code))
+    ranked = found.centralities
     items = [
         CoreOut(
             uscc=c.uscc,
@@ -227,7 +300,7 @@ def network_position(
         for c in ranked
         if c.uscc in members
     ][:top]
-    nodes = len({u for pair in links for u in pair})
+    nodes = found.nodes
     audit_read(session, principal, "network.read", [code], as_of_month=as_of_month)
     return NetworkOut(
         chain_code=code,
@@ -235,7 +308,7 @@ def network_position(
         window_months=p.network_window_months,
         decay_per_month=p.decay_per_month,
         nodes=nodes,
-        links=len(links),
+        links=found.links,
         betweenness_computed=nodes <= p.betweenness_max_nodes,
         ranking=items,
     )
@@ -284,7 +357,7 @@ def counterparty_health(
     each one's health (the article's new-display case)."""
     _chain(principal, code)
     p = definitions.load().parameters
-    if uscc not in member_rows(engine, code):
+    if uscc not in member_rows(engine, code, segment_overrides(session, code)):
         raise MemberNotFound(detail=f"{code}: {uscc}")
     health = health_rows(engine, code, uscc, as_of_month)
     paid: dict[str, Decimal] = {}
@@ -334,7 +407,7 @@ def contagion_of(
     session: Session, principal: Principal, engine: Engine, code: str, uscc: str, as_of_month: str
 ) -> ContagionOut:
     _chain(principal, code)
-    members = member_rows(engine, code)
+    members = member_rows(engine, code, segment_overrides(session, code))
     if uscc not in members:
         raise MemberNotFound(detail=f"{code}: {uscc}")
     exposed = [
@@ -368,7 +441,12 @@ def chain_loans(
 ) -> LoansOut:
     chain = _chain(principal, code)
     _window(from_month, to_month)
-    window = {"chain_code": code, "from_month": from_month, "to_month": to_month}
+    window = {
+        "chain_code": code,
+        "from_month": from_month,
+        "to_month": to_month,
+        "segment_overrides": segment_overrides(session, code),
+    }
     summary = loans.summarise(
         q.rows(engine, "chain_loans", **window),
         q.rows(engine, "chain_credit_coverage", **window),

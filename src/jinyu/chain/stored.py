@@ -119,6 +119,47 @@ ORDER BY b.payer, b.payee
 )
 
 
+BUILDS = register(
+    Query(
+        name="chain_network_builds",
+        sql="""
+-- Per stored as-of month: its latest build's time and the parameters that build used.
+WITH latest AS (
+    SELECT month, max(built_at) AS built_at FROM chain_network_links GROUP BY month
+)
+SELECT DISTINCT l.month AS as_of_month, l.built_at, c.decay, c.window_months
+FROM latest AS l
+JOIN chain_network_links AS c ON c.month = l.month AND c.built_at = l.built_at
+ORDER BY as_of_month
+""",
+        params={},
+        description="已存储供应网络的各月最新构建 / the latest build of each stored network month",
+        optional={DATASET: VIEW_SCHEMA},
+    )
+)
+
+
+NETWORK_STAMP = register(
+    Query(
+        name="chain_network_stamp",
+        sql="""
+-- When the latest build of one chain's network as of a month was made, and with which parameters: the key of
+-- the resident ranking (`jinyu.chain.resident`), read without reading the links. Empty when never built.
+WITH latest AS (
+    SELECT max(built_at) AS built_at FROM chain_network_links
+    WHERE month = $as_of_month AND chain_code = $chain_code
+)
+SELECT DISTINCT c.built_at, c.decay, c.window_months
+FROM chain_network_links AS c JOIN latest AS l ON c.built_at = l.built_at
+WHERE c.month = $as_of_month AND c.chain_code = $chain_code
+""",
+        params={"chain_code": str, "as_of_month": Month},
+        description="已存储供应网络的最新构建时间 / when a chain's stored network of a month was last built",
+        optional={DATASET: VIEW_SCHEMA},
+    )
+)
+
+
 def check_exact(p: Parameters) -> None:
     """Refuse parameters whose factors decay^age the build cannot carry exactly (see the module doc)."""
     oldest = p.decay_per_month ** (p.network_window_months - 1)
@@ -176,3 +217,16 @@ def stored_links(
     payers, payees = table.column("payer").to_pylist(), table.column("payee").to_pylist()
     weights = table.column("weight").to_pylist()
     return {(a, b): w for a, b, w in zip(payers, payees, weights, strict=True) if a is not None}
+
+
+def current_stamp(engine: Engine, code: str, as_of_month: str, p: Parameters) -> dt.datetime | None:
+    """The time of the latest stored build of `code` as of the month when it was made with the current
+    parameters (so `stored_links` would read it), else None."""
+    rows = engine.run(NETWORK_STAMP.name, chain_code=code, as_of_month=as_of_month).to_pylist()
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    if Decimal(str(row["decay"])) != p.decay_per_month or row["window_months"] != p.network_window_months:
+        return None
+    built_at: dt.datetime = row["built_at"]
+    return built_at

@@ -82,6 +82,9 @@ class Perm(StrEnum):
     FINANCING_SUPERVISE = "financing.supervise"
     FINANCING_GUIDANCE_ACK = "financing.guidance_ack"
     FINANCING_MANAGE = "financing.manage"
+    JOINT_READ = "joint.read"  # joint jobs and models: the regulator all, a bank those it is party to
+    JOINT_DECLARE = "joint.declare"  # register a job the regulator signed
+    JOINT_ACCEPT = "joint.accept"  # a bank head office accepts its job and files its signed report
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -98,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
         | {Perm.RISK_MATRIX_READ}
+        | {Perm.JOINT_READ, Perm.JOINT_DECLARE}
     ),
     Role.REGULATOR_SUPERVISOR: frozenset(
         _EVERYONE
@@ -110,6 +114,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT, Perm.CHAIN_DEFINE}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
         | {Perm.RISK_MATRIX_READ, Perm.RISK_MATRIX_WRITE}
+        | {Perm.JOINT_READ, Perm.JOINT_DECLARE}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE
@@ -119,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.CHAIN_PORTRAIT}
         | {Perm.FINANCING_READ, Perm.FINANCING_HANDLE, Perm.FINANCING_ASSIGN, Perm.FINANCING_GUIDANCE_ACK}
         | {Perm.RISK_MATRIX_READ}
+        | {Perm.JOINT_READ, Perm.JOINT_ACCEPT}
     ),
     Role.BANK_BRANCH_OFFICER: frozenset(
         _EVERYONE

@@ -22,6 +22,35 @@ app.add_typer(model_app, name="model")
 
 DIR = typer.Option(..., "--dir", help="参与方目录 / the party's data dir")
 JSON = typer.Option(False, "--json", help="输出 JSON / print JSON")
+# With one of these, `job create|accept|run|show` also file to (or read from) the platform's register, acting as
+# that user: the same use cases and checks as /api/v1/joint.
+AS_USER = typer.Option(
+    None, "--as-user", help="同时登记到平台，以该用户身份 / also file to the platform as user"
+)
+API_KEY = typer.Option(None, "--api-key", help="平台服务账号 API key / a platform service account's key")
+PASSWORD_STDIN = typer.Option(
+    False, "--password-stdin", help="从标准输入读密码 / read the password from stdin"
+)
+
+
+def _platform(as_user: str | None, api_key: str | None, password_stdin: bool, call: Any) -> Any:
+    """Run `call(session, principal)` in one unit of work as the acting user; None when no user is given."""
+    if not as_user and not api_key:
+        return None
+    from jinyu import config
+    from jinyu.core import runtime
+    from jinyu.party.acting import acting_principal
+
+    settings = config.get_settings()
+    principal = acting_principal(settings, as_user, api_key, password_stdin)
+    with runtime.unit_of_work(settings) as session:
+        return call(session, principal)
+
+
+def _with_platform(value: dict[str, Any], filed: Any) -> dict[str, Any]:
+    if filed is None:
+        return value
+    return {**value, "platform_status": filed.status, "platform_model": filed.model and filed.model.version}
 
 
 def _out(value: dict[str, Any], json_out: bool) -> None:
@@ -122,12 +151,20 @@ def job_create(
     bins: int = typer.Option(10, help="评分卡分箱数 / scorecard bins per feature"),
     seed: int | None = typer.Option(None, help="批次与划分的种子 / seed of batches and split"),
     out: Path | None = typer.Option(None, help="另存任务文件 / also write the job file here"),
+    guest_org: str | None = typer.Option(
+        None, help="平台上 guest 银行总行的机构 id（与 --as-user 同用）/ the bank's org id on the platform"
+    ),
+    as_user: str | None = AS_USER,
+    api_key: str | None = API_KEY,
+    password_stdin: bool = PASSWORD_STDIN,
     json_out: bool = JSON,
 ) -> None:
-    """监管方发起并签名任务 / the regulator declares and signs a job.
+    """监管方发起并签名任务，可同时登记到平台 / the regulator declares and signs a job (and registers it).
 
     Example: jinyu joint job create --dir reg --job-id j1 --guest bank-a --host hub --model-name sme-risk --out j1.json
+    --guest-org ORG_ID --as-user analyst
     """
+    from jinyu.core.errors import invalid
     from jinyu.jointmodel import service
 
     spec = dict(
@@ -144,7 +181,14 @@ def job_create(
         bins=bins,
         seed=seed,
     )
-    _out(service.create_job(directory, out, **spec), json_out)
+    if (as_user or api_key) and not guest_org:
+        raise invalid("guest_org", "登记到平台须给出 --guest-org / --guest-org is needed to register the job")
+    created = service.create_job(directory, out, **spec)
+    filed = _platform(
+        as_user, api_key, password_stdin,
+        lambda s, p: service.register_job(s, p, directory, job_id, str(guest_org)),
+    )  # fmt: skip
+    _out(_with_platform(created, filed), json_out)
 
 
 @job_app.command("accept")
@@ -152,15 +196,24 @@ def job_create(
 def job_accept(
     directory: Path = DIR,
     job: Path = typer.Option(..., help="监管方签名的任务文件 / the signed job file"),
+    as_user: str | None = AS_USER,
+    api_key: str | None = API_KEY,
+    password_stdin: bool = PASSWORD_STDIN,
     json_out: bool = JSON,
 ) -> None:
-    """参与方核验并接受任务 / a party verifies and accepts a job.
+    """参与方核验并接受任务；银行可同时在平台登记接受 / a party verifies and accepts a job (a bank: also on the
+    platform).
 
-    Example: jinyu joint job accept --dir hub --job j1.json
+    Example: jinyu joint job accept --dir bank --job j1.json --as-user bank_risk
     """
     from jinyu.jointmodel import service
 
-    _out(service.accept_job(directory, job), json_out)
+    accepted = service.accept_job(directory, job)
+    filed = _platform(
+        as_user, api_key, password_stdin,
+        lambda s, p: service.file_acceptance(s, p, directory, accepted["job_id"]),
+    )  # fmt: skip
+    _out(_with_platform(accepted, filed), json_out)
 
 
 @job_app.command("run")
@@ -172,29 +225,59 @@ def job_run(
     ca_file: Path | None = typer.Option(
         None, help="https 时信任的 CA 证书 / CA certificate for an https host URL"
     ),
+    as_user: str | None = AS_USER,
+    api_key: str | None = API_KEY,
+    password_stdin: bool = PASSWORD_STDIN,
     json_out: bool = JSON,
 ) -> None:
-    """guest 运行（或续跑）任务 / the guest runs or resumes a job.
+    """guest 运行（或续跑）任务，可把签名报告交平台（完成则登记模型版本）/ the guest runs or resumes a job and
+    files its signed report to the platform (a done job registers the model version there).
 
-    Example: jinyu joint job run --dir bank --job-id j1 --host-url http://127.0.0.1:8765 --json
+    Example: jinyu joint job run --dir bank --job-id j1 --host-url http://127.0.0.1:8765 --as-user bank_risk --json
     """
+    from jinyu.core.errors import JinyuError
     from jinyu.jointmodel import service
 
-    _out(service.run_job(directory, job_id, host_url, ca_file), json_out)
+    def file_report() -> Any:
+        return _platform(
+            as_user, api_key, password_stdin, lambda s, p: service.file_report(s, p, directory, job_id)
+        )
+
+    try:
+        result = service.run_job(directory, job_id, host_url, ca_file)
+    except JinyuError:
+        file_report()  # the platform learns of the failure too; the run's error is what the user sees
+        raise
+    _out(_with_platform(result, file_report()), json_out)
 
 
 @job_app.command("show")
 @handle_errors
 def job_show(
-    directory: Path = DIR, job_id: str = typer.Option(..., help="任务 id / job id"), json_out: bool = JSON
+    directory: Path | None = typer.Option(None, "--dir", help="参与方目录 / the party's data dir"),
+    job_id: str = typer.Option(..., help="任务 id / job id"),
+    as_user: str | None = AS_USER,
+    api_key: str | None = API_KEY,
+    password_stdin: bool = PASSWORD_STDIN,
+    json_out: bool = JSON,
 ) -> None:
-    """任务状态、审计链与抓包摘要 / a job's state, audit chain and capture.
+    """任务状态、审计链与抓包摘要（--dir），或平台登记的任务与模型（--as-user）/ a job's state, audit chain and
+    capture in a party dir, or the platform's record of it and its model.
 
-    Example: jinyu joint job show --dir bank --job-id j1
+    Example: jinyu joint job show --dir bank --job-id j1 ; jinyu joint job show --job-id j1 --as-user analyst
     """
+    from jinyu.core.errors import InvalidInput
     from jinyu.jointmodel import service
 
-    _out(service.show_job(directory, job_id), json_out)
+    if directory is None and not (as_user or api_key):
+        raise InvalidInput(detail="请给出 --dir 或 --as-user/--api-key / give --dir or --as-user/--api-key")
+    shown: dict[str, Any] = service.show_job(directory, job_id) if directory is not None else {}
+    filed = _platform(as_user, api_key, password_stdin, lambda s, p: service.platform_job(s, p, job_id))
+    if filed is not None:
+        shown = (
+            {**shown, "platform": filed.model_dump(mode="json")} if shown else filed.model_dump(mode="json")
+        )
+    _out(shown, json_out)
 
 
 @model_app.command("list")

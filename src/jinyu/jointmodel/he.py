@@ -154,15 +154,30 @@ def masked_column_products(
     return blobs, mask_sums
 
 
+# A masked slot is uniform in [-MASK_BOUND, MASK_BOUND] (plus a value below ~100): three quarters of the slots
+# exceed a quarter of the bound. Fewer than half doing so (odds below 1e-100 for masked slots) means no mask.
+MASKED_SHARE = 0.5
+
+
 def decrypt_sums(context: ts.Context, blobs: list[bytes], rows: int) -> Vector:
-    """The key owner's part: decrypt each masked product; its slots' sum divided by the batch size."""
+    """The key owner's part: decrypt each masked product; its slots' sum divided by the batch size.
+
+    The owner decrypts only what this protocol step makes: a two-part ciphertext one rescale below fresh, at
+    exactly the scale, whose slots look masked. So the peer cannot have the owner decrypt the owner's own fresh
+    residual ciphertexts sent back, nor an unmasked product (e.g. of one row). A peer that deviates with care
+    (masking a one-row product itself) is not stopped: see the threat model in docs/joint-modelling.md."""
     seal = _Seal.of(context)
     decryptor = sealapi.Decryptor(seal.context, context.secret_key().data)
     sums = np.zeros(len(blobs))
     for i, blob in enumerate(blobs):
+        cipher = seal.from_bytes(blob)
+        seal.check_product(cipher)
         plaintext = sealapi.Plaintext()
-        decryptor.decrypt(seal.from_bytes(blob), plaintext)
-        sums[i] = float(np.sum(seal.encoder.decode_double(plaintext))) / rows
+        decryptor.decrypt(cipher, plaintext)
+        slots = np.asarray(seal.encoder.decode_double(plaintext))
+        if np.mean(np.abs(slots) > MASK_BOUND / 4) < MASKED_SHARE:
+            raise ProtocolViolation(detail="密文未加掩码，拒绝解密 / an unmasked product: not decrypted")
+        sums[i] = float(np.sum(slots)) / rows
     return sums
 
 
@@ -193,6 +208,14 @@ class _Seal:
                 self.evaluator.add_inplace(total, term)
         self.evaluator.rescale_to_next_inplace(total)  # Δ² / Δ: the scale comes back exactly
         return total
+
+    def check_product(self, cipher: Any) -> None:
+        """A masked column product: two parts, rescaled once from the first data level, at exactly the scale."""
+        product_level = self.context.first_context_data().next_context_data().parms_id()
+        if cipher.size() != 2 or cipher.parms_id() != product_level or abs(cipher.scale / SCALE - 1) > 1e-9:
+            raise ProtocolViolation(
+                detail="密文不是本步骤应有的乘积，拒绝解密 / not this step's product ciphertext: not decrypted"
+            )
 
     def add_values(self, cipher: Any, values: list[float]) -> None:
         plaintext = sealapi.Plaintext()

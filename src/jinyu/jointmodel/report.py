@@ -1,7 +1,8 @@
 """A party's signed report of a job for the regulator, and the regulator's check of it.
 
-report file: {"report": {job_id, spec_sha256, party, role, status, epoch, metrics, model, version, audit_entries,
-audit_head, capture_frames, capture_sha256, made_at}, "signature": Ed25519 of the party over the canonical report}.
+report file: {"report": {job_id, spec_sha256, party, role, status, epoch, metrics, model, version, data_snapshot,
+audit_entries, audit_head, capture_frames, capture_sha256, made_at}, "signature": Ed25519 of the party over the
+canonical report}.
 The regulator accepts it only from a party it trusts, for a job it declared with the same spec digest, and keeps
 it under <regulator dir>/jobs/<job>/reports/<party>.json with an audit entry `job_reported`.
 """
@@ -14,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinyu.jointmodel import envelope, jobs
-from jinyu.jointmodel.errors import BadPartyData, JobNotAccepted, SignatureRejected
+from jinyu.jointmodel import envelope, jobs, registry
+from jinyu.jointmodel.errors import BadPartyData, JobNotAccepted, JobUnknown, SignatureRejected
 from jinyu.jointmodel.journal import read_audit, verify_audit
 from jinyu.jointmodel.party import PartyDir
 
@@ -38,6 +39,7 @@ def make(party: PartyDir, job_id: str) -> dict[str, Any]:
         "metrics": state.get("metrics"),
         "model": state.get("model"),
         "version": state.get("version"),
+        "data_snapshot": _snapshot(party, job_id),
         "audit_entries": entries,
         "audit_head": read_audit(audit)[-1]["hash"] if entries else None,
         "capture_sha256": hashlib.sha256(data).hexdigest(),
@@ -46,6 +48,14 @@ def make(party: PartyDir, job_id: str) -> dict[str, Any]:
     report = {"report": body, "signature": envelope.sign(party.key, body)}
     party.audit(job_id, "report_made", {"audit_head": body["audit_head"]})
     return report
+
+
+def _snapshot(party: PartyDir, job_id: str) -> dict[str, Any] | None:
+    """The registered model's data snapshot (file digest, rows, quarantined), for the platform's registry."""
+    try:
+        return dict(registry.for_job(party, job_id)["data_snapshot"])
+    except JobUnknown:
+        return None
 
 
 def receive(regulator: PartyDir, report_file: Path) -> dict[str, Any]:

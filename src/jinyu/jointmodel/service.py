@@ -1,4 +1,5 @@
-"""Use cases of joint modelling for the CLI: each works on one party's data dir."""
+"""Use cases of joint modelling for the CLI: each works on one party's data dir (and, for the platform's
+register, a session and the acting principal)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinyu.jointmodel import envelope, guest, jobs
+from sqlalchemy.orm import Session
+
+from jinyu.core.auth import Principal
+from jinyu.jointmodel import envelope, guest, jobs, platform
 from jinyu.jointmodel.errors import BadPartyData
 from jinyu.jointmodel.journal import read_audit, read_capture, verify_audit
 from jinyu.jointmodel.party import PartyDir
 from jinyu.jointmodel.registry import entries
+from jinyu.jointmodel.report import make as make_report
+from jinyu.jointmodel.schemas import AcceptanceIn, JointJobOut, ReportIn, SignedJobIn
 
 
 def init_party(
@@ -87,3 +93,31 @@ def score(
     if not ids:
         raise BadPartyData(detail="id 文件为空 / the ids file is empty")
     return joint_score(PartyDir(path), model, version, ids, host_url, ca_file)
+
+
+# The platform's register (`--as-user` / `--api-key` on `job create|accept|run|show`): the same documents the
+# parties hold, filed through the same use cases as /api/v1/joint.
+
+
+def register_job(
+    session: Session, principal: Principal, path: Path, job_id: str, guest_org_id: str
+) -> JointJobOut:
+    document = json.loads((PartyDir(path).job_dir(job_id) / "job.json").read_text())
+    return platform.declare(session, principal, SignedJobIn(guest_org_id=guest_org_id, document=document))
+
+
+def file_acceptance(session: Session, principal: Principal, path: Path, job_id: str) -> JointJobOut:
+    party = PartyDir(path)
+    _, acceptance = jobs.accepted_spec(party, job_id)
+    return platform.accept(
+        session, principal, job_id, AcceptanceIn(acceptance=acceptance, public_key=party.public_key)
+    )
+
+
+def file_report(session: Session, principal: Principal, path: Path, job_id: str) -> JointJobOut:
+    document = make_report(PartyDir(path), job_id)
+    return platform.report(session, principal, job_id, ReportIn(**document))
+
+
+def platform_job(session: Session, principal: Principal, job_id: str) -> JointJobOut:
+    return platform.get_job(session, principal, job_id)

@@ -9,17 +9,18 @@ only summaries (no loan), and is audited too (`risk.batch.list`), being the bank
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+import io
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
+from jinyu.core.csvsafe import SafeWriter
 from jinyu.core.errors import NotFound
 from jinyu.risk.models import StoredBatch
-from jinyu.risk.tracing.schemas import BatchResult
+from jinyu.risk.schemas import StoredBatchOut
+from jinyu.risk.tracing.schemas import BatchResult, BatchRow
 
 PURPOSE = "贷后资金流向监测 / post-loan monitoring of the use of loan proceeds"
 
@@ -27,20 +28,6 @@ PURPOSE = "贷后资金流向监测 / post-loan monitoring of the use of loan pr
 class StoredBatchNotFound(NotFound):
     code = "batch_not_found"
     title = "批量核查结果不存在 / Batch result not found"
-
-
-@dataclass(frozen=True)
-class StoredBatchLine:
-    """One stored batch in the list: what it covered and what it found."""
-
-    batch_id: str
-    inquiry_id: str
-    bank_code: str
-    from_date: date
-    to_date: date
-    loans: int
-    risky_loans: int
-    at: datetime
 
 
 def store(session: Session, principal: Principal, result: BatchResult) -> None:
@@ -81,7 +68,7 @@ def _visible(principal: Principal) -> Select[StoredBatch]:
     )
 
 
-def list_stored(session: Session, principal: Principal, limit: int = 50) -> list[StoredBatchLine]:
+def list_stored(session: Session, principal: Principal, limit: int = 50) -> list[StoredBatchOut]:
     """The bank's stored batches, newest first."""
     principal.require(Perm.RISK_QUERY)
     rows = session.scalars(_visible(principal).order_by(StoredBatch.at.desc()).limit(limit)).all()
@@ -94,7 +81,16 @@ def list_stored(session: Session, principal: Principal, limit: int = 50) -> list
         purpose=PURPOSE,
     )
     return [
-        StoredBatchLine(r.id, r.inquiry_id, r.bank_code, r.from_date, r.to_date, r.loans, r.risky_loans, r.at)
+        StoredBatchOut(
+            batch_id=r.id,
+            inquiry_id=r.inquiry_id,
+            bank_code=r.bank_code,
+            from_date=r.from_date,
+            to_date=r.to_date,
+            loans=r.loans,
+            risky_loans=r.risky_loans,
+            at=r.at,
+        )
         for r in rows
     ]
 
@@ -119,3 +115,16 @@ def get_stored(session: Session, principal: Principal, batch_id: str) -> BatchRe
             detail={"batch_id": batch_id, "part": part + 1, "loans": len(ids)},
         )
     return result
+
+
+def csv_text(result: BatchResult) -> str:
+    """Every row as the CLI's --csv writes it, with a BOM so spreadsheets read the Chinese names as UTF-8;
+    cells that a spreadsheet would run as formulas are neutralised (core.csvsafe)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    SafeWriter(out).dict_rows(list(BatchRow.model_fields), (r.model_dump(mode="json") for r in result.rows))
+    return out.getvalue()
+
+
+def csv_filename(result: BatchResult) -> str:
+    return f"batch-{result.from_date}-{result.to_date}-{result.batch_id}.csv"

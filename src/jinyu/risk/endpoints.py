@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.web import SessionDep, require
-from jinyu.risk import inquiries
+from jinyu.risk import batch_endpoints, inquiries
 from jinyu.risk.purposes import endpoints as purposes_endpoints
 from jinyu.risk.schemas import InquiryStat
 from jinyu.risk.statements import endpoints as statements_endpoints
@@ -34,4 +34,5 @@ def inquiry_stats(
 # router.include_router(<service>.endpoints.router)
 router.include_router(statements_endpoints.router)
 router.include_router(tracing_endpoints.router)
+router.include_router(batch_endpoints.router)
 router.include_router(purposes_endpoints.router)

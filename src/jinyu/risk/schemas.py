@@ -1,4 +1,4 @@
-"""Shared risk schemas: the regulator's inquiry indicators."""
+"""Shared risk schemas: the regulator's inquiry indicators, the bank's stored batch checks."""
 
 from __future__ import annotations
 
@@ -31,3 +31,16 @@ class InquiryStat(BaseModel):
     inquiries: int
     risky: int
     risky_amount: Decimal
+
+
+class StoredBatchOut(BaseModel):
+    """已保存的批量核查 / one stored batch check of the bank: what it covered and what it found (no loan)."""
+
+    batch_id: str
+    inquiry_id: str
+    bank_code: str
+    from_date: dt.date
+    to_date: dt.date
+    loans: int
+    risky_loans: int
+    at: dt.datetime

@@ -1,4 +1,27 @@
-/* Members per segment and how many of them borrowed in the window (coverage = borrowers / members). */
+/* Members per (effective) segment and how many of them borrowed in the window (coverage = borrowers / members). */
+WITH segment_overrides AS (
+  SELECT
+    SPLIT_PART(o, ':', 1) AS chain_code,
+    SPLIT_PART(o, ':', 2) AS uscc,
+    SPLIT_PART(o, ':', 3) AS segment
+  FROM (
+    SELECT
+      EXPLODE(SPLIT(:segment_overrides, CONCAT('\\Q', ';', '\\E'))) AS o
+  ) AS listed
+  WHERE
+    o <> ''
+), effective_members AS (
+  SELECT
+    m.chain_code,
+    m.chain_name,
+    m.uscc,
+    COALESCE(o.segment, m.segment) AS segment,
+    m.segment AS dataset_segment,
+    m.is_core
+  FROM chain_members AS m
+  LEFT JOIN segment_overrides AS o
+    ON o.chain_code = m.chain_code AND o.uscc = m.uscc
+)
 SELECT
   m.segment,
   COUNT(*) AS members,
@@ -14,7 +37,7 @@ SELECT
       THEN 1
     END
   ) AS members_with_credit
-FROM chain_members AS m
+FROM effective_members AS m
 WHERE
   m.chain_code = :chain_code
 GROUP BY

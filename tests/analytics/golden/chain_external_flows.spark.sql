@@ -1,13 +1,35 @@
 /* Every transfer with a member of the chain on one side, classed by the other side: a member of the same */
 /* chain ('chain'), a member of another chain only ('other_chain'), another enterprise registered in the */
 /* region ('region'), anyone else ('outside': persons, banks, government, enterprises not registered here). */
-WITH member_accounts AS (
+WITH segment_overrides AS (
+  SELECT
+    SPLIT_PART(o, ':', 1) AS chain_code,
+    SPLIT_PART(o, ':', 2) AS uscc,
+    SPLIT_PART(o, ':', 3) AS segment
+  FROM (
+    SELECT
+      EXPLODE(SPLIT(:segment_overrides, CONCAT('\\Q', ';', '\\E'))) AS o
+  ) AS listed
+  WHERE
+    o <> ''
+), effective_members AS (
+  SELECT
+    m.chain_code,
+    m.chain_name,
+    m.uscc,
+    COALESCE(o.segment, m.segment) AS segment,
+    m.segment AS dataset_segment,
+    m.is_core
+  FROM chain_members AS m
+  LEFT JOIN segment_overrides AS o
+    ON o.chain_code = m.chain_code AND o.uscc = m.uscc
+), member_accounts AS (
   SELECT
     a.account_no,
     m.uscc,
     m.segment
   FROM accounts AS a
-  JOIN chain_members AS m
+  JOIN effective_members AS m
     ON m.uscc = a.owner_id AND m.chain_code = :chain_code
   WHERE
     a.owner_type = 'enterprise'

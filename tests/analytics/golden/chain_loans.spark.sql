@@ -1,6 +1,29 @@
-/* Loans disbursed to the chain's members per month, segment, lending head office and term. An enterprise in */
-/* two segments of the same chain is not possible (key chain_code, uscc); manufacturing = GB/T 4754 section C. */
-WITH tree AS (
+/* Loans disbursed to the chain's members per month, (effective) segment, lending head office and term. An */
+/* enterprise in two segments of the same chain is not possible (key chain_code, uscc; one override each); */
+/* manufacturing = GB/T 4754 section C. */
+WITH segment_overrides AS (
+  SELECT
+    SPLIT_PART(o, ':', 1) AS chain_code,
+    SPLIT_PART(o, ':', 2) AS uscc,
+    SPLIT_PART(o, ':', 3) AS segment
+  FROM (
+    SELECT
+      EXPLODE(SPLIT(:segment_overrides, CONCAT('\\Q', ';', '\\E'))) AS o
+  ) AS listed
+  WHERE
+    o <> ''
+), effective_members AS (
+  SELECT
+    m.chain_code,
+    m.chain_name,
+    m.uscc,
+    COALESCE(o.segment, m.segment) AS segment,
+    m.segment AS dataset_segment,
+    m.is_core
+  FROM chain_members AS m
+  LEFT JOIN segment_overrides AS o
+    ON o.chain_code = m.chain_code AND o.uscc = m.uscc
+), tree AS (
   SELECT
     b.org_code,
     COALESCE(p2.org_code, p1.org_code, b.org_code) AS head_code
@@ -21,7 +44,7 @@ SELECT
   COUNT(DISTINCT l.borrower_uscc) AS borrowers,
   CAST(SUM(l.amount) AS DECIMAL(38, 2)) AS total_amount
 FROM loans AS l
-JOIN chain_members AS m
+JOIN effective_members AS m
   ON m.uscc = l.borrower_uscc AND m.chain_code = :chain_code
 LEFT JOIN enterprises AS e
   ON e.uscc = l.borrower_uscc

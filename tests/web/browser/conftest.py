@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,10 @@ from jinyu.models import metadata
 from jinyu.party import service as party
 from jinyu.party.schemas import OrgOut
 from jinyu.party.service.registration import person_token
+from jinyu.risk.inquiries import record_inquiry
 from tests.claim.factories import world
 from tests.credit import region
-from tests.fixtures.auth import make_org, make_user, resident_id
+from tests.fixtures.auth import make_org, make_user, principal, resident_id
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 
@@ -89,6 +91,16 @@ def _seed(factory: sessionmaker[Session], pseudonym_key: bytes) -> tuple[dict[st
                 session, _registry_enterprise(session, pseudonym_key), Role.ENTERPRISE_ADMIN
             ).username,
         }
+        # one risky return-flow inquiry of the bank: the regulator's risk page has a bar to chart
+        record_inquiry(
+            session,
+            principal(session, bank, Role.BANK_HQ_RISK),
+            kind="return_flow",
+            subject="LN-SEEDED",
+            verdict="risky",
+            risky=True,
+            risky_amount=Decimal("1234567.80"),
+        )
         session.commit()
     return users, bank
 

@@ -36,6 +36,10 @@ def test_regulator_reads_figures_and_verifies_the_audit_chain(page: Any, live: L
     log_in(page, live.users["regulator"])
     assert page.locator("[data-tile=claims_paid]").count() == 1
     page.click("nav.menu >> text=资金流风险")
+    # the bar chart drawn by ECharts (served by the app) from the page's JSON data; its table folded once drawn
+    page.wait_for_selector("figure.chart-box.drawn .echart canvas")
+    assert "¥1,234,567.80" in page.inner_text("#risk-stats")
+    assert page.locator("figure.chart-box details.chart-table[open]").count() == 0
     page.fill("input[name=from_month]", "2026-13")  # the browser's own pattern check refuses it first
     assert page.evaluate("document.querySelector('input[name=from_month]').validity.valid") is False
     page.click("nav.menu >> text=审计")

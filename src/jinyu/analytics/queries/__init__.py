@@ -45,6 +45,6 @@ ENTERPRISE_GOV_SUMMARY = _query(
 )
 CHAIN_SEGMENT_FLOWS = _query(
     "chain_segment_flows",
-    {"chain_code": str, "from_month": Month, "to_month": Month},
+    {"chain_code": str, "from_month": Month, "to_month": Month, "segment_overrides": str},
     "产业链环节间资金流 / money between segments of an industrial chain per month: count and amount",
 )

@@ -10,6 +10,7 @@ from jinyu.analytics.flowindex import shared_indexes
 from jinyu.analytics.serving import shared_engine
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.web import SessionDep, require
+from jinyu.risk import batches
 from jinyu.risk.tracing import service
 from jinyu.risk.tracing.schemas import BatchRequest, BatchResult, MisuseResult, ReturnFlowResult, TraceParams
 
@@ -86,5 +87,8 @@ def post_batch(
     body: BatchRequest,
     principal: Principal = require(Perm.RISK_QUERY),
 ) -> BatchResult:
-    """批量核查本行期间内发放的全部贷款 / check every loan your bank disbursed in a period (results + summary)."""
-    return service.run_batch(session, principal, _stores(request), body)
+    """批量核查本行期间内发放的全部贷款，结果为本行保存 / check every loan your bank disbursed in a period
+    (results + summary); the result is stored for the bank (GET /risk/batches lists it)."""
+    result = service.run_batch(session, principal, _stores(request), body)
+    batches.store(session, principal, result)
+    return result

@@ -4,7 +4,6 @@ jinyu.risk.batches), and the bank's own inquiry history. The same services as th
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -14,7 +13,6 @@ from starlette.responses import Response
 from jinyu.analytics.serving import shared_engine
 from jinyu.consent.rules import Purpose
 from jinyu.core.auth import Perm, Principal
-from jinyu.core.csvsafe import SafeWriter
 from jinyu.core.errors import FieldError, InvalidInput
 from jinyu.core.web import SessionDep
 from jinyu.credit import service as credit
@@ -22,7 +20,7 @@ from jinyu.credit.render import lists, scalars
 from jinyu.risk import batches, inquiries
 from jinyu.risk.inquiries import KINDS
 from jinyu.risk.tracing import service as tracing
-from jinyu.risk.tracing.schemas import BatchRequest, BatchResult, BatchRow
+from jinyu.risk.tracing.schemas import BatchRequest, BatchResult
 from jinyu.web import i18n
 from jinyu.web.pages.common import page_requires
 from jinyu.web.pages.loans import stores
@@ -100,9 +98,9 @@ def stored_batch_csv(
 
 
 def _csv_answer(request: Request, result: BatchResult, seen: Visitor) -> Response:
-    name = f"batch-{result.from_date}-{result.to_date}-{result.batch_id}.csv"
+    name = batches.csv_filename(result)
     response = Response(
-        batch_csv(result),
+        batches.csv_text(result),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -137,14 +135,6 @@ def run_batch(
     if download == "csv":
         return _csv_answer(request, result, seen)
     return render(request, "batch.html", seen, result=result, form=form, stored=None)
-
-
-def batch_csv(result: BatchResult) -> str:
-    """Every row as the CLI's --csv writes it, with a BOM so spreadsheets read the Chinese names as UTF-8."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    SafeWriter(out).dict_rows(list(BatchRow.model_fields), (r.model_dump(mode="json") for r in result.rows))
-    return out.getvalue()
 
 
 @router.get("/console/inquiries")

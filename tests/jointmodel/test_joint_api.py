@@ -1,0 +1,155 @@
+"""The platform's joint-job register over HTTP (SQLite and PostgreSQL): the regulator registers the job its party
+signed, the bank accepts with its party's signed acceptance and files its signed report, which registers the
+model version; a bank sees only its own jobs (another bank's answer 404); every step is audited."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from jinyu.core.auth import OrgKind, Role
+from jinyu.jointmodel import report
+from jinyu.jointmodel.party import PartyDir
+from tests.fixtures.auth import login, make_org, make_user
+
+from .conftest import Parties
+
+JOBS = "/api/v1/joint/jobs"
+SNAPSHOT = {"file": "guest.csv", "sha256": "ab" * 32, "rows": 1200, "quarantined": 0}
+METRICS = {"auc": 0.71, "ks": 0.36, "guest_alone_auc": 0.63}
+
+
+@pytest.fixture
+def who(client: TestClient, session: Session) -> dict[str, Any]:
+    regulator = make_org(session, OrgKind.REGULATOR)
+    bank, other = make_org(session, OrgKind.BANK_HEAD_OFFICE), make_org(session, OrgKind.BANK_HEAD_OFFICE)
+    users = {
+        "analyst": make_user(session, regulator, Role.REGULATOR_ANALYST),
+        "bank": make_user(session, bank, Role.BANK_HQ_RISK),
+        "other": make_user(session, other, Role.BANK_HQ_RISK),
+        "branch": make_user(
+            session, make_org(session, OrgKind.BANK_BRANCH, parent=bank), Role.BANK_BRANCH_OFFICER
+        ),
+    }
+    session.commit()
+    return {name: login(client, u.username) for name, u in users.items()} | {"bank_org": bank.id}
+
+
+def _declare(client: TestClient, who: dict[str, Any], parties: Parties, job_id: str = "j1") -> dict[str, Any]:
+    parties.job(job_id)
+    document = json.loads((parties.root / f"{job_id}.json").read_text())
+    resp = client.post(
+        JOBS, headers=who["analyst"], json={"guest_org_id": who["bank_org"], "document": document}
+    )
+    assert resp.status_code == 201, resp.text
+    return document
+
+
+def _acceptance(parties: Parties, job_id: str = "j1") -> dict[str, Any]:
+    bank = PartyDir(parties.bank)
+    acceptance = json.loads((bank.job_dir(job_id) / "acceptance.json").read_text())
+    return {"acceptance": acceptance, "public_key": bank.public_key}
+
+
+def _finish(parties: Parties, job_id: str = "j1", version: int = 1) -> dict[str, Any]:
+    """The bank's own state after a run (written here: the protocol itself is tested in test_joint_run)."""
+    bank = PartyDir(parties.bank)
+    bank.save_state(job_id, status="done", epoch=3, metrics=METRICS, model="sme-risk", version=version)
+    entry = {"model": "sme-risk", "version": version, "job_id": job_id, "data_snapshot": SNAPSHOT}
+    (bank.path / "registry.json").write_text(json.dumps([entry]))
+    return report.make(bank, job_id)
+
+
+def test_a_job_goes_from_declared_to_a_registered_model(
+    client: TestClient, who: dict[str, Any], parties: Parties
+) -> None:
+    document = _declare(client, who, parties)
+    job = client.get(f"{JOBS}/j1", headers=who["bank"]).json()
+    assert (job["status"], job["spec"], job["model"]) == ("declared", document["spec"], None)
+
+    assert (
+        client.post(f"{JOBS}/j1/acceptance", headers=who["analyst"], json=_acceptance(parties)).status_code
+        == 403
+    )
+    resp = client.post(f"{JOBS}/j1/acceptance", headers=who["bank"], json=_acceptance(parties))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "accepted" and resp.json()["accepted_by"]
+
+    resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=_finish(parties))
+    assert resp.status_code == 200, resp.text
+    model = resp.json()["model"]
+    assert (resp.json()["status"], model["model_name"], model["version"]) == ("done", "sme-risk", 1)
+    assert (model["data_snapshot"], model["metrics"]) == (SNAPSHOT, METRICS)
+    again = client.post(
+        f"{JOBS}/j1/report", headers=who["bank"], json=report.make(PartyDir(parties.bank), "j1")
+    )
+    assert again.status_code == 200 and again.json()["model"]["registered_at"] == model["registered_at"]
+
+    models = client.get("/api/v1/joint/models", headers=who["analyst"]).json()
+    assert [(m["model_name"], m["version"], m["job_id"]) for m in models] == [("sme-risk", 1, "j1")]
+    entries = client.get(
+        "/api/v1/audit/entries", headers=who["analyst"], params={"subject_type": "joint_job"}
+    )
+    actions = [e["action"] for e in entries.json()["items"]]
+    for action in ("joint.job.declare", "joint.job.accept", "joint.job.report", "joint.job.read"):
+        assert action in actions
+
+
+def test_a_bank_sees_only_its_own_jobs(client: TestClient, who: dict[str, Any], parties: Parties) -> None:
+    _declare(client, who, parties)
+    assert [j["job_id"] for j in client.get(JOBS, headers=who["bank"]).json()] == ["j1"]
+    assert client.get(JOBS, headers=who["other"]).json() == []
+    assert client.get(f"{JOBS}/j1", headers=who["other"]).status_code == 404
+    assert client.get(f"{JOBS}/nope", headers=who["bank"]).status_code == 404
+    resp = client.post(f"{JOBS}/j1/acceptance", headers=who["other"], json=_acceptance(parties))
+    assert resp.status_code == 404
+    assert client.get(JOBS, headers=who["branch"]).status_code == 403
+    empty = {"guest_org_id": who["bank_org"], "document": {}}
+    assert client.post(JOBS, headers=who["bank"], json=empty).status_code == 403
+
+
+def test_forged_or_mismatched_documents_are_field_errors(
+    client: TestClient, who: dict[str, Any], parties: Parties
+) -> None:
+    document = _declare(client, who, parties)
+    again = client.post(
+        JOBS, headers=who["analyst"], json={"guest_org_id": who["bank_org"], "document": document}
+    )
+    assert again.status_code == 409
+    forged = {**document, "spec": {**document["spec"], "job_id": "j2", "epochs": 50}}
+    resp = client.post(
+        JOBS, headers=who["analyst"], json={"guest_org_id": who["bank_org"], "document": forged}
+    )
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "document.signature"
+    resp = client.post(JOBS, headers=who["analyst"], json={"guest_org_id": "nope", "document": document})
+    assert resp.status_code == 422
+
+    body = _acceptance(parties)
+    body["acceptance"]["spec_sha256"] = "0" * 64  # no longer what the bank signed
+    resp = client.post(f"{JOBS}/j1/acceptance", headers=who["bank"], json=body)
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "acceptance.signature"
+    resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=_finish(parties))
+    assert resp.status_code == 409  # not accepted yet: no key to check the report against
+
+    client.post(f"{JOBS}/j1/acceptance", headers=who["bank"], json=_acceptance(parties))
+    signed = _finish(parties)
+    signed["report"]["metrics"] = {"auc": 0.99}  # altered after signing
+    resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=signed)
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "signature"
+    assert client.get(f"{JOBS}/j1", headers=who["analyst"]).json()["model"] is None
+
+
+def test_a_failed_report_registers_no_model(
+    client: TestClient, who: dict[str, Any], parties: Parties
+) -> None:
+    _declare(client, who, parties)
+    client.post(f"{JOBS}/j1/acceptance", headers=who["bank"], json=_acceptance(parties))
+    bank = PartyDir(parties.bank)
+    bank.save_state("j1", status="failed", reason="peer unreachable")
+    resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=report.make(bank, "j1"))
+    assert resp.status_code == 200 and (resp.json()["status"], resp.json()["model"]) == ("failed", None)
+    assert client.get("/api/v1/joint/models", headers=who["bank"]).json() == []
