@@ -78,7 +78,38 @@ def load_command(name: str) -> Any:
         target = single
     command = typer.main.get_command(target)
     command.name = name
+    _groups_coerce_missing_lazily(command)
     return command
+
+
+class _NoneNeedsNoCoercion:
+    """Typer (0.29) builds a parameter's coercion (a pydantic TypeAdapter) on the first value it processes, a
+    missing one (None) too: the root's `--install-completion`/`--show-completion`, absent from every `jinyu
+    <group> ...` line, imported pydantic — a quarter of `jinyu <group> --help`'s start-up — to coerce None to
+    None. A missing value stays None here; a given one gets Typer's own coercion, built then."""
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None and not (param.multiple or param.nargs == -1):
+            return None
+        param._runtime_param = None
+        return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
+
+
+def _coerce_missing_lazily(params: list[Any]) -> None:
+    for param in params:
+        # a Typer parameter whose coercion is not built yet (the help option may be a plain one)
+        if getattr(param, "_runtime_param", False) is None:
+            param._runtime_param = _NoneNeedsNoCoercion()
+
+
+def _groups_coerce_missing_lazily(command: Any) -> None:
+    """The same for a mounted group and its nested groups: they parse their own options (completion, help)
+    before `jinyu <group> <command> --help` reaches the command."""
+    if not hasattr(command, "commands"):
+        return
+    _coerce_missing_lazily([*command.params, command.get_help_option(typer.Context(command))])
+    for nested in command.commands.values():
+        _groups_coerce_missing_lazily(nested)
 
 
 class LazyRoot(TyperGroup):
@@ -93,6 +124,11 @@ class LazyRoot(TyperGroup):
             _, _, short = LAZY[cmd_name]
             return TyperCommand(cmd_name, help=short, short_help=short)  # listed, not loaded
         return super().get_command(ctx, cmd_name)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _coerce_missing_lazily(self.get_params(ctx))
+        result: list[str] = super().parse_args(ctx, args)
+        return result
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] in LAZY:

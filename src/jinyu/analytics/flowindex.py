@@ -31,6 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -115,12 +116,19 @@ def _sum_between(ts: I64, prefix: I64, offsets: I64, nodes: I64, since: I64, bef
     return out
 
 
+# Up to this many rows, `_bisect` calls searchsorted per row: a one-loan hop's frontier is a few dozen
+# accounts, and the vectorised search's ~20 rounds of ten numpy calls cost more than one call per row.
+_PER_ROW = 64
+
+
 def _bisect(values: I64, lo: I64, hi: I64, x: I64, *, right: bool) -> I64:
     """Per row, the first position p in [lo, hi) with values[p] > x (right) or >= x (left), else hi:
     numpy's searchsorted on each row's own sorted slice, for all rows at once."""
-    lo, hi = lo.copy(), hi.copy()
     if values.shape[0] == 0:
-        return lo
+        return lo.copy()
+    if lo.shape[0] <= _PER_ROW:
+        return _bisect_rows(values, lo, hi, x, "right" if right else "left")
+    lo, hi = lo.copy(), hi.copy()
     while True:
         active = lo < hi
         if not active.any():
@@ -131,6 +139,17 @@ def _bisect(values: I64, lo: I64, hi: I64, x: I64, *, right: bool) -> I64:
         go_up = active & below
         lo = np.where(go_up, mid + 1, lo)
         hi = np.where(active & ~below, mid, hi)
+
+
+def _bisect_rows(values: I64, lo: I64, hi: I64, x: I64, side: Literal["left", "right"]) -> I64:
+    """`_bisect` for a few rows: one searchsorted on each row's slice."""
+    starts, ends = lo.tolist(), hi.tolist()
+    bounds = np.broadcast_to(x, lo.shape).tolist()
+    found = [
+        s + int(np.searchsorted(values[s:e], b, side=side))
+        for s, e, b in zip(starts, ends, bounds, strict=True)
+    ]
+    return np.array(found, dtype=lo.dtype)
 
 
 # Dense account indices in account_no order, then every transfer as (src, dst, µs, fen), twice sorted.
