@@ -32,6 +32,7 @@ PAGES: dict[str, Perm] = {
     "/console/orders": Perm.FINANCING_READ,
     "/console/chains": Perm.CHAIN_READ,
     "/console/governance": Perm.GOVERNANCE_READ,
+    "/console/joint": Perm.JOINT_READ,
     "/console/audit": Perm.AUDIT_READ,
 }
 

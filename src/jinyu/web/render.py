@@ -36,6 +36,7 @@ MENU: tuple[tuple[str, str, Perm], ...] = (
     ("/console/orders", "orders", Perm.FINANCING_READ),
     ("/console/chains", "chains", Perm.CHAIN_READ),
     ("/console/governance", "governance", Perm.GOVERNANCE_READ),
+    ("/console/joint", "joint", Perm.JOINT_READ),
     ("/console/data-access", "data_access", Perm.ENTERPRISE_REGISTER),
     ("/console/audit", "audit", Perm.AUDIT_READ),
 )

@@ -8,6 +8,7 @@ from jinyu.web.pages import (
     claims,
     consents,
     enterprise,
+    joint,
     loans,
     orders,
     overview,
@@ -29,6 +30,7 @@ for module in (
     statements,
     supervision,
     orders,
+    joint,
 ):
     router.include_router(module.router)
 
