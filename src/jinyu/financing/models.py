@@ -83,7 +83,9 @@ class WorkOrder(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # no onupdate: every change sets it from the service's clock (`now`), which a wall-clock onupdate overrode
+    # whenever the new value equalled the old (a dispatch in the same instant as its creation)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class WorkOrderEvent(Base):

@@ -189,7 +189,7 @@ def _dispatch(
     )  # fmt: skip
     session.add(order)
     session.flush()
-    order.state = next_state(OrderState.CREATED, Action.DISPATCH).value
+    order.state, order.updated_at = next_state(OrderState.CREATED, Action.DISPATCH).value, now
     _event(
         session,
         principal,
