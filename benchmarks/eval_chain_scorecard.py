@@ -1,6 +1,7 @@
 """Held-out evaluation of the portrait scorecard on the demo region (the small synthetic region, demo seed).
 
-Generates the region, writes the datasets the scorecard reads into a lake, then for each (train month, test
+Generates the region, writes the datasets the scorecard reads into a lake (`tracing_support.write_lake`, personal
+identifiers tokenised as ingestion does), then for each (train month, test
 month ≥ train + 6) fits the model on the train month's members and evaluates it on the held-out test month:
 AUC, KS and calibration, exactly as `GET /api/v1/chains/{code}/scorecard` and `jinyu chain scorecard` answer
 (`scoring.train`, `scoring.dataset`, `scorecard.score_batch`, `auc`, `ks`, `calibration`). Prints and writes
@@ -17,43 +18,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from machine import machine_info
+from tracing_support import write_lake
 
-from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.analytics import DuckDBEngine
 from jinyu.chain import rules, scorecard, scoring
 from jinyu.demo import DEMO_SEED
-from jinyu.governance.contracts import CONTRACTS
-from jinyu.ingest.pipeline import ARROW_TYPES
 from jinyu.synth import generate
 
 DATASETS = (
     "enterprises", "chain_members", "accounts", "transfers", "headcount_monthly", "tax_monthly", "judicial",
 )  # fmt: skip
-
-
-def _load(region: Path, root: Path) -> None:
-    for name in DATASETS:
-        contract = CONTRACTS[name]
-        schema = pa.schema([(c.name, ARROW_TYPES[c.kind]) for c in contract.columns])
-        path = region / f"{name}.csv"
-        if path.exists():
-            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=schema))
-        else:
-            table = pq.read_table(region / f"{name}.parquet")
-        Lake(root).append(
-            name,
-            table.select(schema.names).cast(schema),
-            "L1",
-            partition_by=contract.partition_by,
-            sort_by=contract.sort_by,
-            mirrors=dict(contract.mirrors) or None,
-        )
 
 
 def evaluate(engine: DuckDBEngine, code: str, train_month: str, test_month: str) -> dict[str, object]:
@@ -90,7 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         region, root = Path(tmp) / "region", Path(tmp) / "lake"
         generate(region, "small", DEMO_SEED, progress=False)
-        _load(region, root)
+        write_lake(region, root, DATASETS)
         engine = DuckDBEngine(root)
         try:
             runs = [evaluate(engine, args.chain, t, rules.add_months(t, 6)) for t in trains]
