@@ -1,9 +1,9 @@
-"""Held-out evaluation of the portrait scorecard on the demo region (the small synthetic region, demo seed).
+"""Held-out evaluation of the portrait scorecard on a synthetic region (medium by default, demo seed).
 
 Generates the region, writes the datasets the scorecard reads into a lake (`tracing_support.write_lake`, personal
-identifiers tokenised as ingestion does), then for each (train month, test
-month ≥ train + 6) fits the model on the train month's members and evaluates it on the held-out test month:
-AUC, KS and calibration, exactly as `GET /api/v1/chains/{code}/scorecard` and `jinyu chain scorecard` answer
+identifiers tokenised as ingestion does), then for each chain and train
+month T fits the model on T's members, Platt-calibrates it on T + 3 and evaluates it on the held-out T + 9:
+AUC, KS, Brier and calibration, uncalibrated and calibrated, exactly as `GET /api/v1/chains/{code}/scorecard` and `jinyu chain scorecard` answer
 (`scoring.train`, `scoring.dataset`, `scorecard.score_batch`, `auc`, `ks`, `calibration`). Prints and writes
 JSON with the machine facts.
 
@@ -33,51 +33,85 @@ DATASETS = (
 )  # fmt: skip
 
 
-def evaluate(engine: DuckDBEngine, code: str, train_month: str, test_month: str) -> dict[str, object]:
+def _metrics(probabilities: list[float], labels: list[int]) -> dict[str, object]:
+    return {
+        "auc": scorecard.auc(probabilities, labels),
+        "ks": scorecard.ks(probabilities, labels),
+        "brier": scorecard.brier(probabilities, labels),
+        "calibration": scorecard.calibration(probabilities, labels),
+    }
+
+
+def evaluate(engine: DuckDBEngine, code: str, train_month: str) -> dict[str, object]:
+    """Train on T, Platt-calibrate on T + 3, test on T + 9 (its features 6 months after the calibration
+    month's, so both earlier months' labels are known by then), as `scoring.run` with calibration_month."""
+    calibration_month, test_month = rules.add_months(train_month, 3), rules.add_months(train_month, 9)
     trained = scoring.train(engine, code, train_month)
     if trained is None:
         return {"train_month": train_month, "test_month": test_month, "skipped": "one class in train month"}
     model, train_y = trained
-    _, test_x, test_y = scoring.dataset(engine, code, test_month)
-    probabilities = [s[0] for s in scorecard.score_batch(model, test_x)]
+    _, calibration_x, calibration_y = scoring.dataset(engine, code, calibration_month)
+    calibrated = scorecard.calibrate(model, calibration_x, calibration_y)
+    usccs, test_x, test_y = scoring.dataset(engine, code, test_month)
+    raw = [s[0] for s in scorecard.score_batch(model, test_x)]
+    scored = scorecard.score_batch(calibrated, test_x)
+    worst = sorted(zip(usccs, scored, test_y, strict=True), key=lambda t: -t[1][0])[:3]
     return {
         "train_month": train_month,
+        "calibration_month": calibration_month,
         "test_month": test_month,
         "train_size": len(train_y),
         "train_bad": sum(train_y),
+        "calibration_bad": sum(calibration_y),
         "test_size": len(test_y),
         "test_bad": sum(test_y),
-        "auc": scorecard.auc(probabilities, test_y),
-        "ks": scorecard.ks(probabilities, test_y),
-        "calibration": [
-            {k: str(v) for k, v in group.items()} for group in scorecard.calibration(probabilities, test_y)
-        ],
+        "uncalibrated": _metrics(raw, test_y),
+        "calibrated": _metrics([s[0] for s in scored], test_y),
+        "platt": calibrated.platt,
         "bins": {f: len(bins) for f, bins in model.bins.items()},  # a missing-value bin included
+        "coefficients": model.coefficients,
+        "riskiest": [
+            {"uscc": u, "probability": s[0], "points": s[1], "factors": s[2], "observed_bad": y}
+            for u, s, y in worst
+        ],
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--chain", default="new_display")
+    ap.add_argument("--chain", action="append", default=None)
+    ap.add_argument("--scale", default="medium", help="synthetic region scale (small: 40 new-display members)")
     ap.add_argument("--train", action="append", default=None, help="train month(s), YYYY-MM")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/chain-scorecard-eval.json"))
     args = ap.parse_args()
-    # The region's data ends in 2024-12: a test month's label needs six months after it (≤ 2024-06).
-    trains = args.train or ["2023-06", "2023-09", "2023-12"]
+    # The region's data ends in 2024-12: a test month's label needs six months after it (≤ 2024-06), and the
+    # test month is the train month + 9; head-count change needs six months of the window before it (≥ 2023-07).
+    trains = args.train or ["2023-07", "2023-08", "2023-09"]
+    chains = args.chain or ["new_display", "auto", "biomed"]
     with tempfile.TemporaryDirectory() as tmp:
         region, root = Path(tmp) / "region", Path(tmp) / "lake"
-        generate(region, "small", DEMO_SEED, progress=False)
+        generate(region, args.scale, DEMO_SEED, progress=False)
         write_lake(region, root, DATASETS)
         engine = DuckDBEngine(root)
         try:
-            runs = [evaluate(engine, args.chain, t, rules.add_months(t, 6)) for t in trains]
+            runs = [{"chain": c, **evaluate(engine, c, t)} for c in chains for t in trains]
         finally:
             engine.close()
     for r in runs:
-        print(json.dumps({k: v for k, v in r.items() if k != "calibration"}, ensure_ascii=False, default=str))
+        short = {k: r[k] for k in ("chain", "train_month", "test_month", "test_bad", "test_size") if k in r}
+        for kind in ("uncalibrated", "calibrated"):
+            m = r.get(kind)
+            if isinstance(m, dict):
+                short[kind] = {k: m[k] for k in ("auc", "ks", "brier")}
+        print(json.dumps(short, ensure_ascii=False, default=str))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        json.dumps({"machine": machine_info(), "chain": args.chain, "runs": runs}, indent=2, default=str),
+        json.dumps(
+            {"machine": machine_info(), "scale": args.scale, "seed": DEMO_SEED, "runs": runs},
+            indent=2,
+            ensure_ascii=False,
+            default=str,
+        ),
         encoding="utf-8",
     )
 

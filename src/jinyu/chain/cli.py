@@ -382,6 +382,9 @@ def scorecard(
     code: str = CODE,
     train_month: str = typer.Option(..., "--train-month", help="训练截至月 / as-of month to train on"),
     test_month: str = typer.Option(..., "--test-month", help="留出评估月（≥ 6 个月后）/ held-out month"),
+    calibration_month: str | None = typer.Option(
+        None, "--calibration-month", help="Platt 校准月（训练月后、评估月前 ≥ 6 个月）/ month to calibrate on"
+    ),
     as_user: str | None = AS_USER,
     api_key: str | None = API_KEY,
     password_stdin: bool = PASSWORD_STDIN,
@@ -389,18 +392,20 @@ def scorecard(
 ) -> None:
     """评分卡与留出评估（AUC、KS、校准）/ scorecard with held-out evaluation.
 
-    Example: jinyu chain scorecard new_display --train-month 2023-12 --test-month 2024-06 --as-user analyst
+    Example: jinyu chain scorecard new_display --train-month 2023-09 --calibration-month 2023-12
+    --test-month 2024-06 --as-user analyst
     """
     r = _run(
         as_user,
         api_key,
         password_stdin,
-        lambda s, p, e: scoring.run(s, p, e, code, train_month, test_month),
+        lambda s, p, e: scoring.run(s, p, e, code, train_month, test_month, calibration_month),
     )
     _out(
         r,
         json_out,
-        f"评分卡 / scorecard: AUC {r.auc}, KS {r.ks} ({r.test_bad} of {r.test_size} distressed)",
+        f"评分卡 / scorecard: AUC {r.auc}, KS {r.ks}, Brier {r.brier} ({r.test_bad} of {r.test_size} "
+        f"distressed; calibrated on {r.calibration_month or '—'})",
         ["uscc", "points", "band", "probability", "top factors", "distressed"],
         [
             [

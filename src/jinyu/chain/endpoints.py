@@ -32,6 +32,7 @@ from jinyu.core.web import SessionDep, require
 router = APIRouter(prefix="/chains", tags=["chain 产业链"])
 
 MonthQ = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+OptionalMonthQ = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 @router.get("", response_model=list[ChainOut])
@@ -177,10 +178,13 @@ def scorecard(
     session: SessionDep,
     train_month: MonthQ,
     test_month: MonthQ,
+    calibration_month: OptionalMonthQ = None,
     principal: Principal = require(Perm.CHAIN_READ),
 ) -> ScorecardOut:
     """评分卡：训练月建模，留出月评估（AUC、KS、校准）/ scorecard trained on one month, evaluated on a later one."""
-    return scoring.run(session, principal, request.app.state.analytics, code, train_month, test_month)
+    return scoring.run(
+        session, principal, request.app.state.analytics, code, train_month, test_month, calibration_month
+    )
 
 
 @router.get("/{code}/definition", response_model=ChainDefinitionOut)

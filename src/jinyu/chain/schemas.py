@@ -228,6 +228,9 @@ class ScorecardOut(BaseModel):
     auc: float | None
     ks: float | None
     calibration: list[dict[str, float]]
+    brier: float | None  # mean (probability − outcome)² on the test month
+    calibration_month: str | None  # the held-out month Platt scaling was fitted on (None: not calibrated)
+    platt: list[float] | None  # [a, b]: PD = 1 / (1 + exp(−(a + b·logit))); None when not calibrated
     intercept: float
     coefficients: dict[str, float]
     bins: dict[str, list[dict[str, object]]]

@@ -75,15 +75,37 @@ def train(engine: Engine, code: str, month: str) -> tuple[scorecard.Model, list[
     return scorecard.fit(x, y), y
 
 
-def run(
-    session: Session, principal: Principal, engine: Engine, code: str, train_month: str, test_month: str
-) -> ScorecardOut:
-    principal.require(Perm.CHAIN_READ)
-    definitions.load().chain(code)
+def _check_months(train_month: str, test_month: str, calibration_month: str | None) -> None:
+    """Held out: the test month's features come ≥ 6 months after the training month (whose labels are then
+    known); a calibration month lies after the training month and ≥ 6 months before the test month, so its
+    labels are known by the test month and none of the test month's outcomes is used."""
     if rules.months_between(train_month, test_month) < HORIZON_MONTHS:
         raise invalid(
             "test_month", "评估月须晚于训练月至少 6 个月 / test_month must be ≥ 6 months after train_month"
         )
+    if calibration_month is not None and not (
+        rules.months_between(train_month, calibration_month) >= 1
+        and rules.months_between(calibration_month, test_month) >= HORIZON_MONTHS
+    ):
+        raise invalid(
+            "calibration_month",
+            "校准月须晚于训练月、早于评估月至少 6 个月 / calibration_month must be after train_month and "
+            "≥ 6 months before test_month",
+        )
+
+
+def run(
+    session: Session,
+    principal: Principal,
+    engine: Engine,
+    code: str,
+    train_month: str,
+    test_month: str,
+    calibration_month: str | None = None,
+) -> ScorecardOut:
+    principal.require(Perm.CHAIN_READ)
+    definitions.load().chain(code)
+    _check_months(train_month, test_month, calibration_month)
     trained = train(engine, code, train_month)
     if trained is None:
         raise invalid(
@@ -91,6 +113,9 @@ def run(
             "训练月须同时有好、坏样本 / the training month needs healthy and distressed members",
         )
     model, train_y = trained
+    if calibration_month is not None:
+        _, calibration_x, calibration_y = dataset(engine, code, calibration_month)
+        model = scorecard.calibrate(model, calibration_x, calibration_y)
     usccs, test_x, test_y = dataset(engine, code, test_month)
     scored = scorecard.score_batch(model, test_x)
     probabilities = [s[0] for s in scored]
@@ -106,7 +131,13 @@ def run(
         for u, (probability, points, factors), y in zip(usccs, scored, test_y, strict=True)
     ]
     service.audit_read(
-        session, principal, "scorecard.read", [code], train_month=train_month, test_month=test_month
+        session,
+        principal,
+        "scorecard.read",
+        [code],
+        train_month=train_month,
+        test_month=test_month,
+        calibration_month=calibration_month,
     )
     auc, ks = scorecard.auc(probabilities, test_y), scorecard.ks(probabilities, test_y)
     return ScorecardOut(
@@ -121,6 +152,9 @@ def run(
         auc=None if auc is None else round(auc, 4),
         ks=None if ks is None else round(ks, 4),
         calibration=scorecard.calibration(probabilities, test_y),
+        brier=None if not probabilities else round(scorecard.brier(probabilities, test_y) or 0.0, 6),
+        calibration_month=calibration_month,
+        platt=None if model.platt is None else [round(v, 6) for v in model.platt],
         intercept=round(model.intercept, 6),
         coefficients={f: round(c, 6) for f, c in model.coefficients.items()},
         bins={

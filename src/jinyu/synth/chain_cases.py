@@ -30,6 +30,7 @@ from jinyu.synth.model import ONLINE, Enterprise, Region
 from jinyu.synth.vocab import ROADS
 
 CASES_FILE = "chain_cases.csv"
+DECLINES_FILE = "chain_declines.csv"  # the planted head-count declines (govdata.plant_declines), generator 1.8
 CASE_COLUMNS = ("case", "role", "uscc", "name", "chain_code", "segment", "as_of_month", "tier", "loss")
 # role, name, industry, segment (None: not a chain member)
 PLAN = (
@@ -136,4 +137,16 @@ def write_chain_cases(region: Region, out: Path) -> Path:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(CASE_COLUMNS)
         writer.writerows(zip(*rows.values(), strict=True))
+    return path
+
+
+def write_chain_declines(region: Region, out: Path) -> Path:
+    """Ground truth of the planted declines: one row per declining member, its chain and onset month."""
+    path = Path(out) / DECLINES_FILE
+    chain_of = {e.uscc: e.chain for e in region.enterprises}
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(("uscc", "chain_code", "onset_month"))
+        for uscc, onset in sorted(region.declines.items()):
+            writer.writerow((uscc, chain_of[uscc], region.calendar.period(onset)))
     return path

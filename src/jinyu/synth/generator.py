@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from jinyu.synth.accounts import account_table, build_accounts
 from jinyu.synth.banks import bank_table, build_banks, build_customer_managers
 from jinyu.synth.calendar import Calendar
-from jinyu.synth.chain_cases import plant_chain_cases, write_chain_cases
+from jinyu.synth.chain_cases import plant_chain_cases, write_chain_cases, write_chain_declines
 from jinyu.synth.claims import build_claims
 from jinyu.synth.credit import build_credit_sources
 from jinyu.synth.defects import MANIFEST as DEFECTS_MANIFEST
@@ -61,7 +61,10 @@ from jinyu.synth.writers import write_dataset
 # record (opening_balances for the presented statements' accounts) with a planted opening-balance break.
 # 1.7: `--defects` (defects.py): head-count data back-filled to 2022 with a planted three-year trend of
 # anomalies; without the flag every file is that of 1.6 (only manifest.json's version changes).
-GENERATOR_VERSION = "1.7"
+# 1.8: planted head-count declines of 15 % of the chains' non-core members (govdata.plant_declines, own random
+# stream; ground truth chain_declines.csv), the scorecard's learnable signal: headcount_monthly, and the social
+# insurance and provident fund transfers of the declining members, differ from 1.7; nothing else.
+GENERATOR_VERSION = "1.8"
 
 PARTS: tuple[tuple[str, Callable[[Region], None]], ...] = (
     ("居民 persons", build_persons),
@@ -158,6 +161,7 @@ def generate(out: Path, scale: str, seed: int, progress: bool = True, defects: b
         files["opening_balances"] = _write_one(region, out, "opening_balances")  # their balances of record
         write_labels(region, out)  # risk_labels.csv: ground truth of the planted risk cases, not ingested
         write_chain_cases(region, out)  # chain_cases.csv: ground truth of the planted contagion case
+        write_chain_declines(region, out)  # chain_declines.csv: ground truth of the planted declines
         if planted is not None:
             write_defects(out, planted)  # defects_manifest.json: ground truth of the planted defects
     cal = region.calendar

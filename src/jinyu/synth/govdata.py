@@ -19,6 +19,13 @@ from jinyu.synth.model import BATCH, ONLINE, Enterprise, Region
 from jinyu.synth.vocab import PATENT_OBJECTS, PATENT_PREFIXES
 
 _SPRING_FESTIVAL_DIP = {0: 0.85, 1: 0.8}  # January and February trade less
+# Generator 1.8: a planted, learnable decline among chain members (the portrait scorecard's signal). On its own
+# random stream, so no other draw moves: DECLINE_SHARE of the non-core members of each chain start shedding
+# DECLINE_RATE of their head-count a month from an onset month drawn uniformly over the window; six months
+# into it the head-count is 0.92^6 ≈ 0.61 of what it was (below the health rule's 0.8, `headcount_drop`, after three), and
+# `headcount_change` is already negative a few months before that. Ground truth: `Region.declines`.
+DECLINE_SHARE = 0.15
+DECLINE_RATE = 0.08
 
 
 def _cols(*names: str) -> dict[str, list[Any]]:
@@ -65,6 +72,7 @@ class _Profile:
     fund_share: float  # share of the insured who also pay into the provident fund
     wage_base: float
     headcount: float
+    decline_from: int | None = None  # the month the planted decline starts (None: not declining)
 
     @classmethod
     def draw(cls, rng: random.Random, ent: Enterprise) -> _Profile:
@@ -84,14 +92,29 @@ def build_monthly(region: Region) -> None:
     months = _Months.of(region)
     tax = _cols("uscc", "period", "sales_declared", "tax_paid")
     heads = _cols("uscc", "period", "social_insurance_count", "provident_fund_count", "provident_fund_amount")
+    declines = plant_declines(region)
     for ent in region.enterprises:
         profile = _Profile.draw(rng, ent)
+        profile.decline_from = declines.get(ent.uscc)
         quarter_tax = 0
         for m in range(max(0, region.calendar.month_of(ent.established)), ent.end_month + 1):
             quarter_tax = _tax_month(region, rng, months, ent, profile, m, quarter_tax, tax)
             _headcount_month(region, rng, months, ent, profile, m, heads)
     region.tables["tax_monthly"] = tax
     region.tables["headcount_monthly"] = heads
+
+
+def plant_declines(region: Region) -> dict[str, int]:
+    """The planted declines: USCC -> onset month, DECLINE_SHARE of each chain's non-core members (rounded),
+    drawn on the stream `govdata.decline`. Kept in `region.declines` (ground truth)."""
+    rng = region.rng("govdata.decline")
+    chosen: dict[str, int] = {}
+    for chain in sorted({e.chain for e in region.enterprises if e.chain}):
+        members = [e for e in region.enterprises if e.chain == chain and not e.is_core]
+        for ent in rng.sample(members, round(len(members) * DECLINE_SHARE)):
+            chosen[ent.uscc] = rng.randrange(region.calendar.months)
+    region.declines = chosen
+    return chosen
 
 
 def _bank_of(region: Region, ent: Enterprise) -> int:
@@ -140,6 +163,8 @@ def _headcount_month(
 ) -> None:
     """One headcount_monthly row, and the month's social insurance and provident fund payments."""
     profile.headcount = max(1.0, profile.headcount * rng.lognormvariate(0.002, 0.03))
+    if profile.decline_from is not None and m >= profile.decline_from:
+        profile.headcount = max(1.0, profile.headcount * (1 - DECLINE_RATE))
     insured = max(1, round(profile.headcount))
     fund_count = round(insured * profile.fund_share)
     fund_cents = round(fund_count * profile.wage_base * 0.24 * rng.uniform(0.95, 1.05) * 100)
