@@ -31,6 +31,7 @@ from jinyu.audit.rejections import UnauthenticatedTrail
 from jinyu.audit.sealer import Checkpointer, Sealer
 from jinyu.banking import endpoints as banking_endpoints
 from jinyu.chain import endpoints as chain_endpoints
+from jinyu.chain.scheduler import NetworkScheduler
 from jinyu.claim import endpoints as claim_endpoints
 from jinyu.claim.fastroute import SettleRoute
 from jinyu.config import Settings, get_settings
@@ -136,9 +137,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if checkpointer is not None:
         checkpointer.start()
     app.state.audit_sealer, app.state.audit_checkpointer = sealer, checkpointer
+    network_schedule = None
+    if settings.chain_network_due_seconds > 0:  # the monthly chain network, built after loads
+        network_schedule = NetworkScheduler(
+            app.state.sessionmaker, settings.lake_dir, interval=settings.chain_network_due_seconds
+        )
+        network_schedule.start()
+    app.state.chain_network_schedule = network_schedule
     try:
         yield
     finally:
+        if network_schedule is not None:
+            await run_in_threadpool(network_schedule.stop)
         batcher = getattr(app.state, "settlement_batcher", None)
         if batcher is not None:  # settle what waits before the sealer seals the last entries
             await run_in_threadpool(batcher.stop)

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         default=False,
         description="build the resident transfer index at start-up (set by `jinyu serve`), not at the first request",
     )
+    chain_network_due_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=86_400,
+        description="check this often whether a month of the stored chain network is due and build it "
+        "(0: off; `jinyu serve` sets 300 unless given)",
+    )
     audit_journal: bool = Field(
         default=True,
         description="server processes journal audit entries and seal them in the background (no global lock)",

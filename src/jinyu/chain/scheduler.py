@@ -1,0 +1,109 @@
+"""The monthly network build, scheduled: a background thread of each `jinyu serve` worker that builds the due
+months of the stored network (`due_months`) when the lake's inputs change — a load of transfers, or of
+`chain_members`, `accounts` or `enterprises` — so a new month's network exists without anyone running
+`jinyu chain network-build --due`.
+
+Every `interval` seconds it compares a fingerprint of the input files (count and newest modification time per
+dataset, no file read) with the last one it acted on; only when it changed does it ask which months are due
+(one `chain_network_builds` query) and build them, audited like the command (`chain.network.build`, detail
+`trigger` `schedule`). The first check runs at start. Server workers share the lake, so a build holds an
+exclusive lock file in the lake directory (`.chain-network-build.lock`, `flock`): a worker that finds it held
+skips its turn and looks again at the next tick; the months it would have built are no longer due by then.
+Off unless `JINYU_CHAIN_NETWORK_DUE_SECONDS` > 0 (`jinyu serve` sets 300 when it is not given).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.audit import service as audit
+from jinyu.chain import definitions, due_months, stored
+from jinyu.core.auth import SYSTEM
+from jinyu.core.db import transaction
+
+log = logging.getLogger(__name__)
+LOCK_FILE = ".chain-network-build.lock"
+INPUTS = ("transfers", *due_months.SHARED)
+Fingerprint = tuple[tuple[str, int, float], ...]
+
+
+def fingerprint(lake: Lake) -> Fingerprint:
+    """Per input dataset: how many files, and the newest one's modification time."""
+    out = []
+    for name in INPUTS:
+        times = [p.stat().st_mtime for p in lake.files(name)]
+        out.append((name, len(times), max(times, default=0.0)))
+    return tuple(out)
+
+
+def build_due(factory: sessionmaker[Session], lake_dir: Path, trigger: str) -> dict[str, int] | None:
+    """Build the due months under the lake's build lock and audit them; the links written per month, or None
+    when another process holds the lock."""
+    lake_dir.mkdir(parents=True, exist_ok=True)
+    with (lake_dir / LOCK_FILE).open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        defs = definitions.load()
+        stored.check_exact(defs.parameters)
+        chains = [c.code for c in defs.chains]
+        lake, engine = Lake(lake_dir), DuckDBEngine(lake_dir)
+        try:
+            months = due_months.due_months(engine, lake, defs.parameters)
+            written = {m: stored.build_month(engine, lake, m, chains, defs.parameters) for m in months}
+        finally:
+            engine.close()
+    if written:
+        with transaction(factory) as session:
+            audit.record(
+                session, SYSTEM, action="chain.network.build", subject_type="dataset",
+                subject_ids=[stored.DATASET],
+                detail={"months": list(written), "links": written, "due": True, "trigger": trigger},
+            )  # fmt: skip
+    return written
+
+
+class NetworkScheduler:
+    def __init__(self, factory: sessionmaker[Session], lake_dir: Path, *, interval: float) -> None:
+        self.factory, self.lake_dir, self.interval = factory, lake_dir, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen: Fingerprint | None = None
+        self.built: dict[str, int] = {}  # every month this scheduler built, with its links (the last build)
+
+    def check_once(self) -> dict[str, int] | None:
+        """Build the due months if the inputs changed since the last check that built or found nothing due;
+        None when they did not change or another process held the lock (then the next check tries again)."""
+        lake = Lake(self.lake_dir)
+        seen = fingerprint(lake)
+        if seen == self._seen or not lake.files("transfers"):
+            return None
+        written = build_due(self.factory, self.lake_dir, "schedule")
+        if written is not None:
+            self._seen = seen
+            self.built.update(written)
+        return written
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="chain-network-schedule", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check_once()
+            except Exception:  # a broken load or a transient error: log it and look again at the next tick
+                log.exception("scheduled chain network build failed")
+            self._stop.wait(self.interval)

@@ -1,0 +1,90 @@
+"""The scheduled monthly network build (`jinyu.chain.scheduler`): after a load the due months are built once,
+audited; nothing without new files; a worker that finds the lock held skips; the server starts it."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.app import create_app
+from jinyu.audit.models import AuditEntry
+from jinyu.chain import definitions, scheduler, stored
+from jinyu.config import load_settings
+from tests.chain.lake import rows, write
+from tests.chain.test_stored_network import _late_payment
+
+P = definitions.load().parameters
+EVERY = ["2023-10", "2023-11", "2023-12", "2024-01", "2024-02", "2024-03"]  # the months with transfers
+
+
+def _builds(session_factory: sessionmaker[Session]) -> list[dict[str, object]]:
+    with session_factory() as s:
+        entries = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "chain.network.build").order_by(AuditEntry.id)
+        ).all()
+        return [json.loads(e.detail) for e in entries]
+
+
+def _built_months(lake: Lake) -> list[str]:
+    engine = DuckDBEngine(lake.root)
+    try:
+        return sorted(str(r["as_of_month"]) for r in engine.run(stored.BUILDS.name).to_pylist())
+    finally:
+        engine.close()
+
+
+def test_a_load_makes_the_due_months_built_once_and_audited(
+    tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    schedule = scheduler.NetworkScheduler(session_factory, lake.root, interval=3600)
+    assert schedule.check_once() == {m: schedule.built[m] for m in EVERY}
+    assert _built_months(lake) == EVERY
+    assert schedule.check_once() is None  # no new file: not even asked what is due
+    # A late December payment arrives: the months whose window holds it and that have transfers are rebuilt.
+    _late_payment(lake, "L-late", "2023-12-28T10:00:00")
+    assert list(schedule.check_once() or {}) == ["2023-12", "2024-01", "2024-02", "2024-03"]
+    assert schedule.check_once() is None
+    audits = _builds(session_factory)
+    assert [a["months"] for a in audits] == [EVERY, ["2023-12", "2024-01", "2024-02", "2024-03"]]
+    assert all(a["trigger"] == "schedule" and a["due"] is True for a in audits)
+
+
+def test_a_worker_that_finds_the_build_lock_held_skips_and_tries_again(
+    tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    schedule = scheduler.NetworkScheduler(session_factory, lake.root, interval=3600)
+    with (lake.root / scheduler.LOCK_FILE).open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert schedule.check_once() is None and not lake.files(stored.DATASET)
+    assert list(schedule.check_once() or {}) == EVERY  # the next tick builds them
+    assert _builds(session_factory)[-1]["months"] == EVERY
+
+
+def test_the_server_runs_the_schedule_and_an_empty_lake_builds_nothing(
+    tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    settings = load_settings(data_dir=tmp_path / "data", chain_network_due_seconds=1)
+    app = create_app(settings, factory=session_factory)
+    with TestClient(app):
+        schedule = app.state.chain_network_schedule
+        assert isinstance(schedule, scheduler.NetworkScheduler) and schedule.built == {}
+        write(Lake(settings.lake_dir), rows())  # a load while the server runs
+        deadline = time.monotonic() + 60
+        while sorted(schedule.built) != EVERY and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sorted(schedule.built) == EVERY
+    assert _built_months(Lake(settings.lake_dir)) == EVERY
+    off = create_app(load_settings(data_dir=tmp_path / "off"), factory=session_factory)
+    with TestClient(off):
+        assert off.state.chain_network_schedule is None
