@@ -1,11 +1,11 @@
 """Held-out evaluation of the portrait scorecard on a synthetic region (medium by default, demo seed).
 
 Generates the region, writes the datasets the scorecard reads into a lake (`tracing_support.write_lake`, personal
-identifiers tokenised as ingestion does), then for each chain and train
-month T fits the model on T's members, Platt-calibrates it on T + 3 and evaluates it on the held-out T + 9:
-AUC, KS, Brier and calibration, uncalibrated and calibrated, exactly as `GET /api/v1/chains/{code}/scorecard` and `jinyu chain scorecard` answer
-(`scoring.train`, `scoring.dataset`, `scorecard.score_batch`, `auc`, `ks`, `calibration`). Prints and writes
-JSON with the machine facts.
+identifiers tokenised as ingestion does), then for each chain and train month T fits the model on T's
+members, Platt-calibrates it on T + 3 and evaluates it on the held-out T + 9: AUC, KS, Brier and calibration,
+uncalibrated and calibrated, exactly as `GET /api/v1/chains/{code}/scorecard?calibration_month=` and `jinyu
+chain scorecard --calibration-month` answer (`scoring.train`, `scoring.dataset`, `scorecard.calibrate`,
+`score_batch`, `auc`, `ks`, `brier`, `calibration`). Prints and writes JSON with the machine facts.
 
     uv run python benchmarks/eval_chain_scorecard.py --out benchmarks/results/chain-scorecard-eval.json
 """
@@ -80,7 +80,9 @@ def evaluate(engine: DuckDBEngine, code: str, train_month: str) -> dict[str, obj
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chain", action="append", default=None)
-    ap.add_argument("--scale", default="medium", help="synthetic region scale (small: 40 new-display members)")
+    ap.add_argument(
+        "--scale", default="medium", help="synthetic region scale (small: 40 new-display members)"
+    )
     ap.add_argument("--train", action="append", default=None, help="train month(s), YYYY-MM")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/chain-scorecard-eval.json"))
     args = ap.parse_args()

@@ -27,7 +27,7 @@ EVERY = ["2023-10", "2023-11", "2023-12", "2024-01", "2024-02", "2024-03"]  # th
 def _builds(session_factory: sessionmaker[Session]) -> list[dict[str, object]]:
     with session_factory() as s:
         entries = s.scalars(
-            select(AuditEntry).where(AuditEntry.action == "chain.network.build").order_by(AuditEntry.id)
+            select(AuditEntry).where(AuditEntry.action == "chain.network.build").order_by(AuditEntry.seq)
         ).all()
         return [json.loads(e.detail) for e in entries]
 

@@ -82,7 +82,7 @@ def _model_of(values: list[float | None], labels: list[int]) -> tuple[scorecard.
 
 def test_platt_scaling_solves_its_likelihood_and_keeps_the_ranking() -> None:
     values, labels = _declining(3, 600)
-    model, rows_ = _model_of(values, labels)
+    model, _ = _model_of(values, labels)
     later_values, later_labels = _declining(4, 600)
     later_labels = [1 if y or i % 7 == 0 else 0 for i, y in enumerate(later_labels)]  # the base rate rose
     _, later_rows = _model_of(later_values, later_labels)
@@ -127,7 +127,9 @@ def analyst(client: TestClient, session: Session, settings: Settings) -> dict[st
     return login(client, user.username)
 
 
-def test_the_api_checks_and_reports_the_calibration_month(client: TestClient, analyst: dict[str, str]) -> None:
+def test_the_api_checks_and_reports_the_calibration_month(
+    client: TestClient, analyst: dict[str, str]
+) -> None:
     url = "/api/v1/chains/new_display/scorecard"
     plain = client.get(url, headers=analyst, params={"train_month": "2023-09", "test_month": "2024-03"})
     assert plain.status_code == 200, plain.text

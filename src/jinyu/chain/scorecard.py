@@ -225,7 +225,9 @@ def platt(raw_logits: Sequence[float], labels: Sequence[int]) -> tuple[float, fl
     from sklearn.linear_model import LogisticRegression  # heavy import: only when a model is fitted
 
     regression = LogisticRegression(C=1e6, solver="lbfgs", tol=1e-10, max_iter=10_000)
-    regression.fit(np.asarray(raw_logits, dtype=np.float64).reshape(-1, 1), np.asarray(labels, dtype=np.int64))
+    regression.fit(
+        np.asarray(raw_logits, dtype=np.float64).reshape(-1, 1), np.asarray(labels, dtype=np.int64)
+    )
     a, b = float(regression.intercept_[0]), float(regression.coef_[0][0])
     return (a, b) if b > 0 else None
 

@@ -30,7 +30,9 @@ from jinyu.synth.model import ONLINE, Enterprise, Region
 from jinyu.synth.vocab import ROADS
 
 CASES_FILE = "chain_cases.csv"
-DECLINES_FILE = "chain_declines.csv"  # the planted head-count declines (govdata.plant_declines), generator 1.8
+DECLINES_FILE = (
+    "chain_declines.csv"  # the planted head-count declines (govdata.plant_declines), generator 1.8
+)
 CASE_COLUMNS = ("case", "role", "uscc", "name", "chain_code", "segment", "as_of_month", "tier", "loss")
 # role, name, industry, segment (None: not a chain member)
 PLAN = (

@@ -22,8 +22,9 @@ _SPRING_FESTIVAL_DIP = {0: 0.85, 1: 0.8}  # January and February trade less
 # Generator 1.8: a planted, learnable decline among chain members (the portrait scorecard's signal). On its own
 # random stream, so no other draw moves: DECLINE_SHARE of the non-core members of each chain start shedding
 # DECLINE_RATE of their head-count a month from an onset month drawn uniformly over the window; six months
-# into it the head-count is 0.92^6 ≈ 0.61 of what it was (below the health rule's 0.8, `headcount_drop`, after three), and
-# `headcount_change` is already negative a few months before that. Ground truth: `Region.declines`.
+# into it the head-count is 0.92^6 ≈ 0.61 of what it was (the health rule's `headcount_drop`, below 0.8, fires
+# after about three), and `headcount_change` is negative months before the flag. Ground truth: `Region.declines`
+# (written as chain_declines.csv).
 DECLINE_SHARE = 0.15
 DECLINE_RATE = 0.08
 

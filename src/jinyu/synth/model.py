@@ -241,7 +241,9 @@ class Region:
     bureaus: dict[str, tuple[str, str]] = field(default_factory=dict)  # role -> (USCC, name)
     used_usccs: set[str] = field(default_factory=set)
     used_person_ids: set[str] = field(default_factory=set)
-    declines: dict[str, int] = field(default_factory=dict)  # planted chain-member declines: USCC -> onset month
+    declines: dict[str, int] = field(
+        default_factory=dict
+    )  # planted chain-member declines: USCC -> onset month
 
     def __post_init__(self) -> None:
         self.events = EventTable(self.calendar)
