@@ -210,8 +210,11 @@ def test_without_reuseport_uvicorn_runs_its_own_workers(monkeypatch: pytest.Monk
 
 @pytest.fixture
 def serve_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """`jinyu serve` sets JINYU_TRACING_WARM and configures logging: both undone after the test."""
+    """`jinyu serve` sets JINYU_TRACING_WARM, JINYU_CHAIN_NETWORK_DUE_SECONDS (unless given) and configures
+    logging: all undone after the test (the due-check would otherwise run in every later app of the run)."""
     monkeypatch.setenv("JINYU_TRACING_WARM", "false")
+    monkeypatch.setenv("JINYU_CHAIN_NETWORK_DUE_SECONDS", "0")
+    monkeypatch.delenv("JINYU_CHAIN_NETWORK_DUE_SECONDS")  # absent during the test, and again after it
     monkeypatch.setattr("jinyu.core.logging.configure", lambda level: None)
     yield
     monkeypatch.undo()
@@ -235,6 +238,7 @@ def test_jinyu_serve_runs_the_serving_app_factory_with_the_workers_asked_for(
         )
     ]
     assert os.environ["JINYU_TRACING_WARM"] == "true"
+    assert os.environ["JINYU_CHAIN_NETWORK_DUE_SECONDS"] == "300"
 
 
 @pytest.mark.usefixtures("serve_env")
