@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.app import create_app
 from jinyu.audit.models import AuditEntry
-from jinyu.chain import definitions, scheduler, stored
+from jinyu.chain import definitions, resident, scheduler, service, stored
 from jinyu.config import load_settings
 from tests.chain.lake import rows, write
-from tests.chain.test_stored_network import _late_payment
+from tests.chain.test_stored_network import Counting, _late_payment
 
 P = definitions.load().parameters
 EVERY = ["2023-10", "2023-11", "2023-12", "2024-01", "2024-02", "2024-03"]  # the months with transfers
@@ -45,10 +45,20 @@ def test_a_load_makes_the_due_months_built_once_and_audited(
 ) -> None:
     lake = Lake(tmp_path / "lake")
     write(lake, rows())
+    resident.clear()
     schedule = scheduler.NetworkScheduler(session_factory, lake.root, interval=3600)
     assert schedule.check_once() == {m: schedule.built[m] for m in EVERY}
     assert _built_months(lake) == EVERY
     assert schedule.check_once() is None  # no new file: not even asked what is due
+    # The latest stored month of every chain is held: a request for it reads no links.
+    assert schedule.warmed == {c.code: "2024-03" for c in definitions.load().chains}
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting = Counting(engine)
+        held = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert counting.runs == ["chain_network_stamp"] and held.links > 0
+    finally:
+        engine.close()
     # A late December payment arrives: the months whose window holds it and that have transfers are rebuilt.
     _late_payment(lake, "L-late", "2023-12-28T10:00:00")
     assert list(schedule.check_once() or {}) == ["2023-12", "2024-01", "2024-02", "2024-03"]
@@ -69,6 +79,10 @@ def test_a_worker_that_finds_the_build_lock_held_skips_and_tries_again(
         assert schedule.check_once() is None and not lake.files(stored.DATASET)
     assert list(schedule.check_once() or {}) == EVERY  # the next tick builds them
     assert _builds(session_factory)[-1]["months"] == EVERY
+    # Another worker sees the new stored files: nothing is due for it, and it warms its own memory.
+    other = scheduler.NetworkScheduler(session_factory, lake.root, interval=3600)
+    assert other.check_once() == {} and other.warmed["new_display"] == "2024-03"
+    assert other.check_once() is None and len(_builds(session_factory)) == 1  # an empty build is not audited
 
 
 def test_the_server_runs_the_schedule_and_an_empty_lake_builds_nothing(

@@ -10,6 +10,11 @@ dataset, no file read) with the last one it acted on; only when it changed does 
 exclusive lock file in the lake directory (`.chain-network-build.lock`, `flock`): a worker that finds it held
 skips its turn and looks again at the next tick; the months it would have built are no longer due by then.
 Off unless `JINYU_CHAIN_NETWORK_DUE_SECONDS` > 0 (`jinyu serve` sets 300 when it is not given).
+
+After each change every worker also **warms** the resident ranking (`jinyu.chain.resident`) of the latest
+stored month of every chain (built with the current parameters), so the first request for it after a build is
+answered from memory rather than reading the links and building the graph. The stored network is part of the
+fingerprint, so a worker that did not build (another one held the lock) warms once the build is written.
 """
 
 from __future__ import annotations
@@ -23,13 +28,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.audit import service as audit
-from jinyu.chain import definitions, due_months, stored
+from jinyu.chain import definitions, due_months, service, stored
 from jinyu.core.auth import SYSTEM
 from jinyu.core.db import transaction
 
 log = logging.getLogger(__name__)
 LOCK_FILE = ".chain-network-build.lock"
-INPUTS = ("transfers", *due_months.SHARED)
+INPUTS = ("transfers", *due_months.SHARED, stored.DATASET)  # the last: another worker's build
 Fingerprint = tuple[tuple[str, int, float], ...]
 
 
@@ -70,6 +75,28 @@ def build_due(factory: sessionmaker[Session], lake_dir: Path, trigger: str) -> d
     return written
 
 
+def warm(lake_dir: Path) -> dict[str, str]:
+    """Rank (and so hold in this process) the latest stored month of every chain built with the current
+    parameters; the month warmed per chain."""
+    defs = definitions.load()
+    p = defs.parameters
+    engine = DuckDBEngine(lake_dir)
+    try:
+        months = [
+            str(r["as_of_month"])
+            for r in engine.run(stored.BUILDS.name).to_pylist()
+            if r["decay"] == p.decay_per_month and r["window_months"] == p.network_window_months
+        ]
+        if not months:
+            return {}
+        latest = max(months)
+        for chain in defs.chains:
+            service.ranked_network(engine, chain.code, latest, p)
+        return {c.code: latest for c in defs.chains}
+    finally:
+        engine.close()
+
+
 class NetworkScheduler:
     def __init__(self, factory: sessionmaker[Session], lake_dir: Path, *, interval: float) -> None:
         self.factory, self.lake_dir, self.interval = factory, lake_dir, interval
@@ -77,18 +104,19 @@ class NetworkScheduler:
         self._thread: threading.Thread | None = None
         self._seen: Fingerprint | None = None
         self.built: dict[str, int] = {}  # every month this scheduler built, with its links (the last build)
+        self.warmed: dict[str, str] = {}  # chain -> the stored month last held in memory
 
     def check_once(self) -> dict[str, int] | None:
         """Build the due months if the inputs changed since the last check that built or found nothing due;
         None when they did not change or another process held the lock (then the next check tries again)."""
         lake = Lake(self.lake_dir)
-        seen = fingerprint(lake)
-        if seen == self._seen or not lake.files("transfers"):
+        if fingerprint(lake) == self._seen or not lake.files("transfers"):
             return None
         written = build_due(self.factory, self.lake_dir, "schedule")
         if written is not None:
-            self._seen = seen
             self.built.update(written)
+            self.warmed = warm(self.lake_dir)
+            self._seen = fingerprint(lake)  # after the build: its own files are no change to act on
         return written
 
     def start(self) -> None:
