@@ -76,6 +76,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "verified_bad": ("校验未通过", "Verification failed"),
     "checked": ("已校验条数", "Entries checked"),
     "action": ("动作", "Action"),
+    # the prepaid book's accounts (claim.rules.ledger; `bank`, the insurer's own money, is not shown)
+    "ledger_prepaid": ("可用预付金", "Prepaid, unused"),
+    "ledger_held": ("待医院确认冻结", "Held until the hospital confirms"),
+    "ledger_payable": ("垫付应付（负数为欠付医院）", "Payable (negative: owed to the hospital)"),
+    "ledger_claims": ("已赔付", "Claims paid"),
+    "empty_risk": (
+        "尚无核查：银行在“贷款资金核查”“批量核查”“对公流水核验”中每核查一次，这里就多一条统计。",
+        "No checks yet: each check a bank runs (loan check, batch check, statement verification) is counted here.",
+    ),
     "meaning": ("含义", "Meaning"),
     "action_meanings": ("各审计动作的含义", "What each audit action means"),
     "action_hint": ("精确动作或前缀，如 risk.tracing.*", "an exact action or a prefix, e.g. risk.tracing.*"),
