@@ -167,6 +167,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "legal_rep": ("法定代表人", "Legal representative"),
     "legal_rep_name": ("法定代表人姓名", "Legal representative's name"),
     "legal_rep_id": ("法定代表人身份证号", "Legal representative's resident ID"),
+    "registrations_review": ("实名注册审核", "Registration review"),
+    "registrations_hint": (
+        "法定代表人身份与登记机关不一致的实名注册在此等待审核：核验后企业即可查看本企业名片与查看记录。",
+        "Registrations whose representative did not match the registry wait here: once verified, the enterprise "
+        "sees its own card and who looked at it.",
+    ),
+    "decide": ("提交决定", "Decide"),
+    "decide_verified": ("核验通过", "Verify"),
+    "decide_rejected": ("驳回", "Reject"),
     "reg_pending": ("待审核", "pending review"),
     "reg_verified": ("已核验", "verified"),
     "reg_suspended": ("已暂停", "suspended"),

@@ -93,6 +93,13 @@ def _seed(factory: sessionmaker[Session], pseudonym_key: bytes) -> tuple[dict[st
             "registering": make_user(
                 session, _registry_enterprise(session, pseudonym_key), Role.ENTERPRISE_ADMIN
             ).username,
+            # an enterprise whose representative the registry does not know: its registration waits for review
+            "unmatched": make_user(
+                session, make_org(session, OrgKind.ENTERPRISE, name="重庆待审科技有限公司"), Role.ENTERPRISE_ADMIN
+            ).username,
+            "supervisor": make_user(
+                session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_SUPERVISOR
+            ).username,
         }
         # one risky return-flow inquiry of the bank: the regulator's risk page has a bar to chart
         record_inquiry(
