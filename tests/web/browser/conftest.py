@@ -202,7 +202,7 @@ def _tab(browser: Any, live: Live, name: str, *, javascript: bool) -> Iterator[A
     yield tab
     folder = Path(os.environ.get("JINYU_BROWSER_ARTIFACTS", "var/test-artifacts/browser"))
     folder.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    tab.screenshot(path=str(folder / f"{name}.png"))
     context.close()
     assert not outside, f"the page asked for something outside the app: {outside}"
     assert not problems, f"script errors or CSP violations: {problems}"
