@@ -114,4 +114,6 @@ def test_two_related_accounts_masked_alike_stay_two_nodes() -> None:
     (data,) = charts_of(html)
     assert [n["shown"] for n in data["nodes"]] == ["6001 · 借款人", "**** · 张*", "**** · 重庆姊妹"]
     assert sorted(e["text"] for e in data["links"]) == ["¥20.00", "¥200.00"]
-    assert "<td class=\"\">6001 · 借款人</td><td class=\"\">**** · 重庆姊妹</td><td class=\"num\">¥20.00</td>" in html
+    assert (
+        '<td class="">6001 · 借款人</td><td class="">**** · 重庆姊妹</td><td class="num">¥20.00</td>' in html
+    )

@@ -29,15 +29,21 @@ def test_supervisor_verifies_a_pending_registration(client: TestClient, session:
     assert client.get("/console/registrations").status_code == 403
     console_login(client, supervisor)
     page = client.get("/console/registrations")
-    assert page.status_code == 200 and "重庆待审科技有限公司" in page.text and 'data-state="pending"' in page.text
+    assert (
+        page.status_code == 200
+        and "重庆待审科技有限公司" in page.text
+        and 'data-state="pending"' in page.text
+    )
     assert resident_id(seq=654) not in page.text  # the representative's ID shown masked only
     action = page.text.split('action="/console/registrations/')[1].split('"')[0]
     url = f"/console/registrations/{action}"
     token = csrf_of(page.text)
     no_reason = client.post(url, data={"csrf_token": token, "decision": "verified", "reason": ""})
     assert no_reason.status_code == 422 and "reason" in no_reason.text
-    assert client.post(url, data={"csrf_token": token, "decision": "suspended", "reason": "理由"}).status_code == 422
-    assert client.post(url, data={"csrf_token": "0" * 64, "decision": "verified", "reason": "人工核验"}).status_code == 403
+    suspend = {"csrf_token": token, "decision": "suspended", "reason": "理由"}
+    assert client.post(url, data=suspend).status_code == 422  # the page decides verify or reject only
+    forged = {"csrf_token": "0" * 64, "decision": "verified", "reason": "人工核验"}
+    assert client.post(url, data=forged).status_code == 403
     done = client.post(url, data={"csrf_token": token, "decision": "verified", "reason": "人工核验通过"})
     assert done.status_code == 200 and 'data-state="pending"' not in done.text  # back to the list: none waits
     assert 'data-state="verified"' in client.get("/console/registrations", params={"state": "verified"}).text

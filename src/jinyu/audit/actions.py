@@ -8,7 +8,9 @@ MEANINGS: dict[str, str] = {
     # audit
     "audit.checkpoint": "签署审计链检查点 / signed a checkpoint of the audit chain",
     "audit.checkpoint.list": "查看审计检查点 / listed the audit checkpoints",
-    "audit.reads_of_org": "查看他方对本机构数据的读取记录 / listed other organisations' reads of an organisation's data",
+    "audit.reads_of_org": (
+        "查看他方对本机构数据的读取记录 / listed other organisations' reads of an organisation's data"
+    ),
     "audit.search": "检索审计记录 / searched the audit trail",
     "audit.verify": "校验审计哈希链 / verified the audit hash chain",
     # auth
@@ -45,7 +47,9 @@ MEANINGS: dict[str, str] = {
     "claim.ledger.period_settlement": "预付金期间结算记账 / posted a period settlement to a prepaid book",
     "claim.ledger.top_up": "预付金补足记账 / posted a top-up to a prepaid book",
     "claim.post_discharge.pay": "出院后理赔支付 / paid a post-discharge claim",
-    "claim.post_discharge.replay": "出院后理赔重复提交（原样返回） / a post-discharge claim sent again (answered as before)",
+    "claim.post_discharge.replay": (
+        "出院后理赔重复提交（原样返回） / a post-discharge claim sent again (answered as before)"
+    ),
     "claim.prepaid.report": "查看预付金余额报表 / read the prepaid balances report",
     "claim.product.activate": "启用保险产品 / activated an insurance product",
     "claim.product.create": "创建保险产品 / created an insurance product",
@@ -133,7 +137,9 @@ MEANINGS: dict[str, str] = {
     "party.org.upsert_registry": "从登记名录导入机构 / imported organisations from the registry",
     "party.registration.list": "查看实名注册申请 / listed registrations",
     "party.registration.read": "查看一项实名注册 / read a registration",
-    "party.registration.transition": "实名注册状态变更（提交、核验、驳回） / a registration changed state (submitted, verified, rejected)",
+    "party.registration.transition": (
+        "实名注册状态变更（提交、核验、驳回） / a registration changed state (submitted, verified, rejected)"
+    ),
     "party.service_account.create": "创建服务账号 / created a service account",
     "party.service_account.list": "查看服务账号 / listed service accounts",
     "party.service_account.reactivate": "恢复服务账号 / reactivated a service account",

@@ -110,9 +110,7 @@ def path_graph(
     return _figure(title, data, table)
 
 
-def _node(
-    step: EvidenceStep, ids: dict[tuple[str, str, str, str], str], nodes: list[dict[str, Any]]
-) -> str:
+def _node(step: EvidenceStep, ids: dict[tuple[str, str, str, str], str], nodes: list[dict[str, Any]]) -> str:
     """The node of `step`'s account (added the first time it is met): its id in the graph."""
     name = step.owner_name or step.category_label or ""
     key = (step.account, step.party, name, step.relation or "")

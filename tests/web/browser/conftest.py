@@ -33,8 +33,8 @@ from jinyu.party.service.registration import person_token
 from jinyu.risk.inquiries import record_inquiry
 from tests.claim.factories import world
 from tests.credit import region
-from tests.risk.tracing.lake import golden_rows, write
 from tests.fixtures.auth import make_org, make_user, principal, resident_id
+from tests.risk.tracing.lake import golden_rows, write
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 
@@ -95,7 +95,9 @@ def _seed(factory: sessionmaker[Session], pseudonym_key: bytes) -> tuple[dict[st
             ).username,
             # an enterprise whose representative the registry does not know: its registration waits for review
             "unmatched": make_user(
-                session, make_org(session, OrgKind.ENTERPRISE, name="重庆待审科技有限公司"), Role.ENTERPRISE_ADMIN
+                session,
+                make_org(session, OrgKind.ENTERPRISE, name="重庆待审科技有限公司"),
+                Role.ENTERPRISE_ADMIN,
             ).username,
             "supervisor": make_user(
                 session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_SUPERVISOR

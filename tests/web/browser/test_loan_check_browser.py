@@ -20,6 +20,7 @@ from tests.web.browser.test_console_browser import log_in
 
 pytestmark = pytest.mark.browser
 
+
 def _check(page: Any, loan_id: str, kind: str) -> None:
     page.click("nav.menu >> text=贷款资金核查")
     page.fill("#loan_id", loan_id)
@@ -93,14 +94,13 @@ def test_without_javascript_the_path_is_a_table(page_without_js: Any, live: Live
     table = page.locator("#loan-result figure.chart-box details.chart-table table")
     assert table.is_visible()  # the <details> stays open: nothing folds it
     assert page.locator("#loan-result .echart canvas").count() == 0
-    rows = [
-        [c.strip() for c in r.split("\t")]
-        for r in table.locator("tbody tr").all_inner_texts()
-    ]
+    rows = [[c.strip() for c in r.split("\t")] for r in table.locator("tbody tr").all_inner_texts()]
     data = _graph_data(page, "#loan-result")
     shown = {n["id"]: n["shown"] for n in data["nodes"]}
     assert sorted(rows) == sorted([shown[k["source"]], shown[k["target"]], k["text"]] for k in data["links"])
     assert len(rows) == 5  # the five hops of the three paths, each account named with its owner
-    assert any(r[0].startswith("6001 · ") and r[1].startswith("6002 · ") and r[2] == "¥150,000.00" for r in rows)
+    assert any(
+        r[0].startswith("6001 · ") and r[1].startswith("6002 · ") and r[2] == "¥150,000.00" for r in rows
+    )
     _check(page, "L1", "misuse")
     assert page.locator("#misuse-result details.chart-table table").is_visible()

@@ -78,7 +78,10 @@ def decide(
             raise ValueError(decision)
         chosen = RegistrationDecision(state=RegistrationState(decision), reason=reason.strip())
     except (ValidationError, ValueError):
-        message = "请选择核验或驳回，并填写理由（2–500 字） / choose verify or reject and give a reason (2–500 characters)"
+        message = (
+            "请选择核验或驳回，并填写理由（2–500 字） / "
+            "choose verify or reject and give a reason (2–500 characters)"
+        )
         raise InvalidInput(detail=message, fields=[FieldError("reason", message)]) from None
     party.decide_registration(session, principal, registration_id, chosen)
     return finish(RedirectResponse("/console/registrations", status_code=303), request, seen)
