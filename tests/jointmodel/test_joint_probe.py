@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from jinyu.jointmodel import guest, he, psi, server, transport
+from jinyu.jointmodel import guest, he, jobs, psi, server, transport
 from jinyu.jointmodel.envelope import Message
-from jinyu.jointmodel.errors import ProtocolViolation
+from jinyu.jointmodel.errors import JobNotAccepted, ProtocolViolation
 from jinyu.jointmodel.host import HostSession
 from jinyu.jointmodel.journal import read_audit, read_capture
 from jinyu.jointmodel.party import PartyDir
@@ -114,3 +114,15 @@ def test_psi_longer_than_the_transport_timeout_is_polled(
 def _kind(frame: bytes) -> str:
     header = json.loads(frame[8 : 8 + int.from_bytes(frame[4:8], "big")])
     return str(header["kind"])
+
+
+def test_a_width_is_signed_and_bounded(parties: Parties) -> None:
+    parties.job("p4")
+    bank = PartyDir(parties.bank)
+    _, acceptance = jobs.accepted_spec(bank, "p4")
+    assert acceptance["columns"] == 13 and jobs.peer_columns(acceptance) == 13
+    for columns in (None, 0, jobs.MAX_COLUMNS + 1, True, "13"):
+        with pytest.raises(ProtocolViolation, match="feature columns"):
+            jobs.peer_columns({**acceptance, "columns": columns})
+    with pytest.raises(JobNotAccepted, match="accept again"):  # the data changed width since accepting
+        jobs.check_own_columns(acceptance, 12)
