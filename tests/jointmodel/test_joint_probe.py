@@ -12,7 +12,8 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from concurrent.futures import Future
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ from jinyu.jointmodel.host import HostSession
 from jinyu.jointmodel.journal import read_audit, read_capture
 from jinyu.jointmodel.party import PartyDir
 
-from .conftest import Parties
+from .conftest import Parties, read_rows
 
 
 class ProbingHost(HostSession):
@@ -47,6 +48,35 @@ class ProbingHost(HostSession):
             self.guest_context, self.residual, np.zeros(rows), one_hot, np.random.default_rng(3)
         )
         return fields, blobs + probes
+
+
+class SubstitutingHost(HostSession):
+    """The probe the width check does not stop (docs: "Not covered"): within its signed width, the host sends the
+    product of the guest's residual with a one-hot column (first row of the batch) in place of its first feature,
+    masked by itself. The guest's returned sum, less the host's mask sum, is that row's residual d; in the first
+    batch every weight is 0, so d = 0.5 - y: the row's label."""
+
+    learned: ClassVar[dict[str, float]] = {}
+
+    def on_forward(self, message: Message) -> tuple[dict[str, Any], list[bytes]]:
+        fields, answer = super().on_forward(message)
+        if self.pieces is not None and self.batch_rows is not None and not self.learned:
+            self.pieces.result()  # the honest pieces, discarded: the probe replaces column 0
+            features = self.data.features[self.batch_rows].copy()
+            features[:, 0] = 0.0
+            features[0, 0] = 1.0
+            partial = np.zeros(len(self.batch_rows))  # the weights are 0 in the first batch
+            probe = he.masked_column_products(self.guest_context, message.blobs, partial, features, self.rng)
+            self.pieces = Future()
+            self.pieces.set_result(probe)
+            self.probe = (self.data.ids[self.batch_rows[0]], len(self.batch_rows))
+        return fields, answer
+
+    def _apply(self, masked_sums: list[float] | None) -> None:
+        if masked_sums is not None and self.pending is not None and not self.learned:
+            row_id, rows = self.probe
+            self.learned[row_id] = (masked_sums[0] - float(self.pending[2][0])) * rows
+        super()._apply(masked_sums)
 
 
 @pytest.fixture
@@ -126,3 +156,14 @@ def test_a_width_is_signed_and_bounded(parties: Parties) -> None:
             jobs.peer_columns({**acceptance, "columns": columns})
     with pytest.raises(JobNotAccepted, match="accept again"):  # the data changed width since accepting
         jobs.check_own_columns(acceptance, 12)
+
+
+def test_a_crafted_column_within_the_signed_width_is_not_detected(parties: Parties, node: Any) -> None:
+    """The documented gap, played: the job runs to its end and the host has read one row's label."""
+    parties.job("p5", epochs=1)
+    SubstitutingHost.learned = {}
+    state = guest.run(PartyDir(parties.bank), "p5", node(SubstitutingHost))
+    assert state["status"] == "done"
+    ((row_id, residual),) = SubstitutingHost.learned.items()
+    label = float(read_rows(parties.guest_csv)[row_id]["y"])
+    assert abs(residual - (0.5 - label)) < 1e-3
