@@ -167,3 +167,15 @@ def test_a_crafted_column_within_the_signed_width_is_not_detected(parties: Parti
     ((row_id, residual),) = SubstitutingHost.learned.items()
     label = float(read_rows(parties.guest_csv)[row_id]["y"])
     assert abs(residual - (0.5 - label)) < 1e-3
+
+
+def test_the_host_decrypts_no_more_products_than_the_guest_signed(parties: Parties) -> None:
+    parties.job("p6")
+    hub = PartyDir(parties.hub)
+    spec, _ = jobs.accepted_spec(hub, "p6")
+    session = HostSession(hub, spec, hub.load_data(), guest_columns=14)
+    session.batch_rows = np.arange(16)
+    session.pieces = Future()
+    probe = Message("exchange", "p6", "bank-a", "hub", {"epoch": 0, "batch": 0}, [b"x"] * 15)
+    with pytest.raises(ProtocolViolation, match="15 products where the guest signed 14: not decrypted"):
+        session.on_exchange(probe)
