@@ -129,7 +129,7 @@ def _sent_together(
         # libpq report the transaction ACTIVE, so psycopg does not start one itself)
         conn.pgconn.send_query_params(conn._get_tx_start_command(), None)
         pipeline.result_queue.append(None)
-    pipeline._communicate_gen = _nothing  # type: ignore[method-assign]
+    pipeline._communicate_gen = _nothing  # type: ignore[method-assign,assignment]
     try:
         yield
         # into libpq's buffer (psycopg would write and poll once per command); it sends them with the Sync
