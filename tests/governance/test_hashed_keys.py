@@ -152,7 +152,10 @@ def test_incremental_checks_on_keys_add_up_to_the_full_scan(lakes: tuple[Lake, L
         for k, v in row.items():
             if k.startswith(("n_", "r")):
                 cell[k] = cell.get(k, 0) + int(v)
-    assert sorted(tuple(sorted({"period": p, "provider": b, **c}.items())) for (p, b), c in summed.items()) == full
+    assert (
+        sorted(tuple(sorted({"period": p, "provider": b, **c}.items())) for (p, b), c in summed.items())
+        == full
+    )
 
 
 @pytest.mark.spark

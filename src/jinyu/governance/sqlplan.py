@@ -11,8 +11,10 @@ provider (the contract's owner column, when it has one) and aggregates, per grou
 Uniqueness, references and check digits become LEFT JOINs to small derived tables: the duplicated keys; for a
 reference, the dataset's distinct values that the target lacks (found once per distinct value, so the per-row
 join probes a table of the few unknown values instead of every registered one — see `_reference`); for a
-check digit, the distinct values whose check character is wrong (the check judged once per value). Spark receives the
-same text through the sqlglot translation.
+check digit, the distinct values whose check character is wrong (the check judged once per value). A reference
+between two columns that both carry hashed keys in the lake (`<column>__key`, `jinyu.analytics.keys`) is
+checked on the 64-bit keys instead of the text (`keyed`). Spark receives the same text through the sqlglot
+translation.
 """
 
 from __future__ import annotations
