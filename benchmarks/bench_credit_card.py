@@ -107,6 +107,9 @@ def main() -> None:
     parser.add_argument("--no-batch", action="store_true", help="cards only (no snapshot_all runs)")
     parser.add_argument("--against-src", type=Path, help="another checkout's src: its set-based batch too")
     parser.add_argument("--skip-old", action="store_true", help="leave out the old per-card batch path")
+    parser.add_argument(
+        "--loaded", type=Path, help="a loaded data dir to reuse (loaded from --region into it when missing)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-credit-"))
     try:
@@ -121,12 +124,18 @@ def main() -> None:
 
 
 def _run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    region = args.region or tmp / "region"
-    if args.region is None:
-        generate(region, args.scale, 7, progress=False)
-    settings, load_s = _load(region, tmp / "data")
+    if args.loaded is not None and (args.loaded / "lake").is_dir():
+        settings, load_s = load_settings(data_dir=args.loaded), 0.0  # reused as loaded: never written to
+    else:
+        region = args.region or tmp / "region"
+        if args.region is None:
+            generate(region, args.scale, 7, progress=False)
+        settings, load_s = _load(region, args.loaded or tmp / "data")
     pristine = tmp / "pristine"
     shutil.copytree(settings.data_dir, pristine)  # before any snapshot: each batch run starts from here
+    if args.loaded is not None:
+        settings = load_settings(data_dir=pristine.with_name("cards"))  # the card runs write snapshots
+        shutil.copytree(pristine, settings.data_dir)
     load_before = [round(x, 2) for x in os.getloadavg()]
     cards = _cards(settings, args.cards)
     batches = {} if args.no_batch else _batches(pristine, tmp, args.reps, args.against_src, args.skip_old)

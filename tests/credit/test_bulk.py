@@ -82,8 +82,12 @@ def engine(settings: Settings) -> Iterator[DuckDBEngine]:
     eng.close()
 
 
+def _named(rows: Iterator[tuple[str, tuple[str, ...]]]) -> dict[str, dict[str, str]]:
+    return {uscc: dict(zip(SECTIONS, texts, strict=True)) for uscc, texts in rows}
+
+
 def test_bulk_sections_are_the_single_card_builders_bytes(engine: DuckDBEngine) -> None:
-    texts = dict(bulk.section_texts(engine))
+    texts = _named(bulk.section_texts(engine))
     facts = dict(queries.all_card_facts(engine))
     assert len(texts) > 250 and set(texts) == set(facts)
     differing = [
@@ -103,7 +107,7 @@ def test_bulk_sections_are_the_single_card_builders_bytes(engine: DuckDBEngine) 
 
 def test_single_card_statement_agrees_for_a_sample(engine: DuckDBEngine) -> None:
     """The per-card facts statement (the path a plain engine serves cards from) on a sample of enterprises."""
-    texts = dict(bulk.section_texts(engine))
+    texts = _named(bulk.section_texts(engine))
     for uscc in sorted(texts)[::37]:
         card = build_card(uscc, "x", queries.card_facts(engine, uscc))
         assert {s: t.encode() for s, t in texts[uscc].items()} == digest.section_bytes(card["sections"])
@@ -114,7 +118,7 @@ def test_bulk_gives_the_golden_cards(tmp_path: Path) -> None:
     region.load(tmp_path / "lake")
     eng = DuckDBEngine(tmp_path / "lake")
     try:
-        texts = dict(bulk.section_texts(eng))
+        texts = _named(bulk.section_texts(eng))
     finally:
         eng.close()
     for name in ("E1", "E2"):
