@@ -28,6 +28,11 @@ def quoted(expr: str) -> str:
     return f"CASE WHEN {expr} IS NULL THEN 'null' ELSE concat({_QUOTE}, CAST({expr} AS VARCHAR), {_QUOTE}) END"
 
 
+def month(expr: str) -> str:
+    """A JSON string of a month column (`YYYY-MM`, checked at ingestion: nothing to escape)."""
+    return quoted(expr)
+
+
 def number(expr: str) -> str:
     """A JSON integer (or null)."""
     return f"COALESCE(CAST({expr} AS VARCHAR), 'null')"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jinyu.credit.bulk_json import number, obj, quoted, text
+from jinyu.credit.bulk_json import month, number, obj, quoted, text
 from jinyu.credit.rules import HISTORY_MONTHS, RECENT_ITEMS, SECTIONS
 
 
@@ -99,7 +99,7 @@ def tax() -> Part:
   SELECT tcov.uscc, x.year, x.rating, x.rated_on
   FROM tcov JOIN tax_credit_ratings AS x ON x.uscc = tcov.uscc AND x.rated_on <= tcov.a
 )""",
-        list_cte("tax_months", "t", "period", obj({"period": text("period"), "tax_paid": quoted("tax_paid"),
+        list_cte("tax_months", "t", "period", obj({"period": month("period"), "tax_paid": quoted("tax_paid"),
                  "sales_declared": quoted("sales_declared")}), where="shown"),
         list_cte("tax_ratings", "tr", "-CAST(year AS BIGINT)", obj({"year": number("year"),
                  "rating": text("rating"), "rated_on": quoted("rated_on")}),
@@ -138,11 +138,11 @@ def headcount() -> Part:
   LEFT JOIN h AS b ON b.uscc = hm.uscc
     AND b.period = strftime(CAST(hm.latest || '-01' AS DATE) - INTERVAL 12 MONTH, '%Y-%m')
 )""",
-        list_cte("headcount_months", "h", "period", obj({"period": text("period"),
+        list_cte("headcount_months", "h", "period", obj({"period": month("period"),
                  "social_insurance": number("si"), "provident_fund": number("pf")}), where="shown"),
     ]  # fmt: skip
     fields = {
-        "latest_period": text("hy.period"),
+        "latest_period": month("hy.period"),
         "social_insurance_latest": number("hy.si"),
         "provident_fund_latest": number("hy.pf"),
         "social_insurance_12m_ago": number("hy.si_ago"),
