@@ -25,7 +25,9 @@ def text(expr: str) -> str:
 def quoted(expr: str) -> str:
     """A JSON string of a value whose text needs no escaping: a DECIMAL(…,2) amount (rules.money), a DATE
     (ISO, rules.day)."""
-    return f"CASE WHEN {expr} IS NULL THEN 'null' ELSE concat({_QUOTE}, CAST({expr} AS VARCHAR), {_QUOTE}) END"
+    return (
+        f"CASE WHEN {expr} IS NULL THEN 'null' ELSE concat({_QUOTE}, CAST({expr} AS VARCHAR), {_QUOTE}) END"
+    )
 
 
 def month(expr: str) -> str:

@@ -103,7 +103,7 @@ def tax() -> Part:
                  "sales_declared": quoted("sales_declared")}), where="shown"),
         list_cte("tax_ratings", "tr", "-CAST(year AS BIGINT)", obj({"year": number("year"),
                  "rating": text("rating"), "rated_on": quoted("rated_on")}),
-                 more="arg_max(rating, year) AS latest"),
+                 more="arg_max(rating, year) AS latest"),  # rating and year are required: no NULL to skip
     ]  # fmt: skip
     fields = {
         "tax_paid_12m": quoted("ts.paid12"),
@@ -198,7 +198,9 @@ def ip() -> Part:
                 for k in kinds
             }
         ),
-        "trademarks": obj({"registered": count_or_zero("tc.registered"), "pending": count_or_zero("tc.pending")}),
+        "trademarks": obj(
+            {"registered": count_or_zero("tc.registered"), "pending": count_or_zero("tc.pending")}
+        ),
         "copyrights": obj({"software": count_or_zero("cc.software"), "work": count_or_zero("cc.work")}),
         "grants_12m": count_or_zero("gc.grants"),
         "recent_grants": listed("ip_recent"),
@@ -223,8 +225,8 @@ def wrapped(section: str) -> str:
     ok = f"{c}.covered AND {d}.uscc IS NOT NULL"
     return (
         f"concat('{{\"data\":', CASE WHEN {ok} THEN {d}.data ELSE 'null' END, "
-        f"',\"source\":{{\"as_of\":', {quoted(f'{c}.as_of')}, ',\"bureau\":', {text(f'{c}.bureau')}, "
-        f"CASE WHEN {ok} THEN '}},\"status\":\"ok\"}}' ELSE '}},\"status\":\"no_data\"}}' END)"
+        f'\',"source":{{"as_of":\', {quoted(f"{c}.as_of")}, \',"bureau":\', {text(f"{c}.bureau")}, '
+        f'CASE WHEN {ok} THEN \'}},"status":"ok"}}\' ELSE \'}},"status":"no_data"}}\' END)'
     )
 
 

@@ -360,14 +360,7 @@ WITH u AS (
                         THEN 'null'
                         ELSE CONCAT(
                           COALESCE(CHR(  34), ''),
-                          COALESCE(
-                            REPLACE(
-                              REPLACE(period, CHR(  92), CHR(  92) || CHR(  92)),
-                              CHR(  34),
-                              CHR(  92) || CHR(  34)
-                            ),
-                            ''
-                          ),
+                          COALESCE(CAST(period AS STRING), ''),
                           COALESCE(CHR(  34), '')
                         )
                       END,
@@ -545,14 +538,7 @@ WITH u AS (
                         THEN 'null'
                         ELSE CONCAT(
                           COALESCE(CHR(  34), ''),
-                          COALESCE(
-                            REPLACE(
-                              REPLACE(period, CHR(  92), CHR(  92) || CHR(  92)),
-                              CHR(  34),
-                              CHR(  92) || CHR(  34)
-                            ),
-                            ''
-                          ),
+                          COALESCE(CAST(period AS STRING), ''),
                           COALESCE(CHR(  34), '')
                         )
                       END,
@@ -1539,14 +1525,7 @@ WITH u AS (
           THEN 'null'
           ELSE CONCAT(
             COALESCE(CHR(  34), ''),
-            COALESCE(
-              REPLACE(
-                REPLACE(hy.period, CHR(  92), CHR(  92) || CHR(  92)),
-                CHR(  34),
-                CHR(  92) || CHR(  34)
-              ),
-              ''
-            ),
+            COALESCE(CAST(hy.period AS STRING), ''),
             COALESCE(CHR(  34), '')
           )
         END,
