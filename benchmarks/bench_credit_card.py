@@ -22,8 +22,13 @@ ratios against it. Writes benchmarks/results/credit_card.json with machine info.
 
 The temporary directory (region, data dirs) is removed at the end, also when the run fails.
 
+`--loaded DIR` keeps the loaded data dir there and reuses it on the next run (loading the large region takes
+minutes); `--postgres URL` puts the operational store on PostgreSQL (so the batch writes with COPY): that
+database is loaded, and each `--against-src` run works on a copy of it.
+
 Usage: uv run python benchmarks/bench_credit_card.py [--scale medium] [--cards 300] [--reps 3] [--region DIR]
-       [--baseline FILE] [--out FILE] [--no-batch] [--against-src DIR] [--skip-old]
+       [--baseline FILE] [--out FILE] [--no-batch] [--against-src DIR] [--skip-old] [--loaded DIR]
+       [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/NAME]
 """
 
 from __future__ import annotations
