@@ -22,8 +22,13 @@ ratios against it. Writes benchmarks/results/credit_card.json with machine info.
 
 The temporary directory (region, data dirs) is removed at the end, also when the run fails.
 
+`--loaded DIR` keeps the loaded data dir there and reuses it on the next run (loading the large region takes
+minutes); `--postgres URL` puts the operational store on PostgreSQL (so the batch writes with COPY): that
+database is loaded, and each `--against-src` run works on a copy of it.
+
 Usage: uv run python benchmarks/bench_credit_card.py [--scale medium] [--cards 300] [--reps 3] [--region DIR]
-       [--baseline FILE] [--out FILE] [--no-batch] [--against-src DIR] [--skip-old]
+       [--baseline FILE] [--out FILE] [--no-batch] [--against-src DIR] [--skip-old] [--loaded DIR]
+       [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/NAME]
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_credit_pg as pg
 from machine import calibration, machine_info
 
 from jinyu.analytics import DuckDBEngine, Lake
@@ -50,7 +56,7 @@ from jinyu.analytics.serving import ServingEngine
 from jinyu.config import load_settings
 from jinyu.consent.rules import Purpose
 from jinyu.core.auth import SYSTEM, OrgKind, Perm, Principal, Role
-from jinyu.core.runtime import unit_of_work
+from jinyu.core.runtime import engine_for, unit_of_work
 from jinyu.credit import batch, digest, queries, service
 from jinyu.credit import repository as repo
 from jinyu.credit.rules import CARD_FORMAT, build_card
@@ -72,8 +78,8 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
-def _load(region: Path, data_dir: Path) -> tuple[Any, float]:
-    settings = load_settings(data_dir=data_dir)
+def _load(region: Path, data_dir: Path, database_url: str | None = None) -> tuple[Any, float]:
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
     upgrade(settings)
     stores = ingest.Stores(
         lake=Lake(settings.lake_dir),
@@ -107,7 +113,17 @@ def main() -> None:
     parser.add_argument("--no-batch", action="store_true", help="cards only (no snapshot_all runs)")
     parser.add_argument("--against-src", type=Path, help="another checkout's src: its set-based batch too")
     parser.add_argument("--skip-old", action="store_true", help="leave out the old per-card batch path")
+    parser.add_argument(
+        "--postgres",
+        help="a PostgreSQL URL (database name included) for the operational store instead of SQLite: that "
+        "database is (re)created and loaded, each batch run gets a copy of it (CREATE DATABASE ... TEMPLATE)",
+    )
+    parser.add_argument(
+        "--loaded", type=Path, help="a loaded data dir to reuse (loaded from --region into it when missing)"
+    )
     args = parser.parse_args()
+    if args.postgres and not args.against_src:
+        parser.error("--postgres measures the subprocess runs: give --against-src too")
     tmp = Path(tempfile.mkdtemp(prefix="bench-credit-"))
     try:
         out = _run(args, tmp)
@@ -121,20 +137,45 @@ def main() -> None:
 
 
 def _run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    region = args.region or tmp / "region"
-    if args.region is None:
-        generate(region, args.scale, 7, progress=False)
-    settings, load_s = _load(region, tmp / "data")
+    if args.postgres:  # the lake and the store are loaded together: a fresh data dir and database
+        args.loaded = None
+        pg.recreate(args.postgres)
+    if args.loaded is not None and (args.loaded / "lake").is_dir():
+        settings, load_s = load_settings(data_dir=args.loaded), 0.0  # reused as loaded: never written to
+    else:
+        region = args.region or tmp / "region"
+        if args.region is None:
+            generate(region, args.scale, 7, progress=False)
+        settings, load_s = _load(region, args.loaded or tmp / "data", args.postgres)
     pristine = tmp / "pristine"
     shutil.copytree(settings.data_dir, pristine)  # before any snapshot: each batch run starts from here
+    if args.postgres:
+        engine_for(args.postgres).dispose()  # no connection left open to the template database
+        engine_for.cache_clear()
+        settings = load_settings(data_dir=settings.data_dir, database_url=pg.copy(args.postgres, "cards"))
+    elif args.loaded is not None:
+        settings = load_settings(data_dir=pristine.with_name("cards"))  # the card runs write snapshots
+        shutil.copytree(pristine, settings.data_dir)
     load_before = [round(x, 2) for x in os.getloadavg()]
+    calibration_start = calibration()
     cards = _cards(settings, args.cards)
-    batches = {} if args.no_batch else _batches(pristine, tmp, args.reps, args.against_src, args.skip_old)
+    batches = (
+        {}
+        if args.no_batch
+        else _batches(pristine, tmp, args.reps, args.against_src, args.skip_old, args.postgres)
+    )
+    if args.postgres:
+        engine_for(settings.resolved_database_url).dispose()
+        engine_for.cache_clear()
+        pg.drop(pg.copy_url(args.postgres, "cards"))
+        pg.drop(args.postgres)
     return {
         "benchmark": "credit_card",
         "scale": args.scale,
+        "store": "postgresql" if args.postgres else "sqlite",
         "machine": machine_info(),
         "load_average_1_5_15": {"start": load_before, "end": [round(x, 2) for x in os.getloadavg()]},
+        "calibration_start": calibration_start,
         "calibration": calibration(),
         "load_seconds": round(load_s, 2),
         **cards,
@@ -178,7 +219,12 @@ def _cards(settings: Any, n_cards: int) -> dict[str, Any]:
 
 
 def _batches(
-    pristine: Path, tmp: Path, reps: int, against: Path | None = None, skip_old: bool = False
+    pristine: Path,
+    tmp: Path,
+    reps: int,
+    against: Path | None = None,
+    skip_old: bool = False,
+    postgres: str | None = None,
 ) -> dict[str, Any]:
     """The batch paths, alternating (rotated each rep), each run on a fresh copy of the loaded data dir."""
     paths = [] if skip_old else ["old_per_card"]
@@ -188,7 +234,7 @@ def _batches(
         for path in paths[rep % len(paths) :] + paths[: rep % len(paths)]:
             if against:
                 src = against if path == "against_set_based" else Path(__file__).resolve().parents[1] / "src"
-                run = _subprocess_run(src, pristine, tmp / f"run-{rep}-{path}")
+                run = _subprocess_run(src, pristine, tmp / f"run-{rep}-{path}", postgres)
             else:
                 run = _batch_run(path, pristine, tmp / f"run-{rep}-{path}")
             runs[path].append(run)
@@ -221,10 +267,13 @@ def _batches(
     return out
 
 
-def _subprocess_run(src: Path, pristine: Path, data_dir: Path) -> dict[str, Any]:
-    """credit_batch_runner.py on a fresh copy, with `src` first on the path (that checkout's jinyu)."""
+def _subprocess_run(src: Path, pristine: Path, data_dir: Path, postgres: str | None = None) -> dict[str, Any]:
+    """credit_batch_runner.py on a fresh copy, with `src` first on the path (that checkout's jinyu); with
+    `postgres`, on a fresh copy of that database too."""
     shutil.copytree(pristine, data_dir)
     env = {**os.environ, "PYTHONPATH": str(src)}
+    if postgres:
+        env["JINYU_DATABASE_URL"] = pg.copy(postgres, "run")
     runner = Path(__file__).resolve().parent / "credit_batch_runner.py"
     try:
         done = subprocess.run(
@@ -232,6 +281,8 @@ def _subprocess_run(src: Path, pristine: Path, data_dir: Path) -> dict[str, Any]
         )
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+        if postgres:
+            pg.drop(env["JINYU_DATABASE_URL"])
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     first, second = measured["results"]
     return {

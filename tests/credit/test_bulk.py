@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.cli import app
 from jinyu.config import Settings, get_settings, load_settings
-from jinyu.core.auth import SYSTEM, Perm
+from jinyu.consent.rules import Purpose
+from jinyu.core.auth import SYSTEM, OrgKind, Perm, Principal, Role
 from jinyu.core.runtime import unit_of_work
 from jinyu.credit import batch, bulk, digest, queries, service
 from jinyu.credit import repository as repo
@@ -82,8 +83,12 @@ def engine(settings: Settings) -> Iterator[DuckDBEngine]:
     eng.close()
 
 
+def _named(rows: Iterator[tuple[str, tuple[str, ...]]]) -> dict[str, dict[str, str]]:
+    return {uscc: dict(zip(SECTIONS, texts, strict=True)) for uscc, texts in rows}
+
+
 def test_bulk_sections_are_the_single_card_builders_bytes(engine: DuckDBEngine) -> None:
-    texts = dict(bulk.section_texts(engine))
+    texts = _named(bulk.section_texts(engine))
     facts = dict(queries.all_card_facts(engine))
     assert len(texts) > 250 and set(texts) == set(facts)
     differing = [
@@ -103,7 +108,7 @@ def test_bulk_sections_are_the_single_card_builders_bytes(engine: DuckDBEngine) 
 
 def test_single_card_statement_agrees_for_a_sample(engine: DuckDBEngine) -> None:
     """The per-card facts statement (the path a plain engine serves cards from) on a sample of enterprises."""
-    texts = dict(bulk.section_texts(engine))
+    texts = _named(bulk.section_texts(engine))
     for uscc in sorted(texts)[::37]:
         card = build_card(uscc, "x", queries.card_facts(engine, uscc))
         assert {s: t.encode() for s, t in texts[uscc].items()} == digest.section_bytes(card["sections"])
@@ -114,7 +119,7 @@ def test_bulk_gives_the_golden_cards(tmp_path: Path) -> None:
     region.load(tmp_path / "lake")
     eng = DuckDBEngine(tmp_path / "lake")
     try:
-        texts = dict(bulk.section_texts(eng))
+        texts = _named(bulk.section_texts(eng))
     finally:
         eng.close()
     for name in ("E1", "E2"):
@@ -140,13 +145,47 @@ def test_batch_versions_are_the_single_cards_versions(settings: Settings, engine
     assert (second.created, second.unchanged) == (0, first.enterprises)
 
 
+REGULATOR = Principal(
+    subject_id="reg", username="reg", org_id="reg-org", org_kind=OrgKind.REGULATOR, tenant_id="reg-org",
+    org_path="/reg/", roles=frozenset({Role.REGULATOR_ANALYST}),
+)  # fmt: skip
+
+
+def test_the_card_shown_is_the_batch_snapshot(settings: Settings, engine: DuckDBEngine) -> None:
+    """After a batch, the card the service renders (JSON as the API sends it) is the stored snapshot: same
+    version and hashes, each section's {status, source, data} the batch's text byte for byte, and its salted
+    hash checks against the rendered section as a bank would check it."""
+    texts = _named(bulk.section_texts(engine))
+    with unit_of_work(settings) as session:
+        made = batch.snapshot_all(session, OPERATOR, engine)
+    assert made.created == len(texts)
+    with unit_of_work(settings) as session:
+        for uscc in sorted(texts)[::23]:
+            stored = repo.latest(session, uscc)
+            assert stored is not None
+            shown = service.card(session, REGULATOR, engine, uscc, Purpose.CREDIT_ASSESSMENT)
+            out = shown.model_dump(mode="json")
+            assert (out["snapshot"]["version"], out["snapshot"]["content_hash"]) == (1, stored.content_hash)
+            assert list(out["sections"]) == list(SECTIONS) and out["withheld"] == []
+            for name, section in out["sections"].items():
+                body = {k: section[k] for k in ("status", "source", "data")}
+                assert body == stored.sections[name]
+                assert digest.canonical(body) == texts[uscc][name].encode("utf-8")
+                assert digest.section_hash(section["salt"], digest.canonical(body)) == section["section_hash"]
+            hashes = {n: s["section_hash"] for n, s in out["sections"].items()}
+            assert digest.snapshot_hash(stored.card_format, uscc, 1, hashes) == stored.content_hash
+        # Showing cards wrote no new version.
+        assert session.scalar(select(func.count()).select_from(CardSnapshot)) == len(texts)
+
+
 _KILLED_RUN = """
 import os, signal, sys
 from dataclasses import replace
 from pathlib import Path
 from jinyu.analytics import DuckDBEngine
 from jinyu.config import load_settings
-from jinyu.core.auth import SYSTEM, Perm
+from jinyu.consent.rules import Purpose
+from jinyu.core.auth import SYSTEM, OrgKind, Perm, Principal, Role
 from jinyu.core.runtime import unit_of_work
 from jinyu.credit import batch
 

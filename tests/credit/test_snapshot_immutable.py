@@ -101,6 +101,10 @@ def test_truncate_is_refused_on_postgres(migrated: Engine) -> None:
         conn.execute(text("TRUNCATE credit_card_snapshots"))
 
 
+def _in_order(texts: dict[str, str]) -> tuple[str, ...]:
+    return tuple(texts[s] for s in NAMES)  # the batch's sections: texts in SECTIONS order
+
+
 def test_batch_inserts_store_the_sections_text_as_json(migrated: Engine) -> None:
     """The batch writes sections as ready-made JSON text (PostgreSQL: cast to json): it reads back as the
     same values, and the hashes check out."""
@@ -115,7 +119,7 @@ def test_batch_inserts_store_the_sections_text_as_json(migrated: Engine) -> None
         assert org.uscc is not None
         uscc = org.uscc
         repo.insert_encoded_snapshots(
-            session, [encoded_row(uscc, org.id, 1, texts, encoded, "k" * 64, SYSTEM)]
+            session, [encoded_row(uscc, org.id, 1, _in_order(texts), encoded, "k" * 64, SYSTEM)]
         )
     with Session(migrated) as session:
         snap = repo.latest(session, uscc)
@@ -133,7 +137,7 @@ def test_batch_rows_store_what_the_single_card_insert_stores(migrated: Engine) -
         assert org.uscc is not None
         single = snapshot_row(org.uscc, org.id, 1, {s: json.loads(t) for s, t in texts.items()}, encoded,
                               "k" * 64, SYSTEM)  # fmt: skip
-        batch = encoded_row(org.uscc, org.id, 2, texts, encoded, "k" * 64, SYSTEM)
+        batch = encoded_row(org.uscc, org.id, 2, _in_order(texts), encoded, "k" * 64, SYSTEM)
         batch |= {k: single[k] for k in ("salts", "section_hashes", "created_at")}
         repo.insert_snapshots(session, [single])
         repo.insert_encoded_snapshots(session, [batch])

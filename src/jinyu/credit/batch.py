@@ -90,7 +90,7 @@ def _run(
         if org is None:
             result.skipped_unregistered += 1
         else:
-            encoded = {s: sections[s].encode("utf-8") for s in SECTIONS}
+            encoded = {s: t.encode("utf-8") for s, t in zip(SECTIONS, sections, strict=True)}
             key = digest.content_key(encoded)
             last = latest.get(uscc)
             if last is not None and last[1] == key and last[2] == CARD_FORMAT:
@@ -113,7 +113,7 @@ def encoded_row(
     uscc: str,
     org_id: str,
     version: int,
-    sections: dict[str, str],
+    sections: tuple[str, ...],
     encoded: dict[str, bytes],
     key: str,
     principal: Principal,
@@ -121,4 +121,5 @@ def encoded_row(
     """A snapshot row as the single-card path writes it (service.snapshot_row), its sections as JSON text."""
     row = service.snapshot_row(uscc, org_id, version, {}, encoded, key, principal)
     del row["sections"]
-    return row | {"sections_json": "{" + ",".join(f'"{s}":{sections[s]}' for s in SECTIONS) + "}"}
+    joined = ",".join(f'"{s}":{t}' for s, t in zip(SECTIONS, sections, strict=True))
+    return row | {"sections_json": "{" + joined + "}"}

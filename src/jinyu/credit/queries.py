@@ -8,7 +8,6 @@ The datasets the card adds later than the foundation are optional: a lake withou
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -140,49 +139,25 @@ def all_card_facts(engine: Engine) -> Iterator[tuple[str, list[dict[str, Any]]]]
         yield current, batch
 
 
-# The batch snapshots' statements (bulk.py): each section's data for every enterprise as JSON text, and the
-# coverage of every enterprise with any fact.
-_SECTION_SQL = {
-    "registration": bulk_sql_records.registration(),
-    "tax": bulk_sql.tax(),
-    "headcount": bulk_sql.headcount(),
-    "ip": bulk_sql.ip(),
-    "judicial": bulk_sql_records.judicial(),
-    "penalties": bulk_sql_records.penalties(),
-}
-
-
-def _optional(sql: str) -> dict[str, pa.Schema]:
-    return {name: schema for name, schema in _OPTIONAL.items() if re.search(rf"\b{name}\b", sql)}
-
-
-SECTION_QUERIES = {
-    section: register(
-        Query(
-            name=f"credit_section_{section}_all",
-            sql=sql,
-            params={},
-            description=f"名片板块 {section}（全部企业，JSON）/ the {section} section's data of every card, "
-            "as JSON text (batch snapshots)",
-            optional=_optional(sql),
-        )
-    )
-    for section, sql in _SECTION_SQL.items()
-}
-_EVERY_USCC = "\n  UNION ".join(f"SELECT uscc FROM {dataset}" for _source, dataset, _select in _BRANCHES)
-_COVERAGE_SQL = f"""WITH u AS (
-  {_EVERY_USCC}
+# The batch snapshots' statement (bulk.py): every section of every enterprise with any fact, as canonical JSON.
+_CARD_SECTIONS_SQL = bulk_sql.statement(
+    [
+        bulk_sql_records.registration(),
+        bulk_sql.tax(),
+        bulk_sql.headcount(),
+        bulk_sql.ip(),
+        bulk_sql_records.judicial(),
+        bulk_sql_records.penalties(),
+    ],
+    tuple(dataset for _source, dataset, _select in _BRANCHES),
 )
-SELECT u.uscc, c.source, c.covered, c.as_of, c.bureau
-FROM u LEFT JOIN source_coverage AS c ON c.uscc = u.uscc
-ORDER BY u.uscc, c.source
-"""
-COVERAGE_QUERY = register(
+CARD_SECTIONS_ALL = register(
     Query(
-        name="credit_card_coverage_all",
-        sql=_COVERAGE_SQL,
+        name="credit_card_sections_all",
+        sql=_CARD_SECTIONS_SQL,
         params={},
-        description="每家有数据的企业及各来源的覆盖 / every enterprise with any fact, with its sources' coverage",
+        description="全部企业的名片各板块（JSON，批量快照）/ every section of every card as canonical JSON text "
+        "(batch snapshots)",
         optional=_OPTIONAL,
     )
 )
