@@ -68,13 +68,20 @@ class _Kinds:
 
 
 def trace_many(
-    hops: ResidentHops, starts: Sequence[Start], settings: TraceSettings, *, all_edges: bool = True
+    hops: ResidentHops,
+    starts: Sequence[Start],
+    settings: TraceSettings,
+    *,
+    all_edges: bool = True,
+    skip_kinds: Collection[str] = (),
 ) -> dict[str, Trace]:
     """Every loan at once (the rows of `rules.trace_many(hops, starts, settings)`).
 
     `all_edges=False` (a batch, which shows node rows only): of the edge rows only those the refund rule
     reads (`refunds.candidate_pairs`/`split`: returned edges, and the previous hop's payments in the opposite
-    direction), so the node rows after refunds are the same; making the rest would be most of the time."""
+    direction), so the node rows after refunds are the same; making the rest would be most of the time.
+    `skip_kinds`: node rows of these kinds are not made (a batch reads only the classified kinds), the
+    others are as they would be."""
     if not starts:
         return {}
     ix = hops.index
@@ -166,6 +173,9 @@ def trace_many(
         seen = np.union1d(seen, loan * n_acc + acc)
     if not all_edges:
         edges = _refund_edges(edges, kinds.code("returned"), n_acc)
+    if skip_kinds:
+        skip = np.array([kinds.code(k) for k in skip_kinds], dtype=np.int64)
+        nodes = [_Block(b.hop, *(getattr(b, f)[~np.isin(b.kind, skip)] for f in _FIELDS)) for b in nodes]
     return _traces(ix, starts, kinds.names, nodes, edges)
 
 
