@@ -6,8 +6,12 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-from typer.core import TyperCommand, TyperGroup
+from jinyu.core.lazy_rich import defer
+
+defer()  # before Typer: its help renderer's Markdown and Traceback load only when used
+
+import typer  # noqa: E402
+from typer.core import TyperCommand, TyperGroup  # noqa: E402
 
 from jinyu.core.cli_kit import console, err_console, handle_errors, print_table
 
