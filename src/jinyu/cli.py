@@ -13,7 +13,7 @@ defer()  # before Typer: its help renderer's Markdown and Traceback load only wh
 import typer  # noqa: E402
 from typer.core import TyperCommand, TyperGroup  # noqa: E402
 
-from jinyu.core.cli_kit import console, err_console, handle_errors, print_table
+from jinyu.core.cli_kit import console, err_console, handle_errors, print_table  # noqa: E402
 
 if TYPE_CHECKING:  # imported lazily at run time: `jinyu --help` stays fast
     from jinyu.config import Settings
