@@ -8,7 +8,7 @@ the node rows (after refunds) and the rows must be identical. Medians, the ratio
 machine's calibration go to benchmarks/results/<--out>.
 
 Usage: python benchmarks/bench_tracing_batch.py --lake /work/data/large/lake [--batch-loans 1000] [--rounds 3]
-       [--out tracing-batch-large.json]
+       [--out tracing-batch-large.json] [--return-flow-only]
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--batch-loans", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", default="tracing-batch.json")
+    parser.add_argument("--return-flow-only", action="store_true", help="only the return-flow batch")
     args = parser.parse_args()
     root = args.lake.resolve()
     load_start = os.getloadavg()
@@ -78,7 +79,7 @@ def main() -> None:
     )  # fmt: skip
     print(f"{len(loans)} loans of {head}, {first} to {last}; warm-up {warm:.1f} s", flush=True)
     out: dict[str, Any] = {"bank": head, "from": str(first), "to": str(last), "loans": len(loans)}
-    for analyses in ANALYSES:
+    for analyses in ANALYSES[:1] if args.return_flow_only else ANALYSES:
         request = BatchRequest(from_date=first, to_date=last, analyses=analyses)  # type: ignore[arg-type]
         seconds: dict[str, list[float]] = {"vector": [], "per_loan": []}
         answers: dict[str, Any] = {}
