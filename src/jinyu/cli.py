@@ -239,6 +239,9 @@ def demo(
     )
     _print_planted_loans(settings, creds)
     if not no_serve:
+        console.print(
+            f"控制台 / console: http://127.0.0.1:{port}/  —  用上表的用户名和密码登录 / log in as a user above"
+        )
         console.print(f"API: http://127.0.0.1:{port}/docs  —  POST /api/v1/auth/token to log in")
         _serve("127.0.0.1", port)
 

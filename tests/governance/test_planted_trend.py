@@ -39,6 +39,9 @@ def test_the_report_recovers_every_planted_rate(
                           ("accounts", "accounts.csv"), ("loans", "loans.parquet")):  # fmt: skip
         report = load(session, SYSTEM, dataset, tmp_path / "trend" / name, stores)
         assert report.rejected == 0, report.rejected_by_reason
+    # Ingestion wrote hashed keys beside the codes, so the reference rule below compares 64-bit keys.
+    assert stores.lake.keyed_columns("loans") == {"borrower_uscc"}
+    assert stores.lake.keyed_columns("enterprises") == {"uscc"}
     engine = DuckDBEngine(stores.lake.root)
     try:
         [run] = service.check(session, SYSTEM, engine, stores.lake, "loans", as_of=dt.date(2026, 12, 6))

@@ -43,7 +43,7 @@ def test_masks_are_format_preserving(kind: str, value: str, masked: str) -> None
 
 def test_the_shipped_policy_is_versioned_and_has_its_classes() -> None:
     policy = current()
-    assert policy.version == "v2026.12.6"
+    assert policy.version == "v2026.12.7"
     assert len(policy.classes) == 14
     assert policy.classes["enterprise_tax"].level == 5 and policy.classes["resident_id"].pfi == "C3"
 

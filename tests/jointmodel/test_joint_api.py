@@ -5,6 +5,7 @@ model version; a bank sees only its own jobs (another bank's answer 404); every 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,10 +50,18 @@ def _declare(client: TestClient, who: dict[str, Any], parties: Parties, job_id: 
     return document
 
 
-def _acceptance(parties: Parties, job_id: str = "j1") -> dict[str, Any]:
-    bank = PartyDir(parties.bank)
-    acceptance = json.loads((bank.job_dir(job_id) / "acceptance.json").read_text())
-    return {"acceptance": acceptance, "public_key": bank.public_key}
+def _acceptance(parties: Parties, job_id: str = "j1", directory: Path | None = None) -> dict[str, Any]:
+    party = PartyDir(directory or parties.bank)
+    acceptance = json.loads((party.job_dir(job_id) / "acceptance.json").read_text())
+    return {"acceptance": acceptance, "public_key": party.public_key}
+
+
+def _accept_both(client: TestClient, who: dict[str, Any], parties: Parties, job_id: str = "j1") -> None:
+    resp = client.post(f"{JOBS}/{job_id}/acceptance", headers=who["bank"], json=_acceptance(parties, job_id))
+    assert resp.status_code == 200, resp.text
+    hub = _acceptance(parties, job_id, parties.hub)
+    resp = client.post(f"{JOBS}/{job_id}/host-acceptance", headers=who["analyst"], json=hub)
+    assert resp.status_code == 200, resp.text
 
 
 def _finish(parties: Parties, job_id: str = "j1", version: int = 1) -> dict[str, Any]:
@@ -77,7 +86,17 @@ def test_a_job_goes_from_declared_to_a_registered_model(
     )
     resp = client.post(f"{JOBS}/j1/acceptance", headers=who["bank"], json=_acceptance(parties))
     assert resp.status_code == 200, resp.text
-    assert resp.json()["status"] == "accepted" and resp.json()["accepted_by"]
+    assert resp.json()["status"] == "declared" and resp.json()["accepted_by"]  # the hub has not accepted yet
+    resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=_finish(parties))
+    assert resp.status_code == 409  # not every party has accepted: no run may be reported
+    hub = _acceptance(parties, directory=parties.hub)
+    assert client.post(f"{JOBS}/j1/host-acceptance", headers=who["bank"], json=hub).status_code == 403
+    resp = client.post(f"{JOBS}/j1/host-acceptance", headers=who["analyst"], json=hub)
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["status"], resp.json()["host_accepted_by"]) == (
+        "accepted",
+        resp.json()["declared_by"],
+    )
 
     resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=_finish(parties))
     assert resp.status_code == 200, resp.text
@@ -90,19 +109,22 @@ def test_a_job_goes_from_declared_to_a_registered_model(
     assert again.status_code == 200 and again.json()["model"]["registered_at"] == model["registered_at"]
 
     models = client.get("/api/v1/joint/models", headers=who["analyst"]).json()
-    assert [(m["model_name"], m["version"], m["job_id"]) for m in models] == [("sme-risk", 1, "j1")]
+    assert [(m["model_name"], m["version"], m["job_id"]) for m in models["items"]] == [("sme-risk", 1, "j1")]
+    assert models["next_cursor"] is None
     entries = client.get(
         "/api/v1/audit/entries", headers=who["analyst"], params={"subject_type": "joint_job"}
     )
     actions = [e["action"] for e in entries.json()["items"]]
     for action in ("joint.job.declare", "joint.job.accept", "joint.job.report", "joint.job.read"):
         assert action in actions
+    accepts = [e["detail"] for e in entries.json()["items"] if e["action"] == "joint.job.accept"]
+    assert sorted((d["role"], d["status"]) for d in accepts) == [("guest", "declared"), ("host", "accepted")]
 
 
 def test_a_bank_sees_only_its_own_jobs(client: TestClient, who: dict[str, Any], parties: Parties) -> None:
     _declare(client, who, parties)
-    assert [j["job_id"] for j in client.get(JOBS, headers=who["bank"]).json()] == ["j1"]
-    assert client.get(JOBS, headers=who["other"]).json() == []
+    assert [j["job_id"] for j in client.get(JOBS, headers=who["bank"]).json()["items"]] == ["j1"]
+    assert client.get(JOBS, headers=who["other"]).json()["items"] == []
     assert client.get(f"{JOBS}/j1", headers=who["other"]).status_code == 404
     assert client.get(f"{JOBS}/nope", headers=who["bank"]).status_code == 404
     resp = client.post(f"{JOBS}/j1/acceptance", headers=who["other"], json=_acceptance(parties))
@@ -134,8 +156,11 @@ def test_forged_or_mismatched_documents_are_field_errors(
     assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "acceptance.signature"
     resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=_finish(parties))
     assert resp.status_code == 409  # not accepted yet: no key to check the report against
+    resp = client.post(f"{JOBS}/j1/host-acceptance", headers=who["analyst"], json=_acceptance(parties))
+    assert resp.status_code == 422  # the bank's acceptance is no hub's
+    assert resp.json()["errors"][0]["field"] == "acceptance.party"
 
-    client.post(f"{JOBS}/j1/acceptance", headers=who["bank"], json=_acceptance(parties))
+    _accept_both(client, who, parties)
     signed = _finish(parties)
     signed["report"]["metrics"] = {"auc": 0.99}  # altered after signing
     resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=signed)
@@ -147,9 +172,44 @@ def test_a_failed_report_registers_no_model(
     client: TestClient, who: dict[str, Any], parties: Parties
 ) -> None:
     _declare(client, who, parties)
-    client.post(f"{JOBS}/j1/acceptance", headers=who["bank"], json=_acceptance(parties))
+    _accept_both(client, who, parties)
     bank = PartyDir(parties.bank)
     bank.save_state("j1", status="failed", reason="peer unreachable")
     resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=report.make(bank, "j1"))
     assert resp.status_code == 200 and (resp.json()["status"], resp.json()["model"]) == ("failed", None)
-    assert client.get("/api/v1/joint/models", headers=who["bank"]).json() == []
+    assert client.get("/api/v1/joint/models", headers=who["bank"]).json()["items"] == []
+
+
+def test_lists_come_in_keyset_pages(client: TestClient, who: dict[str, Any], parties: Parties) -> None:
+    for job_id in ("j1", "j2", "j3"):
+        _declare(client, who, parties, job_id)
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get(JOBS, headers=who["analyst"], params=params).json()
+        seen += [j["job_id"] for j in page["items"]]
+        pages, cursor = pages + 1, page["next_cursor"]
+        assert page["limit"] == 2 and len(page["items"]) <= 2
+        if cursor is None:
+            break
+    everything = [j["job_id"] for j in client.get(JOBS, headers=who["analyst"]).json()["items"]]
+    assert (pages, seen, sorted(seen)) == (2, everything, ["j1", "j2", "j3"])
+    assert client.get(JOBS, headers=who["analyst"], params={"limit": 0}).status_code == 422
+    assert client.get(JOBS, headers=who["analyst"], params={"limit": 501}).status_code == 422
+    resp = client.get(JOBS, headers=who["analyst"], params={"cursor": "nope"})
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "cursor"
+    # another bank's job is no cursor for this bank: as if it did not exist
+    assert client.get(JOBS, headers=who["other"], params={"cursor": "j1"}).status_code == 422
+
+    for version, job_id in enumerate(("j1", "j2", "j3"), start=1):
+        _accept_both(client, who, parties, job_id)
+        resp = client.post(
+            f"{JOBS}/{job_id}/report", headers=who["bank"], json=_finish(parties, job_id, version)
+        )
+        assert resp.status_code == 200, resp.text
+    first = client.get("/api/v1/joint/models", headers=who["bank"], params={"limit": 2}).json()
+    assert [m["version"] for m in first["items"]] == [3, 2] and first["next_cursor"] == "j2"
+    rest = client.get(
+        "/api/v1/joint/models", headers=who["bank"], params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert ([m["version"] for m in rest["items"]], rest["next_cursor"]) == ([1], None)

@@ -79,8 +79,16 @@ def test_a_job_from_the_console_lands_in_the_platform_register(
     accepted = _joint(
         "job", "accept", "--dir", str(parties.bank), "--job", str(job_file), user="joint_banker"
     )
-    assert accepted["platform_status"] == "accepted"
+    assert accepted["platform_status"] == "declared"  # the hub has not accepted on the platform yet
     _joint("job", "accept", "--dir", str(parties.hub), "--job", str(job_file))  # the hub: its own dir only
+    run = ["job", "run", "--dir", str(parties.bank), "--job-id", "j1", "--host-url", host.url]
+    refused = runner.invoke(
+        app, ["joint", *run, "--as-user", "joint_banker", "--password-stdin"], input=LOGIN
+    )
+    assert refused.exit_code == 1 and "hub" in refused.output
+    assert PartyDir(parties.bank).state("j1").get("status") != "failed"  # refused before anything was sent
+    hub = _joint("job", "accept", "--dir", str(parties.hub), "--job", str(job_file), user="joint_analyst")
+    assert hub["platform_status"] == "accepted"
 
     ran = _joint(
         "job",

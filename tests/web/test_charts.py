@@ -47,11 +47,12 @@ def test_line_chart_leaves_a_missing_month_as_a_gap() -> None:
     assert '<tr><td class="">2026-02</td><td class="num">—</td><td class="num">2</td></tr>' in html
 
 
-def _step(hop: int, account: str, party: str, amount: str) -> EvidenceStep:
+def _step(hop: int, account: str, party: str, amount: str, owner: str | None = None) -> EvidenceStep:
     return EvidenceStep(
         hop=hop,
         account=account,
         party=party,
+        owner_name=owner,
         category=None,
         category_label=None,  # type: ignore[arg-type]
         amount=Decimal(amount),
@@ -88,8 +89,31 @@ def test_path_graph_draws_each_account_once_and_each_hop_as_an_edge() -> None:
         ],
     )
     (data,) = charts_of(str(path_graph("路径", [p1, p2], yuan, ("自", "至", "金额"))))
-    assert [n["id"] for n in data["nodes"]] == [own, tok1, tok2]
+    assert [n["account"] for n in data["nodes"]] == [own, tok1, tok2]
     assert [n["party"] for n in data["nodes"]] == ["borrower", "outside", "related"]
-    edges = {(e["source"], e["target"]): e["text"] for e in data["links"]}
+    account = {n["id"]: n["account"] for n in data["nodes"]}
+    edges = {(account[e["source"]], account[e["target"]]): e["text"] for e in data["links"]}
     assert edges == {(own, tok1): "¥900.00", (tok1, tok2): "¥700.00", (tok1, own): "¥200.00"}
     assert str(path_graph("路径", [], yuan, ("自", "至", "金额"))) == ""
+
+
+def test_two_related_accounts_masked_alike_stay_two_nodes() -> None:
+    """Short accounts mask to `****` whoever owns them: the legal representative's and the sister company's
+    accounts are two nodes (and two rows naming their owners), not one node receiving both amounts."""
+    own = "6001"
+
+    def path(amount: str, owner: str) -> EvidencePath:
+        steps = [_step(0, own, "borrower", "1000", "借款人"), _step(1, "****", "related", amount, owner)]
+        return EvidencePath(
+            kind="related", label="", amount=Decimal(amount), share=Decimal("0.1"), hops=1, days=Decimal(1),
+            steps=steps,
+        )  # fmt: skip
+
+    html = str(path_graph("路径", [path("200", "张*"), path("20", "重庆姊妹"), path("200", "张*")], yuan,
+                          ("自", "至", "金额")))  # fmt: skip
+    (data,) = charts_of(html)
+    assert [n["shown"] for n in data["nodes"]] == ["6001 · 借款人", "**** · 张*", "**** · 重庆姊妹"]
+    assert sorted(e["text"] for e in data["links"]) == ["¥20.00", "¥200.00"]
+    assert (
+        '<td class="">6001 · 借款人</td><td class="">**** · 重庆姊妹</td><td class="num">¥20.00</td>' in html
+    )

@@ -91,3 +91,18 @@ def test_prepaid_book_shows_to_its_insurer_and_hospital_only(client: TestClient,
         assert page.status_code == 200
         assert "¥1,234,567.80" in page.text  # yuan, two decimals, thousands separators
         assert "¥999.00" not in page.text and other.hospital.name not in page.text
+        # the book's accounts named for people; the insurer's own money (`bank`, the contra entry) not shown
+        assert '<span data-account="prepaid">可用预付金: ¥1,234,567.80</span>' in page.text
+        assert 'data-account="bank"' not in page.text and "-1,234,567.80" not in page.text
+
+
+def test_risk_page_says_where_its_figures_come_from_while_there_are_none(
+    client: TestClient, session: Session
+) -> None:
+    analyst = make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_ANALYST).username
+    session.commit()
+    console_login(client, analyst)
+    page = client.get("/console/risk")
+    assert page.status_code == 200 and 'id="risk-empty"' in page.text and "贷款资金核查" in page.text
+    filtered = client.get("/console/risk", params={"from_month": "2020-01", "to_month": "2020-02"})
+    assert 'id="risk-empty"' not in filtered.text and "暂无数据" in filtered.text

@@ -29,6 +29,7 @@ PAGES: dict[str, Perm] = {
     "/console/registration": Perm.ENTERPRISE_REGISTER,
     "/console/consents": Perm.CONSENT_READ,
     "/console/data-access": Perm.ENTERPRISE_REGISTER,
+    "/console/registrations": Perm.ENTERPRISE_REVIEW,
     "/console/orders": Perm.FINANCING_READ,
     "/console/chains": Perm.CHAIN_READ,
     "/console/governance": Perm.GOVERNANCE_READ,

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from jinyu.analytics import duck, layout
+from jinyu.analytics import duck, keys, layout
 from jinyu.analytics.partition import month_of, sorted_table, split_by_month
 from jinyu.analytics.pending import (
     SETTLE_WAIT_SECONDS,
@@ -149,6 +149,20 @@ class Lake:
 
     def files(self, dataset: str) -> list[Path]:
         return layout.data_files(self.root, dataset)
+
+    def keyed_columns(self, dataset: str) -> set[str]:
+        """The columns the dataset's files carry a hashed key of (`<column>__key`, `keys.py`); none when it has
+        no files. Every file of a dataset has the same columns (`append` refuses a differing schema)."""
+        files = self.files(dataset)
+        if not files:
+            return set()
+        names = pq.read_schema(files[0]).names
+        return {n.removesuffix(keys.KEY_SUFFIX) for n in names if n.endswith(keys.KEY_SUFFIX)}
+
+    def takes_keys(self, dataset: str, columns: Sequence[str]) -> bool:
+        """Can a load of `dataset` carry hashed keys of `columns`: the dataset is new, or its files have them
+        (a lake written before keys existed keeps its schema, and its checks compare the text)."""
+        return bool(columns) and (not self.files(dataset) or self.keyed_columns(dataset) >= set(columns))
 
     def row_count(self, dataset: str) -> int:
         """Rows in the dataset, from the Parquet footers alone (no data is read); 0 when it has no files."""

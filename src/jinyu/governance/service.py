@@ -25,7 +25,7 @@ from jinyu.governance.contracts import CONTRACTS, LOAD_ORDER
 from jinyu.governance.errors import DatasetNotFound, DatasetNotLoaded, RuleAlreadyRetired, RuleNotFound
 from jinyu.governance.models import CheckResult, CheckRun, QualityRule
 from jinyu.governance.registry import provider_of
-from jinyu.governance.rules import AS_OF, Rule, parse_rules
+from jinyu.governance.rules import AS_OF, Rule, RuleKind, parse_rules
 from jinyu.governance.schemas import (
     CheckRunOut,
     ColumnClassOut,
@@ -192,6 +192,12 @@ def check(
     ]
 
 
+def keyed_columns(lake: Lake, dataset: str, rules: list[Rule]) -> set[str]:
+    """The "dataset.column"s with hashed keys in the lake, of `dataset` and its rules' reference targets."""
+    names = {dataset, *((r.target or ".").split(".")[0] for r in rules if r.kind == RuleKind.REFERENCE)}
+    return {f"{d}.{c}" for d in sorted(names) if d for c in lake.keyed_columns(d)}
+
+
 def _check_one(
     session: Session,
     principal: Principal,
@@ -207,7 +213,14 @@ def _check_one(
 ) -> CheckRunOut:
     started = utcnow()
     contract = CONTRACTS[dataset]
-    plan = compile_plan(dataset, rules, loaded, contract.partition_by is not None, source=incremental.SOURCE)
+    plan = compile_plan(
+        dataset,
+        rules,
+        loaded,
+        contract.partition_by is not None,
+        source=incremental.SOURCE,
+        keyed=keyed_columns(lake, dataset, rules),
+    )
     files = {d: lake.files(d) for d in {dataset, *plan.depends_on}}
     scanned = incremental.scan(engine, plan, {AS_OF: as_of}, files, DbCheckCache(session), full=full)
     rows = scanned.rows

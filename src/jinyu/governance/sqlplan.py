@@ -11,8 +11,10 @@ provider (the contract's owner column, when it has one) and aggregates, per grou
 Uniqueness, references and check digits become LEFT JOINs to small derived tables: the duplicated keys; for a
 reference, the dataset's distinct values that the target lacks (found once per distinct value, so the per-row
 join probes a table of the few unknown values instead of every registered one — see `_reference`); for a
-check digit, the distinct values whose check character is wrong (the check judged once per value). Spark receives the
-same text through the sqlglot translation.
+check digit, the distinct values whose check character is wrong (the check judged once per value). A reference
+between two columns that both carry hashed keys in the lake (`<column>__key`, `jinyu.analytics.keys`) is
+checked on the 64-bit keys instead of the text (`keyed`). Spark receives the same text through the sqlglot
+translation.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from jinyu.analytics import FILE_COLUMN
+from jinyu.analytics.keys import key_column
 from jinyu.governance.checkdigits import failure_sql as check_digit_failure
 from jinyu.governance.contracts import CONTRACTS, Contract, Kind
 from jinyu.governance.expressions import qualified_condition
@@ -70,6 +73,7 @@ class _Builder:
     source: str  # the relation whose records are checked: the dataset, or some of its files
     joins: list[str] = field(default_factory=list)
     params: dict[str, type] = field(default_factory=dict)
+    keyed: frozenset[str] = frozenset()  # "dataset.column" whose lake files carry `<column>__key`
 
     def failure(self, rule: Rule, i: int) -> str:
         """The SQL condition, never NULL, under which a record fails `rule`."""
@@ -172,19 +176,29 @@ class _Builder:
     def _reference(self, rule: Rule, i: int, c: str) -> str:
         # The unknown values first: the dataset's distinct non-null values with no match in the target. Each
         # appears once, so the LEFT JOIN below adds at most one match per record and the counts stay exact;
-        # a record fails exactly when its (non-null) value is one of them.
+        # a record fails exactly when its (non-null) value is one of them. When both sides carry hashed keys
+        # (`jinyu.analytics.keys`) the same is done on the 64-bit keys: no per-record text work.
         alias = f"j{i}"
-        self.joins.append(f"LEFT JOIN ({self.unknown(rule)}) AS {alias} ON {c} = {alias}.k")
+        column = key_column(rule.column or "") if self.hashed(rule) else rule.column or ""
+        self.joins.append(f"LEFT JOIN ({self.unknown(rule)}) AS {alias} ON {col(column)} = {alias}.k")
         return f"({alias}.k IS NOT NULL)"
 
+    def hashed(self, rule: Rule) -> bool:
+        """Both the rule's column and its target have hashed keys in the lake."""
+        return f"{self.contract.name}.{rule.column}" in self.keyed and (rule.target or "") in self.keyed
+
     def unknown(self, rule: Rule) -> str:
-        """The checked records' distinct non-null values of a reference's column that the target lacks."""
+        """The checked records' distinct non-null values of a reference's column that the target lacks (their
+        hashed keys when both sides have them)."""
         dataset, column = (rule.target or ".").split(".")
-        own = ident(rule.column or "")
+        own = rule.column or ""
+        if self.hashed(rule):
+            own, column = key_column(own), key_column(column)
+        own, column = ident(own), ident(column)
         return (
             f"SELECT d.v AS k FROM (SELECT DISTINCT {own} AS v FROM {ident(self.source)} "
-            f"WHERE {own} IS NOT NULL) AS d LEFT JOIN (SELECT DISTINCT {ident(column)} AS v FROM "
-            f"{ident(dataset)} WHERE {ident(column)} IS NOT NULL) AS e ON d.v = e.v WHERE e.v IS NULL"
+            f"WHERE {own} IS NOT NULL) AS d LEFT JOIN (SELECT DISTINCT {column} AS v FROM "
+            f"{ident(dataset)} WHERE {column} IS NOT NULL) AS e ON d.v = e.v WHERE e.v IS NULL"
         )
 
 
@@ -224,16 +238,24 @@ def allowed_values(rule: Rule) -> list[str]:
 
 
 def compile_plan(
-    dataset: str, rules: list[Rule], available: set[str], partitioned: bool, *, source: str | None = None
+    dataset: str,
+    rules: list[Rule],
+    available: set[str],
+    partitioned: bool,
+    *,
+    source: str | None = None,
+    keyed: set[str] | frozenset[str] = frozenset(),
 ) -> CheckPlan:
     """The one statement checking `rules` (active ones of `dataset`) over the lake's datasets `available`.
 
     With `source`, the records checked are those of the relation of that name — some of the dataset's files,
     each row with its file in `_file` (`jinyu.analytics.FileSet`) — and the counts are grouped by file as
     well (column `file`); uniqueness is still judged against the whole dataset.
-    A reference rule whose target dataset is not in the lake yet is skipped (and said so), not failed."""
+    A reference rule whose target dataset is not in the lake yet is skipped (and said so), not failed.
+    `keyed` names the "dataset.column"s whose files carry a hashed key (`Lake.keyed_columns`): a reference
+    between two of them compares the keys."""
     contract = CONTRACTS[dataset]
-    builder = _Builder(contract, source or dataset)
+    builder = _Builder(contract, source or dataset, keyed=frozenset(keyed))
     row, fresh, drift, skipped = [], [], [], {}
     for rule in rules:
         if not rule.active or rule.dataset != dataset:

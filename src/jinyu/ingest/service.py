@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from jinyu.analytics import Lake
+from jinyu.analytics.keys import with_keys
 from jinyu.analytics.pending import PendingLoad, Recovered
 from jinyu.audit import service as audit
 from jinyu.core.auth import Perm, Principal
@@ -357,6 +358,8 @@ def _write_lake(
     """The load's files, written under temporary names: they are published when its record commits."""
     if table.num_rows == 0:
         return []
+    if all(lake.takes_keys(name, contract.hashed) for name in (contract.name, *contract.mirrors)):
+        table = with_keys(table, contract.hashed)
     return lake.append(
         contract.name,
         table,

@@ -35,16 +35,26 @@ PASSWORD_STDIN = typer.Option(
 
 def _platform(as_user: str | None, api_key: str | None, password_stdin: bool, call: Any) -> Any:
     """Run `call(session, principal)` in one unit of work as the acting user; None when no user is given."""
+    return _acting(as_user, api_key, password_stdin)(call)
+
+
+def _acting(as_user: str | None, api_key: str | None, password_stdin: bool) -> Any:
+    """A runner of `call(session, principal)`, each in its own unit of work, as the acting user (signed in once,
+    so a password read from stdin is read once); it returns None for every call when no user is given."""
     if not as_user and not api_key:
-        return None
+        return lambda call: None
     from jinyu import config
     from jinyu.core import runtime
     from jinyu.party.acting import acting_principal
 
     settings = config.get_settings()
     principal = acting_principal(settings, as_user, api_key, password_stdin)
-    with runtime.unit_of_work(settings) as session:
-        return call(session, principal)
+
+    def run(call: Any) -> Any:
+        with runtime.unit_of_work(settings) as session:
+            return call(session, principal)
+
+    return run
 
 
 def _with_platform(value: dict[str, Any], filed: Any) -> dict[str, Any]:
@@ -201,8 +211,8 @@ def job_accept(
     password_stdin: bool = PASSWORD_STDIN,
     json_out: bool = JSON,
 ) -> None:
-    """参与方核验并接受任务；银行可同时在平台登记接受 / a party verifies and accepts a job (a bank: also on the
-    platform).
+    """参与方核验并接受任务，可同时在平台登记接受 / a party verifies and accepts a job (and files the acceptance:
+    the bank as a bank head-office user, the hub as a regulator user).
 
     Example: jinyu joint job accept --dir bank --job j1.json --as-user bank_risk
     """
@@ -238,11 +248,13 @@ def job_run(
     from jinyu.core.errors import JinyuError
     from jinyu.jointmodel import service
 
-    def file_report() -> Any:
-        return _platform(
-            as_user, api_key, password_stdin, lambda s, p: service.file_report(s, p, directory, job_id)
-        )
+    platform = _acting(as_user, api_key, password_stdin)
 
+    def file_report() -> Any:
+        return platform(lambda s, p: service.file_report(s, p, directory, job_id))
+
+    # On the platform a job runs only once every party's acceptance is on the register.
+    platform(lambda s, p: service.check_runnable(s, p, job_id))
     try:
         result = service.run_job(directory, job_id, host_url, ca_file)
     except JinyuError:

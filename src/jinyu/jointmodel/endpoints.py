@@ -1,13 +1,24 @@
-"""HTTP handlers of the joint-job register (/api/v1/joint): the regulator registers, banks accept and report."""
+"""HTTP handlers of the joint-job register (/api/v1/joint): the regulator registers, the bank and the hub accept,
+the bank reports. Lists are keyset pages (`limit`, `cursor` = the previous page's `next_cursor`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
 from jinyu.core.auth import Perm, Principal
+from jinyu.core.pagination import Limit
 from jinyu.core.web import SessionDep, require
 from jinyu.jointmodel import platform
-from jinyu.jointmodel.schemas import AcceptanceIn, JointJobOut, JointModelOut, ReportIn, SignedJobIn
+from jinyu.jointmodel.schemas import (
+    AcceptanceIn,
+    JointJobOut,
+    JointModelOut,
+    JointPage,
+    ReportIn,
+    SignedJobIn,
+)
+
+Cursor = Query(None, max_length=64, description="上一页的 next_cursor / the previous page's next_cursor")
 
 router = APIRouter(prefix="/joint", tags=["joint 联合建模"])
 
@@ -20,14 +31,17 @@ def declare_job(
     return platform.declare(session, principal, data)
 
 
-@router.get("/jobs", response_model=list[JointJobOut])
+@router.get("/jobs", response_model=JointPage[JointJobOut])
 def list_jobs(
     session: SessionDep,
     status: str | None = Query(None, pattern="^(declared|accepted|done|failed)$"),
+    limit: Limit = 50,
+    cursor: str | None = Cursor,
     principal: Principal = require(Perm.JOINT_READ),
-) -> list[JointJobOut]:
-    """联合建模任务（银行只见自己参与的）/ joint jobs; a bank sees only those it is party to."""
-    return platform.list_jobs(session, principal, status)
+) -> JointPage[JointJobOut]:
+    """联合建模任务，最新在前，分页（银行只见自己参与的）/ joint jobs, newest first, in pages; a bank sees only
+    those it is party to."""
+    return platform.list_jobs(session, principal, status, limit, cursor)
 
 
 @router.get("/jobs/{job_id}", response_model=JointJobOut)
@@ -44,6 +58,14 @@ def accept_job(
     return platform.accept(session, principal, job_id, data)
 
 
+@router.post("/jobs/{job_id}/host-acceptance", response_model=JointJobOut)
+def accept_job_as_host(
+    job_id: str, data: AcceptanceIn, session: SessionDep, principal: Principal = require(Perm.JOINT_DECLARE)
+) -> JointJobOut:
+    """平台（host）节点登记其签名的接受书 / the hub files its party's signed acceptance and public key."""
+    return platform.accept_host(session, principal, job_id, data)
+
+
 @router.post("/jobs/{job_id}/report", response_model=JointJobOut)
 def report_job(
     job_id: str, data: ReportIn, session: SessionDep, principal: Principal = require(Perm.JOINT_ACCEPT)
@@ -52,11 +74,13 @@ def report_job(
     return platform.report(session, principal, job_id, data)
 
 
-@router.get("/models", response_model=list[JointModelOut])
+@router.get("/models", response_model=JointPage[JointModelOut])
 def list_models(
     session: SessionDep,
     model_name: str | None = Query(None, max_length=64),
+    limit: Limit = 50,
+    cursor: str | None = Cursor,
     principal: Principal = require(Perm.JOINT_READ),
-) -> list[JointModelOut]:
+) -> JointPage[JointModelOut]:
     """登记的联合模型版本（数据快照、指标）/ registered joint model versions with data snapshot and metrics."""
-    return platform.list_models(session, principal, model_name)
+    return platform.list_models(session, principal, model_name, limit, cursor)

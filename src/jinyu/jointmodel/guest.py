@@ -18,7 +18,8 @@ import numpy as np
 
 from jinyu.core.errors import JinyuError
 from jinyu.jointmodel import he, jobs, rules
-from jinyu.jointmodel.errors import ProtocolViolation
+from jinyu.jointmodel.envelope import Message
+from jinyu.jointmodel.errors import PartyUnreachable, ProtocolViolation
 from jinyu.jointmodel.party import PartyData, PartyDir, write_quarantine
 from jinyu.jointmodel.psi import PsiClient
 from jinyu.jointmodel.registry import register
@@ -69,14 +70,16 @@ def _run(
 ) -> dict[str, Any]:
     job_id = spec["job_id"]
     data = party.load_data()
+    jobs.check_own_columns(acceptance, data.features.shape[1])
     write_quarantine(party, job_id, data)
     context = cipher.new_secret()
     hello = channel.call("hello", {"acceptance": acceptance}, [cipher.public_bytes(context)])
     jobs.check_peer_acceptance(hello.fields["acceptance"], spec, party.peers()[spec["host"]])
+    host_columns = jobs.peer_columns(hello.fields["acceptance"])
     host_context = cipher.load_public(hello.blobs[0])
-    party.audit(job_id, "session_opened", {"host": spec["host"]})
+    party.audit(job_id, "session_opened", {"host": spec["host"], "host_products": host_columns})
     client = PsiClient(data.ids, spec["psi"] == "intersection")
-    answer = channel.call("psi", blobs=[client.request()])
+    answer = _psi(channel, client)
     if spec["psi"] == "size":
         metrics = {
             "intersection_size": client.size(answer.blobs[0], answer.blobs[1]),
@@ -97,23 +100,47 @@ def _run(
     timings = []
     for epoch in range(start, spec["epochs"]):
         began = time.perf_counter()
-        keys = (cipher, context, host_context)
+        keys = (cipher, context, host_context, host_columns)
         weights = _epoch(channel, keys, aligned, weights, spec, epoch, on_batch)
         timings.append(time.perf_counter() - began)
         _save_checkpoint(party, job_id, epoch + 1, weights)
     return _finish(party, spec, channel, aligned, weights, data, timings)
 
 
+# Polling of the host's PSI answer: first after 0.5 s, the wait doubling to at most 5 s; given up after PSI_WAIT.
+PSI_POLL = (0.5, 5.0)
+PSI_WAIT = 3600.0
+
+
+def _psi(channel: Channel, client: PsiClient) -> Message:
+    """Send the PSI request, then poll (`psi-result`, each a short signed request) until the host has answered:
+    no single request lasts as long as the PSI itself."""
+    channel.call("psi", blobs=[client.request()])
+    delay, deadline = PSI_POLL[0], time.monotonic() + PSI_WAIT
+    while True:
+        time.sleep(delay)
+        answer = channel.call("psi-result")
+        if not answer.fields.get("pending"):
+            if len(answer.blobs) != 2:
+                raise ProtocolViolation(detail="PSI 答复须为两个数据块 / the PSI answer is two blobs")
+            return answer
+        if time.monotonic() > deadline:
+            raise PartyUnreachable(
+                detail=f"PSI 超过 {PSI_WAIT:.0f} 秒未完成 / no PSI answer in {PSI_WAIT:.0f} s"
+            )
+        delay = min(delay * 2, PSI_POLL[1])
+
+
 def _epoch(
     channel: Channel,
-    keys: tuple[he.GradientCipher, Any, Any],
+    keys: tuple[he.GradientCipher, Any, Any, int],
     aligned: Aligned,
     weights: rules.Vector,
     spec: dict[str, Any],
     epoch: int,
     on_batch: BatchHook | None,
 ) -> rules.Vector:
-    cipher, context, host_context = keys
+    cipher, context, host_context, host_columns = keys
     rng = np.random.default_rng()
     pending: list[float] | None = None
     batches = rules.epoch_batches(len(aligned.train_y), spec["batch_size"], epoch, spec["seed"])
@@ -126,6 +153,11 @@ def _epoch(
         exchange = channel.call("exchange", {"epoch": epoch, "batch": number}, blobs)
         gradient = np.asarray(exchange.fields["masked_sums"]) - mask_sums + spec["l2"] * weights
         weights = weights - spec["learning_rate"] * gradient
+        if len(exchange.blobs) != host_columns:  # decrypt no more sums than the host's signed width
+            raise ProtocolViolation(
+                detail=f"乘积密文数（{len(exchange.blobs)}）与对方签署的列数（{host_columns}）不符，拒绝解密 / "
+                f"{len(exchange.blobs)} products where the host signed {host_columns}: not decrypted"
+            )
         pending = cipher.decrypt_sums(context, exchange.blobs, len(rows)).tolist()
         if on_batch:
             on_batch(epoch, number)

@@ -1,7 +1,7 @@
 """Joint jobs: declared and signed by the regulator, accepted (and countersigned) by each party.
 
 job.json        {"spec": {...}, "regulator_key": hex, "signature": hex over the canonical spec}
-acceptance.json {"job_id", "spec_sha256", "party", "role", "accepted_at", "signature"} signed by the party
+acceptance.json {"job_id", "spec_sha256", "party", "role", "columns", "accepted_at", "signature"} signed by the party
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from typing import Any
 
 from jinyu.core.errors import FieldError, InvalidInput, PermissionDenied
 from jinyu.jointmodel import envelope
-from jinyu.jointmodel.errors import JobNotAccepted
+from jinyu.jointmodel.errors import JobNotAccepted, ProtocolViolation
 from jinyu.jointmodel.he import MAX_BATCH
 from jinyu.jointmodel.party import PartyDir, check_name
 
 PSI_MODES = ("intersection", "size")
+# The most feature columns a party may train on (and so the most masked products a key owner decrypts a batch).
+MAX_COLUMNS = 256
 
 
 def spec_digest(spec: dict[str, Any]) -> str:
@@ -86,6 +88,9 @@ def accept(party: PartyDir, job_file: Path) -> dict[str, Any]:
         "spec_sha256": spec_digest(spec),
         "party": party.name,
         "role": party.role,
+        # the feature columns this party trains on: signed here, so the peer decrypts exactly that many masked
+        # products a batch (guest: columns + 1 with the intercept), see peer_columns
+        "columns": int(party.load_data().features.shape[1]),
         "accepted_at": datetime.now(UTC).isoformat(),
     }
     acceptance["signature"] = envelope.sign(party.key, acceptance)
@@ -110,3 +115,24 @@ def check_peer_acceptance(acceptance: dict[str, Any], spec: dict[str, Any], peer
     envelope.verify(peer_key, body, acceptance["signature"])
     if body["spec_sha256"] != spec_digest(spec):
         raise JobNotAccepted(detail="双方接受的任务参数不同 / the parties accepted different job specs")
+
+
+def peer_columns(acceptance: dict[str, Any]) -> int:
+    """The feature columns the peer signed in its acceptance (checked by check_peer_acceptance first): the key
+    owner decrypts exactly that many masked products a batch (plus the guest's intercept), never more."""
+    columns = acceptance.get("columns")
+    if not isinstance(columns, int) or isinstance(columns, bool) or not 1 <= columns <= MAX_COLUMNS:
+        raise ProtocolViolation(
+            detail=f"对方接受书未声明特征列数（1..{MAX_COLUMNS}），请重新接受任务 / the peer's acceptance "
+            f"does not state its feature columns (1..{MAX_COLUMNS}): accept the job again"
+        )
+    return columns
+
+
+def check_own_columns(acceptance: dict[str, Any], columns: int) -> None:
+    """This party's data still has the width it signed at acceptance."""
+    if acceptance.get("columns") != columns:
+        raise JobNotAccepted(
+            detail=f"数据列数（{columns}）与接受时（{acceptance.get('columns')}）不同，请重新接受任务 / the data's "
+            f"feature columns ({columns}) differ from those accepted ({acceptance.get('columns')}): accept again"
+        )

@@ -1,9 +1,10 @@
 """Tables the joint-modelling domain owns: the platform's record of joint jobs and of the models they made.
 
 The protocol itself runs between the parties' own processes and data dirs (`party.py`); these tables are the
-regulator's register of it: a job declared (the regulator's signed spec), accepted by its bank (the bank's signed
-acceptance and party key), reported (the bank's signed report), and the model version it produced. Nothing here
-holds a feature, label, weight or score: only specs, digests, keys, metrics and data-snapshot facts."""
+regulator's register of it: a job declared (the regulator's signed spec), accepted by its bank and by the hub
+(each party's signed acceptance and key; `accepted` only when both are filed), reported (the bank's signed
+report), and the model version it produced. Nothing here holds a feature, label, weight or score: only specs,
+digests, keys, metrics and data-snapshot facts."""
 
 from __future__ import annotations
 
@@ -28,13 +29,18 @@ class JointJob(Base):
     spec_sha256: Mapped[str] = mapped_column(String(64))
     regulator_key: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16))  # declared, accepted, done, failed
+    status: Mapped[str] = mapped_column(String(16))  # declared, accepted (by every party), done, failed
     declared_by: Mapped[str] = mapped_column(String(64))
     declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     guest_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the bank party's Ed25519 key
     acceptance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     accepted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The hub's (host party's) signed acceptance and Ed25519 key, filed by a regulator user (the hub is its node).
+    host_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    host_acceptance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    host_accepted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    host_accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the last signed report
     reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

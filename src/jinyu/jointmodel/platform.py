@@ -1,8 +1,9 @@
 """The platform's register of joint jobs (use cases behind /api/v1/joint and `jinyu joint job ... --as-user`).
 
 A job is registered with the regulator's signed spec (the very job file the parties accept), accepted by its
-bank with the bank party's signed acceptance and public key, and closed by the bank's signed report, which
-registers the model version with its data snapshot and metrics. Every signature is checked against the key the
+bank and by the hub (each with its party's signed acceptance and public key; the job is `accepted`, and may be
+run and reported, only when both are filed), and closed by the bank's signed report, which registers the model
+version with its data snapshot and metrics. Every signature is checked against the key the
 record already holds (the regulator's in the job file, then the bank's from its acceptance), so the register
 holds what the parties hold. Takes the session first, then the principal; never commits.
 """
@@ -17,10 +18,18 @@ from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import utcnow
 from jinyu.core.errors import Conflict, InvalidInput, invalid
+from jinyu.core.pagination import MAX_LIMIT
 from jinyu.jointmodel import envelope, jobs, repository
 from jinyu.jointmodel.errors import JobNotAccepted, JobUnknown, SignatureRejected
 from jinyu.jointmodel.models import JointJob, JointModel
-from jinyu.jointmodel.schemas import AcceptanceIn, JointJobOut, JointModelOut, ReportIn, SignedJobIn
+from jinyu.jointmodel.schemas import (
+    AcceptanceIn,
+    JointJobOut,
+    JointModelOut,
+    JointPage,
+    ReportIn,
+    SignedJobIn,
+)
 from jinyu.party.service.lookup import org_facts
 
 SUBJECT = "joint_job"
@@ -42,7 +51,8 @@ def _job_out(session: Session, row: JointJob) -> JointJobOut:
     return JointJobOut(
         job_id=row.job_id, model_name=row.model_name, guest_org_id=row.guest_org_id, status=row.status,
         spec=row.spec, spec_sha256=row.spec_sha256, declared_by=row.declared_by, declared_at=row.declared_at,
-        accepted_by=row.accepted_by, accepted_at=row.accepted_at, reported_at=row.reported_at,
+        accepted_by=row.accepted_by, accepted_at=row.accepted_at, host_accepted_by=row.host_accepted_by,
+        host_accepted_at=row.host_accepted_at, reported_at=row.reported_at,
         report_status=(row.report or {}).get("status"), model=_model_out(model) if model else None,
     )  # fmt: skip
 
@@ -102,38 +112,69 @@ def _own_job(session: Session, principal: Principal, job_id: str) -> JointJob:
     return row
 
 
-def accept(session: Session, principal: Principal, job_id: str, data: AcceptanceIn) -> JointJobOut:
-    """The bank records its party's signed acceptance of the very spec registered (same digest)."""
-    principal.require(Perm.JOINT_ACCEPT)
-    row = _own_job(session, principal, job_id)
+def _check_acceptance(row: JointJob, data: AcceptanceIn, role: str) -> None:
+    """The party's signature over its acceptance, of this job's very spec (same digest), in its role."""
     body = {k: v for k, v in data.acceptance.items() if k != "signature"}
     _verified(data.public_key, body, str(data.acceptance.get("signature", "")), "acceptance.signature")
-    expected = {
-        "job_id": row.job_id,
-        "spec_sha256": row.spec_sha256,
-        "party": row.spec["guest"],
-        "role": "guest",
-    }
+    expected = {"job_id": row.job_id, "spec_sha256": row.spec_sha256, "party": row.spec[role], "role": role}
     wrong = [k for k, v in expected.items() if body.get(k) != v]
     if wrong:
         raise invalid(f"acceptance.{wrong[0]}", f"须为 / must be {expected[wrong[0]]}")
-    if row.status != "declared":
-        if row.guest_key == data.public_key:
+
+
+def _file_acceptance(
+    session: Session, principal: Principal, row: JointJob, data: AcceptanceIn, role: str
+) -> JointJobOut:
+    _check_acceptance(row, data, role)
+    key = row.guest_key if role == "guest" else row.host_key
+    if key is not None:
+        if key == data.public_key:
             return _job_out(session, row)  # the same acceptance again: idempotent
-        raise Conflict(detail=f"任务已被接受 / job already accepted: {job_id}")
-    row.guest_key, row.acceptance, row.status = data.public_key, data.acceptance, "accepted"
-    row.accepted_by, row.accepted_at = principal.username, utcnow()
+        raise Conflict(detail=f"{row.spec[role]} 已接受任务 / has already accepted job {row.job_id}")
+    if row.status != "declared":
+        raise Conflict(detail=f"任务已是 {row.status} / job {row.job_id} is {row.status}")
+    if role == "guest":
+        row.guest_key, row.acceptance = data.public_key, data.acceptance
+        row.accepted_by, row.accepted_at = principal.username, utcnow()
+    else:
+        row.host_key, row.host_acceptance = data.public_key, data.acceptance
+        row.host_accepted_by, row.host_accepted_at = principal.username, utcnow()
+    if row.guest_key is not None and row.host_key is not None:
+        row.status = "accepted"  # every party has accepted: the job may run
     session.flush()
     audit.record(
-        session, principal, action="joint.job.accept", subject_type=SUBJECT, subject_ids=[job_id],
-        detail={"spec_sha256": row.spec_sha256, "party": row.spec["guest"]},
+        session, principal, action="joint.job.accept", subject_type=SUBJECT, subject_ids=[row.job_id],
+        detail={"spec_sha256": row.spec_sha256, "party": row.spec[role], "role": role, "status": row.status},
     )  # fmt: skip
     return _job_out(session, row)
 
 
+def accept(session: Session, principal: Principal, job_id: str, data: AcceptanceIn) -> JointJobOut:
+    """The bank records its party's signed acceptance of the very spec registered (same digest)."""
+    principal.require(Perm.JOINT_ACCEPT)
+    return _file_acceptance(session, principal, _own_job(session, principal, job_id), data, "guest")
+
+
+def accept_host(session: Session, principal: Principal, job_id: str, data: AcceptanceIn) -> JointJobOut:
+    """The hub's acceptance, filed by a regulator user (the hub is the regulator's node; `joint.declare`)."""
+    principal.require(Perm.JOINT_DECLARE)
+    return _file_acceptance(session, principal, _own_job(session, principal, job_id), data, "host")
+
+
+def require_all_accepted(session: Session, principal: Principal, job_id: str) -> JointJobOut:
+    """Before a run filed to the platform: every party's acceptance is on the register (else 409)."""
+    principal.require(Perm.JOINT_READ)
+    row = _own_job(session, principal, job_id)
+    missing = [r for r, key in (("guest", row.guest_key), ("host", row.host_key)) if key is None]
+    if missing:
+        names = ", ".join(row.spec[r] for r in missing)
+        raise JobNotAccepted(detail=f"尚未接受任务 / not yet accepted on the platform by: {names}")
+    return _job_out(session, row)
+
+
 def _check_report(row: JointJob, data: ReportIn) -> dict[str, Any]:
-    if row.guest_key is None:
-        raise JobNotAccepted(detail=f"银行尚未接受任务 / the bank has not accepted job {row.job_id}")
+    if row.guest_key is None or row.host_key is None:
+        raise JobNotAccepted(detail=f"各方尚未都接受任务 / not every party has accepted job {row.job_id}")
     _verified(row.guest_key, data.report, data.signature, "signature")
     body = data.report
     expected = {"job_id": row.job_id, "spec_sha256": row.spec_sha256, "party": row.spec["guest"]}
@@ -196,22 +237,57 @@ def get_job(session: Session, principal: Principal, job_id: str) -> JointJobOut:
     return _job_out(session, row)
 
 
-def list_jobs(session: Session, principal: Principal, status: str | None = None) -> list[JointJobOut]:
+def _page_size(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise invalid("limit", f"须在 1..{MAX_LIMIT} / must be 1..{MAX_LIMIT}")
+    return limit
+
+
+def list_jobs(
+    session: Session,
+    principal: Principal,
+    status: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> JointPage[JointJobOut]:
+    """Jobs newest first, a page at a time; `cursor` is the previous page's `next_cursor` (its last job id)."""
     principal.require(Perm.JOINT_READ)
-    rows = repository.jobs(session, principal, status)
+    limit = _page_size(limit)
+    after = repository.job(session, principal, cursor) if cursor else None
+    if cursor and after is None:
+        raise invalid("cursor", "无效游标 / invalid cursor")
+    rows = repository.jobs(session, principal, status, limit, after)
+    more, rows = len(rows) > limit, rows[:limit]
     audit.record(
         session, principal, action="joint.job.list", subject_type=SUBJECT,
-        subject_ids=[r.job_id for r in rows][:MAX_AUDITED_IDS], detail={"status": status, "count": len(rows)},
+        subject_ids=[r.job_id for r in rows][:MAX_AUDITED_IDS],
+        detail={"status": status, "count": len(rows), "cursor": cursor},
     )  # fmt: skip
-    return [_job_out(session, r) for r in rows]
+    return JointPage[JointJobOut](
+        items=[_job_out(session, r) for r in rows], limit=limit, next_cursor=rows[-1].job_id if more else None
+    )
 
 
-def list_models(session: Session, principal: Principal, model_name: str | None = None) -> list[JointModelOut]:
+def list_models(
+    session: Session,
+    principal: Principal,
+    model_name: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> JointPage[JointModelOut]:
+    """Model versions by name, newest version first; `cursor` is the previous page's last model's job id."""
     principal.require(Perm.JOINT_READ)
-    rows = repository.models(session, principal, model_name)
+    limit = _page_size(limit)
+    after = repository.model_by_job(session, principal, cursor) if cursor else None
+    if cursor and after is None:
+        raise invalid("cursor", "无效游标 / invalid cursor")
+    rows = repository.models(session, principal, model_name, limit, after)
+    more, rows = len(rows) > limit, rows[:limit]
     audit.record(
         session, principal, action="joint.model.list", subject_type="joint_model",
         subject_ids=[f"{r.guest_org_id}/{r.model_name}:v{r.version}" for r in rows][:MAX_AUDITED_IDS],
-        detail={"count": len(rows)},
+        detail={"count": len(rows), "cursor": cursor},
     )  # fmt: skip
-    return [_model_out(r) for r in rows]
+    return JointPage[JointModelOut](
+        items=[_model_out(r) for r in rows], limit=limit, next_cursor=rows[-1].job_id if more else None
+    )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
+
+T = TypeVar("T")
 
 
 class SignedJobIn(BaseModel):
@@ -20,7 +22,8 @@ class SignedJobIn(BaseModel):
 
 
 class AcceptanceIn(BaseModel):
-    """The bank party's signed acceptance (acceptance.json) and its Ed25519 public key (64 hex digits)."""
+    """A party's signed acceptance (acceptance.json) and its Ed25519 public key (64 hex digits): the bank's
+    (`role` guest, /acceptance) or the hub's (`role` host, /host-acceptance)."""
 
     acceptance: dict[str, Any]
     public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -55,6 +58,16 @@ class JointJobOut(BaseModel):
     declared_at: dt.datetime
     accepted_by: str | None
     accepted_at: dt.datetime | None
+    host_accepted_by: str | None
+    host_accepted_at: dt.datetime | None
     reported_at: dt.datetime | None
     report_status: str | None
     model: JointModelOut | None
+
+
+class JointPage(BaseModel, Generic[T]):
+    """Keyset pages like the audit trail's: pass `next_cursor` back as `cursor` for the next page."""
+
+    items: list[T]
+    limit: int
+    next_cursor: str | None = Field(description="下一页游标；无则为空 / cursor of the next page, if any")

@@ -107,11 +107,17 @@ def register_job(
 
 
 def file_acceptance(session: Session, principal: Principal, path: Path, job_id: str) -> JointJobOut:
+    """The party's acceptance on the register: the bank's (guest) or the hub's (host); a regulator has none."""
     party = PartyDir(path)
     _, acceptance = jobs.accepted_spec(party, job_id)
-    return platform.accept(
-        session, principal, job_id, AcceptanceIn(acceptance=acceptance, public_key=party.public_key)
-    )
+    data = AcceptanceIn(acceptance=acceptance, public_key=party.public_key)
+    if party.role == "host":
+        return platform.accept_host(session, principal, job_id, data)
+    return platform.accept(session, principal, job_id, data)
+
+
+def check_runnable(session: Session, principal: Principal, job_id: str) -> JointJobOut:
+    return platform.require_all_accepted(session, principal, job_id)
 
 
 def file_report(session: Session, principal: Principal, path: Path, job_id: str) -> JointJobOut:

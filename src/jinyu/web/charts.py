@@ -22,7 +22,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from jinyu.risk.tracing.schemas import EvidencePath
+from jinyu.risk.tracing.schemas import EvidencePath, EvidenceStep
 
 LABEL_LIMIT = 16
 
@@ -84,34 +84,43 @@ def path_graph(
 ) -> Markup:
     """The money's path as a graph: one node per account (shown as the services show it: own account, masked
     related account or pseudonymous token), one edge per hop of an evidence path, labelled with the traced
-    amount carried into the next account. Accounts met on several paths are drawn once. `heads` names the
-    table's columns (from, to, amount) in the visitor's language."""
-    nodes: dict[str, dict[str, Any]] = {}
+    amount carried into the next account. Accounts met on several paths are drawn once. Two different related
+    parties' accounts can mask alike (`****`): a node is the account as shown *and* whose it is, so they stay
+    two nodes. `heads` names the table's columns (from, to, amount) in the visitor's language; the table names
+    each account with its owner, as the graph's labels do."""
+    ids: dict[tuple[str, str, str, str], str] = {}
+    nodes: list[dict[str, Any]] = []
     links: dict[tuple[str, str], Decimal] = {}
     for path in paths:
-        for step in path.steps:
-            nodes.setdefault(
-                step.account,
-                {
-                    "id": step.account,
-                    "party": step.party,
-                    "name": step.owner_name or step.category_label or "",
-                },
-            )
-        for before, after in zip(path.steps, path.steps[1:], strict=False):
-            key = (before.account, after.account)
-            links[key] = max(links.get(key, Decimal(0)), after.amount)
+        at = [_node(step, ids, nodes) for step in path.steps]
+        for i in range(1, len(at)):
+            hop = (at[i - 1], at[i])
+            links[hop] = max(links.get(hop, Decimal(0)), path.steps[i].amount)
     if not links:
         return Markup("")
+    shown = {n["id"]: n["shown"] for n in nodes}
     data = {
         "type": "graph",
-        "nodes": list(nodes.values()),
+        "nodes": nodes,
         "links": [
             {"source": a, "target": b, "value": float(v), "text": fmt(v)} for (a, b), v in links.items()
         ],
     }
-    table = _table(heads, [(a, b, fmt(v)) for (a, b), v in links.items()])
+    table = _table(heads, [(shown[a], shown[b], fmt(v)) for (a, b), v in links.items()], text_columns=2)
     return _figure(title, data, table)
+
+
+def _node(step: EvidenceStep, ids: dict[tuple[str, str, str, str], str], nodes: list[dict[str, Any]]) -> str:
+    """The node of `step`'s account (added the first time it is met): its id in the graph."""
+    name = step.owner_name or step.category_label or ""
+    key = (step.account, step.party, name, step.relation or "")
+    if key not in ids:
+        ids[key] = f"n{len(ids)}"
+        shown = f"{step.account} · {name}" if name else step.account
+        nodes.append(
+            {"id": ids[key], "account": step.account, "party": step.party, "name": name, "shown": shown}
+        )
+    return ids[key]
 
 
 def _figure(title: str, data: dict[str, Any], table: Markup) -> Markup:
@@ -126,11 +135,14 @@ def _figure(title: str, data: dict[str, Any], table: Markup) -> Markup:
     )
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> Markup:
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int = 1) -> Markup:
+    """A table of figures: the first `text_columns` columns are text, the rest numbers (right-aligned)."""
     cells = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(
         "<tr>"
-        + "".join(f'<td class="{"num" if i else ""}">{escape(c)}</td>' for i, c in enumerate(r))
+        + "".join(
+            f'<td class="{"num" if i >= text_columns else ""}">{escape(c)}</td>' for i, c in enumerate(r)
+        )
         + "</tr>"
         for r in rows
     )

@@ -38,6 +38,7 @@ MENU: tuple[tuple[str, str, Perm], ...] = (
     ("/console/governance", "governance", Perm.GOVERNANCE_READ),
     ("/console/joint", "joint", Perm.JOINT_READ),
     ("/console/data-access", "data_access", Perm.ENTERPRISE_REGISTER),
+    ("/console/registrations", "registrations_review", Perm.ENTERPRISE_REVIEW),
     ("/console/audit", "audit", Perm.AUDIT_READ),
 )
 

@@ -22,6 +22,7 @@ import uvicorn
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from jinyu.analytics import Lake
 from jinyu.app import create_app
 from jinyu.config import load_settings
 from jinyu.core.auth import SYSTEM, OrgKind, Role
@@ -33,6 +34,7 @@ from jinyu.risk.inquiries import record_inquiry
 from tests.claim.factories import world
 from tests.credit import region
 from tests.fixtures.auth import make_org, make_user, principal, resident_id
+from tests.risk.tracing.lake import golden_rows, write
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 
@@ -77,7 +79,8 @@ def _registry_enterprise(session: Session, pseudonym_key: bytes) -> OrgOut:
 def _seed(factory: sessionmaker[Session], pseudonym_key: bytes) -> tuple[dict[str, str], OrgOut]:
     with factory() as session:
         claims = world(session, deposit="2500000.00")
-        bank = make_org(session, OrgKind.BANK_HEAD_OFFICE, name="渝州银行")
+        # code H1: the head office of the golden tracing region's lending branch (loan L1's return flow)
+        bank = make_org(session, OrgKind.BANK_HEAD_OFFICE, name="渝州银行", code="H1")
         users = {
             "regulator": make_user(
                 session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_ANALYST
@@ -89,6 +92,15 @@ def _seed(factory: sessionmaker[Session], pseudonym_key: bytes) -> tuple[dict[st
             "hospital": make_user(session, claims.hospital, Role.HOSPITAL_SYSTEM).username,
             "registering": make_user(
                 session, _registry_enterprise(session, pseudonym_key), Role.ENTERPRISE_ADMIN
+            ).username,
+            # an enterprise whose representative the registry does not know: its registration waits for review
+            "unmatched": make_user(
+                session,
+                make_org(session, OrgKind.ENTERPRISE, name="重庆待审科技有限公司"),
+                Role.ENTERPRISE_ADMIN,
+            ).username,
+            "supervisor": make_user(
+                session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_SUPERVISOR
             ).username,
         }
         # one risky return-flow inquiry of the bank: the regulator's risk page has a bar to chart
@@ -111,6 +123,7 @@ def live(sqlite_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Ite
     settings = load_settings(data_dir=tmp_path_factory.mktemp("console"), login_max_failures=5)
     users, bank = _seed(factory, settings.key("pseudonym_key"))
     region.load(settings.lake_dir)
+    write(Lake(settings.lake_dir), golden_rows(), load_id="L2")  # the bank's loans and their money's paths
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -162,7 +175,17 @@ def _note_csp(message: str, problems: list[str]) -> None:
 def page(browser: Any, live: Live, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser context per test; requests anywhere but the app are refused and recorded, and so are
     Content-Security-Policy violations; a screenshot of the last page is kept."""
-    context = browser.new_context(base_url=live.url, locale="zh-CN")
+    yield from _tab(browser, live, request.node.name, javascript=True)
+
+
+@pytest.fixture
+def page_without_js(browser: Any, live: Live, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """As `page`, with JavaScript switched off in the browser (a visitor whose browser runs no scripts)."""
+    yield from _tab(browser, live, f"{request.node.name}-nojs", javascript=False)
+
+
+def _tab(browser: Any, live: Live, name: str, *, javascript: bool) -> Iterator[Any]:
+    context = browser.new_context(base_url=live.url, locale="zh-CN", java_script_enabled=javascript)
     context.set_default_timeout(10_000)
     outside: list[str] = []
     problems: list[str] = []
@@ -181,7 +204,7 @@ def page(browser: Any, live: Live, request: pytest.FixtureRequest) -> Iterator[A
     yield tab
     folder = Path(os.environ.get("JINYU_BROWSER_ARTIFACTS", "var/test-artifacts/browser"))
     folder.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(folder / f"{request.node.name}.png"))
+    tab.screenshot(path=str(folder / f"{name}.png"))
     context.close()
     assert not outside, f"the page asked for something outside the app: {outside}"
     assert not problems, f"script errors or CSP violations: {problems}"

@@ -119,3 +119,27 @@ def test_enterprise_registers_grants_two_sections_and_sees_who_looked(page: Any,
     views = page.inner_text("#card-views")
     assert live.bank_name in views and "纳税、司法" in views
     assert "credit.card.view" in page.inner_text("#data-reads")
+
+
+def test_registration_waits_for_the_supervisor_who_verifies_it_in_the_console(page: Any, live: Live) -> None:
+    log_in(page, live.users["unmatched"])
+    page.click("nav.menu >> text=实名注册")
+    page.fill("#legal_rep_name", "李四")
+    page.fill("#legal_rep_id", resident_id(seq=654))  # not the registry's representative
+    page.click("#register")
+    assert page.inner_text("#registration-state") == "待审核"
+    page.click("#logout")
+
+    log_in(page, live.users["supervisor"])
+    page.click("nav.menu >> text=实名注册审核")
+    row = page.locator("#registrations tbody tr", has_text="重庆待审科技有限公司")
+    row.locator("select[name=decision]").select_option("verified")
+    row.locator("input[name=reason]").fill("电话核实法定代表人")
+    row.locator("button.decide").click()
+    assert page.locator("#registrations tbody tr", has_text="重庆待审科技有限公司").count() == 0
+    page.click("#logout")
+
+    log_in(page, live.users["unmatched"])
+    page.click("nav.menu >> text=实名注册")
+    assert page.inner_text("#registration-state") == "已核验"
+    assert "电话核实法定代表人" in page.inner_text("#registration")

@@ -97,6 +97,9 @@ class Contract:
     # Providers of these kinds send shared rows only: the owner column blank (a registry's declared related
     # parties, seen by every bank); a row naming an owner from them is quarantined as not their own.
     shared_rows_by: frozenset[OrgKind] = frozenset()
+    # Non-personal columns written to the lake with a 64-bit hashed key beside them (`<column>__key`,
+    # jinyu.analytics.keys): reference checks on them compare integers instead of text.
+    hashed: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         for col in self.columns:

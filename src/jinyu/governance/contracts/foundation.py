@@ -97,6 +97,7 @@ ENTERPRISES = Contract(
     key=("uscc",),
     registers_parties=True,
     provided_by=BUREAUS,
+    hashed=("uscc",),
 )
 
 CHAIN_MEMBERS = Contract(
@@ -113,6 +114,7 @@ CHAIN_MEMBERS = Contract(
     key=("chain_code", "uscc"),
     references={"uscc": "enterprises.uscc"},
     provided_by=BUREAUS,
+    hashed=("uscc",),
 )
 
 SHAREHOLDERS = Contract(
@@ -160,6 +162,7 @@ TAX_MONTHLY = Contract(
     sort_by=("uscc", "period"),
     references={"uscc": "enterprises.uscc"},
     provided_by=BUREAUS,
+    hashed=("uscc",),
 )
 
 HEADCOUNT_MONTHLY = Contract(
@@ -384,6 +387,7 @@ LOANS = Contract(
     references={"bank_code": "banks.org_code", "disbursement_account": "accounts.account_no"},
     provided_by=BANK_KINDS,
     owner_column="bank_code",
+    hashed=("borrower_uscc",),
 )
 
 LOAN_GUARANTEES = Contract(

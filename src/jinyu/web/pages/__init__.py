@@ -13,6 +13,7 @@ from jinyu.web.pages import (
     orders,
     overview,
     regulator,
+    review,
     statements,
     supervision,
 )
@@ -26,6 +27,7 @@ for module in (
     consents,
     bank,
     enterprise,
+    review,
     loans,
     statements,
     supervision,

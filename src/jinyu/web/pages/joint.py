@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import FieldError, InvalidInput
+from jinyu.core.pagination import MAX_LIMIT
 from jinyu.core.web import SessionDep
 from jinyu.jointmodel import platform
 from jinyu.web.pages.common import org_names, page_requires
@@ -36,8 +37,8 @@ def joint_page(
     if status is not None and status not in JOB_STATES:
         message = f"应为 {'、'.join(JOB_STATES)} 之一 / one of {', '.join(JOB_STATES)}"
         raise InvalidInput(detail=f"status: {message}", fields=[FieldError("status", message)])
-    jobs = platform.list_jobs(session, principal, status)
-    models = platform.list_models(session, principal)
+    jobs = platform.list_jobs(session, principal, status, limit=MAX_LIMIT).items  # the newest page
+    models = platform.list_models(session, principal, limit=MAX_LIMIT).items
     banks = [j.guest_org_id for j in jobs] + [m.guest_org_id for m in models]
     return render(
         request,

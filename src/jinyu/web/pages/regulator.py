@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from jinyu.audit import service as audit
+from jinyu.audit.actions import MEANINGS
 from jinyu.audit.anchor import anchors_for
 from jinyu.audit.schemas import AuditFilter, PageRequest, VerifyResultOut, build
 from jinyu.claim import service as claims
@@ -140,6 +141,7 @@ def _audit(
         subject_id=subject_id,
         verdict=verdict,
         can_verify=principal.has(Perm.AUDIT_VERIFY),
+        meanings=MEANINGS,
         page_path="/console/audit",
         error=i18n.translate("csrf", seen.lang) if csrf_failed else None,
     )

@@ -47,12 +47,14 @@
 
   function graph(d) {
     var top = Math.max.apply(null, d.links.map(function (l) { return l.value; }).concat([1]));
+    var shown = {};
+    d.nodes.forEach(function (n) { shown[n.id] = n.shown; });
     return {
       height: 380,
       option: {
         tooltip: { formatter: function (p) {
-          return p.dataType === "edge" ? esc(p.data.source) + " → " + esc(p.data.target) + ": " + esc(p.data.text)
-            : esc(p.data.id) + (p.data.label_name ? " · " + esc(p.data.label_name) : "");
+          return p.dataType === "edge" ? esc(shown[p.data.source]) + " → " + esc(shown[p.data.target]) + ": " + esc(p.data.text)
+            : esc(p.data.shown);
         } },
         series: [{
           type: "graph", layout: "force", roam: true, draggable: true,
@@ -62,7 +64,8 @@
           edgeLabel: { show: true, fontSize: 10, formatter: function (p) { return p.data.text; } },
           data: d.nodes.map(function (n) {
             return {
-              id: n.id, name: n.id, label_name: n.name, short: shorten(n.id) + (n.name ? "\n" + n.name : ""),
+              id: n.id, name: n.id, account: n.account, shown: n.shown,
+              short: shorten(n.account) + (n.name ? "\n" + n.name : ""),
               symbolSize: n.party === "outside" ? 16 : 24, itemStyle: { color: PARTY[n.party] || COLOURS[1] }
             };
           }),
