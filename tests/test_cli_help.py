@@ -97,3 +97,55 @@ print(len(paths), ",".join(sorted({{m.split(".")[0] for m in sys.modules}} & set
     count, heavy = out.stdout.strip().split(" ", 1) if " " in out.stdout.strip() else (out.stdout.strip(), "")
     assert int(count) > 50
     assert heavy == "", heavy
+
+
+def test_help_leaves_markdown_and_pygments_unimported() -> None:
+    """Typer's help renderer imports rich.markdown and rich.traceback (markdown_it, pygments: about a third of
+    a help's CPU); `jinyu.core.lazy_rich` defers them until used."""
+    import subprocess
+    import sys
+
+    probe = """
+import runpy, sys
+sys.argv = ["jinyu", "risk", "--help"]
+try:
+    runpy.run_module("jinyu.cli", run_name="__main__")
+except SystemExit as e:
+    assert not e.code, e.code
+print("LOADED", ",".join(sorted({m.split(".")[0] for m in sys.modules} & {"markdown_it", "pygments"})))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "贷款" in out.stdout or "loan" in out.stdout  # the help was printed
+    assert out.stdout.strip().endswith("LOADED"), out.stdout[-200:]
+
+
+def test_the_deferred_rich_classes_are_the_real_ones_when_used() -> None:
+    import subprocess
+    import sys
+
+    probe = """
+import sys
+from jinyu.core.lazy_rich import defer
+defer()
+import typer.rich_utils as r
+assert "markdown_it" not in sys.modules and "pygments" not in sys.modules
+import rich.markdown, rich.traceback
+md = r.Markdown("# 标题 / title")
+try:
+    1 / 0
+except ZeroDivisionError as e:
+    tb = r.Traceback.from_exception(type(e), e, e.__traceback__)
+assert type(md) is sys.modules["rich.markdown"].Markdown, type(md)
+assert type(tb) is sys.modules["rich.traceback"].Traceback, type(tb)
+assert sys.modules["rich"].markdown is sys.modules["rich.markdown"]
+from rich.console import Console
+import io
+c = Console(record=True, width=60, file=io.StringIO())
+c.print(md)
+c.print(tb)
+text = c.export_text()
+assert "标题" in text and "ZeroDivisionError" in text, text
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok", out.stdout + out.stderr

@@ -6,10 +6,14 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-from typer.core import TyperCommand, TyperGroup
+from jinyu.core.lazy_rich import defer
 
-from jinyu.core.cli_kit import console, err_console, handle_errors, print_table
+defer()  # before Typer: its help renderer's Markdown and Traceback load only when used
+
+import typer  # noqa: E402
+from typer.core import TyperCommand, TyperGroup  # noqa: E402
+
+from jinyu.core.cli_kit import console, err_console, handle_errors, print_table  # noqa: E402
 
 if TYPE_CHECKING:  # imported lazily at run time: `jinyu --help` stays fast
     from jinyu.config import Settings

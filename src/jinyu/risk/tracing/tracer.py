@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -192,6 +192,10 @@ class Start:
     amount: int
     t0: dt.datetime
     classify: Classifier
+    # Accounts for which `classify` may answer other than ("pass", False), as a few containers (shared ones,
+    # like the stop accounts, passed as the same object for every loan); None: any account may. A vectorised
+    # tracer (`service.vector`) classifies only edges into these accounts; `trace_many` ignores it.
+    marks: tuple[Collection[str], ...] | None = None
 
 
 @dataclass

@@ -31,7 +31,7 @@ from jinyu.risk.tracing.schemas import (
     BatchRow,
     BatchSummary,
 )
-from jinyu.risk.tracing.service import refund
+from jinyu.risk.tracing.service import refund, vector
 from jinyu.risk.tracing.service.base import (
     BATCH_METHOD,
     CHUNK_LOANS,
@@ -62,7 +62,7 @@ from jinyu.risk.tracing.service.lake import (
     special_accounts,
     start_for,
 )
-from jinyu.risk.tracing.service.resident import hop_source, resident_index
+from jinyu.risk.tracing.service.resident import ResidentHops, hop_source, resident_index
 
 # -- batches -------------------------------------------------------------------------------------------------
 
@@ -164,7 +164,11 @@ def run_batch(
     return protect(result, Reader(principal, stores.pseudonym_key))
 
 
-Found = dict[str, dict[str, list[dict[str, Any]]]]  # analysis -> loan id -> node rows
+Found = dict[str, dict[str, list[dict[str, Any]]]]  # analysis -> loan id -> node rows (not of UNREAD kinds)
+# Node kinds a batch's rows and summary never read (only returned, refund and the misuse kinds are): the
+# tracer's structure, most of a trace's rows; a batch keeps the classified ones (refunds only change
+# returned ones).
+UNREAD = frozenset({"origin", "pass", "dust", "cycle", "open", "hub", "residual"})
 
 
 def trace_batch(
@@ -178,12 +182,16 @@ def trace_batch(
     *,
     index: FlowIndex | Literal["auto"] | None = "auto",
     lookup: Lookups | None = None,
+    vectorised: bool = True,
 ) -> Found:
     """Every loan of the batch, up to CHUNK_LOANS loans (whole months) at a time: per analysis one context
     statement and one hop lookup for all of the chunk's loans (no access check; `run_batch` does it).
 
     Hops use `index` (the resident transfer index; "auto": the stores' current one if built) or the lake;
-    the context `lookup` (None: the stores' resident context if built, else the statements)."""
+    the context `lookup` (None: the stores' resident context if built, else the statements). On the resident
+    index the chunk is traced by `vector.trace_many` (all loans as arrays; `vectorised=False`: by
+    `rules.trace_many`, loan by loan, as before: the same rows, kept for the comparison). Node rows of the
+    UNREAD kinds are left out either way."""
     lookup = lookup if lookup is not None else lookups(stores)
     resident = resident_index(stores) if index == "auto" else index
     balances = balances_of(lookup)
@@ -213,7 +221,14 @@ def trace_batch(
                 for loan in chunk
             ]
             source = hop_source(stores, resident, hop_policy(request), first_month, to_month, balances)
-            traces = rules.trace_many(source, starts, settings_for(request))
+            if vectorised and isinstance(source, ResidentHops):  # every loan at once, the same rows
+                traces = vector.trace_many(
+                    source, starts, settings_for(request), all_edges=False, skip_kinds=UNREAD
+                )
+            else:
+                traces = rules.trace_many(source, starts, settings_for(request))
+                for t in traces.values():
+                    t.nodes = [n for n in t.nodes if n["kind"] not in UNREAD]
             if mode == "return_flow":  # refunds are not return flow (service.refund)
                 window = (first, last + dt.timedelta(days=request.window_days))
                 traces = refund.apply_many(lookup, traces, window, (first_month, to_month))

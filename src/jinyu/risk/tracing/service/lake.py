@@ -70,6 +70,7 @@ def start_for(
         fen_of(loan["amount"]),
         utc(loan["disbursed_at"]),
         classify,
+        (special, ranks, shells),
     )
 
 

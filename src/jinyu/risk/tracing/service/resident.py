@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
@@ -30,6 +31,7 @@ from jinyu.risk.tracing.service.base import EPOCH, MAX_FRONTIER, Stores, utc
 from jinyu.risk.tracing.service.lake import LakeHops
 
 I64 = npt.NDArray[np.int64]
+Bool = npt.NDArray[np.bool_]
 _SAFE_PRODUCT = float(2**62)  # float64 estimates are off by far less than the margin to 2^63
 
 
@@ -62,16 +64,40 @@ class ResidentHops:
         arrived = np.array([_micros(n.arrived) for n in nodes], dtype=np.int64)
         until = np.array([_micros(n.until) for n in nodes], dtype=np.int64)
         own = np.array([n.own for n in nodes], dtype=bool)
+        traced = np.array([n.traced for n in nodes], dtype=np.int64)
+        sent = self.expand(acc, traced, arrived, until, own, settings)
+        for i in np.flatnonzero(sent.hub).tolist():
+            out[(nodes[i].key, nodes[i].account)] = Expansion(hub=True)
+        if sent.node.shape[0] == 0:
+            return out
+        sums, firsts, lasts, counts = sent.traced, sent.first, sent.last, sent.count
+        names = ix.names(sent.dst)
+        first_at = [EPOCH + dt.timedelta(microseconds=us) for us in firsts.tolist()]
+        last_at = [
+            first if us == f else EPOCH + dt.timedelta(microseconds=us)
+            for first, us, f in zip(first_at, lasts.tolist(), firsts.tolist(), strict=True)
+        ]
+        edges = list(map(Edge, names, sums.tolist(), first_at, last_at, counts.tolist()))
+        # Groups come node by node: one Expansion per node, its edges one slice.
+        group_node = sent.node
+        cuts = np.flatnonzero(np.r_[True, group_node[1:] != group_node[:-1], True]).tolist()
+        for a, b in pairwise(cuts):
+            node = nodes[int(group_node[a])]
+            out[(node.key, node.account)] = Expansion(edges[a:b])
+        return out
+
+    def expand(
+        self, acc: I64, traced: I64, arrived: I64, until: I64, own: Bool, settings: TraceSettings
+    ) -> Sent:
+        """One hop of every frontier node at once (`acc` >= 0: dense indices; times in µs since the epoch)."""
+        ix = self.index
         lo, hi = ix.out_window(acc, arrived, until)
         count = hi - lo
         hub = (count >= settings.hub_degree) & (count > 0) & ~own  # as the statement: hubs have transfers
-        for i in np.flatnonzero(hub).tolist():
-            out[(nodes[i].key, nodes[i].account)] = Expansion(hub=True)
         go = np.flatnonzero(~hub & (count > 0))
         if go.shape[0] == 0:
-            return out
-        traced = np.array([nodes[i].traced for i in go.tolist()], dtype=np.int64)
-        lo, hi, count = lo[go], hi[go], count[go]
+            return Sent.nothing(hub)
+        lo, hi, count, traced_go = lo[go], hi[go], count[go], traced[go]
         # Every selected row, node by node in (ts, txn_id) order: row -> its node (position in `go`).
         row_node = np.repeat(np.arange(go.shape[0], dtype=np.int64), count)
         first_row = np.zeros(go.shape[0], dtype=np.int64)
@@ -81,40 +107,51 @@ class ResidentHops:
         if self.policy in ("pro_rata", "pro_rata_balance"):
             inflow = ix.inflow(acc[go], arrived[go], until[go])
             if self.balances is not None and self.policy == "pro_rata_balance":
-                accounts = [nodes[i].account for i in go.tolist()]
+                accounts = ix.names(acc[go])
                 inflow = inflow + held(ix, self.balances, accounts, acc[go], arrived[go])
             outflow = ix.out_prefix[hi] - ix.out_prefix[lo]
-            pool = np.maximum(np.maximum(traced, inflow), outflow)
-            parts = _pro_rata(amount, traced[row_node], pool[row_node])
+            pool = np.maximum(np.maximum(traced_go, inflow), outflow)
+            parts = _pro_rata(amount, traced_go[row_node], pool[row_node])
         else:
             before = ix.out_prefix[rows] - ix.out_prefix[lo[row_node]]
-            parts = np.maximum(0, np.minimum(amount, traced[row_node] - before))
+            parts = np.maximum(0, np.minimum(amount, traced_go[row_node] - before))
         keep = parts > 0
         if not keep.any():
-            return out
+            return Sent.nothing(hub)
         node_of, dst, ts, parts = row_node[keep], ix.out_dst[rows[keep]], ix.out_ts[rows[keep]], parts[keep]
         # Sum per (node, receiving account); dense account indices sort as account numbers do.
         order = np.lexsort((dst, node_of))
         node_of, dst, ts, parts = node_of[order], dst[order], ts[order], parts[order]
         starts = np.flatnonzero(np.r_[True, (node_of[1:] != node_of[:-1]) | (dst[1:] != dst[:-1])])
-        sums = np.add.reduceat(parts, starts)
-        firsts = np.minimum.reduceat(ts, starts)
-        lasts = np.maximum.reduceat(ts, starts)
-        counts = np.diff(np.r_[starts, parts.shape[0]])
-        names = ix.names(dst[starts].astype(np.int64))
-        first_at = [EPOCH + dt.timedelta(microseconds=us) for us in firsts.tolist()]
-        last_at = [
-            first if us == f else EPOCH + dt.timedelta(microseconds=us)
-            for first, us, f in zip(first_at, lasts.tolist(), firsts.tolist(), strict=True)
-        ]
-        edges = list(map(Edge, names, sums.tolist(), first_at, last_at, counts.tolist()))
-        # Groups come node by node: one Expansion per node, its edges one slice.
-        group_node = node_of[starts]
-        cuts = np.flatnonzero(np.r_[True, group_node[1:] != group_node[:-1], True]).tolist()
-        for a, b in pairwise(cuts):
-            node = nodes[int(go[group_node[a]])]
-            out[(node.key, node.account)] = Expansion(edges[a:b])
-        return out
+        return Sent(
+            hub=hub,
+            node=go[node_of[starts]],
+            dst=dst[starts].astype(np.int64),
+            traced=np.add.reduceat(parts, starts),
+            first=np.minimum.reduceat(ts, starts),
+            last=np.maximum.reduceat(ts, starts),
+            count=np.diff(np.r_[starts, parts.shape[0]]).astype(np.int64),
+        )
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A hop's answer as arrays: `hub` per frontier node; then per (node, receiving account) with parts > 0,
+    node by node and account by account: the node's position in the frontier, the account's dense index, the
+    traced sum, first and last time (µs) and transfer count."""
+
+    hub: Bool
+    node: I64
+    dst: I64
+    traced: I64
+    first: I64
+    last: I64
+    count: I64
+
+    @classmethod
+    def nothing(cls, hub: Bool) -> Sent:
+        empty: I64 = np.zeros(0, dtype=np.int64)
+        return cls(hub, empty, empty, empty, empty, empty, empty)
 
 
 def _pro_rata(amount: I64, traced: I64, pool: I64) -> I64:

@@ -1,0 +1,312 @@
+"""`rules.trace_many` for every loan at once on the resident index: the frontier as arrays, no per-loan loop.
+
+A hop is a table of frontier rows (loan, account, traced fen, arrival µs, own) for every loan of the batch;
+`ResidentHops.expand` sends them on in one numpy pass, and the bookkeeping `rules.trace_many` does per loan and
+per node in Python (hubs and residuals, classification, grouping per (account, kind), dust, cycles, the next
+frontier) is done here with sorts and segment reductions over all loans together. Only edges into accounts a
+loan's classifier may treat specially (`Start.marks`: the stop and prohibited accounts, the borrower's
+related accounts, shells) are classified in Python; every other edge is ("pass", not own), which is what the
+classifier answers for them (a test holds that).
+
+The answer is `rules.trace_many`'s, row for row: the same node and edge rows, in the same order, with the
+same values (tests compare both on random ledgers with random classifiers, the golden cases and every loan of
+a generated region). Row order rests on the index's dense account indices sorting as the account numbers do
+(`flowindex`: sorted UTF-8 bytes, which is Python's order of the strings).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
+
+from jinyu.analytics.flowindex import FlowIndex
+from jinyu.risk.tracing import rules
+from jinyu.risk.tracing.errors import FrontierTooLarge
+from jinyu.risk.tracing.rules import Start, Trace, TraceSettings
+from jinyu.risk.tracing.service.base import EPOCH, MAX_FRONTIER, utc
+from jinyu.risk.tracing.service.resident import ResidentHops
+
+I64 = npt.NDArray[np.int64]
+Bool = npt.NDArray[np.bool_]
+_US = dt.timedelta(microseconds=1)
+
+
+@dataclass
+class _Block:
+    """Rows of one kind of one hop, loan by loan (`loan` non-decreasing): nodes (src -1) or edges."""
+
+    hop: int
+    loan: I64
+    src: I64  # dense index of the sending account (edges), -1 for node rows
+    acc: I64  # dense index of the account, -1: the loan's origin not in the index (its own name)
+    kind: I64  # code into `_Kinds.names`
+    traced: I64
+    first: I64  # µs
+    last: I64
+    count: I64
+
+
+_FIELDS = ("loan", "src", "acc", "kind", "traced", "first", "last", "count")
+
+
+@dataclass
+class _Kinds:
+    names: list[str] = field(default_factory=list)
+    codes: dict[str, int] = field(default_factory=dict)
+
+    def code(self, name: str) -> int:
+        found = self.codes.get(name)
+        if found is None:
+            found = self.codes[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+
+def trace_many(
+    hops: ResidentHops,
+    starts: Sequence[Start],
+    settings: TraceSettings,
+    *,
+    all_edges: bool = True,
+    skip_kinds: Collection[str] = (),
+) -> dict[str, Trace]:
+    """Every loan at once (the rows of `rules.trace_many(hops, starts, settings)`).
+
+    `all_edges=False` (a batch, which shows node rows only): of the edge rows only those the refund rule
+    reads (`refunds.candidate_pairs`/`split`: returned edges, and the previous hop's payments in the opposite
+    direction), so the node rows after refunds are the same; making the rest would be most of the time.
+    `skip_kinds`: node rows of these kinds are not made (a batch reads only the classified kinds), the
+    others are as they would be."""
+    if not starts:
+        return {}
+    ix = hops.index
+    n_acc = max(1, int(ix.accounts.shape[0]))
+    kinds = _Kinds()
+    PASS, DUST, CYCLE, OPEN = (kinds.code(k) for k in ("pass", "dust", "cycle", "open"))
+    HUB, RESIDUAL, ORIGIN = (kinds.code(k) for k in ("hub", "residual", "origin"))
+    n = len(starts)
+    loan = np.arange(n, dtype=np.int64)
+    acc = ix.lookup([s.origin for s in starts])
+    traced = np.array([s.amount for s in starts], dtype=np.int64)
+    t0 = np.array([(utc(s.t0) - EPOCH) // _US for s in starts], dtype=np.int64)
+    window_end = t0 + settings.window // _US
+    arrived, own = t0.copy(), np.ones(n, dtype=bool)
+    nodes = [_Block(0, loan, _none(n), acc, np.full(n, ORIGIN), traced, t0, t0, np.zeros(n, np.int64))]
+    edges: list[_Block] = []
+    seen = np.unique(loan[acc >= 0] * n_acc + acc[acc >= 0])
+    marked = _marked(ix, starts, n_acc)
+    for hop in range(1, min(settings.max_hops, rules.MAX_HOPS_LIMIT) + 1):
+        if loan.shape[0] == 0:
+            break
+        if loan.shape[0] > MAX_FRONTIER:
+            raise FrontierTooLarge(
+                detail=f"单跳超过 {MAX_FRONTIER} 个账户，请提高尘埃阈值或缩短期间 / more than {MAX_FRONTIER} "
+                "accounts in one hop: raise the dust threshold or shorten the period"
+            )
+        # -- the hop: what each frontier node sent on, or that it is a hub ----------------------------------
+        known = np.flatnonzero(acc >= 0)
+        sent = hops.expand(
+            acc[known], traced[known], arrived[known], window_end[loan[known]], own[known], settings
+        )
+        hub = np.zeros(loan.shape[0], dtype=bool)
+        hub[known] = sent.hub
+        node = known[sent.node]  # the sending frontier node of each (node, account) sum
+        out = np.zeros(loan.shape[0], dtype=np.int64)
+        np.add.at(out, node, sent.traced)
+        left = traced - out
+        pre = np.flatnonzero(hub | (left > 0))  # hubs, then what stayed: node rows of the previous hop
+        is_hub = hub[pre]
+        nodes.append(
+            _Block(hop - 1, loan[pre], _none(pre.shape[0]), acc[pre], np.where(is_hub, HUB, RESIDUAL),
+                   np.where(is_hub, traced[pre], left[pre]), arrived[pre], arrived[pre],
+                   np.zeros(pre.shape[0], np.int64))
+        )  # fmt: skip
+        if node.shape[0] == 0:
+            break
+        # -- flows (loan, src, dst), in that order already: classify the marked ones --------------------------
+        f_loan, f_src, f_dst, f_own = loan[node], acc[node], sent.dst, own[node]
+        f_kind = np.full(node.shape[0], PASS, dtype=np.int64)
+        f_is_own = np.zeros(node.shape[0], dtype=bool)
+        flagged = _flagged(marked, f_loan, f_dst, n_acc)
+        names = zip(ix.names(f_src[flagged]), ix.names(f_dst[flagged]), strict=True)
+        for i, (src, dst) in zip(flagged.tolist(), names, strict=True):
+            kind, is_own = starts[int(f_loan[i])].classify(src, dst, bool(f_own[i]))
+            f_kind[i], f_is_own[i] = kinds.code(kind), is_own
+        # -- nodes per (loan, account, kind), kinds in name order; members keep their sending account's order
+        rank = np.argsort(np.argsort(np.array(kinds.names)))  # code -> position of its name in sorted order
+        order = np.lexsort((rank[f_kind], f_dst, f_loan))
+        f_loan, f_src, f_dst, f_kind, f_is_own = (a[order] for a in (f_loan, f_src, f_dst, f_kind, f_is_own))
+        f_traced, f_first, f_last, f_count = (
+            a[order] for a in (sent.traced, sent.first, sent.last, sent.count)
+        )
+        new = np.r_[
+            True, (f_loan[1:] != f_loan[:-1]) | (f_dst[1:] != f_dst[:-1]) | (f_kind[1:] != f_kind[:-1])
+        ]
+        g = np.flatnonzero(new)
+        g_loan, g_acc, g_kind = f_loan[g], f_dst[g], f_kind[g]
+        g_traced = np.add.reduceat(f_traced, g)
+        g_first = np.minimum.reduceat(f_first, g)
+        g_last = np.maximum.reduceat(f_last, g)
+        g_count = np.add.reduceat(f_count, g)
+        g_own = np.logical_or.reduceat(f_is_own, g)
+        kept = g_traced >= settings.dust
+        was_seen = _isin(g_loan * n_acc + g_acc, seen)
+        final = np.where(~kept, DUST, g_kind)
+        passing = kept & (g_kind == PASS)
+        final[passing & was_seen] = CYCLE
+        if hop >= settings.max_hops:
+            final[passing & ~was_seen] = OPEN
+        nodes.append(_Block(hop, g_loan, _none(g.shape[0]), g_acc, final, g_traced, g_first, g_last, g_count))
+        member = kept[np.cumsum(new) - 1]
+        edges.append(
+            _Block(hop, f_loan[member], f_src[member], f_dst[member], f_kind[member], f_traced[member],
+                   f_first[member], f_last[member], f_count[member])
+        )  # fmt: skip
+        # -- the next frontier: the nodes that pass ------------------------------------------------------------
+        go = np.flatnonzero(final == PASS)
+        loan, acc, traced, arrived, own = g_loan[go], g_acc[go], g_traced[go], g_first[go], g_own[go]
+        seen = np.union1d(seen, loan * n_acc + acc)
+    if not all_edges:
+        edges = _refund_edges(edges, kinds.code("returned"), n_acc)
+    if skip_kinds:
+        skip = np.array([kinds.code(k) for k in skip_kinds], dtype=np.int64)
+        nodes = [_Block(b.hop, *(getattr(b, f)[~np.isin(b.kind, skip)] for f in _FIELDS)) for b in nodes]
+    return _traces(ix, starts, kinds.names, nodes, edges)
+
+
+def _refund_edges(edges: list[_Block], returned: int, n_acc: int) -> list[_Block]:
+    """Returned edges, and the edges one hop earlier from their payee back to their payer."""
+    out = []
+    for i, block in enumerate(edges):
+        keep = block.kind == returned
+        if i + 1 < len(edges):
+            later = edges[i + 1]
+            back = later.kind == returned
+            # (loan, src, dst) of this hop that a returned edge of the next hop reverses
+            wanted = np.unique((later.loan[back] * n_acc + later.acc[back]) * n_acc + later.src[back])
+            keep |= _isin((block.loan * n_acc + block.src) * n_acc + block.acc, wanted)
+        out.append(_Block(block.hop, *(getattr(block, f)[keep] for f in _FIELDS)))
+    return out
+
+
+def _none(n: int) -> I64:
+    return np.full(n, -1, dtype=np.int64)
+
+
+def _isin(keys: I64, sorted_keys: I64) -> Bool:
+    if sorted_keys.shape[0] == 0:
+        return np.zeros(keys.shape[0], dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.shape[0] - 1)
+    found: Bool = sorted_keys[pos] == keys
+    return found
+
+
+@dataclass
+class _Marked:
+    """Accounts a loan's classifier may treat specially: shared ones (every loan's), and per (loan, account)."""
+
+    everyone: Bool | None  # per dense account; None: every account of every loan (no `marks` given)
+    per_loan: I64  # sorted keys loan * n_acc + account
+
+
+def _marked(ix: FlowIndex, starts: Sequence[Start], n_acc: int) -> _Marked:
+    if any(s.marks is None for s in starts):
+        return _Marked(None, np.zeros(0, dtype=np.int64))
+    # A container seen in more than one loan is shared (the stop accounts): looked up once for all.
+    uses: dict[int, int] = {}
+    for s in starts:
+        for c in s.marks or ():
+            uses[id(c)] = uses.get(id(c), 0) + 1
+    everyone = np.zeros(n_acc, dtype=bool)
+    shared: dict[int, Collection[str]] = {}
+    keys_loan: list[int] = []
+    keys_name: list[str] = []
+    for i, s in enumerate(starts):
+        for c in s.marks or ():
+            if uses[id(c)] > 1 and len(starts) > 1:
+                shared[id(c)] = c
+            else:
+                keys_name.extend(c)
+                keys_loan.extend([i] * len(c))
+    for c in shared.values():
+        where = ix.lookup(list(c))
+        everyone[where[where >= 0]] = True
+    where = ix.lookup(keys_name)
+    ok = where >= 0
+    per_loan = np.unique(np.array(keys_loan, dtype=np.int64)[ok] * n_acc + where[ok])
+    return _Marked(everyone, per_loan)
+
+
+def _flagged(marked: _Marked, f_loan: I64, f_dst: I64, n_acc: int) -> I64:
+    """Flows whose receiving account the loan's classifier must see."""
+    if marked.everyone is None:
+        return np.arange(f_loan.shape[0], dtype=np.int64)
+    hit = marked.everyone[f_dst] | _isin(f_loan * n_acc + f_dst, marked.per_loan)
+    out: I64 = np.flatnonzero(hit)
+    return out
+
+
+def _traces(
+    ix: FlowIndex, starts: Sequence[Start], kind_names: list[str], nodes: list[_Block], edges: list[_Block]
+) -> dict[str, Trace]:
+    """The blocks as `rules.trace_many`'s rows: per loan, block by block (origin, then per hop the previous
+    hop's hubs and residuals and this hop's arrivals; edges hop by hop)."""
+    node_rows = _rows(ix, starts, kind_names, nodes, edge=False)
+    edge_rows = _rows(ix, starts, kind_names, edges, edge=True)
+    return {s.key: Trace(node_rows[i], edge_rows[i]) for i, s in enumerate(starts)}
+
+
+def _rows(
+    ix: FlowIndex, starts: Sequence[Start], kind_names: list[str], blocks: list[_Block], *, edge: bool
+) -> list[list[rules.Row]]:
+    """Rows as dicts, loan by loan; every column made as an object array first (one C-level gather each),
+    each distinct account name and instant made once."""
+    if not blocks:
+        return [[] for _ in starts]
+    cat = {name: np.concatenate([getattr(b, name) for b in blocks]) for name in _FIELDS}
+    hop = np.concatenate([np.full(b.loan.shape[0], b.hop, dtype=np.int64) for b in blocks])
+    order = np.argsort(cat["loan"], kind="stable")
+    loan, hop = cat["loan"][order], hop[order]
+    acc, src, kind = cat["acc"][order], cat["src"][order], cat["kind"][order]
+    first, last = cat["first"][order], cat["last"][order]
+    accounts = np.unique(np.concatenate([acc, src]))
+    accounts = accounts[accounts >= 0]
+    names = _objects(ix.names(accounts))
+    times = np.unique(np.concatenate([first, last]))
+    instants = _objects([EPOCH + dt.timedelta(microseconds=us) for us in times.tolist()])
+    account_col = (
+        names[np.searchsorted(accounts, acc)] if accounts.shape[0] else _objects([None] * acc.shape[0])
+    )
+    first_col = instants[np.searchsorted(times, first)]
+    last_col = instants[np.searchsorted(times, last)]
+    if edge:
+        src_col = names[np.searchsorted(accounts, src)]
+    else:
+        src_col = _objects([None] * loan.shape[0])
+        # hop 0 is the loan's origin (its name and instant as given, in or out of the index)
+        zero = np.flatnonzero(hop == 0)
+        account_col[zero] = _objects([s.origin for s in starts])[loan[zero]]
+        at = _objects([s.t0 for s in starts])[loan[zero]]
+        first_col[zero], last_col[zero] = at, at
+    kind_col = _objects(kind_names)[kind]
+    rows = [
+        {"hop": h, "src": s, "account": a, "kind": k, "traced": t, "first_ts": f, "last_ts": la, "txn_count": c}
+        for h, s, a, k, t, f, la, c in zip(
+            hop.tolist(), src_col.tolist(), account_col.tolist(), kind_col.tolist(),
+            cat["traced"][order].tolist(), first_col.tolist(), last_col.tolist(), cat["count"][order].tolist(),
+            strict=True,
+        )
+    ]  # fmt: skip
+    cuts = np.searchsorted(loan, np.arange(len(starts) + 1)).tolist()
+    return [rows[a:b] for a, b in pairwise(cuts)]
+
+
+def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
