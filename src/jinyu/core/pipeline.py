@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
-from psycopg.pq import ExecStatus, TransactionStatus
+from psycopg.pq import ExecStatus
 from sqlalchemy import Table
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
@@ -81,10 +81,9 @@ def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[An
     conn = _driver(session)
     first_ones: list[Statement] = session.info.pop(_PREFIX, [])
     cursors: list[tuple[psycopg.Cursor[Any], bool]] = []
-    todo = [*first_ones, *statements]
     try:
-        with conn.pipeline() as pipeline, _sent_together(conn, pipeline, todo):
-            for sql, params in todo:
+        with conn.pipeline():
+            for sql, params in [*first_ones, *statements]:
                 # Positional parameters come with numbered placeholders (`values_sql`): a raw cursor sends them
                 # as they are. psycopg converts %s placeholders in Python and caches that only for statements
                 # of at most 50 parameters — a batch's multi-row statements have hundreds.
@@ -103,45 +102,6 @@ def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[An
     except psycopg.Error as exc:
         raise _wrapped(exc, "; ".join(sql for sql, _ in statements)[:2000]) from exc
     return results[len(first_ones) :]
-
-
-@contextmanager
-def _sent_together(
-    conn: psycopg.Connection[Any], pipeline: psycopg.Pipeline, statements: Sequence[Statement]
-) -> Iterator[None]:
-    """Inside, statements executed in the pipeline are only queued (in libpq's buffer); psycopg sends them, with
-    the Sync, when the pipeline ends: one write to the socket and one wait for the answers per round trip.
-
-    Why: psycopg sends each statement as it is executed and polls the socket after each, and opens a
-    transaction with a BEGIN round trip of its own. Measured with strace on a batch of one settlement (three
-    pipelines, ten statements): the client wrote 17 times and polled 30 times, and the PostgreSQL backend went
-    to sleep and woke ~8 times — every write a wake-up of the backend, every poll a release of the GIL. Now:
-    the BEGIN rides on the first pipeline and each pipeline is one write.
-
-    It relies on psycopg's pipeline internals (pinned in uv.lock; `tests/core/test_pipeline.py` checks them):
-    the per-statement send is the pipeline's `_communicate_gen`, shadowed here by one that does nothing. Not
-    for `executemany`, which waits for its results inside the pipeline; such a list goes as psycopg sends it."""
-    if any(len(params) != 1 for _, params in statements) or not hasattr(pipeline, "_communicate_gen"):
-        yield
-        return
-    if not conn.autocommit and conn.pgconn.transaction_status == TransactionStatus.IDLE:
-        # psycopg would send BEGIN and a Sync and wait for them; queue it first instead (a queued command makes
-        # libpq report the transaction ACTIVE, so psycopg does not start one itself)
-        conn.pgconn.send_query_params(conn._get_tx_start_command(), None)
-        pipeline.result_queue.append(None)
-    pipeline._communicate_gen = _nothing  # type: ignore[method-assign,assignment]
-    try:
-        yield
-        # into libpq's buffer (psycopg would write and poll once per command); it sends them with the Sync
-        while pipeline.command_queue:
-            pipeline.command_queue.popleft()()
-    finally:
-        del pipeline._communicate_gen  # the class's again: the Sync and the answers, at the pipeline's end
-
-
-def _nothing() -> Iterator[Any]:
-    return
-    yield
 
 
 def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
