@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.analytics import DuckDBEngine, Lake, shared_results
 from jinyu.app import create_app
 from jinyu.audit.models import AuditEntry
-from jinyu.chain import definitions, resident, scheduler, service, stored
+from jinyu.chain import definitions, reads, resident, scheduler, service, stored
 from jinyu.config import load_settings
 from tests.chain.lake import rows, write
 from tests.chain.test_stored_network import Counting, _late_payment
@@ -57,6 +57,17 @@ def test_a_load_makes_the_due_months_built_once_and_audited(
         counting = Counting(engine)
         held = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
         assert counting.runs == ["chain_network_stamp"] and held.links > 0
+        # The chain page's two transfer scans of the last twelve months are held too: the first visitor of a
+        # window inside them runs neither, and reads what the engine answers.
+        assert schedule.pages_warmed[0] == "2023-04" and schedule.pages_warmed[-1] == "2024-03"
+        page = reads.for_page(counting, "new_display", "2024-03", None, shared_results(lake.root))  # type: ignore[arg-type]
+        window = {"chain_code": "new_display", "from_month": "2023-10", "to_month": "2024-03"}
+        with session_factory() as session:
+            overrides = service.segment_overrides(session, "new_display")
+        flows = {**window, "segment_overrides": overrides}
+        assert page.run(reads.LINKS, **window).to_pylist() == engine.run(reads.LINKS, **window).to_pylist()
+        assert page.run(reads.FLOWS, **flows).to_pylist() == engine.run(reads.FLOWS, **flows).to_pylist()
+        assert counting.runs == ["chain_network_stamp"]
     finally:
         engine.close()
     # A late December payment arrives: the months whose window holds it and that have transfers are rebuilt.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from jinyu.analytics import DuckDBEngine, Lake, ResultCache
-from jinyu.chain.reads import LINKS, for_page
+from jinyu.chain.reads import FLOWS, LINKS, for_page, monthly, warm
 from jinyu.governance.contracts import CONTRACTS
 from tests.chain.lake import U, _table, _transfer, rows, write
 
@@ -21,9 +21,11 @@ class Counting:
     def __init__(self, engine: DuckDBEngine) -> None:
         self.engine = engine
         self.runs: list[str] = []
+        self.calls: list[tuple[str, dict[str, object]]] = []
 
     def run(self, query_name: str, /, **params: object) -> pa.Table:
         self.runs.append(query_name)
+        self.calls.append((query_name, params))
         return self.engine.run(query_name, **params)
 
 
@@ -88,5 +90,57 @@ def test_answers_are_reused_between_requests_until_the_files_change(tmp_path: Pa
         assert counting.runs == [LINKS, LINKS]  # new files: computed afresh
         pair = [r for r in late_rows if r["payer"] == U["c"] and r["payee"] == U["m1"]]
         assert [(r["txn_count"], str(r["total_amount"])) for r in pair] == [(2, "600007.00")]
+    finally:
+        engine.close()
+
+
+def test_windows_are_assembled_from_months_equal_to_the_engines_answer(tmp_path: Path) -> None:
+    """Links and flows kept per month: every window, assembled from months held and read, equals the engine's
+    own answer for it; only months not held are read, in one statement over their span."""
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        flows_params = {"chain_code": "new_display", "segment_overrides": ""}
+        for name, extra in ((LINKS, {"chain_code": "new_display"}), (FLOWS, flows_params)):
+            for first, last in (("2024-02", "2024-03"), ("2023-11", "2024-04"), ("2024-01", "2024-01")):
+                params = {**extra, "from_month": first, "to_month": last}
+                got = monthly(counting, cache, name, params)  # type: ignore[arg-type]
+                assert got.to_pylist() == engine.run(name, **params).to_pylist()
+        links = [p for n, p in counting.calls if n == LINKS]
+        # 02..03 read; 11..04 reads its missing span 11..04 (held months inside it are read again); 01 held
+        assert [(p["from_month"], p["to_month"]) for p in links] == [
+            ("2024-02", "2024-03"),
+            ("2023-11", "2024-04"),
+        ]
+        march = monthly(
+            counting,
+            cache,
+            LINKS,
+            {"chain_code": "new_display", "from_month": "2024-03", "to_month": "2024-03"},
+        )  # type: ignore[arg-type]
+        assert len(march.to_pylist()) == 6 and len(counting.calls) == 4  # March's six payments, nothing read
+    finally:
+        engine.close()
+
+
+def test_warm_up_leaves_the_first_page_request_no_scan(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        months = warm(counting, cache, {"new_display": ""}, "2024-03")  # type: ignore[arg-type]
+        assert months[0] == "2023-04" and months[-1] == "2024-03" and len(months) == 12
+        assert [n for n, _ in counting.calls] == [LINKS, FLOWS]  # one statement per scan and chain
+        page = for_page(counting, "new_display", "2024-03", "91", cache)  # type: ignore[arg-type]
+        window = {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-03"}
+        links = page.run(LINKS, **window)
+        flows = page.run(FLOWS, **window, segment_overrides="")
+        assert len(counting.calls) == 2  # the visitor's scans came from the warm-up's months
+        assert links.to_pylist() == engine.run(LINKS, **window).to_pylist()
+        assert flows.to_pylist() == engine.run(FLOWS, **window, segment_overrides="").to_pylist()
+        assert len(flows.to_pylist()) > 0
     finally:
         engine.close()

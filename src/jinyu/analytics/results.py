@@ -24,9 +24,10 @@ Key = tuple[str, tuple[tuple[str, object], ...], tuple[tuple[str, Files], ...]]
 
 
 class ResultCache:
-    """Least-recently-used answers, at most `max_entries` (the chain page's answers are kilobytes each)."""
+    """Least-recently-used answers, at most `max_entries` (the chain page's answers are kilobytes each; its two
+    transfer scans are kept per month and chain, `jinyu.chain.reads.monthly`)."""
 
-    def __init__(self, lake_root: Path, max_entries: int = 64) -> None:
+    def __init__(self, lake_root: Path, max_entries: int = 1024) -> None:
         self.lake_root = Path(lake_root)
         self.max_entries = max_entries
         self._held: OrderedDict[Key, pa.Table] = OrderedDict()

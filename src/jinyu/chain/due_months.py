@@ -25,7 +25,7 @@ def _written(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
 
 
-def _transfer_months(lake: Lake) -> dict[str, dt.datetime]:
+def transfer_months(lake: Lake) -> dict[str, dt.datetime]:
     """Each month of transfers and when its newest file was written."""
     newest: dict[str, dt.datetime] = {}
     for path in lake.files("transfers"):
@@ -46,7 +46,7 @@ def due_months(engine: Engine, lake: Lake, p: Parameters) -> list[str]:
         for r in engine.run(stored.BUILDS.name).to_pylist()
         if r["decay"] == p.decay_per_month and r["window_months"] == p.network_window_months
     }
-    months = _transfer_months(lake)
+    months = transfer_months(lake)
     shared = _shared_written(lake)
     due = []
     for month in sorted(months):

@@ -15,6 +15,9 @@ After each change every worker also **warms** the resident ranking (`jinyu.chain
 stored month of every chain (built with the current parameters), so the first request for it after a build is
 answered from memory rather than reading the links and building the graph. The stored network is part of the
 fingerprint, so a worker that did not build (another one held the lock) warms once the build is written.
+It also reads the chain page's two transfer scans (supply links, segment flows) of every chain for the last
+`reads.WARM_MONTHS` months of transfers into the process's answers (`warm_pages`, kept per month and tied to
+the lake's files), so the first visitor after a load of a window inside them runs neither.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.analytics import DuckDBEngine, Lake, shared_results
 from jinyu.audit import service as audit
-from jinyu.chain import definitions, due_months, service, stored
+from jinyu.chain import definitions, due_months, reads, service, stored
 from jinyu.core.auth import SYSTEM
 from jinyu.core.db import transaction
 
@@ -97,6 +100,21 @@ def warm(lake_dir: Path) -> dict[str, str]:
         engine.close()
 
 
+def warm_pages(factory: sessionmaker[Session], lake_dir: Path) -> list[str]:
+    """The chain page's links and flows of every chain over the last months of transfers, kept in the process's
+    answers for `lake_dir` (`jinyu.chain.reads.warm`); the months warmed (none without transfers)."""
+    months = due_months.transfer_months(Lake(lake_dir))
+    if not months:
+        return []
+    with factory() as session:
+        overrides = {c.code: service.segment_overrides(session, c.code) for c in definitions.load().chains}
+    engine = DuckDBEngine(lake_dir)
+    try:
+        return reads.warm(engine, shared_results(lake_dir), overrides, max(months))
+    finally:
+        engine.close()
+
+
 class NetworkScheduler:
     def __init__(self, factory: sessionmaker[Session], lake_dir: Path, *, interval: float) -> None:
         self.factory, self.lake_dir, self.interval = factory, lake_dir, interval
@@ -105,6 +123,7 @@ class NetworkScheduler:
         self._seen: Fingerprint | None = None
         self.built: dict[str, int] = {}  # every month this scheduler built, with its links (the last build)
         self.warmed: dict[str, str] = {}  # chain -> the stored month last held in memory
+        self.pages_warmed: list[str] = []  # the months of the chain page's scans last kept (`warm_pages`)
 
     def check_once(self) -> dict[str, int] | None:
         """Build the due months if the inputs changed since the last check that built or found nothing due;
@@ -116,6 +135,7 @@ class NetworkScheduler:
         if written is not None:
             self.built.update(written)
             self.warmed = warm(self.lake_dir)
+            self.pages_warmed = warm_pages(self.factory, self.lake_dir)
             self._seen = fingerprint(lake)  # after the build: its own files are no change to act on
         return written
 
