@@ -11,7 +11,10 @@ The chain page with the contagion case is also measured three ways, interleaved 
 request, nothing kept between requests: what the first visitor after a load waits) and `reused` (answers of
 earlier requests on the same lake files reused: what later visitors wait), and `per_request_links_before`:
 `per_request` with the supply-links statement as it was before it cut the window's transfers to those touching
-a member's account first (its SQL kept below), to measure that change against `per_request` in the same run.
+a member's account first (its SQL kept below), to measure that change against `per_request` in the same run,
+and `after_warm_up`: nothing kept, then the background warm-up that `jinyu.chain.scheduler` runs after a load
+(`warm_pages`: each chain's links and flows of the last twelve months, per month; not timed), then the page: what
+the first visitor after a load waits once the server has warmed.
 
 Usage: python benchmarks/bench_console.py [--runs 15] [--size small|medium] [--data-dir DIR] [--out console.json]
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import statistics
 import sys
@@ -34,11 +38,11 @@ from fastapi.testclient import TestClient
 # run as a script (`python benchmarks/bench_console.py`), the repository's root is not on the path: the
 # benchmarks package (its machine info) is imported from there, as mypy resolves it
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.machine import machine_info
+from benchmarks.machine import calibration, machine_info
 from jinyu import demo
 from jinyu.analytics import Query, registry, results
 from jinyu.app import create_app
-from jinyu.chain import reads
+from jinyu.chain import reads, scheduler
 from jinyu.config import load_settings
 from jinyu.core.auth import ROLE_PERMISSIONS, Role
 from jinyu.web.render import MENU
@@ -116,8 +120,9 @@ def _chain_variants(client: TestClient, path: str, runs: int) -> dict[str, list[
     lake = client.app.state.settings.lake_dir  # type: ignore[attr-defined]
     links = registry.get_query("chain_member_links")
     links_before = Query(links.name, LINKS_BEFORE_SQL, links.params, links.description)
+    factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
     samples: dict[str, list[float]] = {
-        name: [] for name in ("before", "per_request", "reused", "per_request_links_before")
+        name: [] for name in ("before", "per_request", "reused", "per_request_links_before", "after_warm_up")
     }
     try:
         for _ in range(runs + 1):  # the first round warms each variant and is dropped
@@ -131,6 +136,9 @@ def _chain_variants(client: TestClient, path: str, runs: int) -> dict[str, list[
             shared(lake).clear()
             samples["per_request_links_before"].append(_ms(client, path))
             registry._QUERIES[links.name] = links
+            shared(lake).clear()
+            scheduler.warm_pages(factory, lake)
+            samples["after_warm_up"].append(_ms(client, path))
     finally:
         reads.for_page = for_page
         registry._QUERIES[links.name] = links
@@ -212,6 +220,8 @@ def main() -> None:
         "region": f"{args.size} (jinyu demo's set-up on the {args.size} synthetic region)",
         "figures": figures,
         "machine": machine_info(),
+        "calibration": calibration(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
     RESULTS.mkdir(exist_ok=True)
     out = Path(args.out) if Path(args.out).is_absolute() else RESULTS / args.out

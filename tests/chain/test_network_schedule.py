@@ -67,6 +67,12 @@ def test_a_load_makes_the_due_months_built_once_and_audited(
         flows = {**window, "segment_overrides": overrides}
         assert page.run(reads.LINKS, **window).to_pylist() == engine.run(reads.LINKS, **window).to_pylist()
         assert page.run(reads.FLOWS, **flows).to_pylist() == engine.run(reads.FLOWS, **flows).to_pylist()
+        service.member_rows(page, "new_display", overrides)  # window-free statements and stored months too
+        assert service.member_rows(page, "new_display", "") == service.member_rows(engine, "new_display", "")
+        assert stored.current_stamp(page, "new_display", "2024-01", P) is not None
+        assert stored.stored_links(page, "new_display", "2024-01", P) == stored.stored_links(
+            engine, "new_display", "2024-01", P
+        )
         assert counting.runs == ["chain_network_stamp"]
     finally:
         engine.close()

@@ -17,7 +17,8 @@ answered from memory rather than reading the links and building the graph. The s
 fingerprint, so a worker that did not build (another one held the lock) warms once the build is written.
 It also reads the chain page's two transfer scans (supply links, segment flows) of every chain for the last
 `reads.WARM_MONTHS` months of transfers into the process's answers (`warm_pages`, kept per month and tied to
-the lake's files), so the first visitor after a load of a window inside them runs neither.
+the lake's files), so the first visitor after a load of a window inside them runs neither; and the page's
+statements that do not depend on the window (segment counts, member lists) and each month's stored network.
 """
 
 from __future__ import annotations
@@ -108,9 +109,22 @@ def warm_pages(factory: sessionmaker[Session], lake_dir: Path) -> list[str]:
         return []
     with factory() as session:
         overrides = {c.code: service.segment_overrides(session, c.code) for c in definitions.load().chains}
-    engine = DuckDBEngine(lake_dir)
+        every = service.segment_overrides(session)
+    p = definitions.load().parameters
+    engine, results = DuckDBEngine(lake_dir), shared_results(lake_dir)
     try:
-        return reads.warm(engine, shared_results(lake_dir), overrides, max(months))
+        warmed = reads.warm(engine, results, overrides, max(months))
+        # The page's statements that do not depend on the window, asked as the services ask them.
+        page = reads.PageReads(engine, results)
+        service._counts(page, every)  # the chains' list
+        for code, own in overrides.items():
+            service._counts(page, own)
+            for segments in {"", own}:  # membership only (network, contagion), and effective segments
+                service.member_rows(page, code, segments)
+            for month in warmed:  # the stored network of each month a window may end at
+                stored.current_stamp(page, code, month, p)
+                stored.stored_links(page, code, month, p)
+        return warmed
     finally:
         engine.close()
 
