@@ -46,3 +46,43 @@ def test_inquiries_are_counted_by_bank_month_and_kind(session: Session) -> None:
     assert stats["statement"].bank_name == "甲银行"
     with pytest.raises(PermissionDenied):
         inquiry_stats(session, hq, None, None)
+
+
+def test_recorded_inquiry_is_stored_whole(session: Session) -> None:
+    """The row written by one Core INSERT reads back with every field, as the ORM's insert stored it."""
+    from jinyu.core.clock import local
+    from jinyu.risk.models import RiskInquiry
+
+    bank = make_org(session, OrgKind.BANK_HEAD_OFFICE, name="乙银行")
+    hq = principal(session, bank, Role.BANK_HQ_RISK)
+    first = record_inquiry(
+        session,
+        hq,
+        kind="misuse",
+        subject="L" * 200,
+        verdict="risky",
+        risky=True,
+        risky_amount=Decimal("12.345"),
+        detail={"hops": 3, "data_version": "v1"},
+    )
+    second = record_inquiry(session, hq, kind="statement", subject="A9", verdict="genuine", risky=False)
+    assert first != second and len(first) == 32
+    session.expire_all()
+    row = session.get(RiskInquiry, first)
+    assert row is not None
+    assert (row.kind, row.tenant_id, row.org_id, row.actor_id) == (
+        "misuse",
+        hq.tenant_id,
+        hq.org_id,
+        hq.subject_id,
+    )
+    assert row.subject == "L" * 128  # cut to the column's length
+    assert (row.verdict, row.risky, row.risky_amount) == (
+        "risky",
+        True,
+        Decimal("12.35"),
+    )  # half up to the fen
+    assert row.detail == {"hops": 3, "data_version": "v1"}
+    assert row.month == local(row.at).strftime("%Y-%m")
+    other = session.get(RiskInquiry, second)
+    assert other is not None and other.detail == {} and other.risky_amount == Decimal("0")

@@ -54,10 +54,16 @@ def lock_head(session: Session, *, skip_locked: bool = False) -> ChainHead | Non
     """
     row_locks = lock_for_update(_dialect(session))
     if not row_locks:
-        session.execute(
-            update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq),
+        # The no-op UPDATE returns the head it locked: the lock and the read in one statement.
+        locked = session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID)
+            .values(seq=AuditHead.seq)
+            .returning(AuditHead.seq, AuditHead.hash),
             execution_options={"synchronize_session": False},
-        )
+        ).one_or_none()
+        if locked is not None:
+            return ChainHead(locked.seq, locked.hash)
     if row_locks and skip_locked and _head_exists(session):
         row = session.execute(
             select(AuditHead.seq, AuditHead.hash)

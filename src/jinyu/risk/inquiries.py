@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import local, utcnow
+from jinyu.core.db import new_id
 from jinyu.core.errors import invalid
 from jinyu.core.money import to_fen
 from jinyu.party import service as party
@@ -43,7 +44,8 @@ def record_inquiry(
     if kind not in KINDS:
         raise ValueError(f"unknown inquiry kind {kind!r}")
     now = utcnow()
-    row = RiskInquiry(
+    row = dict(
+        id=new_id(),
         kind=kind,
         tenant_id=principal.tenant_id,
         org_id=principal.org_id,
@@ -56,9 +58,12 @@ def record_inquiry(
         detail=detail or {},
         at=now,
     )
-    session.add(row)
-    session.flush()
-    return row.id
+    # One Core INSERT written now, not the ORM's unit of work (a third of the statement's cost on a one-loan
+    # check): the row is never changed after, and later statements of the transaction see it all the same.
+    session.flush()  # rows added before are written first, as the autoflush of `session.add` would
+    with session.no_autoflush:
+        session.connection().execute(insert(cast(Table, RiskInquiry.__table__)).values(row))
+    return str(row["id"])
 
 
 def inquiry_stats(

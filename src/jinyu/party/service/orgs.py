@@ -199,6 +199,13 @@ def resolve_org(session: Session, org_id: str) -> OrgOut | None:
     return OrgOut.model_validate(org) if org else None
 
 
+def org_code(session: Session, org_id: str) -> str | None:
+    """The organisation's code, as `resolve_org(...).code` without building the whole record (a per-request
+    lookup of the risk checks)."""
+    org = repo.get_org_unscoped(session, org_id)
+    return org.code if org else None
+
+
 def org_paths_by_codes(session: Session, kind: str, codes: Sequence[str]) -> dict[str, str]:
     """Tree paths of the organisations with these codes, in the code group of `kind` (banks by institution
     code, hospitals and insurers by org code); for other domains' tenant checks. Unknown codes are absent."""

@@ -113,10 +113,10 @@ class Stores:
 def bank_root(session: Session, principal: Principal) -> str:
     """The caller's bank node code: the root of every loan it may trace."""
     principal.require(Perm.RISK_QUERY)
-    org = party.resolve_org(session, principal.org_id)
-    if org is None or principal.org_kind not in BANK_KINDS:
+    code = party.org_code(session, principal.org_id)
+    if code is None or principal.org_kind not in BANK_KINDS:
         raise NotABankOrganisation(detail=principal.org_kind.value)
-    return org.code
+    return code
 
 
 def list_lake(lake_root: Path) -> dict[str, Files]:
