@@ -116,9 +116,9 @@ def warm_pages(factory: sessionmaker[Session], lake_dir: Path) -> list[str]:
         warmed = reads.warm(engine, results, overrides, max(months))
         # The page's statements that do not depend on the window, asked as the services ask them.
         page = reads.PageReads(engine, results)
-        service._counts(page, every)  # the chains' list
+        service.segment_member_counts(page, every)  # the chains' list
         for code, own in overrides.items():
-            service._counts(page, own)
+            service.segment_member_counts(page, own)
             for segments in {"", own}:  # membership only (network, contagion), and effective segments
                 service.member_rows(page, code, segments)
             for month in warmed:  # the stored network of each month a window may end at

@@ -69,7 +69,9 @@ def segment_overrides(session: Session, *codes: str) -> str:
     return q.overrides_param({c: catalogue.current(session, c)[1] for c in chosen})
 
 
-def _counts(engine: Engine, overrides: str) -> dict[str, dict[str, int]]:
+def segment_member_counts(engine: Engine, overrides: str) -> dict[str, dict[str, int]]:
+    """Members per chain and segment, with the given segment overrides (what the chains list and a chain page
+    show; the scheduler warms it with the same arguments)."""
     out: dict[str, dict[str, int]] = {}
     for r in q.rows(engine, "chain_segment_counts", segment_overrides=overrides):
         out.setdefault(str(r["chain_code"]), {})[str(r["segment"])] = int(str(r["members"]))
@@ -100,7 +102,7 @@ def _chain_out(chain: ChainDef, counts: Mapping[str, int]) -> ChainOut:
 
 def list_chains(session: Session, principal: Principal, engine: Engine) -> list[ChainOut]:
     principal.require(Perm.CHAIN_READ)
-    counts = _counts(engine, segment_overrides(session))
+    counts = segment_member_counts(engine, segment_overrides(session))
     chains = [_chain_out(c, counts.get(c.code, {})) for c in catalogue.current_all(session)]
     audit_read(session, principal, "list", [c.code for c in chains])
     return chains
@@ -110,7 +112,7 @@ def get_chain(session: Session, principal: Principal, engine: Engine, code: str)
     principal.require(Perm.CHAIN_READ)
     chain, _ = catalogue.current(session, code)
     audit_read(session, principal, "read", [code])
-    return _chain_out(chain, _counts(engine, segment_overrides(session, code)).get(code, {}))
+    return _chain_out(chain, segment_member_counts(engine, segment_overrides(session, code)).get(code, {}))
 
 
 def list_members(
@@ -189,7 +191,7 @@ def gaps(
     chain = _chain(principal, code)
     _window(from_month, to_month)
     rows = _external_rows(session, engine, code, from_month, to_month)
-    counts = _counts(engine, segment_overrides(session, code)).get(code, {})
+    counts = segment_member_counts(engine, segment_overrides(session, code)).get(code, {})
     found = rules.gaps(chain, counts, rows, definitions.load().parameters)
     audit_read(session, principal, "gaps.read", [code], from_month=from_month, to_month=to_month)
     return [GapOut.model_validate(g) for g in found]
