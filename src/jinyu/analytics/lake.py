@@ -78,7 +78,10 @@ class Lake:
         if staged is not None:
             staged.stage(_write_temps(planned))
             return [final for final, _ in planned]
-        return _commit(planned)
+        try:
+            return _commit(planned)
+        finally:
+            layout.mark_changed(self.root)
 
     def _months(self, table: pa.Table, partition_by: str | None) -> pa.Array | None:
         if partition_by is None:
@@ -127,7 +130,11 @@ class Lake:
         layout.check_dataset(dataset)
         file_name = layout.part_name(layout.check_load_id(load_id))
         stale = [p for p in layout.data_files(self.root, dataset) if p.name == file_name]
-        _remove(stale)
+        try:
+            _remove(stale)
+        finally:
+            if stale:
+                layout.mark_changed(self.root)
         return stale
 
     def begin_load(self, load_id: str, datasets: Sequence[str]) -> PendingLoad:

@@ -4,16 +4,35 @@
     <root>/<dataset>/part-<load_id>.parquet                  (unpartitioned datasets)
 
 Both engines and the writer go through these helpers so that they agree on what a dataset's files are.
+
+`<root>/_changed` is the lake's change marker: every write that adds, removes or replaces data files replaces
+it once its files are in place or gone (`mark_changed`), so a reader that saw the marker unchanged since it
+listed the lake knows the listing still holds (`listing.lake_listing`); a lake without one is listed each time.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from pathlib import Path
 
 from jinyu.core.errors import invalid
 
 PARTITION_COLUMN = "month"
+CHANGED_MARKER = "_changed"
+
+
+def mark_changed(root: Path) -> None:
+    """Replace the lake's change marker (a new file by rename: a new inode and time, whatever the clock's
+    resolution); call it after every change to the data files, once the change is done."""
+    if not root.is_dir():
+        return
+    temp = root / f".{CHANGED_MARKER}.{uuid.uuid4().hex}.tmp"
+    temp.write_bytes(uuid.uuid4().bytes)
+    os.replace(temp, root / CHANGED_MARKER)
+
+
 # Dataset names become directory names and SQL view names, so they must be plain identifiers.
 _DATASET_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Load ids become file names; no separators, no leading dot (Spark and DuckDB skip hidden files).

@@ -15,8 +15,11 @@ next time, as git treats a "racily clean" index entry.
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 from jinyu.analytics import layout
 
@@ -36,6 +39,36 @@ def dataset_files(root: Path, dataset: str) -> Files:
     return tuple(found)
 
 
+def lake_listing(root: Path, datasets: Sequence[str]) -> Mapping[str, Files]:
+    """`dataset_files` of each dataset, as one read-only mapping; the same one again, with one `stat`, while
+    the lake's change marker (`layout.mark_changed`) is the one seen when it was listed.
+
+    Every write of data files replaces the marker once its files are in place (or gone), so a marker
+    unchanged since the listing began means no write has finished since; a write finishing meanwhile
+    replaces it and the next call lists afresh. A marker replaced within `_SETTLE_NS` of now is not trusted
+    (coarse timestamps, as for directories below); a lake without a marker is listed every time."""
+    names = tuple(datasets)
+    try:
+        st = os.stat(f"{root}/{layout.CHANGED_MARKER}")
+    except (FileNotFoundError, NotADirectoryError):
+        return MappingProxyType({d: dataset_files(root, d) for d in names})
+    stamp = (st.st_mtime_ns, st.st_ino, st.st_size)
+    key = (str(root), names)
+    cached = _LISTINGS.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    listing = MappingProxyType({d: dataset_files(root, d) for d in names})
+    if time.time_ns() - st.st_mtime_ns > _SETTLE_NS:
+        with _LISTINGS_LOCK:
+            if len(_LISTINGS) >= 64:  # many lakes in one process (tests): start again
+                _LISTINGS.clear()
+            _LISTINGS[key] = (stamp, listing)
+    return listing
+
+
+# (lake root, datasets) -> (the change marker's (mtime ns, inode, size) when listed, the listing)
+_LISTINGS: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, int, int], Mapping[str, Files]]] = {}
+_LISTINGS_LOCK = threading.Lock()
 _SETTLE_NS = 2_000_000_000
 _MAX_CACHED = 200_000  # directories; beyond it (many lakes in one process, e.g. tests) start again
 # directory path -> ((its mtime ns, inode), its subdirectories' names, its data files as (name, size, inode))

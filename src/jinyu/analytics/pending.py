@@ -123,7 +123,12 @@ class PendingLoad:
             log.exception("lake load %s not settled; the next load or start-up settles it", self.load_id)
         finally:
             _OWN.pop(self.load_id, None)
-            os.close(fd)  # releases the lock only now, after the files are settled
+            try:
+                layout.mark_changed(self.root)
+            except OSError:
+                log.exception("lake change marker not replaced after load %s", self.load_id)
+            finally:
+                os.close(fd)  # releases the lock only now, after the files are settled
 
 
 @dataclass
@@ -200,6 +205,8 @@ def recover(root: Path, committed: Committed) -> Recovered:
                 with contextlib.suppress(FileNotFoundError):
                     temp.unlink()
                     done.temps += 1
+    if root.is_dir() and not (root / layout.CHANGED_MARKER).exists():
+        layout.mark_changed(root)  # a lake written before the marker existed: readers may keep listings now
     return done
 
 
@@ -222,11 +229,15 @@ def _settle_dead(root: Path, intent: Path, committed: Committed) -> bool | None:
         except (ValueError, KeyError, TypeError):
             load_id, datasets = intent.stem, []  # written only partly: nothing was linked yet
         keep = bool(datasets) and committed(datasets[0], load_id)
-        for dataset in datasets:
-            if keep:  # committed, killed before it published everything: publish what it left
-                _publish_left(root, dataset, load_id)
-            else:
-                remove_load(root, dataset, load_id)
+        try:
+            for dataset in datasets:
+                if keep:  # committed, killed before it published everything: publish what it left
+                    _publish_left(root, dataset, load_id)
+                else:
+                    remove_load(root, dataset, load_id)
+        finally:
+            if datasets:
+                layout.mark_changed(root)
         with contextlib.suppress(FileNotFoundError):
             intent.unlink()
         return keep

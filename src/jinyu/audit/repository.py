@@ -36,6 +36,29 @@ VERIFY_BATCH = 1000
 
 _CHAIN_COLUMNS = tuple(AuditEntry.__table__.c)
 
+# The statements every audited request runs, built once (Core, on the tables): building `insert().values(...)`
+# or `update().where(...).values(...)` anew each time cost more than executing them on SQLite.
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_HEADS = cast(Table, AuditHead.__table__)
+_INSERT_ENTRY = insert(_ENTRIES)
+# SQLite's head lock and read in one statement: a no-op UPDATE returning the head it locked (see lock_head).
+_LOCK_AND_READ_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.id == HEAD_ID)
+    .values(seq=_HEADS.c.seq)
+    .returning(_HEADS.c.seq, _HEADS.c.hash)
+)
+# Moving the head onto a new entry, only from the head that was locked.
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(
+        _HEADS.c.id == HEAD_ID,
+        _HEADS.c.seq == bindparam("from_seq"),
+        _HEADS.c.hash == bindparam("from_hash"),
+    )
+    .values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
+)
+
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
@@ -55,13 +78,7 @@ def lock_head(session: Session, *, skip_locked: bool = False) -> ChainHead | Non
     row_locks = lock_for_update(_dialect(session))
     if not row_locks:
         # The no-op UPDATE returns the head it locked: the lock and the read in one statement.
-        locked = session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == HEAD_ID)
-            .values(seq=AuditHead.seq)
-            .returning(AuditHead.seq, AuditHead.hash),
-            execution_options={"synchronize_session": False},
-        ).one_or_none()
+        locked = session.connection().execute(_LOCK_AND_READ_HEAD).one_or_none()
         if locked is not None:
             return ChainHead(locked.seq, locked.hash)
     if row_locks and skip_locked and _head_exists(session):
@@ -136,11 +153,9 @@ def append(session: Session, entry: AuditEntry, head: ChainHead) -> None:
         ) from exc
     moved = cast(
         CursorResult[Any],
-        session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == HEAD_ID, AuditHead.seq == head.seq, AuditHead.hash == head.hash)
-            .values(seq=entry.seq, hash=entry.hash),
-            execution_options={"synchronize_session": False},
+        session.connection().execute(
+            _MOVE_HEAD,
+            {"from_seq": head.seq, "from_hash": head.hash, "to_seq": entry.seq, "to_hash": entry.hash},
         ),
     )
     # Cannot happen while the head lock works; if it ever does, refuse rather than fork the chain.
@@ -163,12 +178,9 @@ def journal(session: Session, entry: AuditEntry) -> None:
 def _insert(session: Session, entry: AuditEntry) -> None:
     """One Core INSERT, written now: every audited request writes one, and the ORM's unit of work would cost
     more than the statement (the entry object stays out of the session; it is never changed after)."""
-    table = cast(Table, AuditEntry.__table__)
     session.flush()  # rows the entry may be about are written first, as an autoflush would
     with session.no_autoflush:
-        session.connection().execute(
-            insert(table).values({c.key: getattr(entry, c.key) for c in table.columns})
-        )
+        session.connection().execute(_INSERT_ENTRY, {c.key: getattr(entry, c.key) for c in _ENTRIES.columns})
 
 
 def journaled(session: Session, limit: int) -> list[dict[str, Any]]:

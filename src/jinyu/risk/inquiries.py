@@ -27,6 +27,7 @@ from jinyu.risk.schemas import InquiryOut, InquiryStat
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 KINDS = ("statement", "return_flow", "misuse", "batch")
+_INSERT = insert(cast(Table, RiskInquiry.__table__))  # built once: every check writes one row
 
 
 def record_inquiry(
@@ -62,7 +63,7 @@ def record_inquiry(
     # check): the row is never changed after, and later statements of the transaction see it all the same.
     session.flush()  # rows added before are written first, as the autoflush of `session.add` would
     with session.no_autoflush:
-        session.connection().execute(insert(cast(Table, RiskInquiry.__table__)).values(row))
+        session.connection().execute(_INSERT, row)
     return str(row["id"])
 
 

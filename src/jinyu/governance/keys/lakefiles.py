@@ -150,6 +150,8 @@ def swap(root: Path, target: int) -> int:
             os.fsync(fd)
         finally:
             os.close(fd)
+    if count:
+        layout.mark_changed(root)  # readers' cached listings (inodes changed) are listed afresh
     return count
 
 

@@ -201,9 +201,25 @@ def resolve_org(session: Session, org_id: str) -> OrgOut | None:
 
 def org_code(session: Session, org_id: str) -> str | None:
     """The organisation's code, as `resolve_org(...).code` without building the whole record (a per-request
-    lookup of the risk checks)."""
+    lookup of the risk checks).
+
+    Kept per process once read: an organisation's code is set when it is created and never changes (no
+    update path writes it; organisations are not deleted), and ids are never reused, so a code read once is
+    the code for good; an id not found is not kept."""
+    code = _CODES.get(org_id)
+    if code is not None:
+        return code
     org = repo.get_org_unscoped(session, org_id)
-    return org.code if org else None
+    if org is None:
+        return None
+    if len(_CODES) >= _CODES_KEPT:
+        _CODES.clear()
+    _CODES[org_id] = org.code
+    return org.code
+
+
+_CODES: dict[str, str] = {}  # organisation id -> its code (see org_code); dict reads and writes are atomic
+_CODES_KEPT = 100_000
 
 
 def org_paths_by_codes(session: Session, kind: str, codes: Sequence[str]) -> dict[str, str]:

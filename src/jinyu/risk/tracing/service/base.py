@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.analytics.flowindex import FlowIndexes
-from jinyu.analytics.listing import Files, dataset_files
+from jinyu.analytics.listing import Files, dataset_files, lake_listing
 from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import SHANGHAI, utcnow
@@ -119,9 +119,10 @@ def bank_root(session: Session, principal: Principal) -> str:
     return code
 
 
-def list_lake(lake_root: Path) -> dict[str, Files]:
-    """The files of every dataset tracing reads (`LISTED`), listed now."""
-    return {dataset: dataset_files(lake_root, dataset) for dataset in LISTED}
+def list_lake(lake_root: Path) -> Mapping[str, Files]:
+    """The files of every dataset tracing reads (`LISTED`): listed now, or the listing of an earlier request
+    when no write has changed the lake since (`listing.lake_listing`, the lake's change marker)."""
+    return lake_listing(lake_root, LISTED)
 
 
 def files_of(lake_root: Path, dataset: str, listing: Mapping[str, Files] | None = None) -> Files:
