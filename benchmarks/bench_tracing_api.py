@@ -108,8 +108,12 @@ def serving(lake: Path, plan: dict[str, Any]) -> Any:
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        data.mkdir()
-        (data / "lake").symlink_to(lake.resolve())
+        (data / "lake").mkdir(parents=True)
+        # The lake's datasets linked into a lake of this child's own: what the app writes at its root (the
+        # change marker at start-up, load intents) stays here, never in the shared lake.
+        for entry in lake.resolve().iterdir():
+            if entry.is_dir() and not entry.name.startswith(("_", ".")):
+                (data / "lake" / entry.name).symlink_to(entry)
         settings = load_settings(data_dir=data, tracing_warm=False, pseudonym_key=PSEUDONYM_KEY)
         upgrade(settings)
         with unit_of_work(settings) as session:
