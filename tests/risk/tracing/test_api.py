@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -132,7 +134,7 @@ def test_a_warm_check_lists_each_dataset_of_the_lake_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The data version, the resident index's and the context's freshness checks share one listing."""
-    from jinyu.analytics import listing
+    from jinyu.analytics import layout, listing
     from jinyu.analytics.flowindex import shared_indexes
     from jinyu.risk.tracing.service.context import shared_contexts
 
@@ -149,7 +151,22 @@ def test_a_warm_check_lists_each_dataset_of_the_lake_once(
         walk(directory, rel, found)
 
     monkeypatch.setattr(listing, "_walk", counting)
+    marker = settings.lake_dir / layout.CHANGED_MARKER
+    marker.unlink(missing_ok=True)  # no change marker (a lake from before it): every request lists the lake
     got = client.get(f"{BASE}/loans/L1/return-flow", headers=headers["hq"])
     assert got.status_code == 200, got.text
     assert "resident" in got.json()["basis"]["method"]
     assert "transfers" in listed and len(listed) == len(set(listed))  # each dataset once, not three times
+
+    # A marker no write has replaced for a while: the next request lists and keeps it, the one after lists none.
+    layout.mark_changed(settings.lake_dir)
+    os.utime(marker, ns=(1_600_000_000_000_000_000,) * 2)
+    answers = []
+    for expected in (True, False):
+        listed.clear()
+        got = client.get(f"{BASE}/loans/L1/return-flow", headers=headers["hq"])
+        assert got.status_code == 200, got.text
+        assert ("transfers" in listed) is expected
+        answers.append({k: v for k, v in got.json().items() if k not in ("inquiry_id", "basis")})
+    assert answers[0] == answers[1]
+    layout.mark_changed(settings.lake_dir)  # fresh again for the tests after this one

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
 
 from jinyu.analytics.flowindex import shared_indexes
 from jinyu.analytics.serving import shared_engine
@@ -32,6 +33,13 @@ def _stores(request: Request) -> service.Stores:
     )
 
 
+def _json(result: BaseModel) -> Response:
+    """The result as JSON, written here in the handler's worker thread: the bytes FastAPI's `response_model`
+    path writes (pydantic's JSON of the model, by alias), without its second worker-thread trip to validate
+    again the model the service has just built (the declared `response_model` still documents the answer)."""
+    return Response(content=result.model_dump_json(by_alias=True), media_type="application/json")
+
+
 @router.get("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
 def get_return_flow(
     request: Request,
@@ -39,9 +47,9 @@ def get_return_flow(
     loan_id: LoanId,
     params: Annotated[TraceParams, Query()],
     principal: Principal = require(Perm.RISK_QUERY),
-) -> ReturnFlowResult:
+) -> Response:
     """信贷资金回流核查（参数在查询串中）/ return flow of one of your loans (parameters in the query string)."""
-    return service.return_flow(session, principal, _stores(request), loan_id, params)
+    return _json(service.return_flow(session, principal, _stores(request), loan_id, params))
 
 
 @router.post("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
@@ -51,9 +59,9 @@ def post_return_flow(
     loan_id: LoanId,
     params: TraceParams,
     principal: Principal = require(Perm.RISK_QUERY),
-) -> ReturnFlowResult:
+) -> Response:
     """信贷资金回流核查 / return flow of one of your loans: share reaching the borrower or related parties."""
-    return service.return_flow(session, principal, _stores(request), loan_id, params)
+    return _json(service.return_flow(session, principal, _stores(request), loan_id, params))
 
 
 @router.get("/loans/{loan_id}/misuse", response_model=MisuseResult)
@@ -63,9 +71,9 @@ def get_misuse(
     loan_id: LoanId,
     params: Annotated[TraceParams, Query()],
     principal: Principal = require(Perm.RISK_QUERY),
-) -> MisuseResult:
+) -> Response:
     """信贷资金挪用核查（参数在查询串中）/ misappropriation of one of your loans (parameters in the query)."""
-    return service.misuse(session, principal, _stores(request), loan_id, params)
+    return _json(service.misuse(session, principal, _stores(request), loan_id, params))
 
 
 @router.post("/loans/{loan_id}/misuse", response_model=MisuseResult)
@@ -75,9 +83,9 @@ def post_misuse(
     loan_id: LoanId,
     params: TraceParams,
     principal: Principal = require(Perm.RISK_QUERY),
-) -> MisuseResult:
+) -> Response:
     """信贷资金挪用核查 / misappropriation: securities, real estate, other loans, shells vs declared purpose."""
-    return service.misuse(session, principal, _stores(request), loan_id, params)
+    return _json(service.misuse(session, principal, _stores(request), loan_id, params))
 
 
 @router.post("/batches", response_model=BatchResult)
