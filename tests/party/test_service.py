@@ -314,3 +314,14 @@ def test_a_key_in_steady_use_is_refreshed_before_its_entry_runs_out(
     with pytest.raises(InvalidToken):
         service.authenticate_api_key(session, key)
     service.forget_api_keys()
+
+
+def test_org_code_answers_each_organisation_its_own_code(session: Session) -> None:
+    """Kept per process after the first read (codes never change): asked twice, each organisation still gets
+    the code it was created with, and an id that is no organisation gets None (and is not kept)."""
+    bank = make_org(session, OrgKind.BANK_HEAD_OFFICE, code="C10000000000001")
+    branch = make_org(session, OrgKind.BANK_BRANCH, parent=bank, code="C10000000000002")
+    for _ in range(2):
+        assert service.org_code(session, bank.id) == "C10000000000001"
+        assert service.org_code(session, branch.id) == "C10000000000002"
+        assert service.org_code(session, "no-such-organisation") is None
