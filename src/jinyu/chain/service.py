@@ -349,7 +349,9 @@ def health_rows(engine: Engine, code: str, focus: str, as_of_month: str) -> dict
 
 def health_out(row: Mapping[str, object], p: Parameters) -> HealthOut:
     h = rules.health_flags(row, p)
-    return HealthOut.model_validate({**row, "flags": list(h.flags), "healthy": h.healthy})
+    return HealthOut.model_validate(
+        {**row, "tax_change": rules.tax_change(row), "flags": list(h.flags), "healthy": h.healthy}
+    )
 
 
 def counterparty_health(
