@@ -2,10 +2,12 @@
 
 Generates the region, writes the datasets the scorecard reads into a lake (`tracing_support.write_lake`, personal
 identifiers tokenised as ingestion does), then for each chain and train month T fits the model on T's
-members, Platt-calibrates it on T + 3 and evaluates it on the held-out T + 9: AUC, KS, Brier and calibration,
-uncalibrated and calibrated, exactly as `GET /api/v1/chains/{code}/scorecard?calibration_month=` and `jinyu
-chain scorecard --calibration-month` answer (`scoring.train`, `scoring.dataset`, `scorecard.calibrate`,
-`score_batch`, `auc`, `ks`, `brier`, `calibration`). Prints and writes JSON with the machine facts.
+members, calibrates it on T + 3 (isotonic and Platt) and evaluates it on the held-out T + 9 = M: AUC, KS, Brier,
+calibration fifths and reliability deciles, uncalibrated and calibrated, exactly as `GET
+/api/v1/chains/{code}/scorecard?calibration_month=&calibration_method=` and `jinyu chain scorecard
+--calibration-month` answer, and as the portraits of M score by default (trained on M − 9, isotonic on M − 6).
+Beside them the model the portraits used before (trained on M − 6, uncalibrated), and the same isotonic-
+calibrated in-sample. Prints one line per run and the means; writes JSON with the machine facts.
 
     uv run python benchmarks/eval_chain_scorecard.py --out benchmarks/results/chain-scorecard-eval.json
 """
