@@ -229,6 +229,16 @@ def score_batch(model: Model, rows: Sequence[Mapping[str, float | None]], top: i
     for column in columns:
         total = total + column
     raw = (model.intercept + total).tolist()
+    if model.isotonic is not None:  # the step PDs of the whole column at once, as `isotonic_pd` one by one
+        xs, ys = model.isotonic
+        steps = np.minimum(np.maximum(np.interp(raw, xs, ys), PD_FLOOR), 1.0 - PD_FLOOR).tolist()
+        out = []
+        for row, pd, contributions in zip(rows, steps, np.column_stack(columns).tolist(), strict=True):
+            z = math.log(pd / (1.0 - pd))
+            out.append(
+                (1.0 / (1.0 + math.exp(-z)), round(OFFSET - FACTOR * z), _factors(row, contributions, top))
+            )
+        return out
     out = []
     for row, logit, contributions in zip(rows, raw, np.column_stack(columns).tolist(), strict=True):
         z, terms = _calibrated(model, logit, contributions)
