@@ -14,7 +14,10 @@ earlier requests on the same lake files reused: what later visitors wait), and `
 a member's account first (its SQL kept below), to measure that change against `per_request` in the same run,
 and `after_warm_up`: nothing kept, then the background warm-up that `jinyu.chain.scheduler` runs after a load
 (`warm_pages`: each chain's links and flows of the last twelve months, per month; not timed), then the page: what
-the first visitor after a load waits once the server has warmed.
+the first visitor after a load waits once the server has warmed, and `restarted_after_warm_up`: the same, then
+the process's memory of answers emptied (the answers kept on disk beside the lake stay, `jinyu.analytics.results`):
+what the first visitor waits at another worker, or after a restart, once any worker has warmed. `per_request`
+empties the disk too (nothing computed anywhere).
 
 Usage: python benchmarks/bench_console.py [--runs 15] [--size small|medium] [--data-dir DIR] [--out console.json]
 """
@@ -122,7 +125,15 @@ def _chain_variants(client: TestClient, path: str, runs: int) -> dict[str, list[
     links_before = Query(links.name, LINKS_BEFORE_SQL, links.params, links.description)
     factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
     samples: dict[str, list[float]] = {
-        name: [] for name in ("before", "per_request", "reused", "per_request_links_before", "after_warm_up")
+        name: []
+        for name in (
+            "before",
+            "per_request",
+            "reused",
+            "per_request_links_before",
+            "after_warm_up",
+            "restarted_after_warm_up",
+        )
     }
     try:
         for _ in range(runs + 1):  # the first round warms each variant and is dropped
@@ -139,6 +150,10 @@ def _chain_variants(client: TestClient, path: str, runs: int) -> dict[str, list[
             shared(lake).clear()
             scheduler.warm_pages(factory, lake)
             samples["after_warm_up"].append(_ms(client, path))
+            shared(lake).clear()
+            scheduler.warm_pages(factory, lake)
+            shared(lake).clear(keep_store=True)
+            samples["restarted_after_warm_up"].append(_ms(client, path))
     finally:
         reads.for_page = for_page
         registry._QUERIES[links.name] = links

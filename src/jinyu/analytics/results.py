@@ -85,11 +85,11 @@ class ResultCache:
         self._hold(key, table)
         self._write(key, table)
 
-    def clear(self) -> None:
-        """Forget every answer, in memory and on disk."""
+    def clear(self, *, keep_store: bool = False) -> None:
+        """Forget every answer, in memory and on disk (`keep_store`: in memory only, as a new process starts)."""
         with self._lock:
             self._held.clear()
-        if self.store is not None:
+        if self.store is not None and not keep_store:
             shutil.rmtree(self.store, ignore_errors=True)
 
     def _hold(self, key: Key, table: pa.Table) -> None:
