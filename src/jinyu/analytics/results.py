@@ -85,6 +85,18 @@ class ResultCache:
         self._hold(key, table)
         self._write(key, table)
 
+    def held(self) -> list[Key]:
+        """The keys held in memory, least recently used first."""
+        with self._lock:
+            return list(self._held)
+
+    def discard(self, key: Key) -> None:
+        """Forget one answer, in memory and on disk."""
+        with self._lock:
+            self._held.pop(key, None)
+        if self.store is not None:
+            self._file(key)[0].unlink(missing_ok=True)
+
     def clear(self, *, keep_store: bool = False) -> None:
         """Forget every answer, in memory and on disk (`keep_store`: in memory only, as a new process starts)."""
         with self._lock:
