@@ -18,7 +18,9 @@ The two transfer scans (supply links, segment flows) group by month and order by
 answer is its months' answers one after another: with a `ResultCache` they are kept **per month** (`monthly`),
 any window is assembled from the months held, and only the months missing are read (one statement over their
 span). `warm` reads a chain's last months so, run in the background after a load (`jinyu.chain.scheduler`), the
-first visitor of a window inside them runs neither scan.
+first visitor of a window inside them runs neither scan. Loans by month (`chain_loans`) are kept the same way.
+A month's answer is keyed by that month's partition files of the dataset the query scans by month (`MONTHLY`),
+so a load of another month leaves it current; with the shared cache they are kept on disk too.
 """
 
 from __future__ import annotations

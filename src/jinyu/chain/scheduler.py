@@ -19,6 +19,13 @@ It also reads the chain page's two transfer scans (supply links, segment flows) 
 `reads.WARM_MONTHS` months of transfers into the process's answers (`warm_pages`, kept per month and tied to
 the lake's files), so the first visitor after a load of a window inside them runs neither; and the page's
 statements that do not depend on the window (segment counts, member lists) and each month's stored network.
+Those answers are also kept on disk beside the lake (`jinyu.analytics.results`): the other workers and the
+next process read them instead of scanning, and a month's answer stays current until its own month's files
+change, so a warm-up after a restart reads files only and one after a month's load reads that month.
+
+The build itself ranks the latest month it builds from its own links **before** appending them
+(`_hold_ranking`, `stored.build_month`'s hook): in this worker there is no moment when the new build is visible
+and its ranking is not held; until the append, requests read the previous build.
 """
 
 from __future__ import annotations
