@@ -20,7 +20,10 @@ So an answer computed once — by the scheduler's warm-up in any worker, or by a
 every worker and survives a restart: a process that does not hold it in memory reads a few kilobytes instead
 of scanning months of transfers. Arrow IPC keeps the schema and values exactly (decimals, strings, nulls), so
 an answer read back equals the one computed. A file that cannot be read or written is ignored (the answer is
-then computed, as without the store). `clear` empties both.
+then computed, as without the store). `clear` empties both. Today only the chain page's answers go through it
+(enterprises' USCCs, names, segments and sums; no pseudonymous tokens): a key rotation rewrites the lake's
+files, so no kept answer matches them any more, but the files stay until their question is asked again —
+a query whose answer carries tokens would need the store emptied by the rotation before it is kept here.
 """
 
 from __future__ import annotations
