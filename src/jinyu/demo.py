@@ -47,6 +47,36 @@ console = Console()
 DEMO_SEED = 20261127
 OPERATOR_CODE, REGULATOR_CODE = "JINYU-OPS", "REG-CQ"
 
+# What each demo user finds first on the console (printed by `jinyu demo`; tests/test_demo.py opens each page).
+CONSOLE_WALK: tuple[tuple[str, str, str], ...] = (
+    ("analyst", "/console/risk", "资金流风险：各银行核查统计 / banks' checks by bank and month"),
+    (
+        "analyst",
+        "/console/claims",
+        "理赔统计：按保险公司、医院、责任 / claims by insurer, hospital, liability",
+    ),
+    ("supervisor", "/console/registrations", "实名注册审核 / registrations waiting for review"),
+    ("bank_risk", "/console/loans", "贷款资金核查：上表埋设的贷款 / the planted loans above"),
+    ("bank_risk", "/console/statements", "对公流水核验：region/statements/*.csv / the shipped statements"),
+    (
+        "enterprise",
+        "/console/registration",
+        "实名注册（演示企业尚未注册）/ register (the demo enterprise is not yet)",
+    ),
+    ("enterprise", "/console/consents", "数据授权：授权、撤销 / grant and revoke (own banks first)"),
+    (
+        "hospital",
+        "/console/settlements",
+        "一周结算、两本预付金账簿、余额预警、五天日对账（一天有差异）/ a week's settlements, two prepaid books, "
+        "a balance alert, five daily reconciliations (one with a discrepancy)",
+    ),
+    (
+        "insurer",
+        "/console/settlements",
+        "本公司账簿余额低于预警线、结算与对账 / its book below the alert line, settlements, reconciliations",
+    ),
+)
+
 
 @dataclass(frozen=True)
 class Credential:
@@ -99,8 +129,7 @@ def prepare(settings: Settings) -> list[Credential]:
     console.print(
         f"  医院系统经 API 结算一周出院并日对账 / {hospital.code}'s system settled a week over the API: "
         f"{week.settlements} settlements ({week.cancelled} cancelled and settled again), "
-        f"¥{week.paid:,.2f} paid, reconciliations "
-        + ", ".join(f"{day} {state}" for day, state in week.runs or [])
+        f"¥{week.paid:,.2f} paid, reconciliations " + ", ".join(f"{day} {state}" for day, state in week.runs)
     )
     console.print(
         "  融资对接：客户经理、金融顾问与链长主办行 / financing: managers, consultant, chain chiefs "

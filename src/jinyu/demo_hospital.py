@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -74,7 +74,7 @@ class WeekReport:
     settlements: int = 0
     cancelled: int = 0
     paid: Decimal = Decimal("0.00")
-    runs: list[tuple[str, str]] | None = None  # (business date, status)
+    runs: list[tuple[str, str]] = field(default_factory=list)  # (business date, status)
 
 
 class HospitalApiError(RuntimeError):
@@ -115,7 +115,7 @@ def settle_week(settings: Settings, api_key: str, certnos: list[str]) -> WeekRep
         raise ValueError("one enrolled resident per stay")
     with _served(settings) as base:
         his = _Client(base, api_key)
-        report = WeekReport(runs=[])
+        report = WeekReport()
         days: dict[int, list[dict[str, Any]]] = {}
         for n, stay in enumerate(WEEK):
             body = request(stay, n, certnos[n])
@@ -129,7 +129,9 @@ def settle_week(settings: Settings, api_key: str, certnos: list[str]) -> WeekRep
                     f"/api/v1/claims/settlements/{done['id']}/cancel",
                     {"msg_id": f"{body['msg_id']}-C", "reason": "病案首页更正 / corrected medical record"},
                 )
-                days.setdefault(stay.day, []).append({**record, "status": "cancelled", "payout": done["payout"]})
+                days.setdefault(stay.day, []).append(
+                    {**record, "status": "cancelled", "payout": done["payout"]}
+                )
                 report.cancelled += 1
                 body = request(stay, n, certnos[n], "R")
                 done = his.post("/api/v1/claims/settlements", body)
@@ -166,7 +168,7 @@ class _Client:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 - our own server on 127.0.0.1
+            with urllib.request.urlopen(req, timeout=60) as resp:
                 answer: dict[str, Any] = json.loads(resp.read())
         except urllib.error.HTTPError as exc:
             raise HospitalApiError(f"{path}: {exc.code} {exc.read().decode(errors='replace')}") from None
