@@ -16,6 +16,7 @@ CLAIM_TEXT: dict[str, tuple[str, str]] = {
         "尚无结算：医院系统经 API 提交出院结算后，这里逐笔显示。",
         "No settlements yet: each discharge the hospital's system settles over the API is listed here.",
     ),
+    "no_threshold": ("未设", "none"),
     "visit": ("就诊号 / 结算号", "Visit / settlement no."),
     "insured": ("参保人", "Insured"),
     "findings": ("对账明细", "Findings"),
@@ -59,4 +60,20 @@ BANK_TEXT: dict[str, tuple[str, str]] = {
     ),
     "your_bank": ("您的开户行", "your bank"),
     "no_bank_matches": ("没有名称或编码含此内容的银行", "No bank's name or code contains this"),
+}
+
+# the roles as the header names them (jinyu.core.auth.Role); the code stays in the element's title
+ROLE_TEXT: dict[str, tuple[str, str]] = {
+    "role_regulator_analyst": ("监管分析员", "regulator's analyst"),
+    "role_regulator_supervisor": ("监管审核员", "regulator's supervisor"),
+    "role_bank_hq_risk": ("银行总行风控", "bank head office risk officer"),
+    "role_bank_branch_officer": ("银行分支机构经办", "bank branch officer"),
+    "role_insurer_staff": ("保险公司理赔人员", "insurer's claims staff"),
+    "role_hospital_system": ("医院结算", "hospital settlement"),
+    "role_pharmacy_system": ("药店结算", "pharmacy settlement"),
+    "role_enterprise_admin": ("企业管理员", "enterprise administrator"),
+    "role_data_provider": ("数据提供方", "data provider"),
+    "role_platform_admin": ("平台管理员", "platform administrator"),
+    "role_customer_manager": ("客户经理", "customer manager"),
+    "role_financial_consultant": ("金融顾问", "financial consultant"),
 }
