@@ -59,6 +59,7 @@ BANK_TEXT: dict[str, tuple[str, str]] = {
         "covers all of them.",
     ),
     "your_bank": ("您的开户行", "your bank"),
+    "your_banks": ("您开户的银行（列在最前）", "Banks where you have accounts (listed first)"),
     "no_bank_matches": ("没有名称或编码含此内容的银行", "No bank's name or code contains this"),
 }
 

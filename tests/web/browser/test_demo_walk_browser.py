@@ -98,7 +98,8 @@ def test_enterprise_clerk_finds_a_branch_and_grants_its_bank_without_javascript(
     log_in(page, "enterprise", cred(demo_dir, "enterprise")["password"])
     page.click("nav.menu >> text=数据授权")
     first = page.locator("#grantee optgroup").first
-    assert first.get_attribute("data-own") == "true"  # the bank of its accounts first
+    assert first.get_attribute("data-own") == "true"  # the bank of its accounts first, and named so
+    assert (first.get_attribute("label") or "").split(" · ")[0] in page.inner_text("#own-banks")
     page.fill("#bank_q", "渝北")
     page.click("#bank-search-go")
     options = page.locator("#grantee option[data-level='1'], #grantee option[data-level='2']")
