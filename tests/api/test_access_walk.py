@@ -161,7 +161,7 @@ DECLARED: dict[tuple[str, str], Perm | None] = {
     ("get", "/api/v1/joint/jobs"): Perm.JOINT_READ,
     ("get", "/api/v1/joint/jobs/{job_id}"): Perm.JOINT_READ,
     ("post", "/api/v1/joint/jobs/{job_id}/acceptance"): Perm.JOINT_ACCEPT,
-    ("post", "/api/v1/joint/jobs/{job_id}/host-acceptance"): Perm.JOINT_DECLARE,
+    ("post", "/api/v1/joint/jobs/{job_id}/host-acceptance"): Perm.JOINT_HOST_ACCEPT,
     ("post", "/api/v1/joint/jobs/{job_id}/report"): Perm.JOINT_ACCEPT,
     ("get", "/api/v1/joint/models"): Perm.JOINT_READ,
 }

@@ -30,6 +30,7 @@ def who(client: TestClient, session: Session) -> dict[str, Any]:
     bank, other = make_org(session, OrgKind.BANK_HEAD_OFFICE), make_org(session, OrgKind.BANK_HEAD_OFFICE)
     users = {
         "analyst": make_user(session, regulator, Role.REGULATOR_ANALYST),
+        "supervisor": make_user(session, regulator, Role.REGULATOR_SUPERVISOR),
         "bank": make_user(session, bank, Role.BANK_HQ_RISK),
         "other": make_user(session, other, Role.BANK_HQ_RISK),
         "branch": make_user(
@@ -37,7 +38,11 @@ def who(client: TestClient, session: Session) -> dict[str, Any]:
         ),
     }
     session.commit()
-    return {name: login(client, u.username) for name, u in users.items()} | {"bank_org": bank.id}
+    return (
+        {name: login(client, u.username) for name, u in users.items()}
+        | {"bank_org": bank.id}
+        | {f"{name}_name": u.username for name, u in users.items()}
+    )
 
 
 def _declare(client: TestClient, who: dict[str, Any], parties: Parties, job_id: str = "j1") -> dict[str, Any]:
@@ -60,7 +65,7 @@ def _accept_both(client: TestClient, who: dict[str, Any], parties: Parties, job_
     resp = client.post(f"{JOBS}/{job_id}/acceptance", headers=who["bank"], json=_acceptance(parties, job_id))
     assert resp.status_code == 200, resp.text
     hub = _acceptance(parties, job_id, parties.hub)
-    resp = client.post(f"{JOBS}/{job_id}/host-acceptance", headers=who["analyst"], json=hub)
+    resp = client.post(f"{JOBS}/{job_id}/host-acceptance", headers=who["supervisor"], json=hub)
     assert resp.status_code == 200, resp.text
 
 
@@ -91,11 +96,15 @@ def test_a_job_goes_from_declared_to_a_registered_model(
     assert resp.status_code == 409  # not every party has accepted: no run may be reported
     hub = _acceptance(parties, directory=parties.hub)
     assert client.post(f"{JOBS}/j1/host-acceptance", headers=who["bank"], json=hub).status_code == 403
+    # declaring and accepting for the hub are separate duties: the declaring analyst lacks joint.host_accept
     resp = client.post(f"{JOBS}/j1/host-acceptance", headers=who["analyst"], json=hub)
+    assert resp.status_code == 403 and "joint.host_accept" in resp.json()["detail"]
+    resp = client.post(f"{JOBS}/j1/host-acceptance", headers=who["supervisor"], json=hub)
     assert resp.status_code == 200, resp.text
-    assert (resp.json()["status"], resp.json()["host_accepted_by"]) == (
+    assert (resp.json()["status"], resp.json()["declared_by"], resp.json()["host_accepted_by"]) == (
         "accepted",
-        resp.json()["declared_by"],
+        who["analyst_name"],
+        who["supervisor_name"],
     )
 
     resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=_finish(parties))
@@ -117,8 +126,44 @@ def test_a_job_goes_from_declared_to_a_registered_model(
     actions = [e["action"] for e in entries.json()["items"]]
     for action in ("joint.job.declare", "joint.job.accept", "joint.job.report", "joint.job.read"):
         assert action in actions
-    accepts = [e["detail"] for e in entries.json()["items"] if e["action"] == "joint.job.accept"]
-    assert sorted((d["role"], d["status"]) for d in accepts) == [("guest", "declared"), ("host", "accepted")]
+    accepts = [e for e in entries.json()["items"] if e["action"] == "joint.job.accept"]
+    assert sorted((e["detail"]["role"], e["detail"]["status"]) for e in accepts) == [
+        ("guest", "declared"),
+        ("host", "accepted"),
+    ]
+    host = next(e for e in accepts if e["detail"]["role"] == "host")  # both duties' holders on one entry
+    assert (host["detail"]["declared_by"], host["actor_name"]) == (
+        who["analyst_name"],
+        who["supervisor_name"],
+    )
+
+
+def test_who_declared_a_job_may_not_also_accept_it_for_the_hub(
+    client: TestClient, session: Session, who: dict[str, Any], parties: Parties
+) -> None:
+    """A supervisor holds both duties' permissions; on one job they stay two people's (refusal audited)."""
+    parties.job("j1")
+    document = json.loads((parties.root / "j1.json").read_text())
+    resp = client.post(
+        JOBS, headers=who["supervisor"], json={"guest_org_id": who["bank_org"], "document": document}
+    )
+    assert resp.status_code == 201, resp.text
+    hub = _acceptance(parties, directory=parties.hub)
+    resp = client.post(f"{JOBS}/j1/host-acceptance", headers=who["supervisor"], json=hub)
+    assert resp.status_code == 403 and "may not also file the hub's acceptance" in resp.json()["detail"]
+    assert client.get(f"{JOBS}/j1", headers=who["analyst"]).json()["host_accepted_by"] is None
+    refused = client.get(
+        "/api/v1/audit/entries", headers=who["analyst"], params={"action": "http.post", "outcome": "denied"}
+    ).json()["items"]
+    assert [(e["actor_name"], e["subject_ids"]) for e in refused] == [
+        (who["supervisor_name"], ["/api/v1/joint/jobs/j1/host-acceptance"])
+    ]
+
+    second = make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_SUPERVISOR)
+    session.commit()
+    resp = client.post(f"{JOBS}/j1/host-acceptance", headers=login(client, second.username), json=hub)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["host_accepted_by"] == second.username
 
 
 def test_a_bank_sees_only_its_own_jobs(client: TestClient, who: dict[str, Any], parties: Parties) -> None:
@@ -156,7 +201,7 @@ def test_forged_or_mismatched_documents_are_field_errors(
     assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "acceptance.signature"
     resp = client.post(f"{JOBS}/j1/report", headers=who["bank"], json=_finish(parties))
     assert resp.status_code == 409  # not accepted yet: no key to check the report against
-    resp = client.post(f"{JOBS}/j1/host-acceptance", headers=who["analyst"], json=_acceptance(parties))
+    resp = client.post(f"{JOBS}/j1/host-acceptance", headers=who["supervisor"], json=_acceptance(parties))
     assert resp.status_code == 422  # the bank's acceptance is no hub's
     assert resp.json()["errors"][0]["field"] == "acceptance.party"
 

@@ -38,6 +38,7 @@ def bank_org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     with db.transaction(factory) as s:
         regulator, bank = make_org(s, OrgKind.REGULATOR), make_org(s, OrgKind.BANK_HEAD_OFFICE)
         make_user(s, regulator, Role.REGULATOR_ANALYST, username="joint_analyst")
+        make_user(s, regulator, Role.REGULATOR_SUPERVISOR, username="joint_supervisor")
         make_user(s, bank, Role.BANK_HQ_RISK, username="joint_banker")
         other = make_org(s, OrgKind.BANK_HEAD_OFFICE)
         make_user(s, other, Role.BANK_HQ_RISK, username="joint_other")
@@ -87,7 +88,12 @@ def test_a_job_from_the_console_lands_in_the_platform_register(
     )
     assert refused.exit_code == 1 and "hub" in refused.output
     assert PartyDir(parties.bank).state("j1").get("status") != "failed"  # refused before anything was sent
-    hub = _joint("job", "accept", "--dir", str(parties.hub), "--job", str(job_file), user="joint_analyst")
+    declarer = runner.invoke(
+        app, ["joint", "job", "accept", "--dir", str(parties.hub), "--job", str(job_file), "--as-user",
+              "joint_analyst", "--password-stdin"], input=LOGIN,
+    )  # fmt: skip
+    assert declarer.exit_code == 1 and "joint.host_accept" in declarer.output  # a separate duty
+    hub = _joint("job", "accept", "--dir", str(parties.hub), "--job", str(job_file), user="joint_supervisor")
     assert hub["platform_status"] == "accepted"
 
     ran = _joint(

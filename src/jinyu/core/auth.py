@@ -85,6 +85,9 @@ class Perm(StrEnum):
     JOINT_READ = "joint.read"  # joint jobs and models: the regulator all, a bank those it is party to
     JOINT_DECLARE = "joint.declare"  # register a job the regulator signed
     JOINT_ACCEPT = "joint.accept"  # a bank head office accepts its job and files its signed report
+    # File the hub's (host party's) signed acceptance: a duty apart from declaring the job (regulator supervisors;
+    # and never the user who declared that job, jointmodel.platform.accept_host)
+    JOINT_HOST_ACCEPT = "joint.host_accept"
 
 
 _EVERYONE = {Perm.ORG_READ, Perm.USER_READ, Perm.DATASET_READ}
@@ -114,7 +117,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.CHAIN_READ, Perm.CHAIN_PORTRAIT, Perm.CHAIN_DEFINE}
         | {Perm.FINANCING_READ, Perm.FINANCING_SUPERVISE}
         | {Perm.RISK_MATRIX_READ, Perm.RISK_MATRIX_WRITE}
-        | {Perm.JOINT_READ, Perm.JOINT_DECLARE}
+        | {Perm.JOINT_READ, Perm.JOINT_DECLARE, Perm.JOINT_HOST_ACCEPT}
     ),
     Role.BANK_HQ_RISK: frozenset(
         _EVERYONE

@@ -212,9 +212,10 @@ def job_accept(
     json_out: bool = JSON,
 ) -> None:
     """参与方核验并接受任务，可同时在平台登记接受 / a party verifies and accepts a job (and files the acceptance:
-    the bank as a bank head-office user, the hub as a regulator user).
+    the bank as a bank head-office user; the hub as a regulator supervisor other than the job's declarer).
 
-    Example: jinyu joint job accept --dir bank --job j1.json --as-user bank_risk
+    Example: jinyu joint job accept --dir bank --job j1.json --as-user bank_risk ;
+    jinyu joint job accept --dir hub --job j1.json --as-user supervisor
     """
     from jinyu.jointmodel import service
 

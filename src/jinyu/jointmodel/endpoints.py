@@ -60,7 +60,10 @@ def accept_job(
 
 @router.post("/jobs/{job_id}/host-acceptance", response_model=JointJobOut)
 def accept_job_as_host(
-    job_id: str, data: AcceptanceIn, session: SessionDep, principal: Principal = require(Perm.JOINT_DECLARE)
+    job_id: str,
+    data: AcceptanceIn,
+    session: SessionDep,
+    principal: Principal = require(Perm.JOINT_HOST_ACCEPT),
 ) -> JointJobOut:
     """平台（host）节点登记其签名的接受书 / the hub files its party's signed acceptance and public key."""
     return platform.accept_host(session, principal, job_id, data)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from jinyu.audit import service as audit
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import utcnow
-from jinyu.core.errors import Conflict, InvalidInput, invalid
+from jinyu.core.errors import Conflict, InvalidInput, PermissionDenied, invalid
 from jinyu.core.pagination import MAX_LIMIT
 from jinyu.jointmodel import envelope, jobs, repository
 from jinyu.jointmodel.errors import JobNotAccepted, JobUnknown, SignatureRejected
@@ -144,7 +144,8 @@ def _file_acceptance(
     session.flush()
     audit.record(
         session, principal, action="joint.job.accept", subject_type=SUBJECT, subject_ids=[row.job_id],
-        detail={"spec_sha256": row.spec_sha256, "party": row.spec[role], "role": role, "status": row.status},
+        detail={"spec_sha256": row.spec_sha256, "party": row.spec[role], "role": role, "status": row.status}
+        | ({"declared_by": row.declared_by} if role == "host" else {}),
     )  # fmt: skip
     return _job_out(session, row)
 
@@ -156,9 +157,16 @@ def accept(session: Session, principal: Principal, job_id: str, data: Acceptance
 
 
 def accept_host(session: Session, principal: Principal, job_id: str, data: AcceptanceIn) -> JointJobOut:
-    """The hub's acceptance, filed by a regulator user (the hub is the regulator's node; `joint.declare`)."""
-    principal.require(Perm.JOINT_DECLARE)
-    return _file_acceptance(session, principal, _own_job(session, principal, job_id), data, "host")
+    """The hub's acceptance (the hub is the regulator's node), filed under its own permission `joint.host_accept`
+    and never by the user who declared the job: declaring and accepting for the hub are separate duties."""
+    principal.require(Perm.JOINT_HOST_ACCEPT)
+    row = _own_job(session, principal, job_id)
+    if row.declared_by == principal.username:
+        raise PermissionDenied(
+            detail=f"申报人不得代平台节点接受同一任务 / the user who declared job {row.job_id} may not also "
+            "file the hub's acceptance of it"
+        )
+    return _file_acceptance(session, principal, row, data, "host")
 
 
 def require_all_accepted(session: Session, principal: Principal, job_id: str) -> JointJobOut:
