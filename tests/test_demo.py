@@ -514,3 +514,17 @@ def test_the_demo_runs_a_financing_demand_from_posting_to_the_regulator(demo_set
         assert row["orders"] >= 1 and row["approved"] >= 1 and row["contacted"] >= 1
         chiefs = client.get("/api/v1/financing/chain-chiefs", headers=analyst).json()
         assert {c["chain_code"] for c in chiefs} >= {"new_display"}
+
+
+def test_each_page_the_demo_names_opens_for_its_user(demo_settings: Settings) -> None:
+    """The "who sees what" table `jinyu demo` prints: each user's page answers 200 for that user on the console,
+    and the table names only demo users."""
+    from jinyu.demo import CONSOLE_WALK
+
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    assert {user for user, _, _ in CONSOLE_WALK} <= {c["username"] for c in creds}
+    with TestClient(create_app(demo_settings)) as client:
+        for user, path, _ in CONSOLE_WALK:
+            _console(client, creds, user)
+            page = client.get(path, follow_redirects=False)
+            assert page.status_code == 200, (user, path, page.status_code)
