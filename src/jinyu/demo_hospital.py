@@ -33,7 +33,6 @@ from jinyu.config import Settings
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 FIRST_DAY = dt.date(2025, 6, 2)
-PAID_RATIO = Decimal("0.7")  # the sample product's inpatient ratio after its 20,000 yuan deductible
 
 
 @dataclass(frozen=True)
@@ -100,13 +99,6 @@ def request(stay: Stay, n: int, certno: str, setl_suffix: str = "") -> dict[str,
             "dise_codg": stay.diagnosis,
         },
     }
-
-
-def expected_payout(stay: Stay) -> Decimal:
-    """Hand rule of the sample product for a first inpatient stay without pre-existing condition: 70 % of what
-    BMI left (40 % of the in-list part, all of the out-of-list part) above the 20,000 yuan deductible."""
-    basis = stay.inscp - (stay.inscp * Decimal("0.6")).quantize(Decimal("0.01")) + stay.ownpay
-    return max(Decimal("0.00"), (basis - Decimal("20000")) * PAID_RATIO).quantize(Decimal("0.01"))
 
 
 def settle_week(settings: Settings, api_key: str, certnos: list[str]) -> WeekReport:
