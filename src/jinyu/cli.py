@@ -193,7 +193,7 @@ def _serve(host: str, port: int, workers: int = 1) -> None:
     # Every worker process builds its app with `serving_app` (the tracing index starts building at once).
     os.environ["JINYU_TRACING_WARM"] = "true"
     # ... and builds the due months of the stored chain network after loads (jinyu.chain.scheduler).
-    os.environ.setdefault("JINYU_CHAIN_NETWORK_DUE_SECONDS", "300")
+    os.environ.setdefault("JINYU_CHAIN_NETWORK_DUE_SECONDS", "30")
     get_settings.cache_clear()
     # The supervisor's own lines (workers started, restarted, stopped) in the same logs as the workers'.
     configure_logging(get_settings().log_level)
