@@ -230,16 +230,38 @@ def portraits_batch(rows: list[dict[str, float | None]], labels: list[int]) -> A
     return model, scored, evaluation
 
 
+def portraits_calibrated(
+    rows: list[dict[str, float | None]],
+    labels: list[int],
+    later: list[dict[str, float | None]],
+    later_labels: list[int],
+) -> Any:
+    """The portraits' default: fitted on one month, isotonic-calibrated on a later one, then scored."""
+    model = scorecard.calibrate(scorecard.fit(rows, labels), later, later_labels, "isotonic")
+    return model, scorecard.score_batch(model, later)
+
+
 def bench_portraits(args: argparse.Namespace) -> dict[str, Any]:
     rows, labels = chains_data.portrait_features(args.members, args.seed)
+    later, later_labels = chains_data.portrait_features(args.members, args.seed + 1)
     whole, (model, scored, (auc, ks, _)) = _median(lambda: portraits_batch(rows, labels), args.repeat)
+    calibrated_timing, (calibrated, calibrated_scored) = _median(
+        lambda: portraits_calibrated(rows, labels, later, later_labels), args.repeat
+    )
+    assert calibrated.isotonic is not None
+    assert calibrated_scored == [scorecard.score(calibrated, r) for r in later], (
+        "isotonic batch != one by one"
+    )
     batch, _ = _median(lambda: scorecard.score_batch(model, rows), args.repeat)
     one_by_one, theirs = _median(lambda: [scorecard.score(model, r) for r in rows], max(1, args.repeat // 2))
     assert scored == theirs, "score_batch and per-member score disagree"
     print(
-        f"portraits {len(rows):,}: fit+score+evaluate {whole}; scoring batch {batch}, one by one {one_by_one}"
+        f"portraits {len(rows):,}: fit+score+evaluate {whole}; fit+isotonic on a second month+score "
+        f"{calibrated_timing}; scoring batch {batch}, one by one {one_by_one}"
     )
     return {
+        "fit_isotonic_score": calibrated_timing,
+        "isotonic_over_uncalibrated_wall": round(calibrated_timing["wall_s"] / whole["wall_s"], 2),
         "members": len(rows),
         "bad": sum(labels),
         "fit_score_evaluate": whole,

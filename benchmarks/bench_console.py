@@ -14,7 +14,13 @@ earlier requests on the same lake files reused: what later visitors wait), and `
 a member's account first (its SQL kept below), to measure that change against `per_request` in the same run,
 and `after_warm_up`: nothing kept, then the background warm-up that `jinyu.chain.scheduler` runs after a load
 (`warm_pages`: each chain's links and flows of the last twelve months, per month; not timed), then the page: what
-the first visitor after a load waits once the server has warmed.
+the first visitor after a load waits once the server has warmed, and `restarted_after_warm_up`: the same, then
+the process's memory of answers emptied (the answers kept on disk beside the lake stay, `jinyu.analytics.results`):
+what the first visitor waits at another worker, or after a restart, once any worker has warmed. `per_request`
+empties the disk too (nothing computed anywhere). `new_month_after_warm_up`: after the warm-up, the answers of
+the window's last month forgotten (memory and disk), as a load of that month leaves them (its files change, the
+other months' do not): what the first visitor waits between a load and the next warm-up. The warm-up itself is
+timed too (`warm_up` from nothing, `warm_up_restarted` with the answers on disk, `warm_up_new_month`).
 
 Usage: python benchmarks/bench_console.py [--runs 15] [--size small|medium] [--data-dir DIR] [--out console.json]
 """
@@ -122,8 +128,21 @@ def _chain_variants(client: TestClient, path: str, runs: int) -> dict[str, list[
     links_before = Query(links.name, LINKS_BEFORE_SQL, links.params, links.description)
     factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
     samples: dict[str, list[float]] = {
-        name: [] for name in ("before", "per_request", "reused", "per_request_links_before", "after_warm_up")
+        name: []
+        for name in (
+            "before",
+            "per_request",
+            "reused",
+            "per_request_links_before",
+            "after_warm_up",
+            "restarted_after_warm_up",
+            "new_month_after_warm_up",
+            "warm_up",
+            "warm_up_restarted",
+            "warm_up_new_month",
+        )
     }
+    end = path.split("to_month=")[1][:7]
     try:
         for _ in range(runs + 1):  # the first round warms each variant and is dropped
             reads.for_page = lambda engine, *a, **k: engine
@@ -137,12 +156,34 @@ def _chain_variants(client: TestClient, path: str, runs: int) -> dict[str, list[
             samples["per_request_links_before"].append(_ms(client, path))
             registry._QUERIES[links.name] = links
             shared(lake).clear()
-            scheduler.warm_pages(factory, lake)
+            samples["warm_up"].append(_warm_ms(factory, lake))
             samples["after_warm_up"].append(_ms(client, path))
+            shared(lake).clear(keep_store=True)
+            samples["restarted_after_warm_up"].append(_ms(client, path))
+            shared(lake).clear(keep_store=True)
+            samples["warm_up_restarted"].append(_warm_ms(factory, lake))
+            _forget_month(shared(lake), end)
+            samples["new_month_after_warm_up"].append(_ms(client, path))
+            _forget_month(shared(lake), end)
+            samples["warm_up_new_month"].append(_warm_ms(factory, lake))
     finally:
         reads.for_page = for_page
         registry._QUERIES[links.name] = links
     return {name: values[1:] for name, values in samples.items()}
+
+
+def _warm_ms(factory: Any, lake: Path) -> float:
+    started = time.perf_counter()
+    scheduler.warm_pages(factory, lake)
+    return (time.perf_counter() - started) * 1000
+
+
+def _forget_month(cache: results.ResultCache, month: str) -> None:
+    """Forget the month-grouped answers of `month` (as a load of that month makes them stale)."""
+    for key in cache.held():
+        params = dict(key[1])
+        if key[0] in reads.MONTHLY and params.get("from_month") == month == params.get("to_month"):
+            cache.discard(key)
 
 
 def _chain_figures(client: TestClient, path: str, runs: int) -> dict[str, Any]:
@@ -151,6 +192,10 @@ def _chain_figures(client: TestClient, path: str, runs: int) -> dict[str, Any]:
     before = statistics.median(chain["before"])
     figures: dict[str, Any] = {}
     for name, values in chain.items():
+        if name.startswith("warm_up"):  # the background warm-up, not a page
+            figures[f"chain pages' warm-up ({name})"] = {"median_ms": round(statistics.median(values), 1)}
+            print(f"scheduler   {name:35s} median {statistics.median(values):7.1f} ms")
+            continue
         median = statistics.median(values)
         figures[f"analyst chain page ({name})"] = {
             "median_ms": round(median, 1),

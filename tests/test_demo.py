@@ -165,6 +165,158 @@ def test_the_demo_bank_tries_the_shipped_statements_and_a_planted_loan(demo_sett
         assert other.status_code == 404
 
 
+def _console(client: TestClient, creds: list[dict[str, str]], username: str) -> None:
+    """A fresh browser logs in through the console's form."""
+    import re
+
+    client.cookies.clear()
+    page = client.get("/console/login").text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert token is not None
+    cred = next(c for c in creds if c["username"] == username)
+    done = client.post(
+        "/console/login",
+        data={"username": username, "password": cred["password"], "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+
+
+def _table(html: str, table_id: str) -> str:
+    """The table with this id, nested tables (a run's findings) included."""
+    import re
+
+    start = html.index(f'<table id="{table_id}"')
+    depth = 0
+    for tag in re.finditer(r"<(/?)table\b", html[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return html[start : start + tag.end()]
+    raise AssertionError(f"table {table_id} is not closed")
+
+
+def test_the_hospital_and_the_insurer_find_the_demo_week_on_the_console(demo_settings: Settings) -> None:
+    """`make demo` has the hospital's system settle a week through the API: a new hospital user and the lead
+    insurer's user find its settlements, balances, alert and reconciliations on the console. Hand-computed from
+    the sample product (70 % above the 20,000 deductible of 40 % of the in-list cost plus the out-of-list cost;
+    demo_hospital.WEEK): payouts 0 + 14,700 + 49,000 | 7,000 + 75,600 + 0 | 21,000 + 2,100 + 54,600 | 8,400 + 0 +
+    32,900 | 23,800 + 3,500 + 90,300 = 382,900.00, 60 % to the lead (229,740.00 of its 500,000.00: 270,260.00
+    left, below its 300,000.00 line) and 40 % to the co-insurer (153,160.00 of 2,000,000.00)."""
+    import re
+
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    with TestClient(create_app(demo_settings)) as client:
+        _console(client, creds, "hospital")
+        page = client.get("/console/settlements")
+        assert page.status_code == 200, page.text
+        html = page.text
+        listed = _table(html, "settlements")
+        assert "结算笔数: 16" in html
+        assert listed.count('data-status="settled"') == 15 and listed.count('data-status="cancelled"') == 1
+        assert "ZY20250604007 / JS20250604007R" in listed and "已撤销" in listed
+        assert "500112********" in listed  # the insured masked, never the whole ID
+        books = _table(html, "books")
+        assert "¥270,260.00" in books and "¥1,846,840.00" in books  # unused prepaid of the two books
+        assert "¥229,740.00" in books and "¥153,160.00" in books  # claims paid
+        alerts = _table(html, "alerts")
+        assert alerts.count("<tr>") == 2 and "¥270,260.00" in alerts  # the header and the lead's alert
+        runs = _table(html, "reconciliations")
+        states = re.findall(r'data-run-status="(\w+)"><td>(2025-06-0\d)', runs)
+        assert sorted((d, s) for s, d in states) == [
+            ("2025-06-02", "matched"),
+            ("2025-06-03", "matched"),
+            ("2025-06-04", "matched"),
+            ("2025-06-05", "corrected"),
+            ("2025-06-06", "discrepancies"),
+        ]
+        mismatch = re.search(r'<tr data-finding="amount_mismatch">(.*?)</tr>', runs)
+        assert mismatch and "ZY20250606013" in mismatch.group(1)
+        assert "¥23,800.00" in mismatch.group(1) and "¥23,800.50" in mismatch.group(1)
+        assert '<tr data-finding="confirmed_pending"><td>ZY20250605010' in runs
+        assert "有差异待核实" in runs and "金额不一致" in runs
+
+        _console(client, creds, "insurer")  # the lead insurer: its own book only, and its alert
+        html = client.get("/console/settlements").text
+        books = _table(html, "books")
+        assert books.count("<tr>") == 2 and "¥270,260.00" in books and "¥1,846,840.00" not in books
+        assert "¥270,260.00" in _table(html, "alerts")
+        assert "结算笔数: 16" in html
+
+
+def _banks_of_accounts(region: object, owner: str) -> set[str]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(f"{region}/accounts.parquet", columns=["owner_id", "bank_code"]).to_pylist()
+    return {r["bank_code"] for r in table if r["owner_id"] == owner}
+
+
+def test_the_enterprise_picks_a_bank_grouped_with_its_own_banks_first(demo_settings: Settings) -> None:
+    """The consent form lists every bank organisation of the region once, grouped by bank (head office first),
+    the banks holding the enterprise's accounts (the region's accounts file) first; `bank_q` narrows it
+    without JavaScript, and a branch found so grants its bank."""
+    import csv
+    import re
+
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    region = demo_settings.data_dir / "region"
+    with (region / "banks.csv").open(encoding="utf-8") as fh:
+        banks = {r["org_code"]: r for r in csv.DictReader(fh)}
+
+    def head_of(code: str) -> str:
+        while banks[code]["parent_code"]:
+            code = banks[code]["parent_code"]
+        return code
+
+    me = next(c for c in creds if c["username"] == "enterprise")
+    with TestClient(create_app(demo_settings)) as client:
+        _console(client, creds, "enterprise")
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "enterprise", "password": me["password"]}
+        ).json()["access_token"]
+        uscc = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["organisation"][
+            "code"
+        ]
+        own_heads = {banks[head_of(c)]["name"] for c in _banks_of_accounts(region, uscc)}
+        assert own_heads, "the demo enterprise has accounts"
+        html = client.get("/console/consents").text
+        groups = re.findall(r'<optgroup label="([^"]+)" data-own="(true|false)">(.*?)</optgroup>', html)
+        options = re.findall(r'<option value="[^"]+" data-level="(\d)"[^>]*>([^<]+)</option>', html)
+        assert len(options) == len(banks) == 65
+        heads = [banks[c]["name"] for c in banks if not banks[c]["parent_code"]]
+        assert len(groups) == len(heads)
+        mine = [g for g in groups if g[1] == "true"]
+        assert {label.split(" · ")[0] for label, _, _ in mine} == own_heads
+        assert groups[: len(mine)] == mine  # own banks first
+        others = [label for label, own, _ in groups if own == "false"]
+        assert others == sorted(others)
+        for label, _, body in groups:  # each group: its head office first, then the bank's own branches
+            first = re.search(r'data-level="(\d)"[^>]*>([^<]+)<', body)
+            assert first and first.group(1) == "0" and first.group(2) == label.split(" · ")[0]
+
+        found = client.get("/console/consents", params={"bank_q": "渝北"}).text
+        picked = re.findall(r'<option value="([^"]+)" data-level="([12])"[^>]*>\u3000+([^<]+)<', found)
+        assert picked and all("渝北" in name for _, _, name in picked)
+        branch_id, _, branch_name = picked[0]
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', found)
+        assert token is not None
+        done = client.post(
+            "/console/consents",
+            data={
+                "csrf_token": token.group(1),
+                "grantee_org_id": branch_id,
+                "scopes": ["tax"],
+                "purpose": "credit_assessment",
+                "valid_until": _in_days(30)[:10],
+            },
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text
+        # the grant goes to the whole bank (consent.grant: the bank's tenant): its head office is named
+        bank = banks[head_of(next(c for c in banks if banks[c]["name"] == branch_name))]["name"]
+        newest = _table(client.get("/console/consents").text, "grants").split("<tr data-grant=")[1]
+        assert bank in newest and "纳税" in newest and branch_name not in newest
+
+
 def test_the_demo_hospital_settles_replays_cancels_and_settles_again(demo_settings: Settings) -> None:
     """What a hospital system would try first with the shipped discharges: the ledger and accumulators agree."""
     creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
@@ -362,3 +514,17 @@ def test_the_demo_runs_a_financing_demand_from_posting_to_the_regulator(demo_set
         assert row["orders"] >= 1 and row["approved"] >= 1 and row["contacted"] >= 1
         chiefs = client.get("/api/v1/financing/chain-chiefs", headers=analyst).json()
         assert {c["chain_code"] for c in chiefs} >= {"new_display"}
+
+
+def test_each_page_the_demo_names_opens_for_its_user(demo_settings: Settings) -> None:
+    """The "who sees what" table `jinyu demo` prints: each user's page answers 200 for that user on the console,
+    and the table names only demo users."""
+    from jinyu.demo import CONSOLE_WALK
+
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    assert {user for user, _, _ in CONSOLE_WALK} <= {c["username"] for c in creds}
+    with TestClient(create_app(demo_settings)) as client:
+        for user, path, _ in CONSOLE_WALK:
+            _console(client, creds, user)
+            page = client.get(path, follow_redirects=False)
+            assert page.status_code == 200, (user, path, page.status_code)

@@ -193,7 +193,7 @@ def _serve(host: str, port: int, workers: int = 1) -> None:
     # Every worker process builds its app with `serving_app` (the tracing index starts building at once).
     os.environ["JINYU_TRACING_WARM"] = "true"
     # ... and builds the due months of the stored chain network after loads (jinyu.chain.scheduler).
-    os.environ.setdefault("JINYU_CHAIN_NETWORK_DUE_SECONDS", "300")
+    os.environ.setdefault("JINYU_CHAIN_NETWORK_DUE_SECONDS", "30")
     get_settings.cache_clear()
     # The supervisor's own lines (workers started, restarted, stopped) in the same logs as the workers'.
     configure_logging(get_settings().log_level)
@@ -240,12 +240,24 @@ def demo(
         [[c.username, c.password, c.role, c.organisation] for c in creds],
     )
     _print_planted_loans(settings, creds)
+    _print_console_walk(creds)
     if not no_serve:
         console.print(
             f"控制台 / console: http://127.0.0.1:{port}/  —  用上表的用户名和密码登录 / log in as a user above"
         )
         console.print(f"API: http://127.0.0.1:{port}/docs  —  POST /api/v1/auth/token to log in")
         _serve("127.0.0.1", port)
+
+
+def _print_console_walk(creds: list[Credential]) -> None:
+    from jinyu.demo import CONSOLE_WALK
+
+    names = {c.username for c in creds}
+    print_table(
+        "控制台上谁看什么 / who sees what in the console",
+        ["username", "page", "what is there"],
+        [[user, page, what] for user, page, what in CONSOLE_WALK if user in names],
+    )
 
 
 def _print_planted_loans(settings: Settings, creds: list[Credential]) -> None:

@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         ge=0,
         le=86_400,
         description="check this often whether a month of the stored chain network is due and build it "
-        "(0: off; `jinyu serve` sets 300 unless given)",
+        "(0: off; `jinyu serve` sets 30 unless given)",
     )
     audit_journal: bool = Field(
         default=True,

@@ -3,8 +3,9 @@
 Generate the small region → load it through the real ingestion path → create one user per role (random
 passwords, written to <data dir>/credentials.json, 0600) → the enterprises whose statements the region ships
 (region/statements/) authorise the demo bank to verify them → the sample claims product, funded prepaid books
-and enrollments, with discharges for the demo hospital in <data dir>/claims/ (`demo_claims`) → serve the API
-on 127.0.0.1.
+and enrollments, with discharges for the demo hospital in <data dir>/claims/ (`demo_claims`) → the demo
+hospital's system settles a week of discharges and reconciles each day through the API (`demo_hospital`) →
+serve the API on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.core.clock import utcnow
 from jinyu.core.runtime import unit_of_work
 from jinyu.demo_chain import chain_consents
-from jinyu.demo_claims import acting, prepare_claims
+from jinyu.demo_claims import acting, prepare_claims, week_residents
 from jinyu.demo_credit import card_enterprises, grant_cards
 from jinyu.demo_financing import prepare_financing
+from jinyu.demo_hospital import settle_week
 from jinyu.governance.contracts import LOAD_ORDER
 from jinyu.ingest import service as ingest
 from jinyu.migrate import upgrade
@@ -44,6 +46,36 @@ from jinyu.synth import generate
 console = Console()
 DEMO_SEED = 20261127
 OPERATOR_CODE, REGULATOR_CODE = "JINYU-OPS", "REG-CQ"
+
+# What each demo user finds first on the console (printed by `jinyu demo`; tests/test_demo.py opens each page).
+CONSOLE_WALK: tuple[tuple[str, str, str], ...] = (
+    ("analyst", "/console/risk", "资金流风险：各银行核查统计 / banks' checks by bank and month"),
+    (
+        "analyst",
+        "/console/claims",
+        "理赔统计：按保险公司、医院、责任 / claims by insurer, hospital, liability",
+    ),
+    ("supervisor", "/console/registrations", "实名注册审核 / registrations waiting for review"),
+    ("bank_risk", "/console/loans", "贷款资金核查：上表埋设的贷款 / the planted loans above"),
+    ("bank_risk", "/console/statements", "对公流水核验：region/statements/*.csv / the shipped statements"),
+    (
+        "enterprise",
+        "/console/registration",
+        "实名注册（演示企业尚未注册）/ register (the demo enterprise is not yet)",
+    ),
+    ("enterprise", "/console/consents", "数据授权：授权、撤销 / grant and revoke (own banks first)"),
+    (
+        "hospital",
+        "/console/settlements",
+        "一周结算、两本预付金账簿、余额预警、五天日对账（一天有差异）/ a week's settlements, two prepaid books, "
+        "a balance alert, five daily reconciliations (one with a discrepancy)",
+    ),
+    (
+        "insurer",
+        "/console/settlements",
+        "本公司账簿余额低于预警线、结算与对账 / its book below the alert line, settlements, reconciliations",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +116,8 @@ def prepare(settings: Settings) -> list[Credential]:
         hospital = _org(session, OrgKind.HOSPITAL)
         files = prepare_claims(session, settings.pseudonym_keys(), hospital, settings.data_dir / "claims")
         chiefs = _financing(session, region, creds)
+    his_key = next(c.password for c in creds if c.username == "svc:his")
+    week = settle_week(settings, his_key, week_residents())
     console.print(f"  企业授权演示银行核验流水 / enterprises authorising the demo bank: {granted}")
     console.print(f"  产业链企业授权演示银行批量画像 / chain members authorising portraits: {chain_granted}")
     console.print(
@@ -91,6 +125,11 @@ def prepare(settings: Settings) -> list[Credential]:
     )
     console.print(
         f"  即时结算样例 / discharges for {hospital.code} to settle: {', '.join(str(f) for f in files)}"
+    )
+    console.print(
+        f"  医院系统经 API 结算一周出院并日对账 / {hospital.code}'s system settled a week over the API: "
+        f"{week.settlements} settlements ({week.cancelled} cancelled and settled again), "
+        f"¥{week.paid:,.2f} paid, reconciliations " + ", ".join(f"{day} {state}" for day, state in week.runs)
     )
     console.print(
         "  融资对接：客户经理、金融顾问与链长主办行 / financing: managers, consultant, chain chiefs "

@@ -24,12 +24,13 @@ from jinyu.claim.schemas import EnrollmentIn, LedgerBookIn, LedgerEntryIn, Produ
 from jinyu.core.auth import SYSTEM, OrgKind, Principal, Role
 from jinyu.core.ids import ric_check_digit
 from jinyu.core.privacy import Keys
+from jinyu.demo_hospital import LEAD_DEPOSIT, LEAD_THRESHOLD, WEEK
 from jinyu.party import service as party
 from jinyu.party.schemas import OrgOut
 
 SAMPLE = Path(__file__).resolve().parent / "claim" / "products" / "sample_chongqing_2025.yaml"
 DEPOSIT = Decimal("2000000.00")
-PERSONS = 8
+PERSONS = 8  # the sample requests' residents (and three more for the visitor's own tries)
 # (visit, in-list cost after BMI's share, out-of-list cost, diagnosis): a small stay under the 20,000 yuan
 # deductible, one that crosses it, and a large one (the third person has a pre-existing condition).
 STAYS = (
@@ -45,13 +46,19 @@ def prepare_claims(session: Session, key: Keys, hospital: OrgOut, out: Path) -> 
     insurers = [_org(session, OrgKind.INSURER, i["org_code"]) for i in definition["insurers"]]
     lead = acting(insurers[0], Role.INSURER_STAFF)
     claim.create_product(session, lead, ProductIn(definition=definition, activate=True))
-    for insurer in insurers:
+    for n, insurer in enumerate(insurers):
+        # the lead insurer funds less, with an alert line its week of payouts crosses (`demo_hospital`)
+        deposit, line = (LEAD_DEPOSIT, LEAD_THRESHOLD) if n == 0 else (DEPOSIT, Decimal("0"))
         staff = acting(insurer, Role.INSURER_STAFF)
-        book = claim.create_book(session, staff, LedgerBookIn(hospital_id=hospital.id, product_year=2025))
-        entry = LedgerEntryIn(kind="deposit", amount=DEPOSIT, reference="demo-deposit")
+        book = claim.create_book(
+            session,
+            staff,
+            LedgerBookIn(hospital_id=hospital.id, product_year=2025, low_balance_threshold=line),
+        )
+        entry = LedgerEntryIn(kind="deposit", amount=deposit, reference="demo-deposit")
         claim.post_entry(session, staff, book.id, entry)
     certnos = [_resident_id(n) for n in range(PERSONS)]
-    for n, certno in enumerate(certnos):
+    for n, certno in enumerate(certnos + week_residents()):
         pre_existing = ["C34"] if n == 2 else []
         data = EnrollmentIn(
             product_code=definition["code"], certno=SecretStr(certno), pre_existing=pre_existing
@@ -112,9 +119,14 @@ def _request(certno: str, n: int, inscp: Decimal, ownpay: Decimal, diagnosis: st
     }
 
 
+def week_residents() -> list[str]:
+    """The residents of the hospital's settled week (`demo_hospital.WEEK`), one stay each."""
+    return [_resident_id(n) for n in range(PERSONS, PERSONS + len(WEEK))]
+
+
 def _resident_id(n: int) -> str:
-    """A valid synthetic resident ID (Yubei district, born 1960–1989)."""
-    body = f"500112{1960 + n * 3:04d}{1 + n % 12:02d}{10 + n:02d}{317 + n:03d}"
+    """A valid synthetic resident ID (Yubei district, born 1960–2004)."""
+    body = f"500112{1960 + n * 3 % 45:04d}{1 + n % 12:02d}{10 + n % 18:02d}{317 + n:03d}"
     return body + ric_check_digit(body)
 
 

@@ -207,6 +207,14 @@ def rows() -> dict[str, list[dict[str, Any]]]:
         "tax_monthly": [
             {"uscc": U["c"], "period": "2023-03", "sales_declared": "900000.00", "tax_paid": "100000.00"},
             {"uscc": U["c"], "period": "2024-03", "sales_declared": "900000.00", "tax_paid": "80000.00"},
+            # the counterparties' tax change as of 2024-03 (tests/chain/test_api.py): m1 paid 40,000 in the
+            # earlier year (2022-04..2023-03) and 45,000 + 5,000 in the last (2023-04..2024-03); d1 90,000
+            # then 70,000; m2 nothing
+            {"uscc": U["m1"], "period": "2023-02", "sales_declared": "400000.00", "tax_paid": "40000.00"},
+            {"uscc": U["m1"], "period": "2023-09", "sales_declared": "450000.00", "tax_paid": "45000.00"},
+            {"uscc": U["m1"], "period": "2024-01", "sales_declared": "50000.00", "tax_paid": "5000.00"},
+            {"uscc": U["d1"], "period": "2022-12", "sales_declared": "900000.00", "tax_paid": "90000.00"},
+            {"uscc": U["d1"], "period": "2023-12", "sales_declared": "700000.00", "tax_paid": "70000.00"},
         ],
         "judicial": [
             {

@@ -96,6 +96,12 @@ def test_counterparties_health_of_the_core(client: TestClient, headers: dict[str
         (U["d1"], ["judicial", "irregular_payments"])
     ]
     assert body["healthy_supplier_share"] == "0.5000" and body["healthy_dealer_share"] == "0.0000"
+    # tax in 2023-04..2024-03 / tax in 2022-04..2023-03 − 1: m1 (45,000 + 5,000) / 40,000 − 1 = 0.25; d1
+    # 70,000 / 90,000 − 1 = −0.22222… → −0.2222 (no tax_drop: above −0.3); m2 paid nothing before: no base.
+    # The core's own: 80,000 / 100,000 − 1 = −0.2.
+    changes = {c["uscc"]: c["tax_change"] for c in body["suppliers"] + body["dealers"]}
+    assert changes == {U["m1"]: "0.2500", U["m2"]: None, U["d1"]: "-0.2222"}
+    assert body["enterprise"]["tax_change"] == "-0.2000"
 
 
 def test_contagion_when_the_core_stops_paying(client: TestClient, headers: dict[str, dict[str, str]]) -> None:

@@ -3,6 +3,7 @@ audited; nothing without new files; a worker that finds the lock held skips; the
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import json
 import time
@@ -119,3 +120,55 @@ def test_the_server_runs_the_schedule_and_an_empty_lake_builds_nothing(
     off = create_app(load_settings(data_dir=tmp_path / "off"), factory=session_factory)
     with TestClient(off):
         assert off.state.chain_network_schedule is None
+
+
+def test_the_build_holds_the_latest_months_ranking_before_it_is_appended(
+    tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    """The scheduled build ranks the latest month from its own links and holds it before the build is
+    appended: at that moment no reader sees the build yet, and afterwards the first request for the month
+    reads only its stamp, no links, and gets the ranking a cold request computes from the stored links."""
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    resident.clear()
+    seen_at_hold: list[object] = []
+    hold = scheduler._hold_ranking
+
+    def watching(latest: str):  # type: ignore[no-untyped-def]
+        inner = hold(latest)
+
+        def run(month, links, built_at):  # type: ignore[no-untyped-def]
+            engine = DuckDBEngine(lake.root)
+            try:  # what a request would see while the build is being ranked
+                seen_at_hold.append((month, stored.current_stamp(engine, "new_display", month, P)))
+            finally:
+                engine.close()
+            inner(month, links, built_at)
+
+        return run
+
+    scheduler._hold_ranking = watching  # type: ignore[assignment]
+    try:
+        assert list(scheduler.build_due(session_factory, lake.root, "test") or {}) == EVERY
+    finally:
+        scheduler._hold_ranking = hold  # type: ignore[assignment]
+    assert seen_at_hold == [(m, None) for m in EVERY]  # each month's hook ran before its build was visible
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting = Counting(engine)
+        codes = [c.code for c in definitions.load().chains]
+        held = {code: service.ranked_network(counting, code, "2024-03", P) for code in codes}  # type: ignore[arg-type]
+        assert counting.runs == ["chain_network_stamp"] * len(codes)  # no links read: held since the build
+        older = service.resident_key("new_display", "2024-02", _stamp(engine, "2024-02"), P)
+        assert resident.get(older) is None  # only the latest month built is ranked
+        resident.clear()
+        cold = {code: service.ranked_network(engine, code, "2024-03", P) for code in codes}  # read and ranked
+        assert held == cold and held["new_display"].links > 0
+    finally:
+        engine.close()
+
+
+def _stamp(engine: DuckDBEngine, month: str) -> dt.datetime:
+    stamp = stored.current_stamp(engine, "new_display", month, P)
+    assert stamp is not None
+    return stamp

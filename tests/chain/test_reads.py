@@ -8,7 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from jinyu.analytics import DuckDBEngine, Lake, ResultCache
-from jinyu.chain.reads import FLOWS, LINKS, for_page, monthly, warm
+from jinyu.analytics.results import store_dir
+from jinyu.chain.reads import FLOWS, LINKS, LOANS, for_page, monthly, warm
 from jinyu.governance.contracts import CONTRACTS
 from tests.chain.lake import U, _table, _transfer, rows, write
 
@@ -133,14 +134,125 @@ def test_warm_up_leaves_the_first_page_request_no_scan(tmp_path: Path) -> None:
         counting, cache = Counting(engine), ResultCache(lake.root)
         months = warm(counting, cache, {"new_display": ""}, "2024-03")  # type: ignore[arg-type]
         assert months[0] == "2023-04" and months[-1] == "2024-03" and len(months) == 12
-        assert [n for n, _ in counting.calls] == [LINKS, FLOWS]  # one statement per scan and chain
+        assert [n for n, _ in counting.calls] == [LINKS, FLOWS, LOANS]  # one statement per scan and chain
         page = for_page(counting, "new_display", "2024-03", "91", cache)  # type: ignore[arg-type]
         window = {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-03"}
         links = page.run(LINKS, **window)
         flows = page.run(FLOWS, **window, segment_overrides="")
-        assert len(counting.calls) == 2  # the visitor's scans came from the warm-up's months
+        loans = page.run(LOANS, **window, segment_overrides="")
+        assert len(counting.calls) == 3  # the visitor's scans came from the warm-up's months
+        assert loans.to_pylist() == engine.run(LOANS, **window, segment_overrides="").to_pylist()
         assert links.to_pylist() == engine.run(LINKS, **window).to_pylist()
         assert flows.to_pylist() == engine.run(FLOWS, **window, segment_overrides="").to_pylist()
         assert len(flows.to_pylist()) > 0
+    finally:
+        engine.close()
+
+
+def _append_transfer(lake: Lake, load_id: str, n: int, payer: str, payee: str, amount: str, ts: str) -> None:
+    c = CONTRACTS["transfers"]
+    lake.append(
+        "transfers",
+        _table("transfers", [_transfer(n, payer, payee, amount, ts)]),
+        load_id,
+        partition_by=c.partition_by,
+        sort_by=c.sort_by,
+        mirrors=dict(c.mirrors) or None,
+    )
+
+
+def test_a_load_of_another_month_leaves_the_months_held_current(tmp_path: Path) -> None:
+    """A month's answer is keyed by its own partition's transfer files: a payment loaded into April leaves
+    January..March held (no statement), and the windows still equal the engine's answers; a payment loaded
+    into March makes only March read again."""
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        window = {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-03"}
+        flows = {**window, "segment_overrides": ""}
+        monthly(counting, cache, LINKS, window)  # type: ignore[arg-type]
+        monthly(counting, cache, FLOWS, flows)  # type: ignore[arg-type]
+        assert len(counting.calls) == 2
+        _append_transfer(lake, "L-april", 98, "c", "m1", "5.00", "2024-04-02T10:00:00")
+        assert monthly(counting, cache, LINKS, window).to_pylist() == engine.run(LINKS, **window).to_pylist()  # type: ignore[arg-type]
+        assert monthly(counting, cache, FLOWS, flows).to_pylist() == engine.run(FLOWS, **flows).to_pylist()  # type: ignore[arg-type]
+        assert len(counting.calls) == 2  # April's load changed no file of January..March
+        wider = {**window, "to_month": "2024-04"}
+        april = monthly(counting, cache, LINKS, wider).to_pylist()  # type: ignore[arg-type]
+        assert counting.calls[-1] == (LINKS, {**window, "from_month": "2024-04", "to_month": "2024-04"})
+        assert april == engine.run(LINKS, **wider).to_pylist()
+        assert [
+            (r["payer"], r["payee"], str(r["total_amount"])) for r in april if r["month"] == "2024-04"
+        ] == [(U["c"], U["m1"], "5.00")]
+        _append_transfer(lake, "L-march", 99, "c", "m1", "7.00", "2024-03-20T10:00:00")
+        got = monthly(counting, cache, LINKS, wider).to_pylist()  # type: ignore[arg-type]
+        assert counting.calls[-1] == (LINKS, {**window, "from_month": "2024-03", "to_month": "2024-03"})
+        assert len(counting.calls) == 4 and got == engine.run(LINKS, **wider).to_pylist()
+        march = [r for r in got if r["month"] == "2024-03" and (r["payer"], r["payee"]) == (U["c"], U["m1"])]
+        assert [(r["txn_count"], str(r["total_amount"])) for r in march] == [(2, "600007.00")]
+    finally:
+        engine.close()
+
+
+def test_loans_by_month_are_assembled_equal_to_the_engines_answer(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        for first, last in (("2024-01", "2024-06"), ("2023-07", "2024-12"), ("2024-03", "2024-03")):
+            params = {
+                "chain_code": "new_display",
+                "from_month": first,
+                "to_month": last,
+                "segment_overrides": "",
+            }
+            got = monthly(counting, cache, LOANS, params).to_pylist()  # type: ignore[arg-type]
+            assert got == engine.run(LOANS, **params).to_pylist()
+        assert any(engine.run(LOANS, **params).to_pylist() for params in [{"chain_code": "new_display",
+            "from_month": "2023-01", "to_month": "2024-12", "segment_overrides": ""}])  # fmt: skip
+    finally:
+        engine.close()
+
+
+def test_answers_kept_on_disk_serve_another_process_until_the_files_change(tmp_path: Path) -> None:
+    """A second cache on the same store (another worker, or the next process) answers from the first one's
+    files without a statement, exactly the engine's answer; a new load of the month, a cleared store or an
+    unreadable file make it compute again."""
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        store = store_dir(lake.root)
+        assert store.parent == lake.root.parent and not store.is_relative_to(lake.root)
+        window = {"chain_code": "new_display", "from_month": "2023-10", "to_month": "2024-03"}
+        flows = {**window, "segment_overrides": ""}
+        first = ResultCache(lake.root, store=store)
+        monthly(Counting(engine), first, LINKS, window)  # type: ignore[arg-type]
+        monthly(Counting(engine), first, FLOWS, flows)  # type: ignore[arg-type]
+        counting, second = Counting(engine), ResultCache(lake.root, store=store)
+        links = monthly(counting, second, LINKS, window)  # type: ignore[arg-type]
+        assert counting.calls == []
+        assert links.schema == engine.run(LINKS, **window).schema
+        assert links.to_pylist() == engine.run(LINKS, **window).to_pylist()
+        assert monthly(counting, second, FLOWS, flows).to_pylist() == engine.run(FLOWS, **flows).to_pylist()  # type: ignore[arg-type]
+        assert counting.calls == []
+        _append_transfer(lake, "L-march", 99, "c", "m1", "7.00", "2024-03-20T10:00:00")
+        third = ResultCache(lake.root, store=store)
+        got = monthly(counting, third, LINKS, window).to_pylist()  # type: ignore[arg-type]
+        assert counting.calls == [(LINKS, {**window, "from_month": "2024-03", "to_month": "2024-03"})]
+        assert got == engine.run(LINKS, **window).to_pylist()
+        assert len(list((store / LINKS).glob("*.arrow"))) == 6  # March's older answer replaced, not kept
+        for f in (store / LINKS).glob("*.arrow"):
+            f.write_bytes(b"not arrow")
+        fourth = ResultCache(lake.root, store=store)
+        assert monthly(counting, fourth, LINKS, window).to_pylist() == got  # type: ignore[arg-type]
+        assert counting.calls[-1] == (LINKS, window)  # every month unreadable: read again, one statement
+        fourth.clear()
+        assert not store.exists()
+        monthly(counting, ResultCache(lake.root, store=store), LINKS, window)  # type: ignore[arg-type]
+        assert len(counting.calls) == 3
     finally:
         engine.close()

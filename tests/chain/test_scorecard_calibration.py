@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from jinyu.analytics import Lake
-from jinyu.chain import scorecard
+from jinyu.chain import scorecard, scoring
 from jinyu.config import Settings
 from jinyu.core.auth import OrgKind, Role
 from tests.fixtures.auth import login, make_org, make_user
@@ -86,8 +87,8 @@ def test_platt_scaling_solves_its_likelihood_and_keeps_the_ranking() -> None:
     later_values, later_labels = _declining(4, 600)
     later_labels = [1 if y or i % 7 == 0 else 0 for i, y in enumerate(later_labels)]  # the base rate rose
     _, later_rows = _model_of(later_values, later_labels)
-    calibrated = scorecard.calibrate(model, later_rows, later_labels)
-    assert calibrated.platt is not None
+    calibrated = scorecard.calibrate(model, later_rows, later_labels, "platt")
+    assert calibrated.platt is not None and calibrated.isotonic is None
     a, b = calibrated.platt
     # First-order conditions of the (practically unpenalised) log-likelihood: Σ(p − y) = 0, Σ(p − y)·z = 0
     z = scorecard.logits(model, later_rows)
@@ -119,6 +120,115 @@ def test_platt_is_refused_with_one_class_or_a_reversed_ranking() -> None:
     assert fitted is not None and fitted[1] > 0
 
 
+def test_isotonic_is_pool_adjacent_violators_by_hand() -> None:
+    # labels 0, 1, 0, 0, 1, 1 at logits −2..3: 1 > 0 violates, pooled (1 + 0)/2 = 0.5 still > 0, pooled
+    # (1 + 0 + 0)/3 = 1/3; then 1, 1. Steps: 0 at −2; 1/3 from −1 to 1; 1 from 2.
+    steps = scorecard.isotonic([-2.0, -1.0, 0.0, 1.0, 2.0, 3.0], [0, 1, 0, 0, 1, 1])
+    assert steps is not None
+    expected = {
+        -3.0: 0.001,  # below the first point: its PD 0, clamped to PD_FLOOR
+        -2.0: 0.001,
+        -1.5: 1 / 6,  # halfway between (−2, 0) and (−1, 1/3)
+        -1.0: 1 / 3,
+        0.0: 1 / 3,
+        1.0: 1 / 3,
+        1.5: 2 / 3,  # halfway between (1, 1/3) and (2, 1)
+        2.0: 0.999,  # 1, clamped to 1 − PD_FLOOR
+        9.0: 0.999,
+    }
+    for logit, pd in expected.items():
+        assert scorecard.isotonic_pd(steps, logit) == pytest.approx(pd, abs=1e-12), logit
+    # Equal logits are one point weighted by its members: 0 holds 1 bad of 3 (1/3), 1 holds 1 of 2 (1/2).
+    tied = scorecard.isotonic([0.0, 0.0, 0.0, 1.0, 1.0], [1, 0, 0, 0, 1])
+    assert tied is not None
+    assert [scorecard.isotonic_pd(tied, z) for z in (0.0, 1.0)] == pytest.approx([1 / 3, 1 / 2])
+    # 0 holds 1 of 2 (0.5) and 1 holds 0 of 2: pooled, 1/4 everywhere — one flat block, refused (the month
+    # shows no order); one class only is refused too.
+    assert scorecard.isotonic([0.0, 0.0, 1.0, 1.0], [1, 0, 0, 0]) is None
+    assert scorecard.isotonic([0.0, 1.0], [0, 0]) is None
+
+
+def test_an_isotonic_model_scores_the_step_pd_with_the_models_factors() -> None:
+    values, labels = _declining(3, 600)
+    model, rows_ = _model_of(values, labels)
+    raw = scorecard.logits(model, rows_)
+    low, high = min(raw), max(raw)
+    # steps by hand: PD 0.1 at the lowest logit, 0.5 at the highest, linear in between
+    calibrated = replace(model, isotonic=((low, high), (0.1, 0.5)))
+    scored = scorecard.score_batch(calibrated, rows_)
+    assert scored == [scorecard.score(calibrated, r) for r in rows_]  # batch and one by one, to the bit
+    plain = scorecard.score_batch(model, rows_)
+    for z, (pd, points, factors), (_, _, raw_factors) in zip(raw, scored, plain, strict=True):
+        expected = 0.1 + 0.4 * (z - low) / (high - low)
+        assert pd == pytest.approx(expected, abs=1e-12)
+        assert points == round(scorecard.OFFSET - scorecard.FACTOR * math.log(expected / (1 - expected)))
+        assert factors == raw_factors  # a monotonic map: the factors are the model's own
+    # the calibrate() entry point: isotonic is the default and clears Platt
+    later_values, later_labels = _declining(4, 600)
+    _, later_rows = _model_of(later_values, later_labels)
+    both = scorecard.calibrate(replace(model, platt=(0.0, 1.0)), later_rows, later_labels)
+    assert both.isotonic is not None and both.platt is None
+    with pytest.raises(ValueError, match="calibration method"):
+        scorecard.calibrate(model, later_rows, later_labels, "beta")
+
+
+def test_the_reliability_table_does_not_sort_ties_by_label() -> None:
+    # Four members at 0.1, labels 1, 0, 0, 1, in halves: each half keeps the given order, 1 bad of 2 in each.
+    # (Sorting ties good-first would show 0 and 1: an error the model does not make.)
+    assert scorecard.calibration([0.1] * 4, [1, 0, 0, 1], groups=2) == [
+        {"count": 2, "predicted": pytest.approx(0.1), "observed": 0.5},
+        {"count": 2, "predicted": pytest.approx(0.1), "observed": 0.5},
+    ]
+    # deciles of 20 members: PDs 0.00..0.95 by 0.05, bad from 0.50 on; decile d holds 2 members
+    pds = [i / 20 for i in range(20)]
+    deciles = scorecard.calibration(pds, [int(p >= 0.5) for p in pds], groups=10)
+    assert [g["count"] for g in deciles] == [2] * 10
+    assert [g["predicted"] for g in deciles] == pytest.approx([(4 * d + 1) / 40 for d in range(10)])
+    assert [g["observed"] for g in deciles] == [0.0] * 5 + [1.0] * 5
+
+
+def test_the_portrait_model_trains_on_m_minus_9_and_calibrates_on_m_minus_6(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Which months the portraits' model uses, with the months' datasets made up (no lake)."""
+    months: dict[str, tuple[list[dict], list[int]]] = {}  # type: ignore[type-arg]
+    for seed, month in ((3, "2023-09"), (4, "2023-12")):
+        values, labels = _declining(seed, 600)
+        months[month] = (
+            [dict.fromkeys(scorecard.FEATURES, 0.0) | {"headcount_change": v} for v in values],
+            labels,
+        )
+    asked: list[str] = []
+
+    def dataset(engine: object, code: str, month: str) -> tuple[list[str], list[dict], list[int]]:  # type: ignore[type-arg]
+        asked.append(month)
+        x, y = months[month]
+        return [str(i) for i in range(len(y))], x, y
+
+    monkeypatch.setattr(scoring, "dataset", dataset)
+    found = scoring.portrait_model(None, "new_display", "2024-06")  # type: ignore[arg-type]
+    assert found is not None
+    model, about = found
+    assert about == {
+        "train_month": "2023-09",
+        "train_size": 600,
+        "train_bad": sum(months["2023-09"][1]),
+        "calibration_month": "2023-12",
+        "calibration_method": "isotonic",
+    }
+    expected = scorecard.isotonic(scorecard.logits(model, months["2023-12"][0]), months["2023-12"][1])
+    assert model.isotonic == expected and model.platt is None
+    # Asked not to calibrate, or M − 9 has one class only: trained on M − 6, not calibrated.
+    _, about = scoring.portrait_model(None, "new_display", "2024-06", calibrate=False)  # type: ignore[arg-type,misc]
+    assert about["train_month"] == "2023-12" and about["calibration_month"] is None
+    months["2023-09"] = (months["2023-09"][0], [0] * 600)
+    model, about = scoring.portrait_model(None, "new_display", "2024-06")  # type: ignore[arg-type,misc]
+    assert (about["train_month"], about["calibration_method"], model.isotonic) == ("2023-12", None, None)
+    # M − 6 with one class only: nothing to calibrate on, nothing to fit on.
+    months["2023-12"] = (months["2023-12"][0], [0] * 600)
+    assert scoring.portrait_model(None, "new_display", "2024-06") is None  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def analyst(client: TestClient, session: Session, settings: Settings) -> dict[str, str]:
     user = make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_ANALYST)
@@ -134,7 +244,18 @@ def test_the_api_checks_and_reports_the_calibration_month(
     plain = client.get(url, headers=analyst, params={"train_month": "2023-09", "test_month": "2024-03"})
     assert plain.status_code == 200, plain.text
     body = plain.json()
-    assert body["calibration_month"] is None and body["platt"] is None
+    assert body["calibration_month"] is None and body["platt"] is None and body["isotonic"] is None
+    assert body["calibration_method"] is None
+    # the reliability table: deciles of the test month by predicted PD, as scorecard.calibration counts them
+    observed_all = [int(i["observed_bad"]) for i in body["items"]]
+    assert sum(g["count"] for g in body["reliability"]) == len(observed_all)
+    assert len(body["reliability"]) == min(10, len(observed_all))
+    unknown = client.get(
+        url,
+        headers=analyst,
+        params={"train_month": "2023-09", "test_month": "2024-03", "calibration_method": "beta"},
+    )
+    assert unknown.status_code == 422
     probabilities = [i["probability"] for i in body["items"]]
     observed = [int(i["observed_bad"]) for i in body["items"]]
     assert body["brier"] == pytest.approx(scorecard.brier(probabilities, observed), abs=1e-5)

@@ -4,19 +4,23 @@ Python rule `rules.decayed_links` to the fen, the read path prefers it, and a re
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.audit.models import AuditEntry
 from jinyu.chain import definitions, due_months, resident, rules, service, stored
 from jinyu.cli import app
 from jinyu.config import get_settings
 from jinyu.core.errors import InvalidInput
+from jinyu.core.runtime import unit_of_work
 from jinyu.governance.contracts import CONTRACTS
 from jinyu.migrate import upgrade
 from tests.chain.lake import U, _table, _transfer, rows, write
@@ -180,6 +184,12 @@ def test_due_months_are_the_unbuilt_and_those_with_newer_files_and_a_rerun_build
         engine.close()
 
 
+def _build_audits() -> int:
+    with unit_of_work(get_settings()) as session:
+        found = session.scalars(select(AuditEntry).where(AuditEntry.action == "chain.network.build")).all()
+        return len(found)
+
+
 def test_the_command_builds_the_due_months_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JINYU_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
@@ -193,6 +203,30 @@ def test_the_command_builds_the_due_months_once(tmp_path: Path, monkeypatch: pyt
         ]  # fmt: skip
         again = CliRunner().invoke(app, ["chain", "network-build", "--due"])
         assert again.exit_code == 0 and "no month is due" in again.stdout
+        quiet = CliRunner().invoke(app, ["chain", "network-build", "--due", "--json"])
+        assert quiet.exit_code == 0 and json.loads(quiet.stdout)["months"] == []
+        assert _build_audits() == 1  # the runs that built nothing left no audit entry (cron every 5 min)
+        # A late 2023-12 payment (a file newer than the builds): exactly the months whose window holds it.
+        _late_payment(Lake(get_settings().lake_dir), "late", "2023-12-20T10:00:00+08:00")
+        late = CliRunner().invoke(app, ["chain", "network-build", "--due", "--json"])
+        assert late.exit_code == 0, late.output
+        built = json.loads(late.stdout)
+        assert [m["month"] for m in built["months"]] == ["2023-12", "2024-01", "2024-02", "2024-03"]
+        assert built["skipped"] is False and _build_audits() == 2
+        # Another build (a server's scheduled one, another cron run) holds the lake's lock: skip, exit 0.
+        _late_payment(Lake(get_settings().lake_dir), "later", "2024-03-20T10:00:00+08:00")
+        with (get_settings().lake_dir / ".chain-network-build.lock").open("a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            skipped = CliRunner().invoke(app, ["chain", "network-build", "--due", "--json"])
+            text = CliRunner().invoke(app, ["chain", "network-build", "--due"])
+        assert skipped.exit_code == 0 and json.loads(skipped.stdout) == {
+            "dataset": stored.DATASET, "months": [], "skipped": True
+        }  # fmt: skip
+        assert text.exit_code == 0 and "skipped" in text.stdout and _build_audits() == 2
+        released = CliRunner().invoke(
+            app, ["chain", "network-build", "--due", "--json"]
+        )  # the next run builds
+        assert [m["month"] for m in json.loads(released.stdout)["months"]] == ["2024-03"]
         both = CliRunner().invoke(app, ["chain", "network-build", "--due", "--month", "2024-01"])
         assert both.exit_code != 0 and "--due" in both.output
         neither = CliRunner().invoke(app, ["chain", "network-build"])

@@ -238,7 +238,7 @@ def test_jinyu_serve_runs_the_serving_app_factory_with_the_workers_asked_for(
         )
     ]
     assert os.environ["JINYU_TRACING_WARM"] == "true"
-    assert os.environ["JINYU_CHAIN_NETWORK_DUE_SECONDS"] == "300"
+    assert os.environ["JINYU_CHAIN_NETWORK_DUE_SECONDS"] == "30"
 
 
 @pytest.mark.usefixtures("serve_env")

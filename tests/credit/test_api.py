@@ -294,7 +294,7 @@ def test_tax_is_level_gated(client: TestClient, session: Session, world: World) 
             ((), None, ()): 2,
         }
     )
-    assert {d["policy_version"] for d in details} == {"v2026.12.8"}
+    assert {d["policy_version"] for d in details} == {"v2026.12.9"}
 
 
 def test_an_approval_opens_tax_only_for_a_credit_purpose(client: TestClient, world: World) -> None:

@@ -27,7 +27,7 @@ def test_jinyu_policy_show_json_names_version_rules_and_table() -> None:
     result = CliRunner().invoke(app, ["policy", "show", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert out["version"] == "v2026.12.8" and out["default"] == "withhold"
+    assert out["version"] == "v2026.12.9" and out["default"] == "withhold"
     tax = next(r for r in out["table"] if r["class"] == "enterprise_tax")
     opened = "— / clear with L5 approval for credit_assessment, loan_review, post_loan_monitoring"
     assert tax["bank_hq_risk"] == opened and tax["enterprise_admin"] == "clear"

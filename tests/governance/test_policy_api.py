@@ -120,7 +120,7 @@ def test_level5_tax_needs_a_supervisors_approval_on_the_grant(world: dict, sessi
     assert made.status_code == 201, made.text
     approval = made.json()
     assert (
-        approval["level"] == 5 and approval["in_force"] is True and approval["policy_version"] == "v2026.12.8"
+        approval["level"] == 5 and approval["in_force"] is True and approval["policy_version"] == "v2026.12.9"
     )
 
     after = _summary(world, "bank")

@@ -43,7 +43,7 @@ def test_masks_are_format_preserving(kind: str, value: str, masked: str) -> None
 
 def test_the_shipped_policy_is_versioned_and_has_its_classes() -> None:
     policy = current()
-    assert policy.version == "v2026.12.8"
+    assert policy.version == "v2026.12.9"
     assert len(policy.classes) == 14
     assert policy.classes["enterprise_tax"].level == 5 and policy.classes["resident_id"].pfi == "C3"
 
@@ -88,6 +88,7 @@ def test_health_flags_and_verdict_follow_their_sources() -> None:
         headcount_before=20,
         tax_12m=Decimal("10.00"),
         tax_prev_12m=Decimal("100.00"),
+        tax_change=Decimal("-0.9000"),
         open_cases=1,
         paying_months=2,
         flags=["deregistered", "headcount_drop", "tax_drop", "judicial", "irregular_payments"],
@@ -97,6 +98,7 @@ def test_health_flags_and_verdict_follow_their_sources() -> None:
     seen = protect(health, bank)
     assert seen.flags == ["deregistered", "headcount_drop", "judicial", "irregular_payments"]
     assert seen.healthy is None and seen.tax_12m is None and bank.withheld == {"enterprise_tax"}
+    assert seen.tax_change is None  # computed from the tax sums alone: tax detail, withheld with them
     approved = protect(
         health,
         Reader(who(Role.BANK_HQ_RISK, OrgKind.BANK_HEAD_OFFICE), approved_level=5, purpose="loan_review"),

@@ -25,7 +25,7 @@ def test_enterprise_grants_and_revokes_through_the_forms(client: TestClient, ses
 
     console_login(client, clerk)
     page = client.get("/console/consents")
-    assert f'<option value="{bank.id}">重庆测试银行</option>' in page.text  # banks are chosen by name
+    assert f'<option value="{bank.id}" data-level="0">重庆测试银行</option>' in page.text  # chosen by name
     until = (dt.date.today() + dt.timedelta(days=200)).isoformat()
     form = {
         "csrf_token": csrf_of(page.text),

@@ -7,29 +7,64 @@ key rotation rewrites them: names, sizes and inodes are compared, as `serving` c
 kept under (query, bound parameters, those files) and a new load makes the next request compute it afresh.
 Listing the files costs a few milliseconds at most (`listing`). Only answers are cached: access checks and the
 audit of each read stay with the caller, per request.
+
+**Month-narrowed keys.** A query that reads a month-partitioned dataset only through `month BETWEEN a AND b`
+(the chain page's transfer scans, loans by month) asked for one month depends on that month's files alone:
+`key(..., month=(dataset, m))` keys it by the files of `dataset/month=m/` (and every file of its other
+datasets), so a load of another month leaves it current. The caller vouches for the query's shape.
+
+**Kept on disk too** (`store`, `shared_results`: `<lake>.results/` beside the lake). Each answer is also
+written as an Arrow IPC file named by a digest of (query, parameters) and one of the files it was computed
+from (written under a temporary name and renamed into place; the older files of the same question removed).
+So an answer computed once — by the scheduler's warm-up in any worker, or by an earlier visitor — serves
+every worker and survives a restart: a process that does not hold it in memory reads a few kilobytes instead
+of scanning months of transfers. Arrow IPC keeps the schema and values exactly (decimals, strings, nulls), so
+an answer read back equals the one computed. A file that cannot be read or written is ignored (the answer is
+then computed, as without the store). `clear` empties both. Today only the chain page's answers go through it
+(enterprises' USCCs, names, segments and sums; no pseudonymous tokens): a key rotation rewrites the lake's
+files, so no kept answer matches them any more, but the files stay until their question is asked again —
+a query whose answer carries tokens would need the store emptied by the rotation before it is kept here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import shutil
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 
+from jinyu.analytics.layout import PARTITION_COLUMN
 from jinyu.analytics.listing import Files, dataset_files
 from jinyu.analytics.registry import get_query
 
+log = logging.getLogger(__name__)
 Key = tuple[str, tuple[tuple[str, object], ...], tuple[tuple[str, Files], ...]]
+
+
+def in_month(key: Key, params: dict[str, object], dataset: str, month: str) -> Key:
+    """`key` (of the same query, any window) for `params` asked for `month` alone: `dataset`'s files narrowed
+    to its `month` partition (see the module's doc: the query must read `dataset` only within its window)."""
+    prefix = f"{dataset}/{PARTITION_COLUMN}={month}/"
+    files = tuple(
+        (d, tuple(f for f in fs if f[0].startswith(prefix)) if d == dataset else fs) for d, fs in key[2]
+    )
+    return key[0], tuple(sorted(params.items())), files
 
 
 class ResultCache:
     """Least-recently-used answers, at most `max_entries` (the chain page's answers are kilobytes each; its two
     transfer scans are kept per month and chain, `jinyu.chain.reads.monthly`)."""
 
-    def __init__(self, lake_root: Path, max_entries: int = 1024) -> None:
+    def __init__(self, lake_root: Path, max_entries: int = 1024, store: Path | None = None) -> None:
         self.lake_root = Path(lake_root)
         self.max_entries = max_entries
+        self.store = None if store is None else Path(store)  # answers on disk too (the module's doc)
         self._held: OrderedDict[Key, pa.Table] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -43,18 +78,78 @@ class ResultCache:
             table = self._held.get(key)
             if table is not None:
                 self._held.move_to_end(key)
-            return table
+                return table
+        table = self._read(key)
+        if table is not None:
+            self._hold(key, table)
+        return table
 
     def put(self, key: Key, table: pa.Table) -> None:
+        self._hold(key, table)
+        self._write(key, table)
+
+    def held(self) -> list[Key]:
+        """The keys held in memory, least recently used first."""
+        with self._lock:
+            return list(self._held)
+
+    def discard(self, key: Key) -> None:
+        """Forget one answer, in memory and on disk."""
+        with self._lock:
+            self._held.pop(key, None)
+        if self.store is not None:
+            self._file(key)[0].unlink(missing_ok=True)
+
+    def clear(self, *, keep_store: bool = False) -> None:
+        """Forget every answer, in memory and on disk (`keep_store`: in memory only, as a new process starts)."""
+        with self._lock:
+            self._held.clear()
+        if self.store is not None and not keep_store:
+            shutil.rmtree(self.store, ignore_errors=True)
+
+    def _hold(self, key: Key, table: pa.Table) -> None:
         with self._lock:
             self._held[key] = table
             self._held.move_to_end(key)
             while len(self._held) > self.max_entries:
                 self._held.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._held.clear()
+    def _file(self, key: Key) -> tuple[Path, str]:
+        """The answer's file, and the name prefix every version of the same question shares."""
+        assert self.store is not None
+        question = hashlib.sha256(repr(key[:2]).encode()).hexdigest()[:32]
+        files = hashlib.sha256(repr(key[2]).encode()).hexdigest()[:32]
+        return self.store / key[0] / f"{question}-{files}.arrow", f"{question}-"
+
+    def _read(self, key: Key) -> pa.Table | None:
+        if self.store is None:
+            return None
+        path, _ = self._file(key)
+        try:
+            with pa.memory_map(str(path)) as source:
+                return ipc.open_file(source).read_all()
+        except FileNotFoundError:
+            return None
+        except (OSError, pa.ArrowInvalid):
+            log.warning("unreadable kept answer %s: computed again", path.name)
+            return None
+
+    def _write(self, key: Key, table: pa.Table) -> None:
+        if self.store is None:
+            return
+        path, question = self._file(key)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            os.replace(tmp, path)
+            for older in path.parent.glob(f"{question}*.arrow"):  # the same question on older files
+                if older != path:
+                    older.unlink(missing_ok=True)
+        except OSError:
+            log.warning("could not keep answer %s on disk", path.name, exc_info=True)
+            tmp.unlink(missing_ok=True)
 
 
 _SHARED: dict[Path, ResultCache] = {}
@@ -62,10 +157,17 @@ _SHARED_LOCK = threading.Lock()
 
 
 def shared_results(lake_root: Path) -> ResultCache:
-    """The process's cache for one lake (one per data dir, as the app has one engine per lake)."""
+    """The process's cache for one lake (one per data dir, as the app has one engine per lake), kept on disk
+    beside the lake (`<lake>.results/`), where every worker and the next process find it."""
     root = Path(lake_root).resolve()
     with _SHARED_LOCK:
         cache = _SHARED.get(root)
         if cache is None:
-            cache = _SHARED[root] = ResultCache(root)
+            cache = _SHARED[root] = ResultCache(root, store=store_dir(root))
         return cache
+
+
+def store_dir(lake_root: Path) -> Path:
+    """Where `shared_results` keeps answers on disk: beside the lake, never inside it (no dataset)."""
+    root = Path(lake_root).resolve()
+    return root.with_name(f"{root.name}.results")

@@ -248,13 +248,13 @@ def counterparties(
         password_stdin,
         lambda s, p, e: service.counterparty_health(s, p, e, code, uscc, as_of_month),
     )
-    rows = [["supplier", c.uscc, c.name, c.amount, _verdict(c)] for c in r.suppliers]
-    rows += [["dealer", c.uscc, c.name, c.amount, _verdict(c)] for c in r.dealers]
+    rows = [["supplier", c.uscc, c.name, c.amount, c.tax_change, _verdict(c)] for c in r.suppliers]
+    rows += [["dealer", c.uscc, c.name, c.amount, c.tax_change, _verdict(c)] for c in r.dealers]
     _out(
         r,
         json_out,
         f"{uscc} 上下游健康 / counterparties' health",
-        ["side", "uscc", "name", "amount", "flags"],
+        ["side", "uscc", "name", "amount", "tax change", "flags"],
         rows,
     )
     if not json_out:
@@ -340,6 +340,12 @@ def portrait_batch(
     code: str = CODE,
     as_of_month: str = AS_OF,
     purpose: Purpose = typer.Option(Purpose.CREDIT_ASSESSMENT, "--purpose", help="用途 / purpose"),
+    calibrate: bool = typer.Option(
+        True,
+        "--calibrate/--uncalibrated",
+        help="默认：M−9 训练、M−6 保序校准；--uncalibrated：M−6 训练不校准 / default: trained on M−9, isotonic on "
+        "M−6; --uncalibrated: trained on M−6",
+    ),
     as_user: str | None = AS_USER,
     api_key: str | None = API_KEY,
     password_stdin: bool = PASSWORD_STDIN,
@@ -353,12 +359,14 @@ def portrait_batch(
         as_user,
         api_key,
         password_stdin,
-        lambda s, p, e: portraits.portrait_batch(s, p, e, code, as_of_month, purpose),
+        lambda s, p, e: portraits.portrait_batch(s, p, e, code, as_of_month, purpose, calibrate),
     )
+    m = r.score_model
     _out(
         r,
         json_out,
-        f"批量画像 / portraits: {r.exported} of {r.members} (withheld {r.withheld})",
+        f"批量画像 / portraits: {r.exported} of {r.members} (withheld {r.withheld}); model trained on "
+        f"{m.train_month}, calibrated ({m.calibration_method or '—'}) on {m.calibration_month or '—'}",
         ["uscc", "name", "segment", "flags", "points", "band", "top factors", "basis"],
         [
             [
@@ -383,7 +391,12 @@ def scorecard(
     train_month: str = typer.Option(..., "--train-month", help="训练截至月 / as-of month to train on"),
     test_month: str = typer.Option(..., "--test-month", help="留出评估月（≥ 6 个月后）/ held-out month"),
     calibration_month: str | None = typer.Option(
-        None, "--calibration-month", help="Platt 校准月（训练月后、评估月前 ≥ 6 个月）/ month to calibrate on"
+        None, "--calibration-month", help="校准月（训练月后、评估月前 ≥ 6 个月）/ month to calibrate on"
+    ),
+    calibration_method: str = typer.Option(
+        "isotonic",
+        "--calibration-method",
+        help="校准方法 isotonic（默认）或 platt / isotonic (default) or platt",
     ),
     as_user: str | None = AS_USER,
     api_key: str | None = API_KEY,
@@ -399,13 +412,15 @@ def scorecard(
         as_user,
         api_key,
         password_stdin,
-        lambda s, p, e: scoring.run(s, p, e, code, train_month, test_month, calibration_month),
+        lambda s, p, e: scoring.run(
+            s, p, e, code, train_month, test_month, calibration_month, calibration_method
+        ),
     )
     _out(
         r,
         json_out,
         f"评分卡 / scorecard: AUC {r.auc}, KS {r.ks}, Brier {r.brier} ({r.test_bad} of {r.test_size} "
-        f"distressed; calibrated on {r.calibration_month or '—'})",
+        f"distressed; calibrated ({r.calibration_method or '—'}) on {r.calibration_month or '—'})",
         ["uscc", "points", "band", "probability", "top factors", "distressed"],
         [
             [
@@ -419,6 +434,15 @@ def scorecard(
             for i in r.items
         ],
     )
+    if not json_out:
+        print_table(
+            "可靠性（按预测概率十分位）/ reliability by decile of predicted PD",
+            ["decile", "members", "mean predicted", "observed bad rate"],
+            [
+                [n + 1, int(g["count"]), f"{g['predicted']:.4f}", f"{g['observed']:.4f}"]
+                for n, g in enumerate(r.reliability)
+            ],
+        )
 
 
 def _verdict(health: Any) -> str:

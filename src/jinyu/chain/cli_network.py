@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -50,6 +54,22 @@ def _chosen_months(month: str | None, through: str | None, due: bool) -> list[st
     return months_to_build(month, through)
 
 
+@contextlib.contextmanager
+def _build_lock(lake_dir: Path, wait: bool) -> Iterator[bool]:
+    """The lake's build lock, the one `jinyu serve`'s scheduled builds take (`scheduler.LOCK_FILE`, flock):
+    True when held; with `wait` false, False at once when another process holds it."""
+    from jinyu.chain.scheduler import LOCK_FILE
+
+    lake_dir.mkdir(parents=True, exist_ok=True)
+    with (lake_dir / LOCK_FILE).open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True  # released when the file closes
+
+
 @handle_errors
 def network_build(
     month: str | None = MONTH, through: str | None = THROUGH, due: bool = DUE, json_out: bool = JSON_OUT
@@ -57,8 +77,10 @@ def network_build(
     """按月构建并存储各产业链的衰减供应网络（可重复：新版本覆盖旧版本的读取）/ build and store every chain's
     decayed supply network for each month (rerunning appends a newer build, which reads then use).
 
+    With --due it builds only the months that are due and exits 0 when none is, or when another build (a
+    server's, another cron run's) holds the lake's build lock: safe to run from cron or a systemd timer.
     Examples: jinyu chain network-build --month 2024-01 --through 2024-06 --json;
-    after each transfers load: jinyu chain network-build --due"""
+    from cron after transfers loads: jinyu chain network-build --due --json"""
     from jinyu import analytics, config
     from jinyu.audit import service as audit
     from jinyu.chain import definitions, due_months, stored
@@ -69,35 +91,48 @@ def network_build(
     stored.check_exact(defs.parameters)
     chains = [c.code for c in defs.chains]
     settings = config.get_settings()
-    engine, lake = analytics.DuckDBEngine(settings.lake_dir), analytics.Lake(settings.lake_dir)
     written: dict[str, int] = {}
-    try:
-        months = due_months.due_months(engine, lake, defs.parameters) if chosen is None else chosen
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            disable=json_out and not sys.stderr.isatty(),
-        ) as bar:
-            task = bar.add_task("供应网络 / network", total=len(months))
-            for m in months:
-                written[m] = stored.build_month(engine, lake, m, chains, defs.parameters)
-                bar.advance(task)
-    finally:
-        engine.close()
-    with runtime.unit_of_work(settings) as session:
-        audit.record(
-            session, SYSTEM, action="chain.network.build", subject_type="dataset",
-            subject_ids=[stored.DATASET], detail={"months": months, "links": written, "due": due},
-        )  # fmt: skip
+    # --due skips when the lock is held (the holder builds what is due); given months wait for it.
+    with _build_lock(Path(settings.lake_dir), wait=chosen is not None) as held:
+        if not held:
+            _report({}, json_out, skipped=True)
+            return
+        engine, lake = analytics.DuckDBEngine(settings.lake_dir), analytics.Lake(settings.lake_dir)
+        try:
+            months = due_months.due_months(engine, lake, defs.parameters) if chosen is None else chosen
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                disable=json_out and not sys.stderr.isatty(),
+            ) as bar:
+                task = bar.add_task("供应网络 / network", total=len(months))
+                for m in months:
+                    written[m] = stored.build_month(engine, lake, m, chains, defs.parameters)
+                    bar.advance(task)
+        finally:
+            engine.close()
+    if written:  # a run that built nothing (nothing due) is not audited, as the scheduler's
+        with runtime.unit_of_work(settings) as session:
+            audit.record(
+                session, SYSTEM, action="chain.network.build", subject_type="dataset",
+                subject_ids=[stored.DATASET], detail={"months": months, "links": written, "due": due},
+            )  # fmt: skip
+    _report(written, json_out, skipped=False)
+
+
+def _report(written: dict[str, int], json_out: bool, skipped: bool) -> None:
+    from jinyu.chain import stored
+
     if json_out:
-        print_json(
-            {"dataset": stored.DATASET, "months": [{"month": m, "links": n} for m, n in written.items()]}
-        )
-    else:
-        for m, n in written.items():
-            console.print(f"{m}: {n} links / 条边")
-        if not written:
-            console.print("没有到期的月份 / no month is due")
+        months = [{"month": m, "links": n} for m, n in written.items()]
+        print_json({"dataset": stored.DATASET, "months": months, "skipped": skipped})
+        return
+    for m, n in written.items():
+        console.print(f"{m}: {n} links / 条边")
+    if skipped:
+        console.print("另一构建正在进行，本次跳过 / another build holds the lock: skipped, nothing built")
+    elif not written:
+        console.print("没有到期的月份 / no month is due")

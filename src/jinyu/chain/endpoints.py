@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -164,11 +164,14 @@ def portrait_batch(
     session: SessionDep,
     as_of_month: MonthQ,
     purpose: Purpose = Purpose.CREDIT_ASSESSMENT,
+    calibrate: Annotated[
+        bool, Query(description="校准（默认）/ isotonic-calibrated model (default); false: trained on M − 6")
+    ] = True,
     principal: Principal = require(Perm.CHAIN_PORTRAIT),
 ) -> PortraitBatchOut:
     """批量画像：银行仅获得已授权企业 / batch portraits; a bank receives only members that authorised it."""
     engine = request.app.state.analytics
-    return portraits.portrait_batch(session, principal, engine, code, as_of_month, purpose)
+    return portraits.portrait_batch(session, principal, engine, code, as_of_month, purpose, calibrate)
 
 
 @router.get("/{code}/scorecard", response_model=ScorecardOut)
@@ -179,11 +182,16 @@ def scorecard(
     train_month: MonthQ,
     test_month: MonthQ,
     calibration_month: OptionalMonthQ = None,
+    calibration_method: Annotated[
+        Literal["isotonic", "platt"],
+        Query(description="校准方法 / calibration method (with calibration_month)"),
+    ] = "isotonic",
     principal: Principal = require(Perm.CHAIN_READ),
 ) -> ScorecardOut:
     """评分卡：训练月建模，留出月评估（AUC、KS、校准）/ scorecard trained on one month, evaluated on a later one."""
+    engine = request.app.state.analytics
     return scoring.run(
-        session, principal, request.app.state.analytics, code, train_month, test_month, calibration_month
+        session, principal, engine, code, train_month, test_month, calibration_month, calibration_method
     )
 
 

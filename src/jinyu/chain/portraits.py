@@ -1,10 +1,11 @@
 """Batch portraits of on-chain enterprises (批量画像) and their export to a bank.
 
 A portrait is an enterprise's health indicators and flags (service.health_rows / rules.health_flags), its
-network position (weighted PageRank) and its score (the scorecard trained on the month six months earlier,
-`scoring.train`) with band and top factors. The regulator sees every member; a bank receives only the members
-that granted it, in force, every scope a portrait is made of for the stated purpose. Members without such a
-grant are withheld and counted, never named. Every export is audited with the enterprises it contained.
+network position (weighted PageRank) and its score with band and top factors: by default the scorecard
+trained on M − 9 and isotonic-calibrated on M − 6, else trained on M − 6 uncalibrated
+(`scoring.portrait_model`). The regulator sees every member; a bank receives only the members that granted
+it, in force, every scope a portrait is made of for the stated purpose. Members without such a grant are
+withheld and counted, never named. Every export is audited with the enterprises it contained.
 """
 
 from __future__ import annotations
@@ -45,17 +46,18 @@ def _scores(
     as_of_month: str,
     rows: Mapping[str, Mapping[str, object]],
     network: tuple[Mapping[tuple[str, str], Decimal], Mapping[str, Centrality]],
+    calibrate: bool,
 ) -> tuple[ScoreModelOut, dict[str, scorecard.Scored]]:
-    train_month = rules.add_months(as_of_month, -scoring.HORIZON_MONTHS)
-    trained = scoring.train(engine, code, train_month)
-    if trained is None:
+    found = scoring.portrait_model(engine, code, as_of_month, calibrate)
+    if found is None:
+        train_month = rules.add_months(as_of_month, -scoring.HORIZON_MONTHS)
         return ScoreModelOut(train_month=train_month, train_size=0, train_bad=0, fitted=False), {}
-    model, labels = trained
+    model, about = found
     links, ranks = network
     by_link = scorecard.link_features(links)
     usccs = list(rows)
     x = [scoring.features(rows[u], ranks.get(u), by_link.get(u)) for u in usccs]
-    info = ScoreModelOut(train_month=train_month, train_size=len(labels), train_bad=sum(labels), fitted=True)
+    info = ScoreModelOut.model_validate({**about, "fitted": True})
     return info, dict(zip(usccs, scorecard.score_batch(model, x), strict=True))
 
 
@@ -73,7 +75,13 @@ def _score_out(scored: scorecard.Scored | None, level: int) -> PortraitScore | N
 
 
 def portrait_batch(
-    session: Session, principal: Principal, engine: Engine, code: str, as_of_month: str, purpose: Purpose
+    session: Session,
+    principal: Principal,
+    engine: Engine,
+    code: str,
+    as_of_month: str,
+    purpose: Purpose,
+    calibrate: bool = True,
 ) -> PortraitBatchOut:
     principal.require(Perm.CHAIN_PORTRAIT)
     definitions.load().chain(code)
@@ -82,7 +90,9 @@ def portrait_batch(
     allowed = bases(session, principal, list(members), purpose)
     health = service.health_rows(engine, code, "", as_of_month)
     links, ranks = scoring.network_as_of(engine, code, as_of_month)
-    model_info, scores = _scores(engine, code, as_of_month, {u: health[u] for u in members}, (links, ranks))
+    model_info, scores = _scores(
+        engine, code, as_of_month, {u: health[u] for u in members}, (links, ranks), calibrate
+    )
     # Tax sums are level 5: a bank sees them only when the enterprise's grant carries a level-5 approval.
     levels = policy.approved_levels(session, allowed)
     items = []

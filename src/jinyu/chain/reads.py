@@ -18,7 +18,9 @@ The two transfer scans (supply links, segment flows) group by month and order by
 answer is its months' answers one after another: with a `ResultCache` they are kept **per month** (`monthly`),
 any window is assembled from the months held, and only the months missing are read (one statement over their
 span). `warm` reads a chain's last months so, run in the background after a load (`jinyu.chain.scheduler`), the
-first visitor of a window inside them runs neither scan.
+first visitor of a window inside them runs neither scan. Loans by month (`chain_loans`) are kept the same way.
+A month's answer is keyed by that month's partition files of the dataset the query scans by month (`MONTHLY`),
+so a load of another month leaves it current; with the shared cache they are kept on disk too.
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jinyu.analytics import Engine, FileSet, Query, ResultCache
+from jinyu.analytics.results import in_month
 from jinyu.chain import definitions, rules
 
 LINKS = "chain_member_links"
 FLOWS = "chain_segment_flows"
-MONTHLY = frozenset(
-    {LINKS, FLOWS}
-)  # grouped by month and ordered by it first: a window is its months in a row
+LOANS = "chain_loans"
+# Grouped by month and ordered by it first, so a window is its months in a row; each reads the named
+# month-partitioned dataset only within its window, so one month's answer depends on that month's files of it
+# (and every file of the other datasets it reads): a load of another month leaves it current.
+MONTHLY = {LINKS: "transfers", FLOWS: "transfers", LOANS: "loans"}
 WARM_MONTHS = 12  # the months `warm` reads, ending at the latest month of transfers
 Key = tuple[str, tuple[tuple[str, object], ...]]
 
@@ -134,11 +139,12 @@ def _months(first: str, last: str) -> list[str]:
 
 def monthly(engine: Engine, results: ResultCache, query_name: str, params: Mapping[str, object]) -> pa.Table:
     """A month-grouped query's answer over `params`' window, from its months' answers held in `results`; the
-    months missing are read in one statement over their span and each of them kept (empty months too)."""
+    months missing are read in one statement over their span and each of them kept (empty months too). Each
+    month is keyed by its own partition's files of the dataset the query scans by month (`MONTHLY`)."""
     first, last = str(params["from_month"]), str(params["to_month"])
     whole = results.key(query_name, dict(params))  # the files are listed once, for every month's key
     keys = {
-        m: (whole[0], _key(query_name, {**params, "from_month": m, "to_month": m})[1], whole[2])
+        m: in_month(whole, {**params, "from_month": m, "to_month": m}, MONTHLY[query_name], m)
         for m in _months(first, last)
     }
     held = {m: results.get(k) for m, k in keys.items()}
@@ -153,13 +159,14 @@ def monthly(engine: Engine, results: ResultCache, query_name: str, params: Mappi
 
 
 def warm(engine: Engine, results: ResultCache, overrides: Mapping[str, str], end: str) -> list[str]:
-    """Keep in `results` the supply links and segment flows of each chain of `overrides` ({code: its
-    `$segment_overrides`, as the page passes them}) for the `WARM_MONTHS` months ending at `end`; the months."""
+    """Keep in `results` the supply links, segment flows and loans of each chain of `overrides` ({code: its
+    `$segment_overrides`, as the page passes them}) for the `WARM_MONTHS` months ending at `end`; the months.
+    Months already held (in memory or on disk) for the current files are not read again."""
     months = _months(rules.add_months(end, 1 - WARM_MONTHS), end)
     window = {"from_month": months[0], "to_month": months[-1]}
     for code, segment_overrides in overrides.items():
         monthly(engine, results, LINKS, {"chain_code": code, **window})
-        monthly(
-            engine, results, FLOWS, {"chain_code": code, **window, "segment_overrides": segment_overrides}
-        )
+        segmented = {"chain_code": code, **window, "segment_overrides": segment_overrides}
+        monthly(engine, results, FLOWS, segmented)
+        monthly(engine, results, LOANS, segmented)
     return months

@@ -87,6 +87,12 @@ class Health:
         return not self.flags
 
 
+def tax_change(row: Mapping[str, object]) -> Decimal | None:
+    """Tax paid in the last 12 months against the 12 before (M−11..M / M−23..M−12) − 1, 4 places half up;
+    None when nothing was paid in the earlier year (no base). −0.3 or below is the `tax_drop` flag's region."""
+    return growth(Decimal(str(row["tax_12m"])), Decimal(str(row["tax_prev_12m"])))
+
+
 def health_flags(row: Mapping[str, object], p: Parameters) -> Health:
     """Warning flags of one enterprise from a `chain_member_health` row (see docs/chains.md)."""
     flags = []

@@ -9,7 +9,8 @@ dataset, no file read) with the last one it acted on; only when it changed does 
 `trigger` `schedule`). The first check runs at start. Server workers share the lake, so a build holds an
 exclusive lock file in the lake directory (`.chain-network-build.lock`, `flock`): a worker that finds it held
 skips its turn and looks again at the next tick; the months it would have built are no longer due by then.
-Off unless `JINYU_CHAIN_NETWORK_DUE_SECONDS` > 0 (`jinyu serve` sets 300 when it is not given).
+Off unless `JINYU_CHAIN_NETWORK_DUE_SECONDS` > 0 (`jinyu serve` sets 30 when it is not given: the check lists
+files and reads none).
 
 After each change every worker also **warms** the resident ranking (`jinyu.chain.resident`) of the latest
 stored month of every chain (built with the current parameters), so the first request for it after a build is
@@ -19,20 +20,31 @@ It also reads the chain page's two transfer scans (supply links, segment flows) 
 `reads.WARM_MONTHS` months of transfers into the process's answers (`warm_pages`, kept per month and tied to
 the lake's files), so the first visitor after a load of a window inside them runs neither; and the page's
 statements that do not depend on the window (segment counts, member lists) and each month's stored network.
+Those answers are also kept on disk beside the lake (`jinyu.analytics.results`): the other workers and the
+next process read them instead of scanning, and a month's answer stays current until its own month's files
+change, so a warm-up after a restart reads files only and one after a month's load reads that month.
+
+The build itself ranks the latest month it builds from its own links **before** appending them
+(`_hold_ranking`, `stored.build_month`'s hook): in this worker there is no moment when the new build is visible
+and its ranking is not held; until the append, requests read the previous build.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import logging
 import threading
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.analytics import DuckDBEngine, Lake, shared_results
 from jinyu.audit import service as audit
-from jinyu.chain import definitions, due_months, reads, service, stored
+from jinyu.chain import definitions, due_months, reads, resident, service, stored
 from jinyu.core.auth import SYSTEM
 from jinyu.core.db import transaction
 
@@ -66,7 +78,8 @@ def build_due(factory: sessionmaker[Session], lake_dir: Path, trigger: str) -> d
         lake, engine = Lake(lake_dir), DuckDBEngine(lake_dir)
         try:
             months = due_months.due_months(engine, lake, defs.parameters)
-            written = {m: stored.build_month(engine, lake, m, chains, defs.parameters) for m in months}
+            hold = _hold_ranking(max(months)) if months else None
+            written = {m: stored.build_month(engine, lake, m, chains, defs.parameters, hold) for m in months}
         finally:
             engine.close()
     if written:
@@ -77,6 +90,26 @@ def build_due(factory: sessionmaker[Session], lake_dir: Path, trigger: str) -> d
                 detail={"months": list(written), "links": written, "due": True, "trigger": trigger},
             )  # fmt: skip
     return written
+
+
+def _hold_ranking(latest: str) -> Callable[[str, pa.Table, dt.datetime], None]:
+    """`stored.build_month`'s hook: rank every chain's network of the `latest` month being built from the
+    build's own links and hold it under that build's key (`jinyu.chain.resident`) before the build is appended,
+    so no request of this process finds the new build without its ranking. Until the append, requests read
+    the previous build (and its held ranking): the answer swaps from one build to the next at once."""
+    p = definitions.load().parameters
+
+    def hold(month: str, links: pa.Table, built_at: dt.datetime) -> None:
+        if month != latest:
+            return
+        by_chain: dict[str, dict[tuple[str, str], Decimal]] = {c.code: {} for c in definitions.load().chains}
+        columns = (links.column(n).to_pylist() for n in ("chain_code", "payer", "payee", "weight"))
+        for code, payer, payee, weight in zip(*columns, strict=True):
+            by_chain.setdefault(code, {})[(payer, payee)] = weight
+        for code, chain_links in by_chain.items():
+            resident.put(service.resident_key(code, month, built_at, p), service.rank_links(chain_links, p))
+
+    return hold
 
 
 def warm(lake_dir: Path) -> dict[str, str]:

@@ -112,6 +112,7 @@ class HealthOut(BaseModel):
     # Level-5 tax detail: null for a bank without a supervisor's level-5 approval on the grant (policy).
     tax_12m: Decimal | None
     tax_prev_12m: Decimal | None
+    tax_change: Decimal | None  # tax_12m / tax_prev_12m − 1 (4 places); null without a base; level 5 too
     open_cases: int
     paying_months: int
     # Derived from the figures above: a flag computed from a class the caller is not shown is left out, and
@@ -183,6 +184,10 @@ class ScoreModelOut(BaseModel):
     train_size: int
     train_bad: int
     fitted: bool  # false when the training month had one class only: portraits then carry no score
+    # isotonic calibration on M − 6 with training on M − 9 (the default when both months have both classes);
+    # null: trained on M − 6 and not calibrated (docs/chains.md, "Batch portraits")
+    calibration_month: str | None = None
+    calibration_method: str | None = None
 
 
 class PortraitOut(BaseModel):
@@ -227,10 +232,15 @@ class ScorecardOut(BaseModel):
     test_bad: int
     auc: float | None
     ks: float | None
-    calibration: list[dict[str, float]]
+    calibration: list[dict[str, float]]  # fifths by predicted PD: count, mean predicted, observed bad rate
+    reliability: list[dict[str, float]]  # the same by decile (the reliability table)
     brier: float | None  # mean (probability − outcome)² on the test month
-    calibration_month: str | None  # the held-out month Platt scaling was fitted on (None: not calibrated)
-    platt: list[float] | None  # [a, b]: PD = 1 / (1 + exp(−(a + b·logit))); None when not calibrated
+    calibration_month: str | None  # the held-out month the calibration was fitted on (None: not calibrated)
+    calibration_method: str | None  # isotonic | platt; None when not calibrated (or the fit was refused)
+    platt: list[float] | None  # [a, b]: PD = 1 / (1 + exp(−(a + b·logit))); None unless Platt
+    # [[raw logit, PD], ...] logits ascending: PD linear between the points, constant beyond, clamped to
+    # [0.001, 0.999]; None unless isotonic
+    isotonic: list[list[float]] | None
     intercept: float
     coefficients: dict[str, float]
     bins: dict[str, list[dict[str, object]]]

@@ -42,6 +42,10 @@ FACTOR = PDO / math.log(2)
 OFFSET = BASE_SCORE - FACTOR * math.log(BASE_ODDS)
 # Bands by points, best first: A from 640 (odds ≥ 200:1), B from 600 (50:1), C from 560 (12.5:1), D from 520.
 BANDS = (("A", 640), ("B", 600), ("C", 560), ("D", 520))
+CALIBRATION_METHODS = ("isotonic", "platt")  # the first is the default (docs/chains.md, "Calibration")
+# An isotonic PD is an observed bad rate of the calibration month, which may be 0 or 1 for a block: it is
+# kept off them (a PD of 0 has no points), i.e. between 1:999 and 999:1 odds.
+PD_FLOOR = 0.001
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,10 @@ class Model:
     coefficients: dict[str, float]
     # Platt scaling fitted on a later, held-out month: PD = 1 / (1 + exp(-(a + b·logit))); None: uncalibrated.
     platt: tuple[float, float] | None = None
+    # Isotonic calibration fitted on a later, held-out month: the step points (raw logit, PD), logits
+    # ascending; PD = linear interpolation between them, constant beyond the ends, clamped to
+    # [PD_FLOOR, 1 − PD_FLOOR]. None: not calibrated this way. At most one of platt / isotonic is set.
+    isotonic: tuple[tuple[float, ...], tuple[float, ...]] | None = None
 
 
 def woe(good: int, bad: int, total_good: int, total_bad: int) -> float:
@@ -175,8 +183,20 @@ def _factors(
     ]
 
 
+def isotonic_pd(steps: tuple[Sequence[float], Sequence[float]], logit: float) -> float:
+    """The calibrated PD of a raw logit: linear between the step points, constant beyond the ends, clamped."""
+    xs, ys = steps
+    found = float(np.interp(logit, xs, ys))
+    return min(max(found, PD_FLOOR), 1.0 - PD_FLOOR)
+
+
 def _calibrated(model: Model, logit: float, contributions: Sequence[float]) -> tuple[float, list[float]]:
-    """The logit and the terms after Platt scaling (a + b·logit; each term × b), or as they are."""
+    """The logit and the terms after calibration: Platt (a + b·logit; each term × b); isotonic (the logit of
+    the calibrated PD; the terms as the model has them — the map is monotonic but not linear, so a factor's
+    points are those of the uncalibrated model); or as they are."""
+    if model.isotonic is not None:
+        pd = isotonic_pd(model.isotonic, logit)
+        return math.log(pd / (1.0 - pd)), list(contributions)
     if model.platt is None:
         return logit, list(contributions)
     a, b = model.platt
@@ -209,6 +229,16 @@ def score_batch(model: Model, rows: Sequence[Mapping[str, float | None]], top: i
     for column in columns:
         total = total + column
     raw = (model.intercept + total).tolist()
+    if model.isotonic is not None:  # the step PDs of the whole column at once, as `isotonic_pd` one by one
+        xs, ys = model.isotonic
+        steps = np.minimum(np.maximum(np.interp(raw, xs, ys), PD_FLOOR), 1.0 - PD_FLOOR).tolist()
+        out = []
+        for row, pd, contributions in zip(rows, steps, np.column_stack(columns).tolist(), strict=True):
+            z = math.log(pd / (1.0 - pd))
+            out.append(
+                (1.0 / (1.0 + math.exp(-z)), round(OFFSET - FACTOR * z), _factors(row, contributions, top))
+            )
+        return out
     out = []
     for row, logit, contributions in zip(rows, raw, np.column_stack(columns).tolist(), strict=True):
         z, terms = _calibrated(model, logit, contributions)
@@ -232,9 +262,39 @@ def platt(raw_logits: Sequence[float], labels: Sequence[int]) -> tuple[float, fl
     return (a, b) if b > 0 else None
 
 
-def calibrate(model: Model, rows: Sequence[Mapping[str, float | None]], labels: Sequence[int]) -> Model:
-    """The model with Platt scaling fitted on (rows, labels) of a later month; unchanged if it cannot be."""
-    return replace(model, platt=platt(logits(model, rows), labels))
+def isotonic(
+    raw_logits: Sequence[float], labels: Sequence[int]
+) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """Isotonic calibration: the non-decreasing step function of the logit closest to the labels in squared
+    error (pool-adjacent-violators over the distinct logits, each weighted by its members; scikit-learn's
+    IsotonicRegression), fitted on a held-out month; its step points (logit, bad rate), where it changes.
+    None with one class only, or when the fit is one flat block (the month shows no order: every member
+    would get its bad rate)."""
+    if len(set(labels)) < 2:
+        return None
+    from sklearn.isotonic import IsotonicRegression  # heavy import: only when a model is fitted
+
+    regression = IsotonicRegression(increasing=True, out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    regression.fit(np.asarray(raw_logits, dtype=np.float64), np.asarray(labels, dtype=np.float64))
+    xs = tuple(float(v) for v in regression.X_thresholds_)
+    ys = tuple(float(v) for v in regression.y_thresholds_)
+    return (xs, ys) if len(set(ys)) > 1 else None
+
+
+def calibrate(
+    model: Model,
+    rows: Sequence[Mapping[str, float | None]],
+    labels: Sequence[int],
+    method: str = CALIBRATION_METHODS[0],
+) -> Model:
+    """The model calibrated on (rows, labels) of a later month by `method` (isotonic or platt); uncalibrated
+    if it cannot be (see `isotonic`, `platt`)."""
+    raw = logits(model, rows)
+    if method == "isotonic":
+        return replace(model, platt=None, isotonic=isotonic(raw, labels))
+    if method == "platt":
+        return replace(model, platt=platt(raw, labels), isotonic=None)
+    raise ValueError(f"unknown calibration method {method!r}")
 
 
 def brier(probabilities: Sequence[float], labels: Sequence[int]) -> float | None:
@@ -300,8 +360,12 @@ def ks(probabilities: Sequence[float], labels: Sequence[int]) -> float | None:
 def calibration(
     probabilities: Sequence[float], labels: Sequence[int], groups: int = 5
 ) -> list[dict[str, float]]:
-    """Mean predicted probability against the observed bad rate, in groups of equal size by probability."""
-    order = sorted(zip(probabilities, labels, strict=True))
+    """Mean predicted probability against the observed bad rate, in groups of equal size by probability
+    (group g holds the members n·g/groups .. n·(g+1)/groups − 1 of the ascending order, rounded down);
+    `groups=10` is the reliability table by decile. Members of equal probability keep the order they are
+    given in (USCC order in the answers), never their labels': sorting ties good-first would put a tied
+    block's bad ones into the riskier group and show an error that is not the model's."""
+    order = sorted(zip(probabilities, labels, strict=True), key=lambda t: t[0])
     out = []
     for g in range(groups):
         part = order[len(order) * g // groups : len(order) * (g + 1) // groups]

@@ -15,6 +15,7 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
 
 HORIZON_MONTHS = 6
+CALIBRATION_LAG_MONTHS = 3  # a portrait model's training month lies this much before its calibration month
 
 
 def _ratio(now: object, before: object) -> float | None:
@@ -75,6 +76,36 @@ def train(engine: Engine, code: str, month: str) -> tuple[scorecard.Model, list[
     return scorecard.fit(x, y), y
 
 
+def portrait_model(
+    engine: Engine, code: str, as_of_month: str, calibrate: bool = True
+) -> tuple[scorecard.Model, dict[str, object]] | None:
+    """The model a portrait batch as of M scores with, and what it is (ScoreModelOut's fields).
+
+    Calibrated (the default, `calibrate`): trained on M − 9 (labels at M − 3) and isotonic-calibrated on
+    M − 6 (labels at M, known), the held-out scheme of `benchmarks/eval_chain_scorecard.py` (train T,
+    calibrate T + 3, score T + 9 = M). When that cannot be (M − 9 or M − 6 has one class, or the isotonic
+    fit is flat), or with `calibrate` false: trained on M − 6, uncalibrated. None: no month can be fitted."""
+    recent = rules.add_months(as_of_month, -HORIZON_MONTHS)
+    _, recent_x, recent_y = dataset(engine, code, recent)
+    if calibrate and len(set(recent_y)) > 1:
+        earlier = rules.add_months(as_of_month, -HORIZON_MONTHS - CALIBRATION_LAG_MONTHS)
+        trained = train(engine, code, earlier)
+        if trained is not None:
+            model = scorecard.calibrate(trained[0], recent_x, recent_y, "isotonic")
+            if model.isotonic is not None:
+                return model, {
+                    "train_month": earlier,
+                    "train_size": len(trained[1]),
+                    "train_bad": sum(trained[1]),
+                    "calibration_month": recent,
+                    "calibration_method": "isotonic",
+                }
+    if len(set(recent_y)) < 2:
+        return None
+    info = {"train_month": recent, "train_size": len(recent_y), "train_bad": sum(recent_y)}
+    return scorecard.fit(recent_x, recent_y), info | {"calibration_month": None, "calibration_method": None}
+
+
 def _check_months(train_month: str, test_month: str, calibration_month: str | None) -> None:
     """Held out: the test month's features come ≥ 6 months after the training month (whose labels are then
     known); a calibration month lies after the training month and ≥ 6 months before the test month, so its
@@ -102,10 +133,16 @@ def run(
     train_month: str,
     test_month: str,
     calibration_month: str | None = None,
+    calibration_method: str = scorecard.CALIBRATION_METHODS[0],
 ) -> ScorecardOut:
     principal.require(Perm.CHAIN_READ)
     definitions.load().chain(code)
     _check_months(train_month, test_month, calibration_month)
+    if calibration_method not in scorecard.CALIBRATION_METHODS:
+        raise invalid(
+            "calibration_method",
+            "校准方法须为 isotonic 或 platt / calibration_method must be isotonic or platt",
+        )
     trained = train(engine, code, train_month)
     if trained is None:
         raise invalid(
@@ -115,7 +152,7 @@ def run(
     model, train_y = trained
     if calibration_month is not None:
         _, calibration_x, calibration_y = dataset(engine, code, calibration_month)
-        model = scorecard.calibrate(model, calibration_x, calibration_y)
+        model = scorecard.calibrate(model, calibration_x, calibration_y, calibration_method)
     usccs, test_x, test_y = dataset(engine, code, test_month)
     scored = scorecard.score_batch(model, test_x)
     probabilities = [s[0] for s in scored]
@@ -138,6 +175,7 @@ def run(
         train_month=train_month,
         test_month=test_month,
         calibration_month=calibration_month,
+        calibration_method=calibration_method if calibration_month else None,
     )
     auc, ks = scorecard.auc(probabilities, test_y), scorecard.ks(probabilities, test_y)
     return ScorecardOut(
@@ -153,8 +191,11 @@ def run(
         ks=None if ks is None else round(ks, 4),
         calibration=scorecard.calibration(probabilities, test_y),
         brier=None if not probabilities else round(scorecard.brier(probabilities, test_y) or 0.0, 6),
+        reliability=scorecard.calibration(probabilities, test_y, groups=10),
         calibration_month=calibration_month,
+        calibration_method=_method(model),
         platt=None if model.platt is None else [round(v, 6) for v in model.platt],
+        isotonic=None if model.isotonic is None else [[x, y] for x, y in zip(*model.isotonic, strict=True)],
         intercept=round(model.intercept, 6),
         coefficients={f: round(c, 6) for f, c in model.coefficients.items()},
         bins={
@@ -163,3 +204,8 @@ def run(
         },
         items=sorted(items, key=lambda i: (-i.probability, i.uscc)),
     )
+
+
+def _method(model: scorecard.Model) -> str | None:
+    """How the model is calibrated: `isotonic`, `platt`, or None (not calibrated, or the fit was refused)."""
+    return "isotonic" if model.isotonic is not None else "platt" if model.platt is not None else None

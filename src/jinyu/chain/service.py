@@ -252,19 +252,31 @@ def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -
     stamp = stored.current_stamp(engine, code, as_of_month, p)
     key = None
     if stamp is not None:
-        key = (
-            code,
-            as_of_month,
-            stamp,
-            str(p.decay_per_month),
-            p.network_window_months,
-            p.betweenness_max_nodes,
-        )
+        key = resident_key(code, as_of_month, stamp, p)
         held = resident.get(key)
         if held is not None:
             return held
-    links = network_links(engine, code, as_of_month, p)
-    ranked = resident.Ranked(
+    ranked = rank_links(network_links(engine, code, as_of_month, p), p)
+    if key is not None:
+        resident.put(key, ranked)
+    return ranked
+
+
+def resident_key(code: str, as_of_month: str, built_at: dt.datetime, p: Parameters) -> resident.Key:
+    """The key of a stored month's ranking in `jinyu.chain.resident`: its build's time and the parameters."""
+    return (
+        code,
+        as_of_month,
+        built_at,
+        str(p.decay_per_month),
+        p.network_window_months,
+        p.betweenness_max_nodes,
+    )
+
+
+def rank_links(links: Mapping[tuple[str, str], Decimal], p: Parameters) -> resident.Ranked:
+    """Every node of a network of decayed links by position (`ranked_network`'s answer for those links)."""
+    return resident.Ranked(
         centralities=tuple(
             sorted(
                 network.centrality(links, p.betweenness_max_nodes),
@@ -274,9 +286,6 @@ def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -
         nodes=len({u for pair in links for u in pair}),
         links=len(links),
     )
-    if key is not None:
-        resident.put(key, ranked)
-    return ranked
 
 
 def network_position(
@@ -349,7 +358,9 @@ def health_rows(engine: Engine, code: str, focus: str, as_of_month: str) -> dict
 
 def health_out(row: Mapping[str, object], p: Parameters) -> HealthOut:
     h = rules.health_flags(row, p)
-    return HealthOut.model_validate({**row, "flags": list(h.flags), "healthy": h.healthy})
+    return HealthOut.model_validate(
+        {**row, "tax_change": rules.tax_change(row), "flags": list(h.flags), "healthy": h.healthy}
+    )
 
 
 def counterparty_health(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 import pyarrow as pa
@@ -171,8 +172,18 @@ def check_exact(p: Parameters) -> None:
         )
 
 
-def build_month(engine: Engine, lake: Lake, month: str, chains: list[str], p: Parameters) -> int:
-    """Build every chain's network as of `month` and append it as a new load; returns the links written."""
+def build_month(
+    engine: Engine,
+    lake: Lake,
+    month: str,
+    chains: list[str],
+    p: Parameters,
+    before_append: Callable[[str, pa.Table, dt.datetime], None] | None = None,
+) -> int:
+    """Build every chain's network as of `month` and append it as a new load; returns the links written.
+    `before_append(month, links, built_at)` runs on the build's links (chain_code, payer, payee, weight; the
+    rows `stored_links` will read) before they are appended, so a caller can hold what it derives from them
+    (the scheduler: the month's ranking) before any reader sees the build."""
     check_exact(p)
     built_at = utcnow()
     links = engine.run(
@@ -182,6 +193,8 @@ def build_month(engine: Engine, lake: Lake, month: str, chains: list[str], p: Pa
         decay=p.decay_per_month,
     )
     table = _table(links, chains, month, p, built_at)
+    if before_append is not None:
+        before_append(month, links, built_at)
     load_id = f"chainnet-{month}-{built_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     lake.append(DATASET, table, load_id, partition_by="as_of_month", sort_by=["chain_code", "payer", "payee"])
     return int(links.num_rows)

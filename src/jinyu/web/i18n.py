@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from jinyu.core.clock import local
+from jinyu.web.texts import BANK_TEXT, CLAIM_TEXT, ROLE_TEXT
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -348,6 +349,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "held": ("冻结（元）", "Held (yuan)"),
     "payable": ("应付（元）", "Payable (yuan)"),
     "below_threshold": ("低于预警线的账簿", "Books below their threshold"),
+    **CLAIM_TEXT,
+    **BANK_TEXT,
+    **ROLE_TEXT,
 }
 
 

@@ -1,5 +1,5 @@
 """The hospital's and insurer's page: prepaid-fund books with their balances, open alerts, daily reconciliation
-results and the latest settlements."""
+results (with the findings of those that corrected or found something) and the latest settlements."""
 
 from __future__ import annotations
 
@@ -23,8 +23,17 @@ def settlements_page(
     books = claims.list_books(session, principal, None, None, 100, 0).items
     alerts = claims.list_alerts(session, principal, True, 50, 0).items
     settled = claims.list_settlements(session, principal, limit=50)
-    runs = claims.list_runs(session, principal, None, 30, 0).items
-    ids = [b.insurer_id for b in books] + [b.hospital_id for b in books] + [a.hospital_id for a in alerts]
+    # a run that corrected or found something: its findings too (a matched run has none)
+    runs = [
+        r if r.status == "matched" else claims.get_run(session, principal, r.id)
+        for r in claims.list_runs(session, principal, None, 30, 0).items
+    ]
+    ids = (
+        [b.insurer_id for b in books]
+        + [b.hospital_id for b in books]
+        + [a.hospital_id for a in alerts]
+        + [a.insurer_id for a in alerts]
+    )
     ids += [s.hospital_id for s in settled.items] + [r.hospital_id for r in runs]
     return render(
         request,

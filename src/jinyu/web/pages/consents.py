@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -17,8 +17,8 @@ from jinyu.core.auth import Perm, Principal
 from jinyu.core.clock import SHANGHAI, local, utcnow
 from jinyu.core.errors import FieldError, InvalidInput
 from jinyu.core.web import SessionDep
-from jinyu.party import service as party
 from jinyu.web import i18n
+from jinyu.web.pages.bankpick import bank_groups
 from jinyu.web.pages.common import org_names, page_requires
 from jinyu.web.render import render
 from jinyu.web.session import check_csrf, finish, visitor
@@ -33,15 +33,26 @@ OTHER_SCOPES = (Scope.ACCOUNTS, Scope.STATEMENTS)
 
 @router.get("/console/consents")
 def consents_page(
-    request: Request, session: SessionDep, principal: Principal = page_requires(Perm.CONSENT_READ)
+    request: Request,
+    session: SessionDep,
+    principal: Principal = page_requires(Perm.CONSENT_READ),
+    bank_q: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    return _page(request, session, principal)
+    return _page(request, session, principal, bank_q=bank_q)
 
 
 def _page(
-    request: Request, session: Session, principal: Principal, status: int = 200, error: str | None = None
+    request: Request,
+    session: Session,
+    principal: Principal,
+    status: int = 200,
+    error: str | None = None,
+    bank_q: str = "",
 ) -> Response:
     grants = consent.list_grants(session, principal, None, 200, 0).items
+    can_grant = principal.has(Perm.CONSENT_GRANT)
+    settings = request.app.state.settings
+    groups = bank_groups(session, principal, settings, bank_q) if can_grant else []
     default_until = (local(utcnow()) + dt.timedelta(days=365)).date().isoformat()
     return render(
         request,
@@ -50,8 +61,9 @@ def _page(
         status,
         grants=grants,
         names=org_names(session, [g.grantee_org_id for g in grants]),
-        can_grant=principal.has(Perm.CONSENT_GRANT),
-        banks=party.bank_directory(session, principal) if principal.has(Perm.CONSENT_GRANT) else [],
+        can_grant=can_grant,
+        bank_groups=groups,
+        bank_q=bank_q.strip(),
         sections=[s.value for s in CARD_SECTIONS],
         other_scopes=[s.value for s in OTHER_SCOPES],
         purposes=[p.value for p in Purpose],

@@ -21,6 +21,7 @@ from jinyu.financing.calendars import load_calendar
 from jinyu.financing.rules import BANK_ACTIONS, REFUSAL_TEXT, TRANSITIONS, Action, OrderState
 from jinyu.financing.schemas import Assignment, OrderDetail, Rating, Redispatch, Transition
 from jinyu.web import i18n
+from jinyu.web.pages.bankpick import bank_groups, head_offices
 from jinyu.web.pages.common import org_names, page_requires
 from jinyu.web.render import render
 from jinyu.web.session import check_csrf, finish, visitor
@@ -77,6 +78,13 @@ def _page(
     order = financing.get_order(session, principal, order_id)
     ids = [order.enterprise_id, order.bank_id, *(i for i in (order.branch_id, order.outlet_id) if i)]
     ids += [e.actor_org_id for e in order.events]
+    offers = offered(principal, order)
+    # an enterprise names the next bank from the directory (its own banks first); others type an id
+    heads = (
+        head_offices(bank_groups(session, principal, request.app.state.settings))
+        if offers["can_redispatch"] and principal.has(Perm.CONSENT_GRANT)
+        else []
+    )
     return render(
         request,
         "order.html",
@@ -86,7 +94,8 @@ def _page(
         names=org_names(session, ids),
         reasons={r.value: text for r, text in REFUSAL_TEXT.items()},
         error=error,
-        **offered(principal, order),
+        redispatch_banks=[h for h in heads if h.id != order.bank_id],
+        **offers,
     )
 
 
