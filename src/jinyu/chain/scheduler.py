@@ -9,7 +9,8 @@ dataset, no file read) with the last one it acted on; only when it changed does 
 `trigger` `schedule`). The first check runs at start. Server workers share the lake, so a build holds an
 exclusive lock file in the lake directory (`.chain-network-build.lock`, `flock`): a worker that finds it held
 skips its turn and looks again at the next tick; the months it would have built are no longer due by then.
-Off unless `JINYU_CHAIN_NETWORK_DUE_SECONDS` > 0 (`jinyu serve` sets 30 when it is not given: the check lists files and reads none).
+Off unless `JINYU_CHAIN_NETWORK_DUE_SECONDS` > 0 (`jinyu serve` sets 30 when it is not given: the check lists
+files and reads none).
 
 After each change every worker also **warms** the resident ranking (`jinyu.chain.resident`) of the latest
 stored month of every chain (built with the current parameters), so the first request for it after a build is
