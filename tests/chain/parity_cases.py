@@ -55,6 +55,11 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "new_display", **WINDOW},
             {"chain_code": "auto", "from_month": "2024-03", "to_month": "2024-04"},
         ],
+        "chain_links_and_flows": [
+            {"chain_code": "new_display", **WINDOW, **none},
+            {"chain_code": "auto", "from_month": "2024-03", "to_month": "2024-04", **none},
+            {"chain_code": "new_display", **WINDOW, **moved},
+        ],
         "chain_member_health": [
             {"chain_code": "new_display", "focus": enterprises[0], **HEALTH},
             {"chain_code": "auto", "focus": "", **HEALTH},

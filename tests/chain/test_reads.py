@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from jinyu.analytics import DuckDBEngine, Lake, ResultCache
 from jinyu.analytics.results import store_dir
-from jinyu.chain.reads import FLOWS, LINKS, LOANS, for_page, monthly, warm
+from jinyu.chain.reads import FLOWS, LINKS, LINKS_AND_FLOWS, LOANS, for_page, links_and_flows, monthly, warm
 from jinyu.governance.contracts import CONTRACTS
 from tests.chain.lake import U, _table, _transfer, rows, write
 
@@ -134,13 +134,14 @@ def test_warm_up_leaves_the_first_page_request_no_scan(tmp_path: Path) -> None:
         counting, cache = Counting(engine), ResultCache(lake.root)
         months = warm(counting, cache, {"new_display": ""}, "2024-03")  # type: ignore[arg-type]
         assert months[0] == "2023-04" and months[-1] == "2024-03" and len(months) == 12
-        assert [n for n, _ in counting.calls] == [LINKS, FLOWS, LOANS]  # one statement per scan and chain
+        # links and flows in one statement (one scan of the transfers), loans in another
+        assert [n for n, _ in counting.calls] == [LINKS_AND_FLOWS, LOANS]
         page = for_page(counting, "new_display", "2024-03", "91", cache)  # type: ignore[arg-type]
         window = {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-03"}
         links = page.run(LINKS, **window)
         flows = page.run(FLOWS, **window, segment_overrides="")
         loans = page.run(LOANS, **window, segment_overrides="")
-        assert len(counting.calls) == 3  # the visitor's scans came from the warm-up's months
+        assert len(counting.calls) == 2  # the visitor's scans came from the warm-up's months
         assert loans.to_pylist() == engine.run(LOANS, **window, segment_overrides="").to_pylist()
         assert links.to_pylist() == engine.run(LINKS, **window).to_pylist()
         assert flows.to_pylist() == engine.run(FLOWS, **window, segment_overrides="").to_pylist()
@@ -254,5 +255,68 @@ def test_answers_kept_on_disk_serve_another_process_until_the_files_change(tmp_p
         assert not store.exists()
         monthly(counting, ResultCache(lake.root, store=store), LINKS, window)  # type: ignore[arg-type]
         assert len(counting.calls) == 3
+    finally:
+        engine.close()
+
+
+def test_links_and_flows_read_together_equal_each_query_run_on_its_own(tmp_path: Path) -> None:
+    """`chain_links_and_flows` split into its two parts: every window's links and flows, assembled from the
+    months it kept, equal (schema and rows) what `chain_member_links` and `chain_segment_flows` answer run
+    directly, with and without segment overrides; only the months lacking either are read."""
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        moved = f"new_display:{U['m1']}:panels;new_display:{U['c']}:dealers"
+        seen = 0  # windows with rows in both parts
+        for overrides in ("", moved):
+            cache.clear()
+            for first, last in (("2024-02", "2024-03"), ("2023-11", "2024-04"), ("2024-01", "2024-01")):
+                window = {"chain_code": "new_display", "from_month": first, "to_month": last}
+                flows_params = {**window, "segment_overrides": overrides}
+                links_and_flows(counting, cache, flows_params)  # type: ignore[arg-type]
+                runs = len(counting.calls)
+                links = monthly(counting, cache, LINKS, window)  # type: ignore[arg-type]
+                flows = monthly(counting, cache, FLOWS, flows_params)  # type: ignore[arg-type]
+                assert len(counting.calls) == runs  # both came from the one statement's months
+                direct_links, direct_flows = engine.run(LINKS, **window), engine.run(FLOWS, **flows_params)
+                assert links.equals(direct_links) and flows.equals(direct_flows)
+                seen += links.num_rows > 0 and flows.num_rows > 0
+        assert seen == 4  # 02..03 and 11..04 have March's payments, under either overrides
+        assert {n for n, _ in counting.calls} == {LINKS_AND_FLOWS}
+        spans = [(p["from_month"], p["to_month"]) for _, p in counting.calls]
+        # 02..03 read; 11..04 reads its missing span; 01 held — for each of the two overrides
+        assert spans == [("2024-02", "2024-03"), ("2023-11", "2024-04")] * 2
+        # The moved segments changed the flows, not the links.
+        plain = engine.run(FLOWS, chain_code="new_display", from_month="2023-11", to_month="2024-04",
+                           segment_overrides="")  # fmt: skip
+        assert not plain.equals(flows_of(engine, moved))
+    finally:
+        engine.close()
+
+
+def flows_of(engine: DuckDBEngine, overrides: str) -> pa.Table:
+    return engine.run(
+        FLOWS, chain_code="new_display", from_month="2023-11", to_month="2024-04", segment_overrides=overrides
+    )
+
+
+def test_the_page_reads_its_flows_and_links_in_one_statement(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        page = for_page(counting, "new_display", "2024-03", "91", cache)  # type: ignore[arg-type]
+        window = {"chain_code": "new_display", "from_month": "2024-02", "to_month": "2024-03"}
+        flows = page.run(FLOWS, **window, segment_overrides="")  # the page asks for flows first
+        network = {"chain_code": "new_display", "from_month": "2023-10", "to_month": "2024-03"}
+        links = page.run(LINKS, **network)  # the network's six months, wider than the flows' window
+        assert [(n, p["from_month"], p["to_month"]) for n, p in counting.calls] == [
+            (LINKS_AND_FLOWS, "2023-10", "2024-03")
+        ]
+        assert flows.equals(engine.run(FLOWS, **window, segment_overrides=""))
+        assert links.equals(engine.run(LINKS, **network)) and links.num_rows > 0
     finally:
         engine.close()

@@ -183,6 +183,56 @@ ORDER BY 1, 2, 3
     )
 )
 
+CHAIN_LINKS_AND_FLOWS = register(
+    Query(
+        name="chain_links_and_flows",
+        sql=f"""
+-- `chain_member_links` and `chain_segment_flows` of one window in one statement (`part` 'links' / 'flows'),
+-- so the chain page's first request scans the window's transfers and builds the member accounts once, not
+-- twice (jinyu.chain.reads.links_and_flows splits it; tests/chain/test_reads.py compares each part with the
+-- query of its own, run directly). `touching`: transfers with an account of a member on either side (any owner
+-- type, as the flows join accounts), a superset of both queries' transfers. Links: both sides registered
+-- enterprises' accounts (`ent_accounts`, as chain_member_links), different owners; one side is a member's
+-- account because the transfer touches one. Flows: both sides members' accounts, by effective segment.
+WITH {EFFECTIVE_MEMBERS.strip()},
+member_any AS (
+    SELECT a.account_no, m.segment
+    FROM accounts AS a
+    JOIN effective_members AS m ON m.uscc = a.owner_id AND m.chain_code = $chain_code
+),
+ent_accounts AS (
+    SELECT account_no, owner_id AS uscc FROM accounts
+    WHERE owner_type = 'enterprise' AND owner_id IN (SELECT uscc FROM enterprises)
+),
+touching AS (
+    SELECT t.month, t.from_account, t.to_account, t.amount
+    FROM transfers AS t
+    WHERE t.month BETWEEN $from_month AND $to_month
+        AND (t.from_account IN (SELECT account_no FROM member_any)
+            OR t.to_account IN (SELECT account_no FROM member_any))
+)
+SELECT 'links' AS part, t.month, fa.uscc AS from_party, ta.uscc AS to_party, count(*) AS txn_count,
+    CAST(sum(t.amount) AS DECIMAL(38, 2)) AS total_amount
+FROM touching AS t
+JOIN ent_accounts AS fa ON fa.account_no = t.from_account
+JOIN ent_accounts AS ta ON ta.account_no = t.to_account
+WHERE fa.uscc <> ta.uscc
+GROUP BY 1, 2, 3, 4
+UNION ALL
+SELECT 'flows' AS part, t.month, p.segment AS from_party, q.segment AS to_party, count(*) AS txn_count,
+    CAST(sum(t.amount) AS DECIMAL(38, 2)) AS total_amount
+FROM touching AS t
+JOIN member_any AS p ON p.account_no = t.from_account
+JOIN member_any AS q ON q.account_no = t.to_account
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4
+""",
+        params={"chain_code": str, "from_month": Month, "to_month": Month, "segment_overrides": str},
+        description="产业链供应网络边与环节间资金流 / a chain's supply links and segment flows of a window in one "
+        "scan ('links' rows as chain_member_links, 'flows' rows as chain_segment_flows)",
+    )
+)
+
 CHAIN_MEMBER_HEALTH = register(
     Query(
         name="chain_member_health",
