@@ -21,6 +21,9 @@ empties the disk too (nothing computed anywhere). `new_month_after_warm_up`: aft
 the window's last month forgotten (memory and disk), as a load of that month leaves them (its files change, the
 other months' do not): what the first visitor waits between a load and the next warm-up. The warm-up itself is
 timed too (`warm_up` from nothing, `warm_up_restarted` with the answers on disk, `warm_up_new_month`).
+Every variant but `reused` also empties the rankings and contagion cases held in memory (`jinyu.chain.resident`:
+a computed month's are named by its links' files, which a load or a new process does not keep), so only
+`reused` gains from them.
 
 Usage: python benchmarks/bench_console.py [--runs 15] [--size small|medium] [--data-dir DIR] [--out console.json]
 """
@@ -44,11 +47,12 @@ from fastapi.testclient import TestClient
 # run as a script (`python benchmarks/bench_console.py`), the repository's root is not on the path: the
 # benchmarks package (its machine info) is imported from there, as mypy resolves it
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import jinyu
 from benchmarks.machine import calibration, machine_info
 from jinyu import demo
 from jinyu.analytics import Query, registry, results
 from jinyu.app import create_app
-from jinyu.chain import reads, scheduler
+from jinyu.chain import reads, resident, scheduler
 from jinyu.config import load_settings
 from jinyu.core.auth import ROLE_PERMISSIONS, Role
 from jinyu.web.render import MENU
@@ -148,21 +152,23 @@ def _chain_variants(client: TestClient, path: str, runs: int) -> dict[str, list[
             reads.for_page = lambda engine, *a, **k: engine
             samples["before"].append(_ms(client, path))
             reads.for_page = for_page
-            shared(lake).clear()
+            _forget(shared(lake))
             samples["per_request"].append(_ms(client, path))
             samples["reused"].append(_ms(client, path))
             registry._QUERIES[links.name] = links_before
-            shared(lake).clear()
+            _forget(shared(lake))
             samples["per_request_links_before"].append(_ms(client, path))
             registry._QUERIES[links.name] = links
-            shared(lake).clear()
+            _forget(shared(lake))
             samples["warm_up"].append(_warm_ms(factory, lake))
+            resident.clear()
             samples["after_warm_up"].append(_ms(client, path))
-            shared(lake).clear(keep_store=True)
+            _forget(shared(lake), keep_store=True)
             samples["restarted_after_warm_up"].append(_ms(client, path))
-            shared(lake).clear(keep_store=True)
+            _forget(shared(lake), keep_store=True)
             samples["warm_up_restarted"].append(_warm_ms(factory, lake))
             _forget_month(shared(lake), end)
+            resident.clear()
             samples["new_month_after_warm_up"].append(_ms(client, path))
             _forget_month(shared(lake), end)
             samples["warm_up_new_month"].append(_warm_ms(factory, lake))
@@ -170,6 +176,12 @@ def _chain_variants(client: TestClient, path: str, runs: int) -> dict[str, list[
         reads.for_page = for_page
         registry._QUERIES[links.name] = links
     return {name: values[1:] for name, values in samples.items()}
+
+
+def _forget(cache: results.ResultCache, keep_store: bool = False) -> None:
+    """Forget the answers (on disk too unless `keep_store`) and what the process derived from them."""
+    cache.clear(keep_store=keep_store)
+    resident.clear()
 
 
 def _warm_ms(factory: Any, lake: Path) -> float:
@@ -267,6 +279,7 @@ def main() -> None:
         "machine": machine_info(),
         "calibration": calibration(),
         "load_average_1min": round(os.getloadavg()[0], 2),
+        "jinyu_source": str(Path(jinyu.__file__).parent),  # which tree ran (a baseline worktree's or this)
     }
     RESULTS.mkdir(exist_ok=True)
     out = Path(args.out) if Path(args.out).is_absolute() else RESULTS / args.out

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.analytics import DuckDBEngine, Lake, ResultCache
 from jinyu.audit.models import AuditEntry
-from jinyu.chain import definitions, due_months, resident, rules, service, stored
+from jinyu.chain import contagion, definitions, due_months, reads, resident, rules, service, stored
 from jinyu.cli import app
 from jinyu.config import get_settings
 from jinyu.core.errors import InvalidInput
@@ -263,6 +263,62 @@ def test_a_stored_months_ranking_is_computed_once_per_build(tmp_path: Path) -> N
         assert rebuilt is not first and rebuilt.links == first.links
         paid = {c.uscc: c.paid for c in rebuilt.centralities}
         assert paid[U["r1"]] == D("300100.00")  # the late 100.00 of the month itself, undecayed
+    finally:
+        resident.clear()
+        engine.close()
+
+
+def test_a_computed_months_ranking_and_contagion_are_held_while_its_links_files_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month never built, read as the chain page reads it (`reads.for_page` on shared answers): the ranking and
+    a contagion case computed from its links are held, so the next request reads nothing and gets them again,
+    equal to what the plain engine computes; a late payment of the month (new files) computes both afresh, the
+    payment in them. With the plain engine nothing is held (as before)."""
+    lake = _lake(tmp_path)
+    engine = DuckDBEngine(lake.root)
+    counting, cache = Counting(engine), ResultCache(lake.root)
+    resident.clear()
+    cases: list[str] = []  # the real DebtRank, counted
+    debtrank = contagion.debtrank
+    monkeypatch.setattr(
+        contagion, "debtrank", lambda pay, failing: cases.append(failing) or debtrank(pay, failing)
+    )
+
+    def page() -> reads.PageReads:  # a new request
+        return reads.for_page(counting, "new_display", "2024-03", U["r1"], cache)  # type: ignore[arg-type]
+
+    try:
+        first = service.ranked_network(page(), "new_display", "2024-03", P)
+        case = service.exposures(page(), "new_display", U["r1"], "2024-03")
+        assert "chain_member_links" in counting.runs
+        counting.runs.clear()
+        assert service.ranked_network(page(), "new_display", "2024-03", P) is first
+        assert service.exposures(page(), "new_display", U["r1"], "2024-03") == case
+        assert counting.runs == [] and cases == [U["r1"]]  # all held: no statement, ranking or DebtRank
+        plain = service.ranked_network(engine, "new_display", "2024-03", P)
+        assert [(c.uscc, c.paid, c.received) for c in first.centralities] == [
+            (c.uscc, c.paid, c.received) for c in plain.centralities
+        ]
+        assert [c.pagerank_supplier for c in first.centralities] == pytest.approx(
+            [c.pagerank_supplier for c in plain.centralities], abs=1e-12
+        )
+        assert case == service.exposures(engine, "new_display", U["r1"], "2024-03")
+        # r1 stops paying: d1, which r1 paid 300,000.00 in March (all it was paid), is hit directly.
+        d1 = {e.uscc: e for e in case}[U["d1"]]
+        assert (d1.tier, d1.exposure, d1.buffer) == (1, D("300000.00"), D("300000.00"))
+        _late_payment(lake, "L-late-mar", "2024-03-20T10:00:00")  # r1 pays d1 100.00 more in March
+        counting.runs.clear()
+        fresh = service.ranked_network(page(), "new_display", "2024-03", P)
+        again = service.exposures(page(), "new_display", U["r1"], "2024-03")
+        assert fresh is not first and "chain_member_links" in counting.runs
+        assert {c.uscc: c.paid for c in fresh.centralities}[U["r1"]] == D("300100.00")
+        assert {e.uscc: e for e in again}[U["d1"]].exposure == D("300100.00")
+        assert again == service.exposures(engine, "new_display", U["r1"], "2024-03")
+        assert len(cases) == 4  # the first, the plain engine's, after the payment, the plain engine's again
+        counting.runs.clear()
+        service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]
+        assert "chain_member_links" in counting.runs  # the plain engine names no answer: computed
     finally:
         resident.clear()
         engine.close()

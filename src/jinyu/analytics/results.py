@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from jinyu.analytics.layout import PARTITION_COLUMN
-from jinyu.analytics.listing import Files, dataset_files
+from jinyu.analytics.listing import Files, lake_listing
 from jinyu.analytics.registry import get_query
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,11 @@ class ResultCache:
         self._lock = threading.Lock()
 
     def key(self, query_name: str, params: dict[str, object]) -> Key:
+        # The lake's listing, read again only after a write has replaced the lake's change marker (one `stat`
+        # otherwise: `listing.lake_listing`, as the tracing reads use it).
         datasets = sorted(get_query(query_name).datasets)
-        files = tuple((d, dataset_files(self.lake_root, d)) for d in datasets)
-        return query_name, tuple(sorted(params.items())), files
+        listing = lake_listing(self.lake_root, datasets)
+        return query_name, tuple(sorted(params.items())), tuple((d, listing[d]) for d in datasets)
 
     def get(self, key: Key) -> pa.Table | None:
         with self._lock:

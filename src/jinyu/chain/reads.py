@@ -33,7 +33,7 @@ window's transfers once (links and flows of eight months: 0.65 of the time of tw
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -104,6 +104,16 @@ class PageReads:
             self.results.put(key, held)
         return held
 
+    def answer_key(self, query_name: str, params: Mapping[str, object]) -> Hashable | None:
+        """What names the answer `run(query_name, **params)` gives on the current lake files (its question and
+        the files it is read from: per month for the month-grouped queries), or None without shared answers.
+        Equal names mean equal answers, so a caller may keep what it derives from one under its name."""
+        if self.results is None:
+            return None
+        if query_name in MONTHLY:
+            return tuple(_month_keys(self.results, query_name, params).values())
+        return self.results.key(query_name, dict(params))
+
     def run_query(self, query: Query, /, **params: object) -> pa.Table:
         return self.engine.run_query(query, **params)
 
@@ -131,6 +141,11 @@ class PageReads:
         return table.filter(
             pc.and_(pc.greater_equal(table["month"], first), pc.less_equal(table["month"], last))
         )
+
+
+def answer_key(engine: Engine, query_name: str, params: Mapping[str, object]) -> Hashable | None:
+    """`PageReads.answer_key` when `engine` is the page's reads, else None (a plain engine names no answer)."""
+    return engine.answer_key(query_name, params) if isinstance(engine, PageReads) else None
 
 
 def for_page(

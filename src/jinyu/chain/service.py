@@ -6,14 +6,15 @@ Takes the session first, then the principal; never commits (the boundary does)."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from decimal import Decimal
+from itertools import islice
 
 from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.audit import service as audit
-from jinyu.chain import catalogue, contagion, definitions, loans, network, resident, rules, stored
+from jinyu.chain import catalogue, contagion, definitions, loans, network, reads, resident, rules, stored
 from jinyu.chain import queries as q
 from jinyu.chain.definitions import ChainDef, Parameters
 from jinyu.chain.errors import MemberNotFound
@@ -248,11 +249,23 @@ def network_links(
 
 def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -> resident.Ranked:
     """Every node of the network as of the month by position; a stored month's ranking is computed once per
-    build and then held in memory (`jinyu.chain.resident`)."""
+    build and then held in memory (`jinyu.chain.resident`). A month computed from its links is held too when
+    the engine can name the links' answer by the lake files it comes from (the chain page's reads with the
+    shared answers, `reads.answer_key`): the same files give the same links, so the same ranking."""
     stamp = stored.current_stamp(engine, code, as_of_month, p)
     key = None
     if stamp is not None:
         key = resident_key(code, as_of_month, stamp, p)
+    else:
+        window = {
+            "chain_code": code,
+            "from_month": rules.add_months(as_of_month, 1 - p.network_window_months),
+            "to_month": as_of_month,
+        }
+        links = reads.answer_key(engine, reads.LINKS, window)
+        if links is not None and stored.stored_links(engine, code, as_of_month, p) is None:
+            key = resident_key(code, as_of_month, links, p)
+    if key is not None:
         held = resident.get(key)
         if held is not None:
             return held
@@ -262,12 +275,13 @@ def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -
     return ranked
 
 
-def resident_key(code: str, as_of_month: str, built_at: dt.datetime, p: Parameters) -> resident.Key:
-    """The key of a stored month's ranking in `jinyu.chain.resident`: its build's time and the parameters."""
+def resident_key(code: str, as_of_month: str, source: Hashable, p: Parameters) -> resident.Key:
+    """The key of a month's ranking in `jinyu.chain.resident`: its stored build's time (or, computed, the key of
+    the links' answer it was computed from) and the parameters."""
     return (
         code,
         as_of_month,
-        built_at,
+        source,
         str(p.decay_per_month),
         p.network_window_months,
         p.betweenness_max_nodes,
@@ -296,7 +310,7 @@ def network_position(
     found = ranked_network(engine, code, as_of_month, p)
     members = member_rows(engine, code, segment_overrides(session, code))
     ranked = found.centralities
-    items = [
+    items = [  # the first `top` members of the ranking (the others are never shown)
         CoreOut(
             uscc=c.uscc,
             name=_name(members, c.uscc),
@@ -308,9 +322,8 @@ def network_position(
             paid=c.paid,
             received=c.received,
         )
-        for c in ranked
-        if c.uscc in members
-    ][:top]
+        for c in islice((c for c in ranked if c.uscc in members), top)
+    ]
     nodes = found.nodes
     audit_read(session, principal, "network.read", [code], as_of_month=as_of_month)
     return NetworkOut(
@@ -407,13 +420,27 @@ def counterparty_health(
 
 
 def exposures(engine: Engine, code: str, uscc: str, as_of_month: str) -> list[contagion.Exposed]:
-    """DebtRank of `uscc` stopping payment, on the `receivable_months` of payments to as_of_month."""
+    """DebtRank of `uscc` stopping payment, on the `receivable_months` of payments to as_of_month; held in
+    memory (`resident.case`) when the engine names the links' answer by its lake files (`reads.answer_key`)."""
     p = definitions.load().parameters
+    window = {
+        "chain_code": code,
+        "from_month": rules.add_months(as_of_month, 1 - p.receivable_months),
+        "to_month": as_of_month,
+    }
+    links = reads.answer_key(engine, reads.LINKS, window)
+    key = None if links is None else (code, uscc, as_of_month, links)
+    held = None if key is None else resident.case(key)
+    if held is not None:
+        return list(held)
     payments: dict[tuple[str, str], Decimal] = {}
     for r in _links(engine, code, as_of_month, p.receivable_months):
-        key = (str(r["payer"]), str(r["payee"]))
-        payments[key] = payments.get(key, Decimal(0)) + Decimal(str(r["total_amount"]))
-    return contagion.debtrank(payments, uscc)
+        pair = (str(r["payer"]), str(r["payee"]))
+        payments[pair] = payments.get(pair, Decimal(0)) + Decimal(str(r["total_amount"]))
+    found = contagion.debtrank(payments, uscc)
+    if key is not None:
+        resident.hold_case(key, tuple(found))
+    return found
 
 
 def contagion_of(
