@@ -71,6 +71,17 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "new_display", "from_month": "2024-04", "to_month": "2024-06", **none},
             {"chain_code": "new_display", **WINDOW, **moved},
         ],
+        "chain_member_borrowers": [
+            {"chain_code": "new_display", **WINDOW},
+            {"chain_code": "auto", "from_month": "2023-01", "to_month": "2023-12"},
+            {"chain_code": "nope", **WINDOW},
+        ],
+        "chain_loans_and_borrowers": [
+            {"chain_code": "new_display", **WINDOW, **none},
+            {"chain_code": "auto", **WINDOW, **none},
+            {"chain_code": "new_display", "from_month": "2024-04", "to_month": "2024-06", **none},
+            {"chain_code": "new_display", **WINDOW, **moved},
+        ],
         "chain_network_build": [
             {"from_month": "2024-01", "as_of_month": "2024-06", "decay": Decimal("0.8")},
             {"from_month": "2024-03", "as_of_month": "2024-04", "decay": Decimal("0.75")},

@@ -70,6 +70,9 @@ def test_a_load_makes_the_due_months_built_once_and_audited(
         assert page.run(reads.FLOWS, **flows).to_pylist() == engine.run(reads.FLOWS, **flows).to_pylist()
         service.member_rows(page, "new_display", overrides)  # window-free statements and stored months too
         assert service.member_rows(page, "new_display", "") == service.member_rows(engine, "new_display", "")
+        # Loans and credit coverage of the window too (coverage counted from the member list and borrowers).
+        for name in (reads.LOANS, reads.COVERAGE):
+            assert page.run(name, **flows).equals(engine.run(name, **flows))
         assert stored.current_stamp(page, "new_display", "2024-01", P) is not None
         assert stored.stored_links(page, "new_display", "2024-01", P) == stored.stored_links(
             engine, "new_display", "2024-01", P

@@ -6,10 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake, ResultCache
 from jinyu.analytics.results import store_dir
-from jinyu.chain.reads import FLOWS, LINKS, LINKS_AND_FLOWS, LOANS, for_page, links_and_flows, monthly, warm
+from jinyu.chain import queries
+from jinyu.chain.reads import (
+    BORROWERS,
+    COVERAGE,
+    FLOWS,
+    LINKS,
+    LINKS_AND_FLOWS,
+    LOANS,
+    LOANS_AND_BORROWERS,
+    MEMBERS,
+    coverage,
+    for_page,
+    links_and_flows,
+    loans_and_borrowers,
+    monthly,
+    warm,
+)
 from jinyu.governance.contracts import CONTRACTS
 from tests.chain.lake import U, _table, _transfer, rows, write
 
@@ -134,8 +151,8 @@ def test_warm_up_leaves_the_first_page_request_no_scan(tmp_path: Path) -> None:
         counting, cache = Counting(engine), ResultCache(lake.root)
         months = warm(counting, cache, {"new_display": ""}, "2024-03")  # type: ignore[arg-type]
         assert months[0] == "2023-04" and months[-1] == "2024-03" and len(months) == 12
-        # links and flows in one statement (one scan of the transfers), loans in another
-        assert [n for n, _ in counting.calls] == [LINKS_AND_FLOWS, LOANS]
+        # links and flows in one statement (one scan of the transfers), loans and borrowers in another
+        assert [n for n, _ in counting.calls] == [LINKS_AND_FLOWS, LOANS_AND_BORROWERS]
         page = for_page(counting, "new_display", "2024-03", "91", cache)  # type: ignore[arg-type]
         window = {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-03"}
         links = page.run(LINKS, **window)
@@ -318,5 +335,111 @@ def test_the_page_reads_its_flows_and_links_in_one_statement(tmp_path: Path) -> 
         ]
         assert flows.equals(engine.run(FLOWS, **window, segment_overrides=""))
         assert links.equals(engine.run(LINKS, **network)) and links.num_rows > 0
+    finally:
+        engine.close()
+
+
+def _all_members(overrides: str) -> dict[str, object]:
+    """`chain_member_list`'s parameters as the page's network reads the whole list."""
+    return {
+        "chain_code": "new_display",
+        "segment": "",
+        "limit": queries.ALL_MEMBERS,
+        "offset": 0,
+        "segment_overrides": overrides,
+    }
+
+
+def test_loans_and_borrowers_read_together_equal_each_query_run_on_its_own(tmp_path: Path) -> None:
+    """`chain_loans_and_borrowers` split into its two parts: every window's loans and borrowing members,
+    assembled from the months it kept, equal (schema and rows) what `chain_loans` and `chain_member_borrowers`
+    answer run directly, with and without segment overrides, and the credit coverage counted from them and the
+    member list equals `chain_credit_coverage` run directly; only the months lacking either are read."""
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        moved = f"new_display:{U['m1']}:panels;new_display:{U['c']}:dealers"
+        seen = 0  # windows with rows in both parts
+        for overrides in ("", moved):
+            cache.clear()
+            for first, last in (("2024-01", "2024-02"), ("2023-11", "2024-06"), ("2024-04", "2024-04")):
+                window = {"chain_code": "new_display", "from_month": first, "to_month": last}
+                params = {**window, "segment_overrides": overrides}
+                loans_and_borrowers(counting, cache, params)  # type: ignore[arg-type]
+                runs = len(counting.calls)
+                loans = monthly(counting, cache, LOANS, params)  # type: ignore[arg-type]
+                borrowers = monthly(counting, cache, BORROWERS, window)  # type: ignore[arg-type]
+                assert len(counting.calls) == runs  # both came from the one statement's months
+                assert loans.equals(engine.run(LOANS, **params))
+                assert borrowers.equals(engine.run(BORROWERS, **window))
+                members = engine.run(MEMBERS, **_all_members(overrides))
+                assert coverage(members, borrowers).equals(engine.run(COVERAGE, **params))
+                seen += loans.num_rows > 0 and borrowers.num_rows > 0
+        assert seen == 6  # every window has a loan to a member (c in January and April, m1 in February)
+        assert {n for n, _ in counting.calls} == {LOANS_AND_BORROWERS}
+        spans = [(p["from_month"], p["to_month"]) for _, p in counting.calls]
+        # 01..02 read; 11..06 reads its missing span (months held inside it are read again); 04 held
+        assert spans == [("2024-01", "2024-02"), ("2023-11", "2024-06")] * 2
+        # The moved segments changed the loans' segments and the coverage, not the borrowers.
+        plain = {"chain_code": "new_display", "from_month": "2023-11", "to_month": "2024-06"}
+        assert not engine.run(LOANS, **plain, segment_overrides="").equals(
+            engine.run(LOANS, **plain, segment_overrides=moved)
+        )
+    finally:
+        engine.close()
+
+
+def test_the_page_counts_credit_coverage_from_its_loans_statement_and_member_list(tmp_path: Path) -> None:
+    """The page's loans and credit coverage: one statement (`chain_loans_and_borrowers`) besides the member
+    list the page reads anyway; coverage by hand: new_display's members m1, m2 (materials), c (panels), d1
+    (modules), r1 (dealers); c borrowed in January and April, m1 in February (tests/chain/lake.py)."""
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        page = for_page(counting, "new_display", "2024-06", None, cache)  # type: ignore[arg-type]
+        window = {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-06"}
+        page.run(MEMBERS, **_all_members(""))  # the network's member list, read before the loans
+        loans = page.run(LOANS, **window, segment_overrides="")
+        covered = page.run(COVERAGE, **window, segment_overrides="")
+        assert [n for n, _ in counting.calls] == [MEMBERS, LOANS_AND_BORROWERS]
+        assert loans.equals(engine.run(LOANS, **window, segment_overrides=""))
+        assert covered.equals(engine.run(COVERAGE, **window, segment_overrides=""))
+        assert covered.to_pylist() == [
+            {"segment": "dealers", "members": 1, "members_with_credit": 0},
+            {"segment": "materials", "members": 2, "members_with_credit": 1},
+            {"segment": "modules", "members": 1, "members_with_credit": 0},
+            {"segment": "panels", "members": 1, "members_with_credit": 1},
+        ]
+        # March alone: nobody borrowed; a second request reads nothing.
+        march = {**window, "from_month": "2024-03", "to_month": "2024-03", "segment_overrides": ""}
+        again = for_page(counting, "new_display", "2024-03", None, cache)  # type: ignore[arg-type]
+        assert [r["members_with_credit"] for r in again.run(COVERAGE, **march).to_pylist()] == [0, 0, 0, 0]
+        assert again.run(COVERAGE, **window, segment_overrides="").equals(covered)
+        assert len(counting.calls) == 2
+    finally:
+        engine.close()
+
+
+def test_credit_coverage_of_a_paged_member_list_is_the_statements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the member list the page reads not be the whole chain, coverage is not counted from it: the
+    coverage statement answers."""
+    lake = Lake(tmp_path / "lake")
+    write(lake, rows())
+    engine = DuckDBEngine(lake.root)
+    monkeypatch.setattr(queries, "ALL_MEMBERS", 2)
+    try:
+        counting, cache = Counting(engine), ResultCache(lake.root)
+        page = for_page(counting, "new_display", "2024-06", None, cache)  # type: ignore[arg-type]
+        window = {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-06"}
+        covered = page.run(COVERAGE, **window, segment_overrides="")
+        assert [n for n, _ in counting.calls] == [LOANS_AND_BORROWERS, MEMBERS, COVERAGE]
+        assert covered.equals(engine.run(COVERAGE, **window, segment_overrides=""))
+        assert sum(r["members"] for r in covered.to_pylist()) == 5
     finally:
         engine.close()

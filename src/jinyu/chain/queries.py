@@ -43,6 +43,9 @@ member_accounts AS (
 )"""
 
 
+ALL_MEMBERS = 10_000_000  # `$limit` of `chain_member_list` read as a chain's whole member list
+
+
 def overrides_param(overrides: Mapping[str, Mapping[str, str]]) -> str:
     """`$segment_overrides` of {chain code: {USCC: segment}}, sorted so that equal overrides give equal text
     (and so the same result-cache key)."""
@@ -343,6 +346,72 @@ ORDER BY 1, 2, 3, 5, 6
 """,
         params={"chain_code": str, "from_month": Month, "to_month": Month, "segment_overrides": str},
         description="产业链贷款 / loans to a chain's members by month, segment, head office, term",
+    )
+)
+
+CHAIN_MEMBER_BORROWERS = register(
+    Query(
+        name="chain_member_borrowers",
+        sql="""
+-- The chain's members that borrowed, per month of the window (one row per member and month with any loan):
+-- `chain_credit_coverage` of a window counts, per segment, the members among the window's months' rows
+-- (jinyu.chain.reads counts it so for the chain page; tests/chain/test_reads.py compares the two).
+SELECT DISTINCT l.month, l.borrower_uscc AS uscc
+FROM loans AS l
+WHERE l.month BETWEEN $from_month AND $to_month
+    AND l.borrower_uscc IN (SELECT uscc FROM chain_members WHERE chain_code = $chain_code)
+ORDER BY 1, 2
+""",
+        params={"chain_code": str, "from_month": Month, "to_month": Month},
+        description="产业链借款成员 / the chain's members with a loan, per month",
+    )
+)
+
+CHAIN_LOANS_AND_BORROWERS = register(
+    Query(
+        name="chain_loans_and_borrowers",
+        sql=f"""
+-- `chain_loans` and `chain_member_borrowers` of one window in one statement (`part` 'loans' / 'borrowers'),
+-- so the chain page's first request plans the statement, reads the members, banks and the window's loans once,
+-- not once for its loans and again for its credit coverage (jinyu.chain.reads.loans_and_borrowers splits it;
+-- tests/chain/test_reads.py compares each part with the query of its own, run directly). `member_loans`: the
+-- window's loans to members of the chain (one row per loan: the membership key is chain code and USCC), with
+-- the borrower's effective segment. 'loans' rows are chain_loans' (`uscc` null); 'borrowers' rows carry only
+-- month and `uscc`, as chain_member_borrowers.
+WITH {EFFECTIVE_MEMBERS.strip()},
+tree AS (
+    SELECT b.org_code, coalesce(p2.org_code, p1.org_code, b.org_code) AS head_code
+    FROM banks AS b
+    LEFT JOIN banks AS p1 ON p1.org_code = b.parent_code
+    LEFT JOIN banks AS p2 ON p2.org_code = p1.parent_code
+),
+member_loans AS (
+    SELECT l.month, m.segment, l.bank_code, l.term_months, l.borrower_uscc, l.amount
+    FROM loans AS l
+    JOIN effective_members AS m ON m.uscc = l.borrower_uscc AND m.chain_code = $chain_code
+    WHERE l.month BETWEEN $from_month AND $to_month
+)
+SELECT
+    'loans' AS part, l.month, l.segment, tree.head_code, h.name AS head_name, l.term_months,
+    coalesce(substr(e.industry_code, 1, 1) = 'C', false) AS manufacturing,
+    count(*) AS loan_count,
+    count(DISTINCT l.borrower_uscc) AS borrowers,
+    CAST(sum(l.amount) AS DECIMAL(38, 2)) AS total_amount,
+    CAST(NULL AS VARCHAR) AS uscc
+FROM member_loans AS l
+LEFT JOIN enterprises AS e ON e.uscc = l.borrower_uscc
+LEFT JOIN tree ON tree.org_code = l.bank_code
+LEFT JOIN banks AS h ON h.org_code = tree.head_code
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+UNION ALL
+SELECT DISTINCT
+    'borrowers' AS part, month, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, borrower_uscc AS uscc
+FROM member_loans
+ORDER BY 1, 2, 3, 4, 6, 7, 11
+""",
+        params={"chain_code": str, "from_month": Month, "to_month": Month, "segment_overrides": str},
+        description="产业链贷款与借款成员 / a chain's loans and its members with a loan, of a window in one "
+        "statement ('loans' rows as chain_loans, 'borrowers' rows as chain_member_borrowers)",
     )
 )
 

@@ -41,16 +41,23 @@ import pyarrow.compute as pc
 from jinyu.analytics import Engine, FileSet, Query, ResultCache
 from jinyu.analytics.results import Key as ResultKey
 from jinyu.analytics.results import in_month
-from jinyu.chain import definitions, rules
+from jinyu.chain import definitions, queries, rules
 
 LINKS = "chain_member_links"
 FLOWS = "chain_segment_flows"
 LOANS = "chain_loans"
+BORROWERS = "chain_member_borrowers"
+COVERAGE = "chain_credit_coverage"  # counted from the member list and the window's borrowers (`coverage`)
+MEMBERS = "chain_member_list"
 LINKS_AND_FLOWS = "chain_links_and_flows"  # both scans in one statement (`links_and_flows`)
+LOANS_AND_BORROWERS = "chain_loans_and_borrowers"  # both in one statement (`loans_and_borrowers`)
 # Grouped by month and ordered by it first, so a window is its months in a row; each reads the named
 # month-partitioned dataset only within its window, so one month's answer depends on that month's files of it
 # (and every file of the other datasets it reads): a load of another month leaves it current.
-MONTHLY = {LINKS: "transfers", FLOWS: "transfers", LOANS: "loans"}
+MONTHLY = {LINKS: "transfers", FLOWS: "transfers", LOANS: "loans", BORROWERS: "loans"}
+COVERAGE_SCHEMA = pa.schema(
+    [("segment", pa.string()), ("members", pa.int64()), ("members_with_credit", pa.int64())]
+)
 WARM_MONTHS = 12  # the months `warm` reads, ending at the latest month of transfers
 Key = tuple[str, tuple[tuple[str, object], ...]]
 
@@ -95,6 +102,12 @@ class PageReads:
             if wide is not None and wide["chain_code"] == params["chain_code"]:
                 first, last = min(first, str(wide["from_month"])), max(last, str(wide["to_month"]))
             links_and_flows(self.engine, self.results, {**params, "from_month": first, "to_month": last})
+        if query_name in (LOANS, COVERAGE):  # the window's loans and its borrowing members: one statement
+            loans_and_borrowers(self.engine, self.results, params)
+        if query_name == COVERAGE:
+            counted = self._coverage(params)
+            if counted is not None:
+                return counted
         if query_name in MONTHLY:
             return monthly(self.engine, self.results, query_name, params)
         key = self.results.key(query_name, params)
@@ -113,6 +126,24 @@ class PageReads:
         if query_name in MONTHLY:
             return tuple(_month_keys(self.results, query_name, params).values())
         return self.results.key(query_name, dict(params))
+
+    def _coverage(self, params: Mapping[str, object]) -> pa.Table | None:
+        """`chain_credit_coverage` counted from the chain's member list (as the page's network reads it) and
+        the window's borrowing members kept per month; None if the list is not the whole chain (paged)."""
+        assert self.results is not None
+        members = self.run(
+            MEMBERS,
+            chain_code=params["chain_code"],
+            segment="",
+            limit=queries.ALL_MEMBERS,
+            offset=0,
+            segment_overrides=params["segment_overrides"],
+        )
+        if members.num_rows and members["total"][0].as_py() != members.num_rows:
+            return None
+        window = {k: v for k, v in params.items() if k != "segment_overrides"}
+        borrowers = monthly(self.engine, self.results, BORROWERS, window)
+        return coverage(members, borrowers)
 
     def run_query(self, query: Query, /, **params: object) -> pa.Table:
         return self.engine.run_query(query, **params)
@@ -216,6 +247,45 @@ def links_and_flows(engine: Engine, results: ResultCache, params: Mapping[str, o
             results.put(keys[m], rows.filter(pc.equal(rows["month"], m)))
 
 
+def loans_and_borrowers(engine: Engine, results: ResultCache, params: Mapping[str, object]) -> None:
+    """Keep in `results` the loans (`chain_loans`) and the borrowing members (`chain_member_borrowers`) of each
+    month of `params`' window (loans' parameters: chain code, window, `$segment_overrides`), as `monthly`
+    keeps them, reading the months either lacks in one statement (`chain_loans_and_borrowers`). The borrowers'
+    answer does not depend on the overrides (they move members between segments, never in or out)."""
+    loan_keys = _month_keys(results, LOANS, params)
+    borrower_keys = _month_keys(
+        results, BORROWERS, {k: v for k, v in params.items() if k != "segment_overrides"}
+    )
+    missing = [
+        m for m in loan_keys if results.get(loan_keys[m]) is None or results.get(borrower_keys[m]) is None
+    ]
+    if not missing:
+        return
+    span = _months(missing[0], missing[-1])
+    both = engine.run(LOANS_AND_BORROWERS, **{**params, "from_month": span[0], "to_month": span[-1]})
+    loans = both.filter(pc.equal(both["part"], "loans")).drop_columns(["part", "uscc"])
+    borrowers = both.filter(pc.equal(both["part"], "borrowers")).select(["month", "uscc"])
+    for rows, keys in ((loans, loan_keys), (borrowers, borrower_keys)):
+        for m in span:
+            results.put(keys[m], rows.filter(pc.equal(rows["month"], m)))
+
+
+def coverage(members: pa.Table, borrowers: pa.Table) -> pa.Table:
+    """`chain_credit_coverage` of a window from the chain's whole member list (`chain_member_list`, the same
+    `$segment_overrides`) and its borrowers (`chain_member_borrowers`, the same window): per effective segment,
+    in order, the members and how many of them are among the borrowers."""
+    borrowed = set(borrowers["uscc"].to_pylist())
+    counts: dict[str | None, list[int]] = {}
+    for uscc, segment in zip(members["uscc"].to_pylist(), members["segment"].to_pylist(), strict=True):
+        c = counts.setdefault(segment, [0, 0])
+        c[0] += 1
+        c[1] += uscc in borrowed
+    order = sorted(counts, key=lambda s: (s is None, s or ""))  # as ORDER BY segment (nulls last)
+    return pa.table(
+        [order, [counts[s][0] for s in order], [counts[s][1] for s in order]], schema=COVERAGE_SCHEMA
+    )
+
+
 def warm(engine: Engine, results: ResultCache, overrides: Mapping[str, str], end: str) -> list[str]:
     """Keep in `results` the supply links, segment flows and loans of each chain of `overrides` ({code: its
     `$segment_overrides`, as the page passes them}) for the `WARM_MONTHS` months ending at `end`; the months.
@@ -225,5 +295,5 @@ def warm(engine: Engine, results: ResultCache, overrides: Mapping[str, str], end
     for code, segment_overrides in overrides.items():
         segmented = {"chain_code": code, **window, "segment_overrides": segment_overrides}
         links_and_flows(engine, results, segmented)
-        monthly(engine, results, LOANS, segmented)
+        loans_and_borrowers(engine, results, segmented)
     return months

@@ -219,7 +219,7 @@ def member_rows(engine: Engine, code: str, overrides: str) -> dict[str, dict[str
         "chain_member_list",
         chain_code=code,
         segment="",
-        limit=10_000_000,
+        limit=q.ALL_MEMBERS,
         offset=0,
         segment_overrides=overrides,
     )
