@@ -28,6 +28,12 @@ its links window are read in the same statement. Profiled (benchmarks/bench_chai
 statement's fixed part is DuckDB's own work — planning (views' globs and Parquet schemas), scanning the small
 datasets and building the member accounts — plus ~4 ms in Python; one statement pays it once and scans the
 window's transfers once (links and flows of eight months: 0.65 of the time of two statements, quiet).
+
+Loans and credit coverage likewise (`loans_and_borrowers`: `chain_loans_and_borrowers`, the window's loans and
+the members who borrowed, per month); the coverage is then counted (`coverage`) from the member list the page
+reads anyway and the window's borrowers, so it runs no statement. `PageReads.answer_key` names an answer by its
+question and lake files, so the service can hold what it derives from it (a computed month's ranking, a
+contagion case: `jinyu.chain.resident`).
 """
 
 from __future__ import annotations
@@ -287,7 +293,7 @@ def coverage(members: pa.Table, borrowers: pa.Table) -> pa.Table:
 
 
 def warm(engine: Engine, results: ResultCache, overrides: Mapping[str, str], end: str) -> list[str]:
-    """Keep in `results` the supply links, segment flows and loans of each chain of `overrides` ({code: its
+    """Keep in `results` the supply links, segment flows, loans and borrowers of each chain of `overrides` ({code: its
     `$segment_overrides`, as the page passes them}) for the `WARM_MONTHS` months ending at `end`; the months.
     Months already held (in memory or on disk) for the current files are not read again."""
     months = _months(rules.add_months(end, 1 - WARM_MONTHS), end)
