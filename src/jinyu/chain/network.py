@@ -19,6 +19,11 @@ from decimal import Decimal
 import igraph as ig
 import numpy as np
 
+DAMPING = 0.85  # PageRank's damping factor (igraph's default, stated)
+ENGINE = (
+    f"igraph {ig.__version__} prpack"  # what ranks: part of a kept ranking's key (`jinyu.chain.resident`)
+)
+
 
 @dataclass(frozen=True)
 class Centrality:
@@ -37,13 +42,13 @@ def rank_arrays(
     graph = ig.Graph(n=n, directed=True)
     graph.add_edges(np.ascontiguousarray(np.column_stack([payer, payee]), dtype=np.int64))
     weights = weight.tolist()  # one list shared by both PageRanks: edge ids do not change below
-    supplier = graph.pagerank(weights=weights, directed=True)
+    supplier = graph.pagerank(weights=weights, directed=True, damping=DAMPING, implementation="prpack")
     between = None
     if with_betweenness:
         distance = np.where(weight > 0, 1.0 / np.maximum(weight, 1e-12), 1e12).tolist()
         between = graph.betweenness(directed=True, weights=distance)
     graph.reverse_edges()  # in place, edge ids (and so the weights' order) kept: no second graph to build
-    buyer = graph.pagerank(weights=weights, directed=True)
+    buyer = graph.pagerank(weights=weights, directed=True, damping=DAMPING, implementation="prpack")
     return supplier, buyer, between
 
 
