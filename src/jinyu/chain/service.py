@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from jinyu.analytics import Engine
+from jinyu.analytics import Engine, ResultCache, shared_results
 from jinyu.audit import service as audit
 from jinyu.chain import catalogue, contagion, definitions, loans, network, resident, rules, stored
 from jinyu.chain import queries as q
@@ -247,19 +248,35 @@ def network_links(
 
 
 def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -> resident.Ranked:
-    """Every node of the network as of the month by position; a stored month's ranking is computed once per
-    build and then held in memory (`jinyu.chain.resident`)."""
+    """Every node of the network as of the month by position. A stored month's ranking is computed once per
+    build: held in memory (`jinyu.chain.resident`) and kept in the results store beside the lake, where the
+    build wrote it before appending (`jinyu.chain.scheduler`) and every other worker reads it; a month without
+    one (built before, by a command that did not rank it) is ranked here once and kept there."""
     stamp = stored.current_stamp(engine, code, as_of_month, p)
-    key = None
-    if stamp is not None:
-        key = resident_key(code, as_of_month, stamp, p)
-        held = resident.get(key)
-        if held is not None:
-            return held
-    ranked = rank_links(network_links(engine, code, as_of_month, p), p)
-    if key is not None:
-        resident.put(key, ranked)
+    if stamp is None:  # never built with these parameters: computed per request, never kept
+        return rank_links(network_links(engine, code, as_of_month, p), p)
+    key = resident_key(code, as_of_month, stamp, p)
+    held = resident.get(key)
+    if held is not None:
+        return held
+    store = ranking_store(engine)
+    ranked = resident.load(store, key) if store is not None else None
+    if ranked is None:
+        ranked = rank_links(network_links(engine, code, as_of_month, p), p)
+        if store is not None:
+            resident.keep(store, key, ranked)
+    resident.put(key, ranked)
     return ranked
+
+
+def ranking_store(engine: Engine) -> ResultCache | None:
+    """The results store beside the engine's lake (`shared_results`), where stored months' rankings are kept
+    for every worker; None for an engine without a lake directory of its own."""
+    inner = getattr(
+        engine, "engine", engine
+    )  # `reads.PageReads` (the chain page) answers for the app's engine
+    root = getattr(inner, "lake_root", None)
+    return shared_results(root) if isinstance(root, Path) else None
 
 
 def resident_key(code: str, as_of_month: str, built_at: dt.datetime, p: Parameters) -> resident.Key:
