@@ -26,7 +26,7 @@ Two measured phases after the warm-up, both with --clients concurrent clients:
 A closed loop of 50 clients cannot show p99 < 50 ms below 1,000 settlements/s (Little's law), so the p99
 target is read from the open-loop phase and the throughput target from both.
 
-Usage: uv run python benchmarks/bench_claims.py [--workers 2] [--clients 50] [--requests 3000] [--seconds 60]
+Usage: uv run python benchmarks/bench_claims.py [--workers 1] [--clients 50] [--requests 3000] [--seconds 60]
        [--rate 300]
 This file is also the uvicorn app factory (`bench_claims:make_app`) for the served processes.
 """
@@ -376,7 +376,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes (default 1, as `jinyu serve`; docs/claims.md)",
+    )
     parser.add_argument("--clients", type=int, default=50, help="concurrent HTTP clients")
     parser.add_argument("--requests", type=int, default=3000, help="measured settlements at most")
     parser.add_argument("--seconds", type=float, default=60, help="measured time at most")

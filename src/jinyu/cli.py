@@ -172,8 +172,9 @@ def serve(
         1,
         min=1,
         max=64,
-        help="工作进程数（生产环境不少于CPU核数；每个进程有自己的监听套接字，连接均匀分摊）/ worker processes "
-        "(production: at least one per core; each has its own listening socket, so connections spread evenly)",
+        help="工作进程数（数据库在其他CPU核上时每核一个；与PostgreSQL共用两核时一个更省）/ worker processes "
+        "(one per core when the database runs on other cores; sharing two cores with PostgreSQL, one costs less; "
+        "each has its own listening socket)",
     ),
 ) -> None:
     """启动 API 服务 / serve the API (docs at /docs). Example: jinyu serve --port 8000 --workers 2"""

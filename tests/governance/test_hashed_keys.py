@@ -158,6 +158,108 @@ def test_incremental_checks_on_keys_add_up_to_the_full_scan(lakes: tuple[Lake, L
     )
 
 
+# -- NULL keys, absent and twice-registered codes: counted by hand, on keys and on text, DuckDB and Spark --------
+
+# (month, bank, borrower, term): a borrower is an enterprise number (uscc(9000 + n)), a raw code or None.
+EDGE_LOANS: list[tuple[int, str, int | str | None, int]] = [
+    (9, "B1", 0, 12),  # registered
+    (9, "B1", 1, 12),  # registered twice: one verdict, not two
+    (9, "B2", 1, 600),  # registered twice; fails the term range only
+    (9, "B2", None, 12),  # no borrower: never fails the reference
+    (9, "B2", 5, 12),  # unregistered
+    (10, "B1", 5, 12),  # the same unregistered code in another month: fails there too
+    (10, "B1", 5, 0),  # unregistered and a bad term: one anomalous record, two rule failures
+    (10, "B1", "9150XXXX", 12),  # malformed, unregistered
+    (10, "B2", None, 600),  # no borrower, bad term
+    (10, "B2", 0, 12),  # registered
+]
+# By hand, per (month, bank): records, term failures (r0), reference failures (r2), anomalous records.
+EDGE_EXPECTED = {
+    ("2026-09", "B1"): {"n_rows": 2, "r0": 0, "r2": 0, "n_anomalous": 0},
+    ("2026-09", "B2"): {"n_rows": 3, "r0": 1, "r2": 1, "n_anomalous": 2},
+    ("2026-10", "B1"): {"n_rows": 3, "r0": 1, "r2": 3, "n_anomalous": 3},
+    ("2026-10", "B2"): {"n_rows": 2, "r0": 1, "r2": 0, "n_anomalous": 1},
+}
+
+
+def _edge_lake(root: Path, keyed: bool) -> Lake:
+    """Enterprises 0 and 1 registered, 1 twice (two loads), plus a registration without a code; the loans
+    above. Nullable schemas: the SQL must be right on values ingestion would not let through."""
+    lake = Lake(root)
+
+    def write(dataset: str, rows: list[dict[str, Any]], load_id: str) -> None:
+        contract = CONTRACTS[dataset]
+        schema = pa.schema([f.with_nullable(True) for f in arrow_schema(contract)])
+        table = pa.Table.from_pylist(rows, schema=schema)
+        if keyed:
+            table = with_keys(table, contract.hashed)
+        lake.append(dataset, table, load_id, partition_by=contract.partition_by, sort_by=contract.sort_by)
+
+    nameless = {**_enterprises(range(1))[0], "uscc": None}
+    write("enterprises", [*_enterprises(range(2)), nameless], "E1")
+    write("enterprises", _enterprises(range(1, 2)), "E2")
+    loans = [
+        {**_loans(month, [0], [term], f"L{i:02d}")[0], "loan_id": f"L{i:02d}", "bank_code": bank,
+         "borrower_uscc": uscc(9000 + who) if isinstance(who, int) else who}
+        for i, (month, bank, who, term) in enumerate(EDGE_LOANS)
+    ]  # fmt: skip
+    write("loans", loans, "L1")
+    return lake
+
+
+def _by_cell(rows: list[dict[str, Any]], plan: Any) -> dict[tuple[str, str], dict[str, int]]:
+    codes = [r.code for r in plan.row_rules]
+    term, ref = codes.index("loans.term_months.range"), codes.index("loans.borrower.registered")
+    return {
+        (row["period"], row["provider"]): {"n_rows": int(row["n_rows"]), "r0": int(row[f"r{term}"]),
+                                           "r2": int(row[f"r{ref}"]), "n_anomalous": int(row["n_anomalous"])}
+        for row in rows
+    }  # fmt: skip
+
+
+def _edge_counts(engine: Any, lake: Lake) -> tuple[str, dict[tuple[str, str], dict[str, int]]]:
+    plan = compile_plan(
+        "loans", LOAN_RULES, BOTH, True, keyed=service.keyed_columns(lake, "loans", LOAN_RULES)
+    )
+    return plan.sql, _by_cell(run_plan(engine, plan, {"as_of": AS_OF}), plan)
+
+
+def test_null_absent_and_twice_registered_codes_count_as_by_hand(tmp_path: Path) -> None:
+    keyed, text = _edge_lake(tmp_path / "keyed", True), _edge_lake(tmp_path / "text", False)
+    assert pq.read_table(keyed.files("loans")[0])[key_column("borrower_uscc")].null_count > 0
+    on_keys, on_text = DuckDBEngine(keyed.root), DuckDBEngine(text.root)
+    try:
+        keyed_sql, keyed_counts = _edge_counts(on_keys, keyed)
+        text_sql, text_counts = _edge_counts(on_text, text)
+        # The file-subset form (incremental checks) joins the same way and adds up to the same counts.
+        plan = compile_plan("loans", LOAN_RULES, BOTH, True, source=incremental.SOURCE,
+                            keyed=service.keyed_columns(keyed, "loans", LOAN_RULES))  # fmt: skip
+        scanned = incremental.scan(
+            on_keys, plan, {"as_of": AS_OF}, {d: keyed.files(d) for d in BOTH}, incremental.MemoryCache()
+        )
+    finally:
+        on_keys.close()
+        on_text.close()
+    assert keyed_counts == EDGE_EXPECTED
+    assert text_counts == EDGE_EXPECTED
+    assert _by_cell(scanned.rows, plan) == EDGE_EXPECTED
+    # Keys: every record probes the target's distinct keys, with no distinct step over the records; text:
+    # the records' distinct unknown values, as before.
+    assert 'SELECT DISTINCT "uscc__key" AS k FROM "enterprises"' in keyed_sql
+    assert 'SELECT DISTINCT "borrower_uscc__key"' not in keyed_sql
+    assert 'SELECT DISTINCT "borrower_uscc" AS v FROM "loans"' in text_sql
+
+
+@pytest.mark.spark
+def test_spark_counts_the_null_and_absent_codes_alike(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    from jinyu.analytics import SparkEngine
+
+    for keyed in (True, False):
+        lake = _edge_lake(tmp_path / str(keyed), keyed)
+        assert _edge_counts(SparkEngine(lake.root), lake)[1] == EDGE_EXPECTED
+
+
 @pytest.mark.spark
 def test_spark_counts_the_keyed_plan_alike(lakes: tuple[Lake, Lake]) -> None:
     pytest.importorskip("pyspark")

@@ -195,6 +195,16 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
+def test_cli_refuses_a_header_that_is_not_csv_with_a_readable_message(data_dir: Path, tmp_path: Path) -> None:
+    # A lone carriage return inside the first line made csv raise past the CLI's handler (seen in CI with random
+    # bytes as the file): the command printed an empty line.
+    f = tmp_path / "banks.csv"
+    f.write_bytes(b"code,na\rme,kind\nJ1,x,head_office\n")
+    result = CliRunner().invoke(app, ["ingest", "banks", str(f)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "表头" in result.output and "header" in result.output
+
+
 def test_cli_loads_bad_files_line_by_line_and_refuses_noise(data_dir: Path, tmp_path: Path) -> None:
     f = tmp_path / "banks.csv"
     f.write_bytes((HEADER + "J1,重庆总行,head_office,,500101,\nJ2,x").encode("gb18030"))

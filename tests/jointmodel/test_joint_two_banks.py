@@ -62,7 +62,9 @@ def test_two_banks_train_against_one_hub_at_once(parties: Parties) -> None:
     )
     for job_id in ("ja", "jb"):
         together, alone = results[job_id]["metrics"], results[f"{job_id}-alone"]["metrics"]
-        assert abs(together["auc"] - alone["auc"]) < 1e-6  # CKKS noise only
+        # CKKS noise only: it can swap one pair of near-equal validation logits, and on these 200-odd validation
+        # rows one pair is worth 1 / (positives x negatives), about 1.6e-4 of AUC (seen in CI: 1.22e-4)
+        assert abs(together["auc"] - alone["auc"]) < 1e-3
         assert together["rows_aligned"] == alone["rows_aligned"]
     assert (
         results["ja"]["metrics"]["rows_aligned"] == 1000 and results["jb"]["metrics"]["rows_aligned"] == 800

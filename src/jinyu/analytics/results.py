@@ -20,10 +20,19 @@ So an answer computed once — by the scheduler's warm-up in any worker, or by a
 every worker and survives a restart: a process that does not hold it in memory reads a few kilobytes instead
 of scanning months of transfers. Arrow IPC keeps the schema and values exactly (decimals, strings, nulls), so
 an answer read back equals the one computed. A file that cannot be read or written is ignored (the answer is
-then computed, as without the store). `clear` empties both. Today only the chain page's answers go through it
-(enterprises' USCCs, names, segments and sums; no pseudonymous tokens): a key rotation rewrites the lake's
-files, so no kept answer matches them any more, but the files stay until their question is asked again —
-a query whose answer carries tokens would need the store emptied by the rotation before it is kept here.
+then computed, as without the store). `clear` empties both. Today only the chain page's answers and the stored
+networks' rankings go through it (enterprises' USCCs, names, segments, sums and PageRanks; no pseudonymous
+tokens): a key rotation rewrites the lake's files, so no kept answer matches them any more, but the files stay
+until their question is asked again — a query whose answer carries tokens would need the store emptied by the
+rotation before it is kept here.
+
+**Answers of one version of their input** (`stamped`): an answer derived from a versioned input the caller
+names — a stored network build, named by its `built_at` (the lake is append-only: a rebuild is a new time) — is
+keyed by that version instead of listed files, so it can be written before the version's files are in the lake
+(the builder ranks a build before appending it). Its file is named by the question and the stamp (sortable
+text: a later version sorts higher), and a write removes only the same question's files of *earlier* stamps,
+so a slow writer of an older version never removes a newer one. Such answers may be kept on disk only
+(`in_memory=False`) when the caller holds them in memory in its own form.
 """
 
 from __future__ import annotations
@@ -45,6 +54,21 @@ from jinyu.analytics.registry import get_query
 
 log = logging.getLogger(__name__)
 Key = tuple[str, tuple[tuple[str, object], ...], tuple[tuple[str, Files], ...]]
+STAMP = "@stamp"  # the pseudo-dataset of a `stamped` key: one entry, (stamp, 0, 0)
+
+
+def stamped(name: str, params: dict[str, object], stamp: str) -> Key:
+    """The key of answer `name` for `params` computed from the version `stamp` of its input (module doc): the
+    caller vouches that the stamp names that input exactly. `stamp` is sortable, filename-safe text
+    (letters, digits, `-`, `_`, `.`), later versions sorting higher."""
+    if not stamp or not all(ch.isalnum() or ch in "-_." for ch in stamp):
+        raise ValueError(f"stamp must be filename-safe: {stamp!r}")
+    return name, tuple(sorted(params.items())), ((STAMP, ((stamp, 0, 0),)),)
+
+
+def _stamp_of(key: Key) -> str | None:
+    source = key[2]
+    return source[0][1][0][0] if len(source) == 1 and source[0][0] == STAMP else None
 
 
 def in_month(key: Key, params: dict[str, object], dataset: str, month: str) -> Key:
@@ -75,19 +99,23 @@ class ResultCache:
         listing = lake_listing(self.lake_root, datasets)
         return query_name, tuple(sorted(params.items())), tuple((d, listing[d]) for d in datasets)
 
-    def get(self, key: Key) -> pa.Table | None:
-        with self._lock:
-            table = self._held.get(key)
-            if table is not None:
-                self._held.move_to_end(key)
-                return table
+    def get(self, key: Key, *, in_memory: bool = True) -> pa.Table | None:
+        """The kept answer, from memory or disk; `in_memory=False`: from disk only, and not held after."""
+        if in_memory:
+            with self._lock:
+                table = self._held.get(key)
+                if table is not None:
+                    self._held.move_to_end(key)
+                    return table
         table = self._read(key)
-        if table is not None:
+        if table is not None and in_memory:
             self._hold(key, table)
         return table
 
-    def put(self, key: Key, table: pa.Table) -> None:
-        self._hold(key, table)
+    def put(self, key: Key, table: pa.Table, *, in_memory: bool = True) -> None:
+        """Keep the answer on disk (with a store) and, unless `in_memory=False`, in memory."""
+        if in_memory:
+            self._hold(key, table)
         self._write(key, table)
 
     def held(self) -> list[Key]:
@@ -120,6 +148,9 @@ class ResultCache:
         """The answer's file, and the name prefix every version of the same question shares."""
         assert self.store is not None
         question = hashlib.sha256(repr(key[:2]).encode()).hexdigest()[:32]
+        stamp = _stamp_of(key)
+        if stamp is not None:
+            return self.store / key[0] / f"{question}-@{stamp}.arrow", f"{question}-@"
         files = hashlib.sha256(repr(key[2]).encode()).hexdigest()[:32]
         return self.store / key[0] / f"{question}-{files}.arrow", f"{question}-"
 
@@ -147,7 +178,8 @@ class ResultCache:
                 writer.write_table(table)
             os.replace(tmp, path)
             for older in path.parent.glob(f"{question}*.arrow"):  # the same question on older files
-                if older != path:
+                # A stamped answer removes only earlier stamps: a newer version's file stays.
+                if older != path and (not question.endswith("@") or older.name < path.name):
                     older.unlink(missing_ok=True)
         except OSError:
             log.warning("could not keep answer %s on disk", path.name, exc_info=True)

@@ -76,6 +76,8 @@ def network_build(
 ) -> None:
     """按月构建并存储各产业链的衰减供应网络（可重复：新版本覆盖旧版本的读取）/ build and store every chain's
     decayed supply network for each month (rerunning appends a newer build, which reads then use).
+    最新月份写入前，先计算各产业链的排名并保存在数据湖旁，供服务读取 / before the latest month is appended,
+    every chain's ranking of it is kept beside the lake, where the server reads it instead of ranking.
 
     With --due it builds only the months that are due and exits 0 when none is, or when another build (a
     server's, another cron run's) holds the lake's build lock: safe to run from cron or a systemd timer.
@@ -84,6 +86,7 @@ def network_build(
     from jinyu import analytics, config
     from jinyu.audit import service as audit
     from jinyu.chain import definitions, due_months, stored
+    from jinyu.chain.scheduler import rank_before_append
     from jinyu.core import runtime
 
     chosen = _chosen_months(month, through, due)
@@ -109,8 +112,13 @@ def network_build(
                 disable=json_out and not sys.stderr.isatty(),
             ) as bar:
                 task = bar.add_task("供应网络 / network", total=len(months))
+                # The latest month's ranking is kept beside the lake before its build is appended, as the
+                # scheduled build keeps it: the server's workers read it instead of ranking it.
+                rank = (
+                    rank_before_append(Path(settings.lake_dir), max(months), hold=False) if months else None
+                )
                 for m in months:
-                    written[m] = stored.build_month(engine, lake, m, chains, defs.parameters)
+                    written[m] = stored.build_month(engine, lake, m, chains, defs.parameters, rank)
                     bar.advance(task)
         finally:
             engine.close()

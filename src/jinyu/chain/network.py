@@ -8,6 +8,11 @@ little when lengths are 1 / money, and a sampled value could reorder the top of 
 
 The graph is built from integer index arrays handed to igraph's `add_edges` as one (E, 2) array, and the
 weights go over as one list: at 2M links, igraph's constructor fed Python pairs spent most of the time.
+
+igraph ranks with **one OpenMP thread** (`threadpoolctl`): PRPACK's PageRank runs OpenMP threads whose partial
+sums land in a varying order, so with two threads the same graph ranked twice differed in the last bits
+(5,000 nodes / 56k links: every node, ~1e-13 relative) — enough to swap near ties between two workers, and to
+make a kept ranking (`jinyu.chain.resident`) differ from a cold one. With one thread it is the same every time.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ from decimal import Decimal
 
 import igraph as ig
 import numpy as np
+from threadpoolctl import ThreadpoolController
+
+DAMPING = 0.85  # PageRank's damping factor (igraph's default, stated)
+# What ranks, in a kept ranking's key (`jinyu.chain.resident`): another igraph or thread count is another question.
+ENGINE = f"igraph {ig.__version__} prpack, 1 thread"
+_THREADS = ThreadpoolController()  # the OpenMP runtime igraph loaded (found once: the lookup scans libraries)
 
 
 @dataclass(frozen=True)
@@ -34,16 +45,17 @@ def rank_arrays(
     n: int, payer: np.ndarray, payee: np.ndarray, weight: np.ndarray, with_betweenness: bool
 ) -> tuple[list[float], list[float], list[float] | None]:
     """PageRank both ways (and betweenness) of a graph given as index arrays: the part that scales."""
-    graph = ig.Graph(n=n, directed=True)
-    graph.add_edges(np.ascontiguousarray(np.column_stack([payer, payee]), dtype=np.int64))
-    weights = weight.tolist()  # one list shared by both PageRanks: edge ids do not change below
-    supplier = graph.pagerank(weights=weights, directed=True)
-    between = None
-    if with_betweenness:
-        distance = np.where(weight > 0, 1.0 / np.maximum(weight, 1e-12), 1e12).tolist()
-        between = graph.betweenness(directed=True, weights=distance)
-    graph.reverse_edges()  # in place, edge ids (and so the weights' order) kept: no second graph to build
-    buyer = graph.pagerank(weights=weights, directed=True)
+    with _THREADS.limit(limits=1, user_api="openmp"):  # reproducible to the bit (the module's doc)
+        graph = ig.Graph(n=n, directed=True)
+        graph.add_edges(np.ascontiguousarray(np.column_stack([payer, payee]), dtype=np.int64))
+        weights = weight.tolist()  # one list shared by both PageRanks: edge ids do not change below
+        supplier = graph.pagerank(weights=weights, directed=True, damping=DAMPING, implementation="prpack")
+        between = None
+        if with_betweenness:
+            distance = np.where(weight > 0, 1.0 / np.maximum(weight, 1e-12), 1e12).tolist()
+            between = graph.betweenness(directed=True, weights=distance)
+        graph.reverse_edges()  # in place, edge ids (and so the weights' order) kept: no second graph to build
+        buyer = graph.pagerank(weights=weights, directed=True, damping=DAMPING, implementation="prpack")
     return supplier, buyer, between
 
 

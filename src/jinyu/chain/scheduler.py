@@ -14,7 +14,8 @@ files and reads none).
 
 After each change every worker also **warms** the resident ranking (`jinyu.chain.resident`) of the latest
 stored month of every chain (built with the current parameters), so the first request for it after a build is
-answered from memory rather than reading the links and building the graph. The stored network is part of the
+answered from memory; the warm-up reads the ranking the build kept on disk (below) rather than reading the
+links and building the graph. The stored network is part of the
 fingerprint, so a worker that did not build (another one held the lock) warms once the build is written.
 It also reads the chain page's two transfer scans (supply links, segment flows) of every chain for the last
 `reads.WARM_MONTHS` months of transfers into the process's answers (`warm_pages`, kept per month and tied to
@@ -25,8 +26,11 @@ next process read them instead of scanning, and a month's answer stays current u
 change, so a warm-up after a restart reads files only and one after a month's load reads that month.
 
 The build itself ranks the latest month it builds from its own links **before** appending them
-(`_hold_ranking`, `stored.build_month`'s hook): in this worker there is no moment when the new build is visible
-and its ranking is not held; until the append, requests read the previous build.
+(`rank_before_append`, `stored.build_month`'s hook): in this worker there is no moment when the new build is
+visible and its ranking is not held; until the append, requests read the previous build. It also keeps the
+ranking in the results store beside the lake (`jinyu.chain.resident.keep`), so the other workers' warm-up —
+and a restarted process, and any request before its warm-up — reads it (no links, no graph) rather than
+ranking the build again.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ def build_due(factory: sessionmaker[Session], lake_dir: Path, trigger: str) -> d
         lake, engine = Lake(lake_dir), DuckDBEngine(lake_dir)
         try:
             months = due_months.due_months(engine, lake, defs.parameters)
-            hold = _hold_ranking(max(months)) if months else None
+            hold = rank_before_append(lake_dir, max(months)) if months else None
             written = {m: stored.build_month(engine, lake, m, chains, defs.parameters, hold) for m in months}
         finally:
             engine.close()
@@ -92,14 +96,19 @@ def build_due(factory: sessionmaker[Session], lake_dir: Path, trigger: str) -> d
     return written
 
 
-def _hold_ranking(latest: str) -> Callable[[str, pa.Table, dt.datetime], None]:
+def rank_before_append(
+    lake_dir: Path, latest: str, *, hold: bool = True
+) -> Callable[[str, pa.Table, dt.datetime], None]:
     """`stored.build_month`'s hook: rank every chain's network of the `latest` month being built from the
-    build's own links and hold it under that build's key (`jinyu.chain.resident`) before the build is appended,
-    so no request of this process finds the new build without its ranking. Until the append, requests read
-    the previous build (and its held ranking): the answer swaps from one build to the next at once."""
+    build's own links, keep each ranking in the results store beside the lake (`resident.keep`: every worker
+    and the next process read it instead of ranking) and, with `hold`, hold it in this process under that
+    build's key (`jinyu.chain.resident`) — all before the build is appended, so no reader finds the new build
+    without its ranking. Until the append, requests read the previous build (and its ranking): the answer
+    swaps from one build to the next at once."""
     p = definitions.load().parameters
+    store = shared_results(lake_dir)
 
-    def hold(month: str, links: pa.Table, built_at: dt.datetime) -> None:
+    def rank(month: str, links: pa.Table, built_at: dt.datetime) -> None:
         if month != latest:
             return
         by_chain: dict[str, dict[tuple[str, str], Decimal]] = {c.code: {} for c in definitions.load().chains}
@@ -107,9 +116,13 @@ def _hold_ranking(latest: str) -> Callable[[str, pa.Table, dt.datetime], None]:
         for code, payer, payee, weight in zip(*columns, strict=True):
             by_chain.setdefault(code, {})[(payer, payee)] = weight
         for code, chain_links in by_chain.items():
-            resident.put(service.resident_key(code, month, built_at, p), service.rank_links(chain_links, p))
+            key = service.resident_key(code, month, built_at, p)
+            ranked = service.rank_links(chain_links, p)
+            resident.keep(store, key, ranked)
+            if hold:
+                resident.put(key, ranked)
 
-    return hold
+    return rank
 
 
 def warm(lake_dir: Path) -> dict[str, str]:

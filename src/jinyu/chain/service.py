@@ -6,13 +6,14 @@ Takes the session first, then the principal; never commits (the boundary does)."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from itertools import islice
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from jinyu.analytics import Engine
+from jinyu.analytics import Engine, ResultCache, shared_results
 from jinyu.audit import service as audit
 from jinyu.chain import catalogue, contagion, definitions, loans, network, reads, resident, rules, stored
 from jinyu.chain import queries as q
@@ -248,40 +249,72 @@ def network_links(
 
 
 def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -> resident.Ranked:
-    """Every node of the network as of the month by position; a stored month's ranking is computed once per
-    build and then held in memory (`jinyu.chain.resident`). A month computed from its links is held too when
-    the engine can name the links' answer by the lake files it comes from (the chain page's reads with the
-    shared answers, `reads.answer_key`): the same files give the same links, so the same ranking."""
+    """Every node of the network as of the month by position. A stored month's ranking is computed once per
+    build: held in memory (`jinyu.chain.resident`) and kept in the results store beside the lake, where the
+    build wrote it before appending (`jinyu.chain.scheduler`) and every other worker reads it; a month without
+    one (built before, by a command that did not rank it) is ranked here once and kept there."""
     stamp = stored.current_stamp(engine, code, as_of_month, p)
+    if stamp is None:  # never built with these parameters: computed from the links
+        return _computed_ranking(engine, code, as_of_month, p)
+    key = resident_key(code, as_of_month, stamp, p)
+    held = resident.get(key)
+    if held is not None:
+        return held
+    store = ranking_store(engine)
+    ranked = resident.load(store, key) if store is not None else None
+    if ranked is None:
+        ranked = rank_links(network_links(engine, code, as_of_month, p), p)
+        if store is not None:
+            resident.keep(store, key, ranked)
+    resident.put(key, ranked)
+    return ranked
+
+
+def _computed_ranking(engine: Engine, code: str, as_of_month: str, p: Parameters) -> resident.Ranked:
+    """A month never built, ranked from its links; held in memory (`resident.computed`) when the engine names
+    the links' answer by the lake files it comes from (the chain page's reads on the shared answers,
+    `reads.answer_key`): the same files give the same links, so the same ranking; a load names them anew."""
+    window = {
+        "chain_code": code,
+        "from_month": rules.add_months(as_of_month, 1 - p.network_window_months),
+        "to_month": as_of_month,
+    }
+    links = reads.answer_key(engine, reads.LINKS, window)
     key = None
-    if stamp is not None:
-        key = resident_key(code, as_of_month, stamp, p)
-    else:
-        window = {
-            "chain_code": code,
-            "from_month": rules.add_months(as_of_month, 1 - p.network_window_months),
-            "to_month": as_of_month,
-        }
-        links = reads.answer_key(engine, reads.LINKS, window)
-        if links is not None and stored.stored_links(engine, code, as_of_month, p) is None:
-            key = resident_key(code, as_of_month, links, p)
-    if key is not None:
-        held = resident.get(key)
+    if links is not None and stored.stored_links(engine, code, as_of_month, p) is None:
+        key = (
+            code,
+            as_of_month,
+            links,
+            str(p.decay_per_month),
+            p.network_window_months,
+            p.betweenness_max_nodes,
+        )
+        held = resident.computed(key)
         if held is not None:
             return held
     ranked = rank_links(network_links(engine, code, as_of_month, p), p)
     if key is not None:
-        resident.put(key, ranked)
+        resident.hold_computed(key, ranked)
     return ranked
 
 
-def resident_key(code: str, as_of_month: str, source: Hashable, p: Parameters) -> resident.Key:
-    """The key of a month's ranking in `jinyu.chain.resident`: its stored build's time (or, computed, the key of
-    the links' answer it was computed from) and the parameters."""
+def ranking_store(engine: Engine) -> ResultCache | None:
+    """The results store beside the engine's lake (`shared_results`), where stored months' rankings are kept
+    for every worker; None for an engine without a lake directory of its own."""
+    inner = getattr(
+        engine, "engine", engine
+    )  # `reads.PageReads` (the chain page) answers for the app's engine
+    root = getattr(inner, "lake_root", None)
+    return shared_results(root) if isinstance(root, Path) else None
+
+
+def resident_key(code: str, as_of_month: str, built_at: dt.datetime, p: Parameters) -> resident.Key:
+    """The key of a stored month's ranking in `jinyu.chain.resident`: its build's time and the parameters."""
     return (
         code,
         as_of_month,
-        source,
+        built_at,
         str(p.decay_per_month),
         p.network_window_months,
         p.betweenness_max_nodes,

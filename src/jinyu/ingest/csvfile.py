@@ -94,7 +94,13 @@ def read_header(path: Path, codec: str) -> list[str]:
             detail=f"{path.name}: 表头不是有效的 {codec} 文本 / header line is not valid {codec} text",
             fields=[FieldError("file", f"表头无法解码 / header cannot be decoded as {codec}")],
         ) from None
-    names = next(csv.reader([text]), [])
+    try:
+        names = next(csv.reader([text]), [])
+    except csv.Error:  # e.g. a lone carriage return inside the line: not a CSV header at all
+        raise InvalidInput(
+            detail=f"{path.name}: 表头不是 CSV / header line cannot be parsed as CSV",
+            fields=[FieldError("file", "表头无法解析 / header cannot be parsed as CSV")],
+        ) from None
     return [n.strip() for n in names]
 
 
