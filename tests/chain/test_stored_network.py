@@ -16,7 +16,17 @@ from typer.testing import CliRunner
 
 from jinyu.analytics import DuckDBEngine, Lake, ResultCache
 from jinyu.audit.models import AuditEntry
-from jinyu.chain import contagion, definitions, due_months, reads, resident, rules, service, stored
+from jinyu.chain import (
+    contagion,
+    counterparties,
+    definitions,
+    due_months,
+    reads,
+    resident,
+    rules,
+    service,
+    stored,
+)
 from jinyu.cli import app
 from jinyu.config import get_settings
 from jinyu.core.errors import InvalidInput
@@ -290,11 +300,11 @@ def test_a_computed_months_ranking_and_contagion_are_held_while_its_links_files_
 
     try:
         first = service.ranked_network(page(), "new_display", "2024-03", P)
-        case = service.exposures(page(), "new_display", U["r1"], "2024-03")
+        case = counterparties.exposures(page(), "new_display", U["r1"], "2024-03")
         assert "chain_member_links" in counting.runs
         counting.runs.clear()
         assert service.ranked_network(page(), "new_display", "2024-03", P) is first
-        assert service.exposures(page(), "new_display", U["r1"], "2024-03") == case
+        assert counterparties.exposures(page(), "new_display", U["r1"], "2024-03") == case
         assert counting.runs == [] and cases == [U["r1"]]  # all held: no statement, ranking or DebtRank
         plain = service.ranked_network(engine, "new_display", "2024-03", P)
         assert [(c.uscc, c.paid, c.received) for c in first.centralities] == [
@@ -303,18 +313,18 @@ def test_a_computed_months_ranking_and_contagion_are_held_while_its_links_files_
         assert [c.pagerank_supplier for c in first.centralities] == pytest.approx(
             [c.pagerank_supplier for c in plain.centralities], abs=1e-12
         )
-        assert case == service.exposures(engine, "new_display", U["r1"], "2024-03")
+        assert case == counterparties.exposures(engine, "new_display", U["r1"], "2024-03")
         # r1 stops paying: d1, which r1 paid 300,000.00 in March (all it was paid), is hit directly.
         d1 = {e.uscc: e for e in case}[U["d1"]]
         assert (d1.tier, d1.exposure, d1.buffer) == (1, D("300000.00"), D("300000.00"))
         _late_payment(lake, "L-late-mar", "2024-03-20T10:00:00")  # r1 pays d1 100.00 more in March
         counting.runs.clear()
         fresh = service.ranked_network(page(), "new_display", "2024-03", P)
-        again = service.exposures(page(), "new_display", U["r1"], "2024-03")
+        again = counterparties.exposures(page(), "new_display", U["r1"], "2024-03")
         assert fresh is not first and "chain_member_links" in counting.runs
         assert {c.uscc: c.paid for c in fresh.centralities}[U["r1"]] == D("300100.00")
         assert {e.uscc: e for e in again}[U["d1"]].exposure == D("300100.00")
-        assert again == service.exposures(engine, "new_display", U["r1"], "2024-03")
+        assert again == counterparties.exposures(engine, "new_display", U["r1"], "2024-03")
         assert len(cases) == 4  # the first, the plain engine's, after the payment, the plain engine's again
         counting.runs.clear()
         service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake
-from jinyu.chain import service
+from jinyu.chain import counterparties, service
 from jinyu.governance.contracts import CONTRACTS
 from jinyu.ingest.pipeline import ARROW_TYPES
 from jinyu.synth.chain_cases import CASES_FILE
@@ -47,7 +47,7 @@ def test_the_planted_exposures_are_found_to_the_fen(region_dir: Path, engine: Du
         truth = list(csv.DictReader(f))
     failing = next(r for r in truth if r["role"] == "failing")
     assert failing["as_of_month"] == "2024-08"
-    found = service.exposures(engine, "new_display", failing["uscc"], failing["as_of_month"])
+    found = counterparties.exposures(engine, "new_display", failing["uscc"], failing["as_of_month"])
     expected = {r["uscc"]: (int(r["tier"]), Decimal(r["loss"])) for r in truth if r["loss"]}
     assert {e.uscc: (e.tier, e.loss) for e in found} == expected
     assert sum(e.loss for e in found) == Decimal("1050000.00")
@@ -58,6 +58,8 @@ def test_the_planted_exposures_are_found_to_the_fen(region_dir: Path, engine: Du
 def test_a_month_later_only_two_months_of_payments_count(region_dir: Path, engine: DuckDBEngine) -> None:
     with (region_dir / CASES_FILE).open(encoding="utf-8") as f:
         failing = next(r for r in csv.DictReader(f) if r["role"] == "failing")
-    found = [(e.tier, e.loss) for e in service.exposures(engine, "new_display", failing["uscc"], "2024-09")]
+    found = [
+        (e.tier, e.loss) for e in counterparties.exposures(engine, "new_display", failing["uscc"], "2024-09")
+    ]
     # Window 2024-07..09: two of the three months; the shares (and so the distress) are unchanged.
     assert found == [(1, Decimal("400000.00")), (1, Decimal("200000.00")), (2, Decimal("100000.00"))]

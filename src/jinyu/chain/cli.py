@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # imported when a command runs (jinyu.core.lazy): --help stay
     from sqlalchemy import orm
 
     from jinyu import analytics, config
+    from jinyu.chain import counterparties as parties
     from jinyu.chain import portraits, scoring, service
     from jinyu.core import runtime
 else:
@@ -31,6 +32,7 @@ else:
     runtime = lazy.module("jinyu.core.runtime")
     scoring = lazy.module("jinyu.chain.scoring")
     service = lazy.module("jinyu.chain.service")
+    parties = lazy.module("jinyu.chain.counterparties")
 
 T = TypeVar("T")
 
@@ -246,7 +248,7 @@ def counterparties(
         as_user,
         api_key,
         password_stdin,
-        lambda s, p, e: service.counterparty_health(s, p, e, code, uscc, as_of_month),
+        lambda s, p, e: parties.counterparty_health(s, p, e, code, uscc, as_of_month),
     )
     rows = [["supplier", c.uscc, c.name, c.amount, c.tax_change, _verdict(c)] for c in r.suppliers]
     rows += [["dealer", c.uscc, c.name, c.amount, c.tax_change, _verdict(c)] for c in r.dealers]
@@ -283,7 +285,7 @@ def contagion(
         as_user,
         api_key,
         password_stdin,
-        lambda s, p, e: service.contagion_of(s, p, e, code, uscc, as_of_month),
+        lambda s, p, e: parties.contagion_of(s, p, e, code, uscc, as_of_month),
     )
     _out(
         r,

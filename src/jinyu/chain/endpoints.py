@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from jinyu.chain import catalogue, portraits, scoring, service
+from jinyu.chain import catalogue, counterparties, portraits, scoring, service
 from jinyu.chain.schemas import (
     ChainDefinitionIn,
     ChainDefinitionOut,
@@ -128,7 +128,7 @@ def counterparty_health(
 ) -> CounterpartyHealthOut:
     """企业上游供应商与下游经销商的健康状况 / health of a member's suppliers and dealers."""
     engine = request.app.state.analytics
-    return service.counterparty_health(session, principal, engine, code, uscc, as_of_month)
+    return counterparties.counterparty_health(session, principal, engine, code, uscc, as_of_month)
 
 
 @router.get("/{code}/members/{uscc}/contagion", response_model=ContagionOut)
@@ -141,7 +141,9 @@ def contagion(
     principal: Principal = require(Perm.CHAIN_READ),
 ) -> ContagionOut:
     """若该企业停止付款，哪些供应商受损、损失多少 / who is exposed if this enterprise stops paying (DebtRank)."""
-    return service.contagion_of(session, principal, request.app.state.analytics, code, uscc, as_of_month)
+    return counterparties.contagion_of(
+        session, principal, request.app.state.analytics, code, uscc, as_of_month
+    )
 
 
 @router.get("/{code}/loans", response_model=LoansOut)

@@ -1,6 +1,6 @@
 """Batch portraits of on-chain enterprises (批量画像) and their export to a bank.
 
-A portrait is an enterprise's health indicators and flags (service.health_rows / rules.health_flags), its
+A portrait is an enterprise's health indicators and flags (counterparties.health_rows / rules.health_flags), its
 network position (weighted PageRank) and its score with band and top factors: by default the scorecard
 trained on M − 9 and isotonic-calibrated on M − 6, else trained on M − 6 uncalibrated
 (`scoring.portrait_model`). The regulator sees every member; a bank receives only the members that granted
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
 from jinyu.audit import service as audit
-from jinyu.chain import definitions, rules, scorecard, scoring, service
+from jinyu.chain import counterparties, definitions, rules, scorecard, scoring, service
 from jinyu.chain.network import Centrality
 from jinyu.chain.schemas import PortraitBatchOut, PortraitOut, PortraitScore, ScoreModelOut
 from jinyu.consent import service as consent
@@ -88,7 +88,7 @@ def portrait_batch(
     p = definitions.load().parameters
     members = service.member_rows(engine, code, service.segment_overrides(session, code))
     allowed = bases(session, principal, list(members), purpose)
-    health = service.health_rows(engine, code, "", as_of_month)
+    health = counterparties.health_rows(engine, code, "", as_of_month)
     links, ranks = scoring.network_as_of(engine, code, as_of_month)
     model_info, scores = _scores(
         engine, code, as_of_month, {u: health[u] for u in members}, (links, ranks), calibrate
@@ -107,7 +107,7 @@ def portrait_batch(
                 name=None if m["name"] is None else str(m["name"]),
                 segment=str(m["segment"]),
                 is_core=bool(m["is_core"]),
-                health=service.health_out(health[uscc], p),
+                health=counterparties.health_out(health[uscc], p),
                 pagerank_supplier=round(c.pagerank_supplier, 6) if c else None,
                 pagerank_buyer=round(c.pagerank_buyer, 6) if c else None,
                 score=_score_out(scores.get(uscc), level),

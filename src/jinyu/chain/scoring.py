@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine
-from jinyu.chain import definitions, network, rules, scorecard, service
+from jinyu.chain import counterparties, definitions, network, rules, scorecard, service
 from jinyu.chain.schemas import ScorecardOut, ScoredOut
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
@@ -59,8 +59,8 @@ def dataset(
     """Members' features as of `month` and their label six months later."""
     p = definitions.load().parameters
     members = service.member_rows(engine, code, "")  # membership only: the model has no segment feature
-    now = service.health_rows(engine, code, "", month)
-    later = service.health_rows(engine, code, "", rules.add_months(month, HORIZON_MONTHS))
+    now = counterparties.health_rows(engine, code, "", month)
+    later = counterparties.health_rows(engine, code, "", rules.add_months(month, HORIZON_MONTHS))
     links, ranks = network_as_of(engine, code, month)
     by_link = scorecard.link_features(links)
     usccs = sorted(members)

@@ -1,5 +1,6 @@
 """Use cases of industrial-chain analytics for the regulator: definitions, members, flows, gaps, network
-position, suppliers' and dealers' health, contagion and loans. Every read is authorised and audited.
+position and loans (suppliers' and dealers' health and contagion: `chain.counterparties`). Every read is
+authorised and audited.
 
 Takes the session first, then the principal; never commits (the boundary does)."""
 
@@ -15,21 +16,15 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine, ResultCache, shared_results
 from jinyu.audit import service as audit
-from jinyu.chain import catalogue, contagion, definitions, loans, network, reads, resident, rules, stored
+from jinyu.chain import catalogue, definitions, loans, network, reads, resident, rules, stored
 from jinyu.chain import queries as q
 from jinyu.chain.definitions import ChainDef, Parameters
-from jinyu.chain.errors import MemberNotFound
 from jinyu.chain.schemas import (
     ChainOut,
-    ContagionOut,
     CoreOut,
-    Counterparty,
-    CounterpartyHealthOut,
-    ExposedOut,
     ExternalFlow,
     FlowsOut,
     GapOut,
-    HealthOut,
     LoansOut,
     MemberOut,
     NetworkOut,
@@ -40,7 +35,6 @@ from jinyu.chain.schemas import (
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
 from jinyu.core.pagination import Page
-from jinyu.governance.policy.protect import Reader, protect
 
 MAX_WINDOW_MONTHS = 60
 
@@ -59,7 +53,7 @@ def _window(from_month: str, to_month: str) -> None:
         raise invalid("to_month", f"窗口最长 {MAX_WINDOW_MONTHS} 个月 / at most {MAX_WINDOW_MONTHS} months")
 
 
-def _chain(principal: Principal, code: str) -> ChainDef:
+def readable_chain(principal: Principal, code: str) -> ChainDef:
     principal.require(Perm.CHAIN_READ)
     return definitions.load().chain(code)
 
@@ -156,7 +150,7 @@ def list_members(
 def flows(
     session: Session, principal: Principal, engine: Engine, code: str, from_month: str, to_month: str
 ) -> FlowsOut:
-    _chain(principal, code)
+    readable_chain(principal, code)
     _window(from_month, to_month)
     rows = q.rows(
         engine,
@@ -180,7 +174,7 @@ def flows(
 def external_flows(
     session: Session, principal: Principal, engine: Engine, code: str, from_month: str, to_month: str
 ) -> list[ExternalFlow]:
-    _chain(principal, code)
+    readable_chain(principal, code)
     _window(from_month, to_month)
     rows = _external_rows(session, engine, code, from_month, to_month)
     audit_read(session, principal, "external_flows.read", [code], from_month=from_month, to_month=to_month)
@@ -190,7 +184,7 @@ def external_flows(
 def gaps(
     session: Session, principal: Principal, engine: Engine, code: str, from_month: str, to_month: str
 ) -> list[GapOut]:
-    chain = _chain(principal, code)
+    chain = readable_chain(principal, code)
     _window(from_month, to_month)
     rows = _external_rows(session, engine, code, from_month, to_month)
     counts = segment_member_counts(engine, segment_overrides(session, code)).get(code, {})
@@ -231,7 +225,7 @@ def link_rows(engine: Engine, code: str, from_month: str, to_month: str) -> list
     return q.rows(engine, "chain_member_links", chain_code=code, from_month=from_month, to_month=to_month)
 
 
-def _links(engine: Engine, code: str, as_of_month: str, months: int) -> list[dict[str, object]]:
+def recent_links(engine: Engine, code: str, as_of_month: str, months: int) -> list[dict[str, object]]:
     return link_rows(engine, code, rules.add_months(as_of_month, 1 - months), as_of_month)
 
 
@@ -244,7 +238,7 @@ def network_links(
     if links is not None:
         return links
     return rules.decayed_links(
-        _links(engine, code, as_of_month, p.network_window_months), as_of_month, p.decay_per_month
+        recent_links(engine, code, as_of_month, p.network_window_months), as_of_month, p.decay_per_month
     )
 
 
@@ -338,7 +332,7 @@ def rank_links(links: Mapping[tuple[str, str], Decimal], p: Parameters) -> resid
 def network_position(
     session: Session, principal: Principal, engine: Engine, code: str, as_of_month: str, top: int
 ) -> NetworkOut:
-    _chain(principal, code)
+    readable_chain(principal, code)
     p = definitions.load().parameters
     found = ranked_network(engine, code, as_of_month, p)
     members = member_rows(engine, code, segment_overrides(session, code))
@@ -346,8 +340,8 @@ def network_position(
     items = [  # the first `top` members of the ranking (the others are never shown)
         CoreOut(
             uscc=c.uscc,
-            name=_name(members, c.uscc),
-            segment=_seg(members, c.uscc),
+            name=member_name(members, c.uscc),
+            segment=member_segment(members, c.uscc),
             is_core=bool(members.get(c.uscc, {}).get("is_core")),
             pagerank_supplier=round(c.pagerank_supplier, 6),
             pagerank_buyer=round(c.pagerank_buyer, 6),
@@ -375,144 +369,20 @@ def _text(v: object) -> str | None:
     return None if v is None else str(v)
 
 
-def _name(members: Mapping[str, Mapping[str, object]], uscc: str) -> str | None:
+def member_name(members: Mapping[str, Mapping[str, object]], uscc: str) -> str | None:
     v = members.get(uscc, {}).get("name")
     return None if v is None else str(v)
 
 
-def _seg(members: Mapping[str, Mapping[str, object]], uscc: str) -> str | None:
+def member_segment(members: Mapping[str, Mapping[str, object]], uscc: str) -> str | None:
     v = members.get(uscc, {}).get("segment")
     return None if v is None else str(v)
-
-
-def health_rows(engine: Engine, code: str, focus: str, as_of_month: str) -> dict[str, dict[str, object]]:
-    y, m = int(as_of_month[:4]), int(as_of_month[5:7])
-    end = dt.date(y + (m == 12), m % 12 + 1, 1)
-    rows = q.rows(
-        engine,
-        "chain_member_health",
-        chain_code=code,
-        focus=focus,
-        as_of_month=as_of_month,
-        earlier_month=rules.add_months(as_of_month, -6),
-        tax_split_month=rules.add_months(as_of_month, -12),
-        tax_from_month=rules.add_months(as_of_month, -24),
-        as_of_end=end,
-    )
-    return {str(r["uscc"]): r for r in rows}
-
-
-def health_out(row: Mapping[str, object], p: Parameters) -> HealthOut:
-    h = rules.health_flags(row, p)
-    return HealthOut.model_validate(
-        {**row, "tax_change": rules.tax_change(row), "flags": list(h.flags), "healthy": h.healthy}
-    )
-
-
-def counterparty_health(
-    session: Session, principal: Principal, engine: Engine, code: str, uscc: str, as_of_month: str
-) -> CounterpartyHealthOut:
-    """A member's suppliers (it paid them) and dealers (they paid it) in the six months to as_of_month, with
-    each one's health (the article's new-display case)."""
-    _chain(principal, code)
-    p = definitions.load().parameters
-    if uscc not in member_rows(engine, code, segment_overrides(session, code)):
-        raise MemberNotFound(detail=f"{code}: {uscc}")
-    health = health_rows(engine, code, uscc, as_of_month)
-    paid: dict[str, Decimal] = {}
-    received: dict[str, Decimal] = {}
-    for r in _links(engine, code, as_of_month, 6):
-        amount = Decimal(str(r["total_amount"]))
-        if r["payer"] == uscc:
-            paid[str(r["payee"])] = paid.get(str(r["payee"]), Decimal(0)) + amount
-        elif r["payee"] == uscc:
-            received[str(r["payer"])] = received.get(str(r["payer"]), Decimal(0)) + amount
-
-    def side(amounts: Mapping[str, Decimal]) -> list[Counterparty]:
-        out = [
-            Counterparty(**health_out(health[u], p).model_dump(), amount=a)
-            for u, a in amounts.items()
-            if u in health
-        ]
-        return sorted(out, key=lambda c: (-c.amount, c.uscc))
-
-    suppliers, dealers = side(paid), side(received)
-    audit_read(session, principal, "health.read", [code, uscc], as_of_month=as_of_month)
-    answer = CounterpartyHealthOut(
-        chain_code=code,
-        uscc=uscc,
-        as_of_month=as_of_month,
-        enterprise=health_out(health[uscc], p),
-        suppliers=suppliers,
-        dealers=dealers,
-        healthy_supplier_share=rules.share(sum(1 for s in suppliers if s.healthy), len(suppliers)),
-        healthy_dealer_share=rules.share(sum(1 for d in dealers if d.healthy), len(dealers)),
-    )
-    # Level-5 tax sums and level-3 headcounts leave through the policy like every other read path.
-    return protect(answer, Reader(principal))
-
-
-def exposures(engine: Engine, code: str, uscc: str, as_of_month: str) -> list[contagion.Exposed]:
-    """DebtRank of `uscc` stopping payment, on the `receivable_months` of payments to as_of_month; held in
-    memory (`resident.case`) when the engine names the links' answer by its lake files (`reads.answer_key`)."""
-    p = definitions.load().parameters
-    window = {
-        "chain_code": code,
-        "from_month": rules.add_months(as_of_month, 1 - p.receivable_months),
-        "to_month": as_of_month,
-    }
-    links = reads.answer_key(engine, reads.LINKS, window)
-    key = None if links is None else (code, uscc, as_of_month, links)
-    held = None if key is None else resident.case(key)
-    if held is not None:
-        return list(held)
-    payments: dict[tuple[str, str], Decimal] = {}
-    for r in _links(engine, code, as_of_month, p.receivable_months):
-        pair = (str(r["payer"]), str(r["payee"]))
-        payments[pair] = payments.get(pair, Decimal(0)) + Decimal(str(r["total_amount"]))
-    found = contagion.debtrank(payments, uscc)
-    if key is not None:
-        resident.hold_case(key, tuple(found))
-    return found
-
-
-def contagion_of(
-    session: Session, principal: Principal, engine: Engine, code: str, uscc: str, as_of_month: str
-) -> ContagionOut:
-    _chain(principal, code)
-    members = member_rows(engine, code, segment_overrides(session, code))
-    if uscc not in members:
-        raise MemberNotFound(detail=f"{code}: {uscc}")
-    exposed = [
-        ExposedOut(
-            uscc=e.uscc,
-            name=_name(members, e.uscc),
-            segment=_seg(members, e.uscc),
-            tier=e.tier,
-            exposure=e.exposure,
-            buffer=e.buffer,
-            distress=e.distress,
-            loss=e.loss,
-        )
-        for e in exposures(engine, code, uscc, as_of_month)
-    ]
-    audit_read(
-        session, principal, "contagion.read", [code, uscc], as_of_month=as_of_month, exposed=len(exposed)
-    )
-    return ContagionOut(
-        chain_code=code,
-        failing=uscc,
-        as_of_month=as_of_month,
-        receivable_months=definitions.load().parameters.receivable_months,
-        total_loss=sum((e.loss for e in exposed), Decimal("0.00")),
-        exposed=exposed,
-    )
 
 
 def chain_loans(
     session: Session, principal: Principal, engine: Engine, code: str, from_month: str, to_month: str
 ) -> LoansOut:
-    chain = _chain(principal, code)
+    chain = readable_chain(principal, code)
     _window(from_month, to_month)
     window = {
         "chain_code": code,

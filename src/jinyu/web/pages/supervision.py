@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from jinyu.analytics import shared_results
+from jinyu.chain import counterparties
 from jinyu.chain import reads as chain_reads
 from jinyu.chain import service as chains
 from jinyu.core.auth import Perm, Principal
@@ -143,7 +144,9 @@ def _chain_detail(
         "net_chart": net_chart,
         "network": chains.network_position(session, principal, engine, code, end, 10),
         "loans": chains.chain_loans(session, principal, engine, code, start, end),
-        "contagion": chains.contagion_of(session, principal, engine, code, failing, end) if failing else None,
+        "contagion": counterparties.contagion_of(session, principal, engine, code, failing, end)
+        if failing
+        else None,
     }
 
 
