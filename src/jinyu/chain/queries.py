@@ -43,6 +43,23 @@ member_accounts AS (
 )"""
 
 
+# The accounts of enterprises registered in the region (`enterprises`), by owner: the supply network's nodes.
+ENTERPRISE_ACCOUNTS = """
+ent_accounts AS (
+    -- Registered enterprises only: government bodies' collection accounts are also owner_type enterprise.
+    SELECT account_no, owner_id AS uscc FROM accounts
+    WHERE owner_type = 'enterprise' AND owner_id IN (SELECT uscc FROM enterprises)
+)"""
+
+# Every bank office with the code of its head office (a tree of at most three levels: head, branch, outlet).
+_HEAD_OFFICES = """
+tree AS (
+    SELECT b.org_code, coalesce(p2.org_code, p1.org_code, b.org_code) AS head_code
+    FROM banks AS b
+    LEFT JOIN banks AS p1 ON p1.org_code = b.parent_code
+    LEFT JOIN banks AS p2 ON p2.org_code = p1.parent_code
+)"""
+
 ALL_MEMBERS = 10_000_000  # `$limit` of `chain_member_list` read as a chain's whole member list
 
 
@@ -147,7 +164,7 @@ ORDER BY month, segment, direction, counterparty
 CHAIN_MEMBER_LINKS = register(
     Query(
         name="chain_member_links",
-        sql="""
+        sql=f"""
 -- Payments between enterprises registered in the region (`enterprises`) where at least one side is a member
 -- of the chain: the supply network's edges per month (payer pays payee; goods flow the other way).
 -- The window's transfers are first cut to those touching a member's account (`touching`), and only those are
@@ -156,11 +173,7 @@ CHAIN_MEMBER_LINKS = register(
 WITH members AS (
     SELECT uscc FROM chain_members WHERE chain_code = $chain_code
 ),
-ent_accounts AS (
-    -- Registered enterprises only: government bodies' collection accounts are also owner_type enterprise.
-    SELECT account_no, owner_id AS uscc FROM accounts
-    WHERE owner_type = 'enterprise' AND owner_id IN (SELECT uscc FROM enterprises)
-),
+{ENTERPRISE_ACCOUNTS.strip()},
 member_accounts AS (
     SELECT account_no FROM ent_accounts WHERE uscc IN (SELECT uscc FROM members)
 ),
@@ -203,10 +216,7 @@ member_any AS (
     FROM accounts AS a
     JOIN effective_members AS m ON m.uscc = a.owner_id AND m.chain_code = $chain_code
 ),
-ent_accounts AS (
-    SELECT account_no, owner_id AS uscc FROM accounts
-    WHERE owner_type = 'enterprise' AND owner_id IN (SELECT uscc FROM enterprises)
-),
+{ENTERPRISE_ACCOUNTS.strip()},
 touching AS (
     SELECT t.month, t.from_account, t.to_account, t.amount
     FROM transfers AS t
@@ -323,12 +333,7 @@ CHAIN_LOANS = register(
 -- enterprise in two segments of the same chain is not possible (key chain_code, uscc; one override each);
 -- manufacturing = GB/T 4754 section C.
 WITH {EFFECTIVE_MEMBERS.strip()},
-tree AS (
-    SELECT b.org_code, coalesce(p2.org_code, p1.org_code, b.org_code) AS head_code
-    FROM banks AS b
-    LEFT JOIN banks AS p1 ON p1.org_code = b.parent_code
-    LEFT JOIN banks AS p2 ON p2.org_code = p1.parent_code
-)
+{_HEAD_OFFICES.strip()}
 SELECT
     l.month, m.segment, tree.head_code, h.name AS head_name, l.term_months,
     coalesce(substr(e.industry_code, 1, 1) = 'C', false) AS manufacturing,
@@ -379,12 +384,7 @@ CHAIN_LOANS_AND_BORROWERS = register(
 -- the borrower's effective segment. 'loans' rows are chain_loans' (`uscc` null); 'borrowers' rows carry only
 -- month and `uscc`, as chain_member_borrowers.
 WITH {EFFECTIVE_MEMBERS.strip()},
-tree AS (
-    SELECT b.org_code, coalesce(p2.org_code, p1.org_code, b.org_code) AS head_code
-    FROM banks AS b
-    LEFT JOIN banks AS p1 ON p1.org_code = b.parent_code
-    LEFT JOIN banks AS p2 ON p2.org_code = p1.parent_code
-),
+{_HEAD_OFFICES.strip()},
 member_loans AS (
     SELECT l.month, m.segment, l.bank_code, l.term_months, l.borrower_uscc, l.amount
     FROM loans AS l

@@ -20,6 +20,7 @@ import pyarrow as pa
 from jinyu.analytics import Engine, Lake, Month, Query, register
 from jinyu.chain import rules
 from jinyu.chain.definitions import Parameters
+from jinyu.chain.queries import ENTERPRISE_ACCOUNTS
 from jinyu.core.clock import utcnow
 from jinyu.core.errors import invalid
 
@@ -55,11 +56,7 @@ NETWORK_BUILD = register(
 WITH members AS (
     SELECT DISTINCT chain_code, uscc FROM chain_members
 ),
-ent_accounts AS (
-    -- Registered enterprises only: government bodies' collection accounts are also owner_type enterprise.
-    SELECT account_no, owner_id AS uscc FROM accounts
-    WHERE owner_type = 'enterprise' AND owner_id IN (SELECT uscc FROM enterprises)
-),
+{ENTERPRISE_ACCOUNTS.strip()},
 monthly AS (
     SELECT t.month, fa.uscc AS payer, ta.uscc AS payee, CAST(sum(t.amount) AS DECIMAL(38, 2)) AS total_amount
     FROM transfers AS t

@@ -35,6 +35,7 @@ WITH segment_overrides AS (
   JOIN effective_members AS m
     ON m.uscc = a.owner_id AND m.chain_code = :chain_code
 ), ent_accounts AS (
+  /* Registered enterprises only: government bodies' collection accounts are also owner_type enterprise. */
   SELECT
     account_no,
     owner_id AS uscc
