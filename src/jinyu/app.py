@@ -61,6 +61,7 @@ from jinyu.risk import endpoints as risk_endpoints
 from jinyu.risk.tracing.service.context import shared_contexts
 from jinyu.web import install as install_console
 from jinyu.web import is_console_path, render_domain_error, render_error
+from jinyu.web import warm as warm_console
 
 log = logging.getLogger("jinyu.http")
 API = "/api/v1"
@@ -119,6 +120,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # Loads killed mid-way leave files no reader may see: settle them before anything reads the lake.
     await run_in_threadpool(ingest_service.recover_at_start, app.state.sessionmaker, settings.lake_dir)
+    # What every process does once (the policy parsed, templates compiled...), before the first visitor waits
+    await run_in_threadpool(warm_console.warm_process)
     if settings.tracing_warm and (settings.lake_dir / "transfers").exists():
         # Start building the resident transfer index now, in the background: tracing requests use the lake
         # until it is ready, so the first minutes after a start are not spent waiting for the first request.
