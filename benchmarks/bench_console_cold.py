@@ -9,7 +9,12 @@ computed anywhere (the scheduler's warm-up is off, as in `jinyu demo`). `GET /he
 each process (first and later) as the baseline. Rounds (`--rounds`) repeat the whole walk; figures are medians
 over rounds. The data dir must have been prepared (`bench_console.py --size medium --data-dir DIR` once).
 
-Usage: python benchmarks/bench_console_cold.py --data-dir DIR [--rounds 3] [--reused 5] [--only SUBSTR]
+The processes keep Python's bytecode (`--pycache`, default `<tmp>/jinyu-bench-pycache`, PYTHONPYCACHEPREFIX) as
+a deployed server has it, even where the environment says not to write it (PYTHONDONTWRITEBYTECODE): without
+it a lazy import in a request (pyarrow's of pandas) costs seconds of compiling. To time another tree (a
+baseline), run this script with PYTHONPATH=<tree>/src: the processes inherit it (`jinyu_source` says which ran).
+
+Usage: python benchmarks/bench_console_cold.py --data-dir DIR [--rounds 3] [--reused 5] [--only 'USER PATH' ...]
        [--out console-cold.json]
 """
 
@@ -22,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -62,26 +68,26 @@ def _one(data_dir: Path, username: str, path: str, reused: int) -> dict[str, Any
         _login(client, username, creds[username]["password"])
         cold = _ms(client, path)
         later = [_ms(client, path) for _ in range(reused)]
-    return {"cold_ms": cold, "reused_ms": statistics.median(later)}
+    return {"cold_ms": cold, "reused_ms": statistics.median(later), "jinyu": jinyu_source()}
 
 
-def _spawn(data_dir: Path, username: str, path: str, reused: int) -> dict[str, Any]:
+def _chosen(name: str, only: list[str]) -> bool:
+    return not only or any(name == o or name.startswith(o + "?") for o in only)
+
+
+def jinyu_source() -> str:
+    import jinyu
+
+    return str(Path(jinyu.__file__).parent)
+
+
+def _spawn(data_dir: Path, username: str, path: str, reused: int, pycache: str) -> dict[str, Any]:
     shutil.rmtree(data_dir / "lake.results", ignore_errors=True)  # nothing computed anywhere
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = pycache  # bytecode kept, as a deployed server has it (the module's doc)
+    command = [sys.executable, __file__, "--data-dir", str(data_dir), "--one", username, path]
     out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--data-dir",
-            str(data_dir),
-            "--one",
-            username,
-            path,
-            "--reused",
-            str(reused),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*command, "--reused", str(reused)], capture_output=True, text=True, check=True, env=env
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -93,23 +99,35 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reused", type=int, default=5)
-    parser.add_argument("--only", default="", help="only pages whose 'user path' contains this")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="only pages whose 'user path' starts with this (repeatable)",
+    )
+    parser.add_argument("--pycache", default=str(Path(tempfile.gettempdir()) / "jinyu-bench-pycache"))
     parser.add_argument("--one", nargs=2, metavar=("USER", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default="console-cold.json", help="file name under benchmarks/results/")
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     if args.one:
-        print(json.dumps(_one(data_dir, args.one[0], args.one[1], args.reused)))
+        print(
+            json.dumps(_one(data_dir, args.one[0], args.one[1], args.reused))
+        )  # the parent reads the last line
         return
     creds = {c["username"]: c for c in json.loads((data_dir / "credentials.json").read_text())}
-    walk = [(u, p) for u in USERS for p in _pages(data_dir, u, creds[u]["role"]) if args.only in f"{u} {p}"]
+    walk = [
+        (u, p) for u in USERS for p in _pages(data_dir, u, creds[u]["role"]) if _chosen(f"{u} {p}", args.only)
+    ]
     samples: dict[str, dict[str, list[float]]] = {f"{u} {p}": {"cold": [], "reused": []} for u, p in walk}
-    loads = []
+    loads, sources = [], set()
     started = time.time()
     for _ in range(args.rounds):
         loads.append(os.getloadavg()[0])
         for username, path in walk:
-            one = _spawn(data_dir, username, path, args.reused)
+            one = _spawn(data_dir, username, path, args.reused, args.pycache)
+            print(f"{username} {path[:60]} {one['cold_ms']:.1f} / {one['reused_ms']:.1f} ms", file=sys.stderr)
+            sources.add(one["jinyu"])
             samples[f"{username} {path}"]["cold"].append(one["cold_ms"])
             samples[f"{username} {path}"]["reused"].append(one["reused_ms"])
     figures = {}
@@ -127,7 +145,7 @@ def main() -> None:
         "machine": machine_info(),
         "calibration": calibration(),
         "load_average_1min_per_round": [round(v, 2) for v in loads],
-        "jinyu_source": str(Path(__import__("jinyu").__file__).parent),
+        "jinyu_source": sorted(sources),
     }
     out = Path(args.out) if Path(args.out).is_absolute() else RESULTS / args.out
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

@@ -122,6 +122,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(ingest_service.recover_at_start, app.state.sessionmaker, settings.lake_dir)
     # What every process does once (the policy parsed, templates compiled...), before the first visitor waits
     await run_in_threadpool(warm_console.warm_process)
+    await run_in_threadpool(app.state.analytics.open)  # DuckDB started and the lake's views made
     if settings.tracing_warm and (settings.lake_dir / "transfers").exists():
         # Start building the resident transfer index now, in the background: tracing requests use the lake
         # until it is ready, so the first minutes after a start are not spent waiting for the first request.
