@@ -159,11 +159,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # At most 30 connections per process; the app keeps more worker threads than that (see jinyu.app).
-    # LIFO: a thread gets the connection returned last, so a steady stream of transactions (the settlement
-    # thread, the sealer) stays on the same few backends. The default FIFO hands each transaction the
-    # connection idle longest: under the claim benchmark the settlement thread went round all ten pooled
-    # backends in turn, each woken cold (docs/claims.md, issue 20, branch h-as).
-    engine = create_engine(url, pool_size=10, max_overflow=20, pool_use_lifo=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
