@@ -33,21 +33,6 @@ _DRIVER = "jinyu.driver_connection"
 _SAVEPOINT = "jinyu_pipeline_sp"
 # SQL and its parameter sets: one set (a dict, or a list for %s placeholders) runs once; several, executemany.
 Statement = tuple[str, list[Any]]
-_PLANNED_EACH_TIME: set[str] = set()
-
-
-def planned_each_time(sql: str) -> str:
-    """Mark a read to be planned with its parameters at every run, never prepared; returns it unchanged.
-
-    Why: a prepared statement's generic plan is made once, from the tables' sizes at that moment, and kept until
-    a table is analysed again. Reads of tables that grow (settlements, message ids, accumulators) prepared while
-    those were nearly empty kept scanning all of them: on a server where autovacuum is off or behind (this
-    platform's CI machines run with `autovacuum = off`) PostgreSQL's CPU per settlement grew by ~1.5 ms for every
-    1,000 settlements in the table, and fell back at once after an ANALYZE (docs/claims.md, issue 20, h-as).
-    Planned at each run, a table never analysed is estimated from its current size and the index is used; the
-    price is one small plan per run."""
-    _PLANNED_EACH_TIME.add(sql)
-    return sql
 
 
 @dataclass
@@ -105,11 +90,10 @@ def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[An
                 positional = len(params) == 1 and isinstance(params[0], (list, tuple))
                 cur = psycopg.RawCursor(conn) if positional else conn.cursor()
                 if len(params) == 1:
-                    # Parameterless ones are commands (SAVEPOINT), which the server cannot prepare; nor are those
-                    # `planned_each_time`. The others are prepared by psycopg once used often (None): a write
-                    # batch's statement has one text per set of tables it writes (one JSON parameter per table).
-                    prepare = None if params[0] and sql not in _PLANNED_EACH_TIME else False
-                    cur.execute(sql.encode(), params[0] or None, prepare=prepare)
+                    # Parameterless ones are commands (SAVEPOINT), which the server cannot prepare. The others are
+                    # prepared by psycopg once used often (None): a write batch's statement has one text per set
+                    # of tables it writes (its rows are one JSON parameter per table, `json_rows`).
+                    cur.execute(sql.encode(), params[0] or None, prepare=None if params[0] else False)
                     cursors.append((cur, True))
                 else:
                     cur.executemany(sql.encode(), params)

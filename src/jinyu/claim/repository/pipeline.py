@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, configure_mappers
 from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct
 from jinyu.claim.rules.ledger import Account
 from jinyu.core.db import Base
-from jinyu.core.pipeline import Rows, Statement, from_json_rows, json_rows, planned_each_time, run
+from jinyu.core.pipeline import Rows, Statement, from_json_rows, json_rows, run
 
 
 def upsert_accumulators(rows: Sequence[tuple[str, str, str, Decimal]]) -> Rows:
@@ -154,7 +154,7 @@ _ENROLLMENT_COLUMNS = tuple(c.name for c in cast(Table, ClaimEnrollment.__table_
 _PRODUCT_COLUMNS = tuple(
     c.name for c in cast(Table, ClaimProduct.__table__).columns if c.name != "definition"
 )
-_MESSAGE = planned_each_time(
+_MESSAGE = (
     "SELECT settlement_id, request_hash, operation FROM claim_messages "
     "WHERE hospital_id = %(namespace)s AND msg_id = %(msg_id)s"
 )
@@ -184,7 +184,7 @@ def message_and_coverage(
 # ------------------------------------------------------------------------------------------------ batches
 
 
-_MESSAGES_MANY = planned_each_time(
+_MESSAGES_MANY = (
     "SELECT m.hospital_id, m.msg_id, m.settlement_id, m.request_hash, m.operation FROM claim_messages m "
     "JOIN unnest(%(namespaces)s::text[], %(msg_ids)s::text[]) AS q(namespace, msg_id) "
     "ON m.hospital_id = q.namespace AND m.msg_id = q.msg_id"
@@ -257,17 +257,17 @@ class PeopleLocked:
 _LOCK_ENROLLMENTS = (
     "SELECT id, status, pre_existing FROM claim_enrollments WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE"
 )
-_DUPLICATES = planned_each_time(
+_DUPLICATES = (
     "SELECT hospital_id, mdtrt_id, setl_id, id, request_hash FROM claim_settlements WHERE channel = 'direct' "
     "AND (hospital_id, mdtrt_id, setl_id) IN "
     "(SELECT * FROM unnest(%(hospitals)s::text[], %(mdtrt)s::text[], %(setl)s::text[]))"
 )
-_ACTIVE_VISITS = planned_each_time(
+_ACTIVE_VISITS = (
     "SELECT DISTINCT hospital_id, mdtrt_id FROM claim_settlements WHERE status IN ('pending', 'settled') "
     "AND NOT interim AND (hospital_id, mdtrt_id) IN "
     "(SELECT * FROM unnest(%(hospitals)s::text[], %(mdtrt)s::text[]))"
 )
-_AMOUNTS_MANY = planned_each_time(
+_AMOUNTS_MANY = (
     "SELECT enrollment_id, kind, code, amount FROM claim_accumulators WHERE enrollment_id = ANY(%(ids)s)"
 )
 _LOCK_BOOKS_MANY = (
