@@ -4,19 +4,24 @@
    (20M: the large region's size) over --months months among --enterprises enterprises, against pandas doing
    the same joins and group-by on the same Parquet files (read included, as DuckDB reads them too; amounts
    turned into integer fen in Arrow, since Decimal objects would make pandas far slower still). Checked equal
-   to the fen.
+   to the fen. Beside it, the window as the product serves it (`reads.monthly`: answers kept per month): the
+   last month read alone (as after a load of it), all months held in memory, and from the kept files at a
+   worker that holds none. --lake-dir keeps the generated lake and reuses it (same parameters), so runs
+   alternated with a baseline time the same files; --no-pandas skips the pandas baseline.
 2. Centrality on --nodes enterprises / --edges links (200k / 2M): integer codes dense-ranked in DuckDB SQL,
    then `network.rank_arrays` (igraph graph from one edge array, weighted PageRank both directions), against
    the previous construction (igraph's constructor fed Python pairs) on the same arrays; plus, on a
    --sample-nodes / --sample-edges subsample, `network.centrality` against NetworkX's pure-Python PageRank
    (checked equal to 1e-6; NetworkX at 2M links would take minutes per run, so it is not run there).
 3. Portraits: the scorecard fitted and applied to --members members (100k): `scorecard.fit`, `score_batch`,
-   AUC, KS and calibration, against scoring member by member with `scorecard.score` (checked equal).
+   AUC, KS and calibration, against scoring member by member with `scorecard.score` (checked equal); after
+   one untimed warm-up fit (the heavy imports).
 
 The data is generated (seeded) in DuckDB, not by the synthetic region: see chains_data.py. Medians of
 --repeat runs (the slow baselines: of max(1, repeat // 2)); wall and CPU seconds, load average before/after.
 
 Usage: uv run python benchmarks/bench_chains.py [--only flows|centrality|portraits ...] [--repeat 3]
+       [--lake-dir DIR] [--no-pandas]
 Writes benchmarks/results/chains.json (or --out); the recorded figures: docs/chains.md, "Scale".
 """
 
@@ -313,6 +318,8 @@ def portraits_calibrated(
 def bench_portraits(args: argparse.Namespace) -> dict[str, Any]:
     rows, labels = chains_data.portrait_features(args.members, args.seed)
     later, later_labels = chains_data.portrait_features(args.members, args.seed + 1)
+    # Warm-up, not timed: the first fit imports optbinning, OR-Tools and scikit-learn (seconds), once a process.
+    portraits_calibrated(rows[:2000], labels[:2000], later[:2000], later_labels[:2000])
     whole, (model, scored, (auc, ks, _)) = _median(lambda: portraits_batch(rows, labels), args.repeat)
     calibrated_timing, (calibrated, calibrated_scored) = _median(
         lambda: portraits_calibrated(rows, labels, later, later_labels), args.repeat
