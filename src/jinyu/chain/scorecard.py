@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import math
+import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -143,6 +144,9 @@ def _columns(rows: Sequence[Mapping[str, float | None]]) -> dict[str, np.ndarray
     return {f: _array([r[f] for r in rows]) for f in FEATURES}
 
 
+_ONE_FIT_AT_A_TIME = threading.Lock()
+
+
 @cache
 def _blas() -> ThreadpoolController:
     return ThreadpoolController()  # finding the loaded libraries scans them: once, when first fitted
@@ -153,8 +157,10 @@ def _one_blas_thread() -> Iterator[None]:
     """BLAS on one thread while a regression is fitted. On 100k × 9 WoE values OpenBLAS's threads cost more
     than they give (on a busy 2-core machine the fit took ten times as long with two), and their partial
     sums land in an order that depends on the thread count, so the fitted coefficients differed in the
-    last digits (1e-6 at lbfgs's tolerance) from one machine to another. One thread: the same everywhere."""
-    with _blas().limit(limits=1, user_api="blas"):
+    last digits (1e-6 at lbfgs's tolerance) from one machine to another. One thread: the same everywhere.
+    The limit is the process's, and leaving it restores what was there on entering: fits run one at a time
+    (a lock), so one fit's exit cannot give BLAS its threads back under another still running."""
+    with _ONE_FIT_AT_A_TIME, _blas().limit(limits=1, user_api="blas"):
         yield
 
 
