@@ -533,6 +533,8 @@ def main() -> None:
     )
     parser.add_argument("--interleave", type=int, default=0, help="only current vs --baseline-ref, N pairs")
     args = parser.parse_args()
+    if args.ge and importlib.util.find_spec("great_expectations") is None:
+        parser.error("--ge needs Great Expectations: .tools/bin/uv run --group bench-ge python ...")
     if args.interleave:
         main_interleaved(args)
         return
