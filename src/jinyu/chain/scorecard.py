@@ -144,7 +144,7 @@ def _columns(rows: Sequence[Mapping[str, float | None]]) -> dict[str, np.ndarray
     return {f: _array([r[f] for r in rows]) for f in FEATURES}
 
 
-_ONE_FIT_AT_A_TIME = threading.Lock()
+_ONE_FIT_AT_A_TIME = threading.RLock()  # re-entrant: a fit inside a fit (none today) would not deadlock
 
 
 @cache
