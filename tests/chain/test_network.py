@@ -14,7 +14,7 @@ import pytest
 from networkx.algorithms.link_analysis.pagerank_alg import _pagerank_python
 from threadpoolctl import ThreadpoolController
 
-from jinyu.chain.network import centrality, rank_arrays
+from jinyu.chain.network import centrality, rank_arrays, sorted_links
 
 
 def _links(seed: int, nodes: int, edges: int) -> dict[tuple[str, str], Decimal]:
@@ -90,3 +90,16 @@ def test_sorting_the_links_changes_not_a_bit(parallel: bool) -> None:
         shuffle = np.random.default_rng(seed).permutation(len(pairs))
         payer, payee, w = pairs[shuffle, 0], pairs[shuffle, 1], weight[shuffle]
         assert rank_arrays(n, payer, payee, w, with_betweenness=True) == _plain_igraph(n, payer, payee, w)
+
+
+@pytest.mark.parametrize(
+    "n", [50, 3_000_000_000]
+)  # ends and position packed in one int64; too many nodes: not
+def test_sorted_links_is_a_stable_sort_by_both_ends(n: int) -> None:
+    rng = np.random.default_rng(5)
+    payer, payee = rng.integers(0, 50, 3_000), rng.integers(0, 50, 3_000)
+    weight = np.arange(3_000, dtype=np.float64)  # the links' positions: shows the order parallel links keep
+    order = np.lexsort((payee, payer))  # NumPy's lexsort is stable
+    got = sorted_links(n, payer, payee, weight)
+    for have, want in zip(got, (payer[order], payee[order], weight[order]), strict=True):
+        assert np.array_equal(have, want)
