@@ -6,15 +6,16 @@ ranks key buyers. Betweenness (shortest paths, distance = 1 / weight) is exact a
 `betweenness_max_nodes` it is skipped (reported as null) rather than sampled: a cutoff on path length means
 little when lengths are 1 / money, and a sampled value could reorder the top of the ranking unannounced.
 
-The graph is built from integer index arrays sorted by (payer, payee) first. igraph indexes a new graph's
-edges with a bucket sort by source and by target (`igraph_vector_int_pair_order`); fed 2M links in arbitrary
-order, that sort missed the cache on nearly every edge and was most of the time (55 % of a build's samples
-under `perf`, 1.1-1.3 CPU s), sorted it is a small part (1.2 → 0.4 CPU s in all). The pairs then go over as
-`zip` of two lists of Python ints: python-igraph reads any edge list item by item, and from an (E, 2) array
-each item is a row view and two NumPy scalars (0.43 → 0.28 CPU s); an (E, 2) `tolist` instead makes 2M small
-lists that survive long enough to set off the garbage collector (+1 s). The order changes nothing in the
-result: igraph's indexes order edges by their ends, not by id, and PRPACK reads them in that order, so the
-ranks are the same to the bit however the links come in (`tests/chain/test_network.py`).
+The graph is built from integer index arrays sorted by (payer, payee) first (`sorted_links`). igraph indexes a
+new graph's edges with a bucket sort by source and by target (`igraph_vector_int_pair_order`); fed 2M links
+in the SQL's arbitrary order, that sort missed the cache on nearly every edge and was most of the build (55 %
+of its `perf` samples; the build 1.2 CPU s on a loaded machine, against 0.17 s to sort + 0.23 s to build
+sorted). The pairs go over as `zip` of two lists of Python ints: python-igraph reads any edge list item by
+item, and from an (E, 2) array each item is a row view and two NumPy scalars; an (E, 2) `tolist` instead
+makes 2M small lists that set off the garbage collector (+1 s). The order changes no bit of the result:
+igraph's indexes order edges by their ends (then by id), and PRPACK reads them in that order, so the ranks
+are the same however the links come in; parallel links keep their order, so igraph numbers them as before
+(`tests/chain/test_network.py`).
 
 igraph ranks with **one OpenMP thread** (`threadpoolctl`): PRPACK's PageRank runs OpenMP threads whose partial
 sums land in a varying order, so with two threads the same graph ranked twice differed in the last bits
