@@ -9,8 +9,9 @@
    worker that holds none. --lake-dir keeps the generated lake and reuses it (same parameters), so runs
    alternated with a baseline time the same files; --no-pandas skips the pandas baseline.
 2. Centrality on --nodes enterprises / --edges links (200k / 2M): integer codes dense-ranked in DuckDB SQL,
-   then `network.rank_arrays` (igraph graph from one edge array, weighted PageRank both directions), against
-   the previous construction (igraph's constructor fed Python pairs) on the same arrays; plus, on a
+   then `network.rank_arrays` (links sorted by their ends, igraph graph, weighted PageRank both directions),
+   against the previous construction (the links in the SQL's order as one edge array) on the same arrays,
+   and taken apart step by step (centrality_steps.py); plus, on a
    --sample-nodes / --sample-edges subsample, `network.centrality` against NetworkX's pure-Python PageRank
    (checked equal to 1e-6; NetworkX at 2M links would take minutes per run, so it is not run there).
 3. Portraits: the scorecard fitted and applied to --members members (100k): `scorecard.fit`, `score_batch`,
@@ -44,15 +45,17 @@ import igraph as ig
 import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from threadpoolctl import ThreadpoolController
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import centrality_steps
 import chains_data
 from machine import machine_info, python_loop_ms
 
 from jinyu.analytics import DuckDBEngine, ResultCache
 from jinyu.analytics import layout as lake_layout
 from jinyu.chain import definitions, reads, scorecard
-from jinyu.chain.network import centrality, rank_arrays
+from jinyu.chain.network import DAMPING, centrality, rank_arrays
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -211,12 +214,17 @@ def flows_served(
 
 
 def rank_arrays_before(n: int, payer: np.ndarray, payee: np.ndarray, weight: np.ndarray) -> object:
-    """The construction this benchmark replaced: igraph's constructor fed a list of Python pairs."""
-    graph = ig.Graph(n=n, edges=np.column_stack([payer, payee]).tolist(), directed=True)
-    weights = weight.tolist()
-    supplier = graph.pagerank(weights=weights, directed=True)
-    graph.reverse_edges()
-    return supplier, graph.pagerank(weights=weights, directed=True)
+    """The construction `rank_arrays` replaced: the links in the SQL's order, handed to igraph's `add_edges`
+    as one (E, 2) array (one OpenMP thread, as the product)."""
+    with ThreadpoolController().limit(limits=1, user_api="openmp"):
+        graph = ig.Graph(n=n, directed=True)
+        graph.add_edges(np.ascontiguousarray(np.column_stack([payer, payee]), dtype=np.int64))
+        weights = weight.tolist()
+        supplier = graph.pagerank(weights=weights, directed=True, damping=DAMPING, implementation="prpack")
+        graph.reverse_edges()
+        return supplier, graph.pagerank(
+            weights=weights, directed=True, damping=DAMPING, implementation="prpack"
+        )
 
 
 def pagerank_networkx(links: dict[tuple[str, str], Decimal]) -> dict[str, float]:
@@ -242,6 +250,8 @@ def bench_centrality(args: argparse.Namespace) -> dict[str, Any]:
         )
     )
     print(f"centrality {len(payer):,} links / {n:,} nodes: codes {codes}, igraph {ranks}, before {before}")
+    steps = centrality_steps.breakdown(n, payer, payee, weight, args.repeat)
+    print(f"centrality steps: {steps}")
 
     between = bench_betweenness(con, args)
     chains_data.links_table(con, args.sample_nodes, args.sample_edges, args.seed)
@@ -262,10 +272,12 @@ def bench_centrality(args: argparse.Namespace) -> dict[str, Any]:
             "sql_codes": codes,
             "igraph_rank_arrays": ranks,
             "total_wall_s": round(codes["wall_s"] + ranks["wall_s"], 3),
-            "before_constructor_from_pairs": before,
+            "before_unsorted_edge_array": before,
             "before_over_now_wall": round(before["wall_s"] / ranks["wall_s"], 1),
             "max_abs_difference_before_now": worst_full,
-            "note": "PageRank both directions, graph building included; betweenness not computed",
+            "steps": steps,
+            "note": "PageRank both directions, graph building included; betweenness not computed; before: "
+            "main's construction (links in the SQL's order, add_edges of one (E, 2) array)",
         },
         "betweenness_at_product_limit": between,
         "sample": {
