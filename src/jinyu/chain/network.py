@@ -25,6 +25,7 @@ make a kept ranking (`jinyu.chain.resident`) differ from a cold one. With one th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,6 +38,10 @@ DAMPING = 0.85  # PageRank's damping factor (igraph's default, stated)
 # What ranks, in a kept ranking's key (`jinyu.chain.resident`): another igraph or thread count is another question.
 ENGINE = f"igraph {ig.__version__} prpack, 1 thread"
 _THREADS = ThreadpoolController()  # the OpenMP runtime igraph loaded (found once: the lookup scans libraries)
+# The thread limit is the process's and leaving it restores what was there on entering: rankings run one at a
+# time, so one ranking's exit cannot give OpenMP its threads back under another still running (whose last bits
+# would then depend on the thread count).
+_ONE_RANKING_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ def rank_arrays(
 ) -> tuple[list[float], list[float], list[float] | None]:
     """PageRank both ways (and betweenness) of a graph given as index arrays: the part that scales."""
     payer, payee, weight = sorted_links(n, payer, payee, weight)
-    with _THREADS.limit(limits=1, user_api="openmp"):  # reproducible to the bit (the module's doc)
+    with _ONE_RANKING_AT_A_TIME, _THREADS.limit(limits=1, user_api="openmp"):  # reproducible to the bit
         graph = ig.Graph(n=n, edges=zip(payer.tolist(), payee.tolist(), strict=True), directed=True)
         weights = weight.tolist()  # one list shared by both PageRanks: edge ids do not change below
         supplier = graph.pagerank(weights=weights, directed=True, damping=DAMPING, implementation="prpack")
