@@ -45,6 +45,7 @@ from jinyu.core.errors import JinyuError, NotAuthenticated
 from jinyu.core.filemodes import secure_data_dir
 from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
+from jinyu.core.upkeep import StatisticsKeeper
 from jinyu.credit import endpoints as credit_endpoints
 from jinyu.financing import endpoints as financing_endpoints
 from jinyu.govdata import endpoints as govdata_endpoints
@@ -141,6 +142,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if checkpointer is not None:
         checkpointer.start()
     app.state.audit_sealer, app.state.audit_checkpointer = sealer, checkpointer
+    statistics = StatisticsKeeper.for_engine(
+        app.state.sessionmaker.kw.get("bind"), interval=settings.db_statistics_seconds
+    )
+    if statistics is not None:  # prepared statements' plans follow the tables' growth (core.upkeep)
+        statistics.start()
+    app.state.table_statistics = statistics
     network_schedule = None
     if settings.chain_network_due_seconds > 0:  # the monthly chain network, built after loads
         network_schedule = NetworkScheduler(
@@ -153,6 +160,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if network_schedule is not None:
             await run_in_threadpool(network_schedule.stop)
+        if statistics is not None:
+            await run_in_threadpool(statistics.stop)
         batcher = getattr(app.state, "settlement_batcher", None)
         if batcher is not None:  # settle what waits before the sealer seals the last entries
             await run_in_threadpool(batcher.stop)
