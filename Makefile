@@ -21,8 +21,13 @@ $(TOOLS)/bin/uv:
 	  $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv; \
 	fi
 
+# Bytecode compiled at install time: where PYTHONDONTWRITEBYTECODE is set (as on the machines this is tested
+# on) nothing would ever be cached, and every process would compile pandas, DuckDB's and the app's modules again
+# (importing the app: ~7 s -> ~4 s on a loaded 2-core machine). Python still checks each file's time, so an
+# edited module is compiled afresh in memory, never run stale.
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --all-extras --group dev
+	$(UV) sync --frozen --all-extras --group dev --compile-bytecode
+	$(UV) run --frozen python -m compileall -q src >/dev/null
 	@touch $@
 
 # The console's charting library (Apache ECharts) from the npm registry, exactly as package-lock.json pins it;
