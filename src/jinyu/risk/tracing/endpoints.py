@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from jinyu.analytics.flowindex import shared_indexes
 from jinyu.analytics.serving import shared_engine
 from jinyu.core.auth import Perm, Principal
-from jinyu.core.web import SessionDep, require
+from jinyu.core.web import SessionDep, require, work_and_commit
 from jinyu.risk import batches
 from jinyu.risk.tracing import service
 from jinyu.risk.tracing.schemas import BatchRequest, BatchResult, MisuseResult, ReturnFlowResult, TraceParams
@@ -34,14 +34,15 @@ def _stores(request: Request) -> service.Stores:
 
 
 def _json(result: BaseModel) -> Response:
-    """The result as JSON, written here in the handler's worker thread: the bytes FastAPI's `response_model`
-    path writes (pydantic's JSON of the model, by alias), without its second worker-thread trip to validate
-    again the model the service has just built (the declared `response_model` still documents the answer)."""
+    """The result as JSON, written in the handler's worker-thread trip (`work_and_commit`: the check, its
+    inquiry and audit records, the commit, in one trip): the bytes FastAPI's `response_model` path writes
+    (pydantic's JSON of the model, by alias), without its own worker-thread trip to validate again the model
+    the service has just built (the declared `response_model` still documents the answer)."""
     return Response(content=result.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
-def get_return_flow(
+async def get_return_flow(
     request: Request,
     session: SessionDep,
     loan_id: LoanId,
@@ -49,11 +50,13 @@ def get_return_flow(
     principal: Principal = require(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金回流核查（参数在查询串中）/ return flow of one of your loans (parameters in the query string)."""
-    return _json(service.return_flow(session, principal, _stores(request), loan_id, params))
+    return await work_and_commit(
+        session, lambda: _json(service.return_flow(session, principal, _stores(request), loan_id, params))
+    )
 
 
 @router.post("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
-def post_return_flow(
+async def post_return_flow(
     request: Request,
     session: SessionDep,
     loan_id: LoanId,
@@ -61,11 +64,13 @@ def post_return_flow(
     principal: Principal = require(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金回流核查 / return flow of one of your loans: share reaching the borrower or related parties."""
-    return _json(service.return_flow(session, principal, _stores(request), loan_id, params))
+    return await work_and_commit(
+        session, lambda: _json(service.return_flow(session, principal, _stores(request), loan_id, params))
+    )
 
 
 @router.get("/loans/{loan_id}/misuse", response_model=MisuseResult)
-def get_misuse(
+async def get_misuse(
     request: Request,
     session: SessionDep,
     loan_id: LoanId,
@@ -73,11 +78,13 @@ def get_misuse(
     principal: Principal = require(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金挪用核查（参数在查询串中）/ misappropriation of one of your loans (parameters in the query)."""
-    return _json(service.misuse(session, principal, _stores(request), loan_id, params))
+    return await work_and_commit(
+        session, lambda: _json(service.misuse(session, principal, _stores(request), loan_id, params))
+    )
 
 
 @router.post("/loans/{loan_id}/misuse", response_model=MisuseResult)
-def post_misuse(
+async def post_misuse(
     request: Request,
     session: SessionDep,
     loan_id: LoanId,
@@ -85,7 +92,9 @@ def post_misuse(
     principal: Principal = require(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金挪用核查 / misappropriation: securities, real estate, other loans, shells vs declared purpose."""
-    return _json(service.misuse(session, principal, _stores(request), loan_id, params))
+    return await work_and_commit(
+        session, lambda: _json(service.misuse(session, principal, _stores(request), loan_id, params))
+    )
 
 
 @router.post("/batches", response_model=BatchResult)
