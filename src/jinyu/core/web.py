@@ -4,21 +4,21 @@ The app installs two callables on `app.state` at start-up so core stays domain-f
 - `app.state.sessionmaker`: the operational store's session factory;
 - `app.state.authenticate(request, session) -> Principal`: resolves a bearer token or API key;
 - `app.state.authenticate_cached(request) -> Principal | None` (optional): the principal when it is known
-  without the database (a recently seen API key), so that most requests need no worker thread for it.
+  without the database (a recently seen API key), so that most requests need no worker thread for it;
+- `app.state.authenticate_unverified(request) -> Principal | None` (optional): a bearer token's principal as
+  this process last resolved it, *not yet checked* against the database (see `core.onetrip`).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from jinyu.core.auth import Perm, Principal
-
-T = TypeVar("T")
 
 
 async def db_session(request: Request) -> AsyncIterator[Session]:
@@ -62,23 +62,6 @@ def _rollback_and_close(session: Session) -> None:
 
 
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]
-
-
-async def work_and_commit(session: Session, work: Callable[[], T]) -> T:
-    """For an async handler: `work()` and the commit of the request's session in one worker-thread trip.
-
-    A sync handler takes one trip to a worker thread and `db_session` another for the commit; a short request
-    (a one-loan check: a few milliseconds of work) spends a noticeable share of its time waiting for threads to
-    be scheduled, the more so on a busy machine. Here both run in the same trip, in the same order: the commit
-    before the answer is sent, so a 2xx still means committed; a failed commit raises here and `db_session`
-    rolls back and closes, as for any error."""
-    return await run_in_threadpool(_work_then_commit, session, work)
-
-
-def _work_then_commit(session: Session, work: Callable[[], T]) -> T:
-    result = work()
-    session.commit()
-    return result
 
 
 async def current_principal(request: Request, session: SessionDep) -> Principal:

@@ -68,14 +68,23 @@ def forget_tokens() -> None:
         _cache.clear()
 
 
-def cached_principal(session: Session, key: str) -> Principal | None:
-    """The principal of a token seen before, after checking its user's row now: None when the token is not
-    known here or has expired (the caller checks it in full); InvalidToken when its user is suspended or gone
-    or its credential version has moved (the same answers as the full check)."""
+def unchecked(key: str) -> Known | None:
+    """A token seen before and not expired, as it was then — not checked against the database: whatever is
+    decided on it must be checked with `cached_principal` before any work is done for the caller."""
     with _lock:
         known = _cache.get(key)
     # PyJWT refuses a token once now >= exp (no leeway): so does the cache.
     if known is None or time.time() >= known.expires:
+        return None
+    return known
+
+
+def cached_principal(session: Session, key: str) -> Principal | None:
+    """The principal of a token seen before, after checking its user's row now: None when the token is not
+    known here or has expired (the caller checks it in full); InvalidToken when its user is suspended or gone
+    or its credential version has moved (the same answers as the full check)."""
+    known = unchecked(key)
+    if known is None:
         return None
     row = session.execute(_USER_NOW, {"user_id": known.principal.subject_id}).one_or_none()
     if row is None or not row.active:

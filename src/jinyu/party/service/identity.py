@@ -136,6 +136,14 @@ def authenticate_token(session: Session, token: str, settings: Settings) -> Prin
     return principal
 
 
+def unchecked_token_principal(token: str, settings: Settings) -> Principal | None:
+    """The principal a token seen before in this process resolved to, not checked against the database (None
+    when it is not known here or has expired): only for deciding what can be decided before the check, which
+    `authenticate_token` then makes (`core.onetrip`)."""
+    known = bearer.unchecked(bearer.digest(token, settings.key("signing_key")))
+    return known.principal if known is not None else None
+
+
 def hash_api_secret(secret: str) -> str:
     # API keys are 256-bit random: a plain SHA-256 suffices and keeps per-request checks cheap.
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -269,6 +277,7 @@ __all__ = [
     "hash_password",
     "issue_token",
     "refresh_api_key",
+    "unchecked_token_principal",
 ]
 
 

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from jinyu.analytics.flowindex import shared_indexes
 from jinyu.analytics.serving import shared_engine
 from jinyu.core.auth import Perm, Principal
-from jinyu.core.web import SessionDep, require, work_and_commit
+from jinyu.core.onetrip import Caller, in_one_trip, require_in_trip
+from jinyu.core.web import SessionDep, require
 from jinyu.risk import batches
 from jinyu.risk.tracing import service
 from jinyu.risk.tracing.schemas import BatchRequest, BatchResult, MisuseResult, ReturnFlowResult, TraceParams
@@ -34,8 +35,8 @@ def _stores(request: Request) -> service.Stores:
 
 
 def _json(result: BaseModel) -> Response:
-    """The result as JSON, written in the handler's worker-thread trip (`work_and_commit`: the check, its
-    inquiry and audit records, the commit, in one trip): the bytes FastAPI's `response_model` path writes
+    """The result as JSON, written in the handler's worker-thread trip (`core.onetrip`: the caller's check, the
+    trace, its inquiry and audit records and the commit, in one trip): the bytes FastAPI's `response_model` path writes
     (pydantic's JSON of the model, by alias), without its own worker-thread trip to validate again the model
     the service has just built (the declared `response_model` still documents the answer)."""
     return Response(content=result.model_dump_json(by_alias=True), media_type="application/json")
@@ -47,11 +48,11 @@ async def get_return_flow(
     session: SessionDep,
     loan_id: LoanId,
     params: Annotated[TraceParams, Query()],
-    principal: Principal = require(Perm.RISK_QUERY),
+    caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金回流核查（参数在查询串中）/ return flow of one of your loans (parameters in the query string)."""
-    return await work_and_commit(
-        session, lambda: _json(service.return_flow(session, principal, _stores(request), loan_id, params))
+    return await in_one_trip(
+        session, caller, lambda p: _json(service.return_flow(session, p, _stores(request), loan_id, params))
     )
 
 
@@ -61,11 +62,11 @@ async def post_return_flow(
     session: SessionDep,
     loan_id: LoanId,
     params: TraceParams,
-    principal: Principal = require(Perm.RISK_QUERY),
+    caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金回流核查 / return flow of one of your loans: share reaching the borrower or related parties."""
-    return await work_and_commit(
-        session, lambda: _json(service.return_flow(session, principal, _stores(request), loan_id, params))
+    return await in_one_trip(
+        session, caller, lambda p: _json(service.return_flow(session, p, _stores(request), loan_id, params))
     )
 
 
@@ -75,11 +76,11 @@ async def get_misuse(
     session: SessionDep,
     loan_id: LoanId,
     params: Annotated[TraceParams, Query()],
-    principal: Principal = require(Perm.RISK_QUERY),
+    caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金挪用核查（参数在查询串中）/ misappropriation of one of your loans (parameters in the query)."""
-    return await work_and_commit(
-        session, lambda: _json(service.misuse(session, principal, _stores(request), loan_id, params))
+    return await in_one_trip(
+        session, caller, lambda p: _json(service.misuse(session, p, _stores(request), loan_id, params))
     )
 
 
@@ -89,11 +90,11 @@ async def post_misuse(
     session: SessionDep,
     loan_id: LoanId,
     params: TraceParams,
-    principal: Principal = require(Perm.RISK_QUERY),
+    caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金挪用核查 / misappropriation: securities, real estate, other loans, shells vs declared purpose."""
-    return await work_and_commit(
-        session, lambda: _json(service.misuse(session, principal, _stores(request), loan_id, params))
+    return await in_one_trip(
+        session, caller, lambda p: _json(service.misuse(session, p, _stores(request), loan_id, params))
     )
 
 
