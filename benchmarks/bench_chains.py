@@ -4,19 +4,25 @@
    (20M: the large region's size) over --months months among --enterprises enterprises, against pandas doing
    the same joins and group-by on the same Parquet files (read included, as DuckDB reads them too; amounts
    turned into integer fen in Arrow, since Decimal objects would make pandas far slower still). Checked equal
-   to the fen.
+   to the fen. Beside it, the window as the product serves it (`reads.monthly`: answers kept per month): the
+   last month read alone (as after a load of it), all months held in memory, and from the kept files at a
+   worker that holds none. --lake-dir keeps the generated lake and reuses it (same parameters), so runs
+   alternated with a baseline time the same files; --no-pandas skips the pandas baseline.
 2. Centrality on --nodes enterprises / --edges links (200k / 2M): integer codes dense-ranked in DuckDB SQL,
-   then `network.rank_arrays` (igraph graph from one edge array, weighted PageRank both directions), against
-   the previous construction (igraph's constructor fed Python pairs) on the same arrays; plus, on a
+   then `network.rank_arrays` (links sorted by their ends, igraph graph, weighted PageRank both directions),
+   against the previous construction (the links in the SQL's order as one edge array) on the same arrays,
+   and taken apart step by step (centrality_steps.py); plus, on a
    --sample-nodes / --sample-edges subsample, `network.centrality` against NetworkX's pure-Python PageRank
    (checked equal to 1e-6; NetworkX at 2M links would take minutes per run, so it is not run there).
 3. Portraits: the scorecard fitted and applied to --members members (100k): `scorecard.fit`, `score_batch`,
-   AUC, KS and calibration, against scoring member by member with `scorecard.score` (checked equal).
+   AUC, KS and calibration, against scoring member by member with `scorecard.score` (checked equal); after
+   one untimed warm-up fit (the heavy imports).
 
 The data is generated (seeded) in DuckDB, not by the synthetic region: see chains_data.py. Medians of
 --repeat runs (the slow baselines: of max(1, repeat // 2)); wall and CPU seconds, load average before/after.
 
 Usage: uv run python benchmarks/bench_chains.py [--only flows|centrality|portraits ...] [--repeat 3]
+       [--lake-dir DIR] [--no-pandas]
 Writes benchmarks/results/chains.json (or --out); the recorded figures: docs/chains.md, "Scale".
 """
 
@@ -39,15 +45,17 @@ import igraph as ig
 import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from threadpoolctl import ThreadpoolController
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import centrality_steps
 import chains_data
 from machine import machine_info, python_loop_ms
 
-from jinyu.analytics import DuckDBEngine
+from jinyu.analytics import DuckDBEngine, ResultCache
 from jinyu.analytics import layout as lake_layout
-from jinyu.chain import definitions, scorecard
-from jinyu.chain.network import centrality, rank_arrays
+from jinyu.chain import definitions, reads, scorecard
+from jinyu.chain.network import DAMPING, centrality, rank_arrays
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -109,16 +117,38 @@ def flows_duckdb(engine: DuckDBEngine, first: str, last: str) -> dict[tuple[str,
     }
 
 
+def _lake(root: Path, args: argparse.Namespace) -> tuple[list[str], float | None]:
+    """The generated lake's months, and how long building it took (None: an earlier run's lake, reused).
+
+    A lake under --lake-dir is kept and reused when its parameters match (`params.json` beside it), so
+    several runs (or a baseline and a branch, alternating) time the query on the same files."""
+    wanted = {k: getattr(args, k) for k in ("enterprises", "transfers", "months", "seed")}
+    stamp = root / "params.json"
+    if stamp.exists() and json.loads(stamp.read_text(encoding="utf-8")) == wanted:
+        return chains_data.lake_months(args.months), None
+    started = time.perf_counter()
+    months = chains_data.build_lake(root, args.enterprises, args.transfers, args.months, args.seed)
+    stamp.write_text(json.dumps(wanted), encoding="utf-8")
+    return months, round(time.perf_counter() - started, 2)
+
+
 def bench_flows(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "lake"
-        started = time.perf_counter()
-        months = chains_data.build_lake(root, args.enterprises, args.transfers, args.months, args.seed)
-        built = round(time.perf_counter() - started, 2)
+        root = args.lake_dir or Path(tmp) / "lake"
+        months, built = _lake(root, args)
         first, last = months[0], months[-1]
         engine = DuckDBEngine(root)
         duck, ours = _median(lambda: flows_duckdb(engine, first, last), args.repeat)
+        served = flows_served(engine, root, Path(tmp) / "answers", first, last, ours, args.repeat)
         engine.close()
+        if args.no_pandas:
+            return {
+                "transfers": args.transfers,
+                "months": len(months),
+                "lake_build_s": built,
+                "duckdb": duck,
+                "served": served,
+            }
         pandas_t, theirs = _median(lambda: flows_pandas(root, first, last), max(1, args.repeat // 2))
     assert ours == theirs, "DuckDB and pandas disagree on the segment flows"
     print(f"segment flows, {args.transfers:,} transfers: DuckDB {duck}, pandas {pandas_t}")
@@ -130,19 +160,71 @@ def bench_flows(args: argparse.Namespace) -> dict[str, Any]:
         "duckdb": duck,
         "pandas": pandas_t,
         "pandas_over_duckdb_wall": round(pandas_t["wall_s"] / duck["wall_s"], 1),
+        "served": served,
         "groups": len(ours),
         "member_transfers": sum(n for n, _ in ours.values()),
         "equal": True,
     }
 
 
+def flows_served(
+    engine: DuckDBEngine,
+    root: Path,
+    store: Path,
+    first: str,
+    last: str,
+    statement: dict[tuple[str, str, str], tuple[int, int]],
+    repeat: int,
+) -> dict[str, Any]:
+    """How the product answers a request for the same window (`reads.monthly`, per-month answers kept in a
+    `ResultCache`, on disk too): a month the last load added read alone (the other months held), the window
+    from answers held in memory, and from the kept files at a worker that holds none. Checked equal to the
+    statement's answer."""
+
+    def answer(cache: ResultCache) -> dict[tuple[str, str, str], tuple[int, int]]:
+        params = {"chain_code": "new_display", "from_month": first, "to_month": last, "segment_overrides": ""}
+        table = reads.monthly(engine, cache, reads.FLOWS, params)
+        return {
+            (r["month"], r["from_segment"], r["to_segment"]): (r["txn_count"], int(r["total_amount"] * 100))
+            for r in table.to_pylist()
+        }
+
+    cache = ResultCache(root, store=store)
+    assert answer(cache) == statement, "the kept months' answer differs from the statement's"
+    keys = reads._month_keys(
+        cache,
+        reads.FLOWS,
+        {"chain_code": "new_display", "from_month": last, "to_month": last, "segment_overrides": ""},
+    )
+
+    def one_month_missing() -> dict[tuple[str, str, str], tuple[int, int]]:
+        cache.discard(keys[last])  # as after a load of that month: its answer's key changed
+        return answer(cache)
+
+    new_month, _ = _median(one_month_missing, repeat)
+    held, ours = _median(lambda: answer(cache), repeat)
+    from_disk, theirs = _median(lambda: answer(ResultCache(root, store=store)), repeat)
+    assert ours == theirs == statement
+    print(f"segment flows served: last month read {new_month}, held {held}, kept files {from_disk}")
+    return {
+        "last_month_read_others_held": new_month,
+        "held_in_memory": held,
+        "kept_files_new_worker": from_disk,
+    }
+
+
 def rank_arrays_before(n: int, payer: np.ndarray, payee: np.ndarray, weight: np.ndarray) -> object:
-    """The construction this benchmark replaced: igraph's constructor fed a list of Python pairs."""
-    graph = ig.Graph(n=n, edges=np.column_stack([payer, payee]).tolist(), directed=True)
-    weights = weight.tolist()
-    supplier = graph.pagerank(weights=weights, directed=True)
-    graph.reverse_edges()
-    return supplier, graph.pagerank(weights=weights, directed=True)
+    """The construction `rank_arrays` replaced: the links in the SQL's order, handed to igraph's `add_edges`
+    as one (E, 2) array (one OpenMP thread, as the product)."""
+    with ThreadpoolController().limit(limits=1, user_api="openmp"):
+        graph = ig.Graph(n=n, directed=True)
+        graph.add_edges(np.ascontiguousarray(np.column_stack([payer, payee]), dtype=np.int64))
+        weights = weight.tolist()
+        supplier = graph.pagerank(weights=weights, directed=True, damping=DAMPING, implementation="prpack")
+        graph.reverse_edges()
+        return supplier, graph.pagerank(
+            weights=weights, directed=True, damping=DAMPING, implementation="prpack"
+        )
 
 
 def pagerank_networkx(links: dict[tuple[str, str], Decimal]) -> dict[str, float]:
@@ -168,6 +250,8 @@ def bench_centrality(args: argparse.Namespace) -> dict[str, Any]:
         )
     )
     print(f"centrality {len(payer):,} links / {n:,} nodes: codes {codes}, igraph {ranks}, before {before}")
+    steps = centrality_steps.breakdown(n, payer, payee, weight, args.repeat)
+    print(f"centrality steps: {steps}")
 
     between = bench_betweenness(con, args)
     chains_data.links_table(con, args.sample_nodes, args.sample_edges, args.seed)
@@ -188,10 +272,12 @@ def bench_centrality(args: argparse.Namespace) -> dict[str, Any]:
             "sql_codes": codes,
             "igraph_rank_arrays": ranks,
             "total_wall_s": round(codes["wall_s"] + ranks["wall_s"], 3),
-            "before_constructor_from_pairs": before,
+            "before_unsorted_edge_array": before,
             "before_over_now_wall": round(before["wall_s"] / ranks["wall_s"], 1),
             "max_abs_difference_before_now": worst_full,
-            "note": "PageRank both directions, graph building included; betweenness not computed",
+            "steps": steps,
+            "note": "PageRank both directions, graph building included; betweenness not computed; before: "
+            "main's construction (links in the SQL's order, add_edges of one (E, 2) array)",
         },
         "betweenness_at_product_limit": between,
         "sample": {
@@ -244,6 +330,8 @@ def portraits_calibrated(
 def bench_portraits(args: argparse.Namespace) -> dict[str, Any]:
     rows, labels = chains_data.portrait_features(args.members, args.seed)
     later, later_labels = chains_data.portrait_features(args.members, args.seed + 1)
+    # Warm-up, not timed: the first fit imports optbinning, OR-Tools and scikit-learn (seconds), once a process.
+    portraits_calibrated(rows[:2000], labels[:2000], later[:2000], later_labels[:2000])
     whole, (model, scored, (auc, ks, _)) = _median(lambda: portraits_batch(rows, labels), args.repeat)
     calibrated_timing, (calibrated, calibrated_scored) = _median(
         lambda: portraits_calibrated(rows, labels, later, later_labels), args.repeat
@@ -290,6 +378,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--only", choices=["flows", "centrality", "portraits"], action="append")
     ap.add_argument("--out", type=Path, default=RESULTS / "chains.json")
+    ap.add_argument(
+        "--lake-dir",
+        type=Path,
+        help="keep the generated flows lake here and reuse it on later runs with the same parameters",
+    )
+    ap.add_argument("--no-pandas", action="store_true", help="flows: time DuckDB only (no pandas baseline)")
     args = ap.parse_args()
     parts = args.only or ["flows", "centrality", "portraits"]
     result: dict[str, Any] = {"machine": machine_info(), "calibration_python_loop_ms": python_loop_ms()}

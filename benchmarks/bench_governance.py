@@ -20,6 +20,9 @@ first, medians of --repeat rounds):
   it, counts asserted equal), and with nothing changed;
 - with `--check-digit`: a fifth rule, the USCC check digit of `borrower_uscc` (pandera: the same arithmetic as
   a vectorised polars expression); `--skip-incremental` leaves the incremental figures out;
+- with `--ge` (run with `uv run --group bench-ge`): the same checks in Great Expectations 1.x on its pandas
+  engine (`governance_ge.py`), on the text codes (`ge`) and the hashed keys (`ge_keys`), failure
+  counts asserted equal to the check's per rule;
 - with `--interleave N` instead: only the current and the baseline plan, alternately N times each, written to
   governance-<rows>M-interleaved<tag>.json.
 `--lake DIR` builds the lake there and keeps it (or reuses it if it is there). Every variant's wall time
@@ -36,7 +39,7 @@ contract's `sort_by`, partitioned by the month of `disbursed_at`, so the future-
 `month=2027-06`) — the honest lake for figures about the service.
 
 Usage: uv run python benchmarks/bench_governance.py [--rows 20000000] [--repeat 3] [--baseline-ref main]
-       [--lake DIR] [--writer] [--skip-incremental] [--skip-pandera] [--interleave N] [--tag=-x]
+       [--lake DIR] [--writer] [--skip-incremental] [--skip-pandera] [--ge] [--interleave N] [--tag=-x]
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import importlib.util
 import inspect
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,6 +64,7 @@ import pyarrow as pa
 from stdnum.cn import uscc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from governance_ge import assert_same_as_check, ge_figures, ge_in_set_fixed_run, ge_run
 from machine import calibration, machine_info
 
 from jinyu.analytics import DuckDBEngine, Lake, Query
@@ -472,6 +477,15 @@ def rounds(
                 "pandera_keys": (pandera_run, (root, args.check_digit, True)),
             }
         ),
+        **(
+            {
+                "ge": (ge_run, (root, END_OF_AS_OF, args.check_digit)),
+                "ge_keys": (ge_run, (root, END_OF_AS_OF, args.check_digit, True)),
+                "ge_in_set_fixed": (ge_in_set_fixed_run, (root,)),
+            }
+            if args.ge
+            else {}
+        ),
         "decode_floor": (floor_run, (lake, "decode_floor")),
         "reference_distinct": (floor_run, (lake, "reference_distinct")),
     }
@@ -514,8 +528,13 @@ def main() -> None:
         help="build the lake through Lake.append, as ingestion writes it (pyarrow, zstd, sorted files)",
     )
     parser.add_argument("--skip-pandera", action="store_true", help="leave the pandera variants out")
+    parser.add_argument(
+        "--ge", action="store_true", help="time Great Expectations too (uv run --group bench-ge)"
+    )
     parser.add_argument("--interleave", type=int, default=0, help="only current vs --baseline-ref, N pairs")
     args = parser.parse_args()
+    if args.ge and importlib.util.find_spec("great_expectations") is None:
+        parser.error("--ge needs Great Expectations: .tools/bin/uv run --group bench-ge python ...")
     if args.interleave:
         main_interleaved(args)
         return
@@ -593,6 +612,8 @@ def main() -> None:
         "lake_write": written,
         "failures_governance": gov_counts,
         "failures_pandera": pandera_counts,
+        **ge_figures(timed, gov_counts, rows, gov_s),
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
         "same_failure_counts": all(same) if pandera_counts else None,
         "goal_rows_per_s": 20_000_000,
         "repeat": args.repeat,
@@ -604,6 +625,7 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k not in ("machine", "calibration")}, indent=2))
     print(f"wrote {out}")
+    assert_same_as_check(result)
 
 
 if __name__ == "__main__":

@@ -39,10 +39,8 @@ def build_lake(root: Path, enterprises: int, transfers: int, months: int, seed: 
         f"FROM range({enterprises}) AS r(i)",
         root / "accounts" / "part-B1.parquet",
     )
-    per_month, out = transfers // months, []
-    for m in range(months):
-        month = f"{2024 + m // 12}-{m % 12 + 1:02d}"
-        out.append(month)
+    per_month, out = transfers // months, lake_months(months)
+    for m, month in enumerate(out):
         # Heavy-tailed payers (Pareto, shape 1.2), as in real ledgers: many transfers touch few accounts.
         u = f"((hash(i, {seed}, {m}, 1) % 1000000000) + 1) / 1e9"
         _copy(
@@ -59,6 +57,11 @@ ORDER BY from_account""",
         )
     con.close()
     return out
+
+
+def lake_months(months: int) -> list[str]:
+    """The `months` months of `build_lake`, from 2024-01."""
+    return [f"{2024 + m // 12}-{m % 12 + 1:02d}" for m in range(months)]
 
 
 def links_table(con: duckdb.DuckDBPyConnection, nodes: int, edges: int, seed: int) -> None:

@@ -10,6 +10,13 @@ The server-wide checkpoint counters (`pg_stat_bgwriter`) are read too: a checkpo
 charges that phase with the checkpointer's writes (counted in its PostgreSQL CPU) and with the full-page images
 every first change of a page writes after it. On a shared server they also count other databases' checkpoints
 (a checkpoint is for the whole cluster); `checkpoints_in_phase` says whether one happened.
+
+Rows read by sequential scans per settlement (`seq_rows_read`, by table) and the server's `autovacuum` setting are
+recorded too: with autovacuum off nothing analyses the benchmark's new tables, and a connection whose prepared
+reads got their generic plans while the tables were nearly empty scans them whole for every settlement, a cost
+that grows with the tables (docs/claims.md, issue 20, branch h-as). Small tables are rightly read whole (the
+ledger books, a fresh run's first rows); what to look for is `claim_settlements`, `claim_messages` or
+`claim_accumulators` read in the thousands of rows per settlement, growing from one phase to the next.
 """
 
 from __future__ import annotations
@@ -27,12 +34,10 @@ def counters(url: str, *, wait: bool = True) -> dict[str, Any]:
         time.sleep(_WAIT_S)
     engine = create_engine(url)
     with engine.connect() as conn:
-        tables = {
-            name: int(n)
-            for name, n in conn.execute(
-                text("SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables")
-            )
-        }
+        stats = conn.execute(
+            text("SELECT relname, n_tup_ins + n_tup_upd + n_tup_del, seq_tup_read FROM pg_stat_user_tables")
+        ).all()
+        autovacuum = conn.execute(text("SHOW autovacuum")).scalar_one()
         commits = conn.execute(
             text("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
         ).scalar_one()
@@ -41,7 +46,9 @@ def counters(url: str, *, wait: bool = True) -> dict[str, Any]:
         ).one()
     engine.dispose()
     return {
-        "tables": tables,
+        "tables": {name: int(written) for name, written, _ in stats},
+        "seq_rows_read": {name: int(read or 0) for name, _, read in stats},
+        "autovacuum": str(autovacuum),
         "commits": int(commits),
         "checkpoints": int(checkpoints[0]),
         "buffers_checkpoint": int(checkpoints[1]),
@@ -57,6 +64,11 @@ def per_settlement(before: dict[str, Any], after: dict[str, Any], settlements: i
         for name, count in sorted(after["tables"].items())
         if count != before["tables"].get(name, 0)
     }
+    scanned = {
+        name: round((count - before.get("seq_rows_read", {}).get(name, 0)) / n, 1)
+        for name, count in sorted(after.get("seq_rows_read", {}).items())
+        if count != before.get("seq_rows_read", {}).get(name, 0)
+    }
     return {
         "row_writes": round(sum(by_table.values()), 2),
         "row_writes_by_table": by_table,
@@ -64,4 +76,7 @@ def per_settlement(before: dict[str, Any], after: dict[str, Any], settlements: i
         "checkpoints_in_phase": after.get("checkpoints", 0) - before.get("checkpoints", 0),
         "checkpoint_buffers_written_in_phase": after.get("buffers_checkpoint", 0)
         - before.get("buffers_checkpoint", 0),
+        "seq_rows_read": round(sum(scanned.values()), 1),
+        "seq_rows_read_by_table": scanned,
+        "autovacuum": after.get("autovacuum"),
     }

@@ -5,14 +5,16 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+import igraph as ig
 import networkx as nx
 import numpy as np
 import pytest
 
 # The pure-Python power iteration: nx.pagerank needs SciPy, which the project does not install.
 from networkx.algorithms.link_analysis.pagerank_alg import _pagerank_python
+from threadpoolctl import ThreadpoolController
 
-from jinyu.chain.network import centrality, rank_arrays
+from jinyu.chain.network import centrality, rank_arrays, sorted_links
 
 
 def _links(seed: int, nodes: int, edges: int) -> dict[tuple[str, str], Decimal]:
@@ -54,3 +56,50 @@ def test_the_ranking_is_the_same_to_the_bit_every_time() -> None:
     payer, payee, weight = rng.integers(0, n, m), rng.integers(0, n, m), rng.random(m) * 1e6
     first = rank_arrays(n, payer, payee, weight, with_betweenness=False)
     assert all(rank_arrays(n, payer, payee, weight, with_betweenness=False) == first for _ in range(3))
+
+
+def _plain_igraph(
+    n: int, payer: np.ndarray, payee: np.ndarray, weight: np.ndarray
+) -> tuple[list, list, list]:
+    """igraph fed the links as given, in their order, with no sorting (one OpenMP thread, as the product)."""
+    with ThreadpoolController().limit(limits=1, user_api="openmp"):
+        g = ig.Graph(n=n, edges=list(zip(payer.tolist(), payee.tolist(), strict=True)), directed=True)
+        w = weight.tolist()
+        supplier = g.pagerank(weights=w, directed=True, damping=0.85, implementation="prpack")
+        between = g.betweenness(directed=True, weights=[1.0 / x for x in w])
+        buyer = ig.Graph(
+            n=n, edges=list(zip(payee.tolist(), payer.tolist(), strict=True)), directed=True
+        ).pagerank(weights=w, directed=True, damping=0.85, implementation="prpack")
+    return supplier, buyer, between
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_sorting_the_links_changes_not_a_bit(parallel: bool) -> None:
+    """`rank_arrays` sorts the links before igraph builds its graph (for speed): whatever order they come in,
+    the ranks and betweenness equal, to the bit, igraph's on the links as given. With parallel links (same
+    payer and payee twice) their order matters to the last bits, so the sort keeps it."""
+    rng = np.random.default_rng(2)
+    n = 400
+    pairs = rng.integers(0, n, (6_000, 2))
+    if not parallel:
+        pairs = np.unique(pairs, axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    assert (len(np.unique(pairs, axis=0)) < len(pairs)) is parallel
+    weight = rng.random(len(pairs)) * 1e6 + 1
+    for seed in (3, 4):
+        shuffle = np.random.default_rng(seed).permutation(len(pairs))
+        payer, payee, w = pairs[shuffle, 0], pairs[shuffle, 1], weight[shuffle]
+        assert rank_arrays(n, payer, payee, w, with_betweenness=True) == _plain_igraph(n, payer, payee, w)
+
+
+@pytest.mark.parametrize(
+    "n", [50, 3_000_000_000]
+)  # ends and position packed in one int64; too many nodes: not
+def test_sorted_links_is_a_stable_sort_by_both_ends(n: int) -> None:
+    rng = np.random.default_rng(5)
+    payer, payee = rng.integers(0, 50, 3_000), rng.integers(0, 50, 3_000)
+    weight = np.arange(3_000, dtype=np.float64)  # the links' positions: shows the order parallel links keep
+    order = np.lexsort((payee, payer))  # NumPy's lexsort is stable
+    got = sorted_links(n, payer, payee, weight)
+    for have, want in zip(got, (payer[order], payee[order], weight[order]), strict=True):
+        assert np.array_equal(have, want)

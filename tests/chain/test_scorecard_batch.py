@@ -85,3 +85,85 @@ def test_on_the_chain_region_the_batch_equals_the_per_member_path(tmp_path: Path
     model = scorecard.fit(train_x, train_y)
     assert len(test_x) == 5
     assert scorecard.score_batch(model, test_x) == [scorecard.score(model, x) for x in test_x]
+
+
+@pytest.mark.parametrize("method", scorecard.CALIBRATION_METHODS)
+def test_calibrated_score_batch_equals_scoring_member_by_member(method: str) -> None:
+    data, labels = _random_rows(4, 3000)
+    later, later_labels = _random_rows(5, 3000)
+    model = scorecard.calibrate(scorecard.fit(data, labels), later, later_labels, method)
+    assert (model.isotonic if method == "isotonic" else model.platt) is not None
+    held_out, _ = _random_rows(6, 2000)
+    for top in (0, 1, 3, len(scorecard.FEATURES)):
+        assert scorecard.score_batch(model, held_out, top) == [
+            scorecard.score(model, r, top) for r in held_out
+        ]
+
+
+def test_a_factor_costing_about_a_twentieth_of_a_point_is_chosen_as_round_chooses() -> None:
+    """A term whose cost in points lies around 0.05, where round(cost, 1) > 0 flips (costs a few units in
+    the last place apart, and a wider grid): the batch keeps or drops the factor as `score` does."""
+    data, labels = _random_rows(7, 1000)
+    model = scorecard.fit(data, labels)
+    row = next(r for r in data if scorecard.woe_of(model.bins["open_cases"], r["open_cases"]) != 0)
+    woe = scorecard.woe_of(model.bins["open_cases"], row["open_cases"])
+    flip = 0.05 / scorecard.FACTOR / woe  # the coefficient whose term costs about 0.05 points
+    near = [flip]
+    for _ in range(40):
+        near = [math.nextafter(near[0], -math.inf), *near, math.nextafter(near[-1], math.inf)]
+    grid = [flip * (1 + k / 1000) for k in range(-20, 21)]
+    kept = set()
+    for coefficient in near + grid:
+        costed = scorecard.Model(
+            model.bins, model.intercept, {**model.coefficients, "open_cases": coefficient}
+        )
+        batch = scorecard.score_batch(costed, [row], len(scorecard.FEATURES))
+        assert batch == [scorecard.score(costed, row, len(scorecard.FEATURES))]
+        kept.add(any(f["feature"] == "open_cases" for f in batch[0][2]))
+    assert kept == {True, False}  # both sides of the flip were tried
+
+
+def _ks_loop(probabilities: list[float], labels: list[int]) -> float:
+    """KS as a loop over the members by probability descending (ties in the given order)."""
+    order = sorted(zip(probabilities, labels, strict=True), key=lambda t: -t[0])
+    total_bad = sum(labels)
+    total_good = len(labels) - total_bad
+    best = bad = good = 0.0
+    for i, (p, y) in enumerate(order):
+        bad, good = bad + y, good + 1 - y
+        if i + 1 == len(order) or order[i + 1][0] != p:
+            best = max(best, abs(bad / total_bad - good / total_good))
+    return best
+
+
+def _groups_loop(probabilities: list[float], labels: list[int], groups: int) -> list[dict[str, float]]:
+    order = sorted(zip(probabilities, labels, strict=True), key=lambda t: t[0])
+    parts = [order[len(order) * g // groups : len(order) * (g + 1) // groups] for g in range(groups)]
+    return [
+        {
+            "count": len(part),
+            "predicted": sum(p for p, _ in part) / len(part),
+            "observed": sum(y for _, y in part) / len(part),
+        }
+        for part in parts
+        if part
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_ks_and_calibration_equal_their_loops_to_the_bit(seed: int) -> None:
+    rng = random.Random(seed)
+    probabilities = [round(rng.random(), rng.choice([2, 3, 12])) for _ in range(5001)]  # many ties
+    labels = [int(rng.random() < p) for p in probabilities]
+    assert scorecard.ks(probabilities, labels) == _ks_loop(probabilities, labels)
+    for groups in (1, 5, 10, 7000):
+        assert scorecard.calibration(probabilities, labels, groups) == _groups_loop(
+            probabilities, labels, groups
+        )
+
+
+def test_calibration_keeps_tied_members_in_the_given_order() -> None:
+    """Four members of one probability, bad ones last: the lower half holds the first two (both good)."""
+    groups = scorecard.calibration([0.5, 0.5, 0.5, 0.5], [0, 0, 1, 1], groups=2)
+    assert [g["observed"] for g in groups] == [0.0, 1.0]
+    assert scorecard.calibration([0.5, 0.5, 0.5, 0.5], [1, 1, 0, 0], groups=2)[0]["observed"] == 1.0

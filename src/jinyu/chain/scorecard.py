@@ -11,13 +11,18 @@ See docs/chains.md, "Scorecard".
 
 from __future__ import annotations
 
+import gc
 import math
+import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cache
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 FEATURES = (
     "headcount_change",
@@ -112,8 +117,10 @@ def optimal_splits(x: np.ndarray, y: np.ndarray) -> list[float]:
 
 def fit_bins(values: Sequence[float | None], labels: Sequence[int]) -> list[Bin]:
     """Optimal bins of the present values (bin i holds cut[i-1] ≤ v < cut[i]), plus a missing-value bin."""
-    x = _array(values)
-    y = np.asarray(labels, dtype=np.int64)
+    return _fit_bins(_array(values), np.asarray(labels, dtype=np.int64))
+
+
+def _fit_bins(x: np.ndarray, y: np.ndarray) -> list[Bin]:
     present = ~np.isnan(x)
     splits = optimal_splits(x[present], y[present])
     index = _bin_index(splits, x)
@@ -127,8 +134,34 @@ def fit_bins(values: Sequence[float | None], labels: Sequence[int]) -> list[Bin]
     return out
 
 
-def _array(values: Sequence[float | None]) -> np.ndarray:
-    return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
+def _array(values: Sequence[float | None] | np.ndarray) -> np.ndarray:
+    """The values as float64, None as NaN (numpy converts each as float() does, and None to NaN)."""
+    return np.array(values, dtype=np.float64)
+
+
+def _columns(rows: Sequence[Mapping[str, float | None]]) -> dict[str, np.ndarray]:
+    """Each feature's values over the rows, read from the rows once."""
+    return {f: _array([r[f] for r in rows]) for f in FEATURES}
+
+
+_ONE_FIT_AT_A_TIME = threading.RLock()  # re-entrant: a fit inside a fit (none today) would not deadlock
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()  # finding the loaded libraries scans them: once, when first fitted
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread while a regression is fitted. On 100k × 9 WoE values OpenBLAS's threads cost more
+    than they give (on a busy 2-core machine the fit took ten times as long with two), and their partial
+    sums land in an order that depends on the thread count, so the fitted coefficients differed in the
+    last digits (1e-6 at lbfgs's tolerance) from one machine to another. One thread: the same everywhere.
+    The limit is the process's, and leaving it restores what was there on entering: fits run one at a time
+    (a lock), so one fit's exit cannot give BLAS its threads back under another still running."""
+    with _ONE_FIT_AT_A_TIME, _blas().limit(limits=1, user_api="blas"):
+        yield
 
 
 def _bin_index(splits: Sequence[float], x: np.ndarray) -> np.ndarray:
@@ -137,7 +170,7 @@ def _bin_index(splits: Sequence[float], x: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(x), len(splits) + 1, index)
 
 
-def woe_values(bins: Sequence[Bin], values: Sequence[float | None]) -> np.ndarray:
+def woe_values(bins: Sequence[Bin], values: Sequence[float | None] | np.ndarray) -> np.ndarray:
     splits = [b.upper for b in bins[:-2] if b.upper is not None]
     table = np.array([b.woe for b in bins], dtype=np.float64)
     found: np.ndarray = table[_bin_index(splits, _array(values))]
@@ -155,10 +188,12 @@ def fit(rows: Sequence[Mapping[str, float | None]], labels: Sequence[int], l2: f
     Σ log-loss + (l2 / 2)‖β‖², scaled."""
     from sklearn.linear_model import LogisticRegression  # heavy import: only when a model is fitted
 
-    bins = {f: fit_bins([r[f] for r in rows], labels) for f in FEATURES}
-    x = np.column_stack([woe_values(bins[f], [r[f] for r in rows]) for f in FEATURES])
+    columns, y = _columns(rows), np.asarray(labels, dtype=np.int64)
+    bins = {f: _fit_bins(columns[f], y) for f in FEATURES}
+    x = np.column_stack([woe_values(bins[f], columns[f]) for f in FEATURES])
     regression = LogisticRegression(C=1.0 / l2, solver="lbfgs", tol=1e-10, max_iter=10_000)
-    regression.fit(x, np.asarray(labels, dtype=np.int64))
+    with _one_blas_thread():
+        regression.fit(x, y)
     coefficients = {f: float(b) for f, b in zip(FEATURES, regression.coef_[0], strict=True)}
     return Model(bins, float(regression.intercept_[0]), coefficients)
 
@@ -220,30 +255,78 @@ def logits(model: Model, rows: Sequence[Mapping[str, float | None]]) -> list[flo
 
 
 def score_batch(model: Model, rows: Sequence[Mapping[str, float | None]], top: int = 3) -> list[Scored]:
-    """`score` for many members at once, equal to it member by member: the WoE columns are looked up with
-    numpy and the contributions added left to right, as Python's sum() adds them in `score`."""
+    """`score` for many members at once, equal to it member by member to the last bit: the WoE columns are
+    looked up with numpy, the contributions added left to right (as Python's sum() adds them in `score`),
+    the same products and roundings (`_top_factors`), and `math.exp` / `math.log` per member as in `score`
+    (numpy's exp may differ from the C library's in the last bit)."""
     if not rows:
         return []
-    columns = [model.coefficients[f] * woe_values(model.bins[f], [r[f] for r in rows]) for f in FEATURES]
+    with _collector_paused():
+        return _score_batch(model, rows, top)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a batch's answers are built: 100k members make ~400k new
+    dicts and lists (no cycles among them), and each of the collector's passes then walks every live object
+    again, more than half of the scoring's time. Turned back on only if it was on (a nested or concurrent
+    batch leaves it to the outermost one)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _score_batch(model: Model, rows: Sequence[Mapping[str, float | None]], top: int) -> list[Scored]:
+    columns = _columns(rows)
+    terms = np.column_stack([model.coefficients[f] * woe_values(model.bins[f], columns[f]) for f in FEATURES])
     total = np.zeros(len(rows))
-    for column in columns:
-        total = total + column
-    raw = (model.intercept + total).tolist()
+    for j in range(len(FEATURES)):
+        total = total + terms[:, j]
+    raw = model.intercept + total
     if model.isotonic is not None:  # the step PDs of the whole column at once, as `isotonic_pd` one by one
         xs, ys = model.isotonic
         steps = np.minimum(np.maximum(np.interp(raw, xs, ys), PD_FLOOR), 1.0 - PD_FLOOR).tolist()
-        out = []
-        for row, pd, contributions in zip(rows, steps, np.column_stack(columns).tolist(), strict=True):
-            z = math.log(pd / (1.0 - pd))
-            out.append(
-                (1.0 / (1.0 + math.exp(-z)), round(OFFSET - FACTOR * z), _factors(row, contributions, top))
-            )
-        return out
-    out = []
-    for row, logit, contributions in zip(rows, raw, np.column_stack(columns).tolist(), strict=True):
-        z, terms = _calibrated(model, logit, contributions)
-        out.append((1.0 / (1.0 + math.exp(-z)), round(OFFSET - FACTOR * z), _factors(row, terms, top)))
-    return out
+        z_values = [math.log(pd / (1.0 - pd)) for pd in steps]  # terms as the model has them (_calibrated)
+    elif model.platt is not None:
+        a, b = model.platt
+        z_values = [a + b * logit for logit in raw.tolist()]
+        terms = b * terms
+    else:
+        z_values = raw.tolist()
+    return [
+        (1.0 / (1.0 + math.exp(-z)), round(OFFSET - FACTOR * z), factors)
+        for z, factors in zip(z_values, _top_factors(rows, terms, top), strict=True)
+    ]
+
+
+# `_factors` keeps a term when round(FACTOR · term, 1) > 0. Far from the 0.05 where that flips, numpy's
+# comparison decides; between these bounds Python's round itself does, so the choice is exactly `_factors`'.
+_SURELY_COSTLY, _SURELY_NOT = 0.06, 0.04
+
+
+def _top_factors(
+    rows: Sequence[Mapping[str, float | None]], terms: np.ndarray, top: int
+) -> list[list[dict[str, object]]]:
+    """`_factors` of every row (terms: rows × FEATURES), chosen with numpy: the costly terms, sorted by term
+    descending then feature order (a stable sort of −term), the first `top`; their points rounded by Python."""
+    cost = FACTOR * terms
+    costly = cost > _SURELY_COSTLY
+    for i, j in zip(*np.nonzero((cost >= _SURELY_NOT) & ~costly), strict=True):
+        costly[i, j] = round(float(cost[i, j]), 1) > 0
+    order = np.argsort(np.where(costly, -terms, np.inf), axis=1, kind="stable")[:, :top]
+    counts = np.minimum(costly.sum(axis=1), top).tolist()
+    points = np.take_along_axis(-FACTOR * terms, order, axis=1).tolist()
+    return [
+        [
+            {"feature": FEATURES[i], "value": row[FEATURES[i]], "points": round(p, 1)}
+            for i, p in zip(chosen[:n], cost_points[:n], strict=True)
+        ]
+        for row, n, chosen, cost_points in zip(rows, counts, order.tolist(), points, strict=True)
+    ]
 
 
 def platt(raw_logits: Sequence[float], labels: Sequence[int]) -> tuple[float, float] | None:
@@ -255,9 +338,10 @@ def platt(raw_logits: Sequence[float], labels: Sequence[int]) -> tuple[float, fl
     from sklearn.linear_model import LogisticRegression  # heavy import: only when a model is fitted
 
     regression = LogisticRegression(C=1e6, solver="lbfgs", tol=1e-10, max_iter=10_000)
-    regression.fit(
-        np.asarray(raw_logits, dtype=np.float64).reshape(-1, 1), np.asarray(labels, dtype=np.int64)
-    )
+    with _one_blas_thread():
+        regression.fit(
+            np.asarray(raw_logits, dtype=np.float64).reshape(-1, 1), np.asarray(labels, dtype=np.int64)
+        )
     a, b = float(regression.intercept_[0]), float(regression.coef_[0][0])
     return (a, b) if b > 0 else None
 
@@ -342,19 +426,24 @@ def auc(probabilities: Sequence[float], labels: Sequence[int]) -> float | None:
 
 
 def ks(probabilities: Sequence[float], labels: Sequence[int]) -> float | None:
-    """Largest gap between the cumulative shares of bad and good ones over the probability thresholds."""
+    """Largest gap between the cumulative shares of bad and good ones over the probability thresholds.
+
+    On columns: a stable sort by probability descending (ties in the given order), running counts (whole
+    numbers, exact in floats), the gap after each last member of a probability, as a loop would add it."""
+    if len(probabilities) != len(labels):
+        raise ValueError("ks: probabilities and labels differ in length")
     total_bad = sum(labels)
     total_good = len(labels) - total_bad
     if not total_bad or not total_good:
         return None
-    best = bad = good = 0.0
-    order = sorted(zip(probabilities, labels, strict=True), key=lambda t: -t[0])
-    for i, (p, y) in enumerate(order):
-        bad += y
-        good += 1 - y
-        if i + 1 == len(order) or order[i + 1][0] != p:  # only between distinct probabilities
-            best = max(best, abs(bad / total_bad - good / total_good))
-    return best
+    p = np.asarray(probabilities, dtype=np.float64)
+    order = np.argsort(-p, kind="stable")
+    y = np.asarray(labels, dtype=np.float64)[order]
+    bad, good = np.cumsum(y), np.cumsum(1.0 - y)
+    ranked = p[order]
+    last = np.append(ranked[1:] != ranked[:-1], True)  # only between distinct probabilities
+    gaps = np.abs(bad[last] / total_bad - good[last] / total_good)
+    return max(0.0, float(gaps.max()))
 
 
 def calibration(
@@ -365,16 +454,17 @@ def calibration(
     `groups=10` is the reliability table by decile. Members of equal probability keep the order they are
     given in (USCC order in the answers), never their labels': sorting ties good-first would put a tied
     block's bad ones into the riskier group and show an error that is not the model's."""
-    order = sorted(zip(probabilities, labels, strict=True), key=lambda t: t[0])
-    out = []
+    if len(probabilities) != len(labels):
+        raise ValueError("calibration: probabilities and labels differ in length")
+    order = np.argsort(np.asarray(probabilities, dtype=np.float64), kind="stable")  # ties: given order
+    p = [probabilities[i] for i in order.tolist()]
+    y = [labels[i] for i in order.tolist()]
+    n, out = len(p), []
     for g in range(groups):
-        part = order[len(order) * g // groups : len(order) * (g + 1) // groups]
-        if part:
+        low, high = n * g // groups, n * (g + 1) // groups
+        if high > low:  # Python's sum, left to right over the same order: the same float as a loop
+            count = high - low
             out.append(
-                {
-                    "count": len(part),
-                    "predicted": sum(p for p, _ in part) / len(part),
-                    "observed": sum(y for _, y in part) / len(part),
-                }
+                {"count": count, "predicted": sum(p[low:high]) / count, "observed": sum(y[low:high]) / count}
             )
     return out
