@@ -45,6 +45,7 @@ from jinyu.core.errors import JinyuError, NotAuthenticated
 from jinyu.core.filemodes import secure_data_dir
 from jinyu.core.logging import configure as configure_logging
 from jinyu.core.runtime import sessionmaker_for
+from jinyu.core.upkeep import StatisticsKeeper
 from jinyu.credit import endpoints as credit_endpoints
 from jinyu.financing import endpoints as financing_endpoints
 from jinyu.govdata import endpoints as govdata_endpoints
@@ -61,6 +62,7 @@ from jinyu.risk import endpoints as risk_endpoints
 from jinyu.risk.tracing.service.context import shared_contexts
 from jinyu.web import install as install_console
 from jinyu.web import is_console_path, render_domain_error, render_error
+from jinyu.web import warm as warm_console
 
 log = logging.getLogger("jinyu.http")
 API = "/api/v1"
@@ -130,6 +132,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # Loads killed mid-way leave files no reader may see: settle them before anything reads the lake.
     await run_in_threadpool(ingest_service.recover_at_start, app.state.sessionmaker, settings.lake_dir)
+    # What every process does once (the policy parsed, templates compiled...), before the first visitor waits
+    await run_in_threadpool(warm_console.warm_process)
+    await run_in_threadpool(app.state.analytics.open)  # DuckDB started and the lake's views made
     if settings.tracing_warm and (settings.lake_dir / "transfers").exists():
         # Start building the resident transfer index now, in the background: tracing requests use the lake
         # until it is ready, so the first minutes after a start are not spent waiting for the first request.
@@ -148,6 +153,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if checkpointer is not None:
         checkpointer.start()
     app.state.audit_sealer, app.state.audit_checkpointer = sealer, checkpointer
+    statistics = StatisticsKeeper.for_engine(
+        app.state.sessionmaker.kw.get("bind"), interval=settings.db_statistics_seconds
+    )
+    if statistics is not None:  # prepared statements' plans follow the tables' growth (core.upkeep)
+        statistics.start()
+    app.state.table_statistics = statistics
     network_schedule = None
     if settings.chain_network_due_seconds > 0:  # the monthly chain network, built after loads
         network_schedule = NetworkScheduler(
@@ -160,6 +171,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if network_schedule is not None:
             await run_in_threadpool(network_schedule.stop)
+        if statistics is not None:
+            await run_in_threadpool(statistics.stop)
         batcher = getattr(app.state, "settlement_batcher", None)
         if batcher is not None:  # settle what waits before the sealer seals the last entries
             await run_in_threadpool(batcher.stop)

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: int = Field(
         default=300, ge=0, le=86_400, description="a checkpoint this often while entries arrive (0: off)"
     )
+    db_statistics_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=86_400,
+        description="PostgreSQL with autovacuum off: analyse (and vacuum) tables that changed, this often "
+        "(0: off; does nothing where autovacuum is on)",
+    )
     audit_unauthenticated_seconds: int = Field(
         default=60, ge=1, le=86_400, description="at most one audited 401 per client address in this time"
     )

@@ -76,6 +76,17 @@ def test_runs_from_several_threads(lake: Lake, duck: DuckDBEngine) -> None:
     assert results == [[owner] * 10 for owner in owners]
 
 
+def test_opened_at_start_it_answers_as_before_and_sees_later_datasets(lake: Lake, duck: DuckDBEngine) -> None:
+    duck.open()  # an empty lake: DuckDB started, no view
+    load(lake, "transfers", [_transfer("T1", "2024-01-05")], "L1")
+    duck.open()  # the views of what the lake holds now
+    load(lake, "transfers", [_transfer("T2", "2024-02-06")], "L2")  # a later load of a dataset with a view
+    assert duck.run("transfer_monthly_totals").column("txn_count").to_pylist() == [1, 1]
+    load(lake, "accounts", [{"account_no": f"A{i}", "owner_id": "E1"} for i in range(3)])  # a new dataset
+    rows = duck.run("accounts_of_owner", owner_id="E1", limit=10, offset=0)
+    assert rows.column("account_no").to_pylist() == ["A0", "A1", "A2"]
+
+
 def test_open_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_jvm(master: str) -> None:
         raise AssertionError("the Spark session must not start before a query runs")

@@ -61,6 +61,21 @@ def test_links_decay_by_age() -> None:
     assert rules.decayed_links(rows, "2024-06", D("0.8")) == {("a", "b"): D("1640.00")}
 
 
+def test_links_decay_per_month_and_pair() -> None:
+    # the factor is found once per month (rules.decayed_links): each month's rows, any pair, get their own
+    rows = [
+        {"month": "2024-05", "payer": "a", "payee": "b", "total_amount": D("100.00")},  # × 0.8
+        {"month": "2024-03", "payer": "b", "payee": "c", "total_amount": "10.05"},  # × 0.512 = 5.1456
+        {"month": "2024-05", "payer": "b", "payee": "c", "total_amount": 2},  # × 0.8: an int amount
+        {"month": "2024-08", "payer": "b", "payee": "c", "total_amount": D("9.00")},  # after as-of: ignored
+        {"month": "2024-03", "payer": "a", "payee": "b", "total_amount": D("0.01")},  # × 0.512 = 0.00512
+    ]
+    assert rules.decayed_links(rows, "2024-06", D("0.8")) == {
+        ("a", "b"): D("80.01"),  # 80.00512 half up
+        ("b", "c"): D("6.75"),  # 5.1456 + 1.6 = 6.7456
+    }
+
+
 BASE = {
     "status": "active", "headcount_now": 80, "headcount_before": 100, "tax_12m": D("70.00"),
     "tax_prev_12m": D("100.00"), "open_cases": 0, "paying_months": 4,

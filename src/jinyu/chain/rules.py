@@ -70,11 +70,18 @@ def decayed_links(
 
     A link not renewed fades: with decay 0.8, a payment six months old counts 0.8^6 ≈ 26%."""
     weights: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    factors: dict[str, Decimal | None] = {}  # per month: decay^age (None: after as_of), not once per row
     for r in rows:
-        age = months_between(str(r["month"]), as_of_month)
-        if age < 0:
+        month = str(r["month"])
+        if month not in factors:
+            age = months_between(month, as_of_month)
+            factors[month] = None if age < 0 else decay**age
+        factor = factors[month]
+        if factor is None:
             continue
-        weights[(str(r["payer"]), str(r["payee"]))] += Decimal(str(r["total_amount"])) * decay**age
+        amount = r["total_amount"]
+        amount = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        weights[(str(r["payer"]), str(r["payee"]))] += amount * factor
     return {k: v.quantize(ZERO, ROUND_HALF_UP) for k, v in weights.items()}
 
 

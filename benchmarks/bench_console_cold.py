@@ -1,0 +1,156 @@
+"""Every console page's first request after a start, and its later requests, on a prepared demo data dir.
+
+`bench_console.py` drops each page's first request (it warms templates, connections and the answers kept
+between requests) and times the later ones. This one times that first request too, as the first visitor after
+a restart meets it: for each demo user and each page their role may open, a **new Python process** starts the
+app, logs in, and times its first `GET` of the page (`cold`), then `--reused` more (`reused`, their median); the
+answers kept on disk beside the lake (`<lake>.results/`) are emptied before each process, so nothing was
+computed anywhere (the scheduler's warm-up is off, as in `jinyu demo`). `GET /healthz` is timed the same way in
+each process (first and later) as the baseline. Rounds (`--rounds`) repeat the whole walk; figures are medians
+over rounds. The data dir must have been prepared (`bench_console.py --size medium --data-dir DIR` once).
+
+The processes keep Python's bytecode (`--pycache`, default `<tmp>/jinyu-bench-pycache`, PYTHONPYCACHEPREFIX) as
+a deployed server has it, even where the environment says not to write it (PYTHONDONTWRITEBYTECODE): without
+it a lazy import in a request (pyarrow's of pandas) costs seconds of compiling. To time another tree (a
+baseline), run this script with PYTHONPATH=<tree>/src: the processes inherit it (`jinyu_source` says which ran).
+
+Usage: python benchmarks/bench_console_cold.py --data-dir DIR [--rounds 3] [--reused 5] [--only 'USER PATH' ...]
+       [--out console-cold.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.machine import calibration, machine_info
+
+RESULTS = Path(__file__).resolve().parent / "results"
+USERS = ("analyst", "bank_risk", "insurer", "hospital", "enterprise")
+
+
+def _pages(data_dir: Path, username: str, role: str) -> list[str]:
+    """The pages `bench_console.py` walks for this user (the same menu, loan and chain case)."""
+    from benchmarks.bench_console import _chain_case, _planted_loan
+    from jinyu.core.auth import ROLE_PERMISSIONS, Role
+    from jinyu.web.render import MENU
+
+    perms = ROLE_PERMISSIONS[Role(role)]
+    pages = [path for path, _, perm in MENU if perm in perms and path != "/console/loans"]
+    if username == "bank_risk":
+        pages.append(f"/console/loans?loan_id={_planted_loan(data_dir)}")
+    if username == "analyst":
+        pages.append(_chain_case(data_dir))
+    return ["/healthz", *pages]
+
+
+def _one(data_dir: Path, username: str, path: str, reused: int) -> dict[str, Any]:
+    """In this (new) process: the app started, the user logged in, the page's first and later requests."""
+    from fastapi.testclient import TestClient
+
+    from benchmarks.bench_console import _login, _ms
+    from jinyu.app import create_app
+    from jinyu.config import load_settings
+
+    creds = {c["username"]: c for c in json.loads((data_dir / "credentials.json").read_text())}
+    settings = load_settings(data_dir=data_dir)
+    with TestClient(create_app(settings)) as client:
+        _login(client, username, creds[username]["password"])
+        cold = _ms(client, path)
+        later = [_ms(client, path) for _ in range(reused)]
+    return {"cold_ms": cold, "reused_ms": statistics.median(later), "jinyu": jinyu_source()}
+
+
+def _chosen(name: str, only: list[str]) -> bool:
+    return not only or any(name == o or name.startswith(o + "?") for o in only)
+
+
+def jinyu_source() -> str:
+    import jinyu
+
+    return str(Path(jinyu.__file__).parent)
+
+
+def _spawn(data_dir: Path, username: str, path: str, reused: int, pycache: str) -> dict[str, Any]:
+    shutil.rmtree(data_dir / "lake.results", ignore_errors=True)  # nothing computed anywhere
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = pycache  # bytecode kept, as a deployed server has it (the module's doc)
+    command = [sys.executable, __file__, "--data-dir", str(data_dir), "--one", username, path]
+    out = subprocess.run(
+        [*command, "--reused", str(reused)], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--reused", type=int, default=5)
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="only pages whose 'user path' starts with this (repeatable)",
+    )
+    parser.add_argument("--pycache", default=str(Path(tempfile.gettempdir()) / "jinyu-bench-pycache"))
+    parser.add_argument("--one", nargs=2, metavar=("USER", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", default="console-cold.json", help="file name under benchmarks/results/")
+    args = parser.parse_args()
+    data_dir = Path(args.data_dir)
+    if args.one:
+        print(
+            json.dumps(_one(data_dir, args.one[0], args.one[1], args.reused))
+        )  # the parent reads the last line
+        return
+    creds = {c["username"]: c for c in json.loads((data_dir / "credentials.json").read_text())}
+    walk = [
+        (u, p) for u in USERS for p in _pages(data_dir, u, creds[u]["role"]) if _chosen(f"{u} {p}", args.only)
+    ]
+    samples: dict[str, dict[str, list[float]]] = {f"{u} {p}": {"cold": [], "reused": []} for u, p in walk}
+    loads, sources = [], set()
+    started = time.time()
+    for _ in range(args.rounds):
+        loads.append(os.getloadavg()[0])
+        for username, path in walk:
+            one = _spawn(data_dir, username, path, args.reused, args.pycache)
+            print(f"{username} {path[:60]} {one['cold_ms']:.1f} / {one['reused_ms']:.1f} ms", file=sys.stderr)
+            sources.add(one["jinyu"])
+            samples[f"{username} {path}"]["cold"].append(one["cold_ms"])
+            samples[f"{username} {path}"]["reused"].append(one["reused_ms"])
+    figures = {}
+    for name, s in samples.items():
+        cold, reused = statistics.median(s["cold"]), statistics.median(s["reused"])
+        figures[name] = {"cold_median_ms": round(cold, 1), "reused_median_ms": round(reused, 1)}
+        figures[name] |= {"cold_ms": [round(v, 1) for v in s["cold"]]}
+        flag = "  > 100 ms" if cold > 100 or reused > 100 else ""
+        print(f"{name[:70]:70s} cold {cold:7.1f}  reused {reused:7.1f} ms{flag}")
+    result = {
+        "rounds": args.rounds,
+        "reused_per_process": args.reused,
+        "figures": figures,
+        "seconds": round(time.time() - started, 1),
+        "machine": machine_info(),
+        "calibration": calibration(),
+        "load_average_1min_per_round": [round(v, 2) for v in loads],
+        "jinyu_source": sorted(sources),
+    }
+    out = Path(args.out) if Path(args.out).is_absolute() else RESULTS / args.out
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
