@@ -100,6 +100,17 @@ def authenticate_cached(request: Request) -> Principal | None:
     return known
 
 
+def authenticate_unverified(settings: Settings) -> Any:
+    def unverified(request: Request) -> Principal | None:
+        """A bearer token's principal as this process resolved it before, not yet checked (`core.onetrip`)."""
+        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            return None
+        return party.unchecked_token_principal(credential.strip(), settings)
+
+    return unverified
+
+
 def _refresh_api_key(factory: sessionmaker[Session], api_key: str) -> None:
     try:
         with transaction(factory) as session:  # it may record the key's last use
@@ -211,6 +222,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     app.state.sessionmaker = factory or sessionmaker_for(settings)
     app.state.authenticate = authenticate(settings)
     app.state.authenticate_cached = authenticate_cached
+    app.state.authenticate_unverified = authenticate_unverified(settings)
     # One DuckDB engine per process: thread-safe (a cursor per run), views over the lake made once.
     app.state.analytics = DuckDBEngine(settings.lake_dir)
     _install_edge(app, settings)

@@ -4,7 +4,9 @@ The app installs two callables on `app.state` at start-up so core stays domain-f
 - `app.state.sessionmaker`: the operational store's session factory;
 - `app.state.authenticate(request, session) -> Principal`: resolves a bearer token or API key;
 - `app.state.authenticate_cached(request) -> Principal | None` (optional): the principal when it is known
-  without the database (a recently seen API key), so that most requests need no worker thread for it.
+  without the database (a recently seen API key), so that most requests need no worker thread for it;
+- `app.state.authenticate_unverified(request) -> Principal | None` (optional): a bearer token's principal as
+  this process last resolved it, *not yet checked* against the database (see `core.onetrip`).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from jinyu.party.service.identity import (
     principal_for_username,
     refresh_api_key,
     session_of,
+    unchecked_token_principal,
 )
 from jinyu.party.service.logins import login
 from jinyu.party.service.orgs import (
@@ -90,6 +91,7 @@ __all__ = [
     "set_user_active",
     "set_user_password",
     "submit_registration",
+    "unchecked_token_principal",
     "upsert_registry_orgs",
     "user_id_for",
 ]

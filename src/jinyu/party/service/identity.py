@@ -23,6 +23,7 @@ from jinyu.party import repository as repo
 from jinyu.party.errors import InvalidToken, UserNotFound
 from jinyu.party.models import ServiceAccount, User
 from jinyu.party.schemas import TokenOut
+from jinyu.party.service import bearer
 
 # OWASP's minimum argon2id profile: 19 MiB, 2 passes. Keeps login well under 100 ms on 2 cores.
 hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -110,6 +111,12 @@ def session_of(token: str) -> str:
 
 
 def authenticate_token(session: Session, token: str, settings: Settings) -> Principal:
+    """The token's principal. A token seen before in this process is checked against its user's row alone
+    (`bearer`: suspension and credential version read on every request, as here)."""
+    key = bearer.digest(token, settings.key("signing_key"))
+    known = bearer.cached_principal(session, key)
+    if known is not None:
+        return known
     claims = token_claims(token, settings)
     user = repo.get_user(session, str(claims["sub"]))
     if user is None or not user.active:
@@ -119,7 +126,22 @@ def authenticate_token(session: Session, token: str, settings: Settings) -> Prin
     version = claims.get("cv", 0)
     if not isinstance(version, int) or version != user.credential_version:
         raise InvalidToken(detail="令牌已撤销 / token revoked")
-    return principal_for_user(session, user)
+    principal = principal_for_user(session, user)
+    expires = claims["exp"]
+    if isinstance(expires, int | float):  # always, once decoded with "exp" required
+        roles = tuple(user.roles)
+        bearer.remember(
+            key, bearer.Known(float(expires), version, user.username, roles, user.org_id, principal)
+        )
+    return principal
+
+
+def unchecked_token_principal(token: str, settings: Settings) -> Principal | None:
+    """The principal a token seen before in this process resolved to, not checked against the database (None
+    when it is not known here or has expired): only for deciding what can be decided before the check, which
+    `authenticate_token` then makes (`core.onetrip`)."""
+    known = bearer.unchecked(bearer.digest(token, settings.key("signing_key")))
+    return known.principal if known is not None else None
 
 
 def hash_api_secret(secret: str) -> str:
@@ -255,6 +277,7 @@ __all__ = [
     "hash_password",
     "issue_token",
     "refresh_api_key",
+    "unchecked_token_principal",
 ]
 
 

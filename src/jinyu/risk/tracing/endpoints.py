@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from jinyu.analytics.flowindex import shared_indexes
 from jinyu.analytics.serving import shared_engine
 from jinyu.core.auth import Perm, Principal
+from jinyu.core.onetrip import Caller, in_one_trip, require_in_trip
 from jinyu.core.web import SessionDep, require
 from jinyu.risk import batches
 from jinyu.risk.tracing import service
@@ -34,58 +35,67 @@ def _stores(request: Request) -> service.Stores:
 
 
 def _json(result: BaseModel) -> Response:
-    """The result as JSON, written here in the handler's worker thread: the bytes FastAPI's `response_model`
-    path writes (pydantic's JSON of the model, by alias), without its second worker-thread trip to validate
-    again the model the service has just built (the declared `response_model` still documents the answer)."""
+    """The result as JSON, written in the handler's worker-thread trip (`core.onetrip`: the caller's check, the
+    trace, its inquiry and audit records and the commit, in one trip): the bytes FastAPI's `response_model` path writes
+    (pydantic's JSON of the model, by alias), without its own worker-thread trip to validate again the model
+    the service has just built (the declared `response_model` still documents the answer)."""
     return Response(content=result.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
-def get_return_flow(
+async def get_return_flow(
     request: Request,
     session: SessionDep,
     loan_id: LoanId,
     params: Annotated[TraceParams, Query()],
-    principal: Principal = require(Perm.RISK_QUERY),
+    caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金回流核查（参数在查询串中）/ return flow of one of your loans (parameters in the query string)."""
-    return _json(service.return_flow(session, principal, _stores(request), loan_id, params))
+    return await in_one_trip(
+        session, caller, lambda p: _json(service.return_flow(session, p, _stores(request), loan_id, params))
+    )
 
 
 @router.post("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
-def post_return_flow(
+async def post_return_flow(
     request: Request,
     session: SessionDep,
     loan_id: LoanId,
     params: TraceParams,
-    principal: Principal = require(Perm.RISK_QUERY),
+    caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金回流核查 / return flow of one of your loans: share reaching the borrower or related parties."""
-    return _json(service.return_flow(session, principal, _stores(request), loan_id, params))
+    return await in_one_trip(
+        session, caller, lambda p: _json(service.return_flow(session, p, _stores(request), loan_id, params))
+    )
 
 
 @router.get("/loans/{loan_id}/misuse", response_model=MisuseResult)
-def get_misuse(
+async def get_misuse(
     request: Request,
     session: SessionDep,
     loan_id: LoanId,
     params: Annotated[TraceParams, Query()],
-    principal: Principal = require(Perm.RISK_QUERY),
+    caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金挪用核查（参数在查询串中）/ misappropriation of one of your loans (parameters in the query)."""
-    return _json(service.misuse(session, principal, _stores(request), loan_id, params))
+    return await in_one_trip(
+        session, caller, lambda p: _json(service.misuse(session, p, _stores(request), loan_id, params))
+    )
 
 
 @router.post("/loans/{loan_id}/misuse", response_model=MisuseResult)
-def post_misuse(
+async def post_misuse(
     request: Request,
     session: SessionDep,
     loan_id: LoanId,
     params: TraceParams,
-    principal: Principal = require(Perm.RISK_QUERY),
+    caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金挪用核查 / misappropriation: securities, real estate, other loans, shells vs declared purpose."""
-    return _json(service.misuse(session, principal, _stores(request), loan_id, params))
+    return await in_one_trip(
+        session, caller, lambda p: _json(service.misuse(session, p, _stores(request), loan_id, params))
+    )
 
 
 @router.post("/batches", response_model=BatchResult)
