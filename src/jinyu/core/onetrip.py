@@ -78,6 +78,12 @@ async def in_one_trip(session: Session, caller: Caller, work: Callable[[Principa
 
 
 def _trip(session: Session, caller: Caller, work: Callable[[Principal], T]) -> T:
-    result = work(caller.check(session))
+    principal = caller.check(session)
+    if not caller.checked and session.get_bind().dialect.name == "sqlite":
+        # SQLite transactions begin IMMEDIATE (core.db): the check's read took the database's write lock. End
+        # it here (nothing written, so no sync to disk) rather than hold it through the work: other requests'
+        # writes would queue behind a trace that reads no SQLite at all.
+        session.commit()
+    result = work(principal)
     session.commit()
     return result
