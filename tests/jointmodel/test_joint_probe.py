@@ -166,7 +166,9 @@ def test_a_crafted_column_within_the_signed_width_is_not_detected(parties: Parti
     assert state["status"] == "done"
     ((row_id, residual),) = SubstitutingHost.learned.items()
     label = float(read_rows(parties.guest_csv)[row_id]["y"])
-    assert abs(residual - (0.5 - label)) < 1e-3
+    # CKKS decrypts with noise (seen up to 1.15e-3 here, CI 2026-12-07): what matters is that the label, 0 or 1,
+    # is read off the residual 0.5 - label, which any error under 0.5 allows.
+    assert round(0.5 - residual) == label and abs(residual - (0.5 - label)) < 0.05
 
 
 def test_the_host_decrypts_no_more_products_than_the_guest_signed(parties: Parties) -> None:
