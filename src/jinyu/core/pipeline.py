@@ -343,9 +343,12 @@ def _insert_json_sql(table: Table, start: int) -> str:
 
 
 def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Rows:
-    """An INSERT of these rows (every column; missing keys are NULL), mergeable with others of the table."""
-    names = [c.name for c in table.columns]
-    values = [{n: row.get(n) for n in names} for row in rows]
+    """An INSERT of these rows (every column; missing keys are NULL), mergeable with others of the table.
+
+    Each row is sent as it is (a copy, so later changes to the caller's dict do not leak in), keyed by column
+    name: `json_populate_recordset` makes a missing key NULL and ignores a key that is no column, so filling
+    every column in Python (~2 % of a batch's Python) changed nothing but the document's length."""
+    values = [dict(row) for row in rows]
     return Rows(("insert", table.name), values, lambda merged, start: _insert_statement(table, merged, start))
 
 
