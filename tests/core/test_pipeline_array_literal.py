@@ -11,7 +11,18 @@ from sqlalchemy.orm import Session
 
 from jinyu.core.pipeline import array_literal, run
 
-TRICKY = ["plain", 'a "quoted" one', "back\\slash", "\\", '"', "{braces},commas", " spaced ", "", "NULL", "中文"]
+TRICKY = [
+    "plain",
+    'a "quoted" one',
+    "back\\slash",
+    "\\",
+    '"',
+    "{braces},commas",
+    " spaced ",
+    "",
+    "NULL",
+    "中文",
+]
 
 
 def test_the_literal_quotes_every_element_and_escapes_backslash_and_quote() -> None:

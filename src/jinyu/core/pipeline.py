@@ -299,7 +299,9 @@ def array_literal(values: Iterable[str | int | dt.date | None]) -> str:
 
 
 def _quoted(value: str | int | dt.date) -> str:
-    text = value if isinstance(value, str) else value.isoformat() if isinstance(value, dt.date) else str(value)
+    text = (
+        value if isinstance(value, str) else value.isoformat() if isinstance(value, dt.date) else str(value)
+    )
     if "\\" in text or '"' in text:
         text = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
