@@ -316,7 +316,12 @@ def _arrays(rows: Sequence[Sequence[Any]], width: int) -> list[str]:
 
 def _books_params(books_of: BooksOf) -> list[str]:
     """Hospitals, insurers, years: each distinct, sorted, as array literals."""
-    return [array_literal(sorted(set(values))) for values in books_of]
+    hospitals, insurers, years = books_of
+    return [
+        array_literal(sorted(set(hospitals))),
+        array_literal(sorted(set(insurers))),
+        array_literal(sorted(set(years))),
+    ]
 
 
 def _books_by_key(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, int], ClaimLedgerBook]:
