@@ -76,9 +76,13 @@ def sorted_links(
     n: int, payer: np.ndarray, payee: np.ndarray, weight: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The links sorted by (payer, payee), parallel links kept in their order (stable), so that igraph's
-    index sort hits the cache and numbers parallel links as before (the module's doc)."""
+    index sort hits the cache and numbers parallel links as before (the module's doc). Links that come sorted
+    (kept with dense ids in that order, as `benchmarks/chains_data.kept_links` keeps them) are returned as
+    they are: one pass to check (~0.01 s at 2M) instead of the sort; the same values as sorting gives."""
     m = len(payer)
     ends = payer.astype(np.int64) * n + payee
+    if m < 2 or bool(np.all(ends[1:] >= ends[:-1])):
+        return payer, payee, weight
     shift = max(m - 1, 1).bit_length()
     if (n * n - 1).bit_length() + shift <= 63:
         # One int64 sort of (ends, position) packed in a word: stable by construction, and NumPy's vectorised
