@@ -15,7 +15,8 @@ item, and from an (E, 2) array each item is a row view and two NumPy scalars; an
 makes 2M small lists that set off the garbage collector (+1 s). The order changes no bit of the result:
 igraph's indexes order edges by their ends (then by id), and PRPACK reads them in that order, so the ranks
 are the same however the links come in; parallel links keep their order, so igraph numbers them as before
-(`tests/chain/test_network.py`).
+(`tests/chain/test_network.py`). Links that already come in that order (dense integer ids given once and kept
+with the links, sorted: `benchmarks/chains_data.kept_links`) are checked in one pass and not sorted again.
 
 igraph ranks with **one OpenMP thread** (`threadpoolctl`): PRPACK's PageRank runs OpenMP threads whose partial
 sums land in a varying order, so with two threads the same graph ranked twice differed in the last bits
