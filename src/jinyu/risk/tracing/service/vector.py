@@ -175,7 +175,7 @@ def trace_many(
         edges = _refund_edges(edges, kinds.code("returned"), n_acc)
     if skip_kinds:
         skip = np.array([kinds.code(k) for k in skip_kinds], dtype=np.int64)
-        nodes = [_Block(b.hop, *(getattr(b, f)[~np.isin(b.kind, skip)] for f in _FIELDS)) for b in nodes]
+        nodes = [_Block(b.hop, *_take(b, ~np.isin(b.kind, skip))) for b in nodes]
     return _traces(ix, starts, kinds.names, nodes, edges)
 
 
@@ -190,8 +190,12 @@ def _refund_edges(edges: list[_Block], returned: int, n_acc: int) -> list[_Block
             # (loan, src, dst) of this hop that a returned edge of the next hop reverses
             wanted = np.unique((later.loan[back] * n_acc + later.acc[back]) * n_acc + later.src[back])
             keep |= _isin((block.loan * n_acc + block.src) * n_acc + block.acc, wanted)
-        out.append(_Block(block.hop, *(getattr(block, f)[keep] for f in _FIELDS)))
+        out.append(_Block(block.hop, *_take(block, keep)))
     return out
+
+
+def _take(block: _Block, rows: Bool) -> list[I64]:
+    return [getattr(block, f)[rows] for f in _FIELDS]
 
 
 def _none(n: int) -> I64:
