@@ -101,8 +101,9 @@ def _assert_same(engine: DuckDBEngine, resident: ResidentContext) -> tuple[int, 
                 by_mode[mode] = context_sets(rows)
                 with_shells += sum(bool(shells) for _related, shells in by_mode[mode].values())
             # the batch's sets made without the rows, both analyses at once: what the rows make
-            assert resident.context_sets({m: _batch_params(params, request, m) for m in rules.MODES}) == by_mode
-            assert sql.context_sets({m: _batch_params(params, request, m) for m in rules.MODES}) == by_mode
+            both = {m: _batch_params(params, request, m) for m in rules.MODES}
+            assert resident.context_sets(both) == by_mode
+            assert sql.context_sets(both) == by_mode
         for loan in loans:
             for root in _roots_of(str(loan["bank_code"]), parents):
                 assert resident.loan(str(loan["loan_id"]), root) == sql.loan(str(loan["loan_id"]), root)

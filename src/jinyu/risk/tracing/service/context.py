@@ -148,7 +148,9 @@ class ResidentContext:
                 tree = self.t.tree(str(p["root_code"]))
                 loans = self._loans(p, batch=True)
                 owners = {str(loan["loan_id"]): self._related(loan, tree) for loan in loans}
-                related = {k: r for k, found in owners.items() if (r := _related_set(self.t, found)) is not None}
+                related = {
+                    k: r for k, found in owners.items() if (r := _related_set(self.t, found)) is not None
+                }
                 done = (key, loans, owners, related)
             _key, loans, owners, related = done
             found = {}

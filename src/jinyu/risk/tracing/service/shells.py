@@ -23,7 +23,9 @@ from jinyu.risk.tracing.service.base import utc
 from jinyu.risk.tracing.service.tables import Row, Tables
 
 _EAST8 = dt.timedelta(hours=8)
-Flags = dict[tuple[str, str], list[int]]  # (loan id, company) -> [is new, is linked], in the statement's order
+# (loan id, company) -> [is new, is linked], in the order found: loan by loan the new companies by day, then the
+# linked ones (what orders two companies' rows of one account, which sort equal)
+Flags = dict[tuple[str, str], list[int]]
 
 
 def flags(
@@ -43,7 +45,8 @@ def flags(
     for loan in loans:
         at = utc(loan["disbursed_at"])
         east8 = at + _EAST8
-        each.append((str(loan["loan_id"]), at, f"{east8.year - 1:04d}-{east8.month:02d}", _month(east8 + window)))
+        low = f"{east8.year - 1:04d}-{east8.month:02d}"
+        each.append((str(loan["loan_id"]), at, low, _month(east8 + window)))
     spans = {loan_id: (low, high) for loan_id, _at, low, high in each}
     # New: first activity (a period, compared as text like the statement) after the loan's window. The texts
     # are ranked once so each loan compares its companies in one numpy step; a company never active ranks last.
