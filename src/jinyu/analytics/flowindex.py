@@ -63,7 +63,7 @@ class FlowIndex:
     @classmethod
     def mapped(cls, arrays: dict[str, np.ndarray]) -> FlowIndex:
         """An index over arrays read back from files (`flowfiles`), refused when they do not fit together."""
-        index = cls(**arrays)
+        index = cls(*(arrays[name] for name in ARRAYS))  # ARRAYS is the fields' order
         n, m = index.accounts.shape[0], index.out_ts.shape[0]
         lengths = (
             (index.out_offsets, n + 1),

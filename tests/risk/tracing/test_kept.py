@@ -5,13 +5,14 @@ makes the kept files stale; damaged or foreign files are not served."""
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake, flowfiles
-from jinyu.analytics.flowindex import ARRAYS, FlowIndexes, build, transfers_version
+from jinyu.analytics.flowindex import ARRAYS, FlowIndex, FlowIndexes, build, transfers_version
 from jinyu.risk.tracing import queries, service
 from jinyu.risk.tracing.schemas import TraceParams
 from jinyu.risk.tracing.service import kept
@@ -67,6 +68,9 @@ def test_kept_index_files_are_the_built_arrays_and_a_load_replaces_them(tmp_path
     flows = FlowIndexes()
     assert flows.get(root) is None
     assert flows.wait(60)
+    assert (
+        tuple(f.name for f in fields(FlowIndex) if f.name != "build_seconds") == ARRAYS
+    )  # mapped() relies on it
     v1 = transfers_version(root)
     first = flowfiles.version_dir(root, v1)
     assert sorted(p.name for p in first.iterdir()) == sorted(f"{n}.npy" for n in ARRAYS)
