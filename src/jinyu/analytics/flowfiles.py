@@ -93,6 +93,8 @@ def save(lake_root: Path, version: str, kind: str, write: Callable[[Path], None]
     parent = target.parent
     try:
         parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if target.is_dir() and kept_dir(lake_root, version, kind) is None:
+            shutil.rmtree(target)  # not private to this user: never read, so replaced
         if not target.is_dir():
             staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=parent))  # 0700
             try:

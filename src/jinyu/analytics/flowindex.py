@@ -26,11 +26,13 @@ never waits for a build (callers use the lake's SQL meanwhile).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -362,19 +364,30 @@ class FlowIndexes:
                 self._key, self._index = key, index
         log.info("flow index built", extra={"transfers": index.transfers, "seconds": index.build_seconds})
         if current:  # after it serves here: the next process (a restart, another worker) maps it
-            flowfiles.save_arrays(Path(key[0]), key[1], index.arrays())
+            flowfiles.save_arrays(Path(key[0]), _kept_version(key[1]), index.arrays())
 
 
 def _open_kept(key: tuple[str, str]) -> FlowIndex | None:
     """The index an earlier process kept on disk for this (lake root, version), mapped; None if none."""
-    arrays = flowfiles.open_arrays(Path(key[0]), key[1], ARRAYS)
+    version = _kept_version(key[1])
+    arrays = flowfiles.open_arrays(Path(key[0]), version, ARRAYS)
     if arrays is None:
         return None
     try:
         return FlowIndex.mapped(arrays)
     except (ValueError, TypeError) as exc:
-        flowfiles.discard(Path(key[0]), key[1], str(exc))
+        flowfiles.discard(Path(key[0]), version, str(exc))
         return None
+
+
+@cache
+def _code() -> str:
+    """This module's source: files another release's `build` wrote are another version, never mapped."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _kept_version(version: str) -> str:
+    return f"{_code()}\n{version}"
 
 
 _SHARED = FlowIndexes()

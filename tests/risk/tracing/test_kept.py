@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake, flowfiles
-from jinyu.analytics.flowindex import ARRAYS, FlowIndex, FlowIndexes, build, transfers_version
+from jinyu.analytics.flowindex import ARRAYS, FlowIndex, FlowIndexes, build
 from jinyu.risk.tracing import queries, service
 from jinyu.risk.tracing.schemas import TraceParams
 from jinyu.risk.tracing.service import kept
@@ -62,6 +62,12 @@ def test_a_check_during_the_build_after_it_and_after_a_restart_agree(
         engine.close()
 
 
+def _index_dir(root: Path) -> Path:
+    """The one version directory kept for the lake's index (its name: a digest of code and transfers)."""
+    (only,) = [p for p in flowfiles.files_dir(root).iterdir() if not p.name.startswith(".")]
+    return only
+
+
 def test_kept_index_files_are_the_built_arrays_and_a_load_replaces_them(tmp_path: Path) -> None:
     root = tmp_path / "lake"
     write(Lake(root), _rows(_transfers(3)[:10]))
@@ -71,8 +77,7 @@ def test_kept_index_files_are_the_built_arrays_and_a_load_replaces_them(tmp_path
     assert (
         tuple(f.name for f in fields(FlowIndex) if f.name != "build_seconds") == ARRAYS
     )  # mapped() relies on it
-    v1 = transfers_version(root)
-    first = flowfiles.version_dir(root, v1)
+    first = _index_dir(root)
     assert sorted(p.name for p in first.iterdir()) == sorted(f"{n}.npy" for n in ARRAYS)
     mapped = FlowIndexes().get(root)
     assert mapped is not None and isinstance(mapped.out_ts, np.memmap)
@@ -85,7 +90,7 @@ def test_kept_index_files_are_the_built_arrays_and_a_load_replaces_them(tmp_path
     second = flows.get(root)
     assert second is not None and second.transfers == 20
     assert not first.exists()  # the old version's files went when the new ones were written
-    assert flowfiles.version_dir(root, transfers_version(root)).is_dir()
+    assert _index_dir(root).is_dir()
 
 
 def test_damaged_or_foreign_kept_files_are_not_served(tmp_path: Path) -> None:
@@ -94,10 +99,12 @@ def test_damaged_or_foreign_kept_files_are_not_served(tmp_path: Path) -> None:
     flows = FlowIndexes()
     flows.get(root)
     assert flows.wait(60)
-    where = flowfiles.version_dir(root, transfers_version(root))
-    os.chmod(where, 0o755)  # readable by others: not trusted, not read
-    assert FlowIndexes().get(root) is None
-    os.chmod(where, 0o700)
+    where = _index_dir(root)
+    os.chmod(where, 0o755)  # open to others: not trusted, not read; the build replaces it
+    shared = FlowIndexes()
+    assert shared.get(root) is None
+    assert shared.wait(60)
+    assert _index_dir(root).stat().st_mode & 0o077 == 0
     np.save(where / "out_dst.npy", np.zeros(3, dtype=np.int32))  # lengths that do not fit the others
     again = FlowIndexes()
     assert again.get(root) is None  # refused and removed; a build starts
@@ -115,6 +122,7 @@ def test_a_kept_context_reads_back_as_the_same_tables_and_garbage_is_removed(tmp
     assert isinstance(built, ResidentContext)
     version = service.data_version(root, service.base.LISTED).fingerprint
     read = kept.read(root, version)
+    where = flowfiles.version_dir(root, kept.versioned(version), kept.KIND)
     assert read is not None
     for name, value in vars(built.t).items():
         if name == "balances":  # numpy arrays: compared array by array
@@ -123,6 +131,6 @@ def test_a_kept_context_reads_back_as_the_same_tables_and_garbage_is_removed(tmp
         else:
             assert getattr(read, name) == value, name
     assert read.loans and read.account  # not two empty tables
-    (flowfiles.version_dir(root, version, kept.KIND) / kept.FILE).write_bytes(b"not a pickle")
+    (where / kept.FILE).write_bytes(b"not a pickle")
     assert kept.read(root, version) is None
-    assert not flowfiles.version_dir(root, version, kept.KIND).exists()
+    assert not where.exists()

@@ -16,11 +16,15 @@ removed and the context is built again.
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import pickle
+import sys
+from functools import cache
 from pathlib import Path
 
 from jinyu.analytics import flowfiles
+from jinyu.risk.tracing.service import balances, reversals, tables
 from jinyu.risk.tracing.service.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -28,8 +32,24 @@ KIND = "tracing-context"
 FILE = "tables.pickle"
 
 
+@cache
+def _code() -> str:
+    """The code that shapes the tables (what they hold and how rows look): another release's file is another
+    version, never read back as this one's."""
+    digest = hashlib.sha256(sys.version.encode())
+    for module in (tables, reversals, balances):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+def versioned(version: str) -> str:
+    """The key of the kept file: the lake's data version and the code's."""
+    return f"{_code()}\n{version}"
+
+
 def read(lake_root: Path, version: str) -> Tables | None:
     """The tables kept for this data version, or None."""
+    version = versioned(version)
     where = flowfiles.kept_dir(lake_root, version, KIND)
     if where is None:
         return None
@@ -60,6 +80,7 @@ def _unpickled(data: bytes) -> object:
 
 def keep(lake_root: Path, version: str, tables: Tables) -> None:
     """Write the tables of this data version for the next process (other versions' files removed)."""
+    version = versioned(version)
 
     def write(staging: Path) -> None:
         with (staging / FILE).open("wb") as fh:
