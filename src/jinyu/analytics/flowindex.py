@@ -65,7 +65,18 @@ class FlowIndex:
     @classmethod
     def mapped(cls, arrays: dict[str, np.ndarray]) -> FlowIndex:
         """An index over arrays read back from files (`flowfiles`), refused when they do not fit together."""
-        index = cls(*(arrays[name] for name in ARRAYS))  # ARRAYS is the fields' order
+        a = arrays
+        index = cls(
+            accounts=a["accounts"],
+            out_offsets=a["out_offsets"],
+            out_dst=a["out_dst"],
+            out_ts=a["out_ts"],
+            out_amount=a["out_amount"],
+            out_prefix=a["out_prefix"],
+            in_offsets=a["in_offsets"],
+            in_ts=a["in_ts"],
+            in_prefix=a["in_prefix"],
+        )
         n, m = index.accounts.shape[0], index.out_ts.shape[0]
         lengths = (
             (index.out_offsets, n + 1),
