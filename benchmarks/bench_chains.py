@@ -14,6 +14,8 @@
    and taken apart step by step (centrality_steps.py); plus, on a
    --sample-nodes / --sample-edges subsample, `network.centrality` against NetworkX's pure-Python PageRank
    (checked equal to 1e-6; NetworkX at 2M links would take minutes per run, so it is not run there).
+   Beside the codes, the links kept with dense integer ids given once and sorted (chains_data.kept_links):
+   read and ranked, checked equal to the bit to the codes path.
 3. Portraits: the scorecard fitted and applied to --members members (100k): `scorecard.fit`, `score_batch`,
    AUC, KS and calibration, against scoring member by member with `scorecard.score` (checked equal); after
    one untimed warm-up fit (the heavy imports).
@@ -250,6 +252,7 @@ def bench_centrality(args: argparse.Namespace) -> dict[str, Any]:
         )
     )
     print(f"centrality {len(payer):,} links / {n:,} nodes: codes {codes}, igraph {ranks}, before {before}")
+    kept = bench_kept_ids(con, args, (n, payer, payee, weight), (supplier, buyer))
     steps = centrality_steps.breakdown(n, payer, payee, weight, args.repeat)
     print(f"centrality steps: {steps}")
 
@@ -272,10 +275,12 @@ def bench_centrality(args: argparse.Namespace) -> dict[str, Any]:
             "sql_codes": codes,
             "igraph_rank_arrays": ranks,
             "total_wall_s": round(codes["wall_s"] + ranks["wall_s"], 3),
+            "total_cpu_s": round(codes["cpu_s"] + ranks["cpu_s"], 3),
             "before_unsorted_edge_array": before,
             "before_over_now_wall": round(before["wall_s"] / ranks["wall_s"], 1),
             "max_abs_difference_before_now": worst_full,
             "steps": steps,
+            "kept_ids": kept,
             "note": "PageRank both directions, graph building included; betweenness not computed; before: "
             "main's construction (links in the SQL's order, add_edges of one (E, 2) array)",
         },
@@ -290,6 +295,32 @@ def bench_centrality(args: argparse.Namespace) -> dict[str, Any]:
             "note": "network.centrality from Decimal links (the product's entry), NetworkX pure-Python "
             "power iteration (SciPy is not installed)",
         },
+    }
+
+
+def bench_kept_ids(
+    con: duckdb.DuckDBPyConnection,
+    args: argparse.Namespace,
+    coded: tuple[int, np.ndarray, np.ndarray, np.ndarray],
+    ranked: tuple[list[float], list[float]],
+) -> dict[str, Any]:
+    """The same links kept with dense integer ids, sorted, given once when the links are made (not timed: a
+    build's cost, as `chain_network_build`'s): reading them and ranking, against the codes path above. The
+    ids are the codes' ids, so the ranks must be equal to the bit."""
+    started = time.perf_counter()
+    chains_data.kept_links(con)
+    made = round(time.perf_counter() - started, 3)
+    read, (n, payer, payee, weight) = _median(lambda: chains_data.kept_codes(con), args.repeat)
+    ranks, (supplier, buyer, _) = _median(lambda: rank_arrays(n, payer, payee, weight, False), args.repeat)
+    assert n == coded[0] and (supplier, buyer) == ranked, "kept ids rank otherwise than the codes"
+    print(f"centrality from kept ids: read {read}, igraph {ranks} (ids given once: {made} s)")
+    return {
+        "ids_given_once_wall_s": made,
+        "read_kept_ids": read,
+        "igraph_rank_arrays": ranks,
+        "total_wall_s": round(read["wall_s"] + ranks["wall_s"], 3),
+        "total_cpu_s": round(read["cpu_s"] + ranks["cpu_s"], 3),
+        "equal_to_codes_path": True,
     }
 
 

@@ -96,6 +96,32 @@ FROM links AS l JOIN names AS p ON p.name = l.payer JOIN names AS q ON q.name = 
     return int(arrays["n"][0]), arrays["payer"], arrays["payee"], arrays["weight"]
 
 
+def kept_links(con: duckdb.DuckDBPyConnection) -> None:
+    """`kept_links(payer_id, payee_id, weight)`: the links of `links` with their ends' dense integer ids (the
+    names' order, as `link_codes` numbers them) given once, when the links are made, and kept with them sorted
+    by (payer_id, payee_id): what a stored build could carry, so ranking needs neither the codes nor a sort."""
+    con.execute(
+        """
+CREATE OR REPLACE TABLE kept_links AS
+WITH names AS (
+    SELECT name, CAST(row_number() OVER (ORDER BY name) - 1 AS INTEGER) AS code
+    FROM (SELECT payer AS name FROM links UNION SELECT payee FROM links)
+)
+SELECT p.code AS payer_id, q.code AS payee_id, l.weight
+FROM links AS l JOIN names AS p ON p.name = l.payer JOIN names AS q ON q.name = l.payee
+ORDER BY payer_id, payee_id"""
+    )
+
+
+def kept_codes(con: duckdb.DuckDBPyConnection) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The kept links as numpy arrays, in their kept order: no names, no ranking, no sort. The ids are dense
+    over both ends, so the node count is the largest id plus one."""
+    arrays = con.execute("SELECT payer_id, payee_id, weight FROM kept_links").fetchnumpy()
+    payer, payee = arrays["payer_id"], arrays["payee_id"]
+    n = int(max(payer.max(), payee.max())) + 1 if len(payer) else 0
+    return n, payer, payee, arrays["weight"]
+
+
 def portrait_features(members: int, seed: int) -> tuple[list[dict[str, float | None]], list[int]]:
     """Scorecard rows like `scoring.dataset`'s: ties (counts), missing values, a label driven by two."""
     rng = np.random.default_rng(seed)

@@ -103,3 +103,30 @@ def test_sorted_links_is_a_stable_sort_by_both_ends(n: int) -> None:
     got = sorted_links(n, payer, payee, weight)
     for have, want in zip(got, (payer[order], payee[order], weight[order]), strict=True):
         assert np.array_equal(have, want)
+
+
+def test_links_that_come_sorted_are_taken_as_they_are() -> None:
+    """Sorted by (payer, payee), parallel links included, the links come back unchanged (no sort, so kept
+    dense ids need none); one link out of order and they are sorted, by hand: (0, 2) before (1, 0)."""
+    payer, payee = np.array([0, 0, 0, 1, 2], np.int32), np.array([1, 2, 2, 0, 1], np.int32)
+    weight = np.array([5.0, 1.0, 4.0, 2.0, 3.0])
+    got = sorted_links(3, payer, payee, weight)
+    assert all(g is w for g, w in zip(got, (payer, payee, weight), strict=True))
+    a, b, w = sorted_links(3, np.array([1, 0, 0]), np.array([0, 2, 2]), np.array([7.0, 8.0, 9.0]))
+    assert (a.tolist(), b.tolist(), w.tolist()) == ([0, 0, 1], [2, 2, 0], [8.0, 9.0, 7.0])
+
+
+def test_kept_ids_rank_as_the_names_do() -> None:
+    """Links given as names (`centrality`'s entry, which numbers them as it meets them) and the same links given
+    as dense ids in the names' order, sorted (as kept with the links): every node's ranks equal (to 1e-12:
+    `centrality` numbers the nodes otherwise, which may move last bits)."""
+    links = _links(9, 60, 400)
+    names = sorted({x for pair in links for x in pair})
+    ids = {name: i for i, name in enumerate(names)}
+    kept = sorted((ids[a], ids[b], float(w)) for (a, b), w in links.items())
+    payer, payee, weight = (np.array(col) for col in zip(*kept, strict=True))
+    supplier, buyer, _ = rank_arrays(len(names), payer, payee, weight, with_betweenness=False)
+    by_name = {c.uscc: c for c in centrality(links, betweenness_max_nodes=0)}
+    for i, name in enumerate(names):
+        assert abs(supplier[i] - by_name[name].pagerank_supplier) < 1e-12
+        assert abs(buyer[i] - by_name[name].pagerank_buyer) < 1e-12

@@ -15,7 +15,8 @@ item, and from an (E, 2) array each item is a row view and two NumPy scalars; an
 makes 2M small lists that set off the garbage collector (+1 s). The order changes no bit of the result:
 igraph's indexes order edges by their ends (then by id), and PRPACK reads them in that order, so the ranks
 are the same however the links come in; parallel links keep their order, so igraph numbers them as before
-(`tests/chain/test_network.py`).
+(`tests/chain/test_network.py`). Links that already come in that order (dense integer ids given once and kept
+with the links, sorted: `benchmarks/chains_data.kept_links`) are checked in one pass and not sorted again.
 
 igraph ranks with **one OpenMP thread** (`threadpoolctl`): PRPACK's PageRank runs OpenMP threads whose partial
 sums land in a varying order, so with two threads the same graph ranked twice differed in the last bits
@@ -76,9 +77,13 @@ def sorted_links(
     n: int, payer: np.ndarray, payee: np.ndarray, weight: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The links sorted by (payer, payee), parallel links kept in their order (stable), so that igraph's
-    index sort hits the cache and numbers parallel links as before (the module's doc)."""
+    index sort hits the cache and numbers parallel links as before (the module's doc). Links that come sorted
+    (kept with dense ids in that order, as `benchmarks/chains_data.kept_links` keeps them) are returned as
+    they are: one pass to check (~0.01 s at 2M) instead of the sort; the same values as sorting gives."""
     m = len(payer)
     ends = payer.astype(np.int64) * n + payee
+    if m < 2 or bool(np.all(ends[1:] >= ends[:-1])):
+        return payer, payee, weight
     shift = max(m - 1, 1).bit_length()
     if (n * n - 1).bit_length() + shift <= 63:
         # One int64 sort of (ends, position) packed in a word: stable by construction, and NumPy's vectorised
