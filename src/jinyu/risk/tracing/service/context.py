@@ -28,7 +28,7 @@ from jinyu.risk.tracing.errors import LoanNotFound
 from jinyu.risk.tracing.related import RelatedSet
 from jinyu.risk.tracing.related_sql import LINKED_RANKS, RANK
 from jinyu.risk.tracing.rules import CONTROL_SHARE
-from jinyu.risk.tracing.service import refund, shells
+from jinyu.risk.tracing.service import kept, refund, shells
 from jinyu.risk.tracing.service.balances import Balances
 from jinyu.risk.tracing.service.base import LISTED, Stores, data_version, utc
 from jinyu.risk.tracing.service.lake import Shells, context_sets
@@ -350,6 +350,10 @@ class ResidentContexts:
             if self._key == key and self._context is not None:
                 return self._context
             if self._building is None and self._failed != key:
+                tables = kept.read(Path(key[0]), key[1])  # an earlier process's build of this version
+                if tables is not None:
+                    self._key, self._context = key, ResidentContext(tables)
+                    return self._context
                 self._building, self._key, self._context = key, None, None
                 self._thread = threading.Thread(
                     target=self._build, args=(key,), name="jinyu-tracing-context", daemon=True
@@ -377,11 +381,14 @@ class ResidentContexts:
         finally:
             engine.close()
         context.build_seconds = round(time.perf_counter() - started, 2)
+        current = data_version(Path(key[0]), LISTED).fingerprint == key[1]
         with self._lock:
             self._building = None
-            if data_version(Path(key[0]), LISTED).fingerprint == key[1]:
+            if current:
                 self._key, self._context = key, context
         log.info("tracing context built", extra={"seconds": context.build_seconds})
+        if current:  # after it serves here: the next process (a restart, another worker) reads it back
+            kept.keep(Path(key[0]), key[1], context.t)
 
 
 _SHARED = ResidentContexts()
