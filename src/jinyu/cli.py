@@ -33,8 +33,8 @@ LAZY: dict[str, tuple[str, str, str]] = {
         "app",
         "惠民保一站式结算 / supplementary medical insurance, instant settlement",
     ),
-    "ingest": ("jinyu.ingest.cli", "ingest", "接入一个数据文件 / validate and load one file"),
-    "ingest-region": ("jinyu.ingest.cli", "ingest_region", "接入整个区域 / load every dataset of a region"),
+    "ingest": ("jinyu.load_prepare", "ingest", "接入一个数据文件 / validate and load one file"),
+    "ingest-region": ("jinyu.load_prepare", "ingest_region", "接入整个区域 / load every dataset of a region"),
     "ingest-quarantine": (
         "jinyu.ingest.cli_quarantine",
         "ingest_quarantine",
@@ -219,6 +219,12 @@ def demo(
     data_dir: Path = typer.Option(None, "--data-dir", help="数据目录 / data dir (default JINYU_DATA_DIR)"),
     port: int = typer.Option(8000, min=1, max=65535),
     no_serve: bool = typer.Option(False, "--no-serve"),
+    prepare_tracing: bool = typer.Option(
+        True,
+        "--prepare/--no-prepare",
+        help="加载后准备贷款核查的常驻索引与上下文 / prepare the loan check's resident index and context after "
+        "the load (--no-prepare: the server builds them at its start)",
+    ),
 ) -> None:
     """演示：生成小型合成区域、经接入流程加载、创建各角色用户并启动服务 / build and serve a demo region.
 
@@ -234,7 +240,7 @@ def demo(
         os.environ["JINYU_DATA_DIR"] = str(data_dir)
         get_settings.cache_clear()
     settings = load_settings()
-    creds = prepare(settings)
+    creds = prepare(settings, tracing=prepare_tracing)
     print_table(
         f"演示账户 / demo users — {settings.data_dir / 'credentials.json'}",
         ["username", "password / API key", "role", "organisation"],

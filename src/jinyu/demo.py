@@ -38,6 +38,7 @@ from jinyu.demo_financing import prepare_financing
 from jinyu.demo_hospital import settle_week
 from jinyu.governance.contracts import LOAD_ORDER
 from jinyu.ingest import service as ingest
+from jinyu.load_prepare import after_load
 from jinyu.migrate import upgrade
 from jinyu.party import service as party
 from jinyu.party.schemas import OrgCreate, OrgOut, ServiceAccountCreate, UserCreate
@@ -93,8 +94,10 @@ def strong_password() -> str:
     return f"{body}-{secrets.choice(string.ascii_uppercase)}{secrets.randbelow(10)}a"
 
 
-def prepare(settings: Settings) -> list[Credential]:
-    """Everything but serving; safe to re-run (an initialised data dir keeps its data and credentials)."""
+def prepare(settings: Settings, *, tracing: bool = True) -> list[Credential]:
+    """Everything but serving; safe to re-run (an initialised data dir keeps its data and credentials).
+    `tracing`: at the end, build and keep the loan check's resident index and context for the server's start
+    (False: `jinyu demo --no-prepare`, the server builds them)."""
     upgrade(settings)
     creds_file = settings.data_dir / "credentials.json"
     if creds_file.exists():
@@ -135,6 +138,8 @@ def prepare(settings: Settings) -> list[Credential]:
         "  融资对接：客户经理、金融顾问与链长主办行 / financing: managers, consultant, chain chiefs "
         + ", ".join(f"{chain}→{bank}" for chain, bank in chiefs.items())
     )
+    if tracing:  # last: the steps above may add to the lake too
+        after_load(settings.lake_dir, LOAD_ORDER, console.print)
     _write_credentials(creds_file, creds)
     return creds
 

@@ -378,6 +378,12 @@ class FlowIndexes:
             flowfiles.save_arrays(Path(key[0]), _kept_version(key[1]), index.arrays())
 
 
+def is_kept(lake_root: Path) -> bool:
+    """Whether an index of the lake's current transfers is kept on disk (to map, not to build)."""
+    version = _kept_version(transfers_version(lake_root))
+    return flowfiles.kept_dir(Path(lake_root), version, "flowindex") is not None
+
+
 def _open_kept(key: tuple[str, str]) -> FlowIndex | None:
     """The index an earlier process kept on disk for this (lake root, version), mapped; None if none."""
     version = _kept_version(key[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,14 @@ else:
     schemas = lazy.module("jinyu.ingest.schemas")
     service = lazy.module("jinyu.ingest.service")
     tasks = lazy.module("jinyu.governance.tasks")
+
+# What a load's end does besides the quality check, plugged in by the module that mounts these commands
+# (`jinyu.load_prepare`: the loan check's resident index, a layer above ingestion): (lake, datasets, say).
+after_load: list[Callable[[Path, Iterable[str], Callable[[str], None]], object]] = []
+PREPARE_HELP = (
+    "加载后准备贷款核查的常驻索引与上下文，下次启动服务即可直接使用 / prepare the loan check's resident index "
+    "and context after the load, so the next server start maps them (--no-prepare: the server builds them)"
+)
 
 datasets_app = typer.Typer(help="数据契约 / dataset contracts: `jinyu datasets list`", no_args_is_help=True)
 
@@ -100,6 +109,7 @@ def ingest(
         "--encoding",
         help="CSV 编码 / CSV encoding: auto (UTF-8, or GB18030 when no line is UTF-8), utf-8, gbk, gb18030",
     ),
+    prepare: bool = typer.Option(True, "--prepare/--no-prepare", help=PREPARE_HELP),
 ) -> None:
     """接入一个数据文件：校验、入库、隔离不合格行并输出加载报告 / validate and load one file.
 
@@ -112,6 +122,8 @@ def ingest(
     print_json(report) if json_out else _print_report(report)
     if check:
         _post_load_check(dataset, report.id, quiet=json_out)
+    if prepare and not report.already_loaded:
+        _after_load([dataset], quiet=json_out)
 
 
 @handle_errors
@@ -121,6 +133,7 @@ def ingest_region(
     check: bool = typer.Option(
         True, "--check/--no-check", help="加载后运行质量检查 / run the quality check after the loads"
     ),
+    prepare: bool = typer.Option(True, "--prepare/--no-prepare", help=PREPARE_HELP),
 ) -> None:
     """按依赖顺序接入整个区域的全部数据集 / load every dataset of a region in dependency order.
 
@@ -135,6 +148,8 @@ def ingest_region(
     ]
     if check and reports:
         _post_load_check(None, None, quiet=json_out)
+    if prepare:
+        _after_load([r.dataset for r in reports if not r.already_loaded], quiet=json_out)
     if json_out:
         print_json(reports)
         return
@@ -158,6 +173,13 @@ def _post_load_check(dataset: str | None, load_id: str | None, quiet: bool) -> N
             ["dataset", "rows", "anomalous", "rate %"],
             [[r.dataset, r.rows_checked, r.rows_anomalous, r.anomaly_rate_pct] for r in runs],
         )
+
+
+def _after_load(datasets: list[str], quiet: bool) -> None:
+    """The plugged-in steps after the load committed (each reports and never raises; --json: silent)."""
+    lake_dir = config.get_settings().lake_dir
+    for step in after_load:
+        step(lake_dir, datasets, (lambda _line: None) if quiet else console.print)
 
 
 def _load_if_present(directory: Path, dataset: str, show_progress: bool) -> schemas.LoadReport | None:

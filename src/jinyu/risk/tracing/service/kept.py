@@ -47,6 +47,12 @@ def versioned(version: str) -> str:
     return f"{_code()}\n{version}"
 
 
+def is_kept(lake_root: Path, version: str) -> bool:
+    """Whether tables of this data version are kept (to read back, not to build)."""
+    where = flowfiles.kept_dir(lake_root, versioned(version), KIND)
+    return where is not None and (where / FILE).is_file()
+
+
 def read(lake_root: Path, version: str) -> Tables | None:
     """The tables kept for this data version, or None."""
     version = versioned(version)
