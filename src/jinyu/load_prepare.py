@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from jinyu.core import lazy
@@ -33,7 +32,9 @@ def after_load(lake_root: Path, datasets: Iterable[str], say: Callable[[str], No
     try:
         if not tracing.needed(lake_root, datasets):
             return None
-        say("准备贷款核查的常驻转账索引与核查上下文 / preparing the loan check's resident index and context …")
+        say(
+            "准备贷款核查的常驻转账索引与核查上下文 / preparing the loan check's resident index and context …"
+        )
         result = tracing.prepare(lake_root)
     except Exception as exc:  # the load stands whatever happens here
         log.exception("resident tracing pieces not prepared", extra={"lake": str(lake_root)})

@@ -115,7 +115,9 @@ def test_a_failing_preparation_warns_and_the_load_stands(
     assert kept.is_kept(lake, _version(lake))  # the context is independent of the index: still kept
 
 
-def test_only_loads_of_what_tracing_reads_on_a_lake_with_transfers_need_it(lake: Path, tmp_path: Path) -> None:
+def test_only_loads_of_what_tracing_reads_on_a_lake_with_transfers_need_it(
+    lake: Path, tmp_path: Path
+) -> None:
     assert prepare.needed(lake, ["banks"]) and prepare.needed(lake, ["transfers", "claims"])
     assert not prepare.needed(lake, ["claims"])
     assert not prepare.needed(tmp_path / "empty-lake", ["transfers"])
