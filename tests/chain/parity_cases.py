@@ -92,6 +92,11 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "auto", "as_of_month": "2024-06"},
             {"chain_code": "new_display", "as_of_month": "2024-05"},
         ],
+        "chain_network_stored_ids": [
+            {"chain_code": "new_display", "as_of_month": "2024-06"},
+            {"chain_code": "auto", "as_of_month": "2024-06"},
+            {"chain_code": "new_display", "as_of_month": "2024-05"},
+        ],
         "chain_network_builds": [{}],
         "chain_network_stamp": [
             {"chain_code": "new_display", "as_of_month": "2024-06"},
@@ -116,6 +121,11 @@ def add_stored_network(lake: Lake, enterprises: list[str]) -> None:
             ("auto", enterprises[5], enterprises[6], Decimal("99.90") * (n + 1)),
         ]
         markers = [(code, None, None, Decimal("0.00")) for code in ("new_display", "auto")]
+        nodes = {
+            code: sorted({u for c, a, b, _ in links if c == code for u in (a, b)})
+            for code in ("new_display", "auto")
+        }
+        ids = [(nodes[c].index(a), nodes[c].index(b)) for c, a, b, _ in links] + [(None, None)] * len(markers)
         every = links + markers
         table = pa.Table.from_pydict(
             {
@@ -127,6 +137,8 @@ def add_stored_network(lake: Lake, enterprises: list[str]) -> None:
                 "decay": [Decimal("0.8")] * len(every),
                 "window_months": [6] * len(every),
                 "built_at": [built_at] * len(every),
+                "payer_id": [i[0] for i in ids],
+                "payee_id": [i[1] for i in ids],
             },
             schema=stored.SCHEMA,
         )
