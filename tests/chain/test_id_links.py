@@ -70,10 +70,10 @@ def test_links_whose_ids_are_not_dense_ids_in_uscc_order_are_refused() -> None:
 
 
 def test_ids_equal_names_to_the_bit_on_a_random_network() -> None:
-    """5,000 nodes, 40k links with odd fen: the ids path and `network.centrality` from a dict in arbitrary
-    order give the same floats (`==`) and the same Decimals (`repr`)."""
+    """2,000 nodes, 16k links with odd fen, betweenness computed: the ids path and `network.centrality` from a
+    dict in arbitrary order give the same floats (`==`) and the same Decimals (`repr`)."""
     rng = np.random.default_rng(7)
-    n, m = 5000, 40000
+    n, m = 2000, 16000
     a, b = rng.integers(0, n, m), rng.integers(0, n, m)
     fen = rng.integers(0, 10**9, m)
     names = [f"91{i:016d}" for i in range(n)]
@@ -83,9 +83,9 @@ def test_ids_equal_names_to_the_bit_on_a_random_network() -> None:
     table = _links([(x, y, str(pairs[(x, y)]), index[x], index[y]) for x, y in ordered])
     links = id_links.from_table(table)
     assert links is not None
-    from_ids = sorted(id_links.centrality(links, 5000), key=lambda c: c.uscc)
+    from_ids = sorted(id_links.centrality(links, 2000), key=lambda c: c.uscc)
     shuffled = dict(sorted(pairs.items(), key=lambda kv: hash(kv[0])))
-    from_names = sorted(network.centrality(shuffled, 5000), key=lambda c: c.uscc)
+    from_names = sorted(network.centrality(shuffled, 2000), key=lambda c: c.uscc)
     assert from_ids == from_names and repr(from_ids) == repr(from_names)
 
 

@@ -72,11 +72,13 @@ def _fen(weight: pa.ChunkedArray) -> np.ndarray | None:
 
 
 def _names(table: pa.Table, payer: np.ndarray, payee: np.ndarray, n: int) -> list[str] | None:
-    """id → USCC from the first link naming each id; None when the names are not strictly increasing by id
+    """id → USCC from a link naming each id; None when the names are not strictly increasing by id
     (then the ids were not given in USCC order) or an id has two names."""
     index = np.concatenate([payer, payee])
-    first = np.full(n, -1, np.int64)
-    first[index[::-1]] = np.arange(len(index) - 1, -1, -1)  # the lowest position of each id wins
+    first = np.empty(n, np.int64)  # every id occurs (dense, checked by the caller)
+    first[index] = np.arange(
+        len(index)
+    )  # any link naming the id will do: every one is checked against it below
     both = pa.chunked_array(table.column("payer").chunks + table.column("payee").chunks, pa.string())
     names = both.take(pa.array(first))
     if not pc.all(pc.equal(both, names.take(pa.array(index)))).as_py():
