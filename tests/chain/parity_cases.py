@@ -166,4 +166,6 @@ def add_member_pairs(lake: Lake, enterprises: list[str]) -> None:
             },
             schema=pairs.SCHEMA,
         )
-        lake.append(pairs.DATASET, table, f"chainpairs-parity-{n}", partition_by="pairs_month", sort_by=["payer"])
+        lake.append(
+            pairs.DATASET, table, f"chainpairs-parity-{n}", partition_by="pairs_month", sort_by=["payer"]
+        )

@@ -19,7 +19,12 @@ from tests.chain.lake import U, _table, _transfer, rows, write
 
 D = Decimal
 MONTHS = ["2023-10", "2023-11", "2023-12", "2024-01", "2024-02", "2024-03"]
-WINDOW = {"chain_code": "new_display", "from_month": "2023-10", "to_month": "2024-03", "segment_overrides": ""}
+WINDOW = {
+    "chain_code": "new_display",
+    "from_month": "2023-10",
+    "to_month": "2024-03",
+    "segment_overrides": "",
+}
 # By hand: members' payments to members only (m1 → x, x → m2 and m1 → P are not between two members).
 EXPECTED = [
     ("2023-10", "panels", "materials", 1, D("50000.00")),  # c → m1
@@ -73,7 +78,8 @@ def test_flows_from_pairs_equal_the_statement_and_the_hand_figures(tmp_path: Pat
     lake = _lake(tmp_path)
     engine = DuckDBEngine(lake.root)
     assert pairs.flows_query(engine, lake.root, "2023-10", "2024-03") == pairs.STATEMENT  # nothing built yet
-    assert engine.run(pairs.FROM_PAIRS, **WINDOW).num_rows == 0  # the dataset's stand-in before its first files
+    # The dataset's empty stand-in before its first files:
+    assert engine.run(pairs.FROM_PAIRS, **WINDOW).num_rows == 0
     _build(engine, lake)
     assert pairs.flows_query(engine, lake.root, "2023-10", "2024-03") == pairs.FROM_PAIRS
     from_pairs = engine.run(pairs.FROM_PAIRS, **WINDOW)
@@ -100,7 +106,9 @@ def test_a_load_makes_months_stale_until_rebuilt_and_the_latest_build_wins(tmp_p
     answer = _rows(engine.run(pairs.FROM_PAIRS, **WINDOW))
     assert ("2024-03", "modules", "panels", 2, D("1000005.55")) in answer  # the older build is not added in
     assert answer == _rows(engine.run(pairs.STATEMENT, **WINDOW))
-    member = _table("chain_members", [{"chain_code": "auto", "chain_name": "汽车", "segment": "core", "uscc": U["x"]}])
+    member = _table(
+        "chain_members", [{"chain_code": "auto", "chain_name": "汽车", "segment": "core", "uscc": U["x"]}]
+    )
     c = CONTRACTS["chain_members"]
     lake.append("chain_members", member, "L-more", partition_by=c.partition_by, sort_by=c.sort_by)
     assert pairs.stale_months(engine, lake, MONTHS) == MONTHS  # membership decides every month's pairs
@@ -121,7 +129,9 @@ def test_served_flows_read_the_pairs_when_current(tmp_path: Path) -> None:
     assert _rows(page.run(reads.FLOWS, **WINDOW)) == EXPECTED
     assert pairs.FROM_PAIRS in warm.runs and reads.LINKS_AND_FLOWS not in warm.runs
     links = page.run(reads.LINKS, chain_code="new_display", from_month="2024-01", to_month="2024-03")
-    assert links.equals(engine.run(reads.LINKS, chain_code="new_display", from_month="2024-01", to_month="2024-03"))
+    assert links.equals(
+        engine.run(reads.LINKS, chain_code="new_display", from_month="2024-01", to_month="2024-03")
+    )
     engine.close()
 
 

@@ -6,8 +6,9 @@ An as-of month M is due when it has transfers and either it was never built with
 a transfers file of one of the window's months M − window + 1 .. M (a new month's load, or a late payment of an
 earlier month), or any file of `chain_members`, `accounts` or `enterprises` (membership and ownership decide
 which payments are a chain's). A month whose member-pair sums are not current (`pairs.stale_months`: never
-built, e.g. a lake older than them) is due too, since the build makes them. File times are the lake's modification times: the lake is append-only and a
-load's files are written once, so a file newer than a build is data the build did not read.
+built, e.g. a lake older than them) is due too, since the build makes them. File times are the lake's
+modification times: the lake is append-only and a load's files are written once, so a file newer than a build
+is data the build did not read.
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ from jinyu.chain.queries import EFFECTIVE_MEMBERS
 from jinyu.core.clock import utcnow
 
 DATASET = "chain_member_pairs"
-INPUTS = ("chain_members", "accounts")  # besides the month's transfers: who is a member, which account is whose
+# Besides the month's transfers: who is a member, and which account is whose.
+INPUTS = ("chain_members", "accounts")
 STATEMENT = "chain_segment_flows"
 FROM_PAIRS = "chain_segment_flows_from_pairs"
 SCHEMA = pa.schema(
@@ -83,8 +84,9 @@ members AS (
     SELECT uscc, segment FROM effective_members WHERE chain_code = $chain_code
 ),
 latest AS (
+    -- From the marker rows (one per build): the latest build of each month, without aggregating every pair.
     SELECT month, max(built_at) AS built_at FROM chain_member_pairs
-    WHERE month BETWEEN $from_month AND $to_month
+    WHERE month BETWEEN $from_month AND $to_month AND payer IS NULL
     GROUP BY month
 )
 SELECT
@@ -111,8 +113,8 @@ PAIR_BUILDS = register(
     Query(
         name="chain_member_pairs_builds",
         sql="""
--- Per month of member-pair sums: its latest build's time.
-SELECT month, max(built_at) AS built_at FROM chain_member_pairs GROUP BY month ORDER BY month
+-- Per month of member-pair sums: its latest build's time (from the marker rows, one per build).
+SELECT month, max(built_at) AS built_at FROM chain_member_pairs WHERE payer IS NULL GROUP BY month ORDER BY month
 """,
         params={},
         description="成员对月汇总的各月最新构建 / the latest build of each month of member-pair sums",
@@ -124,18 +126,17 @@ SELECT month, max(built_at) AS built_at FROM chain_member_pairs GROUP BY month O
 def build_month(engine: Engine, lake: Lake, month: str) -> int:
     """Sum `month`'s payments between members and append them as a new build; returns the pairs written."""
     built_at = utcnow()  # before reading: a file written during the build is newer, so the month stays due
-    pairs = engine.run(PAIRS_BUILD.name, month=month)
-    n = pairs.num_rows
-    table = pa.Table.from_pydict(
-        {
-            "pairs_month": [month] * (n + 1),
-            "payer": pairs.column("payer").to_pylist() + [None],
-            "payee": pairs.column("payee").to_pylist() + [None],
-            "txn_count": pairs.column("txn_count").to_pylist() + [0],
-            "total_amount": pairs.column("total_amount").to_pylist() + [Decimal("0.00")],
-            "built_at": [built_at] * (n + 1),
-        },
-        schema=SCHEMA,
+    sums = engine.run(PAIRS_BUILD.name, month=month)
+    n: int = sums.num_rows
+    # Column by column in Arrow (no Python objects per pair: a month has hundreds of thousands at 20M transfers),
+    # the marker row last.
+    marker = pa.table(
+        {"payer": [None], "payee": [None], "txn_count": [0], "total_amount": [Decimal("0.00")]},
+        schema=SCHEMA.remove(5).remove(0),
+    )
+    body = pa.concat_tables([sums.select(marker.column_names).cast(marker.schema), marker])
+    table = body.add_column(0, SCHEMA.field(0), pa.array([month] * (n + 1), pa.string())).append_column(
+        SCHEMA.field(5), pa.array([built_at] * (n + 1), SCHEMA.field(5).type)
     )
     load_id = f"chainpairs-{month}-{built_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     lake.append(DATASET, table, load_id, partition_by="pairs_month", sort_by=["payer", "payee"])
@@ -161,11 +162,7 @@ def stale_months(engine: Engine, lake: Lake, months: list[str]) -> list[str]:
         month = path.parent.name.removeprefix("month=")
         if month in months:
             newest[month] = max(newest.get(month, _written(path)), _written(path))
-    return [
-        m
-        for m in months
-        if m in newest and (m not in built or max([newest[m], *shared]) > built[m])
-    ]
+    return [m for m in months if m in newest and (m not in built or max([newest[m], *shared]) > built[m])]
 
 
 def flows_query(engine: Engine, lake_root: Path | None, first: str, last: str) -> str:

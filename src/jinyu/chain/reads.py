@@ -29,6 +29,10 @@ statement's fixed part is DuckDB's own work — planning (views' globs and Parqu
 datasets and building the member accounts — plus ~4 ms in Python; one statement pays it once and scans the
 window's transfers once (links and flows of eight months: 0.65 of the time of two statements, quiet).
 
+Segment flows are read from the member-pair sums (`jinyu.chain.pairs`) when every month to read has current
+sums: then `links_and_flows` reads the flows from them and the links alone (`chain_member_links`), and `monthly`
+reads missing flow months from them; otherwise the statements over the transfers, as before (same answers).
+
 Loans and credit coverage likewise (`loans_and_borrowers`: `chain_loans_and_borrowers`, the window's loans and
 the members who borrowed, per month); the coverage is then counted (`coverage`) from the member list the page
 reads anyway and the window's borrowers, so it runs no statement. `PageReads.answer_key` names an answer by its

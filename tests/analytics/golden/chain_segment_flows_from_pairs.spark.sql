@@ -30,12 +30,13 @@ WITH segment_overrides AS (
   WHERE
     chain_code = :chain_code
 ), latest AS (
+  /* From the marker rows (one per build): the latest build of each month, without aggregating every pair. */
   SELECT
     month,
     MAX(built_at) AS built_at
   FROM chain_member_pairs
   WHERE
-    month BETWEEN :from_month AND :to_month
+    month BETWEEN :from_month AND :to_month AND payer IS NULL
   GROUP BY
     month
 )
