@@ -14,8 +14,13 @@ a deployed server has it, even where the environment says not to write it (PYTHO
 it a lazy import in a request (pyarrow's of pandas) costs seconds of compiling. To time another tree (a
 baseline), run this script with PYTHONPATH=<tree>/src: the processes inherit it (`jinyu_source` says which ran).
 
+The resident transfer index and tracing context that a serving process keeps beside the lake for the next one
+(`<lake>.flowindex/`, `<lake>.tracing-context/`) stay between processes, as at a restart; `--drop-kept` removes
+them before each process (the first start after a load). `--tracing-warm` starts each app as `jinyu serve`
+does, preparing them at start rather than on the first tracing request.
+
 Usage: python benchmarks/bench_console_cold.py --data-dir DIR [--rounds 3] [--reused 5] [--only 'USER PATH' ...]
-       [--out console-cold.json]
+       [--drop-kept] [--tracing-warm] [--out console-cold.json]
 """
 
 from __future__ import annotations
@@ -81,10 +86,22 @@ def jinyu_source() -> str:
     return str(Path(jinyu.__file__).parent)
 
 
-def _spawn(data_dir: Path, username: str, path: str, reused: int, pycache: str) -> dict[str, Any]:
+# What a serving process keeps beside the lake for the next one (`jinyu.analytics.flowfiles`, the tracing
+# context's `service.kept`): the resident transfer index and context, per version of the lake's files.
+KEPT = ("lake.flowindex", "lake.tracing-context")
+
+
+def _spawn(
+    data_dir: Path, username: str, path: str, reused: int, pycache: str, *, drop_kept: bool, warm: bool
+) -> dict[str, Any]:
     shutil.rmtree(data_dir / "lake.results", ignore_errors=True)  # nothing computed anywhere
+    if drop_kept:  # the first start after a load: no process has built this version's index yet
+        for name in KEPT:
+            shutil.rmtree(data_dir / name, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = pycache  # bytecode kept, as a deployed server has it (the module's doc)
+    if warm:  # as `jinyu serve` starts its workers: the resident index and context prepared at start
+        env["JINYU_TRACING_WARM"] = "true"
     command = [sys.executable, __file__, "--data-dir", str(data_dir), "--one", username, path]
     out = subprocess.run(
         [*command, "--reused", str(reused)], capture_output=True, text=True, check=True, env=env
@@ -106,15 +123,29 @@ def main() -> None:
         help="only pages whose 'user path' starts with this (repeatable)",
     )
     parser.add_argument("--pycache", default=str(Path(tempfile.gettempdir()) / "jinyu-bench-pycache"))
+    parser.add_argument(
+        "--drop-kept",
+        action="store_true",
+        help="remove the resident index and context kept beside the lake before each process "
+        "(a first start after a load; default: kept, as at a restart)",
+    )
+    parser.add_argument(
+        "--tracing-warm",
+        action="store_true",
+        help="start each app as `jinyu serve` does (JINYU_TRACING_WARM: the resident index and context "
+        "prepared at start; default: on the first tracing request)",
+    )
     parser.add_argument("--one", nargs=2, metavar=("USER", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default="console-cold.json", help="file name under benchmarks/results/")
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     if args.one:
         print(
-            json.dumps(_one(data_dir, args.one[0], args.one[1], args.reused))
+            json.dumps(_one(data_dir, args.one[0], args.one[1], args.reused)), flush=True
         )  # the parent reads the last line
-        return
+        # Out at once: a background build still inside DuckDB when the interpreter shuts down aborts the
+        # process (SIGABRT), which says nothing about the pages timed above.
+        os._exit(0)
     creds = {c["username"]: c for c in json.loads((data_dir / "credentials.json").read_text())}
     walk = [
         (u, p) for u in USERS for p in _pages(data_dir, u, creds[u]["role"]) if _chosen(f"{u} {p}", args.only)
@@ -125,7 +156,15 @@ def main() -> None:
     for _ in range(args.rounds):
         loads.append(os.getloadavg()[0])
         for username, path in walk:
-            one = _spawn(data_dir, username, path, args.reused, args.pycache)
+            one = _spawn(
+                data_dir,
+                username,
+                path,
+                args.reused,
+                args.pycache,
+                drop_kept=args.drop_kept,
+                warm=args.tracing_warm,
+            )
             print(f"{username} {path[:60]} {one['cold_ms']:.1f} / {one['reused_ms']:.1f} ms", file=sys.stderr)
             sources.add(one["jinyu"])
             samples[f"{username} {path}"]["cold"].append(one["cold_ms"])
@@ -139,6 +178,8 @@ def main() -> None:
         print(f"{name[:70]:70s} cold {cold:7.1f}  reused {reused:7.1f} ms{flag}")
     result = {
         "rounds": args.rounds,
+        "tracing_warm": args.tracing_warm,
+        "drop_kept": args.drop_kept,
         "reused_per_process": args.reused,
         "figures": figures,
         "seconds": round(time.time() - started, 1),

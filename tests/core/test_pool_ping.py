@@ -39,3 +39,20 @@ def test_a_connection_in_steady_use_is_not_pinged(postgres_engine: Engine) -> No
         assert statements == []  # checked in a moment ago: handed out without a round trip
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_pinged_connection_is_handed_out_outside_any_transaction(postgres_engine: Engine) -> None:
+    """The ping's own transaction ends with it: an autocommit caller (the statistics keeper's VACUUM) could not
+    otherwise switch the connection (psycopg refuses while in a transaction), and was failing every pass."""
+    engine = db.make_engine(postgres_engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as conn:
+            first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        pooled = engine.pool._pool.queue[0]  # type: ignore[attr-defined]
+        pooled.info[db._CHECKED_IN_AT] -= db.PING_AFTER_IDLE_SECONDS + 1  # idle: pinged at checkout
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first_pid  # the same one
+            conn.execute(text("VACUUM pg_catalog.pg_class"))  # cannot run inside a transaction block
+    finally:
+        engine.dispose()

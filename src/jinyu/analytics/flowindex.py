@@ -18,18 +18,21 @@ account_no order the SQL sorts by):
 `window` finds each node's rows in a time window by bisection over its own rows, all nodes at once (about
 log2 of the largest degree numpy steps, not a Python loop per node).
 
-`FlowIndexes` keeps one index per process for one (lake root, data version): built in a background thread
-on first demand, replaced when the version changes; `get` never waits for a build (callers use the lake's
-SQL meanwhile).
+`FlowIndexes` keeps one index per process for one (lake root, data version): mapped from the files an earlier
+build kept beside the lake (`flowfiles`) when there are some for this version, else built in a background
+thread on first demand (and then kept as files for the next process); replaced when the version changes; `get`
+never waits for a build (callers use the lake's SQL meanwhile).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -37,7 +40,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from jinyu.analytics import duck, layout
+from jinyu.analytics import duck, flowfiles, layout
 from jinyu.analytics.listing import Files, dataset_files
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,39 @@ class FlowIndex:
     in_ts: I64
     in_prefix: I64
     build_seconds: float = 0.0
+
+    @classmethod
+    def mapped(cls, arrays: dict[str, np.ndarray]) -> FlowIndex:
+        """An index over arrays read back from files (`flowfiles`), refused when they do not fit together."""
+        a = arrays
+        index = cls(
+            accounts=a["accounts"],
+            out_offsets=a["out_offsets"],
+            out_dst=a["out_dst"],
+            out_ts=a["out_ts"],
+            out_amount=a["out_amount"],
+            out_prefix=a["out_prefix"],
+            in_offsets=a["in_offsets"],
+            in_ts=a["in_ts"],
+            in_prefix=a["in_prefix"],
+        )
+        n, m = index.accounts.shape[0], index.out_ts.shape[0]
+        lengths = (
+            (index.out_offsets, n + 1),
+            (index.in_offsets, n + 1),
+            (index.out_dst, m),
+            (index.out_amount, m),
+            (index.out_prefix, m + 1),
+            (index.in_ts, m),
+            (index.in_prefix, m + 1),
+        )
+        if any(a.shape != (want,) for a, want in lengths) or (n and int(index.out_offsets[-1]) != m):
+            raise ValueError("flow index arrays of different lengths")
+        return index
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array by field name (what `flowfiles` keeps)."""
+        return {name: getattr(self, name) for name in ARRAYS}
 
     @property
     def transfers(self) -> int:
@@ -106,6 +142,19 @@ class FlowIndex:
     def in_before(self, nodes: I64, since: I64, before: I64) -> I64:
         """Sum of each node's incoming amounts with since <= ts < before (nodes >= 0)."""
         return _sum_between(self.in_ts, self.in_prefix, self.in_offsets, nodes, since, before)
+
+
+ARRAYS = (
+    "accounts",
+    "out_offsets",
+    "out_dst",
+    "out_ts",
+    "out_amount",
+    "out_prefix",
+    "in_offsets",
+    "in_ts",
+    "in_prefix",
+)
 
 
 def _sum_between(ts: I64, prefix: I64, offsets: I64, nodes: I64, since: I64, before: I64) -> I64:
@@ -281,6 +330,10 @@ class FlowIndexes:
             if self._key == key and self._index is not None:
                 return self._index
             if self._building is None and self._failed != key:
+                kept = _open_kept(key)
+                if kept is not None:
+                    self._key, self._index = key, kept
+                    return kept
                 self._start(key)
         return None
 
@@ -315,11 +368,37 @@ class FlowIndexes:
             with self._lock:
                 self._building, self._failed = None, key
             return
+        current = transfers_version(Path(key[0])) == key[1]
         with self._lock:
             self._building = None
-            if transfers_version(Path(key[0])) == key[1]:
+            if current:
                 self._key, self._index = key, index
         log.info("flow index built", extra={"transfers": index.transfers, "seconds": index.build_seconds})
+        if current:  # after it serves here: the next process (a restart, another worker) maps it
+            flowfiles.save_arrays(Path(key[0]), _kept_version(key[1]), index.arrays())
+
+
+def _open_kept(key: tuple[str, str]) -> FlowIndex | None:
+    """The index an earlier process kept on disk for this (lake root, version), mapped; None if none."""
+    version = _kept_version(key[1])
+    arrays = flowfiles.open_arrays(Path(key[0]), version, ARRAYS)
+    if arrays is None:
+        return None
+    try:
+        return FlowIndex.mapped(arrays)
+    except (ValueError, TypeError) as exc:
+        flowfiles.discard(Path(key[0]), version, str(exc))
+        return None
+
+
+@cache
+def _code() -> str:
+    """This module's source: files another release's `build` wrote are another version, never mapped."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _kept_version(version: str) -> str:
+    return f"{_code()}\n{version}"
 
 
 _SHARED = FlowIndexes()

@@ -106,8 +106,7 @@ class SettlementBatcher:
                 self._settle(batch)
             except BaseException as exc:  # never leave a request waiting
                 log.exception("settlement batch failed")
-                for w in batch:
-                    _answer(w, unavailable(exc) or exc)
+                _answer_all([(w, unavailable(exc) or exc) for w in batch])
 
     def _gather(self, first: _Waiting) -> list[_Waiting]:
         """The first discharge and every one waiting; under load, also those arriving within the window."""
@@ -150,12 +149,10 @@ class SettlementBatcher:
                 "ms": round(1000 * (time.perf_counter() - started), 1),
             },
         )
-        for w, result in zip(batch, results, strict=True):
-            if result is not None:
-                _answer(w, result)
+        _answer_all([(w, result) for w, result in zip(batch, results, strict=True) if result is not None])
         for w, result in zip(batch, results, strict=True):
             if result is None:
-                _answer(w, self._alone(w.job))
+                _answer_all([(w, self._alone(w.job))])
 
     def _together(self, batch: list[_Waiting]) -> list[Result]:
         session = self.factory()
@@ -185,13 +182,26 @@ class SettlementBatcher:
             session.close()
 
 
-def _answer(waiting: _Waiting, result: Result | BaseException) -> None:
-    def deliver() -> None:
-        if waiting.future.done():  # the client went away
-            return
+Answer = tuple[_Waiting, Result | BaseException]
+
+
+def _answer_all(answers: list[Answer]) -> None:
+    """Hand the answers to their event loops: one call per loop, not per discharge. Why: each
+    `call_soon_threadsafe` wakes the loop (a write to its self-pipe, a system call and a switch of the GIL)
+    and a batch's answers are ready together; the loop then resolves them in one callback."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Answer]] = {}
+    for answer in answers:
+        by_loop.setdefault(answer[0].loop, []).append(answer)
+    for loop, mine in by_loop.items():
+        loop.call_soon_threadsafe(_deliver, mine)
+
+
+def _deliver(answers: list[Answer]) -> None:
+    """On the event loop: resolve each request's future (unless its client went away)."""
+    for waiting, result in answers:
+        if waiting.future.done():
+            continue
         if isinstance(result, BaseException):
             waiting.future.set_exception(result)
         else:
             waiting.future.set_result(result)  # type: ignore[arg-type]
-
-    waiting.loop.call_soon_threadsafe(deliver)

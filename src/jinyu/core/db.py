@@ -186,6 +186,9 @@ def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        # The driver began a transaction for the ping; end it, or the caller would get a connection already
+        # inside one (its BEGIN time the ping's, and no way to switch it to autocommit for VACUUM).
+        dbapi_conn.rollback()
     except Exception as exc:  # any failure: let the pool replace it (it retries with a new connection)
         raise DisconnectionError(str(exc)) from exc
 

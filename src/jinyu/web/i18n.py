@@ -140,6 +140,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "returned_share": ("回流占比", "Share returned"),
     "loan_amount": ("贷款金额", "Loan amount"),
     "evidence": ("资金路径（证据）", "The money's path (evidence)"),
+    "tracing_preparing": (
+        "常驻转账索引仍在准备中：本次核查经数据湖逐跳计算，结论与准备好后相同，只是较慢",
+        "The resident transfer index is still being prepared: this check ran over the lake, hop by hop — "
+        "the same answer as once it is ready, only slower",
+    ),
     "hops": ("跳", "hops"),
     "path_graph": ("资金路径图（账户以令牌显示）", "The money's path as a graph (accounts as tokens)"),
     "from_account": ("转出账户", "From account"),

@@ -19,7 +19,7 @@ from jinyu.analytics import DuckDBEngine, Lake, Query
 from jinyu.risk.tracing import queries, rules, service
 from jinyu.risk.tracing.schemas import BatchRequest, TraceParams
 from jinyu.risk.tracing.service.context import ResidentContext, ResidentContexts, SqlLookups, lookups
-from jinyu.risk.tracing.service.lake import context_params, shell_params
+from jinyu.risk.tracing.service.lake import context_params, context_sets, shell_params
 from jinyu.risk.tracing.service.tables import load
 
 from .lake import write
@@ -69,9 +69,18 @@ def _roots_of(bank: str, parents: dict[str, str | None]) -> list[str]:
     return out
 
 
-def _assert_same(engine: DuckDBEngine, resident: ResidentContext) -> int:
+def _batch_params(params: dict[str, Any], request: BatchRequest, mode: str) -> dict[str, Any]:
+    batch = params | {"window_days": request.window_days, "shell_age_days": request.shell_age_days}
+    if mode == "misuse":
+        batch |= shell_params(request, FAR_PAST, FAR_FUTURE - dt.timedelta(days=400), "2023-01", "2026-12")
+    return batch
+
+
+def _assert_same(engine: DuckDBEngine, resident: ResidentContext) -> tuple[int, int]:
+    """Every lookup equal to its statement; (single-loan contexts compared, batch loans with shells)."""
     sql, parents = SqlLookups(engine), _banks(engine)
     checked = 0
+    with_shells = 0  # loans with shells in the batch sets compared
     for root in parents:
         assert resident.bank_tree(root) == sql.bank_tree(root)
     assert resident.bank_tree("nowhere") == sql.bank_tree("nowhere") == set()
@@ -84,15 +93,17 @@ def _assert_same(engine: DuckDBEngine, resident: ResidentContext) -> int:
         for request in (BatchRequest(from_date=dt.date(2024, 1, 1), to_date=dt.date(2024, 12, 31)),
                         BatchRequest(from_date=dt.date(2024, 1, 1), to_date=dt.date(2024, 12, 31),
                                      window_days=90, shell_age_days=30)):  # fmt: skip
+            by_mode = {}
             for mode in rules.MODES:
-                batch = params | {
-                    "window_days": request.window_days,
-                    "shell_age_days": request.shell_age_days,
-                }
-                if mode == "misuse":
-                    batch |= shell_params(request, FAR_PAST, FAR_FUTURE - dt.timedelta(days=400), "2023-01",
-                                          "2026-12")  # fmt: skip
-                assert resident.context(mode, batch, batch=True) == sql.context(mode, batch, batch=True)
+                batch = _batch_params(params, request, mode)
+                rows = sql.context(mode, batch, batch=True)
+                assert resident.context(mode, batch, batch=True) == rows
+                by_mode[mode] = context_sets(rows)
+                with_shells += sum(bool(shells) for _related, shells in by_mode[mode].values())
+            # the batch's sets made without the rows, both analyses at once: what the rows make
+            both = {m: _batch_params(params, request, m) for m in rules.MODES}
+            assert resident.context_sets(both) == by_mode
+            assert sql.context_sets(both) == by_mode
         for loan in loans:
             for root in _roots_of(str(loan["bank_code"]), parents):
                 assert resident.loan(str(loan["loan_id"]), root) == sql.loan(str(loan["loan_id"]), root)
@@ -104,7 +115,7 @@ def _assert_same(engine: DuckDBEngine, resident: ResidentContext) -> int:
     accounts = sorted({r["account_no"] for rows in resident.t.accounts_of.values() for r in rows})
     wanted = [*accounts[::7], "no-such-account"]
     assert resident.accounts(wanted) == sql.accounts(wanted)
-    return checked
+    return checked, with_shells
 
 
 def test_the_resident_context_is_the_sql_on_declared_parties_and_control_chains(
@@ -112,7 +123,7 @@ def test_the_resident_context_is_the_sql_on_declared_parties_and_control_chains(
 ) -> None:
     _root, engine = related_lake
     resident = ResidentContext(load(engine))
-    assert _assert_same(engine, resident) > 10
+    assert _assert_same(engine, resident)[0] > 10
     # the planted relations are there: declared (with the declaring bank's filter) and control chains
     p = context_params(resident.loan("L5", "H1") or {}, TraceParams(), "H1", "return_flow", "2099-12")
     sources = {r["rel_source"] for r in resident.context("return_flow", p, batch=False)}
@@ -124,7 +135,9 @@ def test_the_resident_context_is_the_sql_on_every_loan_of_a_generated_region(
 ) -> None:
     _root, engine = region
     resident = ResidentContext(load(engine))
-    assert _assert_same(engine, resident) >= len(resident.t.loans) > 50
+    checked, with_shells = _assert_same(engine, resident)
+    assert checked >= len(resident.t.loans) > 50
+    assert with_shells > 10  # the shells' flags are compared on loans that have some
 
 
 def test_traces_with_the_resident_context_run_no_statement_per_loan(

@@ -55,7 +55,6 @@ from jinyu.risk.tracing.service.base import (
 )
 from jinyu.risk.tracing.service.context import Lookups, balances_of, lookups
 from jinyu.risk.tracing.service.lake import (
-    context_sets,
     hop_policy,
     settings_for,
     shell_params,
@@ -203,8 +202,9 @@ def trace_batch(
         first = max(start, month_start(first_month))
         last = min(end, month_start(add_months(last_month, 1)))
         to_month = month_of(last + dt.timedelta(days=request.window_days))
+        params: dict[str, dict[str, object]] = {}
         for mode in request.analyses:
-            params: dict[str, object] = {
+            params[mode] = {
                 "root_code": node,
                 "loans_from_month": first_month,
                 "loans_to_month": last_month,
@@ -214,8 +214,11 @@ def trace_batch(
                 "shell_age_days": request.shell_age_days,
             }
             if mode == "misuse":
-                params |= shell_params(request, first, last, first_month, to_month)
-            sets = context_sets(lookup.context(mode, params, batch=True))
+                params[mode] |= shell_params(request, first, last, first_month, to_month)
+        # one lookup for every analysis of the chunk (the resident context finds the related parties once)
+        context = lookup.context_sets(params)
+        for mode in request.analyses:
+            sets = context[mode]
             starts = [
                 start_for(loan, mode, *sets.get(str(loan["loan_id"]), (RelatedSet(), {})), special)
                 for loan in chunk

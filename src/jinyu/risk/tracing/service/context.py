@@ -17,8 +17,6 @@ import datetime as dt
 import logging
 import threading
 import time
-from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,11 +25,13 @@ from jinyu.analytics import DuckDBEngine, Engine
 from jinyu.analytics.listing import Files
 from jinyu.risk.tracing import queries, refunds
 from jinyu.risk.tracing.errors import LoanNotFound
+from jinyu.risk.tracing.related import RelatedSet
 from jinyu.risk.tracing.related_sql import LINKED_RANKS, RANK
 from jinyu.risk.tracing.rules import CONTROL_SHARE
-from jinyu.risk.tracing.service import refund
+from jinyu.risk.tracing.service import kept, refund, shells
 from jinyu.risk.tracing.service.balances import Balances
 from jinyu.risk.tracing.service.base import LISTED, Stores, data_version, utc
+from jinyu.risk.tracing.service.lake import Shells, context_sets
 from jinyu.risk.tracing.service.tables import Row, Tables, account_rows, load
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ _D, _S, _G = "derived:enterprises", "derived:shareholders", "derived:loan_guaran
 _LINKED = {int(r) for r in LINKED_RANKS.split(", ")}
 _EAST8 = dt.timedelta(hours=8)
 _NO_ROW: Mapping[str, Any] = {}
+# What selects a batch's loans: analyses with the same values trace the same loans.
+_BATCH_KEYS = ("root_code", "loans_from_month", "loans_to_month", "disbursed_from", "disbursed_to")
+Sets = dict[str, tuple[RelatedSet, Shells]]  # loan id -> its related set and shells (`lake.context_sets`)
 
 
 class Lookups(Protocol):
@@ -49,6 +52,7 @@ class Lookups(Protocol):
     def bank_tree(self, root_code: str) -> set[str]: ...
     def batch_loans(self, params: Mapping[str, object]) -> list[dict[str, Any]]: ...
     def context(self, mode: str, params: Mapping[str, object], *, batch: bool) -> list[dict[str, Any]]: ...
+    def context_sets(self, params: Mapping[str, Mapping[str, object]]) -> dict[str, Sets]: ...
     def accounts(self, account_nos: list[str]) -> list[dict[str, Any]]: ...
     def pair_movements(
         self, pairs: list[tuple[str, str]], window: tuple[dt.datetime, dt.datetime], months: tuple[str, str]
@@ -72,6 +76,10 @@ class SqlLookups:
 
     def context(self, mode: str, params: Mapping[str, object], *, batch: bool) -> list[dict[str, Any]]:
         return queries.context(self.engine, mode, params, batch=batch)
+
+    def context_sets(self, params: Mapping[str, Mapping[str, object]]) -> dict[str, Sets]:
+        """Per analysis (mode -> its batch parameters), the batch's related sets and shells: one statement each."""
+        return {mode: context_sets(self.context(mode, p, batch=True)) for mode, p in params.items()}
 
     def accounts(self, account_nos: list[str]) -> list[dict[str, Any]]:
         return queries.accounts(self.engine, account_nos)
@@ -127,6 +135,33 @@ class ResidentContext:
             rows += self._shells(loans, owners, params)
         rows.sort(key=_order)
         return rows
+
+    def context_sets(self, params: Mapping[str, Mapping[str, object]]) -> dict[str, Sets]:
+        """`lake.context_sets(self.context(mode, p, batch=True))` per analysis (mode -> its batch parameters),
+        made without the rows: the loans and their related parties are found once for every analysis of the
+        same loans (they do not depend on it), each related set is made once and shared by the analyses."""
+        out: dict[str, Sets] = {}
+        done: tuple[tuple[object, ...], list[Row], dict[str, Any], dict[str, RelatedSet]] | None = None
+        for mode, p in params.items():
+            key = tuple(p[k] for k in _BATCH_KEYS)
+            if done is None or done[0] != key:
+                tree = self.t.tree(str(p["root_code"]))
+                loans = self._loans(p, batch=True)
+                owners = {str(loan["loan_id"]): self._related(loan, tree) for loan in loans}
+                related = {
+                    k: r for k, found in owners.items() if (r := _related_set(self.t, found)) is not None
+                }
+                done = (key, loans, owners, related)
+            _key, loans, owners, related = done
+            found = {}
+            if mode == "misuse":
+                found = shells.by_loan(self.t, shells.flags(self.t, loans, _linked(owners), p))
+            out[mode] = {
+                loan_id: (related.get(loan_id) or RelatedSet(), found.get(loan_id, {}))
+                for loan_id in owners
+                if loan_id in related or loan_id in found
+            }
+        return out
 
     def _loans(self, params: Mapping[str, object], *, batch: bool) -> list[Row]:
         tree = self.t.tree(str(params["root_code"]))
@@ -208,46 +243,39 @@ class ResidentContext:
         p: Mapping[str, object],
     ) -> list[Row]:
         """`queries._SHELLS` for the given loans: companies inactive around the loan, new or linked."""
-        t = self.t
-        linked = [
-            (loan_id, o) for loan_id, found in owners.items() for o, rank, _ in found if rank in _LINKED
-        ]
-        cand = {e["uscc"]: e["established_on"] for e in t.established(p["new_since"], p["until"])}  # type: ignore[arg-type]
-        cand |= {u: t.enterprise[u]["established_on"] for _, u in linked if u in t.enterprise}
-        act_from, to_month = p["act_from"], p["to_month"]
-        act = {
-            u: sorted(period for month, period in t.activity.get(u, ()) if act_from <= month <= to_month)  # type: ignore[operator]
-            for u in cand
-        }
-        by_day = sorted((day, u) for u, day in cand.items() if day is not None)
-        days = [day for day, _ in by_day]
-        flags: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        window = dt.timedelta(days=int(p["window_days"]))  # type: ignore[call-overload]
-        age = dt.timedelta(days=int(p["shell_age_days"]))  # type: ignore[call-overload]
-        borrower = {str(loan["loan_id"]): loan["borrower_uscc"] for loan in loans}
-        spans: dict[str, tuple[str, str]] = {}
-        for loan in loans:
-            loan_id, at = str(loan["loan_id"]), utc(loan["disbursed_at"])
-            east8 = at + _EAST8
-            act_to = (east8 + window).strftime("%Y-%m")
-            spans[loan_id] = (f"{east8.year - 1:04d}-{east8.month:02d}", act_to)
-            lo = bisect_left(days, at.date() - age)
-            hi = bisect_right(days, (at + window).date())
-            for _day, u in by_day[lo:hi]:
-                first = act[u][0] if act[u] else None
-                if (first is None or first > act_to) and u != borrower[loan_id]:
-                    flags[(loan_id, u)][0] = 1
-        for loan_id, u in linked:
-            if u == borrower[loan_id]:
-                continue
-            low, high = spans[loan_id]
-            if not any(low <= period <= high for period in act.get(u, ())):
-                flags[(loan_id, u)][1] = 1
+        found = shells.flags(self.t, loans, _linked(owners), p)
         return [
             _row("shell", loan_id, a, None, None, is_new, is_linked)
-            for (loan_id, u), (is_new, is_linked) in flags.items()
-            for a in t.accounts_of.get(u, ())
+            for loan_id, a, is_new, is_linked in shells.rows(self.t, found)
         ]
+
+
+def _related_set(t: Tables, found: list[tuple[str, int, str | None]]) -> RelatedSet | None:
+    """`RelatedSet.of` the related rows of one loan (None: no row), without making them: the same accounts,
+    ranks and sources in the same order (the statement's: account, rank, source with NULLs last; ties in the
+    order found), so the same source per (account, rank) and the same owner name and category win."""
+    rows = sorted(
+        (a["account_no"], rank, source is None, source or "", seq, a)
+        for seq, (a, rank, source) in enumerate(
+            (a, rank, source) for owner, rank, source in found for a in t.accounts_of.get(owner, ())
+        )
+    )
+    if not rows:
+        return None
+    out = RelatedSet()
+    for account_no, rank, no_source, source, _seq, a in rows:
+        account = str(account_no)
+        out.rank[account] = min(rank, out.rank.get(account, rank))
+        out.relations[account].add(rank)
+        out.source.setdefault((account, rank), str((None if no_source else source) or "derived"))
+        out.owner_name[account] = a.get("owner_name")
+        out.category[account] = a.get("category")
+    return out
+
+
+def _linked(owners: Mapping[str, list[tuple[str, int, str | None]]]) -> list[tuple[str, str]]:
+    """(loan id, company) of the borrowers' companies linked by representative, address or phone, in order."""
+    return [(loan_id, o) for loan_id, found in owners.items() for o, rank, _ in found if rank in _LINKED]
 
 
 def _controlled_by(index: Mapping[str, list[Row]], ids: list[str], take: str) -> list[str]:
@@ -322,6 +350,10 @@ class ResidentContexts:
             if self._key == key and self._context is not None:
                 return self._context
             if self._building is None and self._failed != key:
+                tables = kept.read(Path(key[0]), key[1])  # an earlier process's build of this version
+                if tables is not None:
+                    self._key, self._context = key, ResidentContext(tables)
+                    return self._context
                 self._building, self._key, self._context = key, None, None
                 self._thread = threading.Thread(
                     target=self._build, args=(key,), name="jinyu-tracing-context", daemon=True
@@ -349,11 +381,14 @@ class ResidentContexts:
         finally:
             engine.close()
         context.build_seconds = round(time.perf_counter() - started, 2)
+        current = data_version(Path(key[0]), LISTED).fingerprint == key[1]
         with self._lock:
             self._building = None
-            if data_version(Path(key[0]), LISTED).fingerprint == key[1]:
+            if current:
                 self._key, self._context = key, context
         log.info("tracing context built", extra={"seconds": context.build_seconds})
+        if current:  # after it serves here: the next process (a restart, another worker) reads it back
+            kept.keep(Path(key[0]), key[1], context.t)
 
 
 _SHARED = ResidentContexts()

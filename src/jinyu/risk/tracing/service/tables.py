@@ -7,6 +7,7 @@ type. Missing optional datasets (`loan_guarantees`, `related_parties`) read as e
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,7 +73,11 @@ class Tables:
     declared_by_related: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     accounts_of: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     account: dict[str, Row] = field(default_factory=dict)
-    activity: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    # by company: the months with activity in order, and each one's period (NULLs left out: the statement's
+    # month range never holds a NULL month, MIN and COUNT skip NULL periods)
+    activity: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    by_established: list[tuple[dt.date, str]] = field(default_factory=list)  # (established_on, uscc), sorted
+    established_days: list[dt.date] = field(default_factory=list)  # the days of `by_established`
     reversals: reversals.ReversalPairs = field(default_factory=reversals.ReversalPairs)  # the refund rule's
     balances: balances.Balances = field(default_factory=balances.Balances)  # the balance pool's
 
@@ -84,8 +89,16 @@ class Tables:
         grand = {g for c in child for g in self.children.get(c, ())}
         return {root} | child | grand
 
-    def established(self, since: dt.date, until: dt.date) -> list[Row]:
-        return [e for e in self.enterprise.values() if _between(e["established_on"], since, until)]
+    def established(self, since: dt.date, until: dt.date) -> list[tuple[dt.date, str]]:
+        """(established_on, uscc) of the companies established between the two days (inclusive), in order."""
+        days = self.established_days
+        return self.by_established[bisect_left(days, since) : bisect_right(days, until)]
+
+    def index_established(self) -> None:
+        self.by_established = sorted(
+            (e["established_on"], u) for u, e in self.enterprise.items() if e["established_on"] is not None
+        )
+        self.established_days = [day for day, _ in self.by_established]
 
 
 def load(engine: Engine) -> Tables:
@@ -113,15 +126,17 @@ def load(engine: Engine) -> Tables:
     for r in scan(engine, "accounts"):
         t.accounts_of[r["owner_id"]].append(r)
         t.account.setdefault(r["account_no"], r)
+    t.index_established()
+    activity: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for r in scan(engine, "activity"):
-        t.activity[r["uscc"]].append((r["month"], r["period"]))
+        if r["month"] is not None and r["period"] is not None:
+            activity[r["uscc"]].append((r["month"], r["period"]))
+    for uscc, months in activity.items():
+        months.sort()
+        t.activity[uscc] = ([m for m, _ in months], [p for _, p in months])
     t.reversals = reversals.load(engine)
     t.balances = balances.load(engine)
     return t
-
-
-def _between(value: Any, low: Any, high: Any) -> bool:
-    return value is not None and low <= value <= high
 
 
 def account_rows(t: Tables, account_nos: list[str]) -> list[Row]:

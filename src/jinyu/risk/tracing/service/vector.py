@@ -133,10 +133,16 @@ def trace_many(
         f_kind = np.full(node.shape[0], PASS, dtype=np.int64)
         f_is_own = np.zeros(node.shape[0], dtype=bool)
         flagged = _flagged(marked, f_loan, f_dst, n_acc)
-        names = zip(ix.names(f_src[flagged]), ix.names(f_dst[flagged]), strict=True)
-        for i, (src, dst) in zip(flagged.tolist(), names, strict=True):
-            kind, is_own = starts[int(f_loan[i])].classify(src, dst, bool(f_own[i]))
-            f_kind[i], f_is_own[i] = kinds.code(kind), is_own
+        if flagged.shape[0]:  # plain Python values in, one array write out (not element by element)
+            answers = [
+                starts[i].classify(src, dst, src_own)
+                for i, src, dst, src_own in zip(
+                    f_loan[flagged].tolist(), ix.names(f_src[flagged]), ix.names(f_dst[flagged]),
+                    f_own[flagged].tolist(), strict=True,
+                )
+            ]  # fmt: skip
+            f_kind[flagged] = [kinds.code(kind) for kind, _own in answers]
+            f_is_own[flagged] = [is_own for _kind, is_own in answers]
         # -- nodes per (loan, account, kind), kinds in name order; members keep their sending account's order
         rank = np.argsort(np.argsort(np.array(kinds.names)))  # code -> position of its name in sorted order
         order = np.lexsort((rank[f_kind], f_dst, f_loan))
@@ -175,7 +181,7 @@ def trace_many(
         edges = _refund_edges(edges, kinds.code("returned"), n_acc)
     if skip_kinds:
         skip = np.array([kinds.code(k) for k in skip_kinds], dtype=np.int64)
-        nodes = [_Block(b.hop, *(getattr(b, f)[~np.isin(b.kind, skip)] for f in _FIELDS)) for b in nodes]
+        nodes = [_Block(b.hop, *_take(b, ~np.isin(b.kind, skip))) for b in nodes]
     return _traces(ix, starts, kinds.names, nodes, edges)
 
 
@@ -190,8 +196,12 @@ def _refund_edges(edges: list[_Block], returned: int, n_acc: int) -> list[_Block
             # (loan, src, dst) of this hop that a returned edge of the next hop reverses
             wanted = np.unique((later.loan[back] * n_acc + later.acc[back]) * n_acc + later.src[back])
             keep |= _isin((block.loan * n_acc + block.src) * n_acc + block.acc, wanted)
-        out.append(_Block(block.hop, *(getattr(block, f)[keep] for f in _FIELDS)))
+        out.append(_Block(block.hop, *_take(block, keep)))
     return out
+
+
+def _take(block: _Block, rows: Bool) -> list[I64]:
+    return [getattr(block, f)[rows] for f in _FIELDS]
 
 
 def _none(n: int) -> I64:

@@ -1,0 +1,120 @@
+"""The resident transfer index kept on disk beside the lake, mapped by the next process instead of rebuilt.
+
+Building the index (`flowindex.build`) reads and sorts every transfer: 1.8 s on the medium region on a quiet
+machine, 6-7 s on a loaded one. Until it is built, a serving process traces over the lake, one statement per
+hop, while the build takes the cores: the first loan checks after a start took most of a second, or seconds.
+The arrays depend only on the transfers' files, so a process keeps them as `.npy` files once built, and the
+next process (a restart, another worker) maps them (`numpy.load(mmap_mode="r")`: milliseconds; pages are read
+on first touch and shared between processes through the page cache) instead of building again.
+
+Layout: `<lake>.flowindex/<digest of the transfers' version>/` holding one `.npy` per array. A load adds or
+changes transfer files, so it changes the version and its digest: the old directory no longer matches and is
+removed when the new one is written. Nothing in the directory is needed for correctness: delete it at will,
+the next start builds again. A directory is written under a temporary name and renamed into place, so a
+reader sees a complete index or none; a second writer of the same version loses the rename and drops its
+copy. The arrays are mapped read-only: the hop code only reads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+STALE_SECONDS = 3600  # a staging directory this old belongs to a writer that died
+
+
+def files_dir(lake_root: Path, kind: str = "flowindex") -> Path:
+    """Beside the lake, never inside it (no dataset), as `results.store_dir`."""
+    root = Path(lake_root).resolve()
+    return root.with_name(f"{root.name}.{kind}")
+
+
+def version_dir(lake_root: Path, version: str, kind: str = "flowindex") -> Path:
+    digest = hashlib.sha256(version.encode()).hexdigest()[:24]
+    return files_dir(lake_root, kind) / digest
+
+
+def kept_dir(lake_root: Path, version: str, kind: str) -> Path | None:
+    """The directory kept for this version, or None: none, or not private to this user (then it is not
+    read: what is kept there is only trusted as far as the data directory itself is)."""
+    where = version_dir(lake_root, version, kind)
+    try:
+        info = where.stat()
+    except OSError:
+        return None
+    if not where.is_dir() or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        return None
+    return where
+
+
+def open_arrays(lake_root: Path, version: str, names: Iterable[str]) -> dict[str, np.ndarray] | None:
+    """The arrays kept for this version of the transfers, mapped read-only; None when there are none (or
+    they are unreadable: then they are removed, and the caller builds)."""
+    where = kept_dir(lake_root, version, "flowindex")
+    if where is None:
+        return None
+    try:
+        return {name: np.load(where / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in names}
+    except (OSError, ValueError) as exc:
+        discard(lake_root, version, str(exc))
+        return None
+
+
+def discard(lake_root: Path, version: str, why: str, kind: str = "flowindex") -> None:
+    where = version_dir(lake_root, version, kind)
+    log.warning("kept files unusable, removed", extra={"dir": str(where), "error": why})
+    shutil.rmtree(where, ignore_errors=True)
+
+
+def save_arrays(lake_root: Path, version: str, arrays: Mapping[str, np.ndarray]) -> Path | None:
+    """Keep the arrays of this version on disk and remove other versions'; None when they could not be
+    written (a full or read-only disk costs the next process a build, nothing else)."""
+
+    def write(staging: Path) -> None:
+        for name, array in arrays.items():
+            np.save(staging / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+
+    return save(lake_root, version, "flowindex", write)
+
+
+def save(lake_root: Path, version: str, kind: str, write: Callable[[Path], None]) -> Path | None:
+    """`write` the files of this version into a private staging directory, renamed into place; other
+    versions' directories removed. None when nothing could be written (logged)."""
+    target = version_dir(lake_root, version, kind)
+    parent = target.parent
+    try:
+        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if target.is_dir() and kept_dir(lake_root, version, kind) is None:
+            shutil.rmtree(target)  # not private to this user: never read, so replaced
+        if not target.is_dir():
+            staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=parent))  # 0700
+            try:
+                write(staging)
+                os.rename(staging, target)
+            except OSError:
+                shutil.rmtree(staging, ignore_errors=True)
+                if not target.is_dir():  # else another process wrote the same version first: fine
+                    raise
+    except OSError as exc:
+        log.warning("kept files not written", extra={"dir": str(target), "error": str(exc)})
+        return None
+    for other in parent.iterdir():  # older versions, and staging directories of writers that died
+        if other != target and (not other.name.startswith(".writing-") or _stale(other)):
+            shutil.rmtree(other, ignore_errors=True)
+    return target
+
+
+def _stale(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > STALE_SECONDS
+    except OSError:
+        return False
