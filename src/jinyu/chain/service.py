@@ -17,7 +17,18 @@ from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine, ResultCache, shared_results
 from jinyu.audit import service as audit
-from jinyu.chain import catalogue, definitions, id_links, loans, network, reads, resident, rules, stored
+from jinyu.chain import (
+    catalogue,
+    definitions,
+    id_links,
+    loans,
+    network,
+    pairs,
+    reads,
+    resident,
+    rules,
+    stored,
+)
 from jinyu.chain import queries as q
 from jinyu.chain.definitions import ChainDef, Parameters
 from jinyu.chain.schemas import (
@@ -153,9 +164,10 @@ def flows(
 ) -> FlowsOut:
     readable_chain(principal, code)
     _window(from_month, to_month)
+    # A plain engine reads the member-pair sums when they are current; the page's reads choose per month.
     rows = q.rows(
         engine,
-        "chain_segment_flows",
+        pairs.flows_query(engine, getattr(engine, "lake_root", None), from_month, to_month),
         chain_code=code,
         from_month=from_month,
         to_month=to_month,

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from jinyu.analytics import Engine, Lake, Month, Query, register
-from jinyu.chain import rules
+from jinyu.chain import pairs, rules
 from jinyu.chain.definitions import Parameters
 from jinyu.chain.queries import ENTERPRISE_ACCOUNTS
 from jinyu.core.clock import utcnow
@@ -236,10 +236,13 @@ def build_month(
     before_append: Callable[[str, pa.Table, dt.datetime], None] | None = None,
 ) -> int:
     """Build every chain's network as of `month` and append it as a new load; returns the links written.
+    The month's member-pair sums (`pairs`, which segment flows read) are rebuilt first: whatever makes the month's
+    network due (its transfers, membership, ownership) makes its sums stale too (`due_months`).
     `before_append(month, links, built_at)` runs on the build's links (chain_code, payer, payee, weight,
     payer_id, payee_id; the rows `stored_links` will read) before they are appended, so a caller can hold what
     it derives from them (the scheduler: the month's ranking) before any reader sees the build."""
     check_exact(p)
+    pairs.build_month(engine, lake, month)
     built_at = utcnow()
     links = engine.run(
         "chain_network_build",
