@@ -54,6 +54,7 @@ def build(lake: Lake) -> None:
     tracing_rows.add(lake)  # enterprises, shareholders, loans and planted flows for the fund-tracing queries
     financing_rows.add(lake)  # work-order snapshots for the financing indicators
     chain_cases.add_stored_network(lake, ENTERPRISES)  # stored supply-network builds for chain_network_stored
+    chain_cases.add_member_pairs(lake, ENTERPRISES)  # member-pair sums for chain_segment_flows_from_pairs
     _credit(lake)
 
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 import jinyu.chain.queries  # noqa: F401  registers the queries the cases name
 from jinyu.analytics import Lake
-from jinyu.chain import stored
+from jinyu.chain import pairs, stored
 
 WINDOW = {"from_month": "2024-01", "to_month": "2024-06"}
 HEALTH = {
@@ -92,7 +92,19 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "auto", "as_of_month": "2024-06"},
             {"chain_code": "new_display", "as_of_month": "2024-05"},
         ],
+        "chain_network_stored_ids": [
+            {"chain_code": "new_display", "as_of_month": "2024-06"},
+            {"chain_code": "auto", "as_of_month": "2024-06"},
+            {"chain_code": "new_display", "as_of_month": "2024-05"},
+        ],
         "chain_network_builds": [{}],
+        "chain_member_pairs_build": [{"month": "2024-03"}, {"month": "2025-01"}],
+        "chain_member_pairs_builds": [{}],
+        "chain_segment_flows_from_pairs": [
+            {"chain_code": "new_display", "from_month": "2024-01", "to_month": "2024-06", **none},
+            {"chain_code": "new_display", "from_month": "2024-06", "to_month": "2024-06", **moved},
+            {"chain_code": "auto", "from_month": "2024-06", "to_month": "2024-06", **none},
+        ],
         "chain_network_stamp": [
             {"chain_code": "new_display", "as_of_month": "2024-06"},
             {"chain_code": "new_display", "as_of_month": "2024-05"},
@@ -116,6 +128,11 @@ def add_stored_network(lake: Lake, enterprises: list[str]) -> None:
             ("auto", enterprises[5], enterprises[6], Decimal("99.90") * (n + 1)),
         ]
         markers = [(code, None, None, Decimal("0.00")) for code in ("new_display", "auto")]
+        nodes = {
+            code: sorted({u for c, a, b, _ in links if c == code for u in (a, b)})
+            for code in ("new_display", "auto")
+        }
+        ids = [(nodes[c].index(a), nodes[c].index(b)) for c, a, b, _ in links] + [(None, None)] * len(markers)
         every = links + markers
         table = pa.Table.from_pydict(
             {
@@ -127,9 +144,40 @@ def add_stored_network(lake: Lake, enterprises: list[str]) -> None:
                 "decay": [Decimal("0.8")] * len(every),
                 "window_months": [6] * len(every),
                 "built_at": [built_at] * len(every),
+                "payer_id": [i[0] for i in ids],
+                "payee_id": [i[1] for i in ids],
             },
             schema=stored.SCHEMA,
         )
         lake.append(
             stored.DATASET, table, f"chainnet-parity-{n}", partition_by="as_of_month", sort_by=["chain_code"]
+        )
+
+
+def add_member_pairs(lake: Lake, enterprises: list[str]) -> None:
+    """Two builds of 2024-06's member-pair sums (the later one must win on both engines), each with its marker
+    row; amounts in fen."""
+    for n, built_at in enumerate(
+        (dt.datetime(2024, 7, 1, tzinfo=dt.UTC), dt.datetime(2024, 7, 2, tzinfo=dt.UTC))
+    ):
+        sums = [
+            (enterprises[0], enterprises[1], 2 + n, Decimal("1234.56") + n),
+            (enterprises[2], enterprises[0], 1, Decimal("0.01")),
+            (enterprises[3], enterprises[11], 3, Decimal("99.90") * (n + 1)),
+            (enterprises[5], enterprises[6], 1, Decimal("7.07")),
+            (None, None, 0, Decimal("0.00")),
+        ]
+        table = pa.Table.from_pydict(
+            {
+                "pairs_month": ["2024-06"] * len(sums),
+                "payer": [r[0] for r in sums],
+                "payee": [r[1] for r in sums],
+                "txn_count": [r[2] for r in sums],
+                "total_amount": [r[3] for r in sums],
+                "built_at": [built_at] * len(sums),
+            },
+            schema=pairs.SCHEMA,
+        )
+        lake.append(
+            pairs.DATASET, table, f"chainpairs-parity-{n}", partition_by="pairs_month", sort_by=["payer"]
         )

@@ -256,26 +256,26 @@ def test_a_stale_or_unreadable_kept_ranking_is_not_served_the_month_is_ranked_ag
 
         cold = _cold(engine, ["new_display"])["new_display"]
         assert not path.exists()
-        assert request() == (cold, ["chain_network_stamp", "chain_network_stored"])  # ranked, then kept
+        assert request() == (cold, ["chain_network_stamp", "chain_network_stored_ids"])  # ranked, then kept
         assert path.exists() and request() == (cold, ["chain_network_stamp"])  # read from the file
         path.write_bytes(b"not arrow")
-        assert request() == (cold, ["chain_network_stamp", "chain_network_stored"])  # unreadable: ranked
+        assert request() == (cold, ["chain_network_stamp", "chain_network_stored_ids"])  # unreadable: ranked
         assert request() == (cold, ["chain_network_stamp"])  # and kept again
         other = service.resident_key("auto", "2024-03", _stamp(engine, "2024-03", "auto"), P)
         service.ranked_network(engine, "auto", "2024-03", P)
         store._file(resident.store_key(other))[0].replace(path)  # another chain's ranking under this name
-        assert request() == (cold, ["chain_network_stamp", "chain_network_stored"])
+        assert request() == (cold, ["chain_network_stamp", "chain_network_stored_ids"])
         # Other parameters are another question: not this file, whatever it holds.
         small = dataclasses.replace(P, betweenness_max_nodes=1)
         ranked, runs = request(small)
-        assert runs == ["chain_network_stamp", "chain_network_stored"]
+        assert runs == ["chain_network_stamp", "chain_network_stored_ids"]
         assert all(c.betweenness is None for c in ranked.centralities)
         assert all(c.betweenness is not None for c in cold.centralities)
         # A rebuild (a late payment) is a new stamp: the previous build's file is not read, and then removed.
         _late_payment(lake, "L-late-mar", "2024-03-20T10:00:00")
         stored.build_month(engine, lake, "2024-03", CHAINS, P)
         rebuilt, runs = request()
-        assert runs == ["chain_network_stamp", "chain_network_stored"]
+        assert runs == ["chain_network_stamp", "chain_network_stored_ids"]
         assert {c.uscc: c.paid for c in rebuilt.centralities}[U["r1"]] == D("300100.00")
         assert rebuilt == _cold(engine, ["new_display"])["new_display"] != cold
         assert not path.exists()  # the earlier build's ranking of the same question is gone

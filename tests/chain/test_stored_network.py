@@ -266,7 +266,7 @@ def test_a_stored_months_ranking_is_computed_once_per_build(tmp_path: Path) -> N
         assert [c.pagerank_supplier for c in first.centralities] == pytest.approx(
             [c.pagerank_supplier for c in unbuilt.centralities], abs=1e-12
         )
-        assert counting.runs == ["chain_network_stamp", "chain_network_stored", "chain_network_stamp"]
+        assert counting.runs == ["chain_network_stamp", "chain_network_stored_ids", "chain_network_stamp"]
         _late_payment(lake, "L-late-mar", "2024-03-20T10:00:00")
         stored.build_month(engine, lake, "2024-03", CHAINS, P)  # a rebuild is a new stamp: read again
         rebuilt = service.ranked_network(counting, "new_display", "2024-03", P)  # type: ignore[arg-type]

@@ -5,8 +5,10 @@ An as-of month M is due when it has transfers and either it was never built with
 (`decay_per_month`, `network_window_months`) or a file its network reads was written after M's latest build:
 a transfers file of one of the window's months M − window + 1 .. M (a new month's load, or a late payment of an
 earlier month), or any file of `chain_members`, `accounts` or `enterprises` (membership and ownership decide
-which payments are a chain's). File times are the lake's modification times: the lake is append-only and a
-load's files are written once, so a file newer than a build is data the build did not read.
+which payments are a chain's). A month whose member-pair sums are not current (`pairs.stale_months`: never
+built, e.g. a lake older than them) is due too, since the build makes them. File times are the lake's
+modification times: the lake is append-only and a load's files are written once, so a file newer than a build
+is data the build did not read.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import datetime as dt
 from pathlib import Path
 
 from jinyu.analytics import Engine, Lake
-from jinyu.chain import rules, stored
+from jinyu.chain import pairs, rules, stored
 from jinyu.chain.definitions import Parameters
 
 SHARED = ("chain_members", "accounts", "enterprises")
@@ -49,9 +51,10 @@ def due_months(engine: Engine, lake: Lake, p: Parameters) -> list[str]:
     months = transfer_months(lake)
     shared = _shared_written(lake)
     due = []
+    stale = set(pairs.stale_months(engine, lake, sorted(months)))
     for month in sorted(months):
         build = built.get(month)
-        if build is None:
+        if build is None or month in stale:
             due.append(month)
             continue
         window = [rules.add_months(month, -i) for i in range(p.network_window_months)]

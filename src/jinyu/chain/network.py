@@ -16,7 +16,9 @@ makes 2M small lists that set off the garbage collector (+1 s). The order change
 igraph's indexes order edges by their ends (then by id), and PRPACK reads them in that order, so the ranks
 are the same however the links come in; parallel links keep their order, so igraph numbers them as before
 (`tests/chain/test_network.py`). Links that already come in that order (dense integer ids given once and kept
-with the links, sorted: `benchmarks/chains_data.kept_links`) are checked in one pass and not sorted again.
+with the links, sorted: a stored build's `payer_id`/`payee_id`, `jinyu.chain.id_links`) are checked in one pass
+and not sorted again. Nodes are numbered in USCC order on every path: the numbering, unlike the links' order,
+moves PRPACK's last bits.
 
 igraph ranks with **one OpenMP thread** (`threadpoolctl`): PRPACK's PageRank runs OpenMP threads whose partial
 sums land in a varying order, so with two threads the same graph ranked twice differed in the last bits
@@ -37,7 +39,8 @@ from threadpoolctl import ThreadpoolController
 
 DAMPING = 0.85  # PageRank's damping factor (igraph's default, stated)
 # What ranks, in a kept ranking's key (`jinyu.chain.resident`): another igraph or thread count is another question.
-ENGINE = f"igraph {ig.__version__} prpack, 1 thread"
+# Rankings kept before nodes were numbered in USCC order differ in last bits: the words below make them another.
+ENGINE = f"igraph {ig.__version__} prpack, 1 thread, nodes in USCC order"
 _THREADS = ThreadpoolController()  # the OpenMP runtime igraph loaded (found once: the lookup scans libraries)
 # The thread limit is the process's and leaving it restores what was there on entering: rankings run one at a
 # time, so one ranking's exit cannot give OpenMP its threads back under another still running (whose last bits
@@ -99,10 +102,12 @@ def sorted_links(
 def centrality(links: Mapping[tuple[str, str], Decimal], betweenness_max_nodes: int) -> list[Centrality]:
     if not links:
         return []
-    index: dict[str, int] = {}
-    payer = np.fromiter((index.setdefault(a, len(index)) for a, _ in links), np.int64, len(links))
-    payee = np.fromiter((index.setdefault(b, len(index)) for _, b in links), np.int64, len(links))
-    names = list(index)
+    # Nodes numbered in USCC order, as a stored build numbers them (`jinyu.chain.id_links`): the numbering moves
+    # PRPACK's last bits (~1e-16), so one order for every path gives one answer to the bit.
+    names = sorted({u for pair in links for u in pair})
+    index = {name: i for i, name in enumerate(names)}
+    payer = np.fromiter((index[a] for a, _ in links), np.int64, len(links))
+    payee = np.fromiter((index[b] for _, b in links), np.int64, len(links))
     weight = np.fromiter((float(w) for w in links.values()), np.float64, len(links))
     n = len(names)
     supplier, buyer, between = rank_arrays(n, payer, payee, weight, n <= betweenness_max_nodes)

@@ -29,6 +29,10 @@ statement's fixed part is DuckDB's own work — planning (views' globs and Parqu
 datasets and building the member accounts — plus ~4 ms in Python; one statement pays it once and scans the
 window's transfers once (links and flows of eight months: 0.65 of the time of two statements, quiet).
 
+Segment flows are read from the member-pair sums (`jinyu.chain.pairs`) when every month to read has current
+sums: then `links_and_flows` reads the flows from them and the links alone (`chain_member_links`), and `monthly`
+reads missing flow months from them; otherwise the statements over the transfers, as before (same answers).
+
 Loans and credit coverage likewise (`loans_and_borrowers`: `chain_loans_and_borrowers`, the window's loans and
 the members who borrowed, per month); the coverage is then counted (`coverage`) from the member list the page
 reads anyway and the window's borrowers, so it runs no statement. `PageReads.answer_key` names an answer by its
@@ -47,7 +51,7 @@ import pyarrow.compute as pc
 from jinyu.analytics import Engine, FileSet, Query, ResultCache
 from jinyu.analytics.results import Key as ResultKey
 from jinyu.analytics.results import in_month
-from jinyu.chain import definitions, queries, rules
+from jinyu.chain import definitions, pairs, queries, rules
 
 LINKS = "chain_member_links"
 FLOWS = "chain_segment_flows"
@@ -214,7 +218,10 @@ def monthly(engine: Engine, results: ResultCache, query_name: str, params: Mappi
     missing = [m for m, table in held.items() if table is None]
     if missing:
         span = _months(missing[0], missing[-1])
-        read = engine.run(query_name, **{**params, "from_month": span[0], "to_month": span[-1]})
+        name = query_name
+        if query_name == FLOWS:  # from the member-pair sums when they are current for the span
+            name = pairs.flows_query(engine, results.lake_root, span[0], span[-1])
+        read = engine.run(name, **{**params, "from_month": span[0], "to_month": span[-1]})
         for m in span:
             held[m] = read.filter(pc.equal(read["month"], m))
             results.put(keys[m], held[m])
@@ -242,6 +249,12 @@ def links_and_flows(engine: Engine, results: ResultCache, params: Mapping[str, o
     if not missing:
         return
     span = _months(missing[0], missing[-1])
+    if pairs.flows_query(engine, results.lake_root, span[0], span[-1]) == pairs.FROM_PAIRS:
+        # Flows from the member-pair sums (a fraction of the scan); the links alone scan the transfers.
+        monthly(engine, results, FLOWS, {**params, "from_month": span[0], "to_month": span[-1]})
+        links = {k: v for k, v in params.items() if k != "segment_overrides"}
+        monthly(engine, results, LINKS, {**links, "from_month": span[0], "to_month": span[-1]})
+        return
     both = engine.run(LINKS_AND_FLOWS, **{**params, "from_month": span[0], "to_month": span[-1]})
     for part, keys, names in (
         ("links", link_keys, ["month", "payer", "payee"]),

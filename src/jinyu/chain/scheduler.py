@@ -40,15 +40,16 @@ import fcntl
 import logging
 import threading
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.analytics import DuckDBEngine, Lake, shared_results
 from jinyu.audit import service as audit
-from jinyu.chain import definitions, due_months, reads, resident, service, stored
+from jinyu.chain import definitions, due_months, id_links, reads, resident, service, stored
+from jinyu.chain.definitions import Parameters
 from jinyu.core.auth import SYSTEM
 from jinyu.core.db import transaction
 
@@ -111,18 +112,27 @@ def rank_before_append(
     def rank(month: str, links: pa.Table, built_at: dt.datetime) -> None:
         if month != latest:
             return
-        by_chain: dict[str, dict[tuple[str, str], Decimal]] = {c.code: {} for c in definitions.load().chains}
-        columns = (links.column(n).to_pylist() for n in ("chain_code", "payer", "payee", "weight"))
-        for code, payer, payee, weight in zip(*columns, strict=True):
-            by_chain.setdefault(code, {})[(payer, payee)] = weight
-        for code, chain_links in by_chain.items():
+        codes = {c.code for c in definitions.load().chains} | set(
+            pc.unique(links.column("chain_code")).to_pylist()
+        )
+        for code in sorted(codes):
             key = service.resident_key(code, month, built_at, p)
-            ranked = service.rank_links(chain_links, p)
+            ranked = _rank_built(links.filter(pc.equal(links.column("chain_code"), code)), p)
             resident.keep(store, key, ranked)
             if hold:
                 resident.put(key, ranked)
 
     return rank
+
+
+def _rank_built(links: pa.Table, p: Parameters) -> resident.Ranked:
+    """One chain's ranking from the build's own links: from their node ids as arrays (`jinyu.chain.id_links`),
+    or from the names should the ids not have the expected shape — the same ranking either way."""
+    found = id_links.from_table(links)
+    if found is not None:
+        return service.rank_id_links(found, p)
+    columns = (links.column(n).to_pylist() for n in ("payer", "payee", "weight"))
+    return service.rank_links({(a, b): w for a, b, w in zip(*columns, strict=True)}, p)
 
 
 def warm(lake_dir: Path) -> dict[str, str]:

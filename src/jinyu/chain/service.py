@@ -12,11 +12,23 @@ from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine, ResultCache, shared_results
 from jinyu.audit import service as audit
-from jinyu.chain import catalogue, definitions, loans, network, reads, resident, rules, stored
+from jinyu.chain import (
+    catalogue,
+    definitions,
+    id_links,
+    loans,
+    network,
+    pairs,
+    reads,
+    resident,
+    rules,
+    stored,
+)
 from jinyu.chain import queries as q
 from jinyu.chain.definitions import ChainDef, Parameters
 from jinyu.chain.schemas import (
@@ -152,9 +164,10 @@ def flows(
 ) -> FlowsOut:
     readable_chain(principal, code)
     _window(from_month, to_month)
+    # A plain engine reads the member-pair sums when they are current; the page's reads choose per month.
     rows = q.rows(
         engine,
-        "chain_segment_flows",
+        pairs.flows_query(engine, getattr(engine, "lake_root", None), from_month, to_month),
         chain_code=code,
         from_month=from_month,
         to_month=to_month,
@@ -257,7 +270,7 @@ def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -
     store = ranking_store(engine)
     ranked = resident.load(store, key) if store is not None else None
     if ranked is None:
-        ranked = rank_links(network_links(engine, code, as_of_month, p), p)
+        ranked = _rank_stored(engine, code, as_of_month, p)
         if store is not None:
             resident.keep(store, key, ranked)
     resident.put(key, ranked)
@@ -293,14 +306,29 @@ def _computed_ranking(engine: Engine, code: str, as_of_month: str, p: Parameters
     return ranked
 
 
-def ranking_store(engine: Engine) -> ResultCache | None:
-    """The results store beside the engine's lake (`shared_results`), where stored months' rankings are kept
-    for every worker; None for an engine without a lake directory of its own."""
+def _rank_stored(engine: Engine, code: str, as_of_month: str, p: Parameters) -> resident.Ranked:
+    """A stored month ranked from its links' node ids as arrays when its build kept them, else from the names
+    (a lake written before the ids): the same ranking either way (`jinyu.chain.id_links`)."""
+    table = stored.stored_id_links(engine, _lake_root(engine), code, as_of_month)
+    links = id_links.from_table(table) if table is not None else None
+    if links is not None:
+        return rank_id_links(links, p)
+    return rank_links(network_links(engine, code, as_of_month, p), p)
+
+
+def _lake_root(engine: Engine) -> Path | None:
     inner = getattr(
         engine, "engine", engine
     )  # `reads.PageReads` (the chain page) answers for the app's engine
     root = getattr(inner, "lake_root", None)
-    return shared_results(root) if isinstance(root, Path) else None
+    return root if isinstance(root, Path) else None
+
+
+def ranking_store(engine: Engine) -> ResultCache | None:
+    """The results store beside the engine's lake (`shared_results`), where stored months' rankings are kept
+    for every worker; None for an engine without a lake directory of its own."""
+    root = _lake_root(engine)
+    return shared_results(root) if root is not None else None
 
 
 def resident_key(code: str, as_of_month: str, built_at: dt.datetime, p: Parameters) -> resident.Key:
@@ -326,6 +354,16 @@ def rank_links(links: Mapping[tuple[str, str], Decimal], p: Parameters) -> resid
         ),
         nodes=len({u for pair in links for u in pair}),
         links=len(links),
+    )
+
+
+def rank_id_links(links: id_links.IdLinks, p: Parameters) -> resident.Ranked:
+    """`rank_links` of a stored month's links given as node-id arrays: by PageRank (supplier) descending, then
+    USCC — the ids are in USCC order, so a stable sort of the ids by rank breaks ties the same way."""
+    found = id_links.centrality(links, p.betweenness_max_nodes)
+    order = np.argsort(-np.array([c.pagerank_supplier for c in found], np.float64), kind="stable")
+    return resident.Ranked(
+        centralities=tuple(found[i] for i in order.tolist()), nodes=len(links.names), links=len(links.payer)
     )
 
 

@@ -6,6 +6,13 @@ The build query applies the rule of `rules.decayed_links`: a link's weight as of
 fen once, after summing. The factors decay^age go through a double (`power`) rounded to 12 places and back to
 a decimal: exact whenever decay^(window−1) has at most 12 decimal places (0.8 over 6 months: 0.32768), which
 `build_month` checks before it runs, so stored weights equal the Python rule's to the fen.
+
+Each link also carries its ends as **dense integer node ids** (`payer_id`, `payee_id`): per chain and month, the
+network's enterprises numbered 0..n−1 in USCC order, given once by the build. Links sorted by USCC are then
+sorted by id too, and the id → enterprise map is the sorted list of the month's USCCs, so a stored month is
+ranked from the columns as arrays (`jinyu.chain.id_links`): no numbering, no sort at each ranking. A lake whose
+`chain_network_links` files were written before the ids keeps its schema (the lake refuses a file with other
+columns), so its builds go on without ids and are ranked from names as before (`carries_ids`).
 """
 
 from __future__ import annotations
@@ -14,11 +21,14 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from jinyu.analytics import Engine, Lake, Month, Query, register
-from jinyu.chain import rules
+from jinyu.chain import pairs, rules
 from jinyu.chain.definitions import Parameters
 from jinyu.chain.queries import ENTERPRISE_ACCOUNTS
 from jinyu.core.clock import utcnow
@@ -38,8 +48,13 @@ SCHEMA = pa.schema(
         ("decay", DECAY),
         ("window_months", pa.int32()),
         ("built_at", pa.timestamp("us", tz="UTC")),
+        # Dense node ids of the chain's network in that month, 0..n-1 in USCC order; null in the marker row.
+        ("payer_id", pa.int32()),
+        ("payee_id", pa.int32()),
     ]
 )
+IDS = ("payer_id", "payee_id")
+NAMES_ONLY_SCHEMA = pa.schema([f for f in SCHEMA if f.name not in IDS])  # builds made before the ids
 VIEW_SCHEMA = SCHEMA.append(pa.field("month", pa.string()))  # engines add the partition directory
 
 _AGE = (
@@ -76,15 +91,31 @@ touching AS (
 aged AS (
     SELECT l.chain_code, l.payer, l.payee, l.total_amount, {_AGE} AS age
     FROM touching AS l
+),
+weighted AS (
+    SELECT
+        chain_code, payer, payee,
+        CAST(round(sum(
+            CAST(total_amount AS DECIMAL(24, 2))
+            * CAST(round(power(CAST($decay AS DOUBLE), age), {FACTOR_PLACES}) AS DECIMAL(14, {FACTOR_PLACES}))
+        ), 2) AS DECIMAL(38, 2)) AS weight
+    FROM aged
+    GROUP BY 1, 2, 3
+),
+nodes AS (
+    SELECT chain_code, payer AS uscc FROM weighted
+    UNION
+    SELECT chain_code, payee AS uscc FROM weighted
+),
+node_ids AS (
+    -- Dense ids 0..n-1 per chain in USCC order: sorted by USCC, the links are sorted by id as well.
+    SELECT chain_code, uscc, CAST(row_number() OVER (PARTITION BY chain_code ORDER BY uscc) - 1 AS INT) AS node_id
+    FROM nodes
 )
-SELECT
-    chain_code, payer, payee,
-    CAST(round(sum(
-        CAST(total_amount AS DECIMAL(24, 2))
-        * CAST(round(power(CAST($decay AS DOUBLE), age), {FACTOR_PLACES}) AS DECIMAL(14, {FACTOR_PLACES}))
-    ), 2) AS DECIMAL(38, 2)) AS weight
-FROM aged
-GROUP BY 1, 2, 3
+SELECT w.chain_code, w.payer, w.payee, w.weight, a.node_id AS payer_id, b.node_id AS payee_id
+FROM weighted AS w
+JOIN node_ids AS a ON a.chain_code = w.chain_code AND a.uscc = w.payer
+JOIN node_ids AS b ON b.chain_code = w.chain_code AND b.uscc = w.payee
 ORDER BY 1, 2, 3
 """,
         params={"from_month": Month, "as_of_month": Month, "decay": Decimal},
@@ -112,6 +143,33 @@ ORDER BY b.payer, b.payee
 """,
         params={"chain_code": str, "as_of_month": Month},
         description="已存储的产业链供应网络（最新构建）/ the latest stored network of a chain as of a month",
+        optional={DATASET: VIEW_SCHEMA},
+    )
+)
+
+
+NETWORK_STORED_IDS = register(
+    Query(
+        name="chain_network_stored_ids",
+        sql="""
+-- The links of the latest build of one chain's network as of a month with their dense node ids, sorted by
+-- them (the marker row left out): the arrays a stored month is ranked from. Only for a lake whose builds carry
+-- the ids (`stored.carries_ids`); empty when the month was never built or its build found no links.
+WITH built AS (
+    SELECT payer, payee, weight, payer_id, payee_id, built_at
+    FROM chain_network_links
+    WHERE month = $as_of_month AND chain_code = $chain_code
+),
+latest AS (
+    SELECT max(built_at) AS built_at FROM built
+)
+SELECT b.payer, b.payee, b.weight, b.payer_id, b.payee_id, b.built_at
+FROM built AS b JOIN latest AS l ON b.built_at = l.built_at
+WHERE b.payer IS NOT NULL
+ORDER BY b.payer_id, b.payee_id
+""",
+        params={"chain_code": str, "as_of_month": Month},
+        description="已存储供应网络的边及整数节点编号 / a chain's stored network links with their node ids",
         optional={DATASET: VIEW_SCHEMA},
     )
 )
@@ -178,10 +236,13 @@ def build_month(
     before_append: Callable[[str, pa.Table, dt.datetime], None] | None = None,
 ) -> int:
     """Build every chain's network as of `month` and append it as a new load; returns the links written.
-    `before_append(month, links, built_at)` runs on the build's links (chain_code, payer, payee, weight; the
-    rows `stored_links` will read) before they are appended, so a caller can hold what it derives from them
-    (the scheduler: the month's ranking) before any reader sees the build."""
+    The month's member-pair sums (`pairs`, which segment flows read) are rebuilt first: whatever makes the month's
+    network due (its transfers, membership, ownership) makes its sums stale too (`due_months`).
+    `before_append(month, links, built_at)` runs on the build's links (chain_code, payer, payee, weight,
+    payer_id, payee_id; the rows `stored_links` will read) before they are appended, so a caller can hold what
+    it derives from them (the scheduler: the month's ranking) before any reader sees the build."""
     check_exact(p)
+    pairs.build_month(engine, lake, month)
     built_at = utcnow()
     links = engine.run(
         "chain_network_build",
@@ -190,6 +251,8 @@ def build_month(
         decay=p.decay_per_month,
     )
     table = _table(links, chains, month, p, built_at)
+    if not carries_ids(lake.root):  # a lake written before the ids keeps its schema
+        table = table.drop_columns(list(IDS))
     if before_append is not None:
         before_append(month, links, built_at)
     load_id = f"chainnet-{month}-{built_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -198,18 +261,34 @@ def build_month(
 
 
 def _table(links: pa.Table, chains: list[str], month: str, p: Parameters, built_at: dt.datetime) -> pa.Table:
+    """The build's links and one marker row per chain, column by column (no Python object per link)."""
     n, k = links.num_rows, len(chains)
+
+    def column(name: str, markers: pa.Array) -> pa.ChunkedArray:
+        return pa.chunked_array([*links.column(name).cast(markers.type).chunks, markers], markers.type)
+
     data = {
-        "as_of_month": [month] * (n + k),
-        "chain_code": links.column("chain_code").to_pylist() + chains,
-        "payer": links.column("payer").to_pylist() + [None] * k,
-        "payee": links.column("payee").to_pylist() + [None] * k,
-        "weight": links.column("weight").to_pylist() + [Decimal("0.00")] * k,
-        "decay": [p.decay_per_month] * (n + k),
-        "window_months": [p.network_window_months] * (n + k),
-        "built_at": [built_at] * (n + k),
+        "as_of_month": pa.repeat(pa.scalar(month, pa.string()), n + k),
+        "chain_code": column("chain_code", pa.array(chains, pa.string())),
+        "payer": column("payer", pa.nulls(k, pa.string())),
+        "payee": column("payee", pa.nulls(k, pa.string())),
+        "weight": column("weight", pa.repeat(pa.scalar(Decimal("0.00"), MONEY), k)),
+        "decay": pa.repeat(pa.scalar(p.decay_per_month, DECAY), n + k),
+        "window_months": pa.repeat(pa.scalar(p.network_window_months, pa.int32()), n + k),
+        "built_at": pa.repeat(pa.scalar(built_at, SCHEMA.field("built_at").type), n + k),
+        "payer_id": column("payer_id", pa.nulls(k, pa.int32())),
+        "payee_id": column("payee_id", pa.nulls(k, pa.int32())),
     }
-    return pa.Table.from_pydict(data, schema=SCHEMA)
+    return pa.Table.from_pydict(
+        {name: pc.cast(values, SCHEMA.field(name).type) for name, values in data.items()}, schema=SCHEMA
+    )
+
+
+def carries_ids(lake_root: Path) -> bool:
+    """Do the lake's stored builds carry node ids: the dataset is new (a build will write them) or its files have
+    them (every file of a dataset has the same columns)."""
+    files = Lake(lake_root).files(DATASET)
+    return not files or set(IDS) <= set(pq.read_schema(files[0]).names)
 
 
 def stored_links(
@@ -227,6 +306,16 @@ def stored_links(
     payers, payees = table.column("payer").to_pylist(), table.column("payee").to_pylist()
     weights = table.column("weight").to_pylist()
     return {(a, b): w for a, b, w in zip(payers, payees, weights, strict=True) if a is not None}
+
+
+def stored_id_links(engine: Engine, lake_root: Path | None, code: str, as_of_month: str) -> pa.Table | None:
+    """The links of the latest stored build of `code` as of the month with their node ids (payer, payee, weight,
+    payer_id, payee_id, built_at; sorted by the ids), or None when the lake's builds carry no ids (or the engine
+    has no lake of its own): then the caller reads `stored_links`. The caller has checked the build's
+    parameters (`current_stamp`)."""
+    if lake_root is None or not carries_ids(lake_root):
+        return None
+    return engine.run(NETWORK_STORED_IDS.name, chain_code=code, as_of_month=as_of_month)
 
 
 def current_stamp(engine: Engine, code: str, as_of_month: str, p: Parameters) -> dt.datetime | None:

@@ -68,22 +68,52 @@ WITH members AS (
       CAST(SUBSTRING(l.month, 1, 4) AS INT) * 12 + CAST(SUBSTRING(l.month, 6, 2) AS INT)
     ) AS age
   FROM touching AS l
+), weighted AS (
+  SELECT
+    chain_code,
+    payer,
+    payee,
+    CAST(ROUND(
+      SUM(
+        CAST(total_amount AS DECIMAL(24, 2)) * CAST(ROUND(POWER(CAST(:decay AS DOUBLE), age), 12) AS DECIMAL(14, 12))
+      ),
+      2
+    ) AS DECIMAL(38, 2)) AS weight
+  FROM aged
+  GROUP BY
+    1,
+    2,
+    3
+), nodes AS (
+  SELECT
+    chain_code,
+    payer AS uscc
+  FROM weighted
+  UNION
+  SELECT
+    chain_code,
+    payee AS uscc
+  FROM weighted
+), node_ids AS (
+  /* Dense ids 0..n-1 per chain in USCC order: sorted by USCC, the links are sorted by id as well. */
+  SELECT
+    chain_code,
+    uscc,
+    CAST(ROW_NUMBER() OVER (PARTITION BY chain_code ORDER BY uscc NULLS LAST) - 1 AS INT) AS node_id
+  FROM nodes
 )
 SELECT
-  chain_code,
-  payer,
-  payee,
-  CAST(ROUND(
-    SUM(
-      CAST(total_amount AS DECIMAL(24, 2)) * CAST(ROUND(POWER(CAST(:decay AS DOUBLE), age), 12) AS DECIMAL(14, 12))
-    ),
-    2
-  ) AS DECIMAL(38, 2)) AS weight
-FROM aged
-GROUP BY
-  1,
-  2,
-  3
+  w.chain_code,
+  w.payer,
+  w.payee,
+  w.weight,
+  a.node_id AS payer_id,
+  b.node_id AS payee_id
+FROM weighted AS w
+JOIN node_ids AS a
+  ON a.chain_code = w.chain_code AND a.uscc = w.payer
+JOIN node_ids AS b
+  ON b.chain_code = w.chain_code AND b.uscc = w.payee
 ORDER BY
   1 NULLS LAST,
   2 NULLS LAST,

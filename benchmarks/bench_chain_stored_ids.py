@@ -1,0 +1,156 @@
+"""Ranking a stored month from its links' dense node ids (`payer_id`, `payee_id`, `jinyu.chain.id_links`)
+against ranking it from the names (`stored.stored_links` + `service.rank_links`: the path of builds made before
+the ids, and the product's only path before them), in the same process, alternating rounds, medians.
+
+One chain's stored month of `--nodes` enterprises / `--links` links (`chains_data.links_table`: the benchmarks'
+generated links, weights to the fen) is written twice as a `chain_network_links` build: into a lake with the ids
+and into one with the names-only schema. Each round times a cold ranking (nothing held, nothing kept) of each,
+split into reading the links and ranking them; both rankings must be equal (`==` on every float and Decimal).
+
+    uv run python benchmarks/bench_chain_stored_ids.py --nodes 200000 --links 2000000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import chains_data
+from machine import calibration, machine_info
+
+from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.chain import definitions, id_links, service, stored
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CHAIN, MONTH = "new_display", "2024-06"
+
+
+def _timed(fn: Any) -> tuple[float, float, Any]:
+    started, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return time.perf_counter() - started, time.process_time() - cpu, result
+
+
+def _build_table(nodes: int, links: int, seed: int) -> pa.Table:
+    """One build of CHAIN as of MONTH: the generated links with their ids (USCC order) and one marker row."""
+    p = definitions.load().parameters
+    con = duckdb.connect()
+    try:
+        chains_data.links_table(con, nodes, links, seed)
+        table = con.sql(
+            """
+WITH names AS (
+    SELECT name, CAST(row_number() OVER (ORDER BY name) - 1 AS INTEGER) AS code
+    FROM (SELECT payer AS name FROM links UNION SELECT payee FROM links)
+)
+SELECT l.payer, l.payee, CAST(l.weight AS DECIMAL(38, 2)) AS weight, p.code AS payer_id, q.code AS payee_id
+FROM links AS l JOIN names AS p ON p.name = l.payer JOIN names AS q ON q.name = l.payee
+ORDER BY l.payer, l.payee"""
+        ).to_arrow_table()
+    finally:
+        con.close()
+    n = table.num_rows + 1
+    built_at = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
+
+    def with_marker(name: str, typ: pa.DataType) -> pa.Array:
+        return pa.concat_arrays([table.column(name).combine_chunks().cast(typ), pa.nulls(1, typ)])
+
+    return pa.table(
+        {
+            "as_of_month": pa.repeat(pa.scalar(MONTH), n),
+            "chain_code": pa.repeat(pa.scalar(CHAIN), n),
+            "payer": with_marker("payer", pa.string()),
+            "payee": with_marker("payee", pa.string()),
+            "weight": with_marker("weight", stored.MONEY).fill_null(Decimal("0.00")),
+            "decay": pa.repeat(pa.scalar(p.decay_per_month, stored.DECAY), n),
+            "window_months": pa.repeat(pa.scalar(p.network_window_months, pa.int32()), n),
+            "built_at": pa.repeat(pa.scalar(built_at, pa.timestamp("us", tz="UTC")), n),
+            "payer_id": with_marker("payer_id", pa.int32()),
+            "payee_id": with_marker("payee_id", pa.int32()),
+        },
+        schema=stored.SCHEMA,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nodes", type=int, default=200_000)
+    ap.add_argument("--links", type=int, default=2_000_000)
+    ap.add_argument("--repeat", type=int, default=3, help="alternating rounds (medians are reported)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=RESULTS / "chain-stored-ids-h-bc.json")
+    args = ap.parse_args()
+    p = definitions.load().parameters
+    result: dict[str, Any] = {"machine": machine_info(), "calibration_before": calibration()}
+    result["parameters"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    result["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
+    with tempfile.TemporaryDirectory(prefix="jinyu-stored-ids-") as tmp:
+        table = _build_table(args.nodes, args.links, args.seed)
+        with_ids, names_only = Lake(Path(tmp) / "ids"), Lake(Path(tmp) / "names")
+        for lake, t in ((with_ids, table), (names_only, table.drop_columns(list(stored.IDS)))):
+            lake.append(
+                stored.DATASET, t, "chainnet-bench", partition_by="as_of_month", sort_by=["chain_code"]
+            )
+        ids_engine, names_engine = DuckDBEngine(with_ids.root), DuckDBEngine(names_only.root)
+        rounds: dict[str, list[tuple[float, float]]] = {
+            k: [] for k in ("names_read", "names_rank", "names_total", "ids_read", "ids_rank", "ids_total")
+        }
+        try:
+            for r in range(args.repeat):
+                w1, c1, links = _timed(lambda: stored.stored_links(names_engine, CHAIN, MONTH, p))
+                w2, c2, from_names = _timed(partial(service.rank_links, links, p))
+                w3, c3, read = _timed(
+                    lambda: id_links.from_table(
+                        stored.stored_id_links(ids_engine, with_ids.root, CHAIN, MONTH)
+                    )
+                )
+                w4, c4, from_ids = _timed(partial(service.rank_id_links, read, p))
+                assert from_ids == from_names, "the rankings differ"
+                for key, wall, cpu in (
+                    ("names_read", w1, c1),
+                    ("names_rank", w2, c2),
+                    ("names_total", w1 + w2, c1 + c2),
+                    ("ids_read", w3, c3),
+                    ("ids_rank", w4, c4),
+                    ("ids_total", w3 + w4, c3 + c4),
+                ):
+                    rounds[key].append((round(wall, 3), round(cpu, 3)))
+                print(
+                    f"round {r + 1}: names {w1 + w2:.2f} s wall / {c1 + c2:.2f} CPU, ids {w3 + w4:.2f} / {c3 + c4:.2f}"
+                )
+                result["nodes"], result["links"] = from_ids.nodes, from_ids.links
+        finally:
+            ids_engine.close()
+            names_engine.close()
+    medians = {
+        k: {"wall_s": statistics.median(w for w, _ in v), "cpu_s": statistics.median(c for _, c in v)}
+        for k, v in rounds.items()
+    }
+    result.update(rounds=rounds, medians=medians, rankings_equal=True)
+    result["ratio_names_over_ids"] = {
+        "wall": round(medians["names_total"]["wall_s"] / medians["ids_total"]["wall_s"], 2),
+        "cpu": round(medians["names_total"]["cpu_s"] / medians["ids_total"]["cpu_s"], 2),
+    }
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    result["calibration_after"] = calibration()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, default=str))
+    print(json.dumps({k: result[k] for k in ("medians", "ratio_names_over_ids", "nodes", "links")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
