@@ -61,6 +61,7 @@ from jinyu.party.errors import BadCredentials
 from jinyu.risk import endpoints as risk_endpoints
 from jinyu.risk.tracing.service import Stores, special_accounts
 from jinyu.risk.tracing.service.context import shared_contexts
+from jinyu.risk.tracing.service.prepare import after_loads
 from jinyu.web import install as install_console
 from jinyu.web import is_console_path, render_domain_error, render_error
 from jinyu.web import warm as warm_console
@@ -134,6 +135,18 @@ def _warm_tracing(engine: DuckDBEngine, settings: Settings) -> None:
         special_accounts(Stores(engine, settings.lake_dir, settings.pseudonym_keys()))
     except Exception:  # a lake without accounts yet: the first check reads them (and says what is missing)
         log.warning("stop and prohibited accounts not read at start", exc_info=True)
+
+
+def _prepare_tracing(settings: Settings, datasets: list[str]) -> None:
+    """After a load through the API (`ingest_endpoints.after_load`): a server that prepares tracing at start
+    (`tracing_warm`: `jinyu serve`) also prepares the new data version's resident index and context, in its
+    own thread, and keeps them beside the lake, as `jinyu ingest` does at its end; the first loan check after
+    the upload then finds them built (here) or kept (other workers). Returns at once."""
+    if settings.tracing_warm:
+        after_loads().submit(settings.lake_dir, datasets)
+
+
+ingest_endpoints.after_load.append(_prepare_tracing)
 
 
 @asynccontextmanager

@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     spark_master: str = "local[2]"
     tracing_warm: bool = Field(
         default=False,
-        description="build the resident transfer index at start-up (set by `jinyu serve`), not at the first request",
+        description="build the resident transfer index and tracing context at start-up (set by `jinyu serve`), "
+        "not at the first request, and again after each load through the API",
     )
     chain_network_due_seconds: int = Field(
         default=0,

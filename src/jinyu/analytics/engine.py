@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 import duckdb
 import pyarrow as pa
 
-from jinyu.analytics import duck, layout
+from jinyu.analytics import builds, duck, layout
 from jinyu.analytics.errors import missing_dataset
 from jinyu.analytics.fileset import FileSet
 from jinyu.analytics.registry import Query, get_query
@@ -49,6 +49,8 @@ class DuckDBEngine:
         self._views: set[str] = set()
         self._empty: set[str] = set()  # optional datasets read as empty stand-ins (no files yet)
         self._lock = threading.Lock()
+        self._cursors: set[duckdb.DuckDBPyConnection] = set()  # running now (`interrupt`)
+        self._interrupted = False
 
     def run(self, query_name: str, /, **params: object) -> pa.Table:
         return self.run_query(get_query(query_name), **params)
@@ -59,18 +61,19 @@ class DuckDBEngine:
         con = self._connection(query.datasets, query.optional)
         # A cursor is a connection of its own on the same database: runs from several threads do not share
         # one connection's state, and all of them see the views.
-        cur = con.cursor()
+        cur = self._cursor(con)
         try:
             # A relation straight to Arrow; `execute(...).to_arrow_table()` would copy the rows once more.
             return cur.sql(query.sql, params=bound or None).to_arrow_table()
         finally:
+            self._cursors.discard(cur)
             cur.close()
 
     def run_over_files(self, query: Query, parts: Mapping[str, FileSet], /, **params: object) -> pa.Table:
         """`query` with each table named in `parts` reading only that file set (plus its `_file` column)."""
         bound = query.bind(params)
         con = self._connection(query.datasets - set(parts), query.optional)
-        cur = con.cursor()
+        cur = self._cursor(con)
         try:
             # Temporary views belong to the cursor's own connection: other runs never see them.
             for name, files in parts.items():
@@ -80,7 +83,22 @@ class DuckDBEngine:
                 )
             return cur.sql(query.sql, params=bound or None).to_arrow_table()
         finally:
+            self._cursors.discard(cur)
             cur.close()
+
+    def _cursor(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        if self._interrupted:
+            raise builds.Cancelled("engine interrupted")
+        cur = con.cursor()
+        self._cursors.add(cur)
+        return cur
+
+    def interrupt(self) -> None:
+        """Stop the statements running now and refuse later ones (from another thread: a background build
+        cancelled at exit, `builds`). Serving engines are never interrupted."""
+        self._interrupted = True
+        for cur in list(self._cursors):
+            cur.interrupt()
 
     def open(self) -> None:
         """Start DuckDB and make the views of the datasets the lake holds now, as the first statement would

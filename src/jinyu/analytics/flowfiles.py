@@ -10,26 +10,39 @@ on first touch and shared between processes through the page cache) instead of b
 Layout: `<lake>.flowindex/<digest of the transfers' version>/` holding one `.npy` per array. A load adds or
 changes transfer files, so it changes the version and its digest: the old directory no longer matches and is
 removed when the new one is written. Nothing in the directory is needed for correctness: delete it at will,
-the next start builds again. A directory is written under a temporary name and renamed into place, so a
-reader sees a complete index or none; a second writer of the same version loses the rename and drops its
-copy. The arrays are mapped read-only: the hop code only reads them.
+the next start builds again. A directory is written under a temporary name, its files synced, and renamed
+into place, so a reader sees a complete index or none (never a half-written file); a second writer of the
+same version loses the rename and drops its copy. The arrays are mapped read-only: the hop code only reads them.
+
+Processes that would build the same piece at once (`jinyu serve --workers 2` after a load, a server and a
+load's preparation) take turns: a build holds the kind's lock file (`<lake>.<kind>/.lock`, `building`), and a
+process that finds it held waits in its build thread, then maps what the holder kept instead of building too.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from jinyu.analytics.builds import Build
+
 log = logging.getLogger(__name__)
 STALE_SECONDS = 3600  # a staging directory this old belongs to a writer that died
+LOCK = ".lock"
+LOCK_WAIT_SECONDS = (
+    900.0  # past this, a waiter builds anyway (a holder stuck rather than dead: flock ends with it)
+)
+LOCK_POLL_SECONDS = 0.1
 
 
 def files_dir(lake_root: Path, kind: str = "flowindex") -> Path:
@@ -75,6 +88,39 @@ def discard(lake_root: Path, version: str, why: str, kind: str = "flowindex") ->
     shutil.rmtree(where, ignore_errors=True)
 
 
+@contextmanager
+def building(lake_root: Path, kind: str, build: Build | None = None) -> Iterator[bool]:
+    """Hold the build lock of `kind` beside this lake while building (other processes' builds of it wait).
+    Yields True when held; False when it could not be taken (no lock file possible, or waited
+    `LOCK_WAIT_SECONDS`): the caller builds anyway, as before locks. `build`: stop waiting when cancelled."""
+    where = files_dir(lake_root, kind)
+    try:
+        where.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(where / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        log.warning("build lock not taken", extra={"dir": str(where), "error": str(exc)})
+        yield False
+        return
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        held = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    log.warning("build lock held too long; building anyway", extra={"dir": str(where)})
+                    break
+                if build is not None:
+                    build.check()
+                time.sleep(LOCK_POLL_SECONDS)
+        yield held
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def save_arrays(lake_root: Path, version: str, arrays: Mapping[str, np.ndarray]) -> Path | None:
     """Keep the arrays of this version on disk and remove other versions'; None when they could not be
     written (a full or read-only disk costs the next process a build, nothing else)."""
@@ -99,6 +145,7 @@ def save(lake_root: Path, version: str, kind: str, write: Callable[[Path], None]
             staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=parent))  # 0700
             try:
                 write(staging)
+                _sync(staging)  # the files' bytes on disk before the name says they are complete
                 os.rename(staging, target)
             except OSError:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -108,9 +155,20 @@ def save(lake_root: Path, version: str, kind: str, write: Callable[[Path], None]
         log.warning("kept files not written", extra={"dir": str(target), "error": str(exc)})
         return None
     for other in parent.iterdir():  # older versions, and staging directories of writers that died
+        if other.name == LOCK:
+            continue
         if other != target and (not other.name.startswith(".writing-") or _stale(other)):
             shutil.rmtree(other, ignore_errors=True)
     return target
+
+
+def _sync(directory: Path) -> None:
+    for path in directory.iterdir():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _stale(path: Path) -> bool:

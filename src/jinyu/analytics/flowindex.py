@@ -40,7 +40,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from jinyu.analytics import duck, flowfiles, layout
+from jinyu.analytics import builds, duck, flowfiles, layout
 from jinyu.analytics.listing import Files, dataset_files
 
 log = logging.getLogger(__name__)
@@ -214,13 +214,16 @@ FROM t JOIN acc AS s ON s.account_no = t.from_account JOIN acc AS d ON d.account
 """
 
 
-def build(lake_root: Path, *, memory_limit: str = "1GB") -> FlowIndex:
+def build(lake_root: Path, *, memory_limit: str = "1GB", cancel: builds.Build | None = None) -> FlowIndex:
     """Read every transfer of the lake once and lay it out (see the module docstring).
 
     DuckDB sorts (spilling to a temporary directory past `memory_limit`) and the sorted rows stream into
-    preallocated arrays, so the build's peak is the index plus DuckDB's limit, not several copies of it."""
+    preallocated arrays, so the build's peak is the index plus DuckDB's limit, not several copies of it.
+    `cancel`: the background build this runs in; cancelling it interrupts the statement running."""
     started = time.perf_counter()
     con = duck.connect()
+    if cancel is not None:
+        cancel.attach(con)
     with tempfile.TemporaryDirectory(prefix="jinyu-flowindex-") as spill:
         try:
             con.execute(f"SET memory_limit = {duck.quote_literal(memory_limit)}")
@@ -234,11 +237,15 @@ def build(lake_root: Path, *, memory_limit: str = "1GB") -> FlowIndex:
                 "NULL::VARCHAR AS to_account, NULL::DECIMAL(18, 2) AS amount WHERE false"
             )
             con.execute(f"CREATE TEMP VIEW t AS {source}")
+            _check(cancel)
             con.execute(_ACCOUNTS)
+            _check(cancel)
             names = con.sql("SELECT account_no FROM acc ORDER BY i").fetchnumpy()["account_no"]
             accounts = np.array([str(n).encode() for n in names], dtype=np.bytes_)
             del names
+            _check(cancel)
             con.execute(_EDGES)
+            _check(cancel)
             con.execute("DROP TABLE acc")
             m = int(con.sql("SELECT count(*) FROM e").fetchall()[0][0])
             out_src = np.empty(m, dtype=np.int32)
@@ -252,12 +259,19 @@ def build(lake_root: Path, *, memory_limit: str = "1GB") -> FlowIndex:
                 out_dst,
                 out_ts,
                 out_amount,
+                cancel=cancel,
             )
+            _check(cancel)
             in_dst = np.empty(m, dtype=np.int32)
             in_ts = np.empty(m, dtype=np.int64)
             in_amount = np.empty(m, dtype=np.int64)
-            _stream(con, "SELECT dst, ts, amt FROM e ORDER BY dst, ts", in_dst, in_ts, in_amount)
+            _stream(
+                con, "SELECT dst, ts, amt FROM e ORDER BY dst, ts", in_dst, in_ts, in_amount, cancel=cancel
+            )
+            _check(cancel)
         finally:
+            if cancel is not None:
+                cancel.detach(con)
             con.close()
     n = accounts.shape[0]
     out_offsets = _offsets(out_src, n)
@@ -280,11 +294,20 @@ def build(lake_root: Path, *, memory_limit: str = "1GB") -> FlowIndex:
     )
 
 
-def _stream(con: duckdb.DuckDBPyConnection, sql: str, *into: np.ndarray) -> None:
+def _check(cancel: builds.Build | None) -> None:
+    """Between statements: an interrupt only stops the statement running, so a cancelled build stops here."""
+    if cancel is not None:
+        cancel.check()
+
+
+def _stream(
+    con: duckdb.DuckDBPyConnection, sql: str, *into: np.ndarray, cancel: builds.Build | None = None
+) -> None:
     """The query's rows, batch by batch, into the preallocated columns `into` (in select order)."""
     reader = con.sql(sql).to_arrow_reader(1 << 20)
     at = 0
     for batch in reader:
+        _check(cancel)
         size = batch.num_rows
         for column, target in zip(batch.columns, into, strict=True):
             target[at : at + size] = column.to_numpy(zero_copy_only=False)
@@ -357,22 +380,40 @@ class FlowIndexes:
         self._building = key
         # Only one index is kept: the old one goes before the new one is built, bounding memory.
         self._key, self._index = None, None
-        self._thread = threading.Thread(target=self._build, args=(key,), name="jinyu-flowindex", daemon=True)
-        self._thread.start()
+        self._thread = builds.start("jinyu-flowindex", lambda run: self._build(key, run)).thread
 
-    def _build(self, key: tuple[str, str]) -> None:
+    def _build(self, key: tuple[str, str], run: builds.Build) -> None:
+        root = Path(key[0])
         try:
-            index = build(Path(key[0]))
-        except Exception:
-            log.exception("flow index build failed", extra={"lake": key[0]})
+            # Another process (a second worker, a load's preparation) building this lake's index: wait for it,
+            # then map what it kept rather than build the same arrays at the same time.
+            with flowfiles.building(root, "flowindex", run):
+                index = _open_kept(key)
+                built = index is None
+                if index is None:
+                    index = build(root, cancel=run)
+                self._done(key, index, built)
+        except builds.Cancelled:
+            log.info("flow index build cancelled", extra={"lake": key[0]})
             with self._lock:
-                self._building, self._failed = None, key
-            return
+                self._building = None
+        except Exception:
+            if run.cancelled:  # interrupted by the exit: not a failure of the build
+                log.info("flow index build cancelled", extra={"lake": key[0]})
+            else:
+                log.exception("flow index build failed", extra={"lake": key[0]})
+            with self._lock:
+                self._building, self._failed = None, None if run.cancelled else key
+
+    def _done(self, key: tuple[str, str], index: FlowIndex, built: bool) -> None:
         current = transfers_version(Path(key[0])) == key[1]
         with self._lock:
             self._building = None
             if current:
                 self._key, self._index = key, index
+        if not built:
+            log.info("flow index mapped after another process built it", extra={"lake": key[0]})
+            return
         log.info("flow index built", extra={"transfers": index.transfers, "seconds": index.build_seconds})
         if current:  # after it serves here: the next process (a restart, another worker) maps it
             flowfiles.save_arrays(Path(key[0]), _kept_version(key[1]), index.arrays())

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, UploadFile, status
 
 from jinyu.analytics import Lake
+from jinyu.config import Settings
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
 from jinyu.core.pagination import Limit, Offset, Page
@@ -21,6 +24,13 @@ from jinyu.ingest.schemas import ContractOut, LoadReport, QuarantineOut
 
 Encoding = Literal["auto", "utf-8", "gbk", "gb18030"]
 router = APIRouter(tags=["ingest 数据接入"])
+log = logging.getLogger(__name__)
+
+# What completes an upload's load besides the quality check, plugged in by the layer above ingestion that
+# knows it (`jinyu.app`: the loan check's resident index and context prepared, as `jinyu ingest` does at its
+# end): (settings, loaded datasets), called after the commit, off the answer; each returns at once (its work
+# runs in a thread of its own) and a failure is logged, never the load's.
+after_load: list[Callable[[Settings, list[str]], object]] = []
 
 
 def stores_for(request: Request) -> service.Stores:
@@ -71,7 +81,9 @@ def upload(
             shutil.copyfileobj(file.file, out)
         report = service.ingest(session, principal, dataset, path, stores_for(request), encoding=encoding)
     if not report.already_loaded:
-        # After the answer, so after the commit that publishes the load's files: the post-load quality check.
+        # After the answer, so after the commit that publishes the load's files: the post-load quality check,
+        # then what completes the load (it starts its own thread: the request's tasks end as before, so a next
+        # request on the same connection waits no longer; the check does not share the cores with it).
         settings = request.app.state.settings
         background.add_task(
             tasks.check_after_load_logged,
@@ -81,7 +93,16 @@ def upload(
             report.id,
             request.app.state.analytics,
         )
+        background.add_task(_after_load, settings, [dataset])
     return report
+
+
+def _after_load(settings: Settings, datasets: list[str]) -> None:
+    for step in after_load:
+        try:
+            step(settings, datasets)
+        except Exception:  # the load has committed: it stands whatever happens here
+            log.exception("after-load step failed", extra={"datasets": datasets})
 
 
 @router.get("/ingest/loads", response_model=Page[LoadReport])

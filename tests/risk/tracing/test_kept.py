@@ -4,14 +4,18 @@ makes the kept files stale; damaged or foreign files are not served."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import subprocess
+import sys
+import threading
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from jinyu.analytics import DuckDBEngine, Lake, flowfiles
+from jinyu.analytics import DuckDBEngine, Lake, builds, flowfiles, flowindex
 from jinyu.analytics.flowindex import ARRAYS, FlowIndex, FlowIndexes, build
 from jinyu.risk.tracing import queries, service
 from jinyu.risk.tracing.schemas import TraceParams
@@ -134,3 +138,192 @@ def test_a_kept_context_reads_back_as_the_same_tables_and_garbage_is_removed(tmp
     (where / kept.FILE).write_bytes(b"not a pickle")
     assert kept.read(root, version) is None
     assert not where.exists()
+
+
+def _kept_context(tmp_path: Path) -> tuple[Path, str, ResidentContext, Path]:
+    root = tmp_path / "lake"
+    write(Lake(root), golden_rows())
+    contexts = ResidentContexts()
+    contexts.get(root)
+    assert contexts.wait(60)
+    built = contexts.get(root)
+    assert isinstance(built, ResidentContext)
+    version = service.data_version(root, service.base.LISTED).fingerprint
+    where = flowfiles.version_dir(root, kept.versioned(version), kept.KIND)
+    return root, version, built, where / kept.FILE
+
+
+def _tampered(data: bytes, how: str) -> bytes:
+    """The kept file's bytes spoiled one way; its layout as written out here, not by `kept`: a format line,
+    the SHA-256 of the version, the SHA-256 of the pickle, the pickle."""
+    head = len(b"jinyu tracing-context 1\n")
+    if how == "truncated":
+        return data[: len(data) - 1000]
+    if how == "flipped":  # one bit of the pickle
+        at = head + 64 + (len(data) - head - 64) // 2
+        return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
+    if how == "other version":  # a whole, valid file of another version copied here
+        return data[:head] + hashlib.sha256(b"another version").digest() + data[head + 32 :]
+    if how == "bare pickle":  # the format before the header (a file an older release left)
+        return data[head + 64 :]
+    assert how == "other format"
+    return b"jinyu tracing-context 2\n" + data[head:]
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "other version", "bare pickle", "other format"])
+def test_a_damaged_or_foreign_context_file_is_never_unpickled_and_is_rebuilt(
+    tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, version, built, path = _kept_context(tmp_path)
+    data = path.read_bytes()
+    payload = data[len(b"jinyu tracing-context 1\n") + 64 :]
+    assert data[len(b"jinyu tracing-context 1\n") + 32 : len(b"jinyu tracing-context 1\n") + 64] == (
+        hashlib.sha256(payload).digest()
+    )
+    path.write_bytes(_tampered(data, how))
+    unpickled: list[int] = []
+    real = kept.pickle.loads
+    monkeypatch.setattr(kept.pickle, "loads", lambda b: unpickled.append(1) or real(b))
+    assert kept.read(root, version) is None
+    assert unpickled == []  # refused by the header, before anything was unpickled
+    assert not path.parent.exists()  # removed
+    again = ResidentContexts()
+    assert again.get(root) is None  # nothing to read back: built again
+    assert again.wait(60)
+    rebuilt = again.get(root)
+    assert rebuilt is not None and rebuilt.t.loans == built.t.loans
+    assert kept.read(root, version) is not None  # and kept whole again
+
+
+_WORKER = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from jinyu.analytics import flowindex
+from jinyu.risk.tracing.service import context
+
+root, me, other = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+built = []
+
+def slow(real, what):
+    def run(*args, **kwargs):
+        built.append(what)
+        time.sleep(1.0)  # both workers are inside get() by now: without the lock both would build
+        return real(*args, **kwargs)
+    return run
+
+flowindex.build = slow(flowindex.build, "index")
+context.load = slow(context.load, "context")
+me.touch()
+while not other.exists():  # start together, as two workers after a load
+    time.sleep(0.01)
+flows, contexts = flowindex.FlowIndexes(), context.ResidentContexts()
+flows.get(root), contexts.get(root)
+assert flows.wait(120) and contexts.wait(120)
+index, ctx = flows.get(root), contexts.get(root)
+assert index is not None and ctx is not None and index.transfers > 0 and ctx.t.loans
+print(" ".join(built) or "-", isinstance(index.out_ts, np.memmap))
+"""
+
+
+def test_two_workers_starting_together_build_each_piece_once_and_the_other_reads_it(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    write(Lake(root), golden_rows())
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER)
+    flags = [tmp_path / "a.ready", tmp_path / "b.ready"]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(root), str(me), str(other)], stdout=subprocess.PIPE, text=True
+        )
+        for me, other in (flags, flags[::-1])
+    ]
+    outputs = [w.communicate(timeout=300)[0].split() for w in workers]
+    assert [w.returncode for w in workers] == [0, 0]
+    built = sorted(word for out in outputs for word in out[:-1] if word != "-")
+    assert built == ["context", "index"]  # once each, in one worker or the other
+    for out in outputs:  # the worker that did not build the index mapped the one the other kept
+        assert out[-1] == ("False" if "index" in out[:-1] else "True"), outputs
+
+
+def test_building_waits_for_the_lock_then_maps_what_the_holder_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "lake"
+    write(Lake(root), _rows(_transfers(3)[:10]))
+    calls: list[int] = []
+    real = build
+    monkeypatch.setattr(flowindex, "build", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with flowfiles.building(root, "flowindex") as held:  # another process is building
+        assert held
+        flows = FlowIndexes()
+        assert flows.get(root) is None
+        assert not flows.wait(0.5)  # its build thread waits for the lock
+        flowfiles.save_arrays(
+            root, flowindex._kept_version(flowindex.transfers_version(root)), real(root).arrays()
+        )
+    assert flows.wait(60)
+    index = flows.get(root)
+    assert index is not None and isinstance(index.out_ts, np.memmap) and index.transfers == 10
+    assert calls == []  # it mapped the holder's files, built nothing
+
+
+class _Blocking:
+    """Stands for a DuckDB statement: runs until interrupted."""
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+
+    def interrupt(self) -> None:
+        self.stopped.set()
+
+
+def test_stopping_builds_interrupts_them_and_waits_for_their_threads() -> None:
+    statement = _Blocking()
+    after: list[str] = []
+
+    def target(run: builds.Build) -> None:
+        run.attach(statement)
+        assert statement.stopped.wait(60)
+        try:
+            run.check()
+        except builds.Cancelled:
+            after.append("cancelled")
+
+    started = builds.start("test-build", target)
+    assert started in builds.running()
+    assert builds.stop_all(60)
+    assert started.thread is not None and not started.thread.is_alive()
+    assert after == ["cancelled"] and started not in builds.running()
+
+
+def test_a_cancelled_index_build_stops_and_an_interrupted_engine_refuses_statements(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    write(Lake(root), golden_rows())
+    run = builds.Build("cancelled")
+    run.cancel()
+    with pytest.raises(builds.Cancelled):
+        build(root, cancel=run)
+    engine = DuckDBEngine(root)
+    try:
+        engine.interrupt()
+        with pytest.raises(builds.Cancelled):
+            queries.loan(engine, "L1", "H1")
+    finally:
+        engine.close()
+
+
+def test_a_process_exiting_while_both_builds_run_exits_cleanly(tmp_path: Path) -> None:
+    """A CLI command that started the builds exits at once: the exit cancels them (no abort, exit code 0)."""
+    root = tmp_path / "lake"
+    write(Lake(root), golden_rows())
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom jinyu.analytics.flowindex import shared_indexes\n"
+        "from jinyu.risk.tracing.service.context import shared_contexts\n"
+        "shared_indexes().get(Path(sys.argv[1])); shared_contexts().get(Path(sys.argv[1]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(root)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr

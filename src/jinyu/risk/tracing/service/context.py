@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from jinyu.analytics import DuckDBEngine, Engine
+from jinyu.analytics import DuckDBEngine, Engine, builds, flowfiles
 from jinyu.analytics.listing import Files
 from jinyu.risk.tracing import queries, refunds
 from jinyu.risk.tracing.errors import LoanNotFound
@@ -355,10 +355,7 @@ class ResidentContexts:
                     self._key, self._context = key, ResidentContext(tables)
                     return self._context
                 self._building, self._key, self._context = key, None, None
-                self._thread = threading.Thread(
-                    target=self._build, args=(key,), name="jinyu-tracing-context", daemon=True
-                )
-                self._thread.start()
+                self._thread = builds.start("jinyu-tracing-context", lambda run: self._build(key, run)).thread
         return None
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -368,24 +365,44 @@ class ResidentContexts:
             return not thread.is_alive()
         return True
 
-    def _build(self, key: tuple[str, str]) -> None:
-        started = time.perf_counter()
-        engine = DuckDBEngine(Path(key[0]))
+    def _build(self, key: tuple[str, str], run: builds.Build) -> None:
+        root = Path(key[0])
         try:
-            context = ResidentContext(load(engine))
+            # Another process building this version's context (a second worker, a load's preparation): wait
+            # for it, then read back what it kept rather than build the same tables at the same time.
+            with flowfiles.building(root, kept.KIND, run):
+                tables = kept.read(root, key[1])
+                if tables is not None:
+                    self._done(key, ResidentContext(tables), built=False)
+                    return
+                started = time.perf_counter()
+                engine = DuckDBEngine(root)
+                run.attach(engine)
+                try:
+                    context = ResidentContext(load(engine))
+                    run.check()
+                finally:
+                    run.detach(engine)
+                    engine.close()
+                context.build_seconds = round(time.perf_counter() - started, 2)
+                self._done(key, context, built=True)
         except Exception:
-            log.exception("tracing context build failed", extra={"lake": key[0]})
+            if run.cancelled:  # interrupted by the exit: not a failure of the build
+                log.info("tracing context build cancelled", extra={"lake": key[0]})
+            else:
+                log.exception("tracing context build failed", extra={"lake": key[0]})
             with self._lock:
-                self._building, self._failed = None, key
-            return
-        finally:
-            engine.close()
-        context.build_seconds = round(time.perf_counter() - started, 2)
+                self._building, self._failed = None, None if run.cancelled else key
+
+    def _done(self, key: tuple[str, str], context: ResidentContext, *, built: bool) -> None:
         current = data_version(Path(key[0]), LISTED).fingerprint == key[1]
         with self._lock:
             self._building = None
             if current:
                 self._key, self._context = key, context
+        if not built:
+            log.info("tracing context read back after another process built it", extra={"lake": key[0]})
+            return
         log.info("tracing context built", extra={"seconds": context.build_seconds})
         if current:  # after it serves here: the next process (a restart, another worker) reads it back
             kept.keep(Path(key[0]), key[1], context.t)

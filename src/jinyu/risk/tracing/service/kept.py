@@ -9,8 +9,11 @@ the next process (a restart, another worker) reads it back (a fraction of the bu
 
 The file is Python's pickle of `tables.Tables`, written by this code only; it is read only from a directory
 owned by this user and private to it (`flowfiles.kept_dir`), so it is trusted exactly as far as the data
-directory it sits in (which holds the instance's keys too). A file that does not read back as `Tables` is
-removed and the context is built again.
+directory it sits in (which holds the instance's keys too). Before anything is unpickled the file's header is
+checked: a format line (`MAGIC`), the digest of the version it was written for (the code's and the data's: a
+file copied or left from another version is refused) and the SHA-256 of the pickle that follows (a truncated or
+damaged file is refused). A refused file, or one that does not read back as `Tables`, is removed and the
+context is built again; nothing half-written is ever read (the file is renamed into place whole, `flowfiles`).
 """
 
 from __future__ import annotations
@@ -30,15 +33,17 @@ from jinyu.risk.tracing.service.tables import Tables
 log = logging.getLogger(__name__)
 KIND = "tracing-context"
 FILE = "tables.pickle"
+MAGIC = b"jinyu tracing-context 1\n"  # the format: another layout of the header is another line
+_DIGEST = 32  # SHA-256
 
 
 @cache
 def _code() -> str:
-    """The code that shapes the tables (what they hold and how rows look): another release's file is another
-    version, never read back as this one's."""
+    """The code that shapes the tables (what they hold and how rows look) and this file's format: another
+    release's file is another version, never read back as this one's."""
     digest = hashlib.sha256(sys.version.encode())
-    for module in (tables, reversals, balances):
-        digest.update(Path(str(module.__file__)).read_bytes())
+    for source in (tables.__file__, reversals.__file__, balances.__file__, __file__):
+        digest.update(Path(str(source)).read_bytes())
     return digest.hexdigest()
 
 
@@ -61,9 +66,10 @@ def read(lake_root: Path, version: str) -> Tables | None:
         return None
     try:
         with (where / FILE).open("rb") as fh:
-            tables = _unpickled(fh.read())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
-        flowfiles.discard(lake_root, version, str(exc), KIND)
+            payload = checked(fh.read(), version)
+        tables = _unpickled(payload)
+    except Exception as exc:  # unreadable, refused by the header, or not our pickle: built again
+        flowfiles.discard(lake_root, version, f"{type(exc).__name__}: {exc}", KIND)
         return None
     if not isinstance(tables, Tables):
         flowfiles.discard(lake_root, version, f"not tables: {type(tables).__name__}", KIND)
@@ -71,7 +77,29 @@ def read(lake_root: Path, version: str) -> Tables | None:
     return tables
 
 
-def _unpickled(data: bytes) -> object:
+def framed(payload: bytes, version: str) -> bytes:
+    """The file's bytes: `MAGIC`, the version's digest, the payload's digest, the payload."""
+    return b"".join((MAGIC, _sha256(version.encode()), _sha256(payload), payload))
+
+
+def checked(data: bytes, version: str) -> memoryview:
+    """The payload of a file written by `framed` for this version; ValueError when it is not one."""
+    head = len(MAGIC)
+    if not data.startswith(MAGIC):
+        raise ValueError("not a kept tracing context of this format")
+    if data[head : head + _DIGEST] != _sha256(version.encode()):
+        raise ValueError("written for another version")
+    payload = memoryview(data)[head + 2 * _DIGEST :]
+    if len(data) < head + 2 * _DIGEST or data[head + _DIGEST : head + 2 * _DIGEST] != _sha256(payload):
+        raise ValueError("checksum mismatch: truncated or damaged")
+    return payload
+
+
+def _sha256(data: bytes | memoryview) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def _unpickled(data: bytes | memoryview) -> object:
     """Our own file, in a private directory (the module's doc). The collector is paused meanwhile: the
     hundreds of thousands of rows created would otherwise set off full collections over every object of the
     process, several times the unpickling itself (measured: 3.5-10.7 s against 0.9 s on a loaded machine)."""
@@ -89,7 +117,7 @@ def keep(lake_root: Path, version: str, tables: Tables) -> None:
     version = versioned(version)
 
     def write(staging: Path) -> None:
-        with (staging / FILE).open("wb") as fh:
-            pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL)
+        (staging / FILE).write_bytes(framed(payload, version))
 
     flowfiles.save(lake_root, version, KIND, write)

@@ -12,20 +12,22 @@ server builds as before.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
-from jinyu.analytics import flowindex
+from jinyu.analytics import builds, flowindex
 from jinyu.analytics.listing import dataset_files
 from jinyu.risk.tracing.service import kept
 from jinyu.risk.tracing.service.base import LISTED, data_version
-from jinyu.risk.tracing.service.context import ResidentContexts
+from jinyu.risk.tracing.service.context import ResidentContexts, shared_contexts
 
 log = logging.getLogger(__name__)
 TRACED = frozenset((*LISTED, flowindex.DATASET))  # a load of any other dataset leaves both as they were
+ATTEMPTS = 3  # builds asked for in a row: the first may have been of an older version, already running
 State = Literal["built", "kept", "failed"]
 
 
@@ -45,39 +47,114 @@ def needed(lake_root: Path, datasets: Iterable[str]) -> bool:
     return bool(TRACED.intersection(datasets)) and bool(dataset_files(lake_root, flowindex.DATASET))
 
 
-def prepare(lake_root: Path) -> Prepared:
-    """Build and keep the index and the context of the lake's current files, unless kept already."""
+def prepare(
+    lake_root: Path, flows: flowindex.FlowIndexes | None = None, contexts: ResidentContexts | None = None
+) -> Prepared:
+    """Build and keep the index and the context of the lake's current files, unless kept already.
+    `flows`, `contexts`: the holders to build with (a serving process passes its own, so that it serves
+    them too); default new ones, dropped afterwards (a load's command)."""
     started = time.perf_counter()
-    index = _index(lake_root)
-    context = _context(lake_root)
+    index = _ready(
+        lambda: flowindex.is_kept(lake_root), flows or flowindex.FlowIndexes(), lake_root, "flow index"
+    )
+    context = _ready(lambda: _context_kept(lake_root), contexts or ResidentContexts(), lake_root, "context")
     return Prepared(index, context, round(time.perf_counter() - started, 2))
 
 
-def _index(lake_root: Path) -> State:
-    if flowindex.is_kept(lake_root):
-        return "kept"
-    holder = flowindex.FlowIndexes()
-    try:
-        holder.get(lake_root)  # builds in its thread and keeps the arrays once built
-        holder.wait()
-    except Exception:
-        log.exception("flow index not prepared", extra={"lake": str(lake_root)})
-        return "failed"
-    return "built" if flowindex.is_kept(lake_root) else "failed"
+class _Holder(Protocol):
+    def get(self, lake_root: Path) -> object: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
-def _context(lake_root: Path) -> State:
-    if _context_kept(lake_root):
+def _ready(is_kept: Callable[[], bool], holder: _Holder, lake_root: Path, what: str) -> State:
+    """Kept already, or built (and kept) by `holder` now. A holder busy with an older version's build (a
+    serving process after two loads in a row) is waited for, then asked again for the current one."""
+    if is_kept():
         return "kept"
-    holder = ResidentContexts()
-    try:
-        holder.get(lake_root)
-        holder.wait()
-    except Exception:
-        log.exception("tracing context not prepared", extra={"lake": str(lake_root)})
-        return "failed"
-    return "built" if _context_kept(lake_root) else "failed"
+    for _ in range(ATTEMPTS):
+        try:
+            holder.get(lake_root)  # builds in its thread (or waits for another process's build) and keeps it
+            holder.wait()
+        except Exception:
+            log.exception("%s not prepared", what, extra={"lake": str(lake_root)})
+            return "failed"
+        if is_kept():
+            return "built"
+    log.error("%s not prepared: not kept after the build", what, extra={"lake": str(lake_root)})
+    return "failed"
 
 
 def _context_kept(lake_root: Path) -> bool:
     return kept.is_kept(lake_root, data_version(lake_root, LISTED).fingerprint)
+
+
+class AfterLoads:
+    """A serving process's preparation after loads through the API (`POST /ingest/{dataset}`): what the CLI
+    does at the end of `jinyu ingest`, with the process's own holders (so it serves both at once and other
+    workers map the kept files), in a background thread of its own — never on a request's path, never the
+    request's connection (the upload has answered and committed). Loads arriving while one preparation runs
+    are folded into one more, of the lake's files then. A failure is logged; the load stands."""
+
+    def __init__(self, flows: flowindex.FlowIndexes, contexts: ResidentContexts) -> None:
+        self.flows, self.contexts = flows, contexts
+        self._lock = threading.Lock()
+        self._pending: set[Path] = set()
+        self._run: builds.Build | None = None
+        self.last: Prepared | None = None
+
+    def submit(self, lake_root: Path, datasets: Iterable[str]) -> bool:
+        """After a committed load of `datasets`: prepare when it changed what tracing reads (returns at once)."""
+        try:
+            if not needed(lake_root, datasets):
+                return False
+        except Exception:
+            log.exception("resident tracing pieces not prepared", extra={"lake": str(lake_root)})
+            return False
+        with self._lock:
+            self._pending.add(Path(lake_root))
+            if self._run is None:
+                self._run = builds.start("jinyu-tracing-prepare", self._work)
+        return True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the preparations asked for so far (tests, benchmarks); True when none is running."""
+        run = self._run
+        if run is not None and run.thread is not None:
+            run.thread.join(timeout)
+            return not run.thread.is_alive()
+        return True
+
+    def _work(self, run: builds.Build) -> None:
+        while True:
+            with self._lock:
+                if not self._pending or run.cancelled:
+                    self._run = None
+                    return
+                lake_root = self._pending.pop()
+            try:
+                result = prepare(lake_root, self.flows, self.contexts)
+            except Exception:
+                log.exception("resident tracing pieces not prepared", extra={"lake": str(lake_root)})
+                continue
+            self.last = result
+            extra = {"lake": str(lake_root), "index": result.index, "context": result.context}
+            if result.ok:
+                log.info(
+                    "resident tracing pieces prepared after a load",
+                    extra={**extra, "seconds": result.seconds},
+                )
+            elif not run.cancelled:
+                log.warning("resident tracing pieces not prepared after a load; built on demand", extra=extra)
+
+
+_AFTER_LOADS: AfterLoads | None = None
+_AFTER_LOADS_LOCK = threading.Lock()
+
+
+def after_loads() -> AfterLoads:
+    """The process's preparation after API loads, with its shared holders (those its requests use)."""
+    global _AFTER_LOADS
+    with _AFTER_LOADS_LOCK:
+        if _AFTER_LOADS is None:
+            _AFTER_LOADS = AfterLoads(flowindex.shared_indexes(), shared_contexts())
+        return _AFTER_LOADS

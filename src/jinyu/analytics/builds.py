@@ -1,0 +1,118 @@
+"""Background builds of resident pieces (the transfer index, the tracing context), stopped cleanly at exit.
+
+A build runs in a daemon thread, mostly inside DuckDB's C++ code. When the interpreter finalises while such a
+thread is still in a statement, DuckDB's Python side can touch objects already torn down: the process once
+aborted (SIGABRT) at the end of a CLI command that had started a build. So every build runs as a `Build`, the
+DuckDB connections it uses are attached to it, and at interpreter exit (`atexit`, before finalisation) every
+running build is cancelled — its statements interrupted, `Cancelled` raised at its next check — and its thread
+joined (at most `EXIT_SECONDS`). A cancelled build keeps nothing and logs no error; the next process builds or
+maps the files as before.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+EXIT_SECONDS = 30.0  # what exit waits for a cancelled build's thread at most (it stops at its next statement)
+
+
+class Cancelled(Exception):
+    """The build was cancelled (the process is exiting)."""
+
+
+class Interruptible(Protocol):
+    def interrupt(self) -> None: ...
+
+
+class Build:
+    """One build in its thread: cancellable from another thread."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._attached: list[Interruptible] = []
+        self.thread: threading.Thread | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def attach(self, target: Interruptible) -> None:
+        """Interrupt `target` (a DuckDB connection, an engine) when the build is cancelled; at once if it is."""
+        with self._lock:
+            self._attached.append(target)
+            cancelled = self._cancelled
+        if cancelled:
+            target.interrupt()
+
+    def detach(self, target: Interruptible) -> None:
+        with self._lock:
+            if target in self._attached:
+                self._attached.remove(target)
+
+    def check(self) -> None:
+        """Between steps: stop here when cancelled."""
+        if self._cancelled:
+            raise Cancelled(self.name)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            attached = list(self._attached)
+        for target in attached:
+            try:
+                target.interrupt()
+            except Exception:  # a connection closed meanwhile: nothing left to stop
+                log.debug("interrupt failed", exc_info=True)
+
+
+_lock = threading.Lock()
+_running: set[Build] = set()
+
+
+def start(name: str, target: Callable[[Build], None]) -> Build:
+    """Run `target(build)` in a daemon thread, registered until it returns (cancelled at exit)."""
+    build = Build(name)
+
+    def run() -> None:
+        try:
+            target(build)
+        finally:
+            with _lock:
+                _running.discard(build)
+
+    with _lock:
+        _running.add(build)
+    build.thread = threading.Thread(target=run, name=name, daemon=True)
+    build.thread.start()
+    return build
+
+
+def running() -> list[Build]:
+    with _lock:
+        return list(_running)
+
+
+def stop_all(timeout: float = EXIT_SECONDS) -> bool:
+    """Cancel every running build and wait for their threads (at most `timeout` in all); True when all ended."""
+    builds = running()
+    for build in builds:
+        build.cancel()
+    deadline = time.monotonic() + timeout
+    for build in builds:
+        if build.thread is not None:
+            build.thread.join(max(0.0, deadline - time.monotonic()))
+    alive = [b.name for b in builds if b.thread is not None and b.thread.is_alive()]
+    if alive:
+        log.warning("builds still running at exit", extra={"builds": alive})
+    return not alive
+
+
+atexit.register(stop_all)
