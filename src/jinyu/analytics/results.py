@@ -177,10 +177,14 @@ class ResultCache:
             with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
             os.replace(tmp, path)
-            for older in path.parent.glob(f"{question}*.arrow"):  # the same question on older files
+            # The same question on older files (names compared directly: a glob pattern per question compiled
+            # a regular expression each time, ~1 ms apiece on the chain page's 36 answers of a first request).
+            with os.scandir(path.parent) as entries:
+                names = [e.name for e in entries if e.name.startswith(question) and e.name.endswith(".arrow")]
+            for name in names:
                 # A stamped answer removes only earlier stamps: a newer version's file stays.
-                if older != path and (not question.endswith("@") or older.name < path.name):
-                    older.unlink(missing_ok=True)
+                if name != path.name and (not question.endswith("@") or name < path.name):
+                    (path.parent / name).unlink(missing_ok=True)
         except OSError:
             log.warning("could not keep answer %s on disk", path.name, exc_info=True)
             tmp.unlink(missing_ok=True)
