@@ -191,7 +191,8 @@ def _serve(host: str, port: int, workers: int = 1) -> None:
     from jinyu.config import get_settings
     from jinyu.core.logging import configure as configure_logging
 
-    # Every worker process builds its app with `serving_app` (the tracing index starts building at once).
+    # Every worker process builds its app with `serving_app`: the tracing index and context mapped from what
+    # was kept beside the lake, or built (one worker at a time, the others then map), and after API loads.
     os.environ["JINYU_TRACING_WARM"] = "true"
     # ... and builds the due months of the stored chain network after loads (jinyu.chain.scheduler).
     os.environ.setdefault("JINYU_CHAIN_NETWORK_DUE_SECONDS", "30")
