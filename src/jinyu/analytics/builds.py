@@ -77,9 +77,16 @@ _lock = threading.Lock()
 _running: set[Build] = set()
 
 
+_exiting = threading.Event()
+
+
 def start(name: str, target: Callable[[Build], None]) -> Build:
-    """Run `target(build)` in a daemon thread, registered until it returns (cancelled at exit)."""
+    """Run `target(build)` in a daemon thread, registered until it returns (cancelled at exit). Once the
+    interpreter is exiting nothing starts: the build is returned cancelled, without a thread."""
     build = Build(name)
+    if _exiting.is_set():
+        build.cancel()
+        return build
 
     def run() -> None:
         try:
@@ -100,8 +107,16 @@ def running() -> list[Build]:
         return list(_running)
 
 
-def stop_all(timeout: float = EXIT_SECONDS) -> bool:
-    """Cancel every running build and wait for their threads (at most `timeout` in all); True when all ended."""
+def exiting() -> bool:
+    """Whether the interpreter is exiting (`stop_all(final=True)` ran): callers stop asking for builds."""
+    return _exiting.is_set()
+
+
+def stop_all(timeout: float = EXIT_SECONDS, *, final: bool = False) -> bool:
+    """Cancel every running build and wait for their threads (at most `timeout` in all); True when all ended.
+    `final` (at exit): no build starts afterwards either."""
+    if final:
+        _exiting.set()
     builds = running()
     for build in builds:
         build.cancel()
@@ -115,4 +130,4 @@ def stop_all(timeout: float = EXIT_SECONDS) -> bool:
     return not alive
 
 
-atexit.register(stop_all)
+atexit.register(stop_all, final=True)

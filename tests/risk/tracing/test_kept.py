@@ -327,3 +327,17 @@ def test_a_process_exiting_while_both_builds_run_exits_cleanly(tmp_path: Path) -
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_once_exiting_no_build_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[int] = []
+    assert (
+        builds.start("before-exit", lambda _run: ran.append(1)).thread is not None
+    )  # stop_all above: not final
+    exiting = threading.Event()
+    exiting.set()
+    monkeypatch.setattr(builds, "_exiting", exiting)  # as after the atexit `stop_all(final=True)`
+    late = builds.start("after-exit", lambda _run: ran.append(2))
+    assert late.thread is None and late.cancelled and builds.exiting()
+    assert ran in ([1], [])  # the first may still be starting; the second never runs
+    assert 2 not in ran

@@ -72,6 +72,8 @@ def _ready(is_kept: Callable[[], bool], holder: _Holder, lake_root: Path, what: 
     if is_kept():
         return "kept"
     for _ in range(ATTEMPTS):
+        if builds.exiting():  # the process is ending: the next one builds or maps
+            return "failed"
         try:
             holder.get(lake_root)  # builds in its thread (or waits for another process's build) and keeps it
             holder.wait()
