@@ -40,7 +40,7 @@ def test_a_hand_computed_ranking_from_ids() -> None:
     # p_A = 1/(3+d), p_B = (1 + d/4)/(3+d), p_C = (1 + 3d/4)/(3+d). Reversed (B → A, C → A, A dangling):
     # p_A = (1+2d)/(3+2d), p_B = p_C = 1/(3+2d).
     links = id_links.from_table(_links([("A", "B", "1.00", 0, 1), ("A", "C", "3.00", 0, 2)]))
-    assert links is not None and links.names == ["A", "B", "C"]
+    assert links is not None and links.names.to_pylist() == ["A", "B", "C"]
     assert links.fen.tolist() == [100, 300]
     by = {c.uscc: c for c in id_links.centrality(links, betweenness_max_nodes=10)}
     d = 0.85
@@ -66,7 +66,7 @@ def test_links_whose_ids_are_not_dense_ids_in_uscc_order_are_refused() -> None:
         id_links.from_table(_links([("A", "B", "1.00", 0, 1), ("C", "A", "1.00", 1, 0)])) is None
     )  # 1 twice
     unsorted = id_links.from_table(_links([("B", "A", "2.00", 1, 0), ("A", "B", "1.00", 0, 1)]))
-    assert unsorted is not None and unsorted.names == ["A", "B"]  # taken; `rank_arrays` sorts them
+    assert unsorted is not None and unsorted.names.to_pylist() == ["A", "B"]  # taken; `rank_arrays` sorts them
 
 
 def test_ids_equal_names_to_the_bit_on_a_random_network() -> None:
