@@ -138,7 +138,7 @@ def main() -> None:
             )
         }
         store = shared_results(with_ids.root)
-        key = service.resident_key(CHAIN, MONTH, BUILT_AT, p)
+        kept_key = service.resident_key(CHAIN, MONTH, BUILT_AT, p)
         members: set[str] | None = None
         try:
             for r in range(args.repeat):
@@ -154,8 +154,8 @@ def main() -> None:
                 if members is None:
                     names = read.names.to_pylist() if hasattr(read.names, "to_pylist") else list(read.names)
                     members = set(names[::2])  # every other node a member
-                w5, c5, _ = _timed(partial(resident.keep, store, key, from_ids))
-                w6, c6, kept = _timed(partial(resident.load, store, key))
+                w5, c5, _ = _timed(partial(resident.keep, store, kept_key, from_ids))
+                w6, c6, kept = _timed(partial(resident.load, store, kept_key))
                 assert kept == from_ids, "the kept ranking differs"
                 w7, c7, shown = _timed(partial(_first_rows, kept, members))
                 assert len(shown) == TOP and shown == _first_rows(from_names, members)
