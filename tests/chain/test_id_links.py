@@ -66,7 +66,8 @@ def test_links_whose_ids_are_not_dense_ids_in_uscc_order_are_refused() -> None:
         id_links.from_table(_links([("A", "B", "1.00", 0, 1), ("C", "A", "1.00", 1, 0)])) is None
     )  # 1 twice
     unsorted = id_links.from_table(_links([("B", "A", "2.00", 1, 0), ("A", "B", "1.00", 0, 1)]))
-    assert unsorted is not None and unsorted.names.to_pylist() == ["A", "B"]  # taken; `rank_arrays` sorts them
+    # Taken; `rank_arrays` sorts them.
+    assert unsorted is not None and unsorted.names.to_pylist() == ["A", "B"]
 
 
 def test_ids_equal_names_to_the_bit_on_a_random_network() -> None:

@@ -65,6 +65,11 @@ class Ranked:
     nodes: int
     links: int
 
+    def __post_init__(self) -> None:
+        for column in self._columns():  # held and shared between requests: nobody writes into it
+            if column is not None:
+                column.flags.writeable = False
+
     def __len__(self) -> int:
         return len(self.uscc)
 
@@ -105,7 +110,11 @@ class Ranked:
             return False
         if (self.betweenness is None) != (other.betweenness is None):
             return False
-        pairs = [(a, b) for a, b in zip(self._columns(), other._columns(), strict=True) if a is not None]
+        pairs = [
+            (a, b)
+            for a, b in zip(self._columns(), other._columns(), strict=True)
+            if a is not None and b is not None
+        ]
         return all(a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes() for a, b in pairs)
 
     __hash__ = None  # type: ignore[assignment]
@@ -136,9 +145,8 @@ Key = tuple[
     str, str, dt.datetime, str, int, int
 ]  # chain, month, built_at, decay, window, betweenness_max_nodes
 RANKING = "chain_network_ranking"  # the question's name in the results store
-FORMAT = (
-    2  # the file's columns (1: money as Decimal text, one object per row); another format is another question
-)
+# The file's columns (1: money as Decimal text, read back one object per row); another format is another question.
+FORMAT = 2
 SCHEMA = pa.schema(
     [
         ("uscc", pa.string()),
