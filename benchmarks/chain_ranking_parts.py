@@ -6,9 +6,9 @@
    (E, 2) array itself (python-igraph turns it into a memoryview and then into 2M small lists), the same with
    the collector paused, and `Graph.Read_Edgelist` from a text file written by Arrow.
 2. `--part read`: one chain's stored month of --nodes / --links written once into a lake under --lake-dir (the
-   generated links of `bench_chain_stored_ids`), then the read timed: the statement
-   `chain_network_stored_ids`, the same statement without its ORDER BY (the rows then come unsorted), the
-   arrays (`id_links.from_table`) and the columnar ranking (`id_links.ranked`).
+   generated links of `bench_chain_stored_ids`), then the read timed: the stamp (`chain_network_stamp`), the
+   statement `chain_network_stored_ids` (the stamped build, file order: whether its rows came sorted is
+   recorded), the arrays (`id_links.from_table`) and the columnar ranking (`id_links.ranked`).
 
     uv run python benchmarks/chain_ranking_parts.py --part igraph --part read --lake-dir /tmp/parts-lake \
         --out benchmarks/results/chain-ranking-parts.json
@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import json
 import os
@@ -122,19 +121,25 @@ def read_parts(lake_dir: Path, nodes: int, links: int, repeat: int, seed: int) -
     params = {"chain_code": stored_bench.CHAIN, "as_of_month": stored_bench.MONTH}
     out: dict[str, Any] = {}
     try:
-        query = stored.NETWORK_STORED_IDS
+        stamp = _timed(
+            "stamp (chain_network_stamp)",
+            lambda: stored.current_stamp(engine, *params.values(), p),
+            repeat,
+            out,
+        )
+        assert stamp is not None
         table = _timed(
-            "statement chain_network_stored_ids", lambda: engine.run_query(query, **params), repeat, out
+            "statement chain_network_stored_ids",
+            lambda: stored.stored_id_links(engine, lake_dir, *params.values(), stamp),
+            repeat,
+            out,
         )
-        unordered = dataclasses.replace(query, sql=query.sql.replace("ORDER BY b.payer_id, b.payee_id", ""))
-        other = _timed(
-            "the statement without ORDER BY", lambda: engine.run_query(unordered, **params), repeat, out
-        )
+        assert table is not None
         key = (
-            other.column("payer_id").to_numpy().astype(np.int64) * (nodes + 1)
-            + other.column("payee_id").to_numpy()
+            table.column("payer_id").to_numpy().astype(np.int64) * (nodes + 1)
+            + table.column("payee_id").to_numpy()
         )
-        out["without_order_by_came_sorted"] = bool(np.all(key[1:] >= key[:-1]))
+        out["statement_rows_came_sorted"] = bool(np.all(key[1:] >= key[:-1]))
         found = _timed("id_links.from_table", lambda: id_links.from_table(table), repeat, out)
         assert found is not None
         ranked = _timed(

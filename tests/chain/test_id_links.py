@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake
@@ -96,7 +98,10 @@ def test_the_build_writes_dense_ids_in_uscc_order(tmp_path: Path) -> None:
     engine = DuckDBEngine(lake.root)
     try:
         stored.build_month(engine, lake, "2024-03", CHAINS, P)
-        table = engine.run("chain_network_stored_ids", chain_code="new_display", as_of_month="2024-03")
+        stamp = stored.current_stamp(engine, "new_display", "2024-03", P)
+        assert stamp is not None
+        table = stored.stored_id_links(engine, lake.root, "new_display", "2024-03", stamp)
+        assert table is not None
         # By hand (tests/chain/lake.py): six links among c, d1, m1, m2, r1 and x, ids by USCC.
         order = sorted(U[k] for k in ("c", "d1", "m1", "m2", "r1", "x"))
         got = list(
@@ -107,7 +112,14 @@ def test_the_build_writes_dense_ids_in_uscc_order(tmp_path: Path) -> None:
         )
         assert len(got) == 6
         assert all((order.index(a), order.index(b)) == (i, j) for a, b, i, j in got)
-        assert [(i, j) for _, _, i, j in got] == sorted((i, j) for _, _, i, j in got)
+        # The build's file itself is in the ids' order (the statement reads it in file order, no ORDER BY).
+        written = pq.read_table(lake.root / stored.DATASET / "month=2024-03").filter(
+            (pc.field("chain_code") == "new_display") & pc.field("payer_id").is_valid()
+        )
+        ids = list(
+            zip(written.column("payer_id").to_pylist(), written.column("payee_id").to_pylist(), strict=True)
+        )
+        assert len(ids) == 6 and ids == sorted(ids)
         marker = engine.run("chain_network_stored", chain_code="new_display", as_of_month="2024-03")
         assert marker.num_rows == 7  # the links and the marker row (its ids null, not read as a link)
     finally:

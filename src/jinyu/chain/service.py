@@ -267,7 +267,7 @@ def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -
     store = ranking_store(engine)
     ranked = resident.load(store, key) if store is not None else None
     if ranked is None:
-        ranked = _rank_stored(engine, code, as_of_month, p)
+        ranked = _rank_stored(engine, code, as_of_month, p, stamp)
         if store is not None:
             resident.keep(store, key, ranked)
     resident.put(key, ranked)
@@ -303,10 +303,12 @@ def _computed_ranking(engine: Engine, code: str, as_of_month: str, p: Parameters
     return ranked
 
 
-def _rank_stored(engine: Engine, code: str, as_of_month: str, p: Parameters) -> resident.Ranked:
+def _rank_stored(
+    engine: Engine, code: str, as_of_month: str, p: Parameters, built_at: dt.datetime
+) -> resident.Ranked:
     """A stored month ranked from its links' node ids as arrays when its build kept them, else from the names
     (a lake written before the ids): the same ranking either way (`jinyu.chain.id_links`)."""
-    table = stored.stored_id_links(engine, _lake_root(engine), code, as_of_month)
+    table = stored.stored_id_links(engine, _lake_root(engine), code, as_of_month, built_at)
     links = id_links.from_table(table) if table is not None else None
     if links is not None:
         return rank_id_links(links, p)
