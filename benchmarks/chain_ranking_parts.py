@@ -8,7 +8,8 @@
 2. `--part read`: one chain's stored month of --nodes / --links written once into a lake under --lake-dir (the
    generated links of `bench_chain_stored_ids`), then the read timed: the stamp (`chain_network_stamp`), the
    statement `chain_network_stored_ids` (the stamped build, file order: whether its rows came sorted is
-   recorded), the arrays (`id_links.from_table`) and the columnar ranking (`id_links.ranked`).
+   recorded), the statement as main `1efd68c` had it (the latest build found by a join, ORDER BY the ids; same
+   rows), the arrays (`id_links.from_table`) and the columnar ranking (`id_links.ranked`).
 
     uv run python benchmarks/chain_ranking_parts.py --part igraph --part read --lake-dir /tmp/parts-lake \
         --out benchmarks/results/chain-ranking-parts.json
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import os
@@ -37,8 +39,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_chain_stored_ids as stored_bench
 from machine import calibration, machine_info
 
-from jinyu.analytics import DuckDBEngine, Lake
+from jinyu.analytics import DuckDBEngine, Lake, Month
 from jinyu.chain import definitions, id_links, stored
+
+# `chain_network_stored_ids` before the stamp was a parameter (main 1efd68c): the latest build by a join, sorted.
+BEFORE = """
+WITH built AS (
+    SELECT payer, payee, weight, payer_id, payee_id, built_at
+    FROM chain_network_links
+    WHERE month = $as_of_month AND chain_code = $chain_code
+),
+latest AS (
+    SELECT max(built_at) AS built_at FROM built
+)
+SELECT b.payer, b.payee, b.weight, b.payer_id, b.payee_id, b.built_at
+FROM built AS b JOIN latest AS l ON b.built_at = l.built_at
+WHERE b.payer IS NOT NULL
+ORDER BY b.payer_id, b.payee_id
+"""
 
 
 def _timed(name: str, fn: Callable[[], Any], repeat: int, out: dict[str, Any]) -> Any:
@@ -140,6 +158,16 @@ def read_parts(lake_dir: Path, nodes: int, links: int, repeat: int, seed: int) -
             + table.column("payee_id").to_numpy()
         )
         out["statement_rows_came_sorted"] = bool(np.all(key[1:] >= key[:-1]))
+        before = dataclasses.replace(
+            stored.NETWORK_STORED_IDS, sql=BEFORE, params={"chain_code": str, "as_of_month": Month}
+        )
+        sorted_before = _timed(
+            "the statement as main had it (join, ORDER BY)",
+            lambda: engine.run_query(before, **params),
+            repeat,
+            out,
+        )
+        out["same_rows_as_before"] = sorted_before.equals(table)
         found = _timed("id_links.from_table", lambda: id_links.from_table(table), repeat, out)
         assert found is not None
         ranked = _timed(
