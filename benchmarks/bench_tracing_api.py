@@ -97,7 +97,7 @@ def serving(lake: Path, plan: dict[str, Any]) -> Any:
     from pydantic import SecretStr
 
     from jinyu.analytics.flowindex import shared_indexes
-    from jinyu.app import create_app
+    from jinyu.app import create_app, quiet_collector
     from jinyu.config import load_settings
     from jinyu.core.auth import SYSTEM, OrgKind, Role
     from jinyu.core.runtime import sessionmaker_for, unit_of_work
@@ -122,6 +122,7 @@ def serving(lake: Path, plan: dict[str, Any]) -> Any:
             party.create_user(session, SYSTEM, UserCreate(username="bench-risk", display_name="bench", org_id=org.id,
                               roles=[Role.BANK_HQ_RISK], password=SecretStr(PASSWORD)))  # fmt: skip
         app = create_app(settings, factory=sessionmaker_for(settings))
+        quiet_collector()  # as `jinyu serve` (app.serving_app): start-up objects frozen, fewer young passes
         with TestClient(app) as client:
             token = client.post("/api/v1/auth/token", data={"username": "bench-risk", "password": PASSWORD})
             headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
