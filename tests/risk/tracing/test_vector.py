@@ -5,9 +5,11 @@ with and without `Start.marks`; and with `all_edges=False` the refund rule's ans
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -226,3 +228,41 @@ def test_other_classifiers_are_called_flow_by_flow(tmp_path: Path) -> None:
     other = _loan_starts(rng, accounts, dict(special))  # another container of stop accounts
     mixed = [*_loan_starts(rng, accounts, special), *other]
     assert vector._Facts.of(ix, mixed, int(ix.accounts.shape[0]), vector._Kinds()) is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_analyses_of_a_batch_share_the_first_hop_and_the_related_keys(tmp_path: Path, seed: int) -> None:
+    """Return flow then misuse of the same loans (the same related sets, as a batch traces them) with a
+    `Shared`: the second analysis sends the first hop on no more (one expansion fewer than alone), and both
+    answers are those of separate calls; loans of another frontier (other amounts) are not answered from it."""
+    rng = random.Random(3000 + seed)
+    accounts, transfers = _ledger(rng)
+    write(Lake(tmp_path / "lake"), _rows(transfers))
+    hops = ResidentHops(build(tmp_path / "lake"), "pro_rata")
+    expand = hops.expand
+    calls: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return expand(*args, **kwargs)
+
+    hops.expand = counted  # type: ignore[method-assign]
+    special = _special(rng, accounts)
+    loans = _loan_starts(rng, accounts, special)
+    settings = TraceSettings(max_hops=3, dust=1, hub_degree=1000)
+    shared = vector.Shared()
+    for mode in ("return_flow", "misuse"):
+        starts = [
+            dataclasses.replace(s, classify=dataclasses.replace(s.classify, mode=mode))  # type: ignore[type-var]
+            for s in loans
+        ]
+        calls.clear()
+        alone = vector.trace_many(hops, starts, settings)
+        alone_calls = len(calls)
+        assert alone == rules.trace_many(hops, starts, settings)
+        calls.clear()
+        assert vector.trace_many(hops, starts, settings, shared=shared) == alone
+        assert len(calls) == (alone_calls if mode == "return_flow" else max(alone_calls - 1, 0)), mode
+    other = [dataclasses.replace(s, amount=s.amount + 1) for s in loans]
+    calls.clear()
+    assert vector.trace_many(hops, other, settings, shared=shared) == rules.trace_many(hops, other, settings)

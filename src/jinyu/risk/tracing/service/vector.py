@@ -33,7 +33,7 @@ from jinyu.risk.tracing.errors import FrontierTooLarge
 from jinyu.risk.tracing.rules import Start, Trace, TraceSettings
 from jinyu.risk.tracing.service.base import EPOCH, MAX_FRONTIER, utc
 from jinyu.risk.tracing.service.lake import LoanClassifier
-from jinyu.risk.tracing.service.resident import ResidentHops
+from jinyu.risk.tracing.service.resident import ResidentHops, Sent
 
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
@@ -78,6 +78,7 @@ def trace_many(
     *,
     all_edges: bool = True,
     skip_kinds: Collection[str] = (),
+    shared: Shared | None = None,
 ) -> dict[str, Trace]:
     """Every loan at once (the rows of `rules.trace_many(hops, starts, settings)`).
 
@@ -85,7 +86,8 @@ def trace_many(
     reads (`refunds.candidate_pairs`/`split`: returned edges, and the previous hop's payments in the opposite
     direction), so the node rows after refunds are the same; making the rest would be most of the time.
     `skip_kinds`: node rows of these kinds are not made (a batch reads only the classified kinds), the
-    others are as they would be."""
+    others are as they would be. `shared`: what another call on the same loans found that this one can use
+    (the first hop, the related accounts' keys: `Shared`)."""
     if not starts:
         return {}
     ix = hops.index
@@ -103,7 +105,7 @@ def trace_many(
     nodes = [_Block(0, loan, _none(n), acc, np.full(n, ORIGIN), traced, t0, t0, np.zeros(n, np.int64))]
     edges: list[_Block] = []
     seen = np.unique(loan[acc >= 0] * n_acc + acc[acc >= 0])
-    facts = _Facts.of(ix, starts, n_acc, kinds)
+    facts = _Facts.of(ix, starts, n_acc, kinds, shared)
     marked = _marked(ix, starts, n_acc) if facts is None else None
     for hop in range(1, min(settings.max_hops, rules.MAX_HOPS_LIMIT) + 1):
         if loan.shape[0] == 0:
@@ -115,9 +117,12 @@ def trace_many(
             )
         # -- the hop: what each frontier node sent on, or that it is a hub ----------------------------------
         known = np.flatnonzero(acc >= 0)
-        sent = hops.expand(
-            acc[known], traced[known], arrived[known], window_end[loan[known]], own[known], settings
-        )
+        wave = (acc[known], traced[known], arrived[known], window_end[loan[known]], own[known])
+        sent = shared.first_hop(hops, wave, settings) if shared is not None and hop == 1 else None
+        if sent is None:
+            sent = hops.expand(*wave, settings)
+            if shared is not None and hop == 1:
+                shared.keep_first_hop(hops, wave, settings, sent)
         hub = np.zeros(loan.shape[0], dtype=bool)
         hub[known] = sent.hub
         node = known[sent.node]  # the sending frontier node of each (node, account) sum
@@ -193,6 +198,50 @@ def trace_many(
         skip = np.array([kinds.code(k) for k in skip_kinds], dtype=np.int64)
         nodes = [_Block(b.hop, *_take(b, ~np.isin(b.kind, skip))) for b in nodes]
     return _traces(ix, starts, kinds.names, nodes, edges)
+
+
+@dataclass
+class Shared:
+    """What the analyses of a batch (return flow, misuse) share when traced one after the other on the same
+    loans: the first hop (the loans' disbursements, the same frontier for both: sent on once) and the keys of
+    each loan's related accounts (the same `RelatedSet`s). Each is used only when the second call's inputs are
+    the first's: the same index, policy and balances, settings and frontier arrays; the same rank mappings
+    (by identity) in the same order. Anything else is computed as without it."""
+
+    _first: tuple[tuple[object, ...], tuple[I64, ...], Sent] | None = None
+    _ranks: tuple[FlowIndex, list[Mapping[str, object]], tuple[I64, I64]] | None = None
+
+    @staticmethod
+    def _source(hops: ResidentHops, settings: TraceSettings) -> tuple[object, ...]:
+        return (id(hops.index), hops.policy, id(hops.balances), settings)
+
+    def first_hop(self, hops: ResidentHops, wave: tuple[I64, ...], settings: TraceSettings) -> Sent | None:
+        if self._first is None:
+            return None
+        source, arrays, sent = self._first
+        if source != self._source(hops, settings) or len(arrays) != len(wave):
+            return None
+        same = all(
+            a.shape == b.shape and bool(np.array_equal(a, b)) for a, b in zip(arrays, wave, strict=True)
+        )
+        return sent if same else None
+
+    def keep_first_hop(
+        self, hops: ResidentHops, wave: tuple[I64, ...], settings: TraceSettings, sent: Sent
+    ) -> None:
+        self._first = (self._source(hops, settings), tuple(a.copy() for a in wave), sent)
+
+    def rank_keys(self, ix: FlowIndex, per_loan: Sequence[Mapping[str, object]]) -> tuple[I64, I64] | None:
+        if self._ranks is None:
+            return None
+        index, mappings, keys = self._ranks
+        same = index is ix and len(mappings) == len(per_loan)
+        return keys if same and all(a is b for a, b in zip(mappings, per_loan, strict=True)) else None
+
+    def keep_rank_keys(
+        self, ix: FlowIndex, per_loan: Sequence[Mapping[str, object]], keys: tuple[I64, I64]
+    ) -> None:
+        self._ranks = (ix, list(per_loan), keys)  # held: compared by identity, never reused meanwhile
 
 
 def _refund_edges(edges: list[_Block], returned: int, n_acc: int) -> list[_Block]:
@@ -298,7 +347,9 @@ class _Facts:
     codes: dict[str, int]  # the kinds `classify` answers
 
     @classmethod
-    def of(cls, ix: FlowIndex, starts: Sequence[Start], n_acc: int, kinds: _Kinds) -> _Facts | None:
+    def of(
+        cls, ix: FlowIndex, starts: Sequence[Start], n_acc: int, kinds: _Kinds, shared: Shared | None = None
+    ) -> _Facts | None:
         """None unless every loan's classifier is a `LoanClassifier` over the same stop and prohibited
         accounts (then `Start.classify` is called flow by flow, as for any classifier)."""
         classifiers = [s.classify for s in starts]
@@ -324,7 +375,11 @@ class _Facts:
             category[at] = [code_of[v[0]] for v in picked]
             bank[at] = [banks.setdefault(v[1], len(banks) - 1) for v in picked]
             parent[at] = [banks.setdefault(v[2], len(banks) - 1) for v in picked]
-        rank_keys, ranks = _keys(ix, [c.ranks for c in found], n_acc)
+        per_loan = [c.ranks for c in found]
+        known_keys = shared.rank_keys(ix, per_loan) if shared is not None else None
+        rank_keys, ranks = known_keys if known_keys is not None else _keys(ix, per_loan, n_acc)
+        if shared is not None and known_keys is None:
+            shared.keep_rank_keys(ix, per_loan, (rank_keys, ranks))
         shell_keys, _ = _keys(ix, [c.shells for c in found], n_acc)
         names = ("pass", "returned", "servicing", "other_loan", "intermediary_repayment", "stop", "shell")
         return cls(
