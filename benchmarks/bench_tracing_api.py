@@ -3,9 +3,11 @@
 app (in-process ASGI client, SQLite store), on a lake written by bench_tracing.py (`--region-dir`).
 
 Each measurement runs in a child process that serves like a warm API process: a bank head office and one of
-its risk users are created, the resident transfer index and the resident context are built first, then the
-sampled loans of that bank are requested in turn, with pro rata's `today` pool and its `balance` pool, and
-one batch of up to --batch-loans of the bank's loans (the earliest ones, the period cut at the last of them).
+its risk users are created, the start-up objects frozen as `jinyu serve` does (`app.quiet_collector`; since
+2026-12-07 evening, before that the children did not freeze), the resident transfer index and the resident
+context are built first, then the sampled loans of that bank are requested in turn, with pro rata's `today`
+pool and its `balance` pool, and one batch of up to --batch-loans of the bank's loans (the earliest ones, the
+period cut at the last of them).
 
 With --baseline-src (the previous code's tree: a checkout such as `git worktree add /tmp/base main`, or its
 `src` directory with `alembic.ini` and `migrations/` beside it, as each child migrates its own store) the same
