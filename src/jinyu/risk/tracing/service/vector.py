@@ -106,7 +106,7 @@ def trace_many(
     edges: list[_Block] = []
     seen = np.unique(loan[acc >= 0] * n_acc + acc[acc >= 0])
     facts = _Facts.of(ix, starts, n_acc, kinds, shared)
-    marked = _marked(ix, starts, n_acc) if facts is None else None
+    marked = _marked(ix, starts, n_acc) if facts is None else facts.marked()
     for hop in range(1, min(settings.max_hops, rules.MAX_HOPS_LIMIT) + 1):
         if loan.shape[0] == 0:
             break
@@ -142,13 +142,12 @@ def trace_many(
         f_loan, f_src, f_dst, f_own = loan[node], acc[node], sent.dst, own[node]
         f_kind = np.full(node.shape[0], PASS, dtype=np.int64)
         f_is_own = np.zeros(node.shape[0], dtype=bool)
-        if facts is not None:  # every flow of the block at once, over arrays (`_Facts`)
-            f_kind, f_is_own = facts.classify(f_loan, f_src, f_dst, f_own)
-            flagged = f_kind[:0]
-        else:
-            assert marked is not None
-            flagged = _flagged(marked, f_loan, f_dst, n_acc)
-        if flagged.shape[0]:  # plain Python values in, one array write out (not element by element)
+        flagged = _flagged(marked, f_loan, f_dst, n_acc)
+        if facts is not None and flagged.shape[0]:  # the flagged flows of the block at once, over arrays
+            f_kind[flagged], f_is_own[flagged] = facts.classify(
+                f_loan[flagged], f_src[flagged], f_dst[flagged], f_own[flagged]
+            )
+        elif flagged.shape[0]:  # plain Python values in, one array write out (not element by element)
             answers = [
                 starts[i].classify(src, dst, src_own)
                 for i, src, dst, src_own in zip(
@@ -395,6 +394,11 @@ class _Facts:
             n_acc=n_acc,
             codes={k: kinds.code(k) for k in names},
         )
+
+    def marked(self) -> _Marked:
+        """The accounts of each loan for which `classify` may answer other than ("pass", not own): the stop and
+        prohibited accounts (every loan's), each loan's related accounts and shells."""
+        return _Marked(self.category != _ORDINARY, np.union1d(self.rank_keys, self.shell_keys))
 
     def classify(self, loan: I64, src: I64, dst: I64, src_own: Bool) -> tuple[I64, Bool]:
         """(kind code, dst is the borrower's own) of each flow: `rules.classify_edge`'s tests, the first that
