@@ -74,6 +74,7 @@ def main() -> int:
             "-n",
             os.environ.get("JINYU_TEST_WORKERS", "2"),
             "-q",
+            "--durations=20",  # the slowest tests, printed so CI's time (limit 30 min) can be watched
             "-p",
             "no:cacheprovider",
         ],

@@ -27,7 +27,7 @@ from jinyu.audit.models import HEAD_ID, AuditEntry, AuditHead
 from jinyu.audit.rules import GENESIS_HASH, ChainHead, json_text
 from jinyu.core import pipeline
 from jinyu.core.auth import Principal
-from jinyu.core.db import lock_for_update
+from jinyu.core.db import column_values, lock_for_update
 
 if TYPE_CHECKING:
     from jinyu.audit.schemas import AuditFilter
@@ -169,8 +169,7 @@ def journal(session: Session, entry: AuditEntry) -> None:
     Inside `core.pipeline.batched_writes` the insert joins the caller's pipeline."""
     queued = pipeline.queue(session)
     if queued is not None:
-        table = cast(Table, AuditEntry.__table__)
-        queued.append(pipeline.insert_rows(table, [{c.key: getattr(entry, c.key) for c in table.columns}]))
+        queued.append(pipeline.insert_rows(_ENTRIES, [column_values(entry)]))
         return
     _insert(session, entry)
 
@@ -180,7 +179,7 @@ def _insert(session: Session, entry: AuditEntry) -> None:
     more than the statement (the entry object stays out of the session; it is never changed after)."""
     session.flush()  # rows the entry may be about are written first, as an autoflush would
     with session.no_autoflush:
-        session.connection().execute(_INSERT_ENTRY, {c.key: getattr(entry, c.key) for c in _ENTRIES.columns})
+        session.connection().execute(_INSERT_ENTRY, column_values(entry))
 
 
 def journaled(session: Session, limit: int) -> list[dict[str, Any]]:

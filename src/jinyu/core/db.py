@@ -69,6 +69,27 @@ def detached(model: type[Model], **values: Any) -> Model:
     return obj
 
 
+def column_values(obj: Any) -> dict[str, Any]:
+    """Every column of a model object as {column key: value}, as `getattr` per column reads them, for a Core
+    INSERT of an object built in memory (`detached`).
+
+    Values set on the object are read from its `__dict__`; the attribute is asked only for a column not set
+    there (None for an object in no session). Why: each instrumented attribute read is a Python call, and a
+    settlement's row and audit entry read ~50 of them (~4 % of the settling thread's CPU, issue 20)."""
+    values = obj.__dict__
+    return {key: values[key] if key in values else getattr(obj, key) for key in _column_keys(type(obj))}
+
+
+_COLUMN_KEYS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _column_keys(model: type[Any]) -> tuple[str, ...]:
+    keys = _COLUMN_KEYS.get(model)
+    if keys is None:
+        keys = _COLUMN_KEYS[model] = tuple(c.key for c in model.__table__.columns)
+    return keys
+
+
 # Row ids are random version-4 UUIDs (32 hex digits) from the operating system's CSPRNG, read 4 KiB at a time
 # per thread. Why not uuid.uuid4() per id: os.urandom releases the GIL around its system call, and a thread that
 # releases it waits to get it back while the event loop holds it — the settlement thread makes ~16 ids per

@@ -34,6 +34,7 @@ from jinyu.claim.repository import pipeline
 from jinyu.claim.repository.common import _row_locks
 from jinyu.claim.repository.pipeline import BALANCE_FIELDS
 from jinyu.core import pipeline as core_pipeline
+from jinyu.core.db import column_values
 
 
 def _table(model: type[Any]) -> Table:
@@ -58,8 +59,7 @@ def _insert(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]
 
 def add_settlement(session: Session, row: ClaimSettlement) -> None:
     """Insert a settlement built in memory (the object stays out of the session)."""
-    table = _table(ClaimSettlement)
-    _insert(session, ClaimSettlement, [{c.key: getattr(row, c.key) for c in table.columns}])
+    _insert(session, ClaimSettlement, [column_values(row)])
 
 
 def add_accumulator_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -119,6 +119,8 @@ def _upsert_accumulators(session: Session) -> Any:
 def _refresh_loaded_accumulators(
     session: Session, enrollment_id: str, amounts: Mapping[tuple[str, str], Decimal]
 ) -> None:
+    if not session.identity_map:
+        return  # nothing loaded (a batch reads the totals without the ORM): building each key cost ~2 %
     for (kind, code), amount in amounts.items():
         key = session.identity_key(ClaimAccumulator, (enrollment_id, kind, code))
         loaded = session.identity_map.get(key)

@@ -81,7 +81,7 @@ class Balances:
         return value
 
     def apply(self, postings: Iterable[Posting]) -> Balances:
-        values = {a: self.of(a) for a in Account}
+        values = {a: getattr(self, name) for a, name in _ACCOUNTS}
         items = list(postings)
         if sum((amount for _, amount in items), ZERO) != 0:
             raise ValueError("journal does not balance / 分录借贷不平")
@@ -93,10 +93,15 @@ class Balances:
             )
         if values[Account.HELD] < 0:
             raise ValueError("held balance would go negative / 冻结余额为负")
-        return Balances(**{a.value: v for a, v in values.items()})
+        return Balances(**{name: values[a] for a, name in _ACCOUNTS})
 
     def as_dict(self) -> dict[str, Decimal]:
-        return {a.value: self.of(a) for a in Account}
+        return {name: getattr(self, name) for _, name in _ACCOUNTS}
+
+
+# Each account with its field, in the enum's order: iterating the enum and reading `.value` are Python calls,
+# ~40 per settlement (~1.5 % of the settling thread's CPU, issue 20).
+_ACCOUNTS = tuple((a, a.value) for a in Account)
 
 
 def fund(amount: Decimal, balances: Balances, mode: BookMode, fallback: Fallback) -> Funding | None:
