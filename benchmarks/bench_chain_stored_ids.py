@@ -6,6 +6,10 @@ One chain's stored month of `--nodes` enterprises / `--links` links (`chains_dat
 generated links, weights to the fen) is written twice as a `chain_network_links` build: into a lake with the ids
 and into one with the names-only schema. Each round times a cold ranking (nothing held, nothing kept) of each,
 split into reading the links and ranking them; both rankings must be equal (`==` on every float and Decimal).
+Then, as a worker that did not build meets it: the ranking kept in the results store beside the lake
+(`resident.keep`, timed once per round) and read back (`resident.load`, checked equal), and the rows a page
+shows (the first 10 members, as `Centrality` rows). The same file runs against another checkout's `src` on
+`PYTHONPATH` (a baseline): a `Ranked` of `Centrality` objects is read through `.centralities`.
 
     uv run python benchmarks/bench_chain_stored_ids.py --nodes 200000 --links 2000000 --repeat 3
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import os
 import statistics
@@ -22,6 +27,7 @@ import tempfile
 import time
 from decimal import Decimal
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +38,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chains_data
 from machine import calibration, machine_info
 
-from jinyu.analytics import DuckDBEngine, Lake
-from jinyu.chain import definitions, id_links, service, stored
+from jinyu.analytics import DuckDBEngine, Lake, shared_results
+from jinyu.chain import definitions, id_links, resident, service, stored
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHAIN, MONTH = "new_display", "2024-06"
+BUILT_AT = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
+TOP = 10
+
+
+def _id_links(engine: DuckDBEngine, root: Path) -> pa.Table:
+    """The stored month's links with their ids, as the product reads them: with the build's stamp (this
+    branch's statement names the build; a baseline's took the latest itself)."""
+    if "built_at" in inspect.signature(stored.stored_id_links).parameters:
+        stamp = stored.current_stamp(engine, CHAIN, MONTH, definitions.load().parameters)
+        assert stamp is not None
+        table = stored.stored_id_links(engine, root, CHAIN, MONTH, stamp)  # type: ignore[call-arg]
+    else:
+        table = stored.stored_id_links(engine, root, CHAIN, MONTH)  # type: ignore[call-arg]
+    assert table is not None
+    return table
+
+
+def _first_rows(ranked: Any, members: set[str]) -> list[Any]:
+    """The first TOP members' rows, as `service.network_position` takes them (columnar or a tuple of rows)."""
+    if hasattr(ranked, "first"):
+        return list(ranked.first(TOP, members))
+    return list(islice((c for c in ranked.centralities if c.uscc in members), TOP))
 
 
 def _timed(fn: Any) -> tuple[float, float, Any]:
@@ -64,7 +92,7 @@ ORDER BY l.payer, l.payee"""
     finally:
         con.close()
     n = table.num_rows + 1
-    built_at = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
+    built_at = BUILT_AT
 
     def with_marker(name: str, typ: pa.DataType) -> pa.Array:
         return pa.concat_arrays([table.column(name).combine_chunks().cast(typ), pa.nulls(1, typ)])
@@ -93,10 +121,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="alternating rounds (medians are reported)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=RESULTS / "chain-stored-ids-h-bc.json")
+    ap.add_argument("--label", default="", help="what `src` this run used (recorded in the JSON)")
     args = ap.parse_args()
     p = definitions.load().parameters
     result: dict[str, Any] = {"machine": machine_info(), "calibration_before": calibration()}
     result["parameters"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    result["src"] = str(Path(resident.__file__).resolve().parents[2])
     result["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="jinyu-stored-ids-") as tmp:
         table = _build_table(args.nodes, args.links, args.seed)
@@ -107,19 +137,38 @@ def main() -> None:
             )
         ids_engine, names_engine = DuckDBEngine(with_ids.root), DuckDBEngine(names_only.root)
         rounds: dict[str, list[tuple[float, float]]] = {
-            k: [] for k in ("names_read", "names_rank", "names_total", "ids_read", "ids_rank", "ids_total")
+            k: []
+            for k in (
+                "names_read",
+                "names_rank",
+                "names_total",
+                "ids_read",
+                "ids_rank",
+                "ids_total",
+                "kept_write",
+                "kept_read",
+                "first_rows",
+                "kept_read_and_rows",
+            )
         }
+        store = shared_results(with_ids.root)
+        kept_key = service.resident_key(CHAIN, MONTH, BUILT_AT, p)
+        members: set[str] | None = None
         try:
             for r in range(args.repeat):
                 w1, c1, links = _timed(lambda: stored.stored_links(names_engine, CHAIN, MONTH, p))
                 w2, c2, from_names = _timed(partial(service.rank_links, links, p))
-                w3, c3, read = _timed(
-                    lambda: id_links.from_table(
-                        stored.stored_id_links(ids_engine, with_ids.root, CHAIN, MONTH)
-                    )
-                )
+                w3, c3, read = _timed(lambda: id_links.from_table(_id_links(ids_engine, with_ids.root)))
                 w4, c4, from_ids = _timed(partial(service.rank_id_links, read, p))
                 assert from_ids == from_names, "the rankings differ"
+                if members is None:
+                    names = read.names.to_pylist() if hasattr(read.names, "to_pylist") else list(read.names)
+                    members = set(names[::2])  # every other node a member
+                w5, c5, _ = _timed(partial(resident.keep, store, kept_key, from_ids))
+                w6, c6, kept = _timed(partial(resident.load, store, kept_key))
+                assert kept == from_ids, "the kept ranking differs"
+                w7, c7, shown = _timed(partial(_first_rows, kept, members))
+                assert len(shown) == TOP and shown == _first_rows(from_names, members)
                 for key, wall, cpu in (
                     ("names_read", w1, c1),
                     ("names_rank", w2, c2),
@@ -127,10 +176,15 @@ def main() -> None:
                     ("ids_read", w3, c3),
                     ("ids_rank", w4, c4),
                     ("ids_total", w3 + w4, c3 + c4),
+                    ("kept_write", w5, c5),
+                    ("kept_read", w6, c6),
+                    ("first_rows", w7, c7),
+                    ("kept_read_and_rows", w6 + w7, c6 + c7),
                 ):
                     rounds[key].append((round(wall, 3), round(cpu, 3)))
                 print(
                     f"round {r + 1}: names {w1 + w2:.2f} s wall / {c1 + c2:.2f} CPU, ids {w3 + w4:.2f} / {c3 + c4:.2f}"
+                    f" (rank {w4:.2f} / {c4:.2f}), kept read + {TOP} rows {w6 + w7:.3f} / {c6 + c7:.3f}"
                 )
                 result["nodes"], result["links"] = from_ids.nodes, from_ids.links
         finally:

@@ -13,6 +13,9 @@ from jinyu.analytics import Lake
 from jinyu.chain import pairs, stored
 
 WINDOW = {"from_month": "2024-01", "to_month": "2024-06"}
+# The two stored builds of 2024-06 (`add_stored_network`): a stamp names one of them.
+EARLIER_BUILD = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
+LATER_BUILD = dt.datetime(2024, 7, 2, tzinfo=dt.UTC)
 HEALTH = {
     "as_of_month": "2024-06",
     "earlier_month": "2023-12",
@@ -93,9 +96,10 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
             {"chain_code": "new_display", "as_of_month": "2024-05"},
         ],
         "chain_network_stored_ids": [
-            {"chain_code": "new_display", "as_of_month": "2024-06"},
-            {"chain_code": "auto", "as_of_month": "2024-06"},
-            {"chain_code": "new_display", "as_of_month": "2024-05"},
+            {"chain_code": "new_display", "as_of_month": "2024-06", "built_at": LATER_BUILD},
+            {"chain_code": "new_display", "as_of_month": "2024-06", "built_at": EARLIER_BUILD},
+            {"chain_code": "auto", "as_of_month": "2024-06", "built_at": LATER_BUILD},
+            {"chain_code": "new_display", "as_of_month": "2024-05", "built_at": LATER_BUILD},
         ],
         "chain_network_builds": [{}],
         "chain_member_pairs_build": [{"month": "2024-03"}, {"month": "2025-01"}],
@@ -119,9 +123,7 @@ def chain_parity_cases(enterprises: list[str]) -> Mapping[str, list[Mapping[str,
 
 def add_stored_network(lake: Lake, enterprises: list[str]) -> None:
     """Two builds of 2024-06 (the later one must win on both engines), each with its marker rows."""
-    for n, built_at in enumerate(
-        (dt.datetime(2024, 7, 1, tzinfo=dt.UTC), dt.datetime(2024, 7, 2, tzinfo=dt.UTC))
-    ):
+    for n, built_at in enumerate((EARLIER_BUILD, LATER_BUILD)):
         links = [
             ("new_display", enterprises[0], enterprises[1], Decimal("1234.56") + n),
             ("new_display", enterprises[2], enterprises[0], Decimal("0.01")),

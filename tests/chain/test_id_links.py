@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from jinyu.analytics import DuckDBEngine, Lake
@@ -40,7 +42,7 @@ def test_a_hand_computed_ranking_from_ids() -> None:
     # p_A = 1/(3+d), p_B = (1 + d/4)/(3+d), p_C = (1 + 3d/4)/(3+d). Reversed (B → A, C → A, A dangling):
     # p_A = (1+2d)/(3+2d), p_B = p_C = 1/(3+2d).
     links = id_links.from_table(_links([("A", "B", "1.00", 0, 1), ("A", "C", "3.00", 0, 2)]))
-    assert links is not None and links.names == ["A", "B", "C"]
+    assert links is not None and links.names.to_pylist() == ["A", "B", "C"]
     assert links.fen.tolist() == [100, 300]
     by = {c.uscc: c for c in id_links.centrality(links, betweenness_max_nodes=10)}
     d = 0.85
@@ -66,7 +68,8 @@ def test_links_whose_ids_are_not_dense_ids_in_uscc_order_are_refused() -> None:
         id_links.from_table(_links([("A", "B", "1.00", 0, 1), ("C", "A", "1.00", 1, 0)])) is None
     )  # 1 twice
     unsorted = id_links.from_table(_links([("B", "A", "2.00", 1, 0), ("A", "B", "1.00", 0, 1)]))
-    assert unsorted is not None and unsorted.names == ["A", "B"]  # taken; `rank_arrays` sorts them
+    # Taken; `rank_arrays` sorts them.
+    assert unsorted is not None and unsorted.names.to_pylist() == ["A", "B"]
 
 
 def test_ids_equal_names_to_the_bit_on_a_random_network() -> None:
@@ -95,7 +98,10 @@ def test_the_build_writes_dense_ids_in_uscc_order(tmp_path: Path) -> None:
     engine = DuckDBEngine(lake.root)
     try:
         stored.build_month(engine, lake, "2024-03", CHAINS, P)
-        table = engine.run("chain_network_stored_ids", chain_code="new_display", as_of_month="2024-03")
+        stamp = stored.current_stamp(engine, "new_display", "2024-03", P)
+        assert stamp is not None
+        table = stored.stored_id_links(engine, lake.root, "new_display", "2024-03", stamp)
+        assert table is not None
         # By hand (tests/chain/lake.py): six links among c, d1, m1, m2, r1 and x, ids by USCC.
         order = sorted(U[k] for k in ("c", "d1", "m1", "m2", "r1", "x"))
         got = list(
@@ -106,7 +112,14 @@ def test_the_build_writes_dense_ids_in_uscc_order(tmp_path: Path) -> None:
         )
         assert len(got) == 6
         assert all((order.index(a), order.index(b)) == (i, j) for a, b, i, j in got)
-        assert [(i, j) for _, _, i, j in got] == sorted((i, j) for _, _, i, j in got)
+        # The build's file itself is in the ids' order (the statement reads it in file order, no ORDER BY).
+        written = pq.read_table(lake.root / stored.DATASET / "month=2024-03").filter(
+            (pc.field("chain_code") == "new_display") & pc.field("payer_id").is_valid()
+        )
+        ids = list(
+            zip(written.column("payer_id").to_pylist(), written.column("payee_id").to_pylist(), strict=True)
+        )
+        assert len(ids) == 6 and ids == sorted(ids)
         marker = engine.run("chain_network_stored", chain_code="new_display", as_of_month="2024-03")
         assert marker.num_rows == 7  # the links and the marker row (its ids null, not read as a link)
     finally:

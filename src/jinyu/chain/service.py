@@ -9,10 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from itertools import islice
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from jinyu.analytics import Engine, ResultCache, shared_results
@@ -22,7 +20,6 @@ from jinyu.chain import (
     definitions,
     id_links,
     loans,
-    network,
     pairs,
     reads,
     resident,
@@ -270,7 +267,7 @@ def ranked_network(engine: Engine, code: str, as_of_month: str, p: Parameters) -
     store = ranking_store(engine)
     ranked = resident.load(store, key) if store is not None else None
     if ranked is None:
-        ranked = _rank_stored(engine, code, as_of_month, p)
+        ranked = _rank_stored(engine, code, as_of_month, p, stamp)
         if store is not None:
             resident.keep(store, key, ranked)
     resident.put(key, ranked)
@@ -306,10 +303,12 @@ def _computed_ranking(engine: Engine, code: str, as_of_month: str, p: Parameters
     return ranked
 
 
-def _rank_stored(engine: Engine, code: str, as_of_month: str, p: Parameters) -> resident.Ranked:
+def _rank_stored(
+    engine: Engine, code: str, as_of_month: str, p: Parameters, built_at: dt.datetime
+) -> resident.Ranked:
     """A stored month ranked from its links' node ids as arrays when its build kept them, else from the names
     (a lake written before the ids): the same ranking either way (`jinyu.chain.id_links`)."""
-    table = stored.stored_id_links(engine, _lake_root(engine), code, as_of_month)
+    table = stored.stored_id_links(engine, _lake_root(engine), code, as_of_month, built_at)
     links = id_links.from_table(table) if table is not None else None
     if links is not None:
         return rank_id_links(links, p)
@@ -344,27 +343,15 @@ def resident_key(code: str, as_of_month: str, built_at: dt.datetime, p: Paramete
 
 
 def rank_links(links: Mapping[tuple[str, str], Decimal], p: Parameters) -> resident.Ranked:
-    """Every node of a network of decayed links by position (`ranked_network`'s answer for those links)."""
-    return resident.Ranked(
-        centralities=tuple(
-            sorted(
-                network.centrality(links, p.betweenness_max_nodes),
-                key=lambda c: (-c.pagerank_supplier, c.uscc),
-            )
-        ),
-        nodes=len({u for pair in links for u in pair}),
-        links=len(links),
-    )
+    """Every node of a network of decayed links by position (`ranked_network`'s answer for those links): the
+    links numbered in USCC order and ranked as a stored build's ids are (`id_links.from_names`)."""
+    return rank_id_links(id_links.from_names(links), p)
 
 
 def rank_id_links(links: id_links.IdLinks, p: Parameters) -> resident.Ranked:
-    """`rank_links` of a stored month's links given as node-id arrays: by PageRank (supplier) descending, then
-    USCC — the ids are in USCC order, so a stable sort of the ids by rank breaks ties the same way."""
-    found = id_links.centrality(links, p.betweenness_max_nodes)
-    order = np.argsort(-np.array([c.pagerank_supplier for c in found], np.float64), kind="stable")
-    return resident.Ranked(
-        centralities=tuple(found[i] for i in order.tolist()), nodes=len(links.names), links=len(links.payer)
-    )
+    """`rank_links` of a stored month's links given as node-id arrays, as columns (`id_links.ranked`): by
+    PageRank (supplier) descending, then USCC."""
+    return id_links.ranked(links, p.betweenness_max_nodes)
 
 
 def network_position(
@@ -374,7 +361,6 @@ def network_position(
     p = definitions.load().parameters
     found = ranked_network(engine, code, as_of_month, p)
     members = member_rows(engine, code, segment_overrides(session, code))
-    ranked = found.centralities
     items = [  # the first `top` members of the ranking (the others are never shown)
         CoreOut(
             uscc=c.uscc,
@@ -387,7 +373,7 @@ def network_position(
             paid=c.paid,
             received=c.received,
         )
-        for c in islice((c for c in ranked if c.uscc in members), top)
+        for c in found.first(top, members)  # the first `top` members: rows made for those only
     ]
     nodes = found.nodes
     audit_read(session, principal, "network.read", [code], as_of_month=as_of_month)

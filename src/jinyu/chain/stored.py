@@ -152,23 +152,18 @@ NETWORK_STORED_IDS = register(
     Query(
         name="chain_network_stored_ids",
         sql="""
--- The links of the latest build of one chain's network as of a month with their dense node ids, sorted by
--- them (the marker row left out): the arrays a stored month is ranked from. Only for a lake whose builds carry
--- the ids (`stored.carries_ids`); empty when the month was never built or its build found no links.
-WITH built AS (
-    SELECT payer, payee, weight, payer_id, payee_id, built_at
-    FROM chain_network_links
-    WHERE month = $as_of_month AND chain_code = $chain_code
-),
-latest AS (
-    SELECT max(built_at) AS built_at FROM built
-)
-SELECT b.payer, b.payee, b.weight, b.payer_id, b.payee_id, b.built_at
-FROM built AS b JOIN latest AS l ON b.built_at = l.built_at
-WHERE b.payer IS NOT NULL
-ORDER BY b.payer_id, b.payee_id
+-- The links of one build of one chain's network as of a month with their dense node ids (the marker row left
+-- out): the arrays a stored month is ranked from. The build is named by its `built_at`, which the caller has
+-- from `chain_network_stamp` (the key of the ranking), so the links read are those of that key even should a
+-- rebuild land in between. A filtered scan, no join and no ORDER BY: a build's file is written sorted by
+-- (payer, payee), which is the ids' order, and the ranking checks the order in one pass and sorts only if the
+-- rows do not come in it (`network.sorted_links`; the ranking is the same either way). Only for a lake whose
+-- builds carry the ids (`stored.carries_ids`); empty when that build found no links.
+SELECT payer, payee, weight, payer_id, payee_id, built_at
+FROM chain_network_links
+WHERE month = $as_of_month AND chain_code = $chain_code AND built_at = $built_at AND payer IS NOT NULL
 """,
-        params={"chain_code": str, "as_of_month": Month},
+        params={"chain_code": str, "as_of_month": Month, "built_at": dt.datetime},
         description="已存储供应网络的边及整数节点编号 / a chain's stored network links with their node ids",
         optional={DATASET: VIEW_SCHEMA},
     )
@@ -308,14 +303,16 @@ def stored_links(
     return {(a, b): w for a, b, w in zip(payers, payees, weights, strict=True) if a is not None}
 
 
-def stored_id_links(engine: Engine, lake_root: Path | None, code: str, as_of_month: str) -> pa.Table | None:
-    """The links of the latest stored build of `code` as of the month with their node ids (payer, payee, weight,
-    payer_id, payee_id, built_at; sorted by the ids), or None when the lake's builds carry no ids (or the engine
-    has no lake of its own): then the caller reads `stored_links`. The caller has checked the build's
-    parameters (`current_stamp`)."""
+def stored_id_links(
+    engine: Engine, lake_root: Path | None, code: str, as_of_month: str, built_at: dt.datetime
+) -> pa.Table | None:
+    """The links of the build of `code` as of the month made at `built_at` (the stamp of `current_stamp`), with
+    their node ids (payer, payee, weight, payer_id, payee_id, built_at; in the file's order, which is the ids'),
+    or None when the lake's builds carry no ids (or the engine has no lake of its own): then the caller reads
+    `stored_links`. The caller has checked the build's parameters (`current_stamp`)."""
     if lake_root is None or not carries_ids(lake_root):
         return None
-    return engine.run(NETWORK_STORED_IDS.name, chain_code=code, as_of_month=as_of_month)
+    return engine.run(NETWORK_STORED_IDS.name, chain_code=code, as_of_month=as_of_month, built_at=built_at)
 
 
 def current_stamp(engine: Engine, code: str, as_of_month: str, p: Parameters) -> dt.datetime | None:

@@ -1,34 +1,20 @@
-/* The links of the latest build of one chain's network as of a month with their dense node ids, sorted by */
-/* them (the marker row left out): the arrays a stored month is ranked from. Only for a lake whose builds carry */
-/* the ids (`stored.carries_ids`); empty when the month was never built or its build found no links. */
-WITH built AS (
-  SELECT
-    payer,
-    payee,
-    weight,
-    payer_id,
-    payee_id,
-    built_at
-  FROM chain_network_links
-  WHERE
-    month = :as_of_month AND chain_code = :chain_code
-), latest AS (
-  SELECT
-    MAX(built_at) AS built_at
-  FROM built
-)
+/* The links of one build of one chain's network as of a month with their dense node ids (the marker row left */
+/* out): the arrays a stored month is ranked from. The build is named by its `built_at`, which the caller has */
+/* from `chain_network_stamp` (the key of the ranking), so the links read are those of that key even should a */
+/* rebuild land in between. A filtered scan, no join and no ORDER BY: a build's file is written sorted by */
+/* (payer, payee), which is the ids' order, and the ranking checks the order in one pass and sorts only if the */
+/* rows do not come in it (`network.sorted_links`; the ranking is the same either way). Only for a lake whose */
+/* builds carry the ids (`stored.carries_ids`); empty when that build found no links. */
 SELECT
-  b.payer,
-  b.payee,
-  b.weight,
-  b.payer_id,
-  b.payee_id,
-  b.built_at
-FROM built AS b
-JOIN latest AS l
-  ON b.built_at = l.built_at
+  payer,
+  payee,
+  weight,
+  payer_id,
+  payee_id,
+  built_at
+FROM chain_network_links
 WHERE
-  NOT b.payer IS NULL
-ORDER BY
-  b.payer_id NULLS LAST,
-  b.payee_id NULLS LAST
+  month = :as_of_month
+  AND chain_code = :chain_code
+  AND built_at = :built_at
+  AND NOT payer IS NULL
