@@ -3,9 +3,11 @@
 app (in-process ASGI client, SQLite store), on a lake written by bench_tracing.py (`--region-dir`).
 
 Each measurement runs in a child process that serves like a warm API process: a bank head office and one of
-its risk users are created, the resident transfer index and the resident context are built first, then the
-sampled loans of that bank are requested in turn, with pro rata's `today` pool and its `balance` pool, and
-one batch of up to --batch-loans of the bank's loans (the earliest ones, the period cut at the last of them).
+its risk users are created, the start-up objects frozen as `jinyu serve` does (`app.quiet_collector`; since
+2026-12-07 evening, before that the children did not freeze), the resident transfer index and the resident
+context are built first, then the sampled loans of that bank are requested in turn, with pro rata's `today`
+pool and its `balance` pool, and one batch of up to --batch-loans of the bank's loans (the earliest ones, the
+period cut at the last of them).
 
 With --baseline-src (the previous code's tree: a checkout such as `git worktree add /tmp/base main`, or its
 `src` directory with `alembic.ini` and `migrations/` beside it, as each child migrates its own store) the same
@@ -97,7 +99,7 @@ def serving(lake: Path, plan: dict[str, Any]) -> Any:
     from pydantic import SecretStr
 
     from jinyu.analytics.flowindex import shared_indexes
-    from jinyu.app import create_app
+    from jinyu.app import create_app, quiet_collector
     from jinyu.config import load_settings
     from jinyu.core.auth import SYSTEM, OrgKind, Role
     from jinyu.core.runtime import sessionmaker_for, unit_of_work
@@ -122,6 +124,7 @@ def serving(lake: Path, plan: dict[str, Any]) -> Any:
             party.create_user(session, SYSTEM, UserCreate(username="bench-risk", display_name="bench", org_id=org.id,
                               roles=[Role.BANK_HQ_RISK], password=SecretStr(PASSWORD)))  # fmt: skip
         app = create_app(settings, factory=sessionmaker_for(settings))
+        quiet_collector()  # as `jinyu serve` (app.serving_app): start-up objects frozen, fewer young passes
         with TestClient(app) as client:
             token = client.post("/api/v1/auth/token", data={"username": "bench-risk", "password": PASSWORD})
             headers = {"Authorization": f"Bearer {token.json()['access_token']}"}

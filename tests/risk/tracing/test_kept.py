@@ -4,6 +4,7 @@ makes the kept files stale; damaged or foreign files are not served."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import subprocess
@@ -341,3 +342,47 @@ def test_once_exiting_no_build_starts(monkeypatch: pytest.MonkeyPatch) -> None:
     assert late.thread is None and late.cancelled and builds.exiting()
     assert ran in ([1], [])  # the first may still be starting; the second never runs
     assert 2 not in ran
+
+
+def _walked(tables: object) -> list[str]:
+    """The context's containers that full collections would walk (tracked, and not frozen)."""
+    walked = {id(o) for o in gc.get_objects()}  # generations 0-2: not the frozen ones
+    out = []
+    for name, value in vars(tables).items():
+        inner = value.values() if isinstance(value, dict) else value if isinstance(value, tuple) else ()
+        if id(value) in walked or any(id(v) in walked for v in inner):
+            out.append(name)
+    return out
+
+
+def test_a_server_freezes_the_context_once_built_or_read_back(tmp_path: Path) -> None:
+    """A server froze its start-up objects (`app.quiet_collector`); the resident context, built or read back
+    later, joins them: none of its indexes or row containers is left for full collections to walk (each one
+    walked every row of the context, a second-long pause of every thread on the large region). A process that
+    froze nothing (a test, a tool) freezes nothing."""
+    root = tmp_path / "lake"
+    write(Lake(root), golden_rows())
+    assert gc.get_freeze_count() == 0
+    plain = ResidentContexts()
+    plain.get(root)
+    assert plain.wait(60)
+    built = plain.get(root)
+    assert isinstance(built, ResidentContext)
+    assert gc.get_freeze_count() == 0
+    assert {"loans", "loan_by_id", "accounts_of", "holders"} <= set(_walked(built.t))  # as before freezing
+    gc.freeze()  # what app.quiet_collector does at a server's start
+    try:
+        rebuilt = ResidentContexts()
+        (root.parent / f"{root.name}.{kept.KIND}").rename(tmp_path / "moved")  # nothing kept: built anew
+        rebuilt.get(root)
+        assert rebuilt.wait(60)
+        fresh = rebuilt.get(root)
+        assert isinstance(fresh, ResidentContext) and fresh.t is not built.t
+        assert _walked(fresh.t) == []
+        restarted = ResidentContexts()  # the next process: read back from the kept file
+        read = restarted.get(root)
+        assert isinstance(read, ResidentContext) and restarted._thread is None
+        assert read.t.accounts_of == built.t.accounts_of
+        assert _walked(read.t) == []
+    finally:
+        gc.unfreeze()

@@ -5,10 +5,13 @@ with and without `Start.marks`; and with `all_edges=False` the refund rule's ans
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from jinyu.analytics import Lake
@@ -16,6 +19,7 @@ from jinyu.analytics.flowindex import build
 from jinyu.risk.tracing import refunds, rules
 from jinyu.risk.tracing.rules import Start, TraceSettings, Transfer
 from jinyu.risk.tracing.service import vector
+from jinyu.risk.tracing.service.lake import LoanClassifier, Special
 from jinyu.risk.tracing.service.resident import ResidentHops
 
 from .lake import write
@@ -118,3 +122,147 @@ def test_a_planted_return_is_found_the_same_both_ways(tmp_path: Path) -> None:
         (2, "R"): ("returned", 600_000),
         (2, "O"): ("open", 400_000),
     }
+
+
+# -- the loans' own classifiers (`lake.LoanClassifier`), classified over arrays ------------------------------
+
+CATEGORIES = [None, "corporate_general", *rules.STOP_CATEGORIES, *rules.PROHIBITED_CATEGORIES]
+BANKS = ["B1", "B2", "H1", None]
+
+
+def _special(rng: random.Random, accounts: list[str]) -> Special:
+    chosen = rng.sample(accounts, len(accounts) // 3)
+    return {a: (rng.choice(CATEGORIES), rng.choice(BANKS), rng.choice(BANKS)) for a in chosen}
+
+
+def _loan_starts(rng: random.Random, accounts: list[str], special: Special) -> list[Start]:
+    out = []
+    for k in range(rng.randint(1, 12)):
+        ranks = {a: rng.choice([1, 1, 2, 5, 12]) for a in rng.sample(accounts, rng.randint(0, 6))}
+        shells = {a: (True, rng.random() < 0.5) for a in rng.sample(accounts, rng.randint(0, 4))}
+        mode = rng.choice(["return_flow", "misuse"])
+        classify = LoanClassifier(mode, rng.choice(["B1", "B2", "H1"]), ranks, shells, special)
+        origin = rng.choice([*accounts, "9999-not-in-the-index"])
+        t0 = T0 + dt.timedelta(minutes=rng.randint(-120, 60 * 24 * 6))
+        out.append(Start(f"L{k}", origin, rng.randint(1, 10**9), t0, classify, (special, ranks, shells)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_loan_classifiers_over_arrays_trace_as_the_per_loan_tracer(tmp_path: Path, seed: int) -> None:
+    """Loans of both analyses, with related accounts (the borrower's own among them), shells and stop,
+    prohibited and repayment accounts of several banks: `vector` classifies their flows over arrays,
+    `rules.trace_many` calls each loan's classifier (`rules.classify_edge`) flow by flow."""
+    rng = random.Random(2000 + seed)
+    accounts, transfers = _ledger(rng)
+    write(Lake(tmp_path / "lake"), _rows(transfers))
+    hops = ResidentHops(build(tmp_path / "lake"), "pro_rata")
+    special = _special(rng, accounts)
+    kinds_seen: set[str] = set()
+    for round_ in range(4):
+        settings = TraceSettings(max_hops=rng.choice([2, 3, 6]), dust=rng.choice([1, 10**5]), hub_degree=1000)
+        starts = _loan_starts(rng, accounts, special)
+        expected = rules.trace_many(hops, starts, settings)
+        got = vector.trace_many(hops, starts, settings)
+        assert list(got) == list(expected)
+        for key in expected:
+            assert got[key].nodes == expected[key].nodes, (seed, round_, key)
+            assert got[key].edges == expected[key].edges, (seed, round_, key)
+            kinds_seen |= {str(n["kind"]) for n in expected[key].nodes}
+    assert kinds_seen & {"returned", "stop", "shell", "other_loan", "securities", "real_estate"}
+
+
+def test_every_case_of_the_classifier_over_arrays(tmp_path: Path) -> None:
+    """Every (mode, category, bank of the account, lender, rank of the payee, payer related, shell, payer
+    own) against `LoanClassifier.__call__` (which is `rules.classify_edge`), flow by flow."""
+    banks = [("B1", None), ("B2", "B1"), (None, None)]
+    combos = [(c, b) for c in CATEGORIES for b in banks]
+    # an account per (category, banks) and per rank/shell: payees; "P*" payers (related or not)
+    payees = {f"6{i:03d}": combo for i, combo in enumerate(combos)}
+    names = [*payees, "7000", "7001", "8000", "8001"]
+    transfers = [Transfer(f"T{i}", T0, a, names[(i + 1) % len(names)], 1) for i, a in enumerate(names)]
+    write(Lake(tmp_path / "lake"), _rows(transfers))
+    ix = build(tmp_path / "lake")
+    special: Special = {a: (c, b, p) for a, (c, (b, p)) in payees.items() if c is not None or b is not None}
+    starts = []
+    for mode in ("return_flow", "misuse", "other"):
+        for lender in ("B1", "B2"):
+            for rank in (None, 1, 3):
+                for shell in (False, True):
+                    ranks = {"8000": 2, "8001": 1}  # related payers: 8000 (rank 2), 8001 (own)
+                    ranks |= {a: rank for a in payees if rank is not None}
+                    shells = {a: (True, False) for a in payees} if shell else {}
+                    classify = LoanClassifier(mode, lender, ranks, shells, special)
+                    starts.append(Start(f"L{len(starts)}", "7000", 1, T0, classify, (special, ranks, shells)))
+    n_acc = int(ix.accounts.shape[0])
+    kinds = vector._Kinds()
+    facts = vector._Facts.of(ix, starts, n_acc, kinds)
+    assert facts is not None
+    flows = [
+        (i, src, dst, src_own)
+        for i in range(len(starts))
+        for src in ("7000", "7001", "8000", "8001")
+        for dst in [*payees, "7001"]
+        for src_own in (False, True)
+    ]
+    loan = np.array([f[0] for f in flows], dtype=np.int64)
+    src, dst = ix.lookup([f[1] for f in flows]), ix.lookup([f[2] for f in flows])
+    own = np.array([f[3] for f in flows], dtype=bool)
+    got_kind, got_own = facts.classify(loan, src, dst, own)
+    got = [(kinds.names[k], bool(o)) for k, o in zip(got_kind.tolist(), got_own.tolist(), strict=True)]
+    expected = [starts[i].classify(s, d, o) for i, s, d, o in flows]
+    assert got == expected
+    assert {k for k, _ in expected} >= {"pass", "returned", "servicing", "other_loan", "intermediary_repayment",
+                                        "stop", "shell", "securities", "real_estate"}  # fmt: skip
+
+
+def test_other_classifiers_are_called_flow_by_flow(tmp_path: Path) -> None:
+    """A batch mixing a loan's own classifier with any other callable is classified by calling them."""
+    rng = random.Random(7)
+    accounts, transfers = _ledger(rng)
+    write(Lake(tmp_path / "lake"), _rows(transfers))
+    ix = build(tmp_path / "lake")
+    special = _special(rng, accounts)
+    starts = _loan_starts(rng, accounts, special) + _starts(rng, accounts, with_marks=True)
+    assert vector._Facts.of(ix, starts, int(ix.accounts.shape[0]), vector._Kinds()) is None
+    other = _loan_starts(rng, accounts, dict(special))  # another container of stop accounts
+    mixed = [*_loan_starts(rng, accounts, special), *other]
+    assert vector._Facts.of(ix, mixed, int(ix.accounts.shape[0]), vector._Kinds()) is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_analyses_of_a_batch_share_the_first_hop_and_the_related_keys(tmp_path: Path, seed: int) -> None:
+    """Return flow then misuse of the same loans (the same related sets, as a batch traces them) with a
+    `Shared`: the second analysis sends the first hop on no more (one expansion fewer than alone), and both
+    answers are those of separate calls; loans of another frontier (other amounts) are not answered from it."""
+    rng = random.Random(3000 + seed)
+    accounts, transfers = _ledger(rng)
+    write(Lake(tmp_path / "lake"), _rows(transfers))
+    hops = ResidentHops(build(tmp_path / "lake"), "pro_rata")
+    expand = hops.expand
+    calls: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return expand(*args, **kwargs)
+
+    hops.expand = counted  # type: ignore[method-assign]
+    special = _special(rng, accounts)
+    loans = _loan_starts(rng, accounts, special)
+    settings = TraceSettings(max_hops=3, dust=1, hub_degree=1000)
+    shared = vector.Shared()
+    for mode in ("return_flow", "misuse"):
+        starts = [
+            dataclasses.replace(s, classify=dataclasses.replace(s.classify, mode=mode))  # type: ignore[type-var]
+            for s in loans
+        ]
+        calls.clear()
+        alone = vector.trace_many(hops, starts, settings)
+        alone_calls = len(calls)
+        assert alone == rules.trace_many(hops, starts, settings)
+        calls.clear()
+        assert vector.trace_many(hops, starts, settings, shared=shared) == alone
+        assert len(calls) == (alone_calls if mode == "return_flow" else max(alone_calls - 1, 0)), mode
+    other = [dataclasses.replace(s, amount=s.amount + 1) for s in loans]
+    calls.clear()
+    assert vector.trace_many(hops, other, settings, shared=shared) == rules.trace_many(hops, other, settings)

@@ -217,6 +217,7 @@ def trace_batch(
                 params[mode] |= shell_params(request, first, last, first_month, to_month)
         # one lookup for every analysis of the chunk (the resident context finds the related parties once)
         context = lookup.context_sets(params)
+        shared = vector.Shared()  # the analyses' first hop and related accounts, found once (same loans)
         for mode in request.analyses:
             sets = context[mode]
             starts = [
@@ -226,7 +227,7 @@ def trace_batch(
             source = hop_source(stores, resident, hop_policy(request), first_month, to_month, balances)
             if vectorised and isinstance(source, ResidentHops):  # every loan at once, the same rows
                 traces = vector.trace_many(
-                    source, starts, settings_for(request), all_edges=False, skip_kinds=UNREAD
+                    source, starts, settings_for(request), all_edges=False, skip_kinds=UNREAD, shared=shared
                 )
             else:
                 traces = rules.trace_many(source, starts, settings_for(request))

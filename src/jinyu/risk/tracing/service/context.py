@@ -14,10 +14,11 @@ The rows' meaning lives in `queries`/`related_sql`; this is their resident evalu
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -278,7 +279,7 @@ def _linked(owners: Mapping[str, list[tuple[str, int, str | None]]]) -> list[tup
     return [(loan_id, o) for loan_id, found in owners.items() for o, rank, _ in found if rank in _LINKED]
 
 
-def _controlled_by(index: Mapping[str, list[Row]], ids: list[str], take: str) -> list[str]:
+def _controlled_by(index: Mapping[str, Sequence[Row]], ids: list[str], take: str) -> list[str]:
     """One step along holdings of at least CONTROL_SHARE percent (duplicates kept, as the joins do)."""
     return [
         s[take]
@@ -289,11 +290,11 @@ def _controlled_by(index: Mapping[str, list[Row]], ids: list[str], take: str) ->
     ]
 
 
-def _held(index: Mapping[str, list[Row]], holder: str | None) -> list[Row]:
+def _held(index: Mapping[str, Sequence[Row]], holder: str | None) -> list[Row]:
     return list(index.get(holder, ())) if holder is not None else []
 
 
-def _others(index: Mapping[str, list[str]], key: str | None, uscc: str) -> list[str]:
+def _others(index: Mapping[str, Sequence[str]], key: str | None, uscc: str) -> list[str]:
     return [e for e in index.get(key, ()) if e != uscc] if key is not None else []
 
 
@@ -352,6 +353,7 @@ class ResidentContexts:
             if self._building is None and self._failed != key:
                 tables = kept.read(Path(key[0]), key[1])  # an earlier process's build of this version
                 if tables is not None:
+                    settle()
                     self._key, self._context = key, ResidentContext(tables)
                     return self._context
                 self._building, self._key, self._context = key, None, None
@@ -396,6 +398,7 @@ class ResidentContexts:
 
     def _done(self, key: tuple[str, str], context: ResidentContext, *, built: bool) -> None:
         current = data_version(Path(key[0]), LISTED).fingerprint == key[1]
+        settle()
         with self._lock:
             self._building = None
             if current:
@@ -406,6 +409,17 @@ class ResidentContexts:
         log.info("tracing context built", extra={"seconds": context.build_seconds})
         if current:  # after it serves here: the next process (a restart, another worker) reads it back
             kept.keep(Path(key[0]), key[1], context.t)
+
+
+def settle() -> None:
+    """A server process froze its start-up objects (`app.quiet_collector`) so that full collections, which stop
+    every thread, do not walk them. The resident context arrives after that (built in the background, or read
+    back at start): ~10^6 tuples and dicts of rows on the large region, walked by every full collection (a
+    1.2 s pause seen). In such a process (it has frozen objects) the context joins them once it is ready,
+    with whatever else is alive at that moment (reference counting still frees those; only a cycle among
+    them would stay, once per data version). Other processes (tests, tools) never freeze."""
+    if gc.get_freeze_count() > 0:
+        gc.freeze()
 
 
 _SHARED = ResidentContexts()

@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from jinyu.analytics import Engine
@@ -50,26 +51,38 @@ def context_sets(rows: Iterable[Mapping[str, Any]]) -> dict[str, tuple[RelatedSe
     }
 
 
-def start_for(
-    loan: Mapping[str, Any], mode: str, related: RelatedSet, shells: Shells, special: Special
-) -> rules.Start:
-    lender = str(loan["bank_code"])
+@dataclass(frozen=True, eq=False)
+class LoanClassifier:
+    """One loan's classifier (`rules.Classifier`): `rules.classify_edge` on the facts of the receiving account.
 
-    ranks = related.rank
+    Its parts are kept as data (not in a closure) so that `service.vector` can classify a whole block of flows
+    of many loans at once over arrays (`vector` holds its answers equal to this call)."""
 
-    def classify(src: str, dst: str, src_own: bool) -> tuple[str, bool]:
+    mode: str
+    lender: str  # the lending bank's code (its branch services this loan)
+    ranks: Mapping[str, int]  # related account -> strongest rank (1: the borrower's own)
+    shells: Shells
+    special: Special  # stop and prohibited accounts (every loan's, the same object)
+
+    def __call__(self, src: str, dst: str, src_own: bool) -> tuple[str, bool]:
+        special, ranks, shells = self.special, self.ranks, self.shells
         if dst not in special and dst not in ranks and dst not in shells:
             return PASS  # no category, relation or shell: what classify_edge answers for such an account
         category, bank_code, parent_code = special.get(dst, (None, None, None))
         facts = AccountFacts(category, bank_code, parent_code, ranks.get(dst), dst in shells)
-        return rules.classify_edge(mode, facts, src_own, src in ranks, lender)
+        return rules.classify_edge(self.mode, facts, src_own, src in ranks, self.lender)
 
+
+def start_for(
+    loan: Mapping[str, Any], mode: str, related: RelatedSet, shells: Shells, special: Special
+) -> rules.Start:
+    ranks = related.rank
     return rules.Start(
         str(loan["loan_id"]),
         str(loan["disbursement_account"]),
         fen_of(loan["amount"]),
         utc(loan["disbursed_at"]),
-        classify,
+        LoanClassifier(mode, str(loan["bank_code"]), ranks, shells, special),
         (special, ranks, shells),
     )
 

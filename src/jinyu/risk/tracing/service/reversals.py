@@ -53,9 +53,7 @@ _DESCRIPTION = "常驻退款识别所需的转账 / transfers the resident refun
 class ReversalPairs:
     """Every transfer of the account pairs with a marked transfer, by (from, to), in (ts, txn_id) order."""
 
-    by_pair: dict[tuple[str, str], list[tuple[str, refunds.Movement]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    by_pair: dict[tuple[str, str], tuple[tuple[str, refunds.Movement], ...]] = field(default_factory=dict)
 
     def movements(
         self,
@@ -84,11 +82,11 @@ def load(engine: Engine) -> ReversalPairs:
     memos = _run(engine, "tracing_resident_memos", _MEMOS, {})
     marked = ["x" + str(r["memo"]).encode().hex().upper() for r in memos if refunds.marked(None, r["memo"])]
     params = {"channels": ",".join(refunds.CHANNELS), "memos": ",".join(marked)}
-    out = ReversalPairs()
+    by_pair: dict[tuple[str, str], list[tuple[str, refunds.Movement]]] = defaultdict(list)
     for r in _run(engine, "tracing_resident_reversal_pairs", _PAIRS, params):
         move = refunds.movements([r])[0]
-        out.by_pair[(move.src, move.dst)].append((str(r["month"]), move))
-    return out
+        by_pair[(move.src, move.dst)].append((str(r["month"]), move))
+    return ReversalPairs({k: tuple(v) for k, v in by_pair.items()})  # tuples, as `tables.Tables`
 
 
 def _run(engine: Engine, name: str, sql: str, params: dict[str, str]) -> list[dict[str, Any]]:

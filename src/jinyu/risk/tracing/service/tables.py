@@ -54,30 +54,38 @@ def scan(engine: Engine, name: str) -> list[Row]:
     return list(engine.run_query(query).to_pylist())
 
 
+Rows = tuple[Row, ...]
+
+
 @dataclass
 class Tables:
-    """Every row the context statements join, keyed the way they join it."""
+    """Every row the context statements join, keyed the way they join it.
 
-    loans: list[Row] = field(default_factory=list)  # in (disbursed_at, loan_id) order
-    loan_by_id: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
-    children: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    banks: set[str] = field(default_factory=set)
+    Held as plain dicts of tuples (`load`), not lists: rows (dicts of plain values) are never tracked by the
+    cyclic collector, and a tuple of plain values (a company's accounts by key, its months of activity) stops
+    being tracked at the first collection it survives. Tuples of rows stay tracked (a dict may become
+    tracked), so a serving process freezes the context once it is ready (`context.settle`)."""
+
+    loans: Rows = ()  # in (disbursed_at, loan_id) order
+    loan_by_id: dict[str, Rows] = field(default_factory=dict)
+    children: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    banks: frozenset[str] = frozenset()
     enterprise: dict[str, Row] = field(default_factory=dict)
-    by_rep: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    by_address: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    by_phone: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    holders: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))  # by held company
-    holdings: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))  # by holder
-    guarantors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    declared_by_owner: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
-    declared_by_related: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
-    accounts_of: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    by_rep: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    by_address: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    by_phone: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    holders: dict[str, Rows] = field(default_factory=dict)  # by held company
+    holdings: dict[str, Rows] = field(default_factory=dict)  # by holder
+    guarantors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    declared_by_owner: dict[str, Rows] = field(default_factory=dict)
+    declared_by_related: dict[str, Rows] = field(default_factory=dict)
+    accounts_of: dict[str, Rows] = field(default_factory=dict)
     account: dict[str, Row] = field(default_factory=dict)
     # by company: the months with activity in order, and each one's period (NULLs left out: the statement's
     # month range never holds a NULL month, MIN and COUNT skip NULL periods)
-    activity: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
-    by_established: list[tuple[dt.date, str]] = field(default_factory=list)  # (established_on, uscc), sorted
-    established_days: list[dt.date] = field(default_factory=list)  # the days of `by_established`
+    activity: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    by_established: tuple[tuple[dt.date, str], ...] = ()  # (established_on, uscc), sorted
+    established_days: tuple[dt.date, ...] = ()  # the days of `by_established`
     reversals: reversals.ReversalPairs = field(default_factory=reversals.ReversalPairs)  # the refund rule's
     balances: balances.Balances = field(default_factory=balances.Balances)  # the balance pool's
 
@@ -89,43 +97,65 @@ class Tables:
         grand = {g for c in child for g in self.children.get(c, ())}
         return {root} | child | grand
 
-    def established(self, since: dt.date, until: dt.date) -> list[tuple[dt.date, str]]:
+    def established(self, since: dt.date, until: dt.date) -> tuple[tuple[dt.date, str], ...]:
         """(established_on, uscc) of the companies established between the two days (inclusive), in order."""
         days = self.established_days
         return self.by_established[bisect_left(days, since) : bisect_right(days, until)]
 
     def index_established(self) -> None:
-        self.by_established = sorted(
-            (e["established_on"], u) for u, e in self.enterprise.items() if e["established_on"] is not None
+        self.by_established = tuple(
+            sorted(
+                (e["established_on"], u)
+                for u, e in self.enterprise.items()
+                if e["established_on"] is not None
+            )
         )
-        self.established_days = [day for day, _ in self.by_established]
+        self.established_days = tuple(day for day, _ in self.by_established)
 
 
 def load(engine: Engine) -> Tables:
     t = Tables()
+    loans: list[Row] = []
+    loan_by_id: dict[str, list[Row]] = defaultdict(list)
     for r in scan(engine, "loans"):
-        t.loans.append(r)
-        t.loan_by_id[str(r["loan_id"])].append(r)
+        loans.append(r)
+        loan_by_id[str(r["loan_id"])].append(r)
+    t.loans, t.loan_by_id = tuple(loans), _tuples(loan_by_id)
+    banks: set[str] = set()
+    children: dict[str, list[str]] = defaultdict(list)
     for r in scan(engine, "banks"):
-        t.banks.add(r["org_code"])
+        banks.add(r["org_code"])
         if r["parent_code"] is not None:
-            t.children[r["parent_code"]].append(r["org_code"])
+            children[r["parent_code"]].append(r["org_code"])
+    t.banks, t.children = frozenset(banks), _tuples(children)
+    by: dict[str, dict[str, list[str]]] = {k: defaultdict(list) for k in ("legal_rep_id", "address", "phone")}
     for r in scan(engine, "enterprises"):
         t.enterprise.setdefault(r["uscc"], r)
-        for key, index in (("legal_rep_id", t.by_rep), ("address", t.by_address), ("phone", t.by_phone)):
+        for key, index in by.items():
             if r[key] is not None:
                 index[r[key]].append(r["uscc"])
+    t.by_rep, t.by_address, t.by_phone = (_tuples(by[k]) for k in ("legal_rep_id", "address", "phone"))
+    holders: dict[str, list[Row]] = defaultdict(list)
+    holdings: dict[str, list[Row]] = defaultdict(list)
     for r in scan(engine, "shareholders"):
-        t.holders[r["uscc"]].append(r)
-        t.holdings[r["holder_id"]].append(r)
+        holders[r["uscc"]].append(r)
+        holdings[r["holder_id"]].append(r)
+    t.holders, t.holdings = _tuples(holders), _tuples(holdings)
+    guarantors: dict[str, list[str]] = defaultdict(list)
     for r in scan(engine, "loan_guarantees"):
-        t.guarantors[r["loan_id"]].append(r["guarantor_id"])
+        guarantors[r["loan_id"]].append(r["guarantor_id"])
+    t.guarantors = _tuples(guarantors)
+    by_owner: dict[str, list[Row]] = defaultdict(list)
+    by_related: dict[str, list[Row]] = defaultdict(list)
     for r in scan(engine, "related_parties"):
-        t.declared_by_owner[r["owner_uscc"]].append(r)
-        t.declared_by_related[r["related_id"]].append(r)
+        by_owner[r["owner_uscc"]].append(r)
+        by_related[r["related_id"]].append(r)
+    t.declared_by_owner, t.declared_by_related = _tuples(by_owner), _tuples(by_related)
+    accounts_of: dict[str, list[Row]] = defaultdict(list)
     for r in scan(engine, "accounts"):
-        t.accounts_of[r["owner_id"]].append(r)
+        accounts_of[r["owner_id"]].append(r)
         t.account.setdefault(r["account_no"], r)
+    t.accounts_of = _tuples(accounts_of)
     t.index_established()
     activity: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for r in scan(engine, "activity"):
@@ -133,10 +163,15 @@ def load(engine: Engine) -> Tables:
             activity[r["uscc"]].append((r["month"], r["period"]))
     for uscc, months in activity.items():
         months.sort()
-        t.activity[uscc] = ([m for m, _ in months], [p for _, p in months])
+        t.activity[uscc] = (tuple(m for m, _ in months), tuple(p for _, p in months))
     t.reversals = reversals.load(engine)
     t.balances = balances.load(engine)
     return t
+
+
+def _tuples(index: Mapping[Any, list[Any]]) -> dict[Any, tuple[Any, ...]]:
+    """A plain dict of tuples (see `Tables`): in the index's order, its lists made tuples."""
+    return {k: tuple(v) for k, v in index.items()}
 
 
 def account_rows(t: Tables, account_nos: list[str]) -> list[Row]:

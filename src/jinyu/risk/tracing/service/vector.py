@@ -3,10 +3,13 @@
 A hop is a table of frontier rows (loan, account, traced fen, arrival µs, own) for every loan of the batch;
 `ResidentHops.expand` sends them on in one numpy pass, and the bookkeeping `rules.trace_many` does per loan and
 per node in Python (hubs and residuals, classification, grouping per (account, kind), dust, cycles, the next
-frontier) is done here with sorts and segment reductions over all loans together. Only edges into accounts a
-loan's classifier may treat specially (`Start.marks`: the stop and prohibited accounts, the borrower's
-related accounts, shells) are classified in Python; every other edge is ("pass", not own), which is what the
-classifier answers for them (a test holds that).
+frontier) is done here with sorts and segment reductions over all loans together. When every loan's classifier
+is its `lake.LoanClassifier` (a batch), a hop's flows are classified together over arrays (`_Facts`: the stop
+and prohibited accounts' categories and banks, each loan's related ranks and shells, looked up by bisection),
+not by a Python call per flow. With any other classifier, only edges into accounts a loan's classifier may
+treat specially (`Start.marks`: the stop and prohibited accounts, the borrower's related accounts, shells)
+are classified in Python; every other edge is ("pass", not own), which is what the classifier answers for
+them (a test holds that).
 
 The answer is `rules.trace_many`'s, row for row: the same node and edge rows, in the same order, with the
 same values (tests compare both on random ledgers with random classifiers, the golden cases and every loan of
@@ -17,7 +20,7 @@ a generated region). Row order rests on the index's dense account indices sortin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -29,7 +32,8 @@ from jinyu.risk.tracing import rules
 from jinyu.risk.tracing.errors import FrontierTooLarge
 from jinyu.risk.tracing.rules import Start, Trace, TraceSettings
 from jinyu.risk.tracing.service.base import EPOCH, MAX_FRONTIER, utc
-from jinyu.risk.tracing.service.resident import ResidentHops
+from jinyu.risk.tracing.service.lake import LoanClassifier
+from jinyu.risk.tracing.service.resident import ResidentHops, Sent
 
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
@@ -74,6 +78,7 @@ def trace_many(
     *,
     all_edges: bool = True,
     skip_kinds: Collection[str] = (),
+    shared: Shared | None = None,
 ) -> dict[str, Trace]:
     """Every loan at once (the rows of `rules.trace_many(hops, starts, settings)`).
 
@@ -81,7 +86,8 @@ def trace_many(
     reads (`refunds.candidate_pairs`/`split`: returned edges, and the previous hop's payments in the opposite
     direction), so the node rows after refunds are the same; making the rest would be most of the time.
     `skip_kinds`: node rows of these kinds are not made (a batch reads only the classified kinds), the
-    others are as they would be."""
+    others are as they would be. `shared`: what another call on the same loans found that this one can use
+    (the first hop, the related accounts' keys: `Shared`)."""
     if not starts:
         return {}
     ix = hops.index
@@ -99,7 +105,8 @@ def trace_many(
     nodes = [_Block(0, loan, _none(n), acc, np.full(n, ORIGIN), traced, t0, t0, np.zeros(n, np.int64))]
     edges: list[_Block] = []
     seen = np.unique(loan[acc >= 0] * n_acc + acc[acc >= 0])
-    marked = _marked(ix, starts, n_acc)
+    facts = _Facts.of(ix, starts, n_acc, kinds, shared)
+    marked = _marked(ix, starts, n_acc) if facts is None else facts.marked()
     for hop in range(1, min(settings.max_hops, rules.MAX_HOPS_LIMIT) + 1):
         if loan.shape[0] == 0:
             break
@@ -110,9 +117,12 @@ def trace_many(
             )
         # -- the hop: what each frontier node sent on, or that it is a hub ----------------------------------
         known = np.flatnonzero(acc >= 0)
-        sent = hops.expand(
-            acc[known], traced[known], arrived[known], window_end[loan[known]], own[known], settings
-        )
+        wave = (acc[known], traced[known], arrived[known], window_end[loan[known]], own[known])
+        sent = shared.first_hop(hops, wave, settings) if shared is not None and hop == 1 else None
+        if sent is None:
+            sent = hops.expand(*wave, settings)
+            if shared is not None and hop == 1:
+                shared.keep_first_hop(hops, wave, settings, sent)
         hub = np.zeros(loan.shape[0], dtype=bool)
         hub[known] = sent.hub
         node = known[sent.node]  # the sending frontier node of each (node, account) sum
@@ -133,7 +143,11 @@ def trace_many(
         f_kind = np.full(node.shape[0], PASS, dtype=np.int64)
         f_is_own = np.zeros(node.shape[0], dtype=bool)
         flagged = _flagged(marked, f_loan, f_dst, n_acc)
-        if flagged.shape[0]:  # plain Python values in, one array write out (not element by element)
+        if facts is not None and flagged.shape[0]:  # the flagged flows of the block at once, over arrays
+            f_kind[flagged], f_is_own[flagged] = facts.classify(
+                f_loan[flagged], f_src[flagged], f_dst[flagged], f_own[flagged]
+            )
+        elif flagged.shape[0]:  # plain Python values in, one array write out (not element by element)
             answers = [
                 starts[i].classify(src, dst, src_own)
                 for i, src, dst, src_own in zip(
@@ -183,6 +197,50 @@ def trace_many(
         skip = np.array([kinds.code(k) for k in skip_kinds], dtype=np.int64)
         nodes = [_Block(b.hop, *_take(b, ~np.isin(b.kind, skip))) for b in nodes]
     return _traces(ix, starts, kinds.names, nodes, edges)
+
+
+@dataclass
+class Shared:
+    """What the analyses of a batch (return flow, misuse) share when traced one after the other on the same
+    loans: the first hop (the loans' disbursements, the same frontier for both: sent on once) and the keys of
+    each loan's related accounts (the same `RelatedSet`s). Each is used only when the second call's inputs are
+    the first's: the same index, policy and balances, settings and frontier arrays; the same rank mappings
+    (by identity) in the same order. Anything else is computed as without it."""
+
+    _first: tuple[tuple[object, ...], tuple[I64, ...], Sent] | None = None
+    _ranks: tuple[FlowIndex, list[Mapping[str, object]], tuple[I64, I64]] | None = None
+
+    @staticmethod
+    def _source(hops: ResidentHops, settings: TraceSettings) -> tuple[object, ...]:
+        return (id(hops.index), hops.policy, id(hops.balances), settings)
+
+    def first_hop(self, hops: ResidentHops, wave: tuple[I64, ...], settings: TraceSettings) -> Sent | None:
+        if self._first is None:
+            return None
+        source, arrays, sent = self._first
+        if source != self._source(hops, settings) or len(arrays) != len(wave):
+            return None
+        same = all(
+            a.shape == b.shape and bool(np.array_equal(a, b)) for a, b in zip(arrays, wave, strict=True)
+        )
+        return sent if same else None
+
+    def keep_first_hop(
+        self, hops: ResidentHops, wave: tuple[I64, ...], settings: TraceSettings, sent: Sent
+    ) -> None:
+        self._first = (self._source(hops, settings), tuple(a.copy() for a in wave), sent)
+
+    def rank_keys(self, ix: FlowIndex, per_loan: Sequence[Mapping[str, object]]) -> tuple[I64, I64] | None:
+        if self._ranks is None:
+            return None
+        index, mappings, keys = self._ranks
+        same = index is ix and len(mappings) == len(per_loan)
+        return keys if same and all(a is b for a, b in zip(mappings, per_loan, strict=True)) else None
+
+    def keep_rank_keys(
+        self, ix: FlowIndex, per_loan: Sequence[Mapping[str, object]], keys: tuple[I64, I64]
+    ) -> None:
+        self._ranks = (ix, list(per_loan), keys)  # held: compared by identity, never reused meanwhile
 
 
 def _refund_edges(edges: list[_Block], returned: int, n_acc: int) -> list[_Block]:
@@ -250,6 +308,151 @@ def _marked(ix: FlowIndex, starts: Sequence[Start], n_acc: int) -> _Marked:
     ok = where >= 0
     per_loan = np.unique(np.array(keys_loan, dtype=np.int64)[ok] * n_acc + where[ok])
     return _Marked(everyone, per_loan)
+
+
+# What `rules.classify_edge` makes of an arrival at an account of a category, besides relations and shells:
+# a terminal kind, `_REPAYMENT` (split by the payer) or `_ORDINARY`.
+_REPAYMENT, _ORDINARY = -2, -1
+
+
+def _category_kind(category: str | None) -> str | int:
+    if category == "loan_repayment":
+        return _REPAYMENT
+    if category in rules.PROHIBITED_CATEGORIES:
+        return rules.PROHIBITED_CATEGORIES[category]
+    if category in rules.STOP_CATEGORIES:
+        return "stop"
+    return _ORDINARY
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """Every loan's `LoanClassifier` as arrays, so a block of flows of many loans is classified in a few numpy
+    steps, not one Python call per flow: per dense account its category's kind and its bank's and parent's
+    codes (the stop and prohibited accounts, the same for every loan); per loan its mode and lender; per
+    (loan, account) the related rank and the shell flag. `classify` answers what each loan's classifier
+    answers (`LoanClassifier.__call__`, i.e. `rules.classify_edge`); tests hold the two equal."""
+
+    category: I64  # per dense account: a kind's code, _REPAYMENT or _ORDINARY
+    bank: I64  # per dense account: code of its bank, of its bank's parent (-1: none)
+    parent: I64
+    lender: I64  # per loan: code of the lending bank
+    return_flow: Bool  # per loan: its mode
+    misuse: Bool
+    rank_keys: I64  # sorted loan * n_acc + account of each loan's related accounts
+    ranks: I64  # their ranks
+    shell_keys: I64  # sorted loan * n_acc + account of each loan's shells
+    n_acc: int
+    codes: dict[str, int]  # the kinds `classify` answers
+
+    @classmethod
+    def of(
+        cls, ix: FlowIndex, starts: Sequence[Start], n_acc: int, kinds: _Kinds, shared: Shared | None = None
+    ) -> _Facts | None:
+        """None unless every loan's classifier is a `LoanClassifier` over the same stop and prohibited
+        accounts (then `Start.classify` is called flow by flow, as for any classifier)."""
+        classifiers = [s.classify for s in starts]
+        first = classifiers[0]
+        if not isinstance(first, LoanClassifier):
+            return None
+        special = first.special
+        if not all(isinstance(c, LoanClassifier) and c.special is special for c in classifiers):
+            return None
+        found: list[LoanClassifier] = classifiers  # type: ignore[assignment]
+        banks: dict[str | None, int] = {None: -1}
+        lender = np.array([banks.setdefault(c.lender, len(banks) - 1) for c in found], dtype=np.int64)
+        category = np.full(n_acc, _ORDINARY, dtype=np.int64)
+        bank, parent = np.full(n_acc, -1, dtype=np.int64), np.full(n_acc, -1, dtype=np.int64)
+        where = ix.lookup(list(special))
+        known = np.flatnonzero(where >= 0)
+        if known.shape[0]:
+            values = list(special.values())
+            kind_of = {c: _category_kind(c) for c in {v[0] for v in values}}
+            code_of = {c: k if isinstance(k, int) else kinds.code(k) for c, k in kind_of.items()}
+            at = where[known]
+            picked = [values[i] for i in known.tolist()]
+            category[at] = [code_of[v[0]] for v in picked]
+            bank[at] = [banks.setdefault(v[1], len(banks) - 1) for v in picked]
+            parent[at] = [banks.setdefault(v[2], len(banks) - 1) for v in picked]
+        per_loan = [c.ranks for c in found]
+        known_keys = shared.rank_keys(ix, per_loan) if shared is not None else None
+        rank_keys, ranks = known_keys if known_keys is not None else _keys(ix, per_loan, n_acc)
+        if shared is not None and known_keys is None:
+            shared.keep_rank_keys(ix, per_loan, (rank_keys, ranks))
+        shell_keys, _ = _keys(ix, [c.shells for c in found], n_acc)
+        names = ("pass", "returned", "servicing", "other_loan", "intermediary_repayment", "stop", "shell")
+        return cls(
+            category=category,
+            bank=bank,
+            parent=parent,
+            lender=lender,
+            return_flow=np.array([c.mode == "return_flow" for c in found], dtype=bool),
+            misuse=np.array([c.mode == "misuse" for c in found], dtype=bool),
+            rank_keys=rank_keys,
+            ranks=ranks,
+            shell_keys=shell_keys,
+            n_acc=n_acc,
+            codes={k: kinds.code(k) for k in names},
+        )
+
+    def marked(self) -> _Marked:
+        """The accounts of each loan for which `classify` may answer other than ("pass", not own): the stop and
+        prohibited accounts (every loan's), each loan's related accounts and shells."""
+        return _Marked(self.category != _ORDINARY, np.union1d(self.rank_keys, self.shell_keys))
+
+    def classify(self, loan: I64, src: I64, dst: I64, src_own: Bool) -> tuple[I64, Bool]:
+        """(kind code, dst is the borrower's own) of each flow: `rules.classify_edge`'s tests, the first that
+        holds deciding, applied here from the last to the first."""
+        c = self.codes
+        key = loan * self.n_acc + dst
+        related, rank = _find(self.rank_keys, self.ranks, key)
+        own = related & (rank == 1)
+        src_related = _isin(loan * self.n_acc + src, self.rank_keys)
+        shell = _isin(key, self.shell_keys)
+        misuse, return_flow = self.misuse[loan], self.return_flow[loan]
+        kind = np.full(loan.shape[0], c["pass"], dtype=np.int64)
+        kind[misuse & shell & ~own] = c["shell"]
+        category = self.category[dst]
+        terminal = category >= 0
+        kind[terminal] = category[terminal]
+        repayment = np.flatnonzero(category == _REPAYMENT)
+        if repayment.shape[0]:
+            r_loan, r_dst = loan[repayment], dst[repayment]
+            lender = self.lender[r_loan]
+            servicing = src_own[repayment] & ((self.bank[r_dst] == lender) | (self.parent[r_dst] == lender))
+            other = np.where(misuse[repayment], c["intermediary_repayment"], c["stop"])
+            other = np.where(src_related[repayment], c["other_loan"], other)
+            kind[repayment] = np.where(servicing, c["servicing"], other)
+        kind[return_flow & related] = c["returned"]
+        kind[return_flow & own & src_own] = c["pass"]
+        return kind, own
+
+
+def _find(sorted_keys: I64, values: I64, keys: I64) -> tuple[Bool, I64]:
+    """Whether each key is among `sorted_keys` (unique), and its value there (0 if not)."""
+    if sorted_keys.shape[0] == 0:
+        return np.zeros(keys.shape[0], dtype=bool), np.zeros(keys.shape[0], dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.shape[0] - 1)
+    found: Bool = sorted_keys[pos] == keys
+    return found, np.where(found, values[pos], 0)
+
+
+def _keys(ix: FlowIndex, per_loan: Sequence[Mapping[str, object]], n_acc: int) -> tuple[I64, I64]:
+    """Sorted keys loan * n_acc + account of each loan's accounts in the index, and their values (as ints;
+    0 where a value is not an int)."""
+    loans: list[int] = []
+    names: list[str] = []
+    values: list[object] = []
+    for i, accounts in enumerate(per_loan):
+        names.extend(accounts)
+        values.extend(accounts.values())
+        loans.extend([i] * len(accounts))
+    where = ix.lookup(names)
+    ok = where >= 0
+    keys = np.array(loans, dtype=np.int64)[ok] * n_acc + where[ok]
+    vals = np.array([v if isinstance(v, int) else 0 for v in values], dtype=np.int64)[ok]
+    order = np.argsort(keys, kind="stable")
+    return keys[order], vals[order]
 
 
 def _flagged(marked: _Marked, f_loan: I64, f_dst: I64, n_acc: int) -> I64:
