@@ -18,7 +18,7 @@ from jinyu.analytics import Lake
 from jinyu.analytics.flowindex import build
 from jinyu.risk.tracing import refunds, rules
 from jinyu.risk.tracing.rules import Start, TraceSettings, Transfer
-from jinyu.risk.tracing.service import vector
+from jinyu.risk.tracing.service import flowfacts, vector
 from jinyu.risk.tracing.service.lake import LoanClassifier, Special
 from jinyu.risk.tracing.service.resident import ResidentHops
 
@@ -195,8 +195,8 @@ def test_every_case_of_the_classifier_over_arrays(tmp_path: Path) -> None:
                     classify = LoanClassifier(mode, lender, ranks, shells, special)
                     starts.append(Start(f"L{len(starts)}", "7000", 1, T0, classify, (special, ranks, shells)))
     n_acc = int(ix.accounts.shape[0])
-    kinds = vector._Kinds()
-    facts = vector._Facts.of(ix, starts, n_acc, kinds)
+    kinds = flowfacts.Kinds()
+    facts = flowfacts.Facts.of(ix, starts, n_acc, kinds)
     assert facts is not None
     flows = [
         (i, src, dst, src_own)
@@ -224,10 +224,10 @@ def test_other_classifiers_are_called_flow_by_flow(tmp_path: Path) -> None:
     ix = build(tmp_path / "lake")
     special = _special(rng, accounts)
     starts = _loan_starts(rng, accounts, special) + _starts(rng, accounts, with_marks=True)
-    assert vector._Facts.of(ix, starts, int(ix.accounts.shape[0]), vector._Kinds()) is None
+    assert flowfacts.Facts.of(ix, starts, int(ix.accounts.shape[0]), flowfacts.Kinds()) is None
     other = _loan_starts(rng, accounts, dict(special))  # another container of stop accounts
     mixed = [*_loan_starts(rng, accounts, special), *other]
-    assert vector._Facts.of(ix, mixed, int(ix.accounts.shape[0]), vector._Kinds()) is None
+    assert flowfacts.Facts.of(ix, mixed, int(ix.accounts.shape[0]), flowfacts.Kinds()) is None
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -4,7 +4,7 @@ A hop is a table of frontier rows (loan, account, traced fen, arrival µs, own) 
 `ResidentHops.expand` sends them on in one numpy pass, and the bookkeeping `rules.trace_many` does per loan and
 per node in Python (hubs and residuals, classification, grouping per (account, kind), dust, cycles, the next
 frontier) is done here with sorts and segment reductions over all loans together. When every loan's classifier
-is its `lake.LoanClassifier` (a batch), a hop's flows are classified together over arrays (`_Facts`: the stop
+is its `lake.LoanClassifier` (a batch), a hop's flows are classified together over arrays (`flowfacts.Facts`: the stop
 and prohibited accounts' categories and banks, each loan's related ranks and shells, looked up by bisection),
 not by a Python call per flow. With any other classifier, only edges into accounts a loan's classifier may
 treat specially (`Start.marks`: the stop and prohibited accounts, the borrower's related accounts, shells)
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
@@ -32,11 +32,9 @@ from jinyu.risk.tracing import rules
 from jinyu.risk.tracing.errors import FrontierTooLarge
 from jinyu.risk.tracing.rules import Start, Trace, TraceSettings
 from jinyu.risk.tracing.service.base import EPOCH, MAX_FRONTIER, utc
-from jinyu.risk.tracing.service.lake import LoanClassifier
+from jinyu.risk.tracing.service.flowfacts import I64, Bool, Facts, Kinds, Marked, isin, marked_accounts
 from jinyu.risk.tracing.service.resident import ResidentHops, Sent
 
-I64 = npt.NDArray[np.int64]
-Bool = npt.NDArray[np.bool_]
 _US = dt.timedelta(microseconds=1)
 
 
@@ -48,7 +46,7 @@ class _Block:
     loan: I64
     src: I64  # dense index of the sending account (edges), -1 for node rows
     acc: I64  # dense index of the account, -1: the loan's origin not in the index (its own name)
-    kind: I64  # code into `_Kinds.names`
+    kind: I64  # code into `Kinds.names`
     traced: I64
     first: I64  # µs
     last: I64
@@ -56,19 +54,6 @@ class _Block:
 
 
 _FIELDS = ("loan", "src", "acc", "kind", "traced", "first", "last", "count")
-
-
-@dataclass
-class _Kinds:
-    names: list[str] = field(default_factory=list)
-    codes: dict[str, int] = field(default_factory=dict)
-
-    def code(self, name: str) -> int:
-        found = self.codes.get(name)
-        if found is None:
-            found = self.codes[name] = len(self.names)
-            self.names.append(name)
-        return found
 
 
 def trace_many(
@@ -92,7 +77,7 @@ def trace_many(
         return {}
     ix = hops.index
     n_acc = max(1, int(ix.accounts.shape[0]))
-    kinds = _Kinds()
+    kinds = Kinds()
     PASS, DUST, CYCLE, OPEN = (kinds.code(k) for k in ("pass", "dust", "cycle", "open"))
     HUB, RESIDUAL, ORIGIN = (kinds.code(k) for k in ("hub", "residual", "origin"))
     n = len(starts)
@@ -105,8 +90,8 @@ def trace_many(
     nodes = [_Block(0, loan, _none(n), acc, np.full(n, ORIGIN), traced, t0, t0, np.zeros(n, np.int64))]
     edges: list[_Block] = []
     seen = np.unique(loan[acc >= 0] * n_acc + acc[acc >= 0])
-    facts = _Facts.of(ix, starts, n_acc, kinds, shared)
-    marked = _marked(ix, starts, n_acc) if facts is None else facts.marked()
+    facts = Facts.of(ix, starts, n_acc, kinds, shared)
+    marked = marked_accounts(ix, starts, n_acc) if facts is None else facts.marked()
     for hop in range(1, min(settings.max_hops, rules.MAX_HOPS_LIMIT) + 1):
         if loan.shape[0] == 0:
             break
@@ -175,7 +160,7 @@ def trace_many(
         g_count = np.add.reduceat(f_count, g)
         g_own = np.logical_or.reduceat(f_is_own, g)
         kept = g_traced >= settings.dust
-        was_seen = _isin(g_loan * n_acc + g_acc, seen)
+        was_seen = isin(g_loan * n_acc + g_acc, seen)
         final = np.where(~kept, DUST, g_kind)
         passing = kept & (g_kind == PASS)
         final[passing & was_seen] = CYCLE
@@ -253,7 +238,7 @@ def _refund_edges(edges: list[_Block], returned: int, n_acc: int) -> list[_Block
             back = later.kind == returned
             # (loan, src, dst) of this hop that a returned edge of the next hop reverses
             wanted = np.unique((later.loan[back] * n_acc + later.acc[back]) * n_acc + later.src[back])
-            keep |= _isin((block.loan * n_acc + block.src) * n_acc + block.acc, wanted)
+            keep |= isin((block.loan * n_acc + block.src) * n_acc + block.acc, wanted)
         out.append(_Block(block.hop, *_take(block, keep)))
     return out
 
@@ -266,200 +251,11 @@ def _none(n: int) -> I64:
     return np.full(n, -1, dtype=np.int64)
 
 
-def _isin(keys: I64, sorted_keys: I64) -> Bool:
-    if sorted_keys.shape[0] == 0:
-        return np.zeros(keys.shape[0], dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.shape[0] - 1)
-    found: Bool = sorted_keys[pos] == keys
-    return found
-
-
-@dataclass
-class _Marked:
-    """Accounts a loan's classifier may treat specially: shared ones (every loan's), and per (loan, account)."""
-
-    everyone: Bool | None  # per dense account; None: every account of every loan (no `marks` given)
-    per_loan: I64  # sorted keys loan * n_acc + account
-
-
-def _marked(ix: FlowIndex, starts: Sequence[Start], n_acc: int) -> _Marked:
-    if any(s.marks is None for s in starts):
-        return _Marked(None, np.zeros(0, dtype=np.int64))
-    # A container seen in more than one loan is shared (the stop accounts): looked up once for all.
-    uses: dict[int, int] = {}
-    for s in starts:
-        for c in s.marks or ():
-            uses[id(c)] = uses.get(id(c), 0) + 1
-    everyone = np.zeros(n_acc, dtype=bool)
-    shared: dict[int, Collection[str]] = {}
-    keys_loan: list[int] = []
-    keys_name: list[str] = []
-    for i, s in enumerate(starts):
-        for c in s.marks or ():
-            if uses[id(c)] > 1 and len(starts) > 1:
-                shared[id(c)] = c
-            else:
-                keys_name.extend(c)
-                keys_loan.extend([i] * len(c))
-    for c in shared.values():
-        where = ix.lookup(list(c))
-        everyone[where[where >= 0]] = True
-    where = ix.lookup(keys_name)
-    ok = where >= 0
-    per_loan = np.unique(np.array(keys_loan, dtype=np.int64)[ok] * n_acc + where[ok])
-    return _Marked(everyone, per_loan)
-
-
-# What `rules.classify_edge` makes of an arrival at an account of a category, besides relations and shells:
-# a terminal kind, `_REPAYMENT` (split by the payer) or `_ORDINARY`.
-_REPAYMENT, _ORDINARY = -2, -1
-
-
-def _category_kind(category: str | None) -> str | int:
-    if category == "loan_repayment":
-        return _REPAYMENT
-    if category in rules.PROHIBITED_CATEGORIES:
-        return rules.PROHIBITED_CATEGORIES[category]
-    if category in rules.STOP_CATEGORIES:
-        return "stop"
-    return _ORDINARY
-
-
-@dataclass(frozen=True)
-class _Facts:
-    """Every loan's `LoanClassifier` as arrays, so a block of flows of many loans is classified in a few numpy
-    steps, not one Python call per flow: per dense account its category's kind and its bank's and parent's
-    codes (the stop and prohibited accounts, the same for every loan); per loan its mode and lender; per
-    (loan, account) the related rank and the shell flag. `classify` answers what each loan's classifier
-    answers (`LoanClassifier.__call__`, i.e. `rules.classify_edge`); tests hold the two equal."""
-
-    category: I64  # per dense account: a kind's code, _REPAYMENT or _ORDINARY
-    bank: I64  # per dense account: code of its bank, of its bank's parent (-1: none)
-    parent: I64
-    lender: I64  # per loan: code of the lending bank
-    return_flow: Bool  # per loan: its mode
-    misuse: Bool
-    rank_keys: I64  # sorted loan * n_acc + account of each loan's related accounts
-    ranks: I64  # their ranks
-    shell_keys: I64  # sorted loan * n_acc + account of each loan's shells
-    n_acc: int
-    codes: dict[str, int]  # the kinds `classify` answers
-
-    @classmethod
-    def of(
-        cls, ix: FlowIndex, starts: Sequence[Start], n_acc: int, kinds: _Kinds, shared: Shared | None = None
-    ) -> _Facts | None:
-        """None unless every loan's classifier is a `LoanClassifier` over the same stop and prohibited
-        accounts (then `Start.classify` is called flow by flow, as for any classifier)."""
-        classifiers = [s.classify for s in starts]
-        first = classifiers[0]
-        if not isinstance(first, LoanClassifier):
-            return None
-        special = first.special
-        if not all(isinstance(c, LoanClassifier) and c.special is special for c in classifiers):
-            return None
-        found: list[LoanClassifier] = classifiers  # type: ignore[assignment]
-        banks: dict[str | None, int] = {None: -1}
-        lender = np.array([banks.setdefault(c.lender, len(banks) - 1) for c in found], dtype=np.int64)
-        category = np.full(n_acc, _ORDINARY, dtype=np.int64)
-        bank, parent = np.full(n_acc, -1, dtype=np.int64), np.full(n_acc, -1, dtype=np.int64)
-        where = ix.lookup(list(special))
-        known = np.flatnonzero(where >= 0)
-        if known.shape[0]:
-            values = list(special.values())
-            kind_of = {c: _category_kind(c) for c in {v[0] for v in values}}
-            code_of = {c: k if isinstance(k, int) else kinds.code(k) for c, k in kind_of.items()}
-            at = where[known]
-            picked = [values[i] for i in known.tolist()]
-            category[at] = [code_of[v[0]] for v in picked]
-            bank[at] = [banks.setdefault(v[1], len(banks) - 1) for v in picked]
-            parent[at] = [banks.setdefault(v[2], len(banks) - 1) for v in picked]
-        per_loan = [c.ranks for c in found]
-        known_keys = shared.rank_keys(ix, per_loan) if shared is not None else None
-        rank_keys, ranks = known_keys if known_keys is not None else _keys(ix, per_loan, n_acc)
-        if shared is not None and known_keys is None:
-            shared.keep_rank_keys(ix, per_loan, (rank_keys, ranks))
-        shell_keys, _ = _keys(ix, [c.shells for c in found], n_acc)
-        names = ("pass", "returned", "servicing", "other_loan", "intermediary_repayment", "stop", "shell")
-        return cls(
-            category=category,
-            bank=bank,
-            parent=parent,
-            lender=lender,
-            return_flow=np.array([c.mode == "return_flow" for c in found], dtype=bool),
-            misuse=np.array([c.mode == "misuse" for c in found], dtype=bool),
-            rank_keys=rank_keys,
-            ranks=ranks,
-            shell_keys=shell_keys,
-            n_acc=n_acc,
-            codes={k: kinds.code(k) for k in names},
-        )
-
-    def marked(self) -> _Marked:
-        """The accounts of each loan for which `classify` may answer other than ("pass", not own): the stop and
-        prohibited accounts (every loan's), each loan's related accounts and shells."""
-        return _Marked(self.category != _ORDINARY, np.union1d(self.rank_keys, self.shell_keys))
-
-    def classify(self, loan: I64, src: I64, dst: I64, src_own: Bool) -> tuple[I64, Bool]:
-        """(kind code, dst is the borrower's own) of each flow: `rules.classify_edge`'s tests, the first that
-        holds deciding, applied here from the last to the first."""
-        c = self.codes
-        key = loan * self.n_acc + dst
-        related, rank = _find(self.rank_keys, self.ranks, key)
-        own = related & (rank == 1)
-        src_related = _isin(loan * self.n_acc + src, self.rank_keys)
-        shell = _isin(key, self.shell_keys)
-        misuse, return_flow = self.misuse[loan], self.return_flow[loan]
-        kind = np.full(loan.shape[0], c["pass"], dtype=np.int64)
-        kind[misuse & shell & ~own] = c["shell"]
-        category = self.category[dst]
-        terminal = category >= 0
-        kind[terminal] = category[terminal]
-        repayment = np.flatnonzero(category == _REPAYMENT)
-        if repayment.shape[0]:
-            r_loan, r_dst = loan[repayment], dst[repayment]
-            lender = self.lender[r_loan]
-            servicing = src_own[repayment] & ((self.bank[r_dst] == lender) | (self.parent[r_dst] == lender))
-            other = np.where(misuse[repayment], c["intermediary_repayment"], c["stop"])
-            other = np.where(src_related[repayment], c["other_loan"], other)
-            kind[repayment] = np.where(servicing, c["servicing"], other)
-        kind[return_flow & related] = c["returned"]
-        kind[return_flow & own & src_own] = c["pass"]
-        return kind, own
-
-
-def _find(sorted_keys: I64, values: I64, keys: I64) -> tuple[Bool, I64]:
-    """Whether each key is among `sorted_keys` (unique), and its value there (0 if not)."""
-    if sorted_keys.shape[0] == 0:
-        return np.zeros(keys.shape[0], dtype=bool), np.zeros(keys.shape[0], dtype=np.int64)
-    pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.shape[0] - 1)
-    found: Bool = sorted_keys[pos] == keys
-    return found, np.where(found, values[pos], 0)
-
-
-def _keys(ix: FlowIndex, per_loan: Sequence[Mapping[str, object]], n_acc: int) -> tuple[I64, I64]:
-    """Sorted keys loan * n_acc + account of each loan's accounts in the index, and their values (as ints;
-    0 where a value is not an int)."""
-    loans: list[int] = []
-    names: list[str] = []
-    values: list[object] = []
-    for i, accounts in enumerate(per_loan):
-        names.extend(accounts)
-        values.extend(accounts.values())
-        loans.extend([i] * len(accounts))
-    where = ix.lookup(names)
-    ok = where >= 0
-    keys = np.array(loans, dtype=np.int64)[ok] * n_acc + where[ok]
-    vals = np.array([v if isinstance(v, int) else 0 for v in values], dtype=np.int64)[ok]
-    order = np.argsort(keys, kind="stable")
-    return keys[order], vals[order]
-
-
-def _flagged(marked: _Marked, f_loan: I64, f_dst: I64, n_acc: int) -> I64:
+def _flagged(marked: Marked, f_loan: I64, f_dst: I64, n_acc: int) -> I64:
     """Flows whose receiving account the loan's classifier must see."""
     if marked.everyone is None:
         return np.arange(f_loan.shape[0], dtype=np.int64)
-    hit = marked.everyone[f_dst] | _isin(f_loan * n_acc + f_dst, marked.per_loan)
+    hit = marked.everyone[f_dst] | isin(f_loan * n_acc + f_dst, marked.per_loan)
     out: I64 = np.flatnonzero(hit)
     return out
 
