@@ -20,6 +20,7 @@ from jinyu.risk.tracing.rules import Frontier, Ledger, TraceSettings, Transfer
 from jinyu.risk.tracing.schemas import BatchRequest, TraceParams
 from jinyu.risk.tracing.service import LakeHops, balances
 from jinyu.risk.tracing.service import lake as lake_mod
+from jinyu.risk.tracing.service import resident as resident_mod
 from jinyu.risk.tracing.service.base import RESIDENT_SINGLE_METHOD, SINGLE_METHOD
 from jinyu.risk.tracing.service.resident import ResidentHops
 
@@ -52,10 +53,22 @@ def tiny(
     eng.close()
 
 
+@pytest.fixture(params=["arrays", "python"])
+def hop_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each hop both ways: over arrays (a batch's frontier) and node by node with Python integers (what a
+    small frontier takes, `resident._expand_small`), whatever the frontier's size."""
+    if request.param == "arrays":
+        monkeypatch.setattr(resident_mod, "_SMALL_NODES", -1)
+    else:
+        monkeypatch.setattr(resident_mod, "_SMALL_NODES", 10**6)
+        monkeypatch.setattr(resident_mod, "_SMALL_ROWS", 10**9)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("policy", ["pro_rata", "fifo"])
 @pytest.mark.parametrize("hub_degree", [1000, 6, 1])
 def test_resident_hops_are_the_lake_statement_and_the_ledger(
-    tiny: tuple[list[Transfer], DuckDBEngine, FlowIndex], policy: str, hub_degree: int
+    tiny: tuple[list[Transfer], DuckDBEngine, FlowIndex], policy: str, hub_degree: int, hop_path: str
 ) -> None:
     ledger, engine, index = tiny
     settings = TraceSettings(policy=policy, hub_degree=hub_degree)
@@ -71,7 +84,9 @@ def test_resident_hops_are_the_lake_statement_and_the_ledger(
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("policy", ["pro_rata", "fifo"])
-def test_random_ledgers_agree_with_the_reference(tmp_path: Path, seed: int, policy: str) -> None:
+def test_random_ledgers_agree_with_the_reference(
+    tmp_path: Path, seed: int, policy: str, hop_path: str
+) -> None:
     rng = random.Random(seed)
     accounts = [f"6{n:03d}" for n in range(rng.randint(3, 25))]
     transfers = []
@@ -229,7 +244,7 @@ def test_the_classifiers_shortcut_is_what_classify_edge_answers_for_an_account_w
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_balance_pool_on_random_ledgers_is_the_statement_and_the_ledger(
-    tmp_path: Path, seed: int
+    tmp_path: Path, seed: int, hop_path: str
 ) -> None:
     """Pro rata with the balance pool three ways: the resident index with resident balances of record, the
     lake's `tracing_hop_pro_rata_balance` statement and `Ledger.held` in Python."""
@@ -280,3 +295,16 @@ def test_the_balance_pool_on_random_ledgers_is_the_statement_and_the_ledger(
     assert found == _key(Ledger(transfers, records).fetch(frontier, settings))
     ledger = Ledger(transfers, records)
     assert any(ledger.held(n) > 0 and ledger.outgoing(n) for n in frontier)  # the balances took part
+
+
+def test_a_running_sums_difference_wraps_as_int64_does() -> None:
+    """The index's running sums wrap on overflow; the node-by-node hop subtracts them as Python integers."""
+    import numpy as np
+
+    sums = np.array([2**63 - 10, 0], dtype=np.int64)
+    with np.errstate(over="ignore"):
+        sums[1] = sums[0] + np.int64(25)  # wrapped: negative
+    assert int(sums[1]) < 0
+    with np.errstate(over="ignore"):
+        assert resident_mod._wrap(int(sums[1]) - int(sums[0])) == 25 == int(sums[1] - sums[0])
+    assert resident_mod._wrap(-5) == -5
