@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from types import MappingProxyType
 
 from jinyu.analytics import Lake, layout
 from jinyu.governance.contracts import CONTRACTS
@@ -46,6 +47,11 @@ def test_fingerprint_follows_loads_and_rewrites(tmp_path: Path) -> None:
     assert (
         base.data_version(root, DATASETS, listing) == first
     )  # a request pinned before the load keeps its own
+    assert (
+        base.data_version(root, DATASETS, base.list_lake(root)) == loaded
+    )  # a request pinned after: the load
+    again = base.data_version(root, DATASETS, listing)
+    assert again == first and again is not base.data_version(root, DATASETS, listing)  # a model of its own
 
     account_file = layout.data_files(root, "accounts")[0]
     account_file.write_bytes(account_file.read_bytes() + b"\0")  # rewritten in place, one byte longer
@@ -61,3 +67,11 @@ def test_kept_hashes_stay_bounded(tmp_path: Path) -> None:
         version = base.data_version(root, DATASETS, fake)
         assert version.files == 1 and version.transfers_last_month == "2024-01"
     assert len(base._VERSIONS) <= base._VERSIONS_KEPT
+    for i in range(base._VERSIONS_KEPT + 5):  # read-only listings, as requests pin them: kept by identity
+        pinned = MappingProxyType(
+            {"transfers": (("transfers/month=2024-02/part-x.parquet", i, 1),), "accounts": ()}
+        )
+        version = base.data_version(root, DATASETS, pinned)
+        assert version.files == 1 and version.transfers_last_month == "2024-02"
+        assert base.data_version(root, DATASETS, pinned) == version
+    assert len(base._BY_LISTING) <= base._VERSIONS_KEPT

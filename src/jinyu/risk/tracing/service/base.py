@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -142,6 +143,13 @@ def data_version(
     freshness) and almost every request sees the files the previous one saw: the hash is kept per file set
     (names, sizes, inodes, as listed), so a load or a rewrite gives a new key and is hashed afresh."""
     names = tuple(sorted(set(datasets)))
+    kept = isinstance(listing, MappingProxyType)  # read-only (`list_lake`'s): its identity decides
+    if kept:
+        by_listing = (id(listing), str(lake_root), names)
+        with _VERSIONS_LOCK:
+            seen = _BY_LISTING.get(by_listing)
+        if seen is not None and seen[0] is listing:
+            return _version(seen[1])
     key = (names, tuple(files_of(lake_root, dataset, listing) for dataset in names))
     with _VERSIONS_LOCK:
         known = _VERSIONS.get(key)
@@ -153,6 +161,16 @@ def data_version(
             _VERSIONS[key] = known
             while len(_VERSIONS) > _VERSIONS_KEPT:
                 _VERSIONS.popitem(last=False)
+    if kept:
+        with _VERSIONS_LOCK:
+            _BY_LISTING[by_listing] = (listing, known)
+            while len(_BY_LISTING) > _VERSIONS_KEPT:
+                _BY_LISTING.popitem(last=False)
+    return _version(known)
+
+
+def _version(known: tuple[str, int, str | None]) -> DataVersion:
+    """A new model each time: the answer may be put into a result, which is the caller's to change."""
     fingerprint, count, last = known
     return DataVersion(fingerprint=fingerprint, files=count, transfers_last_month=last)
 
@@ -163,6 +181,13 @@ _VersionKey = tuple[tuple[str, ...], tuple[Files, ...]]
 _VERSIONS: OrderedDict[_VersionKey, tuple[str, int, str | None]] = OrderedDict()
 _VERSIONS_LOCK = threading.Lock()
 _VERSIONS_KEPT = 16
+# (id of a listing, lake root, dataset names) -> (that listing, its version). A listing is read-only and one
+# is served to every request while the lake is unchanged (`listing.lake_listing`), so the same object asks
+# for the same version several times a request; building and hashing `_VERSIONS`' key of every file each
+# time cost more than the rest of this function. The listing is held here, so its id is not reused while
+# the entry lives.
+_ListingKey = tuple[int, str, tuple[str, ...]]
+_BY_LISTING: OrderedDict[_ListingKey, tuple[Mapping[str, Files], tuple[str, int, str | None]]] = OrderedDict()
 
 
 def _fingerprint(key: _VersionKey) -> tuple[str, int, str | None]:
