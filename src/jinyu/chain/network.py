@@ -69,7 +69,7 @@ def rank_arrays(
         # ints made one at a time and dropped at once reuse the same memory, where `tolist` first builds 4M
         # int objects (~110 MB) and igraph then walks them (`benchmarks/chain_ranking_parts.py --part igraph`:
         # about 1.5x less CPU for the build, tolist included). The same edges, so the same graph.
-        ends = (memoryview(np.ascontiguousarray(e, dtype=np.int64)) for e in (payer, payee))
+        ends = (np.ascontiguousarray(e, dtype=np.int64).data for e in (payer, payee))  # memoryviews
         graph = ig.Graph(n=n, edges=zip(*ends, strict=True), directed=True)
         weights = weight.tolist()  # one list shared by both PageRanks: edge ids do not change below
         supplier = graph.pagerank(weights=weights, directed=True, damping=DAMPING, implementation="prpack")
