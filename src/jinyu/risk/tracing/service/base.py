@@ -143,12 +143,13 @@ def data_version(
     freshness) and almost every request sees the files the previous one saw: the hash is kept per file set
     (names, sizes, inodes, as listed), so a load or a rewrite gives a new key and is hashed afresh."""
     names = tuple(sorted(set(datasets)))
-    kept = isinstance(listing, MappingProxyType)  # read-only (`list_lake`'s): its identity decides
-    if kept:
-        by_listing = (id(listing), str(lake_root), names)
+    # A read-only listing (`list_lake`'s): its identity decides.
+    pinned = listing if isinstance(listing, MappingProxyType) else None
+    if pinned is not None:
+        by_listing = (id(pinned), str(lake_root), names)
         with _VERSIONS_LOCK:
             seen = _BY_LISTING.get(by_listing)
-        if seen is not None and seen[0] is listing:
+        if seen is not None and seen[0] is pinned:
             return _version(seen[1])
     key = (names, tuple(files_of(lake_root, dataset, listing) for dataset in names))
     with _VERSIONS_LOCK:
@@ -161,9 +162,9 @@ def data_version(
             _VERSIONS[key] = known
             while len(_VERSIONS) > _VERSIONS_KEPT:
                 _VERSIONS.popitem(last=False)
-    if kept:
+    if pinned is not None:
         with _VERSIONS_LOCK:
-            _BY_LISTING[by_listing] = (listing, known)
+            _BY_LISTING[by_listing] = (pinned, known)
             while len(_BY_LISTING) > _VERSIONS_KEPT:
                 _BY_LISTING.popitem(last=False)
     return _version(known)

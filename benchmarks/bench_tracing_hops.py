@@ -1,0 +1,77 @@
+"""The resident hops of one-loan checks, replayed: CPU time per hop and a hash of every answer.
+
+A warm serving child as `bench_tracing_api.py`'s (`serving`) answers one-loan checks (return flow in the today
+and balance pools, misuse in the today pool) for --loans loans of the largest bank while every
+`ResidentHops.fetch` call is recorded; the recorded calls are then replayed --rounds times and timed with the
+thread's CPU time (what one-loan requests spend in the hops, without the request around them). The hash of the
+answers lets two runs (this code, and another tree's `src` on PYTHONPATH) be compared: equal hashes, equal hops.
+
+Usage: PYTHONPATH=src python benchmarks/bench_tracing_hops.py --lake /work/data/large/lake [--loans 40]
+       [--rounds 30]
+Prints one JSON line: calls, frontier sizes (p50, p90, max), ms per call (median and best of the rounds), hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_tracing_api import _sample, serving
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lake", type=Path, required=True)
+    parser.add_argument("--loans", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    from jinyu.risk.tracing.service import resident
+
+    plan = _sample(args.lake, args.loans, args.seed, 0)
+    plan["batch"] = None
+    calls: list[tuple[Any, list[Any], Any]] = []
+    fetch = resident.ResidentHops.fetch
+
+    def recorded(self: Any, frontier: Any, settings: Any) -> Any:
+        calls.append((self, list(frontier), settings))
+        return fetch(self, frontier, settings)
+
+    with serving(args.lake, plan) as (client, headers, _):
+        resident.ResidentHops.fetch = recorded  # type: ignore[method-assign]
+        try:
+            for loan in plan["loans"]:
+                for path in ("return-flow?pool=today", "return-flow?pool=balance", "misuse?pool=today"):
+                    resp = client.get(f"/api/v1/risk/loans/{loan}/{path}", headers=headers)
+                    assert resp.status_code == 200, resp.text
+        finally:
+            resident.ResidentHops.fetch = fetch  # type: ignore[method-assign]
+        digest = hashlib.sha256()
+        for hops, frontier, settings in calls:
+            digest.update(repr(sorted(hops.fetch(frontier, settings).items())).encode())
+        per_round = []
+        for _ in range(args.rounds):
+            started = time.thread_time()
+            for hops, frontier, settings in calls:
+                hops.fetch(frontier, settings)
+            per_round.append((time.thread_time() - started) / len(calls) * 1e3)
+    sizes = sorted(len(frontier) for _, frontier, _ in calls)
+    print(json.dumps({
+        "calls": len(calls), "frontier_p50": sizes[len(sizes) // 2], "frontier_p90": sizes[int(0.9 * len(sizes))],
+        "frontier_max": sizes[-1], "ms_per_call_median": round(statistics.median(per_round), 4),
+        "ms_per_call_best": round(min(per_round), 4), "hash": digest.hexdigest()[:16],
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
