@@ -63,7 +63,7 @@ def _no_manifest(where: Path) -> None:
 
 def _other_version(where: Path) -> None:
     path = where / flowfiles.MANIFEST
-    head, rest = path.read_bytes()[len(flowfiles.MAGIC) :].split(b"\n", 1)
+    _head, rest = path.read_bytes()[len(flowfiles.MAGIC) :].split(b"\n", 1)
     path.write_bytes(flowfiles.MAGIC + hashlib.sha256(b"another").hexdigest().encode() + b"\n" + rest)
 
 
