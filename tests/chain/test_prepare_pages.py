@@ -22,6 +22,7 @@ from jinyu.cli import app
 from jinyu.config import get_settings
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.migrate import upgrade
+from jinyu.web import warm
 from tests.chain.lake import rows, write
 from tests.chain.test_stored_network import Counting
 
@@ -109,3 +110,29 @@ def test_a_failing_preparation_warns_and_the_load_stands(
     assert "chainpages'answerswerenotprepared" in output and "diskfull" in output
     loaded = [pq.read_table(f).column("org_code").to_pylist() for f in Lake(lake).files("banks")]
     assert any("B9" in codes for codes in loaded)  # the load stands
+
+
+def test_a_start_holds_the_kept_answers_and_computes_nothing_when_none_are_kept(
+    lake: Path, tmp_path: Path
+) -> None:
+    factory = sessionmaker_for()
+    assert warm.hold_chain_answers(factory, lake) == []  # nothing kept: nothing computed at start
+    assert not store_dir(lake).exists() or not any(p.is_file() for p in store_dir(lake).rglob("*"))
+    assert shared_results(lake).held() == []
+    _ingest(tmp_path, "banks", NEW_BANK)
+    _as_a_new_process(lake)
+    kept_files = sorted((p, p.stat().st_mtime_ns) for p in store_dir(lake).rglob("*") if p.is_file())
+    months = warm.hold_chain_answers(factory, lake)
+    assert months[0] == "2023-04" and months[-1] == "2024-03"
+    assert len(shared_results(lake).held()) >= len(kept_files) // 2  # read into memory...
+    now = sorted((p, p.stat().st_mtime_ns) for p in store_dir(lake).rglob("*") if p.is_file())
+    assert now == kept_files  # ...none computed (none written again)
+    engine = DuckDBEngine(lake)
+    try:
+        counting = Counting(engine)
+        page = reads.for_page(counting, "new_display", "2024-03", None, shared_results(lake))  # type: ignore[arg-type]
+        store_dir(lake).rename(tmp_path / "moved")  # only memory can answer now
+        assert page.run(reads.LINKS, **WINDOW).to_pylist() == engine.run(reads.LINKS, **WINDOW).to_pylist()
+        assert counting.runs == []
+    finally:
+        engine.close()
