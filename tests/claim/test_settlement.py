@@ -347,3 +347,14 @@ def test_post_discharge_claim_for_a_hospital_outside_direct_settlement(session: 
         service.settle(session, outside_his, settle_in(w, "m9", **BILL), KEY)
     with pytest.raises(HospitalNotInScheme):
         service.settle(session, outside_his, settle_in(w, "m8", mdtrt_id="MDTRT-8", **BILL), KEY)
+
+
+def test_the_low_balance_alert_states_yuan_with_separators(session: Session) -> None:
+    # 1,000,000.00 deposited, the alert line at 999,000.00; the bill pays 1,000.00 + 3,200.00 = 4,200.00
+    w = world(session, deposit="1000000.00", threshold="999000.00")
+    service.settle(session, w.his, settle_in(w, "m1", auto_confirm=True, **BILL), KEY)
+    [alert] = [
+        a for a in service.list_alerts(session, w.insurer_staff, True, 50, 0).items if a.kind == "low_balance"
+    ]
+    assert "预付金余额 ¥995,800.00 低于预警线 ¥999,000.00" in alert.message
+    assert "prepaid balance ¥995,800.00 below the alert threshold ¥999,000.00" in alert.message

@@ -125,8 +125,8 @@ def _watch_balance(session: Session, book: ClaimLedgerBook, before: Balances, af
             session,
             book,
             "low_balance",
-            f"预付金余额 {after.prepaid} 低于预警线 {threshold}，请及时补充 / prepaid balance {after.prepaid} "
-            f"below the alert threshold {threshold}: top up",
+            f"预付金余额 ¥{after.prepaid:,.2f} 低于预警线 ¥{threshold:,.2f}，请及时补充 / prepaid balance "
+            f"¥{after.prepaid:,.2f} below the alert threshold ¥{threshold:,.2f}: top up",
         )
     elif before.prepaid < threshold <= after.prepaid:
         alert = repo.open_alert(session, book.id, "low_balance")
