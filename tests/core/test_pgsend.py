@@ -125,3 +125,23 @@ def test_prepared_statements_survive_psycopgs_deallocation(probe: tuple[sessionm
         assert _prepared(s) == []
         assert run(s, [(select, [{"n": 0}])]) == [[(0,)]]  # not a statement that no longer exists
         s.commit()
+
+
+def test_a_refused_pipeline_leaves_no_statement_believed_prepared(
+    probe: tuple[sessionmaker[Session], str],
+) -> None:
+    factory, table = probe
+    select = f"SELECT count(*) FROM {table} WHERE n > %(n)s"
+    with factory() as s:
+        threshold = _driver(s).prepare_threshold
+        assert threshold is not None
+        for n in range(threshold):  # the next run would prepare it
+            run(s, [(select, [{"n": n}])])
+        with pytest.raises(sa_exc.DatabaseError, match="cannot adapt"):
+            run(
+                s,
+                [(select, [{"n": 0}]), (f"INSERT INTO {table} (n, label) VALUES ($1, $2)", [[1, object()]])],
+            )
+        assert run(s, [(select, [{"n": 0}])]) == [[(0,)]]  # prepared now, not believed so before
+        assert run(s, [(select, [{"n": 0}])]) == [[(0,)]]
+        s.commit()

@@ -13,8 +13,8 @@ for it before the first statement: one more round trip).
 What stays as psycopg does it: parameters are converted by psycopg's own query classes and the connection's
 adapters (`%(name)s` and `%s` placeholders, or `$n` ones with a list, sent as they are), rows are loaded by its
 Transformer as tuples, a statement run often is prepared (psycopg's own cache of prepared statements decides
-and remembers, as for its cursors), and a failed statement's error is psycopg's
-exception for it; the statements after it in the pipeline are not run (the server skips them to the Sync).
+and remembers, as for its cursors), and a failed statement's error is psycopg's exception for it; the
+statements after it in the pipeline are not run (the server skips them to the Sync).
 Everything a statement needs is converted before anything is sent, so a conversion error leaves the connection
 as it was.
 """
@@ -52,6 +52,7 @@ class _Query:
     prep: Prepare = Prepare.NO  # YES: run the prepared `name`; SHOULD: prepare it first, in this pipeline
     name: bytes = b""
     key: Any = None  # psycopg's cache entry to validate with the result
+    converted: PostgresQuery | None = None
 
 
 def exchange(conn: psycopg.Connection[Any], statements: Sequence[tuple[str, list[Any]]]) -> list[list[Any]]:
@@ -88,21 +89,22 @@ def _converted(
     for index, (sql, param_sets) in enumerate(statements):
         text = sql.encode()
         for params in param_sets:
-            queries.append(_query(conn, tx, index, text, params))
+            queries.append(_query(tx, index, text, params))
+    for query in queries:  # only once every one is converted: psycopg's cache then counts what is sent
+        if query.converted is not None:
+            query.prep, query.name = conn._prepared.get(query.converted, None)
+            query.key = conn._prepared.maybe_add_to_cache(query.converted, query.prep, query.name)
     return queries
 
 
-def _query(conn: psycopg.Connection[Any], tx: Transformer, index: int, text: bytes, params: Any) -> _Query:
+def _query(tx: Transformer, index: int, text: bytes, params: Any) -> _Query:
     """Positional values (a list or tuple) go with `$n` placeholders as they are; a mapping fills psycopg's
     `%(name)s` ones; empty parameters: a command sent as written (SAVEPOINT, COMMIT), never prepared."""
     if not params:
         return _Query(index, text, None, (), None)
     pgq = PostgresRawQuery(tx) if isinstance(params, (list, tuple)) else PostgresQuery(tx)
     pgq.convert(text, params)
-    query = _Query(index, pgq.query, pgq.params, pgq.types, pgq.formats)
-    query.prep, query.name = conn._prepared.get(pgq, None)
-    query.key = conn._prepared.maybe_add_to_cache(pgq, query.prep, query.name)
-    return query
+    return _Query(index, pgq.query, pgq.params, pgq.types, pgq.formats, converted=pgq)
 
 
 def _pipeline(conn: psycopg.Connection[Any], queries: list[_Query]) -> Generator[Any, Any, list[Any]]:
