@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import abc as pg_abc
 from psycopg import errors as pg_errors
 from psycopg import generators
 from psycopg._preparing import Prepare
@@ -37,7 +38,7 @@ from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
 
 logger = logging.getLogger(__name__)
 
-_WIRES: weakref.WeakKeyDictionary[psycopg.Connection[Any], Transformer] = weakref.WeakKeyDictionary()
+_WIRES: weakref.WeakKeyDictionary[psycopg.Connection[Any], pg_abc.Transformer] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -81,7 +82,7 @@ def exchange(conn: psycopg.Connection[Any], statements: Sequence[tuple[str, list
 
 
 def _converted(
-    conn: psycopg.Connection[Any], tx: Transformer, statements: Sequence[tuple[str, list[Any]]]
+    conn: psycopg.Connection[Any], tx: pg_abc.Transformer, statements: Sequence[tuple[str, list[Any]]]
 ) -> list[_Query]:
     queries: list[_Query] = []
     if not conn.autocommit and conn.pgconn.transaction_status == TransactionStatus.IDLE:
@@ -97,7 +98,7 @@ def _converted(
     return queries
 
 
-def _query(tx: Transformer, index: int, text: bytes, params: Any) -> _Query:
+def _query(tx: pg_abc.Transformer, index: int, text: bytes, params: Any) -> _Query:
     """Positional values (a list or tuple) go with `$n` placeholders as they are; a mapping fills psycopg's
     `%(name)s` ones; empty parameters: a command sent as written (SAVEPOINT, COMMIT), never prepared."""
     if not params:
