@@ -9,7 +9,9 @@ split into reading the links and ranking them; both rankings must be equal (`==`
 Then, as a worker that did not build meets it: the ranking kept in the results store beside the lake
 (`resident.keep`, timed once per round) and read back (`resident.load`, checked equal), and the rows a page
 shows (the first 10 members, as `Centrality` rows). The same file runs against another checkout's `src` on
-`PYTHONPATH` (a baseline): a `Ranked` of `Centrality` objects is read through `.centralities`.
+`PYTHONPATH` (a baseline): a `Ranked` of `Centrality` objects is read through `.centralities`. Where the
+checkout has `jinyu.chain.kept_links` (h-bl), the build's links are also kept as arrays beside the lake (once,
+timed apart) and each round ranks cold from them too (`arrays_*`: read the kept arrays + rank), checked equal.
 
     uv run python benchmarks/bench_chain_stored_ids.py --nodes 200000 --links 2000000 --repeat 3
 """
@@ -41,6 +43,11 @@ from machine import calibration, machine_info
 from jinyu.analytics import DuckDBEngine, Lake, shared_results
 from jinyu.chain import definitions, id_links, resident, service, stored
 
+try:  # the links kept as arrays beside the lake by the build (h-bl); a baseline checkout has none
+    from jinyu.chain import kept_links
+except ImportError:
+    kept_links = None  # type: ignore[assignment]
+
 RESULTS = Path(__file__).resolve().parent / "results"
 CHAIN, MONTH = "new_display", "2024-06"
 BUILT_AT = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
@@ -58,6 +65,13 @@ def _id_links(engine: DuckDBEngine, root: Path) -> pa.Table:
         table = stored.stored_id_links(engine, root, CHAIN, MONTH)  # type: ignore[call-arg]
     assert table is not None
     return table
+
+
+def _kept_arrays(engine: DuckDBEngine, store: Any) -> Any:
+    """The links kept as arrays, read as a cold ranking reads them: the stamp (the key) first, as `ids_read`."""
+    stamp = stored.current_stamp(engine, CHAIN, MONTH, definitions.load().parameters)
+    assert stamp is not None
+    return kept_links.load(store, CHAIN, MONTH, stamp)
 
 
 def _first_rows(ranked: Any, members: set[str]) -> list[Any]:
@@ -149,12 +163,23 @@ def main() -> None:
                 "kept_read",
                 "first_rows",
                 "kept_read_and_rows",
+                "arrays_read",
+                "arrays_rank",
+                "arrays_total",
             )
         }
         store = shared_results(with_ids.root)
         kept_key = service.resident_key(CHAIN, MONTH, BUILT_AT, p)
         members: set[str] | None = None
         try:
+            # The links kept as arrays, as the build keeps them: once per build, not per ranking (not a round).
+            if kept_links is not None:
+                stamp = stored.current_stamp(ids_engine, CHAIN, MONTH, p)
+                assert stamp is not None
+                built = id_links.from_table(_id_links(ids_engine, with_ids.root))
+                assert built is not None
+                w0, c0, _ = _timed(partial(kept_links.keep, store, CHAIN, MONTH, stamp, built))
+                result["arrays_keep"] = {"wall_s": round(w0, 3), "cpu_s": round(c0, 3)}
             for r in range(args.repeat):
                 w1, c1, links = _timed(lambda: stored.stored_links(names_engine, CHAIN, MONTH, p))
                 w2, c2, from_names = _timed(partial(service.rank_links, links, p))
@@ -164,6 +189,14 @@ def main() -> None:
                 if members is None:
                     names = read.names.to_pylist() if hasattr(read.names, "to_pylist") else list(read.names)
                     members = set(names[::2])  # every other node a member
+                if kept_links is not None:  # a cold ranking reading the kept arrays, not the lake
+                    w8, c8, arrays = _timed(partial(_kept_arrays, ids_engine, store))
+                    w9, c9, from_arrays = _timed(partial(service.rank_id_links, arrays, p))
+                    assert from_arrays == from_ids, "the ranking from the kept arrays differs"
+                    for key, wall, cpu in (
+                        ("arrays_read", w8, c8), ("arrays_rank", w9, c9), ("arrays_total", w8 + w9, c8 + c9)
+                    ):  # fmt: skip
+                        rounds[key].append((round(wall, 3), round(cpu, 3)))
                 w5, c5, _ = _timed(partial(resident.keep, store, kept_key, from_ids))
                 w6, c6, kept = _timed(partial(resident.load, store, kept_key))
                 assert kept == from_ids, "the kept ranking differs"
@@ -182,9 +215,11 @@ def main() -> None:
                     ("kept_read_and_rows", w6 + w7, c6 + c7),
                 ):
                     rounds[key].append((round(wall, 3), round(cpu, 3)))
+                arrays = f", arrays {rounds['arrays_total'][-1]}" if rounds["arrays_total"] else ""
                 print(
                     f"round {r + 1}: names {w1 + w2:.2f} s wall / {c1 + c2:.2f} CPU, ids {w3 + w4:.2f} / {c3 + c4:.2f}"
-                    f" (rank {w4:.2f} / {c4:.2f}), kept read + {TOP} rows {w6 + w7:.3f} / {c6 + c7:.3f}"
+                    f" (rank {w4:.2f} / {c4:.2f}), kept read + {TOP} rows {w6 + w7:.3f} / {c6 + c7:.3f}{arrays}",
+                    flush=True,
                 )
                 result["nodes"], result["links"] = from_ids.nodes, from_ids.links
         finally:
@@ -193,6 +228,7 @@ def main() -> None:
     medians = {
         k: {"wall_s": statistics.median(w for w, _ in v), "cpu_s": statistics.median(c for _, c in v)}
         for k, v in rounds.items()
+        if v
     }
     result.update(rounds=rounds, medians=medians, rankings_equal=True)
     result["ratio_names_over_ids"] = {

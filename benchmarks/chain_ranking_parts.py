@@ -2,14 +2,16 @@
 
 1. `--part igraph`: the ways python-igraph takes 2M links given as int arrays (sorted by (payer, payee), as a
    stored build keeps them), each timed on its own: two lists of Python ints zipped (what `network.rank_arrays`
-   does), the same with the garbage collector paused, a list of the pairs, `add_edges` on an empty graph, the
-   (E, 2) array itself (python-igraph turns it into a memoryview and then into 2M small lists), the same with
-   the collector paused, and `Graph.Read_Edgelist` from a text file written by Arrow.
+   did before h-bl), two memoryviews of the int64 arrays zipped (what it does now; same edge list), the lists
+   with the garbage collector paused, a list of the pairs, `add_edges` on an empty graph, the (E, 2) array
+   itself (python-igraph turns it into a memoryview and then into 2M small lists), the same with the collector
+   paused, and `Graph.Read_Edgelist` from a text file written by Arrow.
 2. `--part read`: one chain's stored month of --nodes / --links written once into a lake under --lake-dir (the
    generated links of `bench_chain_stored_ids`), then the read timed: the stamp (`chain_network_stamp`), the
    statement `chain_network_stored_ids` (the stamped build, file order: whether its rows came sorted is
    recorded), the statement as main `1efd68c` had it (the latest build found by a join, ORDER BY the ids; same
-   rows), the arrays (`id_links.from_table`) and the columnar ranking (`id_links.ranked`).
+   rows), the arrays (`id_links.from_table`), the statement without the USCC columns, the build's kept arrays
+   (`kept_links`: kept once, then read memory-mapped) and the columnar ranking (`id_links.ranked`).
 
     uv run python benchmarks/chain_ranking_parts.py --part igraph --part read --lake-dir /tmp/parts-lake \
         --out benchmarks/results/chain-ranking-parts.json
@@ -39,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_chain_stored_ids as stored_bench
 from machine import calibration, machine_info
 
-from jinyu.analytics import DuckDBEngine, Lake, Month
-from jinyu.chain import definitions, id_links, stored
+from jinyu.analytics import DuckDBEngine, Lake, Month, shared_results
+from jinyu.chain import definitions, id_links, kept_links, stored
 
 # `chain_network_stored_ids` before the stamp was a parameter (main 1efd68c): the latest build by a join, sorted.
 BEFORE = """
@@ -56,6 +58,13 @@ SELECT b.payer, b.payee, b.weight, b.payer_id, b.payee_id, b.built_at
 FROM built AS b JOIN latest AS l ON b.built_at = l.built_at
 WHERE b.payer IS NOT NULL
 ORDER BY b.payer_id, b.payee_id
+"""
+
+# The stamped statement's numbers only: what reading the USCC strings costs within it.
+WITHOUT_NAMES = """
+SELECT weight, payer_id, payee_id
+FROM chain_network_links
+WHERE month = $as_of_month AND chain_code = $chain_code AND built_at = $built_at AND payer IS NOT NULL
 """
 
 
@@ -92,6 +101,9 @@ def igraph_ways(nodes: int, links: int, repeat: int, seed: int) -> dict[str, Any
     def zipped() -> ig.Graph:
         return ig.Graph(n=nodes, edges=zip(a.tolist(), b.tolist(), strict=True), directed=True)
 
+    def viewed() -> ig.Graph:  # what `network.rank_arrays` does now: no list, one int at a time
+        return ig.Graph(n=nodes, edges=zip(memoryview(a), memoryview(b), strict=True), directed=True)
+
     def added() -> ig.Graph:
         graph = ig.Graph(n=nodes, directed=True)
         graph.add_edges(zip(a.tolist(), b.tolist(), strict=True))
@@ -106,7 +118,9 @@ def igraph_ways(nodes: int, links: int, repeat: int, seed: int) -> dict[str, Any
             return ig.Graph.Read_Edgelist(path, directed=True)
 
         _timed("two int lists only (tolist x2)", lambda: (a.tolist(), b.tolist()), repeat, out)
-        _timed("zip of two int lists (the product)", zipped, repeat, out)
+        _timed("zip of two int lists (the product before h-bl)", zipped, repeat, out)
+        _timed("zip of two memoryviews (the product)", viewed, repeat, out)
+        assert viewed().get_edgelist() == zipped().get_edgelist()
         _timed("zip of two int lists, gc paused", _paused(zipped), repeat, out)
         _timed(
             "list of pairs",
@@ -170,6 +184,23 @@ def read_parts(lake_dir: Path, nodes: int, links: int, repeat: int, seed: int) -
         out["same_rows_as_before"] = sorted_before.equals(table)
         found = _timed("id_links.from_table", lambda: id_links.from_table(table), repeat, out)
         assert found is not None
+        numbers = dataclasses.replace(stored.NETWORK_STORED_IDS, sql=WITHOUT_NAMES)
+        _timed(
+            "the statement without the USCC columns",
+            lambda: engine.run_query(numbers, **params, built_at=stamp),
+            repeat,
+            out,
+        )
+        # The build's kept arrays (h-bl): kept once, then read as a cold ranking reads them.
+        store = shared_results(lake_dir)
+        _timed(
+            "kept_links.keep (once per build)",
+            lambda: kept_links.keep(store, *params.values(), stamp, found),
+            1,
+            out,
+        )
+        kept = _timed("kept_links.load", lambda: kept_links.load(store, *params.values(), stamp), repeat, out)
+        assert kept is not None and kept.names.equals(found.names) and np.array_equal(kept.fen, found.fen)
         ranked = _timed(
             "id_links.ranked (rank_arrays + columns)",
             lambda: id_links.ranked(found, p.betweenness_max_nodes),

@@ -30,7 +30,8 @@ The build itself ranks the latest month it builds from its own links **before** 
 visible and its ranking is not held; until the append, requests read the previous build. It also keeps the
 ranking in the results store beside the lake (`jinyu.chain.resident.keep`), so the other workers' warm-up —
 and a restarted process, and any request before its warm-up — reads it (no links, no graph) rather than
-ranking the build again.
+ranking the build again. It keeps every month's links as arrays there too (`jinyu.chain.kept_links`): a month
+ranked cold later (an older month, or after the ranking's parameters changed) reads them, not the lake.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.analytics import DuckDBEngine, Lake, shared_results
 from jinyu.audit import service as audit
-from jinyu.chain import definitions, due_months, id_links, reads, resident, service, stored
+from jinyu.chain import definitions, due_months, id_links, kept_links, reads, resident, service, stored
 from jinyu.chain.definitions import Parameters
 from jinyu.core.auth import SYSTEM
 from jinyu.core.db import transaction
@@ -105,19 +106,23 @@ def rank_before_append(
     and the next process read it instead of ranking) and, with `hold`, hold it in this process under that
     build's key (`jinyu.chain.resident`) — all before the build is appended, so no reader finds the new build
     without its ranking. Until the append, requests read the previous build (and its ranking): the answer
-    swaps from one build to the next at once."""
+    swaps from one build to the next at once. Every month's links (not only the latest's) are also kept there
+    as arrays (`jinyu.chain.kept_links`), so a month ranked cold later reads them instead of the lake."""
     p = definitions.load().parameters
     store = shared_results(lake_dir)
 
     def rank(month: str, links: pa.Table, built_at: dt.datetime) -> None:
-        if month != latest:
-            return
         codes = {c.code for c in definitions.load().chains} | set(
             pc.unique(links.column("chain_code")).to_pylist()
         )
         for code in sorted(codes):
+            found = id_links.from_table(links.filter(pc.equal(links.column("chain_code"), code)))
+            if found is not None:  # every month's links as arrays: a later cold ranking reads no lake
+                kept_links.keep(store, code, month, built_at, found)
+            if month != latest:
+                continue
             key = service.resident_key(code, month, built_at, p)
-            ranked = _rank_built(links.filter(pc.equal(links.column("chain_code"), code)), p)
+            ranked = _rank_built(found, links, code, p)
             resident.keep(store, key, ranked)
             if hold:
                 resident.put(key, ranked)
@@ -125,12 +130,12 @@ def rank_before_append(
     return rank
 
 
-def _rank_built(links: pa.Table, p: Parameters) -> resident.Ranked:
+def _rank_built(found: id_links.IdLinks | None, links: pa.Table, code: str, p: Parameters) -> resident.Ranked:
     """One chain's ranking from the build's own links: from their node ids as arrays (`jinyu.chain.id_links`),
     or from the names should the ids not have the expected shape — the same ranking either way."""
-    found = id_links.from_table(links)
     if found is not None:
         return service.rank_id_links(found, p)
+    links = links.filter(pc.equal(links.column("chain_code"), code))
     columns = (links.column(n).to_pylist() for n in ("payer", "payee", "weight"))
     return service.rank_links({(a, b): w for a, b, w in zip(*columns, strict=True)}, p)
 

@@ -19,6 +19,7 @@ from jinyu.chain import (
     catalogue,
     definitions,
     id_links,
+    kept_links,
     loans,
     pairs,
     reads,
@@ -306,10 +307,14 @@ def _computed_ranking(engine: Engine, code: str, as_of_month: str, p: Parameters
 def _rank_stored(
     engine: Engine, code: str, as_of_month: str, p: Parameters, built_at: dt.datetime
 ) -> resident.Ranked:
-    """A stored month ranked from its links' node ids as arrays when its build kept them, else from the names
-    (a lake written before the ids): the same ranking either way (`jinyu.chain.id_links`)."""
-    table = stored.stored_id_links(engine, _lake_root(engine), code, as_of_month, built_at)
-    links = id_links.from_table(table) if table is not None else None
+    """A stored month ranked from its links' node ids as arrays: those the build kept beside the lake
+    (`jinyu.chain.kept_links`, no lake read), else the build's rows in the lake, else from the names (a lake
+    written before the ids): the same ranking every way (`jinyu.chain.id_links`)."""
+    store = ranking_store(engine)
+    links = kept_links.load(store, code, as_of_month, built_at) if store is not None else None
+    if links is None:
+        table = stored.stored_id_links(engine, _lake_root(engine), code, as_of_month, built_at)
+        links = id_links.from_table(table) if table is not None else None
     if links is not None:
         return rank_id_links(links, p)
     return rank_links(network_links(engine, code, as_of_month, p), p)
