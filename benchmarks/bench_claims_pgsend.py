@@ -8,8 +8,12 @@ before `core.pgsend`, kept here as it was) and `core.pgsend`, so load drifts hit
 thread's CPU (Python and its system calls) and the PostgreSQL backend's, per settlement; the summary gives each
 side's median over its blocks and their ratio.
 
+With `--socket /var/run/postgresql` the two sides are instead both `pgsend`, one over TCP (the URL's host) and
+one over the server's Unix socket: what the connection's kind costs the settling thread (its writes to the
+socket hold the GIL).
+
 Usage: uv run python benchmarks/bench_claims_pgsend.py [--size 3] [--blocks 12] [--batches 25]
-       [--out claims-settle-pgsend-h-bj.json]
+       [--socket /var/run/postgresql] [--out claims-settle-pgsend-h-bj.json]
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ def _backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(size: int, blocks: int, batches: int, persons: int) -> dict[str, Any]:
+def measure(size: int, blocks: int, batches: int, persons: int, socket: str | None = None) -> dict[str, Any]:
     from bench_claims import _create_database, _drop_database, _request, _server_url, setup
     from sqlalchemy import text
 
@@ -85,25 +89,38 @@ def measure(size: int, blocks: int, batches: int, persons: int) -> dict[str, Any
     from jinyu.config import load_settings
     from jinyu.core import db, pipeline
 
-    sides = {"psycopg_pipeline": psycopg_pipeline_run, "pgsend": pipeline.run}
     server = _server_url()
     name, url = _create_database(server)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             world = setup(url, Path(tmp), 20, persons)
             key = load_settings(data_dir=Path(tmp), database_url=url).key("pseudonym_key")
-            engine = db.make_engine(url)
-            factory = db.make_sessionmaker(engine)
-            audit.journal_for(engine, True)
-            with factory() as s:
-                from jinyu.party.service.identity import authenticate_api_key
+            from sqlalchemy.engine import make_url
 
-                principals = [authenticate_api_key(s, k) for k in world["keys"]]
-                pid = int(s.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            from jinyu.party.service.identity import authenticate_api_key
+
+            engines = {"tcp": db.make_engine(url)}
+            if socket:  # the same database through the server's Unix socket
+                unix = make_url(url).set(host=None, port=None).update_query_dict({"host": socket})
+                engines["unix"] = db.make_engine(unix.render_as_string(hide_password=False))
+            backends: dict[str, tuple[Any, int]] = {}
+            for via, engine in engines.items():
+                audit.journal_for(engine, True)
+                factory_of = db.make_sessionmaker(engine)
+                with factory_of() as s:
+                    principals = [authenticate_api_key(s, k) for k in world["keys"]]
+                    backends[via] = (factory_of, int(s.execute(text("SELECT pg_backend_pid()")).scalar_one()))
+            if socket:  # both through pgsend, one connection each way
+                sides = {"tcp": (pipeline.run, *backends["tcp"]), "unix": (pipeline.run, *backends["unix"])}
+            else:
+                sides = {
+                    "psycopg_pipeline": (psycopg_pipeline_run, *backends["tcp"]),
+                    "pgsend": (pipeline.run, *backends["tcp"]),
+                }
             rng, n = random.Random(7), 0
             people = list(world["certnos"])
 
-            def run_batches(count: int) -> None:
+            def run_batches(count: int, factory: Any) -> None:
                 nonlocal n
                 for _ in range(count):
                     jobs = []
@@ -120,16 +137,16 @@ def measure(size: int, blocks: int, batches: int, persons: int) -> dict[str, Any
                     if any(r is None or isinstance(r, BaseException) for r in results):
                         raise RuntimeError(f"a discharge was not settled in its batch: {results}")
 
-            for run in sides.values():  # warm both: prepared statements, caches
+            for run, factory, _ in sides.values():  # warm both: prepared statements, caches
                 _use(run)
-                run_batches(60)
+                run_batches(60, factory)
             per_block: dict[str, list[tuple[float, float]]] = {side: [] for side in sides}
             for block in range(blocks):
                 order = list(sides.items()) if block % 2 == 0 else list(reversed(sides.items()))
-                for side, run in order:
+                for side, (run, factory, pid) in order:
                     _use(run)
                     py0, pg0 = time.thread_time(), _backend_cpu(pid)
-                    run_batches(batches)
+                    run_batches(batches, factory)
                     settled = size * batches
                     per_block[side].append(
                         (
@@ -137,18 +154,16 @@ def measure(size: int, blocks: int, batches: int, persons: int) -> dict[str, Any
                             1000 * (_backend_cpu(pid) - pg0) / settled,
                         )
                     )
-            engine.dispose()
+            for engine in engines.values():
+                engine.dispose()
     finally:
         _drop_database(server, name)
     out: dict[str, Any] = {"blocks": per_block}
+    first, second = per_block
     for i, figure in enumerate(("python_ms_per_settlement", "postgres_ms_per_settlement")):
-        base = statistics.median(b[i] for b in per_block["psycopg_pipeline"])
-        new = statistics.median(b[i] for b in per_block["pgsend"])
-        out[figure] = {
-            "psycopg_pipeline": round(base, 3),
-            "pgsend": round(new, 3),
-            "ratio": round(new / base, 3),
-        }
+        base = statistics.median(b[i] for b in per_block[first])
+        new = statistics.median(b[i] for b in per_block[second])
+        out[figure] = {first: round(base, 3), second: round(new, 3), "ratio": round(new / base, 3)}
     return out
 
 
@@ -160,16 +175,24 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=12, help="blocks per side, alternating")
     parser.add_argument("--batches", type=int, default=25, help="batches per block")
     parser.add_argument("--persons", type=int, default=3000)
+    parser.add_argument(
+        "--socket", help="instead: pgsend over TCP against the server's Unix socket in this directory"
+    )
     parser.add_argument("--out", default="claims-settle-pgsend-h-bj.json")
     args = parser.parse_args()
 
     from machine import calibration, machine_info
 
     document = {
-        "benchmark": "claims settlement batches in-process: psycopg's pipeline against core.pgsend, alternating",
+        "benchmark": "claims settlement batches in-process, two ways alternating: "
+        + (
+            "pgsend over TCP against a Unix socket"
+            if args.socket
+            else "psycopg's pipeline against core.pgsend"
+        ),
         "size": args.size,
         "batches_per_block": args.batches,
-        **measure(args.size, args.blocks, args.batches, args.persons),
+        **measure(args.size, args.blocks, args.batches, args.persons, args.socket),
         "machine": machine_info(),
         "calibration": calibration(),
         "load_average_1m_after": round(os.getloadavg()[0], 2),
