@@ -5,6 +5,8 @@ malformed manifest is refused, the directory removed and the index built again, 
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,11 +38,19 @@ def test_the_manifest_names_every_array_with_its_length_and_sha256(kept: Path) -
     data = (where / flowfiles.MANIFEST).read_bytes()
     assert data.startswith(flowfiles.MAGIC)
     _version_digest, *entries = data[len(flowfiles.MAGIC) :].decode().splitlines()
-    listed = {name: (int(size), digest) for name, size, digest in (e.split(" ") for e in entries)}
+    listed = {fields[0]: fields[1:] for fields in (e.split(" ") for e in entries)}
     assert sorted(listed) == sorted(f"{n}.npy" for n in ARRAYS)
-    for name, (size, digest) in listed.items():  # computed here independently of the module
+    for name, (
+        size,
+        digest,
+        ino,
+        mtime,
+        ctime,
+    ) in listed.items():  # computed here independently of the module
         body = (where / name).read_bytes()
-        assert (len(body), hashlib.sha256(body).hexdigest()) == (size, digest)
+        assert (len(body), hashlib.sha256(body).hexdigest()) == (int(size), digest)
+        info = (where / name).stat()
+        assert (info.st_ino, info.st_mtime_ns, info.st_ctime_ns) == (int(ino), int(mtime), int(ctime))
     mapped = FlowIndexes().get(kept)  # intact: mapped at once, no build
     assert mapped is not None and isinstance(mapped.out_ts, np.memmap)
 
@@ -97,3 +107,54 @@ def test_a_spoiled_kept_index_is_refused_removed_and_built_again(
     assert flowfiles.MANIFEST in {p.name for p in _index_dir(kept).iterdir()}
     mapped = FlowIndexes().get(kept)
     assert mapped is not None and isinstance(mapped.out_ts, np.memmap)
+
+
+def _manifest_a_second_later(where: Path) -> None:
+    """As on a real index, whose arrays take longer to write than one tick of the file clock."""
+    manifest = where / flowfiles.MANIFEST
+    os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 1_000_000_000))
+
+
+def test_an_untouched_kept_index_is_vouched_for_by_its_stat_not_hashed_again(
+    kept: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _manifest_a_second_later(_index_dir(kept))
+
+    def no_hashing(path: Path) -> tuple[int, str]:
+        raise AssertionError(f"hashed {path.name}")
+
+    monkeypatch.setattr(flowfiles, "_digest", no_hashing)
+    mapped = FlowIndexes().get(kept)
+    assert mapped is not None and isinstance(mapped.out_ts, np.memmap)
+
+
+def test_a_file_written_after_its_manifest_is_hashed_and_refused(kept: Path) -> None:
+    where = _index_dir(kept)
+    _manifest_a_second_later(where)
+    time.sleep(0.05)  # past the file clock's tick: the write moves the change time, which nothing sets back
+    path = where / f"{ARRAYS[0]}.npy"
+    listed = path.stat()
+    _flip_last_byte(where)
+    os.utime(path, ns=(listed.st_atime_ns, listed.st_mtime_ns))  # the modification time put back
+    flows = FlowIndexes()
+    assert flows.get(kept) is None  # refused: a build starts
+    assert flows.wait(60)
+
+
+def test_a_file_touched_but_unchanged_is_hashed_and_served(
+    kept: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = _index_dir(kept)
+    _manifest_a_second_later(where)
+    os.utime(where / f"{ARRAYS[2]}.npy")  # times moved, bytes the same (a backup tool, a touch)
+    hashed: list[str] = []
+    digest = flowfiles._digest
+
+    def counting(path: Path) -> tuple[int, str]:
+        hashed.append(path.name)
+        return digest(path)
+
+    monkeypatch.setattr(flowfiles, "_digest", counting)
+    mapped = FlowIndexes().get(kept)
+    assert mapped is not None and isinstance(mapped.out_ts, np.memmap)
+    assert hashed == [f"{ARRAYS[2]}.npy"]
