@@ -22,8 +22,13 @@ does, preparing them at start rather than on the first tracing request.
 `--api-load SECONDS` times the first request after a load through the API instead: each process first loads
 one new bank (`POST /api/v1/ingest/banks`, timing its answer too), pauses SECONDS, then fetches the page.
 
+`--as-loaded` times the first request after a start that follows a CLI load (`jinyu ingest`, `jinyu demo`):
+after the answers are emptied, the tree's own load-end step for the pages runs in a process of its own,
+untimed (`jinyu.load_prepare.prepare_pages`: the chain pages' answers kept beside the lake; a tree without it
+leaves nothing, as its load did), then the page's process starts as above.
+
 Usage: python benchmarks/bench_console_cold.py --data-dir DIR [--rounds 3] [--reused 5] [--only 'USER PATH' ...]
-       [--drop-kept] [--tracing-warm] [--api-load SECONDS] [--out console-cold.json]
+       [--drop-kept] [--tracing-warm] [--api-load SECONDS] [--as-loaded] [--out console-cold.json]
 """
 
 from __future__ import annotations
@@ -108,6 +113,20 @@ def _api_load(client: Any, password: str) -> float:
     return elapsed
 
 
+def _prepare_as_loaded(data_dir: Path) -> None:
+    """The chain pages' answers as this tree's load leaves them (`--as-loaded`); a tree without the step
+    (before h-bm) leaves none, as its load did."""
+    from jinyu import load_prepare
+    from jinyu.config import load_settings
+    from jinyu.core.runtime import sessionmaker_for
+    from jinyu.governance.contracts import LOAD_ORDER
+
+    step = getattr(load_prepare, "prepare_pages", None)
+    if step is not None:
+        settings = load_settings(data_dir=data_dir)
+        step(settings.lake_dir, LOAD_ORDER, lambda _line: None, sessionmaker_for(settings))
+
+
 def _chosen(name: str, only: list[str]) -> bool:
     return not only or any(name == o or name.startswith(o + "?") for o in only)
 
@@ -133,13 +152,17 @@ def _spawn(
     drop_kept: bool,
     warm: bool,
     api_load: float | None = None,
+    as_loaded: bool = False,
 ) -> dict[str, Any]:
     shutil.rmtree(data_dir / "lake.results", ignore_errors=True)  # nothing computed anywhere
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = pycache  # bytecode kept, as a deployed server has it (the module's doc)
+    if as_loaded:  # what the tree's own load leaves beside the lake, in a process of its own (not timed)
+        prepare = [sys.executable, __file__, "--data-dir", str(data_dir), "--prepare-only"]
+        subprocess.run(prepare, capture_output=True, text=True, check=True, env=env)
     if drop_kept:  # the first start after a load: no process has built this version's index yet
         for name in KEPT:
             shutil.rmtree(data_dir / name, ignore_errors=True)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = pycache  # bytecode kept, as a deployed server has it (the module's doc)
     if warm:  # as `jinyu serve` starts its workers: the resident index and context prepared at start
         env["JINYU_TRACING_WARM"] = "true"
     command = [sys.executable, __file__, "--data-dir", str(data_dir), "--one", username, path]
@@ -185,10 +208,21 @@ def main() -> None:
         help="in each process, first load one new bank through the API (as the demo's admin), wait SECONDS, "
         "then time the page: the first request after an API load (the lake grows by one bank per process)",
     )
+    parser.add_argument(
+        "--as-loaded",
+        action="store_true",
+        help="after emptying the answers kept beside the lake, do what the tree's own load does at its end "
+        "for the pages (`jinyu.load_prepare.prepare_pages` where the tree has it; nothing on older trees), "
+        "in a process of its own, untimed: the first request after a start that follows a CLI load",
+    )
+    parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--one", nargs=2, metavar=("USER", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default="console-cold.json", help="file name under benchmarks/results/")
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
+    if args.prepare_only:
+        _prepare_as_loaded(data_dir)
+        os._exit(0)
     if args.one:
         print(
             json.dumps(_one(data_dir, args.one[0], args.one[1], args.reused, args.api_load)), flush=True
@@ -215,6 +249,7 @@ def main() -> None:
                 drop_kept=args.drop_kept,
                 warm=args.tracing_warm,
                 api_load=args.api_load,
+                as_loaded=args.as_loaded,
             )
             upload = f" (upload {one['upload_ms']:.1f} ms)" if "upload_ms" in one else ""
             print(
@@ -240,6 +275,7 @@ def main() -> None:
         "tracing_warm": args.tracing_warm,
         "drop_kept": args.drop_kept,
         "api_load_pause_seconds": args.api_load,
+        "as_loaded": args.as_loaded,
         "reused_per_process": args.reused,
         "figures": figures,
         "seconds": round(time.time() - started, 1),

@@ -163,6 +163,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # lake (mapped, milliseconds; the context ~0.2-1 s), else built in the background while tracing
         # requests use the lake; and the stop and prohibited accounts every check classifies with.
         await run_in_threadpool(_warm_tracing, app.state.analytics, settings)
+        # The chain page's answers a load kept beside the lake, held in memory (none computed here)
+        await run_in_threadpool(warm_console.hold_chain_answers, app.state.sessionmaker, settings.lake_dir)
     sealer = Sealer.for_factory(app.state.sessionmaker) if settings.audit_journal else None
     checkpointer = Checkpointer.for_factory(
         app.state.sessionmaker,

@@ -30,7 +30,7 @@ from jinyu.consent.rules import Purpose, Scope
 from jinyu.consent.schemas import GrantCreate
 from jinyu.core.auth import SYSTEM, OrgKind, Role
 from jinyu.core.clock import utcnow
-from jinyu.core.runtime import unit_of_work
+from jinyu.core.runtime import sessionmaker_for, unit_of_work
 from jinyu.demo_chain import chain_consents
 from jinyu.demo_claims import acting, prepare_claims, week_residents
 from jinyu.demo_credit import card_enterprises, grant_cards
@@ -38,7 +38,7 @@ from jinyu.demo_financing import prepare_financing
 from jinyu.demo_hospital import settle_week
 from jinyu.governance.contracts import LOAD_ORDER
 from jinyu.ingest import service as ingest
-from jinyu.load_prepare import after_load
+from jinyu.load_prepare import after_load, prepare_pages
 from jinyu.migrate import upgrade
 from jinyu.party import service as party
 from jinyu.party.schemas import OrgCreate, OrgOut, ServiceAccountCreate, UserCreate
@@ -96,8 +96,8 @@ def strong_password() -> str:
 
 def prepare(settings: Settings, *, tracing: bool = True) -> list[Credential]:
     """Everything but serving; safe to re-run (an initialised data dir keeps its data and credentials).
-    `tracing`: at the end, build and keep the loan check's resident index and context for the server's start
-    (False: `jinyu demo --no-prepare`, the server builds them)."""
+    `tracing`: at the end, build and keep the loan check's resident index and context, and the chain pages'
+    answers, for the server's start (False: `jinyu demo --no-prepare`, the server and its visitors build them)."""
     upgrade(settings)
     creds_file = settings.data_dir / "credentials.json"
     if creds_file.exists():
@@ -140,6 +140,7 @@ def prepare(settings: Settings, *, tracing: bool = True) -> list[Credential]:
     )
     if tracing:  # last: the steps above may add to the lake too
         after_load(settings.lake_dir, LOAD_ORDER, console.print)
+        prepare_pages(settings.lake_dir, LOAD_ORDER, console.print, sessionmaker_for(settings))
     _write_credentials(creds_file, creds)
     return creds
 

@@ -22,10 +22,11 @@ from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
-from psycopg.pq import ExecStatus
 from sqlalchemy import Table
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
+
+from jinyu.core import pgsend
 
 _BATCH = "jinyu.write_batch"
 _PREFIX = "jinyu.pipeline_prefix"
@@ -77,30 +78,20 @@ def _wrapped(exc: psycopg.Error, sql: str) -> sa_exc.DBAPIError:
 
 
 def run(session: Session, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
-    """Send the statements in one pipeline (after any `first()` ones); the rows each returned (writes: [])."""
+    """Send the statements in one pipeline (after any `first()` ones); the rows each returned (writes: []).
+
+    Positional parameters (one list) come with numbered placeholders (`values_sql`) and are sent as they are;
+    psycopg converts `%s` placeholders in Python and caches that only for statements of at most 50 parameters —
+    a batch's multi-row statements have hundreds. Parameterless ones are commands (SAVEPOINT, COMMIT), sent as
+    written; the others are prepared once used often (a write batch's statement has one text per set of tables
+    it writes: its rows are one JSON parameter per table, `json_rows`). One write, one wait: `pgsend`."""
     conn = _driver(session)
     first_ones: list[Statement] = session.info.pop(_PREFIX, [])
-    cursors: list[tuple[psycopg.Cursor[Any], bool]] = []
+    todo = [*first_ones, *statements]
     try:
-        with conn.pipeline():
-            for sql, params in [*first_ones, *statements]:
-                # Positional parameters come with numbered placeholders (`values_sql`): a raw cursor sends them
-                # as they are. psycopg converts %s placeholders in Python and caches that only for statements
-                # of at most 50 parameters — a batch's multi-row statements have hundreds.
-                positional = len(params) == 1 and isinstance(params[0], (list, tuple))
-                cur = psycopg.RawCursor(conn) if positional else conn.cursor()
-                if len(params) == 1:
-                    # Parameterless ones are commands (SAVEPOINT), which the server cannot prepare. The others are
-                    # prepared by psycopg once used often (None): a write batch's statement has one text per set
-                    # of tables it writes (its rows are one JSON parameter per table, `json_rows`).
-                    cur.execute(sql.encode(), params[0] or None, prepare=None if params[0] else False)
-                    cursors.append((cur, True))
-                else:
-                    cur.executemany(sql.encode(), params)
-                    cursors.append((cur, False))
-        results = [_rows(cur) if single else [] for cur, single in cursors]
+        results = pgsend.exchange(conn, todo)
     except psycopg.Error as exc:
-        raise _wrapped(exc, "; ".join(sql for sql, _ in statements)[:2000]) from exc
+        raise _wrapped(exc, "; ".join(sql for sql, _ in todo)[:2000]) from exc
     return results[len(first_ones) :]
 
 
@@ -119,13 +110,6 @@ def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterab
                 copy.write_row(row)
     except psycopg.Error as exc:
         raise _wrapped(exc, sql) from exc
-
-
-def _rows(cur: psycopg.Cursor[Any]) -> list[tuple[Any, ...]]:
-    """What a statement returned (SELECT, RETURNING), or [] for one that returns no rows. Read from the result's
-    status: `cursor.description` builds its column objects anew at every call (~4 % of a settlement's CPU)."""
-    result = cur.pgresult
-    return cur.fetchall() if result is not None and result.status == ExecStatus.TUPLES_OK else []
 
 
 def first(session: Session, sql: str, params: dict[str, Any] | list[Any] | None = None) -> None:

@@ -35,8 +35,9 @@ else:
 # (`jinyu.load_prepare`: the loan check's resident index, a layer above ingestion): (lake, datasets, say).
 after_load: list[Callable[[Path, Iterable[str], Callable[[str], None]], object]] = []
 PREPARE_HELP = (
-    "加载后准备贷款核查的常驻索引与上下文，下次启动服务即可直接使用 / prepare the loan check's resident index "
-    "and context after the load, so the next server start maps them (--no-prepare: the server builds them)"
+    "加载后准备贷款核查的常驻索引与上下文及产业链页面的答案，下次启动服务即可直接使用 / prepare the loan check's "
+    "resident index and context, and the chain pages' answers, after the load, so the next server start maps "
+    "them (--no-prepare: the server and the first visitors build them)"
 )
 
 datasets_app = typer.Typer(help="数据契约 / dataset contracts: `jinyu datasets list`", no_args_is_help=True)

@@ -83,7 +83,9 @@ def test_kept_index_files_are_the_built_arrays_and_a_load_replaces_them(tmp_path
         tuple(f.name for f in fields(FlowIndex) if f.name != "build_seconds") == ARRAYS
     )  # mapped() relies on it
     first = _index_dir(root)
-    assert sorted(p.name for p in first.iterdir()) == sorted(f"{n}.npy" for n in ARRAYS)
+    assert sorted(p.name for p in first.iterdir()) == sorted(
+        [*(f"{n}.npy" for n in ARRAYS), flowfiles.MANIFEST]
+    )
     mapped = FlowIndexes().get(root)
     assert mapped is not None and isinstance(mapped.out_ts, np.memmap)
     fresh = build(root)
