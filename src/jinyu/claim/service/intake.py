@@ -22,22 +22,15 @@ from jinyu.claim.errors import (
     VisitAlreadySettled,
 )
 from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
-from jinyu.claim.rules.adjudicate import Adjudication, Bill, BillLine, Reason
+from jinyu.claim.rules.adjudicate import Bill, BillLine
 from jinyu.claim.rules.product import DEFAULT_MED_TYPE
 from jinyu.claim.schemas import (
     BillIn,
-    InsurerPayout,
-    LiabilityPayout,
-    Outcome,
-    ReasonOut,
     SettlementOut,
     SettlementSince,
 )
-from jinyu.claim.service import booking
 from jinyu.claim.service.common import (
-    LoadedProduct,
     Person,
-    accumulator_view,
     business_date,
     person,
     request_hash,
@@ -335,51 +328,6 @@ def only_coverage(
 def inactive(status: str) -> NotEnrolled:
     message = f"参保状态为 {status} / the enrollment is {status}"
     return NotEnrolled(detail=message, fields=[FieldError("certno", message)])
-
-
-def outcome(loaded: LoadedProduct, result: Adjudication, p: booking.Plan | None) -> Outcome:
-    codes = {v: k for k, v in loaded.insurer_ids.items()}
-    insurers = []
-    if p is not None:
-        for iid, f in sorted(p.funding.items()):
-            insurers.append(
-                InsurerPayout(
-                    insurer_id=iid,
-                    org_code=codes.get(iid, ""),
-                    amount=f.amount,
-                    from_prepaid=f.from_prepaid,
-                    in_arrears=f.in_arrears,
-                )
-            )
-    return Outcome(
-        payout=result.payout,
-        cash_before=result.cash_before,
-        cash_after=result.cash_after,
-        liabilities=[
-            LiabilityPayout(
-                code=li.code,
-                name=li.name,
-                kind=li.kind.value,
-                basis=li.basis,
-                deductible_pool=li.deductible_pool,
-                deductible_applied=li.deductible_applied,
-                ratio=li.ratio,
-                ratio_kind=li.ratio_kind,
-                computed=li.computed,
-                payout=li.payout,
-                reasons=[_reason(r) for r in li.reasons],
-            )
-            for li in result.liabilities
-        ],
-        not_paid=[_reason(r) for r in result.not_paid],
-        accumulators=accumulator_view(loaded.rules, result.after),
-        insurers=insurers,
-        pre_existing=result.pre_existing,
-    )
-
-
-def _reason(r: Reason) -> ReasonOut:
-    return ReasonOut(code=r.code, message=r.message, amount=r.amount, line_sn=r.line_sn)
 
 
 def new_row(

@@ -19,8 +19,9 @@ from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct, C
 from jinyu.claim.rules.adjudicate import Adjudication, Bill, adjudicate, invariant_holds, is_pre_existing
 from jinyu.claim.schemas import Outcome
 from jinyu.claim.service import booking
+from jinyu.claim.service.answers import outcome, outcome_document
 from jinyu.claim.service.common import LoadedProduct, usage_of
-from jinyu.claim.service.intake import Claim, inactive, new_row, outcome, remember
+from jinyu.claim.service.intake import Claim, inactive, new_row, remember
 from jinyu.core.auth import Principal
 from jinyu.core.pipeline import batched_writes
 
@@ -130,7 +131,7 @@ def record_settlement(
     row.payout, row.cash_after = result.payout, result.cash_after
     row.policy_year = result.policy_year
     answer = outcome(loaded, result, p)
-    row.result = answer.model_dump(mode="json")
+    row.result = outcome_document(answer)
     row.funding = p.as_json()
     if confirm:
         row.confirmed_at = row.created_at
