@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jinyu.claim import repository as repo
 from jinyu.claim.models import ClaimSettlement
 from jinyu.claim.rules.adjudicate import Adjudication, Reason, Usage, adjudicate
 from jinyu.claim.rules.ledger import Funding
@@ -27,7 +28,7 @@ from jinyu.claim.schemas import (
     ReasonOut,
 )
 from jinyu.claim.service.answers import fresh_settlement_out, outcome, outcome_document
-from jinyu.claim.service.booking import Plan
+from jinyu.claim.service.booking import Plan, payout_entries
 from jinyu.claim.service.common import LoadedProduct, settlement_out
 from jinyu.core.db import detached
 from tests.claim.factories import D, bill, sample_product
@@ -213,7 +214,9 @@ def test_stored_outcome_by_hand() -> None:
 
 def test_no_plan_no_insurers_and_uncapped_liability() -> None:
     uncapped = sample_product(
-        liabilities=[{**li, "cap": None, "in_overall_cap": True} for li in sample_product().raw["liabilities"]],
+        liabilities=[
+            {**li, "cap": None, "in_overall_cap": True} for li in sample_product().raw["liabilities"]
+        ],
         deductibles=[{"code": "annual", "amount": "100.00", "period": "per_claim"}],
     )
     loaded = LoadedProduct("prod-2", uncapped, {}, {})
@@ -304,3 +307,37 @@ def test_settlement_out_the_same_bytes() -> None:
         assert answered["origin_id"] is None and answered["closed_at"] is None and answered["since"] is None
         assert answered["outcome"]["payout"] == "14700.00"
     assert json.loads(fresh)["confirmed_at"] == "2025-03-04T05:06:07.890123Z"
+
+
+def _payout_rows(monkeypatch: Any, row: ClaimSettlement, **kwargs: Any) -> list[dict[str, Any]]:
+    captured: list[dict[str, Any]] = []
+    monkeypatch.setattr(repo, "add_payout_entries", lambda _session, rows: captured.extend(rows))
+    payout_entries(None, row, **kwargs)  # type: ignore[arg-type]
+    return [{k: v for k, v in r.items() if k not in ("id", "at")} for r in captured]
+
+
+def test_payout_entries_from_the_plan_are_those_from_the_stored_split(monkeypatch: Any) -> None:
+    parts = [
+        ("inlist", "ins-a", D("4620.00")),
+        ("inlist", "ins-b", D("3080.00")),
+        ("outlist", "ins-a", D("0.01")),
+    ]
+    stored = {"split": [{"liability": li, "insurer_id": i, "amount": str(v)} for li, i, v in parts]}
+    row = _row(funding=stored)
+    from_stored = _payout_rows(monkeypatch, row, sign=1)
+    assert from_stored == _payout_rows(monkeypatch, row, sign=1, split=parts)
+    assert [(r["liability"], r["insurer_id"], r["amount"], r["kind"]) for r in from_stored] == [
+        ("inlist", "ins-a", D("4620.00"), "payout"),
+        ("inlist", "ins-b", D("3080.00"), "payout"),
+        ("outlist", "ins-a", D("0.01"), "payout"),
+    ]
+    assert {(r["month"], r["hospital_id"], r["product_code"]) for r in from_stored} == {
+        ("2025-03", "h-1", "CQ-HMB-2025")
+    }
+    reversed_ = _payout_rows(monkeypatch, row, sign=-1)
+    assert [(r["amount"], r["kind"]) for r in reversed_] == [
+        (D("-4620.00"), "reversal"),
+        (D("-3080.00"), "reversal"),
+        (D("-0.01"), "reversal"),
+    ]
+    assert str(reversed_[0]["amount"]) == "-4620.00"

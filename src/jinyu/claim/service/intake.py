@@ -331,10 +331,18 @@ def inactive(status: str) -> NotEnrolled:
 
 
 def new_row(
-    claim: Claim, bill: Bill, enrollment: ClaimEnrollment, product: ClaimProduct, *, status: str
+    claim: Claim,
+    bill: Bill,
+    enrollment: ClaimEnrollment,
+    product: ClaimProduct,
+    *,
+    status: str,
+    **values: Any,
 ) -> ClaimSettlement:
+    """A settlement row (in no session) for this bill; `values` set columns beyond the bill's (the outcome's),
+    with the row made rather than through the instrumented attributes after."""
     setl_time = setl_time_of(claim.doc)
-    return detached(  # the constructor's change events cost more than the row's own work here
+    row = detached(  # the constructor's change events cost more than the row's own work here
         ClaimSettlement,
         id=new_id(),
         channel=claim.channel,
@@ -353,7 +361,7 @@ def new_row(
         msg_id=claim.msg_id,
         request_hash=claim.hash,
         setl_time=setl_time,
-        business_date=business_date(setl_time),
+        business_date=bill.day if bill.day is not None else business_date(setl_time),
         medfee_sumamt=bill.medfee_sumamt,
         med_type=bill.med_type,
         insutype=claim.doc["setlinfo"].get("insutype"),
@@ -370,3 +378,5 @@ def new_row(
         note="",
         created_at=utcnow(),
     )
+    row.__dict__.update(values)
+    return row
