@@ -9,7 +9,8 @@ batches between the json module's `json_rows` (as on main before h-bn, kept here
 one (orjson, UTF-8 bytes handed to psycopg as a `json` parameter), so load drifts hit both alike. Per block:
 the thread's CPU (Python and its system calls) and the PostgreSQL backend's (`/proc`), per settlement; the
 summary gives each side's median over its blocks, their ratio, and the median of the paired block ratios.
-After the blocks, a few batches per side count the bytes of JSON each settlement sends.
+After the blocks, 20 batches per side count the bytes of JSON each settlement sends, and their rows are
+encoded again alone, both ways alternating (`encoding_alone_us_per_settlement`: the piece itself).
 
 Usage: uv run python benchmarks/bench_claims_json_rows.py [--size 3] [--blocks 12] [--batches 25]
        [--out claims-settle-json-rows-h-bn.json]
@@ -64,6 +65,35 @@ def _backend_cpu(pid: int) -> float:
 def _sent_bytes(value: Any) -> int:
     data = value.obj if hasattr(value, "obj") else value  # psycopg's Json wrapper, or a str
     return len(data) if isinstance(data, bytes) else len(data.encode())
+
+
+def _pieces(
+    conn: Any, sides: dict[str, Callable[..., Any]], captured: list[Any], settled: int, blocks: int
+) -> dict[str, Any]:
+    """The encoding alone, as `core.pgsend` converts a parameter (psycopg's query class and the connection's
+    adapters: a `str` is encoded to UTF-8 there), for the rows of `settled` settlements: alternating blocks
+    of 20 repetitions, µs of the thread's CPU per settlement."""
+    from psycopg._queries import PostgresRawQuery
+    from psycopg.adapt import Transformer
+
+    tx = Transformer(conn)
+    per_block: dict[str, list[float]] = {side: [] for side in sides}
+    for block in range(blocks):
+        order = list(sides.items()) if block % 2 == 0 else list(reversed(sides.items()))
+        for side, encode in order:
+            t0 = time.thread_time()
+            for _ in range(20):
+                for rows in captured:
+                    PostgresRawQuery(tx).convert(b"SELECT $1::json", [encode(rows)])
+            per_block[side].append(1e6 * (time.thread_time() - t0) / (20 * settled))
+    first, second = per_block
+    base, new = statistics.median(per_block[first]), statistics.median(per_block[second])
+    return {
+        first: round(base, 1),
+        second: round(new, 1),
+        "ratio": round(new / base, 3),
+        "blocks": {k: [round(v, 1) for v in vs] for k, vs in per_block.items()},
+    }
 
 
 def measure(size: int, blocks: int, batches: int, persons: int) -> dict[str, Any]:
@@ -131,10 +161,13 @@ def measure(size: int, blocks: int, batches: int, persons: int) -> dict[str, Any
                         )
                     )
             sent: dict[str, float] = {}
+            captured: list[Any] = []  # every json_rows call's rows of the last 20 batches
             for side, encode in sides.items():  # not timed: what each side sends
                 total = [0]
+                captured.clear()
 
                 def counting(rows: Any, encode: Callable[..., Any] = encode, total: list[int] = total) -> Any:
+                    captured.append(rows)
                     value = encode(rows)
                     total[0] += _sent_bytes(value)
                     return value
@@ -143,10 +176,16 @@ def measure(size: int, blocks: int, batches: int, persons: int) -> dict[str, Any
                 run_batches(20)
                 sent[side] = round(total[0] / (20 * size))
             _use(pipeline.json_rows)
+            with engine.connect() as conn:
+                pieces = _pieces(conn.connection.driver_connection, sides, captured, 20 * size, blocks)
             engine.dispose()
     finally:
         _drop_database(server, name)
-    out: dict[str, Any] = {"blocks": per_block, "json_bytes_sent_per_settlement": sent}
+    out: dict[str, Any] = {
+        "blocks": per_block,
+        "json_bytes_sent_per_settlement": sent,
+        "encoding_alone_us_per_settlement": pieces,
+    }
     first, second = per_block
     for i, figure in enumerate(("python_ms_per_settlement", "postgres_ms_per_settlement")):
         base = statistics.median(b[i] for b in per_block[first])
@@ -188,7 +227,12 @@ def main() -> None:
     }
     target = Path(args.out) if Path(args.out).is_absolute() else HERE / "results" / args.out
     target.write_text(json.dumps(document, indent=2) + "\n")
-    keys = ("python_ms_per_settlement", "postgres_ms_per_settlement", "json_bytes_sent_per_settlement")
+    keys = (
+        "python_ms_per_settlement",
+        "postgres_ms_per_settlement",
+        "json_bytes_sent_per_settlement",
+        "encoding_alone_us_per_settlement",
+    )
     print(json.dumps({k: document[k] for k in keys}))
     print(f"wrote {target}")
 
