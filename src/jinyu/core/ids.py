@@ -19,8 +19,11 @@ _RIC_RE = re.compile(r"^\d{17}[\dX]$")
 _CARD_RE = re.compile(r"^\d{12,19}$")
 
 
+_SEPARATORS = re.compile(r"[\s-]")
+
+
 def compact(value: str) -> str:
-    return re.sub(r"[\s-]", "", value).upper()
+    return _SEPARATORS.sub("", value).upper()
 
 
 def _first17(value: str) -> str:

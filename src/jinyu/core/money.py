@@ -10,8 +10,8 @@ FEN = Decimal("0.01")
 
 
 def to_fen(amount: Decimal | int | str) -> Decimal:
-    """Round a yuan amount to the fen, half up."""
-    return Decimal(amount).quantize(FEN, rounding=ROUND_HALF_UP)
+    """Round a yuan amount to the fen, half up (a Decimal as it is: `Decimal(d)` would only copy it)."""
+    return (amount if type(amount) is Decimal else Decimal(amount)).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 def parse_amount(text: str, field_name: str = "amount") -> Decimal:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 
@@ -48,8 +47,12 @@ def pseudonymize(key: Keys, value: str, domain: str = "") -> str:
     is version n-1's token keyed again with key n (`advance_one`): the lake can be moved to a new key from
     its tokens alone (raw identifiers are never kept), and a fresh token equals a moved one."""
     ring = as_keyring(key)
-    digest = hmac.new(ring.key(1), f"{domain}\x1f{value}".encode(), hashlib.sha256).hexdigest()
-    return advance(ring, f"pt_{digest[:32]}", ring.current)
+    # hmac.digest: the same HMAC-SHA256 as hmac.new(...).hexdigest(), in one C call (h-br, issue 20)
+    digest = hmac.digest(ring.key(1), f"{domain}\x1f{value}".encode(), "sha256").hex()
+    token = f"pt_{digest[:32]}"
+    for v in range(2, ring.current + 1):  # `advance` from version 1, which this token is by construction
+        token = advance_one(ring.key(v), token, v)
+    return token
 
 
 def token_version(token: str) -> int | None:
@@ -61,7 +64,7 @@ def token_version(token: str) -> int | None:
 
 
 def advance_one(key: bytes, token: str, version: int) -> str:
-    digest = hmac.new(key, f"rotate\x1f{token}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.digest(key, f"rotate\x1f{token}".encode(), "sha256").hex()
     return f"pt_v{version}_{digest[:32]}"
 
 

@@ -121,10 +121,10 @@ def _covered(session: Session, cases: list[_Case], results: list[Result]) -> lis
     ]
     kept: list[_Case] = []
     people: set[str] = set()
-    for case, (used, covering) in zip(cases, first_reads_many(session, items), strict=True):
+    for case, day, (used, covering) in zip(cases, days, first_reads_many(session, items), strict=True):
         if used is not None or len(covering) != 1:
             continue  # a replay, a conflict or no (single) coverage: on its own
-        case.bill = bill_of(case.claim.doc, case.claim.hospital_id, case.claim.pharmacy)
+        case.bill = bill_of(case.claim.doc, case.claim.hospital_id, case.claim.pharmacy, day=day)
         problems = bill_problems(case.bill)
         if problems:
             results[case.index] = bill_invalid(problems)

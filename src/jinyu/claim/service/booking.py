@@ -10,7 +10,7 @@ except cached totals and the settlement's state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,7 @@ from jinyu.claim.errors import HospitalNotInScheme
 from jinyu.claim.models import ClaimLedgerBook, ClaimSettlement
 from jinyu.claim.rules import ledger as ledger_rules
 from jinyu.claim.rules.adjudicate import Adjudication, Usage, split_shares
-from jinyu.claim.rules.ledger import BookMode, Fallback, Funding, JournalKind
+from jinyu.claim.rules.ledger import Balances, BookMode, Fallback, Funding, JournalKind
 from jinyu.claim.service import ledger
 from jinyu.claim.service.common import LoadedProduct, month_of
 from jinyu.core.clock import utcnow
@@ -105,6 +105,9 @@ class Plan:
     totals: dict[str, Decimal]  # insurer id -> amount
     books: dict[str, ClaimLedgerBook]  # insurer id -> locked book
     funding: dict[str, Funding]  # insurer id -> funding
+    # insurer id -> the locked book's balances the funding was worked out from (the journal's starting point
+    # when the plan is booked right after, as `book_hold_or_settle` does: not read twice, h-br)
+    balances: dict[str, Balances] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -158,9 +161,11 @@ def plan(loaded: LoadedProduct, result: Adjudication, books: dict[str, ClaimLedg
     for _, iid, amount in parts:
         totals[iid] = totals.get(iid, ZERO) + amount
     funding: dict[str, Funding] = {}
+    before: dict[str, Balances] = {}
     for iid, amount in sorted(totals.items()):
         book = books[iid]
-        f = ledger_rules.fund(amount, ledger.balances(book), BookMode(book.mode), Fallback(book.fallback))
+        before[iid] = ledger.balances(book)
+        f = ledger_rules.fund(amount, before[iid], BookMode(book.mode), Fallback(book.fallback))
         if f is None:
             raise Deferral(
                 "prepaid_insufficient",
@@ -169,7 +174,7 @@ def plan(loaded: LoadedProduct, result: Adjudication, books: dict[str, ClaimLedg
                 (book.id,),
             )
         funding[iid] = f
-    return Plan(parts, totals, {iid: books[iid] for iid in totals}, funding)
+    return Plan(parts, totals, {iid: books[iid] for iid in totals}, funding, before)
 
 
 def postings_of(f: Funding, *, confirm: bool) -> list[ledger_rules.Posting]:
@@ -184,7 +189,15 @@ def book_hold_or_settle(
     reference = f"settlement:{settlement.id}:{kind.value}"
     funded = sorted(p.funding.items())
     entries = [
-        ledger.Entry(p.books[i], kind, reference, f.amount, postings_of(f, confirm=confirm), settlement.id)
+        ledger.Entry(
+            p.books[i],
+            kind,
+            reference,
+            f.amount,
+            postings_of(f, confirm=confirm),
+            settlement.id,
+            before=p.balances.get(i),
+        )
         for i, f in funded
     ]
     ledger.post_all(session, entries, actor)

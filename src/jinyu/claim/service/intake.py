@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -40,7 +40,7 @@ from jinyu.claim.service.common import (
 from jinyu.core.clock import as_utc, utcnow
 from jinyu.core.db import detached, new_id
 from jinyu.core.errors import FieldError
-from jinyu.core.money import to_fen
+from jinyu.core.money import FEN, to_fen
 from jinyu.core.privacy import Keys, pseudonymize
 
 ZERO_TEXT = "0.00"
@@ -80,13 +80,15 @@ def claim_of(
     pharmacy: bool = False,
 ) -> Claim:
     who = person(data.certno.get_secret_value(), key)
-    update: dict[str, Any] = {"setl_time": shanghai_time(data.setlinfo.setl_time)}
+    # The record's values with its time in Shanghai and its person number as a token: what a `model_copy`
+    # with these updates would dump (the fields in their order), without the copy.
+    setlinfo = data.setlinfo.model_dump()
+    setlinfo["setl_time"] = shanghai_time(data.setlinfo.setl_time)
     if data.setlinfo.psn_no is not None:  # a person identifier: kept only as its keyed token
-        update["psn_no"] = pseudonymize(key, data.setlinfo.psn_no, "psn_no")
-    setlinfo = data.setlinfo.model_copy(update=update)
+        setlinfo["psn_no"] = pseudonymize(key, data.setlinfo.psn_no, "psn_no")
     doc: dict[str, Any] = {
         "product_code": data.product_code,
-        "setlinfo": _fen_text(_without_unset(setlinfo.model_dump(), SETLINFO_V2)),
+        "setlinfo": _fen_text(_without_unset(setlinfo, SETLINFO_V2)),
         "lines": [_fen_text(_without_unset(line.model_dump(), LINE_V2)) for line in data.lines],
     }
     if data.lines_complete is not None:
@@ -110,7 +112,7 @@ def _fen_text(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in values.items():
         if isinstance(v, Decimal):
-            out[k] = str(to_fen(v))
+            out[k] = str(v.quantize(FEN, rounding=ROUND_HALF_UP))  # `to_fen` without its copy of `v`
         elif isinstance(v, dt.datetime):
             out[k] = as_utc(v).isoformat()  # one instant, one text
         else:
@@ -118,8 +120,15 @@ def _fen_text(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def bill_of(doc: dict[str, Any], hospital_id: str | None = None, pharmacy: bool = False) -> Bill:
-    """The rules' view of a canonical bill; `hospital_id`: the settling hospital or (`pharmacy`) pharmacy."""
+def bill_of(
+    doc: dict[str, Any],
+    hospital_id: str | None = None,
+    pharmacy: bool = False,
+    *,
+    day: dt.date | None = None,
+) -> Bill:
+    """The rules' view of a canonical bill; `hospital_id`: the settling hospital or (`pharmacy`) pharmacy;
+    `day`: its business date when the caller worked it out already (`business_date(setl_time_of(doc))`)."""
     s = doc["setlinfo"]
 
     def d(name: str, source: dict[str, Any] = s) -> Decimal:
@@ -163,7 +172,7 @@ def bill_of(doc: dict[str, Any], hospital_id: str | None = None, pharmacy: bool 
         insutype=str(s["insutype"]).strip() if s.get("insutype") else None,
         act_pay_dedc=d("act_pay_dedc"),
         lines_complete=bool(doc.get("lines_complete", True)),
-        day=business_date(setl_time_of(doc)),
+        day=day if day is not None else business_date(setl_time_of(doc)),
         hospital_id=hospital_id,
         pharmacy=pharmacy,
     )

@@ -55,6 +55,8 @@ class Entry:
     postings: Sequence[Posting]
     settlement_id: str | None = None
     memo: str = ""
+    # the book's balances now, when the caller has them (a plan made on this locked book just before)
+    before: Balances | None = None
 
 
 def post(
@@ -89,7 +91,9 @@ def post_all(session: Session, entries: Sequence[Entry], actor_id: str) -> list[
     for e in entries:
         book_id = e.book.id
         books[book_id] = e.book
-        before = last.get(book_id) or first.setdefault(book_id, balances(e.book))
+        before = last.get(book_id)
+        if before is None:
+            before = first[book_id] = e.before if e.before is not None else balances(e.book)
         last[book_id] = before.apply(e.postings)
         journal_id = new_id()
         journals.append(

@@ -114,7 +114,7 @@ def settle(
         found = earlier(session, claim, "settle", used)
         if found is not None:
             return _replayed(session, principal, found)
-    bill = bill_of(claim.doc, claim.hospital_id, claim.pharmacy)
+    bill = bill_of(claim.doc, claim.hospital_id, claim.pharmacy, day=day)
     problems = bill_problems(bill)
     if problems:
         raise bill_invalid(problems)
