@@ -71,10 +71,6 @@ def _warn(why: str) -> None:
     )
 
 
-# What the chain page reads (its statements' datasets); a load of anything else leaves its answers current.
-PAGE_INPUTS = frozenset({"transfers", "accounts", "banks", "chain_members", "enterprises", "loans"})
-
-
 def prepare_pages(
     lake_root: Path,
     datasets: Iterable[str],
@@ -85,7 +81,7 @@ def prepare_pages(
     operational store holding the segment overrides; default the configured one, as `jinyu ingest` uses);
     None when the load changed nothing the page reads, else the months kept (empty on a failure, or when the
     lake has no transfers yet). Never raises: the load has committed, and the first visitor computes them."""
-    if not PAGE_INPUTS.intersection(datasets):
+    if not chain_schedule.PAGE_INPUTS.intersection(datasets):
         return None
     say("准备产业链页面近十二个月的答案 / preparing the chain pages' answers of the last twelve months …")
     started = time.perf_counter()
