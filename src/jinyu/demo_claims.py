@@ -3,7 +3,8 @@
 The shipped sample product (渝快保 2025, co-insured by I0001 and I0002) is loaded and activated, prepaid books
 are opened and funded for the demo hospital, a few synthetic residents are enrolled (one with a pre-existing
 condition) among the product year's synthetic population (`POPULATION` residents in all, at the product's
-premium of 69 yuan: the premium the claims report's loss ratio divides by), and discharge requests in the national settlement-record layout are written to
+premium of 69 yuan: the premium the claims report's loss ratio divides by), and discharge requests in the national
+settlement-record layout are written to
 <data dir>/claims/ — one under the deductible, one crossing it, one large stay, a special drug bought at a
 designated pharmacy (med_type 41) and an outpatient visit (med_type 11) — for the hospital to send.
 """
@@ -71,7 +72,9 @@ def prepare_claims(session: Session, key: Keys, hospital: OrgOut, out: Path) -> 
             product_code=definition["code"], certno=SecretStr(certno), pre_existing=pre_existing
         )
         claim.enroll(session, lead, data, key)
-    claim.enroll_many(session, lead, definition["code"], population_ids(POPULATION - PERSONS - len(WEEK)), key)
+    claim.enroll_many(
+        session, lead, definition["code"], population_ids(POPULATION - PERSONS - len(WEEK)), key
+    )
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for n, stay in enumerate(STAYS):

@@ -29,7 +29,9 @@ def test_a_list_is_enrolled_once_each_at_the_products_premium(session: Session) 
     # a person twice in the list, and the person the world enrolled already: skipped, not refused
     added = service.enroll_many(session, w.insurer_staff, w.product_code, [*new, new[0], w.certno], KEY)
     assert added == 3
-    rows = session.scalars(select(ClaimEnrollment).where(ClaimEnrollment.product_code == w.product_code)).all()
+    rows = session.scalars(
+        select(ClaimEnrollment).where(ClaimEnrollment.product_code == w.product_code)
+    ).all()
     assert len(rows) == 4
     assert {r.premium for r in rows} == {Decimal("69.00")}  # the sample product's premium
     assert {r.id_masked for r in rows if r.id_masked != mask(w.certno, 6, 4)} == {mask(c, 6, 4) for c in new}
@@ -52,7 +54,11 @@ def test_a_bad_id_refuses_the_whole_list_naming_its_place(session: Session) -> N
     with pytest.raises(InvalidInput) as refused:
         service.enroll_many(session, w.insurer_staff, w.product_code, [good, bad], KEY)
     assert "certnos[1]" in str(refused.value.fields)
-    count = select(func.count()).select_from(ClaimEnrollment).where(ClaimEnrollment.product_code == w.product_code)
+    count = (
+        select(func.count())
+        .select_from(ClaimEnrollment)
+        .where(ClaimEnrollment.product_code == w.product_code)
+    )
     assert session.scalar(count) == 1
 
 
@@ -70,7 +76,11 @@ def test_the_loss_ratio_is_net_payouts_over_the_premium_of_every_enrollment(sess
     the same payout reads 14,700.00 / 759,000.00 = 0.019368 -> 0.0194."""
     w = world(session)
     service.enroll_many(
-        session, w.insurer_staff, w.product_code, [resident_id("19700101", seq=n) for n in (501, 502, 503)], KEY
+        session,
+        w.insurer_staff,
+        w.product_code,
+        [resident_id("19700101", seq=n) for n in (501, 502, 503)],
+        KEY,
     )
     bill = settle_in(
         w, "m1", auto_confirm=True, inscp_scp_amt="80000.00", hifp_pay="48000.00", fulamt_ownpay_amt="9000.00"

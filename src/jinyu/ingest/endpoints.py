@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 # What completes an upload's load besides the quality check, plugged in by the layer above ingestion that
 # knows it (`jinyu.app`: the loan check's resident index and context prepared, as `jinyu ingest` does at its
-# end, and the chain page's answers): (settings, loaded datasets, the app's session factory), called after the commit, off the answer; each returns at once (its work
-# runs in a thread of its own) and a failure is logged, never the load's.
+# end, and the chain page's answers): (settings, loaded datasets, the app's session factory), called after the
+# commit, off the answer; each returns at once (its work runs in a thread of its own) and a failure is logged,
+# never the load's.
 after_load: list[Callable[[Settings, list[str], sessionmaker[Session]], object]] = []
 
 

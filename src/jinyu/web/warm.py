@@ -115,7 +115,9 @@ class PagesAfterLoads:
             except Exception:  # the load has committed: the scheduler or the first visitor computes instead
                 log.exception("chain page answers not prepared after a load", extra={"lake": str(lake_dir)})
                 continue
-            log.info("chain page answers prepared after a load", extra={"lake": str(lake_dir), "months": self.last})
+            log.info(
+                "chain page answers prepared after a load", extra={"lake": str(lake_dir), "months": self.last}
+            )
 
 
 _AFTER_PAGES = PagesAfterLoads()

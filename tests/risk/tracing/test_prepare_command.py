@@ -61,7 +61,9 @@ def test_prepare_rebuilds_and_keeps_refused_files_and_leaves_sound_ones(
     _flip(_only(flowfiles.files_dir(lake, kept.KIND)) / kept.FILE)
     with caplog.at_level(logging.WARNING):
         out = _prepare()
-    assert "transferindex:已构建/built；核查上下文/tracingcontext:已构建/built" in out  # both refused, both rebuilt
+    assert (
+        "transferindex:已构建/built；核查上下文/tracingcontext:已构建/built" in out
+    )  # both refused, both rebuilt
     refusals = [r.getMessage() for r in caplog.records if "kept files unusable" in r.getMessage()]
     assert len(refusals) == 2 and all("jinyu prepare" in m for m in refusals)  # the log names what to run
     # Kept, and sound: a new process maps the index (no build) and it equals a fresh build of the lake.

@@ -12,7 +12,7 @@ from jinyu.claim import repository as repo
 from jinyu.claim.errors import EnrollmentExists, EnrollmentNotFound, ProductNotFound
 from jinyu.claim.models import ClaimEnrollment
 from jinyu.claim.schemas import EligibilityIn, EligibilityOut, EnrollmentIn, EnrollmentOut, EnrollmentStatusIn
-from jinyu.claim.service.common import accumulator_view, load_product, person, require_org, usage_of
+from jinyu.claim.service.common import Person, accumulator_view, load_product, person, require_org, usage_of
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import local, utcnow
 from jinyu.core.db import new_id
@@ -93,7 +93,7 @@ def enroll_many(
         raise ProductNotFound(detail=product_code)
     rules = load_product(session, product_row).rules
     today = local(utcnow()).date()
-    people = {}
+    people: dict[str, Person] = {}
     for n, certno in enumerate(certnos):
         who = person(certno, key, f"certnos[{n}]")
         people.setdefault(who.token, who)
