@@ -3,10 +3,10 @@
 The shipped sample product (渝快保 2025, co-insured by I0001 and I0002) is loaded and activated, prepaid books
 are opened and funded for the demo hospital, a few synthetic residents are enrolled (one with a pre-existing
 condition) among the product year's synthetic population (`POPULATION` residents in all, at the product's
-premium of 69 yuan: the premium the claims report's loss ratio divides by), and discharge requests in the national
-settlement-record layout are written to
-<data dir>/claims/ — one under the deductible, one crossing it, one large stay, a special drug bought at a
-designated pharmacy (med_type 41) and an outpatient visit (med_type 11) — for the hospital to send.
+premium of 69 yuan: the premium the claims report's loss ratio divides by), and discharge requests in the
+national settlement-record layout are written to <data dir>/claims/ — one under the deductible, one crossing
+it, one large stay, a special drug bought at a designated pharmacy (med_type 41) and an outpatient visit
+(med_type 11) — for the hospital to send.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ SAMPLE = Path(__file__).resolve().parent / "claim" / "products" / "sample_chongq
 DEPOSIT = Decimal("2000000.00")
 # Residents enrolled in all. A city product such as this one enrolls a large share of the city; the demo enrolls
 # enough for its hospital's week (382,900.00 paid, `demo_hospital.WEEK`) to read as a believable loss ratio
-# against the year's premium: 382,900.00 / (11,000 × 69.00 = 759,000.00) = 50.45 %, rising to about 90 % once the
-# visitor has settled the discharges below. With only the named residents (23 × 69.00 = 1,587.00) it read
-# 24,127 %: true to the data, but no product runs so.
+# against the year's premium: 382,900.00 / (11,000 × 69.00 = 759,000.00) = 50.45 %, and 58.85 % once the visitor
+# has sent the five requests below (0 + 4,480 + 46,800 + 12,530 + 0 = 63,810.00 more). With only the named
+# residents (23 × 69.00 = 1,587.00) it read 24,127 %: true to the data, but no product runs so.
 POPULATION = 11_000
 PERSONS = 8  # the sample requests' residents (and three more for the visitor's own tries)
 # (visit, in-list cost after BMI's share, out-of-list cost, diagnosis): a small stay under the 20,000 yuan
