@@ -242,6 +242,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "verdict_risky": ("有风险", "risky"),
     "verdict_attention": ("关注", "attention"),
     "verdict_clean": ("正常", "clean"),
+    "verdict_genuine": ("真实", "genuine"),
+    "verdict_suspicious": ("可疑", "suspicious"),
+    "verdict_fabricated": ("伪造", "fabricated"),
+    # the liabilities of the shipped sample product (another product's codes are shown as they are)
+    "liability_inlist": ("医保目录内住院医疗费用", "In-list inpatient costs"),
+    "liability_outlist": ("医保目录外住院医疗费用", "Out-of-list inpatient costs"),
+    "liability_special_drug": ("特定高额药品费用", "Special high-cost drugs"),
+    "job_declared": ("已申报", "declared"),
+    "job_accepted": ("已受理", "accepted"),
+    "job_done": ("已完成", "done"),
+    "job_failed": ("失败", "failed"),
     "inquiries_history": ("核查记录", "Inquiry history"),
     "kind_statement": ("流水核验", "statement"),
     "kind_return_flow": ("资金回流", "return flow"),
@@ -374,6 +385,14 @@ def translate(key: str, lang: str) -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
+
+
+def code_text(prefix: str, code: str | None, lang: str) -> str:
+    """A code in words (`prefix + code` in the texts), or the code itself when there are none for it."""
+    if code is None:
+        return "—"
+    pair = TEXT.get(prefix + code)
+    return code if pair is None else (pair[1] if lang == "en" else pair[0])
 
 
 def place(source: str, lang: str) -> str:
