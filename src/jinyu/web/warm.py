@@ -41,6 +41,7 @@ import pyarrow as pa
 from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.analytics import builds
+from jinyu.analytics.listing import dataset_files
 from jinyu.analytics.results import store_dir
 from jinyu.chain import definitions, scheduler
 from jinyu.governance.policy import protect
@@ -86,8 +87,9 @@ class PagesAfterLoads:
         self.last: list[str] | None = None  # the months of the last preparation (tests, benchmarks)
 
     def submit(self, factory: sessionmaker[Session], lake_dir: Path, datasets: Iterable[str]) -> bool:
-        """After a committed load of `datasets`: prepare when the page reads one of them (returns at once)."""
-        if not scheduler.PAGE_INPUTS.intersection(datasets):
+        """After a committed load of `datasets`: prepare when the page reads one of them and the lake has chains
+        (members) to show (returns at once)."""
+        if not scheduler.PAGE_INPUTS.intersection(datasets) or not dataset_files(lake_dir, "chain_members"):
             return False
         with self._lock:
             self._pending[Path(lake_dir)] = factory
