@@ -9,6 +9,8 @@ import random
 import struct
 
 import pytest
+from psycopg.adapt import Transformer
+from psycopg.pq import Format
 from sqlalchemy import Engine, text
 
 from jinyu.core import db
@@ -122,6 +124,11 @@ def test_the_engine_reads_json_and_jsonb_columns_with_it(postgres_engine: Engine
             )
             assert loader is not None
             assert loader._loads is original  # type: ignore[attr-defined]
+            wire = Transformer(raw.dbapi_connection)  # as `core.pgsend` loads the batch's rows
+            for name in ("json", "jsonb"):
+                oid = raw.dbapi_connection.adapters.types[name].oid  # type: ignore[union-attr]
+                for fmt in (Format.TEXT, Format.BINARY):
+                    assert wire.get_loader(oid, fmt).loads is original  # type: ignore[attr-defined]
         finally:
             raw.close()
     finally:
