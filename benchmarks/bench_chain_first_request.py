@@ -24,7 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chains_data
 from bench_chain_network_stored import _enterprises
-from machine import calibration, machine_info
+from machine import calibration, machine_info, result_path
 
 from jinyu.analytics import DuckDBEngine, Lake, shared_results
 from jinyu.analytics.results import store_dir
@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=6, help="months of transfers; the last is the one built")
     ap.add_argument("--repeat", type=int, default=3, help="alternating rounds (medians are reported)")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--out", type=Path, default=RESULTS / "chain-first-request.json")
+    ap.add_argument("--out", type=result_path, default=RESULTS / "chain-first-request.json")
     args = ap.parse_args()
     p = definitions.load().parameters
     result: dict[str, Any] = {"machine": machine_info(), "calibration": calibration()}

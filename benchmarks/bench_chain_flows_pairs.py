@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, python_loop_ms
+from machine import machine_info, python_loop_ms, result_path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STATEMENT = Path(__file__).resolve().parents[1] / "src/jinyu/analytics/queries/chain_segment_flows.sql"
@@ -84,7 +84,7 @@ def main() -> None:
     ap.add_argument("--from-month", default="2024-01")
     ap.add_argument("--to-month", default="2024-12")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--out", type=Path, default=RESULTS / "chain-flows-pairs.json")
+    ap.add_argument("--out", type=result_path, default=RESULTS / "chain-flows-pairs.json")
     args = ap.parse_args()
     result: dict[str, Any] = {"machine": machine_info(), "calibration_python_loop_ms": python_loop_ms()}
     result["load_average_before"] = [round(x, 2) for x in os.getloadavg()]

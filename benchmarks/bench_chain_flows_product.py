@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, python_loop_ms
+from machine import machine_info, python_loop_ms, result_path
 
 from jinyu.analytics import DuckDBEngine, Lake, ResultCache
 from jinyu.chain import pairs, reads
@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--to-month", default="2024-12")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rebuild-months", type=int, default=0, help="rebuild the window's last N months, timed")
-    ap.add_argument("--out", type=Path, default=RESULTS / "chain-flows-product-h-bd.json")
+    ap.add_argument("--out", type=result_path, default=RESULTS / "chain-flows-product-h-bd.json")
     args = ap.parse_args()
     result: dict[str, Any] = {
         "machine": machine_info(),

@@ -24,7 +24,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chains_data
-from machine import machine_info, python_loop_ms
+from machine import machine_info, python_loop_ms, result_path
 
 from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.chain import definitions, network, resident, service, stored
@@ -63,7 +63,7 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=6)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--out", type=Path, default=RESULTS / "chain-network-stored.json")
+    ap.add_argument("--out", type=result_path, default=RESULTS / "chain-network-stored.json")
     args = ap.parse_args()
     p = definitions.load().parameters
     result: dict[str, Any] = {"machine": machine_info(), "calibration_python_loop_ms": python_loop_ms()}

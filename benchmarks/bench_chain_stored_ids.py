@@ -38,7 +38,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chains_data
-from machine import calibration, machine_info
+from machine import calibration, machine_info, result_path
 
 from jinyu.analytics import DuckDBEngine, Lake, shared_results
 from jinyu.chain import definitions, id_links, resident, service, stored
@@ -134,7 +134,7 @@ def main() -> None:
     ap.add_argument("--links", type=int, default=2_000_000)
     ap.add_argument("--repeat", type=int, default=3, help="alternating rounds (medians are reported)")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--out", type=Path, default=RESULTS / "chain-stored-ids-h-bc.json")
+    ap.add_argument("--out", type=result_path, default=RESULTS / "chain-stored-ids-h-bc.json")
     ap.add_argument("--label", default="", help="what `src` this run used (recorded in the JSON)")
     args = ap.parse_args()
     p = definitions.load().parameters

@@ -52,7 +52,7 @@ from threadpoolctl import ThreadpoolController
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import centrality_steps
 import chains_data
-from machine import machine_info, python_loop_ms
+from machine import machine_info, python_loop_ms, result_path
 
 from jinyu.analytics import DuckDBEngine, ResultCache
 from jinyu.analytics import layout as lake_layout
@@ -408,7 +408,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--only", choices=["flows", "centrality", "portraits"], action="append")
-    ap.add_argument("--out", type=Path, default=RESULTS / "chains.json")
+    ap.add_argument("--out", type=result_path, default=RESULTS / "chains.json")
     ap.add_argument(
         "--lake-dir",
         type=Path,

@@ -49,7 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_credit_pg as pg
-from machine import calibration, machine_info
+from machine import calibration, machine_info, result_path
 
 from jinyu.analytics import DuckDBEngine, Lake
 from jinyu.analytics.serving import ServingEngine
@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3, help="batch runs per path (medians)")
     parser.add_argument("--region", type=Path, help="an already generated region of that scale")
     parser.add_argument("--baseline", type=Path, help="another run's JSON to compare with (same machine)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "credit_card.json")
+    parser.add_argument("--out", type=result_path, default=RESULTS / "credit_card.json")
     parser.add_argument("--no-batch", action="store_true", help="cards only (no snapshot_all runs)")
     parser.add_argument("--against-src", type=Path, help="another checkout's src: its set-based batch too")
     parser.add_argument("--skip-old", action="store_true", help="leave out the old per-card batch path")

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import calibration, machine_info
+from machine import calibration, machine_info, result_path
 
 from jinyu.chain import id_links, network
 
@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--baseline-src", type=Path, required=True)
     ap.add_argument("--lake-dir", type=Path, required=True)
     ap.add_argument("--repeat", type=int, default=10)
-    ap.add_argument("--out", type=Path)
+    ap.add_argument("--out", type=result_path)
     args = ap.parse_args()
     table = pq.read_table(next((args.lake_dir / "chain_network_links").rglob("*.parquet")))
     links = id_links.from_table(table.filter(pc.is_valid(table.column("payer"))))

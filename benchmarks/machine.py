@@ -14,7 +14,17 @@ import platform
 import statistics
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def result_path(value: str) -> Path:
+    """`--out` of a benchmark: a bare file name goes to benchmarks/results/, a path with a folder stays as given."""
+    path = Path(value)
+    return RESULTS_DIR / path if path.parent == Path(".") else path
+
 
 # A fixed amount of interpreter work: about 50-150 ms on the 2-core machines of this project.
 _LOOP_N = 1_000_000

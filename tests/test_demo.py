@@ -243,6 +243,21 @@ def test_the_hospital_and_the_insurer_find_the_demo_week_on_the_console(demo_set
         assert "结算笔数: 16" in html
 
 
+def test_the_regulator_reads_a_believable_loss_ratio(demo_settings: Settings) -> None:
+    """The demo enrolls its product year's population (`demo_claims.POPULATION`, 11,000 at 69.00 = 759,000.00 of
+    premium, 60 % to the lead insurer: 455,400.00, 40 % to the co-insurer: 303,600.00): the week's 382,900.00
+    paid (229,740.00 and 153,160.00, as the test above computes) reads 382,900 / 759,000 = 0.504479 -> 50.45 %,
+    and each insurer the same (229,740 / 455,400 = 153,160 / 303,600 = 0.504479) — not 24,127 % (23 residents)."""
+    creds = json.loads((demo_settings.data_dir / "credentials.json").read_text())
+    with TestClient(create_app(demo_settings)) as client:
+        _console(client, creds, "analyst")
+        html = client.get("/console/claims?by=insurer").text
+        assert "¥382,900.00" in html  # the total paid (the page shows premiums per insurer)
+        assert "¥455,400.00" in html and "¥303,600.00" in html
+        assert html.count("50.45%") == 3, html  # the total's tile and both insurers' rows
+        assert "50.45%" in client.get("/console").text  # the overview's tile
+
+
 def _banks_of_accounts(region: object, owner: str) -> set[str]:
     import pyarrow.parquet as pq
 

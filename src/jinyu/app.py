@@ -137,13 +137,15 @@ def _warm_tracing(engine: DuckDBEngine, settings: Settings) -> None:
         log.warning("stop and prohibited accounts not read at start", exc_info=True)
 
 
-def _prepare_tracing(settings: Settings, datasets: list[str]) -> None:
+def _prepare_tracing(settings: Settings, datasets: list[str], factory: sessionmaker[Session]) -> None:
     """After a load through the API (`ingest_endpoints.after_load`): a server that prepares tracing at start
     (`tracing_warm`: `jinyu serve`) also prepares the new data version's resident index and context, in its
     own thread, and keeps them beside the lake, as `jinyu ingest` does at its end; the first loan check after
-    the upload then finds them built (here) or kept (other workers). Returns at once."""
+    the upload then finds them built (here) or kept (other workers). And the chain page's answers of the last
+    twelve months (`warm_console.after_pages`), as `jinyu ingest`'s `prepare_pages`. Returns at once."""
     if settings.tracing_warm:
         after_loads().submit(settings.lake_dir, datasets)
+        warm_console.after_pages().submit(factory, settings.lake_dir, datasets)
 
 
 ingest_endpoints.after_load.append(_prepare_tracing)

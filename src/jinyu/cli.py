@@ -35,6 +35,11 @@ LAZY: dict[str, tuple[str, str, str]] = {
     ),
     "ingest": ("jinyu.load_prepare", "ingest", "接入一个数据文件 / validate and load one file"),
     "ingest-region": ("jinyu.load_prepare", "ingest_region", "接入整个区域 / load every dataset of a region"),
+    "prepare": (
+        "jinyu.load_prepare",
+        "prepare_command",
+        "构建并保存贷款核查索引与产业链页面答案 / build and keep the loan check's index, the chain pages' answers",
+    ),
     "ingest-quarantine": (
         "jinyu.ingest.cli_quarantine",
         "ingest_quarantine",

@@ -2,9 +2,11 @@
 
 The shipped sample product (渝快保 2025, co-insured by I0001 and I0002) is loaded and activated, prepaid books
 are opened and funded for the demo hospital, a few synthetic residents are enrolled (one with a pre-existing
-condition), and discharge requests in the national settlement-record layout are written to
-<data dir>/claims/ — one under the deductible, one crossing it, one large stay, a special drug bought at a
-designated pharmacy (med_type 41) and an outpatient visit (med_type 11) — for the hospital to send.
+condition) among the product year's synthetic population (`POPULATION` residents in all, at the product's
+premium of 69 yuan: the premium the claims report's loss ratio divides by), and discharge requests in the
+national settlement-record layout are written to <data dir>/claims/ — one under the deductible, one crossing
+it, one large stay, a special drug bought at a designated pharmacy (med_type 41) and an outpatient visit
+(med_type 11) — for the hospital to send.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from jinyu.party.schemas import OrgOut
 
 SAMPLE = Path(__file__).resolve().parent / "claim" / "products" / "sample_chongqing_2025.yaml"
 DEPOSIT = Decimal("2000000.00")
+# Residents enrolled in all. A city product such as this one enrolls a large share of the city; the demo enrolls
+# enough for its hospital's week (382,900.00 paid, `demo_hospital.WEEK`) to read as a believable loss ratio
+# against the year's premium: 382,900.00 / (11,000 × 69.00 = 759,000.00) = 50.45 %, and 58.85 % once the visitor
+# has sent the five requests below (0 + 4,480 + 46,800 + 12,530 + 0 = 63,810.00 more). With only the named
+# residents (23 × 69.00 = 1,587.00) it read 24,127 %: true to the data, but no product runs so.
+POPULATION = 11_000
 PERSONS = 8  # the sample requests' residents (and three more for the visitor's own tries)
 # (visit, in-list cost after BMI's share, out-of-list cost, diagnosis): a small stay under the 20,000 yuan
 # deductible, one that crosses it, and a large one (the third person has a pre-existing condition).
@@ -64,6 +72,9 @@ def prepare_claims(session: Session, key: Keys, hospital: OrgOut, out: Path) -> 
             product_code=definition["code"], certno=SecretStr(certno), pre_existing=pre_existing
         )
         claim.enroll(session, lead, data, key)
+    claim.enroll_many(
+        session, lead, definition["code"], population_ids(POPULATION - PERSONS - len(WEEK)), key
+    )
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for n, stay in enumerate(STAYS):
@@ -122,6 +133,19 @@ def _request(certno: str, n: int, inscp: Decimal, ownpay: Decimal, diagnosis: st
 def week_residents() -> list[str]:
     """The residents of the hospital's settled week (`demo_hospital.WEEK`), one stay each."""
     return [_resident_id(n) for n in range(PERSONS, PERSONS + len(WEEK))]
+
+
+def population_ids(count: int) -> list[str]:
+    """`count` distinct valid synthetic resident IDs of six districts other than the named residents' (born
+    1945-2005, one birth date each)."""
+    districts = ("500103", "500105", "500106", "500107", "500108", "500113")
+    first = dt.date(1945, 1, 1)
+    out = []
+    for n in range(count):
+        born = first + dt.timedelta(days=n * 2)
+        body = f"{districts[n % len(districts)]}{born:%Y%m%d}{100 + n % 800:03d}"
+        out.append(body + ric_check_digit(body))
+    return out
 
 
 def _resident_id(n: int) -> str:

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import typer
+
 from jinyu.core import lazy
 from jinyu.core.cli_kit import err_console
 from jinyu.ingest import cli as ingest_cli
@@ -71,10 +73,6 @@ def _warn(why: str) -> None:
     )
 
 
-# What the chain page reads (its statements' datasets); a load of anything else leaves its answers current.
-PAGE_INPUTS = frozenset({"transfers", "accounts", "banks", "chain_members", "enterprises", "loans"})
-
-
 def prepare_pages(
     lake_root: Path,
     datasets: Iterable[str],
@@ -85,7 +83,7 @@ def prepare_pages(
     operational store holding the segment overrides; default the configured one, as `jinyu ingest` uses);
     None when the load changed nothing the page reads, else the months kept (empty on a failure, or when the
     lake has no transfers yet). Never raises: the load has committed, and the first visitor computes them."""
-    if not PAGE_INPUTS.intersection(datasets):
+    if not chain_schedule.PAGE_INPUTS.intersection(datasets):
         return None
     say("准备产业链页面近十二个月的答案 / preparing the chain pages' answers of the last twelve months …")
     started = time.perf_counter()
@@ -101,6 +99,32 @@ def prepare_pages(
     span = f"{months[0]}..{months[-1]}" if months else "-"
     say(f"  月份 / months: {span}（{time.perf_counter() - started:.1f} s）")
     return months
+
+
+def prepare_command() -> None:
+    """构建并保存服务启动与首位访问者读取的内容：贷款核查的常驻索引与上下文、产业链页面的答案 / build and keep
+    what a server start and the first visitors read: the loan check's resident index and context, and the chain
+    pages' answers, for the lake as it is now.
+
+    A load does this at its end; run it after an upgrade, or when the log says kept files were unusable and
+    removed (spoiled, or of another format): a server builds them again in the background, but keeps them
+    only if it lives until that build ends. Kept files that pass their checks are left as they are. Exit 1
+    when the index or the context could not be kept (the chain pages' answers only warn, as after a load).
+
+    Example: JINYU_DATA_DIR=./var jinyu prepare"""
+    from jinyu import config
+
+    lake_dir = config.get_settings().lake_dir
+    if not (lake_dir / "transfers").exists():
+        err_console.print(
+            f"湖中尚无转账数据，先接入 / no transfers in the lake yet ({lake_dir}): load them first, e.g. "
+            "`jinyu ingest-region <dir>`"
+        )
+        raise typer.Exit(2)
+    ok = after_load(lake_dir, ["transfers"], err_console.print)
+    prepare_pages(lake_dir, ["transfers"], err_console.print)  # a failure warns (a lake without chains)
+    if not ok:
+        raise typer.Exit(1)
 
 
 ingest_cli.after_load.append(after_load)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -288,3 +289,67 @@ def test_subject_ids_are_taken_as_declared() -> None:
         action="http.get", subject_type="route", subject_ids=["/api/v1/accounts/62220212"]
     )
     assert content.subject_ids == '["/api/v1/accounts/62220212"]'
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {"a": "1380013", "b": "8000"},  # 11 digits only if two strings were run together
+        {"a": "138 0013", "b": "8000 1234"},  # a separator at a string's end does not join it to the next
+        {"1380013": "80001234"},  # a key and its value
+        {"a": ["6222 0212", "3456 7890"]},
+        {"a": "1380013-", "b": "-8000"},
+    ],
+)
+def test_no_identifier_is_made_of_two_strings(detail: dict[str, Any]) -> None:
+    # each string on its own is screened (issue 20: all are searched at once, joined by newlines)
+    rules.content_of(action="party.org.read", subject_type="organisation", detail=detail)
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {"a": "x", "b": "y\n13800138000"},
+        {"a": "1380013", "b": "x 138-0013-8000 y"},
+        {"a": ["ok", {"b": ["fine", "6222 0212 3456 7890"]}]},
+        {"a": "12", "13800138000": "b"},
+        {"a": "500101199001011234"},
+    ],
+)
+def test_an_identifier_in_any_string_is_refused(detail: dict[str, Any]) -> None:
+    with pytest.raises(AuditEntryRejected):
+        rules.content_of(action="party.org.read", subject_type="organisation", detail=detail)
+
+
+def test_canonical_bytes_and_hash_of_a_fixed_entry() -> None:
+    # a test vector written out by hand: an entry's hash must never change with the code that makes it
+    entry = {
+        "seq": 7,
+        "id": "e-7",
+        "at": dt.datetime(2026, 12, 7, 23, 0, 1, 5, tzinfo=dt.UTC),
+        "actor_id": "u-1",
+        "actor_name": "医院 A",
+        "org_id": "o-1",
+        "tenant_id": None,
+        "action": "claim.settlement.settle",
+        "subject_type": "claim_settlement",
+        "subject_ids": '["s-1"]',
+        "purpose": None,
+        "outcome": "ok",
+        "detail": '{"payout":"4200.00","person":"pt_ab","status":"settled"}',
+        "request_id": None,
+        "prev_hash": "f" * 64,
+    }
+    expected = (
+        '{"action":"claim.settlement.settle","actor_id":"u-1","actor_name":"医院 A",'
+        '"at":"2026-12-07T23:00:01.000005+00:00",'
+        '"detail":"{\\"payout\\":\\"4200.00\\",\\"person\\":\\"pt_ab\\",\\"status\\":\\"settled\\"}",'
+        '"id":"e-7","org_id":"o-1","outcome":"ok","prev_hash":"' + "f" * 64 + '","purpose":null,'
+        '"request_id":null,"seq":7,"subject_ids":"[\\"s-1\\"]","subject_type":"claim_settlement",'
+        '"tenant_id":null}'
+    ).encode()
+    assert rules.canonical(entry) == expected
+    assert rules.entry_hash("f" * 64, entry) == hashlib.sha256(expected).hexdigest()
+    assert rules.json_text({"b": [Decimal("1.50"), None], "a": "名"}) == '{"a":"名","b":["1.50",null]}'
+    with pytest.raises(ValueError):
+        rules.json_text({"x": float("nan")})

@@ -506,3 +506,19 @@ def test_a_pharmacy_dispenses_the_lines_it_settles(settled_by: str, paid: str) -
     assert adjudicate(product, b, Usage(), pre_existing=False).payout == D(paid)
     inpatient = bill(inscp_scp_amt="100.00", hospital_id=settled_by, pharmacy=True)
     assert [p.field for p in bill_problems(inpatient)] == ["med_type"]  # a pharmacy settles purchases only
+
+
+def test_the_liabilities_left_out_by_insurance_type_are_named_in_product_order() -> None:
+    data = sample_product().raw
+    liabilities = [dict(li) for li in data["liabilities"]]
+    for li in liabilities:
+        if li["code"] in ("outlist", "special_drug"):
+            li["insutypes"] = ["390"]
+    product = sample_product(liabilities=liabilities)
+    b = bill(inscp_scp_amt="40000.00", fulamt_ownpay_amt="10000.00", hifp_pay="24000.00", insutype="310")
+    r = adjudicate(product, b, Usage({"annual": D("15000.00")}), pre_existing=False)
+    (why,) = [n for n in r.not_paid if n.code == "insutype_not_covered"]
+    assert why.message == (
+        "险种类型 310 不适用责任 outlist, special_drug / insutype 310 is not covered by outlist, special_drug"
+    )
+    assert liability_codes(r) == ["inlist"]

@@ -1,6 +1,7 @@
 """No raw personal data at rest or in answers: the demo region loaded through the real path, the main flows
-run over the API by every demo user, then logs, every response body, the lake, the quarantine and the
-operational store are scanned for the resident IDs, phones and full names the region planted: 0 found.
+run over the API by every demo user, then logs, every response body, every file written under the data dir
+(the lake, its kept results, indexes and context, the quarantine, audit checkpoints) and the operational store
+are scanned for the resident IDs, phones and full names the region planted: 0 found.
 
 Not scanned, on purpose: `<data dir>/region` and `<data dir>/claims` (the providers' own input files the demo
 keeps), and `GET /ingest/loads/{id}/quarantine`, whose whole point is to give the providing organisation's
@@ -15,8 +16,11 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
@@ -123,15 +127,33 @@ def _main_flows(client: TestClient, settings: Settings, creds: list[dict[str, st
     return bodies
 
 
-def _at_rest(settings: Settings) -> Iterator[tuple[str, str]]:
-    """(where, text) for every lake and quarantine file and every table of the SQLite store."""
-    for path in sorted((settings.data_dir / "lake").rglob("*.parquet")):
+# Not personal data at rest: the providers' own inputs, the demo's secrets, and the store (read table by table).
+_NOT_SCANNED_AS_FILES = ("region", "claims", "keys", "credentials.json", "jinyu.sqlite3")
+
+
+def _file_text(path: Path) -> str:
+    """A file's values as text: columnar files through Arrow/NumPy (they may be compressed), others as bytes."""
+    if path.suffix == ".parquet":
         table = pq.read_table(path)
-        yield str(path), "\n".join(str(v) for c in table.columns for v in c.to_pylist() if v is not None)
-    for path in sorted((settings.data_dir / "quarantine").rglob("*")):
-        if path.is_file():
-            yield str(path), path.read_text(encoding="utf-8")
-    store = sqlite3.connect(settings.data_dir / "jinyu.sqlite3")
+    elif path.suffix == ".arrow":
+        with pa.memory_map(str(path)) as source:
+            table = pa.ipc.open_file(source).read_all()
+    elif path.suffix == ".npy":
+        array = np.load(path, allow_pickle=False)
+        return "\n".join(map(str, array.ravel().tolist())) if array.dtype.kind in "USO" else ""
+    else:
+        return path.read_bytes().decode("utf-8", errors="ignore")
+    return "\n".join(str(v) for c in table.columns for v in c.to_pylist() if v is not None)
+
+
+def _at_rest(settings: Settings) -> Iterator[tuple[str, str]]:
+    """(where, text) for every file the platform wrote under the data dir (lake, results, kept indexes and
+    context, quarantine, audit checkpoints, ...) and every table of the SQLite store."""
+    root = settings.data_dir
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.relative_to(root).parts[0] not in _NOT_SCANNED_AS_FILES:
+            yield str(path), _file_text(path)
+    store = sqlite3.connect(root / "jinyu.sqlite3")
     try:
         tables = [r[0] for r in store.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for name in tables:
@@ -163,3 +185,7 @@ def test_no_planted_identifier_phone_or_name_anywhere(
     assert found == {}
     # The quarantine file of the provider's refused rows exists and is among what was scanned.
     assert list((settings.data_dir / "quarantine" / "enterprises").glob("*.csv"))
+    # ... and so are the kept results and indexes beside the lake (Arrow, NumPy, pickled context).
+    scanned = {where for where, _ in _at_rest(settings)}
+    for kept in ("lake.results", "lake.flowindex", "lake.tracing-context", "audit"):
+        assert any(f"/{kept}/" in where for where in scanned), kept

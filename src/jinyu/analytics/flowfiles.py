@@ -87,6 +87,19 @@ def kept_dir(lake_root: Path, version: str, kind: str) -> Path | None:
     return where
 
 
+def verified(lake_root: Path, version: str, names: Iterable[str]) -> bool:
+    """Whether the arrays kept for this version are there and vouched for by their manifest, as `open_arrays`
+    checks them (not mapped); refused ones are removed, as there."""
+    where = kept_dir(lake_root, version, "flowindex")
+    if where is None:
+        return False
+    why = _unverified(where, version, [f"{name}.npy" for name in names])
+    if why is not None:
+        discard(lake_root, version, why)
+        return False
+    return True
+
+
 def open_arrays(lake_root: Path, version: str, names: Iterable[str]) -> dict[str, np.ndarray] | None:
     """The arrays kept for this version of the transfers, mapped read-only; None when there are none (or
     they are unreadable: then they are removed, and the caller builds)."""
@@ -190,7 +203,12 @@ def _sha256_hex(data: bytes) -> str:
 
 def discard(lake_root: Path, version: str, why: str, kind: str = "flowindex") -> None:
     where = version_dir(lake_root, version, kind)
-    log.warning("kept files unusable, removed", extra={"dir": str(where), "error": why})
+    log.warning(
+        "保存的文件不可用，已删除，将重新构建；立即重建并保存：jinyu prepare / kept files unusable, removed: "
+        "built again in the background and kept when that build ends (a process that exits first keeps "
+        "nothing); to build and keep them now: `jinyu prepare`",
+        extra={"dir": str(where), "error": why},
+    )
     shutil.rmtree(where, ignore_errors=True)
 
 

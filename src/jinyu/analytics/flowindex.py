@@ -420,9 +420,10 @@ class FlowIndexes:
 
 
 def is_kept(lake_root: Path) -> bool:
-    """Whether an index of the lake's current transfers is kept on disk (to map, not to build)."""
+    """Whether an index of the lake's current transfers is kept on disk and vouched for by its manifest (to
+    map, not to build). A refused one (spoiled, of another format) is removed: not kept."""
     version = _kept_version(transfers_version(lake_root))
-    return flowfiles.kept_dir(Path(lake_root), version, "flowindex") is not None
+    return flowfiles.verified(Path(lake_root), version, ARRAYS)
 
 
 def _open_kept(key: tuple[str, str]) -> FlowIndex | None:

@@ -38,7 +38,7 @@ MEANINGS: dict[str, str] = {
     "chain.scorecard.read": "查看产业链评分卡 / read a chain's scorecard",
     # claim
     "claim.eligibility.read": "查询参保资格 / checked a person's eligibility",
-    "claim.enrollment.create": "登记参保 / enrolled a person",
+    "claim.enrollment.create": "登记参保（一人，或名单中至多 1,000 人） / enrolled a person (or up to 1,000 of a list)",
     "claim.enrollment.list": "查看参保名单 / listed enrolments",
     "claim.enrollment.status": "变更参保状态 / changed an enrolment's status",
     "claim.ledger.book_create": "开设预付金账簿 / opened a prepaid book",

@@ -55,6 +55,8 @@ from jinyu.core.auth import SYSTEM
 from jinyu.core.db import transaction
 
 log = logging.getLogger(__name__)
+# What the chain page reads (its statements' datasets); a load of anything else leaves its answers current.
+PAGE_INPUTS = frozenset({"transfers", "accounts", "banks", "chain_members", "enterprises", "loans"})
 LOCK_FILE = ".chain-network-build.lock"
 INPUTS = ("transfers", *due_months.SHARED, stored.DATASET)  # the last: another worker's build
 Fingerprint = tuple[tuple[str, int, float], ...]

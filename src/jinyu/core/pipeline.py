@@ -21,7 +21,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
+import orjson
 import psycopg
+from psycopg.types.json import Json
 from sqlalchemy import Table
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
@@ -291,7 +293,7 @@ def _quoted(value: str | int | dt.date) -> str:
     return f'"{text}"'
 
 
-def json_rows(rows: Sequence[Mapping[str, Any]]) -> str:
+def json_rows(rows: Sequence[Mapping[str, Any]]) -> Json:
     """Rows as one JSON document (a list of objects), for `json_populate_recordset`: amounts and times as
     strings in their PostgreSQL input form, JSON columns' values as nested documents.
 
@@ -299,19 +301,35 @@ def json_rows(rows: Sequence[Mapping[str, Any]]) -> str:
     same text whatever the number of rows, so PostgreSQL parses and plans it once per connection (psycopg
     prepares a statement after a few runs), where a `VALUES` list of a new length was parsed and planned anew
     for every batch — at 300/s batches hold one to four settlements and that was most of a batch's PostgreSQL
-    CPU. The document is made by the json module's C encoder; psycopg's own array dumping (the other way to
-    send rows as one parameter) quoted every element in Python and cost more than the planning saved.
+    CPU. psycopg's own array dumping (the other way to send rows as one parameter) quoted every element in
+    Python and cost more than the planning saved.
+
+    The document is made by orjson, as UTF-8 bytes handed to psycopg as they are (a `json` parameter, no
+    `str` in between): the json module's encoder, with every non-ASCII character of the bilingual names
+    escaped as `\\uXXXX`, and the decoding and re-encoding of the text, were ~13 % of the settling thread's
+    Python (docs/claims.md, h-bn). Anything orjson refuses (a key that is not a string, an integer beyond 64
+    bits, a lone surrogate, a type neither knows) goes through the json module as before, with its error.
 
     The values are converted by the columns' input functions, as the statement's parameters were: a too-long
-    string or a bad number is refused the same way. A JSON column's nested document is stored as the same text
-    psycopg's `Json` sent (json.dumps with its default separators)."""
-    return json.dumps(rows, default=_json_scalar)
+    string or a bad number is refused the same way. A JSON column's nested document is stored as this text
+    (compact, UTF-8; before h-bn: `json.dumps` with its default separators and `\\uXXXX` escapes): every reader
+    decodes it to the same object (nothing hashes or compares the stored text of a `json` column; the audit
+    chain's `subject_ids` and `detail` are text columns, whose strings arrive unchanged)."""
+    try:
+        data = orjson.dumps(rows, default=_json_scalar)
+    except orjson.JSONEncodeError:
+        data = json.dumps(rows, default=_json_scalar).encode()
+    return Json(data, dumps=_as_is)
+
+
+def _as_is(data: Any) -> Any:
+    return data
 
 
 def _json_scalar(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, (dt.datetime, dt.date)):
+    if isinstance(value, (dt.datetime, dt.date)):  # the json module's path (orjson writes both itself)
         return value.isoformat()
     raise TypeError(f"cannot send {type(value).__name__} as a JSON row value")
 

@@ -38,7 +38,7 @@ from jinyu.governance.schemas import (
 from jinyu.governance.sqlplan import compile_plan
 
 DEFINITION = (
-    "数据异常率 = 至少违反一条行级规则的记录数 ÷ 检查的记录数（按提供方、数据集、月份；合并时分子分母分别相加）/ "
+    "数据异常率 = 至少违反一条行级规则的记录数 ÷ 检查的记录数（按提供方、数据集、月份；合并时分子分母分别相加） / "
     "anomaly rate = records failing at least one active row-level rule ÷ records checked, per provider, "
     "dataset and month; combined by adding numerators and denominators. See docs/governance.md."
 )

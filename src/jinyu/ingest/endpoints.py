@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, UploadFile, status
+from sqlalchemy.orm import Session, sessionmaker
 
 from jinyu.analytics import Lake
 from jinyu.config import Settings
@@ -28,9 +29,10 @@ log = logging.getLogger(__name__)
 
 # What completes an upload's load besides the quality check, plugged in by the layer above ingestion that
 # knows it (`jinyu.app`: the loan check's resident index and context prepared, as `jinyu ingest` does at its
-# end): (settings, loaded datasets), called after the commit, off the answer; each returns at once (its work
-# runs in a thread of its own) and a failure is logged, never the load's.
-after_load: list[Callable[[Settings, list[str]], object]] = []
+# end, and the chain page's answers): (settings, loaded datasets, the app's session factory), called after the
+# commit, off the answer; each returns at once (its work runs in a thread of its own) and a failure is logged,
+# never the load's.
+after_load: list[Callable[[Settings, list[str], sessionmaker[Session]], object]] = []
 
 
 def stores_for(request: Request) -> service.Stores:
@@ -93,14 +95,14 @@ def upload(
             report.id,
             request.app.state.analytics,
         )
-        background.add_task(_after_load, settings, [dataset])
+        background.add_task(_after_load, settings, [dataset], request.app.state.sessionmaker)
     return report
 
 
-def _after_load(settings: Settings, datasets: list[str]) -> None:
+def _after_load(settings: Settings, datasets: list[str], factory: sessionmaker[Session]) -> None:
     for step in after_load:
         try:
-            step(settings, datasets)
+            step(settings, datasets, factory)
         except Exception:  # the load has committed: it stands whatever happens here
             log.exception("after-load step failed", extra={"datasets": datasets})
 

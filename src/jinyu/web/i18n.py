@@ -4,6 +4,7 @@ separators, Asia/Shanghai times, ratios in percent."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from jinyu.core.clock import local
@@ -42,6 +43,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "amount": ("金额（元）", "Amount (yuan)"),
     "counterparty": ("对方", "Counterparty"),
     "changes": ("变动", "Changed"),
+    "change_amount": ("金额", "amount"),
+    "change_counterparty": ("对方", "counterparty"),
+    "change_date": ("日期", "date"),
     "stated": ("对账单所载", "Stated"),
     "in_ledger": ("账本所载", "In the ledger"),
     "api_docs": ("API 文档", "API docs"),
@@ -67,6 +71,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "payout": ("赔付金额（元）", "Payout (yuan)"),
     "premium": ("保费（元）", "Premium (yuan)"),
     "loss_ratio": ("赔付率（%）", "Loss ratio (%)"),
+    "loss_ratio_how": (
+        "赔付率 = 已赔付（冲正后净额）÷ 全部有效参保的保费（按各保险公司共保份额分摊；保费不随月份筛选）。",
+        "Loss ratio = net payouts (reversals included) ÷ the premium of every enrollment in force (split by each "
+        "insurer's co-insurance share; the month filter narrows the payouts, not the premium).",
+    ),
     "total": ("合计", "Total"),
     "claims_paid": ("已赔付", "Claims paid"),
     "inquiries_total": ("核查查询", "Inquiries"),
@@ -233,6 +242,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "verdict_risky": ("有风险", "risky"),
     "verdict_attention": ("关注", "attention"),
     "verdict_clean": ("正常", "clean"),
+    "verdict_genuine": ("真实", "genuine"),
+    "verdict_suspicious": ("可疑", "suspicious"),
+    "verdict_fabricated": ("伪造", "fabricated"),
+    # the liabilities of the shipped sample product (another product's codes are shown as they are)
+    "liability_inlist": ("医保目录内住院医疗费用", "In-list inpatient costs"),
+    "liability_outlist": ("医保目录外住院医疗费用", "Out-of-list inpatient costs"),
+    "liability_special_drug": ("特定高额药品费用", "Special high-cost drugs"),
+    "job_declared": ("已申报", "declared"),
+    "job_accepted": ("已受理", "accepted"),
+    "job_done": ("已完成", "done"),
+    "job_failed": ("失败", "failed"),
     "inquiries_history": ("核查记录", "Inquiry history"),
     "kind_statement": ("流水核验", "statement"),
     "kind_return_flow": ("资金回流", "return flow"),
@@ -365,6 +385,23 @@ def translate(key: str, lang: str) -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
+
+
+def code_text(prefix: str, code: str | None, lang: str) -> str:
+    """A code in words (`prefix + code` in the texts), or the code itself when there are none for it."""
+    if code is None:
+        return "—"
+    pair = TEXT.get(prefix + code)
+    return code if pair is None else (pair[1] if lang == "en" else pair[0])
+
+
+def place(source: str, lang: str) -> str:
+    """Where a statement line is in its file, as the checks name it ('line 14': a CSV line; an XML path such as
+    'Stmt/Ntry[3]' is shown as it is): '第 14 行' in Chinese."""
+    found = re.fullmatch(r"line (\d+)", source)
+    if found is None or lang == "en":
+        return source
+    return f"第 {found.group(1)} 行"
 
 
 def yuan(amount: Decimal | int | None) -> str:

@@ -18,6 +18,7 @@ ENV = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False
 )
 ENV.filters.update(yuan=i18n.yuan, number=i18n.number, percent=i18n.percent, shanghai=i18n.shanghai)
+ENV.globals.update(place=i18n.place, code_text=i18n.code_text)
 
 # The console's menu: (path, text key, permission). A page shows in the menu only to roles that may open it;
 # the page itself checks the permission again (a URL typed by hand answers 403).

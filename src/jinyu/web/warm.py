@@ -22,17 +22,26 @@ stored network (`jinyu.chain.scheduler.warm_pages`, months held on disk read rat
 chain page then reads none of its ~36 small files (2026-12-07, h-bm: ~30 % of its first request after a load's
 preparation, profiled). Nothing is computed at start when nothing is kept (the store is empty): the scheduler's
 warm-up, or the first visitor, computes as before.
+
+`after_pages` (a load through the API, `POST /ingest/{dataset}`, on a server that prepares, as `jinyu serve`
+runs): the chain page's answers computed and kept for the lake's new files, in a thread of its own after the
+load has answered, as `jinyu ingest` does at its end (`prepare_pages`) — not left to the scheduler's next tick
+(`JINYU_CHAIN_NETWORK_DUE_SECONDS`) or the first visitor. Loads arriving meanwhile fold into one more run.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 from sqlalchemy.orm import Session, sessionmaker
 
+from jinyu.analytics import builds
+from jinyu.analytics.listing import dataset_files
 from jinyu.analytics.results import store_dir
 from jinyu.chain import definitions, scheduler
 from jinyu.governance.policy import protect
@@ -64,3 +73,58 @@ def hold_chain_answers(factory: sessionmaker[Session], lake_dir: Path) -> list[s
     except Exception:  # a start never fails for a warm-up: the first visitor computes what is missing
         log.warning("chain page answers not held at start", exc_info=True)
         return []
+
+
+class PagesAfterLoads:
+    """The chain page's answers prepared after loads through the API (see the module's doc): the serving
+    process's own answers (`warm_pages`, kept beside the lake for the other workers and the next start), in a
+    background build of its own, never on a request's path. A failure is logged; the load stands."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[Path, sessionmaker[Session]] = {}
+        self._run: builds.Build | None = None
+        self.last: list[str] | None = None  # the months of the last preparation (tests, benchmarks)
+
+    def submit(self, factory: sessionmaker[Session], lake_dir: Path, datasets: Iterable[str]) -> bool:
+        """After a committed load of `datasets`: prepare when the page reads one of them and the lake has chains
+        (members) to show (returns at once)."""
+        if not scheduler.PAGE_INPUTS.intersection(datasets) or not dataset_files(lake_dir, "chain_members"):
+            return False
+        with self._lock:
+            self._pending[Path(lake_dir)] = factory
+            if self._run is None:
+                self._run = builds.start("jinyu-chain-pages-prepare", self._work)
+        return True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the preparations asked for so far; True when none is running."""
+        run = self._run
+        if run is not None and run.thread is not None:
+            run.thread.join(timeout)
+            return not run.thread.is_alive()
+        return True
+
+    def _work(self, run: builds.Build) -> None:
+        while True:
+            with self._lock:
+                if not self._pending or run.cancelled:
+                    self._run = None
+                    return
+                lake_dir, factory = self._pending.popitem()
+            try:
+                self.last = scheduler.warm_pages(factory, lake_dir)
+            except Exception:  # the load has committed: the scheduler or the first visitor computes instead
+                log.exception("chain page answers not prepared after a load", extra={"lake": str(lake_dir)})
+                continue
+            log.info(
+                "chain page answers prepared after a load", extra={"lake": str(lake_dir), "months": self.last}
+            )
+
+
+_AFTER_PAGES = PagesAfterLoads()
+
+
+def after_pages() -> PagesAfterLoads:
+    """The process's preparer of the chain page after API loads."""
+    return _AFTER_PAGES

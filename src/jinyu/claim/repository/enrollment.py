@@ -61,6 +61,18 @@ def find_enrollment(session: Session, product_code: str, person_token: str) -> C
     return session.scalars(stmt).first()
 
 
+def enrolled_tokens(session: Session, product_code: str, person_tokens: list[str]) -> set[str]:
+    """Which of these persons are already enrolled in the product (any state)."""
+    found: set[str] = set()
+    for start in range(0, len(person_tokens), 500):
+        stmt = select(ClaimEnrollment.person_token).where(
+            ClaimEnrollment.product_code == product_code,
+            ClaimEnrollment.person_token.in_(person_tokens[start : start + 500]),
+        )
+        found.update(session.scalars(stmt))
+    return found
+
+
 def person_known(session: Session, person_token: str) -> bool:
     """Whether the platform knows this person at all: enrolled in any product, in any year or state."""
     stmt = select(ClaimEnrollment.id).where(ClaimEnrollment.person_token == person_token).limit(1)

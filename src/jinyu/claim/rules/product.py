@@ -304,4 +304,9 @@ class Product:
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
+
+
+# What `json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)` writes,
+# without building an encoder per call (a request's hash is one per settlement).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

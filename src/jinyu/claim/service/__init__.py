@@ -4,7 +4,7 @@ claims, the prepaid-fund ledger, daily reconciliation and reports.
 Services take the session first, then the principal; they never commit (the boundary does).
 """
 
-from jinyu.claim.service.enrollment import eligibility, enroll, list_enrollments, set_status
+from jinyu.claim.service.enrollment import eligibility, enroll, enroll_many, list_enrollments, set_status
 from jinyu.claim.service.ledger import (
     create_book,
     get_book,
@@ -39,6 +39,7 @@ __all__ = [
     "create_product",
     "eligibility",
     "enroll",
+    "enroll_many",
     "export_fhir",
     "get_book",
     "get_product",

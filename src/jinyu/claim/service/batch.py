@@ -32,7 +32,8 @@ from jinyu.claim.repository.pipeline import BooksOf, PeopleLocked, first_reads_m
 from jinyu.claim.rules.adjudicate import Bill, bill_problems
 from jinyu.claim.schemas import SettleIn
 from jinyu.claim.service import booking
-from jinyu.claim.service.common import LoadedProduct, business_date, load_product, settlement_out
+from jinyu.claim.service.answers import fresh_settlement_out
+from jinyu.claim.service.common import LoadedProduct, business_date, load_product
 from jinyu.claim.service.intake import Claim, bill_invalid, bill_of, setl_time_of
 from jinyu.claim.service.settlement import Settled, direct_claim
 from jinyu.claim.service.settling import adjudicate_locked, record_settlement
@@ -191,4 +192,4 @@ def _settle(session: Session, case: _Case, locked: PeopleLocked) -> Settled | No
         session, job.principal, c, case.bill, covered, (result, amounts, plan), confirm
     )
     booking.book_hold_or_settle(session, row, plan, confirm=confirm, actor=job.principal.subject_id)
-    return Settled(settlement_out(row, answer), False)
+    return Settled(fresh_settlement_out(row, answer), False)

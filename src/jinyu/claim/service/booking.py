@@ -223,25 +223,38 @@ def _journal_each(
     ledger.post_all(session, entries, actor)
 
 
-def payout_entries(session: Session, settlement: ClaimSettlement, *, sign: int) -> None:
+def payout_entries(
+    session: Session,
+    settlement: ClaimSettlement,
+    *,
+    sign: int,
+    split: list[tuple[str, str, Decimal]] | None = None,
+) -> None:
+    """One entry per (liability, insurer) part of the payout, signed; the parts are the settlement's stored
+    `funding["split"]`, or `split` (the plan's own parts, as stored) for a settlement being made."""
+    if split is None:
+        stored = settlement.funding.get("split", [])
+        split = [(p["liability"], p["insurer_id"], Decimal(p["amount"])) for p in stored]
     now = utcnow()
     month = month_of(settlement.setl_time)
+    kind = "payout" if sign > 0 else "reversal"
+    product_code = settlement.product_code or ""
     repo.add_payout_entries(
         session,
         [
             {
                 "id": new_id(),
                 "settlement_id": settlement.id,
-                "insurer_id": part["insurer_id"],
+                "insurer_id": insurer_id,
                 "hospital_id": settlement.hospital_id,
-                "product_code": settlement.product_code or "",
-                "liability": part["liability"],
+                "product_code": product_code,
+                "liability": liability,
                 "month": month,
-                "amount": Decimal(part["amount"]) * sign,
-                "kind": "payout" if sign > 0 else "reversal",
+                "amount": amount * sign,
+                "kind": kind,
                 "at": now,
             }
-            for part in settlement.funding.get("split", [])
+            for liability, insurer_id, amount in split
         ],
     )
 

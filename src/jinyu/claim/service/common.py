@@ -167,6 +167,9 @@ def usage_of(amounts: Mapping[tuple[str, str], Decimal], suffix: str = "") -> Us
     return Usage(year("deductible"), year("liability"), year("overall").get("overall", ZERO))
 
 
+OVERALL_CAP_NAME = "年度总限额 / overall annual cap"
+
+
 def accumulator_view(product: Product, usage: Usage) -> Accumulators:
     deductibles = [
         DeductibleState(
@@ -194,7 +197,7 @@ def accumulator_view(product: Product, usage: Usage) -> Accumulators:
     ]
     overall = CapState(
         code="overall",
-        name="年度总限额 / overall annual cap",
+        name=OVERALL_CAP_NAME,
         cap=product.overall_cap,
         paid=usage.overall_paid,
         remaining=max(product.overall_cap - usage.overall_paid, ZERO),

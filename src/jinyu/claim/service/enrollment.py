@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,7 @@ from jinyu.claim import repository as repo
 from jinyu.claim.errors import EnrollmentExists, EnrollmentNotFound, ProductNotFound
 from jinyu.claim.models import ClaimEnrollment
 from jinyu.claim.schemas import EligibilityIn, EligibilityOut, EnrollmentIn, EnrollmentOut, EnrollmentStatusIn
-from jinyu.claim.service.common import accumulator_view, load_product, person, require_org, usage_of
+from jinyu.claim.service.common import Person, accumulator_view, load_product, person, require_org, usage_of
 from jinyu.core.auth import OrgKind, Perm, Principal
 from jinyu.core.clock import local, utcnow
 from jinyu.core.db import new_id
@@ -71,6 +72,61 @@ def enroll(session: Session, principal: Principal, data: EnrollmentIn, key: Keys
         detail={"product_code": row.product_code, "person": row.person_token},
     )
     return EnrollmentOut.model_validate(row)
+
+
+ENROLL_AUDIT_CHUNK = 1000  # enrollments per audit entry of a list (the entry's id limit)
+
+
+def enroll_many(
+    session: Session, principal: Principal, product_code: str, certnos: Sequence[str], key: Keys
+) -> int:
+    """Enroll a list of persons in a product of the caller's company at the product's premium (an insurer's
+    enrollment list, e.g. a product year's population): the checks of `enroll` once for the product, each ID
+    validated and kept as token and mask only, persons already enrolled in the product skipped. One audit
+    entry `claim.enrollment.create` per 1,000 enrollments (their ids, the count). Returns how many were new."""
+    principal.require(Perm.CLAIM_MANAGE)
+    require_org(principal, OrgKind.INSURER)
+    if not repo.insurer_in_product_code(session, principal.org_id, product_code):
+        raise ProductNotFound(detail=product_code)
+    product_row = repo.latest_product(session, product_code)
+    if product_row is None:
+        raise ProductNotFound(detail=product_code)
+    rules = load_product(session, product_row).rules
+    today = local(utcnow()).date()
+    people: dict[str, Person] = {}
+    for n, certno in enumerate(certnos):
+        who = person(certno, key, f"certnos[{n}]")
+        people.setdefault(who.token, who)
+    known = repo.enrolled_tokens(session, product_code, list(people))
+    rows = [
+        ClaimEnrollment(
+            id=new_id(),
+            product_code=product_code,
+            policy_year=rules.year,
+            person_token=who.token,
+            id_masked=who.masked,
+            pre_existing=[],
+            premium=rules.premium,
+            status="active",
+            enrolled_on=today,
+            created_by=principal.subject_id,
+        )
+        for token, who in people.items()
+        if token not in known
+    ]
+    session.add_all(rows)
+    session.flush()
+    for start in range(0, len(rows), ENROLL_AUDIT_CHUNK):
+        chunk = rows[start : start + ENROLL_AUDIT_CHUNK]
+        audit.record(
+            session,
+            principal,
+            action="claim.enrollment.create",
+            subject_type="claim_enrollment",
+            subject_ids=[r.id for r in chunk],
+            detail={"product_code": product_code, "count": len(chunk)},
+        )
+    return len(rows)
 
 
 def set_status(

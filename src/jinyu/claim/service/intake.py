@@ -22,22 +22,15 @@ from jinyu.claim.errors import (
     VisitAlreadySettled,
 )
 from jinyu.claim.models import ClaimEnrollment, ClaimProduct, ClaimSettlement
-from jinyu.claim.rules.adjudicate import Adjudication, Bill, BillLine, Reason
+from jinyu.claim.rules.adjudicate import Bill, BillLine
 from jinyu.claim.rules.product import DEFAULT_MED_TYPE
 from jinyu.claim.schemas import (
     BillIn,
-    InsurerPayout,
-    LiabilityPayout,
-    Outcome,
-    ReasonOut,
     SettlementOut,
     SettlementSince,
 )
-from jinyu.claim.service import booking
 from jinyu.claim.service.common import (
-    LoadedProduct,
     Person,
-    accumulator_view,
     business_date,
     person,
     request_hash,
@@ -337,56 +330,19 @@ def inactive(status: str) -> NotEnrolled:
     return NotEnrolled(detail=message, fields=[FieldError("certno", message)])
 
 
-def outcome(loaded: LoadedProduct, result: Adjudication, p: booking.Plan | None) -> Outcome:
-    codes = {v: k for k, v in loaded.insurer_ids.items()}
-    insurers = []
-    if p is not None:
-        for iid, f in sorted(p.funding.items()):
-            insurers.append(
-                InsurerPayout(
-                    insurer_id=iid,
-                    org_code=codes.get(iid, ""),
-                    amount=f.amount,
-                    from_prepaid=f.from_prepaid,
-                    in_arrears=f.in_arrears,
-                )
-            )
-    return Outcome(
-        payout=result.payout,
-        cash_before=result.cash_before,
-        cash_after=result.cash_after,
-        liabilities=[
-            LiabilityPayout(
-                code=li.code,
-                name=li.name,
-                kind=li.kind.value,
-                basis=li.basis,
-                deductible_pool=li.deductible_pool,
-                deductible_applied=li.deductible_applied,
-                ratio=li.ratio,
-                ratio_kind=li.ratio_kind,
-                computed=li.computed,
-                payout=li.payout,
-                reasons=[_reason(r) for r in li.reasons],
-            )
-            for li in result.liabilities
-        ],
-        not_paid=[_reason(r) for r in result.not_paid],
-        accumulators=accumulator_view(loaded.rules, result.after),
-        insurers=insurers,
-        pre_existing=result.pre_existing,
-    )
-
-
-def _reason(r: Reason) -> ReasonOut:
-    return ReasonOut(code=r.code, message=r.message, amount=r.amount, line_sn=r.line_sn)
-
-
 def new_row(
-    claim: Claim, bill: Bill, enrollment: ClaimEnrollment, product: ClaimProduct, *, status: str
+    claim: Claim,
+    bill: Bill,
+    enrollment: ClaimEnrollment,
+    product: ClaimProduct,
+    *,
+    status: str,
+    **values: Any,
 ) -> ClaimSettlement:
+    """A settlement row (in no session) for this bill; `values` set columns beyond the bill's (the outcome's),
+    with the row made rather than through the instrumented attributes after."""
     setl_time = setl_time_of(claim.doc)
-    return detached(  # the constructor's change events cost more than the row's own work here
+    row = detached(  # the constructor's change events cost more than the row's own work here
         ClaimSettlement,
         id=new_id(),
         channel=claim.channel,
@@ -405,7 +361,7 @@ def new_row(
         msg_id=claim.msg_id,
         request_hash=claim.hash,
         setl_time=setl_time,
-        business_date=business_date(setl_time),
+        business_date=bill.day if bill.day is not None else business_date(setl_time),
         medfee_sumamt=bill.medfee_sumamt,
         med_type=bill.med_type,
         insutype=claim.doc["setlinfo"].get("insutype"),
@@ -422,3 +378,5 @@ def new_row(
         note="",
         created_at=utcnow(),
     )
+    row.__dict__.update(values)
+    return row

@@ -22,6 +22,7 @@ from jinyu.claim.rules.adjudicate import Bill, adjudicate, bill_problems, invari
 from jinyu.claim.rules.ledger import BookMode, Fallback, Funding, JournalKind
 from jinyu.claim.schemas import PostDischargeIn
 from jinyu.claim.service import booking, ledger
+from jinyu.claim.service.answers import outcome, outcome_document
 from jinyu.claim.service.common import (
     SETTLING_KINDS,
     Person,
@@ -43,7 +44,6 @@ from jinyu.claim.service.intake import (
     key_conflict,
     new_row,
     original_answer,
-    outcome,
     remember,
     setl_time_of,
     visit_taken,
@@ -184,7 +184,7 @@ def _pay(
     row.interim = loaded.rules.interim_settlements
     row.payout, row.cash_after = result.payout, result.cash_after
     row.policy_year = result.policy_year
-    row.result = outcome(loaded, result, plan).model_dump(mode="json")
+    row.result = outcome_document(outcome(loaded, result, plan))
     row.funding = plan.as_json()
     row.confirmed_at = row.created_at
     row.origin_id = origin.id if origin is not None else None

@@ -33,6 +33,7 @@ from jinyu.claim.rules.adjudicate import (
 )
 from jinyu.claim.schemas import CancelIn, Outcome, ReasonOut, SettleIn, SettlementOut
 from jinyu.claim.service import booking, ledger
+from jinyu.claim.service.answers import fresh_settlement_out
 from jinyu.claim.service.common import (
     LoadedProduct,
     Person,
@@ -163,7 +164,7 @@ def settle(
         return _replayed(session, principal, found)
     if answer is None:  # deferred: a settled or pending outcome was audited with its rows
         audit_settle(session, principal, row)
-    return Settled(settlement_out(row, answer), False)
+    return Settled(settlement_out(row) if answer is None else fresh_settlement_out(row, answer), False)
 
 
 def direct_claim(principal: Principal, data: SettleIn, key: Keys) -> Claim:

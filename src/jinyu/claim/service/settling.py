@@ -19,8 +19,9 @@ from jinyu.claim.models import ClaimEnrollment, ClaimLedgerBook, ClaimProduct, C
 from jinyu.claim.rules.adjudicate import Adjudication, Bill, adjudicate, invariant_holds, is_pre_existing
 from jinyu.claim.schemas import Outcome
 from jinyu.claim.service import booking
+from jinyu.claim.service.answers import outcome, outcome_document
 from jinyu.claim.service.common import LoadedProduct, usage_of
-from jinyu.claim.service.intake import Claim, inactive, new_row, outcome, remember
+from jinyu.claim.service.intake import Claim, inactive, new_row, remember
 from jinyu.core.auth import Principal
 from jinyu.core.pipeline import batched_writes
 
@@ -125,20 +126,27 @@ def record_settlement(
     — everything but the ledger journals. The row stays out of the session."""
     enrollment, product_row, loaded = covered
     result, amounts, p = funded
-    row = new_row(claim, bill, enrollment, product_row, status="settled" if confirm else "pending")
-    row.interim = loaded.rules.interim_settlements
-    row.payout, row.cash_after = result.payout, result.cash_after
-    row.policy_year = result.policy_year
     answer = outcome(loaded, result, p)
-    row.result = answer.model_dump(mode="json")
-    row.funding = p.as_json()
+    row = new_row(
+        claim,
+        bill,
+        enrollment,
+        product_row,
+        status="settled" if confirm else "pending",
+        interim=loaded.rules.interim_settlements,
+        payout=result.payout,
+        cash_after=result.cash_after,
+        policy_year=result.policy_year,
+        result=outcome_document(answer),
+        funding=p.as_json(),
+    )
     if confirm:
-        row.confirmed_at = row.created_at
+        row.__dict__["confirmed_at"] = row.created_at  # as `new_row`'s values: the row is in no session
     repo.add_settlement(session, row)  # first: the entries below refer to it
     suffix = loaded.rules.counter_suffix(result.policy_year)
     booking.consume(session, enrollment.id, row.id, result.consumed, amounts, suffix)
     if confirm:
-        booking.payout_entries(session, row, sign=1)
+        booking.payout_entries(session, row, sign=1, split=p.split)
     remember(session, claim, "settle", row.id)
     audit_settle(session, principal, row)  # journaled entries join the pipeline; undone with a savepoint
     return row, answer

@@ -67,6 +67,8 @@ def claims_page(
     seen = visitor(request, principal)
     report = claims.report(session, principal, by, _blank(month_from), _blank(month_to))
     names = org_names(session, [r.key for r in report.rows]) if by in ("insurer", "hospital") else {}
+    if by == "liability":
+        names = {r.key: i18n.code_text("liability_", r.key, seen.lang) for r in report.rows}
     prepaid = claims.prepaid_by_insurer(session, principal)
     insurers = org_names(session, [p.insurer_id for p in prepaid])
     chart = bar_chart(

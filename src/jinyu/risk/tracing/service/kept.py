@@ -53,9 +53,18 @@ def versioned(version: str) -> str:
 
 
 def is_kept(lake_root: Path, version: str) -> bool:
-    """Whether tables of this data version are kept (to read back, not to build)."""
-    where = flowfiles.kept_dir(lake_root, versioned(version), KIND)
-    return where is not None and (where / FILE).is_file()
+    """Whether tables of this data version are kept and pass their header's checks (format, version,
+    checksum; to read back, not to build). A refused file is removed, as `read` removes it: not kept."""
+    version = versioned(version)
+    where = flowfiles.kept_dir(lake_root, version, KIND)
+    if where is None or not (where / FILE).is_file():
+        return False
+    try:
+        checked((where / FILE).read_bytes(), version)
+    except (OSError, ValueError) as exc:
+        flowfiles.discard(lake_root, version, f"{type(exc).__name__}: {exc}", KIND)
+        return False
+    return True
 
 
 def read(lake_root: Path, version: str) -> Tables | None:
