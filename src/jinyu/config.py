@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -219,9 +220,43 @@ class Settings(BaseSettings):
         return self.data_dir / "keys"
 
 
+# A key file's content, kept per process while the file's stat (device, inode, size, modification and change
+# times) stays the same: a request reads the signing key two or three times, and opening the file each time
+# cost more than the stat. A key file rotated by rename (a new inode) or rewritten in place (new change time;
+# the change time cannot be set back) is read again at the next use. A file changed within the last
+# `_KEY_SETTLE_NS` is read every time, not kept: two writes in one tick of the file system's clock could leave
+# the same times, and the first content would be kept for the second.
+_KEY_SETTLE_NS = 2_000_000_000
+_key_files: dict[Path, tuple[tuple[int, ...], str]] = {}
+
+
+def _now_ns() -> int:
+    return time.time_ns()
+
+
+def _stamp(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def _key_file(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
+    try:
+        before = os.stat(path)
+    except FileNotFoundError:
+        return _new_key_file(path)
+    stamp = _stamp(before)
+    kept = _key_files.get(path)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    value = path.read_text().strip()
+    settled = _now_ns() - max(before.st_mtime_ns, before.st_ctime_ns) > _KEY_SETTLE_NS
+    if settled and _stamp(os.stat(path)) == stamp:  # unchanged while it was read
+        _key_files[path] = (stamp, value)
+    else:
+        _key_files.pop(path, None)
+    return value
+
+
+def _new_key_file(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
     value = secrets.token_urlsafe(48)

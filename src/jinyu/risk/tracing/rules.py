@@ -44,6 +44,8 @@ from jinyu.risk.tracing.tracer import HopSource as HopSource
 from jinyu.risk.tracing.tracer import Ledger as Ledger
 from jinyu.risk.tracing.tracer import Row as Row
 from jinyu.risk.tracing.tracer import Start as Start
+from jinyu.risk.tracing.tracer import TimedEdge as TimedEdge
+from jinyu.risk.tracing.tracer import TimedHopSource as TimedHopSource
 from jinyu.risk.tracing.tracer import Trace as Trace
 from jinyu.risk.tracing.tracer import TraceSettings as TraceSettings
 from jinyu.risk.tracing.tracer import Transfer as Transfer

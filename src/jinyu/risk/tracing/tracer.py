@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 MAX_HOPS_LIMIT = 6
 
@@ -97,6 +97,27 @@ class HopSource(Protocol):
         """Expand the whole frontier (every loan) in one go; keyed by (loan key, account). A node missing from
         the answer sent nothing on."""
         ...
+
+
+# An edge as a timed hop source gives it: (receiving account, traced fen, first and last time in the source's
+# own values, transfer count).
+TimedEdge = tuple[str, int, int, int, int]
+
+
+@runtime_checkable
+class TimedHopSource(HopSource, Protocol):
+    """A hop source whose times are its own integers (the resident index: µs since the epoch). `trace_many`
+    takes its edges as plain tuples from `fetch_timed` and turns times into datetimes with `instant` only for
+    the rows it makes (a node's first and last time, the edges of nodes above the dust threshold), not for
+    every edge of every hop; `fetch` is the same answer as `Expansion`s with datetimes."""
+
+    def fetch_timed(
+        self, frontier: Sequence[Frontier], settings: TraceSettings
+    ) -> dict[tuple[str, str], list[TimedEdge] | None]:
+        """`fetch`'s answer: a node's edges in the same order, or None for a hub."""
+        ...
+
+    def instant(self, value: int) -> dt.datetime: ...
 
 
 @dataclass(frozen=True)
@@ -211,28 +232,34 @@ def trace_many(source: HopSource, starts: Sequence[Start], settings: TraceSettin
         s.key: [Frontier(s.key, s.origin, s.amount, s.t0, True, s.t0 + settings.window)] for s in starts
     }
     seen = {s.key: {s.origin} for s in starts}
+    timed = source if isinstance(source, TimedHopSource) else None
+    instant = timed.instant if timed is not None else None
     for hop in range(1, min(settings.max_hops, MAX_HOPS_LIMIT) + 1):
         wave = [node for key in frontiers for node in frontiers[key]]
         if not wave:
             break
-        sent = source.fetch(wave, settings)
+        sent = (
+            timed.fetch_timed(wave, settings) if timed is not None else _timed(source.fetch(wave, settings))
+        )
         for start in starts:
             nodes = traces[start.key].nodes
-            flows: dict[tuple[str, str], list[Any]] = {}
+            flows: dict[tuple[str, str], Flow] = {}
             for node in frontiers[start.key]:
-                expansion = sent.get((node.key, node.account), Expansion())
-                if expansion.hub:
+                edges = sent.get((node.key, node.account), ())
+                if edges is None:
                     nodes.append(
                         _row(hop - 1, node.account, "hub", node.traced, node.arrived, node.arrived, 0)
                     )
                     continue
-                left = node.traced - sum(e.traced for e in expansion.edges)
+                left = node.traced - sum(e[1] for e in edges)
                 if left > 0:
                     nodes.append(_row(hop - 1, node.account, "residual", left, node.arrived, node.arrived, 0))
-                for e in expansion.edges:
-                    flows[(node.account, e.dst)] = [e.traced, e.first_ts, e.last_ts, e.txn_count, node.own]
+                for dst, traced, first, last, count in edges:
+                    flows[(node.account, dst)] = (traced, first, last, count, node.own)
             until = start.t0 + settings.window
-            arrivals = _arrivals(hop, flows, start.classify, settings, seen[start.key], traces[start.key])
+            arrivals = _arrivals(
+                hop, flows, start.classify, settings, seen[start.key], traces[start.key], instant
+            )
             frontiers[start.key] = [Frontier(start.key, a, t, at, own, until) for a, t, at, own in arrivals]
     return traces
 
@@ -249,19 +276,47 @@ def trace(
     return trace_many(source, [Start("loan", origin, amount, t0, classify)], settings)["loan"]
 
 
+# A hop's flow from one node to one account: traced fen, first and last time (datetimes, or a timed source's
+# integers), transfer count, whether the sending node is one of the borrower's own accounts.
+Flow = tuple[int, Any, Any, int, bool]
+
+
+def _timed(sent: dict[tuple[str, str], Expansion]) -> dict[tuple[str, str], list[Any] | None]:
+    """A `fetch` answer in `fetch_timed`'s form (times stay datetimes)."""
+    return {
+        k: None if e.hub else [(x.dst, x.traced, x.first_ts, x.last_ts, x.txn_count) for x in e.edges]
+        for k, e in sent.items()
+    }
+
+
 def _arrivals(
     hop: int,
-    flows: dict[tuple[str, str], list[Any]],
+    flows: dict[tuple[str, str], Flow],
     classify: Classifier,
     settings: TraceSettings,
     seen: set[str],
     out: Trace,
+    instant: Callable[[Any], dt.datetime] | None = None,
 ) -> list[tuple[str, int, dt.datetime, bool]]:
     """Classify a hop's edges, aggregate them into nodes per (account, kind), and pick the next frontier.
 
-    Edge rows are made only for nodes at or above the dust threshold (the only ones kept)."""
+    Edge rows are made only for nodes at or above the dust threshold (the only ones kept). `instant`: the
+    flows' times are a timed source's integers, made datetimes here for the rows (each value once)."""
+    if instant is not None:
+        made: dict[Any, dt.datetime] = {}
+
+        def at(value: Any) -> dt.datetime:
+            found = made.get(value)
+            if found is None:
+                found = made[value] = instant(value)
+            return found
+    else:
+
+        def at(value: Any) -> dt.datetime:
+            return value  # type: ignore[no-any-return]
+
     grouped: dict[tuple[str, str], list[Any]] = {}
-    members: dict[tuple[str, str], list[tuple[str, int, dt.datetime, dt.datetime, int]]] = {}
+    members: dict[tuple[str, str], list[tuple[str, int, Any, Any, int]]] = {}
     for (src, dst), (traced, first, last, n, src_own) in sorted(flows.items()):
         kind, own = classify(src, dst, src_own)
         key = (dst, kind)
@@ -283,11 +338,14 @@ def _arrivals(
         dst, kind = key
         traced, first, last, n, own = grouped[key]
         final = final_kind(kind, traced, dst in seen, hop, settings)
-        out.nodes.append(_row(hop, dst, final, traced, first, last, n))
+        first_at = at(first)
+        out.nodes.append(_row(hop, dst, final, traced, first_at, at(last), n))
         if final == "pass":
-            frontier.append((dst, traced, first, own))
+            frontier.append((dst, traced, first_at, own))
         if traced >= settings.dust:
-            out.edges.extend(_row(hop, dst, kind, t, f, la, c, src=s) for s, t, f, la, c in members[key])
+            out.edges.extend(
+                _row(hop, dst, kind, t, at(f), at(la), c, src=s) for s, t, f, la, c in members[key]
+            )
     seen.update(a for a, _t, _at, _own in frontier)
     return frontier
 

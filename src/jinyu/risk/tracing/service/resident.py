@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +24,7 @@ import numpy.typing as npt
 from jinyu.analytics.flowindex import DATASET, FlowIndex, transfers_version
 from jinyu.risk.tracing import rules
 from jinyu.risk.tracing.errors import FrontierTooLarge
-from jinyu.risk.tracing.rules import Edge, Expansion, Frontier, TraceSettings
+from jinyu.risk.tracing.rules import Edge, Expansion, Frontier, TimedEdge, TraceSettings
 from jinyu.risk.tracing.service.balances import Balances, held
 from jinyu.risk.tracing.service.base import EPOCH, MAX_FRONTIER, Stores, utc
 from jinyu.risk.tracing.service.lake import LakeHops
@@ -42,20 +41,43 @@ class ResidentHops:
         if policy == "pro_rata_balance" and balances is None:
             raise ValueError("the balance pool needs the balances of record")
         self.index, self.policy, self.balances = index, policy, balances
+        # Account number -> dense index, for the accounts this source has answered with (a trace's later
+        # frontiers): their lookup needs no encoding and no bisection over every account. The index's
+        # accounts never change (a new data version is a new index, and a new source).
+        self._dense: dict[str, int] = {}
 
     def fetch(
         self, frontier: Sequence[Frontier], settings: TraceSettings
     ) -> dict[tuple[str, str], Expansion]:
+        """`rules.HopSource.fetch`: `fetch_timed`'s answer with datetimes."""
+        out: dict[tuple[str, str], Expansion] = {}
+        for key, edges in self.fetch_timed(frontier, settings).items():
+            if edges is None:
+                out[key] = Expansion(hub=True)
+                continue
+            out[key] = Expansion(
+                [Edge(d, t, self.instant(f), self.instant(la), c) for d, t, f, la, c in edges]
+            )
+        return out
+
+    def instant(self, value: int) -> dt.datetime:
+        """A time of the index (µs since the epoch) as a datetime (UTC)."""
+        return EPOCH + dt.timedelta(microseconds=value)
+
+    def fetch_timed(
+        self, frontier: Sequence[Frontier], settings: TraceSettings
+    ) -> dict[tuple[str, str], list[TimedEdge] | None]:
+        """`rules.TimedHopSource.fetch_timed`: per node its edges as tuples with times in µs (None: a hub)."""
         if len(frontier) > MAX_FRONTIER:
             raise FrontierTooLarge(
                 detail=f"单跳超过 {MAX_FRONTIER} 个账户，请提高尘埃阈值或缩短期间 / more than {MAX_FRONTIER} "
                 "accounts in one hop: raise the dust threshold or shorten the period"
             )
-        out: dict[tuple[str, str], Expansion] = {}
+        out: dict[tuple[str, str], list[TimedEdge] | None] = {}
         if not frontier:
             return out
         ix = self.index
-        where = ix.lookup([n.account for n in frontier])
+        where = self._lookup([n.account for n in frontier])
         known = np.flatnonzero(where >= 0)
         if known.shape[0] == 0:
             return out
@@ -67,24 +89,37 @@ class ResidentHops:
         traced = np.array([n.traced for n in nodes], dtype=np.int64)
         sent = self.expand(acc, traced, arrived, until, own, settings)
         for i in np.flatnonzero(sent.hub).tolist():
-            out[(nodes[i].key, nodes[i].account)] = Expansion(hub=True)
+            out[(nodes[i].key, nodes[i].account)] = None
         if sent.node.shape[0] == 0:
             return out
-        sums, firsts, lasts, counts = sent.traced, sent.first, sent.last, sent.count
+        dst = sent.dst.tolist()
         names = ix.names(sent.dst)
-        first_at = [EPOCH + dt.timedelta(microseconds=us) for us in firsts.tolist()]
-        last_at = [
-            first if us == f else EPOCH + dt.timedelta(microseconds=us)
-            for first, us, f in zip(first_at, lasts.tolist(), firsts.tolist(), strict=True)
-        ]
-        edges = list(map(Edge, names, sums.tolist(), first_at, last_at, counts.tolist()))
-        # Groups come node by node: one Expansion per node, its edges one slice.
-        group_node = sent.node
-        cuts = np.flatnonzero(np.r_[True, group_node[1:] != group_node[:-1], True]).tolist()
-        for a, b in pairwise(cuts):
-            node = nodes[int(group_node[a])]
-            out[(node.key, node.account)] = Expansion(edges[a:b])
+        self._dense.update(zip(names, dst, strict=True))  # the next hop's frontier is among them
+        columns = zip(
+            names,
+            sent.traced.tolist(),
+            sent.first.tolist(),
+            sent.last.tolist(),
+            sent.count.tolist(),
+            strict=True,
+        )
+        # Groups come node by node: one list per node, its edges in order.
+        current, edges = -1, list[TimedEdge]()
+        for group, edge in zip(sent.node.tolist(), columns, strict=True):
+            if group != current:
+                current, node = group, nodes[group]
+                edges = []
+                out[(node.key, node.account)] = edges
+            edges.append(edge)
         return out
+
+    def _lookup(self, accounts: list[str]) -> I64:
+        """`FlowIndex.lookup`, from the dense indices of earlier answers when every account is among them."""
+        dense = self._dense
+        found = [dense.get(a, -1) for a in accounts]
+        if -1 in found:
+            return self.index.lookup(accounts)
+        return np.array(found, dtype=np.int64)
 
     def expand(
         self, acc: I64, traced: I64, arrived: I64, until: I64, own: Bool, settings: TraceSettings
