@@ -15,8 +15,8 @@ import atexit
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Hashable
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 EXIT_SECONDS = 30.0  # what exit waits for a cancelled build's thread at most (it stops at its next statement)
@@ -100,6 +100,49 @@ def start(name: str, target: Callable[[Build], None]) -> Build:
     build.thread = threading.Thread(target=run, name=name, daemon=True)
     build.thread.start()
     return build
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Folded(Generic[K, V]):
+    """Work asked for by key, done in one background build of its own: asks arriving while it runs are folded
+    (one more piece of work per key, with the latest value asked with it). `work(build, key, value)` does one
+    piece and handles its own failures (an exception it lets out is logged here and the rest goes on)."""
+
+    def __init__(self, name: str, work: Callable[[Build, K, V], None]) -> None:
+        self._name, self._work = name, work
+        self._lock = threading.Lock()
+        self._pending: dict[K, V] = {}
+        self._run: Build | None = None
+
+    def ask(self, key: K, value: V) -> None:
+        """Queue `key` (returns at once); starts the build when none is running."""
+        with self._lock:
+            self._pending[key] = value
+            if self._run is None:
+                self._run = start(self._name, self._drain)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the work asked for so far (tests, benchmarks); True when none is running."""
+        run = self._run
+        if run is not None and run.thread is not None:
+            run.thread.join(timeout)
+            return not run.thread.is_alive()
+        return True
+
+    def _drain(self, run: Build) -> None:
+        while True:
+            with self._lock:
+                if not self._pending or run.cancelled:
+                    self._run = None
+                    return
+                key, value = self._pending.popitem()
+            try:
+                self._work(run, key, value)
+            except Exception:
+                log.exception("%s failed", self._name, extra={"key": str(key)})
 
 
 def running() -> list[Build]:

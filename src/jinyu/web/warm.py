@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -81,9 +80,9 @@ class PagesAfterLoads:
     background build of its own, never on a request's path. A failure is logged; the load stands."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: dict[Path, sessionmaker[Session]] = {}
-        self._run: builds.Build | None = None
+        self._builds: builds.Folded[Path, sessionmaker[Session]] = builds.Folded(
+            "jinyu-chain-pages-prepare", self._prepare
+        )
         self.last: list[str] | None = None  # the months of the last preparation (tests, benchmarks)
 
     def submit(self, factory: sessionmaker[Session], lake_dir: Path, datasets: Iterable[str]) -> bool:
@@ -91,35 +90,22 @@ class PagesAfterLoads:
         (members) to show (returns at once)."""
         if not scheduler.PAGE_INPUTS.intersection(datasets) or not dataset_files(lake_dir, "chain_members"):
             return False
-        with self._lock:
-            self._pending[Path(lake_dir)] = factory
-            if self._run is None:
-                self._run = builds.start("jinyu-chain-pages-prepare", self._work)
+        self._builds.ask(Path(lake_dir), factory)
         return True
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the preparations asked for so far; True when none is running."""
-        run = self._run
-        if run is not None and run.thread is not None:
-            run.thread.join(timeout)
-            return not run.thread.is_alive()
-        return True
+        return self._builds.wait(timeout)
 
-    def _work(self, run: builds.Build) -> None:
-        while True:
-            with self._lock:
-                if not self._pending or run.cancelled:
-                    self._run = None
-                    return
-                lake_dir, factory = self._pending.popitem()
-            try:
-                self.last = scheduler.warm_pages(factory, lake_dir)
-            except Exception:  # the load has committed: the scheduler or the first visitor computes instead
-                log.exception("chain page answers not prepared after a load", extra={"lake": str(lake_dir)})
-                continue
-            log.info(
-                "chain page answers prepared after a load", extra={"lake": str(lake_dir), "months": self.last}
-            )
+    def _prepare(self, run: builds.Build, lake_dir: Path, factory: sessionmaker[Session]) -> None:
+        try:
+            self.last = scheduler.warm_pages(factory, lake_dir)
+        except Exception:  # the load has committed: the scheduler or the first visitor computes instead
+            log.exception("chain page answers not prepared after a load", extra={"lake": str(lake_dir)})
+            return
+        log.info(
+            "chain page answers prepared after a load", extra={"lake": str(lake_dir), "months": self.last}
+        )
 
 
 _AFTER_PAGES = PagesAfterLoads()

@@ -99,9 +99,7 @@ class AfterLoads:
 
     def __init__(self, flows: flowindex.FlowIndexes, contexts: ResidentContexts) -> None:
         self.flows, self.contexts = flows, contexts
-        self._lock = threading.Lock()
-        self._pending: set[Path] = set()
-        self._run: builds.Build | None = None
+        self._builds: builds.Folded[Path, None] = builds.Folded("jinyu-tracing-prepare", self._prepare)
         self.last: Prepared | None = None
 
     def submit(self, lake_root: Path, datasets: Iterable[str]) -> bool:
@@ -112,41 +110,27 @@ class AfterLoads:
         except Exception:
             log.exception("resident tracing pieces not prepared", extra={"lake": str(lake_root)})
             return False
-        with self._lock:
-            self._pending.add(Path(lake_root))
-            if self._run is None:
-                self._run = builds.start("jinyu-tracing-prepare", self._work)
+        self._builds.ask(Path(lake_root), None)
         return True
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the preparations asked for so far (tests, benchmarks); True when none is running."""
-        run = self._run
-        if run is not None and run.thread is not None:
-            run.thread.join(timeout)
-            return not run.thread.is_alive()
-        return True
+        return self._builds.wait(timeout)
 
-    def _work(self, run: builds.Build) -> None:
-        while True:
-            with self._lock:
-                if not self._pending or run.cancelled:
-                    self._run = None
-                    return
-                lake_root = self._pending.pop()
-            try:
-                result = prepare(lake_root, self.flows, self.contexts)
-            except Exception:
-                log.exception("resident tracing pieces not prepared", extra={"lake": str(lake_root)})
-                continue
-            self.last = result
-            extra = {"lake": str(lake_root), "index": result.index, "context": result.context}
-            if result.ok:
-                log.info(
-                    "resident tracing pieces prepared after a load",
-                    extra={**extra, "seconds": result.seconds},
-                )
-            elif not run.cancelled:
-                log.warning("resident tracing pieces not prepared after a load; built on demand", extra=extra)
+    def _prepare(self, run: builds.Build, lake_root: Path, _: None) -> None:
+        try:
+            result = prepare(lake_root, self.flows, self.contexts)
+        except Exception:
+            log.exception("resident tracing pieces not prepared", extra={"lake": str(lake_root)})
+            return
+        self.last = result
+        extra = {"lake": str(lake_root), "index": result.index, "context": result.context}
+        if result.ok:
+            log.info(
+                "resident tracing pieces prepared after a load", extra={**extra, "seconds": result.seconds}
+            )
+        elif not run.cancelled:
+            log.warning("resident tracing pieces not prepared after a load; built on demand", extra=extra)
 
 
 _AFTER_LOADS: AfterLoads | None = None
