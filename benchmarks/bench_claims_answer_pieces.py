@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import yaml
 from bench_claims import _request, _resident_id
-from machine import machine_info, python_loop_ms
+from machine import machine_info, python_loop_ms, result_path
 
 from jinyu.audit import rules as audit_rules
 from jinyu.audit.rules import Content
@@ -470,7 +470,7 @@ def main() -> None:
         "calibration": {"before": before, "after": after},
         "machine": machine_info(),
     }
-    target = Path(args.out) if Path(args.out).is_absolute() else Path(__file__).parent / "results" / args.out
+    target = result_path(args.out)
     target.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {target}")
 

@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg
 from bench_claims import _request, _resident_id
 from bench_claims_answer_pieces import KEY, make_cases
-from machine import machine_info, python_loop_ms
+from machine import machine_info, python_loop_ms, result_path
 from psycopg.adapt import AdaptersMap
 from psycopg.pq import Format
 from psycopg.types.json import set_json_loads
@@ -468,7 +468,7 @@ def main() -> None:
         "calibration": {"before": before, "after": after},
         "machine": machine_info(),
     }
-    target = Path(args.out) if Path(args.out).is_absolute() else Path(__file__).parent / "results" / args.out
+    target = result_path(args.out)
     target.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {target}")
 

@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import machine_info, python_loop_ms
+from machine import machine_info, python_loop_ms, result_path
 from sqlalchemy.orm import Session
 
 from jinyu.audit.models import AuditEntry
@@ -248,7 +248,7 @@ def main() -> None:
         "calibration": {"before": before, "after": python_loop_ms()},
         "machine": machine_info(),
     }
-    target = Path(args.out) if Path(args.out).is_absolute() else Path(__file__).parent / "results" / args.out
+    target = result_path(args.out)
     target.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {target}")
 
