@@ -77,20 +77,80 @@ def postgres_pids(url: str) -> set[int]:
     return pids
 
 
+def postgres_kinds(url: str) -> dict[int, str]:
+    """The kind of each of `postgres_pids`' processes: its backend type, and for a client backend of the
+    database also its application name when it has one (`client backend`, `walwriter`, ...)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT pid, backend_type, application_name FROM pg_stat_activity WHERE (datname = :db OR "
+                "backend_type IN ('walwriter', 'checkpointer', 'background writer')) AND pid <> pg_backend_pid()"
+            ),
+            {"db": make_url(url).database},
+        )
+        kinds = {int(pid): str(kind) + (f": {app}" if app else "") for pid, kind, app in rows}
+    engine.dispose()
+    return kinds
+
+
+def _process_cpu(pids: set[int]) -> dict[int, float]:
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def postgres_breakdown(
+    kinds: dict[int, str], before: dict[int, float], after: dict[int, float], done: int
+) -> dict[str, Any]:
+    """PostgreSQL's CPU per settlement by process kind, and how it spread over the client backends: how many
+    did any work, and each one's share (the pool hands the settling thread's transactions round its
+    connections; docs/claims.md, issue 20, h-bu). A backend started during the phase counts all its CPU."""
+    by_kind: dict[str, float] = {}
+    backends: list[float] = []
+    for pid, kind in kinds.items():
+        used = after.get(pid, before.get(pid, 0.0)) - before.get(pid, 0.0)
+        by_kind[kind] = by_kind.get(kind, 0.0) + used
+        if kind.startswith("client backend"):
+            backends.append(used)
+    return {
+        "ms_per_settlement_by_kind": {k: round(v * 1000 / done, 3) for k, v in sorted(by_kind.items())},
+        "client_backends_busy": sum(1 for b in backends if b > 0),
+        "client_backends_ms_per_settlement": sorted(
+            (round(b * 1000 / done, 3) for b in backends), reverse=True
+        ),
+        "backends_started_in_phase": sorted({k for p, k in kinds.items() if p not in before}),
+    }
+
+
 def phase(run: Any, server_group: int, url: str | None = None) -> dict[str, Any]:
     """Run one load phase; its figures plus the CPU milliseconds per settlement of each side (with `url`, the
-    PostgreSQL side counts only the processes serving that database)."""
+    PostgreSQL side counts only the processes serving that database, and is also broken down by process)."""
     ours = postgres_pids(url) if url else None
+    kinds = postgres_kinds(url) if url else {}
+    per_process = _process_cpu(set(kinds))
     before = cpu_seconds(server_group, ours)
     latencies, statuses, elapsed = run()
     if url and ours is not None:
         ours |= postgres_pids(url)  # connections opened during the phase (their earlier CPU: none)
+        kinds = {**postgres_kinds(url), **kinds}
     after = cpu_seconds(server_group, ours)
+    per_process_after = _process_cpu(set(kinds))
     result = summary(latencies, statuses, elapsed)
     done = max(1, len(latencies))
     cpu = {k: round((after[k] - before.get(k, 0.0)) * 1000 / done, 2) for k in after}
     cpu["total"] = round(sum(cpu.values()), 2)
     result["cpu_ms_per_settlement"] = cpu
+    if url:
+        result["postgres_by_process"] = postgres_breakdown(kinds, per_process, per_process_after, done)
     result["cpu_bound_capacity_per_second"] = round(2000 / cpu["total"], 1) if cpu["total"] else None
     return result
 

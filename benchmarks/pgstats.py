@@ -38,9 +38,12 @@ def counters(url: str, *, wait: bool = True) -> dict[str, Any]:
             text("SELECT relname, n_tup_ins + n_tup_upd + n_tup_del, seq_tup_read FROM pg_stat_user_tables")
         ).all()
         autovacuum = conn.execute(text("SHOW autovacuum")).scalar_one()
-        commits = conn.execute(
-            text("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
-        ).scalar_one()
+        database = conn.execute(
+            text(
+                "SELECT xact_commit, xact_rollback, blks_hit, blks_read, tup_returned, tup_fetched "
+                "FROM pg_stat_database WHERE datname = current_database()"
+            )
+        ).one()
         checkpoints = conn.execute(
             text("SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter")
         ).one()
@@ -49,7 +52,14 @@ def counters(url: str, *, wait: bool = True) -> dict[str, Any]:
         "tables": {name: int(written) for name, written, _ in stats},
         "seq_rows_read": {name: int(read or 0) for name, _, read in stats},
         "autovacuum": str(autovacuum),
-        "commits": int(commits),
+        "commits": int(database[0]),
+        "work": {
+            "rollbacks": int(database[1]),
+            "buffer_hits": int(database[2]),
+            "buffer_reads": int(database[3]),
+            "tuples_returned": int(database[4]),
+            "tuples_fetched": int(database[5]),
+        },
         "checkpoints": int(checkpoints[0]),
         "buffers_checkpoint": int(checkpoints[1]),
     }
@@ -79,4 +89,17 @@ def per_settlement(before: dict[str, Any], after: dict[str, Any], settlements: i
         "seq_rows_read": round(sum(scanned.values()), 1),
         "seq_rows_read_by_table": scanned,
         "autovacuum": after.get("autovacuum"),
+        # the work PostgreSQL did for the database, per settlement and per commit: a measure of statements'
+        # work that the machine's speed does not move (h-bu)
+        "work": {
+            name: {
+                "per_settlement": round((count - before.get("work", {}).get(name, 0)) / n, 2),
+                "per_commit": round(
+                    (count - before.get("work", {}).get(name, 0))
+                    / max(1, after["commits"] - before["commits"]),
+                    2,
+                ),
+            }
+            for name, count in after.get("work", {}).items()
+        },
     }

@@ -56,3 +56,28 @@ def test_a_pinged_connection_is_handed_out_outside_any_transaction(postgres_engi
             conn.execute(text("VACUUM pg_catalog.pg_class"))  # cannot run inside a transaction block
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_ping_keeps_the_statements_the_connection_prepared(postgres_engine: Engine) -> None:
+    """psycopg prepares a statement on its fifth run and forgets all it prepared at a ROLLBACK (it sends
+    DEALLOCATE ALL): a ping ended by rollback made the settlement path's statements parsed and planned anew
+    after every idle spell (issue 20, h-bu). Break: end the ping with `rollback()` again and this fails."""
+    engine = db.make_engine(postgres_engine.url.render_as_string(hide_password=False))
+    count = text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%jinyu_ping_probe%'")
+    try:
+        for n in range(6):  # prepared by psycopg from the fifth run on
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT %(n)s::int AS jinyu_ping_probe", {"n": n}).all()
+                conn.commit()  # (closing without commit would roll back: the same forgetting)
+        with engine.connect() as conn:
+            assert conn.execute(count).scalar_one() == 1
+            conn.commit()
+        pooled = engine.pool._pool.queue[0]  # type: ignore[attr-defined]
+        pooled.info[db._CHECKED_IN_AT] -= db.PING_AFTER_IDLE_SECONDS + 1  # idle: pinged at checkout
+        with engine.connect() as conn:
+            assert conn.execute(count).scalar_one() == 1  # still prepared after the ping
+            raw = conn.connection.driver_connection
+            assert raw is not None and raw._prepared._names  # and psycopg still knows it
+    finally:
+        engine.dispose()

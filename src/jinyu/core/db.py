@@ -237,8 +237,11 @@ def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         finally:
             cursor.close()
         # The driver began a transaction for the ping; end it, or the caller would get a connection already
-        # inside one (its BEGIN time the ping's, and no way to switch it to autocommit for VACUUM).
-        dbapi_conn.rollback()
+        # inside one (its BEGIN time the ping's, and no way to switch it to autocommit for VACUUM). By COMMIT,
+        # not ROLLBACK: psycopg forgets every statement it prepared on the connection at a rollback (and sends
+        # DEALLOCATE ALL), so each read and write of the settlement path would be parsed and planned again for
+        # its next five runs. The ping wrote nothing: committing it ends it the same way (issue 20, h-bu).
+        dbapi_conn.commit()
     except Exception as exc:  # any failure: let the pool replace it (it retries with a new connection)
         raise DisconnectionError(str(exc)) from exc
 
