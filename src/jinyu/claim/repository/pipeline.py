@@ -266,6 +266,14 @@ _LOCK_BOOKS_MANY = (
     "AND insurer_id = ANY($2::text[]) AND product_year = ANY($3::int[]) ORDER BY id FOR UPDATE"
 )
 _LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %(value)s, true)"
+# The locked reads' plans: generic ones, kept by the prepared statements, for this round trip only. Why: with
+# PostgreSQL's default (`auto`) the reads by `= ANY($n)` of an array of unknown length (enrollments, accumulators,
+# books) never switch to their generic plan, whose estimate assumes a longer array than a small batch sends, so
+# each run was planned anew: planning was ~23 % of the settling backend's CPU at batches of one (perf), and
+# forcing the generic plans cut its CPU per settlement 0.87× in-process (docs/claims.md, issue 20, h-bu). Their
+# generic plans are the index scans the custom ones were; the tables' statistics are kept (`core.upkeep`).
+_GENERIC_PLANS = ("SET LOCAL plan_cache_mode = force_generic_plan", [[]])
+_PLANS_AS_BEFORE = ("SET LOCAL plan_cache_mode = DEFAULT", [[]])
 
 
 BooksOf = tuple[Sequence[str], Sequence[str], Sequence[int]]  # hospitals, insurers, years: every combination
@@ -295,7 +303,8 @@ def lock_people_and_books(
     if lock_timeout_ms is not None:
         statements.insert(0, (_LOCK_TIMEOUT, [{"value": f"{max(lock_timeout_ms, 1)}ms"}]))
         statements.append((_LOCK_TIMEOUT, [{"value": "0"}]))
-    first = 1 if lock_timeout_ms is not None else 0
+    statements = [_GENERIC_PLANS, *statements, _PLANS_AS_BEFORE]
+    first = 2 if lock_timeout_ms is not None else 1
     enrollments, dups, active, amounts, books = run(session, statements)[first : first + 5]
     by_enrollment: dict[str, dict[tuple[str, str], Decimal]] = {i: {} for i in sorted_ids}
     for enrollment_id, kind, code, amount in amounts:
