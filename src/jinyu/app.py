@@ -44,6 +44,7 @@ from jinyu.core.db import transaction
 from jinyu.core.errors import JinyuError, NotAuthenticated
 from jinyu.core.filemodes import secure_data_dir
 from jinyu.core.logging import configure as configure_logging
+from jinyu.core.routes import route_template
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.core.upkeep import StatisticsKeeper
 from jinyu.credit import endpoints as credit_endpoints
@@ -59,6 +60,7 @@ from jinyu.party import endpoints as party_endpoints
 from jinyu.party import service as party
 from jinyu.party.errors import BadCredentials
 from jinyu.risk import endpoints as risk_endpoints
+from jinyu.risk.tracing.fastroute import LOANS, OneLoanRoute
 from jinyu.risk.tracing.service import Stores, special_accounts
 from jinyu.risk.tracing.service.context import shared_contexts
 from jinyu.risk.tracing.service.prepare import after_loads
@@ -308,6 +310,10 @@ HEAVY_ROUTES = (
 # Requests whose handler waits for a batching thread, not a worker thread (see core.asgi.Edge): exact paths.
 SETTLE = ("POST", f"{API}{claim_endpoints.PATH}")
 BATCHED_ROUTES = (SETTLE,)
+# One-loan checks by GET, served without the framework's routing and dependency solving (path templates: see
+# core.asgi.Edge and risk.tracing.fastroute); the FastAPI routes stay for the API description and the POSTs.
+ONE_LOAN_PREFIX = f"{API}{LOANS}"
+ONE_LOAN_CHECKS = ("return-flow", "misuse")
 
 
 # Routes whose bodies may be larger than JINYU_MAX_BODY_BYTES: (method, path prefix) and the setting naming
@@ -333,6 +339,10 @@ def _install_edge(app: FastAPI, settings: Settings) -> None:
         max_batched=settings.max_batched,
         batched=BATCHED_ROUTES,
         direct={SETTLE: SettleRoute(SETTLE[1])},  # the busiest route, without the framework's routing
+        # made per app: each handler keeps its app's route object
+        direct_templates=tuple(
+            ("GET", ONE_LOAN_PREFIX, OneLoanRoute(ONE_LOAN_PREFIX, check)) for check in ONE_LOAN_CHECKS
+        ),
         body_limit=settings.max_body_bytes,
         body_limits=body_limits(settings),
     )
@@ -419,7 +429,7 @@ FRAMEWORK_PROBLEMS = {
 def _audit_refusal(request: Request, principal: Principal, exc: JinyuError) -> None:
     """Refused and not-found accesses are audited in their own transaction (the request's is rolled back)."""
     outcome = "denied" if exc.status == 403 else "not_found"
-    route = getattr(request.scope.get("route"), "path", request.url.path)
+    route = route_template(request, API) or request.url.path
     audit.record_outcome(
         request.app.state.sessionmaker,
         principal,
@@ -449,9 +459,7 @@ async def _note_unauthenticated(request: Request, exc: JinyuError) -> None:
     admitted = trail.note(reason, address, audit=reason != "bad_password")
     if admitted is not None:
         # The route's template, never the path as sent: its parameters are the caller's to choose.
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        if request.url.path.startswith(API) and route.startswith("/") and not route.startswith(API):
-            route = API + route
+        route = route_template(request, API) or "unmatched"
         await run_in_threadpool(
             trail.record,
             request.app.state.sessionmaker,
