@@ -272,8 +272,8 @@ _LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %(value)s, true)"
 # each run was planned anew: planning was ~23 % of the settling backend's CPU at batches of one (perf), and
 # forcing the generic plans cut its CPU per settlement 0.87× in-process (docs/claims.md, issue 20, h-bu). Their
 # generic plans are the index scans the custom ones were; the tables' statistics are kept (`core.upkeep`).
-_GENERIC_PLANS = ("SET LOCAL plan_cache_mode = force_generic_plan", [[]])
-_PLANS_AS_BEFORE = ("SET LOCAL plan_cache_mode = DEFAULT", [[]])
+_GENERIC_PLANS: Statement = ("SET LOCAL plan_cache_mode = force_generic_plan", [[]])
+_PLANS_AS_BEFORE: Statement = ("SET LOCAL plan_cache_mode = DEFAULT", [[]])
 
 
 BooksOf = tuple[Sequence[str], Sequence[str], Sequence[int]]  # hospitals, insurers, years: every combination
