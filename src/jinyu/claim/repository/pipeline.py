@@ -270,8 +270,9 @@ _LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %(value)s, true)"
 # PostgreSQL's default (`auto`) the reads by `= ANY($n)` of an array of unknown length (enrollments, accumulators,
 # books) never switch to their generic plan, whose estimate assumes a longer array than a small batch sends, so
 # each run was planned anew: planning was ~23 % of the settling backend's CPU at batches of one (perf), and
-# forcing the generic plans cut its CPU per settlement 0.87× in-process (docs/claims.md, issue 20, h-bu). Their
-# generic plans are the index scans the custom ones were; the tables' statistics are kept (`core.upkeep`).
+# forcing the generic plans cut PostgreSQL's CPU per settlement 0.87× in-process (docs/claims.md, issue 20, h-bu).
+# Their generic plans are index scans, except where a table is small enough to read whole (the books; the
+# accumulators of a small enrolment); `core.upkeep` re-analyses growing tables, which re-plans them.
 _GENERIC_PLANS: Statement = ("SET LOCAL plan_cache_mode = force_generic_plan", [[]])
 _PLANS_AS_BEFORE: Statement = ("SET LOCAL plan_cache_mode = DEFAULT", [[]])
 
