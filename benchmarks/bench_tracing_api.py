@@ -139,19 +139,21 @@ def serving(lake: Path, plan: dict[str, Any]) -> Any:
 
 
 def child(lake: Path, plan: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"times": {p: [] for p in POOLS}, "bodies": {p: {} for p in POOLS}}
+    out: dict[str, Any] = {"times": {p: [] for p in POOLS}, "cpu": {p: [] for p in POOLS},
+                           "bodies": {p: {} for p in POOLS}}  # fmt: skip
     with serving(lake, plan) as (client, headers, warm_seconds):
         out["warm_seconds"] = warm_seconds
         loans = plan["loans"]
         for n, loan_id in enumerate([loans[0], *loans]):  # the first request warms the views
             for pool in POOLS:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 resp = client.get(f"/api/v1/risk/loans/{loan_id}/return-flow?pool={pool}", headers=headers)
-                elapsed = time.perf_counter() - t0
+                elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
                 assert resp.status_code == 200, resp.text
                 if n:
                     body = resp.json()
                     out["times"][pool].append(elapsed)
+                    out["cpu"][pool].append(cpu)
                     out["bodies"][pool][loan_id] = {k: body.get(k) for k in COMPARED}
                     out.setdefault("methods", {})[pool] = body["basis"]["method"]
         if plan["batch"] is None:
@@ -325,7 +327,8 @@ def _phase(phase: str, variants: dict[str, Path], lake: Path, plan_file: Path, r
             answer = _run_child(src, lake, plan_file)
             runs[name].append(answer)
             print(f"{phase} round {number + 1} {name}: " + ", ".join(
-                f"{p} p50 {_ms(statistics.median(answer['times'][p]))} ms" for p in POOLS
+                f"{p} p50 {_ms(statistics.median(answer['times'][p]))} ms"
+                f" (CPU {_ms(statistics.median(answer['cpu'][p]))} ms)" for p in POOLS
             ) + f", batch {answer['batch_loans']} loans {answer['batch_seconds']} s", flush=True)  # fmt: skip
     for name, answers in runs.items():
         summary: dict[str, Any] = {"warm_seconds": [a["warm_seconds"] for a in answers]}
@@ -335,6 +338,13 @@ def _phase(phase: str, variants: dict[str, Path], lake: Path, plan_file: Path, r
                 _ms(statistics.median(a["times"][pool])) for a in answers
             ]
             summary[f"method_{pool}"] = answers[0]["methods"][pool]
+            if all("cpu" in a for a in answers):  # a tree's bench from before the CPU figure has none
+                cpus = [c for a in answers for c in a["cpu"][pool]]
+                summary[f"one_loan_{pool}_cpu_ms"] = {"median": _ms(statistics.median(cpus)),
+                                                      "mean": _ms(statistics.fmean(cpus))}  # fmt: skip
+                summary[f"one_loan_{pool}_cpu_per_round_median_ms"] = [
+                    _ms(statistics.median(a["cpu"][pool])) for a in answers
+                ]
         if answers[0]["batch_loans"]:
             summary["batch"] = {"loans": answers[0]["batch_loans"], "seconds": [a["batch_seconds"] for a in answers],
                                 "median_seconds": statistics.median(a["batch_seconds"] for a in answers),
@@ -352,6 +362,11 @@ def _phase(phase: str, variants: dict[str, Path], lake: Path, plan_file: Path, r
             for q in ("p50", "p95"):
                 result[f"ratio_{pool}_{q}"] = round(
                     before[f"one_loan_{pool}"][f"{q}_ms"] / this[f"one_loan_{pool}"][f"{q}_ms"], 2
+                )
+        for pool in POOLS:
+            if f"one_loan_{pool}_cpu_ms" in this and f"one_loan_{pool}_cpu_ms" in before:
+                result[f"ratio_{pool}_cpu_median"] = round(
+                    before[f"one_loan_{pool}_cpu_ms"]["median"] / this[f"one_loan_{pool}_cpu_ms"]["median"], 2
                 )
         if "batch" in this:
             result["ratio_batch"] = round(

@@ -59,6 +59,7 @@ from jinyu.party import endpoints as party_endpoints
 from jinyu.party import service as party
 from jinyu.party.errors import BadCredentials
 from jinyu.risk import endpoints as risk_endpoints
+from jinyu.risk.tracing.fastroute import LOANS, OneLoanRoute
 from jinyu.risk.tracing.service import Stores, special_accounts
 from jinyu.risk.tracing.service.context import shared_contexts
 from jinyu.risk.tracing.service.prepare import after_loads
@@ -308,6 +309,10 @@ HEAVY_ROUTES = (
 # Requests whose handler waits for a batching thread, not a worker thread (see core.asgi.Edge): exact paths.
 SETTLE = ("POST", f"{API}{claim_endpoints.PATH}")
 BATCHED_ROUTES = (SETTLE,)
+# One-loan checks by GET, served without the framework's routing and dependency solving (path templates: see
+# core.asgi.Edge and risk.tracing.fastroute); the FastAPI routes stay for the API description and the POSTs.
+ONE_LOAN_PREFIX = f"{API}{LOANS}"
+ONE_LOAN_CHECKS = ("return-flow", "misuse")
 
 
 # Routes whose bodies may be larger than JINYU_MAX_BODY_BYTES: (method, path prefix) and the setting naming
@@ -333,6 +338,10 @@ def _install_edge(app: FastAPI, settings: Settings) -> None:
         max_batched=settings.max_batched,
         batched=BATCHED_ROUTES,
         direct={SETTLE: SettleRoute(SETTLE[1])},  # the busiest route, without the framework's routing
+        # made per app: each handler keeps its app's route object
+        direct_templates=tuple(
+            ("GET", ONE_LOAN_PREFIX, OneLoanRoute(ONE_LOAN_PREFIX, check)) for check in ONE_LOAN_CHECKS
+        ),
         body_limit=settings.max_body_bytes,
         body_limits=body_limits(settings),
     )

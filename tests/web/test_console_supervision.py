@@ -72,6 +72,9 @@ def test_governance_page_shows_trend_and_items(
     )
     items = page.text.split('id="remediation"')[1].split("</table>")[0]
     assert "enterprises.industry_code.code_list" in items and 'data-status="open"' in items
+    assert (
+        "市场监督管理局" in items and trend["series"][0]["name"] == "市场监督管理局"
+    )  # named, not only coded
 
 
 def test_prepaid_balances_by_insurer(client: TestClient, session: Session) -> None:

@@ -13,18 +13,19 @@ audit of each read stay with the caller, per request.
 `key(..., month=(dataset, m))` keys it by the files of `dataset/month=m/` (and every file of its other
 datasets), so a load of another month leaves it current. The caller vouches for the query's shape.
 
-**Kept on disk too** (`store`, `shared_results`: `<lake>.results/` beside the lake). Each answer is also
-written as an Arrow IPC file named by a digest of (query, parameters) and one of the files it was computed
-from (written under a temporary name and renamed into place; the older files of the same question removed).
-So an answer computed once — by the scheduler's warm-up in any worker, or by an earlier visitor — serves
-every worker and survives a restart: a process that does not hold it in memory reads a few kilobytes instead
-of scanning months of transfers. Arrow IPC keeps the schema and values exactly (decimals, strings, nulls), so
-an answer read back equals the one computed. A file that cannot be read or written is ignored (the answer is
-then computed, as without the store). `clear` empties both. Today only the chain page's answers and the stored
-networks' rankings go through it (enterprises' USCCs, names, segments, sums and PageRanks; no pseudonymous
-tokens): a key rotation rewrites the lake's files, so no kept answer matches them any more, but the files stay
-until their question is asked again — a query whose answer carries tokens would need the store emptied by the
-rotation before it is kept here.
+**Kept on disk too** (`store`, `shared_results`: `<lake>.results/` beside the lake). Each answer is also written
+as an Arrow IPC file named by a digest of (query, parameters) and one of the files it was computed from (written
+under a temporary name and renamed into place; the older files of the same question removed). So an answer
+computed once — by the scheduler's warm-up in any worker, or by an earlier visitor — serves every worker and
+survives a restart: a process that does not hold it in memory reads a few kilobytes instead of scanning months of
+transfers. Arrow IPC keeps the schema and values exactly (decimals, strings, nulls), so an answer read back equals
+the one computed. Each file carries a sha256 of its answer (schema metadata `jinyu.sha256`, over the answer's
+Arrow IPC stream), checked on reading: a file whose values do not hash to it, or that has none, is removed and the
+answer computed again. A file that cannot be read or written is ignored (the answer is then computed, as without
+the store). `clear` empties both. Today only the chain page's answers and the stored networks' rankings go through
+it (enterprises' USCCs, names, segments, sums and PageRanks; no pseudonymous tokens): a key rotation rewrites the
+lake's files, so no kept answer matches them any more, but the files stay until their question is asked again — a
+query whose answer carries tokens would need the store emptied by the rotation before it is kept here.
 
 **Answers of one version of their input** (`stamped`): an answer derived from a versioned input the caller
 names — a stored network build, named by its `built_at` (the lake is append-only: a rebuild is a new time) — is
@@ -160,12 +161,16 @@ class ResultCache:
         path, _ = self._file(key)
         try:
             with pa.memory_map(str(path)) as source:
-                return ipc.open_file(source).read_all()
+                table = _opened(ipc.open_file(source).read_all())
         except FileNotFoundError:
             return None
         except (OSError, pa.ArrowInvalid):
             log.warning("unreadable kept answer %s: computed again", path.name)
             return None
+        if table is None:
+            log.warning("kept answer %s fails its checksum: removed, computed again", path.name)
+            path.unlink(missing_ok=True)
+        return table
 
     def _write(self, key: Key, table: pa.Table) -> None:
         if self.store is None:
@@ -174,8 +179,9 @@ class ResultCache:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
+            sealed = _sealed(table)
+            with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, sealed.schema) as writer:
+                writer.write_table(sealed)
             os.replace(tmp, path)
             # The same question on older files (names compared directly: a glob pattern per question compiled
             # a regular expression each time, ~1 ms apiece on the chain page's 36 answers of a first request).
@@ -188,6 +194,34 @@ class ResultCache:
         except OSError:
             log.warning("could not keep answer %s on disk", path.name, exc_info=True)
             tmp.unlink(missing_ok=True)
+
+
+_DIGEST = b"jinyu.sha256"  # schema metadata of a kept file: the answer's digest (below)
+
+
+def _digest(table: pa.Table) -> bytes:
+    """sha256 of the answer as an Arrow IPC stream (schema, its metadata, every value), hex."""
+    sink = pa.BufferOutputStream()
+    with ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue()).hexdigest().encode()
+
+
+def _sealed(table: pa.Table) -> pa.Table:
+    """The answer as written: its digest added to the schema's metadata, so a file whose bytes changed on
+    disk (a torn write after a crash, a flipped bit) is found on reading instead of served as an answer."""
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), _DIGEST: _digest(table)})
+
+
+def _opened(table: pa.Table) -> pa.Table | None:
+    """The answer read back without its digest, or None when it has none (a file from before digests) or the
+    values do not hash to it."""
+    metadata = dict(table.schema.metadata or {})
+    digest = metadata.pop(_DIGEST, None)
+    if digest is None:
+        return None
+    answer = table.replace_schema_metadata(metadata or None)
+    return answer if _digest(answer) == digest else None
 
 
 _SHARED: dict[Path, ResultCache] = {}

@@ -30,7 +30,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
@@ -75,6 +75,14 @@ class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         self.error = too_large(limit)
         super().__init__(status_code=413, detail=self.error.detail)
+
+
+class DirectTemplate(Protocol):
+    """A plain ASGI handler of a path template (a path with parameters, e.g. `/api/v1/risk/loans/{id}/misuse`)."""
+
+    def matches(self, path: str) -> bool: ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
 
 
 class EdgeMetrics:
@@ -128,6 +136,7 @@ class Edge:
         max_batched: int = 256,
         batched: tuple[tuple[str, str], ...] = (),
         direct: dict[tuple[str, str], ASGIApp] | None = None,
+        direct_templates: tuple[tuple[str, str, DirectTemplate], ...] = (),
         body_limit: int = MIB,
         body_limits: tuple[tuple[str, str, int], ...] = (),
     ) -> None:
@@ -138,6 +147,10 @@ class Edge:
         # Exact (method, path) served by a plain ASGI handler instead of the framework's routing and dependency
         # solving (the busiest route: see claim.fastroute); admission, request ids and metrics as for any other.
         self.direct = direct or {}
+        # (method, path prefix, handler): path templates served directly, when the prefix matches and then the
+        # handler's own `matches(path)` does (e.g. the one-loan checks: see risk.tracing.fastroute). Other
+        # requests pay one method and prefix comparison per template.
+        self.direct_templates = direct_templates
         self.lanes = {
             "api": _Lane("api", max_inflight),
             "heavy": _Lane("heavy", max_heavy),
@@ -207,9 +220,9 @@ class Edge:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode("latin-1"))]
             await send(message)
 
-        handler = self.direct.get((str(scope.get("method", "")), str(scope.get("path", "")))) or self.app
+        method, path = str(scope.get("method", "")), str(scope.get("path", ""))
+        handler = self.direct.get((method, path)) or self._templated(method, path, scope) or self.app
         limit = self.body_limit_of(scope)
-        path = str(scope.get("path", ""))
         try:
             declared = _content_length(scope)
             if declared is not None and declared > limit:
@@ -235,6 +248,14 @@ class Edge:
                 self._record(scope, status, time.perf_counter() - started, rid)
             finally:
                 request_id.reset(token)
+
+    def _templated(self, method: str, path: str, scope: Scope) -> ASGIApp | None:
+        if scope.get("root_path"):  # the app's router matches the path without it: leave those to the router
+            return None
+        for m, prefix, handler in self.direct_templates:
+            if method == m and path.startswith(prefix) and handler.matches(path):
+                return handler
+        return None
 
     def _record(self, scope: Scope, status: int, elapsed: float, rid: str) -> None:
         route = getattr(scope.get("route"), "path", "unmatched")

@@ -25,7 +25,7 @@ from jinyu.claim.service.products import (
 )
 from jinyu.claim.service.reading import export_fhir, get_settlement, list_settlements
 from jinyu.claim.service.reconciliation import get_run, list_runs, reconcile, reconcile_file
-from jinyu.claim.service.reports import REPORT_BY, concentration, report
+from jinyu.claim.service.reports import REPORT_BY, concentration, liability_names, report
 from jinyu.claim.service.settlement import Settled, cancel, confirm, settle
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "get_product",
     "get_run",
     "get_settlement",
+    "liability_names",
     "list_alerts",
     "list_books",
     "list_enrollments",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,7 @@ from jinyu.audit import service as audit
 from jinyu.claim import repository as repo
 from jinyu.claim.errors import EnrollmentExists, EnrollmentNotFound, ProductNotFound
 from jinyu.claim.models import ClaimEnrollment
+from jinyu.claim.rules.product import Product
 from jinyu.claim.schemas import EligibilityIn, EligibilityOut, EnrollmentIn, EnrollmentOut, EnrollmentStatusIn
 from jinyu.claim.service.common import Person, accumulator_view, load_product, person, require_org, usage_of
 from jinyu.core.auth import OrgKind, Perm, Principal
@@ -35,31 +38,60 @@ def _conditions(values: list[str]) -> list[str]:
     return sorted(set(cleaned))
 
 
-def enroll(session: Session, principal: Principal, data: EnrollmentIn, key: Keys) -> EnrollmentOut:
-    """Enroll a person in a product of the caller's company; the ID is kept only as token and mask."""
+def _insurer_product(session: Session, principal: Principal, product_code: str) -> Product:
+    """The rules of the product's latest version, for an insurer of the product allowed to manage claims."""
     principal.require(Perm.CLAIM_MANAGE)
     require_org(principal, OrgKind.INSURER)
-    if not repo.insurer_in_product_code(session, principal.org_id, data.product_code):
-        raise ProductNotFound(detail=data.product_code)
-    product_row = repo.latest_product(session, data.product_code)
+    if not repo.insurer_in_product_code(session, principal.org_id, product_code):
+        raise ProductNotFound(detail=product_code)
+    product_row = repo.latest_product(session, product_code)
     if product_row is None:
-        raise ProductNotFound(detail=data.product_code)
-    rules = load_product(session, product_row).rules
-    who = person(data.certno.get_secret_value(), key)
-    if repo.find_enrollment(session, data.product_code, who.token) is not None:
-        raise EnrollmentExists(detail=f"{data.product_code} {who.masked}")
-    row = ClaimEnrollment(
+        raise ProductNotFound(detail=product_code)
+    return load_product(session, product_row).rules
+
+
+def _new_enrollment(
+    product_code: str,
+    rules: Product,
+    who: Person,
+    principal: Principal,
+    *,
+    enrolled_on: dt.date,
+    premium: Decimal,
+    name_masked: str | None = None,
+    pre_existing: list[str] | None = None,
+) -> ClaimEnrollment:
+    """An active enrollment row of one person (token and mask only), not yet added to the session."""
+    return ClaimEnrollment(
         id=new_id(),
-        product_code=data.product_code,
+        product_code=product_code,
         policy_year=rules.year,
         person_token=who.token,
         id_masked=who.masked,
+        name_masked=name_masked,
+        pre_existing=pre_existing or [],
+        premium=premium,
+        status="active",
+        enrolled_on=enrolled_on,
+        created_by=principal.subject_id,
+    )
+
+
+def enroll(session: Session, principal: Principal, data: EnrollmentIn, key: Keys) -> EnrollmentOut:
+    """Enroll a person in a product of the caller's company; the ID is kept only as token and mask."""
+    rules = _insurer_product(session, principal, data.product_code)
+    who = person(data.certno.get_secret_value(), key)
+    if repo.find_enrollment(session, data.product_code, who.token) is not None:
+        raise EnrollmentExists(detail=f"{data.product_code} {who.masked}")
+    row = _new_enrollment(
+        data.product_code,
+        rules,
+        who,
+        principal,
+        enrolled_on=data.enrolled_on or local(utcnow()).date(),
+        premium=data.premium if data.premium is not None else rules.premium,
         name_masked=mask_name(data.name) if data.name else None,
         pre_existing=_conditions(data.pre_existing),
-        premium=data.premium if data.premium is not None else rules.premium,
-        status="active",
-        enrolled_on=data.enrolled_on or local(utcnow()).date(),
-        created_by=principal.subject_id,
     )
     session.add(row)
     session.flush()
@@ -84,14 +116,7 @@ def enroll_many(
     enrollment list, e.g. a product year's population): the checks of `enroll` once for the product, each ID
     validated and kept as token and mask only, persons already enrolled in the product skipped. One audit
     entry `claim.enrollment.create` per 1,000 enrollments (their ids, the count). Returns how many were new."""
-    principal.require(Perm.CLAIM_MANAGE)
-    require_org(principal, OrgKind.INSURER)
-    if not repo.insurer_in_product_code(session, principal.org_id, product_code):
-        raise ProductNotFound(detail=product_code)
-    product_row = repo.latest_product(session, product_code)
-    if product_row is None:
-        raise ProductNotFound(detail=product_code)
-    rules = load_product(session, product_row).rules
+    rules = _insurer_product(session, principal, product_code)
     today = local(utcnow()).date()
     people: dict[str, Person] = {}
     for n, certno in enumerate(certnos):
@@ -99,18 +124,7 @@ def enroll_many(
         people.setdefault(who.token, who)
     known = repo.enrolled_tokens(session, product_code, list(people))
     rows = [
-        ClaimEnrollment(
-            id=new_id(),
-            product_code=product_code,
-            policy_year=rules.year,
-            person_token=who.token,
-            id_masked=who.masked,
-            pre_existing=[],
-            premium=rules.premium,
-            status="active",
-            enrolled_on=today,
-            created_by=principal.subject_id,
-        )
+        _new_enrollment(product_code, rules, who, principal, enrolled_on=today, premium=rules.premium)
         for token, who in people.items()
         if token not in known
     ]

@@ -3,6 +3,8 @@ product, and how concentrated claims are in the top hospitals. Aggregates only: 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.orm import Session
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from jinyu.audit import service as audit
 from jinyu.claim import repository as repo
 from jinyu.claim.schemas import ConcentrationOut, ConcentrationRow, ReportOut, ReportRow
+from jinyu.claim.service.common import load_product
 from jinyu.core.auth import Perm, Principal
 from jinyu.core.errors import invalid
 from jinyu.governance.policy.kanon import RULE, small_cells
@@ -129,3 +132,15 @@ def concentration(session: Session, principal: Principal, top: int = 10) -> Conc
         hhi=hhi.quantize(RATIO, rounding=ROUND_HALF_UP),
         disclosure=Disclosure(rule=RULE, k=k, suppressed=hidden) if hidden else None,
     )
+
+
+def liability_names(session: Session, principal: Principal, codes: Iterable[str]) -> dict[str, list[str]]:
+    """The names the products the caller may read give these liability codes (a report by liability groups by
+    code); a code two products name differently has both names (sorted), a code no product has is absent."""
+    wanted = set(codes)
+    found: dict[str, set[str]] = defaultdict(set)
+    for row in session.scalars(repo.readable_products(principal)):
+        for liability in load_product(session, row).rules.liabilities:
+            if liability.code in wanted:
+                found[liability.code].add(liability.name)
+    return {code: sorted(names) for code, names in found.items()}

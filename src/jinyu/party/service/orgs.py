@@ -233,6 +233,15 @@ def org_codes_under(session: Session, kind: str, path: str) -> list[str]:
     return repo.codes_under(session, repo.kind_group(kind), path)
 
 
+def names_by_codes(session: Session, kind: str, codes: Sequence[str]) -> dict[str, str]:
+    """code -> name of the organisations with these codes in the code group of `kind` (e.g. the banks and
+    hospitals a governance report names by code); unknown codes are absent."""
+    return {
+        c: name
+        for c, (_, name) in repo.ids_names_by_codes(session, repo.kind_group(kind), list(codes)).items()
+    }
+
+
 def enterprises_by_codes(session: Session, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
     """(organisation id, name) of each registered enterprise among these USCCs, for batch jobs."""
     return repo.ids_names_by_codes(session, "enterprise", usccs)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from jinyu.analytics.flowindex import shared_indexes
 from jinyu.analytics.serving import shared_engine
@@ -42,6 +44,20 @@ def _json(result: BaseModel) -> Response:
     return Response(content=result.model_dump_json(by_alias=True), media_type="application/json")
 
 
+# A one-loan check: `service.return_flow` or `service.misuse`.
+OneLoanCheck = Callable[[Session, Principal, service.Stores, str, TraceParams], BaseModel]
+
+
+async def one_loan(
+    request: Request, session: Session, caller: Caller, loan_id: str, params: TraceParams, check: OneLoanCheck
+) -> Response:
+    """The work of the four one-loan routes, and of their direct GET route (`risk.tracing.fastroute`): the
+    caller's check, the trace, its records, the commit and the answer's JSON in one worker-thread trip."""
+    return await in_one_trip(
+        session, caller, lambda p: _json(check(session, p, _stores(request), loan_id, params))
+    )
+
+
 @router.get("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
 async def get_return_flow(
     request: Request,
@@ -51,9 +67,7 @@ async def get_return_flow(
     caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金回流核查（参数在查询串中）/ return flow of one of your loans (parameters in the query string)."""
-    return await in_one_trip(
-        session, caller, lambda p: _json(service.return_flow(session, p, _stores(request), loan_id, params))
-    )
+    return await one_loan(request, session, caller, loan_id, params, service.return_flow)
 
 
 @router.post("/loans/{loan_id}/return-flow", response_model=ReturnFlowResult)
@@ -65,9 +79,7 @@ async def post_return_flow(
     caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金回流核查 / return flow of one of your loans: share reaching the borrower or related parties."""
-    return await in_one_trip(
-        session, caller, lambda p: _json(service.return_flow(session, p, _stores(request), loan_id, params))
-    )
+    return await one_loan(request, session, caller, loan_id, params, service.return_flow)
 
 
 @router.get("/loans/{loan_id}/misuse", response_model=MisuseResult)
@@ -79,9 +91,7 @@ async def get_misuse(
     caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金挪用核查（参数在查询串中）/ misappropriation of one of your loans (parameters in the query)."""
-    return await in_one_trip(
-        session, caller, lambda p: _json(service.misuse(session, p, _stores(request), loan_id, params))
-    )
+    return await one_loan(request, session, caller, loan_id, params, service.misuse)
 
 
 @router.post("/loans/{loan_id}/misuse", response_model=MisuseResult)
@@ -93,9 +103,7 @@ async def post_misuse(
     caller: Caller = require_in_trip(Perm.RISK_QUERY),
 ) -> Response:
     """信贷资金挪用核查 / misappropriation: securities, real estate, other loans, shells vs declared purpose."""
-    return await in_one_trip(
-        session, caller, lambda p: _json(service.misuse(session, p, _stores(request), loan_id, params))
-    )
+    return await one_loan(request, session, caller, loan_id, params, service.misuse)
 
 
 @router.post("/batches", response_model=BatchResult)

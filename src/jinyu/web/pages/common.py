@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from jinyu.core.auth import Perm, Principal
+from jinyu.governance import registry
 from jinyu.party import service as party
+from jinyu.web.render import bilingual
 from jinyu.web.session import page_principal
 
 PagePrincipal = Annotated[Principal, Depends(page_principal)]
@@ -34,6 +36,19 @@ def org_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
         org = party.resolve_org(session, org_id)
         if org is not None:
             names[org_id] = org.name
+    return names
+
+
+def provider_names(session: Session, codes: Iterable[str], lang: str) -> dict[str, str]:
+    """Names of data providers a governance report names by code: the registry's (in the visitor's language),
+    else the bank's or hospital's of that code (providers attributed row by row); unknown codes keep the code."""
+    wanted = set(codes)
+    names = {p.code: bilingual(p.name, lang) for p in registry.providers() if p.code in wanted}
+    rest = sorted(wanted - set(names))
+    for kind in ("bank_head_office", "hospital"):
+        if rest:
+            names.update(party.names_by_codes(session, kind, rest))
+            rest = [c for c in rest if c not in names]
     return names
 
 

@@ -19,7 +19,7 @@ from jinyu.risk import inquiries
 from jinyu.web import i18n
 from jinyu.web.charts import Bar, bar_chart
 from jinyu.web.pages.common import org_names, page_requires
-from jinyu.web.render import render
+from jinyu.web.render import bilingual, render
 from jinyu.web.session import check_csrf, visitor
 
 router = APIRouter()
@@ -55,6 +55,14 @@ def risk_page(
     )
 
 
+def _liability(code: str, named: dict[str, list[str]], lang: str) -> str:
+    """A liability in words: the console's text for the shipped codes, else the name its product gives it."""
+    text = i18n.code_text("liability_", code, lang)
+    if text != code or code not in named:
+        return text
+    return ("; " if lang == "en" else "、").join(bilingual(name, lang) for name in named[code])
+
+
 @router.get("/console/claims")
 def claims_page(
     request: Request,
@@ -68,7 +76,8 @@ def claims_page(
     report = claims.report(session, principal, by, _blank(month_from), _blank(month_to))
     names = org_names(session, [r.key for r in report.rows]) if by in ("insurer", "hospital") else {}
     if by == "liability":
-        names = {r.key: i18n.code_text("liability_", r.key, seen.lang) for r in report.rows}
+        named = claims.liability_names(session, principal, [r.key for r in report.rows])
+        names = {r.key: _liability(r.key, named, seen.lang) for r in report.rows}
     prepaid = claims.prepaid_by_insurer(session, principal)
     insurers = org_names(session, [p.insurer_id for p in prepaid])
     chart = bar_chart(

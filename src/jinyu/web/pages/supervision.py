@@ -25,7 +25,7 @@ from jinyu.governance import remediation
 from jinyu.governance import service as governance
 from jinyu.web import i18n
 from jinyu.web.charts import Bar, Series, bar_chart, line_chart
-from jinyu.web.pages.common import org_names, page_requires
+from jinyu.web.pages.common import org_names, page_requires, provider_names
 from jinyu.web.render import bilingual, render
 from jinyu.web.session import visitor
 
@@ -166,13 +166,15 @@ def governance_page(
     for p in report.trend:
         if p.anomaly_rate_pct is not None:
             series[p.provider][p.period] = p.anomaly_rate_pct
+    items = remediation.list_items(session, principal, status=status or None, provider=provider)
+    codes = [p.provider for p in report.by_year] + list(series) + [i.provider for i in items]
+    names = provider_names(session, codes, seen.lang)
     chart = line_chart(
         i18n.translate("anomaly_rate", seen.lang),
-        [Series(name, pts) for name, pts in sorted(series.items())],
+        [Series(names.get(code, code), pts) for code, pts in sorted(series.items())],
         lambda v: f"{v}%",
         log=True,
     )
-    items = remediation.list_items(session, principal, status=status or None, provider=provider)
     return render(
         request,
         "governance.html",
@@ -180,6 +182,7 @@ def governance_page(
         report=report,
         chart=chart,
         items=items,
+        names=names,
         provider=provider,
         item_status=status,
     )
