@@ -44,6 +44,7 @@ from jinyu.core.db import transaction
 from jinyu.core.errors import JinyuError, NotAuthenticated
 from jinyu.core.filemodes import secure_data_dir
 from jinyu.core.logging import configure as configure_logging
+from jinyu.core.routes import route_template
 from jinyu.core.runtime import sessionmaker_for
 from jinyu.core.upkeep import StatisticsKeeper
 from jinyu.credit import endpoints as credit_endpoints
@@ -428,7 +429,7 @@ FRAMEWORK_PROBLEMS = {
 def _audit_refusal(request: Request, principal: Principal, exc: JinyuError) -> None:
     """Refused and not-found accesses are audited in their own transaction (the request's is rolled back)."""
     outcome = "denied" if exc.status == 403 else "not_found"
-    route = getattr(request.scope.get("route"), "path", request.url.path)
+    route = route_template(request, API) or request.url.path
     audit.record_outcome(
         request.app.state.sessionmaker,
         principal,
@@ -458,9 +459,7 @@ async def _note_unauthenticated(request: Request, exc: JinyuError) -> None:
     admitted = trail.note(reason, address, audit=reason != "bad_password")
     if admitted is not None:
         # The route's template, never the path as sent: its parameters are the caller's to choose.
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        if request.url.path.startswith(API) and route.startswith("/") and not route.startswith(API):
-            route = API + route
+        route = route_template(request, API) or "unmatched"
         await run_in_threadpool(
             trail.record,
             request.app.state.sessionmaker,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from jinyu.audit.models import AuditEntry
 from jinyu.core.auth import OrgKind, Role
-from tests.fixtures.auth import make_org, make_user
+from tests.fixtures.auth import login, make_org, make_user
 
 ACTION = "auth.credential.rejected"
 
@@ -126,3 +126,22 @@ def test_no_credential_is_audited_too(client: TestClient, session: Session, path
     [entry] = _rejections(session)
     assert _detail(entry)["reason"] == "no_credential"
     assert _unauthenticated(client)["no_credential"] == 1.0
+
+
+def test_the_audit_names_a_nested_route_by_its_full_template(client: TestClient, session: Session) -> None:
+    """Routes of included routers (risk → tracing) appear in the scope without their prefixes; the 401 entry and
+    a refusal's entry name the full template, as the API description does, never the path as sent."""
+    assert client.get("/api/v1/risk/loans/L-ANY/return-flow").status_code == 401
+    [entry] = _rejections(session)
+    assert json.loads(entry.subject_ids) == ["/api/v1/risk/loans/{loan_id}/return-flow"]
+    bank = make_org(session, OrgKind.BANK_HEAD_OFFICE)
+    user = make_user(session, bank, Role.BANK_HQ_RISK)
+    session.commit()
+    headers = login(client, user.username)
+    assert client.get("/api/v1/risk/loans/L-NOT-HERE/misuse", headers=headers).status_code == 404
+    session.rollback()
+    refusal = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "http.get", AuditEntry.outcome == "not_found")
+    ).one()
+    session.commit()
+    assert json.loads(refusal.detail or "{}")["route"] == "/api/v1/risk/loans/{loan_id}/misuse"

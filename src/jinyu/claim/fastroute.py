@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from jinyu.claim.endpoints import PATH, answer, batcher_of, key_of
 from jinyu.claim.schemas import SettleIn
 from jinyu.core.auth import Perm
+from jinyu.core.direct import answer_error
 from jinyu.core.web import principal_without_session
 
 
@@ -44,27 +45,8 @@ class SettleRoute:
             settled = await batcher_of(request).settle(principal, data, key_of(request))
             response: Any = answer(settled)
         except Exception as exc:
-            try:
-                response = await _handled(request, exc)
-            except Exception as again:  # the handler's own failure (a refusal's audit losing its connection)
-                # a second chance, as the framework's exception middleware gives a route's handler
-                response = await _handled(request, again)
+            response = await answer_error(request, exc)  # the app's handlers, as for any route
         await response(scope, receive, send)
-
-
-async def _handled(request: Request, exc: Exception) -> Any:
-    handler = _handler_of(request, exc)
-    if handler is None:
-        raise exc  # the server-error handling, as for any route
-    return await handler(request, exc)
-
-
-def _handler_of(request: Request, exc: Exception) -> Any:
-    """The app's exception handler for this error, as the framework's exception middleware finds it: the first
-    of its classes, leaving `Exception` (a server error, answered and logged by the server-error handling)."""
-    handlers = request.app.exception_handlers
-    found = (handlers[cls] for cls in type(exc).__mro__ if cls in handlers and cls is not Exception)
-    return next(found, None)
 
 
 def _settle_in(body: bytes) -> SettleIn:
