@@ -53,15 +53,21 @@ def tiny(
     eng.close()
 
 
-@pytest.fixture(params=["arrays", "python"])
+@pytest.fixture(params=["arrays", "windows", "python"])
 def hop_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each hop both ways: over arrays (a batch's frontier) and node by node with Python integers (what a
-    small frontier takes, `resident._expand_small`), whatever the frontier's size."""
+    """Each hop three ways, whatever the frontier's size: over arrays with the index's vectorised window search
+    (a batch's frontier), over arrays with the windows found node by node (`resident._windows`, a frontier of up
+    to `_PER_NODE` accounts), and node by node with Python integers (`resident._expand_small`)."""
     if request.param == "arrays":
         monkeypatch.setattr(resident_mod, "_SMALL_NODES", -1)
+        monkeypatch.setattr(resident_mod, "_PER_NODE", -1)
+    elif request.param == "windows":
+        monkeypatch.setattr(resident_mod, "_SMALL_NODES", -1)
+        monkeypatch.setattr(resident_mod, "_PER_NODE", 10**6)
     else:
         monkeypatch.setattr(resident_mod, "_SMALL_NODES", 10**6)
         monkeypatch.setattr(resident_mod, "_SMALL_ROWS", 10**9)
+        monkeypatch.setattr(resident_mod, "_PER_NODE", 10**6)
     return str(request.param)
 
 

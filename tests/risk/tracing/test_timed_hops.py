@@ -9,6 +9,7 @@ import datetime as dt
 import random
 import zlib
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ from jinyu.analytics import Lake
 from jinyu.analytics.flowindex import build
 from jinyu.risk.tracing import rules
 from jinyu.risk.tracing.rules import Frontier, Ledger, Start, TraceSettings, Transfer
+from jinyu.risk.tracing.service import resident as resident_mod
+from jinyu.risk.tracing.service.base import EPOCH
 from jinyu.risk.tracing.service.resident import ResidentHops
 
 from .lake import write
@@ -105,3 +108,44 @@ def test_the_lookups_of_earlier_answers_are_the_index(tmp_path: Path) -> None:
     assert hops._lookup(answered).tolist() == index.lookup(answered).tolist()
     wanted = [*answered, "nowhere"]  # one not answered: the index's lookup for all of them
     assert np.array_equal(hops._lookup(wanted), index.lookup(wanted))
+
+
+def test_instants_are_the_epoch_plus_microseconds() -> None:
+    """`ResidentHops.instant`'s float path is exactly `EPOCH + timedelta(µs)` (repr too: UTC), wherever it is
+    taken (below 2^32 s, where a double's spacing is widest just under the bound) and on both sides of it."""
+    hops = ResidentHops.__new__(ResidentHops)  # `instant` needs no index
+    rng = random.Random(5)
+    bound = resident_mod._EXACT_FLOAT_US
+    values = [
+        0,
+        1,
+        499_999,
+        500_000,
+        999_999,
+        10**6,
+        bound - 1,
+        bound,
+        bound + 1,
+        -1,
+        -(10**6) - 1,
+        2 * 10**17,
+    ]
+    values += [rng.randrange(bound) for _ in range(100_000)]
+    values += [bound - rng.randrange(1, 10**12) for _ in range(100_000)]
+    values += [rng.randrange(1_500_000_000, 1_900_000_000) * 10**6 + rng.choice([0, 1, 499_999, 500_000, 999_999])
+               for _ in range(10_000)]  # fmt: skip
+    for value in values:
+        made, want = hops.instant(value), EPOCH + dt.timedelta(microseconds=value)
+        assert made == want and repr(made) == repr(want), value
+
+
+def test_frontier_times_in_any_zone_are_the_indexs_microseconds() -> None:
+    """`resident._micros` (what a frontier's datetimes are in the index): naive values are UTC, aware ones in any
+    zone are the same instant."""
+    rng = random.Random(6)
+    zones = [dt.UTC, ZoneInfo("Asia/Shanghai"), dt.timezone(dt.timedelta(hours=-5, minutes=-30)), None]
+    for _ in range(2_000):
+        value = T0 + dt.timedelta(microseconds=rng.randrange(-(10**14), 10**14))
+        zone = rng.choice(zones)
+        shown = value.replace(tzinfo=None) if zone is None else value.astimezone(zone)
+        assert resident_mod._micros(shown) == (value - EPOCH) // dt.timedelta(microseconds=1)

@@ -10,7 +10,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from functools import cache
+from typing import Any, Protocol, cast, runtime_checkable
 
 MAX_HOPS_LIMIT = 6
 
@@ -232,7 +233,7 @@ def trace_many(source: HopSource, starts: Sequence[Start], settings: TraceSettin
         s.key: [Frontier(s.key, s.origin, s.amount, s.t0, True, s.t0 + settings.window)] for s in starts
     }
     seen = {s.key: {s.origin} for s in starts}
-    timed = source if isinstance(source, TimedHopSource) else None
+    timed = cast(TimedHopSource, source) if _is_timed(type(source)) else None
     instant = timed.instant if timed is not None else None
     for hop in range(1, min(settings.max_hops, MAX_HOPS_LIMIT) + 1):
         wave = [node for key in frontiers for node in frontiers[key]]
@@ -251,17 +252,25 @@ def trace_many(source: HopSource, starts: Sequence[Start], settings: TraceSettin
                         _row(hop - 1, node.account, "hub", node.traced, node.arrived, node.arrived, 0)
                     )
                     continue
-                left = node.traced - sum(e[1] for e in edges)
+                left = node.traced - sum([e[1] for e in edges])
                 if left > 0:
                     nodes.append(_row(hop - 1, node.account, "residual", left, node.arrived, node.arrived, 0))
+                account, own = node.account, node.own
                 for dst, traced, first, last, count in edges:
-                    flows[(node.account, dst)] = (traced, first, last, count, node.own)
+                    flows[(account, dst)] = (traced, first, last, count, own)
             until = start.t0 + settings.window
             arrivals = _arrivals(
                 hop, flows, start.classify, settings, seen[start.key], traces[start.key], instant
             )
             frontiers[start.key] = [Frontier(start.key, a, t, at, own, until) for a, t, at, own in arrivals]
     return traces
+
+
+@cache
+def _is_timed(kind: type) -> bool:
+    """Whether a hop source's class is a `TimedHopSource`, asked once per class: a runtime protocol check
+    looks at every member (~20 µs a call on a slow machine, once per trace)."""
+    return issubclass(kind, TimedHopSource)
 
 
 def trace(
@@ -289,6 +298,26 @@ def _timed(sent: dict[tuple[str, str], Expansion]) -> dict[tuple[str, str], list
     }
 
 
+class _Instants(dict[Any, dt.datetime]):
+    """A timed source's times made datetimes, each value once: a known value is a plain lookup (no Python
+    call), an unknown one is made by the source's `instant`."""
+
+    def __init__(self, instant: Callable[[Any], dt.datetime]) -> None:
+        super().__init__()
+        self.instant = instant
+
+    def __missing__(self, value: Any) -> dt.datetime:
+        made = self[value] = self.instant(value)
+        return made
+
+
+class _Same:
+    """A source's own datetimes, kept as they are (not cached: equal instants of other zones stay apart)."""
+
+    def __getitem__(self, value: dt.datetime) -> dt.datetime:
+        return value
+
+
 def _arrivals(
     hop: int,
     flows: dict[tuple[str, str], Flow],
@@ -301,29 +330,19 @@ def _arrivals(
     """Classify a hop's edges, aggregate them into nodes per (account, kind), and pick the next frontier.
 
     Edge rows are made only for nodes at or above the dust threshold (the only ones kept). `instant`: the
-    flows' times are a timed source's integers, made datetimes here for the rows (each value once)."""
-    if instant is not None:
-        made: dict[Any, dt.datetime] = {}
+    flows' times are a timed source's integers, made datetimes here for the rows (each value once).
 
-        def at(value: Any) -> dt.datetime:
-            found = made.get(value)
-            if found is None:
-                found = made[value] = instant(value)
-            return found
-    else:
-
-        def at(value: Any) -> dt.datetime:
-            return value  # type: ignore[no-any-return]
-
+    Written for the heavy traces (hundreds of edges a hop): each group carries its members, rows are dict
+    displays and `final_kind` is inlined (the same decisions, in its order), no Python call per row."""
+    at: _Instants | _Same = _Instants(instant) if instant is not None else _Same()
+    # (account, kind) -> [traced, first, last, count, own, members (src, traced, first, last, count)]
     grouped: dict[tuple[str, str], list[Any]] = {}
-    members: dict[tuple[str, str], list[tuple[str, int, Any, Any, int]]] = {}
     for (src, dst), (traced, first, last, n, src_own) in sorted(flows.items()):
         kind, own = classify(src, dst, src_own)
         key = (dst, kind)
         g = grouped.get(key)
         if g is None:
-            grouped[key] = [traced, first, last, n, own]
-            members[key] = [(src, traced, first, last, n)]
+            grouped[key] = [traced, first, last, n, own, [(src, traced, first, last, n)]]
             continue
         g[0] += traced
         if first < g[1]:
@@ -332,20 +351,35 @@ def _arrivals(
             g[2] = last
         g[3] += n
         g[4] = g[4] or own
-        members[key].append((src, traced, first, last, n))
+        g[5].append((src, traced, first, last, n))
     frontier: list[tuple[str, int, dt.datetime, bool]] = []
+    nodes, edges = out.nodes, out.edges
+    dust, last_hop = settings.dust, hop >= settings.max_hops
     for key in sorted(grouped):
         dst, kind = key
-        traced, first, last, n, own = grouped[key]
-        final = final_kind(kind, traced, dst in seen, hop, settings)
-        first_at = at(first)
-        out.nodes.append(_row(hop, dst, final, traced, first_at, at(last), n))
+        traced, first, last, n, own, members = grouped[key]
+        # final_kind(kind, traced, dst in seen, hop, settings), inlined
+        if traced < dust:
+            final = "dust"
+        elif kind != "pass":
+            final = kind
+        elif dst in seen:
+            final = "cycle"
+        else:
+            final = "open" if last_hop else "pass"
+        first_at = at[first]
+        nodes.append(
+            {"hop": hop, "src": None, "account": dst, "kind": final, "traced": traced, "first_ts": first_at,
+             "last_ts": at[last], "txn_count": n}
+        )  # fmt: skip
         if final == "pass":
             frontier.append((dst, traced, first_at, own))
-        if traced >= settings.dust:
-            out.edges.extend(
-                _row(hop, dst, kind, t, at(f), at(la), c, src=s) for s, t, f, la, c in members[key]
-            )
+        if traced >= dust:
+            edges.extend(
+                {"hop": hop, "src": s, "account": dst, "kind": kind, "traced": t, "first_ts": at[f],
+                 "last_ts": at[la], "txn_count": c}
+                for s, t, f, la, c in members
+            )  # fmt: skip
     seen.update(a for a, _t, _at, _own in frontier)
     return frontier
 
