@@ -60,21 +60,8 @@ def cpu_seconds(server_group: int, ours: set[int] | None = None) -> dict[str, fl
 
 def postgres_pids(url: str) -> set[int]:
     """PostgreSQL's processes working for one database: its backends, and the shared writers (WAL writer,
-    checkpointer, background writer) whose work its writes cause."""
-    from sqlalchemy import create_engine, make_url, text
-
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = :db OR backend_type IN "
-                "('walwriter', 'checkpointer', 'background writer')"
-            ),
-            {"db": make_url(url).database},
-        )
-        pids = {int(pid) for (pid,) in rows}
-    engine.dispose()
-    return pids
+    checkpointer, background writer) whose work its writes cause (`postgres_kinds`' processes)."""
+    return set(postgres_kinds(url))
 
 
 def postgres_kinds(url: str) -> dict[int, str]:

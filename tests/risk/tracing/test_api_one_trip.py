@@ -11,33 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from jinyu.analytics import Lake
 from jinyu.audit.models import AuditEntry
-from jinyu.config import Settings
-from jinyu.core.auth import OrgKind, Role
 from jinyu.party.models import User
 from jinyu.risk.models import RiskInquiry
-from tests.fixtures.auth import login, make_org, make_user
-
-from .lake import golden_rows, write
+from tests.fixtures.auth import login
 
 FLOW = "/api/v1/risk/loans/L1/return-flow"
-
-
-@pytest.fixture
-def users(session: Session, settings: Settings) -> dict[str, User]:
-    h1, h2 = (
-        make_org(session, OrgKind.BANK_HEAD_OFFICE, code="H1"),
-        make_org(session, OrgKind.BANK_HEAD_OFFICE, code="H2"),
-    )
-    found = {
-        "hq": make_user(session, h1, Role.BANK_HQ_RISK),
-        "other": make_user(session, h2, Role.BANK_HQ_RISK),
-        "regulator": make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_ANALYST),
-    }
-    session.commit()
-    write(Lake(settings.lake_dir), golden_rows())
-    return found
 
 
 def _seen(client: TestClient, user: User) -> dict[str, str]:

@@ -19,13 +19,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jinyu.analytics import Lake
 from jinyu.analytics.flowindex import shared_indexes
 from jinyu.audit import service as audit
 from jinyu.audit.models import AuditEntry
 from jinyu.config import Settings
 from jinyu.core.asgi import Edge
-from jinyu.core.auth import OrgKind, Role
 from jinyu.core.errors import DatabaseUnavailable
 from jinyu.party.models import User
 from jinyu.risk.models import RiskInquiry
@@ -33,28 +31,12 @@ from jinyu.risk.tracing import service
 from jinyu.risk.tracing.fastroute import OneLoanRoute
 from jinyu.risk.tracing.service.context import shared_contexts
 from tests.audit.factories import principal
-from tests.fixtures.auth import login, make_org, make_user
-
-from .lake import golden_rows, write
+from tests.fixtures.auth import login
 
 API = "/api/v1/risk/loans"
 RID = {"X-Request-ID": "fastroute-test"}  # the id echoed in headers and 500 bodies: the same on both sides
 # The two values of a success drawn anew per request: its inquiry's id and the time its basis was computed.
 DRAWN = re.compile(rb'"(inquiry_id|computed_at)":"[^"]+"')
-
-
-@pytest.fixture
-def users(session: Session, settings: Settings) -> dict[str, User]:
-    h1 = make_org(session, OrgKind.BANK_HEAD_OFFICE, code="H1")
-    h2 = make_org(session, OrgKind.BANK_HEAD_OFFICE, code="H2")
-    found = {
-        "hq": make_user(session, h1, Role.BANK_HQ_RISK),
-        "other": make_user(session, h2, Role.BANK_HQ_RISK),
-        "regulator": make_user(session, make_org(session, OrgKind.REGULATOR), Role.REGULATOR_ANALYST),
-    }
-    session.commit()
-    write(Lake(settings.lake_dir), golden_rows())
-    return found
 
 
 @pytest.fixture
