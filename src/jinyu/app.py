@@ -27,7 +27,7 @@ from jinyu.analytics.flowindex import shared_indexes
 from jinyu.audit import endpoints as audit_endpoints
 from jinyu.audit import service as audit
 from jinyu.audit.anchor import anchors_for
-from jinyu.audit.rejections import UnauthenticatedTrail
+from jinyu.audit.rejections import Admitted, UnauthenticatedTrail
 from jinyu.audit.sealer import Checkpointer, Sealer
 from jinyu.banking import endpoints as banking_endpoints
 from jinyu.chain import endpoints as chain_endpoints
@@ -429,7 +429,7 @@ FRAMEWORK_PROBLEMS = {
 def _audit_refusal(request: Request, principal: Principal, exc: JinyuError) -> None:
     """Refused and not-found accesses are audited in their own transaction (the request's is rolled back)."""
     outcome = "denied" if exc.status == 403 else "not_found"
-    route = route_template(request, API) or request.url.path
+    route = route_template(request) or request.url.path
     audit.record_outcome(
         request.app.state.sessionmaker,
         principal,
@@ -458,18 +458,17 @@ async def _note_unauthenticated(request: Request, exc: JinyuError) -> None:
     trail: UnauthenticatedTrail = request.app.state.unauthenticated
     admitted = trail.note(reason, address, audit=reason != "bad_password")
     if admitted is not None:
-        # The route's template, never the path as sent: its parameters are the caller's to choose.
-        route = route_template(request, API) or "unmatched"
-        await run_in_threadpool(
-            trail.record,
-            request.app.state.sessionmaker,
-            admitted,
-            reason=reason,
-            code=exc.code,
-            method=request.method,
-            route=route,
-            address=address,
-        )
+        await run_in_threadpool(_record_unauthenticated, request, trail, admitted, reason, exc.code, address)
+
+
+def _record_unauthenticated(
+    request: Request, trail: UnauthenticatedTrail, admitted: Admitted, reason: str, code: str, address: str
+) -> None:
+    # The route's template, never the path as sent: its parameters are the caller's to choose.
+    fields = {"reason": reason, "code": code, "method": request.method, "address": address}
+    trail.record(
+        request.app.state.sessionmaker, admitted, route=route_template(request) or "unmatched", **fields
+    )
 
 
 def _install_health(app: FastAPI) -> None:

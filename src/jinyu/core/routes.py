@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-import re
+import threading
 
 from fastapi import FastAPI, Request
-from starlette.routing import compile_path
+from fastapi.routing import iter_route_contexts
+
+_LOCK = threading.Lock()
 
 
-def route_template(request: Request, api: str) -> str | None:
+def route_template(request: Request) -> str | None:
     """The full template of the route that answered (`/api/v1/risk/loans/{loan_id}/misuse`), or None. Why not
     the scope's route alone: FastAPI puts an included router's own route there, whose path lacks the prefixes
-    it was included under (`/loans/{loan_id}/misuse`), so a path under `api` is matched against the API
-    description's templates (compiled once per app; only refusals and 401s ask)."""
-    path = getattr(request.scope.get("route"), "path", None)
-    if not isinstance(path, str) or path.startswith(api) or not request.url.path.startswith(api):
-        return path
-    for regex, template in _api_templates(request.app, api):
-        if template.endswith(path) and regex.match(request.url.path):
-            return template
-    return api + path
+    it was included under (`/loans/{loan_id}/misuse`); the router's resolved routes name each route object's
+    full template (collected once per app, on first use: only refusals and 401s ask, off the event loop)."""
+    route = request.scope.get("route")
+    if route is None:
+        return None
+    full = _templates(request.app).get(id(route))
+    return full if full is not None else getattr(route, "path", None)
 
 
-def _api_templates(app: FastAPI, api: str) -> list[tuple[re.Pattern[str], str]]:
-    compiled: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "api_templates", None)
-    if compiled is None:
-        compiled = [(compile_path(t)[0], t) for t in app.openapi().get("paths", {}) if t.startswith(api)]
-        app.state.api_templates = compiled
-    return compiled
+def _templates(app: FastAPI) -> dict[int, str]:
+    found: dict[int, str] | None = getattr(app.state, "route_templates", None)
+    if found is None:
+        with _LOCK:
+            found = getattr(app.state, "route_templates", None)
+            if found is None:
+                found = {}
+                for context in iter_route_contexts(app.router.routes):
+                    if context.path_format is not None:
+                        found.setdefault(id(context.original_route), context.path_format)
+                app.state.route_templates = found
+    return found
